@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { envVars, type EnvVarName } from './schema.js';
+
+export { envVars } from './schema.js';
+
+/** Thrown by loadConfig with every problem found, one per variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface AppConfig {
+  readonly env: 'development' | 'test' | 'production';
+  readonly isProduction: boolean;
+  readonly port: number;
+  readonly workerHealthPort: number;
+  readonly logLevel: string;
+  readonly redis: { readonly url: string; readonly queuePrefix: string };
+  readonly mongo: { readonly uri: string; readonly serverSelectionTimeoutMs: number };
+  readonly wecom: { readonly apiBase: string; readonly timeoutMs: number };
+  readonly defaultTimezone: string;
+  readonly publicBaseUrl: string;
+  readonly dataKeys: { readonly keys: ReadonlyMap<string, Buffer>; readonly activeId: string };
+  readonly lookupHmacKey: Buffer;
+  readonly bootstrapApiToken: string | undefined;
+  readonly shutdownTimeoutMs: number;
+}
+
+const shape = Object.fromEntries(Object.entries(envVars).map(([name, spec]) => [name, spec.schema])) as {
+  [K in EnvVarName]: (typeof envVars)[K]['schema'];
+};
+const envSchema = z.object(shape);
+
+/**
+ * Parses the environment synchronously. Lists every problem in one ConfigError
+ * (`REDIS_URL: required; PORT: must be an integer 1-65535`) and returns a frozen object.
+ * Empty strings count as unset, so `FOO=` in an env file does not smuggle in an empty secret.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): AppConfig {
+  const input: Record<string, string> = {};
+  for (const name of Object.keys(envVars)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') input[name] = value;
+  }
+  const problems: string[] = [];
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const name = String(issue.path[0] ?? '?');
+      problems.push(`${name}: ${input[name] === undefined ? 'required' : issue.message}`);
+    }
+    throw new ConfigError(dedupe(problems));
+  }
+  const v = parsed.data;
+  if (v.NODE_ENV === 'production' && !v.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: required in production');
+  const keyIds = [...v.DATA_KEYS.keys()];
+  const activeId = v.DATA_KEY_ACTIVE_ID ?? keyIds[keyIds.length - 1] ?? '';
+  if (!v.DATA_KEYS.has(activeId)) problems.push(`DATA_KEY_ACTIVE_ID: "${activeId}" is not one of the DATA_KEYS ids (${keyIds.join(', ')})`);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return deepFreeze({
+    env: v.NODE_ENV,
+    isProduction: v.NODE_ENV === 'production',
+    port: v.PORT,
+    workerHealthPort: v.WORKER_HEALTH_PORT,
+    logLevel: v.LOG_LEVEL,
+    redis: { url: v.REDIS_URL, queuePrefix: v.QUEUE_PREFIX },
+    mongo: { uri: v.MONGODB_URI, serverSelectionTimeoutMs: v.MONGODB_SERVER_SELECTION_TIMEOUT_MS },
+    wecom: { apiBase: v.WECOM_API_BASE.replace(/\/+$/, ''), timeoutMs: v.WECOM_TIMEOUT_MS },
+    defaultTimezone: v.DEFAULT_TIMEZONE,
+    publicBaseUrl: (v.PUBLIC_BASE_URL ?? `http://localhost:${v.PORT}`).replace(/\/+$/, ''),
+    dataKeys: { keys: v.DATA_KEYS, activeId },
+    lookupHmacKey: Buffer.from(v.LOOKUP_HMAC_KEY, 'base64'),
+    bootstrapApiToken: v.BOOTSTRAP_API_TOKEN,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+  });
+}
+
+function dedupe(items: string[]): string[] {
+  return [...new Set(items)];
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !(value instanceof Map) && !Buffer.isBuffer(value)) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the bot reads, with a one-line description.
+ * This record is the single definition: loadConfig() validates with it, and the README's
+ * configuration table and config/.env.example are checked against it by config.test.ts.
+ */
+
+const nodeEnv = z.enum(['development', 'test', 'production']);
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const intIn = (min: number, max: number) =>
+  z.coerce
+    .number({ error: `must be an integer ${min}-${max}` })
+    .int({ error: `must be an integer ${min}-${max}` })
+    .min(min, { error: `must be an integer ${min}-${max}` })
+    .max(max, { error: `must be an integer ${min}-${max}` });
+
+const url = (protocols: string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { error: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+
+const base64Key = (minBytes: number) =>
+  z.string().refine((value) => Buffer.from(value, 'base64').length >= minBytes && /^[A-Za-z0-9+/=_-]+$/.test(value), {
+    error: `must be base64 of at least ${minBytes} random bytes (generate with: openssl rand -base64 ${minBytes})`,
+  });
+
+/** `id:base64key` pairs separated by commas; each key exactly 32 bytes (AES-256). */
+const dataKeys = z
+  .string({ error: 'required' })
+  .min(1, { error: 'required' })
+  .transform((value, ctx) => {
+    const keys = new Map<string, Buffer>();
+    for (const entry of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+      const sep = entry.indexOf(':');
+      const id = sep > 0 ? entry.slice(0, sep) : '';
+      const key = Buffer.from(entry.slice(sep + 1), 'base64');
+      if (!/^[A-Za-z0-9_-]{1,32}$/.test(id)) {
+        ctx.addIssue({ code: 'custom', message: `entry "${id || entry.slice(0, 8)}…" must look like keyId:base64key (key id: letters, digits, _ or -)` });
+        continue;
+      }
+      if (key.length !== 32) {
+        ctx.addIssue({ code: 'custom', message: `key "${id}" must be base64 of exactly 32 bytes (openssl rand -base64 32)` });
+        continue;
+      }
+      if (keys.has(id)) ctx.addIssue({ code: 'custom', message: `key id "${id}" appears twice` });
+      keys.set(id, key);
+    }
+    return keys;
+  });
+
+export interface EnvVar {
+  schema: z.ZodType;
+  description: string;
+  /** Value shown in .env.example; secrets show a generator command instead of a value. */
+  example: string;
+  secret?: boolean;
+}
+
+export const envVars = {
+  NODE_ENV: { schema: nodeEnv.default('development'), description: 'development, test or production; production refuses dev-only features (clock offset, dev MongoDB server)', example: 'development' },
+  PORT: { schema: intIn(1, 65535).default(3000), description: 'HTTP port of the web process (callbacks, admin API, console, health, metrics)', example: '3000' },
+  WORKER_HEALTH_PORT: { schema: intIn(0, 65535).default(3001), description: 'HTTP port where the worker process serves /livez, /readyz and /metrics (0 = off)', example: '3001' },
+  LOG_LEVEL: { schema: logLevel.default('info'), description: 'pino log level: fatal, error, warn, info, debug, trace or silent', example: 'info' },
+  REDIS_URL: { schema: url(['redis:', 'rediss:']), description: 'Redis for queues, de-duplication, token cache and locks; must run with maxmemory-policy noeviction and AOF', example: 'redis://127.0.0.1:6379' },
+  QUEUE_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9{}_-]{1,32}$/, { error: 'must be 1-32 letters, digits, _, - or {} (use {scrm} for a Redis Cluster hash tag)' }).default('scrm'), description: 'Prefix of every BullMQ key; wrap in {} to keep queues in one Redis Cluster slot', example: 'scrm' },
+  MONGODB_URI: { schema: url(['mongodb:', 'mongodb+srv:']), description: 'MongoDB connection string (a replica set in production)', example: 'mongodb://127.0.0.1:27017/scrm' },
+  MONGODB_SERVER_SELECTION_TIMEOUT_MS: { schema: intIn(100, 120_000).default(3000), description: 'How long a MongoDB operation waits for a server before failing fast (ms)', example: '3000' },
+  WECOM_API_BASE: { schema: url(['https:', 'http:']).default('https://qyapi.weixin.qq.com'), description: 'WeCom server API base URL; point it at the WeCom sandbox in development', example: 'https://qyapi.weixin.qq.com' },
+  WECOM_TIMEOUT_MS: { schema: intIn(100, 60_000).default(5000), description: 'Timeout of one WeCom API call (ms)', example: '5000' },
+  DEFAULT_TIMEZONE: { schema: z.string().refine(isTimeZone, { error: 'must be an IANA time zone such as Asia/Shanghai' }).default('Asia/Shanghai'), description: 'Time zone for business times of corps that set none (quiet hours, "10:00 local")', example: 'Asia/Shanghai' },
+  PUBLIC_BASE_URL: { schema: url(['https:', 'http:']).optional(), description: 'Where people and WeCom reach this bot (card links, sign-in redirects); required in production, defaults to http://localhost:PORT elsewhere', example: 'https://scrm.example-dealer.cn' },
+  DATA_KEYS: { schema: dataKeys, description: 'Encryption keys for personal data and corp secrets: keyId:base64(32 bytes), comma-separated, so keys can rotate', example: 'k1:<openssl rand -base64 32>', secret: true },
+  DATA_KEY_ACTIVE_ID: { schema: z.string().optional(), description: 'Which DATA_KEYS id encrypts new data (default: the last one listed); older ids keep decrypting', example: 'k1' },
+  LOOKUP_HMAC_KEY: { schema: base64Key(32), description: 'HMAC key for exact-match look-ups of encrypted personal data (name, remark, mobile); never rotate without re-indexing', example: '<openssl rand -base64 32>', secret: true },
+  BOOTSTRAP_API_TOKEN: { schema: z.string().min(32, { error: 'must be at least 32 characters (openssl rand -hex 24)' }).optional(), description: 'Optional admin bearer token for first-run access before any API token exists; remove once real tokens are issued', example: '<openssl rand -hex 24>', secret: true },
+  SHUTDOWN_TIMEOUT_MS: { schema: intIn(1000, 120_000).default(10_000), description: 'Graceful shutdown budget before a forced exit (ms)', example: '10000' },
+} satisfies Record<string, EnvVar>;
+
+export type EnvVarName = keyof typeof envVars;
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}

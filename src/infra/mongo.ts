@@ -1,0 +1,66 @@
+import mongoose from 'mongoose';
+import type { Logger } from './logger.js';
+import { redactUrl } from './redis.js';
+
+// Fail fast instead of queueing operations while MongoDB is away (design §3: a Mongo outage
+// delays processing; it must not hang requests or workers).
+mongoose.set('bufferCommands', false);
+mongoose.set('strictQuery', true);
+
+export interface MongoSettings {
+  uri: string;
+  serverSelectionTimeoutMs: number;
+  logger: Logger;
+}
+
+/** Connects the default mongoose connection once; throws a message naming where MongoDB was expected. */
+export async function connectMongo({ uri, serverSelectionTimeoutMs, logger }: MongoSettings): Promise<typeof mongoose> {
+  try {
+    await mongoose.connect(uri, {
+      serverSelectionTimeoutMS: serverSelectionTimeoutMs,
+      autoIndex: true,
+      autoCreate: true,
+    });
+  } catch (err) {
+    throw new Error(`MongoDB at ${redactUrl(uri)} is unreachable: ${(err as Error).message}`, { cause: err });
+  }
+  logger.info({ mongo: redactUrl(uri) }, 'connected to MongoDB');
+  return mongoose;
+}
+
+/**
+ * Keeps trying to connect with capped exponential backoff until it succeeds or `signal` aborts.
+ * Used by processes that must start while MongoDB is down.
+ */
+export async function connectMongoWithRetry(settings: MongoSettings, signal: AbortSignal): Promise<boolean> {
+  for (let attempt = 0; !signal.aborted; attempt++) {
+    try {
+      await connectMongo(settings);
+      return true;
+    } catch (err) {
+      const delay = Math.min(500 * 2 ** attempt, 15_000);
+      settings.logger.error({ err: (err as Error).message, retryInMs: delay }, 'MongoDB unreachable, retrying');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+      });
+    }
+  }
+  return false;
+}
+
+/** True when the default connection answers a ping within the timeout. */
+export async function pingMongo(timeoutMs = 1000): Promise<boolean> {
+  const db = mongoose.connection.db;
+  if (mongoose.connection.readyState !== 1 || !db) return false;
+  try {
+    await db.command({ ping: 1 }, { timeoutMS: timeoutMs });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function disconnectMongo(): Promise<void> {
+  await mongoose.disconnect();
+}

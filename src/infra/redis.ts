@@ -1,0 +1,123 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from './logger.js';
+
+/**
+ * `producer`: web requests and queue producers; fails fast when Redis is away (BullMQ's advice:
+ * enableOfflineQueue false) so a callback can fall back to the spool instead of hanging.
+ * `worker`: BullMQ workers and blocking commands; waits forever (maxRetriesPerRequest null).
+ * `subscriber`: pub/sub listeners; reconnects forever, never times out a command.
+ */
+export type RedisRole = 'producer' | 'worker' | 'subscriber';
+
+export interface RedisSettings {
+  url: string;
+  role: RedisRole;
+  logger: Logger;
+  /** Shown in logs to tell connections apart. */
+  connectionName?: string;
+  lazyConnect?: boolean;
+}
+
+const roleOptions: Record<RedisRole, RedisOptions> = {
+  producer: { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: 2000 },
+  worker: { enableOfflineQueue: true, maxRetriesPerRequest: null },
+  subscriber: { enableOfflineQueue: true, maxRetriesPerRequest: null },
+};
+
+/** One place that opens Redis connections, each with an `error` listener (an unhandled one crashes). */
+export function createRedis({ url, role, logger, connectionName, lazyConnect }: RedisSettings): Redis {
+  const redis = new Redis(url, {
+    ...roleOptions[role],
+    connectionName: connectionName ?? `scrm-${role}`,
+    lazyConnect: lazyConnect ?? false,
+    // Capped exponential backoff; ioredis keeps retrying so the process heals when Redis returns.
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
+  });
+  let lastErrorLog = 0;
+  redis.on('error', (err: NodeJS.ErrnoException) => {
+    const now = Date.now();
+    if (now - lastErrorLog < 5000) return; // one line per 5 s, not one per retry
+    lastErrorLog = now;
+    logger.error({ redis: redactUrl(url), role, code: err.code, err: err.message }, 'redis connection error');
+  });
+  return redis;
+}
+
+/** Resolves when the connection is ready, or rejects with a message naming where Redis was expected. */
+export async function waitForRedis(redis: Redis, url: string, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new Error(`Redis at ${redactUrl(url)} did not answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+    };
+    redis.on('ready', onReady);
+  });
+}
+
+/** Answers whether Redis is reachable right now (for /readyz), bounded in time. */
+export async function pingRedis(redis: Redis, timeoutMs = 1000): Promise<boolean> {
+  if (redis.status !== 'ready') return false;
+  try {
+    const answer = await withTimeout(redis.ping(), timeoutMs);
+    return answer === 'PONG';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * BullMQ loses jobs silently if Redis evicts keys. Production refuses to start unless
+ * `maxmemory-policy` is `noeviction`; elsewhere it warns loudly.
+ */
+export async function checkEvictionPolicy(redis: Redis, logger: Logger, isProduction: boolean): Promise<string | undefined> {
+  let policy: string | undefined;
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    policy = reply[1];
+  } catch (err) {
+    // Managed Redis services often forbid CONFIG; say so rather than guess.
+    logger.warn({ err: (err as Error).message }, 'could not read Redis maxmemory-policy; make sure it is noeviction');
+    return undefined;
+  }
+  if (policy !== 'noeviction') {
+    const message = `Redis maxmemory-policy is "${policy}", must be "noeviction": an evicting Redis silently loses queued jobs and de-duplication marks`;
+    if (isProduction) throw new Error(message);
+    logger.warn({ alert: true, policy }, message);
+  }
+  return policy;
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}

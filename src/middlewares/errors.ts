@@ -1,0 +1,118 @@
+import type { Context, Next } from 'koa';
+
+/**
+ * The error model (conventions §3): classes so `instanceof` works, a stable snake_case `code`,
+ * and `expose` deciding whether the message may reach the client.
+ */
+export class AppError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly expose: boolean;
+  readonly details: unknown;
+
+  constructor(status: number, code: string, message: string, options: { details?: unknown; cause?: unknown; expose?: boolean } = {}) {
+    super(message, { cause: options.cause });
+    this.name = new.target.name;
+    this.status = status;
+    this.code = code;
+    this.expose = options.expose ?? status < 500;
+    this.details = options.details;
+  }
+}
+
+export class BadRequestError extends AppError {
+  constructor(message: string, code = 'bad_request', details?: unknown) {
+    super(400, code, message, { details });
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message = 'authentication required', code = 'unauthorized') {
+    super(401, code, message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'you are not allowed to do this', code = 'forbidden') {
+    super(403, code, message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(message = 'not found', code = 'not_found') {
+    super(404, code, message);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string, code = 'conflict') {
+    super(409, code, message);
+  }
+}
+
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+/** 422 with a list of `{ path, message }` a person can act on. */
+export class ValidationError extends AppError {
+  constructor(readonly problems: FieldProblem[], message = 'some fields are invalid') {
+    super(422, 'validation_failed', message, { details: problems });
+  }
+}
+
+export class RateLimitedError extends AppError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(429, 'rate_limited', `too many requests; retry after ${retryAfterSeconds} s`);
+  }
+}
+
+export class ServiceUnavailableError extends AppError {
+  constructor(message: string, code = 'service_unavailable') {
+    super(503, code, message, { expose: true });
+  }
+}
+
+const statusCodes: Record<number, string> = {
+  400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed',
+  406: 'not_acceptable', 409: 'conflict', 411: 'length_required', 413: 'payload_too_large',
+  415: 'unsupported_media_type', 422: 'validation_failed', 429: 'rate_limited',
+};
+
+/** The shape of Koa's own errors (ctx.throw, http-errors from body parsers and the router). */
+interface HttpLikeError {
+  status?: number;
+  statusCode?: number;
+  expose?: boolean;
+  message?: string;
+  headers?: Record<string, string>;
+}
+
+/**
+ * First middleware: turns every error into `{ error: { code, message } }`. Known client errors
+ * keep their status; anything else is a generic 500, logged once through `app.on('error')`.
+ */
+export function createErrorHandler() {
+  return async function errorHandler(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+    } catch (caught) {
+      const err = caught as Error & HttpLikeError;
+      const status = err instanceof AppError ? err.status : (err.status ?? err.statusCode ?? 500);
+      const clientError = status >= 400 && status < 500;
+      const expose = err instanceof AppError ? err.expose : clientError && err.expose !== false;
+      ctx.status = status >= 400 && status < 600 ? status : 500;
+      if (err.headers) ctx.set(err.headers);
+      if (err instanceof RateLimitedError) ctx.set('Retry-After', String(err.retryAfterSeconds));
+      const code = err instanceof AppError ? err.code : (statusCodes[ctx.status] ?? (clientError ? 'bad_request' : 'internal_error'));
+      const body: { code: string; message: string; details?: unknown } = {
+        code: expose ? code : 'internal_error',
+        message: expose ? (err.message ?? code) : 'internal error; the request id in the X-Request-Id header helps the operator find it',
+      };
+      if (expose && err instanceof AppError && err.details !== undefined) body.details = err.details;
+      ctx.body = { error: body };
+      if (!expose || ctx.status >= 500) ctx.app.emit('error', err, ctx);
+    }
+  };
+}

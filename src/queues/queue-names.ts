@@ -1,0 +1,31 @@
+import type { DefaultJobOptions } from 'bullmq';
+
+/** Every BullMQ queue of the product (kebab-case nouns, conventions §1). */
+export const QueueName = {
+  /** Raw decrypted callbacks; Redis with AOF is the inbox (design §3). */
+  wecomInbound: 'wecom-inbound',
+  /** Welcome messages: a priority lane that must finish inside WeCom's 20 s window. */
+  wecomWelcome: 'wecom-welcome',
+  /** Domain events between handlers, the rules engine and tasks (design §4). */
+  domainEvents: 'domain-events',
+  /** Due schedules moved out of MongoDB by the sweep (design §6). */
+  scheduled: 'scheduled',
+  /** Periodic housekeeping: sweeps, reconciliation, polling, retention. */
+  maintenance: 'maintenance',
+} as const;
+
+export type QueueName = (typeof QueueName)[keyof typeof QueueName];
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+/**
+ * Default job options per queue. Completed jobs expire (personal data in inbound events goes
+ * away within a day); failed ones are kept, bounded by count, for inspection and replay.
+ */
+export const defaultJobOptions: Record<QueueName, DefaultJobOptions> = {
+  'wecom-inbound': { attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: DAY_SECONDS }, removeOnFail: { count: 50_000 } },
+  'wecom-welcome': { attempts: 4, backoff: { type: 'exponential', delay: 500 }, priority: 1, removeOnComplete: { age: DAY_SECONDS }, removeOnFail: { count: 10_000 } },
+  'domain-events': { attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: DAY_SECONDS }, removeOnFail: { count: 50_000 } },
+  scheduled: { attempts: 10, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: { age: DAY_SECONDS }, removeOnFail: { count: 50_000 } },
+  maintenance: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },
+};

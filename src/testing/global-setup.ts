@@ -1,0 +1,51 @@
+import type { TestProject } from 'vitest/node';
+import { startPrivateRedis, type PrivateRedis } from './redis-server.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Redis every test file may use (its own key prefixes / queue names). */
+    redisUrl: string;
+    /** MongoDB base URI without a database; each test file picks its own database. */
+    mongoUri: string;
+  }
+}
+
+/**
+ * Starts what the suite needs once: `REDIS_URL` or a private redis-server, and `MONGODB_URI`
+ * or the project's dev MongoDB server (design §8). Test files read them with `inject()`.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const stops: Array<() => Promise<void>> = [];
+
+  let redisUrl: string;
+  if (process.env.REDIS_URL) {
+    redisUrl = process.env.REDIS_URL;
+  } else {
+    const redis: PrivateRedis = await startPrivateRedis();
+    stops.push(() => redis.stop());
+    redisUrl = redis.url;
+  }
+
+  let mongoUri: string;
+  if (process.env.MONGODB_URI) {
+    mongoUri = process.env.MONGODB_URI;
+  } else {
+    const { startDevMongo } = await import('../../scripts/dev-mongo/index.js');
+    const mongo = await startDevMongo({ port: 0 });
+    stops.push(() => mongo.stop());
+    mongoUri = mongo.uri;
+  }
+
+  project.provide('redisUrl', redisUrl);
+  project.provide('mongoUri', stripDatabase(mongoUri));
+  return async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
+}
+
+/** `mongodb://h:p/db?x` → `mongodb://h:p/?x` so each file can add its own database name. */
+function stripDatabase(uri: string): string {
+  const url = new URL(uri);
+  url.pathname = '/';
+  return url.toString();
+}
