@@ -1,0 +1,59 @@
+import { Schema, model, type InferSchemaType } from 'mongoose';
+
+export const LIFECYCLE_STAGES = ['prospect', 'owner', 'lost'] as const;
+export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
+
+const lifecycleChangeSchema = new Schema(
+  {
+    stage: { type: String, enum: LIFECYCLE_STAGES, required: true },
+    /** Why, as a code: `vehicle_linked`, `delivery_channel`, `owner_tag`, `no_active_relationship` ... */
+    reason: { type: String, required: true },
+    at: { type: Date, required: true },
+  },
+  { _id: false },
+);
+
+/**
+ * An external contact of one corp (design §4–5). Direct identifiers are sealed with DataCipher
+ * (`*Enc`) and searchable only through keyed hashes (`*Hash`, design §7); nothing here is ever
+ * logged or put into job data.
+ */
+const customerSchema = new Schema(
+  {
+    corpId: { type: String, required: true },
+    externalUserId: { type: String, required: true },
+    /** 1 = WeChat user, 2 = WeCom user (reference §6.5). */
+    type: { type: Number, enum: [1, 2], default: 1 },
+    nameEnc: { type: String },
+    nameHash: { type: String },
+    unionidEnc: { type: String },
+    unionidHash: { type: String },
+    birthdayEnc: { type: String },
+    /** Dealer-supplied attributes; free text is sealed. */
+    preferredContactTime: { type: String },
+    dmsNotesEnc: { type: String },
+    lifecycle: {
+      stage: { type: String, enum: LIFECYCLE_STAGES, default: 'prospect' },
+      reason: { type: String, default: 'added' },
+      changedAt: { type: Date },
+    },
+    lifecycleHistory: { type: [lifecycleChangeSchema], default: [] },
+    /** The advisor who follows up (design §4): vehicle's sales advisor, else most recent active relationship. */
+    responsibleUserid: { type: String },
+    optOut: {
+      value: { type: Boolean, default: false },
+      at: { type: Date },
+      source: { type: String },
+    },
+    /** Last time WeCom's view of this contact was fetched (externalcontact/get). */
+    fetchedAt: { type: Date },
+  },
+  { timestamps: true, collection: 'customers' },
+);
+customerSchema.index({ corpId: 1, externalUserId: 1 }, { unique: true });
+customerSchema.index({ corpId: 1, nameHash: 1 }, { sparse: true });
+customerSchema.index({ corpId: 1, unionidHash: 1 }, { sparse: true });
+customerSchema.index({ corpId: 1, responsibleUserid: 1, 'lifecycle.stage': 1 });
+
+export type Customer = InferSchemaType<typeof customerSchema>;
+export const CustomerModel = model('Customer', customerSchema);

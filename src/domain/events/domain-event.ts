@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { Queues } from '../../queues/queue-factory.js';
+import { QueueName } from '../../queues/queue-names.js';
+
+/**
+ * The domain events of design §4. Payloads carry ids, never personal data. New events are
+ * added here and to design.md's list.
+ */
+export const DOMAIN_EVENT_TYPES = [
+  'customer.added',
+  'customer.tag_added',
+  'customer.tag_removed',
+  'customer.became_owner',
+  'customer.lost',
+  'relationship.transferred',
+  'vehicle.linked',
+  'customer.anchor_changed',
+  'task.completed',
+] as const;
+
+export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];
+
+const idString = z.string().min(1).max(128);
+
+export const domainEventSchema = z.object({
+  type: z.enum(DOMAIN_EVENT_TYPES),
+  corpId: idString,
+  /** Where it came from (an inbound dedup key, `import:<file hash>:<line>`, `reconcile:<run>` ...): with `type` it makes the job id. */
+  sourceId: idString.max(256),
+  occurredAt: z.iso.datetime(),
+  customerId: idString.optional(),
+  externalUserId: idString.optional(),
+  userid: idString.optional(),
+  relationshipId: idString.optional(),
+  vehicleId: idString.optional(),
+  taskId: idString.optional(),
+  /** Small typed facts: tag id, channel state, anchor field, takeover userid ... (no personal data). */
+  data: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).default({}),
+});
+
+export type DomainEvent = z.infer<typeof domainEventSchema>;
+export type DomainEventInput = z.input<typeof domainEventSchema>;
+
+/**
+ * Deterministic BullMQ job id (no `:`, never all digits): a replayed callback produces the same
+ * id, so it cannot emit the same event twice while the first job is retained.
+ */
+export function domainEventJobId(event: Pick<DomainEvent, 'type' | 'corpId' | 'sourceId'> & { discriminator?: string }): string {
+  const digest = createHash('sha256').update(`${event.corpId}\u0000${event.sourceId}\u0000${event.discriminator ?? ''}`).digest('base64url').slice(0, 32);
+  return `${event.type.replace('.', '-')}-${digest}`;
+}
+
+/**
+ * Emits one domain event on the `domain-events` queue. `discriminator` separates several events
+ * of one type from one source (one `tag_added` per tag of a single edit callback).
+ */
+export async function emitDomainEvent(queues: Queues, input: DomainEventInput, discriminator?: string): Promise<string> {
+  const event = domainEventSchema.parse(input);
+  const jobId = domainEventJobId({ ...event, discriminator });
+  await queues.get(QueueName.domainEvents).add(event.type, event, { jobId });
+  return jobId;
+}

@@ -1,0 +1,30 @@
+import { Schema, model, type InferSchemaType } from 'mongoose';
+
+/**
+ * A car from the dealer's DMS (design §5), linked to a customer by external_userid, unionid or
+ * remark mobile. Its dates are the anchors that date rules count from.
+ */
+const vehicleSchema = new Schema(
+  {
+    corpId: { type: String, required: true },
+    vin: { type: String, required: true, uppercase: true, trim: true, match: /^[A-HJ-NPR-Z0-9]{17}$/ },
+    model: { type: String },
+    deliveryDate: { type: Date },
+    mileageKm: { type: Number, min: 0 },
+    mileageAt: { type: Date },
+    lastServiceDate: { type: Date },
+    insuranceExpiry: { type: Date },
+    customerId: { type: Schema.Types.ObjectId, ref: 'Customer' },
+    externalUserId: { type: String },
+    /** The advisor who sold it; becomes the customer's responsible advisor (design §4). */
+    salesUserid: { type: String },
+    source: { type: String, enum: ['api', 'import'], required: true },
+    linkedAt: { type: Date },
+  },
+  { timestamps: true, collection: 'vehicles' },
+);
+vehicleSchema.index({ corpId: 1, vin: 1 }, { unique: true });
+vehicleSchema.index({ corpId: 1, customerId: 1 });
+
+export type Vehicle = InferSchemaType<typeof vehicleSchema>;
+export const VehicleModel = model('Vehicle', vehicleSchema);
