@@ -1,0 +1,70 @@
+import mongoose from 'mongoose';
+import { Long, MongoServerError, UUID } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTarget, withDb, type Target } from './harness.js';
+
+// Against a real server these need a replica set (a one-node set is enough): a standalone mongod answers code 20.
+let t: Target;
+beforeAll(async () => {
+  t = await openTarget('txn');
+  await t.db.createCollection('acct');
+});
+afterAll(async () => {
+  await t.close();
+});
+
+describe('I. transactions', () => {
+  it('§10.59 commit makes writes visible', async () => {
+    const c = t.db.collection('acct');
+    const session = t.client.startSession();
+    await session.withTransaction(async () => {
+      await c.insertOne({ k: 'committed' }, { session });
+      await c.updateOne({ k: 'committed' }, { $set: { v: 1 } }, { session });
+    });
+    await session.endSession();
+    expect(await c.findOne({ k: 'committed' }, { projection: { _id: 0 } })).toEqual({ k: 'committed', v: 1 });
+  });
+
+  it('§10.60 abort rolls back inserts, updates, deletes and collections created inside', async () => {
+    const c = t.db.collection('acct');
+    await c.insertMany([{ k: 'upd', v: 1 }, { k: 'del' }]);
+    const session = t.client.startSession();
+    session.startTransaction();
+    await c.insertOne({ k: 'ghost' }, { session });
+    await c.updateOne({ k: 'upd' }, { $set: { v: 2 } }, { session });
+    await c.deleteOne({ k: 'del' }, { session });
+    await t.db.collection('born_in_txn').insertOne({ a: 1 }, { session });
+    await session.abortTransaction();
+    await session.endSession();
+    expect(await c.countDocuments({ k: 'ghost' })).toBe(0);
+    expect((await c.findOne({ k: 'upd' }))?.v).toBe(1);
+    expect(await c.countDocuments({ k: 'del' })).toBe(1);
+    expect((await t.db.listCollections({ name: 'born_in_txn' }).toArray()).length).toBe(0);
+  });
+
+  it('§10.61 [docs] commit/abort of an unknown transaction → 251 NoSuchTransaction with TransientTransactionError', async () => {
+    const lsid = { id: new UUID() };
+    const err = await t.client.db('admin').command({ abortTransaction: 1, lsid, txnNumber: Long.fromNumber(99), autocommit: false }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MongoServerError);
+    expect(err).toMatchObject({ code: 251, codeName: 'NoSuchTransaction' });
+    expect((err as MongoServerError).hasErrorLabel('TransientTransactionError')).toBe(true);
+  });
+
+  it('§10.62 mongoose connection.transaction() commits, and a thrown error aborts', async () => {
+    const conn = await mongoose.createConnection(withDb(t.uri, t.dbName)).asPromise();
+    try {
+      const M = conn.model('I62', new mongoose.Schema({ k: String }), 'acct');
+      await conn.transaction(async (session) => {
+        await M.create([{ k: 'via-mongoose' }], { session });
+      });
+      expect(await M.countDocuments({ k: 'via-mongoose' })).toBe(1);
+      await expect(conn.transaction(async (session) => {
+        await M.create([{ k: 'rolled-back' }], { session });
+        throw new Error('boom');
+      })).rejects.toThrow('boom');
+      expect(await M.countDocuments({ k: 'rolled-back' })).toBe(0);
+    } finally {
+      await conn.close();
+    }
+  });
+});

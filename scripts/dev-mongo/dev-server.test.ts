@@ -1,0 +1,101 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MongoClient, MongoServerError } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Collection } from './collection.js';
+import { Index } from './indexes.js';
+import { Journal } from './journal.js';
+import { candidates } from './planner.js';
+import { startDevMongo, type DevMongoServer } from './index.js';
+
+// Behaviour specific to the dev server (not part of the MongoDB conformance suite).
+const lines: Array<{ obj: object; msg?: string }> = [];
+const logger = { info: (obj: object, msg?: string) => lines.push({ obj, msg }), warn: () => undefined, error: () => undefined };
+
+let server: DevMongoServer;
+let client: MongoClient;
+beforeAll(async () => {
+  server = await startDevMongo({ logger, logCommands: true });
+  client = await MongoClient.connect(`${server.uri}/devonly`);
+});
+afterAll(async () => {
+  await client.close();
+  await server.stop();
+});
+
+describe('dev server specifics', () => {
+  it('says in its first log line that it is a development/test server, not MongoDB', () => {
+    expect(lines[0]?.msg).toMatch(/development\/test server, NOT MongoDB/);
+  });
+
+  it('refuses to start with NODE_ENV=production', async () => {
+    const previous = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      await expect(startDevMongo({ logger })).rejects.toThrow(/production/);
+    } finally {
+      process.env.NODE_ENV = previous;
+    }
+  });
+
+  it('--log-commands logs each command with its name', async () => {
+    await client.db('devonly').collection('logged').insertOne({ a: 1 });
+    expect(lines.some((l) => (l.obj as { command?: string }).command === 'insert')).toBe(true);
+  });
+
+  it.each([
+    ['$text', { $text: { $search: 'x' } }],
+    ['$near', { loc: { $near: [0, 0] } }],
+    ['$where', { $where: 'this.a > 1' }],
+  ])('answers an unsupported %s with a MongoDB-shaped error naming it', async (feature, filter) => {
+    const err = await client.db('devonly').collection('logged').findOne(filter).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MongoServerError);
+    expect(err).toMatchObject({ code: 238, codeName: 'NotImplemented' });
+    expect((err as Error).message).toContain(feature);
+  });
+
+  it('§10.40 collation other than simple is rejected with a named error; $merge and explain too', async () => {
+    const c = client.db('devonly').collection('logged');
+    await expect(c.find({}, { collation: { locale: 'en', strength: 2 } }).toArray()).rejects.toThrow(/collation/);
+    await expect(c.aggregate([{ $merge: { into: 'x' } }]).toArray()).rejects.toThrow(/\$merge/);
+    await expect(client.db('devonly').command({ watch: 1 })).rejects.toMatchObject({ code: 59 });
+  });
+
+  it('reset() drops all data', async () => {
+    await client.db('devonly').collection('r').insertOne({ a: 1 });
+    await server.reset();
+    expect(await client.db('devonly').collection('r').countDocuments()).toBe(0);
+  });
+
+  it('persists to --data-file on stop and reloads on start', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'dev-mongo-'));
+    const dataFile = path.join(dir, 'data.bson');
+    try {
+      const a = await startDevMongo({ logger, dataFile });
+      const ca = await MongoClient.connect(a.uri);
+      await ca.db('p').collection('c').createIndex({ k: 1 }, { unique: true });
+      await ca.db('p').collection('c').insertMany([{ k: 1, d: new Date(0) }, { k: 2 }]);
+      await ca.close();
+      await a.stop();
+      const b = await startDevMongo({ logger, dataFile });
+      const cb = await MongoClient.connect(b.uri);
+      expect(await cb.db('p').collection('c').countDocuments()).toBe(2);
+      await expect(cb.db('p').collection('c').insertOne({ k: 1 })).rejects.toMatchObject({ code: 11000 });
+      await cb.close();
+      await b.stop();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('planner: an equality+range query on a compound index only visits matching index ranges', () => {
+    const coll = new Collection('db', 'schedules', {}, new Journal());
+    coll.addIndex(new Index({ v: 2, key: { corpId: 1, status: 1, dueAt: 1 }, name: 'corpId_1_status_1_dueAt_1' }));
+    for (let i = 0; i < 5000; i++) coll.insert({ _id: i, corpId: `c${i % 10}`, status: i % 2 ? 'pending' : 'done', dueAt: new Date(i * 1000) });
+    const found = candidates(coll, { corpId: 'c3', status: 'pending', dueAt: { $lte: new Date(1_000_000) } });
+    expect(found?.length).toBe(100);
+    expect(found?.every((d) => d.corpId === 'c3' && d.status === 'pending')).toBe(true);
+    expect(candidates(coll, { other: 1 })).toBeUndefined();
+  });
+});

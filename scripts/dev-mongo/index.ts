@@ -1,0 +1,93 @@
+import { CursorRegistry } from './cursors.js';
+import { createDispatcher } from './dispatcher.js';
+import { stderrLogger, type DevMongoLogger } from './logger.js';
+import { loadSnapshot, saveSnapshot } from './persistence.js';
+import { listen } from './server.js';
+import { Store } from './storage.js';
+import { TransactionRegistry } from './transactions.js';
+import { reapExpired } from './ttl.js';
+
+export interface DevMongoOptions {
+  port?: number;
+  host?: string;
+  logCommands?: boolean;
+  dataFile?: string;
+  logger?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
+  /** How often the TTL reaper runs (mongod: 60 s). Tests set it low. */
+  ttlMonitorIntervalMs?: number;
+  /** How often the data file is snapshotted while running (default 60 s). */
+  snapshotIntervalMs?: number;
+}
+
+export interface DevMongoServer {
+  uri: string;
+  port: number;
+  stop(): Promise<void>;
+  reset(): Promise<void>;
+}
+
+/**
+ * Starts the MongoDB-wire-compatible development/test server (not MongoDB) on
+ * `host:port` (ephemeral when the port is 0 or omitted). Refuses to run in production.
+ */
+export async function startDevMongo(options: DevMongoOptions = {}): Promise<DevMongoServer> {
+  if (process.env.NODE_ENV === 'production') {
+    throw new Error('dev-mongo is a development/test server and refuses to start with NODE_ENV=production; use a real MongoDB');
+  }
+  const logger: DevMongoLogger = options.logger ?? stderrLogger;
+  const host = options.host ?? '127.0.0.1';
+  logger.info({ host, port: options.port ?? 0 }, 'dev-mongo: development/test server, NOT MongoDB (in-memory, no isolation, no durability guarantees)');
+  const store = new Store();
+  const cursors = new CursorRegistry();
+  const txns = new TransactionRegistry();
+  if (options.dataFile) {
+    const n = await loadSnapshot(store, options.dataFile);
+    logger.info({ dataFile: options.dataFile, documents: n }, 'dev-mongo: snapshot loaded');
+  }
+  const dispatch = createDispatcher({ store, cursors, txns, logger, logCommands: options.logCommands === true });
+  const server = await listen(host, options.port ?? 0, dispatch, logger);
+
+  const ttlTimer = setInterval(() => {
+    try {
+      reapExpired(store);
+      cursors.sweep();
+    } catch (err) {
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'dev-mongo: TTL reaper failed');
+    }
+  }, options.ttlMonitorIntervalMs ?? 60_000);
+  ttlTimer.unref();
+
+  const snapshot = async (): Promise<void> => {
+    if (!options.dataFile) return;
+    try {
+      const n = await saveSnapshot(store, options.dataFile);
+      logger.info({ dataFile: options.dataFile, documents: n }, 'dev-mongo: snapshot written');
+    } catch (err) {
+      logger.error({ err: err instanceof Error ? err.message : String(err) }, 'dev-mongo: snapshot failed');
+    }
+  };
+  const snapshotTimer = options.dataFile ? setInterval(() => void snapshot(), options.snapshotIntervalMs ?? 60_000) : undefined;
+  snapshotTimer?.unref();
+
+  let stopped: Promise<void> | undefined;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    uri: `mongodb://${urlHost}:${server.port}`,
+    port: server.port,
+    stop: () => {
+      stopped ??= (async () => {
+        clearInterval(ttlTimer);
+        if (snapshotTimer) clearInterval(snapshotTimer);
+        await server.close();
+        await snapshot();
+        cursors.clear();
+      })();
+      return stopped;
+    },
+    reset: async () => {
+      store.reset();
+      cursors.clear();
+      txns.clear();
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import type { Document } from 'bson';
+import { Query } from 'mingo/query';
+import { keyOf, pathValues, renderValue } from './bson-values.js';
+import { CommandError } from './errors.js';
+import { queryOptions } from './mingo-context.js';
+import { SortedList } from './sorted-list.js';
+
+/** Index options that make two specs with the same key different indexes. */
+const SIGNIFICANT_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds', 'collation', 'hidden'] as const;
+
+/** Default index name: `a_1_b_-1`. */
+export function defaultIndexName(key: Document): string {
+  return Object.entries(key).map(([k, v]) => `${k}_${String(v)}`).join('_');
+}
+
+/** The spec as listed by listIndexes, without generic command fields. */
+export function normalizeSpec(raw: Document): Document {
+  const spec: Document = { v: 2, key: raw.key, name: raw.name };
+  for (const [k, v] of Object.entries(raw)) {
+    if (k === 'key' || k === 'name' || k === 'v' || k === 'background' || k === 'ns') continue;
+    spec[k] = v;
+  }
+  return spec;
+}
+
+/** Compares the options that matter for conflicts (notes §10 item 17). */
+export function sameOptions(a: Document, b: Document): boolean {
+  return SIGNIFICANT_OPTIONS.every((k) => keyOf(a[k] === false ? undefined : a[k]) === keyOf(b[k] === false ? undefined : b[k]));
+}
+
+/** A secondary index: a sorted entry list for queries and a hash map for unique checks. */
+export class Index {
+  readonly name: string;
+  readonly key: Document;
+  readonly spec: Document;
+  readonly fields: string[];
+  readonly unique: boolean;
+  readonly sparse: boolean;
+  readonly expireAfterSeconds: number | undefined;
+  private readonly partial: Query | undefined;
+  readonly tree = new SortedList();
+  /** key tuple string → document id key; only for unique indexes. */
+  private readonly uniqueMap = new Map<string, string>();
+
+  constructor(spec: Document) {
+    this.spec = spec;
+    this.name = String(spec.name);
+    this.key = spec.key as Document;
+    this.fields = Object.keys(this.key);
+    this.unique = spec.unique === true;
+    this.sparse = spec.sparse === true;
+    this.expireAfterSeconds = typeof spec.expireAfterSeconds === 'number' ? spec.expireAfterSeconds : undefined;
+    const pfe = spec.partialFilterExpression as Document | undefined;
+    this.partial = pfe ? new Query(pfe, queryOptions()) : undefined;
+  }
+
+  /** Usable by the planner for arbitrary filters (sparse/partial/collation indexes are not). */
+  get plannable(): boolean {
+    return !this.sparse && !this.partial && this.spec.collation === undefined && this.fields.every((f) => {
+      const dir = this.key[f];
+      return dir === 1 || dir === -1;
+    });
+  }
+
+  /** Distinct key tuples for a document: the cartesian product over multikey fields. */
+  keysFor(doc: Document): unknown[][] {
+    if (this.partial && !this.partial.test(doc)) return [];
+    const perField = this.fields.map((f) => pathValues(doc, f));
+    if (this.sparse && perField.every((vs) => vs.length === 0)) return [];
+    let tuples: unknown[][] = [[]];
+    for (const values of perField) {
+      const vs = values.length === 0 ? [null] : values;
+      const next: unknown[][] = [];
+      for (const t of tuples) for (const v of vs) next.push([...t, v === undefined ? null : v]);
+      tuples = next;
+    }
+    if (tuples.length === 1) return tuples;
+    const seen = new Set<string>();
+    return tuples.filter((t) => {
+      const k = keyOf(t);
+      if (seen.has(k)) return false;
+      seen.add(k);
+      return true;
+    });
+  }
+
+  /** Throws the E11000 error when another document already holds one of the keys. */
+  checkUnique(ns: string, keys: unknown[][], id: string): void {
+    if (!this.unique) return;
+    for (const t of keys) {
+      const owner = this.uniqueMap.get(keyOf(t));
+      if (owner !== undefined && owner !== id) throw duplicateKeyError(ns, this.name, this.key, t);
+    }
+  }
+
+  add(keys: unknown[][], id: string): void {
+    for (const key of keys) {
+      this.tree.insert({ key, id });
+      if (this.unique) this.uniqueMap.set(keyOf(key), id);
+    }
+  }
+
+  remove(keys: unknown[][], id: string): void {
+    for (const key of keys) {
+      this.tree.remove({ key, id });
+      if (this.unique && this.uniqueMap.get(keyOf(key)) === id) this.uniqueMap.delete(keyOf(key));
+    }
+  }
+
+  clear(): void {
+    this.tree.clear();
+    this.uniqueMap.clear();
+  }
+}
+
+/**
+ * The MongoDB duplicate-key error: code 11000, keyPattern, keyValue and
+ * `E11000 duplicate key error collection: <ns> index: <name> dup key: { ... }` (notes §4).
+ */
+export function duplicateKeyError(ns: string, indexName: string, keyPattern: Document, tuple: unknown[]): CommandError {
+  const keyValue: Document = {};
+  const fields = Object.keys(keyPattern);
+  fields.forEach((f, i) => {
+    keyValue[f] = tuple[i] ?? null;
+  });
+  const rendered = fields.map((f, i) => `${f}: ${renderValue(tuple[i])}`).join(', ');
+  return new CommandError(11000, `E11000 duplicate key error collection: ${ns} index: ${indexName} dup key: { ${rendered} }`, { keyPattern, keyValue });
+}

@@ -1,0 +1,125 @@
+import type { Document } from 'bson';
+import { MAX_BOUND, MIN_BOUND, isPlainObject, keyOf, typeRank } from './bson-values.js';
+import type { Collection } from './collection.js';
+import type { Index } from './indexes.js';
+
+/** Largest number of equality combinations ($in cartesian product) turned into index ranges. */
+const MAX_RANGES = 1000;
+
+interface FieldBounds {
+  eq?: unknown[];
+  lo?: unknown;
+  hi?: unknown;
+}
+
+/** Values an index can look up exactly: scalars other than null and regexes. */
+function indexable(v: unknown): boolean {
+  const r = typeRank(v);
+  return r === 3 || r === 4 || r === 7 || r === 8 || r === 9 || r === 10 || r === 11;
+}
+
+/** Per-field bounds from a filter's top level and its `$and` members (a conjunction). */
+function collectBounds(filter: Document, out: Map<string, FieldBounds>): void {
+  for (const [path, cond] of Object.entries(filter)) {
+    if (path === '$and' && Array.isArray(cond)) {
+      for (const sub of cond) if (isPlainObject(sub)) collectBounds(sub, out);
+      continue;
+    }
+    if (path.startsWith('$')) continue;
+    const b = out.get(path) ?? {};
+    if (isPlainObject(cond) && Object.keys(cond).some((k) => k.startsWith('$'))) {
+      for (const [op, v] of Object.entries(cond)) {
+        if (op === '$eq' && indexable(v)) b.eq = [v];
+        else if (op === '$in' && Array.isArray(v) && v.length > 0 && v.every(indexable)) b.eq = v;
+        else if ((op === '$gt' || op === '$gte') && indexable(v)) b.lo = v;
+        else if ((op === '$lt' || op === '$lte') && indexable(v)) b.hi = v;
+      }
+    } else if (indexable(cond)) {
+      b.eq = [cond];
+    }
+    out.set(path, b);
+  }
+}
+
+interface Plan {
+  index: Index;
+  ranges: Array<[unknown[], unknown[]]>;
+  score: number;
+}
+
+function planFor(index: Index, bounds: Map<string, FieldBounds>): Plan | undefined {
+  let combos: unknown[][] = [[]];
+  let score = 0;
+  let rangeField: FieldBounds | undefined;
+  let used = 0;
+  for (const field of index.fields) {
+    const b = bounds.get(field);
+    if (b?.eq && combos.length * b.eq.length <= MAX_RANGES) {
+      combos = combos.flatMap((c) => (b.eq ?? []).map((v) => [...c, v]));
+      score += 2;
+      used++;
+      continue;
+    }
+    if (b && (b.lo !== undefined || b.hi !== undefined)) {
+      rangeField = b;
+      score += 1;
+    }
+    break;
+  }
+  if (score === 0) return undefined;
+  const pad = index.fields.length - used - (rangeField ? 1 : 0);
+  const ranges = combos.map((c): [unknown[], unknown[]] => {
+    const lo = [...c];
+    const hi = [...c];
+    if (rangeField) {
+      lo.push(rangeField.lo ?? MIN_BOUND);
+      hi.push(rangeField.hi ?? MAX_BOUND);
+    }
+    for (let i = 0; i < pad; i++) {
+      lo.push(MIN_BOUND);
+      hi.push(MAX_BOUND);
+    }
+    return [lo, hi];
+  });
+  return { index, ranges, score };
+}
+
+/**
+ * Candidate documents for a filter (a superset of the matches, in index order), or
+ * undefined when no index helps and the caller must scan. The residual filter is
+ * always applied by the caller.
+ */
+export function candidates(coll: Collection, filter: Document): Document[] | undefined {
+  const bounds = new Map<string, FieldBounds>();
+  collectBounds(filter, bounds);
+  if (bounds.size === 0) return undefined;
+  const idBounds = bounds.get('_id');
+  if (idBounds?.eq) {
+    const out: Document[] = [];
+    const seen = new Set<string>();
+    for (const v of idBounds.eq) {
+      const k = keyOf(v);
+      const doc = coll.docs.get(k);
+      if (doc && !seen.has(k)) {
+        seen.add(k);
+        out.push(doc);
+      }
+    }
+    return out;
+  }
+  let best: Plan | undefined;
+  for (const index of coll.indexes) {
+    if (!index.plannable) continue;
+    const plan = planFor(index, bounds);
+    if (plan && (!best || plan.score > best.score)) best = plan;
+  }
+  if (!best) return undefined;
+  const ids = new Set<string>();
+  for (const [lo, hi] of best.ranges) for (const e of best.index.tree.range(lo, hi)) ids.add(e.id);
+  const out: Document[] = [];
+  for (const id of ids) {
+    const doc = coll.docs.get(id);
+    if (doc) out.push(doc);
+  }
+  return out;
+}

@@ -1,0 +1,32 @@
+import type { Document } from 'bson';
+import { Query } from 'mingo/query';
+import { isPlainObject } from './bson-values.js';
+import { CommandError } from './errors.js';
+import { queryOptions } from './mingo-context.js';
+import { idFirst } from './update.js';
+
+export type Projector = (docs: Document[]) => Document[];
+
+/** A function projecting a batch of stored documents; mingo builds new objects, stored ones stay intact. */
+export function makeProjector(projection: unknown, filter: unknown): Projector {
+  if (projection === undefined || projection === null || (isPlainObject(projection) && Object.keys(projection).length === 0)) {
+    return (docs) => docs;
+  }
+  if (!isPlainObject(projection)) throw new CommandError(14, "BSON field 'projection' is the wrong type, expected type 'object'");
+  // The positional `$` projection needs the query condition; other projections must not re-filter.
+  const positional = Object.keys(projection).some((k) => k.endsWith('.$'));
+  const condition = positional && isPlainObject(filter) ? filter : {};
+  let query: Query;
+  try {
+    query = new Query(condition, queryOptions());
+  } catch (err) {
+    throw new CommandError(2, err instanceof Error ? err.message : String(err));
+  }
+  return (docs) => {
+    try {
+      return query.find<Document>(docs, projection).all().map(idFirst);
+    } catch (err) {
+      throw new CommandError(2, err instanceof Error ? err.message : String(err));
+    }
+  };
+}
