@@ -1,0 +1,17 @@
+import type { ApiRoutes } from '../server/context.js';
+import { directoryRoutes } from './directory.js';
+import { externalContactRoutes } from './external-contact.js';
+import { messageRoutes } from './messages.js';
+import { tagRoutes } from './tags.js';
+import { transferRoutes } from './transfer.js';
+import { welcomeMassRoutes } from './welcome-mass.js';
+
+/** Every WeCom endpoint the sandbox implements, keyed by the path below `/cgi-bin/`. */
+export const apiRoutes: ApiRoutes = {
+  ...externalContactRoutes,
+  ...tagRoutes,
+  ...welcomeMassRoutes,
+  ...messageRoutes,
+  ...directoryRoutes,
+  ...transferRoutes,
+};

@@ -1,0 +1,184 @@
+/** The sandbox's world: what one WeCom corp knows (reference §3, §6). Plain data, JSON-friendly. */
+
+export interface CallbackCreds {
+  token: string;
+  encodingAesKey: string;
+  /** Where to POST (the bot's `/wecom/callback/:corpId` or `/wecom/contact-sync/:corpId`). */
+  url?: string;
+}
+
+export interface Department {
+  id: number;
+  name: string;
+  parentid: number;
+  order: number;
+}
+
+export interface Member {
+  userid: string;
+  name: string;
+  department: number[];
+  isLeaderInDept: number[];
+  directLeader: string[];
+  mainDepartment: number;
+  position: string;
+  /** 1 active, 2 disabled, 4 not activated, 5 left. */
+  status: number;
+  /** Inside the app's visible range (60011 otherwise). */
+  visible: boolean;
+  /** Customer contact enabled (使用范围). */
+  customerContact: boolean;
+  /** When the member left (unix s), for resigned transfers. */
+  dimissionTime?: number;
+}
+
+export interface Customer {
+  external_userid: string;
+  name: string;
+  type: number;
+  gender: number;
+  unionid?: string;
+  avatar?: string;
+}
+
+export type FollowStatus = 'active' | 'deleted_by_customer' | 'half';
+
+export interface Follow {
+  userid: string;
+  external_userid: string;
+  remark: string;
+  description: string;
+  remark_corp_name?: string;
+  remark_mobiles: string[];
+  createtime: number;
+  add_way: number;
+  oper_userid: string;
+  state?: string;
+  tagIds: string[];
+  personalTags: Array<{ group_name: string; tag_name: string }>;
+  status: FollowStatus;
+}
+
+export interface TagGroup {
+  group_id: string;
+  group_name: string;
+  create_time: number;
+  order: number;
+  /** Created through the API by this app (only those may be edited or deleted: reference §3.7). */
+  createdByApp: boolean;
+}
+
+export interface Tag {
+  id: string;
+  name: string;
+  group_id: string;
+  create_time: number;
+  order: number;
+  createdByApp: boolean;
+}
+
+export interface WelcomeCode {
+  code: string;
+  userid: string;
+  external_userid: string;
+  issuedAtMs: number;
+  used: boolean;
+}
+
+export interface SentWelcome {
+  atMs: number;
+  userid: string;
+  external_userid: string;
+  text?: string;
+  attachments: number;
+}
+
+export interface AppMessage {
+  msgid: string;
+  atMs: number;
+  msgtype: string;
+  touser: string[];
+  body: unknown;
+  taskId?: string;
+  responseCode?: string;
+}
+
+export interface ResponseCode {
+  code: string;
+  taskId: string;
+  userids: string[];
+  issuedAtMs: number;
+  used: boolean;
+  source: 'send' | 'callback';
+}
+
+export interface CardUpdate {
+  atMs: number;
+  responseCode: string;
+  taskId: string;
+  body: unknown;
+}
+
+export interface MassTask {
+  msgid: string;
+  createdAtMs: number;
+  chatType: 'single' | 'group';
+  text?: string;
+  attachments: number;
+  /** Per sender: targeted customers and per-customer status (0 unsent, 1 sent, 2 not friend, 3 quota). */
+  senders: Record<string, { status: 0 | 2; sendTime?: number; customers: Record<string, { status: number; sendTime?: number }> }>;
+  cancelled: boolean;
+  reminders: number[];
+}
+
+export interface Media {
+  media_id: string;
+  type: string;
+  createdAtMs: number;
+  bytes: number;
+}
+
+export interface OAuthCode {
+  code: string;
+  userid: string;
+  issuedAtMs: number;
+  used: boolean;
+}
+
+export interface Transfer {
+  kind: 'in_service' | 'resigned';
+  handover_userid: string;
+  takeover_userid: string;
+  external_userid: string;
+  startedAtMs: number;
+  takeoverAtMs: number;
+  /** 1 done, 2 waiting, 3 refused, 4 taker at limit. */
+  status: number;
+}
+
+export interface CorpWorld {
+  corpId: string;
+  name: string;
+  agentId: number;
+  secret: string;
+  callback: CallbackCreds;
+  contactSync?: CallbackCreds;
+  departments: Department[];
+  members: Member[];
+  customers: Customer[];
+  follows: Follow[];
+  tagGroups: TagGroup[];
+  tags: Tag[];
+  welcomeCodes: WelcomeCode[];
+  welcomes: SentWelcome[];
+  messages: AppMessage[];
+  responseCodes: ResponseCode[];
+  cardUpdates: CardUpdate[];
+  taskIds: string[];
+  massTasks: MassTask[];
+  /** `${external_userid}|YYYY-MM` → mass messages received (quota, reference §5). */
+  massQuota: Record<string, number>;
+  media: Media[];
+  oauthCodes: OAuthCode[];
+  transfers: Transfer[];
+}

@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { sleep } from './backoff.js';
+
+/**
+ * Redis-backed throttles shared by every process (reference §5): a fixed-window rate limit per
+ * (corp, endpoint), a block window after WeCom answers 45009, a leased semaphore for endpoints
+ * with a concurrency cap (45033), and a mutex per record (45035). Windows and leases are real
+ * time (Redis PEXPIRE), since WeCom's limits are.
+ */
+
+/** KEYS[1]=window, KEYS[2]=block; ARGV[1]=limit, ARGV[2]=windowMs. Returns ms to wait (0 = go). */
+const TAKE = `
+local blocked = redis.call('PTTL', KEYS[2])
+if blocked > 0 then return blocked end
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if n > tonumber(ARGV[1]) then
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); ttl = tonumber(ARGV[2]) end
+  return ttl
+end
+return 0`;
+
+/** KEYS[1]=block; ARGV[1]=ms. Extends the block, never shortens it. */
+const BLOCK = `
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
+return 1`;
+
+/** KEYS[1]=zset; ARGV[1]=now, ARGV[2]=limit, ARGV[3]=leaseUntil, ARGV[4]=holder. 1 = acquired. */
+const SEM_ACQUIRE = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], math.max(1000, tonumber(ARGV[3]) - tonumber(ARGV[1])))
+  return 1
+end
+return 0`;
+
+const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+export interface RateLimitOptions {
+  redis: Redis;
+  keyPrefix: string;
+  /** Calls per window per (corp, endpoint). Default 8,000 per minute: below WeCom's 10,000. */
+  defaultLimit?: number;
+  windowMs?: number;
+  /** Per-endpoint overrides of the limit per window (endpoint names as in the client). */
+  limits?: Readonly<Record<string, number>>;
+  /** How long acquire() waits before giving up (default 30 s). */
+  maxWaitMs?: number;
+}
+
+/** Thrown when a local throttle could not be passed in time; treated like 45009 by callers. */
+export class LocalThrottleError extends Error {
+  readonly retryable = true;
+  constructor(
+    readonly what: string,
+    readonly waitMs: number,
+  ) {
+    super(`local WeCom throttle "${what}" still closed after waiting; retry in ~${waitMs} ms`);
+    this.name = 'LocalThrottleError';
+  }
+}
+
+export type Release = () => Promise<void>;
+
+export class WecomThrottle {
+  private readonly defaultLimit: number;
+  private readonly windowMs: number;
+  private readonly maxWaitMs: number;
+
+  constructor(private readonly opts: RateLimitOptions) {
+    this.defaultLimit = opts.defaultLimit ?? 8000;
+    this.windowMs = opts.windowMs ?? 60_000;
+    this.maxWaitMs = opts.maxWaitMs ?? 30_000;
+  }
+
+  private key(...parts: string[]): string {
+    return [this.opts.keyPrefix, 'wecom', ...parts].join(':');
+  }
+
+  /** Waits for a slot in the (corp, endpoint) window or an active 45009 block to pass. */
+  async acquire(corpId: string, endpoint: string): Promise<void> {
+    const limit = this.opts.limits?.[endpoint] ?? this.defaultLimit;
+    const deadline = Date.now() + this.maxWaitMs;
+    for (;;) {
+      const wait = Number(
+        await this.opts.redis.eval(TAKE, 2, this.key('rl', corpId, endpoint), this.key('rl-block', corpId, endpoint), limit, this.windowMs),
+      );
+      if (wait <= 0) return;
+      if (Date.now() + wait > deadline) throw new LocalThrottleError(`rate:${endpoint}`, wait);
+      await sleep(wait + Math.floor(Math.random() * 50));
+    }
+  }
+
+  /** After a 45009: every process pauses this (corp, endpoint) for `ms`. */
+  async block(corpId: string, endpoint: string, ms: number): Promise<void> {
+    await this.opts.redis.eval(BLOCK, 1, this.key('rl-block', corpId, endpoint), Math.max(1, Math.round(ms)));
+  }
+
+  /**
+   * A slot among `limit` holders of (corp, name), leased for `leaseMs` so a crashed holder frees
+   * its slot. Resolves with the release function.
+   */
+  async semaphore(corpId: string, name: string, limit: number, leaseMs = 30_000): Promise<Release> {
+    const key = this.key('sem', corpId, name);
+    const holder = randomUUID();
+    const deadline = Date.now() + this.maxWaitMs;
+    let delay = 5;
+    for (;;) {
+      const now = Date.now();
+      const got = Number(await this.opts.redis.eval(SEM_ACQUIRE, 1, key, now, limit, now + leaseMs, holder));
+      if (got === 1) {
+        return async () => {
+          await this.opts.redis.zrem(key, holder).catch(() => undefined);
+        };
+      }
+      if (Date.now() > deadline) throw new LocalThrottleError(`concurrency:${name}`, delay);
+      await sleep(delay + Math.floor(Math.random() * delay));
+      delay = Math.min(delay * 2, 100);
+    }
+  }
+
+  /** A mutex per record (e.g. one advisor–customer pair) so writes never race (45035). */
+  async lock(corpId: string, name: string, leaseMs = 30_000): Promise<Release> {
+    const key = this.key('lock', corpId, name);
+    const owner = randomUUID();
+    const deadline = Date.now() + this.maxWaitMs;
+    let delay = 5;
+    for (;;) {
+      if ((await this.opts.redis.set(key, owner, 'PX', leaseMs, 'NX')) === 'OK') {
+        return async () => {
+          await this.opts.redis.eval(RELEASE_LOCK, 1, key, owner).catch(() => undefined);
+        };
+      }
+      if (Date.now() > deadline) throw new LocalThrottleError(`lock:${name}`, delay);
+      await sleep(delay + Math.floor(Math.random() * delay));
+      delay = Math.min(delay * 2, 100);
+    }
+  }
+}

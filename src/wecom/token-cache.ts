@@ -1,0 +1,152 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Clock } from '../infra/clock.js';
+import type { Logger } from '../infra/logger.js';
+import { sleep } from './backoff.js';
+import { WecomApiError } from './errors.js';
+
+export interface CorpCredentials {
+  corpId: string;
+  /** The self-built app's secret. Never logged, never leaves the server. */
+  secret: string;
+  agentId?: number;
+}
+
+export interface FetchedToken {
+  accessToken: string;
+  /** Seconds, as `expires_in` from gettoken. */
+  expiresIn: number;
+}
+
+interface CachedToken {
+  t: string;
+  /** Expiry in the injected clock's milliseconds (follows the shared test offset). */
+  exp: number;
+  /** When to refresh: `exp` minus the margin (at most a tenth of the lifetime). */
+  r: number;
+}
+
+export interface TokenCacheOptions {
+  redis: Redis;
+  keyPrefix: string;
+  clock: Clock;
+  logger: Logger;
+  /** Calls gettoken. Invoked by at most one process at a time per (corp, secret). */
+  fetchToken: (creds: CorpCredentials) => Promise<FetchedToken>;
+  /** Refresh this long before expiry (default 5 min, capped at a tenth of the lifetime). */
+  refreshMarginMs?: number;
+  /** How long the refresh lock is held at most (default 15 s). */
+  lockTtlMs?: number;
+  /** How long a waiter waits for another process's refresh (default 20 s). */
+  waitTimeoutMs?: number;
+  /** Poll interval while waiting (default 25 ms). */
+  pollMs?: number;
+}
+
+const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
+
+/** `${prefix}:wecom:token:${corpId}:${sha256(secret)[0..12]}`: one token per app secret (reference §3.1). */
+export function tokenKey(keyPrefix: string, creds: CorpCredentials): string {
+  const secretHash = createHash('sha256').update(creds.secret).digest('hex').slice(0, 12);
+  return `${keyPrefix}:wecom:token:${creds.corpId}:${secretHash}`;
+}
+
+/**
+ * Access tokens cached in Redis and shared by every process (reference §3.1: "do not call
+ * gettoken frequently"). Refresh is single-flight across processes: one holder of a Redis lock
+ * calls gettoken; the others poll the cache until the new token appears. Inside a process,
+ * concurrent callers share one promise.
+ */
+export class TokenCache {
+  private readonly inflight = new Map<string, Promise<string>>();
+  private readonly marginMs: number;
+  private readonly lockTtlMs: number;
+  private readonly waitTimeoutMs: number;
+  private readonly pollMs: number;
+
+  constructor(private readonly opts: TokenCacheOptions) {
+    this.marginMs = opts.refreshMarginMs ?? 5 * 60_000;
+    this.lockTtlMs = opts.lockTtlMs ?? 15_000;
+    this.waitTimeoutMs = opts.waitTimeoutMs ?? 20_000;
+    this.pollMs = opts.pollMs ?? 25;
+  }
+
+  /** A valid token, from the cache or by a (single-flight) refresh. */
+  async get(creds: CorpCredentials): Promise<string> {
+    const cached = await this.read(tokenKey(this.opts.keyPrefix, creds));
+    if (cached && this.fresh(cached)) return cached.t;
+    return this.refresh(creds, cached?.t);
+  }
+
+  /**
+   * Replaces `staleToken` (expired, or rejected with 40014/42001). If another process already
+   * replaced it, returns that newer token without calling gettoken.
+   */
+  refresh(creds: CorpCredentials, staleToken?: string): Promise<string> {
+    const key = tokenKey(this.opts.keyPrefix, creds);
+    const flightKey = `${key}|${staleToken ?? ''}`;
+    const existing = this.inflight.get(flightKey);
+    if (existing) return existing;
+    const promise = this.refreshAcrossProcesses(creds, key, staleToken).finally(() => this.inflight.delete(flightKey));
+    this.inflight.set(flightKey, promise);
+    return promise;
+  }
+
+  private async refreshAcrossProcesses(creds: CorpCredentials, key: string, staleToken: string | undefined): Promise<string> {
+    const lockKey = `${key}:lock`;
+    const failedKey = `${key}:failed`;
+    const owner = randomUUID();
+    const deadline = Date.now() + this.waitTimeoutMs;
+    for (;;) {
+      const failed = await this.opts.redis.get(failedKey);
+      if (failed) throw new WecomApiError(Number(failed), 'gettoken failed recently (cached for 60 s; check the corp id and secret)', 'gettoken', creds.corpId);
+      const current = await this.read(key);
+      if (current && current.t !== staleToken && this.fresh(current)) return current.t;
+      const locked = await this.opts.redis.set(lockKey, owner, 'PX', this.lockTtlMs, 'NX');
+      if (locked === 'OK') {
+        try {
+          // Double-check: a refresh may have landed between our read and the lock.
+          const again = await this.read(key);
+          if (again && again.t !== staleToken && this.fresh(again)) return again.t;
+          const fetched = await this.opts.fetchToken(creds).catch(async (err: unknown) => {
+            // A wrong secret retried by every process gets the IP banned for an hour (reference §3.1).
+            if (err instanceof WecomApiError && err.kind === 'config') await this.opts.redis.set(failedKey, String(err.errcode), 'PX', 60_000);
+            throw err;
+          });
+          const lifetimeMs = fetched.expiresIn * 1000;
+          const exp = this.opts.clock.nowMs() + lifetimeMs;
+          const value: CachedToken = { t: fetched.accessToken, exp, r: exp - Math.min(this.marginMs, lifetimeMs / 10) };
+          await this.opts.redis.set(key, JSON.stringify(value), 'PX', Math.max(1000, fetched.expiresIn * 1000));
+          this.opts.logger.debug({ corpId: creds.corpId, expiresIn: fetched.expiresIn }, 'wecom access token refreshed');
+          return fetched.accessToken;
+        } finally {
+          await this.opts.redis.eval(RELEASE_LOCK, 1, lockKey, owner).catch(() => undefined);
+        }
+      }
+      if (Date.now() > deadline) throw new Error(`timed out waiting for another process to refresh the WeCom token of corp ${creds.corpId}`);
+      await sleep(this.pollMs);
+    }
+  }
+
+  /** Forgets the cached token (admin action, secret rotation). */
+  async clear(creds: CorpCredentials): Promise<void> {
+    await this.opts.redis.del(tokenKey(this.opts.keyPrefix, creds));
+  }
+
+  private fresh(token: CachedToken): boolean {
+    return this.opts.clock.nowMs() < token.r;
+  }
+
+  private async read(key: string): Promise<CachedToken | undefined> {
+    const raw = await this.opts.redis.get(key);
+    if (!raw) return undefined;
+    try {
+      const parsed = JSON.parse(raw) as Partial<CachedToken>;
+      return typeof parsed.t === 'string' && typeof parsed.exp === 'number' && typeof parsed.r === 'number'
+        ? { t: parsed.t, exp: parsed.exp, r: parsed.r }
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+}
