@@ -1,0 +1,51 @@
+import type { CustomerDeps } from './customer-deps.js';
+import { CorpTagGroupModel } from './corp-tag.model.js';
+
+/** Replaces the corp's tag cache with WeCom's list (`change_external_tag`, reconciliation). */
+export async function refreshCorpTagCache(deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>): Promise<number> {
+  const { tag_group: groups } = await deps.api.getCorpTagList();
+  const now = deps.clock.now();
+  const live = groups.filter((g) => !g.deleted);
+  for (const group of live) {
+    await CorpTagGroupModel.updateOne(
+      { corpId: deps.corpId, groupId: group.group_id },
+      { $set: { groupName: group.group_name, order: group.order, tags: group.tag.filter((t) => !t.deleted).map((t) => ({ id: t.id, name: t.name, order: t.order })), syncedAt: now } },
+      { upsert: true },
+    );
+  }
+  await CorpTagGroupModel.deleteMany({ corpId: deps.corpId, groupId: { $nin: live.map((g) => g.group_id) } });
+  return live.length;
+}
+
+/** The tag's name and group from the cache, for rules and owner detection. */
+export async function describeTag(corpId: string, tagId: string): Promise<{ group: string; name: string } | undefined> {
+  const group = await CorpTagGroupModel.findOne({ corpId, 'tags.id': tagId }).lean();
+  const tag = group?.tags.find((t) => t.id === tagId);
+  return group && tag ? { group: group.groupName, name: tag.name } : undefined;
+}
+
+/**
+ * The ids of the named tags in the named group, created with `add_corp_tag` when missing
+ * (reference §3.7). A concurrent creator elsewhere is handled by refreshing once and retrying.
+ */
+export async function ensureCorpTags(deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>, groupName: string, tagNames: readonly string[]): Promise<Map<string, string>> {
+  for (let attempt = 0; ; attempt++) {
+    const group = await CorpTagGroupModel.findOne({ corpId: deps.corpId, groupName }).lean();
+    const ids = new Map<string, string>();
+    for (const tag of group?.tags ?? []) if (tagNames.includes(tag.name)) ids.set(tag.name, tag.id);
+    const missing = tagNames.filter((name) => !ids.has(name));
+    if (missing.length === 0) return ids;
+    try {
+      const created = await deps.api.addCorpTag(group ? { group_id: group.groupId, tag: missing.map((name) => ({ name })) } : { group_name: groupName, tag: missing.map((name) => ({ name })) });
+      const g = created.tag_group;
+      await CorpTagGroupModel.updateOne(
+        { corpId: deps.corpId, groupId: g.group_id },
+        { $set: { groupName: g.group_name, order: g.order, syncedAt: deps.clock.now() }, $addToSet: { tags: { $each: g.tag.map((t) => ({ id: t.id, name: t.name, order: t.order })) } } },
+        { upsert: true },
+      );
+    } catch (err) {
+      if (attempt > 0) throw err;
+      await refreshCorpTagCache(deps); // someone else may have created it meanwhile
+    }
+  }
+}

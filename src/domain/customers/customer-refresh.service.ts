@@ -1,0 +1,175 @@
+import type { Types } from 'mongoose';
+import { WecomApiError } from '../../wecom/errors.js';
+import type { ExternalContact, FollowInfo, FollowUser } from '../../wecom/endpoints/external-contact.js';
+import { emitDomainEvent } from '../events/domain-event.js';
+import { VehicleModel } from '../vehicles/vehicle.model.js';
+import { chooseResponsibleAdvisor, customerSnapshot, diffTags, relationshipSnapshot } from './contact-snapshot.js';
+import type { CustomerDeps } from './customer-deps.js';
+import { CustomerModel } from './customer.model.js';
+import { RelationshipModel } from './relationship.model.js';
+
+/** What one refresh changed, for the caller's follow-up work (welcome, owner rules, alerts). */
+export interface RefreshResult {
+  customerId?: Types.ObjectId;
+  /** False when WeCom says no member follows this customer any more (84061). */
+  visible: boolean;
+  createdCustomer: boolean;
+  /** Relationships that are new or were re-established by this refresh, with their channel state. */
+  added: Array<{ userid: string; state?: string }>;
+  tagChanges: Array<{ userid: string; added: string[]; removed: string[] }>;
+  /** Advisors whose stored active relationship WeCom no longer lists. */
+  vanishedUserids: string[];
+}
+
+export interface RefreshOptions {
+  externalUserId: string;
+  /** The source of this refresh (inbound dedup key, `reconcile-<run>` ...), for event job ids. */
+  sourceId: string;
+  /** When the triggering event happened; an add older than a later deletion does not revive it. */
+  eventAt: Date;
+  /** An add event for this advisor: (re)activate the relationship unless a newer status change exists. */
+  addedBy?: string;
+  /** Whether to emit domain events (reconciliation and callbacks do; a dry run does not). */
+  emit?: boolean;
+}
+
+/**
+ * Makes the stored customer and relationships equal WeCom's truth (`externalcontact/get`, paged
+ * past 500 followers), then emits `customer.added` and tag events for what changed. Idempotent:
+ * refreshing twice changes and emits nothing the second time. Out-of-order callbacks converge
+ * because truth is refetched rather than applied as a delta (issue 6).
+ */
+export async function refreshCustomerFromWecom(deps: CustomerDeps, opts: RefreshOptions): Promise<RefreshResult> {
+  const { corpId, pd, clock } = deps;
+  const fetched = await fetchContact(deps, opts.externalUserId);
+  const result: RefreshResult = { visible: fetched !== undefined, createdCustomer: false, added: [], tagChanges: [], vanishedUserids: [] };
+  const now = clock.now();
+
+  if (!fetched) {
+    // Nobody in the corp follows them now: end whatever we still hold as active.
+    const stale = await RelationshipModel.find({ corpId, externalUserId: opts.externalUserId, status: 'active' }).lean();
+    for (const rel of stale) {
+      await RelationshipModel.updateOne({ _id: rel._id, status: 'active' }, { $set: { status: 'deleted_by_advisor', statusChangedAt: opts.eventAt, statusCause: 'not_in_wecom' } });
+      result.vanishedUserids.push(rel.userid);
+    }
+    const customer = await CustomerModel.findOne({ corpId, externalUserId: opts.externalUserId }, { _id: 1 }).lean();
+    result.customerId = customer?._id;
+    return result;
+  }
+
+  const snapshot = customerSnapshot(fetched.contact, pd);
+  const upserted = await CustomerModel.findOneAndUpdate(
+    { corpId, externalUserId: snapshot.externalUserId },
+    {
+      $set: { type: snapshot.type, nameEnc: snapshot.nameEnc, nameHash: snapshot.nameHash, unionidEnc: snapshot.unionidEnc, unionidHash: snapshot.unionidHash, fetchedAt: now },
+      $setOnInsert: { lifecycle: { stage: 'prospect', reason: 'added', changedAt: opts.eventAt }, lifecycleHistory: [{ stage: 'prospect', reason: 'added', at: opts.eventAt }] },
+    },
+    { upsert: true, returnDocument: 'after', includeResultMetadata: true },
+  );
+  const customer = upserted.value;
+  if (!customer) throw new Error('customer upsert returned nothing');
+  result.customerId = customer._id;
+  result.createdCustomer = upserted.lastErrorObject?.updatedExisting === false;
+
+  const stored = await RelationshipModel.find({ corpId, externalUserId: snapshot.externalUserId }).lean();
+  const byUserid = new Map(stored.map((rel) => [rel.userid, rel]));
+  const listed = new Set<string>();
+
+  for (const follow of fetched.followUsers) {
+    listed.add(follow.userid);
+    const next = relationshipSnapshot(follow, pd);
+    const previous = byUserid.get(follow.userid);
+    const sealed = {
+      state: next.state, addWay: next.addWay, addedAt: next.addedAt, remarkEnc: next.remarkEnc, remarkHash: next.remarkHash,
+      descriptionEnc: next.descriptionEnc, remarkMobilesEnc: next.remarkMobilesEnc, remarkMobileHashes: next.remarkMobileHashes, tagIds: next.tagIds,
+    };
+    if (!previous) {
+      await RelationshipModel.updateOne(
+        { corpId, userid: follow.userid, externalUserId: snapshot.externalUserId },
+        { $set: sealed, $setOnInsert: { customerId: customer._id, status: 'active', statusChangedAt: opts.eventAt, statusCause: 'added' } },
+        { upsert: true },
+      );
+      result.added.push({ userid: follow.userid, state: next.state });
+      continue;
+    }
+    const revive = previous.status !== 'active' && reactivates(previous, opts, next.addedAt);
+    await RelationshipModel.updateOne(
+      { _id: previous._id },
+      { $set: { ...sealed, ...(revive ? { status: 'active', statusChangedAt: opts.eventAt, statusCause: 'added' } : {}) } },
+    );
+    if (revive) result.added.push({ userid: follow.userid, state: next.state });
+    const changes = diffTags(previous.tagIds ?? [], next.tagIds);
+    if (changes.added.length > 0 || changes.removed.length > 0) result.tagChanges.push({ userid: follow.userid, ...changes });
+  }
+
+  // Active here but not listed by WeCom: the member deleted the customer (or a transfer moved them).
+  for (const rel of stored) {
+    if (rel.status === 'active' && !listed.has(rel.userid)) {
+      await RelationshipModel.updateOne({ _id: rel._id, status: 'active' }, { $set: { status: 'deleted_by_advisor', statusChangedAt: opts.eventAt, statusCause: 'not_in_wecom' } });
+      result.vanishedUserids.push(rel.userid);
+    }
+  }
+
+  await recomputeResponsibleAdvisor(corpId, customer._id);
+  if (opts.emit !== false) await emitRefreshEvents(deps, opts, result);
+  return result;
+}
+
+/**
+ * An add event re-establishes an ended relationship only when it is newer than the status change
+ * (a delayed add must not undo a later deletion); without an add event, a WeCom createtime newer
+ * than the change means the customer was added again while we missed the callback.
+ */
+function reactivates(previous: { status: string; statusChangedAt?: Date | null; userid: string }, opts: RefreshOptions, addedAt: Date): boolean {
+  const changedAt = previous.statusChangedAt?.getTime() ?? 0;
+  if (opts.addedBy === previous.userid) return opts.eventAt.getTime() > changedAt;
+  // A customer who deleted the advisor still appears in follow_user (a one-way relationship, reference §2.1).
+  if (previous.status === 'deleted_by_customer') return false;
+  return addedAt.getTime() > changedAt;
+}
+
+/** Recomputes and stores the responsible advisor (design §4); returns it. */
+export async function recomputeResponsibleAdvisor(corpId: string, customerId: Types.ObjectId): Promise<string | undefined> {
+  const [relationships, vehicles] = await Promise.all([
+    RelationshipModel.find({ corpId, customerId }, { userid: 1, status: 1, addedAt: 1 }).lean(),
+    VehicleModel.find({ corpId, customerId, salesUserid: { $exists: true } }, { salesUserid: 1, deliveryDate: 1 }).sort({ deliveryDate: -1 }).lean(),
+  ]);
+  const responsible = chooseResponsibleAdvisor(relationships, vehicles.map((v) => v.salesUserid).filter((u): u is string => Boolean(u)));
+  await CustomerModel.updateOne({ _id: customerId }, responsible ? { $set: { responsibleUserid: responsible } } : { $unset: { responsibleUserid: 1 } });
+  return responsible;
+}
+
+async function emitRefreshEvents(deps: CustomerDeps, opts: RefreshOptions, result: RefreshResult): Promise<void> {
+  const base = { corpId: deps.corpId, sourceId: opts.sourceId, occurredAt: opts.eventAt.toISOString(), customerId: String(result.customerId), externalUserId: opts.externalUserId };
+  for (const { userid, state } of result.added) {
+    await emitDomainEvent(deps.queues, { ...base, type: 'customer.added', userid, data: { state: state ?? null } }, userid);
+  }
+  for (const change of result.tagChanges) {
+    for (const tagId of change.added) await emitDomainEvent(deps.queues, { ...base, type: 'customer.tag_added', userid: change.userid, data: { tagId } }, `${change.userid}/${tagId}`);
+    for (const tagId of change.removed) await emitDomainEvent(deps.queues, { ...base, type: 'customer.tag_removed', userid: change.userid, data: { tagId } }, `${change.userid}/${tagId}`);
+  }
+}
+
+interface FetchedContact {
+  contact: ExternalContact;
+  followUsers: Array<FollowUser | FollowInfo>;
+}
+
+/** `externalcontact/get` with `next_cursor` paging past 500 followers; undefined on 84061/40096. */
+async function fetchContact(deps: CustomerDeps, externalUserId: string): Promise<FetchedContact | undefined> {
+  const followUsers: FollowUser[] = [];
+  let contact: ExternalContact | undefined;
+  let cursor: string | undefined;
+  try {
+    do {
+      const page = await deps.api.getExternalContact(externalUserId, cursor);
+      contact = page.external_contact;
+      followUsers.push(...(page.follow_user ?? []));
+      cursor = page.next_cursor || undefined;
+    } while (cursor);
+  } catch (err) {
+    if (err instanceof WecomApiError && (err.errcode === 84061 || err.errcode === 40096)) return undefined;
+    throw err;
+  }
+  return contact ? { contact, followUsers } : undefined;
+}

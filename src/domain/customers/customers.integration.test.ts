@@ -1,0 +1,184 @@
+/**
+ * Customer services against the WeCom sandbox over HTTP, real Redis and the dev MongoDB server:
+ * refresh from externalcontact/get, owner tagging on every active relationship, ending
+ * relationships out of order, and the directory refresh.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { Types } from 'mongoose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startSandbox, type RunningSandbox } from '../../../scripts/wecom-sandbox/index.js';
+import { ManualClock } from '../../infra/clock.js';
+import { DataCipher, LookupHasher } from '../../infra/data-crypto.js';
+import { createLogger } from '../../infra/logger.js';
+import { Queues } from '../../queues/queue-factory.js';
+import { QueueName } from '../../queues/queue-names.js';
+import { testRedisUrl, uniqueName } from '../../testing/env.js';
+import { useTestDatabase } from '../../testing/mongo.js';
+import { createWecomClient } from '../../wecom/client.js';
+import { AdvisorModel } from './advisor.model.js';
+import { refreshDirectory } from './advisor-directory.service.js';
+import { CorpTagGroupModel } from './corp-tag.model.js';
+import type { CustomerDeps } from './customer-deps.js';
+import { refreshCustomerFromWecom } from './customer-refresh.service.js';
+import { CustomerModel } from './customer.model.js';
+import { becomeOwner } from './owner.service.js';
+import { PersonalData } from './personal-data.js';
+import { endRelationship } from './relationship-status.service.js';
+import { RelationshipModel } from './relationship.model.js';
+import { defaultRetentionSettings } from './retention-settings.js';
+
+const logger = createLogger({ level: 'silent', name: 'test' });
+const clock = new ManualClock(Date.UTC(2026, 4, 1, 2, 0));
+const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+const prefix = uniqueName('cust');
+const queues = new Queues(redis, prefix);
+const pd = new PersonalData(new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'), new LookupHasher(randomBytes(32)));
+let sandbox: RunningSandbox;
+let db: Awaited<ReturnType<typeof useTestDatabase>>;
+let deps: CustomerDeps;
+let corpId: string;
+
+const seed = {
+  corps: [{
+    name: '测试4S店',
+    departments: [{ id: 1, name: '总部' }, { id: 2, name: '销售一部', parentid: 1 }],
+    members: [
+      { userid: 'manager.li', name: '李经理', department: [2], isLeaderInDept: [1] },
+      { userid: 'zhangwei', name: '张伟', department: [2], directLeader: ['manager.li'] },
+      { userid: 'wangfang', name: '王芳', department: [2], directLeader: ['manager.li'] },
+    ],
+    tagGroups: [{ group_name: '购车意向', tags: [{ name: '已购车' }, { name: '试驾' }] }],
+    customers: [
+      { external_userid: 'wmCustomerAlpha0001', name: '测试客户甲', follows: [
+        { userid: 'zhangwei', remark: '甲先生', remark_mobiles: ['13800000101'], state: 'delivery_qr1', createtime: 1767225600, tags: ['试驾'] },
+        { userid: 'wangfang', remark: '', createtime: 1767312000 },
+      ] },
+    ],
+  }],
+};
+
+beforeAll(async () => {
+  db = await useTestDatabase('customers');
+  sandbox = await startSandbox({ port: 0, clock, logger });
+});
+afterAll(async () => {
+  await queues.get(QueueName.domainEvents).obliterate({ force: true });
+  await queues.close();
+  redis.disconnect();
+  await sandbox.stop();
+  await db.drop();
+});
+beforeEach(async () => {
+  [corpId] = sandbox.world.seed(seed).corpIds as [string];
+  const corp = sandbox.world.corp(corpId);
+  if (!corp) throw new Error('seed failed');
+  const client = createWecomClient({ apiBase: sandbox.url, redis, logger, clock, keyPrefix: prefix, timeoutMs: 3000 });
+  deps = { corpId, api: client.forCorp({ corpId, secret: corp.secret, agentId: corp.agentId }), pd, clock, queues, logger };
+  await Promise.all([CustomerModel.deleteMany({}), RelationshipModel.deleteMany({}), AdvisorModel.deleteMany({}), CorpTagGroupModel.deleteMany({}), queues.get(QueueName.domainEvents).obliterate({ force: true })]);
+  sandbox.context.calls.clear();
+});
+
+async function emittedNames(): Promise<string[]> {
+  const jobs = await queues.get(QueueName.domainEvents).getJobs(['waiting', 'prioritized', 'delayed']);
+  return jobs.map((j) => `${j.name}:${j.data.userid ?? ''}`).sort();
+}
+
+describe('customer refresh from WeCom', () => {
+  it('stores the customer sealed, one relationship per advisor, and emits each add once', async () => {
+    const opts = { externalUserId: 'wmCustomerAlpha0001', sourceId: 'inbound-1', eventAt: clock.now(), addedBy: 'zhangwei' };
+    const first = await refreshCustomerFromWecom(deps, opts);
+    expect(first.createdCustomer).toBe(true);
+    expect(first.added.map((a) => a.userid).sort()).toEqual(['wangfang', 'zhangwei']);
+    const again = await refreshCustomerFromWecom(deps, opts);
+    expect(again.added).toEqual([]);
+    expect(await emittedNames()).toEqual(['customer.added:wangfang', 'customer.added:zhangwei']);
+
+    const customer = await CustomerModel.findOne({ corpId, externalUserId: 'wmCustomerAlpha0001' }).lean();
+    expect(pd.open(customer?.nameEnc)).toBe('测试客户甲');
+    expect(customer?.responsibleUserid).toBe('wangfang'); // most recent relationship
+    const rel = await RelationshipModel.findOne({ corpId, userid: 'zhangwei' }).lean();
+    expect(rel).toMatchObject({ state: 'delivery_qr1', status: 'active' });
+    expect(rel?.remarkMobileHashes).toEqual([pd.hash('mobile', '13800000101')]);
+    expect(rel?.tagIds).toHaveLength(1);
+    // Nothing personal in clear anywhere in MongoDB.
+    const dump = JSON.stringify(await Promise.all([CustomerModel.find().lean(), RelationshipModel.find().lean()]));
+    for (const plain of ['测试客户甲', '甲先生', '13800000101']) expect(dump).not.toContain(plain);
+  });
+
+  it('reports tag changes by diffing against the last known state', async () => {
+    await refreshCustomerFromWecom(deps, { externalUserId: 'wmCustomerAlpha0001', sourceId: 'inbound-1', eventAt: clock.now() });
+    await sandbox.driver.editRelationship({ corpId, userid: 'zhangwei', externalUserId: 'wmCustomerAlpha0001', addTags: ['已购车'], removeTags: ['试驾'] }).catch(() => undefined);
+    const result = await refreshCustomerFromWecom(deps, { externalUserId: 'wmCustomerAlpha0001', sourceId: 'inbound-2', eventAt: clock.now() });
+    expect(result.tagChanges).toHaveLength(1);
+    expect(result.tagChanges[0]).toMatchObject({ userid: 'zhangwei', added: [expect.any(String)], removed: [expect.any(String)] });
+    expect((await emittedNames()).filter((n) => n.startsWith('customer.tag'))).toEqual(['customer.tag_added:zhangwei', 'customer.tag_removed:zhangwei']);
+  });
+});
+
+describe('retained customers', () => {
+  it('becomes owner once and tags every active relationship with 保客, creating the tag', async () => {
+    const { customerId } = await refreshCustomerFromWecom(deps, { externalUserId: 'wmCustomerAlpha0001', sourceId: 'inbound-1', eventAt: clock.now() });
+    const input = { customerId: customerId as Types.ObjectId, reason: 'delivery_channel' as const, sourceId: 'src-1', at: clock.now() };
+    const first = await becomeOwner(deps, defaultRetentionSettings, input);
+    const second = await becomeOwner(deps, defaultRetentionSettings, input);
+    expect(first).toEqual({ changed: true, tagged: 2 });
+    expect(second).toEqual({ changed: false, tagged: 0 });
+
+    const marks = sandbox.context.calls.list({ endpoint: 'externalcontact/mark_tag' });
+    expect(marks.map((m) => (m.body as { userid: string }).userid).sort()).toEqual(['wangfang', 'zhangwei']);
+    const ownerTag = sandbox.world.corp(corpId)?.tags.find((t) => t.name === '保客');
+    expect(ownerTag).toBeDefined();
+    const follows = sandbox.world.corp(corpId)?.follows.filter((f) => f.externalUserId === 'wmCustomerAlpha0001') ?? [];
+    for (const follow of follows) expect(follow.tags).toContain(ownerTag?.id);
+    const customer = await CustomerModel.findById(customerId).lean();
+    expect(customer?.lifecycle).toMatchObject({ stage: 'owner', reason: 'delivery_channel' });
+    expect(await emittedNames()).toContain('customer.became_owner:');
+  });
+});
+
+describe('ended relationships', () => {
+  it('a deletion delivered before its add is not undone by the late add', async () => {
+    const eventAt = clock.now();
+    const deleted = await endRelationship(deps, { externalUserId: 'wmCustomerAlpha0001', userid: 'zhangwei', status: 'deleted_by_customer', eventAt, sourceId: 'del-1', cause: 'del_follow_user' });
+    expect(deleted.changed).toBe(true);
+    const replay = await endRelationship(deps, { externalUserId: 'wmCustomerAlpha0001', userid: 'zhangwei', status: 'deleted_by_customer', eventAt, sourceId: 'del-1', cause: 'del_follow_user' });
+    expect(replay.changed).toBe(false);
+    // The add happened earlier than the deletion.
+    await refreshCustomerFromWecom(deps, { externalUserId: 'wmCustomerAlpha0001', sourceId: 'add-1', eventAt: new Date(eventAt.getTime() - 60_000), addedBy: 'zhangwei' });
+    const rel = await RelationshipModel.findOne({ corpId, userid: 'zhangwei' }).lean();
+    expect(rel?.status).toBe('deleted_by_customer');
+    const other = await RelationshipModel.findOne({ corpId, userid: 'wangfang' }).lean();
+    expect(other?.status).toBe('active');
+    const customer = await CustomerModel.findOne({ corpId, externalUserId: 'wmCustomerAlpha0001' }).lean();
+    expect(customer?.responsibleUserid).toBe('wangfang');
+  });
+
+  it('the customer becomes lost when the last advisor is deleted, and customer.lost is emitted once', async () => {
+    await refreshCustomerFromWecom(deps, { externalUserId: 'wmCustomerAlpha0001', sourceId: 'add-1', eventAt: clock.now() });
+    const at = new Date(clock.nowMs() + 1000);
+    const a = await endRelationship(deps, { externalUserId: 'wmCustomerAlpha0001', userid: 'zhangwei', status: 'deleted_by_customer', eventAt: at, sourceId: 'del-a', cause: 'del_follow_user' });
+    const b = await endRelationship(deps, { externalUserId: 'wmCustomerAlpha0001', userid: 'wangfang', status: 'deleted_by_customer', eventAt: at, sourceId: 'del-b', cause: 'del_follow_user' });
+    expect([a.becameLost, b.becameLost]).toEqual([false, true]);
+    const customer = await CustomerModel.findOne({ corpId, externalUserId: 'wmCustomerAlpha0001' }).lean();
+    expect(customer?.lifecycle.stage).toBe('lost');
+    expect(customer?.responsibleUserid).toBeUndefined();
+    expect((await emittedNames()).filter((n) => n.startsWith('customer.lost'))).toEqual(['customer.lost:wangfang']);
+  });
+});
+
+describe('directory', () => {
+  it('syncs members with departments and leaders, and marks a member who left', async () => {
+    const result = await refreshDirectory(deps);
+    expect(result.members).toBe(3);
+    const zhang = await AdvisorModel.findOne({ corpId, userid: 'zhangwei' }).lean();
+    expect(zhang).toMatchObject({ name: '张伟', departments: [2], directLeaders: ['manager.li'], status: 'active' });
+    const li = await AdvisorModel.findOne({ corpId, userid: 'manager.li' }).lean();
+    expect(li?.leadsDepartments).toEqual([2]);
+    await AdvisorModel.create({ corpId, userid: 'gone.member', name: '已离职', status: 'active' });
+    expect((await refreshDirectory(deps)).left).toBe(1);
+    expect((await AdvisorModel.findOne({ corpId, userid: 'gone.member' }).lean())?.status).toBe('left');
+  });
+});
+
+

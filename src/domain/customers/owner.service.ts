@@ -1,0 +1,72 @@
+import type { Types } from 'mongoose';
+import { emitDomainEvent } from '../events/domain-event.js';
+import { VehicleModel } from '../vehicles/vehicle.model.js';
+import { ensureCorpTags } from './corp-tags.service.js';
+import type { CustomerDeps } from './customer-deps.js';
+import { CustomerModel } from './customer.model.js';
+import { RelationshipModel } from './relationship.model.js';
+import type { RetentionSettings } from './retention-settings.js';
+
+export type OwnerReason = 'vehicle_linked' | 'delivery_channel' | 'owner_tag';
+
+export interface BecomeOwnerInput {
+  customerId: Types.ObjectId;
+  reason: OwnerReason;
+  sourceId: string;
+  at: Date;
+}
+
+/**
+ * Makes the customer a retained customer (lifecycle `owner`, with reason and time), emits
+ * `customer.became_owner` once, and makes sure every active relationship carries the owner tags.
+ * Safe to call again: the lifecycle changes once, the event has a deterministic job id, and
+ * tagging skips relationships that already carry the tags (so a retry finishes what failed).
+ */
+export async function becomeOwner(deps: CustomerDeps, settings: RetentionSettings, input: BecomeOwnerInput): Promise<{ changed: boolean; tagged: number }> {
+  const update = await CustomerModel.updateOne(
+    { _id: input.customerId, corpId: deps.corpId, 'lifecycle.stage': { $ne: 'owner' } },
+    {
+      $set: { lifecycle: { stage: 'owner', reason: input.reason, changedAt: input.at } },
+      $push: { lifecycleHistory: { stage: 'owner', reason: input.reason, at: input.at } },
+    },
+  );
+  const changed = update.modifiedCount > 0;
+  const customer = await CustomerModel.findById(input.customerId, { externalUserId: 1, lifecycle: 1 }).lean();
+  if (!customer || customer.lifecycle?.stage !== 'owner') return { changed, tagged: 0 };
+  if (changed) {
+    await emitDomainEvent(deps.queues, {
+      type: 'customer.became_owner', corpId: deps.corpId, sourceId: input.sourceId, occurredAt: input.at.toISOString(),
+      customerId: String(input.customerId), externalUserId: customer.externalUserId, data: { reason: input.reason },
+    });
+  }
+  const tagged = await applyOwnerTags(deps, settings, input.customerId);
+  return { changed, tagged };
+}
+
+/**
+ * Puts the owner tag (and the vehicle-model tag) on every active relationship with `mark_tag`,
+ * one advisor after another (the client limits rate and concurrency; one call per pair avoids
+ * 45035). Returns how many relationships were tagged now.
+ */
+export async function applyOwnerTags(deps: CustomerDeps, settings: RetentionSettings, customerId: Types.ObjectId): Promise<number> {
+  const wanted: string[] = [];
+  const ownerIds = await ensureCorpTags(deps, settings.ownerTag.group, [settings.ownerTag.name]);
+  wanted.push(...ownerIds.values());
+  if (settings.modelTagGroup) {
+    const models = (await VehicleModel.find({ corpId: deps.corpId, customerId, model: { $exists: true, $ne: '' } }, { model: 1 }).lean())
+      .map((v) => v.model)
+      .filter((m): m is string => Boolean(m));
+    if (models.length > 0) wanted.push(...(await ensureCorpTags(deps, settings.modelTagGroup, [...new Set(models)].map((m) => m.slice(0, 30)))).values());
+  }
+  const relationships = await RelationshipModel.find({ corpId: deps.corpId, customerId, status: 'active' }, { userid: 1, externalUserId: 1, tagIds: 1 }).sort({ userid: 1 }).lean();
+  let tagged = 0;
+  for (const rel of relationships) {
+    const missing = wanted.filter((id) => !(rel.tagIds ?? []).includes(id));
+    if (missing.length === 0) continue;
+    await deps.api.markTag({ userid: rel.userid, external_userid: rel.externalUserId, add_tag: missing });
+    // API changes produce no callback (reference §2.2), so record the tags ourselves.
+    await RelationshipModel.updateOne({ _id: rel._id }, { $addToSet: { tagIds: { $each: missing } } });
+    tagged++;
+  }
+  return tagged;
+}

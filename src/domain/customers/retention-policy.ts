@@ -1,0 +1,44 @@
+import { Types } from 'mongoose';
+import type { DomainEvent } from '../events/domain-event.js';
+import { describeTag } from './corp-tags.service.js';
+import type { CustomerDeps } from './customer-deps.js';
+import { recomputeResponsibleAdvisor } from './customer-refresh.service.js';
+import { becomeOwner, type OwnerReason } from './owner.service.js';
+import { isDeliveryChannel, type RetentionSettings } from './retention-settings.js';
+
+/**
+ * Which domain events make a customer retained (design §5, issue 6): a linked vehicle, an add
+ * through a delivery channel, or an advisor applying an owner tag. Returns the reason applied.
+ */
+export async function ownerReasonFor(corpId: string, settings: RetentionSettings, event: DomainEvent): Promise<OwnerReason | undefined> {
+  switch (event.type) {
+    case 'vehicle.linked':
+      return settings.ownerOnVehicleLink ? 'vehicle_linked' : undefined;
+    case 'customer.added':
+      return isDeliveryChannel(settings, typeof event.data.state === 'string' ? event.data.state : undefined) ? 'delivery_channel' : undefined;
+    case 'customer.tag_added': {
+      const tagId = event.data.tagId;
+      if (typeof tagId !== 'string' || settings.ownerTagNames.length === 0) return undefined;
+      const tag = await describeTag(corpId, tagId);
+      return tag && settings.ownerTagNames.includes(tag.name) ? 'owner_tag' : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The retention part of the domain-event consumer: becomes owner (tagging every active
+ * relationship) when the event calls for it, and keeps the responsible advisor right after a
+ * vehicle link or a transfer. Idempotent, so a redelivered event finishes what a crash left.
+ */
+export async function applyRetentionPolicy(deps: CustomerDeps, settings: RetentionSettings, event: DomainEvent): Promise<OwnerReason | undefined> {
+  if (!event.customerId || !Types.ObjectId.isValid(event.customerId)) return undefined;
+  const customerId = new Types.ObjectId(event.customerId);
+  if (event.type === 'vehicle.linked' || event.type === 'relationship.transferred') {
+    await recomputeResponsibleAdvisor(deps.corpId, customerId);
+  }
+  const reason = await ownerReasonFor(deps.corpId, settings, event);
+  if (reason) await becomeOwner(deps, settings, { customerId, reason, sourceId: `${event.type}-${event.sourceId}`, at: new Date(event.occurredAt) });
+  return reason;
+}
