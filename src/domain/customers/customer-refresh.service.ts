@@ -40,15 +40,23 @@ export interface RefreshOptions {
  * because truth is refetched rather than applied as a delta (issue 6).
  */
 export async function refreshCustomerFromWecom(deps: CustomerDeps, opts: RefreshOptions): Promise<RefreshResult> {
+  return applyContactSnapshot(deps, await fetchContact(deps, opts.externalUserId), opts);
+}
+
+/**
+ * Applies one customer's WeCom state (from `externalcontact/get` or `batch/get_by_user`). `scope`
+ * names the advisors the snapshot speaks for: a stored active relationship of an advisor in scope
+ * that the snapshot does not list has ended. Without `scope` the snapshot is complete.
+ */
+export async function applyContactSnapshot(deps: CustomerDeps, fetched: FetchedContact | undefined, opts: RefreshOptions & { scope?: ReadonlySet<string> }): Promise<RefreshResult> {
   const { corpId, pd, clock } = deps;
-  const fetched = await fetchContact(deps, opts.externalUserId);
   const result: RefreshResult = { visible: fetched !== undefined, createdCustomer: false, added: [], tagChanges: [], vanishedUserids: [] };
   const now = clock.now();
 
   if (!fetched) {
     // Nobody in the corp follows them now: end whatever we still hold as active.
     const stale = await RelationshipModel.find({ corpId, externalUserId: opts.externalUserId, status: 'active' }).lean();
-    for (const rel of stale) {
+    for (const rel of stale.filter((r) => !opts.scope || opts.scope.has(r.userid))) {
       await RelationshipModel.updateOne({ _id: rel._id, status: 'active' }, { $set: { status: 'deleted_by_advisor', statusChangedAt: opts.eventAt, statusCause: 'not_in_wecom' } });
       result.vanishedUserids.push(rel.userid);
     }
@@ -104,7 +112,7 @@ export async function refreshCustomerFromWecom(deps: CustomerDeps, opts: Refresh
 
   // Active here but not listed by WeCom: the member deleted the customer (or a transfer moved them).
   for (const rel of stored) {
-    if (rel.status === 'active' && !listed.has(rel.userid)) {
+    if (rel.status === 'active' && !listed.has(rel.userid) && (!opts.scope || opts.scope.has(rel.userid))) {
       await RelationshipModel.updateOne({ _id: rel._id, status: 'active' }, { $set: { status: 'deleted_by_advisor', statusChangedAt: opts.eventAt, statusCause: 'not_in_wecom' } });
       result.vanishedUserids.push(rel.userid);
     }
@@ -139,18 +147,19 @@ export async function recomputeResponsibleAdvisor(corpId: string, customerId: Ty
   return responsible;
 }
 
+/** One source (a callback, a reconciliation run) may speak for many customers: ids include the pair. */
 async function emitRefreshEvents(deps: CustomerDeps, opts: RefreshOptions, result: RefreshResult): Promise<void> {
   const base = { corpId: deps.corpId, sourceId: opts.sourceId, occurredAt: opts.eventAt.toISOString(), customerId: String(result.customerId), externalUserId: opts.externalUserId };
   for (const { userid, state } of result.added) {
-    await emitDomainEvent(deps.queues, { ...base, type: 'customer.added', userid, data: { state: state ?? null } }, userid);
+    await emitDomainEvent(deps.queues, { ...base, type: 'customer.added', userid, data: { state: state ?? null } }, `${opts.externalUserId}/${userid}`);
   }
   for (const change of result.tagChanges) {
-    for (const tagId of change.added) await emitDomainEvent(deps.queues, { ...base, type: 'customer.tag_added', userid: change.userid, data: { tagId } }, `${change.userid}/${tagId}`);
-    for (const tagId of change.removed) await emitDomainEvent(deps.queues, { ...base, type: 'customer.tag_removed', userid: change.userid, data: { tagId } }, `${change.userid}/${tagId}`);
+    for (const tagId of change.added) await emitDomainEvent(deps.queues, { ...base, type: 'customer.tag_added', userid: change.userid, data: { tagId } }, `${opts.externalUserId}/${change.userid}/${tagId}`);
+    for (const tagId of change.removed) await emitDomainEvent(deps.queues, { ...base, type: 'customer.tag_removed', userid: change.userid, data: { tagId } }, `${opts.externalUserId}/${change.userid}/${tagId}`);
   }
 }
 
-interface FetchedContact {
+export interface FetchedContact {
   contact: ExternalContact;
   followUsers: Array<FollowUser | FollowInfo>;
 }

@@ -129,8 +129,9 @@ describe('retained customers', () => {
     expect(marks.map((m) => (m.body as { userid: string }).userid).sort()).toEqual(['wangfang', 'zhangwei']);
     const ownerTag = sandbox.world.corp(corpId)?.tags.find((t) => t.name === '保客');
     expect(ownerTag).toBeDefined();
-    const follows = sandbox.world.corp(corpId)?.follows.filter((f) => f.externalUserId === 'wmCustomerAlpha0001') ?? [];
-    for (const follow of follows) expect(follow.tags).toContain(ownerTag?.id);
+    const follows = sandbox.world.corp(corpId)?.follows.filter((f) => f.external_userid === 'wmCustomerAlpha0001') ?? [];
+    expect(follows).toHaveLength(2);
+    for (const follow of follows) expect(follow.tagIds).toContain(ownerTag?.id);
     const customer = await CustomerModel.findById(customerId).lean();
     expect(customer?.lifecycle).toMatchObject({ stage: 'owner', reason: 'delivery_channel' });
     expect(await emittedNames()).toContain('customer.became_owner:');
@@ -161,7 +162,7 @@ describe('ended relationships', () => {
     const b = await endRelationship(deps, { externalUserId: 'wmCustomerAlpha0001', userid: 'wangfang', status: 'deleted_by_customer', eventAt: at, sourceId: 'del-b', cause: 'del_follow_user' });
     expect([a.becameLost, b.becameLost]).toEqual([false, true]);
     const customer = await CustomerModel.findOne({ corpId, externalUserId: 'wmCustomerAlpha0001' }).lean();
-    expect(customer?.lifecycle.stage).toBe('lost');
+    expect(customer?.lifecycle?.stage).toBe('lost');
     expect(customer?.responsibleUserid).toBeUndefined();
     expect((await emittedNames()).filter((n) => n.startsWith('customer.lost'))).toEqual(['customer.lost:wangfang']);
   });
