@@ -1,32 +1,120 @@
-import { Worker, type ConnectionOptions } from 'bullmq';
+import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Alerter } from '../src/infra/alerts.js';
 import type { WorkerContext } from './context.js';
-import type { ProcessorFactory } from './registry.js';
+import type { ProcessorDefinition, ProcessorFactory } from './registry.js';
+import { noteWecomAlert } from './wecom-alerts.js';
+
+export interface WatchdogOptions {
+  /** How often to check (ms). Default 15 s. */
+  intervalMs?: number;
+  /** A worker that started no job for this long while the oldest job waited this long is recreated (ms). Default 60 s. */
+  silentMs?: number;
+}
+
+/** The running workers; the watchdog may replace one, so always read the current list. */
+export interface RunningWorkers {
+  list(): Worker[];
+  /** How many times the watchdog recreated a worker (tests, metrics). */
+  readonly recreated: number;
+  /**
+   * Lets active jobs finish for up to `graceMs`, then force-closes (their locks expire and BullMQ
+   * hands them to another worker as stalled), so shutdown never hangs on a job or a half-open
+   * Redis connection.
+   */
+  close(graceMs?: number): Promise<void>;
+}
 
 /**
- * Starts one BullMQ Worker per processor, each job with a child logger carrying
- * queue, job id and attempt (conventions §7). Returns the workers for shutdown and health.
+ * Starts one BullMQ Worker per processor, each job with a child logger carrying queue, job id
+ * and attempt (conventions §7), plus a watchdog: BullMQ issue #4585 left v6 workers silently
+ * parked after a Redis outage longer than `drainDelay`; 6.7.0 contains the fix (PR #4586) and a
+ * test proves it, and the watchdog is the belt to those braces ("the worker relies on IORedis
+ * for all reconnection", maintainers in #3185): a worker that starts nothing while a job has
+ * waited longer than `silentMs` is closed and recreated, with an alert.
  */
-export function startWorkers(ctx: WorkerContext, connection: Redis, factories: readonly ProcessorFactory[]): Worker[] {
-  return factories.map((factory) => {
+export function startWorkers(ctx: WorkerContext, connection: Redis, factories: readonly ProcessorFactory[], opts: WatchdogOptions & { alerts?: Alerter } = {}): RunningWorkers {
+  const slots = factories.map((factory) => {
     const def = factory(ctx);
-    const worker = new Worker(
-      def.queue,
-      async (job) => {
-        const log = ctx.logger.child({ queue: def.queue, jobId: job.id, jobName: job.name, attempt: job.attemptsMade + 1 });
-        return def.process(job, log);
-      },
-      {
-        connection: connection as unknown as ConnectionOptions,
-        prefix: ctx.config.redis.queuePrefix,
-        concurrency: def.concurrency,
-        ...def.options,
-      },
-    );
-    worker.on('error', (err) => ctx.logger.error({ queue: def.queue, err: err.message }, 'worker error'));
-    worker.on('failed', (job, err) => {
-      ctx.logger.warn({ queue: def.queue, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed');
-    });
-    return worker;
+    return { def, worker: createWorker(ctx, connection, def, opts.alerts), lastActivity: Date.now(), probe: new Queue(def.queue, { connection: connection as unknown as ConnectionOptions, prefix: ctx.config.redis.queuePrefix }) };
   });
+  for (const slot of slots) {
+    slot.probe.on('error', () => undefined);
+    track(slot);
+  }
+  let recreated = 0;
+  const silentMs = opts.silentMs ?? 60_000;
+  let checking = false;
+  const timer = setInterval(() => {
+    if (checking) return;
+    checking = true;
+    void Promise.all(slots.map(async (slot) => {
+      if (Date.now() - slot.lastActivity < silentMs || !slot.worker.isRunning()) return;
+      const oldest = await slot.probe.getJobs(['waiting', 'prioritized'], -1, -1).catch(() => []);
+      const waitedMs = oldest[0] ? Date.now() - oldest[0].timestamp : 0;
+      if (waitedMs < silentMs) return;
+      ctx.logger.error({ queue: slot.def.queue, waitedMs }, 'worker consumed nothing while jobs waited; recreating it');
+      opts.alerts?.raise('worker_stalled', slot.def.queue, `worker for ${slot.def.queue} consumed nothing for ${Math.round(waitedMs / 1000)} s while jobs waited; it was recreated`);
+      const old = slot.worker;
+      await Promise.race([old.close(true), new Promise((resolve) => setTimeout(resolve, 5000))]).catch(() => undefined);
+      slot.worker = createWorker(ctx, connection, slot.def, opts.alerts);
+      slot.lastActivity = Date.now();
+      track(slot);
+      recreated += 1;
+    })).finally(() => (checking = false));
+  }, opts.intervalMs ?? 15_000);
+  timer.unref();
+
+  function track(slot: (typeof slots)[number]): void {
+    const touch = () => (slot.lastActivity = Date.now());
+    slot.worker.on('active', touch);
+    slot.worker.on('completed', touch);
+    slot.worker.on('failed', touch);
+    slot.worker.on('drained', touch);
+  }
+
+  return {
+    list: () => slots.map((s) => s.worker),
+    get recreated() {
+      return recreated;
+    },
+    async close(graceMs = 5000) {
+      clearInterval(timer);
+      const graceful = Promise.all(slots.map((s) => s.worker.close())).then(() => true, () => false);
+      const finished = await Promise.race([graceful, new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs).unref())]);
+      if (!finished) {
+        ctx.logger.warn({ graceMs }, 'workers did not close in time; forcing (active jobs become stalled and are retried)');
+        await Promise.race([Promise.all(slots.map((s) => s.worker.close(true).catch(() => undefined))), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+      }
+      await Promise.race([Promise.all(slots.map((s) => s.probe.close().catch(() => undefined))), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+    },
+  };
+}
+
+function createWorker(ctx: WorkerContext, connection: Redis, def: ProcessorDefinition, alerts: Alerter | undefined): Worker {
+  const worker = new Worker(
+    def.queue,
+    async (job) => {
+      const log = ctx.logger.child({ queue: def.queue, jobId: job.id, jobName: job.name, attempt: job.attemptsMade + 1 });
+      return def.process(job, log);
+    },
+    {
+      connection: connection as unknown as ConnectionOptions,
+      prefix: ctx.config.redis.queuePrefix,
+      concurrency: def.concurrency,
+      ...def.options,
+    },
+  );
+  // While Redis is away every reconnect attempt errors; one line per queue per 5 s is enough.
+  let lastErrorLog = 0;
+  worker.on('error', (err) => {
+    if (Date.now() - lastErrorLog < 5000) return;
+    lastErrorLog = Date.now();
+    ctx.logger.error({ queue: def.queue, err: err.message }, 'worker error');
+  });
+  worker.on('failed', (job, err) => {
+    ctx.logger.warn({ queue: def.queue, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed');
+    if (alerts) noteWecomAlert(alerts, err);
+  });
+  return worker;
 }

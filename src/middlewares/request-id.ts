@@ -11,14 +11,32 @@ declare module 'koa' {
 
 const SAFE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-/** Gives each request an id (the caller's X-Request-Id when it is safe) and a child logger. */
+/**
+ * Gives each request an id (the caller's X-Request-Id when it is safe) and a child logger.
+ * The child is created on first use of `ctx.state.log`: pino's child() serialises and redacts
+ * its bindings, a measurable cost on the callback hot path, where most requests never log.
+ */
 export function createRequestId(logger: Logger) {
   return async function requestId(ctx: Context, next: Next): Promise<void> {
     const incoming = ctx.get('X-Request-Id');
     const reqId = SAFE_ID.test(incoming) ? incoming : randomUUID();
     ctx.state.reqId = reqId;
-    ctx.state.log = logger.child({ reqId });
+    defineLazyLog(ctx.state, () => logger.child({ reqId }));
     ctx.set('X-Request-Id', reqId);
     await next();
   };
+}
+
+/** `state.log` as a getter that creates the logger once, then behaves as a plain property. */
+function defineLazyLog(state: { log: Logger }, create: () => Logger): void {
+  const settle = (value: Logger) => {
+    Object.defineProperty(state, 'log', { value, writable: true, enumerable: true, configurable: true });
+    return value;
+  };
+  Object.defineProperty(state, 'log', {
+    get: () => settle(create()),
+    set: (value: Logger) => settle(value),
+    enumerable: true,
+    configurable: true,
+  });
 }

@@ -1,0 +1,97 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import { z } from 'zod';
+import { createHandlerRegistry } from '../../src/domain/inbound/handlers.js';
+import type { HandlerRegistry } from '../../src/domain/inbound/handler-registry.js';
+import { InboundEventModel } from '../../src/domain/inbound/inbound-event.model.js';
+import { dedupKeyFor } from '../../src/ingest/dedup.js';
+import type { Logger } from '../../src/infra/logger.js';
+import { QueueName } from '../../src/queues/queue-names.js';
+import { EventParseError, parseEvent, type TypedEvent } from '../../src/wecom/events.js';
+import type { WorkerContext } from '../context.js';
+import type { ProcessorDefinition, ProcessorFactory } from '../registry.js';
+
+const jobDataSchema = z.object({ corpId: z.string().min(1), receivedAt: z.number(), xml: z.string().min(1) });
+
+/** The ids an inbound_events record keeps: enough to find the subject, no personal data. */
+export function idsOf(event: TypedEvent): Record<string, string> {
+  const ids: Record<string, string | undefined> = { fromUserName: event.fromUserName };
+  switch (event.kind) {
+    case 'change_external_contact': Object.assign(ids, { userId: event.userId, externalUserId: event.externalUserId }); break;
+    case 'change_external_chat': ids.chatId = event.chatId; break;
+    case 'change_external_tag': ids.tagId = event.id; break;
+    case 'change_contact': Object.assign(ids, { userId: event.userId, partyId: event.id, tagId: event.tagId }); break;
+    case 'template_card_event':
+    case 'template_card_menu_event': ids.taskId = event.taskId; break;
+    case 'message': ids.msgId = event.msgId; break;
+    default: break;
+  }
+  return Object.fromEntries(Object.entries(ids).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
+}
+
+/**
+ * `wecom-inbound` (design §4): parse the decrypted XML into a typed event, write the
+ * inbound_events record (unique on the de-duplication key: a replay of a processed event is a
+ * no-op), dispatch to the handler registry. Transient failures throw (retried with the queue's
+ * backoff, failed jobs kept); unparseable XML is recorded and fails at once (UnrecoverableError).
+ */
+export function createInboundProcessor(registry: HandlerRegistry = createHandlerRegistry()): ProcessorFactory {
+  return (ctx: WorkerContext): ProcessorDefinition => ({
+    queue: QueueName.wecomInbound,
+    concurrency: 16,
+    process: (job: Job, log: Logger) => processInbound(job, log, ctx, registry),
+  });
+}
+
+async function processInbound(job: Job, log: Logger, ctx: WorkerContext, registry: HandlerRegistry): Promise<{ type: string; duplicate: boolean }> {
+  const parsed = jobDataSchema.safeParse(job.data);
+  if (!parsed.success) throw new UnrecoverableError('wecom-inbound job data is not { corpId, receivedAt, xml }');
+  const { corpId, receivedAt, xml } = parsed.data;
+  const dedupKey = dedupKeyFor(corpId, xml);
+  const metrics = ctx.metrics;
+
+  let event: TypedEvent;
+  try {
+    event = parseEvent(xml);
+  } catch (err) {
+    if (!(err instanceof EventParseError)) throw err;
+    await InboundEventModel.updateOne(
+      { dedupKey },
+      { $set: { corpId, type: 'unparseable', receivedAt: new Date(receivedAt), status: 'unparseable', error: err.message }, $inc: { attempts: 1 } },
+      { upsert: true },
+    );
+    metrics?.inboundProcessed.inc({ type: 'unparseable', outcome: 'failed' });
+    throw new UnrecoverableError(`unparseable callback: ${err.message}`);
+  }
+
+  const prior = await InboundEventModel.findOne({ dedupKey }, { status: 1 }).lean();
+  if (prior?.status === 'processed') {
+    metrics?.inboundProcessed.inc({ type: event.key, outcome: 'duplicate' });
+    return { type: event.key, duplicate: true };
+  }
+  await InboundEventModel.updateOne(
+    { dedupKey },
+    {
+      $set: { corpId, type: event.key, ids: idsOf(event), createTime: event.createTime ? new Date(event.createTime * 1000) : undefined, receivedAt: new Date(receivedAt), status: 'processing' },
+      $inc: { attempts: 1 },
+      $unset: { error: 1 },
+    },
+    { upsert: true },
+  );
+  if (event.kind === 'unknown') log.info({ type: event.key, msgType: event.msgType, event: event.event, changeType: event.changeType }, 'unknown callback type recorded');
+
+  const handlerCtx = {
+    corp: ctx.corps?.get(corpId), logger: log, clock: ctx.clock, queues: ctx.queues, config: ctx.config, dedupKey, receivedAt: new Date(receivedAt),
+    wecom: ctx.wecom, pd: ctx.pd, redis: ctx.redis,
+  };
+  try {
+    for (const handler of registry.resolve(event)) await handler(event, handlerCtx);
+  } catch (err) {
+    const message = (err as Error).message.slice(0, 500);
+    await InboundEventModel.updateOne({ dedupKey }, { $set: { status: 'failed', error: message } }).catch(() => undefined);
+    metrics?.inboundProcessed.inc({ type: event.key, outcome: 'error' });
+    throw err;
+  }
+  await InboundEventModel.updateOne({ dedupKey }, { $set: { status: 'processed', processedAt: ctx.clock.now() } });
+  metrics?.inboundProcessed.inc({ type: event.key, outcome: 'processed' });
+  return { type: event.key, duplicate: false };
+}

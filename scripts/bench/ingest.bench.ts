@@ -1,0 +1,173 @@
+/**
+ * `npm run bench:ingest`: a bare Koa app answering 200 versus the real callback endpoint, each
+ * served by a child process (compiled JS) and driven by the same autocannon load from this one.
+ * Every request carries a callback never sent before (pre-generated, handed out through one
+ * shared counter in setupRequest), so the run measures the accept path, not the duplicate path.
+ *
+ * Two measurements, repeated BENCH_ROUNDS times with bare/real order alternating (a 2-core machine
+ * is noisy; the summary takes medians): throughput with 50 connections as fast as possible, and
+ * latency at a fixed, evenly paced 1,000 req/s. For the real endpoint every 200 must be matched
+ * by exactly one `wecom-inbound` job, with zero non-2xx. Prints tables and writes
+ * bench-results/ingest.json. A benchmark, not a test (conventions §12).
+ *
+ * Env: BENCH_DURATION_S (10), BENCH_ROUNDS (2), BENCH_PHASES (throughput,rate-1000),
+ * BENCH_PROFILE_DIR (write server CPU profiles there).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { startPrivateRedis } from '../../src/testing/redis-server.js';
+import { benchCorp, generateCallbacks } from './callbacks.js';
+import { paced, saturate, type LoadResult } from './load.js';
+import { buildServer, startServer, type ServerMode } from './server-process.js';
+import { median, round1, round2 } from './stats.js';
+
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const PHASES = (process.env.BENCH_PHASES ?? 'throughput,rate-1000').split(',') as Phase[];
+const RATE = 1000;
+const WARMUP_REQUESTS = 4000;
+const MAX_POOL = 250_000;
+
+type Phase = 'throughput' | 'rate-1000';
+
+interface Run extends LoadResult {
+  phase: Phase;
+  round: number;
+  server: ServerMode;
+  jobs?: number;
+  redisBytesPerEvent?: number;
+  /** Redis server CPU (user + sys) per accepted event, µs: its share of the 2 cores. */
+  redisCpuUsPerEvent?: number;
+  /** Server process CPU per request, µs. */
+  serverCpuUs: number;
+  /** Load generator (this process) CPU per request, µs. */
+  loadCpuUs: number;
+}
+
+interface Bench {
+  bundle: string;
+  env: Record<string, string>;
+  probe: Redis;
+  prefix: string;
+}
+
+async function main(): Promise<void> {
+  const redis = await startPrivateRedis();
+  const probe = new Redis(redis.url);
+  const prefix = `bench${randomBytes(3).toString('hex')}`;
+  const env = {
+    NODE_ENV: 'production', PUBLIC_BASE_URL: 'http://127.0.0.1', LOG_LEVEL: 'warn', REDIS_URL: redis.url, QUEUE_PREFIX: prefix, MONGODB_URI: 'mongodb://127.0.0.1:1/unused',
+    DATA_KEYS: `k1:${randomBytes(32).toString('base64')}`, LOOKUP_HMAC_KEY: randomBytes(32).toString('base64'),
+    SPOOL_PATH: mkdtempSync(join(tmpdir(), 'bench-spool-')), BENCH_CORP: JSON.stringify(benchCorp),
+  };
+  const bench: Bench = { bundle: await buildServer(), env, probe, prefix };
+  console.log(`ingest bench: ${ROUNDS} round(s) of ${PHASES.join(', ')}, ${DURATION_S} s each, ${cpus().length} CPUs, node ${process.version}`);
+  const runs: Run[] = [];
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order: ServerMode[] = round % 2 === 1 ? ['bare', 'real'] : ['real', 'bare'];
+    for (const phase of PHASES) {
+      for (const server of order) {
+        const run = await measure(bench, phase, server, round);
+        runs.push(run);
+        console.log(`  round ${round} ${phase.padEnd(10)} ${server}: ${Math.round(run.rps)} req/s, p50 ${round2(run.p50)} ms, p99 ${round2(run.p99)} ms, CPU/req server ${run.serverCpuUs} µs load ${run.loadCpuUs} µs${run.jobs === undefined ? '' : `, ${run.ok2xx} x 200 / ${run.jobs} jobs, redis ${run.redisCpuUsPerEvent} µs CPU/event`}`);
+      }
+    }
+  }
+  const summary = PHASES.map((phase) => summarise(phase, runs.filter((run) => run.phase === phase)));
+  console.table(summary);
+  mkdirSync('bench-results', { recursive: true });
+  const perRun = runs.map(({ phase, round, server, sent, ok2xx, non2xx, errors, elapsedS, rps, p50, p99, max, serverCpuUs, loadCpuUs, jobs, redisBytesPerEvent, redisCpuUsPerEvent }) => ({ phase, round, server, sent, ok2xx, non2xx, errors, elapsedS: round2(elapsedS), rps: Math.round(rps), p50: round2(p50), p99: round2(p99), max: round2(max), serverCpuUs, loadCpuUs, jobs, redisBytesPerEvent, redisCpuUsPerEvent }));
+  writeFileSync('bench-results/ingest.json', `${JSON.stringify({ at: new Date().toISOString(), durationS: DURATION_S, rounds: ROUNDS, rate: RATE, machine: { cpus: cpus().length, node: process.version }, summary, runs: perRun }, null, 2)}\n`);
+  console.log('targets: throughput ratio >= 0.5; p99 at 1000 req/s within 5 ms of bare Koa; every 200 matched by one job; zero non-2xx');
+  probe.disconnect();
+  await redis.stop();
+}
+
+/** One server, one phase: warm up, then measure with callbacks it has never seen. */
+async function measure(bench: Bench, phase: Phase, server: ServerMode, round: number): Promise<Run> {
+  const running = await startServer(bench.bundle, server, bench.env);
+  try {
+    const warm = await saturate(running.url, generateCallbacks(WARMUP_REQUESTS));
+    await sleep(300);
+    await bench.probe.flushall();
+    const count = phase === 'throughput' ? Math.min(MAX_POOL, Math.ceil(warm.rps * DURATION_S)) : RATE * DURATION_S;
+    const pool = generateCallbacks(count);
+    const before = await usedMemory(bench.probe);
+    const cpuBefore = await redisCpuS(bench.probe);
+    const serverCpuBefore = running.cpuSeconds();
+    const loadCpuBefore = process.cpuUsage();
+    const result = phase === 'throughput' ? await saturate(running.url, pool) : await paced(running.url, pool, RATE, DURATION_S);
+    const loadCpu = process.cpuUsage(loadCpuBefore);
+    const cpu = { serverCpuUs: Math.round(((running.cpuSeconds() - serverCpuBefore) * 1e6) / result.sent), loadCpuUs: Math.round((loadCpu.user + loadCpu.system) / result.sent) };
+    if (server === 'bare') return { phase, round, server, ...result, ...cpu };
+    const jobs = await settledJobCount(bench, result.ok2xx);
+    const after = await usedMemory(bench.probe);
+    const cpuAfter = await redisCpuS(bench.probe);
+    const perEvent = (total: number) => (result.ok2xx ? Math.round(total / result.ok2xx) : 0);
+    return { phase, round, server, ...result, ...cpu, jobs, redisBytesPerEvent: perEvent(after - before), redisCpuUsPerEvent: perEvent((cpuAfter - cpuBefore) * 1e6) };
+  } finally {
+    await running.stop();
+    await bench.probe.flushall();
+  }
+}
+
+/** Jobs in wecom-inbound's wait list, once spooled callbacks (if any) have been relayed. */
+async function settledJobCount(bench: Bench, expected: number): Promise<number> {
+  const key = `${bench.prefix}:wecom-inbound:wait`;
+  let jobs = Number(await bench.probe.llen(key));
+  for (let waited = 0; jobs < expected && waited < 5000; waited += 250) {
+    await sleep(250);
+    jobs = Number(await bench.probe.llen(key));
+  }
+  return jobs;
+}
+
+async function redisCpuS(probe: Redis): Promise<number> {
+  const info = await probe.info('cpu');
+  return Number(info.match(/used_cpu_user:([\d.]+)/)?.[1] ?? 0) + Number(info.match(/used_cpu_sys:([\d.]+)/)?.[1] ?? 0);
+}
+
+async function usedMemory(probe: Redis): Promise<number> {
+  return Number((await probe.info('memory')).match(/used_memory:(\d+)/)?.[1] ?? 0);
+}
+
+/** Medians across rounds for speed and latency; sums and all-rounds checks for correctness. */
+function summarise(phase: Phase, runs: Run[]): Record<string, unknown> {
+  const bare = runs.filter((run) => run.server === 'bare');
+  const real = runs.filter((run) => run.server === 'real');
+  const ratios = real.map((run) => run.rps / (bare.find((b) => b.round === run.round)?.rps ?? Number.NaN));
+  const deltas = real.map((run) => run.p99 - (bare.find((b) => b.round === run.round)?.p99 ?? Number.NaN));
+  const accepted = real.reduce((sum, run) => sum + run.ok2xx, 0);
+  const jobs = real.reduce((sum, run) => sum + (run.jobs ?? 0), 0);
+  return {
+    phase,
+    bareRps: Math.round(median(bare.map((run) => run.rps))),
+    realRps: Math.round(median(real.map((run) => run.rps))),
+    ratio: round2(median(ratios)),
+    bareP50: round2(median(bare.map((run) => run.p50))),
+    bareP99: round2(median(bare.map((run) => run.p99))),
+    realP50: round2(median(real.map((run) => run.p50))),
+    realP99: round2(median(real.map((run) => run.p99))),
+    p99DeltaMs: round2(median(deltas)),
+    accepted,
+    jobs,
+    jobsMatch: real.every((run) => run.jobs === run.ok2xx),
+    non2xx: real.reduce((sum, run) => sum + run.non2xx + run.errors, 0) + bare.reduce((sum, run) => sum + run.non2xx + run.errors, 0),
+    redisBytesPerEvent: Math.round(median(real.map((run) => run.redisBytesPerEvent ?? 0))),
+    redisCpuUsPerEvent: Math.round(median(real.map((run) => run.redisCpuUsPerEvent ?? 0))),
+    bareCpuUs: Math.round(median(bare.map((run) => run.serverCpuUs))),
+    realCpuUs: Math.round(median(real.map((run) => run.serverCpuUs))),
+    rounds: real.length,
+    worstRatio: round2(Math.min(...ratios)),
+    worstP99DeltaMs: round1(Math.max(...deltas)),
+  };
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

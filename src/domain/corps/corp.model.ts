@@ -1,0 +1,29 @@
+import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
+
+/**
+ * One WeCom corp (tenant): a dealer's corp or the car maker's own (`oem`, no customers; design §5).
+ * Secrets (app secret, callback Token and EncodingAESKey, contact-sync credentials) are stored
+ * sealed with DataCipher (AES-256-GCM with a key id), never in clear text.
+ */
+const corpSchema = new Schema(
+  {
+    corpId: { type: String, required: true, unique: true },
+    kind: { type: String, enum: ['dealer', 'oem'], required: true },
+    displayName: { type: String, required: true },
+    agentId: { type: Number, required: true },
+    secretSealed: { type: String, required: true },
+    callbackTokenSealed: { type: String, required: true },
+    callbackAesKeySealed: { type: String, required: true },
+    contactSyncTokenSealed: { type: String },
+    contactSyncAesKeySealed: { type: String },
+    timezone: { type: String, required: true },
+    enabled: { type: Boolean, required: true, default: true },
+    /** How this corp recognises and tags retained customers (RetentionSettings; defaults when absent). */
+    retention: { type: Schema.Types.Mixed },
+  },
+  { collection: 'corps', timestamps: true, versionKey: false },
+);
+
+export type CorpDocument = InferSchemaType<typeof corpSchema>;
+
+export const CorpModel: Model<CorpDocument> = (mongoose.models.Corp as Model<CorpDocument> | undefined) ?? mongoose.model<CorpDocument>('Corp', corpSchema);

@@ -1,0 +1,70 @@
+import type { AppConfig } from '../../../config/index.js';
+import type { Clock } from '../../infra/clock.js';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../infra/logger.js';
+import type { Queues } from '../../queues/queue-factory.js';
+import type { WecomClient } from '../../wecom/client.js';
+import type { TypedEvent } from '../../wecom/events.js';
+import type { PersonalData } from '../customers/personal-data.js';
+import type { Corp } from '../corps/corp.types.js';
+
+/** What a handler may use. `corp` carries the decrypted credentials for the WeCom client. */
+export interface HandlerContext {
+  corp: Corp | undefined;
+  logger: Logger;
+  clock: Clock;
+  /** Handlers enqueue first when time matters (the `wecom-welcome` lane, design §4). */
+  queues: Queues;
+  config: AppConfig;
+  /** The de-duplication key of the callback: a stable id for deterministic downstream job ids. */
+  dedupKey: string;
+  receivedAt: Date;
+  /** The WeCom client; handlers bind it to `corp` (API calls happen in the worker only). */
+  wecom: WecomClient;
+  pd: PersonalData;
+  /** Producer connection (idempotency marks). */
+  redis: Redis;
+}
+
+/** One idempotent reaction to an event (BullMQ delivers at least once). */
+export type InboundHandler = (event: TypedEvent, ctx: HandlerContext) => Promise<void>;
+
+/**
+ * Handlers keyed by event key. Lookup goes from the most specific key to the least:
+ * `change_external_contact.add_external_contact` → `change_external_contact` → `*`; a key can
+ * have several handlers, run in registration order. Later issues register theirs through
+ * `inboundHandlerModules` (src/domain/inbound/handlers.ts).
+ */
+export class HandlerRegistry {
+  private readonly handlers = new Map<string, InboundHandler[]>();
+
+  register(key: string, handler: InboundHandler): this {
+    const list = this.handlers.get(key) ?? [];
+    list.push(handler);
+    this.handlers.set(key, list);
+    return this;
+  }
+
+  /** The handlers for an event: the most specific key that has any. */
+  resolve(event: TypedEvent): InboundHandler[] {
+    const dot = event.key.indexOf('.');
+    const candidates = dot > 0 ? [event.key, event.key.slice(0, dot), '*'] : [event.key, '*'];
+    for (const key of candidates) {
+      const found = this.handlers.get(key);
+      if (found && found.length > 0) return found;
+    }
+    return [];
+  }
+
+  keys(): string[] {
+    return [...this.handlers.keys()];
+  }
+}
+
+/**
+ * The default until later issues bring real handlers: the inbound_events record written by the
+ * processor is the record; this logs the event's type and ids at debug level.
+ */
+export const recordOnlyHandler: InboundHandler = async (event, ctx) => {
+  ctx.logger.debug({ type: event.key, corpId: ctx.corp?.corpId }, 'inbound event recorded (no handler registered)');
+};

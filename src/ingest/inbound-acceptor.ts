@@ -1,0 +1,68 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../infra/logger.js';
+import type { Spool } from '../infra/spool.js';
+import type { InboundJobData, InboundProducer } from './inbound.producer.js';
+
+/** A spooled callback: the de-duplication key and the job it becomes. */
+export interface SpoolEntry {
+  key: string;
+  data: InboundJobData;
+}
+
+export type AcceptOutcome = 'accepted' | 'spooled' | 'dropped';
+
+export interface AcceptorDeps {
+  producer: InboundProducer;
+  spool: Spool<SpoolEntry>;
+  /** The producer connection: when it is not ready the spool is used without waiting. */
+  redis: Redis;
+  timeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * Makes a verified callback durable before it is acknowledged (design §3 steps 7 and 9): the
+ * queue when Redis takes the job within `timeoutMs`, else the local spool (fsync'd). `dropped`
+ * means neither worked and the caller must close the connection without answering, so WeCom
+ * retries (reference §1.6). A late success of a timed-out add is harmless: the spool relay's
+ * re-add hits the same de-duplication mark.
+ */
+export class InboundAcceptor {
+  constructor(private readonly deps: AcceptorDeps) {}
+
+  async accept(key: string, data: InboundJobData): Promise<AcceptOutcome> {
+    const { producer, redis, timeoutMs, logger } = this.deps;
+    if (redis.status === 'ready') {
+      try {
+        await withTimeout(producer.enqueue(key, data), timeoutMs);
+        return 'accepted';
+      } catch (err) {
+        logger.warn({ corpId: data.corpId, jobId: key, err: (err as Error).message }, 'queue did not take the callback; spooling it');
+      }
+    }
+    try {
+      await this.deps.spool.append({ key, data });
+      return 'spooled';
+    } catch (err) {
+      logger.error({ alert: true, corpId: data.corpId, jobId: key, err: (err as Error).message }, 'callback could neither be queued nor spooled; closing the connection so WeCom retries');
+      return 'dropped';
+    }
+  }
+}
+
+/** Rejects after `ms` (the pending promise keeps running; its rejection is swallowed). */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}

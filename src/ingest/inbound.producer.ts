@@ -1,0 +1,51 @@
+import type { Queues } from '../queues/queue-factory.js';
+import { QueueName } from '../queues/queue-names.js';
+import { InboundJobWriter, type InboundJobInput } from './inbound-job-writer.js';
+import { MicroBatcher } from './micro-batcher.js';
+
+/** The `wecom-inbound` job: exactly what WeCom sent us, decrypted, and when (issue 5). */
+export interface InboundJobData {
+  corpId: string;
+  /** Receive time, epoch ms. */
+  receivedAt: number;
+  /** The decrypted event or message XML. Personal data: lives only in the job (expires a day after completion). */
+  xml: string;
+}
+
+export const INBOUND_JOB_NAME = 'callback.received';
+
+/**
+ * De-duplicates and enqueues in one Redis round trip (design §3 step 7): the mark
+ * `SET <prefix>:wecom-inbound:de:<key> <key> PX ttl NX` and the job add run in the same Lua
+ * script (inbound-add.script.ts, equivalent to BullMQ's add with throttle-mode `deduplication`),
+ * so a retry, a replayed spool entry or a second web instance can never create a second job for
+ * the same key while the mark lives. The job id is the key too, so even an expired mark cannot
+ * duplicate a job that still exists.
+ *
+ * Concurrent enqueues of one event-loop turn go out together as one script call (MicroBatcher):
+ * one write and one atomic script per batch instead of one per callback. `enqueue` resolves only
+ * once Redis has answered for the whole batch, and rejects for all of it if the call failed: the
+ * callers then spool, and the spool relay's re-add is absorbed by the same de-duplication.
+ */
+export class InboundProducer {
+  private readonly batcher: MicroBatcher<InboundJobInput>;
+  private writer: InboundJobWriter | undefined;
+
+  constructor(
+    private readonly queues: Queues,
+    private readonly dedupTtlMs: number,
+    maxBatch = 128,
+  ) {
+    this.batcher = new MicroBatcher((jobs) => this.write(jobs), maxBatch);
+  }
+
+  /** Resolves once the job exists in Redis (newly added, or already there: a duplicate). */
+  enqueue(key: string, data: InboundJobData): Promise<void> {
+    return this.batcher.submit({ id: key, data });
+  }
+
+  private async write(jobs: InboundJobInput[]): Promise<void> {
+    this.writer ??= new InboundJobWriter(this.queues.get(QueueName.wecomInbound), INBOUND_JOB_NAME, this.dedupTtlMs);
+    await this.writer.addAll(jobs);
+  }
+}

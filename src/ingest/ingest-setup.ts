@@ -1,0 +1,74 @@
+import type { Redis } from 'ioredis';
+import type { AppConfig } from '../../config/index.js';
+import type { Corp } from '../domain/corps/corp.types.js';
+import type { Alerter } from '../infra/alerts.js';
+import type { Clock } from '../infra/clock.js';
+import type { DataCipher } from '../infra/data-crypto.js';
+import type { Logger } from '../infra/logger.js';
+import type { Metrics } from '../infra/metrics.js';
+import { pingRedis } from '../infra/redis.js';
+import { Spool } from '../infra/spool.js';
+import type { Queues } from '../queues/queue-factory.js';
+import { createCallbackRouter } from '../routes/callback.routes.js';
+import type { HealthCheck } from '../routes/health.routes.js';
+import { InboundAcceptor, type SpoolEntry } from './inbound-acceptor.js';
+import { InboundProducer } from './inbound.producer.js';
+import { SpoolRelay } from './spool-relay.js';
+
+export interface IngestDeps {
+  config: AppConfig;
+  logger: Logger;
+  clock: Clock;
+  /** Producer-role connection (fails fast). */
+  redis: Redis;
+  queues: Queues;
+  metrics: Metrics;
+  cipher: DataCipher;
+  corps: { get(corpId: string): Corp | undefined; readonly loaded: boolean; status?(): Record<string, unknown> };
+  alerts?: Alerter;
+}
+
+/** The assembled callback front door: router, spool and relay, readiness check. */
+export interface Ingest {
+  router: ReturnType<typeof createCallbackRouter>;
+  spool: Spool<SpoolEntry>;
+  relay: SpoolRelay;
+  producer: InboundProducer;
+  /** Ready = (Redis reachable OR spool writable) AND corps loaded; reports spool depth (design §3). */
+  health: HealthCheck;
+  stop(): Promise<void>;
+}
+
+/** Wires the ingestion path from config; used by src/main.ts, tests and the benchmark. */
+export async function createIngest(deps: IngestDeps): Promise<Ingest> {
+  const { config, logger, redis, metrics } = deps;
+  const spool = await new Spool<SpoolEntry>({ dir: config.spool.path, maxBytes: config.spool.maxBytes, cipher: deps.cipher, logger }).init();
+  const producer = new InboundProducer(deps.queues, config.callbacks.dedupTtlS * 1000);
+  const acceptor = new InboundAcceptor({ producer, spool, redis, timeoutMs: config.callbacks.enqueueTimeoutMs, logger });
+  const relay = new SpoolRelay({ spool, producer, redis, logger, metrics }).start();
+  const router = createCallbackRouter({ corps: deps.corps, acceptor, metrics, clock: deps.clock, logger, timestampWindowS: config.callbacks.timestampWindowS, alerts: deps.alerts });
+  metrics.spoolDepth.set(spool.depth);
+  const health: HealthCheck = {
+    name: 'ingest',
+    critical: true,
+    check: async () => {
+      const [redisUp, spoolWritable] = await Promise.all([pingRedis(redis), spool.writable()]);
+      metrics.spoolDepth.set(spool.depth);
+      return {
+        ok: (redisUp || spoolWritable) && deps.corps.loaded,
+        detail: { redis: redisUp, spoolWritable, spoolDepth: spool.depth, spoolBytes: spool.bytes, corps: deps.corps.status?.() ?? { loaded: deps.corps.loaded } },
+      };
+    },
+  };
+  return {
+    router,
+    spool,
+    relay,
+    producer,
+    health,
+    async stop() {
+      relay.stop();
+      await spool.close();
+    },
+  };
+}

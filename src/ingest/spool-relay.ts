@@ -1,0 +1,66 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from '../infra/logger.js';
+import type { Metrics } from '../infra/metrics.js';
+import type { Spool } from '../infra/spool.js';
+import { withTimeout, type SpoolEntry } from './inbound-acceptor.js';
+import type { InboundProducer } from './inbound.producer.js';
+
+export interface RelayDeps {
+  spool: Spool<SpoolEntry>;
+  producer: InboundProducer;
+  redis: Redis;
+  logger: Logger;
+  metrics?: Metrics;
+  intervalMs?: number;
+  /** Per-record enqueue timeout (ms). */
+  timeoutMs?: number;
+}
+
+/**
+ * Drains the spool into `wecom-inbound` once Redis answers again (design §3 step 9), through the
+ * same producer, so the same de-duplication applies: a callback that was both spooled and
+ * (late) queued, or re-delivered by WeCom meanwhile, still becomes exactly one job.
+ */
+export class SpoolRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+  private ticks = 0;
+
+  constructor(private readonly deps: RelayDeps) {}
+
+  start(): this {
+    this.timer = setInterval(() => void this.runOnce().catch(() => 0), this.deps.intervalMs ?? 1000);
+    this.timer.unref();
+    return this;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One drain pass (coalesced). Also scans for orphaned files of other instances every 30 passes. */
+  runOnce(): Promise<number> {
+    this.running ??= this.drain().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async drain(): Promise<number> {
+    const { spool, producer, redis, logger, metrics } = this.deps;
+    this.ticks += 1;
+    metrics?.spoolDepth.set(spool.depth);
+    metrics?.spoolBytes.set(spool.bytes);
+    if (redis.status !== 'ready' || (spool.depth === 0 && this.ticks % 30 !== 0)) return 0;
+    try {
+      const moved = await spool.drain((entry) => withTimeout(producer.enqueue(entry.key, entry.data), this.deps.timeoutMs ?? 2000));
+      if (moved > 0) logger.info({ moved, left: spool.depth }, 'spooled callbacks moved to the queue');
+      return moved;
+    } catch (err) {
+      logger.warn({ err: (err as Error).message, left: spool.depth }, 'spool drain interrupted; will retry');
+      return 0;
+    } finally {
+      metrics?.spoolDepth.set(spool.depth);
+      metrics?.spoolBytes.set(spool.bytes);
+    }
+  }
+}
