@@ -1,0 +1,25 @@
+import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
+
+/**
+ * A bearer API token (reliability §5): only the SHA-256 of the token is stored; the token itself
+ * is shown once by `npm run token -- create`. `tokenId` is the public part (also inside the
+ * token) used in audit records and rate-limit keys.
+ */
+const apiTokenSchema = new Schema(
+  {
+    tokenId: { type: String, required: true, unique: true },
+    hash: { type: String, required: true, unique: true },
+    role: { type: String, required: true },
+    /** Empty for all-corps roles (admin, oem). */
+    corps: { type: [String], default: [] },
+    userid: { type: String },
+    label: { type: String },
+    createdAt: { type: Date, required: true },
+    revokedAt: { type: Date },
+    lastUsedAt: { type: Date },
+  },
+  { collection: 'api_tokens', versionKey: false },
+);
+
+export type ApiTokenDocument = InferSchemaType<typeof apiTokenSchema>;
+export const ApiTokenModel: Model<ApiTokenDocument> = (mongoose.models.ApiToken as Model<ApiTokenDocument> | undefined) ?? mongoose.model<ApiTokenDocument>('ApiToken', apiTokenSchema);

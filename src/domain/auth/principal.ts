@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+/** Roles of design §5, from the widest to the narrowest. */
+export const ROLES = ['admin', 'oem', 'dealer_admin', 'marketing', 'manager', 'advisor', 'integration'] as const;
+export type Role = (typeof ROLES)[number];
+export const roleSchema = z.enum(ROLES, { error: `role must be one of ${ROLES.join(', ')}` });
+
+/**
+ * Who is calling (design §5): `corps` is `'*'` for roles that see every corp (admin, oem),
+ * otherwise the corp ids the principal acts in. Managers carry the departments they lead,
+ * advisors their own userid. `tokenId` names the credential for audit and rate limiting.
+ */
+export interface Principal {
+  role: Role;
+  corps: '*' | readonly string[];
+  userid?: string;
+  departments?: readonly number[];
+  tokenId: string;
+}
+
+/** Roles whose principals see every corp. */
+export const ALL_CORPS_ROLES: readonly Role[] = ['admin', 'oem'];
+
+export function canAccessCorp(p: Principal, corpId: string): boolean {
+  return p.corps === '*' || p.corps.includes(corpId);
+}
+
+/** A MongoDB filter fragment limiting `field` to the principal's corps (empty for all-corps roles). */
+export function corpFilter(p: Principal, field = 'corpId'): Record<string, unknown> {
+  return p.corps === '*' ? {} : { [field]: { $in: [...p.corps] } };
+}

@@ -1,0 +1,23 @@
+import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
+
+/**
+ * An image marketing uploaded for welcomes and messages (POST /api/v1/media). WeCom temporary
+ * media expire after 3 days (reference §3.12 media/upload), so each corp's `media_id` is kept
+ * with its upload time and replaced before it expires.
+ */
+const mediaAssetSchema = new Schema(
+  {
+    filename: { type: String, required: true },
+    contentType: { type: String, required: true },
+    data: { type: Buffer, required: true },
+    scope: { type: String, required: true },
+    uploads: {
+      type: [new Schema({ corpId: { type: String, required: true }, mediaId: { type: String, required: true }, uploadedAt: { type: Date, required: true } }, { _id: false })],
+      default: [],
+    },
+  },
+  { collection: 'media_assets', timestamps: true, versionKey: false },
+);
+
+export type MediaAssetDocument = InferSchemaType<typeof mediaAssetSchema>;
+export const MediaAssetModel: Model<MediaAssetDocument> = (mongoose.models.MediaAsset as Model<MediaAssetDocument> | undefined) ?? mongoose.model<MediaAssetDocument>('MediaAsset', mediaAssetSchema);

@@ -1,0 +1,64 @@
+import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
+
+export const BATCH_STATUSES = ['open', 'sending', 'created', 'final', 'cancelled', 'uncertain', 'failed'] as const;
+
+/**
+ * One advisor-confirmed mass send (reference §3.10): the customer messages of one advisor with
+ * the same content that fired together, sent as one `add_msg_template` task. `content` is the
+ * rule's marketing copy (no personal data). `msgid` arrives once WeCom created the task.
+ */
+const batchSchema = new Schema(
+  {
+    corpId: { type: String, required: true },
+    sender: { type: String, required: true },
+    contentHash: { type: String, required: true },
+    content: { type: Schema.Types.Mixed, required: true },
+    status: { type: String, enum: BATCH_STATUSES, required: true, default: 'open' },
+    msgid: { type: String },
+    openedAt: { type: Date, required: true },
+    createdTaskAt: { type: Date },
+    polls: { type: Number, default: 0 },
+    error: { type: String },
+  },
+  { collection: 'message_batches', timestamps: true, versionKey: false, minimize: false },
+);
+batchSchema.index({ corpId: 1, sender: 1, contentHash: 1, status: 1 });
+batchSchema.index({ status: 1, createdTaskAt: 1 });
+
+export type MessageBatchDocument = InferSchemaType<typeof batchSchema>;
+export const MessageBatchModel: Model<MessageBatchDocument> = (mongoose.models.MessageBatch as Model<MessageBatchDocument> | undefined) ?? mongoose.model<MessageBatchDocument>('MessageBatch', batchSchema);
+
+export const RECIPIENT_STATUSES = ['queued', 'pending', 'sent', 'failed', 'cancelled'] as const;
+export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number];
+
+/**
+ * One customer in a batch. Unique per (rule, customer, occurrence, action): an action adds its
+ * customer once. `monthKey` (corp-local `YYYY-MM`) is what the monthly cap counts: messages
+ * pending confirmation or reported sent by WeCom.
+ */
+const recipientSchema = new Schema(
+  {
+    key: { type: String, required: true, unique: true },
+    batchId: { type: Schema.Types.ObjectId, required: true },
+    corpId: { type: String, required: true },
+    customerId: { type: Schema.Types.ObjectId, required: true },
+    externalUserId: { type: String, required: true },
+    sender: { type: String, required: true },
+    ruleId: { type: Schema.Types.ObjectId },
+    ruleVersion: { type: Number },
+    executionId: { type: String },
+    actionIndex: { type: Number },
+    monthKey: { type: String, required: true },
+    status: { type: String, enum: RECIPIENT_STATUSES, required: true, default: 'queued' },
+    /** WeCom send_result status: 0 unsent, 1 sent, 2 not a friend, 3 over quota. */
+    wecomStatus: { type: Number },
+    reason: { type: String },
+    sentAt: { type: Date },
+  },
+  { collection: 'message_recipients', timestamps: true, versionKey: false },
+);
+recipientSchema.index({ batchId: 1 });
+recipientSchema.index({ corpId: 1, customerId: 1, monthKey: 1, status: 1 });
+
+export type MessageRecipientDocument = InferSchemaType<typeof recipientSchema>;
+export const MessageRecipientModel: Model<MessageRecipientDocument> = (mongoose.models.MessageRecipient as Model<MessageRecipientDocument> | undefined) ?? mongoose.model<MessageRecipientDocument>('MessageRecipient', recipientSchema);

@@ -1,0 +1,96 @@
+import type { Types } from 'mongoose';
+import { AdvisorModel } from '../customers/advisor.model.js';
+import { CorpTagGroupModel } from '../customers/corp-tag.model.js';
+import { CustomerModel } from '../customers/customer.model.js';
+import type { PersonalData } from '../customers/personal-data.js';
+import { RelationshipModel } from '../customers/relationship.model.js';
+import { VehicleModel } from '../vehicles/vehicle.model.js';
+
+/** What conditions and date triggers look at, loaded once per evaluation. Never logged. */
+export interface CustomerContext {
+  corpId: string;
+  customerId: string;
+  externalUserId: string;
+  /** 1 WeChat, 2 WeCom. */
+  type: number;
+  lifecycle: 'prospect' | 'owner' | 'lost';
+  optOut: boolean;
+  responsibleUserid?: string;
+  relationships: Array<{ userid: string; state?: string; tagIds: string[]; status: string }>;
+  /** `group/name` of every corp tag on an active relationship. */
+  tagKeys: Set<string>;
+  vehicles: Array<{ vin: string; model?: string; deliveryDate?: Date; insuranceExpiry?: Date; lastServiceDate?: Date }>;
+  /** The advisor conditions look at: who added (customer.added) or the responsible advisor. */
+  advisor?: { userid: string; departments: number[] };
+  /** `MM-DD` (year unknown) or `YYYY-MM-DD`; opened only here, for birthday triggers. */
+  birthday?: string;
+}
+
+export const tagKey = (group: string, name: string): string => `${group}/${name}`;
+
+/** Tag id → `group/name` for one corp, from the tag cache. */
+export async function tagNamesOf(corpId: string): Promise<Map<string, string>> {
+  const groups = await CorpTagGroupModel.find({ corpId }, { groupName: 1, tags: 1 }).lean();
+  const names = new Map<string, string>();
+  for (const g of groups) for (const t of g.tags) names.set(t.id, tagKey(g.groupName, t.name));
+  return names;
+}
+
+type CustomerLean = Awaited<ReturnType<typeof findCustomers>>[number];
+
+function findCustomers(filter: Record<string, unknown>, limit: number) {
+  return CustomerModel.find(filter, { externalUserId: 1, type: 1, lifecycle: 1, optOut: 1, responsibleUserid: 1, birthdayEnc: 1 }).sort({ _id: 1 }).limit(limit).lean();
+}
+
+/** Loads a customer's context, or undefined when the customer does not exist in that corp. */
+export async function loadCustomerContext(corpId: string, customerId: Types.ObjectId | string, opts: { pd?: PersonalData; advisorUserid?: string } = {}): Promise<CustomerContext | undefined> {
+  const [customer] = await findCustomers({ _id: customerId, corpId }, 1);
+  if (!customer) return undefined;
+  const [ctx] = await buildContexts(corpId, [customer], opts);
+  return ctx;
+}
+
+/** Contexts of up to `limit` customers matching `filter` (preview), loaded in a few bulk queries. */
+export async function loadCustomerContexts(corpId: string, filter: Record<string, unknown>, limit: number, pd?: PersonalData): Promise<CustomerContext[]> {
+  const customers = await findCustomers({ ...filter, corpId }, limit);
+  return buildContexts(corpId, customers, { pd });
+}
+
+async function buildContexts(corpId: string, customers: CustomerLean[], opts: { pd?: PersonalData; advisorUserid?: string }): Promise<CustomerContext[]> {
+  const ids = customers.map((c) => c._id);
+  const [relationships, vehicles, tagNames] = await Promise.all([
+    RelationshipModel.find({ corpId, customerId: { $in: ids } }, { customerId: 1, userid: 1, state: 1, tagIds: 1, status: 1 }).lean(),
+    VehicleModel.find({ corpId, customerId: { $in: ids } }, { customerId: 1, vin: 1, model: 1, deliveryDate: 1, insuranceExpiry: 1, lastServiceDate: 1 }).lean(),
+    tagNamesOf(corpId),
+  ]);
+  const advisorIds = [...new Set(customers.map((c) => opts.advisorUserid ?? c.responsibleUserid).filter((u): u is string => Boolean(u)))];
+  const advisors = await AdvisorModel.find({ corpId, userid: { $in: advisorIds } }, { userid: 1, departments: 1 }).lean();
+  const departmentsOf = new Map(advisors.map((a) => [a.userid, a.departments ?? []]));
+  return customers.map((customer) => {
+    const id = String(customer._id);
+    const rels = relationships.filter((r) => String(r.customerId) === id);
+    const tagKeys = new Set<string>();
+    for (const r of rels) if (r.status === 'active') for (const tagId of r.tagIds ?? []) { const k = tagNames.get(tagId); if (k) tagKeys.add(k); }
+    const advisorUserid = opts.advisorUserid ?? customer.responsibleUserid ?? undefined;
+    let birthday: string | undefined;
+    try {
+      birthday = opts.pd?.open(customer.birthdayEnc) ?? undefined;
+    } catch {
+      birthday = undefined; // an undecryptable value counts as unknown, never as an error of the rule
+    }
+    return {
+      corpId,
+      customerId: id,
+      externalUserId: customer.externalUserId,
+      type: customer.type ?? 1,
+      lifecycle: (customer.lifecycle?.stage ?? 'prospect') as CustomerContext['lifecycle'],
+      optOut: Boolean(customer.optOut?.value),
+      responsibleUserid: customer.responsibleUserid ?? undefined,
+      relationships: rels.map((r) => ({ userid: r.userid, state: r.state ?? undefined, tagIds: r.tagIds ?? [], status: r.status ?? 'active' })),
+      tagKeys,
+      vehicles: vehicles.filter((v) => String(v.customerId) === id).map((v) => ({ vin: v.vin, model: v.model ?? undefined, deliveryDate: v.deliveryDate ?? undefined, insuranceExpiry: v.insuranceExpiry ?? undefined, lastServiceDate: v.lastServiceDate ?? undefined })),
+      advisor: advisorUserid ? { userid: advisorUserid, departments: departmentsOf.get(advisorUserid) ?? [] } : undefined,
+      birthday,
+    };
+  });
+}

@@ -1,0 +1,22 @@
+import type { Clock } from '../../../infra/clock.js';
+import type { Logger } from '../../../infra/logger.js';
+import type { Queues } from '../../../queues/queue-factory.js';
+import type { CorpApi } from '../../../wecom/corp-api.js';
+import type { PersonalData } from '../../customers/personal-data.js';
+
+/** What the rules engine needs for one corp; built by the worker-side handler per job. */
+export interface EngineDeps {
+  corpId: string;
+  timeZone: string;
+  api: CorpApi;
+  clock: Clock;
+  queues: Queues;
+  logger: Logger;
+  pd: PersonalData;
+  /** Where card links point (the console). */
+  publicBaseUrl: string;
+  /** How long customer messages of one advisor and content are collected into one task. Default 10 s. */
+  batchWindowMs?: number;
+  /** Delay between mass-send result polls. Default 10 min. */
+  pollDelayMs?: number;
+}

@@ -1,0 +1,88 @@
+import type { PersonalData } from '../customers/personal-data.js';
+import { failedConditions } from './conditions.js';
+import { loadCustomerContexts, type CustomerContext } from './customer-context.js';
+import { followUpDueAt, nextAllowedTime } from './engine/guards.js';
+import { dateOccurrences } from './occurrences.js';
+import type { Action, Conditions, RuleBody } from './rule.schema.js';
+
+/** How many customers preview examines at most; beyond it the count is a lower bound. */
+export const PREVIEW_SCAN_LIMIT = 5000;
+
+export interface PlannedAction {
+  index: number;
+  type: Action['type'];
+  /** ISO time, or a phrase when it depends on a future event. */
+  when: string;
+  note?: string;
+}
+
+export interface PreviewResult {
+  corpId: string;
+  matching: number;
+  scanned: number;
+  /** False when more customers exist than were scanned. */
+  exact: boolean;
+  example?: { customerId: string; trigger: string; actions: PlannedAction[] };
+}
+
+/** The MongoDB part of the conditions (customer fields); the rest is evaluated in memory. */
+export function customerFilterOf(conditions: Conditions): Record<string, unknown> {
+  const filter: Record<string, unknown> = {};
+  if (conditions.lifecycle) filter['lifecycle.stage'] = { $in: conditions.lifecycle };
+  if (conditions.customerType) filter.type = conditions.customerType === 'wecom' ? 2 : 1;
+  if (conditions.advisors) filter.responsibleUserid = { $in: conditions.advisors };
+  return filter;
+}
+
+/**
+ * What a rule would do in one corp now, without doing anything (issue 7): how many customers its
+ * conditions match (and, for a date rule, that have an upcoming date), and for the first such
+ * customer the actions with their times. Reads only.
+ */
+export async function previewRule(rule: RuleBody, opts: { corpId: string; timeZone: string; now: Date; pd?: PersonalData; scanLimit?: number }): Promise<PreviewResult> {
+  const limit = opts.scanLimit ?? PREVIEW_SCAN_LIMIT;
+  const contexts = await loadCustomerContexts(opts.corpId, customerFilterOf(rule.conditions), limit + 1, opts.pd);
+  const scanned = Math.min(contexts.length, limit);
+  let matching = 0;
+  let example: PreviewResult['example'];
+  for (const ctx of contexts.slice(0, limit)) {
+    if (failedConditions(rule.conditions, ctx, opts.now).length > 0) continue;
+    const plan = planFor(rule, ctx, opts.timeZone, opts.now);
+    if (!plan) continue;
+    matching++;
+    example ??= { customerId: ctx.customerId, ...plan };
+  }
+  return { corpId: opts.corpId, matching, scanned, exact: contexts.length <= limit, example };
+}
+
+function planFor(rule: RuleBody, ctx: CustomerContext, timeZone: string, now: Date): { trigger: string; actions: PlannedAction[] } | undefined {
+  let triggerAt: Date | undefined;
+  let trigger: string;
+  if (rule.trigger.type === 'date') {
+    const next = dateOccurrences(rule.trigger, ctx, timeZone, now).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime())[0];
+    if (!next) return undefined;
+    triggerAt = next.dueAt;
+    // A birthday is personal data: the preview names the field, never its value.
+    trigger = `${rule.trigger.field}${rule.trigger.field === 'birthday' ? '' : ` ${next.anchor.value}`} ${rule.trigger.offset} → ${next.dueAt.toISOString()}`;
+  } else {
+    trigger = `on the next ${rule.trigger.type} event (times below assume it happens now)`;
+    triggerAt = now;
+  }
+  const at = triggerAt;
+  const actions = rule.actions.map((action, index): PlannedAction => {
+    switch (action.type) {
+      case 'follow_up':
+        return { index, type: action.type, when: followUpDueAt(action, at, timeZone).toISOString(), note: 'a follow-up for the responsible advisor' };
+      case 'message_customer': {
+        if (ctx.optOut) return { index, type: action.type, when: 'never', note: 'the customer opted out of marketing' };
+        const moved = nextAllowedTime(at, rule.guards.quietHours, timeZone);
+        return { index, type: action.type, when: moved.toISOString(), note: moved.getTime() !== at.getTime() ? 'moved out of quiet hours; the advisor confirms in WeCom' : 'the advisor confirms in WeCom' };
+      }
+      case 'welcome':
+        return { index, type: action.type, when: 'when an advisor adds the customer', note: 'sent within WeCom\'s 20 s window' };
+      default:
+        return { index, type: action.type, when: at.toISOString() };
+    }
+  });
+  return { trigger, actions };
+}

@@ -1,0 +1,87 @@
+import type { Clock } from '../../infra/clock.js';
+import type { Logger } from '../../infra/logger.js';
+import type { CorpApi } from '../../wecom/corp-api.js';
+import { WecomApiError } from '../../wecom/errors.js';
+import { AdvisorModel } from '../customers/advisor.model.js';
+import type { Corp } from '../corps/corp.types.js';
+import { toWecomAttachments } from '../messages/media.service.js';
+import { stateMatches } from './conditions.js';
+import { ExecutionModel } from './engine/execution.model.js';
+import { claimExecution, finishExecution, recordAction } from './engine/execution.service.js';
+import { findActiveRules, type ActiveRule } from './engine/rule-finder.js';
+import type { Action } from './rule.schema.js';
+
+export interface WelcomeEvent {
+  userid: string;
+  externalUserId: string;
+  state?: string;
+  welcomeCode: string;
+}
+
+export type WelcomeResult =
+  | { sent: true; ruleId: string; ruleVersion: number }
+  | { sent: false; reason: 'no_rule' | 'already_sent' | 'code_used' | 'chat_started'; ruleId?: string };
+
+/** 41050: code expired or used; 41051: the customer already chatted (reference §3.9): final. */
+const FINAL_CODES = new Set([41050, 41051]);
+
+/**
+ * The welcome rule for an add: the highest-priority enabled welcome rule whose conditions hold
+ * for what the add event and the advisor directory tell (channel state, advisor, department).
+ */
+export async function pickWelcomeRule(corpId: string, event: Pick<WelcomeEvent, 'userid' | 'state'>, now: Date): Promise<ActiveRule | undefined> {
+  const rules = await findActiveRules(corpId, 'customer.added', now, { welcomeOnly: true });
+  if (rules.length === 0) return undefined;
+  let departments: number[] | undefined;
+  for (const rule of rules) {
+    const { trigger, conditions } = rule.body;
+    if (trigger.type === 'customer.added' && trigger.state && !stateMatches(trigger.state, event.state)) continue;
+    if (conditions.channel && !stateMatches(conditions.channel, event.state)) continue;
+    if (conditions.advisors && !conditions.advisors.includes(event.userid)) continue;
+    if (conditions.departments) {
+      departments ??= (await AdvisorModel.findOne({ corpId, userid: event.userid }, { departments: 1 }).lean())?.departments ?? [];
+      if (!departments.some((d) => conditions.departments?.includes(d))) continue;
+    }
+    return rule;
+  }
+  return undefined;
+}
+
+/**
+ * Completes the `wecom-welcome` job (design §4–5): picks the welcome rule and calls
+ * `send_welcome_msg` with its text and attachments (images uploaded on demand). One welcome per
+ * add: the execution record of (rule, `ext:<external_userid>`, `add:<userid>`) is claimed first,
+ * and a retry after a crash simply calls again: WeCom answers 41050 for a used code, which is
+ * final. Welcome rules ignore quiet hours and caps (the customer just added the advisor).
+ */
+export async function sendWelcomeForAdd(input: { corp: Corp; api: CorpApi; event: WelcomeEvent; clock: Clock; logger: Logger }): Promise<WelcomeResult> {
+  const { corp, api, event, clock, logger } = input;
+  const now = clock.now();
+  const rule = await pickWelcomeRule(corp.corpId, event, now);
+  if (!rule) return { sent: false, reason: 'no_rule' };
+  const subject = `ext:${event.externalUserId}`;
+  const occurrenceId = `add:${event.userid}`;
+  const other = await ExecutionModel.findOne({ subject, occurrenceId, corpId: corp.corpId, trigger: 'customer.added', 'actions.type': 'welcome', 'actions.status': 'done' }, { ruleId: 1 }).lean();
+  if (other) return { sent: false, reason: 'already_sent', ruleId: String(other.ruleId) };
+  const welcomeActions = rule.body.actions.map((a, index) => ({ a, index })).filter((x): x is { a: Extract<Action, { type: 'welcome' }>; index: number } => x.a.type === 'welcome');
+  const claim = await claimExecution({ ruleId: rule.id, subject, occurrenceId }, { corpId: corp.corpId, ruleVersion: rule.version, trigger: 'customer.added', actions: welcomeActions.map((x) => x.a) });
+  const first = welcomeActions[0];
+  if (!first || claim.open.length === 0) return { sent: false, reason: 'already_sent', ruleId: rule.id };
+  const action = first.a;
+  try {
+    const attachments = await toWecomAttachments(api, action.attachments, now);
+    await api.sendWelcomeMsg({ welcome_code: event.welcomeCode, ...(action.text ? { text: { content: action.text } } : {}), ...(attachments.length ? { attachments } : {}) });
+  } catch (err) {
+    if (err instanceof WecomApiError && FINAL_CODES.has(err.errcode)) {
+      const reason = err.errcode === 41050 ? 'code_used' : 'chat_started';
+      await recordAction(claim.id, 0, 'skipped', clock.now(), { reason: `errcode_${err.errcode}` });
+      await finishExecution(claim.id, 'skipped', reason);
+      logger.info({ corpId: corp.corpId, ruleId: rule.id, errcode: err.errcode }, 'welcome not sent (final)');
+      return { sent: false, reason, ruleId: rule.id };
+    }
+    throw err;
+  }
+  await recordAction(claim.id, 0, 'done', clock.now(), { refs: { ruleActionIndex: first.index } });
+  await finishExecution(claim.id, 'done');
+  return { sent: true, ruleId: rule.id, ruleVersion: claim.ruleVersion };
+}

@@ -1,0 +1,24 @@
+import type { Redis } from 'ioredis';
+import type { Context } from 'koa';
+import type { AppConfig } from '../../../config/index.js';
+import type { CorpService } from '../../domain/corps/corp.service.js';
+import type { PersonalData } from '../../domain/customers/personal-data.js';
+import type { Clock } from '../../infra/clock.js';
+import type { Queues } from '../../queues/queue-factory.js';
+
+/** What the admin API routes need; built once in src/main.ts. */
+export interface ApiDeps {
+  config: AppConfig;
+  clock: Clock;
+  queues: Queues;
+  pd: PersonalData;
+  /** Producer connection: per-token rate limiting. */
+  redis: Redis;
+  /** Corp writes (secrets sealed; never returned). */
+  corpService: CorpService;
+}
+
+/** The parsed JSON body (@koa/bodyparser), unknown until a schema parses it. */
+export function bodyOf(ctx: Context): unknown {
+  return (ctx.request as unknown as { body?: unknown }).body;
+}

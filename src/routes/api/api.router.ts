@@ -1,0 +1,41 @@
+import { bodyParser } from '@koa/bodyparser';
+import Router from '@koa/router';
+import { TokenService } from '../../domain/auth/token.service.js';
+import { createAuth } from '../../middlewares/auth.js';
+import { AppError, BadRequestError } from '../../middlewares/errors.js';
+import { createRateLimit } from '../../middlewares/rate-limit.js';
+import type { ApiDeps } from './api-deps.js';
+import { createAuditRouter } from './audit.routes.js';
+import { createCorpsRouter } from './corps.routes.js';
+import { createCustomersRouter } from './customers.routes.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { createOpsApiRouter } from './ops-api.routes.js';
+import { createRulesRouter } from './rules.routes.js';
+import { createVehiclesRouter } from './vehicles.routes.js';
+
+/**
+ * `/api/v1`: the admin API. `openapi.json` is public (no data); everything else needs a bearer
+ * token resolved to a principal (design §5), is rate limited per token, and parses JSON bodies
+ * up to 2 MB (a batch of 1,000 vehicles fits). Each route declares its roles.
+ */
+export function createApiRouter(deps: ApiDeps): Router {
+  const router = new Router({ prefix: '/api/v1' });
+  const openapi = buildOpenApiDocument(deps.config.publicBaseUrl);
+  router.get('/openapi.json', function openapiDocument(ctx) {
+    ctx.body = openapi;
+  });
+  const tokens = new TokenService(() => deps.clock.now());
+  router.use(createAuth({ resolve: (t) => tokens.resolve(t), bootstrapToken: deps.config.bootstrapApiToken }));
+  router.use(createRateLimit({ redis: deps.redis, prefix: deps.config.redis.queuePrefix, limit: deps.config.api.rateLimitPerMinute, nowMs: () => deps.clock.nowMs() }));
+  router.use(bodyParser({
+    enableTypes: ['json'],
+    jsonLimit: '2mb',
+    onError: (err) => {
+      if ((err as Error & { status?: number }).status === 413) throw new AppError(413, 'payload_too_large', 'the body is larger than 2 MB; send fewer items per request');
+      throw new BadRequestError(`the body is not valid JSON (${err.message})`, 'invalid_json');
+    },
+  }));
+  const children = [createVehiclesRouter(deps), createCustomersRouter(deps), createRulesRouter(deps), createCorpsRouter(deps), createAuditRouter(), createOpsApiRouter(deps)];
+  for (const child of children) router.use(child.routes(), child.allowedMethods());
+  return router;
+}
