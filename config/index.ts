@@ -26,6 +26,11 @@ export interface AppConfig {
   readonly lookupHmacKey: Buffer;
   readonly bootstrapApiToken: string | undefined;
   readonly shutdownTimeoutMs: number;
+  readonly api: { readonly rateLimitPerMinute: number };
+  readonly callbacks: { readonly timestampWindowS: number; readonly dedupTtlS: number; readonly enqueueTimeoutMs: number };
+  readonly spool: { readonly path: string; readonly maxBytes: number };
+  readonly corps: { readonly file: string | undefined; readonly refreshS: number };
+  readonly alerts: { readonly wecomCorpId: string | undefined; readonly userIds: readonly string[]; readonly minIntervalS: number; readonly queueAgeS: number };
 }
 
 const shape = Object.fromEntries(Object.entries(envVars).map(([name, spec]) => [name, spec.schema])) as {
@@ -58,6 +63,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
   const keyIds = [...v.DATA_KEYS.keys()];
   const activeId = v.DATA_KEY_ACTIVE_ID ?? keyIds[keyIds.length - 1] ?? '';
   if (!v.DATA_KEYS.has(activeId)) problems.push(`DATA_KEY_ACTIVE_ID: "${activeId}" is not one of the DATA_KEYS ids (${keyIds.join(', ')})`);
+  if (v.ALERT_WECOM_CORP_ID && !v.ALERT_USERIDS) problems.push('ALERT_USERIDS: required when ALERT_WECOM_CORP_ID is set (who receives the alerts)');
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
@@ -75,6 +81,16 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     lookupHmacKey: Buffer.from(v.LOOKUP_HMAC_KEY, 'base64'),
     bootstrapApiToken: v.BOOTSTRAP_API_TOKEN,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    api: { rateLimitPerMinute: v.API_RATE_LIMIT_PER_MINUTE },
+    callbacks: { timestampWindowS: v.CALLBACK_TIMESTAMP_WINDOW_S, dedupTtlS: v.CALLBACK_DEDUP_TTL_S, enqueueTimeoutMs: v.CALLBACK_ENQUEUE_TIMEOUT_MS },
+    spool: { path: v.SPOOL_PATH, maxBytes: v.SPOOL_MAX_BYTES },
+    corps: { file: v.CORPS_FILE, refreshS: v.CORPS_REFRESH_S },
+    alerts: {
+      wecomCorpId: v.ALERT_WECOM_CORP_ID,
+      userIds: (v.ALERT_USERIDS ?? '').split(',').filter(Boolean),
+      minIntervalS: v.ALERT_MIN_INTERVAL_S,
+      queueAgeS: v.QUEUE_AGE_ALERT_S,
+    },
   });
 }
 

@@ -82,6 +82,18 @@ export const envVars = {
   DATA_KEY_ACTIVE_ID: { schema: z.string().optional(), description: 'Which DATA_KEYS id encrypts new data (default: the last one listed); older ids keep decrypting', example: 'k1' },
   LOOKUP_HMAC_KEY: { schema: base64Key(32), description: 'HMAC key for exact-match look-ups of encrypted personal data (name, remark, mobile); never rotate without re-indexing', example: '<openssl rand -base64 32>', secret: true },
   BOOTSTRAP_API_TOKEN: { schema: z.string().min(32, { error: 'must be at least 32 characters (openssl rand -hex 24)' }).optional(), description: 'Optional admin bearer token for first-run access before any API token exists; remove once real tokens are issued', example: '<openssl rand -hex 24>', secret: true },
+  CALLBACK_TIMESTAMP_WINDOW_S: { schema: intIn(0, 86_400).default(300), description: 'Callbacks whose timestamp is further than this from now are refused with 401 (s; 0 disables the check)', example: '300' },
+  CALLBACK_DEDUP_TTL_S: { schema: intIn(3600, 30 * 86_400).default(86_400), description: 'How long a callback de-duplication mark lives (s, at least 3600: longer than any WeCom retry or replay window)', example: '86400' },
+  CALLBACK_ENQUEUE_TIMEOUT_MS: { schema: intIn(50, 10_000).default(1000), description: 'How long a callback waits for Redis to take its job before spooling it to disk (ms)', example: '1000' },
+  SPOOL_PATH: { schema: z.string().min(1).default('./.data/spool'), description: 'Directory of the local callback spool used while Redis is unreachable (one per web instance)', example: './.data/spool' },
+  SPOOL_MAX_BYTES: { schema: intIn(65_536, 2 ** 40).default(256 * 1024 * 1024), description: 'Size limit of the callback spool (bytes); when full, callbacks are refused by closing the connection so WeCom retries', example: '268435456' },
+  CORPS_FILE: { schema: z.string().min(1).optional(), description: 'Optional JSON file of corps (dealer and OEM WeCom corps) applied at boot as an idempotent upsert', example: './config/corps.json' },
+  CORPS_REFRESH_S: { schema: intIn(1, 86_400).default(60), description: 'Period of the corp cache refresh in web and worker, on top of the immediate Redis pub/sub notification (s)', example: '60' },
+  ALERT_WECOM_CORP_ID: { schema: z.string().min(1).optional(), description: 'Corp (from the corps collection) whose app sends operator alerts as WeCom messages; unset = alerts are log lines only', example: 'ww00000000oem00001' },
+  ALERT_USERIDS: { schema: z.string().regex(/^[A-Za-z0-9_.@-]+(,[A-Za-z0-9_.@-]+)*$/, { error: 'must be comma-separated WeCom user ids' }).optional(), description: 'WeCom user ids (comma-separated) of the operators who receive alert messages', example: 'ops.alice,ops.bob' },
+  ALERT_MIN_INTERVAL_S: { schema: intIn(1, 86_400).default(600), description: 'The same alert (kind and subject) is raised at most once per this interval (s)', example: '600' },
+  QUEUE_AGE_ALERT_S: { schema: intIn(10, 86_400).default(300), description: 'Alert when the oldest waiting job of a queue is older than this (s)', example: '300' },
+  API_RATE_LIMIT_PER_MINUTE: { schema: intIn(1, 1_000_000).default(300), description: 'Admin API requests per token per minute; more get 429 with Retry-After', example: '300' },
   SHUTDOWN_TIMEOUT_MS: { schema: intIn(1000, 120_000).default(10_000), description: 'Graceful shutdown budget before a forced exit (ms)', example: '10000' },
 } satisfies Record<string, EnvVar>;
 

@@ -1,8 +1,12 @@
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config/index.js';
+import type { Corp } from '../src/domain/corps/corp.types.js';
+import type { PersonalData } from '../src/domain/customers/personal-data.js';
 import type { Clock } from '../src/infra/clock.js';
 import type { Logger } from '../src/infra/logger.js';
+import type { Metrics } from '../src/infra/metrics.js';
 import type { Queues } from '../src/queues/queue-factory.js';
+import type { WecomClient } from '../src/wecom/client.js';
 
 /** What every processor may use; built once per worker process and passed in. */
 export interface WorkerContext {
@@ -12,4 +16,11 @@ export interface WorkerContext {
   /** Producer connection for domain code that enqueues. */
   redis: Redis;
   queues: Queues;
+  /** Corps with decrypted credentials (the worker's CorpCache). */
+  corps?: { get(corpId: string): Corp | undefined };
+  metrics?: Metrics;
+  /** The one WeCom client (token cache, rate limits); `forCorp()` binds a corp's credentials. */
+  wecom: WecomClient;
+  /** Seals and opens personal data (design §7). */
+  pd: PersonalData;
 }

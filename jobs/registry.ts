@@ -1,7 +1,17 @@
 import type { Job, WorkerOptions } from 'bullmq';
-import type { QueueName } from '../src/queues/queue-names.js';
+import { createHandlerRegistry } from '../src/domain/inbound/handlers.js';
 import type { Logger } from '../src/infra/logger.js';
+import type { QueueName } from '../src/queues/queue-names.js';
 import type { WorkerContext } from './context.js';
+import { customerMaintenanceTasks } from './processors/customer-maintenance.tasks.js';
+import { createDomainEventsProcessor } from './processors/domain-events.processor.js';
+import { createInboundProcessor } from './processors/inbound.processor.js';
+import { createMaintenanceProcessor, type AlertSender } from './processors/maintenance.processor.js';
+import { retentionHandler } from './processors/retention.handler.js';
+import { rulesEngineHandler } from './processors/rules-engine.handler.js';
+import { rulesWelcomeSender } from './processors/rules-welcome.js';
+import { createScheduledProcessor, rulesMaintenanceTasks } from './processors/scheduled.processor.js';
+import { createWelcomeProcessor } from './processors/welcome.processor.js';
 
 /** One BullMQ processor: the queue it consumes and how. */
 export interface ProcessorDefinition {
@@ -14,8 +24,24 @@ export interface ProcessorDefinition {
 
 export type ProcessorFactory = (ctx: WorkerContext) => ProcessorDefinition;
 
+export interface ProcessorOptions {
+  /** Sends operator alerts as WeCom app messages. */
+  sendAlert?: AlertSender;
+  /** The corps this worker knows (for per-corp schedulers). */
+  listCorpIds: () => string[];
+}
+
 /**
- * Every processor the worker runs. Features register theirs here; the worker starts one
- * BullMQ Worker per entry.
+ * Every processor the worker runs, composed in one place (design §4): callbacks into typed
+ * events and the customers' handlers; the welcome lane; domain events through the retention
+ * policy and then the rules engine; fired schedules; maintenance tasks.
  */
-export const processorFactories: ProcessorFactory[] = [];
+export function createProcessorFactories(options: ProcessorOptions): ProcessorFactory[] {
+  return [
+    createInboundProcessor(createHandlerRegistry()),
+    createWelcomeProcessor(rulesWelcomeSender),
+    createDomainEventsProcessor([retentionHandler, rulesEngineHandler]),
+    createScheduledProcessor(),
+    createMaintenanceProcessor({ ...rulesMaintenanceTasks, ...customerMaintenanceTasks(options.listCorpIds) }, options.sendAlert),
+  ];
+}

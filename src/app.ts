@@ -12,8 +12,11 @@ export interface AppDeps {
   logger: Logger;
   clock: Clock;
   health: HealthCheck[];
-  /** Routers and middleware that later features mount (callbacks, admin API, console ...). */
-  mounts?: Koa.Middleware[];
+  /**
+   * Routers and middleware that later features mount (callbacks, admin API, console ...).
+   * Typed with a `never` context so @koa/router's narrower router context is accepted.
+   */
+  mounts?: Array<Koa.Middleware<Koa.DefaultState, never>>;
 }
 
 /** Builds the Koa app; never listens (src/main.ts does). */
@@ -30,7 +33,7 @@ export function createApp(deps: AppDeps): Koa {
   app.use(createRequestId(deps.logger));
   app.use(health.routes());
   app.use(health.allowedMethods());
-  for (const mount of deps.mounts ?? []) app.use(mount);
+  for (const mount of deps.mounts ?? []) app.use(mount as Koa.Middleware);
   app.use(function notFound(ctx) {
     ctx.status = 404;
     ctx.body = { error: { code: 'not_found', message: `no route for ${ctx.method} ${ctx.path}` } };

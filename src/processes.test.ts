@@ -30,7 +30,7 @@ afterAll(async () => {
 
 async function startRoles() {
   const [webPort, workerPort] = await Promise.all([freePort(), freePort()]);
-  const env = testEnv({ REDIS_URL: redis.url, MONGODB_URI: `${mongo.uri}/processes`, PORT: String(webPort), WORKER_HEALTH_PORT: String(workerPort), LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '8000' });
+  const env = testEnv({ REDIS_URL: redis.url, MONGODB_URI: `${mongo.uri}/processes`, PORT: String(webPort), WORKER_HEALTH_PORT: String(workerPort), LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '8000', SPOOL_PATH: '/dev/null/spool' });
   const web = spawnNode(['dist/src/main.js'], env);
   const worker = spawnNode(['dist/jobs/worker.js'], env);
   running.push(web, worker);
@@ -62,13 +62,15 @@ describe('web and worker processes', () => {
     }, 'worker to report not ready');
     expect((workerWithoutMongo.body as Readyz).dependencies.mongodb?.state).toBe('down');
 
-    // Redis down too: the web is not ready and names Redis.
+    // Redis down too, and the spool unusable (SPOOL_PATH under a file): the web cannot take
+    // callbacks and is not ready; Redis itself is reported degraded (the spool could cover it).
     await redis.kill();
     const webWithoutRedis = await waitFor(async () => {
       const res = await getJson(`${webUrl}/readyz`);
       return res.status === 503 ? res : undefined;
     }, 'web to report Redis down');
-    expect((webWithoutRedis.body as Readyz).dependencies.redis?.state).toBe('down');
+    expect((webWithoutRedis.body as Readyz).dependencies.ingest?.state).toBe('down');
+    expect((webWithoutRedis.body as Readyz).dependencies.redis?.state).toBe('degraded');
     expect((await getJson(`${webUrl}/livez`)).status).toBe(200);
 
     await redis.restart();

@@ -11,7 +11,7 @@ export const REDACT_PATHS = [
   'token', '*.token', 'accessToken', '*.accessToken', 'access_token', '*.access_token',
   'secret', '*.secret', 'corpsecret', '*.corpsecret', 'appSecret', '*.appSecret',
   'encodingAesKey', '*.encodingAesKey', 'aesKey', '*.aesKey', 'password', '*.password',
-  'name', '*.name', 'remark', '*.remark', 'description', '*.description', 'mobile', '*.mobile',
+  '*.name', 'remark', '*.remark', 'description', '*.description', 'mobile', '*.mobile',
   'mobiles', '*.mobiles', 'remark_mobiles', '*.remark_mobiles', 'phone', '*.phone', 'birthday', '*.birthday',
   'content', '*.content', 'text', '*.text', 'xml', '*.xml', 'body', '*.body', 'plaintext', '*.plaintext',
 ];

@@ -49,9 +49,10 @@ export class Shutdown {
     force.unref();
     let failed = false;
     for (const step of this.steps) {
+      const started = Date.now();
       try {
         await step.run();
-        this.logger.debug({ step: step.name }, 'shutdown step done');
+        this.logger.info({ step: step.name, ms: Date.now() - started }, 'shutdown step done');
       } catch (err) {
         failed = true;
         this.logger.error({ step: step.name, err }, 'shutdown step failed');

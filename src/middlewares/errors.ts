@@ -89,6 +89,17 @@ interface HttpLikeError {
   headers?: Record<string, string>;
 }
 
+const DATABASE_UNAVAILABLE = new Set(['MongooseServerSelectionError', 'MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError']);
+
+/**
+ * MongoDB being away is not a bug in the request: say 503 so clients retry (design §3: the web
+ * stays up without MongoDB; only the routes that need it fail, fast).
+ */
+function asDatabaseUnavailable(err: Error): ServiceUnavailableError | undefined {
+  const unavailable = DATABASE_UNAVAILABLE.has(err.name) || /before initial connection is complete|Client must be connected/i.test(err.message ?? '');
+  return unavailable ? new ServiceUnavailableError('the database is unavailable right now; try again in a moment', 'database_unavailable') : undefined;
+}
+
 /**
  * First middleware: turns every error into `{ error: { code, message } }`. Known client errors
  * keep their status; anything else is a generic 500, logged once through `app.on('error')`.
@@ -98,7 +109,7 @@ export function createErrorHandler() {
     try {
       await next();
     } catch (caught) {
-      const err = caught as Error & HttpLikeError;
+      const err = (asDatabaseUnavailable(caught as Error) ?? caught) as Error & HttpLikeError;
       const status = err instanceof AppError ? err.status : (err.status ?? err.statusCode ?? 500);
       const clientError = status >= 400 && status < 500;
       const expose = err instanceof AppError ? err.expose : clientError && err.expose !== false;

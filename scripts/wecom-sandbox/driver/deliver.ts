@@ -15,6 +15,8 @@ export interface DeliveryReport {
   attempts: DeliveryAttempt[];
   /** The decrypted event, for inspection (fake data). */
   innerXml: string;
+  /** The request as sent (body and signed query), so a retry can repeat it byte for byte. */
+  envelope?: CallbackEnvelope;
 }
 
 export interface DeliveryOptions {

@@ -1,5 +1,5 @@
 import type { Clock } from '../../../src/infra/clock.js';
-import { buildCallbackEnvelope } from '../../../src/wecom/callback-crypto.js';
+import { buildCallbackEnvelope, type CallbackEnvelope } from '../../../src/wecom/callback-crypto.js';
 import { newExternalUserId, newNumericMsgId, newOpaque } from '../world/ids.js';
 import type { CallbackCreds, CorpWorld } from '../world/model.js';
 import type { World } from '../world/world.js';
@@ -240,11 +240,22 @@ export class CallbackDriver {
       token: creds.token, encodingAesKey: creds.encodingAesKey, receiveId: corp.corpId, innerXml: xml, timestamp: String(this.nowSec()), agentId,
     });
     const { ok, attempts } = await deliver(creds.url, envelope, this.delivery);
-    return this.record(corp, kind, creds.url, xml, ok, attempts);
+    return this.record(corp, kind, creds.url, xml, ok, attempts, envelope);
   }
 
-  private record(corp: CorpWorld, kind: string, url: string, innerXml: string, ok: boolean, attempts: DeliveryReport['attempts']): DeliveryReport {
-    const report: DeliveryReport = { id: this.nextDelivery++, kind, corpId: corp.corpId, url, ok, attempts, innerXml };
+  /**
+   * WeCom retrying a callback it already delivered: the identical signed request once more
+   * (reference §1.6: same body, same query), as when the first answer was lost.
+   */
+  async redeliver(id: number): Promise<DeliveryReport> {
+    const original = this.deliveries.find((d) => d.id === id);
+    if (!original?.envelope || !original.url) throw new DriverError(`delivery ${id} was not sent anywhere, nothing to repeat`, 404);
+    const { ok, attempts } = await deliver(original.url, original.envelope, { ...this.delivery, retries: 0 });
+    return this.record(this.corp(original.corpId), original.kind, original.url, original.innerXml, ok, attempts, original.envelope);
+  }
+
+  private record(corp: CorpWorld, kind: string, url: string, innerXml: string, ok: boolean, attempts: DeliveryReport['attempts'], envelope?: CallbackEnvelope): DeliveryReport {
+    const report: DeliveryReport = { id: this.nextDelivery++, kind, corpId: corp.corpId, url, ok, attempts, innerXml, envelope };
     this.deliveries.push(report);
     if (this.deliveries.length > 5000) this.deliveries.shift();
     return report;

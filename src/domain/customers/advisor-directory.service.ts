@@ -85,9 +85,17 @@ export async function refreshDirectory(deps: Deps): Promise<{ members: number; l
   return { members: seen.size, left };
 }
 
-/** The userids to notify about an advisor's customer: their direct leaders, else their departments' leaders. */
-export async function leadersOf(corpId: string, userid: string): Promise<string[]> {
-  const advisor = await AdvisorModel.findOne({ corpId, userid }).lean();
+/**
+ * The userids to notify about an advisor's customer: their direct leaders, else their
+ * departments' leaders. A member the directory does not hold yet is fetched first.
+ */
+export async function leadersOf(deps: Deps, userid: string): Promise<string[]> {
+  const corpId = deps.corpId;
+  let advisor = await AdvisorModel.findOne({ corpId, userid }).lean();
+  if (!advisor) {
+    await syncAdvisor(deps, userid);
+    advisor = await AdvisorModel.findOne({ corpId, userid }).lean();
+  }
   if (!advisor) return [];
   if (advisor.directLeaders.length > 0) return advisor.directLeaders.filter((id) => id !== userid);
   const leaders = await AdvisorModel.find({ corpId, leadsDepartments: { $in: advisor.departments }, status: 'active', userid: { $ne: userid } }, { userid: 1 }).lean();

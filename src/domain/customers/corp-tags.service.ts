@@ -17,11 +17,20 @@ export async function refreshCorpTagCache(deps: Pick<CustomerDeps, 'corpId' | 'a
   return live.length;
 }
 
-/** The tag's name and group from the cache, for rules and owner detection. */
-export async function describeTag(corpId: string, tagId: string): Promise<{ group: string; name: string } | undefined> {
-  const group = await CorpTagGroupModel.findOne({ corpId, 'tags.id': tagId }).lean();
-  const tag = group?.tags.find((t) => t.id === tagId);
-  return group && tag ? { group: group.groupName, name: tag.name } : undefined;
+/**
+ * The tag's name and group, for rules and owner detection. A tag the cache does not know (created
+ * in the admin console since the last refresh, callback missed) refreshes the cache once.
+ */
+export async function describeTag(deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>, tagId: string): Promise<{ group: string; name: string } | undefined> {
+  const lookup = async () => {
+    const group = await CorpTagGroupModel.findOne({ corpId: deps.corpId, 'tags.id': tagId }).lean();
+    const tag = group?.tags.find((t) => t.id === tagId);
+    return group && tag ? { group: group.groupName, name: tag.name } : undefined;
+  };
+  const cached = await lookup();
+  if (cached) return cached;
+  await refreshCorpTagCache(deps);
+  return lookup();
 }
 
 /**

@@ -32,10 +32,10 @@ export async function notifyOnce(deps: CustomerDeps & { redis: Redis; keyPrefix:
  */
 export async function sendLossAlert(deps: CustomerDeps & { redis: Redis; keyPrefix: string }, input: { userid: string; externalUserId: string; sourceId: string }): Promise<void> {
   const who = await displayNameOf(deps, input.externalUserId, input.userid);
+  const leaders = await leadersOf(deps, input.userid);
   const advisor = await AdvisorModel.findOne({ corpId: deps.corpId, userid: input.userid }, { name: 1 }).lean();
   const advisorName = advisor?.name || input.userid;
   await notifyOnce(deps, `loss-advisor-${input.sourceId}`, [input.userid], `客户流失提醒：客户「${who}」已将您从微信好友中删除。可在工作台查看该客户的跟进记录。`);
-  const leaders = await leadersOf(deps.corpId, input.userid);
   await notifyOnce(deps, `loss-leader-${input.sourceId}`, leaders, `客户流失提醒：顾问 ${advisorName} 的客户「${who}」已删除该顾问。请关注是否需要其他顾问跟进。`);
 }
 
@@ -43,6 +43,6 @@ export async function sendLossAlert(deps: CustomerDeps & { redis: Redis; keyPref
 export async function sendTransferFailedAlert(deps: CustomerDeps & { redis: Redis; keyPrefix: string }, input: { takeoverUserid: string; externalUserId: string; reason: string; sourceId: string }): Promise<void> {
   const who = await displayNameOf(deps, input.externalUserId);
   const reason = input.reason === 'customer_refused' ? '客户拒绝了转接' : input.reason === 'customer_limit_exceed' ? '接替顾问的客户数已达上限' : `原因：${input.reason || '未知'}`;
-  const leaders = await leadersOf(deps.corpId, input.takeoverUserid);
+  const leaders = await leadersOf(deps, input.takeoverUserid);
   await notifyOnce(deps, `transfer-fail-${input.sourceId}`, leaders.length > 0 ? leaders : [input.takeoverUserid], `客户转接失败：客户「${who}」未能转给 ${input.takeoverUserid}（${reason}），仍由原顾问跟进。`);
 }

@@ -38,11 +38,12 @@ export async function endRelationship(deps: CustomerDeps, input: EndRelationship
     { upsert: true, returnDocument: 'after' },
   );
   const ended = { status: input.status, statusChangedAt: input.eventAt, statusCause: input.cause };
-  // Only move forward in time; equal times are a replay.
+  // Only move forward in time. A replay finds the status already set; an add and a deletion in
+  // the same second (CreateTime has whole seconds) resolve to the deletion.
   const update = await RelationshipModel.updateOne(
     {
-      corpId, userid: input.userid, externalUserId: input.externalUserId,
-      $or: [{ statusChangedAt: { $lt: input.eventAt } }, { statusChangedAt: { $exists: false } }],
+      corpId, userid: input.userid, externalUserId: input.externalUserId, status: { $ne: input.status },
+      $or: [{ statusChangedAt: { $lte: input.eventAt } }, { statusChangedAt: { $exists: false } }],
     },
     { $set: ended },
   );

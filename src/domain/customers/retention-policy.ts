@@ -10,7 +10,7 @@ import { isDeliveryChannel, type RetentionSettings } from './retention-settings.
  * Which domain events make a customer retained (design §5, issue 6): a linked vehicle, an add
  * through a delivery channel, or an advisor applying an owner tag. Returns the reason applied.
  */
-export async function ownerReasonFor(corpId: string, settings: RetentionSettings, event: DomainEvent): Promise<OwnerReason | undefined> {
+export async function ownerReasonFor(deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>, settings: RetentionSettings, event: DomainEvent): Promise<OwnerReason | undefined> {
   switch (event.type) {
     case 'vehicle.linked':
       return settings.ownerOnVehicleLink ? 'vehicle_linked' : undefined;
@@ -19,7 +19,7 @@ export async function ownerReasonFor(corpId: string, settings: RetentionSettings
     case 'customer.tag_added': {
       const tagId = event.data.tagId;
       if (typeof tagId !== 'string' || settings.ownerTagNames.length === 0) return undefined;
-      const tag = await describeTag(corpId, tagId);
+      const tag = await describeTag(deps, tagId);
       return tag && settings.ownerTagNames.includes(tag.name) ? 'owner_tag' : undefined;
     }
     default:
@@ -38,7 +38,7 @@ export async function applyRetentionPolicy(deps: CustomerDeps, settings: Retenti
   if (event.type === 'vehicle.linked' || event.type === 'relationship.transferred') {
     await recomputeResponsibleAdvisor(deps.corpId, customerId);
   }
-  const reason = await ownerReasonFor(deps.corpId, settings, event);
+  const reason = await ownerReasonFor(deps, settings, event);
   if (reason) await becomeOwner(deps, settings, { customerId, reason, sourceId: `${event.type}-${event.sourceId}`, at: new Date(event.occurredAt) });
   return reason;
 }

@@ -1,0 +1,98 @@
+import type { Redis } from 'ioredis';
+import mongoose from 'mongoose';
+import { startSandbox, demoScenario, type RunningSandbox } from '../../scripts/wecom-sandbox/index.js';
+import { DEMO_CALLBACK, DEMO_CONTACT_SYNC, DEMO_CORP_ID, DEMO_SECRET } from '../../scripts/wecom-sandbox/world/demo-seed.js';
+import type { Corp } from '../../src/domain/corps/corp.types.js';
+import { PersonalData } from '../../src/domain/customers/personal-data.js';
+import { defaultRetentionSettings, type RetentionSettings } from '../../src/domain/customers/retention-settings.js';
+import { ManualClock } from '../../src/infra/clock.js';
+import { createRedis } from '../../src/infra/redis.js';
+import { QueueName } from '../../src/queues/queue-names.js';
+import { startCallbackApp, type CallbackApp } from '../../src/testing/callback-app.js';
+import { testMongoUri, uniqueName } from '../../src/testing/env.js';
+import { waitFor } from '../../src/testing/wait.js';
+import { createWecomClient } from '../../src/wecom/client.js';
+import type { WorkerContext } from '../context.js';
+import { engineTuning } from '../processors/rules-engine-deps.js';
+import { createProcessorFactories } from '../registry.js';
+import { startWorkers, type RunningWorkers } from '../worker-runner.js';
+
+/** The demo corp's retained-customer settings: its tag group is 客户阶段. */
+export const DEMO_RETENTION: RetentionSettings = { ...defaultRetentionSettings, ownerTag: { group: '客户阶段', name: '保客' } };
+
+export interface BotHarness {
+  sandbox: RunningSandbox;
+  web: CallbackApp;
+  ctx: WorkerContext;
+  workers: RunningWorkers;
+  clock: ManualClock;
+  corp: Corp;
+  corpId: string;
+  /** Real time (ms) of each WeCom API call the worker made, by endpoint, in order. */
+  apiCalls: Array<{ endpoint: string; atMs: number }>;
+  /** Resolves when no job waits, runs or is due in any queue. */
+  settle(what?: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole bot in one test process, wired as in production: the WeCom sandbox delivers
+ * encrypted callbacks over HTTP to the real callback endpoint, which enqueues in real Redis;
+ * real BullMQ workers run every processor against the dev MongoDB server and call the sandbox's
+ * API through the real client. Web, worker and sandbox share one manual clock.
+ */
+export async function startBotHarness(opts: { retention?: RetentionSettings; startAt?: number } = {}): Promise<BotHarness> {
+  const clock = new ManualClock(opts.startAt ?? Date.now());
+  const corp: Corp = {
+    corpId: DEMO_CORP_ID, kind: 'dealer', displayName: 'demo', agentId: 1000002, secret: DEMO_SECRET,
+    callback: { token: DEMO_CALLBACK.token, encodingAesKey: DEMO_CALLBACK.encodingAesKey },
+    contactSync: { token: DEMO_CONTACT_SYNC.token, encodingAesKey: DEMO_CONTACT_SYNC.encodingAesKey },
+    timezone: 'Asia/Shanghai', enabled: true, retention: opts.retention ?? DEMO_RETENTION,
+  };
+  await mongoose.connect(testMongoUri(uniqueName('e2e')), { serverSelectionTimeoutMS: 5000 });
+  await Promise.all(Object.values(mongoose.models).map((m) => m.syncIndexes()));
+  const web = await startCallbackApp({ corps: [corp], clock });
+  const sandbox = await startSandbox({ port: 0, clock, seed: demoScenario(web.url), logger: web.logger, delivery: { timeoutMs: 3000, retries: 3, retryDelayMs: 50 } });
+
+  const apiCalls: BotHarness['apiCalls'] = [];
+  const recordingFetch: typeof fetch = (input, init) => {
+    const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
+    apiCalls.push({ endpoint: url.pathname.replace(/^\/cgi-bin\//, ''), atMs: Date.now() });
+    return fetch(input, init);
+  };
+  const redis: Redis = createRedis({ url: web.config.redis.url, role: 'producer', logger: web.logger, connectionName: uniqueName('e2e-worker') });
+  const workerConn: Redis = createRedis({ url: web.config.redis.url, role: 'worker', logger: web.logger, connectionName: uniqueName('e2e-bclient') });
+  const ctx: WorkerContext = {
+    config: web.config, logger: web.logger, clock, redis, queues: web.queues,
+    corps: { get: (id) => web.corps.get(id) },
+    wecom: createWecomClient({ apiBase: sandbox.url, fetch: recordingFetch, redis, logger: web.logger, clock, keyPrefix: web.config.redis.queuePrefix, timeoutMs: 3000 }),
+    pd: PersonalData.fromConfig(web.config),
+  };
+  Object.assign(engineTuning, { batchWindowMs: 0, pollDelayMs: 0 });
+  const workers = startWorkers(ctx, workerConn, createProcessorFactories({ listCorpIds: () => [...web.corps.keys()] }), { intervalMs: 600_000 });
+
+  const settle = async (what = 'the bot to finish its work') => {
+    const names = Object.values(QueueName).filter((n) => n !== QueueName.maintenance);
+    await waitFor(async () => {
+      for (const name of names) {
+        const c = await web.queues.get(name).getJobCounts('waiting', 'active', 'prioritized', 'delayed');
+        if ((c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) > 0) return false;
+      }
+      return true;
+    }, what, { timeoutMs: 20_000, intervalMs: 50 });
+  };
+
+  return {
+    sandbox, web, ctx, workers, clock, corp, corpId: corp.corpId, apiCalls, settle,
+    async stop() {
+      await workers.close(2000);
+      await sandbox.stop();
+      for (const q of web.queues.all()) await q.obliterate({ force: true }).catch(() => undefined);
+      await web.stop();
+      redis.disconnect();
+      workerConn.disconnect();
+      await mongoose.connection.dropDatabase().catch(() => undefined);
+      await mongoose.disconnect();
+    },
+  };
+}
