@@ -4,8 +4,11 @@ import { startSandbox, demoScenario, type RunningSandbox } from '../../scripts/w
 import { DEMO_CALLBACK, DEMO_CONTACT_SYNC, DEMO_CORP_ID, DEMO_SECRET } from '../../scripts/wecom-sandbox/world/demo-seed.js';
 import type { Corp } from '../../src/domain/corps/corp.types.js';
 import { PersonalData } from '../../src/domain/customers/personal-data.js';
-import { defaultRetentionSettings, type RetentionSettings } from '../../src/domain/customers/retention-settings.js';
+import type { RetentionSettings } from '../../src/domain/customers/retention-settings.js';
+import { DEMO_RETENTION } from '../../scripts/lib/demo-corp.js';
+import type { PrivacySettings } from '../../src/domain/privacy/privacy-settings.js';
 import { ManualClock } from '../../src/infra/clock.js';
+import type { Logger } from '../../src/infra/logger.js';
 import { createRedis } from '../../src/infra/redis.js';
 import { QueueName } from '../../src/queues/queue-names.js';
 import { startCallbackApp, type CallbackApp } from '../../src/testing/callback-app.js';
@@ -17,8 +20,7 @@ import { engineTuning } from '../processors/rules-engine-deps.js';
 import { createProcessorFactories } from '../registry.js';
 import { startWorkers, type RunningWorkers } from '../worker-runner.js';
 
-/** The demo corp's retained-customer settings: its tag group is 客户阶段. */
-export const DEMO_RETENTION: RetentionSettings = { ...defaultRetentionSettings, ownerTag: { group: '客户阶段', name: '保客' } };
+export { DEMO_RETENTION };
 
 export interface BotHarness {
   sandbox: RunningSandbox;
@@ -41,17 +43,18 @@ export interface BotHarness {
  * real BullMQ workers run every processor against the dev MongoDB server and call the sandbox's
  * API through the real client. Web, worker and sandbox share one manual clock.
  */
-export async function startBotHarness(opts: { retention?: RetentionSettings; startAt?: number } = {}): Promise<BotHarness> {
+/** `logger`: where web, worker and sandbox log (tests capture lines with it); `privacy`: the corp's notice and retention settings. */
+export async function startBotHarness(opts: { retention?: RetentionSettings; startAt?: number; logger?: Logger; privacy?: PrivacySettings } = {}): Promise<BotHarness> {
   const clock = new ManualClock(opts.startAt ?? Date.now());
   const corp: Corp = {
     corpId: DEMO_CORP_ID, kind: 'dealer', displayName: 'demo', agentId: 1000002, secret: DEMO_SECRET,
     callback: { token: DEMO_CALLBACK.token, encodingAesKey: DEMO_CALLBACK.encodingAesKey },
     contactSync: { token: DEMO_CONTACT_SYNC.token, encodingAesKey: DEMO_CONTACT_SYNC.encodingAesKey },
-    timezone: 'Asia/Shanghai', enabled: true, retention: opts.retention ?? DEMO_RETENTION,
+    timezone: 'Asia/Shanghai', enabled: true, retention: opts.retention ?? DEMO_RETENTION, ...(opts.privacy ? { privacy: opts.privacy } : {}),
   };
   await mongoose.connect(testMongoUri(uniqueName('e2e')), { serverSelectionTimeoutMS: 5000 });
   await Promise.all(Object.values(mongoose.models).map((m) => m.syncIndexes()));
-  const web = await startCallbackApp({ corps: [corp], clock });
+  const web = await startCallbackApp({ corps: [corp], clock, ...(opts.logger ? { logger: opts.logger } : {}) });
   const sandbox = await startSandbox({ port: 0, clock, seed: demoScenario(web.url), logger: web.logger, delivery: { timeoutMs: 3000, retries: 3, retryDelayMs: 50 } });
 
   const apiCalls: BotHarness['apiCalls'] = [];

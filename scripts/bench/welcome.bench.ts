@@ -1,0 +1,122 @@
+/**
+ * `npm run bench:welcome`: the business deadline of issue 7 — a delivery-channel add gets its
+ * welcome well inside WeCom's 20 s window (target p99 under 2 s from callback receipt) at 100
+ * adds/s. Runs the real web and worker processes (from source via tsx, as `npm run dev` does)
+ * against a private Redis and a dev MongoDB server process; the WeCom sandbox in this process
+ * delivers the add callbacks at a fixed rate and records when send_welcome_msg arrives.
+ * Prints a table, writes bench-results/welcome.json. Env: BENCH_RATE (100), BENCH_SECONDS (20).
+ */
+import { randomBytes } from 'node:crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import mongoose from 'mongoose';
+import { loadConfig } from '../../config/index.js';
+import { CorpService } from '../../src/domain/corps/corp.service.js';
+import { ruleCreateSchema } from '../../src/domain/rules/rule.schema.js';
+import { RuleService } from '../../src/domain/rules/rule.service.js';
+import { DataCipher } from '../../src/infra/data-crypto.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { freePort } from '../../src/testing/ports.js';
+import { startPrivateRedis } from '../../src/testing/redis-server.js';
+import { demoCorpInput } from '../lib/demo-corp.js';
+import { startSandbox } from '../wecom-sandbox/index.js';
+import { demoScenario } from '../wecom-sandbox/world/demo-seed.js';
+import { percentile, round1 } from './stats.js';
+
+const RATE = Number(process.env.BENCH_RATE ?? 100);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+
+async function main(): Promise<void> {
+  const redis = await startPrivateRedis();
+  const [mongoPort, webPort] = await Promise.all([freePort(), freePort()]);
+  const mongo = spawnRole(['--import', 'tsx', 'scripts/dev-mongo/cli.ts', '--port', String(mongoPort)], {});
+  await waitForOutput(mongo, `mongodb://127.0.0.1:${mongoPort}`);
+  const logger = createLogger({ level: 'warn', name: 'bench' });
+  const sandbox = await startSandbox({ port: 0, seed: demoScenario(`http://127.0.0.1:${webPort}`), logger });
+  const env: Record<string, string> = {
+    NODE_ENV: 'development', LOG_LEVEL: 'warn', PORT: String(webPort), WORKER_HEALTH_PORT: '0', REDIS_URL: redis.url, QUEUE_PREFIX: 'bench',
+    MONGODB_URI: `mongodb://127.0.0.1:${mongoPort}/welcome`, WECOM_API_BASE: sandbox.url, DATA_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    LOOKUP_HMAC_KEY: randomBytes(32).toString('base64'), SPOOL_PATH: `/tmp/welcome-bench-spool-${process.pid}`,
+  };
+  const config = loadConfig(env);
+  await mongoose.connect(config.mongo.uri);
+  await new CorpService({ cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId), defaultTimezone: 'Asia/Shanghai', prefix: 'bench' }).upsert(demoCorpInput());
+  await new RuleService(() => new Date()).create({ role: 'admin', corps: '*', tokenId: 'bench' }, ruleCreateSchema.parse({
+    name: '交车欢迎', scope: demoCorpInput().corpId, enabled: true, priority: 100,
+    trigger: { type: 'customer.added', state: { prefix: 'delivery' } },
+    actions: [{ type: 'welcome', text: '恭喜提车！' }, { type: 'tag', add: [{ group: '客户阶段', name: '保客' }] }],
+  }));
+  await mongoose.disconnect();
+
+  const web = spawnRole(['--import', 'tsx', 'src/main.ts'], env);
+  const worker = spawnRole(['--import', 'tsx', 'jobs/worker.ts'], env);
+  await waitForReady(`http://127.0.0.1:${webPort}/readyz`);
+  await new Promise((resolve) => setTimeout(resolve, 3000)); // worker connects and loads corps
+
+  // Drive RATE adds per second, evenly paced; remember when each callback left the sandbox.
+  const total = RATE * SECONDS;
+  const sentAt = new Map<string, number>();
+  const corpId = demoCorpInput().corpId;
+  const advisors = ['zhangwei', 'lina', 'liuyang'];
+  const started = Date.now();
+  const pending: Promise<unknown>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = started + (i * 1000) / RATE;
+    const wait = due - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const ext = `wmBenchWelcome${String(i).padStart(10, '0')}`;
+    sentAt.set(ext, Date.now());
+    pending.push(sandbox.driver.addCustomer({ corpId, userid: advisors[i % 3] as string, customer: { external_userid: ext, name: `测试${i}` }, state: 'delivery_bench' }));
+  }
+  await Promise.all(pending);
+  const deadline = Date.now() + 30_000;
+  const welcomes = () => sandbox.world.corp(corpId)?.welcomes ?? [];
+  while (welcomes().length < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+
+  const latencies = welcomes().map((w) => w.atMs - (sentAt.get(w.external_userid) ?? w.atMs));
+  const welcomeCalls = sandbox.context.calls.list({ endpoint: 'externalcontact/send_welcome_msg' });
+  const result = {
+    rate: RATE, seconds: SECONDS, adds: total, welcomes: latencies.length, failedWelcomeCalls: welcomeCalls.filter((c) => c.errcode !== 0).length,
+    p50Ms: round1(percentile(latencies, 50)), p95Ms: round1(percentile(latencies, 95)), p99Ms: round1(percentile(latencies, 99)), maxMs: round1(Math.max(0, ...latencies)),
+    targetP99Ms: 2000,
+  };
+  console.table([result]);
+  console.log(`p99 ${result.p99Ms} ms from callback to send_welcome_msg at ${RATE} adds/s (target < 2000 ms, WeCom's window 20 s): ${result.p99Ms < 2000 && result.welcomes === total ? 'met' : 'MISSED'}`);
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync('bench-results/welcome.json', JSON.stringify(result, null, 2));
+
+  for (const child of [web, worker, mongo]) child.kill('SIGTERM');
+  await sandbox.stop();
+  await redis.stop();
+}
+
+function spawnRole(args: string[], env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stderr?.on('data', (c: Buffer) => { if (/error/i.test(c.toString())) process.stderr.write(c); });
+  return child;
+}
+
+function waitForOutput(child: ChildProcess, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (c: Buffer) => { seen += c.toString(); if (seen.includes(text)) resolve(); };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`process exited (${code}) before printing ${text}`)));
+  });
+}
+
+async function waitForReady(url: string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const ok = await fetch(url).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${url} not ready within 30 s`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
