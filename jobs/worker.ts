@@ -12,7 +12,7 @@ import { closeServer } from '../src/infra/http-server.js';
 import { createLogger } from '../src/infra/logger.js';
 import { Metrics } from '../src/infra/metrics.js';
 import { connectMongoWithRetry, disconnectMongo, pingMongo } from '../src/infra/mongo.js';
-import { checkEvictionPolicy, createRedis, pingRedis, redactUrl, waitForRedis } from '../src/infra/redis.js';
+import { createRedis, pingRedis, prepareRedisAtBoot } from '../src/infra/redis.js';
 import { Shutdown } from '../src/infra/shutdown.js';
 import { createErrorHandler } from '../src/middlewares/errors.js';
 import { Queues } from '../src/queues/queue-factory.js';
@@ -35,13 +35,7 @@ async function main(): Promise<void> {
   const redis = createRedis({ url: config.redis.url, role: 'producer', logger, connectionName: 'scrm-worker-producer' });
   const workerConnection = createRedis({ url: config.redis.url, role: 'worker', logger, connectionName: 'scrm-worker' });
   const subscriber = createRedis({ url: config.redis.url, role: 'subscriber', logger, connectionName: 'scrm-worker-sub' });
-  try {
-    await waitForRedis(redis, config.redis.url, 5000);
-    await checkEvictionPolicy(redis, logger, config.isProduction);
-  } catch (err) {
-    if (config.isProduction && redis.status === 'ready') throw err;
-    logger.error({ redis: redactUrl(config.redis.url), err: (err as Error).message }, 'Redis unreachable at start; workers wait for it');
-  }
+  await prepareRedisAtBoot(redis, config.redis.url, logger, config.isProduction, 'workers wait for it');
   const clock = await createProcessClock(redis, config.redis.queuePrefix, config.isProduction);
   const queues = new Queues(redis, config.redis.queuePrefix);
   const cipher = new DataCipher(config.dataKeys.keys, config.dataKeys.activeId);

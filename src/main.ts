@@ -16,7 +16,7 @@ import { createLogger } from './infra/logger.js';
 import { Metrics } from './infra/metrics.js';
 import { connectMongoWithRetry, disconnectMongo, pingMongo } from './infra/mongo.js';
 import { startQueueAgeMonitor } from './infra/queue-monitor.js';
-import { checkEvictionPolicy, createRedis, pingRedis, redactUrl, waitForRedis } from './infra/redis.js';
+import { createRedis, pingRedis, prepareRedisAtBoot } from './infra/redis.js';
 import { closeServer } from './infra/http-server.js';
 import { Shutdown } from './infra/shutdown.js';
 import { Queues } from './queues/queue-factory.js';
@@ -33,14 +33,7 @@ async function main(): Promise<void> {
 
   const redis = createRedis({ url: config.redis.url, role: 'producer', logger, connectionName: 'scrm-web' });
   const subscriber = createRedis({ url: config.redis.url, role: 'subscriber', logger, connectionName: 'scrm-web-sub' });
-  try {
-    await waitForRedis(redis, config.redis.url, 5000);
-    await checkEvictionPolicy(redis, logger, config.isProduction);
-  } catch (err) {
-    if (config.isProduction && redis.status === 'ready') throw err; // wrong eviction policy
-    // The web starts without Redis: callbacks go to the spool; ioredis keeps reconnecting.
-    logger.error({ redis: redactUrl(config.redis.url), err: (err as Error).message }, 'Redis unreachable at start; callbacks are spooled until it answers');
-  }
+  await prepareRedisAtBoot(redis, config.redis.url, logger, config.isProduction, 'callbacks are spooled until it answers');
   const clock = await createProcessClock(redis, config.redis.queuePrefix, config.isProduction);
   const queues = new Queues(redis, config.redis.queuePrefix);
   const allQueues = () => Object.values(QueueName).map((name) => queues.get(name));

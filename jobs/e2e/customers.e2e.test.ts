@@ -47,6 +47,8 @@ describe('adding customers', () => {
     expect(follow('zhangwei', externalUserId)?.tagIds).toContain(ownerTagId());
     expect(await events('customer.added', externalUserId)).toBe(1);
     expect(await events('customer.became_owner', externalUserId)).toBe(1);
+    const inbound = await bot.web.queues.get(QueueName.wecomInbound).getJobs(['completed', 'failed', 'waiting', 'active']);
+    expect(inbound.filter((j) => String(j.data.xml).includes(externalUserId))).toHaveLength(1); // four deliveries, one job
 
     const welcomeJobs = await bot.web.queues.get(QueueName.wecomWelcome).getJobs(['completed', 'failed', 'waiting', 'active']);
     const mine = welcomeJobs.filter((j) => j.data.externalUserId === externalUserId);

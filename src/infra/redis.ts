@@ -1,5 +1,6 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.js';
+import { withTimeout } from './timeout.js';
 
 /**
  * `producer`: web requests and queue producers; fails fast when Redis is away (BullMQ's advice:
@@ -96,6 +97,21 @@ export async function checkEvictionPolicy(redis: Redis, logger: Logger, isProduc
   return policy;
 }
 
+/**
+ * A process entry's Redis start: waits briefly for Redis and checks its eviction policy. A wrong
+ * policy is fatal in production; an unreachable Redis is logged with `whileAway` (what the process
+ * does meanwhile) and the process starts anyway, because ioredis keeps reconnecting.
+ */
+export async function prepareRedisAtBoot(redis: Redis, url: string, logger: Logger, isProduction: boolean, whileAway: string): Promise<void> {
+  try {
+    await waitForRedis(redis, url, 5000);
+    await checkEvictionPolicy(redis, logger, isProduction);
+  } catch (err) {
+    if (isProduction && redis.status === 'ready') throw err;
+    logger.error({ redis: redactUrl(url), err: (err as Error).message }, `Redis unreachable at start; ${whileAway}`);
+  }
+}
+
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
@@ -104,20 +120,4 @@ export function redactUrl(url: string): string {
   } catch {
     return '<invalid url>';
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
 }

@@ -1,3 +1,4 @@
+import { withTimeout } from '../infra/timeout.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger.js';
 import type { Spool } from '../infra/spool.js';
@@ -48,21 +49,4 @@ export class InboundAcceptor {
       return 'dropped';
     }
   }
-}
-
-/** Rejects after `ms` (the pending promise keeps running; its rejection is swallowed). */
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
 }

@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger.js';
 import type { Metrics } from '../infra/metrics.js';
 import type { Spool } from '../infra/spool.js';
-import { withTimeout, type SpoolEntry } from './inbound-acceptor.js';
+import { withTimeout } from '../infra/timeout.js';
+import type { SpoolEntry } from './inbound-acceptor.js';
 import type { InboundProducer } from './inbound.producer.js';
 
 export interface RelayDeps {
