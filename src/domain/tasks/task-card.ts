@@ -1,0 +1,133 @@
+import { dayjs } from '../../infra/clock.js';
+import type { TemplateCard } from '../../wecom/endpoints/messages.js';
+import { AdvisorModel } from '../customers/advisor.model.js';
+import { CustomerModel } from '../customers/customer.model.js';
+import { displayNameOf } from '../customers/loss-alert.js';
+import { VehicleModel } from '../vehicles/vehicle.model.js';
+import type { TaskDeps } from './task-deps.js';
+import type { TaskLean, TaskOutcome } from './task.model.js';
+
+/** Card button keys (reference §3.12: ≤ 6 buttons, keys unique per card). */
+export const BUTTON = {
+  contacted: 'done:contacted',
+  appointment: 'done:appointment_booked',
+  declined: 'done:customer_declined',
+  snooze: 'snooze:1d',
+  unreachable: 'unreachable',
+  reassign: 'reassign',
+} as const;
+
+export const OUTCOME_LABEL: Record<TaskOutcome, string> = { contacted: '已联系', appointment_booked: '已预约到店', customer_declined: '客户婉拒' };
+
+/**
+ * WeCom `task_id`s are unique per app and never reusable (reference §3.12), so each card gets its
+ * own: `tk-<task>-<seq>` for the advisor's cards, `te-<task>-<level>` for a leader's escalation.
+ * Deterministic, so a send retried after a crash reuses the id and cannot send a second card.
+ */
+export const advisorCardId = (taskId: string, seq: number): string => `tk-${taskId}-${seq}`;
+export const leaderCardId = (taskId: string, level: number): string => `te-${taskId}-${level}`;
+
+export function parseCardId(wecomTaskId: string): { taskId: string; kind: 'advisor' | 'leader' } | undefined {
+  const m = /^(tk|te)-([a-f0-9]{24})-\d+$/.exec(wecomTaskId);
+  if (!m?.[2]) return undefined;
+  return { taskId: m[2], kind: m[1] === 'te' ? 'leader' : 'advisor' };
+}
+
+/** What a card shows, rendered at send time from the customer's records (never stored on the task). */
+export interface TaskView {
+  customer: string;
+  model?: string;
+  advisorName: string;
+  due: string;
+  talkTrack?: string;
+}
+
+/** Fills `{客户}`/`{name}`, `{车型}`/`{model}`, `{顾问}`/`{advisor}` in a talk track template. */
+export function renderTalkTrack(template: string | undefined | null, vars: { customer: string; model?: string; advisorName: string }): string | undefined {
+  if (!template) return undefined;
+  return template
+    .replace(/\{(客户|name|customer)\}/g, vars.customer)
+    .replace(/\{(车型|model)\}/g, vars.model ?? '您的爱车')
+    .replace(/\{(顾问|advisor)\}/g, vars.advisorName);
+}
+
+export async function loadTaskView(deps: Pick<TaskDeps, 'corpId' | 'pd' | 'timeZone'>, task: Pick<TaskLean, 'customerId' | 'advisorUserid' | 'dueAt' | 'talkTrack'>): Promise<TaskView> {
+  const [customer, vehicle, advisor] = await Promise.all([
+    CustomerModel.findOne({ _id: task.customerId, corpId: deps.corpId }, { externalUserId: 1 }).lean(),
+    VehicleModel.findOne({ corpId: deps.corpId, customerId: task.customerId, model: { $exists: true } }, { model: 1 }).sort({ deliveryDate: -1 }).lean(),
+    AdvisorModel.findOne({ corpId: deps.corpId, userid: task.advisorUserid }, { name: 1 }).lean(),
+  ]);
+  const name = customer ? await displayNameOf(deps, customer.externalUserId, task.advisorUserid) : '一位客户';
+  const advisorName = advisor?.name || task.advisorUserid;
+  const model = vehicle?.model ?? undefined;
+  return { customer: name, model, advisorName, due: dayjs.utc(task.dueAt).tz(deps.timeZone).format('MM-DD HH:mm'), talkTrack: renderTalkTrack(task.talkTrack, { customer: name, model, advisorName }) };
+}
+
+export const taskPageUrl = (publicBaseUrl: string, taskId: string): string => `${publicBaseUrl}/console/m/tasks/${taskId}`;
+
+const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/** The advisor's `button_interaction` card (reference §3.12): done with an outcome, snooze, unreachable. */
+export function advisorCard(task: Pick<TaskLean, '_id' | 'title' | 'reason'>, view: TaskView, wecomTaskId: string, publicBaseUrl: string, note?: string): TemplateCard {
+  const url = taskPageUrl(publicBaseUrl, String(task._id));
+  return {
+    card_type: 'button_interaction',
+    task_id: wecomTaskId,
+    source: { desc: note ?? '跟进任务' },
+    main_title: { title: cut(task.title, 26), desc: `截止 ${view.due}` },
+    sub_title_text: cut(view.talkTrack ?? '', 120) || undefined,
+    horizontal_content_list: [
+      { keyname: '客户', value: cut(view.customer, 20) },
+      ...(view.model ? [{ keyname: '车型', value: cut(view.model, 20) }] : []),
+      ...(task.reason ? [{ keyname: '原因', value: cut(task.reason, 20) }] : []),
+      { type: 1, keyname: '详情', value: '打开任务', url },
+    ],
+    card_action: { type: 1, url },
+    button_list: [
+      { text: '已联系', style: 1, key: BUTTON.contacted },
+      { text: '已预约到店', style: 1, key: BUTTON.appointment },
+      { text: '客户婉拒', style: 2, key: BUTTON.declined },
+      { text: '推迟1天', style: 2, key: BUTTON.snooze },
+      { text: '联系不上', style: 3, key: BUTTON.unreachable },
+    ],
+  };
+}
+
+/**
+ * The leader's card (issue 8): names advisor, customer and task. At the flag step with
+ * reassignment configured it offers the advisor's colleagues in a dropdown and a reassign button.
+ */
+export function leaderCard(task: Pick<TaskLean, '_id' | 'title'>, view: TaskView, level: number, wecomTaskId: string, publicBaseUrl: string, candidates: Array<{ userid: string; name: string }>): TemplateCard {
+  const url = taskPageUrl(publicBaseUrl, String(task._id));
+  const flagged = level >= 3;
+  const card: TemplateCard = {
+    card_type: 'button_interaction',
+    task_id: wecomTaskId,
+    source: { desc: flagged ? '逾期任务已标记' : '逾期任务升级' },
+    main_title: { title: cut(`${view.advisorName} 的任务逾期未完成`, 26), desc: `截止 ${view.due}` },
+    sub_title_text: cut(`顾问 ${view.advisorName} 对客户「${view.customer}」的任务「${task.title}」仍未完成。`, 120),
+    horizontal_content_list: [
+      { keyname: '顾问', value: cut(view.advisorName, 20) },
+      { keyname: '客户', value: cut(view.customer, 20) },
+      { keyname: '任务', value: cut(task.title, 20) },
+      { type: 1, keyname: '详情', value: '打开任务', url },
+    ],
+    card_action: { type: 1, url },
+    button_list: [{ type: 1, text: '查看任务', style: 1, url }],
+  };
+  if (flagged && candidates.length > 0) {
+    card.button_selection = { question_key: 'advisor', title: '改派给', option_list: candidates.slice(0, 10).map((c) => ({ id: c.userid, text: cut(c.name || c.userid, 16) })), selected_id: candidates[0]?.userid };
+    card.button_list = [{ text: '改派', style: 1, key: BUTTON.reassign }, { type: 1, text: '查看任务', style: 2, url }];
+  }
+  return card;
+}
+
+/** What a clicked card turns into (update_template_card, button replacement: reference §3.13). */
+export function resultText(task: Pick<TaskLean, 'status' | 'outcome' | 'remindAt' | 'advisorUserid'>, timeZone: string): string {
+  switch (task.status) {
+    case 'done': return `已完成 · ${task.outcome ? OUTCOME_LABEL[task.outcome] : ''}`;
+    case 'unreachable': return '已标记联系不上';
+    case 'cancelled': return '任务已取消';
+    default: return `已推迟至 ${dayjs.utc(task.remindAt).tz(timeZone).format('MM-DD HH:mm')}`;
+  }
+}

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { DURATION_PATTERN, LOCAL_TIME_PATTERN } from '../rules/durations.js';
+
+const localTime = z.string().regex(LOCAL_TIME_PATTERN, { error: 'use a 24-hour local time like 08:30' });
+const duration = z.string().regex(DURATION_PATTERN, { error: 'use a duration like 24h or 2d' });
+
+/**
+ * Follow-up task settings of one corp (issue 8): advisors' working hours in the corp's zone
+ * (cards due outside them go out at the next start) and the escalation ladder's defaults, which
+ * a rule's `follow_up` action may override (sla, escalation.after, escalation.flagAfter).
+ */
+export const taskSettingsSchema = z.object({
+  workingHours: z.object({ start: localTime, end: localTime }).strict().default({ start: '08:30', end: '20:00' }),
+  /** Level 1: remind the advisor when the task is still open this long after due. */
+  sla: duration.default('24h'),
+  /** Level 2: escalate to the advisor's leader this long after due. */
+  escalateAfter: duration.default('48h'),
+  /** Level 3: flag the task (and offer the leader a reassignment when `reassignOnFlag`). */
+  flagAfter: duration.default('72h'),
+  reassignOnFlag: z.boolean().default(false),
+  /** More cards than this for one advisor at once become one digest (WeCom drops > 30/min per member). */
+  digestThreshold: z.number().int().min(1).max(30).default(5),
+  /** App messages we allow ourselves per advisor per minute (WeCom: 30, excess silently dropped). */
+  perMinuteBudget: z.number().int().min(1).max(30).default(20),
+}).strict();
+
+export type TaskSettings = z.infer<typeof taskSettingsSchema>;
+export const defaultTaskSettings: TaskSettings = taskSettingsSchema.parse({});
+
+/** The corp's task settings, defaults filled in (a corp stored before issue 8 has none). */
+export function taskSettingsOf(corp: { tasks?: TaskSettings | undefined } | undefined): TaskSettings {
+  return corp?.tasks ?? defaultTaskSettings;
+}

@@ -1,0 +1,78 @@
+import mongoose, { Schema, type InferSchemaType, type Model, type Types } from 'mongoose';
+
+export const TASK_STATUSES = ['open', 'done', 'unreachable', 'cancelled'] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+export const TASK_OUTCOMES = ['contacted', 'appointment_booked', 'customer_declined'] as const;
+export type TaskOutcome = (typeof TASK_OUTCOMES)[number];
+
+/** Escalation levels (issue 8): 0 none, 1 advisor reminded, 2 manager escalated, 3 flagged/reassigned. */
+export const ESCALATION_LEVELS = [0, 1, 2, 3] as const;
+
+const historySchema = new Schema(
+  {
+    at: { type: Date, required: true },
+    /** `system`, `advisor:<userid>`, `wecom:<userid>` (a card click or a text command), `api:<tokenId>`. */
+    actor: { type: String, required: true },
+    action: { type: String, required: true },
+    /** Ids and codes only (status, outcome, userids, levels), never customer data. */
+    detail: { type: Schema.Types.Mixed },
+  },
+  { _id: false },
+);
+
+/**
+ * A follow-up task (design §6, issue 8): one per fired `follow_up` schedule (unique
+ * `scheduleId`). The talk track is stored as the rule's template and rendered with the customer's
+ * data only when shown, so no customer personal data is stored here. `dueAt` never changes;
+ * snoozing moves `remindAt`. On time means done no later than `dueAt + slaMs`.
+ */
+const taskSchema = new Schema(
+  {
+    corpId: { type: String, required: true },
+    scheduleId: { type: Schema.Types.ObjectId },
+    ruleId: { type: Schema.Types.ObjectId },
+    ruleVersion: { type: Number },
+    /** The rule's name when the task was created ("why this task"). */
+    reason: { type: String },
+    customerId: { type: Schema.Types.ObjectId, required: true },
+    advisorUserid: { type: String, required: true },
+    title: { type: String, required: true },
+    /** Template with `{客户}` / `{车型}` / `{顾问}` placeholders; rendered at send time. */
+    talkTrack: { type: String },
+    dueAt: { type: Date, required: true },
+    slaMs: { type: Number, required: true },
+    /** Ladder thresholds after `dueAt` (ms) and settings, copied from the rule with corp defaults. */
+    ladder: {
+      escalateAfterMs: { type: Number, required: true },
+      flagAfterMs: { type: Number, required: true },
+      to: { type: String, enum: ['manager', 'direct_leader'], default: 'direct_leader' },
+      reassign: { type: Boolean, default: false },
+    },
+    status: { type: String, enum: TASK_STATUSES, required: true, default: 'open' },
+    /** When the advisor is (next) told about the task; snoozing moves it. */
+    remindAt: { type: Date, required: true },
+    /** A card (or digest line) is owed for `remindAt`. */
+    notifyPending: { type: Boolean, default: true },
+    escalationLevel: { type: Number, min: 0, max: 3, default: 0 },
+    /** When the next ladder step is due (open tasks only); unset after level 3. */
+    nextCheckpointAt: { type: Date },
+    flagged: { type: Boolean, default: false },
+    outcome: { type: String, enum: TASK_OUTCOMES },
+    completedAt: { type: Date },
+    /** Cards sent to the advisor: WeCom task_id `tk-<id>-<seq>` (unique per app), the last one's response code. */
+    cardSeq: { type: Number, default: 0 },
+    card: { wecomTaskId: { type: String }, responseCode: { type: String }, sentAt: { type: Date } },
+    history: { type: [historySchema], default: [] },
+  },
+  { collection: 'tasks', timestamps: true, versionKey: false },
+);
+taskSchema.index({ scheduleId: 1 }, { unique: true, sparse: true });
+taskSchema.index({ corpId: 1, advisorUserid: 1, status: 1, dueAt: 1 });
+taskSchema.index({ status: 1, notifyPending: 1, remindAt: 1 });
+taskSchema.index({ status: 1, nextCheckpointAt: 1 });
+taskSchema.index({ corpId: 1, customerId: 1, status: 1 });
+taskSchema.index({ corpId: 1, dueAt: 1 });
+
+export type TaskDocument = InferSchemaType<typeof taskSchema>;
+export type TaskLean = TaskDocument & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
+export const TaskModel: Model<TaskDocument> = (mongoose.models.Task as Model<TaskDocument> | undefined) ?? mongoose.model<TaskDocument>('Task', taskSchema);

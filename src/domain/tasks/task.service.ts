@@ -1,0 +1,187 @@
+import { Types } from 'mongoose';
+import { emitDomainEvent } from '../events/domain-event.js';
+import { durationMs } from '../rules/durations.js';
+import { RuleModel } from '../rules/rule.model.js';
+import { CustomerModel } from '../customers/customer.model.js';
+import { ScheduleModel } from '../schedules/schedule.model.js';
+import { markScheduleFired } from '../schedules/schedule.service.js';
+import type { TaskDeps } from './task-deps.js';
+import { TaskModel, type TaskLean, type TaskOutcome, type TaskStatus } from './task.model.js';
+import type { TaskSettings } from './task-settings.js';
+import { nextWorkingTime } from './working-hours.js';
+
+/** The follow-up action's settings as the rules engine put them in the schedule's payload (ids and settings only). */
+interface FollowUpPayload {
+  title?: string;
+  talkTrack?: string;
+  sla?: string;
+  escalation?: { after?: string; to?: 'manager' | 'direct_leader'; flagAfter?: string; reassign?: boolean };
+}
+
+type Deps = Pick<TaskDeps, 'corpId' | 'timeZone' | 'settings' | 'clock' | 'queues' | 'logger'>;
+
+export const TASK_SOURCE_PREFIX = 'task';
+
+/** Ladder thresholds after due: the rule's, else the corp's defaults. */
+export function ladderOf(payload: FollowUpPayload, settings: TaskSettings) {
+  const slaMs = durationMs(payload.sla ?? settings.sla);
+  const escalateAfterMs = Math.max(slaMs, durationMs(payload.escalation?.after ?? settings.escalateAfter));
+  const flagAfterMs = Math.max(escalateAfterMs, durationMs(payload.escalation?.flagAfter ?? settings.flagAfter));
+  return { slaMs, ladder: { escalateAfterMs, flagAfterMs, to: payload.escalation?.to ?? 'direct_leader', reassign: payload.escalation?.reassign ?? settings.reassignOnFlag } };
+}
+
+/** When ladder step `level + 1` is due (moved into working hours), or undefined after the last step. */
+export function checkpointAfter(task: Pick<TaskLean, 'dueAt' | 'slaMs' | 'ladder'>, level: number, settings: TaskSettings, timeZone: string): Date | undefined {
+  const offsets = [task.slaMs, task.ladder?.escalateAfterMs ?? task.slaMs, task.ladder?.flagAfterMs ?? task.slaMs];
+  const offset = offsets[level];
+  if (offset === undefined) return undefined;
+  return nextWorkingTime(new Date(task.dueAt.getTime() + offset), settings.workingHours, timeZone);
+}
+
+export type CreateOutcome = { outcome: 'created' | 'existing'; taskId: string; advisorUserid: string } | { outcome: 'not_open' | 'no_advisor' | 'cancelled' };
+
+/**
+ * Turns a fired `follow_up` schedule into exactly one task (issue 8). The task is upserted by
+ * `scheduleId` (unique index) before the schedule is marked fired, so a crash anywhere in
+ * between — sweep, worker or Redis — ends, on retry or on the sweep's recovery, in the same one
+ * task. A schedule cancelled meanwhile (customer lost) creates nothing.
+ */
+export async function createTaskFromSchedule(deps: Deps, scheduleId: string): Promise<CreateOutcome> {
+  const schedule = await ScheduleModel.findById(new Types.ObjectId(scheduleId)).lean();
+  if (!schedule || schedule.kind !== 'follow_up' || schedule.status === 'cancelled') return { outcome: 'not_open' };
+  const now = deps.clock.now();
+  const customer = await CustomerModel.findOne({ _id: schedule.customerId, corpId: schedule.corpId }, { responsibleUserid: 1, lifecycle: 1 }).lean();
+  const advisor = schedule.advisorUserid ?? customer?.responsibleUserid ?? undefined;
+  if (!customer || !advisor) {
+    await ScheduleModel.updateOne({ _id: schedule._id, status: { $in: ['planned', 'enqueued'] } }, { $set: { status: 'cancelled', cancelledAt: now, cancelReason: customer ? 'no_advisor' : 'customer_gone' } });
+    return { outcome: customer ? 'no_advisor' : 'cancelled' };
+  }
+  const payload = (schedule.payload ?? {}) as FollowUpPayload;
+  const { slaMs, ladder } = ladderOf(payload, deps.settings);
+  const rule = schedule.ruleId ? await RuleModel.findById(schedule.ruleId, { name: 1 }).lean() : null;
+  const dueAt = schedule.dueAt;
+  const base = { dueAt, slaMs, ladder };
+  let outcome: 'created' | 'existing' = 'existing';
+  try {
+    const res = await TaskModel.updateOne(
+      { scheduleId: schedule._id },
+      {
+        $setOnInsert: {
+          corpId: schedule.corpId, scheduleId: schedule._id, ruleId: schedule.ruleId, ruleVersion: schedule.ruleVersion, reason: rule?.name,
+          customerId: schedule.customerId, advisorUserid: advisor, title: payload.title ?? '客户跟进', talkTrack: payload.talkTrack,
+          ...base, status: 'open', remindAt: nextWorkingTime(new Date(Math.max(dueAt.getTime(), now.getTime())), deps.settings.workingHours, deps.timeZone),
+          notifyPending: true, escalationLevel: 0, nextCheckpointAt: checkpointAfter(base, 0, deps.settings, deps.timeZone), cardSeq: 0,
+          history: [{ at: now, actor: 'system', action: 'created', detail: { scheduleId, advisor, ruleVersion: schedule.ruleVersion ?? null } }],
+        },
+      },
+      { upsert: true },
+    );
+    if (res.upsertedCount > 0) outcome = 'created';
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+  }
+  const task = await TaskModel.findOne({ scheduleId: schedule._id }, { _id: 1, advisorUserid: 1 }).lean();
+  await markScheduleFired(scheduleId, now);
+  if (!task) throw new Error(`task for schedule ${scheduleId} vanished after its upsert`);
+  return { outcome, taskId: String(task._id), advisorUserid: task.advisorUserid };
+}
+
+export type TaskAction =
+  | { type: 'complete'; outcome: TaskOutcome }
+  | { type: 'snooze'; days?: number }
+  | { type: 'unreachable' }
+  | { type: 'reassign'; to: string }
+  | { type: 'cancel'; reason: string };
+
+export interface ActionResult {
+  /** False when the action changed nothing (a double click, a task already closed). */
+  changed: boolean;
+  task: TaskLean | null;
+}
+
+const CLOSED: readonly TaskStatus[] = ['done', 'unreachable', 'cancelled'];
+
+/**
+ * Applies one user or system action to an open task with a conditional update (status `open`),
+ * so a repeated click, command or API call changes nothing the second time. Every change is a
+ * history entry with its actor. Completion emits `task.completed`.
+ */
+export async function applyTaskAction(deps: Deps, taskId: string, action: TaskAction, actor: string): Promise<ActionResult> {
+  if (!Types.ObjectId.isValid(taskId)) return { changed: false, task: null };
+  const _id = new Types.ObjectId(taskId);
+  const now = deps.clock.now();
+  const filter: Record<string, unknown> = { _id, corpId: deps.corpId, status: 'open' };
+  let update: Record<string, unknown>;
+  switch (action.type) {
+    case 'complete':
+      update = { $set: { status: 'done', outcome: action.outcome, completedAt: now, notifyPending: false }, $unset: { nextCheckpointAt: 1 }, $push: { history: { at: now, actor, action: 'completed', detail: { outcome: action.outcome } } } };
+      break;
+    case 'unreachable':
+      update = { $set: { status: 'unreachable', completedAt: now, notifyPending: false }, $unset: { nextCheckpointAt: 1 }, $push: { history: { at: now, actor, action: 'unreachable' } } };
+      break;
+    case 'cancel':
+      update = { $set: { status: 'cancelled', notifyPending: false }, $unset: { nextCheckpointAt: 1 }, $push: { history: { at: now, actor, action: 'cancelled', detail: { reason: action.reason } } } };
+      break;
+    case 'snooze': {
+      const days = action.days ?? 1;
+      const remindAt = nextWorkingTime(deps.clock.at(deps.timeZone).add(days, 'day').toDate(), deps.settings.workingHours, deps.timeZone);
+      update = { $set: { remindAt, notifyPending: true }, $push: { history: { at: now, actor, action: 'snoozed', detail: { days, remindAt: remindAt.toISOString() } } } };
+      break;
+    }
+    case 'reassign': {
+      const current = await TaskModel.findOne(filter, { advisorUserid: 1, escalationLevel: 1 }).lean();
+      if (!current || current.advisorUserid === action.to) return { changed: false, task: await TaskModel.findById(_id).lean() as TaskLean | null };
+      const flaggedStep = current.escalationLevel >= 3;
+      Object.assign(filter, { advisorUserid: current.advisorUserid });
+      update = {
+        $set: { advisorUserid: action.to, remindAt: nextWorkingTime(now, deps.settings.workingHours, deps.timeZone), notifyPending: true },
+        ...(flaggedStep ? { $unset: { nextCheckpointAt: 1 } } : {}),
+        $push: { history: { at: now, actor, action: 'reassigned', detail: { from: current.advisorUserid, to: action.to } } },
+      };
+      break;
+    }
+  }
+  const task = (await TaskModel.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean()) as TaskLean | null;
+  if (!task) return { changed: false, task: (await TaskModel.findOne({ _id, corpId: deps.corpId }).lean()) as TaskLean | null };
+  if (action.type === 'complete') {
+    await emitDomainEvent(deps.queues, {
+      type: 'task.completed', corpId: deps.corpId, sourceId: `${TASK_SOURCE_PREFIX}-${taskId}`, occurredAt: now.toISOString(), customerId: String(task.customerId),
+      userid: task.advisorUserid, taskId, data: { outcome: action.outcome, onTime: isOnTime(task) },
+    });
+  }
+  deps.logger.info({ corpId: deps.corpId, taskId, action: action.type, actor }, 'task changed');
+  return { changed: true, task };
+}
+
+/** On time (issue 8, and every KPI): done no later than due + SLA. */
+export function isOnTime(task: Pick<TaskLean, 'status' | 'completedAt' | 'dueAt' | 'slaMs'>): boolean {
+  return task.status === 'done' && !!task.completedAt && task.completedAt.getTime() <= task.dueAt.getTime() + task.slaMs;
+}
+
+export function isClosed(status: string): boolean {
+  return (CLOSED as readonly string[]).includes(status);
+}
+
+/** Cancels a customer's open tasks (`customer.lost`), optionally one advisor's only. */
+export async function cancelOpenTasks(corpId: string, customerId: string, reason: string, at: Date, advisorUserid?: string): Promise<number> {
+  const res = await TaskModel.updateMany(
+    { corpId, customerId: new Types.ObjectId(customerId), status: 'open', ...(advisorUserid ? { advisorUserid } : {}) },
+    { $set: { status: 'cancelled', notifyPending: false }, $unset: { nextCheckpointAt: 1 }, $push: { history: { at, actor: 'system', action: 'cancelled', detail: { reason } } } },
+  );
+  return res.modifiedCount;
+}
+
+/**
+ * Moves a customer's open tasks from one advisor to another (a transfer): the taker is told at
+ * the next working moment; due time, SLA and ladder are unchanged.
+ */
+export async function rehomeOpenTasks(deps: Pick<Deps, 'settings' | 'timeZone'>, corpId: string, customerId: string, from: string, to: string, at: Date, actor = 'system'): Promise<number> {
+  const res = await TaskModel.updateMany(
+    { corpId, customerId: new Types.ObjectId(customerId), status: 'open', advisorUserid: from },
+    {
+      $set: { advisorUserid: to, notifyPending: true, remindAt: nextWorkingTime(at, deps.settings.workingHours, deps.timeZone) },
+      $push: { history: { at, actor, action: 'transferred', detail: { from, to } } },
+    },
+  );
+  return res.modifiedCount;
+}

@@ -1,0 +1,79 @@
+import { Types } from 'mongoose';
+import request from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdvisorModel } from '../../domain/customers/advisor.model.js';
+import { CustomerModel } from '../../domain/customers/customer.model.js';
+import { TaskModel } from '../../domain/tasks/task.model.js';
+import { useTestDatabase } from '../../testing/mongo.js';
+import { CORP_A, startApiHarness } from './api.test-support.js';
+
+let db: Awaited<ReturnType<typeof useTestDatabase>>;
+let h: Awaited<ReturnType<typeof startApiHarness>>;
+const as = (token: string) => ({ Authorization: `Bearer ${token}` });
+const HOUR = 3_600_000;
+
+async function task(advisorUserid: string, dueAt: Date, extra: Record<string, unknown> = {}) {
+  const customer = await CustomerModel.create({ corpId: CORP_A, externalUserId: `wm${new Types.ObjectId().toHexString()}` });
+  const doc = await TaskModel.create({
+    corpId: CORP_A, customerId: customer._id, advisorUserid, title: '回访', dueAt, slaMs: 24 * HOUR, remindAt: dueAt,
+    ladder: { escalateAfterMs: 48 * HOUR, flagAfterMs: 72 * HOUR }, history: [{ at: dueAt, actor: 'system', action: 'created' }], ...extra,
+  });
+  return String(doc._id);
+}
+
+beforeAll(async () => {
+  db = await useTestDatabase('tasks-api');
+  h = await startApiHarness();
+  await AdvisorModel.create([
+    { corpId: CORP_A, userid: 'wangqiang', departments: [2], leadsDepartments: [2] },
+    { corpId: CORP_A, userid: 'zhangwei', departments: [2], directLeaders: ['wangqiang'] },
+    { corpId: CORP_A, userid: 'lina', departments: [2], directLeaders: ['wangqiang'] },
+    { corpId: CORP_A, userid: 'chenjing', departments: [3] },
+  ]);
+});
+afterAll(async () => {
+  await h.close();
+  await db.drop();
+});
+
+describe('/api/v1/tasks', () => {
+  it('advisors see and act on their own tasks only; a second completion is a 409; KPIs count on time as done ≤ due + SLA', async () => {
+    const now = h.clock.now();
+    const mine = await task('zhangwei', new Date(now.getTime() - HOUR));
+    const late = await task('zhangwei', new Date(now.getTime() - 30 * HOUR));
+    const theirs = await task('chenjing', new Date(now.getTime() - HOUR));
+    const zhang = await h.token('advisor', [CORP_A], 'zhangwei');
+
+    const list = await request(h.app.callback()).get('/api/v1/tasks').set(as(zhang)).expect(200);
+    expect(list.body.tasks.map((t: { id: string }) => t.id).sort()).toEqual([mine, late].sort());
+    expect((await request(h.app.callback()).get('/api/v1/tasks?overdue=true').set(as(zhang)).expect(200)).body.tasks.map((t: { id: string }) => t.id)).toEqual([late]);
+    await request(h.app.callback()).get(`/api/v1/tasks/${theirs}`).set(as(zhang)).expect(404);
+    await request(h.app.callback()).post(`/api/v1/tasks/${theirs}/complete`).set(as(zhang)).send({ outcome: 'contacted' }).expect(404);
+
+    const done = await request(h.app.callback()).post(`/api/v1/tasks/${mine}/complete`).set(as(zhang)).send({ outcome: 'appointment_booked' }).expect(200);
+    expect(done.body).toMatchObject({ status: 'done', outcome: 'appointment_booked', onTime: true });
+    await request(h.app.callback()).post(`/api/v1/tasks/${mine}/complete`).set(as(zhang)).send({ outcome: 'contacted' }).expect(409);
+    await request(h.app.callback()).post(`/api/v1/tasks/${late}/complete`).set(as(zhang)).send({ outcome: 'contacted' }).expect(200);
+    await request(h.app.callback()).post(`/api/v1/tasks/${late}/reassign`).set(as(zhang)).send({ to: 'lina' }).expect(403);
+
+    const detail = await request(h.app.callback()).get(`/api/v1/tasks/${mine}`).set(as(zhang)).expect(200);
+    expect(detail.body.history.map((x: { action: string }) => x.action)).toEqual(['created', 'completed']);
+
+    const from = new Date(now.getTime() - 48 * HOUR).toISOString();
+    const to = new Date(now.getTime() + HOUR).toISOString();
+    const kpi = await request(h.app.callback()).get(`/api/v1/kpis/tasks?corpId=${CORP_A}&from=${from}&to=${to}`).set(as(await h.token('dealer_admin', [CORP_A]))).expect(200);
+    expect(kpi.body.total).toMatchObject({ due: 3, doneOnTime: 1, doneLate: 1, overdueOpen: 0 });
+    expect(kpi.body.byAdvisor.find((k: { advisorUserid: string }) => k.advisorUserid === 'zhangwei')).toMatchObject({ due: 2, doneOnTime: 1, doneLate: 1 });
+  });
+
+  it('managers reassign within their departments; CSV export carries no customer data', async () => {
+    const id = await task('zhangwei', new Date(h.clock.nowMs() + HOUR));
+    const manager = await h.token('manager', [CORP_A], 'wangqiang');
+    await request(h.app.callback()).post(`/api/v1/tasks/${id}/reassign`).set(as(manager)).send({ to: 'chenjing' }).expect(403);
+    const res = await request(h.app.callback()).post(`/api/v1/tasks/${id}/reassign`).set(as(manager)).send({ to: 'lina' }).expect(200);
+    expect(res.body.advisorUserid).toBe('lina');
+    const csv = await request(h.app.callback()).get('/api/v1/tasks.csv').set(as(manager)).expect(200);
+    expect(csv.text.split('\n')[0]).toContain('advisorUserid');
+    expect(csv.text).toContain(id);
+  });
+});
