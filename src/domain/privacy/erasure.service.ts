@@ -1,0 +1,148 @@
+import { Types } from 'mongoose';
+import type { Clock } from '../../infra/clock.js';
+import type { Logger } from '../../infra/logger.js';
+import type { Queues } from '../../queues/queue-factory.js';
+import { recordAudit } from '../audit/audit.service.js';
+import type { Principal } from '../auth/principal.js';
+import { CustomerModel } from '../customers/customer.model.js';
+import { RelationshipModel } from '../customers/relationship.model.js';
+import { DomainEventRecordModel } from '../events/domain-event-record.model.js';
+import { InboundEventModel } from '../inbound/inbound-event.model.js';
+import { MessageRecipientModel } from '../messages/message.model.js';
+import { ExecutionModel } from '../rules/engine/execution.model.js';
+import { ScheduleModel } from '../schedules/schedule.model.js';
+import { scheduleJobId } from '../schedules/sweep.js';
+import { TaskModel } from '../tasks/task.model.js';
+import { TransferModel } from '../tasks/transfer.model.js';
+import { VehicleModel } from '../vehicles/vehicle.model.js';
+import type { ErasureReason } from './erasure-reasons.js';
+import { purgeJobsMentioning } from './job-purge.js';
+import { requestPendingCancel } from './privacy-jobs.js';
+
+export interface ErasureDeps {
+  queues: Queues;
+  clock: Clock;
+  logger?: Logger;
+}
+
+export interface ErasureInput {
+  corpId: string;
+  customerId: string;
+  reason: ErasureReason;
+  ticket?: string;
+  /** Who asked: an API principal, or the system actor of the retention sweep. */
+  actor: Principal;
+  requestId?: string;
+}
+
+/** Counts of what an erasure touched (ids and numbers only; this is the tombstone's detail). */
+export interface ErasureSummary {
+  customerId: string;
+  alreadyErased: boolean;
+  relationships: number;
+  vehicles: number;
+  schedules: number;
+  messages: number;
+  tasks: number;
+  executions: number;
+  events: number;
+  jobs: number;
+  /** Relationships WeCom still had active: the contact stays in the advisor's WeCom (see README). */
+  stillFollowed: number;
+}
+
+/** The system actor of automatic erasures (retention sweep) in audit records. */
+export const SYSTEM_ERASER: Principal = { role: 'admin', corps: '*', tokenId: 'system-retention-sweep' };
+
+/** The stand-in external_userid of an erased customer: derived from the row id, so a rerun finds the same. */
+export const erasedExternalId = (customerId: string): string => `erased-${customerId}`;
+
+/**
+ * Erases one customer's personal data (PIPL Art. 47, GDPR Art. 17; issue 11). In MongoDB the
+ * customer and relationship rows stay as anonymised rows so KPIs keep counting: names, unionid,
+ * birthday, notes, remarks, descriptions, remark mobiles and every keyed hash of them are removed,
+ * and the external_userid is replaced everywhere it was stored (relationships, message recipients,
+ * rule executions, domain-event and inbound ledgers, transfers) by `erased-<customer id>`. Vehicles are
+ * unlinked, open schedules and tasks cancelled, queued messages cancelled and pending mass-send
+ * tasks handed to the worker for `cancel_groupmsg_send`. In Redis the customer's jobs are removed;
+ * de-duplication marks hold only hashes and expire within a day. Leaves an audit tombstone with
+ * ids, the reason code and counts. Idempotent: a rerun finishes what a crash left.
+ */
+export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Promise<ErasureSummary> {
+  const now = deps.clock.now();
+  const _id = new Types.ObjectId(input.customerId);
+  const { corpId } = input;
+  const customer = await CustomerModel.findOne({ _id, corpId }, { externalUserId: 1, erasedAt: 1 }).lean();
+  if (!customer) throw new Error(`no customer ${input.customerId} in corp ${corpId}`);
+  const pseudonym = erasedExternalId(input.customerId);
+  const originalExt = customer.externalUserId;
+  const alreadyErased = Boolean(customer.erasedAt) && originalExt === pseudonym;
+  const ext = originalExt === pseudonym ? undefined : originalExt;
+
+  // Stop marketing first: every send path checks the flag, so nothing goes out while we erase.
+  await CustomerModel.updateOne({ _id }, { $set: { optOut: { value: true, at: now, source: 'erasure' } } });
+
+  const stillFollowed = await RelationshipModel.countDocuments({ corpId, customerId: _id, status: 'active' });
+  const relationships = await RelationshipModel.updateMany(
+    { corpId, customerId: _id },
+    { $set: { externalUserId: pseudonym, remarkMobilesEnc: [], remarkMobileHashes: [] }, $unset: { remarkEnc: 1, remarkHash: 1, descriptionEnc: 1 } },
+  );
+  const vehicles = await VehicleModel.updateMany({ corpId, customerId: _id }, { $unset: { customerId: 1, externalUserId: 1, linkedAt: 1 } });
+
+  // Anchor values are dates of the person (a birthday's MM-DD, a delivery date): removed from every schedule.
+  await ScheduleModel.updateMany({ corpId, customerId: _id, 'anchor.value': { $exists: true } }, { $unset: { 'anchor.value': 1 } });
+  const openSchedules = await ScheduleModel.find({ corpId, customerId: _id, status: { $in: ['planned', 'enqueued'] } }, { _id: 1 }).lean();
+  const schedules = await ScheduleModel.updateMany(
+    { corpId, customerId: _id, status: { $in: ['planned', 'enqueued'] } },
+    { $set: { status: 'cancelled', cancelledAt: now, cancelReason: 'erased' } },
+  );
+
+  const queuedMessages = await MessageRecipientModel.updateMany({ corpId, customerId: _id, status: 'queued' }, { $set: { status: 'cancelled', reason: 'erased' } });
+  const pending = await MessageRecipientModel.exists({ corpId, customerId: _id, status: 'pending' });
+  if (pending) await requestPendingCancel(deps.queues, { corpId, customerId: input.customerId }, now.getTime());
+  await MessageRecipientModel.updateMany({ corpId, customerId: _id }, { $set: { externalUserId: pseudonym } });
+
+  // Tasks hold the rule's template and ids, never the customer's data (issue 8); open ones end here.
+  const tasks = await TaskModel.updateMany(
+    { corpId, customerId: _id, status: 'open' },
+    { $set: { status: 'cancelled', notifyPending: false }, $unset: { nextCheckpointAt: 1 }, $push: { history: { at: now, actor: 'system', action: 'erased', detail: { reason: input.reason } } } },
+  );
+
+  let executions = 0;
+  let events = 0;
+  if (ext) {
+    executions = (await ExecutionModel.updateMany({ corpId, subject: `ext:${ext}` }, { $set: { subject: `ext:${pseudonym}` } })).modifiedCount;
+    events = (await DomainEventRecordModel.updateMany({ corpId, externalUserId: ext }, { $set: { externalUserId: pseudonym } })).modifiedCount;
+    events += (await InboundEventModel.updateMany({ corpId, 'ids.externalUserId': ext }, { $set: { 'ids.externalUserId': pseudonym } })).modifiedCount;
+    for (const transfer of await TransferModel.find({ corpId, 'customers.externalUserId': ext }, { customers: 1 }).lean()) {
+      const customers = transfer.customers.map((c) => (c.externalUserId === ext ? { ...c, externalUserId: pseudonym } : c));
+      await TransferModel.updateOne({ _id: transfer._id }, { $set: { customers } });
+      events++;
+    }
+  }
+
+  const jobs = await purgeJobsMentioning(deps.queues, [input.customerId, ...(ext ? [ext] : []), ...openSchedules.map((s) => scheduleJobId(String(s._id)))]);
+
+  await CustomerModel.updateOne(
+    { _id },
+    {
+      $set: { externalUserId: pseudonym, erasedAt: customer.erasedAt ?? now },
+      $unset: { nameEnc: 1, nameHash: 1, unionidEnc: 1, unionidHash: 1, birthdayEnc: 1, dmsNotesEnc: 1, preferredContactTime: 1, fetchedAt: 1, privacyNotice: 1 },
+    },
+  );
+
+  const summary: ErasureSummary = {
+    customerId: input.customerId, alreadyErased, relationships: relationships.matchedCount, vehicles: vehicles.modifiedCount, schedules: schedules.modifiedCount,
+    messages: queuedMessages.modifiedCount, tasks: tasks.modifiedCount, executions, events, jobs, stillFollowed,
+  };
+  await recordAudit({
+    actor: input.actor, action: 'customer.erase', target: { type: 'customer', id: input.customerId, corpId }, requestId: input.requestId, at: now,
+    detail: { reason: input.reason, ...(input.ticket ? { ticket: input.ticket } : {}), ...countsOf(summary) },
+  });
+  deps.logger?.info({ corpId, customerId: input.customerId, reason: input.reason, ...countsOf(summary) }, 'customer erased');
+  return summary;
+}
+
+function countsOf(s: ErasureSummary): Record<string, number | boolean> {
+  return { alreadyErased: s.alreadyErased, relationships: s.relationships, vehicles: s.vehicles, schedules: s.schedules, messages: s.messages, tasks: s.tasks, executions: s.executions, events: s.events, jobs: s.jobs, stillFollowed: s.stillFollowed };
+}

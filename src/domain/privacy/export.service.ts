@@ -1,0 +1,108 @@
+import { Types } from 'mongoose';
+import { AuditEntryModel } from '../audit/audit-entry.model.js';
+import { CorpTagGroupModel } from '../customers/corp-tag.model.js';
+import { CustomerModel } from '../customers/customer.model.js';
+import type { PersonalData } from '../customers/personal-data.js';
+import { RelationshipModel } from '../customers/relationship.model.js';
+import { DomainEventRecordModel } from '../events/domain-event-record.model.js';
+import { InboundEventModel } from '../inbound/inbound-event.model.js';
+import { MessageBatchModel, MessageRecipientModel } from '../messages/message.model.js';
+import { ExecutionModel } from '../rules/engine/execution.model.js';
+import { ScheduleModel } from '../schedules/schedule.model.js';
+import { TaskModel } from '../tasks/task.model.js';
+import { TransferModel } from '../tasks/transfer.model.js';
+import { VehicleModel } from '../vehicles/vehicle.model.js';
+
+export const EXPORT_FORMAT = 'scrm-customer-export/1';
+/** What a keyed look-up hash becomes in an export: it is derived, not information about the person. */
+export const HASH_PLACEHOLDER = '[keyed hash of the value above; not reversible]';
+
+/** The collections an export covers, by collection name (docs/data-inventory.md marks them `export`). */
+export const EXPORTED_COLLECTIONS = ['customers', 'relationships', 'vehicles', 'schedules', 'message_recipients', 'message_batches', 'tasks', 'rule_executions', 'domain_events', 'inbound_events', 'transfers', 'audit_entries'] as const;
+export type ExportedCollection = (typeof EXPORTED_COLLECTIONS)[number];
+
+export interface CustomerExport {
+  format: typeof EXPORT_FORMAT;
+  exportedAt: string;
+  corpId: string;
+  customerId: string;
+  /** Corp tag ids on the relationships, with their names. */
+  tagNames: Record<string, string>;
+  collections: Record<ExportedCollection, unknown[]>;
+}
+
+/**
+ * Everything the bot holds about one customer (PIPL Art. 45, GDPR Art. 15 and 20; issue 11), as
+ * JSON: every stored document that concerns them, field by field, with sealed values opened
+ * (`nameEnc` → `name`, `remarkMobilesEnc` → `remarkMobiles`) and keyed hashes shown as a
+ * placeholder. Message batches contribute the content the customer was sent.
+ */
+export async function exportCustomer(pd: PersonalData, corpId: string, customerId: string, now: Date): Promise<CustomerExport | undefined> {
+  const _id = new Types.ObjectId(customerId);
+  const customer = await CustomerModel.findOne({ _id, corpId }).lean();
+  if (!customer) return undefined;
+  const ext = customer.externalUserId;
+  const [relationships, vehicles, schedules, recipients, tasks, executions, events, inbound, transfers, audit, tagGroups] = await Promise.all([
+    RelationshipModel.find({ corpId, customerId: _id }).lean(),
+    VehicleModel.find({ corpId, customerId: _id }).lean(),
+    ScheduleModel.find({ corpId, customerId: _id }).lean(),
+    MessageRecipientModel.find({ corpId, customerId: _id }).lean(),
+    TaskModel.find({ corpId, customerId: _id }).lean(),
+    ExecutionModel.find({ corpId, subject: { $in: [customerId, `ext:${ext}`] } }).lean(),
+    DomainEventRecordModel.find({ corpId, $or: [{ customerId }, { externalUserId: ext }] }).lean(),
+    InboundEventModel.find({ corpId, 'ids.externalUserId': ext }).lean(),
+    TransferModel.find({ corpId, $or: [{ 'customers.customerId': _id }, { 'customers.externalUserId': ext }] }).lean(),
+    AuditEntryModel.find({ 'target.type': 'customer', 'target.id': customerId }).sort({ at: 1 }).lean(),
+    CorpTagGroupModel.find({ corpId }, { groupName: 1, tags: 1 }).lean(),
+  ]);
+  const batches = await MessageBatchModel.find({ _id: { $in: [...new Set(recipients.map((r) => String(r.batchId)))].map((b) => new Types.ObjectId(b)) } }, { corpId: 1, sender: 1, content: 1, status: 1, msgid: 1, openedAt: 1, createdTaskAt: 1 }).lean();
+  const tagIds = new Set(relationships.flatMap((r) => r.tagIds ?? []));
+  const tagNames: Record<string, string> = {};
+  for (const g of tagGroups) for (const t of g.tags) if (tagIds.has(t.id)) tagNames[t.id] = `${g.groupName}/${t.name}`;
+  const open = (docs: unknown[]) => docs.map((d) => reveal(pd, toPlain(d)));
+  return {
+    format: EXPORT_FORMAT,
+    exportedAt: now.toISOString(),
+    corpId,
+    customerId,
+    tagNames,
+    collections: {
+      customers: open([customer]), relationships: open(relationships), vehicles: open(vehicles), schedules: open(schedules),
+      message_recipients: open(recipients), message_batches: open(batches), tasks: open(tasks), rule_executions: open(executions),
+      domain_events: open(events), inbound_events: open(inbound), audit_entries: open(audit),
+      // A transfer lists many customers: only this customer's entry is theirs to see.
+      transfers: open(transfers.map((t) => ({ ...t, customers: t.customers.filter((c) => String(c.customerId) === customerId || c.externalUserId === ext) }))),
+    },
+  };
+}
+
+/** ObjectIds to hex strings, Dates to ISO strings, Buffers dropped: plain JSON values. */
+function toPlain(doc: unknown): unknown {
+  return JSON.parse(JSON.stringify(doc)) as unknown;
+}
+
+/** The export name of a stored field: `nameEnc` → `name`, `remarkMobilesEnc` → `remarkMobiles`. */
+export function exportedFieldName(stored: string): string {
+  return stored.endsWith('Enc') ? stored.slice(0, -3) : stored;
+}
+
+function reveal(pd: PersonalData, value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => reveal(pd, v));
+  if (!value || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (key.endsWith('Enc')) out[exportedFieldName(key)] = Array.isArray(v) ? v.map((x) => openSafely(pd, x)) : openSafely(pd, v);
+    else if (/Hash(es)?$/.test(key)) out[key] = Array.isArray(v) ? v.map(() => HASH_PLACEHOLDER) : HASH_PLACEHOLDER;
+    else out[key] = reveal(pd, v);
+  }
+  return out;
+}
+
+function openSafely(pd: PersonalData, sealed: unknown): string | null {
+  if (typeof sealed !== 'string') return null;
+  try {
+    return pd.open(sealed) ?? null;
+  } catch {
+    return '[sealed with a key that is no longer configured]';
+  }
+}

@@ -1,0 +1,42 @@
+import type { Job, JobType } from 'bullmq';
+import type { Queues } from '../../queues/queue-factory.js';
+import { QueueName } from '../../queues/queue-names.js';
+
+const SCANNED_QUEUES = [QueueName.wecomInbound, QueueName.wecomWelcome, QueueName.domainEvents, QueueName.scheduled] as const;
+const STATES: JobType[] = ['waiting', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'];
+const PAGE = 500;
+
+/**
+ * Removes a customer's jobs from Redis (issue 11): every job of the customer-facing queues whose
+ * data names one of `needles` (the customer id, their external_userid, their schedule ids), in any
+ * state but active (an active job holds its lock; it finishes and expires with the queue's
+ * retention). Returns how many were removed.
+ */
+export async function purgeJobsMentioning(queues: Queues, needles: readonly string[]): Promise<number> {
+  const wanted = needles.filter((n) => n.length >= 6);
+  if (wanted.length === 0) return 0;
+  let removed = 0;
+  for (const name of SCANNED_QUEUES) {
+    const queue = queues.get(name);
+    const matches: Job[] = [];
+    for (const state of STATES) {
+      for (let start = 0; ; start += PAGE) {
+        const page = await queue.getJobs([state], start, start + PAGE - 1, true);
+        for (const job of page) {
+          const text = `${job.id ?? ''} ${JSON.stringify(job.data ?? null)} ${JSON.stringify(job.returnvalue ?? null)}`;
+          if (wanted.some((n) => text.includes(n))) matches.push(job);
+        }
+        if (page.length < PAGE) break;
+      }
+    }
+    for (const job of matches) {
+      try {
+        await job.remove();
+        removed++;
+      } catch {
+        // Active (locked) meanwhile: it completes and expires with the queue's retention.
+      }
+    }
+  }
+  return removed;
+}

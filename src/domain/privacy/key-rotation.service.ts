@@ -1,0 +1,137 @@
+import type { Redis } from 'ioredis';
+import mongoose, { Types } from 'mongoose';
+import type { DataCipher } from '../../infra/data-crypto.js';
+
+/** Where sealed values live (design §7): collection, single-value fields, array fields. */
+export interface SealedFields {
+  collection: string;
+  fields: readonly string[];
+  arrays?: readonly string[];
+}
+
+/**
+ * Every sealed field of the bot. docs/data-inventory.md marks the same fields `sealed`; the
+ * inventory test checks the two agree, so a new sealed field cannot be missed by rotation.
+ */
+export const SEALED_FIELDS: readonly SealedFields[] = [
+  { collection: 'customers', fields: ['nameEnc', 'unionidEnc', 'birthdayEnc', 'dmsNotesEnc'] },
+  { collection: 'relationships', fields: ['remarkEnc', 'descriptionEnc'], arrays: ['remarkMobilesEnc'] },
+  { collection: 'corps', fields: ['secretSealed', 'callbackTokenSealed', 'callbackAesKeySealed', 'contactSyncTokenSealed', 'contactSyncAesKeySealed'] },
+];
+
+export interface RotationProgress {
+  collection: string;
+  scanned: number;
+  rotated: number;
+  /** Documents changed by the running bot between read and write; the next run takes them. */
+  conflicts: number;
+  done: boolean;
+}
+
+export interface RotationOptions {
+  cipher: DataCipher;
+  /** Checkpoints (last _id per collection and active key) so an interrupted run resumes. */
+  redis?: Redis;
+  prefix?: string;
+  batchSize?: number;
+  dryRun?: boolean;
+  /** Ignore a stored checkpoint and scan from the start. */
+  restart?: boolean;
+  onProgress?: (p: RotationProgress) => void;
+  /** Test hook: stop after this many batches (simulates an interrupted run). */
+  maxBatches?: number;
+}
+
+export const rotationCheckpointKey = (prefix: string, activeId: string, collection: string): string => `${prefix}:rotate-keys:${activeId}:${collection}`;
+
+/**
+ * Re-encrypts every sealed value written with another key id under the active one, without
+ * downtime (design §7): batched by `_id`, each document written with a compare-and-set on the
+ * old values (a concurrent write by the running bot wins; it already used the active key), and
+ * checkpointed so a rerun resumes. Idempotent: values already under the active key are skipped.
+ * Old key ids must stay in DATA_KEYS until `countStale` reports zero.
+ */
+export async function rotateKeys(opts: RotationOptions): Promise<RotationProgress[]> {
+  const db = mongoose.connection.db;
+  if (!db) throw new Error('MongoDB is not connected');
+  const batchSize = opts.batchSize ?? 200;
+  const results: RotationProgress[] = [];
+  let batches = 0;
+  for (const spec of SEALED_FIELDS) {
+    const all = [...spec.fields, ...(spec.arrays ?? [])];
+    const progress: RotationProgress = { collection: spec.collection, scanned: 0, rotated: 0, conflicts: 0, done: false };
+    const key = opts.redis ? rotationCheckpointKey(opts.prefix ?? 'scrm', opts.cipher.activeKeyId, spec.collection) : undefined;
+    const saved = key && !opts.restart ? await opts.redis?.get(key) : null;
+    let after = saved && Types.ObjectId.isValid(saved) ? new Types.ObjectId(saved) : undefined;
+    const collection = db.collection(spec.collection);
+    for (;;) {
+      if (opts.maxBatches !== undefined && batches >= opts.maxBatches) {
+        results.push(progress);
+        return results;
+      }
+      const docs = await collection.find(after ? { _id: { $gt: after } } : {}, { projection: Object.fromEntries(all.map((f) => [f, 1])) }).sort({ _id: 1 }).limit(batchSize).toArray();
+      batches++;
+      for (const doc of docs) {
+        progress.scanned++;
+        const filter: Record<string, unknown> = { _id: doc._id };
+        const set: Record<string, unknown> = {};
+        for (const f of spec.fields) {
+          const v = doc[f];
+          if (typeof v === 'string' && v && opts.cipher.needsRotation(v)) {
+            filter[f] = v;
+            set[f] = opts.cipher.encrypt(opts.cipher.decrypt(v));
+          }
+        }
+        for (const f of spec.arrays ?? []) {
+          const v = doc[f];
+          if (Array.isArray(v) && v.some((x) => typeof x === 'string' && opts.cipher.needsRotation(x))) {
+            filter[f] = v;
+            set[f] = v.map((x: unknown) => (typeof x === 'string' && opts.cipher.needsRotation(x) ? opts.cipher.encrypt(opts.cipher.decrypt(x)) : x));
+          }
+        }
+        if (Object.keys(set).length === 0) continue;
+        if (opts.dryRun) {
+          progress.rotated++;
+          continue;
+        }
+        const r = await collection.updateOne(filter, { $set: set });
+        if (r.modifiedCount > 0) progress.rotated++;
+        else progress.conflicts++;
+      }
+      const last = docs[docs.length - 1];
+      if (last) {
+        after = last._id as Types.ObjectId;
+        if (key && !opts.dryRun) await opts.redis?.set(key, String(after), 'EX', 30 * 86_400);
+      }
+      opts.onProgress?.({ ...progress });
+      if (docs.length < batchSize) break;
+    }
+    progress.done = true;
+    if (key && !opts.dryRun) await opts.redis?.del(key);
+    results.push(progress);
+  }
+  return results;
+}
+
+/** How many sealed values are still under another key id, per collection and key id. */
+export async function countStale(cipher: DataCipher): Promise<Record<string, Record<string, number>>> {
+  const db = mongoose.connection.db;
+  if (!db) throw new Error('MongoDB is not connected');
+  const out: Record<string, Record<string, number>> = {};
+  for (const spec of SEALED_FIELDS) {
+    const all = [...spec.fields, ...(spec.arrays ?? [])];
+    const counts: Record<string, number> = {};
+    for await (const doc of db.collection(spec.collection).find({}, { projection: Object.fromEntries(all.map((f) => [f, 1])) })) {
+      for (const f of all) {
+        const values = Array.isArray(doc[f]) ? (doc[f] as unknown[]) : [doc[f]];
+        for (const v of values) {
+          if (typeof v !== 'string' || !v || !cipher.needsRotation(v)) continue;
+          const id = cipher.keyIdOf(v) ?? 'unknown';
+          counts[id] = (counts[id] ?? 0) + 1;
+        }
+      }
+    }
+    out[spec.collection] = counts;
+  }
+  return out;
+}
