@@ -7,10 +7,12 @@ import { customerMaintenanceTasks } from './processors/customer-maintenance.task
 import { createDomainEventsProcessor } from './processors/domain-events.processor.js';
 import { createInboundProcessor } from './processors/inbound.processor.js';
 import { createMaintenanceProcessor, type AlertSender } from './processors/maintenance.processor.js';
+import { privacyMaintenanceTasks } from './processors/privacy.tasks.js';
 import { retentionHandler } from './processors/retention.handler.js';
 import { rulesEngineHandler } from './processors/rules-engine.handler.js';
 import { rulesWelcomeSender } from './processors/rules-welcome.js';
 import { createScheduledProcessor, rulesMaintenanceTasks } from './processors/scheduled.processor.js';
+import { ensureTaskTickScheduler, taskMaintenanceTasks, taskScheduleKinds, taskScheduledJobs, tasksEventHandler } from './processors/tasks.jobs.js';
 import { createWelcomeProcessor } from './processors/welcome.processor.js';
 
 /** One BullMQ processor: the queue it consumes and how. */
@@ -34,14 +36,15 @@ export interface ProcessorOptions {
 /**
  * Every processor the worker runs, composed in one place (design §4): callbacks into typed
  * events and the customers' handlers; the welcome lane; domain events through the retention
- * policy and then the rules engine; fired schedules; maintenance tasks.
+ * policy, the rules engine, then follow-up tasks; fired schedules (follow-ups become tasks);
+ * maintenance tasks (the sweep, reconciliation, the tasks' minute tick).
  */
 export function createProcessorFactories(options: ProcessorOptions): ProcessorFactory[] {
   return [
     createInboundProcessor(createHandlerRegistry()),
     createWelcomeProcessor(rulesWelcomeSender),
-    createDomainEventsProcessor([retentionHandler, rulesEngineHandler]),
-    createScheduledProcessor(),
-    createMaintenanceProcessor({ ...rulesMaintenanceTasks, ...customerMaintenanceTasks(options.listCorpIds) }, options.sendAlert),
+    createDomainEventsProcessor([retentionHandler, rulesEngineHandler, tasksEventHandler]),
+    createScheduledProcessor({ kinds: taskScheduleKinds, jobs: taskScheduledJobs, schedulers: [ensureTaskTickScheduler] }),
+    createMaintenanceProcessor({ ...rulesMaintenanceTasks, ...customerMaintenanceTasks(options.listCorpIds), ...taskMaintenanceTasks(options.listCorpIds), ...privacyMaintenanceTasks }, options.sendAlert),
   ];
 }

@@ -7,6 +7,7 @@ import { QueueName } from '../../src/queues/queue-names.js';
 import { toJobError } from '../../src/wecom/job-errors.js';
 import type { WorkerContext } from '../context.js';
 import type { MaintenanceTask } from './maintenance.processor.js';
+import { ensureRetentionSweepScheduler } from './privacy.tasks.js';
 
 export const RECONCILE_TASK = 'customers-reconcile';
 export const CORP_SCHEDULERS_TASK = 'corp-schedulers';
@@ -16,7 +17,7 @@ const NIGHTLY = '0 3 * * *';
 
 /**
  * One job scheduler per dealer corp for the nightly reconciliation (which also refreshes the
- * member directory for corps without contact-sync callbacks). Idempotent; re-run hourly so new
+ * member directory for corps without contact-sync callbacks) and one for the daily retention sweep. Idempotent; re-run hourly so new
  * corps and changed time zones are picked up without a restart.
  */
 export async function ensureCorpSchedulers(ctx: Pick<WorkerContext, 'queues' | 'corps'>, corpIds: readonly string[]): Promise<number> {
@@ -25,6 +26,7 @@ export async function ensureCorpSchedulers(ctx: Pick<WorkerContext, 'queues' | '
     const corp = ctx.corps?.get(corpId);
     if (!corp || corp.kind === 'oem' || !corp.enabled) continue;
     await ctx.queues.get(QueueName.maintenance).upsertJobScheduler(`reconcile-${corpId}`, { pattern: NIGHTLY, tz: corp.timezone }, { name: RECONCILE_TASK, data: { corpId } });
+    await ensureRetentionSweepScheduler(ctx.queues, corpId, corp.timezone);
     installed++;
   }
   return installed;

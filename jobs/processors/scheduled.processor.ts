@@ -21,8 +21,20 @@ const batchJob = z.object({ batchId: z.string().min(1), corpId: z.string().min(1
  */
 export type ScheduleKindHandler = (scheduleId: string, ctx: WorkerContext, log: Logger) => Promise<unknown>;
 export const scheduleKindHandlers: Record<string, ScheduleKindHandler> = {};
+/** Another named job on the `scheduled` queue (e.g. the tasks issue's debounced card delivery). */
+export type ScheduledJobHandler = (job: Job, ctx: WorkerContext, log: Logger) => Promise<unknown>;
 
-async function processScheduled(job: Job, log: Logger, ctx: WorkerContext): Promise<unknown> {
+/** What other issues plug into the `scheduled` processor (composed in jobs/registry.ts). */
+export interface ScheduledProcessorOptions {
+  kinds?: Readonly<Record<string, ScheduleKindHandler>>;
+  jobs?: Readonly<Record<string, ScheduledJobHandler>>;
+  /** Job schedulers to install when the worker starts, next to the sweep's. */
+  schedulers?: ReadonlyArray<(queues: WorkerContext['queues']) => Promise<void>>;
+}
+
+async function processScheduled(job: Job, log: Logger, ctx: WorkerContext, opts: ScheduledProcessorOptions = {}): Promise<unknown> {
+  const named = opts.jobs?.[job.name];
+  if (named) return named(job, ctx, log);
   if (job.name === MESSAGE_BATCH_JOB || job.name === MESSAGE_POLL_JOB) {
     const data = batchJob.safeParse(job.data);
     if (!data.success) throw new UnrecoverableError(`${job.name} job data is invalid`);
@@ -38,7 +50,7 @@ async function processScheduled(job: Job, log: Logger, ctx: WorkerContext): Prom
     if (!deps) throw new Error(`corp ${data.data.corpId} is not loaded`);
     return { outcome: await fireRuleActionSchedule(deps, data.data.scheduleId) };
   }
-  const handler = scheduleKindHandlers[job.name];
+  const handler = opts.kinds?.[job.name] ?? scheduleKindHandlers[job.name];
   if (!handler) throw new Error(`no handler for schedules of kind ${job.name} in this build; the job is kept and retried`);
   return handler(data.data.scheduleId, ctx, log);
 }
@@ -48,15 +60,17 @@ async function processScheduled(job: Job, log: Logger, ctx: WorkerContext): Prom
  * polls. Also installs the minute sweep's job scheduler on `maintenance` when the worker starts
  * (idempotent upsert; one scheduler for the whole cluster).
  */
-export function createScheduledProcessor(): ProcessorFactory {
+export function createScheduledProcessor(opts: ScheduledProcessorOptions = {}): ProcessorFactory {
   return (ctx: WorkerContext) => {
-    ensureSweepScheduler(ctx.queues).catch((err: unknown) => ctx.logger.error({ err: (err as Error).message }, 'could not install the schedule sweep scheduler'));
+    for (const install of [ensureSweepScheduler, ...(opts.schedulers ?? [])]) {
+      install(ctx.queues).catch((err: unknown) => ctx.logger.error({ err: (err as Error).message }, 'could not install a job scheduler'));
+    }
     return {
       queue: QueueName.scheduled,
       concurrency: 8,
       async process(job, log) {
         try {
-          return await processScheduled(job, log, ctx);
+          return await processScheduled(job, log, ctx, opts);
         } catch (err) {
           throw toJobError(err);
         }

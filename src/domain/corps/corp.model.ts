@@ -20,6 +20,10 @@ const corpSchema = new Schema(
     enabled: { type: Boolean, required: true, default: true },
     /** How this corp recognises and tags retained customers (RetentionSettings; defaults when absent). */
     retention: { type: Schema.Types.Mixed },
+    /** Privacy notice and data retention (PrivacySettings; defaults when absent). */
+    privacy: { type: Schema.Types.Mixed },
+    /** Follow-up task settings (TaskSettings; defaults when absent). */
+    tasks: { type: Schema.Types.Mixed },
   },
   { collection: 'corps', timestamps: true, versionKey: false },
 );

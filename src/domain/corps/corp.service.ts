@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import type { DataCipher } from '../../infra/data-crypto.js';
 import { defaultRetentionSettings, retentionSettingsSchema } from '../customers/retention-settings.js';
+import { defaultPrivacySettings, privacySettingsSchema } from '../privacy/privacy-settings.js';
+import { defaultTaskSettings, taskSettingsSchema } from '../tasks/task-settings.js';
 import { CorpModel, type CorpDocument } from './corp.model.js';
 import { corpInputSchema, corpPatchSchema, type Corp, type CorpInput, type CorpPatch, type CorpSummary } from './corp.types.js';
 
@@ -41,6 +43,8 @@ export class CorpService {
       timezone: c.timezone ?? this.deps.defaultTimezone,
       enabled: c.enabled,
       retention: c.retention,
+      tasks: c.tasks,
+      privacy: c.privacy,
     };
     const unset = c.contactSyncToken === undefined ? { contactSyncTokenSealed: 1, contactSyncAesKeySealed: 1 } : {};
     await CorpModel.updateOne({ corpId: c.corpId }, { $set: stripUndefined(doc), ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { upsert: true });
@@ -59,6 +63,8 @@ export class CorpService {
       timezone: p.timezone,
       enabled: p.enabled,
       retention: p.retention,
+      tasks: p.tasks,
+      privacy: p.privacy,
       secretSealed: cipher.encryptOptional(p.secret),
       callbackTokenSealed: cipher.encryptOptional(p.callbackToken),
       callbackAesKeySealed: cipher.encryptOptional(p.callbackAesKey),
@@ -108,6 +114,8 @@ export class CorpService {
       timezone: d.timezone,
       enabled: d.enabled,
       retention: retentionSettingsSchema.safeParse(d.retention ?? {}).data ?? defaultRetentionSettings,
+      tasks: taskSettingsSchema.safeParse(d.tasks ?? {}).data ?? defaultTaskSettings,
+      privacy: privacySettingsSchema.safeParse(d.privacy ?? {}).data ?? defaultPrivacySettings,
     };
   }
 
@@ -123,6 +131,8 @@ export class CorpService {
       && open.contactSync?.token === c.contactSyncToken && open.contactSync?.encodingAesKey === c.contactSyncAesKey
       && open.timezone === (c.timezone ?? this.deps.defaultTimezone) && open.enabled === c.enabled
       && JSON.stringify(open.retention) === JSON.stringify(c.retention ?? defaultRetentionSettings)
+      && JSON.stringify(open.privacy) === JSON.stringify(c.privacy ?? defaultPrivacySettings)
+      && JSON.stringify(open.tasks) === JSON.stringify(c.tasks ?? defaultTaskSettings)
       && !this.deps.cipher.needsRotation(existing.secretSealed);
   }
 

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { retentionSettingsSchema, type RetentionSettings } from '../customers/retention-settings.js';
+import { privacySettingsSchema, type PrivacySettings } from '../privacy/privacy-settings.js';
+import { taskSettingsSchema, type TaskSettings } from '../tasks/task-settings.js';
 
 /** Callback credentials of one WeCom receiver (reference §1.1): Token and EncodingAESKey. */
 export interface CallbackCredentials {
@@ -21,6 +23,10 @@ export interface Corp {
   readonly enabled: boolean;
   /** Retained-customer recognition and tagging (issue 6); defaults when the corp sets none. */
   readonly retention: RetentionSettings;
+  /** Follow-up tasks: working hours and escalation defaults (issue 8); defaults when absent. */
+  readonly tasks?: TaskSettings;
+  /** Privacy notice and data retention (issue 11); defaults (defaultPrivacySettings) when absent. */
+  readonly privacy?: PrivacySettings;
 }
 
 /** A corp without secrets: what CLIs and APIs may show. */
@@ -62,6 +68,8 @@ export const corpInputSchema = z.object({
   timezone: timeZone.optional(),
   enabled: z.boolean().default(true),
   retention: retentionSettingsSchema.optional(),
+  tasks: taskSettingsSchema.optional(),
+  privacy: privacySettingsSchema.optional(),
 }).refine((c) => (c.contactSyncToken === undefined) === (c.contactSyncAesKey === undefined), {
   error: 'contactSyncToken and contactSyncAesKey go together',
   path: ['contactSyncToken'],
@@ -83,6 +91,8 @@ export const corpPatchSchema = z.object({
   timezone: timeZone.optional(),
   enabled: z.boolean().optional(),
   retention: retentionSettingsSchema.optional(),
+  tasks: taskSettingsSchema.optional(),
+  privacy: privacySettingsSchema.optional(),
 });
 
 export type CorpPatch = z.input<typeof corpPatchSchema>;

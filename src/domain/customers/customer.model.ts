@@ -40,11 +40,20 @@ const customerSchema = new Schema(
     lifecycleHistory: { type: [lifecycleChangeSchema], default: [] },
     /** The advisor who follows up (design §4): vehicle's sales advisor, else most recent active relationship. */
     responsibleUserid: { type: String },
+    /** Opted out of automated marketing (PIPL Art. 24): checked when a message is sent. `source`: how it was recorded. */
     optOut: {
       value: { type: Boolean, default: false },
       at: { type: Date },
       source: { type: String },
     },
+    /** The corp's privacy notice as last sent to this customer (issue 11): version, time, channel. */
+    privacyNotice: {
+      version: { type: String },
+      sentAt: { type: Date },
+      channel: { type: String },
+    },
+    /** Set when the customer's personal data was erased; the row stays, anonymised, for counts. */
+    erasedAt: { type: Date },
     /** Last time WeCom's view of this contact was fetched (externalcontact/get). */
     fetchedAt: { type: Date },
   },

@@ -9,7 +9,7 @@ import type { AnchorField, Trigger } from './rule.schema.js';
  * come from the trigger, never from the rule's version, so editing a rule cannot make a past
  * occurrence fire again.
  */
-export function eventOccurrenceId(trigger: Exclude<Trigger, { type: 'date' }>, event: DomainEvent): string {
+export function eventOccurrenceId(trigger: Exclude<Trigger, { type: 'date' | 'inactivity' }>, event: DomainEvent): string {
   const at = Date.parse(event.occurredAt);
   switch (trigger.type) {
     case 'customer.added': return `add:${event.userid ?? event.relationshipId ?? 'unknown'}`;

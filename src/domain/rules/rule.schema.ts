@@ -40,7 +40,9 @@ export const triggerSchema = z.discriminatedUnion('type', [
     field: z.enum(ANCHOR_FIELDS, { error: `use one of ${ANCHOR_FIELDS.join(', ')}` }),
     offset: dateOffset,
   }).strict(),
-], { error: 'trigger.type must be one of customer.added, customer.tag_added, customer.tag_removed, customer.became_owner, vehicle.linked, customer.lost, date' });
+  /** No completed follow-up task for the customer for `days` days (evaluated daily per corp; issue 8). */
+  z.object({ type: z.literal('inactivity'), days: z.number().int().min(1, { error: 'at least 1 day' }).max(3650, { error: 'at most 3650 days' }) }).strict(),
+], { error: 'trigger.type must be one of customer.added, customer.tag_added, customer.tag_removed, customer.became_owner, vehicle.linked, customer.lost, date, inactivity' });
 export type Trigger = z.infer<typeof triggerSchema>;
 export type TriggerType = Trigger['type'];
 
@@ -96,7 +98,8 @@ export const actionSchema = z.discriminatedUnion('type', [
     at: localTime.optional(),
     /** How long the advisor has before the task is overdue. */
     sla: duration.default('24h'),
-    escalation: z.object({ after: duration, to: z.enum(['manager', 'direct_leader']).default('manager') }).strict().optional(),
+    /** Ladder after due (issue 8): `after` escalates to the leader; `flagAfter` flags (and `reassign` offers a reassignment). Corp defaults otherwise. */
+    escalation: z.object({ after: duration, to: z.enum(['manager', 'direct_leader']).default('manager'), flagAfter: duration.optional(), reassign: z.boolean().optional() }).strict().optional(),
   }).strict(),
   z.object({
     type: z.literal('message_customer'),

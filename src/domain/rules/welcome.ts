@@ -4,6 +4,7 @@ import type { CorpApi } from '../../wecom/corp-api.js';
 import { WecomApiError } from '../../wecom/errors.js';
 import { AdvisorModel } from '../customers/advisor.model.js';
 import type { Corp } from '../corps/corp.types.js';
+import { recordNoticeSent, welcomeNotice, withNotice } from '../privacy/consent.service.js';
 import { toWecomAttachments } from '../messages/media.service.js';
 import { stateMatches } from './conditions.js';
 import { ExecutionModel } from './engine/execution.model.js';
@@ -52,7 +53,9 @@ export async function pickWelcomeRule(corpId: string, event: Pick<WelcomeEvent, 
  * `send_welcome_msg` with its text and attachments (images uploaded on demand). One welcome per
  * add: the execution record of (rule, `ext:<external_userid>`, `add:<userid>`) is claimed first,
  * and a retry after a crash simply calls again: WeCom answers 41050 for a used code, which is
- * final. Welcome rules ignore quiet hours and caps (the customer just added the advisor).
+ * final. Welcome rules ignore quiet hours and caps (the customer just added the advisor). When the
+ * corp enables its privacy notice, the text carries the notice line and the customer record keeps
+ * the version and time it was sent (issue 11).
  */
 export async function sendWelcomeForAdd(input: { corp: Corp; api: CorpApi; event: WelcomeEvent; clock: Clock; logger: Logger }): Promise<WelcomeResult> {
   const { corp, api, event, clock, logger } = input;
@@ -61,16 +64,18 @@ export async function sendWelcomeForAdd(input: { corp: Corp; api: CorpApi; event
   if (!rule) return { sent: false, reason: 'no_rule' };
   const subject = `ext:${event.externalUserId}`;
   const occurrenceId = `add:${event.userid}`;
-  const other = await ExecutionModel.findOne({ subject, occurrenceId, corpId: corp.corpId, trigger: 'customer.added', 'actions.type': 'welcome', 'actions.status': 'done' }, { ruleId: 1 }).lean();
+  const other = await ExecutionModel.findOne({ subject, occurrenceId, corpId: corp.corpId, trigger: 'customer.added', actions: { $elemMatch: { type: 'welcome', status: 'done' } } }, { ruleId: 1 }).lean();
   if (other) return { sent: false, reason: 'already_sent', ruleId: String(other.ruleId) };
   const welcomeActions = rule.body.actions.map((a, index) => ({ a, index })).filter((x): x is { a: Extract<Action, { type: 'welcome' }>; index: number } => x.a.type === 'welcome');
   const claim = await claimExecution({ ruleId: rule.id, subject, occurrenceId }, { corpId: corp.corpId, ruleVersion: rule.version, trigger: 'customer.added', actions: welcomeActions.map((x) => x.a) });
   const first = welcomeActions[0];
   if (!first || claim.open.length === 0) return { sent: false, reason: 'already_sent', ruleId: rule.id };
   const action = first.a;
+  const notice = welcomeNotice(corp.privacy);
+  const text = withNotice(action.text, notice);
   try {
     const attachments = await toWecomAttachments(api, action.attachments, now);
-    await api.sendWelcomeMsg({ welcome_code: event.welcomeCode, ...(action.text ? { text: { content: action.text } } : {}), ...(attachments.length ? { attachments } : {}) });
+    await api.sendWelcomeMsg({ welcome_code: event.welcomeCode, ...(text ? { text: { content: text } } : {}), ...(attachments.length ? { attachments } : {}) });
   } catch (err) {
     if (err instanceof WecomApiError && FINAL_CODES.has(err.errcode)) {
       const reason = err.errcode === 41050 ? 'code_used' : 'chat_started';
@@ -81,7 +86,8 @@ export async function sendWelcomeForAdd(input: { corp: Corp; api: CorpApi; event
     }
     throw err;
   }
-  await recordAction(claim.id, 0, 'done', clock.now(), { refs: { ruleActionIndex: first.index } });
+  if (notice) await recordNoticeSent({ corpId: corp.corpId, externalUserId: event.externalUserId, version: notice.version, at: clock.now(), channel: 'welcome' });
+  await recordAction(claim.id, 0, 'done', clock.now(), { refs: { ruleActionIndex: first.index, ...(notice ? { noticeVersion: notice.version } : {}) } });
   await finishExecution(claim.id, 'done');
   return { sent: true, ruleId: rule.id, ruleVersion: claim.ruleVersion };
 }

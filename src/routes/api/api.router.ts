@@ -8,9 +8,13 @@ import type { ApiDeps } from './api-deps.js';
 import { createAuditRouter } from './audit.routes.js';
 import { createCorpsRouter } from './corps.routes.js';
 import { createCustomersRouter } from './customers.routes.js';
+import { createKpisRouter } from './kpis.routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { createOpsApiRouter } from './ops-api.routes.js';
+import { createPrivacyRouter } from './privacy.routes.js';
 import { createRulesRouter } from './rules.routes.js';
+import { createTasksRouter } from './tasks.routes.js';
+import { createTransfersRouter } from './transfers.routes.js';
 import { createVehiclesRouter } from './vehicles.routes.js';
 
 /**
@@ -35,7 +39,8 @@ export function createApiRouter(deps: ApiDeps): Router {
       throw new BadRequestError(`the body is not valid JSON (${err.message})`, 'invalid_json');
     },
   }));
-  const children = [createVehiclesRouter(deps), createCustomersRouter(deps), createRulesRouter(deps), createCorpsRouter(deps), createAuditRouter(), createOpsApiRouter(deps)];
+  const children = [createVehiclesRouter(deps), createCustomersRouter(deps), createPrivacyRouter(deps), createRulesRouter(deps), createCorpsRouter(deps), createAuditRouter(), createOpsApiRouter(deps),
+    createTasksRouter(deps), createTransfersRouter(deps), createKpisRouter(deps)];
   for (const child of children) router.use(child.routes(), child.allowedMethods());
   return router;
 }

@@ -5,6 +5,8 @@ import { ruleBodySchema, ruleCreateSchema } from '../../domain/rules/rule.schema
 import { vehicleInputSchema } from '../../domain/vehicles/vehicle-input.js';
 import type { Role } from '../../domain/auth/principal.js';
 import { auditQuerySchema } from './audit.routes.js';
+import { erasureRequestSchema } from '../../domain/privacy/erasure-reasons.js';
+import { OPT_OUT_RECORDERS, optOutBodySchema, PRIVACY_ADMINS } from './privacy.routes.js';
 import { RULE_AUTHORS, RULE_READERS } from './rules.routes.js';
 
 interface Operation {
@@ -35,6 +37,11 @@ const operations: Operation[] = [
   { method: 'get', path: '/audit', summary: 'Audit log, newest first', roles: ['admin'], query: auditQuerySchema, ok: 200 },
   { method: 'post', path: '/vehicles', summary: 'Upsert one vehicle or a batch of up to 1,000', roles: ['admin', 'dealer_admin', 'integration'], body: z.union([vehicleInputSchema.extend({ corpId: z.string() }), z.object({ corpId: z.string(), vehicles: z.array(vehicleInputSchema).max(1000) })]), ok: 200 },
   { method: 'patch', path: '/customers/{id}/attributes', summary: 'Set dealer-supplied attributes (birthday ...)', roles: ['admin', 'dealer_admin', 'integration'], body: customerAttributesSchema, ok: 200 },
+  { method: 'delete', path: '/customers/{id}', summary: 'Erase a customer\'s personal data (reason code; audited tombstone)', roles: PRIVACY_ADMINS, body: erasureRequestSchema, ok: 200 },
+  { method: 'get', path: '/customers/{id}/export', summary: 'Everything held about a customer, as JSON (audited)', roles: PRIVACY_ADMINS, ok: 200 },
+  { method: 'get', path: '/customers/{id}/privacy', summary: 'Opt-out, privacy notice and erasure state of a customer', roles: OPT_OUT_RECORDERS, ok: 200 },
+  { method: 'post', path: '/customers/{id}/opt-out', summary: 'Opt a customer out of automated marketing (audited)', roles: OPT_OUT_RECORDERS, body: optOutBodySchema, ok: 200 },
+  { method: 'delete', path: '/customers/{id}/opt-out', summary: 'Withdraw an opt-out (audited)', roles: OPT_OUT_RECORDERS, body: optOutBodySchema, ok: 200 },
   { method: 'post', path: '/ops/sweep', summary: 'Run the schedule sweep now (refused in production)', roles: ['admin'], ok: 200 },
 ];
 

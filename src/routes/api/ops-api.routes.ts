@@ -3,20 +3,59 @@ import { recordAudit } from '../../domain/audit/audit.service.js';
 import { runSweepExclusive } from '../../domain/schedules/sweep.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { requireRoles } from '../../middlewares/authorize.js';
+import { z } from 'zod';
+import { TASK_TICK_TASK } from '../../domain/tasks/task-tick.js';
+import { clockOffsetKey, setSharedClockOffset, SharedOffsetClock } from '../../infra/clock.js';
 import { ForbiddenError } from '../../middlewares/errors.js';
+import { parseOrThrow } from '../../middlewares/validate.js';
+import { QueueName } from '../../queues/queue-names.js';
 import type { ApiDeps } from './api-deps.js';
 
+const clockBody = z.object({
+  /** Milliseconds ahead of real time (replaces the offset). */
+  offsetMs: z.number().int().min(0).max(10 * 365 * 24 * 3600 * 1000).optional(),
+  /** Milliseconds to move forward from the current offset. */
+  advanceMs: z.number().int().min(0).max(365 * 24 * 3600 * 1000).optional(),
+}).strict().refine((b) => (b.offsetMs === undefined) !== (b.advanceMs === undefined), { error: 'send either offsetMs or advanceMs' });
+
 /**
- * `POST /api/v1/ops/sweep` (admins, not in production): runs the schedule sweep now, with the
- * shared clock, so tests and demos need not wait for the minute (design §6).
+ * Development and test operations under `/api/v1/ops` (admins only, refused in production, design
+ * §6): run the schedule sweep or the task tick now instead of waiting for the minute, and move the
+ * clock shared by web, worker and the WeCom sandbox.
  */
 export function createOpsApiRouter(deps: ApiDeps): Router {
   const router = new Router();
+  const refuseInProduction = (what: string) => {
+    if (deps.config.isProduction) throw new ForbiddenError(`${what} is a development and test feature; production refuses it`, 'production_refused');
+  };
   router.post('/ops/sweep', requireRoles('admin'), async function sweepNow(ctx) {
-    if (deps.config.isProduction) throw new ForbiddenError('on-demand sweeps are a development and test feature; production runs the minute scheduler only', 'production_refused');
+    refuseInProduction('an on-demand sweep');
     const result = await runSweepExclusive(deps.redis, deps.config.redis.queuePrefix, { queues: deps.queues, now: deps.clock.now() });
     await recordAudit({ actor: principalOf(ctx), action: 'ops.sweep', target: { type: 'schedules' }, requestId: ctx.state.reqId as string | undefined, at: deps.clock.now() });
     ctx.body = result;
+  });
+  /** The task tick (reminders, escalations, owed cards, transfer polls) runs in the worker: it calls WeCom. */
+  router.post('/ops/tick', requireRoles('admin'), async function tickNow(ctx) {
+    refuseInProduction('an on-demand task tick');
+    const job = await deps.queues.get(QueueName.maintenance).add(TASK_TICK_TASK, {}, { jobId: `tasks-tick-now-${deps.clock.nowMs()}-${ctx.state.reqId as string}` });
+    await recordAudit({ actor: principalOf(ctx), action: 'ops.tick', target: { type: 'tasks' }, requestId: ctx.state.reqId as string | undefined, at: deps.clock.now() });
+    ctx.status = 202;
+    ctx.body = { jobId: job.id };
+  });
+  router.get('/ops/clock', requireRoles('admin'), async function readClock(ctx) {
+    const offsetMs = Number((await deps.redis.get(clockOffsetKey(deps.config.redis.queuePrefix))) ?? 0);
+    ctx.body = { now: deps.clock.now().toISOString(), offsetMs };
+  });
+  router.post('/ops/clock', requireRoles('admin'), async function moveClock(ctx) {
+    refuseInProduction('moving the clock');
+    const body = parseOrThrow(clockBody, (ctx.request as unknown as { body?: unknown }).body ?? {});
+    const current = Number((await deps.redis.get(clockOffsetKey(deps.config.redis.queuePrefix))) ?? 0);
+    const offsetMs = body.offsetMs ?? current + (body.advanceMs ?? 0);
+    await setSharedClockOffset(deps.redis, deps.config.redis.queuePrefix, offsetMs, deps.config.isProduction);
+    // This process follows at once; the worker and the sandbox pick it up within a second.
+    if (deps.clock instanceof SharedOffsetClock) await deps.clock.refresh();
+    await recordAudit({ actor: principalOf(ctx), action: 'ops.clock', target: { type: 'clock', id: String(offsetMs) }, requestId: ctx.state.reqId as string | undefined, at: new Date() });
+    ctx.body = { offsetMs, now: new Date(Date.now() + offsetMs).toISOString() };
   });
   return router;
 }

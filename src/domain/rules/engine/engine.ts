@@ -74,7 +74,7 @@ export async function handleDomainEvent(deps: EngineDeps, event: DomainEvent): P
   const outcomes: RuleOutcome[] = [];
   for (const rule of rules) {
     const trigger = rule.body.trigger;
-    if (trigger.type === 'date' || !(await triggerAccepts(deps, trigger, event))) {
+    if (trigger.type === 'date' || trigger.type === 'inactivity' || !(await triggerAccepts(deps, trigger, event))) {
       outcomes.push({ ruleId: rule.id, outcome: 'trigger_mismatch' });
       continue;
     }

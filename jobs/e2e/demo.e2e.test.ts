@@ -1,0 +1,47 @@
+/**
+ * The newcomer's first run (issue 8): the `npm run dev` stack (real web and worker processes, the
+ * dev MongoDB server, a private Redis, the WeCom sandbox) and `npm run demo`'s story played
+ * non-interactively, with concrete outcomes asserted from the sandbox and the KPI API.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDevStack, type DevStack } from '../../scripts/dev/dev-stack.js';
+import { playDemo } from '../../scripts/demo/story.js';
+import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { freePort } from '../../src/testing/ports.js';
+import { startPrivateRedis, type PrivateRedis } from '../../src/testing/redis-server.js';
+
+let redis: PrivateRedis;
+let stack: DevStack;
+const dataDir = mkdtempSync(join(tmpdir(), 'scrm-demo-'));
+
+beforeAll(async () => {
+  redis = await startPrivateRedis();
+  stack = await startDevStack({
+    port: await freePort(), sandboxPort: 0, dataDir, redisUrl: redis.url, mongoPort: 0, persistMongo: false,
+    logger: createLogger({ level: 'warn', name: 'demo-test' }), showProcessLogs: false, logLevel: 'warn',
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await redis?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('npm run demo', () => {
+  it('welcomes and tags, delivers next-day cards, records a completion and escalates the ignored task', async () => {
+    const lines: string[] = [];
+    const outcome = await playDemo(
+      { botUrl: stack.botUrl, sandboxUrl: stack.sandbox.url, adminToken: stack.adminToken, corpId: DEMO_CORP_ID, timeZone: 'Asia/Shanghai' },
+      (line) => lines.push(line),
+    );
+    expect(outcome).toMatchObject({ welcomes: 2, advisorCards: 2, cardUpdates: 1, leaderCards: 1 });
+    expect(outcome.ownerTagMarks).toBeGreaterThanOrEqual(2);
+    expect(outcome.kpi).toEqual({ due: 2, doneOnTime: 1, doneLate: 0, overdueOpen: 1, escalated: 1 });
+    expect(lines.at(-1)).toBe('📊 张伟\'s follow-ups: 2 due, 1 done on time, 0 done late, 1 overdue, 1 escalated');
+  }, 150_000);
+});
