@@ -10,6 +10,7 @@ import { createCorpsRouter } from './corps.routes.js';
 import { createCustomersRouter } from './customers.routes.js';
 import { createKpisRouter } from './kpis.routes.js';
 import { buildOpenApiDocument } from './openapi.js';
+import { createMediaRouter } from './media.routes.js';
 import { createOpsApiRouter } from './ops-api.routes.js';
 import { createPrivacyRouter } from './privacy.routes.js';
 import { createRulesRouter } from './rules.routes.js';
@@ -39,7 +40,7 @@ export function createApiRouter(deps: ApiDeps): Router {
       throw new BadRequestError(`the body is not valid JSON (${err.message})`, 'invalid_json');
     },
   }));
-  const children = [createVehiclesRouter(deps), createCustomersRouter(deps), createPrivacyRouter(deps), createRulesRouter(deps), createCorpsRouter(deps), createAuditRouter(), createOpsApiRouter(deps),
+  const children = [createVehiclesRouter(deps), createCustomersRouter(deps), createPrivacyRouter(deps), createRulesRouter(deps), createCorpsRouter(deps), createAuditRouter(), createOpsApiRouter(deps), createMediaRouter(deps),
     createTasksRouter(deps), createTransfersRouter(deps), createKpisRouter(deps)];
   for (const child of children) router.use(child.routes(), child.allowedMethods());
   return router;
