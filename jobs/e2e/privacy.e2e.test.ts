@@ -125,6 +125,14 @@ describe('the canary customer', () => {
     await bot.settle('the bot after erasure');
 
     expect(await findEverywhere([...plain, ...hashes, added.externalUserId])).toEqual([]);
+
+    // Still the advisor's contact in WeCom: a later edit callback must not collect them again.
+    await bot.sandbox.driver.editRelationship({ corpId: bot.corpId, userid: 'zhangwei', externalUserId: added.externalUserId, remark: CANARY_NAME });
+    await bot.settle('the edit after erasure');
+    expect(await CustomerModel.countDocuments({ corpId: bot.corpId, externalUserId: added.externalUserId })).toBe(0);
+    // The new callback itself sits in its completed wecom-inbound job, which expires within a day
+    // (docs/data-inventory.md); nothing else holds the canary again.
+    expect((await findEverywhere([...plain, ...hashes, added.externalUserId])).filter((hit) => !hit.endsWith(' in redis'))).toEqual([]);
     expect(logLines.length).toBeGreaterThan(20); // debug logging really was captured
   });
 });

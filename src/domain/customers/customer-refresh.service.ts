@@ -1,6 +1,7 @@
 import type { Types } from 'mongoose';
 import { WecomApiError } from '../../wecom/errors.js';
 import type { ExternalContact, FollowInfo, FollowUser } from '../../wecom/endpoints/external-contact.js';
+import { isSuppressed } from '../privacy/suppression.js';
 import { emitDomainEvent } from '../events/domain-event.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 import { chooseResponsibleAdvisor, customerSnapshot, diffTags, relationshipSnapshot } from './contact-snapshot.js';
@@ -40,7 +41,15 @@ export interface RefreshOptions {
  * because truth is refetched rather than applied as a delta (issue 6).
  */
 export async function refreshCustomerFromWecom(deps: CustomerDeps, opts: RefreshOptions): Promise<RefreshResult> {
+  if (await isSuppressed(deps.pd.hasher, deps.corpId, opts.externalUserId, opts.addedBy ? opts.eventAt : undefined)) return suppressedResult(deps, opts);
   return applyContactSnapshot(deps, await fetchContact(deps, opts.externalUserId), opts);
+}
+
+/** An erased contact (issue 11): nothing is fetched, stored or emitted. */
+function suppressedResult(deps: CustomerDeps, opts: RefreshOptions): RefreshResult {
+  deps.logger.info({ corpId: deps.corpId }, 'callback for an erased contact ignored (erasure suppression)');
+  void opts;
+  return { visible: false, createdCustomer: false, added: [], tagChanges: [], vanishedUserids: [] };
 }
 
 /**
@@ -50,6 +59,7 @@ export async function refreshCustomerFromWecom(deps: CustomerDeps, opts: Refresh
  */
 export async function applyContactSnapshot(deps: CustomerDeps, fetched: FetchedContact | undefined, opts: RefreshOptions & { scope?: ReadonlySet<string> }): Promise<RefreshResult> {
   const { corpId, pd, clock } = deps;
+  if (fetched && (await isSuppressed(pd.hasher, corpId, opts.externalUserId, opts.addedBy ? opts.eventAt : undefined))) return suppressedResult(deps, opts);
   const result: RefreshResult = { visible: fetched !== undefined, createdCustomer: false, added: [], tagChanges: [], vanishedUserids: [] };
   const now = clock.now();
 

@@ -1,3 +1,5 @@
+import type { LookupHasher } from '../../infra/data-crypto.js';
+import { suppressContact } from './suppression.js';
 import { Types } from 'mongoose';
 import type { Clock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
@@ -22,6 +24,8 @@ import { requestPendingCancel } from './privacy-jobs.js';
 export interface ErasureDeps {
   queues: Queues;
   clock: Clock;
+  /** Keyed hashes: the erased contact is remembered by a hash of its id only (suppression.ts). */
+  hasher: LookupHasher;
   logger?: Logger;
 }
 
@@ -79,6 +83,8 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
   const alreadyErased = Boolean(customer.erasedAt) && originalExt === pseudonym;
   const ext = originalExt === pseudonym ? undefined : originalExt;
 
+  // Nothing may collect them again (callbacks, reconciliation) until they add an advisor anew.
+  if (ext) await suppressContact(deps.hasher, corpId, ext, now);
   // Stop marketing first: every send path checks the flag, so nothing goes out while we erase.
   await CustomerModel.updateOne({ _id }, { $set: { optOut: { value: true, at: now, source: 'erasure' } } });
 

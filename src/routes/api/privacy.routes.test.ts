@@ -184,7 +184,7 @@ describe('retention sweep', () => {
     const old = await seedCustomer(corpId, { name: '保留期甲', mobile: '13800004444', endedDaysAgo: 181 });
     const recent = await seedCustomer(corpId, { name: '保留期乙', mobile: '13800005555', endedDaysAgo: 100 });
     const followed = await seedCustomer(corpId, { name: '保留期丙', mobile: '13800006666', endedDaysAgo: 400, active: true });
-    const deps = { queues: h.queues, clock: h.clock };
+    const deps = { queues: h.queues, clock: h.clock, hasher: h.pd.hasher };
     expect(await runRetentionSweep(deps, { corpId, retentionDays: 180 })).toEqual({ erased: 1 });
     expect((await CustomerModel.findById(old.id).lean())?.erasedAt).toBeInstanceOf(Date);
     expect((await CustomerModel.findById(recent.id).lean())?.erasedAt).toBeUndefined();
