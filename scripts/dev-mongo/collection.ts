@@ -48,6 +48,8 @@ export class Collection {
     const newKeys = this.indexes.map((ix) => ix.keysFor(next));
     this.indexes.forEach((ix, i) => ix.checkUnique(this.ns, newKeys[i] ?? [], id));
     this.indexes.forEach((ix, i) => {
+      // Most updates leave most indexed fields alone: skip those indexes' tree work.
+      if (keyOf(oldKeys[i]) === keyOf(newKeys[i])) return;
       ix.remove(oldKeys[i] ?? [], id);
       ix.add(newKeys[i] ?? [], id);
     });

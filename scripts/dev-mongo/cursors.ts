@@ -4,6 +4,8 @@ import type { Projector } from './projection.js';
 
 /** Replies stay under the 16 MiB document limit with room for the envelope. */
 const MAX_BATCH_BYTES = 16 * 1024 * 1024 - 64 * 1024;
+/** Documents projected per call: one mingo cursor per chunk instead of per document. */
+const PROJECT_CHUNK = 1000;
 /** Idle cursors are discarded after 10 minutes, like mongod's cursorTimeoutMillis. */
 const IDLE_MS = 10 * 60 * 1000;
 
@@ -27,18 +29,23 @@ export class CursorRegistry {
     const limit = Math.min(batchSize > 0 ? batchSize : Infinity, state.remaining);
     const raw: Document[] = [];
     let bytes = 0;
-    while (raw.length < limit && state.pos < state.docs.length) {
-      const doc = state.docs[state.pos] as Document;
-      const [projected] = state.project([doc]);
-      if (projected === undefined) {
+    let full = false;
+    while (!full && raw.length < limit && state.pos < state.docs.length) {
+      const n = Math.min(limit - raw.length, state.docs.length - state.pos, PROJECT_CHUNK);
+      const projected = state.project(state.docs.slice(state.pos, state.pos + n));
+      for (let i = 0; i < n; i++) {
+        const doc = projected[i];
+        if (doc !== undefined) {
+          const size = calculateObjectSize(doc);
+          if (raw.length > 0 && bytes + size > MAX_BATCH_BYTES) {
+            full = true;
+            break;
+          }
+          raw.push(doc);
+          bytes += size;
+        }
         state.pos++;
-        continue;
       }
-      const size = calculateObjectSize(projected);
-      if (raw.length > 0 && bytes + size > MAX_BATCH_BYTES) break;
-      raw.push(projected);
-      bytes += size;
-      state.pos++;
     }
     state.remaining -= raw.length;
     state.lastUsed = Date.now();

@@ -1,6 +1,6 @@
 import type { Document } from 'bson';
 import { Query } from 'mingo/query';
-import { keyOf, pathValues, renderValue } from './bson-values.js';
+import { isPlainObject, keyOf, pathValues, renderValue } from './bson-values.js';
 import { CommandError } from './errors.js';
 import { queryOptions } from './mingo-context.js';
 import { SortedList } from './sorted-list.js';
@@ -39,6 +39,8 @@ export class Index {
   readonly expireAfterSeconds: number | undefined;
   private readonly partial: Query | undefined;
   readonly tree = new SortedList();
+  /** Set once any indexed document holds an array on a key path; such an index cannot give sort order. */
+  multikey = false;
   /** key tuple string → document id key; only for unique indexes. */
   private readonly uniqueMap = new Map<string, string>();
 
@@ -65,6 +67,7 @@ export class Index {
   /** Distinct key tuples for a document: the cartesian product over multikey fields. */
   keysFor(doc: Document): unknown[][] {
     if (this.partial && !this.partial.test(doc)) return [];
+    if (!this.multikey && this.fields.some((f) => touchesArray(doc, f))) this.multikey = true;
     const perField = this.fields.map((f) => pathValues(doc, f));
     if (this.sparse && perField.every((vs) => vs.length === 0)) return [];
     let tuples: unknown[][] = [[]];
@@ -108,9 +111,21 @@ export class Index {
   }
 
   clear(): void {
+    this.multikey = false;
     this.tree.clear();
     this.uniqueMap.clear();
   }
+}
+
+/** Whether walking `path` through `doc` meets an array (the document makes the index multikey). */
+function touchesArray(doc: unknown, path: string): boolean {
+  let cur: unknown = doc;
+  for (const part of path.split('.')) {
+    if (Array.isArray(cur)) return true;
+    if (!isPlainObject(cur)) return false;
+    cur = cur[part];
+  }
+  return Array.isArray(cur);
 }
 
 /**

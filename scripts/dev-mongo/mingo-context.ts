@@ -116,3 +116,27 @@ export function queryOptions(extra: Partial<Options> = {}): Partial<Options> {
 export function aggregateOptions(extra: Partial<Options> = {}): Partial<Options> {
   return { ...queryOptions(extra), processingMode: ProcessingMode.CLONE_INPUT };
 }
+
+/**
+ * Query options compiled once into mingo's internal `ComputeOptions`, for `new Query(...)`.
+ * Why: handed plain options, mingo copies every operator table of the context on each Query
+ * (about a millisecond per filter on a small machine, paid per write statement and per
+ * projected document); handed its own `ComputeOptions`, it only copies the per-query locals.
+ * mingo does not export the class, so one is captured from an operator call. Queries never add
+ * operators to their context (only the updater and some pipeline stages do, and those always get
+ * plain options), so sharing it is safe.
+ */
+export const compiledQueryOptions: Partial<Options> = captureComputeOptions(queryOptions());
+
+function captureComputeOptions(options: Partial<Options>): Partial<Options> {
+  let captured: Partial<Options> | undefined;
+  const capture = ((_obj: unknown, _expr: unknown, opts: Options) => {
+    captured = opts;
+    return null;
+  }) as never;
+  const context = Context.from(Context.init({ expression: { $devMongoCaptureOptions: capture } }), mingoContext);
+  // Root undefined: evaluated expressions then bind $$ROOT to their own document.
+  evalExpr(undefined, { $devMongoCaptureOptions: 1 }, { ...options, context } as Options);
+  if (!captured) throw new Error('dev-mongo: could not capture mingo compute options');
+  return captured;
+}

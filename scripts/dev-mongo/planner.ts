@@ -84,29 +84,70 @@ function planFor(index: Index, bounds: Map<string, FieldBounds>): Plan | undefin
   return { index, ranges, score };
 }
 
+/** How a filter's candidates are produced: lazily, and in `sort` order when `sorted`. */
+export interface CandidateScan {
+  docs: Iterable<Document>;
+  /** True when the index walk already yields the requested sort order (no in-memory sort). */
+  sorted: boolean;
+}
+
+function* idLookups(coll: Collection, ids: unknown[]): Generator<Document> {
+  const seen = new Set<string>();
+  for (const v of ids) {
+    const k = keyOf(v);
+    const doc = coll.docs.get(k);
+    if (doc && !seen.has(k)) {
+      seen.add(k);
+      yield doc;
+    }
+  }
+}
+
+function* indexWalk(coll: Collection, plan: Plan, dedupe: boolean): Generator<Document> {
+  const seen = dedupe ? new Set<string>() : undefined;
+  for (const [lo, hi] of plan.ranges) {
+    for (const e of plan.index.tree.range(lo, hi)) {
+      if (seen) {
+        if (seen.has(e.id)) continue;
+        seen.add(e.id);
+      }
+      const doc = coll.docs.get(e.id);
+      if (doc) yield doc;
+    }
+  }
+}
+
 /**
- * Candidate documents for a filter (a superset of the matches, in index order), or
- * undefined when no index helps and the caller must scan. The residual filter is
- * always applied by the caller.
+ * Whether walking one index range yields documents in `sort` order. Sort fields bound by
+ * equality are constant and skipped; the rest must continue the index's fields in order, all
+ * ascending (the tree holds raw values ascending whatever the key direction). A multikey index
+ * is never used for order: an array's sort key (its min element) need not be its first entry.
+ * Ties keep index order, which is what the stable in-memory sort of index-ordered candidates gave.
  */
-export function candidates(coll: Collection, filter: Document): Document[] | undefined {
+function walkIsSorted(plan: Plan, bounds: Map<string, FieldBounds>, sort: ReadonlyArray<readonly [string, number]>): boolean {
+  if (plan.ranges.length !== 1 || plan.index.multikey) return false;
+  const fields = plan.index.fields;
+  let next = fields.findIndex((f) => bounds.get(f)?.eq?.length !== 1);
+  if (next < 0) next = fields.length;
+  for (const [path, dir] of sort) {
+    if (fields.indexOf(path) >= 0 && fields.indexOf(path) < next && bounds.get(path)?.eq?.length === 1) continue;
+    if (dir !== 1 || fields[next] !== path) return false;
+    next++;
+  }
+  return true;
+}
+
+/**
+ * Candidate documents for a filter (a superset of the matches), produced lazily so a caller with
+ * a limit stops early, or undefined when no index helps and the caller must scan. `_id`
+ * equality and `$in` are direct lookups. The residual filter is always applied by the caller.
+ */
+export function planScan(coll: Collection, filter: Document, sort: ReadonlyArray<readonly [string, number]> = []): CandidateScan | undefined {
   const bounds = new Map<string, FieldBounds>();
   collectBounds(filter, bounds);
   if (bounds.size === 0) return undefined;
   const idBounds = bounds.get('_id');
-  if (idBounds?.eq) {
-    const out: Document[] = [];
-    const seen = new Set<string>();
-    for (const v of idBounds.eq) {
-      const k = keyOf(v);
-      const doc = coll.docs.get(k);
-      if (doc && !seen.has(k)) {
-        seen.add(k);
-        out.push(doc);
-      }
-    }
-    return out;
-  }
+  if (idBounds?.eq) return { docs: idLookups(coll, idBounds.eq), sorted: false };
   let best: Plan | undefined;
   for (const index of coll.indexes) {
     if (!index.plannable) continue;
@@ -114,12 +155,12 @@ export function candidates(coll: Collection, filter: Document): Document[] | und
     if (plan && (!best || plan.score > best.score)) best = plan;
   }
   if (!best) return undefined;
-  const ids = new Set<string>();
-  for (const [lo, hi] of best.ranges) for (const e of best.index.tree.range(lo, hi)) ids.add(e.id);
-  const out: Document[] = [];
-  for (const id of ids) {
-    const doc = coll.docs.get(id);
-    if (doc) out.push(doc);
-  }
-  return out;
+  const dedupe = best.ranges.length > 1 || best.index.multikey;
+  return { docs: indexWalk(coll, best, dedupe), sorted: sort.length > 0 && walkIsSorted(best, bounds, sort) };
+}
+
+/** Candidate documents for a filter, materialized (index order), or undefined when no index helps. */
+export function candidates(coll: Collection, filter: Document): Document[] | undefined {
+  const scan = planScan(coll, filter);
+  return scan ? Array.from(scan.docs) : undefined;
 }

@@ -3,8 +3,9 @@ import { Query } from 'mingo/query';
 import { isPlainObject } from './bson-values.js';
 import type { Collection } from './collection.js';
 import { CommandError, notImplemented } from './errors.js';
-import { queryOptions } from './mingo-context.js';
-import { candidates } from './planner.js';
+import { compiledQueryOptions } from './mingo-context.js';
+import { planScan } from './planner.js';
+import { parseSort, sortDocuments } from './sort.js';
 
 const UNSUPPORTED_QUERY_OPS: Record<string, string> = {
   $text: '$text (text search)',
@@ -52,7 +53,7 @@ export function compileFilter(filter: unknown): Query {
   const f = (filter ?? {}) as Document;
   rejectUnsupported(f);
   try {
-    return new Query(normalizeLiterals(f) as Document, queryOptions());
+    return new Query(normalizeLiterals(f) as Document, compiledQueryOptions);
   } catch (err) {
     throw new CommandError(2, err instanceof Error ? err.message : String(err));
   }
@@ -67,23 +68,42 @@ export function rejectCollation(collation: unknown): void {
 
 /**
  * Matching stored documents (by reference, never copied), using an index when one
- * fits the filter and stopping after `limit` matches when no sort is pending.
+ * fits the filter and stopping after `limit` matches (caller must not need a sort).
  */
 export function matchDocuments(coll: Collection | undefined, filter: unknown, limit = 0): Document[] {
-  if (!coll) {
-    compileFilter(filter);
-    return [];
-  }
+  return findDocuments(coll, filter, { limit });
+}
+
+export interface FindOptions {
+  sort?: unknown;
+  skip?: number;
+  limit?: number;
+}
+
+/**
+ * Matches in `sort` order with `skip`/`limit` applied. When the chosen index walk already
+ * yields that order (equality prefix + sorted field, e.g. `{status, dueAt}` for
+ * `{status: 'planned', dueAt: {$lte}}` sorted by `dueAt`), the walk stops after skip + limit
+ * matches instead of testing, collecting and sorting every candidate.
+ */
+export function findDocuments(coll: Collection | undefined, filter: unknown, opts: FindOptions = {}): Document[] {
+  const query = compileFilter(filter);
+  const fields = parseSort(opts.sort);
+  const skip = opts.skip ?? 0;
+  const limit = opts.limit ?? 0;
+  if (!coll) return [];
   const f = (filter ?? {}) as Document;
-  const query = compileFilter(f);
-  const source: Iterable<Document> = (isPlainObject(f) ? candidates(coll, f) : undefined) ?? coll.docs.values();
+  const scan = isPlainObject(f) ? planScan(coll, f, fields) : undefined;
+  const inOrder = fields.length === 0 || scan?.sorted === true;
+  const stopAt = inOrder && limit > 0 ? skip + limit : 0;
   const out: Document[] = [];
   const empty = Object.keys(f).length === 0;
-  for (const doc of source) {
+  for (const doc of scan?.docs ?? coll.docs.values()) {
     if (empty || query.test(doc)) {
       out.push(doc);
-      if (limit > 0 && out.length >= limit) break;
+      if (stopAt > 0 && out.length >= stopAt) break;
     }
   }
-  return out;
+  const ordered = inOrder ? out : sortDocuments(out, opts.sort);
+  return skip > 0 || limit > 0 ? ordered.slice(skip, limit > 0 ? skip + limit : undefined) : ordered;
 }

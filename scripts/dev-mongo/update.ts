@@ -5,6 +5,7 @@ import { deepClone, isPlainObject, keyOf, renderValue } from './bson-values.js';
 import { CommandError, toCommandError } from './errors.js';
 import { aggregateOptions, queryOptions } from './mingo-context.js';
 import { rejectUnsupported } from './query.js';
+import { applySimpleUpdate } from './simple-update.js';
 
 const UPDATE_OPERATORS = new Set([
   '$set', '$unset', '$inc', '$mul', '$min', '$max', '$rename', '$currentDate', '$push', '$addToSet', '$pop', '$pull', '$pullAll', '$bit', '$setOnInsert',
@@ -105,6 +106,11 @@ export function applyUpdate(doc: Document, input: UpdateInput, isInsert: boolean
     if (!UPDATE_OPERATORS.has(op)) throw new CommandError(9, `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
   }
   checkConflicts(targetPaths(ops, isInsert));
+  const simple = isInsert ? undefined : applySimpleUpdate(doc, ops);
+  if (simple) {
+    assertSameId(doc, simple.doc);
+    return simple;
+  }
   const modifier: Document = {};
   for (const [op, fields] of Object.entries(ops)) {
     if (op === '$setOnInsert') continue;

@@ -2,7 +2,7 @@ import type { Document } from 'bson';
 import { isPlainObject, keyOf, pathValues } from '../bson-values.js';
 import { CommandError } from '../errors.js';
 import { makeProjector } from '../projection.js';
-import { matchDocuments, rejectCollation } from '../query.js';
+import { findDocuments, matchDocuments, rejectCollation } from '../query.js';
 import { sortDocuments } from '../sort.js';
 import { cursorId } from '../wire.js';
 import { collectionArg, type CommandHandler } from './context.js';
@@ -30,9 +30,7 @@ const find: CommandHandler = (cmd, ctx) => {
   }
   const hasSort = isPlainObject(cmd.sort) && Object.keys(cmd.sort).length > 0;
   const project = makeProjector(cmd.projection, cmd.filter);
-  let docs = matchDocuments(coll, cmd.filter, hasSort || limit === 0 ? 0 : skip + limit);
-  if (hasSort) docs = sortDocuments(docs, cmd.sort);
-  if (skip > 0 || limit > 0) docs = docs.slice(skip, limit > 0 ? skip + limit : undefined);
+  const docs = findDocuments(coll, cmd.filter, { sort: hasSort ? cmd.sort : undefined, skip, limit });
   const batchSize = cmd.batchSize === undefined ? (singleBatch && limit > 0 ? limit : undefined) : nonNegative(cmd, 'batchSize');
   return ctx.cursors.open(`${ctx.db}.${name}`, docs, { batchSize, singleBatch, project });
 };

@@ -2,8 +2,7 @@ import { calculateObjectSize, type Document } from 'bson';
 import { isPlainObject } from '../bson-values.js';
 import { withId, type Collection } from '../collection.js';
 import { CommandError, toCommandError } from '../errors.js';
-import { matchDocuments, rejectCollation } from '../query.js';
-import { sortDocuments } from '../sort.js';
+import { findDocuments, matchDocuments, rejectCollation } from '../query.js';
 import { applyUpdate, buildUpsert, idFirst, updateKind } from '../update.js';
 import { collectionArg, type CommandHandler } from './context.js';
 
@@ -62,7 +61,7 @@ const insert: CommandHandler = (cmd, ctx) => {
 export function targets(coll: Collection | undefined, query: Document, multi: boolean, sort?: unknown): Document[] {
   if (multi) return matchDocuments(coll, query);
   if (sort !== undefined && sort !== null && Object.keys(sort as Document).length > 0) {
-    return sortDocuments(matchDocuments(coll, query), sort).slice(0, 1);
+    return findDocuments(coll, query, { sort, limit: 1 });
   }
   return matchDocuments(coll, query, 1);
 }

@@ -30,37 +30,72 @@ export interface SweepOptions {
   log?: Logger;
 }
 
+/** Batches one sweep pass reads at once and pipelines (enqueue of batch k+1 overlaps marking batch k). */
+const BATCHES_PER_PAGE = 8;
+
+type DueSchedule = { _id: unknown; corpId: string; kind: string; dueAt: Date };
+
 /**
  * The minute sweep (design §6): moves planned schedules due within the window into the
  * `scheduled` queue in bulk with deterministic job ids, then marks them `enqueued`. Enqueue
  * happens first, so a crash in between leaves them `planned`; the next run adds the same job ids
  * again, which BullMQ ignores while the job exists, and the executor skips a schedule that
  * already fired. `enqueued` schedules whose job vanished (Redis lost data) are enqueued again.
+ *
+ * Throughput: one `find` (an index walk on `{status, dueAt}` that stops at the limit) serves a
+ * page of several batches; each batch is one `addBulk` and one unordered bulk write, and the
+ * marking of a batch runs while the next batch is added to Redis. A batch is only marked after
+ * its own `addBulk` resolved, so the crash guarantee above holds per batch.
  */
 export async function runSweep(opts: SweepOptions): Promise<{ enqueued: number; recovered: number }> {
   const windowMs = opts.windowMs ?? 60_000;
   const batchSize = opts.batchSize ?? 500;
   const queue = opts.queues.get(QueueName.scheduled);
   const horizon = new Date(opts.now.getTime() + windowMs);
+  const pageSize = batchSize * BATCHES_PER_PAGE;
   let enqueued = 0;
   for (;;) {
-    const due = await ScheduleModel.find({ status: 'planned', dueAt: { $lte: horizon } }, { _id: 1, corpId: 1, kind: 1, dueAt: 1 }).sort({ dueAt: 1 }).limit(batchSize).lean();
+    const due: DueSchedule[] = await ScheduleModel.find({ status: 'planned', dueAt: { $lte: horizon } }, { _id: 1, corpId: 1, kind: 1, dueAt: 1 }).sort({ dueAt: 1 }).limit(pageSize).lean();
     if (due.length === 0) break;
-    await queue.addBulk(due.map((s) => ({
-      name: s.kind,
-      data: { scheduleId: String(s._id), corpId: s.corpId, kind: s.kind } satisfies ScheduledJobData,
-      opts: { jobId: scheduleJobId(String(s._id)), delay: Math.max(0, s.dueAt.getTime() - opts.now.getTime()) },
-    })));
-    await opts.afterEnqueue?.();
-    await ScheduleModel.bulkWrite(due.map((s) => ({
-      updateOne: { filter: { _id: s._id, status: 'planned' }, update: { $set: { status: 'enqueued', enqueuedAt: opts.now, jobId: scheduleJobId(String(s._id)) } } },
-    })));
-    enqueued += due.length;
-    if (due.length < batchSize) break;
+    enqueued += await sweepPage(opts, queue, due, batchSize);
+    if (due.length < pageSize) break;
   }
   const recovered = await recoverVanished(opts, queue);
   opts.log?.info({ enqueued, recovered }, 'schedule sweep done');
   return { enqueued, recovered };
+}
+
+/** Enqueues a page batch by batch, marking each batch (without waiting) once it is in Redis. */
+async function sweepPage(opts: SweepOptions, queue: ReturnType<Queues['get']>, due: DueSchedule[], batchSize: number): Promise<number> {
+  const marks: Array<Promise<unknown>> = [];
+  let enqueueFailure: { error: unknown } | undefined;
+  try {
+    for (let i = 0; i < due.length; i += batchSize) {
+      const batch = due.slice(i, i + batchSize);
+      await queue.addBulk(batch.map((s) => ({
+        name: s.kind,
+        data: { scheduleId: String(s._id), corpId: s.corpId, kind: s.kind } satisfies ScheduledJobData,
+        opts: { jobId: scheduleJobId(String(s._id)), delay: Math.max(0, s.dueAt.getTime() - opts.now.getTime()) },
+      })));
+      await opts.afterEnqueue?.();
+      marks.push(markEnqueued(batch, opts.now));
+    }
+  } catch (error) {
+    enqueueFailure = { error };
+  }
+  // Never leave a mark in flight (or its rejection unobserved) when an enqueue fails.
+  const settled = await Promise.allSettled(marks);
+  if (enqueueFailure) throw enqueueFailure.error;
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return due.length;
+}
+
+/** One unordered bulk write: `planned` → `enqueued` with each schedule's own job id. */
+function markEnqueued(batch: DueSchedule[], now: Date): Promise<unknown> {
+  return ScheduleModel.bulkWrite(batch.map((s) => ({
+    updateOne: { filter: { _id: s._id, status: 'planned' }, update: { $set: { status: 'enqueued', enqueuedAt: now, jobId: scheduleJobId(String(s._id)) } } },
+  })), { ordered: false });
 }
 
 async function recoverVanished(opts: SweepOptions, queue: ReturnType<Queues['get']>): Promise<number> {
