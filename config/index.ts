@@ -19,7 +19,7 @@ export interface AppConfig {
   readonly logLevel: string;
   readonly redis: { readonly url: string; readonly queuePrefix: string };
   readonly mongo: { readonly uri: string; readonly serverSelectionTimeoutMs: number };
-  readonly wecom: { readonly apiBase: string; readonly timeoutMs: number };
+  readonly wecom: { readonly apiBase: string; readonly timeoutMs: number; readonly oauthBase: string; readonly qrLoginBase: string };
   readonly defaultTimezone: string;
   readonly publicBaseUrl: string;
   readonly dataKeys: { readonly keys: ReadonlyMap<string, Buffer>; readonly activeId: string };
@@ -74,7 +74,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     logLevel: v.LOG_LEVEL,
     redis: { url: v.REDIS_URL, queuePrefix: v.QUEUE_PREFIX },
     mongo: { uri: v.MONGODB_URI, serverSelectionTimeoutMs: v.MONGODB_SERVER_SELECTION_TIMEOUT_MS },
-    wecom: { apiBase: v.WECOM_API_BASE.replace(/\/+$/, ''), timeoutMs: v.WECOM_TIMEOUT_MS },
+    wecom: { apiBase: v.WECOM_API_BASE.replace(/\/+$/, ''), timeoutMs: v.WECOM_TIMEOUT_MS, oauthBase: v.WECOM_OAUTH_BASE.replace(/\/+$/, ''), qrLoginBase: v.WECOM_QR_LOGIN_BASE.replace(/\/+$/, '') },
     defaultTimezone: v.DEFAULT_TIMEZONE,
     publicBaseUrl: (v.PUBLIC_BASE_URL ?? `http://localhost:${v.PORT}`).replace(/\/+$/, ''),
     dataKeys: { keys: v.DATA_KEYS, activeId },

@@ -22,6 +22,10 @@ import { Shutdown } from './infra/shutdown.js';
 import { Queues } from './queues/queue-factory.js';
 import { QueueName } from './queues/queue-names.js';
 import { createApiRouter } from './routes/api/api.router.js';
+import { createConsoleMounts } from './routes/console/console.router.js';
+import { ConsoleSessions } from './domain/auth/console-session.js';
+import { TokenService } from './domain/auth/token.service.js';
+import { createWecomClient } from './wecom/client.js';
 import { createMetricsRouter, createQueueDashboard } from './routes/ops.routes.js';
 
 /** The web process: callbacks, admin API, console, health and metrics (design §2). */
@@ -66,7 +70,15 @@ async function main(): Promise<void> {
   const stopQueueMonitor = startQueueAgeMonitor(allQueues, alerts, config.alerts.queueAgeS, 30_000, () => clock.nowMs());
   const metricsRouter = createMetricsRouter(metrics.registry);
   // The admin API reads MongoDB; while it is down its routes fail fast (bufferCommands off) with 503.
-  const api = createApiRouter({ config, clock, queues, pd: PersonalData.fromConfig(config), redis, corpService });
+  const sessions = new ConsoleSessions(redis, config.redis.queuePrefix, config.lookupHmacKey);
+  const api = createApiRouter({ config, clock, queues, pd: PersonalData.fromConfig(config), redis, corpService, sessions });
+  // Console sign-in exchanges its code here, not in the worker: see console-auth.routes.ts.
+  const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix, retry: { maxRetries: 1 } });
+  const tokens = new TokenService(() => clock.now());
+  const consoleMounts = createConsoleMounts({
+    config, clock, sessions, corp: (id) => corps.get(id), corps: () => corps.all(), resolveToken: (t) => tokens.resolve(t),
+    exchangeCode: async (corp, code) => (await wecom.forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: corp.agentId }).getUserInfoByCode(code)).userid || undefined,
+  });
 
   const app = createApp({
     config,
@@ -81,6 +93,7 @@ async function main(): Promise<void> {
       ingest.router.routes(),
       api.routes(),
       api.allowedMethods(),
+      ...consoleMounts,
       metricsRouter.routes(),
       createQueueDashboard(allQueues(), config.bootstrapApiToken),
     ],

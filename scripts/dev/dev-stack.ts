@@ -64,7 +64,7 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
   const sandbox = await startSandbox({ port: opts.sandboxPort, seed: demoScenario(botUrl), redisUrl: redis.url, keyPrefix: 'scrm', logger: opts.logger.child({ name: 'wecom-sandbox' }) });
   const env: Record<string, string> = {
     NODE_ENV: 'development', LOG_LEVEL: opts.logLevel ?? 'info', PORT: String(opts.port), WORKER_HEALTH_PORT: '0', QUEUE_PREFIX: 'scrm',
-    REDIS_URL: redis.url, MONGODB_URI: mongoUri, WECOM_API_BASE: sandbox.url, PUBLIC_BASE_URL: botUrl, SPOOL_PATH: join(opts.dataDir, 'spool'),
+    REDIS_URL: redis.url, MONGODB_URI: mongoUri, WECOM_API_BASE: sandbox.url, WECOM_OAUTH_BASE: sandbox.url, WECOM_QR_LOGIN_BASE: sandbox.url, PUBLIC_BASE_URL: botUrl, SPOOL_PATH: join(opts.dataDir, 'spool'),
     ...secrets,
   };
   const config = loadConfig(env);

@@ -24,6 +24,8 @@ const corpSchema = new Schema(
     privacy: { type: Schema.Types.Mixed },
     /** Follow-up task settings (TaskSettings; defaults when absent). */
     tasks: { type: Schema.Types.Mixed },
+    /** Console roles by userid (ConsoleRoles; defaults when absent). */
+    consoleRoles: { type: Schema.Types.Mixed },
   },
   { collection: 'corps', timestamps: true, versionKey: false },
 );

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { DataCipher } from '../../infra/data-crypto.js';
+import { consoleRolesSchema, defaultConsoleRoles } from '../auth/console-roles.js';
 import { defaultRetentionSettings, retentionSettingsSchema } from '../customers/retention-settings.js';
 import { defaultPrivacySettings, privacySettingsSchema } from '../privacy/privacy-settings.js';
 import { defaultTaskSettings, taskSettingsSchema } from '../tasks/task-settings.js';
@@ -45,6 +46,7 @@ export class CorpService {
       retention: c.retention,
       tasks: c.tasks,
       privacy: c.privacy,
+      consoleRoles: c.consoleRoles,
     };
     const unset = c.contactSyncToken === undefined ? { contactSyncTokenSealed: 1, contactSyncAesKeySealed: 1 } : {};
     await CorpModel.updateOne({ corpId: c.corpId }, { $set: stripUndefined(doc), ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { upsert: true });
@@ -65,6 +67,7 @@ export class CorpService {
       retention: p.retention,
       tasks: p.tasks,
       privacy: p.privacy,
+      consoleRoles: p.consoleRoles,
       secretSealed: cipher.encryptOptional(p.secret),
       callbackTokenSealed: cipher.encryptOptional(p.callbackToken),
       callbackAesKeySealed: cipher.encryptOptional(p.callbackAesKey),
@@ -116,6 +119,7 @@ export class CorpService {
       retention: retentionSettingsSchema.safeParse(d.retention ?? {}).data ?? defaultRetentionSettings,
       tasks: taskSettingsSchema.safeParse(d.tasks ?? {}).data ?? defaultTaskSettings,
       privacy: privacySettingsSchema.safeParse(d.privacy ?? {}).data ?? defaultPrivacySettings,
+      consoleRoles: consoleRolesSchema.safeParse(d.consoleRoles ?? {}).data ?? defaultConsoleRoles,
     };
   }
 
@@ -133,6 +137,7 @@ export class CorpService {
       && JSON.stringify(open.retention) === JSON.stringify(c.retention ?? defaultRetentionSettings)
       && JSON.stringify(open.privacy) === JSON.stringify(c.privacy ?? defaultPrivacySettings)
       && JSON.stringify(open.tasks) === JSON.stringify(c.tasks ?? defaultTaskSettings)
+      && JSON.stringify(open.consoleRoles) === JSON.stringify(c.consoleRoles ?? defaultConsoleRoles)
       && !this.deps.cipher.needsRotation(existing.secretSealed);
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { consoleRolesSchema, type ConsoleRoles } from '../auth/console-roles.js';
 import { retentionSettingsSchema, type RetentionSettings } from '../customers/retention-settings.js';
 import { privacySettingsSchema, type PrivacySettings } from '../privacy/privacy-settings.js';
 import { taskSettingsSchema, type TaskSettings } from '../tasks/task-settings.js';
@@ -27,6 +28,8 @@ export interface Corp {
   readonly tasks?: TaskSettings;
   /** Privacy notice and data retention (issue 11); defaults (defaultPrivacySettings) when absent. */
   readonly privacy?: PrivacySettings;
+  /** Console roles by userid (issue 9); defaultConsoleRoles when absent. */
+  readonly consoleRoles?: ConsoleRoles;
 }
 
 /** A corp without secrets: what CLIs and APIs may show. */
@@ -70,6 +73,7 @@ export const corpInputSchema = z.object({
   retention: retentionSettingsSchema.optional(),
   tasks: taskSettingsSchema.optional(),
   privacy: privacySettingsSchema.optional(),
+  consoleRoles: consoleRolesSchema.optional(),
 }).refine((c) => (c.contactSyncToken === undefined) === (c.contactSyncAesKey === undefined), {
   error: 'contactSyncToken and contactSyncAesKey go together',
   path: ['contactSyncToken'],
@@ -93,6 +97,7 @@ export const corpPatchSchema = z.object({
   retention: retentionSettingsSchema.optional(),
   tasks: taskSettingsSchema.optional(),
   privacy: privacySettingsSchema.optional(),
+  consoleRoles: consoleRolesSchema.optional(),
 });
 
 export type CorpPatch = z.input<typeof corpPatchSchema>;

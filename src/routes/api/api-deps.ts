@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Context } from 'koa';
 import type { AppConfig } from '../../../config/index.js';
+import type { ConsoleSessions } from '../../domain/auth/console-session.js';
 import type { CorpService } from '../../domain/corps/corp.service.js';
 import type { PersonalData } from '../../domain/customers/personal-data.js';
 import type { Clock } from '../../infra/clock.js';
@@ -16,6 +17,8 @@ export interface ApiDeps {
   redis: Redis;
   /** Corp writes (secrets sealed; never returned). */
   corpService: CorpService;
+  /** Console sessions (issue 9): when given, the session cookie is accepted besides bearer tokens. */
+  sessions?: ConsoleSessions;
 }
 
 /** The parsed JSON body (@koa/bodyparser), unknown until a schema parses it. */

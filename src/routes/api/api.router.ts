@@ -30,7 +30,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     ctx.body = openapi;
   });
   const tokens = new TokenService(() => deps.clock.now());
-  router.use(createAuth({ resolve: (t) => tokens.resolve(t), bootstrapToken: deps.config.bootstrapApiToken }));
+  router.use(createAuth({ resolve: (t) => tokens.resolve(t), bootstrapToken: deps.config.bootstrapApiToken, sessions: deps.sessions }));
   router.use(createRateLimit({ redis: deps.redis, prefix: deps.config.redis.queuePrefix, limit: deps.config.api.rateLimitPerMinute, nowMs: () => deps.clock.nowMs() }));
   router.use(bodyParser({
     enableTypes: ['json'],

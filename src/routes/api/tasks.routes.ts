@@ -8,6 +8,7 @@ import { loadTaskView } from '../../domain/tasks/task-card.js';
 import { requestNotify } from '../../domain/tasks/task-notify.js';
 import { applyTaskAction, isOnTime, type TaskAction } from '../../domain/tasks/task.service.js';
 import { TASK_OUTCOMES, TASK_STATUSES, TaskModel, type TaskLean } from '../../domain/tasks/task.model.js';
+import { presentTask } from './task-present.js';
 import { createLogger } from '../../infra/logger.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { requireRoles } from '../../middlewares/authorize.js';
@@ -36,15 +37,7 @@ const completeBody = z.object({ outcome: z.enum(TASK_OUTCOMES, { error: `outcome
 const snoozeBody = z.object({ days: z.number().int().min(1).max(30).default(1) }).strict();
 const reassignBody = z.object({ to: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'a WeCom userid' }) }).strict();
 
-/** A task as the API shows it: ids, times, states; no customer data. */
-function present(t: TaskLean, now: Date) {
-  return {
-    id: String(t._id), corpId: t.corpId, advisorUserid: t.advisorUserid, customerId: String(t.customerId), ruleId: t.ruleId ? String(t.ruleId) : undefined,
-    scheduleId: t.scheduleId ? String(t.scheduleId) : undefined, title: t.title, reason: t.reason ?? undefined, status: t.status, outcome: t.outcome ?? undefined,
-    dueAt: t.dueAt, slaMs: t.slaMs, remindAt: t.remindAt, escalationLevel: t.escalationLevel, flagged: t.flagged ?? false, completedAt: t.completedAt ?? undefined,
-    onTime: t.status === 'done' ? isOnTime(t) : undefined, overdue: t.status === 'open' && now.getTime() > t.dueAt.getTime() + t.slaMs,
-  };
-}
+const present = (t: TaskLean, now: Date) => presentTask(t, now, t.status === 'done' ? isOnTime(t) : undefined);
 
 /**
  * `/api/v1/tasks` (issue 8): list and filter, one task with history (and its rendered card

@@ -1,0 +1,17 @@
+import type { TaskLean } from '../../domain/tasks/task.model.js';
+
+/**
+ * A task as the API shows it: ids, times, states; no customer data. Kept apart from the router
+ * (and free of runtime imports) so the console can import `ApiTask` without the server's graph.
+ */
+export function presentTask(t: TaskLean, now: Date, onTime: boolean | undefined) {
+  return {
+    id: String(t._id), corpId: t.corpId, advisorUserid: t.advisorUserid, customerId: String(t.customerId), ruleId: t.ruleId ? String(t.ruleId) : undefined,
+    scheduleId: t.scheduleId ? String(t.scheduleId) : undefined, title: t.title, reason: t.reason ?? undefined, status: t.status, outcome: t.outcome ?? undefined,
+    dueAt: t.dueAt, slaMs: t.slaMs, remindAt: t.remindAt, escalationLevel: t.escalationLevel, flagged: t.flagged ?? false, completedAt: t.completedAt ?? undefined,
+    onTime, overdue: t.status === 'open' && now.getTime() > t.dueAt.getTime() + t.slaMs,
+  };
+}
+
+/** A task as `GET /api/v1/tasks` lists it (the console imports this type; dates arrive as strings). */
+export type ApiTask = ReturnType<typeof presentTask>;

@@ -1,0 +1,10 @@
+import type Koa from 'koa';
+import { createConsoleAuthRouter } from './console-auth.routes.js';
+import type { ConsoleDeps } from './console-deps.js';
+import { createConsoleStatic } from './console-static.js';
+
+/** Everything the web process mounts for the console (issue 9): auth routes, then the SPA. */
+export function createConsoleMounts(deps: ConsoleDeps): Array<Koa.Middleware<Koa.DefaultState, never>> {
+  const auth = createConsoleAuthRouter(deps);
+  return [auth.routes(), auth.allowedMethods(), createConsoleStatic(deps.consoleDir) as Koa.Middleware<Koa.DefaultState, never>];
+}
