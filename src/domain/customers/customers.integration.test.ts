@@ -116,6 +116,18 @@ describe('customer refresh from WeCom', () => {
   });
 });
 
+describe('out of order', () => {
+  it('an edit processed before its add stores the customer once; the late add changes and emits nothing more', async () => {
+    const edit = await refreshCustomerFromWecom(deps, { externalUserId: 'wmCustomerAlpha0001', sourceId: 'edit-1', eventAt: new Date(clock.nowMs() + 1000) });
+    const add = await refreshCustomerFromWecom(deps, { externalUserId: 'wmCustomerAlpha0001', sourceId: 'add-1', eventAt: clock.now(), addedBy: 'zhangwei' });
+    expect(edit.added.map((a) => a.userid).sort()).toEqual(['wangfang', 'zhangwei']);
+    expect(add.added).toEqual([]);
+    expect(await CustomerModel.countDocuments({ corpId, externalUserId: 'wmCustomerAlpha0001' })).toBe(1);
+    expect(await RelationshipModel.countDocuments({ corpId, externalUserId: 'wmCustomerAlpha0001', status: 'active' })).toBe(2);
+    expect(await emittedNames()).toEqual(['customer.added:wangfang', 'customer.added:zhangwei']);
+  });
+});
+
 describe('retained customers', () => {
   it('becomes owner once and tags every active relationship with 保客, creating the tag', async () => {
     const { customerId } = await refreshCustomerFromWecom(deps, { externalUserId: 'wmCustomerAlpha0001', sourceId: 'inbound-1', eventAt: clock.now() });
