@@ -1,23 +1,12 @@
 import Koa from 'koa';
-import mongoose from 'mongoose';
-import { Registry } from 'prom-client';
-import { CorpCache } from '../src/domain/corps/corp-cache.js';
-import { CorpService } from '../src/domain/corps/corp.service.js';
 import { PersonalData } from '../src/domain/customers/personal-data.js';
 import { Alerter } from '../src/infra/alerts.js';
-import { loadConfigOrExit } from '../src/infra/bootstrap.js';
-import { createProcessClock } from '../src/infra/clock.js';
-import { DataCipher } from '../src/infra/data-crypto.js';
 import { closeServer } from '../src/infra/http-server.js';
-import { createLogger } from '../src/infra/logger.js';
-import { Metrics } from '../src/infra/metrics.js';
 import { connectMongoWithRetry, disconnectMongo, pingMongo } from '../src/infra/mongo.js';
-import { createRedis, pingRedis, prepareRedisAtBoot } from '../src/infra/redis.js';
-import { Shutdown } from '../src/infra/shutdown.js';
+import { createRedis, pingRedis } from '../src/infra/redis.js';
 import { createErrorHandler } from '../src/middlewares/errors.js';
-import { Queues } from '../src/queues/queue-factory.js';
-import { QueueName } from '../src/queues/queue-names.js';
 import { createHealthRouter } from '../src/routes/health.routes.js';
+import { bootProcess } from '../src/process-boot.js';
 import { createMetricsRouter } from '../src/routes/ops.routes.js';
 import { createWecomClient } from '../src/wecom/client.js';
 import type { WorkerContext } from './context.js';
@@ -27,30 +16,9 @@ import { startWorkers, type RunningWorkers } from './worker-runner.js';
 
 /** The worker process: BullMQ processors and schedulers (design §2). */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit(process.env, 'worker');
-  const logger = createLogger({ level: config.logLevel, name: 'worker' });
-  const shutdown = new Shutdown(logger, config.shutdownTimeoutMs);
-  shutdown.installSignalHandlers();
-
-  const redis = createRedis({ url: config.redis.url, role: 'producer', logger, connectionName: 'scrm-worker-producer' });
+  const { config, logger, shutdown, redis, subscriber, clock, queues, metrics, corps } = await bootProcess('worker', 'workers wait for it');
   const workerConnection = createRedis({ url: config.redis.url, role: 'worker', logger, connectionName: 'scrm-worker' });
-  const subscriber = createRedis({ url: config.redis.url, role: 'subscriber', logger, connectionName: 'scrm-worker-sub' });
-  await prepareRedisAtBoot(redis, config.redis.url, logger, config.isProduction, 'workers wait for it');
-  const clock = await createProcessClock(redis, config.redis.queuePrefix, config.isProduction);
-  const queues = new Queues(redis, config.redis.queuePrefix);
-  const cipher = new DataCipher(config.dataKeys.keys, config.dataKeys.activeId);
-  const metrics = new Metrics(new Registry(), { defaultMetrics: true, queues: () => Object.values(QueueName).map((n) => queues.get(n)), nowMs: () => clock.nowMs() });
   const alerts = new Alerter({ logger, metrics, minIntervalMs: config.alerts.minIntervalS * 1000 });
-  const corps = new CorpCache({
-    source: new CorpService({ cipher, defaultTimezone: config.defaultTimezone, redis, prefix: config.redis.queuePrefix }),
-    sourceReady: () => mongoose.connection.readyState === 1,
-    redis,
-    subscriber,
-    cipher,
-    prefix: config.redis.queuePrefix,
-    refreshMs: config.corps.refreshS * 1000,
-    logger,
-  });
   // The one WeCom client of this process (design §4): tokens, rate limits and retries shared in Redis.
   const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix });
   const ctx: WorkerContext = { config, logger, clock, redis, queues, corps, metrics, wecom, pd: PersonalData.fromConfig(config) };

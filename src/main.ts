@@ -1,26 +1,15 @@
 import type { Server } from 'node:http';
-import mongoose from 'mongoose';
-import { Registry } from 'prom-client';
 import { createApp } from './app.js';
-import { CorpCache } from './domain/corps/corp-cache.js';
-import { CorpService } from './domain/corps/corp.service.js';
 import { applyCorpsFile } from './domain/corps/corps-file.js';
 import { PersonalData } from './domain/customers/personal-data.js';
 import { createIngest } from './ingest/ingest-setup.js';
 import { createAlertSink } from './ingest/alert-sink.js';
 import { Alerter } from './infra/alerts.js';
-import { loadConfigOrExit } from './infra/bootstrap.js';
-import { createProcessClock } from './infra/clock.js';
-import { DataCipher } from './infra/data-crypto.js';
-import { createLogger } from './infra/logger.js';
-import { Metrics } from './infra/metrics.js';
 import { connectMongoWithRetry, disconnectMongo, pingMongo } from './infra/mongo.js';
 import { startQueueAgeMonitor } from './infra/queue-monitor.js';
-import { createRedis, pingRedis, prepareRedisAtBoot } from './infra/redis.js';
+import { bootProcess } from './process-boot.js';
+import { pingRedis } from './infra/redis.js';
 import { closeServer } from './infra/http-server.js';
-import { Shutdown } from './infra/shutdown.js';
-import { Queues } from './queues/queue-factory.js';
-import { QueueName } from './queues/queue-names.js';
 import { createApiRouter } from './routes/api/api.router.js';
 import { createConsoleMounts } from './routes/console/console.router.js';
 import { ConsoleSessions } from './domain/auth/console-session.js';
@@ -30,33 +19,9 @@ import { createMetricsRouter, createQueueDashboard } from './routes/ops.routes.j
 
 /** The web process: callbacks, admin API, console, health and metrics (design §2). */
 async function main(): Promise<void> {
-  const config = loadConfigOrExit(process.env, 'web');
-  const logger = createLogger({ level: config.logLevel, name: 'web' });
-  const shutdown = new Shutdown(logger, config.shutdownTimeoutMs);
-  shutdown.installSignalHandlers();
-
-  const redis = createRedis({ url: config.redis.url, role: 'producer', logger, connectionName: 'scrm-web' });
-  const subscriber = createRedis({ url: config.redis.url, role: 'subscriber', logger, connectionName: 'scrm-web-sub' });
-  await prepareRedisAtBoot(redis, config.redis.url, logger, config.isProduction, 'callbacks are spooled until it answers');
-  const clock = await createProcessClock(redis, config.redis.queuePrefix, config.isProduction);
-  const queues = new Queues(redis, config.redis.queuePrefix);
-  const allQueues = () => Object.values(QueueName).map((name) => queues.get(name));
-  const cipher = new DataCipher(config.dataKeys.keys, config.dataKeys.activeId);
-  const metrics = new Metrics(new Registry(), { defaultMetrics: true, queues: allQueues, nowMs: () => clock.nowMs() });
+  const { config, logger, shutdown, redis, subscriber, clock, queues, allQueues, cipher, metrics, corpService, corps: corpCache } = await bootProcess('web', 'callbacks are spooled until it answers');
   const alerts = new Alerter({ logger, metrics, minIntervalMs: config.alerts.minIntervalS * 1000, sink: createAlertSink(config, queues) });
-
-  // Corps: memory + encrypted Redis snapshot; MongoDB when it answers (never on the callback path).
-  const corpService = new CorpService({ cipher, defaultTimezone: config.defaultTimezone, redis, prefix: config.redis.queuePrefix });
-  const corps = await new CorpCache({
-    source: corpService,
-    sourceReady: () => mongoose.connection.readyState === 1,
-    redis,
-    subscriber,
-    cipher,
-    prefix: config.redis.queuePrefix,
-    refreshMs: config.corps.refreshS * 1000,
-    logger,
-  }).start();
+  const corps = await corpCache.start();
 
   // The web never waits for MongoDB: callbacks do not need it (design §3).
   const mongoAbort = new AbortController();
