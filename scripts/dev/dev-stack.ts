@@ -6,7 +6,8 @@ import { loadConfig } from '../../config/index.js';
 import { CorpService } from '../../src/domain/corps/corp.service.js';
 import { DataCipher } from '../../src/infra/data-crypto.js';
 import type { Logger } from '../../src/infra/logger.js';
-import { createRedis } from '../../src/infra/redis.js';
+import { setSharedClockOffset } from '../../src/infra/clock.js';
+import { createRedis, waitForRedis } from '../../src/infra/redis.js';
 import { startDevMongo, type DevMongoServer } from '../dev-mongo/index.js';
 import { demoCorpInput } from '../lib/demo-corp.js';
 import { startSandbox, type RunningSandbox } from '../wecom-sandbox/index.js';
@@ -54,6 +55,11 @@ const root = resolve(import.meta.dirname, '../..');
 export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
   const secrets = loadOrCreateDevSecrets(join(opts.dataDir, 'dev-secrets.json'));
   const redis = await ensureRedis(opts.redisUrl, join(opts.dataDir, 'redis'));
+  // A fresh start runs on real time again (npm run demo moves the shared clock forward).
+  const clockReset = createRedis({ url: redis.url, role: 'producer', logger: opts.logger });
+  await waitForRedis(clockReset, redis.url, 5000);
+  await setSharedClockOffset(clockReset, 'scrm', 0, false);
+  clockReset.disconnect();
   let mongo: DevMongoServer | undefined;
   let mongoUri = opts.mongoUri;
   if (!mongoUri) {
