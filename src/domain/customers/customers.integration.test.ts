@@ -3,39 +3,26 @@
  * refresh from externalcontact/get, owner tagging on every active relationship, ending
  * relationships out of order, and the directory refresh.
  */
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startSandbox, type RunningSandbox } from '../../../scripts/wecom-sandbox/index.js';
-import { ManualClock } from '../../infra/clock.js';
-import { DataCipher, LookupHasher } from '../../infra/data-crypto.js';
-import { createLogger } from '../../infra/logger.js';
-import { Queues } from '../../queues/queue-factory.js';
 import { QueueName } from '../../queues/queue-names.js';
-import { testRedisUrl, uniqueName } from '../../testing/env.js';
-import { useTestDatabase } from '../../testing/mongo.js';
-import { createWecomClient } from '../../wecom/client.js';
 import { AdvisorModel } from './advisor.model.js';
 import { refreshDirectory } from './advisor-directory.service.js';
 import { CorpTagGroupModel } from './corp-tag.model.js';
 import type { CustomerDeps } from './customer-deps.js';
+import { startCustomerHarness, type CustomerHarness } from './customer.test-support.js';
 import { refreshCustomerFromWecom } from './customer-refresh.service.js';
 import { CustomerModel } from './customer.model.js';
 import { becomeOwner } from './owner.service.js';
-import { PersonalData } from './personal-data.js';
 import { endRelationship } from './relationship-status.service.js';
 import { RelationshipModel } from './relationship.model.js';
 import { defaultRetentionSettings } from './retention-settings.js';
 
-const logger = createLogger({ level: 'silent', name: 'test' });
-const clock = new ManualClock(Date.UTC(2026, 4, 1, 2, 0));
-const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
-const prefix = uniqueName('cust');
-const queues = new Queues(redis, prefix);
-const pd = new PersonalData(new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'), new LookupHasher(randomBytes(32)));
-let sandbox: RunningSandbox;
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
+let h: CustomerHarness;
+let clock: CustomerHarness['clock'];
+let queues: CustomerHarness['queues'];
+let pd: CustomerHarness['pd'];
+let sandbox: CustomerHarness['sandbox'];
 let deps: CustomerDeps;
 let corpId: string;
 
@@ -59,22 +46,15 @@ const seed = {
 };
 
 beforeAll(async () => {
-  db = await useTestDatabase('customers');
-  sandbox = await startSandbox({ port: 0, clock, logger });
+  h = await startCustomerHarness('customers');
+  ({ clock, queues, pd, sandbox } = h);
 });
 afterAll(async () => {
-  await queues.get(QueueName.domainEvents).obliterate({ force: true });
-  await queues.close();
-  redis.disconnect();
-  await sandbox.stop();
-  await db.drop();
+  await h?.close();
 });
 beforeEach(async () => {
   [corpId] = sandbox.world.seed(seed).corpIds as [string];
-  const corp = sandbox.world.corp(corpId);
-  if (!corp) throw new Error('seed failed');
-  const client = createWecomClient({ apiBase: sandbox.url, redis, logger, clock, keyPrefix: prefix, timeoutMs: 3000 });
-  deps = { corpId, api: client.forCorp({ corpId, secret: corp.secret, agentId: corp.agentId }), pd, clock, queues, logger };
+  deps = h.depsFor(corpId);
   await Promise.all([CustomerModel.deleteMany({}), RelationshipModel.deleteMany({}), AdvisorModel.deleteMany({}), CorpTagGroupModel.deleteMany({}), queues.get(QueueName.domainEvents).obliterate({ force: true })]);
   sandbox.context.calls.clear();
 });

@@ -3,31 +3,19 @@
  * (adds, deletions, tag edits); a reconciliation run makes MongoDB equal WeCom, emits events
  * for what changed only, and resumes from its checkpoint after a crash.
  */
-import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSandbox, type RunningSandbox } from '../../../scripts/wecom-sandbox/index.js';
-import { ManualClock } from '../../infra/clock.js';
-import { DataCipher, LookupHasher } from '../../infra/data-crypto.js';
-import { createLogger } from '../../infra/logger.js';
-import { Queues } from '../../queues/queue-factory.js';
 import { QueueName } from '../../queues/queue-names.js';
-import { testRedisUrl, uniqueName } from '../../testing/env.js';
-import { useTestDatabase } from '../../testing/mongo.js';
-import { createWecomClient } from '../../wecom/client.js';
 import type { CustomerDeps } from './customer-deps.js';
-import { PersonalData } from './personal-data.js';
+import { startCustomerHarness, type CustomerHarness } from './customer.test-support.js';
 import { reconcileCheckpointKey, reconcileCorp } from './reconcile.service.js';
 import { RelationshipModel } from './relationship.model.js';
 
-const logger = createLogger({ level: 'silent', name: 'test' });
-const clock = new ManualClock(Date.UTC(2026, 4, 1, 2, 0));
-const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
-const prefix = uniqueName('recon');
-const queues = new Queues(redis, prefix);
-const pd = new PersonalData(new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'), new LookupHasher(randomBytes(32)));
-let sandbox: RunningSandbox;
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
+let h: CustomerHarness;
+let clock: CustomerHarness['clock'];
+let redis: CustomerHarness['redis'];
+let prefix: string;
+let queues: CustomerHarness['queues'];
+let sandbox: CustomerHarness['sandbox'];
 let deps: CustomerDeps;
 let corpId: string;
 
@@ -38,8 +26,8 @@ const customers = Array.from({ length: 30 }, (_, i) => ({
 }));
 
 beforeAll(async () => {
-  db = await useTestDatabase('reconcile');
-  sandbox = await startSandbox({ port: 0, clock, logger });
+  h = await startCustomerHarness('reconcile');
+  ({ clock, redis, prefix, queues, sandbox } = h);
   [corpId] = sandbox.world.seed({
     corps: [{
       members: [{ userid: 'zhangwei', name: '张伟' }, { userid: 'lina', name: '李娜' }],
@@ -47,17 +35,10 @@ beforeAll(async () => {
       customers,
     }],
   }).corpIds as [string];
-  const corp = sandbox.world.corp(corpId);
-  if (!corp) throw new Error('seed failed');
-  const client = createWecomClient({ apiBase: sandbox.url, redis, logger, clock, keyPrefix: prefix, timeoutMs: 3000 });
-  deps = { corpId, api: client.forCorp({ corpId, secret: corp.secret, agentId: corp.agentId }), pd, clock, queues, logger };
+  deps = h.depsFor(corpId);
 });
 afterAll(async () => {
-  await queues.get(QueueName.domainEvents).obliterate({ force: true });
-  await queues.close();
-  redis.disconnect();
-  await sandbox.stop();
-  await db.drop();
+  await h?.close();
 });
 
 /** Active relationships with their corp tags, as WeCom and as MongoDB see them. */
