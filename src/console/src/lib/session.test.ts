@@ -1,0 +1,35 @@
+import { createPinia, setActivePinia } from 'pinia';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { useSession } from './session.js';
+
+function respond(status: number, body: unknown): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+}
+
+describe('session store', () => {
+  beforeEach(() => setActivePinia(createPinia()));
+  afterEach(() => vi.unstubAllGlobals());
+
+  it('loads the signed-in user and sends its CSRF token on the next state change', async () => {
+    const fetchMock = vi.fn()
+      .mockResolvedValueOnce(respond(200, { userid: 'u1', role: 'advisor', corpId: 'c1', csrfToken: 'tok-1' }))
+      .mockResolvedValueOnce(new Response(null, { status: 204 }));
+    vi.stubGlobal('fetch', fetchMock);
+    const session = useSession();
+    const me = await session.load();
+    expect(me?.role).toBe('advisor');
+    await session.logout();
+    const [, init] = fetchMock.mock.calls[1] as [string, RequestInit];
+    expect((init.headers as Record<string, string>)['X-CSRF-Token']).toBe('tok-1');
+    expect(session.me).toBeUndefined();
+  });
+
+  it('treats 401 as signed out and surfaces any other failure', async () => {
+    vi.stubGlobal('fetch', vi.fn().mockResolvedValueOnce(respond(401, { error: { code: 'unauthenticated', message: 'sign in' } })));
+    const session = useSession();
+    expect(await session.load()).toBeUndefined();
+    expect(session.loaded).toBe(true);
+    vi.stubGlobal('fetch', vi.fn().mockResolvedValueOnce(respond(503, { error: { code: 'unavailable', message: 'down' } })));
+    await expect(useSession().load()).rejects.toThrow('down');
+  });
+});
