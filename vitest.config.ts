@@ -12,7 +12,6 @@ export default defineConfig({
     reporters: ['default'],
     projects: [
       {
-        extends: false,
         test: {
           name: 'server',
           include: ['{config,src,jobs,scripts}/**/*.test.ts'],
@@ -24,7 +23,6 @@ export default defineConfig({
         },
       },
       {
-        extends: false,
         plugins: [vue()],
         test: {
           name: 'console',
