@@ -51,6 +51,12 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config.redis)).toBe(true);
   });
 
+  it('WORKER_QUEUES selects queues by name (all when empty) and names an unknown one', () => {
+    expect(loadConfig(valid).workerQueues).toEqual(['wecom-inbound', 'wecom-welcome', 'domain-events', 'scheduled', 'maintenance']);
+    expect(loadConfig({ ...valid, WORKER_QUEUES: ' wecom-welcome , wecom-welcome' }).workerQueues).toEqual(['wecom-welcome']);
+    expect(problemsOf({ ...valid, WORKER_QUEUES: 'wecom-welcome,welcome' })).toEqual([expect.stringMatching(/^WORKER_QUEUES: unknown queue "welcome"; use a comma-separated list of wecom-inbound/)]);
+  });
+
   it('treats empty values as unset, so an empty secret is refused', () => {
     expect(problemsOf({ ...valid, LOOKUP_HMAC_KEY: '' })).toEqual(['LOOKUP_HMAC_KEY: required']);
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { QueueName } from '../src/queues/queue-names.js';
 import { envVars, type EnvVarName } from './schema.js';
 
 export { envVars } from './schema.js';
@@ -16,6 +17,8 @@ export interface AppConfig {
   readonly isProduction: boolean;
   readonly port: number;
   readonly workerHealthPort: number;
+  /** The queues this worker process consumes (WORKER_QUEUES; all by default). */
+  readonly workerQueues: readonly QueueName[];
   readonly logLevel: string;
   readonly redis: { readonly url: string; readonly queuePrefix: string };
   readonly mongo: { readonly uri: string; readonly serverSelectionTimeoutMs: number };
@@ -71,6 +74,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     isProduction: v.NODE_ENV === 'production',
     port: v.PORT,
     workerHealthPort: v.WORKER_HEALTH_PORT,
+    workerQueues: v.WORKER_QUEUES,
     logLevel: v.LOG_LEVEL,
     redis: { url: v.REDIS_URL, queuePrefix: v.QUEUE_PREFIX },
     mongo: { uri: v.MONGODB_URI, serverSelectionTimeoutMs: v.MONGODB_SERVER_SELECTION_TIMEOUT_MS },

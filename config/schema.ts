@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { QueueName } from '../src/queues/queue-names.js';
 
 /**
  * Every environment variable the bot reads, with a one-line description.
@@ -57,6 +58,16 @@ const dataKeys = z
     return keys;
   });
 
+const QUEUE_NAMES: readonly QueueName[] = Object.values(QueueName);
+/** A comma-separated subset of the queues; empty = all of them. */
+const queueList = z.string().default('').transform((value, ctx) => {
+  const names = value.split(',').map((part) => part.trim()).filter(Boolean);
+  for (const name of names) {
+    if (!(QUEUE_NAMES as readonly string[]).includes(name)) ctx.addIssue({ code: 'custom', message: `unknown queue "${name}"; use a comma-separated list of ${QUEUE_NAMES.join(', ')} (empty = all)` });
+  }
+  return (names.length > 0 ? [...new Set(names)] : [...QUEUE_NAMES]) as QueueName[];
+});
+
 export interface EnvVar {
   schema: z.ZodType;
   description: string;
@@ -69,6 +80,7 @@ export const envVars = {
   NODE_ENV: { schema: nodeEnv.default('development'), description: 'development, test or production; production refuses dev-only features (clock offset, dev MongoDB server)', example: 'development' },
   PORT: { schema: intIn(1, 65535).default(3000), description: 'HTTP port of the web process (callbacks, admin API, console, health, metrics)', example: '3000' },
   WORKER_HEALTH_PORT: { schema: intIn(0, 65535).default(3001), description: 'HTTP port where the worker process serves /livez, /readyz and /metrics (0 = off)', example: '3001' },
+  WORKER_QUEUES: { schema: queueList, description: 'Queues this worker process consumes, comma-separated (empty = all); e.g. run one worker with wecom-welcome alone so welcomes never wait behind other work', example: '' },
   LOG_LEVEL: { schema: logLevel.default('info'), description: 'pino log level: fatal, error, warn, info, debug, trace or silent', example: 'info' },
   REDIS_URL: { schema: url(['redis:', 'rediss:']), description: 'Redis for queues, de-duplication, token cache and locks; must run with maxmemory-policy noeviction and AOF', example: 'redis://127.0.0.1:6379' },
   QUEUE_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9{}_-]{1,32}$/, { error: 'must be 1-32 letters, digits, _, - or {} (use {scrm} for a Redis Cluster hash tag)' }).default('scrm'), description: 'Prefix of every BullMQ key; wrap in {} to keep queues in one Redis Cluster slot', example: 'scrm' },

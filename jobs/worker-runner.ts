@@ -1,6 +1,7 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Alerter } from '../src/infra/alerts.js';
+import type { QueueName } from '../src/queues/queue-names.js';
 import type { WorkerContext } from './context.js';
 import type { ProcessorDefinition, ProcessorFactory } from './registry.js';
 import { noteWecomAlert } from './wecom-alerts.js';
@@ -26,16 +27,16 @@ export interface RunningWorkers {
 }
 
 /**
- * Starts one BullMQ Worker per processor, each job with a child logger carrying queue, job id
+ * Starts one BullMQ Worker per processor (only those of `queues` when given: WORKER_QUEUES), each job with a child logger carrying queue, job id
  * and attempt (conventions §7), plus a watchdog: BullMQ issue #4585 left v6 workers silently
  * parked after a Redis outage longer than `drainDelay`; 6.7.0 contains the fix (PR #4586) and a
  * test proves it, and the watchdog is the belt to those braces ("the worker relies on IORedis
  * for all reconnection", maintainers in #3185): a worker that starts nothing while a job has
  * waited longer than `silentMs` is closed and recreated, with an alert.
  */
-export function startWorkers(ctx: WorkerContext, connection: Redis, factories: readonly ProcessorFactory[], opts: WatchdogOptions & { alerts?: Alerter } = {}): RunningWorkers {
-  const slots = factories.map((factory) => {
-    const def = factory(ctx);
+export function startWorkers(ctx: WorkerContext, connection: Redis, factories: readonly ProcessorFactory[], opts: WatchdogOptions & { alerts?: Alerter; queues?: readonly QueueName[] } = {}): RunningWorkers {
+  const defs = factories.map((factory) => factory(ctx)).filter((def) => !opts.queues || opts.queues.includes(def.queue));
+  const slots = defs.map((def) => {
     return { def, worker: createWorker(ctx, connection, def, opts.alerts), lastActivity: Date.now(), probe: new Queue(def.queue, { connection: connection as unknown as ConnectionOptions, prefix: ctx.config.redis.queuePrefix }) };
   });
   for (const slot of slots) {

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
   const connected = await connectMongoWithRetry({ uri: config.mongo.uri, serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs, logger }, mongoAbort.signal);
   if (!connected) return;
   await corps.start();
-  running.workers = startWorkers(ctx, workerConnection, factories, { alerts });
+  running.workers = startWorkers(ctx, workerConnection, factories, { alerts, queues: config.workerQueues });
   await Promise.all([ensureCorpSchedulers(ctx, listCorpIds()), ensureCorpSchedulersScheduler(queues)]).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'could not install per-corp schedulers; the hourly check retries'));
   logger.info({ queues: running.workers.list().map((w) => w.name) }, 'worker started');
 }

@@ -1,14 +1,19 @@
+import { WelcomeRuleCache } from '../../src/domain/rules/engine/welcome-rule-cache.js';
 import { sendWelcomeForAdd } from '../../src/domain/rules/welcome.js';
 import type { WelcomeSender } from './welcome.processor.js';
 
 /**
  * The campaign rules' welcome for the `wecom-welcome` processor:
- * `createWelcomeProcessor(rulesWelcomeSender)`.
+ * `createWelcomeProcessor(createRulesWelcomeSender())`. Welcome rules come from a short-lived
+ * per-process cache (WelcomeRuleCache) so a burst of adds does not query them once per add.
  */
-export const rulesWelcomeSender: WelcomeSender = async ({ corp, api, job, ctx, log }) => {
-  const result = await sendWelcomeForAdd({
-    corp, api, clock: ctx.clock, logger: log,
-    event: { userid: job.userid, externalUserId: job.externalUserId, state: job.state, welcomeCode: job.welcomeCode },
-  });
-  return result.sent ? { sent: true, ruleId: result.ruleId } : { sent: false, reason: result.reason };
-};
+export function createRulesWelcomeSender(cache = new WelcomeRuleCache()): WelcomeSender {
+  const rules = (corpId: string, now: Date) => cache.activeWelcomeRules(corpId, now);
+  return async ({ corp, api, job, ctx, log }) => {
+    const result = await sendWelcomeForAdd({
+      corp, api, clock: ctx.clock, logger: log, rules,
+      event: { userid: job.userid, externalUserId: job.externalUserId, state: job.state, welcomeCode: job.welcomeCode },
+    });
+    return result.sent ? { sent: true, ruleId: result.ruleId } : { sent: false, reason: result.reason };
+  };
+}

@@ -14,6 +14,7 @@ import type { HealthCheck } from '../routes/health.routes.js';
 import { InboundAcceptor, type SpoolEntry } from './inbound-acceptor.js';
 import { InboundProducer } from './inbound.producer.js';
 import { SpoolRelay } from './spool-relay.js';
+import { WelcomeLane } from './welcome-lane.js';
 
 export interface IngestDeps {
   config: AppConfig;
@@ -46,7 +47,8 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
   const producer = new InboundProducer(deps.queues, config.callbacks.dedupTtlS * 1000);
   const acceptor = new InboundAcceptor({ producer, spool, redis, timeoutMs: config.callbacks.enqueueTimeoutMs, logger });
   const relay = new SpoolRelay({ spool, producer, redis, logger, metrics }).start();
-  const router = createCallbackRouter({ corps: deps.corps, acceptor, metrics, clock: deps.clock, logger, timestampWindowS: config.callbacks.timestampWindowS, alerts: deps.alerts });
+  const welcomeLane = new WelcomeLane({ queues: deps.queues, redis, timeoutMs: config.callbacks.enqueueTimeoutMs, logger });
+  const router = createCallbackRouter({ corps: deps.corps, acceptor, welcomeLane, metrics, clock: deps.clock, logger, timestampWindowS: config.callbacks.timestampWindowS, alerts: deps.alerts });
   metrics.spoolDepth.set(spool.depth);
   const health: HealthCheck = {
     name: 'ingest',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import type { TypedEvent } from '../wecom/events.js';
 import type { Queues } from './queue-factory.js';
 import { QueueName } from './queue-names.js';
 
@@ -25,6 +26,17 @@ export type WelcomeJob = z.infer<typeof welcomeJobSchema>;
 /** The job id is derived from the single-use code: a replayed add cannot welcome twice. */
 export function welcomeJobId(corpId: string, welcomeCode: string): string {
   return `welcome-${createHash('sha256').update(`${corpId}\u0000${welcomeCode}`).digest('base64url').slice(0, 32)}`;
+}
+
+/**
+ * The welcome job an add event calls for, or none: only `add_external_contact` /
+ * `add_half_external_contact` carrying a WelcomeCode (reference §3.9). One definition for the web
+ * process's fast lane and the worker's fallback in the add handler.
+ */
+export function welcomeJobFor(corpId: string, event: TypedEvent, receivedAt: number): WelcomeJob | undefined {
+  if (event.kind !== 'change_external_contact' || !event.welcomeCode) return undefined;
+  if (event.changeType !== 'add_external_contact' && event.changeType !== 'add_half_external_contact') return undefined;
+  return { corpId, userid: event.userId, externalUserId: event.externalUserId, state: event.state, welcomeCode: event.welcomeCode, receivedAt, eventTime: event.createTime };
 }
 
 export async function enqueueWelcome(queues: Queues, job: WelcomeJob): Promise<string> {

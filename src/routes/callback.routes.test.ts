@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCallbackEnvelope, encryptCallback, signCallback } from '../wecom/callback-crypto.js';
 import type { Corp } from '../domain/corps/corp.types.js';
+import { QueueName } from '../queues/queue-names.js';
 import { makeCorp, startCallbackApp, type CallbackApp } from '../testing/callback-app.js';
 
 const corp = makeCorp();
@@ -65,6 +66,19 @@ describe('POST events', () => {
     expect(Object.keys(job?.data ?? {}).sort()).toEqual(['corpId', 'receivedAt', 'xml']);
     expect(job?.id).not.toContain(':');
     expect(job?.opts.removeOnComplete).toEqual({ age: 86_400 });
+  });
+
+  it('enqueues the welcome of an add straight from the callback, once however often WeCom retries', async () => {
+    const welcomeQueue = app.queues.get(QueueName.wecomWelcome);
+    const xml = addEventXml(corp.corpId, 'wmWELCOMELANE1', Math.floor(Date.now() / 1000));
+    for (let attempt = 0; attempt < 3; attempt++) expect((await post(`/wecom/callback/${corp.corpId}`, signed(corp, xml))).status).toBe(200);
+    const welcomes = (await welcomeQueue.getJobs(['prioritized', 'waiting'])).filter((j) => j.data.externalUserId === 'wmWELCOMELANE1');
+    expect(welcomes).toHaveLength(1);
+    expect(welcomes[0]?.data).toEqual({ corpId: corp.corpId, userid: 'sales.alice', externalUserId: 'wmWELCOMELANE1', state: 'qr7', welcomeCode: 'wc-wmWELCOMELANE1', receivedAt: expect.any(Number), eventTime: expect.any(Number) });
+    // Not an add: no welcome job.
+    const edit = xml.replace('add_external_contact', 'edit_external_contact').replace(/<WelcomeCode>.*<\/WelcomeCode>/, '').replace('wmWELCOMELANE1', 'wmWELCOMELANE2');
+    expect((await post(`/wecom/callback/${corp.corpId}`, signed(corp, edit))).status).toBe(200);
+    expect((await welcomeQueue.getJobs(['prioritized', 'waiting'])).filter((j) => j.data.externalUserId === 'wmWELCOMELANE2')).toHaveLength(0);
   });
 
   it('keeps two customers added by one advisor in the same second apart', async () => {

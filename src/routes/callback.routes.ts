@@ -4,6 +4,7 @@ import type { Corp, CallbackCredentials } from '../domain/corps/corp.types.js';
 import { dedupKeyFor } from '../ingest/dedup.js';
 import { checkInnerXml, extractEncrypt, hasForbiddenDtd } from '../ingest/envelope.js';
 import type { InboundAcceptor } from '../ingest/inbound-acceptor.js';
+import type { WelcomeLane } from '../ingest/welcome-lane.js';
 import { reject, verifyCallback, type Rejection } from '../ingest/callback-verifier.js';
 import type { Alerter } from '../infra/alerts.js';
 import type { Clock } from '../infra/clock.js';
@@ -23,6 +24,8 @@ export interface CallbackRouteDeps {
   /** ±seconds accepted around now; 0 disables (CALLBACK_TIMESTAMP_WINDOW_S). */
   timestampWindowS: number;
   alerts?: Alerter;
+  /** Enqueues the welcome of an add event straight away (src/ingest/welcome-lane.ts). */
+  welcomeLane?: WelcomeLane;
   /** Body limit in bytes (64 KB, design §3 step 1). */
   bodyLimit?: number;
 }
@@ -119,7 +122,8 @@ async function ingest(ctx: Context, endpoint: CallbackEndpoint, corpId: string, 
   if (problem) return reject(400, hasForbiddenDtd(xml) ? 'forbidden_dtd' : 'malformed', `decrypted message: ${problem}`);
 
   const key = dedupKeyFor(corpId, xml);
-  const accepted = await deps.acceptor.accept(key, { corpId, receivedAt: nowMs, xml });
+  // The welcome job goes out beside the inbound job, in parallel: one more round trip only for adds.
+  const [accepted] = await Promise.all([deps.acceptor.accept(key, { corpId, receivedAt: nowMs, xml }), deps.welcomeLane?.offer(corpId, xml, nowMs)]);
   if (accepted === 'dropped') {
     closeWithoutAnswer(ctx);
     deps.alerts?.raise('spool', 'ingest', 'callbacks can be neither queued nor spooled: check Redis and SPOOL_PATH', { corpId });

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ContactEvent, ExternalContactEvent } from '../../wecom/events.js';
-import { enqueueWelcome } from '../../queues/welcome.producer.js';
+import { enqueueWelcome, welcomeJobFor } from '../../queues/welcome.producer.js';
 import { syncAdvisor, upsertAdvisor } from './advisor-directory.service.js';
 import { refreshCorpTagCache } from './corp-tags.service.js';
 import type { CustomerDeps } from './customer-deps.js';
@@ -25,12 +25,10 @@ const eventTime = (event: { createTime: number }, fallback: Date) => (event.crea
  * relationship and emits `customer.added`.
  */
 export async function onCustomerAdded(deps: ContactHandlerDeps, event: ExternalContactEvent): Promise<void> {
-  if (event.welcomeCode) {
-    await enqueueWelcome(deps.queues, {
-      corpId: deps.corpId, userid: event.userId, externalUserId: event.externalUserId, state: event.state,
-      welcomeCode: event.welcomeCode, receivedAt: deps.receivedAt.getTime(), eventTime: event.createTime,
-    });
-  }
+  // Normally the web process already enqueued it (src/ingest/welcome-lane.ts); the job id comes
+  // from the code, so this fallback (spooled callbacks, replays) never makes a second job.
+  const welcome = welcomeJobFor(deps.corpId, event, deps.receivedAt.getTime());
+  if (welcome) await enqueueWelcome(deps.queues, welcome);
   // A half add (免验证, not yet confirmed) is not a relationship the APIs can use yet (84061).
   if (event.changeType === 'add_half_external_contact') return;
   await refreshCustomerFromWecom(deps, { externalUserId: event.externalUserId, sourceId: deps.sourceId, eventAt: eventTime(event, deps.receivedAt), addedBy: event.userId });

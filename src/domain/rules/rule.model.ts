@@ -27,6 +27,21 @@ const ruleSchema = new Schema(
 ruleSchema.index({ triggerType: 1, enabled: 1, scope: 1 });
 ruleSchema.index({ scope: 1, deletedAt: 1 });
 
+/**
+ * In-process notification of rule writes, so caches of this process (the welcome lane's rule
+ * cache) drop what they hold at once; other processes rely on their cache's short TTL.
+ */
+const ruleWriteListeners = new Set<() => void>();
+export function onRuleWrite(listener: () => void): () => void {
+  ruleWriteListeners.add(listener);
+  return () => ruleWriteListeners.delete(listener);
+}
+const notifyRuleWrite = () => { for (const listener of ruleWriteListeners) listener(); };
+ruleSchema.post('save', notifyRuleWrite);
+ruleSchema.post('insertMany', notifyRuleWrite);
+ruleSchema.post(['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', 'deleteOne', 'deleteMany', 'findOneAndDelete'], notifyRuleWrite);
+ruleSchema.post('bulkWrite', notifyRuleWrite);
+
 export type RuleDocument = InferSchemaType<typeof ruleSchema>;
 export const RuleModel: Model<RuleDocument> = (mongoose.models.Rule as Model<RuleDocument> | undefined) ?? mongoose.model<RuleDocument>('Rule', ruleSchema);
 

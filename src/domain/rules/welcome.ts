@@ -8,7 +8,7 @@ import { recordNoticeSent, welcomeNotice, withNotice } from '../privacy/consent.
 import { toWecomAttachments } from '../messages/media.service.js';
 import { stateMatches } from './conditions.js';
 import { ExecutionModel } from './engine/execution.model.js';
-import { claimExecution, finishExecution, recordAction } from './engine/execution.service.js';
+import { recordWelcome } from './engine/execution.service.js';
 import { findActiveRules, type ActiveRule } from './engine/rule-finder.js';
 import type { Action } from './rule.schema.js';
 
@@ -26,12 +26,16 @@ export type WelcomeResult =
 /** 41050: code expired or used; 41051: the customer already chatted (reference §3.9): final. */
 const FINAL_CODES = new Set([41050, 41051]);
 
+/** Where the welcome lane reads a corp's welcome rules (the worker passes a WelcomeRuleCache). */
+export type WelcomeRuleSource = (corpId: string, now: Date) => Promise<ActiveRule[]>;
+const uncachedWelcomeRules: WelcomeRuleSource = (corpId, now) => findActiveRules(corpId, 'customer.added', now, { welcomeOnly: true });
+
 /**
  * The welcome rule for an add: the highest-priority enabled welcome rule whose conditions hold
  * for what the add event and the advisor directory tell (channel state, advisor, department).
  */
-export async function pickWelcomeRule(corpId: string, event: Pick<WelcomeEvent, 'userid' | 'state'>, now: Date): Promise<ActiveRule | undefined> {
-  const rules = await findActiveRules(corpId, 'customer.added', now, { welcomeOnly: true });
+export async function pickWelcomeRule(corpId: string, event: Pick<WelcomeEvent, 'userid' | 'state'>, now: Date, source: WelcomeRuleSource = uncachedWelcomeRules): Promise<ActiveRule | undefined> {
+  const rules = await source(corpId, now);
   if (rules.length === 0) return undefined;
   let departments: number[] | undefined;
   for (const rule of rules) {
@@ -51,43 +55,46 @@ export async function pickWelcomeRule(corpId: string, event: Pick<WelcomeEvent, 
 /**
  * Completes the `wecom-welcome` job (design §4–5): picks the welcome rule and calls
  * `send_welcome_msg` with its text and attachments (images uploaded on demand). One welcome per
- * add: the execution record of (rule, `ext:<external_userid>`, `add:<userid>`) is claimed first,
- * and a retry after a crash simply calls again: WeCom answers 41050 for a used code, which is
- * final. Welcome rules ignore quiet hours and caps (the customer just added the advisor). When the
- * corp enables its privacy notice, the text carries the notice line and the customer record keeps
- * the version and time it was sent (issue 11).
+ * add: the job id comes from the single-use welcome code and WeCom refuses a used code (41050,
+ * final), so a retry after a crash cannot welcome twice; a relationship already welcomed (its
+ * occurrence `add:<userid>` recorded done by any welcome rule) is not welcomed again. The
+ * execution record is written once, after the call, so the window is spent on one read, not on
+ * bookkeeping. Welcome rules ignore quiet hours and caps (the customer just added the advisor).
+ * When the corp enables its privacy notice, the text carries the notice line and the customer
+ * record keeps the version and time it was sent (issue 11).
  */
-export async function sendWelcomeForAdd(input: { corp: Corp; api: CorpApi; event: WelcomeEvent; clock: Clock; logger: Logger }): Promise<WelcomeResult> {
+export async function sendWelcomeForAdd(input: { corp: Corp; api: CorpApi; event: WelcomeEvent; clock: Clock; logger: Logger; rules?: WelcomeRuleSource }): Promise<WelcomeResult> {
   const { corp, api, event, clock, logger } = input;
   const now = clock.now();
-  const rule = await pickWelcomeRule(corp.corpId, event, now);
+  const rule = await pickWelcomeRule(corp.corpId, event, now, input.rules);
   if (!rule) return { sent: false, reason: 'no_rule' };
   const subject = `ext:${event.externalUserId}`;
   const occurrenceId = `add:${event.userid}`;
   const other = await ExecutionModel.findOne({ subject, occurrenceId, corpId: corp.corpId, trigger: 'customer.added', actions: { $elemMatch: { type: 'welcome', status: 'done' } } }, { ruleId: 1 }).lean();
   if (other) return { sent: false, reason: 'already_sent', ruleId: String(other.ruleId) };
   const welcomeActions = rule.body.actions.map((a, index) => ({ a, index })).filter((x): x is { a: Extract<Action, { type: 'welcome' }>; index: number } => x.a.type === 'welcome');
-  const claim = await claimExecution({ ruleId: rule.id, subject, occurrenceId }, { corpId: corp.corpId, ruleVersion: rule.version, trigger: 'customer.added', actions: welcomeActions.map((x) => x.a) });
   const first = welcomeActions[0];
-  if (!first || claim.open.length === 0) return { sent: false, reason: 'already_sent', ruleId: rule.id };
-  const action = first.a;
+  if (!first) return { sent: false, reason: 'no_rule' };
+  const record = (status: 'done' | 'skipped', detail: { reason?: string; refs?: Record<string, unknown> }) => recordWelcome({
+    key: { ruleId: rule.id, subject, occurrenceId }, corpId: corp.corpId, ruleVersion: rule.version, actionCount: welcomeActions.length, status, at: clock.now(), ...detail,
+  });
   const notice = welcomeNotice(corp.privacy);
-  const text = withNotice(action.text, notice);
+  const text = withNotice(first.a.text, notice);
   try {
-    const attachments = await toWecomAttachments(api, action.attachments, now);
+    const attachments = await toWecomAttachments(api, first.a.attachments, now);
     await api.sendWelcomeMsg({ welcome_code: event.welcomeCode, ...(text ? { text: { content: text } } : {}), ...(attachments.length ? { attachments } : {}) });
   } catch (err) {
     if (err instanceof WecomApiError && FINAL_CODES.has(err.errcode)) {
       const reason = err.errcode === 41050 ? 'code_used' : 'chat_started';
-      await recordAction(claim.id, 0, 'skipped', clock.now(), { reason: `errcode_${err.errcode}` });
-      await finishExecution(claim.id, 'skipped', reason);
+      await record('skipped', { reason: `errcode_${err.errcode}` });
       logger.info({ corpId: corp.corpId, ruleId: rule.id, errcode: err.errcode }, 'welcome not sent (final)');
       return { sent: false, reason, ruleId: rule.id };
     }
     throw err;
   }
-  if (notice) await recordNoticeSent({ corpId: corp.corpId, externalUserId: event.externalUserId, version: notice.version, at: clock.now(), channel: 'welcome' });
-  await recordAction(claim.id, 0, 'done', clock.now(), { refs: { ruleActionIndex: first.index, ...(notice ? { noticeVersion: notice.version } : {}) } });
-  await finishExecution(claim.id, 'done');
-  return { sent: true, ruleId: rule.id, ruleVersion: claim.ruleVersion };
+  await Promise.all([
+    record('done', { refs: { ruleActionIndex: first.index, ...(notice ? { noticeVersion: notice.version } : {}) } }),
+    notice ? recordNoticeSent({ corpId: corp.corpId, externalUserId: event.externalUserId, version: notice.version, at: clock.now(), channel: 'welcome' }) : undefined,
+  ]);
+  return { sent: true, ruleId: rule.id, ruleVersion: rule.version };
 }
