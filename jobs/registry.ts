@@ -6,11 +6,12 @@ import type { WorkerContext } from './context.js';
 import { customerMaintenanceTasks } from './processors/customer-maintenance.tasks.js';
 import { createDomainEventsProcessor } from './processors/domain-events.processor.js';
 import { createInboundProcessor } from './processors/inbound.processor.js';
+import { ensureKpiTickScheduler, kpiMaintenanceTasks } from './processors/kpis.tasks.js';
 import { createMaintenanceProcessor, type AlertSender } from './processors/maintenance.processor.js';
 import { privacyMaintenanceTasks } from './processors/privacy.tasks.js';
 import { retentionHandler } from './processors/retention.handler.js';
 import { rulesEngineHandler } from './processors/rules-engine.handler.js';
-import { rulesWelcomeSender } from './processors/rules-welcome.js';
+import { createRulesWelcomeSender } from './processors/rules-welcome.js';
 import { createScheduledProcessor, rulesMaintenanceTasks } from './processors/scheduled.processor.js';
 import { ensureTaskTickScheduler, taskMaintenanceTasks, taskScheduleKinds, taskScheduledJobs, tasksEventHandler } from './processors/tasks.jobs.js';
 import { createWelcomeProcessor } from './processors/welcome.processor.js';
@@ -42,9 +43,9 @@ export interface ProcessorOptions {
 export function createProcessorFactories(options: ProcessorOptions): ProcessorFactory[] {
   return [
     createInboundProcessor(createHandlerRegistry()),
-    createWelcomeProcessor(rulesWelcomeSender),
+    createWelcomeProcessor(createRulesWelcomeSender()),
     createDomainEventsProcessor([retentionHandler, rulesEngineHandler, tasksEventHandler]),
-    createScheduledProcessor({ kinds: taskScheduleKinds, jobs: taskScheduledJobs, schedulers: [ensureTaskTickScheduler] }),
-    createMaintenanceProcessor({ ...rulesMaintenanceTasks, ...customerMaintenanceTasks(options.listCorpIds), ...taskMaintenanceTasks(options.listCorpIds), ...privacyMaintenanceTasks }, options.sendAlert),
+    createScheduledProcessor({ kinds: taskScheduleKinds, jobs: taskScheduledJobs, schedulers: [ensureTaskTickScheduler, ensureKpiTickScheduler] }),
+    createMaintenanceProcessor({ ...rulesMaintenanceTasks, ...customerMaintenanceTasks(options.listCorpIds), ...taskMaintenanceTasks(options.listCorpIds), ...kpiMaintenanceTasks(options.listCorpIds), ...privacyMaintenanceTasks }, options.sendAlert),
   ];
 }

@@ -1,4 +1,4 @@
-import { isOnTime } from './task.service.js';
+import { taskFacts } from '../kpis/task-facts.js';
 import { TaskModel, type TaskLean } from './task.model.js';
 
 export interface TaskKpi {
@@ -23,8 +23,8 @@ function median(values: number[]): number | null {
 }
 
 /**
- * Follow-up KPIs per advisor over tasks due in [from, to) (issue 8). On time is exactly
- * `isOnTime`: done no later than due + SLA. Time to completion counts from the task's creation
+ * Follow-up KPIs per advisor over tasks due in [from, to) (issue 8). Counts come from
+ * `taskFacts` (on time: done no later than due + SLA), the definition the cockpit shares. Time to completion counts from the task's creation
  * (its first history entry, business time) to `completedAt`.
  */
 export async function taskKpis(filter: { corpId: string; from: Date; to: Date; advisors?: string[] }, now: Date): Promise<{ total: TaskKpi; byAdvisor: TaskKpi[] }> {
@@ -35,14 +35,16 @@ export async function taskKpis(filter: { corpId: string; from: Date; to: Date; a
   const groups = new Map<string, TaskLean[]>();
   for (const t of tasks) groups.set(t.advisorUserid, [...(groups.get(t.advisorUserid) ?? []), t]);
   const kpiOf = (advisorUserid: string, list: TaskLean[]): TaskKpi => {
+    // The same per-task definition as the cockpit's rollups (kpis/task-facts.ts), judged now.
+    const facts = list.map((t) => taskFacts(t, now));
     const done = list.filter((t) => t.status === 'done');
     return {
       advisorUserid,
       due: list.length,
-      doneOnTime: done.filter((t) => isOnTime(t)).length,
-      doneLate: done.filter((t) => !isOnTime(t)).length,
-      overdueOpen: list.filter((t) => t.status === 'open' && now.getTime() > t.dueAt.getTime() + t.slaMs).length,
-      escalated: list.filter((t) => (t.escalationLevel ?? 0) >= 2).length,
+      doneOnTime: facts.filter((f) => f.onTime).length,
+      doneLate: facts.filter((f) => f.late).length,
+      overdueOpen: facts.filter((f) => f.overdue).length,
+      escalated: facts.filter((f) => f.escalated).length,
       medianCompletionMs: median(done.filter((t) => t.completedAt && t.history[0]).map((t) => (t.completedAt as Date).getTime() - (t.history[0]?.at as Date).getTime())),
     };
   };

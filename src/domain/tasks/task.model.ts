@@ -1,4 +1,5 @@
 import mongoose, { Schema, type InferSchemaType, type Model, type Types } from 'mongoose';
+import { TASK_CATEGORIES } from '../kpis/task-category.js';
 
 export const TASK_STATUSES = ['open', 'done', 'unreachable', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -34,6 +35,8 @@ const taskSchema = new Schema(
     ruleVersion: { type: Number },
     /** The rule's name when the task was created ("why this task"). */
     reason: { type: String },
+    /** What the task is for (delivery care, maintenance/insurance invitation ...), from the firing occurrence; see kpis/task-category.ts. */
+    category: { type: String, enum: TASK_CATEGORIES },
     customerId: { type: Schema.Types.ObjectId, required: true },
     advisorUserid: { type: String, required: true },
     title: { type: String, required: true },

@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
 import { emitDomainEvent } from '../events/domain-event.js';
+import { taskCategoryOf } from '../kpis/task-category.js';
 import { durationMs } from '../rules/durations.js';
 import { RuleModel } from '../rules/rule.model.js';
 import { CustomerModel } from '../customers/customer.model.js';
@@ -67,7 +68,7 @@ export async function createTaskFromSchedule(deps: Deps, scheduleId: string): Pr
       { scheduleId: schedule._id },
       {
         $setOnInsert: {
-          corpId: schedule.corpId, scheduleId: schedule._id, ruleId: schedule.ruleId, ruleVersion: schedule.ruleVersion, reason: rule?.name,
+          corpId: schedule.corpId, scheduleId: schedule._id, ruleId: schedule.ruleId, ruleVersion: schedule.ruleVersion, reason: rule?.name, category: taskCategoryOf(schedule.occurrenceId),
           customerId: schedule.customerId, advisorUserid: advisor, title: payload.title ?? '客户跟进', talkTrack: payload.talkTrack,
           ...base, status: 'open', remindAt: nextWorkingTime(new Date(Math.max(dueAt.getTime(), now.getTime())), deps.settings.workingHours, deps.timeZone),
           notifyPending: true, escalationLevel: 0, nextCheckpointAt: checkpointAfter(base, 0, deps.settings, deps.timeZone), cardSeq: 0,
