@@ -39,6 +39,21 @@ export function extractEncrypt(body: string): EnvelopeResult {
   return { ok: true, encrypt: value };
 }
 
+/**
+ * The text of the first `<name>` element of a flat WeCom event (CDATA unwrapped), read with
+ * indexOf like `extractEncrypt`: for the few fields the web process acts on itself (the welcome
+ * lane), where building a tree per callback would cost more than the rest of the path.
+ */
+export function readElementText(xml: string, name: string): string | undefined {
+  const open = xml.indexOf(`<${name}>`);
+  if (open < 0) return undefined;
+  const start = open + name.length + 2;
+  const close = xml.indexOf(`</${name}>`, start);
+  if (close < 0) return undefined;
+  const value = xml.slice(start, close);
+  return value.startsWith(CDATA_OPEN) && value.endsWith(CDATA_CLOSE) ? value.slice(CDATA_OPEN.length, -CDATA_CLOSE.length) : value;
+}
+
 /** A decrypted event must itself look like `<xml>…</xml>` and carry no DTD (XXE in the inner XML). */
 export function checkInnerXml(xml: string): EnvelopeProblem | undefined {
   if (hasForbiddenDtd(xml)) return 'forbidden_dtd';

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { TypedEvent } from '../wecom/events.js';
 import type { Queues } from './queue-factory.js';
 import { QueueName } from './queue-names.js';
 
@@ -28,20 +27,35 @@ export function welcomeJobId(corpId: string, welcomeCode: string): string {
   return `welcome-${createHash('sha256').update(`${corpId}\u0000${welcomeCode}`).digest('base64url').slice(0, 32)}`;
 }
 
+/** What deciding on a welcome needs from an add event: the typed event has it, and so does the web's quick read. */
+export interface AddEventFields {
+  changeType?: string;
+  userId?: string;
+  externalUserId?: string;
+  state?: string;
+  welcomeCode?: string;
+  createTime: number;
+}
+
 /**
  * The welcome job an add event calls for, or none: only `add_external_contact` /
  * `add_half_external_contact` carrying a WelcomeCode (reference §3.9). One definition for the web
  * process's fast lane and the worker's fallback in the add handler.
  */
-export function welcomeJobFor(corpId: string, event: TypedEvent, receivedAt: number): WelcomeJob | undefined {
-  if (event.kind !== 'change_external_contact' || !event.welcomeCode) return undefined;
+export function welcomeJobFor(corpId: string, event: AddEventFields, receivedAt: number): WelcomeJob | undefined {
+  if (!event.welcomeCode || !event.userId || !event.externalUserId) return undefined;
   if (event.changeType !== 'add_external_contact' && event.changeType !== 'add_half_external_contact') return undefined;
   return { corpId, userid: event.userId, externalUserId: event.externalUserId, state: event.state, welcomeCode: event.welcomeCode, receivedAt, eventTime: event.createTime };
 }
 
-export async function enqueueWelcome(queues: Queues, job: WelcomeJob): Promise<string> {
+/** BullMQ's add arguments for a welcome job (single adds and bulk adds share them). */
+export function welcomeJobSpec(job: WelcomeJob) {
   const data = welcomeJobSchema.parse(job);
-  const jobId = welcomeJobId(data.corpId, data.welcomeCode);
-  await queues.get(QueueName.wecomWelcome).add('welcome', data, { jobId, priority: 1 });
-  return jobId;
+  return { name: 'welcome', data, opts: { jobId: welcomeJobId(data.corpId, data.welcomeCode), priority: 1 } };
+}
+
+export async function enqueueWelcome(queues: Queues, job: WelcomeJob): Promise<string> {
+  const spec = welcomeJobSpec(job);
+  await queues.get(QueueName.wecomWelcome).add(spec.name, spec.data, spec.opts);
+  return spec.opts.jobId;
 }
