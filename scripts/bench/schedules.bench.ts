@@ -10,13 +10,14 @@
  *  3. the delay from due time to the advisor's notification sent, with BullMQ workers running
  *     the real follow_up path (task upsert, debounced delivery, digest rule) against an in-process
  *     WeCom stub (no network), p50/p99.
- * Writes bench-results/schedules.json. Against a private Redis and the dev MongoDB server.
+ * Writes bench-results/schedules.json. Against a private Redis and the dev MongoDB server in a
+ * process of its own (as MongoDB would be), so its work does not take turns with the sweep's.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import mongoose, { Types } from 'mongoose';
-import { startDevMongo } from '../dev-mongo/index.js';
+import { startDevMongoProcess } from '../dev-mongo/child-process.js';
 import type { WorkerContext } from '../../jobs/context.js';
 import { followUpScheduleHandler, taskScheduledJobs } from '../../jobs/processors/tasks.jobs.js';
 import type { Corp } from '../../src/domain/corps/corp.types.js';
@@ -52,7 +53,7 @@ async function usedMemory(redis: Redis): Promise<number> {
  */
 async function resetDue(queues: Queues): Promise<void> {
   await queues.get(QueueName.scheduled).obliterate({ force: true });
-  await ScheduleModel.updateMany({ status: 'enqueued' }, { $set: { status: 'planned' }, $unset: { enqueuedAt: 1, jobId: 1 } });
+  await ScheduleModel.updateMany({ status: 'enqueued' }, { $set: { status: 'planned' }, $unset: { enqueuedAt: 1 } });
 }
 
 /** Due times 20–60 s from now again, so the latency phase does not count the rounds' duration. */
@@ -68,12 +69,16 @@ async function timeSweep(queues: Queues): Promise<{ perS: number; count: number 
   return { perS: enqueued / (Number(process.hrtime.bigint() - start) / 1e9), count: enqueued };
 }
 
-/** BullMQ alone: DUE jobs in addBulk calls of the sweep's batch size, on a fresh queue. */
+/**
+ * BullMQ alone: the jobs the sweep adds — DUE follow_up jobs with the same data, job id shape and
+ * delays (the due set lies 20–60 s ahead, so they are delayed jobs) — in addBulk calls of the
+ * sweep's batch size, on a fresh queue.
+ */
 async function timeAddBulk(redis: Redis, prefix: string): Promise<{ perS: number; count: number }> {
   const addQueue = new Queue('bench-addbulk', { connection: redis as unknown as ConnectionOptions, prefix });
   const start = process.hrtime.bigint();
   for (let i = 0; i < DUE; i += 500) {
-    await addQueue.addBulk(Array.from({ length: Math.min(500, DUE - i) }, () => ({ name: 'follow_up', data: { scheduleId: new Types.ObjectId().toHexString(), corpId: CORP, kind: 'follow_up' }, opts: { jobId: `sched-${new Types.ObjectId().toHexString()}` } })));
+    await addQueue.addBulk(Array.from({ length: Math.min(500, DUE - i) }, (_, k) => ({ name: 'follow_up', data: { scheduleId: new Types.ObjectId().toHexString(), corpId: CORP, kind: 'follow_up' }, opts: { jobId: `sched-${new Types.ObjectId().toHexString()}`, delay: 20_000 + Math.floor(((i + k) / DUE) * 40_000) } })));
   }
   const perS = DUE / (Number(process.hrtime.bigint() - start) / 1e9);
   await addQueue.obliterate({ force: true });
@@ -82,7 +87,7 @@ async function timeAddBulk(redis: Redis, prefix: string): Promise<{ perS: number
 }
 
 async function main(): Promise<void> {
-  const [redisServer, mongo] = await Promise.all([startPrivateRedis(), startDevMongo({ port: 0 })]);
+  const [redisServer, mongo] = await Promise.all([startPrivateRedis(), startDevMongoProcess()]);
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
   const workerConn = new Redis(redisServer.url, { maxRetriesPerRequest: null });
   await mongoose.connect(`${mongo.uri}/bench`);

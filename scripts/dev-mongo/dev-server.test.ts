@@ -98,4 +98,17 @@ describe('dev server specifics', () => {
     expect(found?.every((d) => d.corpId === 'c3' && d.status === 'pending')).toBe(true);
     expect(candidates(coll, { other: 1 })).toBeUndefined();
   });
+
+  it('an update by a long _id $in list matches exactly those ids and still applies the rest of the filter', async () => {
+    const coll = client.db('idin').collection<{ _id: number; status: string }>('s');
+    await coll.insertMany(Array.from({ length: 3000 }, (_, i) => ({ _id: i, status: i % 3 === 0 ? 'enqueued' : 'planned' })));
+    const ids = Array.from({ length: 2000 }, (_, i) => i * 2 - 1); // odd ids, and -1 (absent)
+    const res = await coll.updateMany({ _id: { $in: ids }, status: 'planned' }, { $set: { status: 'enqueued' } });
+    const expected = ids.filter((i) => i >= 0 && i < 3000 && i % 3 !== 0).length;
+    expect(res.modifiedCount).toBe(expected);
+    expect(await coll.countDocuments({ status: 'enqueued' })).toBe(1000 + expected);
+    // _id constrained twice ($and): both conditions hold, whichever the lookup used.
+    expect(await coll.countDocuments({ _id: { $in: [1, 2, 3] }, $and: [{ _id: { $in: [3, 4] } }] })).toBe(1);
+    expect(await coll.countDocuments({ _id: { $in: [1, 2, 3], $ne: 2 } })).toBe(2);
+  });
 });

@@ -89,6 +89,17 @@ export interface CandidateScan {
   docs: Iterable<Document>;
   /** True when the index walk already yields the requested sort order (no in-memory sort). */
   sorted: boolean;
+  /** The candidates are exactly the documents the top-level `_id` condition selects (nothing else constrains `_id`). */
+  idExact?: boolean;
+}
+
+/** A top-level `_id` condition that is only a value, `$eq` or `$in` of indexable values (what idLookups resolves exactly). */
+function isExactIdCondition(cond: unknown): boolean {
+  if (!isPlainObject(cond)) return indexable(cond);
+  const ops = Object.keys(cond);
+  if (ops.length !== 1) return false;
+  if (ops[0] === '$eq') return indexable(cond.$eq);
+  return ops[0] === '$in' && Array.isArray(cond.$in) && cond.$in.length > 0 && cond.$in.every(indexable);
 }
 
 function* idLookups(coll: Collection, ids: unknown[]): Generator<Document> {
@@ -147,7 +158,7 @@ export function planScan(coll: Collection, filter: Document, sort: ReadonlyArray
   collectBounds(filter, bounds);
   if (bounds.size === 0) return undefined;
   const idBounds = bounds.get('_id');
-  if (idBounds?.eq) return { docs: idLookups(coll, idBounds.eq), sorted: false };
+  if (idBounds?.eq) return { docs: idLookups(coll, idBounds.eq), sorted: false, idExact: '_id' in filter && !('$and' in filter) && isExactIdCondition(filter._id) };
   let best: Plan | undefined;
   for (const index of coll.indexes) {
     if (!index.plannable) continue;

@@ -74,6 +74,12 @@ export function matchDocuments(coll: Collection | undefined, filter: unknown, li
   return findDocuments(coll, filter, { limit });
 }
 
+function residualWithoutId(filter: Document): Document {
+  const rest: Document = {};
+  for (const [k, v] of Object.entries(filter)) if (k !== '_id') rest[k] = v;
+  return rest;
+}
+
 export interface FindOptions {
   sort?: unknown;
   skip?: number;
@@ -97,9 +103,13 @@ export function findDocuments(coll: Collection | undefined, filter: unknown, opt
   const inOrder = fields.length === 0 || scan?.sorted === true;
   const stopAt = inOrder && limit > 0 ? skip + limit : 0;
   const out: Document[] = [];
-  const empty = Object.keys(f).length === 0;
+  // Candidates looked up by an exact `_id` list already satisfy that condition: testing it again
+  // would compare each document with every listed id (a 1,000-id $in made a batch quadratic).
+  const residual = scan?.idExact ? residualWithoutId(f) : undefined;
+  const test = residual ? compileFilter(residual) : query;
+  const empty = Object.keys(residual ?? f).length === 0;
   for (const doc of scan?.docs ?? coll.docs.values()) {
-    if (empty || query.test(doc)) {
+    if (empty || test.test(doc)) {
       out.push(doc);
       if (stopAt > 0 && out.length >= stopAt) break;
     }

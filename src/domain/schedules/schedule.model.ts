@@ -28,7 +28,6 @@ const scheduleSchema = new Schema(
     anchor: { field: { type: String }, vin: { type: String }, value: { type: String } },
     advisorUserid: { type: String },
     payload: { type: Schema.Types.Mixed },
-    jobId: { type: String },
     enqueuedAt: { type: Date },
     firedAt: { type: Date },
     cancelledAt: { type: Date },

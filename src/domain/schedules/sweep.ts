@@ -91,11 +91,12 @@ async function sweepPage(opts: SweepOptions, queue: ReturnType<Queues['get']>, d
   return due.length;
 }
 
-/** One unordered bulk write: `planned` → `enqueued` with each schedule's own job id. */
+/**
+ * Marks a batch `planned` → `enqueued` in one statement. The job id is not stored: it is derived
+ * from the schedule id (`scheduleJobId`), so the mark is the same for every schedule of the batch.
+ */
 function markEnqueued(batch: DueSchedule[], now: Date): Promise<unknown> {
-  return ScheduleModel.bulkWrite(batch.map((s) => ({
-    updateOne: { filter: { _id: s._id, status: 'planned' }, update: { $set: { status: 'enqueued', enqueuedAt: now, jobId: scheduleJobId(String(s._id)) } } },
-  })), { ordered: false });
+  return ScheduleModel.updateMany({ _id: { $in: batch.map((s) => s._id) }, status: 'planned' }, { $set: { status: 'enqueued', enqueuedAt: now } });
 }
 
 async function recoverVanished(opts: SweepOptions, queue: ReturnType<Queues['get']>): Promise<number> {
