@@ -18,6 +18,8 @@ import { sendWelcomeForAdd } from '../welcome.js';
 import { fireRuleActionSchedule, handleDomainEvent } from './engine.js';
 import { DEMO_CORP_ID, startEngineHarness } from './engine.test-support.js';
 import { ExecutionModel } from './execution.model.js';
+import { evaluateInactivityRules } from './inactivity.js';
+import { TaskModel } from '../../tasks/task.model.js';
 
 let db: Awaited<ReturnType<typeof useTestDatabase>>;
 let h: Awaited<ReturnType<typeof startEngineHarness>>;
@@ -33,7 +35,7 @@ afterAll(async () => {
   await db.drop();
 });
 beforeEach(async () => {
-  await Promise.all([RuleModel, ExecutionModel, ScheduleModel, CustomerModel, RelationshipModel, VehicleModel, MessageBatchModel, MessageRecipientModel].map((m) => (m as typeof RuleModel).deleteMany({})));
+  await Promise.all([RuleModel, ExecutionModel, ScheduleModel, CustomerModel, RelationshipModel, VehicleModel, MessageBatchModel, MessageRecipientModel, TaskModel].map((m) => (m as typeof RuleModel).deleteMany({})));
   await h.deps.queues.get(QueueName.scheduled).obliterate({ force: true });
   h.sandbox.context.calls.clear();
   h.clock.set(Date.parse('2026-05-10T02:00:00Z'));
@@ -168,6 +170,28 @@ describe('customer messages', () => {
 
     await handleDomainEvent(h.deps, event('customer.tag_added', id, { tagId: await tagId('客户阶段', '保客') }, '2026-05-10T03:00:00.000Z'));
     expect((await ExecutionModel.find({}).sort({ createdAt: 1 }).lean())[1]?.actions[0]).toMatchObject({ status: 'skipped', reason: 'opted_out' });
+  });
+});
+
+describe('inactivity rules', () => {
+  it('fire once per quiet episode: a customer never followed up, and again only after a new completion goes quiet', async () => {
+    await createRule({ name: '久未跟进提醒', trigger: { type: 'inactivity', days: 90 }, actions: [{ type: 'notify_advisor', text: '该客户已 90 天没有跟进' }] });
+    const quiet = await customer();
+    const recent = String((await CustomerModel.create({ corpId: DEMO_CORP_ID, externalUserId: 'wmInactivityRecent0001', responsibleUserid: 'zhangwei', lifecycle: { stage: 'owner', reason: 'test' } }))._id);
+    await RelationshipModel.create({ corpId: DEMO_CORP_ID, userid: 'zhangwei', externalUserId: 'wmInactivityRecent0001', customerId: recent, status: 'active' });
+    await CustomerModel.collection.updateMany({ corpId: DEMO_CORP_ID }, { $set: { createdAt: new Date('2026-01-05T02:00:00Z') } });
+    const doneAt = new Date('2026-04-01T02:00:00Z');
+    await TaskModel.create({ corpId: DEMO_CORP_ID, customerId: recent, advisorUserid: 'zhangwei', title: '回访', dueAt: doneAt, slaMs: 86_400_000, ladder: { escalateAfterMs: 1, flagAfterMs: 2 }, remindAt: doneAt, status: 'done', completedAt: doneAt });
+
+    expect(await evaluateInactivityRules(h.deps)).toMatchObject({ rules: 1, ran: 1 });
+    expect(await evaluateInactivityRules(h.deps)).toMatchObject({ ran: 0 });
+    const fired = await ExecutionModel.find({ trigger: 'inactivity' }).lean();
+    expect(fired.map((e) => [e.subject, e.occurrenceId])).toEqual([[quiet, 'inactive:90:never']]);
+
+    // 91 days after the other customer's last completion, it goes quiet too: one more firing.
+    h.clock.set(doneAt.getTime() + 91 * 86_400_000);
+    expect(await evaluateInactivityRules(h.deps)).toMatchObject({ ran: 1 });
+    expect((await ExecutionModel.find({ trigger: 'inactivity', subject: recent }).lean()).map((e) => e.occurrenceId)).toEqual([`inactive:90:${doneAt.getTime()}`]);
   });
 });
 
