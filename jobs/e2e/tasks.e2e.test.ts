@@ -21,6 +21,7 @@ import { upsertVehicle } from '../../src/domain/vehicles/vehicle.service.js';
 import { QueueName } from '../../src/queues/queue-names.js';
 import { taskDepsFor } from '../processors/tasks.jobs.js';
 import { startBotHarness, type BotHarness } from './bot-harness.js';
+import { waitFor } from '../../src/testing/wait.js';
 
 const HOUR = 3_600_000;
 /** 2026-06-01 10:00 Asia/Shanghai. */
@@ -143,6 +144,30 @@ describe('a follow-up from rule to done', () => {
     expect(JSON.stringify(leaderCard?.body)).toContain('测试客户任务乙');
     expect(JSON.stringify(leaderCard?.body)).toContain('李娜');
     expect(escalated?.history.map((h) => h.action)).toEqual(expect.arrayContaining(['created', 'card_sent', 'reminded', 'escalated']));
+  });
+
+  it('a task still open at the third threshold is flagged; the leader reassigns it from the card and the taker is told', async () => {
+    const { customerId } = await deliveredCustomer('liuyang', '2026-07-01', '测试客户任务改派');
+    await sweepAt(local('2026-07-02T10:00:00'));
+    const task = await TaskModel.findOne({ customerId: new Types.ObjectId(customerId) }).lean();
+    // The rule (or the corp's reassignOnFlag) offers a reassignment at level 3.
+    await TaskModel.updateOne({ _id: task?._id }, { $set: { 'ladder.reassign': true } });
+    for (let day = 1; day <= 6 && (await TaskModel.findById(task?._id).lean())?.escalationLevel !== 3; day++) {
+      bot.clock.set(local('2026-07-02T10:00:00') + day * 24 * HOUR);
+      await tick();
+    }
+    const flagged = await TaskModel.findById(task?._id).lean();
+    expect(flagged).toMatchObject({ escalationLevel: 3, flagged: true, advisorUserid: 'liuyang' });
+    const leaderCard = cardsTo('wangqiang').find((m) => m.taskId === `te-${String(task?._id)}-3`);
+    expect(JSON.stringify(leaderCard?.body)).toContain('改派');
+
+    const before = cardsTo('zhangwei').length;
+    await bot.sandbox.driver.clickCardButton({ corpId: bot.corpId, userid: 'wangqiang', taskId: leaderCard?.taskId ?? '', eventKey: 'reassign', selectedItems: [{ questionKey: 'advisor', optionIds: ['zhangwei'] }] });
+    await bot.settle('the reassignment');
+    const moved = await TaskModel.findById(task?._id).lean();
+    expect(moved).toMatchObject({ status: 'open', advisorUserid: 'zhangwei' });
+    expect(moved?.history.map((h) => [h.actor, h.action])).toContainEqual(['wecom:wangqiang', 'reassigned']);
+    await waitFor(() => cardsTo('zhangwei').length > before, 'the taker\'s card');
   });
 
   it('an advisor texts 任务, then 完成 1; unknown text gets the help', async () => {
