@@ -3,6 +3,8 @@
  *   add     --corp-id ww… --name "Dealer A" --agent-id 1000002 --secret … --token … --aes-key …
  *           [--kind dealer|oem] [--sync-token … --sync-aes-key …] [--timezone Asia/Shanghai]
  *   update  --corp-id ww… [any of the add options] [--enable]
+ *           [--marketing u1,u2] [--dealer-admins u3] [--admins u4]   (console roles by WeCom userid;
+ *           each given list replaces that list, "" empties it; lists not given are kept)
  *   disable --corp-id ww…
  *   list    (never prints secrets)
  *   apply   --file corps.json   (the CORPS_FILE format, idempotent)
@@ -17,6 +19,18 @@ import { createRedis } from '../src/infra/redis.js';
 import { CorpService } from '../src/domain/corps/corp.service.js';
 import { applyCorpsFile } from '../src/domain/corps/corps-file.js';
 import type { CorpPatch } from '../src/domain/corps/corp.types.js';
+import { defaultConsoleRoles, type ConsoleRoles } from '../src/domain/auth/console-roles.js';
+
+/** `--marketing a,b` → ['a', 'b']; `""` → []; absent → undefined (keep the current list). */
+const userList = (value: string | undefined): string[] | undefined => (value === undefined ? undefined : value.split(',').map((u) => u.trim()).filter(Boolean));
+
+/** The console roles after the CLI's lists replace the corp's current ones; undefined when none were given. */
+async function consoleRolesPatch(service: CorpService, corpId: string): Promise<ConsoleRoles | undefined> {
+  const lists = { marketing: userList(values.marketing), dealerAdmins: userList(values['dealer-admins']), admins: userList(values.admins) };
+  if (Object.values(lists).every((l) => l === undefined)) return undefined;
+  const current = (await service.loadAll()).find((c) => c.corpId === corpId)?.consoleRoles ?? defaultConsoleRoles;
+  return { admins: lists.admins ?? current.admins, dealerAdmins: lists.dealerAdmins ?? current.dealerAdmins, marketing: lists.marketing ?? current.marketing };
+}
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -24,6 +38,7 @@ const { positionals, values } = parseArgs({
     'corp-id': { type: 'string' }, name: { type: 'string' }, 'agent-id': { type: 'string' }, secret: { type: 'string' },
     token: { type: 'string' }, 'aes-key': { type: 'string' }, kind: { type: 'string' }, 'sync-token': { type: 'string' },
     'sync-aes-key': { type: 'string' }, timezone: { type: 'string' }, enable: { type: 'boolean' }, file: { type: 'string' },
+    marketing: { type: 'string' }, 'dealer-admins': { type: 'string' }, admins: { type: 'string' },
   },
 });
 
@@ -52,6 +67,7 @@ async function main(): Promise<void> {
           displayName: values.name, agentId: values['agent-id'] === undefined ? undefined : Number(values['agent-id']), secret: values.secret,
           callbackToken: values.token, callbackAesKey: values['aes-key'], kind: values.kind as 'dealer' | 'oem' | undefined,
           contactSyncToken: values['sync-token'], contactSyncAesKey: values['sync-aes-key'], timezone: values.timezone, enabled: values.enable ? true : undefined,
+          consoleRoles: await consoleRolesPatch(service, corpId),
         };
         await service.update(corpId, patch);
         console.log(`updated: ${corpId}`);

@@ -57,7 +57,7 @@ function visibleFilter(p: Principal): Record<string, unknown> {
 export class RuleService {
   constructor(private readonly now: () => Date) {}
 
-  async create(p: Principal, input: RuleCreate): Promise<RuleView> {
+  async create(p: Principal, input: RuleCreate, change?: string): Promise<RuleView> {
     const { enabled, ...body } = input;
     assertCanAuthor(p, body.scope);
     const at = this.now();
@@ -65,7 +65,7 @@ export class RuleService {
       name: body.name, scope: body.scope, enabled, version: 1, triggerType: body.trigger.type, welcome: isWelcomeRule(body),
       priority: body.priority, body, createdBy: p.tokenId, updatedBy: p.tokenId,
     });
-    await RuleVersionModel.create({ ruleId: doc._id, version: 1, body, change: enabled ? 'created enabled' : 'created', by: p.tokenId, at });
+    await RuleVersionModel.create({ ruleId: doc._id, version: 1, body, change: change ?? (enabled ? 'created enabled' : 'created'), by: p.tokenId, at });
     return toRuleView(doc.toObject() as RuleLean);
   }
 
@@ -123,6 +123,16 @@ export class RuleService {
       await RuleModel.updateOne({ _id: doc._id }, { $set: { enabled, updatedBy: p.tokenId } });
     }
     return this.get(p, id);
+  }
+
+  /**
+   * Copies a rule the principal can see into a corp it may author for: a new, disabled rule at
+   * version 1 (marketing checks it in the new corp before switching it on).
+   */
+  async duplicate(p: Principal, id: string, corpId: string): Promise<RuleView> {
+    const source = toRuleView(await this.findVisible(p, id));
+    assertCanAuthor(p, corpId);
+    return this.create(p, { ...source.body, scope: corpId, enabled: false }, `duplicated from ${source.id} v${source.version}`);
   }
 
   async remove(p: Principal, id: string): Promise<void> {

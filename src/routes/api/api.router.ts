@@ -7,6 +7,8 @@ import { createRateLimit } from '../../middlewares/rate-limit.js';
 import type { ApiDeps } from './api-deps.js';
 import { createAuditRouter } from './audit.routes.js';
 import { createCorpsRouter } from './corps.routes.js';
+import { createCorpSettingsRouter } from './corp-settings.routes.js';
+import { createTokensRouter } from './tokens.routes.js';
 import { createCustomersRouter } from './customers.routes.js';
 import { createKpisRouter } from './kpis.routes.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -40,7 +42,7 @@ export function createApiRouter(deps: ApiDeps): Router {
       throw new BadRequestError(`the body is not valid JSON (${err.message})`, 'invalid_json');
     },
   }));
-  const children = [createVehiclesRouter(deps), createCustomersRouter(deps), createPrivacyRouter(deps), createRulesRouter(deps), createCorpsRouter(deps), createAuditRouter(), createOpsApiRouter(deps), createMediaRouter(deps),
+  const children = [createVehiclesRouter(deps), createCustomersRouter(deps), createPrivacyRouter(deps), createRulesRouter(deps), createCorpsRouter(deps), createCorpSettingsRouter(deps), createTokensRouter(deps), createAuditRouter(), createOpsApiRouter(deps), createMediaRouter(deps),
     createTasksRouter(deps), createTransfersRouter(deps), createKpisRouter(deps)];
   for (const child of children) router.use(child.routes(), child.allowedMethods());
   return router;

@@ -1,17 +1,74 @@
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import { Types } from 'mongoose';
+import { z } from 'zod';
+import type { Principal } from '../../domain/auth/principal.js';
 import { customerAttributesSchema, updateCustomerAttributes } from '../../domain/customers/customer-attributes.service.js';
+import { keepVisible, visibleAdvisors } from '../../domain/customers/customer-access.js';
 import { CustomerModel } from '../../domain/customers/customer.model.js';
+import { loadCustomerProfile } from '../../domain/customers/customer-profile.js';
+import { customerIdsOfAdvisor, customerSearchQuery, findCustomerIds, summarize } from '../../domain/customers/customer-search.js';
+import { loadCustomerTimeline, TIMELINE_DEFAULT, TIMELINE_MAX } from '../../domain/customers/customer-timeline.js';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp, requireRoles } from '../../middlewares/authorize.js';
-import { NotFoundError } from '../../middlewares/errors.js';
+import { NotFoundError, ValidationError } from '../../middlewares/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import type { ApiDeps } from './api-deps.js';
+import { scopedCustomer } from './customer-scope.js';
 
-/** Customer routes of the admin API (attributes here; profiles and search come with the console). */
+/** Who may look customers up (the same roles that may record an opt-out; advisors and managers scoped to their customers). */
+export const CUSTOMER_READERS = ['admin', 'dealer_admin', 'manager', 'advisor'] as const;
+
+export const timelineQuery = z.object({ limit: z.coerce.number().int().min(1).max(TIMELINE_MAX).default(TIMELINE_DEFAULT) }).strict();
+
+/** The corp a search acts in: the one named, or a one-corp principal's only corp. */
+function searchCorp(p: Principal, named: string | undefined): string {
+  const corpId = named ?? (p.corps !== '*' && p.corps.length === 1 ? p.corps[0] : undefined);
+  if (!corpId) throw new ValidationError([{ path: '/corpId', message: 'required: which corp to search in' }]);
+  assertCorp(p, corpId, 'write');
+  return corpId;
+}
+
+/** Customer routes of the admin API: search, profile (audited), timeline, attributes. */
 export function createCustomersRouter(deps: ApiDeps): Router {
   const router = new Router();
+  const reqId = (ctx: Context) => ctx.state.reqId as string | undefined;
+
+  /**
+   * `GET /api/v1/customers?corpId&q&by=name|remark|phone|vin`: exact-match search through the
+   * keyed-hash index (sealed fields have no substring search), or `?advisor=<userid>`: the
+   * customers an advisor actively follows. Answers names, so it is audited (kind and count only).
+   */
+  router.get('/customers', requireRoles(...CUSTOMER_READERS), async function searchCustomers(ctx) {
+    const p = principalOf(ctx);
+    const q = parseOrThrow(customerSearchQuery, ctx.query);
+    const corpId = searchCorp(p, q.corpId);
+    const advisors = await visibleAdvisors(p);
+    if (q.advisor && advisors && !advisors.includes(q.advisor)) throw new NotFoundError(`no advisor ${q.advisor} in your team`, 'advisor_not_found');
+    const ids = q.advisor ? await customerIdsOfAdvisor(corpId, q.advisor) : await findCustomerIds(deps.pd, corpId, q.by, q.q ?? '');
+    const customers = await summarize(deps.pd, corpId, ids, (rows) => keepVisible(corpId, rows, advisors));
+    await recordAudit({ actor: p, action: q.advisor ? 'customer.list' : 'customer.search', target: { type: 'customer', corpId }, requestId: reqId(ctx), at: deps.clock.now(), detail: { by: q.advisor ? 'advisor' : q.by, results: customers.length } });
+    ctx.body = { customers };
+  });
+
+  /** `GET /api/v1/customers/:id`: the profile; a read of personal data, audited before it is answered. */
+  router.get('/customers/:id', requireRoles(...CUSTOMER_READERS), async function customerProfile(ctx) {
+    const p = principalOf(ctx);
+    const customer = await scopedCustomer(ctx, p);
+    await recordAudit({ actor: p, action: 'customer.read', target: { type: 'customer', id: String(customer._id), corpId: customer.corpId }, requestId: reqId(ctx), at: deps.clock.now() });
+    const profile = await loadCustomerProfile(deps.pd, customer.corpId, customer._id);
+    if (!profile) throw new NotFoundError(`no customer ${String(customer._id)}`, 'customer_not_found');
+    ctx.body = profile;
+  });
+
+  /** `GET /api/v1/customers/:id/timeline?limit=`: events, tasks, planned follow-ups and messages, newest first (ids and codes only). */
+  router.get('/customers/:id/timeline', requireRoles(...CUSTOMER_READERS), async function customerTimeline(ctx) {
+    const { limit } = parseOrThrow(timelineQuery, ctx.query);
+    const customer = await scopedCustomer(ctx, principalOf(ctx));
+    ctx.body = { items: await loadCustomerTimeline(customer.corpId, customer._id, limit) };
+  });
+
   /**
    * `PATCH /api/v1/customers/:id/attributes`: birthday, preferred contact time, DMS notes (`null`
    * clears). Personal values are sealed; a changed birthday emits `customer.anchor_changed`.
@@ -30,3 +87,7 @@ export function createCustomersRouter(deps: ApiDeps): Router {
   });
   return router;
 }
+
+export type { CustomerSummary } from '../../domain/customers/customer-search.js';
+export type { CustomerProfile } from '../../domain/customers/customer-profile.js';
+export type { TimelineItem } from '../../domain/customers/customer-timeline.js';

@@ -5,9 +5,17 @@ import { ruleBodySchema, ruleCreateSchema } from '../../domain/rules/rule.schema
 import { vehicleInputSchema } from '../../domain/vehicles/vehicle-input.js';
 import type { Role } from '../../domain/auth/principal.js';
 import { auditQuerySchema } from './audit.routes.js';
+import { customerSearchQuery } from '../../domain/customers/customer-search.js';
+import { CUSTOMER_READERS, timelineQuery } from './customers.routes.js';
+import { advisorsQuery, completeBody, reassignBody, reassignBulkBody, TASK_READERS, TASK_REASSIGNERS, TASK_WORKERS, snoozeBody, taskListQuery } from './tasks.routes.js';
+import { TRANSFER_READERS, TRANSFER_STARTERS } from './transfers.routes.js';
+import { transferStartBody } from './transfer-present.js';
+import { anomaliesQuery, KPI_READERS, kpiQuery, overviewQuery } from './kpis.routes.js';
 import { erasureRequestSchema } from '../../domain/privacy/erasure-reasons.js';
 import { OPT_OUT_RECORDERS, optOutBodySchema, PRIVACY_ADMINS } from './privacy.routes.js';
-import { RULE_AUTHORS, RULE_READERS } from './rules.routes.js';
+import { RULE_AUTHORS, RULE_READERS, ruleDuplicateSchema, ruleOptionsQuery } from './rules.routes.js';
+import { SETTINGS_ROLES, corpSettingsPatchSchema } from './corp-settings.routes.js';
+import { tokenCreateSchema } from './tokens.routes.js';
 
 interface Operation {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -21,7 +29,7 @@ interface Operation {
 
 /** Every `/api/v1` operation; request schemas are the same zod schemas the routes parse with. */
 const operations: Operation[] = [
-  { method: 'get', path: '/rules', summary: 'List rules (filter by scope, enabled)', roles: RULE_READERS, ok: 200, query: z.object({ scope: z.string().optional(), enabled: z.enum(['true', 'false']).optional() }) },
+  { method: 'get', path: '/rules', summary: 'List rules (filter by scope, enabled), each with hitsThisMonth: executions in the caller corps this calendar month', roles: RULE_READERS, ok: 200, query: z.object({ scope: z.string().optional(), enabled: z.enum(['true', 'false']).optional() }) },
   { method: 'post', path: '/rules', summary: 'Create a rule (version 1)', roles: RULE_AUTHORS, body: ruleCreateSchema, ok: 201 },
   { method: 'post', path: '/rules/preview', summary: 'Preview a draft rule without saving or doing anything', roles: RULE_AUTHORS, body: ruleBodySchema, ok: 200, query: z.object({ corpId: z.string().optional() }) },
   { method: 'get', path: '/rules/{id}', summary: 'Get a rule with its version history', roles: RULE_READERS, ok: 200 },
@@ -30,10 +38,18 @@ const operations: Operation[] = [
   { method: 'post', path: '/rules/{id}/disable', summary: 'Disable (a corp switching off an all-corps rule)', roles: [...RULE_AUTHORS, 'dealer_admin'], ok: 200 },
   { method: 'delete', path: '/rules/{id}', summary: 'Delete (soft)', roles: RULE_AUTHORS, ok: 204 },
   { method: 'post', path: '/rules/{id}/preview', summary: 'Preview a stored rule', roles: RULE_AUTHORS, ok: 200, query: z.object({ corpId: z.string().optional() }) },
+  { method: 'get', path: '/rules/options', summary: 'Picker data for the rule form: visible dealer corps, date fields, and for one corp its tags, channel states, vehicle models', roles: RULE_READERS, ok: 200, query: ruleOptionsQuery },
+  { method: 'get', path: '/rules/{id}/versions', summary: 'Every version of a rule, newest first', roles: RULE_READERS, ok: 200 },
+  { method: 'post', path: '/rules/{id}/duplicate', summary: 'Copy a rule into another corp (a new disabled rule, version 1; warnings name tags, channel states and models the corp lacks)', roles: RULE_AUTHORS, body: ruleDuplicateSchema, ok: 201 },
   { method: 'get', path: '/corps', summary: 'List corps (no secrets)', roles: ['admin'], ok: 200 },
   { method: 'get', path: '/corps/{corpId}', summary: 'Get a corp (no secrets)', roles: ['admin'], ok: 200 },
   { method: 'post', path: '/corps', summary: 'Add a corp (secrets write-only)', roles: ['admin'], body: corpInputSchema, ok: 201 },
   { method: 'patch', path: '/corps/{corpId}', summary: 'Change a corp (secrets write-only)', roles: ['admin'], body: corpPatchSchema, ok: 200 },
+  { method: 'get', path: '/corps/{corpId}/settings', summary: 'A corp\'s settings (secrets only as set / not set)', roles: SETTINGS_ROLES, ok: 200 },
+  { method: 'patch', path: '/corps/{corpId}/settings', summary: 'Change a corp\'s settings (sections replaced whole; only admins change enabled or the admins list)', roles: SETTINGS_ROLES, body: corpSettingsPatchSchema, ok: 200 },
+  { method: 'get', path: '/tokens', summary: 'List API tokens (never the token or its hash)', roles: ['admin'], ok: 200 },
+  { method: 'post', path: '/tokens', summary: 'Create an API token (shown once in the answer)', roles: ['admin'], body: tokenCreateSchema, ok: 201 },
+  { method: 'delete', path: '/tokens/{tokenId}', summary: 'Revoke an API token', roles: ['admin'], ok: 204 },
   { method: 'get', path: '/audit', summary: 'Audit log, newest first', roles: ['admin'], query: auditQuerySchema, ok: 200 },
   { method: 'post', path: '/vehicles', summary: 'Upsert one vehicle or a batch of up to 1,000', roles: ['admin', 'dealer_admin', 'integration'], body: z.union([vehicleInputSchema.extend({ corpId: z.string() }), z.object({ corpId: z.string(), vehicles: z.array(vehicleInputSchema).max(1000) })]), ok: 200 },
   { method: 'patch', path: '/customers/{id}/attributes', summary: 'Set dealer-supplied attributes (birthday ...)', roles: ['admin', 'dealer_admin', 'integration'], body: customerAttributesSchema, ok: 200 },
@@ -42,6 +58,26 @@ const operations: Operation[] = [
   { method: 'get', path: '/customers/{id}/privacy', summary: 'Opt-out, privacy notice and erasure state of a customer', roles: OPT_OUT_RECORDERS, ok: 200 },
   { method: 'post', path: '/customers/{id}/opt-out', summary: 'Opt a customer out of automated marketing (audited)', roles: OPT_OUT_RECORDERS, body: optOutBodySchema, ok: 200 },
   { method: 'delete', path: '/customers/{id}/opt-out', summary: 'Withdraw an opt-out (audited)', roles: OPT_OUT_RECORDERS, body: optOutBodySchema, ok: 200 },
+  { method: 'get', path: '/customers', summary: 'Find customers by exact name, remark or phone (keyed-hash index: no substring search on sealed fields) or VIN; or ?advisor= lists an advisor\'s customers (audited: kind and count)', roles: CUSTOMER_READERS, query: customerSearchQuery, ok: 200 },
+  { method: 'get', path: '/customers/{id}', summary: 'A customer\'s profile: relationships, tags, vehicles, lifecycle and reasons (audited read of personal data)', roles: CUSTOMER_READERS, ok: 200 },
+  { method: 'get', path: '/customers/{id}/timeline', summary: 'Events, tasks, planned follow-ups and messages of a customer, newest first (ids and codes only)', roles: CUSTOMER_READERS, query: timelineQuery, ok: 200 },
+  { method: 'get', path: '/tasks', summary: 'List tasks, newest first (filters; cursor `before` = the previous page\'s `next`; include=customer adds names, audited)', roles: TASK_READERS, query: taskListQuery, ok: 200 },
+  { method: 'get', path: '/tasks.csv', summary: 'The listed tasks as CSV (same filters; no customer data)', roles: TASK_READERS, query: taskListQuery, ok: 200 },
+  { method: 'get', path: '/tasks/{id}', summary: 'One task with its history and rendered card content (audited)', roles: TASK_READERS, ok: 200 },
+  { method: 'post', path: '/tasks/{id}/complete', summary: 'Complete an open task with an outcome', roles: TASK_WORKERS, body: completeBody, ok: 200 },
+  { method: 'post', path: '/tasks/{id}/snooze', summary: 'Remind again after N days (1–30; due time unchanged)', roles: TASK_WORKERS, body: snoozeBody, ok: 200 },
+  { method: 'post', path: '/tasks/{id}/unreachable', summary: 'Close an open task as unreachable', roles: TASK_WORKERS, ok: 200 },
+  { method: 'post', path: '/tasks/{id}/reassign', summary: 'Give an open task to another active member (managers: their departments)', roles: TASK_REASSIGNERS, body: reassignBody, ok: 200 },
+  { method: 'post', path: '/tasks/reassign-bulk', summary: 'Move open tasks of one advisor to another (selected ids, or all; at most 500 per call, `remaining` says the rest)', roles: TASK_REASSIGNERS, body: reassignBulkBody, ok: 200 },
+  { method: 'get', path: '/advisors', summary: 'Members to pick for tasks and transfers (managers: their departments)', roles: ['admin', 'oem', 'dealer_admin', 'manager'], query: advisorsQuery, ok: 200 },
+  { method: 'get', path: '/kpis/tasks', summary: 'Follow-up task KPIs per advisor over tasks due in [from, to) (issue 8)', roles: [...KPI_READERS], query: kpiQuery, ok: 200 },
+  { method: 'get', path: '/kpis/definitions', summary: 'Cockpit metric definitions (zh + en labels and hover text)', roles: [...KPI_READERS], ok: 200 },
+  { method: 'get', path: '/kpis/overview', summary: 'Cockpit overview from daily rollups: totals, series, rows per corp/department/advisor with anomaly flags (corp-local days, to exclusive, ≤ 400 days)', roles: [...KPI_READERS], query: overviewQuery, ok: 200 },
+  { method: 'get', path: '/kpis/overview.csv', summary: 'The overview rows as CSV (formula cells neutralised)', roles: [...KPI_READERS], query: overviewQuery, ok: 200 },
+  { method: 'get', path: '/kpis/anomalies', summary: 'Anomaly flags of advisors and dealers for the week starting `week` (a Monday) vs their previous 8 weeks and peers', roles: [...KPI_READERS], query: anomaliesQuery, ok: 200 },
+  { method: 'post', path: '/transfers', summary: 'Start a WeCom customer transfer (in service or resigned); 202 with the id to follow', roles: TRANSFER_STARTERS, body: transferStartBody, ok: 202 },
+  { method: 'get', path: '/transfers', summary: 'Recent transfers (100, newest first)', roles: TRANSFER_READERS, query: z.object({ corpId: z.string().optional() }), ok: 200 },
+  { method: 'get', path: '/transfers/{id}', summary: 'One transfer with per-customer results in words (404 until the worker started it)', roles: TRANSFER_READERS, ok: 200 },
   { method: 'post', path: '/ops/sweep', summary: 'Run the schedule sweep now (refused in production)', roles: ['admin'], ok: 200 },
 ];
 

@@ -1,22 +1,19 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { Types } from 'mongoose';
 import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
-import type { Principal } from '../../domain/auth/principal.js';
-import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { CustomerModel } from '../../domain/customers/customer.model.js';
-import { RelationshipModel } from '../../domain/customers/relationship.model.js';
 import { eraseCustomer } from '../../domain/privacy/erasure.service.js';
 import { erasureRequestSchema } from '../../domain/privacy/erasure-reasons.js';
 import { exportCustomer } from '../../domain/privacy/export.service.js';
 import { optOutSourceSchema, setOptOut } from '../../domain/privacy/opt-out.service.js';
 import { principalOf } from '../../middlewares/auth.js';
-import { assertCorp, requireRoles } from '../../middlewares/authorize.js';
+import { requireRoles } from '../../middlewares/authorize.js';
 import { NotFoundError } from '../../middlewares/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
+import { scopedCustomer } from './customer-scope.js';
 
 /** Who may erase and export: the platform admin and the dealer's own admin (the dealer is the PIPL handler). */
 export const PRIVACY_ADMINS = ['admin', 'dealer_admin'] as const;
@@ -24,34 +21,6 @@ export const PRIVACY_ADMINS = ['admin', 'dealer_admin'] as const;
 export const OPT_OUT_RECORDERS = ['admin', 'dealer_admin', 'manager', 'advisor'] as const;
 
 export const optOutBodySchema = z.object({ source: optOutSourceSchema.exclude(['erasure']).default('api') }).strict();
-
-interface ScopedCustomer {
-  _id: Types.ObjectId;
-  corpId: string;
-  responsibleUserid?: string | null;
-}
-
-/**
- * The customer of `:id` if the principal may see it: their corp, and for managers and advisors
- * also their own customers (advisor: follows or is responsible; manager: an advisor of their
- * departments does). Anything else is a 404, like a missing customer (nothing is revealed).
- */
-async function scopedCustomer(ctx: Context, p: Principal): Promise<ScopedCustomer> {
-  const id = ctx.params.id ?? '';
-  const missing = () => new NotFoundError(`no customer ${id}`, 'customer_not_found');
-  if (!Types.ObjectId.isValid(id)) throw missing();
-  const customer = await CustomerModel.findById(id, { corpId: 1, responsibleUserid: 1 }).lean();
-  if (!customer) throw missing();
-  assertCorp(p, customer.corpId, 'read');
-  if (p.role === 'advisor' || p.role === 'manager') {
-    const followers = (await RelationshipModel.find({ corpId: customer.corpId, customerId: customer._id }, { userid: 1 }).lean()).map((r) => r.userid);
-    const mine = p.userid !== undefined && (customer.responsibleUserid === p.userid || followers.includes(p.userid));
-    const team = p.role === 'manager' && (p.departments?.length ?? 0) > 0
-      && Boolean(await AdvisorModel.exists({ corpId: customer.corpId, userid: { $in: [...followers, customer.responsibleUserid ?? ''] }, departments: { $in: [...(p.departments ?? [])] } }));
-    if (!mine && !team) throw missing();
-  }
-  return customer;
-}
 
 /**
  * Personal-data routes (issue 11, PIPL Art. 15, 24, 45, 47): erasure, export, opt-out. Every call is

@@ -1,7 +1,11 @@
+import { Types } from 'mongoose';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditEntryModel } from '../../domain/audit/audit-entry.model.js';
+import { CorpTagGroupModel } from '../../domain/customers/corp-tag.model.js';
 import { CustomerModel } from '../../domain/customers/customer.model.js';
+import { RelationshipModel } from '../../domain/customers/relationship.model.js';
+import { ExecutionModel } from '../../domain/rules/engine/execution.model.js';
 import { RuleModel, RuleVersionModel } from '../../domain/rules/rule.model.js';
 import { VehicleModel } from '../../domain/vehicles/vehicle.model.js';
 import { useTestDatabase } from '../../testing/mongo.js';
@@ -99,6 +103,104 @@ describe('rules API', () => {
     expect(res.body).toMatchObject({ corpId: CORP_A, matching: 1, exact: true, example: { customerId: String(owner._id), actions: [{ index: 0, type: 'follow_up', when: '2026-09-27T02:00:00.000Z' }] } });
     expect(await RuleModel.countDocuments({})).toBe(0);
     await request(h.app.callback()).post('/api/v1/rules/preview').set(as(oem)).send(firstService('all')).expect(422);
+  });
+});
+
+describe('rules API for the console', () => {
+  beforeEach(async () => {
+    await Promise.all([ExecutionModel.deleteMany({}), CorpTagGroupModel.deleteMany({}), RelationshipModel.deleteMany({}), VehicleModel.deleteMany({}), CustomerModel.deleteMany({})]);
+  });
+
+  it('lists hits this month per rule: this month in the dealer\'s zone, not skipped, only the caller\'s corps', async () => {
+    const mine = (await request(h.app.callback()).post('/api/v1/rules').set(as(marketingA)).send(delivery(CORP_A)).expect(201)).body.id as string;
+    const oemRule = (await request(h.app.callback()).post('/api/v1/rules').set(as(oem)).send(firstService('all')).expect(201)).body.id as string;
+    const exec = (ruleId: string, corpId: string, createdAt: string, status = 'done', n = 0) => ({
+      ruleId: new Types.ObjectId(ruleId), subject: `c${n}`, occurrenceId: `o${n}`, corpId, ruleVersion: 1, trigger: 't', status, actions: [], createdAt: new Date(createdAt), updatedAt: new Date(createdAt),
+    });
+    // The harness clock is 2026-05-10 10:00 Shanghai; May starts 2026-04-30T16:00Z there.
+    await ExecutionModel.collection.insertMany([
+      exec(mine, CORP_A, '2026-04-30T16:30:00Z', 'done', 1),
+      exec(mine, CORP_A, '2026-05-09T00:00:00Z', 'running', 2),
+      exec(mine, CORP_A, '2026-04-30T15:00:00Z', 'done', 3),
+      exec(mine, CORP_A, '2026-05-02T00:00:00Z', 'skipped', 4),
+      exec(oemRule, CORP_A, '2026-05-02T00:00:00Z', 'done', 5),
+      exec(oemRule, CORP_B, '2026-05-02T00:00:00Z', 'done', 6),
+      exec(oemRule, CORP_B, '2026-05-03T00:00:00Z', 'done', 7),
+    ]);
+    const hits = async (token: string) => Object.fromEntries((await request(h.app.callback()).get('/api/v1/rules').set(as(token)).expect(200)).body.rules.map((r: { id: string; hitsThisMonth: number }) => [r.id, r.hitsThisMonth]));
+    expect(await hits(marketingA)).toEqual({ [mine]: 2, [oemRule]: 1 });
+    expect(await hits(marketingB)).toEqual({ [oemRule]: 2 });
+    expect(await hits(oem)).toEqual({ [mine]: 2, [oemRule]: 3 });
+  });
+
+  it('offers picker data from the corp\'s own tags, channel states and models, scoped to the caller\'s corps', async () => {
+    await CorpTagGroupModel.create({ corpId: CORP_A, groupId: 'g1', groupName: '客户阶段', tags: [{ id: 't1', name: '保客' }, { id: 't2', name: '意向' }] });
+    await CorpTagGroupModel.create({ corpId: CORP_B, groupId: 'g9', groupName: 'B组', tags: [{ id: 't9', name: 'B标签' }] });
+    const customer = await CustomerModel.create({ corpId: CORP_A, externalUserId: 'wmOpt1', lifecycle: { stage: 'owner', reason: 'added' } });
+    await RelationshipModel.create([
+      { corpId: CORP_A, userid: 'zhangwei', externalUserId: 'wmOpt1', customerId: customer._id, state: 'delivery_0501' },
+      { corpId: CORP_A, userid: 'lina', externalUserId: 'wmOpt1', customerId: customer._id, state: 'delivery_0501' },
+      { corpId: CORP_A, userid: 'wangqiang', externalUserId: 'wmOpt1', customerId: customer._id },
+      { corpId: CORP_B, userid: 'zhangwei', externalUserId: 'wmOpt1', customerId: customer._id, state: 'b_only' },
+    ]);
+    await VehicleModel.create({ corpId: CORP_A, vin: 'LSVAB2180E2000002', customerId: customer._id, model: '星途 L', source: 'api' });
+
+    const res = await request(h.app.callback()).get('/api/v1/rules/options').set(as(marketingA)).expect(200);
+    expect(res.body).toMatchObject({
+      corpId: CORP_A, corps: [{ corpId: CORP_A, writable: true }],
+      dateFields: ['deliveryDate', 'insuranceExpiry', 'lastServiceDate', 'birthday'],
+      tags: [{ group: '客户阶段', name: '保客' }, { group: '客户阶段', name: '意向' }],
+      channelStates: ['delivery_0501'], deliveryStatePrefixes: ['delivery'], vehicleModels: ['星途 L'],
+    });
+    await request(h.app.callback()).get(`/api/v1/rules/options?corpId=${CORP_B}`).set(as(marketingA)).expect(404);
+    await request(h.app.callback()).get('/api/v1/rules/options?corpId=not%20a%20corp').set(as(marketingA)).expect(422);
+    await request(h.app.callback()).get('/api/v1/rules/options').set(as(advisorA)).expect(403);
+    const forOem = await request(h.app.callback()).get('/api/v1/rules/options').set(as(oem)).expect(200);
+    expect(forOem.body.corps.map((c: { corpId: string; writable: boolean }) => `${c.corpId}:${c.writable}`).sort()).toEqual([`${CORP_A}:true`, `${CORP_B}:true`]);
+    expect(forOem.body.tags).toEqual([]);
+    expect((await request(h.app.callback()).get(`/api/v1/rules/options?corpId=${CORP_B}`).set(as(oem)).expect(200)).body.channelStates).toEqual(['b_only']);
+  });
+
+  it('lists versions newest first, and keeps other corps out', async () => {
+    const id = (await request(h.app.callback()).post('/api/v1/rules').set(as(marketingA)).send(delivery(CORP_A)).expect(201)).body.id as string;
+    await request(h.app.callback()).put(`/api/v1/rules/${id}`).set(as(marketingA)).send({ ...delivery(CORP_A), name: '交车欢迎 v2' }).expect(200);
+    const res = await request(h.app.callback()).get(`/api/v1/rules/${id}/versions`).set(as(marketingA)).expect(200);
+    expect(res.body.versions.map((v: { version: number; change: string; body: { name: string } }) => `${v.version}:${v.change}:${v.body.name}`)).toEqual(['2:updated:交车欢迎 v2', '1:created:交车欢迎']);
+    await request(h.app.callback()).get(`/api/v1/rules/${id}/versions`).set(as(marketingB)).expect(404);
+    await request(h.app.callback()).get('/api/v1/rules/nonsense/versions').set(as(marketingA)).expect(404);
+  });
+
+  it('duplicates into another corp as a disabled version 1 with warnings for what that corp lacks; audited', async () => {
+    await CorpTagGroupModel.create({ corpId: CORP_B, groupId: 'gB', groupName: '客户阶段', tags: [{ id: 'tB', name: '意向' }] });
+    const rule = {
+      ...delivery(CORP_A, true), name: '交车欢迎',
+      conditions: { channel: { prefix: 'vip' } },
+      actions: [{ type: 'welcome', text: '欢迎成为车主' }, { type: 'tag', add: [{ group: '客户阶段', name: '保客' }], remove: [{ group: '客户阶段', name: '意向' }] }],
+    };
+    const id = (await request(h.app.callback()).post('/api/v1/rules').set(as(oem)).send(rule).expect(201)).body.id as string;
+    const res = await request(h.app.callback()).post(`/api/v1/rules/${id}/duplicate`).set(as(oem)).send({ corpId: CORP_B }).expect(201);
+    expect(res.body.rule).toMatchObject({ scope: CORP_B, enabled: false, version: 1, name: '交车欢迎' });
+    expect(res.body.rule.id).not.toBe(id);
+    // delivery* is CORP_B's delivery prefix (default settings), so only vip is unknown; 意向 exists in B, 保客 will be created.
+    expect(res.body.warnings.map((w: { path: string }) => w.path)).toEqual(['conditions.channel', 'actions[1].add[0]']);
+    const versions = await request(h.app.callback()).get(`/api/v1/rules/${res.body.rule.id as string}/versions`).set(as(oem)).expect(200);
+    expect(versions.body.versions[0].change).toBe(`duplicated from ${id} v1`);
+    const audit = await AuditEntryModel.findOne({ action: 'rule.duplicate' }).lean();
+    expect(audit?.target).toMatchObject({ id: res.body.rule.id, corpId: CORP_B });
+  });
+
+  it('refuses duplicates across dealers: B cannot read A\'s rule, A cannot write into B, bad bodies are 422', async () => {
+    const id = (await request(h.app.callback()).post('/api/v1/rules').set(as(marketingA)).send(delivery(CORP_A)).expect(201)).body.id as string;
+    await request(h.app.callback()).post(`/api/v1/rules/${id}/duplicate`).set(as(marketingB)).send({ corpId: CORP_B }).expect(404);
+    const forbidden = await request(h.app.callback()).post(`/api/v1/rules/${id}/duplicate`).set(as(marketingA)).send({ corpId: CORP_B }).expect(403);
+    expect(forbidden.body.error.code).toBe('corp_forbidden');
+    await request(h.app.callback()).post(`/api/v1/rules/${id}/duplicate`).set(as(marketingA)).send({}).expect(422);
+    await request(h.app.callback()).post(`/api/v1/rules/${id}/duplicate`).set(as(marketingA)).send({ corpId: CORP_A, extra: 1 }).expect(422);
+    await request(h.app.callback()).post(`/api/v1/rules/${id}/duplicate`).set(as(oem)).send({ corpId: 'wwNoSuchCorp' }).expect(422);
+    await request(h.app.callback()).post(`/api/v1/rules/${id}/duplicate`).set(as(advisorA)).send({ corpId: CORP_A }).expect(403);
+    const copy = await request(h.app.callback()).post(`/api/v1/rules/${id}/duplicate`).set(as(marketingA)).send({ corpId: CORP_A }).expect(201);
+    expect(copy.body.rule).toMatchObject({ scope: CORP_A, enabled: false, version: 1 });
+    expect(await RuleModel.countDocuments({ scope: CORP_B })).toBe(0);
   });
 });
 

@@ -4,8 +4,11 @@ import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import type { Principal } from '../../domain/auth/principal.js';
 import { CorpModel } from '../../domain/corps/corp.model.js';
+import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import { requestDateRuleBackfill } from '../../domain/rules/engine/date-planner.js';
 import { previewRule } from '../../domain/rules/preview.js';
+import { monthStart, withMonthlyHits } from '../../domain/rules/rule-hits.js';
+import { copyWarnings, emptyOptions, ruleOptionsForCorp, visibleDealerCorps } from '../../domain/rules/rule-options.js';
 import { parseRuleOrThrow } from '../../domain/rules/rule-problems.js';
 import { ruleBodySchema, ruleCreateSchema, type RuleBody } from '../../domain/rules/rule.schema.js';
 import { RuleService } from '../../domain/rules/rule.service.js';
@@ -20,10 +23,14 @@ const listQuery = z.object({
   enabled: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
 });
 const previewQuery = z.object({ corpId: z.string().min(1).max(64).optional() });
+export const ruleOptionsQuery = z.object({ corpId: corpIdSchema.optional() });
+export const ruleDuplicateSchema = z.object({ corpId: corpIdSchema }).strict();
 
 /** Who may read rules, author them, and preview them (design §5). */
 export const RULE_READERS = ['admin', 'oem', 'marketing', 'dealer_admin', 'manager'] as const;
 export const RULE_AUTHORS = ['admin', 'oem', 'marketing'] as const;
+
+const isAuthor = (p: Principal) => (RULE_AUTHORS as readonly string[]).includes(p.role);
 
 /** A corp-scoped rule must name an existing dealer corp. */
 async function checkScopeCorp(body: Pick<RuleBody, 'scope'>): Promise<void> {
@@ -44,7 +51,27 @@ export function createRulesRouter(deps: ApiDeps): Router {
 
   router.get('/rules', requireRoles(...RULE_READERS), async function listRules(ctx) {
     const q = parseOrThrow(listQuery, ctx.query);
-    ctx.body = { rules: await rules.list(principalOf(ctx), q) };
+    const p = principalOf(ctx);
+    ctx.body = { rules: await withMonthlyHits(p, await rules.list(p, q), monthStart(deps.clock.now(), deps.config.defaultTimezone)) };
+  });
+
+  /**
+   * What the console's rule form offers in its pickers: the dealer corps the caller sees (and may
+   * author for), the date fields, and for one corp its tags, channel states and vehicle models.
+   * Without `corpId`, a one-corp principal gets its corp; others get the corps only.
+   */
+  router.get('/rules/options', requireRoles(...RULE_READERS), async function ruleOptions(ctx) {
+    const p = principalOf(ctx);
+    const q = parseOrThrow(ruleOptionsQuery, ctx.query);
+    const corps = await visibleDealerCorps(p, isAuthor(p));
+    const corpId = q.corpId ?? (p.corps !== '*' && p.corps.length === 1 ? p.corps[0] : undefined);
+    if (!corpId) {
+      ctx.body = emptyOptions(corps);
+      return;
+    }
+    assertCorp(p, corpId, 'read');
+    if (!corps.some((c) => c.corpId === corpId)) throw new NotFoundError(`no dealer corp ${corpId}`, 'corp_not_found');
+    ctx.body = { ...emptyOptions(corps), corpId, ...(await ruleOptionsForCorp(corpId)) };
   });
 
   router.post('/rules', requireRoles(...RULE_AUTHORS), async function createRule(ctx) {
@@ -66,6 +93,26 @@ export function createRulesRouter(deps: ApiDeps): Router {
     const p = principalOf(ctx);
     const rule = await rules.get(p, ctx.params.id ?? '');
     ctx.body = { ...rule, versions: await rules.history(p, rule.id) };
+  });
+
+  router.get('/rules/:id/versions', requireRoles(...RULE_READERS), async function ruleVersions(ctx) {
+    ctx.body = { versions: await rules.history(principalOf(ctx), ctx.params.id ?? '') };
+  });
+
+  /**
+   * Copies a rule into another corp the caller may author for: a new disabled rule, version 1.
+   * `warnings` list what the target corp does not know (tags, channel states, models ...).
+   */
+  router.post('/rules/:id/duplicate', requireRoles(...RULE_AUTHORS), async function duplicateRule(ctx) {
+    const p = principalOf(ctx);
+    const { corpId } = parseOrThrow(ruleDuplicateSchema, bodyOf(ctx));
+    assertCorp(p, corpId, 'write');
+    const target = await CorpModel.findOne({ corpId }, { kind: 1 }).lean();
+    if (target?.kind !== 'dealer') throw new ValidationError([{ path: 'corpId', message: `no dealer corp ${corpId}; pick one of your dealer corps` }]);
+    const rule = await rules.duplicate(p, ctx.params.id ?? '', corpId);
+    await audit(ctx, 'rule.duplicate', rule.id, corpId, { version: rule.version, from: ctx.params.id ?? '' });
+    ctx.status = 201;
+    ctx.body = { rule, warnings: await copyWarnings(rule.body, corpId) };
   });
 
   router.put('/rules/:id', requireRoles(...RULE_AUTHORS), async function updateRule(ctx) {

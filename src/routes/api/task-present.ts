@@ -15,3 +15,13 @@ export function presentTask(t: TaskLean, now: Date, onTime: boolean | undefined)
 
 /** A task as `GET /api/v1/tasks` lists it (the console imports this type; dates arrive as strings). */
 export type ApiTask = ReturnType<typeof presentTask>;
+
+/** What `GET /api/v1/tasks/:id` adds: the card content rendered for this read, and the whole history. */
+export interface ApiTaskView { customer: string; model?: string; advisorName: string; due: string; talkTrack?: string }
+/** One history entry: who (`system`, `api:<userid>`, `wecom:<userid>` ...), what, when; ids and codes only. */
+export interface ApiTaskHistoryEntry { at: Date; actor: string; action: string; detail?: Record<string, unknown> }
+export type ApiTaskDetail = ApiTask & { view: ApiTaskView; history: ApiTaskHistoryEntry[] };
+/** What `POST /api/v1/tasks/reassign-bulk` answers. */
+export interface ReassignBulkResult { reassigned: number; skipped: number; taskIds: string[]; remaining: number }
+/** One member in the console's advisor pickers (`GET /api/v1/advisors`). */
+export interface AdvisorOption { corpId: string; userid: string; name: string; departments: number[]; status: string }

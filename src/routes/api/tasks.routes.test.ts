@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditEntryModel } from '../../domain/audit/audit-entry.model.js';
 import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { CustomerModel } from '../../domain/customers/customer.model.js';
 import { TaskModel } from '../../domain/tasks/task.model.js';
@@ -75,5 +76,64 @@ describe('/api/v1/tasks', () => {
     const csv = await request(h.app.callback()).get('/api/v1/tasks.csv').set(as(manager)).expect(200);
     expect(csv.text.split('\n')[0]).toContain('advisorUserid');
     expect(csv.text).toContain(id);
+  });
+});
+
+describe('/api/v1/tasks for the console desk', () => {
+  it('filters by department, pages with a cursor and names customers on request (an audited read)', async () => {
+    const due = new Date(h.clock.nowMs() + 5 * HOUR);
+    const ids = [await task('lina', due), await task('lina', due), await task('chenjing', due)];
+    await CustomerModel.updateOne({ _id: (await TaskModel.findById(ids[0]).lean())?.customerId }, { $set: { nameEnc: h.pd.cipher.encrypt('孙先生') } });
+    const admin = await h.token('dealer_admin', [CORP_A]);
+    const dept3 = await request(h.app.callback()).get(`/api/v1/tasks?corpId=${CORP_A}&department=3`).set(as(admin)).expect(200);
+    expect(dept3.body.tasks.every((t: { advisorUserid: string }) => t.advisorUserid === 'chenjing')).toBe(true);
+
+    const first = await request(h.app.callback()).get('/api/v1/tasks?advisor=lina&limit=1&include=customer').set(as(admin)).expect(200);
+    expect(first.body.tasks).toHaveLength(1);
+    expect(first.body.next).toBe(first.body.tasks[0].id);
+    const second = await request(h.app.callback()).get(`/api/v1/tasks?advisor=lina&limit=1&include=customer&before=${first.body.next}`).set(as(admin)).expect(200);
+    const named = [...first.body.tasks, ...second.body.tasks].find((t: { id: string }) => t.id === ids[0]);
+    expect(named.customer).toMatchObject({ name: '孙先生' });
+    expect(await AuditEntryModel.countDocuments({ action: 'task.list_customers', 'target.corpId': CORP_A })).toBeGreaterThanOrEqual(2);
+    const plain = await request(h.app.callback()).get('/api/v1/tasks?advisor=lina&limit=1').set(as(admin)).expect(200);
+    expect(plain.body.tasks[0].customer).toBeUndefined();
+    await request(h.app.callback()).get('/api/v1/tasks?include=everything').set(as(admin)).expect(422);
+  });
+
+  it('lists the advisors a manager may pick: their departments only', async () => {
+    const res = await request(h.app.callback()).get(`/api/v1/advisors?corpId=${CORP_A}`).set(as(await h.token('manager', [CORP_A], 'wangqiang'))).expect(200);
+    expect(res.body.advisors.map((a: { userid: string }) => a.userid).sort()).toEqual(['lina', 'wangqiang', 'zhangwei']);
+    await request(h.app.callback()).get('/api/v1/advisors').set(as(await h.token('advisor', [CORP_A], 'lina'))).expect(403);
+    await request(h.app.callback()).get('/api/v1/advisors?corpId=wwdealerB0002').set(as(await h.token('dealer_admin', [CORP_A]))).expect(403);
+  });
+
+  it('bulk-reassigns an advisor\'s open tasks: validated, scoped, recorded in each history and audited', async () => {
+    const due = new Date(h.clock.nowMs() + 2 * HOUR);
+    const open = [await task('zhangwei', due), await task('zhangwei', due), await task('zhangwei', due)];
+    const closed = await task('zhangwei', due, { status: 'done', completedAt: h.clock.now() });
+    const manager = await h.token('manager', [CORP_A], 'wangqiang');
+    const bulk = (token: string, body: unknown) => request(h.app.callback()).post('/api/v1/tasks/reassign-bulk').set(as(token)).send(body as object);
+
+    const same = await bulk(manager, { corpId: CORP_A, fromAdvisor: 'zhangwei', toAdvisor: 'zhangwei' }).expect(422);
+    expect(same.body.error.details[0]).toMatchObject({ path: '/toAdvisor' });
+    await bulk(manager, { corpId: CORP_A, fromAdvisor: 'zhangwei', toAdvisor: 'lina', taskIds: ['nope'] }).expect(422);
+    await bulk(manager, { corpId: CORP_A, fromAdvisor: 'chenjing', toAdvisor: 'lina' }).expect(403);
+    await bulk(manager, { corpId: CORP_A, fromAdvisor: 'zhangwei', toAdvisor: 'chenjing' }).expect(403);
+    await bulk(manager, { corpId: 'wwdealerB0002', fromAdvisor: 'zhangwei', toAdvisor: 'lina' }).expect(403);
+    await bulk(await h.token('advisor', [CORP_A], 'zhangwei'), { corpId: CORP_A, fromAdvisor: 'zhangwei', toAdvisor: 'lina' }).expect(403);
+
+    // Selected rows first: one task (plus a closed one, which is skipped).
+    const some = await bulk(manager, { corpId: CORP_A, fromAdvisor: 'zhangwei', toAdvisor: 'lina', taskIds: [open[0], closed] }).expect(200);
+    expect(some.body).toMatchObject({ reassigned: 1, skipped: 1, taskIds: [open[0]] });
+    // Then everything left open ("all open tasks of zhangwei").
+    const all = await bulk(manager, { corpId: CORP_A, fromAdvisor: 'zhangwei', toAdvisor: 'lina' }).expect(200);
+    expect(all.body.taskIds).toEqual(expect.arrayContaining([open[1], open[2]]));
+    expect(all.body.remaining).toBe(0);
+    expect(await TaskModel.countDocuments({ corpId: CORP_A, advisorUserid: 'zhangwei', status: 'open' })).toBe(0);
+    const moved = await TaskModel.findById(open[2]).lean();
+    expect(moved?.history.at(-1)).toMatchObject({ action: 'reassigned', actor: 'api:wangqiang', detail: { from: 'zhangwei', to: 'lina' } });
+    expect((await TaskModel.findById(closed).lean())?.advisorUserid).toBe('zhangwei');
+    const audit = await AuditEntryModel.findOne({ action: 'task.reassign_bulk' }).sort({ at: -1 }).lean();
+    expect(audit?.detail).toMatchObject({ from: 'zhangwei', to: 'lina' });
   });
 });

@@ -8,22 +8,32 @@ import { loadTaskView } from '../../domain/tasks/task-card.js';
 import { requestNotify } from '../../domain/tasks/task-notify.js';
 import { applyTaskAction, isOnTime, type TaskAction } from '../../domain/tasks/task.service.js';
 import { TASK_OUTCOMES, TASK_STATUSES, TaskModel, type TaskLean } from '../../domain/tasks/task.model.js';
-import { presentTask } from './task-present.js';
+import { AdvisorModel } from '../../domain/customers/advisor.model.js';
+import { corpFilter } from '../../domain/auth/principal.js';
+import { presentTask, type AdvisorOption, type ApiTaskDetail, type ReassignBulkResult } from './task-present.js';
+import { customerLabels } from '../../domain/customers/customer-labels.js';
 import { createLogger } from '../../infra/logger.js';
 import { principalOf } from '../../middlewares/auth.js';
-import { requireRoles } from '../../middlewares/authorize.js';
-import { ConflictError } from '../../middlewares/errors.js';
+import { assertCorp, requireRoles } from '../../middlewares/authorize.js';
+import { ConflictError, ForbiddenError } from '../../middlewares/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
-import { assertReassignable, corpTaskSettings, findScopedTask, taskScopeFilter } from './task-scope.js';
+import { assertReassignable, corpTaskSettings, findScopedTask, managedAdvisors, taskScopeFilter } from './task-scope.js';
 
 export const TASK_READERS = ['admin', 'oem', 'dealer_admin', 'manager', 'advisor'] as const;
 export const TASK_WORKERS = ['admin', 'dealer_admin', 'manager', 'advisor'] as const;
 export const TASK_REASSIGNERS = ['admin', 'dealer_admin', 'manager'] as const;
 
+/** At most this many tasks move in one bulk reassignment; the answer says how many are left. */
+export const BULK_REASSIGN_LIMIT = 500;
+
 const isoDate = z.iso.datetime({ offset: true, error: 'use an ISO date-time like 2026-06-01T00:00:00+08:00' });
-const listQuery = z.object({
+const userid = z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'a WeCom userid' });
+const objectId = z.string().regex(/^[a-f0-9]{24}$/, { error: 'a task id (24 hex digits)' });
+export const taskListQuery = z.object({
   corpId: z.string().min(1).max(64).optional(),
+  /** WeCom department id: tasks of the advisors in it. */
+  department: z.coerce.number().int().min(1).optional(),
   advisor: z.string().min(1).max(64).optional(),
   status: z.enum(TASK_STATUSES).optional(),
   overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
@@ -31,11 +41,23 @@ const listQuery = z.object({
   dueTo: isoDate.optional(),
   ruleId: z.string().regex(/^[a-f0-9]{24}$/, { error: 'a rule id' }).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
+  /** Cursor: the `next` of the previous page (tasks are listed newest first). */
   before: z.string().regex(/^[a-f0-9]{24}$/).optional(),
+  /** `customer`: add each task's customer display name and vehicle (an audited read of personal data). */
+  include: z.enum(['customer']).optional(),
 });
-const completeBody = z.object({ outcome: z.enum(TASK_OUTCOMES, { error: `outcome must be one of ${TASK_OUTCOMES.join(', ')}` }) }).strict();
-const snoozeBody = z.object({ days: z.number().int().min(1).max(30).default(1) }).strict();
-const reassignBody = z.object({ to: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'a WeCom userid' }) }).strict();
+const listQuery = taskListQuery;
+export const completeBody = z.object({ outcome: z.enum(TASK_OUTCOMES, { error: `outcome must be one of ${TASK_OUTCOMES.join(', ')}` }) }).strict();
+export const snoozeBody = z.object({ days: z.number().int().min(1).max(30).default(1) }).strict();
+export const reassignBody = z.object({ to: userid }).strict();
+export const reassignBulkBody = z.object({
+  corpId: z.string().min(1).max(64),
+  fromAdvisor: userid,
+  toAdvisor: userid,
+  /** Only these of fromAdvisor's open tasks; omitted = all of them (up to the limit per call). */
+  taskIds: z.array(objectId).min(1).max(BULK_REASSIGN_LIMIT, { error: `at most ${BULK_REASSIGN_LIMIT} tasks per call` }).optional(),
+}).strict().refine((b) => b.fromAdvisor !== b.toAdvisor, { path: ['toAdvisor'], message: 'must differ from fromAdvisor' });
+export const advisorsQuery = z.object({ corpId: z.string().min(1).max(64).optional() }).strict();
 
 const present = (t: TaskLean, now: Date) => presentTask(t, now, t.status === 'done' ? isOnTime(t) : undefined);
 
@@ -48,29 +70,43 @@ export function createTasksRouter(deps: ApiDeps): Router {
   const router = new Router();
   const log = createLogger({ level: deps.config.logLevel as Parameters<typeof createLogger>[0]['level'], name: 'tasks-api' });
 
-  async function listFilter(ctx: Context): Promise<{ filter: Record<string, unknown>; limit: number }> {
+  async function listFilter(ctx: Context): Promise<{ filter: Record<string, unknown>; limit: number; include?: 'customer' }> {
     const q = parseOrThrow(listQuery, ctx.query);
     const now = deps.clock.now();
     const filter: Record<string, unknown> = { ...(await taskScopeFilter(principalOf(ctx))) };
     const and: Record<string, unknown>[] = [];
     if (q.corpId) and.push({ corpId: q.corpId });
     if (q.advisor) and.push({ advisorUserid: q.advisor });
+    if (q.department !== undefined) {
+      const members = await AdvisorModel.find({ ...corpFilter(principalOf(ctx)), ...(q.corpId ? { corpId: q.corpId } : {}), departments: q.department }, { userid: 1 }).limit(5000).lean();
+      and.push({ advisorUserid: { $in: members.map((m) => m.userid) } });
+    }
     if (q.status) and.push({ status: q.status });
     if (q.ruleId) and.push({ ruleId: new Types.ObjectId(q.ruleId) });
     if (q.dueFrom || q.dueTo) and.push({ dueAt: { ...(q.dueFrom ? { $gte: new Date(q.dueFrom) } : {}), ...(q.dueTo ? { $lt: new Date(q.dueTo) } : {}) } });
     if (q.overdue !== undefined) and.push(q.overdue ? { status: 'open', dueAt: { $lt: now } } : { $or: [{ status: { $ne: 'open' } }, { dueAt: { $gte: now } }] });
     if (q.before) and.push({ _id: { $lt: new Types.ObjectId(q.before) } });
     if (and.length) filter.$and = and;
-    return { filter, limit: q.limit };
+    return { filter, limit: q.limit, include: q.include };
   }
 
   router.get('/tasks', requireRoles(...TASK_READERS), async function listTasks(ctx) {
-    const { filter, limit } = await listFilter(ctx);
+    const { filter, limit, include } = await listFilter(ctx);
     const now = deps.clock.now();
     const rows = (await TaskModel.find(filter, { history: 0 }).sort({ _id: -1 }).limit(limit).lean()) as unknown as TaskLean[];
     // `overdue=true` is refined here with each task's own SLA (due + SLA passed).
-    const tasks = rows.map((t) => present(t, now)).filter((t) => ctx.query.overdue !== 'true' || t.overdue);
-    ctx.body = { tasks, next: rows.length === limit ? String(rows[rows.length - 1]?._id) : undefined };
+    const kept = rows.filter((t) => ctx.query.overdue !== 'true' || present(t, now).overdue);
+    const next = rows.length === limit ? String(rows[rows.length - 1]?._id) : undefined;
+    if (include !== 'customer') {
+      ctx.body = { tasks: kept.map((t) => present(t, now)), next };
+      return;
+    }
+    const labels = await customerLabels(deps.pd, kept);
+    const p = principalOf(ctx);
+    for (const corpId of new Set(kept.map((t) => t.corpId))) {
+      await recordAudit({ actor: p, action: 'task.list_customers', target: { type: 'task', corpId }, requestId: ctx.state.reqId as string | undefined, detail: { results: kept.filter((t) => t.corpId === corpId).length }, at: now });
+    }
+    ctx.body = { tasks: kept.map((t) => ({ ...present(t, now), customer: labels.get(String(t._id)) })), next };
   });
 
   router.get('/tasks.csv', requireRoles(...TASK_READERS), async function exportTasks(ctx) {
@@ -87,13 +123,54 @@ export function createTasksRouter(deps: ApiDeps): Router {
     ctx.body = stringify([columns as unknown as string[], ...records]);
   });
 
+  /**
+   * `GET /api/v1/advisors?corpId`: the members tasks and customers can be given to, for pickers:
+   * a manager's departments, every member of the corp for corp-wide roles (names are work names).
+   */
+  router.get('/advisors', requireRoles('admin', 'oem', 'dealer_admin', 'manager'), async function listAdvisors(ctx) {
+    const p = principalOf(ctx);
+    const { corpId } = parseOrThrow(advisorsQuery, ctx.query);
+    if (corpId) assertCorp(p, corpId, 'write');
+    const team = p.role === 'manager' ? { userid: { $in: await managedAdvisors(p) } } : {};
+    const rows = await AdvisorModel.find({ ...corpFilter(p), ...(corpId ? { corpId } : {}), ...team }, { corpId: 1, userid: 1, name: 1, departments: 1, status: 1 }).sort({ corpId: 1, userid: 1 }).limit(2000).lean();
+    ctx.body = { advisors: rows.map((a): AdvisorOption => ({ corpId: a.corpId, userid: a.userid, name: a.name || a.userid, departments: a.departments, status: a.status })) };
+  });
+
+  /**
+   * `POST /api/v1/tasks/reassign-bulk { corpId, fromAdvisor, toAdvisor, taskIds? }`: moves open
+   * tasks of one advisor (an advisor leaving, or overloaded) to another, at most
+   * BULK_REASSIGN_LIMIT per call (`remaining` says whether to call again). Each task records the
+   * reassignment in its history; the taker is told once; one audit entry for the batch.
+   */
+  router.post('/tasks/reassign-bulk', requireRoles(...TASK_REASSIGNERS), async function reassignBulk(ctx) {
+    const p = principalOf(ctx);
+    const body = parseOrThrow(reassignBulkBody, bodyOf(ctx) ?? {});
+    assertCorp(p, body.corpId, 'write');
+    if (p.role === 'manager' && !(await managedAdvisors(p)).includes(body.fromAdvisor)) throw new ForbiddenError(`${body.fromAdvisor} is not in your departments`, 'advisor_forbidden');
+    await assertReassignable(p, body.corpId, body.toAdvisor);
+    const mine = { corpId: body.corpId, advisorUserid: body.fromAdvisor, status: 'open' as const };
+    const picked = await TaskModel.find({ $and: [await taskScopeFilter(p), mine, ...(body.taskIds ? [{ _id: { $in: body.taskIds.map((id) => new Types.ObjectId(id)) } }] : [])] }, { _id: 1 }).sort({ dueAt: 1 }).limit(BULK_REASSIGN_LIMIT).lean();
+    const { timeZone, settings } = await corpTaskSettings(body.corpId, deps.config.defaultTimezone);
+    const actor = `api:${p.userid ?? p.tokenId}`;
+    const moved: string[] = [];
+    for (const t of picked) {
+      const result = await applyTaskAction({ corpId: body.corpId, timeZone, settings, clock: deps.clock, queues: deps.queues, logger: log }, String(t._id), { type: 'reassign', to: body.toAdvisor }, actor);
+      if (result.changed) moved.push(String(t._id));
+    }
+    if (moved.length > 0) await requestNotify(deps.queues, body.corpId, body.toAdvisor, `${moved[0]}-b${moved.length}`);
+    const remaining = await TaskModel.countDocuments(mine);
+    const requested = body.taskIds?.length ?? picked.length;
+    await recordAudit({ actor: p, action: 'task.reassign_bulk', target: { type: 'task', corpId: body.corpId }, requestId: ctx.state.reqId as string | undefined, detail: { from: body.fromAdvisor, to: body.toAdvisor, reassigned: moved.length, requested }, at: deps.clock.now() });
+    ctx.body = { reassigned: moved.length, skipped: requested - moved.length, taskIds: moved, remaining } satisfies ReassignBulkResult;
+  });
+
   router.get('/tasks/:id', requireRoles(...TASK_READERS), async function getTask(ctx) {
     const p = principalOf(ctx);
     const task = await findScopedTask(p, ctx.params.id ?? '');
     const { timeZone } = await corpTaskSettings(task.corpId, deps.config.defaultTimezone);
     const view = await loadTaskView({ corpId: task.corpId, pd: deps.pd, timeZone }, task);
     await recordAudit({ actor: p, action: 'task.read', target: { type: 'task', id: String(task._id), corpId: task.corpId }, requestId: ctx.state.reqId as string | undefined, at: deps.clock.now() });
-    ctx.body = { ...present(task, deps.clock.now()), view, history: task.history };
+    ctx.body = { ...present(task, deps.clock.now()), view, history: task.history.map((h) => ({ at: h.at, actor: h.actor, action: h.action, detail: h.detail as Record<string, unknown> | undefined })) } satisfies ApiTaskDetail;
   });
 
   async function act(ctx: Context, action: TaskAction, auditAction: string): Promise<void> {

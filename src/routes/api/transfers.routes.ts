@@ -1,28 +1,17 @@
 import Router from '@koa/router';
-import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import { corpFilter } from '../../domain/auth/principal.js';
 import { RelationshipModel } from '../../domain/customers/relationship.model.js';
-import { TransferModel } from '../../domain/tasks/transfer.model.js';
+import { TransferModel, type TransferLean } from '../../domain/tasks/transfer.model.js';
+import { presentTransfer, transferStartBody } from './transfer-present.js';
 import { requestTransferStart } from '../../domain/tasks/transfer.service.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp, requireRoles } from '../../middlewares/authorize.js';
-import { NotFoundError, ValidationError } from '../../middlewares/errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../middlewares/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 import { requireDealerCorp } from './corp-scope.js';
-import { assertReassignable } from './task-scope.js';
-
-const userid = z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'a WeCom userid' });
-const startBody = z.object({
-  corpId: z.string().min(1).max(64),
-  kind: z.enum(['in_service', 'resigned'], { error: 'kind is in_service (在职继承) or resigned (离职继承)' }),
-  handoverUserid: userid,
-  takeoverUserid: userid,
-  /** The customers to move; omitted = every active customer of the handover advisor. */
-  externalUserIds: z.array(z.string().min(1).max(128)).min(1).max(1000).optional(),
-  transferSuccessMsg: z.string().max(200, { error: 'WeCom allows at most 200 characters' }).optional(),
-}).strict();
+import { assertReassignable, managedAdvisors } from './task-scope.js';
 
 /**
  * `/api/v1/transfers` (issue 8): a manager moves customers to another advisor through WeCom
@@ -30,14 +19,20 @@ const startBody = z.object({
  * answer carries the transfer id to follow: per-customer results with WeCom's codes in words,
  * polled until final; tasks move on success only.
  */
+/** Who starts transfers; who may follow them (the car maker's staff read, never start). */
+export const TRANSFER_STARTERS = ['admin', 'dealer_admin', 'manager'] as const;
+export const TRANSFER_READERS = ['admin', 'oem', 'dealer_admin', 'manager'] as const;
+
 export function createTransfersRouter(deps: ApiDeps): Router {
   const router = new Router();
-  router.post('/transfers', requireRoles('admin', 'dealer_admin', 'manager'), async function startTransferRoute(ctx) {
+  router.post('/transfers', requireRoles(...TRANSFER_STARTERS), async function startTransferRoute(ctx) {
     const p = principalOf(ctx);
-    const body = parseOrThrow(startBody, bodyOf(ctx) ?? {});
+    const body = parseOrThrow(transferStartBody, bodyOf(ctx) ?? {});
     assertCorp(p, body.corpId, 'write');
     await requireDealerCorp(body.corpId, deps.config.defaultTimezone);
     if (body.handoverUserid === body.takeoverUserid) throw new ValidationError([{ path: '/takeoverUserid', message: 'must differ from handoverUserid (WeCom 40130)' }]);
+    // A manager moves customers of their own departments only, to a member of them.
+    if (p.role === 'manager' && !(await managedAdvisors(p)).includes(body.handoverUserid)) throw new ForbiddenError(`${body.handoverUserid} is not in your departments`, 'advisor_forbidden');
     await assertReassignable(p, body.corpId, body.takeoverUserid);
     const externalUserIds = body.externalUserIds ?? (await RelationshipModel.find({ corpId: body.corpId, userid: body.handoverUserid, status: 'active' }, { externalUserId: 1 }).lean()).map((r) => r.externalUserId);
     if (externalUserIds.length === 0) throw new ValidationError([{ path: '/externalUserIds', message: `${body.handoverUserid} has no active customers to transfer` }]);
@@ -47,17 +42,17 @@ export function createTransfersRouter(deps: ApiDeps): Router {
     ctx.body = { id, status: 'requested', customers: externalUserIds.length };
   });
 
-  router.get('/transfers', requireRoles('admin', 'oem', 'dealer_admin', 'manager'), async function listTransfers(ctx) {
+  router.get('/transfers', requireRoles(...TRANSFER_READERS), async function listTransfers(ctx) {
     const corpId = typeof ctx.query.corpId === 'string' ? ctx.query.corpId : undefined;
-    const rows = await TransferModel.find({ ...corpFilter(principalOf(ctx)), ...(corpId ? { corpId } : {}) }).sort({ _id: -1 }).limit(100).lean();
-    ctx.body = { transfers: rows.map((t) => ({ id: String(t._id), corpId: t.corpId, kind: t.kind, handoverUserid: t.handoverUserid, takeoverUserid: t.takeoverUserid, status: t.status, customers: t.customers })) };
+    const rows = (await TransferModel.find({ ...corpFilter(principalOf(ctx)), ...(corpId ? { corpId } : {}) }).sort({ _id: -1 }).limit(100).lean()) as unknown as TransferLean[];
+    ctx.body = { transfers: rows.map((t) => { const { nextPollAt: _omit, ...rest } = presentTransfer(t); return rest; }) };
   });
 
-  router.get('/transfers/:id', requireRoles('admin', 'oem', 'dealer_admin', 'manager'), async function getTransfer(ctx) {
+  router.get('/transfers/:id', requireRoles(...TRANSFER_READERS), async function getTransfer(ctx) {
     const id = ctx.params.id ?? '';
-    const t = /^[a-f0-9]{24}$/.test(id) ? await TransferModel.findOne({ _id: id, ...corpFilter(principalOf(ctx)) }).lean() : null;
+    const t = /^[a-f0-9]{24}$/.test(id) ? ((await TransferModel.findOne({ _id: id, ...corpFilter(principalOf(ctx)) }).lean()) as TransferLean | null) : null;
     if (!t) throw new NotFoundError(`no transfer ${id} (a just-requested one appears once the worker started it)`, 'transfer_not_found');
-    ctx.body = { id: String(t._id), corpId: t.corpId, kind: t.kind, handoverUserid: t.handoverUserid, takeoverUserid: t.takeoverUserid, status: t.status, customers: t.customers, nextPollAt: t.nextPollAt };
+    ctx.body = presentTransfer(t);
   });
   return router;
 }

@@ -1,0 +1,101 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { recordAudit } from '../../domain/audit/audit.service.js';
+import { consoleRolesSchema, defaultConsoleRoles, type ConsoleRoles } from '../../domain/auth/console-roles.js';
+import type { Principal } from '../../domain/auth/principal.js';
+import { CorpModel, type CorpDocument } from '../../domain/corps/corp.model.js';
+import { corpIdSchema, corpPatchSchema } from '../../domain/corps/corp.types.js';
+import { defaultRetentionSettings, retentionSettingsSchema, type RetentionSettings } from '../../domain/customers/retention-settings.js';
+import { defaultTaskSettings, taskSettingsSchema, type TaskSettings } from '../../domain/tasks/task-settings.js';
+import { principalOf } from '../../middlewares/auth.js';
+import { assertCorp, requireRoles } from '../../middlewares/authorize.js';
+import { ForbiddenError, NotFoundError } from '../../middlewares/errors.js';
+import { parseOrThrow } from '../../middlewares/validate.js';
+import { bodyOf, type ApiDeps } from './api-deps.js';
+
+/** Who may read and change a corp's settings: admins every corp, dealer admins their own. */
+export const SETTINGS_ROLES = ['admin', 'dealer_admin'] as const;
+
+/**
+ * What the console's settings page may change. Sections (`tasks`, `retention`, `consoleRoles`)
+ * are replaced whole: the page sends back what it read, edited. Secrets are write-only.
+ */
+export const corpSettingsPatchSchema = corpPatchSchema.omit({ kind: true, privacy: true }).strict();
+
+/** A corp's settings as the console shows them: secrets only as set / not set. */
+export interface CorpSettingsView {
+  corpId: string;
+  kind: 'dealer' | 'oem';
+  displayName: string;
+  agentId: number;
+  timezone: string;
+  enabled: boolean;
+  secrets: { secret: boolean; callbackToken: boolean; callbackAesKey: boolean; contactSync: boolean };
+  tasks: TaskSettings;
+  retention: RetentionSettings;
+  consoleRoles: ConsoleRoles;
+}
+
+function present(d: CorpDocument): CorpSettingsView {
+  return {
+    corpId: d.corpId,
+    kind: d.kind as 'dealer' | 'oem',
+    displayName: d.displayName,
+    agentId: d.agentId,
+    timezone: d.timezone,
+    enabled: d.enabled,
+    secrets: { secret: Boolean(d.secretSealed), callbackToken: Boolean(d.callbackTokenSealed), callbackAesKey: Boolean(d.callbackAesKeySealed), contactSync: Boolean(d.contactSyncTokenSealed && d.contactSyncAesKeySealed) },
+    tasks: taskSettingsSchema.safeParse(d.tasks ?? {}).data ?? defaultTaskSettings,
+    retention: retentionSettingsSchema.safeParse(d.retention ?? {}).data ?? defaultRetentionSettings,
+    consoleRoles: consoleRolesSchema.safeParse(d.consoleRoles ?? {}).data ?? defaultConsoleRoles,
+  };
+}
+
+/**
+ * What only an admin may change: switching a corp on or off, and who is an operator admin (an
+ * admin sees every corp, so a dealer admin granting it would escape their own corp).
+ */
+function assertDealerAdminMayChange(p: Principal, patch: z.infer<typeof corpSettingsPatchSchema>, current: ConsoleRoles): void {
+  if (p.role === 'admin') return;
+  if (patch.enabled !== undefined) throw new ForbiddenError('only operator admins enable or disable a corp', 'field_forbidden');
+  const admins = patch.consoleRoles?.admins;
+  if (admins && JSON.stringify([...admins].sort()) !== JSON.stringify([...current.admins].sort())) {
+    throw new ForbiddenError('only operator admins grant or remove the admin role (it reaches every corp)', 'field_forbidden');
+  }
+}
+
+/**
+ * `/api/v1/corps/:corpId/settings` (issue 9, the console's settings page): admins for every corp,
+ * dealer admins for their own (another corp answers 404 on read, 403 on write, as elsewhere).
+ * Changes go through CorpService (secrets sealed, processes told to reload); the audit record names
+ * the changed fields, never their values.
+ */
+export function createCorpSettingsRouter(deps: ApiDeps): Router {
+  const router = new Router();
+  const load = async (corpId: string) => {
+    const doc = (await CorpModel.findOne({ corpId }).lean()) as CorpDocument | null;
+    if (!doc) throw new NotFoundError(`no corp ${corpId}`, 'corp_not_found');
+    return doc;
+  };
+  const corpParam = (ctx: Context) => parseOrThrow(corpIdSchema, ctx.params.corpId, '/corpId');
+
+  router.get('/corps/:corpId/settings', requireRoles(...SETTINGS_ROLES), async function getCorpSettings(ctx) {
+    const corpId = corpParam(ctx);
+    assertCorp(principalOf(ctx), corpId, 'read');
+    ctx.body = present(await load(corpId));
+  });
+
+  router.patch('/corps/:corpId/settings', requireRoles(...SETTINGS_ROLES), async function patchCorpSettings(ctx) {
+    const corpId = corpParam(ctx);
+    const p = principalOf(ctx);
+    assertCorp(p, corpId, 'write');
+    const patch = parseOrThrow(corpSettingsPatchSchema, bodyOf(ctx) ?? {});
+    const current = present(await load(corpId));
+    assertDealerAdminMayChange(p, patch, current.consoleRoles);
+    await deps.corpService.update(corpId, patch);
+    await recordAudit({ actor: p, action: 'corp.settings_update', target: { type: 'corp', id: corpId, corpId }, requestId: ctx.state.reqId as string | undefined, detail: { fields: Object.keys(patch) }, at: deps.clock.now() });
+    ctx.body = present(await load(corpId));
+  });
+  return router;
+}
