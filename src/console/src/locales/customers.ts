@@ -1,0 +1,61 @@
+/** Strings of the customer search and profile pages. */
+export const customers = {
+  'zh-CN': {
+    customers: {
+      title: '客户', corp: '企业', by: '查找方式', query: '查找内容', search: '查找',
+      kinds: { name: '微信昵称', remark: '备注名', phone: '备注手机号', vin: 'VIN 车架号' },
+      placeholders: { name: '完整的昵称', remark: '完整的备注名', phone: '例如 13800000001', vin: '17 位车架号' },
+      hint: '姓名、备注和手机号加密存储，只能按完整内容精确查找（通过加密索引），不支持模糊或部分匹配；车辆可按完整 VIN 查找。',
+      problems: { empty: '请输入要查找的完整内容', phone: '手机号只能包含数字（可带 +86、空格或短横线）', phoneLength: '大陆手机号为 1 开头的 11 位数字（其他号码 7–15 位）', vin: 'VIN 为 17 位字母和数字（不含 I、O、Q）', long: '最多 64 个字符', corp: '请先选择企业' },
+      results: '查找结果', advisorList: '{advisor} 跟进的客户', empty: '没有找到完全匹配的客户', idle: '输入完整的昵称、备注、手机号或 VIN 开始查找', error: '查找失败：{message}',
+      columns: { name: '客户', lifecycle: '阶段', responsible: '负责顾问', open: '查看' },
+      lifecycle: { prospect: '潜客', owner: '保客', lost: '已流失' },
+      reasons: { added: '添加好友', vehicle_linked: '关联车辆', delivery_channel: '交车渠道添加', owner_tag: '顾问打了保客标签', deleted_advisor: '客户删除了顾问', no_active_relationship: '无有效好友关系' },
+      erased: '已删除个人信息', unnamed: '（无名称）',
+      profile: {
+        back: '返回查找', loadError: '客户资料加载失败：{message}', name: '微信昵称', responsible: '负责顾问', optOut: '营销退订', yes: '是', no: '否', birthday: '生日', contactTime: '方便联系时间',
+        relationships: '跟进关系', advisor: '顾问', addedAt: '添加时间', state: '渠道', status: '状态', remark: '备注', tags: '标签', noTags: '暂无标签',
+        vehicles: '车辆', noVehicles: '暂无车辆', model: '车型', delivery: '交车日期', insurance: '保险到期', lastService: '上次保养', mileage: '里程 (km)',
+        lifecycle: '生命周期', timeline: '时间线', noTimeline: '暂无记录', timelineError: '时间线加载失败：{message}', audited: '查看客户资料会记录在审计日志中。',
+      },
+      relStatus: { active: '正常', deleted_by_customer: '客户已删除顾问', deleted_by_advisor: '顾问已删除客户', transferred: '已转接' },
+      events: {
+        customer_added: '添加为客户', customer_tag_added: '打上标签', customer_tag_removed: '移除标签', customer_became_owner: '成为保客', customer_lost: '流失',
+        relationship_transferred: '转接给其他顾问', vehicle_linked: '关联车辆', customer_anchor_changed: '关键日期变更', task_completed: '完成跟进任务',
+      },
+      kinds2: { event: '事件', task: '任务', schedule: '计划跟进', message: '消息' },
+      taskStatus: { open: '待办', done: '已完成', unreachable: '联系不上', cancelled: '已取消' },
+      messageStatus: { queued: '排队中', pending: '待顾问确认', sent: '已发送', failed: '发送失败', cancelled: '已取消' },
+      planned: '计划于 {due} 跟进', dueAt: '截止 {due}',
+    },
+  },
+  en: {
+    customers: {
+      title: 'Customers', corp: 'Corp', by: 'Find by', query: 'Look for', search: 'Search',
+      kinds: { name: 'WeChat name', remark: 'Remark', phone: 'Remark phone', vin: 'VIN' },
+      placeholders: { name: 'The full name', remark: 'The full remark', phone: 'e.g. 13800000001', vin: '17-character VIN' },
+      hint: 'Names, remarks and phones are stored encrypted and found only by their exact value (through a keyed-hash index): no partial or fuzzy search. Vehicles are found by their full VIN.',
+      problems: { empty: 'Type the exact value to look for', phone: 'A phone number has digits only (+86, spaces and dashes are ignored)', phoneLength: 'A mainland mobile has 11 digits starting with 1 (other numbers 7–15 digits)', vin: 'A VIN has 17 letters and digits (no I, O or Q)', long: 'At most 64 characters', corp: 'Pick a corp first' },
+      results: 'Results', advisorList: 'Customers of {advisor}', empty: 'No customer matches exactly', idle: 'Type a full name, remark, phone or VIN to search', error: 'The search failed: {message}',
+      columns: { name: 'Customer', lifecycle: 'Stage', responsible: 'Responsible advisor', open: 'Open' },
+      lifecycle: { prospect: 'Prospect', owner: 'Owner', lost: 'Lost' },
+      reasons: { added: 'Added', vehicle_linked: 'Vehicle linked', delivery_channel: 'Added through a delivery channel', owner_tag: 'Owner tag applied', deleted_advisor: 'Customer deleted the advisor', no_active_relationship: 'No active relationship' },
+      erased: 'Personal data erased', unnamed: '(no name)',
+      profile: {
+        back: 'Back to search', loadError: 'The profile could not be loaded: {message}', name: 'WeChat name', responsible: 'Responsible advisor', optOut: 'Opted out', yes: 'Yes', no: 'No', birthday: 'Birthday', contactTime: 'Preferred contact time',
+        relationships: 'Relationships', advisor: 'Advisor', addedAt: 'Added', state: 'Channel', status: 'Status', remark: 'Remark', tags: 'Tags', noTags: 'No tags',
+        vehicles: 'Vehicles', noVehicles: 'No vehicles', model: 'Model', delivery: 'Delivered', insurance: 'Insurance expiry', lastService: 'Last service', mileage: 'Mileage (km)',
+        lifecycle: 'Lifecycle', timeline: 'Timeline', noTimeline: 'Nothing recorded yet', timelineError: 'The timeline could not be loaded: {message}', audited: 'Opening a profile is recorded in the audit log.',
+      },
+      relStatus: { active: 'Active', deleted_by_customer: 'Customer deleted the advisor', deleted_by_advisor: 'Advisor deleted the customer', transferred: 'Transferred' },
+      events: {
+        customer_added: 'Added as a customer', customer_tag_added: 'Tag added', customer_tag_removed: 'Tag removed', customer_became_owner: 'Became an owner', customer_lost: 'Lost',
+        relationship_transferred: 'Transferred to another advisor', vehicle_linked: 'Vehicle linked', customer_anchor_changed: 'Key date changed', task_completed: 'Follow-up completed',
+      },
+      kinds2: { event: 'Event', task: 'Task', schedule: 'Planned follow-up', message: 'Message' },
+      taskStatus: { open: 'Open', done: 'Done', unreachable: 'Unreachable', cancelled: 'Cancelled' },
+      messageStatus: { queued: 'Queued', pending: 'Awaiting the advisor', sent: 'Sent', failed: 'Failed', cancelled: 'Cancelled' },
+      planned: 'Follow-up planned for {due}', dueAt: 'Due {due}',
+    },
+  },
+} as const;
