@@ -12,8 +12,8 @@ export interface DevMongoProcess {
  * use it so the server's work runs beside the client's, as a real MongoDB would, instead of
  * taking turns on the client's event loop.
  */
-export async function startDevMongoProcess(extraArgs: string[] = []): Promise<DevMongoProcess> {
-  const proc = spawnNode(['--import', 'tsx', 'scripts/dev-mongo/cli.ts', '--port', '0', ...extraArgs], { NODE_ENV: 'development' });
+export async function startDevMongoProcess(opts: { args?: string[]; nodeArgs?: string[] } = {}): Promise<DevMongoProcess> {
+  const proc = spawnNode([...(opts.nodeArgs ?? []), '--import', 'tsx', 'scripts/dev-mongo/cli.ts', '--port', '0', ...(opts.args ?? [])], { NODE_ENV: 'development' });
   let uri = '';
   await waitFor(() => {
     uri = /mongodb:\/\/127\.0\.0\.1:\d+/.exec(proc.output())?.[0] ?? '';
