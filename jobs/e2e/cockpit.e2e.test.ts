@@ -7,10 +7,9 @@
  * opens the drill-down and follows it to the task list of 张伟's overdue tasks.
  * Screenshots go to artifacts/cockpit-e2e/ (not committed). Skips when /usr/bin/chromium is absent.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import dayjs from 'dayjs';
 import timezone from 'dayjs/plugin/timezone.js';
 import utc from 'dayjs/plugin/utc.js';
@@ -19,6 +18,7 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
 import { startDevStack, type DevStack } from '../../scripts/dev/dev-stack.js';
+import { buildConsoleOnce, CHROMIUM, CHROMIUM_ARGS, hasChromium, repoRoot } from './browser-support.js';
 import { AdvisorModel } from '../../src/domain/customers/advisor.model.js';
 import { rollupRange } from '../../src/domain/kpis/rollup.service.js';
 import { TaskModel } from '../../src/domain/tasks/task.model.js';
@@ -29,14 +29,11 @@ import { startPrivateRedis, type PrivateRedis } from '../../src/testing/redis-se
 dayjs.extend(utc);
 dayjs.extend(timezone);
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`cockpit e2e skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 const ZONE = 'Asia/Shanghai';
 const HOUR = 3_600_000;
-const root = resolve(import.meta.dirname, '../..');
-const shots = join(root, 'artifacts', 'cockpit-e2e');
+const shots = join(repoRoot, 'artifacts', 'cockpit-e2e');
 const dataDir = mkdtempSync(join(tmpdir(), 'scrm-cockpit-'));
 const profileDir = mkdtempSync(join(tmpdir(), 'scrm-chromium-'));
 let redis: PrivateRedis | undefined;
@@ -73,8 +70,7 @@ function seedTasks() {
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  // The web serves dist/console: build it from the current source so the test never sees a stale bundle.
-  execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'src/console/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  buildConsoleOnce();
   mkdirSync(shots, { recursive: true });
   redis = await startPrivateRedis();
   stack = await startDevStack({
@@ -92,7 +88,7 @@ beforeAll(async () => {
     headless: true,
     viewport: { width: 1280, height: 900 },
     locale: 'zh-CN',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_ARGS,
   });
 }, 240_000);
 

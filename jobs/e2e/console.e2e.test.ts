@@ -19,25 +19,22 @@
  * expected). Screenshots of each main page go to artifacts/console-e2e/ (not committed).
  * Skips when /usr/bin/chromium is absent.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevStack, type DevStack } from '../../scripts/dev/dev-stack.js';
+import { buildConsoleOnce, CHROMIUM, CHROMIUM_ARGS, hasChromium, repoRoot } from './browser-support.js';
 import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
 import { dayjs } from '../../src/infra/clock.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { freePort } from '../../src/testing/ports.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/testing/redis-server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) console.warn(`console e2e skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
-const root = resolve(import.meta.dirname, '../..');
-const shots = join(root, 'artifacts', 'console-e2e');
+const shots = join(repoRoot, 'artifacts', 'console-e2e');
 const dataDir = mkdtempSync(join(tmpdir(), 'scrm-console-'));
 let redis: PrivateRedis | undefined;
 let stack: DevStack | undefined;
@@ -56,12 +53,11 @@ const ADVISOR = 'xiaoma';
 
 const PHONE = { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true };
 const DESKTOP = { viewport: { width: 1280, height: 860 } };
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const LAUNCH_ARGS = CHROMIUM_ARGS;
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  // The web serves dist/console: build it from the current source so the test never sees a stale bundle.
-  execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'src/console/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  buildConsoleOnce();
   mkdirSync(shots, { recursive: true });
   redis = await startPrivateRedis();
   stack = await startDevStack({

@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Debian's Chromium, driven by playwright-core (the browser tests skip without it). */
+export const CHROMIUM = '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+/** Flags for headless Chromium on this machine (no sandbox inside the container, no GPU, no background traffic). */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+const consoleSrc = join(repoRoot, 'src/console');
+const outDir = join(repoRoot, 'dist/console');
+const stampFile = join(repoRoot, 'node_modules/.cache/console-build.hash');
+const lockDir = join(repoRoot, 'node_modules/.cache/console-build.lock');
+
+function sourceHash(): string {
+  const hash = createHash('sha256');
+  const walk = (dir: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (name === 'node_modules') continue;
+      if (statSync(path).isDirectory()) walk(path);
+      else hash.update(path).update(readFileSync(path));
+    }
+  };
+  walk(consoleSrc);
+  return hash.digest('hex');
+}
+
+const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/**
+ * The web serves dist/console, so a browser test needs it built from the current source. Test
+ * files run in parallel: the build runs under a lock, one at a time, and is skipped when the
+ * bundle already matches the source (the second file reuses the first one's bundle instead of
+ * emptying the directory under a server that is serving it).
+ */
+export function buildConsoleOnce(): void {
+  mkdirSync(join(repoRoot, 'node_modules/.cache'), { recursive: true });
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      mkdirSync(lockDir);
+      break;
+    } catch {
+      // A lock left by a killed run is older than any build.
+      const lock = statSync(lockDir, { throwIfNoEntry: false });
+      if (lock && Date.now() - lock.mtimeMs > 180_000) rmSync(lockDir, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`console build lock ${lockDir} held for 5 minutes`);
+      sleepSync(250);
+    }
+  }
+  try {
+    const hash = sourceHash();
+    if (existsSync(join(outDir, 'index.html')) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === hash) return;
+    execFileSync(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'src/console/vite.config.ts', '--logLevel', 'warn'], { cwd: repoRoot, stdio: 'inherit' });
+    writeFileSync(stampFile, hash);
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
+}
