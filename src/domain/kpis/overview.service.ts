@@ -2,6 +2,8 @@ import { AdvisorModel } from '../customers/advisor.model.js';
 import { anomalyFlags, type UnitPeriods } from './anomaly-wiring.js';
 import { accumulate, emptyAccumulator, valuesOf, type KpiAccumulator } from './kpi-counters.js';
 import { KpiDailyModel, type KpiDailyDocument } from './kpi-daily.model.js';
+import { KpiPeriodModel } from './kpi-period.model.js';
+import { periodEnd } from './period-rollup.service.js';
 import { addDays, periodStart } from './kpi-days.js';
 import type { AnomalyFlag, Granularity, KpiOverview, KpiUnit, UnitKind } from './kpi-types.js';
 import { NO_ADVISOR } from './rollup.service.js';
@@ -21,18 +23,34 @@ export interface OverviewQuery {
 export interface OverviewResult extends KpiOverview {
   /** Relationships added by channel state over the range and scope. */
   addedByState: Record<string, number>;
-  /** kpi_daily documents read (one per advisor × day with activity): the query's whole cost. */
+  /** Rollup documents read (kpi_periods for whole periods, kpi_daily for the days at the edges): the query's whole cost. */
   docsRead: number;
 }
 
 type DailyLean = KpiDailyDocument;
 
-/** The rollup documents of a scope and day range: one index range per corp (and advisor list). */
-export async function loadDaily(q: Pick<OverviewQuery, 'corpIds' | 'from' | 'to' | 'advisors' | 'department'>): Promise<DailyLean[]> {
-  const filter: Record<string, unknown> = { corpId: q.corpIds.length === 1 ? q.corpIds[0] : { $in: [...q.corpIds] }, day: { $gte: q.from, $lt: q.to } };
-  if (q.advisors) filter.advisorUserid = { $in: [...q.advisors] };
-  if (q.department !== undefined) filter.departments = q.department;
-  return (await KpiDailyModel.find(filter, { _id: 0 }).lean()) as DailyLean[];
+/**
+ * The rollup documents of a scope and day range, read as coarsely as the granularity allows:
+ * the whole weeks or months inside the range from kpi_periods (one document per advisor and
+ * period), the days at the edges from kpi_daily. Each document carries its period's first day
+ * in `day`, so both kinds sum alike. A year by month reads 12 documents per advisor, not 365.
+ */
+export async function loadRollups(q: Pick<OverviewQuery, 'corpIds' | 'from' | 'to' | 'advisors' | 'department'> & { granularity?: Granularity }): Promise<DailyLean[]> {
+  const scope: Record<string, unknown> = { corpId: q.corpIds.length === 1 ? q.corpIds[0] : { $in: [...q.corpIds] } };
+  if (q.advisors) scope.advisorUserid = { $in: [...q.advisors] };
+  if (q.department !== undefined) scope.departments = q.department;
+  const days = async (from: string, to: string) => (from < to ? ((await KpiDailyModel.find({ ...scope, day: { $gte: from, $lt: to } }, { _id: 0 }).lean()) as DailyLean[]) : []);
+  const g = q.granularity;
+  if (g !== 'week' && g !== 'month') return days(q.from, q.to);
+  const first = periodStart(q.from, g) === q.from ? q.from : periodEnd(periodStart(q.from, g), g);
+  const last = periodStart(q.to, g);
+  if (first >= last) return days(q.from, q.to);
+  const [head, whole, tail] = await Promise.all([
+    days(q.from, first),
+    KpiPeriodModel.find({ ...scope, granularity: g, day: { $gte: first, $lt: last } }, { _id: 0, granularity: 0 }).lean() as Promise<DailyLean[]>,
+    days(last, q.to),
+  ]);
+  return [...head, ...whole, ...tail];
 }
 
 /** The units a rollup document counts for: its corp, each of its advisor's departments, or its advisor. */
@@ -77,12 +95,12 @@ export function periodsOf(from: string, to: string, granularity: Granularity): s
 
 /**
  * `GET /api/v1/kpis/overview` (issue 10): totals, a series for sparklines and one row per unit,
- * all from `kpi_daily` only (reads ∝ advisors × days in scope, independent of history length).
+ * all from rollups only (reads ∝ advisors × periods in scope, independent of history length).
  * Rows carry the anomaly flags of the range's last period against the range's earlier periods
  * (up to 8) and the unit's peers.
  */
 export async function kpiOverview(q: OverviewQuery): Promise<OverviewResult> {
-  const docs = await loadDaily(q);
+  const docs = await loadRollups(q);
   const totals = emptyAccumulator();
   const series = new Map<string, KpiAccumulator>(periodsOf(q.from, q.to, q.granularity).map((p) => [p, emptyAccumulator()]));
   for (const doc of docs) {
@@ -116,7 +134,7 @@ export async function kpiOverview(q: OverviewQuery): Promise<OverviewResult> {
 export async function weeklyAnomalies(q: { corpIds: readonly string[]; week: string; advisors?: readonly string[] }): Promise<{ flags: AnomalyFlag[]; docsRead: number }> {
   const from = addDays(q.week, -56);
   const to = addDays(q.week, 7);
-  const docs = await loadDaily({ corpIds: q.corpIds, from, to });
+  const docs = await loadRollups({ corpIds: q.corpIds, from, to, granularity: 'week' });
   const history = Array.from({ length: 8 }, (_, i) => addDays(q.week, -56 + 7 * i));
   const advisors = await unitPeriods(docs, 'advisor', 'week');
   const corps = await unitPeriods(docs, 'corp', 'week');

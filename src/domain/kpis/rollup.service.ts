@@ -12,6 +12,7 @@ import { emptyAccumulator, type KpiAccumulator } from './kpi-counters.js';
 import { KpiDailyModel } from './kpi-daily.model.js';
 import { addDays, dayBounds, daysBetween } from './kpi-days.js';
 import { ensureKpiIndexes } from './kpi-indexes.js';
+import { rollupPeriods } from './period-rollup.service.js';
 import { INVITATION_CATEGORIES, taskCategoryOf, type TaskCategory } from './task-category.js';
 import { taskFacts } from './task-facts.js';
 
@@ -32,6 +33,8 @@ export interface RollupInput {
   day: string;
   timeZone: string;
   now: Date;
+  /** Leave the week and month documents to the caller (rollupRange recomputes each touched period once). */
+  skipPeriods?: boolean;
 }
 
 export interface RollupResult {
@@ -198,6 +201,7 @@ export async function rollupDay(input: RollupInput): Promise<RollupResult> {
     })), { ordered: false });
   }
   await KpiDailyModel.deleteMany({ corpId, day, advisorUserid: { $nin: entries.map(([u]) => u) } });
+  if (!input.skipPeriods) await rollupPeriods(corpId, [day]);
   return {
     corpId, day, advisors: entries.length, asOf,
     docsRead: { tasks, customers: owners.customers, careTasks: owners.careTasks, relationshipsAdded: rel.added, relationshipsLost: rel.lost, executions: execs, recipients },
@@ -207,12 +211,14 @@ export async function rollupDay(input: RollupInput): Promise<RollupResult> {
 /** Rolls up every day in [from, to) (the backfill, tests, the bench). */
 export async function rollupRange(input: Omit<RollupInput, 'day'> & { from: string; to: string }, onDay?: (r: RollupResult, ms: number) => void): Promise<RollupResult[]> {
   const out: RollupResult[] = [];
-  for (const day of daysBetween(input.from, input.to)) {
+  const days = daysBetween(input.from, input.to);
+  for (const day of days) {
     const t0 = performance.now();
-    const r = await rollupDay({ ...input, day });
+    const r = await rollupDay({ ...input, day, skipPeriods: true });
     onDay?.(r, performance.now() - t0);
     out.push(r);
   }
+  await rollupPeriods(input.corpId, days);
   return out;
 }
 

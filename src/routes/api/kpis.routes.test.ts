@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { emptyCounters, type Counters } from '../../domain/kpis/kpi-counters.js';
 import { KpiDailyModel } from '../../domain/kpis/kpi-daily.model.js';
+import { rollupPeriods } from '../../domain/kpis/period-rollup.service.js';
 import { addDays } from '../../domain/kpis/kpi-days.js';
 import { METRIC_KEYS } from '../../domain/kpis/kpi-types.js';
 import { useTestDatabase } from '../../testing/mongo.js';
@@ -40,6 +41,10 @@ beforeAll(async () => {
     }
   }
   await daily(CORP_B, 'bob', [2], addDays(WEEK, 1), { tasksDue: 7, tasksDecided: 7, tasksDoneOnTime: 7 });
+  // As the rollup does after writing days: their weeks and months.
+  const days = Array.from({ length: 9 }, (_, k) => addDays(WEEK, 7 * (k - 8) + 1));
+  await rollupPeriods(CORP_A, days);
+  await rollupPeriods(CORP_B, [addDays(WEEK, 1)]);
 });
 afterAll(async () => {
   await h.close();
