@@ -1,5 +1,5 @@
 /**
- * The Lua behind InboundJobWriter: de-duplicates and adds a batch of `wecom-inbound` jobs in one
+ * The Lua behind DedupJobWriter: de-duplicates and adds a batch of `wecom-inbound` jobs in one
  * atomic script (design §3 step 7, "SET dedup NX + add in one round trip").
  *
  * Why not `queue.add`/`addBulk`: BullMQ's generic addStandardJob script and its JS job builder

@@ -1,6 +1,6 @@
 import type { Queues } from '../queues/queue-factory.js';
 import { QueueName } from '../queues/queue-names.js';
-import { InboundJobWriter, type InboundJobInput } from './inbound-job-writer.js';
+import { DedupJobWriter, type InboundJobInput } from './dedup-job-writer.js';
 import { MicroBatcher } from './micro-batcher.js';
 
 /** The `wecom-inbound` job: exactly what WeCom sent us, decrypted, and when (issue 5). */
@@ -29,7 +29,7 @@ export const INBOUND_JOB_NAME = 'callback.received';
  */
 export class InboundProducer {
   private readonly batcher: MicroBatcher<InboundJobInput>;
-  private writer: InboundJobWriter | undefined;
+  private writer: DedupJobWriter | undefined;
 
   constructor(
     private readonly queues: Queues,
@@ -45,7 +45,7 @@ export class InboundProducer {
   }
 
   private async write(jobs: InboundJobInput[]): Promise<void> {
-    this.writer ??= new InboundJobWriter(this.queues.get(QueueName.wecomInbound), INBOUND_JOB_NAME, this.dedupTtlMs);
+    this.writer ??= new DedupJobWriter(this.queues.get(QueueName.wecomInbound), INBOUND_JOB_NAME, this.dedupTtlMs);
     await this.writer.addAll(jobs);
   }
 }

@@ -47,7 +47,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
   const producer = new InboundProducer(deps.queues, config.callbacks.dedupTtlS * 1000);
   const acceptor = new InboundAcceptor({ producer, spool, redis, timeoutMs: config.callbacks.enqueueTimeoutMs, logger });
   const relay = new SpoolRelay({ spool, producer, redis, logger, metrics }).start();
-  const welcomeLane = new WelcomeLane({ queues: deps.queues, redis, timeoutMs: config.callbacks.enqueueTimeoutMs, logger });
+  const welcomeLane = new WelcomeLane({ queues: deps.queues, redis, timeoutMs: config.callbacks.enqueueTimeoutMs, dedupTtlMs: config.callbacks.dedupTtlS * 1000, logger });
   const router = createCallbackRouter({ corps: deps.corps, acceptor, welcomeLane, metrics, clock: deps.clock, logger, timestampWindowS: config.callbacks.timestampWindowS, alerts: deps.alerts });
   metrics.spoolDepth.set(spool.depth);
   const health: HealthCheck = {

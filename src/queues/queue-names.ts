@@ -24,7 +24,8 @@ const DAY_SECONDS = 24 * 60 * 60;
  */
 export const defaultJobOptions: Record<QueueName, DefaultJobOptions> = {
   'wecom-inbound': { attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: DAY_SECONDS }, removeOnFail: { count: 50_000 } },
-  'wecom-welcome': { attempts: 4, backoff: { type: 'exponential', delay: 500 }, priority: 1, removeOnComplete: { age: DAY_SECONDS }, removeOnFail: { count: 10_000 } },
+  // No BullMQ priority: it orders jobs within one queue only; the lane is this queue and its worker.
+  'wecom-welcome': { attempts: 4, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { age: DAY_SECONDS }, removeOnFail: { count: 10_000 } },
   'domain-events': { attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: DAY_SECONDS }, removeOnFail: { count: 50_000 } },
   scheduled: { attempts: 10, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: { age: DAY_SECONDS }, removeOnFail: { count: 50_000 } },
   maintenance: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: { count: 1000 }, removeOnFail: { count: 1000 } },

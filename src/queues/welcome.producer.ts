@@ -48,10 +48,12 @@ export function welcomeJobFor(corpId: string, event: AddEventFields, receivedAt:
   return { corpId, userid: event.userId, externalUserId: event.externalUserId, state: event.state, welcomeCode: event.welcomeCode, receivedAt, eventTime: event.createTime };
 }
 
-/** BullMQ's add arguments for a welcome job (single adds and bulk adds share them). */
+export const WELCOME_JOB_NAME = 'welcome';
+
+/** BullMQ's add arguments for a welcome job (the worker's add and the web's lane share them). */
 export function welcomeJobSpec(job: WelcomeJob) {
   const data = welcomeJobSchema.parse(job);
-  return { name: 'welcome', data, opts: { jobId: welcomeJobId(data.corpId, data.welcomeCode), priority: 1 } };
+  return { name: WELCOME_JOB_NAME, data, opts: { jobId: welcomeJobId(data.corpId, data.welcomeCode) } };
 }
 
 export async function enqueueWelcome(queues: Queues, job: WelcomeJob): Promise<string> {

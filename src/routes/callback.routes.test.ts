@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCallbackEnvelope, encryptCallback, signCallback } from '../wecom/callback-crypto.js';
 import type { Corp } from '../domain/corps/corp.types.js';
 import { QueueName } from '../queues/queue-names.js';
+import { welcomeJobId } from '../queues/welcome.producer.js';
 import { makeCorp, startCallbackApp, type CallbackApp } from '../testing/callback-app.js';
 
 const corp = makeCorp();
@@ -72,13 +73,17 @@ describe('POST events', () => {
     const welcomeQueue = app.queues.get(QueueName.wecomWelcome);
     const xml = addEventXml(corp.corpId, 'wmWELCOMELANE1', Math.floor(Date.now() / 1000));
     for (let attempt = 0; attempt < 3; attempt++) expect((await post(`/wecom/callback/${corp.corpId}`, signed(corp, xml))).status).toBe(200);
-    const welcomes = (await welcomeQueue.getJobs(['prioritized', 'waiting'])).filter((j) => j.data.externalUserId === 'wmWELCOMELANE1');
+    const welcomes = (await welcomeQueue.getJobs(['waiting'])).filter((j) => j.data.externalUserId === 'wmWELCOMELANE1');
     expect(welcomes).toHaveLength(1);
     expect(welcomes[0]?.data).toEqual({ corpId: corp.corpId, userid: 'sales.alice', externalUserId: 'wmWELCOMELANE1', state: 'qr7', welcomeCode: 'wc-wmWELCOMELANE1', receivedAt: expect.any(Number), eventTime: expect.any(Number) });
+    // Written by the lane's script, read by BullMQ like its own: the code-derived id and the queue's options.
+    expect(welcomes[0]?.id).toBe(welcomeJobId(corp.corpId, 'wc-wmWELCOMELANE1'));
+    expect(welcomes[0]?.name).toBe('welcome');
+    expect(welcomes[0]?.opts).toMatchObject({ attempts: 4, removeOnComplete: { age: 86_400 } });
     // Not an add: no welcome job.
     const edit = xml.replace('add_external_contact', 'edit_external_contact').replace(/<WelcomeCode>.*<\/WelcomeCode>/, '').replace('wmWELCOMELANE1', 'wmWELCOMELANE2');
     expect((await post(`/wecom/callback/${corp.corpId}`, signed(corp, edit))).status).toBe(200);
-    expect((await welcomeQueue.getJobs(['prioritized', 'waiting'])).filter((j) => j.data.externalUserId === 'wmWELCOMELANE2')).toHaveLength(0);
+    expect((await welcomeQueue.getJobs(['waiting'])).filter((j) => j.data.externalUserId === 'wmWELCOMELANE2')).toHaveLength(0);
   });
 
   it('keeps two customers added by one advisor in the same second apart', async () => {

@@ -15,11 +15,12 @@ type AddCommand = (...args: Array<string | number>) => Promise<number[]>;
 const UNSUPPORTED_OPTIONS = ['delay', 'priority', 'lifo', 'parent', 'repeat', 'repeatJobKey', 'prevMillis'] as const;
 
 /**
- * Writes a batch of `wecom-inbound` jobs with one EVALSHA (see inbound-add.script.ts for what
- * it writes and why it replaces BullMQ's add). Jobs get the queue's default options plus the
- * custom id and throttle-mode de-duplication, encoded as BullMQ stores them.
+ * Writes a batch of standard jobs with custom ids into one queue with one EVALSHA (see
+ * inbound-add.script.ts for what it writes and why it replaces BullMQ's add): the callback path's
+ * `wecom-inbound` jobs and the welcome lane's `wecom-welcome` jobs. Jobs get the queue's default
+ * options plus the custom id and throttle-mode de-duplication, encoded as BullMQ stores them.
  */
-export class InboundJobWriter {
+export class DedupJobWriter {
   private readonly staticOpts: Record<string, unknown>;
 
   constructor(

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultJobOptions, QueueName } from '../queues/queue-names.js';
 import { startPrivateRedis, type PrivateRedis } from '../testing/redis-server.js';
-import { InboundJobWriter } from './inbound-job-writer.js';
+import { DedupJobWriter } from './dedup-job-writer.js';
 import { INBOUND_JOB_NAME } from './inbound.producer.js';
 
 const TTL_MS = 3_600_000;
@@ -45,11 +45,11 @@ function normaliseHash(name: string, hash: Record<string, string>): Record<strin
   return { ...hash, timestamp: 'T', opts: JSON.parse(hash.opts ?? 'null') as unknown };
 }
 
-describe('InboundJobWriter', () => {
+describe('DedupJobWriter', () => {
   it('writes exactly what BullMQ add() writes, including the duplicate and de-duplicated paths', async () => {
     const viaBull = queueWithPrefix('bull1');
     const viaWriter = queueWithPrefix('wrt1');
-    const writer = new InboundJobWriter(viaWriter, INBOUND_JOB_NAME, TTL_MS);
+    const writer = new DedupJobWriter(viaWriter, INBOUND_JOB_NAME, TTL_MS);
     const data = (n: number) => ({ corpId: 'ww1', receivedAt: 1_700_000_000_000 + n, xml: `<xml><n>${n}</n><q>"\\é</q></xml>` });
     const add = (id: string, n: number) => viaBull.add(INBOUND_JOB_NAME, data(n), { jobId: id, deduplication: { id, ttl: TTL_MS } });
 
@@ -71,7 +71,7 @@ describe('InboundJobWriter', () => {
 
   it('writes jobs BullMQ reads back like its own, and skips the marker while the queue is paused', async () => {
     const queue = queueWithPrefix('wrt2');
-    const writer = new InboundJobWriter(queue, INBOUND_JOB_NAME, TTL_MS);
+    const writer = new DedupJobWriter(queue, INBOUND_JOB_NAME, TTL_MS);
     await queue.pause();
     await writer.addAll([{ id: 'ww2-m7', data: { corpId: 'ww2', receivedAt: 7, xml: '<xml/>' } }]);
     expect(await conn.exists('wrt2:wecom-inbound:marker')).toBe(0);
@@ -85,7 +85,7 @@ describe('InboundJobWriter', () => {
 
   it('refuses default options it cannot write (delayed or prioritised jobs)', () => {
     const queue = new Queue('other', { connection: conn as never, prefix: 'wrt3', defaultJobOptions: { priority: 3 } });
-    expect(() => new InboundJobWriter(queue, 'x', TTL_MS)).toThrow(/priority/);
+    expect(() => new DedupJobWriter(queue, 'x', TTL_MS)).toThrow(/priority/);
     void queue.close();
   });
 });
