@@ -3,13 +3,15 @@ import { join, resolve } from 'node:path';
 import mongoose from 'mongoose';
 import pretty from 'pino-pretty';
 import { loadConfig } from '../../config/index.js';
+import { refreshDirectory } from '../../src/domain/customers/advisor-directory.service.js';
 import { CorpService } from '../../src/domain/corps/corp.service.js';
 import { DataCipher } from '../../src/infra/data-crypto.js';
 import type { Logger } from '../../src/infra/logger.js';
-import { setSharedClockOffset } from '../../src/infra/clock.js';
+import { setSharedClockOffset, SystemClock } from '../../src/infra/clock.js';
 import { createRedis, waitForRedis } from '../../src/infra/redis.js';
 import { startDevMongo, type DevMongoServer } from '../dev-mongo/index.js';
 import { demoCorpInput } from '../lib/demo-corp.js';
+import { createWecomClient } from '../../src/wecom/client.js';
 import { startSandbox, type RunningSandbox } from '../wecom-sandbox/index.js';
 import { demoScenario } from '../wecom-sandbox/world/demo-seed.js';
 import { loadOrCreateDevSecrets } from './dev-secrets.js';
@@ -79,6 +81,12 @@ export async function startDevStack(opts: DevStackOptions): Promise<DevStack> {
   const publisher = createRedis({ url: redis.url, role: 'producer', logger: opts.logger });
   await new CorpService({ cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId), defaultTimezone: config.defaultTimezone, redis: publisher, prefix: config.redis.queuePrefix }).upsert(demoCorpInput());
   const rules = await seedExampleRules(() => new Date());
+  // The member directory (advisors, departments, leaders) from the sandbox now, as the nightly
+  // reconciliation would: sign-in then knows 王强 leads 销售部 from the first minute.
+  const corp = demoCorpInput();
+  const api = createWecomClient({ apiBase: config.wecom.apiBase, redis: publisher, logger: opts.logger, clock: new SystemClock(), timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix })
+    .forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: Number(corp.agentId) });
+  await refreshDirectory({ corpId: corp.corpId, api, clock: new SystemClock(), logger: opts.logger });
   await mongoose.disconnect();
   publisher.disconnect();
 
