@@ -22,6 +22,7 @@ import { createLogger } from '../../src/infra/logger.js';
 import { freePort } from '../../src/testing/ports.js';
 import { startPrivateRedis } from '../../src/testing/redis-server.js';
 import { demoCorpInput } from '../lib/demo-corp.js';
+import { startDevMongoProcess } from '../dev-mongo/child-process.js';
 import { startSandbox } from '../wecom-sandbox/index.js';
 import { demoScenario } from '../wecom-sandbox/world/demo-seed.js';
 import { percentile, round1 } from './stats.js';
@@ -32,14 +33,13 @@ const TOPOLOGY = process.env.BENCH_TOPOLOGY === 'single' ? 'single' : 'split';
 
 async function main(): Promise<void> {
   const redis = await startPrivateRedis();
-  const [mongoPort, webPort] = await Promise.all([freePort(), freePort()]);
-  const mongo = spawnRole(['--import', 'tsx', 'scripts/dev-mongo/cli.ts', '--port', String(mongoPort)], {});
-  await waitForOutput(mongo, `mongodb://127.0.0.1:${mongoPort}`);
+  const [devMongo, webPort] = await Promise.all([startDevMongoProcess(), freePort()]);
+  const mongo = devMongo.process.child;
   const logger = createLogger({ level: 'warn', name: 'bench' });
   const sandbox = await startSandbox({ port: 0, seed: demoScenario(`http://127.0.0.1:${webPort}`), logger });
   const env: Record<string, string> = {
     NODE_ENV: 'development', LOG_LEVEL: 'warn', PORT: String(webPort), WORKER_HEALTH_PORT: '0', REDIS_URL: redis.url, QUEUE_PREFIX: 'bench',
-    MONGODB_URI: `mongodb://127.0.0.1:${mongoPort}/welcome`, WECOM_API_BASE: sandbox.url, DATA_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    MONGODB_URI: `${devMongo.uri}/welcome`, WECOM_API_BASE: sandbox.url, DATA_KEYS: `k1:${randomBytes(32).toString('base64')}`,
     LOOKUP_HMAC_KEY: randomBytes(32).toString('base64'), SPOOL_PATH: `/tmp/welcome-bench-spool-${process.pid}`,
   };
   const config = loadConfig(env);
@@ -139,16 +139,6 @@ function spawnRole(args: string[], env: Record<string, string>): ChildProcess {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr?.on('data', (c: Buffer) => { if (/error/i.test(c.toString())) process.stderr.write(c); });
   return child;
-}
-
-function waitForOutput(child: ChildProcess, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let seen = '';
-    const onData = (c: Buffer) => { seen += c.toString(); if (seen.includes(text)) resolve(); };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`process exited (${code}) before printing ${text}`)));
-  });
 }
 
 async function waitForReady(url: string): Promise<void> {
