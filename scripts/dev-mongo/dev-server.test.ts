@@ -99,6 +99,15 @@ describe('dev server specifics', () => {
     expect(candidates(coll, { other: 1 })).toBeUndefined();
   });
 
+  it('a plain inclusion projection returns _id first, then the listed fields in the stored order', async () => {
+    const coll = client.db('proj').collection<{ _id: number; a?: number; b?: { c: number }; z?: string }>('p');
+    await coll.insertMany([{ _id: 1, z: 'z', a: 1, b: { c: 2 } }, { _id: 2, a: 3 }]);
+    const rows = await coll.find({}, { projection: { b: 1, z: 1 } }).sort({ _id: 1 }).toArray();
+    expect(rows.map((r) => Object.keys(r))).toEqual([['_id', 'z', 'b'], ['_id']]);
+    expect(rows[0]).toEqual({ _id: 1, z: 'z', b: { c: 2 } });
+    expect(await coll.find({ _id: 1 }, { projection: { a: 1, _id: 0 } }).toArray()).toEqual([{ a: 1 }]);
+  });
+
   it('an update by a long _id $in list matches exactly those ids and still applies the rest of the filter', async () => {
     const coll = client.db('idin').collection<{ _id: number; status: string }>('s');
     await coll.insertMany(Array.from({ length: 3000 }, (_, i) => ({ _id: i, status: i % 3 === 0 ? 'enqueued' : 'planned' })));
