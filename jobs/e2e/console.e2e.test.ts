@@ -270,7 +270,7 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
       return corps[0]?.welcomes.some((w) => w.text?.includes(WELCOME_TEXT)) ? true : undefined;
     });
     await until('the customer stored by the bot', async () => {
-      const { customers } = await adminApi<{ customers: unknown[] }>('GET', `/customers?corpId=${DEMO_CORP_ID}&by=name&q=${encodeURIComponent(CUSTOMER_NAME)}`);
+      const { customers } = await adminApi<{ customers: unknown[] }>('POST', '/customers/search', { corpId: DEMO_CORP_ID, by: 'name', q: CUSTOMER_NAME });
       return customers.length > 0 ? true : undefined;
     });
 

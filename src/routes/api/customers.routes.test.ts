@@ -58,9 +58,21 @@ afterAll(async () => {
   await db.drop();
 });
 
-const search = (token: string, query: string) => request(h.app.callback()).get(`/api/v1/customers?${query}`).set(as(token));
+/** A term search (POST, the term in the body) or, with `advisor`, the advisor's customers (GET). */
+const search = (token: string, query: string) => {
+  const params = Object.fromEntries(new URLSearchParams(query));
+  return params.advisor !== undefined
+    ? request(h.app.callback()).get(`/api/v1/customers?${query}`).set(as(token))
+    : request(h.app.callback()).post('/api/v1/customers/search').set(as(token)).send(params);
+};
 
-describe('GET /api/v1/customers (search)', () => {
+describe('POST /api/v1/customers/search and GET /api/v1/customers?advisor=', () => {
+  it('refuses a search term in the URL (names and phones stay out of URLs and access logs)', async () => {
+    const admin = await h.token('dealer_admin', [CORP_A]);
+    const res = await request(h.app.callback()).get(`/api/v1/customers?${new URLSearchParams({ corpId: CORP_A, by: 'phone', q: '13800000001' })}`).set(as(admin)).expect(422);
+    expect(JSON.stringify(res.body)).toContain('POST /api/v1/customers/search');
+  });
+
   it('finds by exact name, remark, phone (normalised like the stored hashes) and VIN, and audits the search without the term', async () => {
     const admin = await h.token('dealer_admin', [CORP_A]);
     for (const [by, q] of [['name', ' 赵先生 '], ['remark', '赵总  星途'], ['phone', '13800000001'], ['phone', '0086 138 0000 0001'], ['vin', VIN.toLowerCase()]] as const) {

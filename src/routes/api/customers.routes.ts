@@ -14,7 +14,7 @@ import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp, requireRoles } from '../../middlewares/authorize.js';
 import { NotFoundError, ValidationError } from '../../middlewares/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
-import type { ApiDeps } from './api-deps.js';
+import { bodyOf, type ApiDeps } from './api-deps.js';
 import { scopedCustomer } from './customer-scope.js';
 
 /** Who may look customers up (the same roles that may record an opt-out; advisors and managers scoped to their customers). */
@@ -36,13 +36,12 @@ export function createCustomersRouter(deps: ApiDeps): Router {
   const reqId = (ctx: Context) => ctx.state.reqId as string | undefined;
 
   /**
-   * `GET /api/v1/customers?corpId&q&by=name|remark|phone|vin`: exact-match search through the
-   * keyed-hash index (sealed fields have no substring search), or `?advisor=<userid>`: the
-   * customers an advisor actively follows. Answers names, so it is audited (kind and count only).
+   * Exact-match search through the keyed-hash index (sealed fields have no substring search), or
+   * the customers an advisor actively follows. Answers names, so it is audited (kind and count only).
    */
-  router.get('/customers', requireRoles(...CUSTOMER_READERS), async function searchCustomers(ctx) {
+  async function findCustomers(ctx: Context, input: unknown): Promise<void> {
     const p = principalOf(ctx);
-    const q = parseOrThrow(customerSearchQuery, ctx.query);
+    const q = parseOrThrow(customerSearchQuery, input);
     const corpId = searchCorp(p, q.corpId);
     const advisors = await visibleAdvisors(p);
     if (q.advisor && advisors && !advisors.includes(q.advisor)) throw new NotFoundError(`no advisor ${q.advisor} in your team`, 'advisor_not_found');
@@ -50,6 +49,21 @@ export function createCustomersRouter(deps: ApiDeps): Router {
     const customers = await summarize(deps.pd, corpId, ids, (rows) => keepVisible(corpId, rows, advisors));
     await recordAudit({ actor: p, action: q.advisor ? 'customer.list' : 'customer.search', target: { type: 'customer', corpId }, requestId: reqId(ctx), at: deps.clock.now(), detail: { by: q.advisor ? 'advisor' : q.by, results: customers.length } });
     ctx.body = { customers };
+  }
+
+  /**
+   * `POST /api/v1/customers/search {corpId?, by: name|remark|phone|vin, q}`: the search term is a
+   * name, a remark or a phone number, so it travels in the body, never in a URL that proxies,
+   * access logs and browser history keep.
+   */
+  router.post('/customers/search', requireRoles(...CUSTOMER_READERS), async function searchCustomers(ctx) {
+    await findCustomers(ctx, bodyOf(ctx) ?? {});
+  });
+
+  /** `GET /api/v1/customers?corpId&advisor=<userid>`: the customers an advisor actively follows (transfers). */
+  router.get('/customers', requireRoles(...CUSTOMER_READERS), async function listCustomers(ctx) {
+    if (ctx.query.q !== undefined) throw new ValidationError([{ path: '/q', message: 'send search terms in the body of POST /api/v1/customers/search, so names and phone numbers stay out of URLs and access logs' }]);
+    await findCustomers(ctx, ctx.query);
   });
 
   /** `GET /api/v1/customers/:id`: the profile; a read of personal data, audited before it is answered. */

@@ -73,7 +73,13 @@ export const api = {
   reassignTask: (id: string, to: string) => call<Task>('POST', `/api/v1/tasks/${encodeURIComponent(id)}/reassign`, { to }),
   reassignBulk: (body: { corpId: string; fromAdvisor: string; toAdvisor: string; taskIds?: string[] }) => call<ReassignBulkResult>('POST', '/api/v1/tasks/reassign-bulk', body),
   advisors: (corpId?: string) => call<{ advisors: AdvisorOption[] }>('GET', `/api/v1/advisors${corpId ? `?corpId=${encodeURIComponent(corpId)}` : ''}`),
-  searchCustomers: (query: { corpId?: string; by?: CustomerSearchKind; q?: string; advisor?: string }) => call<{ customers: CustomerSummary[] }>('GET', `/api/v1/customers?${new URLSearchParams(Object.entries(query).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== '')).toString()}`),
+  /** A term search goes in the body (names and phones never in a URL); an advisor's customers are a GET. */
+  searchCustomers: (query: { corpId?: string; by?: CustomerSearchKind; q?: string; advisor?: string }) => {
+    const given = Object.fromEntries(Object.entries(query).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
+    return given.advisor
+      ? call<{ customers: CustomerSummary[] }>('GET', `/api/v1/customers?${new URLSearchParams({ ...(given.corpId ? { corpId: given.corpId } : {}), advisor: given.advisor }).toString()}`)
+      : call<{ customers: CustomerSummary[] }>('POST', '/api/v1/customers/search', given);
+  },
   customer: (id: string) => call<CustomerProfile>('GET', `/api/v1/customers/${encodeURIComponent(id)}`),
   customerTimeline: (id: string) => call<{ items: TimelineItem[] }>('GET', `/api/v1/customers/${encodeURIComponent(id)}/timeline`),
   startTransfer: (body: TransferStart) => call<{ id: string; status: 'requested'; customers: number }>('POST', '/api/v1/transfers', body),

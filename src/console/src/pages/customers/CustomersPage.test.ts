@@ -14,7 +14,7 @@ const signedIn = (me: Me): Plugin => ({ install: () => useSession().set(me) });
 const zhao = { id: 'cccccccccccccccccccccccc', corpId: CORP, externalUserId: 'wmZhao', displayName: '赵总 星途', lifecycle: 'owner', responsibleUserid: 'zhangwei', erased: false };
 /** Element Plus puts `data-test` on the native input of an el-input. */
 const qInput = '[data-test="customers-q"]';
-const searches = (calls: { url: URL }[]) => calls.filter((c) => c.url.pathname === '/api/v1/customers');
+const searches = (calls: { method: string; url: URL; body: unknown }[]) => calls.filter((c) => c.url.pathname === '/api/v1/customers' || c.url.pathname === '/api/v1/customers/search');
 
 describe('CustomersPage', () => {
   afterEach(() => {
@@ -50,12 +50,18 @@ describe('CustomersPage', () => {
     expect(termProblem('name', '  ')).toBe('empty');
   });
 
-  it('searches from the URL on first load and lists the matches with links to their profiles', async () => {
-    const api = stubApi({ 'GET /api/v1/customers': () => json(200, { customers: [zhao] }) });
-    const page = await mountWithConsole(CustomersPage, { path: '/customers?by=phone&q=%2B86%20138-0000-0001', global: { plugins: [signedIn(dealerAdmin)] } });
+  it('searches with the term in the request body, keeps it out of the URL, and lists the matches with links to their profiles', async () => {
+    const api = stubApi({ 'POST /api/v1/customers/search': () => json(200, { customers: [zhao] }) });
+    const page = await mountWithConsole(CustomersPage, { path: '/customers?by=phone&q=13800000001', global: { plugins: [signedIn(dealerAdmin)] } });
     await flushPromises();
-    const call = searches(api.calls)[0]!;
-    expect(Object.fromEntries(call.url.searchParams)).toEqual({ by: 'phone', q: '+86 138-0000-0001' });
+    expect(searches(api.calls)).toEqual([]); // a term in a shared URL is not searched (nor kept)
+    await page.find(qInput).setValue('+86 138-0000-0001');
+    await page.find('[data-test="customers-search"]').trigger('submit');
+    await flushPromises();
+    const calls = searches(api.calls);
+    expect(calls.map((c) => [c.method, c.url.pathname, c.url.search])).toEqual([['POST', '/api/v1/customers/search', '']]);
+    expect(calls[0]!.body).toEqual({ by: 'phone', q: '+86 138-0000-0001' });
+    expect(JSON.stringify((page.vm as unknown as { $route: { query: unknown } }).$route.query)).not.toContain('138');
     const results = page.find('[data-test="customers-results"]');
     expect(results.text()).toContain('赵总 星途');
     expect(results.text()).toContain('保客');
@@ -64,7 +70,7 @@ describe('CustomersPage', () => {
 
   it('lists an advisor\'s customers from the cockpit link, and shows empty and error states', async () => {
     let answer = () => json(200, { customers: [] });
-    const api = stubApi({ 'GET /api/v1/customers': () => answer() });
+    const api = stubApi({ 'GET /api/v1/customers': () => answer(), 'POST /api/v1/customers/search': () => answer() });
     const page = await mountWithConsole(CustomersPage, { path: '/customers?advisor=zhangwei', global: { plugins: [signedIn(dealerAdmin)] } });
     await flushPromises();
     expect(searches(api.calls)[0]!.url.searchParams.get('advisor')).toBe('zhangwei');
