@@ -1,7 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { startDevStack, type DevStack } from '../../scripts/dev/dev-stack.js';
+import { createLogger } from '../../src/infra/logger.js';
+import { freePort } from '../../src/testing/ports.js';
+import { startPrivateRedis } from '../../src/testing/redis-server.js';
 
 /** Debian's Chromium, driven by playwright-core (the browser tests skip without it). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -60,4 +65,29 @@ export function buildConsoleOnce(): void {
   } finally {
     rmSync(lockDir, { recursive: true, force: true });
   }
+}
+
+/** The whole bot as `npm run dev` runs it, on a private Redis and data directory, for a browser test. */
+export interface BrowserStack {
+  stack: DevStack;
+  stop(): Promise<void>;
+}
+
+/** Builds the console (once), then starts the dev stack the browser signs in to; `stop` cleans up all of it. */
+export async function startBrowserStack(name: string): Promise<BrowserStack> {
+  buildConsoleOnce();
+  const dataDir = mkdtempSync(join(tmpdir(), `scrm-${name}-`));
+  const redis = await startPrivateRedis();
+  const stack = await startDevStack({
+    port: await freePort(), sandboxPort: 0, dataDir, redisUrl: redis.url, mongoPort: 0, persistMongo: false,
+    logger: createLogger({ level: 'warn', name }), showProcessLogs: false, logLevel: 'warn',
+  });
+  return {
+    stack,
+    async stop() {
+      await stack.stop();
+      await redis.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }

@@ -17,14 +17,11 @@ import mongoose, { Types } from 'mongoose';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
-import { startDevStack, type DevStack } from '../../scripts/dev/dev-stack.js';
-import { buildConsoleOnce, CHROMIUM, CHROMIUM_ARGS, hasChromium, repoRoot } from './browser-support.js';
+import type { DevStack } from '../../scripts/dev/dev-stack.js';
+import { CHROMIUM, CHROMIUM_ARGS, hasChromium, repoRoot, startBrowserStack, type BrowserStack } from './browser-support.js';
 import { AdvisorModel } from '../../src/domain/customers/advisor.model.js';
 import { rollupRange } from '../../src/domain/kpis/rollup.service.js';
 import { TaskModel } from '../../src/domain/tasks/task.model.js';
-import { createLogger } from '../../src/infra/logger.js';
-import { freePort } from '../../src/testing/ports.js';
-import { startPrivateRedis, type PrivateRedis } from '../../src/testing/redis-server.js';
 
 dayjs.extend(utc);
 dayjs.extend(timezone);
@@ -34,9 +31,8 @@ if (!hasChromium) console.warn(`cockpit e2e skipped: ${CHROMIUM} is missing (apt
 const ZONE = 'Asia/Shanghai';
 const HOUR = 3_600_000;
 const shots = join(repoRoot, 'artifacts', 'cockpit-e2e');
-const dataDir = mkdtempSync(join(tmpdir(), 'scrm-cockpit-'));
 const profileDir = mkdtempSync(join(tmpdir(), 'scrm-chromium-'));
-let redis: PrivateRedis | undefined;
+let running: BrowserStack | undefined;
 let stack: DevStack | undefined;
 let browser: BrowserContext | undefined;
 
@@ -70,13 +66,9 @@ function seedTasks() {
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  buildConsoleOnce();
   mkdirSync(shots, { recursive: true });
-  redis = await startPrivateRedis();
-  stack = await startDevStack({
-    port: await freePort(), sandboxPort: 0, dataDir, redisUrl: redis.url, mongoPort: 0, persistMongo: false,
-    logger: createLogger({ level: 'warn', name: 'cockpit-e2e' }), showProcessLogs: false, logLevel: 'warn',
-  });
+  running = await startBrowserStack('cockpit-e2e');
+  stack = running.stack;
   await mongoose.connect(stack.mongoUri, { serverSelectionTimeoutMS: 5000 });
   // The directory sync fills these from the sandbox too; upserting them keeps the test independent of its timing.
   for (const a of SALES) await AdvisorModel.updateOne({ corpId: DEMO_CORP_ID, userid: a.userid }, { $set: { name: a.name, departments: [2], directLeaders: ['wangqiang'] } }, { upsert: true });
@@ -95,9 +87,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await mongoose.disconnect();
-  await stack?.stop();
-  await redis?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await running?.stop();
   rmSync(profileDir, { recursive: true, force: true });
 });
 

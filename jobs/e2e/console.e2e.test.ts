@@ -19,24 +19,19 @@
  * expected). Screenshots of each main page go to artifacts/console-e2e/ (not committed).
  * Skips when /usr/bin/chromium is absent.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevStack, type DevStack } from '../../scripts/dev/dev-stack.js';
-import { buildConsoleOnce, CHROMIUM, CHROMIUM_ARGS, hasChromium, repoRoot } from './browser-support.js';
+import type { DevStack } from '../../scripts/dev/dev-stack.js';
+import { CHROMIUM, CHROMIUM_ARGS, hasChromium, repoRoot, startBrowserStack, type BrowserStack } from './browser-support.js';
 import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
 import { dayjs } from '../../src/infra/clock.js';
-import { createLogger } from '../../src/infra/logger.js';
-import { freePort } from '../../src/testing/ports.js';
-import { startPrivateRedis, type PrivateRedis } from '../../src/testing/redis-server.js';
 
 if (!hasChromium) console.warn(`console e2e skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 const shots = join(repoRoot, 'artifacts', 'console-e2e');
-const dataDir = mkdtempSync(join(tmpdir(), 'scrm-console-'));
-let redis: PrivateRedis | undefined;
+let running: BrowserStack | undefined;
 let stack: DevStack | undefined;
 let browser: Browser | undefined;
 
@@ -57,21 +52,15 @@ const LAUNCH_ARGS = CHROMIUM_ARGS;
 
 beforeAll(async () => {
   if (!hasChromium) return;
-  buildConsoleOnce();
   mkdirSync(shots, { recursive: true });
-  redis = await startPrivateRedis();
-  stack = await startDevStack({
-    port: await freePort(), sandboxPort: 0, dataDir, redisUrl: redis.url, mongoPort: 0, persistMongo: false,
-    logger: createLogger({ level: 'warn', name: 'console-e2e' }), showProcessLogs: false, logLevel: 'warn',
-  });
+  running = await startBrowserStack('console-e2e');
+  stack = running.stack;
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
 }, 240_000);
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.stop();
-  await redis?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await running?.stop();
 });
 
 /** Problems seen by every page of the run; asserted empty at the end and after each step. */

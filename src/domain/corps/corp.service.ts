@@ -85,15 +85,7 @@ export class CorpService {
 
   async list(): Promise<CorpSummary[]> {
     const docs = (await CorpModel.find({}).sort({ corpId: 1 }).lean()) as CorpDocument[];
-    return docs.map((d) => ({
-      corpId: d.corpId,
-      kind: d.kind as 'dealer' | 'oem',
-      displayName: d.displayName,
-      agentId: d.agentId,
-      timezone: d.timezone,
-      enabled: d.enabled,
-      hasContactSync: Boolean(d.contactSyncTokenSealed),
-    }));
+    return docs.map(corpSummaryOf);
   }
 
   /** Every corp with its secrets opened, for the in-memory cache. */
@@ -148,4 +140,17 @@ export class CorpService {
 
 function stripUndefined<T extends Record<string, unknown>>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** A stored corp without its secrets (CLIs, the corps API, the settings page). */
+export function corpSummaryOf(d: CorpDocument): CorpSummary {
+  return {
+    corpId: d.corpId,
+    kind: d.kind as 'dealer' | 'oem',
+    displayName: d.displayName,
+    agentId: d.agentId,
+    timezone: d.timezone,
+    enabled: d.enabled,
+    hasContactSync: Boolean(d.contactSyncTokenSealed),
+  };
 }

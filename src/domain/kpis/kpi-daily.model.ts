@@ -7,23 +7,28 @@ import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
  * stored as numerator and denominator; the median due → done as a log-scale histogram.
  * Ids and counts only: no customer data.
  */
+/** The counters every rollup document carries (daily, weekly, monthly): all additive. */
+export const rollupCounterFields = {
+  /** The advisor the counts belong to; `-` for customers without a responsible advisor. */
+  advisorUserid: { type: String, required: true },
+  /** The advisor's departments when the day was (last) rolled up. */
+  departments: { type: [Number], default: [] },
+  /** Counter name → count (see kpi-counters.ts). */
+  counters: { type: Schema.Types.Mixed, required: true },
+  /** Done tasks' completedAt − dueAt: bucket index → count (duration-histogram.ts). */
+  dueToDone: { type: Schema.Types.Mixed, default: {} },
+  /** Relationships added by channel state: state (or `-`) → count. */
+  addedByState: { type: Schema.Types.Mixed, default: {} },
+  /** The instant point-in-time metrics (overdue) were judged at. */
+  asOf: { type: Date, required: true },
+} as const;
+
 const kpiDailySchema = new Schema(
   {
     corpId: { type: String, required: true },
     /** Corp-local calendar day `YYYY-MM-DD`. */
     day: { type: String, required: true },
-    /** The advisor the counts belong to; `-` for customers without a responsible advisor. */
-    advisorUserid: { type: String, required: true },
-    /** The advisor's departments when the day was (last) rolled up. */
-    departments: { type: [Number], default: [] },
-    /** Counter name → count (see kpi-counters.ts). */
-    counters: { type: Schema.Types.Mixed, required: true },
-    /** Done tasks' completedAt − dueAt: bucket index → count (duration-histogram.ts). */
-    dueToDone: { type: Schema.Types.Mixed, default: {} },
-    /** Relationships added by channel state: state (or `-`) → count. */
-    addedByState: { type: Schema.Types.Mixed, default: {} },
-    /** The instant point-in-time metrics (overdue) were judged at. */
-    asOf: { type: Date, required: true },
+    ...rollupCounterFields,
   },
   { collection: 'kpi_daily', versionKey: false, minimize: false },
 );

@@ -1,4 +1,5 @@
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
+import { rollupCounterFields } from './kpi-daily.model.js';
 
 /**
  * One corp × week or month × advisor of cockpit counters: the sum of that period's kpi_daily
@@ -13,14 +14,8 @@ const kpiPeriodSchema = new Schema(
     granularity: { type: String, enum: ['week', 'month'], required: true },
     /** First corp-local day of the period `YYYY-MM-DD` (a Monday, or the 1st); named like kpi_daily's so both sum alike. */
     day: { type: String, required: true },
-    advisorUserid: { type: String, required: true },
-    /** The advisor's departments on the period's latest rolled-up day. */
-    departments: { type: [Number], default: [] },
-    counters: { type: Schema.Types.Mixed, required: true },
-    dueToDone: { type: Schema.Types.Mixed, default: {} },
-    addedByState: { type: Schema.Types.Mixed, default: {} },
-    /** The latest as-of instant among the period's days. */
-    asOf: { type: Date, required: true },
+    /** Departments as on the period's latest rolled-up day; `asOf` the latest among its days. */
+    ...rollupCounterFields,
   },
   { collection: 'kpi_periods', versionKey: false, minimize: false },
 );

@@ -5,7 +5,8 @@ import { recordAudit } from '../../domain/audit/audit.service.js';
 import { consoleRolesSchema, defaultConsoleRoles, type ConsoleRoles } from '../../domain/auth/console-roles.js';
 import type { Principal } from '../../domain/auth/principal.js';
 import { CorpModel, type CorpDocument } from '../../domain/corps/corp.model.js';
-import { corpIdSchema, corpPatchSchema } from '../../domain/corps/corp.types.js';
+import { corpSummaryOf } from '../../domain/corps/corp.service.js';
+import { corpIdSchema, corpPatchSchema, type CorpSummary } from '../../domain/corps/corp.types.js';
 import { defaultRetentionSettings, retentionSettingsSchema, type RetentionSettings } from '../../domain/customers/retention-settings.js';
 import { defaultTaskSettings, taskSettingsSchema, type TaskSettings } from '../../domain/tasks/task-settings.js';
 import { principalOf } from '../../middlewares/auth.js';
@@ -24,13 +25,7 @@ export const SETTINGS_ROLES = ['admin', 'dealer_admin'] as const;
 export const corpSettingsPatchSchema = corpPatchSchema.omit({ kind: true, privacy: true }).strict();
 
 /** A corp's settings as the console shows them: secrets only as set / not set. */
-export interface CorpSettingsView {
-  corpId: string;
-  kind: 'dealer' | 'oem';
-  displayName: string;
-  agentId: number;
-  timezone: string;
-  enabled: boolean;
+export interface CorpSettingsView extends Omit<CorpSummary, 'hasContactSync'> {
   secrets: { secret: boolean; callbackToken: boolean; callbackAesKey: boolean; contactSync: boolean };
   tasks: TaskSettings;
   retention: RetentionSettings;
@@ -38,13 +33,9 @@ export interface CorpSettingsView {
 }
 
 function present(d: CorpDocument): CorpSettingsView {
+  const { hasContactSync: _hasContactSync, ...summary } = corpSummaryOf(d);
   return {
-    corpId: d.corpId,
-    kind: d.kind as 'dealer' | 'oem',
-    displayName: d.displayName,
-    agentId: d.agentId,
-    timezone: d.timezone,
-    enabled: d.enabled,
+    ...summary,
     secrets: { secret: Boolean(d.secretSealed), callbackToken: Boolean(d.callbackTokenSealed), callbackAesKey: Boolean(d.callbackAesKeySealed), contactSync: Boolean(d.contactSyncTokenSealed && d.contactSyncAesKeySealed) },
     tasks: taskSettingsSchema.safeParse(d.tasks ?? {}).data ?? defaultTaskSettings,
     retention: retentionSettingsSchema.safeParse(d.retention ?? {}).data ?? defaultRetentionSettings,
