@@ -34,14 +34,26 @@ export function searchTermProblem(by: CustomerSearchKind, q: string): string | u
   return undefined;
 }
 
-/** The search query of `GET /api/v1/customers` (also used by the OpenAPI document). */
+const LOCAL_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The search of `POST /api/v1/customers/search` and the lists of `GET /api/v1/customers` (also in the OpenAPI document). */
 export const customerSearchQuery = z.object({
   corpId: z.string().min(1).max(64).optional(),
   q: z.string().max(128).optional(),
   by: z.enum(CUSTOMER_SEARCH_KINDS, { error: `by is one of ${CUSTOMER_SEARCH_KINDS.join(', ')}` }).default('name'),
   /** Instead of a search: the customers an advisor actively follows (for transfers). */
   advisor: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'a WeCom userid' }).optional(),
+  /** With `from` and `to` (and `advisor` for one advisor): the customers behind a cockpit number (see customerIdsBehind). */
+  status: z.enum(['lost'], { error: 'status is lost' }).optional(),
+  lifecycle: z.enum(['owner'], { error: 'lifecycle is owner' }).optional(),
+  from: z.string().regex(LOCAL_DAY, { error: 'a day like 2026-06-01' }).optional(),
+  to: z.string().regex(LOCAL_DAY, { error: 'a day like 2026-06-30' }).optional(),
 }).strict().superRefine((v, ctx) => {
+  if (v.status || v.lifecycle) {
+    if (!v.from || !v.to) ctx.addIssue({ code: 'custom', path: [v.from ? 'to' : 'from'], message: 'status and lifecycle list the customers behind a cockpit number: give from and to (and advisor for one advisor)' });
+    else if (v.from > v.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'to is on or after from' });
+    return;
+  }
   if (v.advisor !== undefined) return;
   const problem = searchTermProblem(v.by, v.q ?? '');
   if (problem) ctx.addIssue({ code: 'custom', path: ['q'], message: problem });
@@ -66,6 +78,23 @@ export async function findCustomerIds(pd: PersonalData, corpId: string, by: Cust
 export async function customerIdsOfAdvisor(corpId: string, userid: string): Promise<Types.ObjectId[]> {
   return (await RelationshipModel.find({ corpId, userid, status: 'active' }, { customerId: 1 }).sort({ addedAt: -1 }).limit(ADVISOR_LIST_LIMIT).lean()).map((r) => r.customerId);
 }
+
+/**
+ * The customers behind a cockpit number of one advisor (or of the whole corp) over [start, end),
+ * as the rollup counts them (kpis/rollup.service.ts): `lost` — relationships the advisor gained in the range that the
+ * customer ended within 30 days (the 30-day loss rate's cohort); `owner` — customers the advisor
+ * is responsible for who became owners in the range (new owners, delivery-care rate).
+ */
+export async function customerIdsBehind(corpId: string, userid: string | undefined, cohort: 'lost' | 'owner', range: { start: Date; end: Date }): Promise<Types.ObjectId[]> {
+  if (cohort === 'owner') {
+    const rows = await CustomerModel.find({ corpId, ...(userid ? { responsibleUserid: userid } : {}), lifecycleHistory: { $elemMatch: { stage: 'owner', at: { $gte: range.start, $lt: range.end } } } }, { _id: 1 }).limit(ADVISOR_LIST_LIMIT).lean();
+    return rows.map((r) => r._id);
+  }
+  const rows = await RelationshipModel.find({ corpId, ...(userid ? { userid } : {}), addedAt: { $gte: range.start, $lt: range.end }, status: 'deleted_by_customer' }, { customerId: 1, addedAt: 1, statusChangedAt: 1 }).sort({ addedAt: -1 }).lean();
+  return rows.filter((r) => r.statusChangedAt && r.addedAt && r.statusChangedAt.getTime() - r.addedAt.getTime() <= LOSS_WINDOW_MS).slice(0, ADVISOR_LIST_LIMIT).map((r) => r.customerId);
+}
+
+const LOSS_WINDOW_MS = 30 * 86_400_000;
 
 /** The customer fields a list or profile needs to name and scope a customer. */
 export const SUMMARY_FIELDS = { corpId: 1, externalUserId: 1, nameEnc: 1, responsibleUserid: 1, lifecycle: 1, erasedAt: 1 } as const;

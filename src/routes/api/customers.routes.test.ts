@@ -115,6 +115,30 @@ describe('POST /api/v1/customers/search and GET /api/v1/customers?advisor=', () 
   });
 });
 
+describe('GET /api/v1/customers?advisor=&status|lifecycle&from&to (the cockpit\'s drill-down)', () => {
+  it('lists the customers behind the number: a loss-rate cohort, or the new owners, of one advisor over local days', async () => {
+    const admin = await h.token('dealer_admin', [CORP_A]);
+    const local = (iso: string) => new Date(`${iso}+08:00`);
+    const mk = async (ext: string, rel: { addedAt: string; lostAt?: string }, ownerAt?: string) => {
+      const c = await CustomerModel.create({ corpId: CORP_A, externalUserId: ext, responsibleUserid: 'zhangwei', ...(ownerAt ? { lifecycle: { stage: 'owner', reason: 'vehicle_linked', changedAt: local(ownerAt) }, lifecycleHistory: [{ stage: 'owner', reason: 'vehicle_linked', at: local(ownerAt) }] } : {}) });
+      await RelationshipModel.create({ corpId: CORP_A, externalUserId: ext, customerId: c._id, userid: 'zhangwei', addedAt: local(rel.addedAt), status: rel.lostAt ? 'deleted_by_customer' : 'active', ...(rel.lostAt ? { statusChangedAt: local(rel.lostAt) } : {}) });
+      return String(c._id);
+    };
+    const lostSoon = await mk('wmDrillLost0001', { addedAt: '2026-03-02T10:00:00', lostAt: '2026-03-12T10:00:00' });
+    await mk('wmDrillLate0001', { addedAt: '2026-03-03T10:00:00', lostAt: '2026-04-20T10:00:00' }); // lost after 30 days: not in the loss rate
+    await mk('wmDrillEarly001', { addedAt: '2026-03-01T23:30:00', lostAt: '2026-03-05T10:00:00' }); // added the day before the range
+    const owner = await mk('wmDrillOwner001', { addedAt: '2026-02-01T10:00:00' }, '2026-03-08T23:00:00');
+    await mk('wmDrillOwner002', { addedAt: '2026-02-01T10:00:00' }, '2026-03-09T00:30:00'); // the day after the range
+    const list = (query: Record<string, string>) => request(h.app.callback()).get(`/api/v1/customers?${new URLSearchParams({ corpId: CORP_A, advisor: 'zhangwei', from: '2026-03-02', to: '2026-03-08', ...query })}`).set(as(admin));
+    expect((await list({ status: 'lost' }).expect(200)).body.customers.map((c: { id: string }) => c.id)).toEqual([lostSoon]);
+    expect((await list({ lifecycle: 'owner' }).expect(200)).body.customers.map((c: { id: string }) => c.id)).toEqual([owner]);
+    const bad = await request(h.app.callback()).get(`/api/v1/customers?${new URLSearchParams({ corpId: CORP_A, advisor: 'zhangwei', status: 'lost', from: '2026-03-02' })}`).set(as(admin)).expect(422);
+    expect(JSON.stringify(bad.body)).toContain('give from and to');
+    // The dealer's loss-rate flag drills down to the whole corp's cohort.
+    expect((await request(h.app.callback()).get(`/api/v1/customers?${new URLSearchParams({ corpId: CORP_A, status: 'lost', from: '2026-03-02', to: '2026-03-08' })}`).set(as(admin)).expect(200)).body.customers.map((c: { id: string }) => c.id)).toEqual([lostSoon]);
+  });
+});
+
 describe('GET /api/v1/customers/:id', () => {
   it('answers the profile with relationships, tags, vehicles and lifecycle reasons, and writes an audit record', async () => {
     const zhang = await h.token('advisor', [CORP_A], 'zhangwei');

@@ -7,7 +7,9 @@ import { customerAttributesSchema, updateCustomerAttributes } from '../../domain
 import { keepVisible, visibleAdvisors } from '../../domain/customers/customer-access.js';
 import { CustomerModel } from '../../domain/customers/customer.model.js';
 import { loadCustomerProfile } from '../../domain/customers/customer-profile.js';
-import { customerIdsOfAdvisor, customerSearchQuery, findCustomerIds, summarize } from '../../domain/customers/customer-search.js';
+import { customerIdsBehind, customerIdsOfAdvisor, customerSearchQuery, findCustomerIds, summarize } from '../../domain/customers/customer-search.js';
+import { CorpModel } from '../../domain/corps/corp.model.js';
+import { dayBounds } from '../../domain/kpis/kpi-days.js';
 import { loadCustomerTimeline, TIMELINE_DEFAULT, TIMELINE_MAX } from '../../domain/customers/customer-timeline.js';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import { principalOf } from '../../middlewares/auth.js';
@@ -35,6 +37,12 @@ export function createCustomersRouter(deps: ApiDeps): Router {
   const router = new Router();
   const reqId = (ctx: Context) => ctx.state.reqId as string | undefined;
 
+  /** [from, to] as corp-local days (both inclusive, as the cockpit's drill-down links write them) in instants. */
+  async function localDays(corpId: string, from: string, to: string): Promise<{ start: Date; end: Date }> {
+    const zone = (await CorpModel.findOne({ corpId }, { timezone: 1 }).lean())?.timezone ?? deps.config.defaultTimezone;
+    return { start: dayBounds(from, zone).start, end: dayBounds(to, zone).end };
+  }
+
   /**
    * Exact-match search through the keyed-hash index (sealed fields have no substring search), or
    * the customers an advisor actively follows. Answers names, so it is audited (kind and count only).
@@ -45,9 +53,11 @@ export function createCustomersRouter(deps: ApiDeps): Router {
     const corpId = searchCorp(p, q.corpId);
     const advisors = await visibleAdvisors(p);
     if (q.advisor && advisors && !advisors.includes(q.advisor)) throw new NotFoundError(`no advisor ${q.advisor} in your team`, 'advisor_not_found');
-    const ids = q.advisor ? await customerIdsOfAdvisor(corpId, q.advisor) : await findCustomerIds(deps.pd, corpId, q.by, q.q ?? '');
+    const ids = (q.status || q.lifecycle) && q.from && q.to
+      ? await customerIdsBehind(corpId, q.advisor, q.status === 'lost' ? 'lost' : 'owner', await localDays(corpId, q.from, q.to))
+      : q.advisor ? await customerIdsOfAdvisor(corpId, q.advisor) : await findCustomerIds(deps.pd, corpId, q.by, q.q ?? '');
     const customers = await summarize(deps.pd, corpId, ids, (rows) => keepVisible(corpId, rows, advisors));
-    await recordAudit({ actor: p, action: q.advisor ? 'customer.list' : 'customer.search', target: { type: 'customer', corpId }, requestId: reqId(ctx), at: deps.clock.now(), detail: { by: q.advisor ? 'advisor' : q.by, results: customers.length } });
+    await recordAudit({ actor: p, action: q.advisor || q.status || q.lifecycle ? 'customer.list' : 'customer.search', target: { type: 'customer', corpId }, requestId: reqId(ctx), at: deps.clock.now(), detail: { by: q.status ?? q.lifecycle ?? (q.advisor ? 'advisor' : q.by), results: customers.length } });
     ctx.body = { customers };
   }
 
@@ -60,7 +70,11 @@ export function createCustomersRouter(deps: ApiDeps): Router {
     await findCustomers(ctx, bodyOf(ctx) ?? {});
   });
 
-  /** `GET /api/v1/customers?corpId&advisor=<userid>`: the customers an advisor actively follows (transfers). */
+  /**
+   * `GET /api/v1/customers?corpId&advisor=<userid>`: the customers an advisor actively follows
+   * (transfers); with `status=lost` or `lifecycle=owner` and `from`/`to`, the customers behind a
+   * cockpit number (its drill-down links).
+   */
   router.get('/customers', requireRoles(...CUSTOMER_READERS), async function listCustomers(ctx) {
     if (ctx.query.q !== undefined) throw new ValidationError([{ path: '/q', message: 'send search terms in the body of POST /api/v1/customers/search, so names and phone numbers stay out of URLs and access logs' }]);
     await findCustomers(ctx, ctx.query);

@@ -74,11 +74,11 @@ export const api = {
   reassignBulk: (body: { corpId: string; fromAdvisor: string; toAdvisor: string; taskIds?: string[] }) => call<ReassignBulkResult>('POST', '/api/v1/tasks/reassign-bulk', body),
   advisors: (corpId?: string) => call<{ advisors: AdvisorOption[] }>('GET', `/api/v1/advisors${corpId ? `?corpId=${encodeURIComponent(corpId)}` : ''}`),
   /** A term search goes in the body (names and phones never in a URL); an advisor's customers are a GET. */
-  searchCustomers: (query: { corpId?: string; by?: CustomerSearchKind; q?: string; advisor?: string }) => {
+  searchCustomers: (query: { corpId?: string; by?: CustomerSearchKind; q?: string; advisor?: string; status?: string; lifecycle?: string; from?: string; to?: string }) => {
     const given = Object.fromEntries(Object.entries(query).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
-    return given.advisor
-      ? call<{ customers: CustomerSummary[] }>('GET', `/api/v1/customers?${new URLSearchParams({ ...(given.corpId ? { corpId: given.corpId } : {}), advisor: given.advisor }).toString()}`)
-      : call<{ customers: CustomerSummary[] }>('POST', '/api/v1/customers/search', given);
+    if (!given.advisor && !given.status && !given.lifecycle) return call<{ customers: CustomerSummary[] }>('POST', '/api/v1/customers/search', given);
+    const { by: _by, q: _q, ...list } = given;
+    return call<{ customers: CustomerSummary[] }>('GET', `/api/v1/customers?${new URLSearchParams(list).toString()}`);
   },
   customer: (id: string) => call<CustomerProfile>('GET', `/api/v1/customers/${encodeURIComponent(id)}`),
   customerTimeline: (id: string) => call<{ items: TimelineItem[] }>('GET', `/api/v1/customers/${encodeURIComponent(id)}/timeline`),

@@ -68,6 +68,15 @@ describe('CustomersPage', () => {
     expect(results.find('[data-test="customer-link"]').attributes('href')).toBe(`/console/customers/${zhao.id}`);
   });
 
+  it('a loss-rate drill-down from the cockpit asks for that cohort and says what the list is', async () => {
+    const api = stubApi({ 'GET /api/v1/customers': () => json(200, { customers: [zhao] }) });
+    const page = await mountWithConsole(CustomersPage, { path: `/customers?corpId=${CORP}&advisor=zhangwei&status=lost&from=2026-03-02&to=2026-03-08`, global: { plugins: [signedIn(dealerAdmin)] } });
+    await flushPromises();
+    expect(Object.fromEntries(searches(api.calls)[0]!.url.searchParams)).toEqual({ corpId: CORP, advisor: 'zhangwei', status: 'lost', from: '2026-03-02', to: '2026-03-08' });
+    expect(page.text()).toContain('zhangwei：2026-03-02 至 2026-03-08 新增、30 天内流失的客户');
+    expect(page.find('[data-test="customers-results"]').text()).toContain('赵总 星途');
+  });
+
   it('lists an advisor\'s customers from the cockpit link, and shows empty and error states', async () => {
     let answer = () => json(200, { customers: [] });
     const api = stubApi({ 'GET /api/v1/customers': () => answer(), 'POST /api/v1/customers/search': () => answer() });
