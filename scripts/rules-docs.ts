@@ -21,8 +21,9 @@ the engine use). Do not edit by hand.
 - \`conditions\` (all must hold): \`channel\`, \`hasTags\`, \`lacksTags\`, \`lifecycle\`, \`vehicleModels\`,
   \`vehicleAgeMonths: { min, max }\`, \`advisors\`, \`departments\`, \`customerType\` (wechat / wecom).
 - \`actions\` (1–10): \`tag\`, \`welcome\`, \`follow_up\`, \`message_customer\`, \`notify_advisor\`.
-- \`guards\`: \`quietHours\` (default 21:00–09:00 local; \`null\` = off) and \`monthlyCap\` (default 4,
-  never above WeCom's quota of one per day of the month).
+- \`guards\`: \`quietHours\` (left out: the corp's quiet hours, set in the corp's task settings,
+  21:00–09:00 local unless changed; \`{ start, end }\`: the rule's own; \`null\`: none for this rule)
+  and \`monthlyCap\` (default 4, never above WeCom's quota of one per day of the month).
 
 Durations are \`<n>d\`, \`<n>h\` or \`<n>m\`; local times are \`HH:mm\`.
 

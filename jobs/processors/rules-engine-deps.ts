@@ -1,4 +1,5 @@
 import type { EngineDeps } from '../../src/domain/rules/engine/engine-deps.js';
+import { taskSettingsOf } from '../../src/domain/tasks/task-settings.js';
 import type { Logger } from '../../src/infra/logger.js';
 import type { WorkerContext } from '../context.js';
 
@@ -15,6 +16,7 @@ export function engineDepsFor(ctx: WorkerContext, corpId: string, log: Logger): 
   return {
     corpId,
     timeZone: corp.timezone || ctx.config.defaultTimezone,
+    quietHours: taskSettingsOf(corp).quietHours,
     api: ctx.wecom.forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: corp.agentId }),
     clock: ctx.clock,
     queues: ctx.queues,

@@ -3,7 +3,7 @@ import type { DataCipher } from '../../infra/data-crypto.js';
 import { consoleRolesSchema, defaultConsoleRoles } from '../auth/console-roles.js';
 import { defaultRetentionSettings, retentionSettingsSchema } from '../customers/retention-settings.js';
 import { defaultPrivacySettings, privacySettingsSchema } from '../privacy/privacy-settings.js';
-import { defaultTaskSettings, taskSettingsSchema } from '../tasks/task-settings.js';
+import { defaultTaskSettings, parseStoredTaskSettings } from '../tasks/task-settings.js';
 import { CorpModel, type CorpDocument } from './corp.model.js';
 import { corpInputSchema, corpPatchSchema, type Corp, type CorpInput, type CorpPatch, type CorpSummary } from './corp.types.js';
 
@@ -109,7 +109,7 @@ export class CorpService {
       timezone: d.timezone,
       enabled: d.enabled,
       retention: retentionSettingsSchema.safeParse(d.retention ?? {}).data ?? defaultRetentionSettings,
-      tasks: taskSettingsSchema.safeParse(d.tasks ?? {}).data ?? defaultTaskSettings,
+      tasks: parseStoredTaskSettings(d.tasks),
       privacy: privacySettingsSchema.safeParse(d.privacy ?? {}).data ?? defaultPrivacySettings,
       consoleRoles: consoleRolesSchema.safeParse(d.consoleRoles ?? {}).data ?? defaultConsoleRoles,
     };

@@ -1,7 +1,8 @@
 import type { PersonalData } from '../customers/personal-data.js';
 import { failedConditions } from './conditions.js';
 import { loadCustomerContexts, type CustomerContext } from './customer-context.js';
-import { followUpDueAt, nextAllowedTime } from './engine/guards.js';
+import type { QuietHours } from '../tasks/task-settings.js';
+import { effectiveQuietHours, followUpDueAt, nextAllowedTime } from './engine/guards.js';
 import { dateOccurrences } from './occurrences.js';
 import type { Action, Conditions, RuleBody } from './rule.schema.js';
 
@@ -39,7 +40,7 @@ export function customerFilterOf(conditions: Conditions): Record<string, unknown
  * conditions match (and, for a date rule, that have an upcoming date), and for the first such
  * customer the actions with their times. Reads only.
  */
-export async function previewRule(rule: RuleBody, opts: { corpId: string; timeZone: string; now: Date; pd?: PersonalData; scanLimit?: number }): Promise<PreviewResult> {
+export async function previewRule(rule: RuleBody, opts: { corpId: string; timeZone: string; quietHours: QuietHours | null; now: Date; pd?: PersonalData; scanLimit?: number }): Promise<PreviewResult> {
   const limit = opts.scanLimit ?? PREVIEW_SCAN_LIMIT;
   const contexts = await loadCustomerContexts(opts.corpId, customerFilterOf(rule.conditions), limit + 1, opts.pd);
   const scanned = Math.min(contexts.length, limit);
@@ -47,7 +48,7 @@ export async function previewRule(rule: RuleBody, opts: { corpId: string; timeZo
   let example: PreviewResult['example'];
   for (const ctx of contexts.slice(0, limit)) {
     if (failedConditions(rule.conditions, ctx, opts.now).length > 0) continue;
-    const plan = planFor(rule, ctx, opts.timeZone, opts.now);
+    const plan = planFor(rule, ctx, opts);
     if (!plan) continue;
     matching++;
     example ??= { customerId: ctx.customerId, ...plan };
@@ -55,7 +56,7 @@ export async function previewRule(rule: RuleBody, opts: { corpId: string; timeZo
   return { corpId: opts.corpId, matching, scanned, exact: contexts.length <= limit, example };
 }
 
-function planFor(rule: RuleBody, ctx: CustomerContext, timeZone: string, now: Date): { trigger: string; actions: PlannedAction[] } | undefined {
+function planFor(rule: RuleBody, ctx: CustomerContext, { timeZone, now, quietHours }: { timeZone: string; now: Date; quietHours: QuietHours | null }): { trigger: string; actions: PlannedAction[] } | undefined {
   let triggerAt: Date | undefined;
   let trigger: string;
   if (rule.trigger.type === 'date') {
@@ -75,7 +76,7 @@ function planFor(rule: RuleBody, ctx: CustomerContext, timeZone: string, now: Da
         return { index, type: action.type, when: followUpDueAt(action, at, timeZone).toISOString(), note: 'a follow-up for the responsible advisor' };
       case 'message_customer': {
         if (ctx.optOut) return { index, type: action.type, when: 'never', note: 'the customer opted out of marketing' };
-        const moved = nextAllowedTime(at, rule.guards.quietHours, timeZone);
+        const moved = nextAllowedTime(at, effectiveQuietHours(rule.guards, quietHours), timeZone);
         return { index, type: action.type, when: moved.toISOString(), note: moved.getTime() !== at.getTime() ? 'moved out of quiet hours; the advisor confirms in WeCom' : 'the advisor confirms in WeCom' };
       }
       case 'welcome':

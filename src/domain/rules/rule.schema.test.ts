@@ -12,7 +12,10 @@ const base = { name: '交车欢迎', scope: 'wwdealer0001', trigger: { type: 'cu
 describe('rule schema', () => {
   it('accepts a delivery welcome and fills defaults (guards, priority, enabled)', () => {
     const r = ruleCreateSchema.parse(base);
-    expect(r).toMatchObject({ enabled: false, priority: 100, guards: { quietHours: { start: '21:00', end: '09:00' }, monthlyCap: 4 }, conditions: {} });
+    expect(r).toMatchObject({ enabled: false, priority: 100, guards: { monthlyCap: 4 }, conditions: {} });
+    // No quiet hours of its own: the rule follows the corp's (settings), which it cannot know here.
+    expect(r.guards).not.toHaveProperty('quietHours');
+    expect(ruleCreateSchema.parse({ ...base, guards: { quietHours: null } }).guards).toEqual({ quietHours: null, monthlyCap: 4 });
   });
 
   it('reports problems with dotted paths and messages a marketing person can act on', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { quietHoursSchema } from '../tasks/task-settings.js';
 import { DATE_OFFSET_PATTERN, DURATION_PATTERN, LOCAL_TIME_PATTERN } from './durations.js';
 
 /**
@@ -117,8 +118,11 @@ export type Action = z.infer<typeof actionSchema>;
 export type ActionType = Action['type'];
 
 export const guardsSchema = z.object({
-  /** Local quiet hours in the corp's zone; `null` switches them off. */
-  quietHours: z.object({ start: localTime, end: localTime }).strict().nullable().default({ start: '21:00', end: '09:00' }),
+  /**
+   * This rule's own quiet hours in the corp's zone; `null` switches them off for this rule, and
+   * leaving it out uses the corp's (settings; 21:00–09:00 unless changed).
+   */
+  quietHours: quietHoursSchema.nullable().optional(),
   /** Customer messages per customer per calendar month, across all rules (never beyond WeCom's quota). */
   monthlyCap: z.number().int().min(1).max(31).default(4),
 }).strict();
@@ -139,7 +143,7 @@ const ruleBodyObject = z.object({
   trigger: triggerSchema,
   conditions: conditionsSchema.default({}),
   actions: z.array(actionSchema).min(1, { error: 'a rule needs at least one action' }).max(10, { error: 'at most 10 actions per rule' }),
-  guards: guardsSchema.default({ quietHours: { start: '21:00', end: '09:00' }, monthlyCap: 4 }),
+  guards: guardsSchema.default({ monthlyCap: 4 }),
 }).strict();
 
 type RuleBodyShape = z.infer<typeof ruleBodyObject>;

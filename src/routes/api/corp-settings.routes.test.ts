@@ -27,7 +27,7 @@ describe('corp settings API', () => {
     expect(res.body).toMatchObject({
       corpId: CORP_A, agentId: 1000002, timezone: 'Asia/Shanghai', enabled: true,
       secrets: { secret: true, callbackToken: true, callbackAesKey: true, contactSync: false },
-      tasks: { workingHours: { start: '08:30', end: '20:00' } },
+      tasks: { workingHours: { start: '08:30', end: '20:00' }, quietHours: { start: '21:00', end: '09:00' } },
       retention: { deliveryStatePrefixes: ['delivery'], ownerTagNames: ['已购车'] },
       consoleRoles: { admins: [], dealerAdmins: [], marketing: [] },
     });
@@ -46,21 +46,23 @@ describe('corp settings API', () => {
     }
   });
 
-  it('saves working hours, delivery channels, owner tags and roles; a replaced secret is sealed, audited by field name only', async () => {
+  it('saves working hours, quiet hours, delivery channels, owner tags and roles; a replaced secret is sealed, audited by field name only', async () => {
     const dealerA = await h.token('dealer_admin', [CORP_A]);
     const current = (await api().get(`/api/v1/corps/${CORP_A}/settings`).set(as(dealerA)).expect(200)).body;
     const res = await api().patch(`/api/v1/corps/${CORP_A}/settings`).set(as(dealerA)).send({
       displayName: '城南店', timezone: 'Asia/Urumqi', secret: 'replaced-app-secret',
-      tasks: { ...current.tasks, workingHours: { start: '09:00', end: '18:30' } },
+      tasks: { ...current.tasks, workingHours: { start: '09:00', end: '18:30' }, quietHours: { start: '20:30', end: '08:30' } },
       retention: { ...current.retention, deliveryStatePrefixes: ['delivery', 'jiaoche'], ownerTagNames: ['已购车', '已提车'] },
       consoleRoles: { admins: [], dealerAdmins: ['liuyang'], marketing: ['lina'] },
     }).expect(200);
     expect(res.body).toMatchObject({
-      displayName: '城南店', timezone: 'Asia/Urumqi', tasks: { workingHours: { start: '09:00', end: '18:30' } },
+      displayName: '城南店', timezone: 'Asia/Urumqi', tasks: { workingHours: { start: '09:00', end: '18:30' }, quietHours: { start: '20:30', end: '08:30' } },
       retention: { deliveryStatePrefixes: ['delivery', 'jiaoche'], ownerTagNames: ['已购车', '已提车'] },
       consoleRoles: { dealerAdmins: ['liuyang'], marketing: ['lina'] },
     });
     expect(JSON.stringify(res.body)).not.toContain('replaced-app-secret');
+    const off = await api().patch(`/api/v1/corps/${CORP_A}/settings`).set(as(dealerA)).send({ tasks: { ...res.body.tasks, quietHours: null } }).expect(200);
+    expect(off.body.tasks.quietHours).toBeNull();
     const stored = await CorpModel.findOne({ corpId: CORP_A }).lean();
     expect(stored?.secretSealed).not.toContain('replaced-app-secret');
     const audit = await AuditEntryModel.findOne({ action: 'corp.settings_update', 'target.corpId': CORP_A }).lean();
@@ -71,12 +73,13 @@ describe('corp settings API', () => {
   it('answers bad input with 422 problems at the field they concern', async () => {
     const dealerA = await h.token('dealer_admin', [CORP_A]);
     const res = await api().patch(`/api/v1/corps/${CORP_A}/settings`).set(as(dealerA)).send({
-      timezone: 'Mars/Olympus', tasks: { workingHours: { start: '25:00', end: '18:00' } }, callbackAesKey: 'short', kind: 'oem',
+      timezone: 'Mars/Olympus', tasks: { workingHours: { start: '25:00', end: '18:00' }, quietHours: { start: '21:00', end: '9' } }, callbackAesKey: 'short', kind: 'oem',
     }).expect(422);
     const problems = res.body.error.details as Array<{ path: string; message: string }>;
     expect(problems).toEqual(expect.arrayContaining([
       { path: '/timezone', message: 'must be an IANA time zone such as Asia/Shanghai' },
       { path: '/tasks/workingHours/start', message: 'use a 24-hour local time like 08:30' },
+      { path: '/tasks/quietHours/end', message: 'use a 24-hour local time like 08:30' },
       { path: '/callbackAesKey', message: 'EncodingAESKey must be exactly 43 letters or digits' },
       { path: '/', message: 'unknown field kind' },
     ]));

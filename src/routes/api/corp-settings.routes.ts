@@ -8,7 +8,7 @@ import { CorpModel, type CorpDocument } from '../../domain/corps/corp.model.js';
 import { corpSummaryOf } from '../../domain/corps/corp.service.js';
 import { corpIdSchema, corpPatchSchema, type CorpSummary } from '../../domain/corps/corp.types.js';
 import { defaultRetentionSettings, retentionSettingsSchema, type RetentionSettings } from '../../domain/customers/retention-settings.js';
-import { defaultTaskSettings, taskSettingsSchema, type TaskSettings } from '../../domain/tasks/task-settings.js';
+import { parseStoredTaskSettings, type TaskSettings } from '../../domain/tasks/task-settings.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp, requireRoles } from '../../middlewares/authorize.js';
 import { ForbiddenError, NotFoundError } from '../../middlewares/errors.js';
@@ -37,7 +37,7 @@ function present(d: CorpDocument): CorpSettingsView {
   return {
     ...summary,
     secrets: { secret: Boolean(d.secretSealed), callbackToken: Boolean(d.callbackTokenSealed), callbackAesKey: Boolean(d.callbackAesKeySealed), contactSync: Boolean(d.contactSyncTokenSealed && d.contactSyncAesKeySealed) },
-    tasks: taskSettingsSchema.safeParse(d.tasks ?? {}).data ?? defaultTaskSettings,
+    tasks: parseStoredTaskSettings(d.tasks),
     retention: retentionSettingsSchema.safeParse(d.retention ?? {}).data ?? defaultRetentionSettings,
     consoleRoles: consoleRolesSchema.safeParse(d.consoleRoles ?? {}).data ?? defaultConsoleRoles,
   };

@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import request from 'supertest';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditEntryModel } from '../../domain/audit/audit-entry.model.js';
+import { CorpModel } from '../../domain/corps/corp.model.js';
 import { CorpTagGroupModel } from '../../domain/customers/corp-tag.model.js';
 import { CustomerModel } from '../../domain/customers/customer.model.js';
 import { RelationshipModel } from '../../domain/customers/relationship.model.js';
@@ -103,6 +104,21 @@ describe('rules API', () => {
     expect(res.body).toMatchObject({ corpId: CORP_A, matching: 1, exact: true, example: { customerId: String(owner._id), actions: [{ index: 0, type: 'follow_up', when: '2026-09-27T02:00:00.000Z' }] } });
     expect(await RuleModel.countDocuments({})).toBe(0);
     await request(h.app.callback()).post('/api/v1/rules/preview').set(as(oem)).send(firstService('all')).expect(422);
+  });
+
+  it('previews a customer message moved out of the corp\'s quiet hours, unless the rule switched them off', async () => {
+    const owner = await CustomerModel.create({ corpId: CORP_A, externalUserId: 'wmOwnerQuiet', lifecycle: { stage: 'owner', reason: 'vehicle_linked' }, responsibleUserid: 'zhangwei' });
+    await VehicleModel.create({ corpId: CORP_A, vin: 'LSVAB2180E2000002', customerId: owner._id, deliveryDate: new Date('2026-04-29T16:00:00Z'), source: 'api' });
+    await CorpModel.updateOne({ corpId: CORP_A }, { $set: { tasks: { quietHours: { start: '21:00', end: '10:30' } } } });
+    try {
+      const evening = { name: '夜间关怀', scope: CORP_A, trigger: { type: 'date', field: 'deliveryDate', offset: '+150d at 22:00' }, conditions: { lifecycle: ['owner'] }, actions: [{ type: 'message_customer', text: '您好' }] };
+      const corpQuiet = await request(h.app.callback()).post('/api/v1/rules/preview').set(as(marketingA)).send(evening).expect(200);
+      expect(corpQuiet.body.example.actions).toEqual([expect.objectContaining({ type: 'message_customer', when: '2026-09-28T02:30:00.000Z' })]);
+      const allDay = await request(h.app.callback()).post('/api/v1/rules/preview').set(as(marketingA)).send({ ...evening, guards: { quietHours: null } }).expect(200);
+      expect(allDay.body.example.actions).toEqual([expect.objectContaining({ type: 'message_customer', when: '2026-09-27T14:00:00.000Z' })]);
+    } finally {
+      await CorpModel.updateOne({ corpId: CORP_A }, { $unset: { tasks: 1 } });
+    }
   });
 });
 

@@ -12,6 +12,7 @@ import { copyWarnings, emptyOptions, ruleOptionsForCorp, visibleDealerCorps } fr
 import { parseRuleOrThrow } from '../../domain/rules/rule-problems.js';
 import { ruleBodySchema, ruleCreateSchema, type RuleBody } from '../../domain/rules/rule.schema.js';
 import { RuleService } from '../../domain/rules/rule.service.js';
+import { parseStoredTaskSettings } from '../../domain/tasks/task-settings.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp, requireRoles } from '../../middlewares/authorize.js';
 import { NotFoundError, ValidationError } from '../../middlewares/errors.js';
@@ -157,9 +158,10 @@ export function createRulesRouter(deps: ApiDeps): Router {
     if (!corpId) throw new ValidationError([{ path: 'corpId', message: 'an all-corps rule previews in one corp: add ?corpId=<corp id>' }]);
     if (corpParam && corpParam !== corpId) throw new ValidationError([{ path: 'corpId', message: `the rule belongs to corp ${corpId}` }]);
     assertCorp(p, corpId, 'read');
-    const corp = await CorpModel.findOne({ corpId }, { timezone: 1 }).lean();
+    const corp = await CorpModel.findOne({ corpId }, { timezone: 1, tasks: 1 }).lean();
     if (!corp) throw new NotFoundError(`no corp ${corpId}`, 'corp_not_found');
-    return previewRule(body, { corpId, timeZone: corp.timezone ?? deps.config.defaultTimezone, now: deps.clock.now(), pd: deps.pd });
+    const { quietHours } = parseStoredTaskSettings(corp.tasks);
+    return previewRule(body, { corpId, timeZone: corp.timezone ?? deps.config.defaultTimezone, quietHours, now: deps.clock.now(), pd: deps.pd });
   }
   return router;
 }

@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { canAccessCorp, corpFilter, type Principal } from '../../domain/auth/principal.js';
 import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { CorpModel } from '../../domain/corps/corp.model.js';
-import { taskSettingsSchema, defaultTaskSettings, type TaskSettings } from '../../domain/tasks/task-settings.js';
+import { parseStoredTaskSettings, type TaskSettings } from '../../domain/tasks/task-settings.js';
 import { TaskModel, type TaskLean } from '../../domain/tasks/task.model.js';
 import { ForbiddenError, NotFoundError } from '../../middlewares/errors.js';
 
@@ -41,5 +41,5 @@ export async function assertReassignable(p: Principal, corpId: string, userid: s
 /** The corp's time zone and task settings (defaults filled). */
 export async function corpTaskSettings(corpId: string, defaultTimezone: string): Promise<{ timeZone: string; settings: TaskSettings }> {
   const corp = await CorpModel.findOne({ corpId }, { timezone: 1, tasks: 1 }).lean();
-  return { timeZone: corp?.timezone ?? defaultTimezone, settings: taskSettingsSchema.safeParse(corp?.tasks ?? {}).data ?? defaultTaskSettings };
+  return { timeZone: corp?.timezone ?? defaultTimezone, settings: parseStoredTaskSettings(corp?.tasks) };
 }

@@ -26,6 +26,7 @@ export const campaigns = {
         customer_added: '客户添加', customer_tag_added: '客户被打标签', customer_tag_removed: '客户标签被移除', customer_became_owner: '成为保客',
         vehicle_linked: '绑定车辆', customer_lost: '客户流失（删除顾问）', date: '日期（相对某个日期）', inactivity: '长期未跟进',
       },
+      quietModes: { corp: '按企业设置', own: '本规则自定', off: '不设' },
       actionTypes: { tag: '打标签', welcome: '欢迎语', follow_up: '跟进任务', message_customer: '给客户发消息（顾问确认）', notify_advisor: '通知顾问' },
       attachmentTypes: { link: '链接', image: '图片', miniprogram: '小程序' },
       stateModes: { any: '不限', equals: '等于', prefix: '以…开头' },
@@ -38,7 +39,7 @@ export const campaigns = {
       hints: {
         tagPick: '选择或输入“标签组/标签名”', state: '渠道码 state', offset: '例如 150 天后 10:00、60 天前 09:30、当天 09:00', offsetInvalid: '请写成“150 天后 10:00”或“60 天前 09:30”',
         talkTrack: "可用占位符：{'{'}客户{'}'} {'{'}车型{'}'} {'{'}顾问{'}'}", at: 'HH:mm，例如 10:00；留空则按触发时间', welcomeOnly: '欢迎语规则只能用“客户添加”触发，条件只能用渠道、顾问、部门。',
-        quietOff: '关闭免打扰', userids: '输入后回车', upload: '上传图片', uploading: '上传中…', uploaded: '已上传 {name}', assetHint: '或粘贴图片 ID',
+        quietOff: '此规则不设免打扰', quietCorp: '按企业设置中的免打扰时段（默认 21:00–09:00，企业时区）', userids: '输入后回车', upload: '上传图片', uploading: '上传中…', uploaded: '已上传 {name}', assetHint: '或粘贴图片 ID',
         maxAttachments: '最多 9 个附件', noActions: '至少添加一个动作', fixFields: '有字段需要修改，见标红处', selectCorp: '预览所用企业',
       },
       addAction: '添加动作', addAttachment: '添加附件', removeItem: '删除', moveUp: '上移', moveDown: '下移',
@@ -81,6 +82,7 @@ export const campaigns = {
         customer_added: 'Customer added', customer_tag_added: 'Tag added', customer_tag_removed: 'Tag removed', customer_became_owner: 'Became an owner',
         vehicle_linked: 'Vehicle linked', customer_lost: 'Customer lost (deleted the advisor)', date: 'Date (relative to a date)', inactivity: 'No follow-up for a while',
       },
+      quietModes: { corp: 'Corp setting', own: 'This rule\'s own', off: 'None' },
       actionTypes: { tag: 'Tag', welcome: 'Welcome message', follow_up: 'Follow-up task', message_customer: 'Message the customer (advisor confirms)', notify_advisor: 'Notify the advisor' },
       attachmentTypes: { link: 'Link', image: 'Image', miniprogram: 'Mini program' },
       stateModes: { any: 'Any', equals: 'Equals', prefix: 'Starts with' },
@@ -93,7 +95,7 @@ export const campaigns = {
       hints: {
         tagPick: 'Pick or type "group/name"', state: 'Channel QR state', offset: 'e.g. 150 days after 10:00, 60 days before 09:30, same day 09:00', offsetInvalid: 'Write it like "150 days after 10:00" or "60 days before 09:30"',
         talkTrack: "Placeholders: {'{'}客户{'}'} {'{'}车型{'}'} {'{'}顾问{'}'}", at: 'HH:mm, e.g. 10:00; empty = at the trigger time', welcomeOnly: 'A welcome rule uses the customer-added trigger and only channel, advisor and department conditions.',
-        quietOff: 'No quiet hours', userids: 'Type and press Enter', upload: 'Upload an image', uploading: 'Uploading…', uploaded: 'Uploaded {name}', assetHint: 'or paste an image id',
+        quietOff: 'No quiet hours for this rule', quietCorp: 'The corp\'s quiet hours from Settings (default 21:00–09:00, corp time zone)', userids: 'Type and press Enter', upload: 'Upload an image', uploading: 'Uploading…', uploaded: 'Uploaded {name}', assetHint: 'or paste an image id',
         maxAttachments: 'At most 9 attachments', noActions: 'Add at least one action', fixFields: 'Some fields need changes; see the red ones', selectCorp: 'Preview in corp',
       },
       addAction: 'Add action', addAttachment: 'Add attachment', removeItem: 'Remove', moveUp: 'Move up', moveDown: 'Move down',

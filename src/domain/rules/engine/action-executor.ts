@@ -5,7 +5,7 @@ import type { Action } from '../rule.schema.js';
 import type { ActiveRule } from './rule-finder.js';
 import type { EngineDeps } from './engine-deps.js';
 import { recordAction } from './execution.service.js';
-import { effectiveMonthlyCap, followUpDueAt, monthKey, nextAllowedTime } from './guards.js';
+import { effectiveMonthlyCap, effectiveQuietHours, followUpDueAt, monthKey, nextAllowedTime } from './guards.js';
 import { applyTagAction } from './tag.action.js';
 
 export interface ActionRun {
@@ -74,7 +74,7 @@ async function messageCustomer(deps: EngineDeps, run: ActionRun, index: number, 
   if (run.ctx.optOut) return record('skipped', { reason: 'opted_out' });
   const sender = run.ctx.responsibleUserid ?? run.ctx.advisor?.userid;
   if (!sender) return record('skipped', { reason: 'no_advisor' });
-  const allowed = run.fromSchedule ? now : nextAllowedTime(now, run.rule.body.guards.quietHours, deps.timeZone);
+  const allowed = run.fromSchedule ? now : nextAllowedTime(now, effectiveQuietHours(run.rule.body.guards, deps.quietHours), deps.timeZone);
   if (allowed.getTime() > now.getTime()) {
     const planned = await planSchedule({
       corpId: deps.corpId, customerId: run.ctx.customerId, ruleId: run.rule.id, ruleVersion: run.rule.version, kind: 'rule_action', actionIndex: index,

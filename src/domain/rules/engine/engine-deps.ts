@@ -3,11 +3,14 @@ import type { Logger } from '../../../infra/logger.js';
 import type { Queues } from '../../../queues/queue-factory.js';
 import type { CorpApi } from '../../../wecom/corp-api.js';
 import type { PersonalData } from '../../customers/personal-data.js';
+import type { QuietHours } from '../../tasks/task-settings.js';
 
 /** What the rules engine needs for one corp; built by the worker-side handler per job. */
 export interface EngineDeps {
   corpId: string;
   timeZone: string;
+  /** The corp's quiet hours (task settings), for rules without their own guard. */
+  quietHours: QuietHours | null;
   api: CorpApi;
   clock: Clock;
   queues: Queues;

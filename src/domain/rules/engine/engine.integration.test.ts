@@ -145,6 +145,18 @@ describe('customer messages', () => {
     expect(calls('message/send')).toHaveLength(1);
   });
 
+  it('a rule without quiet hours of its own follows the corp\'s; one that switched them off does not wait', async () => {
+    const corpDeps = { ...h.deps, quietHours: { start: '20:00', end: '10:00' } };
+    await createRule(messageRule);
+    await createRule({ ...messageRule, name: '保客关怀（全天）', guards: { quietHours: null } });
+    const id = await customer();
+    h.clock.set(Date.parse('2026-05-10T14:30:00Z')); // 22:30 local
+    await handleDomainEvent(corpDeps, event('customer.tag_added', id, { tagId: await tagId('客户阶段', '保客') }));
+    const schedules = await ScheduleModel.find({}).lean();
+    expect(schedules).toEqual([expect.objectContaining({ kind: 'rule_action', dueAt: new Date('2026-05-11T02:00:00.000Z') })]); // 10:00 local
+    expect(await MessageBatchModel.countDocuments({})).toBe(1);
+  });
+
   it('the monthly cap stops the fifth message in a month', async () => {
     await createRule(messageRule);
     const id = await customer();

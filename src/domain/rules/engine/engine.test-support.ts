@@ -12,6 +12,7 @@ import type { Corp } from '../../corps/corp.types.js';
 import { refreshCorpTagCache } from '../../customers/corp-tags.service.js';
 import { defaultRetentionSettings } from '../../customers/retention-settings.js';
 import { PersonalData } from '../../customers/personal-data.js';
+import { defaultTaskSettings } from '../../tasks/task-settings.js';
 import type { EngineDeps } from './engine-deps.js';
 
 export { DEMO_CORP_ID };
@@ -26,7 +27,7 @@ export async function startEngineHarness(): Promise<{ deps: EngineDeps; clock: M
   const api = createWecomClient({ apiBase: sandbox.url, redis, logger, clock, keyPrefix: prefix, retry: { maxRetries: 0 } }).forCorp({ corpId: DEMO_CORP_ID, secret: DEMO_SECRET, agentId: 1000002 });
   const queues = new Queues(redis, prefix);
   const pd = new PersonalData(new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'), new LookupHasher(randomBytes(32)));
-  const deps: EngineDeps = { corpId: DEMO_CORP_ID, timeZone: 'Asia/Shanghai', api, clock, queues, logger, pd, publicBaseUrl: 'http://localhost:3000', batchWindowMs: 0, pollDelayMs: 0 };
+  const deps: EngineDeps = { corpId: DEMO_CORP_ID, timeZone: 'Asia/Shanghai', quietHours: defaultTaskSettings.quietHours, api, clock, queues, logger, pd, publicBaseUrl: 'http://localhost:3000', batchWindowMs: 0, pollDelayMs: 0 };
   await refreshCorpTagCache(deps);
   const corp: Corp = { corpId: DEMO_CORP_ID, kind: 'dealer', displayName: 'demo', agentId: 1000002, secret: DEMO_SECRET, callback: { token: 't', encodingAesKey: 'k' }, contactSync: undefined, timezone: 'Asia/Shanghai', enabled: true, retention: defaultRetentionSettings };
   return {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dateOccurrences } from '../occurrences.js';
-import { followUpDueAt, monthKey, nextAllowedTime, wecomMonthlyQuota } from './guards.js';
+import { effectiveQuietHours, followUpDueAt, monthKey, nextAllowedTime, wecomMonthlyQuota } from './guards.js';
 
 const tz = 'Asia/Shanghai';
 const quiet = { start: '21:00', end: '09:00' };
@@ -15,6 +15,14 @@ describe('quiet hours', () => {
   it('leaves allowed times alone, and never moves anything when switched off', () => {
     expect(nextAllowedTime(new Date('2026-05-11T06:00:00Z'), quiet, tz).toISOString()).toBe('2026-05-11T06:00:00.000Z');
     expect(nextAllowedTime(new Date('2026-05-10T14:30:00Z'), null, tz).toISOString()).toBe('2026-05-10T14:30:00.000Z');
+  });
+
+  it('a rule uses its own quiet hours, or none when it switched them off, and the corp\'s otherwise', () => {
+    const corp = { start: '20:00', end: '10:00' };
+    expect(effectiveQuietHours({}, corp)).toEqual(corp);
+    expect(effectiveQuietHours({ quietHours: quiet }, corp)).toEqual(quiet);
+    expect(effectiveQuietHours({ quietHours: null }, corp)).toBeNull();
+    expect(effectiveQuietHours({}, null)).toBeNull();
   });
 
   it('always lands outside quiet hours and never earlier than asked (property)', () => {

@@ -1,13 +1,19 @@
 import { dayjs } from '../../../infra/clock.js';
 import { addDuration, atLocalTime, minuteOfDay, parseDuration, parseLocalTime } from '../durations.js';
+import type { QuietHours } from '../../tasks/task-settings.js';
 import type { Action, Guards } from '../rule.schema.js';
+
+/** The quiet hours a rule runs under: its own guard when set (`null` = none), else the corp's. */
+export function effectiveQuietHours(guards: Pick<Guards, 'quietHours'>, corpQuietHours: QuietHours | null): QuietHours | null {
+  return guards.quietHours === undefined ? corpQuietHours : guards.quietHours;
+}
 
 /**
  * Quiet hours (design §5): when `at` falls inside [start, end) local time (the window may wrap
  * midnight), the next allowed moment (`end` on the right day); otherwise `at` itself. Creating a
  * customer-message task moves; the advisor then chooses when to tap send.
  */
-export function nextAllowedTime(at: Date, quiet: Guards['quietHours'], timeZone: string): Date {
+export function nextAllowedTime(at: Date, quiet: QuietHours | null, timeZone: string): Date {
   if (!quiet) return at;
   const local = dayjs.utc(at).tz(timeZone);
   const start = minuteOfDay(parseLocalTime(quiet.start));

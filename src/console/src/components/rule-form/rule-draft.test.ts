@@ -38,8 +38,21 @@ describe('rule form model ↔ API body', () => {
     a.title = 'left over from another type';
     a.text = '欢迎';
     r.actions.push(a);
-    expect(toDraft(r)).toMatchObject({ conditions: {}, actions: [{ type: 'welcome', text: '欢迎', attachments: [] }], guards: { quietHours: { start: '21:00', end: '09:00' }, monthlyCap: 4 } });
+    expect(toDraft(r)).toMatchObject({ conditions: {}, actions: [{ type: 'welcome', text: '欢迎', attachments: [] }], guards: { monthlyCap: 4 } });
     expect(toDraft(r).actions[0]).not.toHaveProperty('title');
+  });
+
+  it('leaves quiet hours out to follow the corp, sends null for none and the window for the rule\'s own', () => {
+    const r = newRule('ww1');
+    expect(r.guards.quiet).toBe('corp');
+    expect(toDraft(r).guards).not.toHaveProperty('quietHours');
+    r.guards.quiet = 'off';
+    expect(toDraft(r).guards).toEqual({ quietHours: null, monthlyCap: 4 });
+    Object.assign(r.guards, { quiet: 'own', quietStart: '20:00', quietEnd: '08:30' });
+    expect(toDraft(r).guards).toEqual({ quietHours: { start: '20:00', end: '08:30' }, monthlyCap: 4 });
+    for (const guards of [{ monthlyCap: 4 }, { quietHours: null, monthlyCap: 4 }, { quietHours: { start: '20:00', end: '08:30' }, monthlyCap: 4 }]) {
+      expect(toDraft(fromDraft({ ...full, guards })).guards).toEqual(guards);
+    }
   });
 
   it('reads typed tags as group/name', () => {

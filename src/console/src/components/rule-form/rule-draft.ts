@@ -86,8 +86,12 @@ export interface ActionEditor {
   format: 'text' | 'card';
 }
 
+/** `corp`: the corp's quiet hours (settings); `own`: this rule's window; `off`: none for this rule. */
+export const QUIET_MODES = ['corp', 'own', 'off'] as const;
+export type QuietMode = (typeof QUIET_MODES)[number];
+
 export interface GuardsEditor {
-  quiet: boolean;
+  quiet: QuietMode;
   quietStart: string;
   quietEnd: string;
   monthlyCap: number;
@@ -132,7 +136,7 @@ export function newRule(scope: string): RuleEditor {
     trigger: { type: 'customer.added', stateMode: 'any', state: '', tag: '', field: 'deliveryDate', offset: '+150d at 10:00', days: 30 },
     conditions: { channelMode: 'any', channel: '', hasTags: [], lacksTags: [], lifecycle: [], vehicleModels: [], ageMin: undefined, ageMax: undefined, advisors: [], departments: [], customerType: '' },
     actions: [],
-    guards: { quiet: true, quietStart: '21:00', quietEnd: '09:00', monthlyCap: 4 },
+    guards: { quiet: 'corp', quietStart: '21:00', quietEnd: '09:00', monthlyCap: 4 },
   };
 }
 
@@ -200,13 +204,19 @@ function actionOf(a: ActionEditor): DraftAction {
   }
 }
 
+/** Inheriting the corp's quiet hours is leaving the field out. */
+function quietHoursOf(g: GuardsEditor): Pick<DraftGuards, 'quietHours'> {
+  if (g.quiet === 'corp') return {};
+  return { quietHours: g.quiet === 'own' ? { start: g.quietStart, end: g.quietEnd } : null };
+}
+
 /** The editor as the body the API takes (`POST /rules`, `PUT /rules/:id`, `POST /rules/preview`). */
 export function toDraft(r: RuleEditor): RuleDraft {
   return {
     name: r.name, ...(opt(r.description) ? { description: r.description } : {}), scope: r.scope,
     ...(opt(r.activeFrom) ? { activeFrom: r.activeFrom } : {}), ...(opt(r.activeUntil) ? { activeUntil: r.activeUntil } : {}),
     priority: r.priority, trigger: triggerOf(r.trigger), conditions: conditionsOf(r.conditions), actions: r.actions.map(actionOf),
-    guards: { quietHours: r.guards.quiet ? { start: r.guards.quietStart, end: r.guards.quietEnd } : null, monthlyCap: r.guards.monthlyCap },
+    guards: { ...quietHoursOf(r.guards), monthlyCap: r.guards.monthlyCap },
   };
 }
 
@@ -260,7 +270,7 @@ export function fromDraft(d: RuleDraft): RuleEditor {
   r.actions = d.actions.map(actionEditor);
   const g = d.guards;
   if (g) {
-    r.guards.quiet = g.quietHours !== null;
+    r.guards.quiet = g.quietHours === undefined ? 'corp' : g.quietHours === null ? 'off' : 'own';
     if (g.quietHours) Object.assign(r.guards, { quietStart: g.quietHours.start, quietEnd: g.quietHours.end });
     if (g.monthlyCap !== undefined) r.guards.monthlyCap = g.monthlyCap;
   }

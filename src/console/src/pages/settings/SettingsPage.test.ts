@@ -8,7 +8,7 @@ import SettingsPage from './SettingsPage.vue';
 const corpA: CorpSettings = {
   corpId: 'wwA', kind: 'dealer', displayName: '城南店', agentId: 1000002, timezone: 'Asia/Shanghai', enabled: true,
   secrets: { secret: true, callbackToken: true, callbackAesKey: true, contactSync: false },
-  tasks: { workingHours: { start: '08:30', end: '20:00' }, sla: '24h', escalateAfter: '48h', flagAfter: '72h', reassignOnFlag: false, digestThreshold: 5, perMinuteBudget: 20 },
+  tasks: { workingHours: { start: '08:30', end: '20:00' }, quietHours: { start: '21:00', end: '09:00' }, sla: '24h', escalateAfter: '48h', flagAfter: '72h', reassignOnFlag: false, digestThreshold: 5, perMinuteBudget: 20 },
   retention: { deliveryStatePrefixes: ['delivery'], ownerTagNames: ['已购车'], ownerOnVehicleLink: true, ownerTag: { group: '客户分层', name: '保客' }, modelTagGroup: '车型' },
   consoleRoles: { admins: [], dealerAdmins: ['liuyang'], marketing: ['lina'] },
 };
@@ -49,14 +49,34 @@ describe('SettingsPage', { timeout: 30_000 }, () => {
     await page.setProps({ corpId: 'wwA' });
     await flushPromises();
     await page.find('[data-test="settings-working-start"]').setValue('09:00');
+    await page.find('[data-test="settings-quiet-end"]').setValue('08:00');
     await page.find('[data-test="secret-secret"] [data-test="secret-replace"]').trigger('click');
     await page.find('[data-test="secret-secret"] input[type="password"]').setValue('new-app-secret');
     await page.find('[data-test="settings-form"]').trigger('submit');
     await flushPromises();
     const sent = api.calls.find((c) => c.method === 'PATCH');
-    expect(sent?.body).toMatchObject({ secret: 'new-app-secret', tasks: { workingHours: { start: '09:00', end: '20:00' } }, consoleRoles: { marketing: ['lina'] } });
+    expect(sent?.body).toMatchObject({ secret: 'new-app-secret', tasks: { workingHours: { start: '09:00', end: '20:00' }, quietHours: { start: '21:00', end: '08:00' } }, consoleRoles: { marketing: ['lina'] } });
     expect(sent?.body).not.toHaveProperty('enabled');
     expect(sent?.body).not.toHaveProperty('callbackToken');
+  });
+
+  it('switches the corp\'s quiet hours off (null) and on again with the last window', async () => {
+    const api = stubApi({
+      'GET /api/v1/corps/wwA/settings': () => json(200, corpA),
+      'PATCH /api/v1/corps/wwA/settings': (_url, body) => json(200, { ...corpA, ...(body as object) }),
+    });
+    const page = await mountAs('dealer_admin');
+    await page.setProps({ corpId: 'wwA' });
+    await flushPromises();
+    await page.find('[data-test="settings-quiet-start"]').setValue('22:00');
+    await page.find('[data-test="settings-quiet-on"]').trigger('click');
+    expect(page.find('[data-test="settings-quiet-start"]').exists()).toBe(false);
+    expect(page.text()).toContain('已关闭');
+    await page.find('[data-test="settings-form"]').trigger('submit');
+    await flushPromises();
+    expect(api.calls.find((c) => c.method === 'PATCH')?.body).toMatchObject({ tasks: { quietHours: null } });
+    await page.find('[data-test="settings-quiet-on"]').trigger('click');
+    expect((page.find('[data-test="settings-quiet-start"]').element as HTMLInputElement).value).toBe('22:00');
   });
 
   it('shows the API\'s 422 problems at the fields they name', async () => {
