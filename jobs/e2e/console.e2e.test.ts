@@ -3,7 +3,8 @@
  * the `npm run dev` stack (real web and worker processes serving the freshly built console, the
  * dev MongoDB server, a private Redis, the WeCom sandbox). The storyline, in order:
  *   1. a new sales team (a manager and an advisor) joins through the contact sync, and an admin
- *      (bootstrap token) assigns the marketing and dealer-admin roles on the settings page;
+ *      (bootstrap token) assigns the marketing and dealer-admin roles and the corp's quiet hours on
+ *      the settings page;
  *   2. marketing signs in through the sandbox's WeCom sign-in, builds a delivery-welcome rule in
  *      the form (customer.added on a channel state, a welcome text, a follow-up), previews, saves
  *      and enables it;
@@ -192,11 +193,14 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
       await page.keyboard.press('Enter');
       await page.keyboard.press('Escape');
     }
+    // The corp's quiet hours: campaign rules without their own follow them.
+    await page.fill('[data-test=settings-quiet-end]', '08:30');
     await page.click('[data-test=settings-save]');
     await page.locator('.el-message--success').waitFor();
     await shot(page, '10-settings');
-    const saved = await adminApi<{ consoleRoles: { marketing: string[]; dealerAdmins: string[] } }>('GET', `/corps/${DEMO_CORP_ID}/settings`);
+    const saved = await adminApi<{ consoleRoles: { marketing: string[]; dealerAdmins: string[] }; tasks: { quietHours: unknown } }>('GET', `/corps/${DEMO_CORP_ID}/settings`);
     expect(saved.consoleRoles).toMatchObject({ marketing: ['lina'], dealerAdmins: ['chenjing'] });
+    expect(saved.tasks.quietHours).toEqual({ start: '21:00', end: '08:30' });
     await context.close();
     expect(problems).toEqual([]);
   }, 120_000);
