@@ -67,6 +67,27 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return 0;
 }
 
+/** bson 7 keeps an ObjectId as four 24-bit words (big-endian thirds of its 12 bytes). */
+type ObjectIdWords = { i0?: unknown; i1?: unknown; i2?: unknown; i3?: unknown };
+
+/**
+ * Byte order of two ObjectIds. Why not `.id`: that getter allocates a fresh 12-byte buffer on
+ * every read, and index maintenance compares a customer-id key ~20 times per write. The words
+ * compare in the same order as the bytes; other bson builds (no words) fall back to the bytes.
+ */
+function compareObjectIds(a: ObjectId, b: ObjectId): number {
+  const x = a as unknown as ObjectIdWords;
+  const y = b as unknown as ObjectIdWords;
+  if (typeof x.i0 === 'number' && typeof x.i1 === 'number' && typeof x.i2 === 'number' && typeof x.i3 === 'number'
+    && typeof y.i0 === 'number' && typeof y.i1 === 'number' && typeof y.i2 === 'number' && typeof y.i3 === 'number') {
+    if (x.i0 !== y.i0) return x.i0 < y.i0 ? -1 : 1;
+    if (x.i1 !== y.i1) return x.i1 < y.i1 ? -1 : 1;
+    if (x.i2 !== y.i2) return x.i2 < y.i2 ? -1 : 1;
+    return x.i3 === y.i3 ? 0 : x.i3 < y.i3 ? -1 : 1;
+  }
+  return compareBytes(a.id, b.id);
+}
+
 /** Total order over BSON values following MongoDB's comparison rules. */
 export function compareValues(a: unknown, b: unknown): number {
   // Index keys are mostly strings, dates and plain numbers: the same answers as the general
@@ -78,6 +99,7 @@ export function compareValues(a: unknown, b: unknown): number {
     return x < y ? -1 : x > y ? 1 : 0;
   }
   if (typeof a === 'number' && typeof b === 'number' && !Number.isNaN(a) && !Number.isNaN(b)) return a < b ? -1 : a > b ? 1 : 0;
+  if (a instanceof ObjectId && b instanceof ObjectId) return compareObjectIds(a, b);
   const ra = typeRank(a);
   const rb = typeRank(b);
   if (ra !== rb) return ra < rb ? -1 : 1;
@@ -111,7 +133,7 @@ export function compareValues(a: unknown, b: unknown): number {
       if (x.sub_type !== y.sub_type) return x.sub_type < y.sub_type ? -1 : 1;
       return compareBytes(x.buffer, y.buffer);
     }
-    case 8: return compareBytes((a as ObjectId).id, (b as ObjectId).id);
+    case 8: return compareObjectIds(a as ObjectId, b as ObjectId);
     case 9: return a === b ? 0 : a ? 1 : -1;
     case 10: {
       const x = (a as Date).getTime();

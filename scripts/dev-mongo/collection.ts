@@ -43,12 +43,13 @@ export class Collection {
   /** Replaces a stored document with a new version of it (same `_id`). */
   replace(old: Document, next: Document): void {
     const id = keyOf(old._id);
-    if (keyOf(next._id) !== id) throw new CommandError(66, "Performing an update on the path '_id' would modify the immutable field '_id'");
-    const oldKeys = this.indexes.map((ix) => ix.keysFor(old));
-    const newKeys = this.indexes.map((ix) => ix.keysFor(next));
-    this.indexes.forEach((ix, i) => ix.checkUnique(this.ns, newKeys[i] ?? [], id));
-    this.indexes.forEach((ix, i) => {
-      // Most updates leave most indexed fields alone: skip those indexes' tree work.
+    if (next._id !== old._id && keyOf(next._id) !== id) throw new CommandError(66, "Performing an update on the path '_id' would modify the immutable field '_id'");
+    // Most updates leave most indexed fields alone: those indexes need neither keys nor tree work.
+    const touched = this.indexes.filter((ix) => !ix.sameKeys(old, next));
+    const oldKeys = touched.map((ix) => ix.keysFor(old));
+    const newKeys = touched.map((ix) => ix.keysFor(next));
+    touched.forEach((ix, i) => ix.checkUnique(this.ns, newKeys[i] ?? [], id));
+    touched.forEach((ix, i) => {
       if (keyOf(oldKeys[i]) === keyOf(newKeys[i])) return;
       ix.remove(oldKeys[i] ?? [], id);
       ix.add(newKeys[i] ?? [], id);

@@ -34,6 +34,9 @@ export class Index {
   readonly key: Document;
   readonly spec: Document;
   readonly fields: string[];
+  /** Each field split at dots, and the distinct top-level fields they start with. */
+  private readonly paths: string[][];
+  private readonly roots: string[];
   readonly unique: boolean;
   readonly sparse: boolean;
   readonly expireAfterSeconds: number | undefined;
@@ -49,6 +52,8 @@ export class Index {
     this.name = String(spec.name);
     this.key = spec.key as Document;
     this.fields = Object.keys(this.key);
+    this.paths = this.fields.map((f) => f.split('.'));
+    this.roots = Array.from(new Set(this.paths.map((p) => p[0] as string)));
     this.unique = spec.unique === true;
     this.sparse = spec.sparse === true;
     this.expireAfterSeconds = typeof spec.expireAfterSeconds === 'number' ? spec.expireAfterSeconds : undefined;
@@ -64,9 +69,28 @@ export class Index {
     });
   }
 
+  /**
+   * Whether two versions of a document certainly have the same keys here without computing them:
+   * each indexed field's top-level value is the same object (updates share untouched values) or
+   * an equal date. A partial index's filter may read other fields, so it always recomputes.
+   */
+  sameKeys(a: Document, b: Document): boolean {
+    if (this.partial) return false;
+    for (const root of this.roots) {
+      const x: unknown = a[root];
+      const y: unknown = b[root];
+      if (x === y) continue;
+      if (x instanceof Date && y instanceof Date && x.getTime() === y.getTime()) continue;
+      return false;
+    }
+    return true;
+  }
+
   /** Distinct key tuples for a document: the cartesian product over multikey fields. */
   keysFor(doc: Document): unknown[][] {
     if (this.partial && !this.partial.test(doc)) return [];
+    const simple = this.scalarKey(doc);
+    if (simple) return [simple];
     if (!this.multikey && this.fields.some((f) => touchesArray(doc, f))) this.multikey = true;
     const perField = this.fields.map((f) => pathValues(doc, f));
     if (this.sparse && perField.every((vs) => vs.length === 0)) return [];
@@ -85,6 +109,31 @@ export class Index {
       seen.add(k);
       return true;
     });
+  }
+
+  /**
+   * The one key tuple of a document whose indexed paths meet no array (the common case), built
+   * without pathValues' per-field arrays; undefined sends the caller to the general product.
+   * Missing fields are null, as in the general case; a sparse index with every field missing
+   * has no key, which the general case decides.
+   */
+  private scalarKey(doc: Document): unknown[] | undefined {
+    const key: unknown[] = [];
+    let present = false;
+    for (const parts of this.paths) {
+      let cur: unknown = doc;
+      for (const part of parts) {
+        if (!isPlainObject(cur)) {
+          cur = Array.isArray(cur) ? cur : undefined;
+          break;
+        }
+        cur = cur[part];
+      }
+      if (Array.isArray(cur)) return undefined;
+      if (cur !== undefined) present = true;
+      key.push(cur === undefined ? null : cur);
+    }
+    return this.sparse && !present ? undefined : key;
   }
 
   /** Throws the E11000 error when another document already holds one of the keys. */

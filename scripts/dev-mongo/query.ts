@@ -93,20 +93,21 @@ export interface FindOptions {
  * matches instead of testing, collecting and sorting every candidate.
  */
 export function findDocuments(coll: Collection | undefined, filter: unknown, opts: FindOptions = {}): Document[] {
-  const query = compileFilter(filter);
   const fields = parseSort(opts.sort);
   const skip = opts.skip ?? 0;
   const limit = opts.limit ?? 0;
-  if (!coll) return [];
   const f = (filter ?? {}) as Document;
-  const scan = isPlainObject(f) ? planScan(coll, f, fields) : undefined;
+  const scan = coll && isPlainObject(f) ? planScan(coll, f, fields) : undefined;
   const inOrder = fields.length === 0 || scan?.sorted === true;
   const stopAt = inOrder && limit > 0 ? skip + limit : 0;
   const out: Document[] = [];
   // Candidates looked up by an exact `_id` list already satisfy that condition: testing it again
   // would compare each document with every listed id (a 1,000-id $in made a batch quadratic).
   const residual = scan?.idExact ? residualWithoutId(f) : undefined;
-  const test = residual ? compileFilter(residual) : query;
+  // Compiling also validates: a bad filter fails even on a missing collection. The `_id` list an
+  // exact lookup leaves out holds only plain values, so there is nothing in it to validate.
+  const test = compileFilter(residual ?? filter);
+  if (!coll) return [];
   const empty = Object.keys(residual ?? f).length === 0;
   for (const doc of scan?.docs ?? coll.docs.values()) {
     if (empty || test.test(doc)) {

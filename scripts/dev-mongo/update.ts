@@ -20,6 +20,13 @@ export interface UpdateInput {
 
 export type UpdateKind = 'operators' | 'replacement' | 'pipeline';
 
+/**
+ * Operator documents that passed the (document-independent) operator and conflict checks, so a
+ * multi-update checks its update once rather than once per matched document. Command documents
+ * are never changed after parsing, so the result stays valid.
+ */
+const validatedOps = new WeakSet<object>();
+
 /** Classifies and validates an update document. */
 export function updateKind(u: unknown): UpdateKind {
   if (Array.isArray(u)) return 'pipeline';
@@ -62,7 +69,7 @@ function checkConflicts(paths: string[]): void {
 }
 
 function assertSameId(before: Document, after: Document): void {
-  if (keyOf(before._id) !== keyOf(after._id)) {
+  if (before._id !== after._id && keyOf(before._id) !== keyOf(after._id)) {
     throw new CommandError(66, `Performing an update on the path '_id' would modify the immutable field '_id'`);
   }
 }
@@ -102,10 +109,13 @@ export function applyUpdate(doc: Document, input: UpdateInput, isInsert: boolean
     return { doc: next, changed: keyOf(next) !== keyOf(doc) };
   }
   const ops = input.u as Document;
-  for (const op of Object.keys(ops)) {
-    if (!UPDATE_OPERATORS.has(op)) throw new CommandError(9, `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
+  if (isInsert || !validatedOps.has(ops)) {
+    for (const op of Object.keys(ops)) {
+      if (!UPDATE_OPERATORS.has(op)) throw new CommandError(9, `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
+    }
+    checkConflicts(targetPaths(ops, isInsert));
+    if (!isInsert) validatedOps.add(ops);
   }
-  checkConflicts(targetPaths(ops, isInsert));
   const simple = isInsert ? undefined : applySimpleUpdate(doc, ops);
   if (simple) {
     assertSameId(doc, simple.doc);

@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import type { Collection, FindCursor } from 'mongodb';
+import type { Types } from 'mongoose';
 import type { Logger } from '../../infra/logger.js';
 import type { Queues } from '../../queues/queue-factory.js';
 import { QueueName } from '../../queues/queue-names.js';
@@ -30,10 +32,11 @@ export interface SweepOptions {
   log?: Logger;
 }
 
-/** Batches one sweep pass reads at once and pipelines (enqueue of batch k+1 overlaps marking batch k). */
+/** Batches one sweep pass reads with one cursor before it looks again (bounds what one query holds). */
 const BATCHES_PER_PAGE = 8;
 
-type DueSchedule = { _id: unknown; corpId: string; kind: string; dueAt: Date };
+type DueSchedule = { _id: Types.ObjectId; corpId: string; kind: string; dueAt: Date };
+type ScheduledQueue = ReturnType<Queues['get']>;
 
 /**
  * The minute sweep (design §6): moves planned schedules due within the window into the
@@ -42,64 +45,117 @@ type DueSchedule = { _id: unknown; corpId: string; kind: string; dueAt: Date };
  * again, which BullMQ ignores while the job exists, and the executor skips a schedule that
  * already fired. `enqueued` schedules whose job vanished (Redis lost data) are enqueued again.
  *
- * Throughput: one `find` (an index walk on `{status, dueAt}` that stops at the limit) serves a
- * page of several batches; each batch is one `addBulk` and one unordered bulk write, and the
- * marking of a batch runs while the next batch is added to Redis. A batch is only marked after
- * its own `addBulk` resolved, so the crash guarantee above holds per batch.
+ * Throughput: a page of several batches is read through one cursor (an index walk on
+ * `{status, dueAt}`), batch by batch, the next batch's read in flight while the current one is
+ * added to Redis; each batch is one `addBulk` and one `updateMany`, and the marking of a batch
+ * runs while the next batch is added. A batch is only marked after its own `addBulk` resolved,
+ * so the crash guarantee above holds per batch. The recovery of vanished jobs reads only
+ * schedules marked more than `staleMs` ago, which this pass never touches (it marks with
+ * `now`), so it runs beside the pass instead of after it.
  */
 export async function runSweep(opts: SweepOptions): Promise<{ enqueued: number; recovered: number }> {
-  const windowMs = opts.windowMs ?? 60_000;
   const batchSize = opts.batchSize ?? 500;
   const queue = opts.queues.get(QueueName.scheduled);
-  const horizon = new Date(opts.now.getTime() + windowMs);
-  const pageSize = batchSize * BATCHES_PER_PAGE;
+  const collection = await schedules();
+  let recovery: Promise<number> | undefined;
+  const startRecovery = (): void => {
+    if (recovery) return;
+    recovery = recoverVanished(opts, queue);
+    recovery.catch(() => undefined); // awaited below; must not count as unhandled while the pass runs
+  };
   let enqueued = 0;
-  for (;;) {
-    const due: DueSchedule[] = await ScheduleModel.find({ status: 'planned', dueAt: { $lte: horizon } }, { _id: 1, corpId: 1, kind: 1, dueAt: 1 }).sort({ dueAt: 1 }).limit(pageSize).lean();
-    if (due.length === 0) break;
-    enqueued += await sweepPage(opts, queue, due, batchSize);
-    if (due.length < pageSize) break;
+  try {
+    for (;;) {
+      const page = await sweepPage(opts, queue, collection, batchSize, startRecovery);
+      enqueued += page;
+      if (page < batchSize * BATCHES_PER_PAGE) break;
+    }
+  } finally {
+    // Never leave the recovery in flight (or its rejection unobserved) when the pass fails.
+    await recovery?.catch(() => undefined);
   }
-  const recovered = await recoverVanished(opts, queue);
+  const recovered = await (recovery ?? recoverVanished(opts, queue));
   opts.log?.info({ enqueued, recovered }, 'schedule sweep done');
   return { enqueued, recovered };
 }
 
-/** Enqueues a page batch by batch, marking each batch (without waiting) once it is in Redis. */
-async function sweepPage(opts: SweepOptions, queue: ReturnType<Queues['get']>, due: DueSchedule[], batchSize: number): Promise<number> {
-  const marks: Array<Promise<unknown>> = [];
-  let enqueueFailure: { error: unknown } | undefined;
-  try {
-    for (let i = 0; i < due.length; i += batchSize) {
-      const batch = due.slice(i, i + batchSize);
-      await queue.addBulk(batch.map((s) => ({
-        name: s.kind,
-        data: { scheduleId: String(s._id), corpId: s.corpId, kind: s.kind } satisfies ScheduledJobData,
-        opts: { jobId: scheduleJobId(String(s._id)), delay: Math.max(0, s.dueAt.getTime() - opts.now.getTime()) },
-      })));
-      await opts.afterEnqueue?.();
-      marks.push(markEnqueued(batch, opts.now));
-    }
-  } catch (error) {
-    enqueueFailure = { error };
-  }
-  // Never leave a mark in flight (or its rejection unobserved) when an enqueue fails.
-  const settled = await Promise.allSettled(marks);
-  if (enqueueFailure) throw enqueueFailure.error;
-  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return due.length;
+/**
+ * The driver's collection of schedules. Why not the model: mongoose's query cursor costs a few
+ * promises per document, and its collection wrapper answers a promise instead of a cursor while
+ * it buffers before the first connection; the filter below needs no schema casting.
+ */
+async function schedules(): Promise<Collection<DueSchedule>> {
+  const conn = ScheduleModel.db;
+  const db = conn.db ?? (await conn.asPromise()).db;
+  if (!db) throw new Error('schedule sweep: MongoDB connection has no database');
+  return db.collection<DueSchedule>(ScheduleModel.collection.collectionName);
+}
+
+/** Up to `n` documents of the cursor (fewer only at its end). */
+async function readBatch(cursor: FindCursor<DueSchedule>, n: number): Promise<DueSchedule[]> {
+  const out: DueSchedule[] = [];
+  while (out.length < n && (await cursor.hasNext())) out.push(...cursor.readBufferedDocuments(n - out.length));
+  return out;
 }
 
 /**
- * Marks a batch `planned` → `enqueued` in one statement. The job id is not stored: it is derived
- * from the schedule id (`scheduleJobId`), so the mark is the same for every schedule of the batch.
+ * Reads one page of due schedules batch by batch and enqueues each, marking it (without waiting)
+ * once it is in Redis. `started` is called once the first batch is read (the database is then
+ * free for the recovery's query while Redis works). Returns how many schedules the page held.
  */
-function markEnqueued(batch: DueSchedule[], now: Date): Promise<unknown> {
-  return ScheduleModel.updateMany({ _id: { $in: batch.map((s) => s._id) }, status: 'planned' }, { $set: { status: 'enqueued', enqueuedAt: now } });
+async function sweepPage(opts: SweepOptions, queue: ScheduledQueue, collection: Collection<DueSchedule>, batchSize: number, started: () => void): Promise<number> {
+  const horizon = new Date(opts.now.getTime() + (opts.windowMs ?? 60_000));
+  const cursor = collection.find({ status: 'planned', dueAt: { $lte: horizon } }, {
+    projection: { _id: 1, corpId: 1, kind: 1, dueAt: 1 }, sort: { dueAt: 1 }, limit: batchSize * BATCHES_PER_PAGE, batchSize,
+  });
+  const marks: Array<Promise<unknown>> = [];
+  let next: Promise<DueSchedule[]> = readBatch(cursor, batchSize);
+  let read = 0;
+  let failure: { error: unknown } | undefined;
+  try {
+    for (;;) {
+      const batch = await next;
+      if (batch.length === 0) break;
+      read += batch.length;
+      started();
+      next = readBatch(cursor, batchSize);
+      // The read ahead is awaited (or dropped with the cursor) below; it must not reject unobserved meanwhile.
+      next.catch(() => undefined);
+      await queue.addBulk(batch.map((s) => scheduledJob(s, opts.now)));
+      await opts.afterEnqueue?.();
+      const mark = markEnqueued(batch, opts.now);
+      mark.catch(() => undefined); // settled below; must not count as unhandled while later batches run
+      marks.push(mark);
+    }
+  } catch (error) {
+    failure = { error };
+  }
+  await cursor.close().catch(() => undefined);
+  // Never leave a mark in flight (or its rejection unobserved) when an enqueue fails.
+  const settled = await Promise.allSettled(marks);
+  if (failure) throw failure.error;
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return read;
 }
 
-async function recoverVanished(opts: SweepOptions, queue: ReturnType<Queues['get']>): Promise<number> {
+/** The `addBulk` entry of a due schedule: ids only, delayed to its exact due time. */
+function scheduledJob(s: DueSchedule, now: Date): { name: string; data: ScheduledJobData; opts: { jobId: string; delay: number } } {
+  const scheduleId = s._id.toHexString();
+  return { name: s.kind, data: { scheduleId, corpId: s.corpId, kind: s.kind }, opts: { jobId: scheduleJobId(scheduleId), delay: Math.max(0, s.dueAt.getTime() - now.getTime()) } };
+}
+
+/**
+ * Marks a batch `planned` → `enqueued` in one statement, sent at once (a mongoose query runs only
+ * when awaited, which would hold every mark back until the page is done). The job id is not
+ * stored: it is derived from the schedule id (`scheduleJobId`), so the mark is the same for every
+ * schedule of the batch.
+ */
+function markEnqueued(batch: DueSchedule[], now: Date): Promise<unknown> {
+  return ScheduleModel.updateMany({ _id: { $in: batch.map((s) => s._id) }, status: 'planned' }, { $set: { status: 'enqueued', enqueuedAt: now } }).exec();
+}
+
+async function recoverVanished(opts: SweepOptions, queue: ScheduledQueue): Promise<number> {
   const staleBefore = new Date(opts.now.getTime() - (opts.staleMs ?? 10 * 60_000));
   const stale = await ScheduleModel.find({ status: 'enqueued', enqueuedAt: { $lt: staleBefore } }, { _id: 1, corpId: 1, kind: 1 }).limit(opts.batchSize ?? 500).lean();
   let recovered = 0;
