@@ -42,7 +42,8 @@ function poolRequest(pool: BenchCallback[]): AutocannonRequest {
   };
 }
 
-interface Tally { latencies: number[]; ok2xx: number; non2xx: number; errors: number }
+/** `lastAt`: when the last response arrived (performance.now()); the run's end for the rate. */
+interface Tally { latencies: number[]; ok2xx: number; non2xx: number; errors: number; lastAt: number }
 
 function runInstance(opts: Record<string, unknown>, tally: Tally): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -52,6 +53,7 @@ function runInstance(opts: Record<string, unknown>, tally: Tally): Promise<void>
       resolve();
     });
     instance.on('response', (_client, statusCode, _bytes, ms) => {
+      tally.lastAt = performance.now();
       if (statusCode >= 200 && statusCode < 300) {
         tally.ok2xx += 1;
         tally.latencies.push(ms);
@@ -64,7 +66,11 @@ function runInstance(opts: Record<string, unknown>, tally: Tally): Promise<void>
 
 /** `rampS`: time spent starting staggered lanes, excluded from the rate (all lanes run the same length). */
 function summarise(tally: Tally, startedAt: number, rampS = 0): LoadResult {
-  const elapsedS = (performance.now() - startedAt) / 1000 - rampS;
+  // Measured to the last response, not to autocannon's done callback: autocannon notices that
+  // `amount` is reached on its once-a-second tick, which added up to a second to every run and
+  // made a 2-second run read as 3 (rates snapped to amount / whole seconds).
+  const endedAt = tally.lastAt > startedAt ? tally.lastAt : performance.now();
+  const elapsedS = (endedAt - startedAt) / 1000 - rampS;
   const sent = tally.ok2xx + tally.non2xx + tally.errors;
   return {
     sent,
@@ -85,7 +91,7 @@ function summarise(tally: Tally, startedAt: number, rampS = 0): LoadResult {
  * every 200 can be matched to a job).
  */
 export async function saturate(url: string, pool: BenchCallback[], connections = 50): Promise<LoadResult> {
-  const tally: Tally = { latencies: [], ok2xx: 0, non2xx: 0, errors: 0 };
+  const tally: Tally = { latencies: [], ok2xx: 0, non2xx: 0, errors: 0, lastAt: 0 };
   const startedAt = performance.now();
   await runInstance({ url, connections, amount: pool.length, requests: [poolRequest(pool)] }, tally);
   return summarise(tally, startedAt);
@@ -104,7 +110,7 @@ export async function paced(url: string, pool: BenchCallback[], rate: number, du
   if (!Number.isInteger(perLane)) throw new Error(`rate ${rate} must divide evenly into ${lanes} lanes`);
   if (pool.length < rate * durationS) throw new Error(`pool of ${pool.length} is smaller than ${rate * durationS} requests`);
   const request = poolRequest(pool);
-  const tally: Tally = { latencies: [], ok2xx: 0, non2xx: 0, errors: 0 };
+  const tally: Tally = { latencies: [], ok2xx: 0, non2xx: 0, errors: 0, lastAt: 0 };
   const startedAt = performance.now();
   const runs: Promise<void>[] = [];
   for (let lane = 0; lane < lanes; lane++) {
