@@ -10,8 +10,10 @@
  * by exactly one `wecom-inbound` job, with zero non-2xx. Prints tables and writes
  * bench-results/ingest.json. A benchmark, not a test (conventions §12).
  *
+ * Both servers run with the web role's production V8 flags (server-process.ts WEB_NODE_ARGS).
+ *
  * Env: BENCH_DURATION_S (10), BENCH_ROUNDS (2), BENCH_PHASES (throughput,rate-1000),
- * BENCH_PROFILE_DIR (write server CPU profiles there).
+ * BENCH_PROFILE_DIR (write server CPU profiles there), BENCH_NODE_ARGS (replace the V8 flags).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';

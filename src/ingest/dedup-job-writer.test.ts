@@ -3,7 +3,9 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultJobOptions, QueueName } from '../queues/queue-names.js';
 import { startPrivateRedis, type PrivateRedis } from '../testing/redis-server.js';
-import { DedupJobWriter } from './dedup-job-writer.js';
+import { WELCOME_JOB_NAME } from '../queues/welcome.producer.js';
+import { DedupJobBatcher } from './dedup-job-batcher.js';
+import { DedupJobWriter, writeDedupJobs } from './dedup-job-writer.js';
 import { INBOUND_JOB_NAME } from './inbound.producer.js';
 
 const TTL_MS = 3_600_000;
@@ -19,8 +21,8 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-function queueWithPrefix(prefix: string): Queue {
-  return new Queue(QueueName.wecomInbound, { connection: conn as never, prefix, defaultJobOptions: defaultJobOptions[QueueName.wecomInbound] });
+function queueWithPrefix(prefix: string, name: QueueName = QueueName.wecomInbound): Queue {
+  return new Queue(name, { connection: conn as never, prefix, defaultJobOptions: defaultJobOptions[name] });
 }
 
 /** Every key of a prefix with its content, job timestamps and stream ids normalised. */
@@ -35,7 +37,9 @@ async function snapshot(prefix: string): Promise<Record<string, unknown>> {
     else if (type === 'stream') out[name] = (await conn.xrange(key, '-', '+')).map(([, fields]) => fields);
     else if (type === 'string') out[name] = { value: await conn.get(key), ttl: (await conn.pttl(key)) > TTL_MS - 60_000 };
   }
-  delete out[':wecom-inbound:id']; // BullMQ's auto-id counter: only numbers jobs without a custom id
+  // BullMQ's auto-id counters: they only number jobs without a custom id
+  delete out[':wecom-inbound:id'];
+  delete out[':wecom-welcome:id'];
   return out;
 }
 
@@ -67,6 +71,66 @@ describe('DedupJobWriter', () => {
     expect(Object.keys(expected).length).toBeGreaterThan(5);
     expect(await snapshot('wrt1')).toEqual(expected);
     await Promise.all([viaBull.close(), viaWriter.close()]);
+  });
+
+  it('writes the jobs of two queues in one call exactly as separate BullMQ adds to each queue would', async () => {
+    const inboundViaBull = queueWithPrefix('bull4');
+    const welcomeViaBull = queueWithPrefix('bull4', QueueName.wecomWelcome);
+    const inbound = new DedupJobWriter(queueWithPrefix('wrt4'), INBOUND_JOB_NAME, TTL_MS);
+    const welcome = new DedupJobWriter(queueWithPrefix('wrt4', QueueName.wecomWelcome), WELCOME_JOB_NAME, TTL_MS);
+    const event = (n: number) => ({ corpId: 'ww4', receivedAt: 1_700_000_000_000 + n, xml: `<xml><WelcomeCode>wc${n}</WelcomeCode></xml>` });
+    const greeting = (n: number) => ({ corpId: 'ww4', userid: 'sales.alice', externalUserId: `wm${n}`, welcomeCode: `wc${n}`, receivedAt: n, eventTime: n });
+    const viaBull = async (queue: Queue, name: string, id: string, data: unknown) => queue.add(name, data, { jobId: id, deduplication: { id, ttl: TTL_MS } });
+
+    // Both paths see a new pair, a pair whose jobs exist ("duplicated") and one whose marks outlive the jobs ("deduplicated").
+    await viaBull(inboundViaBull, INBOUND_JOB_NAME, 'ww4-h2', event(2));
+    await viaBull(welcomeViaBull, WELCOME_JOB_NAME, 'welcome-2', greeting(2));
+    await writeDedupJobs([{ writer: inbound, jobs: [{ id: 'ww4-h2', data: event(2) }] }, { writer: welcome, jobs: [{ id: 'welcome-2', data: greeting(2) }] }]);
+    await viaBull(inboundViaBull, INBOUND_JOB_NAME, 'ww4-h3', event(3));
+    await inbound.addAll([{ id: 'ww4-h3', data: event(3) }]);
+    for (const prefix of ['bull4', 'wrt4']) await conn.del(`${prefix}:wecom-inbound:ww4-h3`);
+
+    await viaBull(inboundViaBull, INBOUND_JOB_NAME, 'ww4-h1', event(1));
+    await viaBull(welcomeViaBull, WELCOME_JOB_NAME, 'welcome-1', greeting(1));
+    await viaBull(inboundViaBull, INBOUND_JOB_NAME, 'ww4-h2', event(2));
+    await viaBull(welcomeViaBull, WELCOME_JOB_NAME, 'welcome-2', greeting(2));
+    await viaBull(inboundViaBull, INBOUND_JOB_NAME, 'ww4-h3', event(3));
+    const flags = await writeDedupJobs([
+      { writer: inbound, jobs: [{ id: 'ww4-h1', data: event(1) }, { id: 'ww4-h2', data: event(2) }, { id: 'ww4-h3', data: event(3) }] },
+      { writer: welcome, jobs: [{ id: 'welcome-1', data: greeting(1) }, { id: 'welcome-2', data: greeting(2) }] },
+    ]);
+    expect(flags).toEqual([true, false, false, true, false]);
+
+    const expected = await snapshot('bull4');
+    expect(Object.keys(expected).filter((key) => key.startsWith(':wecom-welcome:')).length).toBeGreaterThan(3);
+    expect(await snapshot('wrt4')).toEqual(expected);
+    await Promise.all([inboundViaBull.close(), welcomeViaBull.close()]);
+  });
+
+  it('sends what two queues submit in one turn as one script call', async () => {
+    const inbound = new DedupJobWriter(queueWithPrefix('wrt5'), INBOUND_JOB_NAME, TTL_MS);
+    const welcome = new DedupJobWriter(queueWithPrefix('wrt5', QueueName.wecomWelcome), WELCOME_JOB_NAME, TTL_MS);
+    const batcher = new DedupJobBatcher();
+    const monitor = await conn.monitor();
+    const scripts: string[] = [];
+    const sawPing = new Promise<void>((resolve) => {
+      monitor.on('monitor', (_time: string, args: string[]) => {
+        const name = args[0]?.toLowerCase() ?? '';
+        if (name.startsWith('eval')) scripts.push(args[2] ?? '');
+        if (name === 'ping') resolve();
+      });
+    });
+    await Promise.all([
+      batcher.submit(inbound, { id: 'ww5-h1', data: { n: 1 } }),
+      batcher.submit(welcome, { id: 'welcome-1', data: { n: 1 } }),
+      batcher.submit(inbound, { id: 'ww5-h2', data: { n: 2 } }),
+    ]);
+    await conn.ping();
+    await sawPing; // MONITOR reports in execution order: the script call came before this PING
+    monitor.disconnect();
+    expect(scripts).toEqual(['10']); // one call, 5 keys for each of the two queues
+    expect(await conn.lrange('wrt5:wecom-inbound:wait', 0, -1)).toEqual(['ww5-h2', 'ww5-h1']);
+    expect(await conn.lrange('wrt5:wecom-welcome:wait', 0, -1)).toEqual(['welcome-1']);
   });
 
   it('writes jobs BullMQ reads back like its own, and skips the marker while the queue is paused', async () => {

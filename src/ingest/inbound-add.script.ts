@@ -1,6 +1,8 @@
 /**
- * The Lua behind DedupJobWriter: de-duplicates and adds a batch of `wecom-inbound` jobs in one
- * atomic script (design §3 step 7, "SET dedup NX + add in one round trip").
+ * The Lua behind DedupJobWriter: de-duplicates and adds the jobs of one batch, for one or more
+ * queues, in one atomic script (design §3 step 7, "SET dedup NX + add in one round trip"). The
+ * callback path writes an add event's `wecom-inbound` job and its `wecom-welcome` job in the same
+ * call: one EVALSHA per event-loop turn instead of one per queue.
  *
  * Why not `queue.add`/`addBulk`: BullMQ's generic addStandardJob script and its JS job builder
  * cost about as much CPU per job as the whole rest of the callback endpoint (ingest bench
@@ -8,63 +10,71 @@
  * exactly what BullMQ 6.7.0's `addStandardJob` writes for a standard job with a custom id and
  * throttle-mode `deduplication` (no delay, priority, parent or repeat), keeping its order of
  * checks, so BullMQ workers, getters and the de-duplication mark's life cycle treat the job like
- * any other (inbound-job-writer.test.ts compares both byte for byte):
+ * any other (dedup-job-writer.test.ts compares both key for key):
  *   1. job key exists            → "duplicated" event, not added (BullMQ handleDuplicatedJob)
  *   2. SET de:<id> <id> PX ttl NX fails → "deduplicated" event, not added (deduplicateJobWithoutReplace)
  *   3. HSET job hash (name, data, opts, timestamp, delay, priority, deid), "added" event,
  *      LPUSH wait, "waiting" event; the marker is set unless the queue is paused or maxed.
  * The auto-id counter (`:id`) is not incremented: it only numbers jobs without a custom id.
  *
- * KEYS: 1 meta, 2 wait, 3 active, 4 events, 5 marker.
- * ARGV: 1 job key prefix (`<prefix>:wecom-inbound:`), 2 de-duplication key prefix
- * (`<prefix>:wecom-inbound:de:`), 3 job name, 4 timestamp (ms), 5 de-duplication TTL (ms),
- * then per job: id, data JSON, opts JSON.
- * Returns one integer per job: 1 added, 0 already known (no new job).
+ * KEYS: per queue, 5 keys: meta, wait, active, events, marker.
+ * ARGV: 1 timestamp (ms); then per queue, in KEYS order: job key prefix (`<prefix>:<queue>:`),
+ * de-duplication key prefix (`<prefix>:<queue>:de:`), job name, de-duplication TTL (ms), job
+ * count n, then n × (id, data JSON, opts JSON).
+ * Returns one integer per job, in ARGV order: 1 added, 0 already known (no new job).
  */
-export const ADD_INBOUND_JOBS_LUA = `
+export const ADD_DEDUP_JOBS_LUA = `
 local rcall = redis.call
-local metaKey, waitKey, activeKey, eventsKey, markerKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local jobPrefix, dedupPrefix, name, timestamp, ttl = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-
-local maxEvents = rcall("HGET", metaKey, "opts.maxLenEvents")
-if not maxEvents then
-  maxEvents = 10000
-  rcall("HSET", metaKey, "opts.maxLenEvents", maxEvents)
-end
-
+local timestamp = ARGV[1]
 local results = {}
-local added = 0
-for i = 6, #ARGV, 3 do
-  local jobId, data, opts = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local jobKey = jobPrefix .. jobId
-  local dedupKey = dedupPrefix .. jobId
-  if rcall("EXISTS", jobKey) == 1 then
-    rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "duplicated", "jobId", jobId)
-    results[#results + 1] = 0
-  elseif not rcall("SET", dedupKey, jobId, "PX", ttl, "NX") then
-    local current = rcall("GET", dedupKey)
-    rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "deduplicated", "jobId", current,
-      "deduplicationId", jobId, "deduplicatedJobId", jobId)
-    results[#results + 1] = 0
-  else
-    rcall("HMSET", jobKey, "name", name, "data", data, "opts", opts, "timestamp", timestamp,
-      "delay", 0, "priority", 0, "deid", jobId)
-    rcall("XADD", eventsKey, "*", "event", "added", "jobId", jobId, "name", name)
-    rcall("LPUSH", waitKey, jobId)
-    rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "waiting", "jobId", jobId)
-    added = added + 1
-    results[#results + 1] = 1
-  end
-end
+local a = 2
 
-if added > 0 then
-  local state = rcall("HMGET", metaKey, "paused", "concurrency")
-  local pausedOrMaxed = state[1] and true or false
-  if not pausedOrMaxed and state[2] then
-    pausedOrMaxed = rcall("LLEN", activeKey) >= tonumber(state[2])
+for q = 0, #KEYS / 5 - 1 do
+  local metaKey, waitKey, activeKey, eventsKey, markerKey = KEYS[q * 5 + 1], KEYS[q * 5 + 2], KEYS[q * 5 + 3], KEYS[q * 5 + 4], KEYS[q * 5 + 5]
+  local jobPrefix, dedupPrefix, name, ttl = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3]
+  local first = a + 5
+  local last = first + tonumber(ARGV[a + 4]) * 3 - 1
+  a = last + 1
+
+  local maxEvents = rcall("HGET", metaKey, "opts.maxLenEvents")
+  if not maxEvents then
+    maxEvents = 10000
+    rcall("HSET", metaKey, "opts.maxLenEvents", maxEvents)
   end
-  if not pausedOrMaxed then
-    rcall("ZADD", markerKey, 0, "0")
+
+  local added = 0
+  for i = first, last, 3 do
+    local jobId, data, opts = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+    local jobKey = jobPrefix .. jobId
+    local dedupKey = dedupPrefix .. jobId
+    if rcall("EXISTS", jobKey) == 1 then
+      rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "duplicated", "jobId", jobId)
+      results[#results + 1] = 0
+    elseif not rcall("SET", dedupKey, jobId, "PX", ttl, "NX") then
+      local current = rcall("GET", dedupKey)
+      rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "deduplicated", "jobId", current,
+        "deduplicationId", jobId, "deduplicatedJobId", jobId)
+      results[#results + 1] = 0
+    else
+      rcall("HMSET", jobKey, "name", name, "data", data, "opts", opts, "timestamp", timestamp,
+        "delay", 0, "priority", 0, "deid", jobId)
+      rcall("XADD", eventsKey, "*", "event", "added", "jobId", jobId, "name", name)
+      rcall("LPUSH", waitKey, jobId)
+      rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "waiting", "jobId", jobId)
+      added = added + 1
+      results[#results + 1] = 1
+    end
+  end
+
+  if added > 0 then
+    local state = rcall("HMGET", metaKey, "paused", "concurrency")
+    local pausedOrMaxed = state[1] and true or false
+    if not pausedOrMaxed and state[2] then
+      pausedOrMaxed = rcall("LLEN", activeKey) >= tonumber(state[2])
+    end
+    if not pausedOrMaxed then
+      rcall("ZADD", markerKey, 0, "0")
+    end
   end
 end
 return results

@@ -1,7 +1,7 @@
 import type { Queues } from '../queues/queue-factory.js';
 import { QueueName } from '../queues/queue-names.js';
-import { DedupJobWriter, type InboundJobInput } from './dedup-job-writer.js';
-import { MicroBatcher } from './micro-batcher.js';
+import { DedupJobBatcher } from './dedup-job-batcher.js';
+import { DedupJobWriter } from './dedup-job-writer.js';
 
 /** The `wecom-inbound` job: exactly what WeCom sent us, decrypted, and when (issue 5). */
 export interface InboundJobData {
@@ -22,30 +22,24 @@ export const INBOUND_JOB_NAME = 'callback.received';
  * the same key while the mark lives. The job id is the key too, so even an expired mark cannot
  * duplicate a job that still exists.
  *
- * Concurrent enqueues of one event-loop turn go out together as one script call (MicroBatcher):
- * one write and one atomic script per batch instead of one per callback. `enqueue` resolves only
- * once Redis has answered for the whole batch, and rejects for all of it if the call failed: the
- * callers then spool, and the spool relay's re-add is absorbed by the same de-duplication.
+ * Concurrent enqueues of one event-loop turn go out together in script calls (DedupJobBatcher,
+ * shared with the welcome lane so an add event's two jobs travel together): one write and one
+ * atomic script per batch (at most 32 jobs) instead of one per callback. `enqueue` resolves only once Redis has
+ * answered for the whole batch, and rejects for all of it if the call failed: the callers then
+ * spool, and the spool relay's re-add is absorbed by the same de-duplication.
  */
 export class InboundProducer {
-  private readonly batcher: MicroBatcher<InboundJobInput>;
   private writer: DedupJobWriter | undefined;
 
   constructor(
     private readonly queues: Queues,
     private readonly dedupTtlMs: number,
-    maxBatch = 128,
-  ) {
-    this.batcher = new MicroBatcher((jobs) => this.write(jobs), maxBatch);
-  }
+    private readonly batcher = new DedupJobBatcher(),
+  ) {}
 
   /** Resolves once the job exists in Redis (newly added, or already there: a duplicate). */
   enqueue(key: string, data: InboundJobData): Promise<void> {
-    return this.batcher.submit({ id: key, data });
-  }
-
-  private async write(jobs: InboundJobInput[]): Promise<void> {
     this.writer ??= new DedupJobWriter(this.queues.get(QueueName.wecomInbound), INBOUND_JOB_NAME, this.dedupTtlMs);
-    await this.writer.addAll(jobs);
+    return this.batcher.submit(this.writer, { id: key, data });
   }
 }

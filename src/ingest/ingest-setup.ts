@@ -11,6 +11,7 @@ import { Spool } from '../infra/spool.js';
 import type { Queues } from '../queues/queue-factory.js';
 import { createCallbackRouter } from '../routes/callback.routes.js';
 import type { HealthCheck } from '../routes/health.routes.js';
+import { DedupJobBatcher } from './dedup-job-batcher.js';
 import { InboundAcceptor, type SpoolEntry } from './inbound-acceptor.js';
 import { InboundProducer } from './inbound.producer.js';
 import { SpoolRelay } from './spool-relay.js';
@@ -44,10 +45,12 @@ export interface Ingest {
 export async function createIngest(deps: IngestDeps): Promise<Ingest> {
   const { config, logger, redis, metrics } = deps;
   const spool = await new Spool<SpoolEntry>({ dir: config.spool.path, maxBytes: config.spool.maxBytes, cipher: deps.cipher, logger }).init();
-  const producer = new InboundProducer(deps.queues, config.callbacks.dedupTtlS * 1000);
+  // One batcher for both queues: an add event's inbound and welcome jobs share one script call.
+  const batcher = new DedupJobBatcher();
+  const producer = new InboundProducer(deps.queues, config.callbacks.dedupTtlS * 1000, batcher);
   const acceptor = new InboundAcceptor({ producer, spool, redis, timeoutMs: config.callbacks.enqueueTimeoutMs, logger });
   const relay = new SpoolRelay({ spool, producer, redis, logger, metrics }).start();
-  const welcomeLane = new WelcomeLane({ queues: deps.queues, redis, timeoutMs: config.callbacks.enqueueTimeoutMs, dedupTtlMs: config.callbacks.dedupTtlS * 1000, logger });
+  const welcomeLane = new WelcomeLane({ queues: deps.queues, redis, timeoutMs: config.callbacks.enqueueTimeoutMs, dedupTtlMs: config.callbacks.dedupTtlS * 1000, logger, batcher });
   const router = createCallbackRouter({ corps: deps.corps, acceptor, welcomeLane, metrics, clock: deps.clock, logger, timestampWindowS: config.callbacks.timestampWindowS, alerts: deps.alerts });
   metrics.spoolDepth.set(spool.depth);
   const health: HealthCheck = {

@@ -4,9 +4,9 @@ import { withTimeout } from '../infra/timeout.js';
 import type { Queues } from '../queues/queue-factory.js';
 import { QueueName } from '../queues/queue-names.js';
 import { WELCOME_JOB_NAME, welcomeJobFor, welcomeJobSpec, type WelcomeJob } from '../queues/welcome.producer.js';
+import { DedupJobBatcher } from './dedup-job-batcher.js';
 import { DedupJobWriter } from './dedup-job-writer.js';
 import { readElementText } from './envelope.js';
-import { MicroBatcher } from './micro-batcher.js';
 
 /** Cheap pre-check: only add events carry a WelcomeCode; everything else costs one indexOf. */
 const WELCOME_MARK = '<WelcomeCode>';
@@ -18,16 +18,18 @@ export type WelcomeLaneOutcome = 'none' | 'enqueued' | 'failed';
  * so the `wecom-welcome` job is enqueued by the web process as the callback arrives, not by the
  * worker once the `wecom-inbound` backlog reaches the event (a backlog of refetches after a deploy
  * or at a campaign's peak would otherwise eat the window). Only the six fields the job needs are
- * read (no XML tree), and the welcome jobs of one event-loop turn go to Redis in one script call.
+ * read (no XML tree), and the welcome jobs of one event-loop turn go to Redis in batched script
+ * calls, together with the inbound jobs when the batcher is shared with the InboundProducer
+ * (ingest-setup).
  * Failure is not fatal: the worker's add handler enqueues the same job (the job id comes from the
  * single-use code) when it processes the inbound job.
  */
 export class WelcomeLane {
-  private readonly batcher: MicroBatcher<WelcomeJob>;
+  private readonly batcher: DedupJobBatcher;
   private writer: DedupJobWriter | undefined;
 
-  constructor(private readonly deps: { queues: Queues; redis: Redis; timeoutMs: number; dedupTtlMs: number; logger: Logger }) {
-    this.batcher = new MicroBatcher((jobs) => this.write(jobs), 128);
+  constructor(private readonly deps: { queues: Queues; redis: Redis; timeoutMs: number; dedupTtlMs: number; logger: Logger; batcher?: DedupJobBatcher }) {
+    this.batcher = deps.batcher ?? new DedupJobBatcher();
   }
 
   async offer(corpId: string, xml: string, receivedAt: number): Promise<WelcomeLaneOutcome> {
@@ -39,7 +41,7 @@ export class WelcomeLane {
     if (!job) return 'none';
     if (this.deps.redis.status !== 'ready') return 'failed';
     try {
-      await withTimeout(this.batcher.submit(job), this.deps.timeoutMs);
+      await withTimeout(this.submit(job), this.deps.timeoutMs);
       return 'enqueued';
     } catch (err) {
       this.deps.logger.warn({ corpId, err: (err as Error).message }, 'welcome job not enqueued from the callback; the worker enqueues it with the inbound job');
@@ -47,12 +49,10 @@ export class WelcomeLane {
     }
   }
 
-  /** One script call per batch, like the inbound jobs (BullMQ's addBulk cost ~35 µs per callback in the ingest bench). */
-  private async write(jobs: WelcomeJob[]): Promise<void> {
+  /** Batched with the inbound jobs (BullMQ's addBulk cost ~35 µs per callback in the ingest bench). */
+  private submit(job: WelcomeJob): Promise<void> {
     this.writer ??= new DedupJobWriter(this.deps.queues.get(QueueName.wecomWelcome), WELCOME_JOB_NAME, this.deps.dedupTtlMs);
-    await this.writer.addAll(jobs.map((job) => {
-      const spec = welcomeJobSpec(job);
-      return { id: spec.opts.jobId, data: spec.data };
-    }));
+    const spec = welcomeJobSpec(job);
+    return this.batcher.submit(this.writer, { id: spec.opts.jobId, data: spec.data });
   }
 }
