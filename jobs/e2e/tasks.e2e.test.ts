@@ -237,6 +237,27 @@ describe('customers moving and leaving', () => {
     await bot.settle();
     expect((await TaskModel.findOne({ customerId: new Types.ObjectId(c.customerId) }).lean())?.advisorUserid).toBe('lina');
   });
+
+  it('an advisor who left gets no card and no reminder (WeCom 81013), the tick goes on, and their leader still hears of the task', async () => {
+    // liuyang left in the test above; a follow-up planned for them before that still falls due.
+    const customer = await CustomerModel.create({ corpId: bot.corpId, externalUserId: `wmLeft${new Types.ObjectId().toHexString()}`, responsibleUserid: 'liuyang' });
+    const due = new Date(local('2026-06-18T10:00:00'));
+    const { id } = await planSchedule({ corpId: bot.corpId, customerId: String(customer._id), kind: 'follow_up', occurrenceId: 'left-advisor:1', dueAt: due, advisorUserid: 'liuyang', payload: { title: '离职顾问的回访', sla: '24h', escalation: { after: '59h', to: 'direct_leader' } } });
+    await sweepAt(due.getTime());
+    await tick();
+    const taskOf = async () => TaskModel.findOne({ scheduleId: new Types.ObjectId(id) }).lean();
+    expect(await taskOf()).toMatchObject({ status: 'open', advisorUserid: 'liuyang', notifyPending: false });
+    expect((await taskOf())?.history.map((h) => h.action)).toContain('card_undeliverable');
+    bot.clock.set(local('2026-06-19T10:30:00')); // past due + SLA: the reminder cannot reach them
+    await tick();
+    const reminded = await taskOf();
+    expect(reminded?.escalationLevel).toBe(1);
+    expect(reminded?.history.at(-1)).toMatchObject({ action: 'reminded', detail: { notified: [], undeliverable: true } });
+    bot.clock.set(local('2026-06-21T09:00:00')); // past due + 59 h (21:00, moved to the next working morning): the leader's card
+    await tick();
+    expect((await taskOf())?.escalationLevel).toBe(2);
+    expect(cardsTo('wangqiang').some((m) => m.taskId === `te-${String(reminded?._id)}-2`)).toBe(true);
+  });
 });
 
 describe('many at once and crashes', () => {

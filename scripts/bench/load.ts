@@ -64,13 +64,17 @@ function runInstance(opts: Record<string, unknown>, tally: Tally): Promise<void>
   });
 }
 
-/** `rampS`: time spent starting staggered lanes, excluded from the rate (all lanes run the same length). */
-function summarise(tally: Tally, startedAt: number, rampS = 0): LoadResult {
+/**
+ * `rampS`: time spent starting staggered lanes, excluded from the rate (all lanes run the same
+ * length). `minElapsedS`: a paced run's nominal length (autocannon's per-connection rate hands out
+ * each second's budget at the tick, so the last response comes up to a second before it ends).
+ */
+function summarise(tally: Tally, startedAt: number, rampS = 0, minElapsedS = 0): LoadResult {
   // Measured to the last response, not to autocannon's done callback: autocannon notices that
   // `amount` is reached on its once-a-second tick, which added up to a second to every run and
   // made a 2-second run read as 3 (rates snapped to amount / whole seconds).
   const endedAt = tally.lastAt > startedAt ? tally.lastAt : performance.now();
-  const elapsedS = (endedAt - startedAt) / 1000 - rampS;
+  const elapsedS = Math.max((endedAt - startedAt) / 1000 - rampS, minElapsedS);
   const sent = tally.ok2xx + tally.non2xx + tally.errors;
   return {
     sent,
@@ -121,5 +125,5 @@ export async function paced(url: string, pool: BenchCallback[], rate: number, du
     );
   }
   await Promise.all(runs);
-  return summarise(tally, startedAt, (lanes - 1) / lanes);
+  return summarise(tally, startedAt, (lanes - 1) / lanes, durationS);
 }

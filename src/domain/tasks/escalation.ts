@@ -2,7 +2,7 @@ import { leadersOf } from '../customers/advisor-directory.service.js';
 import { AdvisorModel } from '../customers/advisor.model.js';
 import { leaderCard, leaderCardId, loadTaskView } from './task-card.js';
 import type { TaskDeps } from './task-deps.js';
-import { budgetLeft, countSent, sendAdvisorCard, sendCardOnce } from './task-notify.js';
+import { budgetLeft, countSent, isUndeliverable, sendAdvisorCard, sendCardOnce } from './task-notify.js';
 import { checkpointAfter } from './task.service.js';
 import { TaskModel, type TaskLean } from './task.model.js';
 
@@ -23,7 +23,13 @@ export async function runLadder(deps: TaskDeps, limit = 500): Promise<{ steps: n
   let steps = 0;
   let deferred = 0;
   for (const task of due) {
-    if (await ladderStep(deps, task)) steps++;
+    // One task's failure (WeCom down, a bad card) must not hold up the others: it stays due and
+    // the next tick tries again.
+    const stepped = await ladderStep(deps, task).catch((err: unknown) => {
+      deps.logger.warn({ corpId: deps.corpId, taskId: String(task._id), err: (err as Error).message }, 'task escalation step failed; retried next tick');
+      return false;
+    });
+    if (stepped) steps++;
     else deferred++;
   }
   return { steps, deferred };
@@ -50,10 +56,18 @@ async function ladderStep(deps: TaskDeps, task: TaskLean): Promise<boolean> {
   if (level > 3) return false;
   const now = deps.clock.now();
   let notified: string[] = [];
+  let undeliverable = false;
   if (level === 1) {
     if ((await budgetLeft(deps, task.advisorUserid)) === 0) return false;
-    await sendAdvisorCard(deps, task, '已超时，请尽快跟进');
-    notified = [task.advisorUserid];
+    // An advisor who left (or whom WeCom no longer knows) cannot be reminded: the step is recorded
+    // as undeliverable and the ladder goes on, so the leader still hears of the task.
+    try {
+      await sendAdvisorCard(deps, task, '已超时，请尽快跟进');
+      notified = [task.advisorUserid];
+    } catch (err) {
+      if (!isUndeliverable(err)) throw err;
+      undeliverable = true;
+    }
   } else {
     const leaders = await leadersFor(deps, task);
     if (leaders.length > 0) {
@@ -70,7 +84,7 @@ async function ladderStep(deps: TaskDeps, task: TaskLean): Promise<boolean> {
     {
       $set: { escalationLevel: level, ...(level === 3 ? { flagged: true } : {}), ...(next ? { nextCheckpointAt: next } : {}) },
       ...(next ? {} : { $unset: { nextCheckpointAt: 1 } }),
-      $push: { history: { at: now, actor: 'system', action: level === 1 ? 'reminded' : level === 2 ? 'escalated' : 'flagged', detail: { level, notified } } },
+      $push: { history: { at: now, actor: 'system', action: level === 1 ? 'reminded' : level === 2 ? 'escalated' : 'flagged', detail: { level, notified, ...(undeliverable ? { undeliverable: true } : {}) } } },
     },
   );
   if (res.modifiedCount > 0) deps.logger.info({ corpId: deps.corpId, taskId: String(task._id), level }, 'task escalation step');

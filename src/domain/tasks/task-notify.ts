@@ -37,6 +37,14 @@ export async function countSent(deps: Pick<TaskDeps, 'redis' | 'keyPrefix' | 'co
   await deps.redis.multi().incrby(key, n).expire(key, 120).exec();
 }
 
+/**
+ * WeCom refused a message because nobody it names can receive it (81013: all recipients invalid,
+ * e.g. a member who left; 60111/46004: no such userid). Retrying cannot help.
+ */
+export function isUndeliverable(err: unknown): boolean {
+  return err instanceof WecomApiError && [81013, 60111, 46004].includes(err.errcode);
+}
+
 /** Sends a template card once per deterministic task_id: a 42014 on a retried id means the first send went out. */
 export async function sendCardOnce(deps: Pick<TaskDeps, 'api'>, touser: string, card: TemplateCard): Promise<{ responseCode?: string; duplicate: boolean }> {
   try {
@@ -101,16 +109,34 @@ export async function deliverPending(deps: TaskDeps, advisorUserid: string, opts
     if (!inWorkingHours(now, deps.settings.workingHours, deps.timeZone)) return { ...outcome, deferred: pending.length };
     const budget = await budgetLeft(deps, advisorUserid);
     if (budget === 0) return { ...outcome, deferred: pending.length };
-    if (pending.length > deps.settings.digestThreshold || pending.length > budget) {
-      await sendDigest(deps, advisorUserid, pending);
-      return { ...outcome, digest: pending.length };
-    }
-    for (const task of pending) {
-      await sendAdvisorCard(deps, task, task.cardSeq > 0 ? '跟进提醒' : undefined);
-      outcome.cards++;
+    try {
+      if (pending.length > deps.settings.digestThreshold || pending.length > budget) {
+        await sendDigest(deps, advisorUserid, pending);
+        return { ...outcome, digest: pending.length };
+      }
+      for (const task of pending) {
+        await sendAdvisorCard(deps, task, task.cardSeq > 0 ? '跟进提醒' : undefined);
+        outcome.cards++;
+      }
+    } catch (err) {
+      if (!isUndeliverable(err)) throw err;
+      await markUndeliverable(deps, pending);
+      return { ...outcome, deferred: pending.length - outcome.cards };
     }
     return outcome;
   });
+}
+
+/**
+ * The advisor cannot receive messages (left the corp): stop owing them these notifications
+ * instead of calling WeCom every minute. A transfer re-homes the tasks and owes the taker anew.
+ */
+async function markUndeliverable(deps: TaskDeps, tasks: TaskLean[]): Promise<void> {
+  const now = deps.clock.now();
+  await TaskModel.updateMany(
+    { _id: { $in: tasks.map((t) => t._id) }, notifyPending: true },
+    { $set: { notifyPending: false }, $push: { history: { at: now, actor: 'system', action: 'card_undeliverable', detail: { advisor: tasks[0]?.advisorUserid ?? null } } } },
+  );
 }
 
 /** One markdown message listing the due tasks (≤ 2048 bytes, reference §3.12) with a link to the task list. */

@@ -19,6 +19,18 @@ async function mountAs(role: 'admin' | 'dealer_admin', corpId?: string) {
   return page;
 }
 
+/** A dealer admin's form for wwA against an API that saves whatever is sent. */
+async function editCorpA() {
+  const api = stubApi({
+    'GET /api/v1/corps/wwA/settings': () => json(200, corpA),
+    'PATCH /api/v1/corps/wwA/settings': (_url, body) => json(200, { ...corpA, ...(body as object) }),
+  });
+  const page = await mountAs('dealer_admin');
+  await page.setProps({ corpId: 'wwA' });
+  await flushPromises();
+  return { api, page };
+}
+
 // Mounting the whole form takes seconds on a busy two-core CI machine.
 describe('SettingsPage', { timeout: 30_000 }, () => {
   afterEach(() => {
@@ -41,13 +53,7 @@ describe('SettingsPage', { timeout: 30_000 }, () => {
   });
 
   it('sends changed sections and a replaced secret, never the enabled switch for a dealer admin', async () => {
-    const api = stubApi({
-      'GET /api/v1/corps/wwA/settings': () => json(200, corpA),
-      'PATCH /api/v1/corps/wwA/settings': (_url, body) => json(200, { ...corpA, ...(body as object) }),
-    });
-    const page = await mountAs('dealer_admin');
-    await page.setProps({ corpId: 'wwA' });
-    await flushPromises();
+    const { api, page } = await editCorpA();
     await page.find('[data-test="settings-working-start"]').setValue('09:00');
     await page.find('[data-test="settings-quiet-end"]').setValue('08:00');
     await page.find('[data-test="secret-secret"] [data-test="secret-replace"]').trigger('click');
@@ -61,13 +67,7 @@ describe('SettingsPage', { timeout: 30_000 }, () => {
   });
 
   it('switches the corp\'s quiet hours off (null) and on again with the last window', async () => {
-    const api = stubApi({
-      'GET /api/v1/corps/wwA/settings': () => json(200, corpA),
-      'PATCH /api/v1/corps/wwA/settings': (_url, body) => json(200, { ...corpA, ...(body as object) }),
-    });
-    const page = await mountAs('dealer_admin');
-    await page.setProps({ corpId: 'wwA' });
-    await flushPromises();
+    const { api, page } = await editCorpA();
     await page.find('[data-test="settings-quiet-start"]').setValue('22:00');
     await page.find('[data-test="settings-quiet-on"]').trigger('click');
     expect(page.find('[data-test="settings-quiet-start"]').exists()).toBe(false);
