@@ -19,7 +19,7 @@ export const tasksDesk = {
       actors: { system: '系统', api: '{who}（控制台）', wecom: '{who}（企业微信）', advisor: '{who}（顾问）' },
       actions: {
         created: '创建任务', card_sent: '发送任务卡片', digest_sent: '发送任务汇总', completed: '完成（{outcome}）', snoozed: '延后提醒 {days} 天', unreachable: '标记为联系不上', cancelled: '取消（{reason}）',
-        reassigned: '由 {from} 改派给 {to}', transferred: '随客户转接给 {to}', reminded: '提醒顾问', escalated: '升级给主管', flagged: '标记超时', card_undeliverable: '顾问已无法接收消息（已离职？），等待转接',
+        reassigned: '由 {from} 改派给 {to}', transferred: '随客户转接给 {to}', reminded: '提醒顾问', reminded_undeliverable: '提醒未送达（顾问已无法接收消息）', escalated: '升级给主管', flagged: '标记超时', card_undeliverable: '顾问已无法接收消息（已离职？），等待转接',
       },
       outcomes: { contacted: '已联系', appointment_booked: '已预约到店', customer_declined: '客户婉拒' },
       bulk: {
@@ -49,7 +49,7 @@ export const tasksDesk = {
       actors: { system: 'System', api: '{who} (console)', wecom: '{who} (WeCom)', advisor: '{who} (advisor)' },
       actions: {
         created: 'Task created', card_sent: 'Task card sent', digest_sent: 'Digest sent', completed: 'Completed ({outcome})', snoozed: 'Snoozed {days} day(s)', unreachable: 'Marked unreachable', cancelled: 'Cancelled ({reason})',
-        reassigned: 'Reassigned from {from} to {to}', transferred: 'Moved to {to} with the customer', reminded: 'Advisor reminded', escalated: 'Escalated to the manager', flagged: 'Flagged overdue', card_undeliverable: 'The advisor can no longer receive messages (left?); awaiting a transfer',
+        reassigned: 'Reassigned from {from} to {to}', transferred: 'Moved to {to} with the customer', reminded: 'Advisor reminded', reminded_undeliverable: 'Reminder undeliverable (the advisor can no longer receive messages)', escalated: 'Escalated to the manager', flagged: 'Flagged overdue', card_undeliverable: 'The advisor can no longer receive messages (left?); awaiting a transfer',
       },
       outcomes: { contacted: 'Contacted', appointment_booked: 'Appointment booked', customer_declined: 'Customer declined' },
       bulk: {

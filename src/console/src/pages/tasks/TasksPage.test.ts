@@ -25,7 +25,7 @@ const advisors = { advisors: [
 ] };
 const detail: TaskDetail = {
   ...overdueTask, view: { customer: '赵总 星途', model: '星途瑶光', advisorName: '张伟', due: '06-02 10:00', talkTrack: '赵总您好' },
-  history: [{ at: '2026-06-02T02:00:00.000Z', actor: 'system', action: 'created', detail: undefined }, { at: '2026-06-03T02:00:00.000Z', actor: 'system', action: 'reminded', detail: { level: 1 } }],
+  history: [{ at: '2026-06-02T02:00:00.000Z', actor: 'system', action: 'created', detail: undefined }, { at: '2026-06-03T02:00:00.000Z', actor: 'system', action: 'reminded', detail: { level: 1 } }, { at: '2026-06-04T02:00:00.000Z', actor: 'system', action: 'reminded', detail: { level: 1, undeliverable: true } }],
 };
 
 const body = () => document.body;
@@ -83,6 +83,7 @@ describe('TasksPage', () => {
     const drawer = el('[data-test="task-detail"]');
     expect(drawer?.textContent).toContain('赵总您好');
     expect(el('[data-test="task-history"]')?.textContent).toContain('系统 · 提醒顾问');
+    expect(el('[data-test="task-history"]')?.textContent).toContain('系统 · 提醒未送达');
     expect(el('[data-test="task-history"]')?.textContent).toContain('系统 · 创建任务');
 
     pick(page, 'reassign-to', 'lina');
