@@ -31,6 +31,4 @@ EXPOSE 3000 3001
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.HEALTH_PORT||process.env.PORT||3000)+'/livez').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 STOPSIGNAL SIGTERM
-# Web role only (the worker's command replaces this): a 32 MB young-generation semi-space means
-# fewer scavenges on the allocation-heavy callback path (npm run bench:ingest runs both servers so).
-CMD ["node", "--max-semi-space-size=32", "dist/src/main.js"]
+CMD ["node", "dist/src/main.js"]

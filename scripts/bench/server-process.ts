@@ -22,12 +22,11 @@ export interface RunningServer {
 const OUT_DIR = 'node_modules/.cache/ingest-bench';
 
 /**
- * The V8 flags production runs the web role with (Dockerfile CMD): a 32 MB young-generation
- * semi-space means fewer scavenges on the allocation-heavy callback path (GC was ~8% of its CPU
- * with V8's default). Given to both servers so bare Koa gets the same runtime; BENCH_NODE_ARGS
- * replaces them (`BENCH_NODE_ARGS=` runs with V8's defaults).
+ * The V8 flags production runs the web role with (Dockerfile CMD): none. Given to both servers so
+ * bare Koa gets the same runtime; BENCH_NODE_ARGS replaces them (e.g. `--max-semi-space-size=32`,
+ * which measured ~15 % slower for the endpoint once runs were timed to their last response).
  */
-export const WEB_NODE_ARGS: readonly string[] = ['--max-semi-space-size=32'];
+export const WEB_NODE_ARGS: readonly string[] = [];
 
 /** Compiles scripts/bench/ingest-server.ts and what it imports into one ESM file; returns its path. */
 export async function buildServer(): Promise<string> {
