@@ -42,7 +42,10 @@ export function parseStoredTaskSettings(stored: unknown): TaskSettings {
   return taskSettingsSchema.safeParse(stored ?? {}).data ?? defaultTaskSettings;
 }
 
-/** The corp's task settings, defaults filled in (a corp stored before issue 8 has none). */
-export function taskSettingsOf(corp: { tasks?: TaskSettings | undefined } | undefined): TaskSettings {
-  return corp?.tasks ?? defaultTaskSettings;
+/**
+ * The corp's task settings, defaults filled in: a corp stored before issue 8 has none, and a corp
+ * snapshot written by an older version (the web's Redis snapshot) may lack newer fields.
+ */
+export function taskSettingsOf(corp: { tasks?: Partial<TaskSettings> | undefined } | undefined): TaskSettings {
+  return corp?.tasks ? { ...defaultTaskSettings, ...corp.tasks } : defaultTaskSettings;
 }
