@@ -51,32 +51,35 @@ export async function reassignCandidates(deps: Pick<TaskDeps, 'corpId'>, advisor
   return rows.map((r) => ({ userid: r.userid, name: r.name ?? r.userid }));
 }
 
+/** Level 1 reminds the advisor; 2 and 3 send the leaders' card. Returns who was messaged. */
+async function notifyStep(deps: TaskDeps, task: TaskLean, level: number): Promise<string[]> {
+  if (level === 1) {
+    await sendAdvisorCard(deps, task, '已超时，请尽快跟进');
+    return [task.advisorUserid];
+  }
+  const leaders = await leadersFor(deps, task);
+  if (leaders.length === 0) return [];
+  const view = await loadTaskView(deps, task);
+  const candidates = level === 3 && task.ladder?.reassign ? await reassignCandidates(deps, task.advisorUserid, leaders) : [];
+  await sendCardOnce(deps, leaders.join('|'), leaderCard(task, view, level, leaderCardId(String(task._id), level), deps.publicBaseUrl, candidates));
+  for (const leader of leaders) await countSent(deps, leader);
+  return leaders;
+}
+
 async function ladderStep(deps: TaskDeps, task: TaskLean): Promise<boolean> {
   const level = (task.escalationLevel ?? 0) + 1;
   if (level > 3) return false;
   const now = deps.clock.now();
+  if (level === 1 && (await budgetLeft(deps, task.advisorUserid)) === 0) return false;
+  // Someone who left (or whom WeCom no longer knows) cannot be messaged: the step is recorded as
+  // undeliverable and the ladder goes on, so the leader still hears of the task (and a flag follows).
   let notified: string[] = [];
   let undeliverable = false;
-  if (level === 1) {
-    if ((await budgetLeft(deps, task.advisorUserid)) === 0) return false;
-    // An advisor who left (or whom WeCom no longer knows) cannot be reminded: the step is recorded
-    // as undeliverable and the ladder goes on, so the leader still hears of the task.
-    try {
-      await sendAdvisorCard(deps, task, '已超时，请尽快跟进');
-      notified = [task.advisorUserid];
-    } catch (err) {
-      if (!isUndeliverable(err)) throw err;
-      undeliverable = true;
-    }
-  } else {
-    const leaders = await leadersFor(deps, task);
-    if (leaders.length > 0) {
-      const view = await loadTaskView(deps, task);
-      const candidates = level === 3 && task.ladder?.reassign ? await reassignCandidates(deps, task.advisorUserid, leaders) : [];
-      await sendCardOnce(deps, leaders.join('|'), leaderCard(task, view, level, leaderCardId(String(task._id), level), deps.publicBaseUrl, candidates));
-      for (const leader of leaders) await countSent(deps, leader);
-      notified = leaders;
-    }
+  try {
+    notified = await notifyStep(deps, task, level);
+  } catch (err) {
+    if (!isUndeliverable(err)) throw err;
+    undeliverable = true;
   }
   const next = checkpointAfter(task, level, deps.settings, deps.timeZone);
   const res = await TaskModel.updateOne(
