@@ -5,7 +5,7 @@ import { defaultJobOptions, QueueName } from '../queues/queue-names.js';
 import { startPrivateRedis, type PrivateRedis } from '../testing/redis-server.js';
 import { WELCOME_JOB_NAME } from '../queues/welcome.producer.js';
 import { DedupJobBatcher } from './dedup-job-batcher.js';
-import { DedupJobWriter, writeDedupJobs } from './dedup-job-writer.js';
+import { DedupJobWriter, writeDedupJobs, type InboundJobInput } from './dedup-job-writer.js';
 import { INBOUND_JOB_NAME } from './inbound.producer.js';
 
 const TTL_MS = 3_600_000;
@@ -49,6 +49,9 @@ function normaliseHash(name: string, hash: Record<string, string>): Record<strin
   return { ...hash, timestamp: 'T', opts: JSON.parse(hash.opts ?? 'null') as unknown };
 }
 
+/** What one queue's writer adds: one flag per job, true added, false already known. */
+const addTo = (writer: DedupJobWriter, jobs: InboundJobInput[]) => writeDedupJobs([{ writer, jobs }]);
+
 describe('DedupJobWriter', () => {
   it('writes exactly what BullMQ add() writes, including the duplicate and de-duplicated paths', async () => {
     const viaBull = queueWithPrefix('bull1');
@@ -63,9 +66,9 @@ describe('DedupJobWriter', () => {
     await conn.del('bull1:wecom-inbound:ww1-hAbC_-');
     await add('ww1-hAbC_-', 4); // job gone but the mark lives: "deduplicated"
 
-    expect(await writer.addAll([{ id: 'ww1-m1', data: data(1) }, { id: 'ww1-hAbC_-', data: data(2) }, { id: 'ww1-m1', data: data(3) }])).toEqual([true, true, false]);
+    expect(await addTo(writer, [{ id: 'ww1-m1', data: data(1) }, { id: 'ww1-hAbC_-', data: data(2) }, { id: 'ww1-m1', data: data(3) }])).toEqual([true, true, false]);
     await conn.del('wrt1:wecom-inbound:ww1-hAbC_-');
-    expect(await writer.addAll([{ id: 'ww1-hAbC_-', data: data(4) }])).toEqual([false]);
+    expect(await addTo(writer, [{ id: 'ww1-hAbC_-', data: data(4) }])).toEqual([false]);
 
     const expected = await snapshot('bull1');
     expect(Object.keys(expected).length).toBeGreaterThan(5);
@@ -87,7 +90,7 @@ describe('DedupJobWriter', () => {
     await viaBull(welcomeViaBull, WELCOME_JOB_NAME, 'welcome-2', greeting(2));
     await writeDedupJobs([{ writer: inbound, jobs: [{ id: 'ww4-h2', data: event(2) }] }, { writer: welcome, jobs: [{ id: 'welcome-2', data: greeting(2) }] }]);
     await viaBull(inboundViaBull, INBOUND_JOB_NAME, 'ww4-h3', event(3));
-    await inbound.addAll([{ id: 'ww4-h3', data: event(3) }]);
+    await addTo(inbound, [{ id: 'ww4-h3', data: event(3) }]);
     for (const prefix of ['bull4', 'wrt4']) await conn.del(`${prefix}:wecom-inbound:ww4-h3`);
 
     await viaBull(inboundViaBull, INBOUND_JOB_NAME, 'ww4-h1', event(1));
@@ -137,7 +140,7 @@ describe('DedupJobWriter', () => {
     const queue = queueWithPrefix('wrt2');
     const writer = new DedupJobWriter(queue, INBOUND_JOB_NAME, TTL_MS);
     await queue.pause();
-    await writer.addAll([{ id: 'ww2-m7', data: { corpId: 'ww2', receivedAt: 7, xml: '<xml/>' } }]);
+    await addTo(writer, [{ id: 'ww2-m7', data: { corpId: 'ww2', receivedAt: 7, xml: '<xml/>' } }]);
     expect(await conn.exists('wrt2:wecom-inbound:marker')).toBe(0);
     const job = await queue.getJob('ww2-m7');
     expect(job?.name).toBe(INBOUND_JOB_NAME);

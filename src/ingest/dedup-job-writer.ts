@@ -52,11 +52,6 @@ export class DedupJobWriter {
     this.header = [key(''), `${key('de')}:`, name, dedupTtlMs];
   }
 
-  /** Adds what is new; resolves to one flag per input: true added, false already known. */
-  addAll(jobs: InboundJobInput[]): Promise<boolean[]> {
-    return writeDedupJobs([{ writer: this, jobs }]);
-  }
-
   /** The queue's connection (the script runs there). */
   async client(): Promise<Redis> {
     return (await this.queue.getBackend().client) as unknown as Redis;
