@@ -1,3 +1,4 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import Koa from 'koa';
 import type { AppConfig } from '../config/index.js';
 import type { Clock } from './infra/clock.js';
@@ -39,4 +40,23 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = { error: { code: 'not_found', message: `no route for ${ctx.method} ${ctx.path}` } };
   });
   return app;
+}
+
+/**
+ * A route served on Node's request and response ahead of the Koa app: returns true when it took
+ * the request (and then answers it itself, never throwing), false to leave it to Koa.
+ */
+export type FrontRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/**
+ * The web process's HTTP server: front routes first (the WeCom callback receiver, whose volume
+ * and latency budget justify skipping Koa; src/routes/callback.routes.ts), then the Koa app.
+ * Tests and the benchmark build the server through here too, so they exercise what runs.
+ */
+export function createWebServer(app: Koa, front: FrontRoute[] = []): Server {
+  const koa = app.callback();
+  return createServer((req, res) => {
+    for (const route of front) if (route(req, res)) return;
+    void koa(req, res);
+  });
 }

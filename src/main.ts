@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { createApp } from './app.js';
+import { createApp, createWebServer } from './app.js';
 import { applyCorpsFile } from './domain/corps/corps-file.js';
 import { PersonalData } from './domain/customers/personal-data.js';
 import { createIngest } from './ingest/ingest-setup.js';
@@ -55,7 +55,6 @@ async function main(): Promise<void> {
       { name: 'mongodb', critical: false, check: () => pingMongo() },
     ],
     mounts: [
-      ingest.router.routes(),
       api.routes(),
       api.allowedMethods(),
       ...consoleMounts,
@@ -64,7 +63,7 @@ async function main(): Promise<void> {
     ],
   });
 
-  const server: Server = app.listen(config.port, () => logger.info({ port: config.port, corps: corps.status() }, 'web listening'));
+  const server: Server = createWebServer(app, [ingest.route]).listen(config.port, () => logger.info({ port: config.port, corps: corps.status() }, 'web listening'));
   server.keepAliveTimeout = 65_000; // longer than common load-balancer idle timeouts
 
   shutdown

@@ -5,7 +5,7 @@
  */
 import Koa from 'koa';
 import { Registry } from 'prom-client';
-import { createApp } from '../../src/app.js';
+import { createApp, createWebServer } from '../../src/app.js';
 import type { Corp } from '../../src/domain/corps/corp.types.js';
 import { createIngest } from '../../src/ingest/ingest-setup.js';
 import { SystemClock } from '../../src/infra/clock.js';
@@ -38,8 +38,8 @@ async function main(): Promise<void> {
   const clock = new SystemClock();
   const corps = Object.assign(new Map([[corp.corpId, corp]]), { loaded: true });
   const ingest = await createIngest({ config, logger, clock, redis, queues, metrics, cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId), corps });
-  const app = createApp({ config, logger, clock, health: [ingest.health], mounts: [ingest.router.routes()] });
-  app.listen(port, '127.0.0.1', () => console.log('listening'));
+  const app = createApp({ config, logger, clock, health: [ingest.health], mounts: [] });
+  createWebServer(app, [ingest.route]).listen(port, '127.0.0.1', () => console.log('listening'));
 }
 
 main().catch((err: unknown) => {

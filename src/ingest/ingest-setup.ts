@@ -9,7 +9,8 @@ import type { Metrics } from '../infra/metrics.js';
 import { pingRedis } from '../infra/redis.js';
 import { Spool } from '../infra/spool.js';
 import type { Queues } from '../queues/queue-factory.js';
-import { createCallbackRouter } from '../routes/callback.routes.js';
+import type { FrontRoute } from '../app.js';
+import { createCallbackRoute } from '../routes/callback.routes.js';
 import type { HealthCheck } from '../routes/health.routes.js';
 import { DedupJobBatcher } from './dedup-job-batcher.js';
 import { InboundAcceptor, type SpoolEntry } from './inbound-acceptor.js';
@@ -30,9 +31,10 @@ export interface IngestDeps {
   alerts?: Alerter;
 }
 
-/** The assembled callback front door: router, spool and relay, readiness check. */
+/** The assembled callback front door: route, spool and relay, readiness check. */
 export interface Ingest {
-  router: ReturnType<typeof createCallbackRouter>;
+  /** The receiver, served ahead of the Koa app (`createWebServer(app, [ingest.route])`). */
+  route: FrontRoute;
   spool: Spool<SpoolEntry>;
   relay: SpoolRelay;
   producer: InboundProducer;
@@ -51,7 +53,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
   const acceptor = new InboundAcceptor({ producer, spool, redis, timeoutMs: config.callbacks.enqueueTimeoutMs, logger });
   const relay = new SpoolRelay({ spool, producer, redis, logger, metrics }).start();
   const welcomeLane = new WelcomeLane({ queues: deps.queues, redis, timeoutMs: config.callbacks.enqueueTimeoutMs, dedupTtlMs: config.callbacks.dedupTtlS * 1000, logger, batcher });
-  const router = createCallbackRouter({ corps: deps.corps, acceptor, welcomeLane, metrics, clock: deps.clock, logger, timestampWindowS: config.callbacks.timestampWindowS, alerts: deps.alerts });
+  const route = createCallbackRoute({ corps: deps.corps, acceptor, welcomeLane, metrics, clock: deps.clock, logger, timestampWindowS: config.callbacks.timestampWindowS, alerts: deps.alerts });
   metrics.spoolDepth.set(spool.depth);
   const health: HealthCheck = {
     name: 'ingest',
@@ -66,7 +68,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
     },
   };
   return {
-    router,
+    route,
     spool,
     relay,
     producer,

@@ -11,6 +11,11 @@ declare module 'koa' {
 
 const SAFE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** The caller's X-Request-Id when it is safe to log and echo, else a new one. */
+export function requestIdFrom(incoming: string | string[] | undefined): string {
+  return typeof incoming === 'string' && SAFE_ID.test(incoming) ? incoming : randomUUID();
+}
+
 /**
  * Gives each request an id (the caller's X-Request-Id when it is safe) and a child logger.
  * The child is created on first use of `ctx.state.log`: pino's child() serialises and redacts
@@ -18,8 +23,7 @@ const SAFE_ID = /^[A-Za-z0-9._-]{1,64}$/;
  */
 export function createRequestId(logger: Logger) {
   return async function requestId(ctx: Context, next: Next): Promise<void> {
-    const incoming = ctx.get('X-Request-Id');
-    const reqId = SAFE_ID.test(incoming) ? incoming : randomUUID();
+    const reqId = requestIdFrom(ctx.get('X-Request-Id'));
     ctx.state.reqId = reqId;
     defineLazyLog(ctx.state, () => logger.child({ reqId }));
     ctx.set('X-Request-Id', reqId);

@@ -1,4 +1,4 @@
-import type { Context, Middleware } from 'koa';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Corp, CallbackCredentials } from '../domain/corps/corp.types.js';
 import { dedupKeyFor } from '../ingest/dedup.js';
 import { checkInnerXml, extractEncrypt, hasForbiddenDtd } from '../ingest/envelope.js';
@@ -10,6 +10,8 @@ import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
 import type { CallbackOutcome, Metrics } from '../infra/metrics.js';
 import { parseRawQuery, readRawBody } from '../middlewares/raw-body.js';
+import { requestIdFrom } from '../middlewares/request-id.js';
+import type { FrontRoute } from '../app.js';
 
 /** The two receivers a corp can have (design §3): its app, and the contact-sync assistant. */
 export type CallbackEndpoint = 'callback' | 'contact-sync';
@@ -31,16 +33,15 @@ export interface CallbackRouteDeps {
 
 const BODY_LIMIT = 64 * 1024;
 
-/** What the app mounts: `routes()` like a @koa/router Router, so callers mount it the same way. */
-export interface CallbackRouter {
-  routes(): Middleware;
-}
-
 /**
- * The two paths as @koa/router (path-to-regexp 8, defaults) matches `/wecom/<endpoint>/:corpId`:
- * any method, case-insensitive, one optional trailing slash, the id one non-empty segment.
+ * The two paths as @koa/router (path-to-regexp 8, defaults) matched `/wecom/<endpoint>/:corpId`
+ * when the route was a Router: any method, case-insensitive, one optional trailing slash, the id
+ * one non-empty segment. Tested against the raw request target (origin form, as WeCom sends it).
  */
-const CALLBACK_PATH_RE = /^\/wecom\/(callback|contact-sync)\/([^/]+)\/?$/i;
+const CALLBACK_PATH_RE = /^\/wecom\/(callback|contact-sync)\/([^/?#]+)\/?(?:\?|$)/i;
+
+/** What a 200 for an event carries: nothing (WeCom reads only the status; reference §1.4). */
+const EMPTY_200: OutgoingHttpHeaders = { 'Content-Length': '0' };
 
 /**
  * `GET|POST /wecom/callback/:corpId` and `/wecom/contact-sync/:corpId` (design §3, reference
@@ -48,18 +49,21 @@ const CALLBACK_PATH_RE = /^\/wecom\/(callback|contact-sync)\/([^/]+)\/?$/i;
  * de-duplication key needs. Bad input is a 4xx, never a 500; when the event can be made durable
  * nowhere the connection is closed without an answer so WeCom retries.
  *
- * Matched with one regular expression rather than a @koa/router Router: this is the only hot
- * path of the web process, and the router's generic matching, context bookkeeping and
- * per-request middleware composition were a measurable share of its CPU in the ingest bench.
+ * A front route of the web server (src/app.ts `createWebServer`): served on Node's request and
+ * response ahead of the Koa app, because this is the web process's only hot path and Koa's
+ * context, middleware chain and response handling were about a third of its CPU in the ingest
+ * bench. What the Koa middlewares give other routes is done here directly: a request id (the
+ * caller's safe X-Request-Id or a new one) on refusals and in their log line, and no error ever
+ * escaping as a 500.
  */
-export function createCallbackRouter(deps: CallbackRouteDeps): CallbackRouter {
-  const middleware: Middleware = function callbackRoutes(ctx, next) {
-    const match = CALLBACK_PATH_RE.exec(ctx.path);
-    if (!match) return next();
+export function createCallbackRoute(deps: CallbackRouteDeps): FrontRoute {
+  return function callbackRoute(req, res) {
+    const match = CALLBACK_PATH_RE.exec(req.url ?? '');
+    if (!match) return false;
     const endpoint: CallbackEndpoint = (match[1] as string).toLowerCase() === 'callback' ? 'callback' : 'contact-sync';
-    return handle(ctx, endpoint, decodeParam(match[2] as string), deps);
+    void handle(req, res, endpoint, decodeParam(match[2] as string), deps);
+    return true;
   };
-  return { routes: () => middleware };
 }
 
 /** @koa/router's decoding of a path parameter: the raw text when it is not valid percent-encoding. */
@@ -76,37 +80,55 @@ function credentialsOf(corp: Corp | undefined, endpoint: CallbackEndpoint): Call
   return endpoint === 'callback' ? corp.callback : corp.contactSync;
 }
 
-async function handle(ctx: Context, endpoint: CallbackEndpoint, corpId: string, deps: CallbackRouteDeps): Promise<void> {
+/** Per request: the parts of it the handlers read, and the request id once one is needed. */
+interface Exchange {
+  req: IncomingMessage;
+  res: ServerResponse;
+  endpoint: CallbackEndpoint;
+  corpId: string;
+  corp: Corp | undefined;
+  /** The raw query string (after the first `?`). */
+  querystring: string;
+}
+
+type HandleResult = { ok: true; outcome: CallbackOutcome; text?: string } | { ok: false; rejection: Rejection; closeAfter?: boolean };
+
+async function handle(req: IncomingMessage, res: ServerResponse, endpoint: CallbackEndpoint, corpId: string, deps: CallbackRouteDeps): Promise<void> {
   const started = performance.now();
+  const url = req.url ?? '';
+  const queryAt = url.indexOf('?');
   const corp = deps.corps.get(corpId);
-  const label = corp ? corpId : 'unknown';
+  const ex: Exchange = { req, res, endpoint, corpId, corp, querystring: queryAt < 0 ? '' : url.slice(queryAt + 1) };
   let outcome: CallbackOutcome;
   try {
-    const result = ctx.method === 'POST' ? await ingest(ctx, endpoint, corpId, corp, deps) : ctx.method === 'GET' || ctx.method === 'HEAD' ? verifyUrl(ctx, endpoint, corpId, corp, deps) : reject(405, 'malformed', `method ${ctx.method} not allowed`);
+    const method = req.method;
+    const result: HandleResult = method === 'POST' ? await ingest(ex, deps) : method === 'GET' || method === 'HEAD' ? verifyUrl(ex, deps) : reject(405, 'malformed', `method ${method} not allowed`);
     if (!result.ok) {
       outcome = result.rejection.outcome;
-      refuse(ctx, result.rejection, endpoint, corpId, deps);
-      if (result.rejection.status === 405) ctx.set('Allow', 'GET, HEAD, POST');
+      refuse(ex, result.rejection, deps, result.closeAfter === true);
+    } else if (result.outcome === 'dropped') {
+      outcome = 'dropped';
     } else {
       outcome = result.outcome;
+      if (result.text === undefined) res.writeHead(200, EMPTY_200).end();
+      else res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(result.text) }).end(result.text);
     }
   } catch (err) {
     // A bug, not bad input: no 500 (WeCom might drop the event); close so WeCom retries.
     outcome = 'dropped';
-    (ctx.state.log ?? deps.logger).error({ err, corpId: safeId(corpId), endpoint }, 'callback handler failed; closing the connection');
-    closeWithoutAnswer(ctx);
+    deps.logger.error({ err, reqId: requestIdFrom(req.headers['x-request-id']), corpId: safeId(corpId), endpoint }, 'callback handler failed; closing the connection');
+    closeWithoutAnswer(req);
   }
-  deps.metrics.countCallback(label, endpoint, outcome);
+  deps.metrics.countCallback(corp ? corpId : 'unknown', endpoint, outcome);
   deps.metrics.ackSeconds.labels(endpoint).observe((performance.now() - started) / 1000);
 }
 
-type HandleResult = { ok: true; outcome: CallbackOutcome } | { ok: false; rejection: Rejection };
-
 /** URL verification (reference §1.3): answer exactly the decrypted echostr as text/plain. */
-function verifyUrl(ctx: Context, endpoint: CallbackEndpoint, corpId: string, corp: Corp | undefined, deps: CallbackRouteDeps): HandleResult {
+function verifyUrl(ex: Exchange, deps: CallbackRouteDeps): HandleResult {
+  const { endpoint, corpId, corp } = ex;
   const creds = credentialsOf(corp, endpoint);
   if (!creds) return reject(404, 'unknown_corp', corp ? `corp disabled or has no ${endpoint} credentials` : 'unknown corp');
-  const query = parseRawQuery(ctx.querystring);
+  const query = parseRawQuery(ex.querystring);
   if (!query) return reject(400, 'bad_encoding', 'malformed query string');
   const echostr = query.echostr;
   if (!echostr) return reject(400, 'malformed', 'missing echostr');
@@ -115,24 +137,21 @@ function verifyUrl(ctx: Context, endpoint: CallbackEndpoint, corpId: string, cor
     noteRejection(verified.rejection, corpId, corp, deps);
     return verified;
   }
-  ctx.status = 200;
-  ctx.type = 'text/plain';
-  ctx.body = verified.message;
-  return { ok: true, outcome: 'verified' };
+  return { ok: true, outcome: 'verified', text: verified.message };
 }
 
 /** Event delivery (reference §1.4, design §3 steps 1–9). */
-async function ingest(ctx: Context, endpoint: CallbackEndpoint, corpId: string, corp: Corp | undefined, deps: CallbackRouteDeps): Promise<HandleResult> {
-  const encoding = ctx.get('Content-Encoding');
-  const read = await readRawBody(ctx.req, deps.bodyLimit ?? BODY_LIMIT);
+async function ingest(ex: Exchange, deps: CallbackRouteDeps): Promise<HandleResult> {
+  const { req, endpoint, corpId, corp } = ex;
+  const encoding = req.headers['content-encoding'];
+  const read = await readRawBody(req, deps.bodyLimit ?? BODY_LIMIT);
   if (!read.ok) {
-    if (read.destroy) ctx.set('Connection', 'close');
-    return reject(read.status, read.status === 413 ? 'too_large' : 'malformed', read.reason === 'too_large' ? 'body over the limit' : 'body not received');
+    return { ...reject(read.status, read.status === 413 ? 'too_large' : 'malformed', read.reason === 'too_large' ? 'body over the limit' : 'body not received'), closeAfter: read.destroy };
   }
   if (encoding && encoding.toLowerCase() !== 'identity') return reject(415, 'bad_encoding', 'compressed bodies are not accepted');
   const creds = credentialsOf(corp, endpoint);
   if (!creds) return reject(404, 'unknown_corp', corp ? `corp disabled or has no ${endpoint} credentials` : 'unknown corp');
-  const query = parseRawQuery(ctx.querystring);
+  const query = parseRawQuery(ex.querystring);
   if (!query) return reject(400, 'bad_encoding', 'malformed query string');
   const envelope = extractEncrypt(read.body.toString('utf8'));
   if (!envelope.ok) return reject(400, envelope.reason === 'forbidden_dtd' ? 'forbidden_dtd' : 'malformed', `envelope: ${envelope.reason}`);
@@ -150,12 +169,9 @@ async function ingest(ctx: Context, endpoint: CallbackEndpoint, corpId: string, 
   // The welcome job goes out beside the inbound job, in parallel: one more round trip only for adds.
   const [accepted] = await Promise.all([deps.acceptor.accept(key, { corpId, receivedAt: nowMs, xml }), deps.welcomeLane?.offer(corpId, xml, nowMs)]);
   if (accepted === 'dropped') {
-    closeWithoutAnswer(ctx);
+    closeWithoutAnswer(req);
     deps.alerts?.raise('spool', 'ingest', 'callbacks can be neither queued nor spooled: check Redis and SPOOL_PATH', { corpId });
-    return { ok: true, outcome: 'dropped' };
   }
-  ctx.status = 200;
-  ctx.body = '';
   return { ok: true, outcome: accepted };
 }
 
@@ -169,10 +185,15 @@ function noteRejection(rejection: Rejection, corpId: string, corp: Corp | undefi
   }
 }
 
-function refuse(ctx: Context, rejection: Rejection, endpoint: CallbackEndpoint, corpId: string, deps: CallbackRouteDeps): void {
-  ctx.status = rejection.status;
-  ctx.body = { error: { code: rejection.outcome, message: messageFor(rejection) } };
-  (ctx.state.log ?? deps.logger).warn({ corpId: safeId(corpId), endpoint, status: rejection.status, reason: rejection.reason }, 'callback refused');
+/** A 4xx with a JSON error a person can act on, and one log line with the reason (never body content). */
+function refuse(ex: Exchange, rejection: Rejection, deps: CallbackRouteDeps, closeAfter: boolean): void {
+  const reqId = requestIdFrom(ex.req.headers['x-request-id']);
+  const body = JSON.stringify({ error: { code: rejection.outcome, message: messageFor(rejection) } });
+  const headers: OutgoingHttpHeaders = { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'X-Request-Id': reqId };
+  if (rejection.status === 405) headers.Allow = 'GET, HEAD, POST';
+  if (closeAfter) headers.Connection = 'close';
+  ex.res.writeHead(rejection.status, headers).end(body);
+  deps.logger.warn({ reqId, corpId: safeId(ex.corpId), endpoint: ex.endpoint, status: rejection.status, reason: rejection.reason }, 'callback refused');
 }
 
 function messageFor(rejection: Rejection): string {
@@ -186,9 +207,8 @@ function messageFor(rejection: Rejection): string {
   }
 }
 
-function closeWithoutAnswer(ctx: Context): void {
-  ctx.respond = false;
-  ctx.req.socket.destroy();
+function closeWithoutAnswer(req: IncomingMessage): void {
+  req.socket.destroy();
 }
 
 function safeId(value: string): string {

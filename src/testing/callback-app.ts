@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Queue } from 'bullmq';
 import { Registry } from 'prom-client';
 import type { AppConfig } from '../../config/index.js';
-import { createApp } from '../app.js';
+import { createApp, createWebServer } from '../app.js';
 import type { Corp } from '../domain/corps/corp.types.js';
 import { createIngest, type Ingest } from '../ingest/ingest-setup.js';
 import { Alerter } from '../infra/alerts.js';
@@ -79,8 +79,8 @@ export async function startCallbackApp(opts: { corps: Corp[]; env?: Record<strin
   const clock = opts.clock ?? new SystemClock();
   const alerts = new Alerter({ logger, metrics, minIntervalMs: 60_000 });
   const ingest = await createIngest({ config, logger, clock, redis, queues, metrics, cipher, corps: Object.assign(corps, { loaded: true }), alerts });
-  const app = createApp({ config, logger, clock, health: [ingest.health], mounts: [ingest.router.routes(), createMetricsRouter(metrics.registry).routes()] });
-  const server = app.listen(0, '127.0.0.1');
+  const app = createApp({ config, logger, clock, health: [ingest.health], mounts: [createMetricsRouter(metrics.registry).routes()] });
+  const server = createWebServer(app, [ingest.route]).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {
