@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const MSG_ID_RE = /<MsgId>\s*(?:<!\[CDATA\[)?\s*(\d{1,24})\s*(?:\]\]>)?\s*<\/MsgId>/;
 
@@ -14,5 +14,5 @@ const MSG_ID_RE = /<MsgId>\s*(?:<!\[CDATA\[)?\s*(\d{1,24})\s*(?:\]\]>)?\s*<\/Msg
 export function dedupKeyFor(corpId: string, xml: string): string {
   const msgId = MSG_ID_RE.exec(xml)?.[1];
   if (msgId) return `${corpId}-m${msgId}`;
-  return `${corpId}-h${createHash('sha1').update(xml).digest('base64url')}`;
+  return `${corpId}-h${hash('sha1', xml, 'base64url')}`;
 }

@@ -62,11 +62,16 @@ export function parseRawQuery(raw: string): Record<string, string> | undefined {
     const name = eq < 0 ? pair : pair.slice(0, eq);
     const value = eq < 0 ? '' : pair.slice(eq + 1);
     try {
-      const key = decodeURIComponent(name);
-      if (!Object.hasOwn(out, key)) out[key] = decodeURIComponent(value);
+      const key = decodePart(name);
+      if (!Object.hasOwn(out, key)) out[key] = decodePart(value);
     } catch {
       return undefined;
     }
   }
   return out;
+}
+
+/** decodeURIComponent, skipped for the usual part with nothing encoded (a callback's signature, timestamp, nonce). */
+function decodePart(part: string): string {
+  return part.includes('%') ? decodeURIComponent(part) : part;
 }

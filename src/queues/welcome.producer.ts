@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 import type { Queues } from './queue-factory.js';
 import { QueueName } from './queue-names.js';
@@ -24,7 +24,7 @@ export type WelcomeJob = z.infer<typeof welcomeJobSchema>;
 
 /** The job id is derived from the single-use code: a replayed add cannot welcome twice. */
 export function welcomeJobId(corpId: string, welcomeCode: string): string {
-  return `welcome-${createHash('sha256').update(`${corpId}\u0000${welcomeCode}`).digest('base64url').slice(0, 32)}`;
+  return `welcome-${hash('sha256', `${corpId}\u0000${welcomeCode}`, 'base64url').slice(0, 32)}`;
 }
 
 /** What deciding on a welcome needs from an add event: the typed event has it, and so does the web's quick read. */

@@ -2,10 +2,11 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decrypt as libDecrypt, encrypt as libEncrypt, getSignature } from '@wecom/crypto';
 import { XMLParser } from 'fast-xml-parser';
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import {
   buildCallbackEnvelope,
   CallbackCryptoError,
+  decodeCanonicalBase64,
   decryptCallback,
   encryptCallback,
   generateEncodingAesKey,
@@ -117,6 +118,78 @@ describe('encrypt/decrypt', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+/** The layout of §1.2 opened with a fresh decipher per message: what decryptCallback must equal whatever came before. */
+function referenceDecrypt(key: string, encrypt: string): { message: string; receiveId: string } | string {
+  const aes = Buffer.from(`${key}=`, 'base64');
+  const d = createDecipheriv('aes-256-cbc', aes, aes.subarray(0, 16));
+  d.setAutoPadding(false);
+  const plain = Buffer.concat([d.update(Buffer.from(encrypt, 'base64')), d.final()]);
+  const pad = plain[plain.length - 1] as number;
+  if (pad < 1 || pad > 32) return 'bad_padding';
+  if (plain.length - pad < 20) return 'bad_message_length';
+  if (plain.subarray(plain.length - pad).some((b) => b !== pad)) return 'bad_padding';
+  const len = plain.readUInt32BE(16);
+  if (len > plain.length - pad - 20) return 'bad_message_length';
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  try {
+    return { message: utf8.decode(plain.subarray(20, 20 + len)), receiveId: utf8.decode(plain.subarray(20 + len, plain.length - pad)) };
+  } catch {
+    return 'bad_utf8';
+  }
+}
+
+describe('decryptCallback over many messages', () => {
+  it('opens every input of a long, interleaved sequence as a fresh decipher would (the kept decipher chains)', () => {
+    const keys = [KEY, generateEncodingAesKey()];
+    const input = fc.oneof(
+      fc.string({ maxLength: 300 }).map((message) => ({ message, foreign: false, random: undefined as Uint8Array | undefined })),
+      fc.string({ maxLength: 300 }).map((message) => ({ message, foreign: true, random: undefined })),
+      fc.uint8Array({ minLength: 1, maxLength: 6 }).chain((n) => fc.uint8Array({ minLength: 32 * ((n[0] as number) % 6 + 1), maxLength: 32 * ((n[0] as number) % 6 + 1) })).map((random) => ({ message: '', foreign: false, random })),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(1), input), { minLength: 1, maxLength: 40 }), (steps) => {
+        for (const [k, { message, foreign, random }] of steps) {
+          const key = keys[k] as string;
+          // Valid messages, another key's ciphertext (nearly always bad padding) and random blocks.
+          const encrypted = random ? Buffer.from(random).toString('base64') : encryptCallback(foreign ? (keys[1 - k] as string) : key, message, CORP);
+          const expected = referenceDecrypt(key, encrypted);
+          expect(typeof expected === 'string' ? reasonOf(() => decryptCallback(key, encrypted)) : decryptCallback(key, encrypted)).toEqual(expected);
+          if (!foreign && !random) expect(expected).toEqual({ message, receiveId: CORP });
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('decodeCanonicalBase64', () => {
+  const canonical = (text: string) => text.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(text);
+  const alphabet = [...'ABCXYZabcxyz0189+/=-_ *é\n'];
+
+  it('accepts exactly what the canonical-base64 pattern accepts, and decodes it as Node does', () => {
+    const mixed = fc.oneof(
+      fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 24 }),
+      fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b).toString('base64')),
+      fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.nat(60), fc.constantFrom(...alphabet)).map(([b, at, c]) => {
+        const text = Buffer.from(b).toString('base64');
+        const i = at % text.length;
+        return `${text.slice(0, i)}${c}${text.slice(i + 1)}`;
+      }),
+    );
+    fc.assert(
+      fc.property(mixed, (text) => {
+        const decoded = decodeCanonicalBase64(text);
+        expect(decoded !== undefined).toBe(canonical(text));
+        if (decoded) expect(decoded).toEqual(Buffer.from(text, 'base64'));
+      }),
+      { numRuns: 3000 },
+    );
+    for (const text of ['QUJD', 'QUI=', 'QQ==', 'QU==', 'Q===', '====', 'QU=A', 'Q=JD', 'QU-_', 'QUJ\nD', 'QUJDé===', '']) {
+      expect(decodeCanonicalBase64(text) !== undefined, JSON.stringify(text)).toBe(canonical(text));
+    }
   });
 });
 
