@@ -7,15 +7,21 @@
  * Why not `queue.add`/`addBulk`: BullMQ's generic addStandardJob script and its JS job builder
  * cost about as much CPU per job as the whole rest of the callback endpoint (ingest bench
  * profile: ~85 µs Redis + ~80 µs Node per job on the 2-core bench machine). This script writes
- * exactly what BullMQ 6.7.0's `addStandardJob` writes for a standard job with a custom id and
+ * what BullMQ 6.7.0's `addStandardJob` writes for a standard job with a custom id and
  * throttle-mode `deduplication` (no delay, priority, parent or repeat), keeping its order of
  * checks, so BullMQ workers, getters and the de-duplication mark's life cycle treat the job like
  * any other (dedup-job-writer.test.ts compares both key for key):
  *   1. job key exists            → "duplicated" event, not added (BullMQ handleDuplicatedJob)
  *   2. SET de:<id> <id> PX ttl NX fails → "deduplicated" event, not added (deduplicateJobWithoutReplace)
- *   3. HSET job hash (name, data, opts, timestamp, delay, priority, deid), "added" event,
- *      LPUSH wait, "waiting" event; the marker is set unless the queue is paused or maxed.
- * The auto-id counter (`:id`) is not incremented: it only numbers jobs without a custom id.
+ *   3. HSET job hash (name, data, opts, timestamp, delay, priority, deid), LPUSH wait; the marker
+ *      is set unless the queue is paused or maxed.
+ * Two deliberate differences: the auto-id counter (`:id`) is not incremented (it only numbers
+ * jobs without a custom id), and a new job is not announced on the queue's event stream (BullMQ's
+ * "added" and "waiting" entries). Nothing in the bot reads that stream (no QueueEvents; metrics
+ * and the dashboard read the lists), and the two XADDs were about a third of the script's Redis
+ * CPU per callback (measured in isolation: ~52–63 µs per add event with them, ~40 without). An
+ * operator's own QueueEvents listener still sees everything workers do with these jobs (active,
+ * completed, failed ...), and the rare duplicate paths still write their events.
  *
  * KEYS: per queue, 5 keys: meta, wait, active, events, marker.
  * ARGV: 1 timestamp (ms); then per queue, in KEYS order: job key prefix (`<prefix>:<queue>:`),
@@ -58,9 +64,7 @@ for q = 0, #KEYS / 5 - 1 do
     else
       rcall("HMSET", jobKey, "name", name, "data", data, "opts", opts, "timestamp", timestamp,
         "delay", 0, "priority", 0, "deid", jobId)
-      rcall("XADD", eventsKey, "*", "event", "added", "jobId", jobId, "name", name)
       rcall("LPUSH", waitKey, jobId)
-      rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "waiting", "jobId", jobId)
       added = added + 1
       results[#results + 1] = 1
     end
