@@ -1,4 +1,5 @@
 import { writeDedupJobs, type DedupJobGroup, type DedupJobWriter, type InboundJobInput } from './dedup-job-writer.js';
+import { withTimeout } from '../infra/timeout.js';
 import { MicroBatcher } from './micro-batcher.js';
 
 interface QueuedJob {
@@ -12,22 +13,29 @@ interface QueuedJob {
  * and go to Redis in the same script call (one EVALSHA per batch instead of one per queue; the
  * ingest bench sends only add events, so this halves its script calls). Each submitter still
  * awaits the outcome of the whole call, so nothing is acknowledged before it is durable.
+ *
+ * A call Redis has not answered within `timeoutMs` (CALLBACK_ENQUEUE_TIMEOUT_MS) fails for every
+ * job in it, so callers spool instead of waiting: one timer per call rather than one per job. A
+ * late answer to a call that timed out is harmless: the spool relay's re-add meets the same
+ * de-duplication mark.
  */
 export class DedupJobBatcher {
   private readonly batcher: MicroBatcher<QueuedJob>;
 
   /**
-   * @param maxBatch jobs per call across queues (an add event brings two). Small on purpose: a
+   * @param opts.timeoutMs how long a call may take before its jobs count as not taken (default 1 s).
+   * @param opts.maxBatch jobs per call across queues (an add event brings two). Small on purpose: a
    * call goes out as soon as this many are waiting, so Redis runs one batch while this process
    * verifies the next. With 256 (one call per event-loop turn) the web process sat ~37 % idle
    * waiting for Redis under 50 connections; bench:ingest measured 32 at ~6,700 req/s against
    * ~5,200 for 256 and ~5,800 for 16 (same runs, quiet machine).
    */
-  constructor(maxBatch = 32) {
-    this.batcher = new MicroBatcher((items) => write(items), maxBatch);
+  constructor(opts: { timeoutMs?: number; maxBatch?: number } = {}) {
+    const timeoutMs = opts.timeoutMs ?? 1000;
+    this.batcher = new MicroBatcher((items) => withTimeout(write(items), timeoutMs, `Redis did not take the jobs within ${timeoutMs} ms`), opts.maxBatch ?? 32);
   }
 
-  /** Resolves once the job exists in Redis (added, or already known); rejects if the call failed. */
+  /** Resolves once the job exists in Redis (added, or already known); rejects if the call failed or timed out. */
   submit(writer: DedupJobWriter, job: InboundJobInput): Promise<void> {
     return this.batcher.submit({ writer, job });
   }

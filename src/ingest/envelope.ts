@@ -45,13 +45,25 @@ export function extractEncrypt(body: string): EnvelopeResult {
  * lane), where building a tree per callback would cost more than the rest of the path.
  */
 export function readElementText(xml: string, name: string): string | undefined {
-  const open = xml.indexOf(`<${name}>`);
+  const [openTag, closeTag] = tagsOf(name);
+  const open = xml.indexOf(openTag);
   if (open < 0) return undefined;
-  const start = open + name.length + 2;
-  const close = xml.indexOf(`</${name}>`, start);
+  const start = open + openTag.length;
+  const close = xml.indexOf(closeTag, start);
   if (close < 0) return undefined;
   const value = xml.slice(start, close);
   return value.startsWith(CDATA_OPEN) && value.endsWith(CDATA_CLOSE) ? value.slice(CDATA_OPEN.length, -CDATA_CLOSE.length) : value;
+}
+
+/** `<name>` and `</name>`, built once per element name (a handful, read on every add event). */
+const tagCache = new Map<string, readonly [string, string]>();
+function tagsOf(name: string): readonly [string, string] {
+  let tags = tagCache.get(name);
+  if (!tags) {
+    tags = [`<${name}>`, `</${name}>`];
+    tagCache.set(name, tags);
+  }
+  return tags;
 }
 
 /** A decrypted event must itself look like `<xml>…</xml>` and carry no DTD (XXE in the inner XML). */

@@ -1,4 +1,3 @@
-import { withTimeout } from '../infra/timeout.js';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger.js';
 import type { Spool } from '../infra/spool.js';
@@ -17,13 +16,13 @@ export interface AcceptorDeps {
   spool: Spool<SpoolEntry>;
   /** The producer connection: when it is not ready the spool is used without waiting. */
   redis: Redis;
-  timeoutMs: number;
   logger: Logger;
 }
 
 /**
  * Makes a verified callback durable before it is acknowledged (design §3 steps 7 and 9): the
- * queue when Redis takes the job within `timeoutMs`, else the local spool (fsync'd). `dropped`
+ * queue when Redis takes the job (the producer's batcher gives up after
+ * CALLBACK_ENQUEUE_TIMEOUT_MS), else the local spool (fsync'd). `dropped`
  * means neither worked and the caller must close the connection without answering, so WeCom
  * retries (reference §1.6). A late success of a timed-out add is harmless: the spool relay's
  * re-add hits the same de-duplication mark.
@@ -32,10 +31,10 @@ export class InboundAcceptor {
   constructor(private readonly deps: AcceptorDeps) {}
 
   async accept(key: string, data: InboundJobData): Promise<AcceptOutcome> {
-    const { producer, redis, timeoutMs, logger } = this.deps;
+    const { producer, redis, logger } = this.deps;
     if (redis.status === 'ready') {
       try {
-        await withTimeout(producer.enqueue(key, data), timeoutMs);
+        await producer.enqueue(key, data);
         return 'accepted';
       } catch (err) {
         logger.warn({ corpId: data.corpId, jobId: key, err: (err as Error).message }, 'queue did not take the callback; spooling it');

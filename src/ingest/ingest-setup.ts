@@ -48,11 +48,11 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
   const { config, logger, redis, metrics } = deps;
   const spool = await new Spool<SpoolEntry>({ dir: config.spool.path, maxBytes: config.spool.maxBytes, cipher: deps.cipher, logger }).init();
   // One batcher for both queues: an add event's inbound and welcome jobs share one script call.
-  const batcher = new DedupJobBatcher();
+  const batcher = new DedupJobBatcher({ timeoutMs: config.callbacks.enqueueTimeoutMs });
   const producer = new InboundProducer(deps.queues, config.callbacks.dedupTtlS * 1000, batcher);
-  const acceptor = new InboundAcceptor({ producer, spool, redis, timeoutMs: config.callbacks.enqueueTimeoutMs, logger });
+  const acceptor = new InboundAcceptor({ producer, spool, redis, logger });
   const relay = new SpoolRelay({ spool, producer, redis, logger, metrics }).start();
-  const welcomeLane = new WelcomeLane({ queues: deps.queues, redis, timeoutMs: config.callbacks.enqueueTimeoutMs, dedupTtlMs: config.callbacks.dedupTtlS * 1000, logger, batcher });
+  const welcomeLane = new WelcomeLane({ queues: deps.queues, redis, dedupTtlMs: config.callbacks.dedupTtlS * 1000, logger, batcher });
   const route = createCallbackRoute({ corps: deps.corps, acceptor, welcomeLane, metrics, clock: deps.clock, logger, timestampWindowS: config.callbacks.timestampWindowS, alerts: deps.alerts });
   metrics.spoolDepth.set(spool.depth);
   const health: HealthCheck = {

@@ -1,6 +1,7 @@
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCallbackEnvelope } from '../wecom/callback-crypto.js';
 import { makeCorp, startCallbackApp, type CallbackApp } from '../testing/callback-app.js';
@@ -55,6 +56,31 @@ describe('Redis down', () => {
     const metrics = await app.metrics.registry.metrics();
     expect(metrics).toContain('outcome="spooled"} 5');
     expect(metrics).toMatch(/scrm_spool_depth 0/);
+  }, 60_000);
+
+  it('spools within the enqueue timeout when Redis is connected but does not answer, and still makes one job of each callback', async () => {
+    const app = await startCallbackApp({ corps: [corp], env: { REDIS_URL: redis.url, CALLBACK_ENQUEUE_TIMEOUT_MS: '300' } });
+    apps.push(app);
+    const before = await app.jobCount();
+    const admin = new Redis(redis.url);
+    const waitingBefore = await admin.llen(`${app.config.redis.queuePrefix}:wecom-inbound:wait`);
+    try {
+      // Scripts wait while writes are paused; the producer connection stays 'ready' throughout.
+      await admin.client('PAUSE', 10_000, 'WRITE');
+      const statuses = await Promise.all(['wmSTALL1', 'wmSTALL2', 'wmSTALL3'].map((ext) => deliver(app, envelope(ext))));
+      // Answered while writes were still paused, so from the spool: the batcher gave up after 300 ms.
+      expect(statuses).toEqual([200, 200, 200]);
+      expect(app.ingest.spool.depth).toBe(3);
+      expect(await admin.llen(`${app.config.redis.queuePrefix}:wecom-inbound:wait`)).toBe(waitingBefore); // plain reads are not paused
+    } finally {
+      await admin.client('UNPAUSE');
+      admin.disconnect();
+    }
+    // The timed-out script call runs once writes resume, and the relay's re-adds meet its marks.
+    await waitFor(async () => app.ingest.spool.depth === 0 && (await app.jobCount()) === before + 3, 'spool drained', { timeoutMs: 20_000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await app.jobCount()).toBe(before + 3);
+    expect(await app.metrics.registry.metrics()).toContain('outcome="spooled"} 3');
   }, 60_000);
 
   it('closes the connection without an answer when the spool is unwritable too; the retry after Redis returns succeeds', async () => {

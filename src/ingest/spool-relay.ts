@@ -2,7 +2,6 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger.js';
 import type { Metrics } from '../infra/metrics.js';
 import type { Spool } from '../infra/spool.js';
-import { withTimeout } from '../infra/timeout.js';
 import type { SpoolEntry } from './inbound-acceptor.js';
 import type { InboundProducer } from './inbound.producer.js';
 
@@ -13,14 +12,13 @@ export interface RelayDeps {
   logger: Logger;
   metrics?: Metrics;
   intervalMs?: number;
-  /** Per-record enqueue timeout (ms). */
-  timeoutMs?: number;
 }
 
 /**
  * Drains the spool into `wecom-inbound` once Redis answers again (design §3 step 9), through the
  * same producer, so the same de-duplication applies: a callback that was both spooled and
- * (late) queued, or re-delivered by WeCom meanwhile, still becomes exactly one job.
+ * (late) queued, or re-delivered by WeCom meanwhile, still becomes exactly one job. A record
+ * Redis does not take in time fails with the producer's timeout and stays spooled.
  */
 export class SpoolRelay {
   private timer: NodeJS.Timeout | undefined;
@@ -53,7 +51,7 @@ export class SpoolRelay {
     metrics?.spoolBytes.set(spool.bytes);
     if (redis.status !== 'ready' || (spool.depth === 0 && this.ticks % 30 !== 0)) return 0;
     try {
-      const moved = await spool.drain((entry) => withTimeout(producer.enqueue(entry.key, entry.data), this.deps.timeoutMs ?? 2000));
+      const moved = await spool.drain((entry) => producer.enqueue(entry.key, entry.data));
       if (moved > 0) logger.info({ moved, left: spool.depth }, 'spooled callbacks moved to the queue');
       return moved;
     } catch (err) {

@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger.js';
-import { withTimeout } from '../infra/timeout.js';
 import type { Queues } from '../queues/queue-factory.js';
 import { QueueName } from '../queues/queue-names.js';
 import { WELCOME_JOB_NAME, welcomeJobFor, welcomeJobId, type WelcomeJob } from '../queues/welcome.producer.js';
@@ -28,7 +27,7 @@ export class WelcomeLane {
   private readonly batcher: DedupJobBatcher;
   private writer: DedupJobWriter | undefined;
 
-  constructor(private readonly deps: { queues: Queues; redis: Redis; timeoutMs: number; dedupTtlMs: number; logger: Logger; batcher?: DedupJobBatcher }) {
+  constructor(private readonly deps: { queues: Queues; redis: Redis; dedupTtlMs: number; logger: Logger; batcher?: DedupJobBatcher }) {
     this.batcher = deps.batcher ?? new DedupJobBatcher();
   }
 
@@ -41,7 +40,7 @@ export class WelcomeLane {
     if (!job) return 'none';
     if (this.deps.redis.status !== 'ready') return 'failed';
     try {
-      await withTimeout(this.submit(job), this.deps.timeoutMs);
+      await this.submit(job); // fails once the batcher's timeout (CALLBACK_ENQUEUE_TIMEOUT_MS) passes
       return 'enqueued';
     } catch (err) {
       this.deps.logger.warn({ corpId, err: (err as Error).message }, 'welcome job not enqueued from the callback; the worker enqueues it with the inbound job');

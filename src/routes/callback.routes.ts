@@ -57,13 +57,19 @@ const EMPTY_200: OutgoingHttpHeaders = { 'Content-Length': '0' };
  * escaping as a 500.
  */
 export function createCallbackRoute(deps: CallbackRouteDeps): FrontRoute {
+  // Labelled once: prom-client hashes the label set on every labels() call.
+  const ack: Record<CallbackEndpoint, Observer> = { callback: deps.metrics.ackSeconds.labels('callback'), 'contact-sync': deps.metrics.ackSeconds.labels('contact-sync') };
   return function callbackRoute(req, res) {
     const match = CALLBACK_PATH_RE.exec(req.url ?? '');
     if (!match) return false;
     const endpoint: CallbackEndpoint = (match[1] as string).toLowerCase() === 'callback' ? 'callback' : 'contact-sync';
-    void handle(req, res, endpoint, decodeParam(match[2] as string), deps);
+    void handle(req, res, endpoint, decodeParam(match[2] as string), deps, ack[endpoint]);
     return true;
   };
+}
+
+interface Observer {
+  observe(value: number): void;
 }
 
 /** @koa/router's decoding of a path parameter: the raw text when it is not valid percent-encoding. */
@@ -93,7 +99,7 @@ interface Exchange {
 
 type HandleResult = { ok: true; outcome: CallbackOutcome; text?: string } | { ok: false; rejection: Rejection; closeAfter?: boolean };
 
-async function handle(req: IncomingMessage, res: ServerResponse, endpoint: CallbackEndpoint, corpId: string, deps: CallbackRouteDeps): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, endpoint: CallbackEndpoint, corpId: string, deps: CallbackRouteDeps, ack: Observer): Promise<void> {
   const started = performance.now();
   const url = req.url ?? '';
   const queryAt = url.indexOf('?');
@@ -120,7 +126,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoint: Callb
     closeWithoutAnswer(req);
   }
   deps.metrics.countCallback(corp ? corpId : 'unknown', endpoint, outcome);
-  deps.metrics.ackSeconds.labels(endpoint).observe((performance.now() - started) / 1000);
+  ack.observe((performance.now() - started) / 1000);
 }
 
 /** URL verification (reference §1.3): answer exactly the decrypted echostr as text/plain. */
