@@ -24,7 +24,6 @@ export function readRawBody(req: IncomingMessage, limit: number, discardLimit = 
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
-      req.off('aborted', onAborted);
       if (!result.ok && result.destroy) req.resume();
       resolve(result);
     };
@@ -39,12 +38,11 @@ export function readRawBody(req: IncomingMessage, limit: number, discardLimit = 
       chunks.push(chunk);
     };
     const onEnd = () => finish(over ? { ok: false, status: 413, reason: 'too_large', destroy: false } : { ok: true, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) });
+    // A client that goes away mid-body surfaces as 'error' ("aborted"), after the deprecated 'aborted' event.
     const onError = () => finish({ ok: false, status: 400, reason: 'aborted', destroy: true });
-    const onAborted = () => finish({ ok: false, status: 400, reason: 'aborted', destroy: true });
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', onError);
-    req.on('aborted', onAborted);
   });
 }
 

@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCallbackEnvelope, encryptCallback, signCallback } from '../wecom/callback-crypto.js';
@@ -130,6 +131,23 @@ describe('hostile and malformed callbacks', () => {
     expect(await send({ method: 'GET', query: `msg_signature=${signCallback(corp.callback.token, '1', '2', 'abc')}&timestamp=1&nonce=2&echostr=abc` })).toBe(400);
     const otherEcho = enc('plain', other.corpId);
     expect(await send({ method: 'GET', query: `msg_signature=${signCallback(corp.callback.token, '1', '2', otherEcho)}&timestamp=1&nonce=2&echostr=${encodeURIComponent(otherEcho)}` })).toBe(401);
+  });
+
+  it('survives clients that go away mid-body, with nothing enqueued', async () => {
+    const before = await app.jobCount();
+    const url = new URL(app.url);
+    const { query, body } = good('wmGONE');
+    for (const sent of [0, 10, (body as string).length - 1]) {
+      await new Promise<void>((resolve) => {
+        const socket = connect(Number(url.port), url.hostname, () => {
+          socket.write(`POST /wecom/callback/${corp.corpId}?${query} HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: ${Buffer.byteLength(body as string)}\r\n\r\n${(body as string).slice(0, sent)}`);
+          setTimeout(() => socket.destroy(), 50);
+        });
+        socket.on('close', () => resolve());
+      });
+    }
+    expect(await send(good('wmAFTERGONE'))).toBe(200);
+    expect(await app.jobCount()).toBe(before + 1);
   });
 
   it('stays healthy afterwards: a valid callback is accepted and no rejection went unhandled', async () => {

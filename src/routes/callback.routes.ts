@@ -74,6 +74,7 @@ interface Observer {
 
 /** @koa/router's decoding of a path parameter: the raw text when it is not valid percent-encoding. */
 function decodeParam(raw: string): string {
+  if (!raw.includes('%')) return raw;
   try {
     return decodeURIComponent(raw);
   } catch {
