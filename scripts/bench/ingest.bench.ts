@@ -4,15 +4,22 @@
  * Every request carries a callback never sent before (pre-generated, handed out through one
  * shared counter in setupRequest), so the run measures the accept path, not the duplicate path.
  *
- * Two measurements, repeated BENCH_ROUNDS times with bare/real order alternating (a 2-core machine
- * is noisy; the summary takes medians): throughput with 50 connections as fast as possible, and
- * latency at a fixed, evenly paced 1,000 req/s. For the real endpoint every 200 must be matched
- * by exactly one `wecom-inbound` job, with zero non-2xx. Prints tables and writes
- * bench-results/ingest.json. A benchmark, not a test (conventions §12).
+ * Two measurements, repeated BENCH_ROUNDS times (a 2-core machine is noisy; the summary takes
+ * medians): throughput with 50 connections as fast as possible, and latency at a fixed, evenly
+ * paced 1,000 req/s. For the real endpoint every 200 must be matched by exactly one
+ * `wecom-inbound` job, with zero non-2xx. Prints tables and writes bench-results/ingest.json.
+ * A benchmark, not a test (conventions §12).
+ *
+ * Throughput runs both servers side by side and alternates between them in short segments
+ * (BENCH_SEGMENTS of BENCH_SEGMENT_S each per server and round, order alternating), and the ratio
+ * is the median over adjacent bare/real pairs: this machine's speed drifts on a scale of ten
+ * seconds (bare Koa's own CPU per request moved between 65 and 95 µs from one 10 s run to the
+ * next), which made ratios of back-to-back 10 s runs swing between 0.32 and 0.58.
  *
  * Both servers run with the web role's production V8 flags (server-process.ts WEB_NODE_ARGS).
  *
- * Env: BENCH_DURATION_S (10), BENCH_ROUNDS (2), BENCH_PHASES (throughput,rate-1000),
+ * Env: BENCH_DURATION_S (10, the paced phase), BENCH_SEGMENTS (5), BENCH_SEGMENT_S (2),
+ * BENCH_ROUNDS (2), BENCH_PHASES (throughput,rate-1000),
  * BENCH_PROFILE_DIR (write server CPU profiles there), BENCH_NODE_ARGS (replace the V8 flags).
  */
 import { randomBytes } from 'node:crypto';
@@ -24,10 +31,12 @@ import { Redis } from 'ioredis';
 import { startPrivateRedis } from '../../src/testing/redis-server.js';
 import { benchCorp, generateCallbacks } from './callbacks.js';
 import { paced, saturate, type LoadResult } from './load.js';
-import { buildServer, startServer, type ServerMode } from './server-process.js';
+import { buildServer, startServer, type RunningServer, type ServerMode } from './server-process.js';
 import { median, round1, round2 } from './stats.js';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const SEGMENTS = Number(process.env.BENCH_SEGMENTS ?? 5);
+const SEGMENT_S = Number(process.env.BENCH_SEGMENT_S ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const PHASES = (process.env.BENCH_PHASES ?? 'throughput,rate-1000').split(',') as Phase[];
 const RATE = 1000;
@@ -48,6 +57,8 @@ interface Run extends LoadResult {
   serverCpuUs: number;
   /** Load generator (this process) CPU per request, µs. */
   loadCpuUs: number;
+  /** Throughput: real/bare of each adjacent pair of segments. */
+  pairRatios?: number[];
 }
 
 interface Bench {
@@ -67,50 +78,116 @@ async function main(): Promise<void> {
     SPOOL_PATH: mkdtempSync(join(tmpdir(), 'bench-spool-')), BENCH_CORP: JSON.stringify(benchCorp),
   };
   const bench: Bench = { bundle: await buildServer(), env, probe, prefix };
-  console.log(`ingest bench: ${ROUNDS} round(s) of ${PHASES.join(', ')}, ${DURATION_S} s each, ${cpus().length} CPUs, node ${process.version}`);
+  console.log(`ingest bench: ${ROUNDS} round(s) of ${PHASES.join(', ')} (throughput: ${SEGMENTS} × ${SEGMENT_S} s per server, alternating; rate-1000: ${DURATION_S} s), ${cpus().length} CPUs, node ${process.version}`);
   const runs: Run[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const order: ServerMode[] = round % 2 === 1 ? ['bare', 'real'] : ['real', 'bare'];
     for (const phase of PHASES) {
-      for (const server of order) {
-        const run = await measure(bench, phase, server, round);
+      const measured = phase === 'throughput' ? await measureThroughput(bench, round, order) : [await measurePaced(bench, order[0] as ServerMode, round), await measurePaced(bench, order[1] as ServerMode, round)];
+      for (const run of measured) {
         runs.push(run);
-        console.log(`  round ${round} ${phase.padEnd(10)} ${server}: ${Math.round(run.rps)} req/s, p50 ${round2(run.p50)} ms, p99 ${round2(run.p99)} ms, CPU/req server ${run.serverCpuUs} µs load ${run.loadCpuUs} µs${run.jobs === undefined ? '' : `, ${run.ok2xx} x 200 / ${run.jobs} jobs, redis ${run.redisCpuUsPerEvent} µs CPU/event`}`);
+        console.log(`  round ${round} ${phase.padEnd(10)} ${run.server}: ${Math.round(run.rps)} req/s, p50 ${round2(run.p50)} ms, p99 ${round2(run.p99)} ms, CPU/req server ${run.serverCpuUs} µs load ${run.loadCpuUs} µs${run.jobs === undefined ? '' : `, ${run.ok2xx} x 200 / ${run.jobs} jobs, redis ${run.redisCpuUsPerEvent} µs CPU/event`}${run.pairRatios ? `, pair ratios ${run.pairRatios.map(round2).join(' ')}` : ''}`);
       }
     }
   }
   const summary = PHASES.map((phase) => summarise(phase, runs.filter((run) => run.phase === phase)));
   console.table(summary);
   mkdirSync('bench-results', { recursive: true });
-  const perRun = runs.map(({ phase, round, server, sent, ok2xx, non2xx, errors, elapsedS, rps, p50, p99, max, serverCpuUs, loadCpuUs, jobs, redisBytesPerEvent, redisCpuUsPerEvent }) => ({ phase, round, server, sent, ok2xx, non2xx, errors, elapsedS: round2(elapsedS), rps: Math.round(rps), p50: round2(p50), p99: round2(p99), max: round2(max), serverCpuUs, loadCpuUs, jobs, redisBytesPerEvent, redisCpuUsPerEvent }));
-  writeFileSync('bench-results/ingest.json', `${JSON.stringify({ at: new Date().toISOString(), durationS: DURATION_S, rounds: ROUNDS, rate: RATE, machine: { cpus: cpus().length, node: process.version }, summary, runs: perRun }, null, 2)}\n`);
+  const perRun = runs.map(({ phase, round, server, sent, ok2xx, non2xx, errors, elapsedS, rps, p50, p99, max, serverCpuUs, loadCpuUs, jobs, redisBytesPerEvent, redisCpuUsPerEvent, pairRatios }) => ({ phase, round, server, sent, ok2xx, non2xx, errors, elapsedS: round2(elapsedS), rps: Math.round(rps), p50: round2(p50), p99: round2(p99), max: round2(max), serverCpuUs, loadCpuUs, jobs, redisBytesPerEvent, redisCpuUsPerEvent, pairRatios: pairRatios?.map(round2) }));
+  writeFileSync('bench-results/ingest.json', `${JSON.stringify({ at: new Date().toISOString(), durationS: DURATION_S, segments: SEGMENTS, segmentS: SEGMENT_S, rounds: ROUNDS, rate: RATE, machine: { cpus: cpus().length, node: process.version }, summary, runs: perRun }, null, 2)}\n`);
   console.log('targets: throughput ratio >= 0.5; p99 at 1000 req/s within 5 ms of bare Koa; every 200 matched by one job; zero non-2xx');
   probe.disconnect();
   await redis.stop();
 }
 
-/** One server, one phase: warm up, then measure with callbacks it has never seen. */
-async function measure(bench: Bench, phase: Phase, server: ServerMode, round: number): Promise<Run> {
-  const running = await startServer(bench.bundle, server, bench.env);
+/** What one segment or paced run measured; for the real server, checked against the jobs it made. */
+interface Sample extends LoadResult {
+  serverCpuS: number;
+  loadCpuS: number;
+  jobs?: number;
+  redisBytes?: number;
+  redisCpuS?: number;
+}
+
+/** Runs `load` against a server with callbacks it has never seen, measuring CPU and (real) Redis. */
+async function sample(bench: Bench, running: RunningServer, server: ServerMode, load: () => Promise<LoadResult>): Promise<Sample> {
+  const before = server === 'real' ? { memory: await usedMemory(bench.probe), cpu: await redisCpuS(bench.probe) } : undefined;
+  const serverCpuBefore = running.cpuSeconds();
+  const loadCpuBefore = process.cpuUsage();
+  const result = await load();
+  const loadCpu = process.cpuUsage(loadCpuBefore);
+  const out: Sample = { ...result, serverCpuS: running.cpuSeconds() - serverCpuBefore, loadCpuS: (loadCpu.user + loadCpu.system) / 1e6 };
+  if (before) {
+    out.jobs = await settledJobCount(bench, result.ok2xx);
+    out.redisBytes = (await usedMemory(bench.probe)) - before.memory;
+    out.redisCpuS = (await redisCpuS(bench.probe)) - before.cpu;
+    await bench.probe.flushall();
+  }
+  return out;
+}
+
+/** Samples of one server folded into a Run: rates over the summed time, percentiles per sample (median). */
+function foldRun(phase: Phase, round: number, server: ServerMode, samples: Sample[], pairRatios?: number[]): Run {
+  const sum = (pick: (s: Sample) => number) => samples.reduce((total, s) => total + pick(s), 0);
+  const sent = sum((s) => s.sent);
+  const ok2xx = sum((s) => s.ok2xx);
+  const elapsedS = sum((s) => s.elapsedS);
+  const perEvent = (total: number) => (ok2xx ? Math.round(total / ok2xx) : 0);
+  const run: Run = {
+    phase, round, server, sent, ok2xx, non2xx: sum((s) => s.non2xx), errors: sum((s) => s.errors), elapsedS, rps: ok2xx / elapsedS,
+    p50: median(samples.map((s) => s.p50)), p99: median(samples.map((s) => s.p99)), max: Math.max(...samples.map((s) => s.max)),
+    serverCpuUs: Math.round((sum((s) => s.serverCpuS) * 1e6) / sent), loadCpuUs: Math.round((sum((s) => s.loadCpuS) * 1e6) / sent),
+  };
+  if (server === 'real') Object.assign(run, { jobs: sum((s) => s.jobs ?? 0), redisBytesPerEvent: perEvent(sum((s) => s.redisBytes ?? 0)), redisCpuUsPerEvent: perEvent(sum((s) => s.redisCpuS ?? 0) * 1e6) });
+  if (pairRatios) run.pairRatios = pairRatios;
+  return run;
+}
+
+/**
+ * Throughput of one round: both servers started and warmed, then SEGMENTS closed-loop segments of
+ * about SEGMENT_S each, alternating between them; each segment's pool is sized from the server's
+ * warm-up rate and never sent before.
+ */
+async function measureThroughput(bench: Bench, round: number, order: ServerMode[]): Promise<Run[]> {
+  const servers = new Map<ServerMode, RunningServer>();
   try {
-    const warm = await saturate(running.url, generateCallbacks(WARMUP_REQUESTS));
+    const rates = new Map<ServerMode, number>();
+    for (const server of order) {
+      const running = await startServer(bench.bundle, server, bench.env);
+      servers.set(server, running);
+      rates.set(server, (await saturate(running.url, generateCallbacks(WARMUP_REQUESTS))).rps);
+    }
     await sleep(300);
     await bench.probe.flushall();
-    const count = phase === 'throughput' ? Math.min(MAX_POOL, Math.ceil(warm.rps * DURATION_S)) : RATE * DURATION_S;
-    const pool = generateCallbacks(count);
-    const before = await usedMemory(bench.probe);
-    const cpuBefore = await redisCpuS(bench.probe);
-    const serverCpuBefore = running.cpuSeconds();
-    const loadCpuBefore = process.cpuUsage();
-    const result = phase === 'throughput' ? await saturate(running.url, pool) : await paced(running.url, pool, RATE, DURATION_S);
-    const loadCpu = process.cpuUsage(loadCpuBefore);
-    const cpu = { serverCpuUs: Math.round(((running.cpuSeconds() - serverCpuBefore) * 1e6) / result.sent), loadCpuUs: Math.round((loadCpu.user + loadCpu.system) / result.sent) };
-    if (server === 'bare') return { phase, round, server, ...result, ...cpu };
-    const jobs = await settledJobCount(bench, result.ok2xx);
-    const after = await usedMemory(bench.probe);
-    const cpuAfter = await redisCpuS(bench.probe);
-    const perEvent = (total: number) => (result.ok2xx ? Math.round(total / result.ok2xx) : 0);
-    return { phase, round, server, ...result, ...cpu, jobs, redisBytesPerEvent: perEvent(after - before), redisCpuUsPerEvent: perEvent((cpuAfter - cpuBefore) * 1e6) };
+    const samples = new Map<ServerMode, Sample[]>(order.map((server) => [server, []]));
+    const pairRatios: number[] = [];
+    for (let segment = 0; segment < SEGMENTS; segment++) {
+      const pair = new Map<ServerMode, Sample>();
+      for (const server of segment % 2 === 0 ? order : [...order].reverse()) {
+        const running = servers.get(server) as RunningServer;
+        const pool = generateCallbacks(Math.min(MAX_POOL, Math.ceil((rates.get(server) as number) * SEGMENT_S)));
+        const result = await sample(bench, running, server, () => saturate(running.url, pool));
+        samples.get(server)?.push(result);
+        pair.set(server, result);
+      }
+      pairRatios.push((pair.get('real') as Sample).rps / (pair.get('bare') as Sample).rps);
+    }
+    return order.map((server) => foldRun('throughput', round, server, samples.get(server) as Sample[], server === 'real' ? pairRatios : undefined));
+  } finally {
+    for (const running of servers.values()) await running.stop();
+    await bench.probe.flushall();
+  }
+}
+
+/** The paced phase for one server: warm up, then 1,000 req/s for DURATION_S with callbacks it has never seen. */
+async function measurePaced(bench: Bench, server: ServerMode, round: number): Promise<Run> {
+  const running = await startServer(bench.bundle, server, bench.env);
+  try {
+    await saturate(running.url, generateCallbacks(WARMUP_REQUESTS));
+    await sleep(300);
+    await bench.probe.flushall();
+    const pool = generateCallbacks(RATE * DURATION_S);
+    return foldRun('rate-1000', round, server, [await sample(bench, running, server, () => paced(running.url, pool, RATE, DURATION_S))]);
   } finally {
     await running.stop();
     await bench.probe.flushall();
@@ -141,7 +218,8 @@ async function usedMemory(probe: Redis): Promise<number> {
 function summarise(phase: Phase, runs: Run[]): Record<string, unknown> {
   const bare = runs.filter((run) => run.server === 'bare');
   const real = runs.filter((run) => run.server === 'real');
-  const ratios = real.map((run) => run.rps / (bare.find((b) => b.round === run.round)?.rps ?? Number.NaN));
+  // Throughput: every adjacent bare/real pair of segments; paced: the rounds.
+  const ratios = real.flatMap((run) => run.pairRatios ?? [run.rps / (bare.find((b) => b.round === run.round)?.rps ?? Number.NaN)]);
   const deltas = real.map((run) => run.p99 - (bare.find((b) => b.round === run.round)?.p99 ?? Number.NaN));
   const accepted = real.reduce((sum, run) => sum + run.ok2xx, 0);
   const jobs = real.reduce((sum, run) => sum + (run.jobs ?? 0), 0);
@@ -164,6 +242,7 @@ function summarise(phase: Phase, runs: Run[]): Record<string, unknown> {
     bareCpuUs: Math.round(median(bare.map((run) => run.serverCpuUs))),
     realCpuUs: Math.round(median(real.map((run) => run.serverCpuUs))),
     rounds: real.length,
+    pairs: ratios.length,
     worstRatio: round2(Math.min(...ratios)),
     worstP99DeltaMs: round1(Math.max(...deltas)),
   };

@@ -83,14 +83,15 @@ describe('DedupJobWriter', () => {
     await Promise.all([viaBull.close(), viaWriter.close()]);
   });
 
-  it('writes the jobs of two queues in one call as separate BullMQ adds to each queue would (but the added/waiting events)', async () => {
+  it('writes the jobs of two queues in one call as separate BullMQ adds to each queue would (but the added/waiting events), with and without a mark', async () => {
     const inboundViaBull = queueWithPrefix('bull4');
     const welcomeViaBull = queueWithPrefix('bull4', QueueName.wecomWelcome);
     const inbound = new DedupJobWriter(queueWithPrefix('wrt4'), INBOUND_JOB_NAME, TTL_MS);
-    const welcome = new DedupJobWriter(queueWithPrefix('wrt4', QueueName.wecomWelcome), WELCOME_JOB_NAME, TTL_MS);
+    // Welcome jobs carry no de-duplication mark (WelcomeLane): their writer takes no TTL, BullMQ's add only the id.
+    const welcome = new DedupJobWriter(queueWithPrefix('wrt4', QueueName.wecomWelcome), WELCOME_JOB_NAME);
     const event = (n: number) => ({ corpId: 'ww4', receivedAt: 1_700_000_000_000 + n, xml: `<xml><WelcomeCode>wc${n}</WelcomeCode></xml>` });
     const greeting = (n: number) => ({ corpId: 'ww4', userid: 'sales.alice', externalUserId: `wm${n}`, welcomeCode: `wc${n}`, receivedAt: n, eventTime: n });
-    const viaBull = async (queue: Queue, name: string, id: string, data: unknown) => queue.add(name, data, { jobId: id, deduplication: { id, ttl: TTL_MS } });
+    const viaBull = async (queue: Queue, name: string, id: string, data: unknown) => queue.add(name, data, name === WELCOME_JOB_NAME ? { jobId: id } : { jobId: id, deduplication: { id, ttl: TTL_MS } });
 
     // Both paths see a new pair, a pair whose jobs exist ("duplicated") and one whose marks outlive the jobs ("deduplicated").
     await viaBull(inboundViaBull, INBOUND_JOB_NAME, 'ww4-h2', event(2));
@@ -113,6 +114,8 @@ describe('DedupJobWriter', () => {
 
     const expected = await snapshot('bull4', false);
     expect(Object.keys(expected).filter((key) => key.startsWith(':wecom-welcome:')).length).toBeGreaterThan(3);
+    expect(Object.keys(expected).filter((key) => key.startsWith(':wecom-welcome:de:'))).toEqual([]);
+    expect(expected[':wecom-welcome:welcome-1']).not.toHaveProperty('deid');
     expect(await snapshot('wrt4')).toEqual(expected);
     await Promise.all([inboundViaBull.close(), welcomeViaBull.close()]);
   });

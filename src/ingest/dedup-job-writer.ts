@@ -25,7 +25,7 @@ const UNSUPPORTED_OPTIONS = ['delay', 'priority', 'lifo', 'parent', 'repeat', 'r
  * Writes standard jobs with custom ids into one queue (see inbound-add.script.ts for what it
  * writes and why it replaces BullMQ's add): the callback path's `wecom-inbound` jobs and the
  * welcome lane's `wecom-welcome` jobs. Jobs get the queue's default options plus the custom id
- * and throttle-mode de-duplication, encoded as BullMQ stores them. `writeDedupJobs` writes the
+ * and, when a TTL is given, throttle-mode de-duplication, encoded as BullMQ stores them. `writeDedupJobs` writes the
  * jobs of several queues with one EVALSHA.
  */
 export class DedupJobWriter {
@@ -33,12 +33,18 @@ export class DedupJobWriter {
   private readonly optsHead: string;
   private readonly keys: string[];
   private readonly header: Array<string | number>;
-  private readonly dedupOptName: string;
 
+  /** The end of each job's opts JSON after its id: the de-duplication option, or just the closing brace. */
+  private readonly optsTail: (id: string) => string;
+
+  /**
+   * @param dedupTtlMs how long each job's de-duplication mark lives; undefined writes no mark
+   * (the job id alone de-duplicates while the job exists, as `add(name, data, { jobId })`).
+   */
   constructor(
     private readonly queue: Queue,
     name: string,
-    private readonly dedupTtlMs: number,
+    dedupTtlMs?: number,
   ) {
     const defaults: DefaultJobOptions = queue.defaultJobOptions;
     const unsupported = UNSUPPORTED_OPTIONS.filter((option) => (defaults as Record<string, unknown>)[option] !== undefined);
@@ -46,10 +52,11 @@ export class DedupJobWriter {
     const { jobId: _jobId, deduplication: _dedup, ...shared } = defaults as Record<string, unknown>;
     const head = JSON.stringify(encodeOpts(shared)).slice(0, -1);
     this.optsHead = `${head}${head === '{' ? '' : ','}"jobId":`;
-    this.dedupOptName = JSON.stringify(optsEncodeMap.deduplication ?? 'de');
+    const dedupOptName = JSON.stringify(optsEncodeMap.deduplication ?? 'de');
+    this.optsTail = dedupTtlMs === undefined ? () => '}' : (id) => `,${dedupOptName}:{"id":${id},"ttl":${dedupTtlMs}}}`;
     const key = (type: string) => queueKey(queue, type);
     this.keys = [key('meta'), key('wait'), key('active'), key('events'), key('marker')];
-    this.header = [key(''), `${key('de')}:`, name, dedupTtlMs];
+    this.header = [key(''), `${key('de')}:`, name, dedupTtlMs ?? 0];
   }
 
   /** The queue's connection (the script runs there). */
@@ -65,7 +72,7 @@ export class DedupJobWriter {
       // As JSON.stringify({ ...defaults, jobId, de: { id, ttl } }) would write it, at a tenth of its
       // CPU (the object spread and generic stringify were ~4 µs per job in the ingest bench).
       const id = JSON.stringify(job.id);
-      args.push(job.id, JSON.stringify(job.data), `${this.optsHead}${id},${this.dedupOptName}:{"id":${id},"ttl":${this.dedupTtlMs}}}`);
+      args.push(job.id, JSON.stringify(job.data), `${this.optsHead}${id}${this.optsTail(id)}`);
     }
   }
 }

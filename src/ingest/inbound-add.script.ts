@@ -15,6 +15,8 @@
  *   2. SET de:<id> <id> PX ttl NX fails → "deduplicated" event, not added (deduplicateJobWithoutReplace)
  *   3. HSET job hash (name, data, opts, timestamp, delay, priority, deid), LPUSH wait; the marker
  *      is set unless the queue is paused or maxed.
+ * A queue section with TTL 0 writes jobs without a de-duplication mark (step 2 and `deid` left
+ * out), as `add(name, data, { jobId })` does: the job id alone de-duplicates while the job exists.
  * Two deliberate differences: the auto-id counter (`:id`) is not incremented (it only numbers
  * jobs without a custom id), and a new job is not announced on the queue's event stream (BullMQ's
  * "added" and "waiting" entries). Nothing in the bot reads that stream (no QueueEvents; metrics
@@ -25,8 +27,8 @@
  *
  * KEYS: per queue, 5 keys: meta, wait, active, events, marker.
  * ARGV: 1 timestamp (ms); then per queue, in KEYS order: job key prefix (`<prefix>:<queue>:`),
- * de-duplication key prefix (`<prefix>:<queue>:de:`), job name, de-duplication TTL (ms), job
- * count n, then n × (id, data JSON, opts JSON).
+ * de-duplication key prefix (`<prefix>:<queue>:de:`), job name, de-duplication TTL (ms; 0: no
+ * mark), job count n, then n × (id, data JSON, opts JSON).
  * Returns one integer per job, in ARGV order: 1 added, 0 already known (no new job).
  */
 export const ADD_DEDUP_JOBS_LUA = `
@@ -56,14 +58,18 @@ for q = 0, #KEYS / 5 - 1 do
     if rcall("EXISTS", jobKey) == 1 then
       rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "duplicated", "jobId", jobId)
       results[#results + 1] = 0
-    elseif not rcall("SET", dedupKey, jobId, "PX", ttl, "NX") then
+    elseif ttl ~= "0" and not rcall("SET", dedupKey, jobId, "PX", ttl, "NX") then
       local current = rcall("GET", dedupKey)
       rcall("XADD", eventsKey, "MAXLEN", "~", maxEvents, "*", "event", "deduplicated", "jobId", current,
         "deduplicationId", jobId, "deduplicatedJobId", jobId)
       results[#results + 1] = 0
     else
-      rcall("HMSET", jobKey, "name", name, "data", data, "opts", opts, "timestamp", timestamp,
-        "delay", 0, "priority", 0, "deid", jobId)
+      if ttl == "0" then
+        rcall("HMSET", jobKey, "name", name, "data", data, "opts", opts, "timestamp", timestamp, "delay", 0, "priority", 0)
+      else
+        rcall("HMSET", jobKey, "name", name, "data", data, "opts", opts, "timestamp", timestamp,
+          "delay", 0, "priority", 0, "deid", jobId)
+      end
       rcall("LPUSH", waitKey, jobId)
       added = added + 1
       results[#results + 1] = 1

@@ -27,7 +27,7 @@ export class WelcomeLane {
   private readonly batcher: DedupJobBatcher;
   private writer: DedupJobWriter | undefined;
 
-  constructor(private readonly deps: { queues: Queues; redis: Redis; dedupTtlMs: number; logger: Logger; batcher?: DedupJobBatcher }) {
+  constructor(private readonly deps: { queues: Queues; redis: Redis; logger: Logger; batcher?: DedupJobBatcher }) {
     this.batcher = deps.batcher ?? new DedupJobBatcher();
   }
 
@@ -53,7 +53,9 @@ export class WelcomeLane {
    * The job is welcomeJobFor's, valid by construction, so the schema parse of welcomeJobSpec is skipped.
    */
   private submit(job: WelcomeJob): Promise<void> {
-    this.writer ??= new DedupJobWriter(this.deps.queues.get(QueueName.wecomWelcome), WELCOME_JOB_NAME, this.deps.dedupTtlMs);
+    // No de-duplication mark: like the worker's enqueueWelcome, the code-derived job id alone
+    // de-duplicates, for as long as the job is kept (a day), longer than a mark would live.
+    this.writer ??= new DedupJobWriter(this.deps.queues.get(QueueName.wecomWelcome), WELCOME_JOB_NAME);
     return this.batcher.submit(this.writer, { id: welcomeJobId(job.corpId, job.welcomeCode), data: job });
   }
 }
