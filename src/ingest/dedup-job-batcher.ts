@@ -28,7 +28,8 @@ export class DedupJobBatcher {
    * call goes out as soon as this many are waiting, so Redis runs one batch while this process
    * verifies the next. With 256 (one call per event-loop turn) the web process sat ~37 % idle
    * waiting for Redis under 50 connections; bench:ingest measured 32 at ~6,700 req/s against
-   * ~5,200 for 256 and ~5,800 for 16 (same runs, quiet machine).
+   * ~5,200 for 256 and ~5,800 for 16 (same runs, quiet machine). Re-measured after the hot path
+   * got cheaper (alternating bench, slower machine): 16 to 128 were indistinguishable in the noise.
    */
   constructor(opts: { timeoutMs?: number; maxBatch?: number } = {}) {
     const timeoutMs = opts.timeoutMs ?? 1000;

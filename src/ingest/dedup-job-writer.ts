@@ -25,8 +25,8 @@ const UNSUPPORTED_OPTIONS = ['delay', 'priority', 'lifo', 'parent', 'repeat', 'r
  * Writes standard jobs with custom ids into one queue (see inbound-add.script.ts for what it
  * writes and why it replaces BullMQ's add): the callback path's `wecom-inbound` jobs and the
  * welcome lane's `wecom-welcome` jobs. Jobs get the queue's default options plus the custom id
- * and, when a TTL is given, throttle-mode de-duplication, encoded as BullMQ stores them. `writeDedupJobs` writes the
- * jobs of several queues with one EVALSHA.
+ * and, when a TTL is given, throttle-mode de-duplication, encoded as BullMQ stores them.
+ * `writeDedupJobs` writes the jobs of several queues with one EVALSHA.
  */
 export class DedupJobWriter {
   /** The encoded default options as JSON without the closing brace; each job appends its own two. */

@@ -24,9 +24,10 @@ export const INBOUND_JOB_NAME = 'callback.received';
  *
  * Concurrent enqueues of one event-loop turn go out together in script calls (DedupJobBatcher,
  * shared with the welcome lane so an add event's two jobs travel together): one write and one
- * atomic script per batch (at most 32 jobs) instead of one per callback. `enqueue` resolves only once Redis has
- * answered for the whole batch, and rejects for all of it if the call failed: the callers then
- * spool, and the spool relay's re-add is absorbed by the same de-duplication.
+ * atomic script per batch (at most 32 jobs) instead of one per callback. `enqueue` resolves only
+ * once Redis has answered for the whole batch, and rejects for all of it if the call failed or
+ * timed out (CALLBACK_ENQUEUE_TIMEOUT_MS): the callers then spool, and the spool relay's re-add
+ * is absorbed by the same de-duplication.
  */
 export class InboundProducer {
   private writer: DedupJobWriter | undefined;

@@ -87,7 +87,7 @@ function credentialsOf(corp: Corp | undefined, endpoint: CallbackEndpoint): Call
   return endpoint === 'callback' ? corp.callback : corp.contactSync;
 }
 
-/** Per request: the parts of it the handlers read, and the request id once one is needed. */
+/** Per request: the parts of it the handlers read. */
 interface Exchange {
   req: IncomingMessage;
   res: ServerResponse;
