@@ -2,7 +2,7 @@
  * The Lua behind DedupJobWriter: de-duplicates and adds the jobs of one batch, for one or more
  * queues, in one atomic script (design §3 step 7, "SET dedup NX + add in one round trip"). The
  * callback path writes an add event's `wecom-inbound` job and its `wecom-welcome` job in the same
- * call: one EVALSHA per event-loop turn instead of one per queue.
+ * call: one EVALSHA per batch (at most 32 jobs, DedupJobBatcher) instead of one per queue.
  *
  * Why not `queue.add`/`addBulk`: BullMQ's generic addStandardJob script and its JS job builder
  * cost about as much CPU per job as the whole rest of the callback endpoint (ingest bench
