@@ -39,7 +39,7 @@ export const overviewQuery = z.object({
   .refine((q) => Date.parse(q.to) - Date.parse(q.from) <= MAX_RANGE_DAYS * DAY_MS, { error: `the range may cover at most ${MAX_RANGE_DAYS} days; narrow from/to`, path: ['to'] });
 export const anomaliesQuery = z.object({ ...scopeFields, week: localDay.refine(isMonday, { error: 'week must be the Monday a week starts on (YYYY-MM-DD)' }) });
 
-export const KPI_READERS = ['admin', 'oem', 'dealer_admin', 'manager', 'advisor'] as const;
+export const KPI_READERS = ['admin', 'oem', 'analyst', 'dealer_admin', 'manager', 'advisor'] as const;
 
 /** What a principal may see of the cockpit: corps, and for managers and advisors the advisors. */
 interface KpiScope { corpIds: string[]; advisors?: string[]; department?: number }

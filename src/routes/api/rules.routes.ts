@@ -12,10 +12,11 @@ import { copyWarnings, emptyOptions, ruleOptionsForCorp, visibleDealerCorps } fr
 import { parseRuleOrThrow } from '../../domain/rules/rule-problems.js';
 import { ruleBodySchema, ruleCreateSchema, type RuleBody } from '../../domain/rules/rule.schema.js';
 import { RuleService } from '../../domain/rules/rule.service.js';
+import { needsFourEyes, RuleApprovals } from '../../domain/rules/rule-approval.js';
 import { parseStoredTaskSettings } from '../../domain/tasks/task-settings.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp, requireRoles } from '../../middlewares/authorize.js';
-import { NotFoundError, ValidationError } from '../../middlewares/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../middlewares/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 
@@ -47,6 +48,7 @@ async function checkScopeCorp(body: Pick<RuleBody, 'scope'>): Promise<void> {
 export function createRulesRouter(deps: ApiDeps): Router {
   const router = new Router();
   const rules = new RuleService(() => deps.clock.now());
+  const approvals = new RuleApprovals(() => deps.clock.now());
   const audit = (ctx: Context, action: string, id: string, corpId: string, detail?: Record<string, string | number | boolean>) =>
     recordAudit({ actor: principalOf(ctx), action, target: { type: 'rule', id, corpId: corpId === 'all' ? undefined : corpId }, requestId: ctx.state.reqId as string | undefined, detail, at: deps.clock.now() });
 
@@ -78,8 +80,16 @@ export function createRulesRouter(deps: ApiDeps): Router {
   router.post('/rules', requireRoles(...RULE_AUTHORS), async function createRule(ctx) {
     const input = parseRuleOrThrow(ruleCreateSchema, bodyOf(ctx));
     await checkScopeCorp(input);
-    const rule = await rules.create(principalOf(ctx), input);
+    const p = principalOf(ctx);
+    // An all-corps rule starts disabled: `enabled: true` is the author's proposal, a second person approves.
+    const fourEyes = input.enabled && needsFourEyes(p, input);
+    let rule = await rules.create(p, fourEyes ? { ...input, enabled: false } : input);
     await audit(ctx, 'rule.create', rule.id, rule.scope, { version: rule.version, enabled: rule.enabled });
+    if (fourEyes) {
+      await approvals.propose(p, rule);
+      await audit(ctx, 'rule.enable_propose', rule.id, rule.scope, { version: rule.version });
+      rule = await rules.get(p, rule.id);
+    }
     if (rule.enabled && rule.body.trigger.type === 'date') await requestDateRuleBackfill(deps.queues, rule.id, rule.version);
     ctx.status = 201;
     ctx.body = rule;
@@ -121,8 +131,15 @@ export function createRulesRouter(deps: ApiDeps): Router {
     await checkScopeCorp(body);
     const ifMatch = ctx.get('If-Match').replace(/"/g, '');
     const expected = /^\d+$/.test(ifMatch) ? Number(ifMatch) : undefined;
-    const rule = await rules.update(principalOf(ctx), ctx.params.id ?? '', body, expected);
+    const p = principalOf(ctx);
+    let rule = await rules.update(p, ctx.params.id ?? '', body, expected);
     await audit(ctx, 'rule.update', rule.id, rule.scope, { version: rule.version });
+    if (rule.enabled && needsFourEyes(p, rule)) {
+      // A new version of a live all-corps rule is not what was approved: it pauses until a second person approves it.
+      await approvals.propose(p, rule);
+      await audit(ctx, 'rule.enable_propose', rule.id, rule.scope, { version: rule.version });
+      rule = await rules.get(p, rule.id);
+    }
     if (rule.enabled && rule.body.trigger.type === 'date') await requestDateRuleBackfill(deps.queues, rule.id, rule.version);
     ctx.body = rule;
   });
@@ -130,6 +147,27 @@ export function createRulesRouter(deps: ApiDeps): Router {
   for (const [path, enabled] of [['enable', true], ['disable', false]] as const) {
     router.post(`/rules/:id/${path}`, requireRoles(...RULE_AUTHORS, 'dealer_admin'), async function switchRule(ctx) {
       const p = principalOf(ctx);
+      const current = await rules.get(p, ctx.params.id ?? '');
+      if (needsFourEyes(p, current)) {
+        if (current.deleted) throw new ConflictError('the rule was deleted', 'rule_deleted');
+        if (enabled) {
+          const outcome = await approvals.requestEnable(p, current);
+          const rule = await rules.get(p, current.id);
+          if (outcome === 'proposed') {
+            await audit(ctx, 'rule.enable_propose', rule.id, rule.scope, { version: rule.version });
+            ctx.status = 202;
+            ctx.body = rule;
+            return;
+          }
+          if (outcome === 'approved') {
+            await audit(ctx, 'rule.enable', rule.id, rule.scope, { version: rule.version, proposedBy: rule.enableApproval?.proposedBy ?? '', approvedBy: rule.enableApproval?.approvedBy ?? '' });
+            if (rule.body.trigger.type === 'date') await requestDateRuleBackfill(deps.queues, rule.id, rule.version);
+          }
+          ctx.body = rule;
+          return;
+        }
+        await approvals.withdraw(current);
+      }
       const rule = await rules.setEnabled(p, ctx.params.id ?? '', enabled);
       const corpWide = rule.scope === 'all' && p.corps !== '*';
       await audit(ctx, `rule.${path}`, rule.id, corpWide ? (p.corps as readonly string[]).join(',') : rule.scope, { version: rule.version, forCorpsOnly: corpWide });

@@ -41,7 +41,7 @@ export async function startConsoleHarness(consoleDir?: string) {
   const pd = new PersonalData(cipher, new LookupHasher(randomBytes(32)));
   const corpService = new CorpService({ cipher, defaultTimezone: 'Asia/Shanghai', prefix: config.redis.queuePrefix });
   const sessions = new ConsoleSessions(redis, config.redis.queuePrefix, config.lookupHmacKey);
-  const corps = [corp(CORP_A, 'dealer', { admins: [], dealerAdmins: ['boss'], marketing: ['mkt'] }), corp(CORP_B, 'dealer'), corp(CORP_OEM, 'oem')];
+  const corps = [corp(CORP_A, 'dealer', { ...defaultConsoleRoles, dealerAdmins: ['boss'], marketing: ['mkt'] }), corp(CORP_B, 'dealer'), corp(CORP_OEM, 'oem', { ...defaultConsoleRoles, oem: ['oem.li'], analysts: ['ana.wu'] })];
   const tokens = new TokenService(() => clock.now());
   const api = createApiRouter({ config, clock, queues, pd, redis, corpService, sessions });
   const mounts = createConsoleMounts({
