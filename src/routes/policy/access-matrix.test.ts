@@ -22,8 +22,8 @@ import { routeKeys } from './route-policy.js';
 
 /*
  * The access matrix, generated from the policy table and the router: every route × every role ×
- * own corp / another corp (and own team / another team where the route narrows managers and
- * advisors), against real data of two dealers and the car maker's corp in the dev MongoDB server.
+ * own corp / another corp (and own department / another department, own customer / another
+ * advisor's customer where the route narrows managers and advisors), against real data of two dealers and the car maker's corp in the dev MongoDB server.
  * Refused requests answer 403/404 exactly as for a missing object and never carry the other
  * side's data; allowed reads answer 200 with nothing out of scope. Writes are probed only where
  * they must be refused (another corp or team), so the matrix changes nothing it may not.
@@ -32,7 +32,7 @@ import { routeKeys } from './route-policy.js';
 const CORP_OEM = 'wwmatrixOem01';
 const HOUR = 3_600_000;
 
-interface Side { corpId: string; mgr: string; adv: string; oth: string; custOwn: string; custOther: string; extOwn: string; extOther: string; taskOwn: string; taskOther: string; trOwn: string; trOther: string; rule: string; ruleName: string; media: string }
+interface Side { corpId: string; mgr: string; adv: string; oth: string; peer: string; custOwn: string; custOther: string; custPeer: string; extOwn: string; extOther: string; extPeer: string; taskOwn: string; taskOther: string; taskPeer: string; trOwn: string; trOther: string; rule: string; ruleName: string; media: string }
 const sides: Record<'A' | 'B', Side> = {} as Record<'A' | 'B', Side>;
 
 let db: Awaited<ReturnType<typeof useTestDatabase>>;
@@ -41,8 +41,9 @@ const tokens = new Map<Role, string>();
 
 async function seedDealer(key: 'A' | 'B', corpId: string): Promise<void> {
   const p = key.toLowerCase();
-  const [mgr, adv, oth] = [`${p}mgr`, `${p}adv`, `${p}oth`];
+  const [mgr, adv, oth, peer] = [`${p}mgr`, `${p}adv`, `${p}oth`, `${p}peer`];
   await AdvisorModel.create([
+    { corpId, userid: peer, name: `${key}同组`, departments: [2] },
     { corpId, userid: mgr, name: `${key}经理`, departments: [2], leadsDepartments: [2] },
     { corpId, userid: adv, name: `${key}顾问`, departments: [2] },
     { corpId, userid: oth, name: `${key}别组`, departments: [3] },
@@ -51,6 +52,10 @@ async function seedDealer(key: 'A' | 'B', corpId: string): Promise<void> {
   const extOther = `wmMatrix${key}Other0001`;
   const custOwn = await CustomerModel.create({ corpId, externalUserId: extOwn, responsibleUserid: adv });
   const custOther = await CustomerModel.create({ corpId, externalUserId: extOther, responsibleUserid: oth });
+  // Another advisor of the same department: an advisor must not see their customers either.
+  const extPeer = `wmMatrix${key}Peer00001`;
+  const custPeer = await CustomerModel.create({ corpId, externalUserId: extPeer, responsibleUserid: peer });
+  await RelationshipModel.create({ corpId, userid: peer, externalUserId: extPeer, customerId: custPeer._id, status: 'active', addedAt: new Date('2026-05-01T02:00:00Z') });
   await RelationshipModel.create([
     { corpId, userid: adv, externalUserId: extOwn, customerId: custOwn._id, status: 'active', addedAt: new Date('2026-05-01T02:00:00Z') },
     { corpId, userid: oth, externalUserId: extOther, customerId: custOther._id, status: 'active', addedAt: new Date('2026-05-01T02:00:00Z') },
@@ -60,7 +65,7 @@ async function seedDealer(key: 'A' | 'B', corpId: string): Promise<void> {
     corpId, customerId, advisorUserid, title: `回访${key}`, dueAt, slaMs: 24 * HOUR, remindAt: dueAt,
     ladder: { escalateAfterMs: 48 * HOUR, flagAfterMs: 72 * HOUR }, history: [{ at: dueAt, actor: 'system', action: 'created' }],
   });
-  const [taskOwn, taskOther] = await TaskModel.create([task(adv, custOwn._id), task(oth, custOther._id)]);
+  const [taskOwn, taskOther, taskPeer] = await TaskModel.create([task(adv, custOwn._id), task(oth, custOther._id), task(peer, custPeer._id)]);
   const transfer = (handoverUserid: string) => ({ corpId, kind: 'in_service' as const, handoverUserid, takeoverUserid: handoverUserid === adv ? mgr : `${p}x`, requestedBy: 'user:seed', status: 'finished' as const, customers: [] });
   const [trOwn, trOther] = await TransferModel.create([transfer(adv), transfer(oth)]);
   const ruleName = `矩阵规则${key}`;
@@ -69,8 +74,8 @@ async function seedDealer(key: 'A' | 'B', corpId: string): Promise<void> {
   }));
   const media = await MediaAssetModel.create({ filename: `matrix-${key}.png`, contentType: 'image/png', data: Buffer.from([0x89, 0x50, 0x4e, 0x47]), scope: corpId });
   sides[key] = {
-    corpId, mgr, adv, oth, custOwn: String(custOwn._id), custOther: String(custOther._id), extOwn, extOther,
-    taskOwn: String(taskOwn?._id), taskOther: String(taskOther?._id), trOwn: String(trOwn?._id), trOther: String(trOther?._id), rule: rule.id, ruleName, media: String(media._id),
+    corpId, mgr, adv, oth, peer, custOwn: String(custOwn._id), custOther: String(custOther._id), custPeer: String(custPeer._id), extOwn, extOther, extPeer,
+    taskOwn: String(taskOwn?._id), taskOther: String(taskOther?._id), taskPeer: String(taskPeer?._id), trOwn: String(trOwn?._id), trOther: String(trOther?._id), rule: rule.id, ruleName, media: String(media._id),
   };
 }
 
@@ -78,18 +83,20 @@ async function seedDealer(key: 'A' | 'B', corpId: string): Promise<void> {
 const otherCorpMarkers = () => [sides.B.extOwn, sides.B.extOther, sides.B.ruleName, 'matrix-B.png', sides.B.custOwn, sides.B.taskOwn, sides.B.trOwn, sides.B.rule, sides.B.media];
 /** What of the other department of corp A a manager (department 2) or advisor must not see. */
 const otherTeamMarkers = () => [sides.A.extOther, sides.A.custOther, sides.A.taskOther, sides.A.trOther];
+/** What of another advisor of the same department an advisor must not see. */
+const otherAdvisorMarkers = () => [sides.A.extPeer, sides.A.custPeer, sides.A.taskPeer];
 
-type Target = 'own' | 'otherCorp' | 'otherTeam';
+type Target = 'own' | 'otherCorp' | 'otherTeam' | 'otherAdvisor';
 interface Probe { method: 'get' | 'post' | 'put' | 'patch' | 'delete'; path: string; body?: unknown }
 /** How to call a route on a target; undefined when the target does not apply to the route. */
 type ProbeFor = (s: Side, t: Target) => Probe | undefined;
 
 const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]).toString('base64');
 const ruleBody = (scope: string) => ({ name: '矩阵新规则', scope, trigger: { type: 'customer.added' }, actions: [{ type: 'tag', add: [{ group: 'g', name: 'n' }] }] });
-const cust = (s: Side, t: Target) => (t === 'otherTeam' ? s.custOther : s.custOwn);
-const taskOf = (s: Side, t: Target) => (t === 'otherTeam' ? s.taskOther : s.taskOwn);
+const cust = (s: Side, t: Target) => (t === 'otherTeam' ? s.custOther : t === 'otherAdvisor' ? s.custPeer : s.custOwn);
+const taskOf = (s: Side, t: Target) => (t === 'otherTeam' ? s.taskOther : t === 'otherAdvisor' ? s.taskPeer : s.taskOwn);
 const trOf = (s: Side, t: Target) => (t === 'otherTeam' ? s.trOther : s.trOwn);
-const advOf = (s: Side, t: Target) => (t === 'otherTeam' ? s.oth : s.adv);
+const advOf = (s: Side, t: Target) => (t === 'otherTeam' ? s.oth : t === 'otherAdvisor' ? s.peer : s.adv);
 const get = (path: string): Probe => ({ method: 'get', path });
 const reads = (f: (s: Side, t: Target) => string): ProbeFor => (s, t) => get(f(s, t));
 /** Writes are probed where they must be refused only (another corp or team): nothing changes. */
@@ -99,7 +106,7 @@ const PROBES: Record<string, ProbeFor> = {
   'GET /api/v1/openapi.json': () => get('/api/v1/openapi.json'),
   'POST /api/v1/vehicles': refusedWrite((s) => ({ method: 'post', path: '/api/v1/vehicles', body: { corpId: s.corpId, vin: 'LSVAB2180E2009999' } })),
   // A search is a read sent as POST (terms stay out of URLs); within the corp its results are narrowed, not refused.
-  'POST /api/v1/customers/search': (s, t) => (t === 'otherTeam' ? undefined : { method: 'post', path: '/api/v1/customers/search', body: { corpId: s.corpId, by: 'vin', q: 'LSVAB2180E2000000' } }),
+  'POST /api/v1/customers/search': (s, t) => (t === 'otherTeam' || t === 'otherAdvisor' ? undefined : { method: 'post', path: '/api/v1/customers/search', body: { corpId: s.corpId, by: 'vin', q: 'LSVAB2180E2000000' } }),
   'GET /api/v1/customers': reads((s, t) => `/api/v1/customers?corpId=${s.corpId}&advisor=${advOf(s, t)}`),
   'GET /api/v1/customers/:id': reads((s, t) => `/api/v1/customers/${cust(s, t)}`),
   'GET /api/v1/customers/:id/timeline': reads((s, t) => `/api/v1/customers/${cust(s, t)}/timeline`),
@@ -207,12 +214,13 @@ describe('the access matrix (policy table × router × roles × scopes)', () => 
         const allowed = policy.roles === 'public' || policy.roles.includes(role);
         const oneCorp = !['admin', 'oem', 'analyst'].includes(role);
         const teamNarrowed = oneCorp && (role === 'manager' || role === 'advisor') && policy.team !== undefined && !(role === 'advisor' && policy.team === 'department');
-        for (const target of ['own', 'otherCorp', 'otherTeam'] as const) {
+        for (const target of ['own', 'otherCorp', 'otherTeam', 'otherAdvisor'] as const) {
           if (target === 'otherTeam' && !teamNarrowed) continue;
+          if (target === 'otherAdvisor' && !(teamNarrowed && role === 'advisor')) continue;
           const side = target === 'otherCorp' ? sides.B : sides.A;
           const probe = probeFor(side, target);
           if (!probe) continue;
-          const mustRefuse = (target === 'otherCorp' && oneCorp && policy.corp !== 'none') || target === 'otherTeam';
+          const mustRefuse = (target === 'otherCorp' && oneCorp && policy.corp !== 'none') || target === 'otherTeam' || target === 'otherAdvisor';
           // A write this role may do (an all-corps role in another corp) would change data: its gate is the role check only.
           const write = probe.method !== 'get' && key !== 'POST /api/v1/customers/search';
           if (write && allowed && !mustRefuse) continue;
@@ -228,12 +236,14 @@ describe('the access matrix (policy table × router × roles × scopes)', () => 
           if (mustRefuse && !isList) {
             if (![403, 404, 422].includes(res.status)) failures.push(`should be refused by scope: ${label}`);
           } else if (mustRefuse && isList) {
-            if (res.status < 400 && (target === 'otherCorp' ? otherCorpMarkers() : otherTeamMarkers()).some((m) => body.includes(m))) failures.push(`list leaks out-of-scope data: ${label}`);
+            const markers = target === 'otherCorp' ? otherCorpMarkers() : target === 'otherTeam' ? otherTeamMarkers() : otherAdvisorMarkers();
+            if (res.status < 400 && markers.some((m) => body.includes(m))) failures.push(`list leaks out-of-scope data: ${label}`);
           } else if (probe.method === 'get' && res.status !== 200) {
             failures.push(`should be allowed: ${label}`);
           }
           if (oneCorp && res.status < 400 && otherCorpMarkers().some((m) => body.includes(m))) failures.push(`answer carries another corp's data: ${label}`);
           if (teamNarrowed && res.status < 400 && target === 'own' && otherTeamMarkers().some((m) => body.includes(m))) failures.push(`answer carries another team's data: ${label}`);
+          if (role === 'advisor' && teamNarrowed && res.status < 400 && target === 'own' && otherAdvisorMarkers().some((m) => body.includes(m))) failures.push(`answer carries another advisor's data: ${label}`);
           if (role === 'analyst' && res.status < 400 && [sides.A.extOwn, sides.B.extOwn, '回访'].some((m) => body.includes(m))) failures.push(`analyst sees customer data: ${label}`);
         }
       }
