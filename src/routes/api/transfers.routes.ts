@@ -29,7 +29,7 @@ export const transferListQuery = z.object({ corpId: corpIdSchema.optional() });
 
 /**
  * Which transfers a principal sees: its corps, and for managers only those whose handing-over or
- * taking-over advisor is in the departments they lead (design §5, object level).
+ * taking-over advisor is in the departments they lead (docs/architecture.md §5, object level).
  */
 export async function transferScopeFilter(p: Principal): Promise<Record<string, unknown>> {
   const base = corpFilter(p);
