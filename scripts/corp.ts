@@ -5,6 +5,8 @@
  *   update  --corp-id ww… [any of the add options] [--enable]
  *           [--marketing u1,u2] [--dealer-admins u3] [--admins u4]   (console roles by WeCom userid;
  *           each given list replaces that list, "" empties it; lists not given are kept)
+ *           [--oem-staff u5] [--analysts u6]   (the car maker's corp only: rule authors and
+ *           read-only KPI analysts; nobody else of that corp may sign in)
  *   disable --corp-id ww…
  *   list    (never prints secrets)
  *   apply   --file corps.json   (the CORPS_FILE format, idempotent)
@@ -26,10 +28,13 @@ const userList = (value: string | undefined): string[] | undefined => (value ===
 
 /** The console roles after the CLI's lists replace the corp's current ones; undefined when none were given. */
 async function consoleRolesPatch(service: CorpService, corpId: string): Promise<ConsoleRoles | undefined> {
-  const lists = { marketing: userList(values.marketing), dealerAdmins: userList(values['dealer-admins']), admins: userList(values.admins) };
+  const lists = { marketing: userList(values.marketing), dealerAdmins: userList(values['dealer-admins']), admins: userList(values.admins), oem: userList(values['oem-staff']), analysts: userList(values.analysts) };
   if (Object.values(lists).every((l) => l === undefined)) return undefined;
   const current = (await service.loadAll()).find((c) => c.corpId === corpId)?.consoleRoles ?? defaultConsoleRoles;
-  return { admins: lists.admins ?? current.admins, dealerAdmins: lists.dealerAdmins ?? current.dealerAdmins, marketing: lists.marketing ?? current.marketing };
+  return {
+    admins: lists.admins ?? current.admins, dealerAdmins: lists.dealerAdmins ?? current.dealerAdmins, marketing: lists.marketing ?? current.marketing,
+    oem: lists.oem ?? current.oem, analysts: lists.analysts ?? current.analysts,
+  };
 }
 
 const { positionals, values } = parseArgs({
@@ -39,6 +44,7 @@ const { positionals, values } = parseArgs({
     token: { type: 'string' }, 'aes-key': { type: 'string' }, kind: { type: 'string' }, 'sync-token': { type: 'string' },
     'sync-aes-key': { type: 'string' }, timezone: { type: 'string' }, enable: { type: 'boolean' }, file: { type: 'string' },
     marketing: { type: 'string' }, 'dealer-admins': { type: 'string' }, admins: { type: 'string' },
+    'oem-staff': { type: 'string' }, analysts: { type: 'string' },
   },
 });
 

@@ -48,8 +48,10 @@ Durations are \`<n>d\`, \`<n>h\` or \`<n>m\`; local times are \`HH:mm\`.
   (10 s) become one task; the advisor gets a card. Opt-out is checked when the task is created and
   again while it waits (a pending task for a customer who opted out is cancelled). The monthly cap
   counts messages pending confirmation or reported sent.
-- **Scope.** \`all\` rules are authored by admin/oem; a corp switches one off for itself with
-  \`POST /api/v1/rules/:id/disable\` using a token of that corp.
+- **Scope.** \`all\` rules are authored by admin/oem and start disabled: a second, different admin
+  or oem person enables them (four eyes, docs/security.md); a new version of a live one waits for
+  approval again. A corp switches one off for itself with \`POST /api/v1/rules/:id/disable\` using a
+  token of that corp.
 
 ## Examples
 

@@ -14,6 +14,8 @@ import { createApiRouter } from './routes/api/api.router.js';
 import { createConsoleMounts } from './routes/console/console.router.js';
 import { ConsoleSessions } from './domain/auth/console-session.js';
 import { TokenService } from './domain/auth/token.service.js';
+import { createPrincipalSource } from './domain/auth/principal-source.js';
+import { BOOTSTRAP_TOKEN_ID } from './middlewares/auth.js';
 import { createWecomClient } from './wecom/client.js';
 import { createMetricsRouter, createQueueDashboard } from './routes/ops.routes.js';
 
@@ -35,11 +37,15 @@ async function main(): Promise<void> {
   const stopQueueMonitor = startQueueAgeMonitor(allQueues, alerts, config.alerts.queueAgeS, 30_000, () => clock.nowMs());
   const metricsRouter = createMetricsRouter(metrics.registry);
   // The admin API reads MongoDB; while it is down its routes fail fast (bufferCommands off) with 503.
-  const sessions = new ConsoleSessions(redis, config.redis.queuePrefix, config.lookupHmacKey);
+  const tokens = new TokenService(() => clock.now());
+  // Sessions re-check their rights (token, console roles, member directory) at most every 30 s.
+  const sessions = new ConsoleSessions(redis, config.redis.queuePrefix, config.lookupHmacKey, {
+    nowMs: () => clock.nowMs(),
+    revalidate: createPrincipalSource({ corp: (id) => corps.get(id), tokenById: (id) => tokens.resolveById(id), bootstrapTokenId: BOOTSTRAP_TOKEN_ID, bootstrapConfigured: Boolean(config.bootstrapApiToken) }),
+  });
   const api = createApiRouter({ config, clock, queues, pd: PersonalData.fromConfig(config), redis, corpService, sessions });
   // Console sign-in exchanges its code here, not in the worker: see console-auth.routes.ts.
   const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix, retry: { maxRetries: 1 } });
-  const tokens = new TokenService(() => clock.now());
   const consoleMounts = createConsoleMounts({
     config, clock, sessions, corp: (id) => corps.get(id), corps: () => corps.all(), resolveToken: (t) => tokens.resolve(t),
     exchangeCode: async (corp, code) => (await wecom.forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: corp.agentId }).getUserInfoByCode(code)).userid || undefined,

@@ -5,6 +5,12 @@ import type { Principal } from './principal.js';
 /** The console's session cookie: an opaque random id, httpOnly, SameSite=Lax. */
 export const SESSION_COOKIE = 'scrm_console';
 export const SESSION_TTL_S = 12 * 3600;
+/**
+ * How long a session's principal is trusted before it is checked against its source again (the
+ * API token, or the corp's console roles and the member directory): a revoked token, a removed
+ * role or a member who left ends or narrows the session within this, well inside a minute.
+ */
+export const SESSION_REVALIDATE_MS = 30_000;
 /** A sign-in round trip to WeCom must finish within this (the OAuth code itself lives 5 minutes). */
 export const STATE_TTL_S = 600;
 
@@ -15,6 +21,22 @@ export interface ConsoleSession {
   via: 'wecom' | 'token';
   corpId?: string;
   createdAt: string;
+  /** When the principal was last checked against its source (ms; absent = at createdAt). */
+  checkedAtMs?: number;
+}
+
+/**
+ * The principal a session's source gives now, or undefined when the session must end (token
+ * revoked, member left, corp switched off, no console role any more). See principal-source.ts.
+ */
+export type PrincipalRevalidator = (session: ConsoleSession) => Promise<Principal | undefined>;
+
+export interface SessionFreshness {
+  revalidate: PrincipalRevalidator;
+  /** The injected clock (ms). */
+  nowMs: () => number;
+  /** Defaults to SESSION_REVALIDATE_MS; at most a minute. */
+  maxAgeMs?: number;
 }
 
 /**
@@ -26,21 +48,43 @@ export interface ConsoleSession {
 export class ConsoleSessions {
   private readonly stateKey: Buffer;
 
-  constructor(private readonly redis: Redis, private readonly prefix: string, signingSecret: Buffer) {
+  /**
+   * `freshness` re-validates each session's principal against its source at most every
+   * SESSION_REVALIDATE_MS (docs/security.md, "Sessions"); the web process always passes it.
+   */
+  constructor(private readonly redis: Redis, private readonly prefix: string, signingSecret: Buffer, private readonly freshness?: SessionFreshness) {
     this.stateKey = createHmac('sha256', signingSecret).update('console-oauth-state').digest();
   }
 
   async create(input: Omit<ConsoleSession, 'csrfToken' | 'createdAt'>, now: Date): Promise<{ id: string; session: ConsoleSession }> {
     const id = randomBytes(32).toString('base64url');
-    const session: ConsoleSession = { ...input, csrfToken: randomBytes(24).toString('base64url'), createdAt: now.toISOString() };
+    const session: ConsoleSession = { ...input, csrfToken: randomBytes(24).toString('base64url'), createdAt: now.toISOString(), checkedAtMs: now.getTime() };
     await this.redis.set(this.key(id), JSON.stringify(session), 'EX', SESSION_TTL_S);
     return { id, session };
   }
 
+  /**
+   * The session, its principal re-validated when older than the freshness window: narrowed to
+   * what its source gives now, or ended (deleted; undefined) when the source gives nothing.
+   */
   async get(id: string): Promise<ConsoleSession | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
     const raw = await this.redis.get(this.key(id));
-    return raw ? (JSON.parse(raw) as ConsoleSession) : undefined;
+    if (!raw) return undefined;
+    const session = JSON.parse(raw) as ConsoleSession;
+    const f = this.freshness;
+    if (!f) return session;
+    const now = f.nowMs();
+    const checkedAt = session.checkedAtMs ?? Date.parse(session.createdAt);
+    if (Math.abs(now - checkedAt) < Math.min(f.maxAgeMs ?? SESSION_REVALIDATE_MS, 60_000)) return session;
+    const principal = await f.revalidate(session);
+    if (!principal) {
+      await this.revoke(id);
+      return undefined;
+    }
+    const fresh: ConsoleSession = { ...session, principal, checkedAtMs: now };
+    await this.redis.set(this.key(id), JSON.stringify(fresh), 'KEEPTTL');
+    return fresh;
   }
 
   async revoke(id: string): Promise<void> {

@@ -1,12 +1,15 @@
 import { z } from 'zod';
 
-/** Roles of design §5, from the widest to the narrowest. */
-export const ROLES = ['admin', 'oem', 'dealer_admin', 'marketing', 'manager', 'advisor', 'integration'] as const;
+/**
+ * Roles of design §5, from the widest to the narrowest. `analyst` is the car maker's read-only
+ * role: KPIs and aggregates of every dealer, no customer personal data (docs/security.md).
+ */
+export const ROLES = ['admin', 'oem', 'analyst', 'dealer_admin', 'marketing', 'manager', 'advisor', 'integration'] as const;
 export type Role = (typeof ROLES)[number];
 export const roleSchema = z.enum(ROLES, { error: `role must be one of ${ROLES.join(', ')}` });
 
 /**
- * Who is calling (design §5): `corps` is `'*'` for roles that see every corp (admin, oem),
+ * Who is calling (design §5): `corps` is `'*'` for roles that see every corp (admin, oem, analyst),
  * otherwise the corp ids the principal acts in. Managers carry the departments they lead,
  * advisors their own userid. `tokenId` names the credential for audit and rate limiting.
  */
@@ -19,7 +22,7 @@ export interface Principal {
 }
 
 /** Roles whose principals see every corp. */
-export const ALL_CORPS_ROLES: readonly Role[] = ['admin', 'oem'];
+export const ALL_CORPS_ROLES: readonly Role[] = ['admin', 'oem', 'analyst'];
 
 export function canAccessCorp(p: Principal, corpId: string): boolean {
   return p.corps === '*' || p.corps.includes(corpId);

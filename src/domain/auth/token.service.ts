@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ValidationError } from '../../middlewares/errors.js';
 import { AdvisorModel } from '../customers/advisor.model.js';
-import { ApiTokenModel } from './api-token.model.js';
+import { ApiTokenModel, type ApiTokenDocument } from './api-token.model.js';
 import { ALL_CORPS_ROLES, type Principal, type Role } from './principal.js';
 
 /** Token format `scrm_<tokenId>_<secret>`: the prefix makes leaked tokens easy to spot (reliability §5). */
@@ -69,6 +69,19 @@ export class TokenService {
     const doc = await ApiTokenModel.findOne({ hash: hashToken(token) }).lean();
     if (!doc || doc.revokedAt) return undefined;
     void ApiTokenModel.updateOne({ _id: doc._id }, { $set: { lastUsedAt: this.now() } }).catch(() => undefined);
+    return this.principalOf(doc);
+  }
+
+  /**
+   * The principal of a token by its id, as it is now: how a console session that signed in with
+   * the token is re-validated (undefined once the token is revoked or gone).
+   */
+  async resolveById(tokenId: string): Promise<Principal | undefined> {
+    const doc = await ApiTokenModel.findOne({ tokenId }).lean();
+    return doc && !doc.revokedAt ? this.principalOf(doc) : undefined;
+  }
+
+  private async principalOf(doc: ApiTokenDocument): Promise<Principal> {
     const role = doc.role as Role;
     const principal: Principal = { role, corps: ALL_CORPS_ROLES.includes(role) ? '*' : doc.corps ?? [], tokenId: doc.tokenId };
     if (doc.userid) principal.userid = doc.userid;

@@ -21,6 +21,13 @@ const ruleSchema = new Schema(
     createdBy: { type: String },
     updatedBy: { type: String },
     deletedAt: { type: Date },
+    /**
+     * Four-eyes switch-on of an all-corps rule (docs/security.md): who asked to enable which
+     * version; a second, different person approves. Cleared by the approval or a new version.
+     */
+    enableProposal: { type: new Schema({ by: { type: String, required: true }, at: { type: Date, required: true }, version: { type: Number, required: true } }, { _id: false }) },
+    /** The last approved switch-on of an all-corps rule: proposer, approver, when, which version. */
+    enableApproval: { type: new Schema({ proposedBy: { type: String, required: true }, approvedBy: { type: String, required: true }, at: { type: Date, required: true }, version: { type: Number, required: true } }, { _id: false }) },
   },
   { collection: 'rules', timestamps: true, versionKey: false, minimize: false },
 );

@@ -16,6 +16,10 @@ export interface RuleView {
   createdAt?: Date;
   updatedAt?: Date;
   deleted: boolean;
+  /** An all-corps rule waiting for a second person to switch it on (rule-approval.ts). */
+  enableProposal?: { by: string; at: Date; version: number };
+  /** Who proposed and who approved the last switch-on of an all-corps rule. */
+  enableApproval?: { proposedBy: string; approvedBy: string; at: Date; version: number };
 }
 
 export interface RuleVersionView {
@@ -32,6 +36,8 @@ export function toRuleView(doc: RuleLean): RuleView {
   return {
     id: String(doc._id), name: doc.name, scope: doc.scope, enabled: doc.enabled, disabledCorps: doc.disabledCorps ?? [],
     version: doc.version, body: doc.body as RuleBody, createdAt: doc.createdAt, updatedAt: doc.updatedAt, deleted: Boolean(doc.deletedAt),
+    ...(doc.enableProposal ? { enableProposal: { by: doc.enableProposal.by, at: doc.enableProposal.at, version: doc.enableProposal.version } } : {}),
+    ...(doc.enableApproval ? { enableApproval: { proposedBy: doc.enableApproval.proposedBy, approvedBy: doc.enableApproval.approvedBy, at: doc.enableApproval.at, version: doc.enableApproval.version } } : {}),
   };
 }
 

@@ -19,11 +19,14 @@ import { createRulesRouter } from './rules.routes.js';
 import { createTasksRouter } from './tasks.routes.js';
 import { createTransfersRouter } from './transfers.routes.js';
 import { createVehiclesRouter } from './vehicles.routes.js';
+import { ROUTE_POLICIES } from '../policy/route-policies.js';
+import { applyRoutePolicies } from '../policy/route-policy.js';
 
 /**
  * `/api/v1`: the admin API. `openapi.json` is public (no data); everything else needs a bearer
  * token resolved to a principal (design §5), is rate limited per token, and parses JSON bodies
- * up to 2 MB (a batch of 1,000 vehicles fits). Each route declares its roles.
+ * up to 2 MB (a batch of 1,000 vehicles fits). Each route's roles come from the policy table
+ * (src/routes/policy/route-policies.ts).
  */
 export function createApiRouter(deps: ApiDeps): Router {
   const router = new Router({ prefix: '/api/v1' });
@@ -45,5 +48,7 @@ export function createApiRouter(deps: ApiDeps): Router {
   const children = [createVehiclesRouter(deps), createCustomersRouter(deps), createPrivacyRouter(deps), createRulesRouter(deps), createCorpsRouter(deps), createCorpSettingsRouter(deps), createTokensRouter(deps), createAuditRouter(), createOpsApiRouter(deps), createMediaRouter(deps),
     createTasksRouter(deps), createTransfersRouter(deps), createKpisRouter(deps)];
   for (const child of children) router.use(child.routes(), child.allowedMethods());
+  // Authorization comes from the policy table; a route without an entry stops the start here.
+  applyRoutePolicies(router, ROUTE_POLICIES, '/api/v1/');
   return router;
 }

@@ -34,7 +34,7 @@ export async function startApiHarness(env: Record<string, string> = {}) {
   const tokens = new TokenService(() => clock.now());
   const token = async (role: Role, corps: string[] = [], userid?: string) => (await tokens.create({ role, corps, userid })).token;
   return {
-    app, clock, queues, redis, pd, tokens, token, config,
+    app, clock, queues, redis, pd, tokens, token, config, corpService,
     async close() {
       await queues.close();
       redis.disconnect();

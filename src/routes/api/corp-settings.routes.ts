@@ -10,8 +10,8 @@ import { corpIdSchema, corpPatchSchema, type CorpSummary } from '../../domain/co
 import { defaultRetentionSettings, retentionSettingsSchema, type RetentionSettings } from '../../domain/customers/retention-settings.js';
 import { parseStoredTaskSettings, type TaskSettings } from '../../domain/tasks/task-settings.js';
 import { principalOf } from '../../middlewares/auth.js';
-import { assertCorp, requireRoles } from '../../middlewares/authorize.js';
-import { ForbiddenError, NotFoundError } from '../../middlewares/errors.js';
+import { assertCorp } from '../../middlewares/authorize.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../middlewares/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 
@@ -47,7 +47,9 @@ function present(d: CorpDocument): CorpSettingsView {
  * What only an admin may change: switching a corp on or off, and who is an operator admin (an
  * admin sees every corp, so a dealer admin granting it would escape their own corp).
  */
-function assertDealerAdminMayChange(p: Principal, patch: z.infer<typeof corpSettingsPatchSchema>, current: ConsoleRoles): void {
+function assertDealerAdminMayChange(p: Principal, patch: z.infer<typeof corpSettingsPatchSchema>, current: ConsoleRoles, kind: string): void {
+  const carMakerLists = (['oem', 'analysts'] as const).filter((k) => (patch.consoleRoles?.[k].length ?? 0) > 0);
+  if (kind !== 'oem' && carMakerLists.length > 0) throw new ValidationError(carMakerLists.map((k) => ({ path: `/consoleRoles/${k}`, message: "only the car maker's corp (kind oem) has oem and analyst members; leave it empty" })));
   if (p.role === 'admin') return;
   if (patch.enabled !== undefined) throw new ForbiddenError('only operator admins enable or disable a corp', 'field_forbidden');
   const admins = patch.consoleRoles?.admins;
@@ -71,19 +73,19 @@ export function createCorpSettingsRouter(deps: ApiDeps): Router {
   };
   const corpParam = (ctx: Context) => parseOrThrow(corpIdSchema, ctx.params.corpId, '/corpId');
 
-  router.get('/corps/:corpId/settings', requireRoles(...SETTINGS_ROLES), async function getCorpSettings(ctx) {
+  router.get('/corps/:corpId/settings', async function getCorpSettings(ctx) {
     const corpId = corpParam(ctx);
     assertCorp(principalOf(ctx), corpId, 'read');
     ctx.body = present(await load(corpId));
   });
 
-  router.patch('/corps/:corpId/settings', requireRoles(...SETTINGS_ROLES), async function patchCorpSettings(ctx) {
+  router.patch('/corps/:corpId/settings', async function patchCorpSettings(ctx) {
     const corpId = corpParam(ctx);
     const p = principalOf(ctx);
     assertCorp(p, corpId, 'write');
     const patch = parseOrThrow(corpSettingsPatchSchema, bodyOf(ctx) ?? {});
     const current = present(await load(corpId));
-    assertDealerAdminMayChange(p, patch, current.consoleRoles);
+    assertDealerAdminMayChange(p, patch, current.consoleRoles, current.kind);
     await deps.corpService.update(corpId, patch);
     await recordAudit({ actor: p, action: 'corp.settings_update', target: { type: 'corp', id: corpId, corpId }, requestId: ctx.state.reqId as string | undefined, detail: { fields: Object.keys(patch) }, at: deps.clock.now() });
     ctx.body = present(await load(corpId));

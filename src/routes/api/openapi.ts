@@ -16,6 +16,7 @@ import { OPT_OUT_RECORDERS, optOutBodySchema, PRIVACY_ADMINS } from './privacy.r
 import { RULE_AUTHORS, RULE_READERS, ruleDuplicateSchema, ruleOptionsQuery } from './rules.routes.js';
 import { SETTINGS_ROLES, corpSettingsPatchSchema } from './corp-settings.routes.js';
 import { tokenCreateSchema } from './tokens.routes.js';
+import { ROUTE_POLICIES } from '../policy/route-policies.js';
 
 interface Operation {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -25,6 +26,11 @@ interface Operation {
   body?: z.ZodType;
   query?: z.ZodObject;
   ok: number;
+}
+
+/** The roles the policy table gives an operation (the table is what the router enforces). */
+function policyRoles(op: Operation): readonly Role[] | 'public' {
+  return ROUTE_POLICIES[`${op.method.toUpperCase()} /api/v1${op.path.replace(/\{(\w+)\}/g, ':$1')}`]?.roles ?? op.roles;
 }
 
 /** Every `/api/v1` operation; request schemas are the same zod schemas the routes parse with. */
@@ -101,7 +107,7 @@ export function buildOpenApiDocument(serverUrl: string): Record<string, unknown>
     (paths[op.path] ??= {})[op.method] = {
       summary: op.summary,
       description: `Roles: ${op.roles.join(', ')}. Data is limited to the caller's corps.`,
-      'x-roles': op.roles,
+      'x-roles': policyRoles(op),
       parameters: [...params, ...queryParams],
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(op.body) } } } } : {}),
       responses: {

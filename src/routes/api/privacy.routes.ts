@@ -9,7 +9,6 @@ import { erasureRequestSchema } from '../../domain/privacy/erasure-reasons.js';
 import { exportCustomer } from '../../domain/privacy/export.service.js';
 import { optOutSourceSchema, setOptOut } from '../../domain/privacy/opt-out.service.js';
 import { principalOf } from '../../middlewares/auth.js';
-import { requireRoles } from '../../middlewares/authorize.js';
 import { NotFoundError } from '../../middlewares/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
@@ -33,7 +32,7 @@ export function createPrivacyRouter(deps: ApiDeps): Router {
   const deleteBody = bodyParser({ enableTypes: ['json'], jsonLimit: '16kb', parsedMethods: ['DELETE'] });
 
   /** `DELETE /api/v1/customers/:id` with `{ reason, ticket? }`: erases the customer's personal data. */
-  router.delete('/customers/:id', requireRoles(...PRIVACY_ADMINS), deleteBody, async function eraseCustomerRoute(ctx) {
+  router.delete('/customers/:id', deleteBody, async function eraseCustomerRoute(ctx) {
     const p = principalOf(ctx);
     const body = parseOrThrow(erasureRequestSchema, bodyOf(ctx) ?? {});
     const customer = await scopedCustomer(ctx, p);
@@ -44,7 +43,7 @@ export function createPrivacyRouter(deps: ApiDeps): Router {
   });
 
   /** `GET /api/v1/customers/:id/export`: everything held about the customer, as JSON. */
-  router.get('/customers/:id/export', requireRoles(...PRIVACY_ADMINS), async function exportCustomerRoute(ctx) {
+  router.get('/customers/:id/export', async function exportCustomerRoute(ctx) {
     const p = principalOf(ctx);
     const customer = await scopedCustomer(ctx, p);
     const now = deps.clock.now();
@@ -57,7 +56,7 @@ export function createPrivacyRouter(deps: ApiDeps): Router {
   });
 
   /** `GET /api/v1/customers/:id/privacy`: opt-out, notice and erasure state for the customer profile. */
-  router.get('/customers/:id/privacy', requireRoles(...OPT_OUT_RECORDERS), async function privacyState(ctx) {
+  router.get('/customers/:id/privacy', async function privacyState(ctx) {
     const customer = await scopedCustomer(ctx, principalOf(ctx));
     const doc = await CustomerModel.findById(customer._id, { optOut: 1, privacyNotice: 1, erasedAt: 1 }).lean();
     ctx.body = {
@@ -81,8 +80,8 @@ export function createPrivacyRouter(deps: ApiDeps): Router {
     ctx.body = { id, optOut: value, ...result };
   };
   /** `POST /api/v1/customers/:id/opt-out` `{ source? }`: no more automated marketing. */
-  router.post('/customers/:id/opt-out', requireRoles(...OPT_OUT_RECORDERS), optOutRoute(true));
+  router.post('/customers/:id/opt-out', optOutRoute(true));
   /** `DELETE /api/v1/customers/:id/opt-out`: the customer asked to receive campaigns again. */
-  router.delete('/customers/:id/opt-out', requireRoles(...OPT_OUT_RECORDERS), deleteBody, optOutRoute(false));
+  router.delete('/customers/:id/opt-out', deleteBody, optOutRoute(false));
   return router;
 }

@@ -88,6 +88,8 @@ describe('rules API', () => {
 
   it('lets a corp switch off an all-corps rule for itself only, and lists by scope and enabled', async () => {
     const id = (await request(h.app.callback()).post('/api/v1/rules').set(as(oem)).send(delivery('all', true)).expect(201)).body.id as string;
+    // All-corps rules start disabled; a second person switches them on (four eyes).
+    await request(h.app.callback()).post(`/api/v1/rules/${id}/enable`).set(as(BOOTSTRAP)).expect(200);
     const off = await request(h.app.callback()).post(`/api/v1/rules/${id}/disable`).set(as(marketingA)).expect(200);
     expect(off.body).toMatchObject({ enabled: true, disabledCorps: [CORP_A] });
     const listed = await request(h.app.callback()).get('/api/v1/rules?scope=all&enabled=true').set(as(marketingB)).expect(200);

@@ -12,10 +12,11 @@ import { copyWarnings, emptyOptions, ruleOptionsForCorp, visibleDealerCorps } fr
 import { parseRuleOrThrow } from '../../domain/rules/rule-problems.js';
 import { ruleBodySchema, ruleCreateSchema, type RuleBody } from '../../domain/rules/rule.schema.js';
 import { RuleService } from '../../domain/rules/rule.service.js';
+import { needsFourEyes, RuleApprovals } from '../../domain/rules/rule-approval.js';
 import { parseStoredTaskSettings } from '../../domain/tasks/task-settings.js';
 import { principalOf } from '../../middlewares/auth.js';
-import { assertCorp, requireRoles } from '../../middlewares/authorize.js';
-import { NotFoundError, ValidationError } from '../../middlewares/errors.js';
+import { assertCorp } from '../../middlewares/authorize.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../middlewares/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 
@@ -47,10 +48,11 @@ async function checkScopeCorp(body: Pick<RuleBody, 'scope'>): Promise<void> {
 export function createRulesRouter(deps: ApiDeps): Router {
   const router = new Router();
   const rules = new RuleService(() => deps.clock.now());
+  const approvals = new RuleApprovals(() => deps.clock.now());
   const audit = (ctx: Context, action: string, id: string, corpId: string, detail?: Record<string, string | number | boolean>) =>
     recordAudit({ actor: principalOf(ctx), action, target: { type: 'rule', id, corpId: corpId === 'all' ? undefined : corpId }, requestId: ctx.state.reqId as string | undefined, detail, at: deps.clock.now() });
 
-  router.get('/rules', requireRoles(...RULE_READERS), async function listRules(ctx) {
+  router.get('/rules', async function listRules(ctx) {
     const q = parseOrThrow(listQuery, ctx.query);
     const p = principalOf(ctx);
     ctx.body = { rules: await withMonthlyHits(p, await rules.list(p, q), monthStart(deps.clock.now(), deps.config.defaultTimezone)) };
@@ -61,7 +63,7 @@ export function createRulesRouter(deps: ApiDeps): Router {
    * author for), the date fields, and for one corp its tags, channel states and vehicle models.
    * Without `corpId`, a one-corp principal gets its corp; others get the corps only.
    */
-  router.get('/rules/options', requireRoles(...RULE_READERS), async function ruleOptions(ctx) {
+  router.get('/rules/options', async function ruleOptions(ctx) {
     const p = principalOf(ctx);
     const q = parseOrThrow(ruleOptionsQuery, ctx.query);
     const corps = await visibleDealerCorps(p, isAuthor(p));
@@ -75,28 +77,36 @@ export function createRulesRouter(deps: ApiDeps): Router {
     ctx.body = { ...emptyOptions(corps), corpId, ...(await ruleOptionsForCorp(corpId)) };
   });
 
-  router.post('/rules', requireRoles(...RULE_AUTHORS), async function createRule(ctx) {
+  router.post('/rules', async function createRule(ctx) {
     const input = parseRuleOrThrow(ruleCreateSchema, bodyOf(ctx));
     await checkScopeCorp(input);
-    const rule = await rules.create(principalOf(ctx), input);
+    const p = principalOf(ctx);
+    // An all-corps rule starts disabled: `enabled: true` is the author's proposal, a second person approves.
+    const fourEyes = input.enabled && needsFourEyes(p, input);
+    let rule = await rules.create(p, fourEyes ? { ...input, enabled: false } : input);
     await audit(ctx, 'rule.create', rule.id, rule.scope, { version: rule.version, enabled: rule.enabled });
+    if (fourEyes) {
+      await approvals.propose(p, rule);
+      await audit(ctx, 'rule.enable_propose', rule.id, rule.scope, { version: rule.version });
+      rule = await rules.get(p, rule.id);
+    }
     if (rule.enabled && rule.body.trigger.type === 'date') await requestDateRuleBackfill(deps.queues, rule.id, rule.version);
     ctx.status = 201;
     ctx.body = rule;
   });
 
-  router.post('/rules/preview', requireRoles(...RULE_AUTHORS), async function previewDraft(ctx) {
+  router.post('/rules/preview', async function previewDraft(ctx) {
     const body = parseRuleOrThrow(ruleBodySchema, bodyOf(ctx));
     ctx.body = await preview(principalOf(ctx), body, parseOrThrow(previewQuery, ctx.query).corpId);
   });
 
-  router.get('/rules/:id', requireRoles(...RULE_READERS), async function getRule(ctx) {
+  router.get('/rules/:id', async function getRule(ctx) {
     const p = principalOf(ctx);
     const rule = await rules.get(p, ctx.params.id ?? '');
     ctx.body = { ...rule, versions: await rules.history(p, rule.id) };
   });
 
-  router.get('/rules/:id/versions', requireRoles(...RULE_READERS), async function ruleVersions(ctx) {
+  router.get('/rules/:id/versions', async function ruleVersions(ctx) {
     ctx.body = { versions: await rules.history(principalOf(ctx), ctx.params.id ?? '') };
   });
 
@@ -104,7 +114,7 @@ export function createRulesRouter(deps: ApiDeps): Router {
    * Copies a rule into another corp the caller may author for: a new disabled rule, version 1.
    * `warnings` list what the target corp does not know (tags, channel states, models ...).
    */
-  router.post('/rules/:id/duplicate', requireRoles(...RULE_AUTHORS), async function duplicateRule(ctx) {
+  router.post('/rules/:id/duplicate', async function duplicateRule(ctx) {
     const p = principalOf(ctx);
     const { corpId } = parseOrThrow(ruleDuplicateSchema, bodyOf(ctx));
     assertCorp(p, corpId, 'write');
@@ -116,20 +126,48 @@ export function createRulesRouter(deps: ApiDeps): Router {
     ctx.body = { rule, warnings: await copyWarnings(rule.body, corpId) };
   });
 
-  router.put('/rules/:id', requireRoles(...RULE_AUTHORS), async function updateRule(ctx) {
+  router.put('/rules/:id', async function updateRule(ctx) {
     const body = parseRuleOrThrow(ruleBodySchema, bodyOf(ctx));
     await checkScopeCorp(body);
     const ifMatch = ctx.get('If-Match').replace(/"/g, '');
     const expected = /^\d+$/.test(ifMatch) ? Number(ifMatch) : undefined;
-    const rule = await rules.update(principalOf(ctx), ctx.params.id ?? '', body, expected);
+    const p = principalOf(ctx);
+    let rule = await rules.update(p, ctx.params.id ?? '', body, expected);
     await audit(ctx, 'rule.update', rule.id, rule.scope, { version: rule.version });
+    if (rule.enabled && needsFourEyes(p, rule)) {
+      // A new version of a live all-corps rule is not what was approved: it pauses until a second person approves it.
+      await approvals.propose(p, rule);
+      await audit(ctx, 'rule.enable_propose', rule.id, rule.scope, { version: rule.version });
+      rule = await rules.get(p, rule.id);
+    }
     if (rule.enabled && rule.body.trigger.type === 'date') await requestDateRuleBackfill(deps.queues, rule.id, rule.version);
     ctx.body = rule;
   });
 
   for (const [path, enabled] of [['enable', true], ['disable', false]] as const) {
-    router.post(`/rules/:id/${path}`, requireRoles(...RULE_AUTHORS, 'dealer_admin'), async function switchRule(ctx) {
+    router.post(`/rules/:id/${path}`, async function switchRule(ctx) {
       const p = principalOf(ctx);
+      const current = await rules.get(p, ctx.params.id ?? '');
+      if (needsFourEyes(p, current)) {
+        if (current.deleted) throw new ConflictError('the rule was deleted', 'rule_deleted');
+        if (enabled) {
+          const outcome = await approvals.requestEnable(p, current);
+          const rule = await rules.get(p, current.id);
+          if (outcome === 'proposed') {
+            await audit(ctx, 'rule.enable_propose', rule.id, rule.scope, { version: rule.version });
+            ctx.status = 202;
+            ctx.body = rule;
+            return;
+          }
+          if (outcome === 'approved') {
+            await audit(ctx, 'rule.enable', rule.id, rule.scope, { version: rule.version, proposedBy: rule.enableApproval?.proposedBy ?? '', approvedBy: rule.enableApproval?.approvedBy ?? '' });
+            if (rule.body.trigger.type === 'date') await requestDateRuleBackfill(deps.queues, rule.id, rule.version);
+          }
+          ctx.body = rule;
+          return;
+        }
+        await approvals.withdraw(current);
+      }
       const rule = await rules.setEnabled(p, ctx.params.id ?? '', enabled);
       const corpWide = rule.scope === 'all' && p.corps !== '*';
       await audit(ctx, `rule.${path}`, rule.id, corpWide ? (p.corps as readonly string[]).join(',') : rule.scope, { version: rule.version, forCorpsOnly: corpWide });
@@ -138,7 +176,7 @@ export function createRulesRouter(deps: ApiDeps): Router {
     });
   }
 
-  router.delete('/rules/:id', requireRoles(...RULE_AUTHORS), async function deleteRule(ctx) {
+  router.delete('/rules/:id', async function deleteRule(ctx) {
     const p = principalOf(ctx);
     const rule = await rules.get(p, ctx.params.id ?? '');
     await rules.remove(p, rule.id);
@@ -146,7 +184,7 @@ export function createRulesRouter(deps: ApiDeps): Router {
     ctx.status = 204;
   });
 
-  router.post('/rules/:id/preview', requireRoles(...RULE_AUTHORS), async function previewStored(ctx) {
+  router.post('/rules/:id/preview', async function previewStored(ctx) {
     const p = principalOf(ctx);
     const rule = await rules.get(p, ctx.params.id ?? '');
     ctx.body = await preview(p, rule.body, parseOrThrow(previewQuery, ctx.query).corpId);

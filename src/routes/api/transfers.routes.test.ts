@@ -7,6 +7,7 @@ import { CorpService } from '../../domain/corps/corp.service.js';
 import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { CustomerModel } from '../../domain/customers/customer.model.js';
 import { RelationshipModel } from '../../domain/customers/relationship.model.js';
+import { TransferModel } from '../../domain/tasks/transfer.model.js';
 import { defaultTaskSettings } from '../../domain/tasks/task-settings.js';
 import { startTransfer, TRANSFER_START_JOB, type StartTransferInput } from '../../domain/tasks/transfer.service.js';
 import { DataCipher } from '../../infra/data-crypto.js';
@@ -130,5 +131,47 @@ describe('POST /api/v1/transfers', () => {
     const list = await request(h.app.callback()).get(`/api/v1/transfers?corpId=${CORP}`).set(as(manager)).expect(200);
     expect(list.body.transfers.map((t: { id: string }) => t.id)).toContain(res.body.id);
     expect(Types.ObjectId.isValid(res.body.id)).toBe(true);
+  });
+});
+
+describe('GET /api/v1/transfers scope', () => {
+  /** Transfers of this dealer: one in the manager's department 2, one in department 3. */
+  async function seedTransfers() {
+    const base = { corpId: CORP, kind: 'in_service' as const, requestedBy: 'user:test', status: 'finished' as const, customers: [] };
+    const [mine, other] = await TransferModel.create([
+      { ...base, handoverUserid: 'liuyang', takeoverUserid: 'zhangwei' },
+      { ...base, handoverUserid: 'chenjing', takeoverUserid: 'chenjing2' },
+    ]);
+    return { mine: String(mine?._id), other: String(other?._id) };
+  }
+
+  it('regression: ?corpId= of another dealer no longer replaces the caller\'s corp filter (cross-corp read)', async () => {
+    const { mine } = await seedTransfers();
+    for (const t of [await h.token('dealer_admin', [CORP_A]), await h.token('manager', [CORP_A], 'wangqiang')]) {
+      const res = await request(h.app.callback()).get(`/api/v1/transfers?corpId=${CORP}`).set(as(t));
+      expect(res.status).toBe(404);
+      expect(JSON.stringify(res.body)).not.toContain(mine);
+    }
+    const own = await request(h.app.callback()).get('/api/v1/transfers').set(as(await h.token('dealer_admin', [CORP_A]))).expect(200);
+    expect(own.body.transfers).toEqual([]);
+  });
+
+  it('shows a manager only the transfers of their departments, in the list and one by one', async () => {
+    const { mine, other } = await seedTransfers();
+    const manager = await h.token('manager', [CORP], 'wangqiang');
+    const list = await request(h.app.callback()).get(`/api/v1/transfers?corpId=${CORP}`).set(as(manager)).expect(200);
+    const ids = list.body.transfers.map((t: { id: string }) => t.id);
+    expect(ids).toContain(mine);
+    expect(ids).not.toContain(other);
+    await request(h.app.callback()).get(`/api/v1/transfers/${other}`).set(as(manager)).expect(404);
+    await request(h.app.callback()).get(`/api/v1/transfers/${mine}`).set(as(manager)).expect(200);
+    const dealerAdmin = await h.token('dealer_admin', [CORP]);
+    const all = await request(h.app.callback()).get('/api/v1/transfers').set(as(dealerAdmin)).expect(200);
+    expect(all.body.transfers.map((t: { id: string }) => t.id)).toEqual(expect.arrayContaining([mine, other]));
+  });
+
+  it('answers a malformed corpId with 422, not a query', async () => {
+    const admin = await h.token('dealer_admin', [CORP]);
+    await request(h.app.callback()).get('/api/v1/transfers?corpId=a&corpId=b').set(as(admin)).expect(422);
   });
 });

@@ -1,12 +1,14 @@
 import Router from '@koa/router';
 import { recordAudit } from '../../domain/audit/audit.service.js';
-import { corpFilter } from '../../domain/auth/principal.js';
+import { z } from 'zod';
+import { corpFilter, type Principal } from '../../domain/auth/principal.js';
+import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import { RelationshipModel } from '../../domain/customers/relationship.model.js';
 import { TransferModel, type TransferLean } from '../../domain/tasks/transfer.model.js';
 import { presentTransfer, transferStartBody } from './transfer-present.js';
 import { requestTransferStart } from '../../domain/tasks/transfer.service.js';
 import { principalOf } from '../../middlewares/auth.js';
-import { assertCorp, requireRoles } from '../../middlewares/authorize.js';
+import { assertCorp } from '../../middlewares/authorize.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../middlewares/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
@@ -23,9 +25,22 @@ import { assertReassignable, managedAdvisors } from './task-scope.js';
 export const TRANSFER_STARTERS = ['admin', 'dealer_admin', 'manager'] as const;
 export const TRANSFER_READERS = ['admin', 'oem', 'dealer_admin', 'manager'] as const;
 
+export const transferListQuery = z.object({ corpId: corpIdSchema.optional() });
+
+/**
+ * Which transfers a principal sees: its corps, and for managers only those whose handing-over or
+ * taking-over advisor is in the departments they lead (docs/architecture.md §5, object level).
+ */
+export async function transferScopeFilter(p: Principal): Promise<Record<string, unknown>> {
+  const base = corpFilter(p);
+  if (p.role !== 'manager') return base;
+  const team = await managedAdvisors(p);
+  return { ...base, $or: [{ handoverUserid: { $in: team } }, { takeoverUserid: { $in: team } }] };
+}
+
 export function createTransfersRouter(deps: ApiDeps): Router {
   const router = new Router();
-  router.post('/transfers', requireRoles(...TRANSFER_STARTERS), async function startTransferRoute(ctx) {
+  router.post('/transfers', async function startTransferRoute(ctx) {
     const p = principalOf(ctx);
     const body = parseOrThrow(transferStartBody, bodyOf(ctx) ?? {});
     assertCorp(p, body.corpId, 'write');
@@ -42,15 +57,18 @@ export function createTransfersRouter(deps: ApiDeps): Router {
     ctx.body = { id, status: 'requested', customers: externalUserIds.length };
   });
 
-  router.get('/transfers', requireRoles(...TRANSFER_READERS), async function listTransfers(ctx) {
-    const corpId = typeof ctx.query.corpId === 'string' ? ctx.query.corpId : undefined;
-    const rows = (await TransferModel.find({ ...corpFilter(principalOf(ctx)), ...(corpId ? { corpId } : {}) }).sort({ _id: -1 }).limit(100).lean()) as unknown as TransferLean[];
+  router.get('/transfers', async function listTransfers(ctx) {
+    const p = principalOf(ctx);
+    const { corpId } = parseOrThrow(transferListQuery, ctx.query);
+    // The query narrows the principal's scope, never replaces it: another corp is a 404.
+    if (corpId) assertCorp(p, corpId, 'read');
+    const rows = (await TransferModel.find({ $and: [await transferScopeFilter(p), ...(corpId ? [{ corpId }] : [])] }).sort({ _id: -1 }).limit(100).lean()) as unknown as TransferLean[];
     ctx.body = { transfers: rows.map((t) => { const { nextPollAt: _omit, ...rest } = presentTransfer(t); return rest; }) };
   });
 
-  router.get('/transfers/:id', requireRoles(...TRANSFER_READERS), async function getTransfer(ctx) {
+  router.get('/transfers/:id', async function getTransfer(ctx) {
     const id = ctx.params.id ?? '';
-    const t = /^[a-f0-9]{24}$/.test(id) ? ((await TransferModel.findOne({ _id: id, ...corpFilter(principalOf(ctx)) }).lean()) as TransferLean | null) : null;
+    const t = /^[a-f0-9]{24}$/.test(id) ? ((await TransferModel.findOne({ $and: [{ _id: id }, await transferScopeFilter(principalOf(ctx))] }).lean()) as TransferLean | null) : null;
     if (!t) throw new NotFoundError(`no transfer ${id} (a just-requested one appears once the worker started it)`, 'transfer_not_found');
     ctx.body = presentTransfer(t);
   });

@@ -103,6 +103,18 @@ describe('console sign-in', () => {
       .toMatchObject({ role: 'admin', corps: '*' });
   });
 
+  it('regression: a member of the car maker\'s corp is oem or analyst only when listed; anyone else there is refused', async () => {
+    expect((await signIn(CORP_OEM, 'ana.wu')).me).toMatchObject({ role: 'analyst', corps: '*' });
+    const agent = request.agent(h.app.callback());
+    const login = await agent.get('/console/auth/login').query({ corpId: CORP_OEM }).expect(302);
+    const cb = await agent.get('/console/auth/callback').query({ code: 'ok-intern.zhao', state: new URL(login.headers.location ?? '').searchParams.get('state') }).expect(302);
+    expect(cb.headers.location).toBe('/console/login?error=no_role');
+    await agent.get('/console/auth/me').expect(401);
+    // Lists of the car maker's roles mean nothing in a dealer corp.
+    expect(principalForMember({ corpId: CORP_B, corpKind: 'dealer', userid: 'x', roles: { ...defaultConsoleRoles, oem: ['x'], analysts: ['x'] }, leadsDepartments: [], sessionTag: 's' }))
+      .toMatchObject({ role: 'advisor', corps: [CORP_B] });
+  });
+
   it('only redirects inside the console after sign-in', () => {
     expect(safeNext('/console/m/tasks/abc')).toBe('/console/m/tasks/abc');
     for (const bad of ['//evil.example', 'https://evil.example', '/console//evil.example', '/api/v1/tasks', undefined]) expect(safeNext(bad)).toBe('/console/');

@@ -88,6 +88,8 @@ export function createConsoleAuthRouter(deps: ConsoleDeps): Router {
       corpId: corp.corpId, corpKind: corp.kind, userid, roles: corp.consoleRoles ?? defaultConsoleRoles,
       leadsDepartments: advisor?.leadsDepartments ?? [], sessionTag: `console:${corp.corpId}:${userid}`,
     });
+    // The car maker's corp lets in only the members its console roles list.
+    if (!principal) return failTo(ctx, 'no_role');
     await startSession(ctx, principal, 'wecom', corp.corpId);
     ctx.redirect(state.next);
   });

@@ -2,9 +2,12 @@ import type Koa from 'koa';
 import { createConsoleAuthRouter } from './console-auth.routes.js';
 import type { ConsoleDeps } from './console-deps.js';
 import { createConsoleStatic } from './console-static.js';
+import { ROUTE_POLICIES } from '../policy/route-policies.js';
+import { applyRoutePolicies } from '../policy/route-policy.js';
 
 /** Everything the web process mounts for the console (issue 9): auth routes, then the SPA. */
 export function createConsoleMounts(deps: ConsoleDeps): Array<Koa.Middleware<Koa.DefaultState, never>> {
   const auth = createConsoleAuthRouter(deps);
+  applyRoutePolicies(auth, ROUTE_POLICIES, '/console/');
   return [auth.routes(), auth.allowedMethods(), createConsoleStatic(deps.consoleDir) as Koa.Middleware<Koa.DefaultState, never>];
 }

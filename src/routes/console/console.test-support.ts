@@ -4,6 +4,8 @@ import { createApp } from '../../app.js';
 import { defaultConsoleRoles, type ConsoleRoles } from '../../domain/auth/console-roles.js';
 import { ConsoleSessions } from '../../domain/auth/console-session.js';
 import { TokenService } from '../../domain/auth/token.service.js';
+import { createPrincipalSource } from '../../domain/auth/principal-source.js';
+import { BOOTSTRAP_TOKEN_ID } from '../../middlewares/auth.js';
 import type { Corp } from '../../domain/corps/corp.types.js';
 import { CorpService } from '../../domain/corps/corp.service.js';
 import { PersonalData } from '../../domain/customers/personal-data.js';
@@ -40,9 +42,12 @@ export async function startConsoleHarness(consoleDir?: string) {
   const cipher = new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1');
   const pd = new PersonalData(cipher, new LookupHasher(randomBytes(32)));
   const corpService = new CorpService({ cipher, defaultTimezone: 'Asia/Shanghai', prefix: config.redis.queuePrefix });
-  const sessions = new ConsoleSessions(redis, config.redis.queuePrefix, config.lookupHmacKey);
-  const corps = [corp(CORP_A, 'dealer', { admins: [], dealerAdmins: ['boss'], marketing: ['mkt'] }), corp(CORP_B, 'dealer'), corp(CORP_OEM, 'oem')];
+  const corps = [corp(CORP_A, 'dealer', { ...defaultConsoleRoles, dealerAdmins: ['boss'], marketing: ['mkt'] }), corp(CORP_B, 'dealer'), corp(CORP_OEM, 'oem', { ...defaultConsoleRoles, oem: ['oem.li'], analysts: ['ana.wu'] })];
   const tokens = new TokenService(() => clock.now());
+  const sessions = new ConsoleSessions(redis, config.redis.queuePrefix, config.lookupHmacKey, {
+    nowMs: () => clock.nowMs(),
+    revalidate: createPrincipalSource({ corp: (id) => corps.find((c) => c.corpId === id), tokenById: (id) => tokens.resolveById(id), bootstrapTokenId: BOOTSTRAP_TOKEN_ID, bootstrapConfigured: true }),
+  });
   const api = createApiRouter({ config, clock, queues, pd, redis, corpService, sessions });
   const mounts = createConsoleMounts({
     config, clock, sessions, consoleDir, corps: () => corps, corp: (id) => corps.find((c) => c.corpId === id), resolveToken: (t) => tokens.resolve(t),
@@ -50,7 +55,7 @@ export async function startConsoleHarness(consoleDir?: string) {
   });
   const app = createApp({ config, logger: createLogger({ level: 'silent', name: 'test' }), clock, health: [], mounts: [api.routes(), ...mounts] });
   return {
-    app, config, sessions, tokens,
+    app, config, sessions, tokens, clock, corps,
     async close() {
       await queues.close();
       redis.disconnect();

@@ -4,7 +4,7 @@ export const core = {
     app: { title: '保客营销控制台', signOut: '退出登录', language: 'English' },
     signIn: {
       title: '登录', corp: '选择企业', wecom: '企业微信登录', token: 'API 令牌', tokenHint: '首次使用：管理员可用引导令牌或 API 令牌登录', useToken: '使用令牌登录',
-      errors: { state: '登录已过期，请重试', not_member: '你不是该企业的成员', unknown_corp: '未知的企业', invalid_token: '令牌无效或已撤销', unavailable: '服务暂时不可用，请稍后再试' },
+      errors: { state: '登录已过期，请重试', not_member: '你不是该企业的成员', unknown_corp: '未知的企业', invalid_token: '令牌无效或已撤销', unavailable: '服务暂时不可用，请稍后再试', no_role: '你在主机厂企业中还没有控制台角色，请联系管理员' },
     },
     nav: { campaigns: '营销活动', tasks: '我的任务' },
     campaigns: { name: '名称', scope: '范围', enabled: '启用', version: '版本', updated: '更新时间', empty: '暂无活动' },
@@ -17,7 +17,7 @@ export const core = {
     app: { title: 'Retention console', signOut: 'Sign out', language: '中文' },
     signIn: {
       title: 'Sign in', corp: 'Choose a corp', wecom: 'Sign in with WeCom', token: 'API token', tokenHint: 'First run: admins sign in with the bootstrap or an API token', useToken: 'Sign in with token',
-      errors: { state: 'The sign-in expired; try again', not_member: 'You are not a member of this corp', unknown_corp: 'Unknown corp', invalid_token: 'The token is unknown or revoked', unavailable: 'The service is unavailable; try again shortly' },
+      errors: { state: 'The sign-in expired; try again', not_member: 'You are not a member of this corp', unknown_corp: 'Unknown corp', invalid_token: 'The token is unknown or revoked', unavailable: 'The service is unavailable; try again shortly', no_role: 'You have no console role in the car maker\'s corp; ask an admin' },
     },
     nav: { campaigns: 'Campaigns', tasks: 'My tasks' },
     campaigns: { name: 'Name', scope: 'Scope', enabled: 'Enabled', version: 'Version', updated: 'Updated', empty: 'No campaigns yet' },

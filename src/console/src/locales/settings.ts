@@ -4,7 +4,7 @@ export const settings = {
     shell: {
       nav: { label: '主导航', campaigns: '营销活动', tasks: '任务', customers: '客户', transfers: '客户转接', cockpit: '驾驶舱', settings: '设置', myTasks: '我的任务', home: '返回首页' },
       skip: '跳到主要内容', role: '角色',
-      roles: { admin: '系统管理员', oem: '主机厂', dealer_admin: '经销商管理员', marketing: '市场', manager: '经理', advisor: '顾问', integration: '系统集成' },
+      roles: { admin: '系统管理员', oem: '主机厂', analyst: '主机厂分析员', dealer_admin: '经销商管理员', marketing: '市场', manager: '经理', advisor: '顾问', integration: '系统集成' },
       errors: { network: '无法连接服务器，请检查网络后重试', server: '服务器出错了（{status}），请稍后重试', session: '登录已过期，请重新登录', unexpected: '出错了：{message}' },
     },
     notFound: { title: '页面不存在', body: '没有找到 {path}。可能链接有误，或页面已移动。' },
@@ -26,7 +26,7 @@ export const settings = {
         sla: '提醒顾问（逾期后）', escalateAfter: '升级给经理（逾期后）', flagAfter: '标记（逾期后）', durationHint: '例如 24h、2d',
         deliveryPrefixes: '交车渠道（渠道码 state 前缀）', deliveryHint: '客户通过以这些前缀开头的渠道码添加时，即成为保客。',
         ownerTagNames: '表示已购车的标签', ownerTagGroup: '保客标签组', ownerTagName: '保客标签名',
-        marketing: '市场人员', dealerAdmins: '经销商管理员', admins: '系统管理员（可管理所有企业）', userids: '输入企业微信 userid，回车添加',
+        marketing: '市场人员', dealerAdmins: '经销商管理员', oem: '主机厂营销（可编写所有企业的活动）', analysts: '主机厂分析员（只看指标）', admins: '系统管理员（可管理所有企业）', userids: '输入企业微信 userid，回车添加',
         adminsReadOnly: '只有系统管理员可以授予或取消此角色',
       },
       tokens: {
@@ -41,7 +41,7 @@ export const settings = {
     shell: {
       nav: { label: 'Main navigation', campaigns: 'Campaigns', tasks: 'Tasks', customers: 'Customers', transfers: 'Transfers', cockpit: 'Cockpit', settings: 'Settings', myTasks: 'My tasks', home: 'Back to the start page' },
       skip: 'Skip to the main content', role: 'Role',
-      roles: { admin: 'Admin', oem: 'Car maker', dealer_admin: 'Dealer admin', marketing: 'Marketing', manager: 'Manager', advisor: 'Advisor', integration: 'Integration' },
+      roles: { admin: 'Admin', oem: 'Car maker', analyst: 'Car-maker analyst', dealer_admin: 'Dealer admin', marketing: 'Marketing', manager: 'Manager', advisor: 'Advisor', integration: 'Integration' },
       errors: { network: 'The server cannot be reached; check the network and try again', server: 'The server failed ({status}); try again shortly', session: 'Your session ended; sign in again', unexpected: 'Something went wrong: {message}' },
     },
     notFound: { title: 'Page not found', body: 'There is nothing at {path}. The link may be wrong or the page has moved.' },
@@ -63,7 +63,7 @@ export const settings = {
         sla: 'Remind the advisor (after due)', escalateAfter: 'Escalate to the manager (after due)', flagAfter: 'Flag (after due)', durationHint: 'e.g. 24h, 2d',
         deliveryPrefixes: 'Delivery channels (channel state prefixes)', deliveryHint: 'Customers added through a channel code starting with one of these become owners.',
         ownerTagNames: 'Tags that mean "bought a car"', ownerTagGroup: 'Owner tag group', ownerTagName: 'Owner tag name',
-        marketing: 'Marketing', dealerAdmins: 'Dealer admins', admins: 'Admins (every corp)', userids: 'Type a WeCom userid, Enter to add',
+        marketing: 'Marketing', dealerAdmins: 'Dealer admins', oem: 'Car-maker authors (campaigns for every dealer)', analysts: 'Car-maker analysts (KPIs only)', admins: 'Admins (every corp)', userids: 'Type a WeCom userid, Enter to add',
         adminsReadOnly: 'Only admins grant or remove this role',
       },
       tokens: {

@@ -10,7 +10,7 @@ const corpA: CorpSettings = {
   secrets: { secret: true, callbackToken: true, callbackAesKey: true, contactSync: false },
   tasks: { workingHours: { start: '08:30', end: '20:00' }, quietHours: { start: '21:00', end: '09:00' }, sla: '24h', escalateAfter: '48h', flagAfter: '72h', reassignOnFlag: false, digestThreshold: 5, perMinuteBudget: 20 },
   retention: { deliveryStatePrefixes: ['delivery'], ownerTagNames: ['已购车'], ownerOnVehicleLink: true, ownerTag: { group: '客户分层', name: '保客' }, modelTagGroup: '车型' },
-  consoleRoles: { admins: [], dealerAdmins: ['liuyang'], marketing: ['lina'] },
+  consoleRoles: { admins: [], dealerAdmins: ['liuyang'], marketing: ['lina'], oem: [], analysts: [] },
 };
 
 async function mountAs(role: 'admin' | 'dealer_admin', corpId?: string) {

@@ -1,0 +1,116 @@
+import type { Role } from '../../domain/auth/principal.js';
+import { CUSTOMER_READERS } from '../api/customers.routes.js';
+import { KPI_READERS } from '../api/kpis.routes.js';
+import { OPT_OUT_RECORDERS, PRIVACY_ADMINS } from '../api/privacy.routes.js';
+import { RULE_AUTHORS, RULE_READERS } from '../api/rules.routes.js';
+import { SETTINGS_ROLES } from '../api/corp-settings.routes.js';
+import { TASK_READERS, TASK_REASSIGNERS, TASK_WORKERS } from '../api/tasks.routes.js';
+import { TRANSFER_READERS, TRANSFER_STARTERS } from '../api/transfers.routes.js';
+
+/**
+ * How a route narrows what a principal reaches (docs/security.md, "Policy table"):
+ * - `corp`: `scoped` = only the principal's corps (all-corps roles: every corp); an object of
+ *   another corp answers 404 like a missing one, a write naming another corp 403. `none` = the
+ *   route reads or writes nothing of a corp (definitions, the principal's own session).
+ *   `platform` = operator data across corps (corps, tokens, audit, dev operations; admins only).
+ * - `team`: managers see what advisors of the departments they lead own; advisors what they own
+ *   (their tasks, the customers they follow or are responsible for). Absent = the whole corp.
+ * - `personalData`: the answer carries customer personal data (names, mobiles, VINs, task cards).
+ */
+export interface RoutePolicy {
+  /** Roles that may call it; `public` needs no principal (sign-in, the OpenAPI document). */
+  roles: readonly Role[] | 'public';
+  corp: 'scoped' | 'none' | 'platform';
+  team?: 'department_and_advisor' | 'department';
+  personalData?: boolean;
+  /** One line for docs/security.md. */
+  what: string;
+}
+
+const ADMIN: readonly Role[] = ['admin'];
+const VEHICLE_WRITERS: readonly Role[] = ['admin', 'dealer_admin', 'integration'];
+const MEDIA_WRITERS: readonly Role[] = ['admin', 'oem', 'marketing', 'dealer_admin'];
+const MEDIA_READERS: readonly Role[] = ['admin', 'oem', 'marketing', 'dealer_admin', 'manager'];
+const ADVISOR_PICKERS: readonly Role[] = ['admin', 'oem', 'dealer_admin', 'manager'];
+const RULE_SWITCHERS: readonly Role[] = [...RULE_AUTHORS, 'dealer_admin'];
+
+/**
+ * Every route of `/api/v1` and `/console/auth`, keyed `METHOD /path` as the router registers it.
+ * The routers take their authorization from here (route-policy.ts): a route without an entry, or
+ * an entry without a route, stops the web process at start.
+ */
+export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
+  'GET /api/v1/openapi.json': { roles: 'public', corp: 'none', what: 'The OpenAPI document (no data)' },
+
+  'POST /api/v1/vehicles': { roles: VEHICLE_WRITERS, corp: 'scoped', personalData: true, what: 'Upsert vehicles from the DMS' },
+
+  'POST /api/v1/customers/search': { roles: CUSTOMER_READERS, corp: 'scoped', team: 'department_and_advisor', personalData: true, what: 'Exact-match customer search (audited)' },
+  'GET /api/v1/customers': { roles: CUSTOMER_READERS, corp: 'scoped', team: 'department_and_advisor', personalData: true, what: 'Customers of an advisor or behind a cockpit number (audited)' },
+  'GET /api/v1/customers/:id': { roles: CUSTOMER_READERS, corp: 'scoped', team: 'department_and_advisor', personalData: true, what: 'Customer profile (audited)' },
+  'GET /api/v1/customers/:id/timeline': { roles: CUSTOMER_READERS, corp: 'scoped', team: 'department_and_advisor', what: 'Customer timeline (ids and codes)' },
+  'PATCH /api/v1/customers/:id/attributes': { roles: VEHICLE_WRITERS, corp: 'scoped', personalData: true, what: 'Birthday, contact time, DMS notes' },
+  'DELETE /api/v1/customers/:id': { roles: PRIVACY_ADMINS, corp: 'scoped', personalData: true, what: 'Erase a customer (audited)' },
+  'GET /api/v1/customers/:id/export': { roles: PRIVACY_ADMINS, corp: 'scoped', personalData: true, what: 'Export everything about a customer (audited)' },
+  'GET /api/v1/customers/:id/privacy': { roles: OPT_OUT_RECORDERS, corp: 'scoped', team: 'department_and_advisor', what: 'Opt-out and notice state' },
+  'POST /api/v1/customers/:id/opt-out': { roles: OPT_OUT_RECORDERS, corp: 'scoped', team: 'department_and_advisor', what: 'Record an opt-out' },
+  'DELETE /api/v1/customers/:id/opt-out': { roles: OPT_OUT_RECORDERS, corp: 'scoped', team: 'department_and_advisor', what: 'Undo an opt-out' },
+
+  'GET /api/v1/rules': { roles: RULE_READERS, corp: 'scoped', what: 'List rules: all-corps rules and the caller\'s corps\' rules' },
+  'GET /api/v1/rules/options': { roles: RULE_READERS, corp: 'scoped', what: 'Rule form pickers' },
+  'POST /api/v1/rules': { roles: RULE_AUTHORS, corp: 'scoped', what: 'Create a rule (all-corps rules start disabled: four eyes)' },
+  'POST /api/v1/rules/preview': { roles: RULE_AUTHORS, corp: 'scoped', what: 'Preview a draft (counts and one example by id)' },
+  'GET /api/v1/rules/:id': { roles: RULE_READERS, corp: 'scoped', what: 'One rule with versions' },
+  'GET /api/v1/rules/:id/versions': { roles: RULE_READERS, corp: 'scoped', what: 'Versions of a rule' },
+  'POST /api/v1/rules/:id/duplicate': { roles: RULE_AUTHORS, corp: 'scoped', what: 'Copy a rule into another of the caller\'s corps' },
+  'PUT /api/v1/rules/:id': { roles: RULE_AUTHORS, corp: 'scoped', what: 'New version (a live all-corps rule pauses for approval)' },
+  'POST /api/v1/rules/:id/enable': { roles: RULE_SWITCHERS, corp: 'scoped', what: 'Enable; all-corps rules: propose, or approve another person\'s proposal' },
+  'POST /api/v1/rules/:id/disable': { roles: RULE_SWITCHERS, corp: 'scoped', what: 'Disable (a dealer: for its corps only)' },
+  'DELETE /api/v1/rules/:id': { roles: RULE_AUTHORS, corp: 'scoped', what: 'Soft-delete a rule' },
+  'POST /api/v1/rules/:id/preview': { roles: RULE_AUTHORS, corp: 'scoped', what: 'Preview a stored rule' },
+
+  'GET /api/v1/corps': { roles: ADMIN, corp: 'platform', what: 'List corps (no secrets)' },
+  'GET /api/v1/corps/:corpId': { roles: ADMIN, corp: 'platform', what: 'One corp (no secrets)' },
+  'POST /api/v1/corps': { roles: ADMIN, corp: 'platform', what: 'Add a corp' },
+  'PATCH /api/v1/corps/:corpId': { roles: ADMIN, corp: 'platform', what: 'Change a corp' },
+  'GET /api/v1/corps/:corpId/settings': { roles: SETTINGS_ROLES, corp: 'scoped', what: 'Corp settings (secrets as set / not set)' },
+  'PATCH /api/v1/corps/:corpId/settings': { roles: SETTINGS_ROLES, corp: 'scoped', what: 'Change corp settings (admins only: enabled, admins list)' },
+
+  'GET /api/v1/tokens': { roles: ADMIN, corp: 'platform', what: 'List API tokens' },
+  'POST /api/v1/tokens': { roles: ADMIN, corp: 'platform', what: 'Create an API token' },
+  'DELETE /api/v1/tokens/:tokenId': { roles: ADMIN, corp: 'platform', what: 'Revoke an API token' },
+  'GET /api/v1/audit': { roles: ADMIN, corp: 'platform', what: 'The audit log' },
+  'POST /api/v1/ops/sweep': { roles: ADMIN, corp: 'platform', what: 'Run the schedule sweep now (refused in production)' },
+  'POST /api/v1/ops/tick': { roles: ADMIN, corp: 'platform', what: 'Run the task tick now (refused in production)' },
+  'GET /api/v1/ops/clock': { roles: ADMIN, corp: 'platform', what: 'Read the shared development clock' },
+  'POST /api/v1/ops/clock': { roles: ADMIN, corp: 'platform', what: 'Move the development clock (refused in production)' },
+
+  'POST /api/v1/media': { roles: MEDIA_WRITERS, corp: 'scoped', what: 'Upload an image (all-corps images: all-corps roles)' },
+  'GET /api/v1/media/:id': { roles: MEDIA_READERS, corp: 'scoped', what: 'Describe an image' },
+
+  'GET /api/v1/tasks': { roles: TASK_READERS, corp: 'scoped', team: 'department_and_advisor', personalData: true, what: 'List tasks (include=customer: names, audited)' },
+  'GET /api/v1/tasks.csv': { roles: TASK_READERS, corp: 'scoped', team: 'department_and_advisor', what: 'Tasks as CSV (no customer data)' },
+  'GET /api/v1/advisors': { roles: ADVISOR_PICKERS, corp: 'scoped', team: 'department', what: 'Members for pickers (work names)' },
+  'POST /api/v1/tasks/reassign-bulk': { roles: TASK_REASSIGNERS, corp: 'scoped', team: 'department', what: 'Move open tasks between advisors' },
+  'GET /api/v1/tasks/:id': { roles: TASK_READERS, corp: 'scoped', team: 'department_and_advisor', personalData: true, what: 'One task with its card (audited)' },
+  'POST /api/v1/tasks/:id/complete': { roles: TASK_WORKERS, corp: 'scoped', team: 'department_and_advisor', what: 'Complete a task' },
+  'POST /api/v1/tasks/:id/snooze': { roles: TASK_WORKERS, corp: 'scoped', team: 'department_and_advisor', what: 'Snooze a task' },
+  'POST /api/v1/tasks/:id/unreachable': { roles: TASK_WORKERS, corp: 'scoped', team: 'department_and_advisor', what: 'Mark a task unreachable' },
+  'POST /api/v1/tasks/:id/reassign': { roles: TASK_REASSIGNERS, corp: 'scoped', team: 'department', what: 'Reassign a task' },
+
+  'POST /api/v1/transfers': { roles: TRANSFER_STARTERS, corp: 'scoped', team: 'department', what: 'Start a customer transfer through WeCom' },
+  'GET /api/v1/transfers': { roles: TRANSFER_READERS, corp: 'scoped', team: 'department', what: 'List transfers (?corpId narrows)' },
+  'GET /api/v1/transfers/:id': { roles: TRANSFER_READERS, corp: 'scoped', team: 'department', what: 'One transfer with per-customer results' },
+
+  'GET /api/v1/kpis/tasks': { roles: KPI_READERS, corp: 'scoped', team: 'department_and_advisor', what: 'Task KPIs (aggregates)' },
+  'GET /api/v1/kpis/definitions': { roles: KPI_READERS, corp: 'none', what: 'Metric definitions' },
+  'GET /api/v1/kpis/overview': { roles: KPI_READERS, corp: 'scoped', team: 'department_and_advisor', what: 'Cockpit figures (aggregates)' },
+  'GET /api/v1/kpis/overview.csv': { roles: KPI_READERS, corp: 'scoped', team: 'department_and_advisor', what: 'Cockpit figures as CSV' },
+  'GET /api/v1/kpis/anomalies': { roles: KPI_READERS, corp: 'scoped', team: 'department_and_advisor', what: 'Weekly anomaly flags' },
+
+  'GET /console/auth/corps': { roles: 'public', corp: 'none', what: 'Enabled corps for the sign-in picker (id, name, kind)' },
+  'GET /console/auth/login': { roles: 'public', corp: 'none', what: 'Redirect to WeCom sign-in' },
+  'GET /console/auth/callback': { roles: 'public', corp: 'none', what: 'WeCom sign-in callback: maps the member to a role' },
+  'POST /console/auth/token': { roles: 'public', corp: 'none', what: 'Sign in with an API token' },
+  'POST /console/auth/logout': { roles: 'public', corp: 'none', what: 'End the session (CSRF token required)' },
+  'GET /console/auth/me': { roles: 'public', corp: 'none', what: 'The session\'s principal (re-validated)' },
+};
