@@ -21,6 +21,11 @@
  * Env: BENCH_DURATION_S (10, the paced phase), BENCH_SEGMENTS (5), BENCH_SEGMENT_S (2),
  * BENCH_ROUNDS (2), BENCH_PHASES (throughput,rate-1000),
  * BENCH_PROFILE_DIR (write server CPU profiles there), BENCH_NODE_ARGS (replace the V8 flags).
+ *
+ * BENCH_FSYNC=everysec,always compares Redis fsync policies instead of bare Koa: one private
+ * redis-server with AOF on per policy, each with its own callback endpoint, measured in the same
+ * alternating segments and paced runs, one table (docs/reliability.md, "Host crash"). Writes
+ * bench-results/ingest-fsync.json.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -68,15 +73,20 @@ interface Bench {
   prefix: string;
 }
 
+/** The callback server's environment against one Redis. */
+function serverEnv(redisUrl: string, prefix: string): Record<string, string> {
+  return {
+    NODE_ENV: 'production', PUBLIC_BASE_URL: 'http://127.0.0.1', LOG_LEVEL: 'warn', REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, MONGODB_URI: 'mongodb://127.0.0.1:1/unused',
+    DATA_KEYS: `k1:${randomBytes(32).toString('base64')}`, LOOKUP_HMAC_KEY: randomBytes(32).toString('base64'),
+    SPOOL_PATH: mkdtempSync(join(tmpdir(), 'bench-spool-')), BENCH_CORP: JSON.stringify(benchCorp),
+  };
+}
+
 async function main(): Promise<void> {
   const redis = await startPrivateRedis();
   const probe = new Redis(redis.url);
   const prefix = `bench${randomBytes(3).toString('hex')}`;
-  const env = {
-    NODE_ENV: 'production', PUBLIC_BASE_URL: 'http://127.0.0.1', LOG_LEVEL: 'warn', REDIS_URL: redis.url, QUEUE_PREFIX: prefix, MONGODB_URI: 'mongodb://127.0.0.1:1/unused',
-    DATA_KEYS: `k1:${randomBytes(32).toString('base64')}`, LOOKUP_HMAC_KEY: randomBytes(32).toString('base64'),
-    SPOOL_PATH: mkdtempSync(join(tmpdir(), 'bench-spool-')), BENCH_CORP: JSON.stringify(benchCorp),
-  };
+  const env = serverEnv(redis.url, prefix);
   const bench: Bench = { bundle: await buildServer(), env, probe, prefix };
   console.log(`ingest bench: ${ROUNDS} round(s) of ${PHASES.join(', ')} (throughput: ${SEGMENTS} × ${SEGMENT_S} s per server, alternating; rate-1000: ${DURATION_S} s), ${cpus().length} CPUs, node ${process.version}`);
   const runs: Run[] = [];
@@ -248,7 +258,74 @@ function summarise(phase: Phase, runs: Run[]): Record<string, unknown> {
   };
 }
 
-main().catch((err: unknown) => {
+type FsyncPolicy = 'everysec' | 'always';
+
+/**
+ * BENCH_FSYNC: the callback endpoint against Redis with AOF and each fsync policy. `always`
+ * fsyncs before Redis answers, so an acknowledged callback survives a power loss; `everysec` can
+ * lose the last second. Same segments and pacing as the main bench, alternating between policies.
+ */
+async function fsyncMain(policies: FsyncPolicy[]): Promise<void> {
+  const bundle = await buildServer();
+  const setups: Array<{ policy: FsyncPolicy; stop: () => Promise<void>; bench: Bench; running: RunningServer; rate: number; throughput: Sample[]; paced: Sample[] }> = [];
+  console.log(`ingest fsync bench: AOF on, ${policies.join(' vs ')}, ${ROUNDS} round(s) (throughput: ${SEGMENTS} × ${SEGMENT_S} s per policy, alternating; rate-${RATE}: ${DURATION_S} s), ${cpus().length} CPUs, node ${process.version}`);
+  try {
+    for (const policy of policies) {
+      const redis = await startPrivateRedis({ appendOnly: true, appendFsync: policy });
+      const probe = new Redis(redis.url);
+      const prefix = `bench${randomBytes(3).toString('hex')}`;
+      const bench: Bench = { bundle, env: serverEnv(redis.url, prefix), probe, prefix };
+      const running = await startServer(bundle, 'real', bench.env);
+      const rate = (await saturate(running.url, generateCallbacks(WARMUP_REQUESTS))).rps;
+      await probe.flushall();
+      setups.push({ policy, bench, running, rate, throughput: [], paced: [], stop: async () => { await running.stop(); probe.disconnect(); await redis.stop(); } });
+    }
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (let segment = 0; segment < SEGMENTS; segment++) {
+        for (const setup of (segment + round) % 2 === 0 ? setups : [...setups].reverse()) {
+          const pool = generateCallbacks(Math.min(MAX_POOL, Math.ceil(setup.rate * SEGMENT_S)));
+          setup.throughput.push(await sample(setup.bench, setup.running, 'real', () => saturate(setup.running.url, pool)));
+        }
+      }
+      for (const setup of round % 2 === 1 ? setups : [...setups].reverse()) {
+        const pool = generateCallbacks(RATE * DURATION_S);
+        const paced1 = await sample(setup.bench, setup.running, 'real', () => paced(setup.running.url, pool, RATE, DURATION_S));
+        setup.paced.push(paced1);
+        console.log(`  round ${round} ${setup.policy}: throughput ${Math.round(median(setup.throughput.slice(-SEGMENTS).map((x) => x.rps)))} req/s; at ${RATE} req/s p50 ${round2(paced1.p50)} ms, p99 ${round2(paced1.p99)} ms`);
+      }
+    }
+    const base = setups[0];
+    const table = setups.map((setup) => {
+      const all = [...setup.throughput, ...setup.paced];
+      const accepted = all.reduce((sum, x) => sum + x.ok2xx, 0);
+      const jobs = all.reduce((sum, x) => sum + (x.jobs ?? 0), 0);
+      const rps = median(setup.throughput.map((x) => x.rps));
+      return {
+        appendfsync: setup.policy,
+        throughputRps: Math.round(rps),
+        vsFirst: base ? round2(rps / median(base.throughput.map((x) => x.rps))) : 1,
+        p50Ms: round2(median(setup.paced.map((x) => x.p50))),
+        p99Ms: round2(median(setup.paced.map((x) => x.p99))),
+        redisCpuUsPerEvent: accepted ? Math.round((all.reduce((sum, x) => sum + (x.redisCpuS ?? 0), 0) * 1e6) / accepted) : 0,
+        accepted,
+        jobsMatch: jobs === accepted,
+        non2xx: all.reduce((sum, x) => sum + x.non2xx + x.errors, 0),
+      };
+    });
+    console.table(table);
+    mkdirSync('bench-results', { recursive: true });
+    writeFileSync('bench-results/ingest-fsync.json', `${JSON.stringify({ at: new Date().toISOString(), segments: SEGMENTS, segmentS: SEGMENT_S, durationS: DURATION_S, rounds: ROUNDS, rate: RATE, machine: { cpus: cpus().length, node: process.version }, table }, null, 2)}\n`);
+  } finally {
+    for (const setup of setups) await setup.stop();
+  }
+}
+
+const fsyncPolicies = process.env.BENCH_FSYNC?.split(',').map((p) => p.trim()).filter(Boolean);
+if (fsyncPolicies?.some((p) => p !== 'everysec' && p !== 'always')) {
+  console.error('BENCH_FSYNC: a comma-separated list of everysec and always, e.g. BENCH_FSYNC=everysec,always');
+  process.exit(2);
+}
+(fsyncPolicies?.length ? fsyncMain(fsyncPolicies as FsyncPolicy[]) : main()).catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

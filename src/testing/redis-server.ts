@@ -29,7 +29,7 @@ export function redisServerAvailable(): boolean {
  * (noeviction, AOF optional). Tests that stop, freeze or overload Redis use one of these,
  * never the shared 6379.
  */
-export async function startPrivateRedis({ appendOnly = false } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis({ appendOnly = false, appendFsync = 'always' as 'always' | 'everysec' | 'no' } = {}): Promise<PrivateRedis> {
   if (!redisServerAvailable()) {
     throw new Error('redis-server is not on PATH: install it (apt-get install redis-server) or set REDIS_URL to a Redis the tests may use');
   }
@@ -41,7 +41,7 @@ export async function startPrivateRedis({ appendOnly = false } = {}): Promise<Pr
   const launch = async () => {
     child = spawn('redis-server', [
       '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir,
-      '--appendonly', appendOnly ? 'yes' : 'no', '--appendfsync', 'always',
+      '--appendonly', appendOnly ? 'yes' : 'no', '--appendfsync', appendFsync,
       '--maxmemory-policy', 'noeviction', '--protected-mode', 'no',
     ], { stdio: 'ignore' });
     await waitFor(async () => {

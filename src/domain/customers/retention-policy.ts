@@ -4,6 +4,7 @@ import { describeTag } from './corp-tags.service.js';
 import type { CustomerDeps } from './customer-deps.js';
 import { recomputeResponsibleAdvisor } from './customer-refresh.service.js';
 import { becomeOwner, type OwnerReason } from './owner.service.js';
+import { RelationshipModel } from './relationship.model.js';
 import { isDeliveryChannel, type RetentionSettings } from './retention-settings.js';
 
 /**
@@ -15,7 +16,10 @@ export async function ownerReasonFor(deps: Pick<CustomerDeps, 'corpId' | 'api' |
     case 'vehicle.linked':
       return settings.ownerOnVehicleLink ? 'vehicle_linked' : undefined;
     case 'customer.added':
-      return isDeliveryChannel(settings, typeof event.data.state === 'string' ? event.data.state : undefined) ? 'delivery_channel' : undefined;
+      if (isDeliveryChannel(settings, typeof event.data.state === 'string' ? event.data.state : undefined)) return 'delivery_channel';
+      // A relationship first seen already carrying an owner tag (reconciliation after lost
+      // callbacks, docs/reliability.md "Host crash") emits no tag_added: read the stored tags.
+      return (await carriesOwnerTag(deps, settings, event)) ? 'owner_tag' : undefined;
     case 'customer.tag_added': {
       const tagId = event.data.tagId;
       if (typeof tagId !== 'string' || settings.ownerTagNames.length === 0) return undefined;
@@ -25,6 +29,16 @@ export async function ownerReasonFor(deps: Pick<CustomerDeps, 'corpId' | 'api' |
     default:
       return undefined;
   }
+}
+
+async function carriesOwnerTag(deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>, settings: RetentionSettings, event: DomainEvent): Promise<boolean> {
+  if (settings.ownerTagNames.length === 0 || !event.externalUserId || !event.userid) return false;
+  const rel = await RelationshipModel.findOne({ corpId: deps.corpId, externalUserId: event.externalUserId, userid: event.userid }, { tagIds: 1 }).lean();
+  for (const tagId of rel?.tagIds ?? []) {
+    const tag = await describeTag(deps, tagId);
+    if (tag && settings.ownerTagNames.includes(tag.name)) return true;
+  }
+  return false;
 }
 
 /**

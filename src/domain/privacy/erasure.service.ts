@@ -9,6 +9,7 @@ import type { Principal } from '../auth/principal.js';
 import { CustomerModel } from '../customers/customer.model.js';
 import { RelationshipModel } from '../customers/relationship.model.js';
 import { DomainEventRecordModel } from '../events/domain-event-record.model.js';
+import { OutboxEventModel } from '../events/outbox-event.model.js';
 import { InboundEventModel } from '../inbound/inbound-event.model.js';
 import { MessageRecipientModel } from '../messages/message.model.js';
 import { ExecutionModel } from '../rules/engine/execution.model.js';
@@ -126,6 +127,9 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
       events++;
     }
   }
+
+  // Outbox records name the customer; pending ones must not be delivered after the erasure (docs/data-inventory.md).
+  events += (await OutboxEventModel.deleteMany({ corpId, $or: [{ 'event.customerId': input.customerId }, ...(ext ? [{ 'event.externalUserId': ext }] : [])] })).deletedCount;
 
   const jobs = await purgeJobsMentioning(deps.queues, [input.customerId, ...(ext ? [ext] : []), ...openSchedules.map((s) => scheduleJobId(String(s._id)))]);
 
