@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   const alerts = new Alerter({ logger, metrics, minIntervalMs: config.alerts.minIntervalS * 1000 });
   // The one WeCom client of this process (design §4): tokens, rate limits and retries shared in Redis.
   const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix });
-  const ctx: WorkerContext = { config, logger, clock, redis, queues, corps, metrics, wecom, pd: PersonalData.fromConfig(config) };
+  const ctx: WorkerContext = { config, logger, clock, redis, queues, corps, metrics, alerts, wecom, pd: PersonalData.fromConfig(config) };
 
   // Operator alerts as WeCom app messages.
   const sendAlert = async (corpId: string, userIds: string[], text: string) => {

@@ -8,7 +8,8 @@ export type AlertKind =
   | 'wecom_config' // WeCom 48002 / 48006 / 60020: permission, inactivity, untrusted IP
   | 'queue_age' // the oldest waiting job of a queue is older than QUEUE_AGE_ALERT_S
   | 'spool' // callbacks could not be queued or spooled
-  | 'worker_stalled'; // a worker consumed nothing while jobs waited and was recreated
+  | 'worker_stalled' // a worker consumed nothing while jobs waited and was recreated
+  | 'welcome_missed'; // welcome codes expired before the welcome could be sent (docs/reliability.md)
 
 /** Delivers an alert text somewhere people read (a WeCom app message to the ops user ids). */
 export type AlertSink = (text: string, alert: { kind: AlertKind; subject: string }) => Promise<void>;
