@@ -135,8 +135,7 @@ export class BotStack {
   }
 
   async startAll(): Promise<void> {
-    await this.start('web');
-    await Promise.all([this.start('worker'), this.start('welcome')]);
+    await Promise.all([this.start('web'), this.start('worker'), this.start('welcome')]);
   }
 
   /** SIGKILL: no shutdown at all. */
@@ -159,10 +158,13 @@ export class BotStack {
     return q;
   }
 
-  /** Jobs still to run in the queues that carry an add's work (maintenance excluded: it repeats). */
+  /**
+   * Jobs still to run in the queues that carry an add's work, retries waiting out their backoff
+   * included (`scheduled` and `maintenance` always hold the next tick of their schedulers).
+   */
   async pendingJobs(): Promise<number> {
     let total = 0;
-    for (const name of [QueueName.wecomInbound, QueueName.wecomWelcome, QueueName.domainEvents, QueueName.scheduled]) {
+    for (const name of [QueueName.wecomInbound, QueueName.wecomWelcome, QueueName.domainEvents]) {
       const c = await this.queue(name).getJobCounts('waiting', 'active', 'prioritized', 'delayed');
       total += Object.values(c).reduce((a, b) => a + b, 0);
     }
@@ -175,8 +177,9 @@ export class BotStack {
     return res.text();
   }
 
+  /** Tears the bot down (SIGKILL: its queues and database are not used again). */
   async stop(): Promise<void> {
-    await Promise.all([...this.procs.values()].map((p) => p.stop('SIGTERM', 10_000)));
+    await Promise.all([...this.procs.values()].map((p) => p.stop('SIGKILL')));
     for (const q of this.queues.values()) await q.close().catch(() => undefined);
     rmSync(this.spoolDir, { recursive: true, force: true });
   }
