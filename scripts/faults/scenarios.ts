@@ -15,6 +15,8 @@ export interface Scenario {
   inject(stack: BotStack, backends: Backends): Promise<void>;
   /** A negative control must lose: the run fails when it does not. */
   expectLoss?: boolean;
+  /** Runs before the first add (arms sandbox faults the injection keys on). */
+  prepare?(stack: BotStack, backends: Backends): void;
 }
 
 const hold = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms)); // the length of a fault, not a wait for work
@@ -35,6 +37,22 @@ export const scenarios: Scenario[] = [
   {
     name: 'Redis SIGSTOP 8 s', rows: 'B7 (short), B5',
     inject: async (_stack, backends) => {
+      backends.redis.freeze();
+      try {
+        await hold(STALL_MS);
+      } finally {
+        backends.redis.thaw();
+      }
+    },
+  },
+  {
+    // The same stall, landing while the worker is inside its first add jobs (a deploy meeting a
+    // stall): their refetch from WeCom is slowed by 1.5 s and Redis freezes once all three have
+    // started, so the first domain events of the process are emitted into the stall.
+    name: 'Redis SIGSTOP 8 s, first jobs', rows: 'B7 (short), B5',
+    prepare: (_stack, backends) => void backends.sandbox.context.faults.add({ endpoint: 'externalcontact/get', kind: 'delay', delayMs: 1500, count: 3 }),
+    inject: async (_stack, backends) => {
+      await waitFor(() => backends.sandbox.context.faults.list().length === 0, 'the worker inside its first three add jobs', { timeoutMs: 30_000, intervalMs: 20 });
       backends.redis.freeze();
       try {
         await hold(STALL_MS);
@@ -92,6 +110,7 @@ export async function runScenario(backends: Backends, scenario: Scenario, opts: 
     await stack.startAll();
     const ledger = new Ledger(backends.sandbox, label);
     const third = Math.max(1, Math.floor(opts.n / 3));
+    scenario.prepare?.(stack, backends);
     await ledger.play(third, opts.perSecond, 'before');
     const fault = scenario.inject(stack, backends);
     await ledger.play(third, opts.perSecond, 'during');
