@@ -92,6 +92,19 @@ export function startWorkers(ctx: WorkerContext, connection: Redis, factories: r
   };
 }
 
+/**
+ * Repeated failures of one kind of job (queue and job name) raise a `job_failures` alert: at
+ * `threshold` failed attempts within `windowMs`, then at most once per ALERT_MIN_INTERVAL_S
+ * (docs/reliability.md, "Alerts on repeated job failures").
+ */
+export const JOB_FAILURE_ALERT = { threshold: 20, windowMs: 5 * 60_000 } as const;
+
+export function noteJobFailure(alerts: Alerter, queue: string, jobName: string, err: Error): boolean {
+  // Error texts carry ids and codes, never personal data (conventions §7); cut short all the same.
+  const reason = err.message.slice(0, 120);
+  return alerts.count('job_failures', `${queue}/${jobName}`, JOB_FAILURE_ALERT.threshold, JOB_FAILURE_ALERT.windowMs, `${queue} ${jobName}: ${JOB_FAILURE_ALERT.threshold} or more failed attempts within ${JOB_FAILURE_ALERT.windowMs / 60_000} min; last error: ${reason}`, { queue, jobName });
+}
+
 function createWorker(ctx: WorkerContext, connection: Redis, def: ProcessorDefinition, alerts: Alerter | undefined): Worker {
   const worker = new Worker(
     def.queue,
@@ -115,7 +128,9 @@ function createWorker(ctx: WorkerContext, connection: Redis, def: ProcessorDefin
   });
   worker.on('failed', (job, err) => {
     ctx.logger.warn({ queue: def.queue, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed');
-    if (alerts) noteWecomAlert(alerts, err);
+    if (!alerts) return;
+    noteWecomAlert(alerts, err);
+    noteJobFailure(alerts, def.queue, job?.name ?? 'unknown', err);
   });
   return worker;
 }

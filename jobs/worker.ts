@@ -1,9 +1,11 @@
 import Koa from 'koa';
 import { PersonalData } from '../src/domain/customers/personal-data.js';
+import { OutboxRelay } from '../src/domain/events/outbox-relay.js';
 import { Alerter } from '../src/infra/alerts.js';
 import { closeServer } from '../src/infra/http-server.js';
 import { connectMongoWithRetry, disconnectMongo, pingMongo } from '../src/infra/mongo.js';
 import { createRedis, pingRedis } from '../src/infra/redis.js';
+import { QueueName } from '../src/queues/queue-names.js';
 import { createErrorHandler } from '../src/middlewares/errors.js';
 import { createHealthRouter } from '../src/routes/health.routes.js';
 import { bootProcess } from '../src/process-boot.js';
@@ -12,16 +14,15 @@ import { createWecomClient } from '../src/wecom/client.js';
 import type { WorkerContext } from './context.js';
 import { ensureCorpSchedulers, ensureCorpSchedulersScheduler } from './processors/customer-maintenance.tasks.js';
 import { createProcessorFactories } from './registry.js';
+import { OUTBOX_LAG_READY_S, outboxReadiness, queueReadiness } from './worker-readiness.js';
 import { startWorkers, type RunningWorkers } from './worker-runner.js';
 
 /** The worker process: BullMQ processors and schedulers (design §2). */
 async function main(): Promise<void> {
   const { config, logger, shutdown, redis, subscriber, clock, queues, metrics, corps } = await bootProcess('worker', 'workers wait for it');
   const workerConnection = createRedis({ url: config.redis.url, role: 'worker', logger, connectionName: 'scrm-worker' });
-  const alerts = new Alerter({ logger, metrics, minIntervalMs: config.alerts.minIntervalS * 1000 });
   // The one WeCom client of this process (design §4): tokens, rate limits and retries shared in Redis.
   const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix });
-  const ctx: WorkerContext = { config, logger, clock, redis, queues, corps, metrics, alerts, wecom, pd: PersonalData.fromConfig(config) };
 
   // Operator alerts as WeCom app messages.
   const sendAlert = async (corpId: string, userIds: string[], text: string) => {
@@ -29,6 +30,15 @@ async function main(): Promise<void> {
     if (!corp) throw new Error(`ALERT_WECOM_CORP_ID ${corpId} is not a configured corp`);
     await wecom.forCorp({ corpId, secret: corp.secret, agentId: corp.agentId }).sendMessage({ touser: userIds.join('|'), agentid: corp.agentId, msgtype: 'text', text: { content: text } });
   };
+  // The worker's own alerts (job failures, outbox lag) go straight to WeCom: not through Redis, which may be the problem.
+  const alertCorpId = config.alerts.wecomCorpId;
+  const alerts = new Alerter({
+    logger, metrics, minIntervalMs: config.alerts.minIntervalS * 1000,
+    sink: alertCorpId && config.alerts.userIds.length > 0 ? (text) => sendAlert(alertCorpId, [...config.alerts.userIds], text) : undefined,
+  });
+  const ctx: WorkerContext = { config, logger, clock, redis, queues, corps, metrics, alerts, wecom, pd: PersonalData.fromConfig(config) };
+  // Moves domain events from the MongoDB outbox to the domain-events queue (docs/reliability.md).
+  const outboxRelay = new OutboxRelay({ queues, logger, registry: metrics.registry, alerts, lagAlertS: OUTBOX_LAG_READY_S });
   const listCorpIds = () => corps.all().map((c) => c.corpId);
   const factories = createProcessorFactories({ sendAlert, listCorpIds });
 
@@ -37,6 +47,9 @@ async function main(): Promise<void> {
     { name: 'redis', critical: true, check: () => pingRedis(redis) },
     { name: 'mongodb', critical: true, check: () => pingMongo() },
     { name: 'workers', critical: true, check: async () => ({ ok: (running.workers?.list() ?? []).every((w) => w.isRunning()), detail: { count: running.workers?.list().length ?? 0, recreated: running.workers?.recreated ?? 0 } }) },
+    // Every queue this process enqueues to must take jobs (a broken handle is replaced by the check).
+    { name: 'queues', critical: true, check: () => queueReadiness(queues, Object.values(QueueName)) },
+    { name: 'outbox', critical: true, check: async () => outboxReadiness(outboxRelay) },
   ]);
   const healthApp = new Koa();
   healthApp.use(createErrorHandler()).use(health.routes()).use(health.allowedMethods()).use(createMetricsRouter(metrics.registry).routes());
@@ -48,6 +61,7 @@ async function main(): Promise<void> {
   shutdown
     .add('workers', async () => {
       mongoAbort.abort();
+      await outboxRelay.stop();
       // Leave time for the steps after this one within the shutdown budget.
       await running.workers?.close(Math.max(1000, config.shutdownTimeoutMs - 3000));
     })
@@ -65,6 +79,7 @@ async function main(): Promise<void> {
   if (!connected) return;
   await corps.start();
   running.workers = startWorkers(ctx, workerConnection, factories, { alerts, queues: config.workerQueues });
+  outboxRelay.start();
   await Promise.all([ensureCorpSchedulers(ctx, listCorpIds()), ensureCorpSchedulersScheduler(queues)]).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'could not install per-corp schedulers; the hourly check retries'));
   logger.info({ queues: running.workers.list().map((w) => w.name) }, 'worker started');
 }

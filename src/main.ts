@@ -8,6 +8,8 @@ import { Alerter } from './infra/alerts.js';
 import { connectMongoWithRetry, disconnectMongo, pingMongo } from './infra/mongo.js';
 import { startQueueAgeMonitor } from './infra/queue-monitor.js';
 import { bootProcess } from './process-boot.js';
+import { QueueName } from './queues/queue-names.js';
+import { queueReadiness } from './queues/queue-readiness.js';
 import { pingRedis } from './infra/redis.js';
 import { closeServer } from './infra/http-server.js';
 import { createApiRouter } from './routes/api/api.router.js';
@@ -53,6 +55,8 @@ async function main(): Promise<void> {
       ingest.health,
       { name: 'redis', critical: false, check: () => pingRedis(redis) },
       { name: 'mongodb', critical: false, check: () => pingMongo() },
+      // Degraded, not down: callbacks are spooled while a queue cannot take jobs, and ingest says when that fails too.
+      { name: 'queues', critical: false, check: () => queueReadiness(queues, Object.values(QueueName)) },
     ],
     mounts: [
       api.routes(),

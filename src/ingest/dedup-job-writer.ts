@@ -42,7 +42,8 @@ export class DedupJobWriter {
    * (the job id alone de-duplicates while the job exists, as `add(name, data, { jobId })`).
    */
   constructor(
-    private readonly queue: Queue,
+    /** The handle the keys were built from; callers rebuild the writer when Queues replaced it. */
+    readonly queue: Queue,
     name: string,
     dedupTtlMs?: number,
   ) {

@@ -40,7 +40,9 @@ export class InboundProducer {
 
   /** Resolves once the job exists in Redis (newly added, or already there: a duplicate). */
   enqueue(key: string, data: InboundJobData): Promise<void> {
-    this.writer ??= new DedupJobWriter(this.queues.get(QueueName.wecomInbound), INBOUND_JOB_NAME, this.dedupTtlMs);
+    // Rebuilt when Queues replaced a broken handle (docs/reliability.md, "Queue handles that heal").
+    const queue = this.queues.get(QueueName.wecomInbound);
+    if (this.writer?.queue !== queue) this.writer = new DedupJobWriter(queue, INBOUND_JOB_NAME, this.dedupTtlMs);
     return this.batcher.submit(this.writer, { id: key, data });
   }
 }

@@ -55,7 +55,8 @@ export class WelcomeLane {
   private submit(job: WelcomeJob): Promise<void> {
     // No de-duplication mark: like the worker's enqueueWelcome, the code-derived job id alone
     // de-duplicates, for as long as the job is kept (a day), longer than a mark would live.
-    this.writer ??= new DedupJobWriter(this.deps.queues.get(QueueName.wecomWelcome), WELCOME_JOB_NAME);
+    const queue = this.deps.queues.get(QueueName.wecomWelcome);
+    if (this.writer?.queue !== queue) this.writer = new DedupJobWriter(queue, WELCOME_JOB_NAME);
     return this.batcher.submit(this.writer, { id: welcomeJobId(job.corpId, job.welcomeCode), data: job });
   }
 }

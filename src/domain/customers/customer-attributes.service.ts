@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Types } from 'mongoose';
 import { z } from 'zod';
 import type { Queues } from '../../queues/queue-factory.js';
-import { emitDomainEvent } from '../events/domain-event.js';
+import { withOutbox } from '../events/outbox.js';
 import { CustomerModel } from './customer.model.js';
 import type { PersonalData } from './personal-data.js';
 
@@ -46,14 +46,17 @@ export async function updateCustomerAttributes(deps: AttributeDeps, customerId: 
   apply('dmsNotes', 'dmsNotesEnc', deps.pd.open(customer.dmsNotesEnc), attrs.dmsNotes, true);
   apply('preferredContactTime', 'preferredContactTime', customer.preferredContactTime ?? undefined, attrs.preferredContactTime, false);
   if (changed.length === 0) return { changed };
-  await CustomerModel.updateOne({ _id: customerId }, { ...(Object.keys($set).length ? { $set } : {}), ...(Object.keys($unset).length ? { $unset } : {}) });
-  if (changed.includes('birthday')) {
-    // The source id hashes the new value, so a retried request cannot emit twice.
-    const version = createHash('sha256').update(`${String(customerId)}|${attrs.birthday ?? ''}`).digest('base64url').slice(0, 16);
-    await emitDomainEvent(deps.queues, {
-      type: 'customer.anchor_changed', corpId: deps.corpId, sourceId: `attributes-${version}`, occurredAt: deps.now().toISOString(),
-      customerId: String(customerId), externalUserId: customer.externalUserId, data: { field: 'birthday' },
-    }, 'birthday');
-  }
+  // The event goes into the outbox with the change (docs/reliability.md, "Domain events: the outbox").
+  await withOutbox(deps, async (events) => {
+    await CustomerModel.updateOne({ _id: customerId }, { ...(Object.keys($set).length ? { $set } : {}), ...(Object.keys($unset).length ? { $unset } : {}) });
+    if (changed.includes('birthday')) {
+      // The source id hashes the new value, so a retried request cannot emit twice.
+      const version = createHash('sha256').update(`${String(customerId)}|${attrs.birthday ?? ''}`).digest('base64url').slice(0, 16);
+      events.record({
+        type: 'customer.anchor_changed', corpId: deps.corpId, sourceId: `attributes-${version}`, occurredAt: deps.now().toISOString(),
+        customerId: String(customerId), externalUserId: customer.externalUserId, data: { field: 'birthday' },
+      }, 'birthday');
+    }
+  });
   return { changed };
 }

@@ -2,7 +2,7 @@ import type { Types } from 'mongoose';
 import { WecomApiError } from '../../wecom/errors.js';
 import type { ExternalContact, FollowInfo, FollowUser } from '../../wecom/endpoints/external-contact.js';
 import { isSuppressed } from '../privacy/suppression.js';
-import { emitDomainEvent } from '../events/domain-event.js';
+import { withOutbox, type EventRecorder } from '../events/outbox.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 import { chooseResponsibleAdvisor, customerSnapshot, diffTags, relationshipSnapshot } from './contact-snapshot.js';
 import type { CustomerDeps } from './customer-deps.js';
@@ -36,7 +36,8 @@ export interface RefreshOptions {
 
 /**
  * Makes the stored customer and relationships equal WeCom's truth (`externalcontact/get`, paged
- * past 500 followers), then emits `customer.added` and tag events for what changed. Idempotent:
+ * past 500 followers), and records `customer.added` and tag events for what changed in the outbox,
+ * in the same transaction as the change (docs/reliability.md, "Domain events: the outbox"). Idempotent:
  * refreshing twice changes and emits nothing the second time. Out-of-order callbacks converge
  * because truth is refetched rather than applied as a delta (issue 6).
  */
@@ -58,12 +59,11 @@ function suppressedResult(deps: CustomerDeps, opts: RefreshOptions): RefreshResu
  * that the snapshot does not list has ended. Without `scope` the snapshot is complete.
  */
 export async function applyContactSnapshot(deps: CustomerDeps, fetched: FetchedContact | undefined, opts: RefreshOptions & { scope?: ReadonlySet<string> }): Promise<RefreshResult> {
-  const { corpId, pd, clock } = deps;
+  const { corpId, pd } = deps;
   if (fetched && (await isSuppressed(pd.hasher, corpId, opts.externalUserId, opts.addedBy ? opts.eventAt : undefined))) return suppressedResult(deps, opts);
-  const result: RefreshResult = { visible: fetched !== undefined, createdCustomer: false, added: [], tagChanges: [], vanishedUserids: [] };
-  const now = clock.now();
 
   if (!fetched) {
+    const result: RefreshResult = { visible: false, createdCustomer: false, added: [], tagChanges: [], vanishedUserids: [] };
     // Nobody in the corp follows them now: end whatever we still hold as active.
     const stale = await RelationshipModel.find({ corpId, externalUserId: opts.externalUserId, status: 'active' }).lean();
     for (const rel of stale.filter((r) => !opts.scope || opts.scope.has(r.userid))) {
@@ -74,7 +74,15 @@ export async function applyContactSnapshot(deps: CustomerDeps, fetched: FetchedC
     result.customerId = customer?._id;
     return result;
   }
+  // The events are stored with the change, so a retry after any failure finds them (the rows it
+  // would otherwise compare against already exist and would emit nothing).
+  return withOutbox(deps, (events) => applyFetchedContact(deps, fetched, opts, events));
+}
 
+async function applyFetchedContact(deps: CustomerDeps, fetched: FetchedContact, opts: RefreshOptions & { scope?: ReadonlySet<string> }, events: EventRecorder): Promise<RefreshResult> {
+  const { corpId, pd, clock } = deps;
+  const result: RefreshResult = { visible: true, createdCustomer: false, added: [], tagChanges: [], vanishedUserids: [] };
+  const now = clock.now();
   const snapshot = customerSnapshot(fetched.contact, pd);
   const upserted = await CustomerModel.findOneAndUpdate(
     { corpId, externalUserId: snapshot.externalUserId },
@@ -129,7 +137,7 @@ export async function applyContactSnapshot(deps: CustomerDeps, fetched: FetchedC
   }
 
   await recomputeResponsibleAdvisor(corpId, customer._id);
-  if (opts.emit !== false) await emitRefreshEvents(deps, opts, result);
+  if (opts.emit !== false) recordRefreshEvents(deps, opts, result, events);
   return result;
 }
 
@@ -158,14 +166,14 @@ export async function recomputeResponsibleAdvisor(corpId: string, customerId: Ty
 }
 
 /** One source (a callback, a reconciliation run) may speak for many customers: ids include the pair. */
-async function emitRefreshEvents(deps: CustomerDeps, opts: RefreshOptions, result: RefreshResult): Promise<void> {
+function recordRefreshEvents(deps: CustomerDeps, opts: RefreshOptions, result: RefreshResult, events: EventRecorder): void {
   const base = { corpId: deps.corpId, sourceId: opts.sourceId, occurredAt: opts.eventAt.toISOString(), customerId: String(result.customerId), externalUserId: opts.externalUserId };
   for (const { userid, state } of result.added) {
-    await emitDomainEvent(deps.queues, { ...base, type: 'customer.added', userid, data: { state: state ?? null } }, `${opts.externalUserId}/${userid}`);
+    events.record({ ...base, type: 'customer.added', userid, data: { state: state ?? null } }, `${opts.externalUserId}/${userid}`);
   }
   for (const change of result.tagChanges) {
-    for (const tagId of change.added) await emitDomainEvent(deps.queues, { ...base, type: 'customer.tag_added', userid: change.userid, data: { tagId } }, `${opts.externalUserId}/${change.userid}/${tagId}`);
-    for (const tagId of change.removed) await emitDomainEvent(deps.queues, { ...base, type: 'customer.tag_removed', userid: change.userid, data: { tagId } }, `${opts.externalUserId}/${change.userid}/${tagId}`);
+    for (const tagId of change.added) events.record({ ...base, type: 'customer.tag_added', userid: change.userid, data: { tagId } }, `${opts.externalUserId}/${change.userid}/${tagId}`);
+    for (const tagId of change.removed) events.record({ ...base, type: 'customer.tag_removed', userid: change.userid, data: { tagId } }, `${opts.externalUserId}/${change.userid}/${tagId}`);
   }
 }
 

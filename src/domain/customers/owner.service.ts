@@ -1,5 +1,5 @@
 import type { Types } from 'mongoose';
-import { emitDomainEvent } from '../events/domain-event.js';
+import { withOutbox } from '../events/outbox.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 import { ensureCorpTags } from './corp-tags.service.js';
 import type { CustomerDeps } from './customer-deps.js';
@@ -17,28 +17,32 @@ export interface BecomeOwnerInput {
 }
 
 /**
- * Makes the customer a retained customer (lifecycle `owner`, with reason and time), emits
- * `customer.became_owner` once, and makes sure every active relationship carries the owner tags.
- * Safe to call again: the lifecycle changes once, the event has a deterministic job id, and
+ * Makes the customer a retained customer (lifecycle `owner`, with reason and time), records
+ * `customer.became_owner` once in the outbox with that change (docs/reliability.md, "Domain events:
+ * the outbox"), and makes sure every active relationship carries the owner tags.
+ * Safe to call again: the lifecycle changes once, the event has a deterministic id, and
  * tagging skips relationships that already carry the tags (so a retry finishes what failed).
  */
 export async function becomeOwner(deps: CustomerDeps, settings: RetentionSettings, input: BecomeOwnerInput): Promise<{ changed: boolean; tagged: number }> {
-  const update = await CustomerModel.updateOne(
-    { _id: input.customerId, corpId: deps.corpId, 'lifecycle.stage': { $ne: 'owner' } },
-    {
-      $set: { lifecycle: { stage: 'owner', reason: input.reason, changedAt: input.at } },
-      $push: { lifecycleHistory: { stage: 'owner', reason: input.reason, at: input.at } },
-    },
-  );
-  const changed = update.modifiedCount > 0;
-  const customer = await CustomerModel.findById(input.customerId, { externalUserId: 1, lifecycle: 1 }).lean();
+  // Only the lifecycle change and its event are in the transaction: mark_tag calls stay outside.
+  const { changed, customer } = await withOutbox(deps, async (events) => {
+    const update = await CustomerModel.updateOne(
+      { _id: input.customerId, corpId: deps.corpId, 'lifecycle.stage': { $ne: 'owner' } },
+      {
+        $set: { lifecycle: { stage: 'owner', reason: input.reason, changedAt: input.at } },
+        $push: { lifecycleHistory: { stage: 'owner', reason: input.reason, at: input.at } },
+      },
+    );
+    const found = await CustomerModel.findById(input.customerId, { externalUserId: 1, lifecycle: 1 }).lean();
+    if (update.modifiedCount > 0 && found) {
+      events.record({
+        type: 'customer.became_owner', corpId: deps.corpId, sourceId: input.sourceId, occurredAt: input.at.toISOString(),
+        customerId: String(input.customerId), externalUserId: found.externalUserId, data: { reason: input.reason },
+      });
+    }
+    return { changed: update.modifiedCount > 0, customer: found };
+  });
   if (!customer || customer.lifecycle?.stage !== 'owner') return { changed, tagged: 0 };
-  if (changed) {
-    await emitDomainEvent(deps.queues, {
-      type: 'customer.became_owner', corpId: deps.corpId, sourceId: input.sourceId, occurredAt: input.at.toISOString(),
-      customerId: String(input.customerId), externalUserId: customer.externalUserId, data: { reason: input.reason },
-    });
-  }
   const tagged = await applyOwnerTags(deps, settings, input.customerId);
   return { changed, tagged };
 }

@@ -1,5 +1,5 @@
 import type { Types } from 'mongoose';
-import { emitDomainEvent } from '../events/domain-event.js';
+import { withOutbox, type EventRecorder } from '../events/outbox.js';
 import type { CustomerDeps } from './customer-deps.js';
 import { recomputeResponsibleAdvisor } from './customer-refresh.service.js';
 import { CustomerModel } from './customer.model.js';
@@ -27,11 +27,18 @@ export interface EndRelationshipResult {
 /**
  * Records that a relationship ended (`del_follow_user`, `del_external_contact`, a transfer).
  * A deletion that arrives before its add creates the relationship already ended, so the late
- * add cannot revive it (the add's time is older). Emits `customer.lost` when the customer
- * deleted the advisor and nobody else follows them, `relationship.transferred` on a transfer.
+ * add cannot revive it (the add's time is older). Records `customer.lost` when the customer
+ * deleted the advisor and nobody else follows them, `relationship.transferred` on a transfer, in
+ * the outbox with the change (docs/reliability.md, "Domain events: the outbox").
  */
 export async function endRelationship(deps: CustomerDeps, input: EndRelationshipInput): Promise<EndRelationshipResult> {
-  const { corpId, clock } = deps;
+  const result = await withOutbox(deps, (events) => endRelationshipWith(deps, input, events));
+  if (result.changed) deps.logger.info({ corpId: deps.corpId, userid: input.userid, status: input.status, becameLost: result.becameLost, loggedAt: deps.clock.now() }, 'relationship ended');
+  return result;
+}
+
+async function endRelationshipWith(deps: CustomerDeps, input: EndRelationshipInput, events: EventRecorder): Promise<EndRelationshipResult> {
+  const { corpId } = deps;
   const customer = await CustomerModel.findOneAndUpdate(
     { corpId, externalUserId: input.externalUserId },
     { $setOnInsert: { lifecycle: { stage: 'prospect', reason: 'added', changedAt: input.eventAt }, lifecycleHistory: [] } },
@@ -62,7 +69,7 @@ export async function endRelationship(deps: CustomerDeps, input: EndRelationship
   await recomputeResponsibleAdvisor(corpId, customer._id);
   const base = { corpId, sourceId: input.sourceId, occurredAt: input.eventAt.toISOString(), customerId: String(customer._id), externalUserId: input.externalUserId, userid: input.userid };
   if (input.status === 'transferred') {
-    await emitDomainEvent(deps.queues, { ...base, type: 'relationship.transferred', data: { fromUserid: input.userid } });
+    events.record({ ...base, type: 'relationship.transferred', data: { fromUserid: input.userid } });
   }
   if (input.status === 'deleted_by_customer') {
     const stillActive = await RelationshipModel.countDocuments({ corpId, externalUserId: input.externalUserId, status: 'active' });
@@ -77,8 +84,7 @@ export async function endRelationship(deps: CustomerDeps, input: EndRelationship
       result.becameLost = lost.modifiedCount > 0;
     }
     // A customer who still has another advisor is not lost to the dealer; the loss alert still goes out.
-    if (result.becameLost) await emitDomainEvent(deps.queues, { ...base, type: 'customer.lost' });
+    if (result.becameLost) events.record({ ...base, type: 'customer.lost' });
   }
-  deps.logger.info({ corpId, userid: input.userid, status: input.status, becameLost: result.becameLost, loggedAt: clock.now() }, 'relationship ended');
   return result;
 }

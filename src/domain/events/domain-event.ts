@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { Queues } from '../../queues/queue-factory.js';
-import { QueueName } from '../../queues/queue-names.js';
 
 /**
  * The domain events of design §4. Payloads carry ids, never personal data. New events are
- * added here and to design.md's list.
+ * added here and to design.md's list. They are recorded with `withOutbox` (outbox.ts), never
+ * added to the queue directly (docs/reliability.md, "Domain events: the outbox").
  */
 export const DOMAIN_EVENT_TYPES = [
   'customer.added',
@@ -49,15 +48,4 @@ export type DomainEventInput = z.input<typeof domainEventSchema>;
 export function domainEventJobId(event: Pick<DomainEvent, 'type' | 'corpId' | 'sourceId'> & { discriminator?: string }): string {
   const digest = createHash('sha256').update(`${event.corpId}\u0000${event.sourceId}\u0000${event.discriminator ?? ''}`).digest('base64url').slice(0, 32);
   return `${event.type.replace('.', '-')}-${digest}`;
-}
-
-/**
- * Emits one domain event on the `domain-events` queue. `discriminator` separates several events
- * of one type from one source (one `tag_added` per tag of a single edit callback).
- */
-export async function emitDomainEvent(queues: Queues, input: DomainEventInput, discriminator?: string): Promise<string> {
-  const event = domainEventSchema.parse(input);
-  const jobId = domainEventJobId({ ...event, discriminator });
-  await queues.get(QueueName.domainEvents).add(event.type, event, { jobId });
-  return jobId;
 }

@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { emitDomainEvent } from '../events/domain-event.js';
+import { withOutbox } from '../events/outbox.js';
 import { taskCategoryOf } from '../kpis/task-category.js';
 import { durationMs } from '../rules/durations.js';
 import { RuleModel } from '../rules/rule.model.js';
@@ -142,14 +142,18 @@ export async function applyTaskAction(deps: Deps, taskId: string, action: TaskAc
       break;
     }
   }
-  const task = (await TaskModel.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean()) as TaskLean | null;
+  // `task.completed` goes into the outbox with the change (docs/reliability.md, "Domain events: the outbox").
+  const task = await withOutbox(deps, async (events) => {
+    const updated = (await TaskModel.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean()) as TaskLean | null;
+    if (updated && action.type === 'complete') {
+      events.record({
+        type: 'task.completed', corpId: deps.corpId, sourceId: `${TASK_SOURCE_PREFIX}-${taskId}`, occurredAt: now.toISOString(), customerId: String(updated.customerId),
+        userid: updated.advisorUserid, taskId, data: { outcome: action.outcome, onTime: isOnTime(updated) },
+      });
+    }
+    return updated;
+  });
   if (!task) return { changed: false, task: (await TaskModel.findOne({ _id, corpId: deps.corpId }).lean()) as TaskLean | null };
-  if (action.type === 'complete') {
-    await emitDomainEvent(deps.queues, {
-      type: 'task.completed', corpId: deps.corpId, sourceId: `${TASK_SOURCE_PREFIX}-${taskId}`, occurredAt: now.toISOString(), customerId: String(task.customerId),
-      userid: task.advisorUserid, taskId, data: { outcome: action.outcome, onTime: isOnTime(task) },
-    });
-  }
   deps.logger.info({ corpId: deps.corpId, taskId, action: action.type, actor }, 'task changed');
   return { changed: true, task };
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Types } from 'mongoose';
 import { dayjs } from '../../infra/clock.js';
 import type { Queues } from '../../queues/queue-factory.js';
-import { emitDomainEvent } from '../events/domain-event.js';
+import { withOutbox } from '../events/outbox.js';
 import { CustomerModel } from '../customers/customer.model.js';
 import type { PersonalData } from '../customers/personal-data.js';
 import { RelationshipModel } from '../customers/relationship.model.js';
@@ -92,21 +92,24 @@ export async function upsertVehicle(deps: VehicleDeps, input: VehicleInput, sour
   if (existing && unchanged) return { status: 'unchanged', vin: input.vin, vehicleId: String(existing._id), linked: Boolean(existing.customerId), customerId: existing.customerId ?? undefined };
 
   const now = deps.now();
-  const saved = await VehicleModel.findOneAndUpdate(
-    { corpId: deps.corpId, vin: input.vin },
-    { $set: { ...stripUndefined(next), ...(newlyLinked ? { linkedAt: now } : {}) }, $setOnInsert: { source } },
-    { upsert: true, returnDocument: 'after', runValidators: true },
-  ).lean();
-  if (!saved) throw new Error('vehicle upsert returned nothing');
-
-  const version = createHash('sha256').update(JSON.stringify(next)).digest('base64url').slice(0, 16);
-  const base = { corpId: deps.corpId, occurredAt: now.toISOString(), customerId: next.customerId ? String(next.customerId) : undefined, externalUserId: next.externalUserId, vehicleId: String(saved._id) };
-  if (newlyLinked) {
-    await emitDomainEvent(deps.queues, { ...base, type: 'vehicle.linked', sourceId: `vehicle-${input.vin}-${String(next.customerId)}`, data: { vin: input.vin, model: next.model ?? null } });
-  }
-  for (const anchor of changedAnchors) {
-    await emitDomainEvent(deps.queues, { ...base, type: 'customer.anchor_changed', sourceId: `vehicle-${input.vin}-${version}`, data: { field: anchor, vin: input.vin } }, anchor);
-  }
+  // The events go into the outbox with the vehicle (docs/reliability.md, "Domain events: the outbox").
+  const saved = await withOutbox(deps, async (events) => {
+    const stored = await VehicleModel.findOneAndUpdate(
+      { corpId: deps.corpId, vin: input.vin },
+      { $set: { ...stripUndefined(next), ...(newlyLinked ? { linkedAt: now } : {}) }, $setOnInsert: { source } },
+      { upsert: true, returnDocument: 'after', runValidators: true },
+    ).lean();
+    if (!stored) throw new Error('vehicle upsert returned nothing');
+    const version = createHash('sha256').update(JSON.stringify(next)).digest('base64url').slice(0, 16);
+    const base = { corpId: deps.corpId, occurredAt: now.toISOString(), customerId: next.customerId ? String(next.customerId) : undefined, externalUserId: next.externalUserId, vehicleId: String(stored._id) };
+    if (newlyLinked) {
+      events.record({ ...base, type: 'vehicle.linked', sourceId: `vehicle-${input.vin}-${String(next.customerId)}`, data: { vin: input.vin, model: next.model ?? null } });
+    }
+    for (const anchor of changedAnchors) {
+      events.record({ ...base, type: 'customer.anchor_changed', sourceId: `vehicle-${input.vin}-${version}`, data: { field: anchor, vin: input.vin } }, anchor);
+    }
+    return stored;
+  });
   return { status: existing ? 'updated' : 'created', vin: input.vin, vehicleId: String(saved._id), linked: Boolean(next.customerId), customerId: next.customerId };
 }
 

@@ -1,0 +1,161 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Alerter } from '../../infra/alerts.js';
+import type { Logger } from '../../infra/logger.js';
+import type { Queues } from '../../queues/queue-factory.js';
+import { QueueName } from '../../queues/queue-names.js';
+import { OutboxEventModel } from './outbox-event.model.js';
+
+export interface RelayBatchOptions {
+  /** Only these event ids (the post-commit relay of one change); default: the oldest pending ones. */
+  ids?: readonly string[];
+  batchSize?: number;
+  now?: Date;
+}
+
+/**
+ * Moves pending outbox records to the `domain-events` queue (job id = event id) and then marks
+ * them relayed. Safe to run in several processes at once and to repeat after a crash between the
+ * add and the mark: BullMQ ignores an add whose job id exists, and the consumer skips an event id
+ * it already processed (docs/reliability.md, "Domain events: the outbox"). Returns how many
+ * records it marked relayed; rejects when Redis does not take them (they stay pending).
+ */
+export async function relayOutbox(queues: Queues, opts: RelayBatchOptions = {}): Promise<number> {
+  const filter = opts.ids ? { _id: { $in: [...opts.ids] }, status: 'pending' as const } : { status: 'pending' as const };
+  const records = await OutboxEventModel.find(filter, { _id: 1, type: 1, event: 1 }).sort({ createdAt: 1 }).limit(opts.batchSize ?? 200).lean();
+  if (records.length === 0) return 0;
+  await queues.get(QueueName.domainEvents).addBulk(records.map((r) => ({ name: r.type, data: r.event as Record<string, unknown>, opts: { jobId: r._id } })));
+  const marked = await OutboxEventModel.updateMany({ _id: { $in: records.map((r) => r._id) }, status: 'pending' }, { $set: { status: 'relayed', relayedAt: opts.now ?? new Date() } });
+  return marked.modifiedCount;
+}
+
+export interface OutboxLag {
+  pending: number;
+  /** Age of the oldest pending record in seconds, 0 when none is pending. */
+  oldestAgeS: number;
+}
+
+/** How far behind the relay is: pending records and the age of the oldest. */
+export async function measureOutboxLag(nowMs: number = Date.now()): Promise<OutboxLag> {
+  const [pending, oldest] = await Promise.all([
+    OutboxEventModel.countDocuments({ status: 'pending' }),
+    OutboxEventModel.findOne({ status: 'pending' }, { createdAt: 1 }).sort({ createdAt: 1 }).lean(),
+  ]);
+  return { pending, oldestAgeS: oldest ? Math.max(0, (nowMs - oldest.createdAt.getTime()) / 1000) : 0 };
+}
+
+export interface OutboxRelayOptions {
+  queues: Queues;
+  logger: Logger;
+  /** Registers `scrm_outbox_*` metrics here (the process's registry). */
+  registry?: Registry;
+  alerts?: Alerter;
+  /** Pause between passes when nothing was pending or a pass failed (ms). Default 1000. */
+  intervalMs?: number;
+  batchSize?: number;
+  /** Lag above which the relay raises an `outbox_lag` alert and the process is not ready (s). Default 60. */
+  lagAlertS?: number;
+  nowMs?: () => number;
+}
+
+export interface OutboxRelayStatus {
+  /** The last measurement; undefined before the first pass. */
+  lag?: OutboxLag;
+  lastError?: string;
+  lagAlertS: number;
+}
+
+/**
+ * The relay loop of the worker process: relays pending outbox records in batches, measures the
+ * lag after each pass (metric `scrm_outbox_relay_lag_seconds`, alert and readiness above
+ * `lagAlertS`), and keeps retrying while Redis or MongoDB is away.
+ */
+export class OutboxRelay {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private lastErrorLog = 0;
+  private state: OutboxRelayStatus;
+  private readonly relayed?: Counter;
+  private readonly nowMs: () => number;
+
+  constructor(private readonly opts: OutboxRelayOptions) {
+    this.nowMs = opts.nowMs ?? Date.now;
+    this.state = { lagAlertS: opts.lagAlertS ?? 60 };
+    if (opts.registry) {
+      const lastLag = () => this.state.lag;
+      new Gauge({
+        name: 'scrm_outbox_relay_lag_seconds',
+        help: 'Age of the oldest domain event in the outbox not yet moved to the domain-events queue (0 when none)',
+        registers: [opts.registry],
+        collect() {
+          this.set(lastLag()?.oldestAgeS ?? 0);
+        },
+      });
+      new Gauge({
+        name: 'scrm_outbox_pending',
+        help: 'Domain events in the outbox not yet moved to the domain-events queue',
+        registers: [opts.registry],
+        collect() {
+          this.set(lastLag()?.pending ?? 0);
+        },
+      });
+      this.relayed = new Counter({ name: 'scrm_outbox_relayed_total', help: 'Domain events the outbox relay moved to the domain-events queue', registers: [opts.registry] });
+    }
+  }
+
+  status(): OutboxRelayStatus {
+    return { ...this.state };
+  }
+
+  /** One pass: relays until nothing is pending (or a batch fails), then measures the lag. */
+  async runOnce(): Promise<OutboxRelayStatus> {
+    let failure: Error | undefined;
+    try {
+      for (;;) {
+        const moved = await relayOutbox(this.opts.queues, { batchSize: this.opts.batchSize });
+        this.relayed?.inc(moved);
+        if (moved < (this.opts.batchSize ?? 200) || this.stopped) break;
+      }
+    } catch (err) {
+      failure = err as Error;
+    }
+    try {
+      this.state.lag = await measureOutboxLag(this.nowMs());
+    } catch (err) {
+      failure ??= err as Error;
+    }
+    this.state.lastError = failure?.message.slice(0, 200);
+    if (failure && this.nowMs() - this.lastErrorLog > 30_000) {
+      this.lastErrorLog = this.nowMs();
+      this.opts.logger.warn({ err: failure.message, pending: this.state.lag?.pending }, 'outbox relay pass failed; retrying');
+    }
+    const lag = this.state.lag;
+    if (lag && lag.oldestAgeS > this.state.lagAlertS) {
+      this.opts.alerts?.raise('outbox_lag', 'domain-events', `outbox relay lag ${Math.round(lag.oldestAgeS)} s (threshold ${this.state.lagAlertS} s), ${lag.pending} events pending${failure ? `: ${failure.message.slice(0, 120)}` : ''}`, { pending: lag.pending });
+    }
+    return this.status();
+  }
+
+  start(): void {
+    if (this.timer || this.running) return;
+    this.stopped = false;
+    const loop = () => {
+      this.timer = undefined;
+      this.running = this.runOnce().then(() => undefined, () => undefined).finally(() => {
+        this.running = undefined;
+        if (!this.stopped) {
+          this.timer = setTimeout(loop, this.opts.intervalMs ?? 1000);
+          this.timer.unref();
+        }
+      });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+}

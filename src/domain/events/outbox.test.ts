@@ -1,0 +1,172 @@
+/**
+ * The outbox against the dev MongoDB server and real Redis: the crash points between the state
+ * write and the relay (docs/reliability.md, "Domain events: the outbox").
+ */
+import { Redis } from 'ioredis';
+import mongoose, { Schema } from 'mongoose';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { Alerter } from '../../infra/alerts.js';
+import { createLogger } from '../../infra/logger.js';
+import { createRedis, waitForRedis } from '../../infra/redis.js';
+import { Queues } from '../../queues/queue-factory.js';
+import { QueueName } from '../../queues/queue-names.js';
+import { testRedisUrl, uniqueName } from '../../testing/env.js';
+import { useTestDatabase } from '../../testing/mongo.js';
+import { startPrivateRedis } from '../../testing/redis-server.js';
+import { waitFor } from '../../testing/wait.js';
+import { domainEventJobId, type DomainEventInput } from './domain-event.js';
+import { OutboxEventModel } from './outbox-event.model.js';
+import { OutboxRelay, relayOutbox } from './outbox-relay.js';
+import { withOutbox } from './outbox.js';
+
+const logger = createLogger({ level: 'silent', name: 'test' });
+// A stand-in for a state change: the outbox must commit and roll back with it.
+const StateModel = mongoose.model('OutboxTestState', new Schema({ key: { type: String, unique: true }, n: Number }, { collection: 'outbox_test_state' }));
+
+let redis: Redis;
+let queues: Queues;
+let db: Awaited<ReturnType<typeof useTestDatabase>>;
+
+const event = (sourceId: string): DomainEventInput => ({ type: 'customer.added', corpId: 'wwOutboxCorp', sourceId, occurredAt: '2026-05-01T02:00:00.000Z', externalUserId: 'wmOutboxFake01', userid: 'advisor.a', data: { state: null } });
+
+beforeAll(async () => {
+  db = await useTestDatabase('outbox');
+  redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+  queues = new Queues(redis, uniqueName('ob'));
+});
+afterAll(async () => {
+  await queues.get(QueueName.domainEvents).obliterate({ force: true });
+  await queues.close();
+  redis.disconnect();
+  await db.drop();
+});
+beforeEach(async () => {
+  await Promise.all([OutboxEventModel.deleteMany({}), StateModel.deleteMany({}), queues.get(QueueName.domainEvents).obliterate({ force: true })]);
+});
+
+const jobIds = async (q: Queues = queues) => (await q.get(QueueName.domainEvents).getJobs(['waiting', 'prioritized', 'delayed'])).map((j) => j.id).sort();
+
+describe('the outbox', () => {
+  it('stores the event with the state change and relays it at once, job id = event id', async () => {
+    const id = await withOutbox({ queues, logger }, async (events) => {
+      await StateModel.create({ key: 'a', n: 1 });
+      return events.record(event('inbound-a'), 'wmOutboxFake01/advisor.a');
+    });
+    expect(id).toBe(domainEventJobId({ type: 'customer.added', corpId: 'wwOutboxCorp', sourceId: 'inbound-a', discriminator: 'wmOutboxFake01/advisor.a' }));
+    expect(await jobIds()).toEqual([id]);
+    expect(await OutboxEventModel.findById(id).lean()).toMatchObject({ status: 'relayed', type: 'customer.added', corpId: 'wwOutboxCorp' });
+  });
+
+  it('a change that fails stores neither its state nor its events; the retry stores both (regression: the event was lost on retry)', async () => {
+    const change = (fail: boolean) => withOutbox({ queues, logger }, async (events) => {
+      const before = await StateModel.findOne({ key: 'b' }).lean();
+      await StateModel.updateOne({ key: 'b' }, { $set: { n: 1 } }, { upsert: true });
+      if (!before) events.record(event('inbound-b')); // like applyContactSnapshot: only for a row inserted now
+      if (fail) throw new Error('handler crashed after the state write');
+    });
+    await expect(change(true)).rejects.toThrow('handler crashed');
+    expect(await StateModel.countDocuments()).toBe(0);
+    expect(await OutboxEventModel.countDocuments()).toBe(0);
+    await change(false);
+    expect(await StateModel.countDocuments()).toBe(1);
+    expect(await jobIds()).toEqual([domainEventJobId({ type: 'customer.added', corpId: 'wwOutboxCorp', sourceId: 'inbound-b' })]);
+  });
+
+  it('crash after the state write, before the relay: the relay delivers the pending event', async () => {
+    // No queues: the process died after the commit, before its own relay.
+    const id = await withOutbox({}, async (events) => {
+      await StateModel.create({ key: 'c', n: 1 });
+      return events.record(event('inbound-c'));
+    });
+    expect(await OutboxEventModel.findById(id).lean()).toMatchObject({ status: 'pending' });
+    expect(await jobIds()).toEqual([]);
+    const relay = new OutboxRelay({ queues, logger });
+    const status = await relay.runOnce();
+    expect(status.lag).toEqual({ pending: 0, oldestAgeS: 0 });
+    expect(await jobIds()).toEqual([id]);
+    expect(await OutboxEventModel.findById(id).lean()).toMatchObject({ status: 'relayed' });
+  });
+
+  it('relay crash after adding to Redis, before marking: the next pass adds nothing twice and marks it', async () => {
+    const id = await withOutbox({}, async (events) => events.record(event('inbound-d')));
+    const record = await OutboxEventModel.findById(id).lean();
+    // What the crashed pass did: the job is in Redis, the record still pending.
+    await queues.get(QueueName.domainEvents).add(record!.type, record!.event as object, { jobId: id });
+    expect(await relayOutbox(queues)).toBe(1);
+    expect(await jobIds()).toEqual([id]);
+    expect(await OutboxEventModel.findById(id).lean()).toMatchObject({ status: 'relayed' });
+    expect(await relayOutbox(queues)).toBe(0);
+  });
+
+  it('the same event recorded by a replayed source is stored and queued once', async () => {
+    const record = () => withOutbox({ queues, logger }, async (events) => {
+      events.record(event('inbound-e'));
+      events.record(event('inbound-e'));
+    });
+    await record();
+    await record();
+    expect(await OutboxEventModel.countDocuments()).toBe(1);
+    expect((await jobIds()).length).toBe(1);
+  });
+
+  it('a nested change joins the outer transaction: both roll back together', async () => {
+    await expect(withOutbox({ queues, logger }, async (outer) => {
+      outer.record(event('inbound-f1'));
+      await withOutbox({ queues, logger }, async (inner) => {
+        await StateModel.create({ key: 'f', n: 1 });
+        inner.record(event('inbound-f2'));
+      });
+      throw new Error('outer failed');
+    })).rejects.toThrow('outer failed');
+    expect(await StateModel.countDocuments()).toBe(0);
+    expect(await OutboxEventModel.countDocuments()).toBe(0);
+  });
+});
+
+describe('the relay while Redis is down', () => {
+  it('keeps events pending, reports lag and alerts, and delivers them when Redis returns', async () => {
+    // Stops Redis: a private instance, never the shared one.
+    const server = await startPrivateRedis();
+    const producer = createRedis({ url: server.url, role: 'producer', logger });
+    await waitForRedis(producer, server.url, 5000);
+    const privateQueues = new Queues(producer, uniqueName('obdown'));
+    let now = Date.now();
+    const registry = new Registry();
+    const alerted: string[] = [];
+    const alerts = new Alerter({ logger, minIntervalMs: 60_000, nowMs: () => now, sink: async (text) => void alerted.push(text) });
+    const relay = new OutboxRelay({ queues: privateQueues, logger, registry, alerts, lagAlertS: 60, nowMs: () => now });
+    try {
+      await privateQueues.prepare([QueueName.domainEvents], 5000);
+      await server.kill();
+      // The change commits although Redis is away; its own relay fails quietly.
+      const id = await withOutbox({ queues: privateQueues, logger }, async (events) => {
+        await StateModel.create({ key: 'g', n: 1 });
+        return events.record(event('inbound-g'));
+      });
+      expect(await OutboxEventModel.findById(id).lean()).toMatchObject({ status: 'pending' });
+
+      now += 120_000; // two minutes later, Redis still down
+      const down = await relay.runOnce();
+      expect(down.lastError).toBeTruthy();
+      expect(down.lag?.pending).toBe(1);
+      expect(down.lag?.oldestAgeS).toBeGreaterThan(60);
+      expect(alerted.some((text) => text.includes('outbox_lag'))).toBe(true);
+      expect(await registry.getSingleMetricAsString('scrm_outbox_relay_lag_seconds')).toMatch(/scrm_outbox_relay_lag_seconds \d{3}/);
+
+      await server.restart();
+      const up = await waitFor(async () => {
+        const s = await relay.runOnce();
+        return s.lag?.pending === 0 ? s : undefined;
+      }, 'the relay to deliver after Redis returned', { timeoutMs: 15_000, intervalMs: 200 });
+      expect(up.lastError).toBeUndefined();
+      expect(await jobIds(privateQueues)).toEqual([id]);
+      expect(await OutboxEventModel.findById(id).lean()).toMatchObject({ status: 'relayed' });
+    } finally {
+      await relay.stop();
+      await privateQueues.close();
+      producer.disconnect();
+      await server.stop();
+    }
+  }, 40_000);
+});
