@@ -103,6 +103,12 @@ export class Ledger {
     };
   }
 
+  /** Domain events written to the MongoDB outbox and not yet relayed to their queue (none without an outbox). */
+  async outboxPending(stack: BotStack): Promise<number> {
+    this.conn ??= mongoose.createConnection(stack.config.mongo.uri, { serverSelectionTimeoutMS: 5000 }).asPromise();
+    return (await this.conn).collection('outbox_events').countDocuments({ status: 'pending' });
+  }
+
   async close(): Promise<void> {
     const conn = this.conn;
     this.conn = undefined;

@@ -133,13 +133,16 @@ export async function runScenario(backends: Backends, scenario: Scenario, opts: 
   }
 }
 
-/** Done when every acknowledged add is complete and welcomed, or the queues stayed empty for 3 s; at most 90 s (kill -9 leaves inbound jobs locked for 30 s). */
+/**
+ * Done when every acknowledged add is complete and welcomed, or the queues and the domain-event
+ * outbox stayed empty for 3 s; at most 90 s (kill -9 leaves inbound jobs locked for 30 s).
+ */
 async function settle(stack: BotStack, ledger: Ledger): Promise<void> {
   let idleSince = 0;
   await waitFor(async () => {
     const r = await ledger.check(stack);
     if (r.lost === 0 && r.missedWelcomes === 0) return true;
-    if ((await stack.pendingJobs()) > 0) {
+    if ((await stack.pendingJobs()) + (await ledger.outboxPending(stack)) > 0) {
       idleSince = 0;
       return false;
     }
