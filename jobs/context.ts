@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config/index.js';
 import type { Corp } from '../src/domain/corps/corp.types.js';
 import type { PersonalData } from '../src/domain/customers/personal-data.js';
+import type { Alerter } from '../src/infra/alerts.js';
 import type { Clock } from '../src/infra/clock.js';
 import type { Logger } from '../src/infra/logger.js';
 import type { Metrics } from '../src/infra/metrics.js';
@@ -19,6 +20,8 @@ export interface WorkerContext {
   /** Corps with decrypted credentials (the worker's CorpCache). */
   corps?: { get(corpId: string): Corp | undefined };
   metrics?: Metrics;
+  /** Operator alerts (src/infra/alerts.ts); absent in tests that do not look at them. */
+  alerts?: Alerter;
   /** The one WeCom client (token cache, rate limits); `forCorp()` binds a corp's credentials. */
   wecom: WecomClient;
   /** Seals and opens personal data (design §7). */

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     logger, metrics, minIntervalMs: config.alerts.minIntervalS * 1000,
     sink: alertCorpId && config.alerts.userIds.length > 0 ? (text) => sendAlert(alertCorpId, [...config.alerts.userIds], text) : undefined,
   });
-  const ctx: WorkerContext = { config, logger, clock, redis, queues, corps, metrics, wecom, pd: PersonalData.fromConfig(config) };
+  const ctx: WorkerContext = { config, logger, clock, redis, queues, corps, metrics, alerts, wecom, pd: PersonalData.fromConfig(config) };
   // Moves domain events from the MongoDB outbox to the domain-events queue (docs/reliability.md).
   const outboxRelay = new OutboxRelay({ queues, logger, registry: metrics.registry, alerts, lagAlertS: OUTBOX_LAG_READY_S });
   const listCorpIds = () => corps.all().map((c) => c.corpId);

@@ -1,5 +1,6 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { Corp } from '../../src/domain/corps/corp.types.js';
+import type { WelcomeDeadline } from '../../src/domain/rules/welcome.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { QueueName } from '../../src/queues/queue-names.js';
 import { welcomeJobSchema, type WelcomeJob } from '../../src/queues/welcome.producer.js';
@@ -7,14 +8,14 @@ import type { CorpApi } from '../../src/wecom/corp-api.js';
 import { toJobError } from '../../src/wecom/job-errors.js';
 import type { WorkerContext } from '../context.js';
 import type { ProcessorFactory } from '../registry.js';
+import { noteMissedWelcome, WELCOME_LANE_TIMING, WELCOME_WINDOW_MS, welcomeWorkerOptions } from './welcome-deadline.js';
 
-/** WeCom accepts a welcome code for 20 s after the add event (reference §3.9). */
-export const WELCOME_WINDOW_MS = 20_000;
+export { WELCOME_WINDOW_MS };
 
 export type WelcomeOutcome = { sent: true; ruleId?: string } | { sent: false; reason: string };
 
-/** Picks and sends the welcome for one add (the campaign rules issue provides the real one). */
-export type WelcomeSender = (input: { corp: Corp; api: CorpApi; job: WelcomeJob; ctx: WorkerContext; log: Logger }) => Promise<WelcomeOutcome>;
+/** Picks and sends the welcome for one add (the campaign rules issue provides the real one); `deadline` bounds its reads and its send. */
+export type WelcomeSender = (input: { corp: Corp; api: CorpApi; job: WelcomeJob; ctx: WorkerContext; log: Logger; deadline: WelcomeDeadline }) => Promise<WelcomeOutcome>;
 
 /** Until welcome rules exist, record that the job ran and send nothing. */
 export const recordOnlyWelcome: WelcomeSender = async ({ log, job }) => {
@@ -24,29 +25,44 @@ export const recordOnlyWelcome: WelcomeSender = async ({ log, job }) => {
 
 /**
  * `wecom-welcome` (design §4, priority lane): the job was enqueued straight from the add
- * callback. A code older than WeCom's window is not tried (41050 would follow); WeCom errors map
- * to retry / UnrecoverableError through the client's classification.
+ * callback. The lane has a deadline (docs/reliability.md, "Welcome deadline"): short locks so a
+ * crashed worker's jobs run again within seconds; a code too old to reach WeCom in time is not
+ * tried (41050 would follow), neither at the start nor right before the call; MongoDB reads
+ * have a time budget; every missed welcome is counted (`scrm_welcomes_missed_total`) and a run
+ * of them is an operator alert. The code's age counts from the event's CreateTime (WeCom's
+ * clock, whole seconds, so at most 1 s early: on the safe side). WeCom errors map to retry /
+ * UnrecoverableError through the client's classification.
  */
 export function createWelcomeProcessor(send: WelcomeSender = recordOnlyWelcome): ProcessorFactory {
-  return (ctx: WorkerContext) => ({
-    queue: QueueName.wecomWelcome,
-    concurrency: 32,
-    process: async (job: Job, log: Logger): Promise<WelcomeOutcome> => {
-      const parsed = welcomeJobSchema.safeParse(job.data);
-      if (!parsed.success) throw new UnrecoverableError('wecom-welcome job data does not fit the schema');
-      const data = parsed.data;
-      const corp = ctx.corps?.get(data.corpId);
-      if (!corp) throw new Error(`corp ${data.corpId} is not loaded yet`);
-      const ageMs = ctx.clock.nowMs() - data.eventTime * 1000;
-      if (ageMs > WELCOME_WINDOW_MS) {
-        log.warn({ corpId: data.corpId, ageMs, alert: true }, 'welcome code expired before it could be used');
-        return { sent: false, reason: 'expired' };
-      }
-      try {
-        return await send({ corp, api: ctx.wecom.forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: corp.agentId }), job: data, ctx, log });
-      } catch (err) {
-        throw toJobError(err);
-      }
-    },
-  });
+  return (ctx: WorkerContext) => {
+    const missed = { registry: ctx.metrics?.registry, alerts: ctx.alerts };
+    return {
+      queue: QueueName.wecomWelcome,
+      concurrency: 32,
+      options: welcomeWorkerOptions,
+      process: async (job: Job, log: Logger): Promise<WelcomeOutcome> => {
+        const parsed = welcomeJobSchema.safeParse(job.data);
+        if (!parsed.success) throw new UnrecoverableError('wecom-welcome job data does not fit the schema');
+        const data = parsed.data;
+        const sendByMs = data.eventTime * 1000 + WELCOME_WINDOW_MS - WELCOME_LANE_TIMING.sendMarginMs;
+        if (ctx.clock.nowMs() > sendByMs) {
+          log.warn({ corpId: data.corpId, ageMs: ctx.clock.nowMs() - data.eventTime * 1000 }, 'welcome code expired before it could be used');
+          noteMissedWelcome(missed, data.corpId, 'expired');
+          return { sent: false, reason: 'expired' };
+        }
+        const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        try {
+          const corp = ctx.corps?.get(data.corpId);
+          if (!corp) throw new Error(`corp ${data.corpId} is not loaded yet`);
+          const outcome = await send({ corp, api: ctx.wecom.forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: corp.agentId }), job: data, ctx, log, deadline: { sendByMs, readBudgetMs: WELCOME_LANE_TIMING.readBudgetMs } });
+          if (!outcome.sent && outcome.reason === 'deadline') noteMissedWelcome(missed, data.corpId, 'deadline');
+          return outcome;
+        } catch (err) {
+          const jobError = toJobError(err);
+          if (lastAttempt || jobError instanceof UnrecoverableError) noteMissedWelcome(missed, data.corpId, 'failed');
+          throw jobError;
+        }
+      },
+    };
+  };
 }

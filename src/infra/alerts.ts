@@ -9,6 +9,7 @@ export type AlertKind =
   | 'queue_age' // the oldest waiting job of a queue is older than QUEUE_AGE_ALERT_S
   | 'spool' // callbacks could not be queued or spooled
   | 'worker_stalled' // a worker consumed nothing while jobs waited and was recreated
+  | 'welcome_missed' // welcome codes expired before the welcome could be sent (docs/reliability.md)
   | 'outbox_lag' // domain events wait in the outbox longer than the threshold (docs/reliability.md)
   | 'job_failures'; // many failures of one kind of job within a window (docs/reliability.md)
 

@@ -91,6 +91,30 @@ describe('welcome rules', () => {
     const used = await sendWelcomeForAdd({ corp: h.corp, api: h.deps.api, event: { userid: 'lina', externalUserId: 'wmX', state: 'delivery', welcomeCode: 'wc-unknown' }, clock: h.clock, logger: h.deps.logger });
     expect(used).toMatchObject({ sent: false, reason: 'code_used' });
   });
+
+  it('does not call WeCom when the code\'s deadline passed during the reads, and bounds a read that does not answer', async () => {
+    await createRule({ name: '交车欢迎', trigger: { type: 'customer.added', state: { prefix: 'delivery' } }, actions: [{ type: 'welcome', text: 'hi' }] });
+    const added = await h.sandbox.driver.addCustomer({ corpId: DEMO_CORP_ID, userid: 'lina', customer: {}, state: 'delivery_2026' });
+    const welcomeEvent = { userid: 'lina', externalUserId: added.externalUserId, state: 'delivery_2026', welcomeCode: added.welcomeCode ?? '' };
+    const sendByMs = h.clock.nowMs() + 1000;
+    // A stall inside the reads (here: the rule source moves the clock) uses up the window.
+    const stalled = await sendWelcomeForAdd({
+      corp: h.corp, api: h.deps.api, event: welcomeEvent, clock: h.clock, logger: h.deps.logger, deadline: { sendByMs, readBudgetMs: 3000 },
+      rules: async (corpId) => {
+        const found = await RuleModel.find({ scope: corpId, enabled: true }).lean();
+        h.clock.set(sendByMs + 1);
+        return found.map((d) => ({ id: String(d._id), version: d.version, body: d.body as never }));
+      },
+    });
+    expect(stalled).toMatchObject({ sent: false, reason: 'deadline' });
+    expect(calls('externalcontact/send_welcome_msg')).toEqual([]);
+
+    const hanging = sendWelcomeForAdd({
+      corp: h.corp, api: h.deps.api, event: welcomeEvent, clock: h.clock, logger: h.deps.logger, deadline: { sendByMs: h.clock.nowMs() + 10_000, readBudgetMs: 200 },
+      rules: () => new Promise(() => undefined),
+    });
+    await expect(hanging).rejects.toThrow('MongoDB read over its time budget');
+  });
 });
 
 describe('event rules', () => {
