@@ -59,7 +59,7 @@ async function main(): Promise<void> {
       api.allowedMethods(),
       ...consoleMounts,
       metricsRouter.routes(),
-      createQueueDashboard(allQueues(), config.bootstrapApiToken),
+      ...(config.queueDashboard === 'off' ? [] : [createQueueDashboard({ queues: allQueues(), sessions, mode: config.queueDashboard, publicBaseUrl: config.publicBaseUrl })]),
     ],
   });
 
