@@ -22,7 +22,9 @@ export interface AppDeps {
 
 /** Builds the Koa app; never listens (src/main.ts does). */
 export function createApp(deps: AppDeps): Koa {
-  const app = new Koa({ proxy: true });
+  // X-Forwarded-For is believed only for the proxies TRUST_PROXY declares: client IPs key the rate
+  // limits, and a header anyone can send must not pick their bucket (docs/security.md, "Rate limits").
+  const app = new Koa({ proxy: deps.config.trustProxy > 0, maxIpsCount: deps.config.trustProxy });
   app.silent = true; // app.on('error') below is the single logging sink
   app.on('error', (err: Error & { status?: number }, ctx?: Koa.Context) => {
     const log = (ctx?.state.log as Logger | undefined) ?? deps.logger;

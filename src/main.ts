@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix, retry: { maxRetries: 1 } });
   const tokens = new TokenService(() => clock.now());
   const consoleMounts = createConsoleMounts({
-    config, clock, sessions, corp: (id) => corps.get(id), corps: () => corps.all(), resolveToken: (t) => tokens.resolve(t),
+    config, clock, sessions, redis, corp: (id) => corps.get(id), corps: () => corps.all(), resolveToken: (t) => tokens.resolve(t),
     exchangeCode: async (corp, code) => (await wecom.forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: corp.agentId }).getUserInfoByCode(code)).userid || undefined,
   });
 
