@@ -3,7 +3,7 @@ import { PersonalData } from '../src/domain/customers/personal-data.js';
 import { Alerter } from '../src/infra/alerts.js';
 import { closeServer } from '../src/infra/http-server.js';
 import { connectMongoWithRetry, disconnectMongo, pingMongo } from '../src/infra/mongo.js';
-import { createRedis, pingRedis } from '../src/infra/redis.js';
+import { createRedis, pingRedis, redisSecurity } from '../src/infra/redis.js';
 import { createErrorHandler } from '../src/middlewares/errors.js';
 import { createHealthRouter } from '../src/routes/health.routes.js';
 import { bootProcess } from '../src/process-boot.js';
@@ -17,7 +17,7 @@ import { startWorkers, type RunningWorkers } from './worker-runner.js';
 /** The worker process: BullMQ processors and schedulers (design §2). */
 async function main(): Promise<void> {
   const { config, logger, shutdown, redis, subscriber, clock, queues, metrics, corps } = await bootProcess('worker', 'workers wait for it');
-  const workerConnection = createRedis({ url: config.redis.url, role: 'worker', logger, connectionName: 'scrm-worker' });
+  const workerConnection = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'worker', logger, connectionName: 'scrm-worker' });
   const alerts = new Alerter({ logger, metrics, minIntervalMs: config.alerts.minIntervalS * 1000 });
   // The one WeCom client of this process (design §4): tokens, rate limits and retries shared in Redis.
   const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix });
