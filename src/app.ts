@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/index.js';
 import type { Clock } from './infra/clock.js';
 import type { Logger } from './infra/logger.js';
 import { createErrorHandler } from './middlewares/errors.js';
+import { createOpsAccess } from './middlewares/ops-access.js';
 import { createRequestId } from './middlewares/request-id.js';
 import { createHealthRouter, type HealthCheck } from './routes/health.routes.js';
 
@@ -31,7 +32,8 @@ export function createApp(deps: AppDeps): Koa {
     log.error({ err, status: ctx?.status, path: ctx?.path, method: ctx?.method }, 'request failed');
   });
 
-  const health = createHealthRouter(deps.health);
+  const health = createHealthRouter(deps.health, { showDetails: createOpsAccess(deps.config) });
+  app.use(securityHeaders);
   app.use(createErrorHandler());
   app.use(createRequestId(deps.logger));
   app.use(health.routes());
@@ -42,6 +44,23 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = { error: { code: 'not_found', message: `no route for ${ctx.method} ${ctx.path}` } };
   });
   return app;
+}
+
+/** Answers of the API and of console sign-in carry personal data or credentials: never cached. */
+const NO_STORE_PREFIXES = ['/api/', '/console/auth/'];
+
+/**
+ * Headers every Koa answer gets (docs/security.md): `nosniff`, so a browser never runs a JSON or
+ * CSV answer as a script or page, and `Cache-Control: no-store` on API and sign-in answers unless
+ * the route chose its own caching.
+ */
+async function securityHeaders(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  try {
+    await next();
+  } finally {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    if (!ctx.response.get('Cache-Control') && NO_STORE_PREFIXES.some((p) => ctx.path.startsWith(p))) ctx.set('Cache-Control', 'no-store');
+  }
 }
 
 /**

@@ -16,6 +16,7 @@ import { ConsoleSessions } from './domain/auth/console-session.js';
 import { TokenService } from './domain/auth/token.service.js';
 import { createWecomClient } from './wecom/client.js';
 import { createMetricsRouter, createQueueDashboard } from './routes/ops.routes.js';
+import { createOpsAccess } from './middlewares/ops-access.js';
 
 /** The web process: callbacks, admin API, console, health and metrics (design §2). */
 async function main(): Promise<void> {
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
 
   const ingest = await createIngest({ config, logger, clock, redis, queues, metrics, cipher, corps, alerts });
   const stopQueueMonitor = startQueueAgeMonitor(allQueues, alerts, config.alerts.queueAgeS, 30_000, () => clock.nowMs());
-  const metricsRouter = createMetricsRouter(metrics.registry);
+  const metricsRouter = createMetricsRouter(metrics.registry, { allow: createOpsAccess(config) });
   // The admin API reads MongoDB; while it is down its routes fail fast (bufferCommands off) with 503.
   const sessions = new ConsoleSessions(redis, config.redis.queuePrefix, config.lookupHmacKey);
   const api = createApiRouter({ config, clock, queues, pd: PersonalData.fromConfig(config), redis, corpService, sessions });

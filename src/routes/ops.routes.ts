@@ -7,11 +7,21 @@ import type { Context, Middleware, Next } from 'koa';
 import type { Registry } from 'prom-client';
 import { SESSION_COOKIE, type ConsoleSessions } from '../domain/auth/console-session.js';
 
-/** `GET /metrics`: Prometheus text from the registry passed in (never prom-client's global one). */
-export function createMetricsRouter(registry: Registry): Router {
+/**
+ * `GET /metrics`: Prometheus text from the registry passed in (never prom-client's global one),
+ * to callers `allow` accepts (the web port: src/middlewares/ops-access.ts; the worker's internal
+ * health port passes none).
+ */
+export function createMetricsRouter(registry: Registry, opts: { allow?: (ctx: Context) => boolean } = {}): Router {
   const router = new Router();
   router.get('/metrics', async function metrics(ctx) {
     ctx.set('Cache-Control', 'no-store');
+    if (opts.allow && !opts.allow(ctx)) {
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', 'Bearer realm="scrm-ops"');
+      ctx.body = { error: { code: 'ops_token_required', message: "send Authorization: Bearer <OPS_TOKEN>, or scrape the worker's internal health port" } };
+      return;
+    }
     ctx.type = registry.contentType;
     ctx.body = await registry.metrics();
   });
