@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import type { Principal } from '../../domain/auth/principal.js';
 import { CorpModel } from '../../domain/corps/corp.model.js';
+import { assertAssetsInScope } from '../../domain/messages/media-scope.js';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import { requestDateRuleBackfill } from '../../domain/rules/engine/date-planner.js';
 import { previewRule } from '../../domain/rules/preview.js';
@@ -78,6 +79,7 @@ export function createRulesRouter(deps: ApiDeps): Router {
   router.post('/rules', requireRoles(...RULE_AUTHORS), async function createRule(ctx) {
     const input = parseRuleOrThrow(ruleCreateSchema, bodyOf(ctx));
     await checkScopeCorp(input);
+    await assertAssetsInScope(input);
     const rule = await rules.create(principalOf(ctx), input);
     await audit(ctx, 'rule.create', rule.id, rule.scope, { version: rule.version, enabled: rule.enabled });
     if (rule.enabled && rule.body.trigger.type === 'date') await requestDateRuleBackfill(deps.queues, rule.id, rule.version);
@@ -119,6 +121,7 @@ export function createRulesRouter(deps: ApiDeps): Router {
   router.put('/rules/:id', requireRoles(...RULE_AUTHORS), async function updateRule(ctx) {
     const body = parseRuleOrThrow(ruleBodySchema, bodyOf(ctx));
     await checkScopeCorp(body);
+    await assertAssetsInScope(body);
     const ifMatch = ctx.get('If-Match').replace(/"/g, '');
     const expected = /^\d+$/.test(ifMatch) ? Number(ifMatch) : undefined;
     const rule = await rules.update(principalOf(ctx), ctx.params.id ?? '', body, expected);
