@@ -71,9 +71,20 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...valid, DEFAULT_TIMEZONE: 'Mars/Olympus' })).toEqual(['DEFAULT_TIMEZONE: must be an IANA time zone such as Asia/Shanghai']);
   });
 
+  it('reads the hardening settings, listing their problems with the others', () => {
+    const config = loadConfig({ ...valid, REDIS_URL: 'rediss://:pw@redis.internal:6380', REDIS_PASSWORD: 'from-env' });
+    expect(config).toMatchObject({ trustProxy: 0, queueDashboard: 'read-only', opsToken: undefined, redis: { password: 'from-env', tlsCa: undefined } });
+    expect(problemsOf({ ...valid, QUEUE_DASHBOARD: 'rw', TRUST_PROXY: '-1', REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' })).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^QUEUE_DASHBOARD: /), 'TRUST_PROXY: must be an integer 0-10',
+    ]));
+    expect(problemsOf({ ...valid, REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' })).toEqual([
+      'REDIS_TLS_CA_FILE: cannot read /nonexistent/ca.pem (ENOENT)', 'REDIS_TLS_CA_FILE: only used with a rediss:// REDIS_URL',
+    ]);
+  });
+
   it('has no default for any secret', () => {
     const secrets = Object.entries(envVars).filter(([, spec]) => 'secret' in spec && spec.secret);
-    expect(secrets.map(([name]) => name).sort()).toEqual(['BOOTSTRAP_API_TOKEN', 'DATA_KEYS', 'LOOKUP_HMAC_KEY']);
+    expect(secrets.map(([name]) => name).sort()).toEqual(['BOOTSTRAP_API_TOKEN', 'DATA_KEYS', 'LOOKUP_HMAC_KEY', 'OPS_TOKEN', 'REDIS_PASSWORD']);
     for (const [name, spec] of secrets) expect(spec.schema.safeParse(undefined).data ?? null, name).toBeNull();
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import type { QueueName } from '../src/queues/queue-names.js';
 import { envVars, type EnvVarName } from './schema.js';
@@ -20,7 +21,8 @@ export interface AppConfig {
   /** The queues this worker process consumes (WORKER_QUEUES; all by default). */
   readonly workerQueues: readonly QueueName[];
   readonly logLevel: string;
-  readonly redis: { readonly url: string; readonly queuePrefix: string };
+  /** `password` and `tlsCa` apply to every connection the bot opens (src/infra/redis.ts). */
+  readonly redis: { readonly url: string; readonly queuePrefix: string; readonly password: string | undefined; readonly tlsCa: Buffer | undefined };
   readonly mongo: { readonly uri: string; readonly serverSelectionTimeoutMs: number };
   readonly wecom: { readonly apiBase: string; readonly timeoutMs: number; readonly oauthBase: string; readonly qrLoginBase: string };
   readonly defaultTimezone: string;
@@ -29,7 +31,11 @@ export interface AppConfig {
   readonly lookupHmacKey: Buffer;
   readonly bootstrapApiToken: string | undefined;
   readonly shutdownTimeoutMs: number;
-  readonly api: { readonly rateLimitPerMinute: number };
+  readonly api: { readonly rateLimitPerMinute: number; readonly publicRateLimitPerMinute: number; readonly authFailuresPerMinute: number };
+  /** Reverse proxies trusted to append X-Forwarded-For (0 = none). */
+  readonly trustProxy: number;
+  readonly queueDashboard: 'off' | 'read-only' | 'operate';
+  readonly opsToken: string | undefined;
   readonly callbacks: { readonly timestampWindowS: number; readonly dedupTtlS: number; readonly enqueueTimeoutMs: number };
   readonly spool: { readonly path: string; readonly maxBytes: number };
   readonly corps: { readonly file: string | undefined; readonly refreshS: number };
@@ -67,6 +73,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
   const activeId = v.DATA_KEY_ACTIVE_ID ?? keyIds[keyIds.length - 1] ?? '';
   if (!v.DATA_KEYS.has(activeId)) problems.push(`DATA_KEY_ACTIVE_ID: "${activeId}" is not one of the DATA_KEYS ids (${keyIds.join(', ')})`);
   if (v.ALERT_WECOM_CORP_ID && !v.ALERT_USERIDS) problems.push('ALERT_USERIDS: required when ALERT_WECOM_CORP_ID is set (who receives the alerts)');
+  let tlsCa: Buffer | undefined;
+  if (v.REDIS_TLS_CA_FILE) {
+    try {
+      tlsCa = readFileSync(v.REDIS_TLS_CA_FILE);
+    } catch (err) {
+      problems.push(`REDIS_TLS_CA_FILE: cannot read ${v.REDIS_TLS_CA_FILE} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+    if (!v.REDIS_URL.startsWith('rediss:')) problems.push('REDIS_TLS_CA_FILE: only used with a rediss:// REDIS_URL');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
@@ -76,7 +91,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     workerHealthPort: v.WORKER_HEALTH_PORT,
     workerQueues: v.WORKER_QUEUES,
     logLevel: v.LOG_LEVEL,
-    redis: { url: v.REDIS_URL, queuePrefix: v.QUEUE_PREFIX },
+    redis: { url: v.REDIS_URL, queuePrefix: v.QUEUE_PREFIX, password: v.REDIS_PASSWORD, tlsCa },
     mongo: { uri: v.MONGODB_URI, serverSelectionTimeoutMs: v.MONGODB_SERVER_SELECTION_TIMEOUT_MS },
     wecom: { apiBase: v.WECOM_API_BASE.replace(/\/+$/, ''), timeoutMs: v.WECOM_TIMEOUT_MS, oauthBase: v.WECOM_OAUTH_BASE.replace(/\/+$/, ''), qrLoginBase: v.WECOM_QR_LOGIN_BASE.replace(/\/+$/, '') },
     defaultTimezone: v.DEFAULT_TIMEZONE,
@@ -85,7 +100,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     lookupHmacKey: Buffer.from(v.LOOKUP_HMAC_KEY, 'base64'),
     bootstrapApiToken: v.BOOTSTRAP_API_TOKEN,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
-    api: { rateLimitPerMinute: v.API_RATE_LIMIT_PER_MINUTE },
+    api: { rateLimitPerMinute: v.API_RATE_LIMIT_PER_MINUTE, publicRateLimitPerMinute: v.PUBLIC_RATE_LIMIT_PER_MINUTE, authFailuresPerMinute: v.AUTH_FAILURES_PER_MINUTE },
+    trustProxy: v.TRUST_PROXY,
+    queueDashboard: v.QUEUE_DASHBOARD,
+    opsToken: v.OPS_TOKEN,
     callbacks: { timestampWindowS: v.CALLBACK_TIMESTAMP_WINDOW_S, dedupTtlS: v.CALLBACK_DEDUP_TTL_S, enqueueTimeoutMs: v.CALLBACK_ENQUEUE_TIMEOUT_MS },
     spool: { path: v.SPOOL_PATH, maxBytes: v.SPOOL_MAX_BYTES },
     corps: { file: v.CORPS_FILE, refreshS: v.CORPS_REFRESH_S },

@@ -108,6 +108,13 @@ export const envVars = {
   ALERT_MIN_INTERVAL_S: { schema: intIn(1, 86_400).default(600), description: 'The same alert (kind and subject) is raised at most once per this interval (s)', example: '600' },
   QUEUE_AGE_ALERT_S: { schema: intIn(10, 86_400).default(300), description: 'Alert when the oldest waiting job of a queue is older than this (s)', example: '300' },
   API_RATE_LIMIT_PER_MINUTE: { schema: intIn(1, 1_000_000).default(300), description: 'Admin API requests per token per minute; more get 429 with Retry-After', example: '300' },
+  PUBLIC_RATE_LIMIT_PER_MINUTE: { schema: intIn(1, 1_000_000).default(120), description: 'Requests per client IP per minute to endpoints that need no sign-in (console sign-in, openapi.json); more get 429 with Retry-After. A dealership behind one NAT address shares it', example: '120' },
+  AUTH_FAILURES_PER_MINUTE: { schema: intIn(1, 1_000_000).default(10), description: 'Failed authentications (bad API token, bad or expired console session) per client IP per minute; after that every authenticated request from the IP gets 429 until the minute ends', example: '10' },
+  TRUST_PROXY: { schema: intIn(0, 10).default(0), description: 'How many reverse proxies in front of the web process append to X-Forwarded-For; 0 = trust none and use the socket address as the client IP (rate limits key on it)', example: '0' },
+  QUEUE_DASHBOARD: { schema: z.enum(['off', 'read-only', 'operate']).default('read-only'), description: 'The BullMQ dashboard at /admin/queues for console admins: off, read-only (default), or operate (also retry, clean, promote, pause and resume; never add or edit jobs)', example: 'read-only' },
+  OPS_TOKEN: { schema: z.string().min(32, { error: 'must be at least 32 characters (openssl rand -hex 24)' }).optional(), description: 'Bearer token for /metrics and the details of /readyz on the web port; unset in production = /metrics refused there and /readyz answers its status only (status codes unchanged; the worker health port is internal and unaffected)', example: '<openssl rand -hex 24>', secret: true },
+  REDIS_PASSWORD: { schema: z.string().min(1).optional(), description: 'Redis AUTH password for every connection, unless REDIS_URL already carries one (redis://:password@host or redis://user:password@host)', example: '<openssl rand -hex 24>', secret: true },
+  REDIS_TLS_CA_FILE: { schema: z.string().min(1).optional(), description: 'PEM file of the CA that signed the Redis server certificate, for rediss:// URLs with a private CA', example: './config/redis-ca.pem' },
   SHUTDOWN_TIMEOUT_MS: { schema: intIn(1000, 120_000).default(10_000), description: 'Graceful shutdown budget before a forced exit (ms)', example: '10000' },
 } satisfies Record<string, EnvVar>;
 

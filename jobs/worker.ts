@@ -4,7 +4,7 @@ import { OutboxRelay } from '../src/domain/events/outbox-relay.js';
 import { Alerter } from '../src/infra/alerts.js';
 import { closeServer } from '../src/infra/http-server.js';
 import { connectMongoWithRetry, disconnectMongo, pingMongo } from '../src/infra/mongo.js';
-import { createRedis, pingRedis } from '../src/infra/redis.js';
+import { createRedis, pingRedis, redisSecurity } from '../src/infra/redis.js';
 import { QueueName } from '../src/queues/queue-names.js';
 import { createErrorHandler } from '../src/middlewares/errors.js';
 import { createHealthRouter } from '../src/routes/health.routes.js';
@@ -20,7 +20,7 @@ import { startWorkers, type RunningWorkers } from './worker-runner.js';
 /** The worker process: BullMQ processors and schedulers (design §2). */
 async function main(): Promise<void> {
   const { config, logger, shutdown, redis, subscriber, clock, queues, metrics, corps } = await bootProcess('worker', 'workers wait for it');
-  const workerConnection = createRedis({ url: config.redis.url, role: 'worker', logger, connectionName: 'scrm-worker' });
+  const workerConnection = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'worker', logger, connectionName: 'scrm-worker' });
   // The one WeCom client of this process (design §4): tokens, rate limits and retries shared in Redis.
   const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix });
 

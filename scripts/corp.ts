@@ -17,7 +17,7 @@ import { loadConfigOrExit } from '../src/infra/bootstrap.js';
 import { DataCipher } from '../src/infra/data-crypto.js';
 import { createLogger } from '../src/infra/logger.js';
 import { connectMongo, disconnectMongo } from '../src/infra/mongo.js';
-import { createRedis } from '../src/infra/redis.js';
+import { createRedis, redisSecurity } from '../src/infra/redis.js';
 import { CorpService } from '../src/domain/corps/corp.service.js';
 import { applyCorpsFile } from '../src/domain/corps/corps-file.js';
 import type { CorpPatch } from '../src/domain/corps/corp.types.js';
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const command = positionals[0];
   const config = loadConfigOrExit(process.env, 'corp');
   const logger = createLogger({ level: 'warn', name: 'corp-cli' });
-  const redis = createRedis({ url: config.redis.url, role: 'producer', logger, connectionName: 'scrm-corp-cli' });
+  const redis = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'producer', logger, connectionName: 'scrm-corp-cli' });
   await connectMongo({ uri: config.mongo.uri, serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs, logger });
   const service = new CorpService({ cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId), defaultTimezone: config.defaultTimezone, redis, prefix: config.redis.queuePrefix });
   const corpId = values['corp-id'];

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
     '',
     '  WeCom dealer SCRM bot — local development',
     `  bot (web)        ${botUrl}            health ${botUrl}/readyz, metrics ${botUrl}/metrics`,
-    `  queue dashboard  ${botUrl}/admin/queues   (password: the admin token)`,
+    `  queue dashboard  ${botUrl}/admin/queues   (sign in to the console as admin first)`,
     `  admin API        ${botUrl}/api/v1       Authorization: Bearer ${stack.adminToken}`,
     `  WeCom sandbox    ${sandbox.url}        world ${sandbox.url}/__sandbox/world, calls ${sandbox.url}/__sandbox/calls`,
     `  MongoDB          ${stack.mongoUri}`,

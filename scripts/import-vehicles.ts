@@ -8,9 +8,9 @@
 import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse';
-import { stringify } from 'csv-stringify/sync';
 import { CorpModel } from '../src/domain/corps/corp.model.js';
 import { IMPORT_COLUMNS, importVehicleRows, unknownColumns, type ImportRow } from '../src/domain/vehicles/vehicle-import.js';
+import { toCsv } from '../src/infra/csv.js';
 import { fail, openCliContext } from './lib/cli-context.js';
 import { createProgress } from './lib/progress.js';
 
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     progress.finish(summary.rows);
     console.log(`rows ${summary.rows}: created ${summary.created}, updated ${summary.updated}, unchanged ${summary.unchanged}, linked ${summary.linked}, rejected ${summary.rejected.length}`);
     if (summary.rejected.length > 0) {
-      writeFileSync(rejectedPath, stringify(summary.rejected.map((r) => ({ line: r.line, ...r.record, errors: r.problems.join('; ') })), { header: true, bom: true }));
+      writeFileSync(rejectedPath, toCsv(summary.rejected.map((r) => ({ line: r.line, ...r.record, errors: r.problems.join('; ') })), { header: true, bom: true }));
       for (const r of summary.rejected.slice(0, 10)) console.log(`  line ${r.line}: ${r.problems.join('; ')}`);
       if (summary.rejected.length > 10) console.log(`  … ${summary.rejected.length - 10} more`);
       console.log(`rejected rows written to ${rejectedPath}`);

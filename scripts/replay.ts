@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigOrExit } from '../src/infra/bootstrap.js';
 import { createLogger } from '../src/infra/logger.js';
-import { createRedis, waitForRedis } from '../src/infra/redis.js';
+import { createRedis, redisSecurity, waitForRedis } from '../src/infra/redis.js';
 import { Queues } from '../src/queues/queue-factory.js';
 import { QueueName } from '../src/queues/queue-names.js';
 
@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   if (!values.failed) throw new Error('only --failed jobs can be replayed');
   const config = loadConfigOrExit(process.env, 'replay');
   const logger = createLogger({ level: 'warn', name: 'replay' });
-  const redis = createRedis({ url: config.redis.url, role: 'producer', logger, connectionName: 'scrm-replay' });
+  const redis = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'producer', logger, connectionName: 'scrm-replay' });
   await waitForRedis(redis, config.redis.url, 5000);
   const queues = new Queues(redis, config.redis.queuePrefix);
   const queue = queues.get(name as QueueName);

@@ -4,6 +4,7 @@ import type { AppConfig } from '../config/index.js';
 import type { Clock } from './infra/clock.js';
 import type { Logger } from './infra/logger.js';
 import { createErrorHandler } from './middlewares/errors.js';
+import { createOpsAccess } from './middlewares/ops-access.js';
 import { createRequestId } from './middlewares/request-id.js';
 import { createHealthRouter, type HealthCheck } from './routes/health.routes.js';
 
@@ -22,14 +23,17 @@ export interface AppDeps {
 
 /** Builds the Koa app; never listens (src/main.ts does). */
 export function createApp(deps: AppDeps): Koa {
-  const app = new Koa({ proxy: true });
+  // X-Forwarded-For is believed only for the proxies TRUST_PROXY declares: client IPs key the rate
+  // limits, and a header anyone can send must not pick their bucket (docs/security.md, "Rate limits").
+  const app = new Koa({ proxy: deps.config.trustProxy > 0, maxIpsCount: deps.config.trustProxy });
   app.silent = true; // app.on('error') below is the single logging sink
   app.on('error', (err: Error & { status?: number }, ctx?: Koa.Context) => {
     const log = (ctx?.state.log as Logger | undefined) ?? deps.logger;
     log.error({ err, status: ctx?.status, path: ctx?.path, method: ctx?.method }, 'request failed');
   });
 
-  const health = createHealthRouter(deps.health);
+  const health = createHealthRouter(deps.health, { showDetails: createOpsAccess(deps.config) });
+  app.use(securityHeaders);
   app.use(createErrorHandler());
   app.use(createRequestId(deps.logger));
   app.use(health.routes());
@@ -40,6 +44,23 @@ export function createApp(deps: AppDeps): Koa {
     ctx.body = { error: { code: 'not_found', message: `no route for ${ctx.method} ${ctx.path}` } };
   });
   return app;
+}
+
+/** Answers of the API and of console sign-in carry personal data or credentials: never cached. */
+const NO_STORE_PREFIXES = ['/api/', '/console/auth/'];
+
+/**
+ * Headers every Koa answer gets (docs/security.md): `nosniff`, so a browser never runs a JSON or
+ * CSV answer as a script or page, and `Cache-Control: no-store` on API and sign-in answers unless
+ * the route chose its own caching.
+ */
+async function securityHeaders(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  try {
+    await next();
+  } finally {
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    if (!ctx.response.get('Cache-Control') && NO_STORE_PREFIXES.some((p) => ctx.path.startsWith(p))) ctx.set('Cache-Control', 'no-store');
+  }
 }
 
 /**

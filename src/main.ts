@@ -20,6 +20,7 @@ import { createPrincipalSource } from './domain/auth/principal-source.js';
 import { BOOTSTRAP_TOKEN_ID } from './middlewares/auth.js';
 import { createWecomClient } from './wecom/client.js';
 import { createMetricsRouter, createQueueDashboard } from './routes/ops.routes.js';
+import { createOpsAccess } from './middlewares/ops-access.js';
 
 /** The web process: callbacks, admin API, console, health and metrics (design §2). */
 async function main(): Promise<void> {
@@ -37,11 +38,11 @@ async function main(): Promise<void> {
 
   const ingest = await createIngest({ config, logger, clock, redis, queues, metrics, cipher, corps, alerts });
   const stopQueueMonitor = startQueueAgeMonitor(allQueues, alerts, config.alerts.queueAgeS, 30_000, () => clock.nowMs());
-  const metricsRouter = createMetricsRouter(metrics.registry);
+  const metricsRouter = createMetricsRouter(metrics.registry, { allow: createOpsAccess(config) });
   // The admin API reads MongoDB; while it is down its routes fail fast (bufferCommands off) with 503.
   const tokens = new TokenService(() => clock.now());
   // Sessions re-check their rights (token, console roles, member directory) at most every 30 s.
-  const sessions = new ConsoleSessions(redis, config.redis.queuePrefix, config.lookupHmacKey, {
+  const sessions = new ConsoleSessions(redis, config.redis.queuePrefix, {
     nowMs: () => clock.nowMs(),
     revalidate: createPrincipalSource({ corp: (id) => corps.get(id), tokenById: (id) => tokens.resolveById(id), bootstrapTokenId: BOOTSTRAP_TOKEN_ID, bootstrapConfigured: Boolean(config.bootstrapApiToken) }),
   });
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
   // Console sign-in exchanges its code here, not in the worker: see console-auth.routes.ts.
   const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix, retry: { maxRetries: 1 } });
   const consoleMounts = createConsoleMounts({
-    config, clock, sessions, corp: (id) => corps.get(id), corps: () => corps.all(), resolveToken: (t) => tokens.resolve(t),
+    config, clock, sessions, redis, corp: (id) => corps.get(id), corps: () => corps.all(), resolveToken: (t) => tokens.resolve(t),
     exchangeCode: async (corp, code) => (await wecom.forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: corp.agentId }).getUserInfoByCode(code)).userid || undefined,
   });
 
@@ -69,7 +70,7 @@ async function main(): Promise<void> {
       api.allowedMethods(),
       ...consoleMounts,
       metricsRouter.routes(),
-      createQueueDashboard(allQueues(), config.bootstrapApiToken),
+      ...(config.queueDashboard === 'off' ? [] : [createQueueDashboard({ queues: allQueues(), sessions, mode: config.queueDashboard, publicBaseUrl: config.publicBaseUrl })]),
     ],
   });
 

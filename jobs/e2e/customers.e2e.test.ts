@@ -12,6 +12,7 @@ import type { DomainEventType } from '../../src/domain/events/domain-event.js';
 import { DomainEventRecordModel } from '../../src/domain/events/domain-event-record.model.js';
 import { vehicleInputSchema } from '../../src/domain/vehicles/vehicle-input.js';
 import { upsertVehicle } from '../../src/domain/vehicles/vehicle.service.js';
+import { openInboundXml } from '../../src/ingest/inbound-seal.js';
 import { QueueName } from '../../src/queues/queue-names.js';
 import { waitFor } from '../../src/testing/wait.js';
 import { startBotHarness, type BotHarness } from './bot-harness.js';
@@ -48,7 +49,7 @@ describe('adding customers', () => {
     expect(await events('customer.added', externalUserId)).toBe(1);
     expect(await events('customer.became_owner', externalUserId)).toBe(1);
     const inbound = await bot.web.queues.get(QueueName.wecomInbound).getJobs(['completed', 'failed', 'waiting', 'active']);
-    expect(inbound.filter((j) => String(j.data.xml).includes(externalUserId))).toHaveLength(1); // four deliveries, one job
+    expect(inbound.filter((j) => openInboundXml(bot.web.cipher, String(j.id), j.data).includes(externalUserId))).toHaveLength(1); // four deliveries, one job
 
     const welcomeJobs = await bot.web.queues.get(QueueName.wecomWelcome).getJobs(['completed', 'failed', 'waiting', 'active']);
     const mine = welcomeJobs.filter((j) => j.data.externalUserId === externalUserId);

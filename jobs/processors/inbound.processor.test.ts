@@ -6,6 +6,8 @@ import { createHandlerRegistry } from '../../src/domain/inbound/handlers.js';
 import type { TypedEvent } from '../../src/wecom/events.js';
 import { InboundProducer } from '../../src/ingest/inbound.producer.js';
 import { dedupKeyFor } from '../../src/ingest/dedup.js';
+import { sealInboundJob } from '../../src/ingest/inbound-seal.js';
+import { DataCipher } from '../../src/infra/data-crypto.js';
 import { SystemClock } from '../../src/infra/clock.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { Metrics } from '../../src/infra/metrics.js';
@@ -25,6 +27,7 @@ const redis = createRedis({ url: config.redis.url, role: 'producer', logger });
 const workerRedis = createRedis({ url: config.redis.url, role: 'worker', logger });
 const queues = new Queues(redis, config.redis.queuePrefix);
 const producer = new InboundProducer(queues, 3_600_000);
+const cipher = new DataCipher(config.dataKeys.keys, config.dataKeys.activeId);
 const seen: TypedEvent[] = [];
 let failuresLeft = 0;
 let workers: RunningWorkers;
@@ -59,7 +62,7 @@ const addXml = (ext: string) => `<xml><ToUserName><![CDATA[${corpId}]]></ToUserN
 
 async function enqueue(xml: string) {
   const key = dedupKeyFor(corpId, xml);
-  await producer.enqueue(key, { corpId, receivedAt: Date.now(), xml });
+  await producer.enqueue(key, sealInboundJob(cipher, key, corpId, Date.now(), xml));
   return key;
 }
 
@@ -81,6 +84,7 @@ describe('wecom-inbound processor', () => {
     const key = await enqueue(xml);
     await waitFor(async () => (await InboundEventModel.findOne({ dedupKey: key }).lean())?.status === 'processed', 'first run');
     const queue = queues.get(QueueName.wecomInbound);
+    // A job enqueued before payloads were sealed (clear `xml`) still processes.
     await queue.add('callback.received', { corpId, receivedAt: Date.now(), xml }, { jobId: `${key}-replay` });
     await waitFor(async () => (await queue.getJob(`${key}-replay`))?.finishedOn, 'replay finished');
     expect((await queue.getJob(`${key}-replay`))?.returnvalue).toEqual({ type: 'change_external_contact.add_external_contact', duplicate: true });
@@ -100,5 +104,23 @@ describe('wecom-inbound processor', () => {
     const unknownKey = await enqueue(`<xml><ToUserName>${corpId}</ToUserName><FromUserName>sys</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>brand_new</Event></xml>`);
     await waitFor(async () => (await InboundEventModel.findOne({ dedupKey: unknownKey }).lean())?.status === 'processed', 'unknown recorded');
     expect(await InboundEventModel.findOne({ dedupKey: unknownKey }).lean()).toMatchObject({ type: 'unknown' });
+  });
+
+  it('keeps the XML sealed in Redis, and refuses a payload moved to another job', async () => {
+    const xml = addXml('wmPROC0003');
+    const key = await enqueue(xml);
+    const queue = queues.get(QueueName.wecomInbound);
+    const raw = await redis.hget(`${config.redis.queuePrefix}:${QueueName.wecomInbound}:${key}`, 'data');
+    expect(raw).not.toContain('wmPROC0003');
+    expect(raw).not.toContain('<xml>');
+    await waitFor(async () => (await InboundEventModel.findOne({ dedupKey: key }).lean())?.status === 'processed', 'sealed job processed');
+    const { xmlSealed } = JSON.parse(raw ?? '{}') as { xmlSealed: string };
+    await queue.add('callback.received', { corpId, receivedAt: Date.now(), xmlSealed }, { jobId: `${key}-moved` });
+    const moved = await waitFor(async () => {
+      const j = await queue.getJob(`${key}-moved`);
+      return j?.failedReason ? j : undefined;
+    }, 'moved payload refused');
+    expect(moved.failedReason).toMatch(/does not open/);
+    expect(moved.attemptsMade).toBe(1);
   });
 });

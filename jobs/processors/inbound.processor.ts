@@ -4,13 +4,16 @@ import { createHandlerRegistry } from '../../src/domain/inbound/handlers.js';
 import type { HandlerRegistry } from '../../src/domain/inbound/handler-registry.js';
 import { InboundEventModel } from '../../src/domain/inbound/inbound-event.model.js';
 import { dedupKeyFor } from '../../src/ingest/dedup.js';
+import { openInboundXml } from '../../src/ingest/inbound-seal.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { QueueName } from '../../src/queues/queue-names.js';
 import { EventParseError, parseEvent, type TypedEvent } from '../../src/wecom/events.js';
 import type { WorkerContext } from '../context.js';
 import type { ProcessorDefinition, ProcessorFactory } from '../registry.js';
 
-const jobDataSchema = z.object({ corpId: z.string().min(1), receivedAt: z.number(), xml: z.string().min(1) });
+/** Sealed XML (inbound-seal.ts); `xml` in clear only on jobs enqueued before sealing. */
+const jobDataSchema = z.object({ corpId: z.string().min(1), receivedAt: z.number(), xmlSealed: z.string().min(1).optional(), xml: z.string().min(1).optional() })
+  .refine((d) => d.xmlSealed !== undefined || d.xml !== undefined);
 
 /** The ids an inbound_events record keeps: enough to find the subject, no personal data. */
 export function idsOf(event: TypedEvent): Record<string, string> {
@@ -44,8 +47,15 @@ export function createInboundProcessor(registry: HandlerRegistry = createHandler
 
 async function processInbound(job: Job, log: Logger, ctx: WorkerContext, registry: HandlerRegistry): Promise<{ type: string; duplicate: boolean }> {
   const parsed = jobDataSchema.safeParse(job.data);
-  if (!parsed.success) throw new UnrecoverableError('wecom-inbound job data is not { corpId, receivedAt, xml }');
-  const { corpId, receivedAt, xml } = parsed.data;
+  if (!parsed.success) throw new UnrecoverableError('wecom-inbound job data is not { corpId, receivedAt, xmlSealed }');
+  const { corpId, receivedAt } = parsed.data;
+  let xml: string;
+  try {
+    xml = openInboundXml(ctx.pd.cipher, String(job.id), parsed.data);
+  } catch (err) {
+    // A payload that does not open under this job id (another key set, or moved) never will.
+    throw new UnrecoverableError(`wecom-inbound job payload does not open: ${(err as Error).message}`);
+  }
   const dedupKey = dedupKeyFor(corpId, xml);
   const metrics = ctx.metrics;
 

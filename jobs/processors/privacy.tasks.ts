@@ -32,7 +32,7 @@ export const privacyMaintenanceTasks: Record<string, MaintenanceTask> = {
     if (!corp) throw new UnrecoverableError(`corp ${corpId} is not configured`);
     if (corp.kind === 'oem') return { erased: 0 };
     const retentionDays = (corp.privacy ?? defaultPrivacySettings).retentionDays;
-    return runRetentionSweep({ queues: ctx.queues, clock: ctx.clock, hasher: ctx.pd.hasher, logger: log }, { corpId, retentionDays });
+    return runRetentionSweep({ queues: ctx.queues, clock: ctx.clock, hasher: ctx.pd.hasher, cipher: ctx.pd.cipher, logger: log }, { corpId, retentionDays });
   },
   [PRIVACY_CANCEL_PENDING_TASK]: async (job, log, ctx) => {
     const parsed = customerJob.safeParse(job.data);

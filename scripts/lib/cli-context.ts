@@ -5,7 +5,7 @@ import { PersonalData } from '../../src/domain/customers/personal-data.js';
 import { loadConfigOrExit } from '../../src/infra/bootstrap.js';
 import { createLogger, type Logger } from '../../src/infra/logger.js';
 import { connectMongo, disconnectMongo } from '../../src/infra/mongo.js';
-import { createRedis, waitForRedis } from '../../src/infra/redis.js';
+import { createRedis, redisSecurity, waitForRedis } from '../../src/infra/redis.js';
 import { Queues } from '../../src/queues/queue-factory.js';
 
 export interface CliContext {
@@ -27,7 +27,7 @@ export async function openCliContext(name: string, env: NodeJS.ProcessEnv = proc
   if (existsSync(envFile)) process.loadEnvFile(envFile);
   const config = loadConfigOrExit(env, name);
   const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, name, destination: process.stderr });
-  const redis = createRedis({ url: config.redis.url, role: 'producer', logger, connectionName: `scrm-cli-${name}` });
+  const redis = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'producer', logger, connectionName: `scrm-cli-${name}` });
   await waitForRedis(redis, config.redis.url, 5000);
   await connectMongo({ uri: config.mongo.uri, serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs, logger });
   const queues = new Queues(redis, config.redis.queuePrefix);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DataCipher, DataCipherError, LookupHasher, normalizeMobile } from './data-crypto.js';
+import { DataCipher, DataCipherError, LookupHasher, normalizeMobile, sealContext } from './data-crypto.js';
 
 const k1 = randomBytes(32);
 const k2 = randomBytes(32);
@@ -32,6 +32,45 @@ describe('DataCipher', () => {
     const other = new DataCipher(new Map([['k9', k2]]), 'k9');
     expect(() => other.decrypt(sealed)).toThrow(/data key "k1" is not configured/);
     expect(() => cipher.decrypt('plain text')).toThrow(/not a sealed value/);
+  });
+});
+
+describe('DataCipher contexts and tags', () => {
+  const cipher = new DataCipher(new Map([['k1', k1]]), 'k1');
+  const here = sealContext('corps', 'secret', 'wwdealerA0001');
+
+  it('binds a value to its collection, field and document id', () => {
+    const sealed = cipher.encrypt('s3cret', here);
+    expect(sealed.startsWith('v2.k1.')).toBe(true);
+    expect(cipher.decrypt(sealed, here)).toBe('s3cret');
+    // Moved to another document, another field, or read without its context: refused.
+    expect(() => cipher.decrypt(sealed, sealContext('corps', 'secret', 'wwdealerB0002'))).toThrow(/moved from another document or field/);
+    expect(() => cipher.decrypt(sealed, sealContext('corps', 'callbackToken', 'wwdealerA0001'))).toThrow(DataCipherError);
+    expect(() => cipher.decrypt(sealed)).toThrow(/needs the context/);
+  });
+
+  it('refuses truncated tags, which GCM would accept down to 4 bytes without authTagLength', () => {
+    for (const sealed of [cipher.encrypt('hello', here), cipher.encrypt('hello')]) {
+      const parts = sealed.split('.');
+      const tag = Buffer.from(parts[3] ?? '', 'base64url');
+      for (const bytes of [4, 8, 12]) {
+        parts[3] = tag.subarray(0, bytes).toString('base64url');
+        expect(() => cipher.decrypt(parts.join('.'), here)).toThrow(/16 are required/);
+      }
+    }
+  });
+
+  it('draws a fresh random IV for every seal, across refills of its IV pool', () => {
+    const ivs = new Set(Array.from({ length: 600 }, () => cipher.encrypt('x', here).split('.')[2]));
+    expect(ivs.size).toBe(600);
+  });
+
+  it('still reads v1 values in any context during migration, and flags them for rotate-keys', () => {
+    const legacy = cipher.encrypt('old');
+    expect(cipher.decrypt(legacy, here)).toBe('old');
+    expect(cipher.needsRotation(legacy)).toBe(false);
+    expect(cipher.needsRotation(legacy, true)).toBe(true);
+    expect(cipher.needsRotation(cipher.encrypt('new', here), true)).toBe(false);
   });
 });
 

@@ -17,6 +17,32 @@ export interface RedisSettings {
   /** Shown in logs to tell connections apart. */
   connectionName?: string;
   lazyConnect?: boolean;
+  /** REDIS_PASSWORD: Redis AUTH, unless the URL carries a password itself. */
+  password?: string;
+  /** REDIS_TLS_CA_FILE's content: the CA to trust for a rediss:// URL (the system CAs otherwise). */
+  tlsCa?: Buffer;
+}
+
+/** The AUTH and TLS settings of every connection, from config (docs/security.md, "Data at rest and in transit"). */
+export function redisSecurity(config: { redis: { password: string | undefined; tlsCa: Buffer | undefined } }): { password?: string; tlsCa?: Buffer } {
+  return { ...(config.redis.password ? { password: config.redis.password } : {}), ...(config.redis.tlsCa ? { tlsCa: config.redis.tlsCa } : {}) };
+}
+
+/**
+ * The connection options beyond the role's: AUTH from REDIS_PASSWORD when the URL names none,
+ * and for `rediss://` TLS with certificate verification (against REDIS_TLS_CA_FILE when given).
+ */
+export function securityOptions(url: string, password: string | undefined, tlsCa: Buffer | undefined): RedisOptions {
+  const options: RedisOptions = {};
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (password && !parsed?.password) options.password = password;
+  if (parsed?.protocol === 'rediss:') options.tls = { rejectUnauthorized: true, ...(tlsCa ? { ca: tlsCa } : {}), ...(parsed.hostname ? { servername: parsed.hostname } : {}) };
+  return options;
 }
 
 const roleOptions: Record<RedisRole, RedisOptions> = {
@@ -26,9 +52,10 @@ const roleOptions: Record<RedisRole, RedisOptions> = {
 };
 
 /** One place that opens Redis connections, each with an `error` listener (an unhandled one crashes). */
-export function createRedis({ url, role, logger, connectionName, lazyConnect }: RedisSettings): Redis {
+export function createRedis({ url, role, logger, connectionName, lazyConnect, password, tlsCa }: RedisSettings): Redis {
   const redis = new Redis(url, {
     ...roleOptions[role],
+    ...securityOptions(url, password, tlsCa),
     connectionName: connectionName ?? `scrm-${role}`,
     lazyConnect: lazyConnect ?? false,
     // Capped exponential backoff; ioredis keeps retrying so the process heals when Redis returns.

@@ -3,13 +3,16 @@ import { QueueName } from '../queues/queue-names.js';
 import { DedupJobBatcher } from './dedup-job-batcher.js';
 import { DedupJobWriter } from './dedup-job-writer.js';
 
-/** The `wecom-inbound` job: exactly what WeCom sent us, decrypted, and when (issue 5). */
+/** The `wecom-inbound` job: what WeCom sent us, and when (issue 5). Built by sealInboundJob. */
 export interface InboundJobData {
   corpId: string;
   /** Receive time, epoch ms. */
   receivedAt: number;
-  /** The decrypted event or message XML. Personal data: lives only in the job (expires a day after completion). */
-  xml: string;
+  /**
+   * The decrypted event or message XML, sealed with the data key and bound to the job id
+   * (inbound-seal.ts): personal data never sits in Redis in clear text.
+   */
+  xmlSealed: string;
 }
 
 export const INBOUND_JOB_NAME = 'callback.received';

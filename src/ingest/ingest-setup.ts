@@ -53,7 +53,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
   const acceptor = new InboundAcceptor({ producer, spool, redis, logger });
   const relay = new SpoolRelay({ spool, producer, redis, logger, metrics }).start();
   const welcomeLane = new WelcomeLane({ queues: deps.queues, redis, logger, batcher });
-  const route = createCallbackRoute({ corps: deps.corps, acceptor, welcomeLane, metrics, clock: deps.clock, logger, timestampWindowS: config.callbacks.timestampWindowS, alerts: deps.alerts });
+  const route = createCallbackRoute({ corps: deps.corps, acceptor, cipher: deps.cipher, welcomeLane, metrics, clock: deps.clock, logger, timestampWindowS: config.callbacks.timestampWindowS, alerts: deps.alerts });
   metrics.spoolDepth.set(spool.depth);
   const health: HealthCheck = {
     name: 'ingest',

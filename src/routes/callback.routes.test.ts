@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCallbackEnvelope, encryptCallback, signCallback } from '../wecom/callback-crypto.js';
 import type { Corp } from '../domain/corps/corp.types.js';
+import { openInboundXml } from '../ingest/inbound-seal.js';
 import { QueueName } from '../queues/queue-names.js';
 import { welcomeJobId } from '../queues/welcome.producer.js';
 import { makeCorp, startCallbackApp, type CallbackApp } from '../testing/callback-app.js';
@@ -52,7 +53,7 @@ describe('GET URL verification', () => {
 });
 
 describe('POST events', () => {
-  it('enqueues exactly one job carrying corp id, receive time and the decrypted XML; retries add nothing', async () => {
+  it('enqueues exactly one job carrying corp id, receive time and the XML sealed to the job; retries add nothing', async () => {
     const xml = addEventXml(corp.corpId, 'wmRETRY0001', Math.floor(Date.now() / 1000));
     const before = await app.jobCount();
     for (let attempt = 0; attempt < 4; attempt++) {
@@ -62,9 +63,9 @@ describe('POST events', () => {
     }
     expect(await app.jobCount()).toBe(before + 1);
     const jobs = await app.queue.getJobs(['waiting']);
-    const job = jobs.find((j) => j.data.xml === xml);
-    expect(job?.data).toEqual({ corpId: corp.corpId, receivedAt: expect.any(Number), xml });
-    expect(Object.keys(job?.data ?? {}).sort()).toEqual(['corpId', 'receivedAt', 'xml']);
+    const job = jobs.find((j) => j.data.xmlSealed && openInboundXml(app.cipher, String(j.id), j.data) === xml);
+    expect(job?.data).toEqual({ corpId: corp.corpId, receivedAt: expect.any(Number), xmlSealed: expect.stringMatching(/^v2\./) });
+    expect(JSON.stringify(job?.data)).not.toContain('wmRETRY0001');
     expect(job?.id).not.toContain(':');
     expect(job?.opts.removeOnComplete).toEqual({ age: 86_400 });
   });

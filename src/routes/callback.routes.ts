@@ -3,10 +3,12 @@ import type { Corp, CallbackCredentials } from '../domain/corps/corp.types.js';
 import { dedupKeyFor } from '../ingest/dedup.js';
 import { checkInnerXml, extractEncrypt, hasForbiddenDtd } from '../ingest/envelope.js';
 import type { InboundAcceptor } from '../ingest/inbound-acceptor.js';
+import { sealInboundJob } from '../ingest/inbound-seal.js';
 import type { WelcomeLane } from '../ingest/welcome-lane.js';
 import { reject, verifyCallback, type Rejection } from '../ingest/callback-verifier.js';
 import type { Alerter } from '../infra/alerts.js';
 import type { Clock } from '../infra/clock.js';
+import type { DataCipher } from '../infra/data-crypto.js';
 import type { Logger } from '../infra/logger.js';
 import type { CallbackOutcome, Metrics } from '../infra/metrics.js';
 import { parseRawQuery, readRawBody } from '../middlewares/raw-body.js';
@@ -19,6 +21,8 @@ export type CallbackEndpoint = 'callback' | 'contact-sync';
 export interface CallbackRouteDeps {
   corps: { get(corpId: string): Corp | undefined };
   acceptor: InboundAcceptor;
+  /** Seals the decrypted XML into the job (inbound-seal.ts). */
+  cipher: DataCipher;
   metrics: Metrics;
   clock: Clock;
   logger: Logger;
@@ -174,7 +178,7 @@ async function ingest(ex: Exchange, deps: CallbackRouteDeps): Promise<HandleResu
 
   const key = dedupKeyFor(corpId, xml);
   // The welcome job goes out beside the inbound job, in parallel: one more round trip only for adds.
-  const [accepted] = await Promise.all([deps.acceptor.accept(key, { corpId, receivedAt: nowMs, xml }), deps.welcomeLane?.offer(corpId, xml, nowMs)]);
+  const [accepted] = await Promise.all([deps.acceptor.accept(key, sealInboundJob(deps.cipher, key, corpId, nowMs, xml)), deps.welcomeLane?.offer(corpId, xml, nowMs)]);
   if (accepted === 'dropped') {
     closeWithoutAnswer(req);
     deps.alerts?.raise('spool', 'ingest', 'callbacks can be neither queued nor spooled: check Redis and SPOOL_PATH', { corpId });

@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { Context } from 'koa';
 
 /**
  * A dependency as /readyz sees it. `critical` ones make the process not ready when down;
@@ -40,8 +41,12 @@ export async function readiness(checks: readonly HealthCheck[]): Promise<Readine
   return { ready, dependencies };
 }
 
-/** `/livez` answers while the event loop runs; `/readyz` says whether to send traffic here. */
-export function createHealthRouter(checks: readonly HealthCheck[]): Router {
+/**
+ * `/livez` answers while the event loop runs; `/readyz` says whether to send traffic here. The
+ * dependency details (spool depth, corps, Redis state) go only to callers `showDetails` accepts
+ * (src/middlewares/ops-access.ts); others get the status alone, with the same status code.
+ */
+export function createHealthRouter(checks: readonly HealthCheck[], opts: { showDetails?: (ctx: Context) => boolean } = {}): Router {
   const router = new Router();
   router.get('/livez', function livez(ctx) {
     ctx.set('Cache-Control', 'no-store');
@@ -51,7 +56,8 @@ export function createHealthRouter(checks: readonly HealthCheck[]): Router {
     const result = await readiness(checks);
     ctx.set('Cache-Control', 'no-store');
     ctx.status = result.ready ? 200 : 503;
-    ctx.body = { status: result.ready ? 'ready' : 'not_ready', ...result };
+    const status = result.ready ? 'ready' : 'not_ready';
+    ctx.body = !opts.showDetails || opts.showDetails(ctx) ? { status, ...result } : { status };
   });
   return router;
 }

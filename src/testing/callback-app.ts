@@ -56,6 +56,8 @@ export interface CallbackApp {
   metrics: Metrics;
   corps: Map<string, Corp>;
   logger: Logger;
+  /** The data cipher the ingest seals job payloads with. */
+  cipher: DataCipher;
   /** Jobs of every state in wecom-inbound. */
   jobCount(): Promise<number>;
   stop(): Promise<void>;
@@ -93,6 +95,7 @@ export async function startCallbackApp(opts: { corps: Corp[]; env?: Record<strin
     metrics,
     corps,
     logger,
+    cipher,
     async jobCount() {
       const counts = await queue.getJobCounts('waiting', 'active', 'completed', 'failed', 'delayed', 'prioritized');
       return Object.values(counts).reduce((a, b) => a + b, 0);

@@ -26,10 +26,10 @@ export function redisServerAvailable(): boolean {
 
 /**
  * Starts a private `redis-server` on a free port, configured as production wants it
- * (noeviction, AOF optional). Tests that stop, freeze or overload Redis use one of these,
+ * (noeviction, AOF optional, AUTH with `password`). Tests that stop, freeze or overload Redis use one of these,
  * never the shared 6379.
  */
-export async function startPrivateRedis({ appendOnly = false, appendFsync = 'always' as 'always' | 'everysec' | 'no' } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis({ appendOnly = false, appendFsync = 'always', password }: { appendOnly?: boolean; appendFsync?: 'always' | 'everysec' | 'no'; password?: string } = {}): Promise<PrivateRedis> {
   if (!redisServerAvailable()) {
     throw new Error('redis-server is not on PATH: install it (apt-get install redis-server) or set REDIS_URL to a Redis the tests may use');
   }
@@ -42,10 +42,10 @@ export async function startPrivateRedis({ appendOnly = false, appendFsync = 'alw
     child = spawn('redis-server', [
       '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir,
       '--appendonly', appendOnly ? 'yes' : 'no', '--appendfsync', appendFsync,
-      '--maxmemory-policy', 'noeviction', '--protected-mode', 'no',
+      '--maxmemory-policy', 'noeviction', '--protected-mode', 'no', ...(password ? ['--requirepass', password] : []),
     ], { stdio: 'ignore' });
     await waitFor(async () => {
-      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(password ? { password } : {}) });
       probe.on('error', () => undefined);
       try {
         await probe.connect();

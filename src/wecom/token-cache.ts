@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Clock } from '../infra/clock.js';
 import type { Logger } from '../infra/logger.js';
@@ -19,6 +19,7 @@ export interface FetchedToken {
 }
 
 interface CachedToken {
+  /** The access token (sealed in Redis: `sealToken`). */
   t: string;
   /** Expiry in the injected clock's milliseconds (follows the shared test offset). */
   exp: number;
@@ -73,7 +74,7 @@ export class TokenCache {
 
   /** A valid token, from the cache or by a (single-flight) refresh. */
   async get(creds: CorpCredentials): Promise<string> {
-    const cached = await this.read(tokenKey(this.opts.keyPrefix, creds));
+    const cached = await this.read(tokenKey(this.opts.keyPrefix, creds), creds);
     if (cached && this.fresh(cached)) return cached.t;
     return this.refresh(creds, cached?.t);
   }
@@ -100,13 +101,13 @@ export class TokenCache {
     for (;;) {
       const failed = await this.opts.redis.get(failedKey);
       if (failed) throw new WecomApiError(Number(failed), 'gettoken failed recently (cached for 60 s; check the corp id and secret)', 'gettoken', creds.corpId);
-      const current = await this.read(key);
+      const current = await this.read(key, creds);
       if (current && current.t !== staleToken && this.fresh(current)) return current.t;
       const locked = await this.opts.redis.set(lockKey, owner, 'PX', this.lockTtlMs, 'NX');
       if (locked === 'OK') {
         try {
           // Double-check: a refresh may have landed between our read and the lock.
-          const again = await this.read(key);
+          const again = await this.read(key, creds);
           if (again && again.t !== staleToken && this.fresh(again)) return again.t;
           const fetched = await this.opts.fetchToken(creds).catch(async (err: unknown) => {
             // A wrong secret retried by every process gets the IP banned for an hour (reference §3.1).
@@ -115,7 +116,7 @@ export class TokenCache {
           });
           const lifetimeMs = fetched.expiresIn * 1000;
           const exp = this.opts.clock.nowMs() + lifetimeMs;
-          const value: CachedToken = { t: fetched.accessToken, exp, r: exp - Math.min(this.marginMs, lifetimeMs / 10) };
+          const value: CachedToken = { t: sealToken(creds, key, fetched.accessToken), exp, r: exp - Math.min(this.marginMs, lifetimeMs / 10) };
           await this.opts.redis.set(key, JSON.stringify(value), 'PX', Math.max(1000, fetched.expiresIn * 1000));
           this.opts.logger.debug({ corpId: creds.corpId, expiresIn: fetched.expiresIn }, 'wecom access token refreshed');
           return fetched.accessToken;
@@ -137,16 +138,56 @@ export class TokenCache {
     return this.opts.clock.nowMs() < token.r;
   }
 
-  private async read(key: string): Promise<CachedToken | undefined> {
+  /** The cached token opened; a value that does not open (old clear format, other secret) is a miss. */
+  private async read(key: string, creds: CorpCredentials): Promise<CachedToken | undefined> {
     const raw = await this.opts.redis.get(key);
     if (!raw) return undefined;
     try {
       const parsed = JSON.parse(raw) as Partial<CachedToken>;
-      return typeof parsed.t === 'string' && typeof parsed.exp === 'number' && typeof parsed.r === 'number'
-        ? { t: parsed.t, exp: parsed.exp, r: parsed.r }
-        : undefined;
+      if (typeof parsed.t !== 'string' || typeof parsed.exp !== 'number' || typeof parsed.r !== 'number') return undefined;
+      const t = openToken(creds, key, parsed.t);
+      return t === undefined ? undefined : { t, exp: parsed.exp, r: parsed.r };
     } catch {
       return undefined;
     }
+  }
+}
+
+/**
+ * Access tokens are sealed in Redis (docs/security.md, "Data at rest and in transit"): AES-256-GCM
+ * under a key derived (HKDF) from the app secret, bound to the cache key. Every process that may
+ * use the token holds the secret; a Redis dump or replica alone does not hand out API access.
+ */
+const tokenKeys = new Map<string, Buffer>();
+function tokenSealKey(creds: CorpCredentials): Buffer {
+  const id = `${creds.corpId}\u0000${creds.secret}`;
+  let key = tokenKeys.get(id);
+  if (!key) {
+    key = Buffer.from(hkdfSync('sha256', creds.secret, creds.corpId, 'scrm wecom token cache', 32));
+    if (tokenKeys.size > 1000) tokenKeys.clear();
+    tokenKeys.set(id, key);
+  }
+  return key;
+}
+
+export function sealToken(creds: CorpCredentials, cacheKey: string, token: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', tokenSealKey(creds), iv, { authTagLength: 16 });
+  cipher.setAAD(Buffer.from(cacheKey));
+  const body = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
+  return `s1.${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url')}`;
+}
+
+export function openToken(creds: CorpCredentials, cacheKey: string, sealed: string): string | undefined {
+  if (!sealed.startsWith('s1.')) return undefined;
+  const raw = Buffer.from(sealed.slice(3), 'base64url');
+  if (raw.length < 29) return undefined;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', tokenSealKey(creds), raw.subarray(0, 12), { authTagLength: 16 });
+    decipher.setAuthTag(raw.subarray(12, 28));
+    decipher.setAAD(Buffer.from(cacheKey));
+    return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+  } catch {
+    return undefined;
   }
 }

@@ -16,6 +16,9 @@ const apiTokenSchema = new Schema(
     label: { type: String },
     createdAt: { type: Date, required: true },
     revokedAt: { type: Date },
+    /** Optional end of validity: the token resolves to nothing from then on. */
+    expiresAt: { type: Date },
+    /** Last successful use, written at most once a minute (TokenService.resolve). */
     lastUsedAt: { type: Date },
   },
   { collection: 'api_tokens', versionKey: false },

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Principal } from './principal.js';
 
@@ -11,8 +11,6 @@ export const SESSION_TTL_S = 12 * 3600;
  * role or a member who left ends or narrows the session within this, well inside a minute.
  */
 export const SESSION_REVALIDATE_MS = 30_000;
-/** A sign-in round trip to WeCom must finish within this (the OAuth code itself lives 5 minutes). */
-export const STATE_TTL_S = 600;
 
 export interface ConsoleSession {
   principal: Principal;
@@ -40,21 +38,17 @@ export interface SessionFreshness {
 }
 
 /**
- * Console sessions and OAuth sign-in states in Redis (issue 9). Keys hold a SHA-256 of the
- * cookie value, so a Redis dump does not hand out live sessions; deleting the key revokes the
- * session at once (sign-out, or an operator with redis-cli). States are single-use (GETDEL) and
- * HMAC-signed so a forged or replayed `state` is refused before Redis is even asked.
+ * Console sessions in Redis (issue 9). Keys hold a SHA-256 of the cookie value, so a Redis dump
+ * does not hand out live sessions; deleting the key revokes the session at once (sign-out, or an
+ * operator with redis-cli). Sign-in states live in a signed cookie instead (oauth-state.ts), so
+ * only a completed sign-in writes to Redis.
  */
 export class ConsoleSessions {
-  private readonly stateKey: Buffer;
-
   /**
    * `freshness` re-validates each session's principal against its source at most every
    * SESSION_REVALIDATE_MS (docs/security.md, "Sessions"); the web process always passes it.
    */
-  constructor(private readonly redis: Redis, private readonly prefix: string, signingSecret: Buffer, private readonly freshness?: SessionFreshness) {
-    this.stateKey = createHmac('sha256', signingSecret).update('console-oauth-state').digest();
-  }
+  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly freshness?: SessionFreshness) {}
 
   async create(input: Omit<ConsoleSession, 'csrfToken' | 'createdAt'>, now: Date): Promise<{ id: string; session: ConsoleSession }> {
     const id = randomBytes(32).toString('base64url');
@@ -89,26 +83,6 @@ export class ConsoleSessions {
 
   async revoke(id: string): Promise<void> {
     await this.redis.del(this.key(id));
-  }
-
-  /** A fresh `state` (letters and digits only: WeCom allows ≤128 of them) remembering where to go. */
-  async createState(data: { corpId: string; next: string }): Promise<string> {
-    const nonce = randomBytes(16).toString('hex');
-    await this.redis.set(`${this.prefix}:console:state:${nonce}`, JSON.stringify(data), 'EX', STATE_TTL_S);
-    return nonce + this.sign(nonce);
-  }
-
-  /** The state's data once; undefined when forged, expired or already used. */
-  async consumeState(state: string): Promise<{ corpId: string; next: string } | undefined> {
-    if (!/^[a-f0-9]{64}$/.test(state)) return undefined;
-    const nonce = state.slice(0, 32);
-    if (!timingSafeEqual(Buffer.from(state.slice(32)), Buffer.from(this.sign(nonce)))) return undefined;
-    const raw = await this.redis.getdel(`${this.prefix}:console:state:${nonce}`);
-    return raw ? (JSON.parse(raw) as { corpId: string; next: string }) : undefined;
-  }
-
-  private sign(nonce: string): string {
-    return createHmac('sha256', this.stateKey).update(nonce).digest('hex').slice(0, 32);
   }
 
   private key(id: string): string {

@@ -14,7 +14,12 @@ export interface CreateTokenInput {
   corps: string[];
   userid?: string;
   label?: string;
+  /** Optional expiry; must lie in the future. */
+  expiresAt?: Date;
 }
+
+/** lastUsedAt is written at most this often per token, not on every request. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
 
 export interface TokenSummary {
   tokenId: string;
@@ -24,6 +29,7 @@ export interface TokenSummary {
   label?: string;
   createdAt: Date;
   revokedAt?: Date;
+  expiresAt?: Date;
   lastUsedAt?: Date;
 }
 
@@ -47,15 +53,16 @@ export class TokenService {
 
   async create(input: CreateTokenInput): Promise<{ token: string; tokenId: string }> {
     checkInput(input);
+    if (input.expiresAt && input.expiresAt.getTime() <= this.now().getTime()) throw new ValidationError([{ path: 'expiresAt', message: 'the expiry must lie in the future' }]);
     const tokenId = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12).padEnd(12, '0');
     const token = `scrm_${tokenId}_${randomBytes(32).toString('base64url')}`;
-    await ApiTokenModel.create({ tokenId, hash: hashToken(token), role: input.role, corps: input.corps, userid: input.userid, label: input.label, createdAt: this.now() });
+    await ApiTokenModel.create({ tokenId, hash: hashToken(token), role: input.role, corps: input.corps, userid: input.userid, label: input.label, expiresAt: input.expiresAt, createdAt: this.now() });
     return { token, tokenId };
   }
 
   async list(): Promise<TokenSummary[]> {
     const docs = await ApiTokenModel.find({}, { hash: 0 }).sort({ createdAt: 1 }).lean();
-    return docs.map((d) => ({ tokenId: d.tokenId, role: d.role, corps: d.corps ?? [], userid: d.userid ?? undefined, label: d.label ?? undefined, createdAt: d.createdAt, revokedAt: d.revokedAt ?? undefined, lastUsedAt: d.lastUsedAt ?? undefined }));
+    return docs.map((d) => ({ tokenId: d.tokenId, role: d.role, corps: d.corps ?? [], userid: d.userid ?? undefined, label: d.label ?? undefined, createdAt: d.createdAt, revokedAt: d.revokedAt ?? undefined, expiresAt: d.expiresAt ?? undefined, lastUsedAt: d.lastUsedAt ?? undefined }));
   }
 
   async revoke(tokenId: string): Promise<boolean> {
@@ -63,22 +70,27 @@ export class TokenService {
     return result.modifiedCount > 0;
   }
 
-  /** The principal of a presented token, or undefined (unknown, malformed or revoked). */
+  /** The principal of a presented token, or undefined (unknown, malformed, revoked or expired). */
   async resolve(token: string): Promise<Principal | undefined> {
     if (!TOKEN_PATTERN.test(token)) return undefined;
     const doc = await ApiTokenModel.findOne({ hash: hashToken(token) }).lean();
-    if (!doc || doc.revokedAt) return undefined;
-    void ApiTokenModel.updateOne({ _id: doc._id }, { $set: { lastUsedAt: this.now() } }).catch(() => undefined);
+    const now = this.now();
+    if (!doc || doc.revokedAt || isExpired(doc, now)) return undefined;
+    // At most one write a minute per token, not one per request (the filter makes it race-free).
+    const staleBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
+    if (!doc.lastUsedAt || doc.lastUsedAt.getTime() <= staleBefore.getTime()) {
+      void ApiTokenModel.updateOne({ _id: doc._id, $or: [{ lastUsedAt: { $exists: false } }, { lastUsedAt: { $lte: staleBefore } }] }, { $set: { lastUsedAt: now } }).catch(() => undefined);
+    }
     return this.principalOf(doc);
   }
 
   /**
    * The principal of a token by its id, as it is now: how a console session that signed in with
-   * the token is re-validated (undefined once the token is revoked or gone).
+   * the token is re-validated (undefined once the token is revoked, expired or gone).
    */
   async resolveById(tokenId: string): Promise<Principal | undefined> {
     const doc = await ApiTokenModel.findOne({ tokenId }).lean();
-    return doc && !doc.revokedAt ? this.principalOf(doc) : undefined;
+    return doc && !doc.revokedAt && !isExpired(doc, this.now()) ? this.principalOf(doc) : undefined;
   }
 
   private async principalOf(doc: ApiTokenDocument): Promise<Principal> {
@@ -91,4 +103,9 @@ export class TokenService {
     }
     return principal;
   }
+}
+
+/** Whether a token's optional expiry has passed. */
+function isExpired(doc: { expiresAt?: Date | null }, now: Date): boolean {
+  return !!doc.expiresAt && doc.expiresAt.getTime() <= now.getTime();
 }

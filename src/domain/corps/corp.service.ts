@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { DataCipher } from '../../infra/data-crypto.js';
 import { consoleRolesSchema, defaultConsoleRoles } from '../auth/console-roles.js';
 import { defaultRetentionSettings, retentionSettingsSchema } from '../customers/retention-settings.js';
+import { corpSecretContext } from '../privacy/key-rotation.service.js';
 import { defaultPrivacySettings, privacySettingsSchema } from '../privacy/privacy-settings.js';
 import { defaultTaskSettings, parseStoredTaskSettings } from '../tasks/task-settings.js';
 import { CorpModel, type CorpDocument } from './corp.model.js';
@@ -36,11 +37,11 @@ export class CorpService {
       kind: c.kind,
       displayName: c.displayName,
       agentId: c.agentId,
-      secretSealed: cipher.encrypt(c.secret),
-      callbackTokenSealed: cipher.encrypt(c.callbackToken),
-      callbackAesKeySealed: cipher.encrypt(c.callbackAesKey),
-      contactSyncTokenSealed: cipher.encryptOptional(c.contactSyncToken),
-      contactSyncAesKeySealed: cipher.encryptOptional(c.contactSyncAesKey),
+      secretSealed: cipher.encrypt(c.secret, corpSecretContext(c.corpId, 'secretSealed')),
+      callbackTokenSealed: cipher.encrypt(c.callbackToken, corpSecretContext(c.corpId, 'callbackTokenSealed')),
+      callbackAesKeySealed: cipher.encrypt(c.callbackAesKey, corpSecretContext(c.corpId, 'callbackAesKeySealed')),
+      contactSyncTokenSealed: cipher.encryptOptional(c.contactSyncToken, corpSecretContext(c.corpId, 'contactSyncTokenSealed')),
+      contactSyncAesKeySealed: cipher.encryptOptional(c.contactSyncAesKey, corpSecretContext(c.corpId, 'contactSyncAesKeySealed')),
       timezone: c.timezone ?? this.deps.defaultTimezone,
       enabled: c.enabled,
       retention: c.retention,
@@ -68,11 +69,11 @@ export class CorpService {
       tasks: p.tasks,
       privacy: p.privacy,
       consoleRoles: p.consoleRoles,
-      secretSealed: cipher.encryptOptional(p.secret),
-      callbackTokenSealed: cipher.encryptOptional(p.callbackToken),
-      callbackAesKeySealed: cipher.encryptOptional(p.callbackAesKey),
-      contactSyncTokenSealed: cipher.encryptOptional(p.contactSyncToken),
-      contactSyncAesKeySealed: cipher.encryptOptional(p.contactSyncAesKey),
+      secretSealed: cipher.encryptOptional(p.secret, corpSecretContext(corpId, 'secretSealed')),
+      callbackTokenSealed: cipher.encryptOptional(p.callbackToken, corpSecretContext(corpId, 'callbackTokenSealed')),
+      callbackAesKeySealed: cipher.encryptOptional(p.callbackAesKey, corpSecretContext(corpId, 'callbackAesKeySealed')),
+      contactSyncTokenSealed: cipher.encryptOptional(p.contactSyncToken, corpSecretContext(corpId, 'contactSyncTokenSealed')),
+      contactSyncAesKeySealed: cipher.encryptOptional(p.contactSyncAesKey, corpSecretContext(corpId, 'contactSyncAesKeySealed')),
     });
     const result = await CorpModel.updateOne({ corpId }, { $set: set });
     if (result.matchedCount === 0) throw new Error(`no corp with id ${corpId}`);
@@ -96,15 +97,16 @@ export class CorpService {
 
   private open(d: CorpDocument): Corp {
     const { cipher } = this.deps;
-    const syncToken = cipher.decryptOptional(d.contactSyncTokenSealed);
-    const syncKey = cipher.decryptOptional(d.contactSyncAesKeySealed);
+    const at = (field: string) => corpSecretContext(d.corpId, field);
+    const syncToken = cipher.decryptOptional(d.contactSyncTokenSealed, at('contactSyncTokenSealed'));
+    const syncKey = cipher.decryptOptional(d.contactSyncAesKeySealed, at('contactSyncAesKeySealed'));
     return {
       corpId: d.corpId,
       kind: d.kind as 'dealer' | 'oem',
       displayName: d.displayName,
       agentId: d.agentId,
-      secret: cipher.decrypt(d.secretSealed),
-      callback: { token: cipher.decrypt(d.callbackTokenSealed), encodingAesKey: cipher.decrypt(d.callbackAesKeySealed) },
+      secret: cipher.decrypt(d.secretSealed, at('secretSealed')),
+      callback: { token: cipher.decrypt(d.callbackTokenSealed, at('callbackTokenSealed')), encodingAesKey: cipher.decrypt(d.callbackAesKeySealed, at('callbackAesKeySealed')) },
       contactSync: syncToken && syncKey ? { token: syncToken, encodingAesKey: syncKey } : undefined,
       timezone: d.timezone,
       enabled: d.enabled,

@@ -3,6 +3,7 @@ import type { CorpApi } from '../../wecom/corp-api.js';
 import type { Attachment as WecomAttachment } from '../../wecom/endpoints/mass-send.js';
 import type { Attachment } from '../rules/rule.schema.js';
 import { MediaAssetModel } from './media-asset.model.js';
+import { assetUsableIn } from './media-scope.js';
 
 /** Re-upload when a media id is older than this: WeCom keeps temporary media 3 days. */
 export const MEDIA_REFRESH_MS = 60 * 60 * 60 * 1000; // 2.5 days
@@ -14,6 +15,8 @@ export const MEDIA_REFRESH_MS = 60 * 60 * 60 * 1000; // 2.5 days
 export async function mediaIdFor(api: CorpApi, assetId: string, now: Date): Promise<string> {
   const asset = await MediaAssetModel.findById(new Types.ObjectId(assetId)).lean();
   if (!asset) throw new Error(`media asset ${assetId} does not exist; upload it again and update the rule`);
+  // A rule copied or edited around the API check must still not send another corp's image.
+  if (!assetUsableIn(asset.scope, api.corpId)) throw new Error(`media asset ${assetId} belongs to another corp; upload the image for ${api.corpId} and update the rule`);
   const cached = asset.uploads.find((u) => u.corpId === api.corpId);
   if (cached && now.getTime() - cached.uploadedAt.getTime() < MEDIA_REFRESH_MS) return cached.mediaId;
   const uploaded = await api.uploadMedia('image', new Uint8Array(asset.data), asset.filename, asset.contentType);

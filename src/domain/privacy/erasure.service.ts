@@ -1,4 +1,4 @@
-import type { LookupHasher } from '../../infra/data-crypto.js';
+import type { DataCipher, LookupHasher } from '../../infra/data-crypto.js';
 import { suppressContact } from './suppression.js';
 import { Types } from 'mongoose';
 import type { Clock } from '../../infra/clock.js';
@@ -27,6 +27,8 @@ export interface ErasureDeps {
   clock: Clock;
   /** Keyed hashes: the erased contact is remembered by a hash of its id only (suppression.ts). */
   hasher: LookupHasher;
+  /** Opens sealed inbound job payloads so the purge finds the customer in them (inbound-seal.ts). */
+  cipher?: DataCipher;
   logger?: Logger;
 }
 
@@ -131,7 +133,7 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
   // Outbox records name the customer; pending ones must not be delivered after the erasure (docs/data-inventory.md).
   events += (await OutboxEventModel.deleteMany({ corpId, $or: [{ 'event.customerId': input.customerId }, ...(ext ? [{ 'event.externalUserId': ext }] : [])] })).deletedCount;
 
-  const jobs = await purgeJobsMentioning(deps.queues, [input.customerId, ...(ext ? [ext] : []), ...openSchedules.map((s) => scheduleJobId(String(s._id)))]);
+  const jobs = await purgeJobsMentioning(deps.queues, deps.cipher, [input.customerId, ...(ext ? [ext] : []), ...openSchedules.map((s) => scheduleJobId(String(s._id)))]);
 
   await CustomerModel.updateOne(
     { _id },

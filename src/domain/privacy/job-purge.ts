@@ -1,4 +1,6 @@
 import type { Job, JobType } from 'bullmq';
+import { openInboundXml } from '../../ingest/inbound-seal.js';
+import type { DataCipher } from '../../infra/data-crypto.js';
 import type { Queues } from '../../queues/queue-factory.js';
 import { QueueName } from '../../queues/queue-names.js';
 
@@ -10,9 +12,10 @@ const PAGE = 500;
  * Removes a customer's jobs from Redis (issue 11): every job of the customer-facing queues whose
  * data names one of `needles` (the customer id, their external_userid, their schedule ids), in any
  * state but active (an active job holds its lock; it finishes and expires with the queue's
- * retention). Returns how many were removed.
+ * retention). Inbound payloads are sealed (inbound-seal.ts), so they are opened with `cipher` to
+ * be searched. Returns how many were removed.
  */
-export async function purgeJobsMentioning(queues: Queues, needles: readonly string[]): Promise<number> {
+export async function purgeJobsMentioning(queues: Queues, cipher: DataCipher | undefined, needles: readonly string[]): Promise<number> {
   const wanted = needles.filter((n) => n.length >= 6);
   if (wanted.length === 0) return 0;
   let removed = 0;
@@ -23,7 +26,7 @@ export async function purgeJobsMentioning(queues: Queues, needles: readonly stri
       for (let start = 0; ; start += PAGE) {
         const page = await queue.getJobs([state], start, start + PAGE - 1, true);
         for (const job of page) {
-          const text = `${job.id ?? ''} ${JSON.stringify(job.data ?? null)} ${JSON.stringify(job.returnvalue ?? null)}`;
+          const text = `${job.id ?? ''} ${JSON.stringify(job.data ?? null)} ${JSON.stringify(job.returnvalue ?? null)}${name === QueueName.wecomInbound ? ` ${revealInbound(cipher, job)}` : ''}`;
           if (wanted.some((n) => text.includes(n))) matches.push(job);
         }
         if (page.length < PAGE) break;
@@ -39,4 +42,15 @@ export async function purgeJobsMentioning(queues: Queues, needles: readonly stri
     }
   }
   return removed;
+}
+
+/** The opened XML of a sealed inbound job ('' when there is none or it does not open). */
+function revealInbound(cipher: DataCipher | undefined, job: Job): string {
+  const data = job.data as { xmlSealed?: unknown } | undefined;
+  if (!cipher || typeof data?.xmlSealed !== 'string') return '';
+  try {
+    return openInboundXml(cipher, String(job.id), { xmlSealed: data.xmlSealed });
+  } catch {
+    return '';
+  }
 }

@@ -7,7 +7,7 @@ import { useTestDatabase } from '../../testing/mongo.js';
 import { CorpModel } from '../corps/corp.model.js';
 import { CustomerModel } from '../customers/customer.model.js';
 import { RelationshipModel } from '../customers/relationship.model.js';
-import { countStale, rotateKeys } from './key-rotation.service.js';
+import { corpSecretContext, countStale, rotateKeys } from './key-rotation.service.js';
 
 let db: Awaited<ReturnType<typeof useTestDatabase>>;
 const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
@@ -48,9 +48,28 @@ describe('key rotation', () => {
     expect(await countStale(newCipher)).toEqual({ customers: {}, relationships: {}, corps: {} });
     const rel = await RelationshipModel.findOne({ externalUserId: 'wmRot3' }).lean();
     expect(rel?.remarkMobilesEnc.map((v) => newCipher.decrypt(v))).toEqual(['13800000000', '13900000000']);
-    expect(newCipher.decrypt((await CorpModel.findOne({ corpId: 'wwrot' }).lean())?.secretSealed ?? '')).toBe('s3cret');
+    const corp = await CorpModel.findOne({ corpId: 'wwrot' }).lean();
+    expect(newCipher.decrypt(corp?.secretSealed ?? '', corpSecretContext('wwrot', 'secretSealed'))).toBe('s3cret');
+    // Corp secrets now carry their context (v2): moved to another corp or field, they do not open.
+    expect(corp?.secretSealed.startsWith('v2.k2.')).toBe(true);
+    expect(() => newCipher.decrypt(corp?.secretSealed ?? '', corpSecretContext('wwother', 'secretSealed'))).toThrow(/failed authentication/);
+    expect(() => newCipher.decrypt(corp?.secretSealed ?? '', corpSecretContext('wwrot', 'callbackTokenSealed'))).toThrow(/failed authentication/);
 
     const again = await rotateKeys({ cipher: newCipher, redis, prefix, restart: true });
     expect(again.every((r) => r.rotated === 0)).toBe(true); // idempotent
+  });
+
+  it('moves corp secrets of the current key from v1 (no context) to v2, reading v1 meanwhile', async () => {
+    const cipher = new DataCipher(new Map([['k2', k2]]), 'k2');
+    await CorpModel.create({ corpId: 'wwv1', kind: 'dealer', displayName: 'v1', agentId: 1, secretSealed: cipher.encrypt('legacy'), callbackTokenSealed: cipher.encrypt('tok'), callbackAesKeySealed: cipher.encrypt('a'.repeat(43)), timezone: 'Asia/Shanghai' });
+    expect((await countStale(cipher)).corps).toEqual({ 'k2 (v1, no context)': 3 });
+    const before = await CorpModel.findOne({ corpId: 'wwv1' }).lean();
+    expect(cipher.decrypt(before?.secretSealed ?? '', corpSecretContext('wwv1', 'secretSealed'))).toBe('legacy');
+    const result = await rotateKeys({ cipher, restart: true });
+    expect(result.find((r) => r.collection === 'corps')?.rotated).toBe(1);
+    const after = await CorpModel.findOne({ corpId: 'wwv1' }).lean();
+    expect(after?.callbackTokenSealed.startsWith('v2.k2.')).toBe(true);
+    expect(cipher.decrypt(after?.callbackTokenSealed ?? '', corpSecretContext('wwv1', 'callbackTokenSealed'))).toBe('tok');
+    expect((await countStale(cipher)).corps).toEqual({});
   });
 });

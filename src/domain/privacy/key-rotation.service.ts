@@ -1,12 +1,17 @@
 import type { Redis } from 'ioredis';
 import mongoose, { Types } from 'mongoose';
-import type { DataCipher } from '../../infra/data-crypto.js';
+import { sealContext, type DataCipher } from '../../infra/data-crypto.js';
 
 /** Where sealed values live (design §7): collection, single-value fields, array fields. */
 export interface SealedFields {
   collection: string;
   fields: readonly string[];
   arrays?: readonly string[];
+  /**
+   * The context a field's values are sealed with (DataCipher v2), from the document; fields
+   * without one are still sealed as v1. With a context, rotation also rewrites v1 values as v2.
+   */
+  context?: { projection: readonly string[]; of: (doc: Record<string, unknown>, field: string) => string };
 }
 
 /**
@@ -16,8 +21,13 @@ export interface SealedFields {
 export const SEALED_FIELDS: readonly SealedFields[] = [
   { collection: 'customers', fields: ['nameEnc', 'unionidEnc', 'birthdayEnc', 'dmsNotesEnc'] },
   { collection: 'relationships', fields: ['remarkEnc', 'descriptionEnc'], arrays: ['remarkMobilesEnc'] },
-  { collection: 'corps', fields: ['secretSealed', 'callbackTokenSealed', 'callbackAesKeySealed', 'contactSyncTokenSealed', 'contactSyncAesKeySealed'] },
+  { collection: 'corps', fields: ['secretSealed', 'callbackTokenSealed', 'callbackAesKeySealed', 'contactSyncTokenSealed', 'contactSyncAesKeySealed'], context: { projection: ['corpId'], of: (doc, field) => corpSecretContext(String(doc.corpId), field) } },
 ];
+
+/** The context of a corp secret: collection, field and the corp id (the document's key). */
+export function corpSecretContext(corpId: string, field: string): string {
+  return sealContext('corps', field, corpId);
+}
 
 export interface RotationProgress {
   collection: string;
@@ -58,7 +68,6 @@ export async function rotateKeys(opts: RotationOptions): Promise<RotationProgres
   const results: RotationProgress[] = [];
   let batches = 0;
   for (const spec of SEALED_FIELDS) {
-    const all = [...spec.fields, ...(spec.arrays ?? [])];
     const progress: RotationProgress = { collection: spec.collection, scanned: 0, rotated: 0, conflicts: 0, done: false };
     const key = opts.redis ? rotationCheckpointKey(opts.prefix ?? 'scrm', opts.cipher.activeKeyId, spec.collection) : undefined;
     const saved = key && !opts.restart ? await opts.redis?.get(key) : null;
@@ -69,24 +78,29 @@ export async function rotateKeys(opts: RotationOptions): Promise<RotationProgres
         results.push(progress);
         return results;
       }
-      const docs = await collection.find(after ? { _id: { $gt: after } } : {}, { projection: Object.fromEntries(all.map((f) => [f, 1])) }).sort({ _id: 1 }).limit(batchSize).toArray();
+      const docs = await collection.find(after ? { _id: { $gt: after } } : {}, { projection: projectionOf(spec) }).sort({ _id: 1 }).limit(batchSize).toArray();
       batches++;
       for (const doc of docs) {
         progress.scanned++;
         const filter: Record<string, unknown> = { _id: doc._id };
         const set: Record<string, unknown> = {};
+        const stale = (v: string) => opts.cipher.needsRotation(v, spec.context !== undefined);
+        const reseal = (v: string, f: string) => {
+          const context = spec.context?.of(doc, f);
+          return opts.cipher.encrypt(opts.cipher.decrypt(v, context), context);
+        };
         for (const f of spec.fields) {
           const v = doc[f];
-          if (typeof v === 'string' && v && opts.cipher.needsRotation(v)) {
+          if (typeof v === 'string' && v && stale(v)) {
             filter[f] = v;
-            set[f] = opts.cipher.encrypt(opts.cipher.decrypt(v));
+            set[f] = reseal(v, f);
           }
         }
         for (const f of spec.arrays ?? []) {
           const v = doc[f];
-          if (Array.isArray(v) && v.some((x) => typeof x === 'string' && opts.cipher.needsRotation(x))) {
+          if (Array.isArray(v) && v.some((x) => typeof x === 'string' && stale(x))) {
             filter[f] = v;
-            set[f] = v.map((x: unknown) => (typeof x === 'string' && opts.cipher.needsRotation(x) ? opts.cipher.encrypt(opts.cipher.decrypt(x)) : x));
+            set[f] = v.map((x: unknown) => (typeof x === 'string' && stale(x) ? reseal(x, f) : x));
           }
         }
         if (Object.keys(set).length === 0) continue;
@@ -121,12 +135,12 @@ export async function countStale(cipher: DataCipher): Promise<Record<string, Rec
   for (const spec of SEALED_FIELDS) {
     const all = [...spec.fields, ...(spec.arrays ?? [])];
     const counts: Record<string, number> = {};
-    for await (const doc of db.collection(spec.collection).find({}, { projection: Object.fromEntries(all.map((f) => [f, 1])) })) {
+    for await (const doc of db.collection(spec.collection).find({}, { projection: projectionOf(spec) })) {
       for (const f of all) {
         const values = Array.isArray(doc[f]) ? (doc[f] as unknown[]) : [doc[f]];
         for (const v of values) {
-          if (typeof v !== 'string' || !v || !cipher.needsRotation(v)) continue;
-          const id = cipher.keyIdOf(v) ?? 'unknown';
+          if (typeof v !== 'string' || !v || !cipher.needsRotation(v, spec.context !== undefined)) continue;
+          const id = cipher.keyIdOf(v) === cipher.activeKeyId ? `${cipher.activeKeyId} (v1, no context)` : (cipher.keyIdOf(v) ?? 'unknown');
           counts[id] = (counts[id] ?? 0) + 1;
         }
       }
@@ -134,4 +148,8 @@ export async function countStale(cipher: DataCipher): Promise<Record<string, Rec
     out[spec.collection] = counts;
   }
   return out;
+}
+
+function projectionOf(spec: SealedFields): Record<string, 1> {
+  return Object.fromEntries([...spec.fields, ...(spec.arrays ?? []), ...(spec.context?.projection ?? [])].map((f) => [f, 1 as const]));
 }

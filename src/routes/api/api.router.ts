@@ -1,9 +1,10 @@
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
+import { SESSION_COOKIE } from '../../domain/auth/console-session.js';
 import { TokenService } from '../../domain/auth/token.service.js';
 import { createAuth } from '../../middlewares/auth.js';
 import { AppError, BadRequestError } from '../../middlewares/errors.js';
-import { createRateLimit } from '../../middlewares/rate-limit.js';
+import { createAuthFailureLimit, createClientRateLimit, createRateLimit } from '../../middlewares/rate-limit.js';
 import type { ApiDeps } from './api-deps.js';
 import { createAuditRouter } from './audit.routes.js';
 import { createCorpsRouter } from './corps.routes.js';
@@ -31,10 +32,12 @@ import { applyRoutePolicies } from '../policy/route-policy.js';
 export function createApiRouter(deps: ApiDeps): Router {
   const router = new Router({ prefix: '/api/v1' });
   const openapi = buildOpenApiDocument(deps.config.publicBaseUrl);
-  router.get('/openapi.json', function openapiDocument(ctx) {
+  const limits = { redis: deps.redis, prefix: deps.config.redis.queuePrefix, nowMs: () => deps.clock.nowMs() };
+  router.get('/openapi.json', createClientRateLimit({ ...limits, bucket: 'openapi', limit: deps.config.api.publicRateLimitPerMinute }), function openapiDocument(ctx) {
     ctx.body = openapi;
   });
   const tokens = new TokenService(() => deps.clock.now());
+  router.use(createAuthFailureLimit({ ...limits, bucket: 'auth-failures', limit: deps.config.api.authFailuresPerMinute, hasCredential: (ctx) => Boolean(ctx.get('Authorization') || ctx.cookies.get(SESSION_COOKIE)) }));
   router.use(createAuth({ resolve: (t) => tokens.resolve(t), bootstrapToken: deps.config.bootstrapApiToken, sessions: deps.sessions }));
   router.use(createRateLimit({ redis: deps.redis, prefix: deps.config.redis.queuePrefix, limit: deps.config.api.rateLimitPerMinute, nowMs: () => deps.clock.nowMs() }));
   router.use(bodyParser({

@@ -21,7 +21,7 @@ export const CORP_B = 'wwdealerB0002';
 
 /** An admin API over the test database and Redis, with two dealer corps and a token factory. */
 export async function startApiHarness(env: Record<string, string> = {}) {
-  const config = testConfig({ BOOTSTRAP_API_TOKEN: BOOTSTRAP, QUEUE_PREFIX: uniqueName('api'), ...env });
+  const config = testConfig({ BOOTSTRAP_API_TOKEN: BOOTSTRAP, QUEUE_PREFIX: uniqueName('api'), PUBLIC_RATE_LIMIT_PER_MINUTE: '100000', AUTH_FAILURES_PER_MINUTE: '100000', ...env });
   const clock = new ManualClock(Date.parse('2026-05-10T02:00:00Z'));
   const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
   const queues = new Queues(redis, config.redis.queuePrefix);

@@ -1,5 +1,4 @@
 import Router from '@koa/router';
-import { stringify } from 'csv-stringify/sync';
 import { z } from 'zod';
 import type { Principal } from '../../domain/auth/principal.js';
 import { CorpModel } from '../../domain/corps/corp.model.js';
@@ -11,6 +10,7 @@ import { taskKpis } from '../../domain/tasks/kpi.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { ForbiddenError, ValidationError } from '../../middlewares/errors.js';
+import { toCsv } from '../../infra/csv.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import type { ApiDeps } from './api-deps.js';
 import { managedAdvisors } from './task-scope.js';
@@ -70,11 +70,6 @@ async function resolveScope(p: Principal, q: { corpId?: string; advisor?: string
   return { corpIds, advisors: q.advisor ? [q.advisor] : undefined, department: q.department };
 }
 
-/** A cell a spreadsheet would run as a formula (=, +, -, @, tab, CR first) is prefixed with '. */
-export function csvSafe(v: string): string {
-  return /^[=+\-@\t\r]/.test(v) ? `'${v}` : v;
-}
-
 /**
  * The cockpit's API (issue 10) and issue 8's task KPIs. Every figure comes from the daily
  * rollups (`kpi_daily`); scope: advisors themselves, managers their departments, dealer admins
@@ -116,10 +111,10 @@ export function createKpisRouter(deps: ApiDeps): Router {
       r.unit.kind, r.unit.id, r.unit.corpId, r.unit.label,
       ...METRIC_KEYS.map((k) => { const v = r.values[k]; return v === null || v === undefined ? '' : String(v); }),
       r.flags.map((f) => f.metric).join(' '),
-    ].map(csvSafe));
+    ]);
     ctx.set('Content-Disposition', `attachment; filename="kpis-${q.from}-${q.to}.csv"`);
     ctx.type = 'text/csv; charset=utf-8';
-    ctx.body = stringify([header, ...records]);
+    ctx.body = toCsv([header, ...records]);
   });
 
   router.get('/kpis/anomalies', async function anomalies(ctx) {

@@ -36,7 +36,7 @@ export function createPrivacyRouter(deps: ApiDeps): Router {
     const p = principalOf(ctx);
     const body = parseOrThrow(erasureRequestSchema, bodyOf(ctx) ?? {});
     const customer = await scopedCustomer(ctx, p);
-    const summary = await eraseCustomer({ queues: deps.queues, clock: deps.clock, hasher: deps.pd.hasher }, {
+    const summary = await eraseCustomer({ queues: deps.queues, clock: deps.clock, hasher: deps.pd.hasher, cipher: deps.pd.cipher }, {
       corpId: customer.corpId, customerId: String(customer._id), reason: body.reason, ticket: body.ticket, actor: p, requestId: reqId(ctx),
     });
     ctx.body = { erased: true, ...summary };

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import type { Principal } from '../../domain/auth/principal.js';
 import { CorpModel } from '../../domain/corps/corp.model.js';
+import { assertAssetsInScope } from '../../domain/messages/media-scope.js';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import { requestDateRuleBackfill } from '../../domain/rules/engine/date-planner.js';
 import { previewRule } from '../../domain/rules/preview.js';
@@ -80,6 +81,7 @@ export function createRulesRouter(deps: ApiDeps): Router {
   router.post('/rules', async function createRule(ctx) {
     const input = parseRuleOrThrow(ruleCreateSchema, bodyOf(ctx));
     await checkScopeCorp(input);
+    await assertAssetsInScope(input);
     const p = principalOf(ctx);
     // An all-corps rule starts disabled: `enabled: true` is the author's proposal, a second person approves.
     const fourEyes = input.enabled && needsFourEyes(p, input);
@@ -129,6 +131,7 @@ export function createRulesRouter(deps: ApiDeps): Router {
   router.put('/rules/:id', async function updateRule(ctx) {
     const body = parseRuleOrThrow(ruleBodySchema, bodyOf(ctx));
     await checkScopeCorp(body);
+    await assertAssetsInScope(body);
     const ifMatch = ctx.get('If-Match').replace(/"/g, '');
     const expected = /^\d+$/.test(ifMatch) ? Number(ifMatch) : undefined;
     const p = principalOf(ctx);

@@ -136,4 +136,12 @@ describe('/api/v1/tasks for the console desk', () => {
     const audit = await AuditEntryModel.findOne({ action: 'task.reassign_bulk' }).sort({ at: -1 }).lean();
     expect(audit?.detail).toMatchObject({ from: 'zhangwei', to: 'lina' });
   });
+
+  it('tasks.csv neutralises formulas that rule authors put in titles', async () => {
+    const id = await task('zhangwei', new Date(h.clock.nowMs() + HOUR), { title: '=HYPERLINK("http://evil.example","回访")' });
+    const csv = await request(h.app.callback()).get('/api/v1/tasks.csv').set(as(await h.token('dealer_admin', [CORP_A]))).expect(200);
+    const line = csv.text.split('\n').find((l) => l.startsWith(id)) ?? '';
+    expect(line).toContain(`"'=HYPERLINK(""http://evil.example"",""回访"")"`);
+    expect(line).not.toMatch(/,=/);
+  });
 });

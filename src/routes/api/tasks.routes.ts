@@ -1,5 +1,4 @@
 import Router from '@koa/router';
-import { stringify } from 'csv-stringify/sync';
 import type { Context } from 'koa';
 import { Types } from 'mongoose';
 import { z } from 'zod';
@@ -9,6 +8,7 @@ import { requestNotify } from '../../domain/tasks/task-notify.js';
 import { applyTaskAction, isOnTime, type TaskAction } from '../../domain/tasks/task.service.js';
 import { TASK_OUTCOMES, TASK_STATUSES, TaskModel, type TaskLean } from '../../domain/tasks/task.model.js';
 import { AdvisorModel } from '../../domain/customers/advisor.model.js';
+import { toCsv } from '../../infra/csv.js';
 import { corpFilter } from '../../domain/auth/principal.js';
 import { presentTask, type AdvisorOption, type ApiTaskDetail, type ReassignBulkResult } from './task-present.js';
 import { customerLabels } from '../../domain/customers/customer-labels.js';
@@ -120,7 +120,7 @@ export function createTasksRouter(deps: ApiDeps): Router {
     }));
     ctx.set('Content-Disposition', 'attachment; filename="tasks.csv"');
     ctx.type = 'text/csv; charset=utf-8';
-    ctx.body = stringify([columns as unknown as string[], ...records]);
+    ctx.body = toCsv([columns as unknown as string[], ...records]);
   });
 
   /**

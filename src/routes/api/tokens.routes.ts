@@ -15,6 +15,8 @@ export const tokenCreateSchema = z.object({
   corps: z.array(corpIdSchema).max(50).default([]),
   userid: z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'a WeCom userid (letters, digits, . _ @ -)' }).optional(),
   label: z.string().trim().min(1).max(100).optional(),
+  /** Optional expiry (ISO 8601 with a zone, in the future). */
+  expiresAt: z.iso.datetime({ offset: true, error: 'an ISO 8601 date-time with a zone, e.g. 2027-01-31T00:00:00Z' }).transform((v) => new Date(v)).optional(),
 }).strict();
 
 /** A token as listed: never the token itself nor its hash. */

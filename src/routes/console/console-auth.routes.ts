@@ -6,9 +6,11 @@ import { z } from 'zod';
 import { principalForMember, defaultConsoleRoles } from '../../domain/auth/console-roles.js';
 import { SESSION_COOKIE, SESSION_TTL_S, csrfMatches, type ConsoleSession } from '../../domain/auth/console-session.js';
 import type { Principal } from '../../domain/auth/principal.js';
+import { SignInStates, STATE_COOKIE, STATE_COOKIE_PATH, STATE_TTL_S } from '../../domain/auth/oauth-state.js';
 import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { BOOTSTRAP_TOKEN_ID } from '../../middlewares/auth.js';
 import { ForbiddenError, UnauthorizedError } from '../../middlewares/errors.js';
+import { createAuthFailureLimit, createClientRateLimit } from '../../middlewares/rate-limit.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import type { ConsoleDeps } from './console-deps.js';
 
@@ -44,6 +46,13 @@ export function createConsoleAuthRouter(deps: ConsoleDeps): Router {
     return session;
   }
 
+  // Nobody is signed in yet on these routes: limit each client IP (docs/security.md, "Rate limits").
+  const limits = { redis: deps.redis, prefix: config.redis.queuePrefix, nowMs: () => deps.clock.nowMs() };
+  router.use(createClientRateLimit({ ...limits, bucket: 'console-auth', limit: config.api.publicRateLimitPerMinute }));
+  router.use(createAuthFailureLimit({ ...limits, bucket: 'auth-failures', limit: config.api.authFailuresPerMinute, hasCredential: (ctx) => ctx.path === '/console/auth/token' || Boolean(ctx.cookies.get(SESSION_COOKIE)) }));
+  const states = new SignInStates(config.lookupHmacKey, () => deps.clock.nowMs());
+  const stateCookie = { httpOnly: true, sameSite: 'lax', secure, path: STATE_COOKIE_PATH, overwrite: true } as const;
+
   router.get('/corps', function signInCorps(ctx) {
     // Only what the sign-in page shows; the WeCom pages reveal the corp id anyway.
     ctx.body = { corps: deps.corps().filter((c) => c.enabled).map((c) => ({ corpId: c.corpId, displayName: c.displayName, kind: c.kind })) };
@@ -53,7 +62,9 @@ export function createConsoleAuthRouter(deps: ConsoleDeps): Router {
     const q = loginQuery.safeParse(ctx.query);
     const corp = q.success ? deps.corp(q.data.corpId) : undefined;
     if (!q.success || !corp || !corp.enabled) return failTo(ctx, 'unknown_corp');
-    const state = await sessions.createState({ corpId: corp.corpId, next: safeNext(q.data.next) });
+    const { state, cookie } = states.begin({ corpId: corp.corpId, next: safeNext(q.data.next) });
+    ctx.cookies.secure = ctx.cookies.secure || secure;
+    ctx.cookies.set(STATE_COOKIE, cookie, { ...stateCookie, maxAge: STATE_TTL_S * 1000 });
     const redirectUri = `${config.publicBaseUrl}/console/auth/callback`;
     const inWecom = /wxwork/i.test(ctx.get('User-Agent'));
     const mode = q.data.mode ?? (inWecom ? 'oauth' : 'qr');
@@ -73,7 +84,9 @@ export function createConsoleAuthRouter(deps: ConsoleDeps): Router {
 
   router.get('/callback', async function callback(ctx) {
     const code = typeof ctx.query.code === 'string' ? ctx.query.code : '';
-    const state = await sessions.consumeState(typeof ctx.query.state === 'string' ? ctx.query.state : '');
+    // Only the browser that started this sign-in holds the matching cookie; it is used once.
+    const state = states.finish(typeof ctx.query.state === 'string' ? ctx.query.state : '', ctx.cookies.get(STATE_COOKIE));
+    ctx.cookies.set(STATE_COOKIE, '', { ...stateCookie, maxAge: 0 });
     if (!state) return failTo(ctx, 'state');
     const corp = deps.corp(state.corpId);
     if (!corp || !corp.enabled || !code) return failTo(ctx, 'unknown_corp');

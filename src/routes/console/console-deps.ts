@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { AppConfig } from '../../../config/index.js';
 import type { ConsoleSessions } from '../../domain/auth/console-session.js';
 import type { Corp } from '../../domain/corps/corp.types.js';
@@ -9,6 +10,8 @@ export interface ConsoleDeps {
   config: AppConfig;
   clock: Clock;
   sessions: ConsoleSessions;
+  /** The producer connection: per-client rate limits of the sign-in routes. */
+  redis: Redis;
   /** The corp cache (CorpCache.get). */
   corp: (corpId: string) => Corp | undefined;
   corps: () => Corp[];
