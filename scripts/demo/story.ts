@@ -57,8 +57,16 @@ export async function playDemo(t: DemoTarget, say: (line: string) => void): Prom
   };
 
   const startSeq = (await sandbox<{ lastSeq: number }>('GET', '/calls?endpoint=-')).lastSeq;
-  const startMs = Date.now();
-  const now = dayjs((await api<{ now: string }>('GET', '/ops/clock')).now).tz(t.timeZone);
+  let now = dayjs((await api<{ now: string }>('GET', '/ops/clock')).now).tz(t.timeZone);
+  // Played before (this run of npm run dev, or before a restart, which resets the clock): start
+  // on the day after everything earlier runs did, so their cards and numbers stay out of this one.
+  const before = await world();
+  const latestMs = Math.max(0, ...before.messages.map((m) => m.atMs), ...before.cardUpdates.map((u) => u.atMs));
+  if (latestMs > 0 && before.messages.some((m) => m.body.template_card?.task_id?.startsWith('tk-'))) {
+    now = dayjs(Math.max(latestMs, now.valueOf())).tz(t.timeZone).add(1, 'day').hour(9).minute(0).second(0);
+    await moveClockTo(now, 'a new day for this run: the demo was played before');
+  }
+  const startMs = now.valueOf();
   say(`📅 ${now.format('YYYY-MM-DD HH:mm')} at 星途汽车城南4S店 (a fictional dealer in the sandbox)`);
 
   // 1. Two customers scan 张伟's delivery QR code.
@@ -107,8 +115,11 @@ export async function playDemo(t: DemoTarget, say: (line: string) => void): Prom
   // 5. The numbers.
   const from = now.startOf('day').toISOString();
   const to = now.add(3, 'day').toISOString();
-  const kpis = await api<{ total: DemoOutcome['kpi'] }>('GET', `/kpis/tasks?corpId=${t.corpId}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&advisor=zhangwei`);
-  const k = kpis.total;
+  // The escalation is recorded on the task just after its card is sent: wait until the numbers show it.
+  const k = await until('the escalation in the KPI numbers', async () => {
+    const { total } = await api<{ total: DemoOutcome['kpi'] }>('GET', `/kpis/tasks?corpId=${t.corpId}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&advisor=zhangwei`);
+    return total.escalated >= 1 ? total : undefined;
+  });
   say(`📊 张伟's follow-ups: ${k.due} due, ${k.doneOnTime} done on time, ${k.doneLate} done late, ${k.overdueOpen} overdue, ${k.escalated} escalated`);
   return {
     welcomes: welcomes.length, ownerTagMarks: marks.length, advisorCards: cards.length,
