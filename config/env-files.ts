@@ -21,10 +21,10 @@ export interface EnvFilesLoaded {
 
 /**
  * Reads settings files into `env` without overriding what is already set, the same way for
- * every entry point (web, worker, CLIs): first `.env` (or ENV_FILE), then, outside production,
- * the settings `npm run dev` wrote for the stack it runs (`.data/dev.env`), so `npm start` and
- * every CLI reach the dev stack with nothing exported. Production never reads the dev file, nor
- * does `npm run dev` itself (`devStack: false`).
+ * every entry point (web, worker, CLIs): first `.env` (or ENV_FILE), then, in development, the
+ * settings `npm run dev` wrote for the stack it runs (`.data/dev.env`), so `npm start` and every
+ * CLI reach the dev stack with nothing exported. Production and tests never read the dev file,
+ * nor does `npm run dev` itself (`devStack: false`).
  */
 export function loadEnvFiles(env: Record<string, string | undefined> = process.env, cwd = process.cwd(), opts: { devStack?: boolean } = {}): EnvFilesLoaded {
   const files: string[] = [];
@@ -38,7 +38,8 @@ export function loadEnvFiles(env: Record<string, string | undefined> = process.e
   const envPath = isAbsolute(envFile) ? envFile : join(cwd, envFile);
   if (existsSync(envPath)) apply(envPath);
   let devStack = false;
-  if (env.NODE_ENV !== 'production' && opts.devStack !== false) {
+  // Development only (NODE_ENV unset or development): tests and production never pick it up.
+  if ((env.NODE_ENV === undefined || env.NODE_ENV === '' || env.NODE_ENV === 'development') && opts.devStack !== false) {
     const devPath = join(devDataDir(env, cwd), DEV_ENV_FILE_NAME);
     if (existsSync(devPath)) {
       apply(devPath);

@@ -10,15 +10,13 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { consoleBuildIsFresh, consoleSourceHash } from '../../scripts/dev/console-build.js';
+import { buildConsoleOnce } from './browser-support.js';
 import { redisAnswers } from '../../scripts/dev/dev-services.js';
 import { freePort } from '../../src/testing/ports.js';
 import { waitFor } from '../../src/testing/wait.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const clone = mkdtempSync(join(tmpdir(), 'scrm-first-hour-'));
-/** Built consoles by source hash, so the suite builds the console once per change, not per run. */
-const consoleCache = join(tmpdir(), 'scrm-console-build-cache', consoleSourceHash(repo));
 const hasRedisServer = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 
 /** Only what a fresh terminal has: no REDIS_URL, MONGODB_URI, NODE_ENV or keys. */
@@ -91,19 +89,18 @@ beforeAll(async () => {
     cpSync(join(repo, file), join(clone, file));
   }
   symlinkSync(join(repo, 'node_modules'), join(clone, 'node_modules'), 'dir');
-  const builtHere = join(repo, 'dist/console');
-  if (consoleBuildIsFresh(builtHere, repo)) cpSync(builtHere, join(clone, 'dist/console'), { recursive: true });
-  else if (existsSync(join(consoleCache, 'index.html'))) cpSync(consoleCache, join(clone, 'dist/console'), { recursive: true });
+  // The console is built once for the suite (skipped when fresh, shared with the browser tests);
+  // its freshness stamp makes npm run dev in the copy serve it instead of building it again.
+  buildConsoleOnce();
+  cpSync(join(repo, 'dist/console'), join(clone, 'dist/console'), { recursive: true });
   ports = { web: await freePort(), sandbox: await freePort(), mongo: await freePort(), redis: await freePort() };
-});
+}, 300_000);
 
 afterAll(async () => {
   if (dev?.child.pid !== undefined && dev.child.exitCode === null) {
     await Promise.race([ctrlC(dev), new Promise((r) => setTimeout(r, 30_000))]);
     if (groupAlive(dev.child.pid)) process.kill(-dev.child.pid, 'SIGKILL');
   }
-  const built = join(clone, 'dist/console');
-  if (existsSync(join(built, 'index.html')) && !existsSync(consoleCache)) cpSync(built, consoleCache, { recursive: true });
   rmSync(clone, { recursive: true, force: true });
 }, 60_000);
 
@@ -112,6 +109,7 @@ describe.skipIf(!hasRedisServer)('the first hour on a clean tree', () => {
     dev = startDev();
     await untilReady(dev);
     expect(dev.log()).toContain(`http://localhost:${ports.web}/console/`);
+    expect(dev.log()).not.toContain('building the console');
 
     const page = await fetch(`http://localhost:${ports.web}/console/`);
     expect(page.status).toBe(200);
@@ -155,5 +153,5 @@ describe.skipIf(!hasRedisServer)('the first hour on a clean tree', () => {
     expect(demo2.code).toBe(0);
     // The bot kept its WeCom ids: no tag marked against ids the sandbox no longer knows.
     expect(dev.log()).not.toMatch(/40068|invalid tag/);
-  }, 600_000);
+  }, 300_000);
 });

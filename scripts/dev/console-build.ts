@@ -24,6 +24,11 @@ export function consoleSourceHash(base = root): string {
   return hash.digest('hex');
 }
 
+/** Marks `outDir` as built from sources with `hash` (consoleSourceHash before the build started). */
+export function stampConsoleBuild(hash: string, outDir = CONSOLE_OUT_DIR): void {
+  writeFileSync(join(outDir, STAMP), `${hash}\n`);
+}
+
 /** Whether `outDir` holds a build of exactly the current console sources. */
 export function consoleBuildIsFresh(outDir = CONSOLE_OUT_DIR, base = root): boolean {
   const stamp = join(outDir, STAMP);
@@ -49,6 +54,6 @@ export async function ensureConsoleBuilt(say: (line: string) => void): Promise<b
     child.once('exit', done);
   });
   if (code !== 0) throw new Error(`building the console failed (npm run build:console shows why):\n${Buffer.concat(output).toString().slice(-2000)}`);
-  writeFileSync(join(CONSOLE_OUT_DIR, STAMP), `${hash}\n`);
+  stampConsoleBuild(hash);
   return true;
 }
