@@ -1,5 +1,8 @@
 import { dayjs, type Dayjs } from '../../src/infra/clock.js';
 
+/** The address a person opens (the README's host): the processes reach the bot on 127.0.0.1. */
+const publicUrlOf = (botUrl: string) => botUrl.replace('//127.0.0.1:', '//localhost:');
+
 /** Where the story plays: a running bot (`npm run dev`) and its WeCom sandbox. */
 export interface DemoTarget {
   botUrl: string;
@@ -121,6 +124,15 @@ export async function playDemo(t: DemoTarget, say: (line: string) => void): Prom
     return total.escalated >= 1 ? total : undefined;
   });
   say(`📊 张伟's follow-ups: ${k.due} due, ${k.doneOnTime} done on time, ${k.doneLate} done late, ${k.overdueOpen} overdue, ${k.escalated} escalated`);
+
+  // 6. The cockpit's rollups now rather than at the next 15-minute tick, so the console shows these days.
+  const cockpit = { from: now.format('YYYY-MM-DD'), to: now.add(2, 'day').format('YYYY-MM-DD') };
+  await api('POST', '/ops/kpis');
+  const totals = await until('the cockpit rollups', async () => {
+    const o = await api<{ totals: Record<string, number | null> }>('GET', `/kpis/overview?corpId=${t.corpId}&from=${cockpit.from}&to=${cockpit.to}&granularity=day&groupBy=advisor`);
+    return (o.totals.welcomes_sent ?? 0) >= 2 && (o.totals.tasks_due ?? 0) >= 2 ? o.totals : undefined;
+  });
+  say(`🧭 the console's cockpit (${publicUrlOf(t.botUrl)}/console/cockpit) for ${cockpit.from}…: ${totals.customers_added ?? 0} new customers, ${totals.new_owners ?? 0} new retained customers, ${totals.welcomes_sent ?? 0} welcomes sent, ${totals.tasks_due ?? 0} follow-ups due`);
   return {
     welcomes: welcomes.length, ownerTagMarks: marks.length, advisorCards: cards.length,
     cardUpdates: (await world()).cardUpdates.filter((u) => JSON.stringify(u).includes(first)).length,
