@@ -2,7 +2,7 @@
 export const campaigns = {
   'zh-CN': {
     campaigns: {
-      title: '营销活动', create: '新建活动', status: '状态', trigger: '触发', lastChange: '最近修改', hits: '本月触达', actions: '操作',
+      title: '营销活动', create: '新建活动', status: '状态', trigger: '触发', lastChange: '最近修改', hits: '本月触达客户', actions: '操作',
       allCorps: '全部企业', on: '已启用', off: '未启用', offForYou: '本企业已关闭', window: '{from} 至 {until}', from: '{from} 起', until: '至 {until}',
       edit: '编辑', view: '查看', enable: '启用', disable: '停用', duplicate: '复制到企业', history: '历史',
       loadFailed: '活动加载失败：{message}', retry: '重试', enabled: '已启用', disabled: '已停用',
@@ -58,7 +58,7 @@ export const campaigns = {
   },
   en: {
     campaigns: {
-      title: 'Campaigns', create: 'New campaign', status: 'Status', trigger: 'Trigger', lastChange: 'Last change', hits: 'Hits this month', actions: 'Actions',
+      title: 'Campaigns', create: 'New campaign', status: 'Status', trigger: 'Trigger', lastChange: 'Last change', hits: 'Customers this month', actions: 'Actions',
       allCorps: 'All corps', on: 'Enabled', off: 'Disabled', offForYou: 'Off for your corp', window: '{from} to {until}', from: 'from {from}', until: 'until {until}',
       edit: 'Edit', view: 'View', enable: 'Enable', disable: 'Disable', duplicate: 'Copy to corp', history: 'History',
       loadFailed: 'Could not load campaigns: {message}', retry: 'Retry', enabled: 'Enabled', disabled: 'Disabled',
