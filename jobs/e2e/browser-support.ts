@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { consoleBuildIsFresh, consoleSourceHash, stampConsoleBuild } from '../../scripts/dev/console-build.js';
 import { startDevStack, type DevStack } from '../../scripts/dev/dev-stack.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { freePort } from '../../src/testing/ports.js';
@@ -15,24 +15,7 @@ export const hasChromium = existsSync(CHROMIUM);
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
-const consoleSrc = join(repoRoot, 'src/console');
-const outDir = join(repoRoot, 'dist/console');
-const stampFile = join(repoRoot, 'node_modules/.cache/console-build.hash');
 const lockDir = join(repoRoot, 'node_modules/.cache/console-build.lock');
-
-function sourceHash(): string {
-  const hash = createHash('sha256');
-  const walk = (dir: string): void => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      if (name === 'node_modules') continue;
-      if (statSync(path).isDirectory()) walk(path);
-      else hash.update(path).update(readFileSync(path));
-    }
-  };
-  walk(consoleSrc);
-  return hash.digest('hex');
-}
 
 const sleepSync = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 
@@ -58,10 +41,11 @@ export function buildConsoleOnce(): void {
     }
   }
   try {
-    const hash = sourceHash();
-    if (existsSync(join(outDir, 'index.html')) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === hash) return;
+    // The same freshness stamp npm run dev uses (scripts/dev/console-build.ts).
+    if (consoleBuildIsFresh()) return;
+    const hash = consoleSourceHash();
     execFileSync(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'src/console/vite.config.ts', '--logLevel', 'warn'], { cwd: repoRoot, stdio: 'inherit' });
-    writeFileSync(stampFile, hash);
+    stampConsoleBuild(hash);
   } finally {
     rmSync(lockDir, { recursive: true, force: true });
   }

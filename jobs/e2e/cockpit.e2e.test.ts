@@ -102,7 +102,7 @@ describe.skipIf(!hasChromium)('cockpit in Chromium', () => {
     page.on('requestfailed', (r) => errors.push(`failed ${r.url()} ${r.failure()?.errorText ?? ''}`));
 
     const range = { from: firstWeek.format('YYYY-MM-DD'), to: plantedWeek.add(6, 'day').format('YYYY-MM-DD') };
-    await page.goto(`${stack!.botUrl}/console/cockpit?${new URLSearchParams({ ...range, granularity: 'week', groupBy: 'advisor' }).toString()}`);
+    await page.goto(`${stack!.publicUrl}/console/cockpit?${new URLSearchParams({ ...range, granularity: 'week', groupBy: 'advisor' }).toString()}`);
     await page.waitForURL(/\/console\/login\?next=/);
     await page.locator('[data-test=wecom-sign-in]:not([disabled])').waitFor();
     await page.click('[data-test=wecom-sign-in]');

@@ -99,7 +99,7 @@ function watch(page: Page): void {
 /** Signs in through the sandbox's WeCom QR page as `userid`, starting from a console path. */
 async function signIn(context: BrowserContext, userid: string, path: string, shotPrefix?: string): Promise<Page> {
   const page = await context.newPage();
-  await page.goto(`${stack!.botUrl}/console${path}`);
+  await page.goto(`${stack!.publicUrl}/console${path}`);
   await page.waitForURL(/\/console\/login\?next=/).catch(async (err: unknown) => {
     await page.screenshot({ path: join(shots, `failed-sign-in-${userid}.png`), fullPage: true });
     throw new Error(`${userid}: ${page.url()} did not go to sign-in (${(err as Error).message.split('\n')[0]}); problems so far: ${JSON.stringify(problems)}`);
@@ -177,7 +177,7 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
     await adminApi('POST', '/corps', { corpId: OTHER_CORP, displayName: '另一家经销商（演示）', agentId: 1000002, secret: 'other-dealer-secret', callbackToken: 'OtherToken1', callbackAesKey: 'o'.repeat(43) });
     const context = await personContext(DESKTOP);
     const page = await context.newPage();
-    await page.goto(`${stack!.botUrl}/console/settings/${DEMO_CORP_ID}`);
+    await page.goto(`${stack!.publicUrl}/console/settings/${DEMO_CORP_ID}`);
     await page.waitForURL(/\/console\/login\?next=/);
     await page.locator('input[type=password]').fill(stack!.adminToken);
     await page.keyboard.press('Enter');
@@ -211,7 +211,7 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
     const page = await signIn(context, 'lina', '/campaigns');
     await page.locator('[data-test=campaigns]').waitFor();
     await shot(page, '20-campaigns');
-    await page.goto(`${stack!.botUrl}/console/campaigns/new`);
+    await page.goto(`${stack!.publicUrl}/console/campaigns/new`);
     await page.locator('[data-test=rule-name]').waitFor();
     await page.fill('[data-test=rule-name]', RULE_NAME);
     await page.fill('[data-test=rule-priority] input, input[data-test=rule-priority]', '900');
@@ -281,7 +281,7 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
     await expect.poll(() => profile.textContent(), { timeout: 15_000 }).toContain(FOLLOW_UP_TITLE);
     customerId = page.url().split('/').pop()?.split('?')[0] ?? '';
     await shot(page, '30-customer-profile');
-    await page.goto(`${stack!.botUrl}/console/cockpit`);
+    await page.goto(`${stack!.publicUrl}/console/cockpit`);
     await page.locator('[data-test=cockpit]').waitFor();
     await page.locator('[data-test=cockpit-loading]').waitFor({ state: 'detached' });
     await shot(page, '31-cockpit');
@@ -310,9 +310,17 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
     await shot(page, '40-my-tasks-due');
     await card.click();
     await page.locator('[data-test=task-detail]').waitFor();
+    // Who to call and what to say, and the card's choices: done with an outcome, snooze, unreachable.
+    expect(await page.locator('[data-test=task-customer]').textContent()).toContain(CUSTOMER_NAME);
+    const choices = await page.locator('[data-test=task-outcomes] button').allTextContents();
+    expect(choices.map((c) => c.trim())).toEqual(['已联系', '已预约到店', '客户婉拒', '明天再说', '联系不上']);
     await shot(page, '41-task-detail');
-    await page.click('[data-test=done]');
-    await until('the task to be done', async () => ((await adminApi<{ status: string }>('GET', `/tasks/${taskId}`)).status === 'done' ? true : undefined), 15_000);
+    await page.click('[data-test=done-appointment_booked]');
+    const done = await until('the task to be done', async () => {
+      const t = await adminApi<{ status: string; outcome?: string }>('GET', `/tasks/${taskId}`);
+      return t.status === 'done' ? t : undefined;
+    }, 15_000);
+    expect(done.outcome).toBe('appointment_booked');
     await context.close();
     expect(problems).toEqual([]);
   }, 150_000);
@@ -341,7 +349,7 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
     await page.locator('[data-test=settings-form]').waitFor();
     expectedFailures.push(new RegExp(`/api/v1/corps/${OTHER_CORP}/settings$`));
     const refused = page.waitForResponse((r) => r.url().endsWith(`/api/v1/corps/${OTHER_CORP}/settings`));
-    await page.goto(`${stack!.botUrl}/console/settings/${OTHER_CORP}`);
+    await page.goto(`${stack!.publicUrl}/console/settings/${OTHER_CORP}`);
     expect((await refused).status()).toBe(404);
     const message = page.locator('[data-test=settings-refused]');
     await message.waitFor();

@@ -9,7 +9,9 @@ import { toJobError } from '../../src/wecom/job-errors.js';
 import type { WorkerContext } from '../context.js';
 import type { MaintenanceTask } from './maintenance.processor.js';
 
-export const KPI_TICK_TASK = 'kpis-tick';
+import { KPI_TICK_TASK } from '../../src/domain/kpis/kpi-tick.js';
+
+export { KPI_TICK_TASK };
 export const KPI_TICK_SCHEDULER_ID = 'kpis-tick';
 /** The digest goes out on Monday from 09:00 corp-local (ticks until noon retry a failed send). */
 const DIGEST_HOURS = [9, 12] as const;

@@ -57,16 +57,18 @@ export async function startDevMongo(options: DevMongoOptions = {}): Promise<DevM
   }, options.ttlMonitorIntervalMs ?? 60_000);
   ttlTimer.unref();
 
-  const snapshot = async (): Promise<void> => {
+  const snapshot = async (final: boolean): Promise<void> => {
     if (!options.dataFile) return;
     try {
       const n = await saveSnapshot(store, options.dataFile);
-      logger.info({ dataFile: options.dataFile, documents: n }, 'dev-mongo: snapshot written');
+      // The periodic one is routine; the final one tells the person at Ctrl-C their data is safe.
+      if (final) logger.info({ dataFile: options.dataFile, documents: n }, 'dev-mongo: snapshot written');
+      else logger.debug?.({ dataFile: options.dataFile, documents: n }, 'dev-mongo: snapshot written');
     } catch (err) {
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'dev-mongo: snapshot failed');
     }
   };
-  const snapshotTimer = options.dataFile ? setInterval(() => void snapshot(), options.snapshotIntervalMs ?? 60_000) : undefined;
+  const snapshotTimer = options.dataFile ? setInterval(() => void snapshot(false), options.snapshotIntervalMs ?? 60_000) : undefined;
   snapshotTimer?.unref();
 
   let stopped: Promise<void> | undefined;
@@ -79,7 +81,7 @@ export async function startDevMongo(options: DevMongoOptions = {}): Promise<DevM
         clearInterval(ttlTimer);
         if (snapshotTimer) clearInterval(snapshotTimer);
         await server.close();
-        await snapshot();
+        await snapshot(true);
         cursors.clear();
       })();
       return stopped;

@@ -1,6 +1,8 @@
 /** The logging sink the server writes to (a pino logger fits). */
 export interface DevMongoLogger {
   info(obj: object, msg?: string): void;
+  /** Routine events (the periodic snapshot); optional, dropped when absent. */
+  debug?(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
 }

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../../config/index.js';
 import { PersonalData } from '../../src/domain/customers/personal-data.js';
@@ -18,13 +17,11 @@ export interface CliContext {
 }
 
 /**
- * What an operator CLI needs, from the same configuration as the bot: `.env` in the working
- * directory (or ENV_FILE) is loaded first when present, then validated like the processes do.
+ * What an operator CLI needs, from the same configuration as the bot, read the same way
+ * (loadConfigOrExit: the environment, `.env`, and in development the running dev stack's settings).
  * Logs go to stderr so stdout stays for the CLI's own output.
  */
 export async function openCliContext(name: string, env: NodeJS.ProcessEnv = process.env): Promise<CliContext> {
-  const envFile = env.ENV_FILE ?? '.env';
-  if (existsSync(envFile)) process.loadEnvFile(envFile);
   const config = loadConfigOrExit(env, name);
   const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, name, destination: process.stderr });
   const redis = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'producer', logger, connectionName: `scrm-cli-${name}` });

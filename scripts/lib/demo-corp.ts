@@ -2,8 +2,11 @@ import type { CorpInput } from '../../src/domain/corps/corp.types.js';
 import { defaultRetentionSettings, type RetentionSettings } from '../../src/domain/customers/retention-settings.js';
 import { DEMO_CALLBACK, DEMO_CONTACT_SYNC, DEMO_CORP_ID, DEMO_SECRET } from '../wecom-sandbox/world/demo-seed.js';
 
-/** The demo dealer's retained-customer settings: its owner tag lives in the 客户阶段 group. */
-export const DEMO_RETENTION: RetentionSettings = { ...defaultRetentionSettings, ownerTag: { group: '客户阶段', name: '保客' } };
+/**
+ * The demo dealer's retained-customer settings: the defaults, so its owner tag is 客户分层/保客 as
+ * for any dealer that copies the README's examples (one 保客 tag, never two in two groups).
+ */
+export const DEMO_RETENTION: RetentionSettings = { ...defaultRetentionSettings };
 
 /** The sandbox's demo dealer as the bot registers it (fake credentials, made-up data). */
 export function demoCorpInput(): CorpInput {

@@ -8,7 +8,7 @@ export const DEMO_CONTACT_SYNC = { token: 'SandboxSyncToken2024', encodingAesKey
 
 /**
  * The demo: one dealer (星途汽车城南4S店, fictional), a sales manager and four advisors, a
- * 客户阶段 tag group with 保客, and a handful of customers with fake 138-0000-xxxx numbers.
+ * 客户阶段 tag group (潜客, 意向, 已购车), the owner tag 客户分层/保客 the bot applies by default, and a handful of customers with fake 138-0000-xxxx numbers.
  */
 export function demoScenario(botBaseUrl = 'http://127.0.0.1:3000'): SeedScenario {
   const ext = (n: number) => `wmSandboxDemoCustomer${String(n).padStart(11, '0')}`;
@@ -35,7 +35,9 @@ export function demoScenario(botBaseUrl = 'http://127.0.0.1:3000'): SeedScenario
           { userid: 'chenjing', name: '陈静', department: [3], position: '服务顾问' },
         ],
         tagGroups: [
-          { group_name: '客户阶段', order: 100, tags: [{ name: '潜客' }, { name: '意向' }, { name: '已购车' }, { name: '保客' }] },
+          { group_name: '客户阶段', order: 100, tags: [{ name: '潜客' }, { name: '意向' }, { name: '已购车' }] },
+          // The bot's default owner tag (retention settings): one 保客, in the group the bot tags.
+          { group_name: '客户分层', order: 95, tags: [{ name: '保客' }] },
           { group_name: '意向车型', order: 90, tags: [{ name: '星途SUV' }, { name: '星途轿车' }, { name: '新能源' }] },
           { group_name: '管理员标签', order: 10, createdByApp: false, tags: [{ name: 'VIP' }] },
         ],

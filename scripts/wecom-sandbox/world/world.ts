@@ -114,6 +114,15 @@ export class World {
     return JSON.parse(JSON.stringify({ corps })) as { corps: CorpWorld[] };
   }
 
+  /**
+   * Replaces the world with one saved by `snapshot()` (the dev stack keeps it beside the bot's
+   * data, so ids the bot stored stay valid across restarts; docs/wecom-sandbox.md).
+   */
+  restore(saved: { corps: CorpWorld[] }): void {
+    this.reset();
+    for (const corp of saved.corps) this.corps.set(corp.corpId, corp);
+  }
+
   corp(corpId: string): CorpWorld | undefined {
     return this.corps.get(corpId);
   }

@@ -83,6 +83,8 @@ export interface KpiRow {
 
 /** `GET /api/v1/kpis/overview`: totals, a series for sparklines and a ranking of units. */
 export interface KpiOverview {
+  /** The server's now (the shared clock in development): the console's default range ends on this day. */
+  asOf?: string;
   from: string;
   to: string;
   granularity: Granularity;

@@ -168,8 +168,11 @@ const DEFINITIONS: readonly MetricDefinition[] = [
   },
   {
     key: 'messages_sent', group: 'messaging', kind: 'count', higherIsBetter: true,
-    label: { zh: '已送达', en: 'Messages sent' },
-    definition: { zh: '上述消息中企业微信报告已发送（状态 1）的条数。', en: 'Of those, messages WeCom reports sent (status 1).' },
+    label: { zh: '客户消息已送达', en: 'Customer messages delivered' },
+    definition: {
+      zh: '规则排入顾问群发的客户消息中，企业微信报告已送达客户（状态 1）的条数；欢迎语另计（已发送欢迎语）。',
+      en: 'Of the customer messages the rules queued for advisors, those WeCom reports delivered (status 1); welcomes are counted separately (welcomes sent).',
+    },
   },
   {
     key: 'messages_blocked_cap', group: 'messaging', kind: 'count', higherIsBetter: false,

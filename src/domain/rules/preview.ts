@@ -14,7 +14,11 @@ export interface PlannedAction {
   type: Action['type'];
   /** ISO time, or a phrase when it depends on a future event. */
   when: string;
+  /** `when` as a code the console translates, when it is a phrase rather than a time. */
+  whenCode?: 'never' | 'on_add';
   note?: string;
+  /** `note` as a code the console translates (the English `note` stays for API clients). */
+  noteCode?: 'follow_up' | 'opted_out' | 'quiet_hours_moved' | 'advisor_confirms' | 'welcome_window';
 }
 
 export interface PreviewResult {
@@ -23,7 +27,8 @@ export interface PreviewResult {
   scanned: number;
   /** False when more customers exist than were scanned. */
   exact: boolean;
-  example?: { customerId: string; trigger: string; actions: PlannedAction[] };
+  /** `triggerEvent`: for event triggers, the event (the console words the sentence itself). */
+  example?: { customerId: string; trigger: string; triggerEvent?: string; actions: PlannedAction[] };
 }
 
 /** The MongoDB part of the conditions (customer fields); the rest is evaluated in memory. */
@@ -56,7 +61,7 @@ export async function previewRule(rule: RuleBody, opts: { corpId: string; timeZo
   return { corpId: opts.corpId, matching, scanned, exact: contexts.length <= limit, example };
 }
 
-function planFor(rule: RuleBody, ctx: CustomerContext, { timeZone, now, quietHours }: { timeZone: string; now: Date; quietHours: QuietHours | null }): { trigger: string; actions: PlannedAction[] } | undefined {
+function planFor(rule: RuleBody, ctx: CustomerContext, { timeZone, now, quietHours }: { timeZone: string; now: Date; quietHours: QuietHours | null }): { trigger: string; triggerEvent?: string; actions: PlannedAction[] } | undefined {
   let triggerAt: Date | undefined;
   let trigger: string;
   if (rule.trigger.type === 'date') {
@@ -73,17 +78,18 @@ function planFor(rule: RuleBody, ctx: CustomerContext, { timeZone, now, quietHou
   const actions = rule.actions.map((action, index): PlannedAction => {
     switch (action.type) {
       case 'follow_up':
-        return { index, type: action.type, when: followUpDueAt(action, at, timeZone).toISOString(), note: 'a follow-up for the responsible advisor' };
+        return { index, type: action.type, when: followUpDueAt(action, at, timeZone).toISOString(), note: 'a follow-up for the responsible advisor', noteCode: 'follow_up' };
       case 'message_customer': {
-        if (ctx.optOut) return { index, type: action.type, when: 'never', note: 'the customer opted out of marketing' };
+        if (ctx.optOut) return { index, type: action.type, when: 'never', whenCode: 'never', note: 'the customer opted out of marketing', noteCode: 'opted_out' };
         const moved = nextAllowedTime(at, effectiveQuietHours(rule.guards, quietHours), timeZone);
-        return { index, type: action.type, when: moved.toISOString(), note: moved.getTime() !== at.getTime() ? 'moved out of quiet hours; the advisor confirms in WeCom' : 'the advisor confirms in WeCom' };
+        const quiet = moved.getTime() !== at.getTime();
+        return { index, type: action.type, when: moved.toISOString(), note: quiet ? 'moved out of quiet hours; the advisor confirms in WeCom' : 'the advisor confirms in WeCom', noteCode: quiet ? 'quiet_hours_moved' : 'advisor_confirms' };
       }
       case 'welcome':
-        return { index, type: action.type, when: 'when an advisor adds the customer', note: 'sent within WeCom\'s 20 s window' };
+        return { index, type: action.type, when: 'when an advisor adds the customer', whenCode: 'on_add', note: 'sent within WeCom\'s 20 s window', noteCode: 'welcome_window' };
       default:
         return { index, type: action.type, when: at.toISOString() };
     }
   });
-  return { trigger, actions };
+  return { trigger, ...(rule.trigger.type === 'date' ? {} : { triggerEvent: rule.trigger.type }), actions };
 }

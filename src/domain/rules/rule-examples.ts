@@ -4,7 +4,7 @@ import type { ruleCreateSchema } from './rule.schema.js';
 type Example = { title: string; why: string; rule: z.input<typeof ruleCreateSchema> };
 
 /**
- * The five campaigns of the README walkthrough, as JSON one can POST to /api/v1/rules. Kept in
+ * The five campaigns of the README walkthrough (npm run dev loads them, plus the demo's delivery-care rule), as JSON one can POST to /api/v1/rules. Kept in
  * code so a test proves every example is valid against the schema.
  */
 export const ruleExamples: Example[] = [
@@ -16,7 +16,8 @@ export const ruleExamples: Example[] = [
       trigger: { type: 'customer.added', state: { prefix: 'delivery' } },
       actions: [
         { type: 'welcome', text: '恭喜您喜提爱车！我是您的专属顾问，用车问题随时找我。', attachments: [{ type: 'link', title: '车主手册', url: 'https://example.com/owner-manual', desc: '保养周期、质保政策' }] },
-        { type: 'tag', add: [{ group: '客户阶段', name: '保客' }] },
+        // The bot's default owner tag (客户分层/保客): another group would give owners a second 保客.
+        { type: 'tag', add: [{ group: '客户分层', name: '保客' }] },
       ],
     },
   },

@@ -4,7 +4,7 @@ import { dayjs } from '../../infra/clock.js';
 import { ExecutionModel } from './engine/execution.model.js';
 import type { RuleView } from './rule.service.js';
 
-/** A rule in the list, with how often it acted this calendar month. */
+/** A rule in the list, with how many customers it acted for this calendar month. */
 export type RuleListItem = RuleView & { hitsThisMonth: number };
 
 /** The first instant of the calendar month of `now` in `timeZone` (the dealer's month, not UTC's). */
@@ -13,10 +13,11 @@ export function monthStart(now: Date, timeZone: string): Date {
 }
 
 /**
- * Executions recorded since `since` per rule (one aggregation grouped by rule id, over the
- * `ruleId` prefix of the execution index), counting only the principal's corps: a dealer sees how
- * often an all-corps rule acted for its own customers. Skipped executions (conditions failed) do
- * not count: a hit is a rule that acted.
+ * Customers a rule acted for since `since` (the console's 本月触达): distinct execution subjects
+ * per rule, so a date rule that fires twice for one customer counts them once (docs/console.md). One
+ * aggregation over the `ruleId` prefix of the execution index, counting only the principal's
+ * corps: a dealer sees how many of its own customers an all-corps rule reached. Skipped
+ * executions (conditions failed) do not count: a hit is a rule that acted.
  */
 export async function countHits(p: Principal, ruleIds: readonly string[], since: Date): Promise<Map<string, number>> {
   const hits = new Map<string, number>();
@@ -27,12 +28,16 @@ export async function countHits(p: Principal, ruleIds: readonly string[], since:
     status: { $ne: 'skipped' },
   };
   if (p.corps !== '*') match.corpId = { $in: [...p.corps] };
-  const rows = await ExecutionModel.aggregate<{ _id: Types.ObjectId; n: number }>([{ $match: match }, { $group: { _id: '$ruleId', n: { $sum: 1 } } }]);
+  const rows = await ExecutionModel.aggregate<{ _id: Types.ObjectId; n: number }>([
+    { $match: match },
+    { $group: { _id: { ruleId: '$ruleId', corpId: '$corpId', subject: '$subject' } } },
+    { $group: { _id: '$_id.ruleId', n: { $sum: 1 } } },
+  ]);
   for (const row of rows) hits.set(String(row._id), row.n);
   return hits;
 }
 
-/** The list with `hitsThisMonth` on every rule. */
+/** The list with `hitsThisMonth` (customers reached this month) on every rule. */
 export async function withMonthlyHits(p: Principal, rules: RuleView[], since: Date): Promise<RuleListItem[]> {
   const hits = await countHits(p, rules.map((r) => r.id), since);
   return rules.map((r) => ({ ...r, hitsThisMonth: hits.get(r.id) ?? 0 }));

@@ -75,7 +75,9 @@ export async function runSweep(opts: SweepOptions): Promise<{ enqueued: number; 
     await recovery?.catch(() => undefined);
   }
   const recovered = await (recovery ?? recoverVanished(opts, queue));
-  opts.log?.info({ enqueued, recovered }, 'schedule sweep done');
+  // Every minute: only a sweep that moved something is worth a line at info.
+  if (enqueued > 0 || recovered > 0) opts.log?.info({ enqueued, recovered }, 'schedule sweep done');
+  else opts.log?.debug({ enqueued, recovered }, 'schedule sweep done');
   return { enqueued, recovered };
 }
 

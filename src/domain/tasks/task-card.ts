@@ -2,7 +2,7 @@ import { dayjs } from '../../infra/clock.js';
 import type { TemplateCard } from '../../wecom/endpoints/messages.js';
 import { AdvisorModel } from '../customers/advisor.model.js';
 import { CustomerModel } from '../customers/customer.model.js';
-import { displayNameOf } from '../customers/loss-alert.js';
+import { RelationshipModel } from '../customers/relationship.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 import type { TaskDeps } from './task-deps.js';
 import type { TaskLean, TaskOutcome } from './task.model.js';
@@ -35,7 +35,11 @@ export function parseCardId(wecomTaskId: string): { taskId: string; kind: 'advis
 
 /** What a card shows, rendered at send time from the customer's records (never stored on the task). */
 export interface TaskView {
+  /** What the card calls the customer: the advisor's remark, else their WeCom name. */
   customer: string;
+  /** Both, for the task page (docs/tasks.md): the WeCom name and the advisor's remark. */
+  customerName?: string;
+  remark?: string;
   model?: string;
   advisorName: string;
   due: string;
@@ -53,14 +57,17 @@ export function renderTalkTrack(template: string | undefined | null, vars: { cus
 
 export async function loadTaskView(deps: Pick<TaskDeps, 'corpId' | 'pd' | 'timeZone'>, task: Pick<TaskLean, 'customerId' | 'advisorUserid' | 'dueAt' | 'talkTrack'>): Promise<TaskView> {
   const [customer, vehicle, advisor] = await Promise.all([
-    CustomerModel.findOne({ _id: task.customerId, corpId: deps.corpId }, { externalUserId: 1 }).lean(),
+    CustomerModel.findOne({ _id: task.customerId, corpId: deps.corpId }, { externalUserId: 1, nameEnc: 1 }).lean(),
     VehicleModel.findOne({ corpId: deps.corpId, customerId: task.customerId, model: { $exists: true } }, { model: 1 }).sort({ deliveryDate: -1 }).lean(),
     AdvisorModel.findOne({ corpId: deps.corpId, userid: task.advisorUserid }, { name: 1 }).lean(),
   ]);
-  const name = customer ? await displayNameOf(deps, customer.externalUserId, task.advisorUserid) : '一位客户';
+  const rel = customer ? await RelationshipModel.findOne({ corpId: deps.corpId, userid: task.advisorUserid, externalUserId: customer.externalUserId }, { remarkEnc: 1 }).lean() : null;
+  const remark = deps.pd.open(rel?.remarkEnc) || undefined;
+  const customerName = deps.pd.open(customer?.nameEnc) || undefined;
+  const name = remark ?? customerName ?? '一位客户';
   const advisorName = advisor?.name || task.advisorUserid;
   const model = vehicle?.model ?? undefined;
-  return { customer: name, model, advisorName, due: dayjs.utc(task.dueAt).tz(deps.timeZone).format('MM-DD HH:mm'), talkTrack: renderTalkTrack(task.talkTrack, { customer: name, model, advisorName }) };
+  return { customer: name, customerName, remark, model, advisorName, due: dayjs.utc(task.dueAt).tz(deps.timeZone).format('MM-DD HH:mm'), talkTrack: renderTalkTrack(task.talkTrack, { customer: name, model, advisorName }) };
 }
 
 export const taskPageUrl = (publicBaseUrl: string, taskId: string): string => `${publicBaseUrl}/console/m/tasks/${taskId}`;

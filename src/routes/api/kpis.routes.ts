@@ -99,7 +99,7 @@ export function createKpisRouter(deps: ApiDeps): Router {
     const scope = await resolveScope(principalOf(ctx), q);
     const { docsRead, ...body } = await kpiOverview({ ...scope, from: q.from, to: q.to, granularity: q.granularity, groupBy: q.groupBy });
     ctx.set('X-Kpi-Docs-Read', String(docsRead));
-    ctx.body = body;
+    ctx.body = { ...body, asOf: deps.clock.now().toISOString() };
   });
 
   router.get('/kpis/overview.csv', async function overviewCsv(ctx) {

@@ -3,6 +3,7 @@ import { recordAudit } from '../../domain/audit/audit.service.js';
 import { runSweepExclusive } from '../../domain/schedules/sweep.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { z } from 'zod';
+import { KPI_TICK_TASK } from '../../domain/kpis/kpi-tick.js';
 import { TASK_TICK_TASK } from '../../domain/tasks/task-tick.js';
 import { clockOffsetKey, setSharedClockOffset, SharedOffsetClock } from '../../infra/clock.js';
 import { ForbiddenError } from '../../middlewares/errors.js';
@@ -38,6 +39,14 @@ export function createOpsApiRouter(deps: ApiDeps): Router {
     refuseInProduction('an on-demand task tick');
     const job = await deps.queues.get(QueueName.maintenance).add(TASK_TICK_TASK, {}, { jobId: `tasks-tick-now-${deps.clock.nowMs()}-${ctx.state.reqId as string}` });
     await recordAudit({ actor: principalOf(ctx), action: 'ops.tick', target: { type: 'tasks' }, requestId: ctx.state.reqId as string | undefined, at: deps.clock.now() });
+    ctx.status = 202;
+    ctx.body = { jobId: job.id };
+  });
+  /** The cockpit tick now (rollups of today and the settle window), so the demo's numbers show at once. */
+  router.post('/ops/kpis', async function kpisNow(ctx) {
+    refuseInProduction('an on-demand cockpit tick');
+    const job = await deps.queues.get(QueueName.maintenance).add(KPI_TICK_TASK, {}, { jobId: `kpis-tick-now-${deps.clock.nowMs()}-${ctx.state.reqId as string}` });
+    await recordAudit({ actor: principalOf(ctx), action: 'ops.kpis', target: { type: 'kpis' }, requestId: ctx.state.reqId as string | undefined, at: deps.clock.now() });
     ctx.status = 202;
     ctx.body = { jobId: job.id };
   });

@@ -129,11 +129,11 @@ describe('rules API for the console', () => {
     await Promise.all([ExecutionModel.deleteMany({}), CorpTagGroupModel.deleteMany({}), RelationshipModel.deleteMany({}), VehicleModel.deleteMany({}), CustomerModel.deleteMany({})]);
   });
 
-  it('lists hits this month per rule: this month in the dealer\'s zone, not skipped, only the caller\'s corps', async () => {
+  it('lists customers reached this month per rule: this month in the dealer\'s zone, not skipped, only the caller\'s corps, each customer once', async () => {
     const mine = (await request(h.app.callback()).post('/api/v1/rules').set(as(marketingA)).send(delivery(CORP_A)).expect(201)).body.id as string;
     const oemRule = (await request(h.app.callback()).post('/api/v1/rules').set(as(oem)).send(firstService('all')).expect(201)).body.id as string;
-    const exec = (ruleId: string, corpId: string, createdAt: string, status = 'done', n = 0) => ({
-      ruleId: new Types.ObjectId(ruleId), subject: `c${n}`, occurrenceId: `o${n}`, corpId, ruleVersion: 1, trigger: 't', status, actions: [], createdAt: new Date(createdAt), updatedAt: new Date(createdAt),
+    const exec = (ruleId: string, corpId: string, createdAt: string, status = 'done', n = 0, subject = `c${n}`) => ({
+      ruleId: new Types.ObjectId(ruleId), subject, occurrenceId: `o${n}`, corpId, ruleVersion: 1, trigger: 't', status, actions: [], createdAt: new Date(createdAt), updatedAt: new Date(createdAt),
     });
     // The harness clock is 2026-05-10 10:00 Shanghai; May starts 2026-04-30T16:00Z there.
     await ExecutionModel.collection.insertMany([
@@ -144,6 +144,8 @@ describe('rules API for the console', () => {
       exec(oemRule, CORP_A, '2026-05-02T00:00:00Z', 'done', 5),
       exec(oemRule, CORP_B, '2026-05-02T00:00:00Z', 'done', 6),
       exec(oemRule, CORP_B, '2026-05-03T00:00:00Z', 'done', 7),
+      // The same customer reached again by the same rule (another occurrence) is still one customer.
+      exec(mine, CORP_A, '2026-05-09T01:00:00Z', 'done', 8, 'c2'),
     ]);
     const hits = async (token: string) => Object.fromEntries((await request(h.app.callback()).get('/api/v1/rules').set(as(token)).expect(200)).body.rules.map((r: { id: string; hitsThisMonth: number }) => [r.id, r.hitsThisMonth]));
     expect(await hits(marketingA)).toEqual({ [mine]: 2, [oemRule]: 1 });

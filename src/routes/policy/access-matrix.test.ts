@@ -140,6 +140,7 @@ const PROBES: Record<string, ProbeFor> = {
   'GET /api/v1/audit': () => get('/api/v1/audit'),
   'POST /api/v1/ops/sweep': refusedWrite(() => ({ method: 'post', path: '/api/v1/ops/sweep' })),
   'POST /api/v1/ops/tick': refusedWrite(() => ({ method: 'post', path: '/api/v1/ops/tick' })),
+  'POST /api/v1/ops/kpis': refusedWrite(() => ({ method: 'post', path: '/api/v1/ops/kpis' })),
   'GET /api/v1/ops/clock': () => get('/api/v1/ops/clock'),
   'POST /api/v1/ops/clock': refusedWrite(() => ({ method: 'post', path: '/api/v1/ops/clock', body: { advanceMs: 1 } })),
   'POST /api/v1/media': refusedWrite((s) => ({ method: 'post', path: '/api/v1/media', body: { scope: s.corpId, filename: 'x.png', contentType: 'image/png', dataBase64: png } })),

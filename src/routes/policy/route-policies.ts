@@ -81,6 +81,7 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/audit': { roles: ADMIN, corp: 'platform', what: 'The audit log' },
   'POST /api/v1/ops/sweep': { roles: ADMIN, corp: 'platform', what: 'Run the schedule sweep now (refused in production)' },
   'POST /api/v1/ops/tick': { roles: ADMIN, corp: 'platform', what: 'Run the task tick now (refused in production)' },
+  'POST /api/v1/ops/kpis': { roles: ADMIN, corp: 'platform', what: 'Run the cockpit rollup now (refused in production)' },
   'GET /api/v1/ops/clock': { roles: ADMIN, corp: 'platform', what: 'Read the shared development clock' },
   'POST /api/v1/ops/clock': { roles: ADMIN, corp: 'platform', what: 'Move the development clock (refused in production)' },
 

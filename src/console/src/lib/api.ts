@@ -1,4 +1,8 @@
 import type { KpiOverview, Me, MetricDefinition, Rule, SignInCorp, Task } from './api-types.js';
+
+/** The outcomes an advisor picks when a follow-up is done (the same three as the WeCom card's buttons). */
+export const TASK_OUTCOME_CHOICES = ['contacted', 'appointment_booked', 'customer_declined'] as const;
+export type TaskOutcomeChoice = (typeof TASK_OUTCOME_CHOICES)[number];
 import type { AdvisorOption, CustomerProfile, CustomerSearchKind, CustomerSummary, DeskTask, ReassignBulkResult, TaskDetail, TimelineItem, Transfer, TransferStart } from './api-types.js';
 
 /** An /api/v1 error body (`{ error: { code, message } }`) as a throwable. */
@@ -61,7 +65,7 @@ export const api = {
   logout: () => call<void>('POST', '/console/auth/logout'),
   myTasks: (status?: Task['status']) => call<{ tasks: Task[] }>('GET', `/api/v1/tasks${status ? `?status=${status}` : ''}`),
   task: (id: string) => call<Task>('GET', `/api/v1/tasks/${encodeURIComponent(id)}`),
-  completeTask: (id: string) => call<Task>('POST', `/api/v1/tasks/${encodeURIComponent(id)}/complete`, { outcome: 'contacted' }),
+  completeTask: (id: string, outcome: TaskOutcomeChoice = 'contacted') => call<Task>('POST', `/api/v1/tasks/${encodeURIComponent(id)}/complete`, { outcome }),
   snoozeTask: (id: string, days = 1) => call<Task>('POST', `/api/v1/tasks/${encodeURIComponent(id)}/snooze`, { days }),
   unreachableTask: (id: string) => call<Task>('POST', `/api/v1/tasks/${encodeURIComponent(id)}/unreachable`, {}),
   rules: () => call<{ rules: Rule[] }>('GET', '/api/v1/rules'),

@@ -2,7 +2,7 @@
 export const campaigns = {
   'zh-CN': {
     campaigns: {
-      title: '营销活动', create: '新建活动', status: '状态', trigger: '触发', lastChange: '最近修改', hits: '本月触达', actions: '操作',
+      title: '营销活动', create: '新建活动', status: '状态', trigger: '触发', lastChange: '最近修改', hits: '本月触达客户', actions: '操作',
       allCorps: '全部企业', on: '已启用', off: '未启用', offForYou: '本企业已关闭', window: '{from} 至 {until}', from: '{from} 起', until: '至 {until}',
       edit: '编辑', view: '查看', enable: '启用', disable: '停用', duplicate: '复制到企业', history: '历史',
       loadFailed: '活动加载失败：{message}', retry: '重试', enabled: '已启用', disabled: '已停用',
@@ -47,6 +47,8 @@ export const campaigns = {
       previewResult: {
         title: '预览结果', matching: '当前符合条件的客户：{n} 位', scanned: '（检查了 {n} 位客户）', lowerBound: '客户较多，这是下限', none: '当前没有符合条件的客户',
         example: '示例客户的执行计划', trigger: '触发', when: '时间', note: '说明', never: '不会执行', stale: '表单已修改，请重新预览',
+        onEvent: '下一次「{event}」时（以下时间按现在发生计算）', whens: { never: '不会执行', on_add: '顾问添加客户时' },
+        notes: { follow_up: '给负责顾问的跟进任务', opted_out: '客户已退订营销消息', quiet_hours_moved: '避开免打扰时段后发送，顾问在企业微信确认', advisor_confirms: '顾问在企业微信确认发送', welcome_window: '在企业微信的 20 秒窗口内发送' },
       },
       history: {
         title: '版本历史', empty: '暂无历史', version: '第 {version} 版', by: '操作人', at: '时间', change: '变更', compare: '与上一版比较', first: '第一版', noChanges: '内容没有变化',
@@ -58,7 +60,7 @@ export const campaigns = {
   },
   en: {
     campaigns: {
-      title: 'Campaigns', create: 'New campaign', status: 'Status', trigger: 'Trigger', lastChange: 'Last change', hits: 'Hits this month', actions: 'Actions',
+      title: 'Campaigns', create: 'New campaign', status: 'Status', trigger: 'Trigger', lastChange: 'Last change', hits: 'Customers this month', actions: 'Actions',
       allCorps: 'All corps', on: 'Enabled', off: 'Disabled', offForYou: 'Off for your corp', window: '{from} to {until}', from: 'from {from}', until: 'until {until}',
       edit: 'Edit', view: 'View', enable: 'Enable', disable: 'Disable', duplicate: 'Copy to corp', history: 'History',
       loadFailed: 'Could not load campaigns: {message}', retry: 'Retry', enabled: 'Enabled', disabled: 'Disabled',
@@ -103,6 +105,8 @@ export const campaigns = {
       previewResult: {
         title: 'Preview', matching: 'Customers matching now: {n}', scanned: '({n} customers checked)', lowerBound: 'many customers; this is a lower bound', none: 'No customer matches now',
         example: 'What would happen to an example customer', trigger: 'Trigger', when: 'When', note: 'Note', never: 'never', stale: 'The form changed; preview again',
+        onEvent: 'on the next "{event}" (times below assume it happens now)', whens: { never: 'never', on_add: 'when an advisor adds the customer' },
+        notes: { follow_up: 'a follow-up for the responsible advisor', opted_out: 'the customer opted out of marketing', quiet_hours_moved: 'moved out of quiet hours; the advisor confirms in WeCom', advisor_confirms: 'the advisor confirms in WeCom', welcome_window: 'sent within WeCom\'s 20 s window' },
       },
       history: {
         title: 'Version history', empty: 'No history yet', version: 'Version {version}', by: 'By', at: 'At', change: 'Change', compare: 'Changes from the previous version', first: 'First version', noChanges: 'No content changes',

@@ -1,7 +1,10 @@
 import type { MetricDefinition, MetricKey } from '../../lib/api-types.js';
 
-/** The tiles on top, in order (only those the API defines are shown). */
-export const TILE_METRICS: readonly MetricKey[] = ['on_time_rate', 'tasks_overdue', 'median_due_to_done_ms', 'delivery_care_within_sla_rate', 'loss_rate_30d', 'messages_sent'];
+/**
+ * The tiles on top, in order (only those the API defines are shown): what came in (new customers,
+ * new retained customers, welcomes sent), then how the follow-ups went, then the messages.
+ */
+export const TILE_METRICS: readonly MetricKey[] = ['customers_added', 'new_owners', 'welcomes_sent', 'on_time_rate', 'tasks_overdue', 'median_due_to_done_ms', 'delivery_care_within_sla_rate', 'loss_rate_30d', 'messages_sent'];
 /** The ranking table's metric columns. */
 export const RANKING_METRICS: readonly MetricKey[] = ['on_time_rate', 'tasks_due', 'tasks_overdue', 'delivery_care_within_sla_rate', 'loss_rate_30d'];
 
@@ -18,7 +21,10 @@ export function isoDay(d: Date): string {
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
 
-/** The default range: the last 8 weeks, Monday eight weeks ago up to today. */
+/**
+ * The default range: the last 8 weeks, Monday eight weeks ago up to today — the server's today
+ * (`asOf` of the overview), which runs ahead of the browser's after `npm run demo` moves the clock.
+ */
 export function defaultRange(today: Date): [string, string] {
   const monday = new Date(today);
   monday.setDate(today.getDate() - ((today.getDay() + 6) % 7) - 7 * 7);
