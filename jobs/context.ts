@@ -24,6 +24,6 @@ export interface WorkerContext {
   alerts?: Alerter;
   /** The one WeCom client (token cache, rate limits); `forCorp()` binds a corp's credentials. */
   wecom: WecomClient;
-  /** Seals and opens personal data (design §7). */
+  /** Seals and opens personal data (docs/architecture.md §7). */
   pd: PersonalData;
 }

@@ -35,7 +35,7 @@ export interface ProcessorOptions {
 }
 
 /**
- * Every processor the worker runs, composed in one place (design §4): callbacks into typed
+ * Every processor the worker runs, composed in one place (docs/architecture.md §4): callbacks into typed
  * events and the customers' handlers; the welcome lane; domain events through the retention
  * policy, the rules engine, then follow-up tasks; fired schedules (follow-ups become tasks);
  * maintenance tasks (the sweep, reconciliation, the tasks' minute tick).

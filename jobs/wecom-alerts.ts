@@ -1,6 +1,6 @@
 import type { Alerter } from '../src/infra/alerts.js';
 
-/** WeCom errors an operator must fix (reference §4): permission, revoked for inactivity, untrusted IP. */
+/** WeCom errors an operator must fix (docs/wecom.md §4): permission, revoked for inactivity, untrusted IP. */
 const OPERATOR_CODES: Readonly<Record<number, string>> = {
   48002: 'API not permitted for this app (add it to 可调用接口的应用, check the secret type)',
   48006: 'permission revoked for long inactivity; an admin must re-enable the app',

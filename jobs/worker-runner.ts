@@ -28,7 +28,7 @@ export interface RunningWorkers {
 
 /**
  * Starts one BullMQ Worker per processor (only those of `queues` when given: WORKER_QUEUES), each job with a child logger carrying queue, job id
- * and attempt (conventions §7), plus a watchdog: BullMQ issue #4585 left v6 workers silently
+ * and attempt (docs/architecture.md §13.7), plus a watchdog: BullMQ issue #4585 left v6 workers silently
  * parked after a Redis outage longer than `drainDelay`; 6.7.0 contains the fix (PR #4586) and a
  * test proves it, and the watchdog is the belt to those braces ("the worker relies on IORedis
  * for all reconnection", maintainers in #3185): a worker that starts nothing while a job has
@@ -100,7 +100,7 @@ export function startWorkers(ctx: WorkerContext, connection: Redis, factories: r
 export const JOB_FAILURE_ALERT = { threshold: 20, windowMs: 5 * 60_000 } as const;
 
 export function noteJobFailure(alerts: Alerter, queue: string, jobName: string, err: Error): boolean {
-  // Error texts carry ids and codes, never personal data (conventions §7); cut short all the same.
+  // Error texts carry ids and codes, never personal data (docs/architecture.md §13.7); cut short all the same.
   const reason = err.message.slice(0, 120);
   return alerts.count('job_failures', `${queue}/${jobName}`, JOB_FAILURE_ALERT.threshold, JOB_FAILURE_ALERT.windowMs, `${queue} ${jobName}: ${JOB_FAILURE_ALERT.threshold} or more failed attempts within ${JOB_FAILURE_ALERT.windowMs / 60_000} min; last error: ${reason}`, { queue, jobName });
 }

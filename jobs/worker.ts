@@ -17,11 +17,11 @@ import { createProcessorFactories } from './registry.js';
 import { OUTBOX_LAG_READY_S, outboxReadiness, queueReadiness } from './worker-readiness.js';
 import { startWorkers, type RunningWorkers } from './worker-runner.js';
 
-/** The worker process: BullMQ processors and schedulers (design §2). */
+/** The worker process: BullMQ processors and schedulers (docs/architecture.md §2). */
 async function main(): Promise<void> {
   const { config, logger, shutdown, redis, subscriber, clock, queues, metrics, corps } = await bootProcess('worker', 'workers wait for it');
   const workerConnection = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'worker', logger, connectionName: 'scrm-worker' });
-  // The one WeCom client of this process (design §4): tokens, rate limits and retries shared in Redis.
+  // The one WeCom client of this process (docs/architecture.md §4): tokens, rate limits and retries shared in Redis.
   const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix });
 
   // Operator alerts as WeCom app messages.

@@ -12,7 +12,7 @@ npm run token -- revoke <tokenId>
 Roles: admin, oem, dealer_admin, marketing, manager, advisor, integration.
 The token is printed once; only its SHA-256 is stored.`;
 
-/** API token management (design §5): create (printed once), list, revoke. */
+/** API token management (docs/architecture.md §5): create (printed once), list, revoke. */
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (!command || !['create', 'list', 'revoke'].includes(command)) fail(usage);

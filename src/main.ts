@@ -22,13 +22,13 @@ import { createWecomClient } from './wecom/client.js';
 import { createMetricsRouter, createQueueDashboard } from './routes/ops.routes.js';
 import { createOpsAccess } from './middlewares/ops-access.js';
 
-/** The web process: callbacks, admin API, console, health and metrics (design §2). */
+/** The web process: callbacks, admin API, console, health and metrics (docs/architecture.md §2). */
 async function main(): Promise<void> {
   const { config, logger, shutdown, redis, subscriber, clock, queues, allQueues, cipher, metrics, corpService, corps: corpCache } = await bootProcess('web', 'callbacks are spooled until it answers');
   const alerts = new Alerter({ logger, metrics, minIntervalMs: config.alerts.minIntervalS * 1000, sink: createAlertSink(config, queues) });
   const corps = await corpCache.start();
 
-  // The web never waits for MongoDB: callbacks do not need it (design §3).
+  // The web never waits for MongoDB: callbacks do not need it (docs/architecture.md §3).
   const mongoAbort = new AbortController();
   void connectMongoWithRetry({ uri: config.mongo.uri, serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs, logger }, mongoAbort.signal).then(async (connected) => {
     if (!connected) return;

@@ -14,7 +14,7 @@ import { Shutdown } from './infra/shutdown.js';
 import { Queues } from './queues/queue-factory.js';
 import { QueueName } from './queues/queue-names.js';
 
-/** What both process roles start with (design §2), before their own parts. */
+/** What both process roles start with (docs/architecture.md §2), before their own parts. */
 export interface ProcessBase {
   config: AppConfig;
   logger: Logger;

@@ -8,7 +8,7 @@ import type { ProcessorFactory } from '../registry.js';
 import type { DomainEventHandler } from './domain-event-handlers.js';
 
 /**
- * `domain-events` (design §4): records each event in `domain_events` (the trace), then runs every
+ * `domain-events` (docs/architecture.md §4): records each event in `domain_events` (the trace), then runs every
  * registered handler in order (retention policy, rules engine, follow-ups). Handlers are
  * idempotent; a failure retries the whole list with the queue's backoff.
  */

@@ -32,7 +32,7 @@ export function idsOf(event: TypedEvent): Record<string, string> {
 }
 
 /**
- * `wecom-inbound` (design §4): parse the decrypted XML into a typed event, write the
+ * `wecom-inbound` (docs/architecture.md §4): parse the decrypted XML into a typed event, write the
  * inbound_events record (unique on the de-duplication key: a replay of a processed event is a
  * no-op), dispatch to the handler registry. Transient failures throw (retried with the queue's
  * backoff, failed jobs kept); unparseable XML is recorded and fails at once (UnrecoverableError).

@@ -56,7 +56,7 @@ async function processScheduled(job: Job, log: Logger, ctx: WorkerContext, opts:
 }
 
 /**
- * `scheduled` queue (design §6): due schedules moved by the sweep, message batches and result
+ * `scheduled` queue (docs/architecture.md §6): due schedules moved by the sweep, message batches and result
  * polls. Also installs the minute sweep's job scheduler on `maintenance` when the worker starts
  * (idempotent upsert; one scheduler for the whole cluster).
  */

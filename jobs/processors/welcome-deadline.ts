@@ -2,7 +2,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { WorkerOptions } from 'bullmq';
 import type { Alerter } from '../../src/infra/alerts.js';
 
-/** WeCom accepts a welcome code for 20 s after the add event (reference §3.9). */
+/** WeCom accepts a welcome code for 20 s after the add event (docs/wecom.md §3.9). */
 export const WELCOME_WINDOW_MS = 20_000;
 
 /**

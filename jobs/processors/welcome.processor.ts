@@ -24,7 +24,7 @@ export const recordOnlyWelcome: WelcomeSender = async ({ log, job }) => {
 };
 
 /**
- * `wecom-welcome` (design §4, priority lane): the job was enqueued straight from the add
+ * `wecom-welcome` (docs/architecture.md §4, priority lane): the job was enqueued straight from the add
  * callback. The lane has a deadline (docs/reliability.md, "Welcome deadline"): short locks so a
  * crashed worker's jobs run again within seconds; a code too old to reach WeCom in time is not
  * tried (41050 would follow), neither at the start nor right before the call; MongoDB reads

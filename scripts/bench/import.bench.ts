@@ -3,7 +3,7 @@
  * CLI (`scripts/import-vehicles.ts`, against the dev MongoDB server and a private Redis), then
  * imports it again. Prints the time, the summary and whether the re-import changed and emitted
  * nothing; writes bench-results/import.json. Target (issue 6): under a minute on this machine.
- * A benchmark, not a test (conventions §12). Env: BENCH_ROWS (10000).
+ * A benchmark, not a test (docs/architecture.md §13.12). Env: BENCH_ROWS (10000).
  */
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';

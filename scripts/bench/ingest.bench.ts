@@ -8,7 +8,7 @@
  * medians): throughput with 50 connections as fast as possible, and latency at a fixed, evenly
  * paced 1,000 req/s. For the real endpoint every 200 must be matched by exactly one
  * `wecom-inbound` job, with zero non-2xx. Prints tables and writes bench-results/ingest.json.
- * A benchmark, not a test (conventions §12).
+ * A benchmark, not a test (docs/architecture.md §13.12).
  *
  * Throughput runs both servers side by side and alternates between them in short segments
  * (BENCH_SEGMENTS of BENCH_SEGMENT_S each per server and round, order alternating), and the ratio

@@ -62,7 +62,7 @@ const root = resolve(import.meta.dirname, '../..');
 const QUEUE_PREFIX = 'scrm';
 
 /**
- * Everything the bot needs on one machine (design §8), as `npm run dev` and the demo test start it:
+ * Everything the bot needs on one machine (docs/architecture.md §8), as `npm run dev` and the demo test start it:
  * Redis, the dev MongoDB server (or a real one), the WeCom sandbox with the demo dealer, the demo
  * corp and example campaigns registered, and the web and worker processes from source. When
  * anything fails to start, whatever did start is stopped again before the error is thrown.

@@ -52,7 +52,7 @@ export interface RunningSandbox {
 }
 
 /**
- * Starts the local WeCom sandbox (design §8): WeCom's API paths under `/cgi-bin/`, sign-in pages,
+ * Starts the local WeCom sandbox (docs/architecture.md §8): WeCom's API paths under `/cgi-bin/`, sign-in pages,
  * and the control API under `/__sandbox/`. Refuses NODE_ENV=production.
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<RunningSandbox> {

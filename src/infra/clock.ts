@@ -8,7 +8,7 @@ dayjs.extend(timezone);
 
 export { dayjs, type Dayjs };
 
-/** The one source of "now" in the bot, the worker and the WeCom sandbox (design §6). */
+/** The one source of "now" in the bot, the worker and the WeCom sandbox (docs/architecture.md §6). */
 export interface Clock {
   now(): Date;
   nowMs(): number;

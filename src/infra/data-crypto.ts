@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 
 /**
- * Encryption at rest for personal data, corp secrets and sealed Redis values (design §7,
+ * Encryption at rest for personal data, corp secrets and sealed Redis values (docs/architecture.md §7,
  * docs/security.md "Data at rest and in transit"): AES-256-GCM under the active key id; every
  * ciphertext names its key id so keys rotate without downtime (old ids keep decrypting until a
  * rotation has re-encrypted everything).

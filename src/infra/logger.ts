@@ -3,7 +3,7 @@ import { pino, type Logger, type LoggerOptions } from 'pino';
 export type { Logger } from 'pino';
 
 /**
- * Paths pino removes from every log line: secrets and personal data (design §7).
+ * Paths pino removes from every log line: secrets and personal data (docs/architecture.md §7).
  * Log ids, never names, phones, remarks, message bodies, tokens or keys.
  */
 export const REDACT_PATHS = [

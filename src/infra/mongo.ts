@@ -2,7 +2,7 @@ import mongoose from 'mongoose';
 import type { Logger } from './logger.js';
 import { redactUrl } from './redis.js';
 
-// Fail fast instead of queueing operations while MongoDB is away (design §3: a Mongo outage
+// Fail fast instead of queueing operations while MongoDB is away (docs/architecture.md §3: a Mongo outage
 // delays processing; it must not hang requests or workers).
 mongoose.set('bufferCommands', false);
 mongoose.set('strictQuery', true);

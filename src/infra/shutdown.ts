@@ -3,7 +3,7 @@ import type { Logger } from './logger.js';
 type Step = { name: string; run: () => Promise<void> | void };
 
 /**
- * One ordered, idempotent shutdown (conventions §9): steps run in the order registered, each
+ * One ordered, idempotent shutdown (docs/architecture.md §13.9): steps run in the order registered, each
  * logged; the process exits 0 when all finish, 1 when one fails, and is forced out after the timeout.
  */
 export class Shutdown {

@@ -27,7 +27,7 @@ interface Pending {
 }
 
 /**
- * A local, fsync'd, size-bounded append-only spool (design §3 step 9): where callbacks go when
+ * A local, fsync'd, size-bounded append-only spool (docs/architecture.md §3 step 9): where callbacks go when
  * Redis cannot take them within a second. One file per process (`active-<instance>.jsonl`),
  * appended with group commit (one write + one fdatasync per batch). `drain()` rotates the active
  * file, claims ready files by atomic rename (so two processes never drain the same file), hands

@@ -14,7 +14,7 @@ export interface AlertJobData {
 
 /**
  * When ALERT_WECOM_CORP_ID and ALERT_USERIDS are set, alerts become WeCom app messages to the
- * operators. The web never calls WeCom inside a request (design §2): it enqueues a job; the
+ * operators. The web never calls WeCom inside a request (docs/architecture.md §2): it enqueues a job; the
  * worker's maintenance processor sends it.
  */
 export function createAlertSink(config: AppConfig, queues: Queues): AlertSink | undefined {

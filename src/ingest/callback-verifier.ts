@@ -20,7 +20,7 @@ export interface SignedQuery {
 export const reject = (status: Rejection['status'], outcome: CallbackOutcome, reason: string): { ok: false; rejection: Rejection } => ({ ok: false, rejection: { status, outcome, reason } });
 
 /**
- * Verifies and opens one callback payload (reference §1.3/§1.4): signature over (token,
+ * Verifies and opens one callback payload (docs/wecom.md §1.3/§1.4): signature over (token,
  * timestamp, nonce, encrypt) compared in constant time → 401; decrypt (malformed ciphertext →
  * 400); receive id must equal the corp id (→ 401: a payload for another corp or suite);
  * then, when `windowS > 0`, the timestamp must be within ±windowS of now (→ 401, replay defence).

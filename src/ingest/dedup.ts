@@ -6,7 +6,7 @@ const CDATA_OPEN = '<![CDATA[';
 const CDATA_CLOSE = ']]>';
 
 /**
- * The de-duplication key of a decrypted callback (design §3 step 6, reference §1.7): the
+ * The de-duplication key of a decrypted callback (docs/architecture.md §3 step 6, docs/wecom.md §1.7): the
  * `MsgId` for member messages, otherwise a SHA-1 of the decrypted XML. WeCom's own
  * FromUserName+CreateTime key would merge two customers added in the same second
  * (`FromUserName` is `sys`); a retry resends identical plaintext, so the hash catches retries

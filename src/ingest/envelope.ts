@@ -1,5 +1,5 @@
 /**
- * The fast path through a callback body (design §3 steps 1 and 4): refuse DTDs and entities,
+ * The fast path through a callback body (docs/architecture.md §3 steps 1 and 4): refuse DTDs and entities,
  * check the `<xml>…</xml>` frame and pull out the one `<Encrypt>` value, without building an
  * XML tree. The full parse of the decrypted event happens in the worker (src/wecom/events.ts).
  */
@@ -19,7 +19,7 @@ export function hasForbiddenDtd(text: string): boolean {
   return DTD_RE.test(text);
 }
 
-/** Extracts `Encrypt` from a WeCom POST body (reference §1.4). */
+/** Extracts `Encrypt` from a WeCom POST body (docs/wecom.md §1.4). */
 export function extractEncrypt(body: string): EnvelopeResult {
   if (hasForbiddenDtd(body)) return { ok: false, reason: 'forbidden_dtd' };
   if (!FRAME_START_RE.test(body) || !FRAME_END_RE.test(body)) return { ok: false, reason: 'not_xml' };

@@ -20,11 +20,11 @@ export interface AcceptorDeps {
 }
 
 /**
- * Makes a verified callback durable before it is acknowledged (design §3 steps 7 and 9): the
+ * Makes a verified callback durable before it is acknowledged (docs/architecture.md §3 steps 7 and 9): the
  * queue when Redis takes the job (the producer's batcher gives up after
  * CALLBACK_ENQUEUE_TIMEOUT_MS), else the local spool (fsync'd). `dropped`
  * means neither worked and the caller must close the connection without answering, so WeCom
- * retries (reference §1.6). A late success of a timed-out add is harmless: the spool relay's
+ * retries (docs/wecom.md §1.6). A late success of a timed-out add is harmless: the spool relay's
  * re-add hits the same de-duplication mark.
  */
 export class InboundAcceptor {

@@ -1,6 +1,6 @@
 /**
  * The Lua behind DedupJobWriter: de-duplicates and adds the jobs of one batch, for one or more
- * queues, in one atomic script (design §3 step 7, "SET dedup NX + add in one round trip"). The
+ * queues, in one atomic script (docs/architecture.md §3 step 7, "SET dedup NX + add in one round trip"). The
  * callback path writes an add event's `wecom-inbound` job and its `wecom-welcome` job in the same
  * call: one EVALSHA per batch (at most 32 jobs, DedupJobBatcher) instead of one per queue.
  *

@@ -18,7 +18,7 @@ export interface InboundJobData {
 export const INBOUND_JOB_NAME = 'callback.received';
 
 /**
- * De-duplicates and enqueues in one Redis round trip (design §3 step 7): the mark
+ * De-duplicates and enqueues in one Redis round trip (docs/architecture.md §3 step 7): the mark
  * `SET <prefix>:wecom-inbound:de:<key> <key> PX ttl NX` and the job add run in the same Lua
  * script (inbound-add.script.ts, equivalent to BullMQ's add with throttle-mode `deduplication`),
  * so a retry, a replayed spool entry or a second web instance can never create a second job for

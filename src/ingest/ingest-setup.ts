@@ -38,7 +38,7 @@ export interface Ingest {
   spool: Spool<SpoolEntry>;
   relay: SpoolRelay;
   producer: InboundProducer;
-  /** Ready = (Redis reachable OR spool writable) AND corps loaded; reports spool depth (design §3). */
+  /** Ready = (Redis reachable OR spool writable) AND corps loaded; reports spool depth (docs/architecture.md §3). */
   health: HealthCheck;
   stop(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 /**
- * Coalesces work submitted during one event-loop turn into one call (design §3 step 7).
+ * Coalesces work submitted during one event-loop turn into one call (docs/architecture.md §3 step 7).
  *
  * Under load many callbacks finish verification in the same turn (their bodies arrived in the
  * same I/O poll). Sending each job as its own Redis command costs one socket write per job on

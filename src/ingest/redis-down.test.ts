@@ -95,7 +95,7 @@ describe('Redis down', () => {
     const ready = await fetch(`${app.url}/readyz`);
     expect(ready.status).toBe(503);
     await redis.restart();
-    // WeCom retries after a connection failure (reference §1.6): the same request, later.
+    // WeCom retries after a connection failure (docs/wecom.md §1.6): the same request, later.
     const status = await waitFor(async () => ((await deliver(app, env)) === 200 ? 200 : undefined), 'retry accepted', { timeoutMs: 20_000, intervalMs: 200 });
     expect(status).toBe(200);
     expect(await app.jobCount()).toBe(before + 1);

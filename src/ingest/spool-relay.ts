@@ -15,7 +15,7 @@ export interface RelayDeps {
 }
 
 /**
- * Drains the spool into `wecom-inbound` once Redis answers again (design §3 step 9), through the
+ * Drains the spool into `wecom-inbound` once Redis answers again (docs/architecture.md §3 step 9), through the
  * same producer, so the same de-duplication applies: a callback that was both spooled and
  * (late) queued, or re-delivered by WeCom meanwhile, still becomes exactly one job. A record
  * Redis does not take in time fails with the producer's timeout and stays spooled.

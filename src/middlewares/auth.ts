@@ -10,7 +10,7 @@ export type TokenResolver = (token: string) => Promise<Principal | undefined>;
 export const BOOTSTRAP_TOKEN_ID = 'bootstrap';
 
 /**
- * `Authorization: Bearer <token>` → `ctx.state.principal` (design §5). API tokens resolve through
+ * `Authorization: Bearer <token>` → `ctx.state.principal` (docs/architecture.md §5). API tokens resolve through
  * their stored hash; the BOOTSTRAP_API_TOKEN (if configured) stays valid as an `admin` principal,
  * compared in constant time over digests. Anything else is a 401 that says what to send.
  * Without a bearer token, a console session cookie (issue 9) is accepted when `sessions` is

@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 
 /**
- * The error model (conventions §3): classes so `instanceof` works, a stable snake_case `code`,
+ * The error model (docs/architecture.md §13.3): classes so `instanceof` works, a stable snake_case `code`,
  * and `expose` deciding whether the message may reach the client.
  */
 export class AppError extends Error {
@@ -92,7 +92,7 @@ interface HttpLikeError {
 const DATABASE_UNAVAILABLE = new Set(['MongooseServerSelectionError', 'MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError']);
 
 /**
- * MongoDB being away is not a bug in the request: say 503 so clients retry (design §3: the web
+ * MongoDB being away is not a bug in the request: say 503 so clients retry (docs/architecture.md §3: the web
  * stays up without MongoDB; only the routes that need it fail, fast).
  */
 function asDatabaseUnavailable(err: Error): ServiceUnavailableError | undefined {

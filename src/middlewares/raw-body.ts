@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 export type RawBodyResult = { ok: true; body: Buffer } | { ok: false; status: 413 | 400; reason: 'too_large' | 'aborted'; destroy: boolean };
 
 /**
- * Reads a request body with the limit enforced while reading (design §3 step 1): a declared or
+ * Reads a request body with the limit enforced while reading (docs/architecture.md §3 step 1): a declared or
  * actual size over `limit` is refused with 413 without buffering it. Bodies up to `discardLimit`
  * are read to the end and thrown away so the client receives the 413 instead of a reset; beyond
  * that the connection is closed.
@@ -48,7 +48,7 @@ export function readRawBody(req: IncomingMessage, limit: number, discardLimit = 
 
 /**
  * Parses a raw query string with `decodeURIComponent` only: unlike querystring/URLSearchParams it
- * keeps `+` as `+`, which base64 `echostr` values need (reference §1.3). The first value of a
+ * keeps `+` as `+`, which base64 `echostr` values need (docs/wecom.md §1.3). The first value of a
  * repeated name wins. Returns undefined for malformed percent-encoding.
  */
 export function parseRawQuery(raw: string): Record<string, string> | undefined {

@@ -1,14 +1,14 @@
 import type { DefaultJobOptions } from 'bullmq';
 
-/** Every BullMQ queue of the product (kebab-case nouns, conventions §1). */
+/** Every BullMQ queue of the product (kebab-case nouns, docs/architecture.md §13.1). */
 export const QueueName = {
-  /** Raw decrypted callbacks; Redis with AOF is the inbox (design §3). */
+  /** Raw decrypted callbacks; Redis with AOF is the inbox (docs/architecture.md §3). */
   wecomInbound: 'wecom-inbound',
   /** Welcome messages: a priority lane that must finish inside WeCom's 20 s window. */
   wecomWelcome: 'wecom-welcome',
-  /** Domain events between handlers, the rules engine and tasks (design §4). */
+  /** Domain events between handlers, the rules engine and tasks (docs/architecture.md §4). */
   domainEvents: 'domain-events',
-  /** Due schedules moved out of MongoDB by the sweep (design §6). */
+  /** Due schedules moved out of MongoDB by the sweep (docs/architecture.md §6). */
   scheduled: 'scheduled',
   /** Periodic housekeeping: sweeps, reconciliation, polling, retention. */
   maintenance: 'maintenance',

@@ -5,7 +5,7 @@ import { QueueName } from './queue-names.js';
 
 /**
  * A `wecom-welcome` job: only what picking a welcome rule and calling `send_welcome_msg` needs
- * (ids, channel state and the single-use code; no personal data). Design §4: enqueued straight
+ * (ids, channel state and the single-use code; no personal data). docs/architecture.md §4: enqueued straight
  * from the raw add event, before any MongoDB or API work, so the 20 s window is not spent there.
  */
 export const welcomeJobSchema = z.object({
@@ -39,7 +39,7 @@ export interface AddEventFields {
 
 /**
  * The welcome job an add event calls for, or none: only `add_external_contact` /
- * `add_half_external_contact` carrying a WelcomeCode (reference §3.9). One definition for the web
+ * `add_half_external_contact` carrying a WelcomeCode (docs/wecom.md §3.9). One definition for the web
  * process's fast lane and the worker's fallback in the add handler.
  */
 export function welcomeJobFor(corpId: string, event: AddEventFields, receivedAt: number): WelcomeJob | undefined {

@@ -15,7 +15,7 @@ import { parseRawQuery, readRawBody } from '../middlewares/raw-body.js';
 import { requestIdFrom } from '../middlewares/request-id.js';
 import type { FrontRoute } from '../app.js';
 
-/** The two receivers a corp can have (design §3): its app, and the contact-sync assistant. */
+/** The two receivers a corp can have (docs/architecture.md §3): its app, and the contact-sync assistant. */
 export type CallbackEndpoint = 'callback' | 'contact-sync';
 
 export interface CallbackRouteDeps {
@@ -31,7 +31,7 @@ export interface CallbackRouteDeps {
   alerts?: Alerter;
   /** Enqueues the welcome of an add event straight away (src/ingest/welcome-lane.ts). */
   welcomeLane?: WelcomeLane;
-  /** Body limit in bytes (64 KB, design §3 step 1). */
+  /** Body limit in bytes (64 KB, docs/architecture.md §3 step 1). */
   bodyLimit?: number;
 }
 
@@ -44,11 +44,11 @@ const BODY_LIMIT = 64 * 1024;
  */
 const CALLBACK_PATH_RE = /^\/wecom\/(callback|contact-sync)\/([^/?#]+)\/?(?:\?|$)/i;
 
-/** What a 200 for an event carries: nothing (WeCom reads only the status; reference §1.4). */
+/** What a 200 for an event carries: nothing (WeCom reads only the status; docs/wecom.md §1.4). */
 const EMPTY_200: OutgoingHttpHeaders = { 'Content-Length': '0' };
 
 /**
- * `GET|POST /wecom/callback/:corpId` and `/wecom/contact-sync/:corpId` (design §3, reference
+ * `GET|POST /wecom/callback/:corpId` and `/wecom/contact-sync/:corpId` (docs/architecture.md §3, docs/wecom.md
  * §1.3–1.5). Verifies, de-duplicates, makes durable and answers; parses nothing beyond what the
  * de-duplication key needs. Bad input is a 4xx, never a 500; when the event can be made durable
  * nowhere the connection is closed without an answer so WeCom retries.
@@ -134,7 +134,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoint: Callb
   ack.observe((performance.now() - started) / 1000);
 }
 
-/** URL verification (reference §1.3): answer exactly the decrypted echostr as text/plain. */
+/** URL verification (docs/wecom.md §1.3): answer exactly the decrypted echostr as text/plain. */
 function verifyUrl(ex: Exchange, deps: CallbackRouteDeps): HandleResult {
   const { endpoint, corpId, corp } = ex;
   const creds = credentialsOf(corp, endpoint);
@@ -151,7 +151,7 @@ function verifyUrl(ex: Exchange, deps: CallbackRouteDeps): HandleResult {
   return { ok: true, outcome: 'verified', text: verified.message };
 }
 
-/** Event delivery (reference §1.4, design §3 steps 1–9). */
+/** Event delivery (docs/wecom.md §1.4, docs/architecture.md §3 steps 1–9). */
 async function ingest(ex: Exchange, deps: CallbackRouteDeps): Promise<HandleResult> {
   const { req, endpoint, corpId, corp } = ex;
   const encoding = req.headers['content-encoding'];

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 
 /**
  * A dependency as /readyz sees it. `critical` ones make the process not ready when down;
- * the others are reported as `degraded` (the web stays ready without MongoDB, design §3).
+ * the others are reported as `degraded` (the web stays ready without MongoDB, docs/architecture.md §3).
  */
 export interface HealthCheck {
   name: string;

@@ -12,7 +12,7 @@ declare module 'vitest' {
 
 /**
  * Starts what the suite needs once: `REDIS_URL` or a private redis-server, and `MONGODB_URI`
- * or the project's dev MongoDB server (design §8). Test files read them with `inject()`.
+ * or the project's dev MongoDB server (docs/architecture.md §8). Test files read them with `inject()`.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const stops: Array<() => Promise<void>> = [];

@@ -1,5 +1,5 @@
 /**
- * Polls `probe` until it returns a truthy value or the deadline passes (conventions §10: wait on
+ * Polls `probe` until it returns a truthy value or the deadline passes (docs/architecture.md §13.10: wait on
  * outcomes, never sleep for a fixed time). Throws with `what` so a timeout says what was awaited.
  */
 export async function waitFor<T>(probe: () => Promise<T> | T, what: string, { timeoutMs = 10_000, intervalMs = 25 } = {}): Promise<NonNullable<T>> {

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, hash, randomBytes, timingSafeEqual, type Decipher } from 'node:crypto';
 
 /**
- * WeCom callback crypto (reference §1.2–§1.5, doc 90968): signature, AES-256-CBC with a 32-byte
+ * WeCom callback crypto (docs/wecom.md §1.2–§1.5, doc 90968): signature, AES-256-CBC with a 32-byte
  * PKCS#7 block, and the `<xml><ToUserName/><Encrypt/><AgentID/></xml>` envelope. Shared by the
  * bot's receiver and the sandbox's callback driver, so tests sign with the production code.
  *

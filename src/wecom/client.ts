@@ -14,7 +14,7 @@ export type { CorpApi } from './corp-api.js';
 export type { CallSpec, Caller } from './call-spec.js';
 
 export interface RetryOptions {
-  /** Retries after the first attempt (reference §4: -1 at most 3 times). Default 3. */
+  /** Retries after the first attempt (docs/wecom.md §4: -1 at most 3 times). Default 3. */
   maxRetries?: number;
   /** Backoff for transient errors (ms). Defaults 200 / 5,000. */
   baseDelayMs?: number;
@@ -56,7 +56,7 @@ interface GetTokenResponse extends WecomBaseResponse {
 }
 
 /**
- * The bot's single WeCom API client (design §4, conventions rule 8). Tokens are cached in Redis
+ * The bot's single WeCom API client (docs/architecture.md §4, docs/architecture.md §13.8). Tokens are cached in Redis
  * and refreshed single-flight across processes; 40014/42001 refresh once and retry; retryable
  * codes (-1, 45009, 45033, 45035 ...) and transport errors back off with jitter, at most
  * `maxRetries` times; everything else throws WecomApiError at once.

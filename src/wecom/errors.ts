@@ -1,5 +1,5 @@
 /**
- * WeCom API errors and their classification (reference §4, doc 90313).
+ * WeCom API errors and their classification (docs/wecom.md §4, doc 90313).
  * Branch on `errcode` only; `errmsg` text changes.
  */
 
@@ -24,7 +24,7 @@ export interface WecomErrorInfo {
   meaning: string;
 }
 
-/** Classification table from reference §4. Codes not listed are `permanent`. */
+/** Classification table from docs/wecom.md §4. Codes not listed are `permanent`. */
 export const WECOM_ERRORS: Readonly<Record<number, WecomErrorInfo>> = {
   [-1]: { kind: 'transient', meaning: 'system busy' },
   6000: { kind: 'transient', meaning: 'data version conflict' },
@@ -83,7 +83,7 @@ export function classifyErrcode(errcode: number): WecomErrorInfo {
   return WECOM_ERRORS[errcode] ?? { kind: 'permanent', meaning: 'unclassified WeCom error' };
 }
 
-/** Whether a retry with backoff may succeed (reference §4, "Retry policy summary"). */
+/** Whether a retry with backoff may succeed (docs/wecom.md §4, "Retry policy summary"). */
 export function isRetryableErrcode(errcode: number): boolean {
   const { kind } = classifyErrcode(errcode);
   return kind === 'transient' || kind === 'rate_limited' || kind === 'not_ready';

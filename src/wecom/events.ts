@@ -1,7 +1,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 
 /**
- * Decrypted callback XML → a typed event (reference §2). A discriminated union on `kind`; each
+ * Decrypted callback XML → a typed event (docs/wecom.md §2). A discriminated union on `kind`; each
  * variant carries a registry `key` (`change_external_contact.add_external_contact`,
  * `message.text`, `enter_agent` …) that handlers are registered under. Anything not recognised
  * becomes `unknown` with its raw fields: stored and counted, never an error.
@@ -11,7 +11,7 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
  * Every value stays a string unless listed as numeric: `MsgId` exceeds 2^53.
  */
 
-/** Fields every callback carries (reference §2 common fields). */
+/** Fields every callback carries (docs/wecom.md §2 common fields). */
 export interface EventBase {
   key: string;
   /** `ToUserName`: the corp id (or suite id). */

@@ -1,6 +1,6 @@
 import { WecomTransportError } from './errors.js';
 
-/** Every WeCom response carries these (reference §0). */
+/** Every WeCom response carries these (docs/wecom.md §0). */
 export interface WecomBaseResponse {
   errcode: number;
   errmsg: string;

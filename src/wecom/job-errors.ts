@@ -3,7 +3,7 @@ import { WecomApiError, WecomTransportError } from './errors.js';
 import { LocalThrottleError } from './rate-limit.js';
 
 /**
- * Maps a WeCom client failure to what a BullMQ processor should throw (conventions: permanent →
+ * Maps a WeCom client failure to what a BullMQ processor should throw (docs/architecture.md §13: permanent →
  * UnrecoverableError, transient → rethrow for backoff). Rate limits are transient here too; use
  * `rateLimitDelayMs` to pause the worker (`worker.rateLimit(ms)` + `Worker.RateLimitError()`).
  */
@@ -18,7 +18,7 @@ export function toJobError(err: unknown): Error {
 }
 
 /**
- * How long a queue should pause after a rate-limited failure (reference §4/§5: 45009 blocks the
+ * How long a queue should pause after a rate-limited failure (docs/wecom.md §4/§5: 45009 blocks the
  * minute window; 45033/45035/45036 clear quickly), or undefined when the error is not a rate limit.
  */
 export function rateLimitDelayMs(err: unknown): number | undefined {

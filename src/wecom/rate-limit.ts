@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { sleep } from './backoff.js';
 
 /**
- * Redis-backed throttles shared by every process (reference §5): a fixed-window rate limit per
+ * Redis-backed throttles shared by every process (docs/wecom.md §5): a fixed-window rate limit per
  * (corp, endpoint), a block window after WeCom answers 45009, a leased semaphore for endpoints
  * with a concurrency cap (45033), and a mutex per record (45035). Windows and leases are real
  * time (Redis PEXPIRE), since WeCom's limits are.

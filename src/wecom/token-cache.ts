@@ -46,14 +46,14 @@ export interface TokenCacheOptions {
 
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
-/** `${prefix}:wecom:token:${corpId}:${sha256(secret)[0..12]}`: one token per app secret (reference §3.1). */
+/** `${prefix}:wecom:token:${corpId}:${sha256(secret)[0..12]}`: one token per app secret (docs/wecom.md §3.1). */
 export function tokenKey(keyPrefix: string, creds: CorpCredentials): string {
   const secretHash = createHash('sha256').update(creds.secret).digest('hex').slice(0, 12);
   return `${keyPrefix}:wecom:token:${creds.corpId}:${secretHash}`;
 }
 
 /**
- * Access tokens cached in Redis and shared by every process (reference §3.1: "do not call
+ * Access tokens cached in Redis and shared by every process (docs/wecom.md §3.1: "do not call
  * gettoken frequently"). Refresh is single-flight across processes: one holder of a Redis lock
  * calls gettoken; the others poll the cache until the new token appears. Inside a process,
  * concurrent callers share one promise.
@@ -110,7 +110,7 @@ export class TokenCache {
           const again = await this.read(key, creds);
           if (again && again.t !== staleToken && this.fresh(again)) return again.t;
           const fetched = await this.opts.fetchToken(creds).catch(async (err: unknown) => {
-            // A wrong secret retried by every process gets the IP banned for an hour (reference §3.1).
+            // A wrong secret retried by every process gets the IP banned for an hour (docs/wecom.md §3.1).
             if (err instanceof WecomApiError && err.kind === 'config') await this.opts.redis.set(failedKey, String(err.errcode), 'PX', 60_000);
             throw err;
           });

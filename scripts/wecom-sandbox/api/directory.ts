@@ -3,7 +3,7 @@ import type { ApiRoutes } from '../server/context.js';
 import type { CorpWorld, Department } from '../world/model.js';
 import { visibleMember } from './helpers.js';
 
-/** OAuth codes (reference §8): single use, 5 minutes. */
+/** OAuth codes (docs/wecom.md §8): single use, 5 minutes. */
 export const OAUTH_CODE_TTL_MS = 5 * 60_000;
 
 function subtree(corp: CorpWorld, rootId: number): Department[] {
@@ -18,7 +18,7 @@ function subtree(corp: CorpWorld, rootId: number): Department[] {
   return out;
 }
 
-/** Members, departments and the OAuth code exchange (reference §3.14, §8). */
+/** Members, departments and the OAuth code exchange (docs/wecom.md §3.14, §8). */
 export const directoryRoutes: ApiRoutes = {
   'user/get': {
     method: 'GET',

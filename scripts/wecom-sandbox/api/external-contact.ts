@@ -44,7 +44,7 @@ const remarkSchema = z
     message: 'one of remark, description, remark_company, remark_mobiles, remark_pic_mediaid is required',
   });
 
-/** Customer reads and remarks (reference §3.2–§3.6). */
+/** Customer reads and remarks (docs/wecom.md §3.2–§3.6). */
 export const externalContactRoutes: ApiRoutes = {
   'externalcontact/get': {
     method: 'GET',

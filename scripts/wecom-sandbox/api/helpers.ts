@@ -2,7 +2,7 @@ import { ApiFault } from '../server/api-fault.js';
 import type { CorpWorld, Customer, Follow, Member } from '../world/model.js';
 import { findCustomer, findFollow, findMember } from '../world/world.js';
 
-/** A member inside the app's visible range: 60111 unknown, 60011 outside (reference §3.14, §4). */
+/** A member inside the app's visible range: 60111 unknown, 60011 outside (docs/wecom.md §3.14, §4). */
 export function visibleMember(corp: CorpWorld, userid: string | undefined): Member {
   const member = userid ? findMember(corp, userid) : undefined;
   if (!member) throw new ApiFault(60111, `userid not found: ${userid ?? ''}`);
@@ -10,7 +10,7 @@ export function visibleMember(corp: CorpWorld, userid: string | undefined): Memb
   return member;
 }
 
-/** 40096 for an unknown external_userid (reference §4). */
+/** 40096 for an unknown external_userid (docs/wecom.md §4). */
 export function knownCustomer(corp: CorpWorld, externalUserId: string | undefined): Customer {
   const customer = externalUserId ? findCustomer(corp, externalUserId) : undefined;
   if (!customer) throw new ApiFault(40096, 'invalid external userid');
@@ -19,7 +19,7 @@ export function knownCustomer(corp: CorpWorld, externalUserId: string | undefine
 
 /**
  * The relationship a customer-contact API needs: 84061 when the member deleted the customer or a
- * half-add was never confirmed; a customer-deleted (one-way) relationship still works (reference §4).
+ * half-add was never confirmed; a customer-deleted (one-way) relationship still works (docs/wecom.md §4).
  */
 export function relationship(corp: CorpWorld, userid: string, externalUserId: string): Follow {
   visibleMember(corp, userid);

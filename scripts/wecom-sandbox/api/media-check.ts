@@ -3,7 +3,7 @@ import type { SandboxContext } from '../server/context.js';
 import type { CorpWorld } from '../world/model.js';
 import { DAY_MS } from './helpers.js';
 
-/** Temporary media ids are valid for 3 days (reference §3.9 attachments, media/upload). */
+/** Temporary media ids are valid for 3 days (docs/wecom.md §3.9 attachments, media/upload). */
 export function checkMediaId(corp: CorpWorld, sb: SandboxContext, mediaId: unknown): void {
   if (typeof mediaId !== 'string') return;
   const media = corp.media.find((m) => m.media_id === mediaId);

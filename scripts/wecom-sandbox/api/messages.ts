@@ -5,7 +5,7 @@ import { newMsgId, newOpaque } from '../world/ids.js';
 import { findMember } from '../world/world.js';
 import { DAY_MS } from './helpers.js';
 
-/** response_code lifetime (reference §2.6, §3.13): 72 h, single use. */
+/** response_code lifetime (docs/wecom.md §2.6, §3.13): 72 h, single use. */
 export const RESPONSE_CODE_TTL_MS = 72 * 3600_000;
 const INTERACTIVE = new Set(['button_interaction', 'vote_interaction', 'multiple_interaction']);
 const TASK_ID_RE = /^[0-9A-Za-z_\-@]{1,128}$/;
@@ -47,7 +47,7 @@ const updateSchema = z
   })
   .catchall(z.unknown());
 
-/** App messages, template cards and media (reference §3.12, §3.13, media upload). */
+/** App messages, template cards and media (docs/wecom.md §3.12, §3.13, media upload). */
 export const messageRoutes: ApiRoutes = {
   'message/send': {
     method: 'POST',

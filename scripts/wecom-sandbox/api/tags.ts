@@ -41,7 +41,7 @@ export function deleteTags(corp: CorpWorld, tagIds: Set<string>): void {
   corp.tagGroups = corp.tagGroups.filter((g) => corp.tags.some((t) => t.group_id === g.group_id));
 }
 
-/** Corp tag management and mark_tag (reference §3.7, §3.8). */
+/** Corp tag management and mark_tag (docs/wecom.md §3.7, §3.8). */
 export const tagRoutes: ApiRoutes = {
   'externalcontact/get_corp_tag_list': {
     method: 'POST',

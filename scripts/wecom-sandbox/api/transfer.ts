@@ -64,7 +64,7 @@ function result(kind: Transfer['kind']) {
   };
 }
 
-/** In-service and resigned transfers (reference §3.15–§3.17). */
+/** In-service and resigned transfers (docs/wecom.md §3.15–§3.17). */
 export const transferRoutes: ApiRoutes = {
   'externalcontact/transfer_customer': { method: 'POST', handler: start('in_service') },
   'externalcontact/transfer_result': { method: 'POST', handler: result('in_service') },

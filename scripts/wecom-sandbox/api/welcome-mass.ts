@@ -7,7 +7,7 @@ import { findMember } from '../world/world.js';
 import { DAY_MS, visibleFollows, visibleMember } from './helpers.js';
 import { checkAttachments } from './media-check.js';
 
-/** The welcome code window (reference §3.9): 20 s, single use. */
+/** The welcome code window (docs/wecom.md §3.9): 20 s, single use. */
 export const WELCOME_WINDOW_MS = 20_000;
 
 const attachment = z.object({ msgtype: z.enum(['image', 'link', 'miniprogram', 'video', 'file']) }).catchall(z.unknown());
@@ -43,7 +43,7 @@ function matchesTagFilter(f: Follow, groups: ReadonlyArray<{ tag_list: string[] 
   return groups.every((g) => g.tag_list.length === 0 || g.tag_list.some((id) => f.tagIds.includes(id)));
 }
 
-/** Welcome messages and advisor-confirmed mass sends (reference §3.9–§3.11). */
+/** Welcome messages and advisor-confirmed mass sends (docs/wecom.md §3.9–§3.11). */
 export const welcomeMassRoutes: ApiRoutes = {
   'externalcontact/send_welcome_msg': {
     method: 'POST',

@@ -8,7 +8,7 @@ import { findMember } from '../world/world.js';
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
- * Web sign-in (reference §8): `/connect/oauth2/authorize` (inside the WeCom client) and
+ * Web sign-in (docs/wecom.md §8): `/connect/oauth2/authorize` (inside the WeCom client) and
  * `/wwlogin/sso/login` (desktop QR). The sandbox shows a small page where you pick which member
  * you are, then redirects to `redirect_uri?code=&state=` with a single-use 5-minute code.
  * `&userid=` skips the page (automated tests).

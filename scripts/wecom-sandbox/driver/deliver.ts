@@ -20,9 +20,9 @@ export interface DeliveryReport {
 }
 
 export interface DeliveryOptions {
-  /** WeCom waits 5 s (reference §1.5). */
+  /** WeCom waits 5 s (docs/wecom.md §1.5). */
   timeoutMs: number;
-  /** WeCom retries 3 times (reference §1.6). */
+  /** WeCom retries 3 times (docs/wecom.md §1.6). */
   retries: number;
   /** Pause before each retry; undocumented in WeCom, short by default. */
   retryDelayMs: number;

@@ -28,7 +28,7 @@ export interface ActionResult {
 /**
  * Changes the world the way a person in the WeCom client or admin console would, then delivers
  * the matching callback exactly as WeCom does: XML envelope, AES with the corp's EncodingAESKey,
- * `msg_signature`, 5 s timeout and 3 retries (reference §1, §2). Member changes go to the
+ * `msg_signature`, 5 s timeout and 3 retries (docs/wecom.md §1, §2). Member changes go to the
  * contact-sync URL with its own Token/EncodingAESKey and reduced payloads (§1.1).
  */
 export class CallbackDriver {
@@ -245,7 +245,7 @@ export class CallbackDriver {
 
   /**
    * WeCom retrying a callback it already delivered: the identical signed request once more
-   * (reference §1.6: same body, same query), as when the first answer was lost.
+   * (docs/wecom.md §1.6: same body, same query), as when the first answer was lost.
    */
   async redeliver(id: number): Promise<DeliveryReport> {
     const original = this.deliveries.find((d) => d.id === id);

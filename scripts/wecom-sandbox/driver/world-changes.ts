@@ -46,7 +46,7 @@ export function applyTagChange(corp: CorpWorld, a: ActionInput<'changeTags'>, no
 }
 
 /**
- * Applies a member change and returns the reduced contact-sync payload (reference §1.1, since
+ * Applies a member change and returns the reduced contact-sync payload (docs/wecom.md §1.1, since
  * 2022-08-15): create_user carries UserID and Department; update_user fires only on department,
  * leader or userid changes with UserID, Department and NewUserID; delete_user carries UserID.
  */
@@ -93,7 +93,7 @@ export function applyMemberChange(corp: CorpWorld, a: ActionInput<'changeMember'
 
 /**
  * The advisor taps send on a mass-send task: each customer gets status 1 (sent), 2 (no longer a
- * friend) or 3 (monthly quota: as many per month as the month has days, reference §5).
+ * friend) or 3 (monthly quota: as many per month as the month has days, docs/wecom.md §5).
  */
 export function confirmMassSend(corp: CorpWorld, msgid: string, userid: string, clock: Clock, fail: Fail): { sent: number; notFriend: number; overQuota: number } {
   const task = corp.massTasks.find((t) => t.msgid === msgid);

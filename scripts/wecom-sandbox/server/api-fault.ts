@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 
-/** A WeCom error answer: HTTP 200 with `{ errcode, errmsg }` (reference §0). */
+/** A WeCom error answer: HTTP 200 with `{ errcode, errmsg }` (docs/wecom.md §0). */
 export class ApiFault extends Error {
   constructor(
     readonly errcode: number,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 /** `POST /__sandbox/limits`: WeCom's throttles, tunable so tests can provoke them. */
 export const limitsSchema = z.object({
-  /** Calls per window per (corp, endpoint); WeCom: 10,000 per minute (reference §5). */
+  /** Calls per window per (corp, endpoint); WeCom: 10,000 per minute (docs/wecom.md §5). */
   defaultPerWindow: z.number().int().min(1).optional(),
   windowMs: z.number().int().min(10).optional(),
   /** After a 45009, the (corp, endpoint) stays blocked this long (WeCom: 60 s for the minute window). */

@@ -10,7 +10,7 @@ interface IssuedToken {
 export type TokenCheck = { ok: true; corpId: string } | { ok: false; errcode: 40014 | 42001 | 41001 };
 
 /**
- * Access tokens per corp app (reference §3.1): `expires_in` 7200 s by default; repeated gettoken
+ * Access tokens per corp app (docs/wecom.md §3.1): `expires_in` 7200 s by default; repeated gettoken
  * calls within validity return the same token and extend it; `invalidate()` drops tokens early
  * (WeCom may invalidate them at any time: clients must refresh on 40014/42001).
  */

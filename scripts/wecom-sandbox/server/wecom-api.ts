@@ -126,7 +126,7 @@ export function createWecomApi(sb: SandboxContext, routes: ApiRoutes, onHang: (r
   };
 }
 
-/** `GET /cgi-bin/gettoken?corpid=&corpsecret=` (reference §3.1). */
+/** `GET /cgi-bin/gettoken?corpid=&corpsecret=` (docs/wecom.md §3.1). */
 function getToken(sb: SandboxContext, query: Record<string, string>): { errcode: number; errmsg: string } | { access_token: string; expires_in: number } {
   const corp = query.corpid ? sb.world.corp(query.corpid) : undefined;
   if (!corp) return { errcode: 40013, errmsg: 'invalid corpid' };

@@ -1,4 +1,4 @@
-/** The sandbox's world: what one WeCom corp knows (reference §3, §6). Plain data, JSON-friendly. */
+/** The sandbox's world: what one WeCom corp knows (docs/wecom.md §3, §6). Plain data, JSON-friendly. */
 
 export interface CallbackCreds {
   token: string;
@@ -64,7 +64,7 @@ export interface TagGroup {
   group_name: string;
   create_time: number;
   order: number;
-  /** Created through the API by this app (only those may be edited or deleted: reference §3.7). */
+  /** Created through the API by this app (only those may be edited or deleted: docs/wecom.md §3.7). */
   createdByApp: boolean;
 }
 
@@ -176,7 +176,7 @@ export interface CorpWorld {
   cardUpdates: CardUpdate[];
   taskIds: string[];
   massTasks: MassTask[];
-  /** `${external_userid}|YYYY-MM` → mass messages received (quota, reference §5). */
+  /** `${external_userid}|YYYY-MM` → mass messages received (quota, docs/wecom.md §5). */
   massQuota: Record<string, number>;
   media: Media[];
   oauthCodes: OAuthCode[];

@@ -1,7 +1,7 @@
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
 
 /**
- * One audited action (design §7): who (token id, role, bound userid), what (`rule.update`,
+ * One audited action (docs/architecture.md §7): who (token id, role, bound userid), what (`rule.update`,
  * `customer.read_personal` ...), on which target (type, id, corp), when, and the request id.
  * Never personal data: targets are ids, never names, phones or message texts.
  */

@@ -12,7 +12,7 @@ export interface AuditInput {
 }
 
 /**
- * Writes one audit record (design §7: every change and every read of personal data through the
+ * Writes one audit record (docs/architecture.md §7: every change and every read of personal data through the
  * API). Awaited by the route, so a change that cannot be audited fails instead of going unrecorded.
  */
 export async function recordAudit(input: AuditInput): Promise<void> {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Roles of design §5, from the widest to the narrowest. `analyst` is the car maker's read-only
+ * Roles of docs/architecture.md §5, from the widest to the narrowest. `analyst` is the car maker's read-only
  * role: KPIs and aggregates of every dealer, no customer personal data (docs/security.md).
  */
 export const ROLES = ['admin', 'oem', 'analyst', 'dealer_admin', 'marketing', 'manager', 'advisor', 'integration'] as const;
@@ -9,7 +9,7 @@ export type Role = (typeof ROLES)[number];
 export const roleSchema = z.enum(ROLES, { error: `role must be one of ${ROLES.join(', ')}` });
 
 /**
- * Who is calling (design §5): `corps` is `'*'` for roles that see every corp (admin, oem, analyst),
+ * Who is calling (docs/architecture.md §5): `corps` is `'*'` for roles that see every corp (admin, oem, analyst),
  * otherwise the corp ids the principal acts in. Managers carry the departments they lead,
  * advisors their own userid. `tokenId` names the credential for audit and rate limiting.
  */

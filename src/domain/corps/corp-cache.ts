@@ -26,7 +26,7 @@ export interface CorpCacheDeps {
 }
 
 /**
- * Corps in memory for the callback path, which never queries MongoDB (design §3).
+ * Corps in memory for the callback path, which never queries MongoDB (docs/architecture.md §3).
  * Loaded from MongoDB when it answers, otherwise from an encrypted snapshot in Redis, so the web
  * starts while MongoDB is down. Kept fresh by a Redis pub/sub notification (immediate) plus a
  * periodic refresh (catches missed notifications). The snapshot is sealed with DataCipher: it

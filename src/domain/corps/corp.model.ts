@@ -1,7 +1,7 @@
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
 
 /**
- * One WeCom corp (tenant): a dealer's corp or the car maker's own (`oem`, no customers; design §5).
+ * One WeCom corp (tenant): a dealer's corp or the car maker's own (`oem`, no customers; docs/architecture.md §5).
  * Secrets (app secret, callback Token and EncodingAESKey, contact-sync credentials) are stored
  * sealed with DataCipher (AES-256-GCM with a key id), never in clear text.
  */

@@ -4,7 +4,7 @@ import { retentionSettingsSchema, type RetentionSettings } from '../customers/re
 import { privacySettingsSchema, type PrivacySettings } from '../privacy/privacy-settings.js';
 import { taskSettingsSchema, type TaskSettings } from '../tasks/task-settings.js';
 
-/** Callback credentials of one WeCom receiver (reference §1.1): Token and EncodingAESKey. */
+/** Callback credentials of one WeCom receiver (docs/wecom.md §1.1): Token and EncodingAESKey. */
 export interface CallbackCredentials {
   readonly token: string;
   readonly encodingAesKey: string;
@@ -18,7 +18,7 @@ export interface Corp {
   readonly agentId: number;
   readonly secret: string;
   readonly callback: CallbackCredentials;
-  /** The contact-sync assistant's own receiver (design §3), when configured. */
+  /** The contact-sync assistant's own receiver (docs/architecture.md §3), when configured. */
   readonly contactSync: CallbackCredentials | undefined;
   readonly timezone: string;
   readonly enabled: boolean;

@@ -6,7 +6,7 @@ import { RelationshipModel } from './relationship.model.js';
 
 type Deps = Pick<CustomerDeps, 'corpId' | 'api' | 'clock' | 'logger'>;
 
-/** WeCom member status → ours (reference §2.5: 1 active, 2 disabled, 4 not activated, 5 left). */
+/** WeCom member status → ours (docs/wecom.md §2.5: 1 active, 2 disabled, 4 not activated, 5 left). */
 export function advisorStatusOf(wecomStatus: number | undefined): 'active' | 'disabled' | 'left' {
   if (wecomStatus === 5) return 'left';
   if (wecomStatus === 2) return 'disabled';
@@ -16,7 +16,7 @@ export function advisorStatusOf(wecomStatus: number | undefined): 'active' | 'di
 /**
  * Upserts one member from `user/get` (the reduced `change_contact` payloads carry too little,
  * so the handler always refetches). A member who left is flagged so their open work is
- * transferred (design §4). Returns the stored status, or `left` when WeCom no longer knows them.
+ * transferred (docs/architecture.md §4). Returns the stored status, or `left` when WeCom no longer knows them.
  */
 export async function syncAdvisor(deps: Deps, userid: string): Promise<'active' | 'disabled' | 'left'> {
   let user: GetUserResponse | undefined;

@@ -2,7 +2,7 @@ import { Schema, model, type InferSchemaType } from 'mongoose';
 
 /**
  * A WeCom member who follows customers (a sales advisor, a manager ...). Directory data kept
- * in sync from `change_contact` callbacks or the periodic directory refresh (design §4).
+ * in sync from `change_contact` callbacks or the periodic directory refresh (docs/architecture.md §4).
  * Member names are employees' work names, needed to address cards and KPIs; they are not
  * car owners' personal data and are stored in clear.
  */

@@ -20,7 +20,7 @@ export interface ContactHandlerDeps extends CustomerDeps {
 const eventTime = (event: { createTime: number }, fallback: Date) => (event.createTime > 0 ? new Date(event.createTime * 1000) : fallback);
 
 /**
- * `add_external_contact` / `add_half_external_contact` (design §4): first the welcome job, from the
+ * `add_external_contact` / `add_half_external_contact` (docs/architecture.md §4): first the welcome job, from the
  * raw event, before any MongoDB or API work; then the refetch that stores customer and
  * relationship and emits `customer.added`.
  */

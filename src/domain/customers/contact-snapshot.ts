@@ -1,7 +1,7 @@
 import type { ExternalContact, FollowInfo, FollowUser } from '../../wecom/endpoints/external-contact.js';
 import type { PersonalData } from './personal-data.js';
 
-/** Relationship fields as stored, derived from WeCom's follow_user / follow_info entry (reference §6.3). */
+/** Relationship fields as stored, derived from WeCom's follow_user / follow_info entry (docs/wecom.md §6.3). */
 export interface RelationshipSnapshot {
   userid: string;
   state?: string;
@@ -25,7 +25,7 @@ export interface CustomerSnapshot {
   unionidHash?: string;
 }
 
-/** Seals the customer's identifiers from `externalcontact/get` (reference §3.2). */
+/** Seals the customer's identifiers from `externalcontact/get` (docs/wecom.md §3.2). */
 export function customerSnapshot(contact: ExternalContact, pd: PersonalData): CustomerSnapshot {
   const name = pd.sealSearchable('name', contact.name);
   const unionid = pd.sealSearchable('unionid', contact.unionid);
@@ -77,7 +77,7 @@ export interface RelationshipForResponsibility {
 }
 
 /**
- * The responsible advisor (design §4): the vehicle's sales advisor when a vehicle names one and
+ * The responsible advisor (docs/architecture.md §4): the vehicle's sales advisor when a vehicle names one and
  * that advisor still has an active relationship, else the advisor of the most recent active
  * relationship; undefined when none is active.
  */

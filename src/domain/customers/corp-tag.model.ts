@@ -1,7 +1,7 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
 
 /**
- * Cache of a corp's customer tag groups and tags with their WeCom ids (reference §3.7),
+ * Cache of a corp's customer tag groups and tags with their WeCom ids (docs/wecom.md §3.7),
  * refreshed on `change_external_tag` and by reconciliation.
  */
 const corpTagGroupSchema = new Schema(

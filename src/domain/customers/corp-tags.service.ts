@@ -35,7 +35,7 @@ export async function describeTag(deps: Pick<CustomerDeps, 'corpId' | 'api' | 'c
 
 /**
  * The ids of the named tags in the named group, created with `add_corp_tag` when missing
- * (reference §3.7). A concurrent creator elsewhere is handled by refreshing once and retrying.
+ * (docs/wecom.md §3.7). A concurrent creator elsewhere is handled by refreshing once and retrying.
  */
 export async function ensureCorpTags(deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>, groupName: string, tagNames: readonly string[]): Promise<Map<string, string>> {
   for (let attempt = 0; ; attempt++) {

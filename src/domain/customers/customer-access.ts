@@ -4,7 +4,7 @@ import { AdvisorModel } from './advisor.model.js';
 import { RelationshipModel } from './relationship.model.js';
 
 /**
- * Whose customers a principal sees (design §5, object level, the same rule as the privacy
+ * Whose customers a principal sees (docs/architecture.md §5, object level, the same rule as the privacy
  * routes): `undefined` means every customer of their corps (admin, dealer_admin); an advisor
  * sees customers they follow or are responsible for; a manager those of the advisors in the
  * departments they lead (and their own).

@@ -149,12 +149,12 @@ async function applyFetchedContact(deps: CustomerDeps, fetched: FetchedContact, 
 function reactivates(previous: { status: string; statusChangedAt?: Date | null; userid: string }, opts: RefreshOptions, addedAt: Date): boolean {
   const changedAt = previous.statusChangedAt?.getTime() ?? 0;
   if (opts.addedBy === previous.userid) return opts.eventAt.getTime() > changedAt;
-  // A customer who deleted the advisor still appears in follow_user (a one-way relationship, reference §2.1).
+  // A customer who deleted the advisor still appears in follow_user (a one-way relationship, docs/wecom.md §2.1).
   if (previous.status === 'deleted_by_customer') return false;
   return addedAt.getTime() > changedAt;
 }
 
-/** Recomputes and stores the responsible advisor (design §4); returns it. */
+/** Recomputes and stores the responsible advisor (docs/architecture.md §4); returns it. */
 export async function recomputeResponsibleAdvisor(corpId: string, customerId: Types.ObjectId): Promise<string | undefined> {
   const [relationships, vehicles] = await Promise.all([
     RelationshipModel.find({ corpId, customerId }, { userid: 1, status: 1, addedAt: 1 }).lean(),

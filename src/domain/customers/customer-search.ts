@@ -18,7 +18,7 @@ const VIN = /^[A-HJ-NPR-Z0-9]{17}$/;
 
 /**
  * Why a search term cannot match, or undefined when it is usable. Personal fields are sealed and
- * indexed by keyed hashes of their normalised value (design §7), so only exact values can match:
+ * indexed by keyed hashes of their normalised value (docs/architecture.md §7), so only exact values can match:
  * a phone is normalised exactly as the hashes were written (`normalizeMobile`: digits, no +86).
  */
 export function searchTermProblem(by: CustomerSearchKind, q: string): string | undefined {

@@ -14,15 +14,15 @@ const lifecycleChangeSchema = new Schema(
 );
 
 /**
- * An external contact of one corp (design §4–5). Direct identifiers are sealed with DataCipher
- * (`*Enc`) and searchable only through keyed hashes (`*Hash`, design §7); nothing here is ever
+ * An external contact of one corp (docs/architecture.md §4–5). Direct identifiers are sealed with DataCipher
+ * (`*Enc`) and searchable only through keyed hashes (`*Hash`, docs/architecture.md §7); nothing here is ever
  * logged or put into job data.
  */
 const customerSchema = new Schema(
   {
     corpId: { type: String, required: true },
     externalUserId: { type: String, required: true },
-    /** 1 = WeChat user, 2 = WeCom user (reference §6.5). */
+    /** 1 = WeChat user, 2 = WeCom user (docs/wecom.md §6.5). */
     type: { type: Number, enum: [1, 2], default: 1 },
     nameEnc: { type: String },
     nameHash: { type: String },
@@ -38,7 +38,7 @@ const customerSchema = new Schema(
       changedAt: { type: Date },
     },
     lifecycleHistory: { type: [lifecycleChangeSchema], default: [] },
-    /** The advisor who follows up (design §4): vehicle's sales advisor, else most recent active relationship. */
+    /** The advisor who follows up (docs/architecture.md §4): vehicle's sales advisor, else most recent active relationship. */
     responsibleUserid: { type: String },
     /** Opted out of automated marketing (PIPL Art. 24): checked when a message is sent. `source`: how it was recorded. */
     optOut: {

@@ -16,7 +16,7 @@ export async function displayNameOf(deps: Pick<CustomerDeps, 'corpId' | 'pd'>, e
 
 /**
  * Sends an app message inside WeCom once per key: the mark is written after a successful send, and
- * WeCom's own duplicate check covers a crash in between (reference §3.12 `enable_duplicate_check`).
+ * WeCom's own duplicate check covers a crash in between (docs/wecom.md §3.12 `enable_duplicate_check`).
  */
 export async function notifyOnce(deps: CustomerDeps & { redis: Redis; keyPrefix: string }, key: string, touser: string[], content: string): Promise<boolean> {
   const markKey = `${deps.keyPrefix}:notified:${deps.corpId}:${key}`;

@@ -68,7 +68,7 @@ export async function applyOwnerTags(deps: CustomerDeps, settings: RetentionSett
     const missing = wanted.filter((id) => !(rel.tagIds ?? []).includes(id));
     if (missing.length === 0) continue;
     await deps.api.markTag({ userid: rel.userid, external_userid: rel.externalUserId, add_tag: missing });
-    // API changes produce no callback (reference §2.2), so record the tags ourselves.
+    // API changes produce no callback (docs/wecom.md §2.2), so record the tags ourselves.
     await RelationshipModel.updateOne({ _id: rel._id }, { $addToSet: { tagIds: { $each: missing } } });
     tagged++;
   }

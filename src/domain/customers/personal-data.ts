@@ -2,7 +2,7 @@ import type { AppConfig } from '../../../config/index.js';
 import { DataCipher, LookupHasher, type LookupKind } from '../../infra/data-crypto.js';
 
 /**
- * Seals personal data for storage (design §7): the ciphertext to keep and, for searchable
+ * Seals personal data for storage (docs/architecture.md §7): the ciphertext to keep and, for searchable
  * kinds, the keyed hash to index. The one object domain code uses for both.
  */
 export class PersonalData {

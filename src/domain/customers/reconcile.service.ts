@@ -5,7 +5,7 @@ import type { CustomerDeps } from './customer-deps.js';
 import { applyContactSnapshot, refreshCustomerFromWecom } from './customer-refresh.service.js';
 import { RelationshipModel } from './relationship.model.js';
 
-/** `batch/get_by_user` takes at most 100 userids per call (reference §3.3). */
+/** `batch/get_by_user` takes at most 100 userids per call (docs/wecom.md §3.3). */
 const USERIDS_PER_CALL = 100;
 
 export interface ReconcileSummary {

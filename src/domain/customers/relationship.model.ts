@@ -4,8 +4,8 @@ export const RELATIONSHIP_STATUSES = ['active', 'deleted_by_customer', 'deleted_
 export type RelationshipStatus = (typeof RELATIONSHIP_STATUSES)[number];
 
 /**
- * One advisor ↔ one customer (WeCom's follow_user entry, reference §6.3). Remarks and remark
- * mobiles are sealed; their keyed hashes support exact-match search (design §7).
+ * One advisor ↔ one customer (WeCom's follow_user entry, docs/wecom.md §6.3). Remarks and remark
+ * mobiles are sealed; their keyed hashes support exact-match search (docs/architecture.md §7).
  */
 const relationshipSchema = new Schema(
   {

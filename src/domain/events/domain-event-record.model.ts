@@ -2,7 +2,7 @@ import { Schema, model, type InferSchemaType } from 'mongoose';
 import { DOMAIN_EVENT_TYPES } from './domain-event.js';
 
 /**
- * Every domain event the worker consumed (design §4): the trace of what happened to whom,
+ * Every domain event the worker consumed (docs/architecture.md §4): the trace of what happened to whom,
  * by id only. Unique on the job id, so a redelivered event is recorded once.
  */
 const domainEventRecordSchema = new Schema(

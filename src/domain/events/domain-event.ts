@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
- * The domain events of design §4. Payloads carry ids, never personal data. New events are
+ * The domain events of docs/architecture.md §4. Payloads carry ids, never personal data. New events are
  * added here and to design.md's list. They are recorded with `withOutbox` (outbox.ts), never
  * added to the queue directly (docs/reliability.md, "Domain events: the outbox").
  */

@@ -13,7 +13,7 @@ export interface HandlerContext {
   corp: Corp | undefined;
   logger: Logger;
   clock: Clock;
-  /** Handlers enqueue first when time matters (the `wecom-welcome` lane, design §4). */
+  /** Handlers enqueue first when time matters (the `wecom-welcome` lane, docs/architecture.md §4). */
   queues: Queues;
   config: AppConfig;
   /** The de-duplication key of the callback: a stable id for deterministic downstream job ids. */

@@ -1,7 +1,7 @@
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
 
 /**
- * One processed (or failing) callback: the inbox ledger (design §4). Unique on the de-duplication
+ * One processed (or failing) callback: the inbox ledger (docs/architecture.md §4). Unique on the de-duplication
  * key, so a replayed job is a no-op. Stores the type and ids only, never the raw XML (personal
  * data lives in the job, which expires a day after completion).
  */

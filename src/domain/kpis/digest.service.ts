@@ -20,7 +20,7 @@ export function consoleLink(publicBaseUrl: string, flag: AnomalyFlag): string {
   return `${publicBaseUrl}/console${flag.drillDown.path}?${new URLSearchParams(flag.drillDown.query).toString()}`;
 }
 
-/** The markdown app message (reference §3.1 markdown): one line per anomaly with its explanation and a link. */
+/** The markdown app message (docs/wecom.md §3.12 markdown): one line per anomaly with its explanation and a link. */
 export function digestMarkdown(week: string, flags: readonly AnomalyFlag[], publicBaseUrl: string): string {
   return [
     `**客户经营周报：本周异常（${week} 起）**`,

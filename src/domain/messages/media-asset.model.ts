@@ -2,7 +2,7 @@ import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
 
 /**
  * An image marketing uploaded for welcomes and messages (POST /api/v1/media). WeCom temporary
- * media expire after 3 days (reference §3.12 media/upload), so each corp's `media_id` is kept
+ * media expire after 3 days (docs/wecom.md §3.12 media/upload), so each corp's `media_id` is kept
  * with its upload time and replaced before it expires.
  */
 const mediaAssetSchema = new Schema(

@@ -25,7 +25,7 @@ export async function mediaIdFor(api: CorpApi, assetId: string, now: Date): Prom
   return uploaded.media_id;
 }
 
-/** Rule attachments → WeCom's welcome / mass-send attachment shapes (reference §3.9). */
+/** Rule attachments → WeCom's welcome / mass-send attachment shapes (docs/wecom.md §3.9). */
 export async function toWecomAttachments(api: CorpApi, attachments: readonly Attachment[], now: Date): Promise<WecomAttachment[]> {
   const out: WecomAttachment[] = [];
   for (const a of attachments) {

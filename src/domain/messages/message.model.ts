@@ -3,7 +3,7 @@ import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
 export const BATCH_STATUSES = ['open', 'sending', 'created', 'final', 'cancelled', 'uncertain', 'failed'] as const;
 
 /**
- * One advisor-confirmed mass send (reference §3.10): the customer messages of one advisor with
+ * One advisor-confirmed mass send (docs/wecom.md §3.10): the customer messages of one advisor with
  * the same content that fired together, sent as one `add_msg_template` task. `content` is the
  * rule's marketing copy (no personal data). `msgid` arrives once WeCom created the task.
  */

@@ -107,7 +107,7 @@ export async function flushBatch(deps: EngineDeps, batchId: string): Promise<{ s
   return { status: 'created', recipients: sendable.length - failed.size };
 }
 
-/** The advisor's card: there are customer messages to confirm in 群发助手 (reference §3.10). */
+/** The advisor's card: there are customer messages to confirm in 群发助手 (docs/wecom.md §3.10). */
 async function notifySender(deps: EngineDeps, sender: string, count: number, batchId: string): Promise<void> {
   if (count <= 0) return;
   await deps.api.sendMessage({

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import mongoose, { Types } from 'mongoose';
 import { sealContext, type DataCipher } from '../../infra/data-crypto.js';
 
-/** Where sealed values live (design §7): collection, single-value fields, array fields. */
+/** Where sealed values live (docs/architecture.md §7): collection, single-value fields, array fields. */
 export interface SealedFields {
   collection: string;
   fields: readonly string[];
@@ -56,7 +56,7 @@ export const rotationCheckpointKey = (prefix: string, activeId: string, collecti
 
 /**
  * Re-encrypts every sealed value written with another key id under the active one, without
- * downtime (design §7): batched by `_id`, each document written with a compare-and-set on the
+ * downtime (docs/architecture.md §7): batched by `_id`, each document written with a compare-and-set on the
  * old values (a concurrent write by the running bot wins; it already used the active key), and
  * checkpointed so a rerun resumes. Idempotent: values already under the active key are skipped.
  * Old key ids must stay in DATA_KEYS until `countStale` reports zero.

@@ -3,7 +3,7 @@ import type { CustomerContext } from './customer-context.js';
 import { tagKey } from './customer-context.js';
 import type { Conditions } from './rule.schema.js';
 
-/** A channel `state` test: exact or prefix (design §5). */
+/** A channel `state` test: exact or prefix (docs/architecture.md §5). */
 export function stateMatches(match: { equals?: string; prefix?: string } | undefined, state: string | undefined | null): boolean {
   if (!match) return true;
   if (!state) return false;

@@ -3,7 +3,7 @@ import { dayjs, type Dayjs } from '../../infra/clock.js';
 /**
  * Durations and local times as marketing writes them (`3d`, `48h`, `30m`, `10:00`,
  * `+150d at 10:00`). Parsed here once; the schema uses the patterns, the engine the parsers.
- * Calendar arithmetic goes through dayjs (conventions §6), so `1d` across a DST change in a
+ * Calendar arithmetic goes through dayjs (docs/architecture.md §13.6), so `1d` across a DST change in a
  * corp's zone is still "the same time tomorrow".
  */
 export const DURATION_PATTERN = /^(\d{1,4})([dhm])$/;

@@ -5,7 +5,7 @@ import { atLocalTime, parseDateOffset } from './durations.js';
 import type { AnchorField, Trigger } from './rule.schema.js';
 
 /**
- * Occurrence ids (design §5): a rule acts at most once per (rule, customer, occurrence). They
+ * Occurrence ids (docs/architecture.md §5): a rule acts at most once per (rule, customer, occurrence). They
  * come from the trigger, never from the rule's version, so editing a rule cannot make a past
  * occurrence fire again.
  */

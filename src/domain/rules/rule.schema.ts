@@ -3,7 +3,7 @@ import { quietHoursSchema } from '../tasks/task-settings.js';
 import { DATE_OFFSET_PATTERN, DURATION_PATTERN, LOCAL_TIME_PATTERN } from './durations.js';
 
 /**
- * The campaign rule (design §5, issue 7): the single definition used by the admin API, the
+ * The campaign rule (docs/architecture.md §5, issue 7): the single definition used by the admin API, the
  * engine, the OpenAPI document and docs/rules.md. Messages are written for the marketing person
  * who sent the rule: each says what to write instead.
  */
@@ -16,7 +16,7 @@ const tagName = z.string().trim().min(1, { error: 'a tag name cannot be empty' }
 const httpsUrl = z.string().url({ error: 'use a full https:// link' }).refine((u) => u.startsWith('https://'), { error: 'use an https:// link' });
 const assetId = z.string().regex(/^[a-f0-9]{24}$/, { error: 'use the id returned by POST /api/v1/media' });
 
-/** A corp tag by group and name; created on demand when a rule adds it (reference §3.7). */
+/** A corp tag by group and name; created on demand when a rule adds it (docs/wecom.md §3.7). */
 export const tagRefSchema = z.object({ group: tagName, name: tagName }).strict();
 export type TagRef = z.infer<typeof tagRefSchema>;
 
@@ -60,7 +60,7 @@ export const conditionsSchema = z.object({
   advisors: z.array(z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'is not a WeCom userid' })).min(1).max(500).optional(),
   /** The advisor belongs to one of these WeCom department ids. */
   departments: z.array(z.number().int().positive()).min(1).max(200).optional(),
-  /** 1 = WeChat user, 2 = WeCom user (reference §6.5). */
+  /** 1 = WeChat user, 2 = WeCom user (docs/wecom.md §6.5). */
   customerType: z.enum(['wechat', 'wecom']).optional(),
 }).strict();
 export type Conditions = z.infer<typeof conditionsSchema>;
@@ -148,7 +148,7 @@ const ruleBodyObject = z.object({
 
 type RuleBodyShape = z.infer<typeof ruleBodyObject>;
 
-/** Cross-field checks: active window order, and what welcome rules may use (design §5). */
+/** Cross-field checks: active window order, and what welcome rules may use (docs/architecture.md §5). */
 function refineRule(rule: RuleBodyShape, ctx: z.RefinementCtx): void {
   if (rule.activeFrom && rule.activeUntil && Date.parse(rule.activeFrom) >= Date.parse(rule.activeUntil)) {
     ctx.addIssue({ code: 'custom', path: ['activeUntil'], message: 'must be after activeFrom' });

@@ -116,7 +116,7 @@ export class RuleService {
 
   /**
    * Switches a rule on or off. For an all-corps rule, a principal of one corp (no all-corps
-   * access) switches it only for its corps (`disabledCorps`), as design §5 allows.
+   * access) switches it only for its corps (`disabledCorps`), as docs/architecture.md §5 allows.
    */
   async setEnabled(p: Principal, id: string, enabled: boolean): Promise<RuleView> {
     const doc = await this.findVisible(p, id);

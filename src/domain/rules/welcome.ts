@@ -35,7 +35,7 @@ export interface WelcomeDeadline {
   readBudgetMs: number;
 }
 
-/** 41050: code expired or used; 41051: the customer already chatted (reference §3.9): final. */
+/** 41050: code expired or used; 41051: the customer already chatted (docs/wecom.md §3.9): final. */
 const FINAL_CODES = new Set([41050, 41051]);
 
 /** Where the welcome lane reads a corp's welcome rules (the worker passes a WelcomeRuleCache). */
@@ -71,7 +71,7 @@ export async function pickWelcomeRule(corpId: string, event: Pick<WelcomeEvent, 
 }
 
 /**
- * Completes the `wecom-welcome` job (design §4–5): picks the welcome rule and calls
+ * Completes the `wecom-welcome` job (docs/architecture.md §4–5): picks the welcome rule and calls
  * `send_welcome_msg` with its text and attachments (images uploaded on demand). One welcome per
  * add: the job id comes from the single-use welcome code and WeCom refuses a used code (41050,
  * final), so a retry after a crash cannot welcome twice; a relationship already welcomed (its

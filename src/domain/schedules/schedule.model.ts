@@ -6,7 +6,7 @@ export const SCHEDULE_STATUSES = ['planned', 'enqueued', 'fired', 'cancelled'] a
 export type ScheduleStatus = (typeof SCHEDULE_STATUSES)[number];
 
 /**
- * Work due later (design §6): lives in MongoDB until the minute sweep moves it into the queue
+ * Work due later (docs/architecture.md §6): lives in MongoDB until the minute sweep moves it into the queue
  * that runs it. `key` is the business identity (rule, customer, occurrence, action), unique, so
  * planning twice is an upsert. `anchor` says which date it counts from, so a corrected date
  * moves it; `advisorUserid` is re-homed on transfer. `payload` holds ids and the rule action's

@@ -39,7 +39,7 @@ type DueSchedule = { _id: Types.ObjectId; corpId: string; kind: string; dueAt: D
 type ScheduledQueue = ReturnType<Queues['get']>;
 
 /**
- * The minute sweep (design §6): moves planned schedules due within the window into the
+ * The minute sweep (docs/architecture.md §6): moves planned schedules due within the window into the
  * `scheduled` queue in bulk with deterministic job ids, then marks them `enqueued`. Enqueue
  * happens first, so a crash in between leaves them `planned`; the next run adds the same job ids
  * again, which BullMQ ignores while the job exists, and the executor skips a schedule that

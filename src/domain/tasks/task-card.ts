@@ -7,7 +7,7 @@ import { VehicleModel } from '../vehicles/vehicle.model.js';
 import type { TaskDeps } from './task-deps.js';
 import type { TaskLean, TaskOutcome } from './task.model.js';
 
-/** Card button keys (reference §3.12: ≤ 6 buttons, keys unique per card). */
+/** Card button keys (docs/wecom.md §3.12: ≤ 6 buttons, keys unique per card). */
 export const BUTTON = {
   contacted: 'done:contacted',
   appointment: 'done:appointment_booked',
@@ -20,7 +20,7 @@ export const BUTTON = {
 export const OUTCOME_LABEL: Record<TaskOutcome, string> = { contacted: '已联系', appointment_booked: '已预约到店', customer_declined: '客户婉拒' };
 
 /**
- * WeCom `task_id`s are unique per app and never reusable (reference §3.12), so each card gets its
+ * WeCom `task_id`s are unique per app and never reusable (docs/wecom.md §3.12), so each card gets its
  * own: `tk-<task>-<seq>` for the advisor's cards, `te-<task>-<level>` for a leader's escalation.
  * Deterministic, so a send retried after a crash reuses the id and cannot send a second card.
  */
@@ -74,7 +74,7 @@ export const taskPageUrl = (publicBaseUrl: string, taskId: string): string => `$
 
 const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
-/** The advisor's `button_interaction` card (reference §3.12): done with an outcome, snooze, unreachable. */
+/** The advisor's `button_interaction` card (docs/wecom.md §3.12): done with an outcome, snooze, unreachable. */
 export function advisorCard(task: Pick<TaskLean, '_id' | 'title' | 'reason'>, view: TaskView, wecomTaskId: string, publicBaseUrl: string, note?: string): TemplateCard {
   const url = taskPageUrl(publicBaseUrl, String(task._id));
   return {
@@ -129,7 +129,7 @@ export function leaderCard(task: Pick<TaskLean, '_id' | 'title'>, view: TaskView
   return card;
 }
 
-/** What a clicked card turns into (update_template_card, button replacement: reference §3.13). */
+/** What a clicked card turns into (update_template_card, button replacement: docs/wecom.md §3.13). */
 export function resultText(task: Pick<TaskLean, 'status' | 'outcome' | 'remindAt' | 'advisorUserid'>, timeZone: string): string {
   switch (task.status) {
     case 'done': return `已完成 · ${task.outcome ? OUTCOME_LABEL[task.outcome] : ''}`;

@@ -7,7 +7,7 @@ import { countSent } from './task-notify.js';
 import { applyTaskAction } from './task.service.js';
 import { TaskModel, type TaskLean, type TaskOutcome } from './task.model.js';
 
-/** A member's text to the app, as a command (design §4: list my tasks, complete one). */
+/** A member's text to the app, as a command (docs/architecture.md §4: list my tasks, complete one). */
 export type TaskCommand = { type: 'list' } | { type: 'complete'; n: number; outcome: TaskOutcome } | { type: 'help' };
 
 const OUTCOME_WORDS: Array<[RegExp, TaskOutcome]> = [[/预约|appointment|booked/i, 'appointment_booked'], [/婉拒|拒绝|declined/i, 'customer_declined']];
@@ -70,7 +70,7 @@ export async function runTaskCommand(deps: TaskDeps, userid: string, text: strin
 
 /**
  * After a change made elsewhere (text command, API), the last card's buttons are replaced with
- * the result using the response code from its send (single use, 72 h: reference §3.13); an
+ * the result using the response code from its send (single use, 72 h: docs/wecom.md §3.13); an
  * expired code (60140) just leaves the card as it was.
  */
 export async function greyOutLastCard(deps: Pick<TaskDeps, 'api' | 'logger' | 'corpId'>, task: Pick<TaskLean, '_id' | 'advisorUserid' | 'card'>, text: string): Promise<void> {

@@ -27,13 +27,13 @@ async function replaceButtons(deps: TaskDeps, userid: string, responseCode: stri
   try {
     await deps.api.updateTemplateCard({ userids: [userid], response_code: responseCode, button: { replace_name: text } });
   } catch (err) {
-    // 60140: the code was used or expired (reference §3.13); the task change stands.
+    // 60140: the code was used or expired (docs/wecom.md §3.13); the task change stands.
     if (!(err instanceof WecomApiError && err.errcode === 60140)) throw err;
   }
 }
 
 /**
- * `template_card_event` (reference §2.6): a button on one of our task cards. Idempotent: the
+ * `template_card_event` (docs/wecom.md §2.6): a button on one of our task cards. Idempotent: the
  * action is a conditional update on an open task, so a double click (or a replayed callback)
  * changes the task once; each click's own response code then shows the result on the card.
  */
@@ -64,13 +64,13 @@ export async function onCardClick(deps: TaskDeps, event: TemplateCardEvent): Pro
   return result.changed ? action.type : 'unchanged';
 }
 
-/** Member text messages to the app (reference §2.7): the task commands. */
+/** Member text messages to the app (docs/wecom.md §2.7): the task commands. */
 export async function onMemberText(deps: TaskDeps, event: MemberMessage): Promise<void> {
   if (!event.content || event.fromUserName === 'sys') return;
   await runTaskCommand(deps, event.fromUserName, event.content);
 }
 
-/** The follow-up tasks issue's inbound handlers (design §4 table). */
+/** The follow-up tasks issue's inbound handlers (docs/architecture.md §4 table). */
 export const taskInboundModule: HandlerModule = (registry) => {
   registry
     .register('template_card_event', async (event: TypedEvent, ctx: HandlerContext) => {

@@ -25,7 +25,7 @@ export async function requestNotify(queues: Queues, corpId: string, advisorUseri
 
 const minuteKey = (deps: Pick<TaskDeps, 'keyPrefix' | 'corpId' | 'clock'>, userid: string) => `${deps.keyPrefix}:task-msgs:${deps.corpId}:${userid}:${Math.floor(deps.clock.nowMs() / 60_000)}`;
 
-/** Messages still allowed to `userid` this minute (WeCom silently drops beyond 30/min per member; reference §5). */
+/** Messages still allowed to `userid` this minute (WeCom silently drops beyond 30/min per member; docs/wecom.md §5). */
 export async function budgetLeft(deps: Pick<TaskDeps, 'redis' | 'keyPrefix' | 'corpId' | 'clock' | 'settings'>, userid: string): Promise<number> {
   const used = Number((await deps.redis.get(minuteKey(deps, userid))) ?? 0);
   return Math.max(0, deps.settings.perMinuteBudget - used);
@@ -139,7 +139,7 @@ async function markUndeliverable(deps: TaskDeps, tasks: TaskLean[]): Promise<voi
   );
 }
 
-/** One markdown message listing the due tasks (≤ 2048 bytes, reference §3.12) with a link to the task list. */
+/** One markdown message listing the due tasks (≤ 2048 bytes, docs/wecom.md §3.12) with a link to the task list. */
 async function sendDigest(deps: TaskDeps, advisorUserid: string, tasks: TaskLean[]): Promise<void> {
   const lines: string[] = [`## 您有 <font color="warning">${tasks.length}</font> 条跟进任务待处理`];
   let shown = 0;

@@ -22,7 +22,7 @@ const historySchema = new Schema(
 );
 
 /**
- * A follow-up task (design §6, issue 8): one per fired `follow_up` schedule (unique
+ * A follow-up task (docs/architecture.md §6, issue 8): one per fired `follow_up` schedule (unique
  * `scheduleId`). The talk track is stored as the rule's template and rendered with the customer's
  * data only when shown, so no customer personal data is stored here. `dueAt` never changes;
  * snoozing moves `remindAt`. On time means done no later than `dueAt + slaMs`.

@@ -19,7 +19,7 @@ const transferCustomerSchema = new Schema(
 );
 
 /**
- * One manager-started customer transfer (reference §3.15–§3.17): in-service (`transfer_customer`)
+ * One manager-started customer transfer (docs/wecom.md §3.15–§3.17): in-service (`transfer_customer`)
  * or resigned (`resigned/transfer_customer`). `transfer_result` is polled from the tasks' minute
  * tick while `nextPollAt` is set (MongoDB holds the wait, not a delayed job). External user ids
  * are WeCom ids, not personal data.

@@ -11,7 +11,7 @@ import type { TaskDeps } from './task-deps.js';
 import { countSent } from './task-notify.js';
 import { TransferModel, type TransferLean, type TransferResult } from './transfer.model.js';
 
-/** WeCom's transfer error codes in words (reference §3.15–§3.17, §4). */
+/** WeCom's transfer error codes in words (docs/wecom.md §3.15–§3.17, §4). */
 export const TRANSFER_ERRORS: Record<number, string> = {
   0: '已发起，客户将在 24 小时后自动接替（客户可拒绝）',
   40003: '成员 userid 无效（可能已离职：请使用离职继承）',
@@ -85,7 +85,7 @@ export async function startTransfer(deps: TaskDeps, input: StartTransferInput, r
 const RESULT_OF_STATUS: Record<number, TransferResult> = { 1: 'succeeded', 2: 'waiting', 3: 'refused', 4: 'taker_full' };
 
 /**
- * Polls `transfer_result` for one transfer and applies what became final (reference §3.15):
+ * Polls `transfer_result` for one transfer and applies what became final (docs/wecom.md §3.15):
  * success moves the customer (taker's relationship active, handover's `transferred`, so the
  * `relationship.transferred` path moves open tasks, schedules and the responsible advisor);
  * refusal or a full taker keeps everything with the original advisor. When nothing waits any
@@ -173,7 +173,7 @@ export async function pollDueTransfers(deps: TaskDeps, limit = 50): Promise<numb
 
 export const TRANSFER_START_JOB = 'transfer-start';
 
-/** The API enqueues the start (WeCom is never called inside an HTTP request, design §2); the id is chosen up front. */
+/** The API enqueues the start (WeCom is never called inside an HTTP request, docs/architecture.md §2); the id is chosen up front. */
 export async function requestTransferStart(queues: Queues, corpId: string, input: StartTransferInput, requestedBy: string): Promise<string> {
   const id = new Types.ObjectId().toHexString();
   await queues.get(QueueName.scheduled).add(TRANSFER_START_JOB, { corpId, transferId: id, input, requestedBy }, { jobId: `transfer-start-${id}` });

@@ -32,6 +32,6 @@ export const vehicleInputSchema = z
 
 export type VehicleInput = z.infer<typeof vehicleInputSchema>;
 
-/** The dates rules count from (design §5): a change emits `customer.anchor_changed`. */
+/** The dates rules count from (docs/architecture.md §5): a change emits `customer.anchor_changed`. */
 export const VEHICLE_ANCHORS = ['deliveryDate', 'lastServiceDate', 'insuranceExpiry'] as const;
 export type VehicleAnchor = (typeof VEHICLE_ANCHORS)[number];

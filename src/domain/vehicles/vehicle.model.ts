@@ -1,7 +1,7 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
 
 /**
- * A car from the dealer's DMS (design §5), linked to a customer by external_userid, unionid or
+ * A car from the dealer's DMS (docs/architecture.md §5), linked to a customer by external_userid, unionid or
  * remark mobile. Its dates are the anchors that date rules count from.
  */
 const vehicleSchema = new Schema(
@@ -16,7 +16,7 @@ const vehicleSchema = new Schema(
     insuranceExpiry: { type: Date },
     customerId: { type: Schema.Types.ObjectId, ref: 'Customer' },
     externalUserId: { type: String },
-    /** The advisor who sold it; becomes the customer's responsible advisor (design §4). */
+    /** The advisor who sold it; becomes the customer's responsible advisor (docs/architecture.md §4). */
     salesUserid: { type: String },
     source: { type: String, enum: ['api', 'import'], required: true },
     linkedAt: { type: Date },

@@ -25,7 +25,7 @@ import { applyRoutePolicies } from '../policy/route-policy.js';
 
 /**
  * `/api/v1`: the admin API. `openapi.json` is public (no data); everything else needs a bearer
- * token resolved to a principal (design §5), is rate limited per token, and parses JSON bodies
+ * token resolved to a principal (docs/architecture.md §5), is rate limited per token, and parses JSON bodies
  * up to 2 MB (a batch of 1,000 vehicles fits). Each route's roles come from the policy table
  * (src/routes/policy/route-policies.ts).
  */

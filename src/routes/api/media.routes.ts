@@ -9,7 +9,7 @@ import { NotFoundError, ValidationError } from '../../middlewares/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 
-/** WeCom accepts JPG and PNG images for welcomes and mass sends (reference §3.9, §3.10). */
+/** WeCom accepts JPG and PNG images for welcomes and mass sends (docs/wecom.md §3.9, §3.10). */
 const IMAGE_TYPES = { 'image/png': [0x89, 0x50, 0x4e, 0x47], 'image/jpeg': [0xff, 0xd8, 0xff] } as const;
 /** The API's JSON body limit is 2 MB; base64 costs a third, so images up to 1.5 MB. */
 const MAX_IMAGE_BYTES = 1_500_000;

@@ -19,7 +19,7 @@ const clockBody = z.object({
 }).strict().refine((b) => (b.offsetMs === undefined) !== (b.advanceMs === undefined), { error: 'send either offsetMs or advanceMs' });
 
 /**
- * Development and test operations under `/api/v1/ops` (admins only, refused in production, design
+ * Development and test operations under `/api/v1/ops` (admins only, refused in production, docs/architecture.md
  * §6): run the schedule sweep or the task tick now instead of waiting for the minute, and move the
  * clock shared by web, worker and the WeCom sandbox.
  */

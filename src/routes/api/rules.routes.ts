@@ -29,7 +29,7 @@ const previewQuery = z.object({ corpId: z.string().min(1).max(64).optional() });
 export const ruleOptionsQuery = z.object({ corpId: corpIdSchema.optional() });
 export const ruleDuplicateSchema = z.object({ corpId: corpIdSchema }).strict();
 
-/** Who may read rules, author them, and preview them (design §5). */
+/** Who may read rules, author them, and preview them (docs/architecture.md §5). */
 export const RULE_READERS = ['admin', 'oem', 'marketing', 'dealer_admin', 'manager'] as const;
 export const RULE_AUTHORS = ['admin', 'oem', 'marketing'] as const;
 

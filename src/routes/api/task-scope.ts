@@ -7,7 +7,7 @@ import { TaskModel, type TaskLean } from '../../domain/tasks/task.model.js';
 import { ForbiddenError, NotFoundError } from '../../middlewares/errors.js';
 
 /**
- * Which tasks a principal sees (design §5, object level): advisors their own, managers those of
+ * Which tasks a principal sees (docs/architecture.md §5, object level): advisors their own, managers those of
  * advisors in the departments they lead, corp-wide roles everything in their corps.
  */
 export async function taskScopeFilter(p: Principal): Promise<Record<string, unknown>> {

@@ -1,7 +1,7 @@
 import type { Caller } from '../call-spec.js';
 import type { WecomBaseResponse } from '../http.js';
 
-/** `user/get` for a self-built app created after 2022-06-20 (reference §3.14): no mobile/email/avatar. */
+/** `user/get` for a self-built app created after 2022-06-20 (docs/wecom.md §3.14): no mobile/email/avatar. */
 export interface GetUserResponse extends WecomBaseResponse {
   userid: string;
   name: string;
@@ -32,7 +32,7 @@ export interface GetUserInfoByCodeResponse extends WecomBaseResponse {
   external_userid?: string;
 }
 
-/** Members, departments and web sign-in (reference §3.14, §8). */
+/** Members, departments and web sign-in (docs/wecom.md §3.14, §8). */
 export function directoryApi(call: Caller) {
   return {
     /** `GET user/get`: only members inside the visible range (60011 otherwise). */

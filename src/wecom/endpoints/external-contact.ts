@@ -1,7 +1,7 @@
 import type { Caller } from '../call-spec.js';
 import type { WecomBaseResponse } from '../http.js';
 
-/** `follow_user[].tags[]` (reference §6.3): type 1 corp, 2 personal (no tag_id), 3 strategy. */
+/** `follow_user[].tags[]` (docs/wecom.md §6.3): type 1 corp, 2 personal (no tag_id), 3 strategy. */
 export interface FollowUserTag {
   group_name: string;
   tag_name: string;
@@ -9,7 +9,7 @@ export interface FollowUserTag {
   type: number;
 }
 
-/** One advisor's relationship with the customer (reference §6.3). */
+/** One advisor's relationship with the customer (docs/wecom.md §6.3). */
 export interface FollowUser {
   userid: string;
   remark: string;
@@ -18,7 +18,7 @@ export interface FollowUser {
   tags: FollowUserTag[];
   remark_corp_name?: string;
   remark_mobiles: string[];
-  /** See reference §6.4; store as an integer and tolerate unknown values. */
+  /** See docs/wecom.md §6.4; store as an integer and tolerate unknown values. */
   add_way: number;
   oper_userid: string;
   state?: string;
@@ -49,7 +49,7 @@ export interface BatchGetByUserRequest {
   limit?: number;
 }
 
-/** `batch/get_by_user` follow info: tag ids only, no personal tags (reference §3.3). */
+/** `batch/get_by_user` follow info: tag ids only, no personal tags (docs/wecom.md §3.3). */
 export interface FollowInfo extends Omit<FollowUser, 'tags'> {
   tag_id: string[];
 }
@@ -68,7 +68,7 @@ export interface GetFollowUserListResponse extends WecomBaseResponse {
   follow_user: string[];
 }
 
-/** At least one of the optional fields must be set (reference §3.6). */
+/** At least one of the optional fields must be set (docs/wecom.md §3.6). */
 export interface RemarkRequest {
   userid: string;
   external_userid: string;
@@ -79,7 +79,7 @@ export interface RemarkRequest {
   remark_pic_mediaid?: string;
 }
 
-/** Customer reads and remarks (reference §3.2–§3.6). */
+/** Customer reads and remarks (docs/wecom.md §3.2–§3.6). */
 export function externalContactApi(call: Caller) {
   return {
     /** `GET externalcontact/get` (§3.2). 84061/40096 are permanent. */

@@ -1,7 +1,7 @@
 import type { Caller } from '../call-spec.js';
 import type { WecomBaseResponse } from '../http.js';
 
-/** Welcome and mass-send attachments (reference §3.9, at most 9). */
+/** Welcome and mass-send attachments (docs/wecom.md §3.9, at most 9). */
 export type Attachment =
   | { msgtype: 'image'; image: { media_id?: string; pic_url?: string } }
   | { msgtype: 'link'; link: { title: string; picurl?: string; desc?: string; url: string } }
@@ -32,7 +32,7 @@ export interface AddMsgTemplateResponse extends WecomBaseResponse {
 }
 
 export interface GroupmsgTaskResponse extends WecomBaseResponse {
-  /** status 0 unsent, 2 sent (reference §3.11). */
+  /** status 0 unsent, 2 sent (docs/wecom.md §3.11). */
   task_list: Array<{ userid: string; status: number; send_time?: number }>;
   next_cursor?: string;
 }
@@ -43,7 +43,7 @@ export interface GroupmsgSendResultResponse extends WecomBaseResponse {
   next_cursor?: string;
 }
 
-/** Welcome messages and advisor-confirmed mass sends (reference §3.9–§3.11). */
+/** Welcome messages and advisor-confirmed mass sends (docs/wecom.md §3.9–§3.11). */
 export function massSendApi(call: Caller) {
   return {
     /** `POST externalcontact/send_welcome_msg`: within 20 s, once per code (41050/41051 permanent). */

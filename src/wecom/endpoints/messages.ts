@@ -1,7 +1,7 @@
 import type { Caller } from '../call-spec.js';
 import type { WecomBaseResponse } from '../http.js';
 
-/** A template card (reference §3.12); the shape is validated by WeCom, typed loosely here. */
+/** A template card (docs/wecom.md §3.12); the shape is validated by WeCom, typed loosely here. */
 export interface TemplateCard {
   card_type: 'text_notice' | 'news_notice' | 'button_interaction' | 'vote_interaction' | 'multiple_interaction';
   task_id?: string;
@@ -82,7 +82,7 @@ function mediaForm(data: Uint8Array, filename: string, contentType: string): () 
   };
 }
 
-/** App messages, cards and media (reference §3.12, §3.13). `agentid` defaults to the bound app's. */
+/** App messages, cards and media (docs/wecom.md §3.12, §3.13). `agentid` defaults to the bound app's. */
 export function messagesApi(call: Caller, agentId: number | undefined) {
   return {
     /** `POST message/send`: text, markdown or template_card. Timeouts are not retried (no duplicates). */

@@ -40,7 +40,7 @@ export interface MarkTagRequest {
   remove_tag?: string[];
 }
 
-/** Corp tags and tagging (reference §3.7, §3.8). */
+/** Corp tags and tagging (docs/wecom.md §3.7, §3.8). */
 export function tagsApi(call: Caller, markTagConcurrency: number) {
   return {
     /** `POST externalcontact/get_corp_tag_list`; both lists empty = all tags. */

@@ -28,7 +28,7 @@ export interface UnassignedListResponse extends WecomBaseResponse {
 
 type ResultRequest = { handover_userid: string; takeover_userid: string; cursor?: string };
 
-/** In-service and resigned transfers (reference §3.15–§3.17). Starts are not retried on timeout. */
+/** In-service and resigned transfers (docs/wecom.md §3.15–§3.17). Starts are not retried on timeout. */
 export function transferApi(call: Caller) {
   return {
     /** `POST externalcontact/transfer_customer` (在职继承). */

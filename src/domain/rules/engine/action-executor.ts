@@ -65,7 +65,7 @@ function followUpPayload(action: Extract<Action, { type: 'follow_up' }>): Record
 type Recorder = (status: 'done' | 'scheduled' | 'skipped', extra?: { reason?: string; refs?: Record<string, unknown> }) => Promise<string>;
 
 /**
- * Guards of design §5 in order: opt-out, quiet hours (creating the advisor's task moves to the
+ * Guards of docs/architecture.md §5 in order: opt-out, quiet hours (creating the advisor's task moves to the
  * next allowed time: a `rule_action` schedule for this action), the monthly cap (checked when
  * the task is created), then the message joins the advisor's batch.
  */

@@ -25,7 +25,7 @@ export async function requestDateRuleBackfill(queues: Queues, ruleId: string, ve
 export type PlanDeps = Pick<EngineDeps, 'corpId' | 'timeZone' | 'clock' | 'pd'>;
 
 /**
- * (Re)plans the `date` rules of one customer (design §5–6): each upcoming occurrence becomes
+ * (Re)plans the `date` rules of one customer (docs/architecture.md §5–6): each upcoming occurrence becomes
  * schedules: follow-up actions as `follow_up` schedules at their own due time, the other actions
  * as one `rule_action` schedule at the computed date. Re-planning moves planned schedules (same
  * occurrence, new time) and cancels those whose occurrence went away; an occurrence that already

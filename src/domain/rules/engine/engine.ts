@@ -34,7 +34,7 @@ async function triggerAccepts(deps: EngineDeps, trigger: Trigger, event: DomainE
 }
 
 /**
- * The rules engine's reaction to one domain event (design §4–6). Housekeeping first: a lost
+ * The rules engine's reaction to one domain event (docs/architecture.md §4–6). Housekeeping first: a lost
  * customer's open schedules are cancelled, a transfer re-homes them, a changed anchor or a linked
  * vehicle re-plans date rules. Then every matching rule for the event's trigger runs, highest
  * priority first, at most once per occurrence.

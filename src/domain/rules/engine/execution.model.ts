@@ -19,7 +19,7 @@ const actionRecordSchema = new Schema(
 );
 
 /**
- * One execution of a rule for one customer and occurrence (design §5): unique on (rule,
+ * One execution of a rule for one customer and occurrence (docs/architecture.md §5): unique on (rule,
  * subject, occurrence), so the same occurrence never runs twice, across retries and crashes. The
  * subject is the customer id, or `ext:<external_userid>` for welcomes (sent before the customer
  * is stored). Records the rule version that ran and each action's outcome.

@@ -9,7 +9,7 @@ export function effectiveQuietHours(guards: Pick<Guards, 'quietHours'>, corpQuie
 }
 
 /**
- * Quiet hours (design §5): when `at` falls inside [start, end) local time (the window may wrap
+ * Quiet hours (docs/architecture.md §5): when `at` falls inside [start, end) local time (the window may wrap
  * midnight), the next allowed moment (`end` on the right day); otherwise `at` itself. Creating a
  * customer-message task moves; the advisor then chooses when to tap send.
  */
@@ -33,7 +33,7 @@ export function monthKey(at: Date, timeZone: string): string {
   return dayjs.utc(at).tz(timeZone).format('YYYY-MM');
 }
 
-/** WeCom's per-customer monthly quota: as many mass messages as the month has days (reference §5). */
+/** WeCom's per-customer monthly quota: as many mass messages as the month has days (docs/wecom.md §5). */
 export function wecomMonthlyQuota(at: Date, timeZone: string): number {
   return dayjs.utc(at).tz(timeZone).daysInMonth();
 }

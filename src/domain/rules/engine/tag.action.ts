@@ -4,7 +4,7 @@ import { RelationshipModel } from '../../customers/relationship.model.js';
 import type { Action, TagRef } from '../rule.schema.js';
 import type { EngineDeps } from './engine-deps.js';
 
-/** Ids of tags to add, created on demand per group (reference §3.7). */
+/** Ids of tags to add, created on demand per group (docs/wecom.md §3.7). */
 async function idsToAdd(deps: EngineDeps, tags: readonly TagRef[]): Promise<string[]> {
   const byGroup = new Map<string, string[]>();
   for (const t of tags) byGroup.set(t.group, [...(byGroup.get(t.group) ?? []), t.name]);

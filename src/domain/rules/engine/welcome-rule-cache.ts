@@ -2,7 +2,7 @@ import { onRuleWrite } from '../rule.model.js';
 import { inActiveWindow, loadEnabledRules, type ActiveRule } from './rule-finder.js';
 
 /**
- * The welcome lane's view of a corp's welcome rules (design §5: welcome rules run on "what the
+ * The welcome lane's view of a corp's welcome rules (docs/architecture.md §5: welcome rules run on "what the
  * add event and cached data tell"). At a campaign's peak every add needs them, and the 20 s window
  * leaves no room for a MongoDB round trip per add behind a busy database, so they are held for
  * `ttlMs` (default 5 s): a rule edited in another process reaches welcomes within that time; a
