@@ -120,7 +120,7 @@ describe.skipIf(!hasRedisServer)('the first hour on a clean tree', () => {
     expect(created.code).toBe(0);
     const listed = await npmRun(['token', '--', 'list']);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(/\tadmin\t\*\t-\tactive\tfirst-hour-check/);
+    expect(listed.stdout).toMatch(/\tadmin\t\*\t-\tactive\t(never used|used \S+)\tfirst-hour-check/);
 
     const demo1 = await npmRun(['demo']);
     expect(demo1.stderr).toBe('');
