@@ -1,5 +1,5 @@
 /**
- * Corp management (issue 5): `npm run corp -- add|update|disable|list`.
+ * Corp management: `npm run corp -- add|update|disable|list`.
  *   add     --corp-id ww… --name "Dealer A" --agent-id 1000002 --secret … --token … --aes-key …
  *           [--kind dealer|oem] [--sync-token … --sync-aes-key …] [--timezone Asia/Shanghai]
  *   update  --corp-id ww… [any of the add options] [--enable]

@@ -1,5 +1,5 @@
 /**
- * `npm run kpis:backfill -- --corp <corpId> --from YYYY-MM-DD --to YYYY-MM-DD` (issue 10):
+ * `npm run kpis:backfill -- --corp <corpId> --from YYYY-MM-DD --to YYYY-MM-DD` (docs/cockpit.md):
  * recomputes the cockpit's daily rollups of one corp for every corp-local day in [from, to)
  * (to exclusive), in the corp's time zone. Idempotent: running it twice yields the same rollups.
  * Exits non-zero with a message on bad input.

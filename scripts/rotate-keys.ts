@@ -13,7 +13,7 @@ DATA_KEY_ACTIVE_ID, batch by batch, while the bot keeps running.
      --restart scans from the beginning, --dry-run only counts.
   3. When it reports 0 values under old keys, remove the old key from DATA_KEYS.`;
 
-/** `npm run rotate-keys`: key rotation without downtime (docs/architecture.md §7, issue 11). */
+/** `npm run rotate-keys`: key rotation without downtime (docs/architecture.md §7, docs/security.md). */
 async function main(): Promise<void> {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { batch: { type: 'string' }, 'dry-run': { type: 'boolean' }, restart: { type: 'boolean' }, help: { type: 'boolean' } } });
   if (values.help) fail(usage, 0);

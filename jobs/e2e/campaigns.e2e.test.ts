@@ -1,5 +1,5 @@
 /**
- * Issue 7 through the whole bot: a welcome rule for the delivery channel, an add delivered four
+ * Campaign rules through the whole bot: a welcome rule for the delivery channel, an add delivered four
  * times by the sandbox, exactly one welcome with the rule's content, and the rule's tags.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The manager cockpit in a real browser (issue 10): Debian Chromium (playwright-core) against the
+ * The manager cockpit in a real browser (docs/cockpit.md): Debian Chromium (playwright-core) against the
  * `npm run dev` stack, as in console.e2e.test.ts. Nine weeks of follow-up tasks are seeded for the
  * demo dealer's three sales advisors and rolled up with the production rollup (kpi_daily); in the
  * last complete week 张伟 (zhangwei) leaves 16 of 20 tasks overdue against his usual 90 % on time.

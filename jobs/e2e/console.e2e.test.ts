@@ -1,5 +1,5 @@
 /**
- * The console in a real browser (issue 9): Debian Chromium (driven by playwright-core) against
+ * The console in a real browser (docs/console.md): Debian Chromium (driven by playwright-core) against
  * the `npm run dev` stack (real web and worker processes serving the freshly built console, the
  * dev MongoDB server, a private Redis, the WeCom sandbox). The storyline, in order:
  *   1. a new sales team (a manager and an advisor) joins through the contact sync, and an admin

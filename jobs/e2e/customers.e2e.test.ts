@@ -1,5 +1,5 @@
 /**
- * Issue 6 end to end: sandbox → real HTTP → ingestion → Redis → worker → dev MongoDB → sandbox API.
+ * Customers and retention end to end: sandbox → real HTTP → ingestion → Redis → worker → dev MongoDB → sandbox API.
  * Each test plays WeCom events through the sandbox's callback driver and checks the stored state
  * and the sandbox's call log.
  */

@@ -1,5 +1,5 @@
 /**
- * The newcomer's first run (issue 8): the `npm run dev` stack (real web and worker processes, the
+ * The newcomer's first run (docs/architecture.md §8): the `npm run dev` stack (real web and worker processes, the
  * dev MongoDB server, a private Redis, the WeCom sandbox) and `npm run demo`'s story played
  * non-interactively, with concrete outcomes asserted from the sandbox and the KPI API.
  */

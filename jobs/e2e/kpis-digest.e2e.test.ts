@@ -1,5 +1,5 @@
 /**
- * The weekly cockpit digest end to end (issue 10): follow-up tasks over nine weeks in the demo
+ * The weekly cockpit digest end to end (docs/cockpit.md): follow-up tasks over nine weeks in the demo
  * corp, the backfill rolls them up, the worker's 15-minute tick on Monday 09:30 local rolls up
  * the settle window and sends the manager a markdown app message through the WeCom sandbox with
  * the planted anomaly; a second tick (a retried job) sends nothing more.

@@ -1,6 +1,6 @@
 /**
- * Issue 11 end to end (reliability F1, F3): sandbox → HTTP → ingestion → Redis → workers → dev
- * MongoDB → sandbox API, with every log line captured at debug level. A canary customer (a name
+ * Personal data end to end (docs/data-inventory.md): sandbox → HTTP → ingestion → Redis →
+ * workers → dev MongoDB → sandbox API, with every log line captured at debug level. A canary customer (a name
  * and a mobile that appear nowhere else) goes through add → tag → follow-up → message → erase; at
  * each step its plaintext must appear in no log line, no Redis key or value, no MongoDB document,
  * and after erasure not even its keyed hashes. Consent and opt-out are played through the sandbox.

@@ -1,5 +1,5 @@
 /**
- * Issue 8 end to end: rules plan follow-ups, the sweep fires them, tasks and cards, clicks,
+ * Follow-up tasks (docs/tasks.md) end to end: rules plan follow-ups, the sweep fires them, tasks and cards, clicks,
  * the SLA ladder, transfers, losses and digests — the whole bot with one ManualClock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

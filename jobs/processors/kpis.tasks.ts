@@ -75,7 +75,7 @@ export async function runKpiTickExclusive(ctx: WorkerContext, corpIds: readonly 
   }
 }
 
-/** Maintenance tasks of the cockpit (issue 10): the 15-minute tick (rollups and the Monday digest). */
+/** Maintenance tasks of the cockpit (docs/cockpit.md): the 15-minute tick (rollups and the Monday digest). */
 export function kpiMaintenanceTasks(listCorpIds: () => string[]): Record<string, MaintenanceTask> {
   return {
     [KPI_TICK_TASK]: async (_job, log, ctx) => {

@@ -3,7 +3,7 @@ import { defaultRetentionSettings } from '../../src/domain/customers/retention-s
 import type { DomainEventHandler } from './domain-event-handlers.js';
 
 /**
- * Retained customers (issue 6) as a domain-event consumer: a linked vehicle, a delivery-channel
+ * Retained customers as a domain-event consumer: a linked vehicle, a delivery-channel
  * add or an owner tag makes the customer an owner and tags them in WeCom.
  */
 export const retentionHandler: DomainEventHandler = {

@@ -4,7 +4,7 @@ import type { DomainEventHandler } from './domain-event-handlers.js';
 import { engineDepsFor } from './rules-engine-deps.js';
 
 /**
- * The campaign rules engine as a domain-event consumer (issue 7): cancels, re-homes and
+ * The campaign rules engine as a domain-event consumer: cancels, re-homes and
  * re-plans schedules, then runs matching rules once per occurrence. WeCom failures map to
  * retry / UnrecoverableError; the execution records make the retry finish only what is open.
  */

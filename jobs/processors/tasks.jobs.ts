@@ -31,7 +31,7 @@ function requireDeps(ctx: WorkerContext, corpId: string, log: Logger): TaskDeps 
 }
 
 /**
- * A fired `follow_up` schedule becomes exactly one task (issue 8), then the advisor's card is
+ * A fired `follow_up` schedule becomes exactly one task (docs/tasks.md), then the advisor's card is
  * requested (debounced, so many due at once become a digest).
  */
 export const followUpScheduleHandler: ScheduleKindHandler = async (scheduleId, ctx, log) => {

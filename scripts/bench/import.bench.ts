@@ -2,7 +2,7 @@
  * `npm run bench:import`: imports a generated 10,000-row DMS CSV with 3% bad rows through the real
  * CLI (`scripts/import-vehicles.ts`, against the dev MongoDB server and a private Redis), then
  * imports it again. Prints the time, the summary and whether the re-import changed and emitted
- * nothing; writes bench-results/import.json. Target (issue 6): under a minute on this machine.
+ * nothing; writes bench-results/import.json. Target: under a minute on this machine.
  * A benchmark, not a test (docs/architecture.md §13.12). Env: BENCH_ROWS (10000).
  */
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:kpis [-- --tasks N --customers N --advisors N --runs N]` (issue 10): seeds one
+ * `npm run bench:kpis [-- --tasks N --customers N --advisors N --runs N]` (docs/cockpit.md): seeds one
  * corp with advisors (default 500), customers (200,000, one relationship each) and follow-up
  * tasks (1,000,000) spread over a year, rolls up every day of that year (runtime per day of
  * data), then times the cockpit's main queries: the overview by advisor for a month, a quarter

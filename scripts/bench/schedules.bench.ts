@@ -1,5 +1,5 @@
 /**
- * `npm run bench:schedules` (issue 8): seeds BENCH_SCHEDULES (default 200,000) follow-up
+ * `npm run bench:schedules` (docs/tasks.md): seeds BENCH_SCHEDULES (default 200,000) follow-up
  * schedules spread over a year with BENCH_DUE (default 2,000) due in the next minute, then in one
  * run prints:
  *  1. Redis bytes per waiting schedule (plans live in MongoDB) vs the same plans as delayed

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:welcome`: the business deadline of issue 7 — a delivery-channel add gets its
+ * `npm run bench:welcome`: the welcome's business deadline — a delivery-channel add gets its
  * welcome well inside WeCom's 20 s window (target p99 under 2 s from callback receipt) at 100
  * adds/s. Runs the real web and worker processes (from source via tsx, as `npm run dev` does)
  * against a private Redis and a dev MongoDB server process; the WeCom sandbox in this process

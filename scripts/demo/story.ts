@@ -26,7 +26,7 @@ interface SandboxCorp { messages: SandboxMessage[]; cardUpdates: Array<{ taskId?
 interface CallEntry { seq: number; endpoint: string; body?: { add_tag?: string[]; userid?: string } }
 
 /**
- * The newcomer's story (issue 8), played through the sandbox with the shared clock: two customers
+ * The newcomer's story (docs/architecture.md §8), played through the sandbox with the shared clock: two customers
  * add advisor 张伟 through the delivery QR code, are welcomed and tagged 保客; the next morning the
  * delivery-care cards arrive; 张伟 completes one and ignores the other, which is escalated to the
  * manager 王强 that evening; the KPI summary closes it. `say` prints each step.

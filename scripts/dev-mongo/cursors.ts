@@ -19,7 +19,7 @@ interface CursorState {
   lastUsed: number;
 }
 
-/** Open server-side cursors. Ids are plain numbers < 2^53 sent as Int64 (notes §7 pitfall 2). */
+/** Open server-side cursors. Ids are plain numbers < 2^53 sent as Int64. */
 export class CursorRegistry {
   private readonly cursors = new Map<number, CursorState>();
   private nextId = 1_000_000 + Math.floor(Math.random() * 1_000_000);

@@ -1,6 +1,6 @@
 import type { Document } from 'bson';
 
-/** MongoDB 7.0's wire version; driver 7.x accepts 9..29 (notes §2). */
+/** MongoDB 7.0's wire version; driver 7.x accepts 9..29. */
 export const MAX_WIRE_VERSION = 21;
 
 /**

@@ -23,7 +23,7 @@ export function normalizeSpec(raw: Document): Document {
   return spec;
 }
 
-/** Compares the options that matter for conflicts (notes §10 item 17). */
+/** Compares the options that matter for conflicts. */
 export function sameOptions(a: Document, b: Document): boolean {
   return SIGNIFICANT_OPTIONS.every((k) => keyOf(a[k] === false ? undefined : a[k]) === keyOf(b[k] === false ? undefined : b[k]));
 }
@@ -179,7 +179,7 @@ function touchesArray(doc: unknown, path: string): boolean {
 
 /**
  * The MongoDB duplicate-key error: code 11000, keyPattern, keyValue and
- * `E11000 duplicate key error collection: <ns> index: <name> dup key: { ... }` (notes §4).
+ * `E11000 duplicate key error collection: <ns> index: <name> dup key: { ... }` (docs/dev-mongo.md).
  */
 export function duplicateKeyError(ns: string, indexName: string, keyPattern: Document, tuple: unknown[]): CommandError {
   const keyValue: Document = {};

@@ -15,5 +15,5 @@ export class Journal {
   }
 }
 
-/** Options stored for a collection: generic command fields never leak into it (notes §7 pitfall 7). */
+/** Options stored for a collection: generic command fields never leak into it. */
 export type CollectionOptions = Document;

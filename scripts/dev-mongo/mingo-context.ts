@@ -14,7 +14,7 @@ import { sortDocuments } from './sort.js';
 
 type Ops = Parameters<typeof Context.init>[0];
 
-/** Query `$type` that knows BSON classes (mingo's does not: notes §6 gap 7). */
+/** Query `$type` that knows BSON classes (mingo's does not). */
 function queryType(selector: string, value: unknown): (obj: Document) => boolean {
   const wanted = Array.isArray(value) ? value : [value];
   return (obj: Document) => {
@@ -87,7 +87,7 @@ const overrides: Ops = {
     }) as never,
   },
   pipeline: {
-    // BSON cross-type order and max-element descending sort (notes §6 gaps 9, 10).
+    // BSON cross-type order and max-element descending sort (mingo's differ).
     $bucket: bucketStage as never,
     $sort: ((coll: Iterator, spec: Document) => coll.transform((docs: Document[]) => Lazy(sortDocuments(docs, spec)))) as never,
   },
@@ -112,7 +112,7 @@ export function queryOptions(extra: Partial<Options> = {}): Partial<Options> {
     scriptEnabled: true, ...extra };
 }
 
-/** Options for aggregation: clone inputs so stages cannot mutate stored documents (notes §6 gap 4). */
+/** Options for aggregation: clone inputs so stages cannot mutate stored documents (docs/dev-mongo.md). */
 export function aggregateOptions(extra: Partial<Options> = {}): Partial<Options> {
   return { ...queryOptions(extra), processingMode: ProcessingMode.CLONE_INPUT };
 }

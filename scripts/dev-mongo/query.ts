@@ -59,7 +59,7 @@ export function compileFilter(filter: unknown): Query {
   }
 }
 
-/** Rejects collations other than the simple binary one (notes §6 gap 11). */
+/** Rejects collations other than the simple binary one (docs/dev-mongo.md). */
 export function rejectCollation(collation: unknown): void {
   if (collation === undefined || collation === null) return;
   if (isPlainObject(collation) && collation.locale === 'simple') return;

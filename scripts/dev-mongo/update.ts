@@ -126,7 +126,7 @@ export function applyUpdate(doc: Document, input: UpdateInput, isInsert: boolean
     if (op === '$setOnInsert') continue;
     if (Object.keys(fields as Document).length > 0) modifier[op] = fields;
   }
-  // mingo knows no $setOnInsert (notes §6 gap 1): on insert it becomes part of $set.
+  // mingo knows no $setOnInsert: on insert it becomes part of $set.
   if (isInsert && isPlainObject(ops.$setOnInsert)) modifier.$set = { ...(modifier.$set as Document | undefined), ...ops.$setOnInsert };
   const next = deepClone(doc);
   let changedPaths: string[] = [];
@@ -169,7 +169,7 @@ function seedInto(seed: Document, query: Document): void {
 
 /**
  * The document an upsert inserts: the query's equality fields (or, for a replacement,
- * only its `_id`) with the update applied and `$setOnInsert` honoured (notes §5).
+ * only its `_id`) with the update applied and `$setOnInsert` honoured.
  */
 export function buildUpsert(input: UpdateInput): Document {
   const kind = updateKind(input.u);

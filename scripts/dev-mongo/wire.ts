@@ -11,7 +11,7 @@ export const FLAG_MORE_TO_COME = 1 << 1;
 /** Largest frame accepted; anything bigger closes the connection. */
 export const MAX_MESSAGE_SIZE = 48_000_000;
 
-/** int64 stays a JS number when it fits in 53 bits, so mingo can compare it (notes §6 gap 12). */
+/** int64 stays a JS number when it fits in 53 bits, so mingo can compare it (docs/dev-mongo.md). */
 const DESERIALIZE_OPTIONS = { promoteLongs: true, promoteValues: true, promoteBuffers: false } as const;
 
 export interface WireRequest {
@@ -131,7 +131,7 @@ export function encodeOpReply(reply: Document, requestId: number, responseTo: nu
   return Buffer.concat([header(16 + 20 + body.length, requestId, responseTo, OP_REPLY), fields, body]);
 }
 
-/** Cursor ids must be BSON Int64 on the wire (notes §7 pitfall 2). */
+/** Cursor ids must be BSON Int64 on the wire. */
 export function cursorId(id: number): Long {
   return Long.fromNumber(id);
 }

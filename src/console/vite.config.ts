@@ -5,7 +5,7 @@ import { defineConfig } from 'vite';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 /**
- * The console SPA (issue 9): served by the web process under /console/, built into
+ * The console SPA (docs/console.md): served by the web process under /console/, built into
  * dist/console next to the compiled server. Hashed file names let the server cache assets for a year.
  */
 export default defineConfig({

@@ -1,7 +1,7 @@
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 
-/** What an operator must act on (issue 5 "Alerts"). */
+/** What an operator must act on (docs/reliability.md, "Alerts on repeated job failures"). */
 export type AlertKind =
   | 'callback_signature' // many bad signatures for a known corp: wrong Token/EncodingAESKey configured
   | 'clock_skew' // validly signed callbacks outside the timestamp window: a clock is wrong

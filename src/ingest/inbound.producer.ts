@@ -3,7 +3,7 @@ import { QueueName } from '../queues/queue-names.js';
 import { DedupJobBatcher } from './dedup-job-batcher.js';
 import { DedupJobWriter } from './dedup-job-writer.js';
 
-/** The `wecom-inbound` job: what WeCom sent us, and when (issue 5). Built by sealInboundJob. */
+/** The `wecom-inbound` job: what WeCom sent us, and when. Built by sealInboundJob. */
 export interface InboundJobData {
   corpId: string;
   /** Receive time, epoch ms. */

@@ -13,7 +13,7 @@ const WELCOME_MARK = '<WelcomeCode>';
 export type WelcomeLaneOutcome = 'none' | 'enqueued' | 'failed';
 
 /**
- * The welcome's fast lane (docs/architecture.md §4, issue 7): the 20 s welcome window starts at the add event,
+ * The welcome's fast lane (docs/architecture.md §4): the 20 s welcome window starts at the add event,
  * so the `wecom-welcome` job is enqueued by the web process as the callback arrives, not by the
  * worker once the `wecom-inbound` backlog reaches the event (a backlog of refetches after a deploy
  * or at a campaign's peak would otherwise eat the window). Only the six fields the job needs are

@@ -13,7 +13,7 @@ export const BOOTSTRAP_TOKEN_ID = 'bootstrap';
  * `Authorization: Bearer <token>` → `ctx.state.principal` (docs/architecture.md §5). API tokens resolve through
  * their stored hash; the BOOTSTRAP_API_TOKEN (if configured) stays valid as an `admin` principal,
  * compared in constant time over digests. Anything else is a 401 that says what to send.
- * Without a bearer token, a console session cookie (issue 9) is accepted when `sessions` is
+ * Without a bearer token, a console session cookie (docs/console.md) is accepted when `sessions` is
  * given; since browsers send cookies by themselves, state-changing methods must then also carry
  * `X-CSRF-Token` equal to the session's token (403 otherwise).
  */

@@ -14,7 +14,7 @@ export interface RateLimitOptions {
 }
 
 /**
- * Per-token fixed-window rate limit in Redis (reliability §5, G2): one INCR plus an expiry per
+ * Per-token fixed-window rate limit in Redis (docs/security.md, "Rate limits"): one INCR plus an expiry per
  * request, shared by every web instance; over the limit → 429 with Retry-After (the seconds to
  * the next window). When Redis does not answer, requests pass: the admin API must not go down
  * with the queue store, and MongoDB still bounds the work.

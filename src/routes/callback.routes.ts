@@ -48,8 +48,8 @@ const CALLBACK_PATH_RE = /^\/wecom\/(callback|contact-sync)\/([^/?#]+)\/?(?:\?|$
 const EMPTY_200: OutgoingHttpHeaders = { 'Content-Length': '0' };
 
 /**
- * `GET|POST /wecom/callback/:corpId` and `/wecom/contact-sync/:corpId` (docs/architecture.md §3, docs/wecom.md
- * §1.3–1.5). Verifies, de-duplicates, makes durable and answers; parses nothing beyond what the
+ * `GET|POST /wecom/callback/:corpId` and `/wecom/contact-sync/:corpId` (docs/architecture.md §3,
+ * docs/wecom.md §1.3–1.5). Verifies, de-duplicates, makes durable and answers; parses nothing beyond what the
  * de-duplication key needs. Bad input is a 4xx, never a 500; when the event can be made durable
  * nowhere the connection is closed without an answer so WeCom retries.
  *

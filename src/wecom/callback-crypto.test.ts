@@ -121,7 +121,7 @@ describe('encrypt/decrypt', () => {
   });
 });
 
-/** The layout of §1.2 opened with a fresh decipher per message: what decryptCallback must equal whatever came before. */
+/** The layout of docs/wecom.md §1.2 opened with a fresh decipher per message: what decryptCallback must equal whatever came before. */
 function referenceDecrypt(key: string, encrypt: string): { message: string; receiveId: string } | string {
   const aes = Buffer.from(`${key}=`, 'base64');
   const d = createDecipheriv('aes-256-cbc', aes, aes.subarray(0, 16));

@@ -33,7 +33,7 @@ const BLOCK = 32;
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
 const AES_KEY_RE = /^[A-Za-z0-9]{43}$/;
 
-/** `msg_signature`: SHA-1 hex of the four values sorted as strings and concatenated (§1.2). */
+/** `msg_signature`: SHA-1 hex of the four values sorted as strings and concatenated (docs/wecom.md §1.2). */
 export function signCallback(token: string, timestamp: string, nonce: string, encrypt: string): string {
   return hash('sha1', [token, timestamp, nonce, encrypt].sort().join(''), 'hex');
 }
@@ -54,7 +54,7 @@ export function verifySignature(token: string, timestamp: string, nonce: string,
 const parsedKeys = new Map<string, { key: Buffer; iv: Buffer }>();
 const PARSED_KEYS_MAX = 10_000;
 
-/** `AESKey = base64(EncodingAESKey + "=")`, 32 bytes; the IV is its first 16 bytes (§1.2). */
+/** `AESKey = base64(EncodingAESKey + "=")`, 32 bytes; the IV is its first 16 bytes (docs/wecom.md §1.2). */
 export function parseEncodingAesKey(encodingAesKey: string): { key: Buffer; iv: Buffer } {
   const known = parsedKeys.get(encodingAesKey);
   if (known) return known;
@@ -77,7 +77,7 @@ function decodeEncodingAesKey(encodingAesKey: string): { key: Buffer; iv: Buffer
  * Decrypts an `Encrypt` / `echostr` value into the message and the receive id. Validates base64,
  * the 32-byte block size, PKCS#7 padding (1..32, all pad bytes equal) and the length field, and
  * throws CallbackCryptoError for anything malformed. It does NOT compare the receive id: the
- * caller must (§1.2, "do it yourself").
+ * caller must (docs/wecom.md §1.2, "do it yourself").
  */
 export function decryptCallback(encodingAesKey: string, encrypt: string): { message: string; receiveId: string } {
   parseEncodingAesKey(encodingAesKey); // a malformed key is bad_key before anything else
@@ -118,7 +118,7 @@ const chainedDeciphers = new Map<string, Decipher>();
  * decryption cost; bench:ingest). The kept decipher is never finalised, so each call chains from
  * the previous call's last ciphertext block rather than from the key's IV. In CBC that changes
  * only the first 16-byte block of the output (P1 = D(C1) XOR IV), and in WeCom's layout that
- * block is exactly the 16 random bytes, which nobody reads (§1.2); every later byte is
+ * block is exactly the 16 random bytes, which nobody reads (docs/wecom.md §1.2); every later byte is
  * D(Ci) XOR C(i-1), independent of history. Inputs are whole blocks, so no state is carried in a
  * partial block. callback-crypto.test.ts checks sequences against fresh deciphers.
  */
@@ -156,7 +156,7 @@ export function decodeCanonicalBase64(text: string): Buffer | undefined {
   return bytes.length === (length / 4) * 3 - pad ? bytes : undefined;
 }
 
-/** Encrypts `random(16) | len(4, BE) | message | receiveId` with 32-byte PKCS#7 padding (§1.2). */
+/** Encrypts `random(16) | len(4, BE) | message | receiveId` with 32-byte PKCS#7 padding (docs/wecom.md §1.2). */
 export function encryptCallback(encodingAesKey: string, message: string, receiveId: string, random: Buffer = randomBytes(16)): string {
   const { key, iv } = parseEncodingAesKey(encodingAesKey);
   if (random.length !== 16) throw new RangeError('random must be 16 bytes');
@@ -180,9 +180,9 @@ export interface CallbackEnvelopeOptions {
   /** Unix seconds as a string; defaults to now. */
   timestamp?: string;
   nonce?: string;
-  /** Defaults to receiveId. Not covered by the signature (§1.2). */
+  /** Defaults to receiveId. Not covered by the signature (docs/wecom.md §1.2). */
   toUserName?: string;
-  /** Only on app-related callbacks (§1.4). */
+  /** Only on app-related callbacks (docs/wecom.md §1.4). */
   agentId?: string;
 }
 
@@ -192,7 +192,7 @@ export interface CallbackEnvelope {
   query: { msg_signature: string; timestamp: string; nonce: string };
 }
 
-/** Builds the encrypted, signed POST WeCom sends to a callback URL (§1.4). */
+/** Builds the encrypted, signed POST WeCom sends to a callback URL (docs/wecom.md §1.4). */
 export function buildCallbackEnvelope(opts: CallbackEnvelopeOptions): CallbackEnvelope {
   const timestamp = opts.timestamp ?? String(Math.floor(Date.now() / 1000));
   const nonce = opts.nonce ?? randomNonce();

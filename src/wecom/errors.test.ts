@@ -4,7 +4,7 @@ import { classifyErrcode, isRetryableWecomError, WecomApiError, WecomTransportEr
 import { rateLimitDelayMs, toJobError } from './job-errors.js';
 import { backoffDelay } from './backoff.js';
 
-describe('WeCom error classification (reference §4)', () => {
+describe('WeCom error classification (docs/wecom.md §4)', () => {
   it.each([-1, 6000, 45009, 45033, 45035, 45036, 41096, 41063])('retries %i', (code) => {
     expect(new WecomApiError(code, 'x', 'e').retryable).toBe(true);
   });

@@ -28,7 +28,7 @@ function stageName(stage: unknown): string {
   return Object.keys(stage)[0] as string;
 }
 
-/** Writes `$out` results through the normal insert path so unique indexes hold (notes §6 gap 15). */
+/** Writes `$out` results through the normal insert path so unique indexes hold (docs/dev-mongo.md). */
 function writeOut(ctx: CommandContext, target: unknown, docs: Document[]): void {
   const spec = isPlainObject(target) ? target : { db: ctx.db, coll: target };
   const db = typeof spec.db === 'string' ? spec.db : ctx.db;

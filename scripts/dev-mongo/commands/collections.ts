@@ -4,7 +4,7 @@ import { CommandError, notImplemented } from '../errors.js';
 import { queryOptions } from '../mingo-context.js';
 import { collectionArg, type CommandHandler } from './context.js';
 
-/** Fields every command may carry that are never part of stored options (notes §7 pitfall 7). */
+/** Fields every command may carry that are never part of stored options. */
 export const GENERIC_FIELDS = new Set([
   '$db', 'lsid', 'txnNumber', 'autocommit', 'startTransaction', '$clusterTime', '$readPreference', 'readConcern', 'writeConcern',
   'maxTimeMS', 'comment', 'apiVersion', 'apiStrict', 'apiDeprecationErrors', '$audit', 'mayBypassWriteBlocking',

@@ -6,7 +6,7 @@ import { applyUpdate, buildUpsert } from '../update.js';
 import { collectionArg, type CommandHandler } from './context.js';
 import { prepareInsert, targets } from './write.js';
 
-/** `findAndModify`: errors are top-level (ok:0), including 11000 DuplicateKey (notes §4). */
+/** `findAndModify`: errors are top-level (ok:0), including 11000 DuplicateKey. */
 const findAndModify: CommandHandler = (cmd, ctx) => {
   const name = collectionArg(cmd, 'findAndModify' in cmd ? 'findAndModify' : 'findandmodify');
   const query = (cmd.query ?? {}) as Document;

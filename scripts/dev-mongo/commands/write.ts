@@ -127,5 +127,5 @@ const del: CommandHandler = (cmd, ctx) => {
   return finish({ n }, writeErrors);
 };
 
-/** `insert`, `update`, `delete`: per-statement errors inside an ok:1 reply (notes §4). */
+/** `insert`, `update`, `delete`: per-statement errors inside an ok:1 reply. */
 export const writeCommands: Record<string, CommandHandler> = { insert, update, delete: del };

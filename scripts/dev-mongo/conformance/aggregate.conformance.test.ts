@@ -19,7 +19,7 @@ afterAll(async () => {
 const agg = (pipeline: Document[], coll = 'orders'): Promise<Document[]> => t.db.collection(coll).aggregate(pipeline).toArray();
 
 describe('H. aggregate', () => {
-  it('§10.54 $match $group accumulators $sort $project $addFields', async () => {
+  it('$match $group accumulators $sort $project $addFields', async () => {
     const g = await agg([
       { $match: { amt: { $gte: 5 } } },
       { $group: { _id: '$cust', total: { $sum: '$amt' }, avg: { $avg: '$amt' }, min: { $min: '$amt' }, max: { $max: '$amt' }, ids: { $push: '$_id' }, set: { $addToSet: '$cust' }, first: { $first: '$_id' }, last: { $last: '$_id' }, n: { $count: {} } } },
@@ -33,7 +33,7 @@ describe('H. aggregate', () => {
     ]);
   });
 
-  it('§10.54 $unwind options, $lookup (both forms), $facet, $count, $sortByCount, $bucket, $replaceRoot, $skip/$limit', async () => {
+  it('$unwind options, $lookup (both forms), $facet, $count, $sortByCount, $bucket, $replaceRoot, $skip/$limit', async () => {
     expect(await agg([{ $unwind: { path: '$items', preserveNullAndEmptyArrays: true, includeArrayIndex: 'i' } }, { $project: { _id: 1, items: 1, i: 1 } }])).toEqual([
       { _id: 1, items: 'x', i: 0 }, { _id: 1, items: 'y', i: 1 }, { _id: 2, i: null }, { _id: 3, items: 'x', i: 0 },
     ]);
@@ -49,14 +49,14 @@ describe('H. aggregate', () => {
     expect(await agg([{ $sort: { _id: 1 } }, { $skip: 1 }, { $limit: 1 }, { $project: { _id: 1 } }])).toEqual([{ _id: 2 }]);
   });
 
-  it('§10.54 $unionWith and $setWindowFields', async () => {
+  it('$unionWith and $setWindowFields', async () => {
     const u = await agg([{ $project: { _id: 1 } }, { $unionWith: { coll: 'custs', pipeline: [{ $project: { _id: 1 } }] } }]);
     expect(u.map((d) => d._id)).toEqual([1, 2, 3, 'c1', 'c2']);
     const w = await agg([{ $setWindowFields: { partitionBy: '$cust', sortBy: { _id: 1 }, output: { running: { $sum: '$amt', window: { documents: ['unbounded', 'current'] } } } } }, { $sort: { _id: 1 } }, { $project: { running: 1 } }]);
     expect(w).toEqual([{ _id: 1, running: 10 }, { _id: 2, running: 30 }, { _id: 3, running: 5 }]);
   });
 
-  it('§10.55 BSON expressions: $toDate(ObjectId), $toObjectId, $type, $dateToString, $dateTrunc', async () => {
+  it('BSON expressions: $toDate(ObjectId), $toObjectId, $type, $dateToString, $dateTrunc', async () => {
     const oid = new ObjectId('65a000000000000000000000');
     await t.db.collection('h55').insertOne({ _id: oid, s: '65a000000000000000000001', d: new Date('2024-03-05T10:20:30Z') });
     const [r] = await agg([{ $project: {
@@ -66,12 +66,12 @@ describe('H. aggregate', () => {
     expect(r).toEqual({ ts: oid.getTimestamp(), o: new ObjectId('65a000000000000000000001'), t1: 'objectId', t2: 'missing', ds: '2024-03-05', tr: new Date('2024-03-05T00:00:00Z') });
   });
 
-  it('§10.56 regression: $addFields/$set on nested paths do not change stored documents', async () => {
+  it('regression: $addFields/$set on nested paths do not change stored documents', async () => {
     await agg([{ $addFields: { 'sub.b': 2 } }, { $set: { 'sub.c': 3 } }]);
     expect(await t.db.collection('orders').findOne({ _id: 1 as never }, { projection: { sub: 1, _id: 0 } })).toEqual({ sub: { a: 1 } });
   });
 
-  it('§10.57 $out replaces the target and keeps its unique indexes enforced', async () => {
+  it('$out replaces the target and keeps its unique indexes enforced', async () => {
     const target = t.db.collection('h57');
     await target.insertOne({ stale: true });
     await target.createIndex({ cust: 1 }, { unique: true });
@@ -83,7 +83,7 @@ describe('H. aggregate', () => {
     expect(await target.countDocuments()).toBe(2);
   });
 
-  it('§10.58 aggregate cursor batching including batchSize 0', async () => {
+  it('aggregate cursor batching including batchSize 0', async () => {
     await t.db.collection('h58').insertMany(Array.from({ length: 30 }, (_, i) => ({ i })));
     const zero = await t.db.command({ aggregate: 'h58', pipeline: [], cursor: { batchSize: 0 } }, { promoteLongs: false });
     expect(zero.cursor.firstBatch).toEqual([]);

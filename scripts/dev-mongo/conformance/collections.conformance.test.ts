@@ -14,13 +14,13 @@ afterAll(async () => {
 const codeOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'no error', (e: unknown) => (e instanceof MongoServerError ? e.code : e));
 
 describe('C. collections and indexes', () => {
-  it('§10.14 create ok; create again → 48 NamespaceExists', async () => {
+  it('create ok; create again → 48 NamespaceExists', async () => {
     expect((await t.db.command({ create: 'c14' })).ok).toBe(1);
     const err = await t.db.command({ create: 'c14' }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 48, codeName: 'NamespaceExists' });
   });
 
-  it('§10.15 drop existing and missing; listCollections filter, nameOnly, info.uuid, idIndex; listDatabases nameOnly', async () => {
+  it('drop existing and missing; listCollections filter, nameOnly, info.uuid, idIndex; listDatabases nameOnly', async () => {
     await t.db.createCollection('c15a');
     await t.db.createCollection('c15b');
     const full = await t.db.listCollections({ name: 'c15a' }, { nameOnly: false }).toArray();
@@ -35,7 +35,7 @@ describe('C. collections and indexes', () => {
     expect(dbs.databases.map((d: { name: string }) => d.name)).toContain(t.dbName);
   });
 
-  it('§10.15 dropDatabase removes every collection', async () => {
+  it('dropDatabase removes every collection', async () => {
     const other = t.client.db(`${t.dbName}_drop`);
     await other.collection('x').insertOne({ a: 1 });
     const reply = await other.command({ dropDatabase: 1 });
@@ -43,7 +43,7 @@ describe('C. collections and indexes', () => {
     expect(await other.listCollections().toArray()).toEqual([]);
   });
 
-  it('§10.16 createIndexes: counts, createdCollectionAutomatically, options listed verbatim', async () => {
+  it('createIndexes: counts, createdCollectionAutomatically, options listed verbatim', async () => {
     const r = await t.db.command({
       createIndexes: 'c16',
       indexes: [
@@ -64,7 +64,7 @@ describe('C. collections and indexes', () => {
     ]);
   });
 
-  it('§10.17 same spec → no-op; same name other key → 86; same key other name or same name other options → 85', async () => {
+  it('same spec → no-op; same name other key → 86; same key other name or same name other options → 85', async () => {
     const c = t.db.collection('c17');
     await c.createIndex({ a: 1 }, { name: 'a_1' });
     const again = await t.db.command({ createIndexes: 'c17', indexes: [{ key: { a: 1 }, name: 'a_1' }] });
@@ -74,7 +74,7 @@ describe('C. collections and indexes', () => {
     expect(await codeOf(c.createIndex({ a: 1 }, { name: 'a_1', unique: true }))).toBe(85);
   });
 
-  it('§10.18 unique index over existing duplicates → 11000 with the E11000 message', async () => {
+  it('unique index over existing duplicates → 11000 with the E11000 message', async () => {
     const c = t.db.collection('c18');
     await c.insertMany([{ email: 'x@y.z' }, { email: 'x@y.z' }]);
     const err = await c.createIndex({ email: 1 }, { unique: true }).catch((e: unknown) => e);
@@ -84,12 +84,12 @@ describe('C. collections and indexes', () => {
     expect((await c.listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_']);
   });
 
-  it('§10.19 listIndexes on a missing collection → 26 NamespaceNotFound', async () => {
+  it('listIndexes on a missing collection → 26 NamespaceNotFound', async () => {
     const err = await t.db.collection('c19_missing').listIndexes().toArray().catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 26, codeName: 'NamespaceNotFound' });
   });
 
-  it('§10.20 dropIndexes by name, key, array and "*"; missing → 27; _id_ → 72', async () => {
+  it('dropIndexes by name, key, array and "*"; missing → 27; _id_ → 72', async () => {
     const c = t.db.collection('c20');
     await c.createIndexes([{ key: { a: 1 } }, { key: { b: 1 } }, { key: { c: 1 } }, { key: { d: 1 } }, { key: { e: 1 } }]);
     expect((await t.db.command({ dropIndexes: 'c20', index: 'a_1' })).nIndexesWas).toBe(6);
@@ -101,7 +101,7 @@ describe('C. collections and indexes', () => {
     expect((await c.listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_']);
   });
 
-  it('§10.21 mongoose init, syncIndexes, diffIndexes, cleanIndexes round trip', async () => {
+  it('mongoose init, syncIndexes, diffIndexes, cleanIndexes round trip', async () => {
     const conn = await mongoose.createConnection(withDb(t.uri, t.dbName)).asPromise();
     try {
       const schema = new mongoose.Schema({ email: { type: String, unique: true }, corpId: String, createdAt: Date });
@@ -120,7 +120,7 @@ describe('C. collections and indexes', () => {
     }
   });
 
-  it('§10.22 TTL reaper deletes expired dates and ignores non-date values', async () => {
+  it('TTL reaper deletes expired dates and ignores non-date values', async () => {
     const c = t.db.collection('c22');
     await c.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0 });
     await c.insertMany([

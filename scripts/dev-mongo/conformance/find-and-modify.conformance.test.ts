@@ -13,7 +13,7 @@ afterAll(async () => {
 });
 
 describe('G. findAndModify', () => {
-  it('§10.52 new true/false, fields, sort, lastErrorObject', async () => {
+  it('new true/false, fields, sort, lastErrorObject', async () => {
     const before = await t.db.command({ findAndModify: 'g', query: { k: 'a' }, sort: { n: -1 }, update: { $inc: { n: 1 } }, fields: { n: 1 } });
     expect(before).toMatchObject({ lastErrorObject: { n: 1, updatedExisting: true }, value: { _id: 2, n: 5 }, ok: 1 });
     const afterR = await t.db.command({ findAndModify: 'g', query: { _id: 2 }, update: { $inc: { n: 1 } }, new: true });
@@ -22,7 +22,7 @@ describe('G. findAndModify', () => {
     expect(none).toMatchObject({ lastErrorObject: { n: 0, updatedExisting: false }, value: null });
   });
 
-  it('§10.52 upsert (new true returns the doc, new false returns null) and remove', async () => {
+  it('upsert (new true returns the doc, new false returns null) and remove', async () => {
     const up = await t.db.command({ findAndModify: 'g', query: { _id: 10 }, update: { $set: { k: 'u' } }, upsert: true, new: true });
     expect(up).toMatchObject({ lastErrorObject: { n: 1, updatedExisting: false, upserted: 10 }, value: { _id: 10, k: 'u' } });
     const upOld = await t.db.command({ findAndModify: 'g', query: { _id: 11 }, update: { $set: { k: 'u' } }, upsert: true });
@@ -32,7 +32,7 @@ describe('G. findAndModify', () => {
     expect(rm).toMatchObject({ lastErrorObject: { n: 1 }, value: { _id: 11, k: 'u' } });
   });
 
-  it('§10.52 duplicate key is a top-level 11000 DuplicateKey', async () => {
+  it('duplicate key is a top-level 11000 DuplicateKey', async () => {
     await t.db.collection('g2').createIndex({ e: 1 }, { unique: true });
     await t.db.collection('g2').insertMany([{ e: 1 }, { e: 2 }]);
     const err = await t.db.command({ findAndModify: 'g2', query: { e: 2 }, update: { $set: { e: 1 } } }).catch((e: unknown) => e);
@@ -40,7 +40,7 @@ describe('G. findAndModify', () => {
     expect(err).toMatchObject({ code: 11000, codeName: 'DuplicateKey', keyPattern: { e: 1 }, keyValue: { e: 1 } });
   });
 
-  it('§10.53 mongoose findOneAndUpdate/Delete/Replace and includeResultMetadata', async () => {
+  it('mongoose findOneAndUpdate/Delete/Replace and includeResultMetadata', async () => {
     const conn = await mongoose.createConnection(withDb(t.uri, t.dbName)).asPromise();
     try {
       const M = conn.model('G53', new mongoose.Schema({ k: String, n: Number }), 'g53');

@@ -21,7 +21,7 @@ const ids = async (filter: Document, opts: Document = {}): Promise<unknown[]> =>
   (await t.db.collection('people').find(filter, { ...opts, projection: { _id: 1 } }).toArray()).map((d) => d._id);
 
 describe('E. find, cursors and reads', () => {
-  it('§10.31 comparison, logical, $exists, $in/$nin', async () => {
+  it('comparison, logical, $exists, $in/$nin', async () => {
     expect(await ids({ age: { $gt: 25, $lte: 40 } }, { sort: { _id: 1 } })).toEqual([1, 3, 4]);
     expect(await ids({ $or: [{ name: 'bob' }, { age: 40 }] }, { sort: { _id: 1 } })).toEqual([2, 3]);
     expect(await ids({ $nor: [{ age: 25 }, { age: 25.5 }] }, { sort: { _id: 1 } })).toEqual([1, 3]);
@@ -31,7 +31,7 @@ describe('E. find, cursors and reads', () => {
     expect(await ids({ name: { $nin: ['ann', 'cid'] } }, { sort: { _id: 1 } })).toEqual([2, 4]);
   });
 
-  it('§10.31 null vs missing; $type with BSON aliases and numbers', async () => {
+  it('null vs missing; $type with BSON aliases and numbers', async () => {
     expect(await ids({ nick: null }, { sort: { _id: 1 } })).toEqual([1, 2, 3, 4]);
     expect(await ids({ nick: { $type: 'null' } })).toEqual([2]);
     expect(await ids({ oid: { $type: 'objectId' } })).toEqual([3]);
@@ -41,7 +41,7 @@ describe('E. find, cursors and reads', () => {
     expect(await ids({ age: { $type: 'number' } }, { sort: { _id: 1 } })).toEqual([1, 2, 3, 4]);
   });
 
-  it('§10.31 $regex with options, $expr, $mod, $all, $elemMatch, $size, dotted paths into arrays', async () => {
+  it('$regex with options, $expr, $mod, $all, $elemMatch, $size, dotted paths into arrays', async () => {
     expect(await ids({ name: { $regex: '^d', $options: 'i' } })).toEqual([4]);
     expect(await ids({ name: /^B/i })).toEqual([2]);
     expect(await ids({ $expr: { $gt: ['$age', 35] } })).toEqual([3]);
@@ -53,7 +53,7 @@ describe('E. find, cursors and reads', () => {
     expect(await ids({ 'addr.city': 'sh' }, { sort: { _id: 1 } })).toEqual([1, 3]);
   });
 
-  it('§10.32 sort: multiple keys, BSON cross-type order, arrays by min/max element, missing first', async () => {
+  it('sort: multiple keys, BSON cross-type order, arrays by min/max element, missing first', async () => {
     expect(await ids({}, { sort: { age: 1, _id: -1 } })).toEqual([2, 4, 1, 3]);
     const c = t.db.collection('e32');
     await c.insertMany([
@@ -68,7 +68,7 @@ describe('E. find, cursors and reads', () => {
     expect((await arr.find({}, { sort: { a: -1 } }).toArray()).map((d) => d._id)).toEqual([1, 2, 3]);
   });
 
-  it('§10.33 projection: inclusion, exclusion, _id:0, dotted, $slice, $elemMatch, positional $, _id first', async () => {
+  it('projection: inclusion, exclusion, _id:0, dotted, $slice, $elemMatch, positional $, _id first', async () => {
     const c = t.db.collection('people');
     const inc = await c.findOne({ _id: 1 as never }, { projection: { name: 1, 'addr.city': 1 } });
     expect(inc).toEqual({ _id: 1, name: 'ann', addr: { city: 'sh' } });
@@ -83,7 +83,7 @@ describe('E. find, cursors and reads', () => {
     expect((await c.findOne({ _id: 1 as never }))?.items).toHaveLength(2);
   });
 
-  it('§10.34 skip, limit, negative limit, singleBatch, batchSize, default 101, Int64 id, ns', async () => {
+  it('skip, limit, negative limit, singleBatch, batchSize, default 101, Int64 id, ns', async () => {
     const c = t.db.collection('e34');
     await c.insertMany(Array.from({ length: 250 }, (_, i) => ({ _id: i })) as Document[]);
     const first = await t.db.command({ find: 'e34', filter: {} }, { promoteLongs: false });
@@ -109,7 +109,7 @@ describe('E. find, cursors and reads', () => {
     expect((await c.find({}).batchSize(20).toArray()).length).toBe(250);
   });
 
-  it('§10.35 getMore batchSize; unknown or killed cursor → 43; killCursors lists', async () => {
+  it('getMore batchSize; unknown or killed cursor → 43; killCursors lists', async () => {
     const r = await t.db.command({ find: 'e34', filter: {}, batchSize: 2 }, { promoteLongs: false });
     const more = await t.db.command({ getMore: r.cursor.id, collection: 'e34', batchSize: 3 });
     expect(more.cursor.nextBatch).toHaveLength(3);
@@ -121,13 +121,13 @@ describe('E. find, cursors and reads', () => {
     await expect(t.db.command({ getMore: r.cursor.id, collection: 'e34' })).rejects.toMatchObject({ code: 43, codeName: 'CursorNotFound' });
   });
 
-  it('§10.36 find on a missing collection → empty batch and id 0', async () => {
+  it('find on a missing collection → empty batch and id 0', async () => {
     const r = await t.db.command({ find: 'e36_missing', filter: { a: 1 } });
     expect(r.cursor.firstBatch).toEqual([]);
     expect(Number(r.cursor.id)).toBe(0);
   });
 
-  it('§10.37 mongoose .cursor() over several batches; early break kills the cursor', async () => {
+  it('mongoose .cursor() over several batches; early break kills the cursor', async () => {
     const conn = await mongoose.createConnection(withDb(t.uri, t.dbName)).asPromise();
     try {
       const M = conn.model('E37', new mongoose.Schema({ _id: Number }), 'e34');
@@ -142,14 +142,14 @@ describe('E. find, cursors and reads', () => {
     }
   });
 
-  it('§10.38 count with query/skip/limit, missing collection, estimatedDocumentCount, countDocuments with 0 matches', async () => {
+  it('count with query/skip/limit, missing collection, estimatedDocumentCount, countDocuments with 0 matches', async () => {
     expect((await t.db.command({ count: 'people', query: { age: { $gte: 25 } }, skip: 1, limit: 2 })).n).toBe(2);
     expect((await t.db.command({ count: 'nope_missing' })).n).toBe(0);
     expect(await t.db.collection('people').estimatedDocumentCount()).toBe(4);
     expect(await t.db.collection('people').countDocuments({ name: 'zzz' })).toBe(0);
   });
 
-  it('§10.39 distinct unwinds arrays, dedupes 1/1.0/Long(1), skips missing, applies a filter', async () => {
+  it('distinct unwinds arrays, dedupes 1/1.0/Long(1), skips missing, applies a filter', async () => {
     const c = t.db.collection('e39');
     await c.insertMany([{ v: 1 }, { v: 1.0 }, { v: Long.fromNumber(1) }, { v: [2, 3] }, { w: 1 }, { v: 'x', f: true }] as Document[]);
     const values = await c.distinct('v');

@@ -17,7 +17,7 @@ afterAll(async () => {
 const errOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e);
 
 describe('D. insert and unique semantics', () => {
-  it('§10.23 a server-generated _id is placed first', async () => {
+  it('a server-generated _id is placed first', async () => {
     const c = t.db.collection('d23');
     await t.db.command({ insert: 'd23', documents: [{ a: 1, b: 2 }] });
     const doc = await c.findOne({});
@@ -25,7 +25,7 @@ describe('D. insert and unique semantics', () => {
     expect(doc?._id).toBeInstanceOf(ObjectId);
   });
 
-  it('§10.24 duplicate _id → 11000 on _id_', async () => {
+  it('duplicate _id → 11000 on _id_', async () => {
     const c = t.db.collection('d24');
     await c.insertOne({ _id: 7 as never });
     const err = await errOf(c.insertOne({ _id: 7 as never }));
@@ -34,7 +34,7 @@ describe('D. insert and unique semantics', () => {
     expect((err as Error).message).toBe(`E11000 duplicate key error collection: ${t.dbName}.d24 index: _id_ dup key: { _id: 7 }`);
   });
 
-  it('§10.25 unique violation reply shape: writeErrors[{index, code, keyPattern, keyValue, errmsg}]', async () => {
+  it('unique violation reply shape: writeErrors[{index, code, keyPattern, keyValue, errmsg}]', async () => {
     const c = t.db.collection('d25');
     await c.createIndex({ email: 1 }, { unique: true });
     await c.insertOne({ email: 'alice@x.io' });
@@ -49,7 +49,7 @@ describe('D. insert and unique semantics', () => {
     }]);
   });
 
-  it('§10.26 ordered insertMany stops at the first error; unordered reports every failing index', async () => {
+  it('ordered insertMany stops at the first error; unordered reports every failing index', async () => {
     const c = t.db.collection('d26');
     await c.createIndex({ k: 1 }, { unique: true });
     await c.insertOne({ k: 1 });
@@ -63,7 +63,7 @@ describe('D. insert and unique semantics', () => {
     expect((await c.find({}, { sort: { k: 1 } }).toArray()).map((d) => d.k)).toEqual([1, 2, 4, 5]);
   });
 
-  it('§10.27 missing field collides as null; sparse skips; partial filters', async () => {
+  it('missing field collides as null; sparse skips; partial filters', async () => {
     const plain = t.db.collection('d27a');
     await plain.createIndex({ email: 1 }, { unique: true });
     await plain.insertOne({ name: 'no email' });
@@ -80,7 +80,7 @@ describe('D. insert and unique semantics', () => {
     expect(await errOf(partial.insertOne({ handle: 'a' }))).toMatchObject({ code: 11000 });
   });
 
-  it('§10.27 compound, multikey (across documents only) and nested paths', async () => {
+  it('compound, multikey (across documents only) and nested paths', async () => {
     const compound = t.db.collection('d27d');
     await compound.createIndex({ corpId: 1, externalId: 1 }, { unique: true });
     await compound.insertMany([{ corpId: 'c1', externalId: 'e1' }, { corpId: 'c2', externalId: 'e1' }]);
@@ -97,20 +97,20 @@ describe('D. insert and unique semantics', () => {
     expect(await errOf(nested.insertOne({ profile: { phoneHash: 'h1' } }))).toMatchObject({ code: 11000, keyValue: { 'profile.phoneHash': 'h1' } });
   });
 
-  it('§10.28 [docs] $-prefixed field names are allowed on insert (5.0+); an array _id is rejected', async () => {
+  it('[docs] $-prefixed field names are allowed on insert (5.0+); an array _id is rejected', async () => {
     const c = t.db.collection('d28');
     await c.insertOne({ a: { $price: 1 } });
     expect(await c.countDocuments()).toBe(1);
     expect(await errOf(c.insertOne({ _id: [1, 2] as never }))).toBeInstanceOf(MongoServerError);
   });
 
-  it('§10.29 documents over 16 MiB are rejected', async () => {
+  it('documents over 16 MiB are rejected', async () => {
     const big = 'x'.repeat(17 * 1024 * 1024);
     expect(await errOf(t.db.collection('d29').insertOne({ big }))).toBeInstanceOf(Error);
     expect(await t.db.collection('d29').countDocuments()).toBe(0);
   });
 
-  it('§10.30 mongoose error paths: create, insertMany ordered/unordered, updateOne, findOneAndUpdate, bulkWrite', async () => {
+  it('mongoose error paths: create, insertMany ordered/unordered, updateOne, findOneAndUpdate, bulkWrite', async () => {
     const User = conn.model('D30', new mongoose.Schema({ email: { type: String, unique: true }, n: Number }), 'd30');
     await User.init();
     await User.create({ email: 'a@x.io' }, { email: 'b@x.io' });

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTarget, withDb, type Target } from './harness.js';
 
 /**
- * §10.68 end-to-end scenario over models shaped like the product's (defined here until the real
+ * End-to-end scenario over models shaped like the product's (defined here until the real
  * models exist): customers with encrypted fields + lookup hashes, schedules with a
  * {corpId,status,dueAt} index, tasks with a unique scheduleId.
  */
@@ -47,7 +47,7 @@ afterAll(async () => {
 });
 
 describe('K. mongoose end to end', () => {
-  it('§10.68 customers, schedules and tasks: indexes, CRUD, upserts, positional updates, E11000, bulk, aggregation, cursors, transactions', async () => {
+  it('customers, schedules and tasks: indexes, CRUD, upserts, positional updates, E11000, bulk, aggregation, cursors, transactions', async () => {
     const Customer = conn.model('Customer', customerSchema);
     const Schedule = conn.model('Schedule', scheduleSchema);
     const Task = conn.model('Task', taskSchema);

@@ -14,7 +14,7 @@ afterAll(async () => {
 });
 
 describe('I. transactions', () => {
-  it('§10.59 commit makes writes visible', async () => {
+  it('commit makes writes visible', async () => {
     const c = t.db.collection('acct');
     const session = t.client.startSession();
     await session.withTransaction(async () => {
@@ -25,7 +25,7 @@ describe('I. transactions', () => {
     expect(await c.findOne({ k: 'committed' }, { projection: { _id: 0 } })).toEqual({ k: 'committed', v: 1 });
   });
 
-  it('§10.60 abort rolls back inserts, updates, deletes and collections created inside', async () => {
+  it('abort rolls back inserts, updates, deletes and collections created inside', async () => {
     const c = t.db.collection('acct');
     await c.insertMany([{ k: 'upd', v: 1 }, { k: 'del' }]);
     const session = t.client.startSession();
@@ -42,7 +42,7 @@ describe('I. transactions', () => {
     expect((await t.db.listCollections({ name: 'born_in_txn' }).toArray()).length).toBe(0);
   });
 
-  it('§10.61 [docs] commit/abort of an unknown transaction → 251 NoSuchTransaction with TransientTransactionError', async () => {
+  it('[docs] commit/abort of an unknown transaction → 251 NoSuchTransaction with TransientTransactionError', async () => {
     const lsid = { id: new UUID() };
     const err = await t.client.db('admin').command({ abortTransaction: 1, lsid, txnNumber: Long.fromNumber(99), autocommit: false }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MongoServerError);
@@ -50,7 +50,7 @@ describe('I. transactions', () => {
     expect((err as MongoServerError).hasErrorLabel('TransientTransactionError')).toBe(true);
   });
 
-  it('§10.62 mongoose connection.transaction() commits, and a thrown error aborts', async () => {
+  it('mongoose connection.transaction() commits, and a thrown error aborts', async () => {
     const conn = await mongoose.createConnection(withDb(t.uri, t.dbName)).asPromise();
     try {
       const M = conn.model('I62', new mongoose.Schema({ k: String }), 'acct');

@@ -21,7 +21,7 @@ async function after(doc: Document, update: Document | Document[], opts: Documen
 const errOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e);
 
 describe('F. update and delete', () => {
-  it('§10.41 $set $unset $inc $mul $min $max $rename $currentDate', async () => {
+  it('$set $unset $inc $mul $min $max $rename $currentDate', async () => {
     expect(await after({ a: 1, b: 2, c: 3 }, { $set: { 'x.y': 1 }, $unset: { b: '' }, $inc: { a: 2 }, $mul: { c: 2 } })).toEqual({ a: 3, c: 6, x: { y: 1 } });
     expect(await after({ lo: 5, hi: 5 }, { $min: { lo: 3 }, $max: { hi: 9 } })).toEqual({ lo: 3, hi: 9 });
     expect(await after({ a: 1 }, { $rename: { a: 'b' } })).toEqual({ b: 1 });
@@ -29,7 +29,7 @@ describe('F. update and delete', () => {
     expect(d?.at).toBeInstanceOf(Date);
   });
 
-  it('§10.41 $push (each/slice/sort/position) $addToSet $pop $pull $pullAll $bit', async () => {
+  it('$push (each/slice/sort/position) $addToSet $pop $pull $pullAll $bit', async () => {
     expect(await after({ a: [3, 1] }, { $push: { a: { $each: [5, 0], $sort: 1, $slice: 3 } } })).toEqual({ a: [0, 1, 3] });
     expect(await after({ a: [1, 2] }, { $push: { a: { $each: [9], $position: 0 } } })).toEqual({ a: [9, 1, 2] });
     expect(await after({ a: [1] }, { $addToSet: { a: { $each: [1, 2, 2] } } })).toEqual({ a: [1, 2] });
@@ -39,7 +39,7 @@ describe('F. update and delete', () => {
     expect(await after({ f: 5 }, { $bit: { f: { and: 4 } } })).toEqual({ f: 4 });
   });
 
-  it('§10.42 positional $, $[], $[id] with arrayFilters; undefined identifier errors', async () => {
+  it('positional $, $[], $[id] with arrayFilters; undefined identifier errors', async () => {
     const items = [{ sku: 's1', qty: 1 }, { sku: 's2', qty: 1 }];
     const c = t.db.collection('f42');
     await c.insertOne({ _id: 1 as never, items });
@@ -50,7 +50,7 @@ describe('F. update and delete', () => {
     expect(await errOf(c.updateOne({ _id: 1 as never }, { $set: { 'items.$[nope].qty': 0 } }))).toBeInstanceOf(MongoServerError);
   });
 
-  it('§10.43 conflicting paths → 40; unknown operator → 9 with the MongoDB text; empty operator doc allowed', async () => {
+  it('conflicting paths → 40; unknown operator → 9 with the MongoDB text; empty operator doc allowed', async () => {
     const c = t.db.collection('f43');
     await c.insertOne({ _id: 1 as never, a: { b: 1 } });
     expect(await errOf(c.updateOne({ _id: 1 as never }, { $set: { a: 1 }, $inc: { 'a.b': 1 } }))).toMatchObject({ code: 40 });
@@ -60,7 +60,7 @@ describe('F. update and delete', () => {
     expect(r).toMatchObject({ n: 1, nModified: 0, ok: 1 });
   });
 
-  it('§10.44 replacement keeps _id; changed _id → 66; multi replacement rejected', async () => {
+  it('replacement keeps _id; changed _id → 66; multi replacement rejected', async () => {
     const c = t.db.collection('f44');
     await c.insertOne({ _id: 1 as never, a: 1, b: 2 });
     await c.replaceOne({ _id: 1 as never }, { z: 9 });
@@ -70,20 +70,20 @@ describe('F. update and delete', () => {
     expect(JSON.stringify(multi)).toMatch(/multi/i);
   });
 
-  it('§10.45 modifying _id through operators → 66', async () => {
+  it('modifying _id through operators → 66', async () => {
     const c = t.db.collection('f45');
     await c.insertOne({ _id: 1 as never });
     expect(await errOf(c.updateOne({ _id: 1 as never }, { $set: { _id: 2 } }))).toMatchObject({ code: 66 });
   });
 
-  it('§10.46 nModified counts only real changes', async () => {
+  it('nModified counts only real changes', async () => {
     const c = t.db.collection('f46');
     await c.insertMany([{ g: 1, v: 1 }, { g: 1, v: 2 }]);
     const r = await c.updateMany({ g: 1 }, { $set: { v: 1 } });
     expect(r).toMatchObject({ matchedCount: 2, modifiedCount: 1 });
   });
 
-  it('§10.47 upsert: equality seed ($and, $eq, dotted), _id from query, $setOnInsert only on insert, replacement upsert', async () => {
+  it('upsert: equality seed ($and, $eq, dotted), _id from query, $setOnInsert only on insert, replacement upsert', async () => {
     const c = t.db.collection('f47');
     const r = await c.updateOne({ $and: [{ corpId: 'c1' }, { status: { $eq: 'new' } }], 'meta.src': 'api', n: { $gt: 1 } }, { $set: { x: 1 }, $setOnInsert: { created: true } }, { upsert: true });
     expect(r.upsertedCount).toBe(1);
@@ -96,14 +96,14 @@ describe('F. update and delete', () => {
     expect(await c.findOne({ _id: 'k2' as never })).toEqual({ _id: 'k2', only: 'this' });
   });
 
-  it('§10.47 duplicate key during upsert → 11000', async () => {
+  it('duplicate key during upsert → 11000', async () => {
     const c = t.db.collection('f47b');
     await c.createIndex({ email: 1 }, { unique: true });
     await c.insertOne({ email: 'a', v: 1 });
     expect(await errOf(c.updateOne({ v: 2 }, { $set: { email: 'a' } }, { upsert: true }))).toMatchObject({ code: 11000 });
   });
 
-  it('§10.48 multi, updateOne takes the first in natural order', async () => {
+  it('multi, updateOne takes the first in natural order', async () => {
     const c = t.db.collection('f48');
     await c.insertMany([{ _id: 1, g: 1 }, { _id: 2, g: 1 }, { _id: 3, g: 2 }] as Document[]);
     await c.updateOne({ g: 1 }, { $set: { hit: true } });
@@ -111,11 +111,11 @@ describe('F. update and delete', () => {
     expect((await c.updateMany({}, { $set: { all: 1 } })).modifiedCount).toBe(3);
   });
 
-  it('§10.49 pipeline-style update', async () => {
+  it('pipeline-style update', async () => {
     expect(await after({ a: 2, b: 3 }, [{ $set: { sum: { $add: ['$a', '$b'] } } }, { $unset: 'b' }])).toEqual({ a: 2, sum: 5 });
   });
 
-  it('§10.50 a failed statement is not counted; ordered stops, unordered continues', async () => {
+  it('a failed statement is not counted; ordered stops, unordered continues', async () => {
     await t.db.collection('f50').createIndex({ u: 1 }, { unique: true });
     await t.db.collection('f50').insertMany([{ _id: 1, u: 1 }, { _id: 2, u: 2 }, { _id: 3, u: 3 }] as Document[]);
     const updates = [{ q: { _id: 1 }, u: { $set: { x: 1 } } }, { q: { _id: 2 }, u: { $set: { u: 1 } } }, { q: { _id: 3 }, u: { $set: { x: 1 } } }];
@@ -128,7 +128,7 @@ describe('F. update and delete', () => {
     expect(unordered.writeErrors.map((e: Document) => e.index)).toEqual([3]);
   });
 
-  it('§10.51 delete with limit 1 and 0; missing collection → n 0', async () => {
+  it('delete with limit 1 and 0; missing collection → n 0', async () => {
     const c = t.db.collection('f51');
     await c.insertMany([{ g: 1 }, { g: 1 }, { g: 1 }, { g: 2 }]);
     expect((await c.deleteOne({ g: 1 })).deletedCount).toBe(1);

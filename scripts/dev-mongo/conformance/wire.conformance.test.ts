@@ -52,7 +52,7 @@ async function fakeHello(hello: Record<string, unknown>): Promise<{ uri: string;
 }
 
 describe('A. wire and handshake', () => {
-  it('§10.1 OP_QUERY ismaster handshake: the driver connects and classifies a writable server', async () => {
+  it('OP_QUERY ismaster handshake: the driver connects and classifies a writable server', async () => {
     const client = new MongoClient(withDb(t.uri, t.dbName), { serverSelectionTimeoutMS: 5000 });
     const types: string[] = [];
     client.on('serverDescriptionChanged', (e) => types.push(e.newDescription.type));
@@ -62,7 +62,7 @@ describe('A. wire and handshake', () => {
     expect(types.some((ty) => ty === 'Standalone' || ty === 'RSPrimary')).toBe(true);
   });
 
-  it('§10.2 hello honours helloOk and uses isWritablePrimary; isMaster answers ismaster', async () => {
+  it('hello honours helloOk and uses isWritablePrimary; isMaster answers ismaster', async () => {
     const hello = await t.db.admin().command({ hello: 1, helloOk: true });
     expect(hello.ok).toBe(1);
     expect(hello.isWritablePrimary).toBe(true);
@@ -73,7 +73,7 @@ describe('A. wire and handshake', () => {
     expect(legacy.ismaster).toBe(true);
   });
 
-  it('§10.3 [docs] driver 7.x rejects maxWireVersion < 9 (config test against a fixed hello)', async () => {
+  it('[docs] driver 7.x rejects maxWireVersion < 9 (config test against a fixed hello)', async () => {
     const fake = await fakeHello({ ok: 1, ismaster: true, minWireVersion: 0, maxWireVersion: 8, maxBsonObjectSize: 16777216 });
     const client = new MongoClient(fake.uri, { serverSelectionTimeoutMS: 1500 });
     await expect(client.connect()).rejects.toThrow(/wire version/);
@@ -81,7 +81,7 @@ describe('A. wire and handshake', () => {
     await fake.close();
   });
 
-  it('§10.13 [docs] sessions are unavailable when logicalSessionTimeoutMinutes is absent (config test)', async () => {
+  it('[docs] sessions are unavailable when logicalSessionTimeoutMinutes is absent (config test)', async () => {
     const fake = await fakeHello({ ok: 1, ismaster: true, isWritablePrimary: true, minWireVersion: 0, maxWireVersion: 21, maxBsonObjectSize: 16777216 });
     const client = new MongoClient(fake.uri, { serverSelectionTimeoutMS: 1500 });
     await client.connect();
@@ -93,7 +93,7 @@ describe('A. wire and handshake', () => {
     await fake.close();
   });
 
-  it('§10.4 kind-1 sequences: insertMany and a mixed bulkWrite', async () => {
+  it('kind-1 sequences: insertMany and a mixed bulkWrite', async () => {
     const c = t.db.collection('seq');
     const r = await c.insertMany([{ a: 1 }, { a: 2 }, { a: 3 }]);
     expect(r.insertedCount).toBe(3);
@@ -110,7 +110,7 @@ describe('A. wire and handshake', () => {
     expect(await c.countDocuments()).toBe(3);
   });
 
-  it('§10.5 moreToCome: w:0 insert and endSessions get no reply; pairing stays correct', async () => {
+  it('moreToCome: w:0 insert and endSessions get no reply; pairing stays correct', async () => {
     const c = t.db.collection('w0');
     await c.insertOne({ k: 'fire-and-forget' }, { writeConcern: { w: 0 } });
     const session = t.client.startSession();
@@ -120,7 +120,7 @@ describe('A. wire and handshake', () => {
     expect((await t.db.command({ ping: 1 })).ok).toBe(1);
   });
 
-  it('§10.6 framing: split frames, several frames per chunk, checksum trailer ignored', async () => {
+  it('framing: split frames, several frames per chunk, checksum trailer ignored', async () => {
     const raw = await RawConnection.open(t.uri);
     const a = opMsg(101, { ping: 1, $db: 'admin' });
     raw.socket.write(a.subarray(0, 7));
@@ -133,7 +133,7 @@ describe('A. wire and handshake', () => {
     raw.close();
   });
 
-  it('§10.7 an oversized frame or unknown opCode closes that connection only', async () => {
+  it('an oversized frame or unknown opCode closes that connection only', async () => {
     const big = await RawConnection.open(t.uri);
     const header = Buffer.alloc(16);
     header.writeInt32LE(200 * 1024 * 1024, 0);
@@ -146,13 +146,13 @@ describe('A. wire and handshake', () => {
     expect((await t.db.command({ ping: 1 })).ok).toBe(1);
   });
 
-  it('§10.8 unknown command → 59 CommandNotFound', async () => {
+  it('unknown command → 59 CommandNotFound', async () => {
     const err = await t.db.command({ noSuchCommandAtAll: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MongoServerError);
     expect(err).toMatchObject({ code: 59, codeName: 'CommandNotFound' });
   });
 
-  it('§10.9 concurrent pool connections get their own replies', async () => {
+  it('concurrent pool connections get their own replies', async () => {
     const c = t.db.collection('concurrent');
     await c.insertMany(Array.from({ length: 40 }, (_, i) => ({ i })));
     const client = await MongoClient.connect(withDb(t.uri, t.dbName), { maxPoolSize: 8, minPoolSize: 4 });
@@ -161,7 +161,7 @@ describe('A. wire and handshake', () => {
     expect(results.map((d) => d?.i)).toEqual(Array.from({ length: 40 }, (_, i) => i));
   });
 
-  it('§10.10 dev server: ephemeral port, stop while connected → MongoNetworkError, no hang', async () => {
+  it('dev server: ephemeral port, stop while connected → MongoNetworkError, no hang', async () => {
     const server = await startDevMongo({ logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
     expect(server.port).toBeGreaterThan(0);
     expect(server.uri).toBe(`mongodb://127.0.0.1:${server.port}`);
@@ -175,7 +175,7 @@ describe('A. wire and handshake', () => {
 });
 
 describe('B. sessions and generic fields', () => {
-  it('§10.11 generic fields are accepted and never stored', async () => {
+  it('generic fields are accepted and never stored', async () => {
     await t.db.command({ create: 'generic', comment: 'c', maxTimeMS: 5000, writeConcern: { w: 1 } });
     const [info] = await t.db.listCollections({ name: 'generic' }, { nameOnly: false }).toArray();
     expect(info?.options).toEqual({});
@@ -185,7 +185,7 @@ describe('B. sessions and generic fields', () => {
     expect(doc).toEqual({ a: 1 });
   });
 
-  it('§10.12 endSessions and killAllSessions answer ok', async () => {
+  it('endSessions and killAllSessions answer ok', async () => {
     expect((await t.db.admin().command({ endSessions: [{ id: new UUID() }] })).ok).toBe(1);
     expect((await t.db.admin().command({ killAllSessions: [] })).ok).toBe(1);
   });

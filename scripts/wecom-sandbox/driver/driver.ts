@@ -29,7 +29,7 @@ export interface ActionResult {
  * Changes the world the way a person in the WeCom client or admin console would, then delivers
  * the matching callback exactly as WeCom does: XML envelope, AES with the corp's EncodingAESKey,
  * `msg_signature`, 5 s timeout and 3 retries (docs/wecom.md §1, §2). Member changes go to the
- * contact-sync URL with its own Token/EncodingAESKey and reduced payloads (§1.1).
+ * contact-sync URL with its own Token/EncodingAESKey and reduced payloads (docs/wecom.md §1.1).
  */
 export class CallbackDriver {
   readonly deliveries: DeliveryReport[] = [];
@@ -175,7 +175,7 @@ export class CallbackDriver {
     const a = actionSchemas.changeMember.parse(raw);
     const corp = this.corp(a.corpId);
     const { fields, notify } = applyMemberChange(corp, a, this.nowSec(), (m, s) => new DriverError(m, s));
-    if (!notify) return { delivery: undefined, note: 'update_user only fires on department, leader or userid changes (reference §1.1)' };
+    if (!notify) return { delivery: undefined, note: 'update_user only fires on department, leader or userid changes (docs/wecom.md §1.1)' };
     const xml = eventXml([...this.header(corp, 'sys', 'event'), ['Event', 'change_contact'], ['ChangeType', a.change], ...fields]);
     if (!corp.contactSync) return { delivery: this.record(corp, a.change, '', xml, false, [{ error: 'corp has no contactSync config', ms: 0 }]) };
     return { delivery: await this.send(corp, corp.contactSync, a.change, xml, undefined) };

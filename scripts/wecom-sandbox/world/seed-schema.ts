@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 const creds = z.object({
-  token: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'Token: letters and digits, at most 32 (reference §1.1)'),
-  encodingAesKey: z.string().regex(/^[A-Za-z0-9]{43}$/, 'EncodingAESKey: exactly 43 letters or digits (reference §1.1)'),
+  token: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'Token: letters and digits, at most 32 (docs/wecom.md §1.1)'),
+  encodingAesKey: z.string().regex(/^[A-Za-z0-9]{43}$/, 'EncodingAESKey: exactly 43 letters or digits (docs/wecom.md §1.1)'),
   url: z.string().url().optional(),
 });
 

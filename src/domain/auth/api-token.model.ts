@@ -1,7 +1,7 @@
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
 
 /**
- * A bearer API token (reliability §5): only the SHA-256 of the token is stored; the token itself
+ * A bearer API token (docs/security.md): only the SHA-256 of the token is stored; the token itself
  * is shown once by `npm run token -- create`. `tokenId` is the public part (also inside the
  * token) used in audit records and rate-limit keys.
  */

@@ -38,7 +38,7 @@ export interface SessionFreshness {
 }
 
 /**
- * Console sessions in Redis (issue 9). Keys hold a SHA-256 of the cookie value, so a Redis dump
+ * Console sessions in Redis (docs/console.md). Keys hold a SHA-256 of the cookie value, so a Redis dump
  * does not hand out live sessions; deleting the key revokes the session at once (sign-out, or an
  * operator with redis-cli). Sign-in states live in a signed cookie instead (oauth-state.ts), so
  * only a completed sign-in writes to Redis.

@@ -4,7 +4,7 @@ import { AdvisorModel } from '../customers/advisor.model.js';
 import { ApiTokenModel, type ApiTokenDocument } from './api-token.model.js';
 import { ALL_CORPS_ROLES, type Principal, type Role } from './principal.js';
 
-/** Token format `scrm_<tokenId>_<secret>`: the prefix makes leaked tokens easy to spot (reliability §5). */
+/** Token format `scrm_<tokenId>_<secret>`: the prefix makes leaked tokens easy to spot. */
 const TOKEN_PATTERN = /^scrm_([a-z0-9]{12})_([A-Za-z0-9_-]{32,})$/;
 
 export const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');

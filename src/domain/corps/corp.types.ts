@@ -22,13 +22,13 @@ export interface Corp {
   readonly contactSync: CallbackCredentials | undefined;
   readonly timezone: string;
   readonly enabled: boolean;
-  /** Retained-customer recognition and tagging (issue 6); defaults when the corp sets none. */
+  /** Retained-customer recognition and tagging; defaults when the corp sets none. */
   readonly retention: RetentionSettings;
-  /** Follow-up tasks: working hours and escalation defaults (issue 8); defaults when absent. */
+  /** Follow-up tasks: working hours and escalation defaults (docs/tasks.md); defaults when absent. */
   readonly tasks?: TaskSettings;
-  /** Privacy notice and data retention (issue 11); defaults (defaultPrivacySettings) when absent. */
+  /** Privacy notice and data retention (docs/data-inventory.md); defaults (defaultPrivacySettings) when absent. */
   readonly privacy?: PrivacySettings;
-  /** Console roles by userid (issue 9); defaultConsoleRoles when absent. */
+  /** Console roles by userid (docs/console.md); defaultConsoleRoles when absent. */
   readonly consoleRoles?: ConsoleRoles;
 }
 

@@ -35,7 +35,7 @@ describe('contact snapshots', () => {
     expect(diffTags(['a'], ['a'])).toEqual({ added: [], removed: [] });
   });
 
-  it('picks the responsible advisor by the design §4 rule', () => {
+  it('picks the responsible advisor by the docs/architecture.md §4 rule', () => {
     const rels = [
       { userid: 'old', status: 'active', addedAt: new Date(1000) },
       { userid: 'new', status: 'active', addedAt: new Date(5000) },

@@ -6,7 +6,7 @@ import { withOutbox } from '../events/outbox.js';
 import { CustomerModel } from './customer.model.js';
 import type { PersonalData } from './personal-data.js';
 
-/** Dealer-supplied attributes (issue 6): API body and import columns. `null` clears a value. */
+/** Dealer-supplied attributes: API body and import columns. `null` clears a value. */
 export const customerAttributesSchema = z
   .object({
     birthday: z.string().regex(/^(\d{4}-)?\d{2}-\d{2}$/, { error: 'use 1985-07-14, or 07-14 when the year is unknown' })

@@ -7,7 +7,7 @@ import type { PersonalData } from './personal-data.js';
 import { RelationshipModel } from './relationship.model.js';
 
 /**
- * Everything the console's customer profile shows (issue 9): who the customer is to the dealer
+ * Everything the console's customer profile shows (docs/console.md): who the customer is to the dealer
  * (relationships with advisor, added at, channel state, status), tags (names from the corp tag
  * cache), vehicles, the lifecycle and the reasons it changed. Personal values are opened here,
  * for one audited read; the caller scopes and audits.

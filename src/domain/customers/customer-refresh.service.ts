@@ -39,14 +39,14 @@ export interface RefreshOptions {
  * past 500 followers), and records `customer.added` and tag events for what changed in the outbox,
  * in the same transaction as the change (docs/reliability.md, "Domain events: the outbox"). Idempotent:
  * refreshing twice changes and emits nothing the second time. Out-of-order callbacks converge
- * because truth is refetched rather than applied as a delta (issue 6).
+ * because truth is refetched rather than applied as a delta.
  */
 export async function refreshCustomerFromWecom(deps: CustomerDeps, opts: RefreshOptions): Promise<RefreshResult> {
   if (await isSuppressed(deps.pd.hasher, deps.corpId, opts.externalUserId, opts.addedBy ? opts.eventAt : undefined)) return suppressedResult(deps, opts);
   return applyContactSnapshot(deps, await fetchContact(deps, opts.externalUserId), opts);
 }
 
-/** An erased contact (issue 11): nothing is fetched, stored or emitted. */
+/** An erased contact (docs/data-inventory.md): nothing is fetched, stored or emitted. */
 function suppressedResult(deps: CustomerDeps, opts: RefreshOptions): RefreshResult {
   deps.logger.info({ corpId: deps.corpId }, 'callback for an erased contact ignored (erasure suppression)');
   void opts;

@@ -25,7 +25,7 @@ export interface TimelineItem {
 }
 
 /**
- * A customer's story, newest first (issue 9): the domain events recorded for them, their tasks,
+ * A customer's story, newest first (docs/console.md): the domain events recorded for them, their tasks,
  * placed when they were done (else when due), the follow-ups still planned (schedules not fired
  * yet, at their due time, so the next one is on top) and the campaign messages. Business times
  * only (the clock the services write), never `createdAt`. Each source is read with the same

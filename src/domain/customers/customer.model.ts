@@ -46,7 +46,7 @@ const customerSchema = new Schema(
       at: { type: Date },
       source: { type: String },
     },
-    /** The corp's privacy notice as last sent to this customer (issue 11): version, time, channel. */
+    /** The corp's privacy notice as last sent to this customer (docs/data-inventory.md): version, time, channel. */
     privacyNotice: {
       version: { type: String },
       sentAt: { type: Date },

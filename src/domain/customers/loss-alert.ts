@@ -27,7 +27,7 @@ export async function notifyOnce(deps: CustomerDeps & { redis: Redis; keyPrefix:
 }
 
 /**
- * Loss alert (issue 6): the customer deleted the advisor. Tells the advisor and their leader(s),
+ * Loss alert: the customer deleted the advisor. Tells the advisor and their leader(s),
  * naming the customer by remark or name — in WeCom, never in a log.
  */
 export async function sendLossAlert(deps: CustomerDeps & { redis: Redis; keyPrefix: string }, input: { userid: string; externalUserId: string; sourceId: string }): Promise<void> {
@@ -39,7 +39,7 @@ export async function sendLossAlert(deps: CustomerDeps & { redis: Redis; keyPref
   await notifyOnce(deps, `loss-leader-${input.sourceId}`, leaders, `客户流失提醒：顾问 ${advisorName} 的客户「${who}」已删除该顾问。请关注是否需要其他顾问跟进。`);
 }
 
-/** `transfer_fail` (issue 6): the customer stays with the original advisor; tell the leader why. */
+/** `transfer_fail`: the customer stays with the original advisor; tell the leader why. */
 export async function sendTransferFailedAlert(deps: CustomerDeps & { redis: Redis; keyPrefix: string }, input: { takeoverUserid: string; externalUserId: string; reason: string; sourceId: string }): Promise<void> {
   const who = await displayNameOf(deps, input.externalUserId);
   const reason = input.reason === 'customer_refused' ? '客户拒绝了转接' : input.reason === 'customer_limit_exceed' ? '接替顾问的客户数已达上限' : `原因：${input.reason || '未知'}`;

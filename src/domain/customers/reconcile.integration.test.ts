@@ -1,5 +1,5 @@
 /**
- * Reconciliation (issue 6): with the bot not receiving callbacks, the sandbox world changes
+ * Reconciliation: with the bot not receiving callbacks, the sandbox world changes
  * (adds, deletions, tag edits); a reconciliation run makes MongoDB equal WeCom, emits events
  * for what changed only, and resumes from its checkpoint after a crash.
  */

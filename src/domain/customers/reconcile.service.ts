@@ -35,7 +35,7 @@ interface Checkpoint {
 }
 
 /**
- * Makes MongoDB equal WeCom for one corp (issue 6 sync and nightly reconciliation): members,
+ * Makes MongoDB equal WeCom for one corp (the sync and the nightly reconciliation): members,
  * tags, then every relationship of every advisor with customer contact through
  * `batch/get_by_user` (≤100 advisors per call, cursor paging, checkpointed so a crash resumes
  * where it stopped), then relationships WeCom no longer lists (`externalcontact/list` per

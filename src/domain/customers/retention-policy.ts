@@ -8,7 +8,7 @@ import { RelationshipModel } from './relationship.model.js';
 import { isDeliveryChannel, type RetentionSettings } from './retention-settings.js';
 
 /**
- * Which domain events make a customer retained (docs/architecture.md §5, issue 6): a linked vehicle, an add
+ * Which domain events make a customer retained (docs/architecture.md §5): a linked vehicle, an add
  * through a delivery channel, or an advisor applying an owner tag. Returns the reason applied.
  */
 export async function ownerReasonFor(deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>, settings: RetentionSettings, event: DomainEvent): Promise<OwnerReason | undefined> {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * How a corp recognises retained customers (保客) and tags them (docs/architecture.md §5, issue 6). Each path
+ * How a corp recognises retained customers (保客) and tags them (docs/architecture.md §5). Each path
  * can be switched off per corp by emptying its list.
  */
 export const retentionSettingsSchema = z.object({

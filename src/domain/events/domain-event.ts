@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 /**
  * The domain events of docs/architecture.md §4. Payloads carry ids, never personal data. New events are
- * added here and to design.md's list. They are recorded with `withOutbox` (outbox.ts), never
+ * added here and to docs/architecture.md §4's list. They are recorded with `withOutbox` (outbox.ts), never
  * added to the queue directly (docs/reliability.md, "Domain events: the outbox").
  */
 export const DOMAIN_EVENT_TYPES = [

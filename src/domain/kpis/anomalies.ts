@@ -2,7 +2,7 @@ import type { AnomalyFlag, KpiUnit, MetricDefinition } from './kpi-types.js';
 import { describeAnomaly, drillDownFor } from './anomaly-describe.js';
 
 /**
- * Anomaly detection for the cockpit (issue 10; method, formulas and measured error rates in
+ * Anomaly detection for the cockpit (docs/cockpit.md; method, formulas and measured error rates in
  * docs/cockpit.md "## Anomalies"). Pure functions: the caller (API, weekly digest) loads the
  * observations, this module judges them.
  *

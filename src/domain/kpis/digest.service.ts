@@ -30,7 +30,7 @@ export function digestMarkdown(week: string, flags: readonly AnomalyFlag[], publ
 }
 
 /**
- * The weekly digest of one corp (issue 10): each manager (a member leading departments) gets the
+ * The weekly digest of one corp (docs/cockpit.md): each manager (a member leading departments) gets the
  * top anomalies of the advisors in the departments they lead for `week`, or nothing when there
  * are none. A `kpi_digests` record (unique per corp, week, manager) is claimed before sending
  * and marked sent after, so a retried job sends nobody twice; a claim left `sending` by a crash

@@ -1,5 +1,5 @@
 /**
- * A mergeable median for durations (issue 10): daily rollups keep a sparse histogram of
+ * A mergeable median for durations (docs/cockpit.md): daily rollups keep a sparse histogram of
  * `completedAt − dueAt` over fixed log-scale buckets, so any range of days and any set of units
  * merges by adding counts. Bucket 0 holds everything ≤ 1 minute (done early counts as 0); bucket
  * k ≥ 1 holds (1 min · 2^((k−1)/4), 1 min · 2^(k/4)]. A median read from a bucket is its geometric

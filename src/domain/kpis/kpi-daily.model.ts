@@ -1,7 +1,7 @@
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
 
 /**
- * One corp × corp-local day × advisor of cockpit counters (issue 10), written only by the rollup
+ * One corp × corp-local day × advisor of cockpit counters (docs/cockpit.md), written only by the rollup
  * (rollup.service.ts), which recomputes a whole day and replaces these documents, so a re-run
  * yields the same documents. Every counter is additive across days and advisors; rates are
  * stored as numerator and denominator; the median due → done as a log-scale histogram.

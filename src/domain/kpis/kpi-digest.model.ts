@@ -1,7 +1,7 @@
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
 
 /**
- * One weekly cockpit digest per (corp, manager, week) (issue 10): unique, so a retried job
+ * One weekly cockpit digest per (corp, manager, week) (docs/cockpit.md): unique, so a retried job
  * never sends a manager the same week twice. Ids and counts only.
  */
 const kpiDigestSchema = new Schema(

@@ -6,7 +6,7 @@ import { TaskModel } from '../tasks/task.model.js';
 import { KpiDailyModel } from './kpi-daily.model.js';
 
 /**
- * The indexes that let a day's rollup read only that day's documents (issue 10). They are
+ * The indexes that let a day's rollup read only that day's documents (docs/cockpit.md). They are
  * declared here, next to the queries that need them, on the owning schemas (so `syncIndexes`
  * keeps them) and created by `ensureKpiIndexes()`. Tasks already have `{corpId, dueAt}`.
  */

@@ -1,5 +1,5 @@
 /**
- * The cockpit's shared vocabulary (issue 10): metric keys, the rows the API returns and the
+ * The cockpit's shared vocabulary (docs/cockpit.md): metric keys, the rows the API returns and the
  * anomaly flags. The back end (rollups, API, digest) and the console import these types, so
  * they cannot drift. Definitions (labels, explanations, aggregation) live in metric-definitions.ts.
  */

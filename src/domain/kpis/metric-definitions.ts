@@ -1,7 +1,7 @@
 import { METRIC_KEYS, type MetricDefinition, type MetricKey } from './kpi-types.js';
 
 /**
- * Every cockpit metric, with the exact definition shown on hover (issue 10). Days are the corp's
+ * Every cockpit metric, with the exact definition shown on hover (docs/cockpit.md). Days are the corp's
  * local calendar days (its `timezone`, default Asia/Shanghai); each metric is counted on the day
  * of the one date field named here, and attributed to the advisor named here. How each is
  * computed is in rollup.service.ts (one function per source) and docs/cockpit.md.

@@ -94,7 +94,7 @@ export function periodsOf(from: string, to: string, granularity: Granularity): s
 }
 
 /**
- * `GET /api/v1/kpis/overview` (issue 10): totals, a series for sparklines and one row per unit,
+ * `GET /api/v1/kpis/overview` (docs/cockpit.md): totals, a series for sparklines and one row per unit,
  * all from rollups only (reads ∝ advisors × periods in scope, independent of history length).
  * Rows carry the anomaly flags of the range's last period against the range's earlier periods
  * (up to 8) and the unit's peers.

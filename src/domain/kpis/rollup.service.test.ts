@@ -13,7 +13,7 @@ import { bucketValue, bucketOf, histogramMedian } from './duration-histogram.js'
 import { NO_ADVISOR, rollupDay, rollupRange } from './rollup.service.js';
 
 /**
- * Every metric on a hand-computed fixture (issue 10). Corp-local days in Asia/Shanghai (UTC+8):
+ * Every metric on a hand-computed fixture (docs/cockpit.md). Corp-local days in Asia/Shanghai (UTC+8):
  * 2026-03-10 runs from 2026-03-09T16:00Z to 2026-03-10T16:00Z. "now" is 2026-03-12T04:00Z.
  */
 const CORP = 'wwkpirollup01';

@@ -3,7 +3,7 @@ import type { AnomalyInput, Observation } from './anomalies.js';
 import type { KpiUnit, MetricDefinition } from './kpi-types.js';
 
 /**
- * A seeded, noisy synthetic dealer for testing the anomaly detector (issue 10): advisors with their
+ * A seeded, noisy synthetic dealer for testing the anomaly detector (docs/cockpit.md): advisors with their
  * own on-time rates and weekly task volumes, binomial week-to-week variation, a few small-volume
  * advisors, and planted drops of chosen sizes at chosen (advisor, week). Same seed, same dealer.
  */

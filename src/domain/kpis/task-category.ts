@@ -1,5 +1,5 @@
 /**
- * What a follow-up task is for (issue 10), from the occurrence that fired its rule: the rules
+ * What a follow-up task is for (docs/cockpit.md), from the occurrence that fired its rule: the rules
  * engine names occurrences after the trigger's anchor (src/domain/rules/occurrences.ts):
  * `delivery:<vin>` (a date rule on the delivery date), `owner` (became an owner), `vehicle:<vin>`
  * (a vehicle linked) → delivery care; `service:<vin>:<day>` (last service date) → maintenance

@@ -20,8 +20,8 @@ export interface TaskFacts {
 }
 
 /**
- * The one definition of the follow-up metrics per task (issue 8's `GET /kpis/tasks` and issue
- * 10's rollups both use it). On time is `isOnTime`: done no later than due + SLA. A task closed
+ * The one definition of the follow-up metrics per task (`GET /kpis/tasks` and the cockpit's
+ * rollups, docs/cockpit.md, both use it). On time is `isOnTime`: done no later than due + SLA. A task closed
  * after `asOf` (the rollup's frozen as-of instant) counts as open at `asOf`.
  */
 export function taskFacts(task: TaskFactsInput, asOf: Date): TaskFacts {

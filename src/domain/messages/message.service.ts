@@ -33,7 +33,7 @@ export interface QueueMessageInput {
 const contentHashOf = (c: MessageContent): string => createHash('sha256').update(JSON.stringify(c)).digest('base64url').slice(0, 24);
 
 /**
- * Queues one customer message (issue 7): joins the open batch of this advisor and content, or
+ * Queues one customer message: joins the open batch of this advisor and content, or
  * opens one and schedules its flush after the batch window, so messages that fire together
  * become one `add_msg_template` task. Idempotent per (rule, customer, occurrence, action).
  * A batch claimed for sending meanwhile is never joined late: the recipient moves to a new one.
@@ -69,7 +69,7 @@ export async function queueCustomerMessage(deps: EngineDeps, input: QueueMessage
  * Sends a batch: claims it (`open` → `sending`), drops recipients who opted out meanwhile,
  * calls `add_msg_template` once, records the msgid, tells the advisor with a card, and schedules
  * the first result poll. A batch found in `sending` without a msgid (a crash mid-call) is marked
- * `uncertain` and never re-sent: a car owner must not get the same message twice (reliability D7).
+ * `uncertain` and never re-sent: a car owner must not get the same message twice (docs/architecture.md §11).
  */
 export async function flushBatch(deps: EngineDeps, batchId: string): Promise<{ status: string; recipients: number }> {
   const id = new Types.ObjectId(batchId);
@@ -158,7 +158,7 @@ export async function pollBatch(deps: EngineDeps, batchId: string, attempt: numb
 }
 
 /**
- * Opt-out checked again before the advisor confirms (issue 7): if a pending recipient of this
+ * Opt-out checked again before the advisor confirms: if a pending recipient of this
  * task opted out, the whole task is cancelled with `cancel_groupmsg_send` (WeCom cannot drop one
  * recipient) and the other pending recipients are queued again into a new task.
  */

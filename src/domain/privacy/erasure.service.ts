@@ -65,7 +65,7 @@ export const SYSTEM_ERASER: Principal = { role: 'admin', corps: '*', tokenId: 's
 export const erasedExternalId = (customerId: string): string => `erased-${customerId}`;
 
 /**
- * Erases one customer's personal data (PIPL Art. 47, GDPR Art. 17; issue 11). In MongoDB the
+ * Erases one customer's personal data (PIPL Art. 47, GDPR Art. 17; docs/data-inventory.md). In MongoDB the
  * customer and relationship rows stay as anonymised rows so KPIs keep counting: names, unionid,
  * birthday, notes, remarks, descriptions, remark mobiles and every keyed hash of them are removed,
  * and the external_userid is replaced everywhere it was stored (relationships, message recipients,
@@ -111,7 +111,7 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
   if (pending) await requestPendingCancel(deps.queues, { corpId, customerId: input.customerId }, now.getTime());
   await MessageRecipientModel.updateMany({ corpId, customerId: _id }, { $set: { externalUserId: pseudonym } });
 
-  // Tasks hold the rule's template and ids, never the customer's data (issue 8); open ones end here.
+  // Tasks hold the rule's template and ids, never the customer's data (docs/tasks.md); open ones end here.
   const tasks = await TaskModel.updateMany(
     { corpId, customerId: _id, status: 'open' },
     { $set: { status: 'cancelled', notifyPending: false }, $unset: { nextCheckpointAt: 1 }, $push: { history: { at: now, actor: 'system', action: 'erased', detail: { reason: input.reason } } } },

@@ -32,7 +32,7 @@ export interface CustomerExport {
 }
 
 /**
- * Everything the bot holds about one customer (PIPL Art. 45, GDPR Art. 15 and 20; issue 11), as
+ * Everything the bot holds about one customer (PIPL Art. 45, GDPR Art. 15 and 20; docs/data-inventory.md), as
  * JSON: every stored document that concerns them, field by field, with sealed values opened
  * (`nameEnc` → `name`, `remarkMobilesEnc` → `remarkMobiles`) and keyed hashes shown as a
  * placeholder. Message batches contribute the content the customer was sent.

@@ -9,7 +9,7 @@ const STATES: JobType[] = ['waiting', 'delayed', 'prioritized', 'waiting-childre
 const PAGE = 500;
 
 /**
- * Removes a customer's jobs from Redis (issue 11): every job of the customer-facing queues whose
+ * Removes a customer's jobs from Redis (docs/data-inventory.md): every job of the customer-facing queues whose
  * data names one of `needles` (the customer id, their external_userid, their schedule ids), in any
  * state but active (an active job holds its lock; it finishes and expires with the queue's
  * retention). Inbound payloads are sealed (inbound-seal.ts), so they are opened with `cipher` to

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * A corp's personal-data settings (PIPL, reliability §4): the privacy notice its welcome message
+ * A corp's personal-data settings (PIPL; docs/data-inventory.md): the privacy notice its welcome message
  * links to (Art. 14 and 17: the person is told who handles what, why and for how long) and how long
  * a customer's data is kept after their last relationship with the dealer ended (Art. 19 and 47).
  */

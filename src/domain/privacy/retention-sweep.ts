@@ -31,7 +31,7 @@ export async function findExpiredCustomers(corpId: string, retentionDays: number
 }
 
 /**
- * The daily retention sweep of one corp (issue 11): erases every customer whose retention period
+ * The daily retention sweep of one corp (docs/data-inventory.md): erases every customer whose retention period
  * after the last relationship ended has passed, with reason `retention_expired` and the system
  * actor in the audit tombstone. Safe to rerun (erasure is idempotent; erased customers are skipped).
  */

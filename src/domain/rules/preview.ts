@@ -41,7 +41,7 @@ export function customerFilterOf(conditions: Conditions): Record<string, unknown
 }
 
 /**
- * What a rule would do in one corp now, without doing anything (issue 7): how many customers its
+ * What a rule would do in one corp now, without doing anything: how many customers its
  * conditions match (and, for a date rule, that have an upcoming date), and for the first such
  * customer the actions with their times. Reads only.
  */

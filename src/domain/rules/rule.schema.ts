@@ -3,7 +3,7 @@ import { quietHoursSchema } from '../tasks/task-settings.js';
 import { DATE_OFFSET_PATTERN, DURATION_PATTERN, LOCAL_TIME_PATTERN } from './durations.js';
 
 /**
- * The campaign rule (docs/architecture.md §5, issue 7): the single definition used by the admin API, the
+ * The campaign rule (docs/architecture.md §5): the single definition used by the admin API, the
  * engine, the OpenAPI document and docs/rules.md. Messages are written for the marketing person
  * who sent the rule: each says what to write instead.
  */
@@ -41,7 +41,7 @@ export const triggerSchema = z.discriminatedUnion('type', [
     field: z.enum(ANCHOR_FIELDS, { error: `use one of ${ANCHOR_FIELDS.join(', ')}` }),
     offset: dateOffset,
   }).strict(),
-  /** No completed follow-up task for the customer for `days` days (evaluated daily per corp; issue 8). */
+  /** No completed follow-up task for the customer for `days` days (evaluated daily per corp; docs/tasks.md). */
   z.object({ type: z.literal('inactivity'), days: z.number().int().min(1, { error: 'at least 1 day' }).max(3650, { error: 'at most 3650 days' }) }).strict(),
 ], { error: 'trigger.type must be one of customer.added, customer.tag_added, customer.tag_removed, customer.became_owner, vehicle.linked, customer.lost, date, inactivity' });
 export type Trigger = z.infer<typeof triggerSchema>;
@@ -99,7 +99,7 @@ export const actionSchema = z.discriminatedUnion('type', [
     at: localTime.optional(),
     /** How long the advisor has before the task is overdue. */
     sla: duration.default('24h'),
-    /** Ladder after due (issue 8): `after` escalates to the leader; `flagAfter` flags (and `reassign` offers a reassignment). Corp defaults otherwise. */
+    /** Ladder after due (docs/tasks.md): `after` escalates to the leader; `flagAfter` flags (and `reassign` offers a reassignment). Corp defaults otherwise. */
     escalation: z.object({ after: duration, to: z.enum(['manager', 'direct_leader']).default('manager'), flagAfter: duration.optional(), reassign: z.boolean().optional() }).strict().optional(),
   }).strict(),
   z.object({

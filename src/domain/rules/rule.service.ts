@@ -56,7 +56,7 @@ function visibleFilter(p: Principal): Record<string, unknown> {
 }
 
 /**
- * Rule authoring (issue 7): every change of the body creates a new version kept in
+ * Rule authoring: every change of the body creates a new version kept in
  * `rule_versions`; what the engine does records the id and version. Writes check the caller's
  * scope; reads see all-corps rules plus their own corps' rules.
  */

@@ -79,7 +79,7 @@ export async function pickWelcomeRule(corpId: string, event: Pick<WelcomeEvent, 
  * execution record is written once, after the call, so the window is spent on one read, not on
  * bookkeeping. Welcome rules ignore quiet hours and caps (the customer just added the advisor).
  * When the corp enables its privacy notice, the text carries the notice line and the customer
- * record keeps the version and time it was sent (issue 11).
+ * record keeps the version and time it was sent (docs/data-inventory.md).
  */
 export async function sendWelcomeForAdd(input: { corp: Corp; api: CorpApi; event: WelcomeEvent; clock: Clock; logger: Logger; rules?: WelcomeRuleSource; deadline?: WelcomeDeadline }): Promise<WelcomeResult> {
   const { corp, clock, logger, deadline } = input;

@@ -7,7 +7,7 @@ import { checkpointAfter } from './task.service.js';
 import { TaskModel, type TaskLean } from './task.model.js';
 
 /**
- * The SLA ladder (issue 8). Driven by the minute tick over `nextCheckpointAt` (indexed with
+ * The SLA ladder (docs/tasks.md). Driven by the minute tick over `nextCheckpointAt` (indexed with
  * status) rather than by one delayed job or schedule per step: the state lives on the task in
  * MongoDB, so nothing sits in Redis for days, a completed task simply has no checkpoint (the
  * ladder stops by itself, nothing to cancel), and a crash repeats at most the last step's message

@@ -23,7 +23,7 @@ function median(values: number[]): number | null {
 }
 
 /**
- * Follow-up KPIs per advisor over tasks due in [from, to) (issue 8). Counts come from
+ * Follow-up KPIs per advisor over tasks due in [from, to) (docs/tasks.md). Counts come from
  * `taskFacts` (on time: done no later than due + SLA), the definition the cockpit shares. Time to completion counts from the task's creation
  * (its first history entry, business time) to `completedAt`.
  */

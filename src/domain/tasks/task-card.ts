@@ -101,7 +101,7 @@ export function advisorCard(task: Pick<TaskLean, '_id' | 'title' | 'reason'>, vi
 }
 
 /**
- * The leader's card (issue 8): names advisor, customer and task. At the flag step with
+ * The leader's card (docs/tasks.md): names advisor, customer and task. At the flag step with
  * reassignment configured it offers the advisor's colleagues in a dropdown and a reassign button.
  */
 export function leaderCard(task: Pick<TaskLean, '_id' | 'title'>, view: TaskView, level: number, wecomTaskId: string, publicBaseUrl: string, candidates: Array<{ userid: string; name: string }>): TemplateCard {

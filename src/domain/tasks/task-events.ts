@@ -5,7 +5,7 @@ import { requestNotify } from './task-notify.js';
 import { cancelOpenTasks, rehomeOpenTasks } from './task.service.js';
 
 /**
- * Follow-up tasks' reaction to domain events (issue 8), after the rules engine has cancelled or
+ * Follow-up tasks' reaction to domain events (docs/tasks.md), after the rules engine has cancelled or
  * re-homed the schedules: a lost customer's open tasks are cancelled; a transferred customer's
  * open tasks move to the taker (the event's `toUserid`, else the new responsible advisor), who
  * is told at the next working moment. Both are idempotent updates on open tasks.

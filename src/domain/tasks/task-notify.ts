@@ -92,7 +92,7 @@ export interface DeliveryOutcome {
 }
 
 /**
- * Delivers an advisor's owed notifications (issue 8): nothing outside working hours; one card
+ * Delivers an advisor's owed notifications (docs/tasks.md): nothing outside working hours; one card
  * per task while few are due; when more than `digestThreshold` are due at once, or the minute's
  * budget would not cover them, one markdown digest with the list and a link. Serialised per
  * advisor with a Redis lock, so concurrent fired schedules cannot race into a flood.

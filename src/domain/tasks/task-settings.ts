@@ -9,10 +9,10 @@ export const quietHoursSchema = z.object({ start: localTime, end: localTime }).s
 export type QuietHours = z.infer<typeof quietHoursSchema>;
 
 /**
- * Follow-up task settings of one corp (issue 8): advisors' working hours in the corp's zone
+ * Follow-up task settings of one corp (docs/tasks.md): advisors' working hours in the corp's zone
  * (cards due outside them go out at the next start), the escalation ladder's defaults, which
  * a rule's `follow_up` action may override (sla, escalation.after, escalation.flagAfter), and the
- * corp's quiet hours for customer messages, which a rule's guard may override (issue 9).
+ * corp's quiet hours for customer messages, which a rule's guard may override (docs/console.md).
  */
 export const taskSettingsSchema = z.object({
   workingHours: z.object({ start: localTime, end: localTime }).strict().default({ start: '08:30', end: '20:00' }),
@@ -43,7 +43,7 @@ export function parseStoredTaskSettings(stored: unknown): TaskSettings {
 }
 
 /**
- * The corp's task settings, defaults filled in: a corp stored before issue 8 has none, and a corp
+ * The corp's task settings, defaults filled in: a corp stored before follow-up tasks existed has none, and a corp
  * snapshot written by an older version (the web's Redis snapshot) may lack newer fields.
  */
 export function taskSettingsOf(corp: { tasks?: Partial<TaskSettings> | undefined } | undefined): TaskSettings {

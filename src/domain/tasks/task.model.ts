@@ -6,7 +6,7 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 export const TASK_OUTCOMES = ['contacted', 'appointment_booked', 'customer_declined'] as const;
 export type TaskOutcome = (typeof TASK_OUTCOMES)[number];
 
-/** Escalation levels (issue 8): 0 none, 1 advisor reminded, 2 manager escalated, 3 flagged/reassigned. */
+/** Escalation levels (docs/tasks.md): 0 none, 1 advisor reminded, 2 manager escalated, 3 flagged/reassigned. */
 export const ESCALATION_LEVELS = [0, 1, 2, 3] as const;
 
 const historySchema = new Schema(
@@ -22,7 +22,7 @@ const historySchema = new Schema(
 );
 
 /**
- * A follow-up task (docs/architecture.md §6, issue 8): one per fired `follow_up` schedule (unique
+ * A follow-up task (docs/architecture.md §6, docs/tasks.md): one per fired `follow_up` schedule (unique
  * `scheduleId`). The talk track is stored as the rule's template and rendered with the customer's
  * data only when shown, so no customer personal data is stored here. `dueAt` never changes;
  * snoozing moves `remindAt`. On time means done no later than `dueAt + slaMs`.

@@ -42,7 +42,7 @@ export function checkpointAfter(task: Pick<TaskLean, 'dueAt' | 'slaMs' | 'ladder
 export type CreateOutcome = { outcome: 'created' | 'existing'; taskId: string; advisorUserid: string } | { outcome: 'not_open' | 'no_advisor' | 'cancelled' };
 
 /**
- * Turns a fired `follow_up` schedule into exactly one task (issue 8). The task is upserted by
+ * Turns a fired `follow_up` schedule into exactly one task (docs/tasks.md). The task is upserted by
  * `scheduleId` (unique index) before the schedule is marked fired, so a crash anywhere in
  * between — sweep, worker or Redis — ends, on retry or on the sweep's recovery, in the same one
  * task. A schedule cancelled meanwhile (customer lost) creates nothing.
@@ -158,7 +158,7 @@ export async function applyTaskAction(deps: Deps, taskId: string, action: TaskAc
   return { changed: true, task };
 }
 
-/** On time (issue 8, and every KPI): done no later than due + SLA. */
+/** On time (docs/tasks.md, and every KPI): done no later than due + SLA. */
 export function isOnTime(task: Pick<TaskLean, 'status' | 'completedAt' | 'dueAt' | 'slaMs'>): boolean {
   return task.status === 'done' && !!task.completedAt && task.completedAt.getTime() <= task.dueAt.getTime() + task.slaMs;
 }

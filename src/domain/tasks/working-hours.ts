@@ -12,7 +12,7 @@ export function inWorkingHours(at: Date, hours: TaskSettings['workingHours'], ti
 }
 
 /**
- * The first moment at or after `at` inside working hours (issue 8: cards due outside hours are
+ * The first moment at or after `at` inside working hours (docs/tasks.md: cards due outside hours are
  * sent at the next start), in the corp's zone.
  */
 export function nextWorkingTime(at: Date, hours: TaskSettings['workingHours'], timeZone: string): Date {

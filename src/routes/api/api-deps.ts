@@ -17,7 +17,7 @@ export interface ApiDeps {
   redis: Redis;
   /** Corp writes (secrets sealed; never returned). */
   corpService: CorpService;
-  /** Console sessions (issue 9): when given, the session cookie is accepted besides bearer tokens. */
+  /** Console sessions (docs/console.md): when given, the session cookie is accepted besides bearer tokens. */
   sessions?: ConsoleSessions;
 }
 

@@ -59,7 +59,7 @@ function assertDealerAdminMayChange(p: Principal, patch: z.infer<typeof corpSett
 }
 
 /**
- * `/api/v1/corps/:corpId/settings` (issue 9, the console's settings page): admins for every corp,
+ * `/api/v1/corps/:corpId/settings` (docs/console.md, the console's settings page): admins for every corp,
  * dealer admins for their own (another corp answers 404 on read, 403 on write, as elsewhere).
  * Changes go through CorpService (secrets sealed, processes told to reload); the audit record names
  * the changed fields, never their values.

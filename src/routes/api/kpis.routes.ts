@@ -71,7 +71,7 @@ async function resolveScope(p: Principal, q: { corpId?: string; advisor?: string
 }
 
 /**
- * The cockpit's API (issue 10) and issue 8's task KPIs. Every figure comes from the daily
+ * The cockpit's API (docs/cockpit.md) and the follow-up task KPIs (docs/tasks.md). Every figure comes from the daily
  * rollups (`kpi_daily`); scope: advisors themselves, managers their departments, dealer admins
  * their corp, oem/admin every dealer corp (no corpId = all of them). No customer data is read.
  */

@@ -23,7 +23,7 @@ const uploadSchema = z.object({
 }).strict();
 
 /**
- * `/api/v1/media`: images for welcome and message attachments (issue 7). Stored in MongoDB; each
+ * `/api/v1/media`: images for welcome and message attachments. Stored in MongoDB; each
  * corp's WeCom temporary media id is uploaded when first needed and renewed before its 3-day expiry.
  */
 export function createMediaRouter(deps: ApiDeps): Router {

@@ -77,7 +77,7 @@ const operations: Operation[] = [
   { method: 'post', path: '/tasks/{id}/reassign', summary: 'Give an open task to another active member (managers: their departments)', roles: TASK_REASSIGNERS, body: reassignBody, ok: 200 },
   { method: 'post', path: '/tasks/reassign-bulk', summary: 'Move open tasks of one advisor to another (selected ids, or all; at most 500 per call, `remaining` says the rest)', roles: TASK_REASSIGNERS, body: reassignBulkBody, ok: 200 },
   { method: 'get', path: '/advisors', summary: 'Members to pick for tasks and transfers (managers: their departments)', roles: ['admin', 'oem', 'dealer_admin', 'manager'], query: advisorsQuery, ok: 200 },
-  { method: 'get', path: '/kpis/tasks', summary: 'Follow-up task KPIs per advisor over tasks due in [from, to) (issue 8)', roles: [...KPI_READERS], query: kpiQuery, ok: 200 },
+  { method: 'get', path: '/kpis/tasks', summary: 'Follow-up task KPIs per advisor over tasks due in [from, to)', roles: [...KPI_READERS], query: kpiQuery, ok: 200 },
   { method: 'get', path: '/kpis/definitions', summary: 'Cockpit metric definitions (zh + en labels and hover text)', roles: [...KPI_READERS], ok: 200 },
   { method: 'get', path: '/kpis/overview', summary: 'Cockpit overview from daily rollups: totals, series, rows per corp/department/advisor with anomaly flags (corp-local days, to exclusive, ≤ 400 days)', roles: [...KPI_READERS], query: overviewQuery, ok: 200 },
   { method: 'get', path: '/kpis/overview.csv', summary: 'The overview rows as CSV (formula cells neutralised)', roles: [...KPI_READERS], query: overviewQuery, ok: 200 },

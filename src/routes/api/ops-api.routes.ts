@@ -19,9 +19,9 @@ const clockBody = z.object({
 }).strict().refine((b) => (b.offsetMs === undefined) !== (b.advanceMs === undefined), { error: 'send either offsetMs or advanceMs' });
 
 /**
- * Development and test operations under `/api/v1/ops` (admins only, refused in production, docs/architecture.md
- * §6): run the schedule sweep or the task tick now instead of waiting for the minute, and move the
- * clock shared by web, worker and the WeCom sandbox.
+ * Development and test operations under `/api/v1/ops` (admins only, refused in production,
+ * docs/architecture.md §6): run the schedule sweep or the task tick now instead of waiting for the
+ * minute, and move the clock shared by web, worker and the WeCom sandbox.
  */
 export function createOpsApiRouter(deps: ApiDeps): Router {
   const router = new Router();

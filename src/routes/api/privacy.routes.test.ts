@@ -1,6 +1,6 @@
 /**
- * Issue 11 through the admin API on the dev MongoDB and real Redis: erasure, export, opt-out
- * (roles, corp scoping, audit) and the retention sweep with a manual clock.
+ * Personal-data rights (docs/data-inventory.md) through the admin API on the dev MongoDB and
+ * real Redis: erasure, export, opt-out (roles, corp scoping, audit) and the retention sweep with a manual clock.
  */
 import { Types } from 'mongoose';
 import request from 'supertest';

@@ -22,7 +22,7 @@ export const OPT_OUT_RECORDERS = ['admin', 'dealer_admin', 'manager', 'advisor']
 export const optOutBodySchema = z.object({ source: optOutSourceSchema.exclude(['erasure']).default('api') }).strict();
 
 /**
- * Personal-data routes (issue 11, PIPL Art. 15, 24, 45, 47): erasure, export, opt-out. Every call is
+ * Personal-data routes (docs/data-inventory.md, PIPL Art. 15, 24, 45, 47): erasure, export, opt-out. Every call is
  * audited with ids, codes and counts, never personal values.
  */
 export function createPrivacyRouter(deps: ApiDeps): Router {

@@ -43,7 +43,7 @@ async function checkScopeCorp(body: Pick<RuleBody, 'scope'>): Promise<void> {
 }
 
 /**
- * `/api/v1/rules`: campaign rules (issue 7). Writes are audited and versioned; reads and
+ * `/api/v1/rules`: campaign rules. Writes are audited and versioned; reads and
  * writes are limited to all-corps rules plus the caller's corps; a rule of another corp is a 404.
  */
 export function createRulesRouter(deps: ApiDeps): Router {

@@ -62,7 +62,7 @@ export const advisorsQuery = z.object({ corpId: z.string().min(1).max(64).option
 const present = (t: TaskLean, now: Date) => presentTask(t, now, t.status === 'done' ? isOnTime(t) : undefined);
 
 /**
- * `/api/v1/tasks` (issue 8): list and filter, one task with history (and its rendered card
+ * `/api/v1/tasks` (docs/tasks.md): list and filter, one task with history (and its rendered card
  * content, an audited read of personal data), complete / snooze / unreachable (advisors their
  * own, managers their departments), reassign (managers), CSV export. Changes are audited.
  */

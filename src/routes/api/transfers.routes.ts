@@ -16,7 +16,7 @@ import { requireDealerCorp } from './corp-scope.js';
 import { assertReassignable, managedAdvisors } from './task-scope.js';
 
 /**
- * `/api/v1/transfers` (issue 8): a manager moves customers to another advisor through WeCom
+ * `/api/v1/transfers` (docs/tasks.md): a manager moves customers to another advisor through WeCom
  * (docs/wecom.md §3.15–§3.17). The start is a job (WeCom is never called inside a request); the
  * answer carries the transfer id to follow: per-customer results with WeCom's codes in words,
  * polled until final; tasks move on success only.

@@ -27,7 +27,7 @@ export function safeNext(next: string | undefined): string {
 }
 
 /**
- * `/console/auth/*` (issue 9): WeCom web sign-in, API-token sign-in, sign-out and `me`.
+ * `/console/auth/*` (docs/console.md): WeCom web sign-in, API-token sign-in, sign-out and `me`.
  * Exchanging the sign-in code (`auth/getuserinfo`) is the one WeCom call the web process makes
  * itself instead of leaving it to the worker: the person is waiting on the redirect, the code
  * lives five minutes and is single-use, so a queued job would only add latency and failure modes.

@@ -5,7 +5,7 @@ import { createConsoleStatic } from './console-static.js';
 import { ROUTE_POLICIES } from '../policy/route-policies.js';
 import { applyRoutePolicies } from '../policy/route-policy.js';
 
-/** Everything the web process mounts for the console (issue 9): auth routes, then the SPA. */
+/** Everything the web process mounts for the console (docs/console.md): auth routes, then the SPA. */
 export function createConsoleMounts(deps: ConsoleDeps): Array<Koa.Middleware<Koa.DefaultState, never>> {
   const auth = createConsoleAuthRouter(deps);
   applyRoutePolicies(auth, ROUTE_POLICIES, '/console/');

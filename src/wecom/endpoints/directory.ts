@@ -43,7 +43,7 @@ export function directoryApi(call: Caller) {
     /** `GET department/simplelist`: recursive below `id` (all when omitted). */
     listDepartmentsSimple: (id?: number) =>
       call<DepartmentSimpleListResponse>({ endpoint: 'department/simplelist', method: 'GET', query: { id } }),
-    /** `GET auth/getuserinfo` (§8): exchanges a single-use 5-minute OAuth code. */
+    /** `GET auth/getuserinfo` (docs/wecom.md §8): exchanges a single-use 5-minute OAuth code. */
     getUserInfoByCode: (code: string) =>
       call<GetUserInfoByCodeResponse>({ endpoint: 'auth/getuserinfo', method: 'GET', query: { code } }),
   };

@@ -82,19 +82,19 @@ export interface RemarkRequest {
 /** Customer reads and remarks (docs/wecom.md §3.2–§3.6). */
 export function externalContactApi(call: Caller) {
   return {
-    /** `GET externalcontact/get` (§3.2). 84061/40096 are permanent. */
+    /** `GET externalcontact/get` (docs/wecom.md §3.2). 84061/40096 are permanent. */
     getExternalContact: (externalUserId: string, cursor?: string) =>
       call<GetExternalContactResponse>({ endpoint: 'externalcontact/get', method: 'GET', query: { external_userid: externalUserId, cursor } }),
-    /** `POST externalcontact/batch/get_by_user` (§3.3): ≤100 userids, cursor paging. */
+    /** `POST externalcontact/batch/get_by_user` (docs/wecom.md §3.3): ≤100 userids, cursor paging. */
     batchGetByUser: (req: BatchGetByUserRequest) =>
       call<BatchGetByUserResponse>({ endpoint: 'externalcontact/batch/get_by_user', method: 'POST', json: req }),
-    /** `GET externalcontact/list` (§3.4): all customers of one advisor, no paging. */
+    /** `GET externalcontact/list` (docs/wecom.md §3.4): all customers of one advisor, no paging. */
     listExternalContacts: (userid: string) =>
       call<ListExternalContactsResponse>({ endpoint: 'externalcontact/list', method: 'GET', query: { userid } }),
-    /** `GET externalcontact/get_follow_user_list` (§3.5). */
+    /** `GET externalcontact/get_follow_user_list` (docs/wecom.md §3.5). */
     getFollowUserList: () =>
       call<GetFollowUserListResponse>({ endpoint: 'externalcontact/get_follow_user_list', method: 'GET' }),
-    /** `POST externalcontact/remark` (§3.6). `remark_mobiles` overwrites. No callback results. */
+    /** `POST externalcontact/remark` (docs/wecom.md §3.6). `remark_mobiles` overwrites. No callback results. */
     remark: (req: RemarkRequest) => call<WecomBaseResponse>({ endpoint: 'externalcontact/remark', method: 'POST', json: req }),
   };
 }

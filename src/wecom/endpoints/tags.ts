@@ -56,7 +56,7 @@ export function tagsApi(call: Caller, markTagConcurrency: number) {
     delCorpTag: (req: { tag_id?: string[]; group_id?: string[] }) =>
       call<WecomBaseResponse>({ endpoint: 'externalcontact/del_corp_tag', method: 'POST', json: req }),
     /**
-     * `POST externalcontact/mark_tag` (§3.8). Capped per corp across processes (45033) and
+     * `POST externalcontact/mark_tag` (docs/wecom.md §3.8). Capped per corp across processes (45033) and
      * serialised per advisor–customer pair (45035). 84061/40096 are permanent.
      */
     markTag: (req: MarkTagRequest) =>

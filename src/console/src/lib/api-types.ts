@@ -41,14 +41,14 @@ export interface SignInCorp {
   kind: 'dealer' | 'oem';
 }
 
-/** Settings page (issue 9): a corp's settings, the patch the page sends, API tokens. */
+/** Settings page (docs/console.md): a corp's settings, the patch the page sends, API tokens. */
 export type CorpSettings = Jsonify<CorpSettingsView>;
 export type CorpSettingsPatch = z.input<typeof corpSettingsPatchSchema>;
 export type CorpListItem = Jsonify<CorpSummary>;
 export type ApiToken = Jsonify<ApiTokenView>;
 export type ApiTokenCreate = z.input<typeof tokenCreateSchema>;
 
-/** Campaigns (issue 9): the rule list with hits, a draft as the API accepts it, versions, preview, pickers. */
+/** Campaigns (docs/console.md): the rule list with hits, a draft as the API accepts it, versions, preview, pickers. */
 export type RuleRow = Jsonify<RuleListItem>;
 export type RuleDraft = z.input<typeof ruleCreateSchema>;
 export type RuleVersion = Jsonify<RuleVersionView>;
@@ -56,7 +56,7 @@ export type RulePreview = Jsonify<PreviewResult>;
 export type RuleOptions = Jsonify<ServerRuleOptions>;
 export type RuleCopyWarning = CopyWarning;
 
-/** Tasks desk, customers and transfers (issue 9). */
+/** Tasks desk, customers and transfers (docs/console.md). */
 export type DeskTask = Task & { customer?: CustomerLabel };
 export type TaskDetail = Jsonify<ApiTaskDetail>;
 export type AdvisorOption = ServerAdvisorOption;

@@ -71,7 +71,7 @@ export const api = {
   rules: () => call<{ rules: Rule[] }>('GET', '/api/v1/rules'),
   kpiDefinitions: () => call<{ definitions: MetricDefinition[] }>('GET', '/api/v1/kpis/definitions'),
   kpiOverview: (query: KpiQuery) => call<KpiOverview>('GET', `/api/v1/kpis/overview?${kpiSearch(query)}`),
-  // Tasks desk, customers, transfers (issue 9).
+  // Tasks desk, customers, transfers (docs/console.md).
   deskTasks: (query: Record<string, string>) => call<{ tasks: DeskTask[]; next?: string }>('GET', `/api/v1/tasks?${new URLSearchParams(query).toString()}`),
   taskDetail: (id: string) => call<TaskDetail>('GET', `/api/v1/tasks/${encodeURIComponent(id)}`),
   reassignTask: (id: string, to: string) => call<Task>('POST', `/api/v1/tasks/${encodeURIComponent(id)}/reassign`, { to }),

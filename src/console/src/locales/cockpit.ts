@@ -1,4 +1,4 @@
-/** Strings of the manager cockpit (issue 10). Metric names and definitions come from the API. */
+/** Strings of the manager cockpit (docs/cockpit.md). Metric names and definitions come from the API. */
 export const cockpit = {
   'zh-CN': {
     cockpit: {

@@ -7,7 +7,7 @@ import { runRule } from './engine.js';
 import { findActiveRules } from './rule-finder.js';
 
 /**
- * The `inactivity` trigger (issue 8): a customer with no completed follow-up task for N days.
+ * The `inactivity` trigger (docs/tasks.md): a customer with no completed follow-up task for N days.
  * Evaluated once a local day per corp by the tasks' tick, not per event: inactivity is the
  * absence of events. The last completion comes from `tasks` (what `task.completed` records);
  * a customer never followed up counts from when they were added. The occurrence id names the

@@ -4,7 +4,7 @@ import type { Rule, RuleCopyWarning, RuleDraft, RuleOptions, RulePreview, RuleRo
 const enc = encodeURIComponent;
 const corpQuery = (corpId?: string) => (corpId ? `?corpId=${enc(corpId)}` : '');
 
-/** The campaign pages' calls to `/api/v1/rules` (issue 7's API, extended for the console). */
+/** The campaign pages' calls to `/api/v1/rules` (the rules API, extended for the console). */
 export const rulesApi = {
   list: () => call<{ rules: RuleRow[] }>('GET', '/api/v1/rules'),
   get: (id: string) => call<Rule & { versions: RuleVersion[] }>('GET', `/api/v1/rules/${enc(id)}`),
