@@ -6,14 +6,16 @@ import { fail, openCliContext } from './lib/cli-context.js';
 const usage = `npm run rotate-keys -- [--batch 200] [--dry-run] [--restart]
 
 Re-encrypts personal data and corp secrets sealed with an older DATA_KEYS id under
-DATA_KEY_ACTIVE_ID, batch by batch, while the bot keeps running.
+DATA_KEY_ACTIVE_ID, batch by batch, while the bot keeps running. Values still in the v1
+format (no context) are rewritten as v2, bound to their document and field
+(docs/security.md "Data at rest and in transit"), even under the active key.
   1. Add the new key to DATA_KEYS (keep the old ones), set DATA_KEY_ACTIVE_ID to it and
      restart web and worker: new writes use it, old values still decrypt.
   2. Run this command. It is idempotent and resumes after an interruption (checkpoint in Redis);
      --restart scans from the beginning, --dry-run only counts.
   3. When it reports 0 values under old keys, remove the old key from DATA_KEYS.`;
 
-/** `npm run rotate-keys`: key rotation without downtime (docs/architecture.md §7, docs/security.md). */
+/** `npm run rotate-keys`: key rotation without downtime (docs/architecture.md §7, docs/security.md "Key rotation"). */
 async function main(): Promise<void> {
   const { values } = parseArgs({ args: process.argv.slice(2), options: { batch: { type: 'string' }, 'dry-run': { type: 'boolean' }, restart: { type: 'boolean' }, help: { type: 'boolean' } } });
   if (values.help) fail(usage, 0);

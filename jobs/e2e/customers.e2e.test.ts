@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AdvisorModel } from '../../src/domain/customers/advisor.model.js';
 import { CorpTagGroupModel } from '../../src/domain/customers/corp-tag.model.js';
 import { CustomerModel } from '../../src/domain/customers/customer.model.js';
+import { relationshipCtx } from '../../src/domain/customers/personal-data.js';
 import { RelationshipModel } from '../../src/domain/customers/relationship.model.js';
 import type { DomainEventType } from '../../src/domain/events/domain-event.js';
 import { DomainEventRecordModel } from '../../src/domain/events/domain-event-record.model.js';
@@ -67,7 +68,8 @@ describe('adding customers', () => {
     const rel = await RelationshipModel.findOne({ corpId: bot.corpId, externalUserId: added.externalUserId }).lean();
     const intent = bot.sandbox.world.corp(bot.corpId)?.tags.find((t) => t.name === '意向')?.id;
     expect(rel?.tagIds).toEqual([intent]);
-    expect(bot.ctx.pd.open(rel?.remarkEnc)).toBe('丙先生');
+    expect(bot.ctx.pd.openFor(relationshipCtx({ corpId: bot.corpId, externalUserId: added.externalUserId, userid: 'lina' }, 'remarkEnc'), rel?.remarkEnc)).toBe('丙先生');
+    expect(rel?.remarkEnc?.startsWith('v2.')).toBe(true);
     const customer = await CustomerModel.findOne({ corpId: bot.corpId, externalUserId: added.externalUserId }).lean();
     expect(customer?.lifecycle?.stage).toBe('prospect');
   });

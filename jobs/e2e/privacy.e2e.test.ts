@@ -14,6 +14,7 @@ import { createApp } from '../../src/app.js';
 import { TokenService } from '../../src/domain/auth/token.service.js';
 import { CorpService } from '../../src/domain/corps/corp.service.js';
 import { CustomerModel } from '../../src/domain/customers/customer.model.js';
+import { customerCtx } from '../../src/domain/customers/personal-data.js';
 import { MessageBatchModel, MessageRecipientModel } from '../../src/domain/messages/message.model.js';
 import { ExecutionModel } from '../../src/domain/rules/engine/execution.model.js';
 import { ruleCreateSchema } from '../../src/domain/rules/rule.schema.js';
@@ -102,7 +103,7 @@ describe('the canary customer', () => {
     const added = await bot.sandbox.driver.addCustomer({ corpId: bot.corpId, userid: 'zhangwei', customer: { name: CANARY_NAME }, state: 'showroom_qr' });
     await bot.settle('the canary add');
     const customer = await CustomerModel.findOne({ corpId: bot.corpId, externalUserId: added.externalUserId }).lean();
-    expect(bot.ctx.pd.open(customer?.nameEnc)).toBe(CANARY_NAME);
+    expect(bot.ctx.pd.openFor(customerCtx({ corpId: bot.corpId, externalUserId: added.externalUserId }, 'nameEnc'), customer?.nameEnc)).toBe(CANARY_NAME);
     // Consent: the welcome carried the notice, the customer record keeps its version and time.
     const welcome = corpWorld()?.welcomes.find((w) => w.external_userid === added.externalUserId);
     expect(welcome?.text).toContain(NOTICE.url);

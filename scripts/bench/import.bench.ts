@@ -15,6 +15,7 @@ import { startDevMongo } from '../dev-mongo/index.js';
 import { CorpModel } from '../../src/domain/corps/corp.model.js';
 import { CustomerModel } from '../../src/domain/customers/customer.model.js';
 import { PersonalData } from '../../src/domain/customers/personal-data.js';
+import { corpSecretContext } from '../../src/domain/privacy/key-rotation.service.js';
 import { RelationshipModel } from '../../src/domain/customers/relationship.model.js';
 import { loadConfig } from '../../config/index.js';
 import { startPrivateRedis } from '../../src/testing/redis-server.js';
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   const pd = PersonalData.fromConfig(config);
   await mongoose.connect(config.mongo.uri);
   await Promise.all([CorpModel.init(), CustomerModel.init(), RelationshipModel.init()]);
-  await CorpModel.create({ corpId: CORP, kind: 'dealer', displayName: 'bench', agentId: 1, secretSealed: pd.seal('x'), callbackTokenSealed: pd.seal('x'), callbackAesKeySealed: pd.seal('x'), timezone: 'Asia/Shanghai' });
+  await CorpModel.create({ corpId: CORP, kind: 'dealer', displayName: 'bench', agentId: 1, secretSealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'secretSealed')), callbackTokenSealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'callbackTokenSealed')), callbackAesKeySealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'callbackAesKeySealed')), timezone: 'Asia/Shanghai' });
   // Half of the rows belong to known customers, found by remark mobile through the keyed hash.
   const known = Math.floor(ROWS / 2);
   const customers = await CustomerModel.insertMany(Array.from({ length: known }, (_, i) => ({ corpId: CORP, externalUserId: `wmBench${String(i).padStart(12, '0')}` })));

@@ -1,5 +1,5 @@
 import type { ExternalContact, FollowInfo, FollowUser } from '../../wecom/endpoints/external-contact.js';
-import type { PersonalData } from './personal-data.js';
+import { customerCtx, relationshipCtx, type PersonalData } from './personal-data.js';
 
 /** Relationship fields as stored, derived from WeCom's follow_user / follow_info entry (docs/wecom.md §6.3). */
 export interface RelationshipSnapshot {
@@ -25,10 +25,14 @@ export interface CustomerSnapshot {
   unionidHash?: string;
 }
 
-/** Seals the customer's identifiers from `externalcontact/get` (docs/wecom.md §3.2). */
-export function customerSnapshot(contact: ExternalContact, pd: PersonalData): CustomerSnapshot {
-  const name = pd.sealSearchable('name', contact.name);
-  const unionid = pd.sealSearchable('unionid', contact.unionid);
+/**
+ * Seals the customer's identifiers from `externalcontact/get` (docs/wecom.md §3.2), each bound to
+ * `customers/<field>/<corpId>:<externalUserId>` (docs/security.md "Data at rest and in transit").
+ */
+export function customerSnapshot(contact: ExternalContact, pd: PersonalData, corpId: string): CustomerSnapshot {
+  const at = { corpId, externalUserId: contact.external_userid };
+  const name = pd.sealSearchableFor(customerCtx(at, 'nameEnc'), 'name', contact.name);
+  const unionid = pd.sealSearchableFor(customerCtx(at, 'unionidEnc'), 'unionid', contact.unionid);
   return {
     externalUserId: contact.external_userid,
     type: contact.type === 2 ? 2 : 1,
@@ -39,9 +43,14 @@ export function customerSnapshot(contact: ExternalContact, pd: PersonalData): Cu
   };
 }
 
-/** Seals one advisor's view of the customer; accepts both `get` (tags[]) and `batch/get_by_user` (tag_id[]) shapes. */
-export function relationshipSnapshot(follow: FollowUser | FollowInfo, pd: PersonalData): RelationshipSnapshot {
-  const remark = pd.sealSearchable('remark', follow.remark);
+/**
+ * Seals one advisor's view of the customer; accepts both `get` (tags[]) and `batch/get_by_user`
+ * (tag_id[]) shapes. Values are bound to `relationships/<field>/<corpId>:<externalUserId>:<userid>`
+ * (docs/security.md "Data at rest and in transit").
+ */
+export function relationshipSnapshot(follow: FollowUser | FollowInfo, pd: PersonalData, at: { corpId: string; externalUserId: string }): RelationshipSnapshot {
+  const key = { ...at, userid: follow.userid };
+  const remark = pd.sealSearchableFor(relationshipCtx(key, 'remarkEnc'), 'remark', follow.remark);
   const mobiles = [...new Set((follow.remark_mobiles ?? []).filter((m) => m.trim() !== ''))];
   const tagIds = 'tag_id' in follow
     ? follow.tag_id
@@ -53,8 +62,8 @@ export function relationshipSnapshot(follow: FollowUser | FollowInfo, pd: Person
     addedAt: new Date((follow.createtime || 0) * 1000),
     remarkEnc: remark.enc,
     remarkHash: remark.hash,
-    descriptionEnc: pd.seal(follow.description),
-    remarkMobilesEnc: mobiles.map((m) => pd.cipher.encrypt(m)),
+    descriptionEnc: pd.sealFor(relationshipCtx(key, 'descriptionEnc'), follow.description),
+    remarkMobilesEnc: mobiles.map((m) => pd.sealFor(relationshipCtx(key, 'remarkMobilesEnc'), m) as string),
     remarkMobileHashes: mobiles.map((m) => pd.hash('mobile', m)),
     tagIds: [...new Set(tagIds)].sort(),
   };

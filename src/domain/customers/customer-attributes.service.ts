@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Queues } from '../../queues/queue-factory.js';
 import { withOutbox } from '../events/outbox.js';
 import { CustomerModel } from './customer.model.js';
-import type { PersonalData } from './personal-data.js';
+import { customerCtx, type CustomerSealedField, type PersonalData } from './personal-data.js';
 
 /** Dealer-supplied attributes: API body and import columns. `null` clears a value. */
 export const customerAttributesSchema = z
@@ -36,15 +36,18 @@ export async function updateCustomerAttributes(deps: AttributeDeps, customerId: 
   const $set: Record<string, string> = {};
   const $unset: Record<string, 1> = {};
   const changed: string[] = [];
-  const apply = (field: string, storedField: string, current: string | undefined, next: string | null | undefined, sealed: boolean) => {
+  const apply = (field: string, storedField: string, current: string | undefined, next: string | null | undefined, seal?: (v: string) => string) => {
     if (next === undefined || (next ?? undefined) === current) return;
     changed.push(field);
     if (next === null || next === '') $unset[storedField] = 1;
-    else $set[storedField] = sealed ? deps.pd.cipher.encrypt(next) : next;
+    else $set[storedField] = seal ? seal(next) : next;
   };
-  apply('birthday', 'birthdayEnc', deps.pd.open(customer.birthdayEnc), attrs.birthday, true);
-  apply('dmsNotes', 'dmsNotesEnc', deps.pd.open(customer.dmsNotesEnc), attrs.dmsNotes, true);
-  apply('preferredContactTime', 'preferredContactTime', customer.preferredContactTime ?? undefined, attrs.preferredContactTime, false);
+  // Bound to the customer and field (docs/security.md "Data at rest and in transit").
+  const at = (field: CustomerSealedField) => customerCtx({ corpId: deps.corpId, externalUserId: customer.externalUserId }, field);
+  const sealer = (field: CustomerSealedField) => (v: string) => deps.pd.sealFor(at(field), v) as string;
+  apply('birthday', 'birthdayEnc', deps.pd.openFor(at('birthdayEnc'), customer.birthdayEnc), attrs.birthday, sealer('birthdayEnc'));
+  apply('dmsNotes', 'dmsNotesEnc', deps.pd.openFor(at('dmsNotesEnc'), customer.dmsNotesEnc), attrs.dmsNotes, sealer('dmsNotesEnc'));
+  apply('preferredContactTime', 'preferredContactTime', customer.preferredContactTime ?? undefined, attrs.preferredContactTime);
   if (changed.length === 0) return { changed };
   // The event goes into the outbox with the change (docs/reliability.md, "Domain events: the outbox").
   await withOutbox(deps, async (events) => {

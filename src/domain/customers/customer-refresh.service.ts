@@ -83,7 +83,7 @@ async function applyFetchedContact(deps: CustomerDeps, fetched: FetchedContact, 
   const { corpId, pd, clock } = deps;
   const result: RefreshResult = { visible: true, createdCustomer: false, added: [], tagChanges: [], vanishedUserids: [] };
   const now = clock.now();
-  const snapshot = customerSnapshot(fetched.contact, pd);
+  const snapshot = customerSnapshot(fetched.contact, pd, corpId);
   const upserted = await CustomerModel.findOneAndUpdate(
     { corpId, externalUserId: snapshot.externalUserId },
     {
@@ -103,7 +103,7 @@ async function applyFetchedContact(deps: CustomerDeps, fetched: FetchedContact, 
 
   for (const follow of fetched.followUsers) {
     listed.add(follow.userid);
-    const next = relationshipSnapshot(follow, pd);
+    const next = relationshipSnapshot(follow, pd, { corpId, externalUserId: snapshot.externalUserId });
     const previous = byUserid.get(follow.userid);
     const sealed = {
       state: next.state, addWay: next.addWay, addedAt: next.addedAt, remarkEnc: next.remarkEnc, remarkHash: next.remarkHash,

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { normalizeMobile } from '../../infra/data-crypto.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 import { CustomerModel } from './customer.model.js';
-import type { PersonalData } from './personal-data.js';
+import { customerCtx, relationshipCtx, type PersonalData } from './personal-data.js';
 import { RelationshipModel } from './relationship.model.js';
 
 export const CUSTOMER_SEARCH_KINDS = ['name', 'remark', 'phone', 'vin'] as const;
@@ -114,13 +114,14 @@ export interface SummarySource {
  * given advisor (else the responsible one) set, else the WeChat name. Decrypted here only.
  */
 export async function displayNames(pd: PersonalData, corpId: string, customers: SummarySource[], advisorOf: (c: SummarySource) => string | undefined = (c) => c.responsibleUserid ?? undefined): Promise<Map<string, string>> {
-  const rels = customers.length === 0 ? [] : await RelationshipModel.find({ corpId, customerId: { $in: customers.map((c) => c._id) }, remarkEnc: { $exists: true } }, { customerId: 1, userid: 1, remarkEnc: 1 }).lean();
+  const rels = customers.length === 0 ? [] : await RelationshipModel.find({ corpId, customerId: { $in: customers.map((c) => c._id) }, remarkEnc: { $exists: true } }, { customerId: 1, externalUserId: 1, userid: 1, remarkEnc: 1 }).lean();
   const names = new Map<string, string>();
   for (const c of customers) {
     const own = rels.filter((r) => String(r.customerId) === String(c._id));
     const preferred = advisorOf(c);
     const remark = own.find((r) => r.userid === preferred) ?? own[0];
-    names.set(String(c._id), (c.erasedAt ? undefined : pd.open(remark?.remarkEnc) || pd.open(c.nameEnc)) ?? '');
+    const remarkText = () => (remark ? pd.openFor(relationshipCtx({ corpId, externalUserId: remark.externalUserId, userid: remark.userid }, 'remarkEnc'), remark.remarkEnc) : undefined);
+    names.set(String(c._id), (c.erasedAt ? undefined : remarkText() || pd.openFor(customerCtx({ corpId, externalUserId: c.externalUserId }, 'nameEnc'), c.nameEnc)) ?? '');
   }
   return names;
 }

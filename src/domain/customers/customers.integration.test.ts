@@ -14,6 +14,7 @@ import { startCustomerHarness, type CustomerHarness } from './customer.test-supp
 import { refreshCustomerFromWecom } from './customer-refresh.service.js';
 import { CustomerModel } from './customer.model.js';
 import { becomeOwner } from './owner.service.js';
+import { customerCtx } from './personal-data.js';
 import { endRelationship } from './relationship-status.service.js';
 import { RelationshipModel } from './relationship.model.js';
 import { defaultRetentionSettings } from './retention-settings.js';
@@ -75,7 +76,8 @@ describe('customer refresh from WeCom', () => {
     expect(await emittedNames()).toEqual(['customer.added:wangfang', 'customer.added:zhangwei']);
 
     const customer = await CustomerModel.findOne({ corpId, externalUserId: 'wmCustomerAlpha0001' }).lean();
-    expect(pd.open(customer?.nameEnc)).toBe('测试客户甲');
+    expect(pd.openFor(customerCtx({ corpId, externalUserId: 'wmCustomerAlpha0001' }, 'nameEnc'), customer?.nameEnc)).toBe('测试客户甲');
+    expect(customer?.nameEnc?.startsWith('v2.')).toBe(true);
     expect(customer?.responsibleUserid).toBe('wangfang'); // most recent relationship
     const rel = await RelationshipModel.findOne({ corpId, userid: 'zhangwei' }).lean();
     expect(rel).toMatchObject({ state: 'delivery_qr1', status: 'active' });

@@ -3,15 +3,16 @@ import type { CustomerDeps } from './customer-deps.js';
 import { leadersOf } from './advisor-directory.service.js';
 import { AdvisorModel } from './advisor.model.js';
 import { CustomerModel } from './customer.model.js';
+import { customerCtx, relationshipCtx } from './personal-data.js';
 import { RelationshipModel } from './relationship.model.js';
 
 /** How a person is shown inside WeCom: the advisor's remark, else the customer's name. */
 export async function displayNameOf(deps: Pick<CustomerDeps, 'corpId' | 'pd'>, externalUserId: string, userid?: string): Promise<string> {
   const rel = userid ? await RelationshipModel.findOne({ corpId: deps.corpId, userid, externalUserId }, { remarkEnc: 1 }).lean() : null;
-  const remark = deps.pd.open(rel?.remarkEnc);
+  const remark = deps.pd.openFor(relationshipCtx({ corpId: deps.corpId, externalUserId, userid: userid ?? '' }, 'remarkEnc'), rel?.remarkEnc);
   if (remark) return remark;
   const customer = await CustomerModel.findOne({ corpId: deps.corpId, externalUserId }, { nameEnc: 1 }).lean();
-  return deps.pd.open(customer?.nameEnc) ?? '一位客户';
+  return deps.pd.openFor(customerCtx({ corpId: deps.corpId, externalUserId }, 'nameEnc'), customer?.nameEnc) ?? '一位客户';
 }
 
 /**

@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { AuditEntryModel } from '../audit/audit-entry.model.js';
 import { CorpTagGroupModel } from '../customers/corp-tag.model.js';
 import { CustomerModel } from '../customers/customer.model.js';
-import type { PersonalData } from '../customers/personal-data.js';
+import { storedFieldCtx, type PdContext, type PersonalData } from '../customers/personal-data.js';
 import { RelationshipModel } from '../customers/relationship.model.js';
 import { DomainEventRecordModel } from '../events/domain-event-record.model.js';
 import { InboundEventModel } from '../inbound/inbound-event.model.js';
@@ -59,7 +59,7 @@ export async function exportCustomer(pd: PersonalData, corpId: string, customerI
   const tagIds = new Set(relationships.flatMap((r) => r.tagIds ?? []));
   const tagNames: Record<string, string> = {};
   for (const g of tagGroups) for (const t of g.tags) if (tagIds.has(t.id)) tagNames[t.id] = `${g.groupName}/${t.name}`;
-  const open = (docs: unknown[]) => docs.map((d) => reveal(pd, toPlain(d)));
+  const open = (docs: unknown[], collection = '') => docs.map((d) => reveal(pd, toPlain(d), collection));
   return {
     format: EXPORT_FORMAT,
     exportedAt: now.toISOString(),
@@ -67,7 +67,7 @@ export async function exportCustomer(pd: PersonalData, corpId: string, customerI
     customerId,
     tagNames,
     collections: {
-      customers: open([customer]), relationships: open(relationships), vehicles: open(vehicles), schedules: open(schedules),
+      customers: open([customer], 'customers'), relationships: open(relationships, 'relationships'), vehicles: open(vehicles), schedules: open(schedules),
       message_recipients: open(recipients), message_batches: open(batches), tasks: open(tasks), rule_executions: open(executions),
       domain_events: open(events), inbound_events: open(inbound), audit_entries: open(audit),
       // A transfer lists many customers: only this customer's entry is theirs to see.
@@ -86,23 +86,30 @@ export function exportedFieldName(stored: string): string {
   return stored.endsWith('Enc') ? stored.slice(0, -3) : stored;
 }
 
-function reveal(pd: PersonalData, value: unknown): unknown {
+/**
+ * Opens the `*Enc` fields of a top-level document of `collection` at their context (the document's
+ * natural key and field, docs/security.md "Data at rest and in transit"); nested values have none.
+ */
+function reveal(pd: PersonalData, value: unknown, collection?: string): unknown {
   if (Array.isArray(value)) return value.map((v) => reveal(pd, v));
   if (!value || typeof value !== 'object') return value;
+  const doc = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    if (key.endsWith('Enc')) out[exportedFieldName(key)] = Array.isArray(v) ? v.map((x) => openSafely(pd, x)) : openSafely(pd, v);
-    else if (/Hash(es)?$/.test(key)) out[key] = Array.isArray(v) ? v.map(() => HASH_PLACEHOLDER) : HASH_PLACEHOLDER;
+  for (const [key, v] of Object.entries(doc)) {
+    if (key.endsWith('Enc')) {
+      const ctx = collection ? storedFieldCtx(collection, doc, key) : undefined;
+      out[exportedFieldName(key)] = Array.isArray(v) ? v.map((x) => openSafely(pd, ctx, x)) : openSafely(pd, ctx, v);
+    } else if (/Hash(es)?$/.test(key)) out[key] = Array.isArray(v) ? v.map(() => HASH_PLACEHOLDER) : HASH_PLACEHOLDER;
     else out[key] = reveal(pd, v);
   }
   return out;
 }
 
-function openSafely(pd: PersonalData, sealed: unknown): string | null {
+function openSafely(pd: PersonalData, ctx: PdContext | undefined, sealed: unknown): string | null {
   if (typeof sealed !== 'string') return null;
   try {
-    return pd.open(sealed) ?? null;
+    return (ctx ? pd.openFor(ctx, sealed) : pd.cipher.decryptOptional(sealed)) ?? null;
   } catch {
-    return '[sealed with a key that is no longer configured]';
+    return '[sealed with a key that is no longer configured, or not for this document]';
   }
 }

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import mongoose, { Types } from 'mongoose';
 import { sealContext, type DataCipher } from '../../infra/data-crypto.js';
+import { customerCtx, relationshipCtx, type CustomerSealedField, type RelationshipSealedField } from '../customers/personal-data.js';
 
 /** Where sealed values live (docs/architecture.md §7): collection, single-value fields, array fields. */
 export interface SealedFields {
@@ -19,8 +20,15 @@ export interface SealedFields {
  * inventory test checks the two agree, so a new sealed field cannot be missed by rotation.
  */
 export const SEALED_FIELDS: readonly SealedFields[] = [
-  { collection: 'customers', fields: ['nameEnc', 'unionidEnc', 'birthdayEnc', 'dmsNotesEnc'] },
-  { collection: 'relationships', fields: ['remarkEnc', 'descriptionEnc'], arrays: ['remarkMobilesEnc'] },
+  // Personal data is bound to the document's natural key, not its _id (docs/security.md "Data at rest and in transit").
+  {
+    collection: 'customers', fields: ['nameEnc', 'unionidEnc', 'birthdayEnc', 'dmsNotesEnc'],
+    context: { projection: ['corpId', 'externalUserId'], of: (doc, field) => customerCtx({ corpId: String(doc.corpId), externalUserId: String(doc.externalUserId) }, field as CustomerSealedField) },
+  },
+  {
+    collection: 'relationships', fields: ['remarkEnc', 'descriptionEnc'], arrays: ['remarkMobilesEnc'],
+    context: { projection: ['corpId', 'externalUserId', 'userid'], of: (doc, field) => relationshipCtx({ corpId: String(doc.corpId), externalUserId: String(doc.externalUserId), userid: String(doc.userid) }, field as RelationshipSealedField) },
+  },
   { collection: 'corps', fields: ['secretSealed', 'callbackTokenSealed', 'callbackAesKeySealed', 'contactSyncTokenSealed', 'contactSyncAesKeySealed'], context: { projection: ['corpId'], of: (doc, field) => corpSecretContext(String(doc.corpId), field) } },
 ];
 

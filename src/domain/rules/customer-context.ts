@@ -2,7 +2,7 @@ import type { Types } from 'mongoose';
 import { AdvisorModel } from '../customers/advisor.model.js';
 import { CorpTagGroupModel } from '../customers/corp-tag.model.js';
 import { CustomerModel } from '../customers/customer.model.js';
-import type { PersonalData } from '../customers/personal-data.js';
+import { customerCtx, type PersonalData } from '../customers/personal-data.js';
 import { RelationshipModel } from '../customers/relationship.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 
@@ -74,7 +74,7 @@ async function buildContexts(corpId: string, customers: CustomerLean[], opts: { 
     const advisorUserid = opts.advisorUserid ?? customer.responsibleUserid ?? undefined;
     let birthday: string | undefined;
     try {
-      birthday = opts.pd?.open(customer.birthdayEnc) ?? undefined;
+      birthday = opts.pd?.openFor(customerCtx({ corpId, externalUserId: customer.externalUserId }, 'birthdayEnc'), customer.birthdayEnc) ?? undefined;
     } catch {
       birthday = undefined; // an undecryptable value counts as unknown, never as an error of the rule
     }

@@ -2,6 +2,7 @@ import { dayjs } from '../../infra/clock.js';
 import type { TemplateCard } from '../../wecom/endpoints/messages.js';
 import { AdvisorModel } from '../customers/advisor.model.js';
 import { CustomerModel } from '../customers/customer.model.js';
+import { customerCtx, relationshipCtx } from '../customers/personal-data.js';
 import { RelationshipModel } from '../customers/relationship.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 import type { TaskDeps } from './task-deps.js';
@@ -62,8 +63,8 @@ export async function loadTaskView(deps: Pick<TaskDeps, 'corpId' | 'pd' | 'timeZ
     AdvisorModel.findOne({ corpId: deps.corpId, userid: task.advisorUserid }, { name: 1 }).lean(),
   ]);
   const rel = customer ? await RelationshipModel.findOne({ corpId: deps.corpId, userid: task.advisorUserid, externalUserId: customer.externalUserId }, { remarkEnc: 1 }).lean() : null;
-  const remark = deps.pd.open(rel?.remarkEnc) || undefined;
-  const customerName = deps.pd.open(customer?.nameEnc) || undefined;
+  const remark = (customer && deps.pd.openFor(relationshipCtx({ corpId: deps.corpId, externalUserId: customer.externalUserId, userid: task.advisorUserid }, 'remarkEnc'), rel?.remarkEnc)) || undefined;
+  const customerName = (customer && deps.pd.openFor(customerCtx({ corpId: deps.corpId, externalUserId: customer.externalUserId }, 'nameEnc'), customer.nameEnc)) || undefined;
   const name = remark ?? customerName ?? '一位客户';
   const advisorName = advisor?.name || task.advisorUserid;
   const model = vehicle?.model ?? undefined;

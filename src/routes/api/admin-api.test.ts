@@ -5,6 +5,7 @@ import { ApiTokenModel } from '../../domain/auth/api-token.model.js';
 import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { CorpModel } from '../../domain/corps/corp.model.js';
 import { CustomerModel } from '../../domain/customers/customer.model.js';
+import { customerCtx } from '../../domain/customers/personal-data.js';
 import { useTestDatabase } from '../../testing/mongo.js';
 import { BOOTSTRAP, CORP_A, CORP_B, startApiHarness } from './api.test-support.js';
 
@@ -64,6 +65,11 @@ describe('vehicles and customers routes', () => {
     const audit = await AuditEntryModel.find({ action: { $in: ['vehicle.upsert', 'customer.update_attributes'] } }).lean();
     expect(audit).toHaveLength(2);
     expect(JSON.stringify(audit)).not.toContain('1985-07-14');
+    // Sealed as v2, bound to this customer and field (docs/security.md "Data at rest and in transit").
+    const stored = await CustomerModel.findById(customer._id).lean();
+    expect(stored?.birthdayEnc?.startsWith('v2.')).toBe(true);
+    expect(h.pd.openFor(customerCtx({ corpId: CORP_A, externalUserId: 'wmScope1' }, 'birthdayEnc'), stored?.birthdayEnc)).toBe('1985-07-14');
+    expect(() => h.pd.openFor(customerCtx({ corpId: CORP_A, externalUserId: 'wmScope1' }, 'dmsNotesEnc'), stored?.birthdayEnc)).toThrow(/failed authentication/);
   });
 });
 

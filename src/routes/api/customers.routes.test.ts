@@ -22,10 +22,10 @@ const VIN = 'LVSHCAME0PE100001';
 
 /** A customer written the way the inbound handlers write one (sealed fields, keyed hashes from the same code). */
 async function customer(corpId: string, ext: string, name: string, follows: Array<{ userid: string; remark?: string; mobiles?: string[]; tags?: string[]; state?: string }>) {
-  const snap = customerSnapshot({ external_userid: ext, name, type: 1 } as Parameters<typeof customerSnapshot>[0], h.pd);
+  const snap = customerSnapshot({ external_userid: ext, name, type: 1 } as Parameters<typeof customerSnapshot>[0], h.pd, corpId);
   const c = await CustomerModel.create({ corpId, ...snap, responsibleUserid: follows[0]?.userid, lifecycle: { stage: 'owner', reason: 'vehicle_linked', changedAt: h.clock.now() }, lifecycleHistory: [{ stage: 'owner', reason: 'vehicle_linked', at: h.clock.now() }] });
   for (const f of follows) {
-    const rel = relationshipSnapshot({ userid: f.userid, remark: f.remark ?? '', description: '', remark_mobiles: f.mobiles ?? [], createtime: h.clock.nowMs() / 1000 - 86_400, add_way: 1, state: f.state, tag_id: f.tags ?? [] } as unknown as Parameters<typeof relationshipSnapshot>[0], h.pd);
+    const rel = relationshipSnapshot({ userid: f.userid, remark: f.remark ?? '', description: '', remark_mobiles: f.mobiles ?? [], createtime: h.clock.nowMs() / 1000 - 86_400, add_way: 1, state: f.state, tag_id: f.tags ?? [] } as unknown as Parameters<typeof relationshipSnapshot>[0], h.pd, { corpId, externalUserId: ext });
     await RelationshipModel.create({ corpId, externalUserId: ext, customerId: c._id, status: 'active', ...rel });
   }
   return String(c._id);

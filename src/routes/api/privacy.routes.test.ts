@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEntryModel } from '../../domain/audit/audit-entry.model.js';
 import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { CustomerModel } from '../../domain/customers/customer.model.js';
+import { customerCtx, relationshipCtx } from '../../domain/customers/personal-data.js';
 import { RelationshipModel } from '../../domain/customers/relationship.model.js';
 import { DomainEventRecordModel } from '../../domain/events/domain-event-record.model.js';
 import { MessageBatchModel, MessageRecipientModel } from '../../domain/messages/message.model.js';
@@ -41,18 +42,20 @@ async function seedCustomer(corpId: string, opts: { name: string; mobile: string
   seq++;
   const ext = `wmPriv${seq}${Date.now().toString(36)}`;
   const now = h.clock.now();
-  const name = h.pd.sealSearchable('name', opts.name);
+  const at = { corpId, externalUserId: ext };
+  const name = h.pd.sealSearchableFor(customerCtx(at, 'nameEnc'), 'name', opts.name);
   const customer = await CustomerModel.create({
-    corpId, externalUserId: ext, nameEnc: name.enc, nameHash: name.hash, unionidEnc: h.pd.seal(`unionid-${opts.name}`), unionidHash: h.pd.hash('unionid', `unionid-${opts.name}`),
-    birthdayEnc: h.pd.seal('1985-07-14'), dmsNotesEnc: h.pd.seal(`notes about ${opts.name}`), preferredContactTime: '工作日晚上', responsibleUserid: opts.advisor ?? 'zhangwei',
+    corpId, externalUserId: ext, nameEnc: name.enc, nameHash: name.hash, unionidEnc: h.pd.sealFor(customerCtx(at, 'unionidEnc'), `unionid-${opts.name}`), unionidHash: h.pd.hash('unionid', `unionid-${opts.name}`),
+    birthdayEnc: h.pd.sealFor(customerCtx(at, 'birthdayEnc'), '1985-07-14'), dmsNotesEnc: h.pd.sealFor(customerCtx(at, 'dmsNotesEnc'), `notes about ${opts.name}`), preferredContactTime: '工作日晚上', responsibleUserid: opts.advisor ?? 'zhangwei',
     lifecycle: { stage: 'owner', reason: 'vehicle_linked', changedAt: now }, lifecycleHistory: [{ stage: 'owner', reason: 'vehicle_linked', at: now }],
     privacyNotice: { version: '2026-05', sentAt: now, channel: 'welcome' }, fetchedAt: now,
   });
-  const remark = h.pd.sealSearchable('remark', `${opts.name}先生`);
+  const relAt = { ...at, userid: opts.advisor ?? 'zhangwei' };
+  const remark = h.pd.sealSearchableFor(relationshipCtx(relAt, 'remarkEnc'), 'remark', `${opts.name}先生`);
   const ended = opts.endedDaysAgo !== undefined;
   await RelationshipModel.create({
     corpId, userid: opts.advisor ?? 'zhangwei', externalUserId: ext, customerId: customer._id, state: 'delivery_q1', addWay: 1, addedAt: now,
-    remarkEnc: remark.enc, remarkHash: remark.hash, descriptionEnc: h.pd.seal(`${opts.name} likes SUVs`), remarkMobilesEnc: [h.pd.seal(opts.mobile) as string], remarkMobileHashes: [h.pd.hash('mobile', opts.mobile)],
+    remarkEnc: remark.enc, remarkHash: remark.hash, descriptionEnc: h.pd.sealFor(relationshipCtx(relAt, 'descriptionEnc'), `${opts.name} likes SUVs`), remarkMobilesEnc: [h.pd.sealFor(relationshipCtx(relAt, 'remarkMobilesEnc'), opts.mobile) as string], remarkMobileHashes: [h.pd.hash('mobile', opts.mobile)],
     tagIds: ['etOwner'], status: ended ? 'deleted_by_customer' : 'active', statusChangedAt: ended ? new Date(now.getTime() - (opts.endedDaysAgo ?? 0) * DAY) : now, statusCause: ended ? 'del_follow_user' : 'added',
   });
   if (opts.active) await RelationshipModel.create({ corpId, userid: 'lina', externalUserId: ext, customerId: customer._id, status: 'active', statusChangedAt: now });
