@@ -131,7 +131,9 @@ describe.skipIf(!hasRedisServer)('the first hour on a clean tree', () => {
     const pid = dev.child.pid as number;
     // npm waits for the dev process, then ends by the same signal, as a shell expects after ^C.
     expect(['SIGINT', 'code 0', 'code 130']).toContain(await ctrlC(dev));
-    expect(groupAlive(pid)).toBe(false);
+    // npm can exit a moment before the last of its group has (a loaded machine shows the gap): no
+    // process of the stack may outlive Ctrl-C by more than a few seconds.
+    await waitFor(() => !groupAlive(pid), 'every process of npm run dev to exit after Ctrl-C', { timeoutMs: 15_000, intervalMs: 100 });
     expect(await redisAnswers(`redis://127.0.0.1:${ports.redis}`)).toBe(false);
     expect(dev.log()).toMatch(/\[worker\] shutdown complete/);
     expect(dev.log()).toMatch(/dev-mongo: snapshot written/);

@@ -49,7 +49,7 @@ export const scenarios: Scenario[] = [
     // The same stall, landing while the worker is inside its first add jobs (a deploy meeting a
     // stall): their refetch from WeCom is slowed by 1.5 s and Redis freezes once all three have
     // started, so the first domain events of the process are emitted into the stall.
-    name: 'Redis SIGSTOP 8 s, first jobs', rows: 'B7 (short), B5',
+    name: 'Redis SIGSTOP 8 s at the first jobs', rows: 'B7 (short), B5',
     prepare: (_stack, backends) => void backends.sandbox.context.faults.add({ endpoint: 'externalcontact/get', kind: 'delay', delayMs: 1500, count: 3 }),
     inject: async (_stack, backends) => {
       await waitFor(() => backends.sandbox.context.faults.list().length === 0, 'the worker inside its first three add jobs', { timeoutMs: 30_000, intervalMs: 20 });
@@ -62,7 +62,7 @@ export const scenarios: Scenario[] = [
     },
   },
   // SIGTERM with a 1 s grace, then SIGKILL (an orchestrator whose grace period is too short), then a restart.
-  { name: 'shutdown + kill -9, restart', rows: 'B3, B1', inject: (stack) => restart(stack, ['web', 'worker', 'welcome'], (r) => stack.terminate(r, 1000)) },
+  { name: 'shutdown + kill -9 then restart', rows: 'B3, B1', inject: (stack) => restart(stack, ['web', 'worker', 'welcome'], (r) => stack.terminate(r, 1000)) },
   {
     name: 'MongoDB SIGSTOP 8 s', rows: 'C1 (stall)',
     inject: async (_stack, backends) => {
