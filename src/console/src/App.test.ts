@@ -52,6 +52,20 @@ describe('the shell', () => {
     expect(shell.find('[data-test="sign-out"]').exists()).toBe(true);
   });
 
+  it('names the signed-in member in the header (角色 · 姓名), the userid only as a tooltip or fallback', async () => {
+    stubApi({});
+    const shell = await mountWithConsole(App, { attachTo: document.body });
+    useSession().set({ ...me('manager'), userid: 'wangqiang', name: '王强', corpNames: { wwA: '北京四海' } });
+    await flushPromises();
+    expect(shell.find('[data-test="who"]').text()).toBe('经理 · 王强');
+    expect(shell.find('[data-test="who"]').text()).not.toContain('wangqiang');
+    expect(shell.find('[data-test="who-name"]').attributes('title')).toBe('wangqiang');
+    // An older server (or no directory name yet): the userid stands in.
+    useSession().set({ ...me('advisor'), userid: 'zhangwei' });
+    await flushPromises();
+    expect(shell.find('[data-test="who"]').text()).toBe('顾问 · zhangwei');
+  });
+
   it('turns a failed API call into one visible notice instead of a blank page', async () => {
     stubApi({ 'GET /api/v1/broken': () => json(503, { error: { code: 'service_unavailable', message: 'MongoDB is unavailable' } }) });
     await mountWithConsole(App, { attachTo: document.body });

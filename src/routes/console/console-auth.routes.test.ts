@@ -44,7 +44,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'assets', 'index-abc123.js'), 'console.log(1)');
   h = await startConsoleHarness(dir);
   await AdvisorModel.create([
-    { corpId: CORP_A, userid: 'wangqiang', departments: [2], leadsDepartments: [2] },
+    { corpId: CORP_A, userid: 'wangqiang', name: '王强', departments: [2], leadsDepartments: [2] },
     { corpId: CORP_A, userid: 'zhangwei', departments: [2] },
     { corpId: CORP_A, userid: 'gone', departments: [2], status: 'left' },
   ]);
@@ -113,6 +113,26 @@ describe('console sign-in', () => {
     // Lists of the car maker's roles mean nothing in a dealer corp.
     expect(principalForMember({ corpId: CORP_B, corpKind: 'dealer', userid: 'x', roles: { ...defaultConsoleRoles, oem: ['x'], analysts: ['x'] }, leadsDepartments: [], sessionTag: 's' }))
       .toMatchObject({ role: 'advisor', corps: [CORP_B] });
+  });
+
+  it('names the member and the corps they see, not raw ids (docs/console.md, "The header")', async () => {
+    const names = new Map(h.corps.map((c) => [c.corpId, c.displayName]));
+    Object.assign(h.corps.find((c) => c.corpId === CORP_A) ?? {}, { displayName: '北京四海' });
+    Object.assign(h.corps.find((c) => c.corpId === CORP_B) ?? {}, { displayName: '上海五洲' });
+    try {
+      const manager = (await signIn(CORP_A, 'wangqiang')).me;
+      expect(manager).toMatchObject({ userid: 'wangqiang', name: '王强', corpNames: { [CORP_A]: '北京四海' } });
+      expect(Object.keys(manager.corpNames)).toEqual([CORP_A]);
+      // No directory name yet: the userid stands in; a member unknown to the directory as well.
+      expect((await signIn(CORP_A, 'zhangwei')).me).toMatchObject({ name: 'zhangwei' });
+      expect((await signIn(CORP_B, 'newbie')).me).toMatchObject({ name: 'newbie', corpNames: { [CORP_B]: '上海五洲' } });
+      // '*' principals: every corp's name; a token without a userid carries no name.
+      const admin = await request.agent(h.app.callback()).post('/console/auth/token').send({ token: BOOTSTRAP }).expect(200);
+      expect(admin.body.corpNames).toEqual({ [CORP_A]: '北京四海', [CORP_B]: '上海五洲', [CORP_OEM]: CORP_OEM });
+      expect(admin.body).not.toHaveProperty('name');
+    } finally {
+      for (const c of h.corps) Object.assign(c, { displayName: names.get(c.corpId) ?? c.corpId });
+    }
   });
 
   it('only redirects inside the console after sign-in', () => {

@@ -114,7 +114,7 @@ export function createConsoleAuthRouter(deps: ConsoleDeps): Router {
       : await deps.resolveToken(token);
     if (!principal) throw new UnauthorizedError('the API token is unknown or revoked', 'invalid_token');
     const session = await startSession(ctx, principal, 'token');
-    ctx.body = present(session);
+    ctx.body = present(session, await namesFor(session));
   });
 
   router.post('/logout', async function logout(ctx) {
@@ -133,16 +133,39 @@ export function createConsoleAuthRouter(deps: ConsoleDeps): Router {
     const session = id ? await sessions.get(id) : undefined;
     if (!session) throw new UnauthorizedError('not signed in', 'session_expired');
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = present(session);
+    ctx.body = present(session, await namesFor(session));
   });
+
+  /**
+   * What the header and corp pickers print instead of raw ids (docs/console.md, "The header"): the
+   * member's own directory name (the userid when the directory has none, or MongoDB is down) and the
+   * display names of the corps the principal sees. Nothing about anyone else.
+   */
+  async function namesFor(s: ConsoleSession): Promise<Names> {
+    const p = s.principal;
+    const visible = p.corps === '*' ? deps.corps() : p.corps.map((id) => deps.corp(id) ?? { corpId: id, displayName: id });
+    const corpNames = Object.fromEntries(visible.map((c) => [c.corpId, c.displayName || c.corpId]));
+    if (!p.userid) return { corpNames };
+    const corpId = s.corpId ?? (Array.isArray(p.corps) && p.corps.length === 1 ? p.corps[0] : undefined);
+    const advisor = corpId
+      ? await AdvisorModel.findOne({ corpId, userid: p.userid }, { name: 1 }).lean().catch(() => undefined)
+      : undefined;
+    return { name: advisor?.name || p.userid, corpNames };
+  }
 
   return router;
 }
 
+/** `name`: the member's display name (absent without a userid); `corpNames`: corp id → display name. */
+interface Names {
+  name?: string;
+  corpNames?: Record<string, string>;
+}
+
 /** What the browser learns about its session (never the cookie value). */
-function present(s: ConsoleSession) {
+function present(s: ConsoleSession, names: Names) {
   const p = s.principal;
-  return { role: p.role, corps: p.corps, userid: p.userid, departments: p.departments, via: s.via, corpId: s.corpId, csrfToken: s.csrfToken };
+  return { role: p.role, corps: p.corps, userid: p.userid, departments: p.departments, via: s.via, corpId: s.corpId, csrfToken: s.csrfToken, ...names };
 }
 
 export type ConsoleMe = ReturnType<typeof present>;

@@ -32,4 +32,15 @@ describe('session store', () => {
     vi.stubGlobal('fetch', vi.fn().mockResolvedValueOnce(respond(503, { error: { code: 'unavailable', message: 'down' } })));
     await expect(useSession().load()).rejects.toThrow('down');
   });
+
+  it('names the member and corps from /me, falling back to the ids', () => {
+    const session = useSession();
+    session.set({ role: 'manager', corps: ['wwA', 'wwB'], userid: 'wangqiang', name: '王强', departments: [2], via: 'wecom', corpId: 'wwA', csrfToken: 'c', corpNames: { wwA: '北京四海' } });
+    expect(session.displayName).toBe('王强');
+    expect(session.corpName('wwA')).toBe('北京四海');
+    expect(session.corpName('wwB')).toBe('wwB');
+    session.set({ role: 'admin', corps: '*', userid: undefined, departments: undefined, via: 'token', corpId: undefined, csrfToken: 'c' });
+    expect(session.displayName).toBe('');
+    expect(session.corpName('wwA')).toBe('wwA');
+  });
 });

@@ -50,6 +50,10 @@ describe('SettingsPage', { timeout: 30_000 }, () => {
     expect((page.find('[data-test="settings-working-start"]').element as HTMLInputElement).value).toBe('08:30');
     expect(page.find('[data-test="tokens"]').exists()).toBe(false);
     expect(page.text()).toContain('只有系统管理员可以授予或取消此角色');
+    // The title names the corp; its id stays at hand as the tooltip.
+    const title = page.find('[data-test="settings-corp-name"]');
+    expect(title.text()).toBe('· 城南店');
+    expect(title.attributes('title')).toBe('wwA');
   });
 
   it('sends changed sections and a replaced secret, never the enabled switch for a dealer admin', async () => {
