@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,6 +26,27 @@ afterAll(async () => {
 });
 
 describe('dev server specifics', () => {
+  it('aborts an open transaction whose client died (kill -9 mid-transaction): none of its writes stay', async () => {
+    // A child process starts a transaction, inserts, then SIGKILLs itself before committing.
+    const script = `
+      const { MongoClient } = require('mongodb');
+      (async () => {
+        const c = await MongoClient.connect(process.argv[1]);
+        const s = c.startSession();
+        s.startTransaction();
+        await c.db('devonly').collection('killed_txn').insertOne({ _id: 'half-done' }, { session: s });
+        process.kill(process.pid, 'SIGKILL');
+      })();`;
+    // Asynchronous: the server runs in this process and must keep answering the child.
+    const child = spawn(process.execPath, ['-e', script, `${server.uri}/devonly`], { cwd: path.resolve(import.meta.dirname, '../..'), stdio: 'ignore' });
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, sig) => resolve(sig)));
+    expect(signal).toBe('SIGKILL');
+    const coll = client.db('devonly').collection('killed_txn');
+    const deadline = Date.now() + 5000;
+    while ((await coll.countDocuments({ _id: 'half-done' } as never)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await coll.countDocuments({ _id: 'half-done' } as never)).toBe(0);
+  });
+
   it('says in its first log line that it is a development/test server, not MongoDB', () => {
     expect(lines[0]?.msg).toMatch(/development\/test server, NOT MongoDB/);
   });

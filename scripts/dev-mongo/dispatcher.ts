@@ -56,7 +56,7 @@ export function createDispatcher(deps: DispatcherDeps): (cmd: Document, db: stri
     try {
       const handler = HANDLERS.get(name) ?? HANDLERS.get(name.toLowerCase() === 'ismaster' ? 'isMaster' : '');
       if (!handler) throw new CommandError(59, `no such command: '${name}'`);
-      const log = name === 'commitTransaction' || name === 'abortTransaction' ? null : deps.txns.logFor(cmd);
+      const log = name === 'commitTransaction' || name === 'abortTransaction' ? null : deps.txns.logFor(cmd, connectionId);
       deps.store.journal.current = log;
       try {
         return handler(cmd, ctx);

@@ -45,7 +45,7 @@ export async function startDevMongo(options: DevMongoOptions = {}): Promise<DevM
     logger.info({ dataFile: options.dataFile, documents: n }, 'dev-mongo: snapshot loaded');
   }
   const dispatch = createDispatcher({ store, cursors, txns, logger, logCommands: options.logCommands === true });
-  const server = await listen(host, options.port ?? 0, dispatch, logger);
+  const server = await listen(host, options.port ?? 0, dispatch, logger, { opened: (id) => txns.connectionOpened(id), closed: (id) => txns.connectionClosed(id) });
 
   const ttlTimer = setInterval(() => {
     try {

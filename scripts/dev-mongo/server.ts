@@ -56,14 +56,25 @@ export interface WireServer {
   close(): Promise<void>;
 }
 
+/** Told when a client connection opens and closes (open transactions end with their client). */
+export interface ConnectionHooks {
+  opened(connectionId: number): void;
+  closed(connectionId: number): void;
+}
+
 /** Starts the TCP listener. */
-export async function listen(host: string, port: number, dispatch: Dispatch, logger: DevMongoLogger): Promise<WireServer> {
+export async function listen(host: string, port: number, dispatch: Dispatch, logger: DevMongoLogger, connections?: ConnectionHooks): Promise<WireServer> {
   const sockets = new Set<net.Socket>();
   let connectionIds = 0;
   const server = net.createServer((socket) => {
+    const connectionId = ++connectionIds;
     sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    handleConnection(socket, ++connectionIds, dispatch, logger);
+    connections?.opened(connectionId);
+    socket.on('close', () => {
+      sockets.delete(socket);
+      connections?.closed(connectionId);
+    });
+    handleConnection(socket, connectionId, dispatch, logger);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

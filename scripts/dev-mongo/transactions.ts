@@ -8,10 +8,18 @@ const TRANSIENT = ['TransientTransactionError'];
 /**
  * Transactions as undo logs keyed by (lsid, txnNumber). Commit drops the log, abort
  * replays it backwards. There is no isolation: other sessions see uncommitted writes.
+ *
+ * A transaction whose client went away (every connection that carried one of its statements
+ * closed: a process killed mid-transaction) is aborted, as a real server never makes a dead
+ * client's uncommitted writes durable; without this a retried handler would find half of a
+ * transaction applied (docs/dev-mongo.md).
  */
 export class TransactionRegistry {
   private readonly open = new Map<string, UndoAction[]>();
   private readonly committed = new Set<string>();
+  /** The connections that carried statements of each open transaction. */
+  private readonly carriers = new Map<string, Set<number>>();
+  private readonly liveConnections = new Set<number>();
 
   private static key(cmd: Document): string | undefined {
     const lsid = cmd.lsid as Document | undefined;
@@ -20,23 +28,52 @@ export class TransactionRegistry {
   }
 
   /** The undo log a statement must write into, or null outside a transaction. */
-  logFor(cmd: Document): UndoAction[] | null {
+  logFor(cmd: Document, connectionId?: number): UndoAction[] | null {
     if (cmd.autocommit !== false) return null;
     const key = TransactionRegistry.key(cmd);
     if (!key) return null;
     if (cmd.startTransaction === true) {
       const log: UndoAction[] = [];
       this.open.set(key, log);
+      this.carriers.set(key, new Set());
+      this.carry(key, connectionId);
       return log;
     }
     const log = this.open.get(key);
     if (!log) throw new CommandError(251, `Transaction with { txnNumber: ${String(cmd.txnNumber)} } has been aborted.`, {}, TRANSIENT);
+    this.carry(key, connectionId);
     return log;
+  }
+
+  /** A client connection opened (the server tells the registry, so closes can be matched). */
+  connectionOpened(connectionId: number): void {
+    this.liveConnections.add(connectionId);
+  }
+
+  /** A client connection closed: abort the open transactions no live connection carries any more. */
+  connectionClosed(connectionId: number): void {
+    this.liveConnections.delete(connectionId);
+    for (const [key, conns] of [...this.carriers]) {
+      if (!conns.has(connectionId) || [...conns].some((c) => this.liveConnections.has(c))) continue;
+      this.undo(key);
+    }
+  }
+
+  private carry(key: string, connectionId: number | undefined): void {
+    if (connectionId !== undefined) this.carriers.get(key)?.add(connectionId);
+  }
+
+  private undo(key: string): void {
+    const log = this.open.get(key);
+    this.open.delete(key);
+    this.carriers.delete(key);
+    if (log) for (let i = log.length - 1; i >= 0; i--) log[i]?.();
   }
 
   commit(cmd: Document): void {
     const key = TransactionRegistry.key(cmd);
     if (key && this.open.delete(key)) {
+      this.carriers.delete(key);
       this.committed.add(key);
       return;
     }
@@ -48,23 +85,20 @@ export class TransactionRegistry {
     const key = TransactionRegistry.key(cmd);
     const log = key ? this.open.get(key) : undefined;
     if (!key || !log) throw new CommandError(251, `Transaction with { txnNumber: ${String(cmd.txnNumber)} } has been aborted.`, {}, TRANSIENT);
-    this.open.delete(key);
-    for (let i = log.length - 1; i >= 0; i--) log[i]?.();
+    this.undo(key);
   }
 
   /** Aborts every open transaction of the given sessions (endSessions). */
   endSessions(ids: unknown[]): void {
     const prefixes = ids.map((id) => `${keyOf(id)}:`);
-    for (const [key, log] of this.open) {
-      if (prefixes.some((p) => key.startsWith(p))) {
-        this.open.delete(key);
-        for (let i = log.length - 1; i >= 0; i--) log[i]?.();
-      }
+    for (const key of [...this.open.keys()]) {
+      if (prefixes.some((p) => key.startsWith(p))) this.undo(key);
     }
   }
 
   clear(): void {
     this.open.clear();
+    this.carriers.clear();
     this.committed.clear();
   }
 }
