@@ -1,3 +1,4 @@
+import type Koa from 'koa';
 import Router from '@koa/router';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import { runSweepExclusive } from '../../domain/schedules/sweep.js';
@@ -34,22 +35,18 @@ export function createOpsApiRouter(deps: ApiDeps): Router {
     await recordAudit({ actor: principalOf(ctx), action: 'ops.sweep', target: { type: 'schedules' }, requestId: ctx.state.reqId as string | undefined, at: deps.clock.now() });
     ctx.body = result;
   });
-  /** The task tick (reminders, escalations, owed cards, transfer polls) runs in the worker: it calls WeCom. */
-  router.post('/ops/tick', async function tickNow(ctx) {
-    refuseInProduction('an on-demand task tick');
-    const job = await deps.queues.get(QueueName.maintenance).add(TASK_TICK_TASK, {}, { jobId: `tasks-tick-now-${deps.clock.nowMs()}-${ctx.state.reqId as string}` });
-    await recordAudit({ actor: principalOf(ctx), action: 'ops.tick', target: { type: 'tasks' }, requestId: ctx.state.reqId as string | undefined, at: deps.clock.now() });
+  /** Enqueues one maintenance job now (it runs in the worker, which calls WeCom) and audits who asked. */
+  const enqueueNow = (jobName: string, idPrefix: string, action: string, target: string, what: string) => async function maintenanceNow(ctx: Koa.Context) {
+    refuseInProduction(what);
+    const job = await deps.queues.get(QueueName.maintenance).add(jobName, {}, { jobId: `${idPrefix}-now-${deps.clock.nowMs()}-${ctx.state.reqId as string}` });
+    await recordAudit({ actor: principalOf(ctx), action, target: { type: target }, requestId: ctx.state.reqId as string | undefined, at: deps.clock.now() });
     ctx.status = 202;
     ctx.body = { jobId: job.id };
-  });
-  /** The cockpit tick now (rollups of today and the settle window), so the demo's numbers show at once. */
-  router.post('/ops/kpis', async function kpisNow(ctx) {
-    refuseInProduction('an on-demand cockpit tick');
-    const job = await deps.queues.get(QueueName.maintenance).add(KPI_TICK_TASK, {}, { jobId: `kpis-tick-now-${deps.clock.nowMs()}-${ctx.state.reqId as string}` });
-    await recordAudit({ actor: principalOf(ctx), action: 'ops.kpis', target: { type: 'kpis' }, requestId: ctx.state.reqId as string | undefined, at: deps.clock.now() });
-    ctx.status = 202;
-    ctx.body = { jobId: job.id };
-  });
+  };
+  /** The task tick: reminders, escalations, owed cards, transfer polls. */
+  router.post('/ops/tick', enqueueNow(TASK_TICK_TASK, 'tasks-tick', 'ops.tick', 'tasks', 'an on-demand task tick'));
+  /** The cockpit tick (rollups of today and the settle window), so the demo's numbers show at once. */
+  router.post('/ops/kpis', enqueueNow(KPI_TICK_TASK, 'kpis-tick', 'ops.kpis', 'kpis', 'an on-demand cockpit tick'));
   router.get('/ops/clock', async function readClock(ctx) {
     const offsetMs = Number((await deps.redis.get(clockOffsetKey(deps.config.redis.queuePrefix))) ?? 0);
     ctx.body = { now: deps.clock.now().toISOString(), offsetMs };
