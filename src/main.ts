@@ -3,6 +3,7 @@ import { createApp, createWebServer } from './app.js';
 import { applyCorpsFile } from './domain/corps/corps-file.js';
 import { PersonalData } from './domain/customers/personal-data.js';
 import { createIngest } from './ingest/ingest-setup.js';
+import { createCallbackRoute } from './routes/callback.routes.js';
 import { createAlertSink } from './ingest/alert-sink.js';
 import { Alerter } from './infra/alerts.js';
 import { connectMongoWithRetry, disconnectMongo, pingMongo } from './infra/mongo.js';
@@ -74,7 +75,7 @@ async function main(): Promise<void> {
     ],
   });
 
-  const server: Server = createWebServer(app, [ingest.route]).listen(config.port, () => logger.info({ port: config.port, corps: corps.status() }, 'web listening'));
+  const server: Server = createWebServer(app, [createCallbackRoute({ ...ingest.receiver, metrics, logger })]).listen(config.port, () => logger.info({ port: config.port, corps: corps.status() }, 'web listening'));
   server.keepAliveTimeout = 65_000; // longer than common load-balancer idle timeouts
 
   shutdown

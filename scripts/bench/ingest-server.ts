@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { createApp, createWebServer } from '../../src/app.js';
 import type { Corp } from '../../src/domain/corps/corp.types.js';
 import { createIngest } from '../../src/ingest/ingest-setup.js';
+import { createCallbackRoute } from '../../src/routes/callback.routes.js';
 import { SystemClock } from '../../src/infra/clock.js';
 import { DataCipher } from '../../src/infra/data-crypto.js';
 import { createLogger } from '../../src/infra/logger.js';
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
   const corps = Object.assign(new Map([[corp.corpId, corp]]), { loaded: true });
   const ingest = await createIngest({ config, logger, clock, redis, queues, metrics, cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId), corps });
   const app = createApp({ config, logger, clock, health: [ingest.health], mounts: [] });
-  createWebServer(app, [ingest.route]).listen(port, '127.0.0.1', () => console.log('listening'));
+  createWebServer(app, [createCallbackRoute({ ...ingest.receiver, metrics, logger })]).listen(port, '127.0.0.1', () => console.log('listening'));
 }
 
 main().catch((err: unknown) => {

@@ -9,12 +9,11 @@ import type { Metrics } from '../infra/metrics.js';
 import { pingRedis } from '../infra/redis.js';
 import { Spool } from '../infra/spool.js';
 import type { Queues } from '../queues/queue-factory.js';
-import type { FrontRoute } from '../app.js';
-import { createCallbackRoute } from '../routes/callback.routes.js';
 import type { HealthCheck } from '../routes/health.routes.js';
 import { DedupJobBatcher } from './dedup-job-batcher.js';
 import { InboundAcceptor, type SpoolEntry } from './inbound-acceptor.js';
 import { InboundProducer } from './inbound.producer.js';
+import type { CallbackReceiverDeps } from './receive-callback.js';
 import { SpoolRelay } from './spool-relay.js';
 import { WelcomeLane } from './welcome-lane.js';
 
@@ -31,10 +30,13 @@ export interface IngestDeps {
   alerts?: Alerter;
 }
 
-/** The assembled callback front door: route, spool and relay, readiness check. */
+/** The assembled callback front door: the receiver's wiring, spool and relay, readiness check. */
 export interface Ingest {
-  /** The receiver, served ahead of the Koa app (`createWebServer(app, [ingest.route])`). */
-  route: FrontRoute;
+  /**
+   * What receiveCallback needs, wired (receive-callback.ts); the web process serves it through the
+   * HTTP adapter: `createWebServer(app, [createCallbackRoute({ ...ingest.receiver, metrics, logger })])`.
+   */
+  receiver: CallbackReceiverDeps;
   spool: Spool<SpoolEntry>;
   relay: SpoolRelay;
   producer: InboundProducer;
@@ -53,7 +55,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
   const acceptor = new InboundAcceptor({ producer, spool, redis, logger });
   const relay = new SpoolRelay({ spool, producer, redis, logger, metrics }).start();
   const welcomeLane = new WelcomeLane({ queues: deps.queues, redis, logger, batcher });
-  const route = createCallbackRoute({ corps: deps.corps, acceptor, cipher: deps.cipher, welcomeLane, metrics, clock: deps.clock, logger, timestampWindowS: config.callbacks.timestampWindowS, alerts: deps.alerts });
+  const receiver: CallbackReceiverDeps = { corps: deps.corps, acceptor, cipher: deps.cipher, welcomeLane, clock: deps.clock, timestampWindowS: config.callbacks.timestampWindowS, alerts: deps.alerts };
   metrics.spoolDepth.set(spool.depth);
   const health: HealthCheck = {
     name: 'ingest',
@@ -68,7 +70,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
     },
   };
   return {
-    route,
+    receiver,
     spool,
     relay,
     producer,

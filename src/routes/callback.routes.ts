@@ -1,36 +1,16 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Corp, CallbackCredentials } from '../domain/corps/corp.types.js';
-import { dedupKeyFor } from '../ingest/dedup.js';
-import { checkInnerXml, extractEncrypt, hasForbiddenDtd } from '../ingest/envelope.js';
-import type { InboundAcceptor } from '../ingest/inbound-acceptor.js';
-import { sealInboundJob } from '../ingest/inbound-seal.js';
-import type { WelcomeLane } from '../ingest/welcome-lane.js';
-import { reject, verifyCallback, type Rejection } from '../ingest/callback-verifier.js';
-import type { Alerter } from '../infra/alerts.js';
-import type { Clock } from '../infra/clock.js';
-import type { DataCipher } from '../infra/data-crypto.js';
+import { reject, type Rejection } from '../ingest/callback-verifier.js';
+import { receiveCallback, type CallbackEndpoint, type CallbackReceiverDeps, type CallbackResult } from '../ingest/receive-callback.js';
 import type { Logger } from '../infra/logger.js';
 import type { CallbackOutcome, Metrics } from '../infra/metrics.js';
-import { parseRawQuery, readRawBody } from '../middlewares/raw-body.js';
+import { readRawBody } from '../middlewares/raw-body.js';
 import { requestIdFrom } from '../middlewares/request-id.js';
 import type { FrontRoute } from '../app.js';
 
-/** The two receivers a corp can have (docs/architecture.md §3): its app, and the contact-sync assistant. */
-export type CallbackEndpoint = 'callback' | 'contact-sync';
-
-export interface CallbackRouteDeps {
-  corps: { get(corpId: string): Corp | undefined };
-  acceptor: InboundAcceptor;
-  /** Seals the decrypted XML into the job (inbound-seal.ts). */
-  cipher: DataCipher;
+/** What the receiver needs (src/ingest/receive-callback.ts) plus the adapter's own metrics, logger and body limit. */
+export interface CallbackRouteDeps extends CallbackReceiverDeps {
   metrics: Metrics;
-  clock: Clock;
   logger: Logger;
-  /** ±seconds accepted around now; 0 disables (CALLBACK_TIMESTAMP_WINDOW_S). */
-  timestampWindowS: number;
-  alerts?: Alerter;
-  /** Enqueues the welcome of an add event straight away (src/ingest/welcome-lane.ts). */
-  welcomeLane?: WelcomeLane;
   /** Body limit in bytes (64 KB, docs/architecture.md §3 step 1). */
   bodyLimit?: number;
 }
@@ -49,9 +29,11 @@ const EMPTY_200: OutgoingHttpHeaders = { 'Content-Length': '0' };
 
 /**
  * `GET|POST /wecom/callback/:corpId` and `/wecom/contact-sync/:corpId` (docs/architecture.md §3,
- * docs/wecom.md §1.3–1.5). Verifies, de-duplicates, makes durable and answers; parses nothing beyond what the
- * de-duplication key needs. Bad input is a 4xx, never a 500; when the event can be made durable
- * nowhere the connection is closed without an answer so WeCom retries.
+ * docs/wecom.md §1.3–1.5): the Node adapter of receiveCallback (src/ingest/receive-callback.ts),
+ * which verifies, de-duplicates and makes durable. This file matches the path, reads the body and
+ * maps the result to an answer: 200 (empty, or the echostr), a 4xx with a request id, or — when
+ * the event can be made durable nowhere — a closed connection without an answer so WeCom retries.
+ * Bad input is a 4xx, never a 500.
  *
  * A front route of the web server (src/app.ts `createWebServer`): served on Node's request and
  * response ahead of the Koa app, because this is the web process's only hot path and Koa's
@@ -86,43 +68,60 @@ function decodeParam(raw: string): string {
   }
 }
 
-function credentialsOf(corp: Corp | undefined, endpoint: CallbackEndpoint): CallbackCredentials | undefined {
-  if (!corp?.enabled) return undefined;
-  return endpoint === 'callback' ? corp.callback : corp.contactSync;
-}
-
-/** Per request: the parts of it the handlers read. */
+/** Per request: the parts of it the refusal and its log line read. */
 interface Exchange {
   req: IncomingMessage;
   res: ServerResponse;
   endpoint: CallbackEndpoint;
   corpId: string;
-  corp: Corp | undefined;
-  /** The raw query string (after the first `?`). */
-  querystring: string;
 }
 
-type HandleResult = { ok: true; outcome: CallbackOutcome; text?: string } | { ok: false; rejection: Rejection; closeAfter?: boolean };
+/** A refusal of the transport (method, body), before the receiver sees the callback. */
+type RouteRefusal = { ok: false; rejection: Rejection; closeAfter?: boolean };
 
+/**
+ * The HTTP side of a callback: the method, the body (limit enforced while reading,
+ * docs/architecture.md §3 step 1) and its encoding; the rest is receiveCallback's
+ * (src/ingest/receive-callback.ts). Written as one async function on purpose: no extra promise
+ * per request on the hot path.
+ */
 async function handle(req: IncomingMessage, res: ServerResponse, endpoint: CallbackEndpoint, corpId: string, deps: CallbackRouteDeps, ack: Observer): Promise<void> {
   const started = performance.now();
   const url = req.url ?? '';
   const queryAt = url.indexOf('?');
-  const corp = deps.corps.get(corpId);
-  const ex: Exchange = { req, res, endpoint, corpId, corp, querystring: queryAt < 0 ? '' : url.slice(queryAt + 1) };
+  const querystring = queryAt < 0 ? '' : url.slice(queryAt + 1);
   let outcome: CallbackOutcome;
   try {
     const method = req.method;
-    const result: HandleResult = method === 'POST' ? await ingest(ex, deps) : method === 'GET' || method === 'HEAD' ? verifyUrl(ex, deps) : reject(405, 'malformed', `method ${method} not allowed`);
+    let result: CallbackResult | RouteRefusal;
+    if (method === 'POST') {
+      const encoding = req.headers['content-encoding'];
+      const read = await readRawBody(req, deps.bodyLimit ?? BODY_LIMIT);
+      if (!read.ok) {
+        result = { ...reject(read.status, read.status === 413 ? 'too_large' : 'malformed', read.reason === 'too_large' ? 'body over the limit' : 'body not received'), closeAfter: read.destroy };
+      } else if (encoding && encoding.toLowerCase() !== 'identity') {
+        result = reject(415, 'bad_encoding', 'compressed bodies are not accepted');
+      } else {
+        result = await receiveCallback(deps, { endpoint, corpId, querystring, body: read.body });
+      }
+    } else if (method === 'GET' || method === 'HEAD') {
+      result = await receiveCallback(deps, { endpoint, corpId, querystring, body: undefined });
+    } else {
+      result = reject(405, 'malformed', `method ${method} not allowed`);
+    }
     if (!result.ok) {
       outcome = result.rejection.outcome;
-      refuse(ex, result.rejection, deps, result.closeAfter === true);
+      refuse({ req, res, endpoint, corpId }, result.rejection, deps, 'closeAfter' in result && result.closeAfter === true);
     } else if (result.outcome === 'dropped') {
+      // Durable nowhere: no answer, so WeCom retries (docs/wecom.md §1.6).
       outcome = 'dropped';
+      closeWithoutAnswer(req);
+    } else if (result.outcome === 'verified') {
+      outcome = 'verified';
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(result.echo) }).end(result.echo);
     } else {
       outcome = result.outcome;
-      if (result.text === undefined) res.writeHead(200, EMPTY_200).end();
-      else res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(result.text) }).end(result.text);
+      res.writeHead(200, EMPTY_200).end();
     }
   } catch (err) {
     // A bug, not bad input: no 500 (WeCom might drop the event); close so WeCom retries.
@@ -130,70 +129,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoint: Callb
     deps.logger.error({ err, reqId: requestIdFrom(req.headers['x-request-id']), corpId: safeId(corpId), endpoint }, 'callback handler failed; closing the connection');
     closeWithoutAnswer(req);
   }
-  deps.metrics.countCallback(corp ? corpId : 'unknown', endpoint, outcome);
+  deps.metrics.countCallback(deps.corps.get(corpId) ? corpId : 'unknown', endpoint, outcome);
   ack.observe((performance.now() - started) / 1000);
-}
-
-/** URL verification (docs/wecom.md §1.3): answer exactly the decrypted echostr as text/plain. */
-function verifyUrl(ex: Exchange, deps: CallbackRouteDeps): HandleResult {
-  const { endpoint, corpId, corp } = ex;
-  const creds = credentialsOf(corp, endpoint);
-  if (!creds) return reject(404, 'unknown_corp', corp ? `corp disabled or has no ${endpoint} credentials` : 'unknown corp');
-  const query = parseRawQuery(ex.querystring);
-  if (!query) return reject(400, 'bad_encoding', 'malformed query string');
-  const echostr = query.echostr;
-  if (!echostr) return reject(400, 'malformed', 'missing echostr');
-  const verified = verifyCallback(creds, corpId, query, echostr, 0, 0);
-  if (!verified.ok) {
-    noteRejection(verified.rejection, corpId, corp, deps);
-    return verified;
-  }
-  return { ok: true, outcome: 'verified', text: verified.message };
-}
-
-/** Event delivery (docs/wecom.md §1.4, docs/architecture.md §3 steps 1–9). */
-async function ingest(ex: Exchange, deps: CallbackRouteDeps): Promise<HandleResult> {
-  const { req, endpoint, corpId, corp } = ex;
-  const encoding = req.headers['content-encoding'];
-  const read = await readRawBody(req, deps.bodyLimit ?? BODY_LIMIT);
-  if (!read.ok) {
-    return { ...reject(read.status, read.status === 413 ? 'too_large' : 'malformed', read.reason === 'too_large' ? 'body over the limit' : 'body not received'), closeAfter: read.destroy };
-  }
-  if (encoding && encoding.toLowerCase() !== 'identity') return reject(415, 'bad_encoding', 'compressed bodies are not accepted');
-  const creds = credentialsOf(corp, endpoint);
-  if (!creds) return reject(404, 'unknown_corp', corp ? `corp disabled or has no ${endpoint} credentials` : 'unknown corp');
-  const query = parseRawQuery(ex.querystring);
-  if (!query) return reject(400, 'bad_encoding', 'malformed query string');
-  const envelope = extractEncrypt(read.body.toString('utf8'));
-  if (!envelope.ok) return reject(400, envelope.reason === 'forbidden_dtd' ? 'forbidden_dtd' : 'malformed', `envelope: ${envelope.reason}`);
-  const nowMs = deps.clock.nowMs();
-  const verified = verifyCallback(creds, corpId, query, envelope.encrypt, Math.floor(nowMs / 1000), deps.timestampWindowS);
-  if (!verified.ok) {
-    noteRejection(verified.rejection, corpId, corp, deps);
-    return verified;
-  }
-  const xml = verified.message;
-  const problem = checkInnerXml(xml);
-  if (problem) return reject(400, hasForbiddenDtd(xml) ? 'forbidden_dtd' : 'malformed', `decrypted message: ${problem}`);
-
-  const key = dedupKeyFor(corpId, xml);
-  // The welcome job goes out beside the inbound job, in parallel: one more round trip only for adds.
-  const [accepted] = await Promise.all([deps.acceptor.accept(key, sealInboundJob(deps.cipher, key, corpId, nowMs, xml)), deps.welcomeLane?.offer(corpId, xml, nowMs)]);
-  if (accepted === 'dropped') {
-    closeWithoutAnswer(req);
-    deps.alerts?.raise('spool', 'ingest', 'callbacks can be neither queued nor spooled: check Redis and SPOOL_PATH', { corpId });
-  }
-  return { ok: true, outcome: accepted };
-}
-
-/** Alerts on what suggests misconfiguration rather than a scanner. */
-function noteRejection(rejection: Rejection, corpId: string, corp: Corp | undefined, deps: CallbackRouteDeps): void {
-  if (!corp || !deps.alerts) return;
-  if (rejection.outcome === 'bad_signature') {
-    deps.alerts.count('callback_signature', corpId, 5, 5 * 60_000, `callbacks for corp ${corpId} fail signature checks: check its callback Token and EncodingAESKey (npm run corp -- update)`);
-  } else if (rejection.outcome === 'stale_timestamp') {
-    deps.alerts.raise('clock_skew', corpId, `validly signed callbacks for corp ${corpId} are outside the timestamp window: check this host's clock (NTP)`, { reason: rejection.reason });
-  }
 }
 
 /** A 4xx with a JSON error a person can act on, and one log line with the reason (never body content). */

@@ -10,6 +10,7 @@ import type { AppConfig } from '../../config/index.js';
 import { createApp, createWebServer } from '../app.js';
 import type { Corp } from '../domain/corps/corp.types.js';
 import { createIngest, type Ingest } from '../ingest/ingest-setup.js';
+import { createCallbackRoute } from '../routes/callback.routes.js';
 import { Alerter } from '../infra/alerts.js';
 import { SystemClock, type Clock } from '../infra/clock.js';
 import { defaultRetentionSettings } from '../domain/customers/retention-settings.js';
@@ -82,7 +83,7 @@ export async function startCallbackApp(opts: { corps: Corp[]; env?: Record<strin
   const alerts = new Alerter({ logger, metrics, minIntervalMs: 60_000 });
   const ingest = await createIngest({ config, logger, clock, redis, queues, metrics, cipher, corps: Object.assign(corps, { loaded: true }), alerts });
   const app = createApp({ config, logger, clock, health: [ingest.health], mounts: [createMetricsRouter(metrics.registry).routes()] });
-  const server = createWebServer(app, [ingest.route]).listen(0, '127.0.0.1');
+  const server = createWebServer(app, [createCallbackRoute({ ...ingest.receiver, metrics, logger })]).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {
