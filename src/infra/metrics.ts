@@ -16,6 +16,8 @@ export class Metrics {
   readonly ackSeconds: Histogram<'endpoint'>;
   readonly spoolDepth: Gauge;
   readonly spoolBytes: Gauge;
+  /** 1 for the callback path's job writer in use (`lua` or `stock`, src/ingest/job-writer.ts). */
+  readonly jobWriter: Gauge<'writer'>;
   readonly inboundProcessed: Counter<'type' | 'outcome'>;
   readonly alerts: Counter<'kind'>;
   private readonly queueWaiting: Gauge<'queue'>;
@@ -34,6 +36,12 @@ export class Metrics {
     });
     this.spoolDepth = new Gauge({ name: 'scrm_spool_depth', help: 'Callbacks in the local spool waiting for Redis', registers: [registry] });
     this.spoolBytes = new Gauge({ name: 'scrm_spool_bytes', help: 'Bytes used by the local callback spool', registers: [registry] });
+    this.jobWriter = new Gauge({
+      name: 'scrm_ingest_job_writer',
+      help: 'Callback job writer in use: lua (verified script) or stock (BullMQ addBulk, installed BullMQ differs)',
+      labelNames: ['writer'],
+      registers: [registry],
+    });
     this.inboundProcessed = new Counter({ name: 'scrm_inbound_processed_total', help: 'wecom-inbound jobs processed by event type and outcome', labelNames: ['type', 'outcome'], registers: [registry] });
     this.alerts = new Counter({ name: 'scrm_alerts_total', help: 'Operator alerts raised, by kind', labelNames: ['kind'], registers: [registry] });
     const sample = createQueueSampler(opts.queues, opts.nowMs ?? Date.now);

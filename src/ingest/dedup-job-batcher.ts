@@ -1,5 +1,6 @@
-import { writeDedupJobs, type DedupJobGroup, type DedupJobWriter, type InboundJobInput } from './dedup-job-writer.js';
+import type { DedupJobGroup, DedupJobWriter, InboundJobInput } from './dedup-job-writer.js';
 import { withTimeout } from '../infra/timeout.js';
+import { luaJobWriter, type JobWriter } from './job-writer.js';
 import { MicroBatcher } from './micro-batcher.js';
 
 interface QueuedJob {
@@ -21,6 +22,8 @@ interface QueuedJob {
  */
 export class DedupJobBatcher {
   private readonly batcher: MicroBatcher<QueuedJob>;
+  /** What writes each batch (job-writer.ts): the Lua script, or BullMQ's addBulk. */
+  readonly jobWriter: JobWriter;
 
   /**
    * @param opts.timeoutMs how long a call may take before its jobs count as not taken (default 1 s).
@@ -31,9 +34,10 @@ export class DedupJobBatcher {
    * ~5,200 for 256 and ~5,800 for 16 (same runs, quiet machine). Re-measured after the hot path
    * got cheaper (alternating bench, slower machine): 16 to 128 were indistinguishable in the noise.
    */
-  constructor(opts: { timeoutMs?: number; maxBatch?: number } = {}) {
+  constructor(opts: { timeoutMs?: number; maxBatch?: number; jobWriter?: JobWriter } = {}) {
     const timeoutMs = opts.timeoutMs ?? 1000;
-    this.batcher = new MicroBatcher((items) => withTimeout(write(items), timeoutMs, `Redis did not take the jobs within ${timeoutMs} ms`), opts.maxBatch ?? 32);
+    const jobWriter = (this.jobWriter = opts.jobWriter ?? luaJobWriter);
+    this.batcher = new MicroBatcher((items) => withTimeout(write(items, jobWriter), timeoutMs, `Redis did not take the jobs within ${timeoutMs} ms`), opts.maxBatch ?? 32);
   }
 
   /** Resolves once the job exists in Redis (added, or already known); rejects if the call failed or timed out. */
@@ -43,12 +47,12 @@ export class DedupJobBatcher {
 }
 
 /** Groups a batch by queue, in order of first appearance (job order within a queue is kept). */
-async function write(items: QueuedJob[]): Promise<void> {
+function write(items: QueuedJob[], jobWriter: JobWriter): Promise<void> {
   const groups = new Map<DedupJobWriter, DedupJobGroup>();
   for (const { writer, job } of items) {
     const group = groups.get(writer);
     if (group) group.jobs.push(job);
     else groups.set(writer, { writer, jobs: [job] });
   }
-  await writeDedupJobs([...groups.values()]);
+  return jobWriter.write([...groups.values()]);
 }

@@ -44,8 +44,10 @@ export class DedupJobWriter {
   constructor(
     /** The handle the keys were built from; callers rebuild the writer when Queues replaced it. */
     readonly queue: Queue,
-    name: string,
-    dedupTtlMs?: number,
+    /** The BullMQ job name of every job written. */
+    readonly name: string,
+    /** The de-duplication mark's life; undefined: no mark. */
+    readonly dedupTtlMs?: number,
   ) {
     const defaults: DefaultJobOptions = queue.defaultJobOptions;
     const unsupported = UNSUPPORTED_OPTIONS.filter((option) => (defaults as Record<string, unknown>)[option] !== undefined);

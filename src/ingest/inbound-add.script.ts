@@ -30,7 +30,15 @@
  * de-duplication key prefix (`<prefix>:<queue>:de:`), job name, de-duplication TTL (ms; 0: no
  * mark), job count n, then n × (id, data JSON, opts JSON).
  * Returns one integer per job, in ARGV order: 1 added, 0 already known (no new job).
+ *
+ * Tied to one BullMQ version: at start the web process compares the installed version with
+ * SCRIPT_VERIFIED_BULLMQ_VERSION and writes with BullMQ's own addBulk when they differ
+ * (job-writer.ts). Upgrading BullMQ means re-running dedup-job-writer.test.ts (key for key against
+ * BullMQ's add), adapting the script to what the new version writes, and then this constant.
  */
+export const SCRIPT_VERIFIED_BULLMQ_VERSION = '6.7.0';
+
+/** The script; see above. */
 export const ADD_DEDUP_JOBS_LUA = `
 local rcall = redis.call
 local timestamp = ARGV[1]

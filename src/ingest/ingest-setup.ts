@@ -13,6 +13,7 @@ import type { HealthCheck } from '../routes/health.routes.js';
 import { DedupJobBatcher } from './dedup-job-batcher.js';
 import { InboundAcceptor, type SpoolEntry } from './inbound-acceptor.js';
 import { InboundProducer } from './inbound.producer.js';
+import { selectJobWriter, type JobWriter, type JobWriterKind } from './job-writer.js';
 import type { CallbackReceiverDeps } from './receive-callback.js';
 import { SpoolRelay } from './spool-relay.js';
 import { WelcomeLane } from './welcome-lane.js';
@@ -28,6 +29,8 @@ export interface IngestDeps {
   cipher: DataCipher;
   corps: { get(corpId: string): Corp | undefined; readonly loaded: boolean; status?(): Record<string, unknown> };
   alerts?: Alerter;
+  /** Overrides the choice of selectJobWriter (job-writer.ts); tests use it. */
+  jobWriter?: JobWriter;
 }
 
 /** The assembled callback front door: the receiver's wiring, spool and relay, readiness check. */
@@ -40,6 +43,8 @@ export interface Ingest {
   spool: Spool<SpoolEntry>;
   relay: SpoolRelay;
   producer: InboundProducer;
+  /** Which job writer is in use (job-writer.ts); also on readiness and the `scrm_ingest_job_writer` metric. */
+  jobWriter: JobWriterKind;
   /** Ready = (Redis reachable OR spool writable) AND corps loaded; reports spool depth (docs/architecture.md §3). */
   health: HealthCheck;
   stop(): Promise<void>;
@@ -50,7 +55,9 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
   const { config, logger, redis, metrics } = deps;
   const spool = await new Spool<SpoolEntry>({ dir: config.spool.path, maxBytes: config.spool.maxBytes, cipher: deps.cipher, logger }).init();
   // One batcher for both queues: an add event's inbound and welcome jobs share one script call.
-  const batcher = new DedupJobBatcher({ timeoutMs: config.callbacks.enqueueTimeoutMs });
+  const jobWriter = deps.jobWriter ?? selectJobWriter({ logger });
+  metrics.jobWriter.labels(jobWriter.kind).set(1);
+  const batcher = new DedupJobBatcher({ timeoutMs: config.callbacks.enqueueTimeoutMs, jobWriter });
   const producer = new InboundProducer(deps.queues, config.callbacks.dedupTtlS * 1000, batcher);
   const acceptor = new InboundAcceptor({ producer, spool, redis, logger });
   const relay = new SpoolRelay({ spool, producer, redis, logger, metrics }).start();
@@ -65,7 +72,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
       metrics.spoolDepth.set(spool.depth);
       return {
         ok: (redisUp || spoolWritable) && deps.corps.loaded,
-        detail: { redis: redisUp, spoolWritable, spoolDepth: spool.depth, spoolBytes: spool.bytes, corps: deps.corps.status?.() ?? { loaded: deps.corps.loaded } },
+        detail: { redis: redisUp, jobWriter: jobWriter.kind, spoolWritable, spoolDepth: spool.depth, spoolBytes: spool.bytes, corps: deps.corps.status?.() ?? { loaded: deps.corps.loaded } },
       };
     },
   };
@@ -74,6 +81,7 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
     spool,
     relay,
     producer,
+    jobWriter: jobWriter.kind,
     health,
     async stop() {
       relay.stop();

@@ -10,6 +10,7 @@ import type { AppConfig } from '../../config/index.js';
 import { createApp, createWebServer } from '../app.js';
 import type { Corp } from '../domain/corps/corp.types.js';
 import { createIngest, type Ingest } from '../ingest/ingest-setup.js';
+import type { JobWriter } from '../ingest/job-writer.js';
 import { createCallbackRoute } from '../routes/callback.routes.js';
 import { Alerter } from '../infra/alerts.js';
 import { SystemClock, type Clock } from '../infra/clock.js';
@@ -68,7 +69,7 @@ export interface CallbackApp {
  * The real callback endpoint over real HTTP, on real Redis, with a private queue prefix and
  * spool directory; corps come from a plain map (the cache is tested on its own).
  */
-export async function startCallbackApp(opts: { corps: Corp[]; env?: Record<string, string>; clock?: Clock; logger?: Logger }): Promise<CallbackApp> {
+export async function startCallbackApp(opts: { corps: Corp[]; env?: Record<string, string>; clock?: Clock; logger?: Logger; jobWriter?: JobWriter }): Promise<CallbackApp> {
   const spoolDir = mkdtempSync(join(tmpdir(), 'scrm-spool-'));
   const config = testConfig({ SPOOL_PATH: spoolDir, ...opts.env });
   const logger = opts.logger ?? createLogger({ level: 'silent', name: 'test' });
@@ -81,7 +82,7 @@ export async function startCallbackApp(opts: { corps: Corp[]; env?: Record<strin
   const cipher = new DataCipher(config.dataKeys.keys, config.dataKeys.activeId);
   const clock = opts.clock ?? new SystemClock();
   const alerts = new Alerter({ logger, metrics, minIntervalMs: 60_000 });
-  const ingest = await createIngest({ config, logger, clock, redis, queues, metrics, cipher, corps: Object.assign(corps, { loaded: true }), alerts });
+  const ingest = await createIngest({ config, logger, clock, redis, queues, metrics, cipher, corps: Object.assign(corps, { loaded: true }), alerts, jobWriter: opts.jobWriter });
   const app = createApp({ config, logger, clock, health: [ingest.health], mounts: [createMetricsRouter(metrics.registry).routes()] });
   const server = createWebServer(app, [createCallbackRoute({ ...ingest.receiver, metrics, logger })]).listen(0, '127.0.0.1');
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
