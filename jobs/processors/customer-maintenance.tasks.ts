@@ -37,7 +37,7 @@ export async function ensureCorpSchedulersScheduler(queues: Queues): Promise<voi
   await queues.get(QueueName.maintenance).upsertJobScheduler('corp-schedulers', { pattern: '7 * * * *' }, { name: CORP_SCHEDULERS_TASK, data: {} });
 }
 
-/** Maintenance tasks of the customers issue: nightly reconciliation per corp. */
+/** Maintenance tasks of the customer features: nightly reconciliation per corp. */
 export function customerMaintenanceTasks(listCorpIds: () => string[]): Record<string, MaintenanceTask> {
   return {
     [RECONCILE_TASK]: async (job, log, ctx) => {

@@ -6,15 +6,15 @@ import { QueueName } from '../../src/queues/queue-names.js';
 import type { WorkerContext } from '../context.js';
 import type { ProcessorFactory } from '../registry.js';
 
-/** A maintenance task by job name; later issues add sweeps and reconciliation here. */
+/** A maintenance task by job name (sweeps, reconciliation, purges; composed in jobs/registry.ts). */
 export type MaintenanceTask = (job: Job, log: Logger, ctx: WorkerContext) => Promise<unknown>;
 
 const alertSchema = z.object({ corpId: z.string(), userIds: z.array(z.string()).min(1), text: z.string().max(2000) });
 
 /**
- * Sends an operator alert as a WeCom app message. The WeCom client arrives with the sandbox/client
- * work (src/wecom/); until a `sendAlert` is wired in, the alert stays a log line (already written
- * by the raiser) and this task records that it could not deliver.
+ * Sends an operator alert as a WeCom app message (jobs/worker.ts wires it to the WeCom client).
+ * Without a `sendAlert` the alert stays a log line (already written by the raiser) and this task
+ * records that it could not deliver.
  */
 export type AlertSender = (corpId: string, userIds: string[], text: string) => Promise<void>;
 

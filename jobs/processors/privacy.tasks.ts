@@ -21,7 +21,7 @@ export async function ensureRetentionSweepScheduler(queues: Queues, corpId: stri
 }
 
 /**
- * Maintenance tasks of the personal-data issue: the daily retention sweep per corp (erases
+ * Maintenance tasks of personal-data handling (docs/security.md): the daily retention sweep per corp (erases
  * customers whose last relationship ended more than `privacy.retentionDays` ago) and the
  * cancellation of a customer's WeCom mass-send tasks after an opt-out or an erasure.
  */

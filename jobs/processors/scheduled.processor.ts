@@ -16,15 +16,15 @@ const scheduleJob = z.object({ scheduleId: z.string().min(1), corpId: z.string()
 const batchJob = z.object({ batchId: z.string().min(1), corpId: z.string().min(1) });
 
 /**
- * A fired schedule of another kind (the follow-up issue registers `follow_up` here: it turns the
- * schedule into a task). Returns what to record as the job result.
+ * A fired schedule of another kind (`follow_up` turns the schedule into a task). Returns what to
+ * record as the job result.
  */
 export type ScheduleKindHandler = (scheduleId: string, ctx: WorkerContext, log: Logger) => Promise<unknown>;
 export const scheduleKindHandlers: Record<string, ScheduleKindHandler> = {};
-/** Another named job on the `scheduled` queue (e.g. the tasks issue's debounced card delivery). */
+/** Another named job on the `scheduled` queue (e.g. the tasks' debounced card delivery). */
 export type ScheduledJobHandler = (job: Job, ctx: WorkerContext, log: Logger) => Promise<unknown>;
 
-/** What other issues plug into the `scheduled` processor (composed in jobs/registry.ts). */
+/** What features add to the `scheduled` processor (composed in jobs/registry.ts). */
 export interface ScheduledProcessorOptions {
   kinds?: Readonly<Record<string, ScheduleKindHandler>>;
   jobs?: Readonly<Record<string, ScheduledJobHandler>>;

@@ -59,7 +59,7 @@ const transferStartJob = z.object({
   input: z.object({ kind: z.enum(['in_service', 'resigned']), handoverUserid: z.string().min(1), takeoverUserid: z.string().min(1), externalUserIds: z.array(z.string().min(1)).min(1), transferSuccessMsg: z.string().max(200).optional() }),
 });
 
-/** Named jobs of the tasks issue on the `scheduled` queue: the debounced card delivery, a transfer's start. */
+/** Named jobs of the follow-up tasks on the `scheduled` queue: the debounced card delivery, a transfer's start. */
 export const taskScheduledJobs: Record<string, ScheduledJobHandler> = {
   [TRANSFER_START_JOB]: async (job: Job, ctx, log) => {
     const data = transferStartJob.safeParse(job.data);
@@ -87,7 +87,7 @@ export const taskScheduledJobs: Record<string, ScheduledJobHandler> = {
   },
 };
 
-/** Schedule kinds this issue executes. */
+/** Schedule kinds the follow-up tasks execute. */
 export const taskScheduleKinds: Record<string, ScheduleKindHandler> = { follow_up: followUpScheduleHandler };
 
 /** The minute tick (ladder + owed notifications) for every dealer corp; once a local day per corp, the inactivity rules. */

@@ -14,7 +14,7 @@ export { WELCOME_WINDOW_MS };
 
 export type WelcomeOutcome = { sent: true; ruleId?: string } | { sent: false; reason: string };
 
-/** Picks and sends the welcome for one add (the campaign rules issue provides the real one); `deadline` bounds its reads and its send. */
+/** Picks and sends the welcome for one add (the campaign rules' welcome, jobs/registry.ts); `deadline` bounds its reads and its send. */
 export type WelcomeSender = (input: { corp: Corp; api: CorpApi; job: WelcomeJob; ctx: WorkerContext; log: Logger; deadline: WelcomeDeadline }) => Promise<WelcomeOutcome>;
 
 /** Until welcome rules exist, record that the job ran and send nothing. */

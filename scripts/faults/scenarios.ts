@@ -3,7 +3,7 @@ import { waitFor } from '../../src/testing/wait.js';
 import { BotStack, type Backends, type Role } from './bot-stack.js';
 import { Ledger, type LedgerResult } from './ledger.js';
 
-/** How long a frozen dependency stays frozen (the Redis and MongoDB stalls). */
+/** How long a frozen dependency stays frozen (the Redis and MongoDB stalls of docs/reliability.md). */
 export const STALL_MS = 8000;
 
 /** A fault the suite injects between the first and the second third of the adds. */

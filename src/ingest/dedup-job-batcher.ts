@@ -29,10 +29,8 @@ export class DedupJobBatcher {
    * @param opts.timeoutMs how long a call may take before its jobs count as not taken (default 1 s).
    * @param opts.maxBatch jobs per call across queues (an add event brings two). Small on purpose: a
    * call goes out as soon as this many are waiting, so Redis runs one batch while this process
-   * verifies the next. With 256 (one call per event-loop turn) the web process sat ~37 % idle
-   * waiting for Redis under 50 connections; bench:ingest measured 32 at ~6,700 req/s against
-   * ~5,200 for 256 and ~5,800 for 16 (same runs, quiet machine). Re-measured after the hot path
-   * got cheaper (alternating bench, slower machine): 16 to 128 were indistinguishable in the noise.
+   * verifies the next; with one call per event-loop turn the web process sat idle waiting for
+   * Redis (the measurements are in docs/benchmarks.md, "Callback job batch size").
    */
   constructor(opts: { timeoutMs?: number; maxBatch?: number; jobWriter?: JobWriter } = {}) {
     const timeoutMs = opts.timeoutMs ?? 1000;

@@ -38,7 +38,7 @@ function member(handler: (deps: ContactHandlerDeps, event: ContactEvent) => Prom
   };
 }
 
-/** The customers issue's inbound handlers (docs/architecture.md §4 table). */
+/** The customer features' inbound handlers (docs/architecture.md §4 table). */
 export const customerInboundModule: HandlerModule = (registry) => {
   registry
     .register('change_external_contact.add_external_contact', contact(onCustomerAdded))

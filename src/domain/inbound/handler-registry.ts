@@ -32,7 +32,7 @@ export type InboundHandler = (event: TypedEvent, ctx: HandlerContext) => Promise
 /**
  * Handlers keyed by event key. Lookup goes from the most specific key to the least:
  * `change_external_contact.add_external_contact` → `change_external_contact` → `*`; a key can
- * have several handlers, run in registration order. Later issues register theirs through
+ * have several handlers, run in registration order. Features register theirs through
  * `inboundHandlerModules` (src/domain/inbound/handlers.ts).
  */
 export class HandlerRegistry {
@@ -62,7 +62,7 @@ export class HandlerRegistry {
 }
 
 /**
- * The default until later issues bring real handlers: the inbound_events record written by the
+ * The fallback for event types no feature handles: the inbound_events record written by the
  * processor is the record; this logs the event's type and ids at debug level.
  */
 export const recordOnlyHandler: InboundHandler = async (event, ctx) => {

@@ -70,7 +70,7 @@ export async function onMemberText(deps: TaskDeps, event: MemberMessage): Promis
   await runTaskCommand(deps, event.fromUserName, event.content);
 }
 
-/** The follow-up tasks issue's inbound handlers (docs/architecture.md §4 table). */
+/** The follow-up tasks' inbound handlers (docs/architecture.md §4 table). */
 export const taskInboundModule: HandlerModule = (registry) => {
   registry
     .register('template_card_event', async (event: TypedEvent, ctx: HandlerContext) => {

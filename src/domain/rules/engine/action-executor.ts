@@ -57,7 +57,7 @@ export async function executeAction(deps: EngineDeps, run: ActionRun, index: num
   }
 }
 
-/** What the follow-up issue needs to create the task: the action's settings (no personal data). */
+/** What the follow-up task is created from: the action's settings (no personal data). */
 function followUpPayload(action: Extract<Action, { type: 'follow_up' }>): Record<string, unknown> {
   return { title: action.title, talkTrack: action.talkTrack, sla: action.sla, escalation: action.escalation };
 }
