@@ -11,11 +11,14 @@ COPY config ./config
 COPY src ./src
 COPY jobs ./jobs
 COPY scripts ./scripts
+# tsconfig.build.json compiles the web, the worker and the operator CLIs only: the dev MongoDB
+# server, the WeCom sandbox, benches and test helpers never reach dist/ (src/production-imports.test.ts).
 RUN npm run build
 
 FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
+# Production dependencies only: what dev tools and tests alone use is a devDependency.
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:24-bookworm-slim AS runtime
