@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import Koa from 'koa';
+import { answerClientError } from './infra/http-server.js';
 import type { AppConfig } from '../config/index.js';
 import type { Clock } from './infra/clock.js';
 import type { Logger } from './infra/logger.js';
@@ -76,8 +77,10 @@ export type FrontRoute = (req: IncomingMessage, res: ServerResponse) => boolean;
  */
 export function createWebServer(app: Koa, front: FrontRoute[] = []): Server {
   const koa = app.callback();
-  return createServer((req, res) => {
+  const server = createServer((req, res) => {
     for (const route of front) if (route(req, res)) return;
     void koa(req, res);
   });
+  // Unparseable requests: a complete 4xx, then a lingering close (src/infra/http-server.ts).
+  return server.on('clientError', answerClientError);
 }

@@ -1,6 +1,10 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import mongoose, { Types } from 'mongoose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWebServer } from '../../app.js';
+import { closeServer } from '../../infra/http-server.js';
 import { ManualClock } from '../../infra/clock.js';
 import { testConfig } from '../../testing/env.js';
 import { useTestDatabase } from '../../testing/mongo.js';
@@ -19,6 +23,9 @@ import { BOOTSTRAP, CORP_A, startApiHarness } from './api.test-support.js';
 let db: Awaited<ReturnType<typeof useTestDatabase>>;
 let h: Awaited<ReturnType<typeof startApiHarness>>;
 let dealerAdmin: string;
+/** The API served as production serves it (createWebServer), so unparseable requests meet its clientError handling. */
+let server: Server;
+let base: string;
 
 /** The 4xx answers the API documents (README, docs/security.md). */
 const DOCUMENTED = [400, 401, 403, 404, 405, 409, 413, 415, 422];
@@ -62,7 +69,7 @@ async function snapshot(): Promise<Record<string, number>> {
 }
 
 async function call(method: string, path: string, token: string, body?: string) {
-  const r = request(h.app.callback())[method.toLowerCase() as 'get'](path).set('Authorization', `Bearer ${token}`);
+  const r = request(base)[method.toLowerCase() as 'get'](path).set('Authorization', `Bearer ${token}`);
   return body === undefined ? r : r.set('Content-Type', 'application/json').send(body);
 }
 
@@ -70,8 +77,12 @@ beforeAll(async () => {
   db = await useTestDatabase('api-hostile');
   h = await startApiHarness({ API_RATE_LIMIT_PER_MINUTE: '1000000' });
   dealerAdmin = await h.token('dealer_admin', [CORP_A]);
+  server = createWebServer(h.app).listen(0, '127.0.0.1');
+  await new Promise<void>((resolve) => server.once('listening', () => resolve()));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }, 60_000);
 afterAll(async () => {
+  if (server) await closeServer(server);
   await h?.close();
   await db?.drop();
 });
