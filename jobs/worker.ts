@@ -12,8 +12,8 @@ import { bootProcess } from '../src/process-boot.js';
 import { createMetricsRouter } from '../src/routes/ops.routes.js';
 import { createWecomClient } from '../src/wecom/client.js';
 import type { WorkerContext } from './context.js';
-import { ensureCorpSchedulers, ensureCorpSchedulersScheduler } from './processors/customer-maintenance.tasks.js';
 import { createProcessorFactories } from './registry.js';
+import { installSchedulers } from './schedulers.js';
 import { OUTBOX_LAG_READY_S, outboxReadiness, queueReadiness } from './worker-readiness.js';
 import { startWorkers, type RunningWorkers } from './worker-runner.js';
 
@@ -80,7 +80,8 @@ async function main(): Promise<void> {
   await corps.start();
   running.workers = startWorkers(ctx, workerConnection, factories, { alerts, queues: config.workerQueues });
   outboxRelay.start();
-  await Promise.all([ensureCorpSchedulers(ctx, listCorpIds()), ensureCorpSchedulersScheduler(queues)]).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'could not install per-corp schedulers; the hourly check retries'));
+  // Job schedulers only for the queues this worker consumes (WORKER_QUEUES): the welcome-only worker installs none.
+  await installSchedulers(ctx, config.workerQueues, listCorpIds(), logger);
   logger.info({ queues: running.workers.list().map((w) => w.name) }, 'worker started');
 }
 
