@@ -33,6 +33,9 @@ export interface HandlerContext {
   redis: Redis;
 }
 
+/** A feature's registration function: `(registry) => registry.register('change_external_contact.add_external_contact', …)`. */
+export type HandlerModule = (registry: HandlerRegistry) => void;
+
 /** One idempotent reaction to an event (BullMQ delivers at least once). */
 export type InboundHandler = (event: TypedEvent, ctx: HandlerContext) => Promise<void>;
 

@@ -1,7 +1,6 @@
 import type { MemberMessage, TemplateCardEvent, TypedEvent } from '../../wecom/events.js';
 import { WecomApiError } from '../../wecom/errors.js';
-import type { HandlerContext } from '../inbound/handler-registry.js';
-import type { HandlerModule } from '../inbound/handlers.js';
+import type { HandlerContext, HandlerModule } from '../inbound/handler-registry.js';
 import { BUTTON, parseCardId, resultText } from './task-card.js';
 import { runTaskCommand } from './task-commands.js';
 import type { TaskDeps } from './task-deps.js';
