@@ -3,7 +3,7 @@
  * processor: a permanent WeCom error fails the job after one attempt; a rate limit pauses the
  * queue and puts the job back without using an attempt; anything else is retried with backoff.
  */
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SystemClock } from '../src/infra/clock.js';
 import { createLogger } from '../src/infra/logger.js';
@@ -41,9 +41,9 @@ function run(handlers: Record<string, JobHandler>) {
   return queue;
 }
 
-const finished = async (job: Job) => waitFor(async () => {
+const finished = async (queue: Queue, job: Job) => waitFor(async () => {
   const state = await job.getState();
-  return state === 'completed' || state === 'failed' ? { state, job: await job.queue.getJob(job.id!) } : undefined;
+  return state === 'completed' || state === 'failed' ? { state, job: await queue.getJob(job.id!) } : undefined;
 }, `job ${job.id} finished`, { timeoutMs: 20_000 });
 
 afterEach(async () => {
@@ -61,7 +61,7 @@ describe('worker runner: failure classification', () => {
     });
     for (const errcode of [48002, 60020]) {
       const job = await queue.add('probe-permanent', { errcode }, { jobId: `perm-${errcode}`, attempts: 5, backoff: { type: 'fixed', delay: 10 } });
-      const out = await finished(job);
+      const out = await finished(queue, job);
       expect(out.state).toBe('failed');
       expect(out.job?.attemptsMade).toBe(1);
       expect(out.job?.failedReason).toContain(`errcode ${errcode}`);
@@ -79,7 +79,7 @@ describe('worker runner: failure classification', () => {
       },
     });
     const job = await queue.add('probe-transient', {}, { jobId: 'transient-1', attempts: 5, backoff: { type: 'fixed', delay: 10 } });
-    const out = await finished(job);
+    const out = await finished(queue, job);
     expect(out.state).toBe('completed');
     expect(out.job?.returnvalue).toBe('ok');
     expect(calls).toBe(3);
@@ -117,7 +117,7 @@ describe('worker runner: failure classification', () => {
     });
     // attempts: 1 — had the rate limit used the attempt, the job would have failed.
     const job = await queue.add('probe-throttled', {}, { jobId: 'throttled-1', attempts: 1 });
-    const out = await finished(job);
+    const out = await finished(queue, job);
     expect(out.state).toBe('completed');
     expect(out.job?.returnvalue).toBe('sent');
     expect(calls).toBe(2);
@@ -126,7 +126,7 @@ describe('worker runner: failure classification', () => {
   it('retries a job whose name has no handler in this build (a newer worker may know it)', async () => {
     const queue = run({ known: async () => 'ok' });
     const job = await queue.add('from-the-next-release', {}, { jobId: 'unknown-1', attempts: 2, backoff: { type: 'fixed', delay: 10 } });
-    const out = await finished(job);
+    const out = await finished(queue, job);
     expect(out.state).toBe('failed');
     expect(out.job?.attemptsMade).toBe(2);
     expect(out.job?.failedReason).toContain('no handler');
