@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   const { config, logger, shutdown, redis, subscriber, clock, queues, metrics, corps } = await bootProcess('worker', 'workers wait for it');
   const workerConnection = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'worker', logger, connectionName: 'scrm-worker' });
   // The one WeCom client of this process (docs/architecture.md §4): tokens, rate limits and retries shared in Redis.
-  const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix });
+  // Rate-limited calls are not retried inside a job: the runner pauses the queue (docs/architecture.md §4, "Failures").
+  const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix, retry: { rateLimitRetries: 0 } });
 
   // Operator alerts as WeCom app messages.
   const sendAlert = async (corpId: string, userIds: string[], text: string) => {
