@@ -161,9 +161,10 @@ async function recoverVanished(opts: SweepOptions, queue: ScheduledQueue): Promi
   const stale = await ScheduleModel.find({ status: 'enqueued', enqueuedAt: { $lt: staleBefore } }, { _id: 1, corpId: 1, kind: 1 }).limit(opts.batchSize ?? 500).lean();
   let recovered = 0;
   for (const s of stale) {
-    const entry = scheduleJobs[s.kind as ScheduleKind].bulkEntry({ scheduleId: String(s._id), corpId: s.corpId, kind: s.kind } satisfies ScheduledJobData);
-    if (await queue.getJob(entry.opts.jobId as string)) continue;
-    await queue.add(entry.name, entry.data, entry.opts);
+    const job = scheduleJobs[s.kind as ScheduleKind];
+    const data: ScheduledJobData = { scheduleId: String(s._id), corpId: s.corpId, kind: s.kind };
+    if (await queue.getJob(scheduleJobId(data.scheduleId))) continue;
+    await job.enqueue(opts.queues, data);
     await ScheduleModel.updateOne({ _id: s._id, status: 'enqueued' }, { $set: { enqueuedAt: opts.now } });
     recovered++;
   }
