@@ -13,7 +13,8 @@ import type { Corp } from './corp.types.js';
 /**
  * Why a corp's background work does not run (docs/architecture.md §11, "One corp scope"):
  * - `unknown_corp`: this process does not know the corp (yet: its corp cache may lag a new corp);
- *   the job is retried with backoff, then kept as failed for replay.
+ *   a job for the corp is retried with backoff, then kept as failed for replay; a callback or a
+ *   domain event of it runs no feature handler (it is only recorded).
  * - `oem_corp`: the car maker's own corp has no customers, tasks or rules; the job completes as
  *   skipped.
  * - `disabled_corp`: the operators switched the corp off; queued work completes as skipped (with
