@@ -1,51 +1,52 @@
-import type { Job, WorkerOptions } from 'bullmq';
 import { createHandlerRegistry } from '../src/domain/inbound/handlers.js';
-import type { Logger } from '../src/infra/logger.js';
-import type { QueueName } from '../src/queues/queue-names.js';
+import { QueueName } from '../src/queues/queue-names.js';
 import type { WorkerContext } from './context.js';
-import { customerMaintenanceTasks } from './processors/customer-maintenance.tasks.js';
+import { jobMap, type JobEntry, type ProcessorFactory } from './processor.js';
+import { alertsJobs, type AlertSender } from './processors/alerts.handlers.js';
+import { customersJobs, retentionEventHandler } from './processors/customers.handlers.js';
 import { createDomainEventsProcessor } from './processors/domain-events.processor.js';
 import { createInboundProcessor } from './processors/inbound.processor.js';
-import { ensureKpiTickScheduler, kpiMaintenanceTasks } from './processors/kpis.tasks.js';
-import { createMaintenanceProcessor, type AlertSender } from './processors/maintenance.processor.js';
-import { privacyMaintenanceTasks } from './processors/privacy.tasks.js';
-import { retentionHandler } from './processors/retention.handler.js';
-import { rulesEngineHandler } from './processors/rules-engine.handler.js';
+import { kpisJobs } from './processors/kpis.handlers.js';
+import { privacyJobs } from './processors/privacy.handlers.js';
+import { rulesEngineEventHandler, rulesJobs } from './processors/rules.handlers.js';
 import { createRulesWelcomeSender } from './processors/rules-welcome.js';
-import { createScheduledProcessor, rulesMaintenanceTasks } from './processors/scheduled.processor.js';
-import { ensureTaskTickScheduler, taskMaintenanceTasks, taskScheduleKinds, taskScheduledJobs, tasksEventHandler } from './processors/tasks.jobs.js';
+import { tasksEventHandler, tasksJobs } from './processors/tasks.handlers.js';
 import { createWelcomeProcessor } from './processors/welcome.processor.js';
 
-/** One BullMQ processor: the queue it consumes and how. */
-export interface ProcessorDefinition {
-  queue: QueueName;
-  concurrency: number;
-  /** Extra BullMQ worker options (limiter, lockDuration ...). */
-  options?: Partial<WorkerOptions>;
-  process: (job: Job, log: Logger) => Promise<unknown>;
-}
-
-export type ProcessorFactory = (ctx: WorkerContext) => ProcessorDefinition;
+export type { AlertSender };
 
 export interface ProcessorOptions {
   /** Sends operator alerts as WeCom app messages. */
   sendAlert?: AlertSender;
-  /** The corps this worker knows (for per-corp schedulers). */
+  /** The corps this worker knows (ticks and per-corp schedulers go over them). */
   listCorpIds: () => string[];
 }
 
+/** Every feature's job handlers (each bound to its contract, which names its queue). */
+function featureJobs(ctx: WorkerContext, options: ProcessorOptions): JobEntry[] {
+  return [
+    ...rulesJobs(ctx),
+    ...tasksJobs(ctx, options.listCorpIds),
+    ...customersJobs(ctx, options.listCorpIds),
+    ...privacyJobs(ctx),
+    ...kpisJobs(ctx, options.listCorpIds),
+    ...alertsJobs(options.sendAlert),
+  ];
+}
+
 /**
- * Every processor the worker runs, composed in one place (docs/architecture.md §4): callbacks into typed
- * events and the customers' handlers; the welcome lane; domain events through the retention
- * policy, the rules engine, then follow-up tasks; fired schedules (follow-ups become tasks);
- * maintenance tasks (the sweep, reconciliation, the tasks' minute tick).
+ * Every processor the worker runs, composed in one place (docs/architecture.md §4): callbacks into
+ * typed events and the customers' handlers; the welcome lane; domain events through the retention
+ * policy, the rules engine, then follow-up tasks; and the job maps of `scheduled` (fired
+ * schedules, message batches, task cards, transfers) and `maintenance` (the sweep, the ticks,
+ * reconciliation, privacy duties, operator alerts), each a plain map of job name → handler.
  */
 export function createProcessorFactories(options: ProcessorOptions): ProcessorFactory[] {
   return [
     createInboundProcessor(createHandlerRegistry()),
     createWelcomeProcessor(createRulesWelcomeSender()),
-    createDomainEventsProcessor([retentionHandler, rulesEngineHandler, tasksEventHandler]),
-    createScheduledProcessor({ kinds: taskScheduleKinds, jobs: taskScheduledJobs, schedulers: [ensureTaskTickScheduler, ensureKpiTickScheduler] }),
-    createMaintenanceProcessor({ ...rulesMaintenanceTasks, ...customerMaintenanceTasks(options.listCorpIds), ...taskMaintenanceTasks(options.listCorpIds), ...kpiMaintenanceTasks(options.listCorpIds), ...privacyMaintenanceTasks }, options.sendAlert),
+    createDomainEventsProcessor([retentionEventHandler, rulesEngineEventHandler, tasksEventHandler]),
+    (ctx) => ({ queue: QueueName.scheduled, concurrency: 8, handlers: jobMap(QueueName.scheduled, featureJobs(ctx, options)) }),
+    (ctx) => ({ queue: QueueName.maintenance, concurrency: 2, handlers: jobMap(QueueName.maintenance, featureJobs(ctx, options)) }),
   ];
 }

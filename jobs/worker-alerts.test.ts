@@ -47,7 +47,7 @@ describe('alerts on repeated job failures', () => {
     const sent: string[] = [];
     const alerts = new Alerter({ logger, minIntervalMs: 600_000, sink: async (text) => void sent.push(text) });
     const ctx: WorkerContext = { config, logger, clock: new SystemClock(), redis: producer, queues, ...offlineWecom(config, logger) };
-    workers = startWorkers(ctx, workerConn, [() => ({ queue: QueueName.maintenance, concurrency: 4, process: async () => { throw new Error('always fails'); } })], { alerts, intervalMs: 600_000 });
+    workers = startWorkers(ctx, workerConn, [() => ({ queue: QueueName.maintenance, concurrency: 4, handlers: { 'probe.fail': async () => { throw new Error('always fails'); } } })], { alerts, intervalMs: 600_000 });
     await queues.get(QueueName.maintenance).addBulk(Array.from({ length: JOB_FAILURE_ALERT.threshold }, (_, i) => ({ name: 'probe.fail', data: {}, opts: { jobId: `fail-${i}`, attempts: 1 } })));
     await waitFor(() => sent.length > 0, 'the job_failures alert', { timeoutMs: 20_000 });
     expect(sent).toHaveLength(1);

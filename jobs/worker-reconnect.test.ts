@@ -35,7 +35,7 @@ describe('worker after a long Redis outage (BullMQ #4585)', () => {
     const producerConn = createRedis({ url: redis.url, role: 'producer', logger });
     const done: string[] = [];
     const ctx: WorkerContext = { config, logger, clock: new SystemClock(), redis: producerConn, queues: new Queues(producerConn, config.redis.queuePrefix), ...offlineWecom(config, logger) };
-    workers = startWorkers(ctx, workerConn, [() => ({ queue: QueueName.maintenance, concurrency: 1, options: { drainDelay: 1 }, process: async (job) => void done.push(String(job.id)) })], { intervalMs: 600_000 });
+    workers = startWorkers(ctx, workerConn, [() => ({ queue: QueueName.maintenance, concurrency: 1, options: { drainDelay: 1 }, handlers: { probe: async (job) => void done.push(String(job.id)) } })], { intervalMs: 600_000 });
     await waitFor(() => workers?.list()[0]?.isRunning(), 'worker running');
 
     await redis.kill();

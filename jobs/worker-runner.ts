@@ -3,7 +3,8 @@ import type { Redis } from 'ioredis';
 import type { Alerter } from '../src/infra/alerts.js';
 import type { QueueName } from '../src/queues/queue-names.js';
 import type { WorkerContext } from './context.js';
-import type { ProcessorDefinition, ProcessorFactory } from './registry.js';
+import { classifyJobFailure } from '../src/wecom/job-errors.js';
+import type { ProcessorDefinition, ProcessorFactory } from './processor.js';
 import { noteWecomAlert } from './wecom-alerts.js';
 
 export interface WatchdogOptions {
@@ -105,12 +106,32 @@ export function noteJobFailure(alerts: Alerter, queue: string, jobName: string, 
   return alerts.count('job_failures', `${queue}/${jobName}`, JOB_FAILURE_ALERT.threshold, JOB_FAILURE_ALERT.windowMs, `${queue} ${jobName}: ${JOB_FAILURE_ALERT.threshold} or more failed attempts within ${JOB_FAILURE_ALERT.windowMs / 60_000} min; last error: ${reason}`, { queue, jobName });
 }
 
+/**
+ * One BullMQ worker for a processor: looks the job's handler up by name and classifies what it
+ * throws, once for every processor (docs/architecture.md §4, "Failures"): a permanent failure fails
+ * the job at once (UnrecoverableError); a rate limit pauses the queue (`worker.rateLimit`) and puts
+ * the job back without using an attempt (`Worker.RateLimitError`); anything else is retried with
+ * the queue's backoff. A job name without a handler is retried too: during a rolling deploy a
+ * worker of the next release may know it.
+ */
 function createWorker(ctx: WorkerContext, connection: Redis, def: ProcessorDefinition, alerts: Alerter | undefined): Worker {
-  const worker = new Worker(
+  const worker: Worker = new Worker(
     def.queue,
     async (job) => {
       const log = ctx.logger.child({ queue: def.queue, jobId: job.id, jobName: job.name, attempt: job.attemptsMade + 1 });
-      return def.process(job, log);
+      const handler = Object.hasOwn(def.handlers, job.name) ? def.handlers[job.name] : undefined;
+      if (!handler) throw new Error(`no handler for ${def.queue} job ${job.name} in this build; the job is retried`);
+      try {
+        return await handler(job, log);
+      } catch (err) {
+        const failure = classifyJobFailure(err);
+        if (failure.kind === 'rate_limited') {
+          log.warn({ delayMs: failure.delayMs, err: failure.error.message }, 'rate limited; the queue pauses and the job waits');
+          await worker.rateLimit(failure.delayMs);
+          throw Worker.RateLimitError();
+        }
+        throw failure.error;
+      }
     },
     {
       connection: connection as unknown as ConnectionOptions,

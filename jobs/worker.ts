@@ -12,8 +12,8 @@ import { bootProcess } from '../src/process-boot.js';
 import { createMetricsRouter } from '../src/routes/ops.routes.js';
 import { createWecomClient } from '../src/wecom/client.js';
 import type { WorkerContext } from './context.js';
-import { ensureCorpSchedulers, ensureCorpSchedulersScheduler } from './processors/customer-maintenance.tasks.js';
 import { createProcessorFactories } from './registry.js';
+import { installSchedulers } from './schedulers.js';
 import { OUTBOX_LAG_READY_S, outboxReadiness, queueReadiness } from './worker-readiness.js';
 import { startWorkers, type RunningWorkers } from './worker-runner.js';
 
@@ -22,7 +22,8 @@ async function main(): Promise<void> {
   const { config, logger, shutdown, redis, subscriber, clock, queues, metrics, corps } = await bootProcess('worker', 'workers wait for it');
   const workerConnection = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'worker', logger, connectionName: 'scrm-worker' });
   // The one WeCom client of this process (docs/architecture.md §4): tokens, rate limits and retries shared in Redis.
-  const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix });
+  // Rate-limited calls are not retried inside a job: the runner pauses the queue (docs/architecture.md §4, "Failures").
+  const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix, retry: { rateLimitRetries: 0 } });
 
   // Operator alerts as WeCom app messages.
   const sendAlert = async (corpId: string, userIds: string[], text: string) => {
@@ -80,7 +81,8 @@ async function main(): Promise<void> {
   await corps.start();
   running.workers = startWorkers(ctx, workerConnection, factories, { alerts, queues: config.workerQueues });
   outboxRelay.start();
-  await Promise.all([ensureCorpSchedulers(ctx, listCorpIds()), ensureCorpSchedulersScheduler(queues)]).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'could not install per-corp schedulers; the hourly check retries'));
+  // Job schedulers only for the queues this worker consumes (WORKER_QUEUES): the welcome-only worker installs none.
+  await installSchedulers(ctx, config.workerQueues, listCorpIds(), logger);
   logger.info({ queues: running.workers.list().map((w) => w.name) }, 'worker started');
 }
 

@@ -16,8 +16,9 @@ import { testMongoUri, uniqueName } from '../../src/testing/env.js';
 import { waitFor } from '../../src/testing/wait.js';
 import { createWecomClient } from '../../src/wecom/client.js';
 import type { WorkerContext } from '../context.js';
-import { engineTuning } from '../processors/rules-engine-deps.js';
 import { createProcessorFactories } from '../registry.js';
+import { installSchedulers } from '../schedulers.js';
+import { engineTuning } from '../scope.js';
 import { startWorkers, type RunningWorkers } from '../worker-runner.js';
 
 export { DEMO_RETENTION };
@@ -73,6 +74,8 @@ export async function startBotHarness(opts: { retention?: RetentionSettings; sta
   };
   Object.assign(engineTuning, { batchWindowMs: 0, pollDelayMs: 0 });
   const workers = startWorkers(ctx, workerConn, createProcessorFactories({ listCorpIds: () => [...web.corps.keys()] }), { intervalMs: 600_000 });
+  // As the worker does at start (jobs/worker.ts): the cluster's job schedulers (the minute sweep, the ticks).
+  await installSchedulers(ctx, Object.values(QueueName), [], web.logger);
 
   const settle = async (what = 'the bot to finish its work') => {
     const names = Object.values(QueueName).filter((n) => n !== QueueName.maintenance);

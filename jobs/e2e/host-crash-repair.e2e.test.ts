@@ -42,7 +42,7 @@ describe('reconciliation after a lost acknowledged callback', () => {
     if (stale) stale.tagIds = stale.tagIds.filter((id) => id !== ownerTagId());
     expect(await CustomerModel.countDocuments({ corpId: bot.corpId, externalUserId })).toBe(0);
 
-    // The nightly run, as the maintenance task calls it.
+    // The nightly run, as the maintenance job calls it.
     const summary = await reconcileCorp(
       { corpId: bot.corpId, api: bot.ctx.wecom.forCorp({ corpId: bot.corpId, secret: bot.corp.secret, agentId: bot.corp.agentId }), pd: bot.ctx.pd, clock: bot.clock, queues: bot.ctx.queues, logger: bot.ctx.logger },
       { runId: 'after-host-crash' },

@@ -11,7 +11,7 @@ import { KpiDigestModel } from '../../src/domain/kpis/kpi-digest.model.js';
 import { addDays } from '../../src/domain/kpis/kpi-days.js';
 import { rollupRange } from '../../src/domain/kpis/rollup.service.js';
 import { TaskModel } from '../../src/domain/tasks/task.model.js';
-import { runKpiTickExclusive } from '../processors/kpis.tasks.js';
+import { runKpiTickExclusive } from '../processors/kpis.handlers.js';
 import { startBotHarness, type BotHarness } from './bot-harness.js';
 
 const HOUR = 3_600_000;

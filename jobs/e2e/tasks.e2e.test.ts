@@ -19,7 +19,7 @@ import { TransferModel } from '../../src/domain/tasks/transfer.model.js';
 import { vehicleInputSchema } from '../../src/domain/vehicles/vehicle-input.js';
 import { upsertVehicle } from '../../src/domain/vehicles/vehicle.service.js';
 import { QueueName } from '../../src/queues/queue-names.js';
-import { taskDepsFor } from '../processors/tasks.jobs.js';
+import { taskDepsFor } from '../processors/tasks.handlers.js';
 import { startBotHarness, type BotHarness } from './bot-harness.js';
 import { waitFor } from '../../src/testing/wait.js';
 

@@ -1,29 +1,41 @@
-import { UnrecoverableError, type Job } from 'bullmq';
-import { domainEventSchema } from '../../src/domain/events/domain-event.js';
+import type { Job } from 'bullmq';
+import type { CorpScope } from '../../src/domain/corps/corp-scope.js';
+import type { DomainEvent } from '../../src/domain/events/domain-event.js';
 import { DomainEventRecordModel } from '../../src/domain/events/domain-event-record.model.js';
 import type { Logger } from '../../src/infra/logger.js';
+import { domainEventJob } from '../../src/queues/jobs/domain-events.jobs.js';
 import { QueueName } from '../../src/queues/queue-names.js';
 import type { WorkerContext } from '../context.js';
-import type { ProcessorFactory } from '../registry.js';
-import type { DomainEventHandler } from './domain-event-handlers.js';
+import { jobMap, on, type ProcessorFactory } from '../processor.js';
+import { scopeFor } from '../scope.js';
+
+/**
+ * A consumer of one domain event inside the `domain-events` processor. Each runs in order for
+ * every event of a corp that runs background work, with that corp's scope, and must be idempotent
+ * (at-least-once delivery): the retention policy (customers) first, then the rules engine, then
+ * follow-up tasks.
+ */
+export interface DomainEventHandler {
+  name: string;
+  handle(event: DomainEvent, scope: CorpScope, log: Logger): Promise<void>;
+}
 
 /**
  * `domain-events` (docs/architecture.md §4): records each event in `domain_events` (the trace), then runs every
- * registered handler in order (retention policy, rules engine, follow-ups). Handlers are
- * idempotent; a failure retries the whole list with the queue's backoff.
+ * registered handler in order (retention policy, rules engine, follow-ups) in the corp's scope,
+ * looked up once per event; an event of a car-maker, disabled or unknown corp runs no handler
+ * (docs/architecture.md §11, "One corp scope"). Handlers are idempotent; a failure retries the
+ * whole list with the queue's backoff.
  */
 export function createDomainEventsProcessor(handlers: readonly DomainEventHandler[]): ProcessorFactory {
   return (ctx: WorkerContext) => ({
     queue: QueueName.domainEvents,
     concurrency: 8,
-    process: (job: Job, log: Logger) => processDomainEvent(job, log, ctx, handlers),
+    handlers: jobMap(QueueName.domainEvents, [on(domainEventJob, (event, job, log) => processDomainEvent(event, job, log, ctx, handlers))]),
   });
 }
 
-async function processDomainEvent(job: Job, log: Logger, ctx: WorkerContext, handlers: readonly DomainEventHandler[]): Promise<{ type: string; duplicate: boolean }> {
-  const parsed = domainEventSchema.safeParse(job.data);
-  if (!parsed.success) throw new UnrecoverableError(`domain event does not fit the schema: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-  const event = parsed.data;
+async function processDomainEvent(event: DomainEvent, job: Job, log: Logger, ctx: WorkerContext, handlers: readonly DomainEventHandler[]): Promise<{ type: string; duplicate: boolean; skipped?: string }> {
   const eventId = job.id ?? `${event.type}-${event.sourceId}`;
   const prior = await DomainEventRecordModel.findOne({ eventId }, { status: 1 }).lean();
   if (prior?.status === 'processed') return { type: event.type, duplicate: true };
@@ -36,12 +48,13 @@ async function processDomainEvent(job: Job, log: Logger, ctx: WorkerContext, han
     },
     { upsert: true },
   );
+  const found = scopeFor(ctx, event.corpId, log);
   try {
-    for (const handler of handlers) await handler.handle(event, ctx, log.child({ handler: handler.name }));
+    if (found.ok) for (const handler of handlers) await handler.handle(event, found.scope, log.child({ handler: handler.name }));
   } catch (err) {
     await DomainEventRecordModel.updateOne({ eventId }, { $set: { status: 'failed', error: (err as Error).message.slice(0, 500) } }).catch(() => undefined);
     throw err;
   }
   await DomainEventRecordModel.updateOne({ eventId }, { $set: { status: 'processed', processedAt: ctx.clock.now() } });
-  return { type: event.type, duplicate: false };
+  return found.ok ? { type: event.type, duplicate: false } : { type: event.type, duplicate: false, skipped: found.refused };
 }

@@ -1,19 +1,17 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { createHandlerRegistry } from '../../src/domain/inbound/handlers.js';
 import type { HandlerRegistry } from '../../src/domain/inbound/handler-registry.js';
 import { InboundEventModel } from '../../src/domain/inbound/inbound-event.model.js';
 import { dedupKeyFor } from '../../src/ingest/dedup.js';
 import { openInboundXml } from '../../src/ingest/inbound-seal.js';
 import type { Logger } from '../../src/infra/logger.js';
+import { callbackReceivedJob } from '../../src/queues/jobs/inbound.jobs.js';
 import { QueueName } from '../../src/queues/queue-names.js';
 import { EventParseError, parseEvent, type TypedEvent } from '../../src/wecom/events.js';
 import type { WorkerContext } from '../context.js';
-import type { ProcessorDefinition, ProcessorFactory } from '../registry.js';
-
-/** Sealed XML (inbound-seal.ts); `xml` in clear only on jobs enqueued before sealing. */
-const jobDataSchema = z.object({ corpId: z.string().min(1), receivedAt: z.number(), xmlSealed: z.string().min(1).optional(), xml: z.string().min(1).optional() })
-  .refine((d) => d.xmlSealed !== undefined || d.xml !== undefined);
+import { jobMap, on, type ProcessorDefinition, type ProcessorFactory } from '../processor.js';
+import { scopeFor } from '../scope.js';
 
 /** The ids an inbound_events record keeps: enough to find the subject, no personal data. */
 export function idsOf(event: TypedEvent): Record<string, string> {
@@ -36,22 +34,25 @@ export function idsOf(event: TypedEvent): Record<string, string> {
  * inbound_events record (unique on the de-duplication key: a replay of a processed event is a
  * no-op), dispatch to the handler registry. Transient failures throw (retried with the queue's
  * backoff, failed jobs kept); unparseable XML is recorded and fails at once (UnrecoverableError).
+ *
+ * The corp's scope is looked up once per callback and handed to the handlers. A callback of a
+ * disabled corp, still queued or spooled when the corp was switched off, runs no handler: it is
+ * recorded as `skipped` (reason `disabled_corp`) and completes, so switching the corp on again
+ * does not replay stale events (docs/architecture.md §11, "One corp scope").
  */
 export function createInboundProcessor(registry: HandlerRegistry = createHandlerRegistry()): ProcessorFactory {
   return (ctx: WorkerContext): ProcessorDefinition => ({
     queue: QueueName.wecomInbound,
     concurrency: 16,
-    process: (job: Job, log: Logger) => processInbound(job, log, ctx, registry),
+    handlers: jobMap(QueueName.wecomInbound, [on(callbackReceivedJob, (data, job, log) => processInbound(data, job, log, ctx, registry))]),
   });
 }
 
-async function processInbound(job: Job, log: Logger, ctx: WorkerContext, registry: HandlerRegistry): Promise<{ type: string; duplicate: boolean }> {
-  const parsed = jobDataSchema.safeParse(job.data);
-  if (!parsed.success) throw new UnrecoverableError('wecom-inbound job data is not { corpId, receivedAt, xmlSealed }');
-  const { corpId, receivedAt } = parsed.data;
+async function processInbound(data: z.output<typeof callbackReceivedJob.schema>, job: Job, log: Logger, ctx: WorkerContext, registry: HandlerRegistry): Promise<{ type: string; duplicate: boolean; skipped?: string }> {
+  const { corpId, receivedAt } = data;
   let xml: string;
   try {
-    xml = openInboundXml(ctx.pd.cipher, String(job.id), parsed.data);
+    xml = openInboundXml(ctx.pd.cipher, String(job.id), data);
   } catch (err) {
     // A payload that does not open under this job id (another key set, or moved) never will.
     throw new UnrecoverableError(`wecom-inbound job payload does not open: ${(err as Error).message}`);
@@ -89,8 +90,15 @@ async function processInbound(job: Job, log: Logger, ctx: WorkerContext, registr
   );
   if (event.kind === 'unknown') log.info({ type: event.key, msgType: event.msgType, event: event.event, changeType: event.changeType }, 'unknown callback type recorded');
 
+  const found = scopeFor(ctx, corpId, log);
+  if (!found.ok && found.refused === 'disabled_corp') {
+    await InboundEventModel.updateOne({ dedupKey }, { $set: { status: 'skipped', error: `skipped: ${found.refused}`, processedAt: ctx.clock.now() } });
+    metrics?.inboundProcessed.inc({ type: event.key, outcome: 'skipped' });
+    log.info({ corpId, type: event.key }, 'callback of a disabled corp skipped');
+    return { type: event.key, duplicate: false, skipped: found.refused };
+  }
   const handlerCtx = {
-    corp: ctx.corps?.get(corpId), logger: log, clock: ctx.clock, queues: ctx.queues, config: ctx.config, dedupKey, receivedAt: new Date(receivedAt),
+    corp: ctx.corps?.get(corpId), scope: found.ok ? found.scope : undefined, logger: log, clock: ctx.clock, queues: ctx.queues, config: ctx.config, dedupKey, receivedAt: new Date(receivedAt),
     wecom: ctx.wecom, pd: ctx.pd, redis: ctx.redis,
   };
   try {

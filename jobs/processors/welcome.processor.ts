@@ -1,13 +1,14 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { Corp } from '../../src/domain/corps/corp.types.js';
 import type { WelcomeDeadline } from '../../src/domain/rules/welcome.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { QueueName } from '../../src/queues/queue-names.js';
-import { welcomeJobSchema, type WelcomeJob } from '../../src/queues/welcome.producer.js';
+import { welcomeJob, type WelcomeJob } from '../../src/queues/jobs/welcome.jobs.js';
 import type { CorpApi } from '../../src/wecom/corp-api.js';
-import { toJobError } from '../../src/wecom/job-errors.js';
+import { classifyJobFailure } from '../../src/wecom/job-errors.js';
 import type { WorkerContext } from '../context.js';
-import type { ProcessorFactory } from '../registry.js';
+import { jobMap, on, type ProcessorFactory } from '../processor.js';
+import { isSkipped, jobScope } from '../scope.js';
 import { noteMissedWelcome, WELCOME_LANE_TIMING, WELCOME_WINDOW_MS, welcomeWorkerOptions } from './welcome-deadline.js';
 
 export { WELCOME_WINDOW_MS };
@@ -17,7 +18,7 @@ export type WelcomeOutcome = { sent: true; ruleId?: string } | { sent: false; re
 /** Picks and sends the welcome for one add (the campaign rules' welcome, jobs/registry.ts); `deadline` bounds its reads and its send. */
 export type WelcomeSender = (input: { corp: Corp; api: CorpApi; job: WelcomeJob; ctx: WorkerContext; log: Logger; deadline: WelcomeDeadline }) => Promise<WelcomeOutcome>;
 
-/** Until welcome rules exist, record that the job ran and send nothing. */
+/** The sender when no welcome is wired (tests of the lane itself): records that the job ran and sends nothing. */
 export const recordOnlyWelcome: WelcomeSender = async ({ log, job }) => {
   log.info({ corpId: job.corpId, userid: job.userid }, 'welcome job ran; no welcome rules configured');
   return { sent: false, reason: 'no_rule' };
@@ -30,8 +31,9 @@ export const recordOnlyWelcome: WelcomeSender = async ({ log, job }) => {
  * tried (41050 would follow), neither at the start nor right before the call; MongoDB reads
  * have a time budget; every missed welcome is counted (`scrm_welcomes_missed_total`) and a run
  * of them is an operator alert. The code's age counts from the event's CreateTime (WeCom's
- * clock, whole seconds, so at most 1 s early: on the safe side). WeCom errors map to retry /
- * UnrecoverableError through the client's classification.
+ * clock, whole seconds, so at most 1 s early: on the safe side). The worker runner classifies
+ * failures (retry, unrecoverable, rate-limited); a welcome of a car-maker or disabled corp is
+ * not sent (`reason` says which).
  */
 export function createWelcomeProcessor(send: WelcomeSender = recordOnlyWelcome): ProcessorFactory {
   return (ctx: WorkerContext) => {
@@ -40,10 +42,7 @@ export function createWelcomeProcessor(send: WelcomeSender = recordOnlyWelcome):
       queue: QueueName.wecomWelcome,
       concurrency: 32,
       options: welcomeWorkerOptions,
-      process: async (job: Job, log: Logger): Promise<WelcomeOutcome> => {
-        const parsed = welcomeJobSchema.safeParse(job.data);
-        if (!parsed.success) throw new UnrecoverableError('wecom-welcome job data does not fit the schema');
-        const data = parsed.data;
+      handlers: jobMap(QueueName.wecomWelcome, [on(welcomeJob, async (data: WelcomeJob, job: Job, log: Logger): Promise<WelcomeOutcome> => {
         const sendByMs = data.eventTime * 1000 + WELCOME_WINDOW_MS - WELCOME_LANE_TIMING.sendMarginMs;
         if (ctx.clock.nowMs() > sendByMs) {
           log.warn({ corpId: data.corpId, ageMs: ctx.clock.nowMs() - data.eventTime * 1000 }, 'welcome code expired before it could be used');
@@ -52,17 +51,18 @@ export function createWelcomeProcessor(send: WelcomeSender = recordOnlyWelcome):
         }
         const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         try {
-          const corp = ctx.corps?.get(data.corpId);
-          if (!corp) throw new Error(`corp ${data.corpId} is not loaded yet`);
-          const outcome = await send({ corp, api: ctx.wecom.forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: corp.agentId }), job: data, ctx, log, deadline: { sendByMs, readBudgetMs: WELCOME_LANE_TIMING.readBudgetMs } });
+          const scope = jobScope(ctx, data.corpId, log);
+          if (isSkipped(scope)) return { sent: false, reason: scope.skipped };
+          const outcome = await send({ corp: scope.corp, api: scope.api, job: data, ctx, log, deadline: { sendByMs, readBudgetMs: WELCOME_LANE_TIMING.readBudgetMs } });
           if (!outcome.sent && outcome.reason === 'deadline') noteMissedWelcome(missed, data.corpId, 'deadline');
           return outcome;
         } catch (err) {
-          const jobError = toJobError(err);
-          if (lastAttempt || jobError instanceof UnrecoverableError) noteMissedWelcome(missed, data.corpId, 'failed');
-          throw jobError;
+          // The runner classifies the failure; a welcome that will not be tried again is missed.
+          const failure = classifyJobFailure(err);
+          if (failure.kind === 'permanent' || (failure.kind === 'transient' && lastAttempt)) noteMissedWelcome(missed, data.corpId, 'failed');
+          throw err;
         }
-      },
+      })]),
     };
   };
 }

@@ -19,17 +19,19 @@ import { Redis } from 'ioredis';
 import mongoose, { Types } from 'mongoose';
 import { startDevMongoProcess } from '../dev-mongo/child-process.js';
 import type { WorkerContext } from '../../jobs/context.js';
-import { followUpScheduleHandler, taskScheduledJobs } from '../../jobs/processors/tasks.jobs.js';
+import { runFollowUpSchedule, runTaskNotify } from '../../jobs/processors/tasks.handlers.js';
 import type { Corp } from '../../src/domain/corps/corp.types.js';
 import { CustomerModel } from '../../src/domain/customers/customer.model.js';
 import { ScheduleModel } from '../../src/domain/schedules/schedule.model.js';
 import { runSweep } from '../../src/domain/schedules/sweep.js';
-import { notifyTuning, TASK_NOTIFY_JOB } from '../../src/domain/tasks/task-notify.js';
+import { notifyTuning } from '../../src/domain/tasks/task-notify.js';
 import { defaultTaskSettings } from '../../src/domain/tasks/task-settings.js';
 import { TaskModel } from '../../src/domain/tasks/task.model.js';
 import { SystemClock } from '../../src/infra/clock.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { Queues } from '../../src/queues/queue-factory.js';
+import { followUpJob } from '../../src/queues/jobs/schedules.jobs.js';
+import { taskNotifyJob } from '../../src/queues/jobs/tasks.jobs.js';
 import { QueueName } from '../../src/queues/queue-names.js';
 import { startPrivateRedis } from '../../src/testing/redis-server.js';
 import { median, percentile, round1, round2 } from './stats.js';
@@ -167,8 +169,8 @@ async function main(): Promise<void> {
   notifyTuning.debounceMs = 2000;
   const worker = new Worker(QueueName.scheduled, async (job) => {
     const log = logger;
-    if (job.name === TASK_NOTIFY_JOB) return taskScheduledJobs[TASK_NOTIFY_JOB]?.(job, ctx, log);
-    return followUpScheduleHandler((job.data as { scheduleId: string }).scheduleId, ctx, log);
+    if (job.name === taskNotifyJob.name) return runTaskNotify(ctx, taskNotifyJob.parse(job), log);
+    return runFollowUpSchedule(ctx, followUpJob.parse(job).scheduleId, log);
   }, { connection: workerConn as unknown as ConnectionOptions, prefix, concurrency: 16 });
 
   const swept = await runSweep({ queues, now: new Date(), windowMs: 60_000 });

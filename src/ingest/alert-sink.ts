@@ -1,9 +1,7 @@
 import type { AppConfig } from '../../config/index.js';
 import type { AlertSink } from '../infra/alerts.js';
+import { operatorAlertJob } from '../queues/jobs/alerts.jobs.js';
 import type { Queues } from '../queues/queue-factory.js';
-import { QueueName } from '../queues/queue-names.js';
-
-export const ALERT_JOB_NAME = 'alert.send';
 
 /** The `maintenance` job that carries an alert to the worker, which sends it as a WeCom app message. */
 export interface AlertJobData {
@@ -22,6 +20,6 @@ export function createAlertSink(config: AppConfig, queues: Queues): AlertSink | 
   if (!corpId || config.alerts.userIds.length === 0) return undefined;
   return async (text) => {
     const data: AlertJobData = { corpId, userIds: [...config.alerts.userIds], text };
-    await queues.get(QueueName.maintenance).add(ALERT_JOB_NAME, data);
+    await operatorAlertJob.enqueue(queues, data);
   };
 }

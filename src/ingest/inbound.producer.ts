@@ -1,4 +1,5 @@
 import type { Queues } from '../queues/queue-factory.js';
+import { callbackReceivedJob } from '../queues/jobs/inbound.jobs.js';
 import { QueueName } from '../queues/queue-names.js';
 import { DedupJobBatcher } from './dedup-job-batcher.js';
 import { DedupJobWriter } from './dedup-job-writer.js';
@@ -15,7 +16,7 @@ export interface InboundJobData {
   xmlSealed: string;
 }
 
-export const INBOUND_JOB_NAME = 'callback.received';
+export const INBOUND_JOB_NAME = callbackReceivedJob.name;
 
 /**
  * De-duplicates and enqueues in one Redis round trip (docs/architecture.md §3 step 7): the mark

@@ -35,4 +35,17 @@ describe('defineJob', () => {
     expect((caught as Error).message).toContain('itemId');
     expect((caught as Error).message).not.toContain('13800000000');
   });
+
+  it('lists the old names a consumer must still accept; producers write the current name', () => {
+    const renamed = defineJob({ queue: QueueName.maintenance, name: 'operator-alert', legacyNames: ['alert.send'], schema: z.object({ text: z.string() }), jobId: () => 'a-1' });
+    expect(renamed.names).toEqual(['operator-alert', 'alert.send']);
+    expect(renamed.bulkEntry({ text: 'x' }).name).toBe('operator-alert');
+    expect(renamed.parse({ name: 'alert.send', data: { text: 'x' } })).toEqual({ text: 'x' });
+  });
+
+  it('names a job after its payload when asked (domain events), and needs the producer\'s id when it has no jobId', () => {
+    const event = defineJob({ queue: QueueName.domainEvents, name: 'domain-event', nameOf: (d) => d.type, schema: z.object({ type: z.string() }) });
+    expect(event.bulkEntry({ type: 'customer.added' }, { jobId: 'evt-1' })).toEqual({ name: 'customer.added', data: { type: 'customer.added' }, opts: { jobId: 'evt-1' } });
+    expect(() => event.bulkEntry({ type: 'customer.added' })).toThrow(/needs a job id/);
+  });
 });

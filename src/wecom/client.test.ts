@@ -229,6 +229,15 @@ describe('WeCom client rules', () => {
     expect(log.filter((c) => c.errcode === 0)).toHaveLength(8);
   });
 
+  it('with rateLimitRetries 0 (the worker) throws a 45009 at once for the worker runner to pause the queue', async () => {
+    const api = client({ retry: { baseDelayMs: 20, rateLimitDelayMs: 300, maxDelayMs: 1000, rateLimitRetries: 0 } });
+    await api.getFollowUserList();
+    sandbox.context.limits.apply({ perEndpoint: { 'user/get': 1 }, windowMs: 60_000 });
+    await api.getUser('zhangwei');
+    await expect(api.getUser('zhangwei')).rejects.toMatchObject({ errcode: 45009 });
+    expect(calls('user/get').map((c) => c.errcode)).toEqual([0, 45009]);
+  });
+
   it('never triggers 45033 or 45035 under a burst of 50 concurrent mark_tag calls', async () => {
     const api = client();
     const tagId = (await api.getCorpTagList()).tag_group.flatMap((g) => g.tag).find((t) => t.name === '保客')!.id;

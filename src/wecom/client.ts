@@ -21,6 +21,12 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** Backoff base after 45009/45033/45035/45036 (ms). Default 1,000. */
   rateLimitDelayMs?: number;
+  /**
+   * Retries of a rate-limited call (45009 …, the local limiter). Default `maxRetries`. The worker
+   * sets 0: the job ends and the worker runner pauses the queue instead of the job sleeping
+   * (docs/architecture.md §4, "Failures").
+   */
+  rateLimitRetries?: number;
 }
 
 export interface WecomClientOptions {
@@ -65,6 +71,7 @@ export function createWecomClient(options: WecomClientOptions): WecomClient {
   const fetchFn = options.fetch ?? globalThis.fetch;
   const timeoutMs = options.timeoutMs ?? 5000;
   const maxRetries = options.retry?.maxRetries ?? 3;
+  const rateLimitRetries = options.retry?.rateLimitRetries ?? maxRetries;
   const transientPolicy = { baseMs: options.retry?.baseDelayMs ?? 200, maxMs: options.retry?.maxDelayMs ?? 5000 };
   const ratePolicy = { baseMs: options.retry?.rateLimitDelayMs ?? 1000, maxMs: Math.max(options.retry?.maxDelayMs ?? 5000, 8000) };
   const markTagConcurrency = options.markTagConcurrency ?? 4;
@@ -140,8 +147,8 @@ export function createWecomClient(options: WecomClientOptions): WecomClient {
             token = await tokens.refresh(creds, token);
             continue;
           }
-          if (!mayRetry(err, spec) || attempt >= maxRetries) throw err;
           const rateLimited = (err instanceof WecomApiError && err.rateLimited) || err instanceof LocalThrottleError;
+          if (!mayRetry(err, spec) || attempt >= (rateLimited ? rateLimitRetries : maxRetries)) throw err;
           const delay = backoffDelay(attempt, rateLimited ? ratePolicy : transientPolicy);
           if (errcode === 45009) await throttle.block(corpId, spec.endpoint, delay);
           log.warn({ corpId, endpoint: spec.endpoint, attempt, errcode, delayMs: delay, err: errName(err) }, 'wecom call retrying');

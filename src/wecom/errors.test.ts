@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnrecoverableError } from 'bullmq';
 import { classifyErrcode, isRetryableWecomError, WecomApiError, WecomTransportError } from './errors.js';
-import { rateLimitDelayMs, toJobError } from './job-errors.js';
+import { classifyJobFailure, rateLimitDelayMs } from './job-errors.js';
 import { backoffDelay } from './backoff.js';
 
 describe('WeCom error classification (docs/wecom.md §4)', () => {
@@ -16,6 +16,7 @@ describe('WeCom error classification (docs/wecom.md §4)', () => {
     expect(classifyErrcode(42001).kind).toBe('token');
   });
   it('maps failures to BullMQ errors', () => {
+    const toJobError = (err: unknown) => classifyJobFailure(err).error;
     const permanent = toJobError(new WecomApiError(84061, 'not external contact', 'externalcontact/mark_tag'));
     expect(permanent).toBeInstanceOf(UnrecoverableError);
     const transient = new WecomApiError(-1, 'busy', 'user/get');

@@ -1,6 +1,5 @@
 import type { ContactEvent, ExternalContactEvent, TypedEvent } from '../../wecom/events.js';
-import type { HandlerContext } from '../inbound/handler-registry.js';
-import type { HandlerModule } from '../inbound/handlers.js';
+import type { HandlerContext, HandlerModule } from '../inbound/handler-registry.js';
 import {
   onAdvisorDeletedCustomer, onCorpTagsChanged, onCustomerAdded, onCustomerDeletedAdvisor, onCustomerEdited, onMemberChanged, onTransferFailed,
   type ContactHandlerDeps,
@@ -8,15 +7,9 @@ import {
 
 /** Builds the per-callback dependencies: the corp-bound WeCom API and the callback's ids. */
 function depsFor(ctx: HandlerContext): ContactHandlerDeps | undefined {
-  const corp = ctx.corp;
-  if (!corp || corp.kind === 'oem') return undefined; // the car maker's corp has no customers
+  if (!ctx.scope) return undefined; // the car maker's corp has no customers
   return {
-    corpId: corp.corpId,
-    api: ctx.wecom.forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: corp.agentId }),
-    pd: ctx.pd,
-    clock: ctx.clock,
-    queues: ctx.queues,
-    logger: ctx.logger,
+    ...ctx.scope.customers(ctx.logger),
     redis: ctx.redis,
     keyPrefix: ctx.config.redis.queuePrefix,
     sourceId: ctx.dedupKey,

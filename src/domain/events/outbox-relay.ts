@@ -2,6 +2,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Alerter } from '../../infra/alerts.js';
 import type { Logger } from '../../infra/logger.js';
 import type { Queues } from '../../queues/queue-factory.js';
+import { domainEventJob } from '../../queues/jobs/domain-events.jobs.js';
 import { QueueName } from '../../queues/queue-names.js';
 import { OutboxEventModel } from './outbox-event.model.js';
 
@@ -23,7 +24,7 @@ export async function relayOutbox(queues: Queues, opts: RelayBatchOptions = {}):
   const filter = opts.ids ? { _id: { $in: [...opts.ids] }, status: 'pending' as const } : { status: 'pending' as const };
   const records = await OutboxEventModel.find(filter, { _id: 1, type: 1, event: 1 }).sort({ createdAt: 1 }).limit(opts.batchSize ?? 200).lean();
   if (records.length === 0) return 0;
-  await queues.get(QueueName.domainEvents).addBulk(records.map((r) => ({ name: r.type, data: r.event as Record<string, unknown>, opts: { jobId: r._id } })));
+  await queues.get(QueueName.domainEvents).addBulk(records.map((r) => domainEventJob.bulkEntry(r.event as never, { jobId: r._id })));
   const marked = await OutboxEventModel.updateMany({ _id: { $in: records.map((r) => r._id) }, status: 'pending' }, { $set: { status: 'relayed', relayedAt: opts.now ?? new Date() } });
   return marked.modifiedCount;
 }

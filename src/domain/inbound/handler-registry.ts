@@ -6,11 +6,18 @@ import type { Queues } from '../../queues/queue-factory.js';
 import type { WecomClient } from '../../wecom/client.js';
 import type { TypedEvent } from '../../wecom/events.js';
 import type { PersonalData } from '../customers/personal-data.js';
+import type { CorpScope } from '../corps/corp-scope.js';
 import type { Corp } from '../corps/corp.types.js';
 
 /** What a handler may use. `corp` carries the decrypted credentials for the WeCom client. */
 export interface HandlerContext {
   corp: Corp | undefined;
+  /**
+   * The corp's scope (src/domain/corps/corp-scope.ts), looked up once per callback; undefined for
+   * a car-maker or unknown corp, whose callbacks are only recorded. Feature handlers take their
+   * dependencies from it.
+   */
+  scope: CorpScope | undefined;
   logger: Logger;
   clock: Clock;
   /** Handlers enqueue first when time matters (the `wecom-welcome` lane, docs/architecture.md §4). */
@@ -25,6 +32,9 @@ export interface HandlerContext {
   /** Producer connection (idempotency marks). */
   redis: Redis;
 }
+
+/** A feature's registration function: `(registry) => registry.register('change_external_contact.add_external_contact', …)`. */
+export type HandlerModule = (registry: HandlerRegistry) => void;
 
 /** One idempotent reaction to an event (BullMQ delivers at least once). */
 export type InboundHandler = (event: TypedEvent, ctx: HandlerContext) => Promise<void>;

@@ -1,9 +1,8 @@
 import { customerInboundModule } from '../customers/customer-inbound.module.js';
 import { taskInboundModule } from '../tasks/task-inbound.module.js';
-import { HandlerRegistry, recordOnlyHandler } from './handler-registry.js';
+import { HandlerRegistry, recordOnlyHandler, type HandlerModule } from './handler-registry.js';
 
-/** A feature's registration function: `(registry) => registry.register('change_external_contact.add_external_contact', …)`. */
-export type HandlerModule = (registry: HandlerRegistry) => void;
+export type { HandlerModule };
 
 /** Every feature's inbound handlers, in registration order. */
 export const inboundHandlerModules: readonly HandlerModule[] = [customerInboundModule, taskInboundModule];

@@ -15,7 +15,7 @@ const inboundEventSchema = new Schema(
     createTime: { type: Date },
     receivedAt: { type: Date, required: true },
     processedAt: { type: Date },
-    status: { type: String, enum: ['processing', 'processed', 'failed', 'unparseable'], required: true },
+    status: { type: String, enum: ['processing', 'processed', 'failed', 'unparseable', 'skipped'], required: true },
     attempts: { type: Number, default: 0 },
     error: { type: String },
   },

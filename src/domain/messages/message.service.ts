@@ -1,14 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
-import { QueueName } from '../../queues/queue-names.js';
+import { messageBatchJob, messagePollJob } from '../../queues/jobs/messages.jobs.js';
 import { CustomerModel } from '../customers/customer.model.js';
 import type { EngineDeps } from '../rules/engine/engine-deps.js';
 import type { Attachment } from '../rules/rule.schema.js';
 import { toWecomAttachments } from './media.service.js';
 import { MessageBatchModel, MessageRecipientModel } from './message.model.js';
 
-export const MESSAGE_BATCH_JOB = 'message-batch';
-export const MESSAGE_POLL_JOB = 'message-poll';
 /** Stop polling a task nobody confirmed after this long; it stays visible as unsent. */
 const POLL_GIVE_UP_MS = 7 * 24 * 3600 * 1000;
 
@@ -59,7 +57,7 @@ export async function queueCustomerMessage(deps: EngineDeps, input: QueueMessage
     );
     const still = await MessageBatchModel.findById(batch._id, { status: 1 }).lean();
     if (still?.status !== 'open') continue; // claimed between our join and now: join a fresh batch
-    await deps.queues.get(QueueName.scheduled).add(MESSAGE_BATCH_JOB, { batchId, corpId: deps.corpId }, { jobId: `msgbatch-${batchId}`, delay: deps.batchWindowMs ?? 10_000 });
+    await messageBatchJob.enqueue(deps.queues, { batchId, corpId: deps.corpId }, { delay: deps.batchWindowMs ?? 10_000 });
     return { batchId };
   }
   throw new Error('could not join a message batch after 5 attempts');
@@ -103,7 +101,7 @@ export async function flushBatch(deps: EngineDeps, batchId: string): Promise<{ s
   await MessageRecipientModel.updateMany({ batchId: id, status: 'queued', externalUserId: { $nin: [...failed] } }, { $set: { status: 'pending' } });
   if (failed.size) await MessageRecipientModel.updateMany({ batchId: id, status: 'queued', externalUserId: { $in: [...failed] } }, { $set: { status: 'failed', reason: 'fail_list' } });
   await notifySender(deps, claimed.sender, sendable.length - failed.size, batchId);
-  await deps.queues.get(QueueName.scheduled).add(MESSAGE_POLL_JOB, { batchId, corpId: deps.corpId }, { jobId: `msgpoll-${batchId}-1`, delay: deps.pollDelayMs ?? 600_000 });
+  await messagePollJob.enqueue(deps.queues, { batchId, corpId: deps.corpId, attempt: 1 }, { delay: deps.pollDelayMs ?? 600_000 });
   return { status: 'created', recipients: sendable.length - failed.size };
 }
 
@@ -153,7 +151,7 @@ export async function pollBatch(deps: EngineDeps, batchId: string, attempt: numb
     if (fresh?.status === 'created') await MessageBatchModel.updateOne({ _id: id }, { $set: { status: 'final' } });
     return { pending };
   }
-  await deps.queues.get(QueueName.scheduled).add(MESSAGE_POLL_JOB, { batchId, corpId: deps.corpId }, { jobId: `msgpoll-${batchId}-${attempt + 1}`, delay: deps.pollDelayMs ?? 600_000 });
+  await messagePollJob.enqueue(deps.queues, { batchId, corpId: deps.corpId, attempt: attempt + 1 }, { delay: deps.pollDelayMs ?? 600_000 });
   return { pending };
 }
 

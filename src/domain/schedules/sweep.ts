@@ -3,7 +3,9 @@ import type { Collection, FindCursor } from 'mongodb';
 import type { Types } from 'mongoose';
 import type { Logger } from '../../infra/logger.js';
 import type { Queues } from '../../queues/queue-factory.js';
+import { scheduleJobId, scheduleJobs } from '../../queues/jobs/schedules.jobs.js';
 import { QueueName } from '../../queues/queue-names.js';
+import type { ScheduleKind } from './schedule.model.js';
 import { ScheduleModel } from './schedule.model.js';
 
 /** Job data of a fired schedule on the `scheduled` queue: ids only. */
@@ -13,11 +15,8 @@ export interface ScheduledJobData {
   kind: string;
 }
 
-export const SWEEP_TASK_NAME = 'schedule-sweep';
-export const SWEEP_SCHEDULER_ID = 'schedule-sweep-every-minute';
-
 /** Deterministic job id of a schedule (no `:`, never all digits). */
-export const scheduleJobId = (scheduleId: string): string => `sched-${scheduleId}`;
+export { scheduleJobId };
 
 export interface SweepOptions {
   queues: Queues;
@@ -142,9 +141,9 @@ async function sweepPage(opts: SweepOptions, queue: ScheduledQueue, collection: 
 }
 
 /** The `addBulk` entry of a due schedule: ids only, delayed to its exact due time. */
-function scheduledJob(s: DueSchedule, now: Date): { name: string; data: ScheduledJobData; opts: { jobId: string; delay: number } } {
-  const scheduleId = s._id.toHexString();
-  return { name: s.kind, data: { scheduleId, corpId: s.corpId, kind: s.kind }, opts: { jobId: scheduleJobId(scheduleId), delay: Math.max(0, s.dueAt.getTime() - now.getTime()) } };
+function scheduledJob(s: DueSchedule, now: Date) {
+  const data: ScheduledJobData = { scheduleId: s._id.toHexString(), corpId: s.corpId, kind: s.kind };
+  return scheduleJobs[s.kind as ScheduleKind].bulkEntry(data, { delay: Math.max(0, s.dueAt.getTime() - now.getTime()) });
 }
 
 /**
@@ -162,9 +161,10 @@ async function recoverVanished(opts: SweepOptions, queue: ScheduledQueue): Promi
   const stale = await ScheduleModel.find({ status: 'enqueued', enqueuedAt: { $lt: staleBefore } }, { _id: 1, corpId: 1, kind: 1 }).limit(opts.batchSize ?? 500).lean();
   let recovered = 0;
   for (const s of stale) {
-    const jobId = scheduleJobId(String(s._id));
-    if (await queue.getJob(jobId)) continue;
-    await queue.add(s.kind, { scheduleId: String(s._id), corpId: s.corpId, kind: s.kind } satisfies ScheduledJobData, { jobId });
+    const job = scheduleJobs[s.kind as ScheduleKind];
+    const data: ScheduledJobData = { scheduleId: String(s._id), corpId: s.corpId, kind: s.kind };
+    if (await queue.getJob(scheduleJobId(data.scheduleId))) continue;
+    await job.enqueue(opts.queues, data);
     await ScheduleModel.updateOne({ _id: s._id, status: 'enqueued' }, { $set: { enqueuedAt: opts.now } });
     recovered++;
   }
@@ -185,9 +185,4 @@ export async function runSweepExclusive(redis: Redis, prefix: string, opts: Swee
   } finally {
     await redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, lockKey, token);
   }
-}
-
-/** Installs the minute sweep as a BullMQ job scheduler on `maintenance` (idempotent; one per cluster). */
-export async function ensureSweepScheduler(queues: Queues): Promise<void> {
-  await queues.get(QueueName.maintenance).upsertJobScheduler(SWEEP_SCHEDULER_ID, { every: 60_000 }, { name: SWEEP_TASK_NAME, data: {} });
 }

@@ -1,15 +1,14 @@
 import type { MemberMessage, TemplateCardEvent, TypedEvent } from '../../wecom/events.js';
 import { WecomApiError } from '../../wecom/errors.js';
-import type { HandlerContext } from '../inbound/handler-registry.js';
-import type { HandlerModule } from '../inbound/handlers.js';
+import type { HandlerContext, HandlerModule } from '../inbound/handler-registry.js';
 import { BUTTON, parseCardId, resultText } from './task-card.js';
 import { runTaskCommand } from './task-commands.js';
-import { buildTaskDeps, type TaskDeps } from './task-deps.js';
+import type { TaskDeps } from './task-deps.js';
 import { requestNotify } from './task-notify.js';
 import { applyTaskAction, type TaskAction } from './task.service.js';
 import { TaskModel, TASK_OUTCOMES, type TaskOutcome } from './task.model.js';
 
-const depsOf = (ctx: HandlerContext): TaskDeps | undefined => buildTaskDeps(ctx.corp, ctx);
+const depsOf = (ctx: HandlerContext): TaskDeps | undefined => ctx.scope?.tasks(ctx.logger);
 
 /** The clicked button as a task action (advisor cards). */
 export function actionOfKey(key: string): TaskAction | undefined {

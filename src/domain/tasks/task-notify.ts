@@ -1,15 +1,13 @@
 import { Types } from 'mongoose';
 import { dayjs } from '../../infra/clock.js';
+import { taskNotifyJob } from '../../queues/jobs/tasks.jobs.js';
 import type { Queues } from '../../queues/queue-factory.js';
-import { QueueName } from '../../queues/queue-names.js';
 import { WecomApiError } from '../../wecom/errors.js';
 import type { TemplateCard } from '../../wecom/endpoints/messages.js';
 import { advisorCard, advisorCardId, loadTaskView, taskPageUrl } from './task-card.js';
 import type { TaskDeps } from './task-deps.js';
 import { TaskModel, type TaskLean } from './task.model.js';
 import { inWorkingHours } from './working-hours.js';
-
-export const TASK_NOTIFY_JOB = 'task-notify';
 
 /** Tuning (tests shorten the debounce that gathers many tasks of one advisor into one digest). */
 export const notifyTuning: { debounceMs: number } = { debounceMs: 3000 };
@@ -20,7 +18,7 @@ export const notifyTuning: { debounceMs: number } = { debounceMs: 3000 };
  * digest instead of a flood. The minute tick delivers anything a lost job would have.
  */
 export async function requestNotify(queues: Queues, corpId: string, advisorUserid: string, reasonId: string, round = 0): Promise<void> {
-  await queues.get(QueueName.scheduled).add(TASK_NOTIFY_JOB, { corpId, advisorUserid, reasonId, round }, { jobId: `tnotify-${reasonId}${round ? `-w${round}` : ''}`, delay: notifyTuning.debounceMs });
+  await taskNotifyJob.enqueue(queues, { corpId, advisorUserid, reasonId, round }, { delay: notifyTuning.debounceMs });
 }
 
 const minuteKey = (deps: Pick<TaskDeps, 'keyPrefix' | 'corpId' | 'clock'>, userid: string) => `${deps.keyPrefix}:task-msgs:${deps.corpId}:${userid}:${Math.floor(deps.clock.nowMs() / 60_000)}`;

@@ -4,9 +4,6 @@ import type { TaskDeps } from './task-deps.js';
 import { advisorsWithPending, deliverPending } from './task-notify.js';
 import { pollDueTransfers } from './transfer.service.js';
 
-export const TASK_TICK_TASK = 'tasks-tick';
-export const TASK_TICK_SCHEDULER_ID = 'tasks-tick-every-minute';
-
 export interface TickSummary {
   transfers: number;
   steps: number;

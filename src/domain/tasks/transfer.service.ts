@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import type { Queues } from '../../queues/queue-factory.js';
-import { QueueName } from '../../queues/queue-names.js';
+import { transferStartJob } from '../../queues/jobs/tasks.jobs.js';
 import { WecomApiError } from '../../wecom/errors.js';
 import type { TransferCustomerResponse, TransferResultResponse } from '../../wecom/endpoints/transfer.js';
 import { leadersOf } from '../customers/advisor-directory.service.js';
@@ -171,11 +171,11 @@ export async function pollDueTransfers(deps: TaskDeps, limit = 50): Promise<numb
   return due.length;
 }
 
-export const TRANSFER_START_JOB = 'transfer-start';
+export const TRANSFER_START_JOB = transferStartJob.name;
 
 /** The API enqueues the start (WeCom is never called inside an HTTP request, docs/architecture.md §2); the id is chosen up front. */
 export async function requestTransferStart(queues: Queues, corpId: string, input: StartTransferInput, requestedBy: string): Promise<string> {
   const id = new Types.ObjectId().toHexString();
-  await queues.get(QueueName.scheduled).add(TRANSFER_START_JOB, { corpId, transferId: id, input, requestedBy }, { jobId: `transfer-start-${id}` });
+  await transferStartJob.enqueue(queues, { corpId, transferId: id, input, requestedBy });
   return id;
 }

@@ -4,12 +4,12 @@ import { recordAudit } from '../../domain/audit/audit.service.js';
 import { runSweepExclusive } from '../../domain/schedules/sweep.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { z } from 'zod';
-import { KPI_TICK_TASK } from '../../domain/kpis/kpi-tick.js';
-import { TASK_TICK_TASK } from '../../domain/tasks/task-tick.js';
 import { clockOffsetKey, setSharedClockOffset, SharedOffsetClock } from '../../infra/clock.js';
 import { ForbiddenError } from '../../middlewares/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
-import { QueueName } from '../../queues/queue-names.js';
+import type { JobContract } from '../../queues/job-contract.js';
+import { kpiTickJob } from '../../queues/jobs/kpis.jobs.js';
+import { taskTickJob } from '../../queues/jobs/tasks.jobs.js';
 import type { ApiDeps } from './api-deps.js';
 
 const clockBody = z.object({
@@ -36,17 +36,17 @@ export function createOpsApiRouter(deps: ApiDeps): Router {
     ctx.body = result;
   });
   /** Enqueues one maintenance job now (it runs in the worker, which calls WeCom) and audits who asked. */
-  const enqueueNow = (jobName: string, idPrefix: string, action: string, target: string, what: string) => async function maintenanceNow(ctx: Koa.Context) {
+  const enqueueNow = (contract: JobContract<typeof taskTickJob.schema>, idPrefix: string, action: string, target: string, what: string) => async function maintenanceNow(ctx: Koa.Context) {
     refuseInProduction(what);
-    const job = await deps.queues.get(QueueName.maintenance).add(jobName, {}, { jobId: `${idPrefix}-now-${deps.clock.nowMs()}-${ctx.state.reqId as string}` });
+    const job = await contract.enqueue(deps.queues, {}, { jobId: `${idPrefix}-now-${deps.clock.nowMs()}-${ctx.state.reqId as string}` });
     await recordAudit({ actor: principalOf(ctx), action, target: { type: target }, requestId: ctx.state.reqId as string | undefined, at: deps.clock.now() });
     ctx.status = 202;
     ctx.body = { jobId: job.id };
   };
   /** The task tick: reminders, escalations, owed cards, transfer polls. */
-  router.post('/ops/tick', enqueueNow(TASK_TICK_TASK, 'tasks-tick', 'ops.tick', 'tasks', 'an on-demand task tick'));
+  router.post('/ops/tick', enqueueNow(taskTickJob, 'tasks-tick', 'ops.tick', 'tasks', 'an on-demand task tick'));
   /** The cockpit tick (rollups of today and the settle window), so the demo's numbers show at once. */
-  router.post('/ops/kpis', enqueueNow(KPI_TICK_TASK, 'kpis-tick', 'ops.kpis', 'kpis', 'an on-demand cockpit tick'));
+  router.post('/ops/kpis', enqueueNow(kpiTickJob, 'kpis-tick', 'ops.kpis', 'kpis', 'an on-demand cockpit tick'));
   router.get('/ops/clock', async function readClock(ctx) {
     const offsetMs = Number((await deps.redis.get(clockOffsetKey(deps.config.redis.queuePrefix))) ?? 0);
     ctx.body = { now: deps.clock.now().toISOString(), offsetMs };

@@ -8,18 +8,15 @@ import { loadCustomerContext } from '../customer-context.js';
 import { dateOccurrences } from '../occurrences.js';
 import type { AnchorField } from '../rule.schema.js';
 import type { Queues } from '../../../queues/queue-factory.js';
-import { QueueName } from '../../../queues/queue-names.js';
+import { rulesBackfillJob } from '../../../queues/jobs/rules.jobs.js';
 import type { EngineDeps } from './engine-deps.js';
 import { executionExists } from './execution.service.js';
 import { followUpDueAt } from './guards.js';
 import { findActiveRules, type ActiveRule } from './rule-finder.js';
 
-/** Maintenance task planning a date rule for existing customers (jobs/processors/rules-backfill.task.ts). */
-export const RULES_BACKFILL_TASK = 'rules-backfill';
-
 /** Asks the worker to plan a date rule for existing customers (after create, update or enable). */
 export async function requestDateRuleBackfill(queues: Queues, ruleId: string, version: number): Promise<void> {
-  await queues.get(QueueName.maintenance).add(RULES_BACKFILL_TASK, { ruleId }, { jobId: `rules-backfill-${ruleId}-v${version}-${Date.now().toString(36)}` });
+  await rulesBackfillJob.enqueue(queues, { ruleId, version });
 }
 
 export type PlanDeps = Pick<EngineDeps, 'corpId' | 'timeZone' | 'clock' | 'pd'>;

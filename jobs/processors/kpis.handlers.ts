@@ -3,23 +3,14 @@ import type { Logger } from '../../src/infra/logger.js';
 import { sendWeeklyDigests } from '../../src/domain/kpis/digest.service.js';
 import { periodStart } from '../../src/domain/kpis/kpi-days.js';
 import { rollupDay, rollupRange, settleWindow } from '../../src/domain/kpis/rollup.service.js';
-import type { Queues } from '../../src/queues/queue-factory.js';
-import { QueueName } from '../../src/queues/queue-names.js';
-import { toJobError } from '../../src/wecom/job-errors.js';
+import type { CorpScope } from '../../src/domain/corps/corp-scope.js';
+import { kpiTickJob } from '../../src/queues/jobs/kpis.jobs.js';
 import type { WorkerContext } from '../context.js';
-import type { MaintenanceTask } from './maintenance.processor.js';
+import { on, type JobEntry } from '../processor.js';
+import { activeScopes } from '../scope.js';
 
-import { KPI_TICK_TASK } from '../../src/domain/kpis/kpi-tick.js';
-
-export { KPI_TICK_TASK };
-export const KPI_TICK_SCHEDULER_ID = 'kpis-tick';
 /** The digest goes out on Monday from 09:00 corp-local (ticks until noon retry a failed send). */
 const DIGEST_HOURS = [9, 12] as const;
-
-/** Installs the 15-minute cockpit tick (one job scheduler for the cluster). */
-export async function ensureKpiTickScheduler(queues: Queues): Promise<void> {
-  await queues.get(QueueName.maintenance).upsertJobScheduler(KPI_TICK_SCHEDULER_ID, { pattern: '*/15 * * * *' }, { name: KPI_TICK_TASK, data: {} });
-}
 
 interface CorpTick { corpId: string; today: string; settled?: number; digest?: { sent: number; none: number; already: number } }
 
@@ -28,7 +19,8 @@ interface CorpTick { corpId: string; today: string; settled?: number; digest?: {
  * (the first tick after local midnight), the settle window (yesterday and the 30 days before);
  * on Monday 09:00–12:00 local, the weekly digest of the week just ended.
  */
-async function tickCorp(ctx: WorkerContext, corpId: string, timeZone: string, log: Logger): Promise<CorpTick> {
+async function tickCorp(ctx: WorkerContext, scope: CorpScope, log: Logger): Promise<CorpTick> {
+  const { corpId, timeZone } = scope;
   const now = ctx.clock.now();
   const local = dayjs(now).tz(timeZone);
   const today = local.format('YYYY-MM-DD');
@@ -44,11 +36,8 @@ async function tickCorp(ctx: WorkerContext, corpId: string, timeZone: string, lo
     }
   }
   if (local.day() === 1 && local.hour() >= DIGEST_HOURS[0] && local.hour() < DIGEST_HOURS[1]) {
-    const corp = ctx.corps?.get(corpId);
-    if (corp) {
-      const week = periodStart(local.subtract(7, 'day').format('YYYY-MM-DD'), 'week');
-      out.digest = await sendWeeklyDigests({ corpId, api: ctx.wecom.forCorp({ corpId, secret: corp.secret, agentId: corp.agentId }), publicBaseUrl: ctx.config.publicBaseUrl, now: () => ctx.clock.now() }, week);
-    }
+    const week = periodStart(local.subtract(7, 'day').format('YYYY-MM-DD'), 'week');
+    out.digest = await sendWeeklyDigests({ corpId, api: scope.api, publicBaseUrl: ctx.config.publicBaseUrl, now: () => ctx.clock.now() }, week);
   }
   log.info({ corpId, today, settled: out.settled, digest: out.digest }, 'kpis tick');
   return out;
@@ -64,26 +53,14 @@ export async function runKpiTickExclusive(ctx: WorkerContext, corpIds: readonly 
   if ((await ctx.redis.set(key, token, 'PX', 30 * 60_000, 'NX')) !== 'OK') return { skipped: true };
   try {
     const out: CorpTick[] = [];
-    for (const corpId of corpIds) {
-      const corp = ctx.corps?.get(corpId);
-      if (!corp || corp.kind === 'oem' || !corp.enabled) continue;
-      out.push(await tickCorp(ctx, corpId, corp.timezone || ctx.config.defaultTimezone, log));
-    }
+    for (const scope of activeScopes(ctx, corpIds, log)) out.push(await tickCorp(ctx, scope, log));
     return out;
   } finally {
     await ctx.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, key, token);
   }
 }
 
-/** Maintenance tasks of the cockpit (docs/cockpit.md): the 15-minute tick (rollups and the Monday digest). */
-export function kpiMaintenanceTasks(listCorpIds: () => string[]): Record<string, MaintenanceTask> {
-  return {
-    [KPI_TICK_TASK]: async (_job, log, ctx) => {
-      try {
-        return await runKpiTickExclusive(ctx, listCorpIds(), log);
-      } catch (err) {
-        throw toJobError(err);
-      }
-    },
-  };
+/** The cockpit's jobs (docs/cockpit.md): the 15-minute tick (rollups and the Monday digest). */
+export function kpisJobs(ctx: WorkerContext, listCorpIds: () => string[]): JobEntry[] {
+  return [on(kpiTickJob, (_data, _job, log) => runKpiTickExclusive(ctx, listCorpIds(), log))];
 }

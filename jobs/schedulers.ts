@@ -1,0 +1,104 @@
+import type { RepeatOptions } from 'bullmq';
+import type { z } from 'zod';
+import type { Logger } from '../src/infra/logger.js';
+import type { JobContract } from '../src/queues/job-contract.js';
+import { corpSchedulersJob, customersReconcileJob } from '../src/queues/jobs/customers.jobs.js';
+import { kpiTickJob } from '../src/queues/jobs/kpis.jobs.js';
+import { retentionSweepJob } from '../src/queues/jobs/privacy.jobs.js';
+import { scheduleSweepJob } from '../src/queues/jobs/schedules.jobs.js';
+import { taskTickJob } from '../src/queues/jobs/tasks.jobs.js';
+import type { Queues } from '../src/queues/queue-factory.js';
+import type { QueueName } from '../src/queues/queue-names.js';
+import { refusalOf } from '../src/domain/corps/corp-scope.js';
+import type { WorkerContext } from './context.js';
+
+/**
+ * Every repeatable job of the product (docs/architecture.md §4, "Job schedulers"), in this one file.
+ * A scheduler is a BullMQ job scheduler: an id, a repeat rule and the job (contract and payload)
+ * it makes. Upserting is idempotent, so every worker that consumes the scheduler's queue installs
+ * them when it starts; a worker that does not consume the queue (the welcome-only worker)
+ * installs none.
+ */
+export interface SchedulerSpec {
+  id: string;
+  repeat: Omit<RepeatOptions, 'key'>;
+  contract: Pick<JobContract<z.ZodType>, 'queue' | 'name' | 'schema'>;
+  data: Record<string, unknown>;
+}
+
+const spec = (id: string, repeat: SchedulerSpec['repeat'], contract: SchedulerSpec['contract'], data: Record<string, unknown> = {}): SchedulerSpec => ({ id, repeat, contract, data });
+
+/** Nightly, at 03:00 in each corp's own time zone (quiet for WeCom and for people). */
+const NIGHTLY = '0 3 * * *';
+/** Daily at 04:30 corp-local (after the 03:00 reconciliation has seen endings). */
+const DAILY_RETENTION = '30 4 * * *';
+
+/** The cluster-wide schedulers: one each for the whole cluster. */
+export const clusterSchedulers: readonly SchedulerSpec[] = [
+  // The minute sweep moves due schedules into `scheduled` (docs/architecture.md §6).
+  spec('schedule-sweep', { every: 60_000 }, scheduleSweepJob),
+  // The tasks' minute tick: ladder, owed cards, transfer polls (docs/tasks.md).
+  spec('tasks-tick', { every: 60_000 }, taskTickJob),
+  // The cockpit's 15-minute tick (docs/cockpit.md).
+  spec('kpis-tick', { pattern: '*/15 * * * *' }, kpiTickJob),
+  // The hourly re-install of the per-corp schedulers (new corps, changed time zones).
+  spec('corp-schedulers', { pattern: '7 * * * *' }, corpSchedulersJob),
+];
+
+/** One dealer corp's schedulers, in its own time zone: the nightly reconciliation and the daily retention sweep. */
+export function corpSchedulers(corpId: string, timeZone: string): SchedulerSpec[] {
+  return [
+    spec(`reconcile-${corpId}`, { pattern: NIGHTLY, tz: timeZone }, customersReconcileJob, { corpId }),
+    spec(`retention-${corpId}`, { pattern: DAILY_RETENTION, tz: timeZone }, retentionSweepJob, { corpId }),
+  ];
+}
+
+/**
+ * Scheduler ids that were renamed (docs/architecture.md §11, "Renaming a job"): removed wherever
+ * their replacement is installed, so the old and the new one never both run.
+ */
+export const retiredSchedulerIds: readonly string[] = ['schedule-sweep-every-minute', 'tasks-tick-every-minute'];
+
+async function upsert(queues: Queues, s: SchedulerSpec): Promise<void> {
+  const data = s.contract.schema.parse(s.data) as Record<string, unknown>;
+  await queues.get(s.contract.queue).upsertJobScheduler(s.id, s.repeat, { name: s.contract.name, data });
+}
+
+/** Installs the cluster-wide schedulers of the queues this worker consumes and retires the old ids. */
+export async function installClusterSchedulers(queues: Queues, consumed: readonly QueueName[]): Promise<string[]> {
+  const mine = clusterSchedulers.filter((s) => consumed.includes(s.contract.queue));
+  for (const s of mine) await upsert(queues, s);
+  for (const queue of new Set(mine.map((s) => s.contract.queue))) {
+    for (const id of retiredSchedulerIds) await queues.get(queue).removeJobScheduler(id);
+  }
+  return mine.map((s) => s.id);
+}
+
+/**
+ * Installs the per-corp schedulers of every dealer corp that runs background work (idempotent;
+ * the `corp-schedulers` job re-runs it hourly). Returns how many corps got theirs.
+ */
+export async function installCorpSchedulers(ctx: Pick<WorkerContext, 'queues' | 'corps'>, corpIds: readonly string[]): Promise<number> {
+  let installed = 0;
+  for (const corpId of corpIds) {
+    const corp = ctx.corps?.get(corpId);
+    if (!corp || refusalOf(corp)) continue;
+    for (const s of corpSchedulers(corpId, corp.timezone)) await upsert(ctx.queues, s);
+    installed++;
+  }
+  return installed;
+}
+
+/**
+ * At worker start: the schedulers of the queues this worker consumes, each installed once. A
+ * failure is logged; the hourly `corp-schedulers` job (and the next start) install them again.
+ */
+export async function installSchedulers(ctx: Pick<WorkerContext, 'queues' | 'corps'>, consumed: readonly QueueName[], corpIds: readonly string[], log: Logger): Promise<void> {
+  try {
+    const cluster = await installClusterSchedulers(ctx.queues, consumed);
+    const corps = consumed.includes(customersReconcileJob.queue) ? await installCorpSchedulers(ctx, corpIds) : 0;
+    if (cluster.length > 0 || corps > 0) log.info({ cluster, corps }, 'job schedulers installed');
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'could not install the job schedulers; the hourly check and the next start retry');
+  }
+}

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { defineJob } from '../job-contract.js';
+import { QueueName } from '../queue-names.js';
+
+/**
+ * A verified, decrypted callback on `wecom-inbound` (docs/architecture.md §3). The XML is sealed
+ * (src/ingest/inbound-seal.ts); `xml` in clear only on jobs enqueued before sealing. The job id is
+ * the callback's de-duplication key, chosen by the ingest's job writer, so it has no `jobId` here.
+ */
+export const callbackReceivedJob = defineJob({
+  queue: QueueName.wecomInbound,
+  name: 'callback-received',
+  legacyNames: ['callback.received'],
+  schema: z
+    .object({ corpId: z.string().min(1), receivedAt: z.number(), xmlSealed: z.string().min(1).optional(), xml: z.string().min(1).optional() })
+    .refine((d) => d.xmlSealed !== undefined || d.xml !== undefined, { message: 'xmlSealed or xml is required' }),
+});
