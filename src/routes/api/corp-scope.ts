@@ -1,6 +1,6 @@
 import { CorpModel } from '../../domain/corps/corp.model.js';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
-import { NotFoundError, ValidationError } from '../../middlewares/errors.js';
+import { NotFoundError, ValidationError } from '../../infra/errors.js';
 
 /**
  * The dealer corp a request acts on, checked against the corps collection: unknown → 404, the car

@@ -11,7 +11,7 @@ import { defaultRetentionSettings, retentionSettingsSchema, type RetentionSettin
 import { parseStoredTaskSettings, type TaskSettings } from '../../domain/tasks/task-settings.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../middlewares/errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 

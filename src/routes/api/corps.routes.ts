@@ -4,7 +4,7 @@ import { recordAudit } from '../../domain/audit/audit.service.js';
 import { CorpModel } from '../../domain/corps/corp.model.js';
 import { corpIdSchema, corpInputSchema, corpPatchSchema } from '../../domain/corps/corp.types.js';
 import { principalOf } from '../../middlewares/auth.js';
-import { ConflictError, NotFoundError } from '../../middlewares/errors.js';
+import { ConflictError, NotFoundError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 

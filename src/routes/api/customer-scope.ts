@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { canAccessCorp, type Principal } from '../../domain/auth/principal.js';
 import { keepVisible, visibleAdvisors } from '../../domain/customers/customer-access.js';
 import { CustomerModel } from '../../domain/customers/customer.model.js';
-import { NotFoundError } from '../../middlewares/errors.js';
+import { NotFoundError } from '../../infra/errors.js';
 
 export interface ScopedCustomer {
   _id: Types.ObjectId;

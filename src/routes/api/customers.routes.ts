@@ -14,7 +14,7 @@ import { loadCustomerTimeline, TIMELINE_DEFAULT, TIMELINE_MAX } from '../../doma
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { NotFoundError, ValidationError } from '../../middlewares/errors.js';
+import { NotFoundError, ValidationError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 import { scopedCustomer } from './customer-scope.js';

@@ -9,7 +9,7 @@ import { kpiOverview, weeklyAnomalies } from '../../domain/kpis/overview.service
 import { taskKpis } from '../../domain/tasks/kpi.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { ForbiddenError, ValidationError } from '../../middlewares/errors.js';
+import { ForbiddenError, ValidationError } from '../../infra/errors.js';
 import { toCsv } from '../../infra/csv.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import type { ApiDeps } from './api-deps.js';

@@ -5,7 +5,7 @@ import { recordAudit } from '../../domain/audit/audit.service.js';
 import { MediaAssetModel } from '../../domain/messages/media-asset.model.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { NotFoundError, ValidationError } from '../../middlewares/errors.js';
+import { NotFoundError, ValidationError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 

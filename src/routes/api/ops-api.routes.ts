@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { KPI_TICK_TASK } from '../../domain/kpis/kpi-tick.js';
 import { TASK_TICK_TASK } from '../../domain/tasks/task-tick.js';
 import { clockOffsetKey, setSharedClockOffset, SharedOffsetClock } from '../../infra/clock.js';
-import { ForbiddenError } from '../../middlewares/errors.js';
+import { ForbiddenError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { QueueName } from '../../queues/queue-names.js';
 import type { ApiDeps } from './api-deps.js';

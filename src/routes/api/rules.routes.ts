@@ -17,7 +17,7 @@ import { needsFourEyes, RuleApprovals } from '../../domain/rules/rule-approval.j
 import { parseStoredTaskSettings } from '../../domain/tasks/task-settings.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../middlewares/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 

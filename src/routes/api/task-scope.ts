@@ -4,7 +4,7 @@ import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { CorpModel } from '../../domain/corps/corp.model.js';
 import { parseStoredTaskSettings, type TaskSettings } from '../../domain/tasks/task-settings.js';
 import { TaskModel, type TaskLean } from '../../domain/tasks/task.model.js';
-import { ForbiddenError, NotFoundError } from '../../middlewares/errors.js';
+import { ForbiddenError, NotFoundError } from '../../infra/errors.js';
 
 /**
  * Which tasks a principal sees (docs/architecture.md §5, object level): advisors their own, managers those of

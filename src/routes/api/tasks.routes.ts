@@ -15,7 +15,7 @@ import { customerLabels } from '../../domain/customers/customer-labels.js';
 import { createLogger } from '../../infra/logger.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { ConflictError, ForbiddenError } from '../../middlewares/errors.js';
+import { ConflictError, ForbiddenError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 import { assertReassignable, corpTaskSettings, findScopedTask, managedAdvisors, taskScopeFilter } from './task-scope.js';

@@ -6,7 +6,7 @@ import { TokenService, type TokenSummary } from '../../domain/auth/token.service
 import { CorpModel } from '../../domain/corps/corp.model.js';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import { principalOf } from '../../middlewares/auth.js';
-import { NotFoundError, ValidationError } from '../../middlewares/errors.js';
+import { NotFoundError, ValidationError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 

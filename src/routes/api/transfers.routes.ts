@@ -9,7 +9,7 @@ import { presentTransfer, transferStartBody } from './transfer-present.js';
 import { requestTransferStart } from '../../domain/tasks/transfer.service.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../middlewares/errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 import { requireDealerCorp } from './corp-scope.js';

@@ -5,7 +5,7 @@ import { upsertVehicle, type VehicleOutcome } from '../../domain/vehicles/vehicl
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { ValidationError } from '../../middlewares/errors.js';
+import { ValidationError } from '../../infra/errors.js';
 import { problemsOf } from '../../middlewares/validate.js';
 import type { ApiDeps } from './api-deps.js';
 import { requireDealerCorp } from './corp-scope.js';

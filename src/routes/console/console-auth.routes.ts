@@ -9,7 +9,7 @@ import type { Principal } from '../../domain/auth/principal.js';
 import { SignInStates, STATE_COOKIE, STATE_COOKIE_PATH, STATE_TTL_S } from '../../domain/auth/oauth-state.js';
 import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { BOOTSTRAP_TOKEN_ID } from '../../middlewares/auth.js';
-import { ForbiddenError, UnauthorizedError } from '../../middlewares/errors.js';
+import { ForbiddenError, UnauthorizedError } from '../../infra/errors.js';
 import { createAuthFailureLimit, createClientRateLimit } from '../../middlewares/rate-limit.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import type { ConsoleDeps } from './console-deps.js';

@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CORP_A, startApiHarness } from '../../routes/api/api.test-support.js';
+import { CORP_A, startApiHarness } from './api.test-support.js';
 import { useTestDatabase } from '../../testing/mongo.js';
 import { waitFor } from '../../testing/wait.js';
-import { ApiTokenModel } from './api-token.model.js';
+import { ApiTokenModel } from '../../domain/auth/api-token.model.js';
 
 let db: Awaited<ReturnType<typeof useTestDatabase>>;
 let h: Awaited<ReturnType<typeof startApiHarness>>;
