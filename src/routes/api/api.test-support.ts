@@ -26,11 +26,12 @@ export async function startApiHarness(env: Record<string, string> = {}) {
   const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
   const queues = new Queues(redis, config.redis.queuePrefix);
   const pd = new PersonalData(cipher, new LookupHasher(randomBytes(32)));
+  const logger = createLogger({ level: 'silent', name: 'test' });
   const corpService = new CorpService({ cipher, defaultTimezone: 'Asia/Shanghai', prefix: config.redis.queuePrefix });
   for (const corpId of [CORP_A, CORP_B]) {
     await corpService.upsert({ corpId, displayName: corpId, agentId: 1000002, secret: 's3cret', callbackToken: 'Token1', callbackAesKey: 'a'.repeat(43) });
   }
-  const app: Koa = createApp({ config, logger: createLogger({ level: 'silent', name: 'test' }), clock, health: [], mounts: [createApiRouter({ config, clock, queues, pd, redis, corpService }).routes()] });
+  const app: Koa = createApp({ config, logger, clock, health: [], mounts: [createApiRouter({ config, clock, logger, queues, pd, redis, corpService }).routes()] });
   const tokens = new TokenService(() => clock.now());
   const token = async (role: Role, corps: string[] = [], userid?: string) => (await tokens.create({ role, corps, userid })).token;
   return {

@@ -8,7 +8,7 @@ import { assertCorp } from '../../middlewares/authorize.js';
 import { ValidationError } from '../../infra/errors.js';
 import { problemsOf } from '../../middlewares/validate.js';
 import type { ApiDeps } from './api-deps.js';
-import { requireDealerCorp } from './corp-scope.js';
+import { requireDealerCorp } from '../../domain/corps/corp-queries.js';
 
 const MAX_BATCH = 1000;
 
