@@ -91,7 +91,7 @@ async function processInbound(job: Job, log: Logger, ctx: WorkerContext, registr
 
   const handlerCtx = {
     corp: ctx.corps?.get(corpId), logger: log, clock: ctx.clock, queues: ctx.queues, config: ctx.config, dedupKey, receivedAt: new Date(receivedAt),
-    wecom: ctx.wecom, pd: ctx.pd, redis: ctx.redis,
+    wecom: ctx.wecom, pd: ctx.pd, redis: ctx.redis, tuning: ctx.tuning,
   };
   try {
     for (const handler of registry.resolve(event)) await handler(event, handlerCtx);

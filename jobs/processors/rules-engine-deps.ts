@@ -2,9 +2,7 @@ import type { EngineDeps } from '../../src/domain/rules/engine/engine-deps.js';
 import { taskSettingsOf } from '../../src/domain/tasks/task-settings.js';
 import type { Logger } from '../../src/infra/logger.js';
 import type { WorkerContext } from '../context.js';
-
-/** Tuning of the engine in this worker (tests shorten the windows). */
-export const engineTuning: { batchWindowMs?: number; pollDelayMs?: number } = {};
+import { tuningWith } from '../../src/domain/tuning.js';
 
 /**
  * The rules engine's dependencies for one corp from the worker context, or undefined when the
@@ -13,6 +11,7 @@ export const engineTuning: { batchWindowMs?: number; pollDelayMs?: number } = {}
 export function engineDepsFor(ctx: WorkerContext, corpId: string, log: Logger): EngineDeps | undefined {
   const corp = ctx.corps?.get(corpId);
   if (!corp || corp.kind === 'oem' || !corp.enabled) return undefined;
+  const tuning = tuningWith(ctx.tuning);
   return {
     corpId,
     timeZone: corp.timezone || ctx.config.defaultTimezone,
@@ -23,6 +22,7 @@ export function engineDepsFor(ctx: WorkerContext, corpId: string, log: Logger): 
     logger: log,
     pd: ctx.pd,
     publicBaseUrl: ctx.config.publicBaseUrl,
-    ...engineTuning,
+    batchWindowMs: tuning.messageBatchWindowMs,
+    pollDelayMs: tuning.messagePollDelayMs,
   };
 }

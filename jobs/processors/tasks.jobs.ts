@@ -5,7 +5,7 @@ import { ScheduleModel } from '../../src/domain/schedules/schedule.model.js';
 import { evaluateInactivityRules } from '../../src/domain/rules/engine/inactivity.js';
 import { buildTaskDeps, type TaskDeps } from '../../src/domain/tasks/task-deps.js';
 import { handleTaskDomainEvent } from '../../src/domain/tasks/task-events.js';
-import { deliverPending, notifyTuning, requestNotify, TASK_NOTIFY_JOB } from '../../src/domain/tasks/task-notify.js';
+import { deliverPending, requestNotify, TASK_NOTIFY_JOB } from '../../src/domain/tasks/task-notify.js';
 import { runTaskTickExclusive, TASK_TICK_SCHEDULER_ID, TASK_TICK_TASK } from '../../src/domain/tasks/task-tick.js';
 import { createTaskFromSchedule } from '../../src/domain/tasks/task.service.js';
 import { startTransfer, TRANSFER_START_JOB } from '../../src/domain/tasks/transfer.service.js';
@@ -41,7 +41,7 @@ export const followUpScheduleHandler: ScheduleKindHandler = async (scheduleId, c
   try {
     const deps = requireDeps(ctx, schedule.corpId, log);
     const created = await createTaskFromSchedule(deps, scheduleId);
-    if ('taskId' in created) await requestNotify(ctx.queues, schedule.corpId, created.advisorUserid, created.taskId);
+    if ('taskId' in created) await requestNotify(ctx.queues, schedule.corpId, created.advisorUserid, created.taskId, 0, deps.tuning.notifyDebounceMs);
     return created;
   } catch (err) {
     throw toJobError(err);
@@ -77,9 +77,11 @@ export const taskScheduledJobs: Record<string, ScheduledJobHandler> = {
     try {
       const { corpId, advisorUserid, reasonId, round } = data.data;
       const last = round >= MAX_NOTIFY_ROUNDS;
-      const out = await deliverPending(requireDeps(ctx, corpId, log), advisorUserid, { quietMs: last ? 0 : notifyTuning.debounceMs });
+      const deps = requireDeps(ctx, corpId, log);
+      const debounceMs = deps.tuning.notifyDebounceMs;
+      const out = await deliverPending(deps, advisorUserid, { quietMs: last ? 0 : debounceMs });
       if (out === 'busy') throw new Error('another delivery for this advisor is running; retried');
-      if (out === 'not_settled') await requestNotify(ctx.queues, corpId, advisorUserid, reasonId, round + 1);
+      if (out === 'not_settled') await requestNotify(ctx.queues, corpId, advisorUserid, reasonId, round + 1, debounceMs);
       return out;
     } catch (err) {
       throw toJobError(err);

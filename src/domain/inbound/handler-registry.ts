@@ -7,6 +7,7 @@ import type { WecomClient } from '../../wecom/client.js';
 import type { TypedEvent } from '../../wecom/events.js';
 import type { PersonalData } from '../customers/personal-data.js';
 import type { Corp } from '../corps/corp.types.js';
+import type { Tuning } from '../tuning.js';
 
 /** What a handler may use. `corp` carries the decrypted credentials for the WeCom client. */
 export interface HandlerContext {
@@ -24,6 +25,8 @@ export interface HandlerContext {
   pd: PersonalData;
   /** Producer connection (idempotency marks). */
   redis: Redis;
+  /** Timing settings over the defaults (src/domain/tuning.ts). */
+  tuning?: Partial<Tuning>;
 }
 
 /** One idempotent reaction to an event (BullMQ delivers at least once). */

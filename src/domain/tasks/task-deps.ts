@@ -5,6 +5,7 @@ import type { Queues } from '../../queues/queue-factory.js';
 import type { CorpApi } from '../../wecom/corp-api.js';
 import type { PersonalData } from '../customers/personal-data.js';
 import type { Corp } from '../corps/corp.types.js';
+import { tuningWith, type Tuning } from '../tuning.js';
 import { taskSettingsOf, type TaskSettings } from './task-settings.js';
 
 /** What the task services need for one corp; built by the worker per job (jobs/processors/tasks.jobs.ts). */
@@ -22,6 +23,8 @@ export interface TaskDeps {
   pd: PersonalData;
   /** Card links open `${publicBaseUrl}/console/m/tasks/:id`. */
   publicBaseUrl: string;
+  /** Notification debounce, transfer polling (defaults filled). */
+  tuning: Tuning;
 }
 
 /** The shared parts both the worker context and an inbound handler context carry. */
@@ -33,6 +36,7 @@ export interface TaskDepsParts {
   redis: Redis;
   pd: PersonalData;
   wecom: { forCorp(creds: { corpId: string; secret: string; agentId: number }): CorpApi };
+  tuning?: Partial<Tuning>;
 }
 
 /** Task dependencies for a dealer corp, or undefined for the car maker's corp or a disabled one. */
@@ -50,5 +54,6 @@ export function buildTaskDeps(corp: Corp | undefined, parts: TaskDepsParts): Tas
     logger: parts.logger,
     pd: parts.pd,
     publicBaseUrl: parts.config.publicBaseUrl,
+    tuning: tuningWith(parts.tuning),
   };
 }

@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import { dayjs } from '../../infra/clock.js';
 import type { Queues } from '../../queues/queue-factory.js';
 import { QueueName } from '../../queues/queue-names.js';
+import { DEFAULT_TUNING } from '../tuning.js';
 import { WecomApiError } from '../../wecom/errors.js';
 import type { TemplateCard } from '../../wecom/endpoints/messages.js';
 import { advisorCard, advisorCardId, loadTaskView, taskPageUrl } from './task-card.js';
@@ -11,16 +12,14 @@ import { inWorkingHours } from './working-hours.js';
 
 export const TASK_NOTIFY_JOB = 'task-notify';
 
-/** Tuning (tests shorten the debounce that gathers many tasks of one advisor into one digest). */
-export const notifyTuning: { debounceMs: number } = { debounceMs: 3000 };
-
 /**
  * Asks for the advisor's pending cards to go out shortly. The delay gathers the tasks that fall
  * due together (a sweep fires many at once) so the notifier sees them in one look and sends a
  * digest instead of a flood. The minute tick delivers anything a lost job would have.
+ * `debounceMs` comes from the caller's settings (`TaskDeps.tuning`).
  */
-export async function requestNotify(queues: Queues, corpId: string, advisorUserid: string, reasonId: string, round = 0): Promise<void> {
-  await queues.get(QueueName.scheduled).add(TASK_NOTIFY_JOB, { corpId, advisorUserid, reasonId, round }, { jobId: `tnotify-${reasonId}${round ? `-w${round}` : ''}`, delay: notifyTuning.debounceMs });
+export async function requestNotify(queues: Queues, corpId: string, advisorUserid: string, reasonId: string, round = 0, debounceMs = DEFAULT_TUNING.notifyDebounceMs): Promise<void> {
+  await queues.get(QueueName.scheduled).add(TASK_NOTIFY_JOB, { corpId, advisorUserid, reasonId, round }, { jobId: `tnotify-${reasonId}${round ? `-w${round}` : ''}`, delay: debounceMs });
 }
 
 const minuteKey = (deps: Pick<TaskDeps, 'keyPrefix' | 'corpId' | 'clock'>, userid: string) => `${deps.keyPrefix}:task-msgs:${deps.corpId}:${userid}:${Math.floor(deps.clock.nowMs() / 60_000)}`;
