@@ -24,7 +24,7 @@ import { DataCipher } from '../../src/infra/data-crypto.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { createApiRouter } from '../../src/routes/api/api.router.js';
 import { waitFor } from '../../src/testing/wait.js';
-import { startBotHarness, type BotHarness } from './bot-harness.js';
+import { startBotHarness, type BotHarness } from './bot.test-support.js';
 
 const CANARY_NAME = '金丝雀测试员柒';
 const CANARY_MOBILE = '13912345677';

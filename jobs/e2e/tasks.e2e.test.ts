@@ -19,7 +19,7 @@ import { vehicleInputSchema } from '../../src/domain/vehicles/vehicle-input.js';
 import { upsertVehicle } from '../../src/domain/vehicles/vehicle.service.js';
 import { QueueName } from '../../src/queues/queue-names.js';
 import { taskDepsFor } from '../processors/tasks.jobs.js';
-import { startBotHarness, type BotHarness } from './bot-harness.js';
+import { startBotHarness, type BotHarness } from './bot.test-support.js';
 import { waitFor } from '../../src/testing/wait.js';
 
 const HOUR = 3_600_000;
