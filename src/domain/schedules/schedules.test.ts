@@ -1,9 +1,8 @@
-import { Redis } from 'ioredis';
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queues } from '../../queues/queue-factory.js';
+import type { Queues } from '../../queues/queue-factory.js';
 import { QueueName } from '../../queues/queue-names.js';
-import { testRedisUrl, uniqueName } from '../../testing/env.js';
+import { startTestQueues } from '../../testing/queues.js';
 import { useTestDatabase } from '../../testing/mongo.js';
 import { ScheduleModel } from './schedule.model.js';
 import { cancelCustomerSchedules, markScheduleFired, planSchedule, rehomeCustomerSchedules, type PlanInput } from './schedule.service.js';
@@ -14,17 +13,15 @@ import { runSweep, scheduleJobId } from './sweep.js';
  * §6), directly: real Redis with a queue prefix of this file's own, the dev MongoDB server.
  */
 let db: Awaited<ReturnType<typeof useTestDatabase>>;
-let redis: Redis;
+let bus: ReturnType<typeof startTestQueues>;
 let queues: Queues;
 beforeAll(async () => {
   db = await useTestDatabase('schedules');
-  redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
-  queues = new Queues(redis, uniqueName('sched'));
+  bus = startTestQueues('sched');
+  queues = bus.queues;
 });
 afterAll(async () => {
-  for (const q of queues.all()) await q.obliterate({ force: true }).catch(() => undefined);
-  await queues.close();
-  redis.disconnect();
+  await bus.close();
   await db.drop();
 });
 

@@ -1,10 +1,9 @@
-import { Redis } from 'ioredis';
 import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../infra/clock.js';
 import { createLogger } from '../../infra/logger.js';
-import { Queues } from '../../queues/queue-factory.js';
-import { testRedisUrl, uniqueName } from '../../testing/env.js';
+import type { Queues } from '../../queues/queue-factory.js';
+import { startTestQueues } from '../../testing/queues.js';
 import { useTestDatabase } from '../../testing/mongo.js';
 import { parseCommand } from './task-commands.js';
 import { defaultTaskSettings } from './task-settings.js';
@@ -50,20 +49,18 @@ describe('member commands', () => {
 describe('task actions', () => {
   const CORP = 'wwTasks';
   let db: Awaited<ReturnType<typeof useTestDatabase>>;
-  let redis: Redis;
+  let bus: ReturnType<typeof startTestQueues>;
   let queues: Queues;
   const clock = new ManualClock(local('2026-06-01T10:00:00').getTime());
   const deps = () => ({ corpId: CORP, timeZone: ZONE, settings: { ...defaultTaskSettings, workingHours: HOURS }, clock, queues, logger: createLogger({ level: 'silent', name: 'test' }) });
 
   beforeAll(async () => {
     db = await useTestDatabase('tasks');
-    redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
-    queues = new Queues(redis, uniqueName('tasks'));
+    bus = startTestQueues('tasks');
+    queues = bus.queues;
   });
   afterAll(async () => {
-    for (const q of queues.all()) await q.obliterate({ force: true }).catch(() => undefined);
-    await queues.close();
-    redis.disconnect();
+    await bus.close();
     await db.drop();
   });
 
