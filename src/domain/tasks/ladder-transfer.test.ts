@@ -5,13 +5,16 @@ import { useTestDatabase } from '../../testing/mongo.js';
 import { startEngineHarness } from '../rules/engine/engine.test-support.js';
 import { DEFAULT_TUNING } from '../tuning.js';
 import { runLadder } from './escalation.js';
+import { pollTransfer } from './transfer.service.js';
+import { TransferModel } from './transfer.model.js';
 import type { TaskDeps } from './task-deps.js';
 import { defaultTaskSettings } from './task-settings.js';
 import { TaskModel } from './task.model.js';
 
 /**
- * The SLA ladder (docs/tasks.md) directly: the minute tick over `nextCheckpointAt`, one step per
- * checkpoint, against the WeCom sandbox's demo corp, real Redis and the dev MongoDB server.
+ * The SLA ladder and transfer polling (docs/tasks.md) directly: the minute tick over
+ * `nextCheckpointAt`, one step per checkpoint; a transfer WeCom keeps waiting on. Against the WeCom
+ * sandbox's demo corp, real Redis and the dev MongoDB server.
  */
 let db: Awaited<ReturnType<typeof useTestDatabase>>;
 let h: Awaited<ReturnType<typeof startEngineHarness>>;
@@ -63,5 +66,30 @@ describe('the SLA ladder', () => {
     const escalated = await TaskModel.findById(overdue._id).lean();
     expect(escalated?.escalationLevel).toBe(2);
     expect(escalated?.history.at(-1)).toMatchObject({ action: 'escalated' });
+  });
+});
+
+describe('transfer polling', () => {
+  async function waitingTransfer(ageMs: number): Promise<string> {
+    const createdAt = new Date(h.clock.nowMs() - ageMs);
+    const { insertedId } = await TransferModel.collection.insertOne({
+      corpId: deps.corpId, kind: 'in_service', handoverUserid: 'liuyang', takeoverUserid: 'lina', requestedBy: 'api:boss', status: 'polling',
+      customers: [{ externalUserId: 'wmNotInWeCom01', startErrcode: 0, explanation: 'started', result: 'waiting' }], polls: 0, createdAt, updatedAt: createdAt,
+    });
+    return String(insertedId);
+  }
+
+  it('keeps polling a customer WeCom still reports nothing for, at the configured interval', async () => {
+    const id = await waitingTransfer(HOUR);
+    const out = await pollTransfer({ ...deps, tuning: { ...DEFAULT_TUNING, transferPollEveryMs: 5 * 60_000 } }, id);
+    expect(out).toEqual({ status: 'polling', succeeded: 0, failed: 0, waiting: 1 });
+    expect((await TransferModel.findById(id).lean())?.nextPollAt).toEqual(new Date(h.clock.nowMs() + 5 * 60_000));
+  });
+
+  it('gives a customer up as expired once the transfer is older than the give-up setting', async () => {
+    const id = await waitingTransfer(3 * HOUR);
+    const out = await pollTransfer({ ...deps, tuning: { ...DEFAULT_TUNING, transferGiveUpAfterMs: 2 * HOUR } }, id);
+    expect(out).toMatchObject({ status: 'finished', waiting: 0, failed: 1 });
+    expect((await TransferModel.findById(id).lean())?.customers[0]?.result).toBe('expired');
   });
 });
