@@ -8,6 +8,7 @@ import type { Logger } from '../src/infra/logger.js';
 import type { Metrics } from '../src/infra/metrics.js';
 import type { Queues } from '../src/queues/queue-factory.js';
 import type { WecomClient } from '../src/wecom/client.js';
+import type { Tuning } from '../src/domain/tuning.js';
 
 /** What every processor may use; built once per worker process and passed in. */
 export interface WorkerContext {
@@ -26,4 +27,6 @@ export interface WorkerContext {
   wecom: WecomClient;
   /** Seals and opens personal data (docs/architecture.md §7). */
   pd: PersonalData;
+  /** Timing settings over the production defaults (src/domain/tuning.ts); tests pass shorter ones. */
+  tuning?: Partial<Tuning>;
 }

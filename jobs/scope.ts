@@ -1,9 +1,6 @@
-import { corpScope, type CorpScope, type ScopeOptions, type EngineTuning, type ScopeRefusal, type ScopeResult } from '../src/domain/corps/corp-scope.js';
+import { corpScope, type CorpScope, type ScopeOptions, type ScopeRefusal, type ScopeResult } from '../src/domain/corps/corp-scope.js';
 import type { Logger } from '../src/infra/logger.js';
 import type { WorkerContext } from './context.js';
-
-/** Tuning of the rules engine in this worker (tests shorten the windows). */
-export const engineTuning: EngineTuning = {};
 
 /** The corp scope of one job in this worker (docs/architecture.md §11, "One corp scope"). */
 export function scopeFor(ctx: WorkerContext, corpId: string, log: Logger, opts?: ScopeOptions): ScopeResult {

@@ -8,7 +8,7 @@
 import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse';
-import { CorpModel } from '../src/domain/corps/corp.model.js';
+import { corpProfile } from '../src/domain/corps/corp-queries.js';
 import { IMPORT_COLUMNS, importVehicleRows, unknownColumns, type ImportRow } from '../src/domain/vehicles/vehicle-import.js';
 import { toCsv } from '../src/infra/csv.js';
 import { fail, openCliContext } from './lib/cli-context.js';
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
 
   const ctx = await openCliContext('import-vehicles');
   try {
-    const corp = await CorpModel.findOne({ corpId: values.corp }, { timezone: 1, kind: 1 }).lean();
+    const corp = await corpProfile(values.corp);
     if (!corp) fail(`unknown corp ${values.corp}: add it first with npm run corp -- add`, 65);
     if (corp.kind === 'oem') fail(`corp ${values.corp} is the car maker's own corp; vehicles belong to dealer corps`, 65);
     const progress = createProgress(`importing ${file}`, total);

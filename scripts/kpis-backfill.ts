@@ -5,7 +5,7 @@
  * Exits non-zero with a message on bad input.
  */
 import { parseArgs } from 'node:util';
-import { CorpModel } from '../src/domain/corps/corp.model.js';
+import { corpProfile } from '../src/domain/corps/corp-queries.js';
 import { isLocalDay } from '../src/domain/kpis/kpi-days.js';
 import { rollupRange } from '../src/domain/kpis/rollup.service.js';
 import { loadConfigOrExit } from '../src/infra/bootstrap.js';
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, name: 'kpis-backfill' });
   await connectMongo({ uri: config.mongo.uri, serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs, logger });
   try {
-    const corp = await CorpModel.findOne({ corpId: args.corp }, { timezone: 1, kind: 1 }).lean();
+    const corp = await corpProfile(args.corp);
     if (!corp) fail(`no corp ${args.corp} (list corps with npm run corp -- list)`);
     if (corp.kind === 'oem') fail(`${args.corp} is the car maker's corp; it has no customers to roll up`);
     let total = 0;

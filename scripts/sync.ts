@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { CorpModel } from '../src/domain/corps/corp.model.js';
+import { corpExists } from '../src/domain/corps/corp-queries.js';
 import { CorpService } from '../src/domain/corps/corp.service.js';
 import { reconcileCheckpointKey, reconcileCorp } from '../src/domain/customers/reconcile.service.js';
 import { SystemClock } from '../src/infra/clock.js';
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   if (!values.corp) fail('usage: npm run sync -- --corp <corpId> [--restart]');
   const ctx = await openCliContext('sync');
   try {
-    if (!(await CorpModel.exists({ corpId: values.corp }))) fail(`unknown corp ${values.corp}: add it first with npm run corp -- add`, 65);
+    if (!(await corpExists(values.corp))) fail(`unknown corp ${values.corp}: add it first with npm run corp -- add`, 65);
     const corp = (await new CorpService({ cipher: ctx.pd.cipher, defaultTimezone: ctx.config.defaultTimezone, prefix: ctx.config.redis.queuePrefix }).loadAll()).find((c) => c.corpId === values.corp);
     if (!corp || corp.kind === 'oem') fail(`corp ${values.corp} is the car maker's own corp; it has no customers to sync`, 65);
     const clock = new SystemClock();

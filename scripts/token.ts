@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import dayjs from 'dayjs';
 import { roleSchema } from '../src/domain/auth/principal.js';
 import { TokenService } from '../src/domain/auth/token.service.js';
-import { ValidationError } from '../src/middlewares/errors.js';
+import { ValidationError } from '../src/infra/errors.js';
 import { fail, openCliContext } from './lib/cli-context.js';
 
 const usage = `npm run token -- create --role <role> [--corp <corpId>]... [--userid <WeCom userid>] [--label <text>] [--expires-in-days <n>]

@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     nowMs: () => clock.nowMs(),
     revalidate: createPrincipalSource({ corp: (id) => corps.get(id), tokenById: (id) => tokens.resolveById(id), bootstrapTokenId: BOOTSTRAP_TOKEN_ID, bootstrapConfigured: Boolean(config.bootstrapApiToken) }),
   });
-  const api = createApiRouter({ config, clock, queues, pd: PersonalData.fromConfig(config), redis, corpService, sessions });
+  const api = createApiRouter({ config, clock, logger, queues, pd: PersonalData.fromConfig(config), redis, corpService, sessions });
   // Console sign-in exchanges its code here, not in the worker: see console-auth.routes.ts.
   const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix, retry: { maxRetries: 1 } });
   const consoleMounts = createConsoleMounts({

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExecutionModel } from '../../src/domain/rules/engine/execution.model.js';
 import { ruleCreateSchema } from '../../src/domain/rules/rule.schema.js';
 import { RuleService } from '../../src/domain/rules/rule.service.js';
-import { startBotHarness, type BotHarness } from './bot-harness.js';
+import { startBotHarness, type BotHarness } from './bot.test-support.js';
 
 let bot: BotHarness;
 beforeAll(async () => {

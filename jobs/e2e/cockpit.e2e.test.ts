@@ -18,7 +18,7 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
 import type { DevStack } from '../../scripts/dev/dev-stack.js';
-import { CHROMIUM, CHROMIUM_ARGS, hasChromium, repoRoot, startBrowserStack, type BrowserStack } from './browser-support.js';
+import { CHROMIUM, CHROMIUM_ARGS, hasChromium, repoRoot, startBrowserStack, type BrowserStack } from './browser.test-support.js';
 import { AdvisorModel } from '../../src/domain/customers/advisor.model.js';
 import { rollupRange } from '../../src/domain/kpis/rollup.service.js';
 import { TaskModel } from '../../src/domain/tasks/task.model.js';

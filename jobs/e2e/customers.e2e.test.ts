@@ -16,7 +16,7 @@ import { upsertVehicle } from '../../src/domain/vehicles/vehicle.service.js';
 import { openInboundXml } from '../../src/ingest/inbound-seal.js';
 import { QueueName } from '../../src/queues/queue-names.js';
 import { waitFor } from '../../src/testing/wait.js';
-import { startBotHarness, type BotHarness } from './bot-harness.js';
+import { startBotHarness, type BotHarness } from './bot.test-support.js';
 
 let bot: BotHarness;
 beforeAll(async () => {

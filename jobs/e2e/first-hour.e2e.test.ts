@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildConsoleOnce } from './browser-support.js';
+import { buildConsoleOnce } from './browser.test-support.js';
 import { redisAnswers } from '../../scripts/dev/dev-services.js';
 import { freePort } from '../../src/testing/ports.js';
 import { waitFor } from '../../src/testing/wait.js';

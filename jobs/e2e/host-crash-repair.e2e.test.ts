@@ -10,7 +10,7 @@ import { reconcileCorp } from '../../src/domain/customers/reconcile.service.js';
 import { RelationshipModel } from '../../src/domain/customers/relationship.model.js';
 import { DomainEventRecordModel } from '../../src/domain/events/domain-event-record.model.js';
 import { OutboxEventModel } from '../../src/domain/events/outbox-event.model.js';
-import { startBotHarness, type BotHarness } from './bot-harness.js';
+import { startBotHarness, type BotHarness } from './bot.test-support.js';
 
 let bot: BotHarness;
 beforeAll(async () => {

@@ -12,7 +12,7 @@ import { addDays } from '../../src/domain/kpis/kpi-days.js';
 import { rollupRange } from '../../src/domain/kpis/rollup.service.js';
 import { TaskModel } from '../../src/domain/tasks/task.model.js';
 import { runKpiTickExclusive } from '../processors/kpis.handlers.js';
-import { startBotHarness, type BotHarness } from './bot-harness.js';
+import { startBotHarness, type BotHarness } from './bot.test-support.js';
 
 const HOUR = 3_600_000;
 /** Monday 2026-05-11 09:30 Asia/Shanghai: the digest judges the week of 2026-05-04. */

@@ -24,7 +24,7 @@ import { DataCipher } from '../../src/infra/data-crypto.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { createApiRouter } from '../../src/routes/api/api.router.js';
 import { waitFor } from '../../src/testing/wait.js';
-import { startBotHarness, type BotHarness } from './bot-harness.js';
+import { startBotHarness, type BotHarness } from './bot.test-support.js';
 
 const CANARY_NAME = '金丝雀测试员柒';
 const CANARY_MOBILE = '13912345677';
@@ -42,7 +42,7 @@ beforeAll(async () => {
   bot = await startBotHarness({ logger: createLogger({ level: 'debug', name: 'e2e', destination: capture }), privacy: { notice: NOTICE, retentionDays: 180 }, startAt: Date.parse('2026-05-12T03:00:00Z') });
   const { config } = bot.web;
   const corpService = new CorpService({ cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId), defaultTimezone: 'Asia/Shanghai', prefix: config.redis.queuePrefix });
-  api = createApp({ config, logger: bot.ctx.logger, clock: bot.clock, health: [], mounts: [createApiRouter({ config, clock: bot.clock, queues: bot.web.queues, pd: bot.ctx.pd, redis: bot.ctx.redis, corpService }).routes()] });
+  api = createApp({ config, logger: bot.ctx.logger, clock: bot.clock, health: [], mounts: [createApiRouter({ config, clock: bot.clock, logger: bot.ctx.logger, queues: bot.web.queues, pd: bot.ctx.pd, redis: bot.ctx.redis, corpService }).routes()] });
   admin = (await new TokenService(() => bot.clock.now()).create({ role: 'admin', corps: [] })).token;
   const rules = new RuleService(() => bot.clock.now());
   const author = { role: 'admin' as const, corps: '*' as const, tokenId: 'e2e' };

@@ -11,7 +11,6 @@ import { ruleCreateSchema } from '../../src/domain/rules/rule.schema.js';
 import { ScheduleModel } from '../../src/domain/schedules/schedule.model.js';
 import { planSchedule } from '../../src/domain/schedules/schedule.service.js';
 import { runSweep } from '../../src/domain/schedules/sweep.js';
-import { notifyTuning } from '../../src/domain/tasks/task-notify.js';
 import { runTaskTickExclusive } from '../../src/domain/tasks/task-tick.js';
 import { TaskModel } from '../../src/domain/tasks/task.model.js';
 import { startTransfer } from '../../src/domain/tasks/transfer.service.js';
@@ -20,7 +19,7 @@ import { vehicleInputSchema } from '../../src/domain/vehicles/vehicle-input.js';
 import { upsertVehicle } from '../../src/domain/vehicles/vehicle.service.js';
 import { QueueName } from '../../src/queues/queue-names.js';
 import { taskDepsFor } from '../processors/tasks.handlers.js';
-import { startBotHarness, type BotHarness } from './bot-harness.js';
+import { startBotHarness, type BotHarness } from './bot.test-support.js';
 import { waitFor } from '../../src/testing/wait.js';
 
 const HOUR = 3_600_000;
@@ -31,8 +30,7 @@ const local = (iso: string) => Date.parse(`${iso}+08:00`);
 let bot: BotHarness;
 let vinSeq = 0;
 beforeAll(async () => {
-  notifyTuning.debounceMs = 300;
-  bot = await startBotHarness({ startAt: START });
+  bot = await startBotHarness({ startAt: START, tuning: { notifyDebounceMs: 300 } });
   const admin = { role: 'admin' as const, corps: '*' as const, tokenId: 'e2e' };
   const rules = new RuleService(() => bot.clock.now());
   await rules.create(admin, ruleCreateSchema.parse({

@@ -99,7 +99,7 @@ async function processInbound(data: z.output<typeof callbackReceivedJob.schema>,
   }
   const handlerCtx = {
     corp: ctx.corps?.get(corpId), scope: found.ok ? found.scope : undefined, logger: log, clock: ctx.clock, queues: ctx.queues, config: ctx.config, dedupKey, receivedAt: new Date(receivedAt),
-    wecom: ctx.wecom, pd: ctx.pd, redis: ctx.redis,
+    wecom: ctx.wecom, pd: ctx.pd, redis: ctx.redis, tuning: ctx.tuning,
   };
   try {
     for (const handler of registry.resolve(event)) await handler(event, handlerCtx);

@@ -4,7 +4,7 @@ import { runRetentionSweep } from '../../src/domain/privacy/retention-sweep.js';
 import { privacyCancelPendingJob, retentionSweepJob } from '../../src/queues/jobs/privacy.jobs.js';
 import type { WorkerContext } from '../context.js';
 import { on, type JobEntry } from '../processor.js';
-import { engineTuning, isSkipped, jobScope } from '../scope.js';
+import { isSkipped, jobScope } from '../scope.js';
 
 /**
  * The personal-data jobs: the daily retention sweep per corp (erases customers whose last
@@ -23,7 +23,7 @@ export function privacyJobs(ctx: WorkerContext): JobEntry[] {
     on(privacyCancelPendingJob, async ({ corpId, customerId }, _job, log) => {
       const scope = jobScope(ctx, corpId, log, { privacyDuty: true });
       if (isSkipped(scope)) return scope;
-      return { cancelled: await cancelPendingMessagesFor(scope.engine(engineTuning), customerId) };
+      return { cancelled: await cancelPendingMessagesFor(scope.engine(), customerId) };
     }),
   ];
 }

@@ -9,7 +9,7 @@ import { rulesBackfillJob } from '../../src/queues/jobs/rules.jobs.js';
 import { ruleActionJob, scheduleSweepJob } from '../../src/queues/jobs/schedules.jobs.js';
 import type { WorkerContext } from '../context.js';
 import { on, type JobEntry } from '../processor.js';
-import { engineTuning, isSkipped, jobScope, scopeFor } from '../scope.js';
+import { isSkipped, jobScope, scopeFor } from '../scope.js';
 import type { DomainEventHandler } from './domain-events.processor.js';
 
 /**
@@ -19,7 +19,7 @@ import type { DomainEventHandler } from './domain-events.processor.js';
 export function rulesJobs(ctx: WorkerContext): JobEntry[] {
   const engine = (corpId: string, log: Logger) => {
     const scope = jobScope(ctx, corpId, log);
-    return isSkipped(scope) ? scope : scope.engine(engineTuning);
+    return isSkipped(scope) ? scope : scope.engine();
   };
   return [
     on(scheduleSweepJob, (_data, _job, log) => runSweepExclusive(ctx.redis, ctx.config.redis.queuePrefix, { queues: ctx.queues, now: ctx.clock.now(), log })),
@@ -78,7 +78,7 @@ async function backfillDateRule(ctx: WorkerContext, ruleId: string, log: Logger)
 export const rulesEngineEventHandler: DomainEventHandler = {
   name: 'rules-engine',
   async handle(event, scope, log) {
-    const outcomes = await handleDomainEvent(scope.engine(engineTuning, log), event);
+    const outcomes = await handleDomainEvent(scope.engine(log), event);
     const ran = outcomes.filter((o) => o.outcome === 'ran');
     if (ran.length) log.info({ corpId: event.corpId, customerId: event.customerId, type: event.type, rules: ran.map((o) => o.ruleId) }, 'rules ran');
   },

@@ -5,7 +5,7 @@ import { evaluateInactivityRules } from '../../src/domain/rules/engine/inactivit
 import { ScheduleModel } from '../../src/domain/schedules/schedule.model.js';
 import type { TaskDeps } from '../../src/domain/tasks/task-deps.js';
 import { handleTaskDomainEvent } from '../../src/domain/tasks/task-events.js';
-import { deliverPending, notifyTuning, requestNotify } from '../../src/domain/tasks/task-notify.js';
+import { deliverPending, requestNotify } from '../../src/domain/tasks/task-notify.js';
 import { runTaskTickExclusive } from '../../src/domain/tasks/task-tick.js';
 import { createTaskFromSchedule } from '../../src/domain/tasks/task.service.js';
 import { startTransfer } from '../../src/domain/tasks/transfer.service.js';
@@ -14,7 +14,7 @@ import { followUpJob } from '../../src/queues/jobs/schedules.jobs.js';
 import { taskNotifyJob, taskTickJob, transferStartJob } from '../../src/queues/jobs/tasks.jobs.js';
 import type { WorkerContext } from '../context.js';
 import { on, type JobEntry } from '../processor.js';
-import { activeScopes, engineTuning, isSkipped, jobScope, scopeFor } from '../scope.js';
+import { activeScopes, isSkipped, jobScope, scopeFor } from '../scope.js';
 import type { DomainEventHandler } from './domain-events.processor.js';
 
 /** Task dependencies for one corp from the worker context (undefined: unknown, car-maker or disabled corp). */
@@ -36,8 +36,9 @@ export async function runFollowUpSchedule(ctx: WorkerContext, scheduleId: string
   if (!schedule) return { outcome: 'not_found' };
   const scope = jobScope(ctx, schedule.corpId, log);
   if (isSkipped(scope)) return scope;
-  const created = await createTaskFromSchedule(scope.tasks(), scheduleId);
-  if ('taskId' in created) await requestNotify(ctx.queues, schedule.corpId, created.advisorUserid, created.taskId);
+  const deps = scope.tasks();
+  const created = await createTaskFromSchedule(deps, scheduleId);
+  if ('taskId' in created) await requestNotify(ctx.queues, schedule.corpId, created.advisorUserid, created.taskId, 0, deps.tuning.notifyDebounceMs);
   return created;
 }
 
@@ -47,9 +48,11 @@ export async function runTaskNotify(ctx: WorkerContext, data: { corpId: string; 
   const scope = jobScope(ctx, corpId, log);
   if (isSkipped(scope)) return scope;
   const last = round >= MAX_NOTIFY_ROUNDS;
-  const out = await deliverPending(scope.tasks(), advisorUserid, { quietMs: last ? 0 : notifyTuning.debounceMs });
+  const deps = scope.tasks();
+  const debounceMs = deps.tuning.notifyDebounceMs;
+  const out = await deliverPending(deps, advisorUserid, { quietMs: last ? 0 : debounceMs });
   if (out === 'busy') throw new Error('another delivery for this advisor is running; retried');
-  if (out === 'not_settled') await requestNotify(ctx.queues, corpId, advisorUserid, reasonId, round + 1);
+  if (out === 'not_settled') await requestNotify(ctx.queues, corpId, advisorUserid, reasonId, round + 1, debounceMs);
   return out;
 }
 
@@ -73,7 +76,7 @@ export function tasksJobs(ctx: WorkerContext, listCorpIds: () => string[]): JobE
       const ticks = await runTaskTickExclusive(ctx.redis, ctx.config.redis.queuePrefix, scopes.map((s) => s.tasks()));
       const inactivity = [];
       for (const scope of scopes) {
-        if (await dailyOnce(ctx, scope)) inactivity.push(await evaluateInactivityRules(scope.engine(engineTuning)));
+        if (await dailyOnce(ctx, scope)) inactivity.push(await evaluateInactivityRules(scope.engine()));
       }
       return { ticks, inactivity };
     }),

@@ -24,7 +24,6 @@ import type { Corp } from '../../src/domain/corps/corp.types.js';
 import { CustomerModel } from '../../src/domain/customers/customer.model.js';
 import { ScheduleModel } from '../../src/domain/schedules/schedule.model.js';
 import { runSweep } from '../../src/domain/schedules/sweep.js';
-import { notifyTuning } from '../../src/domain/tasks/task-notify.js';
 import { defaultTaskSettings } from '../../src/domain/tasks/task-settings.js';
 import { TaskModel } from '../../src/domain/tasks/task.model.js';
 import { SystemClock } from '../../src/infra/clock.js';
@@ -165,8 +164,8 @@ async function main(): Promise<void> {
     config: { redis: { queuePrefix: prefix }, publicBaseUrl: 'https://bench.invalid', defaultTimezone: 'Asia/Shanghai' },
     logger, clock: new SystemClock(), redis, queues, corps: { get: () => corp }, wecom: { forCorp: () => stubApi },
     pd: { open: () => undefined },
+    tuning: { notifyDebounceMs: 2000 },
   } as unknown as WorkerContext;
-  notifyTuning.debounceMs = 2000;
   const worker = new Worker(QueueName.scheduled, async (job) => {
     const log = logger;
     if (job.name === taskNotifyJob.name) return runTaskNotify(ctx, taskNotifyJob.parse(job), log);

@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import { csrfMatches, SESSION_COOKIE, type ConsoleSessions } from '../domain/auth/console-session.js';
 import type { Principal } from '../domain/auth/principal.js';
-import { ForbiddenError, UnauthorizedError } from './errors.js';
+import { ForbiddenError, UnauthorizedError } from '../infra/errors.js';
 
 /** Resolves a presented bearer token (TokenService.resolve). */
 export type TokenResolver = (token: string) => Promise<Principal | undefined>;

@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import { canAccessCorp, type Principal, type Role } from '../domain/auth/principal.js';
 import { principalOf } from './auth.js';
-import { ForbiddenError, NotFoundError } from './errors.js';
+import { ForbiddenError, NotFoundError } from '../infra/errors.js';
 
 /**
  * Function-level authorisation (OWASP API5): every route declares the roles it allows. The

@@ -5,7 +5,7 @@ import { createApp } from '../app.js';
 import { ManualClock } from '../infra/clock.js';
 import { createLogger } from '../infra/logger.js';
 import { testConfig } from '../testing/env.js';
-import { NotFoundError, RateLimitedError, ValidationError } from './errors.js';
+import { NotFoundError, RateLimitedError, ValidationError } from '../infra/errors.js';
 
 function appWith(router: Router) {
   const errors: Error[] = [];

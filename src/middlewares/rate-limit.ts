@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Context, Next } from 'koa';
 import { principalOf } from './auth.js';
-import { RateLimitedError } from './errors.js';
+import { RateLimitedError } from '../infra/errors.js';
 
 export interface RateLimitOptions {
   redis: Redis;

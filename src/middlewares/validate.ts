@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ValidationError, type FieldProblem } from './errors.js';
+import { ValidationError, type FieldProblem } from '../infra/errors.js';
 
 /** A zod issue path as a JSON pointer (`/vehicles/3/vin`), RFC 6901 escaped. */
 export function jsonPointer(path: ReadonlyArray<PropertyKey>, prefix = ''): string {

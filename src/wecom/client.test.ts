@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { ManualClock } from '../infra/clock.js';
 import { startSandbox, type RunningSandbox } from '../../scripts/wecom-sandbox/index.js';
 import { DEMO_CORP_ID, DEMO_SECRET, demoScenario } from '../../scripts/wecom-sandbox/world/demo-seed.js';
-import { deleteByPrefix, pollUntil, randomPrefix, silentLogger, wecomTestRedisUrl } from '../../scripts/wecom-sandbox/test-support.js';
+import { deleteByPrefix, pollUntil, randomPrefix, silentLogger, wecomTestRedisUrl } from '../../scripts/wecom-sandbox/sandbox.test-support.js';
 import { createWecomClient, type CorpApi, type WecomClientOptions } from './client.js';
 import { WecomApiError, WecomTransportError } from './errors.js';
 

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { setSharedClockOffset } from '../infra/clock.js';
 import { startSandbox, type RunningSandbox } from '../../scripts/wecom-sandbox/index.js';
 import { DEMO_CORP_ID, DEMO_SECRET, demoScenario } from '../../scripts/wecom-sandbox/world/demo-seed.js';
-import { deleteByPrefix, randomPrefix, silentLogger, wecomTestRedisUrl } from '../../scripts/wecom-sandbox/test-support.js';
+import { deleteByPrefix, randomPrefix, silentLogger, wecomTestRedisUrl } from '../../scripts/wecom-sandbox/sandbox.test-support.js';
 
 const FIXTURE = fileURLToPath(new URL('./token-child.fixture.ts', import.meta.url));
 

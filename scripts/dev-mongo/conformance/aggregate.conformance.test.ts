@@ -1,6 +1,6 @@
 import { MongoServerError, ObjectId, type Document } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTarget, type Target } from './harness.js';
+import { openTarget, type Target } from './conformance.test-support.js';
 
 let t: Target;
 beforeAll(async () => {

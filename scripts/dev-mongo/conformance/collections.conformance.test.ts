@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import { MongoServerError } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTarget, waitFor, withDb, type Target } from './harness.js';
+import { openTarget, waitFor, withDb, type Target } from './conformance.test-support.js';
 
 let t: Target;
 beforeAll(async () => {

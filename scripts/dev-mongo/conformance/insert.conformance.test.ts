@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import { MongoBulkWriteError, MongoServerError, ObjectId } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTarget, withDb, type Target } from './harness.js';
+import { openTarget, withDb, type Target } from './conformance.test-support.js';
 
 let t: Target;
 let conn: mongoose.Connection;

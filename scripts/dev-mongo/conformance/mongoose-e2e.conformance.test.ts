@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import mongoose, { Schema } from 'mongoose';
 import { MongoBulkWriteError, MongoServerError } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTarget, withDb, type Target } from './harness.js';
+import { openTarget, withDb, type Target } from './conformance.test-support.js';
 
 /**
  * End-to-end scenario over models shaped like the product's (defined here until the real

@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import { Long, MongoServerError, UUID } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTarget, withDb, type Target } from './harness.js';
+import { openTarget, withDb, type Target } from './conformance.test-support.js';
 
 // Against a real server these need a replica set (a one-node set is enough): a standalone mongod answers code 20.
 let t: Target;

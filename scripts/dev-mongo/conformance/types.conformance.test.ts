@@ -1,6 +1,6 @@
 import { Binary, BSONRegExp, Decimal128, Long, MaxKey, MinKey, MongoServerError, ObjectId, Timestamp, UUID, type Document } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTarget, type Target } from './harness.js';
+import { openTarget, type Target } from './conformance.test-support.js';
 
 let t: Target;
 beforeAll(async () => {

@@ -3,7 +3,7 @@ import { serialize, UUID } from 'bson';
 import { MongoClient, MongoNetworkError, MongoServerError } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevMongo } from '../index.js';
-import { openTarget, withDb, type Target } from './harness.js';
+import { openTarget, withDb, type Target } from './conformance.test-support.js';
 import { RawConnection, opMsg } from './raw-wire.js';
 
 let t: Target;

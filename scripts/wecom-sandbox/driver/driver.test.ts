@@ -6,7 +6,7 @@ import { XMLParser } from 'fast-xml-parser';
 import { ManualClock } from '../../../src/infra/clock.js';
 import { startSandbox, type RunningSandbox } from '../index.js';
 import { DEMO_CALLBACK, DEMO_CONTACT_SYNC, DEMO_CORP_ID, demoScenario } from '../world/demo-seed.js';
-import { silentLogger } from '../test-support.js';
+import { silentLogger } from '../sandbox.test-support.js';
 
 interface Received {
   path: string;

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { ValidationError } from '../../middlewares/errors.js';
+import { ValidationError } from '../../infra/errors.js';
 import { AdvisorModel } from '../customers/advisor.model.js';
 import { ApiTokenModel, type ApiTokenDocument } from './api-token.model.js';
 import { ALL_CORPS_ROLES, type Principal, type Role } from './principal.js';

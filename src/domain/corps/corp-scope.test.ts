@@ -12,7 +12,7 @@ const corp = (over: Partial<Corp> = {}): Corp => ({
 const bound: Array<{ corpId: string; agentId: number }> = [];
 const parts = {
   config: { redis: { queuePrefix: 'p' }, publicBaseUrl: 'https://scrm.example', defaultTimezone: 'Asia/Shanghai' },
-  clock: {}, queues: {}, redis: {}, pd: {},
+  clock: {}, queues: {}, redis: {}, pd: {}, tuning: { messageBatchWindowMs: 0 },
   wecom: { forCorp: (creds: { corpId: string; agentId: number }) => (bound.push(creds), { corpId: creds.corpId } as unknown as CorpApi) },
 } as unknown as ScopeParts;
 
@@ -33,7 +33,7 @@ describe('corp scope: one policy', () => {
     if (!result.ok) throw new Error('expected a scope');
     const { scope } = result;
     expect(bound).toEqual([]); // bound on first use only
-    const engine = scope.engine({ batchWindowMs: 0 });
+    const engine = scope.engine();
     const tasks = scope.tasks();
     const customers = scope.customers();
     expect(bound).toHaveLength(1);

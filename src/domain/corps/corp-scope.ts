@@ -8,6 +8,7 @@ import type { PersonalData } from '../customers/personal-data.js';
 import type { EngineDeps } from '../rules/engine/engine-deps.js';
 import type { TaskDeps } from '../tasks/task-deps.js';
 import { taskSettingsOf } from '../tasks/task-settings.js';
+import { tuningWith, type Tuning } from '../tuning.js';
 import type { Corp } from './corp.types.js';
 
 /**
@@ -31,10 +32,9 @@ export interface ScopeParts {
   redis: Redis;
   pd: PersonalData;
   wecom: { forCorp(creds: { corpId: string; secret: string; agentId: number }): CorpApi };
+  /** Timing settings over the production defaults (src/domain/tuning.ts); tests pass shorter ones. */
+  tuning?: Partial<Tuning>;
 }
-
-/** Engine tuning a process may set (tests shorten the batch window and the poll delay). */
-export type EngineTuning = Pick<EngineDeps, 'batchWindowMs' | 'pollDelayMs'>;
 
 /**
  * One dealer corp's work, bound once per job: the corp, its time zone, its WeCom API, and each
@@ -49,7 +49,7 @@ export interface CorpScope {
   readonly logger: Logger;
   /** A slice may log through another logger than the scope's (a handler's child logger). */
   customers(log?: Logger): CustomerDeps;
-  engine(tuning?: EngineTuning, log?: Logger): EngineDeps;
+  engine(log?: Logger): EngineDeps;
   tasks(log?: Logger): TaskDeps;
 }
 
@@ -77,6 +77,7 @@ export function corpScope(corp: Corp | undefined, parts: ScopeParts, logger: Log
   const refused = refusalOf(corp, opts);
   if (refused || !corp) return { ok: false, refused: refused ?? 'unknown_corp' };
   const timeZone = corp.timezone || parts.config.defaultTimezone;
+  const tuning = tuningWith(parts.tuning);
   let api: CorpApi | undefined;
   const scope: CorpScope = {
     corp,
@@ -88,7 +89,7 @@ export function corpScope(corp: Corp | undefined, parts: ScopeParts, logger: Log
       return api;
     },
     customers: (log = logger) => ({ corpId: corp.corpId, api: scope.api, pd: parts.pd, clock: parts.clock, queues: parts.queues, logger: log }),
-    engine: (tuning = {}, log = logger) => ({
+    engine: (log = logger) => ({
       corpId: corp.corpId,
       timeZone,
       quietHours: taskSettingsOf(corp).quietHours,
@@ -98,7 +99,8 @@ export function corpScope(corp: Corp | undefined, parts: ScopeParts, logger: Log
       logger: log,
       pd: parts.pd,
       publicBaseUrl: parts.config.publicBaseUrl,
-      ...tuning,
+      batchWindowMs: tuning.messageBatchWindowMs,
+      pollDelayMs: tuning.messagePollDelayMs,
     }),
     tasks: (log = logger) => ({
       corpId: corp.corpId,
@@ -112,6 +114,7 @@ export function corpScope(corp: Corp | undefined, parts: ScopeParts, logger: Log
       logger: log,
       pd: parts.pd,
       publicBaseUrl: parts.config.publicBaseUrl,
+      tuning,
     }),
   };
   return { ok: true, scope };

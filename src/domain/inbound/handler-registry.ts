@@ -8,6 +8,7 @@ import type { TypedEvent } from '../../wecom/events.js';
 import type { PersonalData } from '../customers/personal-data.js';
 import type { CorpScope } from '../corps/corp-scope.js';
 import type { Corp } from '../corps/corp.types.js';
+import type { Tuning } from '../tuning.js';
 
 /** What a handler may use. `corp` carries the decrypted credentials for the WeCom client. */
 export interface HandlerContext {
@@ -31,6 +32,8 @@ export interface HandlerContext {
   pd: PersonalData;
   /** Producer connection (idempotency marks). */
   redis: Redis;
+  /** Timing settings over the defaults (src/domain/tuning.ts). */
+  tuning?: Partial<Tuning>;
 }
 
 /** A feature's registration function: `(registry) => registry.register('change_external_contact.add_external_contact', …)`. */

@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { ValidationError } from '../../middlewares/errors.js';
+import { ValidationError } from '../../infra/errors.js';
 import { MediaAssetModel } from './media-asset.model.js';
 
 /** Every image asset id a rule body names (`assetId`, `picAssetId` at any depth). */

@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { ConflictError } from '../../middlewares/errors.js';
+import { ConflictError } from '../../infra/errors.js';
 import type { Principal } from '../auth/principal.js';
 import { RuleModel } from './rule.model.js';
 import type { RuleView } from './rule.service.js';

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { ValidationError, type FieldProblem } from '../../middlewares/errors.js';
+import { ValidationError, type FieldProblem } from '../../infra/errors.js';
 
 /**
  * zod path → the dotted form marketing reads in the console and the docs: `actions[1].dueIn`.

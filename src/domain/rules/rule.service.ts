@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../middlewares/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../infra/errors.js';
 import { canAccessCorp, type Principal } from '../auth/principal.js';
 import { RuleModel, RuleVersionModel, type RuleDocument } from './rule.model.js';
 import { isWelcomeRule, type RuleBody, type RuleCreate } from './rule.schema.js';

@@ -5,6 +5,7 @@ import type { Queues } from '../../queues/queue-factory.js';
 import type { CorpApi } from '../../wecom/corp-api.js';
 import type { PersonalData } from '../customers/personal-data.js';
 import type { TaskSettings } from './task-settings.js';
+import type { Tuning } from '../tuning.js';
 
 /** What the task services need for one corp; a slice of the corp's scope (src/domain/corps/corp-scope.ts). */
 export interface TaskDeps {
@@ -21,4 +22,6 @@ export interface TaskDeps {
   pd: PersonalData;
   /** Card links open `${publicBaseUrl}/console/m/tasks/:id`. */
   publicBaseUrl: string;
+  /** Notification debounce, transfer polling (defaults filled). */
+  tuning: Tuning;
 }

@@ -20,7 +20,7 @@ export async function handleTaskDomainEvent(deps: TaskDeps, event: DomainEvent):
     if (!to) to = (await CustomerModel.findOne({ _id: event.customerId, corpId: deps.corpId }, { responsibleUserid: 1 }).lean())?.responsibleUserid ?? undefined;
     if (!from || !to || from === to) return { moved: 0 };
     const moved = await rehomeOpenTasks(deps, deps.corpId, event.customerId, from, to, now);
-    if (moved > 0) await requestNotify(deps.queues, deps.corpId, to, `transfer-${event.customerId}-${now.getTime()}`);
+    if (moved > 0) await requestNotify(deps.queues, deps.corpId, to, `transfer-${event.customerId}-${now.getTime()}`, 0, deps.tuning.notifyDebounceMs);
     return { moved };
   }
   return {};

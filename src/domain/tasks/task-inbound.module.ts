@@ -48,7 +48,7 @@ export async function onCardClick(deps: TaskDeps, event: TemplateCardEvent): Pro
     const to = event.selectedItems.find((s) => s.questionKey === 'advisor')?.optionIds[0];
     if (!to) return 'no_choice';
     const result = await applyTaskAction(deps, ref.taskId, { type: 'reassign', to }, actor);
-    if (result.changed) await requestNotify(deps.queues, deps.corpId, to, `${ref.taskId}-r${result.task?.history.length ?? 0}`);
+    if (result.changed) await requestNotify(deps.queues, deps.corpId, to, `${ref.taskId}-r${result.task?.history.length ?? 0}`, 0, deps.tuning.notifyDebounceMs);
     await replaceButtons(deps, clicker, event.responseCode, result.task?.advisorUserid === to ? `已改派给 ${to}` : '任务已处理');
     return result.changed ? 'reassigned' : 'unchanged';
   }

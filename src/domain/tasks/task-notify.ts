@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import { dayjs } from '../../infra/clock.js';
 import { taskNotifyJob } from '../../queues/jobs/tasks.jobs.js';
 import type { Queues } from '../../queues/queue-factory.js';
+import { DEFAULT_TUNING } from '../tuning.js';
 import { WecomApiError } from '../../wecom/errors.js';
 import type { TemplateCard } from '../../wecom/endpoints/messages.js';
 import { advisorCard, advisorCardId, loadTaskView, taskPageUrl } from './task-card.js';
@@ -9,16 +10,15 @@ import type { TaskDeps } from './task-deps.js';
 import { TaskModel, type TaskLean } from './task.model.js';
 import { inWorkingHours } from './working-hours.js';
 
-/** Tuning (tests shorten the debounce that gathers many tasks of one advisor into one digest). */
-export const notifyTuning: { debounceMs: number } = { debounceMs: 3000 };
 
 /**
  * Asks for the advisor's pending cards to go out shortly. The delay gathers the tasks that fall
  * due together (a sweep fires many at once) so the notifier sees them in one look and sends a
  * digest instead of a flood. The minute tick delivers anything a lost job would have.
+ * `debounceMs` comes from the caller's settings (`TaskDeps.tuning`).
  */
-export async function requestNotify(queues: Queues, corpId: string, advisorUserid: string, reasonId: string, round = 0): Promise<void> {
-  await taskNotifyJob.enqueue(queues, { corpId, advisorUserid, reasonId, round }, { delay: notifyTuning.debounceMs });
+export async function requestNotify(queues: Queues, corpId: string, advisorUserid: string, reasonId: string, round = 0, debounceMs = DEFAULT_TUNING.notifyDebounceMs): Promise<void> {
+  await taskNotifyJob.enqueue(queues, { corpId, advisorUserid, reasonId, round }, { delay: debounceMs });
 }
 
 const minuteKey = (deps: Pick<TaskDeps, 'keyPrefix' | 'corpId' | 'clock'>, userid: string) => `${deps.keyPrefix}:task-msgs:${deps.corpId}:${userid}:${Math.floor(deps.clock.nowMs() / 60_000)}`;

@@ -28,7 +28,6 @@ export const TRANSFER_ERRORS: Record<number, string> = {
 export const explainTransferError = (code: number): string => TRANSFER_ERRORS[code] ?? `企业微信错误码 ${code}`;
 
 /** How often `transfer_result` is polled, and for how long (takeover happens 24 h after the start). */
-export const transferTuning = { pollEveryMs: 3_600_000, giveUpAfterMs: 7 * 86_400_000 };
 
 export interface StartTransferInput {
   kind: 'in_service' | 'resigned';
@@ -76,7 +75,7 @@ export async function startTransfer(deps: TaskDeps, input: StartTransferInput, r
   const doc = await TransferModel.create({
     ...(id ? { _id: new Types.ObjectId(id) } : {}),
     corpId: deps.corpId, kind: input.kind, handoverUserid: input.handoverUserid, takeoverUserid: input.takeoverUserid, requestedBy,
-    status: waiting ? 'polling' : 'finished', customers: rows, ...(waiting ? { nextPollAt: new Date(now.getTime() + transferTuning.pollEveryMs) } : { finishedAt: now }),
+    status: waiting ? 'polling' : 'finished', customers: rows, ...(waiting ? { nextPollAt: new Date(now.getTime() + deps.tuning.transferPollEveryMs) } : { finishedAt: now }),
   });
   deps.logger.info({ corpId: deps.corpId, transferId: String(doc._id), kind: input.kind, started: rows.filter((r) => r.result === 'waiting').length, refused: rows.filter((r) => r.result !== 'waiting').length }, 'customer transfer started');
   return doc.toObject() as TransferLean;
@@ -110,7 +109,7 @@ export async function pollTransfer(deps: TaskDeps, transferId: string): Promise<
     const s = statuses.get(row.externalUserId);
     const result = s ? RESULT_OF_STATUS[s.status] ?? 'waiting' : 'waiting';
     if (result === 'waiting') {
-      if (now.getTime() - transfer.createdAt.getTime() > transferTuning.giveUpAfterMs) await setResult(transfer._id, row.externalUserId, { result: 'expired' });
+      if (now.getTime() - transfer.createdAt.getTime() > deps.tuning.transferGiveUpAfterMs) await setResult(transfer._id, row.externalUserId, { result: 'expired' });
       continue;
     }
     const takeoverAt = s?.takeover_time ? new Date(s.takeover_time * 1000) : now;
@@ -125,7 +124,7 @@ export async function pollTransfer(deps: TaskDeps, transferId: string): Promise<
     const done = await TransferModel.updateOne({ _id: after._id, status: 'polling' }, { $set: { status: 'finished', finishedAt: now }, $unset: { nextPollAt: 1 }, $inc: { polls: 1 } });
     if (done.modifiedCount > 0) await notifyManager(deps, after, succeeded, failed);
   } else if (waiting > 0) {
-    await TransferModel.updateOne({ _id: after._id }, { $set: { nextPollAt: new Date(now.getTime() + transferTuning.pollEveryMs) }, $inc: { polls: 1 } });
+    await TransferModel.updateOne({ _id: after._id }, { $set: { nextPollAt: new Date(now.getTime() + deps.tuning.transferPollEveryMs) }, $inc: { polls: 1 } });
   }
   return { status: waiting === 0 ? 'finished' : 'polling', succeeded, failed, waiting };
 }

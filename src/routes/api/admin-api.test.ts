@@ -1,26 +1,16 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuditEntryModel } from '../../domain/audit/audit-entry.model.js';
 import { ApiTokenModel } from '../../domain/auth/api-token.model.js';
 import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { CorpModel } from '../../domain/corps/corp.model.js';
 import { CustomerModel } from '../../domain/customers/customer.model.js';
 import { customerCtx } from '../../domain/customers/personal-data.js';
-import { useTestDatabase } from '../../testing/mongo.js';
-import { BOOTSTRAP, CORP_A, CORP_B, startApiHarness } from './api.test-support.js';
+import { BOOTSTRAP, CORP_A, CORP_B, bearer, useApiHarness } from './api.test-support.js';
 
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
-let h: Awaited<ReturnType<typeof startApiHarness>>;
-const as = (token: string) => ({ Authorization: `Bearer ${token}` });
+const h = useApiHarness('admin-api');
+const as = bearer;
 
-beforeAll(async () => {
-  db = await useTestDatabase('admin-api');
-  h = await startApiHarness();
-});
-afterAll(async () => {
-  await h.close();
-  await db.drop();
-});
 
 describe('corps API', () => {
   it('lets admins add and change corps; secrets are write-only and the audit names fields, not values', async () => {

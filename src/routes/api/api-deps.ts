@@ -5,12 +5,15 @@ import type { ConsoleSessions } from '../../domain/auth/console-session.js';
 import type { CorpService } from '../../domain/corps/corp.service.js';
 import type { PersonalData } from '../../domain/customers/personal-data.js';
 import type { Clock } from '../../infra/clock.js';
+import type { Logger } from '../../infra/logger.js';
 import type { Queues } from '../../queues/queue-factory.js';
 
 /** What the admin API routes need; built once in src/main.ts. */
 export interface ApiDeps {
   config: AppConfig;
   clock: Clock;
+  /** The web process's logger; handlers add their own fields. */
+  logger: Logger;
   queues: Queues;
   pd: PersonalData;
   /** Producer connection: per-token rate limiting. */

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import { SESSION_COOKIE } from '../../domain/auth/console-session.js';
 import { TokenService } from '../../domain/auth/token.service.js';
 import { createAuth } from '../../middlewares/auth.js';
-import { AppError, BadRequestError } from '../../middlewares/errors.js';
+import { AppError, BadRequestError } from '../../infra/errors.js';
 import { createAuthFailureLimit, createClientRateLimit, createRateLimit } from '../../middlewares/rate-limit.js';
 import type { ApiDeps } from './api-deps.js';
 import { createAuditRouter } from './audit.routes.js';

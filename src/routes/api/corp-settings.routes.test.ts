@@ -1,24 +1,14 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuditEntryModel } from '../../domain/audit/audit-entry.model.js';
 import { ApiTokenModel } from '../../domain/auth/api-token.model.js';
 import { CorpModel } from '../../domain/corps/corp.model.js';
-import { useTestDatabase } from '../../testing/mongo.js';
-import { BOOTSTRAP, CORP_A, CORP_B, startApiHarness } from './api.test-support.js';
+import { BOOTSTRAP, CORP_A, CORP_B, bearer, useApiHarness } from './api.test-support.js';
 
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
-let h: Awaited<ReturnType<typeof startApiHarness>>;
-const as = (token: string) => ({ Authorization: `Bearer ${token}` });
+const h = useApiHarness('corp-settings');
+const as = bearer;
 const api = () => request(h.app.callback());
 
-beforeAll(async () => {
-  db = await useTestDatabase('corp-settings');
-  h = await startApiHarness();
-});
-afterAll(async () => {
-  await h.close();
-  await db.drop();
-});
 
 describe('corp settings API', () => {
   it('shows a dealer admin their corp with defaults filled in and secrets only as set / not set', async () => {

@@ -4,14 +4,15 @@ import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import { consoleRolesSchema, defaultConsoleRoles, type ConsoleRoles } from '../../domain/auth/console-roles.js';
 import type { Principal } from '../../domain/auth/principal.js';
-import { CorpModel, type CorpDocument } from '../../domain/corps/corp.model.js';
+import type { CorpDocument } from '../../domain/corps/corp.model.js';
+import { loadCorpDocument } from '../../domain/corps/corp-queries.js';
 import { corpSummaryOf } from '../../domain/corps/corp.service.js';
 import { corpIdSchema, corpPatchSchema, type CorpSummary } from '../../domain/corps/corp.types.js';
 import { defaultRetentionSettings, retentionSettingsSchema, type RetentionSettings } from '../../domain/customers/retention-settings.js';
 import { parseStoredTaskSettings, type TaskSettings } from '../../domain/tasks/task-settings.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../middlewares/errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 
@@ -67,7 +68,7 @@ function assertDealerAdminMayChange(p: Principal, patch: z.infer<typeof corpSett
 export function createCorpSettingsRouter(deps: ApiDeps): Router {
   const router = new Router();
   const load = async (corpId: string) => {
-    const doc = (await CorpModel.findOne({ corpId }).lean()) as CorpDocument | null;
+    const doc = await loadCorpDocument(corpId);
     if (!doc) throw new NotFoundError(`no corp ${corpId}`, 'corp_not_found');
     return doc;
   };

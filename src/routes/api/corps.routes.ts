@@ -1,10 +1,10 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { recordAudit } from '../../domain/audit/audit.service.js';
-import { CorpModel } from '../../domain/corps/corp.model.js';
+import { corpExists } from '../../domain/corps/corp-queries.js';
 import { corpIdSchema, corpInputSchema, corpPatchSchema } from '../../domain/corps/corp.types.js';
 import { principalOf } from '../../middlewares/auth.js';
-import { ConflictError, NotFoundError } from '../../middlewares/errors.js';
+import { ConflictError, NotFoundError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 
@@ -32,7 +32,7 @@ export function createCorpsRouter(deps: ApiDeps): Router {
 
   router.post('/corps', async function createCorp(ctx) {
     const input = parseOrThrow(corpInputSchema, bodyOf(ctx));
-    if (await CorpModel.exists({ corpId: input.corpId })) throw new ConflictError(`corp ${input.corpId} exists; change it with PATCH /api/v1/corps/${input.corpId}`, 'corp_exists');
+    if (await corpExists(input.corpId)) throw new ConflictError(`corp ${input.corpId} exists; change it with PATCH /api/v1/corps/${input.corpId}`, 'corp_exists');
     await svc.upsert(input);
     await audit(ctx, 'corp.create', input.corpId, Object.keys(input));
     ctx.status = 201;
@@ -42,7 +42,7 @@ export function createCorpsRouter(deps: ApiDeps): Router {
   router.patch('/corps/:corpId', async function patchCorp(ctx) {
     const corpId = parseOrThrow(corpIdSchema, ctx.params.corpId, '/corpId');
     const patch = parseOrThrow(corpPatchSchema.strict(), bodyOf(ctx) ?? {});
-    if (!(await CorpModel.exists({ corpId }))) throw new NotFoundError(`no corp ${corpId}`, 'corp_not_found');
+    if (!(await corpExists(corpId))) throw new NotFoundError(`no corp ${corpId}`, 'corp_not_found');
     await svc.update(corpId, patch);
     await audit(ctx, 'corp.update', corpId, Object.keys(patch));
     ctx.body = await summary(corpId);

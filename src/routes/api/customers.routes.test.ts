@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AuditEntryModel } from '../../domain/audit/audit-entry.model.js';
 import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { customerSnapshot, relationshipSnapshot } from '../../domain/customers/contact-snapshot.js';
@@ -11,12 +11,10 @@ import { DomainEventRecordModel } from '../../domain/events/domain-event-record.
 import { ScheduleModel } from '../../domain/schedules/schedule.model.js';
 import { TaskModel } from '../../domain/tasks/task.model.js';
 import { VehicleModel } from '../../domain/vehicles/vehicle.model.js';
-import { useTestDatabase } from '../../testing/mongo.js';
-import { CORP_A, CORP_B, startApiHarness } from './api.test-support.js';
+import { CORP_A, CORP_B, bearer, useApiHarness } from './api.test-support.js';
 
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
-let h: Awaited<ReturnType<typeof startApiHarness>>;
-const as = (token: string) => ({ Authorization: `Bearer ${token}` });
+const h = useApiHarness('customers-api');
+const as = bearer;
 const HOUR = 3_600_000;
 const VIN = 'LVSHCAME0PE100001';
 
@@ -36,8 +34,6 @@ let qian: string;
 let other: string;
 
 beforeAll(async () => {
-  db = await useTestDatabase('customers-api');
-  h = await startApiHarness();
   await AdvisorModel.create([
     { corpId: CORP_A, userid: 'wangqiang', name: '王强', departments: [2], leadsDepartments: [2] },
     { corpId: CORP_A, userid: 'zhangwei', name: '张伟', departments: [2] },
@@ -52,10 +48,6 @@ beforeAll(async () => {
   await DomainEventRecordModel.create({ eventId: 'ev1', type: 'customer.added', corpId: CORP_A, sourceId: 's1', occurredAt: new Date(now - 48 * HOUR), customerId: zhao, userid: 'zhangwei', data: { state: 'delivery' } });
   await TaskModel.create({ corpId: CORP_A, customerId: new Types.ObjectId(zhao), advisorUserid: 'zhangwei', title: '交车次日回访', dueAt: new Date(now - 24 * HOUR), slaMs: 24 * HOUR, remindAt: new Date(now - 24 * HOUR), ladder: { escalateAfterMs: 48 * HOUR, flagAfterMs: 72 * HOUR } });
   await ScheduleModel.create({ key: `k-${zhao}`, corpId: CORP_A, customerId: new Types.ObjectId(zhao), kind: 'follow_up', occurrenceId: 'delivery:x', dueAt: new Date(now + 150 * 24 * HOUR), status: 'planned', advisorUserid: 'zhangwei', payload: { title: '首保邀约' } });
-});
-afterAll(async () => {
-  await h.close();
-  await db.drop();
 });
 
 /** A term search (POST, the term in the body) or, with `advisor`, the advisor's customers (GET). */

@@ -5,16 +5,16 @@ import { z } from 'zod';
 import type { Principal } from '../../domain/auth/principal.js';
 import { customerAttributesSchema, updateCustomerAttributes } from '../../domain/customers/customer-attributes.service.js';
 import { keepVisible, visibleAdvisors } from '../../domain/customers/customer-access.js';
-import { CustomerModel } from '../../domain/customers/customer.model.js';
+import { customerCorp } from '../../domain/customers/customer-queries.js';
 import { loadCustomerProfile } from '../../domain/customers/customer-profile.js';
 import { customerIdsBehind, customerIdsOfAdvisor, customerSearchQuery, findCustomerIds, summarize } from '../../domain/customers/customer-search.js';
-import { CorpModel } from '../../domain/corps/corp.model.js';
+import { corpTimeZone } from '../../domain/corps/corp-queries.js';
 import { dayBounds } from '../../domain/kpis/kpi-days.js';
 import { loadCustomerTimeline, TIMELINE_DEFAULT, TIMELINE_MAX } from '../../domain/customers/customer-timeline.js';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { NotFoundError, ValidationError } from '../../middlewares/errors.js';
+import { NotFoundError, ValidationError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 import { scopedCustomer } from './customer-scope.js';
@@ -39,7 +39,7 @@ export function createCustomersRouter(deps: ApiDeps): Router {
 
   /** [from, to] as corp-local days (both inclusive, as the cockpit's drill-down links write them) in instants. */
   async function localDays(corpId: string, from: string, to: string): Promise<{ start: Date; end: Date }> {
-    const zone = (await CorpModel.findOne({ corpId }, { timezone: 1 }).lean())?.timezone ?? deps.config.defaultTimezone;
+    const zone = await corpTimeZone(corpId, deps.config.defaultTimezone);
     return { start: dayBounds(from, zone).start, end: dayBounds(to, zone).end };
   }
 
@@ -105,7 +105,7 @@ export function createCustomersRouter(deps: ApiDeps): Router {
     const id = ctx.params.id ?? '';
     if (!Types.ObjectId.isValid(id)) throw new NotFoundError(`no customer ${id}`, 'customer_not_found');
     const attrs = parseOrThrow(customerAttributesSchema, (ctx.request as unknown as { body?: unknown }).body ?? {});
-    const customer = await CustomerModel.findById(id, { corpId: 1 }).lean();
+    const customer = await customerCorp(id);
     if (!customer) throw new NotFoundError(`no customer ${id}`, 'customer_not_found');
     const principal = principalOf(ctx);
     assertCorp(principal, customer.corpId, 'read'); // another corp's customer is a 404, like a missing one

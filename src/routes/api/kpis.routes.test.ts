@@ -1,17 +1,15 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { emptyCounters, type Counters } from '../../domain/kpis/kpi-counters.js';
 import { KpiDailyModel } from '../../domain/kpis/kpi-daily.model.js';
 import { rollupPeriods } from '../../domain/kpis/period-rollup.service.js';
 import { addDays } from '../../domain/kpis/kpi-days.js';
 import { METRIC_KEYS } from '../../domain/kpis/kpi-types.js';
-import { useTestDatabase } from '../../testing/mongo.js';
-import { CORP_A, CORP_B, startApiHarness } from './api.test-support.js';
+import { CORP_A, CORP_B, bearer, useApiHarness } from './api.test-support.js';
 
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
-let h: Awaited<ReturnType<typeof startApiHarness>>;
-const as = (token: string) => ({ Authorization: `Bearer ${token}` });
+const h = useApiHarness('kpis-api');
+const as = bearer;
 const get = (path: string, token: string) => request(h.app.callback()).get(path).set(as(token));
 const WEEK = '2026-05-04'; // a Monday; history: the 8 weeks before
 
@@ -20,8 +18,6 @@ async function daily(corpId: string, advisorUserid: string, departments: number[
 }
 
 beforeAll(async () => {
-  db = await useTestDatabase('kpis-api');
-  h = await startApiHarness();
   await AdvisorModel.create([
     { corpId: CORP_A, userid: 'wangqiang', name: '王强', departments: [2], leadsDepartments: [2] },
     { corpId: CORP_A, userid: 'zhangwei', name: '张伟', departments: [2] },
@@ -45,10 +41,6 @@ beforeAll(async () => {
   const days = Array.from({ length: 9 }, (_, k) => addDays(WEEK, 7 * (k - 8) + 1));
   await rollupPeriods(CORP_A, days);
   await rollupPeriods(CORP_B, [addDays(WEEK, 1)]);
-});
-afterAll(async () => {
-  await h.close();
-  await db.drop();
 });
 
 describe('/api/v1/kpis (cockpit)', () => {

@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { Principal } from '../../domain/auth/principal.js';
-import { CorpModel } from '../../domain/corps/corp.model.js';
+import { dealerCorpIds } from '../../domain/corps/corp-queries.js';
 import { isLocalDay, isMonday } from '../../domain/kpis/kpi-days.js';
 import { METRIC_KEYS } from '../../domain/kpis/kpi-types.js';
 import { metricDefinitions } from '../../domain/kpis/metric-definitions.js';
@@ -9,11 +9,11 @@ import { kpiOverview, weeklyAnomalies } from '../../domain/kpis/overview.service
 import { taskKpis } from '../../domain/tasks/kpi.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { ForbiddenError, ValidationError } from '../../middlewares/errors.js';
+import { ForbiddenError, ValidationError } from '../../infra/errors.js';
 import { toCsv } from '../../infra/csv.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import type { ApiDeps } from './api-deps.js';
-import { managedAdvisors } from './task-scope.js';
+import { managedAdvisors } from '../../domain/customers/advisor-queries.js';
 
 const isoDate = z.iso.datetime({ offset: true, error: 'use an ISO date-time like 2026-06-01T00:00:00+08:00' });
 export const kpiQuery = z.object({ corpId: z.string().min(1).max(64), from: isoDate, to: isoDate, advisor: z.string().min(1).max(64).optional() })
@@ -50,7 +50,7 @@ async function resolveScope(p: Principal, q: { corpId?: string; advisor?: string
     assertCorp(p, q.corpId, 'read');
     corpIds = [q.corpId];
   } else if (p.corps === '*') {
-    corpIds = (await CorpModel.find({ kind: 'dealer' }, { corpId: 1 }).lean()).map((c) => c.corpId);
+    corpIds = await dealerCorpIds();
   } else if (p.corps.length === 1) {
     corpIds = [...p.corps];
   } else {

@@ -1,19 +1,9 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RuleModel } from '../../domain/rules/rule.model.js';
-import { useTestDatabase } from '../../testing/mongo.js';
-import { CORP_A, CORP_B, startApiHarness } from './api.test-support.js';
+import { CORP_A, CORP_B, useApiHarness } from './api.test-support.js';
 
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
-let h: Awaited<ReturnType<typeof startApiHarness>>;
-beforeAll(async () => {
-  db = await useTestDatabase('media-scope');
-  h = await startApiHarness();
-});
-afterAll(async () => {
-  await h.close();
-  await db.drop();
-});
+const h = useApiHarness('media-scope');
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 const welcomeWith = (scope: string, assetId: string) => ({

@@ -1,18 +1,8 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { useTestDatabase } from '../../testing/mongo.js';
-import { CORP_A, CORP_B, startApiHarness } from './api.test-support.js';
+import { describe, expect, it } from 'vitest';
+import { CORP_A, CORP_B, useApiHarness } from './api.test-support.js';
 
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
-let h: Awaited<ReturnType<typeof startApiHarness>>;
-beforeAll(async () => {
-  db = await useTestDatabase('media');
-  h = await startApiHarness();
-});
-afterAll(async () => {
-  await h.close();
-  await db.drop();
-});
+const h = useApiHarness('media');
 
 /** A 1×1 PNG made here (no real image data). */
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');

@@ -1,11 +1,10 @@
 import Router from '@koa/router';
-import { Types } from 'mongoose';
 import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
-import { MediaAssetModel } from '../../domain/messages/media-asset.model.js';
+import { createMediaAsset, describeMediaAsset } from '../../domain/messages/media-assets.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { NotFoundError, ValidationError } from '../../middlewares/errors.js';
+import { NotFoundError, ValidationError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 
@@ -37,17 +36,17 @@ export function createMediaRouter(deps: ApiDeps): Router {
     const magic = IMAGE_TYPES[input.contentType];
     if (data.length === 0 || data.length > MAX_IMAGE_BYTES) throw new ValidationError([{ path: '/dataBase64', message: `the image must be 1 byte to ${MAX_IMAGE_BYTES / 1_000_000} MB` }]);
     if (!magic.every((byte, i) => data[i] === byte)) throw new ValidationError([{ path: '/dataBase64', message: `the bytes are not a ${input.contentType} image` }]);
-    const asset = await MediaAssetModel.create({ filename: input.filename, contentType: input.contentType, data, scope: input.scope });
-    await recordAudit({ actor: principal, action: 'media.create', target: { type: 'media', id: String(asset._id), corpId: input.scope === 'all' ? undefined : input.scope }, requestId: ctx.state.reqId as string | undefined, at: deps.clock.now() });
+    const asset = await createMediaAsset({ filename: input.filename, contentType: input.contentType, data, scope: input.scope });
+    await recordAudit({ actor: principal, action: 'media.create', target: { type: 'media', id: asset.id, corpId: input.scope === 'all' ? undefined : input.scope }, requestId: ctx.state.reqId as string | undefined, at: deps.clock.now() });
     ctx.status = 201;
-    ctx.body = { id: String(asset._id), filename: asset.filename, contentType: asset.contentType, bytes: data.length, scope: asset.scope };
+    ctx.body = { id: asset.id, filename: asset.filename, contentType: asset.contentType, bytes: data.length, scope: asset.scope };
   });
   router.get('/media/:id', async function describeImage(ctx) {
     const id = ctx.params.id ?? '';
-    const asset = Types.ObjectId.isValid(id) ? await MediaAssetModel.findById(id, { data: 0 }).lean() : null;
+    const asset = await describeMediaAsset(id);
     const principal = principalOf(ctx);
     if (!asset || (asset.scope !== 'all' && principal.corps !== '*' && !principal.corps.includes(asset.scope))) throw new NotFoundError(`no image ${id}`, 'media_not_found');
-    ctx.body = { id, filename: asset.filename, contentType: asset.contentType, scope: asset.scope, uploads: asset.uploads.length };
+    ctx.body = { id, filename: asset.filename, contentType: asset.contentType, scope: asset.scope, uploads: asset.uploads };
   });
   return router;
 }

@@ -5,7 +5,7 @@ import { runSweepExclusive } from '../../domain/schedules/sweep.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { z } from 'zod';
 import { clockOffsetKey, setSharedClockOffset, SharedOffsetClock } from '../../infra/clock.js';
-import { ForbiddenError } from '../../middlewares/errors.js';
+import { ForbiddenError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import type { JobContract } from '../../queues/job-contract.js';
 import { kpiTickJob } from '../../queues/jobs/kpis.jobs.js';

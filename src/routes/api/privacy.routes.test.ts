@@ -4,7 +4,7 @@
  */
 import { Types } from 'mongoose';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuditEntryModel } from '../../domain/audit/audit-entry.model.js';
 import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { CustomerModel } from '../../domain/customers/customer.model.js';
@@ -19,22 +19,12 @@ import { ScheduleModel } from '../../domain/schedules/schedule.model.js';
 import { TaskModel } from '../../domain/tasks/task.model.js';
 import { VehicleModel } from '../../domain/vehicles/vehicle.model.js';
 import { QueueName } from '../../queues/queue-names.js';
-import { useTestDatabase } from '../../testing/mongo.js';
-import { CORP_A, CORP_B, startApiHarness } from './api.test-support.js';
+import { CORP_A, CORP_B, bearer, useApiHarness } from './api.test-support.js';
 
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
-let h: Awaited<ReturnType<typeof startApiHarness>>;
-const as = (token: string) => ({ Authorization: `Bearer ${token}` });
+const h = useApiHarness('privacy-api');
+const as = bearer;
 const DAY = 86_400_000;
 
-beforeAll(async () => {
-  db = await useTestDatabase('privacy-api');
-  h = await startApiHarness();
-});
-afterAll(async () => {
-  await h.close();
-  await db.drop();
-});
 
 let seq = 0;
 /** A customer of `corpId` with every kind of personal data the bot stores, and what hangs off it. */

@@ -3,13 +3,13 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
-import { CustomerModel } from '../../domain/customers/customer.model.js';
+import { customerPrivacyFlags } from '../../domain/customers/customer-queries.js';
 import { eraseCustomer } from '../../domain/privacy/erasure.service.js';
 import { erasureRequestSchema } from '../../domain/privacy/erasure-reasons.js';
 import { exportCustomer } from '../../domain/privacy/export.service.js';
 import { optOutSourceSchema, setOptOut } from '../../domain/privacy/opt-out.service.js';
 import { principalOf } from '../../middlewares/auth.js';
-import { NotFoundError } from '../../middlewares/errors.js';
+import { NotFoundError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 import { scopedCustomer } from './customer-scope.js';
@@ -58,7 +58,7 @@ export function createPrivacyRouter(deps: ApiDeps): Router {
   /** `GET /api/v1/customers/:id/privacy`: opt-out, notice and erasure state for the customer profile. */
   router.get('/customers/:id/privacy', async function privacyState(ctx) {
     const customer = await scopedCustomer(ctx, principalOf(ctx));
-    const doc = await CustomerModel.findById(customer._id, { optOut: 1, privacyNotice: 1, erasedAt: 1 }).lean();
+    const doc = await customerPrivacyFlags(customer._id);
     ctx.body = {
       id: String(customer._id),
       optOut: { value: Boolean(doc?.optOut?.value), at: doc?.optOut?.at ?? undefined, source: doc?.optOut?.source ?? undefined },

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import request from 'supertest';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditEntryModel } from '../../domain/audit/audit-entry.model.js';
 import { CorpModel } from '../../domain/corps/corp.model.js';
 import { CorpTagGroupModel } from '../../domain/customers/corp-tag.model.js';
@@ -9,11 +9,9 @@ import { RelationshipModel } from '../../domain/customers/relationship.model.js'
 import { ExecutionModel } from '../../domain/rules/engine/execution.model.js';
 import { RuleModel, RuleVersionModel } from '../../domain/rules/rule.model.js';
 import { VehicleModel } from '../../domain/vehicles/vehicle.model.js';
-import { useTestDatabase } from '../../testing/mongo.js';
-import { BOOTSTRAP, CORP_A, CORP_B, startApiHarness } from './api.test-support.js';
+import { BOOTSTRAP, CORP_A, CORP_B, bearer, startApiHarness, useApiHarness } from './api.test-support.js';
 
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
-let h: Awaited<ReturnType<typeof startApiHarness>>;
+const h = useApiHarness('rules-api');
 let marketingA: string;
 let marketingB: string;
 let oem: string;
@@ -32,22 +30,16 @@ const firstService = (scope: string) => ({
 });
 
 beforeAll(async () => {
-  db = await useTestDatabase('rules-api');
-  h = await startApiHarness();
   marketingA = await h.token('marketing', [CORP_A]);
   marketingB = await h.token('marketing', [CORP_B]);
   oem = await h.token('oem');
   advisorA = await h.token('advisor', [CORP_A], 'zhangwei');
 });
-afterAll(async () => {
-  await h.close();
-  await db.drop();
-});
 beforeEach(async () => {
   await Promise.all([RuleModel.deleteMany({}), RuleVersionModel.deleteMany({}), AuditEntryModel.deleteMany({})]);
 });
 
-const as = (token: string) => ({ Authorization: `Bearer ${token}` });
+const as = bearer;
 
 describe('rules API', () => {
   it('creates, versions on update, and shows the history; every change is audited without content', async () => {

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import type { Principal } from '../../domain/auth/principal.js';
-import { CorpModel } from '../../domain/corps/corp.model.js';
+import { corpProfile } from '../../domain/corps/corp-queries.js';
 import { assertAssetsInScope } from '../../domain/messages/media-scope.js';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import { requestDateRuleBackfill } from '../../domain/rules/engine/date-planner.js';
@@ -17,7 +17,7 @@ import { needsFourEyes, RuleApprovals } from '../../domain/rules/rule-approval.j
 import { parseStoredTaskSettings } from '../../domain/tasks/task-settings.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { ConflictError, NotFoundError, ValidationError } from '../../middlewares/errors.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 
@@ -38,7 +38,7 @@ const isAuthor = (p: Principal) => (RULE_AUTHORS as readonly string[]).includes(
 /** A corp-scoped rule must name an existing dealer corp. */
 async function checkScopeCorp(body: Pick<RuleBody, 'scope'>): Promise<void> {
   if (body.scope === 'all') return;
-  const corp = await CorpModel.findOne({ corpId: body.scope }, { kind: 1 }).lean();
+  const corp = await corpProfile(body.scope);
   if (!corp) throw new ValidationError([{ path: 'scope', message: `no corp ${body.scope}; use all or an existing corp id` }]);
 }
 
@@ -120,7 +120,7 @@ export function createRulesRouter(deps: ApiDeps): Router {
     const p = principalOf(ctx);
     const { corpId } = parseOrThrow(ruleDuplicateSchema, bodyOf(ctx));
     assertCorp(p, corpId, 'write');
-    const target = await CorpModel.findOne({ corpId }, { kind: 1 }).lean();
+    const target = await corpProfile(corpId);
     if (target?.kind !== 'dealer') throw new ValidationError([{ path: 'corpId', message: `no dealer corp ${corpId}; pick one of your dealer corps` }]);
     const rule = await rules.duplicate(p, ctx.params.id ?? '', corpId);
     await audit(ctx, 'rule.duplicate', rule.id, corpId, { version: rule.version, from: ctx.params.id ?? '' });
@@ -199,7 +199,7 @@ export function createRulesRouter(deps: ApiDeps): Router {
     if (!corpId) throw new ValidationError([{ path: 'corpId', message: 'an all-corps rule previews in one corp: add ?corpId=<corp id>' }]);
     if (corpParam && corpParam !== corpId) throw new ValidationError([{ path: 'corpId', message: `the rule belongs to corp ${corpId}` }]);
     assertCorp(p, corpId, 'read');
-    const corp = await CorpModel.findOne({ corpId }, { timezone: 1, tasks: 1 }).lean();
+    const corp = await corpProfile(corpId);
     if (!corp) throw new NotFoundError(`no corp ${corpId}`, 'corp_not_found');
     const { quietHours } = parseStoredTaskSettings(corp.tasks);
     return previewRule(body, { corpId, timeZone: corp.timezone ?? deps.config.defaultTimezone, quietHours, now: deps.clock.now(), pd: deps.pd });

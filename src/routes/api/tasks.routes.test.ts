@@ -1,16 +1,14 @@
 import { Types } from 'mongoose';
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { AuditEntryModel } from '../../domain/audit/audit-entry.model.js';
 import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { CustomerModel } from '../../domain/customers/customer.model.js';
 import { TaskModel } from '../../domain/tasks/task.model.js';
-import { useTestDatabase } from '../../testing/mongo.js';
-import { CORP_A, startApiHarness } from './api.test-support.js';
+import { CORP_A, bearer, useApiHarness } from './api.test-support.js';
 
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
-let h: Awaited<ReturnType<typeof startApiHarness>>;
-const as = (token: string) => ({ Authorization: `Bearer ${token}` });
+const h = useApiHarness('tasks-api');
+const as = bearer;
 const HOUR = 3_600_000;
 
 async function task(advisorUserid: string, dueAt: Date, extra: Record<string, unknown> = {}) {
@@ -23,18 +21,12 @@ async function task(advisorUserid: string, dueAt: Date, extra: Record<string, un
 }
 
 beforeAll(async () => {
-  db = await useTestDatabase('tasks-api');
-  h = await startApiHarness();
   await AdvisorModel.create([
     { corpId: CORP_A, userid: 'wangqiang', departments: [2], leadsDepartments: [2] },
     { corpId: CORP_A, userid: 'zhangwei', departments: [2], directLeaders: ['wangqiang'] },
     { corpId: CORP_A, userid: 'lina', departments: [2], directLeaders: ['wangqiang'] },
     { corpId: CORP_A, userid: 'chenjing', departments: [3] },
   ]);
-});
-afterAll(async () => {
-  await h.close();
-  await db.drop();
 });
 
 describe('/api/v1/tasks', () => {

@@ -1,24 +1,24 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { Types } from 'mongoose';
 import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import { loadTaskView } from '../../domain/tasks/task-card.js';
 import { requestNotify } from '../../domain/tasks/task-notify.js';
 import { applyTaskAction, isOnTime, type TaskAction } from '../../domain/tasks/task.service.js';
-import { TASK_OUTCOMES, TASK_STATUSES, TaskModel, type TaskLean } from '../../domain/tasks/task.model.js';
-import { AdvisorModel } from '../../domain/customers/advisor.model.js';
+import type { TaskLean } from '../../domain/tasks/task.model.js';
+import {
+  TASK_OUTCOMES, TASK_STATUSES, assertReassignable, corpTaskSettings, countOpenTasks, findScopedTask, findTaskPage, openTasksToMove, tasksForExport,
+  type TaskListFilter,
+} from '../../domain/tasks/task-queries.js';
+import { managedAdvisors, pickableAdvisors } from '../../domain/customers/advisor-queries.js';
 import { toCsv } from '../../infra/csv.js';
-import { corpFilter } from '../../domain/auth/principal.js';
 import { presentTask, type AdvisorOption, type ApiTaskDetail, type ReassignBulkResult } from './task-present.js';
 import { customerLabels } from '../../domain/customers/customer-labels.js';
-import { createLogger } from '../../infra/logger.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { ConflictError, ForbiddenError } from '../../middlewares/errors.js';
+import { ConflictError, ForbiddenError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
-import { assertReassignable, corpTaskSettings, findScopedTask, managedAdvisors, taskScopeFilter } from './task-scope.js';
 
 export const TASK_READERS = ['admin', 'oem', 'dealer_admin', 'manager', 'advisor'] as const;
 export const TASK_WORKERS = ['admin', 'dealer_admin', 'manager', 'advisor'] as const;
@@ -68,32 +68,14 @@ const present = (t: TaskLean, now: Date) => presentTask(t, now, t.status === 'do
  */
 export function createTasksRouter(deps: ApiDeps): Router {
   const router = new Router();
-  const log = createLogger({ level: deps.config.logLevel as Parameters<typeof createLogger>[0]['level'], name: 'tasks-api' });
-
-  async function listFilter(ctx: Context): Promise<{ filter: Record<string, unknown>; limit: number; include?: 'customer' }> {
-    const q = parseOrThrow(listQuery, ctx.query);
-    const now = deps.clock.now();
-    const filter: Record<string, unknown> = { ...(await taskScopeFilter(principalOf(ctx))) };
-    const and: Record<string, unknown>[] = [];
-    if (q.corpId) and.push({ corpId: q.corpId });
-    if (q.advisor) and.push({ advisorUserid: q.advisor });
-    if (q.department !== undefined) {
-      const members = await AdvisorModel.find({ ...corpFilter(principalOf(ctx)), ...(q.corpId ? { corpId: q.corpId } : {}), departments: q.department }, { userid: 1 }).limit(5000).lean();
-      and.push({ advisorUserid: { $in: members.map((m) => m.userid) } });
-    }
-    if (q.status) and.push({ status: q.status });
-    if (q.ruleId) and.push({ ruleId: new Types.ObjectId(q.ruleId) });
-    if (q.dueFrom || q.dueTo) and.push({ dueAt: { ...(q.dueFrom ? { $gte: new Date(q.dueFrom) } : {}), ...(q.dueTo ? { $lt: new Date(q.dueTo) } : {}) } });
-    if (q.overdue !== undefined) and.push(q.overdue ? { status: 'open', dueAt: { $lt: now } } : { $or: [{ status: { $ne: 'open' } }, { dueAt: { $gte: now } }] });
-    if (q.before) and.push({ _id: { $lt: new Types.ObjectId(q.before) } });
-    if (and.length) filter.$and = and;
-    return { filter, limit: q.limit, include: q.include };
+  function listQueryOf(ctx: Context): TaskListFilter & { limit: number; include?: 'customer' } {
+    return parseOrThrow(listQuery, ctx.query);
   }
 
   router.get('/tasks', async function listTasks(ctx) {
-    const { filter, limit, include } = await listFilter(ctx);
+    const { limit, include, ...q } = listQueryOf(ctx);
     const now = deps.clock.now();
-    const rows = (await TaskModel.find(filter, { history: 0 }).sort({ _id: -1 }).limit(limit).lean()) as unknown as TaskLean[];
+    const rows = await findTaskPage(principalOf(ctx), q, limit, now);
     // `overdue=true` is refined here with each task's own SLA (due + SLA passed).
     const kept = rows.filter((t) => ctx.query.overdue !== 'true' || present(t, now).overdue);
     const next = rows.length === limit ? String(rows[rows.length - 1]?._id) : undefined;
@@ -110,9 +92,9 @@ export function createTasksRouter(deps: ApiDeps): Router {
   });
 
   router.get('/tasks.csv', async function exportTasks(ctx) {
-    const { filter } = await listFilter(ctx);
+    const { limit: _page, include: _include, ...q } = listQueryOf(ctx);
     const now = deps.clock.now();
-    const rows = (await TaskModel.find(filter, { history: 0 }).sort({ dueAt: 1 }).limit(50_000).lean()) as unknown as TaskLean[];
+    const rows = await tasksForExport(principalOf(ctx), q, now);
     const columns = ['id', 'corpId', 'advisorUserid', 'customerId', 'ruleId', 'title', 'status', 'outcome', 'dueAt', 'completedAt', 'onTime', 'overdue', 'escalationLevel'] as const;
     const records = rows.map((t) => present(t, now)).map((t) => columns.map((c) => {
       const v = t[c];
@@ -131,8 +113,7 @@ export function createTasksRouter(deps: ApiDeps): Router {
     const p = principalOf(ctx);
     const { corpId } = parseOrThrow(advisorsQuery, ctx.query);
     if (corpId) assertCorp(p, corpId, 'write');
-    const team = p.role === 'manager' ? { userid: { $in: await managedAdvisors(p) } } : {};
-    const rows = await AdvisorModel.find({ ...corpFilter(p), ...(corpId ? { corpId } : {}), ...team }, { corpId: 1, userid: 1, name: 1, departments: 1, status: 1 }).sort({ corpId: 1, userid: 1 }).limit(2000).lean();
+    const rows = await pickableAdvisors(p, corpId);
     ctx.body = { advisors: rows.map((a): AdvisorOption => ({ corpId: a.corpId, userid: a.userid, name: a.name || a.userid, departments: a.departments, status: a.status })) };
   });
 
@@ -148,17 +129,16 @@ export function createTasksRouter(deps: ApiDeps): Router {
     assertCorp(p, body.corpId, 'write');
     if (p.role === 'manager' && !(await managedAdvisors(p)).includes(body.fromAdvisor)) throw new ForbiddenError(`${body.fromAdvisor} is not in your departments`, 'advisor_forbidden');
     await assertReassignable(p, body.corpId, body.toAdvisor);
-    const mine = { corpId: body.corpId, advisorUserid: body.fromAdvisor, status: 'open' as const };
-    const picked = await TaskModel.find({ $and: [await taskScopeFilter(p), mine, ...(body.taskIds ? [{ _id: { $in: body.taskIds.map((id) => new Types.ObjectId(id)) } }] : [])] }, { _id: 1 }).sort({ dueAt: 1 }).limit(BULK_REASSIGN_LIMIT).lean();
+    const picked = await openTasksToMove(p, body.corpId, body.fromAdvisor, BULK_REASSIGN_LIMIT, body.taskIds);
     const { timeZone, settings } = await corpTaskSettings(body.corpId, deps.config.defaultTimezone);
     const actor = `api:${p.userid ?? p.tokenId}`;
     const moved: string[] = [];
-    for (const t of picked) {
-      const result = await applyTaskAction({ corpId: body.corpId, timeZone, settings, clock: deps.clock, queues: deps.queues, logger: log }, String(t._id), { type: 'reassign', to: body.toAdvisor }, actor);
-      if (result.changed) moved.push(String(t._id));
+    for (const taskId of picked) {
+      const result = await applyTaskAction({ corpId: body.corpId, timeZone, settings, clock: deps.clock, queues: deps.queues, logger: deps.logger }, taskId, { type: 'reassign', to: body.toAdvisor }, actor);
+      if (result.changed) moved.push(taskId);
     }
     if (moved.length > 0) await requestNotify(deps.queues, body.corpId, body.toAdvisor, `${moved[0]}-b${moved.length}`);
-    const remaining = await TaskModel.countDocuments(mine);
+    const remaining = await countOpenTasks(body.corpId, body.fromAdvisor);
     const requested = body.taskIds?.length ?? picked.length;
     await recordAudit({ actor: p, action: 'task.reassign_bulk', target: { type: 'task', corpId: body.corpId }, requestId: ctx.state.reqId as string | undefined, detail: { from: body.fromAdvisor, to: body.toAdvisor, reassigned: moved.length, requested }, at: deps.clock.now() });
     ctx.body = { reassigned: moved.length, skipped: requested - moved.length, taskIds: moved, remaining } satisfies ReassignBulkResult;
@@ -178,7 +158,7 @@ export function createTasksRouter(deps: ApiDeps): Router {
     const task = await findScopedTask(p, ctx.params.id ?? '');
     if (action.type === 'reassign') await assertReassignable(p, task.corpId, action.to);
     const { timeZone, settings } = await corpTaskSettings(task.corpId, deps.config.defaultTimezone);
-    const result = await applyTaskAction({ corpId: task.corpId, timeZone, settings, clock: deps.clock, queues: deps.queues, logger: log }, String(task._id), action, `api:${p.userid ?? p.tokenId}`);
+    const result = await applyTaskAction({ corpId: task.corpId, timeZone, settings, clock: deps.clock, queues: deps.queues, logger: deps.logger }, String(task._id), action, `api:${p.userid ?? p.tokenId}`);
     if (!result.changed || !result.task) throw new ConflictError(`task ${String(task._id)} is ${task.status}; nothing changed`, 'task_not_open');
     if (action.type === 'reassign') await requestNotify(deps.queues, task.corpId, action.to, `${String(task._id)}-r${result.task.history.length}`);
     await recordAudit({ actor: p, action: auditAction, target: { type: 'task', id: String(task._id), corpId: task.corpId }, requestId: ctx.state.reqId as string | undefined, detail: { status: result.task.status, ...(action.type === 'reassign' ? { to: action.to } : {}) }, at: deps.clock.now() });

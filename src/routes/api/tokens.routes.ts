@@ -3,10 +3,10 @@ import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import { roleSchema } from '../../domain/auth/principal.js';
 import { TokenService, type TokenSummary } from '../../domain/auth/token.service.js';
-import { CorpModel } from '../../domain/corps/corp.model.js';
+import { existingCorpIds } from '../../domain/corps/corp-queries.js';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import { principalOf } from '../../middlewares/auth.js';
-import { NotFoundError, ValidationError } from '../../middlewares/errors.js';
+import { NotFoundError, ValidationError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 
@@ -36,7 +36,7 @@ export function createTokensRouter(deps: ApiDeps): Router {
 
   router.post('/tokens', async function createToken(ctx) {
     const input = parseOrThrow(tokenCreateSchema, bodyOf(ctx) ?? {});
-    const known = new Set((await CorpModel.find({ corpId: { $in: input.corps } }, { corpId: 1 }).lean()).map((c) => c.corpId));
+    const known = await existingCorpIds(input.corps);
     const unknown = input.corps.map((c, i) => ({ c, i })).filter(({ c }) => !known.has(c));
     if (unknown.length) throw new ValidationError(unknown.map(({ c, i }) => ({ path: `/corps/${i}`, message: `no corp ${c}` })));
     const created = await tokens.create(input).catch((err: unknown) => {

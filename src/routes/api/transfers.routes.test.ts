@@ -13,6 +13,7 @@ import { startTransfer, TRANSFER_START_JOB, type StartTransferInput } from '../.
 import { DataCipher } from '../../infra/data-crypto.js';
 import { createLogger } from '../../infra/logger.js';
 import { QueueName } from '../../queues/queue-names.js';
+import { DEFAULT_TUNING } from '../../domain/tuning.js';
 import { useTestDatabase } from '../../testing/mongo.js';
 import { createWecomClient } from '../../wecom/client.js';
 import { CORP_A, startApiHarness } from './api.test-support.js';
@@ -37,7 +38,7 @@ async function runStartJob(transferId: string) {
   const client = createWecomClient({ apiBase: sandbox.url, redis: h.redis, logger, clock: h.clock, keyPrefix: h.config.redis.queuePrefix, timeoutMs: 3000 });
   await startTransfer({
     corpId: data.corpId, timeZone: 'Asia/Shanghai', settings: defaultTaskSettings, api: client.forCorp({ corpId: CORP, secret: SECRET, agentId: 1000002 }),
-    clock: h.clock, queues: h.queues, redis: h.redis, keyPrefix: h.config.redis.queuePrefix, logger, pd: h.pd, publicBaseUrl: 'http://console.test',
+    clock: h.clock, queues: h.queues, redis: h.redis, keyPrefix: h.config.redis.queuePrefix, logger, pd: h.pd, publicBaseUrl: 'http://console.test', tuning: DEFAULT_TUNING,
   }, data.input, data.requestedBy, data.transferId);
 }
 

@@ -1,19 +1,18 @@
 import Router from '@koa/router';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import { z } from 'zod';
-import { corpFilter, type Principal } from '../../domain/auth/principal.js';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
-import { RelationshipModel } from '../../domain/customers/relationship.model.js';
-import { TransferModel, type TransferLean } from '../../domain/tasks/transfer.model.js';
+import { activeCustomersOf, findScopedTransfer, listTransfers as findTransfers } from '../../domain/tasks/transfer-queries.js';
 import { presentTransfer, transferStartBody } from './transfer-present.js';
 import { requestTransferStart } from '../../domain/tasks/transfer.service.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { ForbiddenError, NotFoundError, ValidationError } from '../../middlewares/errors.js';
+import { ForbiddenError, NotFoundError, ValidationError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
-import { requireDealerCorp } from './corp-scope.js';
-import { assertReassignable, managedAdvisors } from './task-scope.js';
+import { requireDealerCorp } from '../../domain/corps/corp-queries.js';
+import { assertReassignable } from '../../domain/tasks/task-queries.js';
+import { managedAdvisors } from '../../domain/customers/advisor-queries.js';
 
 /**
  * `/api/v1/transfers` (docs/tasks.md): a manager moves customers to another advisor through WeCom
@@ -27,17 +26,6 @@ export const TRANSFER_READERS = ['admin', 'oem', 'dealer_admin', 'manager'] as c
 
 export const transferListQuery = z.object({ corpId: corpIdSchema.optional() });
 
-/**
- * Which transfers a principal sees: its corps, and for managers only those whose handing-over or
- * taking-over advisor is in the departments they lead (docs/architecture.md §5, object level).
- */
-export async function transferScopeFilter(p: Principal): Promise<Record<string, unknown>> {
-  const base = corpFilter(p);
-  if (p.role !== 'manager') return base;
-  const team = await managedAdvisors(p);
-  return { ...base, $or: [{ handoverUserid: { $in: team } }, { takeoverUserid: { $in: team } }] };
-}
-
 export function createTransfersRouter(deps: ApiDeps): Router {
   const router = new Router();
   router.post('/transfers', async function startTransferRoute(ctx) {
@@ -49,7 +37,7 @@ export function createTransfersRouter(deps: ApiDeps): Router {
     // A manager moves customers of their own departments only, to a member of them.
     if (p.role === 'manager' && !(await managedAdvisors(p)).includes(body.handoverUserid)) throw new ForbiddenError(`${body.handoverUserid} is not in your departments`, 'advisor_forbidden');
     await assertReassignable(p, body.corpId, body.takeoverUserid);
-    const externalUserIds = body.externalUserIds ?? (await RelationshipModel.find({ corpId: body.corpId, userid: body.handoverUserid, status: 'active' }, { externalUserId: 1 }).lean()).map((r) => r.externalUserId);
+    const externalUserIds = body.externalUserIds ?? (await activeCustomersOf(body.corpId, body.handoverUserid));
     if (externalUserIds.length === 0) throw new ValidationError([{ path: '/externalUserIds', message: `${body.handoverUserid} has no active customers to transfer` }]);
     const id = await requestTransferStart(deps.queues, body.corpId, { ...body, externalUserIds }, `user:${p.userid ?? p.tokenId}`);
     await recordAudit({ actor: p, action: 'transfer.start', target: { type: 'transfer', id, corpId: body.corpId }, requestId: ctx.state.reqId as string | undefined, detail: { kind: body.kind, handover: body.handoverUserid, takeover: body.takeoverUserid, customers: externalUserIds.length }, at: deps.clock.now() });
@@ -62,13 +50,13 @@ export function createTransfersRouter(deps: ApiDeps): Router {
     const { corpId } = parseOrThrow(transferListQuery, ctx.query);
     // The query narrows the principal's scope, never replaces it: another corp is a 404.
     if (corpId) assertCorp(p, corpId, 'read');
-    const rows = (await TransferModel.find({ $and: [await transferScopeFilter(p), ...(corpId ? [{ corpId }] : [])] }).sort({ _id: -1 }).limit(100).lean()) as unknown as TransferLean[];
+    const rows = await findTransfers(p, corpId);
     ctx.body = { transfers: rows.map((t) => { const { nextPollAt: _omit, ...rest } = presentTransfer(t); return rest; }) };
   });
 
   router.get('/transfers/:id', async function getTransfer(ctx) {
     const id = ctx.params.id ?? '';
-    const t = /^[a-f0-9]{24}$/.test(id) ? ((await TransferModel.findOne({ $and: [{ _id: id }, await transferScopeFilter(principalOf(ctx))] }).lean()) as TransferLean | null) : null;
+    const t = await findScopedTransfer(principalOf(ctx), id);
     if (!t) throw new NotFoundError(`no transfer ${id} (a just-requested one appears once the worker started it)`, 'transfer_not_found');
     ctx.body = presentTransfer(t);
   });

@@ -5,10 +5,10 @@ import { upsertVehicle, type VehicleOutcome } from '../../domain/vehicles/vehicl
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { ValidationError } from '../../middlewares/errors.js';
+import { ValidationError } from '../../infra/errors.js';
 import { problemsOf } from '../../middlewares/validate.js';
 import type { ApiDeps } from './api-deps.js';
-import { requireDealerCorp } from './corp-scope.js';
+import { requireDealerCorp } from '../../domain/corps/corp-queries.js';
 
 const MAX_BATCH = 1000;
 

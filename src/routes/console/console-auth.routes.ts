@@ -7,9 +7,9 @@ import { principalForMember, defaultConsoleRoles } from '../../domain/auth/conso
 import { SESSION_COOKIE, SESSION_TTL_S, csrfMatches, type ConsoleSession } from '../../domain/auth/console-session.js';
 import type { Principal } from '../../domain/auth/principal.js';
 import { SignInStates, STATE_COOKIE, STATE_COOKIE_PATH, STATE_TTL_S } from '../../domain/auth/oauth-state.js';
-import { AdvisorModel } from '../../domain/customers/advisor.model.js';
+import { advisorName, advisorStanding } from '../../domain/customers/advisor-queries.js';
 import { BOOTSTRAP_TOKEN_ID } from '../../middlewares/auth.js';
-import { ForbiddenError, UnauthorizedError } from '../../middlewares/errors.js';
+import { ForbiddenError, UnauthorizedError } from '../../infra/errors.js';
 import { createAuthFailureLimit, createClientRateLimit } from '../../middlewares/rate-limit.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import type { ConsoleDeps } from './console-deps.js';
@@ -93,7 +93,7 @@ export function createConsoleAuthRouter(deps: ConsoleDeps): Router {
     const userid = await deps.exchangeCode(corp, code).catch(() => undefined);
     if (!userid) return failTo(ctx, 'not_member');
     // Fail closed while MongoDB is down: a member who left must not slip in as a plain advisor.
-    const found = await AdvisorModel.findOne({ corpId: corp.corpId, userid }, { leadsDepartments: 1, status: 1 }).lean().then((a) => ({ a }), () => undefined);
+    const found = await advisorStanding(corp.corpId, userid).then((a) => ({ a }), () => undefined);
     if (!found) return failTo(ctx, 'unavailable');
     const advisor = found.a;
     if (advisor && advisor.status !== 'active') return failTo(ctx, 'not_member');
@@ -147,10 +147,8 @@ export function createConsoleAuthRouter(deps: ConsoleDeps): Router {
     const corpNames = Object.fromEntries(visible.map((c) => [c.corpId, c.displayName || c.corpId]));
     if (!p.userid) return { corpNames };
     const corpId = s.corpId ?? (Array.isArray(p.corps) && p.corps.length === 1 ? p.corps[0] : undefined);
-    const advisor = corpId
-      ? await AdvisorModel.findOne({ corpId, userid: p.userid }, { name: 1 }).lean().catch(() => undefined)
-      : undefined;
-    return { name: advisor?.name || p.userid, corpNames };
+    const name = corpId ? await advisorName(corpId, p.userid).catch(() => undefined) : undefined;
+    return { name: name || p.userid, corpNames };
   }
 
   return router;

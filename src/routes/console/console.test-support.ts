@@ -42,6 +42,7 @@ export async function startConsoleHarness(consoleDir?: string, env: Record<strin
   const queues = new Queues(redis, config.redis.queuePrefix);
   const cipher = new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1');
   const pd = new PersonalData(cipher, new LookupHasher(randomBytes(32)));
+  const logger = createLogger({ level: 'silent', name: 'test' });
   const corpService = new CorpService({ cipher, defaultTimezone: 'Asia/Shanghai', prefix: config.redis.queuePrefix });
   const corps = [corp(CORP_A, 'dealer', { ...defaultConsoleRoles, dealerAdmins: ['boss'], marketing: ['mkt'] }), corp(CORP_B, 'dealer'), corp(CORP_OEM, 'oem', { ...defaultConsoleRoles, oem: ['oem.li'], analysts: ['ana.wu'] })];
   const tokens = new TokenService(() => clock.now());
@@ -49,12 +50,12 @@ export async function startConsoleHarness(consoleDir?: string, env: Record<strin
     nowMs: () => clock.nowMs(),
     revalidate: createPrincipalSource({ corp: (id) => corps.find((c) => c.corpId === id), tokenById: (id) => tokens.resolveById(id), bootstrapTokenId: BOOTSTRAP_TOKEN_ID, bootstrapConfigured: true }),
   });
-  const api = createApiRouter({ config, clock, queues, pd, redis, corpService, sessions });
+  const api = createApiRouter({ config, clock, logger, queues, pd, redis, corpService, sessions });
   const mounts = createConsoleMounts({
     config, clock, sessions, redis, consoleDir, corps: () => corps, corp: (id) => corps.find((c) => c.corpId === id), resolveToken: (t) => tokens.resolve(t),
     exchangeCode: async (_corp, code) => (code.startsWith('ok-') ? code.slice(3) : undefined),
   });
-  const app = createApp({ config, logger: createLogger({ level: 'silent', name: 'test' }), clock, health: [], mounts: [api.routes(), ...mounts] });
+  const app = createApp({ config, logger, clock, health: [], mounts: [api.routes(), ...mounts] });
   return {
     app, config, sessions, tokens, clock, corps,
     async close() {

@@ -2,7 +2,7 @@ import { flushPromises, type VueWrapper } from '@vue/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { json, mountWithConsole, stubApi } from '../../testing/mount.js';
 import CampaignEditPage from './CampaignEditPage.vue';
-import { CORP, asRule, marketing, options, rule, signedInAs } from './test-fixtures.js';
+import { CORP, asRule, marketing, options, rule, signedInAs } from './campaigns.test-support.js';
 
 const mountPage = (props: { id?: string } = {}) => mountWithConsole(CampaignEditPage, { props, global: { plugins: [signedInAs(marketing)] } });
 const fill = async (page: VueWrapper, dataTest: string, value: string) => page.find(`[data-test="${dataTest}"]`).setValue(value);

@@ -2,7 +2,7 @@ import { flushPromises } from '@vue/test-utils';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { json, mountWithConsole, stubApi } from '../../testing/mount.js';
 import CampaignsPage from './CampaignsPage.vue';
-import { CORP, asRule, marketing, options, rule, signedInAs } from './test-fixtures.js';
+import { CORP, asRule, marketing, options, rule, signedInAs } from './campaigns.test-support.js';
 
 const mountPage = () => mountWithConsole(CampaignsPage, { global: { plugins: [signedInAs(marketing)] } });
 

@@ -1,10 +1,10 @@
 import { flushPromises, type VueWrapper } from '@vue/test-utils';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Plugin } from 'vue';
 import type { Me, Transfer } from '../../lib/api-types.js';
 import { useSession } from '../../lib/session.js';
 import { json, mountWithConsole, stubApi } from '../../testing/mount.js';
-import { transferPoll } from './transfer-poll.js';
+import type { TransferPoll } from './transfer-poll.js';
 import TransfersPage from './TransfersPage.vue';
 
 const CORP = 'wwtransferpage';
@@ -47,11 +47,11 @@ async function until(check: () => boolean): Promise<void> {
   }
 }
 
+/** The page polls fast and gives up soon in tests (its `poll` setting). */
+const FAST_POLL: TransferPoll = { everyMs: 1, maxPolls: 5 };
+
 describe('TransfersPage', () => {
-  const saved = { ...transferPoll };
-  beforeEach(() => Object.assign(transferPoll, { everyMs: 1, maxPolls: 5 }));
   afterEach(() => {
-    Object.assign(transferPoll, saved);
     vi.unstubAllGlobals();
     document.body.innerHTML = '';
   });
@@ -65,7 +65,7 @@ describe('TransfersPage', () => {
       // Not there until the worker started it, then waiting for WeCom.
       'GET /api/v1/transfers/': () => (++gets === 1 ? json(404, { error: { code: 'transfer_not_found', message: 'not yet' } }) : json(200, result)),
     });
-    const page = await mountWithConsole(TransfersPage, { path: '/transfers', global: { plugins: [signedIn(manager)] } });
+    const page = await mountWithConsole(TransfersPage, { path: '/transfers', props: { poll: FAST_POLL }, global: { plugins: [signedIn(manager)] } });
     await flushPromises();
     pick(page, 'transfer-handover', 'liuyang');
     await flushPromises();
@@ -94,8 +94,8 @@ describe('TransfersPage', () => {
     expect(rows.text()).toContain('90 天内已被转接 2 次');
     expect(page.find('[data-test="transfer-status"]').text()).toContain('24 小时后');
     // Still pending: it kept polling, within its bound.
-    await until(() => gets >= transferPoll.maxPolls);
-    expect(gets).toBe(transferPoll.maxPolls);
+    await until(() => gets >= FAST_POLL.maxPolls);
+    expect(gets).toBe(FAST_POLL.maxPolls);
   });
 
   it('shows why the start was refused', async () => {
@@ -104,7 +104,7 @@ describe('TransfersPage', () => {
       'GET /api/v1/customers': () => json(200, customers),
       'POST /api/v1/transfers': () => json(403, { error: { code: 'advisor_forbidden', message: 'liuyang is not in your departments' } }),
     });
-    const page = await mountWithConsole(TransfersPage, { path: '/transfers', global: { plugins: [signedIn(manager)] } });
+    const page = await mountWithConsole(TransfersPage, { path: '/transfers', props: { poll: FAST_POLL }, global: { plugins: [signedIn(manager)] } });
     await flushPromises();
     pick(page, 'transfer-handover', 'liuyang');
     await flushPromises();
@@ -119,7 +119,7 @@ describe('TransfersPage', () => {
 
   it('says when the advisor has no customers to transfer', async () => {
     stubApi({ 'GET /api/v1/advisors': () => json(200, advisors), 'GET /api/v1/customers': () => json(200, { customers: [] }) });
-    const page = await mountWithConsole(TransfersPage, { path: '/transfers', global: { plugins: [signedIn(manager)] } });
+    const page = await mountWithConsole(TransfersPage, { path: '/transfers', props: { poll: FAST_POLL }, global: { plugins: [signedIn(manager)] } });
     await flushPromises();
     expect(page.text()).toContain('先选择原跟进顾问');
     pick(page, 'transfer-handover', 'zhangwei');

@@ -1,20 +1,10 @@
 import request from 'supertest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CORP_A, startApiHarness } from '../../routes/api/api.test-support.js';
-import { useTestDatabase } from '../../testing/mongo.js';
+import { describe, expect, it } from 'vitest';
+import { CORP_A, useApiHarness } from './api.test-support.js';
 import { waitFor } from '../../testing/wait.js';
-import { ApiTokenModel } from './api-token.model.js';
+import { ApiTokenModel } from '../../domain/auth/api-token.model.js';
 
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
-let h: Awaited<ReturnType<typeof startApiHarness>>;
-beforeAll(async () => {
-  db = await useTestDatabase('token-expiry');
-  h = await startApiHarness();
-});
-afterAll(async () => {
-  await h.close();
-  await db.drop();
-});
+const h = useApiHarness('token-expiry');
 
 describe('API token expiry and last use', () => {
   it('refuses a token from its expiry on, and refuses an expiry in the past', async () => {

@@ -15,10 +15,10 @@ import { startCallbackApp, type CallbackApp } from '../../src/testing/callback-a
 import { testMongoUri, uniqueName } from '../../src/testing/env.js';
 import { waitFor } from '../../src/testing/wait.js';
 import { createWecomClient } from '../../src/wecom/client.js';
+import type { Tuning } from '../../src/domain/tuning.js';
 import type { WorkerContext } from '../context.js';
 import { createProcessorFactories } from '../registry.js';
 import { installSchedulers } from '../schedulers.js';
-import { engineTuning } from '../scope.js';
 import { startWorkers, type RunningWorkers } from '../worker-runner.js';
 
 export { DEMO_RETENTION };
@@ -45,7 +45,7 @@ export interface BotHarness {
  * API through the real client. Web, worker and sandbox share one manual clock.
  */
 /** `logger`: where web, worker and sandbox log (tests capture lines with it); `privacy`: the corp's notice and retention settings. */
-export async function startBotHarness(opts: { retention?: RetentionSettings; startAt?: number; logger?: Logger; privacy?: PrivacySettings } = {}): Promise<BotHarness> {
+export async function startBotHarness(opts: { retention?: RetentionSettings; startAt?: number; logger?: Logger; privacy?: PrivacySettings; tuning?: Partial<Tuning> } = {}): Promise<BotHarness> {
   const clock = new ManualClock(opts.startAt ?? Date.now());
   const corp: Corp = {
     corpId: DEMO_CORP_ID, kind: 'dealer', displayName: 'demo', agentId: 1000002, secret: DEMO_SECRET,
@@ -71,8 +71,9 @@ export async function startBotHarness(opts: { retention?: RetentionSettings; sta
     corps: { get: (id) => web.corps.get(id) },
     wecom: createWecomClient({ apiBase: sandbox.url, fetch: recordingFetch, redis, logger: web.logger, clock, keyPrefix: web.config.redis.queuePrefix, timeoutMs: 3000 }),
     pd: PersonalData.fromConfig(web.config),
+    // Message batches and result polls run at once; a test may shorten more (src/domain/tuning.ts).
+    tuning: { messageBatchWindowMs: 0, messagePollDelayMs: 0, ...opts.tuning },
   };
-  Object.assign(engineTuning, { batchWindowMs: 0, pollDelayMs: 0 });
   const workers = startWorkers(ctx, workerConn, createProcessorFactories({ listCorpIds: () => [...web.corps.keys()] }), { intervalMs: 600_000 });
   // As the worker does at start (jobs/worker.ts): the cluster's job schedulers (the minute sweep, the ticks).
   await installSchedulers(ctx, Object.values(QueueName), [], web.logger);

@@ -1,0 +1,103 @@
+import { Types } from 'mongoose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Queues } from '../../queues/queue-factory.js';
+import { QueueName } from '../../queues/queue-names.js';
+import { startTestQueues } from '../../testing/queues.js';
+import { useTestDatabase } from '../../testing/mongo.js';
+import { ScheduleModel } from './schedule.model.js';
+import { cancelCustomerSchedules, markScheduleFired, planSchedule, rehomeCustomerSchedules, type PlanInput } from './schedule.service.js';
+import { runSweep, scheduleJobId } from './sweep.js';
+
+/**
+ * Schedules in MongoDB and the minute sweep that moves due ones into Redis (docs/architecture.md
+ * §6), directly: real Redis with a queue prefix of this file's own, the dev MongoDB server.
+ */
+let db: Awaited<ReturnType<typeof useTestDatabase>>;
+let bus: ReturnType<typeof startTestQueues>;
+let queues: Queues;
+beforeAll(async () => {
+  db = await useTestDatabase('schedules');
+  bus = startTestQueues('sched');
+  queues = bus.queues;
+});
+afterAll(async () => {
+  await bus.close();
+  await db.drop();
+});
+
+const T0 = new Date('2026-06-01T02:00:00Z');
+const at = (ms: number) => new Date(T0.getTime() + ms);
+let seq = 0;
+function plan(over: Partial<PlanInput> = {}): PlanInput {
+  seq += 1;
+  return { corpId: 'wwSched', customerId: new Types.ObjectId(), kind: 'follow_up', occurrenceId: `occ-${seq}`, dueAt: at(30_000), advisorUserid: 'zhangwei', ...over };
+}
+
+describe('planning', () => {
+  it('plans the same occurrence once, and a re-plan moves its time', async () => {
+    const input = plan({ dueAt: at(86_400_000) });
+    const first = await planSchedule(input);
+    expect(first.planned).toBe(true);
+    const moved = await planSchedule({ ...input, dueAt: at(2 * 86_400_000) });
+    expect(moved).toEqual(first);
+    expect(await ScheduleModel.countDocuments({ occurrenceId: input.occurrenceId })).toBe(1);
+    expect((await ScheduleModel.findById(first.id).lean())?.dueAt).toEqual(at(2 * 86_400_000));
+  });
+
+  it('never re-opens an occurrence that fired', async () => {
+    const input = plan();
+    const { id } = await planSchedule(input);
+    await markScheduleFired(id, T0);
+    await expect(planSchedule({ ...input, dueAt: at(999_000) })).resolves.toEqual({ id, planned: false });
+    expect((await ScheduleModel.findById(id).lean())?.status).toBe('fired');
+  });
+
+  it('cancels a customer’s planned schedules (optionally one advisor’s) and moves them to another advisor', async () => {
+    const customerId = new Types.ObjectId();
+    const mine = await planSchedule(plan({ customerId, advisorUserid: 'lina' }));
+    const theirs = await planSchedule(plan({ customerId, advisorUserid: 'chenjing' }));
+    await expect(rehomeCustomerSchedules('wwSched', String(customerId), 'chenjing', 'wangqiang')).resolves.toBe(1);
+    expect((await ScheduleModel.findById(theirs.id).lean())?.advisorUserid).toBe('wangqiang');
+    await expect(cancelCustomerSchedules('wwSched', String(customerId), 'customer_lost', T0, 'lina')).resolves.toBe(1);
+    expect((await ScheduleModel.findById(mine.id).lean())).toMatchObject({ status: 'cancelled', cancelReason: 'customer_lost' });
+    expect((await ScheduleModel.findById(theirs.id).lean())?.status).toBe('planned');
+  });
+});
+
+describe('the minute sweep', () => {
+  it('enqueues what falls due within the window under a deterministic id, once', async () => {
+    await ScheduleModel.deleteMany({});
+    const due = await planSchedule(plan({ dueAt: at(20_000) }));
+    const later = await planSchedule(plan({ dueAt: at(3_600_000) }));
+    await expect(runSweep({ queues, now: T0, windowMs: 60_000 })).resolves.toMatchObject({ enqueued: 1 });
+    const job = await queues.get(QueueName.scheduled).getJob(scheduleJobId(due.id));
+    expect(job?.data).toEqual({ scheduleId: due.id, corpId: 'wwSched', kind: 'follow_up' });
+    expect(job?.opts.delay).toBe(20_000);
+    expect((await ScheduleModel.findById(due.id).lean())?.status).toBe('enqueued');
+    expect((await ScheduleModel.findById(later.id).lean())?.status).toBe('planned');
+    // The next pass finds nothing new.
+    await expect(runSweep({ queues, now: at(1000), windowMs: 60_000 })).resolves.toMatchObject({ enqueued: 0 });
+  });
+
+  it('a crash between enqueue and marking leaves the schedule planned; the next pass adds the same job id', async () => {
+    await ScheduleModel.deleteMany({});
+    const s = await planSchedule(plan({ dueAt: at(5_000) }));
+    const crash = runSweep({ queues, now: T0, afterEnqueue: () => Promise.reject(new Error('crash before marking')) });
+    await expect(crash).rejects.toThrow('crash before marking');
+    expect((await ScheduleModel.findById(s.id).lean())?.status).toBe('planned');
+    await runSweep({ queues, now: T0 });
+    expect((await ScheduleModel.findById(s.id).lean())?.status).toBe('enqueued');
+    const jobs = await queues.get(QueueName.scheduled).getJobs(['delayed', 'waiting']);
+    expect(jobs.filter((j) => (j.data as { scheduleId?: string }).scheduleId === s.id)).toHaveLength(1);
+  });
+
+  it('re-enqueues an enqueued schedule whose job vanished (Redis lost it)', async () => {
+    await ScheduleModel.deleteMany({});
+    const s = await planSchedule(plan({ dueAt: at(5_000) }));
+    await runSweep({ queues, now: T0 });
+    await (await queues.get(QueueName.scheduled).getJob(scheduleJobId(s.id)))?.remove();
+    const result = await runSweep({ queues, now: at(11 * 60_000) });
+    expect(result.recovered).toBe(1);
+    expect(await queues.get(QueueName.scheduled).getJob(scheduleJobId(s.id))).toBeDefined();
+  });
+});

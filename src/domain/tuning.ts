@@ -1,0 +1,30 @@
+/**
+ * Timing settings of the worker's features, with production defaults. They are injected (the
+ * worker context, then each feature's deps), never module-level state: tests and benchmarks pass
+ * shorter windows to the bot they start instead of patching globals (docs/architecture.md §12).
+ */
+export interface Tuning {
+  /** How long a card notification waits to gather the tasks falling due together into one digest. */
+  notifyDebounceMs: number;
+  /** How often a running customer transfer asks WeCom for its results. */
+  transferPollEveryMs: number;
+  /** When a transfer still waiting in WeCom is given up as expired. */
+  transferGiveUpAfterMs: number;
+  /** How long advisor-confirmed sends gather into one WeCom mass-send batch. */
+  messageBatchWindowMs: number;
+  /** The delay before a sent batch's results are first polled. */
+  messagePollDelayMs: number;
+}
+
+export const DEFAULT_TUNING: Readonly<Tuning> = Object.freeze({
+  notifyDebounceMs: 3000,
+  transferPollEveryMs: 3_600_000,
+  transferGiveUpAfterMs: 7 * 86_400_000,
+  messageBatchWindowMs: 10_000,
+  messagePollDelayMs: 600_000,
+});
+
+/** The defaults with the given settings over them. */
+export function tuningWith(overrides: Partial<Tuning> | undefined): Tuning {
+  return { ...DEFAULT_TUNING, ...overrides };
+}
