@@ -63,8 +63,8 @@ export async function startBotHarness(opts: { retention?: RetentionSettings; sta
     apiCalls.push({ endpoint: url.pathname.replace(/^\/cgi-bin\//, ''), atMs: Date.now() });
     return fetch(input, init);
   };
-  const redis: Redis = createRedis({ url: web.config.redis.url, role: 'producer', logger: web.logger, connectionName: uniqueName('e2e-worker') });
-  const workerConn: Redis = createRedis({ url: web.config.redis.url, role: 'worker', logger: web.logger, connectionName: uniqueName('e2e-bclient') });
+  const redis: Redis = createRedis({ url: web.config.redis.url, mode: web.config.redis.mode, role: 'producer', logger: web.logger, connectionName: uniqueName('e2e-worker') });
+  const workerConn: Redis = createRedis({ url: web.config.redis.url, mode: web.config.redis.mode, role: 'worker', logger: web.logger, connectionName: uniqueName('e2e-bclient') });
   const ctx: WorkerContext = {
     config: web.config, logger: web.logger, clock, redis, queues: web.queues,
     corps: { get: (id) => web.corps.get(id) },
