@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import calculateSlot from 'cluster-key-slot';
 import { Redis } from 'ioredis';
 import { freePort } from './ports.js';
 import { redisServerAvailable } from './redis-server.js';
@@ -23,6 +24,8 @@ export interface PrivateRedisCluster {
   nodes: ClusterNode[];
   /** The nodes that are masters right now (asks a live node). */
   masters(): Promise<ClusterNode[]>;
+  /** The master serving the slot of `key` right now. */
+  masterOf(key: string): Promise<ClusterNode | undefined>;
   /** Resolves when every slot is served again (cluster_state:ok on every live node). */
   waitHealthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -86,6 +89,22 @@ export async function startPrivateRedisCluster({ masters = 3, replicasPerMaster 
         const text = await withProbe(live.port, (r) => r.call('CLUSTER', 'NODES') as Promise<string>);
         const ports = text.split('\n').filter((line) => /\bmaster\b/.test(line) && !/\bfail\b/.test(line)).map((line) => Number(/:(\d+)@/.exec(line)?.[1]));
         return nodes.filter((n) => ports.includes(n.port));
+      },
+      async masterOf(key) {
+        const live = nodes.find((n) => n.alive);
+        if (!live) return undefined;
+        const slot = calculateSlot(key);
+        const text = await withProbe(live.port, (r) => r.call('CLUSTER', 'NODES') as Promise<string>);
+        for (const line of text.split('\n')) {
+          if (!/\bmaster\b/.test(line) || /\bfail\b/.test(line)) continue;
+          const serves = line.split(' ').slice(8).some((range) => {
+            const [from, to] = range.split('-').map(Number);
+            return from !== undefined && slot >= from && slot <= (to ?? from);
+          });
+          const port = Number(/:(\d+)@/.exec(line)?.[1]);
+          if (serves) return nodes.find((n) => n.port === port);
+        }
+        return undefined;
       },
       async waitHealthy(timeoutMs = 30_000) {
         await waitFor(async () => {
