@@ -44,7 +44,7 @@ export interface BotHarness {
  * API through the real client. Web, worker and sandbox share one manual clock.
  */
 /** `logger`: where web, worker and sandbox log (tests capture lines with it); `privacy`: the corp's notice and retention settings. */
-export async function startBotHarness(opts: { retention?: RetentionSettings; startAt?: number; logger?: Logger; privacy?: PrivacySettings } = {}): Promise<BotHarness> {
+export async function startBotHarness(opts: { retention?: RetentionSettings; startAt?: number; logger?: Logger; privacy?: PrivacySettings; /** A MongoDB of its own (default: a fresh database on the suite's server). */ mongoUri?: string } = {}): Promise<BotHarness> {
   const clock = new ManualClock(opts.startAt ?? Date.now());
   const corp: Corp = {
     corpId: DEMO_CORP_ID, kind: 'dealer', displayName: 'demo', agentId: 1000002, secret: DEMO_SECRET,
@@ -52,7 +52,7 @@ export async function startBotHarness(opts: { retention?: RetentionSettings; sta
     contactSync: { token: DEMO_CONTACT_SYNC.token, encodingAesKey: DEMO_CONTACT_SYNC.encodingAesKey },
     timezone: 'Asia/Shanghai', enabled: true, retention: opts.retention ?? DEMO_RETENTION, ...(opts.privacy ? { privacy: opts.privacy } : {}),
   };
-  await mongoose.connect(testMongoUri(uniqueName('e2e')), { serverSelectionTimeoutMS: 5000 });
+  await mongoose.connect(opts.mongoUri ?? testMongoUri(uniqueName('e2e')), { serverSelectionTimeoutMS: 5000 });
   await Promise.all(Object.values(mongoose.models).map((m) => m.syncIndexes()));
   const web = await startCallbackApp({ corps: [corp], clock, ...(opts.logger ? { logger: opts.logger } : {}) });
   const sandbox = await startSandbox({ port: 0, clock, seed: demoScenario(web.url), logger: web.logger, delivery: { timeoutMs: 3000, retries: 3, retryDelayMs: 50 } });
