@@ -15,10 +15,28 @@ export default defineConfig({
         test: {
           name: 'server',
           include: ['{config,src,jobs,scripts}/**/*.test.ts'],
-          exclude: ['**/node_modules/**', 'dist/**', 'src/console/**'],
+          exclude: ['**/node_modules/**', 'dist/**', 'src/console/**', '**/*.cluster.test.ts'],
           globalSetup: ['src/testing/global-setup.ts'],
           testTimeout: 30_000,
           hookTimeout: 60_000,
+          pool: 'forks',
+        },
+      },
+      {
+        // A representative set of the queue-touching tests again, on a real Redis Cluster of three
+        // masters and three replicas (docs/scale.md, "Tests on a real cluster").
+        test: {
+          name: 'cluster',
+          include: [
+            '**/*.cluster.test.ts',
+            'jobs/e2e/customers.e2e.test.ts',
+            'jobs/e2e/tasks.e2e.test.ts',
+            'src/wecom/token-cache.test.ts',
+          ],
+          exclude: ['**/node_modules/**', 'dist/**', 'src/console/**'],
+          globalSetup: ['src/testing/global-setup.cluster.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
           pool: 'forks',
         },
       },

@@ -57,6 +57,17 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...valid, WORKER_QUEUES: 'wecom-welcome,welcome' })).toEqual([expect.stringMatching(/^WORKER_QUEUES: unknown queue "welcome"; use a comma-separated list of wecom-inbound/)]);
   });
 
+  it('REDIS_MODE=cluster takes seed nodes, comma-separated; standalone takes one URL; a braced prefix is refused on a cluster', () => {
+    expect(loadConfig(valid).redis.mode).toBe('standalone');
+    const seeds = 'redis://10.0.0.1:7000, redis://10.0.0.2:7000';
+    expect(loadConfig({ ...valid, REDIS_MODE: 'cluster', REDIS_URL: seeds }).redis).toMatchObject({ mode: 'cluster', url: seeds });
+    expect(problemsOf({ ...valid, REDIS_URL: seeds })).toEqual([expect.stringMatching(/^REDIS_URL: lists several URLs; set REDIS_MODE=cluster/)]);
+    expect(problemsOf({ ...valid, REDIS_MODE: 'cluster', QUEUE_PREFIX: '{scrm}' })).toEqual([expect.stringMatching(/^QUEUE_PREFIX: must not contain \{ or \}/)]);
+    expect(problemsOf({ ...valid, REDIS_MODE: 'sharded' })).toEqual(['REDIS_MODE: must be standalone or cluster']);
+    expect(problemsOf({ ...valid, REDIS_MODE: 'cluster', REDIS_URL: 'redis://10.0.0.1:7000,rediss://10.0.0.2:7000' })).toEqual([expect.stringMatching(/^REDIS_URL: must be a URL starting with redis:\/\/ or rediss:\/\//)]);
+    expect(problemsOf({ ...valid, REDIS_MODE: 'cluster', REDIS_URL: 'redis://10.0.0.1:7000,,' })).toHaveLength(1);
+  });
+
   it('treats empty values as unset, so an empty secret is refused', () => {
     expect(problemsOf({ ...valid, LOOKUP_HMAC_KEY: '' })).toEqual(['LOOKUP_HMAC_KEY: required']);
   });

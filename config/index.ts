@@ -22,7 +22,7 @@ export interface AppConfig {
   readonly workerQueues: readonly QueueName[];
   readonly logLevel: string;
   /** `password` and `tlsCa` apply to every connection the bot opens (src/infra/redis.ts). */
-  readonly redis: { readonly url: string; readonly queuePrefix: string; readonly password: string | undefined; readonly tlsCa: Buffer | undefined };
+  readonly redis: { readonly url: string; readonly mode: 'standalone' | 'cluster'; readonly queuePrefix: string; readonly password: string | undefined; readonly tlsCa: Buffer | undefined };
   readonly mongo: { readonly uri: string; readonly serverSelectionTimeoutMs: number };
   readonly wecom: { readonly apiBase: string; readonly timeoutMs: number; readonly oauthBase: string; readonly qrLoginBase: string };
   readonly defaultTimezone: string;
@@ -82,6 +82,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     }
     if (!v.REDIS_URL.startsWith('rediss:')) problems.push('REDIS_TLS_CA_FILE: only used with a rediss:// REDIS_URL');
   }
+  if (v.REDIS_MODE === 'standalone' && v.REDIS_URL.includes(',')) problems.push('REDIS_URL: lists several URLs; set REDIS_MODE=cluster for a Redis Cluster, or give one URL');
+  if (v.REDIS_MODE === 'cluster' && /[{}]/.test(v.QUEUE_PREFIX)) problems.push('QUEUE_PREFIX: must not contain { or } with REDIS_MODE=cluster (it would put every queue in one hash slot; each queue carries its own hash tag there)');
   if (problems.length > 0) throw new ConfigError(problems);
 
   return deepFreeze({
@@ -91,7 +93,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     workerHealthPort: v.WORKER_HEALTH_PORT,
     workerQueues: v.WORKER_QUEUES,
     logLevel: v.LOG_LEVEL,
-    redis: { url: v.REDIS_URL, queuePrefix: v.QUEUE_PREFIX, password: v.REDIS_PASSWORD, tlsCa },
+    redis: { url: v.REDIS_URL, mode: v.REDIS_MODE, queuePrefix: v.QUEUE_PREFIX, password: v.REDIS_PASSWORD, tlsCa },
     mongo: { uri: v.MONGODB_URI, serverSelectionTimeoutMs: v.MONGODB_SERVER_SELECTION_TIMEOUT_MS },
     wecom: { apiBase: v.WECOM_API_BASE.replace(/\/+$/, ''), timeoutMs: v.WECOM_TIMEOUT_MS, oauthBase: v.WECOM_OAUTH_BASE.replace(/\/+$/, ''), qrLoginBase: v.WECOM_QR_LOGIN_BASE.replace(/\/+$/, '') },
     defaultTimezone: v.DEFAULT_TIMEZONE,

@@ -29,6 +29,21 @@ const url = (protocols: string[]) =>
     { error: `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 
+/** REDIS_URL: one redis:// or rediss:// URL, or several comma-separated (cluster seed nodes). */
+const redisUrlList = z.string().refine(
+  (value) => {
+    const parts = value.split(',').map((part) => part.trim());
+    if (parts.some((part) => part === '')) return false;
+    try {
+      const protocols = parts.map((part) => new URL(part).protocol);
+      return protocols.every((p) => p === protocols[0] && (p === 'redis:' || p === 'rediss:'));
+    } catch {
+      return false;
+    }
+  },
+  { error: 'must be a URL starting with redis:// or rediss:// (with REDIS_MODE=cluster: seed nodes, comma-separated, all redis:// or all rediss://)' },
+);
+
 const base64Key = (minBytes: number) =>
   z.string().refine((value) => Buffer.from(value, 'base64').length >= minBytes && /^[A-Za-z0-9+/=_-]+$/.test(value), {
     error: `must be base64 of at least ${minBytes} random bytes (generate with: openssl rand -base64 ${minBytes})`,
@@ -82,8 +97,9 @@ export const envVars = {
   WORKER_HEALTH_PORT: { schema: intIn(0, 65535).default(3001), description: 'HTTP port where the worker process serves /livez, /readyz and /metrics (0 = off)', example: '3001' },
   WORKER_QUEUES: { schema: queueList, description: 'Queues this worker process consumes, comma-separated (empty = all); e.g. run one worker with wecom-welcome alone so welcomes never wait behind other work', example: '' },
   LOG_LEVEL: { schema: logLevel.default('info'), description: 'pino log level: fatal, error, warn, info, debug, trace or silent', example: 'info' },
-  REDIS_URL: { schema: url(['redis:', 'rediss:']), description: 'Redis for queues, de-duplication, token cache and locks; must run with maxmemory-policy noeviction and AOF', example: 'redis://127.0.0.1:6379' },
-  QUEUE_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9{}_-]{1,32}$/, { error: 'must be 1-32 letters, digits, _, - or {} (use {scrm} for a Redis Cluster hash tag)' }).default('scrm'), description: 'Prefix of every BullMQ key; wrap in {} to keep queues in one Redis Cluster slot', example: 'scrm' },
+  REDIS_URL: { schema: redisUrlList, description: 'Redis for queues, de-duplication, token cache and locks; must run with maxmemory-policy noeviction and AOF. With REDIS_MODE=cluster: seed nodes, comma-separated (redis://10.0.0.1:7000,redis://10.0.0.2:7000)', example: 'redis://127.0.0.1:6379' },
+  REDIS_MODE: { schema: z.enum(['standalone', 'cluster'], { error: 'must be standalone or cluster' }).default('standalone'), description: 'standalone (one Redis, default) or cluster (a Redis Cluster; each queue gets its own hash slot, docs/scale.md)', example: 'standalone' },
+  QUEUE_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9{}_-]{1,32}$/, { error: 'must be 1-32 letters, digits, _, - or {}' }).default('scrm'), description: 'Prefix of every Redis key of the bot; no {} with REDIS_MODE=cluster (each queue carries its own hash tag there, docs/scale.md)', example: 'scrm' },
   MONGODB_URI: { schema: url(['mongodb:', 'mongodb+srv:']), description: 'MongoDB connection string (a replica set in production)', example: 'mongodb://127.0.0.1:27017/scrm' },
   MONGODB_SERVER_SELECTION_TIMEOUT_MS: { schema: intIn(100, 120_000).default(3000), description: 'How long a MongoDB operation waits for a server before failing fast (ms)', example: '3000' },
   WECOM_API_BASE: { schema: url(['https:', 'http:']).default('https://qyapi.weixin.qq.com'), description: 'WeCom server API base URL; point it at the WeCom sandbox in development', example: 'https://qyapi.weixin.qq.com' },

@@ -1,7 +1,7 @@
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Alerter } from '../src/infra/alerts.js';
-import type { QueueName } from '../src/queues/queue-names.js';
+import { queueKeyName, type QueueName } from '../src/queues/queue-names.js';
 import type { WorkerContext } from './context.js';
 import { classifyJobFailure } from '../src/wecom/job-errors.js';
 import type { ProcessorDefinition, ProcessorFactory } from './processor.js';
@@ -38,7 +38,7 @@ export interface RunningWorkers {
 export function startWorkers(ctx: WorkerContext, connection: Redis, factories: readonly ProcessorFactory[], opts: WatchdogOptions & { alerts?: Alerter; queues?: readonly QueueName[] } = {}): RunningWorkers {
   const defs = factories.map((factory) => factory(ctx)).filter((def) => !opts.queues || opts.queues.includes(def.queue));
   const slots = defs.map((def) => {
-    return { def, worker: createWorker(ctx, connection, def, opts.alerts), lastActivity: Date.now(), probe: new Queue(def.queue, { connection: connection as unknown as ConnectionOptions, prefix: ctx.config.redis.queuePrefix }) };
+    return { def, worker: createWorker(ctx, connection, def, opts.alerts), lastActivity: Date.now(), probe: new Queue(queueKeyName(def.queue, ctx.config.redis.mode), { connection: connection as unknown as ConnectionOptions, prefix: ctx.config.redis.queuePrefix }) };
   });
   for (const slot of slots) {
     slot.probe.on('error', () => undefined);
@@ -116,7 +116,7 @@ export function noteJobFailure(alerts: Alerter, queue: string, jobName: string, 
  */
 function createWorker(ctx: WorkerContext, connection: Redis, def: ProcessorDefinition, alerts: Alerter | undefined): Worker {
   const worker: Worker = new Worker(
-    def.queue,
+    queueKeyName(def.queue, ctx.config.redis.mode),
     async (job) => {
       const log = ctx.logger.child({ queue: def.queue, jobId: job.id, jobName: job.name, attempt: job.attemptsMade + 1 });
       const handler = Object.hasOwn(def.handlers, job.name) ? def.handlers[job.name] : undefined;

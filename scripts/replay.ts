@@ -31,7 +31,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: 'warn', name: 'replay' });
   const redis = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'producer', logger, connectionName: 'scrm-replay' });
   await waitForRedis(redis, config.redis.url, 5000);
-  const queues = new Queues(redis, config.redis.queuePrefix);
+  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
   const queue = queues.get(name as QueueName);
   const since = values.since ? parseSince(values.since) : 0;
   const limit = values.limit ? Number(values.limit) : Number.POSITIVE_INFINITY;

@@ -46,7 +46,7 @@ export async function bootProcess(role: 'web' | 'worker', whileRedisAway: string
   const subscriber = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'subscriber', logger, connectionName: `scrm-${role}-sub` });
   await prepareRedisAtBoot(redis, config.redis.url, logger, config.isProduction, whileRedisAway);
   const clock = await createProcessClock(redis, config.redis.queuePrefix, config.isProduction);
-  const queues = new Queues(redis, config.redis.queuePrefix);
+  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
   // Handles are created and checked now, not on first use (docs/reliability.md, "Queue handles that heal").
   const unusable = await queues.prepare(Object.values(QueueName), redis.status === 'ready' ? 3000 : 0);
   if (unusable.length > 0) logger.error({ queues: unusable }, 'queue handles not usable at start; they are replaced until they work and /readyz reports them');

@@ -45,7 +45,7 @@ export interface BotHarness {
  * API through the real client. Web, worker and sandbox share one manual clock.
  */
 /** `logger`: where web, worker and sandbox log (tests capture lines with it); `privacy`: the corp's notice and retention settings. */
-export async function startBotHarness(opts: { retention?: RetentionSettings; startAt?: number; logger?: Logger; privacy?: PrivacySettings; tuning?: Partial<Tuning> } = {}): Promise<BotHarness> {
+export async function startBotHarness(opts: { retention?: RetentionSettings; startAt?: number; logger?: Logger; privacy?: PrivacySettings; tuning?: Partial<Tuning>; /** A MongoDB of its own (default: a fresh database on the suite's server). */ mongoUri?: string } = {}): Promise<BotHarness> {
   const clock = new ManualClock(opts.startAt ?? Date.now());
   const corp: Corp = {
     corpId: DEMO_CORP_ID, kind: 'dealer', displayName: 'demo', agentId: 1000002, secret: DEMO_SECRET,
@@ -53,7 +53,7 @@ export async function startBotHarness(opts: { retention?: RetentionSettings; sta
     contactSync: { token: DEMO_CONTACT_SYNC.token, encodingAesKey: DEMO_CONTACT_SYNC.encodingAesKey },
     timezone: 'Asia/Shanghai', enabled: true, retention: opts.retention ?? DEMO_RETENTION, ...(opts.privacy ? { privacy: opts.privacy } : {}),
   };
-  await mongoose.connect(testMongoUri(uniqueName('e2e')), { serverSelectionTimeoutMS: 5000 });
+  await mongoose.connect(opts.mongoUri ?? testMongoUri(uniqueName('e2e')), { serverSelectionTimeoutMS: 5000 });
   await Promise.all(Object.values(mongoose.models).map((m) => m.syncIndexes()));
   const web = await startCallbackApp({ corps: [corp], clock, ...(opts.logger ? { logger: opts.logger } : {}) });
   const sandbox = await startSandbox({ port: 0, clock, seed: demoScenario(web.url), logger: web.logger, delivery: { timeoutMs: 3000, retries: 3, retryDelayMs: 50 } });
@@ -64,8 +64,8 @@ export async function startBotHarness(opts: { retention?: RetentionSettings; sta
     apiCalls.push({ endpoint: url.pathname.replace(/^\/cgi-bin\//, ''), atMs: Date.now() });
     return fetch(input, init);
   };
-  const redis: Redis = createRedis({ url: web.config.redis.url, role: 'producer', logger: web.logger, connectionName: uniqueName('e2e-worker') });
-  const workerConn: Redis = createRedis({ url: web.config.redis.url, role: 'worker', logger: web.logger, connectionName: uniqueName('e2e-bclient') });
+  const redis: Redis = createRedis({ url: web.config.redis.url, mode: web.config.redis.mode, role: 'producer', logger: web.logger, connectionName: uniqueName('e2e-worker') });
+  const workerConn: Redis = createRedis({ url: web.config.redis.url, mode: web.config.redis.mode, role: 'worker', logger: web.logger, connectionName: uniqueName('e2e-bclient') });
   const ctx: WorkerContext = {
     config: web.config, logger: web.logger, clock, redis, queues: web.queues,
     corps: { get: (id) => web.corps.get(id) },

@@ -45,6 +45,7 @@ export interface DispatcherDeps {
   txns: TransactionRegistry;
   logger: DevMongoLogger;
   logCommands: boolean;
+  onCommand?: (command: Document, db: string) => void;
 }
 
 /** Runs one command and always returns a reply document; it never throws. */
@@ -52,6 +53,7 @@ export function createDispatcher(deps: DispatcherDeps): (cmd: Document, db: stri
   return function dispatch(cmd, db, connectionId) {
     const name = Object.keys(cmd)[0] ?? '';
     if (deps.logCommands) deps.logger.info({ db, command: name, body: summarize(cmd) }, 'command');
+    deps.onCommand?.(cmd, db);
     const ctx: CommandContext = { store: deps.store, cursors: deps.cursors, txns: deps.txns, db, connectionId };
     try {
       const handler = HANDLERS.get(name) ?? HANDLERS.get(name.toLowerCase() === 'ismaster' ? 'isMaster' : '');

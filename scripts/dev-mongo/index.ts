@@ -11,6 +11,8 @@ export interface DevMongoOptions {
   port?: number;
   host?: string;
   logCommands?: boolean;
+  /** Called with every command received (its body and database), before it runs; tests audit queries with it. */
+  onCommand?: (command: Record<string, unknown>, db: string) => void;
   dataFile?: string;
   logger?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
   /** How often the TTL reaper runs (mongod: 60 s). Tests set it low. */
@@ -44,7 +46,7 @@ export async function startDevMongo(options: DevMongoOptions = {}): Promise<DevM
     const n = await loadSnapshot(store, options.dataFile);
     logger.info({ dataFile: options.dataFile, documents: n }, 'dev-mongo: snapshot loaded');
   }
-  const dispatch = createDispatcher({ store, cursors, txns, logger, logCommands: options.logCommands === true });
+  const dispatch = createDispatcher({ store, cursors, txns, logger, logCommands: options.logCommands === true, ...(options.onCommand ? { onCommand: options.onCommand } : {}) });
   const server = await listen(host, options.port ?? 0, dispatch, logger, { opened: (id) => txns.connectionOpened(id), closed: (id) => txns.connectionClosed(id) });
 
   const ttlTimer = setInterval(() => {

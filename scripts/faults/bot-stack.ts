@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, type ConnectionOptions } from 'bullmq';
 import mongoose from 'mongoose';
 import { loadConfig, type AppConfig } from '../../config/index.js';
 import { CorpService } from '../../src/domain/corps/corp.service.js';
@@ -18,7 +18,8 @@ import { ruleCreateSchema } from '../../src/domain/rules/rule.schema.js';
 import { RuleService } from '../../src/domain/rules/rule.service.js';
 import { DataCipher } from '../../src/infra/data-crypto.js';
 import { createLogger } from '../../src/infra/logger.js';
-import { QueueName } from '../../src/queues/queue-names.js';
+import { createRedis } from '../../src/infra/redis.js';
+import { QueueName, queueKeyName } from '../../src/queues/queue-names.js';
 import { freePort } from '../../src/testing/ports.js';
 import { getJson, spawnNode, type RunningProcess } from '../../src/testing/processes.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/testing/redis-server.js';
@@ -39,7 +40,9 @@ const ROLE_ENV: Record<Role, Record<string, string>> = {
 
 /** The shared back ends; one per suite run. */
 export interface Backends {
+  /** One redis-server; for a Redis Cluster (`mode: 'cluster'`) only `url` (the seed nodes) is used. */
   redis: PrivateRedis;
+  mode?: 'standalone' | 'cluster';
   mongo: DevMongoProcess;
   sandbox: RunningSandbox;
   /** Where the sandbox delivers callbacks (the web's port, fixed across web restarts). */
@@ -87,7 +90,7 @@ export class BotStack {
   static async create(backends: Backends, name: string, extraEnv: Record<string, string> = {}): Promise<BotStack> {
     const spoolDir = mkdtempSync(join(tmpdir(), 'scrm-faults-spool-'));
     const env: Record<string, string> = {
-      NODE_ENV: 'development', LOG_LEVEL: 'warn', PORT: String(backends.webPort), REDIS_URL: backends.redis.url, QUEUE_PREFIX: name,
+      NODE_ENV: 'development', LOG_LEVEL: 'warn', PORT: String(backends.webPort), REDIS_URL: backends.redis.url, REDIS_MODE: backends.mode ?? 'standalone', QUEUE_PREFIX: name,
       MONGODB_URI: `${backends.mongo.uri}/${name}`, MONGODB_SERVER_SELECTION_TIMEOUT_MS: '2000', WECOM_API_BASE: backends.sandbox.url,
       DATA_KEYS: `k1:${randomBytes(32).toString('base64')}`, LOOKUP_HMAC_KEY: randomBytes(32).toString('base64'),
       SPOOL_PATH: spoolDir, SHUTDOWN_TIMEOUT_MS: '8000', ...extraEnv,
@@ -151,7 +154,11 @@ export class BotStack {
   queue(name: QueueName): Queue {
     let q = this.queues.get(name);
     if (!q) {
-      q = new Queue(name, { connection: { url: this.backends.redis.url, maxRetriesPerRequest: null }, prefix: this.name });
+      const { url, mode } = this.config.redis;
+      const connection = mode === 'cluster'
+        ? createRedis({ url, mode, role: 'worker', logger: createLogger({ level: 'silent', name: 'faults' }) }) as unknown as ConnectionOptions
+        : { url, maxRetriesPerRequest: null };
+      q = new Queue(queueKeyName(name, mode), { connection, prefix: this.name });
       q.on('error', () => undefined);
       this.queues.set(name, q);
     }

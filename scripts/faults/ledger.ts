@@ -13,6 +13,8 @@ export interface LedgerEntry {
   phase: 'before' | 'during' | 'after';
   /** The bot answered 200 to one of WeCom's deliveries (then WeCom never sends it again). */
   acked: boolean;
+  /** When the acknowledged delivery was answered (ms since the epoch). */
+  ackedAtMs?: number;
 }
 
 /** What became of the acknowledged adds, from MongoDB and the sandbox's world. */
@@ -56,7 +58,10 @@ export class Ledger {
       this.pending.push(this.sandbox.driver.addCustomer({
         corpId: DEMO_CORP_ID, userid: ADVISORS[n % ADVISORS.length] as string, state: 'delivery_fault',
         customer: { external_userid: entry.externalUserId, name: `测试${n}` },
-      }).then((r) => void (entry.acked = Boolean(r.delivery?.ok)), () => undefined));
+      }).then((r) => {
+        entry.acked = Boolean(r.delivery?.ok);
+        if (entry.acked) entry.ackedAtMs = Date.now();
+      }, () => undefined));
     }
   }
 

@@ -27,7 +27,7 @@ export async function openCliContext(name: string, env: NodeJS.ProcessEnv = proc
   const redis = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'producer', logger, connectionName: `scrm-cli-${name}` });
   await waitForRedis(redis, config.redis.url, 5000);
   await connectMongo({ uri: config.mongo.uri, serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs, logger });
-  const queues = new Queues(redis, config.redis.queuePrefix);
+  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
   return {
     config, logger, redis, queues,
     pd: PersonalData.fromConfig(config),

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { Queue } from 'bullmq';
+import { queueDisplayName } from '../queues/queue-names.js';
 
 /** Outcomes of one callback request (metric label and log reason). */
 export type CallbackOutcome =
@@ -95,7 +96,7 @@ export async function sampleQueue(queue: Queue, nowMs: number): Promise<QueueSam
     ]);
     const stamps = [...head, ...tail].filter(Boolean).map((job) => job.timestamp);
     const oldest = stamps.length > 0 ? Math.min(...stamps) : undefined;
-    return { queue: queue.name, waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), oldestAgeS: oldest === undefined ? 0 : Math.max(0, (nowMs - oldest) / 1000) };
+    return { queue: queueDisplayName(queue.name), waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), oldestAgeS: oldest === undefined ? 0 : Math.max(0, (nowMs - oldest) / 1000) };
   } catch {
     return undefined;
   }

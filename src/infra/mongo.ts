@@ -7,6 +7,19 @@ import { redactUrl } from './redis.js';
 mongoose.set('bufferCommands', false);
 mongoose.set('strictQuery', true);
 
+/**
+ * MongoDB is the system of record, and production runs a replica set (docs/scale.md, "MongoDB"):
+ * a write counts once a majority of the members has it (a primary election cannot roll it back),
+ * reads go to the primary (they must see those writes), and the driver retries a write or read
+ * once across an election. These override what a URI says, so no deployment runs with less.
+ */
+export const SYSTEM_OF_RECORD_OPTIONS = {
+  writeConcern: { w: 'majority' as const },
+  retryWrites: true,
+  retryReads: true,
+  readPreference: 'primary' as const,
+};
+
 export interface MongoSettings {
   uri: string;
   serverSelectionTimeoutMs: number;
@@ -16,11 +29,7 @@ export interface MongoSettings {
 /** Connects the default mongoose connection once; throws a message naming where MongoDB was expected. */
 export async function connectMongo({ uri, serverSelectionTimeoutMs, logger }: MongoSettings): Promise<typeof mongoose> {
   try {
-    await mongoose.connect(uri, {
-      serverSelectionTimeoutMS: serverSelectionTimeoutMs,
-      autoIndex: true,
-      autoCreate: true,
-    });
+    await mongoose.connect(uri, { ...SYSTEM_OF_RECORD_OPTIONS, serverSelectionTimeoutMS: serverSelectionTimeoutMs, autoIndex: true, autoCreate: true });
   } catch (err) {
     throw new Error(`MongoDB at ${redactUrl(uri)} is unreachable: ${(err as Error).message}`, { cause: err });
   }

@@ -1,6 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Alerter } from './alerts.js';
 import { sampleQueue } from './metrics.js';
+import { queueDisplayName } from '../queues/queue-names.js';
 
 /**
  * Alerts when the oldest waiting job of a queue is older than `thresholdS` (nobody is consuming,
@@ -12,7 +13,7 @@ export function startQueueAgeMonitor(queues: () => Queue[], alerter: Alerter, th
     void Promise.all(queues().map(async (queue) => {
       const sample = await sampleQueue(queue, nowMs());
       if (sample && sample.oldestAgeS > thresholdS) {
-        alerter.raise('queue_age', queue.name, `queue ${queue.name}: the oldest waiting job is ${Math.round(sample.oldestAgeS)} s old (threshold ${thresholdS} s); are workers running?`, { waiting: sample.waiting });
+        alerter.raise('queue_age', queueDisplayName(queue.name), `queue ${queueDisplayName(queue.name)}: the oldest waiting job is ${Math.round(sample.oldestAgeS)} s old (threshold ${thresholdS} s); are workers running?`, { waiting: sample.waiting });
       }
     }));
   }, intervalMs);

@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { Logger } from './logger.js';
 import { withTimeout } from './timeout.js';
 
@@ -10,8 +10,14 @@ import { withTimeout } from './timeout.js';
  */
 export type RedisRole = 'producer' | 'worker' | 'subscriber';
 
+/** REDIS_MODE: one Redis (default) or a Redis Cluster reached through seed nodes (docs/scale.md). */
+export type RedisMode = 'standalone' | 'cluster';
+
 export interface RedisSettings {
+  /** One URL; in cluster mode a comma-separated list of seed nodes (any of them suffices). */
   url: string;
+  /** Default standalone. */
+  mode?: RedisMode;
   role: RedisRole;
   logger: Logger;
   /** Shown in logs to tell connections apart. */
@@ -23,9 +29,21 @@ export interface RedisSettings {
   tlsCa?: Buffer;
 }
 
-/** The AUTH and TLS settings of every connection, from config (docs/security.md, "Data at rest and in transit"). */
-export function redisSecurity(config: { redis: { password: string | undefined; tlsCa: Buffer | undefined } }): { password?: string; tlsCa?: Buffer } {
-  return { ...(config.redis.password ? { password: config.redis.password } : {}), ...(config.redis.tlsCa ? { tlsCa: config.redis.tlsCa } : {}) };
+/**
+ * The settings of every connection from config beyond its URL: the mode (standalone or cluster,
+ * docs/scale.md) and AUTH and TLS (docs/security.md, "Data at rest and in transit").
+ */
+export function redisSecurity(config: { redis: { password: string | undefined; tlsCa: Buffer | undefined; mode?: RedisMode } }): { password?: string; tlsCa?: Buffer; mode?: RedisMode } {
+  return {
+    ...(config.redis.password ? { password: config.redis.password } : {}),
+    ...(config.redis.tlsCa ? { tlsCa: config.redis.tlsCa } : {}),
+    ...(config.redis.mode === 'cluster' ? { mode: 'cluster' as const } : {}),
+  };
+}
+
+/** The URLs of REDIS_URL: one in standalone mode, the seed nodes in cluster mode. */
+export function redisUrls(url: string): string[] {
+  return url.split(',').map((part) => part.trim()).filter(Boolean);
 }
 
 /**
@@ -51,16 +69,28 @@ const roleOptions: Record<RedisRole, RedisOptions> = {
   subscriber: { enableOfflineQueue: true, maxRetriesPerRequest: null },
 };
 
-/** One place that opens Redis connections, each with an `error` listener (an unhandled one crashes). */
-export function createRedis({ url, role, logger, connectionName, lazyConnect, password, tlsCa }: RedisSettings): Redis {
-  const redis = new Redis(url, {
-    ...roleOptions[role],
-    ...securityOptions(url, password, tlsCa),
-    connectionName: connectionName ?? `scrm-${role}`,
-    lazyConnect: lazyConnect ?? false,
-    // Capped exponential backoff; ioredis keeps retrying so the process heals when Redis returns.
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2000),
-  });
+/** Capped exponential backoff; ioredis keeps retrying so the process heals when Redis returns. */
+const backoff = (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2000);
+
+/**
+ * One place that opens Redis connections, each with an `error` listener (an unhandled one crashes).
+ *
+ * In cluster mode the result is an ioredis `Cluster` typed as `Redis`: the bot uses only commands
+ * both share (keyed commands, EVAL/EVALSHA, MULTI on one slot, pub/sub, PING), BullMQ accepts
+ * either, and every multi-key command and script keeps its keys in one hash slot (docs/scale.md,
+ * "Hash slots"). The role's options go to every node connection (`redisOptions`), where BullMQ
+ * reads `maxRetriesPerRequest` of a cluster.
+ */
+export function createRedis({ url, mode, role, logger, connectionName, lazyConnect, password, tlsCa }: RedisSettings): Redis {
+  const redis = mode === 'cluster'
+    ? createCluster(redisUrls(url), role, connectionName ?? `scrm-${role}`, lazyConnect ?? false, password, tlsCa)
+    : new Redis(url, {
+      ...roleOptions[role],
+      ...securityOptions(url, password, tlsCa),
+      connectionName: connectionName ?? `scrm-${role}`,
+      lazyConnect: lazyConnect ?? false,
+      retryStrategy: backoff,
+    });
   let lastErrorLog = 0;
   redis.on('error', (err: NodeJS.ErrnoException) => {
     const now = Date.now();
@@ -69,6 +99,34 @@ export function createRedis({ url, role, logger, connectionName, lazyConnect, pa
     logger.error({ redis: redactUrl(url), role, code: err.code, err: err.message }, 'redis connection error');
   });
   return redis;
+}
+
+function createCluster(urls: string[], role: RedisRole, connectionName: string, lazyConnect: boolean, password: string | undefined, tlsCa: Buffer | undefined): Redis {
+  const first = urls[0] ?? '';
+  const nodes = urls.map((seed) => {
+    const parsed = new URL(seed);
+    return { host: parsed.hostname, port: Number(parsed.port || 6379) };
+  });
+  const parsed = new URL(first);
+  const auth: RedisOptions = {};
+  if (parsed.username) auth.username = decodeURIComponent(parsed.username);
+  if (parsed.password) auth.password = decodeURIComponent(parsed.password);
+  const { enableOfflineQueue, ...perNode } = roleOptions[role];
+  const options: ClusterOptions = {
+    redisOptions: { ...perNode, ...auth, ...securityOptions(first, password, tlsCa), connectionName },
+    enableOfflineQueue,
+    lazyConnect,
+    clusterRetryStrategy: backoff,
+    // During a failover a slot answers MOVED/CLUSTERDOWN/TRYAGAIN for a few seconds; retry meanwhile.
+    retryDelayOnFailover: 200,
+    retryDelayOnClusterDown: 300,
+    retryDelayOnTryAgain: 200,
+    maxRedirections: 16,
+    slotsRefreshTimeout: 2000,
+    // TLS certificates name the host, not the address a node announces: keep the host for SNI.
+    ...(parsed.protocol === 'rediss:' ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
+  };
+  return new Cluster(nodes, options) as unknown as Redis;
 }
 
 /** Resolves when the connection is ready, or rejects with a message naming where Redis was expected. */
@@ -140,6 +198,7 @@ export async function prepareRedisAtBoot(redis: Redis, url: string, logger: Logg
 }
 
 export function redactUrl(url: string): string {
+  if (url.includes(',')) return redisUrls(url).map(redactUrl).join(',');
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';

@@ -82,19 +82,23 @@ export class DedupJobWriter {
 
 /**
  * Writes the jobs of several queues with one script call per connection (one in practice: the
- * queues share the producer connection). Resolves to one flag per job, in input order.
+ * queues share the producer connection); on a Redis Cluster, one call per queue. Resolves to one flag per job, in input order.
  */
 export async function writeDedupJobs(groups: DedupJobGroup[]): Promise<boolean[]> {
   const live = groups.filter((group) => group.jobs.length > 0);
   if (live.length === 0) return [];
   const clients = await Promise.all(live.map((group) => group.writer.client()));
   const byClient = new Map<Redis, DedupJobGroup[]>();
+  const calls: Array<[Redis, DedupJobGroup[]]> = [];
   live.forEach((group, i) => {
     const client = clients[i] as Redis;
+    // A Redis Cluster runs a script on one slot: one call per queue there (docs/scale.md, "Hash slots").
+    if ((client as { isCluster?: boolean }).isCluster) return void calls.push([client, [group]]);
     byClient.set(client, [...(byClient.get(client) ?? []), group]);
   });
+  calls.push(...byClient);
   const flags = new Map<DedupJobGroup, boolean[]>();
-  await Promise.all([...byClient].map(async ([client, own]) => {
+  await Promise.all(calls.map(async ([client, own]) => {
     const keys: string[] = [];
     const args: Array<string | number> = [Date.now()];
     for (const group of own) group.writer.appendSection(group.jobs, keys, args);

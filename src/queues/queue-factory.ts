@@ -1,7 +1,7 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { withTimeout } from '../infra/timeout.js';
-import { defaultJobOptions, type QueueName } from './queue-names.js';
+import { defaultJobOptions, queueKeyName, type QueueName } from './queue-names.js';
 
 /** What `check()` says about one queue handle (readiness detail, start-up log). */
 export interface QueueHandleState {
@@ -29,6 +29,8 @@ export class Queues {
   constructor(
     private readonly connection: Redis,
     readonly prefix: string,
+    /** REDIS_MODE: in a cluster each queue's Redis name is a hash tag (queueKeyName). */
+    readonly mode: 'standalone' | 'cluster' = 'standalone',
   ) {}
 
   get(name: QueueName): Queue {
@@ -99,7 +101,7 @@ export class Queues {
   }
 
   private create(name: QueueName): Queue {
-    const queue = new Queue(name, {
+    const queue = new Queue(queueKeyName(name, this.mode), {
       connection: this.connection as unknown as ConnectionOptions,
       prefix: this.prefix,
       defaultJobOptions: defaultJobOptions[name],

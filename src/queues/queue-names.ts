@@ -16,6 +16,22 @@ export const QueueName = {
 
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
 
+/**
+ * The name a queue has in Redis (BullMQ keys are `<prefix>:<name>:<type>`). In a Redis Cluster
+ * the name is a hash tag, `{wecom-inbound}`, so every key of one queue (and the callback
+ * script's de-duplication marks, `<prefix>:{wecom-inbound}:de:<id>`) sits in one slot and each
+ * queue in a slot of its own. One Redis keeps the plain names, so jobs queued before an upgrade
+ * stay where workers look (docs/scale.md, "Hash slots").
+ */
+export function queueKeyName(name: string, mode: 'standalone' | 'cluster' | undefined): string {
+  return mode === 'cluster' ? `{${name}}` : name;
+}
+
+/** The product's name of a queue from its name in Redis (metrics, alerts, logs). */
+export function queueDisplayName(keyName: string): string {
+  return keyName.startsWith('{') && keyName.endsWith('}') ? keyName.slice(1, -1) : keyName;
+}
+
 const DAY_SECONDS = 24 * 60 * 60;
 
 /** Failed jobs are kept this long for inspection and replay (docs/data-inventory.md), then removed. */

@@ -73,9 +73,9 @@ export async function startCallbackApp(opts: { corps: Corp[]; env?: Record<strin
   const spoolDir = mkdtempSync(join(tmpdir(), 'scrm-spool-'));
   const config = testConfig({ SPOOL_PATH: spoolDir, ...opts.env });
   const logger = opts.logger ?? createLogger({ level: 'silent', name: 'test' });
-  const redis = createRedis({ url: config.redis.url, role: 'producer', logger, connectionName: uniqueName('test-web') });
+  const redis = createRedis({ url: config.redis.url, mode: config.redis.mode, role: 'producer', logger, connectionName: uniqueName('test-web') });
   await waitFor(() => redis.status === 'ready', 'redis ready');
-  const queues = new Queues(redis, config.redis.queuePrefix);
+  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
   const queue = queues.get(QueueName.wecomInbound);
   const metrics = new Metrics(new Registry(), { queues: () => [queue] });
   const corps = new Map(opts.corps.map((c) => [c.corpId, c]));

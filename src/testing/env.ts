@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 import { inject } from 'vitest';
 import { loadConfig, type AppConfig } from '../../config/index.js';
 
@@ -9,6 +10,23 @@ export function uniqueName(label: string): string {
 
 export function testRedisUrl(): string {
   return inject('redisUrl');
+}
+
+/** standalone, or cluster when the suite runs on a Redis Cluster (TEST_REDIS_MODE=cluster, docs/scale.md). */
+export function testRedisMode(): 'standalone' | 'cluster' {
+  return inject('redisMode') === 'cluster' ? 'cluster' : 'standalone';
+}
+
+/**
+ * A plain connection to the suite's Redis for test code: a `Redis`, or on the cluster a
+ * `Cluster` typed as one (what createRedis does for the bot's own connections).
+ */
+export function testRedis(options: RedisOptions = {}): Redis {
+  const url = testRedisUrl();
+  if (testRedisMode() !== 'cluster') return new Redis(url, options);
+  const nodes = url.split(',').map((seed) => ({ host: new URL(seed).hostname, port: Number(new URL(seed).port) }));
+  const { enableOfflineQueue, lazyConnect, ...perNode } = options;
+  return new Cluster(nodes, { redisOptions: perNode, ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }), ...(lazyConnect === undefined ? {} : { lazyConnect }) }) as unknown as Redis;
 }
 
 /** A MongoDB URI for a database of its own (a test file or a test). */
@@ -24,6 +42,7 @@ export function testEnv(overrides: Record<string, string> = {}): Record<string, 
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     REDIS_URL: testRedisUrl(),
+    REDIS_MODE: testRedisMode(),
     QUEUE_PREFIX: uniqueName('q'),
     MONGODB_URI: testMongoUri(),
     MONGODB_SERVER_SELECTION_TIMEOUT_MS: '1000',

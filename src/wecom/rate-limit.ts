@@ -66,6 +66,12 @@ export class LocalThrottleError extends Error {
 
 export type Release = () => Promise<void>;
 
+/**
+ * The window and block keys of one (corp, endpoint) share a hash tag: TAKE reads both, and a
+ * Redis Cluster runs a script only on keys of one slot (docs/scale.md, "Hash slots").
+ */
+const slotTag = (corpId: string, endpoint: string): string => `{${corpId}:${endpoint}}`;
+
 export class WecomThrottle {
   private readonly defaultLimit: number;
   private readonly windowMs: number;
@@ -87,7 +93,7 @@ export class WecomThrottle {
     const deadline = Date.now() + this.maxWaitMs;
     for (;;) {
       const wait = Number(
-        await this.opts.redis.eval(TAKE, 2, this.key('rl', corpId, endpoint), this.key('rl-block', corpId, endpoint), limit, this.windowMs),
+        await this.opts.redis.eval(TAKE, 2, this.key('rl', slotTag(corpId, endpoint)), this.key('rl-block', slotTag(corpId, endpoint)), limit, this.windowMs),
       );
       if (wait <= 0) return;
       if (Date.now() + wait > deadline) throw new LocalThrottleError(`rate:${endpoint}`, wait);
@@ -97,7 +103,7 @@ export class WecomThrottle {
 
   /** After a 45009: every process pauses this (corp, endpoint) for `ms`. */
   async block(corpId: string, endpoint: string, ms: number): Promise<void> {
-    await this.opts.redis.eval(BLOCK, 1, this.key('rl-block', corpId, endpoint), Math.max(1, Math.round(ms)));
+    await this.opts.redis.eval(BLOCK, 1, this.key('rl-block', slotTag(corpId, endpoint)), Math.max(1, Math.round(ms)));
   }
 
   /**

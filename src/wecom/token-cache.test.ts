@@ -1,11 +1,10 @@
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../infra/clock.js';
 import { createLogger } from '../infra/logger.js';
-import { testRedisUrl, uniqueName } from '../testing/env.js';
+import { testRedis, uniqueName } from '../testing/env.js';
 import { TokenCache, tokenKey } from './token-cache.js';
 
-const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
+const redis = testRedis({ maxRetriesPerRequest: null });
 const keyPrefix = uniqueName('tok');
 const clock = new ManualClock(Date.parse('2026-05-10T02:00:00Z'));
 let fetched = 0;

@@ -51,7 +51,7 @@ export async function updateCustomerAttributes(deps: AttributeDeps, customerId: 
   if (changed.length === 0) return { changed };
   // The event goes into the outbox with the change (docs/reliability.md, "Domain events: the outbox").
   await withOutbox(deps, async (events) => {
-    await CustomerModel.updateOne({ _id: customerId }, { ...(Object.keys($set).length ? { $set } : {}), ...(Object.keys($unset).length ? { $unset } : {}) });
+    await CustomerModel.updateOne({ _id: customerId, corpId: deps.corpId }, { ...(Object.keys($set).length ? { $set } : {}), ...(Object.keys($unset).length ? { $unset } : {}) });
     if (changed.includes('birthday')) {
       // The source id hashes the new value, so a retried request cannot emit twice.
       const version = createHash('sha256').update(`${String(customerId)}|${attrs.birthday ?? ''}`).digest('base64url').slice(0, 16);

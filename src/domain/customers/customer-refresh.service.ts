@@ -161,7 +161,7 @@ export async function recomputeResponsibleAdvisor(corpId: string, customerId: Ty
     VehicleModel.find({ corpId, customerId, salesUserid: { $exists: true } }, { salesUserid: 1, deliveryDate: 1 }).sort({ deliveryDate: -1 }).lean(),
   ]);
   const responsible = chooseResponsibleAdvisor(relationships, vehicles.map((v) => v.salesUserid).filter((u): u is string => Boolean(u)));
-  await CustomerModel.updateOne({ _id: customerId }, responsible ? { $set: { responsibleUserid: responsible } } : { $unset: { responsibleUserid: 1 } });
+  await CustomerModel.updateOne({ _id: customerId, corpId }, responsible ? { $set: { responsibleUserid: responsible } } : { $unset: { responsibleUserid: 1 } });
   return responsible;
 }
 

@@ -69,7 +69,7 @@ export async function applyOwnerTags(deps: CustomerDeps, settings: RetentionSett
     if (missing.length === 0) continue;
     await deps.api.markTag({ userid: rel.userid, external_userid: rel.externalUserId, add_tag: missing });
     // API changes produce no callback (docs/wecom.md §2.2), so record the tags ourselves.
-    await RelationshipModel.updateOne({ _id: rel._id }, { $addToSet: { tagIds: { $each: missing } } });
+    await RelationshipModel.updateOne({ _id: rel._id, corpId: deps.corpId }, { $addToSet: { tagIds: { $each: missing } } });
     tagged++;
   }
   return tagged;

@@ -54,7 +54,7 @@ export async function createTaskFromSchedule(deps: Deps, scheduleId: string): Pr
   const customer = await CustomerModel.findOne({ _id: schedule.customerId, corpId: schedule.corpId }, { responsibleUserid: 1, lifecycle: 1 }).lean();
   const advisor = schedule.advisorUserid ?? customer?.responsibleUserid ?? undefined;
   if (!customer || !advisor) {
-    await ScheduleModel.updateOne({ _id: schedule._id, status: { $in: ['planned', 'enqueued'] } }, { $set: { status: 'cancelled', cancelledAt: now, cancelReason: customer ? 'no_advisor' : 'customer_gone' } });
+    await ScheduleModel.updateOne({ _id: schedule._id, corpId: schedule.corpId, status: { $in: ['planned', 'enqueued'] } }, { $set: { status: 'cancelled', cancelledAt: now, cancelReason: customer ? 'no_advisor' : 'customer_gone' } });
     return { outcome: customer ? 'no_advisor' : 'cancelled' };
   }
   const payload = (schedule.payload ?? {}) as FollowUpPayload;

@@ -39,7 +39,7 @@ export async function startConsoleHarness(consoleDir?: string, env: Record<strin
   const config = testConfig({ BOOTSTRAP_API_TOKEN: BOOTSTRAP, QUEUE_PREFIX: uniqueName('console'), PUBLIC_RATE_LIMIT_PER_MINUTE: '100000', AUTH_FAILURES_PER_MINUTE: '100000', ...env });
   const clock = new ManualClock(Date.parse('2026-05-10T02:00:00Z'));
   const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
-  const queues = new Queues(redis, config.redis.queuePrefix);
+  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
   const cipher = new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1');
   const pd = new PersonalData(cipher, new LookupHasher(randomBytes(32)));
   const logger = createLogger({ level: 'silent', name: 'test' });

@@ -42,7 +42,7 @@ export async function planDateRulesForCustomer(deps: PlanDeps, customerId: strin
     const keep: string[] = [];
     const occurrences = ctx.lifecycle === 'lost' || !conditionsHold(rule.body.conditions, ctx, now) ? [] : dateOccurrences(trigger, ctx, deps.timeZone, now);
     for (const occ of occurrences) {
-      if (await executionExists({ ruleId: rule.id, subject: ctx.customerId, occurrenceId: occ.occurrenceId })) continue;
+      if (await executionExists(deps.corpId, { ruleId: rule.id, subject: ctx.customerId, occurrenceId: occ.occurrenceId })) continue;
       const base = { corpId: deps.corpId, customerId: ctx.customerId, ruleId: rule.id, ruleVersion: rule.version, occurrenceId: occ.occurrenceId, anchor: occ.anchor, advisorUserid: ctx.responsibleUserid };
       const others = rule.body.actions.some((a) => a.type !== 'follow_up');
       if (others) {

@@ -44,8 +44,9 @@ export async function claimExecution(key: ExecutionKey, info: { corpId: string; 
 }
 
 /** Whether an execution exists (preview and tests: "it already served this customer"). */
-export async function executionExists(key: ExecutionKey): Promise<boolean> {
-  return Boolean(await ExecutionModel.exists({ ruleId: new Types.ObjectId(key.ruleId), subject: key.subject, occurrenceId: key.occurrenceId }));
+export async function executionExists(corpId: string, key: ExecutionKey): Promise<boolean> {
+  // corpId first, as every per-corp query (docs/scale.md, "Queries without corpId").
+  return Boolean(await ExecutionModel.exists({ corpId, ruleId: new Types.ObjectId(key.ruleId), subject: key.subject, occurrenceId: key.occurrenceId }));
 }
 
 /**

@@ -1,0 +1,150 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import calculateSlot from 'cluster-key-slot';
+import { Redis } from 'ioredis';
+import { freePort } from './ports.js';
+import { redisServerAvailable } from './redis-server.js';
+import { waitFor } from './wait.js';
+
+export interface ClusterNode {
+  port: number;
+  url: string;
+  /** SIGKILL: the node is gone (its replica takes over after the node timeout). */
+  kill(): Promise<void>;
+  /** Starts the node again on the same ports with the same cluster config (it rejoins, as a replica). */
+  restart(): Promise<void>;
+  readonly alive: boolean;
+}
+
+export interface PrivateRedisCluster {
+  /** Seed nodes, comma-separated, as REDIS_URL takes them with REDIS_MODE=cluster. */
+  url: string;
+  nodes: ClusterNode[];
+  /** The nodes that are masters right now (asks a live node). */
+  masters(): Promise<ClusterNode[]>;
+  /** The master serving the slot of `key` right now. */
+  masterOf(key: string): Promise<ClusterNode | undefined>;
+  /** Resolves when every slot is served again (cluster_state:ok on every live node). */
+  waitHealthy(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Short enough that a failover test promotes a replica in seconds, long enough for a loaded 2-core machine. */
+const NODE_TIMEOUT_MS = 3000;
+
+/**
+ * Starts a real Redis Cluster of private redis-servers: three masters and three replicas on
+ * free ports (client and cluster-bus port each), joined with `redis-cli --cluster create
+ * --cluster-replicas 1`. Used by the cluster test project and the failover bench
+ * (docs/scale.md, "Tests on a real cluster").
+ */
+export async function startPrivateRedisCluster({ masters = 3, replicasPerMaster = 1 } = {}): Promise<PrivateRedisCluster> {
+  if (!redisServerAvailable()) throw new Error('redis-server is not on PATH: install it (apt-get install redis-server)');
+  const root = mkdtempSync(join(tmpdir(), 'scrm-redis-cluster-'));
+  const count = masters * (1 + replicasPerMaster);
+  const nodes: Array<ClusterNode & { child?: ChildProcess }> = [];
+  for (let i = 0; i < count; i++) {
+    const port = await freePort();
+    const busPort = await freePort();
+    const dir = join(root, String(port));
+    mkdirSync(dir);
+    const node: ClusterNode & { child?: ChildProcess } = {
+      port,
+      url: `redis://127.0.0.1:${port}`,
+      get alive() {
+        return Boolean(node.child && node.child.exitCode === null && node.child.signalCode === null);
+      },
+      async kill() {
+        const proc = node.child;
+        if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+        await new Promise<void>((resolve) => {
+          proc.once('exit', () => resolve());
+          proc.kill('SIGKILL');
+        });
+      },
+      async restart() {
+        node.child = launch(port, busPort, dir);
+        await waitPing(port);
+      },
+    };
+    node.child = launch(port, busPort, dir);
+    nodes.push(node);
+  }
+  const stop = async () => {
+    await Promise.all(nodes.map((n) => n.kill()));
+    rmSync(root, { recursive: true, force: true });
+  };
+  try {
+    await Promise.all(nodes.map((n) => waitPing(n.port)));
+    const created = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'], { encoding: 'utf8', timeout: 60_000 });
+    if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${(created.stdout + created.stderr).slice(-500)}`);
+    const cluster: PrivateRedisCluster = {
+      url: nodes.map((n) => n.url).join(','),
+      nodes,
+      async masters() {
+        const live = nodes.find((n) => n.alive);
+        if (!live) return [];
+        const text = await withProbe(live.port, (r) => r.call('CLUSTER', 'NODES') as Promise<string>);
+        const ports = text.split('\n').filter((line) => /\bmaster\b/.test(line) && !/\bfail\b/.test(line)).map((line) => Number(/:(\d+)@/.exec(line)?.[1]));
+        return nodes.filter((n) => ports.includes(n.port));
+      },
+      async masterOf(key) {
+        const live = nodes.find((n) => n.alive);
+        if (!live) return undefined;
+        const slot = calculateSlot(key);
+        const text = await withProbe(live.port, (r) => r.call('CLUSTER', 'NODES') as Promise<string>);
+        for (const line of text.split('\n')) {
+          if (!/\bmaster\b/.test(line) || /\bfail\b/.test(line)) continue;
+          const serves = line.split(' ').slice(8).some((range) => {
+            const [from, to] = range.split('-').map(Number);
+            return from !== undefined && slot >= from && slot <= (to ?? from);
+          });
+          const port = Number(/:(\d+)@/.exec(line)?.[1]);
+          if (serves) return nodes.find((n) => n.port === port);
+        }
+        return undefined;
+      },
+      async waitHealthy(timeoutMs = 30_000) {
+        await waitFor(async () => {
+          for (const n of nodes.filter((node) => node.alive)) {
+            const info = await withProbe(n.port, (r) => r.call('CLUSTER', 'INFO') as Promise<string>).catch(() => '');
+            if (!info.includes('cluster_state:ok')) return false;
+          }
+          // Every master slot range has a live owner: a write to each master succeeds.
+          return (await cluster.masters()).length >= masters;
+        }, 'the Redis Cluster to serve every slot', { timeoutMs, intervalMs: 100 });
+      },
+      stop,
+    };
+    await cluster.waitHealthy();
+    return cluster;
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+function launch(port: number, busPort: number, dir: string): ChildProcess {
+  return spawn('redis-server', [
+    '--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--dir', dir,
+    '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(NODE_TIMEOUT_MS),
+    '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction', '--protected-mode', 'no',
+  ], { stdio: 'ignore' });
+}
+
+async function withProbe<T>(port: number, run: (redis: Redis) => Promise<T>): Promise<T> {
+  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return await run(probe);
+  } finally {
+    probe.disconnect();
+  }
+}
+
+async function waitPing(port: number): Promise<void> {
+  await waitFor(async () => (await withProbe(port, (r) => r.ping()).catch(() => '')) === 'PONG', `redis-server on port ${port}`, { timeoutMs: 10_000, intervalMs: 50 });
+}
