@@ -1,0 +1,51 @@
+import Router from '@koa/router';
+import { z } from 'zod';
+import { recordAudit } from '../../domain/audit/audit.service.js';
+import { ingestOutcomeItems, itemsOf } from '../../domain/outcomes/outcome-batch.js';
+import { listUnmatchedOutcomes } from '../../domain/outcomes/outcome-queries.js';
+import { principalOf } from '../../middlewares/auth.js';
+import { assertCorp } from '../../middlewares/authorize.js';
+import { ValidationError } from '../../middlewares/errors.js';
+import { parseOrThrow } from '../../middlewares/validate.js';
+import { bodyOf, type ApiDeps } from './api-deps.js';
+import { requireDealerCorp } from './corp-scope.js';
+
+export const OUTCOME_WRITERS = ['admin', 'dealer_admin', 'integration'] as const;
+export const OUTCOME_READERS = ['admin', 'oem', 'analyst', 'dealer_admin', 'manager'] as const;
+
+const unmatchedQuery = z.object({
+  corpId: z.string().min(1).max(64),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  before: z.iso.datetime({ offset: true, error: 'use an ISO date-time (the occurredAt of the last item of the previous page)' }).optional(),
+});
+
+/**
+ * `POST /api/v1/outcomes`: one outcome (`{ corpId, externalId, version, type, ... }`) or a batch
+ * (`{ corpId, outcomes: [...] }`, up to 1,000), answered per item (docs/outcomes.md). 200 when at
+ * least one item was accepted, 422 when none was. `GET /api/v1/outcomes/unmatched`: outcomes
+ * whose owner the bot does not know (a finding, not an error).
+ */
+export function createOutcomesRouter(deps: ApiDeps): Router {
+  const router = new Router();
+  router.post('/outcomes', async function postOutcomes(ctx) {
+    const body = bodyOf(ctx);
+    const corpId = (body as { corpId?: unknown } | undefined)?.corpId;
+    if (typeof corpId === 'string') assertCorp(principalOf(ctx), corpId);
+    const corp = await requireDealerCorp(corpId, deps.config.defaultTimezone);
+    const { corpId: _omit, ...rest } = body as Record<string, unknown>;
+    const split = itemsOf(rest);
+    if ('problems' in split) throw new ValidationError(split.problems);
+    const answer = await ingestOutcomeItems({ ...corp, pd: deps.pd, queues: deps.queues, now: () => deps.clock.now() }, split.items, 'api');
+    if (answer.summary.rejected === answer.results.length) {
+      throw new ValidationError(answer.results.flatMap((r) => (r.status === 'rejected' ? r.problems : [])), 'no outcome was accepted');
+    }
+    await recordAudit({ actor: principalOf(ctx), action: 'outcome.upsert', target: { type: 'outcomes', corpId: corp.corpId }, requestId: ctx.state.reqId as string | undefined, detail: answer.summary, at: deps.clock.now() });
+    ctx.body = answer;
+  });
+  router.get('/outcomes/unmatched', async function unmatchedOutcomes(ctx) {
+    const q = parseOrThrow(unmatchedQuery, ctx.query);
+    assertCorp(principalOf(ctx), q.corpId, 'read');
+    ctx.body = await listUnmatchedOutcomes(q.corpId, q.limit, q.before ? new Date(q.before) : undefined);
+  });
+  return router;
+}
