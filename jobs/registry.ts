@@ -9,6 +9,8 @@ import { createInboundProcessor } from './processors/inbound.processor.js';
 import { ensureKpiTickScheduler, kpiMaintenanceTasks } from './processors/kpis.tasks.js';
 import { createMaintenanceProcessor, type AlertSender } from './processors/maintenance.processor.js';
 import { privacyMaintenanceTasks } from './processors/privacy.tasks.js';
+import { outcomesHandler } from './processors/outcomes.handler.js';
+import { ensureOutcomesDailyScheduler, outcomesMaintenanceTasks } from './processors/outcomes.tasks.js';
 import { retentionHandler } from './processors/retention.handler.js';
 import { rulesEngineHandler } from './processors/rules-engine.handler.js';
 import { createRulesWelcomeSender } from './processors/rules-welcome.js';
@@ -44,8 +46,8 @@ export function createProcessorFactories(options: ProcessorOptions): ProcessorFa
   return [
     createInboundProcessor(createHandlerRegistry()),
     createWelcomeProcessor(createRulesWelcomeSender()),
-    createDomainEventsProcessor([retentionHandler, rulesEngineHandler, tasksEventHandler]),
-    createScheduledProcessor({ kinds: taskScheduleKinds, jobs: taskScheduledJobs, schedulers: [ensureTaskTickScheduler, ensureKpiTickScheduler] }),
-    createMaintenanceProcessor({ ...rulesMaintenanceTasks, ...customerMaintenanceTasks(options.listCorpIds), ...taskMaintenanceTasks(options.listCorpIds), ...kpiMaintenanceTasks(options.listCorpIds), ...privacyMaintenanceTasks }, options.sendAlert),
+    createDomainEventsProcessor([retentionHandler, rulesEngineHandler, tasksEventHandler, outcomesHandler]),
+    createScheduledProcessor({ kinds: taskScheduleKinds, jobs: taskScheduledJobs, schedulers: [ensureTaskTickScheduler, ensureKpiTickScheduler, ensureOutcomesDailyScheduler] }),
+    createMaintenanceProcessor({ ...rulesMaintenanceTasks, ...customerMaintenanceTasks(options.listCorpIds), ...taskMaintenanceTasks(options.listCorpIds), ...kpiMaintenanceTasks(options.listCorpIds), ...privacyMaintenanceTasks, ...outcomesMaintenanceTasks(options.listCorpIds) }, options.sendAlert),
   ];
 }

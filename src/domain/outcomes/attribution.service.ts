@@ -1,6 +1,7 @@
+import type { Types } from 'mongoose';
 import { dayjs } from '../../infra/clock.js';
 import { AttributionModel } from './attribution.model.js';
-import type { OutcomeLean } from './outcome.model.js';
+import { OutcomeModel, type OutcomeLean } from './outcome.model.js';
 import { loadOutcomeSettings, windowKindOf, type OutcomeSettings } from './outcome-settings.js';
 import { touchesFor, type Touch } from './touches.js';
 
@@ -44,4 +45,39 @@ export async function attributeOutcome(deps: { corpId: string; now: () => Date }
     organic: !credit.touch, predicted: credit.predicted, touch: credit.touch, firstTouch: credit.firstTouch, touches: touches.length, lagMs: credit.lagMs,
     computedAt: deps.now(),
   }, { upsert: true });
+}
+
+/**
+ * Re-attributes the outcomes a changed touch may concern (docs/outcomes.md, "Recomputation"):
+ * the customer's outcomes from `since` to the longest window after it. Each outcome's record is
+ * replaced, never added, so running this any number of times counts nothing twice.
+ */
+export async function reattributeCustomer(deps: { corpId: string; now: () => Date }, customerId: Types.ObjectId, since: Date): Promise<number> {
+  const settings = await loadOutcomeSettings(deps.corpId);
+  const longest = Math.max(...Object.values(settings.windows));
+  const outcomes = await OutcomeModel.find({ corpId: deps.corpId, customerId, occurredAt: { $gte: since, $lte: dayjs(since).add(longest, 'day').toDate() } }).lean<OutcomeLean[]>();
+  for (const o of outcomes) await attributeOutcome(deps, o, settings);
+  return outcomes.length;
+}
+
+/**
+ * Recomputes every attribution of a corp whose outcome occurred in `[from, to)` (after a
+ * settings change or a bulk correction; the bench's dealer-year). Touches are read per customer
+ * in bulk, so a dealer-year is a few queries per thousand outcomes.
+ */
+export async function recomputeAttributions(deps: { corpId: string; now: () => Date }, from: Date, to: Date): Promise<number> {
+  const settings = await loadOutcomeSettings(deps.corpId);
+  let n = 0;
+  const cursor = OutcomeModel.find({ corpId: deps.corpId, occurredAt: { $gte: from, $lt: to } }).lean<OutcomeLean[]>().cursor();
+  const batch: OutcomeLean[] = [];
+  const flush = async () => {
+    await Promise.all(batch.splice(0).map((o) => attributeOutcome(deps, o, settings)));
+  };
+  for await (const o of cursor) {
+    batch.push(o as OutcomeLean);
+    n++;
+    if (batch.length >= 16) await flush();
+  }
+  await flush();
+  return n;
 }

@@ -2,6 +2,8 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import { ingestOutcomeItems, itemsOf } from '../../domain/outcomes/outcome-batch.js';
+import { campaignReport } from '../../domain/outcomes/campaign-report.js';
+import { OUTCOME_TYPES } from '../../domain/outcomes/outcome-input.js';
 import { listUnmatchedOutcomes } from '../../domain/outcomes/outcome-queries.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
@@ -18,6 +20,14 @@ const unmatchedQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(100),
   before: z.iso.datetime({ offset: true, error: 'use an ISO date-time (the occurredAt of the last item of the previous page)' }).optional(),
 });
+
+const reportQuery = z.object({
+  corpId: z.string().min(1).max(64),
+  windowDays: z.coerce.number({ error: 'windowDays must be a number of days' }).int().min(1).max(365).optional(),
+  types: z.string().optional().transform((v) => (v ? v.split(',').map((t) => t.trim()) : undefined))
+    .pipe(z.array(z.enum(OUTCOME_TYPES, { error: `types: comma-separated, of ${OUTCOME_TYPES.join(', ')}` })).optional()),
+});
+const objectId = z.string().regex(/^[a-f0-9]{24}$/, { error: 'is not a rule id' });
 
 /**
  * `POST /api/v1/outcomes`: one outcome (`{ corpId, externalId, version, type, ... }`) or a batch
@@ -46,6 +56,12 @@ export function createOutcomesRouter(deps: ApiDeps): Router {
     const q = parseOrThrow(unmatchedQuery, ctx.query);
     assertCorp(principalOf(ctx), q.corpId, 'read');
     ctx.body = await listUnmatchedOutcomes(q.corpId, q.limit, q.before ? new Date(q.before) : undefined);
+  });
+  router.get('/campaigns/:ruleId/report', async function campaignReportRoute(ctx) {
+    const q = parseOrThrow(reportQuery, ctx.query);
+    const ruleId = parseOrThrow(objectId, ctx.params.ruleId, '/ruleId');
+    assertCorp(principalOf(ctx), q.corpId, 'read');
+    ctx.body = await campaignReport(q.corpId, ruleId, { windowDays: q.windowDays, types: q.types });
   });
   return router;
 }

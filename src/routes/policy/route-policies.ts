@@ -46,6 +46,7 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'POST /api/v1/vehicles': { roles: VEHICLE_WRITERS, corp: 'scoped', personalData: true, what: 'Upsert vehicles from the DMS' },
 
   'POST /api/v1/outcomes': { roles: OUTCOME_WRITERS, corp: 'scoped', personalData: true, what: 'Upsert DMS outcomes (appointments, repair orders, policies, sales)' },
+  'GET /api/v1/campaigns/:ruleId/report': { roles: OUTCOME_READERS, corp: 'scoped', what: 'Holdout campaign report: treated vs held out, uplift with its interval (aggregates)' },
   'GET /api/v1/outcomes/unmatched': { roles: OUTCOME_READERS, corp: 'scoped', personalData: true, what: 'Outcomes whose owner the bot does not know (VINs)' },
 
   'POST /api/v1/customers/search': { roles: CUSTOMER_READERS, corp: 'scoped', team: 'department_and_advisor', personalData: true, what: 'Exact-match customer search (audited)' },
