@@ -236,3 +236,16 @@ describe('holdout campaign report', () => {
     expect(bad.status).toBe(422);
   });
 });
+
+describe('result KPIs', () => {
+  it('counts return, no-shows, connectable owners and attributed revenue for a range, with definitions', async () => {
+    await VehicleModel.create({ corpId: CORP_A, vin: 'LSVAB2180E2100002', source: 'import', salesUserid: 'lina' });
+    await deliver(ro());
+    const res = await server.get(`/api/v1/kpis/outcomes?corpId=${CORP_A}&from=2026-05-01T00:00:00Z&to=2026-05-11T00:00:00Z`).set('authorization', `Bearer ${BOOTSTRAP}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ owners: 1, returnRate: 1, connectable: { vehicles: 2, connectable: 1, rate: 0.5 }, revenue: { attributed: 0, organic: 780.5 }, noShows: { total: 0 } });
+    expect(res.body.definitions.returnRate).toMatch(/回厂率/);
+    const unreachable = await server.get(`/api/v1/outcomes/unreachable-owners?corpId=${CORP_A}`).set('authorization', `Bearer ${BOOTSTRAP}`);
+    expect(unreachable.body).toEqual({ total: 1, items: [{ vin: 'LSVAB2180E2100002', linked: false, salesUserid: 'lina' }] });
+  });
+});

@@ -5,6 +5,7 @@ import { ingestOutcomeItems, itemsOf } from '../../domain/outcomes/outcome-batch
 import { campaignReport } from '../../domain/outcomes/campaign-report.js';
 import { OUTCOME_TYPES } from '../../domain/outcomes/outcome-input.js';
 import { listUnmatchedOutcomes } from '../../domain/outcomes/outcome-queries.js';
+import { outcomeKpis, unreachableOwners } from '../../domain/outcomes/outcome-kpis.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { ValidationError } from '../../middlewares/errors.js';
@@ -27,6 +28,10 @@ const reportQuery = z.object({
   types: z.string().optional().transform((v) => (v ? v.split(',').map((t) => t.trim()) : undefined))
     .pipe(z.array(z.enum(OUTCOME_TYPES, { error: `types: comma-separated, of ${OUTCOME_TYPES.join(', ')}` })).optional()),
 });
+const isoDate = z.iso.datetime({ offset: true, error: 'use an ISO date-time like 2026-06-01T00:00:00+08:00' });
+const kpiQuery = z.object({ corpId: z.string().min(1).max(64), from: isoDate, to: isoDate, by: z.enum(['rule', 'advisor'], { error: 'by must be rule or advisor' }).default('rule') })
+  .refine((q) => Date.parse(q.from) < Date.parse(q.to), { error: 'from must be before to', path: ['to'] });
+const corpQuery = z.object({ corpId: z.string().min(1).max(64), limit: z.coerce.number().int().min(1).max(1000).default(200) });
 const objectId = z.string().regex(/^[a-f0-9]{24}$/, { error: 'is not a rule id' });
 
 /**
@@ -56,6 +61,16 @@ export function createOutcomesRouter(deps: ApiDeps): Router {
     const q = parseOrThrow(unmatchedQuery, ctx.query);
     assertCorp(principalOf(ctx), q.corpId, 'read');
     ctx.body = await listUnmatchedOutcomes(q.corpId, q.limit, q.before ? new Date(q.before) : undefined);
+  });
+  router.get('/kpis/outcomes', async function outcomeKpisRoute(ctx) {
+    const q = parseOrThrow(kpiQuery, ctx.query);
+    assertCorp(principalOf(ctx), q.corpId, 'read');
+    ctx.body = await outcomeKpis(q.corpId, new Date(q.from), new Date(q.to), q.by);
+  });
+  router.get('/outcomes/unreachable-owners', async function unreachableOwnersRoute(ctx) {
+    const q = parseOrThrow(corpQuery, ctx.query);
+    assertCorp(principalOf(ctx), q.corpId, 'read');
+    ctx.body = await unreachableOwners(q.corpId, q.limit);
   });
   router.get('/campaigns/:ruleId/report', async function campaignReportRoute(ctx) {
     const q = parseOrThrow(reportQuery, ctx.query);

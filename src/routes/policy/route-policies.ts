@@ -46,6 +46,8 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'POST /api/v1/vehicles': { roles: VEHICLE_WRITERS, corp: 'scoped', personalData: true, what: 'Upsert vehicles from the DMS' },
 
   'POST /api/v1/outcomes': { roles: OUTCOME_WRITERS, corp: 'scoped', personalData: true, what: 'Upsert DMS outcomes (appointments, repair orders, policies, sales)' },
+  'GET /api/v1/kpis/outcomes': { roles: OUTCOME_READERS, corp: 'scoped', what: 'Result KPIs: return, first-maintenance, renewal, booked→arrived, no-shows, connectable, dormant, funnel (aggregates)' },
+  'GET /api/v1/outcomes/unreachable-owners': { roles: OUTCOME_READERS, corp: 'scoped', personalData: true, what: 'DMS vehicles whose owner is not reachable on WeCom (VINs, sales advisor)' },
   'GET /api/v1/campaigns/:ruleId/report': { roles: OUTCOME_READERS, corp: 'scoped', what: 'Holdout campaign report: treated vs held out, uplift with its interval (aggregates)' },
   'GET /api/v1/outcomes/unmatched': { roles: OUTCOME_READERS, corp: 'scoped', personalData: true, what: 'Outcomes whose owner the bot does not know (VINs)' },
 
