@@ -50,6 +50,8 @@ outcomeSchema.index({ corpId: 1, source: 1, externalId: 1 }, { unique: true });
 outcomeSchema.index({ corpId: 1, customerId: 1, occurredAt: 1 });
 outcomeSchema.index({ corpId: 1, matchedBy: 1, occurredAt: -1 });
 outcomeSchema.index({ corpId: 1, occurredAt: 1 });
+// The anchors of a vehicle follow its outcomes: looked up by VIN on every delivery.
+outcomeSchema.index({ corpId: 1, vin: 1, type: 1, occurredAt: -1 });
 
 export type OutcomeDocument = InferSchemaType<typeof outcomeSchema>;
 export type OutcomeLean = OutcomeDocument & { _id: Types.ObjectId };
