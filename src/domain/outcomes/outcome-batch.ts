@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { problemsOf } from '../../middlewares/validate.js';
 import { outcomeInputSchema } from './outcome-input.js';
+import { loadOutcomeSettings } from './outcome-settings.js';
 import { upsertOutcome, type OutcomeDeps, type OutcomeResult, type ReceivedVia } from './outcome.service.js';
 
 export const MAX_OUTCOME_BATCH = 1000;
@@ -22,6 +23,7 @@ export interface BatchAnswer {
  */
 export async function ingestOutcomeItems(deps: OutcomeDeps, items: Array<{ pointer: string; raw: unknown }>, via: ReceivedVia, concurrency = 8): Promise<BatchAnswer> {
   const results: OutcomeResult[] = new Array(items.length);
+  const withSettings = { ...deps, settings: deps.settings ?? await loadOutcomeSettings(deps.corpId) };
   const chains = new Map<string, Promise<void>>();
   const inFlight = new Set<Promise<void>>();
   for (const [i, item] of items.entries()) {
@@ -33,7 +35,7 @@ export async function ingestOutcomeItems(deps: OutcomeDeps, items: Array<{ point
     }
     const key = `${parsed.data.source}\u0000${parsed.data.externalId}`;
     const task: Promise<void> = (chains.get(key) ?? Promise.resolve()).then(async () => {
-      results[i] = await upsertOutcome(deps, parsed.data, via);
+      results[i] = await upsertOutcome(withSettings, parsed.data, via);
     }).finally(() => {
       inFlight.delete(task);
       if (chains.get(key) === task) chains.delete(key);

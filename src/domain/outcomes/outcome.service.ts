@@ -9,9 +9,12 @@ import { upsertVehicle, type VehicleDeps } from '../vehicles/vehicle.service.js'
 import { attributeOutcome } from './attribution.service.js';
 import { MAINTENANCE_RO_TYPES, type OutcomeInput } from './outcome-input.js';
 import { OutcomeModel, type OutcomeLean } from './outcome.model.js';
+import type { OutcomeSettings } from './outcome-settings.js';
 
 export interface OutcomeDeps extends VehicleDeps {
   logger?: Logger;
+  /** The corp's outcome settings when the caller already read them (a batch reads them once). */
+  settings?: OutcomeSettings;
 }
 
 export type ReceivedVia = 'api' | 'import' | 'webhook' | 'simulator';
@@ -94,7 +97,7 @@ export async function upsertOutcome(deps: OutcomeDeps, input: OutcomeInput, via:
   const stored = await OutcomeModel.findOne(key).lean<OutcomeLean>();
   if (!stored) throw new Error('outcome upsert returned nothing');
   await applyVehicleAnchors(deps, stored);
-  await attributeOutcome(deps, stored);
+  await attributeOutcome(deps, stored, deps.settings);
   return { status, externalId: input.externalId, outcomeId: String(stored._id), version: stored.version, matchedBy: stored.matchedBy as 'vin' | 'mobile' | 'none' };
 }
 
