@@ -9,6 +9,7 @@ import { createInboundProcessor } from './processors/inbound.processor.js';
 import { kpisJobs } from './processors/kpis.handlers.js';
 import { privacyJobs } from './processors/privacy.handlers.js';
 import { rulesEngineEventHandler, rulesJobs } from './processors/rules.handlers.js';
+import { outcomesEventHandler, outcomesJobs } from './processors/outcomes.handlers.js';
 import { createRulesWelcomeSender } from './processors/rules-welcome.js';
 import { tasksEventHandler, tasksJobs } from './processors/tasks.handlers.js';
 import { createWelcomeProcessor } from './processors/welcome.processor.js';
@@ -30,6 +31,7 @@ function featureJobs(ctx: WorkerContext, options: ProcessorOptions): JobEntry[] 
     ...customersJobs(ctx, options.listCorpIds),
     ...privacyJobs(ctx),
     ...kpisJobs(ctx, options.listCorpIds),
+    ...outcomesJobs(ctx),
     ...alertsJobs(options.sendAlert),
   ];
 }
@@ -45,7 +47,7 @@ export function createProcessorFactories(options: ProcessorOptions): ProcessorFa
   return [
     createInboundProcessor(createHandlerRegistry()),
     createWelcomeProcessor(createRulesWelcomeSender()),
-    createDomainEventsProcessor([retentionEventHandler, rulesEngineEventHandler, tasksEventHandler]),
+    createDomainEventsProcessor([retentionEventHandler, rulesEngineEventHandler, tasksEventHandler, outcomesEventHandler]),
     (ctx) => ({ queue: QueueName.scheduled, concurrency: 8, handlers: jobMap(QueueName.scheduled, featureJobs(ctx, options)) }),
     (ctx) => ({ queue: QueueName.maintenance, concurrency: 2, handlers: jobMap(QueueName.maintenance, featureJobs(ctx, options)) }),
   ];

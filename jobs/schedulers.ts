@@ -4,6 +4,7 @@ import type { Logger } from '../src/infra/logger.js';
 import type { JobContract } from '../src/queues/job-contract.js';
 import { corpSchedulersJob, customersReconcileJob } from '../src/queues/jobs/customers.jobs.js';
 import { kpiTickJob } from '../src/queues/jobs/kpis.jobs.js';
+import { outcomesDailyJob } from '../src/queues/jobs/outcomes.jobs.js';
 import { retentionSweepJob } from '../src/queues/jobs/privacy.jobs.js';
 import { scheduleSweepJob } from '../src/queues/jobs/schedules.jobs.js';
 import { taskTickJob } from '../src/queues/jobs/tasks.jobs.js';
@@ -45,11 +46,15 @@ export const clusterSchedulers: readonly SchedulerSpec[] = [
   spec('corp-schedulers', { pattern: '7 * * * *' }, corpSchedulersJob),
 ];
 
-/** One dealer corp's schedulers, in its own time zone: the nightly reconciliation and the daily retention sweep. */
+/** Daily at 05:00 corp-local: after the DMS's nightly export has arrived (docs/outcomes.md). */
+const DAILY_OUTCOMES = '0 5 * * *';
+
+/** One dealer corp's schedulers, in its own time zone: the nightly reconciliation, the daily retention sweep and the outcomes' no-show run. */
 export function corpSchedulers(corpId: string, timeZone: string): SchedulerSpec[] {
   return [
     spec(`reconcile-${corpId}`, { pattern: NIGHTLY, tz: timeZone }, customersReconcileJob, { corpId }),
     spec(`retention-${corpId}`, { pattern: DAILY_RETENTION, tz: timeZone }, retentionSweepJob, { corpId }),
+    spec(`outcomes-daily-${corpId}`, { pattern: DAILY_OUTCOMES, tz: timeZone }, outcomesDailyJob, { corpId }),
   ];
 }
 

@@ -14,6 +14,7 @@ import { queueReadiness } from './queues/queue-readiness.js';
 import { pingRedis } from './infra/redis.js';
 import { closeServer } from './infra/http-server.js';
 import { createApiRouter } from './routes/api/api.router.js';
+import { createWebhooksRouter } from './routes/webhooks/webhooks.router.js';
 import { createConsoleMounts } from './routes/console/console.router.js';
 import { ConsoleSessions } from './domain/auth/console-session.js';
 import { TokenService } from './domain/auth/token.service.js';
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     revalidate: createPrincipalSource({ corp: (id) => corps.get(id), tokenById: (id) => tokens.resolveById(id), bootstrapTokenId: BOOTSTRAP_TOKEN_ID, bootstrapConfigured: Boolean(config.bootstrapApiToken) }),
   });
   const api = createApiRouter({ config, clock, logger, queues, pd: PersonalData.fromConfig(config), redis, corpService, sessions });
+  const webhooks = createWebhooksRouter({ config, clock, logger, queues, pd: PersonalData.fromConfig(config), redis, corpService });
   // Console sign-in exchanges its code here, not in the worker: see console-auth.routes.ts.
   const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix, retry: { maxRetries: 1 } });
   const consoleMounts = createConsoleMounts({
@@ -69,6 +71,8 @@ async function main(): Promise<void> {
     mounts: [
       api.routes(),
       api.allowedMethods(),
+      webhooks.routes(),
+      webhooks.allowedMethods(),
       ...consoleMounts,
       metricsRouter.routes(),
       ...(config.queueDashboard === 'off' ? [] : [createQueueDashboard({ queues: allQueues(), sessions, mode: config.queueDashboard, publicBaseUrl: config.publicBaseUrl })]),

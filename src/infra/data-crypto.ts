@@ -110,7 +110,7 @@ export class DataCipherError extends Error {
 }
 
 /** What a keyed look-up hash is of; part of the HMAC input so equal values of different kinds never collide. */
-export type LookupKind = 'name' | 'remark' | 'mobile' | 'unionid' | 'token';
+export type LookupKind = 'name' | 'remark' | 'mobile' | 'unionid' | 'token' | 'holdout';
 
 /**
  * Keyed hashes (HMAC-SHA256 with LOOKUP_HMAC_KEY) of normalised values, for exact-match search

@@ -26,6 +26,8 @@ const corpSchema = new Schema(
     tasks: { type: Schema.Types.Mixed },
     /** Console roles by userid (ConsoleRoles; defaults when absent). */
     consoleRoles: { type: Schema.Types.Mixed },
+    /** Attribution windows, no-show and dormancy thresholds (OutcomeSettings; defaults when absent). */
+    outcomes: { type: Schema.Types.Mixed },
   },
   { collection: 'corps', timestamps: true, versionKey: false },
 );

@@ -18,6 +18,9 @@ import { scheduleJobId } from '../schedules/sweep.js';
 import { TaskModel } from '../tasks/task.model.js';
 import { TransferModel } from '../tasks/transfer.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
+import { AttributionModel } from '../outcomes/attribution.model.js';
+import { OutcomeModel } from '../outcomes/outcome.model.js';
+import { NoShowModel } from '../outcomes/no-show.model.js';
 import type { ErasureReason } from './erasure-reasons.js';
 import { purgeJobsMentioning } from './job-purge.js';
 import { requestPendingCancel } from './privacy-jobs.js';
@@ -97,6 +100,10 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
     { $set: { externalUserId: pseudonym, remarkMobilesEnc: [], remarkMobileHashes: [] }, $unset: { remarkEnc: 1, remarkHash: 1, descriptionEnc: 1 } },
   );
   const vehicles = await VehicleModel.updateMany({ corpId, customerId: _id }, { $unset: { customerId: 1, externalUserId: 1, linkedAt: 1 } });
+  // DMS outcomes stay the dealer's records, unlinked; their credits keep counting, anonymised (docs/outcomes.md).
+  await OutcomeModel.updateMany({ corpId, customerId: _id }, { $set: { matchedBy: 'none' }, $unset: { customerId: 1, mobileHash: 1 } });
+  await AttributionModel.updateMany({ corpId, customerId: _id }, { $unset: { customerId: 1 } });
+  await NoShowModel.updateMany({ corpId, customerId: _id }, { $unset: { customerId: 1 } });
 
   // Anchor values are dates of the person (a birthday's MM-DD, a delivery date): removed from every schedule.
   await ScheduleModel.updateMany({ corpId, customerId: _id, 'anchor.value': { $exists: true } }, { $unset: { 'anchor.value': 1 } });

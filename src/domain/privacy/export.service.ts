@@ -12,13 +12,15 @@ import { ScheduleModel } from '../schedules/schedule.model.js';
 import { TaskModel } from '../tasks/task.model.js';
 import { TransferModel } from '../tasks/transfer.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
+import { AttributionModel } from '../outcomes/attribution.model.js';
+import { OutcomeModel } from '../outcomes/outcome.model.js';
 
 export const EXPORT_FORMAT = 'scrm-customer-export/1';
 /** What a keyed look-up hash becomes in an export: it is derived, not information about the person. */
 export const HASH_PLACEHOLDER = '[keyed hash of the value above; not reversible]';
 
 /** The collections an export covers, by collection name (docs/data-inventory.md marks them `export`). */
-export const EXPORTED_COLLECTIONS = ['customers', 'relationships', 'vehicles', 'schedules', 'message_recipients', 'message_batches', 'tasks', 'rule_executions', 'domain_events', 'inbound_events', 'transfers', 'audit_entries'] as const;
+export const EXPORTED_COLLECTIONS = ['customers', 'relationships', 'vehicles', 'schedules', 'message_recipients', 'message_batches', 'tasks', 'rule_executions', 'domain_events', 'inbound_events', 'transfers', 'audit_entries', 'outcomes', 'attributions'] as const;
 export type ExportedCollection = (typeof EXPORTED_COLLECTIONS)[number];
 
 export interface CustomerExport {
@@ -42,7 +44,7 @@ export async function exportCustomer(pd: PersonalData, corpId: string, customerI
   const customer = await CustomerModel.findOne({ _id, corpId }).lean();
   if (!customer) return undefined;
   const ext = customer.externalUserId;
-  const [relationships, vehicles, schedules, recipients, tasks, executions, events, inbound, transfers, audit, tagGroups] = await Promise.all([
+  const [relationships, vehicles, schedules, recipients, tasks, executions, events, inbound, transfers, audit, tagGroups, outcomes, attributions] = await Promise.all([
     RelationshipModel.find({ corpId, customerId: _id }).lean(),
     VehicleModel.find({ corpId, customerId: _id }).lean(),
     ScheduleModel.find({ corpId, customerId: _id }).lean(),
@@ -54,6 +56,8 @@ export async function exportCustomer(pd: PersonalData, corpId: string, customerI
     TransferModel.find({ corpId, $or: [{ 'customers.customerId': _id }, { 'customers.externalUserId': ext }] }).lean(),
     AuditEntryModel.find({ 'target.type': 'customer', 'target.id': customerId }).sort({ at: 1 }).lean(),
     CorpTagGroupModel.find({ corpId }, { groupName: 1, tags: 1 }).lean(),
+    OutcomeModel.find({ corpId, customerId: _id }, { mobileHash: 0 }).lean(),
+    AttributionModel.find({ corpId, customerId: _id }).lean(),
   ]);
   const batches = await MessageBatchModel.find({ _id: { $in: [...new Set(recipients.map((r) => String(r.batchId)))].map((b) => new Types.ObjectId(b)) } }, { corpId: 1, sender: 1, content: 1, status: 1, msgid: 1, openedAt: 1, createdTaskAt: 1 }).lean();
   const tagIds = new Set(relationships.flatMap((r) => r.tagIds ?? []));
@@ -69,7 +73,7 @@ export async function exportCustomer(pd: PersonalData, corpId: string, customerI
     collections: {
       customers: open([customer], 'customers'), relationships: open(relationships, 'relationships'), vehicles: open(vehicles), schedules: open(schedules),
       message_recipients: open(recipients), message_batches: open(batches), tasks: open(tasks), rule_executions: open(executions),
-      domain_events: open(events), inbound_events: open(inbound), audit_entries: open(audit),
+      domain_events: open(events), inbound_events: open(inbound), audit_entries: open(audit), outcomes: open(outcomes), attributions: open(attributions),
       // A transfer lists many customers: only this customer's entry is theirs to see.
       transfers: open(transfers.map((t) => ({ ...t, customers: t.customers.filter((c) => String(c.customerId) === customerId || c.externalUserId === ext) }))),
     },

@@ -1,3 +1,4 @@
+import { isHeldOut } from './holdout.js';
 import type { PersonalData } from '../customers/personal-data.js';
 import { failedConditions } from './conditions.js';
 import { loadCustomerContexts, type CustomerContext } from './customer-context.js';
@@ -27,6 +28,11 @@ export interface PreviewResult {
   scanned: number;
   /** False when more customers exist than were scanned. */
   exact: boolean;
+  /**
+   * With a holdout share: matching customers in the control group. Exact for a stored rule (the
+   * keyed hash of customer and rule id); for a draft without an id, the expected count.
+   */
+  heldOut?: { count: number; estimated: boolean };
   /** `triggerEvent`: for event triggers, the event (the console words the sentence itself). */
   example?: { customerId: string; trigger: string; triggerEvent?: string; actions: PlannedAction[] };
 }
@@ -45,20 +51,28 @@ export function customerFilterOf(conditions: Conditions): Record<string, unknown
  * conditions match (and, for a date rule, that have an upcoming date), and for the first such
  * customer the actions with their times. Reads only.
  */
-export async function previewRule(rule: RuleBody, opts: { corpId: string; timeZone: string; quietHours: QuietHours | null; now: Date; pd?: PersonalData; scanLimit?: number }): Promise<PreviewResult> {
+export async function previewRule(rule: RuleBody, opts: { corpId: string; timeZone: string; quietHours: QuietHours | null; now: Date; pd?: PersonalData; scanLimit?: number; ruleId?: string }): Promise<PreviewResult> {
   const limit = opts.scanLimit ?? PREVIEW_SCAN_LIMIT;
   const contexts = await loadCustomerContexts(opts.corpId, customerFilterOf(rule.conditions), limit + 1, opts.pd);
   const scanned = Math.min(contexts.length, limit);
   let matching = 0;
+  let heldOut = 0;
+  const share = rule.holdoutShare;
+  const exactHoldout = Boolean(share && opts.ruleId && opts.pd);
   let example: PreviewResult['example'];
   for (const ctx of contexts.slice(0, limit)) {
     if (failedConditions(rule.conditions, ctx, opts.now).length > 0) continue;
     const plan = planFor(rule, ctx, opts);
     if (!plan) continue;
     matching++;
+    if (exactHoldout && opts.pd && opts.ruleId && isHeldOut(opts.pd.hasher, opts.ruleId, ctx.customerId, share)) {
+      heldOut++;
+      continue; // a held-out customer is not the example of what the rule does
+    }
     example ??= { customerId: ctx.customerId, ...plan };
   }
-  return { corpId: opts.corpId, matching, scanned, exact: contexts.length <= limit, example };
+  const held = share ? { heldOut: { count: exactHoldout ? heldOut : Math.round(matching * share), estimated: !exactHoldout } } : {};
+  return { corpId: opts.corpId, matching, scanned, exact: contexts.length <= limit, ...held, example };
 }
 
 function planFor(rule: RuleBody, ctx: CustomerContext, { timeZone, now, quietHours }: { timeZone: string; now: Date; quietHours: QuietHours | null }): { trigger: string; triggerEvent?: string; actions: PlannedAction[] } | undefined {

@@ -144,6 +144,12 @@ const ruleBodyObject = z.object({
   conditions: conditionsSchema.default({}),
   actions: z.array(actionSchema).min(1, { error: 'a rule needs at least one action' }).max(10, { error: 'at most 10 actions per rule' }),
   guards: guardsSchema.default({ monthlyCap: 4 }),
+  /**
+   * Share of matching customers held out as a control group (0.01–0.5): they receive none of the
+   * rule's actions (a welcome excepted) and their outcomes are tracked all the same, so the
+   * campaign report can show the uplift. Assignment is a keyed hash of customer and rule.
+   */
+  holdoutShare: z.number().min(0.01, { error: 'at least 0.01 (1 %), or leave it out' }).max(0.5, { error: 'at most 0.5 (half the customers)' }).optional(),
 }).strict();
 
 type RuleBodyShape = z.infer<typeof ruleBodyObject>;

@@ -1,3 +1,5 @@
+import { outcomeInputSchema } from '../../domain/outcomes/outcome-input.js';
+import { OUTCOME_READERS, OUTCOME_WRITERS } from './outcomes.routes.js';
 import { z } from 'zod';
 import { corpInputSchema, corpPatchSchema } from '../../domain/corps/corp.types.js';
 import { customerAttributesSchema } from '../../domain/customers/customer-attributes.service.js';
@@ -85,6 +87,11 @@ const operations: Operation[] = [
   { method: 'post', path: '/transfers', summary: 'Start a WeCom customer transfer (in service or resigned); 202 with the id to follow', roles: TRANSFER_STARTERS, body: transferStartBody, ok: 202 },
   { method: 'get', path: '/transfers', summary: 'Recent transfers (100, newest first)', roles: TRANSFER_READERS, query: z.object({ corpId: z.string().optional() }), ok: 200 },
   { method: 'get', path: '/transfers/{id}', summary: 'One transfer with per-customer results in words (404 until the worker started it)', roles: TRANSFER_READERS, ok: 200 },
+  { method: 'post', path: '/outcomes', summary: 'Upsert DMS outcomes (appointment, repair order, insurance policy, vehicle sale): one, or a batch of up to 1,000, answered per item (created, updated, unchanged, stale = an older version, rejected with reasons). The same items can be pushed to the signed webhook POST /webhooks/dms/{corpId} (README, "Outcomes from your DMS")', roles: [...OUTCOME_WRITERS], body: z.union([z.object({ corpId: z.string() }).and(outcomeInputSchema), z.object({ corpId: z.string(), outcomes: z.array(outcomeInputSchema).max(1000) })]), ok: 200 },
+  { method: 'get', path: '/outcomes/unmatched', summary: 'Outcomes whose owner the bot does not know (newest first; cursor `before`)', roles: [...OUTCOME_READERS], query: z.object({ corpId: z.string(), limit: z.string().optional(), before: z.string().optional() }), ok: 200 },
+  { method: 'get', path: '/outcomes/unreachable-owners', summary: 'DMS vehicles whose owner has no active WeCom relationship (VIN, sales advisor)', roles: [...OUTCOME_READERS], query: z.object({ corpId: z.string(), limit: z.string().optional() }), ok: 200 },
+  { method: 'get', path: '/kpis/outcomes', summary: 'Result KPIs for [from, to): return, first-maintenance, renewal, booked→arrived rates, no-shows per advisor, connectable rate, dormant owners, attributed/organic revenue, funnel by rule or advisor, with definitions', roles: [...OUTCOME_READERS], query: z.object({ corpId: z.string(), from: z.string(), to: z.string(), by: z.enum(['rule', 'advisor']).optional() }), ok: 200 },
+  { method: 'get', path: '/campaigns/{ruleId}/report', summary: 'Holdout campaign report of a rule: treated vs held-out customers, outcome rate in the window, revenue per customer, uplift with a 95 % Newcombe (Wilson) interval and whether it is significant', roles: [...OUTCOME_READERS], query: z.object({ corpId: z.string(), windowDays: z.string().optional(), types: z.string().optional() }), ok: 200 },
   { method: 'post', path: '/ops/sweep', summary: 'Run the schedule sweep now (refused in production)', roles: ['admin'], ok: 200 },
 ];
 

@@ -190,11 +190,11 @@ export function createRulesRouter(deps: ApiDeps): Router {
   router.post('/rules/:id/preview', async function previewStored(ctx) {
     const p = principalOf(ctx);
     const rule = await rules.get(p, ctx.params.id ?? '');
-    ctx.body = await preview(p, rule.body, parseOrThrow(previewQuery, ctx.query).corpId);
+    ctx.body = await preview(p, rule.body, parseOrThrow(previewQuery, ctx.query).corpId, String(rule.id));
   });
 
   /** Preview in one corp: the rule's own, or `?corpId=` (required for all-corps rules). */
-  async function preview(p: Principal, body: RuleBody, corpParam: string | undefined) {
+  async function preview(p: Principal, body: RuleBody, corpParam: string | undefined, ruleId?: string) {
     const corpId = body.scope === 'all' ? corpParam : body.scope;
     if (!corpId) throw new ValidationError([{ path: 'corpId', message: 'an all-corps rule previews in one corp: add ?corpId=<corp id>' }]);
     if (corpParam && corpParam !== corpId) throw new ValidationError([{ path: 'corpId', message: `the rule belongs to corp ${corpId}` }]);
@@ -202,7 +202,7 @@ export function createRulesRouter(deps: ApiDeps): Router {
     const corp = await corpProfile(corpId);
     if (!corp) throw new NotFoundError(`no corp ${corpId}`, 'corp_not_found');
     const { quietHours } = parseStoredTaskSettings(corp.tasks);
-    return previewRule(body, { corpId, timeZone: corp.timezone ?? deps.config.defaultTimezone, quietHours, now: deps.clock.now(), pd: deps.pd });
+    return previewRule(body, { corpId, timeZone: corp.timezone ?? deps.config.defaultTimezone, quietHours, now: deps.clock.now(), pd: deps.pd, ruleId });
   }
   return router;
 }

@@ -162,6 +162,11 @@ const PROBES: Record<string, ProbeFor> = {
   'GET /api/v1/kpis/overview': reads((s) => `/api/v1/kpis/overview?corpId=${s.corpId}&from=2026-05-04&to=2026-05-11`),
   'GET /api/v1/kpis/overview.csv': reads((s) => `/api/v1/kpis/overview.csv?corpId=${s.corpId}&from=2026-05-04&to=2026-05-11`),
   'GET /api/v1/kpis/anomalies': reads((s) => `/api/v1/kpis/anomalies?corpId=${s.corpId}&week=2026-05-04`),
+  'POST /api/v1/outcomes': refusedWrite((s) => ({ method: 'post', path: '/api/v1/outcomes', body: { corpId: s.corpId, externalId: 'AP-matrix', version: 1, type: 'appointment', occurredAt: '2026-05-01', vin: 'LSVAB2180E2009999' } })),
+  'GET /api/v1/kpis/outcomes': reads((s) => `/api/v1/kpis/outcomes?corpId=${s.corpId}&from=2026-04-01T00:00:00Z&to=2026-05-11T00:00:00Z`),
+  'GET /api/v1/outcomes/unreachable-owners': reads((s) => `/api/v1/outcomes/unreachable-owners?corpId=${s.corpId}`),
+  'GET /api/v1/campaigns/:ruleId/report': reads((s) => `/api/v1/campaigns/${'0'.repeat(24)}/report?corpId=${s.corpId}`),
+  'GET /api/v1/outcomes/unmatched': reads((s) => `/api/v1/outcomes/unmatched?corpId=${s.corpId}`),
 };
 
 /** The API routes as the router registers them (the console's sign-in routes are all public and tested in console-auth). */

@@ -1,6 +1,7 @@
 import type { Role } from '../../domain/auth/principal.js';
 import { CUSTOMER_READERS } from '../api/customers.routes.js';
 import { KPI_READERS } from '../api/kpis.routes.js';
+import { OUTCOME_READERS, OUTCOME_WRITERS } from '../api/outcomes.routes.js';
 import { OPT_OUT_RECORDERS, PRIVACY_ADMINS } from '../api/privacy.routes.js';
 import { RULE_AUTHORS, RULE_READERS } from '../api/rules.routes.js';
 import { SETTINGS_ROLES } from '../api/corp-settings.routes.js';
@@ -43,6 +44,12 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/openapi.json': { roles: 'public', corp: 'none', what: 'The OpenAPI document (no data)' },
 
   'POST /api/v1/vehicles': { roles: VEHICLE_WRITERS, corp: 'scoped', personalData: true, what: 'Upsert vehicles from the DMS' },
+
+  'POST /api/v1/outcomes': { roles: OUTCOME_WRITERS, corp: 'scoped', personalData: true, what: 'Upsert DMS outcomes (appointments, repair orders, policies, sales)' },
+  'GET /api/v1/kpis/outcomes': { roles: OUTCOME_READERS, corp: 'scoped', what: 'Result KPIs: return, first-maintenance, renewal, booked→arrived, no-shows, connectable, dormant, funnel (aggregates)' },
+  'GET /api/v1/outcomes/unreachable-owners': { roles: OUTCOME_READERS, corp: 'scoped', personalData: true, what: 'DMS vehicles whose owner is not reachable on WeCom (VINs, sales advisor)' },
+  'GET /api/v1/campaigns/:ruleId/report': { roles: OUTCOME_READERS, corp: 'scoped', what: 'Holdout campaign report: treated vs held out, uplift with its interval (aggregates)' },
+  'GET /api/v1/outcomes/unmatched': { roles: OUTCOME_READERS, corp: 'scoped', personalData: true, what: 'Outcomes whose owner the bot does not know (VINs)' },
 
   'POST /api/v1/customers/search': { roles: CUSTOMER_READERS, corp: 'scoped', team: 'department_and_advisor', personalData: true, what: 'Exact-match customer search (audited)' },
   'GET /api/v1/customers': { roles: CUSTOMER_READERS, corp: 'scoped', team: 'department_and_advisor', personalData: true, what: 'Customers of an advisor or behind a cockpit number (audited)' },
@@ -107,6 +114,8 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/kpis/overview': { roles: KPI_READERS, corp: 'scoped', team: 'department_and_advisor', what: 'Cockpit figures (aggregates)' },
   'GET /api/v1/kpis/overview.csv': { roles: KPI_READERS, corp: 'scoped', team: 'department_and_advisor', what: 'Cockpit figures as CSV' },
   'GET /api/v1/kpis/anomalies': { roles: KPI_READERS, corp: 'scoped', team: 'department_and_advisor', what: 'Weekly anomaly flags' },
+
+  'POST /webhooks/dms/:corpId': { roles: 'public', corp: 'none', personalData: true, what: 'DMS outcome push, authenticated by its Standard Webhooks signature (per-corp secret)' },
 
   'GET /console/auth/corps': { roles: 'public', corp: 'none', what: 'Enabled corps for the sign-in picker (id, name, kind)' },
   'GET /console/auth/login': { roles: 'public', corp: 'none', what: 'Redirect to WeCom sign-in' },

@@ -1,3 +1,4 @@
+import { isHeldOut } from '../holdout.js';
 import { Types } from 'mongoose';
 import { CustomerModel } from '../../customers/customer.model.js';
 import { ScheduleModel } from '../../schedules/schedule.model.js';
@@ -44,13 +45,15 @@ export async function planDateRulesForCustomer(deps: PlanDeps, customerId: strin
     for (const occ of occurrences) {
       if (await executionExists(deps.corpId, { ruleId: rule.id, subject: ctx.customerId, occurrenceId: occ.occurrenceId })) continue;
       const base = { corpId: deps.corpId, customerId: ctx.customerId, ruleId: rule.id, ruleVersion: rule.version, occurrenceId: occ.occurrenceId, anchor: occ.anchor, advisorUserid: ctx.responsibleUserid };
-      const others = rule.body.actions.some((a) => a.type !== 'follow_up');
+      // A held-out customer gets no follow-up; the occurrence still runs (and records the holdout) on its date.
+      const heldOut = Boolean(rule.body.holdoutShare && isHeldOut(deps.pd.hasher, rule.id, ctx.customerId, rule.body.holdoutShare));
+      const others = heldOut || rule.body.actions.some((a) => a.type !== 'follow_up');
       if (others) {
         keep.push(scheduleKey({ ...base, kind: 'rule_action' }));
         if ((await planSchedule({ ...base, kind: 'rule_action', dueAt: occ.dueAt, payload: { triggerAt: occ.dueAt.toISOString() } })).planned) planned++;
       }
       for (const [index, action] of rule.body.actions.entries()) {
-        if (action.type !== 'follow_up') continue;
+        if (action.type !== 'follow_up' || heldOut) continue;
         keep.push(scheduleKey({ ...base, kind: 'follow_up', actionIndex: index }));
         const payload = { title: action.title, talkTrack: action.talkTrack, sla: action.sla, escalation: action.escalation };
         if ((await planSchedule({ ...base, kind: 'follow_up', actionIndex: index, dueAt: followUpDueAt(action, occ.dueAt, deps.timeZone), payload })).planned) planned++;

@@ -16,6 +16,7 @@ import { ruleBodySchema, ruleCreateSchema, type RuleBodyInput } from '../rule.sc
 import { RuleService } from '../rule.service.js';
 import { sendWelcomeForAdd } from '../welcome.js';
 import { fireRuleActionSchedule, handleDomainEvent } from './engine.js';
+import { HOLDOUT_REASON, isHeldOut } from '../holdout.js';
 import { DEMO_CORP_ID, startEngineHarness } from './engine.test-support.js';
 import { ExecutionModel } from './execution.model.js';
 import { evaluateInactivityRules } from './inactivity.js';
@@ -129,6 +130,24 @@ describe('event rules', () => {
     expect(await ExecutionModel.find({ ruleId: rule.id }).lean()).toEqual([expect.objectContaining({ ruleVersion: 1, status: 'done', occurrenceId: expect.stringMatching(/^tag:/) })]);
     expect(calls('externalcontact/mark_tag')).toHaveLength(1);
     expect(calls('message/send')).toHaveLength(1);
+  });
+});
+
+describe('holdout', () => {
+  it('a customer in the rule\'s holdout group gets none of its actions; the execution records the holdout', async () => {
+    const id = await customer();
+    let rule: Awaited<ReturnType<typeof createRule>> | undefined;
+    // Assignment is a keyed hash of rule and customer: draw rules until this customer is held out (p = 0.5 each).
+    for (let i = 0; i < 30 && !rule; i++) {
+      const candidate = await createRule({ name: `对照组 ${i}`, holdoutShare: 0.5, trigger: { type: 'customer.tag_added', tag: { group: '客户阶段', name: '已购车' } }, actions: [{ type: 'notify_advisor', text: '客户已购车' }] });
+      if (isHeldOut(h.deps.pd.hasher, candidate.id, id, 0.5)) rule = candidate;
+      else await rules().remove(admin, candidate.id);
+    }
+    if (!rule) throw new Error('no rule held the customer out in 30 draws');
+    const outcomes = await handleDomainEvent(h.deps, event('customer.tag_added', id, { tagId: await tagId('客户阶段', '已购车') }));
+    expect(outcomes).toEqual([{ ruleId: rule.id, outcome: 'held_out' }]);
+    expect(await ExecutionModel.find({ ruleId: rule.id }).lean()).toEqual([expect.objectContaining({ status: 'skipped', reason: HOLDOUT_REASON })]);
+    expect(calls('message/send')).toHaveLength(0);
   });
 });
 

@@ -8,6 +8,7 @@ import { failedConditions, stateMatches } from '../conditions.js';
 import { loadCustomerContext, type CustomerContext } from '../customer-context.js';
 import { eventOccurrenceId } from '../occurrences.js';
 import type { AnchorField, Trigger, TriggerType } from '../rule.schema.js';
+import { HOLDOUT_REASON, isHeldOut } from '../holdout.js';
 import { executeAction } from './action-executor.js';
 import { planDateRulesForCustomer } from './date-planner.js';
 import type { EngineDeps } from './engine-deps.js';
@@ -19,7 +20,7 @@ const VEHICLE_ANCHORS: readonly AnchorField[] = ['deliveryDate', 'insuranceExpir
 
 export interface RuleOutcome {
   ruleId: string;
-  outcome: 'ran' | 'duplicate' | 'conditions_failed' | 'trigger_mismatch';
+  outcome: 'ran' | 'duplicate' | 'conditions_failed' | 'trigger_mismatch' | 'held_out';
 }
 
 /** Whether the trigger's own filter (channel state, named tag) accepts the event. */
@@ -96,6 +97,11 @@ export async function runRule(deps: EngineDeps, rule: ActiveRule, ctx: CustomerC
   if (failed.length > 0 && claim.fresh) {
     await finishExecution(claim.id, 'skipped', `conditions: ${failed.join(', ')}`);
     return 'conditions_failed';
+  }
+  // The control group: recorded, never acted on (docs/outcomes.md, "Holdout").
+  if (rule.body.holdoutShare && isHeldOut(deps.pd.hasher, rule.id, ctx.customerId, rule.body.holdoutShare)) {
+    await finishExecution(claim.id, 'skipped', HOLDOUT_REASON);
+    return 'held_out';
   }
   // A retry keeps the version recorded at the first claim; the body is the current one.
   const run = { rule: { ...rule, version: claim.ruleVersion }, ctx, occurrenceId, executionId: claim.id, triggerAt };

@@ -1,0 +1,34 @@
+import { Types } from 'mongoose';
+import { reattributeCustomer } from '../../src/domain/outcomes/attribution.service.js';
+import { detectNoShows } from '../../src/domain/outcomes/no-show.service.js';
+import { outcomesDailyJob } from '../../src/queues/jobs/outcomes.jobs.js';
+import type { WorkerContext } from '../context.js';
+import { on, type JobEntry } from '../processor.js';
+import { isSkipped, jobScope } from '../scope.js';
+import type { DomainEventHandler } from './domain-events.processor.js';
+
+/**
+ * Outcomes as a domain-event consumer: a task completed (possibly recorded late, after the
+ * arrival it led to) re-attributes the customer's outcomes that follow it (docs/outcomes.md).
+ */
+export const outcomesEventHandler: DomainEventHandler = {
+  name: 'outcomes',
+  async handle(event, scope) {
+    if (event.type !== 'task.completed' || !event.customerId || !Types.ObjectId.isValid(event.customerId)) return;
+    const now = () => new Date();
+    await reattributeCustomer({ corpId: scope.corpId, now }, new Types.ObjectId(event.customerId), new Date(event.occurredAt));
+  },
+};
+
+/** The outcomes' maintenance job: the daily no-show detection of one dealer corp. */
+export function outcomesJobs(ctx: WorkerContext): JobEntry[] {
+  return [
+    on(outcomesDailyJob, async ({ corpId }, _job, log) => {
+      const scope = jobScope(ctx, corpId, log);
+      if (isSkipped(scope)) return scope;
+      const r = await detectNoShows({ corpId, now: () => ctx.clock.now() });
+      if (r.noShows > 0) log.info({ corpId, noShows: r.noShows }, 'no-shows found; follow-up tasks created');
+      return r;
+    }),
+  ];
+}

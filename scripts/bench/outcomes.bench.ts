@@ -1,0 +1,111 @@
+/**
+ * `npm run bench:outcomes`: (1) ingest of BENCH_OUTCOMES (100,000) repair orders through the path
+ * the API and the webhook share (validation, versioned upsert, matching, anchors, attribution;
+ * batches of 1,000, in process), compared with a plain mongoose insertMany of the same documents on
+ * the same server (target ≥ 0.5 of it); (2) recomputing attribution and the result KPIs of one
+ * dealer-year: BENCH_OWNERS (5,000) owners, BENCH_ROS (20,000) repair orders, BENCH_TOUCHES
+ * (50,000) touches (target < 10 s). Dev MongoDB server and a private Redis. Prints a table and
+ * writes bench-results/outcomes.json. A benchmark, not a test (docs/architecture.md §13.12).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import mongoose, { Types } from 'mongoose';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../config/index.js';
+import { CorpModel } from '../../src/domain/corps/corp.model.js';
+import { CustomerModel } from '../../src/domain/customers/customer.model.js';
+import { PersonalData } from '../../src/domain/customers/personal-data.js';
+import { recomputeAttributions } from '../../src/domain/outcomes/attribution.service.js';
+import { AttributionModel } from '../../src/domain/outcomes/attribution.model.js';
+import { ingestOutcomeItems } from '../../src/domain/outcomes/outcome-batch.js';
+import { outcomeKpis } from '../../src/domain/outcomes/outcome-kpis.js';
+import { OutcomeModel } from '../../src/domain/outcomes/outcome.model.js';
+import { corpSecretContext } from '../../src/domain/privacy/key-rotation.service.js';
+import { TaskModel } from '../../src/domain/tasks/task.model.js';
+import { VehicleModel } from '../../src/domain/vehicles/vehicle.model.js';
+import { Queues } from '../../src/queues/queue-factory.js';
+import { startPrivateRedis } from '../../src/testing/redis-server.js';
+import { startDevMongo } from '../dev-mongo/index.js';
+
+const N = Number(process.env.BENCH_OUTCOMES ?? 100_000);
+const OWNERS = Number(process.env.BENCH_OWNERS ?? 5_000);
+const ROS = Number(process.env.BENCH_ROS ?? 20_000);
+const TOUCHES = Number(process.env.BENCH_TOUCHES ?? 50_000);
+const CORP = 'wwbenchdealer00001';
+const YEAR_START = Date.parse('2025-01-01T00:00:00Z');
+const DAY = 86_400_000;
+const vin = (i: number) => `LBENCH${String(i).padStart(11, '0')}`;
+
+async function main(): Promise<void> {
+  const [redisServer, mongo] = await Promise.all([startPrivateRedis(), startDevMongo({ port: 0 })]);
+  const config = loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'warn', REDIS_URL: redisServer.url, MONGODB_URI: `${mongo.uri}/bench`, QUEUE_PREFIX: 'bench', DATA_KEYS: `k1:${randomBytes(32).toString('base64')}`, LOOKUP_HMAC_KEY: randomBytes(32).toString('base64'), ENV_FILE: '/nonexistent' });
+  const pd = PersonalData.fromConfig(config);
+  const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+  const queues = new Queues(redis, 'bench');
+  await mongoose.connect(config.mongo.uri);
+  await Promise.all([CorpModel, CustomerModel, VehicleModel, OutcomeModel, AttributionModel, TaskModel].map((m) => m.init()));
+  await CorpModel.create({ corpId: CORP, kind: 'dealer', displayName: 'bench', agentId: 1, secretSealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'secretSealed')), callbackTokenSealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'callbackTokenSealed')), callbackAesKeySealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'callbackAesKeySealed')), timezone: 'Asia/Shanghai' });
+
+  // Owners: customers with linked vehicles (the dealer-year population).
+  const customers = await CustomerModel.insertMany(Array.from({ length: OWNERS }, (_, i) => ({ corpId: CORP, externalUserId: `wmBench${String(i).padStart(10, '0')}` })));
+  await VehicleModel.insertMany(customers.map((c, i) => ({ corpId: CORP, vin: vin(i), customerId: c._id, source: 'import', deliveryDate: new Date(YEAR_START - (i % 700) * DAY) })));
+
+  // (1) ingest vs insertMany, on the same items.
+  const items = Array.from({ length: N }, (_, i) => ({ externalId: `RO-${i}`, version: 1, type: 'repair_order', occurredAt: new Date(YEAR_START + (i % 365) * DAY).toISOString(), vin: vin(i % OWNERS), roType: i % 3 ? 'repair' : 'maintenance', labourAmount: 100 + (i % 400), partsAmount: 50, mileageKm: 1000 + i }));
+  const deps = { corpId: CORP, timeZone: 'Asia/Shanghai', pd, queues, now: () => new Date() };
+  let started = process.hrtime.bigint();
+  let matched = 0;
+  for (let i = 0; i < N; i += 1000) {
+    const answer = await ingestOutcomeItems(deps, items.slice(i, i + 1000).map((raw) => ({ pointer: '', raw })), 'api', 16);
+    matched += answer.results.filter((r) => r.status !== 'rejected' && r.matchedBy !== 'none').length;
+  }
+  const ingestS = Number(process.hrtime.bigint() - started) / 1e9;
+  const attributed = await AttributionModel.countDocuments({ corpId: CORP });
+  const plainDocs = items.map((it) => ({ ...it, corpId: CORP, source: 'plain', orderKey: '1', status: 'active', occurredAt: new Date(it.occurredAt), matchedBy: 'vin', revenue: it.labourAmount + it.partsAmount, receivedVia: 'api', receivedAt: new Date() }));
+  started = process.hrtime.bigint();
+  for (let i = 0; i < N; i += 1000) await OutcomeModel.insertMany(plainDocs.slice(i, i + 1000), { ordered: false });
+  const plainS = Number(process.hrtime.bigint() - started) / 1e9;
+  await OutcomeModel.deleteMany({ corpId: CORP });
+  await AttributionModel.deleteMany({ corpId: CORP });
+
+  // (2) a dealer-year: ROS repair orders and TOUCHES completed tasks over OWNERS owners.
+  const ladder = { escalateAfterMs: 1, flagAfterMs: 2 };
+  for (let i = 0; i < TOUCHES; i += 5000) {
+    await TaskModel.insertMany(Array.from({ length: Math.min(5000, TOUCHES - i) }, (_, k) => {
+      const j = i + k;
+      const at = new Date(YEAR_START + (j % 365) * DAY);
+      return { corpId: CORP, customerId: customers[j % OWNERS]?._id as Types.ObjectId, advisorUserid: `adv${j % 20}`, title: 't', dueAt: at, slaMs: 1, ladder, remindAt: at, status: 'done', outcome: j % 4 ? 'contacted' : 'appointment_booked', completedAt: at, category: 'maintenance', ruleId: new Types.ObjectId('0000000000000000000000a' + (j % 5)) };
+    }));
+  }
+  for (let i = 0; i < ROS; i += 5000) {
+    await OutcomeModel.insertMany(Array.from({ length: Math.min(5000, ROS - i) }, (_, k) => {
+      const j = i + k;
+      return { corpId: CORP, source: 'dms', externalId: `Y-${j}`, version: 1, orderKey: '1', type: 'repair_order', roType: 'maintenance', status: 'active', occurredAt: new Date(YEAR_START + ((j * 7) % 365) * DAY + 3600_000), vin: vin(j % OWNERS), customerId: customers[j % OWNERS]?._id, matchedBy: 'vin', revenue: 500, receivedVia: 'import', receivedAt: new Date() };
+    }));
+  }
+  started = process.hrtime.bigint();
+  const recomputed = await recomputeAttributions({ corpId: CORP, now: () => new Date() }, new Date(YEAR_START), new Date(YEAR_START + 366 * DAY));
+  const kpis = await outcomeKpis(CORP, new Date(YEAR_START), new Date(YEAR_START + 365 * DAY));
+  const yearS = Number(process.hrtime.bigint() - started) / 1e9;
+
+  const ingestRate = Math.round(N / ingestS);
+  const plainRate = Math.round(N / plainS);
+  const rows = [
+    { measure: `ingest ${N} outcomes (API/webhook path)`, seconds: +ingestS.toFixed(1), perSecond: ingestRate, note: `matched ${matched}, attributed ${attributed}` },
+    { measure: `plain insertMany ${N}`, seconds: +plainS.toFixed(1), perSecond: plainRate, note: '' },
+    { measure: 'ingest / insertMany (target ≥ 0.5)', seconds: 0, perSecond: +(ingestRate / plainRate).toFixed(3), note: ingestRate / plainRate >= 0.5 ? 'met' : 'MISSED' },
+    { measure: `dealer-year recompute (${OWNERS} owners, ${ROS} ROs, ${TOUCHES} touches) + KPIs`, seconds: +yearS.toFixed(1), perSecond: Math.round(recomputed / yearS), note: `${yearS < 10 ? 'met' : 'MISSED'} (target < 10 s); return rate ${kpis.returnRate}` },
+  ];
+  console.table(rows);
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync('bench-results/outcomes.json', JSON.stringify({ N, OWNERS, ROS, TOUCHES, rows }, null, 2));
+  await queues.close();
+  redis.disconnect();
+  await mongoose.disconnect();
+  await Promise.all([redisServer.stop(), mongo.stop()]);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
