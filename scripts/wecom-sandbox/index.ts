@@ -12,6 +12,7 @@ import { CallLog } from './server/call-log.js';
 import type { SandboxContext } from './server/context.js';
 import { FaultInjector } from './server/faults.js';
 import { Limits } from './server/limits.js';
+import { TicketStore } from './server/tickets.js';
 import { TokenStore } from './server/tokens.js';
 import { createWecomApi } from './server/wecom-api.js';
 import { World } from './world/world.js';
@@ -76,6 +77,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     world,
     clock,
     tokens: new TokenStore(clock),
+    tickets: new TicketStore(clock),
     calls: new CallLog(),
     faults: new FaultInjector(),
     limits: new Limits(),
@@ -97,6 +99,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const control = controlRouter(sb, driver, () => {
     world.reset();
     sb.tokens.reset();
+    sb.tickets.reset();
     sb.calls.clear();
     sb.faults.clear();
     sb.limits.reset();
