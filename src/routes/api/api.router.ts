@@ -17,6 +17,7 @@ import { createMediaRouter } from './media.routes.js';
 import { createOpsApiRouter } from './ops-api.routes.js';
 import { createPrivacyRouter } from './privacy.routes.js';
 import { createRulesRouter } from './rules.routes.js';
+import { createSidebarRouter } from './sidebar.routes.js';
 import { createTasksRouter } from './tasks.routes.js';
 import { createTransfersRouter } from './transfers.routes.js';
 import { createVehiclesRouter } from './vehicles.routes.js';
@@ -49,7 +50,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     },
   }));
   const children = [createVehiclesRouter(deps), createCustomersRouter(deps), createPrivacyRouter(deps), createRulesRouter(deps), createCorpsRouter(deps), createCorpSettingsRouter(deps), createTokensRouter(deps), createAuditRouter(), createOpsApiRouter(deps), createMediaRouter(deps),
-    createTasksRouter(deps), createTransfersRouter(deps), createKpisRouter(deps)];
+    createTasksRouter(deps), createTransfersRouter(deps), createKpisRouter(deps), createSidebarRouter(deps)];
   for (const child of children) router.use(child.routes(), child.allowedMethods());
   // Authorization comes from the policy table; a route without an entry stops the start here.
   applyRoutePolicies(router, ROUTE_POLICIES, '/api/v1/');

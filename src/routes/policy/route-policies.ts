@@ -3,6 +3,7 @@ import { CUSTOMER_READERS } from '../api/customers.routes.js';
 import { KPI_READERS } from '../api/kpis.routes.js';
 import { OPT_OUT_RECORDERS, PRIVACY_ADMINS } from '../api/privacy.routes.js';
 import { RULE_AUTHORS, RULE_READERS } from '../api/rules.routes.js';
+import { SIDEBAR_READERS } from '../api/sidebar.routes.js';
 import { SETTINGS_ROLES } from '../api/corp-settings.routes.js';
 import { TASK_READERS, TASK_REASSIGNERS, TASK_WORKERS } from '../api/tasks.routes.js';
 import { TRANSFER_READERS, TRANSFER_STARTERS } from '../api/transfers.routes.js';
@@ -54,6 +55,9 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/customers/:id/privacy': { roles: OPT_OUT_RECORDERS, corp: 'scoped', team: 'department_and_advisor', what: 'Opt-out and notice state' },
   'POST /api/v1/customers/:id/opt-out': { roles: OPT_OUT_RECORDERS, corp: 'scoped', team: 'department_and_advisor', what: 'Record an opt-out' },
   'DELETE /api/v1/customers/:id/opt-out': { roles: OPT_OUT_RECORDERS, corp: 'scoped', team: 'department_and_advisor', what: 'Undo an opt-out' },
+
+  'GET /api/v1/sidebar/customer': { roles: SIDEBAR_READERS, corp: 'scoped', team: 'department_and_advisor', personalData: true, what: 'The chat sidebar\'s customer view: only customers with an active relationship (audited; refusals too)' },
+  'GET /api/v1/sidebar/jsapi-config': { roles: SIDEBAR_READERS, corp: 'scoped', what: 'JS-SDK signatures for a console page (tickets stay on the server)' },
 
   'GET /api/v1/rules': { roles: RULE_READERS, corp: 'scoped', what: 'List rules: all-corps rules and the caller\'s corps\' rules' },
   'GET /api/v1/rules/options': { roles: RULE_READERS, corp: 'scoped', what: 'Rule form pickers' },
