@@ -16,7 +16,7 @@ import { OPT_OUT_RECORDERS, optOutBodySchema, PRIVACY_ADMINS } from './privacy.r
 import { RULE_AUTHORS, RULE_READERS, ruleDuplicateSchema, ruleOptionsQuery } from './rules.routes.js';
 import { SETTINGS_ROLES, corpSettingsPatchSchema } from './corp-settings.routes.js';
 import { tokenCreateSchema } from './tokens.routes.js';
-import { jsapiConfigQuery, SIDEBAR_READERS, sidebarCustomerQuery } from './sidebar.routes.js';
+import { jsapiConfigQuery, SIDEBAR_READERS, sidebarCustomerQuery, sidebarSendBody } from './sidebar.routes.js';
 import { ROUTE_POLICIES } from '../policy/route-policies.js';
 
 interface Operation {
@@ -87,6 +87,7 @@ const operations: Operation[] = [
   { method: 'get', path: '/transfers', summary: 'Recent transfers (100, newest first)', roles: TRANSFER_READERS, query: z.object({ corpId: z.string().optional() }), ok: 200 },
   { method: 'get', path: '/transfers/{id}', summary: 'One transfer with per-customer results in words (404 until the worker started it)', roles: TRANSFER_READERS, ok: 200 },
   { method: 'get', path: '/sidebar/customer', summary: 'The chat sidebar\'s view of one customer (external_userid from getCurExternalContact): only customers with an active relationship to the member (managers: their departments); audited, refusals too', roles: [...SIDEBAR_READERS], query: sidebarCustomerQuery, ok: 200 },
+  { method: 'post', path: '/sidebar/sends', summary: 'Record a message the advisor sent into the chat from the sidebar (counted as a touch, not toward the campaign cap)', roles: [...SIDEBAR_READERS], body: sidebarSendBody, ok: 201 },
   { method: 'get', path: '/sidebar/jsapi-config', summary: 'JS-SDK signatures (config and agentConfig) for a page of this console', roles: [...SIDEBAR_READERS], query: jsapiConfigQuery, ok: 200 },
   { method: 'post', path: '/ops/sweep', summary: 'Run the schedule sweep now (refused in production)', roles: ['admin'], ok: 200 },
 ];

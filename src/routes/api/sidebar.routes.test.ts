@@ -123,3 +123,22 @@ describe('sidebar JS-SDK config', () => {
     expect(jsapiSignature({ ticket: 't', nonceStr: 'n', timestamp: 1, url: 'u' })).toMatch(/^[0-9a-f]{40}$/);
   });
 });
+
+describe('sidebar sends', () => {
+  it('records a message sent from the sidebar as a touch (source sidebar), not toward the campaign cap; refuses others\' customers', async () => {
+    const { MessageRecipientModel } = await import('../../domain/messages/message.model.js');
+    const { messagesThisMonth } = await import('../../domain/messages/message.service.js');
+    const token = await h.token('advisor', [CORP_A], 'zhangwei');
+    const res = await request(h.app.callback()).post('/api/v1/sidebar/sends').send({ externalUserid: 'wmZhaoSidebar0001', kind: 'talk_track', taskId }).set(as(token));
+    expect(res.status).toBe(201);
+    const row = await MessageRecipientModel.findById(res.body.id).lean();
+    expect(row).toMatchObject({ source: 'sidebar', status: 'sent', sender: 'zhangwei', externalUserId: 'wmZhaoSidebar0001' });
+    expect(await messagesThisMonth(CORP_A, zhao, row?.monthKey ?? '')).toBe(0);
+    const view = await request(h.app.callback()).get('/api/v1/sidebar/customer').query({ externalUserid: 'wmZhaoSidebar0001' }).set(as(token));
+    expect(view.body.touches).toContainEqual(expect.objectContaining({ kind: 'message', what: 'message.sidebar', result: 'sent', by: 'zhangwei' }));
+    const refused = await request(h.app.callback()).post('/api/v1/sidebar/sends').send({ externalUserid: 'wmQianSidebar0001', kind: 'text' }).set(as(token));
+    expect(refused.status).toBe(403);
+    const bad = await request(h.app.callback()).post('/api/v1/sidebar/sends').send({ externalUserid: 'wmZhaoSidebar0001', kind: 'fax' }).set(as(token));
+    expect(bad.status).toBe(422);
+  });
+});

@@ -5,13 +5,14 @@ import { recordAudit } from '../../domain/audit/audit.service.js';
 import type { Principal } from '../../domain/auth/principal.js';
 import { CustomerModel } from '../../domain/customers/customer.model.js';
 import { sidebarAccess } from '../../domain/sidebar/sidebar-access.js';
+import { recordSidebarSend, SIDEBAR_SEND_KINDS } from '../../domain/sidebar/sidebar-send.js';
 import { loadSidebarView, type SidebarView } from '../../domain/sidebar/sidebar-view.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../middlewares/errors.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { signJsapi, type JsapiSignature } from '../../wecom/jsapi-signature.js';
-import type { ApiDeps } from './api-deps.js';
+import { bodyOf, type ApiDeps } from './api-deps.js';
 import { corpTaskSettings } from './task-scope.js';
 
 /** Who may open the sidebar: members who work customers, and corp admins. */
@@ -21,6 +22,13 @@ const corpIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'a WeCom
 export const sidebarCustomerQuery = z.object({
   externalUserid: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, { error: 'the external_userid getCurExternalContact returned' }),
   corpId: corpIdSchema.optional(),
+}).strict();
+export const sidebarSendBody = z.object({
+  externalUserid: sidebarCustomerQuery.shape.externalUserid,
+  corpId: corpIdSchema.optional(),
+  kind: z.enum(SIDEBAR_SEND_KINDS, { error: `kind must be one of ${SIDEBAR_SEND_KINDS.join(', ')}` }),
+  contentId: z.string().regex(/^[a-f0-9]{24}$/, { error: 'a content id (24 hex digits)' }).optional(),
+  taskId: z.string().regex(/^[a-f0-9]{24}$/, { error: 'a task id (24 hex digits)' }).optional(),
 }).strict();
 export const jsapiConfigQuery = z.object({
   url: z.string().min(1).max(2048),
@@ -55,24 +63,48 @@ export function createSidebarRouter(deps: ApiDeps): Router {
   const router = new Router();
   const reqId = (ctx: Context) => ctx.state.reqId as string | undefined;
 
+  /** The customer behind a client-reported contact id, if this principal may act on them; refusals are audited. */
+  async function permitted(ctx: Context, p: Principal, corpId: string, externalUserId: string) {
+    const customer = await CustomerModel.findOne({ corpId, externalUserId }, { _id: 1, corpId: 1, externalUserId: 1 }).lean();
+    const access = customer ? await sidebarAccess(p, corpId, externalUserId) : undefined;
+    if (!customer || !access) {
+      await recordAudit({ actor: p, action: 'sidebar.refused', target: { type: 'customer', ...(customer ? { id: String(customer._id) } : {}), corpId }, requestId: reqId(ctx), at: deps.clock.now(), detail: { known: Boolean(customer) } });
+      if (!customer) throw new NotFoundError('this contact is not among the customers the bot knows (not added through this corp, or not synced yet)', 'customer_not_found');
+      throw new ForbiddenError('this customer is not one of yours: the sidebar shows only customers you follow (managers: those of your departments)', 'not_your_customer');
+    }
+    return { customer, access };
+  }
+
   router.get('/sidebar/customer', async function sidebarCustomer(ctx) {
     const p = principalOf(ctx);
     const q = parseOrThrow(sidebarCustomerQuery, ctx.query);
     const corpId = sidebarCorp(p, q.corpId);
     const now = deps.clock.now();
-    const customer = await CustomerModel.findOne({ corpId, externalUserId: q.externalUserid }, { _id: 1, corpId: 1, externalUserId: 1 }).lean();
-    const access = customer ? await sidebarAccess(p, corpId, q.externalUserid) : undefined;
-    if (!customer || !access) {
-      await recordAudit({ actor: p, action: 'sidebar.refused', target: { type: 'customer', ...(customer ? { id: String(customer._id) } : {}), corpId }, requestId: reqId(ctx), at: now, detail: { known: Boolean(customer) } });
-      if (!customer) throw new NotFoundError('this contact is not among the customers the bot knows (not added through this corp, or not synced yet)', 'customer_not_found');
-      throw new ForbiddenError('this customer is not one of yours: the sidebar shows only customers you follow (managers: those of your departments)', 'not_your_customer');
-    }
+    const { customer, access } = await permitted(ctx, p, corpId, q.externalUserid);
     await recordAudit({ actor: p, action: 'sidebar.read', target: { type: 'customer', id: String(customer._id), corpId }, requestId: reqId(ctx), at: now, detail: { access } });
     const { timeZone } = await corpTaskSettings(corpId, deps.config.defaultTimezone);
     const view = await loadSidebarView(deps.pd, customer, { userid: p.userid, access, timeZone, now });
     if (!view) throw new NotFoundError('this customer was removed a moment ago', 'customer_not_found');
     ctx.set('Cache-Control', 'no-store');
     ctx.body = view;
+  });
+
+  /**
+   * `POST /api/v1/sidebar/sends {externalUserid, kind, contentId?, taskId?}`: the page sent a
+   * message into the chat (`sendChatMessage` answered ok); recorded as a touch for attribution.
+   */
+  router.post('/sidebar/sends', async function sidebarSend(ctx) {
+    const p = principalOf(ctx);
+    const body = parseOrThrow(sidebarSendBody, bodyOf(ctx) ?? {});
+    const corpId = sidebarCorp(p, body.corpId);
+    if (!p.userid) throw new ForbiddenError('only a WeCom member signed in to the sidebar sends into a chat', 'member_required');
+    const { customer } = await permitted(ctx, p, corpId, body.externalUserid);
+    const { timeZone } = await corpTaskSettings(corpId, deps.config.defaultTimezone);
+    const at = deps.clock.now();
+    const sent = await recordSidebarSend({ corpId, customerId: customer._id, externalUserId: customer.externalUserId, sender: p.userid, kind: body.kind, contentId: body.contentId, taskId: body.taskId, at, timeZone });
+    await recordAudit({ actor: p, action: 'sidebar.send', target: { type: 'customer', id: String(customer._id), corpId }, requestId: reqId(ctx), at, detail: { kind: body.kind } });
+    ctx.status = 201;
+    ctx.body = sent;
   });
 
   /**

@@ -57,6 +57,7 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'DELETE /api/v1/customers/:id/opt-out': { roles: OPT_OUT_RECORDERS, corp: 'scoped', team: 'department_and_advisor', what: 'Undo an opt-out' },
 
   'GET /api/v1/sidebar/customer': { roles: SIDEBAR_READERS, corp: 'scoped', team: 'department_and_advisor', personalData: true, what: 'The chat sidebar\'s customer view: only customers with an active relationship (audited; refusals too)' },
+  'POST /api/v1/sidebar/sends': { roles: SIDEBAR_READERS, corp: 'scoped', team: 'department_and_advisor', what: 'Record a message sent into the chat from the sidebar (a touch; audited)' },
   'GET /api/v1/sidebar/jsapi-config': { roles: SIDEBAR_READERS, corp: 'scoped', what: 'JS-SDK signatures for a console page (tickets stay on the server)' },
 
   'GET /api/v1/rules': { roles: RULE_READERS, corp: 'scoped', what: 'List rules: all-corps rules and the caller\'s corps\' rules' },
