@@ -113,6 +113,9 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/kpis/overview.csv': { roles: KPI_READERS, corp: 'scoped', team: 'department_and_advisor', what: 'Cockpit figures as CSV' },
   'GET /api/v1/kpis/anomalies': { roles: KPI_READERS, corp: 'scoped', team: 'department_and_advisor', what: 'Weekly anomaly flags' },
 
+  'GET /console/dev/jssdk-standin.js': { roles: 'public', corp: 'none', what: 'The JS-SDK stand-in script for development (404 in production)' },
+  'GET /console/dev/jssdk/:op': { roles: 'public', corp: 'none', what: 'Stand-in JS-SDK calls, forwarded to the WeCom sandbox for the signed-in member (404 in production)' },
+  'POST /console/dev/jssdk/:op': { roles: 'public', corp: 'none', what: 'Stand-in JS-SDK calls, forwarded to the WeCom sandbox for the signed-in member (404 in production)' },
   'GET /console/auth/corps': { roles: 'public', corp: 'none', what: 'Enabled corps for the sign-in picker (id, name, kind)' },
   'GET /console/auth/login': { roles: 'public', corp: 'none', what: 'Redirect to WeCom sign-in' },
   'GET /console/auth/callback': { roles: 'public', corp: 'none', what: 'WeCom sign-in callback: maps the member to a role' },

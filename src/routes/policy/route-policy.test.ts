@@ -10,6 +10,7 @@ import { createApiRouter } from '../api/api.router.js';
 import type { ApiDeps } from '../api/api-deps.js';
 import { buildOpenApiDocument } from '../api/openapi.js';
 import { createConsoleAuthRouter } from '../console/console-auth.routes.js';
+import { createConsoleDevRouter } from '../console/console-dev.routes.js';
 import type { ConsoleDeps } from '../console/console-deps.js';
 import { ROUTE_POLICIES, type RoutePolicy } from './route-policies.js';
 import { applyRoutePolicies, routeKeys } from './route-policy.js';
@@ -19,13 +20,14 @@ function realRouters() {
   const config = testConfig();
   const api = createApiRouter({ config, clock: new ManualClock(), queues: {}, pd: {}, redis: {}, corpService: {} } as unknown as ApiDeps);
   const consoleAuth = createConsoleAuthRouter({ config, clock: new ManualClock(), sessions: {}, corp: () => undefined, corps: () => [], exchangeCode: async () => undefined, resolveToken: async () => undefined } as unknown as ConsoleDeps);
-  return { api, consoleAuth };
+  const consoleDev = createConsoleDevRouter({ config } as unknown as ConsoleDeps);
+  return { api, consoleAuth, consoleDev };
 }
 
 describe('the policy table', () => {
-  it('has exactly one entry per route of /api/v1 and /console/auth', () => {
-    const { api, consoleAuth } = realRouters();
-    const routed = [...routeKeys(api), ...routeKeys(consoleAuth)].sort();
+  it('has exactly one entry per route of /api/v1, /console/auth and /console/dev', () => {
+    const { api, consoleAuth, consoleDev } = realRouters();
+    const routed = [...routeKeys(api), ...routeKeys(consoleAuth), ...routeKeys(consoleDev)].sort();
     expect(new Set(routed).size).toBe(routed.length);
     expect(Object.keys(ROUTE_POLICIES).sort()).toEqual(routed);
   });
