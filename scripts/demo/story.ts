@@ -155,7 +155,7 @@ async function showSidebar(t: DemoTarget, api: <T>(method: string, path: string,
   const task = tasks[0];
   if (!task) return;
   const profile = await api<{ externalUserId: string }>('GET', `/customers/${task.customerId}`);
-  const { token } = await api<{ token: string }>('POST', '/tokens', { role: 'advisor', corps: [t.corpId], userid: 'zhangwei', label: 'demo: 张伟 in the sidebar', expiresAt: new Date(Date.now() + 3600_000).toISOString() });
+  const { token } = await api<{ token: string }>('POST', '/tokens', { role: 'advisor', corps: [t.corpId], userid: 'zhangwei', label: 'demo: 张伟 in the sidebar' });
   const res = await fetch(`${t.botUrl}/api/v1/sidebar/customer?corpId=${t.corpId}&externalUserid=${encodeURIComponent(profile.externalUserId)}`, { headers: { authorization: `Bearer ${token}` } });
   if (!res.ok) throw new Error(`GET /sidebar/customer: ${res.status} ${await res.text()}`);
   const view = (await res.json()) as { customer: { displayName: string; lifecycle: { stage: string } }; vehicles: unknown[]; tasks: Array<{ title: string; overdue: boolean; talkTrack?: string }> };
