@@ -125,6 +125,15 @@ describe.skipIf(!hasChromium)('advisor sidebar in Chromium (390×844)', () => {
       await page.locator('[data-test=refused]').waitFor();
       await page.screenshot({ path: join(shots, 'sidebar-refused.png'), fullPage: true });
     }
+    // The phone task page opens the chat with the customer (the stand-in: the sidebar in that chat).
+    const { tasks } = await api<{ tasks: Array<{ id: string; customerId: string }> }>('GET', `/tasks?corpId=${DEMO_CORP_ID}&advisor=zhangwei`);
+    const mine = tasks.find((t) => t.customerId === customer.id);
+    await page.goto(`${stack!.publicUrl}/console/m/tasks/${mine?.id ?? ''}`);
+    await page.locator('[data-test=task-talk-track]').waitFor();
+    await page.screenshot({ path: join(shots, 'sidebar-phone-task.png'), fullPage: true });
+    await page.click('[data-test=open-chat]');
+    await page.waitForURL((url) => url.pathname === '/console/sidebar' && url.searchParams.get('sandboxChat') === ext);
+    await page.locator('[data-test=customer]').waitFor();
     expect(errors).toEqual([]);
     await context.close();
   }, 180_000);
