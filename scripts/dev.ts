@@ -68,6 +68,7 @@ async function main(): Promise<void> {
     '  WeCom dealer SCRM bot — local development',
     `  console          ${publicUrl}/console/   sign in: pick 星途汽车城南4S店（演示）, press 企业微信登录 and pick 王强 (manager) or 张伟 (advisor),`,
     `                   or paste the admin token below into the API 令牌 box`,
+    `  advisor sidebar  ${publicUrl}/console/sidebar   the chat toolbar page; outside WeCom the sandbox's JS-SDK stand-in lets you pick the chat`,
     `  bot (web)        ${publicUrl}            health ${publicUrl}/readyz, metrics ${publicUrl}/metrics`,
     `  queue dashboard  ${publicUrl}/admin/queues   (sign in to the console as admin first)`,
     `  admin API        ${publicUrl}/api/v1       Authorization: Bearer ${stack.adminToken}`,

@@ -21,6 +21,7 @@ import { TokenService } from './domain/auth/token.service.js';
 import { createPrincipalSource } from './domain/auth/principal-source.js';
 import { BOOTSTRAP_TOKEN_ID } from './middlewares/auth.js';
 import { createWecomClient } from './wecom/client.js';
+import { NotFoundError } from './infra/errors.js';
 import { createMetricsRouter, createQueueDashboard } from './routes/ops.routes.js';
 import { createOpsAccess } from './middlewares/ops-access.js';
 
@@ -48,10 +49,18 @@ async function main(): Promise<void> {
     nowMs: () => clock.nowMs(),
     revalidate: createPrincipalSource({ corp: (id) => corps.get(id), tokenById: (id) => tokens.resolveById(id), bootstrapTokenId: BOOTSTRAP_TOKEN_ID, bootstrapConfigured: Boolean(config.bootstrapApiToken) }),
   });
-  const api = createApiRouter({ config, clock, logger, queues, pd: PersonalData.fromConfig(config), redis, corpService, sessions });
   const webhooks = createWebhooksRouter({ config, clock, logger, queues, pd: PersonalData.fromConfig(config), redis, corpService });
-  // Console sign-in exchanges its code here, not in the worker: see console-auth.routes.ts.
+  // Console sign-in exchanges its code here, not in the worker: see console-auth.routes.ts; the
+  // sidebar's JS-SDK tickets come from the same client's Redis cache (docs/wecom.md §10.2).
   const wecom = createWecomClient({ apiBase: config.wecom.apiBase, redis, logger, clock, timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix, retry: { maxRetries: 1 } });
+  const jsapi = {
+    async ticket(corpId: string, kind: 'corp' | 'agent') {
+      const corp = corps.get(corpId);
+      if (!corp || !corp.enabled) throw new NotFoundError(`no corp ${corpId}`, 'corp_not_found');
+      return { ticket: await wecom.jsapiTicket({ corpId, secret: corp.secret, agentId: corp.agentId }, kind), agentId: corp.agentId };
+    },
+  };
+  const api = createApiRouter({ config, clock, logger, queues, pd: PersonalData.fromConfig(config), redis, corpService, sessions, jsapi });
   const consoleMounts = createConsoleMounts({
     config, clock, sessions, redis, corp: (id) => corps.get(id), corps: () => corps.all(), resolveToken: (t) => tokens.resolve(t),
     exchangeCode: async (corp, code) => (await wecom.forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: corp.agentId }).getUserInfoByCode(code)).userid || undefined,

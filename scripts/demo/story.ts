@@ -115,6 +115,9 @@ export async function playDemo(t: DemoTarget, say: (line: string) => void): Prom
   }, 45_000);
   say(`🚨 The other task is still open: 张伟 was reminded, and manager 王强 gets an escalation card: "${leaderCards[0]?.body.template_card?.main_title?.title ?? ''}"`);
 
+  // 4b. 张伟 opens the chat with the customer whose follow-up is due; the sidebar beside it shows the rest.
+  await showSidebar(t, api, say);
+
   // 5. The numbers.
   const from = now.startOf('day').toISOString();
   const to = now.add(3, 'day').toISOString();
@@ -140,4 +143,23 @@ export async function playDemo(t: DemoTarget, say: (line: string) => void): Prom
     cardUpdates: (await world()).cardUpdates.filter((u) => JSON.stringify(u).includes(first)).length,
     leaderCards: leaderCards.length, kpi: { due: k.due, doneOnTime: k.doneOnTime, doneLate: k.doneLate, overdueOpen: k.overdueOpen, escalated: k.escalated },
   };
+}
+
+/**
+ * The chat sidebar (docs/console.md, "Advisor sidebar") as 张伟 sees it in the chat with the
+ * customer of his open follow-up: the same API call the page makes, with a token acting as him,
+ * and the URL that opens the page with the sandbox's JS-SDK stand-in in that chat.
+ */
+async function showSidebar(t: DemoTarget, api: <T>(method: string, path: string, body?: unknown) => Promise<T>, say: (line: string) => void): Promise<void> {
+  const { tasks } = await api<{ tasks: Array<{ id: string; customerId: string }> }>('GET', `/tasks?corpId=${t.corpId}&advisor=zhangwei&status=open&limit=1`);
+  const task = tasks[0];
+  if (!task) return;
+  const profile = await api<{ externalUserId: string }>('GET', `/customers/${task.customerId}`);
+  const { token } = await api<{ token: string }>('POST', '/tokens', { role: 'advisor', corps: [t.corpId], userid: 'zhangwei', label: 'demo: 张伟 in the sidebar' });
+  const res = await fetch(`${t.botUrl}/api/v1/sidebar/customer?corpId=${t.corpId}&externalUserid=${encodeURIComponent(profile.externalUserId)}`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) throw new Error(`GET /sidebar/customer: ${res.status} ${await res.text()}`);
+  const view = (await res.json()) as { customer: { displayName: string; lifecycle: { stage: string } }; vehicles: unknown[]; tasks: Array<{ title: string; overdue: boolean; talkTrack?: string }> };
+  const due = view.tasks[0];
+  say(`🪟 张伟 opens the chat with ${view.customer.displayName}; the sidebar shows: ${view.customer.lifecycle.stage}, ${view.vehicles.length} vehicle(s), due task "${due?.title ?? '—'}"${due?.overdue ? ' (overdue)' : ''}${due?.talkTrack ? `, talk track "${due.talkTrack.slice(0, 40)}…"` : ''}`);
+  say(`   open it yourself: ${publicUrlOf(t.botUrl)}/console/sidebar?sandboxChat=${encodeURIComponent(profile.externalUserId)}  (sign in as 张伟; the sandbox's JS-SDK stand-in plays the WeCom client)`);
 }

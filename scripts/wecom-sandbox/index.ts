@@ -7,11 +7,13 @@ import { createRedis } from '../../src/infra/redis.js';
 import { apiRoutes } from './api/index.js';
 import { controlRouter } from './control/routes.js';
 import { oauthRouter } from './control/oauth-pages.js';
+import { jssdkRouter } from './control/jssdk.js';
 import { CallbackDriver } from './driver/driver.js';
 import { CallLog } from './server/call-log.js';
 import type { SandboxContext } from './server/context.js';
 import { FaultInjector } from './server/faults.js';
 import { Limits } from './server/limits.js';
+import { TicketStore } from './server/tickets.js';
 import { TokenStore } from './server/tokens.js';
 import { createWecomApi } from './server/wecom-api.js';
 import { World } from './world/world.js';
@@ -76,6 +78,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     world,
     clock,
     tokens: new TokenStore(clock),
+    tickets: new TicketStore(clock),
     calls: new CallLog(),
     faults: new FaultInjector(),
     limits: new Limits(),
@@ -97,18 +100,22 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
   const control = controlRouter(sb, driver, () => {
     world.reset();
     sb.tokens.reset();
+    sb.tickets.reset();
+    jssdk.reset();
     sb.calls.clear();
     sb.faults.clear();
     sb.limits.reset();
     driver.deliveries.length = 0;
   });
   const oauth = oauthRouter(sb);
+  const jssdk = jssdkRouter(sb);
   app.use(async (ctx, next) => {
     if (ctx.path.startsWith('/cgi-bin/')) return wecomApi(ctx);
     return next();
   });
   app.use(control.routes()).use(control.allowedMethods());
   app.use(oauth.routes());
+  app.use(jssdk.router.routes()).use(jssdk.router.allowedMethods());
 
   const server: Server = createServer(app.callback());
   await new Promise<void>((resolve, reject) => {

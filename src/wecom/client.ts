@@ -54,7 +54,15 @@ export interface WecomClient {
   forCorp(creds: CorpCredentials): CorpApi;
   readonly tokens: TokenCache;
   readonly throttle: WecomThrottle;
+  /**
+   * A JS-SDK ticket (docs/wecom.md §10.2): `corp` (get_jsapi_ticket) or `agent`
+   * (ticket/get?type=agent_config) of the app whose secret `creds` holds. Cached in Redis and
+   * fetched single-flight across processes, once per expiry, like access tokens.
+   */
+  jsapiTicket(creds: CorpCredentials, kind: JsapiTicketKind): Promise<string>;
 }
+
+export type JsapiTicketKind = 'corp' | 'agent';
 
 interface GetTokenResponse extends WecomBaseResponse {
   access_token: string;
@@ -104,6 +112,21 @@ export function createWecomClient(options: WecomClientOptions): WecomClient {
       return { accessToken: res.access_token, expiresIn: res.expires_in };
     },
   });
+
+  const ticketCache = (kind: JsapiTicketKind) => new TokenCache({
+    redis: options.redis,
+    keyPrefix: options.keyPrefix,
+    kind: kind === 'corp' ? 'jsapi-ticket' : 'agent-ticket',
+    clock: options.clock,
+    logger: log,
+    refreshMarginMs: options.tokenRefreshMarginMs,
+    fetchToken: async (creds) => {
+      const api = forCorp(creds);
+      const res = kind === 'corp' ? await api.getCorpJsapiTicket() : await api.getAgentConfigTicket();
+      return { accessToken: res.ticket, expiresIn: res.expires_in };
+    },
+  });
+  const tickets = { corp: ticketCache('corp'), agent: ticketCache('agent') };
 
   function forCorp(creds: CorpCredentials): CorpApi {
     const corpId = creds.corpId;
@@ -161,7 +184,7 @@ export function createWecomClient(options: WecomClientOptions): WecomClient {
     return bindCorpApi(call, creds, { markTagConcurrency });
   }
 
-  return { forCorp, tokens, throttle };
+  return { forCorp, tokens, throttle, jsapiTicket: (creds, kind) => tickets[kind].get(creds) };
 }
 
 function mayRetry(err: unknown, spec: CallSpec): boolean {

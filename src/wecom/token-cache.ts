@@ -30,6 +30,11 @@ interface CachedToken {
 export interface TokenCacheOptions {
   redis: Redis;
   keyPrefix: string;
+  /**
+   * What is cached: `token` (access tokens, the default) or a JS-SDK ticket kind
+   * (docs/wecom.md §10.2). Part of the Redis key, so each kind has its own entry and lock.
+   */
+  kind?: string;
   clock: Clock;
   logger: Logger;
   /** Calls gettoken. Invoked by at most one process at a time per (corp, secret). */
@@ -47,9 +52,9 @@ export interface TokenCacheOptions {
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
 /** `${prefix}:wecom:token:${corpId}:${sha256(secret)[0..12]}`: one token per app secret (docs/wecom.md §3.1). */
-export function tokenKey(keyPrefix: string, creds: CorpCredentials): string {
+export function tokenKey(keyPrefix: string, creds: CorpCredentials, kind = 'token'): string {
   const secretHash = createHash('sha256').update(creds.secret).digest('hex').slice(0, 12);
-  return `${keyPrefix}:wecom:token:${creds.corpId}:${secretHash}`;
+  return `${keyPrefix}:wecom:${kind}:${creds.corpId}:${secretHash}`;
 }
 
 /**
@@ -64,17 +69,19 @@ export class TokenCache {
   private readonly lockTtlMs: number;
   private readonly waitTimeoutMs: number;
   private readonly pollMs: number;
+  private readonly what: string;
 
   constructor(private readonly opts: TokenCacheOptions) {
     this.marginMs = opts.refreshMarginMs ?? 5 * 60_000;
     this.lockTtlMs = opts.lockTtlMs ?? 15_000;
     this.waitTimeoutMs = opts.waitTimeoutMs ?? 20_000;
     this.pollMs = opts.pollMs ?? 25;
+    this.what = opts.kind && opts.kind !== 'token' ? opts.kind : 'gettoken';
   }
 
   /** A valid token, from the cache or by a (single-flight) refresh. */
   async get(creds: CorpCredentials): Promise<string> {
-    const cached = await this.read(tokenKey(this.opts.keyPrefix, creds), creds);
+    const cached = await this.read(tokenKey(this.opts.keyPrefix, creds, this.opts.kind), creds);
     if (cached && this.fresh(cached)) return cached.t;
     return this.refresh(creds, cached?.t);
   }
@@ -84,7 +91,7 @@ export class TokenCache {
    * replaced it, returns that newer token without calling gettoken.
    */
   refresh(creds: CorpCredentials, staleToken?: string): Promise<string> {
-    const key = tokenKey(this.opts.keyPrefix, creds);
+    const key = tokenKey(this.opts.keyPrefix, creds, this.opts.kind);
     const flightKey = `${key}|${staleToken ?? ''}`;
     const existing = this.inflight.get(flightKey);
     if (existing) return existing;
@@ -100,7 +107,7 @@ export class TokenCache {
     const deadline = Date.now() + this.waitTimeoutMs;
     for (;;) {
       const failed = await this.opts.redis.get(failedKey);
-      if (failed) throw new WecomApiError(Number(failed), 'gettoken failed recently (cached for 60 s; check the corp id and secret)', 'gettoken', creds.corpId);
+      if (failed) throw new WecomApiError(Number(failed), `${this.what} failed recently (cached for 60 s; check the corp id and secret)`, this.what, creds.corpId);
       const current = await this.read(key, creds);
       if (current && current.t !== staleToken && this.fresh(current)) return current.t;
       const locked = await this.opts.redis.set(lockKey, owner, 'PX', this.lockTtlMs, 'NX');
@@ -118,20 +125,20 @@ export class TokenCache {
           const exp = this.opts.clock.nowMs() + lifetimeMs;
           const value: CachedToken = { t: sealToken(creds, key, fetched.accessToken), exp, r: exp - Math.min(this.marginMs, lifetimeMs / 10) };
           await this.opts.redis.set(key, JSON.stringify(value), 'PX', Math.max(1000, fetched.expiresIn * 1000));
-          this.opts.logger.debug({ corpId: creds.corpId, expiresIn: fetched.expiresIn }, 'wecom access token refreshed');
+          this.opts.logger.debug({ corpId: creds.corpId, kind: this.opts.kind ?? 'token', expiresIn: fetched.expiresIn }, 'wecom credential refreshed');
           return fetched.accessToken;
         } finally {
           await this.opts.redis.eval(RELEASE_LOCK, 1, lockKey, owner).catch(() => undefined);
         }
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for another process to refresh the WeCom token of corp ${creds.corpId}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for another process to refresh the WeCom ${this.opts.kind ?? 'token'} of corp ${creds.corpId}`);
       await sleep(this.pollMs);
     }
   }
 
   /** Forgets the cached token (admin action, secret rotation). */
   async clear(creds: CorpCredentials): Promise<void> {
-    await this.opts.redis.del(tokenKey(this.opts.keyPrefix, creds));
+    await this.opts.redis.del(tokenKey(this.opts.keyPrefix, creds, this.opts.kind));
   }
 
   private fresh(token: CachedToken): boolean {

@@ -1,5 +1,6 @@
 import type { ApiRoutes } from '../server/context.js';
 import { directoryRoutes } from './directory.js';
+import { jsapiRoutes } from './jsapi.js';
 import { externalContactRoutes } from './external-contact.js';
 import { messageRoutes } from './messages.js';
 import { tagRoutes } from './tags.js';
@@ -14,4 +15,5 @@ export const apiRoutes: ApiRoutes = {
   ...messageRoutes,
   ...directoryRoutes,
   ...transferRoutes,
+  ...jsapiRoutes,
 };

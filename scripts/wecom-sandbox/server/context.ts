@@ -5,6 +5,7 @@ import type { World } from '../world/world.js';
 import type { CallLog } from './call-log.js';
 import type { FaultInjector } from './faults.js';
 import type { Limits } from './limits.js';
+import type { TicketStore } from './tickets.js';
 import type { TokenStore } from './tokens.js';
 
 /** Everything a sandbox handler may touch. */
@@ -12,6 +13,8 @@ export interface SandboxContext {
   world: World;
   clock: Clock;
   tokens: TokenStore;
+  /** JS-SDK tickets (docs/wecom.md §10.2). */
+  tickets: TicketStore;
   calls: CallLog;
   faults: FaultInjector;
   limits: Limits;

@@ -28,6 +28,9 @@ batchSchema.index({ status: 1, createdTaskAt: 1 });
 export type MessageBatchDocument = InferSchemaType<typeof batchSchema>;
 export const MessageBatchModel: Model<MessageBatchDocument> = (mongoose.models.MessageBatch as Model<MessageBatchDocument> | undefined) ?? mongoose.model<MessageBatchDocument>('MessageBatch', batchSchema);
 
+export const MESSAGE_SOURCES = ['campaign', 'sidebar'] as const;
+export type MessageSource = (typeof MESSAGE_SOURCES)[number];
+
 export const RECIPIENT_STATUSES = ['queued', 'pending', 'sent', 'failed', 'cancelled'] as const;
 export type RecipientStatus = (typeof RECIPIENT_STATUSES)[number];
 
@@ -54,6 +57,11 @@ const recipientSchema = new Schema(
     wecomStatus: { type: Number },
     reason: { type: String },
     sentAt: { type: Date },
+    /**
+     * Where the message came from: absent or `campaign` = a rule's mass send; `sidebar` = sent by
+     * the advisor from the chat sidebar (docs/console.md, "Advisor sidebar"), counted as a touch.
+     */
+    source: { type: String, enum: MESSAGE_SOURCES },
   },
   { collection: 'message_recipients', timestamps: true, versionKey: false },
 );

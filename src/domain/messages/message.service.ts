@@ -196,5 +196,6 @@ export async function cancelPendingMessagesFor(deps: EngineDeps, customerId: str
 
 /** Customer messages counted against the monthly cap: pending confirmation or reported sent. */
 export async function messagesThisMonth(corpId: string, customerId: string, monthKey: string): Promise<number> {
-  return MessageRecipientModel.countDocuments({ corpId, customerId: new Types.ObjectId(customerId), monthKey, status: { $in: ['queued', 'pending', 'sent'] } });
+  // Messages the advisor sent from the chat sidebar are 1:1, not campaign sends: not capped.
+  return MessageRecipientModel.countDocuments({ corpId, customerId: new Types.ObjectId(customerId), monthKey, status: { $in: ['queued', 'pending', 'sent'] }, source: { $ne: 'sidebar' } });
 }

@@ -41,6 +41,8 @@ export interface TaskView {
   /** Both, for the task page (docs/tasks.md): the WeCom name and the advisor's remark. */
   customerName?: string;
   remark?: string;
+  /** The customer's external_userid, for the task page's "open the chat" (docs/console.md, "Advisor sidebar"). */
+  externalUserId?: string;
   model?: string;
   advisorName: string;
   due: string;
@@ -68,7 +70,7 @@ export async function loadTaskView(deps: Pick<TaskDeps, 'corpId' | 'pd' | 'timeZ
   const name = remark ?? customerName ?? '一位客户';
   const advisorName = advisor?.name || task.advisorUserid;
   const model = vehicle?.model ?? undefined;
-  return { customer: name, customerName, remark, model, advisorName, due: dayjs.utc(task.dueAt).tz(deps.timeZone).format('MM-DD HH:mm'), talkTrack: renderTalkTrack(task.talkTrack, { customer: name, model, advisorName }) };
+  return { customer: name, customerName, remark, externalUserId: customer?.externalUserId, model, advisorName, due: dayjs.utc(task.dueAt).tz(deps.timeZone).format('MM-DD HH:mm'), talkTrack: renderTalkTrack(task.talkTrack, { customer: name, model, advisorName }) };
 }
 
 export const taskPageUrl = (publicBaseUrl: string, taskId: string): string => `${publicBaseUrl}/console/m/tasks/${taskId}`;

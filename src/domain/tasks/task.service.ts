@@ -88,7 +88,7 @@ export async function createTaskFromSchedule(deps: Deps, scheduleId: string): Pr
 }
 
 export type TaskAction =
-  | { type: 'complete'; outcome: TaskOutcome }
+  | { type: 'complete'; outcome: TaskOutcome; bookedAt?: Date }
   | { type: 'snooze'; days?: number }
   | { type: 'unreachable' }
   | { type: 'reassign'; to: string }
@@ -115,7 +115,7 @@ export async function applyTaskAction(deps: Deps, taskId: string, action: TaskAc
   let update: Record<string, unknown>;
   switch (action.type) {
     case 'complete':
-      update = { $set: { status: 'done', outcome: action.outcome, completedAt: now, notifyPending: false }, $unset: { nextCheckpointAt: 1 }, $push: { history: { at: now, actor, action: 'completed', detail: { outcome: action.outcome } } } };
+      update = { $set: { status: 'done', outcome: action.outcome, completedAt: now, notifyPending: false }, $unset: { nextCheckpointAt: 1 }, $push: { history: { at: now, actor, action: 'completed', detail: { outcome: action.outcome, ...(action.bookedAt ? { bookedAt: action.bookedAt.toISOString() } : {}) } } } };
       break;
     case 'unreachable':
       update = { $set: { status: 'unreachable', completedAt: now, notifyPending: false }, $unset: { nextCheckpointAt: 1 }, $push: { history: { at: now, actor, action: 'unreachable' } } };

@@ -22,6 +22,11 @@ export interface ApiDeps {
   corpService: CorpService;
   /** Console sessions (docs/console.md): when given, the session cookie is accepted besides bearer tokens. */
   sessions?: ConsoleSessions;
+  /**
+   * JS-SDK tickets for the sidebar (docs/wecom.md §10.2), from the WeCom client's Redis cache;
+   * absent in processes that sign nothing (the sidebar's config route then answers 503).
+   */
+  jsapi?: { ticket(corpId: string, kind: 'corp' | 'agent'): Promise<{ ticket: string; agentId: number }> };
 }
 
 /** The parsed JSON body (@koa/bodyparser), unknown until a schema parses it. */

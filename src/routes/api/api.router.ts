@@ -18,6 +18,7 @@ import { createOpsApiRouter } from './ops-api.routes.js';
 import { createOutcomesRouter } from './outcomes.routes.js';
 import { createPrivacyRouter } from './privacy.routes.js';
 import { createRulesRouter } from './rules.routes.js';
+import { createSidebarRouter } from './sidebar.routes.js';
 import { createTasksRouter } from './tasks.routes.js';
 import { createTransfersRouter } from './transfers.routes.js';
 import { createVehiclesRouter } from './vehicles.routes.js';
@@ -50,7 +51,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     },
   }));
   const children = [createVehiclesRouter(deps), createCustomersRouter(deps), createPrivacyRouter(deps), createRulesRouter(deps), createCorpsRouter(deps), createCorpSettingsRouter(deps), createTokensRouter(deps), createAuditRouter(), createOpsApiRouter(deps), createMediaRouter(deps),
-    createTasksRouter(deps), createTransfersRouter(deps), createKpisRouter(deps), createOutcomesRouter(deps)];
+    createTasksRouter(deps), createTransfersRouter(deps), createKpisRouter(deps), createOutcomesRouter(deps), createSidebarRouter(deps)];
   for (const child of children) router.use(child.routes(), child.allowedMethods());
   // Authorization comes from the policy table; a route without an entry stops the start here.
   applyRoutePolicies(router, ROUTE_POLICIES, '/api/v1/');

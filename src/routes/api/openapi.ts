@@ -18,6 +18,7 @@ import { OPT_OUT_RECORDERS, optOutBodySchema, PRIVACY_ADMINS } from './privacy.r
 import { RULE_AUTHORS, RULE_READERS, ruleDuplicateSchema, ruleOptionsQuery } from './rules.routes.js';
 import { SETTINGS_ROLES, corpSettingsPatchSchema } from './corp-settings.routes.js';
 import { tokenCreateSchema } from './tokens.routes.js';
+import { jsapiConfigQuery, SIDEBAR_READERS, sidebarCustomerQuery, sidebarSendBody } from './sidebar.routes.js';
 import { ROUTE_POLICIES } from '../policy/route-policies.js';
 
 interface Operation {
@@ -92,6 +93,9 @@ const operations: Operation[] = [
   { method: 'get', path: '/outcomes/unreachable-owners', summary: 'DMS vehicles whose owner has no active WeCom relationship (VIN, sales advisor)', roles: [...OUTCOME_READERS], query: z.object({ corpId: z.string(), limit: z.string().optional() }), ok: 200 },
   { method: 'get', path: '/kpis/outcomes', summary: 'Result KPIs for [from, to): return, first-maintenance, renewal, booked→arrived rates, no-shows per advisor, connectable rate, dormant owners, attributed/organic revenue, funnel by rule or advisor, with definitions', roles: [...OUTCOME_READERS], query: z.object({ corpId: z.string(), from: z.string(), to: z.string(), by: z.enum(['rule', 'advisor']).optional() }), ok: 200 },
   { method: 'get', path: '/campaigns/{ruleId}/report', summary: 'Holdout campaign report of a rule: treated vs held-out customers, outcome rate in the window, revenue per customer, uplift with a 95 % Newcombe (Wilson) interval and whether it is significant', roles: [...OUTCOME_READERS], query: z.object({ corpId: z.string(), windowDays: z.string().optional(), types: z.string().optional() }), ok: 200 },
+  { method: 'get', path: '/sidebar/customer', summary: 'The chat sidebar\'s view of one customer (external_userid from getCurExternalContact): only customers with an active relationship to the member (managers: their departments); audited, refusals too', roles: [...SIDEBAR_READERS], query: sidebarCustomerQuery, ok: 200 },
+  { method: 'post', path: '/sidebar/sends', summary: 'Record a message the advisor sent into the chat from the sidebar (counted as a touch, not toward the campaign cap)', roles: [...SIDEBAR_READERS], body: sidebarSendBody, ok: 201 },
+  { method: 'get', path: '/sidebar/jsapi-config', summary: 'JS-SDK signatures (config and agentConfig) for a page of this console', roles: [...SIDEBAR_READERS], query: jsapiConfigQuery, ok: 200 },
   { method: 'post', path: '/ops/sweep', summary: 'Run the schedule sweep now (refused in production)', roles: ['admin'], ok: 200 },
 ];
 

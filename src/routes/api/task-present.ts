@@ -17,7 +17,7 @@ export function presentTask(t: TaskLean, now: Date, onTime: boolean | undefined)
 export type ApiTask = ReturnType<typeof presentTask>;
 
 /** What `GET /api/v1/tasks/:id` adds: the card content rendered for this read, and the whole history. */
-export interface ApiTaskView { customer: string; customerName?: string; remark?: string; model?: string; advisorName: string; due: string; talkTrack?: string }
+export interface ApiTaskView { customer: string; customerName?: string; remark?: string; externalUserId?: string; model?: string; advisorName: string; due: string; talkTrack?: string }
 /** One history entry: who (`system`, `api:<userid>`, `wecom:<userid>` ...), what, when; ids and codes only. */
 export interface ApiTaskHistoryEntry { at: Date; actor: string; action: string; detail?: Record<string, unknown> }
 export type ApiTaskDetail = ApiTask & { view: ApiTaskView; history: ApiTaskHistoryEntry[] };

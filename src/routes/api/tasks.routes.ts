@@ -47,7 +47,11 @@ export const taskListQuery = z.object({
   include: z.enum(['customer']).optional(),
 });
 const listQuery = taskListQuery;
-export const completeBody = z.object({ outcome: z.enum(TASK_OUTCOMES, { error: `outcome must be one of ${TASK_OUTCOMES.join(', ')}` }) }).strict();
+export const completeBody = z.object({
+  outcome: z.enum(TASK_OUTCOMES, { error: `outcome must be one of ${TASK_OUTCOMES.join(', ')}` }),
+  /** With `appointment_booked`: when the customer comes (the sidebar's "booked with date"). */
+  bookedAt: isoDate.optional(),
+}).strict().refine((b) => !b.bookedAt || b.outcome === 'appointment_booked', { path: ['bookedAt'], message: 'bookedAt goes only with outcome appointment_booked' });
 export const snoozeBody = z.object({ days: z.number().int().min(1).max(30).default(1) }).strict();
 export const reassignBody = z.object({ to: userid }).strict();
 export const reassignBulkBody = z.object({
@@ -166,7 +170,8 @@ export function createTasksRouter(deps: ApiDeps): Router {
   }
 
   router.post('/tasks/:id/complete', async function completeTask(ctx) {
-    await act(ctx, { type: 'complete', outcome: parseOrThrow(completeBody, bodyOf(ctx) ?? {}).outcome }, 'task.complete');
+    const body = parseOrThrow(completeBody, bodyOf(ctx) ?? {});
+    await act(ctx, { type: 'complete', outcome: body.outcome, ...(body.bookedAt ? { bookedAt: new Date(body.bookedAt) } : {}) }, 'task.complete');
   });
   router.post('/tasks/:id/snooze', async function snoozeTask(ctx) {
     await act(ctx, { type: 'snooze', days: parseOrThrow(snoozeBody, bodyOf(ctx) ?? {}).days }, 'task.snooze');

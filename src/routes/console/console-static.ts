@@ -25,7 +25,9 @@ export const CONSOLE_CSP = [
 export function createConsoleStatic(dir: string = resolve(process.cwd(), 'dist/console')) {
   const root = resolve(dir);
   const indexPath = join(root, 'index.html');
+  const sidebarPath = join(root, 'sidebar.html');
   let index: Buffer | undefined;
+  let sidebar: Buffer | undefined;
   return async function consoleStatic(ctx: Context, next: Next): Promise<void> {
     if (ctx.path !== '/console' && !ctx.path.startsWith('/console/')) return next();
     if (ctx.path.startsWith('/console/auth/')) return next();
@@ -43,6 +45,16 @@ export function createConsoleStatic(dir: string = resolve(process.cwd(), 'dist/c
       ctx.type = TYPES[extname(file)] ?? 'application/octet-stream';
       ctx.body = createReadStream(file);
       return;
+    }
+    // The chat sidebar is its own small page (docs/console.md, "Advisor sidebar").
+    if (ctx.path === '/console/sidebar' || ctx.path.startsWith('/console/sidebar/')) {
+      if (!sidebar && existsSync(sidebarPath)) sidebar = readFileSync(sidebarPath);
+      if (sidebar) {
+        ctx.set('Cache-Control', 'no-cache');
+        ctx.type = 'text/html; charset=utf-8';
+        ctx.body = sidebar;
+        return;
+      }
     }
     if (!index && existsSync(indexPath)) index = readFileSync(indexPath);
     if (!index) {

@@ -161,6 +161,10 @@ const PROBES: Record<string, ProbeFor> = {
   'GET /api/v1/kpis/definitions': () => get('/api/v1/kpis/definitions'),
   'GET /api/v1/kpis/overview': reads((s) => `/api/v1/kpis/overview?corpId=${s.corpId}&from=2026-05-04&to=2026-05-11`),
   'GET /api/v1/kpis/overview.csv': reads((s) => `/api/v1/kpis/overview.csv?corpId=${s.corpId}&from=2026-05-04&to=2026-05-11`),
+  'GET /api/v1/sidebar/customer': reads((s, t) => `/api/v1/sidebar/customer?corpId=${s.corpId}&externalUserid=${t === 'otherTeam' ? s.extOther : t === 'otherAdvisor' ? s.extPeer : s.extOwn}`),
+  'POST /api/v1/sidebar/sends': refusedWrite((s, t) => ({ method: 'post', path: '/api/v1/sidebar/sends', body: { corpId: s.corpId, externalUserid: t === 'otherTeam' ? s.extOther : t === 'otherAdvisor' ? s.extPeer : s.extOwn, kind: 'text' } })),
+  // Signs with WeCom tickets, which this harness has no client for (503): sidebar.routes.test.ts covers it.
+  'GET /api/v1/sidebar/jsapi-config': () => undefined,
   'GET /api/v1/kpis/anomalies': reads((s) => `/api/v1/kpis/anomalies?corpId=${s.corpId}&week=2026-05-04`),
   'POST /api/v1/outcomes': refusedWrite((s) => ({ method: 'post', path: '/api/v1/outcomes', body: { corpId: s.corpId, externalId: 'AP-matrix', version: 1, type: 'appointment', occurredAt: '2026-05-01', vin: 'LSVAB2180E2009999' } })),
   'GET /api/v1/kpis/outcomes': reads((s) => `/api/v1/kpis/outcomes?corpId=${s.corpId}&from=2026-04-01T00:00:00Z&to=2026-05-11T00:00:00Z`),

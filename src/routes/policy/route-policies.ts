@@ -4,6 +4,7 @@ import { KPI_READERS } from '../api/kpis.routes.js';
 import { OUTCOME_READERS, OUTCOME_WRITERS } from '../api/outcomes.routes.js';
 import { OPT_OUT_RECORDERS, PRIVACY_ADMINS } from '../api/privacy.routes.js';
 import { RULE_AUTHORS, RULE_READERS } from '../api/rules.routes.js';
+import { SIDEBAR_READERS } from '../api/sidebar.routes.js';
 import { SETTINGS_ROLES } from '../api/corp-settings.routes.js';
 import { TASK_READERS, TASK_REASSIGNERS, TASK_WORKERS } from '../api/tasks.routes.js';
 import { TRANSFER_READERS, TRANSFER_STARTERS } from '../api/transfers.routes.js';
@@ -62,6 +63,10 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'POST /api/v1/customers/:id/opt-out': { roles: OPT_OUT_RECORDERS, corp: 'scoped', team: 'department_and_advisor', what: 'Record an opt-out' },
   'DELETE /api/v1/customers/:id/opt-out': { roles: OPT_OUT_RECORDERS, corp: 'scoped', team: 'department_and_advisor', what: 'Undo an opt-out' },
 
+  'GET /api/v1/sidebar/customer': { roles: SIDEBAR_READERS, corp: 'scoped', team: 'department_and_advisor', personalData: true, what: 'The chat sidebar\'s customer view: only customers with an active relationship (audited; refusals too)' },
+  'POST /api/v1/sidebar/sends': { roles: SIDEBAR_READERS, corp: 'scoped', team: 'department_and_advisor', what: 'Record a message sent into the chat from the sidebar (a touch; audited)' },
+  'GET /api/v1/sidebar/jsapi-config': { roles: SIDEBAR_READERS, corp: 'scoped', what: 'JS-SDK signatures for a console page (tickets stay on the server)' },
+
   'GET /api/v1/rules': { roles: RULE_READERS, corp: 'scoped', what: 'List rules: all-corps rules and the caller\'s corps\' rules' },
   'GET /api/v1/rules/options': { roles: RULE_READERS, corp: 'scoped', what: 'Rule form pickers' },
   'POST /api/v1/rules': { roles: RULE_AUTHORS, corp: 'scoped', what: 'Create a rule (all-corps rules start disabled: four eyes)' },
@@ -117,6 +122,9 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
 
   'POST /webhooks/dms/:corpId': { roles: 'public', corp: 'none', personalData: true, what: 'DMS outcome push, authenticated by its Standard Webhooks signature (per-corp secret)' },
 
+  'GET /console/dev/jssdk-standin.js': { roles: 'public', corp: 'none', what: 'The JS-SDK stand-in script for development (404 in production)' },
+  'GET /console/dev/jssdk/:op': { roles: 'public', corp: 'none', what: 'Stand-in JS-SDK calls, forwarded to the WeCom sandbox for the signed-in member (404 in production)' },
+  'POST /console/dev/jssdk/:op': { roles: 'public', corp: 'none', what: 'Stand-in JS-SDK calls, forwarded to the WeCom sandbox for the signed-in member (404 in production)' },
   'GET /console/auth/corps': { roles: 'public', corp: 'none', what: 'Enabled corps for the sign-in picker (id, name, kind)' },
   'GET /console/auth/login': { roles: 'public', corp: 'none', what: 'Redirect to WeCom sign-in' },
   'GET /console/auth/callback': { roles: 'public', corp: 'none', what: 'WeCom sign-in callback: maps the member to a role' },

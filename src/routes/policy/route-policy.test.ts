@@ -11,6 +11,7 @@ import type { ApiDeps } from '../api/api-deps.js';
 import { buildOpenApiDocument } from '../api/openapi.js';
 import { createConsoleAuthRouter } from '../console/console-auth.routes.js';
 import { createWebhooksRouter } from '../webhooks/webhooks.router.js';
+import { createConsoleDevRouter } from '../console/console-dev.routes.js';
 import type { ConsoleDeps } from '../console/console-deps.js';
 import { ROUTE_POLICIES, type RoutePolicy } from './route-policies.js';
 import { applyRoutePolicies, routeKeys } from './route-policy.js';
@@ -21,13 +22,14 @@ function realRouters() {
   const api = createApiRouter({ config, clock: new ManualClock(), queues: {}, pd: {}, redis: {}, corpService: {} } as unknown as ApiDeps);
   const consoleAuth = createConsoleAuthRouter({ config, clock: new ManualClock(), sessions: {}, corp: () => undefined, corps: () => [], exchangeCode: async () => undefined, resolveToken: async () => undefined } as unknown as ConsoleDeps);
   const webhooks = createWebhooksRouter({ config, clock: new ManualClock(), queues: {}, pd: {}, redis: {}, corpService: {} } as unknown as ApiDeps);
-  return { api, consoleAuth, webhooks };
+  const consoleDev = createConsoleDevRouter({ config } as unknown as ConsoleDeps);
+  return { api, consoleAuth, webhooks, consoleDev };
 }
 
 describe('the policy table', () => {
-  it('has exactly one entry per route of /api/v1, /webhooks and /console/auth', () => {
-    const { api, consoleAuth, webhooks } = realRouters();
-    const routed = [...routeKeys(api), ...routeKeys(consoleAuth), ...routeKeys(webhooks)].sort();
+  it('has exactly one entry per route of /api/v1, /webhooks, /console/auth and /console/dev', () => {
+    const { api, consoleAuth, webhooks, consoleDev } = realRouters();
+    const routed = [...routeKeys(api), ...routeKeys(consoleAuth), ...routeKeys(webhooks), ...routeKeys(consoleDev)].sort();
     expect(new Set(routed).size).toBe(routed.length);
     expect(Object.keys(ROUTE_POLICIES).sort()).toEqual(routed);
   });

@@ -11,7 +11,7 @@ export const core = {
     tasks: {
       title: '我的任务', empty: '暂无待办任务', due: '截止', overdue: '已逾期', back: '返回', done: '已完成', snooze: '明天再说', unreachable: '联系不上',
       status: { open: '待办', done: '已完成', unreachable: '联系不上', cancelled: '已取消' }, saved: '已更新',
-      customer: '客户', name: '微信名', remark: '备注', vehicle: '车型', talkTrack: '话术', outcomeTitle: '完成并记录结果',
+      customer: '客户', name: '微信名', remark: '备注', vehicle: '车型', talkTrack: '话术', outcomeTitle: '完成并记录结果', openChat: '打开与客户的聊天', openChatOutsideWecom: '请在企业微信中打开本页，才能直接进入与客户的聊天',
       outcomes: { contacted: '已联系', appointment_booked: '已预约到店', customer_declined: '客户婉拒' }, result: '结果',
     },
   },
@@ -26,7 +26,7 @@ export const core = {
     tasks: {
       title: 'My tasks', empty: 'Nothing to follow up', due: 'Due', overdue: 'Overdue', back: 'Back', done: 'Done', snooze: 'Tomorrow', unreachable: 'Unreachable',
       status: { open: 'Open', done: 'Done', unreachable: 'Unreachable', cancelled: 'Cancelled' }, saved: 'Updated',
-      customer: 'Customer', name: 'WeCom name', remark: 'Remark', vehicle: 'Vehicle', talkTrack: 'Talk track', outcomeTitle: 'Done — record the outcome',
+      customer: 'Customer', name: 'WeCom name', remark: 'Remark', vehicle: 'Vehicle', talkTrack: 'Talk track', outcomeTitle: 'Done — record the outcome', openChat: 'Open the chat with the customer', openChatOutsideWecom: 'Open this page in WeCom to go straight to the chat with the customer',
       outcomes: { contacted: 'Contacted', appointment_booked: 'Appointment booked', customer_declined: 'Customer declined' }, result: 'Outcome',
     },
   },

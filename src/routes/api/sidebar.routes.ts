@@ -1,0 +1,134 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { recordAudit } from '../../domain/audit/audit.service.js';
+import type { Principal } from '../../domain/auth/principal.js';
+import { CustomerModel } from '../../domain/customers/customer.model.js';
+import { sidebarAccess } from '../../domain/sidebar/sidebar-access.js';
+import { recordSidebarSend, SIDEBAR_SEND_KINDS } from '../../domain/sidebar/sidebar-send.js';
+import { loadSidebarView, type SidebarView } from '../../domain/sidebar/sidebar-view.js';
+import { principalOf } from '../../middlewares/auth.js';
+import { assertCorp } from '../../middlewares/authorize.js';
+import { ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../infra/errors.js';
+import { parseOrThrow } from '../../middlewares/validate.js';
+import { signJsapi, type JsapiSignature } from '../../wecom/jsapi-signature.js';
+import { bodyOf, type ApiDeps } from './api-deps.js';
+import { corpTaskSettings } from '../../domain/tasks/task-queries.js';
+
+/** Who may open the sidebar: members who work customers, and corp admins. */
+export const SIDEBAR_READERS = ['admin', 'dealer_admin', 'manager', 'advisor'] as const;
+
+const corpIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'a WeCom corp id' });
+export const sidebarCustomerQuery = z.object({
+  externalUserid: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, { error: 'the external_userid getCurExternalContact returned' }),
+  corpId: corpIdSchema.optional(),
+}).strict();
+export const sidebarSendBody = z.object({
+  externalUserid: sidebarCustomerQuery.shape.externalUserid,
+  corpId: corpIdSchema.optional(),
+  kind: z.enum(SIDEBAR_SEND_KINDS, { error: `kind must be one of ${SIDEBAR_SEND_KINDS.join(', ')}` }),
+  contentId: z.string().regex(/^[a-f0-9]{24}$/, { error: 'a content id (24 hex digits)' }).optional(),
+  taskId: z.string().regex(/^[a-f0-9]{24}$/, { error: 'a task id (24 hex digits)' }).optional(),
+}).strict();
+export const jsapiConfigQuery = z.object({
+  url: z.string().min(1).max(2048),
+  corpId: corpIdSchema.optional(),
+}).strict();
+
+/** What `ww.register` needs (docs/wecom.md §10.4); the tickets stay on the server. */
+export interface JsapiConfig {
+  corpId: string;
+  agentId: number;
+  config: JsapiSignature;
+  agentConfig: JsapiSignature;
+}
+
+export type { SidebarView };
+
+/** The corp the sidebar acts in: the one named, or a one-corp principal's only corp. */
+function sidebarCorp(p: Principal, named: string | undefined): string {
+  const corpId = named ?? (p.corps !== '*' && p.corps.length === 1 ? p.corps[0] : undefined);
+  if (!corpId) throw new ValidationError([{ path: '/corpId', message: 'required: which corp the chat belongs to' }]);
+  assertCorp(p, corpId, 'read');
+  return corpId;
+}
+
+/**
+ * `/api/v1/sidebar/*` (docs/console.md, "Advisor sidebar"): the chat-toolbar page's data. The
+ * contact id comes from the WeCom client (`getCurExternalContact`), so it is never trusted: the
+ * customer is shown only to a member with an active relationship (managers: their departments'),
+ * a refusal is audited, and every view is audited before it is answered.
+ */
+export function createSidebarRouter(deps: ApiDeps): Router {
+  const router = new Router();
+  const reqId = (ctx: Context) => ctx.state.reqId as string | undefined;
+
+  /** The customer behind a client-reported contact id, if this principal may act on them; refusals are audited. */
+  async function permitted(ctx: Context, p: Principal, corpId: string, externalUserId: string) {
+    const customer = await CustomerModel.findOne({ corpId, externalUserId }, { _id: 1, corpId: 1, externalUserId: 1 }).lean();
+    const access = customer ? await sidebarAccess(p, corpId, externalUserId) : undefined;
+    if (!customer || !access) {
+      await recordAudit({ actor: p, action: 'sidebar.refused', target: { type: 'customer', ...(customer ? { id: String(customer._id) } : {}), corpId }, requestId: reqId(ctx), at: deps.clock.now(), detail: { known: Boolean(customer) } });
+      if (!customer) throw new NotFoundError('this contact is not among the customers the bot knows (not added through this corp, or not synced yet)', 'customer_not_found');
+      throw new ForbiddenError('this customer is not one of yours: the sidebar shows only customers you follow (managers: those of your departments)', 'not_your_customer');
+    }
+    return { customer, access };
+  }
+
+  router.get('/sidebar/customer', async function sidebarCustomer(ctx) {
+    const p = principalOf(ctx);
+    const q = parseOrThrow(sidebarCustomerQuery, ctx.query);
+    const corpId = sidebarCorp(p, q.corpId);
+    const now = deps.clock.now();
+    const { customer, access } = await permitted(ctx, p, corpId, q.externalUserid);
+    await recordAudit({ actor: p, action: 'sidebar.read', target: { type: 'customer', id: String(customer._id), corpId }, requestId: reqId(ctx), at: now, detail: { access } });
+    const { timeZone } = await corpTaskSettings(corpId, deps.config.defaultTimezone);
+    const view = await loadSidebarView(deps.pd, customer, { userid: p.userid, access, timeZone, now });
+    if (!view) throw new NotFoundError('this customer was removed a moment ago', 'customer_not_found');
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = view;
+  });
+
+  /**
+   * `POST /api/v1/sidebar/sends {externalUserid, kind, contentId?, taskId?}`: the page sent a
+   * message into the chat (`sendChatMessage` answered ok); recorded as a touch for attribution.
+   */
+  router.post('/sidebar/sends', async function sidebarSend(ctx) {
+    const p = principalOf(ctx);
+    const body = parseOrThrow(sidebarSendBody, bodyOf(ctx) ?? {});
+    const corpId = sidebarCorp(p, body.corpId);
+    if (!p.userid) throw new ForbiddenError('only a WeCom member signed in to the sidebar sends into a chat', 'member_required');
+    const { customer } = await permitted(ctx, p, corpId, body.externalUserid);
+    const { timeZone } = await corpTaskSettings(corpId, deps.config.defaultTimezone);
+    const at = deps.clock.now();
+    const sent = await recordSidebarSend({ corpId, customerId: customer._id, externalUserId: customer.externalUserId, sender: p.userid, kind: body.kind, contentId: body.contentId, taskId: body.taskId, at, timeZone });
+    await recordAudit({ actor: p, action: 'sidebar.send', target: { type: 'customer', id: String(customer._id), corpId }, requestId: reqId(ctx), at, detail: { kind: body.kind } });
+    ctx.status = 201;
+    ctx.body = sent;
+  });
+
+  /**
+   * `GET /api/v1/sidebar/jsapi-config?url=`: signatures for `ww.register` (docs/wecom.md §10.3)
+   * for a page of this console. The tickets come from the Redis cache; only a cold cache calls
+   * WeCom (once per two hours per app, single-flight), which the page waits for like a sign-in.
+   */
+  router.get('/sidebar/jsapi-config', async function jsapiConfig(ctx) {
+    const p = principalOf(ctx);
+    const q = parseOrThrow(jsapiConfigQuery, ctx.query);
+    const corpId = sidebarCorp(p, q.corpId);
+    if (!q.url.startsWith(`${deps.config.publicBaseUrl}/console/`)) {
+      throw new ValidationError([{ path: '/url', message: `only pages of this console are signed: the URL must start with ${deps.config.publicBaseUrl}/console/` }]);
+    }
+    if (!deps.jsapi) throw new ServiceUnavailableError('JS-SDK signing is not configured in this process', 'jsapi_unavailable');
+    const [corpTicket, agentTicket] = await Promise.all([deps.jsapi.ticket(corpId, 'corp'), deps.jsapi.ticket(corpId, 'agent')]);
+    const nowMs = deps.clock.nowMs();
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = {
+      corpId, agentId: agentTicket.agentId,
+      config: signJsapi(corpTicket.ticket, q.url, nowMs),
+      agentConfig: signJsapi(agentTicket.ticket, q.url, nowMs),
+    } satisfies JsapiConfig;
+  });
+
+  return router;
+}
