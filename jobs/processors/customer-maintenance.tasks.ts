@@ -7,6 +7,7 @@ import { QueueName } from '../../src/queues/queue-names.js';
 import { toJobError } from '../../src/wecom/job-errors.js';
 import type { WorkerContext } from '../context.js';
 import type { MaintenanceTask } from './maintenance.processor.js';
+import { ensureGroupsReconcileScheduler } from './groups.tasks.js';
 import { ensureRetentionSweepScheduler } from './privacy.tasks.js';
 
 export const RECONCILE_TASK = 'customers-reconcile';
@@ -27,6 +28,7 @@ export async function ensureCorpSchedulers(ctx: Pick<WorkerContext, 'queues' | '
     if (!corp || corp.kind === 'oem' || !corp.enabled) continue;
     await ctx.queues.get(QueueName.maintenance).upsertJobScheduler(`reconcile-${corpId}`, { pattern: NIGHTLY, tz: corp.timezone }, { name: RECONCILE_TASK, data: { corpId } });
     await ensureRetentionSweepScheduler(ctx.queues, corpId, corp.timezone);
+    await ensureGroupsReconcileScheduler(ctx.queues, corpId, corp.timezone);
     installed++;
   }
   return installed;

@@ -1,6 +1,7 @@
 import type { ApiRoutes } from '../server/context.js';
 import { directoryRoutes } from './directory.js';
 import { externalContactRoutes } from './external-contact.js';
+import { groupRoutes } from './groups.js';
 import { messageRoutes } from './messages.js';
 import { tagRoutes } from './tags.js';
 import { transferRoutes } from './transfer.js';
@@ -14,4 +15,5 @@ export const apiRoutes: ApiRoutes = {
   ...messageRoutes,
   ...directoryRoutes,
   ...transferRoutes,
+  ...groupRoutes,
 };
