@@ -1,5 +1,6 @@
 import type { Role } from '../../domain/auth/principal.js';
 import { CUSTOMER_READERS } from '../api/customers.routes.js';
+import { GROUP_READERS, GROUP_WRITERS } from '../api/groups.routes.js';
 import { KPI_READERS } from '../api/kpis.routes.js';
 import { OPT_OUT_RECORDERS, PRIVACY_ADMINS } from '../api/privacy.routes.js';
 import { RULE_AUTHORS, RULE_READERS } from '../api/rules.routes.js';
@@ -54,6 +55,15 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/customers/:id/privacy': { roles: OPT_OUT_RECORDERS, corp: 'scoped', team: 'department_and_advisor', what: 'Opt-out and notice state' },
   'POST /api/v1/customers/:id/opt-out': { roles: OPT_OUT_RECORDERS, corp: 'scoped', team: 'department_and_advisor', what: 'Record an opt-out' },
   'DELETE /api/v1/customers/:id/opt-out': { roles: OPT_OUT_RECORDERS, corp: 'scoped', team: 'department_and_advisor', what: 'Undo an opt-out' },
+
+  'GET /api/v1/groups': { roles: GROUP_READERS, corp: 'scoped', what: 'Customer groups (counts, owner, purpose; no member ids)' },
+  'GET /api/v1/groups/kpis': { roles: GROUP_READERS, corp: 'scoped', what: 'Owner-group KPIs: members, joins/quits, owners in groups, active groups' },
+  'GET /api/v1/groups/:chatId': { roles: GROUP_READERS, corp: 'scoped', personalData: true, what: 'A customer group with its member ids' },
+  'PATCH /api/v1/groups/:chatId': { roles: GROUP_WRITERS, corp: 'scoped', what: 'Set a group\'s purpose tags (audited)' },
+  'GET /api/v1/group-welcome-templates': { roles: GROUP_READERS, corp: 'scoped', what: 'Group welcome templates and their WeCom sync state' },
+  'POST /api/v1/group-welcome-templates': { roles: GROUP_WRITERS, corp: 'scoped', what: 'Add a group welcome template (pushed to WeCom by the worker)' },
+  'PUT /api/v1/group-welcome-templates/:id': { roles: GROUP_WRITERS, corp: 'scoped', what: 'Edit a group welcome template' },
+  'DELETE /api/v1/group-welcome-templates/:id': { roles: GROUP_WRITERS, corp: 'scoped', what: 'Delete a group welcome template (also in WeCom)' },
 
   'GET /api/v1/rules': { roles: RULE_READERS, corp: 'scoped', what: 'List rules: all-corps rules and the caller\'s corps\' rules' },
   'GET /api/v1/rules/options': { roles: RULE_READERS, corp: 'scoped', what: 'Rule form pickers' },
