@@ -19,6 +19,16 @@ const batchSchema = new Schema(
     createdTaskAt: { type: Date },
     polls: { type: Number, default: 0 },
     error: { type: String },
+    /** What caused the batch: a rule (the default) or a broadcast (docs/engagement.md). */
+    source: { type: String, enum: ['rule', 'broadcast'], default: 'rule' },
+    broadcastId: { type: Schema.Types.ObjectId },
+    /** `single` customers (the default) or `group` customer groups (docs/wecom.md §11.7). */
+    chatType: { type: String, enum: ['single', 'group'], default: 'single' },
+    chatIds: { type: [String], default: undefined },
+    remindedAt: { type: Date },
+    escalatedAt: { type: Date },
+    /** The advisor confirmed in WeCom (`get_groupmsg_task` status 2). */
+    confirmedAt: { type: Date },
   },
   { collection: 'message_batches', timestamps: true, versionKey: false, minimize: false },
 );
@@ -54,10 +64,14 @@ const recipientSchema = new Schema(
     wecomStatus: { type: Number },
     reason: { type: String },
     sentAt: { type: Date },
+    /** A rule's message (the default) or a broadcast's: both are touches for attribution. */
+    source: { type: String, enum: ['rule', 'broadcast'], default: 'rule' },
+    broadcastId: { type: Schema.Types.ObjectId },
   },
   { collection: 'message_recipients', timestamps: true, versionKey: false },
 );
 recipientSchema.index({ batchId: 1 });
+recipientSchema.index({ broadcastId: 1 }, { sparse: true });
 recipientSchema.index({ corpId: 1, customerId: 1, monthKey: 1, status: 1 });
 
 export type MessageRecipientDocument = InferSchemaType<typeof recipientSchema>;
