@@ -4,6 +4,7 @@ import type { Logger } from '../src/infra/logger.js';
 import type { QueueName } from '../src/queues/queue-names.js';
 import type { WorkerContext } from './context.js';
 import { customerMaintenanceTasks } from './processors/customer-maintenance.tasks.js';
+import { broadcastMaintenanceTasks, ensureBroadcastTickScheduler } from './processors/broadcasts.tasks.js';
 import { groupMaintenanceTasks } from './processors/groups.tasks.js';
 import { createDomainEventsProcessor } from './processors/domain-events.processor.js';
 import { createInboundProcessor } from './processors/inbound.processor.js';
@@ -46,7 +47,7 @@ export function createProcessorFactories(options: ProcessorOptions): ProcessorFa
     createInboundProcessor(createHandlerRegistry()),
     createWelcomeProcessor(createRulesWelcomeSender()),
     createDomainEventsProcessor([retentionHandler, rulesEngineHandler, tasksEventHandler]),
-    createScheduledProcessor({ kinds: taskScheduleKinds, jobs: taskScheduledJobs, schedulers: [ensureTaskTickScheduler, ensureKpiTickScheduler] }),
-    createMaintenanceProcessor({ ...rulesMaintenanceTasks, ...customerMaintenanceTasks(options.listCorpIds), ...taskMaintenanceTasks(options.listCorpIds), ...kpiMaintenanceTasks(options.listCorpIds), ...privacyMaintenanceTasks, ...groupMaintenanceTasks }, options.sendAlert),
+    createScheduledProcessor({ kinds: taskScheduleKinds, jobs: taskScheduledJobs, schedulers: [ensureTaskTickScheduler, ensureKpiTickScheduler, ensureBroadcastTickScheduler] }),
+    createMaintenanceProcessor({ ...rulesMaintenanceTasks, ...customerMaintenanceTasks(options.listCorpIds), ...taskMaintenanceTasks(options.listCorpIds), ...kpiMaintenanceTasks(options.listCorpIds), ...privacyMaintenanceTasks, ...groupMaintenanceTasks, ...broadcastMaintenanceTasks }, options.sendAlert),
   ];
 }
