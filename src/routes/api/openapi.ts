@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GROUP_READERS, GROUP_WRITERS, groupKpiQuery, groupListQuery, groupPatchBody, welcomeTemplateBody } from './groups.routes.js';
 import { corpInputSchema, corpPatchSchema } from '../../domain/corps/corp.types.js';
 import { customerAttributesSchema } from '../../domain/customers/customer-attributes.service.js';
 import { ruleBodySchema, ruleCreateSchema } from '../../domain/rules/rule.schema.js';
@@ -85,6 +86,14 @@ const operations: Operation[] = [
   { method: 'post', path: '/transfers', summary: 'Start a WeCom customer transfer (in service or resigned); 202 with the id to follow', roles: TRANSFER_STARTERS, body: transferStartBody, ok: 202 },
   { method: 'get', path: '/transfers', summary: 'Recent transfers (100, newest first)', roles: TRANSFER_READERS, query: z.object({ corpId: z.string().optional() }), ok: 200 },
   { method: 'get', path: '/transfers/{id}', summary: 'One transfer with per-customer results in words (404 until the worker started it)', roles: TRANSFER_READERS, ok: 200 },
+  { method: 'get', path: '/groups', summary: 'Customer groups of a corp (counts, owner, purpose tags; no member ids)', roles: [...GROUP_READERS], query: groupListQuery, ok: 200 },
+  { method: 'get', path: '/groups/kpis', summary: 'Owner-group KPIs for a period: members, joins/quits, owners in groups, active groups', roles: [...GROUP_READERS], query: groupKpiQuery, ok: 200 },
+  { method: 'get', path: '/groups/{chatId}', summary: 'One customer group with its member ids and join scenes', roles: [...GROUP_READERS], ok: 200 },
+  { method: 'patch', path: '/groups/{chatId}', summary: 'Set the purpose tags of a group', roles: [...GROUP_WRITERS], body: groupPatchBody, ok: 200 },
+  { method: 'get', path: '/group-welcome-templates', summary: 'Group welcome templates with their WeCom sync state', roles: [...GROUP_READERS], query: z.object({ corpId: z.string() }), ok: 200 },
+  { method: 'post', path: '/group-welcome-templates', summary: 'Add a group welcome template; 202, pushed to WeCom by the worker', roles: [...GROUP_WRITERS], body: welcomeTemplateBody, ok: 202 },
+  { method: 'put', path: '/group-welcome-templates/{id}', summary: 'Edit a group welcome template; 202', roles: [...GROUP_WRITERS], body: welcomeTemplateBody, ok: 202 },
+  { method: 'delete', path: '/group-welcome-templates/{id}', summary: 'Delete a group welcome template (also in WeCom); 202', roles: [...GROUP_WRITERS], query: z.object({ corpId: z.string() }), ok: 202 },
   { method: 'post', path: '/ops/sweep', summary: 'Run the schedule sweep now (refused in production)', roles: ['admin'], ok: 200 },
 ];
 
