@@ -5,6 +5,7 @@ import { externalContactApi } from './endpoints/external-contact.js';
 import { groupsApi } from './endpoints/groups.js';
 import { massSendApi } from './endpoints/mass-send.js';
 import { messagesApi } from './endpoints/messages.js';
+import { momentsApi } from './endpoints/moments.js';
 import { tagsApi } from './endpoints/tags.js';
 import { transferApi } from './endpoints/transfer.js';
 
@@ -15,7 +16,8 @@ export type CorpApi = ReturnType<typeof externalContactApi> &
   ReturnType<typeof messagesApi> &
   ReturnType<typeof directoryApi> &
   ReturnType<typeof transferApi> &
-  ReturnType<typeof groupsApi> & { readonly corpId: string };
+  ReturnType<typeof groupsApi> &
+  ReturnType<typeof momentsApi> & { readonly corpId: string };
 
 /** Assembles the corp-bound API from the endpoint groups. */
 export function bindCorpApi(call: Caller, creds: CorpCredentials, opts: { markTagConcurrency: number }): CorpApi {
@@ -28,5 +30,6 @@ export function bindCorpApi(call: Caller, creds: CorpCredentials, opts: { markTa
     ...directoryApi(call),
     ...transferApi(call),
     ...groupsApi(call),
+    ...momentsApi(call),
   };
 }

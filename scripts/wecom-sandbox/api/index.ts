@@ -3,6 +3,7 @@ import { directoryRoutes } from './directory.js';
 import { externalContactRoutes } from './external-contact.js';
 import { groupRoutes } from './groups.js';
 import { messageRoutes } from './messages.js';
+import { momentRoutes } from './moments.js';
 import { tagRoutes } from './tags.js';
 import { transferRoutes } from './transfer.js';
 import { welcomeMassRoutes } from './welcome-mass.js';
@@ -16,4 +17,5 @@ export const apiRoutes: ApiRoutes = {
   ...directoryRoutes,
   ...transferRoutes,
   ...groupRoutes,
+  ...momentRoutes,
 };
