@@ -4,6 +4,8 @@ import type { WorkerContext } from './context.js';
 import { jobMap, type JobEntry, type ProcessorFactory } from './processor.js';
 import { alertsJobs, type AlertSender } from './processors/alerts.handlers.js';
 import { customersJobs, retentionEventHandler } from './processors/customers.handlers.js';
+import { broadcastsJobs } from './processors/broadcasts.handlers.js';
+import { groupsJobs } from './processors/groups.handlers.js';
 import { createDomainEventsProcessor } from './processors/domain-events.processor.js';
 import { createInboundProcessor } from './processors/inbound.processor.js';
 import { kpisJobs } from './processors/kpis.handlers.js';
@@ -32,6 +34,8 @@ function featureJobs(ctx: WorkerContext, options: ProcessorOptions): JobEntry[] 
     ...privacyJobs(ctx),
     ...kpisJobs(ctx, options.listCorpIds),
     ...outcomesJobs(ctx),
+    ...groupsJobs(ctx),
+    ...broadcastsJobs(ctx),
     ...alertsJobs(options.sendAlert),
   ];
 }

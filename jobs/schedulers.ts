@@ -3,6 +3,8 @@ import type { z } from 'zod';
 import type { Logger } from '../src/infra/logger.js';
 import type { JobContract } from '../src/queues/job-contract.js';
 import { corpSchedulersJob, customersReconcileJob } from '../src/queues/jobs/customers.jobs.js';
+import { broadcastTickJob } from '../src/queues/jobs/broadcasts.jobs.js';
+import { groupsReconcileJob } from '../src/queues/jobs/groups.jobs.js';
 import { kpiTickJob } from '../src/queues/jobs/kpis.jobs.js';
 import { outcomesDailyJob } from '../src/queues/jobs/outcomes.jobs.js';
 import { retentionSweepJob } from '../src/queues/jobs/privacy.jobs.js';
@@ -44,8 +46,12 @@ export const clusterSchedulers: readonly SchedulerSpec[] = [
   spec('kpis-tick', { pattern: '*/15 * * * *' }, kpiTickJob),
   // The hourly re-install of the per-corp schedulers (new corps, changed time zones).
   spec('corp-schedulers', { pattern: '7 * * * *' }, corpSchedulersJob),
+  // Broadcasts every 5 minutes: a broadcast starts at most 5 minutes late; WeCom is polled gently (docs/engagement.md).
+  spec('broadcast-tick', { every: 300_000 }, broadcastTickJob),
 ];
 
+/** Nightly at 03:30 corp-local, after the customers' reconciliation (docs/engagement.md). */
+const GROUPS_NIGHTLY = '30 3 * * *';
 /** Daily at 05:00 corp-local: after the DMS's nightly export has arrived (docs/outcomes.md). */
 const DAILY_OUTCOMES = '0 5 * * *';
 
@@ -54,6 +60,7 @@ export function corpSchedulers(corpId: string, timeZone: string): SchedulerSpec[
   return [
     spec(`reconcile-${corpId}`, { pattern: NIGHTLY, tz: timeZone }, customersReconcileJob, { corpId }),
     spec(`retention-${corpId}`, { pattern: DAILY_RETENTION, tz: timeZone }, retentionSweepJob, { corpId }),
+    spec(`groups-reconcile-${corpId}`, { pattern: GROUPS_NIGHTLY, tz: timeZone }, groupsReconcileJob, { corpId }),
     spec(`outcomes-daily-${corpId}`, { pattern: DAILY_OUTCOMES, tz: timeZone }, outcomesDailyJob, { corpId }),
   ];
 }

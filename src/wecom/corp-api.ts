@@ -3,8 +3,10 @@ import type { CorpCredentials } from './token-cache.js';
 import { directoryApi } from './endpoints/directory.js';
 import { jsapiApi } from './endpoints/jsapi.js';
 import { externalContactApi } from './endpoints/external-contact.js';
+import { groupsApi } from './endpoints/groups.js';
 import { massSendApi } from './endpoints/mass-send.js';
 import { messagesApi } from './endpoints/messages.js';
+import { momentsApi } from './endpoints/moments.js';
 import { tagsApi } from './endpoints/tags.js';
 import { transferApi } from './endpoints/transfer.js';
 
@@ -15,7 +17,10 @@ export type CorpApi = ReturnType<typeof externalContactApi> &
   ReturnType<typeof messagesApi> &
   ReturnType<typeof directoryApi> &
   ReturnType<typeof transferApi> &
-  ReturnType<typeof jsapiApi> & { readonly corpId: string };
+  ReturnType<typeof jsapiApi> &
+
+  ReturnType<typeof groupsApi> &
+  ReturnType<typeof momentsApi> & { readonly corpId: string };
 
 /** Assembles the corp-bound API from the endpoint groups. */
 export function bindCorpApi(call: Caller, creds: CorpCredentials, opts: { markTagConcurrency: number }): CorpApi {
@@ -28,5 +33,7 @@ export function bindCorpApi(call: Caller, creds: CorpCredentials, opts: { markTa
     ...directoryApi(call),
     ...transferApi(call),
     ...jsapiApi(call),
+    ...groupsApi(call),
+    ...momentsApi(call),
   };
 }

@@ -2,7 +2,9 @@ import type { ApiRoutes } from '../server/context.js';
 import { directoryRoutes } from './directory.js';
 import { jsapiRoutes } from './jsapi.js';
 import { externalContactRoutes } from './external-contact.js';
+import { groupRoutes } from './groups.js';
 import { messageRoutes } from './messages.js';
+import { momentRoutes } from './moments.js';
 import { tagRoutes } from './tags.js';
 import { transferRoutes } from './transfer.js';
 import { welcomeMassRoutes } from './welcome-mass.js';
@@ -16,4 +18,6 @@ export const apiRoutes: ApiRoutes = {
   ...directoryRoutes,
   ...transferRoutes,
   ...jsapiRoutes,
+  ...groupRoutes,
+  ...momentRoutes,
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ApiFault, parseBody } from '../server/api-fault.js';
-import type { ApiRoutes } from '../server/context.js';
+import type { ApiRoutes, SandboxContext } from '../server/context.js';
 import { newMsgId } from '../world/ids.js';
 import type { CorpWorld, Follow, MassTask } from '../world/model.js';
 import { findMember } from '../world/world.js';
@@ -43,6 +43,29 @@ function matchesTagFilter(f: Follow, groups: ReadonlyArray<{ tag_list: string[] 
   return groups.every((g) => g.tag_list.length === 0 || g.tag_list.some((id) => f.tagIds.includes(id)));
 }
 
+/**
+ * `chat_type: "group"` (docs/wecom.md §11.7): `sender` required, `chat_id_list` ≤ 2,000 groups the
+ * sender owns; nothing is sent until the owner confirms.
+ */
+function addGroupTemplate(corp: CorpWorld, sb: SandboxContext, req: z.output<typeof templateSchema>): Record<string, unknown> {
+  if (!req.sender) throw new ApiFault(40058, 'sender is required for chat_type group');
+  if (req.external_userid?.length || req.allow_select) throw new ApiFault(40058, 'external_userid and allow_select are for chat_type single');
+  if (!req.text && req.attachments.length === 0) throw new ApiFault(40058, 'text and attachments cannot both be empty');
+  checkAttachments(corp, sb, req.attachments);
+  const sender = visibleMember(corp, req.sender);
+  const failList: string[] = [];
+  const chats: Record<string, { status: number }> = {};
+  const owned = corp.groups.filter((g) => !g.dismissed && g.owner.toLowerCase() === sender.userid.toLowerCase());
+  for (const g of req.chat_id_list?.length ? req.chat_id_list.map((id) => owned.find((x) => x.chat_id === id) ?? id) : owned) {
+    if (typeof g === 'string') failList.push(g);
+    else chats[g.chat_id] = { status: 0 };
+  }
+  if (Object.keys(chats).length === 0) throw new ApiFault(41048, 'no sendable groups');
+  const t: MassTask = { msgid: newMsgId(), createdAtMs: sb.clock.nowMs(), chatType: 'group', text: req.text?.content, attachments: req.attachments.length, senders: { [sender.userid]: { status: 0, customers: {} } }, chats: { [sender.userid]: chats }, cancelled: false, reminders: [] };
+  corp.massTasks.push(t);
+  return { msgid: t.msgid, fail_list: failList };
+}
+
 /** Welcome messages and advisor-confirmed mass sends (docs/wecom.md §3.9–§3.11). */
 export const welcomeMassRoutes: ApiRoutes = {
   'externalcontact/send_welcome_msg': {
@@ -66,7 +89,7 @@ export const welcomeMassRoutes: ApiRoutes = {
     method: 'POST',
     handler: ({ corp, body, sb }) => {
       const req = parseBody(templateSchema, body);
-      if (req.chat_type === 'group') throw new ApiFault(40058, 'the sandbox implements chat_type single only');
+      if (req.chat_type === 'group') return addGroupTemplate(corp, sb, req);
       if (!req.sender && !req.external_userid?.length && !req.tag_filter) throw new ApiFault(40058, 'sender, external_userid or tag_filter is required');
       if (!req.text && req.attachments.length === 0) throw new ApiFault(40058, 'text and attachments cannot both be empty');
       if (req.text && Buffer.byteLength(req.text.content) > 4000) throw new ApiFault(40058, 'text over 4000 bytes');
@@ -110,6 +133,12 @@ export const welcomeMassRoutes: ApiRoutes = {
     handler: ({ corp, body }) => {
       const req = parseBody(resultSchema, body);
       const sender = task(corp, req.msgid).senders[findMember(corp, req.userid)?.userid ?? req.userid];
+      const t = task(corp, req.msgid);
+      if (t.chatType === 'group') {
+        // Group sends list only the groups sent to (docs/wecom.md §11.7).
+        const chats = Object.entries(t.chats?.[findMember(corp, req.userid)?.userid ?? req.userid] ?? {}).filter(([, c]) => c.status === 1);
+        return { send_list: chats.map(([chat_id, c]) => ({ chat_id, userid: req.userid, status: 1, send_time: c.sendTime })), next_cursor: '' };
+      }
       const rows = Object.entries(sender?.customers ?? {}).map(([external_userid, c]) => ({
         external_userid,
         userid: req.userid,

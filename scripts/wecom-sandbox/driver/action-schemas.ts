@@ -69,6 +69,26 @@ export const actionSchemas = {
   }),
   memberTextsApp: z.object({ ...base, userid: z.string().min(1), content: z.string().min(1).max(2048) }),
   confirmMassSend: z.object({ ...base, msgid: z.string().min(1), userid: z.string().min(1) }),
+  /** A customer group changes in the client (docs/wecom.md §11.4): delivers `change_external_chat`. */
+  changeGroup: z.object({
+    ...base,
+    change: z.enum(['create', 'add_member', 'del_member', 'change_owner', 'change_name', 'change_notice', 'dismiss']),
+    /** Omit on create for a generated `wr…` id. */
+    chatId: z.string().optional(),
+    /** create: the owner; change_owner: the new owner. */
+    owner: z.string().optional(),
+    name: z.string().max(40).optional(),
+    notice: z.string().max(1000).optional(),
+    /** create/add_member/del_member: member userids or external_userids. */
+    members: z.array(z.string().min(1)).default([]),
+    admins: z.array(z.string()).optional(),
+    /** 1 invited directly, 2 invite link, 3 group QR. */
+    joinScene: z.union([z.literal(1), z.literal(2), z.literal(3)]).default(1),
+    /** 0 left, 1 removed by the owner or an admin. */
+    quitScene: z.union([z.literal(0), z.literal(1)]).default(0),
+  }),
+  /** The advisor publishes a Moments task in the client (no callback exists for this). */
+  publishMoment: z.object({ ...base, momentId: z.string().min(1), userid: z.string().min(1) }),
 } as const;
 
 export type ActionName = keyof typeof actionSchemas;

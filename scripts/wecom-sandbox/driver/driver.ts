@@ -8,6 +8,8 @@ import { actionSchemas, type ActionInput, type ActionName } from './action-schem
 import { applyTagChange, applyMemberChange, confirmMassSend } from './world-changes.js';
 import { deliver, type DeliveryOptions, type DeliveryReport } from './deliver.js';
 import { eventXml, type XmlField } from './event-xml.js';
+import { applyGroupChange } from './group-changes.js';
+import { publishMoment } from './moment-changes.js';
 
 /** A driver action that cannot run against the current world (HTTP 400/404 on the control API). */
 export class DriverError extends Error {
@@ -64,6 +66,10 @@ export class CallbackDriver {
         return this.memberTextsApp(actionSchemas.memberTextsApp.parse(input));
       case 'confirmMassSend':
         return this.confirmMassSend(actionSchemas.confirmMassSend.parse(input));
+      case 'changeGroup':
+        return this.changeGroup(actionSchemas.changeGroup.parse(input));
+      case 'publishMoment':
+        return this.publishMoment(actionSchemas.publishMoment.parse(input));
     }
   }
 
@@ -220,6 +226,22 @@ export class CallbackDriver {
     const a = actionSchemas.confirmMassSend.parse(raw);
     const corp = this.corp(a.corpId);
     return Promise.resolve(confirmMassSend(corp, a.msgid, this.member(corp, a.userid).userid, this.clock, (m, s) => new DriverError(m, s)));
+  }
+
+  /** A customer group is created, changes or is dismissed in the client (docs/wecom.md §11.4). */
+  async changeGroup(raw: ActionInput<'changeGroup'>): Promise<ActionResult & { chatId: string }> {
+    const a = actionSchemas.changeGroup.parse(raw);
+    const corp = this.corp(a.corpId);
+    const { chatId, fields } = applyGroupChange(corp, a, this.nowSec(), (m, s) => new DriverError(m, s));
+    const xml = eventXml([...this.header(corp, 'sys', 'event'), ['Event', 'change_external_chat'], ...fields]);
+    return { chatId, delivery: await this.sendApp(corp, `change_external_chat/${a.change}`, xml) };
+  }
+
+  /** An advisor publishes a Moments task in the client (no callback exists for this). */
+  publishMoment(raw: ActionInput<'publishMoment'>): Promise<ActionResult> {
+    const a = actionSchemas.publishMoment.parse(raw);
+    const corp = this.corp(a.corpId);
+    return Promise.resolve(publishMoment(corp, a.momentId, this.member(corp, a.userid).userid, this.nowSec(), (m, s) => new DriverError(m, s)));
   }
 
   private contactEvent(corp: CorpWorld, change: string, userid: string, ext: string, extra: XmlField[]): string {

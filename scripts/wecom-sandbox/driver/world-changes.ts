@@ -123,6 +123,16 @@ export function confirmMassSend(corp: CorpWorld, msgid: string, userid: string, 
       counts.sent += 1;
     }
   }
+  for (const [chatId, row] of Object.entries(task.chats?.[userid] ?? {})) {
+    const key = `${chatId}|${month}`;
+    if ((corp.massQuota[key] ?? 0) >= quota) row.status = 3;
+    else {
+      corp.massQuota[key] = (corp.massQuota[key] ?? 0) + 1;
+      row.status = 1;
+      row.sendTime = sendTime;
+      counts.sent += 1;
+    }
+  }
   sender.status = 2;
   sender.sendTime = sendTime;
   return counts;

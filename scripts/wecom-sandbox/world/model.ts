@@ -123,6 +123,8 @@ export interface MassTask {
   msgid: string;
   createdAtMs: number;
   chatType: 'single' | 'group';
+  /** Group sends: per sender, per chat_id: 0 unsent, 1 sent. */
+  chats?: Record<string, Record<string, { status: number; sendTime?: number }>>;
   text?: string;
   attachments: number;
   /** Per sender: targeted customers and per-customer status (0 unsent, 1 sent, 2 not friend, 3 quota). */
@@ -156,6 +158,56 @@ export interface Transfer {
   status: number;
 }
 
+/** A member of a customer group (docs/wecom.md §11.2): type 1 staff, 2 external contact. */
+export interface GroupMember {
+  userid: string;
+  type: 1 | 2;
+  join_time: number;
+  /** 1 invited directly, 2 invite link, 3 group QR. */
+  join_scene: 1 | 2 | 3;
+  invitor?: string;
+  group_nickname?: string;
+  name?: string;
+}
+
+/** A customer group (客户群, docs/wecom.md §11). */
+export interface GroupChat {
+  chat_id: string;
+  name: string;
+  owner: string;
+  create_time: number;
+  notice: string;
+  members: GroupMember[];
+  admins: string[];
+  member_version: string;
+  dismissed: boolean;
+  /** 0 normal, 1 owner left awaiting inheritance, 2 inheriting, 3 inherited. */
+  status: 0 | 1 | 2 | 3;
+  /** When the group moved owner in service (ms), for the 2-per-90-days limit. */
+  onjobMoves: number[];
+}
+
+export interface GroupWelcomeTemplate {
+  template_id: string;
+  text?: string;
+  attachment?: Record<string, unknown>;
+  createdByApp: boolean;
+}
+
+/** A Moments task (docs/wecom.md §12). */
+export interface MomentTask {
+  jobid: string;
+  moment_id: string;
+  createdAtMs: number;
+  text?: string;
+  attachments: number;
+  tagIds: string[];
+  /** Per publisher: published (unix s) or not yet. */
+  senders: Record<string, { published: boolean; publishTime?: number }>;
+  cancelled: boolean;
+  invalidSenders: string[];
+}
+
 export interface CorpWorld {
   corpId: string;
   name: string;
@@ -181,4 +233,7 @@ export interface CorpWorld {
   media: Media[];
   oauthCodes: OAuthCode[];
   transfers: Transfer[];
+  groups: GroupChat[];
+  groupWelcomeTemplates: GroupWelcomeTemplate[];
+  moments: MomentTask[];
 }

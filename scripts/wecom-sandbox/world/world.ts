@@ -68,6 +68,9 @@ export class World {
         media: [],
         oauthCodes: [],
         transfers: [],
+        groups: [],
+        groupWelcomeTemplates: [],
+        moments: [],
       };
       for (const g of c.tagGroups) {
         const groupId = g.group_id ?? newTagId();
@@ -120,7 +123,13 @@ export class World {
    */
   restore(saved: { corps: CorpWorld[] }): void {
     this.reset();
-    for (const corp of saved.corps) this.corps.set(corp.corpId, corp);
+    for (const corp of saved.corps) {
+      // Worlds saved before customer groups and Moments existed.
+      corp.groups ??= [];
+      corp.groupWelcomeTemplates ??= [];
+      corp.moments ??= [];
+      this.corps.set(corp.corpId, corp);
+    }
   }
 
   corp(corpId: string): CorpWorld | undefined {

@@ -19,6 +19,16 @@ const batchSchema = new Schema(
     createdTaskAt: { type: Date },
     polls: { type: Number, default: 0 },
     error: { type: String },
+    /** What caused the batch: a rule (the default) or a broadcast (docs/engagement.md). */
+    source: { type: String, enum: ['rule', 'broadcast'], default: 'rule' },
+    broadcastId: { type: Schema.Types.ObjectId },
+    /** `single` customers (the default) or `group` customer groups (docs/wecom.md §11.7). */
+    chatType: { type: String, enum: ['single', 'group'], default: 'single' },
+    chatIds: { type: [String], default: undefined },
+    remindedAt: { type: Date },
+    escalatedAt: { type: Date },
+    /** The advisor confirmed in WeCom (`get_groupmsg_task` status 2). */
+    confirmedAt: { type: Date },
   },
   { collection: 'message_batches', timestamps: true, versionKey: false, minimize: false },
 );
@@ -28,7 +38,7 @@ batchSchema.index({ status: 1, createdTaskAt: 1 });
 export type MessageBatchDocument = InferSchemaType<typeof batchSchema>;
 export const MessageBatchModel: Model<MessageBatchDocument> = (mongoose.models.MessageBatch as Model<MessageBatchDocument> | undefined) ?? mongoose.model<MessageBatchDocument>('MessageBatch', batchSchema);
 
-export const MESSAGE_SOURCES = ['campaign', 'sidebar'] as const;
+export const MESSAGE_SOURCES = ['campaign', 'sidebar', 'broadcast'] as const;
 export type MessageSource = (typeof MESSAGE_SOURCES)[number];
 
 export const RECIPIENT_STATUSES = ['queued', 'pending', 'sent', 'failed', 'cancelled'] as const;
@@ -58,14 +68,16 @@ const recipientSchema = new Schema(
     reason: { type: String },
     sentAt: { type: Date },
     /**
-     * Where the message came from: absent or `campaign` = a rule's mass send; `sidebar` = sent by
+     * Where the message came from: absent or `campaign` = a rule's mass send; `broadcast` = a one-off promotion's send (docs/engagement.md); `sidebar` = sent by
      * the advisor from the chat sidebar (docs/console.md, "Advisor sidebar"), counted as a touch.
      */
     source: { type: String, enum: MESSAGE_SOURCES },
+    broadcastId: { type: Schema.Types.ObjectId },
   },
   { collection: 'message_recipients', timestamps: true, versionKey: false },
 );
 recipientSchema.index({ batchId: 1 });
+recipientSchema.index({ broadcastId: 1 }, { sparse: true });
 recipientSchema.index({ corpId: 1, customerId: 1, monthKey: 1, status: 1 });
 
 export type MessageRecipientDocument = InferSchemaType<typeof recipientSchema>;

@@ -11,6 +11,7 @@ import { RelationshipModel } from '../customers/relationship.model.js';
 import { DomainEventRecordModel } from '../events/domain-event-record.model.js';
 import { OutboxEventModel } from '../events/outbox-event.model.js';
 import { InboundEventModel } from '../inbound/inbound-event.model.js';
+import { pseudonymiseGroupMember } from '../groups/group-privacy.js';
 import { MessageRecipientModel } from '../messages/message.model.js';
 import { ExecutionModel } from '../rules/engine/execution.model.js';
 import { ScheduleModel } from '../schedules/schedule.model.js';
@@ -135,6 +136,7 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
       await TransferModel.updateOne({ _id: transfer._id }, { $set: { customers } });
       events++;
     }
+    events += await pseudonymiseGroupMember(corpId, ext, pseudonym);
   }
 
   // Outbox records name the customer; pending ones must not be delivered after the erasure (docs/data-inventory.md).

@@ -6,6 +6,7 @@ import { storedFieldCtx, type PdContext, type PersonalData } from '../customers/
 import { RelationshipModel } from '../customers/relationship.model.js';
 import { DomainEventRecordModel } from '../events/domain-event-record.model.js';
 import { InboundEventModel } from '../inbound/inbound-event.model.js';
+import { groupsOfMember } from '../groups/group-privacy.js';
 import { MessageBatchModel, MessageRecipientModel } from '../messages/message.model.js';
 import { ExecutionModel } from '../rules/engine/execution.model.js';
 import { ScheduleModel } from '../schedules/schedule.model.js';
@@ -20,7 +21,7 @@ export const EXPORT_FORMAT = 'scrm-customer-export/1';
 export const HASH_PLACEHOLDER = '[keyed hash of the value above; not reversible]';
 
 /** The collections an export covers, by collection name (docs/data-inventory.md marks them `export`). */
-export const EXPORTED_COLLECTIONS = ['customers', 'relationships', 'vehicles', 'schedules', 'message_recipients', 'message_batches', 'tasks', 'rule_executions', 'domain_events', 'inbound_events', 'transfers', 'audit_entries', 'outcomes', 'attributions'] as const;
+export const EXPORTED_COLLECTIONS = ['customers', 'relationships', 'vehicles', 'schedules', 'message_recipients', 'message_batches', 'tasks', 'rule_executions', 'domain_events', 'inbound_events', 'transfers', 'audit_entries', 'outcomes', 'attributions', 'customer_groups', 'customer_group_member_events'] as const;
 export type ExportedCollection = (typeof EXPORTED_COLLECTIONS)[number];
 
 export interface CustomerExport {
@@ -60,6 +61,7 @@ export async function exportCustomer(pd: PersonalData, corpId: string, customerI
     AttributionModel.find({ corpId, customerId: _id }).lean(),
   ]);
   const batches = await MessageBatchModel.find({ _id: { $in: [...new Set(recipients.map((r) => String(r.batchId)))].map((b) => new Types.ObjectId(b)) } }, { corpId: 1, sender: 1, content: 1, status: 1, msgid: 1, openedAt: 1, createdTaskAt: 1 }).lean();
+  const groups = await groupsOfMember(corpId, _id, ext);
   const tagIds = new Set(relationships.flatMap((r) => r.tagIds ?? []));
   const tagNames: Record<string, string> = {};
   for (const g of tagGroups) for (const t of g.tags) if (tagIds.has(t.id)) tagNames[t.id] = `${g.groupName}/${t.name}`;
@@ -75,6 +77,7 @@ export async function exportCustomer(pd: PersonalData, corpId: string, customerI
       message_recipients: open(recipients), message_batches: open(batches), tasks: open(tasks), rule_executions: open(executions),
       domain_events: open(events), inbound_events: open(inbound), audit_entries: open(audit), outcomes: open(outcomes), attributions: open(attributions),
       // A transfer lists many customers: only this customer's entry is theirs to see.
+      customer_groups: open(groups.groups), customer_group_member_events: open(groups.events),
       transfers: open(transfers.map((t) => ({ ...t, customers: t.customers.filter((c) => String(c.customerId) === customerId || c.externalUserId === ext) }))),
     },
   };

@@ -33,6 +33,8 @@ const transferSchema = new Schema(
     requestedBy: { type: String, required: true },
     status: { type: String, enum: ['polling', 'finished'], required: true },
     customers: { type: [transferCustomerSchema], default: [] },
+    /** The handover's customer groups, moved with the customers (docs/wecom.md §11.8). */
+    groups: { type: [new Schema({ chatId: { type: String, required: true }, errcode: { type: Number, required: true }, explanation: { type: String, required: true } }, { _id: false })], default: [] },
     nextPollAt: { type: Date },
     polls: { type: Number, default: 0 },
     finishedAt: { type: Date },

@@ -7,6 +7,7 @@ import { leadersOf } from '../customers/advisor-directory.service.js';
 import { CustomerModel } from '../customers/customer.model.js';
 import { RelationshipModel } from '../customers/relationship.model.js';
 import { endRelationship } from '../customers/relationship-status.service.js';
+import { moveGroupsWithOwner } from '../groups/group-transfer.service.js';
 import type { TaskDeps } from './task-deps.js';
 import { countSent } from './task-notify.js';
 import { TransferModel, type TransferLean, type TransferResult } from './transfer.model.js';
@@ -72,10 +73,12 @@ export async function startTransfer(deps: TaskDeps, input: StartTransferInput, r
   const ids = new Map(customers.map((c) => [c.externalUserId, c._id]));
   for (const row of rows) row.customerId = ids.get(row.externalUserId);
   const waiting = rows.some((r) => r.result === 'waiting');
+  // Owner groups move with the owner advisor, whatever the customers' individual results.
+  const groups = await moveGroupsWithOwner(deps, { kind: input.kind, from: input.handoverUserid, to: input.takeoverUserid });
   const doc = await TransferModel.create({
     ...(id ? { _id: new Types.ObjectId(id) } : {}),
     corpId: deps.corpId, kind: input.kind, handoverUserid: input.handoverUserid, takeoverUserid: input.takeoverUserid, requestedBy,
-    status: waiting ? 'polling' : 'finished', customers: rows, ...(waiting ? { nextPollAt: new Date(now.getTime() + deps.tuning.transferPollEveryMs) } : { finishedAt: now }),
+    status: waiting ? 'polling' : 'finished', customers: rows, groups, ...(waiting ? { nextPollAt: new Date(now.getTime() + deps.tuning.transferPollEveryMs) } : { finishedAt: now }),
   });
   deps.logger.info({ corpId: deps.corpId, transferId: String(doc._id), kind: input.kind, started: rows.filter((r) => r.result === 'waiting').length, refused: rows.filter((r) => r.result !== 'waiting').length }, 'customer transfer started');
   return doc.toObject() as TransferLean;

@@ -11,6 +11,7 @@ import { createCorpsRouter } from './corps.routes.js';
 import { createCorpSettingsRouter } from './corp-settings.routes.js';
 import { createTokensRouter } from './tokens.routes.js';
 import { createCustomersRouter } from './customers.routes.js';
+import { createGroupsRouter } from './groups.routes.js';
 import { createKpisRouter } from './kpis.routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { createMediaRouter } from './media.routes.js';
@@ -51,7 +52,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     },
   }));
   const children = [createVehiclesRouter(deps), createCustomersRouter(deps), createPrivacyRouter(deps), createRulesRouter(deps), createCorpsRouter(deps), createCorpSettingsRouter(deps), createTokensRouter(deps), createAuditRouter(), createOpsApiRouter(deps), createMediaRouter(deps),
-    createTasksRouter(deps), createTransfersRouter(deps), createKpisRouter(deps), createOutcomesRouter(deps), createSidebarRouter(deps)];
+    createTasksRouter(deps), createTransfersRouter(deps), createKpisRouter(deps), createOutcomesRouter(deps), createSidebarRouter(deps), createGroupsRouter(deps)];
   for (const child of children) router.use(child.routes(), child.allowedMethods());
   // Authorization comes from the policy table; a route without an entry stops the start here.
   applyRoutePolicies(router, ROUTE_POLICIES, '/api/v1/');

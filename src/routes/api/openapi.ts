@@ -1,6 +1,7 @@
 import { outcomeInputSchema } from '../../domain/outcomes/outcome-input.js';
 import { OUTCOME_READERS, OUTCOME_WRITERS } from './outcomes.routes.js';
 import { z } from 'zod';
+import { GROUP_READERS, GROUP_WRITERS, groupKpiQuery, groupListQuery, groupPatchBody, welcomeTemplateBody } from './groups.routes.js';
 import { corpInputSchema, corpPatchSchema } from '../../domain/corps/corp.types.js';
 import { customerAttributesSchema } from '../../domain/customers/customer-attributes.service.js';
 import { ruleBodySchema, ruleCreateSchema } from '../../domain/rules/rule.schema.js';
@@ -96,6 +97,14 @@ const operations: Operation[] = [
   { method: 'get', path: '/sidebar/customer', summary: 'The chat sidebar\'s view of one customer (external_userid from getCurExternalContact): only customers with an active relationship to the member (managers: their departments); audited, refusals too', roles: [...SIDEBAR_READERS], query: sidebarCustomerQuery, ok: 200 },
   { method: 'post', path: '/sidebar/sends', summary: 'Record a message the advisor sent into the chat from the sidebar (counted as a touch, not toward the campaign cap)', roles: [...SIDEBAR_READERS], body: sidebarSendBody, ok: 201 },
   { method: 'get', path: '/sidebar/jsapi-config', summary: 'JS-SDK signatures (config and agentConfig) for a page of this console', roles: [...SIDEBAR_READERS], query: jsapiConfigQuery, ok: 200 },
+  { method: 'get', path: '/groups', summary: 'Customer groups of a corp (counts, owner, purpose tags; no member ids)', roles: [...GROUP_READERS], query: groupListQuery, ok: 200 },
+  { method: 'get', path: '/groups/kpis', summary: 'Owner-group KPIs for a period: members, joins/quits, owners in groups, active groups', roles: [...GROUP_READERS], query: groupKpiQuery, ok: 200 },
+  { method: 'get', path: '/groups/{chatId}', summary: 'One customer group with its member ids and join scenes', roles: [...GROUP_READERS], ok: 200 },
+  { method: 'patch', path: '/groups/{chatId}', summary: 'Set the purpose tags of a group', roles: [...GROUP_WRITERS], body: groupPatchBody, ok: 200 },
+  { method: 'get', path: '/group-welcome-templates', summary: 'Group welcome templates with their WeCom sync state', roles: [...GROUP_READERS], query: z.object({ corpId: z.string() }), ok: 200 },
+  { method: 'post', path: '/group-welcome-templates', summary: 'Add a group welcome template; 202, pushed to WeCom by the worker', roles: [...GROUP_WRITERS], body: welcomeTemplateBody, ok: 202 },
+  { method: 'put', path: '/group-welcome-templates/{id}', summary: 'Edit a group welcome template; 202', roles: [...GROUP_WRITERS], body: welcomeTemplateBody, ok: 202 },
+  { method: 'delete', path: '/group-welcome-templates/{id}', summary: 'Delete a group welcome template (also in WeCom); 202', roles: [...GROUP_WRITERS], query: z.object({ corpId: z.string() }), ok: 202 },
   { method: 'post', path: '/ops/sweep', summary: 'Run the schedule sweep now (refused in production)', roles: ['admin'], ok: 200 },
 ];
 

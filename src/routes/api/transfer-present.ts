@@ -18,10 +18,11 @@ export const transferStartBody = z.object({
 }).strict();
 
 /** A transfer as the API shows it (ids and WeCom results in words; no customer personal data). */
-export function presentTransfer(t: Pick<TransferLean, '_id' | 'corpId' | 'kind' | 'handoverUserid' | 'takeoverUserid' | 'status' | 'customers' | 'nextPollAt'>) {
+export function presentTransfer(t: Pick<TransferLean, '_id' | 'corpId' | 'kind' | 'handoverUserid' | 'takeoverUserid' | 'status' | 'customers' | 'nextPollAt'> & { groups?: TransferLean['groups'] }) {
   return {
     id: String(t._id), corpId: t.corpId, kind: t.kind, handoverUserid: t.handoverUserid, takeoverUserid: t.takeoverUserid, status: t.status, nextPollAt: t.nextPollAt ?? undefined,
     customers: t.customers.map((c) => ({ externalUserId: c.externalUserId, customerId: c.customerId ? String(c.customerId) : undefined, startErrcode: c.startErrcode, explanation: c.explanation, result: c.result, takeoverAt: c.takeoverAt ?? undefined, appliedAt: c.appliedAt ?? undefined })),
+    groups: (t.groups ?? []).map((g) => ({ chatId: g.chatId, errcode: g.errcode, explanation: g.explanation })),
   };
 }
 export type ApiTransfer = ReturnType<typeof presentTransfer>;

@@ -1,5 +1,6 @@
 import type { Role } from '../../domain/auth/principal.js';
 import { CUSTOMER_READERS } from '../api/customers.routes.js';
+import { GROUP_READERS, GROUP_WRITERS } from '../api/groups.routes.js';
 import { KPI_READERS } from '../api/kpis.routes.js';
 import { OUTCOME_READERS, OUTCOME_WRITERS } from '../api/outcomes.routes.js';
 import { OPT_OUT_RECORDERS, PRIVACY_ADMINS } from '../api/privacy.routes.js';
@@ -66,6 +67,14 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/sidebar/customer': { roles: SIDEBAR_READERS, corp: 'scoped', team: 'department_and_advisor', personalData: true, what: 'The chat sidebar\'s customer view: only customers with an active relationship (audited; refusals too)' },
   'POST /api/v1/sidebar/sends': { roles: SIDEBAR_READERS, corp: 'scoped', team: 'department_and_advisor', what: 'Record a message sent into the chat from the sidebar (a touch; audited)' },
   'GET /api/v1/sidebar/jsapi-config': { roles: SIDEBAR_READERS, corp: 'scoped', what: 'JS-SDK signatures for a console page (tickets stay on the server)' },
+  'GET /api/v1/groups': { roles: GROUP_READERS, corp: 'scoped', what: 'Customer groups (counts, owner, purpose; no member ids)' },
+  'GET /api/v1/groups/kpis': { roles: GROUP_READERS, corp: 'scoped', what: 'Owner-group KPIs: members, joins/quits, owners in groups, active groups' },
+  'GET /api/v1/groups/:chatId': { roles: GROUP_READERS, corp: 'scoped', personalData: true, what: 'A customer group with its member ids' },
+  'PATCH /api/v1/groups/:chatId': { roles: GROUP_WRITERS, corp: 'scoped', what: 'Set a group\'s purpose tags (audited)' },
+  'GET /api/v1/group-welcome-templates': { roles: GROUP_READERS, corp: 'scoped', what: 'Group welcome templates and their WeCom sync state' },
+  'POST /api/v1/group-welcome-templates': { roles: GROUP_WRITERS, corp: 'scoped', what: 'Add a group welcome template (pushed to WeCom by the worker)' },
+  'PUT /api/v1/group-welcome-templates/:id': { roles: GROUP_WRITERS, corp: 'scoped', what: 'Edit a group welcome template' },
+  'DELETE /api/v1/group-welcome-templates/:id': { roles: GROUP_WRITERS, corp: 'scoped', what: 'Delete a group welcome template (also in WeCom)' },
 
   'GET /api/v1/rules': { roles: RULE_READERS, corp: 'scoped', what: 'List rules: all-corps rules and the caller\'s corps\' rules' },
   'GET /api/v1/rules/options': { roles: RULE_READERS, corp: 'scoped', what: 'Rule form pickers' },

@@ -1,0 +1,145 @@
+import { createHmac } from 'node:crypto';
+import { z } from 'zod';
+import { CustomerModel } from '../customers/customer.model.js';
+import { GroupModel } from '../groups/group.model.js';
+import { MessageRecipientModel } from '../messages/message.model.js';
+import { conditionsHold } from '../rules/conditions.js';
+import { loadCustomerContexts } from '../rules/customer-context.js';
+import { monthKey, wecomMonthlyQuota } from '../rules/engine/guards.js';
+import { customerFilterOf } from '../rules/preview.js';
+import { attachmentSchema, conditionsSchema } from '../rules/rule.schema.js';
+
+/** A broadcast's audience: the rules' conditions, or live owner groups (docs/engagement.md). */
+export const audienceSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('segment'), conditions: conditionsSchema.default({}) }),
+  z.object({
+    kind: z.literal('groups'),
+    purposeTag: z.string().min(1).max(40).optional(),
+    chatIds: z.array(z.string().min(1)).max(2000).optional(),
+  }).refine((a) => a.purposeTag !== undefined || (a.chatIds?.length ?? 0) > 0, { message: 'name a purposeTag or chatIds' }),
+]);
+export type Audience = z.output<typeof audienceSchema>;
+
+export const contentSchema = z.object({
+  text: z.string().min(1).max(1300).optional(),
+  attachments: z.array(attachmentSchema).max(9).default([]),
+}).refine((c) => c.text !== undefined || c.attachments.length > 0, { message: 'give a text or at least one attachment' });
+export type BroadcastContent = z.output<typeof contentSchema>;
+
+export const EXCLUDE_REASONS = ['opted_out', 'erased', 'monthly_cap', 'holdout', 'no_advisor'] as const;
+export type ExcludeReason = (typeof EXCLUDE_REASONS)[number];
+export const EXCLUDE_WORDS: Record<ExcludeReason, string> = {
+  opted_out: '客户已退订营销消息',
+  erased: '客户个人信息已删除',
+  monthly_cap: '客户本月接收消息已达上限（与规则消息合计）',
+  holdout: '对照组（不发送，用于衡量效果）',
+  no_advisor: '客户没有负责顾问',
+};
+
+export interface PlannedCustomer {
+  customerId: string;
+  externalUserId: string;
+}
+
+export interface AdvisorPlan {
+  userid: string;
+  customers: PlannedCustomer[];
+  chatIds: string[];
+  excluded: Record<ExcludeReason, number>;
+  holdout: PlannedCustomer[];
+}
+
+export interface BroadcastPlan {
+  advisors: AdvisorPlan[];
+  excluded: Record<ExcludeReason, number>;
+  customers: number;
+  groups: number;
+}
+
+const zero = (): Record<ExcludeReason, number> => ({ opted_out: 0, erased: 0, monthly_cap: 0, holdout: 0, no_advisor: 0 });
+
+/**
+ * Whether a customer is in the broadcast's holdout: a keyed hash (HMAC-SHA256, keyed by the
+ * broadcast id) of the customer id, as a fraction below `percent`. Deterministic: the same
+ * customer stays in or out however often the plan is made.
+ */
+export function inHoldout(broadcastId: string, customerId: string, percent: number): boolean {
+  if (percent <= 0) return false;
+  const x = createHmac('sha256', broadcastId).update(customerId).digest().readUInt32BE(0) / 0x1_0000_0000;
+  return x < percent / 100;
+}
+
+/** WeCom's per-call limits (docs/wecom.md §3.10, §11.7). */
+export const MAX_CUSTOMERS_PER_CALL = 10_000;
+export const MAX_GROUPS_PER_CALL = 2_000;
+
+/** The `add_msg_template` calls a plan needs: per advisor, one per 10,000 customers or 2,000 groups. */
+export function callsFor(plan: BroadcastPlan): number {
+  return plan.advisors.reduce((n, a) => n + Math.ceil(a.customers.length / MAX_CUSTOMERS_PER_CALL) + Math.ceil(a.chatIds.length / MAX_GROUPS_PER_CALL), 0);
+}
+
+/**
+ * Who gets the broadcast now, per advisor, and who is excluded and why (docs/engagement.md).
+ * All guards at plan time: erased customers, opt-outs, the monthly cap counted with the rules'
+ * messages (queued, pending or sent this corp-local month; never beyond WeCom's quota), the
+ * holdout. A customer goes to the responsible advisor. Group audiences go to each group's owner.
+ * Reads only; the preview and the send use the same plan.
+ */
+export async function planBroadcast(
+  b: { id: string; corpId: string; audience: Audience; holdoutPercent: number; monthlyCap: number },
+  opts: { now: Date; timeZone: string; batchSize?: number },
+): Promise<BroadcastPlan> {
+  const byAdvisor = new Map<string, AdvisorPlan>();
+  const advisor = (userid: string) => {
+    let a = byAdvisor.get(userid);
+    if (!a) byAdvisor.set(userid, (a = { userid, customers: [], chatIds: [], excluded: zero(), holdout: [] }));
+    return a;
+  };
+  const excluded = zero();
+  if (b.audience.kind === 'groups') {
+    const filter = { corpId: b.corpId, status: 'active' as const, ...(b.audience.purposeTag ? { purposeTags: b.audience.purposeTag } : {}), ...(b.audience.chatIds?.length ? { chatId: { $in: b.audience.chatIds } } : {}) };
+    for (const g of await GroupModel.find(filter, { chatId: 1, ownerUserid: 1 }).sort({ chatId: 1 }).lean()) {
+      if (g.ownerUserid) advisor(g.ownerUserid).chatIds.push(g.chatId);
+    }
+  } else {
+    const conditions = b.audience.conditions;
+    const base = { ...customerFilterOf(conditions), corpId: b.corpId };
+    excluded.erased = await CustomerModel.countDocuments({ ...base, erasedAt: { $exists: true } });
+    const month = monthKey(opts.now, opts.timeZone);
+    const cap = Math.min(b.monthlyCap, wecomMonthlyQuota(opts.now, opts.timeZone));
+    const counts = new Map<string, number>();
+    for (const r of await MessageRecipientModel.find({ corpId: b.corpId, monthKey: month, status: { $in: ['queued', 'pending', 'sent'] }, broadcastId: { $ne: b.id } }, { customerId: 1 }).lean()) {
+      const k = String(r.customerId);
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    const batch = opts.batchSize ?? 5000;
+    let lastId: unknown;
+    for (;;) {
+      const ctxs = await loadCustomerContexts(b.corpId, { ...base, erasedAt: { $exists: false }, ...(lastId ? { _id: { $gt: lastId } } : {}) }, batch);
+      if (ctxs.length === 0) break;
+      lastId = ctxs[ctxs.length - 1]?.customerId;
+      for (const ctx of ctxs) {
+        if (!conditionsHold(conditions, ctx, opts.now)) continue;
+        const sender = ctx.responsibleUserid ?? ctx.relationships.find((r) => r.status === 'active')?.userid;
+        const reason: ExcludeReason | undefined = ctx.optOut ? 'opted_out' : !sender ? 'no_advisor' : (counts.get(ctx.customerId) ?? 0) >= cap ? 'monthly_cap' : undefined;
+        const target = { customerId: ctx.customerId, externalUserId: ctx.externalUserId };
+        if (reason) {
+          excluded[reason]++;
+          if (sender) advisor(sender).excluded[reason]++;
+          continue;
+        }
+        const a = advisor(sender as string);
+        if (inHoldout(b.id, ctx.customerId, b.holdoutPercent)) {
+          excluded.holdout++;
+          a.excluded.holdout++;
+          a.holdout.push(target);
+          continue;
+        }
+        a.customers.push(target);
+      }
+      if (ctxs.length < batch) break;
+    }
+  }
+  const advisors = [...byAdvisor.values()].sort((x, y) => x.userid.localeCompare(y.userid));
+  return { advisors, excluded, customers: advisors.reduce((n, a) => n + a.customers.length, 0), groups: advisors.reduce((n, a) => n + a.chatIds.length, 0) };
+}
