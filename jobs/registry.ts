@@ -3,6 +3,7 @@ import { createHandlerRegistry } from '../src/domain/inbound/handlers.js';
 import type { Logger } from '../src/infra/logger.js';
 import type { QueueName } from '../src/queues/queue-names.js';
 import type { WorkerContext } from './context.js';
+import { acquisitionEventHandler, acquisitionMaintenanceTasks, acquisitionScheduledJobs, ensureAcquisitionSchedulers } from './processors/acquisition.jobs.js';
 import { customerMaintenanceTasks } from './processors/customer-maintenance.tasks.js';
 import { createDomainEventsProcessor } from './processors/domain-events.processor.js';
 import { createInboundProcessor } from './processors/inbound.processor.js';
@@ -44,8 +45,8 @@ export function createProcessorFactories(options: ProcessorOptions): ProcessorFa
   return [
     createInboundProcessor(createHandlerRegistry()),
     createWelcomeProcessor(createRulesWelcomeSender()),
-    createDomainEventsProcessor([retentionHandler, rulesEngineHandler, tasksEventHandler]),
-    createScheduledProcessor({ kinds: taskScheduleKinds, jobs: taskScheduledJobs, schedulers: [ensureTaskTickScheduler, ensureKpiTickScheduler] }),
-    createMaintenanceProcessor({ ...rulesMaintenanceTasks, ...customerMaintenanceTasks(options.listCorpIds), ...taskMaintenanceTasks(options.listCorpIds), ...kpiMaintenanceTasks(options.listCorpIds), ...privacyMaintenanceTasks }, options.sendAlert),
+    createDomainEventsProcessor([retentionHandler, rulesEngineHandler, tasksEventHandler, acquisitionEventHandler]),
+    createScheduledProcessor({ kinds: taskScheduleKinds, jobs: { ...taskScheduledJobs, ...acquisitionScheduledJobs }, schedulers: [ensureTaskTickScheduler, ensureKpiTickScheduler, ensureAcquisitionSchedulers] }),
+    createMaintenanceProcessor({ ...rulesMaintenanceTasks, ...customerMaintenanceTasks(options.listCorpIds), ...taskMaintenanceTasks(options.listCorpIds), ...kpiMaintenanceTasks(options.listCorpIds), ...acquisitionMaintenanceTasks(options.listCorpIds), ...privacyMaintenanceTasks }, options.sendAlert),
   ];
 }

@@ -1,5 +1,6 @@
 import type { Caller } from './call-spec.js';
 import type { CorpCredentials } from './token-cache.js';
+import { contactWayApi } from './endpoints/contact-way.js';
 import { directoryApi } from './endpoints/directory.js';
 import { externalContactApi } from './endpoints/external-contact.js';
 import { massSendApi } from './endpoints/mass-send.js';
@@ -13,7 +14,8 @@ export type CorpApi = ReturnType<typeof externalContactApi> &
   ReturnType<typeof massSendApi> &
   ReturnType<typeof messagesApi> &
   ReturnType<typeof directoryApi> &
-  ReturnType<typeof transferApi> & { readonly corpId: string };
+  ReturnType<typeof transferApi> &
+  ReturnType<typeof contactWayApi> & { readonly corpId: string };
 
 /** Assembles the corp-bound API from the endpoint groups. */
 export function bindCorpApi(call: Caller, creds: CorpCredentials, opts: { markTagConcurrency: number }): CorpApi {
@@ -25,5 +27,6 @@ export function bindCorpApi(call: Caller, creds: CorpCredentials, opts: { markTa
     ...messagesApi(call, creds.agentId),
     ...directoryApi(call),
     ...transferApi(call),
+    ...contactWayApi(call),
   };
 }

@@ -1,4 +1,5 @@
 import type { ApiRoutes } from '../server/context.js';
+import { contactWayRoutes } from './contact-way.js';
 import { directoryRoutes } from './directory.js';
 import { externalContactRoutes } from './external-contact.js';
 import { messageRoutes } from './messages.js';
@@ -14,4 +15,5 @@ export const apiRoutes: ApiRoutes = {
   ...messageRoutes,
   ...directoryRoutes,
   ...transferRoutes,
+  ...contactWayRoutes,
 };

@@ -156,6 +156,23 @@ export interface Transfer {
   status: number;
 }
 
+/** A 「联系我」 contact way made through the API (docs/wecom.md §9). */
+export interface ContactWay {
+  config_id: string;
+  /** 1 single member, 2 multiple members. */
+  type: number;
+  /** 1 mini-program button, 2 QR code. */
+  scene: number;
+  style?: number;
+  remark: string;
+  skip_verify: boolean;
+  state: string;
+  user: string[];
+  party: number[];
+  qr_code?: string;
+  createdAt: number;
+}
+
 export interface CorpWorld {
   corpId: string;
   name: string;
@@ -181,4 +198,6 @@ export interface CorpWorld {
   media: Media[];
   oauthCodes: OAuthCode[];
   transfers: Transfer[];
+  /** Contact ways made through the API (optional: worlds saved before they existed lack it). */
+  contactWays?: ContactWay[];
 }

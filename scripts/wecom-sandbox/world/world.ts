@@ -68,6 +68,7 @@ export class World {
         media: [],
         oauthCodes: [],
         transfers: [],
+        contactWays: [],
       };
       for (const g of c.tagGroups) {
         const groupId = g.group_id ?? newTagId();

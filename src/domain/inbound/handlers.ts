@@ -1,3 +1,4 @@
+import { acquisitionInboundModule } from '../acquisition/acquisition-inbound.module.js';
 import { customerInboundModule } from '../customers/customer-inbound.module.js';
 import { taskInboundModule } from '../tasks/task-inbound.module.js';
 import { HandlerRegistry, recordOnlyHandler } from './handler-registry.js';
@@ -6,7 +7,7 @@ import { HandlerRegistry, recordOnlyHandler } from './handler-registry.js';
 export type HandlerModule = (registry: HandlerRegistry) => void;
 
 /** Every feature's inbound handlers, in registration order. */
-export const inboundHandlerModules: readonly HandlerModule[] = [customerInboundModule, taskInboundModule];
+export const inboundHandlerModules: readonly HandlerModule[] = [customerInboundModule, taskInboundModule, acquisitionInboundModule];
 
 /** The registry the worker uses: `*` records; feature modules register on top. */
 export function createHandlerRegistry(modules: readonly HandlerModule[] = inboundHandlerModules): HandlerRegistry {
