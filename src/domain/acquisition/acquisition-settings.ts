@@ -1,4 +1,4 @@
-import { Schema, model } from 'mongoose';
+import { AcquisitionSettingsModel } from './acquisition-settings.model.js';
 import { z } from 'zod';
 import { LEAD_SOURCES } from './lead.model.js';
 
@@ -35,11 +35,6 @@ export const acquisitionSettingsSchema = z.object({
 export type AcquisitionSettings = z.infer<typeof acquisitionSettingsSchema>;
 export const defaultAcquisitionSettings: AcquisitionSettings = acquisitionSettingsSchema.parse({});
 
-const settingsDocSchema = new Schema(
-  { corpId: { type: String, required: true, unique: true }, settings: { type: Schema.Types.Mixed, required: true } },
-  { timestamps: true, collection: 'acquisition_settings', versionKey: false },
-);
-export const AcquisitionSettingsModel = model('AcquisitionSettings', settingsDocSchema);
 
 export async function loadAcquisitionSettings(corpId: string): Promise<AcquisitionSettings> {
   const doc = await AcquisitionSettingsModel.findOne({ corpId }).lean();

@@ -16,6 +16,7 @@ import { ExecutionModel } from '../rules/engine/execution.model.js';
 import { ScheduleModel } from '../schedules/schedule.model.js';
 import { scheduleJobId } from '../schedules/sweep.js';
 import { TaskModel } from '../tasks/task.model.js';
+import { LeadModel } from '../acquisition/lead.model.js';
 import { TransferModel } from '../tasks/transfer.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 import type { ErasureReason } from './erasure-reasons.js';
@@ -54,6 +55,8 @@ export interface ErasureSummary {
   executions: number;
   events: number;
   jobs: number;
+  /** Leads linked to the customer, their name, mobile and platform ids removed (absent when none). */
+  leads?: number;
   /** Relationships WeCom still had active: the contact stays in the advisor's WeCom (see README). */
   stillFollowed: number;
 }
@@ -117,6 +120,15 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
     { $set: { status: 'cancelled', notifyPending: false }, $unset: { nextCheckpointAt: 1 }, $push: { history: { at: now, actor: 'system', action: 'erased', detail: { reason: input.reason } } } },
   );
 
+  // Leads matched to this customer: the person's name, mobile, platform ids and wishes go (docs/data-inventory.md).
+  const leads = await LeadModel.updateMany(
+    { corpId, customerId: _id },
+    {
+      $set: { externalUserId: pseudonym },
+      $unset: { nameEnc: 1, nameHash: 1, mobileEnc: 1, mobileHash: 1, sourceId: 1, sourceKey: 1, budget: 1, preferredTime: 1, slaCheckpointAt: 1, routeAt: 1 },
+    },
+  );
+
   let executions = 0;
   let events = 0;
   if (ext) {
@@ -146,6 +158,7 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
   const summary: ErasureSummary = {
     customerId: input.customerId, alreadyErased, relationships: relationships.matchedCount, vehicles: vehicles.modifiedCount, schedules: schedules.modifiedCount,
     messages: queuedMessages.modifiedCount, tasks: tasks.modifiedCount, executions, events, jobs, stillFollowed,
+    ...(leads.matchedCount > 0 ? { leads: leads.matchedCount } : {}),
   };
   await recordAudit({
     actor: input.actor, action: 'customer.erase', target: { type: 'customer', id: input.customerId, corpId }, requestId: input.requestId, at: now,

@@ -10,6 +10,8 @@ import { MessageBatchModel, MessageRecipientModel } from '../messages/message.mo
 import { ExecutionModel } from '../rules/engine/execution.model.js';
 import { ScheduleModel } from '../schedules/schedule.model.js';
 import { TaskModel } from '../tasks/task.model.js';
+import { ChannelAddModel } from '../acquisition/channel.model.js';
+import { LeadModel } from '../acquisition/lead.model.js';
 import { TransferModel } from '../tasks/transfer.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 
@@ -18,7 +20,7 @@ export const EXPORT_FORMAT = 'scrm-customer-export/1';
 export const HASH_PLACEHOLDER = '[keyed hash of the value above; not reversible]';
 
 /** The collections an export covers, by collection name (docs/data-inventory.md marks them `export`). */
-export const EXPORTED_COLLECTIONS = ['customers', 'relationships', 'vehicles', 'schedules', 'message_recipients', 'message_batches', 'tasks', 'rule_executions', 'domain_events', 'inbound_events', 'transfers', 'audit_entries'] as const;
+export const EXPORTED_COLLECTIONS = ['customers', 'relationships', 'vehicles', 'schedules', 'message_recipients', 'message_batches', 'tasks', 'rule_executions', 'domain_events', 'inbound_events', 'transfers', 'audit_entries', 'leads', 'channel_adds'] as const;
 export type ExportedCollection = (typeof EXPORTED_COLLECTIONS)[number];
 
 export interface CustomerExport {
@@ -55,6 +57,7 @@ export async function exportCustomer(pd: PersonalData, corpId: string, customerI
     AuditEntryModel.find({ 'target.type': 'customer', 'target.id': customerId }).sort({ at: 1 }).lean(),
     CorpTagGroupModel.find({ corpId }, { groupName: 1, tags: 1 }).lean(),
   ]);
+  const [leads, channelAdds] = await Promise.all([LeadModel.find({ corpId, customerId: _id }).lean(), ChannelAddModel.find({ corpId, customerId: _id }).lean()]);
   const batches = await MessageBatchModel.find({ _id: { $in: [...new Set(recipients.map((r) => String(r.batchId)))].map((b) => new Types.ObjectId(b)) } }, { corpId: 1, sender: 1, content: 1, status: 1, msgid: 1, openedAt: 1, createdTaskAt: 1 }).lean();
   const tagIds = new Set(relationships.flatMap((r) => r.tagIds ?? []));
   const tagNames: Record<string, string> = {};
@@ -69,7 +72,7 @@ export async function exportCustomer(pd: PersonalData, corpId: string, customerI
     collections: {
       customers: open([customer], 'customers'), relationships: open(relationships, 'relationships'), vehicles: open(vehicles), schedules: open(schedules),
       message_recipients: open(recipients), message_batches: open(batches), tasks: open(tasks), rule_executions: open(executions),
-      domain_events: open(events), inbound_events: open(inbound), audit_entries: open(audit),
+      domain_events: open(events), inbound_events: open(inbound), audit_entries: open(audit), leads: open(leads, 'leads'), channel_adds: open(channelAdds),
       // A transfer lists many customers: only this customer's entry is theirs to see.
       transfers: open(transfers.map((t) => ({ ...t, customers: t.customers.filter((c) => String(c.customerId) === customerId || c.externalUserId === ext) }))),
     },
