@@ -11,6 +11,7 @@ import { createChannel, deleteChannel, updateChannel, type ChannelApiDeps } from
 import { reconcileChannels } from '../../src/domain/acquisition/channel-sync.js';
 import { AdvisorAvailabilityModel, ChannelAddModel, ChannelModel } from '../../src/domain/acquisition/channel.model.js';
 import { recordSale } from '../../src/domain/acquisition/lead-actions.js';
+import { importLeadRows } from '../../src/domain/acquisition/lead-import.js';
 import { ingestLeads, type LeadIntakeDeps } from '../../src/domain/acquisition/lead-intake.js';
 import { runLeadTick } from '../../src/domain/acquisition/lead-sla.js';
 import { LeadModel } from '../../src/domain/acquisition/lead.model.js';
@@ -210,6 +211,21 @@ describe('leads', () => {
     expect((await LeadModel.findById(leadId).lean())).toMatchObject({ stage: 'delivered', outcome: 'won' });
     expect((await CustomerModel.findById(matched?.customerId).lean())?.lifecycle?.stage).toBe('owner');
     await saveAcquisitionSettings(bot.corpId, acquisitionSettingsSchema.parse({}));
+  });
+
+  it('imports a CSV through the same intake: duplicates in the file merge, bad rows come back with their line', async () => {
+    bot.clock.set(START + 3 * 60 * MINUTE);
+    const rows: Array<{ line: number; record: Record<string, string> }> = [
+      { line: 2, record: { source: 'yiche', mobile: '13900000011', name: '测试导入甲', model: '星途凌云' } },
+      { line: 3, record: { source: 'yiche', mobile: '139 0000 0011' } },
+      { line: 4, record: { source: 'fax', mobile: '13900000012' } },
+      { line: 5, record: { source: 'trade_in', source_id: 'ti-5', budget: '15万' } },
+    ];
+    const summary = await importLeadRows(intake, bot.corpId, rows, 'import:test.csv');
+    expect(summary).toMatchObject({ rows: 4, created: 2, merged: 1 });
+    expect(summary.rejected.map((r) => r.line)).toEqual([4]);
+    expect(summary.rejected[0]?.problems.join()).toMatch(/source is one of/);
+    await bot.settle('cards');
   });
 
   it('a lead arriving outside working hours waits for the next start unless someone is on duty', async () => {
