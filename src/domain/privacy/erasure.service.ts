@@ -16,6 +16,7 @@ import { ExecutionModel } from '../rules/engine/execution.model.js';
 import { ScheduleModel } from '../schedules/schedule.model.js';
 import { scheduleJobId } from '../schedules/sweep.js';
 import { TaskModel } from '../tasks/task.model.js';
+import { ChannelAddModel } from '../acquisition/channel.model.js';
 import { LeadModel } from '../acquisition/lead.model.js';
 import { TransferModel } from '../tasks/transfer.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
@@ -134,6 +135,7 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
   if (ext) {
     executions = (await ExecutionModel.updateMany({ corpId, subject: `ext:${ext}` }, { $set: { subject: `ext:${pseudonym}` } })).modifiedCount;
     events = (await DomainEventRecordModel.updateMany({ corpId, externalUserId: ext }, { $set: { externalUserId: pseudonym } })).modifiedCount;
+    events += (await ChannelAddModel.updateMany({ corpId, externalUserId: ext }, { $set: { externalUserId: pseudonym } })).modifiedCount;
     events += (await InboundEventModel.updateMany({ corpId, 'ids.externalUserId': ext }, { $set: { 'ids.externalUserId': pseudonym } })).modifiedCount;
     for (const transfer of await TransferModel.find({ corpId, 'customers.externalUserId': ext }, { customers: 1 }).lean()) {
       const customers = transfer.customers.map((c) => (c.externalUserId === ext ? { ...c, externalUserId: pseudonym } : c));
