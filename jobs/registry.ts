@@ -6,6 +6,7 @@ import { alertsJobs, type AlertSender } from './processors/alerts.handlers.js';
 import { customersJobs, retentionEventHandler } from './processors/customers.handlers.js';
 import { broadcastsJobs } from './processors/broadcasts.handlers.js';
 import { groupsJobs } from './processors/groups.handlers.js';
+import { acquisitionEventHandler, acquisitionJobs } from './processors/acquisition.handlers.js';
 import { createDomainEventsProcessor } from './processors/domain-events.processor.js';
 import { createInboundProcessor } from './processors/inbound.processor.js';
 import { kpisJobs } from './processors/kpis.handlers.js';
@@ -35,6 +36,7 @@ function featureJobs(ctx: WorkerContext, options: ProcessorOptions): JobEntry[] 
     ...kpisJobs(ctx, options.listCorpIds),
     ...outcomesJobs(ctx),
     ...groupsJobs(ctx),
+    ...acquisitionJobs(ctx, options.listCorpIds),
     ...broadcastsJobs(ctx),
     ...alertsJobs(options.sendAlert),
   ];
@@ -51,7 +53,7 @@ export function createProcessorFactories(options: ProcessorOptions): ProcessorFa
   return [
     createInboundProcessor(createHandlerRegistry()),
     createWelcomeProcessor(createRulesWelcomeSender()),
-    createDomainEventsProcessor([retentionEventHandler, rulesEngineEventHandler, tasksEventHandler, outcomesEventHandler]),
+    (ctx) => createDomainEventsProcessor([retentionEventHandler, rulesEngineEventHandler, tasksEventHandler, outcomesEventHandler, acquisitionEventHandler(ctx)])(ctx),
     (ctx) => ({ queue: QueueName.scheduled, concurrency: 8, handlers: jobMap(QueueName.scheduled, featureJobs(ctx, options)) }),
     (ctx) => ({ queue: QueueName.maintenance, concurrency: 2, handlers: jobMap(QueueName.maintenance, featureJobs(ctx, options)) }),
   ];

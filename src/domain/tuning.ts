@@ -14,6 +14,8 @@ export interface Tuning {
   messageBatchWindowMs: number;
   /** The delay before a sent batch's results are first polled. */
   messagePollDelayMs: number;
+  /** How long a team code's member-list refreshes gather into one WeCom update (docs/acquisition.md). */
+  teamRefreshWindowMs: number;
 }
 
 export const DEFAULT_TUNING: Readonly<Tuning> = Object.freeze({
@@ -22,6 +24,7 @@ export const DEFAULT_TUNING: Readonly<Tuning> = Object.freeze({
   transferGiveUpAfterMs: 7 * 86_400_000,
   messageBatchWindowMs: 10_000,
   messagePollDelayMs: 600_000,
+  teamRefreshWindowMs: 30_000,
 });
 
 /** The defaults with the given settings over them. */

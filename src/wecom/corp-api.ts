@@ -1,5 +1,6 @@
 import type { Caller } from './call-spec.js';
 import type { CorpCredentials } from './token-cache.js';
+import { contactWayApi } from './endpoints/contact-way.js';
 import { directoryApi } from './endpoints/directory.js';
 import { jsapiApi } from './endpoints/jsapi.js';
 import { externalContactApi } from './endpoints/external-contact.js';
@@ -20,7 +21,9 @@ export type CorpApi = ReturnType<typeof externalContactApi> &
   ReturnType<typeof jsapiApi> &
 
   ReturnType<typeof groupsApi> &
-  ReturnType<typeof momentsApi> & { readonly corpId: string };
+  ReturnType<typeof momentsApi> &
+
+  ReturnType<typeof contactWayApi> & { readonly corpId: string };
 
 /** Assembles the corp-bound API from the endpoint groups. */
 export function bindCorpApi(call: Caller, creds: CorpCredentials, opts: { markTagConcurrency: number }): CorpApi {
@@ -35,5 +38,6 @@ export function bindCorpApi(call: Caller, creds: CorpCredentials, opts: { markTa
     ...jsapiApi(call),
     ...groupsApi(call),
     ...momentsApi(call),
+    ...contactWayApi(call),
   };
 }

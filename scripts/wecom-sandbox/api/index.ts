@@ -1,4 +1,5 @@
 import type { ApiRoutes } from '../server/context.js';
+import { contactWayRoutes } from './contact-way.js';
 import { directoryRoutes } from './directory.js';
 import { jsapiRoutes } from './jsapi.js';
 import { externalContactRoutes } from './external-contact.js';
@@ -20,4 +21,5 @@ export const apiRoutes: ApiRoutes = {
   ...jsapiRoutes,
   ...groupRoutes,
   ...momentRoutes,
+  ...contactWayRoutes,
 };

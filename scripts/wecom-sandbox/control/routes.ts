@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import QRCode from 'qrcode';
 import { z } from 'zod';
 import { readBody } from '../server/body.js';
 import type { SandboxContext } from '../server/context.js';
@@ -127,6 +128,17 @@ export function controlRouter(sb: SandboxContext, driver: CallbackDriver, onRese
     } catch (err) {
       badRequest(ctx, err);
     }
+  });
+  router.get('/qr/:file', async (ctx) => {
+    const configId = (ctx.params.file ?? '').replace(/\.png$/, '');
+    const way = [...sb.world.corps.values()].flatMap((c) => c.contactWays ?? []).find((w) => w.config_id === configId);
+    if (!way) {
+      ctx.status = 404;
+      ctx.body = { error: { code: 'unknown_contact_way', message: `no contact way ${configId}` } };
+      return;
+    }
+    ctx.type = 'image/png';
+    ctx.body = await QRCode.toBuffer(`https://work.weixin.qq.com/ca/${configId}`, { type: 'png', width: 430, margin: 2 });
   });
   router.get('/media/:file', (ctx) => {
     ctx.type = 'image/png';

@@ -18,6 +18,18 @@ export const actionSchemas = {
     /** Issue a WelcomeCode (absent in WeCom when an admin welcome is configured etc.). */
     welcomeCode: z.boolean().default(true),
   }),
+  /**
+   * A WeChat user scans a 「联系我」 code the bot made: the customer adds one of the code's members
+   * (a multi-member code picks among them, or `userid` when given) with the code's `state`.
+   */
+  scanContactWay: z.object({
+    ...base,
+    configId: z.string().min(1),
+    userid: z.string().min(1).optional(),
+    externalUserId: z.string().optional(),
+    customer: z.object({ external_userid: z.string().optional(), name: z.string().default('新客户'), type: z.number().int().default(1), gender: z.number().int().default(0) }).optional(),
+    welcomeCode: z.boolean().default(true),
+  }),
   editRelationship: z.object({
     ...base,
     userid: z.string().min(1),

@@ -48,6 +48,8 @@ export class CallbackDriver {
     switch (name) {
       case 'addCustomer':
         return this.addCustomer(actionSchemas.addCustomer.parse(input));
+      case 'scanContactWay':
+        return this.scanContactWay(actionSchemas.scanContactWay.parse(input));
       case 'editRelationship':
         return this.editRelationship(actionSchemas.editRelationship.parse(input));
       case 'customerDeletesAdvisor':
@@ -106,6 +108,22 @@ export class CallbackDriver {
       ['WelcomeCode', welcomeCode],
     ]));
     return { externalUserId: ext, welcomeCode, delivery };
+  }
+
+  /** A scan of a contact way: an add through it, `State` = the code's state (docs/wecom.md §9). */
+  async scanContactWay(raw: ActionInput<'scanContactWay'>): Promise<ActionResult & { externalUserId: string; userid: string }> {
+    const a = actionSchemas.scanContactWay.parse(raw);
+    const corp = this.corp(a.corpId);
+    const way = (corp.contactWays ?? []).find((w) => w.config_id === a.configId);
+    if (!way) throw new DriverError(`no contact way ${a.configId} (deleted, or never made)`, 404);
+    const members = [...new Set([...way.user, ...corp.members.filter((m) => m.status === 1 && m.department.some((d) => way.party.includes(d))).map((m) => m.userid)])];
+    if (members.length === 0) throw new DriverError(`contact way ${a.configId} has no members`);
+    if (a.userid && !members.some((m) => m.toLowerCase() === a.userid?.toLowerCase())) throw new DriverError(`${a.userid} is not a member of contact way ${a.configId}`);
+    const userid = a.userid ?? members[Math.floor(Math.random() * members.length)] ?? members[0]!;
+    const out = await this.addCustomer({
+      corpId: a.corpId, userid, externalUserId: a.externalUserId, customer: a.customer, state: way.state || undefined, addWay: 1, half: false, welcomeCode: a.welcomeCode,
+    });
+    return { ...out, userid };
   }
 
   /** The advisor edits remark, description, remark mobiles or corp tags in the client. */

@@ -208,6 +208,23 @@ export interface MomentTask {
   invalidSenders: string[];
 }
 
+/** A 「联系我」 contact way made through the API (docs/wecom.md §9). */
+export interface ContactWay {
+  config_id: string;
+  /** 1 single member, 2 multiple members. */
+  type: number;
+  /** 1 mini-program button, 2 QR code. */
+  scene: number;
+  style?: number;
+  remark: string;
+  skip_verify: boolean;
+  state: string;
+  user: string[];
+  party: number[];
+  qr_code?: string;
+  createdAt: number;
+}
+
 export interface CorpWorld {
   corpId: string;
   name: string;
@@ -236,4 +253,6 @@ export interface CorpWorld {
   groups: GroupChat[];
   groupWelcomeTemplates: GroupWelcomeTemplate[];
   moments: MomentTask[];
+  /** Contact ways made through the API (optional: worlds saved before they existed lack it). */
+  contactWays?: ContactWay[];
 }

@@ -71,6 +71,7 @@ export class World {
         groups: [],
         groupWelcomeTemplates: [],
         moments: [],
+        contactWays: [],
       };
       for (const g of c.tagGroups) {
         const groupId = g.group_id ?? newTagId();

@@ -7,7 +7,7 @@ import { CustomerModel } from './customer.model.js';
 import { RelationshipModel } from './relationship.model.js';
 import type { RetentionSettings } from './retention-settings.js';
 
-export type OwnerReason = 'vehicle_linked' | 'delivery_channel' | 'owner_tag';
+export type OwnerReason = 'vehicle_linked' | 'delivery_channel' | 'owner_tag' | 'lead_won';
 
 export interface BecomeOwnerInput {
   customerId: Types.ObjectId;

@@ -31,12 +31,21 @@ export function relationshipCtx(doc: { corpId: string; externalUserId: string; u
   return sealContext('relationships', field, naturalKey(doc.corpId, doc.externalUserId, doc.userid)) as PdContext;
 }
 
+/** The sealed fields of `leads` (docs/acquisition.md). */
+export type LeadSealedField = 'nameEnc' | 'mobileEnc';
+
+/** `leads/<field>/<corpId>:<leadId>` (docs/security.md "Data at rest and in transit"). */
+export function leadCtx(doc: { corpId: string; leadId: string }, field: LeadSealedField): PdContext {
+  return sealContext('leads', field, naturalKey(doc.corpId, doc.leadId)) as PdContext;
+}
+
 /**
  * The context of a sealed field of a stored document (key rotation, export), or undefined for a
  * collection whose values are not bound (none today besides corps, which key-rotation handles).
  */
 export function storedFieldCtx(collection: string, doc: Record<string, unknown>, field: string): PdContext | undefined {
   const corpId = doc.corpId;
+  if (collection === 'leads' && typeof corpId === 'string' && doc._id) return leadCtx({ corpId, leadId: String(doc._id) }, field as LeadSealedField);
   const externalUserId = doc.externalUserId;
   if (typeof corpId !== 'string' || typeof externalUserId !== 'string') return undefined;
   if (collection === 'customers') return customerCtx({ corpId, externalUserId }, field as CustomerSealedField);

@@ -16,6 +16,8 @@ export const DOMAIN_EVENT_TYPES = [
   'vehicle.linked',
   'customer.anchor_changed',
   'task.completed',
+  'lead.created',
+  'lead.stage_changed',
 ] as const;
 
 export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];

@@ -1,6 +1,5 @@
 import type { TypedEvent } from '../../wecom/events.js';
-import type { HandlerContext } from '../inbound/handler-registry.js';
-import type { HandlerModule } from '../inbound/handlers.js';
+import type { HandlerContext, HandlerModule } from '../inbound/handler-registry.js';
 import { refreshGroup } from './group-refresh.service.js';
 
 /**

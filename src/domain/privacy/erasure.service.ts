@@ -17,6 +17,8 @@ import { ExecutionModel } from '../rules/engine/execution.model.js';
 import { ScheduleModel } from '../schedules/schedule.model.js';
 import { scheduleJobId } from '../schedules/sweep.js';
 import { TaskModel } from '../tasks/task.model.js';
+import { ChannelAddModel } from '../acquisition/channel.model.js';
+import { LeadModel } from '../acquisition/lead.model.js';
 import { TransferModel } from '../tasks/transfer.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 import { AttributionModel } from '../outcomes/attribution.model.js';
@@ -58,6 +60,8 @@ export interface ErasureSummary {
   executions: number;
   events: number;
   jobs: number;
+  /** Leads linked to the customer, their name, mobile and platform ids removed (absent when none). */
+  leads?: number;
   /** Relationships WeCom still had active: the contact stays in the advisor's WeCom (see README). */
   stillFollowed: number;
 }
@@ -125,11 +129,21 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
     { $set: { status: 'cancelled', notifyPending: false }, $unset: { nextCheckpointAt: 1 }, $push: { history: { at: now, actor: 'system', action: 'erased', detail: { reason: input.reason } } } },
   );
 
+  // Leads matched to this customer: the person's name, mobile, platform ids and wishes go (docs/data-inventory.md).
+  const leads = await LeadModel.updateMany(
+    { corpId, customerId: _id },
+    {
+      $set: { externalUserId: pseudonym },
+      $unset: { nameEnc: 1, nameHash: 1, mobileEnc: 1, mobileHash: 1, sourceId: 1, sourceKey: 1, budget: 1, preferredTime: 1, slaCheckpointAt: 1, routeAt: 1 },
+    },
+  );
+
   let executions = 0;
   let events = 0;
   if (ext) {
     executions = (await ExecutionModel.updateMany({ corpId, subject: `ext:${ext}` }, { $set: { subject: `ext:${pseudonym}` } })).modifiedCount;
     events = (await DomainEventRecordModel.updateMany({ corpId, externalUserId: ext }, { $set: { externalUserId: pseudonym } })).modifiedCount;
+    events += (await ChannelAddModel.updateMany({ corpId, externalUserId: ext }, { $set: { externalUserId: pseudonym } })).modifiedCount;
     events += (await InboundEventModel.updateMany({ corpId, 'ids.externalUserId': ext }, { $set: { 'ids.externalUserId': pseudonym } })).modifiedCount;
     for (const transfer of await TransferModel.find({ corpId, 'customers.externalUserId': ext }, { customers: 1 }).lean()) {
       const customers = transfer.customers.map((c) => (c.externalUserId === ext ? { ...c, externalUserId: pseudonym } : c));
@@ -155,6 +169,7 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
   const summary: ErasureSummary = {
     customerId: input.customerId, alreadyErased, relationships: relationships.matchedCount, vehicles: vehicles.modifiedCount, schedules: schedules.modifiedCount,
     messages: queuedMessages.modifiedCount, tasks: tasks.modifiedCount, executions, events, jobs, stillFollowed,
+    ...(leads.matchedCount > 0 ? { leads: leads.matchedCount } : {}),
   };
   await recordAudit({
     actor: input.actor, action: 'customer.erase', target: { type: 'customer', id: input.customerId, corpId }, requestId: input.requestId, at: now,

@@ -46,9 +46,9 @@ describe('key rotation', () => {
 
     const progress: string[] = [];
     const rest = await rotateKeys({ cipher: newCipher, redis, prefix, batchSize: 2, onProgress: (p) => progress.push(p.collection) });
-    expect(rest.map((r) => [r.collection, r.rotated, r.done])).toEqual([['customers', 1, true], ['relationships', 5, true], ['corps', 1, true]]);
+    expect(rest.map((r) => [r.collection, r.rotated, r.done])).toEqual([['customers', 1, true], ['relationships', 5, true], ['leads', 0, true], ['corps', 1, true]]);
     expect(progress.length).toBeGreaterThan(3);
-    expect(await countStale(newCipher)).toEqual({ customers: {}, relationships: {}, corps: {} });
+    expect(await countStale(newCipher)).toEqual({ customers: {}, relationships: {}, leads: {}, corps: {} });
     const rel = await RelationshipModel.findOne({ externalUserId: 'wmRot3' }).lean();
     expect(rel?.remarkMobilesEnc.map((v) => newCipher.decrypt(v, relationshipCtx({ corpId: 'wwrot', externalUserId: 'wmRot3', userid: 'zhangwei' }, 'remarkMobilesEnc')))).toEqual(['13800000000', '13900000000']);
     // Personal data is now v2 too, bound to the customer / relationship (docs/security.md "Data at rest and in transit").
@@ -99,12 +99,12 @@ describe('key rotation', () => {
     expect(stale.customers).toEqual({ 'k2 (v1, no context)': 4 });
     expect(stale.relationships).toEqual({ 'k2 (v1, no context)': 4 });
     const dry = await rotateKeys({ cipher, restart: true, dryRun: true });
-    expect(dry.filter((r) => r.collection !== 'corps').map((r) => [r.collection, r.rotated])).toEqual([['customers', 1], ['relationships', 1]]);
+    expect(dry.filter((r) => r.collection !== 'corps').map((r) => [r.collection, r.rotated])).toEqual([['customers', 1], ['relationships', 1], ['leads', 0]]);
     expect((await CustomerModel.findById(c._id).lean())?.nameEnc?.startsWith('v1.')).toBe(true); // a dry run writes nothing
 
     const done = await rotateKeys({ cipher, restart: true, batchSize: 1 });
-    expect(done.filter((r) => r.collection !== 'corps').map((r) => [r.collection, r.rotated])).toEqual([['customers', 1], ['relationships', 1]]);
-    expect(await countStale(cipher)).toEqual({ customers: {}, relationships: {}, corps: {} });
+    expect(done.filter((r) => r.collection !== 'corps').map((r) => [r.collection, r.rotated])).toEqual([['customers', 1], ['relationships', 1], ['leads', 0]]);
+    expect(await countStale(cipher)).toEqual({ customers: {}, relationships: {}, leads: {}, corps: {} });
     const stored = await CustomerModel.findById(c._id).lean();
     const rel = await RelationshipModel.findOne({ corpId, externalUserId: 'wmPdV1' }).lean();
     for (const v of [stored?.nameEnc, stored?.unionidEnc, stored?.birthdayEnc, stored?.dmsNotesEnc, rel?.remarkEnc, rel?.descriptionEnc, ...(rel?.remarkMobilesEnc ?? [])]) expect(v?.startsWith('v2.k2.')).toBe(true);

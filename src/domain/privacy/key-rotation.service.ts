@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import mongoose, { Types } from 'mongoose';
 import { sealContext, type DataCipher } from '../../infra/data-crypto.js';
-import { customerCtx, relationshipCtx, type CustomerSealedField, type RelationshipSealedField } from '../customers/personal-data.js';
+import { customerCtx, leadCtx, relationshipCtx, type CustomerSealedField, type LeadSealedField, type RelationshipSealedField } from '../customers/personal-data.js';
 
 /** Where sealed values live (docs/architecture.md §7): collection, single-value fields, array fields. */
 export interface SealedFields {
@@ -28,6 +28,10 @@ export const SEALED_FIELDS: readonly SealedFields[] = [
   {
     collection: 'relationships', fields: ['remarkEnc', 'descriptionEnc'], arrays: ['remarkMobilesEnc'],
     context: { projection: ['corpId', 'externalUserId', 'userid'], of: (doc, field) => relationshipCtx({ corpId: String(doc.corpId), externalUserId: String(doc.externalUserId), userid: String(doc.userid) }, field as RelationshipSealedField) },
+  },
+  {
+    collection: 'leads', fields: ['nameEnc', 'mobileEnc'],
+    context: { projection: ['corpId'], of: (doc, field) => leadCtx({ corpId: String(doc.corpId), leadId: String(doc._id) }, field as LeadSealedField) },
   },
   { collection: 'corps', fields: ['secretSealed', 'callbackTokenSealed', 'callbackAesKeySealed', 'contactSyncTokenSealed', 'contactSyncAesKeySealed'], context: { projection: ['corpId'], of: (doc, field) => corpSecretContext(String(doc.corpId), field) } },
 ];

@@ -6,6 +6,8 @@ import { createAuth } from '../../middlewares/auth.js';
 import { AppError, BadRequestError } from '../../infra/errors.js';
 import { createAuthFailureLimit, createClientRateLimit, createRateLimit } from '../../middlewares/rate-limit.js';
 import type { ApiDeps } from './api-deps.js';
+import { createChannelsRouter } from './channels.routes.js';
+import { createLeadsRouter } from './leads.routes.js';
 import { createAuditRouter } from './audit.routes.js';
 import { createCorpsRouter } from './corps.routes.js';
 import { createCorpSettingsRouter } from './corp-settings.routes.js';
@@ -52,7 +54,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     },
   }));
   const children = [createVehiclesRouter(deps), createCustomersRouter(deps), createPrivacyRouter(deps), createRulesRouter(deps), createCorpsRouter(deps), createCorpSettingsRouter(deps), createTokensRouter(deps), createAuditRouter(), createOpsApiRouter(deps), createMediaRouter(deps),
-    createTasksRouter(deps), createTransfersRouter(deps), createKpisRouter(deps), createOutcomesRouter(deps), createSidebarRouter(deps), createGroupsRouter(deps)];
+    createTasksRouter(deps), createTransfersRouter(deps), createKpisRouter(deps), createOutcomesRouter(deps), createSidebarRouter(deps), createGroupsRouter(deps), createChannelsRouter(deps), createLeadsRouter(deps)];
   for (const child of children) router.use(child.routes(), child.allowedMethods());
   // Authorization comes from the policy table; a route without an entry stops the start here.
   applyRoutePolicies(router, ROUTE_POLICIES, '/api/v1/');

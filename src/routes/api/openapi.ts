@@ -12,6 +12,12 @@ import { customerSearchQuery } from '../../domain/customers/customer-search.js';
 import { CUSTOMER_READERS, timelineQuery } from './customers.routes.js';
 import { advisorsQuery, completeBody, reassignBody, reassignBulkBody, TASK_READERS, TASK_REASSIGNERS, TASK_WORKERS, snoozeBody, taskListQuery } from './tasks.routes.js';
 import { TRANSFER_READERS, TRANSFER_STARTERS } from './transfers.routes.js';
+import { CHANNEL_READERS, CHANNEL_WRITERS } from './channels.routes.js';
+import { LEAD_MANAGERS, LEAD_READERS, LEAD_SALE_RECORDERS, LEAD_SETTINGS_ROLES, LEAD_WORKERS, LEAD_WRITERS } from './leads.routes.js';
+import { channelCreateSchema, channelUpdateSchema } from '../../domain/acquisition/channel-input.js';
+import { leadInputSchema } from '../../domain/acquisition/lead-input.js';
+import { LEAD_STAGES } from '../../domain/acquisition/lead.model.js';
+import { acquisitionSettingsSchema } from '../../domain/acquisition/acquisition-settings.js';
 import { transferStartBody } from './transfer-present.js';
 import { anomaliesQuery, KPI_READERS, kpiQuery, overviewQuery } from './kpis.routes.js';
 import { erasureRequestSchema } from '../../domain/privacy/erasure-reasons.js';
@@ -105,6 +111,23 @@ const operations: Operation[] = [
   { method: 'post', path: '/group-welcome-templates', summary: 'Add a group welcome template; 202, pushed to WeCom by the worker', roles: [...GROUP_WRITERS], body: welcomeTemplateBody, ok: 202 },
   { method: 'put', path: '/group-welcome-templates/{id}', summary: 'Edit a group welcome template; 202', roles: [...GROUP_WRITERS], body: welcomeTemplateBody, ok: 202 },
   { method: 'delete', path: '/group-welcome-templates/{id}', summary: 'Delete a group welcome template (also in WeCom); 202', roles: [...GROUP_WRITERS], query: z.object({ corpId: z.string() }), ok: 202 },
+  { method: 'post', path: '/channels', summary: 'Create a channel QR code; the worker makes the WeCom contact way (syncState pending → synced | failed)', roles: CHANNEL_WRITERS, body: channelCreateSchema, ok: 201 },
+  { method: 'get', path: '/channels', summary: 'Channel codes of a corp (QR URL, state, WeCom members, sync state)', roles: CHANNEL_READERS, query: z.object({ corpId: z.string(), includeDeleted: z.enum(['true', 'false']).optional() }), ok: 200 },
+  { method: 'get', path: '/channels/kpis', summary: 'Per channel: adds, welcomes, owners, leads converted, cost per add; adds with unknown states listed', roles: CHANNEL_READERS, query: z.object({ corpId: z.string(), from: z.string().optional(), to: z.string().optional() }), ok: 200 },
+  { method: 'get', path: '/channels/{id}', summary: 'One channel code', roles: CHANNEL_READERS, query: z.object({ corpId: z.string() }), ok: 200 },
+  { method: 'patch', path: '/channels/{id}', summary: 'Edit a channel; WeCom gets the whole contact way again (state and remark never wiped)', roles: CHANNEL_WRITERS, query: z.object({ corpId: z.string() }), body: channelUpdateSchema, ok: 200 },
+  { method: 'delete', path: '/channels/{id}', summary: 'Delete a channel and its WeCom contact way (past adds stay attributed)', roles: CHANNEL_WRITERS, query: z.object({ corpId: z.string() }), ok: 200 },
+  { method: 'post', path: '/leads', summary: 'Lead intake: one lead or { corpId, leads: [...] } (≤ 1,000); per-item created / merged (repeat interest) / rejected; routed and carded at once', roles: LEAD_WRITERS, body: z.union([leadInputSchema.extend({ corpId: z.string() }), z.object({ corpId: z.string(), leads: z.array(leadInputSchema).max(1000) })]), ok: 200 },
+  { method: 'get', path: '/leads', summary: 'Lead board (managers: their departments and unassigned) or the advisor\'s leads; filters stage, source, advisor, unassigned (audited)', roles: LEAD_READERS, query: z.object({ corpId: z.string(), stage: z.enum(LEAD_STAGES).optional(), source: z.string().optional(), advisor: z.string().optional(), unassigned: z.enum(['true', 'false']).optional() }), ok: 200 },
+  { method: 'get', path: '/leads/kpis', summary: 'Lead KPIs per source and advisor (time to first contact, SLA share, contact, added-on-WeCom, conversion) and uncontacted leads by name', roles: LEAD_READERS, query: z.object({ corpId: z.string(), from: z.string().optional(), to: z.string().optional() }), ok: 200 },
+  { method: 'get', path: '/leads/settings', summary: 'Lead routing rules, SLA, duplicate window, caps', roles: LEAD_READERS, query: z.object({ corpId: z.string() }), ok: 200 },
+  { method: 'put', path: '/leads/settings', summary: 'Set lead routing rules, SLA, duplicate window, caps', roles: LEAD_SETTINGS_ROLES, query: z.object({ corpId: z.string() }), body: acquisitionSettingsSchema, ok: 200 },
+  { method: 'put', path: '/leads/availability/{userid}', summary: 'An advisor\'s shift, leave, lead cap and on-duty flag (routing and team codes follow)', roles: LEAD_WORKERS, query: z.object({ corpId: z.string() }), ok: 200 },
+  { method: 'get', path: '/leads/{id}', summary: 'One lead with name and mobile and its history (audited)', roles: LEAD_READERS, query: z.object({ corpId: z.string() }), ok: 200 },
+  { method: 'post', path: '/leads/{id}/contacted', summary: 'Record first contact (stops the SLA ladder)', roles: LEAD_WORKERS, query: z.object({ corpId: z.string() }), ok: 200 },
+  { method: 'post', path: '/leads/{id}/stage', summary: 'Move a lead forward, or lost with a reason', roles: LEAD_WORKERS, query: z.object({ corpId: z.string() }), body: z.object({ stage: z.enum(LEAD_STAGES), lostReason: z.string().optional() }), ok: 200 },
+  { method: 'post', path: '/leads/{id}/sale', summary: 'A sale: the lead is won and its customer becomes an owner', roles: LEAD_SALE_RECORDERS, query: z.object({ corpId: z.string() }), ok: 200 },
+  { method: 'post', path: '/leads/{id}/assign', summary: 'Reassign a lead (fresh SLA and card)', roles: LEAD_MANAGERS, query: z.object({ corpId: z.string() }), body: z.object({ advisorUserid: z.string() }), ok: 200 },
   { method: 'post', path: '/ops/sweep', summary: 'Run the schedule sweep now (refused in production)', roles: ['admin'], ok: 200 },
 ];
 

@@ -102,7 +102,29 @@ const reads = (f: (s: Side, t: Target) => string): ProbeFor => (s, t) => get(f(s
 /** Writes are probed where they must be refused only (another corp or team): nothing changes. */
 const refusedWrite = (f: (s: Side, t: Target) => Probe): ProbeFor => (s, t) => (t === 'own' ? undefined : f(s, t));
 
+/** Probed in another corp only (channels and leads: the corp boundary is what they add). */
+const otherCorpOnly = (f: (s: Side) => Probe): ProbeFor => (s, t) => (t === 'otherCorp' ? f(s) : undefined);
+const anyId = '0123456789abcdef01234567';
+
 const PROBES: Record<string, ProbeFor> = {
+  'POST /api/v1/channels': otherCorpOnly((s) => ({ method: 'post', path: '/api/v1/channels', body: { corpId: s.corpId, name: 'x', kind: 'personal', advisors: [s.adv] } })),
+  'GET /api/v1/channels': otherCorpOnly((s) => get(`/api/v1/channels?corpId=${s.corpId}`)),
+  'GET /api/v1/channels/kpis': otherCorpOnly((s) => get(`/api/v1/channels/kpis?corpId=${s.corpId}`)),
+  // One object by id: the corp query decides (covered by the list probes); no fixture object exists here.
+  'GET /api/v1/channels/:id': () => undefined,
+  'PATCH /api/v1/channels/:id': otherCorpOnly((s) => ({ method: 'patch', path: `/api/v1/channels/${anyId}?corpId=${s.corpId}`, body: { name: 'y' } })),
+  'DELETE /api/v1/channels/:id': otherCorpOnly((s) => ({ method: 'delete', path: `/api/v1/channels/${anyId}?corpId=${s.corpId}` })),
+  'POST /api/v1/leads': otherCorpOnly((s) => ({ method: 'post', path: '/api/v1/leads', body: { corpId: s.corpId, source: 'dcc', mobile: '13900000001' } })),
+  'GET /api/v1/leads': otherCorpOnly((s) => get(`/api/v1/leads?corpId=${s.corpId}`)),
+  'GET /api/v1/leads/kpis': otherCorpOnly((s) => get(`/api/v1/leads/kpis?corpId=${s.corpId}`)),
+  'GET /api/v1/leads/settings': otherCorpOnly((s) => get(`/api/v1/leads/settings?corpId=${s.corpId}`)),
+  'PUT /api/v1/leads/settings': otherCorpOnly((s) => ({ method: 'put', path: `/api/v1/leads/settings?corpId=${s.corpId}`, body: {} })),
+  'PUT /api/v1/leads/availability/:userid': otherCorpOnly((s) => ({ method: 'put', path: `/api/v1/leads/availability/${s.adv}?corpId=${s.corpId}`, body: { offShift: true } })),
+  'GET /api/v1/leads/:id': () => undefined,
+  'POST /api/v1/leads/:id/contacted': otherCorpOnly((s) => ({ method: 'post', path: `/api/v1/leads/${anyId}/contacted?corpId=${s.corpId}`, body: {} })),
+  'POST /api/v1/leads/:id/stage': otherCorpOnly((s) => ({ method: 'post', path: `/api/v1/leads/${anyId}/stage?corpId=${s.corpId}`, body: { stage: 'contacted' } })),
+  'POST /api/v1/leads/:id/sale': otherCorpOnly((s) => ({ method: 'post', path: `/api/v1/leads/${anyId}/sale?corpId=${s.corpId}`, body: {} })),
+  'POST /api/v1/leads/:id/assign': otherCorpOnly((s) => ({ method: 'post', path: `/api/v1/leads/${anyId}/assign?corpId=${s.corpId}`, body: { advisorUserid: s.adv } })),
   'GET /api/v1/openapi.json': () => get('/api/v1/openapi.json'),
   'POST /api/v1/vehicles': refusedWrite((s) => ({ method: 'post', path: '/api/v1/vehicles', body: { corpId: s.corpId, vin: 'LSVAB2180E2009999' } })),
   // A search is a read sent as POST (terms stay out of URLs); within the corp its results are narrowed, not refused.

@@ -1,4 +1,6 @@
 import type { Role } from '../../domain/auth/principal.js';
+import { CHANNEL_READERS, CHANNEL_WRITERS } from '../api/channels.routes.js';
+import { LEAD_MANAGERS, LEAD_READERS, LEAD_SALE_RECORDERS, LEAD_SETTINGS_ROLES, LEAD_WORKERS, LEAD_WRITERS } from '../api/leads.routes.js';
 import { CUSTOMER_READERS } from '../api/customers.routes.js';
 import { GROUP_READERS, GROUP_WRITERS } from '../api/groups.routes.js';
 import { KPI_READERS } from '../api/kpis.routes.js';
@@ -118,6 +120,25 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'POST /api/v1/tasks/:id/snooze': { roles: TASK_WORKERS, corp: 'scoped', team: 'department_and_advisor', what: 'Snooze a task' },
   'POST /api/v1/tasks/:id/unreachable': { roles: TASK_WORKERS, corp: 'scoped', team: 'department_and_advisor', what: 'Mark a task unreachable' },
   'POST /api/v1/tasks/:id/reassign': { roles: TASK_REASSIGNERS, corp: 'scoped', team: 'department', what: 'Reassign a task' },
+
+  'POST /api/v1/channels': { roles: CHANNEL_WRITERS, corp: 'scoped', what: 'Create a channel QR code (WeCom contact way made by the worker)' },
+  'GET /api/v1/channels': { roles: CHANNEL_READERS, corp: 'scoped', what: 'List channel codes' },
+  'GET /api/v1/channels/kpis': { roles: CHANNEL_READERS, corp: 'scoped', what: 'Channel KPIs and unknown-channel adds' },
+  'GET /api/v1/channels/:id': { roles: CHANNEL_READERS, corp: 'scoped', what: 'One channel code' },
+  'PATCH /api/v1/channels/:id': { roles: CHANNEL_WRITERS, corp: 'scoped', what: 'Edit a channel (WeCom updated with the whole object)' },
+  'DELETE /api/v1/channels/:id': { roles: CHANNEL_WRITERS, corp: 'scoped', what: 'Delete a channel and its WeCom contact way' },
+
+  'POST /api/v1/leads': { roles: LEAD_WRITERS, corp: 'scoped', personalData: true, what: 'Lead intake, single or batch (de-duplicated, routed)' },
+  'GET /api/v1/leads': { roles: LEAD_READERS, corp: 'scoped', team: 'department_and_advisor', personalData: true, what: 'Lead board and advisor list (audited)' },
+  'GET /api/v1/leads/kpis': { roles: LEAD_READERS, corp: 'scoped', personalData: true, what: 'Lead KPIs and uncontacted leads by name' },
+  'GET /api/v1/leads/settings': { roles: LEAD_READERS, corp: 'scoped', what: 'Lead routing and SLA settings' },
+  'PUT /api/v1/leads/settings': { roles: LEAD_SETTINGS_ROLES, corp: 'scoped', what: 'Set lead routing rules and SLA' },
+  'PUT /api/v1/leads/availability/:userid': { roles: LEAD_WORKERS, corp: 'scoped', team: 'department_and_advisor', what: 'Advisor shift, leave, lead cap, on duty' },
+  'GET /api/v1/leads/:id': { roles: LEAD_READERS, corp: 'scoped', team: 'department_and_advisor', personalData: true, what: 'One lead with name and mobile (audited)' },
+  'POST /api/v1/leads/:id/contacted': { roles: LEAD_WORKERS, corp: 'scoped', team: 'department_and_advisor', what: 'Record first contact' },
+  'POST /api/v1/leads/:id/stage': { roles: LEAD_WORKERS, corp: 'scoped', team: 'department_and_advisor', what: 'Move a lead to a stage, or lost with a reason' },
+  'POST /api/v1/leads/:id/sale': { roles: LEAD_SALE_RECORDERS, corp: 'scoped', team: 'department', what: 'Record a sale: lead won, customer becomes an owner' },
+  'POST /api/v1/leads/:id/assign': { roles: LEAD_MANAGERS, corp: 'scoped', team: 'department', what: 'Reassign a lead (fresh SLA and card)' },
 
   'POST /api/v1/transfers': { roles: TRANSFER_STARTERS, corp: 'scoped', team: 'department', what: 'Start a customer transfer through WeCom' },
   'GET /api/v1/transfers': { roles: TRANSFER_READERS, corp: 'scoped', team: 'department', what: 'List transfers (?corpId narrows)' },

@@ -1,0 +1,92 @@
+/**
+ * `npm run bench:leads`: 10,000 leads arriving within one minute for one dealer with 50 advisors on
+ * shift, through the one intake (`ingestLeads`: de-duplication, sealing, routing, the card job),
+ * against the dev MongoDB server and a private Redis. Prints routing throughput, the fairness of the
+ * split (max/min leads per eligible advisor, target within 10 %) and intake → card-job latency
+ * (p50/p99, target p99 under 5 s); writes bench-results/leads.json. The card's WeCom send follows
+ * on the `scheduled` queue (one `message/send` per lead, inside WeCom's per-member limits).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import mongoose from 'mongoose';
+import { startDevMongo } from '../dev-mongo/index.js';
+import { acquisitionSettingsSchema, saveAcquisitionSettings } from '../../src/domain/acquisition/acquisition-settings.js';
+import { ingestLeads } from '../../src/domain/acquisition/lead-intake.js';
+import { LeadModel } from '../../src/domain/acquisition/lead.model.js';
+import { AdvisorModel } from '../../src/domain/customers/advisor.model.js';
+import { PersonalData } from '../../src/domain/customers/personal-data.js';
+import { defaultTaskSettings } from '../../src/domain/tasks/task-settings.js';
+import { ManualClock } from '../../src/infra/clock.js';
+import { DataCipher, LookupHasher } from '../../src/infra/data-crypto.js';
+import { Queues } from '../../src/queues/queue-factory.js';
+import { startPrivateRedis } from '../../src/testing/redis-server.js';
+import { percentile, round1, round2 } from './stats.js';
+
+const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);
+const ADVISORS = 50;
+const WINDOW_MS = 60_000;
+const CORP = 'wwbenchleads000001';
+
+async function main(): Promise<void> {
+  const [redisServer, mongo] = await Promise.all([startPrivateRedis(), startDevMongo({ port: 0 })]);
+  const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
+  const queues = new Queues(redis, 'bench');
+  await mongoose.connect(`${mongo.uri}/bench-leads`);
+  await Promise.all([LeadModel.syncIndexes(), AdvisorModel.syncIndexes()]);
+  try {
+    await AdvisorModel.insertMany(Array.from({ length: ADVISORS }, (_, i) => ({ corpId: CORP, userid: `adv${String(i).padStart(2, '0')}`, name: `顾问${i}`, departments: [2], status: 'active' })));
+    await saveAcquisitionSettings(CORP, acquisitionSettingsSchema.parse({ defaultLeadCap: 10_000, rules: [{ name: '销售部', departments: [2] }] }));
+    const pd = new PersonalData(new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'), new LookupHasher(randomBytes(32)));
+    const clock = new ManualClock(Date.parse('2026-06-01T03:00:00Z'));
+    const deps = { pd, queues, clock, timeZone: 'Asia/Shanghai', workingHours: defaultTaskSettings.workingHours };
+    const sources = ['dcc', 'autohome', 'dongchedi', 'yiche', 'short_video'] as const;
+
+    // Arrivals spread over one minute of real time; each arrival is one API call of one lead.
+    const latencies: number[] = [];
+    const started = Date.now();
+    let next = 0;
+    const worker = async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= LEADS) return;
+        const due = started + (i / LEADS) * WINDOW_MS;
+        if (Date.now() < due) await new Promise((r) => setTimeout(r, due - Date.now()));
+        const t0 = performance.now();
+        await ingestLeads(deps, CORP, [{ source: sources[i % sources.length], mobile: `139${String(10_000_000 + i).slice(-8)}`, name: `测试${i}`, model: '星途瑶光' }], { actor: 'bench' });
+        latencies.push(performance.now() - t0);
+      }
+    };
+    await Promise.all(Array.from({ length: 64 }, worker));
+    const elapsed = (Date.now() - started) / 1000;
+    const per = await LeadModel.aggregate<{ _id: string; n: number }>([{ $match: { corpId: CORP } }, { $group: { _id: '$advisorUserid', n: { $sum: 1 } } }]);
+    const counts = per.filter((p) => p._id).map((p) => p.n);
+    const cards = await queues.get('scheduled').getJobCountByTypes('waiting', 'delayed', 'completed', 'active');
+    const result = {
+      leads: LEADS, advisors: ADVISORS, seconds: round1(elapsed), leadsPerSecond: round1(LEADS / elapsed),
+      routed: counts.reduce((a, b) => a + b, 0), eligibleAdvisorsUsed: counts.length,
+      maxPerAdvisor: Math.max(...counts), minPerAdvisor: Math.min(...counts),
+      spread: round2((Math.max(...counts) - Math.min(...counts)) / Math.min(...counts)),
+      cardJobs: cards, intakeToCardJobP50Ms: round1(percentile(latencies, 0.5)), intakeToCardJobP99Ms: round1(percentile(latencies, 0.99)),
+    };
+    console.table([
+      { metric: 'leads / time', value: `${LEADS} in ${result.seconds} s (${result.leadsPerSecond}/s)`, target: `${LEADS} in 60 s` },
+      { metric: 'routed to advisors', value: `${result.routed} across ${result.eligibleAdvisorsUsed}`, target: `${LEADS} across ${ADVISORS}` },
+      { metric: 'fairness max/min per advisor', value: `${result.maxPerAdvisor}/${result.minPerAdvisor} (spread ${Math.round(result.spread * 100)} %)`, target: '≤ 10 %' },
+      { metric: 'intake → card job p50 / p99', value: `${result.intakeToCardJobP50Ms} / ${result.intakeToCardJobP99Ms} ms`, target: 'p99 < 5000 ms' },
+      { metric: 'card jobs queued', value: String(result.cardJobs), target: String(LEADS) },
+    ]);
+    mkdirSync('bench-results', { recursive: true });
+    writeFileSync('bench-results/leads.json', JSON.stringify(result, null, 2));
+  } finally {
+    await mongoose.disconnect();
+    await queues.close();
+    redis.disconnect();
+    await Promise.all([redisServer.stop(), mongo.stop()]);
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { defineJob } from '../job-contract.js';
+import { QueueName } from '../queue-names.js';
+
+const objectId = z.string().regex(/^[a-f0-9]{24}$/);
+const corpId = z.string().min(1).max(64);
+
+/**
+ * Keeps one channel's WeCom contact way in step with its stored revision (add, whole-object
+ * update, delete; docs/acquisition.md "Channel codes"). One job per revision: a repeated enqueue
+ * of the same edit is a no-op, and the job applies whatever is latest when it runs.
+ */
+export const channelSyncJob = defineJob({
+  queue: QueueName.scheduled,
+  name: 'channel-sync',
+  schema: z.object({ corpId, channelId: objectId, revision: z.number().int().min(1) }),
+  jobId: (d) => `channel-sync-${d.channelId}-${d.revision}`,
+});
+
+/**
+ * Re-computes a team code's members (advisors on shift, not on leave, under their cap). Debounced:
+ * one job per channel per debounce window, delayed to the window's end, so a burst of lead and
+ * shift changes becomes one `update_contact_way` (docs/acquisition.md "Team codes").
+ */
+export const teamCodeRefreshJob = defineJob({
+  queue: QueueName.scheduled,
+  name: 'team-code-refresh',
+  schema: z.object({ corpId, channelId: objectId, window: z.number().int().min(0) }),
+  jobId: (d) => `team-code-refresh-${d.channelId}-w${d.window}`,
+});
+
+/** Sends the advisor the new-lead card (one per lead and assignment). */
+export const leadCardJob = defineJob({
+  queue: QueueName.scheduled,
+  name: 'lead-card',
+  schema: z.object({ corpId, leadId: objectId, assignment: z.number().int().min(1) }),
+  jobId: (d) => `lead-card-${d.leadId}-${d.assignment}`,
+});
+
+/** The minute tick of leads for every dealer corp: waiting leads routed, the SLA ladder (docs/acquisition.md). */
+export const leadsTickJob = defineJob({ queue: QueueName.maintenance, name: 'leads-tick', schema: z.object({}) });
+
+/** Hourly: channel codes read back from WeCom (docs/acquisition.md "Reconciliation"). */
+export const channelsReconcileJob = defineJob({ queue: QueueName.maintenance, name: 'channels-reconcile', schema: z.object({}) });
