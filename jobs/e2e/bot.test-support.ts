@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import mongoose from 'mongoose';
+import { afterAll, beforeAll } from 'vitest';
 import { startSandbox, demoScenario, type RunningSandbox } from '../../scripts/wecom-sandbox/index.js';
 import { DEMO_CALLBACK, DEMO_CONTACT_SYNC, DEMO_CORP_ID, DEMO_SECRET } from '../../scripts/wecom-sandbox/world/demo-seed.js';
 import type { Corp } from '../../src/domain/corps/corp.types.js';
@@ -103,3 +104,21 @@ export async function startBotHarness(opts: { retention?: RetentionSettings; sta
     },
   };
 }
+
+/** The harness for a whole test file: started in `beforeAll` (then `ready` gets it), stopped in `afterAll`. */
+export function useBotHarness(ready: (bot: BotHarness) => void): void {
+  let bot: BotHarness | undefined;
+  beforeAll(async () => {
+    bot = await startBotHarness();
+    ready(bot);
+  }, 60_000);
+  afterAll(async () => {
+    await bot?.stop();
+  });
+}
+
+/** The id of the 保客 tag in the sandbox's copy of the harness corp. */
+export const ownerTagId = (bot: BotHarness) => bot.sandbox.world.corp(bot.corpId)?.tags.find((t) => t.name === '保客')?.id;
+
+/** The sandbox's follow relationship of `userid` with the external contact `ext`. */
+export const follow = (bot: BotHarness, userid: string, ext: string) => bot.sandbox.world.corp(bot.corpId)?.follows.find((f) => f.userid === userid && f.external_userid === ext);

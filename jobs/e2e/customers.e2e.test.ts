@@ -3,7 +3,7 @@
  * Each test plays WeCom events through the sandbox's callback driver and checks the stored state
  * and the sandbox's call log.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { AdvisorModel } from '../../src/domain/customers/advisor.model.js';
 import { CorpTagGroupModel } from '../../src/domain/customers/corp-tag.model.js';
 import { CustomerModel } from '../../src/domain/customers/customer.model.js';
@@ -16,22 +16,15 @@ import { upsertVehicle } from '../../src/domain/vehicles/vehicle.service.js';
 import { openInboundXml } from '../../src/ingest/inbound-seal.js';
 import { QueueName } from '../../src/queues/queue-names.js';
 import { waitFor } from '../../src/testing/wait.js';
-import { startBotHarness, type BotHarness } from './bot.test-support.js';
+import { follow, ownerTagId, useBotHarness, type BotHarness } from './bot.test-support.js';
 
 let bot: BotHarness;
-beforeAll(async () => {
-  bot = await startBotHarness();
-}, 60_000);
-afterAll(async () => {
-  await bot?.stop();
-});
+useBotHarness((harness) => (bot = harness));
 beforeEach(() => {
   bot.sandbox.context.calls.clear();
 });
 
 const events = (type: DomainEventType, externalUserId?: string) => DomainEventRecordModel.countDocuments({ type, ...(externalUserId ? { externalUserId } : {}) });
-const ownerTagId = () => bot.sandbox.world.corp(bot.corpId)?.tags.find((t) => t.name === '保客')?.id;
-const follow = (userid: string, ext: string) => bot.sandbox.world.corp(bot.corpId)?.follows.find((f) => f.userid === userid && f.external_userid === ext);
 
 describe('adding customers', () => {
   it('a delivery-channel add: welcome job first, customer stored, owner, tagged 保客 — once, even when delivered four times', async () => {
@@ -46,7 +39,7 @@ describe('adding customers', () => {
     expect(customer?.responsibleUserid).toBe('zhangwei');
     const rel = await RelationshipModel.findOne({ corpId: bot.corpId, externalUserId }).lean();
     expect(rel).toMatchObject({ userid: 'zhangwei', state: 'delivery_2026_05', status: 'active' });
-    expect(follow('zhangwei', externalUserId)?.tagIds).toContain(ownerTagId());
+    expect(follow(bot, 'zhangwei', externalUserId)?.tagIds).toContain(ownerTagId(bot));
     expect(await events('customer.added', externalUserId)).toBe(1);
     expect(await events('customer.became_owner', externalUserId)).toBe(1);
     const inbound = await bot.web.queues.get(QueueName.wecomInbound).getJobs(['completed', 'failed', 'waiting', 'active']);
@@ -86,7 +79,7 @@ describe('retained customers', () => {
     expect(customer?.lifecycle).toMatchObject({ stage: 'owner', reason: 'owner_tag' });
     expect(await events('customer.tag_added', added.externalUserId)).toBe(1);
     expect(await events('customer.became_owner', added.externalUserId)).toBe(1);
-    expect(follow('liuyang', added.externalUserId)?.tagIds).toContain(ownerTagId());
+    expect(follow(bot, 'liuyang', added.externalUserId)?.tagIds).toContain(ownerTagId(bot));
   });
 
   it('a linked vehicle makes an owner, tags both advisors\' relationships with 保客 and the model, and the seller becomes responsible', async () => {
@@ -106,7 +99,7 @@ describe('retained customers', () => {
     expect(customer?.responsibleUserid).toBe('zhangwei');
     const modelTag = bot.sandbox.world.corp(bot.corpId)?.tags.find((t) => t.name === '星途瑶光')?.id;
     for (const userid of ['zhangwei', 'lina']) {
-      expect(follow(userid, first.externalUserId)?.tagIds).toEqual(expect.arrayContaining([ownerTagId(), modelTag]));
+      expect(follow(bot, userid, first.externalUserId)?.tagIds).toEqual(expect.arrayContaining([ownerTagId(bot), modelTag]));
     }
   });
 });

@@ -122,21 +122,19 @@ describe('a follow-up from rule to done', () => {
     const task = await TaskModel.findOne({ customerId: new Types.ObjectId(customerId) }).lean();
     expect(cardsTo('lina').some((m) => m.taskId === `tk-${String(task?._id)}-1`)).toBe(true);
 
-    bot.clock.set(local('2026-06-06T09:59:00'));
-    await tick();
-    expect((await TaskModel.findById(task?._id).lean())?.escalationLevel).toBe(0);
-    bot.clock.set(local('2026-06-06T10:00:00'));
-    await tick();
-    expect((await TaskModel.findById(task?._id).lean())?.escalationLevel).toBe(1);
+    /** The task as it stands after the minute tick at local time `at`. */
+    const taskAt = async (at: string) => {
+      bot.clock.set(local(at));
+      await tick();
+      return TaskModel.findById(task?._id).lean();
+    };
+    expect((await taskAt('2026-06-06T09:59:00'))?.escalationLevel).toBe(0);
+    expect((await taskAt('2026-06-06T10:00:00'))?.escalationLevel).toBe(1);
     expect(cardsTo('lina').some((m) => m.taskId === `tk-${String(task?._id)}-2`)).toBe(true);
 
     // due + 59 h = 06-07 21:00, after working hours: the leader hears at 08:30 the next morning.
-    bot.clock.set(local('2026-06-07T21:00:00'));
-    await tick();
-    expect((await TaskModel.findById(task?._id).lean())?.escalationLevel).toBe(1);
-    bot.clock.set(local('2026-06-08T08:30:00'));
-    await tick();
-    const escalated = await TaskModel.findById(task?._id).lean();
+    expect((await taskAt('2026-06-07T21:00:00'))?.escalationLevel).toBe(1);
+    const escalated = await taskAt('2026-06-08T08:30:00');
     expect(escalated?.escalationLevel).toBe(2);
     const leaderCard = cardsTo('wangqiang').find((m) => m.taskId === `te-${String(task?._id)}-2`);
     expect(JSON.stringify(leaderCard?.body)).toContain('测试客户任务乙');

@@ -2,6 +2,7 @@ import dayjs, { type Dayjs } from 'dayjs';
 import utc from 'dayjs/plugin/utc.js';
 import timezone from 'dayjs/plugin/timezone.js';
 import type { Redis } from 'ioredis';
+import { Ticker } from './periodic.js';
 
 dayjs.extend(utc);
 dayjs.extend(timezone);
@@ -59,7 +60,7 @@ export const clockOffsetKey = (prefix: string): string => `${prefix}:clock:offse
  */
 export class SharedOffsetClock extends BaseClock {
   private offsetMs = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly ticker = new Ticker();
 
   constructor(
     private readonly redis: Redis,
@@ -86,16 +87,12 @@ export class SharedOffsetClock extends BaseClock {
 
   /** Starts polling; failures keep the last known offset (Redis may be briefly away). */
   start(): this {
-    if (!this.timer) {
-      this.timer = setInterval(() => void this.refresh().catch(() => undefined), this.refreshMs);
-      this.timer.unref();
-    }
+    this.ticker.start(this.refreshMs, () => void this.refresh().catch(() => undefined));
     return this;
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.ticker.stop();
   }
 }
 

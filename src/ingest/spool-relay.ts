@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger.js';
 import type { Metrics } from '../infra/metrics.js';
 import type { Spool } from '../infra/spool.js';
+import { Ticker, coalesce } from '../infra/periodic.js';
 import type { SpoolEntry } from './inbound-acceptor.js';
 import type { InboundProducer } from './inbound.producer.js';
 
@@ -21,27 +22,20 @@ export interface RelayDeps {
  * Redis does not take in time fails with the producer's timeout and stays spooled.
  */
 export class SpoolRelay {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
+  private readonly ticker = new Ticker();
+  /** One drain pass (coalesced). Also scans for orphaned files of other instances every 30 passes. */
+  readonly runOnce: () => Promise<number> = coalesce(() => this.drain());
   private ticks = 0;
 
   constructor(private readonly deps: RelayDeps) {}
 
   start(): this {
-    this.timer = setInterval(() => void this.runOnce().catch(() => 0), this.deps.intervalMs ?? 1000);
-    this.timer.unref();
+    this.ticker.start(this.deps.intervalMs ?? 1000, () => void this.runOnce().catch(() => 0));
     return this;
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  /** One drain pass (coalesced). Also scans for orphaned files of other instances every 30 passes. */
-  runOnce(): Promise<number> {
-    this.running ??= this.drain().finally(() => (this.running = undefined));
-    return this.running;
+    this.ticker.stop();
   }
 
   private async drain(): Promise<number> {

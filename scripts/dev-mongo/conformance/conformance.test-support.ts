@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MongoClient, type Db, type MongoClientOptions } from 'mongodb';
+import mongoose from 'mongoose';
+import { afterAll, beforeAll } from 'vitest';
 import { startDevMongo, type DevMongoServer } from '../index.js';
 
 /** The server under test: a real MongoDB when MONGODB_URI is set, else a fresh dev server. */
@@ -52,4 +54,22 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
     await new Promise((r) => setTimeout(r, stepMs));
   }
   return check();
+}
+
+/**
+ * The set-up of a file that runs mongoose against a target: in `beforeAll` the target and a
+ * mongoose connection to its database (then `ready` gets both); in `afterAll` both close.
+ */
+export function useMongooseTarget(label: string, ready: (target: Target, conn: mongoose.Connection) => void): void {
+  let target: Target | undefined;
+  let conn: mongoose.Connection | undefined;
+  beforeAll(async () => {
+    target = await openTarget(label);
+    conn = await mongoose.createConnection(withDb(target.uri, target.dbName)).asPromise();
+    ready(target, conn);
+  });
+  afterAll(async () => {
+    await conn?.close();
+    await target?.close();
+  });
 }

@@ -1,17 +1,13 @@
 import mongoose from 'mongoose';
 import { MongoBulkWriteError, MongoServerError, ObjectId } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTarget, withDb, type Target } from './conformance.test-support.js';
+import { describe, expect, it } from 'vitest';
+import { useMongooseTarget, type Target } from './conformance.test-support.js';
 
 let t: Target;
 let conn: mongoose.Connection;
-beforeAll(async () => {
-  t = await openTarget('insert');
-  conn = await mongoose.createConnection(withDb(t.uri, t.dbName)).asPromise();
-});
-afterAll(async () => {
-  await conn.close();
-  await t.close();
+useMongooseTarget('insert', (target, connection) => {
+  t = target;
+  conn = connection;
 });
 
 const errOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => undefined, (e: unknown) => e);

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import mongoose, { Schema } from 'mongoose';
 import { MongoBulkWriteError, MongoServerError } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTarget, withDb, type Target } from './conformance.test-support.js';
+import { describe, expect, it } from 'vitest';
+import { useMongooseTarget } from './conformance.test-support.js';
 
 /**
  * End-to-end scenario over models shaped like the product's (defined here until the real
@@ -35,16 +35,8 @@ scheduleSchema.index({ corpId: 1, status: 1, dueAt: 1 });
 
 const taskSchema = new Schema({ scheduleId: { type: Schema.Types.ObjectId, unique: true }, corpId: String, state: String }, { timestamps: true });
 
-let t: Target;
 let conn: mongoose.Connection;
-beforeAll(async () => {
-  t = await openTarget('e2e');
-  conn = await mongoose.createConnection(withDb(t.uri, t.dbName)).asPromise();
-});
-afterAll(async () => {
-  await conn.close();
-  await t.close();
-});
+useMongooseTarget('e2e', (_target, connection) => (conn = connection));
 
 describe('K. mongoose end to end', () => {
   it('customers, schedules and tasks: indexes, CRUD, upserts, positional updates, E11000, bulk, aggregation, cursors, transactions', async () => {

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { DataCipher } from '../../infra/data-crypto.js';
 import type { Logger } from '../../infra/logger.js';
+import { Ticker, coalesce } from '../../infra/periodic.js';
 import { corpsChannel } from './corp.service.js';
 import type { Corp } from './corp.types.js';
 
@@ -35,8 +36,9 @@ export interface CorpCacheDeps {
 export class CorpCache {
   private corps = new Map<string, Corp>();
   private isLoaded = false;
-  private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<string> | undefined;
+  private readonly ticker = new Ticker();
+  /** Reloads now (coalescing concurrent calls). Returns where the corps came from. */
+  readonly refresh: () => Promise<string> = coalesce(() => this.load());
   private lastSource: 'mongodb' | 'snapshot' | 'none' = 'none';
 
   constructor(private readonly deps: CorpCacheDeps) {}
@@ -69,20 +71,12 @@ export class CorpCache {
       });
       await subscriber.subscribe(corpsChannel(prefix)).catch((err: Error) => logger.warn({ err: err.message }, 'corp change subscription failed; relying on the periodic refresh'));
     }
-    this.timer = setInterval(() => void this.refresh(), this.deps.refreshMs);
-    this.timer.unref();
+    this.ticker.start(this.deps.refreshMs, () => void this.refresh());
     return this;
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  /** Reloads now (coalescing concurrent calls). Returns where the corps came from. */
-  refresh(): Promise<string> {
-    this.inFlight ??= this.load().finally(() => (this.inFlight = undefined));
-    return this.inFlight;
+    this.ticker.stop();
   }
 
   private async load(): Promise<string> {

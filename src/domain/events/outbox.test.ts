@@ -2,19 +2,18 @@
  * The outbox against the dev MongoDB server and real Redis: the crash points between the state
  * write and the relay (docs/reliability.md, "Domain events: the outbox").
  */
-import { Redis } from 'ioredis';
 import mongoose, { Schema } from 'mongoose';
 import { Registry } from 'prom-client';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Alerter } from '../../infra/alerts.js';
 import { createLogger } from '../../infra/logger.js';
 import { createRedis, waitForRedis } from '../../infra/redis.js';
 import { Queues } from '../../queues/queue-factory.js';
 import { QueueName } from '../../queues/queue-names.js';
-import { testRedisUrl, uniqueName } from '../../testing/env.js';
-import { useTestDatabase } from '../../testing/mongo.js';
+import { uniqueName } from '../../testing/env.js';
 import { startPrivateRedis } from '../../testing/redis-server.js';
 import { waitFor } from '../../testing/wait.js';
+import { useTestStores } from '../../testing/stores.js';
 import { domainEventJobId, type DomainEventInput } from './domain-event.js';
 import { OutboxEventModel } from './outbox-event.model.js';
 import { OutboxRelay, relayOutbox } from './outbox-relay.js';
@@ -24,23 +23,11 @@ const logger = createLogger({ level: 'silent', name: 'test' });
 // A stand-in for a state change: the outbox must commit and roll back with it.
 const StateModel = mongoose.model('OutboxTestState', new Schema({ key: { type: String, unique: true }, n: Number }, { collection: 'outbox_test_state' }));
 
-let redis: Redis;
 let queues: Queues;
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
+useTestStores('outbox', (stores) => (queues = stores.queues));
 
 const event = (sourceId: string): DomainEventInput => ({ type: 'customer.added', corpId: 'wwOutboxCorp', sourceId, occurredAt: '2026-05-01T02:00:00.000Z', externalUserId: 'wmOutboxFake01', userid: 'advisor.a', data: { state: null } });
 
-beforeAll(async () => {
-  db = await useTestDatabase('outbox');
-  redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
-  queues = new Queues(redis, uniqueName('ob'));
-});
-afterAll(async () => {
-  await queues.get(QueueName.domainEvents).obliterate({ force: true });
-  await queues.close();
-  redis.disconnect();
-  await db.drop();
-});
 beforeEach(async () => {
   await Promise.all([OutboxEventModel.deleteMany({}), StateModel.deleteMany({}), queues.get(QueueName.domainEvents).obliterate({ force: true })]);
 });

@@ -1,10 +1,9 @@
 import { Types } from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../infra/errors.js';
 import { QueueName } from '../../queues/queue-names.js';
-import { useTestDatabase } from '../../testing/mongo.js';
 import { CustomerModel } from '../customers/customer.model.js';
-import { startEngineHarness } from '../rules/engine/engine.test-support.js';
+import { type EngineHarness, useEngineHarness } from '../rules/engine/engine.test-support.js';
 import { createMediaAsset } from './media-assets.js';
 import { assertAssetsInScope, assetUsableIn } from './media-scope.js';
 import { MessageBatchModel, MessageRecipientModel } from './message.model.js';
@@ -16,16 +15,8 @@ import { flushBatch, queueCustomerMessage, type QueueMessageInput } from './mess
  * sends, never re-sent when uncertain), against real Redis, the dev MongoDB server and the
  * WeCom sandbox.
  */
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
-let h: Awaited<ReturnType<typeof startEngineHarness>>;
-beforeAll(async () => {
-  db = await useTestDatabase('messages');
-  h = await startEngineHarness();
-});
-afterAll(async () => {
-  await h.close();
-  await db.drop();
-});
+let h: EngineHarness;
+useEngineHarness('messages', (harness) => (h = harness));
 
 let seq = 0;
 function message(over: Partial<QueueMessageInput> = {}): QueueMessageInput {

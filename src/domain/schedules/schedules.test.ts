@@ -1,9 +1,8 @@
 import { Types } from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Queues } from '../../queues/queue-factory.js';
 import { QueueName } from '../../queues/queue-names.js';
-import { startTestQueues } from '../../testing/queues.js';
-import { useTestDatabase } from '../../testing/mongo.js';
+import { useTestStores } from '../../testing/stores.js';
 import { ScheduleModel } from './schedule.model.js';
 import { cancelCustomerSchedules, markScheduleFired, planSchedule, rehomeCustomerSchedules, type PlanInput } from './schedule.service.js';
 import { runSweep, scheduleJobId } from './sweep.js';
@@ -12,18 +11,8 @@ import { runSweep, scheduleJobId } from './sweep.js';
  * Schedules in MongoDB and the minute sweep that moves due ones into Redis (docs/architecture.md
  * §6), directly: real Redis with a queue prefix of this file's own, the dev MongoDB server.
  */
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
-let bus: ReturnType<typeof startTestQueues>;
 let queues: Queues;
-beforeAll(async () => {
-  db = await useTestDatabase('schedules');
-  bus = startTestQueues('sched');
-  queues = bus.queues;
-});
-afterAll(async () => {
-  await bus.close();
-  await db.drop();
-});
+useTestStores('schedules', (stores) => (queues = stores.queues));
 
 const T0 = new Date('2026-06-01T02:00:00Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);

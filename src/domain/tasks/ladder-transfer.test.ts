@@ -1,8 +1,7 @@
 import { Types } from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { uniqueName } from '../../testing/env.js';
-import { useTestDatabase } from '../../testing/mongo.js';
-import { startEngineHarness } from '../rules/engine/engine.test-support.js';
+import { type EngineHarness, useEngineHarness } from '../rules/engine/engine.test-support.js';
 import { DEFAULT_TUNING } from '../tuning.js';
 import { runLadder } from './escalation.js';
 import { pollTransfer } from './transfer.service.js';
@@ -16,21 +15,15 @@ import { TaskModel } from './task.model.js';
  * `nextCheckpointAt`, one step per checkpoint; a transfer WeCom keeps waiting on. Against the WeCom
  * sandbox's demo corp, real Redis and the dev MongoDB server.
  */
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
-let h: Awaited<ReturnType<typeof startEngineHarness>>;
+let h: EngineHarness;
 let deps: TaskDeps;
-beforeAll(async () => {
-  db = await useTestDatabase('escalation');
-  h = await startEngineHarness();
+useEngineHarness('escalation', (harness) => {
+  h = harness;
   deps = {
     corpId: h.deps.corpId, timeZone: 'Asia/Shanghai', settings: { ...defaultTaskSettings, workingHours: { start: '00:00', end: '23:59' } },
     api: h.deps.api, clock: h.clock, queues: h.deps.queues, redis: h.redis, keyPrefix: uniqueName('ladder'), logger: h.deps.logger,
     pd: h.deps.pd, publicBaseUrl: 'http://console.test', tuning: DEFAULT_TUNING,
   };
-});
-afterAll(async () => {
-  await h.close();
-  await db.drop();
 });
 
 const HOUR = 3_600_000;

@@ -1,10 +1,9 @@
 import { Types } from 'mongoose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../infra/clock.js';
 import { createLogger } from '../../infra/logger.js';
 import type { Queues } from '../../queues/queue-factory.js';
-import { startTestQueues } from '../../testing/queues.js';
-import { useTestDatabase } from '../../testing/mongo.js';
+import { useTestStores } from '../../testing/stores.js';
 import { parseCommand } from './task-commands.js';
 import { defaultTaskSettings } from './task-settings.js';
 import { TaskModel, type TaskLean } from './task.model.js';
@@ -48,21 +47,11 @@ describe('member commands', () => {
 
 describe('task actions', () => {
   const CORP = 'wwTasks';
-  let db: Awaited<ReturnType<typeof useTestDatabase>>;
-  let bus: ReturnType<typeof startTestQueues>;
   let queues: Queues;
+  useTestStores('tasks', (stores) => (queues = stores.queues));
   const clock = new ManualClock(local('2026-06-01T10:00:00').getTime());
   const deps = () => ({ corpId: CORP, timeZone: ZONE, settings: { ...defaultTaskSettings, workingHours: HOURS }, clock, queues, logger: createLogger({ level: 'silent', name: 'test' }) });
 
-  beforeAll(async () => {
-    db = await useTestDatabase('tasks');
-    bus = startTestQueues('tasks');
-    queues = bus.queues;
-  });
-  afterAll(async () => {
-    await bus.close();
-    await db.drop();
-  });
 
   async function openTask(advisorUserid = 'zhangwei'): Promise<string> {
     const dueAt = clock.now();

@@ -1,11 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DataCipher, LookupHasher } from '../../infra/data-crypto.js';
 import { Queues } from '../../queues/queue-factory.js';
 import { QueueName } from '../../queues/queue-names.js';
-import { testRedisUrl, uniqueName } from '../../testing/env.js';
-import { useTestDatabase } from '../../testing/mongo.js';
+import { useTestStores } from '../../testing/stores.js';
 import { CustomerModel } from '../customers/customer.model.js';
 import { PersonalData } from '../customers/personal-data.js';
 import { RelationshipModel } from '../customers/relationship.model.js';
@@ -14,20 +12,10 @@ import { upsertVehicle, type VehicleDeps } from './vehicle.service.js';
 import { VehicleModel } from './vehicle.model.js';
 
 const pd = new PersonalData(new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'), new LookupHasher(randomBytes(32)));
-const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
-const queues = new Queues(redis, uniqueName('veh'));
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
-const deps: VehicleDeps = { corpId: 'wwdealer0001', timeZone: 'Asia/Shanghai', pd, queues, now: () => new Date('2026-05-01T02:00:00Z') };
+let queues: Queues;
+useTestStores('vehicles', (stores) => (queues = stores.queues));
+const deps: VehicleDeps = { corpId: 'wwdealer0001', timeZone: 'Asia/Shanghai', pd, get queues() { return queues; }, now: () => new Date('2026-05-01T02:00:00Z') };
 
-beforeAll(async () => {
-  db = await useTestDatabase('vehicles');
-});
-afterAll(async () => {
-  await queues.get(QueueName.domainEvents).obliterate({ force: true });
-  await queues.close();
-  redis.disconnect();
-  await db.drop();
-});
 beforeEach(async () => {
   await Promise.all([VehicleModel.deleteMany({}), CustomerModel.deleteMany({}), RelationshipModel.deleteMany({}), queues.get(QueueName.domainEvents).obliterate({ force: true })]);
 });

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { QueueName } from '../../../queues/queue-names.js';
-import { useTestDatabase } from '../../../testing/mongo.js';
 import type { Principal } from '../../auth/principal.js';
 import { CorpTagGroupModel } from '../../customers/corp-tag.model.js';
 import { CustomerModel } from '../../customers/customer.model.js';
@@ -17,24 +16,16 @@ import { RuleService } from '../rule.service.js';
 import { sendWelcomeForAdd } from '../welcome.js';
 import { fireRuleActionSchedule, handleDomainEvent } from './engine.js';
 import { HOLDOUT_REASON, isHeldOut } from '../holdout.js';
-import { DEMO_CORP_ID, startEngineHarness } from './engine.test-support.js';
+import { DEMO_CORP_ID, type EngineHarness, useEngineHarness } from './engine.test-support.js';
 import { ExecutionModel } from './execution.model.js';
 import { evaluateInactivityRules } from './inactivity.js';
 import { TaskModel } from '../../tasks/task.model.js';
 
-let db: Awaited<ReturnType<typeof useTestDatabase>>;
-let h: Awaited<ReturnType<typeof startEngineHarness>>;
+let h: EngineHarness;
+useEngineHarness('engine', (harness) => (h = harness));
 const admin: Principal = { role: 'admin', corps: '*', tokenId: 'test' };
 const ext2 = 'wmSandboxDemoCustomer00000000002'; // 钱女士, followed by zhangwei
 
-beforeAll(async () => {
-  db = await useTestDatabase('engine');
-  h = await startEngineHarness();
-});
-afterAll(async () => {
-  await h.close();
-  await db.drop();
-});
 beforeEach(async () => {
   await Promise.all([RuleModel, ExecutionModel, ScheduleModel, CustomerModel, RelationshipModel, VehicleModel, MessageBatchModel, MessageRecipientModel, TaskModel].map((m) => (m as typeof RuleModel).deleteMany({})));
   await h.deps.queues.get(QueueName.scheduled).obliterate({ force: true });

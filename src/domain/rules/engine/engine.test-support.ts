@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { demoScenario, startSandbox, type RunningSandbox } from '../../../../scripts/wecom-sandbox/index.js';
 import { DEMO_CORP_ID, DEMO_SECRET } from '../../../../scripts/wecom-sandbox/world/demo-seed.js';
 import { ManualClock } from '../../../infra/clock.js';
@@ -7,6 +8,7 @@ import { DataCipher, LookupHasher } from '../../../infra/data-crypto.js';
 import { createLogger } from '../../../infra/logger.js';
 import { Queues } from '../../../queues/queue-factory.js';
 import { testRedisUrl, uniqueName } from '../../../testing/env.js';
+import { useTestDatabase } from '../../../testing/mongo.js';
 import { createWecomClient } from '../../../wecom/client.js';
 import type { Corp } from '../../corps/corp.types.js';
 import { refreshCorpTagCache } from '../../customers/corp-tags.service.js';
@@ -39,4 +41,24 @@ export async function startEngineHarness(): Promise<{ deps: EngineDeps; clock: M
       await sandbox.stop();
     },
   };
+}
+
+export type EngineHarness = Awaited<ReturnType<typeof startEngineHarness>>;
+
+/**
+ * The set-up of a test file that drives the engine: in `beforeAll` a database of its own and the
+ * harness (then `ready` is called with it); in `afterAll` the harness closes and the database goes.
+ */
+export function useEngineHarness(label: string, ready: (harness: EngineHarness) => void): void {
+  let db: Awaited<ReturnType<typeof useTestDatabase>> | undefined;
+  let harness: EngineHarness | undefined;
+  beforeAll(async () => {
+    db = await useTestDatabase(label);
+    harness = await startEngineHarness();
+    ready(harness);
+  });
+  afterAll(async () => {
+    await harness?.close();
+    await db?.drop();
+  });
 }
