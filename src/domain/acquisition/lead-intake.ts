@@ -1,3 +1,4 @@
+import { corpTaskSettings } from '../tasks/task-queries.js';
 import { Types } from 'mongoose';
 import { dayjs, type Clock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
@@ -21,6 +22,18 @@ export interface LeadIntakeDeps {
   timeZone: string;
   workingHours: TaskSettings['workingHours'];
   logger?: Logger;
+}
+
+/** The intake's dependencies for one dealer corp: its time zone and working hours from its task settings. */
+export async function leadIntakeDepsFor(parts: Pick<LeadIntakeDeps, 'pd' | 'queues' | 'clock'> & { defaultTimezone: string }, corpId: string): Promise<LeadIntakeDeps> {
+  const { timeZone, settings } = await corpTaskSettings(corpId, parts.defaultTimezone);
+  return { pd: parts.pd, queues: parts.queues, clock: parts.clock, timeZone, workingHours: settings.workingHours };
+}
+
+/** Per-item answers summed up, as the API and the webhook answer them. */
+export function summarizeLeadResults(results: readonly LeadItemResult[]): { created: number; merged: number; rejected: number } {
+  const count = (s: LeadItemResult['status']) => results.filter((r) => r.status === s).length;
+  return { created: count('created'), merged: count('merged'), rejected: count('rejected') };
 }
 
 export type LeadItemResult =

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { acquisitionSettingsSchema, loadAcquisitionSettings, saveAcquisitionSettings } from '../../domain/acquisition/acquisition-settings.js';
 import { AdvisorAvailabilityModel } from '../../domain/acquisition/channel.model.js';
 import { advanceLead, getLead, markContacted, presentLead, reassignLead, recordSale } from '../../domain/acquisition/lead-actions.js';
-import { ingestLeads, type LeadIntakeDeps } from '../../domain/acquisition/lead-intake.js';
+import { ingestLeads, leadIntakeDepsFor, summarizeLeadResults, type LeadIntakeDeps } from '../../domain/acquisition/lead-intake.js';
 import { leadKpis } from '../../domain/acquisition/lead-kpis.js';
 import { slaDue } from '../../domain/acquisition/lead-routing.js';
 import { LEAD_SOURCES, LEAD_STAGES, LeadModel, type LeadLean } from '../../domain/acquisition/lead.model.js';
@@ -55,8 +55,7 @@ const availabilityBody = z.object({
 
 /** Intake dependencies for one corp: its working hours and zone. */
 export async function leadIntakeDeps(deps: ApiDeps, corpId: string): Promise<LeadIntakeDeps> {
-  const { timeZone, settings } = await corpTaskSettings(corpId, deps.config.defaultTimezone);
-  return { pd: deps.pd, queues: deps.queues, clock: deps.clock, timeZone, workingHours: settings.workingHours };
+  return leadIntakeDepsFor({ pd: deps.pd, queues: deps.queues, clock: deps.clock, defaultTimezone: deps.config.defaultTimezone }, corpId);
 }
 
 /** Leads a principal sees: advisors their own, managers their departments' and the unassigned ones. */
@@ -104,8 +103,7 @@ export function createLeadsRouter(deps: ApiDeps): Router {
     if (typeof corpId === 'string') assertCorp(p, corpId);
     const corp = await requireDealerCorp(corpId, deps.config.defaultTimezone);
     const results = await ingestLeads(await leadIntakeDeps(deps, corp.corpId), corp.corpId, items, { actor: actorOf(p), pointer: (i) => (isBatch ? `/leads/${i}` : '') });
-    const count = (s: string) => results.filter((r) => r.status === s).length;
-    const summary = { created: count('created'), merged: count('merged'), rejected: count('rejected') };
+    const summary = summarizeLeadResults(results);
     if (summary.rejected === results.length) throw new ValidationError(results.flatMap((r) => (r.status === 'rejected' ? r.problems : [])), 'no lead was accepted');
     await recordAudit({ actor: p, action: 'lead.ingest', target: { type: 'leads', corpId: corp.corpId }, requestId: ctx.state.reqId as string | undefined, detail: summary, at: deps.clock.now() });
     ctx.body = { summary, results };

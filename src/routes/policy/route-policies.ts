@@ -151,6 +151,7 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
   'GET /api/v1/kpis/anomalies': { roles: KPI_READERS, corp: 'scoped', team: 'department_and_advisor', what: 'Weekly anomaly flags' },
 
   'POST /webhooks/dms/:corpId': { roles: 'public', corp: 'none', personalData: true, what: 'DMS outcome push, authenticated by its Standard Webhooks signature (per-corp secret)' },
+  'POST /webhooks/leads/:corpId': { roles: 'public', corp: 'none', personalData: true, what: 'Lead push from a platform, authenticated by its Standard Webhooks signature (per-corp secret, source leads)' },
 
   'GET /console/dev/jssdk-standin.js': { roles: 'public', corp: 'none', what: 'The JS-SDK stand-in script for development (404 in production)' },
   'GET /console/dev/jssdk/:op': { roles: 'public', corp: 'none', what: 'Stand-in JS-SDK calls, forwarded to the WeCom sandbox for the signed-in member (404 in production)' },
