@@ -14,7 +14,7 @@ export default tseslint.config(
     },
   },
   {
-    // The console SPA (issue 9): its .ts files are linted here; .vue files are type-checked by vue-tsc.
+    // The console SPA (docs/console.md): its .ts files are linted here; .vue files are type-checked by vue-tsc.
     files: ['src/console/**/*.ts'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', localStorage: 'readonly', fetch: 'readonly' } },
   },

@@ -11,7 +11,11 @@ import { DOMAIN_EVENT_TYPES } from '../src/domain/events/domain-event.js';
 import { SystemClock } from '../src/infra/clock.js';
 import { createLogger } from '../src/infra/logger.js';
 import { createRedis } from '../src/infra/redis.js';
+import { channelSyncJob, channelsReconcileJob, leadCardJob, leadsTickJob, teamCodeRefreshJob } from '../src/queues/jobs/acquisition.jobs.js';
 import { operatorAlertJob } from '../src/queues/jobs/alerts.jobs.js';
+import { broadcastTickJob } from '../src/queues/jobs/broadcasts.jobs.js';
+import { groupWelcomeSyncJob, groupsReconcileJob } from '../src/queues/jobs/groups.jobs.js';
+import { outcomesDailyJob } from '../src/queues/jobs/outcomes.jobs.js';
 import { corpSchedulersJob, customersReconcileJob } from '../src/queues/jobs/customers.jobs.js';
 import { callbackReceivedJob } from '../src/queues/jobs/inbound.jobs.js';
 import { kpiTickJob } from '../src/queues/jobs/kpis.jobs.js';
@@ -61,9 +65,12 @@ describe('the processors: one job map per queue', () => {
     expect(names(QueueName.wecomInbound)).toEqual([...callbackReceivedJob.names].sort());
     expect(names(QueueName.wecomWelcome)).toEqual([welcomeJob.name]);
     expect(names(QueueName.domainEvents)).toEqual(['domain-event', ...DOMAIN_EVENT_TYPES].sort());
-    expect(names(QueueName.scheduled)).toEqual([ruleActionJob, followUpJob, messageBatchJob, messagePollJob, taskNotifyJob, transferStartJob].flatMap((c) => c.names).sort());
+    expect(names(QueueName.scheduled)).toEqual([ruleActionJob, followUpJob, messageBatchJob, messagePollJob, taskNotifyJob, transferStartJob, channelSyncJob, teamCodeRefreshJob, leadCardJob].flatMap((c) => c.names).sort());
     expect(names(QueueName.maintenance)).toEqual(
-      [scheduleSweepJob, taskTickJob, kpiTickJob, customersReconcileJob, corpSchedulersJob, retentionSweepJob, privacyCancelPendingJob, rulesBackfillJob, operatorAlertJob].flatMap((c) => c.names).sort(),
+      [
+        scheduleSweepJob, taskTickJob, kpiTickJob, customersReconcileJob, corpSchedulersJob, retentionSweepJob, privacyCancelPendingJob, rulesBackfillJob, operatorAlertJob,
+        outcomesDailyJob, groupsReconcileJob, groupWelcomeSyncJob, broadcastTickJob, leadsTickJob, channelsReconcileJob,
+      ].flatMap((c) => c.names).sort(),
     );
     expect(callbackReceivedJob.names).toContain('callback.received');
     expect(ruleActionJob.names).toEqual(['rule-action', 'rule_action']);

@@ -37,7 +37,7 @@ function featureJobs(ctx: WorkerContext, options: ProcessorOptions): JobEntry[] 
     ...outcomesJobs(ctx),
     ...groupsJobs(ctx),
     ...acquisitionJobs(ctx, options.listCorpIds),
-    ...broadcastsJobs(ctx),
+    ...broadcastsJobs(ctx, options.listCorpIds),
     ...alertsJobs(options.sendAlert),
   ];
 }

@@ -44,11 +44,11 @@ describe('job schedulers (jobs/schedulers.ts)', () => {
     const maintenance = queues.get(QueueName.maintenance);
     for (const old of retiredSchedulerIds) await maintenance.upsertJobScheduler(old, { every: 60_000 }, { name: 'tasks-tick', data: {} });
     await installSchedulers({ queues, corps }, [QueueName.maintenance, QueueName.scheduled], [...corps.keys()], logger);
-    expect(await ids(queues)).toEqual([...clusterSchedulers.map((s) => s.id), 'reconcile-wwdealer', 'retention-wwdealer'].sort());
+    expect(await ids(queues)).toEqual([...clusterSchedulers.map((s) => s.id), 'reconcile-wwdealer', 'retention-wwdealer', 'groups-reconcile-wwdealer', 'outcomes-daily-wwdealer'].sort());
     const reconcile = (await maintenance.getJobSchedulers()).find((s) => s.key === 'reconcile-wwdealer');
     expect(reconcile).toMatchObject({ name: 'customers-reconcile', pattern: '0 3 * * *', tz: 'Asia/Shanghai' });
     // Installing again changes nothing (idempotent upserts).
     await installSchedulers({ queues, corps }, [QueueName.maintenance], [...corps.keys()], logger);
-    expect(await ids(queues)).toHaveLength(clusterSchedulers.length + 2);
+    expect(await ids(queues)).toHaveLength(clusterSchedulers.length + 4);
   });
 });

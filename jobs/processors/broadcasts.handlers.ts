@@ -7,7 +7,7 @@ import type { Logger } from '../../src/infra/logger.js';
 import { broadcastTickJob } from '../../src/queues/jobs/broadcasts.jobs.js';
 import type { WorkerContext } from '../context.js';
 import { on, type JobEntry } from '../processor.js';
-import { scopeFor } from '../scope.js';
+import { activeScopes } from '../scope.js';
 
 function broadcastDeps(ctx: WorkerContext, scope: CorpScope, log: Logger): BroadcastDeps {
   return {
@@ -18,30 +18,27 @@ function broadcastDeps(ctx: WorkerContext, scope: CorpScope, log: Logger): Broad
 
 /**
  * The broadcasts' tick (docs/engagement.md): sends approved broadcasts whose time came, then
- * polls, reminds and escalates those handed to advisors in the last 14 days. Broadcasts of a
- * car-maker, disabled or unknown corp wait (the corp scope's policy).
+ * polls, reminds and escalates those handed to advisors in the last 14 days, corp by corp;
+ * broadcasts of a car-maker, disabled or unknown corp wait (the corp scope's policy).
  */
-export function broadcastsJobs(ctx: WorkerContext): JobEntry[] {
+export function broadcastsJobs(ctx: WorkerContext, listCorpIds: () => string[]): JobEntry[] {
   return [
     on(broadcastTickJob, async (_data, _job, log) => {
       const now = ctx.clock.now();
-      const depsOf = (corpId: string) => {
-        const found = scopeFor(ctx, corpId, log);
-        return found.ok ? broadcastDeps(ctx, found.scope, log) : undefined;
-      };
+      const since = new Date(now.getTime() - 14 * 86_400_000);
       let sent = 0;
       let polled = 0;
-      for (const due of await dueBroadcasts(now)) {
-        const deps = depsOf(due.corpId);
-        if (deps && (await sendBroadcast(deps, due.id)).status === 'sent') sent++;
-      }
-      const since = new Date(now.getTime() - 14 * 86_400_000);
-      for (const b of await BroadcastModel.find({ status: 'sent', startedAt: { $gte: since } }, { corpId: 1 }).limit(200).lean()) {
-        const deps = depsOf(b.corpId);
-        if (!deps) continue;
-        await pollBroadcast(deps, String(b._id));
-        await remindAndEscalate(deps, String(b._id));
-        polled++;
+      // Per corp, so every query carries corpId (docs/scale.md, "Queries without corpId").
+      for (const scope of activeScopes(ctx, listCorpIds(), log)) {
+        const deps = broadcastDeps(ctx, scope, log);
+        for (const due of await dueBroadcasts(scope.corpId, now)) {
+          if ((await sendBroadcast(deps, due.id)).status === 'sent') sent++;
+        }
+        for (const b of await BroadcastModel.find({ corpId: scope.corpId, status: 'sent', startedAt: { $gte: since } }, { _id: 1 }).limit(200).lean()) {
+          await pollBroadcast(deps, String(b._id));
+          await remindAndEscalate(deps, String(b._id));
+          polled++;
+        }
       }
       return { sent, polled };
     }),

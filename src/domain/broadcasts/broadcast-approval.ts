@@ -41,7 +41,7 @@ export async function decideBroadcast(corpId: string, id: string, decision: 'app
 }
 
 /** Approved broadcasts whose time has come (the minute tick sends them). */
-export async function dueBroadcasts(now: Date, limit = 20): Promise<Array<{ corpId: string; id: string }>> {
-  const rows = await BroadcastModel.find({ status: 'approved', scheduledAt: { $lte: now }, $or: [{ postponedTo: { $exists: false } }, { postponedTo: { $lte: now } }] }, { corpId: 1 }).limit(limit).lean();
+export async function dueBroadcasts(corpId: string, now: Date, limit = 20): Promise<Array<{ corpId: string; id: string }>> {
+  const rows = await BroadcastModel.find({ corpId, status: 'approved', scheduledAt: { $lte: now }, $or: [{ postponedTo: { $exists: false } }, { postponedTo: { $lte: now } }] }, { corpId: 1 }).limit(limit).lean();
   return rows.map((r) => ({ corpId: r.corpId, id: String(r._id) }));
 }
