@@ -77,7 +77,10 @@ describe('welcome lane deadline', () => {
     // No code reached WeCom expired, and the old ones were not tried again after the crash.
     const calls = sandbox.context.calls.list({ endpoint: 'externalcontact/send_welcome_msg' });
     expect(calls.filter((c) => c.errcode === 41050)).toEqual([]);
-    expect(calls.filter((c) => c.atMs > killedAt && oldCodes.includes((c.body as { welcome_code?: string }).welcome_code ?? ''))).toEqual([]);
+    // A call that hung belongs to the killed worker: the sandbox logs it when its connection closes,
+    // which can be a moment after `killedAt`; only calls that did not hang are the second worker's.
+    const retried = calls.filter((c) => c.fault !== 'hang' && c.atMs > killedAt && oldCodes.includes((c.body as { welcome_code?: string }).welcome_code ?? ''));
+    expect(retried).toEqual([]);
 
     const missed = await waitFor(async () => {
       const text = await stack.metrics('welcome');
