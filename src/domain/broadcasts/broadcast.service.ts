@@ -26,7 +26,8 @@ export interface BroadcastDeps {
 export const SEND_RESULT_WORDS: Record<number, string> = { 0: '顾问尚未确认发送', 1: '已发送', 2: '发送失败：客户已不是该顾问的好友', 3: '发送失败：客户本月接收群发已达上限' };
 
 /** Reminder after this long unconfirmed; escalation to the manager this long after the reminder. */
-export const broadcastTuning = { remindAfterMs: 4 * 3600_000, escalateAfterMs: 20 * 3600_000 };
+/** When an unconfirmed advisor is reminded, then escalated (docs/engagement.md): fixed policy, not tuning. */
+export const BROADCAST_TIMING = Object.freeze({ remindAfterMs: 4 * 3600_000, escalateAfterMs: 20 * 3600_000 });
 
 const asId = (id: string) => new Types.ObjectId(id);
 
@@ -208,7 +209,7 @@ export async function remindAndEscalate(deps: BroadcastDeps, broadcastId: string
   const batches = await MessageBatchModel.find({ corpId: deps.corpId, broadcastId: asId(broadcastId), status: 'created', confirmedAt: { $exists: false }, msgid: { $exists: true } }).lean();
   for (const batch of batches) {
     const age = now - (batch.createdTaskAt?.getTime() ?? now);
-    if (!batch.remindedAt && age >= broadcastTuning.remindAfterMs) {
+    if (!batch.remindedAt && age >= BROADCAST_TIMING.remindAfterMs) {
       const claimed = await MessageBatchModel.updateOne({ _id: batch._id, remindedAt: { $exists: false } }, { $set: { remindedAt: deps.clock.now() } });
       if (claimed.modifiedCount === 1) {
         try {
@@ -219,7 +220,7 @@ export async function remindAndEscalate(deps: BroadcastDeps, broadcastId: string
         }
         reminded.push(batch.sender);
       }
-    } else if (batch.remindedAt && !batch.escalatedAt && now - batch.remindedAt.getTime() >= broadcastTuning.escalateAfterMs) {
+    } else if (batch.remindedAt && !batch.escalatedAt && now - batch.remindedAt.getTime() >= BROADCAST_TIMING.escalateAfterMs) {
       const claimed = await MessageBatchModel.updateOne({ _id: batch._id, escalatedAt: { $exists: false } }, { $set: { escalatedAt: deps.clock.now() } });
       if (claimed.modifiedCount !== 1) continue;
       const leaders = await leadersOf(deps, batch.sender);

@@ -14,7 +14,7 @@ import { MessageRecipientModel } from '../messages/message.model.js';
 import { createBroadcast, decideBroadcast, pushOemBroadcast } from './broadcast-approval.js';
 import { BroadcastModel } from './broadcast.model.js';
 import { inHoldout, planBroadcast } from './broadcast-plan.js';
-import { broadcastTuning, cancelBroadcast, pollBroadcast, remindAndEscalate, sendBroadcast, type BroadcastDeps } from './broadcast.service.js';
+import { BROADCAST_TIMING, cancelBroadcast, pollBroadcast, remindAndEscalate, sendBroadcast, type BroadcastDeps } from './broadcast.service.js';
 
 let h: CustomerHarness;
 let corpId: string;
@@ -79,12 +79,12 @@ describe('a broadcast to a segment', () => {
     expect(progress.find((p) => p.userid === 'lina')).toMatchObject({ state: 'unconfirmed', customers: { pending: 3 } });
 
     // Reminded once, then escalated to the manager.
-    h.clock.advance(broadcastTuning.remindAfterMs);
+    h.clock.advance(BROADCAST_TIMING.remindAfterMs);
     expect(await remindAndEscalate(deps, id)).toEqual({ reminded: ['lina'], escalated: [] });
     expect(await remindAndEscalate(deps, id)).toEqual({ reminded: [], escalated: [] });
     const linaTask = tasks.find((t) => t.senders.lina);
     expect(linaTask?.reminders).toHaveLength(1);
-    h.clock.advance(broadcastTuning.escalateAfterMs);
+    h.clock.advance(BROADCAST_TIMING.escalateAfterMs);
     expect(await remindAndEscalate(deps, id)).toEqual({ reminded: [], escalated: ['lina'] });
     expect(await remindAndEscalate(deps, id)).toEqual({ reminded: [], escalated: [] });
     const cards = (h.sandbox.world.corp(corpId)?.messages ?? []).filter((m) => m.touser.includes('manager1'));
