@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { dayjs, type Clock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
 import type { FieldProblem } from '../../infra/errors.js';
-import { problemsOf } from '../../middlewares/validate.js';
+import { problemsOf } from '../../infra/validation.js';
 import type { Queues } from '../../queues/queue-factory.js';
 import { leadCardJob } from '../../queues/jobs/acquisition.jobs.js';
 import { leadCtx, type PersonalData } from '../customers/personal-data.js';

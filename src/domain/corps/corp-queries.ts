@@ -1,4 +1,5 @@
 import { NotFoundError, ValidationError } from '../../infra/errors.js';
+import { defaultRetentionSettings, retentionSettingsSchema, type RetentionSettings } from '../customers/retention-settings.js';
 import { CorpModel, type CorpDocument } from './corp.model.js';
 import { corpIdSchema } from './corp.types.js';
 
@@ -24,6 +25,12 @@ export async function corpProfile(corpId: string): Promise<Pick<CorpDocument, 'k
 /** The corp's time zone, or the default for an unknown corp or one without a zone. */
 export async function corpTimeZone(corpId: string, defaultTimezone: string): Promise<string> {
   return (await CorpModel.findOne({ corpId }, { timezone: 1 }).lean())?.timezone ?? defaultTimezone;
+}
+
+/** The corp's retention settings (defaults for an unknown corp or unreadable settings). */
+export async function corpRetentionSettings(corpId: string): Promise<RetentionSettings> {
+  const corp = await CorpModel.findOne({ corpId }, { retention: 1 }).lean();
+  return retentionSettingsSchema.safeParse(corp?.retention ?? {}).data ?? defaultRetentionSettings;
 }
 
 /** Every dealer corp's id. */

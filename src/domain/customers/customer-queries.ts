@@ -32,6 +32,11 @@ export async function findScopedCustomer(p: Principal, id: string): Promise<Scop
   return customer;
 }
 
+/** The corp's customer with this WeCom external user id (id and keys only), or null. */
+export function customerByExternalId(corpId: string, externalUserId: string) {
+  return CustomerModel.findOne({ corpId, externalUserId }, { _id: 1, corpId: 1, externalUserId: 1 }).lean().exec();
+}
+
 /** The corp a customer belongs to, or null for an unknown (or malformed) id. */
 export async function customerCorp(id: string): Promise<{ _id: Types.ObjectId; corpId: string } | null> {
   if (!Types.ObjectId.isValid(id)) return null;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { problemsOf } from '../../middlewares/validate.js';
+import { problemsOf } from '../../infra/validation.js';
 import { outcomeInputSchema } from './outcome-input.js';
 import { loadOutcomeSettings } from './outcome-settings.js';
 import { upsertOutcome, type OutcomeDeps, type OutcomeResult, type ReceivedVia } from './outcome.service.js';

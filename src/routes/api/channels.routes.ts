@@ -5,14 +5,12 @@ import { channelCreateSchema, channelUpdateSchema } from '../../domain/acquisiti
 import { createChannel, deleteChannel, getChannel, listChannels, presentChannel, updateChannel, type ChannelApiDeps } from '../../domain/acquisition/channel.service.js';
 import { channelKpis } from '../../domain/acquisition/acquisition-kpis.js';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
-import { CorpModel } from '../../domain/corps/corp.model.js';
-import { defaultRetentionSettings, retentionSettingsSchema } from '../../domain/customers/retention-settings.js';
 import type { Principal } from '../../domain/auth/principal.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { parseOrThrow } from '../../middlewares/validate.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
-import { requireDealerCorp } from '../../domain/corps/corp-queries.js';
+import { corpRetentionSettings, requireDealerCorp } from '../../domain/corps/corp-queries.js';
 
 /** Who makes channel codes; who reads them and their KPIs. */
 export const CHANNEL_WRITERS = ['admin', 'marketing', 'dealer_admin'] as const;
@@ -22,8 +20,7 @@ const corpQuery = z.object({ corpId: corpIdSchema, includeDeleted: z.enum(['true
 
 async function channelDeps(deps: ApiDeps, corpId: string): Promise<ChannelApiDeps> {
   await requireDealerCorp(corpId, deps.config.defaultTimezone);
-  const corp = await CorpModel.findOne({ corpId }, { retention: 1 }).lean();
-  const retention = retentionSettingsSchema.safeParse(corp?.retention ?? {}).data ?? defaultRetentionSettings;
+  const retention = await corpRetentionSettings(corpId);
   return { corpId, queues: deps.queues, clock: deps.clock, deliveryPrefixes: retention.deliveryStatePrefixes };
 }
 

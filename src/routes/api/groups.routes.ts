@@ -1,13 +1,11 @@
 import Router from '@koa/router';
-import { Types } from 'mongoose';
 import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
-import { corpFilter } from '../../domain/auth/principal.js';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import { groupKpis } from '../../domain/groups/group-kpis.js';
-import { GroupWelcomeTemplateModel } from '../../domain/groups/group-welcome.model.js';
+import { createWelcomeTemplate, markWelcomeTemplateDeleted, setGroupPurposeTags, updateWelcomeTemplate } from '../../domain/groups/group-commands.js';
+import { countWelcomeTemplates, findGroupFor, findGroups, findWelcomeTemplate, findWelcomeTemplates } from '../../domain/groups/group-queries.js';
 import { MAX_WELCOME_TEMPLATES, requestWelcomeSync, WELCOME_TEXT_MAX_BYTES } from '../../domain/groups/group-welcome.service.js';
-import { GroupModel } from '../../domain/groups/group.model.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../infra/errors.js';
@@ -59,8 +57,7 @@ export function createGroupsRouter(deps: ApiDeps): Router {
     const p = principalOf(ctx);
     const q = parseOrThrow(groupListQuery, ctx.query);
     assertCorp(p, q.corpId, 'read');
-    const rows = await GroupModel.find({ corpId: q.corpId, status: q.status, ...(q.owner ? { ownerUserid: q.owner } : {}), ...(q.purposeTag ? { purposeTags: q.purposeTag } : {}) }, { members: 0 })
-      .sort({ memberCount: -1, chatId: 1 }).limit(1000).lean();
+    const rows = await findGroups(q);
     ctx.body = { groups: rows.map(present) };
   });
 
@@ -74,7 +71,7 @@ export function createGroupsRouter(deps: ApiDeps): Router {
 
   router.get('/groups/:chatId', async function getGroup(ctx) {
     const p = principalOf(ctx);
-    const g = await GroupModel.findOne({ $and: [{ chatId: ctx.params.chatId ?? '' }, corpFilter(p)] }).lean();
+    const g = await findGroupFor(p, ctx.params.chatId ?? '');
     if (!g) throw new NotFoundError(`no customer group ${ctx.params.chatId ?? ''} (a new group appears after its first event or the nightly reconciliation)`, 'group_not_found');
     ctx.body = {
       ...present(g), corpId: g.corpId, admins: g.admins, notice: g.notice,
@@ -86,8 +83,7 @@ export function createGroupsRouter(deps: ApiDeps): Router {
     const p = principalOf(ctx);
     const body = parseOrThrow(groupPatchBody, bodyOf(ctx) ?? {});
     assertCorp(p, body.corpId, 'write');
-    const res = await GroupModel.updateOne({ corpId: body.corpId, chatId: ctx.params.chatId ?? '' }, { $set: { purposeTags: [...new Set(body.purposeTags)] } });
-    if (res.matchedCount === 0) throw new NotFoundError(`no customer group ${ctx.params.chatId ?? ''} in ${body.corpId}`, 'group_not_found');
+    if (!(await setGroupPurposeTags(body.corpId, ctx.params.chatId ?? '', [...new Set(body.purposeTags)]))) throw new NotFoundError(`no customer group ${ctx.params.chatId ?? ''} in ${body.corpId}`, 'group_not_found');
     await recordAudit({ actor: p, action: 'group.purpose', target: { type: 'group', id: ctx.params.chatId ?? '', corpId: body.corpId }, requestId: ctx.state.reqId as string | undefined, detail: { purposeTags: body.purposeTags }, at: deps.clock.now() });
     ctx.body = { chatId: ctx.params.chatId, purposeTags: [...new Set(body.purposeTags)] };
   });
@@ -96,7 +92,7 @@ export function createGroupsRouter(deps: ApiDeps): Router {
     const p = principalOf(ctx);
     const { corpId } = parseOrThrow(z.object({ corpId: corpIdSchema }), ctx.query);
     assertCorp(p, corpId, 'read');
-    const rows = await GroupWelcomeTemplateModel.find({ corpId, deleted: false }).sort({ _id: 1 }).lean();
+    const rows = await findWelcomeTemplates(corpId);
     ctx.body = { templates: rows.map((t) => ({ id: String(t._id), label: t.label, text: t.text, imageUrl: t.imageUrl, link: t.link ?? undefined, notify: t.notify, syncStatus: t.syncStatus, syncError: t.syncError, wecomTemplateId: t.wecomTemplateId })) };
   });
 
@@ -111,15 +107,15 @@ export function createGroupsRouter(deps: ApiDeps): Router {
     const body = parseOrThrow(welcomeTemplateBody, bodyOf(ctx) ?? {});
     assertCorp(p, body.corpId, 'write');
     checkContent(body);
-    if ((await GroupWelcomeTemplateModel.countDocuments({ corpId: body.corpId, deleted: false })) >= MAX_WELCOME_TEMPLATES) throw new ConflictError(`WeCom keeps at most ${MAX_WELCOME_TEMPLATES} group welcome templates per corp; delete one first`, 'welcome_template_limit');
-    const t = await GroupWelcomeTemplateModel.create({ ...body, revision: 0, createdBy: `user:${p.userid ?? p.tokenId}` });
-    await requestWelcomeSync(deps.queues, body.corpId, String(t._id), 0);
+    if ((await countWelcomeTemplates(body.corpId)) >= MAX_WELCOME_TEMPLATES) throw new ConflictError(`WeCom keeps at most ${MAX_WELCOME_TEMPLATES} group welcome templates per corp; delete one first`, 'welcome_template_limit');
+    const id = await createWelcomeTemplate(body, `user:${p.userid ?? p.tokenId}`);
+    await requestWelcomeSync(deps.queues, body.corpId, String(id), 0);
     ctx.status = 202;
-    ctx.body = { id: String(t._id), syncStatus: 'pending' };
+    ctx.body = { id: String(id), syncStatus: 'pending' };
   });
 
   const byId = async (corpId: string, id: string) => {
-    const t = Types.ObjectId.isValid(id) && /^[a-f0-9]{24}$/.test(id) ? await GroupWelcomeTemplateModel.findOne({ _id: id, corpId, deleted: false }).lean() : null;
+    const t = await findWelcomeTemplate(corpId, id);
     if (!t) throw new NotFoundError(`no group welcome template ${id} in ${corpId}`, 'welcome_template_not_found');
     return t;
   };
@@ -131,7 +127,7 @@ export function createGroupsRouter(deps: ApiDeps): Router {
     checkContent(body);
     const t = await byId(body.corpId, ctx.params.id ?? '');
     const revision = t.revision + 1;
-    await GroupWelcomeTemplateModel.updateOne({ _id: t._id }, { $set: { ...body, revision, syncStatus: 'pending' }, $unset: { ...(body.imageUrl ? {} : { imageUrl: 1 }), ...(body.link ? {} : { link: 1 }), ...(body.text ? {} : { text: 1 }) } });
+    await updateWelcomeTemplate(t._id, body, revision);
     await requestWelcomeSync(deps.queues, body.corpId, String(t._id), revision);
     ctx.status = 202;
     ctx.body = { id: String(t._id), syncStatus: 'pending' };
@@ -143,7 +139,7 @@ export function createGroupsRouter(deps: ApiDeps): Router {
     assertCorp(p, corpId, 'write');
     const t = await byId(corpId, ctx.params.id ?? '');
     const revision = t.revision + 1;
-    await GroupWelcomeTemplateModel.updateOne({ _id: t._id }, { $set: { deleted: true, revision, syncStatus: 'pending' } });
+    await markWelcomeTemplateDeleted(t._id, revision);
     await requestWelcomeSync(deps.queues, corpId, String(t._id), revision);
     ctx.status = 202;
     ctx.body = { id: String(t._id), deleted: true };

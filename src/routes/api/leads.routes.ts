@@ -1,12 +1,13 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { acquisitionSettingsSchema, loadAcquisitionSettings, saveAcquisitionSettings } from '../../domain/acquisition/acquisition-settings.js';
-import { AdvisorAvailabilityModel } from '../../domain/acquisition/channel.model.js';
 import { advanceLead, getLead, markContacted, presentLead, reassignLead, recordSale } from '../../domain/acquisition/lead-actions.js';
 import { ingestLeads, leadIntakeDepsFor, summarizeLeadResults, type LeadIntakeDeps } from '../../domain/acquisition/lead-intake.js';
 import { leadKpis } from '../../domain/acquisition/lead-kpis.js';
 import { slaDue } from '../../domain/acquisition/lead-routing.js';
-import { LEAD_SOURCES, LEAD_STAGES, LeadModel, type LeadLean } from '../../domain/acquisition/lead.model.js';
+import type { LeadLean } from '../../domain/acquisition/lead.model.js';
+import { findLeads, leadMatches, setAdvisorAvailability } from '../../domain/acquisition/lead-queries.js';
+import { LEAD_SOURCES, LEAD_STAGES } from '../../domain/acquisition/lead.types.js';
 import { requestTeamRefresh } from '../../domain/acquisition/team-codes.js';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import type { Principal } from '../../domain/auth/principal.js';
@@ -68,7 +69,7 @@ async function scopeFilter(p: Principal): Promise<Record<string, unknown>> {
 async function scopedLead(p: Principal, corpId: string, id: string): Promise<LeadLean> {
   const lead = await getLead(corpId, id);
   const filter = await scopeFilter(p);
-  if (Object.keys(filter).length && !(await LeadModel.exists({ _id: lead._id, ...filter }))) throw new NotFoundError(`no lead ${id}`, 'lead_not_found');
+  if (Object.keys(filter).length && !(await leadMatches(lead._id, filter))) throw new NotFoundError(`no lead ${id}`, 'lead_not_found');
   return lead;
 }
 
@@ -118,7 +119,7 @@ export function createLeadsRouter(deps: ApiDeps): Router {
     if (q.source) filter.source = q.source;
     if (q.advisor) filter.advisorUserid = q.advisor;
     if (q.unassigned === 'true') filter.advisorUserid = { $exists: false };
-    const leads = (await LeadModel.find(filter).sort({ createdAt: -1 }).limit(q.limit).lean()) as LeadLean[];
+    const leads = await findLeads(filter, q.limit);
     await recordAudit({ actor: p, action: 'lead.list', target: { type: 'leads', corpId: q.corpId }, requestId: ctx.state.reqId as string | undefined, detail: { count: leads.length }, at: deps.clock.now() });
     ctx.body = { leads: leads.map((l) => ({ ...presentLead(l, deps.pd), history: undefined })) };
   });
@@ -153,13 +154,7 @@ export function createLeadsRouter(deps: ApiDeps): Router {
     if (p.role === 'advisor' && p.userid !== userid) throw new ForbiddenError('advisors set their own availability only', 'advisor_forbidden');
     if (p.role !== 'advisor') await assertReassignable(p, q.corpId, userid);
     const body = parseOrThrow(availabilityBody, bodyOf(ctx) ?? {});
-    const set: Record<string, unknown> = {};
-    const unset: Record<string, 1> = {};
-    for (const [k, v] of Object.entries(body)) {
-      if (v === null) unset[k] = 1;
-      else if (v !== undefined) set[k] = k === 'leaveUntil' ? new Date(v as string) : v;
-    }
-    const doc = await AdvisorAvailabilityModel.findOneAndUpdate({ corpId: q.corpId, userid }, { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { upsert: true, new: true }).lean();
+    const doc = await setAdvisorAvailability(q.corpId, userid, body);
     await requestTeamRefresh(deps, q.corpId, userid);
     ctx.body = { userid, offShift: doc?.offShift ?? false, leaveUntil: doc?.leaveUntil ?? null, leadCap: doc?.leadCap ?? null, onDuty: doc?.onDuty ?? false };
   });

@@ -16,7 +16,7 @@ import { CHANNEL_READERS, CHANNEL_WRITERS } from './channels.routes.js';
 import { LEAD_MANAGERS, LEAD_READERS, LEAD_SALE_RECORDERS, LEAD_SETTINGS_ROLES, LEAD_WORKERS, LEAD_WRITERS } from './leads.routes.js';
 import { channelCreateSchema, channelUpdateSchema } from '../../domain/acquisition/channel-input.js';
 import { leadInputSchema } from '../../domain/acquisition/lead-input.js';
-import { LEAD_STAGES } from '../../domain/acquisition/lead.model.js';
+import { LEAD_STAGES } from '../../domain/acquisition/lead.types.js';
 import { acquisitionSettingsSchema } from '../../domain/acquisition/acquisition-settings.js';
 import { transferStartBody } from './transfer-present.js';
 import { anomaliesQuery, KPI_READERS, kpiQuery, overviewQuery } from './kpis.routes.js';

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import type { Principal } from '../../domain/auth/principal.js';
-import { CustomerModel } from '../../domain/customers/customer.model.js';
+import { customerByExternalId } from '../../domain/customers/customer-queries.js';
 import { sidebarAccess } from '../../domain/sidebar/sidebar-access.js';
 import { recordSidebarSend, SIDEBAR_SEND_KINDS } from '../../domain/sidebar/sidebar-send.js';
 import { loadSidebarView, type SidebarView } from '../../domain/sidebar/sidebar-view.js';
@@ -65,7 +65,7 @@ export function createSidebarRouter(deps: ApiDeps): Router {
 
   /** The customer behind a client-reported contact id, if this principal may act on them; refusals are audited. */
   async function permitted(ctx: Context, p: Principal, corpId: string, externalUserId: string) {
-    const customer = await CustomerModel.findOne({ corpId, externalUserId }, { _id: 1, corpId: 1, externalUserId: 1 }).lean();
+    const customer = await customerByExternalId(corpId, externalUserId);
     const access = customer ? await sidebarAccess(p, corpId, externalUserId) : undefined;
     if (!customer || !access) {
       await recordAudit({ actor: p, action: 'sidebar.refused', target: { type: 'customer', ...(customer ? { id: String(customer._id) } : {}), corpId }, requestId: reqId(ctx), at: deps.clock.now(), detail: { known: Boolean(customer) } });
