@@ -16,7 +16,9 @@ export default tseslint.config(
   {
     // The console SPA (docs/console.md): its .ts files are linted here; .vue files are type-checked by vue-tsc.
     files: ['src/console/**/*.ts'],
-    languageOptions: { globals: { window: 'readonly', document: 'readonly', localStorage: 'readonly', fetch: 'readonly' } },
+    languageOptions: {
+      globals: { window: 'readonly', document: 'readonly', localStorage: 'readonly', fetch: 'readonly' },
+    },
   },
   {
     // CLIs and benchmarks talk to a person on stdout.

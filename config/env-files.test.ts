@@ -18,7 +18,7 @@ describe('loadEnvFiles (CLIs and npm start reach the running dev stack)', () => 
     expect(env).toMatchObject({ LOG_LEVEL: 'warn', PORT: '4000', REDIS_URL: 'redis://127.0.0.1:6399' });
   });
 
-  it('never reads the dev stack\'s settings in production or tests', () => {
+  it("never reads the dev stack's settings in production or tests", () => {
     for (const NODE_ENV of ['production', 'test']) {
       const env: Record<string, string | undefined> = { NODE_ENV };
       expect(loadEnvFiles(env, dir)).toEqual({ files: ['.env'], devStack: false });

@@ -6,7 +6,10 @@ import { parseEnv } from 'node:util';
 export const DEV_ENV_FILE_NAME = 'dev.env';
 
 /** The dev stack's data directory: DEV_DATA_DIR, else `.data` in the working directory. */
-export function devDataDir(env: Readonly<Record<string, string | undefined>> = process.env, cwd = process.cwd()): string {
+export function devDataDir(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  cwd = process.cwd(),
+): string {
   const dir = env.DEV_DATA_DIR;
   if (!dir) return join(cwd, '.data');
   return isAbsolute(dir) ? dir : join(cwd, dir);
@@ -26,7 +29,11 @@ export interface EnvFilesLoaded {
  * CLI reach the dev stack with nothing exported. Production and tests never read the dev file,
  * nor does `npm run dev` itself (`devStack: false`).
  */
-export function loadEnvFiles(env: Record<string, string | undefined> = process.env, cwd = process.cwd(), opts: { devStack?: boolean } = {}): EnvFilesLoaded {
+export function loadEnvFiles(
+  env: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+  opts: { devStack?: boolean } = {},
+): EnvFilesLoaded {
   const files: string[] = [];
   const apply = (path: string): void => {
     for (const [name, value] of Object.entries(parseEnv(readFileSync(path, 'utf8')))) {
@@ -39,7 +46,10 @@ export function loadEnvFiles(env: Record<string, string | undefined> = process.e
   if (existsSync(envPath)) apply(envPath);
   let devStack = false;
   // Development only (NODE_ENV unset or development): tests and production never pick it up.
-  if ((env.NODE_ENV === undefined || env.NODE_ENV === '' || env.NODE_ENV === 'development') && opts.devStack !== false) {
+  if (
+    (env.NODE_ENV === undefined || env.NODE_ENV === '' || env.NODE_ENV === 'development') &&
+    opts.devStack !== false
+  ) {
     const devPath = join(devDataDir(env, cwd), DEV_ENV_FILE_NAME);
     if (existsSync(devPath)) {
       apply(devPath);

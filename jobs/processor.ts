@@ -31,8 +31,14 @@ export interface JobEntry {
 }
 
 /** Binds a handler to a contract: the job's payload is parsed (a bad one fails at once) before `fn` runs. */
-export function on<S extends z.ZodType>(contract: JobContract<S>, fn: (data: z.output<S>, job: Job, log: Logger) => Promise<unknown>): JobEntry {
-  return { contract: contract as unknown as JobContract<z.ZodType>, handle: async (job, log) => fn(contract.parse(job), job, log) };
+export function on<S extends z.ZodType>(
+  contract: JobContract<S>,
+  fn: (data: z.output<S>, job: Job, log: Logger) => Promise<unknown>,
+): JobEntry {
+  return {
+    contract: contract as unknown as JobContract<z.ZodType>,
+    handle: async (job, log) => fn(contract.parse(job), job, log),
+  };
 }
 
 /**

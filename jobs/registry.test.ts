@@ -11,7 +11,13 @@ import { DOMAIN_EVENT_TYPES } from '../src/domain/events/domain-event.js';
 import { SystemClock } from '../src/infra/clock.js';
 import { createLogger } from '../src/infra/logger.js';
 import { createRedis } from '../src/infra/redis.js';
-import { channelSyncJob, channelsReconcileJob, leadCardJob, leadsTickJob, teamCodeRefreshJob } from '../src/queues/jobs/acquisition.jobs.js';
+import {
+  channelSyncJob,
+  channelsReconcileJob,
+  leadCardJob,
+  leadsTickJob,
+  teamCodeRefreshJob,
+} from '../src/queues/jobs/acquisition.jobs.js';
 import { operatorAlertJob } from '../src/queues/jobs/alerts.jobs.js';
 import { broadcastTickJob } from '../src/queues/jobs/broadcasts.jobs.js';
 import { groupWelcomeSyncJob, groupsReconcileJob } from '../src/queues/jobs/groups.jobs.js';
@@ -40,17 +46,39 @@ const logger = createLogger({ level: 'silent', name: 'test' });
 const redis = createRedis({ url: config.redis.url, role: 'producer', logger, lazyConnect: true });
 const corps = new Map<string, Corp>();
 const corp = (corpId: string, kind: Corp['kind'], enabled: boolean): Corp => ({
-  corpId, kind, enabled, displayName: corpId, agentId: 1, secret: 's', callback: { token: 't', encodingAesKey: 'k' }, contactSync: undefined, timezone: 'Asia/Shanghai', retention: defaultRetentionSettings,
+  corpId,
+  kind,
+  enabled,
+  displayName: corpId,
+  agentId: 1,
+  secret: 's',
+  callback: { token: 't', encodingAesKey: 'k' },
+  contactSync: undefined,
+  timezone: 'Asia/Shanghai',
+  retention: defaultRetentionSettings,
 });
 corps.set('wwdisabled', corp('wwdisabled', 'dealer', false));
 corps.set('wwoem', corp('wwoem', 'oem', true));
-const ctx: WorkerContext = { config, logger, clock: new SystemClock(), redis, queues: new Queues(redis, config.redis.queuePrefix), corps: { get: (id) => corps.get(id) }, ...offlineWecom(config, logger) };
+const ctx: WorkerContext = {
+  config,
+  logger,
+  clock: new SystemClock(),
+  redis,
+  queues: new Queues(redis, config.redis.queuePrefix),
+  corps: { get: (id) => corps.get(id) },
+  ...offlineWecom(config, logger),
+};
 
 function processors(sendAlert?: AlertSender): Map<string, ProcessorDefinition> {
-  return new Map(createProcessorFactories({ listCorpIds: () => [...corps.keys()], sendAlert }).map((f) => f(ctx)).map((d) => [d.queue, d]));
+  return new Map(
+    createProcessorFactories({ listCorpIds: () => [...corps.keys()], sendAlert })
+      .map((f) => f(ctx))
+      .map((d) => [d.queue, d]),
+  );
 }
 
-const job = (name: string, data: unknown, id = 'test-1') => ({ name, data, id, attemptsMade: 0, opts: {} }) as unknown as Job;
+const job = (name: string, data: unknown, id = 'test-1') =>
+  ({ name, data, id, attemptsMade: 0, opts: {} }) as unknown as Job;
 const run = (def: ProcessorDefinition | undefined, name: string, data: unknown) => {
   const handler = def?.handlers[name];
   if (!handler) throw new Error(`no handler for ${name}`);
@@ -65,12 +93,41 @@ describe('the processors: one job map per queue', () => {
     expect(names(QueueName.wecomInbound)).toEqual([...callbackReceivedJob.names].sort());
     expect(names(QueueName.wecomWelcome)).toEqual([welcomeJob.name]);
     expect(names(QueueName.domainEvents)).toEqual(['domain-event', ...DOMAIN_EVENT_TYPES].sort());
-    expect(names(QueueName.scheduled)).toEqual([ruleActionJob, followUpJob, messageBatchJob, messagePollJob, taskNotifyJob, transferStartJob, channelSyncJob, teamCodeRefreshJob, leadCardJob].flatMap((c) => c.names).sort());
+    expect(names(QueueName.scheduled)).toEqual(
+      [
+        ruleActionJob,
+        followUpJob,
+        messageBatchJob,
+        messagePollJob,
+        taskNotifyJob,
+        transferStartJob,
+        channelSyncJob,
+        teamCodeRefreshJob,
+        leadCardJob,
+      ]
+        .flatMap((c) => c.names)
+        .sort(),
+    );
     expect(names(QueueName.maintenance)).toEqual(
       [
-        scheduleSweepJob, taskTickJob, kpiTickJob, customersReconcileJob, corpSchedulersJob, retentionSweepJob, privacyCancelPendingJob, rulesBackfillJob, operatorAlertJob,
-        outcomesDailyJob, groupsReconcileJob, groupWelcomeSyncJob, broadcastTickJob, leadsTickJob, channelsReconcileJob,
-      ].flatMap((c) => c.names).sort(),
+        scheduleSweepJob,
+        taskTickJob,
+        kpiTickJob,
+        customersReconcileJob,
+        corpSchedulersJob,
+        retentionSweepJob,
+        privacyCancelPendingJob,
+        rulesBackfillJob,
+        operatorAlertJob,
+        outcomesDailyJob,
+        groupsReconcileJob,
+        groupWelcomeSyncJob,
+        broadcastTickJob,
+        leadsTickJob,
+        channelsReconcileJob,
+      ]
+        .flatMap((c) => c.names)
+        .sort(),
     );
     expect(callbackReceivedJob.names).toContain('callback.received');
     expect(ruleActionJob.names).toEqual(['rule-action', 'rule_action']);
@@ -80,13 +137,19 @@ describe('the processors: one job map per queue', () => {
     const scheduled = defs.get(QueueName.scheduled)!.handlers;
     expect(scheduled.rule_action).toBe(scheduled['rule-action']);
     expect(scheduled.follow_up).toBe(scheduled['follow-up']);
-    expect(defs.get(QueueName.maintenance)!.handlers['alert.send']).toBe(defs.get(QueueName.maintenance)!.handlers['operator-alert']);
+    expect(defs.get(QueueName.maintenance)!.handlers['alert.send']).toBe(
+      defs.get(QueueName.maintenance)!.handlers['operator-alert'],
+    );
   });
 
   it.each([
     [QueueName.scheduled, ruleActionJob.name, { corpId: 'wwdisabled' }],
     [QueueName.scheduled, messagePollJob.name, { batchId: 'b1', corpId: 'wwdisabled', attempt: 0 }],
-    [QueueName.scheduled, transferStartJob.name, { corpId: 'wwdisabled', transferId: 'not-an-object-id', requestedBy: 'u', input: {} }],
+    [
+      QueueName.scheduled,
+      transferStartJob.name,
+      { corpId: 'wwdisabled', transferId: 'not-an-object-id', requestedBy: 'u', input: {} },
+    ],
     [QueueName.maintenance, rulesBackfillJob.name, {}],
     [QueueName.maintenance, privacyCancelPendingJob.name, { corpId: 'wwdisabled', customerId: 'x' }],
     [QueueName.maintenance, operatorAlertJob.name, { corpId: 'ww1', userIds: [], text: 'x' }],
@@ -101,28 +164,52 @@ describe('the processors: one job map per queue', () => {
 describe('scheduled and maintenance handlers: outcomes', () => {
   it('completes a job of a disabled or car-maker corp as skipped, with the reason', async () => {
     const scheduled = processors().get(QueueName.scheduled);
-    await expect(run(scheduled, ruleActionJob.name, { scheduleId: 's1', corpId: 'wwdisabled' })).resolves.toEqual({ skipped: 'disabled_corp' });
-    await expect(run(scheduled, messageBatchJob.name, { batchId: 'b1', corpId: 'wwoem' })).resolves.toEqual({ skipped: 'oem_corp' });
-    await expect(run(scheduled, taskNotifyJob.name, { corpId: 'wwdisabled', advisorUserid: 'u1' })).resolves.toEqual({ skipped: 'disabled_corp' });
-    await expect(run(scheduled, transferStartJob.name, { corpId: 'wwoem', transferId: 'a'.repeat(24), requestedBy: 'u', input: { kind: 'resigned', handoverUserid: 'a', takeoverUserid: 'b', externalUserIds: ['wm1'] } }))
-      .resolves.toEqual({ skipped: 'oem_corp' });
+    await expect(run(scheduled, ruleActionJob.name, { scheduleId: 's1', corpId: 'wwdisabled' })).resolves.toEqual({
+      skipped: 'disabled_corp',
+    });
+    await expect(run(scheduled, messageBatchJob.name, { batchId: 'b1', corpId: 'wwoem' })).resolves.toEqual({
+      skipped: 'oem_corp',
+    });
+    await expect(run(scheduled, taskNotifyJob.name, { corpId: 'wwdisabled', advisorUserid: 'u1' })).resolves.toEqual({
+      skipped: 'disabled_corp',
+    });
+    await expect(
+      run(scheduled, transferStartJob.name, {
+        corpId: 'wwoem',
+        transferId: 'a'.repeat(24),
+        requestedBy: 'u',
+        input: { kind: 'resigned', handoverUserid: 'a', takeoverUserid: 'b', externalUserIds: ['wm1'] },
+      }),
+    ).resolves.toEqual({ skipped: 'oem_corp' });
     const maintenance = processors().get(QueueName.maintenance);
-    await expect(run(maintenance, customersReconcileJob.name, { corpId: 'wwdisabled' })).resolves.toEqual({ skipped: 'disabled_corp' });
+    await expect(run(maintenance, customersReconcileJob.name, { corpId: 'wwdisabled' })).resolves.toEqual({
+      skipped: 'disabled_corp',
+    });
   });
 
   it('retries a job of a corp this worker does not know yet', async () => {
-    await expect(run(processors().get(QueueName.scheduled), messagePollJob.name, { batchId: 'b1', corpId: 'wwunknown' })).rejects.toBeInstanceOf(CorpNotLoadedError);
+    await expect(
+      run(processors().get(QueueName.scheduled), messagePollJob.name, { batchId: 'b1', corpId: 'wwunknown' }),
+    ).rejects.toBeInstanceOf(CorpNotLoadedError);
   });
 
   it("skips the car maker's retention sweep (it has no customers)", async () => {
-    await expect(run(processors().get(QueueName.maintenance), retentionSweepJob.name, { corpId: 'wwoem' })).resolves.toEqual({ skipped: 'oem_corp' });
+    await expect(
+      run(processors().get(QueueName.maintenance), retentionSweepJob.name, { corpId: 'wwoem' }),
+    ).resolves.toEqual({ skipped: 'oem_corp' });
   });
 
   it('sends an operator alert through the sender, or records that none is configured', async () => {
     const sent: Array<[string, string[], string]> = [];
-    const withSender = processors(async (corpId, userIds, text) => void sent.push([corpId, userIds, text])).get(QueueName.maintenance);
-    await expect(run(withSender, operatorAlertJob.name, { corpId: 'ww1', userIds: ['ops'], text: 'queue stalled' })).resolves.toEqual({ delivered: true });
+    const withSender = processors(async (corpId, userIds, text) => void sent.push([corpId, userIds, text])).get(
+      QueueName.maintenance,
+    );
+    await expect(
+      run(withSender, operatorAlertJob.name, { corpId: 'ww1', userIds: ['ops'], text: 'queue stalled' }),
+    ).resolves.toEqual({ delivered: true });
     expect(sent).toEqual([['ww1', ['ops'], 'queue stalled']]);
-    await expect(run(processors().get(QueueName.maintenance), 'alert.send', { corpId: 'ww1', userIds: ['ops'], text: 'x' })).resolves.toEqual({ delivered: false });
+    await expect(
+      run(processors().get(QueueName.maintenance), 'alert.send', { corpId: 'ww1', userIds: ['ops'], text: 'x' }),
+    ).resolves.toEqual({ delivered: false });
   });
 });

@@ -53,8 +53,23 @@ export function createProcessorFactories(options: ProcessorOptions): ProcessorFa
   return [
     createInboundProcessor(createHandlerRegistry()),
     createWelcomeProcessor(createRulesWelcomeSender()),
-    (ctx) => createDomainEventsProcessor([retentionEventHandler, rulesEngineEventHandler, tasksEventHandler, outcomesEventHandler, acquisitionEventHandler(ctx)])(ctx),
-    (ctx) => ({ queue: QueueName.scheduled, concurrency: 8, handlers: jobMap(QueueName.scheduled, featureJobs(ctx, options)) }),
-    (ctx) => ({ queue: QueueName.maintenance, concurrency: 2, handlers: jobMap(QueueName.maintenance, featureJobs(ctx, options)) }),
+    (ctx) =>
+      createDomainEventsProcessor([
+        retentionEventHandler,
+        rulesEngineEventHandler,
+        tasksEventHandler,
+        outcomesEventHandler,
+        acquisitionEventHandler(ctx),
+      ])(ctx),
+    (ctx) => ({
+      queue: QueueName.scheduled,
+      concurrency: 8,
+      handlers: jobMap(QueueName.scheduled, featureJobs(ctx, options)),
+    }),
+    (ctx) => ({
+      queue: QueueName.maintenance,
+      concurrency: 2,
+      handlers: jobMap(QueueName.maintenance, featureJobs(ctx, options)),
+    }),
   ];
 }

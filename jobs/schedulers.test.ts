@@ -13,16 +13,31 @@ const config = testConfig();
 const redis = createRedis({ url: config.redis.url, role: 'producer', logger });
 const opened: Queues[] = [];
 const corp = (corpId: string, kind: Corp['kind'], enabled: boolean): Corp => ({
-  corpId, kind, enabled, displayName: corpId, agentId: 1, secret: 's', callback: { token: 't', encodingAesKey: 'k' }, contactSync: undefined, timezone: 'Asia/Shanghai', retention: defaultRetentionSettings,
+  corpId,
+  kind,
+  enabled,
+  displayName: corpId,
+  agentId: 1,
+  secret: 's',
+  callback: { token: 't', encodingAesKey: 'k' },
+  contactSync: undefined,
+  timezone: 'Asia/Shanghai',
+  retention: defaultRetentionSettings,
 });
-const corps = new Map([corp('wwdealer', 'dealer', true), corp('wwoff', 'dealer', false), corp('wwoem', 'oem', true)].map((c) => [c.corpId, c]));
+const corps = new Map(
+  [corp('wwdealer', 'dealer', true), corp('wwoff', 'dealer', false), corp('wwoem', 'oem', true)].map((c) => [
+    c.corpId,
+    c,
+  ]),
+);
 
 function fresh(): Queues {
   const queues = new Queues(redis, uniqueName('sched'));
   opened.push(queues);
   return queues;
 }
-const ids = async (queues: Queues) => (await queues.get(QueueName.maintenance).getJobSchedulers()).map((s) => s.key).sort();
+const ids = async (queues: Queues) =>
+  (await queues.get(QueueName.maintenance).getJobSchedulers()).map((s) => s.key).sort();
 
 afterAll(async () => {
   for (const q of opened) {
@@ -39,12 +54,21 @@ describe('job schedulers (jobs/schedulers.ts)', () => {
     expect(await ids(queues)).toEqual([]);
   });
 
-  it('a worker consuming `maintenance` installs the cluster schedulers and the dealer corps\' own, and retires renamed ids', async () => {
+  it("a worker consuming `maintenance` installs the cluster schedulers and the dealer corps' own, and retires renamed ids", async () => {
     const queues = fresh();
     const maintenance = queues.get(QueueName.maintenance);
-    for (const old of retiredSchedulerIds) await maintenance.upsertJobScheduler(old, { every: 60_000 }, { name: 'tasks-tick', data: {} });
+    for (const old of retiredSchedulerIds)
+      await maintenance.upsertJobScheduler(old, { every: 60_000 }, { name: 'tasks-tick', data: {} });
     await installSchedulers({ queues, corps }, [QueueName.maintenance, QueueName.scheduled], [...corps.keys()], logger);
-    expect(await ids(queues)).toEqual([...clusterSchedulers.map((s) => s.id), 'reconcile-wwdealer', 'retention-wwdealer', 'groups-reconcile-wwdealer', 'outcomes-daily-wwdealer'].sort());
+    expect(await ids(queues)).toEqual(
+      [
+        ...clusterSchedulers.map((s) => s.id),
+        'reconcile-wwdealer',
+        'retention-wwdealer',
+        'groups-reconcile-wwdealer',
+        'outcomes-daily-wwdealer',
+      ].sort(),
+    );
     const reconcile = (await maintenance.getJobSchedulers()).find((s) => s.key === 'reconcile-wwdealer');
     expect(reconcile).toMatchObject({ name: 'customers-reconcile', pattern: '0 3 * * *', tz: 'Asia/Shanghai' });
     // Installing again changes nothing (idempotent upserts).

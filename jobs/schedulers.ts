@@ -30,7 +30,12 @@ export interface SchedulerSpec {
   data: Record<string, unknown>;
 }
 
-const spec = (id: string, repeat: SchedulerSpec['repeat'], contract: SchedulerSpec['contract'], data: Record<string, unknown> = {}): SchedulerSpec => ({ id, repeat, contract, data });
+const spec = (
+  id: string,
+  repeat: SchedulerSpec['repeat'],
+  contract: SchedulerSpec['contract'],
+  data: Record<string, unknown> = {},
+): SchedulerSpec => ({ id, repeat, contract, data });
 
 /** Nightly, at 03:00 in each corp's own time zone (quiet for WeCom and for people). */
 const NIGHTLY = '0 3 * * *';
@@ -95,7 +100,10 @@ export async function installClusterSchedulers(queues: Queues, consumed: readonl
  * Installs the per-corp schedulers of every dealer corp that runs background work (idempotent;
  * the `corp-schedulers` job re-runs it hourly). Returns how many corps got theirs.
  */
-export async function installCorpSchedulers(ctx: Pick<WorkerContext, 'queues' | 'corps'>, corpIds: readonly string[]): Promise<number> {
+export async function installCorpSchedulers(
+  ctx: Pick<WorkerContext, 'queues' | 'corps'>,
+  corpIds: readonly string[],
+): Promise<number> {
   let installed = 0;
   for (const corpId of corpIds) {
     const corp = ctx.corps?.get(corpId);
@@ -110,12 +118,20 @@ export async function installCorpSchedulers(ctx: Pick<WorkerContext, 'queues' | 
  * At worker start: the schedulers of the queues this worker consumes, each installed once. A
  * failure is logged; the hourly `corp-schedulers` job (and the next start) install them again.
  */
-export async function installSchedulers(ctx: Pick<WorkerContext, 'queues' | 'corps'>, consumed: readonly QueueName[], corpIds: readonly string[], log: Logger): Promise<void> {
+export async function installSchedulers(
+  ctx: Pick<WorkerContext, 'queues' | 'corps'>,
+  consumed: readonly QueueName[],
+  corpIds: readonly string[],
+  log: Logger,
+): Promise<void> {
   try {
     const cluster = await installClusterSchedulers(ctx.queues, consumed);
     const corps = consumed.includes(customersReconcileJob.queue) ? await installCorpSchedulers(ctx, corpIds) : 0;
     if (cluster.length > 0 || corps > 0) log.info({ cluster, corps }, 'job schedulers installed');
   } catch (err) {
-    log.error({ err: (err as Error).message }, 'could not install the job schedulers; the hourly check and the next start retry');
+    log.error(
+      { err: (err as Error).message },
+      'could not install the job schedulers; the hourly check and the next start retry',
+    );
   }
 }

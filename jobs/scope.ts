@@ -1,4 +1,10 @@
-import { corpScope, type CorpScope, type ScopeOptions, type ScopeRefusal, type ScopeResult } from '../src/domain/corps/corp-scope.js';
+import {
+  corpScope,
+  type CorpScope,
+  type ScopeOptions,
+  type ScopeRefusal,
+  type ScopeResult,
+} from '../src/domain/corps/corp-scope.js';
 import type { Logger } from '../src/infra/logger.js';
 import type { WorkerContext } from './context.js';
 

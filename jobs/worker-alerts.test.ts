@@ -30,7 +30,12 @@ describe('alerts on repeated job failures', () => {
   it('one alert through the alert channel once one kind of job fails often enough, then a cool-down', () => {
     let now = 0;
     const sent: string[] = [];
-    const alerts = new Alerter({ logger, minIntervalMs: 600_000, nowMs: () => now, sink: async (text) => void sent.push(text) });
+    const alerts = new Alerter({
+      logger,
+      minIntervalMs: 600_000,
+      nowMs: () => now,
+      sink: async (text) => void sent.push(text),
+    });
     const fail = () => noteJobFailure(alerts, 'domain-events', 'customer.added', new Error('Command timed out'));
     const raised = Array.from({ length: JOB_FAILURE_ALERT.threshold * 2 }, () => fail());
     expect(raised.filter(Boolean)).toHaveLength(1);
@@ -46,9 +51,39 @@ describe('alerts on repeated job failures', () => {
   it('a worker whose jobs keep failing raises the alert (not only warn lines)', async () => {
     const sent: string[] = [];
     const alerts = new Alerter({ logger, minIntervalMs: 600_000, sink: async (text) => void sent.push(text) });
-    const ctx: WorkerContext = { config, logger, clock: new SystemClock(), redis: producer, queues, ...offlineWecom(config, logger) };
-    workers = startWorkers(ctx, workerConn, [() => ({ queue: QueueName.maintenance, concurrency: 4, handlers: { 'probe.fail': async () => { throw new Error('always fails'); } } })], { alerts, intervalMs: 600_000 });
-    await queues.get(QueueName.maintenance).addBulk(Array.from({ length: JOB_FAILURE_ALERT.threshold }, (_, i) => ({ name: 'probe.fail', data: {}, opts: { jobId: `fail-${i}`, attempts: 1 } })));
+    const ctx: WorkerContext = {
+      config,
+      logger,
+      clock: new SystemClock(),
+      redis: producer,
+      queues,
+      ...offlineWecom(config, logger),
+    };
+    workers = startWorkers(
+      ctx,
+      workerConn,
+      [
+        () => ({
+          queue: QueueName.maintenance,
+          concurrency: 4,
+          handlers: {
+            'probe.fail': async () => {
+              throw new Error('always fails');
+            },
+          },
+        }),
+      ],
+      { alerts, intervalMs: 600_000 },
+    );
+    await queues
+      .get(QueueName.maintenance)
+      .addBulk(
+        Array.from({ length: JOB_FAILURE_ALERT.threshold }, (_, i) => ({
+          name: 'probe.fail',
+          data: {},
+          opts: { jobId: `fail-${i}`, attempts: 1 },
+        })),
+      );
     await waitFor(() => sent.length > 0, 'the job_failures alert', { timeoutMs: 20_000 });
     expect(sent).toHaveLength(1);
     expect(sent[0]).toContain('maintenance/probe.fail');

@@ -41,30 +41,57 @@ describe.skipIf(!process.env.TEST_FAILOVER)('Redis Cluster failover', () => {
       const write = (id: string) => writeDedupJobs([{ writer, jobs: [{ id, data: { id } }] }]);
       const ctx = { config, logger } as unknown as WorkerContext;
       // The watchdog at test pace: a worker parked after the failover is recreated within seconds.
-      workers = startWorkers(ctx, workerConnection, [() => ({ queue: QueueName.wecomInbound, concurrency: 1, handlers: { callback: async (job) => void seen.push(String(job.id)) } })], { intervalMs: 1000, silentMs: 3000 });
+      workers = startWorkers(
+        ctx,
+        workerConnection,
+        [
+          () => ({
+            queue: QueueName.wecomInbound,
+            concurrency: 1,
+            handlers: { callback: async (job) => void seen.push(String(job.id)) },
+          }),
+        ],
+        { intervalMs: 1000, silentMs: 3000 },
+      );
 
       expect(await write('ww1-hbefore')).toEqual([true]);
-      await waitFor(async () => seen.includes('ww1-hbefore'), 'the job written before the kill processed', { timeoutMs: 15_000 });
+      await waitFor(async () => seen.includes('ww1-hbefore'), 'the job written before the kill processed', {
+        timeoutMs: 15_000,
+      });
 
       const key = `${queues.prefix}:${queueKeyName(QueueName.wecomInbound, 'cluster')}:wait`;
       const victim = await cluster.masterOf(key);
       if (!victim) throw new Error('no master serves the inbound slot');
       // The job and its mark reached the replica before the kill (replication is asynchronous: docs/scale.md).
-      await waitFor(async () => {
-        const replicated = await producer.call('WAIT', '1', '1000').catch(() => 0);
-        return Number(replicated) >= 1;
-      }, 'replication to the replica', { timeoutMs: 10_000 });
+      await waitFor(
+        async () => {
+          const replicated = await producer.call('WAIT', '1', '1000').catch(() => 0);
+          return Number(replicated) >= 1;
+        },
+        'replication to the replica',
+        { timeoutMs: 10_000 },
+      );
       await victim.kill();
-      await waitFor(async () => {
-        const master = await cluster.masterOf(key).catch(() => undefined);
-        return Boolean(master && master !== victim && master.alive);
-      }, 'the replica promoted', { timeoutMs: 60_000, intervalMs: 100 });
+      await waitFor(
+        async () => {
+          const master = await cluster.masterOf(key).catch(() => undefined);
+          return Boolean(master && master !== victim && master.alive);
+        },
+        'the replica promoted',
+        { timeoutMs: 60_000, intervalMs: 100 },
+      );
 
       // The same connections: writes succeed again once the client has the new slot map.
-      await waitFor(async () => (await write('ww1-hafter').catch(() => undefined))?.[0] === true, 'a write after the failover', { timeoutMs: 30_000, intervalMs: 200 });
+      await waitFor(
+        async () => (await write('ww1-hafter').catch(() => undefined))?.[0] === true,
+        'a write after the failover',
+        { timeoutMs: 30_000, intervalMs: 200 },
+      );
       expect(await write('ww1-hbefore')).toEqual([false]); // its mark survived on the promoted replica
       // A BullMQ worker can stay parked after the failover (docs/scale.md): the watchdog recreates it.
-      await waitFor(async () => seen.includes('ww1-hafter'), 'the job written after the failover processed', { timeoutMs: 60_000 });
+      await waitFor(async () => seen.includes('ww1-hafter'), 'the job written after the failover processed', {
+        timeoutMs: 60_000,
+      });
       expect(seen.filter((id) => id === 'ww1-hbefore')).toHaveLength(1);
       expect(seen.filter((id) => id === 'ww1-hafter')).toHaveLength(1);
     } finally {

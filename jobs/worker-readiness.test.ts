@@ -24,7 +24,10 @@ afterAll(async () => {
 
 interface Readyz {
   status: string;
-  dependencies: Record<string, { state: string; failing?: Array<{ queue: string; reason?: string }>; reason?: string; lagS?: number }>;
+  dependencies: Record<
+    string,
+    { state: string; failing?: Array<{ queue: string; reason?: string }>; reason?: string; lagS?: number }
+  >;
 }
 
 describe('worker readiness tells the truth', () => {
@@ -35,7 +38,11 @@ describe('worker readiness tells the truth', () => {
     const queues = new Queues(redis, uniqueName('ready'));
     let relayStatus: OutboxRelayStatus = { lagAlertS: OUTBOX_LAG_READY_S, lag: { pending: 0, oldestAgeS: 0 } };
     const health = createHealthRouter([
-      { name: 'queues', critical: true, check: () => queueReadiness(queues, [QueueName.domainEvents, QueueName.wecomWelcome], 500) },
+      {
+        name: 'queues',
+        critical: true,
+        check: () => queueReadiness(queues, [QueueName.domainEvents, QueueName.wecomWelcome], 500),
+      },
       { name: 'outbox', critical: true, check: async () => outboxReadiness({ status: () => relayStatus }) },
     ]);
     const app = new Koa().use(health.routes());
@@ -58,15 +65,25 @@ describe('worker readiness tells the truth', () => {
       expect(stalled.body.dependencies.queues?.failing?.every((f) => Boolean(f.reason))).toBe(true);
 
       server.thaw();
-      const healed = await waitFor(async () => {
-        const res = await get();
-        return res.status === 200 ? res : undefined;
-      }, 'the worker to be ready after the stall', { timeoutMs: 15_000, intervalMs: 200 });
+      const healed = await waitFor(
+        async () => {
+          const res = await get();
+          return res.status === 200 ? res : undefined;
+        },
+        'the worker to be ready after the stall',
+        { timeoutMs: 15_000, intervalMs: 200 },
+      );
       expect(healed.body.dependencies.queues?.state).toBe('up');
-      await expect(queues.get(QueueName.wecomWelcome).add('welcome.send', {}, { jobId: 'w-2' })).resolves.toMatchObject({ id: 'w-2' });
+      await expect(queues.get(QueueName.wecomWelcome).add('welcome.send', {}, { jobId: 'w-2' })).resolves.toMatchObject(
+        { id: 'w-2' },
+      );
 
       // Outbox lag past the threshold: not ready, and it says why.
-      relayStatus = { lagAlertS: OUTBOX_LAG_READY_S, lag: { pending: 12, oldestAgeS: OUTBOX_LAG_READY_S + 30 }, lastError: 'Connection is closed.' };
+      relayStatus = {
+        lagAlertS: OUTBOX_LAG_READY_S,
+        lag: { pending: 12, oldestAgeS: OUTBOX_LAG_READY_S + 30 },
+        lastError: 'Connection is closed.',
+      };
       const lagging = await get();
       expect(lagging.status).toBe(503);
       expect(lagging.body.dependencies.outbox).toMatchObject({ state: 'down', lagS: OUTBOX_LAG_READY_S + 30 });

@@ -11,5 +11,13 @@ export function outboxReadiness(relay: Pick<OutboxRelay, 'status'>): CheckOutcom
   const { lag, lastError, lagAlertS } = relay.status();
   const lagS = Math.round(lag?.oldestAgeS ?? 0);
   const ok = lagS <= lagAlertS;
-  return { ok, detail: { pending: lag?.pending ?? 0, lagS, thresholdS: lagAlertS, ...(!ok ? { reason: `oldest unrelayed domain event is ${lagS} s old${lastError ? `: ${lastError}` : ''}` } : {}) } };
+  return {
+    ok,
+    detail: {
+      pending: lag?.pending ?? 0,
+      lagS,
+      thresholdS: lagAlertS,
+      ...(!ok ? { reason: `oldest unrelayed domain event is ${lagS} s old${lastError ? `: ${lastError}` : ''}` } : {}),
+    },
+  };
 }

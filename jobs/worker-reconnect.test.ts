@@ -34,15 +34,37 @@ describe('worker after a long Redis outage (BullMQ #4585)', () => {
     const workerConn = createRedis({ url: redis.url, role: 'worker', logger });
     const producerConn = createRedis({ url: redis.url, role: 'producer', logger });
     const done: string[] = [];
-    const ctx: WorkerContext = { config, logger, clock: new SystemClock(), redis: producerConn, queues: new Queues(producerConn, config.redis.queuePrefix), ...offlineWecom(config, logger) };
-    workers = startWorkers(ctx, workerConn, [() => ({ queue: QueueName.maintenance, concurrency: 1, options: { drainDelay: 1 }, handlers: { probe: async (job) => void done.push(String(job.id)) } })], { intervalMs: 600_000 });
+    const ctx: WorkerContext = {
+      config,
+      logger,
+      clock: new SystemClock(),
+      redis: producerConn,
+      queues: new Queues(producerConn, config.redis.queuePrefix),
+      ...offlineWecom(config, logger),
+    };
+    workers = startWorkers(
+      ctx,
+      workerConn,
+      [
+        () => ({
+          queue: QueueName.maintenance,
+          concurrency: 1,
+          options: { drainDelay: 1 },
+          handlers: { probe: async (job) => void done.push(String(job.id)) },
+        }),
+      ],
+      { intervalMs: 600_000 },
+    );
     await waitFor(() => workers?.list()[0]?.isRunning(), 'worker running');
 
     await redis.kill();
     await new Promise((resolve) => setTimeout(resolve, 3500)); // the fault itself: an outage > drainDelay + 1 s
     await redis.restart();
 
-    const producer = new Queue(QueueName.maintenance, { connection: { url: redis.url } as unknown as ConnectionOptions, prefix: config.redis.queuePrefix });
+    const producer = new Queue(QueueName.maintenance, {
+      connection: { url: redis.url } as unknown as ConnectionOptions,
+      prefix: config.redis.queuePrefix,
+    });
     await producer.addBulk([1, 2, 3].map((i) => ({ name: 'probe', data: {}, opts: { jobId: `after-${i}` } })));
     await waitFor(() => done.length === 3, '3 jobs consumed after the outage', { timeoutMs: 30_000 });
     expect(done.sort()).toEqual(['after-1', 'after-2', 'after-3']);

@@ -28,8 +28,20 @@ function run(handlers: Record<string, JobHandler>) {
   const producer = createRedis({ url: config.redis.url, role: 'producer', logger });
   const workerConn = createRedis({ url: config.redis.url, role: 'worker', logger });
   const queues = new Queues(producer, config.redis.queuePrefix);
-  const ctx: WorkerContext = { config, logger, clock: new SystemClock(), redis: producer, queues, ...offlineWecom(config, logger) };
-  const workers: RunningWorkers = startWorkers(ctx, workerConn, [() => ({ queue: QueueName.scheduled, concurrency: 1, handlers })], { intervalMs: 600_000 });
+  const ctx: WorkerContext = {
+    config,
+    logger,
+    clock: new SystemClock(),
+    redis: producer,
+    queues,
+    ...offlineWecom(config, logger),
+  };
+  const workers: RunningWorkers = startWorkers(
+    ctx,
+    workerConn,
+    [() => ({ queue: QueueName.scheduled, concurrency: 1, handlers })],
+    { intervalMs: 600_000 },
+  );
   const queue = queues.get(QueueName.scheduled);
   opened.push(async () => {
     await workers.close(500);
@@ -41,10 +53,15 @@ function run(handlers: Record<string, JobHandler>) {
   return queue;
 }
 
-const finished = async (queue: Queue, job: Job) => waitFor(async () => {
-  const state = await job.getState();
-  return state === 'completed' || state === 'failed' ? { state, job: await queue.getJob(job.id!) } : undefined;
-}, `job ${job.id} finished`, { timeoutMs: 20_000 });
+const finished = async (queue: Queue, job: Job) =>
+  waitFor(
+    async () => {
+      const state = await job.getState();
+      return state === 'completed' || state === 'failed' ? { state, job: await queue.getJob(job.id!) } : undefined;
+    },
+    `job ${job.id} finished`,
+    { timeoutMs: 20_000 },
+  );
 
 afterEach(async () => {
   for (const close of opened.splice(0)) await close();
@@ -60,7 +77,11 @@ describe('worker runner: failure classification', () => {
       },
     });
     for (const errcode of [48002, 60020]) {
-      const job = await queue.add('probe-permanent', { errcode }, { jobId: `perm-${errcode}`, attempts: 5, backoff: { type: 'fixed', delay: 10 } });
+      const job = await queue.add(
+        'probe-permanent',
+        { errcode },
+        { jobId: `perm-${errcode}`, attempts: 5, backoff: { type: 'fixed', delay: 10 } },
+      );
       const out = await finished(queue, job);
       expect(out.state).toBe('failed');
       expect(out.job?.attemptsMade).toBe(1);
@@ -78,7 +99,11 @@ describe('worker runner: failure classification', () => {
         return 'ok';
       },
     });
-    const job = await queue.add('probe-transient', {}, { jobId: 'transient-1', attempts: 5, backoff: { type: 'fixed', delay: 10 } });
+    const job = await queue.add(
+      'probe-transient',
+      {},
+      { jobId: 'transient-1', attempts: 5, backoff: { type: 'fixed', delay: 10 } },
+    );
     const out = await finished(queue, job);
     expect(out.state).toBe('completed');
     expect(out.job?.returnvalue).toBe('ok');
@@ -125,7 +150,11 @@ describe('worker runner: failure classification', () => {
 
   it('retries a job whose name has no handler in this build (a newer worker may know it)', async () => {
     const queue = run({ known: async () => 'ok' });
-    const job = await queue.add('from-the-next-release', {}, { jobId: 'unknown-1', attempts: 2, backoff: { type: 'fixed', delay: 10 } });
+    const job = await queue.add(
+      'from-the-next-release',
+      {},
+      { jobId: 'unknown-1', attempts: 2, backoff: { type: 'fixed', delay: 10 } },
+    );
     const out = await finished(queue, job);
     expect(out.state).toBe('failed');
     expect(out.job?.attemptsMade).toBe(2);

@@ -35,10 +35,25 @@ export interface RunningWorkers {
  * for all reconnection", maintainers in #3185): a worker that starts nothing while a job has
  * waited longer than `silentMs` is closed and recreated, with an alert.
  */
-export function startWorkers(ctx: WorkerContext, connection: Redis, factories: readonly ProcessorFactory[], opts: WatchdogOptions & { alerts?: Alerter; queues?: readonly QueueName[] } = {}): RunningWorkers {
-  const defs = factories.map((factory) => factory(ctx)).filter((def) => !opts.queues || opts.queues.includes(def.queue));
+export function startWorkers(
+  ctx: WorkerContext,
+  connection: Redis,
+  factories: readonly ProcessorFactory[],
+  opts: WatchdogOptions & { alerts?: Alerter; queues?: readonly QueueName[] } = {},
+): RunningWorkers {
+  const defs = factories
+    .map((factory) => factory(ctx))
+    .filter((def) => !opts.queues || opts.queues.includes(def.queue));
   const slots = defs.map((def) => {
-    return { def, worker: createWorker(ctx, connection, def, opts.alerts), lastActivity: Date.now(), probe: new Queue(queueKeyName(def.queue, ctx.config.redis.mode), { connection: connection as unknown as ConnectionOptions, prefix: ctx.config.redis.queuePrefix }) };
+    return {
+      def,
+      worker: createWorker(ctx, connection, def, opts.alerts),
+      lastActivity: Date.now(),
+      probe: new Queue(queueKeyName(def.queue, ctx.config.redis.mode), {
+        connection: connection as unknown as ConnectionOptions,
+        prefix: ctx.config.redis.queuePrefix,
+      }),
+    };
   });
   for (const slot of slots) {
     slot.probe.on('error', () => undefined);
@@ -50,20 +65,31 @@ export function startWorkers(ctx: WorkerContext, connection: Redis, factories: r
   const timer = setInterval(() => {
     if (checking) return;
     checking = true;
-    void Promise.all(slots.map(async (slot) => {
-      if (Date.now() - slot.lastActivity < silentMs || !slot.worker.isRunning()) return;
-      const oldest = await slot.probe.getJobs(['waiting', 'prioritized'], -1, -1).catch(() => []);
-      const waitedMs = oldest[0] ? Date.now() - oldest[0].timestamp : 0;
-      if (waitedMs < silentMs) return;
-      ctx.logger.error({ queue: slot.def.queue, waitedMs }, 'worker consumed nothing while jobs waited; recreating it');
-      opts.alerts?.raise('worker_stalled', slot.def.queue, `worker for ${slot.def.queue} consumed nothing for ${Math.round(waitedMs / 1000)} s while jobs waited; it was recreated`);
-      const old = slot.worker;
-      await Promise.race([old.close(true), new Promise((resolve) => setTimeout(resolve, 5000))]).catch(() => undefined);
-      slot.worker = createWorker(ctx, connection, slot.def, opts.alerts);
-      slot.lastActivity = Date.now();
-      track(slot);
-      recreated += 1;
-    })).finally(() => (checking = false));
+    void Promise.all(
+      slots.map(async (slot) => {
+        if (Date.now() - slot.lastActivity < silentMs || !slot.worker.isRunning()) return;
+        const oldest = await slot.probe.getJobs(['waiting', 'prioritized'], -1, -1).catch(() => []);
+        const waitedMs = oldest[0] ? Date.now() - oldest[0].timestamp : 0;
+        if (waitedMs < silentMs) return;
+        ctx.logger.error(
+          { queue: slot.def.queue, waitedMs },
+          'worker consumed nothing while jobs waited; recreating it',
+        );
+        opts.alerts?.raise(
+          'worker_stalled',
+          slot.def.queue,
+          `worker for ${slot.def.queue} consumed nothing for ${Math.round(waitedMs / 1000)} s while jobs waited; it was recreated`,
+        );
+        const old = slot.worker;
+        await Promise.race([old.close(true), new Promise((resolve) => setTimeout(resolve, 5000))]).catch(
+          () => undefined,
+        );
+        slot.worker = createWorker(ctx, connection, slot.def, opts.alerts);
+        slot.lastActivity = Date.now();
+        track(slot);
+        recreated += 1;
+      }),
+    ).finally(() => (checking = false));
   }, opts.intervalMs ?? 15_000);
   timer.unref();
 
@@ -82,13 +108,28 @@ export function startWorkers(ctx: WorkerContext, connection: Redis, factories: r
     },
     async close(graceMs = 5000) {
       clearInterval(timer);
-      const graceful = Promise.all(slots.map((s) => s.worker.close())).then(() => true, () => false);
-      const finished = await Promise.race([graceful, new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs).unref())]);
+      const graceful = Promise.all(slots.map((s) => s.worker.close())).then(
+        () => true,
+        () => false,
+      );
+      const finished = await Promise.race([
+        graceful,
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), graceMs).unref()),
+      ]);
       if (!finished) {
-        ctx.logger.warn({ graceMs }, 'workers did not close in time; forcing (active jobs become stalled and are retried)');
-        await Promise.race([Promise.all(slots.map((s) => s.worker.close(true).catch(() => undefined))), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+        ctx.logger.warn(
+          { graceMs },
+          'workers did not close in time; forcing (active jobs become stalled and are retried)',
+        );
+        await Promise.race([
+          Promise.all(slots.map((s) => s.worker.close(true).catch(() => undefined))),
+          new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+        ]);
       }
-      await Promise.race([Promise.all(slots.map((s) => s.probe.close().catch(() => undefined))), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+      await Promise.race([
+        Promise.all(slots.map((s) => s.probe.close().catch(() => undefined))),
+        new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+      ]);
     },
   };
 }
@@ -103,7 +144,14 @@ export const JOB_FAILURE_ALERT = { threshold: 20, windowMs: 5 * 60_000 } as cons
 export function noteJobFailure(alerts: Alerter, queue: string, jobName: string, err: Error): boolean {
   // Error texts carry ids and codes, never personal data (docs/architecture.md §13.7); cut short all the same.
   const reason = err.message.slice(0, 120);
-  return alerts.count('job_failures', `${queue}/${jobName}`, JOB_FAILURE_ALERT.threshold, JOB_FAILURE_ALERT.windowMs, `${queue} ${jobName}: ${JOB_FAILURE_ALERT.threshold} or more failed attempts within ${JOB_FAILURE_ALERT.windowMs / 60_000} min; last error: ${reason}`, { queue, jobName });
+  return alerts.count(
+    'job_failures',
+    `${queue}/${jobName}`,
+    JOB_FAILURE_ALERT.threshold,
+    JOB_FAILURE_ALERT.windowMs,
+    `${queue} ${jobName}: ${JOB_FAILURE_ALERT.threshold} or more failed attempts within ${JOB_FAILURE_ALERT.windowMs / 60_000} min; last error: ${reason}`,
+    { queue, jobName },
+  );
 }
 
 /**
@@ -114,11 +162,21 @@ export function noteJobFailure(alerts: Alerter, queue: string, jobName: string, 
  * the queue's backoff. A job name without a handler is retried too: during a rolling deploy a
  * worker of the next release may know it.
  */
-function createWorker(ctx: WorkerContext, connection: Redis, def: ProcessorDefinition, alerts: Alerter | undefined): Worker {
+function createWorker(
+  ctx: WorkerContext,
+  connection: Redis,
+  def: ProcessorDefinition,
+  alerts: Alerter | undefined,
+): Worker {
   const worker: Worker = new Worker(
     queueKeyName(def.queue, ctx.config.redis.mode),
     async (job) => {
-      const log = ctx.logger.child({ queue: def.queue, jobId: job.id, jobName: job.name, attempt: job.attemptsMade + 1 });
+      const log = ctx.logger.child({
+        queue: def.queue,
+        jobId: job.id,
+        jobName: job.name,
+        attempt: job.attemptsMade + 1,
+      });
       const handler = Object.hasOwn(def.handlers, job.name) ? def.handlers[job.name] : undefined;
       if (!handler) throw new Error(`no handler for ${def.queue} job ${job.name} in this build; the job is retried`);
       try {
@@ -126,7 +184,10 @@ function createWorker(ctx: WorkerContext, connection: Redis, def: ProcessorDefin
       } catch (err) {
         const failure = classifyJobFailure(err);
         if (failure.kind === 'rate_limited') {
-          log.warn({ delayMs: failure.delayMs, err: failure.error.message }, 'rate limited; the queue pauses and the job waits');
+          log.warn(
+            { delayMs: failure.delayMs, err: failure.error.message },
+            'rate limited; the queue pauses and the job waits',
+          );
           await worker.rateLimit(failure.delayMs);
           throw Worker.RateLimitError();
         }

@@ -24,27 +24,54 @@ import type { CorpPatch } from '../src/domain/corps/corp.types.js';
 import { defaultConsoleRoles, type ConsoleRoles } from '../src/domain/auth/console-roles.js';
 
 /** `--marketing a,b` → ['a', 'b']; `""` → []; absent → undefined (keep the current list). */
-const userList = (value: string | undefined): string[] | undefined => (value === undefined ? undefined : value.split(',').map((u) => u.trim()).filter(Boolean));
+const userList = (value: string | undefined): string[] | undefined =>
+  value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((u) => u.trim())
+        .filter(Boolean);
 
 /** The console roles after the CLI's lists replace the corp's current ones; undefined when none were given. */
 async function consoleRolesPatch(service: CorpService, corpId: string): Promise<ConsoleRoles | undefined> {
-  const lists = { marketing: userList(values.marketing), dealerAdmins: userList(values['dealer-admins']), admins: userList(values.admins), oem: userList(values['oem-staff']), analysts: userList(values.analysts) };
+  const lists = {
+    marketing: userList(values.marketing),
+    dealerAdmins: userList(values['dealer-admins']),
+    admins: userList(values.admins),
+    oem: userList(values['oem-staff']),
+    analysts: userList(values.analysts),
+  };
   if (Object.values(lists).every((l) => l === undefined)) return undefined;
   const current = (await service.loadAll()).find((c) => c.corpId === corpId)?.consoleRoles ?? defaultConsoleRoles;
   return {
-    admins: lists.admins ?? current.admins, dealerAdmins: lists.dealerAdmins ?? current.dealerAdmins, marketing: lists.marketing ?? current.marketing,
-    oem: lists.oem ?? current.oem, analysts: lists.analysts ?? current.analysts,
+    admins: lists.admins ?? current.admins,
+    dealerAdmins: lists.dealerAdmins ?? current.dealerAdmins,
+    marketing: lists.marketing ?? current.marketing,
+    oem: lists.oem ?? current.oem,
+    analysts: lists.analysts ?? current.analysts,
   };
 }
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   options: {
-    'corp-id': { type: 'string' }, name: { type: 'string' }, 'agent-id': { type: 'string' }, secret: { type: 'string' },
-    token: { type: 'string' }, 'aes-key': { type: 'string' }, kind: { type: 'string' }, 'sync-token': { type: 'string' },
-    'sync-aes-key': { type: 'string' }, timezone: { type: 'string' }, enable: { type: 'boolean' }, file: { type: 'string' },
-    marketing: { type: 'string' }, 'dealer-admins': { type: 'string' }, admins: { type: 'string' },
-    'oem-staff': { type: 'string' }, analysts: { type: 'string' },
+    'corp-id': { type: 'string' },
+    name: { type: 'string' },
+    'agent-id': { type: 'string' },
+    secret: { type: 'string' },
+    token: { type: 'string' },
+    'aes-key': { type: 'string' },
+    kind: { type: 'string' },
+    'sync-token': { type: 'string' },
+    'sync-aes-key': { type: 'string' },
+    timezone: { type: 'string' },
+    enable: { type: 'boolean' },
+    file: { type: 'string' },
+    marketing: { type: 'string' },
+    'dealer-admins': { type: 'string' },
+    admins: { type: 'string' },
+    'oem-staff': { type: 'string' },
+    analysts: { type: 'string' },
   },
 });
 
@@ -52,17 +79,39 @@ async function main(): Promise<void> {
   const command = positionals[0];
   const config = loadConfigOrExit(process.env, 'corp');
   const logger = createLogger({ level: 'warn', name: 'corp-cli' });
-  const redis = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'producer', logger, connectionName: 'scrm-corp-cli' });
-  await connectMongo({ uri: config.mongo.uri, serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs, logger });
-  const service = new CorpService({ cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId), defaultTimezone: config.defaultTimezone, redis, prefix: config.redis.queuePrefix });
+  const redis = createRedis({
+    url: config.redis.url,
+    ...redisSecurity(config),
+    role: 'producer',
+    logger,
+    connectionName: 'scrm-corp-cli',
+  });
+  await connectMongo({
+    uri: config.mongo.uri,
+    serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs,
+    logger,
+  });
+  const service = new CorpService({
+    cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId),
+    defaultTimezone: config.defaultTimezone,
+    redis,
+    prefix: config.redis.queuePrefix,
+  });
   const corpId = values['corp-id'];
   try {
     switch (command) {
       case 'add': {
         const result = await service.upsert({
-          corpId: corpId ?? '', displayName: values.name ?? '', agentId: Number(values['agent-id']), secret: values.secret ?? '',
-          callbackToken: values.token ?? '', callbackAesKey: values['aes-key'] ?? '', kind: values.kind as 'dealer' | 'oem' | undefined,
-          contactSyncToken: values['sync-token'], contactSyncAesKey: values['sync-aes-key'], timezone: values.timezone,
+          corpId: corpId ?? '',
+          displayName: values.name ?? '',
+          agentId: Number(values['agent-id']),
+          secret: values.secret ?? '',
+          callbackToken: values.token ?? '',
+          callbackAesKey: values['aes-key'] ?? '',
+          kind: values.kind as 'dealer' | 'oem' | undefined,
+          contactSyncToken: values['sync-token'],
+          contactSyncAesKey: values['sync-aes-key'],
+          timezone: values.timezone,
         });
         console.log(`${result.created ? 'added' : result.changed ? 'updated' : 'unchanged'}: ${result.corpId}`);
         break;
@@ -70,9 +119,16 @@ async function main(): Promise<void> {
       case 'update': {
         if (!corpId) throw new Error('--corp-id is required');
         const patch: CorpPatch = {
-          displayName: values.name, agentId: values['agent-id'] === undefined ? undefined : Number(values['agent-id']), secret: values.secret,
-          callbackToken: values.token, callbackAesKey: values['aes-key'], kind: values.kind as 'dealer' | 'oem' | undefined,
-          contactSyncToken: values['sync-token'], contactSyncAesKey: values['sync-aes-key'], timezone: values.timezone, enabled: values.enable ? true : undefined,
+          displayName: values.name,
+          agentId: values['agent-id'] === undefined ? undefined : Number(values['agent-id']),
+          secret: values.secret,
+          callbackToken: values.token,
+          callbackAesKey: values['aes-key'],
+          kind: values.kind as 'dealer' | 'oem' | undefined,
+          contactSyncToken: values['sync-token'],
+          contactSyncAesKey: values['sync-aes-key'],
+          timezone: values.timezone,
+          enabled: values.enable ? true : undefined,
           consoleRoles: await consoleRolesPatch(service, corpId),
         };
         await service.update(corpId, patch);

@@ -13,12 +13,21 @@ async function main(): Promise<void> {
   // The running stack's settings (.data/dev.env, written by npm run dev; config/env-files.ts).
   const { devStack } = loadEnvFiles(process.env, process.cwd());
   const env = process.env;
-  if (!devStack && !env.BOT_URL) throw new Error('no running npm run dev found (it writes .data/dev.env while it runs): start it in another terminal first');
+  if (!devStack && !env.BOT_URL)
+    throw new Error(
+      'no running npm run dev found (it writes .data/dev.env while it runs): start it in another terminal first',
+    );
   const adminToken = env.BOOTSTRAP_API_TOKEN ?? '';
   if (!adminToken) throw new Error('BOOTSTRAP_API_TOKEN is not set: start the stack with npm run dev, which sets it');
   const botUrl = env.BOT_URL ?? `http://127.0.0.1:${env.PORT ?? 3000}`;
   const sandboxUrl = env.SANDBOX_URL ?? env.WECOM_API_BASE ?? 'http://127.0.0.1:8090';
-  if (!(await fetch(`${botUrl}/readyz`).then((r) => r.ok, () => false))) throw new Error(`no bot answers at ${botUrl}: start it with npm run dev`);
+  if (
+    !(await fetch(`${botUrl}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  )
+    throw new Error(`no bot answers at ${botUrl}: start it with npm run dev`);
   const outcome = await playDemo(
     { botUrl, sandboxUrl, adminToken, corpId: DEMO_CORP_ID, timeZone: 'Asia/Shanghai' },
     (line) => console.log(line),

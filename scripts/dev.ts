@@ -16,14 +16,16 @@ function portFrom(name: string, fallback: number): number {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${name}=${raw}: must be a port number 0-65535`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`${name}=${raw}: must be a port number 0-65535`);
   return port;
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { fresh: { type: 'boolean', default: false } } });
   loadEnvFiles(process.env, process.cwd(), { devStack: false });
-  if (process.env.NODE_ENV === 'production') throw new Error('npm run dev is for development; it refuses NODE_ENV=production');
+  if (process.env.NODE_ENV === 'production')
+    throw new Error('npm run dev is for development; it refuses NODE_ENV=production');
   const logger = createLogger({ level: 'info', name: 'dev', destination: pretty({ colorize: true }) });
   const dataDir = devDataDir();
   const options = {
@@ -38,7 +40,10 @@ async function main(): Promise<void> {
     if (run.stopping) return;
     run.stopping = true;
     console.log('\nstopping: web and worker first, then the sandbox world and the data are saved…');
-    await run.starting?.then((s) => s.stop(), () => undefined);
+    await run.starting?.then(
+      (s) => s.stop(),
+      () => undefined,
+    );
     console.log('stopped; the data is kept in', dataDir);
     process.exit(code);
   };
@@ -46,7 +51,9 @@ async function main(): Promise<void> {
   // signal must not end the ordered shutdown before the data is saved.
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(0));
   // Last resort if this process dies some other way: never leave a child running.
-  process.on('exit', () => { for (const child of run.stack?.children ?? []) if (child.exitCode === null) child.kill('SIGKILL'); });
+  process.on('exit', () => {
+    for (const child of run.stack?.children ?? []) if (child.exitCode === null) child.kill('SIGKILL');
+  });
 
   run.starting = startDevStack({
     ...options,
@@ -63,26 +70,34 @@ async function main(): Promise<void> {
   run.stack = stack;
   if (run.stopping) return;
   const { publicUrl, sandbox } = stack;
-  console.log([
-    '',
-    '  WeCom dealer SCRM bot — local development',
-    `  console          ${publicUrl}/console/   sign in: pick 星途汽车城南4S店（演示）, press 企业微信登录 and pick 王强 (manager) or 张伟 (advisor),`,
-    `                   or paste the admin token below into the API 令牌 box`,
-    `  advisor sidebar  ${publicUrl}/console/sidebar   the chat toolbar page; outside WeCom the sandbox's JS-SDK stand-in lets you pick the chat`,
-    `  bot (web)        ${publicUrl}            health ${publicUrl}/readyz, metrics ${publicUrl}/metrics`,
-    `  queue dashboard  ${publicUrl}/admin/queues   (sign in to the console as admin first)`,
-    `  admin API        ${publicUrl}/api/v1       Authorization: Bearer ${stack.adminToken}`,
-    `  WeCom sandbox    ${sandbox.url}        world ${sandbox.url}/__sandbox/world, calls ${sandbox.url}/__sandbox/calls`,
-    `  MongoDB          ${stack.mongoUri}`,
-    `  Redis            ${stack.redisUrl}${stack.startedRedis ? ` (started here, data in ${dataDir}/redis)` : ''}`,
-    `  data             ${dataDir} (${stack.resumed ? 'carried over from the last run' : 'new'}; npm run dev -- --fresh starts over)`,
-    `  example rules    ${stack.rules.created} created, ${stack.rules.existing} already there`,
-    '  CLIs             npm run token -- list, npm run demo … use this stack\'s settings (.data/dev.env) while it runs',
-    '  the story:       npm run demo   (in a second terminal)',
-    `  try:             curl -X POST ${sandbox.url}/__sandbox/actions/addCustomer -H 'content-type: application/json' -d '{"corpId":"${demoCorpInput().corpId}","userid":"zhangwei","state":"delivery_demo"}'`,
-    '',
-  ].join('\n'));
-  for (const child of stack.children) child.once('exit', (code) => { if (!run.stopping) { console.error(`a process exited (code ${code}); stopping`); void stop(1); } });
+  console.log(
+    [
+      '',
+      '  WeCom dealer SCRM bot — local development',
+      `  console          ${publicUrl}/console/   sign in: pick 星途汽车城南4S店（演示）, press 企业微信登录 and pick 王强 (manager) or 张伟 (advisor),`,
+      `                   or paste the admin token below into the API 令牌 box`,
+      `  advisor sidebar  ${publicUrl}/console/sidebar   the chat toolbar page; outside WeCom the sandbox's JS-SDK stand-in lets you pick the chat`,
+      `  bot (web)        ${publicUrl}            health ${publicUrl}/readyz, metrics ${publicUrl}/metrics`,
+      `  queue dashboard  ${publicUrl}/admin/queues   (sign in to the console as admin first)`,
+      `  admin API        ${publicUrl}/api/v1       Authorization: Bearer ${stack.adminToken}`,
+      `  WeCom sandbox    ${sandbox.url}        world ${sandbox.url}/__sandbox/world, calls ${sandbox.url}/__sandbox/calls`,
+      `  MongoDB          ${stack.mongoUri}`,
+      `  Redis            ${stack.redisUrl}${stack.startedRedis ? ` (started here, data in ${dataDir}/redis)` : ''}`,
+      `  data             ${dataDir} (${stack.resumed ? 'carried over from the last run' : 'new'}; npm run dev -- --fresh starts over)`,
+      `  example rules    ${stack.rules.created} created, ${stack.rules.existing} already there`,
+      "  CLIs             npm run token -- list, npm run demo … use this stack's settings (.data/dev.env) while it runs",
+      '  the story:       npm run demo   (in a second terminal)',
+      `  try:             curl -X POST ${sandbox.url}/__sandbox/actions/addCustomer -H 'content-type: application/json' -d '{"corpId":"${demoCorpInput().corpId}","userid":"zhangwei","state":"delivery_demo"}'`,
+      '',
+    ].join('\n'),
+  );
+  for (const child of stack.children)
+    child.once('exit', (code) => {
+      if (!run.stopping) {
+        console.error(`a process exited (code ${code}); stopping`);
+        void stop(1);
+      }
+    });
 }
 
 main().catch((err: unknown) => {

@@ -17,14 +17,22 @@ const OUTSIDE = [
 
 describe('citations in code', () => {
   it('src, jobs, scripts and config cite only documents in the repository', () => {
-    const files = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'src', 'jobs', 'scripts', 'config'], { cwd: repo, encoding: 'utf8' })
-      .stdout.split('\n').filter((f) => /\.(ts|vue|sh)$/.test(f) && f !== 'scripts/doc-citations.test.ts');
+    const files = spawnSync(
+      'git',
+      ['ls-files', '--cached', '--others', '--exclude-standard', 'src', 'jobs', 'scripts', 'config'],
+      { cwd: repo, encoding: 'utf8' },
+    )
+      .stdout.split('\n')
+      .filter((f) => /\.(ts|vue|sh)$/.test(f) && f !== 'scripts/doc-citations.test.ts');
     expect(files.length).toBeGreaterThan(100);
     const found: string[] = [];
     for (const file of files) {
-      readFileSync(resolve(repo, file), 'utf8').split('\n').forEach((line, i) => {
-        for (const { what, pattern } of OUTSIDE) if (pattern.test(line)) found.push(`${file}:${i + 1} cites ${what}: ${line.trim().slice(0, 120)}`);
-      });
+      readFileSync(resolve(repo, file), 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          for (const { what, pattern } of OUTSIDE)
+            if (pattern.test(line)) found.push(`${file}:${i + 1} cites ${what}: ${line.trim().slice(0, 120)}`);
+        });
     }
     expect(found).toEqual([]);
   });

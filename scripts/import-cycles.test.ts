@@ -17,7 +17,12 @@ describe('import graph (docs/architecture.md §13.1, "No import cycles")', () =>
   });
 
   it('finds a cycle when there is one', () => {
-    const withCycle = new Map([['a.ts', ['b.ts']], ['b.ts', ['c.ts']], ['c.ts', ['a.ts']], ['d.ts', ['a.ts']]]);
+    const withCycle = new Map([
+      ['a.ts', ['b.ts']],
+      ['b.ts', ['c.ts']],
+      ['c.ts', ['a.ts']],
+      ['d.ts', ['a.ts']],
+    ]);
     expect(importCycles(withCycle)).toEqual([['a.ts', 'b.ts', 'c.ts']]);
   });
 });

@@ -9,7 +9,12 @@
 import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse';
-import { importLeadRows, LEAD_COLUMNS, unknownLeadColumns, type LeadImportRow } from '../src/domain/acquisition/lead-import.js';
+import {
+  importLeadRows,
+  LEAD_COLUMNS,
+  unknownLeadColumns,
+  type LeadImportRow,
+} from '../src/domain/acquisition/lead-import.js';
 import { CorpModel } from '../src/domain/corps/corp.model.js';
 import { parseStoredTaskSettings } from '../src/domain/tasks/task-settings.js';
 import { toCsv } from '../src/infra/csv.js';
@@ -20,19 +25,26 @@ import { createProgress } from './lib/progress.js';
 const USAGE = 'usage: npm run import:leads -- --corp <corpId> <file.csv> [--rejected <out.csv>]';
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ options: { corp: { type: 'string' }, rejected: { type: 'string' }, help: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    options: { corp: { type: 'string' }, rejected: { type: 'string' }, help: { type: 'boolean' } },
+    allowPositionals: true,
+  });
   if (values.help) return void console.log(`${USAGE}\ncolumns: ${Object.keys(LEAD_COLUMNS).join(', ')}`);
   const file = positionals[0];
   if (!values.corp || !file || positionals.length > 1) fail(USAGE);
   if (!existsSync(file)) fail(`no such file: ${file}`, 65);
   const rejectedPath = values.rejected ?? file.replace(/(\.csv)?$/i, '.rejected.csv');
   const text = readFileSync(file, 'utf8');
-  const headers = (text.split(/\r?\n/, 1)[0]?.replace(/^\uFEFF/, '') ?? '').split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
+  const headers = (text.split(/\r?\n/, 1)[0]?.replace(/^\uFEFF/, '') ?? '')
+    .split(',')
+    .map((h) => h.trim().replace(/^"|"$/g, ''));
   const unknown = unknownLeadColumns(headers);
-  if (unknown.length > 0) fail(`unknown column(s) ${unknown.join(', ')}; the columns are: ${Object.keys(LEAD_COLUMNS).join(', ')}`, 65);
+  if (unknown.length > 0)
+    fail(`unknown column(s) ${unknown.join(', ')}; the columns are: ${Object.keys(LEAD_COLUMNS).join(', ')}`, 65);
   const lower = headers.map((h) => h.toLowerCase());
   if (!lower.includes('source')) fail('the file needs a "source" column', 65);
-  if (!lower.includes('mobile') && !lower.includes('source_id')) fail('the file needs a "mobile" or a "source_id" column', 65);
+  if (!lower.includes('mobile') && !lower.includes('source_id'))
+    fail('the file needs a "mobile" or a "source_id" column', 65);
   const total = text.split(/\r?\n/).filter((l) => l.trim() !== '').length - 1;
 
   const ctx = await openCliContext('import-leads');
@@ -42,13 +54,30 @@ async function main(): Promise<void> {
     if (corp.kind === 'oem') fail(`corp ${values.corp} is the car maker's own corp; leads belong to dealer corps`, 65);
     const progress = createProgress(`importing ${file}`, total);
     const summary = await importLeadRows(
-      { pd: ctx.pd, queues: ctx.queues, clock: new SystemClock(), timeZone: corp.timezone ?? ctx.config.defaultTimezone, workingHours: parseStoredTaskSettings(corp.tasks).workingHours },
-      values.corp, readRows(file), `import:${file.split('/').pop() ?? 'csv'}`, (done) => progress.update(done),
+      {
+        pd: ctx.pd,
+        queues: ctx.queues,
+        clock: new SystemClock(),
+        timeZone: corp.timezone ?? ctx.config.defaultTimezone,
+        workingHours: parseStoredTaskSettings(corp.tasks).workingHours,
+      },
+      values.corp,
+      readRows(file),
+      `import:${file.split('/').pop() ?? 'csv'}`,
+      (done) => progress.update(done),
     );
     progress.finish(summary.rows);
-    console.log(`rows ${summary.rows}: created ${summary.created} (waiting for routing ${summary.unassigned}), merged as repeat interest ${summary.merged}, rejected ${summary.rejected.length}`);
+    console.log(
+      `rows ${summary.rows}: created ${summary.created} (waiting for routing ${summary.unassigned}), merged as repeat interest ${summary.merged}, rejected ${summary.rejected.length}`,
+    );
     if (summary.rejected.length > 0) {
-      writeFileSync(rejectedPath, toCsv(summary.rejected.map((r) => ({ line: r.line, ...r.record, errors: r.problems.join('; ') })), { header: true, bom: true }));
+      writeFileSync(
+        rejectedPath,
+        toCsv(
+          summary.rejected.map((r) => ({ line: r.line, ...r.record, errors: r.problems.join('; ') })),
+          { header: true, bom: true },
+        ),
+      );
       for (const r of summary.rejected.slice(0, 10)) console.log(`  line ${r.line}: ${r.problems.join('; ')}`);
       if (summary.rejected.length > 10) console.log(`  … ${summary.rejected.length - 10} more`);
       console.log(`rejected rows written to ${rejectedPath}`);
@@ -60,8 +89,13 @@ async function main(): Promise<void> {
 }
 
 async function* readRows(file: string): AsyncIterable<LeadImportRow> {
-  const parser = createReadStream(file).pipe(parse({ columns: true, bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: true }));
-  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+  const parser = createReadStream(file).pipe(
+    parse({ columns: true, bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: true }),
+  );
+  for await (const { record, info } of parser as AsyncIterable<{
+    record: Record<string, string>;
+    info: { lines: number };
+  }>) {
     yield { line: info.lines, record };
   }
 }

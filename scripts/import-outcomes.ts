@@ -9,7 +9,13 @@ import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:
 import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse';
 import { CorpModel } from '../src/domain/corps/corp.model.js';
-import { importOutcomeRows, OUTCOME_COLUMNS, REQUIRED_OUTCOME_COLUMNS, unknownOutcomeColumns, type OutcomeImportRow } from '../src/domain/outcomes/outcome-import.js';
+import {
+  importOutcomeRows,
+  OUTCOME_COLUMNS,
+  REQUIRED_OUTCOME_COLUMNS,
+  unknownOutcomeColumns,
+  type OutcomeImportRow,
+} from '../src/domain/outcomes/outcome-import.js';
 import { toCsv } from '../src/infra/csv.js';
 import { fail, openCliContext } from './lib/cli-context.js';
 import { createProgress } from './lib/progress.js';
@@ -17,16 +23,22 @@ import { createProgress } from './lib/progress.js';
 const USAGE = 'usage: npm run import:outcomes -- --corp <corpId> <file.csv> [--rejected <out.csv>]';
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ options: { corp: { type: 'string' }, rejected: { type: 'string' }, help: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    options: { corp: { type: 'string' }, rejected: { type: 'string' }, help: { type: 'boolean' } },
+    allowPositionals: true,
+  });
   if (values.help) return void console.log(`${USAGE}\ncolumns: ${Object.keys(OUTCOME_COLUMNS).join(', ')}`);
   const file = positionals[0];
   if (!values.corp || !file || positionals.length > 1) fail(USAGE);
   if (!existsSync(file)) fail(`no such file: ${file}`, 65);
   const rejectedPath = values.rejected ?? file.replace(/(\.csv)?$/i, '.rejected.csv');
   const text = readFileSync(file, 'utf8');
-  const headers = (text.split(/\r?\n/, 1)[0]?.replace(/^\uFEFF/, '') ?? '').split(',').map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
+  const headers = (text.split(/\r?\n/, 1)[0]?.replace(/^\uFEFF/, '') ?? '')
+    .split(',')
+    .map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
   const unknown = unknownOutcomeColumns(headers);
-  if (unknown.length > 0) fail(`unknown column(s) ${unknown.join(', ')}; the columns are: ${Object.keys(OUTCOME_COLUMNS).join(', ')}`, 65);
+  if (unknown.length > 0)
+    fail(`unknown column(s) ${unknown.join(', ')}; the columns are: ${Object.keys(OUTCOME_COLUMNS).join(', ')}`, 65);
   const missing = REQUIRED_OUTCOME_COLUMNS.filter((c) => !headers.includes(c));
   if (missing.length > 0) fail(`the file needs the column(s) ${missing.join(', ')}`, 65);
   const total = text.split(/\r?\n/).filter((l) => l.trim() !== '').length - 1;
@@ -35,17 +47,33 @@ async function main(): Promise<void> {
   try {
     const corp = await CorpModel.findOne({ corpId: values.corp }, { timezone: 1, kind: 1 }).lean();
     if (!corp) fail(`unknown corp ${values.corp}: add it first with npm run corp -- add`, 65);
-    if (corp.kind === 'oem') fail(`corp ${values.corp} is the car maker's own corp; outcomes belong to dealer corps`, 65);
+    if (corp.kind === 'oem')
+      fail(`corp ${values.corp} is the car maker's own corp; outcomes belong to dealer corps`, 65);
     const progress = createProgress(`importing ${file}`, total);
     const summary = await importOutcomeRows(
-      { corpId: values.corp, timeZone: corp.timezone ?? ctx.config.defaultTimezone, pd: ctx.pd, queues: ctx.queues, now: () => new Date(), logger: ctx.logger },
+      {
+        corpId: values.corp,
+        timeZone: corp.timezone ?? ctx.config.defaultTimezone,
+        pd: ctx.pd,
+        queues: ctx.queues,
+        now: () => new Date(),
+        logger: ctx.logger,
+      },
       readRows(file),
       (done) => progress.update(done),
     );
     progress.finish(summary.rows);
-    console.log(`rows ${summary.rows}: created ${summary.created}, updated ${summary.updated}, unchanged ${summary.unchanged}, older versions ignored ${summary.stale}, matched to an owner ${summary.matched}, rejected ${summary.rejected.length}`);
+    console.log(
+      `rows ${summary.rows}: created ${summary.created}, updated ${summary.updated}, unchanged ${summary.unchanged}, older versions ignored ${summary.stale}, matched to an owner ${summary.matched}, rejected ${summary.rejected.length}`,
+    );
     if (summary.rejected.length > 0) {
-      writeFileSync(rejectedPath, toCsv(summary.rejected.map((r) => ({ line: r.line, ...r.record, errors: r.problems.join('; ') })), { header: true, bom: true }));
+      writeFileSync(
+        rejectedPath,
+        toCsv(
+          summary.rejected.map((r) => ({ line: r.line, ...r.record, errors: r.problems.join('; ') })),
+          { header: true, bom: true },
+        ),
+      );
       for (const r of summary.rejected.slice(0, 10)) console.log(`  line ${r.line}: ${r.problems.join('; ')}`);
       if (summary.rejected.length > 10) console.log(`  … ${summary.rejected.length - 10} more`);
       console.log(`rejected rows written to ${rejectedPath}`);
@@ -57,8 +85,13 @@ async function main(): Promise<void> {
 }
 
 async function* readRows(file: string): AsyncIterable<OutcomeImportRow> {
-  const parser = createReadStream(file).pipe(parse({ columns: true, bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: true }));
-  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+  const parser = createReadStream(file).pipe(
+    parse({ columns: true, bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: true }),
+  );
+  for await (const { record, info } of parser as AsyncIterable<{
+    record: Record<string, string>;
+    info: { lines: number };
+  }>) {
     yield { line: info.lines, record };
   }
 }

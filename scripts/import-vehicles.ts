@@ -9,7 +9,12 @@ import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:
 import { parseArgs } from 'node:util';
 import { parse } from 'csv-parse';
 import { corpProfile } from '../src/domain/corps/corp-queries.js';
-import { IMPORT_COLUMNS, importVehicleRows, unknownColumns, type ImportRow } from '../src/domain/vehicles/vehicle-import.js';
+import {
+  IMPORT_COLUMNS,
+  importVehicleRows,
+  unknownColumns,
+  type ImportRow,
+} from '../src/domain/vehicles/vehicle-import.js';
 import { toCsv } from '../src/infra/csv.js';
 import { fail, openCliContext } from './lib/cli-context.js';
 import { createProgress } from './lib/progress.js';
@@ -17,35 +22,60 @@ import { createProgress } from './lib/progress.js';
 const USAGE = 'usage: npm run import:vehicles -- --corp <corpId> <file.csv> [--rejected <out.csv>]';
 
 async function main(): Promise<void> {
-  const { values, positionals } = parseArgs({ options: { corp: { type: 'string' }, rejected: { type: 'string' }, help: { type: 'boolean' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    options: { corp: { type: 'string' }, rejected: { type: 'string' }, help: { type: 'boolean' } },
+    allowPositionals: true,
+  });
   if (values.help) return void console.log(`${USAGE}\ncolumns: ${Object.keys(IMPORT_COLUMNS).join(', ')}`);
   const file = positionals[0];
   if (!values.corp || !file || positionals.length > 1) fail(USAGE);
   if (!existsSync(file)) fail(`no such file: ${file}`, 65);
   const rejectedPath = values.rejected ?? file.replace(/(\.csv)?$/i, '.rejected.csv');
 
-  const headerLine = readFileSync(file, 'utf8').split(/\r?\n/, 1)[0]?.replace(/^\uFEFF/, '') ?? '';
+  const headerLine =
+    readFileSync(file, 'utf8')
+      .split(/\r?\n/, 1)[0]
+      ?.replace(/^\uFEFF/, '') ?? '';
   const headers = headerLine.split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
   const unknown = unknownColumns(headers);
-  if (unknown.length > 0) fail(`unknown column(s) ${unknown.join(', ')}; the columns are: ${Object.keys(IMPORT_COLUMNS).join(', ')}`, 65);
+  if (unknown.length > 0)
+    fail(`unknown column(s) ${unknown.join(', ')}; the columns are: ${Object.keys(IMPORT_COLUMNS).join(', ')}`, 65);
   if (!headers.map((h) => h.toLowerCase()).includes('vin')) fail('the file needs a "vin" column', 65);
-  const total = readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '').length - 1;
+  const total =
+    readFileSync(file, 'utf8')
+      .split(/\r?\n/)
+      .filter((l) => l.trim() !== '').length - 1;
 
   const ctx = await openCliContext('import-vehicles');
   try {
     const corp = await corpProfile(values.corp);
     if (!corp) fail(`unknown corp ${values.corp}: add it first with npm run corp -- add`, 65);
-    if (corp.kind === 'oem') fail(`corp ${values.corp} is the car maker's own corp; vehicles belong to dealer corps`, 65);
+    if (corp.kind === 'oem')
+      fail(`corp ${values.corp} is the car maker's own corp; vehicles belong to dealer corps`, 65);
     const progress = createProgress(`importing ${file}`, total);
     const summary = await importVehicleRows(
-      { corpId: values.corp, timeZone: corp.timezone ?? ctx.config.defaultTimezone, pd: ctx.pd, queues: ctx.queues, now: () => new Date() },
+      {
+        corpId: values.corp,
+        timeZone: corp.timezone ?? ctx.config.defaultTimezone,
+        pd: ctx.pd,
+        queues: ctx.queues,
+        now: () => new Date(),
+      },
       readRows(file),
       (done) => progress.update(done),
     );
     progress.finish(summary.rows);
-    console.log(`rows ${summary.rows}: created ${summary.created}, updated ${summary.updated}, unchanged ${summary.unchanged}, linked ${summary.linked}, rejected ${summary.rejected.length}`);
+    console.log(
+      `rows ${summary.rows}: created ${summary.created}, updated ${summary.updated}, unchanged ${summary.unchanged}, linked ${summary.linked}, rejected ${summary.rejected.length}`,
+    );
     if (summary.rejected.length > 0) {
-      writeFileSync(rejectedPath, toCsv(summary.rejected.map((r) => ({ line: r.line, ...r.record, errors: r.problems.join('; ') })), { header: true, bom: true }));
+      writeFileSync(
+        rejectedPath,
+        toCsv(
+          summary.rejected.map((r) => ({ line: r.line, ...r.record, errors: r.problems.join('; ') })),
+          { header: true, bom: true },
+        ),
+      );
       for (const r of summary.rejected.slice(0, 10)) console.log(`  line ${r.line}: ${r.problems.join('; ')}`);
       if (summary.rejected.length > 10) console.log(`  … ${summary.rejected.length - 10} more`);
       console.log(`rejected rows written to ${rejectedPath}`);
@@ -57,8 +87,13 @@ async function main(): Promise<void> {
 }
 
 async function* readRows(file: string): AsyncIterable<ImportRow> {
-  const parser = createReadStream(file).pipe(parse({ columns: true, bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: true }));
-  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+  const parser = createReadStream(file).pipe(
+    parse({ columns: true, bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: true }),
+  );
+  for await (const { record, info } of parser as AsyncIterable<{
+    record: Record<string, string>;
+    info: { lines: number };
+  }>) {
     yield { line: info.lines, record };
   }
 }

@@ -15,7 +15,9 @@ import { connectMongo, disconnectMongo } from '../src/infra/mongo.js';
 const MAX_DAYS = 800;
 
 function fail(message: string): never {
-  console.error(`kpis:backfill: ${message}\nusage: npm run kpis:backfill -- --corp <corpId> --from YYYY-MM-DD --to YYYY-MM-DD   (to is exclusive)`);
+  console.error(
+    `kpis:backfill: ${message}\nusage: npm run kpis:backfill -- --corp <corpId> --from YYYY-MM-DD --to YYYY-MM-DD   (to is exclusive)`,
+  );
   process.exit(2);
 }
 
@@ -23,7 +25,11 @@ function fail(message: string): never {
 export function parseBackfillArgs(argv: string[]): { corp: string; from: string; to: string } {
   let values: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({ args: argv, options: { corp: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } }, strict: true }).values;
+    values = parseArgs({
+      args: argv,
+      options: { corp: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+      strict: true,
+    }).values;
   } catch (err) {
     fail((err as Error).message);
   }
@@ -32,7 +38,8 @@ export function parseBackfillArgs(argv: string[]): { corp: string; from: string;
   if (!from || !isLocalDay(from)) fail(`--from must be a date like 2026-01-01 (got ${from ?? 'nothing'})`);
   if (!to || !isLocalDay(to)) fail(`--to must be a date like 2026-02-01 (got ${to ?? 'nothing'})`);
   if (from >= to) fail('--from must be before --to (to is exclusive)');
-  if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > MAX_DAYS) fail(`at most ${MAX_DAYS} days per run; split the range`);
+  if ((Date.parse(to) - Date.parse(from)) / 86_400_000 > MAX_DAYS)
+    fail(`at most ${MAX_DAYS} days per run; split the range`);
   return { corp, from, to };
 }
 
@@ -40,16 +47,29 @@ async function main(): Promise<void> {
   const args = parseBackfillArgs(process.argv.slice(2));
   const config = loadConfigOrExit(process.env, 'kpis-backfill');
   const logger = createLogger({ level: config.logLevel, name: 'kpis-backfill' });
-  await connectMongo({ uri: config.mongo.uri, serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs, logger });
+  await connectMongo({
+    uri: config.mongo.uri,
+    serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs,
+    logger,
+  });
   try {
     const corp = await corpProfile(args.corp);
     if (!corp) fail(`no corp ${args.corp} (list corps with npm run corp -- list)`);
     if (corp.kind === 'oem') fail(`${args.corp} is the car maker's corp; it has no customers to roll up`);
     let total = 0;
-    await rollupRange({ corpId: args.corp, timeZone: corp.timezone || config.defaultTimezone, now: new Date(), from: args.from, to: args.to }, (r, ms) => {
-      total += r.advisors;
-      console.log(`${r.day}  advisors ${r.advisors}  tasks read ${r.docsRead.tasks}  ${ms.toFixed(0)} ms`);
-    });
+    await rollupRange(
+      {
+        corpId: args.corp,
+        timeZone: corp.timezone || config.defaultTimezone,
+        now: new Date(),
+        from: args.from,
+        to: args.to,
+      },
+      (r, ms) => {
+        total += r.advisors;
+        console.log(`${r.day}  advisors ${r.advisors}  tasks read ${r.docsRead.tasks}  ${ms.toFixed(0)} ms`);
+      },
+    );
     console.log(`done: ${args.corp} ${args.from} → ${args.to} (${total} advisor-days)`);
   } finally {
     await disconnectMongo();

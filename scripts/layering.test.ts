@@ -13,10 +13,14 @@ import { describe, expect, it } from 'vitest';
 const repo = resolve(import.meta.dirname, '..');
 
 function sourceFiles(): string[] {
-  const listed = spawnSync('git', ['ls-files', '--cached', '--others', '--exclude-standard', 'src', 'jobs', 'scripts'], {
-    cwd: repo,
-    encoding: 'utf8',
-  });
+  const listed = spawnSync(
+    'git',
+    ['ls-files', '--cached', '--others', '--exclude-standard', 'src', 'jobs', 'scripts'],
+    {
+      cwd: repo,
+      encoding: 'utf8',
+    },
+  );
   return listed.stdout.split('\n').filter((f) => f.endsWith('.ts') && !f.startsWith('src/console/'));
 }
 

@@ -11,7 +11,13 @@ import { Queues } from '../src/queues/queue-factory.js';
 import { QueueName } from '../src/queues/queue-names.js';
 
 const { values } = parseArgs({
-  options: { queue: { type: 'string' }, failed: { type: 'boolean' }, since: { type: 'string' }, 'dry-run': { type: 'boolean' }, limit: { type: 'string' } },
+  options: {
+    queue: { type: 'string' },
+    failed: { type: 'boolean' },
+    since: { type: 'string' },
+    'dry-run': { type: 'boolean' },
+    limit: { type: 'string' },
+  },
 });
 
 /** `2h`, `3d`, `30m` or an ISO date → epoch ms. */
@@ -25,11 +31,18 @@ export function parseSince(value: string, now = Date.now()): number {
 
 async function main(): Promise<void> {
   const name = values.queue;
-  if (!name || !(Object.values(QueueName) as string[]).includes(name)) throw new Error(`--queue must be one of ${Object.values(QueueName).join(', ')}`);
+  if (!name || !(Object.values(QueueName) as string[]).includes(name))
+    throw new Error(`--queue must be one of ${Object.values(QueueName).join(', ')}`);
   if (!values.failed) throw new Error('only --failed jobs can be replayed');
   const config = loadConfigOrExit(process.env, 'replay');
   const logger = createLogger({ level: 'warn', name: 'replay' });
-  const redis = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'producer', logger, connectionName: 'scrm-replay' });
+  const redis = createRedis({
+    url: config.redis.url,
+    ...redisSecurity(config),
+    role: 'producer',
+    logger,
+    connectionName: 'scrm-replay',
+  });
   await waitForRedis(redis, config.redis.url, 5000);
   const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
   const queue = queues.get(name as QueueName);
@@ -44,10 +57,14 @@ async function main(): Promise<void> {
   }
   try {
     for (const job of selected.slice(0, limit)) {
-      console.log(`${values['dry-run'] ? 'would retry' : 'retrying'} ${job.id} (failed: ${(job.failedReason ?? '').slice(0, 120)})`);
+      console.log(
+        `${values['dry-run'] ? 'would retry' : 'retrying'} ${job.id} (failed: ${(job.failedReason ?? '').slice(0, 120)})`,
+      );
       if (!values['dry-run']) await job.retry('failed');
     }
-    console.log(`${values['dry-run'] ? 'dry run: ' : ''}${Math.min(selected.length, limit)} failed job(s) in ${name}${since ? ` since ${new Date(since).toISOString()}` : ''}`);
+    console.log(
+      `${values['dry-run'] ? 'dry run: ' : ''}${Math.min(selected.length, limit)} failed job(s) in ${name}${since ? ` since ${new Date(since).toISOString()}` : ''}`,
+    );
   } finally {
     await queues.close();
     redis.disconnect();

@@ -17,24 +17,49 @@ format (no context) are rewritten as v2, bound to their document and field
 
 /** `npm run rotate-keys`: key rotation without downtime (docs/architecture.md §7, docs/security.md "Key rotation"). */
 async function main(): Promise<void> {
-  const { values } = parseArgs({ args: process.argv.slice(2), options: { batch: { type: 'string' }, 'dry-run': { type: 'boolean' }, restart: { type: 'boolean' }, help: { type: 'boolean' } } });
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      batch: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      restart: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
   if (values.help) fail(usage, 0);
   const batchSize = values.batch === undefined ? 200 : Number(values.batch);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) fail(`--batch must be an integer 1-10000\n\n${usage}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000)
+    fail(`--batch must be an integer 1-10000\n\n${usage}`);
   const cli = await openCliContext('rotate-keys');
   const cipher = new DataCipher(cli.config.dataKeys.keys, cli.config.dataKeys.activeId);
   try {
-    console.log(`active key id: ${cipher.activeKeyId}; configured: ${[...cli.config.dataKeys.keys.keys()].join(', ')}${values['dry-run'] ? ' (dry run)' : ''}`);
+    console.log(
+      `active key id: ${cipher.activeKeyId}; configured: ${[...cli.config.dataKeys.keys.keys()].join(', ')}${values['dry-run'] ? ' (dry run)' : ''}`,
+    );
     const results = await rotateKeys({
-      cipher, redis: cli.redis, prefix: cli.config.redis.queuePrefix, batchSize, dryRun: values['dry-run'], restart: values.restart,
-      onProgress: (p) => console.log(`${p.collection}: scanned ${p.scanned}, re-encrypted ${p.rotated}${p.conflicts ? `, changed meanwhile ${p.conflicts}` : ''}`),
+      cipher,
+      redis: cli.redis,
+      prefix: cli.config.redis.queuePrefix,
+      batchSize,
+      dryRun: values['dry-run'],
+      restart: values.restart,
+      onProgress: (p) =>
+        console.log(
+          `${p.collection}: scanned ${p.scanned}, re-encrypted ${p.rotated}${p.conflicts ? `, changed meanwhile ${p.conflicts}` : ''}`,
+        ),
     });
     console.log('\ncollection\tscanned\tre-encrypted\tchanged meanwhile');
     for (const r of results) console.log(`${r.collection}\t${r.scanned}\t${r.rotated}\t${r.conflicts}`);
     const stale = await countStale(cipher);
-    const left = Object.values(stale).flatMap((c) => Object.values(c)).reduce((a, b) => a + b, 0);
-    if (left === 0) console.log(`\nall sealed values use key ${cipher.activeKeyId}; older keys can be removed from DATA_KEYS`);
-    else console.log(`\n${left} sealed values still use older keys: ${JSON.stringify(stale)}; run again (keep those keys configured)`);
+    const left = Object.values(stale)
+      .flatMap((c) => Object.values(c))
+      .reduce((a, b) => a + b, 0);
+    if (left === 0)
+      console.log(`\nall sealed values use key ${cipher.activeKeyId}; older keys can be removed from DATA_KEYS`);
+    else
+      console.log(
+        `\n${left} sealed values still use older keys: ${JSON.stringify(stale)}; run again (keep those keys configured)`,
+      );
     process.exitCode = left === 0 || values['dry-run'] ? 0 : 1;
   } finally {
     await cli.close();

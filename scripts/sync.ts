@@ -20,12 +20,26 @@ async function main(): Promise<void> {
   if (!values.corp) fail('usage: npm run sync -- --corp <corpId> [--restart]');
   const ctx = await openCliContext('sync');
   try {
-    if (!(await corpExists(values.corp))) fail(`unknown corp ${values.corp}: add it first with npm run corp -- add`, 65);
-    const corp = (await new CorpService({ cipher: ctx.pd.cipher, defaultTimezone: ctx.config.defaultTimezone, prefix: ctx.config.redis.queuePrefix }).loadAll()).find((c) => c.corpId === values.corp);
-    if (!corp || corp.kind === 'oem') fail(`corp ${values.corp} is the car maker's own corp; it has no customers to sync`, 65);
+    if (!(await corpExists(values.corp)))
+      fail(`unknown corp ${values.corp}: add it first with npm run corp -- add`, 65);
+    const corp = (
+      await new CorpService({
+        cipher: ctx.pd.cipher,
+        defaultTimezone: ctx.config.defaultTimezone,
+        prefix: ctx.config.redis.queuePrefix,
+      }).loadAll()
+    ).find((c) => c.corpId === values.corp);
+    if (!corp || corp.kind === 'oem')
+      fail(`corp ${values.corp} is the car maker's own corp; it has no customers to sync`, 65);
     const clock = new SystemClock();
-    const api = createWecomClient({ apiBase: ctx.config.wecom.apiBase, redis: ctx.redis, logger: ctx.logger, clock, timeoutMs: ctx.config.wecom.timeoutMs, keyPrefix: ctx.config.redis.queuePrefix })
-      .forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: corp.agentId });
+    const api = createWecomClient({
+      apiBase: ctx.config.wecom.apiBase,
+      redis: ctx.redis,
+      logger: ctx.logger,
+      clock,
+      timeoutMs: ctx.config.wecom.timeoutMs,
+      keyPrefix: ctx.config.redis.queuePrefix,
+    }).forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: corp.agentId });
     const checkpoint = { redis: ctx.redis, key: reconcileCheckpointKey(ctx.config.redis.queuePrefix, corp.corpId) };
     if (values.restart) await ctx.redis.del(checkpoint.key);
     const progress = createProgress(`syncing ${corp.corpId}`, undefined);
@@ -34,7 +48,9 @@ async function main(): Promise<void> {
       { runId: `cli-${randomUUID()}`, checkpoint, onPage: (s) => progress.update(s.relationshipsSeen) },
     );
     progress.finish(summary.relationshipsSeen);
-    console.log(`${summary.resumed ? 'resumed; ' : ''}members ${summary.members}, tag groups ${summary.tagGroups}, advisors ${summary.advisors}, relationships seen ${summary.relationshipsSeen} (${summary.pages} pages): ${summary.added} added, ${summary.tagChanges} with tag changes, ${summary.ended} ended`);
+    console.log(
+      `${summary.resumed ? 'resumed; ' : ''}members ${summary.members}, tag groups ${summary.tagGroups}, advisors ${summary.advisors}, relationships seen ${summary.relationshipsSeen} (${summary.pages} pages): ${summary.added} added, ${summary.tagChanges} with tag changes, ${summary.ended} ended`,
+    );
   } finally {
     await ctx.close();
   }

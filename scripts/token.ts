@@ -16,7 +16,17 @@ The token is printed once; only its SHA-256 is stored.`;
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (!command || !['create', 'list', 'revoke'].includes(command)) fail(usage);
-  const { values, positionals } = parseArgs({ args: rest, allowPositionals: true, options: { role: { type: 'string' }, corp: { type: 'string', multiple: true }, userid: { type: 'string' }, label: { type: 'string' }, 'expires-in-days': { type: 'string' } } });
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      role: { type: 'string' },
+      corp: { type: 'string', multiple: true },
+      userid: { type: 'string' },
+      label: { type: 'string' },
+      'expires-in-days': { type: 'string' },
+    },
+  });
   const cli = await openCliContext('token');
   const tokens = new TokenService(() => new Date());
   try {
@@ -24,13 +34,35 @@ async function main(): Promise<void> {
       const role = roleSchema.safeParse(values.role);
       if (!role.success) fail(`--role: ${role.error.issues[0]?.message ?? 'required'}\n\n${usage}`);
       const days = values['expires-in-days'] === undefined ? undefined : Number(values['expires-in-days']);
-      if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 3650)) fail(`--expires-in-days must be an integer 1-3650\n\n${usage}`);
+      if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 3650))
+        fail(`--expires-in-days must be an integer 1-3650\n\n${usage}`);
       const expiresAt = days === undefined ? undefined : dayjs().add(days, 'day').toDate();
-      const created = await tokens.create({ role: role.data, corps: values.corp ?? [], userid: values.userid, label: values.label, expiresAt });
+      const created = await tokens.create({
+        role: role.data,
+        corps: values.corp ?? [],
+        userid: values.userid,
+        label: values.label,
+        expiresAt,
+      });
       console.error(`token ${created.tokenId} created for role ${role.data}; it is shown only now:`);
       console.log(created.token);
     } else if (command === 'list') {
-      for (const t of await tokens.list()) console.log([t.tokenId, t.role, t.corps.join(',') || '*', t.userid ?? '-', t.revokedAt ? `revoked ${t.revokedAt.toISOString()}` : t.expiresAt ? `expires ${t.expiresAt.toISOString()}` : 'active', t.lastUsedAt ? `used ${t.lastUsedAt.toISOString()}` : 'never used', t.label ?? ''].join('\t'));
+      for (const t of await tokens.list())
+        console.log(
+          [
+            t.tokenId,
+            t.role,
+            t.corps.join(',') || '*',
+            t.userid ?? '-',
+            t.revokedAt
+              ? `revoked ${t.revokedAt.toISOString()}`
+              : t.expiresAt
+                ? `expires ${t.expiresAt.toISOString()}`
+                : 'active',
+            t.lastUsedAt ? `used ${t.lastUsedAt.toISOString()}` : 'never used',
+            t.label ?? '',
+          ].join('\t'),
+        );
     } else {
       const id = positionals[0] ?? fail(usage);
       console.log((await tokens.revoke(id)) ? `revoked ${id}` : `no active token ${id}`);

@@ -18,7 +18,9 @@ function app(env: Record<string, string>, ready = true) {
     ctx.body = { ip: ctx.ip };
   };
   return createApp({
-    config, logger: createLogger({ level: 'silent', name: 'test' }), clock: new ManualClock(0),
+    config,
+    logger: createLogger({ level: 'silent', name: 'test' }),
+    clock: new ManualClock(0),
     health: [{ name: 'ingest', critical: true, check: async () => ({ ok: ready, detail: { spoolDepth: 3 } }) }],
     mounts: [metrics.routes(), probe as never],
   }).callback();
@@ -30,8 +32,17 @@ describe('operational endpoints on the web port', () => {
     expect((await request(web).get('/readyz').expect(200)).body).toEqual({ status: 'ready' });
     const detailed = await request(web).get('/readyz').set('Authorization', `Bearer ${OPS}`).expect(200);
     expect(detailed.body.dependencies.ingest).toEqual({ state: 'up', spoolDepth: 3 });
-    expect((await request(app({ OPS_TOKEN: OPS }, false)).get('/readyz').expect(503)).body).toEqual({ status: 'not_ready' });
-    const refused = await request(web).get('/metrics').set('Authorization', `Bearer ${'x'.repeat(40)}`).expect(401);
+    expect(
+      (
+        await request(app({ OPS_TOKEN: OPS }, false))
+          .get('/readyz')
+          .expect(503)
+      ).body,
+    ).toEqual({ status: 'not_ready' });
+    const refused = await request(web)
+      .get('/metrics')
+      .set('Authorization', `Bearer ${'x'.repeat(40)}`)
+      .expect(401);
     expect(refused.body.error.code).toBe('ops_token_required');
     await request(web).get('/metrics').set('Authorization', `Bearer ${OPS}`).expect(200);
   });
@@ -61,7 +72,10 @@ describe('answers of the web app', () => {
   it('believe X-Forwarded-For only for the proxies TRUST_PROXY declares', async () => {
     const direct = await request(app({})).get('/api/v1/whoami').set('X-Forwarded-For', '203.0.113.9').expect(200);
     expect(direct.body.ip).not.toBe('203.0.113.9');
-    const proxied = await request(app({ TRUST_PROXY: '1' })).get('/api/v1/whoami').set('X-Forwarded-For', '198.51.100.7, 203.0.113.9').expect(200);
+    const proxied = await request(app({ TRUST_PROXY: '1' }))
+      .get('/api/v1/whoami')
+      .set('X-Forwarded-For', '198.51.100.7, 203.0.113.9')
+      .expect(200);
     expect(proxied.body.ip).toBe('203.0.113.9');
   });
 });

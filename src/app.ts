@@ -60,7 +60,8 @@ async function securityHeaders(ctx: Koa.Context, next: Koa.Next): Promise<void> 
     await next();
   } finally {
     ctx.set('X-Content-Type-Options', 'nosniff');
-    if (!ctx.response.get('Cache-Control') && NO_STORE_PREFIXES.some((p) => ctx.path.startsWith(p))) ctx.set('Cache-Control', 'no-store');
+    if (!ctx.response.get('Cache-Control') && NO_STORE_PREFIXES.some((p) => ctx.path.startsWith(p)))
+      ctx.set('Cache-Control', 'no-store');
   }
 }
 

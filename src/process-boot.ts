@@ -42,18 +42,39 @@ export async function bootProcess(role: 'web' | 'worker', whileRedisAway: string
   const logger = createLogger({ level: config.logLevel, name: role });
   const shutdown = new Shutdown(logger, config.shutdownTimeoutMs);
   shutdown.installSignalHandlers();
-  const redis = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'producer', logger, connectionName: `scrm-${role}` });
-  const subscriber = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'subscriber', logger, connectionName: `scrm-${role}-sub` });
+  const redis = createRedis({
+    url: config.redis.url,
+    ...redisSecurity(config),
+    role: 'producer',
+    logger,
+    connectionName: `scrm-${role}`,
+  });
+  const subscriber = createRedis({
+    url: config.redis.url,
+    ...redisSecurity(config),
+    role: 'subscriber',
+    logger,
+    connectionName: `scrm-${role}-sub`,
+  });
   await prepareRedisAtBoot(redis, config.redis.url, logger, config.isProduction, whileRedisAway);
   const clock = await createProcessClock(redis, config.redis.queuePrefix, config.isProduction);
   const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
   // Handles are created and checked now, not on first use (docs/reliability.md, "Queue handles that heal").
   const unusable = await queues.prepare(Object.values(QueueName), redis.status === 'ready' ? 3000 : 0);
-  if (unusable.length > 0) logger.error({ queues: unusable }, 'queue handles not usable at start; they are replaced until they work and /readyz reports them');
+  if (unusable.length > 0)
+    logger.error(
+      { queues: unusable },
+      'queue handles not usable at start; they are replaced until they work and /readyz reports them',
+    );
   const allQueues = () => Object.values(QueueName).map((name) => queues.get(name));
   const cipher = new DataCipher(config.dataKeys.keys, config.dataKeys.activeId);
   const metrics = new Metrics(new Registry(), { defaultMetrics: true, queues: allQueues, nowMs: () => clock.nowMs() });
-  const corpService = new CorpService({ cipher, defaultTimezone: config.defaultTimezone, redis, prefix: config.redis.queuePrefix });
+  const corpService = new CorpService({
+    cipher,
+    defaultTimezone: config.defaultTimezone,
+    redis,
+    prefix: config.redis.queuePrefix,
+  });
   // Corps: memory + encrypted Redis snapshot; MongoDB when it answers (never on the callback path).
   const corps = new CorpCache({
     source: corpService,

@@ -30,14 +30,26 @@ afterAll(async () => {
 
 async function startRoles() {
   const [webPort, workerPort] = await Promise.all([freePort(), freePort()]);
-  const env = testEnv({ REDIS_URL: redis.url, MONGODB_URI: `${mongo.uri}/processes`, PORT: String(webPort), WORKER_HEALTH_PORT: String(workerPort), LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '8000', SPOOL_PATH: '/dev/null/spool' });
+  const env = testEnv({
+    REDIS_URL: redis.url,
+    MONGODB_URI: `${mongo.uri}/processes`,
+    PORT: String(webPort),
+    WORKER_HEALTH_PORT: String(workerPort),
+    LOG_LEVEL: 'info',
+    SHUTDOWN_TIMEOUT_MS: '8000',
+    SPOOL_PATH: '/dev/null/spool',
+  });
   const web = spawnNode(['dist/src/main.js'], env);
   const worker = spawnNode(['dist/jobs/worker.js'], env);
   running.push(web, worker);
   const webUrl = `http://127.0.0.1:${webPort}`;
   const workerUrl = `http://127.0.0.1:${workerPort}`;
-  await waitFor(async () => (await getJson(`${webUrl}/readyz`)).status === 200, `web ready\n${web.output()}`, { timeoutMs: 20_000 });
-  await waitFor(async () => (await getJson(`${workerUrl}/readyz`)).status === 200, `worker ready\n${worker.output()}`, { timeoutMs: 20_000 });
+  await waitFor(async () => (await getJson(`${webUrl}/readyz`)).status === 200, `web ready\n${web.output()}`, {
+    timeoutMs: 20_000,
+  });
+  await waitFor(async () => (await getJson(`${workerUrl}/readyz`)).status === 200, `worker ready\n${worker.output()}`, {
+    timeoutMs: 20_000,
+  });
   return { web, worker, webUrl, workerUrl };
 }
 
@@ -85,7 +97,13 @@ describe('web and worker processes', () => {
     const exit = await web.exited;
     expect(exit.code).not.toBe(0);
     const output = web.output();
-    for (const expected of ['PORT: must be an integer 1-65535', 'REDIS_URL: required', 'MONGODB_URI: required', 'DATA_KEYS: required', 'LOOKUP_HMAC_KEY: required']) {
+    for (const expected of [
+      'PORT: must be an integer 1-65535',
+      'REDIS_URL: required',
+      'MONGODB_URI: required',
+      'DATA_KEYS: required',
+      'LOOKUP_HMAC_KEY: required',
+    ]) {
       expect(output).toContain(expected);
     }
     expect(output).not.toMatch(/\n\s+at /); // a message, not a stack trace

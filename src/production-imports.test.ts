@@ -13,10 +13,16 @@ import { describe, expect, it } from 'vitest';
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-const build = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8').replace(/^\s*\/\/.*$/gm, '')) as { include: string[] };
+const build = JSON.parse(readFileSync(join(root, 'tsconfig.build.json'), 'utf8').replace(/^\s*\/\/.*$/gm, '')) as {
+  include: string[];
+};
 /** The operator CLIs and their helpers: the only files under scripts/ that ship. */
 const shippedScripts = new Set(build.include.filter((entry) => entry.startsWith('scripts/')));
-const entries = ['src/main.ts', 'jobs/worker.ts', ...[...shippedScripts].filter((file) => !file.startsWith('scripts/lib/'))];
+const entries = [
+  'src/main.ts',
+  'jobs/worker.ts',
+  ...[...shippedScripts].filter((file) => !file.startsWith('scripts/lib/')),
+];
 
 // Imports that survive compilation: `import type`/`export type` are erased (verbatimModuleSyntax).
 const STATIC = /(?:^|[\n;])\s*(?:import|export)\s+(?!type\s)[^;'"]*?\bfrom\s+'([^']+)'/g;
@@ -36,14 +42,19 @@ function resolveLocal(from: string, spec: string): string {
   throw new Error(`${from}: cannot resolve ${spec}`);
 }
 
-const packageOf = (spec: string) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+const packageOf = (spec: string) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
 
 function problemOf(file: string): string | undefined {
   if (file.startsWith('src/testing/')) return 'test helper (src/testing)';
   if (/\.test\.ts$|test-support\.ts$|\.fixture\.ts$|\.bench\.ts$/.test(file)) return 'test or bench file';
   if (file.startsWith('jobs/e2e/')) return 'end-to-end test support';
   if (file.startsWith('src/console/')) return 'console source (built by vite, not tsc)';
-  if (file.startsWith('scripts/') && !shippedScripts.has(file)) return 'development tool under scripts/ (not in tsconfig.build.json)';
+  if (file.startsWith('scripts/') && !shippedScripts.has(file))
+    return 'development tool under scripts/ (not in tsconfig.build.json)';
   return undefined;
 }
 
@@ -87,7 +98,9 @@ describe('the production build', () => {
   });
 
   it('imports only packages listed in dependencies (the image installs with --omit=dev)', () => {
-    const missing = [...packages].filter(([name]) => !Object.hasOwn(pkg.dependencies, name)).map(([name, file]) => `${name} (imported by ${file})`);
+    const missing = [...packages]
+      .filter(([name]) => !Object.hasOwn(pkg.dependencies, name))
+      .map(([name, file]) => `${name} (imported by ${file})`);
     expect(missing).toEqual([]);
   });
 

@@ -5,9 +5,17 @@
  * and converted — the whole bot with one ManualClock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { saveAcquisitionSettings, acquisitionSettingsSchema } from '../../src/domain/acquisition/acquisition-settings.js';
+import {
+  saveAcquisitionSettings,
+  acquisitionSettingsSchema,
+} from '../../src/domain/acquisition/acquisition-settings.js';
 import { channelKpis } from '../../src/domain/acquisition/acquisition-kpis.js';
-import { createChannel, deleteChannel, updateChannel, type ChannelApiDeps } from '../../src/domain/acquisition/channel.service.js';
+import {
+  createChannel,
+  deleteChannel,
+  updateChannel,
+  type ChannelApiDeps,
+} from '../../src/domain/acquisition/channel.service.js';
 import { reconcileChannels } from '../../src/domain/acquisition/channel-sync.js';
 import { AdvisorAvailabilityModel, ChannelAddModel, ChannelModel } from '../../src/domain/acquisition/channel.model.js';
 import { recordSale } from '../../src/domain/acquisition/lead-actions.js';
@@ -35,11 +43,39 @@ let intake: LeadIntakeDeps;
 
 beforeAll(async () => {
   bot = await startBotHarness({ startAt: START, tuning: { teamRefreshWindowMs: 200 } });
-  for (const [userid, leads] of [['wangqiang', [2]], ['zhangwei', []], ['lina', []], ['liuyang', []]] as const) {
-    await AdvisorModel.updateOne({ corpId: bot.corpId, userid }, { $set: { name: userid, departments: [2], leadsDepartments: [...leads], directLeaders: userid === 'wangqiang' ? [] : ['wangqiang'], status: 'active' } }, { upsert: true });
+  for (const [userid, leads] of [
+    ['wangqiang', [2]],
+    ['zhangwei', []],
+    ['lina', []],
+    ['liuyang', []],
+  ] as const) {
+    await AdvisorModel.updateOne(
+      { corpId: bot.corpId, userid },
+      {
+        $set: {
+          name: userid,
+          departments: [2],
+          leadsDepartments: [...leads],
+          directLeaders: userid === 'wangqiang' ? [] : ['wangqiang'],
+          status: 'active',
+        },
+      },
+      { upsert: true },
+    );
   }
-  channelDeps = { corpId: bot.corpId, queues: bot.ctx.queues, clock: bot.clock, deliveryPrefixes: bot.corp.retention?.deliveryStatePrefixes ?? ['delivery'] };
-  intake = { pd: bot.ctx.pd, queues: bot.ctx.queues, clock: bot.clock, timeZone: 'Asia/Shanghai', workingHours: defaultTaskSettings.workingHours };
+  channelDeps = {
+    corpId: bot.corpId,
+    queues: bot.ctx.queues,
+    clock: bot.clock,
+    deliveryPrefixes: bot.corp.retention?.deliveryStatePrefixes ?? ['delivery'],
+  };
+  intake = {
+    pd: bot.ctx.pd,
+    queues: bot.ctx.queues,
+    clock: bot.clock,
+    timeZone: 'Asia/Shanghai',
+    workingHours: defaultTaskSettings.workingHours,
+  };
 }, 60_000);
 afterAll(async () => {
   await bot?.stop();
@@ -50,33 +86,56 @@ const world = () => {
   if (!corp) throw new Error('no demo corp in the sandbox');
   return corp;
 };
-const wayOf = (configId: string | null | undefined) => (world().contactWays ?? []).find((w) => w.config_id === configId);
+const wayOf = (configId: string | null | undefined) =>
+  (world().contactWays ?? []).find((w) => w.config_id === configId);
 const calls = (endpoint: string) => bot.sandbox.context.calls.list({ endpoint, corpId: bot.corpId });
 const deps = () => {
   const d = taskDepsFor(bot.ctx, bot.corpId, bot.ctx.logger);
   if (!d) throw new Error('no deps');
   return d;
 };
-const cardsTo = (userid: string) => world().messages.filter((m) => m.msgtype === 'template_card' && m.touser.includes(userid));
+const cardsTo = (userid: string) =>
+  world().messages.filter((m) => m.msgtype === 'template_card' && m.touser.includes(userid));
 
 describe('channel codes', () => {
   it('creating, editing and deleting a channel keeps the WeCom contact way in step', async () => {
-    const created = await createChannel(channelDeps, { name: '展厅前台码', kind: 'personal', advisors: ['zhangwei'], skipVerify: false, campaign: '六月车展' });
+    const created = await createChannel(channelDeps, {
+      name: '展厅前台码',
+      kind: 'personal',
+      advisors: ['zhangwei'],
+      skipVerify: false,
+      campaign: '六月车展',
+    });
     expect(created.state.length).toBeLessThanOrEqual(30);
     await bot.settle('the add');
     const synced = await ChannelModel.findById(created._id).lean();
     expect(synced?.syncState).toBe('synced');
     expect(synced?.qrCode).toMatch(/\/__sandbox\/qr\//);
-    expect(wayOf(synced?.configId)).toMatchObject({ type: 1, state: created.state, remark: '展厅前台码', skip_verify: false, user: ['zhangwei'] });
+    expect(wayOf(synced?.configId)).toMatchObject({
+      type: 1,
+      state: created.state,
+      remark: '展厅前台码',
+      skip_verify: false,
+      user: ['zhangwei'],
+    });
 
     await updateChannel(channelDeps, String(created._id), { name: '展厅前台码B' });
     await bot.settle('the edit');
     // The whole object went out: state and verification survive an edit of the name only.
-    expect(wayOf(synced?.configId)).toMatchObject({ state: created.state, remark: '展厅前台码B', skip_verify: false, user: ['zhangwei'] });
+    expect(wayOf(synced?.configId)).toMatchObject({
+      state: created.state,
+      remark: '展厅前台码B',
+      skip_verify: false,
+      user: ['zhangwei'],
+    });
     const update = calls('externalcontact/update_contact_way').at(-1);
     expect(update?.body).toMatchObject({ state: created.state, skip_verify: false, remark: '展厅前台码B' });
 
-    const scan = await bot.sandbox.driver.scanContactWay({ corpId: bot.corpId, configId: synced?.configId ?? '', customer: { name: '测试扫码客' } });
+    const scan = await bot.sandbox.driver.scanContactWay({
+      corpId: bot.corpId,
+      configId: synced?.configId ?? '',
+      customer: { name: '测试扫码客' },
+    });
     await bot.settle('the scan');
     const add = await ChannelAddModel.findOne({ corpId: bot.corpId, externalUserId: scan.externalUserId }).lean();
     expect(String(add?.channelId)).toBe(String(created._id));
@@ -90,9 +149,19 @@ describe('channel codes', () => {
     expect(kpis.channels.find((c) => c.channelId === String(created._id))?.adds).toBe(1);
   });
 
-  it('reconciliation puts back a code changed behind the bot\'s back and flags a removed one', async () => {
-    const a = await createChannel(channelDeps, { name: '车展码A', kind: 'event', advisors: ['zhangwei', 'lina'], skipVerify: true });
-    const b = await createChannel(channelDeps, { name: '车展码B', kind: 'event', advisors: ['lina'], skipVerify: true });
+  it("reconciliation puts back a code changed behind the bot's back and flags a removed one", async () => {
+    const a = await createChannel(channelDeps, {
+      name: '车展码A',
+      kind: 'event',
+      advisors: ['zhangwei', 'lina'],
+      skipVerify: true,
+    });
+    const b = await createChannel(channelDeps, {
+      name: '车展码B',
+      kind: 'event',
+      advisors: ['lina'],
+      skipVerify: true,
+    });
     await bot.settle('two adds');
     const [ca, cb] = await Promise.all([ChannelModel.findById(a._id).lean(), ChannelModel.findById(b._id).lean()]);
     const wayA = wayOf(ca?.configId);
@@ -107,24 +176,45 @@ describe('channel codes', () => {
   });
 
   it('counts and lists an add whose state no channel knows', async () => {
-    await bot.sandbox.driver.addCustomer({ corpId: bot.corpId, userid: 'lina', state: 'poster_unknown_7', customer: { name: '未知渠道客' } });
+    await bot.sandbox.driver.addCustomer({
+      corpId: bot.corpId,
+      userid: 'lina',
+      state: 'poster_unknown_7',
+      customer: { name: '未知渠道客' },
+    });
     await bot.settle('the add');
     const kpis = await channelKpis(bot.corpId);
     expect(kpis.unknown.states).toContainEqual({ state: 'poster_unknown_7', adds: 1 });
   });
 
   it('a team code carries the advisors on shift and under their cap, and a scan reaches one of them', async () => {
-    const team = await createChannel(channelDeps, { name: '展厅团队码', kind: 'team', advisors: ['zhangwei', 'lina', 'liuyang'], skipVerify: true });
+    const team = await createChannel(channelDeps, {
+      name: '展厅团队码',
+      kind: 'team',
+      advisors: ['zhangwei', 'lina', 'liuyang'],
+      skipVerify: true,
+    });
     await bot.settle('the add');
     const configId = (await ChannelModel.findById(team._id).lean())?.configId;
     expect(wayOf(configId)?.type).toBe(2);
     expect(wayOf(configId)?.user).toEqual(['zhangwei', 'lina', 'liuyang']);
 
-    await AdvisorAvailabilityModel.updateOne({ corpId: bot.corpId, userid: 'lina' }, { $set: { offShift: true } }, { upsert: true });
+    await AdvisorAvailabilityModel.updateOne(
+      { corpId: bot.corpId, userid: 'lina' },
+      { $set: { offShift: true } },
+      { upsert: true },
+    );
     await requestTeamRefresh(bot.ctx, bot.corpId, 'lina');
-    await waitFor(() => (wayOf(configId)?.user.join(',') === 'zhangwei,liuyang' ? true : undefined), 'lina off the team code');
+    await waitFor(
+      () => (wayOf(configId)?.user.join(',') === 'zhangwei,liuyang' ? true : undefined),
+      'lina off the team code',
+    );
 
-    await AdvisorAvailabilityModel.updateOne({ corpId: bot.corpId, userid: 'liuyang' }, { $set: { leadCap: 0 } }, { upsert: true });
+    await AdvisorAvailabilityModel.updateOne(
+      { corpId: bot.corpId, userid: 'liuyang' },
+      { $set: { leadCap: 0 } },
+      { upsert: true },
+    );
     await requestTeamRefresh(bot.ctx, bot.corpId, 'liuyang');
     await waitFor(() => (wayOf(configId)?.user.join(',') === 'zhangwei' ? true : undefined), 'liuyang at the cap');
 
@@ -139,27 +229,53 @@ describe('channel codes', () => {
   it('a delivery-ceremony code made for one delivery makes an owner and links the vehicle', async () => {
     const vin = 'LVSHCAME0PE200001';
     await VehicleModel.create({ corpId: bot.corpId, vin, model: '星途瑶光', source: 'api' });
-    const ch = await createChannel(channelDeps, { name: '交车仪式-瑶光', kind: 'delivery', advisors: ['zhangwei'], vehicleVin: vin, skipVerify: true });
+    const ch = await createChannel(channelDeps, {
+      name: '交车仪式-瑶光',
+      kind: 'delivery',
+      advisors: ['zhangwei'],
+      vehicleVin: vin,
+      skipVerify: true,
+    });
     expect(ch.state.startsWith(channelDeps.deliveryPrefixes[0] ?? 'delivery')).toBe(true);
     await bot.settle('the add');
     const configId = (await ChannelModel.findById(ch._id).lean())?.configId ?? '';
-    const scan = await bot.sandbox.driver.scanContactWay({ corpId: bot.corpId, configId, customer: { name: '交车客户' } });
+    const scan = await bot.sandbox.driver.scanContactWay({
+      corpId: bot.corpId,
+      configId,
+      customer: { name: '交车客户' },
+    });
     await bot.settle('the scan, owner and link');
     const customer = await CustomerModel.findOne({ corpId: bot.corpId, externalUserId: scan.externalUserId }).lean();
     expect(customer?.lifecycle?.stage).toBe('owner');
-    expect(String((await VehicleModel.findOne({ corpId: bot.corpId, vin }).lean())?.customerId)).toBe(String(customer?._id));
+    expect(String((await VehicleModel.findOne({ corpId: bot.corpId, vin }).lean())?.customerId)).toBe(
+      String(customer?._id),
+    );
   });
 });
 
 describe('leads', () => {
   it('de-duplicates, routes, cards, escalates and reassigns an uncontacted lead', async () => {
     bot.clock.set(START + 60 * MINUTE);
-    const [first] = await ingestLeads(intake, bot.corpId, [{ source: 'dcc', sourceId: 'dcc-0001', name: '测试线索甲', mobile: '139-0000-0001', model: '星途瑶光' }], { actor: 'test' });
+    const [first] = await ingestLeads(
+      intake,
+      bot.corpId,
+      [{ source: 'dcc', sourceId: 'dcc-0001', name: '测试线索甲', mobile: '139-0000-0001', model: '星途瑶光' }],
+      { actor: 'test' },
+    );
     expect(first?.status).toBe('created');
     const leadId = first?.status === 'created' ? first.leadId : '';
     const advisor = first?.status === 'created' ? first.advisorUserid : null;
     expect(advisor).toBeTruthy();
-    const dupes = await ingestLeads(intake, bot.corpId, [{ source: 'autohome', mobile: '+8613900000001' }, { source: 'dcc', sourceId: 'dcc-0001', mobile: '13900000009' }, { source: 'nowhere', mobile: '1' }], { actor: 'test' });
+    const dupes = await ingestLeads(
+      intake,
+      bot.corpId,
+      [
+        { source: 'autohome', mobile: '+8613900000001' },
+        { source: 'dcc', sourceId: 'dcc-0001', mobile: '13900000009' },
+        { source: 'nowhere', mobile: '1' },
+      ],
+      { actor: 'test' },
+    );
     expect(dupes.map((d) => d.status)).toEqual(['merged', 'merged', 'rejected']);
     expect((await LeadModel.findById(leadId).lean())?.repeatCount).toBe(2);
     expect(await LeadModel.countDocuments({ corpId: bot.corpId })).toBe(1);
@@ -171,7 +287,10 @@ describe('leads', () => {
     expect((await runLeadTick(deps())).reminded).toBe(1);
     bot.clock.set(START + 60 * MINUTE + 32 * MINUTE);
     expect((await runLeadTick(deps())).escalated).toBe(1);
-    await waitFor(() => (cardsTo('wangqiang').some((m) => m.taskId === `lde-${leadId}-1`) ? true : undefined), 'the leader\'s escalation card');
+    await waitFor(
+      () => (cardsTo('wangqiang').some((m) => m.taskId === `lde-${leadId}-1`) ? true : undefined),
+      "the leader's escalation card",
+    );
     bot.clock.set(START + 60 * MINUTE + 63 * MINUTE);
     expect((await runLeadTick(deps())).reassigned).toBe(1);
     const moved = await LeadModel.findById(leadId).lean();
@@ -180,18 +299,41 @@ describe('leads', () => {
     await bot.settle('the new card');
     expect(cardsTo(moved?.advisorUserid ?? '').some((m) => m.taskId === `ld-${leadId}-2`)).toBe(true);
 
-    await bot.sandbox.driver.clickCardButton({ corpId: bot.corpId, userid: moved?.advisorUserid ?? '', taskId: `ld-${leadId}-2`, eventKey: 'lead_contacted' });
+    await bot.sandbox.driver.clickCardButton({
+      corpId: bot.corpId,
+      userid: moved?.advisorUserid ?? '',
+      taskId: `ld-${leadId}-2`,
+      eventKey: 'lead_contacted',
+    });
     await bot.settle('the click');
     const contacted = await LeadModel.findById(leadId).lean();
     expect(contacted).toMatchObject({ stage: 'contacted', contactedVia: 'card' });
     expect(contacted?.slaCheckpointAt).toBeUndefined();
   });
 
-  it('routes by the corp\'s rules, matches the add through the lead code and converts on a sale', async () => {
-    await saveAcquisitionSettings(bot.corpId, acquisitionSettingsSchema.parse({ rules: [{ name: '汽车之家→刘洋', sources: ['autohome'], advisors: ['liuyang'] }, { name: '其他', departments: [2] }] }));
-    const code = await createChannel(channelDeps, { name: '刘洋的线索码', kind: 'lead', advisors: ['liuyang'], skipVerify: true });
+  it("routes by the corp's rules, matches the add through the lead code and converts on a sale", async () => {
+    await saveAcquisitionSettings(
+      bot.corpId,
+      acquisitionSettingsSchema.parse({
+        rules: [
+          { name: '汽车之家→刘洋', sources: ['autohome'], advisors: ['liuyang'] },
+          { name: '其他', departments: [2] },
+        ],
+      }),
+    );
+    const code = await createChannel(channelDeps, {
+      name: '刘洋的线索码',
+      kind: 'lead',
+      advisors: ['liuyang'],
+      skipVerify: true,
+    });
     await bot.settle('the lead code');
-    const [r] = await ingestLeads(intake, bot.corpId, [{ source: 'autohome', sourceId: 'ah-77', name: '测试线索乙', mobile: '13900000002', model: '星途揽月' }], { actor: 'test' });
+    const [r] = await ingestLeads(
+      intake,
+      bot.corpId,
+      [{ source: 'autohome', sourceId: 'ah-77', name: '测试线索乙', mobile: '13900000002', model: '星途揽月' }],
+      { actor: 'test' },
+    );
     expect(r).toMatchObject({ status: 'created', advisorUserid: 'liuyang' });
     const leadId = r?.status === 'created' ? r.leadId : '';
     await bot.settle('the card');
@@ -199,14 +341,18 @@ describe('leads', () => {
     expect(JSON.stringify(card?.body)).toContain('我的线索码');
 
     const configId = (await ChannelModel.findById(code._id).lean())?.configId ?? '';
-    const scan = await bot.sandbox.driver.scanContactWay({ corpId: bot.corpId, configId, customer: { name: '测试线索乙' } });
+    const scan = await bot.sandbox.driver.scanContactWay({
+      corpId: bot.corpId,
+      configId,
+      customer: { name: '测试线索乙' },
+    });
     await bot.settle('the add and the match');
     const matched = await LeadModel.findById(leadId).lean();
     expect(matched).toMatchObject({ stage: 'added', externalUserId: scan.externalUserId, contactedVia: 'wecom_add' });
 
     await recordSale({ corpId: bot.corpId, clock: bot.clock, queues: bot.ctx.queues }, leadId, 'test');
     await bot.settle('the owner');
-    expect((await LeadModel.findById(leadId).lean())).toMatchObject({ stage: 'delivered', outcome: 'won' });
+    expect(await LeadModel.findById(leadId).lean()).toMatchObject({ stage: 'delivered', outcome: 'won' });
     expect((await CustomerModel.findById(matched?.customerId).lean())?.lifecycle?.stage).toBe('owner');
     await saveAcquisitionSettings(bot.corpId, acquisitionSettingsSchema.parse({}));
   });
@@ -228,10 +374,22 @@ describe('leads', () => {
 
   it('a lead arriving outside working hours waits for the next start unless someone is on duty', async () => {
     bot.clock.set(local('2026-06-01T22:00:00'));
-    const [late] = await ingestLeads(intake, bot.corpId, [{ source: 'short_video', mobile: '13900000003' }], { actor: 'test' });
-    expect(late).toMatchObject({ status: 'created', advisorUserid: null, routeAt: new Date(local('2026-06-02T08:30:00')).toISOString() });
-    await AdvisorAvailabilityModel.updateOne({ corpId: bot.corpId, userid: 'lina' }, { $set: { onDuty: true } }, { upsert: true });
-    const [duty] = await ingestLeads(intake, bot.corpId, [{ source: 'yiche', mobile: '13900000004' }], { actor: 'test' });
+    const [late] = await ingestLeads(intake, bot.corpId, [{ source: 'short_video', mobile: '13900000003' }], {
+      actor: 'test',
+    });
+    expect(late).toMatchObject({
+      status: 'created',
+      advisorUserid: null,
+      routeAt: new Date(local('2026-06-02T08:30:00')).toISOString(),
+    });
+    await AdvisorAvailabilityModel.updateOne(
+      { corpId: bot.corpId, userid: 'lina' },
+      { $set: { onDuty: true } },
+      { upsert: true },
+    );
+    const [duty] = await ingestLeads(intake, bot.corpId, [{ source: 'yiche', mobile: '13900000004' }], {
+      actor: 'test',
+    });
     expect(duty).toMatchObject({ status: 'created', advisorUserid: 'lina' });
     await AdvisorAvailabilityModel.deleteMany({ corpId: bot.corpId });
     bot.clock.set(local('2026-06-02T08:31:00'));

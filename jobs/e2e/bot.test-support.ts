@@ -2,7 +2,12 @@ import type { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll } from 'vitest';
 import { startSandbox, demoScenario, type RunningSandbox } from '../../scripts/wecom-sandbox/index.js';
-import { DEMO_CALLBACK, DEMO_CONTACT_SYNC, DEMO_CORP_ID, DEMO_SECRET } from '../../scripts/wecom-sandbox/world/demo-seed.js';
+import {
+  DEMO_CALLBACK,
+  DEMO_CONTACT_SYNC,
+  DEMO_CORP_ID,
+  DEMO_SECRET,
+} from '../../scripts/wecom-sandbox/world/demo-seed.js';
 import type { Corp } from '../../src/domain/corps/corp.types.js';
 import { PersonalData } from '../../src/domain/customers/personal-data.js';
 import type { RetentionSettings } from '../../src/domain/customers/retention-settings.js';
@@ -46,18 +51,40 @@ export interface BotHarness {
  * API through the real client. Web, worker and sandbox share one manual clock.
  */
 /** `logger`: where web, worker and sandbox log (tests capture lines with it); `privacy`: the corp's notice and retention settings. */
-export async function startBotHarness(opts: { retention?: RetentionSettings; startAt?: number; logger?: Logger; privacy?: PrivacySettings; tuning?: Partial<Tuning>; /** A MongoDB of its own (default: a fresh database on the suite's server). */ mongoUri?: string } = {}): Promise<BotHarness> {
+export async function startBotHarness(
+  opts: {
+    retention?: RetentionSettings;
+    startAt?: number;
+    logger?: Logger;
+    privacy?: PrivacySettings;
+    tuning?: Partial<Tuning>;
+    /** A MongoDB of its own (default: a fresh database on the suite's server). */ mongoUri?: string;
+  } = {},
+): Promise<BotHarness> {
   const clock = new ManualClock(opts.startAt ?? Date.now());
   const corp: Corp = {
-    corpId: DEMO_CORP_ID, kind: 'dealer', displayName: 'demo', agentId: 1000002, secret: DEMO_SECRET,
+    corpId: DEMO_CORP_ID,
+    kind: 'dealer',
+    displayName: 'demo',
+    agentId: 1000002,
+    secret: DEMO_SECRET,
     callback: { token: DEMO_CALLBACK.token, encodingAesKey: DEMO_CALLBACK.encodingAesKey },
     contactSync: { token: DEMO_CONTACT_SYNC.token, encodingAesKey: DEMO_CONTACT_SYNC.encodingAesKey },
-    timezone: 'Asia/Shanghai', enabled: true, retention: opts.retention ?? DEMO_RETENTION, ...(opts.privacy ? { privacy: opts.privacy } : {}),
+    timezone: 'Asia/Shanghai',
+    enabled: true,
+    retention: opts.retention ?? DEMO_RETENTION,
+    ...(opts.privacy ? { privacy: opts.privacy } : {}),
   };
   await mongoose.connect(opts.mongoUri ?? testMongoUri(uniqueName('e2e')), { serverSelectionTimeoutMS: 5000 });
   await Promise.all(Object.values(mongoose.models).map((m) => m.syncIndexes()));
   const web = await startCallbackApp({ corps: [corp], clock, ...(opts.logger ? { logger: opts.logger } : {}) });
-  const sandbox = await startSandbox({ port: 0, clock, seed: demoScenario(web.url), logger: web.logger, delivery: { timeoutMs: 3000, retries: 3, retryDelayMs: 50 } });
+  const sandbox = await startSandbox({
+    port: 0,
+    clock,
+    seed: demoScenario(web.url),
+    logger: web.logger,
+    delivery: { timeoutMs: 3000, retries: 3, retryDelayMs: 50 },
+  });
 
   const apiCalls: BotHarness['apiCalls'] = [];
   const recordingFetch: typeof fetch = (input, init) => {
@@ -65,33 +92,74 @@ export async function startBotHarness(opts: { retention?: RetentionSettings; sta
     apiCalls.push({ endpoint: url.pathname.replace(/^\/cgi-bin\//, ''), atMs: Date.now() });
     return fetch(input, init);
   };
-  const redis: Redis = createRedis({ url: web.config.redis.url, mode: web.config.redis.mode, role: 'producer', logger: web.logger, connectionName: uniqueName('e2e-worker') });
-  const workerConn: Redis = createRedis({ url: web.config.redis.url, mode: web.config.redis.mode, role: 'worker', logger: web.logger, connectionName: uniqueName('e2e-bclient') });
+  const redis: Redis = createRedis({
+    url: web.config.redis.url,
+    mode: web.config.redis.mode,
+    role: 'producer',
+    logger: web.logger,
+    connectionName: uniqueName('e2e-worker'),
+  });
+  const workerConn: Redis = createRedis({
+    url: web.config.redis.url,
+    mode: web.config.redis.mode,
+    role: 'worker',
+    logger: web.logger,
+    connectionName: uniqueName('e2e-bclient'),
+  });
   const ctx: WorkerContext = {
-    config: web.config, logger: web.logger, clock, redis, queues: web.queues,
+    config: web.config,
+    logger: web.logger,
+    clock,
+    redis,
+    queues: web.queues,
     corps: { get: (id) => web.corps.get(id) },
-    wecom: createWecomClient({ apiBase: sandbox.url, fetch: recordingFetch, redis, logger: web.logger, clock, keyPrefix: web.config.redis.queuePrefix, timeoutMs: 3000 }),
+    wecom: createWecomClient({
+      apiBase: sandbox.url,
+      fetch: recordingFetch,
+      redis,
+      logger: web.logger,
+      clock,
+      keyPrefix: web.config.redis.queuePrefix,
+      timeoutMs: 3000,
+    }),
     pd: PersonalData.fromConfig(web.config),
     // Message batches and result polls run at once; a test may shorten more (src/domain/tuning.ts).
     tuning: { messageBatchWindowMs: 0, messagePollDelayMs: 0, ...opts.tuning },
   };
-  const workers = startWorkers(ctx, workerConn, createProcessorFactories({ listCorpIds: () => [...web.corps.keys()] }), { intervalMs: 600_000 });
+  const workers = startWorkers(
+    ctx,
+    workerConn,
+    createProcessorFactories({ listCorpIds: () => [...web.corps.keys()] }),
+    { intervalMs: 600_000 },
+  );
   // As the worker does at start (jobs/worker.ts): the cluster's job schedulers (the minute sweep, the ticks).
   await installSchedulers(ctx, Object.values(QueueName), [], web.logger);
 
   const settle = async (what = 'the bot to finish its work') => {
     const names = Object.values(QueueName).filter((n) => n !== QueueName.maintenance);
-    await waitFor(async () => {
-      for (const name of names) {
-        const c = await web.queues.get(name).getJobCounts('waiting', 'active', 'prioritized', 'delayed');
-        if ((c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) > 0) return false;
-      }
-      return true;
-    }, what, { timeoutMs: 20_000, intervalMs: 50 });
+    await waitFor(
+      async () => {
+        for (const name of names) {
+          const c = await web.queues.get(name).getJobCounts('waiting', 'active', 'prioritized', 'delayed');
+          if ((c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) > 0) return false;
+        }
+        return true;
+      },
+      what,
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
   };
 
   return {
-    sandbox, web, ctx, workers, clock, corp, corpId: corp.corpId, apiCalls, settle,
+    sandbox,
+    web,
+    ctx,
+    workers,
+    clock,
+    corp,
+    corpId: corp.corpId,
+    apiCalls,
+    settle,
     async stop() {
       await workers.close(2000);
       await sandbox.stop();
@@ -118,7 +186,9 @@ export function useBotHarness(ready: (bot: BotHarness) => void): void {
 }
 
 /** The id of the 保客 tag in the sandbox's copy of the harness corp. */
-export const ownerTagId = (bot: BotHarness) => bot.sandbox.world.corp(bot.corpId)?.tags.find((t) => t.name === '保客')?.id;
+export const ownerTagId = (bot: BotHarness) =>
+  bot.sandbox.world.corp(bot.corpId)?.tags.find((t) => t.name === '保客')?.id;
 
 /** The sandbox's follow relationship of `userid` with the external contact `ext`. */
-export const follow = (bot: BotHarness, userid: string, ext: string) => bot.sandbox.world.corp(bot.corpId)?.follows.find((f) => f.userid === userid && f.external_userid === ext);
+export const follow = (bot: BotHarness, userid: string, ext: string) =>
+  bot.sandbox.world.corp(bot.corpId)?.follows.find((f) => f.userid === userid && f.external_userid === ext);

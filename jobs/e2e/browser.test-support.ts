@@ -12,7 +12,16 @@ import { startPrivateRedis } from '../../src/testing/redis-server.js';
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
 /** Flags for headless Chromium on this machine (no sandbox inside the container, no GPU, no background traffic). */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 const lockDir = join(repoRoot, 'node_modules/.cache/console-build.lock');
@@ -44,7 +53,18 @@ export function buildConsoleOnce(): void {
     // The same freshness stamp npm run dev uses (scripts/dev/console-build.ts).
     if (consoleBuildIsFresh()) return;
     const hash = consoleSourceHash();
-    execFileSync(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'src/console/vite.config.ts', '--logLevel', 'warn'], { cwd: repoRoot, stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [
+        join(repoRoot, 'node_modules/vite/bin/vite.js'),
+        'build',
+        '--config',
+        'src/console/vite.config.ts',
+        '--logLevel',
+        'warn',
+      ],
+      { cwd: repoRoot, stdio: 'inherit' },
+    );
     stampConsoleBuild(hash);
   } finally {
     rmSync(lockDir, { recursive: true, force: true });
@@ -63,8 +83,15 @@ export async function startBrowserStack(name: string): Promise<BrowserStack> {
   const dataDir = mkdtempSync(join(tmpdir(), `scrm-${name}-`));
   const redis = await startPrivateRedis();
   const stack = await startDevStack({
-    port: await freePort(), sandboxPort: 0, dataDir, redisUrl: redis.url, mongoPort: 0, persistMongo: false,
-    logger: createLogger({ level: 'warn', name }), showProcessLogs: false, logLevel: 'warn',
+    port: await freePort(),
+    sandboxPort: 0,
+    dataDir,
+    redisUrl: redis.url,
+    mongoPort: 0,
+    persistMongo: false,
+    logger: createLogger({ level: 'warn', name }),
+    showProcessLogs: false,
+    logLevel: 'warn',
   });
   return {
     stack,

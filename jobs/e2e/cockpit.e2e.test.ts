@@ -18,7 +18,14 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
 import type { DevStack } from '../../scripts/dev/dev-stack.js';
-import { CHROMIUM, CHROMIUM_ARGS, hasChromium, repoRoot, startBrowserStack, type BrowserStack } from './browser.test-support.js';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  hasChromium,
+  repoRoot,
+  startBrowserStack,
+  type BrowserStack,
+} from './browser.test-support.js';
 import { AdvisorModel } from '../../src/domain/customers/advisor.model.js';
 import { rollupRange } from '../../src/domain/kpis/rollup.service.js';
 import { TaskModel } from '../../src/domain/tasks/task.model.js';
@@ -37,10 +44,17 @@ let stack: DevStack | undefined;
 let browser: BrowserContext | undefined;
 
 // Weeks in the dealer's zone: the last complete week is judged, the eight before it are history.
-const thisMonday = dayjs().tz(ZONE).startOf('day').subtract((dayjs().tz(ZONE).day() + 6) % 7, 'day');
+const thisMonday = dayjs()
+  .tz(ZONE)
+  .startOf('day')
+  .subtract((dayjs().tz(ZONE).day() + 6) % 7, 'day');
 const plantedWeek = thisMonday.subtract(1, 'week');
 const firstWeek = plantedWeek.subtract(8, 'week');
-const SALES = [{ userid: 'zhangwei', name: '张伟' }, { userid: 'lina', name: '李娜' }, { userid: 'liuyang', name: '刘洋' }];
+const SALES = [
+  { userid: 'zhangwei', name: '张伟' },
+  { userid: 'lina', name: '李娜' },
+  { userid: 'liuyang', name: '刘洋' },
+];
 
 /** 20 tasks due each Tuesday 10:00 per advisor: 18 on time, 2 late; zhangwei's planted week 4 on time, 16 still open (overdue). */
 function seedTasks() {
@@ -53,10 +67,20 @@ function seedTasks() {
         const onTime = planted ? i < 4 : i < 18;
         const open = planted && !onTime;
         docs.push({
-          corpId: DEMO_CORP_ID, customerId: new Types.ObjectId(), advisorUserid: a.userid, title: '交车关怀回访（e2e）', category: 'delivery_care',
-          dueAt, slaMs: 24 * HOUR, ladder: { escalateAfterMs: 48 * HOUR, flagAfterMs: 72 * HOUR }, remindAt: dueAt, notifyPending: false,
+          corpId: DEMO_CORP_ID,
+          customerId: new Types.ObjectId(),
+          advisorUserid: a.userid,
+          title: '交车关怀回访（e2e）',
+          category: 'delivery_care',
+          dueAt,
+          slaMs: 24 * HOUR,
+          ladder: { escalateAfterMs: 48 * HOUR, flagAfterMs: 72 * HOUR },
+          remindAt: dueAt,
+          notifyPending: false,
           status: open ? 'open' : 'done',
-          ...(open ? {} : { outcome: 'contacted', completedAt: new Date(dueAt.getTime() + (onTime ? 2 * HOUR : 50 * HOUR)) }),
+          ...(open
+            ? {}
+            : { outcome: 'contacted', completedAt: new Date(dueAt.getTime() + (onTime ? 2 * HOUR : 50 * HOUR)) }),
         });
       }
     }
@@ -71,10 +95,25 @@ beforeAll(async () => {
   stack = running.stack;
   await mongoose.connect(stack.mongoUri, { serverSelectionTimeoutMS: 5000 });
   // The directory sync fills these from the sandbox too; upserting them keeps the test independent of its timing.
-  for (const a of SALES) await AdvisorModel.updateOne({ corpId: DEMO_CORP_ID, userid: a.userid }, { $set: { name: a.name, departments: [2], directLeaders: ['wangqiang'] } }, { upsert: true });
-  await AdvisorModel.updateOne({ corpId: DEMO_CORP_ID, userid: 'wangqiang' }, { $set: { name: '王强', departments: [2], leadsDepartments: [2] } }, { upsert: true });
+  for (const a of SALES)
+    await AdvisorModel.updateOne(
+      { corpId: DEMO_CORP_ID, userid: a.userid },
+      { $set: { name: a.name, departments: [2], directLeaders: ['wangqiang'] } },
+      { upsert: true },
+    );
+  await AdvisorModel.updateOne(
+    { corpId: DEMO_CORP_ID, userid: 'wangqiang' },
+    { $set: { name: '王强', departments: [2], leadsDepartments: [2] } },
+    { upsert: true },
+  );
   await TaskModel.insertMany(seedTasks());
-  await rollupRange({ corpId: DEMO_CORP_ID, timeZone: ZONE, now: new Date(), from: firstWeek.format('YYYY-MM-DD'), to: thisMonday.format('YYYY-MM-DD') });
+  await rollupRange({
+    corpId: DEMO_CORP_ID,
+    timeZone: ZONE,
+    now: new Date(),
+    from: firstWeek.format('YYYY-MM-DD'),
+    to: thisMonday.format('YYYY-MM-DD'),
+  });
   browser = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM,
     headless: true,
@@ -96,13 +135,20 @@ describe.skipIf(!hasChromium)('cockpit in Chromium', () => {
     const page = await browser!.newPage();
     const errors: string[] = [];
     page.on('pageerror', (err) => errors.push(err.message));
-    page.on('console', (msg) => { if (msg.type() === 'error' && !/status of 401/.test(msg.text()) && !/favicon/.test(msg.location().url)) errors.push(`console: ${msg.text()} ${msg.location().url}`); });
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' && !/status of 401/.test(msg.text()) && !/favicon/.test(msg.location().url))
+        errors.push(`console: ${msg.text()} ${msg.location().url}`);
+    });
     // Before sign-in /console/auth/me answers 401 by design (the browser logs it too); browsers also ask for /favicon.ico.
-    page.on('response', (r) => { if (r.status() >= 400 && !/\/console\/auth\/me$|favicon/.test(r.url())) errors.push(`${r.status()} ${r.url()}`); });
+    page.on('response', (r) => {
+      if (r.status() >= 400 && !/\/console\/auth\/me$|favicon/.test(r.url())) errors.push(`${r.status()} ${r.url()}`);
+    });
     page.on('requestfailed', (r) => errors.push(`failed ${r.url()} ${r.failure()?.errorText ?? ''}`));
 
     const range = { from: firstWeek.format('YYYY-MM-DD'), to: plantedWeek.add(6, 'day').format('YYYY-MM-DD') };
-    await page.goto(`${stack!.publicUrl}/console/cockpit?${new URLSearchParams({ ...range, granularity: 'week', groupBy: 'advisor' }).toString()}`);
+    await page.goto(
+      `${stack!.publicUrl}/console/cockpit?${new URLSearchParams({ ...range, granularity: 'week', groupBy: 'advisor' }).toString()}`,
+    );
     await page.waitForURL(/\/console\/login\?next=/);
     await page.locator('[data-test=wecom-sign-in]:not([disabled])').waitFor();
     await page.click('[data-test=wecom-sign-in]');
@@ -112,7 +158,9 @@ describe.skipIf(!hasChromium)('cockpit in Chromium', () => {
     await page.waitForURL(/\/console\/cockpit\?/);
     const flag = page.locator(`[data-test="flag-${DEMO_CORP_ID}:zhangwei"]`);
     await flag.waitFor();
-    expect(await page.locator('[data-test="kpi-tile-on_time_rate"] [data-test="kpi-value"]').textContent()).toMatch(/^\d+%$/);
+    expect(await page.locator('[data-test="kpi-tile-on_time_rate"] [data-test="kpi-value"]').textContent()).toMatch(
+      /^\d+%$/,
+    );
     expect(await page.locator(`[data-test="flag-${DEMO_CORP_ID}:lina"]`).count()).toBe(0);
     expect(await page.locator(`[data-test="flag-${DEMO_CORP_ID}:liuyang"]`).count()).toBe(0);
     const explanation = await flag.getAttribute('aria-label');
@@ -132,11 +180,17 @@ describe.skipIf(!hasChromium)('cockpit in Chromium', () => {
     await page.waitForURL(/\/console\/tasks\?/);
     const target = new URL(page.url());
     expect(Object.fromEntries(target.searchParams)).toEqual({
-      corpId: DEMO_CORP_ID, advisor: 'zhangwei', overdue: 'true', from: plantedWeek.format('YYYY-MM-DD'), to: plantedWeek.add(6, 'day').format('YYYY-MM-DD'),
+      corpId: DEMO_CORP_ID,
+      advisor: 'zhangwei',
+      overdue: 'true',
+      from: plantedWeek.format('YYYY-MM-DD'),
+      to: plantedWeek.add(6, 'day').format('YYYY-MM-DD'),
     });
     // The tasks behind the number, as the task list's API gives them to the manager: exactly the 16 planted ones.
     const behind = await page.evaluate(async (corpId) => {
-      const res = await fetch(`/api/v1/tasks?${new URLSearchParams({ corpId, advisor: 'zhangwei', overdue: 'true' }).toString()}`);
+      const res = await fetch(
+        `/api/v1/tasks?${new URLSearchParams({ corpId, advisor: 'zhangwei', overdue: 'true' }).toString()}`,
+      );
       return (await res.json()) as { tasks: Array<{ advisorUserid: string; status: string }> };
     }, DEMO_CORP_ID);
     expect(behind.tasks).toHaveLength(16);

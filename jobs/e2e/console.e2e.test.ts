@@ -25,7 +25,14 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevStack } from '../../scripts/dev/dev-stack.js';
-import { CHROMIUM, CHROMIUM_ARGS, hasChromium, repoRoot, startBrowserStack, type BrowserStack } from './browser.test-support.js';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  hasChromium,
+  repoRoot,
+  startBrowserStack,
+  type BrowserStack,
+} from './browser.test-support.js';
 import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
 import { dayjs } from '../../src/infra/clock.js';
 
@@ -80,11 +87,13 @@ function watch(page: Page): void {
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (msg) => {
     // Chromium logs every ≥ 400 answer as "Failed to load resource"; the response handler judges those.
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) problems.push(`console error: ${msg.text()}`);
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource'))
+      problems.push(`console error: ${msg.text()}`);
   });
   page.on('requestfailed', (req) => {
     // A navigation away cancels the previous page's pending requests (net::ERR_ABORTED): not a failure.
-    if (req.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`request failed: ${req.method()} ${req.url()} ${req.failure()?.errorText ?? ''}`);
+    if (req.failure()?.errorText !== 'net::ERR_ABORTED')
+      problems.push(`request failed: ${req.method()} ${req.url()} ${req.failure()?.errorText ?? ''}`);
   });
   page.on('response', (res) => {
     if (res.status() < 400) return;
@@ -102,7 +111,9 @@ async function signIn(context: BrowserContext, userid: string, path: string, sho
   await page.goto(`${stack!.publicUrl}/console${path}`);
   await page.waitForURL(/\/console\/login\?next=/).catch(async (err: unknown) => {
     await page.screenshot({ path: join(shots, `failed-sign-in-${userid}.png`), fullPage: true });
-    throw new Error(`${userid}: ${page.url()} did not go to sign-in (${(err as Error).message.split('\n')[0]}); problems so far: ${JSON.stringify(problems)}`);
+    throw new Error(
+      `${userid}: ${page.url()} did not go to sign-in (${(err as Error).message.split('\n')[0]}); problems so far: ${JSON.stringify(problems)}`,
+    );
   });
   await page.locator('[data-test=wecom-sign-in]:not([disabled])').waitFor();
   if (shotPrefix) await page.screenshot({ path: join(shots, `${shotPrefix}-sign-in.png`), fullPage: true });
@@ -116,16 +127,29 @@ async function signIn(context: BrowserContext, userid: string, path: string, sho
 
 /** The admin API with the dev stack's bootstrap token (what an operator script would do). */
 async function adminApi<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack!.botUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${stack!.adminToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${stack!.botUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${stack!.adminToken}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return (res.status === 204 ? undefined : await res.json()) as T;
 }
 async function sandboxApi<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack!.sandbox.url}/__sandbox${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${stack!.sandbox.url}/__sandbox${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`sandbox ${method} ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, intervalMs = 250): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  intervalMs = 250,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -140,7 +164,8 @@ async function choose(page: Page, select: string, option: string): Promise<void>
   await page.locator('.el-select-dropdown:visible .el-select-dropdown__item', { hasText: option }).first().click();
 }
 /** Waits until no Element Plus loading mask or skeleton is left, so a screenshot shows the page, not a spinner. */
-const settled = (page: Page) => expect.poll(() => page.locator('.el-loading-mask, .el-skeleton').count(), { timeout: 15_000 }).toBe(0);
+const settled = (page: Page) =>
+  expect.poll(() => page.locator('.el-loading-mask, .el-skeleton').count(), { timeout: 15_000 }).toBe(0);
 const shot = async (page: Page, name: string, fullPage = true) => {
   await settled(page);
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage });
@@ -154,7 +179,9 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
     await page.locator('[data-test=task-card], .el-empty').first().waitFor();
     await shot(page, '03-my-tasks');
     expect(await page.locator('h3').first().textContent()).toBe('我的任务');
-    const me = await page.evaluate(async () => (await fetch('/console/auth/me')).json() as Promise<{ role: string; userid: string }>);
+    const me = await page.evaluate(
+      async () => (await fetch('/console/auth/me')).json() as Promise<{ role: string; userid: string }>,
+    );
     expect(me).toMatchObject({ role: 'advisor', userid: 'zhangwei' });
 
     await page.click('[data-test=locale]');
@@ -168,13 +195,39 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
   it('an admin assigns the console roles on the settings page', async () => {
     // A new sales team joins 销售部: its leader and an advisor reporting to them. The contact sync
     // tells the bot (create_user), so both are in the directory the console's scoping reads.
-    await sandboxApi('POST', '/actions/changeMember', { corpId: DEMO_CORP_ID, change: 'create_user', userid: MANAGER, name: '赵敏', department: [2], isLeaderInDept: [1], position: '销售经理' });
-    await sandboxApi('POST', '/actions/changeMember', { corpId: DEMO_CORP_ID, change: 'create_user', userid: ADVISOR, name: '马晓', department: [2], directLeader: [MANAGER], position: '销售顾问' });
+    await sandboxApi('POST', '/actions/changeMember', {
+      corpId: DEMO_CORP_ID,
+      change: 'create_user',
+      userid: MANAGER,
+      name: '赵敏',
+      department: [2],
+      isLeaderInDept: [1],
+      position: '销售经理',
+    });
+    await sandboxApi('POST', '/actions/changeMember', {
+      corpId: DEMO_CORP_ID,
+      change: 'create_user',
+      userid: ADVISOR,
+      name: '马晓',
+      department: [2],
+      directLeader: [MANAGER],
+      position: '销售顾问',
+    });
     await until('the new team in the advisor directory', async () => {
-      const { advisors } = await adminApi<{ advisors: Array<{ userid: string }> }>('GET', `/advisors?corpId=${DEMO_CORP_ID}`);
+      const { advisors } = await adminApi<{ advisors: Array<{ userid: string }> }>(
+        'GET',
+        `/advisors?corpId=${DEMO_CORP_ID}`,
+      );
       return [MANAGER, ADVISOR].every((u) => advisors.some((a) => a.userid === u)) ? true : undefined;
     });
-    await adminApi('POST', '/corps', { corpId: OTHER_CORP, displayName: '另一家经销商（演示）', agentId: 1000002, secret: 'other-dealer-secret', callbackToken: 'OtherToken1', callbackAesKey: 'o'.repeat(43) });
+    await adminApi('POST', '/corps', {
+      corpId: OTHER_CORP,
+      displayName: '另一家经销商（演示）',
+      agentId: 1000002,
+      secret: 'other-dealer-secret',
+      callbackToken: 'OtherToken1',
+      callbackAesKey: 'o'.repeat(43),
+    });
     const context = await personContext(DESKTOP);
     const page = await context.newPage();
     await page.goto(`${stack!.publicUrl}/console/settings/${DEMO_CORP_ID}`);
@@ -185,9 +238,14 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
     const form = page.locator('[data-test=settings-form]');
     await form.waitFor();
     // Secrets are write-only: the page knows only whether each is set.
-    await expect.poll(() => page.locator('[data-test=secret-secret] [data-test=secret-state]').textContent()).toBe('已设置');
+    await expect
+      .poll(() => page.locator('[data-test=secret-secret] [data-test=secret-state]').textContent())
+      .toBe('已设置');
     expect(await page.content()).not.toContain('sandbox-demo-secret');
-    for (const [list, userid] of [['marketing', 'lina'], ['dealerAdmins', 'chenjing']] as const) {
+    for (const [list, userid] of [
+      ['marketing', 'lina'],
+      ['dealerAdmins', 'chenjing'],
+    ] as const) {
       await page.click(`[data-test=settings-roles-${list}]`);
       await page.keyboard.type(userid);
       await page.keyboard.press('Enter');
@@ -198,7 +256,10 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
     await page.click('[data-test=settings-save]');
     await page.locator('.el-message--success').waitFor();
     await shot(page, '10-settings');
-    const saved = await adminApi<{ consoleRoles: { marketing: string[]; dealerAdmins: string[] }; tasks: { quietHours: unknown } }>('GET', `/corps/${DEMO_CORP_ID}/settings`);
+    const saved = await adminApi<{
+      consoleRoles: { marketing: string[]; dealerAdmins: string[] };
+      tasks: { quietHours: unknown };
+    }>('GET', `/corps/${DEMO_CORP_ID}/settings`);
     expect(saved.consoleRoles).toMatchObject({ marketing: ['lina'], dealerAdmins: ['chenjing'] });
     expect(saved.tasks.quietHours).toEqual({ start: '21:00', end: '08:30' });
     await context.close();
@@ -224,7 +285,10 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
     await page.click('[data-test=rule-add-action-follow_up]');
     await page.fill('[data-test=rule-action-1-title]', FOLLOW_UP_TITLE);
     await page.fill('[data-test=rule-action-1-talk-track]', '{客户}您好，我是{顾问}，提车后一切都好吗？');
-    await page.fill('[data-test=rule-action-1-due-in] input[role=spinbutton], [data-test=rule-action-1-due-in] .el-input-number input', '1');
+    await page.fill(
+      '[data-test=rule-action-1-due-in] input[role=spinbutton], [data-test=rule-action-1-due-in] .el-input-number input',
+      '1',
+    );
     await page.keyboard.press('Tab');
     await page.fill('[data-test=rule-action-1-at]', '10:00');
     await shot(page, '21-campaign-form');
@@ -232,7 +296,11 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
     const scrollY = await page.evaluate(() => (globalThis as unknown as { scrollY: number }).scrollY); // bounding boxes are viewport-relative
     const top = (await page.locator('[data-test=rule-trigger]').boundingBox())!.y + scrollY - 60;
     const last = (await page.locator('[data-test=rule-action-1]').boundingBox())!;
-    await page.screenshot({ path: join(shots, 'readme-campaign-form.png'), fullPage: true, clip: { x: 0, y: top, width: DESKTOP.viewport.width, height: last.y + scrollY + last.height - top + 16 } });
+    await page.screenshot({
+      path: join(shots, 'readme-campaign-form.png'),
+      fullPage: true,
+      clip: { x: 0, y: top, width: DESKTOP.viewport.width, height: last.y + scrollY + last.height - top + 16 },
+    });
 
     await page.click('[data-test=rule-preview]');
     const count = page.locator('[data-test=rule-preview-count]');
@@ -243,10 +311,16 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
     await page.click('[data-test=rule-save]');
     await page.locator('[data-test=rule-enable]').waitFor();
     await page.click('[data-test=rule-enable]');
-    const rule = await until('the saved, enabled rule', async () => {
-      const { rules } = await adminApi<{ rules: Array<{ id: string; name: string; enabled: boolean; scope: string }> }>('GET', '/rules');
-      return rules.find((r) => r.name === RULE_NAME && r.enabled);
-    }, 15_000);
+    const rule = await until(
+      'the saved, enabled rule',
+      async () => {
+        const { rules } = await adminApi<{
+          rules: Array<{ id: string; name: string; enabled: boolean; scope: string }>;
+        }>('GET', '/rules');
+        return rules.find((r) => r.name === RULE_NAME && r.enabled);
+      },
+      15_000,
+    );
     expect(rule.scope).toBe(DEMO_CORP_ID);
     await shot(page, '23-campaign-saved');
     ruleSaved = true;
@@ -257,13 +331,25 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
   let customerId = '';
   it('a customer added through the channel is welcomed; the manager finds them and the planned follow-up', async () => {
     expect(ruleSaved, 'needs the rule of the previous step').toBe(true);
-    await sandboxApi('POST', '/actions/addCustomer', { corpId: DEMO_CORP_ID, userid: ADVISOR, customer: { name: CUSTOMER_NAME }, state: CHANNEL });
+    await sandboxApi('POST', '/actions/addCustomer', {
+      corpId: DEMO_CORP_ID,
+      userid: ADVISOR,
+      customer: { name: CUSTOMER_NAME },
+      state: CHANNEL,
+    });
     await until('our welcome text in WeCom', async () => {
-      const { corps } = await sandboxApi<{ corps: Array<{ welcomes: Array<{ text?: string }> }> }>('GET', `/world?corpId=${DEMO_CORP_ID}`);
+      const { corps } = await sandboxApi<{ corps: Array<{ welcomes: Array<{ text?: string }> }> }>(
+        'GET',
+        `/world?corpId=${DEMO_CORP_ID}`,
+      );
       return corps[0]?.welcomes.some((w) => w.text?.includes(WELCOME_TEXT)) ? true : undefined;
     });
     await until('the customer stored by the bot', async () => {
-      const { customers } = await adminApi<{ customers: unknown[] }>('POST', '/customers/search', { corpId: DEMO_CORP_ID, by: 'name', q: CUSTOMER_NAME });
+      const { customers } = await adminApi<{ customers: unknown[] }>('POST', '/customers/search', {
+        corpId: DEMO_CORP_ID,
+        by: 'name',
+        q: CUSTOMER_NAME,
+      });
       return customers.length > 0 ? true : undefined;
     });
 
@@ -296,11 +382,19 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
     const due = now.add(1, 'day').hour(10).minute(5).second(0);
     await adminApi('POST', '/ops/clock', { offsetMs: Math.max(0, due.valueOf() - Date.now()) });
     // The worker and the sandbox follow the shared clock within a second; sweep until the task exists.
-    const task = await until('the follow-up task', async () => {
-      await adminApi('POST', '/ops/sweep');
-      const { tasks } = await adminApi<{ tasks: Array<{ id: string; title: string; status: string }> }>('GET', `/tasks?corpId=${DEMO_CORP_ID}&advisor=${ADVISOR}`);
-      return tasks.find((t) => t.title === FOLLOW_UP_TITLE);
-    }, 45_000, 1500); // gently: the admin API is rate limited per token
+    const task = await until(
+      'the follow-up task',
+      async () => {
+        await adminApi('POST', '/ops/sweep');
+        const { tasks } = await adminApi<{ tasks: Array<{ id: string; title: string; status: string }> }>(
+          'GET',
+          `/tasks?corpId=${DEMO_CORP_ID}&advisor=${ADVISOR}`,
+        );
+        return tasks.find((t) => t.title === FOLLOW_UP_TITLE);
+      },
+      45_000,
+      1500,
+    ); // gently: the admin API is rate limited per token
     taskId = task.id;
 
     const context = await personContext(PHONE);
@@ -316,10 +410,14 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
     expect(choices.map((c) => c.trim())).toEqual(['已联系', '已预约到店', '客户婉拒', '明天再说', '联系不上']);
     await shot(page, '41-task-detail');
     await page.click('[data-test=done-appointment_booked]');
-    const done = await until('the task to be done', async () => {
-      const t = await adminApi<{ status: string; outcome?: string }>('GET', `/tasks/${taskId}`);
-      return t.status === 'done' ? t : undefined;
-    }, 15_000);
+    const done = await until(
+      'the task to be done',
+      async () => {
+        const t = await adminApi<{ status: string; outcome?: string }>('GET', `/tasks/${taskId}`);
+        return t.status === 'done' ? t : undefined;
+      },
+      15_000,
+    );
     expect(done.outcome).toBe('appointment_booked');
     await context.close();
     expect(problems).toEqual([]);
@@ -335,7 +433,15 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
     await expect.poll(() => row.locator('[data-test=task-status]').textContent(), { timeout: 15_000 }).toBe('已完成');
     await shot(page, '50-tasks');
     const box = (await table.boundingBox())!; // for the README: the header, filters and the table
-    await page.screenshot({ path: join(shots, 'readme-tasks.png'), clip: { x: 0, y: 0, width: DESKTOP.viewport.width, height: Math.min(DESKTOP.viewport.height, box.y + box.height + 24) } });
+    await page.screenshot({
+      path: join(shots, 'readme-tasks.png'),
+      clip: {
+        x: 0,
+        y: 0,
+        width: DESKTOP.viewport.width,
+        height: Math.min(DESKTOP.viewport.height, box.y + box.height + 24),
+      },
+    });
     await page.click('[data-test=nav-transfers]'); // the navigation is plain links
     await page.locator('[data-test=transfer-start]').waitFor();
     await shot(page, '51-transfers');
@@ -343,7 +449,7 @@ describe.skipIf(!hasChromium)('console in Chromium', () => {
     expect(problems).toEqual([]);
   }, 120_000);
 
-  it('a dealer admin typing another corp\'s settings URL is refused by the API and told so', async () => {
+  it("a dealer admin typing another corp's settings URL is refused by the API and told so", async () => {
     const context = await personContext(DESKTOP);
     const page = await signIn(context, 'chenjing', `/settings/${DEMO_CORP_ID}`);
     await page.locator('[data-test=settings-form]').waitFor();

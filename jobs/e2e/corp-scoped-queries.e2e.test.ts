@@ -51,9 +51,15 @@ const KNOWN = new Set([
 ]);
 
 const shapeOf = (s: { command: string; collection: string; filter: unknown }) =>
-  `${s.command} ${s.collection} ${Object.keys((s.filter ?? {}) as object).sort().join(',')}`;
+  `${s.command} ${s.collection} ${Object.keys((s.filter ?? {}) as object)
+    .sort()
+    .join(',')}`;
 
-interface Seen { command: string; collection: string; filter: unknown }
+interface Seen {
+  command: string;
+  collection: string;
+  filter: unknown;
+}
 
 const FILTER_OF: Record<string, (cmd: Record<string, unknown>) => unknown[]> = {
   find: (c) => [c.filter ?? {}],
@@ -102,11 +108,16 @@ beforeAll(async () => {
     },
   });
   bot = await startBotHarness({ startAt: START, mongoUri: databaseUri(mongo.uri, 'corpscoped') });
-  await new RuleService(() => bot.clock.now()).create({ role: 'admin', corps: '*', tokenId: 'e2e' }, ruleCreateSchema.parse({
-    name: '交车次日关怀', scope: bot.corpId, enabled: true,
-    trigger: { type: 'date', field: 'deliveryDate', offset: '+1d at 10:00' },
-    actions: [{ type: 'follow_up', title: '交车次日回访', sla: '24h' }],
-  }));
+  await new RuleService(() => bot.clock.now()).create(
+    { role: 'admin', corps: '*', tokenId: 'e2e' },
+    ruleCreateSchema.parse({
+      name: '交车次日关怀',
+      scope: bot.corpId,
+      enabled: true,
+      trigger: { type: 'date', field: 'deliveryDate', offset: '+1d at 10:00' },
+      actions: [{ type: 'follow_up', title: '交车次日回访', sla: '24h' }],
+    }),
+  );
 }, 90_000);
 afterAll(async () => {
   await bot?.stop();
@@ -115,18 +126,45 @@ afterAll(async () => {
 
 describe('per-corp queries', () => {
   it('every query of the representative flows on a per-corp collection carries corpId', async () => {
-    const perCorp = new Set(Object.values(mongoose.models).filter((m) => m.schema.path('corpId')).map((m) => m.collection.collectionName));
+    const perCorp = new Set(
+      Object.values(mongoose.models)
+        .filter((m) => m.schema.path('corpId'))
+        .map((m) => m.collection.collectionName),
+    );
     expect(perCorp.has('customers')).toBe(true);
 
     recording = true;
     const { driver } = bot.sandbox;
-    const added = await driver.addCustomer({ corpId: bot.corpId, userid: 'zhangwei', customer: { name: '测试客户甲' }, state: 'delivery_2026_05' });
-    await driver.editRelationship({ corpId: bot.corpId, userid: 'zhangwei', externalUserId: added.externalUserId, remark: '甲先生', addTags: ['意向'] });
+    const added = await driver.addCustomer({
+      corpId: bot.corpId,
+      userid: 'zhangwei',
+      customer: { name: '测试客户甲' },
+      state: 'delivery_2026_05',
+    });
+    await driver.editRelationship({
+      corpId: bot.corpId,
+      userid: 'zhangwei',
+      externalUserId: added.externalUserId,
+      remark: '甲先生',
+      addTags: ['意向'],
+    });
     const other = await driver.addCustomer({ corpId: bot.corpId, userid: 'lina', customer: { name: '测试客户乙' } });
     await bot.settle('adds and edits');
     await upsertVehicle(
-      { corpId: bot.corpId, timeZone: 'Asia/Shanghai', pd: bot.ctx.pd, queues: bot.ctx.queues, now: () => bot.clock.now() },
-      vehicleInputSchema.parse({ vin: 'LVSHCAME0PE200001', model: '星途瑶光', deliveryDate: '2026-06-01', externalUserId: added.externalUserId, salesUserid: 'zhangwei' }),
+      {
+        corpId: bot.corpId,
+        timeZone: 'Asia/Shanghai',
+        pd: bot.ctx.pd,
+        queues: bot.ctx.queues,
+        now: () => bot.clock.now(),
+      },
+      vehicleInputSchema.parse({
+        vin: 'LVSHCAME0PE200001',
+        model: '星途瑶光',
+        deliveryDate: '2026-06-01',
+        externalUserId: added.externalUserId,
+        salesUserid: 'zhangwei',
+      }),
       'api',
     );
     await bot.settle('the vehicle link and planning');

@@ -24,11 +24,17 @@ beforeEach(() => {
   bot.sandbox.context.calls.clear();
 });
 
-const events = (type: DomainEventType, externalUserId?: string) => DomainEventRecordModel.countDocuments({ type, ...(externalUserId ? { externalUserId } : {}) });
+const events = (type: DomainEventType, externalUserId?: string) =>
+  DomainEventRecordModel.countDocuments({ type, ...(externalUserId ? { externalUserId } : {}) });
 
 describe('adding customers', () => {
   it('a delivery-channel add: welcome job first, customer stored, owner, tagged 保客 — once, even when delivered four times', async () => {
-    const { externalUserId, delivery } = await bot.sandbox.driver.addCustomer({ corpId: bot.corpId, userid: 'zhangwei', customer: { name: '测试客户乙' }, state: 'delivery_2026_05' });
+    const { externalUserId, delivery } = await bot.sandbox.driver.addCustomer({
+      corpId: bot.corpId,
+      userid: 'zhangwei',
+      customer: { name: '测试客户乙' },
+      state: 'delivery_2026_05',
+    });
     expect(delivery?.ok).toBe(true);
     // WeCom retries: the same signed request three more times.
     for (let i = 0; i < 3; i++) expect((await bot.sandbox.driver.redeliver(delivery?.id ?? -1)).ok).toBe(true);
@@ -42,10 +48,16 @@ describe('adding customers', () => {
     expect(follow(bot, 'zhangwei', externalUserId)?.tagIds).toContain(ownerTagId(bot));
     expect(await events('customer.added', externalUserId)).toBe(1);
     expect(await events('customer.became_owner', externalUserId)).toBe(1);
-    const inbound = await bot.web.queues.get(QueueName.wecomInbound).getJobs(['completed', 'failed', 'waiting', 'active']);
-    expect(inbound.filter((j) => openInboundXml(bot.web.cipher, String(j.id), j.data).includes(externalUserId))).toHaveLength(1); // four deliveries, one job
+    const inbound = await bot.web.queues
+      .get(QueueName.wecomInbound)
+      .getJobs(['completed', 'failed', 'waiting', 'active']);
+    expect(
+      inbound.filter((j) => openInboundXml(bot.web.cipher, String(j.id), j.data).includes(externalUserId)),
+    ).toHaveLength(1); // four deliveries, one job
 
-    const welcomeJobs = await bot.web.queues.get(QueueName.wecomWelcome).getJobs(['completed', 'failed', 'waiting', 'active']);
+    const welcomeJobs = await bot.web.queues
+      .get(QueueName.wecomWelcome)
+      .getJobs(['completed', 'failed', 'waiting', 'active']);
     const mine = welcomeJobs.filter((j) => j.data.externalUserId === externalUserId);
     expect(mine).toHaveLength(1);
     const firstGet = bot.apiCalls.find((c) => c.endpoint === 'externalcontact/get');
@@ -54,14 +66,30 @@ describe('adding customers', () => {
     expect(JSON.stringify(mine[0]?.data)).not.toContain('测试客户乙');
   });
 
-  it('the same add delivered three times and an edit before the add end in WeCom\'s state', async () => {
-    const added = await bot.sandbox.driver.addCustomer({ corpId: bot.corpId, userid: 'lina', customer: { name: '测试客户丙' }, state: 'showroom_qr' });
-    await bot.sandbox.driver.editRelationship({ corpId: bot.corpId, userid: 'lina', externalUserId: added.externalUserId, remark: '丙先生', addTags: ['意向'] });
+  it("the same add delivered three times and an edit before the add end in WeCom's state", async () => {
+    const added = await bot.sandbox.driver.addCustomer({
+      corpId: bot.corpId,
+      userid: 'lina',
+      customer: { name: '测试客户丙' },
+      state: 'showroom_qr',
+    });
+    await bot.sandbox.driver.editRelationship({
+      corpId: bot.corpId,
+      userid: 'lina',
+      externalUserId: added.externalUserId,
+      remark: '丙先生',
+      addTags: ['意向'],
+    });
     await bot.settle();
     const rel = await RelationshipModel.findOne({ corpId: bot.corpId, externalUserId: added.externalUserId }).lean();
     const intent = bot.sandbox.world.corp(bot.corpId)?.tags.find((t) => t.name === '意向')?.id;
     expect(rel?.tagIds).toEqual([intent]);
-    expect(bot.ctx.pd.openFor(relationshipCtx({ corpId: bot.corpId, externalUserId: added.externalUserId, userid: 'lina' }, 'remarkEnc'), rel?.remarkEnc)).toBe('丙先生');
+    expect(
+      bot.ctx.pd.openFor(
+        relationshipCtx({ corpId: bot.corpId, externalUserId: added.externalUserId, userid: 'lina' }, 'remarkEnc'),
+        rel?.remarkEnc,
+      ),
+    ).toBe('丙先生');
     expect(rel?.remarkEnc?.startsWith('v2.')).toBe(true);
     const customer = await CustomerModel.findOne({ corpId: bot.corpId, externalUserId: added.externalUserId }).lean();
     expect(customer?.lifecycle?.stage).toBe('prospect');
@@ -70,9 +98,19 @@ describe('adding customers', () => {
 
 describe('retained customers', () => {
   it('an advisor tagging 已购车 makes an owner once, even with the edit delivered four times', async () => {
-    const added = await bot.sandbox.driver.addCustomer({ corpId: bot.corpId, userid: 'liuyang', customer: { name: '测试客户丁' }, state: 'douyin_lead' });
+    const added = await bot.sandbox.driver.addCustomer({
+      corpId: bot.corpId,
+      userid: 'liuyang',
+      customer: { name: '测试客户丁' },
+      state: 'douyin_lead',
+    });
     await bot.settle();
-    const edit = await bot.sandbox.driver.editRelationship({ corpId: bot.corpId, userid: 'liuyang', externalUserId: added.externalUserId, addTags: ['已购车'] });
+    const edit = await bot.sandbox.driver.editRelationship({
+      corpId: bot.corpId,
+      userid: 'liuyang',
+      externalUserId: added.externalUserId,
+      addTags: ['已购车'],
+    });
     for (let i = 0; i < 3; i++) await bot.sandbox.driver.redeliver(edit.delivery?.id ?? -1);
     await bot.settle();
     const customer = await CustomerModel.findOne({ corpId: bot.corpId, externalUserId: added.externalUserId }).lean();
@@ -82,14 +120,38 @@ describe('retained customers', () => {
     expect(follow(bot, 'liuyang', added.externalUserId)?.tagIds).toContain(ownerTagId(bot));
   });
 
-  it('a linked vehicle makes an owner, tags both advisors\' relationships with 保客 and the model, and the seller becomes responsible', async () => {
-    const first = await bot.sandbox.driver.addCustomer({ corpId: bot.corpId, userid: 'zhangwei', customer: { name: '测试客户戊' }, state: 'autoshow_qr' });
-    await bot.sandbox.driver.addCustomer({ corpId: bot.corpId, userid: 'lina', externalUserId: first.externalUserId, state: 'autoshow_qr' });
+  it("a linked vehicle makes an owner, tags both advisors' relationships with 保客 and the model, and the seller becomes responsible", async () => {
+    const first = await bot.sandbox.driver.addCustomer({
+      corpId: bot.corpId,
+      userid: 'zhangwei',
+      customer: { name: '测试客户戊' },
+      state: 'autoshow_qr',
+    });
+    await bot.sandbox.driver.addCustomer({
+      corpId: bot.corpId,
+      userid: 'lina',
+      externalUserId: first.externalUserId,
+      state: 'autoshow_qr',
+    });
     await bot.settle();
-    expect((await CustomerModel.findOne({ externalUserId: first.externalUserId }).lean())?.responsibleUserid).toBe('lina'); // most recent
+    expect((await CustomerModel.findOne({ externalUserId: first.externalUserId }).lean())?.responsibleUserid).toBe(
+      'lina',
+    ); // most recent
     const outcome = await upsertVehicle(
-      { corpId: bot.corpId, timeZone: 'Asia/Shanghai', pd: bot.ctx.pd, queues: bot.ctx.queues, now: () => bot.clock.now() },
-      vehicleInputSchema.parse({ vin: 'LVSHCAME0PE000001', model: '星途瑶光', deliveryDate: '2026-05-01', externalUserId: first.externalUserId, salesUserid: 'zhangwei' }),
+      {
+        corpId: bot.corpId,
+        timeZone: 'Asia/Shanghai',
+        pd: bot.ctx.pd,
+        queues: bot.ctx.queues,
+        now: () => bot.clock.now(),
+      },
+      vehicleInputSchema.parse({
+        vin: 'LVSHCAME0PE000001',
+        model: '星途瑶光',
+        deliveryDate: '2026-05-01',
+        externalUserId: first.externalUserId,
+        salesUserid: 'zhangwei',
+      }),
       'api',
     );
     expect(outcome).toMatchObject({ status: 'created', linked: true });
@@ -99,37 +161,71 @@ describe('retained customers', () => {
     expect(customer?.responsibleUserid).toBe('zhangwei');
     const modelTag = bot.sandbox.world.corp(bot.corpId)?.tags.find((t) => t.name === '星途瑶光')?.id;
     for (const userid of ['zhangwei', 'lina']) {
-      expect(follow(bot, userid, first.externalUserId)?.tagIds).toEqual(expect.arrayContaining([ownerTagId(bot), modelTag]));
+      expect(follow(bot, userid, first.externalUserId)?.tagIds).toEqual(
+        expect.arrayContaining([ownerTagId(bot), modelTag]),
+      );
     }
   });
 });
 
 describe('losing and moving customers', () => {
   it('the customer deleting the advisor: lost, with a loss alert to the advisor and the leader in WeCom', async () => {
-    const added = await bot.sandbox.driver.addCustomer({ corpId: bot.corpId, userid: 'zhangwei', customer: { name: '测试客户己' } });
-    await bot.sandbox.driver.editRelationship({ corpId: bot.corpId, userid: 'zhangwei', externalUserId: added.externalUserId, remark: '己女士' });
+    const added = await bot.sandbox.driver.addCustomer({
+      corpId: bot.corpId,
+      userid: 'zhangwei',
+      customer: { name: '测试客户己' },
+    });
+    await bot.sandbox.driver.editRelationship({
+      corpId: bot.corpId,
+      userid: 'zhangwei',
+      externalUserId: added.externalUserId,
+      remark: '己女士',
+    });
     await bot.settle();
-    await bot.sandbox.driver.customerDeletesAdvisor({ corpId: bot.corpId, userid: 'zhangwei', externalUserId: added.externalUserId });
+    await bot.sandbox.driver.customerDeletesAdvisor({
+      corpId: bot.corpId,
+      userid: 'zhangwei',
+      externalUserId: added.externalUserId,
+    });
     await bot.settle();
     const rel = await RelationshipModel.findOne({ externalUserId: added.externalUserId }).lean();
     expect(rel).toMatchObject({ status: 'deleted_by_customer', statusCause: 'del_follow_user' });
-    expect((await CustomerModel.findOne({ externalUserId: added.externalUserId }).lean())?.lifecycle?.stage).toBe('lost');
+    expect((await CustomerModel.findOne({ externalUserId: added.externalUserId }).lean())?.lifecycle?.stage).toBe(
+      'lost',
+    );
     expect(await events('customer.lost', added.externalUserId)).toBe(1);
-    const texts = bot.sandbox.world.corp(bot.corpId)?.messages.filter((m) => JSON.stringify(m).includes('己女士')) ?? [];
+    const texts =
+      bot.sandbox.world.corp(bot.corpId)?.messages.filter((m) => JSON.stringify(m).includes('己女士')) ?? [];
     const recipients = texts.flatMap((m) => m.touser).sort();
     expect(recipients).toEqual(['wangqiang', 'zhangwei']);
   });
 
   it('a transfer deletion records the transfer; a failed transfer tells the leader', async () => {
-    const added = await bot.sandbox.driver.addCustomer({ corpId: bot.corpId, userid: 'liuyang', customer: { name: '测试客户庚' } });
+    const added = await bot.sandbox.driver.addCustomer({
+      corpId: bot.corpId,
+      userid: 'liuyang',
+      customer: { name: '测试客户庚' },
+    });
     await bot.settle();
-    await bot.sandbox.driver.advisorDeletesCustomer({ corpId: bot.corpId, userid: 'liuyang', externalUserId: added.externalUserId, source: 'DELETE_BY_TRANSFER' });
+    await bot.sandbox.driver.advisorDeletesCustomer({
+      corpId: bot.corpId,
+      userid: 'liuyang',
+      externalUserId: added.externalUserId,
+      source: 'DELETE_BY_TRANSFER',
+    });
     await bot.settle();
-    expect(await RelationshipModel.findOne({ externalUserId: added.externalUserId, userid: 'liuyang' }).lean()).toMatchObject({ status: 'transferred' });
+    expect(
+      await RelationshipModel.findOne({ externalUserId: added.externalUserId, userid: 'liuyang' }).lean(),
+    ).toMatchObject({ status: 'transferred' });
     expect(await events('relationship.transferred', added.externalUserId)).toBe(1);
 
     const before = bot.sandbox.world.corp(bot.corpId)?.messages.length ?? 0;
-    await bot.sandbox.driver.transferFails({ corpId: bot.corpId, userid: 'lina', externalUserId: added.externalUserId, reason: 'customer_refused' });
+    await bot.sandbox.driver.transferFails({
+      corpId: bot.corpId,
+      userid: 'lina',
+      externalUserId: added.externalUserId,
+      reason: 'customer_refused',
+    });
     await bot.settle();
     const sent = bot.sandbox.world.corp(bot.corpId)?.messages.slice(before) ?? [];
     expect(sent.flatMap((m) => m.touser)).toEqual(['wangqiang']);
@@ -139,13 +235,33 @@ describe('losing and moving customers', () => {
 
 describe('tags and members', () => {
   it('a tag change refreshes the cache; a member change arrives through contact sync', async () => {
-    await bot.sandbox.driver.changeTags({ corpId: bot.corpId, change: 'create', groupName: '客户阶段', name: '流失预警' });
+    await bot.sandbox.driver.changeTags({
+      corpId: bot.corpId,
+      change: 'create',
+      groupName: '客户阶段',
+      name: '流失预警',
+    });
     await bot.settle();
-    await waitFor(async () => CorpTagGroupModel.findOne({ corpId: bot.corpId, 'tags.name': '流失预警' }).lean(), 'the new tag in the cache');
+    await waitFor(
+      async () => CorpTagGroupModel.findOne({ corpId: bot.corpId, 'tags.name': '流失预警' }).lean(),
+      'the new tag in the cache',
+    );
 
-    await bot.sandbox.driver.changeMember({ corpId: bot.corpId, change: 'create_user', userid: 'xiaoma', name: '马晓', department: [2], directLeader: ['wangqiang'] });
+    await bot.sandbox.driver.changeMember({
+      corpId: bot.corpId,
+      change: 'create_user',
+      userid: 'xiaoma',
+      name: '马晓',
+      department: [2],
+      directLeader: ['wangqiang'],
+    });
     await bot.settle();
-    expect(await AdvisorModel.findOne({ corpId: bot.corpId, userid: 'xiaoma' }).lean()).toMatchObject({ name: '马晓', departments: [2], directLeaders: ['wangqiang'], status: 'active' });
+    expect(await AdvisorModel.findOne({ corpId: bot.corpId, userid: 'xiaoma' }).lean()).toMatchObject({
+      name: '马晓',
+      departments: [2],
+      directLeaders: ['wangqiang'],
+      status: 'active',
+    });
     await bot.sandbox.driver.changeMember({ corpId: bot.corpId, change: 'delete_user', userid: 'xiaoma' });
     await bot.settle();
     expect((await AdvisorModel.findOne({ corpId: bot.corpId, userid: 'xiaoma' }).lean())?.status).toBe('left');
@@ -157,9 +273,11 @@ describe('personal data at rest', () => {
     const db = (await import('mongoose')).default.connection.db;
     if (!db) throw new Error('no database');
     const dump: string[] = [];
-    for (const { name } of await db.listCollections().toArray()) dump.push(JSON.stringify(await db.collection(name).find({}).toArray()));
+    for (const { name } of await db.listCollections().toArray())
+      dump.push(JSON.stringify(await db.collection(name).find({}).toArray()));
     const text = dump.join('\n');
     expect(text.length).toBeGreaterThan(1000);
-    for (const plain of ['测试客户乙', '测试客户丙', '丙先生', '己女士', '13800000101', '赵先生']) expect(text).not.toContain(plain);
+    for (const plain of ['测试客户乙', '测试客户丙', '丙先生', '己女士', '13800000101', '赵先生'])
+      expect(text).not.toContain(plain);
   });
 });

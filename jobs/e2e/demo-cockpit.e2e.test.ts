@@ -12,7 +12,14 @@ import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { playDemo } from '../../scripts/demo/story.js';
 import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
-import { CHROMIUM, CHROMIUM_ARGS, hasChromium, repoRoot, startBrowserStack, type BrowserStack } from './browser.test-support.js';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  hasChromium,
+  repoRoot,
+  startBrowserStack,
+  type BrowserStack,
+} from './browser.test-support.js';
 
 if (!hasChromium) console.warn(`demo cockpit e2e skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
@@ -25,7 +32,14 @@ beforeAll(async () => {
   if (!hasChromium) return;
   mkdirSync(shots, { recursive: true });
   running = await startBrowserStack('demo-cockpit-e2e');
-  browser = await chromium.launchPersistentContext(profileDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  browser = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 900 },
+    locale: 'zh-CN',
+    timezoneId: 'Asia/Shanghai',
+  });
 }, 240_000);
 
 afterAll(async () => {
@@ -35,11 +49,22 @@ afterAll(async () => {
 });
 
 describe.skipIf(!hasChromium)('the cockpit right after npm run demo', () => {
-  it('opens on the demo\'s days and shows its new customers, retained customers, welcomes and on-time rate', async () => {
+  it("opens on the demo's days and shows its new customers, retained customers, welcomes and on-time rate", async () => {
     const stack = running!.stack;
     const lines: string[] = [];
-    await playDemo({ botUrl: stack.botUrl, sandboxUrl: stack.sandbox.url, adminToken: stack.adminToken, corpId: DEMO_CORP_ID, timeZone: 'Asia/Shanghai' }, (line) => lines.push(line));
-    expect(lines.at(-1)).toMatch(/^🧭 the console's cockpit .*: \d+ new customers, \d+ new retained customers, \d+ welcomes sent, 2 follow-ups due$/);
+    await playDemo(
+      {
+        botUrl: stack.botUrl,
+        sandboxUrl: stack.sandbox.url,
+        adminToken: stack.adminToken,
+        corpId: DEMO_CORP_ID,
+        timeZone: 'Asia/Shanghai',
+      },
+      (line) => lines.push(line),
+    );
+    expect(lines.at(-1)).toMatch(
+      /^🧭 the console's cockpit .*: \d+ new customers, \d+ new retained customers, \d+ welcomes sent, 2 follow-ups due$/,
+    );
 
     const page = await browser!.newPage();
     await page.goto(`${stack.publicUrl}/console/cockpit`);

@@ -21,8 +21,15 @@ const dataDir = mkdtempSync(join(tmpdir(), 'scrm-demo-'));
 beforeAll(async () => {
   redis = await startPrivateRedis();
   stack = await startDevStack({
-    port: await freePort(), sandboxPort: 0, dataDir, redisUrl: redis.url, mongoPort: 0, persistMongo: false,
-    logger: createLogger({ level: 'warn', name: 'demo-test' }), showProcessLogs: false, logLevel: 'warn',
+    port: await freePort(),
+    sandboxPort: 0,
+    dataDir,
+    redisUrl: redis.url,
+    mongoPort: 0,
+    persistMongo: false,
+    logger: createLogger({ level: 'warn', name: 'demo-test' }),
+    showProcessLogs: false,
+    logLevel: 'warn',
   });
 }, 120_000);
 
@@ -36,13 +43,21 @@ describe('npm run demo', () => {
   it('welcomes and tags, delivers next-day cards, records a completion and escalates the ignored task', async () => {
     const lines: string[] = [];
     const outcome = await playDemo(
-      { botUrl: stack.botUrl, sandboxUrl: stack.sandbox.url, adminToken: stack.adminToken, corpId: DEMO_CORP_ID, timeZone: 'Asia/Shanghai' },
+      {
+        botUrl: stack.botUrl,
+        sandboxUrl: stack.sandbox.url,
+        adminToken: stack.adminToken,
+        corpId: DEMO_CORP_ID,
+        timeZone: 'Asia/Shanghai',
+      },
       (line) => lines.push(line),
     );
     expect(outcome).toMatchObject({ welcomes: 2, advisorCards: 2, cardUpdates: 1, leaderCards: 1 });
     expect(outcome.ownerTagMarks).toBeGreaterThanOrEqual(2);
     expect(outcome.kpi).toEqual({ due: 2, doneOnTime: 1, doneLate: 0, overdueOpen: 1, escalated: 1 });
-    expect(lines).toContain('📊 张伟\'s follow-ups: 2 due, 1 done on time, 0 done late, 1 overdue, 1 escalated');
-    expect(lines.at(-1)).toMatch(/: \d+ new customers, \d+ new retained customers, \d+ welcomes sent, 2 follow-ups due$/);
+    expect(lines).toContain("📊 张伟's follow-ups: 2 due, 1 done on time, 0 done late, 1 overdue, 1 escalated");
+    expect(lines.at(-1)).toMatch(
+      /: \d+ new customers, \d+ new retained customers, \d+ welcomes sent, 2 follow-ups due$/,
+    );
   }, 150_000);
 });

@@ -21,48 +21,94 @@ const hasRedisServer = spawnSync('redis-server', ['--version'], { stdio: 'ignore
 
 /** Only what a fresh terminal has: no REDIS_URL, MONGODB_URI, NODE_ENV or keys. */
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME ?? clone, LANG: 'C.UTF-8', NO_COLOR: '1', npm_config_update_notifier: 'false' };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME ?? clone,
+    LANG: 'C.UTF-8',
+    NO_COLOR: '1',
+    npm_config_update_notifier: 'false',
+  };
   return { ...env, ...extra };
 }
 
-interface Run { code: number | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** `npm run <args>` in the copy, to completion. */
 function npmRun(args: string[], timeoutMs = 120_000): Promise<Run> {
   return new Promise((done, fail) => {
-    const child = spawn('npm', ['run', '-s', ...args], { cwd: clone, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['run', '-s', ...args], {
+      cwd: clone,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.stdout.on('data', (b: Buffer) => {
+      stdout += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.once('error', fail);
-    child.once('exit', (code) => { clearTimeout(timer); done({ code, stdout, stderr }); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
   });
 }
 
-interface Dev { child: ChildProcess; log: () => string; exited: Promise<string> }
+interface Dev {
+  child: ChildProcess;
+  log: () => string;
+  exited: Promise<string>;
+}
 let ports: { web: number; sandbox: number; mongo: number; redis: number };
 let dev: Dev | undefined;
 
 /** `npm run dev` in its own process group, as a terminal runs it in the foreground. */
 function startDev(): Dev {
   const child = spawn('npm', ['run', 'dev'], {
-    cwd: clone, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-    env: cleanEnv({ PORT: String(ports.web), SANDBOX_PORT: String(ports.sandbox), DEV_MONGO_PORT: String(ports.mongo), REDIS_URL: `redis://127.0.0.1:${ports.redis}` }),
+    cwd: clone,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: cleanEnv({
+      PORT: String(ports.web),
+      SANDBOX_PORT: String(ports.sandbox),
+      DEV_MONGO_PORT: String(ports.mongo),
+      REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
+    }),
   });
   let log = '';
-  child.stdout?.on('data', (b: Buffer) => { log += b.toString(); });
-  child.stderr?.on('data', (b: Buffer) => { log += b.toString(); });
+  child.stdout?.on('data', (b: Buffer) => {
+    log += b.toString();
+  });
+  child.stderr?.on('data', (b: Buffer) => {
+    log += b.toString();
+  });
   const exited = new Promise<string>((done) => child.once('exit', (code, signal) => done(signal ?? `code ${code}`)));
   return { child, log: () => log, exited };
 }
 
 async function untilReady(d: Dev): Promise<void> {
-  await waitFor(async () => {
-    if (d.child.exitCode !== null) throw new Error(`npm run dev exited: ${d.log().slice(-2000)}`);
-    return d.log().includes('npm run demo   (in a second terminal)') && (await fetch(`http://127.0.0.1:${ports.web}/readyz`).then((r) => r.ok, () => false));
-  }, 'npm run dev to print its banner and answer /readyz', { timeoutMs: 240_000, intervalMs: 250 });
+  await waitFor(
+    async () => {
+      if (d.child.exitCode !== null) throw new Error(`npm run dev exited: ${d.log().slice(-2000)}`);
+      return (
+        d.log().includes('npm run demo   (in a second terminal)') &&
+        (await fetch(`http://127.0.0.1:${ports.web}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        ))
+      );
+    },
+    'npm run dev to print its banner and answer /readyz',
+    { timeoutMs: 240_000, intervalMs: 250 },
+  );
 }
 
 /** Ctrl-C: SIGINT to every process in the group at once; resolves with how npm ended. */
@@ -82,7 +128,12 @@ function groupAlive(pid: number): boolean {
 }
 
 beforeAll(async () => {
-  const tracked = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repo, encoding: 'utf8' }).stdout.split('\0').filter(Boolean);
+  const tracked = spawnSync('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    cwd: repo,
+    encoding: 'utf8',
+  })
+    .stdout.split('\0')
+    .filter(Boolean);
   for (const file of tracked) {
     if (!existsSync(join(repo, file))) continue;
     mkdirSync(dirname(join(clone, file)), { recursive: true });
@@ -124,7 +175,7 @@ describe.skipIf(!hasRedisServer)('the first hour on a clean tree', () => {
 
     const demo1 = await npmRun(['demo']);
     expect(demo1.stderr).toBe('');
-    expect(demo1.stdout).toContain('📊 张伟\'s follow-ups: 2 due, 1 done on time, 0 done late, 1 overdue, 1 escalated');
+    expect(demo1.stdout).toContain("📊 张伟's follow-ups: 2 due, 1 done on time, 0 done late, 1 overdue, 1 escalated");
     expect(demo1.code).toBe(0);
 
     // Ctrl-C: every process stops in order and the data is saved.
@@ -133,7 +184,10 @@ describe.skipIf(!hasRedisServer)('the first hour on a clean tree', () => {
     expect(['SIGINT', 'code 0', 'code 130']).toContain(await ctrlC(dev));
     // npm can exit a moment before the last of its group has (a loaded machine shows the gap): no
     // process of the stack may outlive Ctrl-C by more than a few seconds.
-    await waitFor(() => !groupAlive(pid), 'every process of npm run dev to exit after Ctrl-C', { timeoutMs: 15_000, intervalMs: 100 });
+    await waitFor(() => !groupAlive(pid), 'every process of npm run dev to exit after Ctrl-C', {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+    });
     expect(await redisAnswers(`redis://127.0.0.1:${ports.redis}`)).toBe(false);
     expect(dev.log()).toMatch(/\[worker\] shutdown complete/);
     expect(dev.log()).toMatch(/dev-mongo: snapshot written/);
@@ -151,7 +205,7 @@ describe.skipIf(!hasRedisServer)('the first hour on a clean tree', () => {
 
     const demo2 = await npmRun(['demo']);
     expect(demo2.stderr).toBe('');
-    expect(demo2.stdout).toContain('📊 张伟\'s follow-ups: 2 due, 1 done on time, 0 done late, 1 overdue, 1 escalated');
+    expect(demo2.stdout).toContain("📊 张伟's follow-ups: 2 due, 1 done on time, 0 done late, 1 overdue, 1 escalated");
     expect(demo2.code).toBe(0);
     // The bot kept its WeCom ids: no tag marked against ids the sandbox no longer knows.
     expect(dev.log()).not.toMatch(/40068|invalid tag/);

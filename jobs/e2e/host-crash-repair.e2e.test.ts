@@ -15,10 +15,14 @@ import { follow, ownerTagId, useBotHarness, type BotHarness } from './bot.test-s
 let bot: BotHarness;
 useBotHarness((harness) => (bot = harness));
 
-
 describe('reconciliation after a lost acknowledged callback', () => {
   it('brings back the customer, the relationship, the owner state and the 保客 tag', async () => {
-    const { externalUserId, delivery } = await bot.sandbox.driver.addCustomer({ corpId: bot.corpId, userid: 'zhangwei', customer: { name: '测试客户丙' }, state: 'delivery_2026_06' });
+    const { externalUserId, delivery } = await bot.sandbox.driver.addCustomer({
+      corpId: bot.corpId,
+      userid: 'zhangwei',
+      customer: { name: '测试客户丙' },
+      state: 'delivery_2026_06',
+    });
     expect(delivery?.ok).toBe(true);
     await bot.settle('the add to be processed');
     expect(follow(bot, 'zhangwei', externalUserId)?.tagIds).toContain(ownerTagId(bot));
@@ -37,7 +41,14 @@ describe('reconciliation after a lost acknowledged callback', () => {
 
     // The nightly run, as the maintenance job calls it.
     const summary = await reconcileCorp(
-      { corpId: bot.corpId, api: bot.ctx.wecom.forCorp({ corpId: bot.corpId, secret: bot.corp.secret, agentId: bot.corp.agentId }), pd: bot.ctx.pd, clock: bot.clock, queues: bot.ctx.queues, logger: bot.ctx.logger },
+      {
+        corpId: bot.corpId,
+        api: bot.ctx.wecom.forCorp({ corpId: bot.corpId, secret: bot.corp.secret, agentId: bot.corp.agentId }),
+        pd: bot.ctx.pd,
+        clock: bot.clock,
+        queues: bot.ctx.queues,
+        logger: bot.ctx.logger,
+      },
       { runId: 'after-host-crash' },
     );
     expect(summary.added).toBeGreaterThanOrEqual(1);
@@ -46,14 +57,26 @@ describe('reconciliation after a lost acknowledged callback', () => {
     const repaired = await CustomerModel.findOne({ corpId: bot.corpId, externalUserId }).lean();
     expect(repaired?.lifecycle).toMatchObject({ stage: 'owner', reason: 'delivery_channel' });
     expect(repaired?.responsibleUserid).toBe('zhangwei');
-    expect(await RelationshipModel.findOne({ corpId: bot.corpId, externalUserId }).lean()).toMatchObject({ userid: 'zhangwei', state: 'delivery_2026_06', status: 'active' });
+    expect(await RelationshipModel.findOne({ corpId: bot.corpId, externalUserId }).lean()).toMatchObject({
+      userid: 'zhangwei',
+      state: 'delivery_2026_06',
+      status: 'active',
+    });
     expect(follow(bot, 'zhangwei', externalUserId)?.tagIds).toContain(ownerTagId(bot));
-    expect(await DomainEventRecordModel.countDocuments({ type: 'customer.added', externalUserId, status: 'processed' })).toBe(1);
-    expect(await OutboxEventModel.countDocuments({ 'event.externalUserId': externalUserId, status: 'pending' })).toBe(0);
+    expect(
+      await DomainEventRecordModel.countDocuments({ type: 'customer.added', externalUserId, status: 'processed' }),
+    ).toBe(1);
+    expect(await OutboxEventModel.countDocuments({ 'event.externalUserId': externalUserId, status: 'pending' })).toBe(
+      0,
+    );
   });
 
   it('an owner through the owner tag (已购车, no delivery channel) is an owner again, tagged 保客', async () => {
-    const { externalUserId } = await bot.sandbox.driver.addCustomer({ corpId: bot.corpId, userid: 'liuyang', customer: { name: '测试客户丁' } });
+    const { externalUserId } = await bot.sandbox.driver.addCustomer({
+      corpId: bot.corpId,
+      userid: 'liuyang',
+      customer: { name: '测试客户丁' },
+    });
     await bot.settle('the add to be processed');
     // The advisor marks the purchase; the bot then loses everything about this customer.
     const bought = bot.sandbox.world.corp(bot.corpId)?.tags.find((t) => t.name === '已购车')?.id;
@@ -66,7 +89,14 @@ describe('reconciliation after a lost acknowledged callback', () => {
     ]);
 
     await reconcileCorp(
-      { corpId: bot.corpId, api: bot.ctx.wecom.forCorp({ corpId: bot.corpId, secret: bot.corp.secret, agentId: bot.corp.agentId }), pd: bot.ctx.pd, clock: bot.clock, queues: bot.ctx.queues, logger: bot.ctx.logger },
+      {
+        corpId: bot.corpId,
+        api: bot.ctx.wecom.forCorp({ corpId: bot.corpId, secret: bot.corp.secret, agentId: bot.corp.agentId }),
+        pd: bot.ctx.pd,
+        clock: bot.clock,
+        queues: bot.ctx.queues,
+        logger: bot.ctx.logger,
+      },
       { runId: 'after-host-crash-2' },
     );
     await bot.settle('the repaired customer to be processed');

@@ -18,7 +18,13 @@ const HOUR = 3_600_000;
 /** Monday 2026-05-11 09:30 Asia/Shanghai: the digest judges the week of 2026-05-04. */
 const START = Date.parse('2026-05-11T01:30:00Z');
 const WEEK = '2026-05-04';
-const TEAM: Array<[string, string, number[]]> = [['wangqiang', '王强', [2]], ['zhangwei', '张伟', [2]], ['lina', '李娜', [2]], ['liuyang', '刘洋', [2]], ['chenjing', '陈静', [3]]];
+const TEAM: Array<[string, string, number[]]> = [
+  ['wangqiang', '王强', [2]],
+  ['zhangwei', '张伟', [2]],
+  ['lina', '李娜', [2]],
+  ['liuyang', '刘洋', [2]],
+  ['chenjing', '陈静', [3]],
+];
 
 let bot: BotHarness;
 const world = () => {
@@ -26,12 +32,19 @@ const world = () => {
   if (!corp) throw new Error('no demo corp in the sandbox');
   return corp;
 };
-const digestsTo = (userid: string) => world().messages.filter((m) => m.msgtype === 'markdown' && m.touser.includes(userid) && JSON.stringify(m.body).includes('客户经营周报'));
+const digestsTo = (userid: string) =>
+  world().messages.filter(
+    (m) => m.msgtype === 'markdown' && m.touser.includes(userid) && JSON.stringify(m.body).includes('客户经营周报'),
+  );
 
 beforeAll(async () => {
   bot = await startBotHarness({ startAt: START });
   for (const [userid, name, departments] of TEAM) {
-    await AdvisorModel.updateOne({ corpId: bot.corpId, userid }, { $set: { name, departments, leadsDepartments: userid === 'wangqiang' ? [2] : [], status: 'active' } }, { upsert: true });
+    await AdvisorModel.updateOne(
+      { corpId: bot.corpId, userid },
+      { $set: { name, departments, leadsDepartments: userid === 'wangqiang' ? [2] : [], status: 'active' } },
+      { upsert: true },
+    );
   }
   const customerId = new Types.ObjectId();
   const tasks = [];
@@ -43,15 +56,31 @@ beforeAll(async () => {
       for (let n = 0; n < 12; n++) {
         const open = collapsed && n >= onTime;
         tasks.push({
-          corpId: bot.corpId, customerId, advisorUserid: userid, title: '回访', dueAt, slaMs: 24 * HOUR, remindAt: dueAt, ladder: { escalateAfterMs: 48 * HOUR, flagAfterMs: 72 * HOUR },
-          status: open ? 'open' : 'done', ...(open ? {} : { outcome: 'contacted', completedAt: new Date(dueAt.getTime() + (n < onTime ? 1 : 30) * HOUR) }),
+          corpId: bot.corpId,
+          customerId,
+          advisorUserid: userid,
+          title: '回访',
+          dueAt,
+          slaMs: 24 * HOUR,
+          remindAt: dueAt,
+          ladder: { escalateAfterMs: 48 * HOUR, flagAfterMs: 72 * HOUR },
+          status: open ? 'open' : 'done',
+          ...(open
+            ? {}
+            : { outcome: 'contacted', completedAt: new Date(dueAt.getTime() + (n < onTime ? 1 : 30) * HOUR) }),
           history: [{ at: dueAt, actor: 'system', action: 'created' }],
         });
       }
     }
   }
   await TaskModel.insertMany(tasks);
-  await rollupRange({ corpId: bot.corpId, timeZone: 'Asia/Shanghai', now: bot.clock.now(), from: addDays(WEEK, -56), to: addDays(WEEK, 7) });
+  await rollupRange({
+    corpId: bot.corpId,
+    timeZone: 'Asia/Shanghai',
+    now: bot.clock.now(),
+    from: addDays(WEEK, -56),
+    to: addDays(WEEK, 7),
+  });
 }, 60_000);
 afterAll(async () => {
   await bot?.stop();
@@ -72,6 +101,8 @@ describe('weekly KPI digest', () => {
     const retried = await runKpiTickExclusive(bot.ctx, [bot.corpId], bot.ctx.logger);
     expect(retried).toMatchObject([{ digest: { sent: 0, already: 1 } }]);
     expect(digestsTo('wangqiang')).toHaveLength(1);
-    expect(await KpiDigestModel.find({ corpId: bot.corpId, week: WEEK }).lean()).toMatchObject([{ userid: 'wangqiang', status: 'sent', flags: 1 }]);
+    expect(await KpiDigestModel.find({ corpId: bot.corpId, week: WEEK }).lean()).toMatchObject([
+      { userid: 'wangqiang', status: 'sent', flags: 1 },
+    ]);
   });
 });

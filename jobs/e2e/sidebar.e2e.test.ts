@@ -15,12 +15,25 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevStack } from '../../scripts/dev/dev-stack.js';
 import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
 import { dayjs } from '../../src/infra/clock.js';
-import { CHROMIUM, CHROMIUM_ARGS, hasChromium, repoRoot, startBrowserStack, type BrowserStack } from './browser.test-support.js';
+import {
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  hasChromium,
+  repoRoot,
+  startBrowserStack,
+  type BrowserStack,
+} from './browser.test-support.js';
 
 if (!hasChromium) console.warn(`sidebar e2e skipped: ${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 const shots = join(repoRoot, 'artifacts', 'console-e2e');
-const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' };
+const PHONE = {
+  viewport: { width: 390, height: 844 },
+  isMobile: true,
+  hasTouch: true,
+  locale: 'zh-CN',
+  timezoneId: 'Asia/Shanghai',
+};
 let running: BrowserStack | undefined;
 let stack: DevStack | undefined;
 let browser: Browser | undefined;
@@ -39,12 +52,20 @@ afterAll(async () => {
 });
 
 async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack!.botUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${stack!.adminToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${stack!.botUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${stack!.adminToken}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
 async function sandbox<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack!.sandbox.url}/__sandbox${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(`${stack!.sandbox.url}/__sandbox${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`sandbox ${method} ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -61,31 +82,62 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
 /** Opens the sidebar in `chat` and signs in through the sandbox's WeCom OAuth page as `userid`. */
 async function openSidebar(page: Page, userid: string, chat: string): Promise<void> {
   await page.goto(`${stack!.publicUrl}/console/sidebar?corpId=${DEMO_CORP_ID}&sandboxChat=${encodeURIComponent(chat)}`);
-  if (/\/connect\/oauth2\/authorize/.test(page.url()) || (await page.waitForURL(/\/connect\/oauth2\/authorize/, { timeout: 10_000 }).then(() => true, () => false))) {
+  if (
+    /\/connect\/oauth2\/authorize/.test(page.url()) ||
+    (await page.waitForURL(/\/connect\/oauth2\/authorize/, { timeout: 10_000 }).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     await page.click(`a:has-text("(${userid})")`);
     await page.waitForURL((url) => url.pathname === '/console/sidebar');
   }
 }
 
 describe.skipIf(!hasChromium)('advisor sidebar in Chromium (390×844)', () => {
-  it('shows the due task and vehicle, sends the talk track, completes the task, records an opt-out; refuses another advisor\'s customer', async () => {
+  it("shows the due task and vehicle, sends the talk track, completes the task, records an opt-out; refuses another advisor's customer", async () => {
     // A customer adds 张伟 through the demo delivery channel; the next morning the follow-up is due.
     const before = stack!.sandbox.context.world.corp(DEMO_CORP_ID)!.customers.length;
-    await sandbox('POST', '/actions/addCustomer', { corpId: DEMO_CORP_ID, userid: 'zhangwei', customer: { name: '测试车主侧边栏' }, state: 'delivery_demo' });
+    await sandbox('POST', '/actions/addCustomer', {
+      corpId: DEMO_CORP_ID,
+      userid: 'zhangwei',
+      customer: { name: '测试车主侧边栏' },
+      state: 'delivery_demo',
+    });
     const ext = stack!.sandbox.context.world.corp(DEMO_CORP_ID)!.customers[before]!.external_userid;
     const customer = await until('the customer in the bot', async () => {
-      const { customers } = await api<{ customers: Array<{ id: string; externalUserId: string }> }>('GET', `/customers?corpId=${DEMO_CORP_ID}&advisor=zhangwei`);
+      const { customers } = await api<{ customers: Array<{ id: string; externalUserId: string }> }>(
+        'GET',
+        `/customers?corpId=${DEMO_CORP_ID}&advisor=zhangwei`,
+      );
       return customers.find((c) => c.externalUserId === ext);
     });
-    await api('POST', '/vehicles', { corpId: DEMO_CORP_ID, vin: 'LSVAB2180E2012345', model: '星途瑶光', deliveryDate: '2026-01-10', mileageKm: 3200, insuranceExpiry: '2027-01-09', externalUserId: ext });
+    await api('POST', '/vehicles', {
+      corpId: DEMO_CORP_ID,
+      vin: 'LSVAB2180E2012345',
+      model: '星途瑶光',
+      deliveryDate: '2026-01-10',
+      mileageKm: 3200,
+      insuranceExpiry: '2027-01-09',
+      externalUserId: ext,
+    });
     const now = dayjs((await api<{ now: string }>('GET', '/ops/clock')).now);
-    await api('POST', '/ops/clock', { offsetMs: Math.max(0, now.add(1, 'day').hour(10).minute(5).valueOf() - Date.now()) });
+    await api('POST', '/ops/clock', {
+      offsetMs: Math.max(0, now.add(1, 'day').hour(10).minute(5).valueOf() - Date.now()),
+    });
     await new Promise((r) => setTimeout(r, 1500));
-    await until('the due follow-up', async () => {
-      await api('POST', '/ops/sweep');
-      const { tasks } = await api<{ tasks: Array<{ customerId: string }> }>('GET', `/tasks?corpId=${DEMO_CORP_ID}&advisor=zhangwei&status=open`);
-      return tasks.some((t) => t.customerId === customer.id) ? true : undefined;
-    }, 45_000);
+    await until(
+      'the due follow-up',
+      async () => {
+        await api('POST', '/ops/sweep');
+        const { tasks } = await api<{ tasks: Array<{ customerId: string }> }>(
+          'GET',
+          `/tasks?corpId=${DEMO_CORP_ID}&advisor=zhangwei&status=open`,
+        );
+        return tasks.some((t) => t.customerId === customer.id) ? true : undefined;
+      },
+      45_000,
+    );
 
     const context = await browser!.newContext(PHONE);
     const page = await context.newPage();
@@ -113,20 +165,33 @@ describe.skipIf(!hasChromium)('advisor sidebar in Chromium (390×844)', () => {
     page.once('dialog', (d) => void d.accept());
     await page.click('[data-test=opt-out]');
     await page.locator('[data-test=opted-out]').waitFor();
-    const privacy = await api<{ optOut: { value: boolean; source: string } }>('GET', `/customers/${customer.id}/privacy`);
+    const privacy = await api<{ optOut: { value: boolean; source: string } }>(
+      'GET',
+      `/customers/${customer.id}/privacy`,
+    );
     expect(privacy.optOut).toMatchObject({ value: true, source: 'advisor_reported' });
     await page.screenshot({ path: join(shots, 'sidebar-opted-out.png'), fullPage: true });
 
     // Another advisor's customer: the chat with one of 王强's customers is refused.
     const corp = stack!.sandbox.context.world.corp(DEMO_CORP_ID)!;
-    const foreign = corp.follows.find((f) => f.status === 'active' && f.userid !== 'zhangwei' && !corp.follows.some((g) => g.userid === 'zhangwei' && g.external_userid === f.external_userid));
+    const foreign = corp.follows.find(
+      (f) =>
+        f.status === 'active' &&
+        f.userid !== 'zhangwei' &&
+        !corp.follows.some((g) => g.userid === 'zhangwei' && g.external_userid === f.external_userid),
+    );
     if (foreign) {
-      await page.goto(`${stack!.publicUrl}/console/sidebar?corpId=${DEMO_CORP_ID}&sandboxChat=${encodeURIComponent(foreign.external_userid)}`);
+      await page.goto(
+        `${stack!.publicUrl}/console/sidebar?corpId=${DEMO_CORP_ID}&sandboxChat=${encodeURIComponent(foreign.external_userid)}`,
+      );
       await page.locator('[data-test=refused]').waitFor();
       await page.screenshot({ path: join(shots, 'sidebar-refused.png'), fullPage: true });
     }
     // The phone task page opens the chat with the customer (the stand-in: the sidebar in that chat).
-    const { tasks } = await api<{ tasks: Array<{ id: string; customerId: string }> }>('GET', `/tasks?corpId=${DEMO_CORP_ID}&advisor=zhangwei`);
+    const { tasks } = await api<{ tasks: Array<{ id: string; customerId: string }> }>(
+      'GET',
+      `/tasks?corpId=${DEMO_CORP_ID}&advisor=zhangwei`,
+    );
     const mine = tasks.find((t) => t.customerId === customer.id);
     await page.goto(`${stack!.publicUrl}/console/m/tasks/${mine?.id ?? ''}`);
     await page.locator('[data-test=task-talk-track]').waitFor();

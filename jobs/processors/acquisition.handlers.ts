@@ -7,7 +7,13 @@ import { runLeadTick } from '../../src/domain/acquisition/lead-sla.js';
 import { requestTeamRefresh } from '../../src/domain/acquisition/team-codes.js';
 import { becomeOwner } from '../../src/domain/customers/owner.service.js';
 import { defaultRetentionSettings } from '../../src/domain/customers/retention-settings.js';
-import { channelSyncJob, channelsReconcileJob, leadCardJob, leadsTickJob, teamCodeRefreshJob } from '../../src/queues/jobs/acquisition.jobs.js';
+import {
+  channelSyncJob,
+  channelsReconcileJob,
+  leadCardJob,
+  leadsTickJob,
+  teamCodeRefreshJob,
+} from '../../src/queues/jobs/acquisition.jobs.js';
 import type { WorkerContext } from '../context.js';
 import { on, type JobEntry } from '../processor.js';
 import { activeScopes, isSkipped, jobScope } from '../scope.js';
@@ -34,12 +40,14 @@ export function acquisitionJobs(ctx: WorkerContext, listCorpIds: () => string[])
     }),
     on(leadsTickJob, async (_data, _job, log) => {
       const out: Record<string, unknown> = {};
-      for (const scope of activeScopes(ctx, listCorpIds(), log)) out[scope.corpId] = await runLeadTick(scope.tasks(log));
+      for (const scope of activeScopes(ctx, listCorpIds(), log))
+        out[scope.corpId] = await runLeadTick(scope.tasks(log));
       return out;
     }),
     on(channelsReconcileJob, async (_data, _job, log) => {
       const out: Record<string, unknown> = {};
-      for (const scope of activeScopes(ctx, listCorpIds(), log)) out[scope.corpId] = await reconcileChannels(scope.tasks(log));
+      for (const scope of activeScopes(ctx, listCorpIds(), log))
+        out[scope.corpId] = await reconcileChannels(scope.tasks(log));
       return out;
     }),
   ];
@@ -58,12 +66,21 @@ export function acquisitionEventHandler(ctx: Pick<WorkerContext, 'queues' | 'clo
       if (event.type === 'customer.added') {
         const attribution = await attributeAdd(outbox, event);
         const leadId = await matchLeadOnAdd(outbox, event);
-        if (attribution || leadId) log.info({ corpId: event.corpId, channelId: attribution?.channelId, unknownState: attribution?.unknown, leadId }, 'add attributed');
+        if (attribution || leadId)
+          log.info(
+            { corpId: event.corpId, channelId: attribution?.channelId, unknownState: attribution?.unknown, leadId },
+            'add attributed',
+          );
         return;
       }
       if (event.type !== 'lead.created' && event.type !== 'lead.stage_changed') return;
       if (event.userid) await requestTeamRefresh(ctx, event.corpId, event.userid);
-      if (event.type === 'lead.stage_changed' && event.data.outcome === 'won' && event.customerId && Types.ObjectId.isValid(event.customerId)) {
+      if (
+        event.type === 'lead.stage_changed' &&
+        event.data.outcome === 'won' &&
+        event.customerId &&
+        Types.ObjectId.isValid(event.customerId)
+      ) {
         await becomeOwner(scope.customers(log), scope.corp.retention ?? defaultRetentionSettings, {
           customerId: new Types.ObjectId(event.customerId),
           reason: 'lead_won',

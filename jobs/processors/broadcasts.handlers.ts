@@ -1,6 +1,11 @@
 import { dueBroadcasts } from '../../src/domain/broadcasts/broadcast-approval.js';
 import { BroadcastModel } from '../../src/domain/broadcasts/broadcast.model.js';
-import { pollBroadcast, remindAndEscalate, sendBroadcast, type BroadcastDeps } from '../../src/domain/broadcasts/broadcast.service.js';
+import {
+  pollBroadcast,
+  remindAndEscalate,
+  sendBroadcast,
+  type BroadcastDeps,
+} from '../../src/domain/broadcasts/broadcast.service.js';
 import type { CorpScope } from '../../src/domain/corps/corp-scope.js';
 import { taskSettingsOf } from '../../src/domain/tasks/task-settings.js';
 import type { Logger } from '../../src/infra/logger.js';
@@ -11,8 +16,13 @@ import { activeScopes } from '../scope.js';
 
 function broadcastDeps(ctx: WorkerContext, scope: CorpScope, log: Logger): BroadcastDeps {
   return {
-    corpId: scope.corpId, api: scope.api, clock: ctx.clock, logger: log,
-    timeZone: scope.timeZone, quietHours: taskSettingsOf(scope.corp).quietHours, publicBaseUrl: ctx.config.publicBaseUrl,
+    corpId: scope.corpId,
+    api: scope.api,
+    clock: ctx.clock,
+    logger: log,
+    timeZone: scope.timeZone,
+    quietHours: taskSettingsOf(scope.corp).quietHours,
+    publicBaseUrl: ctx.config.publicBaseUrl,
   };
 }
 
@@ -34,7 +44,12 @@ export function broadcastsJobs(ctx: WorkerContext, listCorpIds: () => string[]):
         for (const due of await dueBroadcasts(scope.corpId, now)) {
           if ((await sendBroadcast(deps, due.id)).status === 'sent') sent++;
         }
-        for (const b of await BroadcastModel.find({ corpId: scope.corpId, status: 'sent', startedAt: { $gte: since } }, { _id: 1 }).limit(200).lean()) {
+        for (const b of await BroadcastModel.find(
+          { corpId: scope.corpId, status: 'sent', startedAt: { $gte: since } },
+          { _id: 1 },
+        )
+          .limit(200)
+          .lean()) {
           await pollBroadcast(deps, String(b._id));
           await remindAndEscalate(deps, String(b._id));
           polled++;

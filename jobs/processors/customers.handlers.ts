@@ -37,7 +37,15 @@ export function customersJobs(ctx: WorkerContext, listCorpIds: () => string[]): 
 export const retentionEventHandler: DomainEventHandler = {
   name: 'retention',
   async handle(event, scope, log) {
-    const reason = await applyRetentionPolicy(scope.customers(log), scope.corp.retention ?? defaultRetentionSettings, event);
-    if (reason) log.info({ corpId: scope.corpId, customerId: event.customerId, reason }, 'customer is a retained customer (owner)');
+    const reason = await applyRetentionPolicy(
+      scope.customers(log),
+      scope.corp.retention ?? defaultRetentionSettings,
+      event,
+    );
+    if (reason)
+      log.info(
+        { corpId: scope.corpId, customerId: event.customerId, reason },
+        'customer is a retained customer (owner)',
+      );
   },
 };

@@ -45,23 +45,40 @@ let workers: RunningWorkers;
 let corpId: string;
 
 const seed = {
-  corps: [{
-    name: '停用测试店',
-    departments: [{ id: 1, name: '总部' }],
-    members: [{ userid: 'zhangwei', name: '张伟', department: [1] }],
-    customers: [{ external_userid: 'wmScopeCustomer0001', name: '测试客户乙', follows: [{ userid: 'zhangwei', remark: '', createtime: 1767225600 }] }],
-  }],
+  corps: [
+    {
+      name: '停用测试店',
+      departments: [{ id: 1, name: '总部' }],
+      members: [{ userid: 'zhangwei', name: '张伟', department: [1] }],
+      customers: [
+        {
+          external_userid: 'wmScopeCustomer0001',
+          name: '测试客户乙',
+          follows: [{ userid: 'zhangwei', remark: '', createtime: 1767225600 }],
+        },
+      ],
+    },
+  ],
 };
 
 function setEnabled(enabled: boolean): void {
   const world = sandbox.world.corp(corpId)!;
   corps.set(corpId, {
-    corpId, kind: 'dealer', displayName: '停用测试店', agentId: world.agentId, secret: world.secret, callback: { token: 't', encodingAesKey: 'k' },
-    contactSync: undefined, timezone: 'Asia/Shanghai', enabled, retention: defaultRetentionSettings,
+    corpId,
+    kind: 'dealer',
+    displayName: '停用测试店',
+    agentId: world.agentId,
+    secret: world.secret,
+    callback: { token: 't', encodingAesKey: 'k' },
+    contactSync: undefined,
+    timezone: 'Asia/Shanghai',
+    enabled,
+    retention: defaultRetentionSettings,
   });
 }
 
-const contactXml = (changeType: string, createTime: number) => `<xml><ToUserName><![CDATA[${corpId}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>${createTime}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[${changeType}]]></ChangeType><UserID><![CDATA[zhangwei]]></UserID><ExternalUserID><![CDATA[wmScopeCustomer0001]]></ExternalUserID></xml>`;
+const contactXml = (changeType: string, createTime: number) =>
+  `<xml><ToUserName><![CDATA[${corpId}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>${createTime}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[${changeType}]]></ChangeType><UserID><![CDATA[zhangwei]]></UserID><ExternalUserID><![CDATA[wmScopeCustomer0001]]></ExternalUserID></xml>`;
 
 async function enqueueCallback(xml: string): Promise<string> {
   const key = dedupKeyFor(corpId, xml);
@@ -69,22 +86,43 @@ async function enqueueCallback(xml: string): Promise<string> {
   return key;
 }
 
-const settled = (key: string, status: string) => waitFor(async () => {
-  const doc = await InboundEventModel.findOne({ dedupKey: key }).lean();
-  return doc?.status === status ? doc : undefined;
-}, `inbound event ${status}`, { timeoutMs: 20_000 });
+const settled = (key: string, status: string) =>
+  waitFor(
+    async () => {
+      const doc = await InboundEventModel.findOne({ dedupKey: key }).lean();
+      return doc?.status === status ? doc : undefined;
+    },
+    `inbound event ${status}`,
+    { timeoutMs: 20_000 },
+  );
 
 beforeAll(async () => {
   db = await useTestDatabase('scope');
   sandbox = await startSandbox({ port: 0, clock, logger });
   [corpId] = sandbox.world.seed(seed).corpIds as [string];
   const ctx: WorkerContext = {
-    config, logger, clock, redis, queues, pd, metrics: new Metrics(new Registry()),
+    config,
+    logger,
+    clock,
+    redis,
+    queues,
+    pd,
+    metrics: new Metrics(new Registry()),
     corps: { get: (id) => corps.get(id) },
-    wecom: createWecomClient({ apiBase: sandbox.url, redis, logger, clock, keyPrefix: config.redis.queuePrefix, timeoutMs: 3000 }),
+    wecom: createWecomClient({
+      apiBase: sandbox.url,
+      redis,
+      logger,
+      clock,
+      keyPrefix: config.redis.queuePrefix,
+      timeoutMs: 3000,
+    }),
   };
   const queuesRun = [QueueName.wecomInbound, QueueName.wecomWelcome, QueueName.domainEvents];
-  workers = startWorkers(ctx, workerRedis, createProcessorFactories({ listCorpIds: () => [...corps.keys()] }), { queues: queuesRun, intervalMs: 600_000 });
+  workers = startWorkers(ctx, workerRedis, createProcessorFactories({ listCorpIds: () => [...corps.keys()] }), {
+    queues: queuesRun,
+    intervalMs: 600_000,
+  });
 });
 
 afterAll(async () => {
@@ -98,24 +136,47 @@ afterAll(async () => {
 });
 
 describe('a disabled corp', () => {
-  it("skips its queued add and edit callbacks: no WeCom call, no customer, no tag; recorded as skipped", async () => {
+  it('skips its queued add and edit callbacks: no WeCom call, no customer, no tag; recorded as skipped', async () => {
     setEnabled(false);
     sandbox.context.calls.clear();
     const add = await enqueueCallback(contactXml('add_external_contact', 1767225700));
     const edit = await enqueueCallback(contactXml('edit_external_contact', 1767225800));
-    for (const key of [add, edit]) expect(await settled(key, 'skipped')).toMatchObject({ error: 'skipped: disabled_corp' });
+    for (const key of [add, edit])
+      expect(await settled(key, 'skipped')).toMatchObject({ error: 'skipped: disabled_corp' });
     const addJob = await queues.get(QueueName.wecomInbound).getJob(add);
     expect(addJob?.returnvalue).toMatchObject({ skipped: 'disabled_corp' });
     expect(sandbox.context.calls.list({ corpId })).toEqual([]);
     expect(await CustomerModel.countDocuments({ corpId })).toBe(0);
-    expect(await queues.get(QueueName.domainEvents).getJobCounts('waiting', 'delayed', 'completed')).toEqual({ waiting: 0, delayed: 0, completed: 0 });
+    expect(await queues.get(QueueName.domainEvents).getJobCounts('waiting', 'delayed', 'completed')).toEqual({
+      waiting: 0,
+      delayed: 0,
+      completed: 0,
+    });
   });
 
   it('skips its queued domain events: the retention policy writes no 保客 tag', async () => {
     setEnabled(false);
     sandbox.context.calls.clear();
-    const job = await domainEventJob.enqueue(queues, { type: 'vehicle.linked', corpId, sourceId: 'scope-test-1', occurredAt: clock.now().toISOString(), customerId: '0123456789abcdef01234567', externalUserId: 'wmScopeCustomer0001' }, { jobId: 'scope-event-1' });
-    const done = await waitFor(async () => ((await job.getState()) === 'completed' ? await queues.get(QueueName.domainEvents).getJob('scope-event-1') : undefined), 'domain event done', { timeoutMs: 20_000 });
+    const job = await domainEventJob.enqueue(
+      queues,
+      {
+        type: 'vehicle.linked',
+        corpId,
+        sourceId: 'scope-test-1',
+        occurredAt: clock.now().toISOString(),
+        customerId: '0123456789abcdef01234567',
+        externalUserId: 'wmScopeCustomer0001',
+      },
+      { jobId: 'scope-event-1' },
+    );
+    const done = await waitFor(
+      async () =>
+        (await job.getState()) === 'completed'
+          ? await queues.get(QueueName.domainEvents).getJob('scope-event-1')
+          : undefined,
+      'domain event done',
+      { timeoutMs: 20_000 },
+    );
     expect(done?.returnvalue).toMatchObject({ type: 'vehicle.linked', skipped: 'disabled_corp' });
     expect(sandbox.context.calls.list({ corpId })).toEqual([]);
   });

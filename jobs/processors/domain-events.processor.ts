@@ -31,18 +31,38 @@ export function createDomainEventsProcessor(handlers: readonly DomainEventHandle
   return (ctx: WorkerContext) => ({
     queue: QueueName.domainEvents,
     concurrency: 8,
-    handlers: jobMap(QueueName.domainEvents, [on(domainEventJob, (event, job, log) => processDomainEvent(event, job, log, ctx, handlers))]),
+    handlers: jobMap(QueueName.domainEvents, [
+      on(domainEventJob, (event, job, log) => processDomainEvent(event, job, log, ctx, handlers)),
+    ]),
   });
 }
 
-async function processDomainEvent(event: DomainEvent, job: Job, log: Logger, ctx: WorkerContext, handlers: readonly DomainEventHandler[]): Promise<{ type: string; duplicate: boolean; skipped?: string }> {
+async function processDomainEvent(
+  event: DomainEvent,
+  job: Job,
+  log: Logger,
+  ctx: WorkerContext,
+  handlers: readonly DomainEventHandler[],
+): Promise<{ type: string; duplicate: boolean; skipped?: string }> {
   const eventId = job.id ?? `${event.type}-${event.sourceId}`;
   const prior = await DomainEventRecordModel.findOne({ eventId }, { status: 1 }).lean();
   if (prior?.status === 'processed') return { type: event.type, duplicate: true };
   await DomainEventRecordModel.updateOne(
     { eventId },
     {
-      $set: { type: event.type, corpId: event.corpId, sourceId: event.sourceId, occurredAt: new Date(event.occurredAt), customerId: event.customerId, externalUserId: event.externalUserId, userid: event.userid, vehicleId: event.vehicleId, taskId: event.taskId, data: event.data, status: 'processing' },
+      $set: {
+        type: event.type,
+        corpId: event.corpId,
+        sourceId: event.sourceId,
+        occurredAt: new Date(event.occurredAt),
+        customerId: event.customerId,
+        externalUserId: event.externalUserId,
+        userid: event.userid,
+        vehicleId: event.vehicleId,
+        taskId: event.taskId,
+        data: event.data,
+        status: 'processing',
+      },
       $inc: { attempts: 1 },
       $unset: { error: 1 },
     },
@@ -50,11 +70,17 @@ async function processDomainEvent(event: DomainEvent, job: Job, log: Logger, ctx
   );
   const found = scopeFor(ctx, event.corpId, log);
   try {
-    if (found.ok) for (const handler of handlers) await handler.handle(event, found.scope, log.child({ handler: handler.name }));
+    if (found.ok)
+      for (const handler of handlers) await handler.handle(event, found.scope, log.child({ handler: handler.name }));
   } catch (err) {
-    await DomainEventRecordModel.updateOne({ eventId }, { $set: { status: 'failed', error: (err as Error).message.slice(0, 500) } }).catch(() => undefined);
+    await DomainEventRecordModel.updateOne(
+      { eventId },
+      { $set: { status: 'failed', error: (err as Error).message.slice(0, 500) } },
+    ).catch(() => undefined);
     throw err;
   }
   await DomainEventRecordModel.updateOne({ eventId }, { $set: { status: 'processed', processedAt: ctx.clock.now() } });
-  return found.ok ? { type: event.type, duplicate: false } : { type: event.type, duplicate: false, skipped: found.refused };
+  return found.ok
+    ? { type: event.type, duplicate: false }
+    : { type: event.type, duplicate: false, skipped: found.refused };
 }

@@ -35,21 +35,37 @@ let workers: RunningWorkers;
 beforeAll(async () => {
   await mongoose.connect(testMongoUri(), { serverSelectionTimeoutMS: 3000 });
   await InboundEventModel.init();
-  const registry = createHandlerRegistry([(r) => r.register('change_external_contact.add_external_contact', async (event) => {
-    if (failuresLeft > 0) {
-      failuresLeft -= 1;
-      throw new Error('transient downstream failure');
-    }
-    seen.push(event);
-  })]);
-  const ctx: WorkerContext = { config, logger, clock: new SystemClock(), redis, queues, metrics: new Metrics(new Registry()), ...offlineWecom(config, logger) };
+  const registry = createHandlerRegistry([
+    (r) =>
+      r.register('change_external_contact.add_external_contact', async (event) => {
+        if (failuresLeft > 0) {
+          failuresLeft -= 1;
+          throw new Error('transient downstream failure');
+        }
+        seen.push(event);
+      }),
+  ]);
+  const ctx: WorkerContext = {
+    config,
+    logger,
+    clock: new SystemClock(),
+    redis,
+    queues,
+    metrics: new Metrics(new Registry()),
+    ...offlineWecom(config, logger),
+  };
   const factory = createInboundProcessor(registry);
-  workers = startWorkers(ctx, workerRedis, [(c) => ({ ...factory(c), options: { settings: { backoffStrategy: () => 10 } } })]);
+  workers = startWorkers(ctx, workerRedis, [
+    (c) => ({ ...factory(c), options: { settings: { backoffStrategy: () => 10 } } }),
+  ]);
 });
 
 afterAll(async () => {
   await workers?.close();
-  await queues.get(QueueName.wecomInbound).obliterate({ force: true }).catch(() => undefined);
+  await queues
+    .get(QueueName.wecomInbound)
+    .obliterate({ force: true })
+    .catch(() => undefined);
   await queues.close();
   redis.disconnect();
   workerRedis.disconnect();
@@ -58,7 +74,8 @@ afterAll(async () => {
 });
 
 const corpId = 'wwprocessor0001';
-const addXml = (ext: string) => `<xml><ToUserName><![CDATA[${corpId}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>1735700000</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]></ChangeType><UserID><![CDATA[sales.alice]]></UserID><ExternalUserID><![CDATA[${ext}]]></ExternalUserID></xml>`;
+const addXml = (ext: string) =>
+  `<xml><ToUserName><![CDATA[${corpId}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>1735700000</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]></ChangeType><UserID><![CDATA[sales.alice]]></UserID><ExternalUserID><![CDATA[${ext}]]></ExternalUserID></xml>`;
 
 async function enqueue(xml: string) {
   const key = dedupKeyFor(corpId, xml);
@@ -74,21 +91,36 @@ describe('wecom-inbound processor', () => {
       const doc = await InboundEventModel.findOne({ dedupKey: key }).lean();
       return doc?.status === 'processed' ? doc : undefined;
     }, 'processed inbound event');
-    expect(record).toMatchObject({ corpId, type: 'change_external_contact.add_external_contact', ids: { userId: 'sales.alice', externalUserId: 'wmPROC0001', fromUserName: 'sys' }, attempts: 3 });
+    expect(record).toMatchObject({
+      corpId,
+      type: 'change_external_contact.add_external_contact',
+      ids: { userId: 'sales.alice', externalUserId: 'wmPROC0001', fromUserName: 'sys' },
+      attempts: 3,
+    });
     expect(JSON.stringify(record)).not.toContain('<xml>');
-    expect(seen.filter((e) => e.kind === 'change_external_contact' && e.externalUserId === 'wmPROC0001')).toHaveLength(1);
+    expect(seen.filter((e) => e.kind === 'change_external_contact' && e.externalUserId === 'wmPROC0001')).toHaveLength(
+      1,
+    );
   });
 
   it('makes a replayed job a no-op', async () => {
     const xml = addXml('wmPROC0002');
     const key = await enqueue(xml);
-    await waitFor(async () => (await InboundEventModel.findOne({ dedupKey: key }).lean())?.status === 'processed', 'first run');
+    await waitFor(
+      async () => (await InboundEventModel.findOne({ dedupKey: key }).lean())?.status === 'processed',
+      'first run',
+    );
     const queue = queues.get(QueueName.wecomInbound);
     // A job enqueued before payloads were sealed (clear `xml`) still processes.
     await queue.add('callback.received', { corpId, receivedAt: Date.now(), xml }, { jobId: `${key}-replay` });
     await waitFor(async () => (await queue.getJob(`${key}-replay`))?.finishedOn, 'replay finished');
-    expect((await queue.getJob(`${key}-replay`))?.returnvalue).toEqual({ type: 'change_external_contact.add_external_contact', duplicate: true });
-    expect(seen.filter((e) => e.kind === 'change_external_contact' && e.externalUserId === 'wmPROC0002')).toHaveLength(1);
+    expect((await queue.getJob(`${key}-replay`))?.returnvalue).toEqual({
+      type: 'change_external_contact.add_external_contact',
+      duplicate: true,
+    });
+    expect(seen.filter((e) => e.kind === 'change_external_contact' && e.externalUserId === 'wmPROC0002')).toHaveLength(
+      1,
+    );
   });
 
   it('records unparseable XML and fails it at once; keeps unknown types as records', async () => {
@@ -99,10 +131,18 @@ describe('wecom-inbound processor', () => {
       return j?.failedReason ? j : undefined;
     }, 'failed job');
     expect(job.attemptsMade).toBe(1);
-    expect(await InboundEventModel.findOne({ dedupKey: key }).lean()).toMatchObject({ status: 'unparseable', type: 'unparseable' });
+    expect(await InboundEventModel.findOne({ dedupKey: key }).lean()).toMatchObject({
+      status: 'unparseable',
+      type: 'unparseable',
+    });
 
-    const unknownKey = await enqueue(`<xml><ToUserName>${corpId}</ToUserName><FromUserName>sys</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>brand_new</Event></xml>`);
-    await waitFor(async () => (await InboundEventModel.findOne({ dedupKey: unknownKey }).lean())?.status === 'processed', 'unknown recorded');
+    const unknownKey = await enqueue(
+      `<xml><ToUserName>${corpId}</ToUserName><FromUserName>sys</FromUserName><CreateTime>1</CreateTime><MsgType>event</MsgType><Event>brand_new</Event></xml>`,
+    );
+    await waitFor(
+      async () => (await InboundEventModel.findOne({ dedupKey: unknownKey }).lean())?.status === 'processed',
+      'unknown recorded',
+    );
     expect(await InboundEventModel.findOne({ dedupKey: unknownKey }).lean()).toMatchObject({ type: 'unknown' });
   });
 
@@ -113,7 +153,10 @@ describe('wecom-inbound processor', () => {
     const raw = await redis.hget(`${config.redis.queuePrefix}:${QueueName.wecomInbound}:${key}`, 'data');
     expect(raw).not.toContain('wmPROC0003');
     expect(raw).not.toContain('<xml>');
-    await waitFor(async () => (await InboundEventModel.findOne({ dedupKey: key }).lean())?.status === 'processed', 'sealed job processed');
+    await waitFor(
+      async () => (await InboundEventModel.findOne({ dedupKey: key }).lean())?.status === 'processed',
+      'sealed job processed',
+    );
     const { xmlSealed } = JSON.parse(raw ?? '{}') as { xmlSealed: string };
     await queue.add('callback.received', { corpId, receivedAt: Date.now(), xmlSealed }, { jobId: `${key}-moved` });
     const moved = await waitFor(async () => {

@@ -17,16 +17,31 @@ import { scopeFor } from '../scope.js';
 export function idsOf(event: TypedEvent): Record<string, string> {
   const ids: Record<string, string | undefined> = { fromUserName: event.fromUserName };
   switch (event.kind) {
-    case 'change_external_contact': Object.assign(ids, { userId: event.userId, externalUserId: event.externalUserId }); break;
-    case 'change_external_chat': ids.chatId = event.chatId; break;
-    case 'change_external_tag': ids.tagId = event.id; break;
-    case 'change_contact': Object.assign(ids, { userId: event.userId, partyId: event.id, tagId: event.tagId }); break;
+    case 'change_external_contact':
+      Object.assign(ids, { userId: event.userId, externalUserId: event.externalUserId });
+      break;
+    case 'change_external_chat':
+      ids.chatId = event.chatId;
+      break;
+    case 'change_external_tag':
+      ids.tagId = event.id;
+      break;
+    case 'change_contact':
+      Object.assign(ids, { userId: event.userId, partyId: event.id, tagId: event.tagId });
+      break;
     case 'template_card_event':
-    case 'template_card_menu_event': ids.taskId = event.taskId; break;
-    case 'message': ids.msgId = event.msgId; break;
-    default: break;
+    case 'template_card_menu_event':
+      ids.taskId = event.taskId;
+      break;
+    case 'message':
+      ids.msgId = event.msgId;
+      break;
+    default:
+      break;
   }
-  return Object.fromEntries(Object.entries(ids).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''));
+  return Object.fromEntries(
+    Object.entries(ids).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''),
+  );
 }
 
 /**
@@ -44,11 +59,19 @@ export function createInboundProcessor(registry: HandlerRegistry = createHandler
   return (ctx: WorkerContext): ProcessorDefinition => ({
     queue: QueueName.wecomInbound,
     concurrency: 16,
-    handlers: jobMap(QueueName.wecomInbound, [on(callbackReceivedJob, (data, job, log) => processInbound(data, job, log, ctx, registry))]),
+    handlers: jobMap(QueueName.wecomInbound, [
+      on(callbackReceivedJob, (data, job, log) => processInbound(data, job, log, ctx, registry)),
+    ]),
   });
 }
 
-async function processInbound(data: z.output<typeof callbackReceivedJob.schema>, job: Job, log: Logger, ctx: WorkerContext, registry: HandlerRegistry): Promise<{ type: string; duplicate: boolean; skipped?: string }> {
+async function processInbound(
+  data: z.output<typeof callbackReceivedJob.schema>,
+  job: Job,
+  log: Logger,
+  ctx: WorkerContext,
+  registry: HandlerRegistry,
+): Promise<{ type: string; duplicate: boolean; skipped?: string }> {
   const { corpId, receivedAt } = data;
   let xml: string;
   try {
@@ -67,7 +90,16 @@ async function processInbound(data: z.output<typeof callbackReceivedJob.schema>,
     if (!(err instanceof EventParseError)) throw err;
     await InboundEventModel.updateOne(
       { dedupKey },
-      { $set: { corpId, type: 'unparseable', receivedAt: new Date(receivedAt), status: 'unparseable', error: err.message }, $inc: { attempts: 1 } },
+      {
+        $set: {
+          corpId,
+          type: 'unparseable',
+          receivedAt: new Date(receivedAt),
+          status: 'unparseable',
+          error: err.message,
+        },
+        $inc: { attempts: 1 },
+      },
       { upsert: true },
     );
     metrics?.inboundProcessed.inc({ type: 'unparseable', outcome: 'failed' });
@@ -82,30 +114,56 @@ async function processInbound(data: z.output<typeof callbackReceivedJob.schema>,
   await InboundEventModel.updateOne(
     { dedupKey },
     {
-      $set: { corpId, type: event.key, ids: idsOf(event), createTime: event.createTime ? new Date(event.createTime * 1000) : undefined, receivedAt: new Date(receivedAt), status: 'processing' },
+      $set: {
+        corpId,
+        type: event.key,
+        ids: idsOf(event),
+        createTime: event.createTime ? new Date(event.createTime * 1000) : undefined,
+        receivedAt: new Date(receivedAt),
+        status: 'processing',
+      },
       $inc: { attempts: 1 },
       $unset: { error: 1 },
     },
     { upsert: true },
   );
-  if (event.kind === 'unknown') log.info({ type: event.key, msgType: event.msgType, event: event.event, changeType: event.changeType }, 'unknown callback type recorded');
+  if (event.kind === 'unknown')
+    log.info(
+      { type: event.key, msgType: event.msgType, event: event.event, changeType: event.changeType },
+      'unknown callback type recorded',
+    );
 
   const found = scopeFor(ctx, corpId, log);
   if (!found.ok && found.refused === 'disabled_corp') {
-    await InboundEventModel.updateOne({ dedupKey }, { $set: { status: 'skipped', error: `skipped: ${found.refused}`, processedAt: ctx.clock.now() } });
+    await InboundEventModel.updateOne(
+      { dedupKey },
+      { $set: { status: 'skipped', error: `skipped: ${found.refused}`, processedAt: ctx.clock.now() } },
+    );
     metrics?.inboundProcessed.inc({ type: event.key, outcome: 'skipped' });
     log.info({ corpId, type: event.key }, 'callback of a disabled corp skipped');
     return { type: event.key, duplicate: false, skipped: found.refused };
   }
   const handlerCtx = {
-    corp: ctx.corps?.get(corpId), scope: found.ok ? found.scope : undefined, logger: log, clock: ctx.clock, queues: ctx.queues, config: ctx.config, dedupKey, receivedAt: new Date(receivedAt),
-    wecom: ctx.wecom, pd: ctx.pd, redis: ctx.redis, tuning: ctx.tuning,
+    corp: ctx.corps?.get(corpId),
+    scope: found.ok ? found.scope : undefined,
+    logger: log,
+    clock: ctx.clock,
+    queues: ctx.queues,
+    config: ctx.config,
+    dedupKey,
+    receivedAt: new Date(receivedAt),
+    wecom: ctx.wecom,
+    pd: ctx.pd,
+    redis: ctx.redis,
+    tuning: ctx.tuning,
   };
   try {
     for (const handler of registry.resolve(event)) await handler(event, handlerCtx);
   } catch (err) {
     const message = (err as Error).message.slice(0, 500);
-    await InboundEventModel.updateOne({ dedupKey }, { $set: { status: 'failed', error: message } }).catch(() => undefined);
+    await InboundEventModel.updateOne({ dedupKey }, { $set: { status: 'failed', error: message } }).catch(
+      () => undefined,
+    );
     metrics?.inboundProcessed.inc({ type: event.key, outcome: 'error' });
     throw err;
   }

@@ -12,7 +12,12 @@ import { activeScopes } from '../scope.js';
 /** The digest goes out on Monday from 09:00 corp-local (ticks until noon retry a failed send). */
 const DIGEST_HOURS = [9, 12] as const;
 
-interface CorpTick { corpId: string; today: string; settled?: number; digest?: { sent: number; none: number; already: number } }
+interface CorpTick {
+  corpId: string;
+  today: string;
+  settled?: number;
+  digest?: { sent: number; none: number; already: number };
+}
 
 /**
  * One tick for one dealer corp, in its own time zone: today's partial day; once per local day
@@ -37,7 +42,10 @@ async function tickCorp(ctx: WorkerContext, scope: CorpScope, log: Logger): Prom
   }
   if (local.day() === 1 && local.hour() >= DIGEST_HOURS[0] && local.hour() < DIGEST_HOURS[1]) {
     const week = periodStart(local.subtract(7, 'day').format('YYYY-MM-DD'), 'week');
-    out.digest = await sendWeeklyDigests({ corpId, api: scope.api, publicBaseUrl: ctx.config.publicBaseUrl, now: () => ctx.clock.now() }, week);
+    out.digest = await sendWeeklyDigests(
+      { corpId, api: scope.api, publicBaseUrl: ctx.config.publicBaseUrl, now: () => ctx.clock.now() },
+      week,
+    );
   }
   log.info({ corpId, today, settled: out.settled, digest: out.digest }, 'kpis tick');
   return out;
@@ -47,7 +55,11 @@ async function tickCorp(ctx: WorkerContext, scope: CorpScope, log: Logger): Prom
  * Runs one cockpit tick for every dealer corp, one run at a time in the cluster (a Redis lock;
  * a tick that finds it held is skipped, the next one comes 15 minutes later).
  */
-export async function runKpiTickExclusive(ctx: WorkerContext, corpIds: readonly string[], log: Logger): Promise<CorpTick[] | { skipped: true }> {
+export async function runKpiTickExclusive(
+  ctx: WorkerContext,
+  corpIds: readonly string[],
+  log: Logger,
+): Promise<CorpTick[] | { skipped: true }> {
   const key = `${ctx.config.redis.queuePrefix}:lock:kpis-tick`;
   const token = `${process.pid}-${Math.random()}`;
   if ((await ctx.redis.set(key, token, 'PX', 30 * 60_000, 'NX')) !== 'OK') return { skipped: true };
@@ -56,7 +68,12 @@ export async function runKpiTickExclusive(ctx: WorkerContext, corpIds: readonly 
     for (const scope of activeScopes(ctx, corpIds, log)) out.push(await tickCorp(ctx, scope, log));
     return out;
   } finally {
-    await ctx.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, key, token);
+    await ctx.redis.eval(
+      "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+      1,
+      key,
+      token,
+    );
   }
 }
 

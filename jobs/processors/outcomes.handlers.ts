@@ -16,7 +16,11 @@ export const outcomesEventHandler: DomainEventHandler = {
   async handle(event, scope) {
     if (event.type !== 'task.completed' || !event.customerId || !Types.ObjectId.isValid(event.customerId)) return;
     const now = () => new Date();
-    await reattributeCustomer({ corpId: scope.corpId, now }, new Types.ObjectId(event.customerId), new Date(event.occurredAt));
+    await reattributeCustomer(
+      { corpId: scope.corpId, now },
+      new Types.ObjectId(event.customerId),
+      new Date(event.occurredAt),
+    );
   },
 };
 

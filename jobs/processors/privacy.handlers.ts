@@ -18,7 +18,10 @@ export function privacyJobs(ctx: WorkerContext): JobEntry[] {
       const scope = jobScope(ctx, corpId, log, { privacyDuty: true });
       if (isSkipped(scope)) return scope;
       const retentionDays = (scope.corp.privacy ?? defaultPrivacySettings).retentionDays;
-      return runRetentionSweep({ queues: ctx.queues, clock: ctx.clock, hasher: ctx.pd.hasher, cipher: ctx.pd.cipher, logger: log }, { corpId, retentionDays });
+      return runRetentionSweep(
+        { queues: ctx.queues, clock: ctx.clock, hasher: ctx.pd.hasher, cipher: ctx.pd.cipher, logger: log },
+        { corpId, retentionDays },
+      );
     }),
     on(privacyCancelPendingJob, async ({ corpId, customerId }, _job, log) => {
       const scope = jobScope(ctx, corpId, log, { privacyDuty: true });

@@ -11,7 +11,12 @@ export function createRulesWelcomeSender(cache = new WelcomeRuleCache()): Welcom
   const rules = (corpId: string, now: Date) => cache.activeWelcomeRules(corpId, now);
   return async ({ corp, api, job, ctx, log, deadline }) => {
     const result = await sendWelcomeForAdd({
-      corp, api, clock: ctx.clock, logger: log, rules, deadline,
+      corp,
+      api,
+      clock: ctx.clock,
+      logger: log,
+      rules,
+      deadline,
       event: { userid: job.userid, externalUserId: job.externalUserId, state: job.state, welcomeCode: job.welcomeCode },
     });
     return result.sent ? { sent: true, ruleId: result.ruleId } : { sent: false, reason: result.reason };

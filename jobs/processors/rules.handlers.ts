@@ -22,7 +22,9 @@ export function rulesJobs(ctx: WorkerContext): JobEntry[] {
     return isSkipped(scope) ? scope : scope.engine();
   };
   return [
-    on(scheduleSweepJob, (_data, _job, log) => runSweepExclusive(ctx.redis, ctx.config.redis.queuePrefix, { queues: ctx.queues, now: ctx.clock.now(), log })),
+    on(scheduleSweepJob, (_data, _job, log) =>
+      runSweepExclusive(ctx.redis, ctx.config.redis.queuePrefix, { queues: ctx.queues, now: ctx.clock.now(), log }),
+    ),
     on(ruleActionJob, async ({ corpId, scheduleId }, _job, log) => {
       const deps = engine(corpId, log);
       return 'skipped' in deps ? deps : { outcome: await fireRuleActionSchedule(deps, scheduleId) };
@@ -46,7 +48,11 @@ export function rulesJobs(ctx: WorkerContext): JobEntry[] {
  * corp in its scope, customers with the anchor, in pages. Planning is idempotent, so a retry or a
  * second run changes nothing.
  */
-async function backfillDateRule(ctx: WorkerContext, ruleId: string, log: Logger): Promise<{ customers: number; planned: number }> {
+async function backfillDateRule(
+  ctx: WorkerContext,
+  ruleId: string,
+  log: Logger,
+): Promise<{ customers: number; planned: number }> {
   let customers = 0;
   let planned = 0;
   const corps = (ctx.corps as { all?: () => Array<{ corpId: string }> } | undefined)?.all?.() ?? [];
@@ -80,6 +86,10 @@ export const rulesEngineEventHandler: DomainEventHandler = {
   async handle(event, scope, log) {
     const outcomes = await handleDomainEvent(scope.engine(log), event);
     const ran = outcomes.filter((o) => o.outcome === 'ran');
-    if (ran.length) log.info({ corpId: event.corpId, customerId: event.customerId, type: event.type, rules: ran.map((o) => o.ruleId) }, 'rules ran');
+    if (ran.length)
+      log.info(
+        { corpId: event.corpId, customerId: event.customerId, type: event.type, rules: ran.map((o) => o.ruleId) },
+        'rules ran',
+      );
   },
 };

@@ -38,12 +38,24 @@ export async function runFollowUpSchedule(ctx: WorkerContext, scheduleId: string
   if (isSkipped(scope)) return scope;
   const deps = scope.tasks();
   const created = await createTaskFromSchedule(deps, scheduleId);
-  if ('taskId' in created) await requestNotify(ctx.queues, schedule.corpId, created.advisorUserid, created.taskId, 0, deps.tuning.notifyDebounceMs);
+  if ('taskId' in created)
+    await requestNotify(
+      ctx.queues,
+      schedule.corpId,
+      created.advisorUserid,
+      created.taskId,
+      0,
+      deps.tuning.notifyDebounceMs,
+    );
   return created;
 }
 
 /** Delivers an advisor's owed cards; waits (a new round) while their tasks are still arriving. */
-export async function runTaskNotify(ctx: WorkerContext, data: { corpId: string; advisorUserid: string; reasonId: string; round: number }, log: Logger): Promise<unknown> {
+export async function runTaskNotify(
+  ctx: WorkerContext,
+  data: { corpId: string; advisorUserid: string; reasonId: string; round: number },
+  log: Logger,
+): Promise<unknown> {
   const { corpId, advisorUserid, reasonId, round } = data;
   const scope = jobScope(ctx, corpId, log);
   if (isSkipped(scope)) return scope;
@@ -73,7 +85,11 @@ export function tasksJobs(ctx: WorkerContext, listCorpIds: () => string[]): JobE
     }),
     on(taskTickJob, async (_data, _job, log) => {
       const scopes = activeScopes(ctx, listCorpIds(), log);
-      const ticks = await runTaskTickExclusive(ctx.redis, ctx.config.redis.queuePrefix, scopes.map((s) => s.tasks()));
+      const ticks = await runTaskTickExclusive(
+        ctx.redis,
+        ctx.config.redis.queuePrefix,
+        scopes.map((s) => s.tasks()),
+      );
       const inactivity = [];
       for (const scope of scopes) {
         if (await dailyOnce(ctx, scope)) inactivity.push(await evaluateInactivityRules(scope.engine()));
@@ -100,6 +116,7 @@ export const tasksEventHandler: DomainEventHandler = {
   async handle(event, scope, log) {
     if (event.type !== 'customer.lost' && event.type !== 'relationship.transferred') return;
     const out = await handleTaskDomainEvent(scope.tasks(log), event);
-    if (out.cancelled || out.moved) log.info({ corpId: event.corpId, customerId: event.customerId, type: event.type, ...out }, 'open tasks updated');
+    if (out.cancelled || out.moved)
+      log.info({ corpId: event.corpId, customerId: event.customerId, type: event.type, ...out }, 'open tasks updated');
   },
 };

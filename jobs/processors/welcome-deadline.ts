@@ -52,15 +52,30 @@ const counters = new WeakMap<Registry, Counter<'corp' | 'reason'>>();
 export function welcomesMissedCounter(registry: Registry): Counter<'corp' | 'reason'> {
   let counter = counters.get(registry);
   if (!counter) {
-    counter = new Counter({ name: 'scrm_welcomes_missed_total', help: 'Welcomes not sent because the welcome code could no longer be valid when WeCom got it, by corp and reason', labelNames: ['corp', 'reason'], registers: [registry] });
+    counter = new Counter({
+      name: 'scrm_welcomes_missed_total',
+      help: 'Welcomes not sent because the welcome code could no longer be valid when WeCom got it, by corp and reason',
+      labelNames: ['corp', 'reason'],
+      registers: [registry],
+    });
     counters.set(registry, counter);
   }
   return counter;
 }
 
 /** Counts a missed welcome and raises the operator alert past WELCOME_MISSED_ALERT. */
-export function noteMissedWelcome(deps: { registry?: Registry; alerts?: Alerter }, corpId: string, reason: WelcomeMissReason): void {
+export function noteMissedWelcome(
+  deps: { registry?: Registry; alerts?: Alerter },
+  corpId: string,
+  reason: WelcomeMissReason,
+): void {
   if (deps.registry) welcomesMissedCounter(deps.registry).inc({ corp: corpId, reason });
-  deps.alerts?.count('welcome_missed', corpId, WELCOME_MISSED_ALERT.threshold, WELCOME_MISSED_ALERT.windowMs,
-    `welcomes of corp ${corpId} are being missed (last: ${reason}); check the welcome worker's queue wait, CPU and MongoDB latency`, { reason });
+  deps.alerts?.count(
+    'welcome_missed',
+    corpId,
+    WELCOME_MISSED_ALERT.threshold,
+    WELCOME_MISSED_ALERT.windowMs,
+    `welcomes of corp ${corpId} are being missed (last: ${reason}); check the welcome worker's queue wait, CPU and MongoDB latency`,
+    { reason },
+  );
 }

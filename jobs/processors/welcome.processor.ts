@@ -16,7 +16,14 @@ export { WELCOME_WINDOW_MS };
 export type WelcomeOutcome = { sent: true; ruleId?: string } | { sent: false; reason: string };
 
 /** Picks and sends the welcome for one add (the campaign rules' welcome, jobs/registry.ts); `deadline` bounds its reads and its send. */
-export type WelcomeSender = (input: { corp: Corp; api: CorpApi; job: WelcomeJob; ctx: WorkerContext; log: Logger; deadline: WelcomeDeadline }) => Promise<WelcomeOutcome>;
+export type WelcomeSender = (input: {
+  corp: Corp;
+  api: CorpApi;
+  job: WelcomeJob;
+  ctx: WorkerContext;
+  log: Logger;
+  deadline: WelcomeDeadline;
+}) => Promise<WelcomeOutcome>;
 
 /** The sender when no welcome is wired (tests of the lane itself): records that the job ran and sends nothing. */
 export const recordOnlyWelcome: WelcomeSender = async ({ log, job }) => {
@@ -42,27 +49,40 @@ export function createWelcomeProcessor(send: WelcomeSender = recordOnlyWelcome):
       queue: QueueName.wecomWelcome,
       concurrency: 32,
       options: welcomeWorkerOptions,
-      handlers: jobMap(QueueName.wecomWelcome, [on(welcomeJob, async (data: WelcomeJob, job: Job, log: Logger): Promise<WelcomeOutcome> => {
-        const sendByMs = data.eventTime * 1000 + WELCOME_WINDOW_MS - WELCOME_LANE_TIMING.sendMarginMs;
-        if (ctx.clock.nowMs() > sendByMs) {
-          log.warn({ corpId: data.corpId, ageMs: ctx.clock.nowMs() - data.eventTime * 1000 }, 'welcome code expired before it could be used');
-          noteMissedWelcome(missed, data.corpId, 'expired');
-          return { sent: false, reason: 'expired' };
-        }
-        const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-        try {
-          const scope = jobScope(ctx, data.corpId, log);
-          if (isSkipped(scope)) return { sent: false, reason: scope.skipped };
-          const outcome = await send({ corp: scope.corp, api: scope.api, job: data, ctx, log, deadline: { sendByMs, readBudgetMs: WELCOME_LANE_TIMING.readBudgetMs } });
-          if (!outcome.sent && outcome.reason === 'deadline') noteMissedWelcome(missed, data.corpId, 'deadline');
-          return outcome;
-        } catch (err) {
-          // The runner classifies the failure; a welcome that will not be tried again is missed.
-          const failure = classifyJobFailure(err);
-          if (failure.kind === 'permanent' || (failure.kind === 'transient' && lastAttempt)) noteMissedWelcome(missed, data.corpId, 'failed');
-          throw err;
-        }
-      })]),
+      handlers: jobMap(QueueName.wecomWelcome, [
+        on(welcomeJob, async (data: WelcomeJob, job: Job, log: Logger): Promise<WelcomeOutcome> => {
+          const sendByMs = data.eventTime * 1000 + WELCOME_WINDOW_MS - WELCOME_LANE_TIMING.sendMarginMs;
+          if (ctx.clock.nowMs() > sendByMs) {
+            log.warn(
+              { corpId: data.corpId, ageMs: ctx.clock.nowMs() - data.eventTime * 1000 },
+              'welcome code expired before it could be used',
+            );
+            noteMissedWelcome(missed, data.corpId, 'expired');
+            return { sent: false, reason: 'expired' };
+          }
+          const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+          try {
+            const scope = jobScope(ctx, data.corpId, log);
+            if (isSkipped(scope)) return { sent: false, reason: scope.skipped };
+            const outcome = await send({
+              corp: scope.corp,
+              api: scope.api,
+              job: data,
+              ctx,
+              log,
+              deadline: { sendByMs, readBudgetMs: WELCOME_LANE_TIMING.readBudgetMs },
+            });
+            if (!outcome.sent && outcome.reason === 'deadline') noteMissedWelcome(missed, data.corpId, 'deadline');
+            return outcome;
+          } catch (err) {
+            // The runner classifies the failure; a welcome that will not be tried again is missed.
+            const failure = classifyJobFailure(err);
+            if (failure.kind === 'permanent' || (failure.kind === 'transient' && lastAttempt))
+              noteMissedWelcome(missed, data.corpId, 'failed');
+            throw err;
+          }
+        }),
+      ]),
     };
   };
 }

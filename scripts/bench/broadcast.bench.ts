@@ -15,7 +15,9 @@ import { CustomerModel } from '../../src/domain/customers/customer.model.js';
 import { RelationshipModel } from '../../src/domain/customers/relationship.model.js';
 import { round1 } from './stats.js';
 
-const { values: args } = parseArgs({ options: { customers: { type: 'string' }, advisors: { type: 'string' }, dealers: { type: 'string' } } });
+const { values: args } = parseArgs({
+  options: { customers: { type: 'string' }, advisors: { type: 'string' }, dealers: { type: 'string' } },
+});
 const CUSTOMERS = Number(args.customers ?? 200_000);
 const ADVISORS = Number(args.advisors ?? 500);
 const DEALERS = Number(args.dealers ?? 20);
@@ -34,8 +36,26 @@ async function seed(): Promise<number> {
       const corpId = `wwbenchbc${String(dealer).padStart(4, '0')}`;
       const userid = `adv${dealer}-${k % advisorsPerDealer}`;
       const _id = new Types.ObjectId();
-      customers.push({ _id, corpId, externalUserId: `wmbc${k}`, type: 1, responsibleUserid: userid, ...(k % 97 === 0 ? { optOut: { value: true, at: NOW } } : {}), ...(k % 211 === 0 ? { erasedAt: NOW } : {}) });
-      rels.push({ corpId, userid, externalUserId: `wmbc${k}`, customerId: _id, addedAt: NOW, status: 'active', tagIds: [], remarkMobilesEnc: [], remarkMobileHashes: [] });
+      customers.push({
+        _id,
+        corpId,
+        externalUserId: `wmbc${k}`,
+        type: 1,
+        responsibleUserid: userid,
+        ...(k % 97 === 0 ? { optOut: { value: true, at: NOW } } : {}),
+        ...(k % 211 === 0 ? { erasedAt: NOW } : {}),
+      });
+      rels.push({
+        corpId,
+        userid,
+        externalUserId: `wmbc${k}`,
+        customerId: _id,
+        addedAt: NOW,
+        status: 'active',
+        tagIds: [],
+        remarkMobilesEnc: [],
+        remarkMobileHashes: [],
+      });
     }
     await CustomerModel.collection.insertMany(customers, { ordered: false });
     await RelationshipModel.collection.insertMany(rels, { ordered: false });
@@ -59,14 +79,35 @@ async function main(): Promise<void> {
   for (let d = 0; d < DEALERS; d++) {
     const corpId = `wwbenchbc${String(d).padStart(4, '0')}`;
     const t0 = performance.now();
-    const plan = await planBroadcast({ id: new Types.ObjectId().toHexString(), corpId, audience: { kind: 'segment', conditions: {} }, holdoutPercent: 0, monthlyCap: 4 }, { now: NOW, timeZone: 'Asia/Shanghai' });
+    const plan = await planBroadcast(
+      {
+        id: new Types.ObjectId().toHexString(),
+        corpId,
+        audience: { kind: 'segment', conditions: {} },
+        holdoutPercent: 0,
+        monthlyCap: 4,
+      },
+      { now: NOW, timeZone: 'Asia/Shanghai' },
+    );
     planMs += performance.now() - t0;
     calls += callsFor(plan);
     minimum += plan.advisors.filter((a) => a.customers.length > 0).length;
     recipients += plan.customers;
     excluded += Object.values(plan.excluded).reduce((n, x) => n + x, 0);
   }
-  const result = { customers: CUSTOMERS, advisors: ADVISORS, dealers: DEALERS, seedMs: round1(seedMs), planMs: round1(planMs), msPer1000Customers: round1((planMs / CUSTOMERS) * 1000), recipients, excluded, wecomCalls: calls, minimumCalls: minimum, equal: calls === minimum };
+  const result = {
+    customers: CUSTOMERS,
+    advisors: ADVISORS,
+    dealers: DEALERS,
+    seedMs: round1(seedMs),
+    planMs: round1(planMs),
+    msPer1000Customers: round1((planMs / CUSTOMERS) * 1000),
+    recipients,
+    excluded,
+    wecomCalls: calls,
+    minimumCalls: minimum,
+    equal: calls === minimum,
+  };
   console.table([result]);
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/broadcast.json', `${JSON.stringify(result, null, 2)}\n`);

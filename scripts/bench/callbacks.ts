@@ -35,7 +35,13 @@ export function generateCallbacks(count: number): BenchCallback[] {
   for (let i = 0; i < count; i++) {
     const n = serial++;
     const xml = `<xml><ToUserName><![CDATA[${corpId}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>${now}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]></ChangeType><UserID><![CDATA[sales.alice]]></UserID><ExternalUserID><![CDATA[wmBENCH${n.toString().padStart(24, '0')}]]></ExternalUserID><State><![CDATA[qr7]]></State><WelcomeCode><![CDATA[wc${n}]]></WelcomeCode></xml>`;
-    const env = buildCallbackEnvelope({ token: callback.token, encodingAesKey: callback.encodingAesKey, receiveId: corpId, innerXml: xml, timestamp: String(now) });
+    const env = buildCallbackEnvelope({
+      token: callback.token,
+      encodingAesKey: callback.encodingAesKey,
+      receiveId: corpId,
+      innerXml: xml,
+      timestamp: String(now),
+    });
     out.push({ path: `/wecom/callback/${corpId}?${new URLSearchParams(env.query)}`, body: env.body });
   }
   return out;

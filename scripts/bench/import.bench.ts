@@ -27,18 +27,46 @@ const CORP = 'wwbenchdealer00001';
 async function main(): Promise<void> {
   const [redis, mongo] = await Promise.all([startPrivateRedis(), startDevMongo({ port: 0 })]);
   const env = {
-    NODE_ENV: 'development', LOG_LEVEL: 'warn', REDIS_URL: redis.url, MONGODB_URI: `${mongo.uri}/bench`, QUEUE_PREFIX: 'bench',
-    DATA_KEYS: `k1:${randomBytes(32).toString('base64')}`, LOOKUP_HMAC_KEY: randomBytes(32).toString('base64'), ENV_FILE: '/nonexistent',
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    REDIS_URL: redis.url,
+    MONGODB_URI: `${mongo.uri}/bench`,
+    QUEUE_PREFIX: 'bench',
+    DATA_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    LOOKUP_HMAC_KEY: randomBytes(32).toString('base64'),
+    ENV_FILE: '/nonexistent',
   };
   const config = loadConfig(env);
   const pd = PersonalData.fromConfig(config);
   await mongoose.connect(config.mongo.uri);
   await Promise.all([CorpModel.init(), CustomerModel.init(), RelationshipModel.init()]);
-  await CorpModel.create({ corpId: CORP, kind: 'dealer', displayName: 'bench', agentId: 1, secretSealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'secretSealed')), callbackTokenSealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'callbackTokenSealed')), callbackAesKeySealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'callbackAesKeySealed')), timezone: 'Asia/Shanghai' });
+  await CorpModel.create({
+    corpId: CORP,
+    kind: 'dealer',
+    displayName: 'bench',
+    agentId: 1,
+    secretSealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'secretSealed')),
+    callbackTokenSealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'callbackTokenSealed')),
+    callbackAesKeySealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'callbackAesKeySealed')),
+    timezone: 'Asia/Shanghai',
+  });
   // Half of the rows belong to known customers, found by remark mobile through the keyed hash.
   const known = Math.floor(ROWS / 2);
-  const customers = await CustomerModel.insertMany(Array.from({ length: known }, (_, i) => ({ corpId: CORP, externalUserId: `wmBench${String(i).padStart(12, '0')}` })));
-  await RelationshipModel.insertMany(customers.map((c, i) => ({ corpId: CORP, userid: 'advisor1', externalUserId: c.externalUserId, customerId: c._id, remarkMobileHashes: [pd.hash('mobile', mobile(i))] })));
+  const customers = await CustomerModel.insertMany(
+    Array.from({ length: known }, (_, i) => ({
+      corpId: CORP,
+      externalUserId: `wmBench${String(i).padStart(12, '0')}`,
+    })),
+  );
+  await RelationshipModel.insertMany(
+    customers.map((c, i) => ({
+      corpId: CORP,
+      userid: 'advisor1',
+      externalUserId: c.externalUserId,
+      customerId: c._id,
+      remarkMobileHashes: [pd.hash('mobile', mobile(i))],
+    })),
+  );
   await mongoose.disconnect();
 
   const dir = mkdtempSync(join(tmpdir(), 'scrm-import-'));
@@ -49,37 +77,91 @@ async function main(): Promise<void> {
     const broken = i % 33 === 7; // ~3% bad rows
     if (broken) bad++;
     const vin = broken ? `BADVIN${i}` : `LBENCH${String(i).padStart(11, '0')}`;
-    lines.push([vin, i % 2 ? '星途瑶光' : '星途揽月', `2025-${String((i % 12) + 1).padStart(2, '0')}-15`, String(1000 + i), i < known ? mobile(i) : '', 'advisor1', i < known && i % 5 === 0 ? '1988-06-01' : ''].join(','));
+    lines.push(
+      [
+        vin,
+        i % 2 ? '星途瑶光' : '星途揽月',
+        `2025-${String((i % 12) + 1).padStart(2, '0')}-15`,
+        String(1000 + i),
+        i < known ? mobile(i) : '',
+        'advisor1',
+        i < known && i % 5 === 0 ? '1988-06-01' : '',
+      ].join(','),
+    );
   }
   writeFileSync(file, lines.join('\n'));
 
   // Async spawn: the dev MongoDB server runs in this process and must keep answering.
   const run = async (label: string) => {
     const started = process.hrtime.bigint();
-    const res = await runCli(['--import', 'tsx', 'scripts/import-vehicles.ts', '--corp', CORP, file, '--rejected', join(dir, `${label}.rejected.csv`)], { ...process.env, ...env });
+    const res = await runCli(
+      [
+        '--import',
+        'tsx',
+        'scripts/import-vehicles.ts',
+        '--corp',
+        CORP,
+        file,
+        '--rejected',
+        join(dir, `${label}.rejected.csv`),
+      ],
+      { ...process.env, ...env },
+    );
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const summary = /rows (\d+): created (\d+), updated (\d+), unchanged (\d+), linked (\d+), rejected (\d+)/.exec(res.stdout);
+    const summary = /rows (\d+): created (\d+), updated (\d+), unchanged (\d+), linked (\d+), rejected (\d+)/.exec(
+      res.stdout,
+    );
     if (!summary) throw new Error(`import did not print a summary (exit ${res.status}): ${res.stdout}\n${res.stderr}`);
     const [, rows, created, updated, unchanged, linked, rejected] = summary.map(Number);
-    return { label, seconds: Math.round(seconds * 10) / 10, rowsPerSecond: Math.round(ROWS / seconds), rows, created, updated, unchanged, linked, rejected, exitCode: res.status };
+    return {
+      label,
+      seconds: Math.round(seconds * 10) / 10,
+      rowsPerSecond: Math.round(ROWS / seconds),
+      rows,
+      created,
+      updated,
+      unchanged,
+      linked,
+      rejected,
+      exitCode: res.status,
+    };
   };
   const probe = new Redis(redis.url);
   const first = await run('first');
-  const eventsAfterFirst = await probe.zcard('bench:domain-events:prioritized') + await probe.llen('bench:domain-events:wait');
+  const eventsAfterFirst =
+    (await probe.zcard('bench:domain-events:prioritized')) + (await probe.llen('bench:domain-events:wait'));
   const second = await run('again');
-  const eventsAfterSecond = await probe.zcard('bench:domain-events:prioritized') + await probe.llen('bench:domain-events:wait');
+  const eventsAfterSecond =
+    (await probe.zcard('bench:domain-events:prioritized')) + (await probe.llen('bench:domain-events:wait'));
   probe.disconnect();
 
-  const results = { rows: ROWS, badRows: bad, first, second, eventsAfterFirst, eventsEmittedByReimport: eventsAfterSecond - eventsAfterFirst, targetSeconds: 60, meetsTarget: first.seconds < 60, reimportIsNoOp: second.created === 0 && second.updated === 0 && eventsAfterSecond === eventsAfterFirst };
+  const results = {
+    rows: ROWS,
+    badRows: bad,
+    first,
+    second,
+    eventsAfterFirst,
+    eventsEmittedByReimport: eventsAfterSecond - eventsAfterFirst,
+    targetSeconds: 60,
+    meetsTarget: first.seconds < 60,
+    reimportIsNoOp: second.created === 0 && second.updated === 0 && eventsAfterSecond === eventsAfterFirst,
+  };
   console.table([first, second]);
-  console.log(`bad rows planted ${bad}; domain events after first import ${eventsAfterFirst}, emitted by the re-import ${results.eventsEmittedByReimport}`);
-  console.log(`first import ${first.seconds} s (target < 60 s): ${results.meetsTarget ? 'met' : 'MISSED'}; re-import is a no-op: ${results.reimportIsNoOp}`);
+  console.log(
+    `bad rows planted ${bad}; domain events after first import ${eventsAfterFirst}, emitted by the re-import ${results.eventsEmittedByReimport}`,
+  );
+  console.log(
+    `first import ${first.seconds} s (target < 60 s): ${results.meetsTarget ? 'met' : 'MISSED'}; re-import is a no-op: ${results.reimportIsNoOp}`,
+  );
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/import.json', JSON.stringify(results, null, 2));
   await Promise.all([redis.stop(), mongo.stop()]);
 }
 
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

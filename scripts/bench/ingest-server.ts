@@ -38,9 +38,20 @@ async function main(): Promise<void> {
   const metrics = new Metrics(new Registry());
   const clock = new SystemClock();
   const corps = Object.assign(new Map([[corp.corpId, corp]]), { loaded: true });
-  const ingest = await createIngest({ config, logger, clock, redis, queues, metrics, cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId), corps });
+  const ingest = await createIngest({
+    config,
+    logger,
+    clock,
+    redis,
+    queues,
+    metrics,
+    cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId),
+    corps,
+  });
   const app = createApp({ config, logger, clock, health: [ingest.health], mounts: [] });
-  createWebServer(app, [createCallbackRoute({ ...ingest.receiver, metrics, logger })]).listen(port, '127.0.0.1', () => console.log('listening'));
+  createWebServer(app, [createCallbackRoute({ ...ingest.receiver, metrics, logger })]).listen(port, '127.0.0.1', () =>
+    console.log('listening'),
+  );
 }
 
 main().catch((err: unknown) => {

@@ -76,9 +76,16 @@ interface Bench {
 /** The callback server's environment against one Redis. */
 function serverEnv(redisUrl: string, prefix: string): Record<string, string> {
   return {
-    NODE_ENV: 'production', PUBLIC_BASE_URL: 'http://127.0.0.1', LOG_LEVEL: 'warn', REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, MONGODB_URI: 'mongodb://127.0.0.1:1/unused',
-    DATA_KEYS: `k1:${randomBytes(32).toString('base64')}`, LOOKUP_HMAC_KEY: randomBytes(32).toString('base64'),
-    SPOOL_PATH: mkdtempSync(join(tmpdir(), 'bench-spool-')), BENCH_CORP: JSON.stringify(benchCorp),
+    NODE_ENV: 'production',
+    PUBLIC_BASE_URL: 'http://127.0.0.1',
+    LOG_LEVEL: 'warn',
+    REDIS_URL: redisUrl,
+    QUEUE_PREFIX: prefix,
+    MONGODB_URI: 'mongodb://127.0.0.1:1/unused',
+    DATA_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    LOOKUP_HMAC_KEY: randomBytes(32).toString('base64'),
+    SPOOL_PATH: mkdtempSync(join(tmpdir(), 'bench-spool-')),
+    BENCH_CORP: JSON.stringify(benchCorp),
   };
 }
 
@@ -88,24 +95,84 @@ async function main(): Promise<void> {
   const prefix = `bench${randomBytes(3).toString('hex')}`;
   const env = serverEnv(redis.url, prefix);
   const bench: Bench = { bundle: await buildServer(), env, probe, prefix };
-  console.log(`ingest bench: ${ROUNDS} round(s) of ${PHASES.join(', ')} (throughput: ${SEGMENTS} × ${SEGMENT_S} s per server, alternating; rate-1000: ${DURATION_S} s), ${cpus().length} CPUs, node ${process.version}`);
+  console.log(
+    `ingest bench: ${ROUNDS} round(s) of ${PHASES.join(', ')} (throughput: ${SEGMENTS} × ${SEGMENT_S} s per server, alternating; rate-1000: ${DURATION_S} s), ${cpus().length} CPUs, node ${process.version}`,
+  );
   const runs: Run[] = [];
   for (let round = 1; round <= ROUNDS; round++) {
     const order: ServerMode[] = round % 2 === 1 ? ['bare', 'real'] : ['real', 'bare'];
     for (const phase of PHASES) {
-      const measured = phase === 'throughput' ? await measureThroughput(bench, round, order) : [await measurePaced(bench, order[0] as ServerMode, round), await measurePaced(bench, order[1] as ServerMode, round)];
+      const measured =
+        phase === 'throughput'
+          ? await measureThroughput(bench, round, order)
+          : [
+              await measurePaced(bench, order[0] as ServerMode, round),
+              await measurePaced(bench, order[1] as ServerMode, round),
+            ];
       for (const run of measured) {
         runs.push(run);
-        console.log(`  round ${round} ${phase.padEnd(10)} ${run.server}: ${Math.round(run.rps)} req/s, p50 ${round2(run.p50)} ms, p99 ${round2(run.p99)} ms, CPU/req server ${run.serverCpuUs} µs load ${run.loadCpuUs} µs${run.jobs === undefined ? '' : `, ${run.ok2xx} x 200 / ${run.jobs} jobs, redis ${run.redisCpuUsPerEvent} µs CPU/event`}${run.pairRatios ? `, pair ratios ${run.pairRatios.map(round2).join(' ')}` : ''}`);
+        console.log(
+          `  round ${round} ${phase.padEnd(10)} ${run.server}: ${Math.round(run.rps)} req/s, p50 ${round2(run.p50)} ms, p99 ${round2(run.p99)} ms, CPU/req server ${run.serverCpuUs} µs load ${run.loadCpuUs} µs${run.jobs === undefined ? '' : `, ${run.ok2xx} x 200 / ${run.jobs} jobs, redis ${run.redisCpuUsPerEvent} µs CPU/event`}${run.pairRatios ? `, pair ratios ${run.pairRatios.map(round2).join(' ')}` : ''}`,
+        );
       }
     }
   }
-  const summary = PHASES.map((phase) => summarise(phase, runs.filter((run) => run.phase === phase)));
+  const summary = PHASES.map((phase) =>
+    summarise(
+      phase,
+      runs.filter((run) => run.phase === phase),
+    ),
+  );
   console.table(summary);
   mkdirSync('bench-results', { recursive: true });
-  const perRun = runs.map(({ phase, round, server, sent, ok2xx, non2xx, errors, elapsedS, rps, p50, p99, max, serverCpuUs, loadCpuUs, jobs, redisBytesPerEvent, redisCpuUsPerEvent, pairRatios }) => ({ phase, round, server, sent, ok2xx, non2xx, errors, elapsedS: round2(elapsedS), rps: Math.round(rps), p50: round2(p50), p99: round2(p99), max: round2(max), serverCpuUs, loadCpuUs, jobs, redisBytesPerEvent, redisCpuUsPerEvent, pairRatios: pairRatios?.map(round2) }));
-  writeFileSync('bench-results/ingest.json', `${JSON.stringify({ at: new Date().toISOString(), durationS: DURATION_S, segments: SEGMENTS, segmentS: SEGMENT_S, rounds: ROUNDS, rate: RATE, machine: { cpus: cpus().length, node: process.version }, summary, runs: perRun }, null, 2)}\n`);
-  console.log('targets: throughput ratio >= 0.5; p99 at 1000 req/s within 5 ms of bare Koa; every 200 matched by one job; zero non-2xx');
+  const perRun = runs.map(
+    ({
+      phase,
+      round,
+      server,
+      sent,
+      ok2xx,
+      non2xx,
+      errors,
+      elapsedS,
+      rps,
+      p50,
+      p99,
+      max,
+      serverCpuUs,
+      loadCpuUs,
+      jobs,
+      redisBytesPerEvent,
+      redisCpuUsPerEvent,
+      pairRatios,
+    }) => ({
+      phase,
+      round,
+      server,
+      sent,
+      ok2xx,
+      non2xx,
+      errors,
+      elapsedS: round2(elapsedS),
+      rps: Math.round(rps),
+      p50: round2(p50),
+      p99: round2(p99),
+      max: round2(max),
+      serverCpuUs,
+      loadCpuUs,
+      jobs,
+      redisBytesPerEvent,
+      redisCpuUsPerEvent,
+      pairRatios: pairRatios?.map(round2),
+    }),
+  );
+  writeFileSync(
+    'bench-results/ingest.json',
+    `${JSON.stringify({ at: new Date().toISOString(), durationS: DURATION_S, segments: SEGMENTS, segmentS: SEGMENT_S, rounds: ROUNDS, rate: RATE, machine: { cpus: cpus().length, node: process.version }, summary, runs: perRun }, null, 2)}\n`,
+  );
+  console.log(
+    'targets: throughput ratio >= 0.5; p99 at 1000 req/s within 5 ms of bare Koa; every 200 matched by one job; zero non-2xx',
+  );
   probe.disconnect();
   await redis.stop();
 }
@@ -120,13 +187,23 @@ interface Sample extends LoadResult {
 }
 
 /** Runs `load` against a server with callbacks it has never seen, measuring CPU and (real) Redis. */
-async function sample(bench: Bench, running: RunningServer, server: ServerMode, load: () => Promise<LoadResult>): Promise<Sample> {
-  const before = server === 'real' ? { memory: await usedMemory(bench.probe), cpu: await redisCpuS(bench.probe) } : undefined;
+async function sample(
+  bench: Bench,
+  running: RunningServer,
+  server: ServerMode,
+  load: () => Promise<LoadResult>,
+): Promise<Sample> {
+  const before =
+    server === 'real' ? { memory: await usedMemory(bench.probe), cpu: await redisCpuS(bench.probe) } : undefined;
   const serverCpuBefore = running.cpuSeconds();
   const loadCpuBefore = process.cpuUsage();
   const result = await load();
   const loadCpu = process.cpuUsage(loadCpuBefore);
-  const out: Sample = { ...result, serverCpuS: running.cpuSeconds() - serverCpuBefore, loadCpuS: (loadCpu.user + loadCpu.system) / 1e6 };
+  const out: Sample = {
+    ...result,
+    serverCpuS: running.cpuSeconds() - serverCpuBefore,
+    loadCpuS: (loadCpu.user + loadCpu.system) / 1e6,
+  };
   if (before) {
     out.jobs = await settledJobCount(bench, result.ok2xx);
     out.redisBytes = (await usedMemory(bench.probe)) - before.memory;
@@ -144,11 +221,27 @@ function foldRun(phase: Phase, round: number, server: ServerMode, samples: Sampl
   const elapsedS = sum((s) => s.elapsedS);
   const perEvent = (total: number) => (ok2xx ? Math.round(total / ok2xx) : 0);
   const run: Run = {
-    phase, round, server, sent, ok2xx, non2xx: sum((s) => s.non2xx), errors: sum((s) => s.errors), elapsedS, rps: ok2xx / elapsedS,
-    p50: median(samples.map((s) => s.p50)), p99: median(samples.map((s) => s.p99)), max: Math.max(...samples.map((s) => s.max)),
-    serverCpuUs: Math.round((sum((s) => s.serverCpuS) * 1e6) / sent), loadCpuUs: Math.round((sum((s) => s.loadCpuS) * 1e6) / sent),
+    phase,
+    round,
+    server,
+    sent,
+    ok2xx,
+    non2xx: sum((s) => s.non2xx),
+    errors: sum((s) => s.errors),
+    elapsedS,
+    rps: ok2xx / elapsedS,
+    p50: median(samples.map((s) => s.p50)),
+    p99: median(samples.map((s) => s.p99)),
+    max: Math.max(...samples.map((s) => s.max)),
+    serverCpuUs: Math.round((sum((s) => s.serverCpuS) * 1e6) / sent),
+    loadCpuUs: Math.round((sum((s) => s.loadCpuS) * 1e6) / sent),
   };
-  if (server === 'real') Object.assign(run, { jobs: sum((s) => s.jobs ?? 0), redisBytesPerEvent: perEvent(sum((s) => s.redisBytes ?? 0)), redisCpuUsPerEvent: perEvent(sum((s) => s.redisCpuS ?? 0) * 1e6) });
+  if (server === 'real')
+    Object.assign(run, {
+      jobs: sum((s) => s.jobs ?? 0),
+      redisBytesPerEvent: perEvent(sum((s) => s.redisBytes ?? 0)),
+      redisCpuUsPerEvent: perEvent(sum((s) => s.redisCpuS ?? 0) * 1e6),
+    });
   if (pairRatios) run.pairRatios = pairRatios;
   return run;
 }
@@ -182,7 +275,9 @@ async function measureThroughput(bench: Bench, round: number, order: ServerMode[
       }
       pairRatios.push((pair.get('real') as Sample).rps / (pair.get('bare') as Sample).rps);
     }
-    return order.map((server) => foldRun('throughput', round, server, samples.get(server) as Sample[], server === 'real' ? pairRatios : undefined));
+    return order.map((server) =>
+      foldRun('throughput', round, server, samples.get(server) as Sample[], server === 'real' ? pairRatios : undefined),
+    );
   } finally {
     for (const running of servers.values()) await running.stop();
     await bench.probe.flushall();
@@ -197,7 +292,9 @@ async function measurePaced(bench: Bench, server: ServerMode, round: number): Pr
     await sleep(300);
     await bench.probe.flushall();
     const pool = generateCallbacks(RATE * DURATION_S);
-    return foldRun('rate-1000', round, server, [await sample(bench, running, server, () => paced(running.url, pool, RATE, DURATION_S))]);
+    return foldRun('rate-1000', round, server, [
+      await sample(bench, running, server, () => paced(running.url, pool, RATE, DURATION_S)),
+    ]);
   } finally {
     await running.stop();
     await bench.probe.flushall();
@@ -229,7 +326,9 @@ function summarise(phase: Phase, runs: Run[]): Record<string, unknown> {
   const bare = runs.filter((run) => run.server === 'bare');
   const real = runs.filter((run) => run.server === 'real');
   // Throughput: every adjacent bare/real pair of segments; paced: the rounds.
-  const ratios = real.flatMap((run) => run.pairRatios ?? [run.rps / (bare.find((b) => b.round === run.round)?.rps ?? Number.NaN)]);
+  const ratios = real.flatMap(
+    (run) => run.pairRatios ?? [run.rps / (bare.find((b) => b.round === run.round)?.rps ?? Number.NaN)],
+  );
   const deltas = real.map((run) => run.p99 - (bare.find((b) => b.round === run.round)?.p99 ?? Number.NaN));
   const accepted = real.reduce((sum, run) => sum + run.ok2xx, 0);
   const jobs = real.reduce((sum, run) => sum + (run.jobs ?? 0), 0);
@@ -246,7 +345,9 @@ function summarise(phase: Phase, runs: Run[]): Record<string, unknown> {
     accepted,
     jobs,
     jobsMatch: real.every((run) => run.jobs === run.ok2xx),
-    non2xx: real.reduce((sum, run) => sum + run.non2xx + run.errors, 0) + bare.reduce((sum, run) => sum + run.non2xx + run.errors, 0),
+    non2xx:
+      real.reduce((sum, run) => sum + run.non2xx + run.errors, 0) +
+      bare.reduce((sum, run) => sum + run.non2xx + run.errors, 0),
     redisBytesPerEvent: Math.round(median(real.map((run) => run.redisBytesPerEvent ?? 0))),
     redisCpuUsPerEvent: Math.round(median(real.map((run) => run.redisCpuUsPerEvent ?? 0))),
     bareCpuUs: Math.round(median(bare.map((run) => run.serverCpuUs))),
@@ -267,8 +368,18 @@ type FsyncPolicy = 'everysec' | 'always';
  */
 async function fsyncMain(policies: FsyncPolicy[]): Promise<void> {
   const bundle = await buildServer();
-  const setups: Array<{ policy: FsyncPolicy; stop: () => Promise<void>; bench: Bench; running: RunningServer; rate: number; throughput: Sample[]; paced: Sample[] }> = [];
-  console.log(`ingest fsync bench: AOF on, ${policies.join(' vs ')}, ${ROUNDS} round(s) (throughput: ${SEGMENTS} × ${SEGMENT_S} s per policy, alternating; rate-${RATE}: ${DURATION_S} s), ${cpus().length} CPUs, node ${process.version}`);
+  const setups: Array<{
+    policy: FsyncPolicy;
+    stop: () => Promise<void>;
+    bench: Bench;
+    running: RunningServer;
+    rate: number;
+    throughput: Sample[];
+    paced: Sample[];
+  }> = [];
+  console.log(
+    `ingest fsync bench: AOF on, ${policies.join(' vs ')}, ${ROUNDS} round(s) (throughput: ${SEGMENTS} × ${SEGMENT_S} s per policy, alternating; rate-${RATE}: ${DURATION_S} s), ${cpus().length} CPUs, node ${process.version}`,
+  );
   try {
     for (const policy of policies) {
       const redis = await startPrivateRedis({ appendOnly: true, appendFsync: policy });
@@ -278,20 +389,38 @@ async function fsyncMain(policies: FsyncPolicy[]): Promise<void> {
       const running = await startServer(bundle, 'real', bench.env);
       const rate = (await saturate(running.url, generateCallbacks(WARMUP_REQUESTS))).rps;
       await probe.flushall();
-      setups.push({ policy, bench, running, rate, throughput: [], paced: [], stop: async () => { await running.stop(); probe.disconnect(); await redis.stop(); } });
+      setups.push({
+        policy,
+        bench,
+        running,
+        rate,
+        throughput: [],
+        paced: [],
+        stop: async () => {
+          await running.stop();
+          probe.disconnect();
+          await redis.stop();
+        },
+      });
     }
     for (let round = 1; round <= ROUNDS; round++) {
       for (let segment = 0; segment < SEGMENTS; segment++) {
         for (const setup of (segment + round) % 2 === 0 ? setups : [...setups].reverse()) {
           const pool = generateCallbacks(Math.min(MAX_POOL, Math.ceil(setup.rate * SEGMENT_S)));
-          setup.throughput.push(await sample(setup.bench, setup.running, 'real', () => saturate(setup.running.url, pool)));
+          setup.throughput.push(
+            await sample(setup.bench, setup.running, 'real', () => saturate(setup.running.url, pool)),
+          );
         }
       }
       for (const setup of round % 2 === 1 ? setups : [...setups].reverse()) {
         const pool = generateCallbacks(RATE * DURATION_S);
-        const paced1 = await sample(setup.bench, setup.running, 'real', () => paced(setup.running.url, pool, RATE, DURATION_S));
+        const paced1 = await sample(setup.bench, setup.running, 'real', () =>
+          paced(setup.running.url, pool, RATE, DURATION_S),
+        );
         setup.paced.push(paced1);
-        console.log(`  round ${round} ${setup.policy}: throughput ${Math.round(median(setup.throughput.slice(-SEGMENTS).map((x) => x.rps)))} req/s; at ${RATE} req/s p50 ${round2(paced1.p50)} ms, p99 ${round2(paced1.p99)} ms`);
+        console.log(
+          `  round ${round} ${setup.policy}: throughput ${Math.round(median(setup.throughput.slice(-SEGMENTS).map((x) => x.rps)))} req/s; at ${RATE} req/s p50 ${round2(paced1.p50)} ms, p99 ${round2(paced1.p99)} ms`,
+        );
       }
     }
     const base = setups[0];
@@ -306,7 +435,9 @@ async function fsyncMain(policies: FsyncPolicy[]): Promise<void> {
         vsFirst: base ? round2(rps / median(base.throughput.map((x) => x.rps))) : 1,
         p50Ms: round2(median(setup.paced.map((x) => x.p50))),
         p99Ms: round2(median(setup.paced.map((x) => x.p99))),
-        redisCpuUsPerEvent: accepted ? Math.round((all.reduce((sum, x) => sum + (x.redisCpuS ?? 0), 0) * 1e6) / accepted) : 0,
+        redisCpuUsPerEvent: accepted
+          ? Math.round((all.reduce((sum, x) => sum + (x.redisCpuS ?? 0), 0) * 1e6) / accepted)
+          : 0,
         accepted,
         jobsMatch: jobs === accepted,
         non2xx: all.reduce((sum, x) => sum + x.non2xx + x.errors, 0),
@@ -314,13 +445,18 @@ async function fsyncMain(policies: FsyncPolicy[]): Promise<void> {
     });
     console.table(table);
     mkdirSync('bench-results', { recursive: true });
-    writeFileSync('bench-results/ingest-fsync.json', `${JSON.stringify({ at: new Date().toISOString(), segments: SEGMENTS, segmentS: SEGMENT_S, durationS: DURATION_S, rounds: ROUNDS, rate: RATE, machine: { cpus: cpus().length, node: process.version }, table }, null, 2)}\n`);
+    writeFileSync(
+      'bench-results/ingest-fsync.json',
+      `${JSON.stringify({ at: new Date().toISOString(), segments: SEGMENTS, segmentS: SEGMENT_S, durationS: DURATION_S, rounds: ROUNDS, rate: RATE, machine: { cpus: cpus().length, node: process.version }, table }, null, 2)}\n`,
+    );
   } finally {
     for (const setup of setups) await setup.stop();
   }
 }
 
-const fsyncPolicies = process.env.BENCH_FSYNC?.split(',').map((p) => p.trim()).filter(Boolean);
+const fsyncPolicies = process.env.BENCH_FSYNC?.split(',')
+  .map((p) => p.trim())
+  .filter(Boolean);
 if (fsyncPolicies?.some((p) => p !== 'everysec' && p !== 'always')) {
   console.error('BENCH_FSYNC: a comma-separated list of everysec and always, e.g. BENCH_FSYNC=everysec,always');
   process.exit(2);

@@ -25,7 +25,14 @@ import { mulberry32 } from '../../src/domain/kpis/synthetic.js';
 import { TaskModel } from '../../src/domain/tasks/task.model.js';
 import { median, percentile, round1 } from './stats.js';
 
-const { values: args } = parseArgs({ options: { tasks: { type: 'string' }, customers: { type: 'string' }, advisors: { type: 'string' }, runs: { type: 'string' } } });
+const { values: args } = parseArgs({
+  options: {
+    tasks: { type: 'string' },
+    customers: { type: 'string' },
+    advisors: { type: 'string' },
+    runs: { type: 'string' },
+  },
+});
 const TASKS = Number(args.tasks ?? 1_000_000);
 const CUSTOMERS = Number(args.customers ?? 200_000);
 const ADVISORS = Number(args.advisors ?? 500);
@@ -45,38 +52,107 @@ const rand = mulberry32(42);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 const advisorIds = Array.from({ length: ADVISORS }, (_, i) => `adv${String(i).padStart(4, '0')}`);
 
-async function inBatches(total: number, make: (i: number) => Record<string, unknown>, insert: (docs: Record<string, unknown>[]) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < total; i += BATCH) await insert(Array.from({ length: Math.min(BATCH, total - i) }, (_, k) => make(i + k)));
+async function inBatches(
+  total: number,
+  make: (i: number) => Record<string, unknown>,
+  insert: (docs: Record<string, unknown>[]) => Promise<unknown>,
+): Promise<void> {
+  for (let i = 0; i < total; i += BATCH)
+    await insert(Array.from({ length: Math.min(BATCH, total - i) }, (_, k) => make(i + k)));
 }
 
 async function seedData(): Promise<{ ms: number; customerIds: Types.ObjectId[] }> {
   const t0 = performance.now();
-  await AdvisorModel.insertMany(advisorIds.map((userid, i) => ({ corpId: CORP, userid, name: `顾问${i}`, departments: [1 + (i % 10)], leadsDepartments: i < 10 ? [1 + i] : [] })));
+  await AdvisorModel.insertMany(
+    advisorIds.map((userid, i) => ({
+      corpId: CORP,
+      userid,
+      name: `顾问${i}`,
+      departments: [1 + (i % 10)],
+      leadsDepartments: i < 10 ? [1 + i] : [],
+    })),
+  );
   const customerIds = Array.from({ length: CUSTOMERS }, () => new Types.ObjectId());
-  await inBatches(CUSTOMERS, (i) => {
-    const owner = rand() < 0.15;
-    const at = new Date(START_MS + rand() * YEAR_MS);
-    return {
-      _id: customerIds[i], corpId: CORP, externalUserId: `wmbench${i}`, responsibleUserid: pick(advisorIds),
-      ...(owner ? { lifecycle: { stage: 'owner', reason: 'vehicle_linked', changedAt: at }, lifecycleHistory: [{ stage: 'owner', reason: 'vehicle_linked', at }] } : {}),
-    };
-  }, (docs) => CustomerModel.collection.insertMany(docs, { ordered: false }));
-  await inBatches(CUSTOMERS, (i) => {
-    const addedAt = new Date(START_MS + rand() * YEAR_MS);
-    const lost = rand() < 0.05;
-    return { corpId: CORP, userid: pick(advisorIds), externalUserId: `wmbench${i}`, customerId: customerIds[i], addedAt, state: pick(['showroom', 'delivery', 'douyin']), status: lost ? 'deleted_by_customer' : 'active', ...(lost ? { statusChangedAt: new Date(addedAt.getTime() + rand() * 60 * 86_400_000) } : {}), tagIds: [], remarkMobilesEnc: [], remarkMobileHashes: [] };
-  }, (docs) => RelationshipModel.collection.insertMany(docs, { ordered: false }));
-  await inBatches(TASKS, () => {
-    const dueAt = new Date(START_MS + rand() * YEAR_MS);
-    const r = rand();
-    const status = dueAt.getTime() > NOW.getTime() - 24 * H ? 'open' : r < 0.8 ? 'done' : r < 0.88 ? 'unreachable' : r < 0.95 ? 'open' : 'cancelled';
-    const completedAt = status === 'done' || status === 'unreachable' ? new Date(dueAt.getTime() + rand() * 40 * H) : undefined;
-    return {
-      corpId: CORP, customerId: pick(customerIds), advisorUserid: pick(advisorIds), title: '回访', category: pick(['delivery_care', 'maintenance', 'insurance', 'other']),
-      dueAt, slaMs: 24 * H, remindAt: dueAt, status, escalationLevel: status === 'open' ? 2 : 0, history: [{ at: dueAt, actor: 'system', action: 'created' }],
-      ...(completedAt ? { completedAt, outcome: status === 'done' ? pick(['contacted', 'appointment_booked', 'customer_declined']) : undefined } : {}),
-    };
-  }, (docs) => TaskModel.collection.insertMany(docs, { ordered: false }));
+  await inBatches(
+    CUSTOMERS,
+    (i) => {
+      const owner = rand() < 0.15;
+      const at = new Date(START_MS + rand() * YEAR_MS);
+      return {
+        _id: customerIds[i],
+        corpId: CORP,
+        externalUserId: `wmbench${i}`,
+        responsibleUserid: pick(advisorIds),
+        ...(owner
+          ? {
+              lifecycle: { stage: 'owner', reason: 'vehicle_linked', changedAt: at },
+              lifecycleHistory: [{ stage: 'owner', reason: 'vehicle_linked', at }],
+            }
+          : {}),
+      };
+    },
+    (docs) => CustomerModel.collection.insertMany(docs, { ordered: false }),
+  );
+  await inBatches(
+    CUSTOMERS,
+    (i) => {
+      const addedAt = new Date(START_MS + rand() * YEAR_MS);
+      const lost = rand() < 0.05;
+      return {
+        corpId: CORP,
+        userid: pick(advisorIds),
+        externalUserId: `wmbench${i}`,
+        customerId: customerIds[i],
+        addedAt,
+        state: pick(['showroom', 'delivery', 'douyin']),
+        status: lost ? 'deleted_by_customer' : 'active',
+        ...(lost ? { statusChangedAt: new Date(addedAt.getTime() + rand() * 60 * 86_400_000) } : {}),
+        tagIds: [],
+        remarkMobilesEnc: [],
+        remarkMobileHashes: [],
+      };
+    },
+    (docs) => RelationshipModel.collection.insertMany(docs, { ordered: false }),
+  );
+  await inBatches(
+    TASKS,
+    () => {
+      const dueAt = new Date(START_MS + rand() * YEAR_MS);
+      const r = rand();
+      const status =
+        dueAt.getTime() > NOW.getTime() - 24 * H
+          ? 'open'
+          : r < 0.8
+            ? 'done'
+            : r < 0.88
+              ? 'unreachable'
+              : r < 0.95
+                ? 'open'
+                : 'cancelled';
+      const completedAt =
+        status === 'done' || status === 'unreachable' ? new Date(dueAt.getTime() + rand() * 40 * H) : undefined;
+      return {
+        corpId: CORP,
+        customerId: pick(customerIds),
+        advisorUserid: pick(advisorIds),
+        title: '回访',
+        category: pick(['delivery_care', 'maintenance', 'insurance', 'other']),
+        dueAt,
+        slaMs: 24 * H,
+        remindAt: dueAt,
+        status,
+        escalationLevel: status === 'open' ? 2 : 0,
+        history: [{ at: dueAt, actor: 'system', action: 'created' }],
+        ...(completedAt
+          ? {
+              completedAt,
+              outcome: status === 'done' ? pick(['contacted', 'appointment_booked', 'customer_declined']) : undefined,
+            }
+          : {}),
+      };
+    },
+    (docs) => TaskModel.collection.insertMany(docs, { ordered: false }),
+  );
   return { ms: performance.now() - t0, customerIds };
 }
 
@@ -99,7 +175,9 @@ async function main(): Promise<void> {
   await mongoose.connect(external ? external.replace(/\/?(\?|$)/, `/${dbName}$1`) : `${dev?.uri}/${dbName}`);
   await Promise.all(Object.values(mongoose.models).map((m) => m.syncIndexes()));
   await ensureKpiIndexes();
-  console.log(`seeding ${ADVISORS} advisors, ${CUSTOMERS} customers, ${TASKS} tasks over ${FROM} → ${TO} (${external ? 'MONGODB_URI' : 'dev server'}) ...`);
+  console.log(
+    `seeding ${ADVISORS} advisors, ${CUSTOMERS} customers, ${TASKS} tasks over ${FROM} → ${TO} (${external ? 'MONGODB_URI' : 'dev server'}) ...`,
+  );
   const seeded = await seedData();
   console.log(`seeded in ${(seeded.ms / 1000).toFixed(1)} s`);
 
@@ -113,8 +191,15 @@ async function main(): Promise<void> {
   console.log(`rolled up ${perDay.length} days: ${rollupDocs} kpi_daily documents`);
 
   const rows: Array<{ query: string; docsExamined: number; how: string; medianMs: number; p95Ms: number }> = [];
-  const add = (query: string, docs: number, how: string, ms: number[]) => rows.push({ query, docsExamined: docs, how, medianMs: round1(median(ms)), p95Ms: round1(percentile(ms, 95)) });
-  rows.push({ query: 'rollup of one day (all sources)', docsExamined: Math.round(median(tasksPerDay)), how: 'tasks read per day (median); + that day\'s customers, relationships, executions, messages', medianMs: round1(median(perDay)), p95Ms: round1(percentile(perDay, 95)) });
+  const add = (query: string, docs: number, how: string, ms: number[]) =>
+    rows.push({ query, docsExamined: docs, how, medianMs: round1(median(ms)), p95Ms: round1(percentile(ms, 95)) });
+  rows.push({
+    query: 'rollup of one day (all sources)',
+    docsExamined: Math.round(median(tasksPerDay)),
+    how: "tasks read per day (median); + that day's customers, relationships, executions, messages",
+    medianMs: round1(median(perDay)),
+    p95Ms: round1(percentile(perDay, 95)),
+  });
   const periodDocs = await mongoose.connection.collection('kpi_periods').countDocuments({ corpId: CORP });
   console.log(`${periodDocs} kpi_periods documents (weeks and months)`);
   // The cockpit's default view is the last 8 weeks by week; the others are the picker's choices.
@@ -130,12 +215,51 @@ async function main(): Promise<void> {
   }
   const week = '2026-05-25';
   const an = await timed(RUNS, () => weeklyAnomalies({ corpIds: [CORP], week }));
-  add('anomalies for one week (9 weeks of history)', an.last.docsRead, 'rollup docs read: kpi_periods (advisors × 9 weeks)', an.ms);
-  const drill = await timed(RUNS, () => TaskModel.find({ corpId: CORP, advisorUserid: advisorIds[7], status: 'open', dueAt: { $gte: new Date(`${week}T00:00:00+08:00`), $lt: new Date(`${addDays(week, 7)}T00:00:00+08:00`) } }, { history: 0 }).sort({ dueAt: 1 }).limit(200).lean());
-  add('drill-down: one advisor\'s open tasks of a week', drill.last.length, 'tasks returned by the {corpId, advisorUserid, status, dueAt} range', drill.ms);
+  add(
+    'anomalies for one week (9 weeks of history)',
+    an.last.docsRead,
+    'rollup docs read: kpi_periods (advisors × 9 weeks)',
+    an.ms,
+  );
+  const drill = await timed(RUNS, () =>
+    TaskModel.find(
+      {
+        corpId: CORP,
+        advisorUserid: advisorIds[7],
+        status: 'open',
+        dueAt: { $gte: new Date(`${week}T00:00:00+08:00`), $lt: new Date(`${addDays(week, 7)}T00:00:00+08:00`) },
+      },
+      { history: 0 },
+    )
+      .sort({ dueAt: 1 })
+      .limit(200)
+      .lean(),
+  );
+  add(
+    "drill-down: one advisor's open tasks of a week",
+    drill.last.length,
+    'tasks returned by the {corpId, advisorUserid, status, dueAt} range',
+    drill.ms,
+  );
 
   console.table(rows);
-  const result = { tasks: TASKS, customers: CUSTOMERS, advisors: ADVISORS, runs: RUNS, target: external ? 'MONGODB_URI' : 'dev-mongo', seedMs: Math.round(seeded.ms), rollup: { days: perDay.length, medianMs: round1(median(perDay)), p95Ms: round1(percentile(perDay, 95)), totalMs: Math.round(perDay.reduce((a, b) => a + b, 0)), kpiDailyDocs: rollupDocs, kpiPeriodDocs: periodDocs }, rows };
+  const result = {
+    tasks: TASKS,
+    customers: CUSTOMERS,
+    advisors: ADVISORS,
+    runs: RUNS,
+    target: external ? 'MONGODB_URI' : 'dev-mongo',
+    seedMs: Math.round(seeded.ms),
+    rollup: {
+      days: perDay.length,
+      medianMs: round1(median(perDay)),
+      p95Ms: round1(percentile(perDay, 95)),
+      totalMs: Math.round(perDay.reduce((a, b) => a + b, 0)),
+      kpiDailyDocs: rollupDocs,
+      kpiPeriodDocs: periodDocs,
+    },
+    rows,
+  };
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/kpis.json', `${JSON.stringify(result, null, 2)}\n`);
   await mongoose.connection.dropDatabase().catch(() => undefined);

@@ -11,7 +11,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { startDevMongo } from '../dev-mongo/index.js';
-import { acquisitionSettingsSchema, saveAcquisitionSettings } from '../../src/domain/acquisition/acquisition-settings.js';
+import {
+  acquisitionSettingsSchema,
+  saveAcquisitionSettings,
+} from '../../src/domain/acquisition/acquisition-settings.js';
 import { ingestLeads } from '../../src/domain/acquisition/lead-intake.js';
 import { LeadModel } from '../../src/domain/acquisition/lead.model.js';
 import { AdvisorModel } from '../../src/domain/customers/advisor.model.js';
@@ -35,9 +38,23 @@ async function main(): Promise<void> {
   await mongoose.connect(`${mongo.uri}/bench-leads`);
   await Promise.all([LeadModel.syncIndexes(), AdvisorModel.syncIndexes()]);
   try {
-    await AdvisorModel.insertMany(Array.from({ length: ADVISORS }, (_, i) => ({ corpId: CORP, userid: `adv${String(i).padStart(2, '0')}`, name: `顾问${i}`, departments: [2], status: 'active' })));
-    await saveAcquisitionSettings(CORP, acquisitionSettingsSchema.parse({ defaultLeadCap: 10_000, rules: [{ name: '销售部', departments: [2] }] }));
-    const pd = new PersonalData(new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'), new LookupHasher(randomBytes(32)));
+    await AdvisorModel.insertMany(
+      Array.from({ length: ADVISORS }, (_, i) => ({
+        corpId: CORP,
+        userid: `adv${String(i).padStart(2, '0')}`,
+        name: `顾问${i}`,
+        departments: [2],
+        status: 'active',
+      })),
+    );
+    await saveAcquisitionSettings(
+      CORP,
+      acquisitionSettingsSchema.parse({ defaultLeadCap: 10_000, rules: [{ name: '销售部', departments: [2] }] }),
+    );
+    const pd = new PersonalData(
+      new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'),
+      new LookupHasher(randomBytes(32)),
+    );
     const clock = new ManualClock(Date.parse('2026-06-01T03:00:00Z'));
     const deps = { pd, queues, clock, timeZone: 'Asia/Shanghai', workingHours: defaultTaskSettings.workingHours };
     const sources = ['dcc', 'autohome', 'dongchedi', 'yiche', 'short_video'] as const;
@@ -53,27 +70,65 @@ async function main(): Promise<void> {
         const due = started + (i / LEADS) * WINDOW_MS;
         if (Date.now() < due) await new Promise((r) => setTimeout(r, due - Date.now()));
         const t0 = performance.now();
-        await ingestLeads(deps, CORP, [{ source: sources[i % sources.length], mobile: `139${String(10_000_000 + i).slice(-8)}`, name: `测试${i}`, model: '星途瑶光' }], { actor: 'bench' });
+        await ingestLeads(
+          deps,
+          CORP,
+          [
+            {
+              source: sources[i % sources.length],
+              mobile: `139${String(10_000_000 + i).slice(-8)}`,
+              name: `测试${i}`,
+              model: '星途瑶光',
+            },
+          ],
+          { actor: 'bench' },
+        );
         latencies.push(performance.now() - t0);
       }
     };
     await Promise.all(Array.from({ length: 64 }, worker));
     const elapsed = (Date.now() - started) / 1000;
-    const per = await LeadModel.aggregate<{ _id: string; n: number }>([{ $match: { corpId: CORP } }, { $group: { _id: '$advisorUserid', n: { $sum: 1 } } }]);
+    const per = await LeadModel.aggregate<{ _id: string; n: number }>([
+      { $match: { corpId: CORP } },
+      { $group: { _id: '$advisorUserid', n: { $sum: 1 } } },
+    ]);
     const counts = per.filter((p) => p._id).map((p) => p.n);
     const cards = await queues.get('scheduled').getJobCountByTypes('waiting', 'delayed', 'completed', 'active');
     const result = {
-      leads: LEADS, advisors: ADVISORS, seconds: round1(elapsed), leadsPerSecond: round1(LEADS / elapsed),
-      routed: counts.reduce((a, b) => a + b, 0), eligibleAdvisorsUsed: counts.length,
-      maxPerAdvisor: Math.max(...counts), minPerAdvisor: Math.min(...counts),
+      leads: LEADS,
+      advisors: ADVISORS,
+      seconds: round1(elapsed),
+      leadsPerSecond: round1(LEADS / elapsed),
+      routed: counts.reduce((a, b) => a + b, 0),
+      eligibleAdvisorsUsed: counts.length,
+      maxPerAdvisor: Math.max(...counts),
+      minPerAdvisor: Math.min(...counts),
       spread: round2((Math.max(...counts) - Math.min(...counts)) / Math.min(...counts)),
-      cardJobs: cards, intakeToCardJobP50Ms: round1(percentile(latencies, 0.5)), intakeToCardJobP99Ms: round1(percentile(latencies, 0.99)),
+      cardJobs: cards,
+      intakeToCardJobP50Ms: round1(percentile(latencies, 0.5)),
+      intakeToCardJobP99Ms: round1(percentile(latencies, 0.99)),
     };
     console.table([
-      { metric: 'leads / time', value: `${LEADS} in ${result.seconds} s (${result.leadsPerSecond}/s)`, target: `${LEADS} in 60 s` },
-      { metric: 'routed to advisors', value: `${result.routed} across ${result.eligibleAdvisorsUsed}`, target: `${LEADS} across ${ADVISORS}` },
-      { metric: 'fairness max/min per advisor', value: `${result.maxPerAdvisor}/${result.minPerAdvisor} (spread ${Math.round(result.spread * 100)} %)`, target: '≤ 10 %' },
-      { metric: 'intake → card job p50 / p99', value: `${result.intakeToCardJobP50Ms} / ${result.intakeToCardJobP99Ms} ms`, target: 'p99 < 5000 ms' },
+      {
+        metric: 'leads / time',
+        value: `${LEADS} in ${result.seconds} s (${result.leadsPerSecond}/s)`,
+        target: `${LEADS} in 60 s`,
+      },
+      {
+        metric: 'routed to advisors',
+        value: `${result.routed} across ${result.eligibleAdvisorsUsed}`,
+        target: `${LEADS} across ${ADVISORS}`,
+      },
+      {
+        metric: 'fairness max/min per advisor',
+        value: `${result.maxPerAdvisor}/${result.minPerAdvisor} (spread ${Math.round(result.spread * 100)} %)`,
+        target: '≤ 10 %',
+      },
+      {
+        metric: 'intake → card job p50 / p99',
+        value: `${result.intakeToCardJobP50Ms} / ${result.intakeToCardJobP99Ms} ms`,
+        target: 'p99 < 5000 ms',
+      },
       { metric: 'card jobs queued', value: String(result.cardJobs), target: String(LEADS) },
     ]);
     mkdirSync('bench-results', { recursive: true });

@@ -8,12 +8,25 @@ import { createRequire } from 'node:module';
 import type { BenchCallback } from './callbacks.js';
 import { percentile } from './stats.js';
 
-interface AutocannonRequest { method?: string; path?: string; body?: string; headers?: Record<string, string>; setupRequest?: (req: AutocannonRequest) => AutocannonRequest }
-interface AutocannonSummary { errors: number; timeouts: number; non2xx: number }
+interface AutocannonRequest {
+  method?: string;
+  path?: string;
+  body?: string;
+  headers?: Record<string, string>;
+  setupRequest?: (req: AutocannonRequest) => AutocannonRequest;
+}
+interface AutocannonSummary {
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
 interface AutocannonInstance {
   on(event: 'response', listener: (client: unknown, statusCode: number, bytes: number, ms: number) => void): void;
 }
-type Autocannon = (opts: Record<string, unknown>, done: (err: Error | null, result: AutocannonSummary) => void) => AutocannonInstance;
+type Autocannon = (
+  opts: Record<string, unknown>,
+  done: (err: Error | null, result: AutocannonSummary) => void,
+) => AutocannonInstance;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 export interface LoadResult {
@@ -43,7 +56,13 @@ function poolRequest(pool: BenchCallback[]): AutocannonRequest {
 }
 
 /** `lastAt`: when the last response arrived (performance.now()); the run's end for the rate. */
-interface Tally { latencies: number[]; ok2xx: number; non2xx: number; errors: number; lastAt: number }
+interface Tally {
+  latencies: number[];
+  ok2xx: number;
+  non2xx: number;
+  errors: number;
+  lastAt: number;
+}
 
 function runInstance(opts: Record<string, unknown>, tally: Tally): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -109,10 +128,17 @@ export async function saturate(url: string, pool: BenchCallback[], connections =
  * inflating slow samples). Here `lanes` single-connection instances each send rate/lanes per
  * second, started 1000/lanes ms apart, so requests arrive spread evenly over the second.
  */
-export async function paced(url: string, pool: BenchCallback[], rate: number, durationS: number, lanes = 50): Promise<LoadResult> {
+export async function paced(
+  url: string,
+  pool: BenchCallback[],
+  rate: number,
+  durationS: number,
+  lanes = 50,
+): Promise<LoadResult> {
   const perLane = rate / lanes;
   if (!Number.isInteger(perLane)) throw new Error(`rate ${rate} must divide evenly into ${lanes} lanes`);
-  if (pool.length < rate * durationS) throw new Error(`pool of ${pool.length} is smaller than ${rate * durationS} requests`);
+  if (pool.length < rate * durationS)
+    throw new Error(`pool of ${pool.length} is smaller than ${rate * durationS} requests`);
   const request = poolRequest(pool);
   const tally: Tally = { latencies: [], ok2xx: 0, non2xx: 0, errors: 0, lastAt: 0 };
   const startedAt = performance.now();
@@ -120,7 +146,10 @@ export async function paced(url: string, pool: BenchCallback[], rate: number, du
   for (let lane = 0; lane < lanes; lane++) {
     runs.push(
       new Promise<void>((resolve) => setTimeout(resolve, (lane * 1000) / lanes)).then(() =>
-        runInstance({ url, connections: 1, connectionRate: perLane, amount: perLane * durationS, requests: [request] }, tally),
+        runInstance(
+          { url, connections: 1, connectionRate: perLane, amount: perLane * durationS, requests: [request] },
+          tally,
+        ),
       ),
     );
   }

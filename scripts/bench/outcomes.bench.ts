@@ -38,30 +38,89 @@ const vin = (i: number) => `LBENCH${String(i).padStart(11, '0')}`;
 
 async function main(): Promise<void> {
   const [redisServer, mongo] = await Promise.all([startPrivateRedis(), startDevMongo({ port: 0 })]);
-  const config = loadConfig({ NODE_ENV: 'development', LOG_LEVEL: 'warn', REDIS_URL: redisServer.url, MONGODB_URI: `${mongo.uri}/bench`, QUEUE_PREFIX: 'bench', DATA_KEYS: `k1:${randomBytes(32).toString('base64')}`, LOOKUP_HMAC_KEY: randomBytes(32).toString('base64'), ENV_FILE: '/nonexistent' });
+  const config = loadConfig({
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    REDIS_URL: redisServer.url,
+    MONGODB_URI: `${mongo.uri}/bench`,
+    QUEUE_PREFIX: 'bench',
+    DATA_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+    LOOKUP_HMAC_KEY: randomBytes(32).toString('base64'),
+    ENV_FILE: '/nonexistent',
+  });
   const pd = PersonalData.fromConfig(config);
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
   const queues = new Queues(redis, 'bench');
   await mongoose.connect(config.mongo.uri);
-  await Promise.all([CorpModel, CustomerModel, VehicleModel, OutcomeModel, AttributionModel, TaskModel].map((m) => m.init()));
-  await CorpModel.create({ corpId: CORP, kind: 'dealer', displayName: 'bench', agentId: 1, secretSealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'secretSealed')), callbackTokenSealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'callbackTokenSealed')), callbackAesKeySealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'callbackAesKeySealed')), timezone: 'Asia/Shanghai' });
+  await Promise.all(
+    [CorpModel, CustomerModel, VehicleModel, OutcomeModel, AttributionModel, TaskModel].map((m) => m.init()),
+  );
+  await CorpModel.create({
+    corpId: CORP,
+    kind: 'dealer',
+    displayName: 'bench',
+    agentId: 1,
+    secretSealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'secretSealed')),
+    callbackTokenSealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'callbackTokenSealed')),
+    callbackAesKeySealed: pd.cipher.encrypt('x', corpSecretContext(CORP, 'callbackAesKeySealed')),
+    timezone: 'Asia/Shanghai',
+  });
 
   // Owners: customers with linked vehicles (the dealer-year population).
-  const customers = await CustomerModel.insertMany(Array.from({ length: OWNERS }, (_, i) => ({ corpId: CORP, externalUserId: `wmBench${String(i).padStart(10, '0')}` })));
-  await VehicleModel.insertMany(customers.map((c, i) => ({ corpId: CORP, vin: vin(i), customerId: c._id, source: 'import', deliveryDate: new Date(YEAR_START - (i % 700) * DAY) })));
+  const customers = await CustomerModel.insertMany(
+    Array.from({ length: OWNERS }, (_, i) => ({
+      corpId: CORP,
+      externalUserId: `wmBench${String(i).padStart(10, '0')}`,
+    })),
+  );
+  await VehicleModel.insertMany(
+    customers.map((c, i) => ({
+      corpId: CORP,
+      vin: vin(i),
+      customerId: c._id,
+      source: 'import',
+      deliveryDate: new Date(YEAR_START - (i % 700) * DAY),
+    })),
+  );
 
   // (1) ingest vs insertMany, on the same items.
-  const items = Array.from({ length: N }, (_, i) => ({ externalId: `RO-${i}`, version: 1, type: 'repair_order', occurredAt: new Date(YEAR_START + (i % 365) * DAY).toISOString(), vin: vin(i % OWNERS), roType: i % 3 ? 'repair' : 'maintenance', labourAmount: 100 + (i % 400), partsAmount: 50, mileageKm: 1000 + i }));
+  const items = Array.from({ length: N }, (_, i) => ({
+    externalId: `RO-${i}`,
+    version: 1,
+    type: 'repair_order',
+    occurredAt: new Date(YEAR_START + (i % 365) * DAY).toISOString(),
+    vin: vin(i % OWNERS),
+    roType: i % 3 ? 'repair' : 'maintenance',
+    labourAmount: 100 + (i % 400),
+    partsAmount: 50,
+    mileageKm: 1000 + i,
+  }));
   const deps = { corpId: CORP, timeZone: 'Asia/Shanghai', pd, queues, now: () => new Date() };
   let started = process.hrtime.bigint();
   let matched = 0;
   for (let i = 0; i < N; i += 1000) {
-    const answer = await ingestOutcomeItems(deps, items.slice(i, i + 1000).map((raw) => ({ pointer: '', raw })), 'api', 16);
+    const answer = await ingestOutcomeItems(
+      deps,
+      items.slice(i, i + 1000).map((raw) => ({ pointer: '', raw })),
+      'api',
+      16,
+    );
     matched += answer.results.filter((r) => r.status !== 'rejected' && r.matchedBy !== 'none').length;
   }
   const ingestS = Number(process.hrtime.bigint() - started) / 1e9;
   const attributed = await AttributionModel.countDocuments({ corpId: CORP });
-  const plainDocs = items.map((it) => ({ ...it, corpId: CORP, source: 'plain', orderKey: '1', status: 'active', occurredAt: new Date(it.occurredAt), matchedBy: 'vin', revenue: it.labourAmount + it.partsAmount, receivedVia: 'api', receivedAt: new Date() }));
+  const plainDocs = items.map((it) => ({
+    ...it,
+    corpId: CORP,
+    source: 'plain',
+    orderKey: '1',
+    status: 'active',
+    occurredAt: new Date(it.occurredAt),
+    matchedBy: 'vin',
+    revenue: it.labourAmount + it.partsAmount,
+    receivedVia: 'api',
+    receivedAt: new Date(),
+  }));
   started = process.hrtime.bigint();
   for (let i = 0; i < N; i += 1000) await OutcomeModel.insertMany(plainDocs.slice(i, i + 1000), { ordered: false });
   const plainS = Number(process.hrtime.bigint() - started) / 1e9;
@@ -71,30 +130,83 @@ async function main(): Promise<void> {
   // (2) a dealer-year: ROS repair orders and TOUCHES completed tasks over OWNERS owners.
   const ladder = { escalateAfterMs: 1, flagAfterMs: 2 };
   for (let i = 0; i < TOUCHES; i += 5000) {
-    await TaskModel.insertMany(Array.from({ length: Math.min(5000, TOUCHES - i) }, (_, k) => {
-      const j = i + k;
-      const at = new Date(YEAR_START + (j % 365) * DAY);
-      return { corpId: CORP, customerId: customers[j % OWNERS]?._id as Types.ObjectId, advisorUserid: `adv${j % 20}`, title: 't', dueAt: at, slaMs: 1, ladder, remindAt: at, status: 'done', outcome: j % 4 ? 'contacted' : 'appointment_booked', completedAt: at, category: 'maintenance', ruleId: new Types.ObjectId('0000000000000000000000a' + (j % 5)) };
-    }));
+    await TaskModel.insertMany(
+      Array.from({ length: Math.min(5000, TOUCHES - i) }, (_, k) => {
+        const j = i + k;
+        const at = new Date(YEAR_START + (j % 365) * DAY);
+        return {
+          corpId: CORP,
+          customerId: customers[j % OWNERS]?._id as Types.ObjectId,
+          advisorUserid: `adv${j % 20}`,
+          title: 't',
+          dueAt: at,
+          slaMs: 1,
+          ladder,
+          remindAt: at,
+          status: 'done',
+          outcome: j % 4 ? 'contacted' : 'appointment_booked',
+          completedAt: at,
+          category: 'maintenance',
+          ruleId: new Types.ObjectId('0000000000000000000000a' + (j % 5)),
+        };
+      }),
+    );
   }
   for (let i = 0; i < ROS; i += 5000) {
-    await OutcomeModel.insertMany(Array.from({ length: Math.min(5000, ROS - i) }, (_, k) => {
-      const j = i + k;
-      return { corpId: CORP, source: 'dms', externalId: `Y-${j}`, version: 1, orderKey: '1', type: 'repair_order', roType: 'maintenance', status: 'active', occurredAt: new Date(YEAR_START + ((j * 7) % 365) * DAY + 3600_000), vin: vin(j % OWNERS), customerId: customers[j % OWNERS]?._id, matchedBy: 'vin', revenue: 500, receivedVia: 'import', receivedAt: new Date() };
-    }));
+    await OutcomeModel.insertMany(
+      Array.from({ length: Math.min(5000, ROS - i) }, (_, k) => {
+        const j = i + k;
+        return {
+          corpId: CORP,
+          source: 'dms',
+          externalId: `Y-${j}`,
+          version: 1,
+          orderKey: '1',
+          type: 'repair_order',
+          roType: 'maintenance',
+          status: 'active',
+          occurredAt: new Date(YEAR_START + ((j * 7) % 365) * DAY + 3600_000),
+          vin: vin(j % OWNERS),
+          customerId: customers[j % OWNERS]?._id,
+          matchedBy: 'vin',
+          revenue: 500,
+          receivedVia: 'import',
+          receivedAt: new Date(),
+        };
+      }),
+    );
   }
   started = process.hrtime.bigint();
-  const recomputed = await recomputeAttributions({ corpId: CORP, now: () => new Date() }, new Date(YEAR_START), new Date(YEAR_START + 366 * DAY));
+  const recomputed = await recomputeAttributions(
+    { corpId: CORP, now: () => new Date() },
+    new Date(YEAR_START),
+    new Date(YEAR_START + 366 * DAY),
+  );
   const kpis = await outcomeKpis(CORP, new Date(YEAR_START), new Date(YEAR_START + 365 * DAY));
   const yearS = Number(process.hrtime.bigint() - started) / 1e9;
 
   const ingestRate = Math.round(N / ingestS);
   const plainRate = Math.round(N / plainS);
   const rows = [
-    { measure: `ingest ${N} outcomes (API/webhook path)`, seconds: +ingestS.toFixed(1), perSecond: ingestRate, note: `matched ${matched}, attributed ${attributed}` },
+    {
+      measure: `ingest ${N} outcomes (API/webhook path)`,
+      seconds: +ingestS.toFixed(1),
+      perSecond: ingestRate,
+      note: `matched ${matched}, attributed ${attributed}`,
+    },
     { measure: `plain insertMany ${N}`, seconds: +plainS.toFixed(1), perSecond: plainRate, note: '' },
-    { measure: 'ingest / insertMany (target ≥ 0.5)', seconds: 0, perSecond: +(ingestRate / plainRate).toFixed(3), note: ingestRate / plainRate >= 0.5 ? 'met' : 'MISSED' },
-    { measure: `dealer-year recompute (${OWNERS} owners, ${ROS} ROs, ${TOUCHES} touches) + KPIs`, seconds: +yearS.toFixed(1), perSecond: Math.round(recomputed / yearS), note: `${yearS < 10 ? 'met' : 'MISSED'} (target < 10 s); return rate ${kpis.returnRate}` },
+    {
+      measure: 'ingest / insertMany (target ≥ 0.5)',
+      seconds: 0,
+      perSecond: +(ingestRate / plainRate).toFixed(3),
+      note: ingestRate / plainRate >= 0.5 ? 'met' : 'MISSED',
+    },
+    {
+      measure: `dealer-year recompute (${OWNERS} owners, ${ROS} ROs, ${TOUCHES} touches) + KPIs`,
+      seconds: +yearS.toFixed(1),
+      perSecond: Math.round(recomputed / yearS),
+      note: `${yearS < 10 ? 'met' : 'MISSED'} (target < 10 s); return rate ${kpis.returnRate}`,
+    },
   ];
   console.table(rows);
   mkdirSync('bench-results', { recursive: true });

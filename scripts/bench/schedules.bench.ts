@@ -60,7 +60,15 @@ async function resetDue(queues: Queues): Promise<void> {
 /** Due times 20–60 s from now again, so the latency phase does not count the rounds' duration. */
 async function retimeDue(dueKeys: string[]): Promise<void> {
   const now = Date.now();
-  await ScheduleModel.bulkWrite(dueKeys.map((key, j) => ({ updateOne: { filter: { key }, update: { $set: { dueAt: new Date(now + 20_000 + Math.floor((j / dueKeys.length) * 40_000)) } } } })), { ordered: false });
+  await ScheduleModel.bulkWrite(
+    dueKeys.map((key, j) => ({
+      updateOne: {
+        filter: { key },
+        update: { $set: { dueAt: new Date(now + 20_000 + Math.floor((j / dueKeys.length) * 40_000)) } },
+      },
+    })),
+    { ordered: false },
+  );
 }
 
 /** One timed sweep over the due set: due schedules/s moved into the queue. */
@@ -79,7 +87,16 @@ async function timeAddBulk(redis: Redis, prefix: string): Promise<{ perS: number
   const addQueue = new Queue('bench-addbulk', { connection: redis as unknown as ConnectionOptions, prefix });
   const start = process.hrtime.bigint();
   for (let i = 0; i < DUE; i += 500) {
-    await addQueue.addBulk(Array.from({ length: Math.min(500, DUE - i) }, (_, k) => ({ name: 'follow_up', data: { scheduleId: new Types.ObjectId().toHexString(), corpId: CORP, kind: 'follow_up' }, opts: { jobId: `sched-${new Types.ObjectId().toHexString()}`, delay: 20_000 + Math.floor(((i + k) / DUE) * 40_000) } })));
+    await addQueue.addBulk(
+      Array.from({ length: Math.min(500, DUE - i) }, (_, k) => ({
+        name: 'follow_up',
+        data: { scheduleId: new Types.ObjectId().toHexString(), corpId: CORP, kind: 'follow_up' },
+        opts: {
+          jobId: `sched-${new Types.ObjectId().toHexString()}`,
+          delay: 20_000 + Math.floor(((i + k) / DUE) * 40_000),
+        },
+      })),
+    );
   }
   const perS = DUE / (Number(process.hrtime.bigint() - start) / 1e9);
   await addQueue.obliterate({ force: true });
@@ -97,7 +114,13 @@ async function main(): Promise<void> {
   const prefix = 'bench';
   const queues = new Queues(redis, prefix);
   const t0 = Date.now();
-  const customers = await CustomerModel.insertMany(Array.from({ length: ADVISORS }, (_, i) => ({ corpId: CORP, externalUserId: `wmBench${i}`, responsibleUserid: `adv${i}` })));
+  const customers = await CustomerModel.insertMany(
+    Array.from({ length: ADVISORS }, (_, i) => ({
+      corpId: CORP,
+      externalUserId: `wmBench${i}`,
+      responsibleUserid: `adv${i}`,
+    })),
+  );
 
   // 1. Seed: DUE in the next minute (starting 20 s from now), the rest over a year.
   const memBefore = await usedMemory(redis);
@@ -108,11 +131,20 @@ async function main(): Promise<void> {
     const now = Date.now();
     for (let j = i; j > Math.max(-1, i - 5000); j--) {
       const dueSoon = j < DUE;
-      const dueAt = new Date(dueSoon ? now + 20_000 + Math.floor((j / DUE) * 40_000) : now + 120_000 + Math.floor(Math.random() * YEAR_MS));
+      const dueAt = new Date(
+        dueSoon ? now + 20_000 + Math.floor((j / DUE) * 40_000) : now + 120_000 + Math.floor(Math.random() * YEAR_MS),
+      );
       const advisor = j % ADVISORS;
       docs.push({
-        key: `bench-${j}`, corpId: CORP, customerId: customers[advisor]?._id, kind: 'follow_up', occurrenceId: `bench:${j}`, dueAt, status: 'planned',
-        advisorUserid: `adv${advisor}`, payload: { title: '回访', sla: '24h' },
+        key: `bench-${j}`,
+        corpId: CORP,
+        customerId: customers[advisor]?._id,
+        kind: 'follow_up',
+        occurrenceId: `bench:${j}`,
+        dueAt,
+        status: 'planned',
+        advisorUserid: `adv${advisor}`,
+        payload: { title: '回访', sla: '24h' },
       });
     }
     await ScheduleModel.insertMany(docs, { ordered: false });
@@ -125,12 +157,18 @@ async function main(): Promise<void> {
   const delayedQueue = new Queue('bench-delayed', { connection: redis as unknown as ConnectionOptions, prefix });
   const memBeforeDelayed = await usedMemory(redis);
   for (let i = 0; i < SAMPLE; i += 1000) {
-    await delayedQueue.addBulk(Array.from({ length: Math.min(1000, SAMPLE - i) }, (_, k) => ({
-      name: 'follow_up', data: { scheduleId: new Types.ObjectId().toHexString(), corpId: CORP, kind: 'follow_up' },
-      opts: { jobId: `sched-${new Types.ObjectId().toHexString()}`, delay: 120_000 + Math.floor(Math.random() * YEAR_MS) + k },
-    })));
+    await delayedQueue.addBulk(
+      Array.from({ length: Math.min(1000, SAMPLE - i) }, (_, k) => ({
+        name: 'follow_up',
+        data: { scheduleId: new Types.ObjectId().toHexString(), corpId: CORP, kind: 'follow_up' },
+        opts: {
+          jobId: `sched-${new Types.ObjectId().toHexString()}`,
+          delay: 120_000 + Math.floor(Math.random() * YEAR_MS) + k,
+        },
+      })),
+    );
   }
-  const bytesPerDelayedJob = (await usedMemory(redis) - memBeforeDelayed) / SAMPLE;
+  const bytesPerDelayedJob = ((await usedMemory(redis)) - memBeforeDelayed) / SAMPLE;
   await delayedQueue.obliterate({ force: true });
 
   // 2. addBulk rate (BullMQ alone, same batch size as the sweep) vs the sweep, alternating order.
@@ -159,23 +197,49 @@ async function main(): Promise<void> {
     },
     updateTemplateCard: async () => ({ errcode: 0, errmsg: 'ok' }),
   };
-  const corp = { corpId: CORP, kind: 'dealer', displayName: 'bench', agentId: 1, secret: 's', callback: { token: 't', encodingAesKey: 'k' }, contactSync: undefined, timezone: 'Asia/Shanghai', enabled: true, retention: {} as Corp['retention'], tasks: { ...defaultTaskSettings, workingHours: { start: '00:00', end: '23:59' } } } as Corp;
+  const corp = {
+    corpId: CORP,
+    kind: 'dealer',
+    displayName: 'bench',
+    agentId: 1,
+    secret: 's',
+    callback: { token: 't', encodingAesKey: 'k' },
+    contactSync: undefined,
+    timezone: 'Asia/Shanghai',
+    enabled: true,
+    retention: {} as Corp['retention'],
+    tasks: { ...defaultTaskSettings, workingHours: { start: '00:00', end: '23:59' } },
+  } as Corp;
   const ctx = {
-    config: { redis: { queuePrefix: prefix }, publicBaseUrl: 'https://bench.invalid', defaultTimezone: 'Asia/Shanghai' },
-    logger, clock: new SystemClock(), redis, queues, corps: { get: () => corp }, wecom: { forCorp: () => stubApi },
+    config: {
+      redis: { queuePrefix: prefix },
+      publicBaseUrl: 'https://bench.invalid',
+      defaultTimezone: 'Asia/Shanghai',
+    },
+    logger,
+    clock: new SystemClock(),
+    redis,
+    queues,
+    corps: { get: () => corp },
+    wecom: { forCorp: () => stubApi },
     pd: { open: () => undefined },
     tuning: { notifyDebounceMs: 2000 },
   } as unknown as WorkerContext;
-  const worker = new Worker(QueueName.scheduled, async (job) => {
-    const log = logger;
-    if (job.name === taskNotifyJob.name) return runTaskNotify(ctx, taskNotifyJob.parse(job), log);
-    return runFollowUpSchedule(ctx, followUpJob.parse(job).scheduleId, log);
-  }, { connection: workerConn as unknown as ConnectionOptions, prefix, concurrency: 16 });
+  const worker = new Worker(
+    QueueName.scheduled,
+    async (job) => {
+      const log = logger;
+      if (job.name === taskNotifyJob.name) return runTaskNotify(ctx, taskNotifyJob.parse(job), log);
+      return runFollowUpSchedule(ctx, followUpJob.parse(job).scheduleId, log);
+    },
+    { connection: workerConn as unknown as ConnectionOptions, prefix, concurrency: 16 },
+  );
 
   const swept = await runSweep({ queues, now: new Date(), windowMs: 60_000 });
 
   const deadline = Date.now() + 180_000;
-  while (Date.now() < deadline && (await TaskModel.countDocuments({ notifyPending: false })) < swept.enqueued) await new Promise((r) => setTimeout(r, 500));
+  while (Date.now() < deadline && (await TaskModel.countDocuments({ notifyPending: false })) < swept.enqueued)
+    await new Promise((r) => setTimeout(r, 500));
   const due = await ScheduleModel.find({ key: { $in: dueKeys } }, { dueAt: 1, advisorUserid: 1 }).lean();
   const delays: number[] = [];
   for (const s of due) {
@@ -186,21 +250,47 @@ async function main(): Promise<void> {
   await worker.close();
 
   const result = {
-    schedules: TOTAL, dueNextMinute: DUE, seedSeconds: round1(seedMs / 1000),
-    redisBytesPerWaitingSchedule: round1(bytesPerSchedule), redisBytesPerDelayedJob: round1(bytesPerDelayedJob),
-    redisRatio: bytesPerSchedule > 0 ? round1(bytesPerDelayedJob / bytesPerSchedule) : 'infinite (0 B per waiting schedule)',
-    sweepEnqueued: swept.enqueued, rounds: rounds.map((r) => ({ sweepPerSecond: Math.round(r.sweepPerS), addBulkPerSecond: Math.round(r.addBulkPerS), enqueued: r.enqueued })),
-    sweepPerSecond: Math.round(sweepPerS), addBulkPerSecond: Math.round(addBulkPerS), sweepVsAddBulk: round2(sweepPerS / addBulkPerS),
-    notified: delays.length, dueToSentP50s: round1(percentile(delays, 50) / 1000), dueToSentP99s: round1(percentile(delays, 99) / 1000), totalSeconds: round1((Date.now() - t0) / 1000),
+    schedules: TOTAL,
+    dueNextMinute: DUE,
+    seedSeconds: round1(seedMs / 1000),
+    redisBytesPerWaitingSchedule: round1(bytesPerSchedule),
+    redisBytesPerDelayedJob: round1(bytesPerDelayedJob),
+    redisRatio:
+      bytesPerSchedule > 0 ? round1(bytesPerDelayedJob / bytesPerSchedule) : 'infinite (0 B per waiting schedule)',
+    sweepEnqueued: swept.enqueued,
+    rounds: rounds.map((r) => ({
+      sweepPerSecond: Math.round(r.sweepPerS),
+      addBulkPerSecond: Math.round(r.addBulkPerS),
+      enqueued: r.enqueued,
+    })),
+    sweepPerSecond: Math.round(sweepPerS),
+    addBulkPerSecond: Math.round(addBulkPerS),
+    sweepVsAddBulk: round2(sweepPerS / addBulkPerS),
+    notified: delays.length,
+    dueToSentP50s: round1(percentile(delays, 50) / 1000),
+    dueToSentP99s: round1(percentile(delays, 99) / 1000),
+    totalSeconds: round1((Date.now() - t0) / 1000),
   };
   console.table([
-    { measure: 'Redis bytes per waiting schedule (MongoDB plan)', value: result.redisBytesPerWaitingSchedule, target: '' },
+    {
+      measure: 'Redis bytes per waiting schedule (MongoDB plan)',
+      value: result.redisBytesPerWaitingSchedule,
+      target: '',
+    },
     { measure: 'Redis bytes per delayed BullMQ job', value: result.redisBytesPerDelayedJob, target: '' },
     { measure: 'ratio', value: result.redisRatio, target: '≥ 20×' },
-    { measure: `sweep: due schedules/s into the queue (median of ${ROUNDS})`, value: result.sweepPerSecond, target: '' },
+    {
+      measure: `sweep: due schedules/s into the queue (median of ${ROUNDS})`,
+      value: result.sweepPerSecond,
+      target: '',
+    },
     { measure: `BullMQ addBulk jobs/s (median of ${ROUNDS})`, value: result.addBulkPerSecond, target: '' },
     { measure: 'sweep / addBulk', value: result.sweepVsAddBulk, target: '≥ 0.5' },
-    { measure: `due → notification sent p50 (s), ${result.notified} of ${DUE}`, value: result.dueToSentP50s, target: '' },
+    {
+      measure: `due → notification sent p50 (s), ${result.notified} of ${DUE}`,
+      value: result.dueToSentP50s,
+      target: '',
+    },
     { measure: 'due → notification sent p99 (s)', value: result.dueToSentP99s, target: '≤ 90' },
   ]);
   mkdirSync('bench-results', { recursive: true });

@@ -32,20 +32,46 @@ export const WEB_NODE_ARGS: readonly string[] = [];
 export async function buildServer(): Promise<string> {
   mkdirSync(OUT_DIR, { recursive: true });
   const outfile = join(OUT_DIR, 'ingest-server.mjs');
-  await build({ entryPoints: ['scripts/bench/ingest-server.ts'], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', sourcemap: true, outfile, logLevel: 'warning' });
+  await build({
+    entryPoints: ['scripts/bench/ingest-server.ts'],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: true,
+    outfile,
+    logLevel: 'warning',
+  });
   return outfile;
 }
 
-export async function startServer(bundle: string, mode: ServerMode, env: Record<string, string>): Promise<RunningServer> {
+export async function startServer(
+  bundle: string,
+  mode: ServerMode,
+  env: Record<string, string>,
+): Promise<RunningServer> {
   const port = await freePort();
   const profileDir = process.env.BENCH_PROFILE_DIR;
-  const nodeArgs = [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? WEB_NODE_ARGS), ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${mode}-${Date.now()}.cpuprofile`] : [])];
-  const child = spawn(process.execPath, [...nodeArgs, bundle, mode, String(port)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const nodeArgs = [
+    ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? WEB_NODE_ARGS),
+    ...(profileDir
+      ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${mode}-${Date.now()}.cpuprofile`]
+      : []),
+  ];
+  const child = spawn(process.execPath, [...nodeArgs, bundle, mode, String(port)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => chunk.toString().includes('listening') && resolve());
     child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
   });
-  return { url: `http://127.0.0.1:${port}`, cpuSeconds: () => processCpuSeconds(child.pid), stop: () => stopChild(child) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    cpuSeconds: () => processCpuSeconds(child.pid),
+    stop: () => stopChild(child),
+  };
 }
 
 /** utime + stime from /proc/<pid>/stat, in seconds (clock ticks of 1/100 s on Linux). */

@@ -27,7 +27,9 @@ import { VehicleModel } from '../../src/domain/vehicles/vehicle.model.js';
 import { DataCipher, LookupHasher } from '../../src/infra/data-crypto.js';
 import { median, percentile, round1 } from './stats.js';
 
-const { values } = parseArgs({ options: { customers: { type: 'string', default: '200000' }, samples: { type: 'string', default: '1000' } } });
+const { values } = parseArgs({
+  options: { customers: { type: 'string', default: '200000' }, samples: { type: 'string', default: '1000' } },
+});
 const CUSTOMERS = Number(values.customers);
 const SAMPLES = Number(values.samples);
 const CORP = 'wwbenchSidebar01';
@@ -36,19 +38,102 @@ const BATCH = 5000;
 const NOW = new Date('2026-06-01T02:00:00Z');
 const advisorIds = Array.from({ length: ADVISORS }, (_, i) => `adv${i}`);
 
-async function inBatches(total: number, make: (i: number) => Record<string, unknown>, insert: (docs: Record<string, unknown>[]) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < total; i += BATCH) await insert(Array.from({ length: Math.min(BATCH, total - i) }, (_, k) => make(i + k)));
+async function inBatches(
+  total: number,
+  make: (i: number) => Record<string, unknown>,
+  insert: (docs: Record<string, unknown>[]) => Promise<unknown>,
+): Promise<void> {
+  for (let i = 0; i < total; i += BATCH)
+    await insert(Array.from({ length: Math.min(BATCH, total - i) }, (_, k) => make(i + k)));
 }
 
 async function seed(): Promise<Types.ObjectId[]> {
-  await AdvisorModel.insertMany(advisorIds.map((userid, i) => ({ corpId: CORP, userid, name: `顾问${i}`, departments: [1 + (i % 10)] })));
+  await AdvisorModel.insertMany(
+    advisorIds.map((userid, i) => ({ corpId: CORP, userid, name: `顾问${i}`, departments: [1 + (i % 10)] })),
+  );
   const ids = Array.from({ length: CUSTOMERS }, () => new Types.ObjectId());
   const owner = (i: number) => advisorIds[i % ADVISORS] as string;
-  await inBatches(CUSTOMERS, (i) => ({ _id: ids[i], corpId: CORP, externalUserId: `wmsb${i}`, responsibleUserid: owner(i), lifecycle: { stage: 'owner', reason: 'vehicle_linked', changedAt: NOW }, lifecycleHistory: [], optOut: { value: false } }), (d) => CustomerModel.collection.insertMany(d, { ordered: false }));
-  await inBatches(CUSTOMERS, (i) => ({ corpId: CORP, userid: owner(i), externalUserId: `wmsb${i}`, customerId: ids[i], status: 'active', addedAt: NOW, tagIds: [], remarkMobilesEnc: [], remarkMobileHashes: [] }), (d) => RelationshipModel.collection.insertMany(d, { ordered: false }));
-  await inBatches(CUSTOMERS, (i) => ({ corpId: CORP, vin: `LSVBENCH${String(i).padStart(9, '0')}`, model: '星途瑶光', customerId: ids[i], externalUserId: `wmsb${i}`, deliveryDate: NOW, mileageKm: 1000 + (i % 9000), source: 'import' }), (d) => VehicleModel.collection.insertMany(d, { ordered: false }));
-  await inBatches(CUSTOMERS, (i) => ({ corpId: CORP, customerId: ids[i], advisorUserid: owner(i), title: '首保邀约', talkTrack: '{客户}您好，您的{车型}快到首保了', status: i % 3 === 0 ? 'open' : 'done', outcome: i % 3 === 0 ? undefined : 'contacted', completedAt: i % 3 === 0 ? undefined : NOW, dueAt: NOW, slaMs: 86_400_000, remindAt: NOW, escalationLevel: 0, ladder: { escalateAfterMs: 1, flagAfterMs: 2 }, history: [], createdAt: NOW, updatedAt: NOW }), (d) => TaskModel.collection.insertMany(d, { ordered: false }));
-  await inBatches(CUSTOMERS, (i) => ({ key: `sb-${i}`, batchId: new Types.ObjectId(), corpId: CORP, customerId: ids[i], externalUserId: `wmsb${i}`, sender: owner(i), monthKey: '2026-05', status: 'sent', sentAt: NOW, createdAt: NOW, updatedAt: NOW }), (d) => MessageRecipientModel.collection.insertMany(d, { ordered: false }));
+  await inBatches(
+    CUSTOMERS,
+    (i) => ({
+      _id: ids[i],
+      corpId: CORP,
+      externalUserId: `wmsb${i}`,
+      responsibleUserid: owner(i),
+      lifecycle: { stage: 'owner', reason: 'vehicle_linked', changedAt: NOW },
+      lifecycleHistory: [],
+      optOut: { value: false },
+    }),
+    (d) => CustomerModel.collection.insertMany(d, { ordered: false }),
+  );
+  await inBatches(
+    CUSTOMERS,
+    (i) => ({
+      corpId: CORP,
+      userid: owner(i),
+      externalUserId: `wmsb${i}`,
+      customerId: ids[i],
+      status: 'active',
+      addedAt: NOW,
+      tagIds: [],
+      remarkMobilesEnc: [],
+      remarkMobileHashes: [],
+    }),
+    (d) => RelationshipModel.collection.insertMany(d, { ordered: false }),
+  );
+  await inBatches(
+    CUSTOMERS,
+    (i) => ({
+      corpId: CORP,
+      vin: `LSVBENCH${String(i).padStart(9, '0')}`,
+      model: '星途瑶光',
+      customerId: ids[i],
+      externalUserId: `wmsb${i}`,
+      deliveryDate: NOW,
+      mileageKm: 1000 + (i % 9000),
+      source: 'import',
+    }),
+    (d) => VehicleModel.collection.insertMany(d, { ordered: false }),
+  );
+  await inBatches(
+    CUSTOMERS,
+    (i) => ({
+      corpId: CORP,
+      customerId: ids[i],
+      advisorUserid: owner(i),
+      title: '首保邀约',
+      talkTrack: '{客户}您好，您的{车型}快到首保了',
+      status: i % 3 === 0 ? 'open' : 'done',
+      outcome: i % 3 === 0 ? undefined : 'contacted',
+      completedAt: i % 3 === 0 ? undefined : NOW,
+      dueAt: NOW,
+      slaMs: 86_400_000,
+      remindAt: NOW,
+      escalationLevel: 0,
+      ladder: { escalateAfterMs: 1, flagAfterMs: 2 },
+      history: [],
+      createdAt: NOW,
+      updatedAt: NOW,
+    }),
+    (d) => TaskModel.collection.insertMany(d, { ordered: false }),
+  );
+  await inBatches(
+    CUSTOMERS,
+    (i) => ({
+      key: `sb-${i}`,
+      batchId: new Types.ObjectId(),
+      corpId: CORP,
+      customerId: ids[i],
+      externalUserId: `wmsb${i}`,
+      sender: owner(i),
+      monthKey: '2026-05',
+      status: 'sent',
+      sentAt: NOW,
+      createdAt: NOW,
+      updatedAt: NOW,
+    }),
+    (d) => MessageRecipientModel.collection.insertMany(d, { ordered: false }),
+  );
   return ids;
 }
 
@@ -61,7 +146,11 @@ function firstPaintBytes(): { files: number; raw: number; gzip: number } | undef
   const refs = [...text.matchAll(/(?:src|href)="\/console\/([^"]+)"/g)].map((m) => join(dir, m[1] ?? ''));
   const files = [html, ...refs.filter((f) => existsSync(f))];
   const bytes = files.map((f) => readFileSync(f));
-  return { files: files.length, raw: bytes.reduce((n, b) => n + b.length, 0), gzip: bytes.reduce((n, b) => n + gzipSync(b).length, 0) };
+  return {
+    files: files.length,
+    raw: bytes.reduce((n, b) => n + b.length, 0),
+    gzip: bytes.reduce((n, b) => n + gzipSync(b).length, 0),
+  };
 }
 
 async function main(): Promise<void> {
@@ -72,33 +161,64 @@ async function main(): Promise<void> {
   try {
     await Promise.all(Object.values(mongoose.models).map((m) => m.syncIndexes()));
     const t0 = performance.now();
-    console.log(`seeding ${CUSTOMERS} customers with relationships, vehicles, tasks and messages (${external ? 'MONGODB_URI' : 'dev server'}) ...`);
+    console.log(
+      `seeding ${CUSTOMERS} customers with relationships, vehicles, tasks and messages (${external ? 'MONGODB_URI' : 'dev server'}) ...`,
+    );
     await seed();
     console.log(`seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const pd = new PersonalData(new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'), new LookupHasher(randomBytes(32)));
+    const pd = new PersonalData(
+      new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'),
+      new LookupHasher(randomBytes(32)),
+    );
     const ms: number[] = [];
     for (let s = 0; s < SAMPLES; s++) {
       const i = Math.floor((s * CUSTOMERS) / SAMPLES);
       const userid = advisorIds[i % ADVISORS] as string;
       const p = { role: 'advisor' as const, corps: [CORP], userid, tokenId: 'bench' };
       const started = performance.now();
-      const customer = await CustomerModel.findOne({ corpId: CORP, externalUserId: `wmsb${i}` }, { _id: 1, corpId: 1, externalUserId: 1 }).lean();
+      const customer = await CustomerModel.findOne(
+        { corpId: CORP, externalUserId: `wmsb${i}` },
+        { _id: 1, corpId: 1, externalUserId: 1 },
+      ).lean();
       if (!customer) throw new Error(`customer ${i} missing`);
       const access = await sidebarAccess(p, CORP, customer.externalUserId);
       if (!access) throw new Error(`access refused for ${i}`);
-      await recordAudit({ actor: p, action: 'sidebar.read', target: { type: 'customer', id: String(customer._id), corpId: CORP }, at: NOW, detail: { access } });
+      await recordAudit({
+        actor: p,
+        action: 'sidebar.read',
+        target: { type: 'customer', id: String(customer._id), corpId: CORP },
+        at: NOW,
+        detail: { access },
+      });
       const view = await loadSidebarView(pd, customer, { userid, access, timeZone: 'Asia/Shanghai', now: NOW });
       if (!view || view.vehicles.length !== 1) throw new Error(`view ${i} incomplete`);
       ms.push(performance.now() - started);
     }
     const paint = firstPaintBytes();
     const rows = [
-      { measure: `sidebar API data, ${SAMPLES} customers of ${CUSTOMERS}`, p50: `${round1(median(ms))} ms`, p99: `${round1(percentile(ms, 99))} ms`, target: 'p99 < 150 ms' },
-      { measure: 'first paint (sidebar.html + its JS and CSS)', p50: paint ? `${paint.gzip} B gzip` : 'not built (npm run build:console)', p99: paint ? `${paint.raw} B raw, ${paint.files} files` : '', target: '< 300 KB compressed' },
+      {
+        measure: `sidebar API data, ${SAMPLES} customers of ${CUSTOMERS}`,
+        p50: `${round1(median(ms))} ms`,
+        p99: `${round1(percentile(ms, 99))} ms`,
+        target: 'p99 < 150 ms',
+      },
+      {
+        measure: 'first paint (sidebar.html + its JS and CSS)',
+        p50: paint ? `${paint.gzip} B gzip` : 'not built (npm run build:console)',
+        p99: paint ? `${paint.raw} B raw, ${paint.files} files` : '',
+        target: '< 300 KB compressed',
+      },
     ];
     console.table(rows);
     mkdirSync('bench-results', { recursive: true });
-    writeFileSync('bench-results/sidebar.json', JSON.stringify({ customers: CUSTOMERS, samples: SAMPLES, p50Ms: median(ms), p99Ms: percentile(ms, 99), firstPaint: paint }, null, 2));
+    writeFileSync(
+      'bench-results/sidebar.json',
+      JSON.stringify(
+        { customers: CUSTOMERS, samples: SAMPLES, p50Ms: median(ms), p99Ms: percentile(ms, 99), firstPaint: paint },
+        null,
+        2,
+      ),
+    );
   } finally {
     await mongoose.connection.dropDatabase().catch(() => undefined);
     await mongoose.disconnect();

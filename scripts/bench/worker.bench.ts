@@ -31,21 +31,27 @@ function cpuMs(pid: number | undefined): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { n: { type: 'string', default: '300' }, rate: { type: 'string', default: '20' } } });
+  const { values } = parseArgs({
+    options: { n: { type: 'string', default: '300' }, rate: { type: 'string', default: '20' } },
+  });
   const n = Number(values.n);
   const perSecond = Number(values.rate);
   const backends = await startBackends();
   const stack = await BotStack.create(backends, 'benchworker');
   const redis = new Redis(backends.redis.url);
   const roles: Role[] = ['web', 'worker', 'welcome'];
-  const pids = () => Object.fromEntries(roles.map((r) => [r, stack.procs.get(r)?.child.pid])) as Record<Role, number | undefined>;
+  const pids = () =>
+    Object.fromEntries(roles.map((r) => [r, stack.procs.get(r)?.child.pid])) as Record<Role, number | undefined>;
   try {
     await stack.startAll();
     // Warm-up: JIT, connections, token cache, tag groups.
     const warm = new Ledger(backends.sandbox, 'warm');
     await warm.play(20, perSecond, 'before');
     await warm.delivered();
-    await waitFor(async () => (await stack.pendingJobs()) === 0, 'warm-up processed', { timeoutMs: 120_000, intervalMs: 250 });
+    await waitFor(async () => (await stack.pendingJobs()) === 0, 'warm-up processed', {
+      timeoutMs: 120_000,
+      intervalMs: 250,
+    });
     await warm.close();
 
     // Idle rate of each process (timers, BullMQ polling, metrics), subtracted below.
@@ -60,7 +66,10 @@ async function main(): Promise<void> {
     const ledger = new Ledger(backends.sandbox, 'bench');
     await ledger.play(n, perSecond, 'before');
     await ledger.delivered();
-    await waitFor(async () => (await stack.pendingJobs()) === 0, 'every add processed', { timeoutMs: 600_000, intervalMs: 250 });
+    await waitFor(async () => (await stack.pendingJobs()) === 0, 'every add processed', {
+      timeoutMs: 600_000,
+      intervalMs: 250,
+    });
     const elapsed = Date.now() - started;
     const after = Object.fromEntries(roles.map((r) => [r, cpuMs(pids()[r])]));
     const redisAfter = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
@@ -70,26 +79,49 @@ async function main(): Promise<void> {
     const perAdd = (r: Role) => Math.max(0, (after[r] ?? 0) - (before[r] ?? 0) - (idlePerMs[r] ?? 0) * elapsed) / n;
     const conn = await mongoose.createConnection(stack.config.mongo.uri).asPromise();
     const sizes: Record<string, { docs: number; bytes: number }> = {};
-    for (const name of ['customers', 'relationships', 'domain_events', 'inbound_events', 'outbox_events', 'schedules', 'tasks', 'rule_executions']) {
+    for (const name of [
+      'customers',
+      'relationships',
+      'domain_events',
+      'inbound_events',
+      'outbox_events',
+      'schedules',
+      'tasks',
+      'rule_executions',
+    ]) {
       const docs = await conn.collection(name).find({}).toArray();
       sizes[name] = { docs: docs.length, bytes: docs.reduce((sum, d) => sum + calculateObjectSize(d), 0) };
     }
     await conn.close();
     const total = n + 20;
     const rows = {
-      adds: n, acknowledged: result.acked, lost: result.lost, duplicated: result.duplicated, seconds: Math.round(elapsed / 100) / 10,
+      adds: n,
+      acknowledged: result.acked,
+      lost: result.lost,
+      duplicated: result.duplicated,
+      seconds: Math.round(elapsed / 100) / 10,
       'web CPU ms/add': perAdd('web').toFixed(2),
       'worker CPU ms/add': perAdd('worker').toFixed(2),
       'welcome worker CPU ms/welcome': perAdd('welcome').toFixed(2),
       'Redis bytes/add (1 day of completed jobs)': Math.round((redisAfter - redisBefore) / n),
     };
-    console.log(`\nbench:worker: ${n} delivery-channel adds at ${perSecond}/s (web, worker and welcome worker as child processes)`);
+    console.log(
+      `\nbench:worker: ${n} delivery-channel adds at ${perSecond}/s (web, worker and welcome worker as child processes)`,
+    );
     console.table([rows]);
-    const mongoRows = Object.entries(sizes).map(([collection, s]) => ({ collection, documents: s.docs, 'bytes/document': s.docs ? Math.round(s.bytes / s.docs) : 0, 'bytes/add': Math.round(s.bytes / total) }));
+    const mongoRows = Object.entries(sizes).map(([collection, s]) => ({
+      collection,
+      documents: s.docs,
+      'bytes/document': s.docs ? Math.round(s.bytes / s.docs) : 0,
+      'bytes/add': Math.round(s.bytes / total),
+    }));
     console.log('MongoDB, BSON bytes of the documents (no indexes), after', total, 'adds');
     console.table(mongoRows);
     mkdirSync('bench-results', { recursive: true });
-    writeFileSync('bench-results/worker.json', JSON.stringify({ at: new Date().toISOString(), n, perSecond, rows, mongo: mongoRows }, null, 2));
+    writeFileSync(
+      'bench-results/worker.json',
+      JSON.stringify({ at: new Date().toISOString(), n, perSecond, rows, mongo: mongoRows }, null, 2),
+    );
   } finally {
     redis.disconnect();
     await stack.stop();

@@ -21,9 +21,28 @@ export interface DemoOutcome {
   kpi: { due: number; doneOnTime: number; doneLate: number; overdueOpen: number; escalated: number };
 }
 
-interface SandboxMessage { msgid: string; atMs: number; msgtype: string; touser: string[]; body: { template_card?: { task_id?: string; main_title?: { title?: string }; card_type?: string } } & Record<string, unknown>; taskId?: string }
-interface SandboxCorp { messages: SandboxMessage[]; cardUpdates: Array<{ taskId?: string; atMs: number } & Record<string, unknown>>; welcomes: Array<{ external_userid: string; text?: string }>; tags: Array<{ id: string; name: string }> }
-interface CallEntry { seq: number; endpoint: string; body?: { add_tag?: string[]; userid?: string } }
+interface SandboxMessage {
+  msgid: string;
+  atMs: number;
+  msgtype: string;
+  touser: string[];
+  body: { template_card?: { task_id?: string; main_title?: { title?: string }; card_type?: string } } & Record<
+    string,
+    unknown
+  >;
+  taskId?: string;
+}
+interface SandboxCorp {
+  messages: SandboxMessage[];
+  cardUpdates: Array<{ taskId?: string; atMs: number } & Record<string, unknown>>;
+  welcomes: Array<{ external_userid: string; text?: string }>;
+  tags: Array<{ id: string; name: string }>;
+}
+interface CallEntry {
+  seq: number;
+  endpoint: string;
+  body?: { add_tag?: string[]; userid?: string };
+}
 
 /**
  * The newcomer's story (docs/architecture.md §8), played through the sandbox with the shared clock: two customers
@@ -33,17 +52,28 @@ interface CallEntry { seq: number; endpoint: string; body?: { add_tag?: string[]
  */
 export async function playDemo(t: DemoTarget, say: (line: string) => void): Promise<DemoOutcome> {
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${t.botUrl}/api/v1${path}`, { method, headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${t.botUrl}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
   const sandbox = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-    const res = await fetch(`${t.sandboxUrl}/__sandbox${path}`, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const res = await fetch(`${t.sandboxUrl}/__sandbox${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     if (!res.ok) throw new Error(`sandbox ${method} ${path}: ${res.status} ${await res.text()}`);
     return (await res.json()) as T;
   };
-  const world = async () => (await sandbox<{ corps: SandboxCorp[] }>('GET', `/world?corpId=${t.corpId}`)).corps[0] as SandboxCorp;
-  const calls = async (endpoint: string, since: number) => (await sandbox<{ calls: CallEntry[] }>('GET', `/calls?endpoint=${encodeURIComponent(endpoint)}&since=${since}`)).calls;
+  const world = async () =>
+    (await sandbox<{ corps: SandboxCorp[] }>('GET', `/world?corpId=${t.corpId}`)).corps[0] as SandboxCorp;
+  const calls = async (endpoint: string, since: number) =>
+    (await sandbox<{ calls: CallEntry[] }>('GET', `/calls?endpoint=${encodeURIComponent(endpoint)}&since=${since}`))
+      .calls;
   const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -75,7 +105,12 @@ export async function playDemo(t: DemoTarget, say: (line: string) => void): Prom
   // 1. Two customers scan 张伟's delivery QR code.
   const customers = ['测试车主甲', '测试车主乙'];
   for (const name of customers) {
-    await sandbox('POST', '/actions/addCustomer', { corpId: t.corpId, userid: 'zhangwei', customer: { name }, state: 'delivery_demo' });
+    await sandbox('POST', '/actions/addCustomer', {
+      corpId: t.corpId,
+      userid: 'zhangwei',
+      customer: { name },
+      state: 'delivery_demo',
+    });
     say(`👤 ${name} scans 张伟's delivery QR code (channel state delivery_demo)`);
   }
   const welcomes = await until('the two welcomes', async () => {
@@ -85,7 +120,9 @@ export async function playDemo(t: DemoTarget, say: (line: string) => void): Prom
   say(`💬 WeCom received send_welcome_msg ×${welcomes.length}: "${(await world()).welcomes.at(-1)?.text ?? ''}"`);
   const ownerTag = (await world()).tags.find((tag) => tag.name === '保客')?.id;
   const marks = await until('the 保客 tags', async () => {
-    const found = (await calls('externalcontact/mark_tag', startSeq)).filter((c) => ownerTag && c.body?.add_tag?.includes(ownerTag));
+    const found = (await calls('externalcontact/mark_tag', startSeq)).filter(
+      (c) => ownerTag && c.body?.add_tag?.includes(ownerTag),
+    );
     return found.length >= 2 ? found : undefined;
   });
   say(`🏷  mark_tag 保客 on ${marks.length} relationships: both are retained customers now`);
@@ -94,26 +131,50 @@ export async function playDemo(t: DemoTarget, say: (line: string) => void): Prom
   await moveClockTo(now.add(1, 'day').hour(10).minute(5).second(0), 'the next morning');
   await api('POST', '/ops/sweep');
   const cards = await until('the advisor cards', async () => {
-    const found = (await world()).messages.filter((m) => m.atMs >= startMs && m.touser.includes('zhangwei') && m.msgtype === 'template_card' && m.body.template_card?.task_id?.startsWith('tk-'));
+    const found = (await world()).messages.filter(
+      (m) =>
+        m.atMs >= startMs &&
+        m.touser.includes('zhangwei') &&
+        m.msgtype === 'template_card' &&
+        m.body.template_card?.task_id?.startsWith('tk-'),
+    );
     return found.length >= 2 ? found : undefined;
   });
-  for (const card of cards) say(`📇 张伟 sees a task card: "${card.body.template_card?.main_title?.title ?? ''}" [已联系] [已预约到店] [客户婉拒] [明天再说] [联系不上]`);
+  for (const card of cards)
+    say(
+      `📇 张伟 sees a task card: "${card.body.template_card?.main_title?.title ?? ''}" [已联系] [已预约到店] [客户婉拒] [明天再说] [联系不上]`,
+    );
 
   // 3. 张伟 books an appointment with the first customer; the card shows the result.
   const first = cards[0]?.body.template_card?.task_id as string;
-  await sandbox('POST', '/actions/clickCardButton', { corpId: t.corpId, userid: 'zhangwei', taskId: first, eventKey: 'done:appointment_booked' });
-  await until('the card update', async () => ((await world()).cardUpdates.some((u) => JSON.stringify(u).includes(first)) ? true : undefined));
+  await sandbox('POST', '/actions/clickCardButton', {
+    corpId: t.corpId,
+    userid: 'zhangwei',
+    taskId: first,
+    eventKey: 'done:appointment_booked',
+  });
+  await until('the card update', async () =>
+    (await world()).cardUpdates.some((u) => JSON.stringify(u).includes(first)) ? true : undefined,
+  );
   say('✅ 张伟 taps 已预约到店: the task is done on time and the card now shows the result');
 
   // 4. The second task is ignored: reminder at due + SLA, the manager's card at the escalation threshold.
   await moveClockTo(now.add(1, 'day').hour(19).minute(10).second(0), 'the same evening, 9 hours after due');
-  const leaderCards = await until('the manager escalation card', async () => {
-    await api('POST', '/ops/tick');
-    await new Promise((r) => setTimeout(r, 1000));
-    const found = (await world()).messages.filter((m) => m.atMs >= startMs && m.touser.includes('wangqiang') && m.body.template_card?.task_id?.startsWith('te-'));
-    return found.length > 0 ? found : undefined;
-  }, 45_000);
-  say(`🚨 The other task is still open: 张伟 was reminded, and manager 王强 gets an escalation card: "${leaderCards[0]?.body.template_card?.main_title?.title ?? ''}"`);
+  const leaderCards = await until(
+    'the manager escalation card',
+    async () => {
+      await api('POST', '/ops/tick');
+      await new Promise((r) => setTimeout(r, 1000));
+      const found = (await world()).messages.filter(
+        (m) => m.atMs >= startMs && m.touser.includes('wangqiang') && m.body.template_card?.task_id?.startsWith('te-'),
+      );
+      return found.length > 0 ? found : undefined;
+    },
+    45_000,
+  );
+  say(
+    `🚨 The other task is still open: 张伟 was reminded, and manager 王强 gets an escalation card: "${leaderCards[0]?.body.template_card?.main_title?.title ?? ''}"`,
+  );
 
   // 4b. 张伟 opens the chat with the customer whose follow-up is due; the sidebar beside it shows the rest.
   await showSidebar(t, api, say);
@@ -123,25 +184,44 @@ export async function playDemo(t: DemoTarget, say: (line: string) => void): Prom
   const to = now.add(3, 'day').toISOString();
   // The escalation is recorded on the task just after its card is sent: wait until the numbers show it.
   const k = await until('the escalation in the KPI numbers', async () => {
-    const { total } = await api<{ total: DemoOutcome['kpi'] }>('GET', `/kpis/tasks?corpId=${t.corpId}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&advisor=zhangwei`);
+    const { total } = await api<{ total: DemoOutcome['kpi'] }>(
+      'GET',
+      `/kpis/tasks?corpId=${t.corpId}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}&advisor=zhangwei`,
+    );
     return total.escalated >= 1 ? total : undefined;
   });
-  say(`📊 张伟's follow-ups: ${k.due} due, ${k.doneOnTime} done on time, ${k.doneLate} done late, ${k.overdueOpen} overdue, ${k.escalated} escalated`);
+  say(
+    `📊 张伟's follow-ups: ${k.due} due, ${k.doneOnTime} done on time, ${k.doneLate} done late, ${k.overdueOpen} overdue, ${k.escalated} escalated`,
+  );
 
   // 6. The cockpit's rollups now rather than at the next 15-minute tick, so the console shows these days.
   const cockpit = { from: now.format('YYYY-MM-DD'), to: now.add(2, 'day').format('YYYY-MM-DD') };
   await api('POST', '/ops/kpis');
   const totals = await until('the cockpit rollups', async () => {
-    const o = await api<{ totals: Record<string, number | null> }>('GET', `/kpis/overview?corpId=${t.corpId}&from=${cockpit.from}&to=${cockpit.to}&granularity=day&groupBy=advisor`);
+    const o = await api<{ totals: Record<string, number | null> }>(
+      'GET',
+      `/kpis/overview?corpId=${t.corpId}&from=${cockpit.from}&to=${cockpit.to}&granularity=day&groupBy=advisor`,
+    );
     // Follow-ups are dated by the shared clock; welcomes and adds by the time they were recorded,
     // which on a second run (clock already moved) can lie before these days.
     return (o.totals.tasks_due ?? 0) >= 2 ? o.totals : undefined;
   });
-  say(`🧭 the console's cockpit (${publicUrlOf(t.botUrl)}/console/cockpit) for ${cockpit.from}…: ${totals.customers_added ?? 0} new customers, ${totals.new_owners ?? 0} new retained customers, ${totals.welcomes_sent ?? 0} welcomes sent, ${totals.tasks_due ?? 0} follow-ups due`);
+  say(
+    `🧭 the console's cockpit (${publicUrlOf(t.botUrl)}/console/cockpit) for ${cockpit.from}…: ${totals.customers_added ?? 0} new customers, ${totals.new_owners ?? 0} new retained customers, ${totals.welcomes_sent ?? 0} welcomes sent, ${totals.tasks_due ?? 0} follow-ups due`,
+  );
   return {
-    welcomes: welcomes.length, ownerTagMarks: marks.length, advisorCards: cards.length,
+    welcomes: welcomes.length,
+    ownerTagMarks: marks.length,
+    advisorCards: cards.length,
     cardUpdates: (await world()).cardUpdates.filter((u) => JSON.stringify(u).includes(first)).length,
-    leaderCards: leaderCards.length, kpi: { due: k.due, doneOnTime: k.doneOnTime, doneLate: k.doneLate, overdueOpen: k.overdueOpen, escalated: k.escalated },
+    leaderCards: leaderCards.length,
+    kpi: {
+      due: k.due,
+      doneOnTime: k.doneOnTime,
+      doneLate: k.doneLate,
+      overdueOpen: k.overdueOpen,
+      escalated: k.escalated,
+    },
   };
 }
 
@@ -150,16 +230,39 @@ export async function playDemo(t: DemoTarget, say: (line: string) => void): Prom
  * customer of his open follow-up: the same API call the page makes, with a token acting as him,
  * and the URL that opens the page with the sandbox's JS-SDK stand-in in that chat.
  */
-async function showSidebar(t: DemoTarget, api: <T>(method: string, path: string, body?: unknown) => Promise<T>, say: (line: string) => void): Promise<void> {
-  const { tasks } = await api<{ tasks: Array<{ id: string; customerId: string }> }>('GET', `/tasks?corpId=${t.corpId}&advisor=zhangwei&status=open&limit=1`);
+async function showSidebar(
+  t: DemoTarget,
+  api: <T>(method: string, path: string, body?: unknown) => Promise<T>,
+  say: (line: string) => void,
+): Promise<void> {
+  const { tasks } = await api<{ tasks: Array<{ id: string; customerId: string }> }>(
+    'GET',
+    `/tasks?corpId=${t.corpId}&advisor=zhangwei&status=open&limit=1`,
+  );
   const task = tasks[0];
   if (!task) return;
   const profile = await api<{ externalUserId: string }>('GET', `/customers/${task.customerId}`);
-  const { token } = await api<{ token: string }>('POST', '/tokens', { role: 'advisor', corps: [t.corpId], userid: 'zhangwei', label: 'demo: 张伟 in the sidebar' });
-  const res = await fetch(`${t.botUrl}/api/v1/sidebar/customer?corpId=${t.corpId}&externalUserid=${encodeURIComponent(profile.externalUserId)}`, { headers: { authorization: `Bearer ${token}` } });
+  const { token } = await api<{ token: string }>('POST', '/tokens', {
+    role: 'advisor',
+    corps: [t.corpId],
+    userid: 'zhangwei',
+    label: 'demo: 张伟 in the sidebar',
+  });
+  const res = await fetch(
+    `${t.botUrl}/api/v1/sidebar/customer?corpId=${t.corpId}&externalUserid=${encodeURIComponent(profile.externalUserId)}`,
+    { headers: { authorization: `Bearer ${token}` } },
+  );
   if (!res.ok) throw new Error(`GET /sidebar/customer: ${res.status} ${await res.text()}`);
-  const view = (await res.json()) as { customer: { displayName: string; lifecycle: { stage: string } }; vehicles: unknown[]; tasks: Array<{ title: string; overdue: boolean; talkTrack?: string }> };
+  const view = (await res.json()) as {
+    customer: { displayName: string; lifecycle: { stage: string } };
+    vehicles: unknown[];
+    tasks: Array<{ title: string; overdue: boolean; talkTrack?: string }>;
+  };
   const due = view.tasks[0];
-  say(`🪟 张伟 opens the chat with ${view.customer.displayName}; the sidebar shows: ${view.customer.lifecycle.stage}, ${view.vehicles.length} vehicle(s), due task "${due?.title ?? '—'}"${due?.overdue ? ' (overdue)' : ''}${due?.talkTrack ? `, talk track "${due.talkTrack.slice(0, 40)}…"` : ''}`);
-  say(`   open it yourself: ${publicUrlOf(t.botUrl)}/console/sidebar?sandboxChat=${encodeURIComponent(profile.externalUserId)}  (sign in as 张伟; the sandbox's JS-SDK stand-in plays the WeCom client)`);
+  say(
+    `🪟 张伟 opens the chat with ${view.customer.displayName}; the sidebar shows: ${view.customer.lifecycle.stage}, ${view.vehicles.length} vehicle(s), due task "${due?.title ?? '—'}"${due?.overdue ? ' (overdue)' : ''}${due?.talkTrack ? `, talk track "${due.talkTrack.slice(0, 40)}…"` : ''}`,
+  );
+  say(
+    `   open it yourself: ${publicUrlOf(t.botUrl)}/console/sidebar?sandboxChat=${encodeURIComponent(profile.externalUserId)}  (sign in as 张伟; the sandbox's JS-SDK stand-in plays the WeCom client)`,
+  );
 }

@@ -7,28 +7,47 @@ const silent = { info: () => undefined, warn: () => undefined, error: () => unde
 const BATCH = 1000;
 
 function scheduleDoc(i: number, base: number): Document {
-  return { taskId: `t${i}`, corpId: `corp${i % 50}`, status: i % 4 === 0 ? 'done' : 'pending', dueAt: new Date(base + (i % 10_000) * 60_000), note: 'follow up' };
+  return {
+    taskId: `t${i}`,
+    corpId: `corp${i % 50}`,
+    status: i % 4 === 0 ? 'done' : 'pending',
+    dueAt: new Date(base + (i % 10_000) * 60_000),
+    note: 'follow up',
+  };
 }
 
 async function fill(c: Collection, from: number, to: number, base: number): Promise<number> {
   const t0 = performance.now();
   for (let i = from; i < to; i += BATCH) {
-    await c.insertMany(Array.from({ length: Math.min(BATCH, to - i) }, (_, j) => scheduleDoc(i + j, base)), { ordered: false });
+    await c.insertMany(
+      Array.from({ length: Math.min(BATCH, to - i) }, (_, j) => scheduleDoc(i + j, base)),
+      { ordered: false },
+    );
   }
   return ((to - from) / (performance.now() - t0)) * 1000;
 }
 
-async function findLatency(c: Collection, base: number, runs = 200): Promise<{ meanMs: number; p95Ms: number; docs: number }> /* docs = mean result size */ {
+async function findLatency(
+  c: Collection,
+  base: number,
+  runs = 200,
+): Promise<{ meanMs: number; p95Ms: number; docs: number }> /* docs = mean result size */ {
   const times: number[] = [];
   let docs = 0;
   for (let k = 0; k < runs; k++) {
     const t0 = performance.now();
-    const found = await c.find({ corpId: `corp${k % 50}`, status: 'pending', dueAt: { $lte: new Date(base + 1000 * 60_000) } }).toArray();
+    const found = await c
+      .find({ corpId: `corp${k % 50}`, status: 'pending', dueAt: { $lte: new Date(base + 1000 * 60_000) } })
+      .toArray();
     times.push(performance.now() - t0);
     docs += found.length;
   }
   times.sort((a, b) => a - b);
-  return { meanMs: times.reduce((a, b) => a + b, 0) / runs, p95Ms: times[Math.floor(runs * 0.95)] ?? 0, docs: Math.round(docs / runs) };
+  return {
+    meanMs: times.reduce((a, b) => a + b, 0) / runs,
+    p95Ms: times[Math.floor(runs * 0.95)] ?? 0,
+    docs: Math.round(docs / runs),
+  };
 }
 
 async function insertOneCost(c: Collection, n: number): Promise<number> {
@@ -65,7 +84,11 @@ async function main(): Promise<void> {
     node: process.version,
     insertsPerSec: Math.round(insertsPerSec),
     indexedFind: { at10k, at200k },
-    insertOneUs: { noUniqueIndex: Math.round(plainUs), withUniqueIndex: Math.round(uniqueUs), uniqueCostUs: Math.round(uniqueUs - plainUs) },
+    insertOneUs: {
+      noUniqueIndex: Math.round(plainUs),
+      withUniqueIndex: Math.round(uniqueUs),
+      uniqueCostUs: Math.round(uniqueUs - plainUs),
+    },
   };
   console.table([
     { metric: 'insertMany throughput (docs/s, 2 indexes)', value: results.insertsPerSec },

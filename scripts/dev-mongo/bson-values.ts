@@ -42,16 +42,29 @@ export function typeRank(v: unknown): number {
   if (Array.isArray(v)) return 6;
   if (typeof v === 'object') {
     switch (bsonTypeOf(v)) {
-      case 'MinKey': return 1;
-      case 'MaxKey': return 99;
-      case 'Long': case 'Decimal128': case 'Int32': case 'Double': return 3;
-      case 'BSONSymbol': return 4;
-      case 'Binary': return 7;
-      case 'ObjectId': return 8;
-      case 'Timestamp': return 11;
-      case 'BSONRegExp': return 12;
-      case undefined: return 5;
-      default: return 5;
+      case 'MinKey':
+        return 1;
+      case 'MaxKey':
+        return 99;
+      case 'Long':
+      case 'Decimal128':
+      case 'Int32':
+      case 'Double':
+        return 3;
+      case 'BSONSymbol':
+        return 4;
+      case 'Binary':
+        return 7;
+      case 'ObjectId':
+        return 8;
+      case 'Timestamp':
+        return 11;
+      case 'BSONRegExp':
+        return 12;
+      case undefined:
+        return 5;
+      default:
+        return 5;
     }
   }
   return 5;
@@ -78,8 +91,16 @@ type ObjectIdWords = { i0?: unknown; i1?: unknown; i2?: unknown; i3?: unknown };
 function compareObjectIds(a: ObjectId, b: ObjectId): number {
   const x = a as unknown as ObjectIdWords;
   const y = b as unknown as ObjectIdWords;
-  if (typeof x.i0 === 'number' && typeof x.i1 === 'number' && typeof x.i2 === 'number' && typeof x.i3 === 'number'
-    && typeof y.i0 === 'number' && typeof y.i1 === 'number' && typeof y.i2 === 'number' && typeof y.i3 === 'number') {
+  if (
+    typeof x.i0 === 'number' &&
+    typeof x.i1 === 'number' &&
+    typeof x.i2 === 'number' &&
+    typeof x.i3 === 'number' &&
+    typeof y.i0 === 'number' &&
+    typeof y.i1 === 'number' &&
+    typeof y.i2 === 'number' &&
+    typeof y.i3 === 'number'
+  ) {
     if (x.i0 !== y.i0) return x.i0 < y.i0 ? -1 : 1;
     if (x.i1 !== y.i1) return x.i1 < y.i1 ? -1 : 1;
     if (x.i2 !== y.i2) return x.i2 < y.i2 ? -1 : 1;
@@ -98,7 +119,8 @@ export function compareValues(a: unknown, b: unknown): number {
     const y = b.getTime();
     return x < y ? -1 : x > y ? 1 : 0;
   }
-  if (typeof a === 'number' && typeof b === 'number' && !Number.isNaN(a) && !Number.isNaN(b)) return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'number' && typeof b === 'number' && !Number.isNaN(a) && !Number.isNaN(b))
+    return a < b ? -1 : a > b ? 1 : 0;
   if (a instanceof ObjectId && b instanceof ObjectId) return compareObjectIds(a, b);
   const ra = typeRank(a);
   const rb = typeRank(b);
@@ -116,7 +138,8 @@ export function compareValues(a: unknown, b: unknown): number {
       const y = String(b);
       return x < y ? -1 : x > y ? 1 : 0;
     }
-    case 5: return compareDocuments(a as Document, b as Document);
+    case 5:
+      return compareDocuments(a as Document, b as Document);
     case 6: {
       const x = a as unknown[];
       const y = b as unknown[];
@@ -133,20 +156,24 @@ export function compareValues(a: unknown, b: unknown): number {
       if (x.sub_type !== y.sub_type) return x.sub_type < y.sub_type ? -1 : 1;
       return compareBytes(x.buffer, y.buffer);
     }
-    case 8: return compareObjectIds(a as ObjectId, b as ObjectId);
-    case 9: return a === b ? 0 : a ? 1 : -1;
+    case 8:
+      return compareObjectIds(a as ObjectId, b as ObjectId);
+    case 9:
+      return a === b ? 0 : a ? 1 : -1;
     case 10: {
       const x = (a as Date).getTime();
       const y = (b as Date).getTime();
       return x < y ? -1 : x > y ? 1 : 0;
     }
-    case 11: return (a as Timestamp).compare(b as Timestamp);
+    case 11:
+      return (a as Timestamp).compare(b as Timestamp);
     case 12: {
       const x = String(a);
       const y = String(b);
       return x < y ? -1 : x > y ? 1 : 0;
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -172,33 +199,51 @@ function compareDocuments(a: Document, b: Document): number {
 export function keyOf(v: unknown): string {
   if (v === undefined || v === null) return 'z';
   switch (typeof v) {
-    case 'number': return Object.is(v, -0) ? 'n0' : `n${v}`;
-    case 'string': return `s${v}`;
-    case 'boolean': return v ? 'b1' : 'b0';
-    case 'bigint': return `n${v}`;
-    default: break;
+    case 'number':
+      return Object.is(v, -0) ? 'n0' : `n${v}`;
+    case 'string':
+      return `s${v}`;
+    case 'boolean':
+      return v ? 'b1' : 'b0';
+    case 'bigint':
+      return `n${v}`;
+    default:
+      break;
   }
   if (v instanceof Date) return `d${v.getTime()}`;
   if (v instanceof RegExp) return `r/${v.source}/${v.flags}`;
   if (Array.isArray(v)) return `[${v.map(keyOf).join(',')}]`;
   if (typeof v === 'object') {
     switch (bsonTypeOf(v)) {
-      case 'ObjectId': return `o${(v as ObjectId).toHexString()}`;
+      case 'ObjectId':
+        return `o${(v as ObjectId).toHexString()}`;
       case 'Long': {
         const l = v as Long;
-        return l.lessThanOrEqual(Number.MAX_SAFE_INTEGER) && l.greaterThanOrEqual(Number.MIN_SAFE_INTEGER) ? `n${l.toNumber()}` : `n${l.toString()}`;
+        return l.lessThanOrEqual(Number.MAX_SAFE_INTEGER) && l.greaterThanOrEqual(Number.MIN_SAFE_INTEGER)
+          ? `n${l.toNumber()}`
+          : `n${l.toString()}`;
       }
-      case 'Decimal128': return `n${Number((v as Decimal128).toString())}`;
-      case 'Int32': case 'Double': return `n${(v as { valueOf(): number }).valueOf()}`;
-      case 'Binary': return `x${(v as Binary).sub_type}:${(v as Binary).toString('base64')}`;
-      case 'Timestamp': return `t${(v as Timestamp).toString()}`;
-      case 'MinKey': return 'm-';
-      case 'MaxKey': return 'm+';
+      case 'Decimal128':
+        return `n${Number((v as Decimal128).toString())}`;
+      case 'Int32':
+      case 'Double':
+        return `n${(v as { valueOf(): number }).valueOf()}`;
+      case 'Binary':
+        return `x${(v as Binary).sub_type}:${(v as Binary).toString('base64')}`;
+      case 'Timestamp':
+        return `t${(v as Timestamp).toString()}`;
+      case 'MinKey':
+        return 'm-';
+      case 'MaxKey':
+        return 'm+';
       case undefined: {
         const doc = v as Document;
-        return `{${Object.keys(doc).map((k) => `${JSON.stringify(k)}:${keyOf(doc[k])}`).join(',')}}`;
+        return `{${Object.keys(doc)
+          .map((k) => `${JSON.stringify(k)}:${keyOf(doc[k])}`)
+          .join(',')}}`;
       }
-      default: return `?${String(v)}`;
+      default:
+        return `?${String(v)}`;
     }
   }
   return `?${String(v)}`;
@@ -258,16 +303,21 @@ export function renderValue(v: unknown): string {
   if (v instanceof RegExp) return `/${v.source}/${v.flags}`;
   if (typeof v === 'object') {
     switch (bsonTypeOf(v)) {
-      case 'ObjectId': return `ObjectId('${(v as ObjectId).toHexString()}')`;
-      case 'Long': return String(v);
-      case 'Decimal128': return `${(v as Decimal128).toString()}`;
-      case 'Binary': return `BinData(${(v as Binary).sub_type}, ${(v as Binary).toString('hex').toUpperCase()})`;
+      case 'ObjectId':
+        return `ObjectId('${(v as ObjectId).toHexString()}')`;
+      case 'Long':
+        return String(v);
+      case 'Decimal128':
+        return `${(v as Decimal128).toString()}`;
+      case 'Binary':
+        return `BinData(${(v as Binary).sub_type}, ${(v as Binary).toString('hex').toUpperCase()})`;
       case undefined: {
         const doc = v as Document;
         const keys = Object.keys(doc);
         return keys.length === 0 ? '{}' : `{ ${keys.map((k) => `${k}: ${renderValue(doc[k])}`).join(', ')} }`;
       }
-      default: return String(v);
+      default:
+        return String(v);
     }
   }
   return String(v);

@@ -12,8 +12,14 @@ async function main(): Promise<void> {
     },
   });
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${values.port ?? ''}`);
-  const server = await startDevMongo({ port, host: values.host, dataFile: values['data-file'], logCommands: values['log-commands'] });
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be 0-65535, got ${values.port ?? ''}`);
+  const server = await startDevMongo({
+    port,
+    host: values.host,
+    dataFile: values['data-file'],
+    logCommands: values['log-commands'],
+  });
   console.log(server.uri);
   let closing = false;
   const shutdown = (signal: string): void => {
@@ -22,10 +28,13 @@ async function main(): Promise<void> {
     console.error(JSON.stringify({ level: 'info', msg: 'dev-mongo: shutting down', signal }));
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    server.stop().then(() => process.exit(0), (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    });
+    server.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));

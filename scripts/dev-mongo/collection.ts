@@ -43,7 +43,8 @@ export class Collection {
   /** Replaces a stored document with a new version of it (same `_id`). */
   replace(old: Document, next: Document): void {
     const id = keyOf(old._id);
-    if (next._id !== old._id && keyOf(next._id) !== id) throw new CommandError(66, "Performing an update on the path '_id' would modify the immutable field '_id'");
+    if (next._id !== old._id && keyOf(next._id) !== id)
+      throw new CommandError(66, "Performing an update on the path '_id' would modify the immutable field '_id'");
     // Most updates leave most indexed fields alone: those indexes need neither keys nor tree work.
     const touched = this.indexes.filter((ix) => !ix.sameKeys(old, next));
     const oldKeys = touched.map((ix) => ix.keysFor(old));

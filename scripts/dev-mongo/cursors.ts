@@ -55,9 +55,20 @@ export class CursorRegistry {
   }
 
   /** Builds a `find`/`aggregate` style first-batch reply, registering the cursor if more remain. */
-  open(ns: string, docs: Document[], opts: { batchSize?: number; limit?: number; singleBatch?: boolean; project?: Projector }): Document {
+  open(
+    ns: string,
+    docs: Document[],
+    opts: { batchSize?: number; limit?: number; singleBatch?: boolean; project?: Projector },
+  ): Document {
     const id = this.nextId++;
-    const state: CursorState = { ns, docs, pos: 0, remaining: opts.limit && opts.limit > 0 ? opts.limit : Infinity, project: opts.project ?? ((d) => d), lastUsed: Date.now() };
+    const state: CursorState = {
+      ns,
+      docs,
+      pos: 0,
+      remaining: opts.limit && opts.limit > 0 ? opts.limit : Infinity,
+      project: opts.project ?? ((d) => d),
+      lastUsed: Date.now(),
+    };
     this.cursors.set(id, state);
     const batchSize = opts.batchSize ?? 101;
     const first = batchSize === 0 ? { batch: [], id: docs.length === 0 ? 0 : id } : this.take(id, state, batchSize);

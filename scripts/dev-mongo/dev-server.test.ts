@@ -12,7 +12,11 @@ import { startDevMongo, type DevMongoServer } from './index.js';
 
 // Behaviour specific to the dev server (not part of the MongoDB conformance suite).
 const lines: Array<{ obj: object; msg?: string }> = [];
-const logger = { info: (obj: object, msg?: string) => lines.push({ obj, msg }), warn: () => undefined, error: () => undefined };
+const logger = {
+  info: (obj: object, msg?: string) => lines.push({ obj, msg }),
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 let server: DevMongoServer;
 let client: MongoClient;
@@ -38,12 +42,18 @@ describe('dev server specifics', () => {
         process.kill(process.pid, 'SIGKILL');
       })();`;
     // Asynchronous: the server runs in this process and must keep answering the child.
-    const child = spawn(process.execPath, ['-e', script, `${server.uri}/devonly`], { cwd: path.resolve(import.meta.dirname, '../..'), stdio: 'ignore' });
-    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, sig) => resolve(sig)));
+    const child = spawn(process.execPath, ['-e', script, `${server.uri}/devonly`], {
+      cwd: path.resolve(import.meta.dirname, '../..'),
+      stdio: 'ignore',
+    });
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
+      child.once('exit', (_code, sig) => resolve(sig)),
+    );
     expect(signal).toBe('SIGKILL');
     const coll = client.db('devonly').collection('killed_txn');
     const deadline = Date.now() + 5000;
-    while ((await coll.countDocuments({ _id: 'half-done' } as never)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((await coll.countDocuments({ _id: 'half-done' } as never)) > 0 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect(await coll.countDocuments({ _id: 'half-done' } as never)).toBe(0);
   });
 
@@ -71,7 +81,11 @@ describe('dev server specifics', () => {
     ['$near', { loc: { $near: [0, 0] } }],
     ['$where', { $where: 'this.a > 1' }],
   ])('answers an unsupported %s with a MongoDB-shaped error naming it', async (feature, filter) => {
-    const err = await client.db('devonly').collection('logged').findOne(filter).catch((e: unknown) => e);
+    const err = await client
+      .db('devonly')
+      .collection('logged')
+      .findOne(filter)
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MongoServerError);
     expect(err).toMatchObject({ code: 238, codeName: 'NotImplemented' });
     expect((err as Error).message).toContain(feature);
@@ -97,7 +111,10 @@ describe('dev server specifics', () => {
       const a = await startDevMongo({ logger, dataFile });
       const ca = await MongoClient.connect(a.uri);
       await ca.db('p').collection('c').createIndex({ k: 1 }, { unique: true });
-      await ca.db('p').collection('c').insertMany([{ k: 1, d: new Date(0) }, { k: 2 }]);
+      await ca
+        .db('p')
+        .collection('c')
+        .insertMany([{ k: 1, d: new Date(0) }, { k: 2 }]);
       await ca.close();
       await a.stop();
       const b = await startDevMongo({ logger, dataFile });
@@ -114,7 +131,8 @@ describe('dev server specifics', () => {
   it('planner: an equality+range query on a compound index only visits matching index ranges', () => {
     const coll = new Collection('db', 'schedules', {}, new Journal());
     coll.addIndex(new Index({ v: 2, key: { corpId: 1, status: 1, dueAt: 1 }, name: 'corpId_1_status_1_dueAt_1' }));
-    for (let i = 0; i < 5000; i++) coll.insert({ _id: i, corpId: `c${i % 10}`, status: i % 2 ? 'pending' : 'done', dueAt: new Date(i * 1000) });
+    for (let i = 0; i < 5000; i++)
+      coll.insert({ _id: i, corpId: `c${i % 10}`, status: i % 2 ? 'pending' : 'done', dueAt: new Date(i * 1000) });
     const found = candidates(coll, { corpId: 'c3', status: 'pending', dueAt: { $lte: new Date(1_000_000) } });
     expect(found?.length).toBe(100);
     expect(found?.every((d) => d.corpId === 'c3' && d.status === 'pending')).toBe(true);
@@ -123,8 +141,14 @@ describe('dev server specifics', () => {
 
   it('a plain inclusion projection returns _id first, then the listed fields in the stored order', async () => {
     const coll = client.db('proj').collection<{ _id: number; a?: number; b?: { c: number }; z?: string }>('p');
-    await coll.insertMany([{ _id: 1, z: 'z', a: 1, b: { c: 2 } }, { _id: 2, a: 3 }]);
-    const rows = await coll.find({}, { projection: { b: 1, z: 1 } }).sort({ _id: 1 }).toArray();
+    await coll.insertMany([
+      { _id: 1, z: 'z', a: 1, b: { c: 2 } },
+      { _id: 2, a: 3 },
+    ]);
+    const rows = await coll
+      .find({}, { projection: { b: 1, z: 1 } })
+      .sort({ _id: 1 })
+      .toArray();
     expect(rows.map((r) => Object.keys(r))).toEqual([['_id', 'z', 'b'], ['_id']]);
     expect(rows[0]).toEqual({ _id: 1, z: 'z', b: { c: 2 } });
     expect(await coll.find({ _id: 1 }, { projection: { a: 1, _id: 0 } }).toArray()).toEqual([{ a: 1 }]);
@@ -132,7 +156,9 @@ describe('dev server specifics', () => {
 
   it('an update by a long _id $in list matches exactly those ids and still applies the rest of the filter', async () => {
     const coll = client.db('idin').collection<{ _id: number; status: string }>('s');
-    await coll.insertMany(Array.from({ length: 3000 }, (_, i) => ({ _id: i, status: i % 3 === 0 ? 'enqueued' : 'planned' })));
+    await coll.insertMany(
+      Array.from({ length: 3000 }, (_, i) => ({ _id: i, status: i % 3 === 0 ? 'enqueued' : 'planned' })),
+    );
     const ids = Array.from({ length: 2000 }, (_, i) => i * 2 - 1); // odd ids, and -1 (absent)
     const res = await coll.updateMany({ _id: { $in: ids }, status: 'planned' }, { $set: { status: 'enqueued' } });
     const expected = ids.filter((i) => i >= 0 && i < 3000 && i % 3 !== 0).length;

@@ -14,20 +14,35 @@ import type { DevMongoLogger } from './logger.js';
 import type { Store } from './storage.js';
 import type { TransactionRegistry } from './transactions.js';
 
-const AUTH_COMMANDS = ['saslStart', 'saslContinue', 'authenticate', 'logout', 'createUser', 'dropUser', 'updateUser', 'usersInfo', 'createRole'];
+const AUTH_COMMANDS = [
+  'saslStart',
+  'saslContinue',
+  'authenticate',
+  'logout',
+  'createUser',
+  'dropUser',
+  'updateUser',
+  'usersInfo',
+  'createRole',
+];
 
-const HANDLERS = new Map<string, CommandHandler>(Object.entries({
-  ...adminCommands,
-  ...collectionCommands,
-  ...indexCommands,
-  ...writeCommands,
-  ...findAndModifyCommands,
-  ...readCommands,
-  ...aggregateCommands,
-  ...sessionCommands,
-}));
+const HANDLERS = new Map<string, CommandHandler>(
+  Object.entries({
+    ...adminCommands,
+    ...collectionCommands,
+    ...indexCommands,
+    ...writeCommands,
+    ...findAndModifyCommands,
+    ...readCommands,
+    ...aggregateCommands,
+    ...sessionCommands,
+  }),
+);
 
-for (const name of AUTH_COMMANDS) HANDLERS.set(name, () => { throw notImplemented('authentication'); });
+for (const name of AUTH_COMMANDS)
+  HANDLERS.set(name, () => {
+    throw notImplemented('authentication');
+  });
 
 /** Shrinks bulk arrays so `--log-commands` lines stay readable. */
 function summarize(cmd: Document): Document {
@@ -58,7 +73,8 @@ export function createDispatcher(deps: DispatcherDeps): (cmd: Document, db: stri
     try {
       const handler = HANDLERS.get(name) ?? HANDLERS.get(name.toLowerCase() === 'ismaster' ? 'isMaster' : '');
       if (!handler) throw new CommandError(59, `no such command: '${name}'`);
-      const log = name === 'commitTransaction' || name === 'abortTransaction' ? null : deps.txns.logFor(cmd, connectionId);
+      const log =
+        name === 'commitTransaction' || name === 'abortTransaction' ? null : deps.txns.logFor(cmd, connectionId);
       deps.store.journal.current = log;
       try {
         return handler(cmd, ctx);
@@ -67,7 +83,8 @@ export function createDispatcher(deps: DispatcherDeps): (cmd: Document, db: stri
       }
     } catch (err) {
       const error = toCommandError(err);
-      if (!(err instanceof CommandError)) deps.logger.warn({ db, command: name, err: error.message }, 'command failed with an internal error');
+      if (!(err instanceof CommandError))
+        deps.logger.warn({ db, command: name, err: error.message }, 'command failed with an internal error');
       return error.toReply();
     }
   };

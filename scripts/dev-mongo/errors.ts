@@ -57,7 +57,13 @@ export class CommandError extends Error {
 
   /** The reply document for a failed command. */
   toReply(): Document {
-    const reply: Document = { ok: 0, errmsg: this.message, code: this.code, codeName: codeName(this.code), ...this.extra };
+    const reply: Document = {
+      ok: 0,
+      errmsg: this.message,
+      code: this.code,
+      codeName: codeName(this.code),
+      ...this.extra,
+    };
     if (this.errorLabels) reply.errorLabels = this.errorLabels;
     return reply;
   }
@@ -79,9 +85,13 @@ export function toCommandError(err: unknown): CommandError {
   const message = err instanceof Error ? err.message : String(err);
   const unknownOp = /Unknown update operator: '?(\$?[^'.]*)'?/.exec(message);
   if (unknownOp) {
-    return new CommandError(9, `Unknown modifier: ${unknownOp[1] ?? ''}. Expected a valid update modifier or pipeline-style update specified as an array`);
+    return new CommandError(
+      9,
+      `Unknown modifier: ${unknownOp[1] ?? ''}. Expected a valid update modifier or pipeline-style update specified as an array`,
+    );
   }
-  if (/immutable field '_id'/.test(message)) return new CommandError(66, "Performing an update on the path '_id' would modify the immutable field '_id'");
+  if (/immutable field '_id'/.test(message))
+    return new CommandError(66, "Performing an update on the path '_id' would modify the immutable field '_id'");
   if (/conflict/i.test(message)) return new CommandError(40, message);
   return new CommandError(2, message);
 }

@@ -7,10 +7,35 @@ import { SortedList, compareKeys } from './sorted-list.js';
 // The encoded form must order (and equate) tuples exactly as compareKeys does, or index walks
 // would return wrong ranges. Values cover every encoded type, edge numbers and unencoded ones.
 const values: unknown[] = [
-  null, undefined, -Infinity, -1.5, -0, 0, 1, 1.0000001, 2 ** 53, Infinity, '', 'a', 'ab', 'b', 'a\u00e9', '\uffff',
-  new Date(-1), new Date(0), new Date(1_750_000_000_000), true, false,
-  new ObjectId('000000000000000000000000'), new ObjectId('65a000000000000000000001'), new ObjectId('ffffffffffffffffffffffff'),
-  Long.fromNumber(1), NaN, 'nul\u0000inside', { nested: 1 }, [1, 2],
+  null,
+  undefined,
+  -Infinity,
+  -1.5,
+  -0,
+  0,
+  1,
+  1.0000001,
+  2 ** 53,
+  Infinity,
+  '',
+  'a',
+  'ab',
+  'b',
+  'a\u00e9',
+  '\uffff',
+  new Date(-1),
+  new Date(0),
+  new Date(1_750_000_000_000),
+  true,
+  false,
+  new ObjectId('000000000000000000000000'),
+  new ObjectId('65a000000000000000000001'),
+  new ObjectId('ffffffffffffffffffffffff'),
+  Long.fromNumber(1),
+  NaN,
+  'nul\u0000inside',
+  { nested: 1 },
+  [1, 2],
 ];
 
 const sign = (n: number): number => (n < 0 ? -1 : n > 0 ? 1 : 0);
@@ -33,7 +58,8 @@ describe('index key encoding', () => {
   });
 
   it('leaves NaN, Long, strings with NUL, documents and arrays to member-wise comparison', () => {
-    for (const v of [NaN, Long.fromNumber(1), 'nul\u0000inside', { nested: 1 }, [1, 2], new Date(NaN)]) expect(encodeIndexKey([v])).toBeUndefined();
+    for (const v of [NaN, Long.fromNumber(1), 'nul\u0000inside', { nested: 1 }, [1, 2], new Date(NaN)])
+      expect(encodeIndexKey([v])).toBeUndefined();
   });
 
   it('a list mixing encoded and unencoded keys keeps tuple order and finds ranges with bounds', () => {
@@ -41,7 +67,8 @@ describe('index key encoding', () => {
     const keys = values.map((v, i) => ({ key: [v], id: `s${String(i).padStart(3, '0')}` }));
     for (const k of [...keys].reverse()) list.insert(k);
     const walked = Array.from(list.range([MIN_BOUND], [MAX_BOUND]));
-    for (let i = 1; i < walked.length; i++) expect(compareKeys(walked[i - 1]?.key ?? [], walked[i]?.key ?? [])).toBeLessThanOrEqual(0);
+    for (let i = 1; i < walked.length; i++)
+      expect(compareKeys(walked[i - 1]?.key ?? [], walked[i]?.key ?? [])).toBeLessThanOrEqual(0);
     expect(walked).toHaveLength(keys.length);
     expect(Array.from(list.range(['a'], ['b'])).map((e) => e.key[0])).toEqual(['a', 'ab', 'a\u00e9', 'b']);
     for (const k of keys) expect(list.remove(k)).toBe(true);

@@ -58,8 +58,18 @@ function encodeDouble(n: number): string | undefined {
 /** bson 7 keeps an ObjectId as four 24-bit words in byte order; each becomes two 12-bit units. */
 function encodeObjectId(v: ObjectId): string | undefined {
   const w = v as unknown as { i0?: unknown; i1?: unknown; i2?: unknown; i3?: unknown };
-  if (typeof w.i0 !== 'number' || typeof w.i1 !== 'number' || typeof w.i2 !== 'number' || typeof w.i3 !== 'number') return undefined;
-  return String.fromCharCode(w.i0 >>> 12, w.i0 & 0xfff, w.i1 >>> 12, w.i1 & 0xfff, w.i2 >>> 12, w.i2 & 0xfff, w.i3 >>> 12, w.i3 & 0xfff);
+  if (typeof w.i0 !== 'number' || typeof w.i1 !== 'number' || typeof w.i2 !== 'number' || typeof w.i3 !== 'number')
+    return undefined;
+  return String.fromCharCode(
+    w.i0 >>> 12,
+    w.i0 & 0xfff,
+    w.i1 >>> 12,
+    w.i1 & 0xfff,
+    w.i2 >>> 12,
+    w.i2 & 0xfff,
+    w.i3 >>> 12,
+    w.i3 & 0xfff,
+  );
 }
 
 function encodeMember(v: unknown): string | undefined {

@@ -14,7 +14,11 @@ export interface DevMongoOptions {
   /** Called with every command received (its body and database), before it runs; tests audit queries with it. */
   onCommand?: (command: Record<string, unknown>, db: string) => void;
   dataFile?: string;
-  logger?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void };
+  logger?: {
+    info(obj: object, msg?: string): void;
+    warn(obj: object, msg?: string): void;
+    error(obj: object, msg?: string): void;
+  };
   /** How often the TTL reaper runs (mongod: 60 s). Tests set it low. */
   ttlMonitorIntervalMs?: number;
   /** How often the data file is snapshotted while running (default 60 s). */
@@ -34,11 +38,16 @@ export interface DevMongoServer {
  */
 export async function startDevMongo(options: DevMongoOptions = {}): Promise<DevMongoServer> {
   if (process.env.NODE_ENV === 'production') {
-    throw new Error('dev-mongo is a development/test server and refuses to start with NODE_ENV=production; use a real MongoDB');
+    throw new Error(
+      'dev-mongo is a development/test server and refuses to start with NODE_ENV=production; use a real MongoDB',
+    );
   }
   const logger: DevMongoLogger = options.logger ?? stderrLogger;
   const host = options.host ?? '127.0.0.1';
-  logger.info({ host, port: options.port ?? 0 }, 'dev-mongo: development/test server, NOT MongoDB (in-memory, no isolation, no durability guarantees)');
+  logger.info(
+    { host, port: options.port ?? 0 },
+    'dev-mongo: development/test server, NOT MongoDB (in-memory, no isolation, no durability guarantees)',
+  );
   const store = new Store();
   const cursors = new CursorRegistry();
   const txns = new TransactionRegistry();
@@ -46,8 +55,18 @@ export async function startDevMongo(options: DevMongoOptions = {}): Promise<DevM
     const n = await loadSnapshot(store, options.dataFile);
     logger.info({ dataFile: options.dataFile, documents: n }, 'dev-mongo: snapshot loaded');
   }
-  const dispatch = createDispatcher({ store, cursors, txns, logger, logCommands: options.logCommands === true, ...(options.onCommand ? { onCommand: options.onCommand } : {}) });
-  const server = await listen(host, options.port ?? 0, dispatch, logger, { opened: (id) => txns.connectionOpened(id), closed: (id) => txns.connectionClosed(id) });
+  const dispatch = createDispatcher({
+    store,
+    cursors,
+    txns,
+    logger,
+    logCommands: options.logCommands === true,
+    ...(options.onCommand ? { onCommand: options.onCommand } : {}),
+  });
+  const server = await listen(host, options.port ?? 0, dispatch, logger, {
+    opened: (id) => txns.connectionOpened(id),
+    closed: (id) => txns.connectionClosed(id),
+  });
 
   const ttlTimer = setInterval(() => {
     try {
@@ -70,7 +89,9 @@ export async function startDevMongo(options: DevMongoOptions = {}): Promise<DevM
       logger.error({ err: err instanceof Error ? err.message : String(err) }, 'dev-mongo: snapshot failed');
     }
   };
-  const snapshotTimer = options.dataFile ? setInterval(() => void snapshot(false), options.snapshotIntervalMs ?? 60_000) : undefined;
+  const snapshotTimer = options.dataFile
+    ? setInterval(() => void snapshot(false), options.snapshotIntervalMs ?? 60_000)
+    : undefined;
   snapshotTimer?.unref();
 
   let stopped: Promise<void> | undefined;

@@ -6,11 +6,20 @@ import { queryOptions } from './mingo-context.js';
 import { SortedList } from './sorted-list.js';
 
 /** Index options that make two specs with the same key different indexes. */
-const SIGNIFICANT_OPTIONS = ['unique', 'sparse', 'partialFilterExpression', 'expireAfterSeconds', 'collation', 'hidden'] as const;
+const SIGNIFICANT_OPTIONS = [
+  'unique',
+  'sparse',
+  'partialFilterExpression',
+  'expireAfterSeconds',
+  'collation',
+  'hidden',
+] as const;
 
 /** Default index name: `a_1_b_-1`. */
 export function defaultIndexName(key: Document): string {
-  return Object.entries(key).map(([k, v]) => `${k}_${String(v)}`).join('_');
+  return Object.entries(key)
+    .map(([k, v]) => `${k}_${String(v)}`)
+    .join('_');
 }
 
 /** The spec as listed by listIndexes, without generic command fields. */
@@ -25,7 +34,9 @@ export function normalizeSpec(raw: Document): Document {
 
 /** Compares the options that matter for conflicts. */
 export function sameOptions(a: Document, b: Document): boolean {
-  return SIGNIFICANT_OPTIONS.every((k) => keyOf(a[k] === false ? undefined : a[k]) === keyOf(b[k] === false ? undefined : b[k]));
+  return SIGNIFICANT_OPTIONS.every(
+    (k) => keyOf(a[k] === false ? undefined : a[k]) === keyOf(b[k] === false ? undefined : b[k]),
+  );
 }
 
 /** A secondary index: a sorted entry list for queries and a hash map for unique checks. */
@@ -63,10 +74,15 @@ export class Index {
 
   /** Usable by the planner for arbitrary filters (sparse/partial/collation indexes are not). */
   get plannable(): boolean {
-    return !this.sparse && !this.partial && this.spec.collation === undefined && this.fields.every((f) => {
-      const dir = this.key[f];
-      return dir === 1 || dir === -1;
-    });
+    return (
+      !this.sparse &&
+      !this.partial &&
+      this.spec.collation === undefined &&
+      this.fields.every((f) => {
+        const dir = this.key[f];
+        return dir === 1 || dir === -1;
+      })
+    );
   }
 
   /**
@@ -188,5 +204,9 @@ export function duplicateKeyError(ns: string, indexName: string, keyPattern: Doc
     keyValue[f] = tuple[i] ?? null;
   });
   const rendered = fields.map((f, i) => `${f}: ${renderValue(tuple[i])}`).join(', ');
-  return new CommandError(11000, `E11000 duplicate key error collection: ${ns} index: ${indexName} dup key: { ${rendered} }`, { keyPattern, keyValue });
+  return new CommandError(
+    11000,
+    `E11000 duplicate key error collection: ${ns} index: ${indexName} dup key: { ${rendered} }`,
+    { keyPattern, keyValue },
+  );
 }

@@ -19,7 +19,9 @@ function queryType(selector: string, value: unknown): (obj: Document) => boolean
   const wanted = Array.isArray(value) ? value : [value];
   return (obj: Document) => {
     const values = rawPathValues(obj, selector);
-    return values.some((v) => wanted.some((w) => typeMatches(v, w) || (Array.isArray(v) && v.some((el) => typeMatches(el, w)))));
+    return values.some((v) =>
+      wanted.some((w) => typeMatches(v, w) || (Array.isArray(v) && v.some((el) => typeMatches(el, w)))),
+    );
   };
 }
 
@@ -48,9 +50,15 @@ function bucketStage(coll: Iterator, expr: Document, options: Options): Iterator
       const key = evalExpr(doc, expr.groupBy, options);
       let slot = -1;
       for (let i = 0; i < bounds.length - 1; i++) {
-        if (compareValues(key, bounds[i]) >= 0 && compareValues(key, bounds[i + 1]) < 0 && typeRank(key) === typeRank(bounds[i])) slot = i;
+        if (
+          compareValues(key, bounds[i]) >= 0 &&
+          compareValues(key, bounds[i + 1]) < 0 &&
+          typeRank(key) === typeRank(bounds[i])
+        )
+          slot = i;
       }
-      if (slot < 0 && expr.default === undefined) throw new Error("$bucket could not find a matching branch for an input, and no default was specified.");
+      if (slot < 0 && expr.default === undefined)
+        throw new Error('$bucket could not find a matching branch for an input, and no default was specified.');
       const list = groups.get(slot) ?? [];
       list.push(doc);
       groups.set(slot, list);
@@ -89,7 +97,8 @@ const overrides: Ops = {
   pipeline: {
     // BSON cross-type order and max-element descending sort (mingo's differ).
     $bucket: bucketStage as never,
-    $sort: ((coll: Iterator, spec: Document) => coll.transform((docs: Document[]) => Lazy(sortDocuments(docs, spec)))) as never,
+    $sort: ((coll: Iterator, spec: Document) =>
+      coll.transform((docs: Document[]) => Lazy(sortDocuments(docs, spec)))) as never,
   },
 };
 
@@ -107,9 +116,15 @@ export const mingoContext: Context = Context.from(Context.init(overrides), base)
 
 /** Options for reads and writes on stored documents: keep object identity, never clone. */
 export function queryOptions(extra: Partial<Options> = {}): Partial<Options> {
-  return { context: mingoContext, processingMode: ProcessingMode.CLONE_OFF, idKey: '_id', useStrictMode: true,
+  return {
+    context: mingoContext,
+    processingMode: ProcessingMode.CLONE_OFF,
+    idKey: '_id',
+    useStrictMode: true,
     // $function/$accumulator/$where are rejected before mingo runs; mingo's own $setWindowFields needs scripts on.
-    scriptEnabled: true, ...extra };
+    scriptEnabled: true,
+    ...extra,
+  };
 }
 
 /** Options for aggregation: clone inputs so stages cannot mutate stored documents (docs/dev-mongo.md). */

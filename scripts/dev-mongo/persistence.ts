@@ -11,7 +11,17 @@ export async function saveSnapshot(store: Store, file: string): Promise<number> 
   const parts: Buffer[] = [];
   let count = 0;
   for (const coll of store.allCollections()) {
-    parts.push(Buffer.from(serialize({ t: 'c', db: coll.db, name: coll.name, options: coll.options, indexes: coll.indexes.map((ix) => ix.spec) })));
+    parts.push(
+      Buffer.from(
+        serialize({
+          t: 'c',
+          db: coll.db,
+          name: coll.name,
+          options: coll.options,
+          indexes: coll.indexes.map((ix) => ix.spec),
+        }),
+      ),
+    );
     for (const doc of coll.docs.values()) {
       parts.push(Buffer.from(serialize({ t: 'd', d: doc })));
       count++;

@@ -135,7 +135,11 @@ function* indexWalk(coll: Collection, plan: Plan, dedupe: boolean): Generator<Do
  * is never used for order: an array's sort key (its min element) need not be its first entry.
  * Ties keep index order, which is what the stable in-memory sort of index-ordered candidates gave.
  */
-function walkIsSorted(plan: Plan, bounds: Map<string, FieldBounds>, sort: ReadonlyArray<readonly [string, number]>): boolean {
+function walkIsSorted(
+  plan: Plan,
+  bounds: Map<string, FieldBounds>,
+  sort: ReadonlyArray<readonly [string, number]>,
+): boolean {
   if (plan.ranges.length !== 1 || plan.index.multikey) return false;
   const fields = plan.index.fields;
   let next = fields.findIndex((f) => bounds.get(f)?.eq?.length !== 1);
@@ -153,12 +157,21 @@ function walkIsSorted(plan: Plan, bounds: Map<string, FieldBounds>, sort: Readon
  * a limit stops early, or undefined when no index helps and the caller must scan. `_id`
  * equality and `$in` are direct lookups. The residual filter is always applied by the caller.
  */
-export function planScan(coll: Collection, filter: Document, sort: ReadonlyArray<readonly [string, number]> = []): CandidateScan | undefined {
+export function planScan(
+  coll: Collection,
+  filter: Document,
+  sort: ReadonlyArray<readonly [string, number]> = [],
+): CandidateScan | undefined {
   const bounds = new Map<string, FieldBounds>();
   collectBounds(filter, bounds);
   if (bounds.size === 0) return undefined;
   const idBounds = bounds.get('_id');
-  if (idBounds?.eq) return { docs: idLookups(coll, idBounds.eq), sorted: false, idExact: '_id' in filter && !('$and' in filter) && isExactIdCondition(filter._id) };
+  if (idBounds?.eq)
+    return {
+      docs: idLookups(coll, idBounds.eq),
+      sorted: false,
+      idExact: '_id' in filter && !('$and' in filter) && isExactIdCondition(filter._id),
+    };
   let best: Plan | undefined;
   for (const index of coll.indexes) {
     if (!index.plannable) continue;

@@ -10,10 +10,15 @@ export type Projector = (docs: Document[]) => Array<Document | undefined>;
 
 /** A function projecting a batch of stored documents; mingo builds new objects, stored ones stay intact. */
 export function makeProjector(projection: unknown, filter: unknown): Projector {
-  if (projection === undefined || projection === null || (isPlainObject(projection) && Object.keys(projection).length === 0)) {
+  if (
+    projection === undefined ||
+    projection === null ||
+    (isPlainObject(projection) && Object.keys(projection).length === 0)
+  ) {
     return (docs) => docs;
   }
-  if (!isPlainObject(projection)) throw new CommandError(14, "BSON field 'projection' is the wrong type, expected type 'object'");
+  if (!isPlainObject(projection))
+    throw new CommandError(14, "BSON field 'projection' is the wrong type, expected type 'object'");
   const fields = plainInclusion(projection);
   if (fields) return (docs) => docs.map((doc) => includeFields(doc, fields.include, fields.keepId));
   // The positional `$` projection needs the query condition; other projections must not re-filter.

@@ -49,7 +49,8 @@ export function normalizeLiterals(value: unknown): unknown {
 
 /** A compiled filter; errors from mingo become BadValue (code 2). */
 export function compileFilter(filter: unknown): Query {
-  if (filter !== undefined && filter !== null && !isPlainObject(filter)) throw new CommandError(14, "BSON field 'filter' is the wrong type, expected type 'object'");
+  if (filter !== undefined && filter !== null && !isPlainObject(filter))
+    throw new CommandError(14, "BSON field 'filter' is the wrong type, expected type 'object'");
   const f = (filter ?? {}) as Document;
   rejectUnsupported(f);
   try {

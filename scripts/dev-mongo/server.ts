@@ -38,14 +38,21 @@ function handleConnection(socket: net.Socket, connectionId: number, dispatch: Di
       const reply = dispatch(request.command, request.db, connectionId);
       if (request.moreToCome) continue;
       try {
-        const out = request.opCode === OP_QUERY
-          ? encodeOpReply(reply, nextResponseId++, request.requestId)
-          : encodeOpMsg(reply, nextResponseId++, request.requestId);
+        const out =
+          request.opCode === OP_QUERY
+            ? encodeOpReply(reply, nextResponseId++, request.requestId)
+            : encodeOpMsg(reply, nextResponseId++, request.requestId);
         socket.write(out);
       } catch (err) {
         // A reply that cannot be serialized still gets an answer.
         const message = err instanceof Error ? err.message : String(err);
-        socket.write(encodeOpMsg({ ok: 0, code: 10334, codeName: 'BSONObjectTooLarge', errmsg: message }, nextResponseId++, request.requestId));
+        socket.write(
+          encodeOpMsg(
+            { ok: 0, code: 10334, codeName: 'BSONObjectTooLarge', errmsg: message },
+            nextResponseId++,
+            request.requestId,
+          ),
+        );
       }
     }
   });
@@ -63,7 +70,13 @@ export interface ConnectionHooks {
 }
 
 /** Starts the TCP listener. */
-export async function listen(host: string, port: number, dispatch: Dispatch, logger: DevMongoLogger, connections?: ConnectionHooks): Promise<WireServer> {
+export async function listen(
+  host: string,
+  port: number,
+  dispatch: Dispatch,
+  logger: DevMongoLogger,
+  connections?: ConnectionHooks,
+): Promise<WireServer> {
   const sockets = new Set<net.Socket>();
   let connectionIds = 0;
   const server = net.createServer((socket) => {
@@ -88,9 +101,10 @@ export async function listen(host: string, port: number, dispatch: Dispatch, log
   const actualPort = typeof address === 'object' && address ? address.port : port;
   return {
     port: actualPort,
-    close: () => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -4,7 +4,8 @@ import { Journal, type CollectionOptions } from './journal.js';
 
 /** Checks a collection name the way mongod does for the common cases. */
 export function validateCollectionName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0) throw new CommandError(73, `Invalid namespace specified: ${String(name)}`);
+  if (typeof name !== 'string' || name.length === 0)
+    throw new CommandError(73, `Invalid namespace specified: ${String(name)}`);
   if (name.includes('$') || name.includes('\0')) throw new CommandError(73, `Invalid collection name: ${name}`);
   return name;
 }
@@ -15,7 +16,9 @@ export class Store {
   private readonly dbs = new Map<string, Map<string, Collection>>();
 
   databaseNames(): string[] {
-    return Array.from(this.dbs.entries()).filter(([, colls]) => colls.size > 0).map(([name]) => name);
+    return Array.from(this.dbs.entries())
+      .filter(([, colls]) => colls.size > 0)
+      .map(([name]) => name);
   }
 
   collections(db: string): Collection[] {

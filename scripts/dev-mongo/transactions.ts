@@ -40,7 +40,13 @@ export class TransactionRegistry {
       return log;
     }
     const log = this.open.get(key);
-    if (!log) throw new CommandError(251, `Transaction with { txnNumber: ${String(cmd.txnNumber)} } has been aborted.`, {}, TRANSIENT);
+    if (!log)
+      throw new CommandError(
+        251,
+        `Transaction with { txnNumber: ${String(cmd.txnNumber)} } has been aborted.`,
+        {},
+        TRANSIENT,
+      );
     this.carry(key, connectionId);
     return log;
   }
@@ -78,13 +84,24 @@ export class TransactionRegistry {
       return;
     }
     if (key && this.committed.has(key)) return; // a retried commit is idempotent
-    throw new CommandError(251, `Transaction with { txnNumber: ${String(cmd.txnNumber)} } has been aborted.`, {}, TRANSIENT);
+    throw new CommandError(
+      251,
+      `Transaction with { txnNumber: ${String(cmd.txnNumber)} } has been aborted.`,
+      {},
+      TRANSIENT,
+    );
   }
 
   abort(cmd: Document): void {
     const key = TransactionRegistry.key(cmd);
     const log = key ? this.open.get(key) : undefined;
-    if (!key || !log) throw new CommandError(251, `Transaction with { txnNumber: ${String(cmd.txnNumber)} } has been aborted.`, {}, TRANSIENT);
+    if (!key || !log)
+      throw new CommandError(
+        251,
+        `Transaction with { txnNumber: ${String(cmd.txnNumber)} } has been aborted.`,
+        {},
+        TRANSIENT,
+      );
     this.undo(key);
   }
 

@@ -8,7 +8,21 @@ import { rejectUnsupported } from './query.js';
 import { applySimpleUpdate } from './simple-update.js';
 
 const UPDATE_OPERATORS = new Set([
-  '$set', '$unset', '$inc', '$mul', '$min', '$max', '$rename', '$currentDate', '$push', '$addToSet', '$pop', '$pull', '$pullAll', '$bit', '$setOnInsert',
+  '$set',
+  '$unset',
+  '$inc',
+  '$mul',
+  '$min',
+  '$max',
+  '$rename',
+  '$currentDate',
+  '$push',
+  '$addToSet',
+  '$pop',
+  '$pull',
+  '$pullAll',
+  '$bit',
+  '$setOnInsert',
 ]);
 
 export interface UpdateInput {
@@ -35,8 +49,15 @@ export function updateKind(u: unknown): UpdateKind {
   if (keys.length > 0 && keys.every((k) => k.startsWith('$'))) return 'operators';
   const firstDollar = keys.find((k) => k.startsWith('$'));
   if (firstDollar && keys.some((k) => !k.startsWith('$'))) {
-    if (keys[0]?.startsWith('$')) throw new CommandError(9, `Unknown modifier: ${firstDollar}. Expected a valid update modifier or pipeline-style update specified as an array`);
-    throw new CommandError(52, `The dollar ($) prefixed field '${firstDollar}' in '${firstDollar}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`);
+    if (keys[0]?.startsWith('$'))
+      throw new CommandError(
+        9,
+        `Unknown modifier: ${firstDollar}. Expected a valid update modifier or pipeline-style update specified as an array`,
+      );
+    throw new CommandError(
+      52,
+      `The dollar ($) prefixed field '${firstDollar}' in '${firstDollar}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`,
+    );
   }
   return keys.length === 0 ? 'replacement' : 'replacement';
 }
@@ -45,7 +66,11 @@ function targetPaths(ops: Document, includeSetOnInsert: boolean): string[] {
   const paths: string[] = [];
   for (const [op, fields] of Object.entries(ops)) {
     if (op === '$setOnInsert' && !includeSetOnInsert) continue;
-    if (!isPlainObject(fields)) throw new CommandError(9, `Modifiers operate on fields but we found type ${Array.isArray(fields) ? 'array' : typeof fields} instead. For example: {$mod: {<field>: ...}} not {${op}: ${renderValue(fields)}}`);
+    if (!isPlainObject(fields))
+      throw new CommandError(
+        9,
+        `Modifiers operate on fields but we found type ${Array.isArray(fields) ? 'array' : typeof fields} instead. For example: {$mod: {<field>: ...}} not {${op}: ${renderValue(fields)}}`,
+      );
     for (const [path, v] of Object.entries(fields)) {
       paths.push(path);
       if (op === '$rename' && typeof v === 'string') paths.push(v);
@@ -56,13 +81,21 @@ function targetPaths(ops: Document, includeSetOnInsert: boolean): string[] {
 
 /** 40 ConflictingUpdateOperators when one path is a prefix of (or equal to) another. */
 function checkConflicts(paths: string[]): void {
-  const norm = paths.map((p) => p.split('.').filter((s) => !s.startsWith('$')).join('.'));
+  const norm = paths.map((p) =>
+    p
+      .split('.')
+      .filter((s) => !s.startsWith('$'))
+      .join('.'),
+  );
   for (let i = 0; i < norm.length; i++) {
     for (let j = i + 1; j < norm.length; j++) {
       const a = norm[i] as string;
       const b = norm[j] as string;
       if (a === b || b.startsWith(`${a}.`) || a.startsWith(`${b}.`)) {
-        throw new CommandError(40, `Updating the path '${paths[j] ?? b}' would create a conflict at '${paths[i] ?? a}'`);
+        throw new CommandError(
+          40,
+          `Updating the path '${paths[j] ?? b}' would create a conflict at '${paths[i] ?? a}'`,
+        );
       }
     }
   }
@@ -90,7 +123,10 @@ export function applyUpdate(doc: Document, input: UpdateInput, isInsert: boolean
   if (kind === 'replacement') {
     const repl = input.u as Document;
     if (repl._id !== undefined && doc._id !== undefined && keyOf(repl._id) !== keyOf(doc._id)) {
-      throw new CommandError(66, `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${renderValue(repl._id)}`);
+      throw new CommandError(
+        66,
+        `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${renderValue(repl._id)}`,
+      );
     }
     const next = idFirst({ ...(doc._id === undefined ? {} : { _id: doc._id }), ...deepClone(repl) });
     return { doc: next, changed: keyOf(next) !== keyOf(doc) };
@@ -111,7 +147,11 @@ export function applyUpdate(doc: Document, input: UpdateInput, isInsert: boolean
   const ops = input.u as Document;
   if (isInsert || !validatedOps.has(ops)) {
     for (const op of Object.keys(ops)) {
-      if (!UPDATE_OPERATORS.has(op)) throw new CommandError(9, `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
+      if (!UPDATE_OPERATORS.has(op))
+        throw new CommandError(
+          9,
+          `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`,
+        );
     }
     checkConflicts(targetPaths(ops, isInsert));
     if (!isInsert) validatedOps.add(ops);
@@ -127,12 +167,16 @@ export function applyUpdate(doc: Document, input: UpdateInput, isInsert: boolean
     if (Object.keys(fields as Document).length > 0) modifier[op] = fields;
   }
   // mingo knows no $setOnInsert: on insert it becomes part of $set.
-  if (isInsert && isPlainObject(ops.$setOnInsert)) modifier.$set = { ...(modifier.$set as Document | undefined), ...ops.$setOnInsert };
+  if (isInsert && isPlainObject(ops.$setOnInsert))
+    modifier.$set = { ...(modifier.$set as Document | undefined), ...ops.$setOnInsert };
   const next = deepClone(doc);
   let changedPaths: string[] = [];
   if (Object.keys(modifier).length > 0) {
     try {
-      changedPaths = mingoUpdate(next, modifier, input.arrayFilters, isInsert ? undefined : input.query, { cloneMode: 'deep', queryOptions: queryOptions() });
+      changedPaths = mingoUpdate(next, modifier, input.arrayFilters, isInsert ? undefined : input.query, {
+        cloneMode: 'deep',
+        queryOptions: queryOptions(),
+      });
     } catch (err) {
       throw toCommandError(err);
     }

@@ -19,7 +19,9 @@ function* files(dir: string): Generator<string> {
 /** A hash of everything the console build depends on: its sources and the lockfile. */
 export function consoleSourceHash(base = root): string {
   const hash = createHash('sha256');
-  const inputs = [...files(join(base, 'src/console')), join(base, 'package-lock.json')].filter((f) => !f.endsWith('.test.ts')).sort();
+  const inputs = [...files(join(base, 'src/console')), join(base, 'package-lock.json')]
+    .filter((f) => !f.endsWith('.test.ts'))
+    .sort();
   for (const file of inputs) hash.update(relative(base, file)).update('\0').update(readFileSync(file)).update('\0');
   return hash.digest('hex');
 }
@@ -32,7 +34,11 @@ export function stampConsoleBuild(hash: string, outDir = CONSOLE_OUT_DIR): void 
 /** Whether `outDir` holds a build of exactly the current console sources. */
 export function consoleBuildIsFresh(outDir = CONSOLE_OUT_DIR, base = root): boolean {
   const stamp = join(outDir, STAMP);
-  return existsSync(join(outDir, 'index.html')) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === consoleSourceHash(base);
+  return (
+    existsSync(join(outDir, 'index.html')) &&
+    existsSync(stamp) &&
+    readFileSync(stamp, 'utf8').trim() === consoleSourceHash(base)
+  );
 }
 
 /**
@@ -47,13 +53,20 @@ export async function ensureConsoleBuilt(say: (line: string) => void): Promise<b
   const vite = join(root, 'node_modules/vite/bin/vite.js');
   const output: Buffer[] = [];
   const code = await new Promise<number | null>((done, fail) => {
-    const child = spawn(process.execPath, [vite, 'build', '--config', 'src/console/vite.config.ts', '--logLevel', 'warn'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [vite, 'build', '--config', 'src/console/vite.config.ts', '--logLevel', 'warn'],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     child.stdout.on('data', (b: Buffer) => output.push(b));
     child.stderr.on('data', (b: Buffer) => output.push(b));
     child.once('error', fail);
     child.once('exit', done);
   });
-  if (code !== 0) throw new Error(`building the console failed (npm run build:console shows why):\n${Buffer.concat(output).toString().slice(-2000)}`);
+  if (code !== 0)
+    throw new Error(
+      `building the console failed (npm run build:console shows why):\n${Buffer.concat(output).toString().slice(-2000)}`,
+    );
   stampConsoleBuild(hash);
   return true;
 }

@@ -17,7 +17,11 @@ describe('assertPortsFree (npm run dev with a taken port)', () => {
       { port: free, variable: 'SANDBOX_PORT', what: 'the WeCom sandbox', host: '127.0.0.1' },
       { port: 0, variable: 'DEV_MONGO_PORT', what: 'the dev MongoDB server' },
     ]);
-    await expect(check).rejects.toThrow(`port ${port} (the web process) is taken by another program: stop it, or set PORT to a free port`);
-    await expect(assertPortsFree([{ port: free, variable: 'SANDBOX_PORT', what: 'the WeCom sandbox', host: '127.0.0.1' }])).resolves.toBeUndefined();
+    await expect(check).rejects.toThrow(
+      `port ${port} (the web process) is taken by another program: stop it, or set PORT to a free port`,
+    );
+    await expect(
+      assertPortsFree([{ port: free, variable: 'SANDBOX_PORT', what: 'the WeCom sandbox', host: '127.0.0.1' }]),
+    ).resolves.toBeUndefined();
   });
 });

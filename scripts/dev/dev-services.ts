@@ -5,7 +5,12 @@ import { Redis } from 'ioredis';
 
 /** Whether a Redis answers PING at `url` within a second. */
 export async function redisAnswers(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1000,
+  });
   probe.on('error', () => undefined);
   try {
     await probe.connect();
@@ -25,12 +30,31 @@ export async function redisAnswers(url: string): Promise<boolean> {
 export async function ensureRedis(url: string, dir: string): Promise<{ url: string; child?: ChildProcess }> {
   if (await redisAnswers(url)) return { url };
   if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status !== 0) {
-    throw new Error(`no Redis answers at ${url} and redis-server is not installed: apt-get install redis-server (or set REDIS_URL)`);
+    throw new Error(
+      `no Redis answers at ${url} and redis-server is not installed: apt-get install redis-server (or set REDIS_URL)`,
+    );
   }
   mkdirSync(dir, { recursive: true });
   const port = new URL(url).port || '6379';
   // Its own process group: Ctrl-C reaches npm run dev, which stops Redis last, after the worker.
-  const child = spawn('redis-server', ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--maxmemory-policy', 'noeviction', '--save', ''], { stdio: 'ignore', detached: true });
+  const child = spawn(
+    'redis-server',
+    [
+      '--port',
+      port,
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--maxmemory-policy',
+      'noeviction',
+      '--save',
+      '',
+    ],
+    { stdio: 'ignore', detached: true },
+  );
   for (let i = 0; i < 50; i++) {
     if (await redisAnswers(url)) return { url, child };
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -64,7 +88,10 @@ export async function assertPortsFree(claims: readonly PortClaim[]): Promise<voi
   const taken: string[] = [];
   for (const claim of claims) {
     if (claim.port === 0) continue;
-    if (!(await portIsFree(claim.port, claim.host))) taken.push(`port ${claim.port} (${claim.what}) is taken by another program: stop it, or set ${claim.variable} to a free port`);
+    if (!(await portIsFree(claim.port, claim.host)))
+      taken.push(
+        `port ${claim.port} (${claim.what}) is taken by another program: stop it, or set ${claim.variable} to a free port`,
+      );
   }
   if (taken.length > 0) throw new Error(taken.join('\n'));
 }

@@ -84,7 +84,9 @@ async function start(opts: DevStackOptions, undo: Array<() => Promise<void> | vo
   await assertPortsFree([
     { port: opts.port, variable: 'PORT', what: 'the web process: callbacks, API and console' },
     { port: opts.sandboxPort, variable: 'SANDBOX_PORT', what: 'the WeCom sandbox', host: '127.0.0.1' },
-    ...(opts.mongoUri ? [] : [{ port: opts.mongoPort, variable: 'DEV_MONGO_PORT', what: 'the dev MongoDB server', host: '127.0.0.1' }]),
+    ...(opts.mongoUri
+      ? []
+      : [{ port: opts.mongoPort, variable: 'DEV_MONGO_PORT', what: 'the dev MongoDB server', host: '127.0.0.1' }]),
   ]);
   const files = {
     mongo: join(opts.dataDir, 'mongo.snapshot'),
@@ -92,10 +94,11 @@ async function start(opts: DevStackOptions, undo: Array<() => Promise<void> | vo
     devEnv: join(opts.dataDir, DEV_ENV_FILE_NAME),
   };
   if (opts.fresh) {
-    for (const name of ['mongo.snapshot', 'sandbox-world.json', 'redis', 'spool', DEV_ENV_FILE_NAME]) rmSync(join(opts.dataDir, name), { recursive: true, force: true });
+    for (const name of ['mongo.snapshot', 'sandbox-world.json', 'redis', 'spool', DEV_ENV_FILE_NAME])
+      rmSync(join(opts.dataDir, name), { recursive: true, force: true });
   } else if (opts.persistMongo && !opts.mongoUri && existsSync(files.mongo) !== existsSync(files.world)) {
     // One without the other cannot agree on ids: both start fresh together.
-    opts.logger.warn('the bot\'s data and the sandbox world were not saved together; both start fresh');
+    opts.logger.warn("the bot's data and the sandbox world were not saved together; both start fresh");
     rmSync(files.mongo, { force: true });
     rmSync(files.world, { force: true });
   }
@@ -111,22 +114,43 @@ async function start(opts: DevStackOptions, undo: Array<() => Promise<void> | vo
   let mongo: DevMongoServer | undefined;
   let mongoUri = opts.mongoUri;
   if (!mongoUri) {
-    const started = await startDevMongo({ port: opts.mongoPort, dataFile: opts.persistMongo ? files.mongo : undefined, logger: opts.logger });
+    const started = await startDevMongo({
+      port: opts.mongoPort,
+      dataFile: opts.persistMongo ? files.mongo : undefined,
+      logger: opts.logger,
+    });
     mongo = started;
     undo.push(() => started.stop());
     mongoUri = `${started.uri}/scrm`;
   }
   const botUrl = `http://127.0.0.1:${opts.port}`;
   const publicUrl = `http://localhost:${opts.port}`;
-  const sandbox = await startSandbox({ port: opts.sandboxPort, redisUrl: redis.url, keyPrefix: QUEUE_PREFIX, logger: opts.logger.child({ name: 'wecom-sandbox' }) });
+  const sandbox = await startSandbox({
+    port: opts.sandboxPort,
+    redisUrl: redis.url,
+    keyPrefix: QUEUE_PREFIX,
+    logger: opts.logger.child({ name: 'wecom-sandbox' }),
+  });
   undo.push(() => sandbox.stop());
   const resumed = opts.persistMongo && restoreSandboxWorld(sandbox.world, files.world, botUrl);
   if (!resumed) sandbox.world.seed(demoScenario(botUrl));
-  const persistWorld = () => { if (opts.persistMongo) saveSandboxWorld(sandbox.world, files.world); };
+  const persistWorld = () => {
+    if (opts.persistMongo) saveSandboxWorld(sandbox.world, files.world);
+  };
   persistWorld();
   const env: Record<string, string> = {
-    NODE_ENV: 'development', LOG_LEVEL: opts.logLevel ?? 'info', PORT: String(opts.port), WORKER_HEALTH_PORT: '0', QUEUE_PREFIX,
-    REDIS_URL: redis.url, MONGODB_URI: mongoUri, WECOM_API_BASE: sandbox.url, WECOM_OAUTH_BASE: sandbox.url, WECOM_QR_LOGIN_BASE: sandbox.url, PUBLIC_BASE_URL: publicUrl, SPOOL_PATH: join(opts.dataDir, 'spool'),
+    NODE_ENV: 'development',
+    LOG_LEVEL: opts.logLevel ?? 'info',
+    PORT: String(opts.port),
+    WORKER_HEALTH_PORT: '0',
+    QUEUE_PREFIX,
+    REDIS_URL: redis.url,
+    MONGODB_URI: mongoUri,
+    WECOM_API_BASE: sandbox.url,
+    WECOM_OAUTH_BASE: sandbox.url,
+    WECOM_QR_LOGIN_BASE: sandbox.url,
+    PUBLIC_BASE_URL: publicUrl,
+    SPOOL_PATH: join(opts.dataDir, 'spool'),
     ...secrets,
   };
   const config = loadConfig(env);
@@ -135,33 +159,60 @@ async function start(opts: DevStackOptions, undo: Array<() => Promise<void> | vo
   undo.push(() => mongoose.disconnect());
   const publisher = createRedis({ url: redis.url, role: 'producer', logger: opts.logger });
   undo.push(() => publisher.disconnect());
-  await new CorpService({ cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId), defaultTimezone: config.defaultTimezone, redis: publisher, prefix: config.redis.queuePrefix }).upsert(demoCorpInput());
+  await new CorpService({
+    cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId),
+    defaultTimezone: config.defaultTimezone,
+    redis: publisher,
+    prefix: config.redis.queuePrefix,
+  }).upsert(demoCorpInput());
   const rules = await seedExampleRules(() => new Date());
   // The member directory (advisors, departments, leaders) from the sandbox now, as the nightly
   // reconciliation would: sign-in then knows 王强 leads 销售部 from the first minute.
   const corp = demoCorpInput();
-  const api = createWecomClient({ apiBase: config.wecom.apiBase, redis: publisher, logger: opts.logger, clock: new SystemClock(), timeoutMs: config.wecom.timeoutMs, keyPrefix: config.redis.queuePrefix })
-    .forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: Number(corp.agentId) });
+  const api = createWecomClient({
+    apiBase: config.wecom.apiBase,
+    redis: publisher,
+    logger: opts.logger,
+    clock: new SystemClock(),
+    timeoutMs: config.wecom.timeoutMs,
+    keyPrefix: config.redis.queuePrefix,
+  }).forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: Number(corp.agentId) });
   await refreshDirectory({ corpId: corp.corpId, api, clock: new SystemClock(), logger: opts.logger });
   await mongoose.disconnect();
   publisher.disconnect();
 
   const children: ChildProcess[] = [];
   undo.push(() => Promise.all(children.map(stopChild)).then(() => undefined));
-  children.push(runRole('web', 'src/main.ts', env, opts.showProcessLogs), runRole('worker', 'jobs/worker.ts', env, opts.showProcessLogs));
+  children.push(
+    runRole('web', 'src/main.ts', env, opts.showProcessLogs),
+    runRole('worker', 'jobs/worker.ts', env, opts.showProcessLogs),
+  );
   await waitForReady(`${botUrl}/readyz`, children);
   const { LOG_LEVEL: _level, NODE_ENV: _env, ...shared } = env;
-  writeFileSync(files.devEnv, [
-    '# Written by npm run dev for the stack it runs, removed when it stops. In development, npm start',
-    '# and every CLI (npm run token, sync, import:vehicles, demo …) read unset variables from here.',
-    ...Object.entries(shared).map(([k, v]) => `${k}=${v}`),
-    '',
-  ].join('\n'), { mode: 0o600 });
+  writeFileSync(
+    files.devEnv,
+    [
+      '# Written by npm run dev for the stack it runs, removed when it stops. In development, npm start',
+      '# and every CLI (npm run token, sync, import:vehicles, demo …) read unset variables from here.',
+      ...Object.entries(shared).map(([k, v]) => `${k}=${v}`),
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
   const worldTimer = setInterval(persistWorld, 60_000);
   worldTimer.unref();
   let stopping: Promise<void> | undefined;
   return {
-    botUrl, publicUrl, sandbox, adminToken: secrets.BOOTSTRAP_API_TOKEN, mongoUri, redisUrl: redis.url, startedRedis: Boolean(redis.child), resumed, rules, children,
+    botUrl,
+    publicUrl,
+    sandbox,
+    adminToken: secrets.BOOTSTRAP_API_TOKEN,
+    mongoUri,
+    redisUrl: redis.url,
+    startedRedis: Boolean(redis.child),
+    resumed,
+    rules,
+    children,
     stop() {
       // In order: the web and the worker finish their work, then the sandbox's world and the
       // bot's data are saved together, then Redis (when started here) stops last.
@@ -199,7 +250,11 @@ async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
 
 /** Runs a process role from source with tsx. */
 function runRole(name: string, entry: string, env: Record<string, string>, show: boolean): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', show ? 'pipe' : 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', show ? 'pipe' : 'ignore', 'pipe'],
+  });
   // pino-pretty writes to stdout itself; piping its output on as well printed every line twice.
   if (show && child.stdout) child.stdout.pipe(pretty({ colorize: true, messageFormat: `[${name}] {msg}` }));
   child.stderr?.pipe(process.stderr);
@@ -211,8 +266,17 @@ async function waitForReady(url: string, children: ChildProcess[]): Promise<void
   const roles = ['web', 'worker'];
   while (Date.now() < deadline) {
     const failed = children.findIndex((c) => c.exitCode !== null);
-    if (failed >= 0) throw new Error(`the ${roles[failed] ?? 'child'} process exited during start-up (code ${children[failed]?.exitCode}); its log above says why`);
-    if (await fetch(url).then((r) => r.ok, () => false)) return;
+    if (failed >= 0)
+      throw new Error(
+        `the ${roles[failed] ?? 'child'} process exited during start-up (code ${children[failed]?.exitCode}); its log above says why`,
+      );
+    if (
+      await fetch(url).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error(`${url} did not become ready within 60 s`);

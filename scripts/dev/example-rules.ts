@@ -8,9 +8,22 @@ import { RuleService } from '../../src/domain/rules/rule.service.js';
  * gets a follow-up; overdue after 4 hours, escalated to the manager after 8 (short, for the demo).
  */
 export const DELIVERY_CARE_RULE = {
-  name: '交车次日关怀回访', scope: 'all', enabled: true, priority: 150,
+  name: '交车次日关怀回访',
+  scope: 'all',
+  enabled: true,
+  priority: 150,
   trigger: { type: 'customer.became_owner' },
-  actions: [{ type: 'follow_up', title: '交车次日关怀回访', talkTrack: '{客户}您好，我是{顾问}，昨天提车后{车型}用得还顺手吗？有任何问题随时找我。', dueIn: '1d', at: '10:00', sla: '4h', escalation: { after: '8h', to: 'manager' } }],
+  actions: [
+    {
+      type: 'follow_up',
+      title: '交车次日关怀回访',
+      talkTrack: '{客户}您好，我是{顾问}，昨天提车后{车型}用得还顺手吗？有任何问题随时找我。',
+      dueIn: '1d',
+      at: '10:00',
+      sla: '4h',
+      escalation: { after: '8h', to: 'manager' },
+    },
+  ],
 };
 
 /** Loads the README's example campaigns and the demo's delivery-care rule once (by name), as an admin would through the API. */

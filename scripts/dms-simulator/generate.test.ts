@@ -2,10 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { simulateOutcomes, type SimOwner } from './generate.js';
 
 const from = new Date('2026-01-01T00:00:00Z');
-const owners = (n: number, invited: boolean): SimOwner[] => Array.from({ length: n }, (_, i) => ({
-  vin: `LSIM${String(i).padStart(13, '0')}`, deliveryDate: new Date('2025-06-01T00:00:00Z'), ...(invited ? { invitedAt: new Date('2026-03-01T00:00:00Z') } : {}),
-}));
-const arrivedIn = (outs: ReturnType<typeof simulateOutcomes>) => new Set(outs.filter((o) => o.type === 'repair_order' && o.occurredAt >= '2026-03-01' && o.occurredAt <= '2026-03-31').map((o) => o.vin)).size;
+const owners = (n: number, invited: boolean): SimOwner[] =>
+  Array.from({ length: n }, (_, i) => ({
+    vin: `LSIM${String(i).padStart(13, '0')}`,
+    deliveryDate: new Date('2025-06-01T00:00:00Z'),
+    ...(invited ? { invitedAt: new Date('2026-03-01T00:00:00Z') } : {}),
+  }));
+const arrivedIn = (outs: ReturnType<typeof simulateOutcomes>) =>
+  new Set(
+    outs
+      .filter((o) => o.type === 'repair_order' && o.occurredAt >= '2026-03-01' && o.occurredAt <= '2026-03-31')
+      .map((o) => o.vin),
+  ).size;
 
 describe('DMS simulator', () => {
   it('is deterministic per seed (seed 7)', () => {

@@ -51,11 +51,23 @@ export interface Backends {
 }
 
 export async function startBackends(): Promise<Backends> {
-  const [redis, mongo, webPort] = await Promise.all([startPrivateRedis({ appendOnly: true }), startDevMongoProcess(), freePort()]);
+  const [redis, mongo, webPort] = await Promise.all([
+    startPrivateRedis({ appendOnly: true }),
+    startDevMongoProcess(),
+    freePort(),
+  ]);
   // Delivery as WeCom does it (5 s timeout, 3 retries), spaced so a restarted web gets the retries.
-  const sandbox = await startSandbox({ port: 0, seed: demoScenario(`http://127.0.0.1:${webPort}`), logger: createLogger({ level: 'silent', name: 'sandbox' }), delivery: { timeoutMs: 5000, retries: 3, retryDelayMs: 2000 } });
+  const sandbox = await startSandbox({
+    port: 0,
+    seed: demoScenario(`http://127.0.0.1:${webPort}`),
+    logger: createLogger({ level: 'silent', name: 'sandbox' }),
+    delivery: { timeoutMs: 5000, retries: 3, retryDelayMs: 2000 },
+  });
   return {
-    redis, mongo, sandbox, webPort,
+    redis,
+    mongo,
+    sandbox,
+    webPort,
     async stop() {
       mongo.process.child.kill('SIGCONT');
       redis.thaw();
@@ -81,7 +93,12 @@ export class BotStack {
   private readonly spoolDir: string;
   private queues = new Map<QueueName, Queue>();
 
-  private constructor(readonly backends: Backends, readonly name: string, env: Record<string, string>, spoolDir: string) {
+  private constructor(
+    readonly backends: Backends,
+    readonly name: string,
+    env: Record<string, string>,
+    spoolDir: string,
+  ) {
     this.env = env;
     this.config = loadConfig(env);
     this.spoolDir = spoolDir;
@@ -90,10 +107,20 @@ export class BotStack {
   static async create(backends: Backends, name: string, extraEnv: Record<string, string> = {}): Promise<BotStack> {
     const spoolDir = mkdtempSync(join(tmpdir(), 'scrm-faults-spool-'));
     const env: Record<string, string> = {
-      NODE_ENV: 'development', LOG_LEVEL: 'warn', PORT: String(backends.webPort), REDIS_URL: backends.redis.url, REDIS_MODE: backends.mode ?? 'standalone', QUEUE_PREFIX: name,
-      MONGODB_URI: `${backends.mongo.uri}/${name}`, MONGODB_SERVER_SELECTION_TIMEOUT_MS: '2000', WECOM_API_BASE: backends.sandbox.url,
-      DATA_KEYS: `k1:${randomBytes(32).toString('base64')}`, LOOKUP_HMAC_KEY: randomBytes(32).toString('base64'),
-      SPOOL_PATH: spoolDir, SHUTDOWN_TIMEOUT_MS: '8000', ...extraEnv,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'warn',
+      PORT: String(backends.webPort),
+      REDIS_URL: backends.redis.url,
+      REDIS_MODE: backends.mode ?? 'standalone',
+      QUEUE_PREFIX: name,
+      MONGODB_URI: `${backends.mongo.uri}/${name}`,
+      MONGODB_SERVER_SELECTION_TIMEOUT_MS: '2000',
+      WECOM_API_BASE: backends.sandbox.url,
+      DATA_KEYS: `k1:${randomBytes(32).toString('base64')}`,
+      LOOKUP_HMAC_KEY: randomBytes(32).toString('base64'),
+      SPOOL_PATH: spoolDir,
+      SHUTDOWN_TIMEOUT_MS: '8000',
+      ...extraEnv,
     };
     const stack = new BotStack(backends, name, env, spoolDir);
     await stack.seed();
@@ -105,16 +132,26 @@ export class BotStack {
     // The services use the default connection's models; it is bound for the seed only.
     await mongoose.connect(this.config.mongo.uri);
     try {
-      await new CorpService({ cipher: new DataCipher(this.config.dataKeys.keys, this.config.dataKeys.activeId), defaultTimezone: 'Asia/Shanghai', prefix: this.name }).upsert(demoCorpInput());
-      await new RuleService(() => new Date()).create({ role: 'admin', corps: '*', tokenId: 'faults' }, ruleCreateSchema.parse({
-        name: '交车欢迎', scope: demoCorpInput().corpId, enabled: true, priority: 100,
-        trigger: { type: 'customer.added', state: { prefix: 'delivery' } },
-        actions: [
-          { type: 'welcome', text: '恭喜提车！' },
-          { type: 'tag', add: [OWNER_TAG] },
-          { type: 'follow_up', title: FOLLOW_UP_TITLE, dueIn: '1d', sla: '48h' },
-        ],
-      }));
+      await new CorpService({
+        cipher: new DataCipher(this.config.dataKeys.keys, this.config.dataKeys.activeId),
+        defaultTimezone: 'Asia/Shanghai',
+        prefix: this.name,
+      }).upsert(demoCorpInput());
+      await new RuleService(() => new Date()).create(
+        { role: 'admin', corps: '*', tokenId: 'faults' },
+        ruleCreateSchema.parse({
+          name: '交车欢迎',
+          scope: demoCorpInput().corpId,
+          enabled: true,
+          priority: 100,
+          trigger: { type: 'customer.added', state: { prefix: 'delivery' } },
+          actions: [
+            { type: 'welcome', text: '恭喜提车！' },
+            { type: 'tag', add: [OWNER_TAG] },
+            { type: 'follow_up', title: FOLLOW_UP_TITLE, dueIn: '1d', sla: '48h' },
+          ],
+        }),
+      );
     } finally {
       await mongoose.disconnect();
     }
@@ -124,16 +161,27 @@ export class BotStack {
   async start(role: Role, extraEnv: Record<string, string> = {}): Promise<RunningProcess> {
     const healthPort = role === 'web' ? 0 : await freePort();
     if (role !== 'web') this.healthPorts.set(role, healthPort);
-    const proc = spawnNode(['--import', 'tsx', role === 'web' ? 'src/main.ts' : 'jobs/worker.ts'], { ...this.env, ...ROLE_ENV[role], WORKER_HEALTH_PORT: String(healthPort), ...extraEnv });
+    const proc = spawnNode(['--import', 'tsx', role === 'web' ? 'src/main.ts' : 'jobs/worker.ts'], {
+      ...this.env,
+      ...ROLE_ENV[role],
+      WORKER_HEALTH_PORT: String(healthPort),
+      ...extraEnv,
+    });
     this.procs.set(role, proc);
-    const url = role === 'web' ? `http://127.0.0.1:${this.backends.webPort}/readyz` : `http://127.0.0.1:${healthPort}/readyz`;
+    const url =
+      role === 'web' ? `http://127.0.0.1:${this.backends.webPort}/readyz` : `http://127.0.0.1:${healthPort}/readyz`;
     // Ready, and for a worker its BullMQ workers running (they start once MongoDB answered and the corps loaded).
-    await waitFor(async () => {
-      if (proc.child.exitCode !== null) throw new Error(`${role} exited: ${proc.output().slice(-800)}`);
-      const res = await getJson(url, 1000);
-      const workers = (res.body as { dependencies?: { workers?: { count?: number } } } | undefined)?.dependencies?.workers;
-      return res.status === 200 && (role === 'web' || (workers?.count ?? 0) > 0);
-    }, `${role} ready`, { timeoutMs: 60_000, intervalMs: 100 });
+    await waitFor(
+      async () => {
+        if (proc.child.exitCode !== null) throw new Error(`${role} exited: ${proc.output().slice(-800)}`);
+        const res = await getJson(url, 1000);
+        const workers = (res.body as { dependencies?: { workers?: { count?: number } } } | undefined)?.dependencies
+          ?.workers;
+        return res.status === 200 && (role === 'web' || (workers?.count ?? 0) > 0);
+      },
+      `${role} ready`,
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
     return proc;
   }
 
@@ -155,9 +203,15 @@ export class BotStack {
     let q = this.queues.get(name);
     if (!q) {
       const { url, mode } = this.config.redis;
-      const connection = mode === 'cluster'
-        ? createRedis({ url, mode, role: 'worker', logger: createLogger({ level: 'silent', name: 'faults' }) }) as unknown as ConnectionOptions
-        : { url, maxRetriesPerRequest: null };
+      const connection =
+        mode === 'cluster'
+          ? (createRedis({
+              url,
+              mode,
+              role: 'worker',
+              logger: createLogger({ level: 'silent', name: 'faults' }),
+            }) as unknown as ConnectionOptions)
+          : { url, maxRetriesPerRequest: null };
       q = new Queue(queueKeyName(name, mode), { connection, prefix: this.name });
       q.on('error', () => undefined);
       this.queues.set(name, q);
@@ -180,7 +234,9 @@ export class BotStack {
 
   /** A worker's Prometheus text. */
   async metrics(role: 'worker' | 'welcome'): Promise<string> {
-    const res = await fetch(`http://127.0.0.1:${this.healthPorts.get(role) ?? 0}/metrics`, { signal: AbortSignal.timeout(3000) });
+    const res = await fetch(`http://127.0.0.1:${this.healthPorts.get(role) ?? 0}/metrics`, {
+      signal: AbortSignal.timeout(3000),
+    });
     return res.text();
   }
 

@@ -26,16 +26,31 @@ import { BotStack, type Backends } from './bot-stack.js';
 import { Ledger, type LedgerResult } from './ledger.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { n: { type: 'string', default: '60' }, rate: { type: 'string', default: '10' }, 'during-s': { type: 'string', default: '10' } } });
+  const { values } = parseArgs({
+    options: {
+      n: { type: 'string', default: '60' },
+      rate: { type: 'string', default: '10' },
+      'during-s': { type: 'string', default: '10' },
+    },
+  });
   const duringS = Number(values['during-s']);
   const third = Math.max(1, Math.round(Number(values.n) / 3));
   const perSecond = Number(values.rate);
 
   const cluster = await startPrivateRedisCluster();
   const [mongo, webPort] = await Promise.all([startDevMongoProcess(), freePort()]);
-  const sandbox = await startSandbox({ port: 0, seed: demoScenario(`http://127.0.0.1:${webPort}`), logger: createLogger({ level: 'silent', name: 'sandbox' }), delivery: { timeoutMs: 5000, retries: 3, retryDelayMs: 2000 } });
+  const sandbox = await startSandbox({
+    port: 0,
+    seed: demoScenario(`http://127.0.0.1:${webPort}`),
+    logger: createLogger({ level: 'silent', name: 'sandbox' }),
+    delivery: { timeoutMs: 5000, retries: 3, retryDelayMs: 2000 },
+  });
   const backends: Backends = {
-    redis: { url: cluster.url } as PrivateRedis, mode: 'cluster', mongo, sandbox, webPort,
+    redis: { url: cluster.url } as PrivateRedis,
+    mode: 'cluster',
+    mongo,
+    sandbox,
+    webPort,
     async stop() {
       await sandbox.stop();
       await Promise.allSettled([mongo.stop(), cluster.stop()]);
@@ -55,10 +70,14 @@ async function main(): Promise<void> {
     const during = ledger.play(Math.max(third, Math.round(perSecond * duringS)), perSecond, 'during');
     const killedAt = Date.now();
     await victim.kill();
-    await waitFor(async () => {
-      const master = await cluster.masterOf(inboundKey).catch(() => undefined);
-      return Boolean(master && master !== victim && master.alive);
-    }, 'the replica promoted', { timeoutMs: 60_000, intervalMs: 100 });
+    await waitFor(
+      async () => {
+        const master = await cluster.masterOf(inboundKey).catch(() => undefined);
+        return Boolean(master && master !== victim && master.alive);
+      },
+      'the replica promoted',
+      { timeoutMs: 60_000, intervalMs: 100 },
+    );
     const promotedMs = Date.now() - killedAt;
     await cluster.waitHealthy(60_000);
     await during;
@@ -66,7 +85,11 @@ async function main(): Promise<void> {
     await ledger.delivered();
 
     // Every acknowledged add fully processed (or two minutes passed): the spool drains into the queues first.
-    await waitFor(async () => (await ledger.check(stack)).lost === 0 && (await stack.pendingJobs()) === 0, 'every acknowledged add processed', { timeoutMs: 120_000, intervalMs: 1000 }).catch(() => undefined);
+    await waitFor(
+      async () => (await ledger.check(stack)).lost === 0 && (await stack.pendingJobs()) === 0,
+      'every acknowledged add processed',
+      { timeoutMs: 120_000, intervalMs: 1000 },
+    ).catch(() => undefined);
     result = await ledger.check(stack);
 
     const ready = async (url: string) => (await getJson(url, 2000).catch(() => ({ status: 0 }))).status === 200;
@@ -75,23 +98,31 @@ async function main(): Promise<void> {
       worker: await ready(`http://127.0.0.1:${stack.healthPorts.get('worker') ?? 0}/readyz`),
       welcome: await ready(`http://127.0.0.1:${stack.healthPorts.get('welcome') ?? 0}/readyz`),
     };
-    const ackTimes = ledger.entries.map((e) => e.ackedAtMs).filter((t): t is number => t !== undefined).sort((a, b) => a - b);
+    const ackTimes = ledger.entries
+      .map((e) => e.ackedAtMs)
+      .filter((t): t is number => t !== undefined)
+      .sort((a, b) => a - b);
     let longestGapMs = 0;
-    for (let i = 1; i < ackTimes.length; i++) longestGapMs = Math.max(longestGapMs, (ackTimes[i] ?? 0) - (ackTimes[i - 1] ?? 0));
+    for (let i = 1; i < ackTimes.length; i++)
+      longestGapMs = Math.max(longestGapMs, (ackTimes[i] ?? 0) - (ackTimes[i - 1] ?? 0));
 
-    console.log(`\nRedis Cluster failover: master :${victim.port} (serving wecom-inbound) killed under ${perSecond} adds/s`);
-    console.table([{
-      'adds sent': result.sent,
-      acknowledged: result.acked,
-      'acked lost': result.lost,
-      'duplicates acted on': result.duplicated,
-      'missed welcomes': result.missedWelcomes,
-      'longest gap between acks (ms)': longestGapMs,
-      'replica promoted after (ms)': promotedMs,
-      'web ready again': readyAgain.web,
-      'worker ready again': readyAgain.worker,
-      'welcome worker ready again': readyAgain.welcome,
-    }]);
+    console.log(
+      `\nRedis Cluster failover: master :${victim.port} (serving wecom-inbound) killed under ${perSecond} adds/s`,
+    );
+    console.table([
+      {
+        'adds sent': result.sent,
+        acknowledged: result.acked,
+        'acked lost': result.lost,
+        'duplicates acted on': result.duplicated,
+        'missed welcomes': result.missedWelcomes,
+        'longest gap between acks (ms)': longestGapMs,
+        'replica promoted after (ms)': promotedMs,
+        'web ready again': readyAgain.web,
+        'worker ready again': readyAgain.worker,
+        'welcome worker ready again': readyAgain.welcome,
+      },
+    ]);
     if (result.lost > 0) console.log('lost detail', result.lostDetail);
   } finally {
     await ledger.close().catch(() => undefined);

@@ -13,7 +13,9 @@ import { startBackends, type Backends } from './bot-stack.js';
 import { runScenario, scenarios, tableRow } from './scenarios.js';
 
 const N = Number(process.env.FAULTS_N ?? 9);
-const PICKED = process.env.FAULTS_SCENARIOS ? process.env.FAULTS_SCENARIOS.split(',').map((s) => s.trim()) : scenarios.map((s) => s.name);
+const PICKED = process.env.FAULTS_SCENARIOS
+  ? process.env.FAULTS_SCENARIOS.split(',').map((s) => s.trim())
+  : scenarios.map((s) => s.name);
 
 let backends: Backends;
 

@@ -44,7 +44,10 @@ export class Ledger {
   private seq = 0;
   private conn: Promise<mongoose.Connection> | undefined;
 
-  constructor(private readonly sandbox: RunningSandbox, private readonly label: string) {}
+  constructor(
+    private readonly sandbox: RunningSandbox,
+    private readonly label: string,
+  ) {}
 
   /** Plays `count` adds, `perSecond` evenly paced; resolves when they are played (not yet delivered). */
   async play(count: number, perSecond: number, phase: LedgerEntry['phase']): Promise<void> {
@@ -53,15 +56,30 @@ export class Ledger {
       const wait = started + (i * 1000) / perSecond - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait)); // pacing the load, not waiting for work
       const n = this.seq++;
-      const entry: LedgerEntry = { externalUserId: `wmFault${this.label.replace(/[^A-Za-z0-9]/g, '').slice(-12)}${String(n).padStart(6, '0')}`.padEnd(32, '0').slice(0, 32), phase, acked: false };
+      const entry: LedgerEntry = {
+        externalUserId: `wmFault${this.label.replace(/[^A-Za-z0-9]/g, '').slice(-12)}${String(n).padStart(6, '0')}`
+          .padEnd(32, '0')
+          .slice(0, 32),
+        phase,
+        acked: false,
+      };
       this.entries.push(entry);
-      this.pending.push(this.sandbox.driver.addCustomer({
-        corpId: DEMO_CORP_ID, userid: ADVISORS[n % ADVISORS.length] as string, state: 'delivery_fault',
-        customer: { external_userid: entry.externalUserId, name: `测试${n}` },
-      }).then((r) => {
-        entry.acked = Boolean(r.delivery?.ok);
-        if (entry.acked) entry.ackedAtMs = Date.now();
-      }, () => undefined));
+      this.pending.push(
+        this.sandbox.driver
+          .addCustomer({
+            corpId: DEMO_CORP_ID,
+            userid: ADVISORS[n % ADVISORS.length] as string,
+            state: 'delivery_fault',
+            customer: { external_userid: entry.externalUserId, name: `测试${n}` },
+          })
+          .then(
+            (r) => {
+              entry.acked = Boolean(r.delivery?.ok);
+              if (entry.acked) entry.ackedAtMs = Date.now();
+            },
+            () => undefined,
+          ),
+      );
     }
   }
 
@@ -76,20 +94,30 @@ export class Ledger {
     const ids = acked.map((e) => e.externalUserId);
     this.conn ??= mongoose.createConnection(stack.config.mongo.uri, { serverSelectionTimeoutMS: 5000 }).asPromise();
     const conn = await this.conn;
-    const customers = await conn.collection<{ externalUserId: string; _id: Types.ObjectId }>('customers').find({ corpId: DEMO_CORP_ID, externalUserId: { $in: ids } }, { projection: { externalUserId: 1 } }).toArray();
+    const customers = await conn
+      .collection<{ externalUserId: string; _id: Types.ObjectId }>('customers')
+      .find({ corpId: DEMO_CORP_ID, externalUserId: { $in: ids } }, { projection: { externalUserId: 1 } })
+      .toArray();
     const customerIds = customers.map((c) => c._id);
-    const schedules = await conn.collection<{ customerId: Types.ObjectId }>('schedules').find({ corpId: DEMO_CORP_ID, customerId: { $in: customerIds } }, { projection: { customerId: 1 } }).toArray();
+    const schedules = await conn
+      .collection<{ customerId: Types.ObjectId }>('schedules')
+      .find({ corpId: DEMO_CORP_ID, customerId: { $in: customerIds } }, { projection: { customerId: 1 } })
+      .toArray();
     const world = this.sandbox.world.corp(DEMO_CORP_ID);
     const group = world?.tagGroups.find((g) => g.group_name === OWNER_TAG.group);
     const ownerTagId = world?.tags.find((t) => t.group_id === group?.group_id && t.name === OWNER_TAG.name)?.id ?? '';
-    const count = <T>(items: T[], key: (t: T) => string) => items.reduce((m, t) => m.set(key(t), (m.get(key(t)) ?? 0) + 1), new Map<string, number>());
+    const count = <T>(items: T[], key: (t: T) => string) =>
+      items.reduce((m, t) => m.set(key(t), (m.get(key(t)) ?? 0) + 1), new Map<string, number>());
     const customersByExt = count(customers, (c) => c.externalUserId);
     const extByCustomer = new Map(customers.map((c) => [String(c._id), c.externalUserId]));
     const schedulesByExt = count(schedules, (s) => extByCustomer.get(String(s.customerId)) ?? '');
     const welcomesByExt = count(world?.welcomes ?? [], (w) => w.external_userid);
-    const tagged = new Set((world?.follows ?? []).filter((f) => f.tagIds.includes(ownerTagId)).map((f) => f.external_userid));
+    const tagged = new Set(
+      (world?.follows ?? []).filter((f) => f.tagIds.includes(ownerTagId)).map((f) => f.external_userid),
+    );
 
-    const complete = (id: string) => (customersByExt.get(id) ?? 0) > 0 && tagged.has(id) && (schedulesByExt.get(id) ?? 0) > 0;
+    const complete = (id: string) =>
+      (customersByExt.get(id) ?? 0) > 0 && tagged.has(id) && (schedulesByExt.get(id) ?? 0) > 0;
     const lostDetail = {
       customer: ids.filter((id) => !customersByExt.get(id)).length,
       tag: ids.filter((id) => !tagged.has(id)).length,
@@ -101,7 +129,10 @@ export class Ledger {
       acked: acked.length,
       lost: ids.filter((id) => !complete(id)).length,
       lostDetail,
-      duplicated: ids.filter((id) => (customersByExt.get(id) ?? 0) > 1 || (schedulesByExt.get(id) ?? 0) > 1 || (welcomesByExt.get(id) ?? 0) > 1).length,
+      duplicated: ids.filter(
+        (id) =>
+          (customersByExt.get(id) ?? 0) > 1 || (schedulesByExt.get(id) ?? 0) > 1 || (welcomesByExt.get(id) ?? 0) > 1,
+      ).length,
       missedWelcomes: ids.filter((id) => !welcomesByExt.get(id)).length,
       laterComplete: later.filter((e) => complete(e.externalUserId) && welcomesByExt.get(e.externalUserId)).length,
       laterAcked: later.length,

@@ -12,7 +12,14 @@ import { startBackends } from './bot-stack.js';
 import { runScenario, scenarios, tableRow, type ScenarioRow } from './scenarios.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { n: { type: 'string', default: '60' }, rate: { type: 'string', default: '10' }, runs: { type: 'string', default: '10' }, only: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      n: { type: 'string', default: '60' },
+      rate: { type: 'string', default: '10' },
+      runs: { type: 'string', default: '10' },
+      only: { type: 'string' },
+    },
+  });
   const n = Number(values.n);
   const perSecond = Number(values.rate);
   const runsOfStall = Number(values.runs);
@@ -34,9 +41,14 @@ async function main(): Promise<void> {
   console.log('\nFault-injection suite: all runs');
   console.table(rows.map(tableRow));
   mkdirSync('bench-results', { recursive: true });
-  writeFileSync('bench-results/faults.json', JSON.stringify({ n, perSecond, at: new Date().toISOString(), rows }, null, 2));
+  writeFileSync(
+    'bench-results/faults.json',
+    JSON.stringify({ n, perSecond, at: new Date().toISOString(), rows }, null, 2),
+  );
   const failed = rows.filter((r) => !r.pass);
-  console.log(failed.length ? `FAILED: ${failed.map((r) => `${r.scenario} #${r.run}`).join(', ')}` : 'every run passed');
+  console.log(
+    failed.length ? `FAILED: ${failed.map((r) => `${r.scenario} #${r.run}`).join(', ')}` : 'every run passed',
+  );
   process.exitCode = failed.length ? 1 : 0;
 }
 

@@ -35,7 +35,8 @@ export const scenarios: Scenario[] = [
   { name: 'worker SIGTERM', rows: 'B3', inject: (stack) => restart(stack, workers, (r) => stack.terminate(r)) },
   { name: 'web kill -9', rows: 'A1, A3', inject: (stack) => restart(stack, ['web'], (r) => stack.kill(r)) },
   {
-    name: 'Redis SIGSTOP 8 s', rows: 'B7 (short), B5',
+    name: 'Redis SIGSTOP 8 s',
+    rows: 'B7 (short), B5',
     inject: async (_stack, backends) => {
       backends.redis.freeze();
       try {
@@ -49,10 +50,21 @@ export const scenarios: Scenario[] = [
     // The same stall, landing while the worker is inside its first add jobs (a deploy meeting a
     // stall): their refetch from WeCom is slowed by 1.5 s and Redis freezes once all three have
     // started, so the first domain events of the process are emitted into the stall.
-    name: 'Redis SIGSTOP 8 s at the first jobs', rows: 'B7 (short), B5',
-    prepare: (_stack, backends) => void backends.sandbox.context.faults.add({ endpoint: 'externalcontact/get', kind: 'delay', delayMs: 1500, count: 3 }),
+    name: 'Redis SIGSTOP 8 s at the first jobs',
+    rows: 'B7 (short), B5',
+    prepare: (_stack, backends) =>
+      void backends.sandbox.context.faults.add({
+        endpoint: 'externalcontact/get',
+        kind: 'delay',
+        delayMs: 1500,
+        count: 3,
+      }),
     inject: async (_stack, backends) => {
-      await waitFor(() => backends.sandbox.context.faults.list().length === 0, 'the worker inside its first three add jobs', { timeoutMs: 30_000, intervalMs: 20 });
+      await waitFor(
+        () => backends.sandbox.context.faults.list().length === 0,
+        'the worker inside its first three add jobs',
+        { timeoutMs: 30_000, intervalMs: 20 },
+      );
       backends.redis.freeze();
       try {
         await hold(STALL_MS);
@@ -62,9 +74,14 @@ export const scenarios: Scenario[] = [
     },
   },
   // SIGTERM with a 1 s grace, then SIGKILL (an orchestrator whose grace period is too short), then a restart.
-  { name: 'shutdown + kill -9 then restart', rows: 'B3, B1', inject: (stack) => restart(stack, ['web', 'worker', 'welcome'], (r) => stack.terminate(r, 1000)) },
   {
-    name: 'MongoDB SIGSTOP 8 s', rows: 'C1 (stall)',
+    name: 'shutdown + kill -9 then restart',
+    rows: 'B3, B1',
+    inject: (stack) => restart(stack, ['web', 'worker', 'welcome'], (r) => stack.terminate(r, 1000)),
+  },
+  {
+    name: 'MongoDB SIGSTOP 8 s',
+    rows: 'C1 (stall)',
     inject: async (_stack, backends) => {
       backends.mongo.process.child.kill('SIGSTOP');
       try {
@@ -74,11 +91,23 @@ export const scenarios: Scenario[] = [
       }
     },
   },
-  { name: 'WeCom HTTP 502', rows: 'D1', inject: async (_stack, backends) => void backends.sandbox.context.faults.add({ endpoint: '*', kind: 'http', status: 502, count: 30 }) },
-  { name: 'WeCom errcode -1', rows: 'D1', inject: async (_stack, backends) => void backends.sandbox.context.faults.add({ endpoint: '*', kind: 'errcode', errcode: -1, count: 30 }) },
+  {
+    name: 'WeCom HTTP 502',
+    rows: 'D1',
+    inject: async (_stack, backends) =>
+      void backends.sandbox.context.faults.add({ endpoint: '*', kind: 'http', status: 502, count: 30 }),
+  },
+  {
+    name: 'WeCom errcode -1',
+    rows: 'D1',
+    inject: async (_stack, backends) =>
+      void backends.sandbox.context.faults.add({ endpoint: '*', kind: 'errcode', errcode: -1, count: 30 }),
+  },
   {
     // Jobs deleted behind the bot's back: the ledger must see every one of them as lost.
-    name: 'negative control', rows: '—', expectLoss: true,
+    name: 'negative control',
+    rows: '—',
+    expectLoss: true,
     inject: (stack) => stack.terminate('worker'),
   },
 ];
@@ -101,7 +130,11 @@ export interface ScenarioRow extends LedgerResult {
  * the fault, a third during it, a third after it; then waits (polling, with a deadline) until
  * every acknowledged add is complete or the queues have been idle for a while, and reads the ledger.
  */
-export async function runScenario(backends: Backends, scenario: Scenario, opts: { n: number; perSecond: number; run: number }): Promise<ScenarioRow> {
+export async function runScenario(
+  backends: Backends,
+  scenario: Scenario,
+  opts: { n: number; perSecond: number; run: number },
+): Promise<ScenarioRow> {
   const started = Date.now();
   const label = `f${Date.now().toString(36)}${opts.run}`;
   const stack = await BotStack.create(backends, label);
@@ -126,7 +159,13 @@ export async function runScenario(backends: Backends, scenario: Scenario, opts: 
     const result = await ledger.check(stack);
     await ledger.close();
     const pass = scenario.expectLoss ? result.lost > 0 : result.lost === 0 && result.duplicated === 0;
-    return { scenario: scenario.name, run: opts.run, ...result, seconds: Math.round((Date.now() - started) / 1000), pass };
+    return {
+      scenario: scenario.name,
+      run: opts.run,
+      ...result,
+      seconds: Math.round((Date.now() - started) / 1000),
+      pass,
+    };
   } finally {
     backends.sandbox.context.faults.clear();
     await stack.stop();
@@ -139,23 +178,35 @@ export async function runScenario(backends: Backends, scenario: Scenario, opts: 
  */
 async function settle(stack: BotStack, ledger: Ledger): Promise<void> {
   let idleSince = 0;
-  await waitFor(async () => {
-    const r = await ledger.check(stack);
-    if (r.lost === 0 && r.missedWelcomes === 0) return true;
-    if ((await stack.pendingJobs()) + (await ledger.outboxPending(stack)) > 0) {
-      idleSince = 0;
-      return false;
-    }
-    idleSince ||= Date.now();
-    return Date.now() - idleSince > 3000;
-  }, 'the bot to finish the adds', { timeoutMs: 90_000, intervalMs: 500 }).catch(() => undefined);
+  await waitFor(
+    async () => {
+      const r = await ledger.check(stack);
+      if (r.lost === 0 && r.missedWelcomes === 0) return true;
+      if ((await stack.pendingJobs()) + (await ledger.outboxPending(stack)) > 0) {
+        idleSince = 0;
+        return false;
+      }
+      idleSince ||= Date.now();
+      return Date.now() - idleSince > 3000;
+    },
+    'the bot to finish the adds',
+    { timeoutMs: 90_000, intervalMs: 500 },
+  ).catch(() => undefined);
 }
 
 /** One line of the suite's table. */
 export function tableRow(r: ScenarioRow) {
   return {
-    scenario: r.scenario, run: r.run, sent: r.sent, acked: r.acked, lost: r.lost,
+    scenario: r.scenario,
+    run: r.run,
+    sent: r.sent,
+    acked: r.acked,
+    lost: r.lost,
     'lost (customer/tag/follow-up)': `${r.lostDetail.customer}/${r.lostDetail.tag}/${r.lostDetail.followUp}`,
-    duplicated: r.duplicated, 'missed welcomes': r.missedWelcomes, 'later adds complete': `${r.laterComplete}/${r.laterAcked}`, s: r.seconds, result: r.pass ? 'pass' : 'FAIL',
+    duplicated: r.duplicated,
+    'missed welcomes': r.missedWelcomes,
+    'later adds complete': `${r.laterComplete}/${r.laterAcked}`,
+    s: r.seconds,
+    result: r.pass ? 'pass' : 'FAIL',
   };
 }

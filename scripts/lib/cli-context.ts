@@ -23,13 +23,30 @@ export interface CliContext {
  */
 export async function openCliContext(name: string, env: NodeJS.ProcessEnv = process.env): Promise<CliContext> {
   const config = loadConfigOrExit(env, name);
-  const logger = createLogger({ level: config.logLevel === 'info' ? 'warn' : config.logLevel, name, destination: process.stderr });
-  const redis = createRedis({ url: config.redis.url, ...redisSecurity(config), role: 'producer', logger, connectionName: `scrm-cli-${name}` });
+  const logger = createLogger({
+    level: config.logLevel === 'info' ? 'warn' : config.logLevel,
+    name,
+    destination: process.stderr,
+  });
+  const redis = createRedis({
+    url: config.redis.url,
+    ...redisSecurity(config),
+    role: 'producer',
+    logger,
+    connectionName: `scrm-cli-${name}`,
+  });
   await waitForRedis(redis, config.redis.url, 5000);
-  await connectMongo({ uri: config.mongo.uri, serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs, logger });
+  await connectMongo({
+    uri: config.mongo.uri,
+    serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs,
+    logger,
+  });
   const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
   return {
-    config, logger, redis, queues,
+    config,
+    logger,
+    redis,
+    queues,
     pd: PersonalData.fromConfig(config),
     async close() {
       await queues.close();

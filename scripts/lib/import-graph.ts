@@ -16,7 +16,12 @@ export function importGraph(root: string, folders: readonly string[]): Map<strin
     const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, false);
     const targets = new Set<string>();
     for (const stmt of source.statements) {
-      const spec = (ts.isImportDeclaration(stmt) || ts.isExportDeclaration(stmt)) && stmt.moduleSpecifier && ts.isStringLiteral(stmt.moduleSpecifier) ? stmt.moduleSpecifier.text : undefined;
+      const spec =
+        (ts.isImportDeclaration(stmt) || ts.isExportDeclaration(stmt)) &&
+        stmt.moduleSpecifier &&
+        ts.isStringLiteral(stmt.moduleSpecifier)
+          ? stmt.moduleSpecifier.text
+          : undefined;
       if (!spec?.startsWith('.')) continue;
       const target = resolveLocal(dirname(file), spec);
       if (target) targets.add(relative(root, target));

@@ -11,7 +11,9 @@ export function createProgress(label: string, total: number | undefined, stream:
     last = now;
     const width = 30;
     const ratio = total ? Math.min(1, done / total) : 0;
-    const bar = total ? `[${'#'.repeat(Math.round(ratio * width)).padEnd(width, '.')}] ${Math.round(ratio * 100)}%` : '';
+    const bar = total
+      ? `[${'#'.repeat(Math.round(ratio * width)).padEnd(width, '.')}] ${Math.round(ratio * 100)}%`
+      : '';
     stream.write(`\r${label} ${bar} ${done}${total ? `/${total}` : ''}`);
   };
   return {

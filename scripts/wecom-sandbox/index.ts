@@ -62,7 +62,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Runnin
     throw new Error('the WeCom sandbox is a development and test tool; it refuses to run with NODE_ENV=production');
   }
   const logger = options.logger ?? createLogger({ level: 'info', name: 'wecom-sandbox' });
-  const redis = options.redisUrl ? createRedis({ url: options.redisUrl, role: 'producer', logger, connectionName: 'wecom-sandbox', lazyConnect: false }) : undefined;
+  const redis = options.redisUrl
+    ? createRedis({
+        url: options.redisUrl,
+        role: 'producer',
+        logger,
+        connectionName: 'wecom-sandbox',
+        lazyConnect: false,
+      })
+    : undefined;
   let sharedClock: SharedOffsetClock | undefined;
   let clock: Clock;
   if (options.clock) clock = options.clock;

@@ -33,7 +33,11 @@ export async function deleteByPrefix(redis: Redis, prefix: string): Promise<void
 export const silentLogger = (): Logger => createLogger({ level: 'silent', name: 'test' });
 
 /** Polls `check` until it returns a value or the deadline passes. */
-export async function pollUntil<T>(check: () => T | undefined | Promise<T | undefined>, timeoutMs = 10_000, everyMs = 20): Promise<T> {
+export async function pollUntil<T>(
+  check: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 10_000,
+  everyMs = 20,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -17,7 +17,12 @@ export default defineConfig({
     emptyOutDir: true,
     chunkSizeWarningLimit: 2048,
     // Two pages: the console, and the chat sidebar with its own small bundle (docs/console.md).
-    rollupOptions: { input: { main: fileURLToPath(new URL('./index.html', import.meta.url)), sidebar: fileURLToPath(new URL('./sidebar.html', import.meta.url)) } },
+    rollupOptions: {
+      input: {
+        main: fileURLToPath(new URL('./index.html', import.meta.url)),
+        sidebar: fileURLToPath(new URL('./sidebar.html', import.meta.url)),
+      },
+    },
   },
   server: { proxy: { '/api': 'http://127.0.0.1:3000', '/console/auth': 'http://127.0.0.1:3000' } },
 });

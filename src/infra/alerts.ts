@@ -58,14 +58,23 @@ export class Alerter {
    * Counts an occurrence and raises the alert once `threshold` occurrences fall within
    * `windowMs` (one bad signature is noise or a scanner; many for one corp is a wrong key).
    */
-  count(kind: AlertKind, subject: string, threshold: number, windowMs: number, message: string, details: Record<string, unknown> = {}): boolean {
+  count(
+    kind: AlertKind,
+    subject: string,
+    threshold: number,
+    windowMs: number,
+    message: string,
+    details: Record<string, unknown> = {},
+  ): boolean {
     const now = this.now();
     const id = `${kind}\u0000${subject}`;
     const recent = (this.counters.get(id) ?? []).filter((t) => now - t < windowMs);
     recent.push(now);
     this.counters.set(id, recent.slice(-threshold));
     if (this.counters.size > 10_000) this.counters.clear();
-    return recent.length >= threshold ? this.raise(kind, subject, message, { ...details, occurrences: recent.length, windowS: windowMs / 1000 }) : false;
+    return recent.length >= threshold
+      ? this.raise(kind, subject, message, { ...details, occurrences: recent.length, windowS: windowMs / 1000 })
+      : false;
   }
 
   private now(): number {

@@ -14,10 +14,14 @@ export function loadConfigOrExit(env: NodeJS.ProcessEnv, role: string): AppConfi
   } catch (err) {
     if (err instanceof ConfigError) {
       const sources = ['the environment', ...loaded.files].join(', ');
-      console.error(`[${role}] cannot start: invalid configuration (read from ${sources}; every variable is described in config/.env.example)`);
+      console.error(
+        `[${role}] cannot start: invalid configuration (read from ${sources}; every variable is described in config/.env.example)`,
+      );
       for (const problem of err.problems) console.error(`  - ${problem}`);
       if (!loaded.devStack && env.NODE_ENV !== 'production') {
-        console.error('  In development, start the local stack first with `npm run dev`: it writes its settings to .data/dev.env, which npm start and every CLI then use.');
+        console.error(
+          '  In development, start the local stack first with `npm run dev`: it writes its settings to .data/dev.env, which npm start and every CLI then use.',
+        );
       }
       process.exit(78); // EX_CONFIG
     }

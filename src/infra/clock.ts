@@ -97,14 +97,23 @@ export class SharedOffsetClock extends BaseClock {
 }
 
 /** Sets the shared offset (ms ahead of real time). Throws in production. */
-export async function setSharedClockOffset(redis: Redis, prefix: string, offsetMs: number, isProduction: boolean): Promise<void> {
+export async function setSharedClockOffset(
+  redis: Redis,
+  prefix: string,
+  offsetMs: number,
+  isProduction: boolean,
+): Promise<void> {
   if (isProduction) throw new Error('the clock offset is a development and test feature; production refuses it');
   if (!Number.isFinite(offsetMs)) throw new Error('clock offset must be a finite number of milliseconds');
   await redis.set(clockOffsetKey(prefix), String(Math.trunc(offsetMs)));
 }
 
 /** The clock a process should use: real time in production, the shared offset elsewhere. */
-export async function createProcessClock(redis: Redis, prefix: string, isProduction: boolean): Promise<Clock & { stop(): void }> {
+export async function createProcessClock(
+  redis: Redis,
+  prefix: string,
+  isProduction: boolean,
+): Promise<Clock & { stop(): void }> {
   if (isProduction) return Object.assign(new SystemClock(), { stop: () => undefined });
   const clock = new SharedOffsetClock(redis, prefix);
   await clock.refresh().catch(() => 0);

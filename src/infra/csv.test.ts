@@ -15,18 +15,30 @@ function sources(dir: string): string[] {
 
 describe('CSV output', () => {
   it('prefixes every cell a spreadsheet would run as a formula with an apostrophe', () => {
-    for (const cell of ['=HYPERLINK("http://x","y")', '+1+1', '-2+3', '@SUM(A1)', '\tx', '\rx']) expect(csvSafe(cell)).toBe(`'${cell}`);
+    for (const cell of ['=HYPERLINK("http://x","y")', '+1+1', '-2+3', '@SUM(A1)', '\tx', '\rx'])
+      expect(csvSafe(cell)).toBe(`'${cell}`);
     for (const cell of ['回访 =1', 'a-b', '', '1.5']) expect(csvSafe(cell)).toBe(cell);
   });
 
   it('toCsv escapes text cells in rows and records, and keeps numbers', () => {
-    expect(toCsv([['title', 'n'], ['=cmd|"/c calc"!A1', -3]])).toBe(`title,n\n"'=cmd|""/c calc""!A1",-3\n`);
+    expect(
+      toCsv([
+        ['title', 'n'],
+        ['=cmd|"/c calc"!A1', -3],
+      ]),
+    ).toBe(`title,n\n"'=cmd|""/c calc""!A1",-3\n`);
     expect(toCsv([{ line: 2, name: '@x' }], { header: true })).toBe("line,name\n2,'@x\n");
   });
 
   it('is the only writer: nothing else imports csv-stringify', () => {
-    const offenders = ['src', 'scripts', 'jobs'].flatMap((d) => sources(join(ROOT, d)))
-      .filter((f) => !f.endsWith(join('src', 'infra', 'csv.ts')) && !f.endsWith('.test.ts') && readFileSync(f, 'utf8').includes("from 'csv-stringify"))
+    const offenders = ['src', 'scripts', 'jobs']
+      .flatMap((d) => sources(join(ROOT, d)))
+      .filter(
+        (f) =>
+          !f.endsWith(join('src', 'infra', 'csv.ts')) &&
+          !f.endsWith('.test.ts') &&
+          readFileSync(f, 'utf8').includes("from 'csv-stringify"),
+      )
       .map((f) => relative(ROOT, f));
     expect(offenders).toEqual([]);
   });

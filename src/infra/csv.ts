@@ -13,6 +13,9 @@ export function csvSafe(value: string): string {
  * The one way the bot writes CSV (exports, rejected-row files): csv-stringify with every text
  * cell through csvSafe. A test fails when csv-stringify is imported anywhere else.
  */
-export function toCsv(rows: readonly (readonly unknown[])[] | readonly Record<string, unknown>[], options: Omit<Options, 'cast'> = {}): string {
+export function toCsv(
+  rows: readonly (readonly unknown[])[] | readonly Record<string, unknown>[],
+  options: Omit<Options, 'cast'> = {},
+): string {
   return stringify(rows as unknown[], { ...options, cast: { string: (value) => csvSafe(value) } });
 }

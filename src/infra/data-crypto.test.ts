@@ -18,7 +18,13 @@ describe('DataCipher', () => {
   it('keeps decrypting old key ids after rotation and flags them for re-encryption', () => {
     const old = new DataCipher(new Map([['k1', k1]]), 'k1');
     const sealed = old.encrypt('remark');
-    const rotated = new DataCipher(new Map([['k1', k1], ['k2', k2]]), 'k2');
+    const rotated = new DataCipher(
+      new Map([
+        ['k1', k1],
+        ['k2', k2],
+      ]),
+      'k2',
+    );
     expect(rotated.decrypt(sealed)).toBe('remark');
     expect(rotated.needsRotation(sealed)).toBe(true);
     expect(rotated.needsRotation(rotated.encrypt('remark'))).toBe(false);
@@ -44,8 +50,12 @@ describe('DataCipher contexts and tags', () => {
     expect(sealed.startsWith('v2.k1.')).toBe(true);
     expect(cipher.decrypt(sealed, here)).toBe('s3cret');
     // Moved to another document, another field, or read without its context: refused.
-    expect(() => cipher.decrypt(sealed, sealContext('corps', 'secret', 'wwdealerB0002'))).toThrow(/moved from another document or field/);
-    expect(() => cipher.decrypt(sealed, sealContext('corps', 'callbackToken', 'wwdealerA0001'))).toThrow(DataCipherError);
+    expect(() => cipher.decrypt(sealed, sealContext('corps', 'secret', 'wwdealerB0002'))).toThrow(
+      /moved from another document or field/,
+    );
+    expect(() => cipher.decrypt(sealed, sealContext('corps', 'callbackToken', 'wwdealerA0001'))).toThrow(
+      DataCipherError,
+    );
     expect(() => cipher.decrypt(sealed)).toThrow(/needs the context/);
   });
 

@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createSecretKey,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 
 /**
  * Encryption at rest for personal data, corp secrets and sealed Redis values (docs/architecture.md §7,
@@ -37,7 +44,9 @@ export class DataCipher {
     const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
     if (context !== undefined) cipher.setAAD(Buffer.from(context, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [context === undefined ? 'v1' : 'v2', this.activeKeyId, b64(iv), b64(cipher.getAuthTag()), b64(body)].join('.');
+    return [context === undefined ? 'v1' : 'v2', this.activeKeyId, b64(iv), b64(cipher.getAuthTag()), b64(body)].join(
+      '.',
+    );
   }
 
   /**
@@ -46,21 +55,32 @@ export class DataCipher {
    */
   decrypt(sealed: string, context?: string): string {
     const [version, keyId, iv, tag, body] = sealed.split('.');
-    if ((version !== 'v1' && version !== 'v2') || !keyId || iv === undefined || tag === undefined || body === undefined) {
+    if (
+      (version !== 'v1' && version !== 'v2') ||
+      !keyId ||
+      iv === undefined ||
+      tag === undefined ||
+      body === undefined
+    ) {
       throw new DataCipherError('not a sealed value');
     }
-    if (version === 'v2' && context === undefined) throw new DataCipherError('a v2 sealed value needs the context it was sealed with');
+    if (version === 'v2' && context === undefined)
+      throw new DataCipherError('a v2 sealed value needs the context it was sealed with');
     const key = this.keyObjects.get(keyId);
-    if (!key) throw new DataCipherError(`data key "${keyId}" is not configured (DATA_KEYS); it is needed to decrypt old data`);
+    if (!key)
+      throw new DataCipherError(`data key "${keyId}" is not configured (DATA_KEYS); it is needed to decrypt old data`);
     const tagBytes = Buffer.from(tag, 'base64url');
-    if (tagBytes.length !== TAG_BYTES) throw new DataCipherError(`value sealed with key "${keyId}" has a ${tagBytes.length}-byte tag; 16 are required`);
+    if (tagBytes.length !== TAG_BYTES)
+      throw new DataCipherError(`value sealed with key "${keyId}" has a ${tagBytes.length}-byte tag; 16 are required`);
     try {
       const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: TAG_BYTES });
       decipher.setAuthTag(tagBytes);
       if (version === 'v2') decipher.setAAD(Buffer.from(context as string, 'utf8'));
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
     } catch {
-      throw new DataCipherError(`value sealed with key "${keyId}" failed authentication${version === 'v2' ? ' (wrong key, altered, or moved from another document or field)' : ''}`);
+      throw new DataCipherError(
+        `value sealed with key "${keyId}" failed authentication${version === 'v2' ? ' (wrong key, altered, or moved from another document or field)' : ''}`,
+      );
     }
   }
 
@@ -86,7 +106,9 @@ export class DataCipher {
   }
 
   encryptOptional(plaintext: string | undefined | null, context?: string): string | undefined {
-    return plaintext === undefined || plaintext === null || plaintext === '' ? undefined : this.encrypt(plaintext, context);
+    return plaintext === undefined || plaintext === null || plaintext === ''
+      ? undefined
+      : this.encrypt(plaintext, context);
   }
 
   decryptOptional(sealed: string | undefined | null, context?: string): string | undefined {
@@ -120,7 +142,9 @@ export class LookupHasher {
   constructor(private readonly key: Buffer) {}
 
   hash(kind: LookupKind, value: string): string {
-    return createHmac('sha256', this.key).update(`${kind}\u0000${normalizeFor(kind, value)}`).digest('base64url');
+    return createHmac('sha256', this.key)
+      .update(`${kind}\u0000${normalizeFor(kind, value)}`)
+      .digest('base64url');
   }
 }
 
@@ -137,7 +161,11 @@ export function normalizeMobile(value: string): string {
 }
 
 function normalizeFor(kind: LookupKind, value: string): string {
-  return kind === 'mobile' ? normalizeMobile(value) : kind === 'name' || kind === 'remark' ? normalizeText(value) : value;
+  return kind === 'mobile'
+    ? normalizeMobile(value)
+    : kind === 'name' || kind === 'remark'
+      ? normalizeText(value)
+      : value;
 }
 
 function b64(buffer: Buffer): string {

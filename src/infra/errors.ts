@@ -10,7 +10,12 @@ export class AppError extends Error {
   readonly expose: boolean;
   readonly details: unknown;
 
-  constructor(status: number, code: string, message: string, options: { details?: unknown; cause?: unknown; expose?: boolean } = {}) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    options: { details?: unknown; cause?: unknown; expose?: boolean } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
     this.status = status;
@@ -57,7 +62,10 @@ export interface FieldProblem {
 
 /** 422 with a list of `{ path, message }` a person can act on. */
 export class ValidationError extends AppError {
-  constructor(readonly problems: FieldProblem[], message = 'some fields are invalid') {
+  constructor(
+    readonly problems: FieldProblem[],
+    message = 'some fields are invalid',
+  ) {
     super(422, 'validation_failed', message, { details: problems });
   }
 }

@@ -20,7 +20,12 @@ const CLIENT_ERRORS: Record<string, { status: number; text: string; code: string
     code: 'headers_too_large',
     message: 'the request line and headers exceed 16 KB; send long parameters in a request body',
   },
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, text: 'Request Timeout', code: 'request_timeout', message: 'the request was not received in time' },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    text: 'Request Timeout',
+    code: 'request_timeout',
+    message: 'the request was not received in time',
+  },
 };
 const BAD_REQUEST = { status: 400, text: 'Bad Request', code: 'bad_request', message: 'malformed HTTP request' };
 

@@ -4,9 +4,18 @@ import { queueDisplayName } from '../queues/queue-names.js';
 
 /** Outcomes of one callback request (metric label and log reason). */
 export type CallbackOutcome =
-  | 'accepted' | 'spooled' | 'verified' | 'dropped'
-  | 'unknown_corp' | 'bad_signature' | 'receive_id_mismatch' | 'stale_timestamp'
-  | 'malformed' | 'forbidden_dtd' | 'too_large' | 'bad_encoding';
+  | 'accepted'
+  | 'spooled'
+  | 'verified'
+  | 'dropped'
+  | 'unknown_corp'
+  | 'bad_signature'
+  | 'receive_id_mismatch'
+  | 'stale_timestamp'
+  | 'malformed'
+  | 'forbidden_dtd'
+  | 'too_large'
+  | 'bad_encoding';
 
 /**
  * Prometheus metrics of the ingestion path and the queues. Always built on a Registry passed
@@ -25,9 +34,17 @@ export class Metrics {
   private readonly queueOldestAge: Gauge<'queue'>;
   private readonly callbackChildren = new Map<string, { inc(): void }>();
 
-  constructor(readonly registry: Registry, opts: { defaultMetrics?: boolean; queues?: () => Queue[]; nowMs?: () => number } = {}) {
+  constructor(
+    readonly registry: Registry,
+    opts: { defaultMetrics?: boolean; queues?: () => Queue[]; nowMs?: () => number } = {},
+  ) {
     if (opts.defaultMetrics) collectDefaultMetrics({ register: registry });
-    this.callbacks = new Counter({ name: 'scrm_callbacks_total', help: 'WeCom callback requests by corp, endpoint and outcome', labelNames: ['corp', 'endpoint', 'outcome'], registers: [registry] });
+    this.callbacks = new Counter({
+      name: 'scrm_callbacks_total',
+      help: 'WeCom callback requests by corp, endpoint and outcome',
+      labelNames: ['corp', 'endpoint', 'outcome'],
+      registers: [registry],
+    });
     this.ackSeconds = new Histogram({
       name: 'scrm_callback_ack_seconds',
       help: 'Time from request start to the callback answer',
@@ -35,16 +52,34 @@ export class Metrics {
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     });
-    this.spoolDepth = new Gauge({ name: 'scrm_spool_depth', help: 'Callbacks in the local spool waiting for Redis', registers: [registry] });
-    this.spoolBytes = new Gauge({ name: 'scrm_spool_bytes', help: 'Bytes used by the local callback spool', registers: [registry] });
+    this.spoolDepth = new Gauge({
+      name: 'scrm_spool_depth',
+      help: 'Callbacks in the local spool waiting for Redis',
+      registers: [registry],
+    });
+    this.spoolBytes = new Gauge({
+      name: 'scrm_spool_bytes',
+      help: 'Bytes used by the local callback spool',
+      registers: [registry],
+    });
     this.jobWriter = new Gauge({
       name: 'scrm_ingest_job_writer',
       help: 'Callback job writer in use: lua (verified script) or stock (BullMQ addBulk, installed BullMQ differs)',
       labelNames: ['writer'],
       registers: [registry],
     });
-    this.inboundProcessed = new Counter({ name: 'scrm_inbound_processed_total', help: 'wecom-inbound jobs processed by event type and outcome', labelNames: ['type', 'outcome'], registers: [registry] });
-    this.alerts = new Counter({ name: 'scrm_alerts_total', help: 'Operator alerts raised, by kind', labelNames: ['kind'], registers: [registry] });
+    this.inboundProcessed = new Counter({
+      name: 'scrm_inbound_processed_total',
+      help: 'wecom-inbound jobs processed by event type and outcome',
+      labelNames: ['type', 'outcome'],
+      registers: [registry],
+    });
+    this.alerts = new Counter({
+      name: 'scrm_alerts_total',
+      help: 'Operator alerts raised, by kind',
+      labelNames: ['kind'],
+      registers: [registry],
+    });
     const sample = createQueueSampler(opts.queues, opts.nowMs ?? Date.now);
     this.queueWaiting = new Gauge({
       name: 'scrm_queue_waiting',
@@ -96,7 +131,11 @@ export async function sampleQueue(queue: Queue, nowMs: number): Promise<QueueSam
     ]);
     const stamps = [...head, ...tail].filter(Boolean).map((job) => job.timestamp);
     const oldest = stamps.length > 0 ? Math.min(...stamps) : undefined;
-    return { queue: queueDisplayName(queue.name), waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), oldestAgeS: oldest === undefined ? 0 : Math.max(0, (nowMs - oldest) / 1000) };
+    return {
+      queue: queueDisplayName(queue.name),
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+      oldestAgeS: oldest === undefined ? 0 : Math.max(0, (nowMs - oldest) / 1000),
+    };
   } catch {
     return undefined;
   }
@@ -109,7 +148,12 @@ function createQueueSampler(queues: (() => Queue[]) | undefined, nowMs: () => nu
     if (!queues) return Promise.resolve([]);
     const now = Date.now();
     if (!cached || now - cached.at > 500) {
-      cached = { at: now, value: Promise.all(queues().map((q) => sampleQueue(q, nowMs()))).then((all) => all.filter((s): s is QueueSample => s !== undefined)) };
+      cached = {
+        at: now,
+        value: Promise.all(queues().map((q) => sampleQueue(q, nowMs()))).then((all) =>
+          all.filter((s): s is QueueSample => s !== undefined),
+        ),
+      };
     }
     return cached.value;
   };

@@ -11,7 +11,11 @@ afterAll(async () => {
 
 describe('MongoDB connection', () => {
   it('writes with majority write concern, retries writes and reads, reads from the primary', async () => {
-    await connectMongo({ uri: testMongoUri(), serverSelectionTimeoutMs: 3000, logger: createLogger({ level: 'silent', name: 'test' }) });
+    await connectMongo({
+      uri: testMongoUri(),
+      serverSelectionTimeoutMs: 3000,
+      logger: createLogger({ level: 'silent', name: 'test' }),
+    });
     const options = mongoose.connection.getClient().options;
     expect(options.writeConcern?.w).toBe('majority');
     expect(options.retryWrites).toBe(true);

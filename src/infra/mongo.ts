@@ -29,7 +29,12 @@ export interface MongoSettings {
 /** Connects the default mongoose connection once; throws a message naming where MongoDB was expected. */
 export async function connectMongo({ uri, serverSelectionTimeoutMs, logger }: MongoSettings): Promise<typeof mongoose> {
   try {
-    await mongoose.connect(uri, { ...SYSTEM_OF_RECORD_OPTIONS, serverSelectionTimeoutMS: serverSelectionTimeoutMs, autoIndex: true, autoCreate: true });
+    await mongoose.connect(uri, {
+      ...SYSTEM_OF_RECORD_OPTIONS,
+      serverSelectionTimeoutMS: serverSelectionTimeoutMs,
+      autoIndex: true,
+      autoCreate: true,
+    });
   } catch (err) {
     throw new Error(`MongoDB at ${redactUrl(uri)} is unreachable: ${(err as Error).message}`, { cause: err });
   }
@@ -51,7 +56,14 @@ export async function connectMongoWithRetry(settings: MongoSettings, signal: Abo
       settings.logger.error({ err: (err as Error).message, retryInMs: delay }, 'MongoDB unreachable, retrying');
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
-        signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
       });
     }
   }

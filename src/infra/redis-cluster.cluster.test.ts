@@ -22,7 +22,13 @@ const logger = createLogger({ level: 'silent', name: 'test' });
 const config = testConfig();
 const open: Array<{ disconnect(): void }> = [];
 const connect = (role: RedisRole) => {
-  const redis = createRedis({ url: config.redis.url, mode: config.redis.mode, role, logger, connectionName: uniqueName(role) });
+  const redis = createRedis({
+    url: config.redis.url,
+    mode: config.redis.mode,
+    role,
+    logger,
+    connectionName: uniqueName(role),
+  });
   open.push(redis);
   return redis;
 };
@@ -53,10 +59,14 @@ describe('Redis Cluster connections', () => {
     const got: string[] = [];
     subscriber.on('message', (ch: string, message: string) => ch === channel && got.push(message));
     await subscriber.subscribe(channel);
-    await waitFor(async () => {
-      await publisher.publish(channel, 'wwcorp1');
-      return got.length > 0;
-    }, 'the published message', { timeoutMs: 10_000 });
+    await waitFor(
+      async () => {
+        await publisher.publish(channel, 'wwcorp1');
+        return got.length > 0;
+      },
+      'the published message',
+      { timeoutMs: 10_000 },
+    );
     expect(got[0]).toBe('wwcorp1');
   });
 });
@@ -67,7 +77,8 @@ describe('hash slots', () => {
     const slots = Object.values(QueueName).map((name) => {
       const base = `${prefix}:${queueKeyName(name, 'cluster')}`;
       const slot = calculateSlot(`${base}:wait`);
-      for (const type of ['meta', 'active', 'events', 'marker', 'delayed', 'de:ww1-habc', 'job-1']) expect(calculateSlot(`${base}:${type}`)).toBe(slot);
+      for (const type of ['meta', 'active', 'events', 'marker', 'delayed', 'de:ww1-habc', 'job-1'])
+        expect(calculateSlot(`${base}:${type}`)).toBe(slot);
       return slot;
     });
     expect(new Set(slots).size).toBe(slots.length);
@@ -79,18 +90,26 @@ describe('hash slots', () => {
     const queues = new Queues(redis, uniqueName('q'), 'cluster');
     const inbound = new DedupJobWriter(queues.get(QueueName.wecomInbound), 'callback', 60_000);
     const welcome = new DedupJobWriter(queues.get(QueueName.wecomWelcome), 'welcome');
-    const write = () => writeDedupJobs([
-      { writer: inbound, jobs: [{ id: 'ww1-h1', data: { n: 1 } }] },
-      { writer: welcome, jobs: [{ id: 'ww1-w1', data: { n: 2 } }] },
-    ]);
+    const write = () =>
+      writeDedupJobs([
+        { writer: inbound, jobs: [{ id: 'ww1-h1', data: { n: 1 } }] },
+        { writer: welcome, jobs: [{ id: 'ww1-w1', data: { n: 2 } }] },
+      ]);
     expect(await write()).toEqual([true, true]);
     expect(await write()).toEqual([false, false]);
 
     const workerConnection = connect('worker');
     const seen: string[] = [];
-    const workers = [QueueName.wecomInbound, QueueName.wecomWelcome].map((name) => new Worker(queueKeyName(name, 'cluster'), async (job) => {
-      seen.push(`${name}/${job.id}`);
-    }, { connection: workerConnection as unknown as ConnectionOptions, prefix: queues.prefix }));
+    const workers = [QueueName.wecomInbound, QueueName.wecomWelcome].map(
+      (name) =>
+        new Worker(
+          queueKeyName(name, 'cluster'),
+          async (job) => {
+            seen.push(`${name}/${job.id}`);
+          },
+          { connection: workerConnection as unknown as ConnectionOptions, prefix: queues.prefix },
+        ),
+    );
     try {
       await waitFor(async () => seen.length === 2, 'both jobs processed', { timeoutMs: 15_000 });
       expect(seen.sort()).toEqual(['wecom-inbound/ww1-h1', 'wecom-welcome/ww1-w1']);
@@ -104,7 +123,13 @@ describe('hash slots', () => {
   it('runs the rate-limit, semaphore and lock scripts of the WeCom client', async () => {
     const redis = connect('producer');
     await waitFor(() => pingRedis(redis), 'producer', { timeoutMs: 10_000 });
-    const throttle = new WecomThrottle({ redis, keyPrefix: uniqueName('t'), defaultLimit: 2, windowMs: 60_000, maxWaitMs: 50 });
+    const throttle = new WecomThrottle({
+      redis,
+      keyPrefix: uniqueName('t'),
+      defaultLimit: 2,
+      windowMs: 60_000,
+      maxWaitMs: 50,
+    });
     await throttle.acquire('ww1', 'externalcontact/get');
     await throttle.acquire('ww1', 'externalcontact/get');
     await expect(throttle.acquire('ww1', 'externalcontact/get')).rejects.toThrow(/still closed/);
@@ -116,6 +141,8 @@ describe('hash slots', () => {
     const unlock = await throttle.lock('ww1', 'pair-1');
     await expect(throttle.lock('ww1', 'pair-1')).rejects.toThrow(/still closed/);
     await unlock();
-    await (await throttle.lock('ww1', 'pair-1'))();
+    await (
+      await throttle.lock('ww1', 'pair-1')
+    )();
   });
 });

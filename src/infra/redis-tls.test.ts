@@ -17,24 +17,115 @@ const logger = createLogger({ level: 'silent', name: 'test' });
 const PASSWORD = 't'.repeat(32);
 const dir = mkdtempSync(join(tmpdir(), 'scrm-redis-tls-'));
 const openssl = (args: string[]) => spawnSync('openssl', args, { cwd: dir, stdio: 'ignore' }).status === 0;
-const tlsAvailable = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0 && spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+const tlsAvailable =
+  spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0 &&
+  spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 let server: ChildProcess | undefined;
 let port = 0;
 
 beforeAll(async () => {
   if (!tlsAvailable) return;
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  const made = openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=scrm-test-ca'])
-    && openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=localhost'])
-    && openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.crt', '-days', '1', '-extfile', 'san.ext']);
+  const made =
+    openssl([
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=scrm-test-ca',
+    ]) &&
+    openssl([
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      'server.key',
+      '-out',
+      'server.csr',
+      '-subj',
+      '/CN=localhost',
+    ]) &&
+    openssl([
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      'server.crt',
+      '-days',
+      '1',
+      '-extfile',
+      'san.ext',
+    ]);
   if (!made) throw new Error('openssl could not make the test certificates');
   port = await freePort();
-  server = spawn('redis-server', [
-    '--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '-::1', '--save', '', '--appendonly', 'no', '--dir', dir,
-    '--tls-cert-file', join(dir, 'server.crt'), '--tls-key-file', join(dir, 'server.key'), '--tls-ca-cert-file', join(dir, 'ca.crt'),
-    '--tls-auth-clients', 'no', '--requirepass', PASSWORD, '--maxmemory-policy', 'noeviction',
-  ], { stdio: 'ignore' });
-  await waitFor(() => spawnSync('redis-cli', ['--tls', '--cacert', join(dir, 'ca.crt'), '-h', '127.0.0.1', '-p', String(port), '-a', PASSWORD, '--no-auth-warning', 'ping'], { encoding: 'utf8' }).stdout.includes('PONG'), 'redis-server with TLS to answer', { timeoutMs: 10_000, intervalMs: 100 });
+  server = spawn(
+    'redis-server',
+    [
+      '--port',
+      '0',
+      '--tls-port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '-::1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
+      '--tls-cert-file',
+      join(dir, 'server.crt'),
+      '--tls-key-file',
+      join(dir, 'server.key'),
+      '--tls-ca-cert-file',
+      join(dir, 'ca.crt'),
+      '--tls-auth-clients',
+      'no',
+      '--requirepass',
+      PASSWORD,
+      '--maxmemory-policy',
+      'noeviction',
+    ],
+    { stdio: 'ignore' },
+  );
+  await waitFor(
+    () =>
+      spawnSync(
+        'redis-cli',
+        [
+          '--tls',
+          '--cacert',
+          join(dir, 'ca.crt'),
+          '-h',
+          '127.0.0.1',
+          '-p',
+          String(port),
+          '-a',
+          PASSWORD,
+          '--no-auth-warning',
+          'ping',
+        ],
+        { encoding: 'utf8' },
+      ).stdout.includes('PONG'),
+    'redis-server with TLS to answer',
+    { timeoutMs: 10_000, intervalMs: 100 },
+  );
 });
 
 afterAll(() => {
@@ -45,7 +136,13 @@ afterAll(() => {
 describe.skipIf(!tlsAvailable)('Redis over TLS', () => {
   it('connects with rediss://, the configured CA and REDIS_PASSWORD, and runs commands', async () => {
     const url = `rediss://localhost:${port}`;
-    const redis = createRedis({ url, role: 'producer', logger, password: PASSWORD, tlsCa: readFileSync(join(dir, 'ca.crt')) });
+    const redis = createRedis({
+      url,
+      role: 'producer',
+      logger,
+      password: PASSWORD,
+      tlsCa: readFileSync(join(dir, 'ca.crt')),
+    });
     try {
       await waitForRedis(redis, url, 5000);
       await redis.set('tls-check', 'ok');

@@ -33,7 +33,9 @@ export interface RedisSettings {
  * The settings of every connection from config beyond its URL: the mode (standalone or cluster,
  * docs/scale.md) and AUTH and TLS (docs/security.md, "Data at rest and in transit").
  */
-export function redisSecurity(config: { redis: { password: string | undefined; tlsCa: Buffer | undefined; mode?: RedisMode } }): { password?: string; tlsCa?: Buffer; mode?: RedisMode } {
+export function redisSecurity(config: {
+  redis: { password: string | undefined; tlsCa: Buffer | undefined; mode?: RedisMode };
+}): { password?: string; tlsCa?: Buffer; mode?: RedisMode } {
   return {
     ...(config.redis.password ? { password: config.redis.password } : {}),
     ...(config.redis.tlsCa ? { tlsCa: config.redis.tlsCa } : {}),
@@ -43,7 +45,10 @@ export function redisSecurity(config: { redis: { password: string | undefined; t
 
 /** The URLs of REDIS_URL: one in standalone mode, the seed nodes in cluster mode. */
 export function redisUrls(url: string): string[] {
-  return url.split(',').map((part) => part.trim()).filter(Boolean);
+  return url
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
 }
 
 /**
@@ -59,7 +64,12 @@ export function securityOptions(url: string, password: string | undefined, tlsCa
     parsed = undefined;
   }
   if (password && !parsed?.password) options.password = password;
-  if (parsed?.protocol === 'rediss:') options.tls = { rejectUnauthorized: true, ...(tlsCa ? { ca: tlsCa } : {}), ...(parsed.hostname ? { servername: parsed.hostname } : {}) };
+  if (parsed?.protocol === 'rediss:')
+    options.tls = {
+      rejectUnauthorized: true,
+      ...(tlsCa ? { ca: tlsCa } : {}),
+      ...(parsed.hostname ? { servername: parsed.hostname } : {}),
+    };
   return options;
 }
 
@@ -81,16 +91,26 @@ const backoff = (times: number) => Math.min(50 * 2 ** Math.min(times, 6), 2000);
  * "Hash slots"). The role's options go to every node connection (`redisOptions`), where BullMQ
  * reads `maxRetriesPerRequest` of a cluster.
  */
-export function createRedis({ url, mode, role, logger, connectionName, lazyConnect, password, tlsCa }: RedisSettings): Redis {
-  const redis = mode === 'cluster'
-    ? createCluster(redisUrls(url), role, connectionName ?? `scrm-${role}`, lazyConnect ?? false, password, tlsCa)
-    : new Redis(url, {
-      ...roleOptions[role],
-      ...securityOptions(url, password, tlsCa),
-      connectionName: connectionName ?? `scrm-${role}`,
-      lazyConnect: lazyConnect ?? false,
-      retryStrategy: backoff,
-    });
+export function createRedis({
+  url,
+  mode,
+  role,
+  logger,
+  connectionName,
+  lazyConnect,
+  password,
+  tlsCa,
+}: RedisSettings): Redis {
+  const redis =
+    mode === 'cluster'
+      ? createCluster(redisUrls(url), role, connectionName ?? `scrm-${role}`, lazyConnect ?? false, password, tlsCa)
+      : new Redis(url, {
+          ...roleOptions[role],
+          ...securityOptions(url, password, tlsCa),
+          connectionName: connectionName ?? `scrm-${role}`,
+          lazyConnect: lazyConnect ?? false,
+          retryStrategy: backoff,
+        });
   let lastErrorLog = 0;
   redis.on('error', (err: NodeJS.ErrnoException) => {
     const now = Date.now();
@@ -101,7 +121,14 @@ export function createRedis({ url, mode, role, logger, connectionName, lazyConne
   return redis;
 }
 
-function createCluster(urls: string[], role: RedisRole, connectionName: string, lazyConnect: boolean, password: string | undefined, tlsCa: Buffer | undefined): Redis {
+function createCluster(
+  urls: string[],
+  role: RedisRole,
+  connectionName: string,
+  lazyConnect: boolean,
+  password: string | undefined,
+  tlsCa: Buffer | undefined,
+): Redis {
   const first = urls[0] ?? '';
   const nodes = urls.map((seed) => {
     const parsed = new URL(seed);
@@ -124,7 +151,9 @@ function createCluster(urls: string[], role: RedisRole, connectionName: string, 
     maxRedirections: 16,
     slotsRefreshTimeout: 2000,
     // TLS certificates name the host, not the address a node announces: keep the host for SNI.
-    ...(parsed.protocol === 'rediss:' ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) } : {}),
+    ...(parsed.protocol === 'rediss:'
+      ? { dnsLookup: (address: string, callback: (err: null, address: string) => void) => callback(null, address) }
+      : {}),
   };
   return new Cluster(nodes, options) as unknown as Redis;
 }
@@ -164,7 +193,11 @@ export async function pingRedis(redis: Redis, timeoutMs = 1000): Promise<boolean
  * BullMQ loses jobs silently if Redis evicts keys. Production refuses to start unless
  * `maxmemory-policy` is `noeviction`; elsewhere it warns loudly.
  */
-export async function checkEvictionPolicy(redis: Redis, logger: Logger, isProduction: boolean): Promise<string | undefined> {
+export async function checkEvictionPolicy(
+  redis: Redis,
+  logger: Logger,
+  isProduction: boolean,
+): Promise<string | undefined> {
   let policy: string | undefined;
   try {
     const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
@@ -187,7 +220,13 @@ export async function checkEvictionPolicy(redis: Redis, logger: Logger, isProduc
  * policy is fatal in production; an unreachable Redis is logged with `whileAway` (what the process
  * does meanwhile) and the process starts anyway, because ioredis keeps reconnecting.
  */
-export async function prepareRedisAtBoot(redis: Redis, url: string, logger: Logger, isProduction: boolean, whileAway: string): Promise<void> {
+export async function prepareRedisAtBoot(
+  redis: Redis,
+  url: string,
+  logger: Logger,
+  isProduction: boolean,
+  whileAway: string,
+): Promise<void> {
   try {
     await waitForRedis(redis, url, 5000);
     await checkEvictionPolicy(redis, logger, isProduction);

@@ -69,7 +69,10 @@ export class Spool<T> {
       }
       this.ready = true;
     } catch (err) {
-      this.settings.logger.error({ alert: true, dir: this.settings.dir, err: (err as Error).message }, 'callback spool directory is unusable; callbacks cannot be spooled while Redis is down');
+      this.settings.logger.error(
+        { alert: true, dir: this.settings.dir, err: (err as Error).message },
+        'callback spool directory is unusable; callbacks cannot be spooled while Redis is down',
+      );
     }
     return this;
   }
@@ -161,7 +164,9 @@ export class Spool<T> {
     if (!this.handle) return;
     await this.closeHandle();
     this.sequence += 1;
-    await rename(this.activePath, join(this.settings.dir, `ready-${this.instanceId}-${this.sequence}.jsonl`)).catch(() => undefined);
+    await rename(this.activePath, join(this.settings.dir, `ready-${this.instanceId}-${this.sequence}.jsonl`)).catch(
+      () => undefined,
+    );
   }
 
   /** Claims drainable files by renaming them to `draining-<me>-…` (atomic: one claimant wins). */
@@ -184,7 +189,11 @@ export class Spool<T> {
         continue;
       }
       const idle = Date.now() - st.mtimeMs > orphanAfterMs;
-      const claimable = name.startsWith('ready-') || ((name.startsWith('active-') || name.startsWith('draining-')) && idle && name !== `active-${this.instanceId}.jsonl`);
+      const claimable =
+        name.startsWith('ready-') ||
+        ((name.startsWith('active-') || name.startsWith('draining-')) &&
+          idle &&
+          name !== `active-${this.instanceId}.jsonl`);
       if (!claimable) continue;
       const target = join(dir, `${mine}${name}`);
       try {

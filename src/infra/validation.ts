@@ -13,7 +13,9 @@ export function problemsOf(error: z.ZodError, prefix = ''): FieldProblem[] {
     const unknownKeys = issue.code === 'unrecognized_keys' ? issue.keys : undefined;
     return {
       path: jsonPointer(issue.path, prefix) || '/',
-      message: unknownKeys ? `unknown field${unknownKeys.length > 1 ? 's' : ''} ${unknownKeys.join(', ')}` : issue.message,
+      message: unknownKeys
+        ? `unknown field${unknownKeys.length > 1 ? 's' : ''} ${unknownKeys.join(', ')}`
+        : issue.message,
     };
   });
 }

@@ -17,7 +17,11 @@ export interface SignedQuery {
   nonce?: string;
 }
 
-export const reject = (status: Rejection['status'], outcome: CallbackOutcome, reason: string): { ok: false; rejection: Rejection } => ({ ok: false, rejection: { status, outcome, reason } });
+export const reject = (
+  status: Rejection['status'],
+  outcome: CallbackOutcome,
+  reason: string,
+): { ok: false; rejection: Rejection } => ({ ok: false, rejection: { status, outcome, reason } });
 
 /**
  * Verifies and opens one callback payload (docs/wecom.md §1.3/§1.4): signature over (token,
@@ -25,10 +29,19 @@ export const reject = (status: Rejection['status'], outcome: CallbackOutcome, re
  * 400); receive id must equal the corp id (→ 401: a payload for another corp or suite);
  * then, when `windowS > 0`, the timestamp must be within ±windowS of now (→ 401, replay defence).
  */
-export function verifyCallback(creds: CallbackCredentials, corpId: string, query: SignedQuery, encrypt: string, nowS: number, windowS: number): Verified {
+export function verifyCallback(
+  creds: CallbackCredentials,
+  corpId: string,
+  query: SignedQuery,
+  encrypt: string,
+  nowS: number,
+  windowS: number,
+): Verified {
   const { msg_signature: signature, timestamp, nonce } = query;
-  if (!signature || timestamp === undefined || nonce === undefined) return reject(401, 'bad_signature', 'missing msg_signature, timestamp or nonce');
-  if (!verifySignature(creds.token, timestamp, nonce, encrypt, signature)) return reject(401, 'bad_signature', 'msg_signature does not match');
+  if (!signature || timestamp === undefined || nonce === undefined)
+    return reject(401, 'bad_signature', 'missing msg_signature, timestamp or nonce');
+  if (!verifySignature(creds.token, timestamp, nonce, encrypt, signature))
+    return reject(401, 'bad_signature', 'msg_signature does not match');
   let opened: { message: string; receiveId: string };
   try {
     opened = decryptCallback(creds.encodingAesKey, encrypt);
@@ -40,7 +53,11 @@ export function verifyCallback(creds: CallbackCredentials, corpId: string, query
   if (windowS > 0) {
     const ts = /^\d{1,12}$/.test(timestamp) ? Number(timestamp) : Number.NaN;
     if (!Number.isFinite(ts) || Math.abs(nowS - ts) > windowS) {
-      return reject(401, 'stale_timestamp', Number.isFinite(ts) ? `timestamp off by ${Math.round(nowS - ts)} s` : 'timestamp is not unix seconds');
+      return reject(
+        401,
+        'stale_timestamp',
+        Number.isFinite(ts) ? `timestamp off by ${Math.round(nowS - ts)} s` : 'timestamp is not unix seconds',
+      );
     }
   }
   return { ok: true, message: opened.message };

@@ -35,7 +35,10 @@ export class DedupJobBatcher {
   constructor(opts: { timeoutMs?: number; maxBatch?: number; jobWriter?: JobWriter } = {}) {
     const timeoutMs = opts.timeoutMs ?? 1000;
     const jobWriter = (this.jobWriter = opts.jobWriter ?? luaJobWriter);
-    this.batcher = new MicroBatcher((items) => withTimeout(write(items, jobWriter), timeoutMs, `Redis did not take the jobs within ${timeoutMs} ms`), opts.maxBatch ?? 32);
+    this.batcher = new MicroBatcher(
+      (items) => withTimeout(write(items, jobWriter), timeoutMs, `Redis did not take the jobs within ${timeoutMs} ms`),
+      opts.maxBatch ?? 32,
+    );
   }
 
   /** Resolves once the job exists in Redis (added, or already known); rejects if the call failed or timed out. */

@@ -40,8 +40,12 @@ async function snapshot(prefix: string, announced = true): Promise<Record<string
     if (type === 'hash') out[name] = normaliseHash(name, await conn.hgetall(key));
     else if (type === 'list') out[name] = await conn.lrange(key, 0, -1);
     else if (type === 'zset') out[name] = await conn.zrange(key, 0, -1, 'WITHSCORES');
-    else if (type === 'stream') out[name] = (await conn.xrange(key, '-', '+')).map(([, fields]) => fields).filter((fields) => announced || !ANNOUNCEMENTS.has(fields[1] ?? ''));
-    else if (type === 'string') out[name] = { value: await conn.get(key), ttl: (await conn.pttl(key)) > TTL_MS - 60_000 };
+    else if (type === 'stream')
+      out[name] = (await conn.xrange(key, '-', '+'))
+        .map(([, fields]) => fields)
+        .filter((fields) => announced || !ANNOUNCEMENTS.has(fields[1] ?? ''));
+    else if (type === 'string')
+      out[name] = { value: await conn.get(key), ttl: (await conn.pttl(key)) > TTL_MS - 60_000 };
   }
   // BullMQ's auto-id counters: they only number jobs without a custom id
   delete out[':wecom-inbound:id'];
@@ -63,8 +67,13 @@ describe('DedupJobWriter', () => {
     const viaBull = queueWithPrefix('bull1');
     const viaWriter = queueWithPrefix('wrt1');
     const writer = new DedupJobWriter(viaWriter, INBOUND_JOB_NAME, TTL_MS);
-    const data = (n: number) => ({ corpId: 'ww1', receivedAt: 1_700_000_000_000 + n, xml: `<xml><n>${n}</n><q>"\\é</q></xml>` });
-    const add = (id: string, n: number) => viaBull.add(INBOUND_JOB_NAME, data(n), { jobId: id, deduplication: { id, ttl: TTL_MS } });
+    const data = (n: number) => ({
+      corpId: 'ww1',
+      receivedAt: 1_700_000_000_000 + n,
+      xml: `<xml><n>${n}</n><q>"\\é</q></xml>`,
+    });
+    const add = (id: string, n: number) =>
+      viaBull.add(INBOUND_JOB_NAME, data(n), { jobId: id, deduplication: { id, ttl: TTL_MS } });
 
     await add('ww1-m1', 1);
     await add('ww1-hAbC_-', 2);
@@ -72,13 +81,22 @@ describe('DedupJobWriter', () => {
     await conn.del('bull1:wecom-inbound:ww1-hAbC_-');
     await add('ww1-hAbC_-', 4); // job gone but the mark lives: "deduplicated"
 
-    expect(await addTo(writer, [{ id: 'ww1-m1', data: data(1) }, { id: 'ww1-hAbC_-', data: data(2) }, { id: 'ww1-m1', data: data(3) }])).toEqual([true, true, false]);
+    expect(
+      await addTo(writer, [
+        { id: 'ww1-m1', data: data(1) },
+        { id: 'ww1-hAbC_-', data: data(2) },
+        { id: 'ww1-m1', data: data(3) },
+      ]),
+    ).toEqual([true, true, false]);
     await conn.del('wrt1:wecom-inbound:ww1-hAbC_-');
     expect(await addTo(writer, [{ id: 'ww1-hAbC_-', data: data(4) }])).toEqual([false]);
 
     const expected = await snapshot('bull1', false);
     expect(Object.keys(expected).length).toBeGreaterThan(5);
-    expect(expected[':wecom-inbound:events']).toEqual([['event', 'duplicated', 'jobId', 'ww1-m1'], expect.arrayContaining(['deduplicated'])]);
+    expect(expected[':wecom-inbound:events']).toEqual([
+      ['event', 'duplicated', 'jobId', 'ww1-m1'],
+      expect.arrayContaining(['deduplicated']),
+    ]);
     expect(await snapshot('wrt1')).toEqual(expected);
     await Promise.all([viaBull.close(), viaWriter.close()]);
   });
@@ -89,14 +107,33 @@ describe('DedupJobWriter', () => {
     const inbound = new DedupJobWriter(queueWithPrefix('wrt4'), INBOUND_JOB_NAME, TTL_MS);
     // Welcome jobs carry no de-duplication mark (WelcomeLane): their writer takes no TTL, BullMQ's add only the id.
     const welcome = new DedupJobWriter(queueWithPrefix('wrt4', QueueName.wecomWelcome), WELCOME_JOB_NAME);
-    const event = (n: number) => ({ corpId: 'ww4', receivedAt: 1_700_000_000_000 + n, xml: `<xml><WelcomeCode>wc${n}</WelcomeCode></xml>` });
-    const greeting = (n: number) => ({ corpId: 'ww4', userid: 'sales.alice', externalUserId: `wm${n}`, welcomeCode: `wc${n}`, receivedAt: n, eventTime: n });
-    const viaBull = async (queue: Queue, name: string, id: string, data: unknown) => queue.add(name, data, name === WELCOME_JOB_NAME ? { jobId: id } : { jobId: id, deduplication: { id, ttl: TTL_MS } });
+    const event = (n: number) => ({
+      corpId: 'ww4',
+      receivedAt: 1_700_000_000_000 + n,
+      xml: `<xml><WelcomeCode>wc${n}</WelcomeCode></xml>`,
+    });
+    const greeting = (n: number) => ({
+      corpId: 'ww4',
+      userid: 'sales.alice',
+      externalUserId: `wm${n}`,
+      welcomeCode: `wc${n}`,
+      receivedAt: n,
+      eventTime: n,
+    });
+    const viaBull = async (queue: Queue, name: string, id: string, data: unknown) =>
+      queue.add(
+        name,
+        data,
+        name === WELCOME_JOB_NAME ? { jobId: id } : { jobId: id, deduplication: { id, ttl: TTL_MS } },
+      );
 
     // Both paths see a new pair, a pair whose jobs exist ("duplicated") and one whose marks outlive the jobs ("deduplicated").
     await viaBull(inboundViaBull, INBOUND_JOB_NAME, 'ww4-h2', event(2));
     await viaBull(welcomeViaBull, WELCOME_JOB_NAME, 'welcome-2', greeting(2));
-    await writeDedupJobs([{ writer: inbound, jobs: [{ id: 'ww4-h2', data: event(2) }] }, { writer: welcome, jobs: [{ id: 'welcome-2', data: greeting(2) }] }]);
+    await writeDedupJobs([
+      { writer: inbound, jobs: [{ id: 'ww4-h2', data: event(2) }] },
+      { writer: welcome, jobs: [{ id: 'welcome-2', data: greeting(2) }] },
+    ]);
     await viaBull(inboundViaBull, INBOUND_JOB_NAME, 'ww4-h3', event(3));
     await addTo(inbound, [{ id: 'ww4-h3', data: event(3) }]);
     for (const prefix of ['bull4', 'wrt4']) await conn.del(`${prefix}:wecom-inbound:ww4-h3`);
@@ -107,8 +144,21 @@ describe('DedupJobWriter', () => {
     await viaBull(welcomeViaBull, WELCOME_JOB_NAME, 'welcome-2', greeting(2));
     await viaBull(inboundViaBull, INBOUND_JOB_NAME, 'ww4-h3', event(3));
     const flags = await writeDedupJobs([
-      { writer: inbound, jobs: [{ id: 'ww4-h1', data: event(1) }, { id: 'ww4-h2', data: event(2) }, { id: 'ww4-h3', data: event(3) }] },
-      { writer: welcome, jobs: [{ id: 'welcome-1', data: greeting(1) }, { id: 'welcome-2', data: greeting(2) }] },
+      {
+        writer: inbound,
+        jobs: [
+          { id: 'ww4-h1', data: event(1) },
+          { id: 'ww4-h2', data: event(2) },
+          { id: 'ww4-h3', data: event(3) },
+        ],
+      },
+      {
+        writer: welcome,
+        jobs: [
+          { id: 'welcome-1', data: greeting(1) },
+          { id: 'welcome-2', data: greeting(2) },
+        ],
+      },
     ]);
     expect(flags).toEqual([true, false, false, true, false]);
 

@@ -50,8 +50,13 @@ export class DedupJobWriter {
     readonly dedupTtlMs?: number,
   ) {
     const defaults: DefaultJobOptions = queue.defaultJobOptions;
-    const unsupported = UNSUPPORTED_OPTIONS.filter((option) => (defaults as Record<string, unknown>)[option] !== undefined);
-    if (unsupported.length > 0) throw new Error(`${queue.name} default job options ${unsupported.join(', ')} are not supported by the inbound job writer`);
+    const unsupported = UNSUPPORTED_OPTIONS.filter(
+      (option) => (defaults as Record<string, unknown>)[option] !== undefined,
+    );
+    if (unsupported.length > 0)
+      throw new Error(
+        `${queue.name} default job options ${unsupported.join(', ')} are not supported by the inbound job writer`,
+      );
     const { jobId: _jobId, deduplication: _dedup, ...shared } = defaults as Record<string, unknown>;
     const head = JSON.stringify(encodeOpts(shared)).slice(0, -1);
     this.optsHead = `${head}${head === '{' ? '' : ','}"jobId":`;
@@ -98,17 +103,22 @@ export async function writeDedupJobs(groups: DedupJobGroup[]): Promise<boolean[]
   });
   calls.push(...byClient);
   const flags = new Map<DedupJobGroup, boolean[]>();
-  await Promise.all(calls.map(async ([client, own]) => {
-    const keys: string[] = [];
-    const args: Array<string | number> = [Date.now()];
-    for (const group of own) group.writer.appendSection(group.jobs, keys, args);
-    const results = await command(client)(keys.length, ...keys, ...args);
-    let at = 0;
-    for (const group of own) {
-      flags.set(group, results.slice(at, at + group.jobs.length).map((flag) => flag === 1));
-      at += group.jobs.length;
-    }
-  }));
+  await Promise.all(
+    calls.map(async ([client, own]) => {
+      const keys: string[] = [];
+      const args: Array<string | number> = [Date.now()];
+      for (const group of own) group.writer.appendSection(group.jobs, keys, args);
+      const results = await command(client)(keys.length, ...keys, ...args);
+      let at = 0;
+      for (const group of own) {
+        flags.set(
+          group,
+          results.slice(at, at + group.jobs.length).map((flag) => flag === 1),
+        );
+        at += group.jobs.length;
+      }
+    }),
+  );
   return live.flatMap((group) => flags.get(group) ?? []);
 }
 

@@ -45,7 +45,8 @@ export function readMsgId(xml: string): string | undefined {
     const close = xml.indexOf(MSG_ID_CLOSE, start);
     if (close < 0 || close - start > 64) return undefined;
     let value = xml.slice(start, close).trim();
-    if (value.startsWith(CDATA_OPEN) && value.endsWith(CDATA_CLOSE)) value = value.slice(CDATA_OPEN.length, -CDATA_CLOSE.length).trim();
+    if (value.startsWith(CDATA_OPEN) && value.endsWith(CDATA_CLOSE))
+      value = value.slice(CDATA_OPEN.length, -CDATA_CLOSE.length).trim();
     return /^\d{1,24}$/.test(value) ? value : undefined;
   }
 }

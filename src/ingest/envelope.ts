@@ -28,7 +28,8 @@ export function extractEncrypt(body: string): EnvelopeResult {
   const start = open + '<Encrypt>'.length;
   const close = body.indexOf('</Encrypt>', start);
   if (close < 0) return { ok: false, reason: 'not_xml' };
-  if (body.indexOf('<Encrypt', close) >= 0 || body.lastIndexOf('<Encrypt', open - 1) >= 0) return { ok: false, reason: 'duplicate_encrypt' };
+  if (body.indexOf('<Encrypt', close) >= 0 || body.lastIndexOf('<Encrypt', open - 1) >= 0)
+    return { ok: false, reason: 'duplicate_encrypt' };
   let value = body.slice(start, close).trim();
   if (value.startsWith(CDATA_OPEN)) {
     if (!value.endsWith(CDATA_CLOSE)) return { ok: false, reason: 'not_xml' };
@@ -52,7 +53,9 @@ export function readElementText(xml: string, name: string): string | undefined {
   const close = xml.indexOf(closeTag, start);
   if (close < 0) return undefined;
   const value = xml.slice(start, close);
-  return value.startsWith(CDATA_OPEN) && value.endsWith(CDATA_CLOSE) ? value.slice(CDATA_OPEN.length, -CDATA_CLOSE.length) : value;
+  return value.startsWith(CDATA_OPEN) && value.endsWith(CDATA_CLOSE)
+    ? value.slice(CDATA_OPEN.length, -CDATA_CLOSE.length)
+    : value;
 }
 
 /** `<name>` and `</name>`, built once per element name (a handful, read on every add event). */

@@ -37,14 +37,20 @@ export class InboundAcceptor {
         await producer.enqueue(key, data);
         return 'accepted';
       } catch (err) {
-        logger.warn({ corpId: data.corpId, jobId: key, err: (err as Error).message }, 'queue did not take the callback; spooling it');
+        logger.warn(
+          { corpId: data.corpId, jobId: key, err: (err as Error).message },
+          'queue did not take the callback; spooling it',
+        );
       }
     }
     try {
       await this.deps.spool.append({ key, data });
       return 'spooled';
     } catch (err) {
-      logger.error({ alert: true, corpId: data.corpId, jobId: key, err: (err as Error).message }, 'callback could neither be queued nor spooled; closing the connection so WeCom retries');
+      logger.error(
+        { alert: true, corpId: data.corpId, jobId: key, err: (err as Error).message },
+        'callback could neither be queued nor spooled; closing the connection so WeCom retries',
+      );
       return 'dropped';
     }
   }

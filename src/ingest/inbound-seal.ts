@@ -11,7 +11,13 @@ export function inboundXmlContext(jobId: string): string {
  * "Data at rest and in transit"): Redis keeps job data in clear text, and this XML holds member
  * messages and contact-sync employee fields. One AES-GCM pass with a key imported once.
  */
-export function sealInboundJob(cipher: DataCipher, jobId: string, corpId: string, receivedAt: number, xml: string): InboundJobData {
+export function sealInboundJob(
+  cipher: DataCipher,
+  jobId: string,
+  corpId: string,
+  receivedAt: number,
+  xml: string,
+): InboundJobData {
   return { corpId, receivedAt, xmlSealed: cipher.encrypt(xml, inboundXmlContext(jobId)) };
 }
 

@@ -53,7 +53,12 @@ export interface Ingest {
 /** Wires the ingestion path from config; used by src/main.ts, tests and the benchmark. */
 export async function createIngest(deps: IngestDeps): Promise<Ingest> {
   const { config, logger, redis, metrics } = deps;
-  const spool = await new Spool<SpoolEntry>({ dir: config.spool.path, maxBytes: config.spool.maxBytes, cipher: deps.cipher, logger }).init();
+  const spool = await new Spool<SpoolEntry>({
+    dir: config.spool.path,
+    maxBytes: config.spool.maxBytes,
+    cipher: deps.cipher,
+    logger,
+  }).init();
   // One batcher for both queues: an add event's inbound and welcome jobs share one script call.
   const jobWriter = deps.jobWriter ?? selectJobWriter({ logger });
   metrics.jobWriter.labels(jobWriter.kind).set(1);
@@ -62,7 +67,15 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
   const acceptor = new InboundAcceptor({ producer, spool, redis, logger });
   const relay = new SpoolRelay({ spool, producer, redis, logger, metrics }).start();
   const welcomeLane = new WelcomeLane({ queues: deps.queues, redis, logger, batcher });
-  const receiver: CallbackReceiverDeps = { corps: deps.corps, acceptor, cipher: deps.cipher, welcomeLane, clock: deps.clock, timestampWindowS: config.callbacks.timestampWindowS, alerts: deps.alerts };
+  const receiver: CallbackReceiverDeps = {
+    corps: deps.corps,
+    acceptor,
+    cipher: deps.cipher,
+    welcomeLane,
+    clock: deps.clock,
+    timestampWindowS: config.callbacks.timestampWindowS,
+    alerts: deps.alerts,
+  };
   metrics.spoolDepth.set(spool.depth);
   const health: HealthCheck = {
     name: 'ingest',
@@ -72,7 +85,14 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
       metrics.spoolDepth.set(spool.depth);
       return {
         ok: (redisUp || spoolWritable) && deps.corps.loaded,
-        detail: { redis: redisUp, jobWriter: jobWriter.kind, spoolWritable, spoolDepth: spool.depth, spoolBytes: spool.bytes, corps: deps.corps.status?.() ?? { loaded: deps.corps.loaded } },
+        detail: {
+          redis: redisUp,
+          jobWriter: jobWriter.kind,
+          spoolWritable,
+          spoolDepth: spool.depth,
+          spoolBytes: spool.bytes,
+          corps: deps.corps.status?.() ?? { loaded: deps.corps.loaded },
+        },
       };
     },
   };

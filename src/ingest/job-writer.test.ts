@@ -31,7 +31,11 @@ describe('selectJobWriter', () => {
     expect(writer).toBe(stockJobWriter);
     expect(writer.kind).toBe('stock');
     expect(warn).toHaveBeenCalledTimes(1);
-    expect(warn.mock.calls[0]?.[0]).toEqual({ installed: '99.0.0', verified: SCRIPT_VERIFIED_BULLMQ_VERSION, jobWriter: 'stock' });
+    expect(warn.mock.calls[0]?.[0]).toEqual({
+      installed: '99.0.0',
+      verified: SCRIPT_VERIFIED_BULLMQ_VERSION,
+      jobWriter: 'stock',
+    });
   });
 });
 
@@ -52,14 +56,24 @@ describe.each([
   const addXml = (n: number) =>
     `<xml><ToUserName><![CDATA[${corp.corpId}]]></ToUserName><CreateTime>${1_700_000_000 + n}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]></ChangeType><UserID><![CDATA[sales.demo]]></UserID><ExternalUserID><![CDATA[wmWRITER${n}]]></ExternalUserID><State><![CDATA[s]]></State><WelcomeCode><![CDATA[wc-writer-${n}]]></WelcomeCode></xml>`;
   const post = (xml: string) => {
-    const envelope = buildCallbackEnvelope({ token: corp.callback.token, encodingAesKey: corp.callback.encodingAesKey, receiveId: corp.corpId, innerXml: xml });
-    return fetch(`${app.url}/wecom/callback/${corp.corpId}?${new URLSearchParams(envelope.query)}`, { method: 'POST', body: envelope.body });
+    const envelope = buildCallbackEnvelope({
+      token: corp.callback.token,
+      encodingAesKey: corp.callback.encodingAesKey,
+      receiveId: corp.corpId,
+      innerXml: xml,
+    });
+    return fetch(`${app.url}/wecom/callback/${corp.corpId}?${new URLSearchParams(envelope.query)}`, {
+      method: 'POST',
+      body: envelope.body,
+    });
   };
 
   it(`reports the ${kind} writer on readiness and metrics`, async () => {
     expect(app.ingest.jobWriter).toBe(kind);
     expect(await app.ingest.health.check()).toMatchObject({ detail: { jobWriter: kind } });
-    expect(await app.metrics.registry.getSingleMetricAsString('scrm_ingest_job_writer')).toContain(`scrm_ingest_job_writer{writer="${kind}"} 1`);
+    expect(await app.metrics.registry.getSingleMetricAsString('scrm_ingest_job_writer')).toContain(
+      `scrm_ingest_job_writer{writer="${kind}"} 1`,
+    );
   });
 
   it('makes exactly one inbound job and one welcome job per event, however the duplicates arrive', async () => {
@@ -75,6 +89,7 @@ describe.each([
     expect(await app.jobCount()).toBe(2);
     const welcomes = await app.queues.get(QueueName.wecomWelcome).getJobs(['waiting']);
     expect(welcomes.map((job) => job.data.externalUserId).sort()).toEqual(['wmWRITER1', 'wmWRITER2', 'wmWRITER3']);
-    for (const job of inbound.slice(1)) expect(job.opts).toMatchObject({ jobId: job.id, deduplication: { id: job.id } });
+    for (const job of inbound.slice(1))
+      expect(job.opts).toMatchObject({ jobId: job.id, deduplication: { id: job.id } });
   });
 });

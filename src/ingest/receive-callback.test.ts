@@ -26,14 +26,35 @@ function recordingAcceptor(outcome: AcceptOutcome) {
   return { acceptor, accepted };
 }
 
-function depsWith(outcome: AcceptOutcome, windowS = 300): CallbackReceiverDeps & { accepted: Array<{ key: string; corpId: string; xml: string }> } {
+function depsWith(
+  outcome: AcceptOutcome,
+  windowS = 300,
+): CallbackReceiverDeps & { accepted: Array<{ key: string; corpId: string; xml: string }> } {
   const { acceptor, accepted } = recordingAcceptor(outcome);
-  return { corps: new Map([[corp.corpId, corp]]), acceptor, cipher, clock: new ManualClock(), timestampWindowS: windowS, accepted };
+  return {
+    corps: new Map([[corp.corpId, corp]]),
+    acceptor,
+    cipher,
+    clock: new ManualClock(),
+    timestampWindowS: windowS,
+    accepted,
+  };
 }
 
 function eventRequest(extra: { corpId?: string; timestamp?: string } = {}): CallbackRequest {
-  const envelope = buildCallbackEnvelope({ token: corp.callback.token, encodingAesKey: corp.callback.encodingAesKey, receiveId: corp.corpId, innerXml: xml, timestamp: extra.timestamp });
-  return { endpoint: 'callback', corpId: extra.corpId ?? corp.corpId, querystring: new URLSearchParams(envelope.query).toString(), body: Buffer.from(envelope.body) };
+  const envelope = buildCallbackEnvelope({
+    token: corp.callback.token,
+    encodingAesKey: corp.callback.encodingAesKey,
+    receiveId: corp.corpId,
+    innerXml: xml,
+    timestamp: extra.timestamp,
+  });
+  return {
+    endpoint: 'callback',
+    corpId: extra.corpId ?? corp.corpId,
+    querystring: new URLSearchParams(envelope.query).toString(),
+    body: Buffer.from(envelope.body),
+  };
 }
 
 describe('receiveCallback', () => {
@@ -54,18 +75,37 @@ describe('receiveCallback', () => {
     expect(unknown).toMatchObject({ ok: false, rejection: { status: 404, outcome: 'unknown_corp' } });
     const tampered = eventRequest();
     tampered.querystring = tampered.querystring.replace(/msg_signature=[0-9a-f]/, 'msg_signature=g');
-    expect(await receiveCallback(deps, tampered)).toMatchObject({ ok: false, rejection: { status: 401, outcome: 'bad_signature' } });
-    const stale = await receiveCallback(deps, eventRequest({ timestamp: String(Math.floor(Date.now() / 1000) - 3600) }));
+    expect(await receiveCallback(deps, tampered)).toMatchObject({
+      ok: false,
+      rejection: { status: 401, outcome: 'bad_signature' },
+    });
+    const stale = await receiveCallback(
+      deps,
+      eventRequest({ timestamp: String(Math.floor(Date.now() / 1000) - 3600) }),
+    );
     expect(stale).toMatchObject({ ok: false, rejection: { status: 401, outcome: 'stale_timestamp' } });
-    expect(await receiveCallback(deps, { ...eventRequest(), querystring: 'nonce=%E0%A4%A' })).toMatchObject({ ok: false, rejection: { outcome: 'bad_encoding' } });
+    expect(await receiveCallback(deps, { ...eventRequest(), querystring: 'nonce=%E0%A4%A' })).toMatchObject({
+      ok: false,
+      rejection: { outcome: 'bad_encoding' },
+    });
     expect(deps.accepted).toHaveLength(0);
   });
 
   it('answers a URL verification (no body) with the decrypted echostr', async () => {
     const echostr = encryptCallback(corp.callback.encodingAesKey, 'echo-4711', corp.corpId);
     const timestamp = '1700000000';
-    const query = new URLSearchParams({ msg_signature: signCallback(corp.callback.token, timestamp, '7', echostr), timestamp, nonce: '7', echostr });
-    const result = await receiveCallback(depsWith('accepted'), { endpoint: 'callback', corpId: corp.corpId, querystring: query.toString(), body: undefined });
+    const query = new URLSearchParams({
+      msg_signature: signCallback(corp.callback.token, timestamp, '7', echostr),
+      timestamp,
+      nonce: '7',
+      echostr,
+    });
+    const result = await receiveCallback(depsWith('accepted'), {
+      endpoint: 'callback',
+      corpId: corp.corpId,
+      querystring: query.toString(),
+      body: undefined,
+    });
     expect(result).toEqual({ ok: true, outcome: 'verified', echo: 'echo-4711' });
   });
 });

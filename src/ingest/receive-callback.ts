@@ -60,13 +60,23 @@ const DROPPED: CallbackResult = Object.freeze({ ok: true, outcome: 'dropped' });
  * every refusal is a `Rejection`. An HTTP adapter (src/routes/callback.routes.ts) reads the body
  * and maps the result to a status.
  */
-export function receiveCallback(deps: CallbackReceiverDeps, request: CallbackRequest): Promise<CallbackResult> | CallbackResult {
+export function receiveCallback(
+  deps: CallbackReceiverDeps,
+  request: CallbackRequest,
+): Promise<CallbackResult> | CallbackResult {
   const corp = deps.corps.get(request.corpId);
   const creds = credentialsOf(corp, request.endpoint);
-  if (!creds) return reject(404, 'unknown_corp', corp ? `corp disabled or has no ${request.endpoint} credentials` : 'unknown corp');
+  if (!creds)
+    return reject(
+      404,
+      'unknown_corp',
+      corp ? `corp disabled or has no ${request.endpoint} credentials` : 'unknown corp',
+    );
   const query = parseRawQuery(request.querystring);
   if (!query) return reject(400, 'bad_encoding', 'malformed query string');
-  return request.body === undefined ? verifyUrl(deps, request.corpId, corp, creds, query) : receiveEvent(deps, request.corpId, corp, creds, query, request.body);
+  return request.body === undefined
+    ? verifyUrl(deps, request.corpId, corp, creds, query)
+    : receiveEvent(deps, request.corpId, corp, creds, query, request.body);
 }
 
 function credentialsOf(corp: Corp | undefined, endpoint: CallbackEndpoint): CallbackCredentials | undefined {
@@ -75,7 +85,13 @@ function credentialsOf(corp: Corp | undefined, endpoint: CallbackEndpoint): Call
 }
 
 /** URL verification (docs/wecom.md §1.3): the decrypted echostr, to be answered exactly. */
-function verifyUrl(deps: CallbackReceiverDeps, corpId: string, corp: Corp | undefined, creds: CallbackCredentials, query: Record<string, string>): CallbackResult {
+function verifyUrl(
+  deps: CallbackReceiverDeps,
+  corpId: string,
+  corp: Corp | undefined,
+  creds: CallbackCredentials,
+  query: Record<string, string>,
+): CallbackResult {
   const echostr = query.echostr;
   if (!echostr) return reject(400, 'malformed', 'missing echostr');
   const verified = verifyCallback(creds, corpId, query, echostr, 0, 0);
@@ -96,26 +112,44 @@ function receiveEvent(
   body: Buffer,
 ): Promise<CallbackResult> | CallbackResult {
   const envelope = extractEncrypt(body.toString('utf8'));
-  if (!envelope.ok) return reject(400, envelope.reason === 'forbidden_dtd' ? 'forbidden_dtd' : 'malformed', `envelope: ${envelope.reason}`);
+  if (!envelope.ok)
+    return reject(
+      400,
+      envelope.reason === 'forbidden_dtd' ? 'forbidden_dtd' : 'malformed',
+      `envelope: ${envelope.reason}`,
+    );
   const nowMs = deps.clock.nowMs();
-  const verified = verifyCallback(creds, corpId, query, envelope.encrypt, Math.floor(nowMs / 1000), deps.timestampWindowS);
+  const verified = verifyCallback(
+    creds,
+    corpId,
+    query,
+    envelope.encrypt,
+    Math.floor(nowMs / 1000),
+    deps.timestampWindowS,
+  );
   if (!verified.ok) {
     noteRejection(verified.rejection, corpId, corp, deps);
     return verified;
   }
   const xml = verified.message;
   const problem = checkInnerXml(xml);
-  if (problem) return reject(400, hasForbiddenDtd(xml) ? 'forbidden_dtd' : 'malformed', `decrypted message: ${problem}`);
+  if (problem)
+    return reject(400, hasForbiddenDtd(xml) ? 'forbidden_dtd' : 'malformed', `decrypted message: ${problem}`);
   return accept(deps, corpId, xml, nowMs);
 }
 
 async function accept(deps: CallbackReceiverDeps, corpId: string, xml: string, nowMs: number): Promise<CallbackResult> {
   const key = dedupKeyFor(corpId, xml);
   // The welcome job goes out beside the inbound job, in parallel: one more round trip only for adds.
-  const [accepted] = await Promise.all([deps.acceptor.accept(key, sealInboundJob(deps.cipher, key, corpId, nowMs, xml)), deps.welcomeLane?.offer(corpId, xml, nowMs)]);
+  const [accepted] = await Promise.all([
+    deps.acceptor.accept(key, sealInboundJob(deps.cipher, key, corpId, nowMs, xml)),
+    deps.welcomeLane?.offer(corpId, xml, nowMs),
+  ]);
   if (accepted === 'accepted') return ACCEPTED;
   if (accepted === 'spooled') return SPOOLED;
-  deps.alerts?.raise('spool', 'ingest', 'callbacks can be neither queued nor spooled: check Redis and SPOOL_PATH', { corpId });
+  deps.alerts?.raise('spool', 'ingest', 'callbacks can be neither queued nor spooled: check Redis and SPOOL_PATH', {
+    corpId,
+  });
   return DROPPED;
 }
 
@@ -123,8 +157,19 @@ async function accept(deps: CallbackReceiverDeps, corpId: string, xml: string, n
 function noteRejection(rejection: Rejection, corpId: string, corp: Corp | undefined, deps: CallbackReceiverDeps): void {
   if (!corp || !deps.alerts) return;
   if (rejection.outcome === 'bad_signature') {
-    deps.alerts.count('callback_signature', corpId, 5, 5 * 60_000, `callbacks for corp ${corpId} fail signature checks: check its callback Token and EncodingAESKey (npm run corp -- update)`);
+    deps.alerts.count(
+      'callback_signature',
+      corpId,
+      5,
+      5 * 60_000,
+      `callbacks for corp ${corpId} fail signature checks: check its callback Token and EncodingAESKey (npm run corp -- update)`,
+    );
   } else if (rejection.outcome === 'stale_timestamp') {
-    deps.alerts.raise('clock_skew', corpId, `validly signed callbacks for corp ${corpId} are outside the timestamp window: check this host's clock (NTP)`, { reason: rejection.reason });
+    deps.alerts.raise(
+      'clock_skew',
+      corpId,
+      `validly signed callbacks for corp ${corpId} are outside the timestamp window: check this host's clock (NTP)`,
+      { reason: rejection.reason },
+    );
   }
 }

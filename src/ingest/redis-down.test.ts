@@ -20,12 +20,23 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-const inner = (ext: string) => `<xml><ToUserName><![CDATA[${corp.corpId}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]></ChangeType><UserID><![CDATA[sales.alice]]></UserID><ExternalUserID><![CDATA[${ext}]]></ExternalUserID></xml>`;
-const envelope = (ext: string) => buildCallbackEnvelope({ token: corp.callback.token, encodingAesKey: corp.callback.encodingAesKey, receiveId: corp.corpId, innerXml: inner(ext) });
+const inner = (ext: string) =>
+  `<xml><ToUserName><![CDATA[${corp.corpId}]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[change_external_contact]]></Event><ChangeType><![CDATA[add_external_contact]]></ChangeType><UserID><![CDATA[sales.alice]]></UserID><ExternalUserID><![CDATA[${ext}]]></ExternalUserID></xml>`;
+const envelope = (ext: string) =>
+  buildCallbackEnvelope({
+    token: corp.callback.token,
+    encodingAesKey: corp.callback.encodingAesKey,
+    receiveId: corp.corpId,
+    innerXml: inner(ext),
+  });
 
 async function deliver(app: CallbackApp, env: ReturnType<typeof envelope>): Promise<number | 'closed'> {
   try {
-    const res = await fetch(`${app.url}/wecom/callback/${corp.corpId}?${new URLSearchParams(env.query)}`, { method: 'POST', body: env.body, signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`${app.url}/wecom/callback/${corp.corpId}?${new URLSearchParams(env.query)}`, {
+      method: 'POST',
+      body: env.body,
+      signal: AbortSignal.timeout(5000),
+    });
     return res.status;
   } catch {
     return 'closed';
@@ -34,7 +45,10 @@ async function deliver(app: CallbackApp, env: ReturnType<typeof envelope>): Prom
 
 describe('Redis down', () => {
   it('answers 200 from the spool and turns every spooled callback into exactly one job when Redis returns', async () => {
-    const app = await startCallbackApp({ corps: [corp], env: { REDIS_URL: redis.url, CALLBACK_ENQUEUE_TIMEOUT_MS: '300' } });
+    const app = await startCallbackApp({
+      corps: [corp],
+      env: { REDIS_URL: redis.url, CALLBACK_ENQUEUE_TIMEOUT_MS: '300' },
+    });
     apps.push(app);
     expect(await deliver(app, envelope('wmBEFORE'))).toBe(200);
     expect(await app.jobCount()).toBe(1);
@@ -46,10 +60,16 @@ describe('Redis down', () => {
     expect(app.ingest.spool.depth).toBe(5);
     const ready = await fetch(`${app.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toMatchObject({ dependencies: { ingest: { state: 'up', redis: false, spoolWritable: true, spoolDepth: 5 } } });
+    expect(await ready.json()).toMatchObject({
+      dependencies: { ingest: { state: 'up', redis: false, spoolWritable: true, spoolDepth: 5 } },
+    });
 
     await redis.restart();
-    await waitFor(async () => app.ingest.spool.depth === 0 && (await app.jobCount()) === 5, 'spool drained into the queue', { timeoutMs: 20_000 });
+    await waitFor(
+      async () => app.ingest.spool.depth === 0 && (await app.jobCount()) === 5,
+      'spool drained into the queue',
+      { timeoutMs: 20_000 },
+    );
     expect(await app.jobCount()).toBe(5); // 1 before + 4 distinct during; the retry was de-duplicated
     expect(await deliver(app, during[1] as ReturnType<typeof envelope>)).toBe(200); // late WeCom retry after the drain
     expect(await app.jobCount()).toBe(5);
@@ -59,7 +79,10 @@ describe('Redis down', () => {
   }, 60_000);
 
   it('spools within the enqueue timeout when Redis is connected but does not answer, and still makes one job of each callback', async () => {
-    const app = await startCallbackApp({ corps: [corp], env: { REDIS_URL: redis.url, CALLBACK_ENQUEUE_TIMEOUT_MS: '300' } });
+    const app = await startCallbackApp({
+      corps: [corp],
+      env: { REDIS_URL: redis.url, CALLBACK_ENQUEUE_TIMEOUT_MS: '300' },
+    });
     apps.push(app);
     const before = await app.jobCount();
     const admin = new Redis(redis.url);
@@ -67,7 +90,9 @@ describe('Redis down', () => {
     try {
       // Scripts wait while writes are paused; the producer connection stays 'ready' throughout.
       await admin.client('PAUSE', 10_000, 'WRITE');
-      const statuses = await Promise.all(['wmSTALL1', 'wmSTALL2', 'wmSTALL3'].map((ext) => deliver(app, envelope(ext))));
+      const statuses = await Promise.all(
+        ['wmSTALL1', 'wmSTALL2', 'wmSTALL3'].map((ext) => deliver(app, envelope(ext))),
+      );
       // Answered while writes were still paused, so from the spool: the batcher gave up after 300 ms.
       expect(statuses).toEqual([200, 200, 200]);
       expect(app.ingest.spool.depth).toBe(3);
@@ -77,7 +102,9 @@ describe('Redis down', () => {
       admin.disconnect();
     }
     // The timed-out script call runs once writes resume, and the relay's re-adds meet its marks.
-    await waitFor(async () => app.ingest.spool.depth === 0 && (await app.jobCount()) === before + 3, 'spool drained', { timeoutMs: 20_000 });
+    await waitFor(async () => app.ingest.spool.depth === 0 && (await app.jobCount()) === before + 3, 'spool drained', {
+      timeoutMs: 20_000,
+    });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await app.jobCount()).toBe(before + 3);
     expect(await app.metrics.registry.metrics()).toContain('outcome="spooled"} 3');
@@ -86,7 +113,10 @@ describe('Redis down', () => {
   it('closes the connection without an answer when the spool is unwritable too; the retry after Redis returns succeeds', async () => {
     const blocker = join(mkdtempSync(join(tmpdir(), 'scrm-block-')), 'file');
     writeFileSync(blocker, 'not a directory');
-    const app = await startCallbackApp({ corps: [corp], env: { REDIS_URL: redis.url, CALLBACK_ENQUEUE_TIMEOUT_MS: '300', SPOOL_PATH: join(blocker, 'spool') } });
+    const app = await startCallbackApp({
+      corps: [corp],
+      env: { REDIS_URL: redis.url, CALLBACK_ENQUEUE_TIMEOUT_MS: '300', SPOOL_PATH: join(blocker, 'spool') },
+    });
     apps.push(app);
     const before = await app.jobCount();
     await redis.kill();
@@ -96,7 +126,10 @@ describe('Redis down', () => {
     expect(ready.status).toBe(503);
     await redis.restart();
     // WeCom retries after a connection failure (docs/wecom.md §1.6): the same request, later.
-    const status = await waitFor(async () => ((await deliver(app, env)) === 200 ? 200 : undefined), 'retry accepted', { timeoutMs: 20_000, intervalMs: 200 });
+    const status = await waitFor(async () => ((await deliver(app, env)) === 200 ? 200 : undefined), 'retry accepted', {
+      timeoutMs: 20_000,
+      intervalMs: 200,
+    });
     expect(status).toBe(200);
     expect(await app.jobCount()).toBe(before + 1);
   }, 60_000);

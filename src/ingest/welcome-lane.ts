@@ -33,17 +33,28 @@ export class WelcomeLane {
 
   async offer(corpId: string, xml: string, receivedAt: number): Promise<WelcomeLaneOutcome> {
     if (!xml.includes(WELCOME_MARK)) return 'none';
-    const job = welcomeJobFor(corpId, {
-      changeType: readElementText(xml, 'ChangeType'), userId: readElementText(xml, 'UserID'), externalUserId: readElementText(xml, 'ExternalUserID'),
-      state: readElementText(xml, 'State'), welcomeCode: readElementText(xml, 'WelcomeCode'), createTime: Number(readElementText(xml, 'CreateTime') ?? 0) || 0,
-    }, receivedAt);
+    const job = welcomeJobFor(
+      corpId,
+      {
+        changeType: readElementText(xml, 'ChangeType'),
+        userId: readElementText(xml, 'UserID'),
+        externalUserId: readElementText(xml, 'ExternalUserID'),
+        state: readElementText(xml, 'State'),
+        welcomeCode: readElementText(xml, 'WelcomeCode'),
+        createTime: Number(readElementText(xml, 'CreateTime') ?? 0) || 0,
+      },
+      receivedAt,
+    );
     if (!job) return 'none';
     if (this.deps.redis.status !== 'ready') return 'failed';
     try {
       await this.submit(job); // fails once the batcher's timeout (CALLBACK_ENQUEUE_TIMEOUT_MS) passes
       return 'enqueued';
     } catch (err) {
-      this.deps.logger.warn({ corpId, err: (err as Error).message }, 'welcome job not enqueued from the callback; the worker enqueues it with the inbound job');
+      this.deps.logger.warn(
+        { corpId, err: (err as Error).message },
+        'welcome job not enqueued from the callback; the worker enqueues it with the inbound job',
+      );
       return 'failed';
     }
   }

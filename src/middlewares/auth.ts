@@ -17,7 +17,11 @@ export const BOOTSTRAP_TOKEN_ID = 'bootstrap';
  * given; since browsers send cookies by themselves, state-changing methods must then also carry
  * `X-CSRF-Token` equal to the session's token (403 otherwise).
  */
-export function createAuth(opts: { resolve: TokenResolver; bootstrapToken: string | undefined; sessions?: ConsoleSessions }) {
+export function createAuth(opts: {
+  resolve: TokenResolver;
+  bootstrapToken: string | undefined;
+  sessions?: ConsoleSessions;
+}) {
   const bootstrap = opts.bootstrapToken ? digest(opts.bootstrapToken) : undefined;
   return async function auth(ctx: Context, next: Next): Promise<void> {
     const token = bearerToken(ctx.get('Authorization'));
@@ -25,7 +29,8 @@ export function createAuth(opts: { resolve: TokenResolver; bootstrapToken: strin
     if (sessionId && opts.sessions) {
       const session = await opts.sessions.get(sessionId);
       if (!session) throw new UnauthorizedError('your console session has ended; sign in again', 'session_expired');
-      if (!SAFE_METHODS.has(ctx.method) && !csrfMatches(session, ctx.get('X-CSRF-Token'))) throw new ForbiddenError('send the X-CSRF-Token header of your session (GET /console/auth/me)', 'csrf_failed');
+      if (!SAFE_METHODS.has(ctx.method) && !csrfMatches(session, ctx.get('X-CSRF-Token')))
+        throw new ForbiddenError('send the X-CSRF-Token header of your session (GET /console/auth/me)', 'csrf_failed');
       ctx.state.principal = session.principal;
       await next();
       return;
@@ -35,7 +40,8 @@ export function createAuth(opts: { resolve: TokenResolver; bootstrapToken: strin
       throw new UnauthorizedError('send Authorization: Bearer <API token> (create one with npm run token -- create)');
     }
     let principal: Principal | undefined;
-    if (bootstrap && timingSafeEqual(digest(token), bootstrap)) principal = { role: 'admin', corps: '*', tokenId: BOOTSTRAP_TOKEN_ID };
+    if (bootstrap && timingSafeEqual(digest(token), bootstrap))
+      principal = { role: 'admin', corps: '*', tokenId: BOOTSTRAP_TOKEN_ID };
     else principal = await opts.resolve(token);
     if (!principal) {
       ctx.set('WWW-Authenticate', 'Bearer realm="scrm-api", error="invalid_token"');

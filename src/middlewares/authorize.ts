@@ -10,7 +10,11 @@ import { ForbiddenError, NotFoundError } from '../infra/errors.js';
 export function requireRoles(...roles: Role[]) {
   return async function authorize(ctx: Context, next: Next): Promise<void> {
     const p = principalOf(ctx);
-    if (!roles.includes(p.role)) throw new ForbiddenError(`this needs one of the roles ${roles.join(', ')}; your token has ${p.role}`, 'role_forbidden');
+    if (!roles.includes(p.role))
+      throw new ForbiddenError(
+        `this needs one of the roles ${roles.join(', ')}; your token has ${p.role}`,
+        'role_forbidden',
+      );
     await next();
   };
 }

@@ -22,18 +22,34 @@ function appWith(router: Router) {
 
 describe('error model', () => {
   const router = new Router();
-  router.get('/validation', () => { throw new ValidationError([{ path: 'actions[1].dueIn', message: 'use a duration like 3d or 48h' }]); });
-  router.get('/missing', () => { throw new NotFoundError('no rule with id r1'); });
-  router.get('/limited', () => { throw new RateLimitedError(7); });
+  router.get('/validation', () => {
+    throw new ValidationError([{ path: 'actions[1].dueIn', message: 'use a duration like 3d or 48h' }]);
+  });
+  router.get('/missing', () => {
+    throw new NotFoundError('no rule with id r1');
+  });
+  router.get('/limited', () => {
+    throw new RateLimitedError(7);
+  });
   router.get('/koa-throw', (ctx) => ctx.throw(413, 'body too large'));
-  router.get('/bug', () => { throw new TypeError('cannot read properties of undefined (secret detail)'); });
+  router.get('/bug', () => {
+    throw new TypeError('cannot read properties of undefined (secret detail)');
+  });
   const { server, errors } = appWith(router);
 
   it('gives clients a stable code, a message and field problems', async () => {
     const res = await request(server).get('/validation');
     expect(res.status).toBe(422);
-    expect(res.body).toEqual({ error: { code: 'validation_failed', message: 'some fields are invalid', details: [{ path: 'actions[1].dueIn', message: 'use a duration like 3d or 48h' }] } });
-    expect((await request(server).get('/missing')).body).toEqual({ error: { code: 'not_found', message: 'no rule with id r1' } });
+    expect(res.body).toEqual({
+      error: {
+        code: 'validation_failed',
+        message: 'some fields are invalid',
+        details: [{ path: 'actions[1].dueIn', message: 'use a duration like 3d or 48h' }],
+      },
+    });
+    expect((await request(server).get('/missing')).body).toEqual({
+      error: { code: 'not_found', message: 'no rule with id r1' },
+    });
   });
 
   it('sets Retry-After on 429 and maps Koa errors to codes', async () => {

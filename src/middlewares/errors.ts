@@ -2,9 +2,18 @@ import type { Context, Next } from 'koa';
 import { AppError, RateLimitedError, ServiceUnavailableError } from '../infra/errors.js';
 
 const statusCodes: Record<number, string> = {
-  400: 'bad_request', 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 405: 'method_not_allowed',
-  406: 'not_acceptable', 409: 'conflict', 411: 'length_required', 413: 'payload_too_large',
-  415: 'unsupported_media_type', 422: 'validation_failed', 429: 'rate_limited',
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  406: 'not_acceptable',
+  409: 'conflict',
+  411: 'length_required',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  422: 'validation_failed',
+  429: 'rate_limited',
 };
 
 /** The shape of Koa's own errors (ctx.throw, http-errors from body parsers and the router). */
@@ -16,15 +25,29 @@ interface HttpLikeError {
   headers?: Record<string, string>;
 }
 
-const DATABASE_UNAVAILABLE = new Set(['MongooseServerSelectionError', 'MongoServerSelectionError', 'MongoNetworkError', 'MongoNetworkTimeoutError', 'MongoNotConnectedError', 'MongoTopologyClosedError']);
+const DATABASE_UNAVAILABLE = new Set([
+  'MongooseServerSelectionError',
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+]);
 
 /**
  * MongoDB being away is not a bug in the request: say 503 so clients retry (docs/architecture.md §3: the web
  * stays up without MongoDB; only the routes that need it fail, fast).
  */
 function asDatabaseUnavailable(err: Error): ServiceUnavailableError | undefined {
-  const unavailable = DATABASE_UNAVAILABLE.has(err.name) || /before initial connection is complete|Client must be connected/i.test(err.message ?? '');
-  return unavailable ? new ServiceUnavailableError('the database is unavailable right now; try again in a moment', 'database_unavailable') : undefined;
+  const unavailable =
+    DATABASE_UNAVAILABLE.has(err.name) ||
+    /before initial connection is complete|Client must be connected/i.test(err.message ?? '');
+  return unavailable
+    ? new ServiceUnavailableError(
+        'the database is unavailable right now; try again in a moment',
+        'database_unavailable',
+      )
+    : undefined;
 }
 
 /**
@@ -43,10 +66,15 @@ export function createErrorHandler() {
       ctx.status = status >= 400 && status < 600 ? status : 500;
       if (err.headers) ctx.set(err.headers);
       if (err instanceof RateLimitedError) ctx.set('Retry-After', String(err.retryAfterSeconds));
-      const code = err instanceof AppError ? err.code : (statusCodes[ctx.status] ?? (clientError ? 'bad_request' : 'internal_error'));
+      const code =
+        err instanceof AppError
+          ? err.code
+          : (statusCodes[ctx.status] ?? (clientError ? 'bad_request' : 'internal_error'));
       const body: { code: string; message: string; details?: unknown } = {
         code: expose ? code : 'internal_error',
-        message: expose ? (err.message ?? code) : 'internal error; the request id in the X-Request-Id header helps the operator find it',
+        message: expose
+          ? (err.message ?? code)
+          : 'internal error; the request id in the X-Request-Id header helps the operator find it',
       };
       if (expose && err instanceof AppError && err.details !== undefined) body.details = err.details;
       ctx.body = { error: body };

@@ -29,7 +29,11 @@ export function createRateLimit(opts: RateLimitOptions) {
     const key = `${opts.prefix}:ratelimit:api:${tokenId}:${window}`;
     let count: number | undefined;
     try {
-      const result = await opts.redis.multi().incr(key).pexpire(key, windowMs * 2).exec();
+      const result = await opts.redis
+        .multi()
+        .incr(key)
+        .pexpire(key, windowMs * 2)
+        .exec();
       count = Number(result?.[0]?.[1]);
     } catch {
       count = undefined;
@@ -80,7 +84,11 @@ class ClientWindow {
   async hit(ip: string): Promise<{ count: number | undefined; retryAfterS: number }> {
     const { key, retryAfterS } = this.at(ip);
     try {
-      const result = await this.opts.redis.multi().incr(key).pexpire(key, this.windowMs * 2).exec();
+      const result = await this.opts.redis
+        .multi()
+        .incr(key)
+        .pexpire(key, this.windowMs * 2)
+        .exec();
       return { count: Number(result?.[0]?.[1]), retryAfterS };
     } catch {
       return { count: undefined, retryAfterS };

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 
-export type RawBodyResult = { ok: true; body: Buffer } | { ok: false; status: 413 | 400; reason: 'too_large' | 'aborted'; destroy: boolean };
+export type RawBodyResult =
+  { ok: true; body: Buffer } | { ok: false; status: 413 | 400; reason: 'too_large' | 'aborted'; destroy: boolean };
 
 /**
  * Reads a request body with the limit enforced while reading (docs/architecture.md §3 step 1): a declared or
@@ -8,7 +9,11 @@ export type RawBodyResult = { ok: true; body: Buffer } | { ok: false; status: 41
  * are read to the end and thrown away so the client receives the 413 instead of a reset; beyond
  * that the connection is closed.
  */
-export function readRawBody(req: IncomingMessage, limit: number, discardLimit = 16 * 1024 * 1024): Promise<RawBodyResult> {
+export function readRawBody(
+  req: IncomingMessage,
+  limit: number,
+  discardLimit = 16 * 1024 * 1024,
+): Promise<RawBodyResult> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > discardLimit) {
     return Promise.resolve({ ok: false, status: 413, reason: 'too_large', destroy: true });
@@ -37,7 +42,12 @@ export function readRawBody(req: IncomingMessage, limit: number, discardLimit = 
       }
       chunks.push(chunk);
     };
-    const onEnd = () => finish(over ? { ok: false, status: 413, reason: 'too_large', destroy: false } : { ok: true, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) });
+    const onEnd = () =>
+      finish(
+        over
+          ? { ok: false, status: 413, reason: 'too_large', destroy: false }
+          : { ok: true, body: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks) },
+      );
     // A client that goes away mid-body surfaces as 'error' ("aborted"), after the deprecated 'aborted' event.
     const onError = () => finish({ ok: false, status: 400, reason: 'aborted', destroy: true });
     req.on('data', onData);

@@ -65,18 +65,21 @@ export class Queues {
    * replaced on the spot, so a later check (or `add`) uses a fresh one.
    */
   async check(names: readonly QueueName[], timeoutMs = 1000): Promise<QueueHandleState[]> {
-    return Promise.all(names.map(async (name): Promise<QueueHandleState> => {
-      const queue = this.get(name);
-      try {
-        await withTimeout(queue.waitUntilReady(), timeoutMs);
-        if (this.connection.status !== 'ready') return { queue: name, ok: false, reason: `redis connection ${this.connection.status}` };
-        await withTimeout(this.connection.ping(), timeoutMs);
-        return { queue: name, ok: true };
-      } catch (err) {
-        if (this.failed.has(name)) this.get(name); // replace now, so the next caller gets a fresh handle
-        return { queue: name, ok: false, reason: (err as Error).message.slice(0, 200) };
-      }
-    }));
+    return Promise.all(
+      names.map(async (name): Promise<QueueHandleState> => {
+        const queue = this.get(name);
+        try {
+          await withTimeout(queue.waitUntilReady(), timeoutMs);
+          if (this.connection.status !== 'ready')
+            return { queue: name, ok: false, reason: `redis connection ${this.connection.status}` };
+          await withTimeout(this.connection.ping(), timeoutMs);
+          return { queue: name, ok: true };
+        } catch (err) {
+          if (this.failed.has(name)) this.get(name); // replace now, so the next caller gets a fresh handle
+          return { queue: name, ok: false, reason: (err as Error).message.slice(0, 200) };
+        }
+      }),
+    );
   }
 
   /**

@@ -43,10 +43,35 @@ const FAILED_KEEP_SECONDS = 14 * DAY_SECONDS;
  * storm of them keeps data in Redis without limit. Inbound payloads are sealed (inbound-seal.ts).
  */
 export const defaultJobOptions: Record<QueueName, DefaultJobOptions> = {
-  'wecom-inbound': { attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: DAY_SECONDS }, removeOnFail: { age: FAILED_KEEP_SECONDS, count: 50_000 } },
+  'wecom-inbound': {
+    attempts: 10,
+    backoff: { type: 'exponential', delay: 1000 },
+    removeOnComplete: { age: DAY_SECONDS },
+    removeOnFail: { age: FAILED_KEEP_SECONDS, count: 50_000 },
+  },
   // No BullMQ priority: it orders jobs within one queue only; the lane is this queue and its worker.
-  'wecom-welcome': { attempts: 4, backoff: { type: 'exponential', delay: 500 }, removeOnComplete: { age: DAY_SECONDS }, removeOnFail: { age: FAILED_KEEP_SECONDS, count: 10_000 } },
-  'domain-events': { attempts: 10, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: DAY_SECONDS }, removeOnFail: { age: FAILED_KEEP_SECONDS, count: 50_000 } },
-  scheduled: { attempts: 10, backoff: { type: 'exponential', delay: 2000 }, removeOnComplete: { age: DAY_SECONDS }, removeOnFail: { age: FAILED_KEEP_SECONDS, count: 50_000 } },
-  maintenance: { attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: { count: 1000 }, removeOnFail: { age: FAILED_KEEP_SECONDS, count: 1000 } },
+  'wecom-welcome': {
+    attempts: 4,
+    backoff: { type: 'exponential', delay: 500 },
+    removeOnComplete: { age: DAY_SECONDS },
+    removeOnFail: { age: FAILED_KEEP_SECONDS, count: 10_000 },
+  },
+  'domain-events': {
+    attempts: 10,
+    backoff: { type: 'exponential', delay: 1000 },
+    removeOnComplete: { age: DAY_SECONDS },
+    removeOnFail: { age: FAILED_KEEP_SECONDS, count: 50_000 },
+  },
+  scheduled: {
+    attempts: 10,
+    backoff: { type: 'exponential', delay: 2000 },
+    removeOnComplete: { age: DAY_SECONDS },
+    removeOnFail: { age: FAILED_KEEP_SECONDS, count: 50_000 },
+  },
+  maintenance: {
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 5000 },
+    removeOnComplete: { count: 1000 },
+    removeOnFail: { age: FAILED_KEEP_SECONDS, count: 1000 },
+  },
 };

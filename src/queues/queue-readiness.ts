@@ -6,8 +6,15 @@ import type { QueueName } from './queue-names.js';
  * (docs/reliability.md, "Readiness"). A handle whose initialisation failed is replaced by the
  * check itself, so the next check can pass once Redis answers.
  */
-export async function queueReadiness(queues: Queues, names: readonly QueueName[], timeoutMs = 1000): Promise<{ ok: boolean; detail: Record<string, unknown> }> {
+export async function queueReadiness(
+  queues: Queues,
+  names: readonly QueueName[],
+  timeoutMs = 1000,
+): Promise<{ ok: boolean; detail: Record<string, unknown> }> {
   const states = await queues.check(names, timeoutMs);
   const failing = states.filter((s) => !s.ok).map((s) => ({ queue: s.queue, reason: s.reason }));
-  return { ok: failing.length === 0, detail: { replaced: queues.replaced, ...(failing.length > 0 ? { failing } : {}) } };
+  return {
+    ok: failing.length === 0,
+    detail: { replaced: queues.replaced, ...(failing.length > 0 ? { failing } : {}) },
+  };
 }

@@ -21,7 +21,15 @@ export interface AddEventFields {
 export function welcomeJobFor(corpId: string, event: AddEventFields, receivedAt: number): WelcomeJob | undefined {
   if (!event.welcomeCode || !event.userId || !event.externalUserId) return undefined;
   if (event.changeType !== 'add_external_contact' && event.changeType !== 'add_half_external_contact') return undefined;
-  return { corpId, userid: event.userId, externalUserId: event.externalUserId, state: event.state, welcomeCode: event.welcomeCode, receivedAt, eventTime: event.createTime };
+  return {
+    corpId,
+    userid: event.userId,
+    externalUserId: event.externalUserId,
+    state: event.state,
+    welcomeCode: event.welcomeCode,
+    receivedAt,
+    eventTime: event.createTime,
+  };
 }
 
 export const WELCOME_JOB_NAME = welcomeJob.name;

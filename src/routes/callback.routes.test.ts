@@ -23,11 +23,21 @@ export function addEventXml(corpId: string, externalUserId: string, createTime: 
 }
 
 function post(path: string, envelope: { body: string; query: Record<string, string> }): Promise<Response> {
-  return fetch(`${app.url}${path}?${new URLSearchParams(envelope.query)}`, { method: 'POST', body: envelope.body, headers: { 'Content-Type': 'text/xml' } });
+  return fetch(`${app.url}${path}?${new URLSearchParams(envelope.query)}`, {
+    method: 'POST',
+    body: envelope.body,
+    headers: { 'Content-Type': 'text/xml' },
+  });
 }
 
 function signed(c: Corp, innerXml: string, creds = c.callback, extra: { timestamp?: string; receiveId?: string } = {}) {
-  return buildCallbackEnvelope({ token: creds.token, encodingAesKey: creds.encodingAesKey, receiveId: extra.receiveId ?? c.corpId, innerXml, timestamp: extra.timestamp });
+  return buildCallbackEnvelope({
+    token: creds.token,
+    encodingAesKey: creds.encodingAesKey,
+    receiveId: extra.receiveId ?? c.corpId,
+    innerXml,
+    timestamp: extra.timestamp,
+  });
 }
 
 describe('GET URL verification', () => {
@@ -38,7 +48,9 @@ describe('GET URL verification', () => {
     const nonce = '8812';
     const msgSignature = signCallback(corp.callback.token, timestamp, nonce, echostr);
     // echostr percent-encoded once, as WeCom sends it; '+' must survive.
-    const res = await fetch(`${app.url}/wecom/callback/${corp.corpId}?msg_signature=${msgSignature}&timestamp=${timestamp}&nonce=${nonce}&echostr=${encodeURIComponent(echostr)}`);
+    const res = await fetch(
+      `${app.url}/wecom/callback/${corp.corpId}?msg_signature=${msgSignature}&timestamp=${timestamp}&nonce=${nonce}&echostr=${encodeURIComponent(echostr)}`,
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(Buffer.from(await res.arrayBuffer())).toEqual(Buffer.from(plaintext));
@@ -46,9 +58,13 @@ describe('GET URL verification', () => {
 
   it('refuses a wrong signature with 401 and an unknown corp with 404', async () => {
     const echostr = encryptCallback(corp.callback.encodingAesKey, 'x', corp.corpId);
-    const bad = await fetch(`${app.url}/wecom/callback/${corp.corpId}?msg_signature=${'0'.repeat(40)}&timestamp=1&nonce=2&echostr=${encodeURIComponent(echostr)}`);
+    const bad = await fetch(
+      `${app.url}/wecom/callback/${corp.corpId}?msg_signature=${'0'.repeat(40)}&timestamp=1&nonce=2&echostr=${encodeURIComponent(echostr)}`,
+    );
     expect(bad.status).toBe(401);
-    expect((await fetch(`${app.url}/wecom/callback/wwnobody?msg_signature=x&timestamp=1&nonce=2&echostr=abc`)).status).toBe(404);
+    expect(
+      (await fetch(`${app.url}/wecom/callback/wwnobody?msg_signature=x&timestamp=1&nonce=2&echostr=abc`)).status,
+    ).toBe(404);
   });
 });
 
@@ -64,7 +80,11 @@ describe('POST events', () => {
     expect(await app.jobCount()).toBe(before + 1);
     const jobs = await app.queue.getJobs(['waiting']);
     const job = jobs.find((j) => j.data.xmlSealed && openInboundXml(app.cipher, String(j.id), j.data) === xml);
-    expect(job?.data).toEqual({ corpId: corp.corpId, receivedAt: expect.any(Number), xmlSealed: expect.stringMatching(/^v2\./) });
+    expect(job?.data).toEqual({
+      corpId: corp.corpId,
+      receivedAt: expect.any(Number),
+      xmlSealed: expect.stringMatching(/^v2\./),
+    });
     expect(JSON.stringify(job?.data)).not.toContain('wmRETRY0001');
     expect(job?.id).not.toContain(':');
     expect(job?.opts.removeOnComplete).toEqual({ age: 86_400 });
@@ -73,25 +93,43 @@ describe('POST events', () => {
   it('enqueues the welcome of an add straight from the callback, once however often WeCom retries', async () => {
     const welcomeQueue = app.queues.get(QueueName.wecomWelcome);
     const xml = addEventXml(corp.corpId, 'wmWELCOMELANE1', Math.floor(Date.now() / 1000));
-    for (let attempt = 0; attempt < 3; attempt++) expect((await post(`/wecom/callback/${corp.corpId}`, signed(corp, xml))).status).toBe(200);
-    const welcomes = (await welcomeQueue.getJobs(['waiting'])).filter((j) => j.data.externalUserId === 'wmWELCOMELANE1');
+    for (let attempt = 0; attempt < 3; attempt++)
+      expect((await post(`/wecom/callback/${corp.corpId}`, signed(corp, xml))).status).toBe(200);
+    const welcomes = (await welcomeQueue.getJobs(['waiting'])).filter(
+      (j) => j.data.externalUserId === 'wmWELCOMELANE1',
+    );
     expect(welcomes).toHaveLength(1);
-    expect(welcomes[0]?.data).toEqual({ corpId: corp.corpId, userid: 'sales.alice', externalUserId: 'wmWELCOMELANE1', state: 'qr7', welcomeCode: 'wc-wmWELCOMELANE1', receivedAt: expect.any(Number), eventTime: expect.any(Number) });
+    expect(welcomes[0]?.data).toEqual({
+      corpId: corp.corpId,
+      userid: 'sales.alice',
+      externalUserId: 'wmWELCOMELANE1',
+      state: 'qr7',
+      welcomeCode: 'wc-wmWELCOMELANE1',
+      receivedAt: expect.any(Number),
+      eventTime: expect.any(Number),
+    });
     // Written by the lane's script, read by BullMQ like its own: the code-derived id and the queue's options.
     expect(welcomes[0]?.id).toBe(welcomeJobId(corp.corpId, 'wc-wmWELCOMELANE1'));
     expect(welcomes[0]?.name).toBe('welcome');
     expect(welcomes[0]?.opts).toMatchObject({ attempts: 4, removeOnComplete: { age: 86_400 } });
     // Not an add: no welcome job.
-    const edit = xml.replace('add_external_contact', 'edit_external_contact').replace(/<WelcomeCode>.*<\/WelcomeCode>/, '').replace('wmWELCOMELANE1', 'wmWELCOMELANE2');
+    const edit = xml
+      .replace('add_external_contact', 'edit_external_contact')
+      .replace(/<WelcomeCode>.*<\/WelcomeCode>/, '')
+      .replace('wmWELCOMELANE1', 'wmWELCOMELANE2');
     expect((await post(`/wecom/callback/${corp.corpId}`, signed(corp, edit))).status).toBe(200);
-    expect((await welcomeQueue.getJobs(['waiting'])).filter((j) => j.data.externalUserId === 'wmWELCOMELANE2')).toHaveLength(0);
+    expect(
+      (await welcomeQueue.getJobs(['waiting'])).filter((j) => j.data.externalUserId === 'wmWELCOMELANE2'),
+    ).toHaveLength(0);
   });
 
   it('keeps two customers added by one advisor in the same second apart', async () => {
     const second = Math.floor(Date.now() / 1000);
     const before = await app.jobCount();
     for (const id of ['wmSAME0001', 'wmSAME0002']) {
-      expect((await post(`/wecom/callback/${corp.corpId}`, signed(corp, addEventXml(corp.corpId, id, second)))).status).toBe(200);
+      expect(
+        (await post(`/wecom/callback/${corp.corpId}`, signed(corp, addEventXml(corp.corpId, id, second)))).status,
+      ).toBe(200);
     }
     expect(await app.jobCount()).toBe(before + 2);
   });
@@ -100,7 +138,9 @@ describe('POST events', () => {
     const base = `<xml><ToUserName><![CDATA[${corp.corpId}]]></ToUserName><FromUserName><![CDATA[sales.bob]]></FromUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[tasks]]></Content><MsgId>7300000000000000123</MsgId><AgentID>1000002</AgentID></xml>`;
     const before = await app.jobCount();
     expect((await post(`/wecom/callback/${corp.corpId}`, signed(corp, base))).status).toBe(200);
-    expect((await post(`/wecom/callback/${corp.corpId}`, signed(corp, base.replace('tasks', 'tasks ')))).status).toBe(200);
+    expect((await post(`/wecom/callback/${corp.corpId}`, signed(corp, base.replace('tasks', 'tasks ')))).status).toBe(
+      200,
+    );
     expect(await app.jobCount()).toBe(before + 1);
     expect(await app.queue.getJob(`${corp.corpId}-m7300000000000000123`)).toBeDefined();
   });
@@ -114,12 +154,22 @@ describe('POST events', () => {
     expect((await post(`/wecom/contact-sync/${noSync.corpId}`, signed(noSync, xml, noSync.callback))).status).toBe(404);
   });
 
-  it('refuses disabled corps, stale timestamps and another corp\'s receive id without enqueueing', async () => {
+  it("refuses disabled corps, stale timestamps and another corp's receive id without enqueueing", async () => {
     const xml = addEventXml(corp.corpId, 'wmREFUSED01', Math.floor(Date.now() / 1000));
     const before = await app.jobCount();
     expect((await post(`/wecom/callback/${disabled.corpId}`, signed(disabled, xml))).status).toBe(404);
-    expect((await post(`/wecom/callback/${corp.corpId}`, signed(corp, xml, corp.callback, { timestamp: String(Math.floor(Date.now() / 1000) - 3600) }))).status).toBe(401);
-    expect((await post(`/wecom/callback/${corp.corpId}`, signed(corp, xml, corp.callback, { receiveId: 'wwsomeoneelse' }))).status).toBe(401);
+    expect(
+      (
+        await post(
+          `/wecom/callback/${corp.corpId}`,
+          signed(corp, xml, corp.callback, { timestamp: String(Math.floor(Date.now() / 1000) - 3600) }),
+        )
+      ).status,
+    ).toBe(401);
+    expect(
+      (await post(`/wecom/callback/${corp.corpId}`, signed(corp, xml, corp.callback, { receiveId: 'wwsomeoneelse' })))
+        .status,
+    ).toBe(401);
     expect(await app.jobCount()).toBe(before);
     const metrics = await app.metrics.registry.metrics();
     expect(metrics).toMatch(/scrm_callbacks_total\{corp="[^"]+",endpoint="callback",outcome="stale_timestamp"\} 1/);

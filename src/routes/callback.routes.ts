@@ -1,6 +1,11 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { reject, type Rejection } from '../ingest/callback-verifier.js';
-import { receiveCallback, type CallbackEndpoint, type CallbackReceiverDeps, type CallbackResult } from '../ingest/receive-callback.js';
+import {
+  receiveCallback,
+  type CallbackEndpoint,
+  type CallbackReceiverDeps,
+  type CallbackResult,
+} from '../ingest/receive-callback.js';
 import type { Logger } from '../infra/logger.js';
 import type { CallbackOutcome, Metrics } from '../infra/metrics.js';
 import { readRawBody } from '../middlewares/raw-body.js';
@@ -44,7 +49,10 @@ const EMPTY_200: OutgoingHttpHeaders = { 'Content-Length': '0' };
  */
 export function createCallbackRoute(deps: CallbackRouteDeps): FrontRoute {
   // Labelled once: prom-client hashes the label set on every labels() call.
-  const ack: Record<CallbackEndpoint, Observer> = { callback: deps.metrics.ackSeconds.labels('callback'), 'contact-sync': deps.metrics.ackSeconds.labels('contact-sync') };
+  const ack: Record<CallbackEndpoint, Observer> = {
+    callback: deps.metrics.ackSeconds.labels('callback'),
+    'contact-sync': deps.metrics.ackSeconds.labels('contact-sync'),
+  };
   return function callbackRoute(req, res) {
     const match = CALLBACK_PATH_RE.exec(req.url ?? '');
     if (!match) return false;
@@ -85,7 +93,14 @@ type RouteRefusal = { ok: false; rejection: Rejection; closeAfter?: boolean };
  * (src/ingest/receive-callback.ts). Written as one async function on purpose: no extra promise
  * per request on the hot path.
  */
-async function handle(req: IncomingMessage, res: ServerResponse, endpoint: CallbackEndpoint, corpId: string, deps: CallbackRouteDeps, ack: Observer): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  endpoint: CallbackEndpoint,
+  corpId: string,
+  deps: CallbackRouteDeps,
+  ack: Observer,
+): Promise<void> {
   const started = performance.now();
   const url = req.url ?? '';
   const queryAt = url.indexOf('?');
@@ -98,7 +113,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoint: Callb
       const encoding = req.headers['content-encoding'];
       const read = await readRawBody(req, deps.bodyLimit ?? BODY_LIMIT);
       if (!read.ok) {
-        result = { ...reject(read.status, read.status === 413 ? 'too_large' : 'malformed', read.reason === 'too_large' ? 'body over the limit' : 'body not received'), closeAfter: read.destroy };
+        result = {
+          ...reject(
+            read.status,
+            read.status === 413 ? 'too_large' : 'malformed',
+            read.reason === 'too_large' ? 'body over the limit' : 'body not received',
+          ),
+          closeAfter: read.destroy,
+        };
       } else if (encoding && encoding.toLowerCase() !== 'identity') {
         result = reject(415, 'bad_encoding', 'compressed bodies are not accepted');
       } else {
@@ -111,14 +133,24 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoint: Callb
     }
     if (!result.ok) {
       outcome = result.rejection.outcome;
-      refuse({ req, res, endpoint, corpId }, result.rejection, deps, 'closeAfter' in result && result.closeAfter === true);
+      refuse(
+        { req, res, endpoint, corpId },
+        result.rejection,
+        deps,
+        'closeAfter' in result && result.closeAfter === true,
+      );
     } else if (result.outcome === 'dropped') {
       // Durable nowhere: no answer, so WeCom retries (docs/wecom.md §1.6).
       outcome = 'dropped';
       closeWithoutAnswer(req);
     } else if (result.outcome === 'verified') {
       outcome = 'verified';
-      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(result.echo) }).end(result.echo);
+      res
+        .writeHead(200, {
+          'Content-Type': 'text/plain; charset=utf-8',
+          'Content-Length': Buffer.byteLength(result.echo),
+        })
+        .end(result.echo);
     } else {
       outcome = result.outcome;
       res.writeHead(200, EMPTY_200).end();
@@ -126,7 +158,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoint: Callb
   } catch (err) {
     // A bug, not bad input: no 500 (WeCom might drop the event); close so WeCom retries.
     outcome = 'dropped';
-    deps.logger.error({ err, reqId: requestIdFrom(req.headers['x-request-id']), corpId: safeId(corpId), endpoint }, 'callback handler failed; closing the connection');
+    deps.logger.error(
+      { err, reqId: requestIdFrom(req.headers['x-request-id']), corpId: safeId(corpId), endpoint },
+      'callback handler failed; closing the connection',
+    );
     closeWithoutAnswer(req);
   }
   deps.metrics.countCallback(deps.corps.get(corpId) ? corpId : 'unknown', endpoint, outcome);
@@ -137,21 +172,34 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoint: Callb
 function refuse(ex: Exchange, rejection: Rejection, deps: CallbackRouteDeps, closeAfter: boolean): void {
   const reqId = requestIdFrom(ex.req.headers['x-request-id']);
   const body = JSON.stringify({ error: { code: rejection.outcome, message: messageFor(rejection) } });
-  const headers: OutgoingHttpHeaders = { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'X-Request-Id': reqId };
+  const headers: OutgoingHttpHeaders = {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(body),
+    'X-Request-Id': reqId,
+  };
   if (rejection.status === 405) headers.Allow = 'GET, HEAD, POST';
   if (closeAfter) headers.Connection = 'close';
   ex.res.writeHead(rejection.status, headers).end(body);
-  deps.logger.warn({ reqId, corpId: safeId(ex.corpId), endpoint: ex.endpoint, status: rejection.status, reason: rejection.reason }, 'callback refused');
+  deps.logger.warn(
+    { reqId, corpId: safeId(ex.corpId), endpoint: ex.endpoint, status: rejection.status, reason: rejection.reason },
+    'callback refused',
+  );
 }
 
 function messageFor(rejection: Rejection): string {
   switch (rejection.status) {
-    case 404: return 'no enabled corp with this id for this endpoint';
-    case 401: return 'callback could not be authenticated';
-    case 405: return 'use GET (URL verification) or POST (events)';
-    case 413: return 'body over 64 KB';
-    case 415: return 'unsupported content encoding';
-    default: return 'malformed callback';
+    case 404:
+      return 'no enabled corp with this id for this endpoint';
+    case 401:
+      return 'callback could not be authenticated';
+    case 405:
+      return 'use GET (URL verification) or POST (events)';
+    case 413:
+      return 'body over 64 KB';
+    case 415:
+      return 'unsupported content encoding';
+    default:
+      return 'malformed callback';
   }
 }
 

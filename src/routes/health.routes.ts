@@ -46,7 +46,10 @@ export async function readiness(checks: readonly HealthCheck[]): Promise<Readine
  * dependency details (spool depth, corps, Redis state) go only to callers `showDetails` accepts
  * (src/middlewares/ops-access.ts); others get the status alone, with the same status code.
  */
-export function createHealthRouter(checks: readonly HealthCheck[], opts: { showDetails?: (ctx: Context) => boolean } = {}): Router {
+export function createHealthRouter(
+  checks: readonly HealthCheck[],
+  opts: { showDetails?: (ctx: Context) => boolean } = {},
+): Router {
   const router = new Router();
   router.get('/livez', function livez(ctx) {
     ctx.set('Cache-Control', 'no-store');

@@ -55,36 +55,79 @@ describe('the queue dashboard (/admin/queues)', () => {
 
   it('serves console admins and refuses other roles', async () => {
     const app = dashboard('read-only');
-    const ok = await request(app).get('/admin/queues/api/queues').set('Cookie', await cookieFor(admin)).expect(200);
+    const ok = await request(app)
+      .get('/admin/queues/api/queues')
+      .set('Cookie', await cookieFor(admin))
+      .expect(200);
     expect(ok.headers['cache-control']).toBe('no-store');
     expect(JSON.stringify(ok.body)).toContain('wecom-alerts');
-    const refused = await request(app).get('/admin/queues/api/queues').set('Cookie', await cookieFor(dealerAdmin)).expect(403);
+    const refused = await request(app)
+      .get('/admin/queues/api/queues')
+      .set('Cookie', await cookieFor(dealerAdmin))
+      .expect(403);
     expect(refused.body.error.code).toBe('role_forbidden');
   });
 
   it('is read-only by default: adding, retrying and form posts change nothing', async () => {
     const app = dashboard('read-only');
     const cookie = await cookieFor(admin);
-    const add = await request(app).post('/admin/queues/api/queues/wecom-alerts/add').set('Cookie', cookie).set('Origin', ORIGIN)
-      .send({ name: 'alert.send', data: { touser: '@all' } }).expect(403);
+    const add = await request(app)
+      .post('/admin/queues/api/queues/wecom-alerts/add')
+      .set('Cookie', cookie)
+      .set('Origin', ORIGIN)
+      .send({ name: 'alert.send', data: { touser: '@all' } })
+      .expect(403);
     expect(add.body.error.code).toBe('dashboard_read_only');
-    await request(app).put('/admin/queues/api/queues/wecom-alerts/retry/failed').set('Cookie', cookie).set('Origin', ORIGIN).send({}).expect(403);
-    await request(app).post('/admin/queues/api/queues/wecom-alerts/add').set('Cookie', cookie).set('Origin', ORIGIN)
-      .type('form').send('name=alert.send&data=%7B%7D').expect(415);
+    await request(app)
+      .put('/admin/queues/api/queues/wecom-alerts/retry/failed')
+      .set('Cookie', cookie)
+      .set('Origin', ORIGIN)
+      .send({})
+      .expect(403);
+    await request(app)
+      .post('/admin/queues/api/queues/wecom-alerts/add')
+      .set('Cookie', cookie)
+      .set('Origin', ORIGIN)
+      .type('form')
+      .send('name=alert.send&data=%7B%7D')
+      .expect(415);
     expect(await queue.count()).toBe(0);
   });
 
   it('in operate mode allows retry and clean from the console origin only, and never adds jobs', async () => {
     const app = dashboard('operate');
     const cookie = await cookieFor(admin);
-    const crossSite = await request(app).put('/admin/queues/api/queues/wecom-alerts/clean/failed').set('Cookie', cookie).set('Origin', 'https://evil.example').send({}).expect(403);
+    const crossSite = await request(app)
+      .put('/admin/queues/api/queues/wecom-alerts/clean/failed')
+      .set('Cookie', cookie)
+      .set('Origin', 'https://evil.example')
+      .send({})
+      .expect(403);
     expect(crossSite.body.error.code).toBe('csrf_failed');
-    await request(app).put('/admin/queues/api/queues/wecom-alerts/clean/failed').set('Cookie', cookie).send({}).expect(403);
-    await request(app).put('/admin/queues/api/queues/wecom-alerts/clean/failed').set('Cookie', cookie).set('Origin', ORIGIN).send({}).expect(200);
-    const add = await request(app).post('/admin/queues/api/queues/wecom-alerts/add').set('Cookie', cookie).set('Origin', ORIGIN)
-      .send({ name: 'alert.send', data: { touser: '@all' } }).expect(403);
+    await request(app)
+      .put('/admin/queues/api/queues/wecom-alerts/clean/failed')
+      .set('Cookie', cookie)
+      .send({})
+      .expect(403);
+    await request(app)
+      .put('/admin/queues/api/queues/wecom-alerts/clean/failed')
+      .set('Cookie', cookie)
+      .set('Origin', ORIGIN)
+      .send({})
+      .expect(200);
+    const add = await request(app)
+      .post('/admin/queues/api/queues/wecom-alerts/add')
+      .set('Cookie', cookie)
+      .set('Origin', ORIGIN)
+      .send({ name: 'alert.send', data: { touser: '@all' } })
+      .expect(403);
     expect(add.body.error.code).toBe('dashboard_action_forbidden');
-    await request(app).put('/admin/queues/api/queues/wecom-alerts/obliterate').set('Cookie', cookie).set('Origin', ORIGIN).send({}).expect(403);
+    await request(app)
+      .put('/admin/queues/api/queues/wecom-alerts/obliterate')
+      .set('Cookie', cookie)
+      .set('Origin', ORIGIN)
+      .send({})
+      .expect(403);
     expect(await queue.count()).toBe(0);
   });
 

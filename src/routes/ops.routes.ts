@@ -19,7 +19,12 @@ export function createMetricsRouter(registry: Registry, opts: { allow?: (ctx: Co
     if (opts.allow && !opts.allow(ctx)) {
       ctx.status = 401;
       ctx.set('WWW-Authenticate', 'Bearer realm="scrm-ops"');
-      ctx.body = { error: { code: 'ops_token_required', message: "send Authorization: Bearer <OPS_TOKEN>, or scrape the worker's internal health port" } };
+      ctx.body = {
+        error: {
+          code: 'ops_token_required',
+          message: "send Authorization: Bearer <OPS_TOKEN>, or scrape the worker's internal health port",
+        },
+      };
       return;
     }
     ctx.type = registry.contentType;
@@ -65,7 +70,10 @@ export function createQueueDashboard(opts: QueueDashboardOptions): Middleware {
   const serverAdapter = new KoaAdapter();
   serverAdapter.setBasePath(QUEUE_DASHBOARD_PATH);
   const readOnlyMode = opts.mode !== 'operate';
-  createBullBoard({ queues: opts.queues.map((q) => new BullMQAdapter(q, { readOnlyMode, allowRetries: !readOnlyMode })), serverAdapter });
+  createBullBoard({
+    queues: opts.queues.map((q) => new BullMQAdapter(q, { readOnlyMode, allowRetries: !readOnlyMode })),
+    serverAdapter,
+  });
   const board = serverAdapter.registerPlugin();
   const origin = new URL(opts.publicBaseUrl).origin;
   const refuse = (ctx: Context, status: number, code: string, message: string) => {
@@ -77,14 +85,40 @@ export function createQueueDashboard(opts: QueueDashboardOptions): Middleware {
     if (ctx.path !== QUEUE_DASHBOARD_PATH && !ctx.path.startsWith(`${QUEUE_DASHBOARD_PATH}/`)) return next();
     const id = ctx.cookies.get(SESSION_COOKIE);
     const session = id ? await opts.sessions.get(id) : undefined;
-    if (!session) return refuse(ctx, 401, 'unauthorized', 'sign in to the console as an admin first (/console/login), then open /admin/queues');
-    if (session.principal.role !== 'admin') return refuse(ctx, 403, 'role_forbidden', 'the queue dashboard is for console admins only');
+    if (!session)
+      return refuse(
+        ctx,
+        401,
+        'unauthorized',
+        'sign in to the console as an admin first (/console/login), then open /admin/queues',
+      );
+    if (session.principal.role !== 'admin')
+      return refuse(ctx, 403, 'role_forbidden', 'the queue dashboard is for console admins only');
     if (!SAFE_METHODS.has(ctx.method)) {
       const action = ctx.path.slice(QUEUE_DASHBOARD_PATH.length);
-      if (ctx.get('Origin') !== origin) return refuse(ctx, 403, 'csrf_failed', `state-changing requests must come from the console's own pages (Origin ${origin})`);
-      if (!ctx.is('application/json') && ctx.request.length) return refuse(ctx, 415, 'unsupported_media_type', 'the dashboard accepts JSON requests only');
-      if (readOnlyMode) return refuse(ctx, 403, 'dashboard_read_only', 'the queue dashboard is read-only; set QUEUE_DASHBOARD=operate to allow retry, clean, promote, pause and resume');
-      if (!OPERATE_ACTIONS.some((re) => re.test(action))) return refuse(ctx, 403, 'dashboard_action_forbidden', 'the dashboard never adds, edits or removes queues or jobs; use the admin API or the scripts in README "Operations"');
+      if (ctx.get('Origin') !== origin)
+        return refuse(
+          ctx,
+          403,
+          'csrf_failed',
+          `state-changing requests must come from the console's own pages (Origin ${origin})`,
+        );
+      if (!ctx.is('application/json') && ctx.request.length)
+        return refuse(ctx, 415, 'unsupported_media_type', 'the dashboard accepts JSON requests only');
+      if (readOnlyMode)
+        return refuse(
+          ctx,
+          403,
+          'dashboard_read_only',
+          'the queue dashboard is read-only; set QUEUE_DASHBOARD=operate to allow retry, clean, promote, pause and resume',
+        );
+      if (!OPERATE_ACTIONS.some((re) => re.test(action)))
+        return refuse(
+          ctx,
+          403,
+          'dashboard_action_forbidden',
+          'the dashboard never adds, edits or removes queues or jobs; use the admin API or the scripts in README "Operations"',
+        );
     }
     ctx.set('Cache-Control', 'no-store');
     await board(ctx, next);

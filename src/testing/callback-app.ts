@@ -69,11 +69,23 @@ export interface CallbackApp {
  * The real callback endpoint over real HTTP, on real Redis, with a private queue prefix and
  * spool directory; corps come from a plain map (the cache is tested on its own).
  */
-export async function startCallbackApp(opts: { corps: Corp[]; env?: Record<string, string>; clock?: Clock; logger?: Logger; jobWriter?: JobWriter }): Promise<CallbackApp> {
+export async function startCallbackApp(opts: {
+  corps: Corp[];
+  env?: Record<string, string>;
+  clock?: Clock;
+  logger?: Logger;
+  jobWriter?: JobWriter;
+}): Promise<CallbackApp> {
   const spoolDir = mkdtempSync(join(tmpdir(), 'scrm-spool-'));
   const config = testConfig({ SPOOL_PATH: spoolDir, ...opts.env });
   const logger = opts.logger ?? createLogger({ level: 'silent', name: 'test' });
-  const redis = createRedis({ url: config.redis.url, mode: config.redis.mode, role: 'producer', logger, connectionName: uniqueName('test-web') });
+  const redis = createRedis({
+    url: config.redis.url,
+    mode: config.redis.mode,
+    role: 'producer',
+    logger,
+    connectionName: uniqueName('test-web'),
+  });
   await waitFor(() => redis.status === 'ready', 'redis ready');
   const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
   const queue = queues.get(QueueName.wecomInbound);
@@ -82,9 +94,29 @@ export async function startCallbackApp(opts: { corps: Corp[]; env?: Record<strin
   const cipher = new DataCipher(config.dataKeys.keys, config.dataKeys.activeId);
   const clock = opts.clock ?? new SystemClock();
   const alerts = new Alerter({ logger, metrics, minIntervalMs: 60_000 });
-  const ingest = await createIngest({ config, logger, clock, redis, queues, metrics, cipher, corps: Object.assign(corps, { loaded: true }), alerts, jobWriter: opts.jobWriter });
-  const app = createApp({ config, logger, clock, health: [ingest.health], mounts: [createMetricsRouter(metrics.registry).routes()] });
-  const server = createWebServer(app, [createCallbackRoute({ ...ingest.receiver, metrics, logger })]).listen(0, '127.0.0.1');
+  const ingest = await createIngest({
+    config,
+    logger,
+    clock,
+    redis,
+    queues,
+    metrics,
+    cipher,
+    corps: Object.assign(corps, { loaded: true }),
+    alerts,
+    jobWriter: opts.jobWriter,
+  });
+  const app = createApp({
+    config,
+    logger,
+    clock,
+    health: [ingest.health],
+    mounts: [createMetricsRouter(metrics.registry).routes()],
+  });
+  const server = createWebServer(app, [createCallbackRoute({ ...ingest.receiver, metrics, logger })]).listen(
+    0,
+    '127.0.0.1',
+  );
   await new Promise<void>((resolve) => server.once('listening', () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {

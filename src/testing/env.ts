@@ -26,7 +26,11 @@ export function testRedis(options: RedisOptions = {}): Redis {
   if (testRedisMode() !== 'cluster') return new Redis(url, options);
   const nodes = url.split(',').map((seed) => ({ host: new URL(seed).hostname, port: Number(new URL(seed).port) }));
   const { enableOfflineQueue, lazyConnect, ...perNode } = options;
-  return new Cluster(nodes, { redisOptions: perNode, ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }), ...(lazyConnect === undefined ? {} : { lazyConnect }) }) as unknown as Redis;
+  return new Cluster(nodes, {
+    redisOptions: perNode,
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    ...(lazyConnect === undefined ? {} : { lazyConnect }),
+  }) as unknown as Redis;
 }
 
 /** A MongoDB URI for a database of its own (a test file or a test). */

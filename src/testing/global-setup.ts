@@ -19,7 +19,10 @@ declare module 'vitest' {
  * With TEST_REDIS_MODE=cluster (or `redisMode: 'cluster'`, the cluster test project) Redis is a
  * private Redis Cluster of three masters and three replicas instead (docs/scale.md).
  */
-export default async function setup(project: TestProject, redisMode: 'standalone' | 'cluster' = process.env.TEST_REDIS_MODE === 'cluster' ? 'cluster' : 'standalone'): Promise<() => Promise<void>> {
+export default async function setup(
+  project: TestProject,
+  redisMode: 'standalone' | 'cluster' = process.env.TEST_REDIS_MODE === 'cluster' ? 'cluster' : 'standalone',
+): Promise<() => Promise<void>> {
   const stops: Array<() => Promise<void>> = [];
 
   let redisUrl: string;

@@ -40,8 +40,12 @@ const NODE_TIMEOUT_MS = 3000;
  * --cluster-replicas 1`. Used by the cluster test project and the failover bench
  * (docs/scale.md, "Tests on a real cluster").
  */
-export async function startPrivateRedisCluster({ masters = 3, replicasPerMaster = 1 } = {}): Promise<PrivateRedisCluster> {
-  if (!redisServerAvailable()) throw new Error('redis-server is not on PATH: install it (apt-get install redis-server)');
+export async function startPrivateRedisCluster({
+  masters = 3,
+  replicasPerMaster = 1,
+} = {}): Promise<PrivateRedisCluster> {
+  if (!redisServerAvailable())
+    throw new Error('redis-server is not on PATH: install it (apt-get install redis-server)');
   const root = mkdtempSync(join(tmpdir(), 'scrm-redis-cluster-'));
   const count = masters * (1 + replicasPerMaster);
   const nodes: Array<ClusterNode & { child?: ChildProcess }> = [];
@@ -78,8 +82,20 @@ export async function startPrivateRedisCluster({ masters = 3, replicasPerMaster 
   };
   try {
     await Promise.all(nodes.map((n) => waitPing(n.port)));
-    const created = spawnSync('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `127.0.0.1:${n.port}`), '--cluster-replicas', String(replicasPerMaster), '--cluster-yes'], { encoding: 'utf8', timeout: 60_000 });
-    if (created.status !== 0) throw new Error(`redis-cli --cluster create failed: ${(created.stdout + created.stderr).slice(-500)}`);
+    const created = spawnSync(
+      'redis-cli',
+      [
+        '--cluster',
+        'create',
+        ...nodes.map((n) => `127.0.0.1:${n.port}`),
+        '--cluster-replicas',
+        String(replicasPerMaster),
+        '--cluster-yes',
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    if (created.status !== 0)
+      throw new Error(`redis-cli --cluster create failed: ${(created.stdout + created.stderr).slice(-500)}`);
     const cluster: PrivateRedisCluster = {
       url: nodes.map((n) => n.url).join(','),
       nodes,
@@ -87,7 +103,10 @@ export async function startPrivateRedisCluster({ masters = 3, replicasPerMaster 
         const live = nodes.find((n) => n.alive);
         if (!live) return [];
         const text = await withProbe(live.port, (r) => r.call('CLUSTER', 'NODES') as Promise<string>);
-        const ports = text.split('\n').filter((line) => /\bmaster\b/.test(line) && !/\bfail\b/.test(line)).map((line) => Number(/:(\d+)@/.exec(line)?.[1]));
+        const ports = text
+          .split('\n')
+          .filter((line) => /\bmaster\b/.test(line) && !/\bfail\b/.test(line))
+          .map((line) => Number(/:(\d+)@/.exec(line)?.[1]));
         return nodes.filter((n) => ports.includes(n.port));
       },
       async masterOf(key) {
@@ -97,24 +116,31 @@ export async function startPrivateRedisCluster({ masters = 3, replicasPerMaster 
         const text = await withProbe(live.port, (r) => r.call('CLUSTER', 'NODES') as Promise<string>);
         for (const line of text.split('\n')) {
           if (!/\bmaster\b/.test(line) || /\bfail\b/.test(line)) continue;
-          const serves = line.split(' ').slice(8).some((range) => {
-            const [from, to] = range.split('-').map(Number);
-            return from !== undefined && slot >= from && slot <= (to ?? from);
-          });
+          const serves = line
+            .split(' ')
+            .slice(8)
+            .some((range) => {
+              const [from, to] = range.split('-').map(Number);
+              return from !== undefined && slot >= from && slot <= (to ?? from);
+            });
           const port = Number(/:(\d+)@/.exec(line)?.[1]);
           if (serves) return nodes.find((n) => n.port === port);
         }
         return undefined;
       },
       async waitHealthy(timeoutMs = 30_000) {
-        await waitFor(async () => {
-          for (const n of nodes.filter((node) => node.alive)) {
-            const info = await withProbe(n.port, (r) => r.call('CLUSTER', 'INFO') as Promise<string>).catch(() => '');
-            if (!info.includes('cluster_state:ok')) return false;
-          }
-          // Every master slot range has a live owner: a write to each master succeeds.
-          return (await cluster.masters()).length >= masters;
-        }, 'the Redis Cluster to serve every slot', { timeoutMs, intervalMs: 100 });
+        await waitFor(
+          async () => {
+            for (const n of nodes.filter((node) => node.alive)) {
+              const info = await withProbe(n.port, (r) => r.call('CLUSTER', 'INFO') as Promise<string>).catch(() => '');
+              if (!info.includes('cluster_state:ok')) return false;
+            }
+            // Every master slot range has a live owner: a write to each master succeeds.
+            return (await cluster.masters()).length >= masters;
+          },
+          'the Redis Cluster to serve every slot',
+          { timeoutMs, intervalMs: 100 },
+        );
       },
       stop,
     };
@@ -127,15 +153,45 @@ export async function startPrivateRedisCluster({ masters = 3, replicasPerMaster 
 }
 
 function launch(port: number, busPort: number, dir: string): ChildProcess {
-  return spawn('redis-server', [
-    '--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--dir', dir,
-    '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(NODE_TIMEOUT_MS),
-    '--save', '', '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction', '--protected-mode', 'no',
-  ], { stdio: 'ignore' });
+  return spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--cluster-port',
+      String(busPort),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      'nodes.conf',
+      '--cluster-node-timeout',
+      String(NODE_TIMEOUT_MS),
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--maxmemory-policy',
+      'noeviction',
+      '--protected-mode',
+      'no',
+    ],
+    { stdio: 'ignore' },
+  );
 }
 
 async function withProbe<T>(port: number, run: (redis: Redis) => Promise<T>): Promise<T> {
-  const probe = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+  const probe = new Redis(port, '127.0.0.1', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 1000,
+  });
   probe.on('error', () => undefined);
   try {
     await probe.connect();
@@ -146,5 +202,9 @@ async function withProbe<T>(port: number, run: (redis: Redis) => Promise<T>): Pr
 }
 
 async function waitPing(port: number): Promise<void> {
-  await waitFor(async () => (await withProbe(port, (r) => r.ping()).catch(() => '')) === 'PONG', `redis-server on port ${port}`, { timeoutMs: 10_000, intervalMs: 50 });
+  await waitFor(
+    async () => (await withProbe(port, (r) => r.ping()).catch(() => '')) === 'PONG',
+    `redis-server on port ${port}`,
+    { timeoutMs: 10_000, intervalMs: 50 },
+  );
 }

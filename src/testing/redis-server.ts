@@ -29,9 +29,19 @@ export function redisServerAvailable(): boolean {
  * (noeviction, AOF optional, AUTH with `password`). Tests that stop, freeze or overload Redis use one of these,
  * never the shared 6379.
  */
-export async function startPrivateRedis({ appendOnly = false, appendFsync = 'always', password }: { appendOnly?: boolean; appendFsync?: 'always' | 'everysec' | 'no'; password?: string } = {}): Promise<PrivateRedis> {
+export async function startPrivateRedis({
+  appendOnly = false,
+  appendFsync = 'always',
+  password,
+}: {
+  appendOnly?: boolean;
+  appendFsync?: 'always' | 'everysec' | 'no';
+  password?: string;
+} = {}): Promise<PrivateRedis> {
   if (!redisServerAvailable()) {
-    throw new Error('redis-server is not on PATH: install it (apt-get install redis-server) or set REDIS_URL to a Redis the tests may use');
+    throw new Error(
+      'redis-server is not on PATH: install it (apt-get install redis-server) or set REDIS_URL to a Redis the tests may use',
+    );
   }
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'scrm-redis-'));
@@ -39,21 +49,48 @@ export async function startPrivateRedis({ appendOnly = false, appendFsync = 'alw
   const url = `redis://127.0.0.1:${port}`;
 
   const launch = async () => {
-    child = spawn('redis-server', [
-      '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir,
-      '--appendonly', appendOnly ? 'yes' : 'no', '--appendfsync', appendFsync,
-      '--maxmemory-policy', 'noeviction', '--protected-mode', 'no', ...(password ? ['--requirepass', password] : []),
-    ], { stdio: 'ignore' });
-    await waitFor(async () => {
-      const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...(password ? { password } : {}) });
-      probe.on('error', () => undefined);
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } finally {
-        probe.disconnect();
-      }
-    }, `redis-server on port ${port}`, { timeoutMs: 10_000, intervalMs: 50 });
+    child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--dir',
+        dir,
+        '--appendonly',
+        appendOnly ? 'yes' : 'no',
+        '--appendfsync',
+        appendFsync,
+        '--maxmemory-policy',
+        'noeviction',
+        '--protected-mode',
+        'no',
+        ...(password ? ['--requirepass', password] : []),
+      ],
+      { stdio: 'ignore' },
+    );
+    await waitFor(
+      async () => {
+        const probe = new Redis(url, {
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+          ...(password ? { password } : {}),
+        });
+        probe.on('error', () => undefined);
+        try {
+          await probe.connect();
+          return (await probe.ping()) === 'PONG';
+        } finally {
+          probe.disconnect();
+        }
+      },
+      `redis-server on port ${port}`,
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
   };
 
   const terminate = (signal: NodeJS.Signals) =>

@@ -2,7 +2,11 @@
  * Polls `probe` until it returns a truthy value or the deadline passes (docs/architecture.md §13.10: wait on
  * outcomes, never sleep for a fixed time). Throws with `what` so a timeout says what was awaited.
  */
-export async function waitFor<T>(probe: () => Promise<T> | T, what: string, { timeoutMs = 10_000, intervalMs = 25 } = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  probe: () => Promise<T> | T,
+  what: string,
+  { timeoutMs = 10_000, intervalMs = 25 } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

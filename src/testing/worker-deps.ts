@@ -12,7 +12,14 @@ import { createWecomClient, type WecomClient } from '../wecom/client.js';
 export function offlineWecom(config: AppConfig, logger: Logger): { wecom: WecomClient; pd: PersonalData } {
   const redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   return {
-    wecom: createWecomClient({ apiBase: 'http://127.0.0.1:9', redis, logger, clock: new SystemClock(), keyPrefix: config.redis.queuePrefix, timeoutMs: 500 }),
+    wecom: createWecomClient({
+      apiBase: 'http://127.0.0.1:9',
+      redis,
+      logger,
+      clock: new SystemClock(),
+      keyPrefix: config.redis.queuePrefix,
+      timeoutMs: 500,
+    }),
     pd: PersonalData.fromConfig(config),
   };
 }

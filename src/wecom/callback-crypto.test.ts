@@ -79,7 +79,9 @@ describe('encrypt/decrypt', () => {
   });
   it('produces the same bytes as @wecom/crypto for the same random', () => {
     const random = Buffer.alloc(16, 7);
-    expect(encryptCallback(KEY, '<xml>你好</xml>', CORP, random)).toBe(libEncrypt(KEY, '<xml>你好</xml>', CORP, random));
+    expect(encryptCallback(KEY, '<xml>你好</xml>', CORP, random)).toBe(
+      libEncrypt(KEY, '<xml>你好</xml>', CORP, random),
+    );
   });
   it('rejects bad keys', () => {
     expect(reasonOf(() => decryptCallback('short', 'AAAA'))).toBe('bad_key');
@@ -112,10 +114,17 @@ describe('encrypt/decrypt', () => {
   });
   it('never throws anything but CallbackCryptoError on arbitrary input', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.base64String(), fc.uint8Array({ minLength: 1, maxLength: 200 }).map((b) => Buffer.from(b).toString('base64'))), (input) => {
-        const reason = reasonOf(() => decryptCallback(KEY, input));
-        expect(reason === undefined || !reason.startsWith('other:')).toBe(true);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.base64String(),
+          fc.uint8Array({ minLength: 1, maxLength: 200 }).map((b) => Buffer.from(b).toString('base64')),
+        ),
+        (input) => {
+          const reason = reasonOf(() => decryptCallback(KEY, input));
+          expect(reason === undefined || !reason.startsWith('other:')).toBe(true);
+        },
+      ),
       { numRuns: 500 },
     );
   });
@@ -135,7 +144,10 @@ function referenceDecrypt(key: string, encrypt: string): { message: string; rece
   if (len > plain.length - pad - 20) return 'bad_message_length';
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   try {
-    return { message: utf8.decode(plain.subarray(20, 20 + len)), receiveId: utf8.decode(plain.subarray(20 + len, plain.length - pad)) };
+    return {
+      message: utf8.decode(plain.subarray(20, 20 + len)),
+      receiveId: utf8.decode(plain.subarray(20 + len, plain.length - pad)),
+    };
   } catch {
     return 'bad_utf8';
   }
@@ -145,18 +157,31 @@ describe('decryptCallback over many messages', () => {
   it('opens every input of a long, interleaved sequence as a fresh decipher would (the kept decipher chains)', () => {
     const keys = [KEY, generateEncodingAesKey()];
     const input = fc.oneof(
-      fc.string({ maxLength: 300 }).map((message) => ({ message, foreign: false, random: undefined as Uint8Array | undefined })),
+      fc
+        .string({ maxLength: 300 })
+        .map((message) => ({ message, foreign: false, random: undefined as Uint8Array | undefined })),
       fc.string({ maxLength: 300 }).map((message) => ({ message, foreign: true, random: undefined })),
-      fc.uint8Array({ minLength: 1, maxLength: 6 }).chain((n) => fc.uint8Array({ minLength: 32 * ((n[0] as number) % 6 + 1), maxLength: 32 * ((n[0] as number) % 6 + 1) })).map((random) => ({ message: '', foreign: false, random })),
+      fc
+        .uint8Array({ minLength: 1, maxLength: 6 })
+        .chain((n) =>
+          fc.uint8Array({ minLength: 32 * (((n[0] as number) % 6) + 1), maxLength: 32 * (((n[0] as number) % 6) + 1) }),
+        )
+        .map((random) => ({ message: '', foreign: false, random })),
     );
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.nat(1), input), { minLength: 1, maxLength: 40 }), (steps) => {
         for (const [k, { message, foreign, random }] of steps) {
           const key = keys[k] as string;
           // Valid messages, another key's ciphertext (nearly always bad padding) and random blocks.
-          const encrypted = random ? Buffer.from(random).toString('base64') : encryptCallback(foreign ? (keys[1 - k] as string) : key, message, CORP);
+          const encrypted = random
+            ? Buffer.from(random).toString('base64')
+            : encryptCallback(foreign ? (keys[1 - k] as string) : key, message, CORP);
           const expected = referenceDecrypt(key, encrypted);
-          expect(typeof expected === 'string' ? reasonOf(() => decryptCallback(key, encrypted)) : decryptCallback(key, encrypted)).toEqual(expected);
+          expect(
+            typeof expected === 'string'
+              ? reasonOf(() => decryptCallback(key, encrypted))
+              : decryptCallback(key, encrypted),
+          ).toEqual(expected);
           if (!foreign && !random) expect(expected).toEqual({ message, receiveId: CORP });
         }
       }),
@@ -173,11 +198,13 @@ describe('decodeCanonicalBase64', () => {
     const mixed = fc.oneof(
       fc.string({ unit: fc.constantFrom(...alphabet), maxLength: 24 }),
       fc.uint8Array({ maxLength: 40 }).map((b) => Buffer.from(b).toString('base64')),
-      fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.nat(60), fc.constantFrom(...alphabet)).map(([b, at, c]) => {
-        const text = Buffer.from(b).toString('base64');
-        const i = at % text.length;
-        return `${text.slice(0, i)}${c}${text.slice(i + 1)}`;
-      }),
+      fc
+        .tuple(fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.nat(60), fc.constantFrom(...alphabet))
+        .map(([b, at, c]) => {
+          const text = Buffer.from(b).toString('base64');
+          const i = at % text.length;
+          return `${text.slice(0, i)}${c}${text.slice(i + 1)}`;
+        }),
     );
     fc.assert(
       fc.property(mixed, (text) => {
@@ -187,7 +214,20 @@ describe('decodeCanonicalBase64', () => {
       }),
       { numRuns: 3000 },
     );
-    for (const text of ['QUJD', 'QUI=', 'QQ==', 'QU==', 'Q===', '====', 'QU=A', 'Q=JD', 'QU-_', 'QUJ\nD', 'QUJDé===', '']) {
+    for (const text of [
+      'QUJD',
+      'QUI=',
+      'QQ==',
+      'QU==',
+      'Q===',
+      '====',
+      'QU=A',
+      'Q=JD',
+      'QU-_',
+      'QUJ\nD',
+      'QUJDé===',
+      '',
+    ]) {
       expect(decodeCanonicalBase64(text) !== undefined, JSON.stringify(text)).toBe(canonical(text));
     }
   });
@@ -196,8 +236,16 @@ describe('decodeCanonicalBase64', () => {
 describe('buildCallbackEnvelope', () => {
   it('builds a body that verifies and decrypts with @wecom/crypto', () => {
     const inner = '<xml><ToUserName><![CDATA[ww]]></ToUserName><Content><![CDATA[a]]>b]]></Content></xml>';
-    const env = buildCallbackEnvelope({ token: 'tok123', encodingAesKey: KEY, receiveId: CORP, innerXml: inner, agentId: '1000002' });
-    const parsed = new XMLParser({ processEntities: false }).parse(env.body) as { xml: { Encrypt: string; ToUserName: string; AgentID: number } };
+    const env = buildCallbackEnvelope({
+      token: 'tok123',
+      encodingAesKey: KEY,
+      receiveId: CORP,
+      innerXml: inner,
+      agentId: '1000002',
+    });
+    const parsed = new XMLParser({ processEntities: false }).parse(env.body) as {
+      xml: { Encrypt: string; ToUserName: string; AgentID: number };
+    };
     expect(parsed.xml.ToUserName).toBe(CORP);
     expect(parsed.xml.AgentID).toBe(1000002);
     const { msg_signature, timestamp, nonce } = env.query;

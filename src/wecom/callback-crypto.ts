@@ -10,12 +10,7 @@ import { createCipheriv, createDecipheriv, hash, randomBytes, timingSafeEqual, t
  */
 
 export type CallbackCryptoErrorReason =
-  | 'bad_key'
-  | 'bad_base64'
-  | 'bad_length'
-  | 'bad_padding'
-  | 'bad_message_length'
-  | 'bad_utf8';
+  'bad_key' | 'bad_base64' | 'bad_length' | 'bad_padding' | 'bad_message_length' | 'bad_utf8';
 
 /** A malformed key or ciphertext. Receivers map it to HTTP 400, never 500. */
 export class CallbackCryptoError extends Error {
@@ -42,7 +37,13 @@ export function signCallback(token: string, timestamp: string, nonce: string, en
  * Checks `msg_signature` in constant time. Any length or type mismatch is simply `false`
  * (timingSafeEqual would throw on unequal lengths).
  */
-export function verifySignature(token: string, timestamp: string, nonce: string, encrypt: string, signature: string): boolean {
+export function verifySignature(
+  token: string,
+  timestamp: string,
+  nonce: string,
+  encrypt: string,
+  signature: string,
+): boolean {
   if (typeof signature !== 'string' || signature.length !== 40) return false;
   const expected = Buffer.from(signCallback(token, timestamp, nonce, encrypt), 'latin1');
   const given = Buffer.from(signature.toLowerCase(), 'latin1');
@@ -84,7 +85,10 @@ export function decryptCallback(encodingAesKey: string, encrypt: string): { mess
   const cipherBytes = typeof encrypt === 'string' ? decodeCanonicalBase64(encrypt) : undefined;
   if (!cipherBytes) throw new CallbackCryptoError('bad_base64', 'ciphertext is not canonical base64');
   if (cipherBytes.length === 0 || cipherBytes.length % BLOCK !== 0) {
-    throw new CallbackCryptoError('bad_length', `ciphertext length ${cipherBytes.length} is not a positive multiple of ${BLOCK}`);
+    throw new CallbackCryptoError(
+      'bad_length',
+      `ciphertext length ${cipherBytes.length} is not a positive multiple of ${BLOCK}`,
+    );
   }
   const plain = decryptBlocks(encodingAesKey, cipherBytes);
   // Every check below reads only bytes after the 16 random ones (decryptBlocks' first block):
@@ -92,12 +96,14 @@ export function decryptCallback(encodingAesKey: string, encrypt: string): { mess
   const pad = plain[plain.length - 1] ?? 0;
   if (pad < 1 || pad > BLOCK) throw new CallbackCryptoError('bad_padding', 'invalid PKCS#7 padding');
   const content = plain.subarray(0, plain.length - pad);
-  if (content.length < 20) throw new CallbackCryptoError('bad_message_length', 'plaintext shorter than random + length header');
+  if (content.length < 20)
+    throw new CallbackCryptoError('bad_message_length', 'plaintext shorter than random + length header');
   for (let i = plain.length - pad; i < plain.length; i += 1) {
     if (plain[i] !== pad) throw new CallbackCryptoError('bad_padding', 'invalid PKCS#7 padding');
   }
   const msgLen = content.readUInt32BE(16);
-  if (msgLen > content.length - 20) throw new CallbackCryptoError('bad_message_length', 'length field exceeds the plaintext');
+  if (msgLen > content.length - 20)
+    throw new CallbackCryptoError('bad_message_length', 'length field exceeds the plaintext');
   const decoder = STRICT_UTF8;
   try {
     return {
@@ -157,7 +163,12 @@ export function decodeCanonicalBase64(text: string): Buffer | undefined {
 }
 
 /** Encrypts `random(16) | len(4, BE) | message | receiveId` with 32-byte PKCS#7 padding (docs/wecom.md §1.2). */
-export function encryptCallback(encodingAesKey: string, message: string, receiveId: string, random: Buffer = randomBytes(16)): string {
+export function encryptCallback(
+  encodingAesKey: string,
+  message: string,
+  receiveId: string,
+  random: Buffer = randomBytes(16),
+): string {
   const { key, iv } = parseEncodingAesKey(encodingAesKey);
   if (random.length !== 16) throw new RangeError('random must be 16 bytes');
   const msg = Buffer.from(message, 'utf8');
@@ -167,7 +178,9 @@ export function encryptCallback(encodingAesKey: string, message: string, receive
   const pad = BLOCK - (body.length % BLOCK);
   const cipher = createCipheriv('aes-256-cbc', key, iv);
   cipher.setAutoPadding(false);
-  return Buffer.concat([cipher.update(Buffer.concat([body, Buffer.alloc(pad, pad)])), cipher.final()]).toString('base64');
+  return Buffer.concat([cipher.update(Buffer.concat([body, Buffer.alloc(pad, pad)])), cipher.final()]).toString(
+    'base64',
+  );
 }
 
 export interface CallbackEnvelopeOptions {
@@ -207,7 +220,10 @@ export function buildCallbackEnvelope(opts: CallbackEnvelopeOptions): CallbackEn
 /** A fresh EncodingAESKey: 43 characters of [A-Za-z0-9] that decode to 32 bytes. */
 export function generateEncodingAesKey(): string {
   for (;;) {
-    const candidate = randomBytes(33).toString('base64').replace(/[^A-Za-z0-9]/g, '').slice(0, 43);
+    const candidate = randomBytes(33)
+      .toString('base64')
+      .replace(/[^A-Za-z0-9]/g, '')
+      .slice(0, 43);
     if (candidate.length === 43 && Buffer.from(`${candidate}=`, 'base64').length === 32) return candidate;
   }
 }

@@ -3,7 +3,13 @@ import { Redis } from 'ioredis';
 import { ManualClock } from '../infra/clock.js';
 import { startSandbox, type RunningSandbox } from '../../scripts/wecom-sandbox/index.js';
 import { DEMO_CORP_ID, DEMO_SECRET, demoScenario } from '../../scripts/wecom-sandbox/world/demo-seed.js';
-import { deleteByPrefix, pollUntil, randomPrefix, silentLogger, wecomTestRedisUrl } from '../../scripts/wecom-sandbox/sandbox.test-support.js';
+import {
+  deleteByPrefix,
+  pollUntil,
+  randomPrefix,
+  silentLogger,
+  wecomTestRedisUrl,
+} from '../../scripts/wecom-sandbox/sandbox.test-support.js';
 import { createWecomClient, type CorpApi, type WecomClientOptions } from './client.js';
 import { WecomApiError, WecomTransportError } from './errors.js';
 
@@ -33,7 +39,12 @@ const calls = (endpoint: string) => sandbox.context.calls.list({ endpoint });
 beforeAll(async () => {
   redis = new Redis(wecomTestRedisUrl());
   clock = new ManualClock(Date.UTC(2025, 2, 3, 2, 0, 0));
-  sandbox = await startSandbox({ clock, logger: silentLogger(), delivery: { retries: 0, retryDelayMs: 0, timeoutMs: 500 }, nodeEnv: 'test' });
+  sandbox = await startSandbox({
+    clock,
+    logger: silentLogger(),
+    delivery: { retries: 0, retryDelayMs: 0, timeoutMs: 500 },
+    nodeEnv: 'test',
+  });
 });
 
 beforeEach(() => {
@@ -52,8 +63,15 @@ afterAll(async () => {
 describe('WeCom client against the sandbox: every endpoint', () => {
   it('reads members, departments and customers', async () => {
     const api = client();
-    expect((await api.getFollowUserList()).follow_user).toEqual(expect.arrayContaining(['zhangwei', 'lina', 'wangqiang']));
-    expect(await api.getUser('zhangwei')).toMatchObject({ userid: 'zhangwei', department: [2], direct_leader: ['wangqiang'], status: 1 });
+    expect((await api.getFollowUserList()).follow_user).toEqual(
+      expect.arrayContaining(['zhangwei', 'lina', 'wangqiang']),
+    );
+    expect(await api.getUser('zhangwei')).toMatchObject({
+      userid: 'zhangwei',
+      department: [2],
+      direct_leader: ['wangqiang'],
+      status: 1,
+    });
     expect((await api.listUsersSimple(2)).userlist.map((u) => u.userid)).toContain('lina');
     expect((await api.listDepartmentsSimple()).department_id.map((d) => d.id)).toEqual([1, 2, 3]);
     const contact = await api.getExternalContact(EXT(4));
@@ -85,7 +103,12 @@ describe('WeCom client against the sandbox: every endpoint', () => {
     await api.markTag({ userid: 'zhangwei', external_userid: EXT(1), add_tag: [baoke!.id, newTag.id] });
     const after = await api.getExternalContact(EXT(1));
     expect(after.follow_user[0]?.tags.map((t) => t.tag_name)).toEqual(expect.arrayContaining(['保客', '首保已预约']));
-    await api.remark({ userid: 'zhangwei', external_userid: EXT(1), remark: '赵先生-已购', remark_mobiles: ['13800000199'] });
+    await api.remark({
+      userid: 'zhangwei',
+      external_userid: EXT(1),
+      remark: '赵先生-已购',
+      remark_mobiles: ['13800000199'],
+    });
     await api.delCorpTag({ tag_id: [newTag.id] });
     const groupsAfter = (await api.getCorpTagList()).tag_group;
     expect(groupsAfter.some((g) => g.group_name === '车主关怀')).toBe(false);
@@ -99,23 +122,47 @@ describe('WeCom client against the sandbox: every endpoint', () => {
     const media = await api.uploadMedia('image', new Uint8Array([1, 2, 3, 4]), 'car.png', 'image/png');
     const img = await api.uploadImage(new Uint8Array([5, 6, 7]), 'banner.png');
     expect(img.url).toMatch(/^http/);
-    const { welcomeCode } = await sandbox.driver.addCustomer({ corpId: DEMO_CORP_ID, userid: 'zhangwei', state: 'showroom_qr', customer: { name: '冯先生' } });
-    await api.sendWelcomeMsg({ welcome_code: welcomeCode!, text: { content: '您好，我是张伟' }, attachments: [{ msgtype: 'image', image: { media_id: media.media_id } }] });
-    await expect(api.sendWelcomeMsg({ welcome_code: welcomeCode!, text: { content: 'again' } })).rejects.toMatchObject({ errcode: 41050, retryable: false });
-    const late = await sandbox.driver.addCustomer({ corpId: DEMO_CORP_ID, userid: 'lina', customer: { name: '褚女士' } });
+    const { welcomeCode } = await sandbox.driver.addCustomer({
+      corpId: DEMO_CORP_ID,
+      userid: 'zhangwei',
+      state: 'showroom_qr',
+      customer: { name: '冯先生' },
+    });
+    await api.sendWelcomeMsg({
+      welcome_code: welcomeCode!,
+      text: { content: '您好，我是张伟' },
+      attachments: [{ msgtype: 'image', image: { media_id: media.media_id } }],
+    });
+    await expect(api.sendWelcomeMsg({ welcome_code: welcomeCode!, text: { content: 'again' } })).rejects.toMatchObject({
+      errcode: 41050,
+      retryable: false,
+    });
+    const late = await sandbox.driver.addCustomer({
+      corpId: DEMO_CORP_ID,
+      userid: 'lina',
+      customer: { name: '褚女士' },
+    });
     clock.advance(21_000);
-    await expect(api.sendWelcomeMsg({ welcome_code: late.welcomeCode!, text: { content: 'hi' } })).rejects.toMatchObject({ errcode: 41050 });
+    await expect(
+      api.sendWelcomeMsg({ welcome_code: late.welcomeCode!, text: { content: 'hi' } }),
+    ).rejects.toMatchObject({ errcode: 41050 });
     expect(calls('externalcontact/send_welcome_msg').map((c) => c.errcode)).toEqual([0, 41050, 41050]);
   });
 
   it('runs an advisor-confirmed mass send with reminders and cancel', async () => {
     const api = client();
-    const { msgid } = await api.addMsgTemplate({ sender: 'zhangwei', external_userid: [EXT(2), EXT(3)], text: { content: '首保提醒' } });
+    const { msgid } = await api.addMsgTemplate({
+      sender: 'zhangwei',
+      external_userid: [EXT(2), EXT(3)],
+      text: { content: '首保提醒' },
+    });
     expect((await api.getGroupmsgTask({ msgid })).task_list).toEqual([{ userid: 'zhangwei', status: 0 }]);
     await api.remindGroupmsgSend(msgid);
     await sandbox.driver.confirmMassSend({ corpId: DEMO_CORP_ID, msgid, userid: 'zhangwei' });
     expect((await api.getGroupmsgTask({ msgid })).task_list[0]?.status).toBe(2);
-    expect((await api.getGroupmsgSendResult({ msgid, userid: 'zhangwei' })).send_list).toEqual([expect.objectContaining({ external_userid: EXT(2), status: 1 })]);
+    expect((await api.getGroupmsgSendResult({ msgid, userid: 'zhangwei' })).send_list).toEqual([
+      expect.objectContaining({ external_userid: EXT(2), status: 1 }),
+    ]);
     const other = await api.addMsgTemplate({ sender: 'lina', text: { content: '车展邀请' } });
     await api.cancelGroupmsgSend(other.msgid);
     await expect(api.remindGroupmsgSend(other.msgid)).rejects.toMatchObject({ errcode: 41093 });
@@ -128,22 +175,50 @@ describe('WeCom client against the sandbox: every endpoint', () => {
     const sent = await api.sendMessage({
       touser: 'zhangwei',
       msgtype: 'template_card',
-      template_card: { card_type: 'button_interaction', task_id: 'task-1', main_title: { title: '首保回访' }, button_list: [{ text: '已完成', key: 'done' }, { text: '稍后', key: 'snooze', style: 2 }] },
+      template_card: {
+        card_type: 'button_interaction',
+        task_id: 'task-1',
+        main_title: { title: '首保回访' },
+        button_list: [
+          { text: '已完成', key: 'done' },
+          { text: '稍后', key: 'snooze', style: 2 },
+        ],
+      },
     });
     expect(sent.response_code).toBeTruthy();
-    await api.updateTemplateCard({ userids: ['zhangwei'], response_code: sent.response_code!, button: { replace_name: '已完成' } });
-    await expect(api.updateTemplateCard({ response_code: sent.response_code!, button: { replace_name: 'x' } })).rejects.toMatchObject({ errcode: 60140 });
-    const click = await sandbox.driver.clickCardButton({ corpId: DEMO_CORP_ID, userid: 'zhangwei', taskId: 'task-1', eventKey: 'done' });
+    await api.updateTemplateCard({
+      userids: ['zhangwei'],
+      response_code: sent.response_code!,
+      button: { replace_name: '已完成' },
+    });
+    await expect(
+      api.updateTemplateCard({ response_code: sent.response_code!, button: { replace_name: 'x' } }),
+    ).rejects.toMatchObject({ errcode: 60140 });
+    const click = await sandbox.driver.clickCardButton({
+      corpId: DEMO_CORP_ID,
+      userid: 'zhangwei',
+      taskId: 'task-1',
+      eventKey: 'done',
+    });
     clock.advance(73 * HOUR);
-    await expect(api.updateTemplateCard({ response_code: click.responseCode, button: { replace_name: 'late' } })).rejects.toMatchObject({ errcode: 60140 });
-    await expect(api.sendMessage({ touser: 'nobody', msgtype: 'text', text: { content: 'x' } })).rejects.toMatchObject({ errcode: 81013 });
+    await expect(
+      api.updateTemplateCard({ response_code: click.responseCode, button: { replace_name: 'late' } }),
+    ).rejects.toMatchObject({ errcode: 60140 });
+    await expect(api.sendMessage({ touser: 'nobody', msgtype: 'text', text: { content: 'x' } })).rejects.toMatchObject({
+      errcode: 81013,
+    });
   });
 
   it('signs a member in with a single-use OAuth code', async () => {
     const api = client();
-    const page = await fetch(`${sandbox.url}/connect/oauth2/authorize?appid=${DEMO_CORP_ID}&redirect_uri=${encodeURIComponent('http://bot.local/cb')}&response_type=code&scope=snsapi_base&state=abc123&agentid=1000002`);
+    const page = await fetch(
+      `${sandbox.url}/connect/oauth2/authorize?appid=${DEMO_CORP_ID}&redirect_uri=${encodeURIComponent('http://bot.local/cb')}&response_type=code&scope=snsapi_base&state=abc123&agentid=1000002`,
+    );
     expect(await page.text()).toContain('张伟');
-    const res = await fetch(`${sandbox.url}/wwlogin/sso/login?appid=${DEMO_CORP_ID}&redirect_uri=${encodeURIComponent('http://bot.local/cb')}&state=abc123&userid=lina`, { redirect: 'manual' });
+    const res = await fetch(
+      `${sandbox.url}/wwlogin/sso/login?appid=${DEMO_CORP_ID}&redirect_uri=${encodeURIComponent('http://bot.local/cb')}&state=abc123&userid=lina`,
+      { redirect: 'manual' },
+    );
     const location = new URL(res.headers.get('location') ?? '');
     expect(location.searchParams.get('state')).toBe('abc123');
     const code = location.searchParams.get('code')!;
@@ -153,20 +228,39 @@ describe('WeCom client against the sandbox: every endpoint', () => {
 
   it('transfers customers in service and after resignation', async () => {
     const api = client();
-    const started = await api.transferCustomer({ handover_userid: 'zhangwei', takeover_userid: 'lina', external_userid: [EXT(1), EXT(5)] });
-    expect(started.customer).toEqual([{ external_userid: EXT(1), errcode: 0 }, { external_userid: EXT(5), errcode: 40131 }]);
-    expect((await api.transferResult({ handover_userid: 'zhangwei', takeover_userid: 'lina' })).customer[0]?.status).toBe(2);
+    const started = await api.transferCustomer({
+      handover_userid: 'zhangwei',
+      takeover_userid: 'lina',
+      external_userid: [EXT(1), EXT(5)],
+    });
+    expect(started.customer).toEqual([
+      { external_userid: EXT(1), errcode: 0 },
+      { external_userid: EXT(5), errcode: 40131 },
+    ]);
+    expect(
+      (await api.transferResult({ handover_userid: 'zhangwei', takeover_userid: 'lina' })).customer[0]?.status,
+    ).toBe(2);
     clock.advance(25 * HOUR);
-    expect((await api.transferResult({ handover_userid: 'zhangwei', takeover_userid: 'lina' })).customer[0]?.status).toBe(1);
+    expect(
+      (await api.transferResult({ handover_userid: 'zhangwei', takeover_userid: 'lina' })).customer[0]?.status,
+    ).toBe(1);
     expect((await api.getExternalContact(EXT(1))).follow_user.map((f) => f.userid)).toEqual(['lina']);
 
-    await expect(api.resignedTransferCustomer({ handover_userid: 'liuyang', takeover_userid: 'lina', external_userid: [EXT(5)] })).rejects.toMatchObject({ errcode: 40097 });
+    await expect(
+      api.resignedTransferCustomer({ handover_userid: 'liuyang', takeover_userid: 'lina', external_userid: [EXT(5)] }),
+    ).rejects.toMatchObject({ errcode: 40097 });
     await sandbox.driver.changeMember({ corpId: DEMO_CORP_ID, change: 'delete_user', userid: 'liuyang' });
     const unassigned = await api.getUnassignedList();
     expect(unassigned.info.map((i) => i.external_userid).sort()).toEqual([EXT(5), EXT(6)]);
-    const resigned = await api.resignedTransferCustomer({ handover_userid: 'liuyang', takeover_userid: 'lina', external_userid: [EXT(5)] });
+    const resigned = await api.resignedTransferCustomer({
+      handover_userid: 'liuyang',
+      takeover_userid: 'lina',
+      external_userid: [EXT(5)],
+    });
     expect(resigned.customer[0]?.errcode).toBe(0);
-    expect((await api.resignedTransferResult({ handover_userid: 'liuyang', takeover_userid: 'lina' })).customer[0]?.status).toBe(2);
+    expect(
+      (await api.resignedTransferResult({ handover_userid: 'liuyang', takeover_userid: 'lina' })).customer[0]?.status,
+    ).toBe(2);
   });
 });
 
@@ -174,7 +268,9 @@ describe('WeCom client rules', () => {
   it('does not retry 84061 or 40096', async () => {
     const api = client();
     await sandbox.driver.advisorDeletesCustomer({ corpId: DEMO_CORP_ID, userid: 'zhangwei', externalUserId: EXT(1) });
-    const err = await api.markTag({ userid: 'zhangwei', external_userid: EXT(1), add_tag: ['x'] }).catch((e: unknown) => e);
+    const err = await api
+      .markTag({ userid: 'zhangwei', external_userid: EXT(1), add_tag: ['x'] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WecomApiError);
     expect(err).toMatchObject({ errcode: 84061, retryable: false, endpoint: 'externalcontact/mark_tag' });
     await expect(api.getExternalContact('wmUnknownUnknownUnknownUnknown00')).rejects.toMatchObject({ errcode: 40096 });
@@ -185,11 +281,21 @@ describe('WeCom client rules', () => {
   it('retries -1 at most 3 times', async () => {
     const api = client();
     await api.getFollowUserList();
-    sandbox.context.faults.add({ endpoint: 'externalcontact/get_follow_user_list', count: 10, kind: 'errcode', errcode: -1 });
+    sandbox.context.faults.add({
+      endpoint: 'externalcontact/get_follow_user_list',
+      count: 10,
+      kind: 'errcode',
+      errcode: -1,
+    });
     await expect(api.getFollowUserList()).rejects.toMatchObject({ errcode: -1, retryable: true });
     expect(calls('externalcontact/get_follow_user_list')).toHaveLength(1 + 4);
     sandbox.context.faults.clear();
-    sandbox.context.faults.add({ endpoint: 'externalcontact/get_follow_user_list', count: 2, kind: 'errcode', errcode: -1 });
+    sandbox.context.faults.add({
+      endpoint: 'externalcontact/get_follow_user_list',
+      count: 2,
+      kind: 'errcode',
+      errcode: -1,
+    });
     await expect(api.getFollowUserList()).resolves.toMatchObject({ errcode: 0 });
   });
 
@@ -212,7 +318,9 @@ describe('WeCom client rules', () => {
   it('does not retry a timed-out message/send (no duplicate messages)', async () => {
     const api = client({ timeoutMs: 200 });
     sandbox.context.faults.add({ endpoint: 'message/send', count: 5, kind: 'hang' });
-    await expect(api.sendMessage({ touser: 'lina', msgtype: 'text', text: { content: 'x' } })).rejects.toMatchObject({ reason: 'timeout' });
+    await expect(api.sendMessage({ touser: 'lina', msgtype: 'text', text: { content: 'x' } })).rejects.toMatchObject({
+      reason: 'timeout',
+    });
     await pollUntil(() => (calls('message/send').length > 0 ? true : undefined));
     expect(calls('message/send')).toHaveLength(1);
     expect(sandbox.context.faults.list()[0]?.remaining).toBe(4);
@@ -243,7 +351,9 @@ describe('WeCom client rules', () => {
     const tagId = (await api.getCorpTagList()).tag_group.flatMap((g) => g.tag).find((t) => t.name === '保客')!.id;
     sandbox.context.limits.apply({ latencyMs: { 'externalcontact/mark_tag': 15 } });
     // Sanity: the sandbox does enforce the cap when a caller ignores it.
-    const token = (await fetch(`${sandbox.url}/cgi-bin/gettoken?corpid=${DEMO_CORP_ID}&corpsecret=${DEMO_SECRET}`).then((r) => r.json())) as { access_token: string };
+    const token = (await fetch(`${sandbox.url}/cgi-bin/gettoken?corpid=${DEMO_CORP_ID}&corpsecret=${DEMO_SECRET}`).then(
+      (r) => r.json(),
+    )) as { access_token: string };
     const raw = await Promise.all(
       Array.from({ length: 12 }, (_, i) =>
         fetch(`${sandbox.url}/cgi-bin/externalcontact/mark_tag?access_token=${token.access_token}`, {
@@ -288,7 +398,13 @@ describe('WeCom client rules', () => {
 
 describe('WeCom client misconfiguration', () => {
   it('calls gettoken once for a wrong secret, then fails fast', async () => {
-    const api = createWecomClient({ apiBase: sandbox.url, redis, logger: silentLogger(), clock, keyPrefix: `${prefix}:bad` }).forCorp({ corpId: DEMO_CORP_ID, secret: 'wrong-secret-000' });
+    const api = createWecomClient({
+      apiBase: sandbox.url,
+      redis,
+      logger: silentLogger(),
+      clock,
+      keyPrefix: `${prefix}:bad`,
+    }).forCorp({ corpId: DEMO_CORP_ID, secret: 'wrong-secret-000' });
     await expect(api.getFollowUserList()).rejects.toMatchObject({ errcode: 40001, retryable: false });
     await expect(Promise.all([api.getUser('lina'), api.getUser('lina')])).rejects.toMatchObject({ errcode: 40001 });
     expect(calls('gettoken')).toHaveLength(1);

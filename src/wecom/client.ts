@@ -42,7 +42,12 @@ export interface WecomClientOptions {
   keyPrefix: string;
   retry?: RetryOptions;
   /** Local limit per (corp, endpoint) per window; default 8,000/min, under WeCom's 10,000. */
-  rateLimits?: { defaultLimit?: number; windowMs?: number; perEndpoint?: Readonly<Record<string, number>>; maxWaitMs?: number };
+  rateLimits?: {
+    defaultLimit?: number;
+    windowMs?: number;
+    perEndpoint?: Readonly<Record<string, number>>;
+    maxWaitMs?: number;
+  };
   /** mark_tag calls in flight per corp across processes. Default 4 (WeCom: 45033 above 5). */
   markTagConcurrency?: number;
   /** Token cache tuning (tests). */
@@ -81,7 +86,10 @@ export function createWecomClient(options: WecomClientOptions): WecomClient {
   const maxRetries = options.retry?.maxRetries ?? 3;
   const rateLimitRetries = options.retry?.rateLimitRetries ?? maxRetries;
   const transientPolicy = { baseMs: options.retry?.baseDelayMs ?? 200, maxMs: options.retry?.maxDelayMs ?? 5000 };
-  const ratePolicy = { baseMs: options.retry?.rateLimitDelayMs ?? 1000, maxMs: Math.max(options.retry?.maxDelayMs ?? 5000, 8000) };
+  const ratePolicy = {
+    baseMs: options.retry?.rateLimitDelayMs ?? 1000,
+    maxMs: Math.max(options.retry?.maxDelayMs ?? 5000, 8000),
+  };
   const markTagConcurrency = options.markTagConcurrency ?? 4;
   const log = options.logger.child({ component: 'wecom-client' });
 
@@ -113,19 +121,20 @@ export function createWecomClient(options: WecomClientOptions): WecomClient {
     },
   });
 
-  const ticketCache = (kind: JsapiTicketKind) => new TokenCache({
-    redis: options.redis,
-    keyPrefix: options.keyPrefix,
-    kind: kind === 'corp' ? 'jsapi-ticket' : 'agent-ticket',
-    clock: options.clock,
-    logger: log,
-    refreshMarginMs: options.tokenRefreshMarginMs,
-    fetchToken: async (creds) => {
-      const api = forCorp(creds);
-      const res = kind === 'corp' ? await api.getCorpJsapiTicket() : await api.getAgentConfigTicket();
-      return { accessToken: res.ticket, expiresIn: res.expires_in };
-    },
-  });
+  const ticketCache = (kind: JsapiTicketKind) =>
+    new TokenCache({
+      redis: options.redis,
+      keyPrefix: options.keyPrefix,
+      kind: kind === 'corp' ? 'jsapi-ticket' : 'agent-ticket',
+      clock: options.clock,
+      logger: log,
+      refreshMarginMs: options.tokenRefreshMarginMs,
+      fetchToken: async (creds) => {
+        const api = forCorp(creds);
+        const res = kind === 'corp' ? await api.getCorpJsapiTicket() : await api.getAgentConfigTicket();
+        return { accessToken: res.ticket, expiresIn: res.expires_in };
+      },
+    });
   const tickets = { corp: ticketCache('corp'), agent: ticketCache('agent') };
 
   function forCorp(creds: CorpCredentials): CorpApi {
@@ -135,7 +144,8 @@ export function createWecomClient(options: WecomClientOptions): WecomClient {
       const releases: Array<() => Promise<void>> = [];
       try {
         if (spec.lockKey) releases.push(await throttle.lock(corpId, spec.lockKey));
-        if (spec.concurrency) releases.push(await throttle.semaphore(corpId, spec.concurrency.name, spec.concurrency.limit));
+        if (spec.concurrency)
+          releases.push(await throttle.semaphore(corpId, spec.concurrency.name, spec.concurrency.limit));
         await throttle.acquire(corpId, spec.endpoint);
         const res = await requestJson<T>(fetchFn, options.apiBase, {
           path: `/cgi-bin/${spec.endpoint}`,
@@ -156,7 +166,7 @@ export function createWecomClient(options: WecomClientOptions): WecomClient {
     const call: Caller = async <T extends WecomBaseResponse>(spec: CallSpec): Promise<T> => {
       let tokenRefreshed = false;
       let token = await tokens.get(creds);
-      for (let attempt = 0; ; ) {
+      for (let attempt = 0; ;) {
         const started = Date.now();
         try {
           const res = await once<T>(spec, token);
@@ -164,7 +174,10 @@ export function createWecomClient(options: WecomClientOptions): WecomClient {
           return res;
         } catch (err) {
           const errcode = err instanceof WecomApiError ? err.errcode : undefined;
-          log.debug({ corpId, endpoint: spec.endpoint, attempt, errcode, ms: Date.now() - started, err: errName(err) }, 'wecom call failed');
+          log.debug(
+            { corpId, endpoint: spec.endpoint, attempt, errcode, ms: Date.now() - started, err: errName(err) },
+            'wecom call failed',
+          );
           if (err instanceof WecomApiError && err.kind === 'token' && !tokenRefreshed) {
             tokenRefreshed = true;
             token = await tokens.refresh(creds, token);
@@ -174,7 +187,10 @@ export function createWecomClient(options: WecomClientOptions): WecomClient {
           if (!mayRetry(err, spec) || attempt >= (rateLimited ? rateLimitRetries : maxRetries)) throw err;
           const delay = backoffDelay(attempt, rateLimited ? ratePolicy : transientPolicy);
           if (errcode === 45009) await throttle.block(corpId, spec.endpoint, delay);
-          log.warn({ corpId, endpoint: spec.endpoint, attempt, errcode, delayMs: delay, err: errName(err) }, 'wecom call retrying');
+          log.warn(
+            { corpId, endpoint: spec.endpoint, attempt, errcode, delayMs: delay, err: errName(err) },
+            'wecom call retrying',
+          );
           await sleep(delay);
           attempt += 1;
         }

@@ -19,10 +19,8 @@ export type CorpApi = ReturnType<typeof externalContactApi> &
   ReturnType<typeof directoryApi> &
   ReturnType<typeof transferApi> &
   ReturnType<typeof jsapiApi> &
-
   ReturnType<typeof groupsApi> &
   ReturnType<typeof momentsApi> &
-
   ReturnType<typeof contactWayApi> & { readonly corpId: string };
 
 /** Assembles the corp-bound API from the endpoint groups. */

@@ -8,9 +8,12 @@ describe('WeCom error classification (docs/wecom.md §4)', () => {
   it.each([-1, 6000, 45009, 45033, 45035, 45036, 41096, 41063])('retries %i', (code) => {
     expect(new WecomApiError(code, 'x', 'e').retryable).toBe(true);
   });
-  it.each([84061, 40096, 41050, 41051, 48002, 60011, 60140, 40001, 40014, 42001, 123456])('never retries %i with backoff', (code) => {
-    expect(new WecomApiError(code, 'x', 'e').retryable).toBe(false);
-  });
+  it.each([84061, 40096, 41050, 41051, 48002, 60011, 60140, 40001, 40014, 42001, 123456])(
+    'never retries %i with backoff',
+    (code) => {
+      expect(new WecomApiError(code, 'x', 'e').retryable).toBe(false);
+    },
+  );
   it('marks token errors for a refresh', () => {
     expect(classifyErrcode(40014).kind).toBe('token');
     expect(classifyErrcode(42001).kind).toBe('token');

@@ -23,10 +23,24 @@ export interface EventBase {
   agentId?: string;
 }
 
-export type ExternalContactChange = 'add_external_contact' | 'edit_external_contact' | 'add_half_external_contact' | 'del_external_contact' | 'del_follow_user' | 'transfer_fail' | 'msg_audit_approved';
-export type ContactChange = 'create_user' | 'update_user' | 'delete_user' | 'create_party' | 'update_party' | 'delete_party' | 'update_tag';
+export type ExternalContactChange =
+  | 'add_external_contact'
+  | 'edit_external_contact'
+  | 'add_half_external_contact'
+  | 'del_external_contact'
+  | 'del_follow_user'
+  | 'transfer_fail'
+  | 'msg_audit_approved';
+export type ContactChange =
+  'create_user' | 'update_user' | 'delete_user' | 'create_party' | 'update_party' | 'delete_party' | 'update_tag';
 export type MessageType = 'text' | 'image' | 'voice' | 'video' | 'location' | 'link';
-export type AppActivityEvent = 'inactive_alert' | 'close_inactive_agent' | 'reopen_inactive_agent' | 'low_active_alert' | 'low_active' | 'active_restored';
+export type AppActivityEvent =
+  | 'inactive_alert'
+  | 'close_inactive_agent'
+  | 'reopen_inactive_agent'
+  | 'low_active_alert'
+  | 'low_active'
+  | 'active_restored';
 
 export interface ExternalContactEvent extends EventBase {
   kind: 'change_external_contact';
@@ -125,7 +139,16 @@ export interface UnknownEvent extends EventBase {
   raw: Record<string, unknown>;
 }
 
-export type TypedEvent = ExternalContactEvent | ExternalChatEvent | ExternalTagEvent | ContactEvent | TemplateCardEvent | MemberMessage | SimpleAppEvent | AppActivity | UnknownEvent;
+export type TypedEvent =
+  | ExternalContactEvent
+  | ExternalChatEvent
+  | ExternalTagEvent
+  | ContactEvent
+  | TemplateCardEvent
+  | MemberMessage
+  | SimpleAppEvent
+  | AppActivity
+  | UnknownEvent;
 
 /** The XML could not be read at all: a permanent failure (retrying cannot help). */
 export class EventParseError extends Error {
@@ -147,10 +170,33 @@ const parser = new XMLParser({
   isArray: (name) => name === 'Item' || name === 'SelectedItem' || name === 'OptionId',
 });
 
-const EXTERNAL_CONTACT_CHANGES = new Set<string>(['add_external_contact', 'edit_external_contact', 'add_half_external_contact', 'del_external_contact', 'del_follow_user', 'transfer_fail', 'msg_audit_approved']);
-const CONTACT_CHANGES = new Set<string>(['create_user', 'update_user', 'delete_user', 'create_party', 'update_party', 'delete_party', 'update_tag']);
+const EXTERNAL_CONTACT_CHANGES = new Set<string>([
+  'add_external_contact',
+  'edit_external_contact',
+  'add_half_external_contact',
+  'del_external_contact',
+  'del_follow_user',
+  'transfer_fail',
+  'msg_audit_approved',
+]);
+const CONTACT_CHANGES = new Set<string>([
+  'create_user',
+  'update_user',
+  'delete_user',
+  'create_party',
+  'update_party',
+  'delete_party',
+  'update_tag',
+]);
 const MESSAGE_TYPES = new Set<string>(['text', 'image', 'voice', 'video', 'location', 'link']);
-const ACTIVITY_EVENTS = new Set<string>(['inactive_alert', 'close_inactive_agent', 'reopen_inactive_agent', 'low_active_alert', 'low_active', 'active_restored']);
+const ACTIVITY_EVENTS = new Set<string>([
+  'inactive_alert',
+  'close_inactive_agent',
+  'reopen_inactive_agent',
+  'low_active_alert',
+  'low_active',
+  'active_restored',
+]);
 
 /** Parses decrypted callback XML. Throws EventParseError only when it is not readable XML with a `<xml>` root. */
 export function parseEvent(xml: string): TypedEvent {
@@ -169,17 +215,38 @@ export function parseEvent(xml: string): TypedEvent {
 
 function toEvent(r: Record<string, unknown>): TypedEvent {
   const f = (name: string): string | undefined => text(r[name]);
-  const base = { toUserName: f('ToUserName') ?? '', fromUserName: f('FromUserName') ?? '', createTime: Number(f('CreateTime') ?? 0) || 0, ...opt('agentId', f('AgentID')) };
+  const base = {
+    toUserName: f('ToUserName') ?? '',
+    fromUserName: f('FromUserName') ?? '',
+    createTime: Number(f('CreateTime') ?? 0) || 0,
+    ...opt('agentId', f('AgentID')),
+  };
   const msgType = f('MsgType') ?? '';
   const event = f('Event');
   const changeType = f('ChangeType');
-  const unknown = (): UnknownEvent => ({ ...base, kind: 'unknown', key: 'unknown', msgType, ...opt('event', event), ...opt('changeType', changeType), raw: r });
+  const unknown = (): UnknownEvent => ({
+    ...base,
+    kind: 'unknown',
+    key: 'unknown',
+    msgType,
+    ...opt('event', event),
+    ...opt('changeType', changeType),
+    raw: r,
+  });
 
   if (msgType !== 'event') {
     if (!MESSAGE_TYPES.has(msgType)) return unknown();
     return {
-      ...base, kind: 'message', key: `message.${msgType}`, msgType: msgType as MessageType, msgId: f('MsgId') ?? '',
-      ...opt('content', f('Content')), ...opt('mediaId', f('MediaId')), ...opt('picUrl', f('PicUrl')), ...opt('format', f('Format')), ...opt('thumbMediaId', f('ThumbMediaId')),
+      ...base,
+      kind: 'message',
+      key: `message.${msgType}`,
+      msgType: msgType as MessageType,
+      msgId: f('MsgId') ?? '',
+      ...opt('content', f('Content')),
+      ...opt('mediaId', f('MediaId')),
+      ...opt('picUrl', f('PicUrl')),
+      ...opt('format', f('Format')),
+      ...opt('thumbMediaId', f('ThumbMediaId')),
       fields: flat(r),
     };
   }
@@ -187,35 +254,80 @@ function toEvent(r: Record<string, unknown>): TypedEvent {
     case 'change_external_contact':
       if (!changeType || !EXTERNAL_CONTACT_CHANGES.has(changeType)) return unknown();
       return {
-        ...base, kind: 'change_external_contact', key: `change_external_contact.${changeType}`, changeType: changeType as ExternalContactChange,
-        userId: f('UserID') ?? '', externalUserId: f('ExternalUserID') ?? '',
-        ...opt('state', f('State')), ...opt('welcomeCode', f('WelcomeCode')), ...opt('source', f('Source')), ...opt('failReason', f('FailReason')),
+        ...base,
+        kind: 'change_external_contact',
+        key: `change_external_contact.${changeType}`,
+        changeType: changeType as ExternalContactChange,
+        userId: f('UserID') ?? '',
+        externalUserId: f('ExternalUserID') ?? '',
+        ...opt('state', f('State')),
+        ...opt('welcomeCode', f('WelcomeCode')),
+        ...opt('source', f('Source')),
+        ...opt('failReason', f('FailReason')),
       };
     case 'change_external_chat': {
       if (changeType !== 'create' && changeType !== 'update' && changeType !== 'dismiss') return unknown();
       const list = r.MemChangeList as { Item?: unknown[] } | undefined;
       return {
-        ...base, kind: 'change_external_chat', key: `change_external_chat.${changeType}`, changeType, chatId: f('ChatId') ?? '',
-        ...opt('updateDetail', f('UpdateDetail')), ...opt('joinScene', num(f('JoinScene'))), ...opt('quitScene', num(f('QuitScene'))), ...opt('memChangeCnt', num(f('MemChangeCnt'))),
+        ...base,
+        kind: 'change_external_chat',
+        key: `change_external_chat.${changeType}`,
+        changeType,
+        chatId: f('ChatId') ?? '',
+        ...opt('updateDetail', f('UpdateDetail')),
+        ...opt('joinScene', num(f('JoinScene'))),
+        ...opt('quitScene', num(f('QuitScene'))),
+        ...opt('memChangeCnt', num(f('MemChangeCnt'))),
         memChangeList: (list?.Item ?? []).map(text).filter((v): v is string => v !== undefined),
-        ...opt('lastMemVer', f('LastMemVer')), ...opt('curMemVer', f('CurMemVer')),
+        ...opt('lastMemVer', f('LastMemVer')),
+        ...opt('curMemVer', f('CurMemVer')),
       };
     }
     case 'change_external_tag':
-      if (changeType !== 'create' && changeType !== 'update' && changeType !== 'delete' && changeType !== 'shuffle') return unknown();
-      return { ...base, kind: 'change_external_tag', key: `change_external_tag.${changeType}`, changeType, id: f('Id') ?? '', ...opt('tagType', f('TagType')), ...opt('strategyId', f('StrategyId')) };
+      if (changeType !== 'create' && changeType !== 'update' && changeType !== 'delete' && changeType !== 'shuffle')
+        return unknown();
+      return {
+        ...base,
+        kind: 'change_external_tag',
+        key: `change_external_tag.${changeType}`,
+        changeType,
+        id: f('Id') ?? '',
+        ...opt('tagType', f('TagType')),
+        ...opt('strategyId', f('StrategyId')),
+      };
     case 'change_contact':
       if (!changeType || !CONTACT_CHANGES.has(changeType)) return unknown();
       return {
-        ...base, kind: 'change_contact', key: `change_contact.${changeType}`, changeType: changeType as ContactChange,
-        ...opt('userId', f('UserID')), ...opt('newUserId', f('NewUserID')), ...opt('departments', f('Department')?.split(',').map((d) => d.trim()).filter(Boolean)),
-        ...opt('mainDepartment', f('MainDepartment')), ...opt('status', num(f('Status'))), ...opt('id', f('Id')), ...opt('parentId', f('ParentId')), ...opt('tagId', f('TagId')),
+        ...base,
+        kind: 'change_contact',
+        key: `change_contact.${changeType}`,
+        changeType: changeType as ContactChange,
+        ...opt('userId', f('UserID')),
+        ...opt('newUserId', f('NewUserID')),
+        ...opt(
+          'departments',
+          f('Department')
+            ?.split(',')
+            .map((d) => d.trim())
+            .filter(Boolean),
+        ),
+        ...opt('mainDepartment', f('MainDepartment')),
+        ...opt('status', num(f('Status'))),
+        ...opt('id', f('Id')),
+        ...opt('parentId', f('ParentId')),
+        ...opt('tagId', f('TagId')),
         fields: flat(r),
       };
     case 'template_card_event':
     case 'template_card_menu_event':
       return {
-        ...base, kind: event, key: event, eventKey: f('EventKey') ?? '', taskId: f('TaskId') ?? '', cardType: f('CardType') ?? '', responseCode: f('ResponseCode') ?? '',
+        ...base,
+        kind: event,
+        key: event,
+        eventKey: f('EventKey') ?? '',
+        taskId: f('TaskId') ?? '',
+        cardType: f('CardType') ?? '',
+        responseCode: f('ResponseCode') ?? '',
         selectedItems: selectedItems(r.SelectedItems),
       };
     case 'enter_agent':
@@ -224,7 +336,14 @@ function toEvent(r: Record<string, unknown>): TypedEvent {
     case 'msgaudit_notify':
       return { ...base, kind: event, key: event, ...opt('eventKey', f('EventKey')) };
     default:
-      if (event && ACTIVITY_EVENTS.has(event)) return { ...base, kind: 'app_activity', key: `app_activity.${event}`, event: event as AppActivityEvent, ...opt('effectTime', f('EffectTime')) };
+      if (event && ACTIVITY_EVENTS.has(event))
+        return {
+          ...base,
+          kind: 'app_activity',
+          key: `app_activity.${event}`,
+          event: event as AppActivityEvent,
+          ...opt('effectTime', f('EffectTime')),
+        };
       return unknown();
   }
 }
@@ -234,7 +353,10 @@ function selectedItems(value: unknown): SelectedItem[] {
   return items.map((item) => {
     const i = (item ?? {}) as Record<string, unknown>;
     const options = (i.OptionIds as { OptionId?: unknown[] } | undefined)?.OptionId ?? [];
-    return { questionKey: text(i.QuestionKey) ?? '', optionIds: options.map(text).filter((v): v is string => v !== undefined) };
+    return {
+      questionKey: text(i.QuestionKey) ?? '',
+      optionIds: options.map(text).filter((v): v is string => v !== undefined),
+    };
   });
 }
 
@@ -254,7 +376,9 @@ function text(value: unknown): string | undefined {
     // CDATA is literal: no entity decoding. Mixed CDATA + text keeps both, in document order as parsed.
     const cdata = (value as Record<string, unknown>)[CDATA];
     const extra = (value as Record<string, unknown>)['#text'];
-    const joined = (Array.isArray(cdata) ? cdata.map(String).join('') : String(cdata)) + (typeof extra === 'string' ? decodeEntities(extra) : '');
+    const joined =
+      (Array.isArray(cdata) ? cdata.map(String).join('') : String(cdata)) +
+      (typeof extra === 'string' ? decodeEntities(extra) : '');
     return joined;
   }
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
@@ -275,9 +399,12 @@ const NAMED: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', a
 /** Decodes the predefined entities and numeric references in one linear pass; nothing else expands. */
 export function decodeEntities(value: string): string {
   if (!value.includes('&')) return value;
-  return value.replace(/&(?:#(\d{1,7})|#x([0-9a-fA-F]{1,6})|(amp|lt|gt|quot|apos));/g, (whole, dec?: string, hex?: string, name?: string) => {
-    if (name) return NAMED[name] ?? whole;
-    const code = dec ? Number(dec) : Number.parseInt(hex ?? '', 16);
-    return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
-  });
+  return value.replace(
+    /&(?:#(\d{1,7})|#x([0-9a-fA-F]{1,6})|(amp|lt|gt|quot|apos));/g,
+    (whole, dec?: string, hex?: string, name?: string) => {
+      if (name) return NAMED[name] ?? whole;
+      const code = dec ? Number(dec) : Number.parseInt(hex ?? '', 16);
+      return code > 0 && code <= 0x10ffff ? String.fromCodePoint(code) : whole;
+    },
+  );
 }

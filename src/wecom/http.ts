@@ -29,7 +29,11 @@ export interface HttpRequest {
  * WecomTransportError; an `errcode` is returned as data for the caller to interpret.
  * Error messages never contain the URL, because the query carries the access token.
  */
-export async function requestJson<T extends WecomBaseResponse>(fetchFn: FetchFn, apiBase: string, req: HttpRequest): Promise<T> {
+export async function requestJson<T extends WecomBaseResponse>(
+  fetchFn: FetchFn,
+  apiBase: string,
+  req: HttpRequest,
+): Promise<T> {
   const url = new URL(req.path, apiBase.endsWith('/') ? apiBase : `${apiBase}/`);
   for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
   const init: RequestInit = { method: req.method, signal: AbortSignal.timeout(req.timeoutMs) };
@@ -49,10 +53,16 @@ export async function requestJson<T extends WecomBaseResponse>(fetchFn: FetchFn,
     if (name === 'TimeoutError' || name === 'AbortError') {
       throw new WecomTransportError('timeout', req.endpoint, `no answer within ${req.timeoutMs} ms`);
     }
-    const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
+    const cause =
+      err instanceof Error && err.cause instanceof Error
+        ? err.cause.message
+        : err instanceof Error
+          ? err.message
+          : String(err);
     throw new WecomTransportError('network', req.endpoint, stripToken(cause));
   }
-  if (status < 200 || status >= 300) throw new WecomTransportError('http_status', req.endpoint, `HTTP ${status}`, status);
+  if (status < 200 || status >= 300)
+    throw new WecomTransportError('http_status', req.endpoint, `HTTP ${status}`, status);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

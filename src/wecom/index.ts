@@ -1,7 +1,15 @@
 export * from './callback-crypto.js';
 export * from './errors.js';
 export * from './job-errors.js';
-export { createWecomClient, type WecomClient, type WecomClientOptions, type RetryOptions, type CallSpec, type Caller, type JsapiTicketKind } from './client.js';
+export {
+  createWecomClient,
+  type WecomClient,
+  type WecomClientOptions,
+  type RetryOptions,
+  type CallSpec,
+  type Caller,
+  type JsapiTicketKind,
+} from './client.js';
 export { jsapiSignature, signJsapi, signableUrl, type JsapiSignature } from './jsapi-signature.js';
 export type { CorpApi } from './corp-api.js';
 export type { CorpCredentials } from './token-cache.js';

@@ -15,13 +15,19 @@ describe('JS-SDK signature', () => {
   });
 
   it('ignores the #fragment of the page URL', () => {
-    expect(jsapiSignature({ ...vector, url: `${vector.url}#/sidebar?x=1` })).toBe('0f9de62fce790f9a083d5c99e95740ceb90c27ed');
+    expect(jsapiSignature({ ...vector, url: `${vector.url}#/sidebar?x=1` })).toBe(
+      '0f9de62fce790f9a083d5c99e95740ceb90c27ed',
+    );
     expect(signableUrl('https://a.example/console/sidebar?code=1#x')).toBe('https://a.example/console/sidebar?code=1');
   });
 
   it('changes with any input and signs raw (not URL-encoded) values', () => {
-    expect(jsapiSignature({ ...vector, url: 'http://mp.weixin.qq.com?params=value2' })).not.toBe('0f9de62fce790f9a083d5c99e95740ceb90c27ed');
-    expect(jsapiSignature({ ...vector, timestamp: vector.timestamp + 1 })).not.toBe('0f9de62fce790f9a083d5c99e95740ceb90c27ed');
+    expect(jsapiSignature({ ...vector, url: 'http://mp.weixin.qq.com?params=value2' })).not.toBe(
+      '0f9de62fce790f9a083d5c99e95740ceb90c27ed',
+    );
+    expect(jsapiSignature({ ...vector, timestamp: vector.timestamp + 1 })).not.toBe(
+      '0f9de62fce790f9a083d5c99e95740ceb90c27ed',
+    );
   });
 
   it('signs with a fresh nonce and the timestamp in seconds', () => {
@@ -30,6 +36,8 @@ describe('JS-SDK signature', () => {
     expect(a.timestamp).toBe(1414587457);
     expect(a.nonceStr).toMatch(/^[A-Za-z0-9]{16}$/);
     expect(a.nonceStr).not.toBe(b.nonceStr);
-    expect(a.signature).toBe(jsapiSignature({ ticket: vector.ticket, nonceStr: a.nonceStr, timestamp: a.timestamp, url: vector.url }));
+    expect(a.signature).toBe(
+      jsapiSignature({ ticket: vector.ticket, nonceStr: a.nonceStr, timestamp: a.timestamp, url: vector.url }),
+    );
   });
 });

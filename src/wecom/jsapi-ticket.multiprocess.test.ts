@@ -6,7 +6,12 @@ import { Redis } from 'ioredis';
 import { setSharedClockOffset } from '../infra/clock.js';
 import { startSandbox, type RunningSandbox } from '../../scripts/wecom-sandbox/index.js';
 import { DEMO_CORP_ID, DEMO_SECRET, demoScenario } from '../../scripts/wecom-sandbox/world/demo-seed.js';
-import { deleteByPrefix, randomPrefix, silentLogger, wecomTestRedisUrl } from '../../scripts/wecom-sandbox/sandbox.test-support.js';
+import {
+  deleteByPrefix,
+  randomPrefix,
+  silentLogger,
+  wecomTestRedisUrl,
+} from '../../scripts/wecom-sandbox/sandbox.test-support.js';
 
 const FIXTURE = fileURLToPath(new URL('./token-child.fixture.ts', import.meta.url));
 
@@ -49,17 +54,35 @@ const everyChild = (cmd: object) => Promise.all(children.map((c) => c.send(cmd))
 
 beforeAll(async () => {
   redis = new Redis(redisUrl);
-  sandbox = await startSandbox({ redisUrl, keyPrefix: prefix, logger: silentLogger(), seed: demoScenario('http://127.0.0.1:9'), nodeEnv: 'test' });
-  const settings = JSON.stringify({ apiBase: sandbox.url, redisUrl, keyPrefix: prefix, corpId: DEMO_CORP_ID, secret: DEMO_SECRET });
-  children = Array.from({ length: 4 }, () => new Child(spawn(process.execPath, ['--import', 'tsx', FIXTURE, settings], { stdio: ['pipe', 'pipe', 'pipe'] })));
+  sandbox = await startSandbox({
+    redisUrl,
+    keyPrefix: prefix,
+    logger: silentLogger(),
+    seed: demoScenario('http://127.0.0.1:9'),
+    nodeEnv: 'test',
+  });
+  const settings = JSON.stringify({
+    apiBase: sandbox.url,
+    redisUrl,
+    keyPrefix: prefix,
+    corpId: DEMO_CORP_ID,
+    secret: DEMO_SECRET,
+  });
+  children = Array.from(
+    { length: 4 },
+    () =>
+      new Child(spawn(process.execPath, ['--import', 'tsx', FIXTURE, settings], { stdio: ['pipe', 'pipe', 'pipe'] })),
+  );
   for (const child of children) expect(await child.next(30_000)).toEqual({ ready: true });
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(children.map(async (c) => {
-    c.proc.stdin.write(`${JSON.stringify({ op: 'exit' })}\n`);
-    await new Promise((resolve) => c.proc.once('exit', resolve));
-  }));
+  await Promise.all(
+    children.map(async (c) => {
+      c.proc.stdin.write(`${JSON.stringify({ op: 'exit' })}\n`);
+      await new Promise((resolve) => c.proc.once('exit', resolve));
+    }),
+  );
   await sandbox.stop();
   await deleteByPrefix(redis, prefix);
   await redis.quit();
@@ -75,7 +98,11 @@ describe('JS-SDK tickets shared by 4 processes', () => {
     expect(sandbox.context.calls.list({ endpoint: 'ticket/get' })[0]?.query).toMatchObject({ type: 'agent_config' });
 
     // The tickets are cached in Redis sealed, never in clear.
-    const ticket = sandbox.context.tickets.valid(DEMO_CORP_ID, sandbox.context.world.corp(DEMO_CORP_ID)!.agentId, 'corp');
+    const ticket = sandbox.context.tickets.valid(
+      DEMO_CORP_ID,
+      sandbox.context.world.corp(DEMO_CORP_ID)!.agentId,
+      'corp',
+    );
     expect(ticket).toBeTruthy();
     for (const key of await redis.keys(`${prefix}:wecom:*ticket*`)) expect(await redis.get(key)).not.toContain(ticket);
 

@@ -93,7 +93,14 @@ export class WecomThrottle {
     const deadline = Date.now() + this.maxWaitMs;
     for (;;) {
       const wait = Number(
-        await this.opts.redis.eval(TAKE, 2, this.key('rl', slotTag(corpId, endpoint)), this.key('rl-block', slotTag(corpId, endpoint)), limit, this.windowMs),
+        await this.opts.redis.eval(
+          TAKE,
+          2,
+          this.key('rl', slotTag(corpId, endpoint)),
+          this.key('rl-block', slotTag(corpId, endpoint)),
+          limit,
+          this.windowMs,
+        ),
       );
       if (wait <= 0) return;
       if (Date.now() + wait > deadline) throw new LocalThrottleError(`rate:${endpoint}`, wait);

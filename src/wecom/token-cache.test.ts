@@ -9,7 +9,10 @@ const keyPrefix = uniqueName('tok');
 const clock = new ManualClock(Date.parse('2026-05-10T02:00:00Z'));
 let fetched = 0;
 const cache = new TokenCache({
-  redis, keyPrefix, clock, logger: createLogger({ level: 'silent', name: 'test' }),
+  redis,
+  keyPrefix,
+  clock,
+  logger: createLogger({ level: 'silent', name: 'test' }),
   fetchToken: async (creds) => {
     fetched += 1;
     return { accessToken: `ACCESS-${creds.corpId}-${fetched}`, expiresIn: 7200 };
@@ -38,7 +41,12 @@ describe('WeCom token cache', () => {
 
   it('treats a token cached in clear by an older version as a miss', async () => {
     const legacy = { corpId: 'wwtokenC0003', secret: 'secret-of-c' };
-    await redis.set(tokenKey(keyPrefix, legacy), JSON.stringify({ t: 'CLEAR', exp: clock.nowMs() + 3_600_000, r: clock.nowMs() + 3_000_000 }), 'PX', 60_000);
+    await redis.set(
+      tokenKey(keyPrefix, legacy),
+      JSON.stringify({ t: 'CLEAR', exp: clock.nowMs() + 3_600_000, r: clock.nowMs() + 3_000_000 }),
+      'PX',
+      60_000,
+    );
     expect(await cache.get(legacy)).toMatch(/^ACCESS-wwtokenC0003-/);
   });
 });

@@ -100,14 +100,24 @@ export class TokenCache {
     return promise;
   }
 
-  private async refreshAcrossProcesses(creds: CorpCredentials, key: string, staleToken: string | undefined): Promise<string> {
+  private async refreshAcrossProcesses(
+    creds: CorpCredentials,
+    key: string,
+    staleToken: string | undefined,
+  ): Promise<string> {
     const lockKey = `${key}:lock`;
     const failedKey = `${key}:failed`;
     const owner = randomUUID();
     const deadline = Date.now() + this.waitTimeoutMs;
     for (;;) {
       const failed = await this.opts.redis.get(failedKey);
-      if (failed) throw new WecomApiError(Number(failed), `${this.what} failed recently (cached for 60 s; check the corp id and secret)`, this.what, creds.corpId);
+      if (failed)
+        throw new WecomApiError(
+          Number(failed),
+          `${this.what} failed recently (cached for 60 s; check the corp id and secret)`,
+          this.what,
+          creds.corpId,
+        );
       const current = await this.read(key, creds);
       if (current && current.t !== staleToken && this.fresh(current)) return current.t;
       const locked = await this.opts.redis.set(lockKey, owner, 'PX', this.lockTtlMs, 'NX');
@@ -118,20 +128,31 @@ export class TokenCache {
           if (again && again.t !== staleToken && this.fresh(again)) return again.t;
           const fetched = await this.opts.fetchToken(creds).catch(async (err: unknown) => {
             // A wrong secret retried by every process gets the IP banned for an hour (docs/wecom.md §3.1).
-            if (err instanceof WecomApiError && err.kind === 'config') await this.opts.redis.set(failedKey, String(err.errcode), 'PX', 60_000);
+            if (err instanceof WecomApiError && err.kind === 'config')
+              await this.opts.redis.set(failedKey, String(err.errcode), 'PX', 60_000);
             throw err;
           });
           const lifetimeMs = fetched.expiresIn * 1000;
           const exp = this.opts.clock.nowMs() + lifetimeMs;
-          const value: CachedToken = { t: sealToken(creds, key, fetched.accessToken), exp, r: exp - Math.min(this.marginMs, lifetimeMs / 10) };
+          const value: CachedToken = {
+            t: sealToken(creds, key, fetched.accessToken),
+            exp,
+            r: exp - Math.min(this.marginMs, lifetimeMs / 10),
+          };
           await this.opts.redis.set(key, JSON.stringify(value), 'PX', Math.max(1000, fetched.expiresIn * 1000));
-          this.opts.logger.debug({ corpId: creds.corpId, kind: this.opts.kind ?? 'token', expiresIn: fetched.expiresIn }, 'wecom credential refreshed');
+          this.opts.logger.debug(
+            { corpId: creds.corpId, kind: this.opts.kind ?? 'token', expiresIn: fetched.expiresIn },
+            'wecom credential refreshed',
+          );
           return fetched.accessToken;
         } finally {
           await this.opts.redis.eval(RELEASE_LOCK, 1, lockKey, owner).catch(() => undefined);
         }
       }
-      if (Date.now() > deadline) throw new Error(`timed out waiting for another process to refresh the WeCom ${this.opts.kind ?? 'token'} of corp ${creds.corpId}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `timed out waiting for another process to refresh the WeCom ${this.opts.kind ?? 'token'} of corp ${creds.corpId}`,
+        );
       await sleep(this.pollMs);
     }
   }
@@ -151,7 +172,8 @@ export class TokenCache {
     if (!raw) return undefined;
     try {
       const parsed = JSON.parse(raw) as Partial<CachedToken>;
-      if (typeof parsed.t !== 'string' || typeof parsed.exp !== 'number' || typeof parsed.r !== 'number') return undefined;
+      if (typeof parsed.t !== 'string' || typeof parsed.exp !== 'number' || typeof parsed.r !== 'number')
+        return undefined;
       const t = openToken(creds, key, parsed.t);
       return t === undefined ? undefined : { t, exp: parsed.exp, r: parsed.r };
     } catch {

@@ -6,7 +6,12 @@ import { Redis } from 'ioredis';
 import { setSharedClockOffset } from '../infra/clock.js';
 import { startSandbox, type RunningSandbox } from '../../scripts/wecom-sandbox/index.js';
 import { DEMO_CORP_ID, DEMO_SECRET, demoScenario } from '../../scripts/wecom-sandbox/world/demo-seed.js';
-import { deleteByPrefix, randomPrefix, silentLogger, wecomTestRedisUrl } from '../../scripts/wecom-sandbox/sandbox.test-support.js';
+import {
+  deleteByPrefix,
+  randomPrefix,
+  silentLogger,
+  wecomTestRedisUrl,
+} from '../../scripts/wecom-sandbox/sandbox.test-support.js';
 
 const FIXTURE = fileURLToPath(new URL('./token-child.fixture.ts', import.meta.url));
 
@@ -49,17 +54,35 @@ const everyChild = (cmd: object) => Promise.all(children.map((c) => c.send(cmd))
 
 beforeAll(async () => {
   redis = new Redis(redisUrl);
-  sandbox = await startSandbox({ redisUrl, keyPrefix: prefix, logger: silentLogger(), seed: demoScenario('http://127.0.0.1:9'), nodeEnv: 'test' });
-  const settings = JSON.stringify({ apiBase: sandbox.url, redisUrl, keyPrefix: prefix, corpId: DEMO_CORP_ID, secret: DEMO_SECRET });
-  children = Array.from({ length: 4 }, () => new Child(spawn(process.execPath, ['--import', 'tsx', FIXTURE, settings], { stdio: ['pipe', 'pipe', 'pipe'] })));
+  sandbox = await startSandbox({
+    redisUrl,
+    keyPrefix: prefix,
+    logger: silentLogger(),
+    seed: demoScenario('http://127.0.0.1:9'),
+    nodeEnv: 'test',
+  });
+  const settings = JSON.stringify({
+    apiBase: sandbox.url,
+    redisUrl,
+    keyPrefix: prefix,
+    corpId: DEMO_CORP_ID,
+    secret: DEMO_SECRET,
+  });
+  children = Array.from(
+    { length: 4 },
+    () =>
+      new Child(spawn(process.execPath, ['--import', 'tsx', FIXTURE, settings], { stdio: ['pipe', 'pipe', 'pipe'] })),
+  );
   for (const child of children) expect(await child.next(30_000)).toEqual({ ready: true });
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(children.map(async (c) => {
-    c.proc.stdin.write(`${JSON.stringify({ op: 'exit' })}\n`);
-    await new Promise((resolve) => c.proc.once('exit', resolve));
-  }));
+  await Promise.all(
+    children.map(async (c) => {
+      c.proc.stdin.write(`${JSON.stringify({ op: 'exit' })}\n`);
+      await new Promise((resolve) => c.proc.once('exit', resolve));
+    }),
+  );
   await sandbox.stop();
   await deleteByPrefix(redis, prefix);
   await redis.quit();
@@ -74,7 +97,9 @@ describe('access token shared by 4 processes', () => {
     sandbox.context.tokens.invalidate(DEMO_CORP_ID);
     expect(await everyChild({ op: 'calls', n: 5 })).toEqual(children.map(() => ({ ok: 5 })));
     expect(gettokenCount()).toBe(2);
-    expect(sandbox.context.calls.list({ endpoint: 'externalcontact/get_follow_user_list', errcode: 40014 }).length).toBeGreaterThan(0);
+    expect(
+      sandbox.context.calls.list({ endpoint: 'externalcontact/get_follow_user_list', errcode: 40014 }).length,
+    ).toBeGreaterThan(0);
 
     // Expiry on the shared accelerated clock: 2 h later, one refresh for everyone.
     await setSharedClockOffset(redis, prefix, 2 * 3600_000 + 5000, false);

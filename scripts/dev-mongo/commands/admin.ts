@@ -39,7 +39,12 @@ export const adminCommands: Record<string, CommandHandler> = {
     connections: { current: ctx.connectionId },
     ok: 1,
   }),
-  hostInfo: () => ({ system: { currentTime: new Date(), hostname: 'dev-mongo' }, os: { type: process.platform }, extra: {}, ok: 1 }),
+  hostInfo: () => ({
+    system: { currentTime: new Date(), hostname: 'dev-mongo' },
+    os: { type: process.platform },
+    extra: {},
+    ok: 1,
+  }),
   getLog: () => ({ totalLinesWritten: 0, log: [], ok: 1 }),
   whatsmyuri: () => ({ you: '127.0.0.1:0', ok: 1 }),
   connectionStatus: () => ({ authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] }, ok: 1 }),

@@ -24,7 +24,8 @@ const UNSUPPORTED_STAGES: Record<string, string> = {
 };
 
 function stageName(stage: unknown): string {
-  if (!isPlainObject(stage) || Object.keys(stage).length !== 1) throw new CommandError(40323, 'A pipeline stage specification object must contain exactly one field.');
+  if (!isPlainObject(stage) || Object.keys(stage).length !== 1)
+    throw new CommandError(40323, 'A pipeline stage specification object must contain exactly one field.');
   return Object.keys(stage)[0] as string;
 }
 
@@ -51,7 +52,8 @@ const aggregate: CommandHandler = (cmd, ctx) => {
     const op = stageName(stage);
     const feature = UNSUPPORTED_STAGES[op];
     if (feature) throw notImplemented(feature);
-    if (op === '$out' && i !== pipeline.length - 1) throw new CommandError(40601, '$out can only be the final stage in the pipeline');
+    if (op === '$out' && i !== pipeline.length - 1)
+      throw new CommandError(40601, '$out can only be the final stage in the pipeline');
   });
   rejectUnsupported(pipeline);
   const last = pipeline[pipeline.length - 1];
@@ -67,10 +69,17 @@ const aggregate: CommandHandler = (cmd, ctx) => {
   } else {
     input = coll ? Array.from(coll.docs.values()) : [];
   }
-  const resolver = (other: string): Document[] => Array.from(ctx.store.get(ctx.db, other)?.docs.values() ?? [], (d) => deepClone(d));
+  const resolver = (other: string): Document[] =>
+    Array.from(ctx.store.get(ctx.db, other)?.docs.values() ?? [], (d) => deepClone(d));
   let results: Document[];
   try {
-    results = pipeline.length === 0 ? input.slice() : new Aggregator(pipeline, aggregateOptions({ collectionResolver: resolver, variables: cmd.let as Document | undefined })).run<Document>(input);
+    results =
+      pipeline.length === 0
+        ? input.slice()
+        : new Aggregator(
+            pipeline,
+            aggregateOptions({ collectionResolver: resolver, variables: cmd.let as Document | undefined }),
+          ).run<Document>(input);
   } catch (err) {
     throw toCommandError(err);
   }

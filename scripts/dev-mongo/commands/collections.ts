@@ -6,8 +6,22 @@ import { collectionArg, type CommandHandler } from './context.js';
 
 /** Fields every command may carry that are never part of stored options. */
 export const GENERIC_FIELDS = new Set([
-  '$db', 'lsid', 'txnNumber', 'autocommit', 'startTransaction', '$clusterTime', '$readPreference', 'readConcern', 'writeConcern',
-  'maxTimeMS', 'comment', 'apiVersion', 'apiStrict', 'apiDeprecationErrors', '$audit', 'mayBypassWriteBlocking',
+  '$db',
+  'lsid',
+  'txnNumber',
+  'autocommit',
+  'startTransaction',
+  '$clusterTime',
+  '$readPreference',
+  'readConcern',
+  'writeConcern',
+  'maxTimeMS',
+  'comment',
+  'apiVersion',
+  'apiStrict',
+  'apiDeprecationErrors',
+  '$audit',
+  'mayBypassWriteBlocking',
 ]);
 
 const create: CommandHandler = (cmd, ctx) => {
@@ -49,13 +63,20 @@ const listCollections: CommandHandler = (cmd, ctx) => {
   }
   if (nameOnly) infos = infos.map((i) => ({ name: i.name, type: i.type }));
   const cursorOpts = (cmd.cursor ?? {}) as Document;
-  return ctx.cursors.open(`${ctx.db}.$cmd.listCollections`, infos, { batchSize: typeof cursorOpts.batchSize === 'number' ? cursorOpts.batchSize : undefined });
+  return ctx.cursors.open(`${ctx.db}.$cmd.listCollections`, infos, {
+    batchSize: typeof cursorOpts.batchSize === 'number' ? cursorOpts.batchSize : undefined,
+  });
 };
 
 const listDatabases: CommandHandler = (cmd, ctx) => {
   const names = ctx.store.databaseNames();
   if (cmd.nameOnly === true) return { databases: names.map((name) => ({ name })), ok: 1 };
-  return { databases: names.map((name) => ({ name, sizeOnDisk: 0, empty: false })), totalSize: 0, totalSizeMb: 0, ok: 1 };
+  return {
+    databases: names.map((name) => ({ name, sizeOnDisk: 0, empty: false })),
+    totalSize: 0,
+    totalSizeMb: 0,
+    ok: 1,
+  };
 };
 
 /** `create`, `drop`, `dropDatabase`, `listCollections`, `listDatabases`. */
@@ -66,6 +87,9 @@ export const collectionCommands: Record<string, CommandHandler> = {
   listCollections,
   listDatabases,
   renameCollection: () => {
-    throw new CommandError(238, 'renameCollection is not supported by the dev-mongo development server (it is not MongoDB)');
+    throw new CommandError(
+      238,
+      'renameCollection is not supported by the dev-mongo development server (it is not MongoDB)',
+    );
   },
 };

@@ -13,7 +13,8 @@ const findAndModify: CommandHandler = (cmd, ctx) => {
   rejectCollation(cmd.collation);
   const remove = cmd.remove === true;
   if (remove && cmd.update !== undefined) throw new CommandError(9, 'Cannot specify both an update and remove=true');
-  if (!remove && cmd.update === undefined) throw new CommandError(9, 'Either an update or remove=true must be specified');
+  if (!remove && cmd.update === undefined)
+    throw new CommandError(9, 'Either an update or remove=true must be specified');
   if (remove && cmd.upsert === true) throw new CommandError(9, 'Cannot specify both upsert=true and remove=true');
   const project = makeProjector(cmd.fields, query);
   const out = (doc: Document | undefined): Document | null => (doc ? (project([doc])[0] ?? null) : null);
@@ -28,12 +29,20 @@ const findAndModify: CommandHandler = (cmd, ctx) => {
   if (target) {
     const result = applyUpdate(target, input, false);
     if (result.changed) coll.replace(target, result.doc);
-    return { lastErrorObject: { n: 1, updatedExisting: true }, value: out(cmd.new === true ? result.doc : target), ok: 1 };
+    return {
+      lastErrorObject: { n: 1, updatedExisting: true },
+      value: out(cmd.new === true ? result.doc : target),
+      ok: 1,
+    };
   }
   if (cmd.upsert === true) {
     const doc = prepareInsert(buildUpsert(input));
     coll.insert(doc);
-    return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: cmd.new === true ? out(doc) : null, ok: 1 };
+    return {
+      lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id },
+      value: cmd.new === true ? out(doc) : null,
+      ok: 1,
+    };
   }
   return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
 };

@@ -13,7 +13,11 @@ function validateKey(key: unknown): Document {
     if (dir === '2d' || dir === '2dsphere' || dir === 'geoHaystack') throw notImplemented('geospatial indexes');
     if (dir === 'hashed') throw notImplemented('hashed indexes');
     if (field.includes('$**')) throw notImplemented('wildcard indexes');
-    if (typeof dir !== 'number' || dir === 0) throw new CommandError(67, `Values in the index key pattern can contain only non-zero numbers or the following strings: 'text', '2d', '2dsphere', 'hashed'; found ${renderValue(dir)}`);
+    if (typeof dir !== 'number' || dir === 0)
+      throw new CommandError(
+        67,
+        `Values in the index key pattern can contain only non-zero numbers or the following strings: 'text', '2d', '2dsphere', 'hashed'; found ${renderValue(dir)}`,
+      );
   }
   return key;
 }
@@ -21,7 +25,8 @@ function validateKey(key: unknown): Document {
 const createIndexes: CommandHandler = (cmd, ctx) => {
   const name = collectionArg(cmd, 'createIndexes');
   const specs = cmd.indexes;
-  if (!Array.isArray(specs) || specs.length === 0) throw new CommandError(2, 'Must specify at least one index to create');
+  if (!Array.isArray(specs) || specs.length === 0)
+    throw new CommandError(2, 'Must specify at least one index to create');
   let coll = ctx.store.get(ctx.db, name);
   const created = !coll;
   coll = coll ?? ctx.store.ensure(ctx.db, name);
@@ -31,24 +36,39 @@ const createIndexes: CommandHandler = (cmd, ctx) => {
     const indexName = typeof raw.name === 'string' ? raw.name : defaultIndexName(key);
     const spec = normalizeSpec({ ...raw, key, name: indexName });
     if (indexName === '_id_' || keyOf(key) === keyOf({ _id: 1 })) {
-      if (keyOf(key) !== keyOf({ _id: 1 }) || indexName !== '_id_') throw new CommandError(85, `Index already exists with a different name: _id_`);
+      if (keyOf(key) !== keyOf({ _id: 1 }) || indexName !== '_id_')
+        throw new CommandError(85, `Index already exists with a different name: _id_`);
       continue;
     }
     const sameName = coll.findIndex(indexName);
     if (sameName) {
       if (keyOf(sameName.key) !== keyOf(key)) {
-        throw new CommandError(86, `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${renderValue(spec)}, existing index: ${renderValue(sameName.spec)}`);
+        throw new CommandError(
+          86,
+          `An existing index has the same name as the requested index. When index names are not specified, they are auto generated and can cause conflicts. Please refer to our documentation. Requested index: ${renderValue(spec)}, existing index: ${renderValue(sameName.spec)}`,
+        );
       }
       if (!sameOptions(sameName.spec, spec)) {
-        throw new CommandError(85, `An equivalent index already exists with the same name but different options. Requested index: ${renderValue(spec)}, existing index: ${renderValue(sameName.spec)}`);
+        throw new CommandError(
+          85,
+          `An equivalent index already exists with the same name but different options. Requested index: ${renderValue(spec)}, existing index: ${renderValue(sameName.spec)}`,
+        );
       }
       continue;
     }
-    const sameKey = coll.indexes.find((ix) => keyOf(ix.key) === keyOf(key) && keyOf(ix.spec.partialFilterExpression) === keyOf(spec.partialFilterExpression));
+    const sameKey = coll.indexes.find(
+      (ix) =>
+        keyOf(ix.key) === keyOf(key) && keyOf(ix.spec.partialFilterExpression) === keyOf(spec.partialFilterExpression),
+    );
     if (sameKey) throw new CommandError(85, `Index already exists with a different name: ${sameKey.name}`);
     coll.addIndex(new Index(spec));
   }
-  return { numIndexesBefore: before, numIndexesAfter: coll.indexes.length + 1, createdCollectionAutomatically: created, ok: 1 };
+  return {
+    numIndexesBefore: before,
+    numIndexesAfter: coll.indexes.length + 1,
+    createdCollectionAutomatically: created,
+    ok: 1,
+  };
 };
 
 const listIndexes: CommandHandler = (cmd, ctx) => {
@@ -57,7 +77,9 @@ const listIndexes: CommandHandler = (cmd, ctx) => {
   if (!coll) throw new CommandError(26, `ns does not exist: ${ctx.db}.${name}`);
   const specs = [ID_SPEC, ...coll.indexes.map((ix) => ix.spec)];
   const cursorOpts = (cmd.cursor ?? {}) as Document;
-  return ctx.cursors.open(coll.ns, specs, { batchSize: typeof cursorOpts.batchSize === 'number' ? cursorOpts.batchSize : undefined });
+  return ctx.cursors.open(coll.ns, specs, {
+    batchSize: typeof cursorOpts.batchSize === 'number' ? cursorOpts.batchSize : undefined,
+  });
 };
 
 const dropIndexes: CommandHandler = (cmd, ctx) => {
@@ -85,4 +107,9 @@ const dropIndexes: CommandHandler = (cmd, ctx) => {
 };
 
 /** `createIndexes`, `listIndexes`, `dropIndexes`. */
-export const indexCommands: Record<string, CommandHandler> = { createIndexes, listIndexes, dropIndexes, deleteIndexes: dropIndexes };
+export const indexCommands: Record<string, CommandHandler> = {
+  createIndexes,
+  listIndexes,
+  dropIndexes,
+  deleteIndexes: dropIndexes,
+};

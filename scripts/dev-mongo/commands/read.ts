@@ -12,14 +12,19 @@ function nonNegative(cmd: Document, field: string): number {
   if (v === undefined || v === null) return 0;
   const n = Number(v);
   if (!Number.isFinite(n)) throw new CommandError(14, `BSON field 'find.${field}' is the wrong type`);
-  if (n < 0 && field !== 'limit') throw new CommandError(51024, `BSON field '${field}' value must be >= 0, actual value '${n}'`);
+  if (n < 0 && field !== 'limit')
+    throw new CommandError(51024, `BSON field '${field}' value must be >= 0, actual value '${n}'`);
   return n;
 }
 
 const find: CommandHandler = (cmd, ctx) => {
   const name = collectionArg(cmd, 'find');
   rejectCollation(cmd.collation);
-  if (cmd.tailable === true) throw new CommandError(238, 'tailable cursors are not supported by the dev-mongo development server (it is not MongoDB)');
+  if (cmd.tailable === true)
+    throw new CommandError(
+      238,
+      'tailable cursors are not supported by the dev-mongo development server (it is not MongoDB)',
+    );
   const coll = ctx.store.get(ctx.db, name);
   const skip = nonNegative(cmd, 'skip');
   let limit = nonNegative(cmd, 'limit');
@@ -31,7 +36,8 @@ const find: CommandHandler = (cmd, ctx) => {
   const hasSort = isPlainObject(cmd.sort) && Object.keys(cmd.sort).length > 0;
   const project = makeProjector(cmd.projection, cmd.filter);
   const docs = findDocuments(coll, cmd.filter, { sort: hasSort ? cmd.sort : undefined, skip, limit });
-  const batchSize = cmd.batchSize === undefined ? (singleBatch && limit > 0 ? limit : undefined) : nonNegative(cmd, 'batchSize');
+  const batchSize =
+    cmd.batchSize === undefined ? (singleBatch && limit > 0 ? limit : undefined) : nonNegative(cmd, 'batchSize');
   return ctx.cursors.open(`${ctx.db}.${name}`, docs, { batchSize, singleBatch, project });
 };
 
@@ -39,8 +45,16 @@ const getMore: CommandHandler = (cmd, ctx) => {
   const id = Number(cmd.getMore);
   const batchSize = cmd.batchSize === undefined ? 0 : Number(cmd.batchSize);
   const ns = ctx.cursors.nsOf(id);
-  if (ns !== undefined && typeof cmd.collection === 'string' && ns !== `${ctx.db}.${cmd.collection}` && !ns.includes('.$cmd.')) {
-    throw new CommandError(13, `Requested getMore on namespace '${ctx.db}.${cmd.collection}', but cursor belongs to a different namespace ${ns}`);
+  if (
+    ns !== undefined &&
+    typeof cmd.collection === 'string' &&
+    ns !== `${ctx.db}.${cmd.collection}` &&
+    !ns.includes('.$cmd.')
+  ) {
+    throw new CommandError(
+      13,
+      `Requested getMore on namespace '${ctx.db}.${cmd.collection}', but cursor belongs to a different namespace ${ns}`,
+    );
   }
   const next = ctx.cursors.more(id, batchSize);
   if (!next) throw new CommandError(43, `cursor id ${id} not found`);
@@ -88,7 +102,13 @@ const distinct: CommandHandler = (cmd, ctx) => {
       values.push(v);
     }
   }
-  return { values: sortDocuments(values.map((v) => ({ v })), { v: 1 }).map((d) => d.v), ok: 1 };
+  return {
+    values: sortDocuments(
+      values.map((v) => ({ v })),
+      { v: 1 },
+    ).map((d) => d.v),
+    ok: 1,
+  };
 };
 
 /** `find`, `getMore`, `killCursors`, `count`, `distinct`. */

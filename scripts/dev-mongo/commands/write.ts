@@ -10,7 +10,8 @@ const MAX_DOC_BYTES = 16 * 1024 * 1024;
 
 function statements(cmd: Document, field: string): Document[] {
   const list: unknown = cmd[field];
-  if (!Array.isArray(list)) throw new CommandError(14, `BSON field '${Object.keys(cmd)[0] ?? ''}.${field}' is missing but a required field`);
+  if (!Array.isArray(list))
+    throw new CommandError(14, `BSON field '${Object.keys(cmd)[0] ?? ''}.${field}' is missing but a required field`);
   return list as Document[];
 }
 
@@ -41,7 +42,11 @@ export function prepareInsert(raw: unknown): Document {
   const doc = idFirst(withId(raw));
   if (Array.isArray(doc._id)) throw new CommandError(53, `The '_id' value cannot be of type array`);
   if (doc._id instanceof RegExp) throw new CommandError(53, `The '_id' value cannot be of type regex`);
-  if (calculateObjectSize(doc) > MAX_DOC_BYTES) throw new CommandError(10334, `object to insert too large. size in bytes: ${calculateObjectSize(doc)}, max size: ${MAX_DOC_BYTES}`);
+  if (calculateObjectSize(doc) > MAX_DOC_BYTES)
+    throw new CommandError(
+      10334,
+      `object to insert too large. size in bytes: ${calculateObjectSize(doc)}, max size: ${MAX_DOC_BYTES}`,
+    );
   return doc;
 }
 
@@ -66,12 +71,19 @@ export function targets(coll: Collection | undefined, query: Document, multi: bo
   return matchDocuments(coll, query, 1);
 }
 
-function updateStatement(coll: Collection | undefined, ensure: () => Collection, stmt: Document, index: number, acc: { n: number; nModified: number; upserted: Document[] }): void {
+function updateStatement(
+  coll: Collection | undefined,
+  ensure: () => Collection,
+  stmt: Document,
+  index: number,
+  acc: { n: number; nModified: number; upserted: Document[] },
+): void {
   const query = (stmt.q ?? {}) as Document;
   const multi = stmt.multi === true;
   rejectCollation(stmt.collation);
   const kind = updateKind(stmt.u);
-  if (multi && kind === 'replacement') throw new CommandError(9, 'multi update is not supported for replacement-style update');
+  if (multi && kind === 'replacement')
+    throw new CommandError(9, 'multi update is not supported for replacement-style update');
   const arrayFilters = stmt.arrayFilters as Document[] | undefined;
   const docs = targets(coll, query, multi, stmt.sort);
   if (docs.length === 0) {
@@ -117,7 +129,8 @@ const del: CommandHandler = (cmd, ctx) => {
   const writeErrors = runBatch(cmd, stmts, (stmt) => {
     rejectCollation(stmt.collation);
     const limit = Number(stmt.limit ?? 0);
-    if (limit !== 0 && limit !== 1) throw new CommandError(9, 'The limit field in delete objects must be 0 or 1. Got ' + String(stmt.limit));
+    if (limit !== 0 && limit !== 1)
+      throw new CommandError(9, 'The limit field in delete objects must be 0 or 1. Got ' + String(stmt.limit));
     const docs = targets(coll, (stmt.q ?? {}) as Document, limit === 0);
     for (const doc of docs) {
       coll?.remove(doc);

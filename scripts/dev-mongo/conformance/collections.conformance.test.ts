@@ -11,7 +11,11 @@ afterAll(async () => {
   await t.close();
 });
 
-const codeOf = (p: Promise<unknown>): Promise<unknown> => p.then(() => 'no error', (e: unknown) => (e instanceof MongoServerError ? e.code : e));
+const codeOf = (p: Promise<unknown>): Promise<unknown> =>
+  p.then(
+    () => 'no error',
+    (e: unknown) => (e instanceof MongoServerError ? e.code : e),
+  );
 
 describe('C. collections and indexes', () => {
   it('create ok; create again → 48 NamespaceExists', async () => {
@@ -25,7 +29,13 @@ describe('C. collections and indexes', () => {
     await t.db.createCollection('c15b');
     const full = await t.db.listCollections({ name: 'c15a' }, { nameOnly: false }).toArray();
     expect(full).toHaveLength(1);
-    expect(full[0]).toMatchObject({ name: 'c15a', type: 'collection', options: {}, info: { readOnly: false }, idIndex: { v: 2, key: { _id: 1 }, name: '_id_' } });
+    expect(full[0]).toMatchObject({
+      name: 'c15a',
+      type: 'collection',
+      options: {},
+      info: { readOnly: false },
+      idIndex: { v: 2, key: { _id: 1 }, name: '_id_' },
+    });
     expect(full[0]?.info?.uuid).toBeDefined();
     const names = await t.db.listCollections({}, { nameOnly: true }).toArray();
     expect(names.map((n) => n.name)).toEqual(expect.arrayContaining(['c15a', 'c15b']));
@@ -80,18 +90,30 @@ describe('C. collections and indexes', () => {
     const err = await c.createIndex({ email: 1 }, { unique: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MongoServerError);
     expect(err).toMatchObject({ code: 11000 });
-    expect((err as Error).message).toContain(`E11000 duplicate key error collection: ${t.dbName}.c18 index: email_1 dup key: { email: "x@y.z" }`);
+    expect((err as Error).message).toContain(
+      `E11000 duplicate key error collection: ${t.dbName}.c18 index: email_1 dup key: { email: "x@y.z" }`,
+    );
     expect((await c.listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_']);
   });
 
   it('listIndexes on a missing collection → 26 NamespaceNotFound', async () => {
-    const err = await t.db.collection('c19_missing').listIndexes().toArray().catch((e: unknown) => e);
+    const err = await t.db
+      .collection('c19_missing')
+      .listIndexes()
+      .toArray()
+      .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 26, codeName: 'NamespaceNotFound' });
   });
 
   it('dropIndexes by name, key, array and "*"; missing → 27; _id_ → 72', async () => {
     const c = t.db.collection('c20');
-    await c.createIndexes([{ key: { a: 1 } }, { key: { b: 1 } }, { key: { c: 1 } }, { key: { d: 1 } }, { key: { e: 1 } }]);
+    await c.createIndexes([
+      { key: { a: 1 } },
+      { key: { b: 1 } },
+      { key: { c: 1 } },
+      { key: { d: 1 } },
+      { key: { e: 1 } },
+    ]);
     expect((await t.db.command({ dropIndexes: 'c20', index: 'a_1' })).nIndexesWas).toBe(6);
     await t.db.command({ dropIndexes: 'c20', index: { b: 1 } });
     await t.db.command({ dropIndexes: 'c20', index: ['c_1'] });
@@ -129,8 +151,15 @@ describe('C. collections and indexes', () => {
       { k: 'string', expiresAt: '2000-01-01' },
     ]);
     // mongod's monitor runs every 60 s; the dev server in tests every 100 ms.
-    const gone = await waitFor(async () => (await c.countDocuments({ k: 'old' })) === 0, t.real ? 130_000 : 10_000, t.real ? 1000 : 50);
+    const gone = await waitFor(
+      async () => (await c.countDocuments({ k: 'old' })) === 0,
+      t.real ? 130_000 : 10_000,
+      t.real ? 1000 : 50,
+    );
     expect(gone).toBe(true);
-    expect((await c.find({}, { projection: { _id: 0, k: 1 } }).toArray()).map((d) => d.k).sort()).toEqual(['future', 'string']);
+    expect((await c.find({}, { projection: { _id: 0, k: 1 } }).toArray()).map((d) => d.k).sort()).toEqual([
+      'future',
+      'string',
+    ]);
   }, 140_000);
 });

@@ -6,7 +6,11 @@ import { openTarget, withDb, type Target } from './conformance.test-support.js';
 let t: Target;
 beforeAll(async () => {
   t = await openTarget('fam');
-  await t.db.collection('g').insertMany([{ _id: 1, k: 'a', n: 1 }, { _id: 2, k: 'a', n: 5 }, { _id: 3, k: 'b', n: 3 }] as never[]);
+  await t.db.collection('g').insertMany([
+    { _id: 1, k: 'a', n: 1 },
+    { _id: 2, k: 'a', n: 5 },
+    { _id: 3, k: 'b', n: 3 },
+  ] as never[]);
 });
 afterAll(async () => {
   await t.close();
@@ -14,7 +18,13 @@ afterAll(async () => {
 
 describe('G. findAndModify', () => {
   it('new true/false, fields, sort, lastErrorObject', async () => {
-    const before = await t.db.command({ findAndModify: 'g', query: { k: 'a' }, sort: { n: -1 }, update: { $inc: { n: 1 } }, fields: { n: 1 } });
+    const before = await t.db.command({
+      findAndModify: 'g',
+      query: { k: 'a' },
+      sort: { n: -1 },
+      update: { $inc: { n: 1 } },
+      fields: { n: 1 },
+    });
     expect(before).toMatchObject({ lastErrorObject: { n: 1, updatedExisting: true }, value: { _id: 2, n: 5 }, ok: 1 });
     const afterR = await t.db.command({ findAndModify: 'g', query: { _id: 2 }, update: { $inc: { n: 1 } }, new: true });
     expect(afterR.value).toEqual({ _id: 2, k: 'a', n: 7 });
@@ -23,9 +33,23 @@ describe('G. findAndModify', () => {
   });
 
   it('upsert (new true returns the doc, new false returns null) and remove', async () => {
-    const up = await t.db.command({ findAndModify: 'g', query: { _id: 10 }, update: { $set: { k: 'u' } }, upsert: true, new: true });
-    expect(up).toMatchObject({ lastErrorObject: { n: 1, updatedExisting: false, upserted: 10 }, value: { _id: 10, k: 'u' } });
-    const upOld = await t.db.command({ findAndModify: 'g', query: { _id: 11 }, update: { $set: { k: 'u' } }, upsert: true });
+    const up = await t.db.command({
+      findAndModify: 'g',
+      query: { _id: 10 },
+      update: { $set: { k: 'u' } },
+      upsert: true,
+      new: true,
+    });
+    expect(up).toMatchObject({
+      lastErrorObject: { n: 1, updatedExisting: false, upserted: 10 },
+      value: { _id: 10, k: 'u' },
+    });
+    const upOld = await t.db.command({
+      findAndModify: 'g',
+      query: { _id: 11 },
+      update: { $set: { k: 'u' } },
+      upsert: true,
+    });
     expect(upOld.value).toBeNull();
     expect(upOld.lastErrorObject).toMatchObject({ n: 1, updatedExisting: false, upserted: 11 });
     const rm = await t.db.command({ findAndModify: 'g', query: { k: 'u' }, sort: { _id: -1 }, remove: true });
@@ -35,7 +59,9 @@ describe('G. findAndModify', () => {
   it('duplicate key is a top-level 11000 DuplicateKey', async () => {
     await t.db.collection('g2').createIndex({ e: 1 }, { unique: true });
     await t.db.collection('g2').insertMany([{ e: 1 }, { e: 2 }]);
-    const err = await t.db.command({ findAndModify: 'g2', query: { e: 2 }, update: { $set: { e: 1 } } }).catch((e: unknown) => e);
+    const err = await t.db
+      .command({ findAndModify: 'g2', query: { e: 2 }, update: { $set: { e: 1 } } })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MongoServerError);
     expect(err).toMatchObject({ code: 11000, codeName: 'DuplicateKey', keyPattern: { e: 1 }, keyValue: { e: 1 } });
   });
@@ -47,7 +73,11 @@ describe('G. findAndModify', () => {
       await M.create({ k: 'a', n: 1 });
       const updated = await M.findOneAndUpdate({ k: 'a' }, { $inc: { n: 1 } }, { returnDocument: 'after' }).lean();
       expect(updated?.n).toBe(2);
-      const meta = await M.findOneAndUpdate({ k: 'new' }, { $set: { n: 9 } }, { upsert: true, returnDocument: 'after', includeResultMetadata: true });
+      const meta = await M.findOneAndUpdate(
+        { k: 'new' },
+        { $set: { n: 9 } },
+        { upsert: true, returnDocument: 'after', includeResultMetadata: true },
+      );
       expect(meta.lastErrorObject?.updatedExisting).toBe(false);
       expect(meta.value?.n).toBe(9);
       const replaced = await M.findOneAndReplace({ k: 'new' }, { k: 'rep', n: 0 }, { returnDocument: 'after' }).lean();

@@ -7,7 +7,17 @@ let t: Target;
 beforeAll(async () => {
   t = await openTarget('find');
   await t.db.collection('people').insertMany([
-    { _id: 1, name: 'ann', age: 31, tags: ['a', 'b'], addr: { city: 'sh' }, items: [{ sku: 's1', qty: 2 }, { sku: 's2', qty: 5 }] },
+    {
+      _id: 1,
+      name: 'ann',
+      age: 31,
+      tags: ['a', 'b'],
+      addr: { city: 'sh' },
+      items: [
+        { sku: 's1', qty: 2 },
+        { sku: 's2', qty: 5 },
+      ],
+    },
     { _id: 2, name: 'bob', age: 25, tags: ['b'], addr: { city: 'bj' }, items: [{ sku: 's2', qty: 1 }], nick: null },
     { _id: 3, name: 'cid', age: 40, tags: [], addr: { city: 'sh' }, oid: new ObjectId('65a000000000000000000000') },
     { _id: 4, name: 'Dee', age: 25.5, when: new Date('2024-01-01T00:00:00Z') },
@@ -18,7 +28,12 @@ afterAll(async () => {
 });
 
 const ids = async (filter: Document, opts: Document = {}): Promise<unknown[]> =>
-  (await t.db.collection('people').find(filter, { ...opts, projection: { _id: 1 } }).toArray()).map((d) => d._id);
+  (
+    await t.db
+      .collection('people')
+      .find(filter, { ...opts, projection: { _id: 1 } })
+      .toArray()
+  ).map((d) => d._id);
 
 describe('E. find, cursors and reads', () => {
   it('comparison, logical, $exists, $in/$nin', async () => {
@@ -57,13 +72,23 @@ describe('E. find, cursors and reads', () => {
     expect(await ids({}, { sort: { age: 1, _id: -1 } })).toEqual([2, 4, 1, 3]);
     const c = t.db.collection('e32');
     await c.insertMany([
-      { _id: 1, v: true }, { _id: 2, v: 'str' }, { _id: 3, v: 5 }, { _id: 4, v: new ObjectId('65a000000000000000000000') },
-      { _id: 5, v: new Date(0) }, { _id: 6, v: null }, { _id: 7 }, { _id: 8, v: { x: 1 } },
+      { _id: 1, v: true },
+      { _id: 2, v: 'str' },
+      { _id: 3, v: 5 },
+      { _id: 4, v: new ObjectId('65a000000000000000000000') },
+      { _id: 5, v: new Date(0) },
+      { _id: 6, v: null },
+      { _id: 7 },
+      { _id: 8, v: { x: 1 } },
     ] as Document[]);
     const order = (await c.find({}, { sort: { v: 1, _id: 1 } }).toArray()).map((d) => d._id);
     expect(order).toEqual([6, 7, 3, 2, 8, 4, 1, 5]);
     const arr = t.db.collection('e32b');
-    await arr.insertMany([{ _id: 1, a: [[3], 2, [5, 1]] }, { _id: 2, a: [4] }, { _id: 3, a: 3 }] as Document[]);
+    await arr.insertMany([
+      { _id: 1, a: [[3], 2, [5, 1]] },
+      { _id: 2, a: [4] },
+      { _id: 3, a: 3 },
+    ] as Document[]);
     expect((await arr.find({}, { sort: { a: 1 } }).toArray()).map((d) => d._id)).toEqual([1, 3, 2]);
     expect((await arr.find({}, { sort: { a: -1 } }).toArray()).map((d) => d._id)).toEqual([1, 2, 3]);
   });
@@ -76,9 +101,16 @@ describe('E. find, cursors and reads', () => {
     expect(await c.findOne({ _id: 2 as never }, { projection: { _id: 0, name: 1 } })).toEqual({ name: 'bob' });
     const exc = await c.findOne({ _id: 2 as never }, { projection: { items: 0, tags: 0, addr: 0 } });
     expect(exc).toEqual({ _id: 2, name: 'bob', age: 25, nick: null });
-    expect(await c.findOne({ _id: 1 as never }, { projection: { _id: 0, tags: { $slice: 1 } , name: 1 } })).toEqual({ name: 'ann', tags: ['a'] });
-    expect(await c.findOne({ _id: 1 as never }, { projection: { _id: 0, items: { $elemMatch: { sku: 's2' } } } })).toEqual({ items: [{ sku: 's2', qty: 5 }] });
-    expect(await c.findOne({ 'items.sku': 's2', _id: 1 as never }, { projection: { _id: 0, 'items.$': 1 } })).toEqual({ items: [{ sku: 's2', qty: 5 }] });
+    expect(await c.findOne({ _id: 1 as never }, { projection: { _id: 0, tags: { $slice: 1 }, name: 1 } })).toEqual({
+      name: 'ann',
+      tags: ['a'],
+    });
+    expect(
+      await c.findOne({ _id: 1 as never }, { projection: { _id: 0, items: { $elemMatch: { sku: 's2' } } } }),
+    ).toEqual({ items: [{ sku: 's2', qty: 5 }] });
+    expect(await c.findOne({ 'items.sku': 's2', _id: 1 as never }, { projection: { _id: 0, 'items.$': 1 } })).toEqual({
+      items: [{ sku: 's2', qty: 5 }],
+    });
     // Stored documents are unchanged by projections.
     expect((await c.findOne({ _id: 1 as never }))?.items).toHaveLength(2);
   });
@@ -118,7 +150,10 @@ describe('E. find, cursors and reads', () => {
     expect(killed.cursorsKilled.map(Number)).toEqual([Number(r.cursor.id)]);
     expect(killed.cursorsAlive).toEqual([]);
     expect(killed.cursorsNotFound.map(Number)).toEqual([123456789]);
-    await expect(t.db.command({ getMore: r.cursor.id, collection: 'e34' })).rejects.toMatchObject({ code: 43, codeName: 'CursorNotFound' });
+    await expect(t.db.command({ getMore: r.cursor.id, collection: 'e34' })).rejects.toMatchObject({
+      code: 43,
+      codeName: 'CursorNotFound',
+    });
   });
 
   it('find on a missing collection → empty batch and id 0', async () => {
@@ -151,7 +186,14 @@ describe('E. find, cursors and reads', () => {
 
   it('distinct unwinds arrays, dedupes 1/1.0/Long(1), skips missing, applies a filter', async () => {
     const c = t.db.collection('e39');
-    await c.insertMany([{ v: 1 }, { v: 1.0 }, { v: Long.fromNumber(1) }, { v: [2, 3] }, { w: 1 }, { v: 'x', f: true }] as Document[]);
+    await c.insertMany([
+      { v: 1 },
+      { v: 1.0 },
+      { v: Long.fromNumber(1) },
+      { v: [2, 3] },
+      { w: 1 },
+      { v: 'x', f: true },
+    ] as Document[]);
     const values = await c.distinct('v');
     expect(values).toHaveLength(4);
     expect(values).toEqual(expect.arrayContaining([1, 2, 3, 'x']));

@@ -44,7 +44,10 @@ describe('I. transactions', () => {
 
   it('[docs] commit/abort of an unknown transaction → 251 NoSuchTransaction with TransientTransactionError', async () => {
     const lsid = { id: new UUID() };
-    const err = await t.client.db('admin').command({ abortTransaction: 1, lsid, txnNumber: Long.fromNumber(99), autocommit: false }).catch((e: unknown) => e);
+    const err = await t.client
+      .db('admin')
+      .command({ abortTransaction: 1, lsid, txnNumber: Long.fromNumber(99), autocommit: false })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MongoServerError);
     expect(err).toMatchObject({ code: 251, codeName: 'NoSuchTransaction' });
     expect((err as MongoServerError).hasErrorLabel('TransientTransactionError')).toBe(true);
@@ -58,10 +61,12 @@ describe('I. transactions', () => {
         await M.create([{ k: 'via-mongoose' }], { session });
       });
       expect(await M.countDocuments({ k: 'via-mongoose' })).toBe(1);
-      await expect(conn.transaction(async (session) => {
-        await M.create([{ k: 'rolled-back' }], { session });
-        throw new Error('boom');
-      })).rejects.toThrow('boom');
+      await expect(
+        conn.transaction(async (session) => {
+          await M.create([{ k: 'rolled-back' }], { session });
+          throw new Error('boom');
+        }),
+      ).rejects.toThrow('boom');
       expect(await M.countDocuments({ k: 'rolled-back' })).toBe(0);
     } finally {
       await conn.close();

@@ -1,4 +1,16 @@
-import { Binary, BSONRegExp, Decimal128, Long, MaxKey, MinKey, MongoServerError, ObjectId, Timestamp, UUID, type Document } from 'mongodb';
+import {
+  Binary,
+  BSONRegExp,
+  Decimal128,
+  Long,
+  MaxKey,
+  MinKey,
+  MongoServerError,
+  ObjectId,
+  Timestamp,
+  UUID,
+  type Document,
+} from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTarget, type Target } from './conformance.test-support.js';
 
@@ -14,10 +26,23 @@ describe('J. types and errors', () => {
   it('round trip of BSON types (int64 > 2^53 stays Long; integral doubles come back as numbers)', async () => {
     const c = t.db.collection('j65');
     const doc: Document = {
-      _id: 1, oid: new ObjectId('65a000000000000000000000'), date: new Date('2024-01-02T03:04:05.678Z'), dec: Decimal128.fromString('1.10'),
-      bin: new Binary(Buffer.from([1, 2, 3])), uuid: new UUID('0b6f3b6c-2a3c-4c1d-8e8f-0123456789ab'), small: Long.fromNumber(42),
-      big: Long.fromString('9007199254740993'), dbl: 2.5, ts: new Timestamp({ t: 5, i: 1 }), re: /ab+c/im, min: new MinKey(), max: new MaxKey(),
-      nested: [[1, 2], [3, [4]]],
+      _id: 1,
+      oid: new ObjectId('65a000000000000000000000'),
+      date: new Date('2024-01-02T03:04:05.678Z'),
+      dec: Decimal128.fromString('1.10'),
+      bin: new Binary(Buffer.from([1, 2, 3])),
+      uuid: new UUID('0b6f3b6c-2a3c-4c1d-8e8f-0123456789ab'),
+      small: Long.fromNumber(42),
+      big: Long.fromString('9007199254740993'),
+      dbl: 2.5,
+      ts: new Timestamp({ t: 5, i: 1 }),
+      re: /ab+c/im,
+      min: new MinKey(),
+      max: new MaxKey(),
+      nested: [
+        [1, 2],
+        [3, [4]],
+      ],
     };
     await c.insertOne(doc);
     const back = await c.findOne({ _id: 1 as never }, { promoteLongs: false, promoteValues: true });
@@ -34,7 +59,10 @@ describe('J. types and errors', () => {
     expect(re instanceof RegExp ? re.flags : re.options).toMatch(/^(im|mi)$/);
     expect(back?.min).toBeInstanceOf(MinKey);
     expect(back?.max).toBeInstanceOf(MaxKey);
-    expect(back?.nested).toEqual([[1, 2], [3, [4]]]);
+    expect(back?.nested).toEqual([
+      [1, 2],
+      [3, [4]],
+    ]);
   });
 
   it('numeric equality across 1, 1.0, Long(1), Decimal128("1") in filters and unique keys', async () => {
@@ -49,7 +77,10 @@ describe('J. types and errors', () => {
   });
 
   it('every error carries ok:0, errmsg, code, codeName and MongoServerError exposes them', async () => {
-    const err = await t.db.command({ create: 'j67' }).then(() => t.db.command({ create: 'j67' })).catch((e: unknown) => e);
+    const err = await t.db
+      .command({ create: 'j67' })
+      .then(() => t.db.command({ create: 'j67' }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MongoServerError);
     const e = err as MongoServerError;
     expect(e.errorResponse).toMatchObject({ ok: 0, code: 48, codeName: 'NamespaceExists' });

@@ -44,10 +44,11 @@ async function fakeHello(hello: Record<string, unknown>): Promise<{ uri: string;
   const port = (server.address() as net.AddressInfo).port;
   return {
     uri: `mongodb://127.0.0.1:${port}`,
-    close: () => new Promise<void>((r) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -74,7 +75,13 @@ describe('A. wire and handshake', () => {
   });
 
   it('[docs] driver 7.x rejects maxWireVersion < 9 (config test against a fixed hello)', async () => {
-    const fake = await fakeHello({ ok: 1, ismaster: true, minWireVersion: 0, maxWireVersion: 8, maxBsonObjectSize: 16777216 });
+    const fake = await fakeHello({
+      ok: 1,
+      ismaster: true,
+      minWireVersion: 0,
+      maxWireVersion: 8,
+      maxBsonObjectSize: 16777216,
+    });
     const client = new MongoClient(fake.uri, { serverSelectionTimeoutMS: 1500 });
     await expect(client.connect()).rejects.toThrow(/wire version/);
     await client.close();
@@ -82,12 +89,21 @@ describe('A. wire and handshake', () => {
   });
 
   it('[docs] sessions are unavailable when logicalSessionTimeoutMinutes is absent (config test)', async () => {
-    const fake = await fakeHello({ ok: 1, ismaster: true, isWritablePrimary: true, minWireVersion: 0, maxWireVersion: 21, maxBsonObjectSize: 16777216 });
+    const fake = await fakeHello({
+      ok: 1,
+      ismaster: true,
+      isWritablePrimary: true,
+      minWireVersion: 0,
+      maxWireVersion: 21,
+      maxBsonObjectSize: 16777216,
+    });
     const client = new MongoClient(fake.uri, { serverSelectionTimeoutMS: 1500 });
     await client.connect();
     const session = client.startSession();
     session.startTransaction();
-    await expect(client.db('x').collection('y').insertOne({ a: 1 }, { session })).rejects.toThrow(/does not support sessions/);
+    await expect(client.db('x').collection('y').insertOne({ a: 1 }, { session })).rejects.toThrow(
+      /does not support sessions/,
+    );
     await session.endSession().catch(() => undefined);
     await client.close();
     await fake.close();
@@ -126,7 +142,9 @@ describe('A. wire and handshake', () => {
     raw.socket.write(a.subarray(0, 7));
     await new Promise((r) => setTimeout(r, 20));
     raw.socket.write(a.subarray(7));
-    raw.socket.write(Buffer.concat([opMsg(102, { ping: 1, $db: 'admin' }), opMsg(103, { ping: 1, $db: 'admin' }, { checksum: true })]));
+    raw.socket.write(
+      Buffer.concat([opMsg(102, { ping: 1, $db: 'admin' }), opMsg(103, { ping: 1, $db: 'admin' }, { checksum: true })]),
+    );
     expect(await raw.waitFor(() => raw.replies.length === 3)).toBe(true);
     expect(raw.replies.map((r) => r.responseTo)).toEqual([101, 102, 103]);
     expect(raw.replies.every((r) => r.body.ok === 1)).toBe(true);
@@ -156,20 +174,35 @@ describe('A. wire and handshake', () => {
     const c = t.db.collection('concurrent');
     await c.insertMany(Array.from({ length: 40 }, (_, i) => ({ i })));
     const client = await MongoClient.connect(withDb(t.uri, t.dbName), { maxPoolSize: 8, minPoolSize: 4 });
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => client.db(t.dbName).collection('concurrent').findOne({ i })));
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => client.db(t.dbName).collection('concurrent').findOne({ i })),
+    );
     await client.close();
     expect(results.map((d) => d?.i)).toEqual(Array.from({ length: 40 }, (_, i) => i));
   });
 
   it('dev server: ephemeral port, stop while connected → MongoNetworkError, no hang', async () => {
-    const server = await startDevMongo({ logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
+    const server = await startDevMongo({
+      logger: { info: () => undefined, warn: () => undefined, error: () => undefined },
+    });
     expect(server.port).toBeGreaterThan(0);
     expect(server.uri).toBe(`mongodb://127.0.0.1:${server.port}`);
-    const client = await MongoClient.connect(server.uri, { serverSelectionTimeoutMS: 500, retryReads: false, retryWrites: false });
+    const client = await MongoClient.connect(server.uri, {
+      serverSelectionTimeoutMS: 500,
+      retryReads: false,
+      retryWrites: false,
+    });
     await client.db('x').command({ ping: 1 });
     await server.stop();
-    const err = await client.db('x').collection('y').findOne({}).catch((e: unknown) => e);
-    expect(err instanceof MongoNetworkError || (err instanceof Error && /Server selection|connect|closed/i.test(err.message))).toBe(true);
+    const err = await client
+      .db('x')
+      .collection('y')
+      .findOne({})
+      .catch((e: unknown) => e);
+    expect(
+      err instanceof MongoNetworkError ||
+        (err instanceof Error && /Server selection|connect|closed/i.test(err.message)),
+    ).toBe(true);
     await client.close();
   });
 });
@@ -181,7 +214,10 @@ describe('B. sessions and generic fields', () => {
     expect(info?.options).toEqual({});
     const c = t.db.collection('generic');
     await c.insertOne({ a: 1 }, { comment: 'x', writeConcern: { w: 1 } });
-    const doc = await c.findOne({}, { comment: 'y', maxTimeMS: 5000, readConcern: { level: 'local' }, projection: { _id: 0 } });
+    const doc = await c.findOne(
+      {},
+      { comment: 'y', maxTimeMS: 5000, readConcern: { level: 'local' }, projection: { _id: 0 } },
+    );
     expect(doc).toEqual({ a: 1 });
   });
 

@@ -47,8 +47,12 @@ function checkMembers(corp: CorpWorld, type: number, user: string[], party: numb
     if (!m.customerContact) throw new ApiFault(84074, 'no external contact permission');
     return m.userid;
   });
-  if (type === 1 && (members.length !== 1 || party.length > 0)) throw new ApiFault(41041, 'a single-member contact way takes exactly one user');
-  const expanded = new Set([...members, ...corp.members.filter((m) => m.department.some((d) => party.includes(d))).map((m) => m.userid)]);
+  if (type === 1 && (members.length !== 1 || party.length > 0))
+    throw new ApiFault(41041, 'a single-member contact way takes exactly one user');
+  const expanded = new Set([
+    ...members,
+    ...corp.members.filter((m) => m.department.some((d) => party.includes(d))).map((m) => m.userid),
+  ]);
   if (type === 2 && expanded.size === 0) throw new ApiFault(41041, 'a multi-member contact way needs user or party');
   if (expanded.size > 100) throw new ApiFault(41041, 'at most 100 members after department expansion');
   return members;
@@ -68,8 +72,16 @@ function applyConfig(corp: CorpWorld, way: ContactWay, req: z.output<typeof upda
 
 function view(way: ContactWay): Record<string, unknown> {
   return {
-    config_id: way.config_id, type: way.type, scene: way.scene, ...(way.style ? { style: way.style } : {}), remark: way.remark,
-    skip_verify: way.skip_verify, state: way.state, ...(way.qr_code ? { qr_code: way.qr_code } : {}), user: way.user, party: way.party,
+    config_id: way.config_id,
+    type: way.type,
+    scene: way.scene,
+    ...(way.style ? { style: way.style } : {}),
+    remark: way.remark,
+    skip_verify: way.skip_verify,
+    state: way.state,
+    ...(way.qr_code ? { qr_code: way.qr_code } : {}),
+    user: way.user,
+    party: way.party,
     is_temp: false,
   };
 }
@@ -83,7 +95,14 @@ function add(corp: CorpWorld, body: unknown, sb: SandboxContext): Record<string,
   if (contactWays(corp).length >= 500_000) throw new ApiFault(41045, 'contact way quota reached');
   const configId = newOpaque('', 32).toLowerCase();
   const way: ContactWay = {
-    config_id: configId, type: req.type, scene: req.scene, remark: '', skip_verify: true, state: '', user: [], party: [],
+    config_id: configId,
+    type: req.type,
+    scene: req.scene,
+    remark: '',
+    skip_verify: true,
+    state: '',
+    user: [],
+    party: [],
     createdAt: Math.floor(sb.clock.nowMs() / 1000),
     ...(req.scene === 2 ? { qr_code: `${sb.baseUrl()}/__sandbox/qr/${configId}.png` } : {}),
   };
@@ -123,7 +142,9 @@ export const contactWayRoutes: ApiRoutes = {
       const now = Math.floor(sb.clock.nowMs() / 1000);
       const end = req.end_time ?? now;
       const start = req.start_time ?? end - (90 * DAY_MS) / 1000;
-      const rows = contactWays(corp).filter((w) => w.createdAt >= start && w.createdAt <= end).map((w) => ({ config_id: w.config_id }));
+      const rows = contactWays(corp)
+        .filter((w) => w.createdAt >= start && w.createdAt <= end)
+        .map((w) => ({ config_id: w.config_id }));
       const { page, next } = pageOf(rows, req.cursor, req.limit);
       return { contact_way: page, next_cursor: next };
     },

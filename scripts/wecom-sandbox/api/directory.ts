@@ -42,22 +42,34 @@ export const directoryRoutes: ApiRoutes = {
     handler: ({ corp, query }) => {
       const id = Number(query.department_id ?? '1');
       if (!corp.departments.some((d) => d.id === id)) throw new ApiFault(60123, 'invalid department id');
-      return { userlist: corp.members.filter((m) => m.visible && m.department.includes(id)).map((m) => ({ userid: m.userid, name: m.name, department: m.department })) };
+      return {
+        userlist: corp.members
+          .filter((m) => m.visible && m.department.includes(id))
+          .map((m) => ({ userid: m.userid, name: m.name, department: m.department })),
+      };
     },
   },
   'department/simplelist': {
     method: 'GET',
     handler: ({ corp, query }) => {
-      const roots = query.id ? [Number(query.id)] : corp.departments.filter((d) => !corp.departments.some((p) => p.id === d.parentid)).map((d) => d.id);
-      if (query.id && !corp.departments.some((d) => d.id === Number(query.id))) throw new ApiFault(60123, 'invalid department id');
-      return { department_id: roots.flatMap((r) => subtree(corp, r)).map((d) => ({ id: d.id, parentid: d.parentid, order: d.order })) };
+      const roots = query.id
+        ? [Number(query.id)]
+        : corp.departments.filter((d) => !corp.departments.some((p) => p.id === d.parentid)).map((d) => d.id);
+      if (query.id && !corp.departments.some((d) => d.id === Number(query.id)))
+        throw new ApiFault(60123, 'invalid department id');
+      return {
+        department_id: roots
+          .flatMap((r) => subtree(corp, r))
+          .map((d) => ({ id: d.id, parentid: d.parentid, order: d.order })),
+      };
     },
   },
   'auth/getuserinfo': {
     method: 'GET',
     handler: ({ corp, query, sb }) => {
       const code = corp.oauthCodes.find((c) => c.code === query.code);
-      if (!code || code.used || sb.clock.nowMs() - code.issuedAtMs > OAUTH_CODE_TTL_MS) throw new ApiFault(40029, 'invalid code');
+      if (!code || code.used || sb.clock.nowMs() - code.issuedAtMs > OAUTH_CODE_TTL_MS)
+        throw new ApiFault(40029, 'invalid code');
       code.used = true;
       return { userid: code.userid, user_ticket: `ticket-${code.code.slice(0, 12)}` };
     },

@@ -40,9 +40,17 @@ const remarkSchema = z
     remark_mobiles: z.array(z.string()).optional(),
     remark_pic_mediaid: z.string().optional(),
   })
-  .refine((r) => r.remark !== undefined || r.description !== undefined || r.remark_company !== undefined || r.remark_mobiles !== undefined || r.remark_pic_mediaid !== undefined, {
-    message: 'one of remark, description, remark_company, remark_mobiles, remark_pic_mediaid is required',
-  });
+  .refine(
+    (r) =>
+      r.remark !== undefined ||
+      r.description !== undefined ||
+      r.remark_company !== undefined ||
+      r.remark_mobiles !== undefined ||
+      r.remark_pic_mediaid !== undefined,
+    {
+      message: 'one of remark, description, remark_company, remark_mobiles, remark_pic_mediaid is required',
+    },
+  );
 
 /** Customer reads and remarks (docs/wecom.md §3.2–§3.6). */
 export const externalContactRoutes: ApiRoutes = {
@@ -53,7 +61,11 @@ export const externalContactRoutes: ApiRoutes = {
       const follows = visibleFollows(corp, (f) => f.external_userid === customer.external_userid);
       if (follows.length === 0) throw new ApiFault(84061, 'not external contact');
       const { page, next } = pageOf(follows, query.cursor, 500);
-      return { external_contact: customerView(customer), follow_user: page.map((f) => followView(corp, f)), ...(next ? { next_cursor: next } : {}) };
+      return {
+        external_contact: customerView(customer),
+        follow_user: page.map((f) => followView(corp, f)),
+        ...(next ? { next_cursor: next } : {}),
+      };
     },
   },
   'externalcontact/batch/get_by_user': {
@@ -66,7 +78,10 @@ export const externalContactRoutes: ApiRoutes = {
       return {
         external_contact_list: page.map((f) => {
           const { tags: _tags, ...rest } = followView(corp, f);
-          return { external_contact: customerView(knownCustomer(corp, f.external_userid)), follow_info: { ...rest, tag_id: f.tagIds } };
+          return {
+            external_contact: customerView(knownCustomer(corp, f.external_userid)),
+            follow_info: { ...rest, tag_id: f.tagIds },
+          };
         }),
         next_cursor: next,
       };
@@ -82,7 +97,9 @@ export const externalContactRoutes: ApiRoutes = {
   },
   'externalcontact/get_follow_user_list': {
     method: 'GET',
-    handler: ({ corp }) => ({ follow_user: corp.members.filter((m) => m.visible && m.customerContact && m.status === 1).map((m) => m.userid) }),
+    handler: ({ corp }) => ({
+      follow_user: corp.members.filter((m) => m.visible && m.customerContact && m.status === 1).map((m) => m.userid),
+    }),
   },
   'externalcontact/remark': {
     method: 'POST',

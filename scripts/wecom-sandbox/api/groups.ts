@@ -13,7 +13,10 @@ const listSchema = z.object({
   limit: z.number().int().min(1).max(1000),
 });
 const getSchema = z.object({ chat_id: z.string().min(1), need_name: z.number().int().min(0).max(1).default(0) });
-const transferSchema = z.object({ chat_id_list: z.array(z.string().min(1)).min(1).max(100), new_owner: z.string().min(1) });
+const transferSchema = z.object({
+  chat_id_list: z.array(z.string().min(1)).min(1).max(100),
+  new_owner: z.string().min(1),
+});
 
 /** Per new owner per day (docs/wecom.md §11.8). */
 export const GROUP_TRANSFERS_PER_DAY = 300;
@@ -39,7 +42,8 @@ function transfer(kind: 'onjob' | 'resigned') {
   return ({ corp, body, sb }: { corp: CorpWorld; body: unknown; sb: SandboxContext }) => {
     const req = parseBody(transferSchema, body);
     const taker = visibleMember(corp, req.new_owner);
-    if (!taker.customerContact || taker.status !== 1) throw new ApiFault(40098, 'new owner is not activated or lacks customer contact');
+    if (!taker.customerContact || taker.status !== 1)
+      throw new ApiFault(40098, 'new owner is not activated or lacks customer contact');
     const now = sb.clock.nowMs();
     const day = new Date(now).toISOString().slice(0, 10);
     const counts = transfersToday.get(corp) ?? new Map<string, number>();
@@ -48,23 +52,47 @@ function transfer(kind: 'onjob' | 'resigned') {
     for (const chatId of req.chat_id_list) {
       const group = findGroup(corp, chatId);
       const fail = (errcode: number, errmsg: string) => failed.push({ chat_id: chatId, errcode, errmsg });
-      if (!group || group.dismissed) { fail(90501, 'not a customer group'); continue; }
+      if (!group || group.dismissed) {
+        fail(90501, 'not a customer group');
+        continue;
+      }
       const owner = findMember(corp, group.owner);
       const left = owner?.status === 5;
-      if (group.owner.toLowerCase() === taker.userid.toLowerCase()) { fail(90504, 'owner unchanged'); continue; }
-      if (kind === 'onjob' && left) { fail(90502, 'owner already resigned: use groupchat/transfer'); continue; }
-      if (kind === 'resigned') {
-        if (!left) { fail(90500, 'owner has not resigned: use groupchat/onjob_transfer'); continue; }
-        if (group.status === 3) { fail(90508, 'already inherited'); continue; }
-        if (owner?.dimissionTime && now - owner.dimissionTime * 1000 > 365 * DAY_MS) { fail(90501, 'owner left more than a year ago'); continue; }
+      if (group.owner.toLowerCase() === taker.userid.toLowerCase()) {
+        fail(90504, 'owner unchanged');
+        continue;
       }
-      if (kind === 'onjob' && group.onjobMoves.filter((at) => now - at < 90 * DAY_MS).length >= ONJOB_MOVES_PER_90_DAYS) {
+      if (kind === 'onjob' && left) {
+        fail(90502, 'owner already resigned: use groupchat/transfer');
+        continue;
+      }
+      if (kind === 'resigned') {
+        if (!left) {
+          fail(90500, 'owner has not resigned: use groupchat/onjob_transfer');
+          continue;
+        }
+        if (group.status === 3) {
+          fail(90508, 'already inherited');
+          continue;
+        }
+        if (owner?.dimissionTime && now - owner.dimissionTime * 1000 > 365 * DAY_MS) {
+          fail(90501, 'owner left more than a year ago');
+          continue;
+        }
+      }
+      if (
+        kind === 'onjob' &&
+        group.onjobMoves.filter((at) => now - at < 90 * DAY_MS).length >= ONJOB_MOVES_PER_90_DAYS
+      ) {
         // The real code for this limit is not documented; the sandbox reuses 90507.
         fail(90507, 'group moved twice in 90 days');
         continue;
       }
       const key = `${day}|${group.owner.toLowerCase()}`;
-      if ((counts.get(key) ?? 0) >= GROUP_TRANSFERS_PER_DAY) { fail(90507, 'over 300 groups of one owner today'); continue; }
+      if ((counts.get(key) ?? 0) >= GROUP_TRANSFERS_PER_DAY) {
+        fail(90507, 'over 300 groups of one owner today');
+        continue;
+      }
       counts.set(key, (counts.get(key) ?? 0) + 1);
       if (kind === 'onjob') group.onjobMoves.push(now);
       group.owner = taker.userid;
@@ -81,8 +109,17 @@ function transfer(kind: 'onjob' | 'resigned') {
 
 const templateAttachment = z.union([
   z.object({ image: z.object({ media_id: z.string().optional(), pic_url: z.string().optional() }) }),
-  z.object({ link: z.object({ title: z.string().max(128), picurl: z.string().optional(), desc: z.string().max(512).optional(), url: z.string().min(1) }) }),
-  z.object({ miniprogram: z.object({ title: z.string().max(64), pic_media_id: z.string(), appid: z.string(), page: z.string() }) }),
+  z.object({
+    link: z.object({
+      title: z.string().max(128),
+      picurl: z.string().optional(),
+      desc: z.string().max(512).optional(),
+      url: z.string().min(1),
+    }),
+  }),
+  z.object({
+    miniprogram: z.object({ title: z.string().max(64), pic_media_id: z.string(), appid: z.string(), page: z.string() }),
+  }),
   z.object({ file: z.object({ media_id: z.string() }) }),
   z.object({ video: z.object({ media_id: z.string() }) }),
 ]);
@@ -119,7 +156,8 @@ export const groupRoutes: ApiRoutes = {
     handler: ({ corp, body }) => {
       const req = parseBody(listSchema, body);
       const owners = req.owner_filter?.userid_list.map((u) => u.toLowerCase());
-      if (!owners && corp.members.filter((m) => m.visible).length > 1000) throw new ApiFault(81017, 'visible range over 1000 members: use owner_filter');
+      if (!owners && corp.members.filter((m) => m.visible).length > 1000)
+        throw new ApiFault(81017, 'visible range over 1000 members: use owner_filter');
       const rows = corp.groups
         .filter((g) => !g.dismissed)
         .filter((g) => {
@@ -147,7 +185,10 @@ export const groupRoutes: ApiRoutes = {
           create_time: g.create_time,
           notice: g.notice,
           member_list: g.members.map((m) => ({
-            userid: m.userid, type: m.type, join_time: m.join_time, join_scene: m.join_scene,
+            userid: m.userid,
+            type: m.type,
+            join_time: m.join_time,
+            join_scene: m.join_scene,
             ...(m.invitor ? { invitor: { userid: m.invitor } } : {}),
             group_nickname: m.group_nickname ?? '',
             ...(req.need_name === 1 ? { name: m.name ?? '' } : {}),
@@ -164,7 +205,8 @@ export const groupRoutes: ApiRoutes = {
     method: 'POST',
     handler: ({ corp, body }) => {
       const content = templateContent(body);
-      if (corp.groupWelcomeTemplates.length >= MAX_TEMPLATES) throw new ApiFault(41055, 'group welcome templates over 100');
+      if (corp.groupWelcomeTemplates.length >= MAX_TEMPLATES)
+        throw new ApiFault(41055, 'group welcome templates over 100');
       const template_id = newOpaque('msg', 24);
       corp.groupWelcomeTemplates.push({ template_id, ...content, createdByApp: true });
       return { template_id };

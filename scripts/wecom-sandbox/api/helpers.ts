@@ -31,7 +31,9 @@ export function relationship(corp: CorpWorld, userid: string, externalUserId: st
 
 /** Followers an app may see: active or one-way, inside the visible range. */
 export function visibleFollows(corp: CorpWorld, predicate: (f: Follow) => boolean): Follow[] {
-  return corp.follows.filter((f) => f.status !== 'half' && predicate(f) && (findMember(corp, f.userid)?.visible ?? false));
+  return corp.follows.filter(
+    (f) => f.status !== 'half' && predicate(f) && (findMember(corp, f.userid)?.visible ?? false),
+  );
 }
 
 /** Opaque offset cursors. */
@@ -53,7 +55,13 @@ export function pageOf<T>(items: T[], cursor: string | undefined, limit: number)
 }
 
 export function customerView(c: Customer): Record<string, unknown> {
-  return { external_userid: c.external_userid, name: c.name, type: c.type, gender: c.gender, ...(c.unionid ? { unionid: c.unionid } : {}) };
+  return {
+    external_userid: c.external_userid,
+    name: c.name,
+    type: c.type,
+    gender: c.gender,
+    ...(c.unionid ? { unionid: c.unionid } : {}),
+  };
 }
 
 export const DAY_MS = 86_400_000;

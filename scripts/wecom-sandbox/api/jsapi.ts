@@ -4,7 +4,8 @@ import type { TicketKind } from '../server/tickets.js';
 
 function issue({ corp, sb }: ApiRequest, kind: TicketKind) {
   const result = sb.tickets.fetch(corp.corpId, corp.agentId, kind);
-  if (result === 'limited') throw new ApiFault(45009, 'api freq out of limit (jsapi ticket: too many fetches this hour)');
+  if (result === 'limited')
+    throw new ApiFault(45009, 'api freq out of limit (jsapi ticket: too many fetches this hour)');
   return { ticket: result.ticket, expires_in: result.expiresIn };
 }
 

@@ -11,7 +11,11 @@ export function checkMediaId(corp: CorpWorld, sb: SandboxContext, mediaId: unkno
 }
 
 /** Checks every `media_id` / `pic_media_id` inside welcome or mass-send attachments. */
-export function checkAttachments(corp: CorpWorld, sb: SandboxContext, attachments: ReadonlyArray<Record<string, unknown>>): void {
+export function checkAttachments(
+  corp: CorpWorld,
+  sb: SandboxContext,
+  attachments: ReadonlyArray<Record<string, unknown>>,
+): void {
   for (const a of attachments) {
     for (const value of Object.values(a)) {
       if (value && typeof value === 'object') {

@@ -14,10 +14,24 @@ const cardSchema = z
   .object({
     card_type: z.enum(['text_notice', 'news_notice', 'button_interaction', 'vote_interaction', 'multiple_interaction']),
     task_id: z.string().optional(),
-    button_list: z.array(z.object({ type: z.number().int().optional(), text: z.string(), style: z.number().int().min(1).max(4).optional(), key: z.string().max(1024).optional(), url: z.string().optional() })).max(6).optional(),
+    button_list: z
+      .array(
+        z.object({
+          type: z.number().int().optional(),
+          text: z.string(),
+          style: z.number().int().min(1).max(4).optional(),
+          key: z.string().max(1024).optional(),
+          url: z.string().optional(),
+        }),
+      )
+      .max(6)
+      .optional(),
     horizontal_content_list: z.array(z.unknown()).max(6).optional(),
     jump_list: z.array(z.unknown()).max(3).optional(),
-    action_menu: z.object({ action_list: z.array(z.unknown()).min(1).max(3) }).catchall(z.unknown()).optional(),
+    action_menu: z
+      .object({ action_list: z.array(z.unknown()).min(1).max(3) })
+      .catchall(z.unknown())
+      .optional(),
   })
   .catchall(z.unknown());
 
@@ -54,11 +68,18 @@ export const messageRoutes: ApiRoutes = {
     handler: ({ corp, body, sb }) => {
       const req = parseBody(sendSchema, body);
       if (req.agentid !== corp.agentId) throw new ApiFault(40056, 'invalid agentid');
-      if (!req.touser && !req.toparty && !req.totag) throw new ApiFault(40058, 'touser, toparty and totag cannot all be empty');
-      const content = req.msgtype === 'text' ? req.text?.content : req.msgtype === 'markdown' ? req.markdown?.content : undefined;
-      if (req.msgtype !== 'template_card' && content === undefined) throw new ApiFault(41016, `${req.msgtype}.content missing`);
-      if (content !== undefined && Buffer.byteLength(content) > 2048) throw new ApiFault(40058, 'content over 2048 bytes');
-      const requested = req.touser === '@all' ? corp.members.filter((m) => m.visible).map((m) => m.userid) : (req.touser ?? '').split('|').filter(Boolean);
+      if (!req.touser && !req.toparty && !req.totag)
+        throw new ApiFault(40058, 'touser, toparty and totag cannot all be empty');
+      const content =
+        req.msgtype === 'text' ? req.text?.content : req.msgtype === 'markdown' ? req.markdown?.content : undefined;
+      if (req.msgtype !== 'template_card' && content === undefined)
+        throw new ApiFault(41016, `${req.msgtype}.content missing`);
+      if (content !== undefined && Buffer.byteLength(content) > 2048)
+        throw new ApiFault(40058, 'content over 2048 bytes');
+      const requested =
+        req.touser === '@all'
+          ? corp.members.filter((m) => m.visible).map((m) => m.userid)
+          : (req.touser ?? '').split('|').filter(Boolean);
       const valid: string[] = [];
       const invalid: string[] = [];
       for (const u of requested) {
@@ -79,16 +100,39 @@ export const messageRoutes: ApiRoutes = {
         }
         if (card.card_type === 'button_interaction') {
           if (!card.button_list?.length) throw new ApiFault(42018, 'button_list missing');
-          if (card.button_list.some((b) => (b.type ?? 0) === 0 && !b.key)) throw new ApiFault(42018, 'callback button without key');
+          if (card.button_list.some((b) => (b.type ?? 0) === 0 && !b.key))
+            throw new ApiFault(42018, 'callback button without key');
         }
         if (interactive) {
           responseCode = newOpaque('rc', 40);
-          corp.responseCodes.push({ code: responseCode, taskId: card.task_id ?? '', userids: valid, issuedAtMs: sb.clock.nowMs(), used: false, source: 'send' });
+          corp.responseCodes.push({
+            code: responseCode,
+            taskId: card.task_id ?? '',
+            userids: valid,
+            issuedAtMs: sb.clock.nowMs(),
+            used: false,
+            source: 'send',
+          });
         }
       }
       const msgid = newMsgId();
-      corp.messages.push({ msgid, atMs: sb.clock.nowMs(), msgtype: req.msgtype, touser: valid, body: req, taskId: card?.task_id, responseCode });
-      return { invaliduser: invalid.join('|'), invalidparty: '', invalidtag: '', unlicenseduser: '', msgid, ...(responseCode ? { response_code: responseCode } : {}) };
+      corp.messages.push({
+        msgid,
+        atMs: sb.clock.nowMs(),
+        msgtype: req.msgtype,
+        touser: valid,
+        body: req,
+        taskId: card?.task_id,
+        responseCode,
+      });
+      return {
+        invaliduser: invalid.join('|'),
+        invalidparty: '',
+        invalidtag: '',
+        unlicenseduser: '',
+        msgid,
+        ...(responseCode ? { response_code: responseCode } : {}),
+      };
     },
   },
   'message/update_template_card': {
@@ -98,7 +142,8 @@ export const messageRoutes: ApiRoutes = {
       if (req.agentid !== corp.agentId) throw new ApiFault(40056, 'invalid agentid');
       if (!req.button && !req.template_card) throw new ApiFault(40058, 'button or template_card is required');
       const rc = corp.responseCodes.find((c) => c.code === req.response_code);
-      if (!rc || rc.used || sb.clock.nowMs() - rc.issuedAtMs > RESPONSE_CODE_TTL_MS) throw new ApiFault(60140, 'invalid response_code');
+      if (!rc || rc.used || sb.clock.nowMs() - rc.issuedAtMs > RESPONSE_CODE_TTL_MS)
+        throw new ApiFault(60140, 'invalid response_code');
       rc.used = true;
       corp.cardUpdates.push({ atMs: sb.clock.nowMs(), responseCode: rc.code, taskId: rc.taskId, body: req });
       const invalid = (req.userids ?? []).filter((u) => !rc.userids.includes(u.toLowerCase()));
@@ -121,7 +166,12 @@ export const messageRoutes: ApiRoutes = {
     handler: ({ corp, upload, sb }) => {
       if (!upload || upload.bytes === 0) throw new ApiFault(41005, 'media data missing');
       const id = newOpaque('img', 24);
-      corp.media.push({ media_id: id, type: 'uploadimg', createdAtMs: sb.clock.nowMs() + 100 * 365 * DAY_MS, bytes: upload.bytes });
+      corp.media.push({
+        media_id: id,
+        type: 'uploadimg',
+        createdAtMs: sb.clock.nowMs() + 100 * 365 * DAY_MS,
+        bytes: upload.bytes,
+      });
       return { url: `${sb.baseUrl()}/__sandbox/media/${id}.png` };
     },
   },

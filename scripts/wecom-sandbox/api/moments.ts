@@ -8,14 +8,31 @@ import { pageOf } from './helpers.js';
 
 const taskSchema = z.object({
   text: z.object({ content: z.string().max(2000) }).optional(),
-  attachments: z.array(z.object({ msgtype: z.enum(['image', 'video', 'link']) }).catchall(z.unknown())).max(9).default([]),
-  visible_range: z.object({
-    sender_list: z.object({ user_list: z.array(z.string()).max(100_000).default([]), department_list: z.array(z.number().int()).default([]) }).optional(),
-    external_contact_list: z.object({ tag_list: z.array(z.string()).default([]) }).optional(),
-  }).optional(),
+  attachments: z
+    .array(z.object({ msgtype: z.enum(['image', 'video', 'link']) }).catchall(z.unknown()))
+    .max(9)
+    .default([]),
+  visible_range: z
+    .object({
+      sender_list: z
+        .object({
+          user_list: z.array(z.string()).max(100_000).default([]),
+          department_list: z.array(z.number().int()).default([]),
+        })
+        .optional(),
+      external_contact_list: z.object({ tag_list: z.array(z.string()).default([]) }).optional(),
+    })
+    .optional(),
 });
-const momentSchema = z.object({ moment_id: z.string().min(1), cursor: z.string().optional(), limit: z.number().int().min(1).max(1000).default(500) });
-const sendResultSchema = momentSchema.extend({ userid: z.string().min(1), limit: z.number().int().min(1).max(5000).default(3000) });
+const momentSchema = z.object({
+  moment_id: z.string().min(1),
+  cursor: z.string().optional(),
+  limit: z.number().int().min(1).max(1000).default(500),
+});
+const sendResultSchema = momentSchema.extend({
+  userid: z.string().min(1),
+  limit: z.number().int().min(1).max(5000).default(3000),
+});
 
 /** Creations per minute per corp (docs/wecom.md §12.1). */
 export const MOMENT_TASKS_PER_MINUTE = 10;
@@ -32,21 +49,38 @@ export const momentRoutes: ApiRoutes = {
     method: 'POST',
     handler: ({ corp, body, sb }) => {
       const req = parseBody(taskSchema, body);
-      if (!req.text && req.attachments.length === 0) throw new ApiFault(41089, 'text and attachments cannot both be empty');
+      if (!req.text && req.attachments.length === 0)
+        throw new ApiFault(41089, 'text and attachments cannot both be empty');
       const kinds = new Set(req.attachments.map((a) => a.msgtype));
       if (kinds.size > 1) throw new ApiFault(41065, 'attachments must be of one type');
-      if ((kinds.has('video') || kinds.has('link')) && req.attachments.length > 1) throw new ApiFault(41064, 'one video or one link only');
+      if ((kinds.has('video') || kinds.has('link')) && req.attachments.length > 1)
+        throw new ApiFault(41064, 'one video or one link only');
       const now = sb.clock.nowMs();
-      if (corp.moments.filter((m) => now - m.createdAtMs < 60_000).length >= MOMENT_TASKS_PER_MINUTE) throw new ApiFault(45009, 'api freq out of limit: 10 moment tasks per minute');
+      if (corp.moments.filter((m) => now - m.createdAtMs < 60_000).length >= MOMENT_TASKS_PER_MINUTE)
+        throw new ApiFault(45009, 'api freq out of limit: 10 moment tasks per minute');
       const tagIds = req.visible_range?.external_contact_list?.tag_list ?? [];
       const named = req.visible_range?.sender_list?.user_list ?? [];
       const candidates = named.length ? named : corp.members.filter((m) => m.visible).map((m) => m.userid);
       const invalid = candidates.filter((u) => !findMember(corp, u)?.visible);
-      const senders = candidates.filter((u) => findMember(corp, u)?.visible)
-        .filter((u) => tagIds.length === 0 || corp.follows.some((f) => f.userid === u && f.status === 'active' && f.tagIds.some((t) => tagIds.includes(t))));
+      const senders = candidates
+        .filter((u) => findMember(corp, u)?.visible)
+        .filter(
+          (u) =>
+            tagIds.length === 0 ||
+            corp.follows.some(
+              (f) => f.userid === u && f.status === 'active' && f.tagIds.some((t) => tagIds.includes(t)),
+            ),
+        );
       const task: MomentTask = {
-        jobid: newOpaque('job', 30), moment_id: newOpaque('mom', 30), createdAtMs: now, text: req.text?.content, attachments: req.attachments.length, tagIds,
-        senders: Object.fromEntries(senders.map((u) => [findMember(corp, u)?.userid ?? u, { published: false }])), cancelled: false, invalidSenders: invalid,
+        jobid: newOpaque('job', 30),
+        moment_id: newOpaque('mom', 30),
+        createdAtMs: now,
+        text: req.text?.content,
+        attachments: req.attachments.length,
+        tagIds,
+        senders: Object.fromEntries(senders.map((u) => [findMember(corp, u)?.userid ?? u, { published: false }])),
+        cancelled: false,
+        invalidSenders: invalid,
       };
       corp.moments.push(task);
       return { jobid: task.jobid };
@@ -57,14 +91,27 @@ export const momentRoutes: ApiRoutes = {
     handler: ({ corp, query }) => {
       const t = corp.moments.find((m) => m.jobid === query.jobid);
       if (!t) throw new ApiFault(40058, 'invalid jobid');
-      return { status: 3, type: 'add_moment_task', result: { errcode: 0, errmsg: 'ok', moment_id: t.moment_id, invalid_sender_list: { user_list: t.invalidSenders, department_list: [] }, invalid_external_contact_list: { tag_list: [] } } };
+      return {
+        status: 3,
+        type: 'add_moment_task',
+        result: {
+          errcode: 0,
+          errmsg: 'ok',
+          moment_id: t.moment_id,
+          invalid_sender_list: { user_list: t.invalidSenders, department_list: [] },
+          invalid_external_contact_list: { tag_list: [] },
+        },
+      };
     },
   },
   'externalcontact/get_moment_task': {
     method: 'POST',
     handler: ({ corp, body }) => {
       const req = parseBody(momentSchema, body);
-      const rows = Object.entries(moment(corp, req.moment_id).senders).map(([userid, s]) => ({ userid, publish_status: s.published ? 1 : 0 }));
+      const rows = Object.entries(moment(corp, req.moment_id).senders).map(([userid, s]) => ({
+        userid,
+        publish_status: s.published ? 1 : 0,
+      }));
       const { page, next } = pageOf(rows, req.cursor, req.limit);
       return { task_list: page, next_cursor: next };
     },
@@ -78,7 +125,12 @@ export const momentRoutes: ApiRoutes = {
       if (!sender) throw new ApiFault(41061, 'userid did not take part in this moment');
       if (!sender.published) throw new ApiFault(41062, 'the member has not published it yet');
       const rows = corp.follows
-        .filter((f) => f.userid.toLowerCase() === req.userid.toLowerCase() && f.status === 'active' && (m.tagIds.length === 0 || f.tagIds.some((t) => m.tagIds.includes(t))))
+        .filter(
+          (f) =>
+            f.userid.toLowerCase() === req.userid.toLowerCase() &&
+            f.status === 'active' &&
+            (m.tagIds.length === 0 || f.tagIds.some((t) => m.tagIds.includes(t))),
+        )
         .map((f) => ({ external_userid: f.external_userid }));
       const { page, next } = pageOf(rows, req.cursor, req.limit);
       return { customer_list: page, next_cursor: next };

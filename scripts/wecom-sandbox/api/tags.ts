@@ -28,11 +28,22 @@ const addSchema = z.object({
   tag: z.array(z.object({ name: z.string().min(1).max(30), order: z.number().int().optional() })).min(1),
   agentid: z.number().int().optional(),
 });
-const editSchema = z.object({ id: z.string().min(1), name: z.string().min(1).max(30).optional(), order: z.number().int().optional() });
+const editSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().min(1).max(30).optional(),
+  order: z.number().int().optional(),
+});
 const delSchema = z.object({ tag_id: z.array(z.string()).optional(), group_id: z.array(z.string()).optional() });
 const markSchema = z
-  .object({ userid: z.string().min(1), external_userid: z.string().min(1), add_tag: z.array(z.string()).default([]), remove_tag: z.array(z.string()).default([]) })
-  .refine((r) => r.add_tag.length + r.remove_tag.length > 0, { message: 'add_tag and remove_tag cannot both be empty' });
+  .object({
+    userid: z.string().min(1),
+    external_userid: z.string().min(1),
+    add_tag: z.array(z.string()).default([]),
+    remove_tag: z.array(z.string()).default([]),
+  })
+  .refine((r) => r.add_tag.length + r.remove_tag.length > 0, {
+    message: 'add_tag and remove_tag cannot both be empty',
+  });
 
 /** Removes tags (and groups left empty) everywhere. */
 export function deleteTags(corp: CorpWorld, tagIds: Set<string>): void {
@@ -48,11 +59,15 @@ export const tagRoutes: ApiRoutes = {
     handler: ({ corp, body }) => {
       const req = parseBody(listSchema, body);
       if (req.group_id?.length) {
-        return { tag_group: corp.tagGroups.filter((g) => req.group_id?.includes(g.group_id)).map((g) => groupView(corp, g)) };
+        return {
+          tag_group: corp.tagGroups.filter((g) => req.group_id?.includes(g.group_id)).map((g) => groupView(corp, g)),
+        };
       }
       if (req.tag_id?.length) {
         const wanted = new Set(req.tag_id);
-        const groups = corp.tagGroups.filter((g) => corp.tags.some((t) => t.group_id === g.group_id && wanted.has(t.id)));
+        const groups = corp.tagGroups.filter((g) =>
+          corp.tags.some((t) => t.group_id === g.group_id && wanted.has(t.id)),
+        );
         return { tag_group: groups.map((g) => groupView(corp, g, (id) => wanted.has(id))) };
       }
       return { tag_group: corp.tagGroups.map((g) => groupView(corp, g)) };
@@ -71,7 +86,13 @@ export const tagRoutes: ApiRoutes = {
         if (!req.group_name) throw new ApiFault(40058, 'group_id or group_name is required');
         group = corp.tagGroups.find((g) => g.group_name === req.group_name);
         if (!group) {
-          group = { group_id: newTagId(), group_name: req.group_name, create_time: now, order: req.order ?? 0, createdByApp: true };
+          group = {
+            group_id: newTagId(),
+            group_name: req.group_name,
+            create_time: now,
+            order: req.order ?? 0,
+            createdByApp: true,
+          };
           corp.tagGroups.push(group);
         }
       }
@@ -83,7 +104,9 @@ export const tagRoutes: ApiRoutes = {
         const order = req.tag.find((t) => t.name === name)?.order ?? 0;
         corp.tags.push({ id: newTagId(), name, group_id: gid, create_time: now, order, createdByApp: true });
       }
-      return { tag_group: groupView(corp, group, (id) => names.includes(corp.tags.find((t) => t.id === id)?.name ?? '')) };
+      return {
+        tag_group: groupView(corp, group, (id) => names.includes(corp.tags.find((t) => t.id === id)?.name ?? '')),
+      };
     },
   },
   'externalcontact/edit_corp_tag': {
@@ -94,12 +117,16 @@ export const tagRoutes: ApiRoutes = {
       if (!target) throw new ApiFault(40068, 'invalid tagid');
       if (!target.createdByApp) throw new ApiFault(60011, 'no privilege: tag not created by this app');
       if ('id' in target) {
-        if (req.name && corp.tags.some((t) => t.group_id === target.group_id && t.name === req.name && t.id !== target.id)) {
+        if (
+          req.name &&
+          corp.tags.some((t) => t.group_id === target.group_id && t.name === req.name && t.id !== target.id)
+        ) {
           throw new ApiFault(40071, 'tag name already exists');
         }
         if (req.name) target.name = req.name;
       } else if (req.name) {
-        if (corp.tagGroups.some((g) => g.group_name === req.name && g !== target)) throw new ApiFault(40071, 'group name already exists');
+        if (corp.tagGroups.some((g) => g.group_name === req.name && g !== target))
+          throw new ApiFault(40071, 'group name already exists');
         target.group_name = req.name;
       }
       if (req.order !== undefined) target.order = req.order;
@@ -109,7 +136,8 @@ export const tagRoutes: ApiRoutes = {
     method: 'POST',
     handler: ({ corp, body }) => {
       const req = parseBody(delSchema, body);
-      if (!req.tag_id?.length && !req.group_id?.length) throw new ApiFault(40058, 'tag_id and group_id cannot both be empty');
+      if (!req.tag_id?.length && !req.group_id?.length)
+        throw new ApiFault(40058, 'tag_id and group_id cannot both be empty');
       const ids = new Set(req.tag_id ?? []);
       for (const gid of req.group_id ?? []) for (const t of corp.tags) if (t.group_id === gid) ids.add(t.id);
       for (const id of ids) {
@@ -125,8 +153,18 @@ export const tagRoutes: ApiRoutes = {
     inflight: ({ corp, body, sb }) => {
       const b = (body ?? {}) as { userid?: unknown; external_userid?: unknown };
       return [
-        { key: `${corp.corpId}|mark_tag`, limit: sb.limits.config.markTagConcurrency, errcode: 45033, errmsg: 'api concurrent out of limit' },
-        { key: `${corp.corpId}|mark_tag|${String(b.userid)}|${String(b.external_userid)}`, limit: 1, errcode: 45035, errmsg: 'concurrent modification of the same record' },
+        {
+          key: `${corp.corpId}|mark_tag`,
+          limit: sb.limits.config.markTagConcurrency,
+          errcode: 45033,
+          errmsg: 'api concurrent out of limit',
+        },
+        {
+          key: `${corp.corpId}|mark_tag|${String(b.userid)}|${String(b.external_userid)}`,
+          limit: 1,
+          errcode: 45035,
+          errmsg: 'concurrent modification of the same record',
+        },
       ];
     },
     handler: ({ corp, body }) => {

@@ -23,11 +23,26 @@ export interface SandboxChatMessage {
   atMs: number;
 }
 
-const signed = z.object({ timestamp: z.number().int(), nonceStr: z.string().min(1).max(64), signature: z.string().min(1).max(64) });
+const signed = z.object({
+  timestamp: z.number().int(),
+  nonceStr: z.string().min(1).max(64),
+  signature: z.string().min(1).max(64),
+});
 const who = z.object({ corpId: z.string().min(1), userid: z.string().min(1) });
-const registerBody = who.extend({ agentId: z.number().int(), url: z.string().min(1).max(2048), config: signed, agentConfig: signed });
-const selectBody = who.extend({ entry: z.enum(['single_chat_tools', 'group_chat_tools', 'contact_profile', 'normal']), externalUserId: z.string().optional(), chatId: z.string().optional() });
-const sendBody = who.extend({ message: z.object({ msgtype: z.enum(['text', 'news', 'image', 'miniprogram']) }).passthrough() });
+const registerBody = who.extend({
+  agentId: z.number().int(),
+  url: z.string().min(1).max(2048),
+  config: signed,
+  agentConfig: signed,
+});
+const selectBody = who.extend({
+  entry: z.enum(['single_chat_tools', 'group_chat_tools', 'contact_profile', 'normal']),
+  externalUserId: z.string().optional(),
+  chatId: z.string().optional(),
+});
+const sendBody = who.extend({
+  message: z.object({ msgtype: z.enum(['text', 'news', 'image', 'miniprogram']) }).passthrough(),
+});
 
 async function json(ctx: Context): Promise<unknown> {
   const raw = await readBody(ctx.req, 256 * 1024);
@@ -57,12 +72,17 @@ export function jssdkRouter(sb: SandboxContext): { router: Router; sent: Sandbox
     const b = body.data;
     const corp = sb.world.corp(b.corpId);
     if (!corp) return void (ctx.body = { errMsg: 'config:fail invalid corpid', errcode: 40013 });
-    if (b.agentId !== corp.agentId) return void (ctx.body = { errMsg: 'agentConfig:fail invalid agentid', errcode: 40056 });
+    if (b.agentId !== corp.agentId)
+      return void (ctx.body = { errMsg: 'agentConfig:fail invalid agentid', errcode: 40056 });
     const corpTicket = sb.tickets.valid(corp.corpId, corp.agentId, 'corp');
     const agentTicket = sb.tickets.valid(corp.corpId, corp.agentId, 'agent');
-    const ok = (ticket: string | undefined, s: z.infer<typeof signed>) => Boolean(ticket) && jsapiSignature({ ticket: ticket ?? '', nonceStr: s.nonceStr, timestamp: s.timestamp, url: b.url }) === s.signature;
+    const ok = (ticket: string | undefined, s: z.infer<typeof signed>) =>
+      Boolean(ticket) &&
+      jsapiSignature({ ticket: ticket ?? '', nonceStr: s.nonceStr, timestamp: s.timestamp, url: b.url }) ===
+        s.signature;
     if (!ok(corpTicket, b.config)) return void (ctx.body = { errMsg: 'config:fail invalid signature', errcode: 40093 });
-    if (!ok(agentTicket, b.agentConfig)) return void (ctx.body = { errMsg: 'agentConfig:fail invalid signature', errcode: 40093 });
+    if (!ok(agentTicket, b.agentConfig))
+      return void (ctx.body = { errMsg: 'agentConfig:fail invalid signature', errcode: 40093 });
     registered.add(key(b.corpId, b.userid));
     ctx.body = { errMsg: 'agentConfig:ok', errcode: 0 };
   });
@@ -76,7 +96,11 @@ export function jssdkRouter(sb: SandboxContext): { router: Router; sent: Sandbox
     const follows = corp.follows.filter((f) => f.userid === q.data.userid && f.status === 'active');
     ctx.body = {
       open: open.get(key(q.data.corpId, q.data.userid)) ?? { entry: 'normal' },
-      customers: follows.map((f) => ({ externalUserId: f.external_userid, name: corp.customers.find((c) => c.external_userid === f.external_userid)?.name ?? '', remark: f.remark })),
+      customers: follows.map((f) => ({
+        externalUserId: f.external_userid,
+        name: corp.customers.find((c) => c.external_userid === f.external_userid)?.name ?? '',
+        remark: f.remark,
+      })),
     };
   });
 
@@ -92,7 +116,8 @@ export function jssdkRouter(sb: SandboxContext): { router: Router; sent: Sandbox
   router.get('/context', (ctx) => {
     const q = who.safeParse(ctx.query);
     if (!q.success) return fail(ctx, 400, q.error.message);
-    if (!registered.has(key(q.data.corpId, q.data.userid))) return void (ctx.body = { errMsg: 'getContext:fail no permission', errcode: 40093 });
+    if (!registered.has(key(q.data.corpId, q.data.userid)))
+      return void (ctx.body = { errMsg: 'getContext:fail no permission', errcode: 40093 });
     ctx.body = { errMsg: 'getContext:ok', ...(open.get(key(q.data.corpId, q.data.userid)) ?? { entry: 'normal' }) };
   });
 
@@ -100,12 +125,21 @@ export function jssdkRouter(sb: SandboxContext): { router: Router; sent: Sandbox
     const body = sendBody.safeParse(await json(ctx).catch(() => undefined));
     if (!body.success) return fail(ctx, 400, body.error.message);
     const b = body.data;
-    if (!registered.has(key(b.corpId, b.userid))) return void (ctx.body = { errMsg: 'sendChatMessage:fail no permission', errcode: 40093 });
+    if (!registered.has(key(b.corpId, b.userid)))
+      return void (ctx.body = { errMsg: 'sendChatMessage:fail no permission', errcode: 40093 });
     const chat = open.get(key(b.corpId, b.userid));
     if (!chat || (chat.entry !== 'single_chat_tools' && chat.entry !== 'group_chat_tools')) {
       return void (ctx.body = { errMsg: 'sendChatMessage:fail without context of external contact', errcode: -1 });
     }
-    sent.push({ corpId: b.corpId, userid: b.userid, externalUserId: chat.externalUserId, chatId: chat.chatId, msgtype: b.message.msgtype, message: b.message, atMs: sb.clock.nowMs() });
+    sent.push({
+      corpId: b.corpId,
+      userid: b.userid,
+      externalUserId: chat.externalUserId,
+      chatId: chat.chatId,
+      msgtype: b.message.msgtype,
+      message: b.message,
+      atMs: sb.clock.nowMs(),
+    });
     ctx.body = { errMsg: 'sendChatMessage:ok', errcode: 0 };
   });
 
@@ -113,5 +147,13 @@ export function jssdkRouter(sb: SandboxContext): { router: Router; sent: Sandbox
     ctx.body = { messages: sent };
   });
 
-  return { router, sent, reset: () => { open.clear(); registered.clear(); sent.length = 0; } };
+  return {
+    router,
+    sent,
+    reset: () => {
+      open.clear();
+      registered.clear();
+      sent.length = 0;
+    },
+  };
 }

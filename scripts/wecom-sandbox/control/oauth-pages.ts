@@ -24,7 +24,8 @@ export function oauthRouter(sb: SandboxContext): Router {
     const corp = sb.world.corp(appid);
     if (!corp) return fail(ctx, 'appid参数错误 (unknown corp)');
     if (!/^https?:\/\//.test(redirect)) return fail(ctx, 'redirect_uri参数错误');
-    if (state.length > 128 || !/^[A-Za-z0-9]*$/.test(state)) return fail(ctx, 'state参数错误 (≤128 letters and digits)');
+    if (state.length > 128 || !/^[A-Za-z0-9]*$/.test(state))
+      return fail(ctx, 'state参数错误 (≤128 letters and digits)');
     const chosen = typeof q.userid === 'string' ? q.userid : undefined;
     if (chosen) {
       const member = findMember(corp, chosen);

@@ -22,7 +22,12 @@ async function jsonBody(ctx: Context): Promise<unknown> {
 function badRequest(ctx: Context, err: unknown): void {
   if (err instanceof z.ZodError) {
     ctx.status = 400;
-    ctx.body = { error: { code: 'invalid_input', message: err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ') } };
+    ctx.body = {
+      error: {
+        code: 'invalid_input',
+        message: err.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '),
+      },
+    };
   } else if (err instanceof DriverError) {
     ctx.status = err.status;
     ctx.body = { error: { code: 'driver_error', message: err.message } };
@@ -62,7 +67,12 @@ export function controlRouter(sb: SandboxContext, driver: CallbackDriver, onRese
     const q = ctx.query;
     const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
     const num = (v: unknown) => (str(v) === undefined ? undefined : Number(v));
-    const calls = sb.calls.list({ endpoint: str(q.endpoint), corpId: str(q.corpId), since: num(q.since), errcode: num(q.errcode) });
+    const calls = sb.calls.list({
+      endpoint: str(q.endpoint),
+      corpId: str(q.corpId),
+      since: num(q.since),
+      errcode: num(q.errcode),
+    });
     ctx.body = { lastSeq: sb.calls.lastSeq, calls };
   });
   router.delete('/calls', (ctx) => {
@@ -119,7 +129,12 @@ export function controlRouter(sb: SandboxContext, driver: CallbackDriver, onRese
       const input = await jsonBody(ctx);
       const run = driver.run(action as ActionName, input);
       if (ctx.query.async === '1') {
-        run.catch((err: unknown) => sb.logger.warn({ action, err: err instanceof Error ? err.message : String(err) }, 'async sandbox action failed'));
+        run.catch((err: unknown) =>
+          sb.logger.warn(
+            { action, err: err instanceof Error ? err.message : String(err) },
+            'async sandbox action failed',
+          ),
+        );
         ctx.status = 202;
         ctx.body = { accepted: true };
       } else {
@@ -138,11 +153,18 @@ export function controlRouter(sb: SandboxContext, driver: CallbackDriver, onRese
       return;
     }
     ctx.type = 'image/png';
-    ctx.body = await QRCode.toBuffer(`https://work.weixin.qq.com/ca/${configId}`, { type: 'png', width: 430, margin: 2 });
+    ctx.body = await QRCode.toBuffer(`https://work.weixin.qq.com/ca/${configId}`, {
+      type: 'png',
+      width: 430,
+      margin: 2,
+    });
   });
   router.get('/media/:file', (ctx) => {
     ctx.type = 'image/png';
-    ctx.body = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+    ctx.body = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+      'base64',
+    );
   });
   return router;
 }

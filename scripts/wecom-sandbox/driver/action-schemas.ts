@@ -9,7 +9,14 @@ export const actionSchemas = {
     userid: z.string().min(1),
     /** An existing customer (adds another advisor), or omit and describe a new one in `customer`. */
     externalUserId: z.string().optional(),
-    customer: z.object({ external_userid: z.string().optional(), name: z.string().default('新客户'), type: z.number().int().default(1), gender: z.number().int().default(0) }).optional(),
+    customer: z
+      .object({
+        external_userid: z.string().optional(),
+        name: z.string().default('新客户'),
+        type: z.number().int().default(1),
+        gender: z.number().int().default(0),
+      })
+      .optional(),
     /** Channel `state` of the 联系我 QR code (≤ 30 chars). */
     state: z.string().max(30).optional(),
     addWay: z.number().int().default(1),
@@ -27,7 +34,14 @@ export const actionSchemas = {
     configId: z.string().min(1),
     userid: z.string().min(1).optional(),
     externalUserId: z.string().optional(),
-    customer: z.object({ external_userid: z.string().optional(), name: z.string().default('新客户'), type: z.number().int().default(1), gender: z.number().int().default(0) }).optional(),
+    customer: z
+      .object({
+        external_userid: z.string().optional(),
+        name: z.string().default('新客户'),
+        type: z.number().int().default(1),
+        gender: z.number().int().default(0),
+      })
+      .optional(),
     welcomeCode: z.boolean().default(true),
   }),
   editRelationship: z.object({
@@ -42,7 +56,12 @@ export const actionSchemas = {
     removeTags: z.array(z.string()).default([]),
   }),
   customerDeletesAdvisor: z.object({ ...base, userid: z.string().min(1), externalUserId: z.string().min(1) }),
-  advisorDeletesCustomer: z.object({ ...base, userid: z.string().min(1), externalUserId: z.string().min(1), source: z.string().optional() }),
+  advisorDeletesCustomer: z.object({
+    ...base,
+    userid: z.string().min(1),
+    externalUserId: z.string().min(1),
+    source: z.string().optional(),
+  }),
   transferFails: z.object({
     ...base,
     /** The intended taker. */

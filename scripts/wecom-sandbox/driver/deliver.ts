@@ -34,7 +34,11 @@ export interface DeliveryOptions {
  * A non-200 counts as a failure too (the older doc 90238 says so; 90930 says only timeouts and
  * connection errors do; the sandbox takes the stricter reading).
  */
-export async function deliver(url: string, envelope: CallbackEnvelope, opts: DeliveryOptions): Promise<{ ok: boolean; attempts: DeliveryAttempt[] }> {
+export async function deliver(
+  url: string,
+  envelope: CallbackEnvelope,
+  opts: DeliveryOptions,
+): Promise<{ ok: boolean; attempts: DeliveryAttempt[] }> {
   const target = new URL(url);
   for (const [k, v] of Object.entries(envelope.query)) target.searchParams.set(k, v);
   const attempts: DeliveryAttempt[] = [];
@@ -53,7 +57,10 @@ export async function deliver(url: string, envelope: CallbackEnvelope, opts: Del
       if (res.status === 200) return { ok: true, attempts };
     } catch (err) {
       const name = err instanceof Error ? err.name : 'Error';
-      attempts.push({ error: name === 'TimeoutError' ? 'timeout' : err instanceof Error ? err.message : String(err), ms: Date.now() - started });
+      attempts.push({
+        error: name === 'TimeoutError' ? 'timeout' : err instanceof Error ? err.message : String(err),
+        ms: Date.now() - started,
+      });
     }
   }
   return { ok: false, attempts };

@@ -76,14 +76,21 @@ export class CallbackDriver {
   }
 
   /** A customer adds an advisor (scans a 联系我 code with `state`); issues a 20 s welcome code. */
-  async addCustomer(raw: ActionInput<'addCustomer'>): Promise<ActionResult & { externalUserId: string; welcomeCode?: string }> {
+  async addCustomer(
+    raw: ActionInput<'addCustomer'>,
+  ): Promise<ActionResult & { externalUserId: string; welcomeCode?: string }> {
     const a = actionSchemas.addCustomer.parse(raw);
     const corp = this.corp(a.corpId);
     const member = this.member(corp, a.userid);
     let customer = a.externalUserId ? findCustomer(corp, a.externalUserId) : undefined;
     if (a.externalUserId && !customer) throw new DriverError(`unknown customer ${a.externalUserId}`, 404);
     if (!customer) {
-      customer = { external_userid: a.customer?.external_userid ?? newExternalUserId(), name: a.customer?.name ?? '新客户', type: a.customer?.type ?? 1, gender: a.customer?.gender ?? 0 };
+      customer = {
+        external_userid: a.customer?.external_userid ?? newExternalUserId(),
+        name: a.customer?.name ?? '新客户',
+        type: a.customer?.type ?? 1,
+        gender: a.customer?.gender ?? 0,
+      };
       corp.customers.push(customer);
     }
     const ext = customer.external_userid;
@@ -94,34 +101,71 @@ export class CallbackDriver {
     if (existing) Object.assign(existing, { status, state: a.state, add_way: a.addWay, createtime: now });
     else {
       corp.follows.push({
-        userid: member.userid, external_userid: ext, remark: '', description: '', remark_mobiles: [], createtime: now, add_way: a.addWay,
-        oper_userid: ext, state: a.state, tagIds: [], personalTags: [], status,
+        userid: member.userid,
+        external_userid: ext,
+        remark: '',
+        description: '',
+        remark_mobiles: [],
+        createtime: now,
+        add_way: a.addWay,
+        oper_userid: ext,
+        state: a.state,
+        tagIds: [],
+        personalTags: [],
+        status,
       });
     }
     let welcomeCode: string | undefined;
     if (a.welcomeCode && !corp.welcomes.some((w) => w.userid === member.userid && w.external_userid === ext)) {
       welcomeCode = newOpaque('wc', 40);
-      corp.welcomeCodes.push({ code: welcomeCode, userid: member.userid, external_userid: ext, issuedAtMs: this.clock.nowMs(), used: false });
+      corp.welcomeCodes.push({
+        code: welcomeCode,
+        userid: member.userid,
+        external_userid: ext,
+        issuedAtMs: this.clock.nowMs(),
+        used: false,
+      });
     }
-    const delivery = await this.sendApp(corp, a.half ? 'add_half_external_contact' : 'add_external_contact', this.contactEvent(corp, a.half ? 'add_half_external_contact' : 'add_external_contact', member.userid, ext, [
-      ['State', a.state],
-      ['WelcomeCode', welcomeCode],
-    ]));
+    const delivery = await this.sendApp(
+      corp,
+      a.half ? 'add_half_external_contact' : 'add_external_contact',
+      this.contactEvent(corp, a.half ? 'add_half_external_contact' : 'add_external_contact', member.userid, ext, [
+        ['State', a.state],
+        ['WelcomeCode', welcomeCode],
+      ]),
+    );
     return { externalUserId: ext, welcomeCode, delivery };
   }
 
   /** A scan of a contact way: an add through it, `State` = the code's state (docs/wecom.md §9). */
-  async scanContactWay(raw: ActionInput<'scanContactWay'>): Promise<ActionResult & { externalUserId: string; userid: string }> {
+  async scanContactWay(
+    raw: ActionInput<'scanContactWay'>,
+  ): Promise<ActionResult & { externalUserId: string; userid: string }> {
     const a = actionSchemas.scanContactWay.parse(raw);
     const corp = this.corp(a.corpId);
     const way = (corp.contactWays ?? []).find((w) => w.config_id === a.configId);
     if (!way) throw new DriverError(`no contact way ${a.configId} (deleted, or never made)`, 404);
-    const members = [...new Set([...way.user, ...corp.members.filter((m) => m.status === 1 && m.department.some((d) => way.party.includes(d))).map((m) => m.userid)])];
+    const members = [
+      ...new Set([
+        ...way.user,
+        ...corp.members
+          .filter((m) => m.status === 1 && m.department.some((d) => way.party.includes(d)))
+          .map((m) => m.userid),
+      ]),
+    ];
     if (members.length === 0) throw new DriverError(`contact way ${a.configId} has no members`);
-    if (a.userid && !members.some((m) => m.toLowerCase() === a.userid?.toLowerCase())) throw new DriverError(`${a.userid} is not a member of contact way ${a.configId}`);
+    if (a.userid && !members.some((m) => m.toLowerCase() === a.userid?.toLowerCase()))
+      throw new DriverError(`${a.userid} is not a member of contact way ${a.configId}`);
     const userid = a.userid ?? members[Math.floor(Math.random() * members.length)] ?? members[0]!;
     const out = await this.addCustomer({
-      corpId: a.corpId, userid, externalUserId: a.externalUserId, customer: a.customer, state: way.state || undefined, addWay: 1, half: false, welcomeCode: a.welcomeCode,
+      corpId: a.corpId,
+      userid,
+      externalUserId: a.externalUserId,
+      customer: a.customer,
+      state: way.state || undefined,
+      addWay: 1,
+      half: false,
+      welcomeCode: a.welcomeCode,
     });
     return { ...out, userid };
   }
@@ -143,7 +187,11 @@ export class CallbackDriver {
     for (const ref of a.addTags) next.add(tagId(ref));
     for (const ref of a.removeTags) next.delete(tagId(ref));
     follow.tagIds = [...next];
-    const delivery = await this.sendApp(corp, 'edit_external_contact', this.contactEvent(corp, 'edit_external_contact', follow.userid, follow.external_userid, []));
+    const delivery = await this.sendApp(
+      corp,
+      'edit_external_contact',
+      this.contactEvent(corp, 'edit_external_contact', follow.userid, follow.external_userid, []),
+    );
     return { delivery };
   }
 
@@ -153,7 +201,13 @@ export class CallbackDriver {
     const corp = this.corp(a.corpId);
     const follow = this.follow(corp, a.userid, a.externalUserId);
     follow.status = 'deleted_by_customer';
-    return { delivery: await this.sendApp(corp, 'del_follow_user', this.contactEvent(corp, 'del_follow_user', follow.userid, follow.external_userid, [])) };
+    return {
+      delivery: await this.sendApp(
+        corp,
+        'del_follow_user',
+        this.contactEvent(corp, 'del_follow_user', follow.userid, follow.external_userid, []),
+      ),
+    };
   }
 
   /** The advisor deletes the customer: the relationship is gone (84061 afterwards). */
@@ -163,7 +217,9 @@ export class CallbackDriver {
     const follow = findFollow(corp, a.userid, a.externalUserId);
     if (!follow) throw new DriverError(`${a.userid} and ${a.externalUserId} are not related`, 404);
     corp.follows = corp.follows.filter((f) => f !== follow);
-    const xml = this.contactEvent(corp, 'del_external_contact', follow.userid, follow.external_userid, [['Source', a.source]]);
+    const xml = this.contactEvent(corp, 'del_external_contact', follow.userid, follow.external_userid, [
+      ['Source', a.source],
+    ]);
     return { delivery: await this.sendApp(corp, 'del_external_contact', xml) };
   }
 
@@ -173,7 +229,8 @@ export class CallbackDriver {
     const corp = this.corp(a.corpId);
     this.member(corp, a.userid);
     for (const t of corp.transfers) {
-      if (t.takeover_userid === a.userid && t.external_userid === a.externalUserId && t.status === 2) t.status = a.reason === 'customer_refused' ? 3 : 4;
+      if (t.takeover_userid === a.userid && t.external_userid === a.externalUserId && t.status === 2)
+        t.status = a.reason === 'customer_refused' ? 3 : 4;
     }
     const xml = this.contactEvent(corp, 'transfer_fail', a.userid, a.externalUserId, [['FailReason', a.reason]]);
     return { delivery: await this.sendApp(corp, 'transfer_fail', xml) };
@@ -199,9 +256,21 @@ export class CallbackDriver {
     const a = actionSchemas.changeMember.parse(raw);
     const corp = this.corp(a.corpId);
     const { fields, notify } = applyMemberChange(corp, a, this.nowSec(), (m, s) => new DriverError(m, s));
-    if (!notify) return { delivery: undefined, note: 'update_user only fires on department, leader or userid changes (docs/wecom.md §1.1)' };
-    const xml = eventXml([...this.header(corp, 'sys', 'event'), ['Event', 'change_contact'], ['ChangeType', a.change], ...fields]);
-    if (!corp.contactSync) return { delivery: this.record(corp, a.change, '', xml, false, [{ error: 'corp has no contactSync config', ms: 0 }]) };
+    if (!notify)
+      return {
+        delivery: undefined,
+        note: 'update_user only fires on department, leader or userid changes (docs/wecom.md §1.1)',
+      };
+    const xml = eventXml([
+      ...this.header(corp, 'sys', 'event'),
+      ['Event', 'change_contact'],
+      ['ChangeType', a.change],
+      ...fields,
+    ]);
+    if (!corp.contactSync)
+      return {
+        delivery: this.record(corp, a.change, '', xml, false, [{ error: 'corp has no contactSync config', ms: 0 }]),
+      };
     return { delivery: await this.send(corp, corp.contactSync, a.change, xml, undefined) };
   }
 
@@ -214,8 +283,24 @@ export class CallbackDriver {
     if (!sent) throw new DriverError(`no card with task_id ${a.taskId} was sent to ${a.userid}`, 404);
     const card = (sent.body as { template_card?: { card_type?: string } }).template_card;
     const responseCode = newOpaque('rc', 40);
-    corp.responseCodes.push({ code: responseCode, taskId: a.taskId, userids: [member.userid.toLowerCase()], issuedAtMs: this.clock.nowMs(), used: false, source: 'callback' });
-    const selected: XmlField[] = a.selectedItems.map((s) => ['SelectedItem', [['QuestionKey', s.questionKey], ['OptionIds', s.optionIds.map((o) => ['OptionId', o] as const)]]] as const);
+    corp.responseCodes.push({
+      code: responseCode,
+      taskId: a.taskId,
+      userids: [member.userid.toLowerCase()],
+      issuedAtMs: this.clock.nowMs(),
+      used: false,
+      source: 'callback',
+    });
+    const selected: XmlField[] = a.selectedItems.map(
+      (s) =>
+        [
+          'SelectedItem',
+          [
+            ['QuestionKey', s.questionKey],
+            ['OptionIds', s.optionIds.map((o) => ['OptionId', o] as const)],
+          ],
+        ] as const,
+    );
     const xml = eventXml([
       ...this.header(corp, member.userid, 'event'),
       ['Event', 'template_card_event'],
@@ -235,7 +320,12 @@ export class CallbackDriver {
     const corp = this.corp(a.corpId);
     const member = this.member(corp, a.userid);
     const msgId = newNumericMsgId();
-    const xml = eventXml([...this.header(corp, member.userid, 'text'), ['Content', a.content], ['MsgId', msgId], ['AgentID', corp.agentId]]);
+    const xml = eventXml([
+      ...this.header(corp, member.userid, 'text'),
+      ['Content', a.content],
+      ['MsgId', msgId],
+      ['AgentID', corp.agentId],
+    ]);
     return { msgId, delivery: await this.sendApp(corp, 'text', xml, true) };
   }
 
@@ -243,7 +333,9 @@ export class CallbackDriver {
   confirmMassSend(raw: ActionInput<'confirmMassSend'>): Promise<ActionResult> {
     const a = actionSchemas.confirmMassSend.parse(raw);
     const corp = this.corp(a.corpId);
-    return Promise.resolve(confirmMassSend(corp, a.msgid, this.member(corp, a.userid).userid, this.clock, (m, s) => new DriverError(m, s)));
+    return Promise.resolve(
+      confirmMassSend(corp, a.msgid, this.member(corp, a.userid).userid, this.clock, (m, s) => new DriverError(m, s)),
+    );
   }
 
   /** A customer group is created, changes or is dismissed in the client (docs/wecom.md §11.4). */
@@ -259,25 +351,56 @@ export class CallbackDriver {
   publishMoment(raw: ActionInput<'publishMoment'>): Promise<ActionResult> {
     const a = actionSchemas.publishMoment.parse(raw);
     const corp = this.corp(a.corpId);
-    return Promise.resolve(publishMoment(corp, a.momentId, this.member(corp, a.userid).userid, this.nowSec(), (m, s) => new DriverError(m, s)));
+    return Promise.resolve(
+      publishMoment(
+        corp,
+        a.momentId,
+        this.member(corp, a.userid).userid,
+        this.nowSec(),
+        (m, s) => new DriverError(m, s),
+      ),
+    );
   }
 
   private contactEvent(corp: CorpWorld, change: string, userid: string, ext: string, extra: XmlField[]): string {
-    return eventXml([...this.header(corp, 'sys', 'event'), ['Event', 'change_external_contact'], ['ChangeType', change], ['UserID', userid], ['ExternalUserID', ext], ...extra]);
+    return eventXml([
+      ...this.header(corp, 'sys', 'event'),
+      ['Event', 'change_external_contact'],
+      ['ChangeType', change],
+      ['UserID', userid],
+      ['ExternalUserID', ext],
+      ...extra,
+    ]);
   }
 
   private header(corp: CorpWorld, from: string, msgType: string): XmlField[] {
-    return [['ToUserName', corp.corpId], ['FromUserName', from], ['CreateTime', this.nowSec()], ['MsgType', msgType]];
+    return [
+      ['ToUserName', corp.corpId],
+      ['FromUserName', from],
+      ['CreateTime', this.nowSec()],
+      ['MsgType', msgType],
+    ];
   }
 
   private sendApp(corp: CorpWorld, kind: string, xml: string, withAgent = false): Promise<DeliveryReport> {
     return this.send(corp, corp.callback, kind, xml, withAgent ? String(corp.agentId) : undefined);
   }
 
-  private async send(corp: CorpWorld, creds: CallbackCreds, kind: string, xml: string, agentId: string | undefined): Promise<DeliveryReport> {
+  private async send(
+    corp: CorpWorld,
+    creds: CallbackCreds,
+    kind: string,
+    xml: string,
+    agentId: string | undefined,
+  ): Promise<DeliveryReport> {
     if (!creds.url) return this.record(corp, kind, '', xml, false, [{ error: 'no callback url configured', ms: 0 }]);
     const envelope = buildCallbackEnvelope({
-      token: creds.token, encodingAesKey: creds.encodingAesKey, receiveId: corp.corpId, innerXml: xml, timestamp: String(this.nowSec()), agentId,
+      token: creds.token,
+      encodingAesKey: creds.encodingAesKey,
+      receiveId: corp.corpId,
+      innerXml: xml,
+      timestamp: String(this.nowSec()),
+      agentId,
     });
     const { ok, attempts } = await deliver(creds.url, envelope, this.delivery);
     return this.record(corp, kind, creds.url, xml, ok, attempts, envelope);
@@ -289,13 +412,39 @@ export class CallbackDriver {
    */
   async redeliver(id: number): Promise<DeliveryReport> {
     const original = this.deliveries.find((d) => d.id === id);
-    if (!original?.envelope || !original.url) throw new DriverError(`delivery ${id} was not sent anywhere, nothing to repeat`, 404);
+    if (!original?.envelope || !original.url)
+      throw new DriverError(`delivery ${id} was not sent anywhere, nothing to repeat`, 404);
     const { ok, attempts } = await deliver(original.url, original.envelope, { ...this.delivery, retries: 0 });
-    return this.record(this.corp(original.corpId), original.kind, original.url, original.innerXml, ok, attempts, original.envelope);
+    return this.record(
+      this.corp(original.corpId),
+      original.kind,
+      original.url,
+      original.innerXml,
+      ok,
+      attempts,
+      original.envelope,
+    );
   }
 
-  private record(corp: CorpWorld, kind: string, url: string, innerXml: string, ok: boolean, attempts: DeliveryReport['attempts'], envelope?: CallbackEnvelope): DeliveryReport {
-    const report: DeliveryReport = { id: this.nextDelivery++, kind, corpId: corp.corpId, url, ok, attempts, innerXml, envelope };
+  private record(
+    corp: CorpWorld,
+    kind: string,
+    url: string,
+    innerXml: string,
+    ok: boolean,
+    attempts: DeliveryReport['attempts'],
+    envelope?: CallbackEnvelope,
+  ): DeliveryReport {
+    const report: DeliveryReport = {
+      id: this.nextDelivery++,
+      kind,
+      corpId: corp.corpId,
+      url,
+      ok,
+      attempts,
+      innerXml,
+      envelope,
+    };
     this.deliveries.push(report);
     if (this.deliveries.length > 5000) this.deliveries.shift();
     return report;

@@ -11,7 +11,12 @@ type Fail = (message: string, status?: number) => Error;
  * `change_external_chat` event WeCom sends for it (docs/wecom.md §2.3, §11.4). The event's
  * `JoinScene` is 0 (invited) or 3 (QR), unlike `groupchat/get`'s 1/2/3.
  */
-export function applyGroupChange(corp: CorpWorld, a: ActionInput<'changeGroup'>, nowSec: number, fail: Fail): { chatId: string; fields: XmlField[] } {
+export function applyGroupChange(
+  corp: CorpWorld,
+  a: ActionInput<'changeGroup'>,
+  nowSec: number,
+  fail: Fail,
+): { chatId: string; fields: XmlField[] } {
   const members = a.members ?? [];
   const memberType = (id: string): 1 | 2 => {
     if (findMember(corp, id)) return 1;
@@ -29,7 +34,13 @@ export function applyGroupChange(corp: CorpWorld, a: ActionInput<'changeGroup'>,
       owner: owner.userid,
       create_time: nowSec,
       notice: a.notice ?? '',
-      members: ids.map((id) => ({ userid: id, type: memberType(id), join_time: nowSec, join_scene: a.joinScene ?? 1, ...(id === owner.userid ? {} : { invitor: owner.userid }) })),
+      members: ids.map((id) => ({
+        userid: id,
+        type: memberType(id),
+        join_time: nowSec,
+        join_scene: a.joinScene ?? 1,
+        ...(id === owner.userid ? {} : { invitor: owner.userid }),
+      })),
       admins: a.admins ?? [],
       member_version: newOpaque('', 32),
       dismissed: false,
@@ -37,7 +48,13 @@ export function applyGroupChange(corp: CorpWorld, a: ActionInput<'changeGroup'>,
       onjobMoves: [],
     };
     corp.groups.push(group);
-    return { chatId: group.chat_id, fields: [['ChatId', group.chat_id], ['ChangeType', 'create']] };
+    return {
+      chatId: group.chat_id,
+      fields: [
+        ['ChatId', group.chat_id],
+        ['ChangeType', 'create'],
+      ],
+    };
   }
   const group = corp.groups.find((g) => g.chat_id === a.chatId);
   if (!group) throw fail(`unknown group ${a.chatId ?? ''}`, 404);
@@ -54,7 +71,13 @@ export function applyGroupChange(corp: CorpWorld, a: ActionInput<'changeGroup'>,
       if (a.change === 'add_member') {
         for (const id of members) {
           if (group.members.some((m) => m.userid === id)) throw fail(`${id} is already in the group`);
-          group.members.push({ userid: id, type: memberType(id), join_time: nowSec, join_scene: a.joinScene ?? 1, ...(a.joinScene === 3 ? {} : { invitor: group.owner }) });
+          group.members.push({
+            userid: id,
+            type: memberType(id),
+            join_time: nowSec,
+            join_scene: a.joinScene ?? 1,
+            ...(a.joinScene === 3 ? {} : { invitor: group.owner }),
+          });
         }
       } else {
         for (const id of members) {
@@ -65,8 +88,15 @@ export function applyGroupChange(corp: CorpWorld, a: ActionInput<'changeGroup'>,
         group.admins = group.admins.filter((u) => !members.includes(u));
       }
       group.member_version = newOpaque('', 32);
-      const scene: XmlField = a.change === 'add_member' ? ['JoinScene', a.joinScene === 3 ? 3 : 0] : ['QuitScene', a.quitScene ?? 0];
-      return update(a.change, [scene, ['MemChangeCnt', members.length], ['MemChangeList', members.map((id) => ['Item', id] as const)], ['LastMemVer', last], ['CurMemVer', group.member_version]]);
+      const scene: XmlField =
+        a.change === 'add_member' ? ['JoinScene', a.joinScene === 3 ? 3 : 0] : ['QuitScene', a.quitScene ?? 0];
+      return update(a.change, [
+        scene,
+        ['MemChangeCnt', members.length],
+        ['MemChangeList', members.map((id) => ['Item', id] as const)],
+        ['LastMemVer', last],
+        ['CurMemVer', group.member_version],
+      ]);
     }
     case 'change_owner': {
       const owner = a.owner ? findMember(corp, a.owner) : undefined;
@@ -86,6 +116,12 @@ export function applyGroupChange(corp: CorpWorld, a: ActionInput<'changeGroup'>,
       return update('change_notice');
     case 'dismiss':
       group.dismissed = true;
-      return { chatId: group.chat_id, fields: [['ChatId', group.chat_id], ['ChangeType', 'dismiss']] };
+      return {
+        chatId: group.chat_id,
+        fields: [
+          ['ChatId', group.chat_id],
+          ['ChangeType', 'dismiss'],
+        ],
+      };
   }
 }

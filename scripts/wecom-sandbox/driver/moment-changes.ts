@@ -3,7 +3,13 @@ import type { CorpWorld } from '../world/model.js';
 type Fail = (message: string, status?: number) => Error;
 
 /** The advisor taps publish on a corp Moments task (docs/wecom.md §12). */
-export function publishMoment(corp: CorpWorld, momentId: string, userid: string, nowSec: number, fail: Fail): { published: true } {
+export function publishMoment(
+  corp: CorpWorld,
+  momentId: string,
+  userid: string,
+  nowSec: number,
+  fail: Fail,
+): { published: true } {
   const task = corp.moments.find((m) => m.moment_id === momentId);
   if (!task) throw fail(`unknown moment ${momentId}`, 404);
   if (task.cancelled) throw fail('the Moments task was cancelled');

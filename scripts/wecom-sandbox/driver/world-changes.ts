@@ -9,28 +9,60 @@ import type { XmlField } from './event-xml.js';
 type Fail = (message: string, status?: number) => Error;
 
 /** Admin-console tag changes (not created by the app, so the app may not edit them). */
-export function applyTagChange(corp: CorpWorld, a: ActionInput<'changeTags'>, nowSec: number, fail: Fail): { id: string; tagType: 'tag' | 'tag_group' } {
+export function applyTagChange(
+  corp: CorpWorld,
+  a: ActionInput<'changeTags'>,
+  nowSec: number,
+  fail: Fail,
+): { id: string; tagType: 'tag' | 'tag_group' } {
   const tagType = a.tagType ?? 'tag';
   switch (a.change) {
     case 'create': {
-      let group = corp.tagGroups.find((g) => g.group_id === a.groupId || (a.groupName !== undefined && g.group_name === a.groupName));
+      let group = corp.tagGroups.find(
+        (g) => g.group_id === a.groupId || (a.groupName !== undefined && g.group_name === a.groupName),
+      );
       const createGroup = !group;
       if (!group) {
         if (!a.groupName) throw fail('create needs groupId or groupName');
-        group = { group_id: newTagId(), group_name: a.groupName, create_time: nowSec, order: a.order ?? 0, createdByApp: false };
+        group = {
+          group_id: newTagId(),
+          group_name: a.groupName,
+          create_time: nowSec,
+          order: a.order ?? 0,
+          createdByApp: false,
+        };
         corp.tagGroups.push(group);
       }
       if (!a.name) throw fail('create needs a tag name (groups cannot be empty)');
-      const tag = { id: newTagId(), name: a.name, group_id: group.group_id, create_time: nowSec, order: a.order ?? 0, createdByApp: false };
+      const tag = {
+        id: newTagId(),
+        name: a.name,
+        group_id: group.group_id,
+        create_time: nowSec,
+        order: a.order ?? 0,
+        createdByApp: false,
+      };
       corp.tags.push(tag);
-      return tagType === 'tag_group' || createGroup ? { id: group.group_id, tagType: 'tag_group' } : { id: tag.id, tagType: 'tag' };
+      return tagType === 'tag_group' || createGroup
+        ? { id: group.group_id, tagType: 'tag_group' }
+        : { id: tag.id, tagType: 'tag' };
     }
     case 'update': {
       const tag = corp.tags.find((t) => t.id === a.id);
       const group = corp.tagGroups.find((g) => g.group_id === a.id);
       if (!tag && !group) throw fail(`unknown tag or group ${a.id ?? ''}`, 404);
-      if (tag) Object.assign(tag, a.name !== undefined ? { name: a.name } : {}, a.order !== undefined ? { order: a.order } : {});
-      if (group) Object.assign(group, a.name !== undefined ? { group_name: a.name } : {}, a.order !== undefined ? { order: a.order } : {});
+      if (tag)
+        Object.assign(
+          tag,
+          a.name !== undefined ? { name: a.name } : {},
+          a.order !== undefined ? { order: a.order } : {},
+        );
+      if (group)
+        Object.assign(
+          group,
+          a.name !== undefined ? { group_name: a.name } : {},
+          a.order !== undefined ? { order: a.order } : {},
+        );
       return { id: a.id ?? '', tagType: tag ? 'tag' : 'tag_group' };
     }
     case 'delete': {
@@ -50,16 +82,35 @@ export function applyTagChange(corp: CorpWorld, a: ActionInput<'changeTags'>, no
  * 2022-08-15): create_user carries UserID and Department; update_user fires only on department,
  * leader or userid changes with UserID, Department and NewUserID; delete_user carries UserID.
  */
-export function applyMemberChange(corp: CorpWorld, a: ActionInput<'changeMember'>, nowSec: number, fail: Fail): { fields: XmlField[]; notify: boolean } {
+export function applyMemberChange(
+  corp: CorpWorld,
+  a: ActionInput<'changeMember'>,
+  nowSec: number,
+  fail: Fail,
+): { fields: XmlField[]; notify: boolean } {
   const existing = findMember(corp, a.userid);
   if (a.change === 'create_user') {
     if (existing) throw fail(`member ${a.userid} exists`);
     const department = a.department ?? [1];
     corp.members.push({
-      userid: a.userid, name: a.name ?? a.userid, department, isLeaderInDept: a.isLeaderInDept ?? department.map(() => 0), directLeader: a.directLeader ?? [],
-      mainDepartment: department[0] ?? 1, position: a.position ?? '', status: 1, visible: true, customerContact: true,
+      userid: a.userid,
+      name: a.name ?? a.userid,
+      department,
+      isLeaderInDept: a.isLeaderInDept ?? department.map(() => 0),
+      directLeader: a.directLeader ?? [],
+      mainDepartment: department[0] ?? 1,
+      position: a.position ?? '',
+      status: 1,
+      visible: true,
+      customerContact: true,
     });
-    return { fields: [['UserID', a.userid], ['Department', department.join(',')]], notify: true };
+    return {
+      fields: [
+        ['UserID', a.userid],
+        ['Department', department.join(',')],
+      ],
+      notify: true,
+    };
   }
   if (!existing) throw fail(`unknown member ${a.userid}`, 404);
   if (a.change === 'delete_user') {
@@ -86,7 +137,11 @@ export function applyMemberChange(corp: CorpWorld, a: ActionInput<'changeMember'
     for (const f of corp.follows) if (f.userid === oldId) f.userid = a.newUserId;
   }
   return {
-    fields: [['UserID', oldId], ['Department', deptChanged ? existing.department.join(',') : undefined], ['NewUserID', idChanged ? a.newUserId : undefined]],
+    fields: [
+      ['UserID', oldId],
+      ['Department', deptChanged ? existing.department.join(',') : undefined],
+      ['NewUserID', idChanged ? a.newUserId : undefined],
+    ],
     notify: deptChanged || leaderChanged || idChanged,
   };
 }
@@ -95,7 +150,13 @@ export function applyMemberChange(corp: CorpWorld, a: ActionInput<'changeMember'
  * The advisor taps send on a mass-send task: each customer gets status 1 (sent), 2 (no longer a
  * friend) or 3 (monthly quota: as many per month as the month has days, docs/wecom.md §5).
  */
-export function confirmMassSend(corp: CorpWorld, msgid: string, userid: string, clock: Clock, fail: Fail): { sent: number; notFriend: number; overQuota: number } {
+export function confirmMassSend(
+  corp: CorpWorld,
+  msgid: string,
+  userid: string,
+  clock: Clock,
+  fail: Fail,
+): { sent: number; notFriend: number; overQuota: number } {
   const task = corp.massTasks.find((t) => t.msgid === msgid);
   if (!task) throw fail(`unknown msgid ${msgid}`, 404);
   if (task.cancelled) throw fail('task was cancelled (41093)');

@@ -35,7 +35,9 @@ export class FaultInjector {
 
   /** Takes one fault for this call, if any is armed. */
   take(endpoint: string, corpId: string | undefined): FaultSpec | undefined {
-    const fault = this.armed.find((f) => (f.endpoint === endpoint || f.endpoint === '*') && (!f.corpId || f.corpId === corpId));
+    const fault = this.armed.find(
+      (f) => (f.endpoint === endpoint || f.endpoint === '*') && (!f.corpId || f.corpId === corpId),
+    );
     if (!fault) return undefined;
     fault.remaining -= 1;
     if (fault.remaining <= 0) this.armed = this.armed.filter((f) => f !== fault);

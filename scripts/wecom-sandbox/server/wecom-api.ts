@@ -43,7 +43,8 @@ export function createWecomApi(sb: SandboxContext, routes: ApiRoutes, onHang: (r
     };
 
     const route = routes[endpoint];
-    if (!route && endpoint !== 'gettoken') return finish(404, { errcode: 404, errmsg: `sandbox does not implement ${endpoint}` });
+    if (!route && endpoint !== 'gettoken')
+      return finish(404, { errcode: 404, errmsg: `sandbox does not implement ${endpoint}` });
 
     if (ctx.method === 'POST') {
       const raw = await readBody(ctx.req, 20 * 1024 * 1024);
@@ -79,14 +80,17 @@ export function createWecomApi(sb: SandboxContext, routes: ApiRoutes, onHang: (r
         return finish(504, 'hung');
       }
       if (fault.kind === 'http') return finish(fault.status ?? 503, `sandbox fault: HTTP ${fault.status ?? 503}`);
-      if (fault.kind === 'errcode') return finish(200, { errcode: fault.errcode ?? -1, errmsg: fault.errmsg ?? 'system busy (sandbox fault)' });
+      if (fault.kind === 'errcode')
+        return finish(200, { errcode: fault.errcode ?? -1, errmsg: fault.errmsg ?? 'system busy (sandbox fault)' });
       await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 0));
     }
 
     if (endpoint !== 'gettoken') {
       const check = sb.tokens.check(query.access_token);
       if (!check.ok) {
-        const msg = { 41001: 'access_token missing', 40014: 'invalid access_token', 42001: 'access_token expired' }[check.errcode];
+        const msg = { 41001: 'access_token missing', 40014: 'invalid access_token', 42001: 'access_token expired' }[
+          check.errcode
+        ];
         return finish(200, { errcode: check.errcode, errmsg: msg });
       }
     }
@@ -127,7 +131,10 @@ export function createWecomApi(sb: SandboxContext, routes: ApiRoutes, onHang: (r
 }
 
 /** `GET /cgi-bin/gettoken?corpid=&corpsecret=` (docs/wecom.md §3.1). */
-function getToken(sb: SandboxContext, query: Record<string, string>): { errcode: number; errmsg: string } | { access_token: string; expires_in: number } {
+function getToken(
+  sb: SandboxContext,
+  query: Record<string, string>,
+): { errcode: number; errmsg: string } | { access_token: string; expires_in: number } {
   const corp = query.corpid ? sb.world.corp(query.corpid) : undefined;
   if (!corp) return { errcode: 40013, errmsg: 'invalid corpid' };
   if (query.corpsecret !== corp.secret) return { errcode: 40001, errmsg: 'invalid credential' };

@@ -43,10 +43,16 @@ async function showPicker() {
   add('normal', '（不在聊天中）');
   add('group', '客户群聊');
   for (const c of customers) add(c.externalUserId, `与 ${c.remark || c.name} 的聊天`);
-  select.value = open.entry === 'single_chat_tools' ? open.externalUserId : open.entry === 'group_chat_tools' ? 'group' : 'normal';
+  select.value =
+    open.entry === 'single_chat_tools' ? open.externalUserId : open.entry === 'group_chat_tools' ? 'group' : 'normal';
   select.addEventListener('change', async () => {
     const v = select.value;
-    const chat = v === 'normal' ? { entry: 'normal' } : v === 'group' ? { entry: 'group_chat_tools', chatId: 'wrSandboxGroup001' } : { entry: 'single_chat_tools', externalUserId: v };
+    const chat =
+      v === 'normal'
+        ? { entry: 'normal' }
+        : v === 'group'
+          ? { entry: 'group_chat_tools', chatId: 'wrSandboxGroup001' }
+          : { entry: 'single_chat_tools', externalUserId: v };
     await call('POST', 'select', chat);
     const url = new URL(location.href);
     url.searchParams.delete('sandboxChat');
@@ -60,7 +66,12 @@ export function createStandin() {
   return {
     kind: 'standin',
     async register(cfg) {
-      await call('POST', 'register', { agentId: cfg.agentId, url: location.href.split('#')[0], config: cfg.config, agentConfig: cfg.agentConfig });
+      await call('POST', 'register', {
+        agentId: cfg.agentId,
+        url: location.href.split('#')[0],
+        config: cfg.config,
+        agentConfig: cfg.agentConfig,
+      });
       const picked = pickFromUrl();
       if (picked) await call('POST', 'select', picked);
       await showPicker();

@@ -3,8 +3,14 @@ import type { SeedScenario } from './seed-schema.js';
 /** Fixed ids so a developer's bot config can point at the demo corp. All data is made up. */
 export const DEMO_CORP_ID = 'ww5a1c0d3e7f9b2468';
 export const DEMO_SECRET = 'sandbox-demo-secret-not-a-real-one-0000000';
-export const DEMO_CALLBACK = { token: 'SandboxDemoToken2024', encodingAesKey: 'SandboxDemoAesKey000000000000000000000000ab' };
-export const DEMO_CONTACT_SYNC = { token: 'SandboxSyncToken2024', encodingAesKey: 'SandboxSyncAesKey000000000000000000000000cd' };
+export const DEMO_CALLBACK = {
+  token: 'SandboxDemoToken2024',
+  encodingAesKey: 'SandboxDemoAesKey000000000000000000000000ab',
+};
+export const DEMO_CONTACT_SYNC = {
+  token: 'SandboxSyncToken2024',
+  encodingAesKey: 'SandboxSyncAesKey000000000000000000000000cd',
+};
 
 /**
  * The demo: one dealer (星途汽车城南4S店, fictional), a sales manager and four advisors, a
@@ -42,12 +48,62 @@ export function demoScenario(botBaseUrl = 'http://127.0.0.1:3000'): SeedScenario
           { group_name: '管理员标签', order: 10, createdByApp: false, tags: [{ name: 'VIP' }] },
         ],
         customers: [
-          { external_userid: ext(1), name: '赵先生', gender: 1, follows: [{ userid: 'zhangwei', remark: '赵先生-星途SUV', remark_mobiles: ['13800000101'], state: 'showroom_qr', tags: ['意向', '星途SUV'] }] },
-          { external_userid: ext(2), name: '钱女士', gender: 2, follows: [{ userid: 'zhangwei', remark: '钱女士', remark_mobiles: ['13800000102'], state: 'delivery_2024', tags: ['已购车', '保客'] }] },
-          { external_userid: ext(3), name: '孙磊', gender: 1, follows: [{ userid: 'lina', remark_mobiles: ['13800000103'], state: 'autoshow_qr', tags: ['潜客'] }] },
-          { external_userid: ext(4), name: '周婷', gender: 2, follows: [{ userid: 'lina', remark: '周婷-新能源', tags: ['意向', '新能源'] }, { userid: 'chenjing', remark: '周婷' }] },
-          { external_userid: ext(5), name: '吴浩然', gender: 1, follows: [{ userid: 'liuyang', remark_mobiles: ['13800000105'], tags: ['已购车', '保客', 'VIP'] }] },
-          { external_userid: ext(6), name: '郑晓雨', gender: 2, type: 1, follows: [{ userid: 'liuyang', state: 'douyin_lead' }] },
+          {
+            external_userid: ext(1),
+            name: '赵先生',
+            gender: 1,
+            follows: [
+              {
+                userid: 'zhangwei',
+                remark: '赵先生-星途SUV',
+                remark_mobiles: ['13800000101'],
+                state: 'showroom_qr',
+                tags: ['意向', '星途SUV'],
+              },
+            ],
+          },
+          {
+            external_userid: ext(2),
+            name: '钱女士',
+            gender: 2,
+            follows: [
+              {
+                userid: 'zhangwei',
+                remark: '钱女士',
+                remark_mobiles: ['13800000102'],
+                state: 'delivery_2024',
+                tags: ['已购车', '保客'],
+              },
+            ],
+          },
+          {
+            external_userid: ext(3),
+            name: '孙磊',
+            gender: 1,
+            follows: [{ userid: 'lina', remark_mobiles: ['13800000103'], state: 'autoshow_qr', tags: ['潜客'] }],
+          },
+          {
+            external_userid: ext(4),
+            name: '周婷',
+            gender: 2,
+            follows: [
+              { userid: 'lina', remark: '周婷-新能源', tags: ['意向', '新能源'] },
+              { userid: 'chenjing', remark: '周婷' },
+            ],
+          },
+          {
+            external_userid: ext(5),
+            name: '吴浩然',
+            gender: 1,
+            follows: [{ userid: 'liuyang', remark_mobiles: ['13800000105'], tags: ['已购车', '保客', 'VIP'] }],
+          },
+          {
+            external_userid: ext(6),
+            name: '郑晓雨',
+            gender: 2,
+            type: 1,
+            follows: [{ userid: 'liuyang', state: 'douyin_lead' }],
+          },
         ],
       },
     ],

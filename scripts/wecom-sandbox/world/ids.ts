@@ -20,4 +20,8 @@ export const newAccessToken = (): string => pick(`${ALNUM}-_`, 96);
 export const newOpaque = (prefix: string, length = 24): string => `${prefix}${pick(ALNUM, length)}`;
 export const newMsgId = (): string => `msg${pick(ALNUM, 22)}`;
 /** A 64-bit-looking numeric MsgId (docs/wecom.md §2.7: keep as string). */
-export const newNumericMsgId = (): string => `7${BigInt(`0x${randomBytes(7).toString('hex')}`).toString().padStart(18, '0').slice(0, 18)}`;
+export const newNumericMsgId = (): string =>
+  `7${BigInt(`0x${randomBytes(7).toString('hex')}`)
+    .toString()
+    .padStart(18, '0')
+    .slice(0, 18)}`;

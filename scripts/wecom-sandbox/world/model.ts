@@ -128,7 +128,10 @@ export interface MassTask {
   text?: string;
   attachments: number;
   /** Per sender: targeted customers and per-customer status (0 unsent, 1 sent, 2 not friend, 3 quota). */
-  senders: Record<string, { status: 0 | 2; sendTime?: number; customers: Record<string, { status: number; sendTime?: number }> }>;
+  senders: Record<
+    string,
+    { status: 0 | 2; sendTime?: number; customers: Record<string, { status: number; sendTime?: number }> }
+  >;
   cancelled: boolean;
   reminders: number[];
 }

@@ -2,7 +2,9 @@ import { z } from 'zod';
 
 const creds = z.object({
   token: z.string().regex(/^[A-Za-z0-9]{1,32}$/, 'Token: letters and digits, at most 32 (docs/wecom.md §1.1)'),
-  encodingAesKey: z.string().regex(/^[A-Za-z0-9]{43}$/, 'EncodingAESKey: exactly 43 letters or digits (docs/wecom.md §1.1)'),
+  encodingAesKey: z
+    .string()
+    .regex(/^[A-Za-z0-9]{43}$/, 'EncodingAESKey: exactly 43 letters or digits (docs/wecom.md §1.1)'),
   url: z.string().url().optional(),
 });
 
@@ -28,14 +30,24 @@ export const seedSchema = z.object({
   mode: z.enum(['replace', 'merge']).default('replace'),
   corps: z.array(
     z.object({
-      corpId: z.string().regex(/^ww[0-9a-f]{16}$/, 'corpId: ww + 16 hex').optional(),
+      corpId: z
+        .string()
+        .regex(/^ww[0-9a-f]{16}$/, 'corpId: ww + 16 hex')
+        .optional(),
       name: z.string().default('Sandbox corp'),
       agentId: z.number().int().default(1000002),
       secret: z.string().min(8).optional(),
       callback: creds.partial({ token: true, encodingAesKey: true }).default({}),
       contactSync: creds.partial({ token: true, encodingAesKey: true }).optional(),
       departments: z
-        .array(z.object({ id: z.number().int().positive(), name: z.string(), parentid: z.number().int().default(0), order: z.number().int().default(0) }))
+        .array(
+          z.object({
+            id: z.number().int().positive(),
+            name: z.string(),
+            parentid: z.number().int().default(0),
+            order: z.number().int().default(0),
+          }),
+        )
         .default([{ id: 1, name: 'Root', parentid: 0, order: 0 }]),
       members: z
         .array(
@@ -60,14 +72,21 @@ export const seedSchema = z.object({
             group_name: z.string().max(30),
             order: z.number().int().default(0),
             createdByApp: z.boolean().default(true),
-            tags: z.array(z.object({ id: z.string().optional(), name: z.string().max(30), order: z.number().int().default(0) })).min(1),
+            tags: z
+              .array(
+                z.object({ id: z.string().optional(), name: z.string().max(30), order: z.number().int().default(0) }),
+              )
+              .min(1),
           }),
         )
         .default([]),
       customers: z
         .array(
           z.object({
-            external_userid: z.string().regex(/^w[mo][A-Za-z0-9_-]{10,62}$/).optional(),
+            external_userid: z
+              .string()
+              .regex(/^w[mo][A-Za-z0-9_-]{10,62}$/)
+              .optional(),
             name: z.string(),
             type: z.number().int().default(1),
             gender: z.number().int().default(0),

@@ -35,9 +35,17 @@ export class World {
         name: c.name,
         agentId: c.agentId,
         secret: c.secret ?? randomBytes(32).toString('base64url').slice(0, 43),
-        callback: { token: c.callback.token ?? randomToken(), encodingAesKey: c.callback.encodingAesKey ?? generateEncodingAesKey(), url: c.callback.url },
+        callback: {
+          token: c.callback.token ?? randomToken(),
+          encodingAesKey: c.callback.encodingAesKey ?? generateEncodingAesKey(),
+          url: c.callback.url,
+        },
         contactSync: c.contactSync
-          ? { token: c.contactSync.token ?? randomToken(), encodingAesKey: c.contactSync.encodingAesKey ?? generateEncodingAesKey(), url: c.contactSync.url }
+          ? {
+              token: c.contactSync.token ?? randomToken(),
+              encodingAesKey: c.contactSync.encodingAesKey ?? generateEncodingAesKey(),
+              url: c.contactSync.url,
+            }
           : undefined,
         departments: c.departments.map((d) => ({ ...d })),
         members: c.members.map((m) => ({
@@ -75,16 +83,36 @@ export class World {
       };
       for (const g of c.tagGroups) {
         const groupId = g.group_id ?? newTagId();
-        corp.tagGroups.push({ group_id: groupId, group_name: g.group_name, create_time: now, order: g.order, createdByApp: g.createdByApp });
+        corp.tagGroups.push({
+          group_id: groupId,
+          group_name: g.group_name,
+          create_time: now,
+          order: g.order,
+          createdByApp: g.createdByApp,
+        });
         for (const t of g.tags) {
-          corp.tags.push({ id: t.id ?? newTagId(), name: t.name, group_id: groupId, create_time: now, order: t.order, createdByApp: g.createdByApp });
+          corp.tags.push({
+            id: t.id ?? newTagId(),
+            name: t.name,
+            group_id: groupId,
+            create_time: now,
+            order: t.order,
+            createdByApp: g.createdByApp,
+          });
         }
       }
       for (const cu of c.customers) {
-        const customer: Customer = { external_userid: cu.external_userid ?? newExternalUserId(), name: cu.name, type: cu.type, gender: cu.gender, unionid: cu.unionid };
+        const customer: Customer = {
+          external_userid: cu.external_userid ?? newExternalUserId(),
+          name: cu.name,
+          type: cu.type,
+          gender: cu.gender,
+          unionid: cu.unionid,
+        };
         corp.customers.push(customer);
         for (const f of cu.follows) {
-          if (!corp.members.some((m) => m.userid === f.userid)) throw new Error(`seed: customer "${customer.external_userid}" follows unknown member "${f.userid}"`);
+          if (!corp.members.some((m) => m.userid === f.userid))
+            throw new Error(`seed: customer "${customer.external_userid}" follows unknown member "${f.userid}"`);
           corp.follows.push({
             userid: f.userid,
             external_userid: customer.external_userid,

@@ -9,7 +9,15 @@ import NotFound from './pages/NotFound.vue';
 import { router } from './router.js';
 import { json, mountWithConsole, stubApi } from './testing/mount.js';
 
-const me = (role: Role) => ({ role, corps: ['wwA'], userid: 'u1', departments: undefined, via: 'wecom' as const, corpId: 'wwA', csrfToken: 'c' });
+const me = (role: Role) => ({
+  role,
+  corps: ['wwA'],
+  userid: 'u1',
+  departments: undefined,
+  via: 'wecom' as const,
+  corpId: 'wwA',
+  csrfToken: 'c',
+});
 
 describe('navigation by role', () => {
   it('offers each role only pages whose route lets it in', () => {
@@ -67,16 +75,23 @@ describe('the shell', () => {
   });
 
   it('turns a failed API call into one visible notice instead of a blank page', async () => {
-    stubApi({ 'GET /api/v1/broken': () => json(503, { error: { code: 'service_unavailable', message: 'MongoDB is unavailable' } }) });
+    stubApi({
+      'GET /api/v1/broken': () =>
+        json(503, { error: { code: 'service_unavailable', message: 'MongoDB is unavailable' } }),
+    });
     await mountWithConsole(App, { attachTo: document.body });
     useSession().set(me('manager'));
     await expect(call('GET', '/api/v1/broken')).rejects.toThrow('MongoDB is unavailable');
     await flushPromises();
-    await vi.waitFor(() => expect(document.body.querySelector('.api-failure')?.textContent).toContain('服务器出错了（503）'));
+    await vi.waitFor(() =>
+      expect(document.body.querySelector('.api-failure')?.textContent).toContain('服务器出错了（503）'),
+    );
   });
 
   it('sends an expired session back to sign-in with a notice', async () => {
-    stubApi({ 'GET /api/v1/tasks': () => json(401, { error: { code: 'unauthorized', message: 'authentication required' } }) });
+    stubApi({
+      'GET /api/v1/tasks': () => json(401, { error: { code: 'unauthorized', message: 'authentication required' } }),
+    });
     const shell = await mountWithConsole(App, { attachTo: document.body, path: '/tasks' });
     useSession().set(me('manager'));
     await expect(call('GET', '/api/v1/tasks')).rejects.toThrow();

@@ -16,7 +16,8 @@ const areas = [core, campaigns, settings, cockpit, tasksDesk, customers, transfe
 
 type Dict = { [key: string]: string | Dict };
 function merge(into: Dict, from: Dict): Dict {
-  for (const [k, v] of Object.entries(from)) into[k] = typeof v === 'string' ? v : merge((into[k] as Dict | undefined) ?? {}, v);
+  for (const [k, v] of Object.entries(from))
+    into[k] = typeof v === 'string' ? v : merge((into[k] as Dict | undefined) ?? {}, v);
   return into;
 }
 export const messages = {
@@ -27,7 +28,12 @@ export const messages = {
 export type Locale = keyof typeof messages;
 /** zh-CN first (dealer staff), English for operators; the choice is remembered per browser. */
 const stored = typeof localStorage === 'undefined' ? null : localStorage.getItem('console.locale');
-export const i18n = createI18n({ legacy: false, locale: stored === 'en' ? 'en' : 'zh-CN', fallbackLocale: 'zh-CN', messages });
+export const i18n = createI18n({
+  legacy: false,
+  locale: stored === 'en' ? 'en' : 'zh-CN',
+  fallbackLocale: 'zh-CN',
+  messages,
+});
 
 export function setLocale(locale: Locale): void {
   i18n.global.locale.value = locale;

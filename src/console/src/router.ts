@@ -15,19 +15,71 @@ declare module 'vue-router' {
 
 const routes: RouteRecordRaw[] = [
   // The start page depends on the role (the guard below has loaded the session by then).
-  { path: '/', component: () => import('./pages/NotFound.vue'), beforeEnter: () => homeFor(router, useSession().me?.role ?? 'advisor') },
+  {
+    path: '/',
+    component: () => import('./pages/NotFound.vue'),
+    beforeEnter: () => homeFor(router, useSession().me?.role ?? 'advisor'),
+  },
   { path: '/login', component: () => import('./pages/SignIn.vue'), meta: { public: true } },
-  { path: '/campaigns', component: () => import('./pages/campaigns/CampaignsPage.vue'), meta: { roles: ['admin', 'oem', 'marketing', 'dealer_admin', 'manager'] } },
-  { path: '/campaigns/new', component: () => import('./pages/campaigns/CampaignEditPage.vue'), meta: { roles: ['admin', 'oem', 'marketing'] } },
-  { path: '/campaigns/:id', component: () => import('./pages/campaigns/CampaignEditPage.vue'), props: true, meta: { roles: ['admin', 'oem', 'marketing', 'dealer_admin', 'manager'] } },
-  { path: '/m/tasks', component: () => import('./pages/m/MyTasks.vue'), meta: { roles: ['admin', 'oem', 'dealer_admin', 'manager', 'advisor'] } },
-  { path: '/m/tasks/:id', component: () => import('./pages/m/TaskDetail.vue'), props: true, meta: { roles: ['admin', 'oem', 'dealer_admin', 'manager', 'advisor'] } },
-  { path: '/settings/:corpId?', component: () => import('./pages/settings/SettingsPage.vue'), props: true, meta: { roles: ['admin', 'dealer_admin'] } },
-  { path: '/cockpit', component: () => import('./pages/cockpit/CockpitPage.vue'), meta: { roles: ['admin', 'oem', 'analyst', 'dealer_admin', 'manager'] } },
-  { path: '/tasks', component: () => import('./pages/tasks/TasksPage.vue'), meta: { roles: ['admin', 'oem', 'dealer_admin', 'manager', 'advisor'] } },
-  { path: '/customers', component: () => import('./pages/customers/CustomersPage.vue'), meta: { roles: ['admin', 'dealer_admin', 'manager', 'advisor'] } },
-  { path: '/customers/:id', component: () => import('./pages/customers/CustomerProfile.vue'), props: true, meta: { roles: ['admin', 'dealer_admin', 'manager', 'advisor'] } },
-  { path: '/transfers', component: () => import('./pages/transfers/TransfersPage.vue'), meta: { roles: ['admin', 'dealer_admin', 'manager'] } },
+  {
+    path: '/campaigns',
+    component: () => import('./pages/campaigns/CampaignsPage.vue'),
+    meta: { roles: ['admin', 'oem', 'marketing', 'dealer_admin', 'manager'] },
+  },
+  {
+    path: '/campaigns/new',
+    component: () => import('./pages/campaigns/CampaignEditPage.vue'),
+    meta: { roles: ['admin', 'oem', 'marketing'] },
+  },
+  {
+    path: '/campaigns/:id',
+    component: () => import('./pages/campaigns/CampaignEditPage.vue'),
+    props: true,
+    meta: { roles: ['admin', 'oem', 'marketing', 'dealer_admin', 'manager'] },
+  },
+  {
+    path: '/m/tasks',
+    component: () => import('./pages/m/MyTasks.vue'),
+    meta: { roles: ['admin', 'oem', 'dealer_admin', 'manager', 'advisor'] },
+  },
+  {
+    path: '/m/tasks/:id',
+    component: () => import('./pages/m/TaskDetail.vue'),
+    props: true,
+    meta: { roles: ['admin', 'oem', 'dealer_admin', 'manager', 'advisor'] },
+  },
+  {
+    path: '/settings/:corpId?',
+    component: () => import('./pages/settings/SettingsPage.vue'),
+    props: true,
+    meta: { roles: ['admin', 'dealer_admin'] },
+  },
+  {
+    path: '/cockpit',
+    component: () => import('./pages/cockpit/CockpitPage.vue'),
+    meta: { roles: ['admin', 'oem', 'analyst', 'dealer_admin', 'manager'] },
+  },
+  {
+    path: '/tasks',
+    component: () => import('./pages/tasks/TasksPage.vue'),
+    meta: { roles: ['admin', 'oem', 'dealer_admin', 'manager', 'advisor'] },
+  },
+  {
+    path: '/customers',
+    component: () => import('./pages/customers/CustomersPage.vue'),
+    meta: { roles: ['admin', 'dealer_admin', 'manager', 'advisor'] },
+  },
+  {
+    path: '/customers/:id',
+    component: () => import('./pages/customers/CustomerProfile.vue'),
+    props: true,
+    meta: { roles: ['admin', 'dealer_admin', 'manager', 'advisor'] },
+  },
+  {
+    path: '/transfers',
+    component: () => import('./pages/transfers/TransfersPage.vue'),
+    meta: { roles: ['admin', 'dealer_admin', 'manager'] },
+  },
   { path: '/:rest(.*)*', component: () => import('./pages/NotFound.vue'), meta: { notFound: true } },
 ];
 

@@ -19,14 +19,25 @@ export const acquisitionInboundModule: HandlerModule = (registry) => {
     const lead = await LeadModel.findOne({ _id: ref.leadId, corpId: deps.corpId }, { advisorUserid: 1 }).lean();
     let text = '线索已转给其他顾问';
     if (lead && lead.advisorUserid === event.fromUserName) {
-      const out = await markContacted({ ...deps, queues: ctx.queues }, ref.leadId, `wecom:${event.fromUserName}`, 'card').catch(() => undefined);
+      const out = await markContacted(
+        { ...deps, queues: ctx.queues },
+        ref.leadId,
+        `wecom:${event.fromUserName}`,
+        'card',
+      ).catch(() => undefined);
       text = '已联系';
       ctx.logger.info({ corpId: deps.corpId, leadId: ref.leadId, changed: out?.changed ?? false }, 'lead card click');
       if (out?.changed) await requestTeamRefresh(ctx, deps.corpId, event.fromUserName);
     }
     if (!event.responseCode) return;
-    await deps.api.updateTemplateCard({ userids: [event.fromUserName], response_code: event.responseCode, button: { replace_name: text } }).catch((err: unknown) => {
-      if (!(err instanceof WecomApiError && err.errcode === 60140)) throw err;
-    });
+    await deps.api
+      .updateTemplateCard({
+        userids: [event.fromUserName],
+        response_code: event.responseCode,
+        button: { replace_name: text },
+      })
+      .catch((err: unknown) => {
+        if (!(err instanceof WecomApiError && err.errcode === 60140)) throw err;
+      });
   });
 };

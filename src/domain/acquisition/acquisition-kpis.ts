@@ -36,9 +36,15 @@ export interface ChannelKpiRow {
  * welcomes sent to them, how many became owners, leads converted, cost per add; and the adds whose
  * state no channel knows ("unknown channel"), listed by state.
  */
-export async function channelKpis(corpId: string, period: PeriodFilter = {}): Promise<{ channels: ChannelKpiRow[]; unknown: { adds: number; states: Array<{ state: string; adds: number }> } }> {
+export async function channelKpis(
+  corpId: string,
+  period: PeriodFilter = {},
+): Promise<{ channels: ChannelKpiRow[]; unknown: { adds: number; states: Array<{ state: string; adds: number }> } }> {
   const channels = await ChannelModel.find({ corpId }).lean();
-  const adds = await ChannelAddModel.find({ corpId, ...atFilter(period, 'at') }, { channelId: 1, state: 1, externalUserId: 1, userid: 1, customerId: 1 }).lean();
+  const adds = await ChannelAddModel.find(
+    { corpId, ...atFilter(period, 'at') },
+    { channelId: 1, state: 1, externalUserId: 1, userid: 1, customerId: 1 },
+  ).lean();
   const byChannel = new Map<string, typeof adds>();
   const unknownStates = new Map<string, number>();
   for (const a of adds) {
@@ -50,19 +56,41 @@ export async function channelKpis(corpId: string, period: PeriodFilter = {}): Pr
     byChannel.set(key, [...(byChannel.get(key) ?? []), a]);
   }
   const customerIds = adds.map((a) => a.customerId).filter((id): id is Types.ObjectId => Boolean(id));
-  const owners = new Set((await CustomerModel.find({ corpId, _id: { $in: customerIds }, 'lifecycle.stage': 'owner' }, { _id: 1 }).lean()).map((c) => String(c._id)));
-  const won = new Set((await LeadModel.find({ corpId, customerId: { $in: customerIds }, outcome: 'won' }, { customerId: 1 }).lean()).map((l) => String(l.customerId)));
-  const welcomeRows = await ExecutionModel.find({ corpId, subject: { $in: adds.map((a) => `ext:${a.externalUserId}`) } }, { subject: 1, occurrenceId: 1, actions: 1 }).lean();
-  const welcomed = new Set(welcomeRows.filter((e) => e.actions.some((x) => x.type === 'welcome' && x.status === 'done')).map((e) => `${e.subject.slice(4)}|${e.occurrenceId.replace(/^add:/, '')}`));
+  const owners = new Set(
+    (
+      await CustomerModel.find({ corpId, _id: { $in: customerIds }, 'lifecycle.stage': 'owner' }, { _id: 1 }).lean()
+    ).map((c) => String(c._id)),
+  );
+  const won = new Set(
+    (await LeadModel.find({ corpId, customerId: { $in: customerIds }, outcome: 'won' }, { customerId: 1 }).lean()).map(
+      (l) => String(l.customerId),
+    ),
+  );
+  const welcomeRows = await ExecutionModel.find(
+    { corpId, subject: { $in: adds.map((a) => `ext:${a.externalUserId}`) } },
+    { subject: 1, occurrenceId: 1, actions: 1 },
+  ).lean();
+  const welcomed = new Set(
+    welcomeRows
+      .filter((e) => e.actions.some((x) => x.type === 'welcome' && x.status === 'done'))
+      .map((e) => `${e.subject.slice(4)}|${e.occurrenceId.replace(/^add:/, '')}`),
+  );
   const rows = channels.map((c): ChannelKpiRow => {
     const mine = byChannel.get(String(c._id)) ?? [];
     const n = mine.length;
     return {
-      channelId: String(c._id), name: c.name, kind: c.kind, campaign: c.campaign ?? null,
+      channelId: String(c._id),
+      name: c.name,
+      kind: c.kind,
+      campaign: c.campaign ?? null,
       adds: n,
       welcomes: mine.filter((a) => welcomed.has(`${a.externalUserId}|${a.userid}`)).length,
-      owners: new Set(mine.filter((a) => a.customerId && owners.has(String(a.customerId))).map((a) => String(a.customerId))).size,
-      leadsConverted: new Set(mine.filter((a) => a.customerId && won.has(String(a.customerId))).map((a) => String(a.customerId))).size,
+      owners: new Set(
+        mine.filter((a) => a.customerId && owners.has(String(a.customerId))).map((a) => String(a.customerId)),
+      ).size,
+      leadsConverted: new Set(
+        mine.filter((a) => a.customerId && won.has(String(a.customerId))).map((a) => String(a.customerId)),
+      ).size,
       cost: c.cost ?? null,
       costPerAdd: c.cost !== undefined && c.cost !== null && n > 0 ? Math.round((c.cost / n) * 100) / 100 : null,
     };

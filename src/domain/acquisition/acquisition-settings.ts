@@ -3,38 +3,56 @@ import { z } from 'zod';
 import { LEAD_SOURCES } from './lead.model.js';
 
 /** One routing rule: the first rule whose filters match a lead names where it goes (docs/acquisition.md "Routing"). */
-export const routingRuleSchema = z.object({
-  name: z.string().min(1).max(60),
-  sources: z.array(z.enum(LEAD_SOURCES)).optional(),
-  /** Case-insensitive substrings of the model of interest. */
-  models: z.array(z.string().min(1).max(60)).optional(),
-  /** `in` working hours, `out` of them, or `any`. */
-  hours: z.enum(['in', 'out', 'any']).default('any'),
-  /** WeCom department ids whose members share the leads, round-robin, least open leads first. */
-  departments: z.array(z.number().int()).default([]),
-  /** Or named advisors. */
-  advisors: z.array(z.string().min(1)).default([]),
-}).strict();
+export const routingRuleSchema = z
+  .object({
+    name: z.string().min(1).max(60),
+    sources: z.array(z.enum(LEAD_SOURCES)).optional(),
+    /** Case-insensitive substrings of the model of interest. */
+    models: z.array(z.string().min(1).max(60)).optional(),
+    /** `in` working hours, `out` of them, or `any`. */
+    hours: z.enum(['in', 'out', 'any']).default('any'),
+    /** WeCom department ids whose members share the leads, round-robin, least open leads first. */
+    departments: z.array(z.number().int()).default([]),
+    /** Or named advisors. */
+    advisors: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
 
 /** A corp's lead and channel settings, defaults filled in. */
-export const acquisitionSettingsSchema = z.object({
-  /** First contact due within this many minutes of working time. */
-  slaMinutes: z.number().int().min(1).max(24 * 60).default(15),
-  /** Ladder after the SLA: escalate to the leader, then reassign (minutes after the SLA). */
-  escalateAfterMinutes: z.number().int().min(1).max(24 * 60).default(15),
-  reassignAfterMinutes: z.number().int().min(1).max(24 * 60).default(30),
-  /** Same mobile within this many days is repeat interest, not a new lead. */
-  duplicateWindowDays: z.number().int().min(0).max(365).default(30),
-  /** Open leads an advisor may hold before routing skips them (their own record may say otherwise). */
-  defaultLeadCap: z.number().int().min(1).max(10_000).default(30),
-  /** Outside working hours: hand the lead to an on-duty advisor now (else it waits for the next start). */
-  onDutyOutsideHours: z.boolean().default(true),
-  rules: z.array(routingRuleSchema).max(100).default([]),
-}).strict();
+export const acquisitionSettingsSchema = z
+  .object({
+    /** First contact due within this many minutes of working time. */
+    slaMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(15),
+    /** Ladder after the SLA: escalate to the leader, then reassign (minutes after the SLA). */
+    escalateAfterMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(15),
+    reassignAfterMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(30),
+    /** Same mobile within this many days is repeat interest, not a new lead. */
+    duplicateWindowDays: z.number().int().min(0).max(365).default(30),
+    /** Open leads an advisor may hold before routing skips them (their own record may say otherwise). */
+    defaultLeadCap: z.number().int().min(1).max(10_000).default(30),
+    /** Outside working hours: hand the lead to an on-duty advisor now (else it waits for the next start). */
+    onDutyOutsideHours: z.boolean().default(true),
+    rules: z.array(routingRuleSchema).max(100).default([]),
+  })
+  .strict();
 
 export type AcquisitionSettings = z.infer<typeof acquisitionSettingsSchema>;
 export const defaultAcquisitionSettings: AcquisitionSettings = acquisitionSettingsSchema.parse({});
-
 
 export async function loadAcquisitionSettings(corpId: string): Promise<AcquisitionSettings> {
   const doc = await AcquisitionSettingsModel.findOne({ corpId }).lean();

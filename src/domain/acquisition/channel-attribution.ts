@@ -19,23 +19,45 @@ export interface AttributionResult {
  * links its vehicle to the customer (the retention path then makes an owner, docs/architecture.md §5).
  * Idempotent: one record per (customer, advisor, state).
  */
-export async function attributeAdd(deps: OutboxDeps & { corpId: string }, event: DomainEvent): Promise<AttributionResult | undefined> {
+export async function attributeAdd(
+  deps: OutboxDeps & { corpId: string },
+  event: DomainEvent,
+): Promise<AttributionResult | undefined> {
   const state = typeof event.data.state === 'string' ? event.data.state : undefined;
   if (!state || !event.externalUserId || !event.userid) return undefined;
   const channel = await ChannelModel.findOne({ corpId: deps.corpId, state }).lean();
-  const customerId = event.customerId && Types.ObjectId.isValid(event.customerId) ? new Types.ObjectId(event.customerId) : undefined;
+  const customerId =
+    event.customerId && Types.ObjectId.isValid(event.customerId) ? new Types.ObjectId(event.customerId) : undefined;
   await ChannelAddModel.updateOne(
     { corpId: deps.corpId, externalUserId: event.externalUserId, userid: event.userid, state },
-    { $setOnInsert: { channelId: channel?._id, campaign: channel?.campaign, customerId, at: new Date(event.occurredAt) } },
+    {
+      $setOnInsert: {
+        channelId: channel?._id,
+        campaign: channel?.campaign,
+        customerId,
+        at: new Date(event.occurredAt),
+      },
+    },
     { upsert: true },
   );
   let vehicleLinked = false;
-  if (channel?.kind === 'delivery' && channel.vehicleVin && customerId) vehicleLinked = await linkDeliveryVehicle(deps, channel.vehicleVin, customerId, event);
-  return { channelId: channel ? String(channel._id) : undefined, kind: channel?.kind, unknown: !channel, vehicleLinked };
+  if (channel?.kind === 'delivery' && channel.vehicleVin && customerId)
+    vehicleLinked = await linkDeliveryVehicle(deps, channel.vehicleVin, customerId, event);
+  return {
+    channelId: channel ? String(channel._id) : undefined,
+    kind: channel?.kind,
+    unknown: !channel,
+    vehicleLinked,
+  };
 }
 
 /** Links the delivery's vehicle when it is not linked to anyone yet; emits `vehicle.linked`. */
-async function linkDeliveryVehicle(deps: OutboxDeps & { corpId: string }, vin: string, customerId: Types.ObjectId, event: DomainEvent): Promise<boolean> {
+async function linkDeliveryVehicle(
+  deps: OutboxDeps & { corpId: string },
+  vin: string,
+  customerId: Types.ObjectId,
+  event: DomainEvent,
+): Promise<boolean> {
   return withOutbox(deps, async (events) => {
     const vehicle = await VehicleModel.findOneAndUpdate(
       { corpId: deps.corpId, vin, customerId: { $exists: false } },
@@ -44,8 +66,14 @@ async function linkDeliveryVehicle(deps: OutboxDeps & { corpId: string }, vin: s
     ).lean();
     if (!vehicle) return false;
     events.record({
-      type: 'vehicle.linked', corpId: deps.corpId, sourceId: `vehicle-${vin}-${String(customerId)}`, occurredAt: event.occurredAt,
-      customerId: String(customerId), externalUserId: event.externalUserId, vehicleId: String(vehicle._id), data: { vin, model: vehicle.model ?? null },
+      type: 'vehicle.linked',
+      corpId: deps.corpId,
+      sourceId: `vehicle-${vin}-${String(customerId)}`,
+      occurredAt: event.occurredAt,
+      customerId: String(customerId),
+      externalUserId: event.externalUserId,
+      vehicleId: String(vehicle._id),
+      data: { vin, model: vehicle.model ?? null },
     });
     return true;
   });

@@ -22,9 +22,21 @@ function isGone(err: unknown): boolean {
 export async function desiredMembers(deps: TaskDeps, channel: ChannelLean): Promise<string[]> {
   if (channel.kind !== 'team') return channel.advisors;
   const settings = await loadAcquisitionSettings(deps.corpId);
-  const eligible = await eligibleAdvisors({ corpId: deps.corpId, at: deps.clock.now(), workingHours: deps.settings.workingHours, timeZone: deps.timeZone, settings }, channel.advisors);
+  const eligible = await eligibleAdvisors(
+    {
+      corpId: deps.corpId,
+      at: deps.clock.now(),
+      workingHours: deps.settings.workingHours,
+      timeZone: deps.timeZone,
+      settings,
+    },
+    channel.advisors,
+  );
   if (eligible.length > 0) return channel.advisors.filter((u) => eligible.some((e) => e.userid === u));
-  const active = await AdvisorModel.find({ corpId: deps.corpId, userid: { $in: channel.advisors }, status: 'active' }, { userid: 1 }).lean();
+  const active = await AdvisorModel.find(
+    { corpId: deps.corpId, userid: { $in: channel.advisors }, status: 'active' },
+    { userid: 1 },
+  ).lean();
   return active.length > 0 ? channel.advisors.filter((u) => active.some((a) => a.userid === u)) : channel.advisors;
 }
 
@@ -45,23 +57,43 @@ export type SyncOutcome = 'created' | 'updated' | 'deleted' | 'unchanged' | 'sta
  * the whole object, or delete it. A WeCom refusal that will not change on retry (a member who
  * left, a bad state) is stored on the channel as `failed` with WeCom's message.
  */
-export async function syncChannel(deps: TaskDeps, channelId: string, opts: { force?: boolean } = {}): Promise<SyncOutcome> {
-  const channel = (await ChannelModel.findOne({ _id: new Types.ObjectId(channelId), corpId: deps.corpId }).lean()) as ChannelLean | null;
+export async function syncChannel(
+  deps: TaskDeps,
+  channelId: string,
+  opts: { force?: boolean } = {},
+): Promise<SyncOutcome> {
+  const channel = (await ChannelModel.findOne({
+    _id: new Types.ObjectId(channelId),
+    corpId: deps.corpId,
+  }).lean()) as ChannelLean | null;
   if (!channel) return 'not_found';
   const revision = channel.revision;
   const done = (set: Record<string, unknown>) =>
-    ChannelModel.updateOne({ _id: channel._id, revision }, { $set: { ...set, syncedRevision: revision, syncedAt: deps.clock.now() }, $unset: { syncError: 1 } });
+    ChannelModel.updateOne(
+      { _id: channel._id, revision },
+      { $set: { ...set, syncedRevision: revision, syncedAt: deps.clock.now() }, $unset: { syncError: 1 } },
+    );
   try {
     if (channel.deletedAt) {
       if (channel.syncState === 'deleted') return 'unchanged';
-      if (channel.configId) await deps.api.delContactWay(channel.configId).catch((err: unknown) => { if (!isGone(err)) throw err; });
+      if (channel.configId)
+        await deps.api.delContactWay(channel.configId).catch((err: unknown) => {
+          if (!isGone(err)) throw err;
+        });
       await done({ syncState: 'deleted' });
       return 'deleted';
     }
     const users = await desiredMembers(deps, channel);
     if (!channel.configId) {
-      const made = await deps.api.addContactWay({ type: contactWayType(channel), scene: 2, ...contactWayConfig(channel, users) });
-      const res = await ChannelModel.updateOne({ _id: channel._id, configId: { $exists: false } }, { $set: { configId: made.config_id, qrCode: made.qr_code } });
+      const made = await deps.api.addContactWay({
+        type: contactWayType(channel),
+        scene: 2,
+        ...contactWayConfig(channel, users),
+      });
+      const res = await ChannelModel.updateOne(
+        { _id: channel._id, configId: { $exists: false } },
+        { $set: { configId: made.config_id, qrCode: made.qr_code } },
+      );
       if (res.modifiedCount === 0) {
         await deps.api.delContactWay(made.config_id).catch(() => undefined);
         return 'stale';
@@ -70,17 +102,24 @@ export async function syncChannel(deps: TaskDeps, channelId: string, opts: { for
       return 'created';
     }
     const same = users.length === channel.wecomUsers.length && users.every((u, i) => channel.wecomUsers[i] === u);
-    if (!opts.force && same && channel.syncedRevision === revision && channel.syncState === 'synced') return 'unchanged';
+    if (!opts.force && same && channel.syncedRevision === revision && channel.syncState === 'synced')
+      return 'unchanged';
     await deps.api.updateContactWay(channel.configId, contactWayConfig(channel, users));
     await done({ syncState: 'synced', wecomUsers: users });
     return 'updated';
   } catch (err) {
     if (err instanceof WecomApiError && isGone(err) && !channel.deletedAt) {
-      await ChannelModel.updateOne({ _id: channel._id }, { $set: { syncState: 'missing', syncError: 'the contact way no longer exists in WeCom' } });
+      await ChannelModel.updateOne(
+        { _id: channel._id },
+        { $set: { syncState: 'missing', syncError: 'the contact way no longer exists in WeCom' } },
+      );
       return 'failed';
     }
     if (err instanceof WecomApiError && !err.retryable) {
-      await ChannelModel.updateOne({ _id: channel._id }, { $set: { syncState: 'failed', syncError: `WeCom ${err.errcode}: ${err.errmsg}`.slice(0, 300) } });
+      await ChannelModel.updateOne(
+        { _id: channel._id },
+        { $set: { syncState: 'failed', syncError: `WeCom ${err.errcode}: ${err.errmsg}`.slice(0, 300) } },
+      );
       return 'failed';
     }
     throw err;
@@ -102,15 +141,22 @@ export interface ReconcileSummary {
  * drift; a code WeCom no longer has is marked `missing` for an admin to re-create.
  */
 export async function reconcileChannels(deps: TaskDeps): Promise<ReconcileSummary> {
-  const channels = (await ChannelModel.find({ corpId: deps.corpId, deletedAt: { $exists: false }, configId: { $exists: true } }).lean()) as ChannelLean[];
+  const channels = (await ChannelModel.find({
+    corpId: deps.corpId,
+    deletedAt: { $exists: false },
+    configId: { $exists: true },
+  }).lean()) as ChannelLean[];
   const summary: ReconcileSummary = { checked: 0, drifted: 0, missing: 0, unknownInWecom: 0 };
   for (const channel of channels) {
     summary.checked++;
     try {
       const { contact_way: way } = await deps.api.getContactWay(channel.configId as string);
       const users = channel.wecomUsers.length > 0 ? channel.wecomUsers : channel.advisors;
-      const drift = way.state !== channel.state || (way.remark ?? '') !== channel.name.slice(0, 30) || way.skip_verify !== channel.skipVerify
-        || [...(way.user ?? [])].sort().join('|') !== [...users].sort().join('|');
+      const drift =
+        way.state !== channel.state ||
+        (way.remark ?? '') !== channel.name.slice(0, 30) ||
+        way.skip_verify !== channel.skipVerify ||
+        [...(way.user ?? [])].sort().join('|') !== [...users].sort().join('|');
       if (drift) {
         summary.drifted++;
         await ChannelModel.updateOne({ _id: channel._id }, { $set: { syncState: 'drifted' } });
@@ -121,10 +167,17 @@ export async function reconcileChannels(deps: TaskDeps): Promise<ReconcileSummar
     } catch (err) {
       if (!isGone(err)) throw err;
       summary.missing++;
-      await ChannelModel.updateOne({ _id: channel._id }, { $set: { syncState: 'missing', syncError: 'the contact way was deleted in WeCom' } });
+      await ChannelModel.updateOne(
+        { _id: channel._id },
+        { $set: { syncState: 'missing', syncError: 'the contact way was deleted in WeCom' } },
+      );
     }
   }
-  const known = new Set((await ChannelModel.find({ corpId: deps.corpId, configId: { $exists: true } }, { configId: 1 }).lean()).map((c) => c.configId));
+  const known = new Set(
+    (await ChannelModel.find({ corpId: deps.corpId, configId: { $exists: true } }, { configId: 1 }).lean()).map(
+      (c) => c.configId,
+    ),
+  );
   let cursor: string | undefined;
   do {
     const page = await deps.api.listContactWay({ cursor, limit: 1000 });

@@ -3,7 +3,15 @@ import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
 export const CHANNEL_KINDS = ['personal', 'team', 'event', 'delivery', 'lead'] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
 /** Where the channel's WeCom contact way stands (docs/acquisition.md "Channel codes"). */
-export const CHANNEL_SYNC_STATES = ['pending', 'synced', 'failed', 'deleting', 'deleted', 'drifted', 'missing'] as const;
+export const CHANNEL_SYNC_STATES = [
+  'pending',
+  'synced',
+  'failed',
+  'deleting',
+  'deleted',
+  'drifted',
+  'missing',
+] as const;
 
 /**
  * A channel (渠道活码, docs/acquisition.md): one WeCom 「联系我」 contact way made and kept in step

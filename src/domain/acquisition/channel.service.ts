@@ -28,18 +28,30 @@ export function newChannelState(kind: ChannelKind, deliveryPrefixes: string[]): 
 }
 
 function objectId(id: string): Types.ObjectId {
-  if (!Types.ObjectId.isValid(id) || !/^[a-f0-9]{24}$/i.test(id)) throw new NotFoundError(`no channel ${id}`, 'channel_not_found');
+  if (!Types.ObjectId.isValid(id) || !/^[a-f0-9]{24}$/i.test(id))
+    throw new NotFoundError(`no channel ${id}`, 'channel_not_found');
   return new Types.ObjectId(id);
 }
 
 async function enqueueSync(deps: ChannelApiDeps, channel: { _id: Types.ObjectId; revision: number }): Promise<void> {
-  await channelSyncJob.enqueue(deps.queues, { corpId: deps.corpId, channelId: String(channel._id), revision: channel.revision });
+  await channelSyncJob.enqueue(deps.queues, {
+    corpId: deps.corpId,
+    channelId: String(channel._id),
+    revision: channel.revision,
+  });
 }
 
 /** Creates a channel and asks the worker to make its WeCom contact way. */
 export async function createChannel(deps: ChannelApiDeps, input: Omit<ChannelCreate, 'corpId'>): Promise<ChannelLean> {
   const state = newChannelState(input.kind, deps.deliveryPrefixes);
-  const created = await ChannelModel.create({ corpId: deps.corpId, ...input, state, wecomUsers: [], revision: 1, syncState: 'pending' });
+  const created = await ChannelModel.create({
+    corpId: deps.corpId,
+    ...input,
+    state,
+    wecomUsers: [],
+    revision: 1,
+    syncState: 'pending',
+  });
   await enqueueSync(deps, { _id: created._id, revision: 1 });
   return created.toObject() as ChannelLean;
 }
@@ -51,7 +63,10 @@ export async function getChannel(corpId: string, id: string): Promise<ChannelLea
 }
 
 export async function listChannels(corpId: string, opts: { includeDeleted?: boolean } = {}): Promise<ChannelLean[]> {
-  return (await ChannelModel.find({ corpId, ...(opts.includeDeleted ? {} : { deletedAt: { $exists: false } }) }).sort({ createdAt: -1 }).limit(1000).lean()) as ChannelLean[];
+  return (await ChannelModel.find({ corpId, ...(opts.includeDeleted ? {} : { deletedAt: { $exists: false } }) })
+    .sort({ createdAt: -1 })
+    .limit(1000)
+    .lean()) as ChannelLean[];
 }
 
 /** An edit bumps the revision; the worker sends WeCom the whole object (docs/wecom.md §9.3). */
@@ -60,7 +75,9 @@ export async function updateChannel(deps: ChannelApiDeps, id: string, patch: Cha
   if (current.deletedAt) throw new ConflictError('the channel was deleted; create a new one', 'channel_deleted');
   const advisors = patch.advisors ?? current.advisors;
   if ((current.kind === 'personal' || current.kind === 'lead') && advisors.length !== 1) {
-    throw new ValidationError([{ path: '/advisors', message: `a ${current.kind} code belongs to exactly one advisor` }]);
+    throw new ValidationError([
+      { path: '/advisors', message: `a ${current.kind} code belongs to exactly one advisor` },
+    ]);
   }
   const set: Record<string, unknown> = { syncState: 'pending' };
   const unset: Record<string, 1> = {};
@@ -94,9 +111,24 @@ export async function deleteChannel(deps: ChannelApiDeps, id: string): Promise<C
 /** What the API answers for a channel. */
 export function presentChannel(c: ChannelLean): Record<string, unknown> {
   return {
-    id: String(c._id), corpId: c.corpId, name: c.name, kind: c.kind, campaign: c.campaign ?? null, advisors: c.advisors, skipVerify: c.skipVerify,
-    cost: c.cost ?? null, vehicleVin: c.vehicleVin ?? null, state: c.state, configId: c.configId ?? null, qrCode: c.qrCode ?? null,
-    wecomUsers: c.wecomUsers, syncState: c.syncState, syncError: c.syncError ?? null, syncedAt: c.syncedAt ?? null,
-    deletedAt: c.deletedAt ?? null, createdAt: c.createdAt, updatedAt: c.updatedAt,
+    id: String(c._id),
+    corpId: c.corpId,
+    name: c.name,
+    kind: c.kind,
+    campaign: c.campaign ?? null,
+    advisors: c.advisors,
+    skipVerify: c.skipVerify,
+    cost: c.cost ?? null,
+    vehicleVin: c.vehicleVin ?? null,
+    state: c.state,
+    configId: c.configId ?? null,
+    qrCode: c.qrCode ?? null,
+    wecomUsers: c.wecomUsers,
+    syncState: c.syncState,
+    syncError: c.syncError ?? null,
+    syncedAt: c.syncedAt ?? null,
+    deletedAt: c.deletedAt ?? null,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
   };
 }

@@ -36,9 +36,17 @@ export async function openLeadCounts(corpId: string, userids: string[]): Promise
  */
 export async function eligibleAdvisors(ctx: EligibilityContext, candidates: string[]): Promise<EligibleAdvisor[]> {
   if (candidates.length === 0) return [];
-  const active = await AdvisorModel.find({ corpId: ctx.corpId, userid: { $in: candidates }, status: 'active' }, { userid: 1 }).lean();
+  const active = await AdvisorModel.find(
+    { corpId: ctx.corpId, userid: { $in: candidates }, status: 'active' },
+    { userid: 1 },
+  ).lean();
   const ids = active.map((a) => a.userid);
-  const avail = new Map((await AdvisorAvailabilityModel.find({ corpId: ctx.corpId, userid: { $in: ids } }).lean()).map((a) => [a.userid, a]));
+  const avail = new Map(
+    (await AdvisorAvailabilityModel.find({ corpId: ctx.corpId, userid: { $in: ids } }).lean()).map((a) => [
+      a.userid,
+      a,
+    ]),
+  );
   const counts = await openLeadCounts(ctx.corpId, ids);
   const inHours = inWorkingHours(ctx.at, ctx.workingHours, ctx.timeZone);
   const out: EligibleAdvisor[] = [];
@@ -57,5 +65,7 @@ export async function eligibleAdvisors(ctx: EligibilityContext, candidates: stri
 
 /** Least open leads first, then whoever got a lead longest ago (round-robin), then userid. */
 export function pickAdvisor(eligible: EligibleAdvisor[]): EligibleAdvisor | undefined {
-  return [...eligible].sort((a, b) => a.open - b.open || a.lastLeadAt - b.lastLeadAt || a.userid.localeCompare(b.userid))[0];
+  return [...eligible].sort(
+    (a, b) => a.open - b.open || a.lastLeadAt - b.lastLeadAt || a.userid.localeCompare(b.userid),
+  )[0];
 }

@@ -34,37 +34,71 @@ export async function getLead(corpId: string, id: string): Promise<LeadLean> {
  * unchanged lead when it already was at or past `stage`.
  */
 export async function advanceLead(
-  deps: LeadActionDeps, id: string, stage: LeadStage, actor: string,
-  extra: { via?: string; lostReason?: string; outcome?: 'won'; customerId?: Types.ObjectId; externalUserId?: string } = {},
+  deps: LeadActionDeps,
+  id: string,
+  stage: LeadStage,
+  actor: string,
+  extra: {
+    via?: string;
+    lostReason?: string;
+    outcome?: 'won';
+    customerId?: Types.ObjectId;
+    externalUserId?: string;
+  } = {},
 ): Promise<{ lead: LeadLean; changed: boolean }> {
   const current = await getLead(deps.corpId, id);
   if (current.outcome) {
     if (current.stage === stage) return { lead: current, changed: false };
     throw new ConflictError(`the lead is closed (${current.outcome}); it cannot move to ${stage}`, 'lead_closed');
   }
-  if (stage === 'lost' && !extra.lostReason) throw new ValidationError([{ path: '/lostReason', message: 'say why the lead was lost' }]);
+  if (stage === 'lost' && !extra.lostReason)
+    throw new ValidationError([{ path: '/lostReason', message: 'say why the lead was lost' }]);
   const forward = stage === 'lost' || (ORDER.get(stage) ?? 0) > (ORDER.get(current.stage as LeadStage) ?? 0);
   const now = deps.clock.now();
   const set: Record<string, unknown> = {};
   if (forward) set.stage = stage;
-  if (stage !== 'new' && !current.firstContactAt) Object.assign(set, { firstContactAt: now, contactedVia: extra.via ?? 'api' });
+  if (stage !== 'new' && !current.firstContactAt)
+    Object.assign(set, { firstContactAt: now, contactedVia: extra.via ?? 'api' });
   if (stage === 'lost') Object.assign(set, { outcome: 'lost', lostReason: extra.lostReason, closedAt: now });
   if (extra.outcome === 'won') Object.assign(set, { outcome: 'won', closedAt: now });
-  if (stage === 'added' && extra.externalUserId) Object.assign(set, { addedAt: now, externalUserId: extra.externalUserId, customerId: extra.customerId });
+  if (stage === 'added' && extra.externalUserId)
+    Object.assign(set, { addedAt: now, externalUserId: extra.externalUserId, customerId: extra.customerId });
   if (Object.keys(set).length === 0) return { lead: current, changed: false };
   const unset = set.firstContactAt || set.outcome ? { slaCheckpointAt: 1, routeAt: 1 } : undefined;
   const lead = await withOutbox({ queues: deps.queues, logger: deps.logger }, async (events) => {
     const updated = (await LeadModel.findOneAndUpdate(
       { _id: current._id, stage: current.stage, outcome: { $exists: false } },
-      { $set: set, ...(unset ? { $unset: unset } : {}), $push: { history: { at: now, actor, action: 'stage', detail: { from: current.stage, to: set.stage ?? current.stage, ...(extra.via ? { via: extra.via } : {}) } } } },
+      {
+        $set: set,
+        ...(unset ? { $unset: unset } : {}),
+        $push: {
+          history: {
+            at: now,
+            actor,
+            action: 'stage',
+            detail: { from: current.stage, to: set.stage ?? current.stage, ...(extra.via ? { via: extra.via } : {}) },
+          },
+        },
+      },
       { new: true },
     ).lean()) as LeadLean | null;
     if (!updated) return null;
     if (set.stage || set.outcome) {
       events.record({
-        type: 'lead.stage_changed', corpId: deps.corpId, sourceId: `lead-${id}-${String(set.stage ?? current.stage)}-${String(set.outcome ?? '')}`, occurredAt: now.toISOString(),
-        customerId: updated.customerId ? String(updated.customerId) : undefined, externalUserId: updated.externalUserId ?? undefined, userid: updated.advisorUserid ?? undefined,
-        data: { leadId: id, from: current.stage, to: updated.stage, source: updated.source, outcome: updated.outcome ?? null },
+        type: 'lead.stage_changed',
+        corpId: deps.corpId,
+        sourceId: `lead-${id}-${String(set.stage ?? current.stage)}-${String(set.outcome ?? '')}`,
+        occurredAt: now.toISOString(),
+        customerId: updated.customerId ? String(updated.customerId) : undefined,
+        externalUserId: updated.externalUserId ?? undefined,
+        userid: updated.advisorUserid ?? undefined,
+        data: {
+          leadId: id,
+          from: current.stage,
+          to: updated.stage,
+          source: updated.source,
+          outcome: updated.outcome ?? null,
+        },
       });
     }
     return updated;
@@ -74,17 +108,31 @@ export async function advanceLead(
 }
 
 /** First contact (from the card, the sidebar or the API): `new` → `contacted`. */
-export function markContacted(deps: LeadActionDeps, id: string, actor: string, via: 'card' | 'sidebar' | 'api'): Promise<{ lead: LeadLean; changed: boolean }> {
+export function markContacted(
+  deps: LeadActionDeps,
+  id: string,
+  actor: string,
+  via: 'card' | 'sidebar' | 'api',
+): Promise<{ lead: LeadLean; changed: boolean }> {
   return advanceLead(deps, id, 'contacted', actor, { via });
 }
 
 /** A sale (the DMS outcome, or the API for now): `delivered`, closed as won; the worker makes the customer an owner. */
-export function recordSale(deps: LeadActionDeps, id: string, actor: string): Promise<{ lead: LeadLean; changed: boolean }> {
+export function recordSale(
+  deps: LeadActionDeps,
+  id: string,
+  actor: string,
+): Promise<{ lead: LeadLean; changed: boolean }> {
   return advanceLead(deps, id, 'delivered', actor, { outcome: 'won' });
 }
 
 /** A manager hands an open lead to another advisor: a new assignment, a fresh SLA and card. */
-export async function reassignLead(deps: LeadActionDeps & { slaDueAt: Date }, id: string, to: string, actor: string): Promise<LeadLean> {
+export async function reassignLead(
+  deps: LeadActionDeps & { slaDueAt: Date },
+  id: string,
+  to: string,
+  actor: string,
+): Promise<LeadLean> {
   const current = await getLead(deps.corpId, id);
   if (current.outcome) throw new ConflictError('the lead is closed', 'lead_closed');
   if (current.advisorUserid === to) return current;
@@ -94,7 +142,13 @@ export async function reassignLead(deps: LeadActionDeps & { slaDueAt: Date }, id
   const updated = (await LeadModel.findOneAndUpdate(
     { _id: current._id, assignment: current.assignment ?? 0 },
     {
-      $set: { advisorUserid: to, assignment, assignedAt: now, slaLevel: 0, ...(contacted ? {} : { slaDueAt: deps.slaDueAt, slaCheckpointAt: deps.slaDueAt }) },
+      $set: {
+        advisorUserid: to,
+        assignment,
+        assignedAt: now,
+        slaLevel: 0,
+        ...(contacted ? {} : { slaDueAt: deps.slaDueAt, slaCheckpointAt: deps.slaDueAt }),
+      },
       $unset: { routeAt: 1 },
       $push: { history: { at: now, actor, action: 'assigned', detail: { from: current.advisorUserid ?? null, to } } },
     },
@@ -115,11 +169,29 @@ export function presentLead(lead: LeadLean, pd?: PersonalData): Record<string, u
       }
     : {};
   return {
-    id: leadId, corpId: lead.corpId, source: lead.source, sourceId: lead.sourceId ?? null, model: lead.model ?? null, budget: lead.budget ?? null,
-    preferredTime: lead.preferredTime ?? null, consentRef: lead.consentRef ?? null, ...personal,
-    stage: lead.stage, outcome: lead.outcome ?? null, lostReason: lead.lostReason ?? null, advisorUserid: lead.advisorUserid ?? null,
-    assignedAt: lead.assignedAt ?? null, routeAt: lead.routeAt ?? null, firstContactAt: lead.firstContactAt ?? null, contactedVia: lead.contactedVia ?? null,
-    addedAt: lead.addedAt ?? null, customerId: lead.customerId ? String(lead.customerId) : null, repeatCount: lead.repeatCount ?? 0,
-    slaDueAt: lead.slaDueAt ?? null, slaLevel: lead.slaLevel ?? 0, createdAt: lead.createdAt, history: lead.history,
+    id: leadId,
+    corpId: lead.corpId,
+    source: lead.source,
+    sourceId: lead.sourceId ?? null,
+    model: lead.model ?? null,
+    budget: lead.budget ?? null,
+    preferredTime: lead.preferredTime ?? null,
+    consentRef: lead.consentRef ?? null,
+    ...personal,
+    stage: lead.stage,
+    outcome: lead.outcome ?? null,
+    lostReason: lead.lostReason ?? null,
+    advisorUserid: lead.advisorUserid ?? null,
+    assignedAt: lead.assignedAt ?? null,
+    routeAt: lead.routeAt ?? null,
+    firstContactAt: lead.firstContactAt ?? null,
+    contactedVia: lead.contactedVia ?? null,
+    addedAt: lead.addedAt ?? null,
+    customerId: lead.customerId ? String(lead.customerId) : null,
+    repeatCount: lead.repeatCount ?? 0,
+    slaDueAt: lead.slaDueAt ?? null,
+    slaLevel: lead.slaLevel ?? 0,
+    createdAt: lead.createdAt,
+    history: lead.history,
   };
 }

@@ -8,12 +8,20 @@ import { ChannelModel } from './channel.model.js';
 import { LeadModel, type LeadLean } from './lead.model.js';
 
 export const LEAD_SOURCE_LABEL: Record<string, string> = {
-  dcc: '厂家DCC/呼叫中心', autohome: '汽车之家', dongchedi: '懂车帝', yiche: '易车', short_video: '短视频', walk_in: '到店', owner_referral: '老客推荐', trade_in: '置换',
+  dcc: '厂家DCC/呼叫中心',
+  autohome: '汽车之家',
+  dongchedi: '懂车帝',
+  yiche: '易车',
+  short_video: '短视频',
+  walk_in: '到店',
+  owner_referral: '老客推荐',
+  trade_in: '置换',
 };
 export const LEAD_CONTACTED_KEY = 'lead_contacted';
 
 /** Card task ids: `ld-<lead>-<assignment>` for the advisor, `-r` a reminder, `lde-` the leader's escalation. */
-export const leadCardId = (leadId: string, assignment: number, reminder = false): string => `ld-${leadId}-${assignment}${reminder ? '-r' : ''}`;
+export const leadCardId = (leadId: string, assignment: number, reminder = false): string =>
+  `ld-${leadId}-${assignment}${reminder ? '-r' : ''}`;
 export const leadEscalationCardId = (leadId: string, assignment: number): string => `lde-${leadId}-${assignment}`;
 
 export function parseLeadCardId(taskId: string): { leadId: string; assignment: number } | undefined {
@@ -22,11 +30,15 @@ export function parseLeadCardId(taskId: string): { leadId: string; assignment: n
 }
 
 const cut = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
-export const leadPageUrl = (publicBaseUrl: string, leadId: string): string => `${publicBaseUrl}/console/m/leads/${leadId}`;
+export const leadPageUrl = (publicBaseUrl: string, leadId: string): string =>
+  `${publicBaseUrl}/console/m/leads/${leadId}`;
 
 /** The advisor's personal lead code (a synced `lead` channel), for the card's "send my code". */
 async function leadCodeOf(corpId: string, userid: string): Promise<string | undefined> {
-  const channel = await ChannelModel.findOne({ corpId, kind: 'lead', advisors: userid, deletedAt: { $exists: false }, qrCode: { $exists: true } }, { qrCode: 1 }).lean();
+  const channel = await ChannelModel.findOne(
+    { corpId, kind: 'lead', advisors: userid, deletedAt: { $exists: false }, qrCode: { $exists: true } },
+    { qrCode: 1 },
+  ).lean();
   return channel?.qrCode ?? undefined;
 }
 
@@ -34,7 +46,11 @@ async function leadCodeOf(corpId: string, userid: string): Promise<string | unde
  * The new-lead card (docs/acquisition.md "Cards"): who, from where, what they want, a tap to call
  * (the lead page's tel: link), the advisor's personal lead code to send, and "已联系".
  */
-export async function buildLeadCard(deps: Pick<TaskDeps, 'corpId' | 'pd' | 'publicBaseUrl'>, lead: LeadLean, note?: string): Promise<TemplateCard> {
+export async function buildLeadCard(
+  deps: Pick<TaskDeps, 'corpId' | 'pd' | 'publicBaseUrl'>,
+  lead: LeadLean,
+  note?: string,
+): Promise<TemplateCard> {
   const leadId = String(lead._id);
   const name = deps.pd.openFor(leadCtx({ corpId: deps.corpId, leadId }, 'nameEnc'), lead.nameEnc) ?? '未留姓名';
   const mobile = deps.pd.openFor(leadCtx({ corpId: deps.corpId, leadId }, 'mobileEnc'), lead.mobileEnc);
@@ -53,13 +69,24 @@ export async function buildLeadCard(deps: Pick<TaskDeps, 'corpId' | 'pd' | 'publ
       ...(code ? [{ type: 1, keyname: '我的线索码', value: '发给客户加微', url: code }] : []),
     ],
     card_action: { type: 1, url },
-    button_list: [{ text: '已联系', style: 1, key: LEAD_CONTACTED_KEY }, { type: 1, text: '打开线索', style: 2, url }],
+    button_list: [
+      { text: '已联系', style: 1, key: LEAD_CONTACTED_KEY },
+      { type: 1, text: '打开线索', style: 2, url },
+    ],
   };
 }
 
 /** Sends the advisor's card for this assignment once (WeCom refuses a repeated task_id). */
-export async function sendLeadCard(deps: TaskDeps, leadId: string, assignment: number, note?: string): Promise<'sent' | 'duplicate' | 'stale'> {
-  const lead = (await LeadModel.findOne({ _id: new Types.ObjectId(leadId), corpId: deps.corpId }).lean()) as LeadLean | null;
+export async function sendLeadCard(
+  deps: TaskDeps,
+  leadId: string,
+  assignment: number,
+  note?: string,
+): Promise<'sent' | 'duplicate' | 'stale'> {
+  const lead = (await LeadModel.findOne({
+    _id: new Types.ObjectId(leadId),
+    corpId: deps.corpId,
+  }).lean()) as LeadLean | null;
   if (!lead?.advisorUserid || lead.assignment !== assignment || lead.stage !== 'new') return 'stale';
   const out = await sendCardOnce(deps, lead.advisorUserid, await buildLeadCard(deps, lead, note));
   if (!out.duplicate) await countSent(deps, lead.advisorUserid);
@@ -76,7 +103,10 @@ export async function sendLeadEscalation(deps: TaskDeps, lead: LeadLean): Promis
     card_type: 'text_notice',
     task_id: leadEscalationCardId(String(lead._id), lead.assignment ?? 1),
     source: { desc: '线索超时未联系' },
-    main_title: { title: cut(`${lead.advisorUserid} 的线索超时未联系`, 26), desc: LEAD_SOURCE_LABEL[lead.source] ?? lead.source },
+    main_title: {
+      title: cut(`${lead.advisorUserid} 的线索超时未联系`, 26),
+      desc: LEAD_SOURCE_LABEL[lead.source] ?? lead.source,
+    },
     card_action: { type: 1, url },
   });
   return leaders;

@@ -2,8 +2,15 @@ import { ingestLeads, type LeadIntakeDeps } from './lead-intake.js';
 
 /** CSV column → lead field (README "Leads"). Headers are case-insensitive. */
 export const LEAD_COLUMNS: Readonly<Record<string, string>> = {
-  source: 'source', source_id: 'sourceId', name: 'name', mobile: 'mobile', model: 'model', budget: 'budget',
-  preferred_time: 'preferredTime', consent_ref: 'consentRef', at: 'at',
+  source: 'source',
+  source_id: 'sourceId',
+  name: 'name',
+  mobile: 'mobile',
+  model: 'model',
+  budget: 'budget',
+  preferred_time: 'preferredTime',
+  consent_ref: 'consentRef',
+  at: 'at',
 };
 
 export function unknownLeadColumns(headers: string[]): string[] {
@@ -37,11 +44,22 @@ function toInput(record: Record<string, string>): Record<string, string> {
  * routed and carded like any other lead. Rejected rows come back with their line and reasons;
  * personal data never goes to the log. Re-importing a file merges every row as repeat interest.
  */
-export async function importLeadRows(deps: LeadIntakeDeps, corpId: string, rows: AsyncIterable<LeadImportRow> | Iterable<LeadImportRow>, actor: string, onProgress?: (done: number) => void): Promise<LeadImportSummary> {
+export async function importLeadRows(
+  deps: LeadIntakeDeps,
+  corpId: string,
+  rows: AsyncIterable<LeadImportRow> | Iterable<LeadImportRow>,
+  actor: string,
+  onProgress?: (done: number) => void,
+): Promise<LeadImportSummary> {
   const summary: LeadImportSummary = { rows: 0, created: 0, merged: 0, unassigned: 0, rejected: [] };
   let chunk: LeadImportRow[] = [];
   const flush = async () => {
-    const results = await ingestLeads(deps, corpId, chunk.map((r) => toInput(r.record)), { actor });
+    const results = await ingestLeads(
+      deps,
+      corpId,
+      chunk.map((r) => toInput(r.record)),
+      { actor },
+    );
     for (const r of results) {
       const row = chunk[r.index];
       if (!row) continue;
@@ -49,7 +67,12 @@ export async function importLeadRows(deps: LeadIntakeDeps, corpId: string, rows:
         summary.created++;
         if (!r.advisorUserid) summary.unassigned++;
       } else if (r.status === 'merged') summary.merged++;
-      else summary.rejected.push({ line: row.line, record: row.record, problems: r.problems.map((p) => `${p.path.replace(/^\//, '') || 'row'}: ${p.message}`) });
+      else
+        summary.rejected.push({
+          line: row.line,
+          record: row.record,
+          problems: r.problems.map((p) => `${p.path.replace(/^\//, '') || 'row'}: ${p.message}`),
+        });
     }
     summary.rows += chunk.length;
     chunk = [];

@@ -25,13 +25,20 @@ export interface LeadIntakeDeps {
 }
 
 /** The intake's dependencies for one dealer corp: its time zone and working hours from its task settings. */
-export async function leadIntakeDepsFor(parts: Pick<LeadIntakeDeps, 'pd' | 'queues' | 'clock'> & { defaultTimezone: string }, corpId: string): Promise<LeadIntakeDeps> {
+export async function leadIntakeDepsFor(
+  parts: Pick<LeadIntakeDeps, 'pd' | 'queues' | 'clock'> & { defaultTimezone: string },
+  corpId: string,
+): Promise<LeadIntakeDeps> {
   const { timeZone, settings } = await corpTaskSettings(corpId, parts.defaultTimezone);
   return { pd: parts.pd, queues: parts.queues, clock: parts.clock, timeZone, workingHours: settings.workingHours };
 }
 
 /** Per-item answers summed up, as the API and the webhook answer them. */
-export function summarizeLeadResults(results: readonly LeadItemResult[]): { created: number; merged: number; rejected: number } {
+export function summarizeLeadResults(results: readonly LeadItemResult[]): {
+  created: number;
+  merged: number;
+  rejected: number;
+} {
   const count = (s: LeadItemResult['status']) => results.filter((r) => r.status === s).length;
   return { created: count('created'), merged: count('merged'), rejected: count('rejected') };
 }
@@ -54,7 +61,12 @@ export interface IngestOptions {
  * (same platform id, or the same mobile within the corp's window) merges into the existing lead
  * as repeat interest; a new lead is sealed, routed and its advisor's card queued at once.
  */
-export async function ingestLeads(deps: LeadIntakeDeps, corpId: string, items: readonly unknown[], opts: IngestOptions): Promise<LeadItemResult[]> {
+export async function ingestLeads(
+  deps: LeadIntakeDeps,
+  corpId: string,
+  items: readonly unknown[],
+  opts: IngestOptions,
+): Promise<LeadItemResult[]> {
   const settings = await loadAcquisitionSettings(corpId);
   const ctx: RoutingContext = { corpId, timeZone: deps.timeZone, workingHours: deps.workingHours, settings };
   const results: LeadItemResult[] = [];
@@ -69,13 +81,24 @@ export async function ingestLeads(deps: LeadIntakeDeps, corpId: string, items: r
   return results;
 }
 
-async function ingestOne(deps: LeadIntakeDeps, ctx: RoutingContext, input: LeadInput, index: number, actor: string): Promise<LeadItemResult> {
+async function ingestOne(
+  deps: LeadIntakeDeps,
+  ctx: RoutingContext,
+  input: LeadInput,
+  index: number,
+  actor: string,
+): Promise<LeadItemResult> {
   const now = deps.clock.now();
   const at = input.at ? new Date(input.at) : now;
   const corpId = ctx.corpId;
   const mobileHash = input.mobile ? deps.pd.hash('mobile', input.mobile) : undefined;
   const sourceKey = input.sourceId ? `${corpId}|${input.source}|${input.sourceId}` : undefined;
-  const existing = await findDuplicate(corpId, sourceKey, mobileHash, dayjs.utc(now).subtract(ctx.settings.duplicateWindowDays, 'day').toDate());
+  const existing = await findDuplicate(
+    corpId,
+    sourceKey,
+    mobileHash,
+    dayjs.utc(now).subtract(ctx.settings.duplicateWindowDays, 'day').toDate(),
+  );
   if (existing) return merge(existing._id, input, at, index, actor, now);
 
   const leadId = new Types.ObjectId();
@@ -84,23 +107,48 @@ async function ingestOne(deps: LeadIntakeDeps, ctx: RoutingContext, input: LeadI
   try {
     await withOutbox({ queues: deps.queues, logger: deps.logger }, async (events) => {
       await LeadModel.create({
-        _id: leadId, corpId, source: input.source, sourceId: input.sourceId, sourceKey, model: input.model, budget: input.budget,
-        preferredTime: input.preferredTime, consentRef: input.consentRef,
+        _id: leadId,
+        corpId,
+        source: input.source,
+        sourceId: input.sourceId,
+        sourceKey,
+        model: input.model,
+        budget: input.budget,
+        preferredTime: input.preferredTime,
+        consentRef: input.consentRef,
         nameEnc: deps.pd.sealFor(leadCtx({ corpId, leadId: String(leadId) }, 'nameEnc'), input.name),
         mobileEnc: deps.pd.sealFor(leadCtx({ corpId, leadId: String(leadId) }, 'mobileEnc'), input.mobile),
-        mobileHash, nameHash: input.name ? deps.pd.hash('name', input.name) : undefined, stage: 'new', lastInterestAt: at,
+        mobileHash,
+        nameHash: input.name ? deps.pd.hash('name', input.name) : undefined,
+        stage: 'new',
+        lastInterestAt: at,
         ...(assigned
-          ? { advisorUserid: decision.advisorUserid, assignment: 1, assignedAt: now, slaDueAt: decision.slaDueAt, slaCheckpointAt: decision.slaDueAt }
+          ? {
+              advisorUserid: decision.advisorUserid,
+              assignment: 1,
+              assignedAt: now,
+              slaDueAt: decision.slaDueAt,
+              slaCheckpointAt: decision.slaDueAt,
+            }
           : { routeAt: decision.routeAt }),
         history: [
           { at: now, actor, action: 'created', detail: { source: input.source } },
           assigned
-            ? { at: now, actor: 'system', action: 'assigned', detail: { to: decision.advisorUserid, rule: decision.rule, onDuty: decision.onDuty } }
+            ? {
+                at: now,
+                actor: 'system',
+                action: 'assigned',
+                detail: { to: decision.advisorUserid, rule: decision.rule, onDuty: decision.onDuty },
+              }
             : { at: now, actor: 'system', action: 'waiting', detail: { reason: decision.reason, rule: decision.rule } },
         ],
       });
       events.record({
-        type: 'lead.created', corpId, sourceId: `lead-${String(leadId)}`, occurredAt: now.toISOString(), userid: assigned ? decision.advisorUserid : undefined,
+        type: 'lead.created',
+        corpId,
+        sourceId: `lead-${String(leadId)}`,
+        occurredAt: now.toISOString(),
+        userid: assigned ? decision.advisorUserid : undefined,
         data: { leadId: String(leadId), source: input.source, model: input.model ?? null, assigned },
       });
     });
@@ -113,19 +161,42 @@ async function ingestOne(deps: LeadIntakeDeps, ctx: RoutingContext, input: LeadI
     throw err;
   }
   if (assigned) await leadCardJob.enqueue(deps.queues, { corpId, leadId: String(leadId), assignment: 1 });
-  return { index, status: 'created', leadId: String(leadId), advisorUserid: assigned ? decision.advisorUserid : null, routeAt: assigned ? null : decision.routeAt.toISOString() };
+  return {
+    index,
+    status: 'created',
+    leadId: String(leadId),
+    advisorUserid: assigned ? decision.advisorUserid : null,
+    routeAt: assigned ? null : decision.routeAt.toISOString(),
+  };
 }
 
-async function findDuplicate(corpId: string, sourceKey: string | undefined, mobileHash: string | undefined, since: Date) {
+async function findDuplicate(
+  corpId: string,
+  sourceKey: string | undefined,
+  mobileHash: string | undefined,
+  since: Date,
+) {
   if (sourceKey) {
     const bySource = await LeadModel.findOne({ sourceKey }, { _id: 1 }).lean();
     if (bySource) return bySource;
   }
   if (!mobileHash) return null;
-  return LeadModel.findOne({ corpId, mobileHash, $or: [{ lastInterestAt: { $gte: since } }, { stage: { $in: [...OPEN_LEAD_STAGES] } }] }, { _id: 1 }).sort({ lastInterestAt: -1 }).lean();
+  return LeadModel.findOne(
+    { corpId, mobileHash, $or: [{ lastInterestAt: { $gte: since } }, { stage: { $in: [...OPEN_LEAD_STAGES] } }] },
+    { _id: 1 },
+  )
+    .sort({ lastInterestAt: -1 })
+    .lean();
 }
 
-async function merge(id: Types.ObjectId, input: LeadInput, at: Date, index: number, actor: string, now: Date = at): Promise<LeadItemResult> {
+async function merge(
+  id: Types.ObjectId,
+  input: LeadInput,
+  at: Date,
+  index: number,
+  actor: string,
+  now: Date = at,
+): Promise<LeadItemResult> {
   const fill: Record<string, string> = {};
   const lead = await LeadModel.findById(id, { model: 1, budget: 1, preferredTime: 1, consentRef: 1 }).lean();
   for (const key of ['model', 'budget', 'preferredTime', 'consentRef'] as const) {
@@ -133,7 +204,12 @@ async function merge(id: Types.ObjectId, input: LeadInput, at: Date, index: numb
   }
   const updated = await LeadModel.findOneAndUpdate(
     { _id: id },
-    { $inc: { repeatCount: 1 }, $max: { lastInterestAt: at }, $set: fill, $push: { history: { at: now, actor, action: 'repeat_interest', detail: { source: input.source } } } },
+    {
+      $inc: { repeatCount: 1 },
+      $max: { lastInterestAt: at },
+      $set: fill,
+      $push: { history: { at: now, actor, action: 'repeat_interest', detail: { source: input.source } } },
+    },
     { new: true, projection: { repeatCount: 1 } },
   ).lean();
   return { index, status: 'merged', leadId: String(id), repeatCount: updated?.repeatCount ?? 1 };

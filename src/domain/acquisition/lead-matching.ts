@@ -17,20 +17,38 @@ export async function matchLeadOnAdd(deps: LeadActionDeps, event: DomainEvent): 
   if (event.type !== 'customer.added' || !event.externalUserId || !event.userid || !event.customerId) return undefined;
   const customerId = new Types.ObjectId(event.customerId);
   if (await LeadModel.exists({ corpId: deps.corpId, customerId })) return undefined;
-  const open = { corpId: deps.corpId, outcome: { $exists: false }, customerId: { $exists: false }, stage: { $in: ['new', 'contacted'] as Array<'new' | 'contacted'> } };
-  const rel = await RelationshipModel.findOne({ corpId: deps.corpId, externalUserId: event.externalUserId, userid: event.userid }, { remarkMobileHashes: 1 }).lean();
-  let candidates = rel?.remarkMobileHashes.length ? await LeadModel.find({ ...open, mobileHash: { $in: rel.remarkMobileHashes } }, { _id: 1 }).limit(2).lean() : [];
+  const open = {
+    corpId: deps.corpId,
+    outcome: { $exists: false },
+    customerId: { $exists: false },
+    stage: { $in: ['new', 'contacted'] as Array<'new' | 'contacted'> },
+  };
+  const rel = await RelationshipModel.findOne(
+    { corpId: deps.corpId, externalUserId: event.externalUserId, userid: event.userid },
+    { remarkMobileHashes: 1 },
+  ).lean();
+  let candidates = rel?.remarkMobileHashes.length
+    ? await LeadModel.find({ ...open, mobileHash: { $in: rel.remarkMobileHashes } }, { _id: 1 })
+        .limit(2)
+        .lean()
+    : [];
   const state = typeof event.data.state === 'string' ? event.data.state : undefined;
   if (candidates.length === 0 && state) {
     const channel = await ChannelModel.findOne({ corpId: deps.corpId, state, kind: 'lead' }, { _id: 1 }).lean();
     if (channel) {
-      const mine = await LeadModel.find({ ...open, advisorUserid: event.userid }, { _id: 1, nameHash: 1 }).limit(50).lean();
+      const mine = await LeadModel.find({ ...open, advisorUserid: event.userid }, { _id: 1, nameHash: 1 })
+        .limit(50)
+        .lean();
       const customer = mine.length > 1 ? await CustomerModel.findById(customerId, { nameHash: 1 }).lean() : null;
       candidates = mine.length > 1 ? mine.filter((l) => customer?.nameHash && l.nameHash === customer.nameHash) : mine;
     }
   }
   if (candidates.length !== 1 || !candidates[0]) return undefined;
   const id = String(candidates[0]._id);
-  await advanceLead(deps, id, 'added', `wecom:${event.userid}`, { via: 'wecom_add', customerId, externalUserId: event.externalUserId });
+  await advanceLead(deps, id, 'added', `wecom:${event.userid}`, {
+    via: 'wecom_add',
+    customerId,
+    externalUserId: event.externalUserId,
+  });
   return id;
 }

@@ -34,5 +34,7 @@ export async function setAdvisorAvailability(corpId: string, userid: string, pat
     else if (v !== undefined) set[k] = k === 'leaveUntil' ? new Date(v as string) : v;
   }
   const update = { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) };
-  return AdvisorAvailabilityModel.findOneAndUpdate({ corpId, userid }, update, { upsert: true, new: true }).lean().exec();
+  return AdvisorAvailabilityModel.findOneAndUpdate({ corpId, userid }, update, { upsert: true, new: true })
+    .lean()
+    .exec();
 }

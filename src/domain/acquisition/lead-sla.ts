@@ -22,21 +22,46 @@ function routingContext(deps: TaskDeps, settings: AcquisitionSettings): RoutingC
 /** Leads that waited (outside hours, nobody eligible) and are due for another routing attempt. */
 async function routeWaiting(deps: TaskDeps, ctx: RoutingContext): Promise<number> {
   const now = deps.clock.now();
-  const due = (await LeadModel.find({ corpId: deps.corpId, advisorUserid: { $exists: false }, outcome: { $exists: false }, routeAt: { $lte: now } }).sort({ routeAt: 1 }).limit(500).lean()) as LeadLean[];
+  const due = (await LeadModel.find({
+    corpId: deps.corpId,
+    advisorUserid: { $exists: false },
+    outcome: { $exists: false },
+    routeAt: { $lte: now },
+  })
+    .sort({ routeAt: 1 })
+    .limit(500)
+    .lean()) as LeadLean[];
   let routed = 0;
   for (const lead of due) {
     await serializePerCorp(deps.corpId, async () => {
       const decision = await routeLead(ctx, { source: lead.source as never, model: lead.model }, now);
       if (decision.kind === 'waiting') {
-        await LeadModel.updateOne({ _id: lead._id, advisorUserid: { $exists: false } }, { $set: { routeAt: decision.routeAt } });
+        await LeadModel.updateOne(
+          { _id: lead._id, advisorUserid: { $exists: false } },
+          { $set: { routeAt: decision.routeAt } },
+        );
         return;
       }
       const res = await LeadModel.updateOne(
         { _id: lead._id, advisorUserid: { $exists: false } },
         {
-          $set: { advisorUserid: decision.advisorUserid, assignment: 1, assignedAt: now, slaDueAt: decision.slaDueAt, slaCheckpointAt: decision.slaDueAt, slaLevel: 0 },
+          $set: {
+            advisorUserid: decision.advisorUserid,
+            assignment: 1,
+            assignedAt: now,
+            slaDueAt: decision.slaDueAt,
+            slaCheckpointAt: decision.slaDueAt,
+            slaLevel: 0,
+          },
           $unset: { routeAt: 1 },
-          $push: { history: { at: now, actor: 'system', action: 'assigned', detail: { to: decision.advisorUserid, rule: decision.rule, onDuty: decision.onDuty } } },
+          $push: {
+            history: {
+              at: now,
+              actor: 'system',
+              action: 'assigned',
+              detail: { to: decision.advisorUserid, rule: decision.rule, onDuty: decision.onDuty },
+            },
+          },
         },
       );
       if (res.modifiedCount > 0) {
@@ -58,7 +83,15 @@ async function routeWaiting(deps: TaskDeps, ctx: RoutingContext): Promise<number
 async function runLadder(deps: TaskDeps, ctx: RoutingContext, summary: LeadTickSummary): Promise<void> {
   const now = deps.clock.now();
   if (!inWorkingHours(now, deps.settings.workingHours, deps.timeZone)) return;
-  const due = (await LeadModel.find({ corpId: deps.corpId, stage: 'new', outcome: { $exists: false }, slaCheckpointAt: { $lte: now } }).sort({ slaCheckpointAt: 1 }).limit(500).lean()) as LeadLean[];
+  const due = (await LeadModel.find({
+    corpId: deps.corpId,
+    stage: 'new',
+    outcome: { $exists: false },
+    slaCheckpointAt: { $lte: now },
+  })
+    .sort({ slaCheckpointAt: 1 })
+    .limit(500)
+    .lean()) as LeadLean[];
   for (const lead of due) {
     const level = (lead.slaLevel ?? 0) + 1;
     const id = String(lead._id);
@@ -71,7 +104,12 @@ async function runLadder(deps: TaskDeps, ctx: RoutingContext, summary: LeadTickS
         summary.escalated++;
       } else {
         const moved = await serializePerCorp(deps.corpId, async () => {
-          const decision = await routeLead(ctx, { source: lead.source as never, model: lead.model }, now, lead.advisorUserid ? [lead.advisorUserid] : []);
+          const decision = await routeLead(
+            ctx,
+            { source: lead.source as never, model: lead.model },
+            now,
+            lead.advisorUserid ? [lead.advisorUserid] : [],
+          );
           if (decision.kind !== 'assigned') return false;
           await reassignLead({ ...deps, slaDueAt: decision.slaDueAt }, id, decision.advisorUserid, 'system:sla');
           return true;
@@ -82,7 +120,10 @@ async function runLadder(deps: TaskDeps, ctx: RoutingContext, summary: LeadTickS
         }
       }
     } catch (err) {
-      deps.logger.warn({ corpId: deps.corpId, leadId: id, level, err: (err as Error).message }, 'lead SLA step failed; retried next tick');
+      deps.logger.warn(
+        { corpId: deps.corpId, leadId: id, level, err: (err as Error).message },
+        'lead SLA step failed; retried next tick',
+      );
       continue;
     }
     const after = level === 1 ? ctx.settings.escalateAfterMinutes : ctx.settings.reassignAfterMinutes;
@@ -92,7 +133,14 @@ async function runLadder(deps: TaskDeps, ctx: RoutingContext, summary: LeadTickS
       {
         $set: { slaLevel: level, ...(next ? { slaCheckpointAt: next } : {}) },
         ...(next ? {} : { $unset: { slaCheckpointAt: 1 } }),
-        $push: { history: { at: now, actor: 'system', action: level === 1 ? 'reminded' : level === 2 ? 'escalated' : 'flagged', detail: { level } } },
+        $push: {
+          history: {
+            at: now,
+            actor: 'system',
+            action: level === 1 ? 'reminded' : level === 2 ? 'escalated' : 'flagged',
+            detail: { level },
+          },
+        },
       },
     );
   }

@@ -11,12 +11,20 @@ import { ChannelModel } from './channel.model.js';
  * window, run at the window's end, so a burst of changes costs one `update_contact_way` per code
  * and the corp stays far inside WeCom's per-minute limits (docs/wecom.md §5).
  */
-export async function requestTeamRefresh(deps: { queues: Queues; tuning?: Partial<Tuning> }, corpId: string, userid?: string): Promise<number> {
-  const channels = await ChannelModel.find({ corpId, kind: 'team', deletedAt: { $exists: false }, ...(userid ? { advisors: userid } : {}) }, { _id: 1 }).lean();
+export async function requestTeamRefresh(
+  deps: { queues: Queues; tuning?: Partial<Tuning> },
+  corpId: string,
+  userid?: string,
+): Promise<number> {
+  const channels = await ChannelModel.find(
+    { corpId, kind: 'team', deletedAt: { $exists: false }, ...(userid ? { advisors: userid } : {}) },
+    { _id: 1 },
+  ).lean();
   const now = Date.now();
   const windowMs = tuningWith(deps.tuning).teamRefreshWindowMs;
   const window = Math.floor(now / windowMs);
   const delay = (window + 1) * windowMs - now;
-  for (const c of channels) await teamCodeRefreshJob.enqueue(deps.queues, { corpId, channelId: String(c._id), window }, { delay });
+  for (const c of channels)
+    await teamCodeRefreshJob.enqueue(deps.queues, { corpId, channelId: String(c._id), window }, { delay });
   return channels.length;
 }

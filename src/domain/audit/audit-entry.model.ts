@@ -30,4 +30,6 @@ auditEntrySchema.index({ 'target.corpId': 1, at: -1 });
 auditEntrySchema.index({ 'actor.tokenId': 1, at: -1 });
 
 export type AuditEntryDocument = InferSchemaType<typeof auditEntrySchema>;
-export const AuditEntryModel: Model<AuditEntryDocument> = (mongoose.models.AuditEntry as Model<AuditEntryDocument> | undefined) ?? mongoose.model<AuditEntryDocument>('AuditEntry', auditEntrySchema);
+export const AuditEntryModel: Model<AuditEntryDocument> =
+  (mongoose.models.AuditEntry as Model<AuditEntryDocument> | undefined) ??
+  mongoose.model<AuditEntryDocument>('AuditEntry', auditEntrySchema);

@@ -42,5 +42,13 @@ export async function listAudit(q: AuditQuery) {
   if (q.tokenId) filter['actor.tokenId'] = q.tokenId;
   if (q.before) filter.at = { $lt: q.before };
   const docs = await AuditEntryModel.find(filter).sort({ at: -1, _id: -1 }).limit(q.limit).lean();
-  return docs.map((d) => ({ id: String(d._id), at: d.at, actor: d.actor, action: d.action, target: d.target, requestId: d.requestId ?? undefined, detail: d.detail ?? undefined }));
+  return docs.map((d) => ({
+    id: String(d._id),
+    at: d.at,
+    actor: d.actor,
+    action: d.action,
+    target: d.target,
+    requestId: d.requestId ?? undefined,
+    detail: d.detail ?? undefined,
+  }));
 }

@@ -25,4 +25,6 @@ const apiTokenSchema = new Schema(
 );
 
 export type ApiTokenDocument = InferSchemaType<typeof apiTokenSchema>;
-export const ApiTokenModel: Model<ApiTokenDocument> = (mongoose.models.ApiToken as Model<ApiTokenDocument> | undefined) ?? mongoose.model<ApiTokenDocument>('ApiToken', apiTokenSchema);
+export const ApiTokenModel: Model<ApiTokenDocument> =
+  (mongoose.models.ApiToken as Model<ApiTokenDocument> | undefined) ??
+  mongoose.model<ApiTokenDocument>('ApiToken', apiTokenSchema);

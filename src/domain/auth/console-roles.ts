@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { Principal } from './principal.js';
 
-const userids = z.array(z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'a WeCom userid' })).max(500).default([]);
+const userids = z
+  .array(z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'a WeCom userid' }))
+  .max(500)
+  .default([]);
 
 /**
  * Who gets a console role, per corp. In a dealer corp, everyone not listed signs in as `advisor`,
@@ -10,13 +13,15 @@ const userids = z.array(z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'a 
  * (KPIs only, no customer data); those two lists mean nothing in a dealer corp.
  * `admins` become operator admins (every corp, like an admin API token): list them sparingly.
  */
-export const consoleRolesSchema = z.object({
-  admins: userids,
-  dealerAdmins: userids,
-  marketing: userids,
-  oem: userids,
-  analysts: userids,
-}).strict();
+export const consoleRolesSchema = z
+  .object({
+    admins: userids,
+    dealerAdmins: userids,
+    marketing: userids,
+    oem: userids,
+    analysts: userids,
+  })
+  .strict();
 
 export type ConsoleRoles = z.output<typeof consoleRolesSchema>;
 export const defaultConsoleRoles: ConsoleRoles = { admins: [], dealerAdmins: [], marketing: [], oem: [], analysts: [] };
@@ -48,6 +53,7 @@ export function principalForMember(m: MemberFacts): Principal | undefined {
   }
   if (m.roles.dealerAdmins.includes(m.userid)) return { ...base, role: 'dealer_admin', corps: [m.corpId] };
   if (m.roles.marketing.includes(m.userid)) return { ...base, role: 'marketing', corps: [m.corpId] };
-  if (m.leadsDepartments.length > 0) return { ...base, role: 'manager', corps: [m.corpId], departments: [...m.leadsDepartments] };
+  if (m.leadsDepartments.length > 0)
+    return { ...base, role: 'manager', corps: [m.corpId], departments: [...m.leadsDepartments] };
   return { ...base, role: 'advisor', corps: [m.corpId] };
 }

@@ -48,11 +48,23 @@ export class ConsoleSessions {
    * `freshness` re-validates each session's principal against its source at most every
    * SESSION_REVALIDATE_MS (docs/security.md, "Sessions"); the web process always passes it.
    */
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly freshness?: SessionFreshness) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly freshness?: SessionFreshness,
+  ) {}
 
-  async create(input: Omit<ConsoleSession, 'csrfToken' | 'createdAt'>, now: Date): Promise<{ id: string; session: ConsoleSession }> {
+  async create(
+    input: Omit<ConsoleSession, 'csrfToken' | 'createdAt'>,
+    now: Date,
+  ): Promise<{ id: string; session: ConsoleSession }> {
     const id = randomBytes(32).toString('base64url');
-    const session: ConsoleSession = { ...input, csrfToken: randomBytes(24).toString('base64url'), createdAt: now.toISOString(), checkedAtMs: now.getTime() };
+    const session: ConsoleSession = {
+      ...input,
+      csrfToken: randomBytes(24).toString('base64url'),
+      createdAt: now.toISOString(),
+      checkedAtMs: now.getTime(),
+    };
     await this.redis.set(this.key(id), JSON.stringify(session), 'EX', SESSION_TTL_S);
     return { id, session };
   }

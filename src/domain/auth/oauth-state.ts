@@ -13,7 +13,12 @@ export interface SignInState {
   next: string;
 }
 
-const payloadSchema = z.object({ n: z.string().regex(/^[a-f0-9]{32}$/), c: z.string().max(64), x: z.string().max(512), e: z.number().int() });
+const payloadSchema = z.object({
+  n: z.string().regex(/^[a-f0-9]{32}$/),
+  c: z.string().max(64),
+  x: z.string().max(512),
+  e: z.number().int(),
+});
 
 /**
  * OAuth sign-in state without server storage (docs/security.md, "Console sign-in"). `begin`
@@ -27,21 +32,30 @@ const payloadSchema = z.object({ n: z.string().regex(/^[a-f0-9]{32}$/), c: z.str
 export class SignInStates {
   private readonly key: Buffer;
 
-  constructor(signingSecret: Buffer, private readonly nowMs: () => number) {
+  constructor(
+    signingSecret: Buffer,
+    private readonly nowMs: () => number,
+  ) {
     this.key = createHmac('sha256', signingSecret).update('console-oauth-state-cookie').digest();
   }
 
   begin(data: SignInState): { state: string; cookie: string } {
     const nonce = randomBytes(16).toString('hex');
-    const payload = Buffer.from(JSON.stringify({ n: nonce, c: data.corpId, x: data.next, e: this.nowMs() + STATE_TTL_S * 1000 })).toString('base64url');
-    return { state: nonce + this.mac(`state.${nonce}`).toString('hex').slice(0, 32), cookie: `${payload}.${this.mac(`cookie.${payload}`).toString('base64url')}` };
+    const payload = Buffer.from(
+      JSON.stringify({ n: nonce, c: data.corpId, x: data.next, e: this.nowMs() + STATE_TTL_S * 1000 }),
+    ).toString('base64url');
+    return {
+      state: nonce + this.mac(`state.${nonce}`).toString('hex').slice(0, 32),
+      cookie: `${payload}.${this.mac(`cookie.${payload}`).toString('base64url')}`,
+    };
   }
 
   /** The state's data when `state` matches the (authentic, unexpired) cookie; otherwise undefined. */
   finish(state: string, cookie: string | undefined): SignInState | undefined {
     if (!/^[a-f0-9]{64}$/.test(state) || !cookie) return undefined;
     const nonce = state.slice(0, 32);
-    if (!equal(Buffer.from(state.slice(32)), Buffer.from(this.mac(`state.${nonce}`).toString('hex').slice(0, 32)))) return undefined;
+    if (!equal(Buffer.from(state.slice(32)), Buffer.from(this.mac(`state.${nonce}`).toString('hex').slice(0, 32))))
+      return undefined;
     const [payload, mac] = cookie.split('.');
     if (!payload || !mac || !equal(Buffer.from(mac, 'base64url'), this.mac(`cookie.${payload}`))) return undefined;
     let parsed: z.infer<typeof payloadSchema>;

@@ -30,11 +30,18 @@ export function createPrincipalSource(deps: PrincipalSourceDeps): PrincipalReval
     }
     const corp = session.corpId ? deps.corp(session.corpId) : undefined;
     if (!corp || !corp.enabled || !p.userid) return undefined;
-    const advisor = await AdvisorModel.findOne({ corpId: corp.corpId, userid: p.userid }, { leadsDepartments: 1, status: 1 }).lean();
+    const advisor = await AdvisorModel.findOne(
+      { corpId: corp.corpId, userid: p.userid },
+      { leadsDepartments: 1, status: 1 },
+    ).lean();
     if (advisor && advisor.status !== 'active') return undefined;
     return principalForMember({
-      corpId: corp.corpId, corpKind: corp.kind, userid: p.userid, roles: corp.consoleRoles ?? defaultConsoleRoles,
-      leadsDepartments: advisor?.leadsDepartments ?? [], sessionTag: p.tokenId,
+      corpId: corp.corpId,
+      corpKind: corp.kind,
+      userid: p.userid,
+      roles: corp.consoleRoles ?? defaultConsoleRoles,
+      leadsDepartments: advisor?.leadsDepartments ?? [],
+      sessionTag: p.tokenId,
     });
   };
 }

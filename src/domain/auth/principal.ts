@@ -4,7 +4,16 @@ import { z } from 'zod';
  * Roles of docs/architecture.md §5, from the widest to the narrowest. `analyst` is the car maker's read-only
  * role: KPIs and aggregates of every dealer, no customer personal data (docs/security.md).
  */
-export const ROLES = ['admin', 'oem', 'analyst', 'dealer_admin', 'marketing', 'manager', 'advisor', 'integration'] as const;
+export const ROLES = [
+  'admin',
+  'oem',
+  'analyst',
+  'dealer_admin',
+  'marketing',
+  'manager',
+  'advisor',
+  'integration',
+] as const;
 export type Role = (typeof ROLES)[number];
 export const roleSchema = z.enum(ROLES, { error: `role must be one of ${ROLES.join(', ')}` });
 

@@ -37,9 +37,15 @@ export interface TokenSummary {
 function checkInput(input: CreateTokenInput): void {
   const problems: Array<{ path: string; message: string }> = [];
   const allCorps = ALL_CORPS_ROLES.includes(input.role);
-  if (allCorps && input.corps.length > 0) problems.push({ path: 'corp', message: `${input.role} tokens see every corp; leave --corp out` });
-  if (!allCorps && input.corps.length === 0) problems.push({ path: 'corp', message: `${input.role} tokens need --corp <corpId>` });
-  if ((input.role === 'manager' || input.role === 'advisor') && !input.userid) problems.push({ path: 'userid', message: `${input.role} tokens need --userid <WeCom userid> (their departments and records come from it)` });
+  if (allCorps && input.corps.length > 0)
+    problems.push({ path: 'corp', message: `${input.role} tokens see every corp; leave --corp out` });
+  if (!allCorps && input.corps.length === 0)
+    problems.push({ path: 'corp', message: `${input.role} tokens need --corp <corpId>` });
+  if ((input.role === 'manager' || input.role === 'advisor') && !input.userid)
+    problems.push({
+      path: 'userid',
+      message: `${input.role} tokens need --userid <WeCom userid> (their departments and records come from it)`,
+    });
   if (problems.length) throw new ValidationError(problems);
 }
 
@@ -53,20 +59,48 @@ export class TokenService {
 
   async create(input: CreateTokenInput): Promise<{ token: string; tokenId: string }> {
     checkInput(input);
-    if (input.expiresAt && input.expiresAt.getTime() <= this.now().getTime()) throw new ValidationError([{ path: 'expiresAt', message: 'the expiry must lie in the future' }]);
-    const tokenId = randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12).padEnd(12, '0');
+    if (input.expiresAt && input.expiresAt.getTime() <= this.now().getTime())
+      throw new ValidationError([{ path: 'expiresAt', message: 'the expiry must lie in the future' }]);
+    const tokenId = randomBytes(9)
+      .toString('base64url')
+      .toLowerCase()
+      .replace(/[^a-z0-9]/g, '0')
+      .slice(0, 12)
+      .padEnd(12, '0');
     const token = `scrm_${tokenId}_${randomBytes(32).toString('base64url')}`;
-    await ApiTokenModel.create({ tokenId, hash: hashToken(token), role: input.role, corps: input.corps, userid: input.userid, label: input.label, expiresAt: input.expiresAt, createdAt: this.now() });
+    await ApiTokenModel.create({
+      tokenId,
+      hash: hashToken(token),
+      role: input.role,
+      corps: input.corps,
+      userid: input.userid,
+      label: input.label,
+      expiresAt: input.expiresAt,
+      createdAt: this.now(),
+    });
     return { token, tokenId };
   }
 
   async list(): Promise<TokenSummary[]> {
     const docs = await ApiTokenModel.find({}, { hash: 0 }).sort({ createdAt: 1 }).lean();
-    return docs.map((d) => ({ tokenId: d.tokenId, role: d.role, corps: d.corps ?? [], userid: d.userid ?? undefined, label: d.label ?? undefined, createdAt: d.createdAt, revokedAt: d.revokedAt ?? undefined, expiresAt: d.expiresAt ?? undefined, lastUsedAt: d.lastUsedAt ?? undefined }));
+    return docs.map((d) => ({
+      tokenId: d.tokenId,
+      role: d.role,
+      corps: d.corps ?? [],
+      userid: d.userid ?? undefined,
+      label: d.label ?? undefined,
+      createdAt: d.createdAt,
+      revokedAt: d.revokedAt ?? undefined,
+      expiresAt: d.expiresAt ?? undefined,
+      lastUsedAt: d.lastUsedAt ?? undefined,
+    }));
   }
 
   async revoke(tokenId: string): Promise<boolean> {
-    const result = await ApiTokenModel.updateOne({ tokenId, revokedAt: { $exists: false } }, { $set: { revokedAt: this.now() } });
+    const result = await ApiTokenModel.updateOne(
+      { tokenId, revokedAt: { $exists: false } },
+      { $set: { revokedAt: this.now() } },
+    );
     return result.modifiedCount > 0;
   }
 
@@ -79,7 +113,10 @@ export class TokenService {
     // At most one write a minute per token, not one per request (the filter makes it race-free).
     const staleBefore = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
     if (!doc.lastUsedAt || doc.lastUsedAt.getTime() <= staleBefore.getTime()) {
-      void ApiTokenModel.updateOne({ _id: doc._id, $or: [{ lastUsedAt: { $exists: false } }, { lastUsedAt: { $lte: staleBefore } }] }, { $set: { lastUsedAt: now } }).catch(() => undefined);
+      void ApiTokenModel.updateOne(
+        { _id: doc._id, $or: [{ lastUsedAt: { $exists: false } }, { lastUsedAt: { $lte: staleBefore } }] },
+        { $set: { lastUsedAt: now } },
+      ).catch(() => undefined);
     }
     return this.principalOf(doc);
   }
@@ -95,10 +132,17 @@ export class TokenService {
 
   private async principalOf(doc: ApiTokenDocument): Promise<Principal> {
     const role = doc.role as Role;
-    const principal: Principal = { role, corps: ALL_CORPS_ROLES.includes(role) ? '*' : doc.corps ?? [], tokenId: doc.tokenId };
+    const principal: Principal = {
+      role,
+      corps: ALL_CORPS_ROLES.includes(role) ? '*' : (doc.corps ?? []),
+      tokenId: doc.tokenId,
+    };
     if (doc.userid) principal.userid = doc.userid;
     if (role === 'manager' && doc.userid) {
-      const advisors = await AdvisorModel.find({ userid: doc.userid, corpId: { $in: doc.corps ?? [] } }, { leadsDepartments: 1 }).lean();
+      const advisors = await AdvisorModel.find(
+        { userid: doc.userid, corpId: { $in: doc.corps ?? [] } },
+        { leadsDepartments: 1 },
+      ).lean();
       principal.departments = [...new Set(advisors.flatMap((a) => a.leadsDepartments ?? []))];
     }
     return principal;

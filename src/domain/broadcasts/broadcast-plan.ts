@@ -12,18 +12,26 @@ import { attachmentSchema, conditionsSchema } from '../rules/rule.schema.js';
 /** A broadcast's audience: the rules' conditions, or live owner groups (docs/engagement.md). */
 export const audienceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('segment'), conditions: conditionsSchema.default({}) }),
-  z.object({
-    kind: z.literal('groups'),
-    purposeTag: z.string().min(1).max(40).optional(),
-    chatIds: z.array(z.string().min(1)).max(2000).optional(),
-  }).refine((a) => a.purposeTag !== undefined || (a.chatIds?.length ?? 0) > 0, { message: 'name a purposeTag or chatIds' }),
+  z
+    .object({
+      kind: z.literal('groups'),
+      purposeTag: z.string().min(1).max(40).optional(),
+      chatIds: z.array(z.string().min(1)).max(2000).optional(),
+    })
+    .refine((a) => a.purposeTag !== undefined || (a.chatIds?.length ?? 0) > 0, {
+      message: 'name a purposeTag or chatIds',
+    }),
 ]);
 export type Audience = z.output<typeof audienceSchema>;
 
-export const contentSchema = z.object({
-  text: z.string().min(1).max(1300).optional(),
-  attachments: z.array(attachmentSchema).max(9).default([]),
-}).refine((c) => c.text !== undefined || c.attachments.length > 0, { message: 'give a text or at least one attachment' });
+export const contentSchema = z
+  .object({
+    text: z.string().min(1).max(1300).optional(),
+    attachments: z.array(attachmentSchema).max(9).default([]),
+  })
+  .refine((c) => c.text !== undefined || c.attachments.length > 0, {
+    message: 'give a text or at least one attachment',
+  });
 export type BroadcastContent = z.output<typeof contentSchema>;
 
 export const EXCLUDE_REASONS = ['opted_out', 'erased', 'monthly_cap', 'holdout', 'no_advisor'] as const;
@@ -56,7 +64,13 @@ export interface BroadcastPlan {
   groups: number;
 }
 
-const zero = (): Record<ExcludeReason, number> => ({ opted_out: 0, erased: 0, monthly_cap: 0, holdout: 0, no_advisor: 0 });
+const zero = (): Record<ExcludeReason, number> => ({
+  opted_out: 0,
+  erased: 0,
+  monthly_cap: 0,
+  holdout: 0,
+  no_advisor: 0,
+});
 
 /**
  * Whether a customer is in the broadcast's holdout: a keyed hash (HMAC-SHA256, keyed by the
@@ -75,7 +89,11 @@ export const MAX_GROUPS_PER_CALL = 2_000;
 
 /** The `add_msg_template` calls a plan needs: per advisor, one per 10,000 customers or 2,000 groups. */
 export function callsFor(plan: BroadcastPlan): number {
-  return plan.advisors.reduce((n, a) => n + Math.ceil(a.customers.length / MAX_CUSTOMERS_PER_CALL) + Math.ceil(a.chatIds.length / MAX_GROUPS_PER_CALL), 0);
+  return plan.advisors.reduce(
+    (n, a) =>
+      n + Math.ceil(a.customers.length / MAX_CUSTOMERS_PER_CALL) + Math.ceil(a.chatIds.length / MAX_GROUPS_PER_CALL),
+    0,
+  );
 }
 
 /**
@@ -97,7 +115,12 @@ export async function planBroadcast(
   };
   const excluded = zero();
   if (b.audience.kind === 'groups') {
-    const filter = { corpId: b.corpId, status: 'active' as const, ...(b.audience.purposeTag ? { purposeTags: b.audience.purposeTag } : {}), ...(b.audience.chatIds?.length ? { chatId: { $in: b.audience.chatIds } } : {}) };
+    const filter = {
+      corpId: b.corpId,
+      status: 'active' as const,
+      ...(b.audience.purposeTag ? { purposeTags: b.audience.purposeTag } : {}),
+      ...(b.audience.chatIds?.length ? { chatId: { $in: b.audience.chatIds } } : {}),
+    };
     for (const g of await GroupModel.find(filter, { chatId: 1, ownerUserid: 1 }).sort({ chatId: 1 }).lean()) {
       if (g.ownerUserid) advisor(g.ownerUserid).chatIds.push(g.chatId);
     }
@@ -108,20 +131,33 @@ export async function planBroadcast(
     const month = monthKey(opts.now, opts.timeZone);
     const cap = Math.min(b.monthlyCap, wecomMonthlyQuota(opts.now, opts.timeZone));
     const counts = new Map<string, number>();
-    for (const r of await MessageRecipientModel.find({ corpId: b.corpId, monthKey: month, status: { $in: ['queued', 'pending', 'sent'] }, broadcastId: { $ne: b.id } }, { customerId: 1 }).lean()) {
+    for (const r of await MessageRecipientModel.find(
+      { corpId: b.corpId, monthKey: month, status: { $in: ['queued', 'pending', 'sent'] }, broadcastId: { $ne: b.id } },
+      { customerId: 1 },
+    ).lean()) {
       const k = String(r.customerId);
       counts.set(k, (counts.get(k) ?? 0) + 1);
     }
     const batch = opts.batchSize ?? 5000;
     let lastId: unknown;
     for (;;) {
-      const ctxs = await loadCustomerContexts(b.corpId, { ...base, erasedAt: { $exists: false }, ...(lastId ? { _id: { $gt: lastId } } : {}) }, batch);
+      const ctxs = await loadCustomerContexts(
+        b.corpId,
+        { ...base, erasedAt: { $exists: false }, ...(lastId ? { _id: { $gt: lastId } } : {}) },
+        batch,
+      );
       if (ctxs.length === 0) break;
       lastId = ctxs[ctxs.length - 1]?.customerId;
       for (const ctx of ctxs) {
         if (!conditionsHold(conditions, ctx, opts.now)) continue;
         const sender = ctx.responsibleUserid ?? ctx.relationships.find((r) => r.status === 'active')?.userid;
-        const reason: ExcludeReason | undefined = ctx.optOut ? 'opted_out' : !sender ? 'no_advisor' : (counts.get(ctx.customerId) ?? 0) >= cap ? 'monthly_cap' : undefined;
+        const reason: ExcludeReason | undefined = ctx.optOut
+          ? 'opted_out'
+          : !sender
+            ? 'no_advisor'
+            : (counts.get(ctx.customerId) ?? 0) >= cap
+              ? 'monthly_cap'
+              : undefined;
         const target = { customerId: ctx.customerId, externalUserId: ctx.externalUserId };
         if (reason) {
           excluded[reason]++;
@@ -141,5 +177,10 @@ export async function planBroadcast(
     }
   }
   const advisors = [...byAdvisor.values()].sort((x, y) => x.userid.localeCompare(y.userid));
-  return { advisors, excluded, customers: advisors.reduce((n, a) => n + a.customers.length, 0), groups: advisors.reduce((n, a) => n + a.chatIds.length, 0) };
+  return {
+    advisors,
+    excluded,
+    customers: advisors.reduce((n, a) => n + a.customers.length, 0),
+    groups: advisors.reduce((n, a) => n + a.chatIds.length, 0),
+  };
 }

@@ -40,4 +40,6 @@ broadcastSchema.index({ corpId: 1, status: 1, scheduledAt: 1 });
 broadcastSchema.index({ parentId: 1 }, { sparse: true });
 
 export type BroadcastDocument = InferSchemaType<typeof broadcastSchema>;
-export const BroadcastModel: Model<BroadcastDocument> = (mongoose.models.Broadcast as Model<BroadcastDocument> | undefined) ?? mongoose.model<BroadcastDocument>('Broadcast', broadcastSchema);
+export const BroadcastModel: Model<BroadcastDocument> =
+  (mongoose.models.Broadcast as Model<BroadcastDocument> | undefined) ??
+  mongoose.model<BroadcastDocument>('Broadcast', broadcastSchema);

@@ -9,7 +9,13 @@ import { MessageBatchModel, MessageRecipientModel } from '../messages/message.mo
 import { monthKey, nextAllowedTime } from '../rules/engine/guards.js';
 import type { QuietHours } from '../tasks/task-settings.js';
 import { BroadcastModel } from './broadcast.model.js';
-import { MAX_CUSTOMERS_PER_CALL, MAX_GROUPS_PER_CALL, planBroadcast, type Audience, type BroadcastContent } from './broadcast-plan.js';
+import {
+  MAX_CUSTOMERS_PER_CALL,
+  MAX_GROUPS_PER_CALL,
+  planBroadcast,
+  type Audience,
+  type BroadcastContent,
+} from './broadcast-plan.js';
 
 /** What the broadcast services need for one dealer corp (the worker builds it). */
 export interface BroadcastDeps {
@@ -23,7 +29,12 @@ export interface BroadcastDeps {
 }
 
 /** WeCom's per-customer send results in words (docs/wecom.md §3.11). */
-export const SEND_RESULT_WORDS: Record<number, string> = { 0: '顾问尚未确认发送', 1: '已发送', 2: '发送失败：客户已不是该顾问的好友', 3: '发送失败：客户本月接收群发已达上限' };
+export const SEND_RESULT_WORDS: Record<number, string> = {
+  0: '顾问尚未确认发送',
+  1: '已发送',
+  2: '发送失败：客户已不是该顾问的好友',
+  3: '发送失败：客户本月接收群发已达上限',
+};
 
 /** Reminder after this long unconfirmed; escalation to the manager this long after the reminder. */
 /** When an unconfirmed advisor is reminded, then escalated (docs/engagement.md): fixed policy, not tuning. */
@@ -39,81 +50,223 @@ const asId = (id: string) => new Types.ObjectId(id);
  * with `source: broadcast`; held-out customers are recorded as cancelled (`holdout`) so the
  * measurement can compare.
  */
-export async function sendBroadcast(deps: BroadcastDeps, broadcastId: string): Promise<{ status: string; calls: number; postponedTo?: Date }> {
+export async function sendBroadcast(
+  deps: BroadcastDeps,
+  broadcastId: string,
+): Promise<{ status: string; calls: number; postponedTo?: Date }> {
   const now = deps.clock.now();
   const b = await BroadcastModel.findOne({ _id: asId(broadcastId), corpId: deps.corpId }).lean();
   if (!b || b.status !== 'approved') return { status: b?.status ?? 'missing', calls: 0 };
-  if (b.scheduledAt.getTime() > now.getTime() || (b.postponedTo && b.postponedTo.getTime() > now.getTime())) return { status: 'waiting', calls: 0 };
+  if (b.scheduledAt.getTime() > now.getTime() || (b.postponedTo && b.postponedTo.getTime() > now.getTime()))
+    return { status: 'waiting', calls: 0 };
   const allowed = nextAllowedTime(now, deps.quietHours, deps.timeZone);
   if (allowed.getTime() > now.getTime()) {
     await BroadcastModel.updateOne({ _id: b._id }, { $set: { postponedTo: allowed } });
     return { status: 'postponed', calls: 0, postponedTo: allowed };
   }
-  const claimed = await BroadcastModel.findOneAndUpdate({ _id: b._id, status: 'approved' }, { $set: { status: 'sending', startedAt: now } }, { returnDocument: 'after' }).lean();
+  const claimed = await BroadcastModel.findOneAndUpdate(
+    { _id: b._id, status: 'approved' },
+    { $set: { status: 'sending', startedAt: now } },
+    { returnDocument: 'after' },
+  ).lean();
   if (!claimed) return { status: 'claimed_elsewhere', calls: 0 };
-  const plan = await planBroadcast({ id: broadcastId, corpId: deps.corpId, audience: b.audience as Audience, holdoutPercent: b.holdoutPercent ?? 0, monthlyCap: b.monthlyCap ?? 4 }, { now, timeZone: deps.timeZone });
+  const plan = await planBroadcast(
+    {
+      id: broadcastId,
+      corpId: deps.corpId,
+      audience: b.audience as Audience,
+      holdoutPercent: b.holdoutPercent ?? 0,
+      monthlyCap: b.monthlyCap ?? 4,
+    },
+    { now, timeZone: deps.timeZone },
+  );
   const content = b.content as BroadcastContent;
   const attachments = await toWecomAttachments(deps.api, content.attachments, now);
-  const body = { ...(content.text ? { text: { content: content.text } } : {}), ...(attachments.length ? { attachments } : {}) };
+  const body = {
+    ...(content.text ? { text: { content: content.text } } : {}),
+    ...(attachments.length ? { attachments } : {}),
+  };
   const month = monthKey(now, deps.timeZone);
   let calls = 0;
   const perAdvisor: Record<string, { customers: number; groups: number; failed: number }> = {};
   for (const a of plan.advisors) {
     const row = (perAdvisor[a.userid] = { customers: 0, groups: 0, failed: 0 });
     for (const h of a.holdout) {
-      await MessageRecipientModel.updateOne({ key: `bc|${broadcastId}|${h.customerId}` }, { $setOnInsert: { key: `bc|${broadcastId}|${h.customerId}`, batchId: new Types.ObjectId(), corpId: deps.corpId, customerId: asId(h.customerId), externalUserId: h.externalUserId, sender: a.userid, monthKey: month, status: 'cancelled', reason: 'holdout', source: 'broadcast', broadcastId: b._id } }, { upsert: true });
+      await MessageRecipientModel.updateOne(
+        { key: `bc|${broadcastId}|${h.customerId}` },
+        {
+          $setOnInsert: {
+            key: `bc|${broadcastId}|${h.customerId}`,
+            batchId: new Types.ObjectId(),
+            corpId: deps.corpId,
+            customerId: asId(h.customerId),
+            externalUserId: h.externalUserId,
+            sender: a.userid,
+            monthKey: month,
+            status: 'cancelled',
+            reason: 'holdout',
+            source: 'broadcast',
+            broadcastId: b._id,
+          },
+        },
+        { upsert: true },
+      );
     }
     for (let i = 0; i < a.customers.length; i += MAX_CUSTOMERS_PER_CALL) {
       const chunk = a.customers.slice(i, i + MAX_CUSTOMERS_PER_CALL);
-      const batch = await MessageBatchModel.create({ corpId: deps.corpId, sender: a.userid, contentHash: `broadcast-${broadcastId}`, content, status: 'sending', openedAt: now, source: 'broadcast', broadcastId: b._id, chatType: 'single' });
-      await MessageRecipientModel.bulkWrite(chunk.map((c) => ({ updateOne: {
-        filter: { key: `bc|${broadcastId}|${c.customerId}` },
-        update: { $setOnInsert: { key: `bc|${broadcastId}|${c.customerId}`, batchId: batch._id, corpId: deps.corpId, customerId: asId(c.customerId), externalUserId: c.externalUserId, sender: a.userid, monthKey: month, status: 'queued', source: 'broadcast', broadcastId: b._id } },
-        upsert: true,
-      } })));
+      const batch = await MessageBatchModel.create({
+        corpId: deps.corpId,
+        sender: a.userid,
+        contentHash: `broadcast-${broadcastId}`,
+        content,
+        status: 'sending',
+        openedAt: now,
+        source: 'broadcast',
+        broadcastId: b._id,
+        chatType: 'single',
+      });
+      await MessageRecipientModel.bulkWrite(
+        chunk.map((c) => ({
+          updateOne: {
+            filter: { key: `bc|${broadcastId}|${c.customerId}` },
+            update: {
+              $setOnInsert: {
+                key: `bc|${broadcastId}|${c.customerId}`,
+                batchId: batch._id,
+                corpId: deps.corpId,
+                customerId: asId(c.customerId),
+                externalUserId: c.externalUserId,
+                sender: a.userid,
+                monthKey: month,
+                status: 'queued',
+                source: 'broadcast',
+                broadcastId: b._id,
+              },
+            },
+            upsert: true,
+          },
+        })),
+      );
       calls++;
       try {
-        const res = await deps.api.addMsgTemplate({ chat_type: 'single', sender: a.userid, external_userid: chunk.map((c) => c.externalUserId), ...body });
+        const res = await deps.api.addMsgTemplate({
+          chat_type: 'single',
+          sender: a.userid,
+          external_userid: chunk.map((c) => c.externalUserId),
+          ...body,
+        });
         const failed = new Set(res.fail_list ?? []);
-        await MessageBatchModel.updateOne({ _id: batch._id }, { $set: { status: 'created', msgid: res.msgid, createdTaskAt: now } });
-        await MessageRecipientModel.updateMany({ batchId: batch._id, status: 'queued', externalUserId: { $nin: [...failed] } }, { $set: { status: 'pending' } });
-        if (failed.size) await MessageRecipientModel.updateMany({ batchId: batch._id, status: 'queued', externalUserId: { $in: [...failed] } }, { $set: { status: 'failed', reason: 'fail_list' } });
+        await MessageBatchModel.updateOne(
+          { _id: batch._id },
+          { $set: { status: 'created', msgid: res.msgid, createdTaskAt: now } },
+        );
+        await MessageRecipientModel.updateMany(
+          { batchId: batch._id, status: 'queued', externalUserId: { $nin: [...failed] } },
+          { $set: { status: 'pending' } },
+        );
+        if (failed.size)
+          await MessageRecipientModel.updateMany(
+            { batchId: batch._id, status: 'queued', externalUserId: { $in: [...failed] } },
+            { $set: { status: 'failed', reason: 'fail_list' } },
+          );
         row.customers += chunk.length - failed.size;
         row.failed += failed.size;
       } catch (err) {
         // Never re-sent when uncertain (docs/architecture.md §11): the batch says what happened.
-        const reason = err instanceof WecomApiError ? `企业微信错误码 ${err.errcode}` : 'interrupted during add_msg_template; not re-sent to avoid a duplicate';
-        await MessageBatchModel.updateOne({ _id: batch._id }, { $set: { status: err instanceof WecomApiError && !err.retryable ? 'failed' : 'uncertain', error: reason } });
-        await MessageRecipientModel.updateMany({ batchId: batch._id, status: 'queued' }, { $set: { status: 'failed', reason: err instanceof WecomApiError ? `wecom_${err.errcode}` : 'uncertain' } });
+        const reason =
+          err instanceof WecomApiError
+            ? `企业微信错误码 ${err.errcode}`
+            : 'interrupted during add_msg_template; not re-sent to avoid a duplicate';
+        await MessageBatchModel.updateOne(
+          { _id: batch._id },
+          { $set: { status: err instanceof WecomApiError && !err.retryable ? 'failed' : 'uncertain', error: reason } },
+        );
+        await MessageRecipientModel.updateMany(
+          { batchId: batch._id, status: 'queued' },
+          { $set: { status: 'failed', reason: err instanceof WecomApiError ? `wecom_${err.errcode}` : 'uncertain' } },
+        );
         row.failed += chunk.length;
       }
     }
     for (let i = 0; i < a.chatIds.length; i += MAX_GROUPS_PER_CALL) {
       const chunk = a.chatIds.slice(i, i + MAX_GROUPS_PER_CALL);
-      const batch = await MessageBatchModel.create({ corpId: deps.corpId, sender: a.userid, contentHash: `broadcast-${broadcastId}`, content, status: 'sending', openedAt: now, source: 'broadcast', broadcastId: b._id, chatType: 'group', chatIds: chunk });
+      const batch = await MessageBatchModel.create({
+        corpId: deps.corpId,
+        sender: a.userid,
+        contentHash: `broadcast-${broadcastId}`,
+        content,
+        status: 'sending',
+        openedAt: now,
+        source: 'broadcast',
+        broadcastId: b._id,
+        chatType: 'group',
+        chatIds: chunk,
+      });
       calls++;
       try {
-        const res = await deps.api.addMsgTemplate({ chat_type: 'group', sender: a.userid, chat_id_list: chunk, ...body });
-        await MessageBatchModel.updateOne({ _id: batch._id }, { $set: { status: 'created', msgid: res.msgid, createdTaskAt: now } });
+        const res = await deps.api.addMsgTemplate({
+          chat_type: 'group',
+          sender: a.userid,
+          chat_id_list: chunk,
+          ...body,
+        });
+        await MessageBatchModel.updateOne(
+          { _id: batch._id },
+          { $set: { status: 'created', msgid: res.msgid, createdTaskAt: now } },
+        );
         row.groups += chunk.length - (res.fail_list?.length ?? 0);
       } catch (err) {
-        await MessageBatchModel.updateOne({ _id: batch._id }, { $set: { status: 'failed', error: err instanceof WecomApiError ? `企业微信错误码 ${err.errcode}` : 'uncertain' } });
+        await MessageBatchModel.updateOne(
+          { _id: batch._id },
+          {
+            $set: {
+              status: 'failed',
+              error: err instanceof WecomApiError ? `企业微信错误码 ${err.errcode}` : 'uncertain',
+            },
+          },
+        );
         row.failed += chunk.length;
       }
     }
     if (row.customers + row.groups > 0) await notifyAdvisor(deps, a.userid, row.customers, row.groups, broadcastId);
   }
-  const summary = { customers: plan.customers, groups: plan.groups, excluded: plan.excluded, advisors: perAdvisor, calls };
+  const summary = {
+    customers: plan.customers,
+    groups: plan.groups,
+    excluded: plan.excluded,
+    advisors: perAdvisor,
+    calls,
+  };
   await BroadcastModel.updateOne({ _id: b._id }, { $set: { status: 'sent', summary } });
-  deps.logger.info({ corpId: deps.corpId, broadcastId, advisors: plan.advisors.length, customers: plan.customers, groups: plan.groups, calls }, 'broadcast handed to advisors');
+  deps.logger.info(
+    {
+      corpId: deps.corpId,
+      broadcastId,
+      advisors: plan.advisors.length,
+      customers: plan.customers,
+      groups: plan.groups,
+      calls,
+    },
+    'broadcast handed to advisors',
+  );
   return { status: 'sent', calls };
 }
 
-async function notifyAdvisor(deps: BroadcastDeps, userid: string, customers: number, groups: number, broadcastId: string): Promise<void> {
+async function notifyAdvisor(
+  deps: BroadcastDeps,
+  userid: string,
+  customers: number,
+  groups: number,
+  broadcastId: string,
+): Promise<void> {
   await deps.api.sendMessage({
-    touser: userid, msgtype: 'template_card', enable_duplicate_check: 1, duplicate_check_interval: 1800,
+    touser: userid,
+    msgtype: 'template_card',
+    enable_duplicate_check: 1,
+    duplicate_check_interval: 1800,
     template_card: {
-      card_type: 'text_notice', task_id: `bc-${broadcastId}-${userid}`.slice(0, 128).replace(/[^A-Za-z0-9_@-]/g, '_'),
+      card_type: 'text_notice',
+      task_id: `bc-${broadcastId}-${userid}`.slice(0, 128).replace(/[^A-Za-z0-9_@-]/g, '_'),
       main_title: { title: '有营销群发待您确认', desc: '活动推广' },
       sub_title_text: `${customers ? `${customers} 位客户` : ''}${customers && groups ? '、' : ''}${groups ? `${groups} 个客户群` : ''}。请打开企业微信「客户联系 → 群发助手」确认发送。`,
       card_action: { type: 1, url: `${deps.publicBaseUrl}/console/` },
@@ -138,22 +291,44 @@ export interface AdvisorProgress {
  * with WeCom's reason, per advisor confirmed or not.
  */
 export async function pollBroadcast(deps: BroadcastDeps, broadcastId: string): Promise<AdvisorProgress[]> {
-  const batches = await MessageBatchModel.find({ corpId: deps.corpId, broadcastId: asId(broadcastId), status: 'created', msgid: { $exists: true } }).lean();
+  const batches = await MessageBatchModel.find({
+    corpId: deps.corpId,
+    broadcastId: asId(broadcastId),
+    status: 'created',
+    msgid: { $exists: true },
+  }).lean();
   for (const batch of batches) {
     const msgid = batch.msgid as string;
     const task = await deps.api.getGroupmsgTask({ msgid, limit: 1000 });
     const mine = task.task_list.find((t) => t.userid.toLowerCase() === batch.sender.toLowerCase());
-    if (mine?.status === 2 && !batch.confirmedAt) await MessageBatchModel.updateOne({ _id: batch._id }, { $set: { confirmedAt: mine.send_time ? new Date(mine.send_time * 1000) : deps.clock.now() } });
+    if (mine?.status === 2 && !batch.confirmedAt)
+      await MessageBatchModel.updateOne(
+        { _id: batch._id },
+        { $set: { confirmedAt: mine.send_time ? new Date(mine.send_time * 1000) : deps.clock.now() } },
+      );
     if (batch.chatType === 'group') continue;
     let cursor: string | undefined;
     do {
-      const page = await deps.api.getGroupmsgSendResult({ msgid, userid: batch.sender, limit: 1000, ...(cursor ? { cursor } : {}) });
+      const page = await deps.api.getGroupmsgSendResult({
+        msgid,
+        userid: batch.sender,
+        limit: 1000,
+        ...(cursor ? { cursor } : {}),
+      });
       for (const row of page.send_list) {
         if (!row.external_userid || row.status === 0) continue;
         const sent = row.status === 1;
-        await MessageRecipientModel.updateOne({ batchId: batch._id, externalUserId: row.external_userid, status: 'pending' }, {
-          $set: { status: sent ? 'sent' : 'failed', wecomStatus: row.status, ...(row.send_time ? { sentAt: new Date(row.send_time * 1000) } : {}), ...(sent ? {} : { reason: row.status === 3 ? 'wecom_quota' : 'not_a_friend' }) },
-        });
+        await MessageRecipientModel.updateOne(
+          { batchId: batch._id, externalUserId: row.external_userid, status: 'pending' },
+          {
+            $set: {
+              status: sent ? 'sent' : 'failed',
+              wecomStatus: row.status,
+              ...(row.send_time ? { sentAt: new Date(row.send_time * 1000) } : {}),
+              ...(sent ? {} : { reason: row.status === 3 ? 'wecom_quota' : 'not_a_friend' }),
+            },
+          },
+        );
       }
       cursor = page.next_cursor || undefined;
     } while (cursor);
@@ -163,18 +338,38 @@ export async function pollBroadcast(deps: BroadcastDeps, broadcastId: string): P
 }
 
 const REASON_WORDS: Record<string, string> = {
-  not_a_friend: SEND_RESULT_WORDS[2] as string, wecom_quota: SEND_RESULT_WORDS[3] as string, fail_list: '企业微信拒收：客户无效或不可发送', uncertain: '创建群发时中断，为免重复未再发送', cancelled: '群发已取消',
+  not_a_friend: SEND_RESULT_WORDS[2] as string,
+  wecom_quota: SEND_RESULT_WORDS[3] as string,
+  fail_list: '企业微信拒收：客户无效或不可发送',
+  uncertain: '创建群发时中断，为免重复未再发送',
+  cancelled: '群发已取消',
 };
 
 /** Per-advisor progress from what is stored (no WeCom call). */
 export async function broadcastProgress(corpId: string, broadcastId: string): Promise<AdvisorProgress[]> {
   const batches = await MessageBatchModel.find({ corpId, broadcastId: asId(broadcastId) }).lean();
-  const recipients = await MessageRecipientModel.find({ corpId, broadcastId: asId(broadcastId), reason: { $ne: 'holdout' } }, { batchId: 1, status: 1, reason: 1 }).lean();
+  const recipients = await MessageRecipientModel.find(
+    { corpId, broadcastId: asId(broadcastId), reason: { $ne: 'holdout' } },
+    { batchId: 1, status: 1, reason: 1 },
+  ).lean();
   const out = new Map<string, AdvisorProgress>();
   for (const batch of batches) {
-    const p = out.get(batch.sender) ?? { userid: batch.sender, state: 'sent' as AdvisorProgress['state'], customers: { sent: 0, pending: 0, failed: 0 }, groups: { sent: 0, planned: 0 }, failures: [] };
+    const p = out.get(batch.sender) ?? {
+      userid: batch.sender,
+      state: 'sent' as AdvisorProgress['state'],
+      customers: { sent: 0, pending: 0, failed: 0 },
+      groups: { sent: 0, planned: 0 },
+      failures: [],
+    };
     out.set(batch.sender, p);
-    const state: AdvisorProgress['state'] = batch.status === 'cancelled' ? 'cancelled' : batch.status === 'failed' || batch.status === 'uncertain' ? 'failed' : batch.confirmedAt ? 'sent' : 'unconfirmed';
+    const state: AdvisorProgress['state'] =
+      batch.status === 'cancelled'
+        ? 'cancelled'
+        : batch.status === 'failed' || batch.status === 'uncertain'
+          ? 'failed'
+          : batch.confirmedAt
+            ? 'sent'
+            : 'unconfirmed';
     if (state !== 'sent' && p.state === 'sent') p.state = state;
     if (batch.chatType === 'group') {
       p.groups.planned += batch.chatIds?.length ?? 0;
@@ -202,15 +397,27 @@ export async function broadcastProgress(corpId: string, broadcastId: string): Pr
  * per message per 24 h; the bot uses one) after `remindAfterMs`; still unconfirmed
  * `escalateAfterMs` after the reminder, their managers (the advisor's department leaders) get a card.
  */
-export async function remindAndEscalate(deps: BroadcastDeps, broadcastId: string): Promise<{ reminded: string[]; escalated: string[] }> {
+export async function remindAndEscalate(
+  deps: BroadcastDeps,
+  broadcastId: string,
+): Promise<{ reminded: string[]; escalated: string[] }> {
   const now = deps.clock.nowMs();
   const reminded: string[] = [];
   const escalated: string[] = [];
-  const batches = await MessageBatchModel.find({ corpId: deps.corpId, broadcastId: asId(broadcastId), status: 'created', confirmedAt: { $exists: false }, msgid: { $exists: true } }).lean();
+  const batches = await MessageBatchModel.find({
+    corpId: deps.corpId,
+    broadcastId: asId(broadcastId),
+    status: 'created',
+    confirmedAt: { $exists: false },
+    msgid: { $exists: true },
+  }).lean();
   for (const batch of batches) {
     const age = now - (batch.createdTaskAt?.getTime() ?? now);
     if (!batch.remindedAt && age >= BROADCAST_TIMING.remindAfterMs) {
-      const claimed = await MessageBatchModel.updateOne({ _id: batch._id, remindedAt: { $exists: false } }, { $set: { remindedAt: deps.clock.now() } });
+      const claimed = await MessageBatchModel.updateOne(
+        { _id: batch._id, remindedAt: { $exists: false } },
+        { $set: { remindedAt: deps.clock.now() } },
+      );
       if (claimed.modifiedCount === 1) {
         try {
           await deps.api.remindGroupmsgSend(batch.msgid as string);
@@ -220,15 +427,26 @@ export async function remindAndEscalate(deps: BroadcastDeps, broadcastId: string
         }
         reminded.push(batch.sender);
       }
-    } else if (batch.remindedAt && !batch.escalatedAt && now - batch.remindedAt.getTime() >= BROADCAST_TIMING.escalateAfterMs) {
-      const claimed = await MessageBatchModel.updateOne({ _id: batch._id, escalatedAt: { $exists: false } }, { $set: { escalatedAt: deps.clock.now() } });
+    } else if (
+      batch.remindedAt &&
+      !batch.escalatedAt &&
+      now - batch.remindedAt.getTime() >= BROADCAST_TIMING.escalateAfterMs
+    ) {
+      const claimed = await MessageBatchModel.updateOne(
+        { _id: batch._id, escalatedAt: { $exists: false } },
+        { $set: { escalatedAt: deps.clock.now() } },
+      );
       if (claimed.modifiedCount !== 1) continue;
       const leaders = await leadersOf(deps, batch.sender);
       if (leaders.length) {
         await deps.api.sendMessage({
-          touser: leaders.join('|'), msgtype: 'template_card', enable_duplicate_check: 1, duplicate_check_interval: 1800,
+          touser: leaders.join('|'),
+          msgtype: 'template_card',
+          enable_duplicate_check: 1,
+          duplicate_check_interval: 1800,
           template_card: {
-            card_type: 'text_notice', task_id: `bce-${String(batch._id)}`,
+            card_type: 'text_notice',
+            task_id: `bce-${String(batch._id)}`,
             main_title: { title: '顾问未确认营销群发', desc: '升级提醒' },
             sub_title_text: `顾问 ${batch.sender} 已被提醒，仍未在「群发助手」确认发送。请跟进。`,
             card_action: { type: 1, url: `${deps.publicBaseUrl}/console/` },
@@ -247,13 +465,31 @@ export async function remindAndEscalate(deps: BroadcastDeps, broadcastId: string
  * marked cancelled.
  */
 export async function cancelBroadcast(deps: BroadcastDeps, broadcastId: string): Promise<{ cancelledTasks: number }> {
-  const b = await BroadcastModel.findOneAndUpdate({ _id: asId(broadcastId), corpId: deps.corpId, status: { $in: ['pending_approval', 'approved', 'sending', 'sent'] } }, { $set: { status: 'cancelled', cancelledAt: deps.clock.now() } }).lean();
+  const b = await BroadcastModel.findOneAndUpdate(
+    {
+      _id: asId(broadcastId),
+      corpId: deps.corpId,
+      status: { $in: ['pending_approval', 'approved', 'sending', 'sent'] },
+    },
+    { $set: { status: 'cancelled', cancelledAt: deps.clock.now() } },
+  ).lean();
   if (!b) return { cancelledTasks: 0 };
   let cancelledTasks = 0;
-  for (const batch of await MessageBatchModel.find({ corpId: deps.corpId, broadcastId: b._id, status: 'created', confirmedAt: { $exists: false } }).lean()) {
+  for (const batch of await MessageBatchModel.find({
+    corpId: deps.corpId,
+    broadcastId: b._id,
+    status: 'created',
+    confirmedAt: { $exists: false },
+  }).lean()) {
     await deps.api.cancelGroupmsgSend(batch.msgid as string);
-    await MessageBatchModel.updateOne({ _id: batch._id }, { $set: { status: 'cancelled', error: 'broadcast cancelled' } });
-    await MessageRecipientModel.updateMany({ batchId: batch._id, status: { $in: ['pending', 'queued'] } }, { $set: { status: 'cancelled', reason: 'cancelled' } });
+    await MessageBatchModel.updateOne(
+      { _id: batch._id },
+      { $set: { status: 'cancelled', error: 'broadcast cancelled' } },
+    );
+    await MessageRecipientModel.updateMany(
+      { batchId: batch._id, status: { $in: ['pending', 'queued'] } },
+      { $set: { status: 'cancelled', reason: 'cancelled' } },
+    );
     cancelledTasks++;
   }
   return { cancelledTasks };

@@ -14,7 +14,14 @@ import { MessageRecipientModel } from '../messages/message.model.js';
 import { createBroadcast, decideBroadcast, pushOemBroadcast } from './broadcast-approval.js';
 import { BroadcastModel } from './broadcast.model.js';
 import { inHoldout, planBroadcast } from './broadcast-plan.js';
-import { BROADCAST_TIMING, cancelBroadcast, pollBroadcast, remindAndEscalate, sendBroadcast, type BroadcastDeps } from './broadcast.service.js';
+import {
+  BROADCAST_TIMING,
+  cancelBroadcast,
+  pollBroadcast,
+  remindAndEscalate,
+  sendBroadcast,
+  type BroadcastDeps,
+} from './broadcast.service.js';
 
 let h: CustomerHarness;
 let corpId: string;
@@ -24,19 +31,36 @@ const ext = (i: number) => `wmBroadcast${String(i).padStart(20, '0')}`;
 beforeAll(async () => {
   h = await startCustomerHarness('broadcasts');
   [corpId] = h.sandbox.world.seed({
-    corps: [{
-      departments: [{ id: 1, name: 'Root' }, { id: 2, name: '销售一部', parentid: 1 }],
-      members: [
-        { userid: 'manager1', name: '王经理', department: [2], isLeaderInDept: [1] },
-        { userid: 'zhangwei', name: '张伟', department: [2] },
-        { userid: 'lina', name: '李娜', department: [2] },
-      ],
-      customers: Array.from({ length: 6 }, (_, i) => ({ external_userid: ext(i), name: `客户${i}`, follows: [{ userid: i < 3 ? 'zhangwei' : 'lina' }] })),
-    }],
+    corps: [
+      {
+        departments: [
+          { id: 1, name: 'Root' },
+          { id: 2, name: '销售一部', parentid: 1 },
+        ],
+        members: [
+          { userid: 'manager1', name: '王经理', department: [2], isLeaderInDept: [1] },
+          { userid: 'zhangwei', name: '张伟', department: [2] },
+          { userid: 'lina', name: '李娜', department: [2] },
+        ],
+        customers: Array.from({ length: 6 }, (_, i) => ({
+          external_userid: ext(i),
+          name: `客户${i}`,
+          follows: [{ userid: i < 3 ? 'zhangwei' : 'lina' }],
+        })),
+      },
+    ],
   }).corpIds as [string];
   const base = h.depsFor(corpId);
   await reconcileCorp(base, { runId: 'seed' });
-  deps = { corpId, api: base.api, clock: h.clock, logger: base.logger, timeZone: 'Asia/Shanghai', quietHours: { start: '21:00', end: '08:00' }, publicBaseUrl: 'http://console.test' };
+  deps = {
+    corpId,
+    api: base.api,
+    clock: h.clock,
+    logger: base.logger,
+    timeZone: 'Asia/Shanghai',
+    quietHours: { start: '21:00', end: '08:00' },
+    publicBaseUrl: 'http://console.test',
+  };
 });
 afterAll(async () => {
   await h?.close();
@@ -44,10 +68,22 @@ afterAll(async () => {
 
 describe('a broadcast to a segment', () => {
   it('is approved, postponed by quiet hours, then handed to each advisor with one call, the opted-out customer blocked', async () => {
-    await CustomerModel.updateOne({ corpId, externalUserId: ext(1) }, { $set: { optOut: { value: true, at: new Date(), source: 'test' } } });
+    await CustomerModel.updateOne(
+      { corpId, externalUserId: ext(1) },
+      { $set: { optOut: { value: true, at: new Date(), source: 'test' } } },
+    );
     // 22:00 in Shanghai: quiet hours.
     h.clock.set(Date.parse('2026-05-04T14:00:00Z'));
-    const id = await createBroadcast(corpId, { name: '五一保养节', audience: { kind: 'segment', conditions: {} }, content: { text: '保养节：工时 8 折', attachments: [] }, scheduledAt: h.clock.now() }, 'user:mkt');
+    const id = await createBroadcast(
+      corpId,
+      {
+        name: '五一保养节',
+        audience: { kind: 'segment', conditions: {} },
+        content: { text: '保养节：工时 8 折', attachments: [] },
+        scheduledAt: h.clock.now(),
+      },
+      'user:mkt',
+    );
     expect(await sendBroadcast(deps, id)).toMatchObject({ status: 'pending_approval', calls: 0 });
     expect(await decideBroadcast(corpId, id, 'approve', 'user:manager1', h.clock.now())).toBe(true);
     const postponed = await sendBroadcast(deps, id);
@@ -75,8 +111,14 @@ describe('a broadcast to a segment', () => {
     const zhangTask = tasks.find((t) => t.senders.zhangwei);
     await h.sandbox.driver.confirmMassSend({ corpId, msgid: zhangTask?.msgid ?? '', userid: 'zhangwei' });
     let progress = await pollBroadcast(deps, id);
-    expect(progress.find((p) => p.userid === 'zhangwei')).toMatchObject({ state: 'sent', customers: { sent: 2, pending: 0 } });
-    expect(progress.find((p) => p.userid === 'lina')).toMatchObject({ state: 'unconfirmed', customers: { pending: 3 } });
+    expect(progress.find((p) => p.userid === 'zhangwei')).toMatchObject({
+      state: 'sent',
+      customers: { sent: 2, pending: 0 },
+    });
+    expect(progress.find((p) => p.userid === 'lina')).toMatchObject({
+      state: 'unconfirmed',
+      customers: { pending: 3 },
+    });
 
     // Reminded once, then escalated to the manager.
     h.clock.advance(BROADCAST_TIMING.remindAfterMs);
@@ -93,18 +135,37 @@ describe('a broadcast to a segment', () => {
     // Cancellation stops lina's task; zhangwei's sends stay.
     expect(await cancelBroadcast(deps, id)).toEqual({ cancelledTasks: 1 });
     expect(linaTask?.cancelled).toBe(true);
-    expect(() => h.sandbox.driver.confirmMassSend({ corpId, msgid: linaTask?.msgid ?? '', userid: 'lina' })).toThrow(/cancelled/);
+    expect(() => h.sandbox.driver.confirmMassSend({ corpId, msgid: linaTask?.msgid ?? '', userid: 'lina' })).toThrow(
+      /cancelled/,
+    );
     progress = await pollBroadcast(deps, id);
     expect(progress.find((p) => p.userid === 'lina')).toMatchObject({ state: 'cancelled', customers: { failed: 3 } });
     expect(progress.find((p) => p.userid === 'zhangwei')?.customers.sent).toBe(2);
   }, 60_000);
 
   it('shares the monthly cap with rules and holds out a deterministic share', async () => {
-    const id = await createBroadcast(corpId, { name: '试驾周末', audience: { kind: 'segment', conditions: {} }, content: { text: '试驾周末', attachments: [] }, scheduledAt: h.clock.now(), monthlyCap: 1, holdoutPercent: 50 }, 'user:mkt');
-    const plan = await planBroadcast({ id, corpId, audience: { kind: 'segment', conditions: {} }, holdoutPercent: 50, monthlyCap: 1 }, { now: h.clock.now(), timeZone: 'Asia/Shanghai' });
+    const id = await createBroadcast(
+      corpId,
+      {
+        name: '试驾周末',
+        audience: { kind: 'segment', conditions: {} },
+        content: { text: '试驾周末', attachments: [] },
+        scheduledAt: h.clock.now(),
+        monthlyCap: 1,
+        holdoutPercent: 50,
+      },
+      'user:mkt',
+    );
+    const plan = await planBroadcast(
+      { id, corpId, audience: { kind: 'segment', conditions: {} }, holdoutPercent: 50, monthlyCap: 1 },
+      { now: h.clock.now(), timeZone: 'Asia/Shanghai' },
+    );
     // zhangwei's two customers received the first broadcast this month: capped.
     expect(plan.excluded).toMatchObject({ opted_out: 1, monthly_cap: 2 });
-    const again = await planBroadcast({ id, corpId, audience: { kind: 'segment', conditions: {} }, holdoutPercent: 50, monthlyCap: 1 }, { now: h.clock.now(), timeZone: 'Asia/Shanghai' });
+    const again = await planBroadcast(
+      { id, corpId, audience: { kind: 'segment', conditions: {} }, holdoutPercent: 50, monthlyCap: 1 },
+      { now: h.clock.now(), timeZone: 'Asia/Shanghai' },
+    );
     expect(again).toEqual(plan);
     const shares = Array.from({ length: 2000 }, (_, i) => inHoldout(id, `c${i}`, 20)).filter(Boolean).length;
     expect(shares).toBeGreaterThan(320);
@@ -115,10 +176,25 @@ describe('a broadcast to a segment', () => {
 describe('a broadcast to owner groups', () => {
   it('goes to each group owner as one group mass send; confirmation shows in progress', async () => {
     const chatId = 'wrBroadcastGroup00000000000001';
-    await h.sandbox.driver.changeGroup({ corpId, change: 'create', chatId, owner: 'zhangwei', members: [ext(0), ext(2)] });
+    await h.sandbox.driver.changeGroup({
+      corpId,
+      change: 'create',
+      chatId,
+      owner: 'zhangwei',
+      members: [ext(0), ext(2)],
+    });
     await refreshGroup(deps, chatId);
     await GroupModel.updateOne({ corpId, chatId }, { $set: { purposeTags: ['model:汉兰达'] } });
-    const id = await createBroadcast(corpId, { name: '车主群公告', audience: { kind: 'groups', purposeTag: 'model:汉兰达' }, content: { text: '本周六车主活动', attachments: [] }, scheduledAt: h.clock.now() }, 'user:mkt');
+    const id = await createBroadcast(
+      corpId,
+      {
+        name: '车主群公告',
+        audience: { kind: 'groups', purposeTag: 'model:汉兰达' },
+        content: { text: '本周六车主活动', attachments: [] },
+        scheduledAt: h.clock.now(),
+      },
+      'user:mkt',
+    );
     await decideBroadcast(corpId, id, 'approve', 'user:manager1', h.clock.now());
     h.clock.set(Date.parse('2026-05-06T02:00:00Z'));
     expect(await sendBroadcast(deps, id)).toMatchObject({ status: 'sent', calls: 1 });
@@ -126,11 +202,22 @@ describe('a broadcast to owner groups', () => {
     expect(task?.chatType).toBe('group');
     await h.sandbox.driver.confirmMassSend({ corpId, msgid: task?.msgid ?? '', userid: 'zhangwei' });
     const progress = await pollBroadcast(deps, id);
-    expect(progress).toEqual([expect.objectContaining({ userid: 'zhangwei', state: 'sent', groups: { sent: 1, planned: 1 } })]);
+    expect(progress).toEqual([
+      expect.objectContaining({ userid: 'zhangwei', state: 'sent', groups: { sent: 1, planned: 1 } }),
+    ]);
   });
 
   it('a car-maker broadcast becomes one copy per dealer, each approved by its dealer', async () => {
-    const { copies } = await pushOemBroadcast([corpId, 'wwotherdealer0001'], { name: '召回通知', audience: { kind: 'segment', conditions: {} }, content: { text: '召回', attachments: [] }, scheduledAt: h.clock.now() }, 'user:oem');
+    const { copies } = await pushOemBroadcast(
+      [corpId, 'wwotherdealer0001'],
+      {
+        name: '召回通知',
+        audience: { kind: 'segment', conditions: {} },
+        content: { text: '召回', attachments: [] },
+        scheduledAt: h.clock.now(),
+      },
+      'user:oem',
+    );
     expect(copies).toHaveLength(2);
     expect(await decideBroadcast(corpId, copies[1]?.id ?? '', 'approve', 'user:x', h.clock.now())).toBe(false);
     expect(await decideBroadcast(corpId, copies[0]?.id ?? '', 'approve', 'user:manager1', h.clock.now())).toBe(true);

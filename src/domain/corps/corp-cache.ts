@@ -69,7 +69,11 @@ export class CorpCache {
       subscriber.on('message', (channel: string) => {
         if (channel === corpsChannel(prefix)) void this.refresh();
       });
-      await subscriber.subscribe(corpsChannel(prefix)).catch((err: Error) => logger.warn({ err: err.message }, 'corp change subscription failed; relying on the periodic refresh'));
+      await subscriber
+        .subscribe(corpsChannel(prefix))
+        .catch((err: Error) =>
+          logger.warn({ err: err.message }, 'corp change subscription failed; relying on the periodic refresh'),
+        );
     }
     this.ticker.start(this.deps.refreshMs, () => void this.refresh());
     return this;

@@ -1,5 +1,9 @@
 import { NotFoundError, ValidationError } from '../../infra/errors.js';
-import { defaultRetentionSettings, retentionSettingsSchema, type RetentionSettings } from '../customers/retention-settings.js';
+import {
+  defaultRetentionSettings,
+  retentionSettingsSchema,
+  type RetentionSettings,
+} from '../customers/retention-settings.js';
 import { CorpModel, type CorpDocument } from './corp.model.js';
 import { corpIdSchema } from './corp.types.js';
 
@@ -18,7 +22,9 @@ export async function corpExists(corpId: string): Promise<boolean> {
 }
 
 /** Kind, time zone and switch of one corp, or null when it is unknown. */
-export async function corpProfile(corpId: string): Promise<Pick<CorpDocument, 'kind' | 'timezone' | 'enabled' | 'tasks'> | null> {
+export async function corpProfile(
+  corpId: string,
+): Promise<Pick<CorpDocument, 'kind' | 'timezone' | 'enabled' | 'tasks'> | null> {
   return CorpModel.findOne({ corpId }, { kind: 1, timezone: 1, enabled: 1, tasks: 1 }).lean();
 }
 
@@ -47,11 +53,18 @@ export async function existingCorpIds(corpIds: readonly string[]): Promise<Set<s
  * The dealer corp a request acts on, checked against the corps collection: unknown → 404, the car
  * maker's own corp (no customers) → 422. Returns its time zone for calendar dates.
  */
-export async function requireDealerCorp(corpId: unknown, defaultTimezone: string): Promise<{ corpId: string; timeZone: string }> {
+export async function requireDealerCorp(
+  corpId: unknown,
+  defaultTimezone: string,
+): Promise<{ corpId: string; timeZone: string }> {
   const parsed = corpIdSchema.safeParse(corpId);
-  if (!parsed.success) throw new ValidationError([{ path: '/corpId', message: 'required: the WeCom corp id of the dealer' }]);
+  if (!parsed.success)
+    throw new ValidationError([{ path: '/corpId', message: 'required: the WeCom corp id of the dealer' }]);
   const corp = await CorpModel.findOne({ corpId: parsed.data }, { kind: 1, timezone: 1, enabled: 1 }).lean();
   if (!corp) throw new NotFoundError(`no corp ${parsed.data}; add it with npm run corp -- add`, 'corp_not_found');
-  if (corp.kind === 'oem') throw new ValidationError([{ path: '/corpId', message: "is the car maker's own corp; customers and vehicles belong to dealer corps" }]);
+  if (corp.kind === 'oem')
+    throw new ValidationError([
+      { path: '/corpId', message: "is the car maker's own corp; customers and vehicles belong to dealer corps" },
+    ]);
   return { corpId: parsed.data, timeZone: corp.timezone ?? defaultTimezone };
 }

@@ -7,13 +7,32 @@ import type { Corp } from './corp.types.js';
 
 const logger = createLogger({ level: 'silent', name: 'test' });
 const corp = (over: Partial<Corp> = {}): Corp => ({
-  corpId: 'wwscope', kind: 'dealer', enabled: true, displayName: 'x', agentId: 7, secret: 's', callback: { token: 't', encodingAesKey: 'k' }, contactSync: undefined, timezone: '', retention: defaultRetentionSettings, ...over,
+  corpId: 'wwscope',
+  kind: 'dealer',
+  enabled: true,
+  displayName: 'x',
+  agentId: 7,
+  secret: 's',
+  callback: { token: 't', encodingAesKey: 'k' },
+  contactSync: undefined,
+  timezone: '',
+  retention: defaultRetentionSettings,
+  ...over,
 });
 const bound: Array<{ corpId: string; agentId: number }> = [];
 const parts = {
   config: { redis: { queuePrefix: 'p' }, publicBaseUrl: 'https://scrm.example', defaultTimezone: 'Asia/Shanghai' },
-  clock: {}, queues: {}, redis: {}, pd: {}, tuning: { messageBatchWindowMs: 0 },
-  wecom: { forCorp: (creds: { corpId: string; agentId: number }) => (bound.push(creds), { corpId: creds.corpId } as unknown as CorpApi) },
+  clock: {},
+  queues: {},
+  redis: {},
+  pd: {},
+  tuning: { messageBatchWindowMs: 0 },
+  wecom: {
+    forCorp: (creds: { corpId: string; agentId: number }) => (
+      bound.push(creds),
+      { corpId: creds.corpId } as unknown as CorpApi
+    ),
+  },
 } as unknown as ScopeParts;
 
 describe('corp scope: one policy', () => {
@@ -37,7 +56,12 @@ describe('corp scope: one policy', () => {
     const tasks = scope.tasks();
     const customers = scope.customers();
     expect(bound).toHaveLength(1);
-    expect(engine).toMatchObject({ corpId: 'wwscope', timeZone: 'Asia/Shanghai', batchWindowMs: 0, publicBaseUrl: 'https://scrm.example' });
+    expect(engine).toMatchObject({
+      corpId: 'wwscope',
+      timeZone: 'Asia/Shanghai',
+      batchWindowMs: 0,
+      publicBaseUrl: 'https://scrm.example',
+    });
     expect(tasks).toMatchObject({ corpId: 'wwscope', timeZone: 'Asia/Shanghai', keyPrefix: 'p' });
     expect(customers.api).toBe(engine.api);
     expect(tasks.api).toBe(engine.api);

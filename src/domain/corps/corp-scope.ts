@@ -73,7 +73,12 @@ export function refusalOf(corp: Corp | undefined, opts: ScopeOptions = {}): Scop
 }
 
 /** The scope of `corp` for one job or callback, or why there is none. */
-export function corpScope(corp: Corp | undefined, parts: ScopeParts, logger: Logger, opts: ScopeOptions = {}): ScopeResult {
+export function corpScope(
+  corp: Corp | undefined,
+  parts: ScopeParts,
+  logger: Logger,
+  opts: ScopeOptions = {},
+): ScopeResult {
   const refused = refusalOf(corp, opts);
   if (refused || !corp) return { ok: false, refused: refused ?? 'unknown_corp' };
   const timeZone = corp.timezone || parts.config.defaultTimezone;
@@ -88,7 +93,14 @@ export function corpScope(corp: Corp | undefined, parts: ScopeParts, logger: Log
       api ??= parts.wecom.forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: corp.agentId });
       return api;
     },
-    customers: (log = logger) => ({ corpId: corp.corpId, api: scope.api, pd: parts.pd, clock: parts.clock, queues: parts.queues, logger: log }),
+    customers: (log = logger) => ({
+      corpId: corp.corpId,
+      api: scope.api,
+      pd: parts.pd,
+      clock: parts.clock,
+      queues: parts.queues,
+      logger: log,
+    }),
     engine: (log = logger) => ({
       corpId: corp.corpId,
       timeZone,

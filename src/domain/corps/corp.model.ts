@@ -34,4 +34,5 @@ const corpSchema = new Schema(
 
 export type CorpDocument = InferSchemaType<typeof corpSchema>;
 
-export const CorpModel: Model<CorpDocument> = (mongoose.models.Corp as Model<CorpDocument> | undefined) ?? mongoose.model<CorpDocument>('Corp', corpSchema);
+export const CorpModel: Model<CorpDocument> =
+  (mongoose.models.Corp as Model<CorpDocument> | undefined) ?? mongoose.model<CorpDocument>('Corp', corpSchema);

@@ -6,7 +6,14 @@ import { corpSecretContext } from '../privacy/key-rotation.service.js';
 import { defaultPrivacySettings, privacySettingsSchema } from '../privacy/privacy-settings.js';
 import { defaultTaskSettings, parseStoredTaskSettings } from '../tasks/task-settings.js';
 import { CorpModel, type CorpDocument } from './corp.model.js';
-import { corpInputSchema, corpPatchSchema, type Corp, type CorpInput, type CorpPatch, type CorpSummary } from './corp.types.js';
+import {
+  corpInputSchema,
+  corpPatchSchema,
+  type Corp,
+  type CorpInput,
+  type CorpPatch,
+  type CorpSummary,
+} from './corp.types.js';
 
 /** Redis channel on which corp changes are announced so every process reloads at once. */
 export const corpsChannel = (prefix: string): string => `${prefix}:corps:changed`;
@@ -40,8 +47,14 @@ export class CorpService {
       secretSealed: cipher.encrypt(c.secret, corpSecretContext(c.corpId, 'secretSealed')),
       callbackTokenSealed: cipher.encrypt(c.callbackToken, corpSecretContext(c.corpId, 'callbackTokenSealed')),
       callbackAesKeySealed: cipher.encrypt(c.callbackAesKey, corpSecretContext(c.corpId, 'callbackAesKeySealed')),
-      contactSyncTokenSealed: cipher.encryptOptional(c.contactSyncToken, corpSecretContext(c.corpId, 'contactSyncTokenSealed')),
-      contactSyncAesKeySealed: cipher.encryptOptional(c.contactSyncAesKey, corpSecretContext(c.corpId, 'contactSyncAesKeySealed')),
+      contactSyncTokenSealed: cipher.encryptOptional(
+        c.contactSyncToken,
+        corpSecretContext(c.corpId, 'contactSyncTokenSealed'),
+      ),
+      contactSyncAesKeySealed: cipher.encryptOptional(
+        c.contactSyncAesKey,
+        corpSecretContext(c.corpId, 'contactSyncAesKeySealed'),
+      ),
       timezone: c.timezone ?? this.deps.defaultTimezone,
       enabled: c.enabled,
       retention: c.retention,
@@ -50,7 +63,11 @@ export class CorpService {
       consoleRoles: c.consoleRoles,
     };
     const unset = c.contactSyncToken === undefined ? { contactSyncTokenSealed: 1, contactSyncAesKeySealed: 1 } : {};
-    await CorpModel.updateOne({ corpId: c.corpId }, { $set: stripUndefined(doc), ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { upsert: true });
+    await CorpModel.updateOne(
+      { corpId: c.corpId },
+      { $set: stripUndefined(doc), ...(Object.keys(unset).length ? { $unset: unset } : {}) },
+      { upsert: true },
+    );
     await this.announce(c.corpId);
     return { corpId: c.corpId, created: !existing, changed: true };
   }
@@ -72,8 +89,14 @@ export class CorpService {
       secretSealed: cipher.encryptOptional(p.secret, corpSecretContext(corpId, 'secretSealed')),
       callbackTokenSealed: cipher.encryptOptional(p.callbackToken, corpSecretContext(corpId, 'callbackTokenSealed')),
       callbackAesKeySealed: cipher.encryptOptional(p.callbackAesKey, corpSecretContext(corpId, 'callbackAesKeySealed')),
-      contactSyncTokenSealed: cipher.encryptOptional(p.contactSyncToken, corpSecretContext(corpId, 'contactSyncTokenSealed')),
-      contactSyncAesKeySealed: cipher.encryptOptional(p.contactSyncAesKey, corpSecretContext(corpId, 'contactSyncAesKeySealed')),
+      contactSyncTokenSealed: cipher.encryptOptional(
+        p.contactSyncToken,
+        corpSecretContext(corpId, 'contactSyncTokenSealed'),
+      ),
+      contactSyncAesKeySealed: cipher.encryptOptional(
+        p.contactSyncAesKey,
+        corpSecretContext(corpId, 'contactSyncAesKeySealed'),
+      ),
     });
     const result = await CorpModel.updateOne({ corpId }, { $set: set });
     if (result.matchedCount === 0) throw new Error(`no corp with id ${corpId}`);
@@ -106,7 +129,10 @@ export class CorpService {
       displayName: d.displayName,
       agentId: d.agentId,
       secret: cipher.decrypt(d.secretSealed, at('secretSealed')),
-      callback: { token: cipher.decrypt(d.callbackTokenSealed, at('callbackTokenSealed')), encodingAesKey: cipher.decrypt(d.callbackAesKeySealed, at('callbackAesKeySealed')) },
+      callback: {
+        token: cipher.decrypt(d.callbackTokenSealed, at('callbackTokenSealed')),
+        encodingAesKey: cipher.decrypt(d.callbackAesKeySealed, at('callbackAesKeySealed')),
+      },
       contactSync: syncToken && syncKey ? { token: syncToken, encodingAesKey: syncKey } : undefined,
       timezone: d.timezone,
       enabled: d.enabled,
@@ -124,15 +150,23 @@ export class CorpService {
   /** Equal after opening the sealed values (each seal has a random IV, so compare plaintexts). */
   private sameAs(existing: CorpDocument, c: ReturnType<typeof corpInputSchema.parse>): boolean {
     const open = this.open(existing);
-    return open.kind === c.kind && open.displayName === c.displayName && open.agentId === c.agentId && open.secret === c.secret
-      && open.callback.token === c.callbackToken && open.callback.encodingAesKey === c.callbackAesKey
-      && open.contactSync?.token === c.contactSyncToken && open.contactSync?.encodingAesKey === c.contactSyncAesKey
-      && open.timezone === (c.timezone ?? this.deps.defaultTimezone) && open.enabled === c.enabled
-      && JSON.stringify(open.retention) === JSON.stringify(c.retention ?? defaultRetentionSettings)
-      && JSON.stringify(open.privacy) === JSON.stringify(c.privacy ?? defaultPrivacySettings)
-      && JSON.stringify(open.tasks) === JSON.stringify(c.tasks ?? defaultTaskSettings)
-      && JSON.stringify(open.consoleRoles) === JSON.stringify(c.consoleRoles ?? defaultConsoleRoles)
-      && !this.deps.cipher.needsRotation(existing.secretSealed);
+    return (
+      open.kind === c.kind &&
+      open.displayName === c.displayName &&
+      open.agentId === c.agentId &&
+      open.secret === c.secret &&
+      open.callback.token === c.callbackToken &&
+      open.callback.encodingAesKey === c.callbackAesKey &&
+      open.contactSync?.token === c.contactSyncToken &&
+      open.contactSync?.encodingAesKey === c.contactSyncAesKey &&
+      open.timezone === (c.timezone ?? this.deps.defaultTimezone) &&
+      open.enabled === c.enabled &&
+      JSON.stringify(open.retention) === JSON.stringify(c.retention ?? defaultRetentionSettings) &&
+      JSON.stringify(open.privacy) === JSON.stringify(c.privacy ?? defaultPrivacySettings) &&
+      JSON.stringify(open.tasks) === JSON.stringify(c.tasks ?? defaultTaskSettings) &&
+      JSON.stringify(open.consoleRoles) === JSON.stringify(c.consoleRoles ?? defaultConsoleRoles) &&
+      !this.deps.cipher.needsRotation(existing.secretSealed)
+    );
   }
 
   private async announce(corpId: string): Promise<void> {

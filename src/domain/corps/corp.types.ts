@@ -43,41 +43,52 @@ export interface CorpSummary {
   hasContactSync: boolean;
 }
 
-const token = z.string().regex(/^[A-Za-z0-9]{1,32}$/, { error: 'Token must be 1-32 letters or digits (WeCom admin console → app → API receive)' });
+const token = z
+  .string()
+  .regex(/^[A-Za-z0-9]{1,32}$/, {
+    error: 'Token must be 1-32 letters or digits (WeCom admin console → app → API receive)',
+  });
 const aesKey = z.string().regex(/^[A-Za-z0-9]{43}$/, { error: 'EncodingAESKey must be exactly 43 letters or digits' });
-const timeZone = z.string().refine((value) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return true;
-  } catch {
-    return false;
-  }
-}, { error: 'must be an IANA time zone such as Asia/Shanghai' });
+const timeZone = z.string().refine(
+  (value) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: value });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'must be an IANA time zone such as Asia/Shanghai' },
+);
 
 /** The corp id is a URL path segment, a metric label and part of job ids: keep it plain. */
-export const corpIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'corp id must be 1-64 letters, digits, _ or -' });
+export const corpIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'corp id must be 1-64 letters, digits, _ or -' });
 
 /** What an operator gives to add a corp (CLI, CORPS_FILE). */
-export const corpInputSchema = z.object({
-  corpId: corpIdSchema,
-  kind: z.enum(['dealer', 'oem']).default('dealer'),
-  displayName: z.string().min(1).max(100),
-  agentId: z.coerce.number().int().positive(),
-  secret: z.string().min(1).max(128),
-  callbackToken: token,
-  callbackAesKey: aesKey,
-  contactSyncToken: token.optional(),
-  contactSyncAesKey: aesKey.optional(),
-  timezone: timeZone.optional(),
-  enabled: z.boolean().default(true),
-  retention: retentionSettingsSchema.optional(),
-  tasks: taskSettingsSchema.optional(),
-  privacy: privacySettingsSchema.optional(),
-  consoleRoles: consoleRolesSchema.optional(),
-}).refine((c) => (c.contactSyncToken === undefined) === (c.contactSyncAesKey === undefined), {
-  error: 'contactSyncToken and contactSyncAesKey go together',
-  path: ['contactSyncToken'],
-});
+export const corpInputSchema = z
+  .object({
+    corpId: corpIdSchema,
+    kind: z.enum(['dealer', 'oem']).default('dealer'),
+    displayName: z.string().min(1).max(100),
+    agentId: z.coerce.number().int().positive(),
+    secret: z.string().min(1).max(128),
+    callbackToken: token,
+    callbackAesKey: aesKey,
+    contactSyncToken: token.optional(),
+    contactSyncAesKey: aesKey.optional(),
+    timezone: timeZone.optional(),
+    enabled: z.boolean().default(true),
+    retention: retentionSettingsSchema.optional(),
+    tasks: taskSettingsSchema.optional(),
+    privacy: privacySettingsSchema.optional(),
+    consoleRoles: consoleRolesSchema.optional(),
+  })
+  .refine((c) => (c.contactSyncToken === undefined) === (c.contactSyncAesKey === undefined), {
+    error: 'contactSyncToken and contactSyncAesKey go together',
+    path: ['contactSyncToken'],
+  });
 
 export type CorpInput = z.input<typeof corpInputSchema>;
 export type ParsedCorpInput = z.output<typeof corpInputSchema>;

@@ -4,13 +4,20 @@ import type { Logger } from '../../infra/logger.js';
 import type { CorpService } from './corp.service.js';
 import { corpInputSchema } from './corp.types.js';
 
-const corpsFileSchema = z.union([z.array(corpInputSchema), z.object({ corps: z.array(corpInputSchema) }).transform((v) => v.corps)]);
+const corpsFileSchema = z.union([
+  z.array(corpInputSchema),
+  z.object({ corps: z.array(corpInputSchema) }).transform((v) => v.corps),
+]);
 
 /**
  * Applies CORPS_FILE at boot: a JSON array of corps (or `{ "corps": [...] }`), each upserted.
  * Idempotent: unchanged corps are left alone. Errors name the file and the entry, never a secret.
  */
-export async function applyCorpsFile(path: string, service: CorpService, logger: Logger): Promise<{ created: number; updated: number; unchanged: number }> {
+export async function applyCorpsFile(
+  path: string,
+  service: CorpService,
+  logger: Logger,
+): Promise<{ created: number; updated: number; unchanged: number }> {
   let raw: unknown;
   try {
     raw = JSON.parse(await readFile(path, 'utf8'));

@@ -29,7 +29,10 @@ export async function syncAdvisor(deps: Deps, userid: string): Promise<'active' 
   return user ? upsertAdvisor(deps, user) : markAdvisorLeft(deps, userid);
 }
 
-export async function upsertAdvisor(deps: Deps, user: Pick<GetUserResponse, 'userid' | 'name' | 'department' | 'is_leader_in_dept' | 'direct_leader' | 'status'>): Promise<'active' | 'disabled' | 'left'> {
+export async function upsertAdvisor(
+  deps: Deps,
+  user: Pick<GetUserResponse, 'userid' | 'name' | 'department' | 'is_leader_in_dept' | 'direct_leader' | 'status'>,
+): Promise<'active' | 'disabled' | 'left'> {
   const status = advisorStatusOf(user.status);
   if (status === 'left') return markAdvisorLeft(deps, user.userid);
   const departments = user.department ?? [];
@@ -37,7 +40,16 @@ export async function upsertAdvisor(deps: Deps, user: Pick<GetUserResponse, 'use
   const now = deps.clock.now();
   await AdvisorModel.updateOne(
     { corpId: deps.corpId, userid: user.userid },
-    { $set: { name: user.name, departments, leadsDepartments: leads, directLeaders: user.direct_leader ?? [], status, syncedAt: now } },
+    {
+      $set: {
+        name: user.name,
+        departments,
+        leadsDepartments: leads,
+        directLeaders: user.direct_leader ?? [],
+        status,
+        syncedAt: now,
+      },
+    },
     { upsert: true },
   );
   return status;
@@ -53,7 +65,10 @@ export async function markAdvisorLeft(deps: Deps, userid: string): Promise<'left
     { upsert: true },
   );
   if (result.modifiedCount > 0 || result.upsertedCount > 0) {
-    deps.logger.warn({ corpId: deps.corpId, userid, activeCustomers: followers, alert: followers > 0 }, 'advisor left; their customers need a resigned transfer');
+    deps.logger.warn(
+      { corpId: deps.corpId, userid, activeCustomers: followers, alert: followers > 0 },
+      'advisor left; their customers need a resigned transfer',
+    );
   }
   return 'left';
 }
@@ -98,6 +113,9 @@ export async function leadersOf(deps: Deps, userid: string): Promise<string[]> {
   }
   if (!advisor) return [];
   if (advisor.directLeaders.length > 0) return advisor.directLeaders.filter((id) => id !== userid);
-  const leaders = await AdvisorModel.find({ corpId, leadsDepartments: { $in: advisor.departments }, status: 'active', userid: { $ne: userid } }, { userid: 1 }).lean();
+  const leaders = await AdvisorModel.find(
+    { corpId, leadsDepartments: { $in: advisor.departments }, status: 'active', userid: { $ne: userid } },
+    { userid: 1 },
+  ).lean();
   return leaders.map((l) => l.userid);
 }

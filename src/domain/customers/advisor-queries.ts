@@ -8,13 +8,21 @@ import { AdvisorModel } from './advisor.model.js';
 
 /** Userids in the manager's departments (the manager included). */
 export async function managedAdvisors(p: Principal): Promise<string[]> {
-  const rows = await AdvisorModel.find({ ...corpFilter(p), departments: { $in: [...(p.departments ?? [])] } }, { userid: 1 }).lean();
+  const rows = await AdvisorModel.find(
+    { ...corpFilter(p), departments: { $in: [...(p.departments ?? [])] } },
+    { userid: 1 },
+  ).lean();
   return [...rows.map((r) => r.userid), ...(p.userid ? [p.userid] : [])];
 }
 
 /** Userids of the members of a WeCom department, within the principal's corps (and one corp when given). */
 export async function advisorsInDepartment(p: Principal, department: number, corpId?: string): Promise<string[]> {
-  const members = await AdvisorModel.find({ ...corpFilter(p), ...(corpId ? { corpId } : {}), departments: department }, { userid: 1 }).limit(5000).lean();
+  const members = await AdvisorModel.find(
+    { ...corpFilter(p), ...(corpId ? { corpId } : {}), departments: department },
+    { userid: 1 },
+  )
+    .limit(5000)
+    .lean();
   return members.map((m) => m.userid);
 }
 
@@ -30,7 +38,10 @@ export interface AdvisorRow {
 export async function pickableAdvisors(p: Principal, corpId?: string): Promise<AdvisorRow[]> {
   const team = p.role === 'manager' ? { userid: { $in: await managedAdvisors(p) } } : {};
   const projection = { corpId: 1, userid: 1, name: 1, departments: 1, status: 1 };
-  return AdvisorModel.find({ ...corpFilter(p), ...(corpId ? { corpId } : {}), ...team }, projection).sort({ corpId: 1, userid: 1 }).limit(2000).lean();
+  return AdvisorModel.find({ ...corpFilter(p), ...(corpId ? { corpId } : {}), ...team }, projection)
+    .sort({ corpId: 1, userid: 1 })
+    .limit(2000)
+    .lean();
 }
 
 /** The departments an active member belongs to, or null when the member is not active in the corp. */
@@ -40,7 +51,10 @@ export async function activeAdvisorDepartments(corpId: string, userid: string): 
 }
 
 /** What console sign-in needs of a member: the departments they lead and their status (null: not in the directory). */
-export async function advisorStanding(corpId: string, userid: string): Promise<{ leadsDepartments: number[]; status: string } | null> {
+export async function advisorStanding(
+  corpId: string,
+  userid: string,
+): Promise<{ leadsDepartments: number[]; status: string } | null> {
   return AdvisorModel.findOne({ corpId, userid }, { leadsDepartments: 1, status: 1 }).lean();
 }
 

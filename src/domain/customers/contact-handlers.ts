@@ -17,7 +17,8 @@ export interface ContactHandlerDeps extends CustomerDeps {
   receivedAt: Date;
 }
 
-const eventTime = (event: { createTime: number }, fallback: Date) => (event.createTime > 0 ? new Date(event.createTime * 1000) : fallback);
+const eventTime = (event: { createTime: number }, fallback: Date) =>
+  event.createTime > 0 ? new Date(event.createTime * 1000) : fallback;
 
 /**
  * `add_external_contact` / `add_half_external_contact` (docs/architecture.md §4): first the welcome job, from the
@@ -31,32 +32,58 @@ export async function onCustomerAdded(deps: ContactHandlerDeps, event: ExternalC
   if (welcome) await enqueueWelcome(deps.queues, welcome);
   // A half add (免验证, not yet confirmed) is not a relationship the APIs can use yet (84061).
   if (event.changeType === 'add_half_external_contact') return;
-  await refreshCustomerFromWecom(deps, { externalUserId: event.externalUserId, sourceId: deps.sourceId, eventAt: eventTime(event, deps.receivedAt), addedBy: event.userId });
+  await refreshCustomerFromWecom(deps, {
+    externalUserId: event.externalUserId,
+    sourceId: deps.sourceId,
+    eventAt: eventTime(event, deps.receivedAt),
+    addedBy: event.userId,
+  });
 }
 
 /** `edit_external_contact`: refetch; tag changes become `customer.tag_added/removed` events. */
 export async function onCustomerEdited(deps: ContactHandlerDeps, event: ExternalContactEvent): Promise<void> {
-  await refreshCustomerFromWecom(deps, { externalUserId: event.externalUserId, sourceId: deps.sourceId, eventAt: eventTime(event, deps.receivedAt) });
+  await refreshCustomerFromWecom(deps, {
+    externalUserId: event.externalUserId,
+    sourceId: deps.sourceId,
+    eventAt: eventTime(event, deps.receivedAt),
+  });
 }
 
 /** `del_follow_user`: the customer deleted the advisor; alert advisor and leader inside WeCom. */
 export async function onCustomerDeletedAdvisor(deps: ContactHandlerDeps, event: ExternalContactEvent): Promise<void> {
-  const result = await endRelationship(deps, { externalUserId: event.externalUserId, userid: event.userId, status: 'deleted_by_customer', eventAt: eventTime(event, deps.receivedAt), sourceId: deps.sourceId, cause: 'del_follow_user' });
-  if (result.changed) await sendLossAlert(deps, { userid: event.userId, externalUserId: event.externalUserId, sourceId: deps.sourceId });
+  const result = await endRelationship(deps, {
+    externalUserId: event.externalUserId,
+    userid: event.userId,
+    status: 'deleted_by_customer',
+    eventAt: eventTime(event, deps.receivedAt),
+    sourceId: deps.sourceId,
+    cause: 'del_follow_user',
+  });
+  if (result.changed)
+    await sendLossAlert(deps, { userid: event.userId, externalUserId: event.externalUserId, sourceId: deps.sourceId });
 }
 
 /** `del_external_contact`: the advisor deleted the customer, or a transfer moved them (`DELETE_BY_TRANSFER`). */
 export async function onAdvisorDeletedCustomer(deps: ContactHandlerDeps, event: ExternalContactEvent): Promise<void> {
   const transferred = event.source === 'DELETE_BY_TRANSFER';
   await endRelationship(deps, {
-    externalUserId: event.externalUserId, userid: event.userId, status: transferred ? 'transferred' : 'deleted_by_advisor',
-    eventAt: eventTime(event, deps.receivedAt), sourceId: deps.sourceId, cause: transferred ? 'del_external_contact:transfer' : 'del_external_contact',
+    externalUserId: event.externalUserId,
+    userid: event.userId,
+    status: transferred ? 'transferred' : 'deleted_by_advisor',
+    eventAt: eventTime(event, deps.receivedAt),
+    sourceId: deps.sourceId,
+    cause: transferred ? 'del_external_contact:transfer' : 'del_external_contact',
   });
 }
 
 /** `transfer_fail`: the customer stays with the original advisor; the leader is told why. */
 export async function onTransferFailed(deps: ContactHandlerDeps, event: ExternalContactEvent): Promise<void> {
-  await sendTransferFailedAlert(deps, { takeoverUserid: event.userId, externalUserId: event.externalUserId, reason: event.failReason ?? '', sourceId: deps.sourceId });
+  await sendTransferFailedAlert(deps, {
+    takeoverUserid: event.userId,
+    externalUserId: event.externalUserId,
+    reason: event.failReason ?? '',
+    sourceId: deps.sourceId,
+  });
 }
 
 /** `change_external_tag`: the corp's tag list changed; refresh the cache. */

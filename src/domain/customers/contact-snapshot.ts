@@ -48,13 +48,18 @@ export function customerSnapshot(contact: ExternalContact, pd: PersonalData, cor
  * (tag_id[]) shapes. Values are bound to `relationships/<field>/<corpId>:<externalUserId>:<userid>`
  * (docs/security.md "Data at rest and in transit").
  */
-export function relationshipSnapshot(follow: FollowUser | FollowInfo, pd: PersonalData, at: { corpId: string; externalUserId: string }): RelationshipSnapshot {
+export function relationshipSnapshot(
+  follow: FollowUser | FollowInfo,
+  pd: PersonalData,
+  at: { corpId: string; externalUserId: string },
+): RelationshipSnapshot {
   const key = { ...at, userid: follow.userid };
   const remark = pd.sealSearchableFor(relationshipCtx(key, 'remarkEnc'), 'remark', follow.remark);
   const mobiles = [...new Set((follow.remark_mobiles ?? []).filter((m) => m.trim() !== ''))];
-  const tagIds = 'tag_id' in follow
-    ? follow.tag_id
-    : (follow.tags ?? []).filter((t) => t.type !== 2 && t.tag_id).map((t) => t.tag_id as string);
+  const tagIds =
+    'tag_id' in follow
+      ? follow.tag_id
+      : (follow.tags ?? []).filter((t) => t.type !== 2 && t.tag_id).map((t) => t.tag_id as string);
   return {
     userid: follow.userid,
     state: follow.state || undefined,
@@ -90,11 +95,16 @@ export interface RelationshipForResponsibility {
  * that advisor still has an active relationship, else the advisor of the most recent active
  * relationship; undefined when none is active.
  */
-export function chooseResponsibleAdvisor(relationships: readonly RelationshipForResponsibility[], vehicleSalesUserids: readonly string[] = []): string | undefined {
+export function chooseResponsibleAdvisor(
+  relationships: readonly RelationshipForResponsibility[],
+  vehicleSalesUserids: readonly string[] = [],
+): string | undefined {
   const active = relationships.filter((r) => r.status === 'active');
   const activeIds = new Set(active.map((r) => r.userid));
   const seller = vehicleSalesUserids.find((userid) => activeIds.has(userid));
   if (seller) return seller;
-  const newest = [...active].sort((a, b) => (b.addedAt?.getTime() ?? 0) - (a.addedAt?.getTime() ?? 0) || a.userid.localeCompare(b.userid))[0];
+  const newest = [...active].sort(
+    (a, b) => (b.addedAt?.getTime() ?? 0) - (a.addedAt?.getTime() ?? 0) || a.userid.localeCompare(b.userid),
+  )[0];
   return newest?.userid;
 }

@@ -11,7 +11,16 @@ const corpTagGroupSchema = new Schema(
     groupName: { type: String, required: true },
     order: { type: Number, default: 0 },
     tags: {
-      type: [new Schema({ id: { type: String, required: true }, name: { type: String, required: true }, order: { type: Number, default: 0 } }, { _id: false })],
+      type: [
+        new Schema(
+          {
+            id: { type: String, required: true },
+            name: { type: String, required: true },
+            order: { type: Number, default: 0 },
+          },
+          { _id: false },
+        ),
+      ],
       default: [],
     },
     syncedAt: { type: Date },

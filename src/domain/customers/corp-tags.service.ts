@@ -9,7 +9,14 @@ export async function refreshCorpTagCache(deps: Pick<CustomerDeps, 'corpId' | 'a
   for (const group of live) {
     await CorpTagGroupModel.updateOne(
       { corpId: deps.corpId, groupId: group.group_id },
-      { $set: { groupName: group.group_name, order: group.order, tags: group.tag.filter((t) => !t.deleted).map((t) => ({ id: t.id, name: t.name, order: t.order })), syncedAt: now } },
+      {
+        $set: {
+          groupName: group.group_name,
+          order: group.order,
+          tags: group.tag.filter((t) => !t.deleted).map((t) => ({ id: t.id, name: t.name, order: t.order })),
+          syncedAt: now,
+        },
+      },
       { upsert: true },
     );
   }
@@ -21,7 +28,10 @@ export async function refreshCorpTagCache(deps: Pick<CustomerDeps, 'corpId' | 'a
  * The tag's name and group, for rules and owner detection. A tag the cache does not know (created
  * in the admin console since the last refresh, callback missed) refreshes the cache once.
  */
-export async function describeTag(deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>, tagId: string): Promise<{ group: string; name: string } | undefined> {
+export async function describeTag(
+  deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>,
+  tagId: string,
+): Promise<{ group: string; name: string } | undefined> {
   const lookup = async () => {
     const group = await CorpTagGroupModel.findOne({ corpId: deps.corpId, 'tags.id': tagId }).lean();
     const tag = group?.tags.find((t) => t.id === tagId);
@@ -37,7 +47,11 @@ export async function describeTag(deps: Pick<CustomerDeps, 'corpId' | 'api' | 'c
  * The ids of the named tags in the named group, created with `add_corp_tag` when missing
  * (docs/wecom.md §3.7). A concurrent creator elsewhere is handled by refreshing once and retrying.
  */
-export async function ensureCorpTags(deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>, groupName: string, tagNames: readonly string[]): Promise<Map<string, string>> {
+export async function ensureCorpTags(
+  deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>,
+  groupName: string,
+  tagNames: readonly string[],
+): Promise<Map<string, string>> {
   for (let attempt = 0; ; attempt++) {
     const group = await CorpTagGroupModel.findOne({ corpId: deps.corpId, groupName }).lean();
     const ids = new Map<string, string>();
@@ -45,11 +59,18 @@ export async function ensureCorpTags(deps: Pick<CustomerDeps, 'corpId' | 'api' |
     const missing = tagNames.filter((name) => !ids.has(name));
     if (missing.length === 0) return ids;
     try {
-      const created = await deps.api.addCorpTag(group ? { group_id: group.groupId, tag: missing.map((name) => ({ name })) } : { group_name: groupName, tag: missing.map((name) => ({ name })) });
+      const created = await deps.api.addCorpTag(
+        group
+          ? { group_id: group.groupId, tag: missing.map((name) => ({ name })) }
+          : { group_name: groupName, tag: missing.map((name) => ({ name })) },
+      );
       const g = created.tag_group;
       await CorpTagGroupModel.updateOne(
         { corpId: deps.corpId, groupId: g.group_id },
-        { $set: { groupName: g.group_name, order: g.order, syncedAt: deps.clock.now() }, $addToSet: { tags: { $each: g.tag.map((t) => ({ id: t.id, name: t.name, order: t.order })) } } },
+        {
+          $set: { groupName: g.group_name, order: g.order, syncedAt: deps.clock.now() },
+          $addToSet: { tags: { $each: g.tag.map((t) => ({ id: t.id, name: t.name, order: t.order })) } },
+        },
         { upsert: true },
       );
     } catch (err) {

@@ -12,9 +12,13 @@ import { RelationshipModel } from './relationship.model.js';
 export async function visibleAdvisors(p: Principal): Promise<string[] | undefined> {
   if (p.role === 'advisor') return p.userid ? [p.userid] : [];
   if (p.role !== 'manager') return undefined;
-  const team = (p.departments?.length ?? 0) > 0
-    ? await AdvisorModel.find({ ...corpFilter(p), departments: { $in: [...(p.departments ?? [])] } }, { userid: 1 }).lean()
-    : [];
+  const team =
+    (p.departments?.length ?? 0) > 0
+      ? await AdvisorModel.find(
+          { ...corpFilter(p), departments: { $in: [...(p.departments ?? [])] } },
+          { userid: 1 },
+        ).lean()
+      : [];
   return [...new Set([...team.map((a) => a.userid), ...(p.userid ? [p.userid] : [])])];
 }
 
@@ -24,10 +28,17 @@ interface Scopable {
 }
 
 /** Keeps the customers (of one corp) that `advisors` may see: responsible for, or following (any status). */
-export async function keepVisible<T extends Scopable>(corpId: string, customers: T[], advisors: string[] | undefined): Promise<T[]> {
+export async function keepVisible<T extends Scopable>(
+  corpId: string,
+  customers: T[],
+  advisors: string[] | undefined,
+): Promise<T[]> {
   if (advisors === undefined || customers.length === 0) return customers;
   const allowed = new Set(advisors);
-  const followed = await RelationshipModel.find({ corpId, customerId: { $in: customers.map((c) => c._id) }, userid: { $in: advisors } }, { customerId: 1 }).lean();
+  const followed = await RelationshipModel.find(
+    { corpId, customerId: { $in: customers.map((c) => c._id) }, userid: { $in: advisors } },
+    { customerId: 1 },
+  ).lean();
   const mine = new Set(followed.map((r) => String(r.customerId)));
   return customers.filter((c) => (c.responsibleUserid && allowed.has(c.responsibleUserid)) || mine.has(String(c._id)));
 }

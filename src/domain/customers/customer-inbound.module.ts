@@ -1,7 +1,13 @@
 import type { ContactEvent, ExternalContactEvent, TypedEvent } from '../../wecom/events.js';
 import type { HandlerContext, HandlerModule } from '../inbound/handler-registry.js';
 import {
-  onAdvisorDeletedCustomer, onCorpTagsChanged, onCustomerAdded, onCustomerDeletedAdvisor, onCustomerEdited, onMemberChanged, onTransferFailed,
+  onAdvisorDeletedCustomer,
+  onCorpTagsChanged,
+  onCustomerAdded,
+  onCustomerDeletedAdvisor,
+  onCustomerEdited,
+  onMemberChanged,
+  onTransferFailed,
   type ContactHandlerDeps,
 } from './contact-handlers.js';
 

@@ -5,7 +5,11 @@ import type { PersonalData } from './personal-data.js';
 import { displayNames, SUMMARY_FIELDS, type SummarySource } from './customer-search.js';
 
 /** A task's customer as the console's task table shows it. */
-export interface CustomerLabel { id: string; name: string; vehicle?: { model?: string; vin: string } }
+export interface CustomerLabel {
+  id: string;
+  name: string;
+  vehicle?: { model?: string; vin: string };
+}
 
 interface Labelled {
   _id: Types.ObjectId;
@@ -26,12 +30,19 @@ export async function customerLabels(pd: PersonalData, tasks: Labelled[]): Promi
     const ids = [...new Set(own.map((t) => String(t.customerId)))];
     const [customers, vehicles] = await Promise.all([
       CustomerModel.find({ corpId, _id: { $in: ids } }, SUMMARY_FIELDS).lean() as unknown as Promise<SummarySource[]>,
-      VehicleModel.find({ corpId, customerId: { $in: ids } }, { customerId: 1, model: 1, vin: 1 }).sort({ deliveryDate: 1 }).lean(),
+      VehicleModel.find({ corpId, customerId: { $in: ids } }, { customerId: 1, model: 1, vin: 1 })
+        .sort({ deliveryDate: 1 })
+        .lean(),
     ]);
     const advisorOf = new Map(own.map((t) => [String(t.customerId), t.advisorUserid]));
     const names = await displayNames(pd, corpId, customers, (c) => advisorOf.get(String(c._id)));
     const vehicleOf = new Map(vehicles.map((v) => [String(v.customerId), { model: v.model ?? undefined, vin: v.vin }]));
-    for (const t of own) labels.set(String(t._id), { id: String(t.customerId), name: names.get(String(t.customerId)) ?? '', vehicle: vehicleOf.get(String(t.customerId)) });
+    for (const t of own)
+      labels.set(String(t._id), {
+        id: String(t.customerId),
+        name: names.get(String(t.customerId)) ?? '',
+        vehicle: vehicleOf.get(String(t.customerId)),
+      });
   }
   return labels;
 }

@@ -42,7 +42,8 @@ export interface RefreshOptions {
  * because truth is refetched rather than applied as a delta.
  */
 export async function refreshCustomerFromWecom(deps: CustomerDeps, opts: RefreshOptions): Promise<RefreshResult> {
-  if (await isSuppressed(deps.pd.hasher, deps.corpId, opts.externalUserId, opts.addedBy ? opts.eventAt : undefined)) return suppressedResult(deps, opts);
+  if (await isSuppressed(deps.pd.hasher, deps.corpId, opts.externalUserId, opts.addedBy ? opts.eventAt : undefined))
+    return suppressedResult(deps, opts);
   return applyContactSnapshot(deps, await fetchContact(deps, opts.externalUserId), opts);
 }
 
@@ -58,16 +59,34 @@ function suppressedResult(deps: CustomerDeps, opts: RefreshOptions): RefreshResu
  * names the advisors the snapshot speaks for: a stored active relationship of an advisor in scope
  * that the snapshot does not list has ended. Without `scope` the snapshot is complete.
  */
-export async function applyContactSnapshot(deps: CustomerDeps, fetched: FetchedContact | undefined, opts: RefreshOptions & { scope?: ReadonlySet<string> }): Promise<RefreshResult> {
+export async function applyContactSnapshot(
+  deps: CustomerDeps,
+  fetched: FetchedContact | undefined,
+  opts: RefreshOptions & { scope?: ReadonlySet<string> },
+): Promise<RefreshResult> {
   const { corpId, pd } = deps;
-  if (fetched && (await isSuppressed(pd.hasher, corpId, opts.externalUserId, opts.addedBy ? opts.eventAt : undefined))) return suppressedResult(deps, opts);
+  if (fetched && (await isSuppressed(pd.hasher, corpId, opts.externalUserId, opts.addedBy ? opts.eventAt : undefined)))
+    return suppressedResult(deps, opts);
 
   if (!fetched) {
-    const result: RefreshResult = { visible: false, createdCustomer: false, added: [], tagChanges: [], vanishedUserids: [] };
+    const result: RefreshResult = {
+      visible: false,
+      createdCustomer: false,
+      added: [],
+      tagChanges: [],
+      vanishedUserids: [],
+    };
     // Nobody in the corp follows them now: end whatever we still hold as active.
-    const stale = await RelationshipModel.find({ corpId, externalUserId: opts.externalUserId, status: 'active' }).lean();
+    const stale = await RelationshipModel.find({
+      corpId,
+      externalUserId: opts.externalUserId,
+      status: 'active',
+    }).lean();
     for (const rel of stale.filter((r) => !opts.scope || opts.scope.has(r.userid))) {
-      await RelationshipModel.updateOne({ _id: rel._id, status: 'active' }, { $set: { status: 'deleted_by_advisor', statusChangedAt: opts.eventAt, statusCause: 'not_in_wecom' } });
+      await RelationshipModel.updateOne(
+        { _id: rel._id, status: 'active' },
+        { $set: { status: 'deleted_by_advisor', statusChangedAt: opts.eventAt, statusCause: 'not_in_wecom' } },
+      );
       result.vanishedUserids.push(rel.userid);
     }
     const customer = await CustomerModel.findOne({ corpId, externalUserId: opts.externalUserId }, { _id: 1 }).lean();
@@ -79,16 +98,37 @@ export async function applyContactSnapshot(deps: CustomerDeps, fetched: FetchedC
   return withOutbox(deps, (events) => applyFetchedContact(deps, fetched, opts, events));
 }
 
-async function applyFetchedContact(deps: CustomerDeps, fetched: FetchedContact, opts: RefreshOptions & { scope?: ReadonlySet<string> }, events: EventRecorder): Promise<RefreshResult> {
+async function applyFetchedContact(
+  deps: CustomerDeps,
+  fetched: FetchedContact,
+  opts: RefreshOptions & { scope?: ReadonlySet<string> },
+  events: EventRecorder,
+): Promise<RefreshResult> {
   const { corpId, pd, clock } = deps;
-  const result: RefreshResult = { visible: true, createdCustomer: false, added: [], tagChanges: [], vanishedUserids: [] };
+  const result: RefreshResult = {
+    visible: true,
+    createdCustomer: false,
+    added: [],
+    tagChanges: [],
+    vanishedUserids: [],
+  };
   const now = clock.now();
   const snapshot = customerSnapshot(fetched.contact, pd, corpId);
   const upserted = await CustomerModel.findOneAndUpdate(
     { corpId, externalUserId: snapshot.externalUserId },
     {
-      $set: { type: snapshot.type, nameEnc: snapshot.nameEnc, nameHash: snapshot.nameHash, unionidEnc: snapshot.unionidEnc, unionidHash: snapshot.unionidHash, fetchedAt: now },
-      $setOnInsert: { lifecycle: { stage: 'prospect', reason: 'added', changedAt: opts.eventAt }, lifecycleHistory: [{ stage: 'prospect', reason: 'added', at: opts.eventAt }] },
+      $set: {
+        type: snapshot.type,
+        nameEnc: snapshot.nameEnc,
+        nameHash: snapshot.nameHash,
+        unionidEnc: snapshot.unionidEnc,
+        unionidHash: snapshot.unionidHash,
+        fetchedAt: now,
+      },
+      $setOnInsert: {
+        lifecycle: { stage: 'prospect', reason: 'added', changedAt: opts.eventAt },
+        lifecycleHistory: [{ stage: 'prospect', reason: 'added', at: opts.eventAt }],
+      },
     },
     { upsert: true, returnDocument: 'after', includeResultMetadata: true },
   );
@@ -106,13 +146,28 @@ async function applyFetchedContact(deps: CustomerDeps, fetched: FetchedContact, 
     const next = relationshipSnapshot(follow, pd, { corpId, externalUserId: snapshot.externalUserId });
     const previous = byUserid.get(follow.userid);
     const sealed = {
-      state: next.state, addWay: next.addWay, addedAt: next.addedAt, remarkEnc: next.remarkEnc, remarkHash: next.remarkHash,
-      descriptionEnc: next.descriptionEnc, remarkMobilesEnc: next.remarkMobilesEnc, remarkMobileHashes: next.remarkMobileHashes, tagIds: next.tagIds,
+      state: next.state,
+      addWay: next.addWay,
+      addedAt: next.addedAt,
+      remarkEnc: next.remarkEnc,
+      remarkHash: next.remarkHash,
+      descriptionEnc: next.descriptionEnc,
+      remarkMobilesEnc: next.remarkMobilesEnc,
+      remarkMobileHashes: next.remarkMobileHashes,
+      tagIds: next.tagIds,
     };
     if (!previous) {
       await RelationshipModel.updateOne(
         { corpId, userid: follow.userid, externalUserId: snapshot.externalUserId },
-        { $set: sealed, $setOnInsert: { customerId: customer._id, status: 'active', statusChangedAt: opts.eventAt, statusCause: 'added' } },
+        {
+          $set: sealed,
+          $setOnInsert: {
+            customerId: customer._id,
+            status: 'active',
+            statusChangedAt: opts.eventAt,
+            statusCause: 'added',
+          },
+        },
         { upsert: true },
       );
       result.added.push({ userid: follow.userid, state: next.state });
@@ -121,17 +176,26 @@ async function applyFetchedContact(deps: CustomerDeps, fetched: FetchedContact, 
     const revive = previous.status !== 'active' && reactivates(previous, opts, next.addedAt);
     await RelationshipModel.updateOne(
       { _id: previous._id },
-      { $set: { ...sealed, ...(revive ? { status: 'active', statusChangedAt: opts.eventAt, statusCause: 'added' } : {}) } },
+      {
+        $set: {
+          ...sealed,
+          ...(revive ? { status: 'active', statusChangedAt: opts.eventAt, statusCause: 'added' } : {}),
+        },
+      },
     );
     if (revive) result.added.push({ userid: follow.userid, state: next.state });
     const changes = diffTags(previous.tagIds ?? [], next.tagIds);
-    if (changes.added.length > 0 || changes.removed.length > 0) result.tagChanges.push({ userid: follow.userid, ...changes });
+    if (changes.added.length > 0 || changes.removed.length > 0)
+      result.tagChanges.push({ userid: follow.userid, ...changes });
   }
 
   // Active here but not listed by WeCom: the member deleted the customer (or a transfer moved them).
   for (const rel of stored) {
     if (rel.status === 'active' && !listed.has(rel.userid) && (!opts.scope || opts.scope.has(rel.userid))) {
-      await RelationshipModel.updateOne({ _id: rel._id, status: 'active' }, { $set: { status: 'deleted_by_advisor', statusChangedAt: opts.eventAt, statusCause: 'not_in_wecom' } });
+      await RelationshipModel.updateOne(
+        { _id: rel._id, status: 'active' },
+        { $set: { status: 'deleted_by_advisor', statusChangedAt: opts.eventAt, statusCause: 'not_in_wecom' } },
+      );
       result.vanishedUserids.push(rel.userid);
     }
   }
@@ -146,7 +210,11 @@ async function applyFetchedContact(deps: CustomerDeps, fetched: FetchedContact, 
  * (a delayed add must not undo a later deletion); without an add event, a WeCom createtime newer
  * than the change means the customer was added again while we missed the callback.
  */
-function reactivates(previous: { status: string; statusChangedAt?: Date | null; userid: string }, opts: RefreshOptions, addedAt: Date): boolean {
+function reactivates(
+  previous: { status: string; statusChangedAt?: Date | null; userid: string },
+  opts: RefreshOptions,
+  addedAt: Date,
+): boolean {
   const changedAt = previous.statusChangedAt?.getTime() ?? 0;
   if (opts.addedBy === previous.userid) return opts.eventAt.getTime() > changedAt;
   // A customer who deleted the advisor still appears in follow_user (a one-way relationship, docs/wecom.md §2.1).
@@ -155,25 +223,58 @@ function reactivates(previous: { status: string; statusChangedAt?: Date | null; 
 }
 
 /** Recomputes and stores the responsible advisor (docs/architecture.md §4); returns it. */
-export async function recomputeResponsibleAdvisor(corpId: string, customerId: Types.ObjectId): Promise<string | undefined> {
+export async function recomputeResponsibleAdvisor(
+  corpId: string,
+  customerId: Types.ObjectId,
+): Promise<string | undefined> {
   const [relationships, vehicles] = await Promise.all([
     RelationshipModel.find({ corpId, customerId }, { userid: 1, status: 1, addedAt: 1 }).lean(),
-    VehicleModel.find({ corpId, customerId, salesUserid: { $exists: true } }, { salesUserid: 1, deliveryDate: 1 }).sort({ deliveryDate: -1 }).lean(),
+    VehicleModel.find({ corpId, customerId, salesUserid: { $exists: true } }, { salesUserid: 1, deliveryDate: 1 })
+      .sort({ deliveryDate: -1 })
+      .lean(),
   ]);
-  const responsible = chooseResponsibleAdvisor(relationships, vehicles.map((v) => v.salesUserid).filter((u): u is string => Boolean(u)));
-  await CustomerModel.updateOne({ _id: customerId, corpId }, responsible ? { $set: { responsibleUserid: responsible } } : { $unset: { responsibleUserid: 1 } });
+  const responsible = chooseResponsibleAdvisor(
+    relationships,
+    vehicles.map((v) => v.salesUserid).filter((u): u is string => Boolean(u)),
+  );
+  await CustomerModel.updateOne(
+    { _id: customerId, corpId },
+    responsible ? { $set: { responsibleUserid: responsible } } : { $unset: { responsibleUserid: 1 } },
+  );
   return responsible;
 }
 
 /** One source (a callback, a reconciliation run) may speak for many customers: ids include the pair. */
-function recordRefreshEvents(deps: CustomerDeps, opts: RefreshOptions, result: RefreshResult, events: EventRecorder): void {
-  const base = { corpId: deps.corpId, sourceId: opts.sourceId, occurredAt: opts.eventAt.toISOString(), customerId: String(result.customerId), externalUserId: opts.externalUserId };
+function recordRefreshEvents(
+  deps: CustomerDeps,
+  opts: RefreshOptions,
+  result: RefreshResult,
+  events: EventRecorder,
+): void {
+  const base = {
+    corpId: deps.corpId,
+    sourceId: opts.sourceId,
+    occurredAt: opts.eventAt.toISOString(),
+    customerId: String(result.customerId),
+    externalUserId: opts.externalUserId,
+  };
   for (const { userid, state } of result.added) {
-    events.record({ ...base, type: 'customer.added', userid, data: { state: state ?? null } }, `${opts.externalUserId}/${userid}`);
+    events.record(
+      { ...base, type: 'customer.added', userid, data: { state: state ?? null } },
+      `${opts.externalUserId}/${userid}`,
+    );
   }
   for (const change of result.tagChanges) {
-    for (const tagId of change.added) events.record({ ...base, type: 'customer.tag_added', userid: change.userid, data: { tagId } }, `${opts.externalUserId}/${change.userid}/${tagId}`);
-    for (const tagId of change.removed) events.record({ ...base, type: 'customer.tag_removed', userid: change.userid, data: { tagId } }, `${opts.externalUserId}/${change.userid}/${tagId}`);
+    for (const tagId of change.added)
+      events.record(
+        { ...base, type: 'customer.tag_added', userid: change.userid, data: { tagId } },
+        `${opts.externalUserId}/${change.userid}/${tagId}`,
+      );
+    for (const tagId of change.removed)
+      events.record(
+        { ...base, type: 'customer.tag_removed', userid: change.userid, data: { tagId } },
+        `${opts.externalUserId}/${change.userid}/${tagId}`,
+      );
   }
 }
 

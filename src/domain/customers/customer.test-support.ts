@@ -34,16 +34,31 @@ export async function startCustomerHarness(label: string): Promise<CustomerHarne
   const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
   const prefix = uniqueName(label);
   const queues = new Queues(redis, prefix);
-  const pd = new PersonalData(new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'), new LookupHasher(randomBytes(32)));
+  const pd = new PersonalData(
+    new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'),
+    new LookupHasher(randomBytes(32)),
+  );
   const db = await useTestDatabase(label);
   const sandbox = await startSandbox({ port: 0, clock, logger });
   const client = createWecomClient({ apiBase: sandbox.url, redis, logger, clock, keyPrefix: prefix, timeoutMs: 3000 });
   return {
-    clock, redis, prefix, queues, pd, sandbox,
+    clock,
+    redis,
+    prefix,
+    queues,
+    pd,
+    sandbox,
     depsFor(corpId) {
       const corp = sandbox.world.corp(corpId);
       if (!corp) throw new Error(`the sandbox has no corp ${corpId}`);
-      return { corpId, api: client.forCorp({ corpId, secret: corp.secret, agentId: corp.agentId }), pd, clock, queues, logger };
+      return {
+        corpId,
+        api: client.forCorp({ corpId, secret: corp.secret, agentId: corp.agentId }),
+        pd,
+        clock,
+        queues,
+        logger,
+      };
     },
     async close() {
       await queues.get(QueueName.domainEvents).obliterate({ force: true });

@@ -28,22 +28,38 @@ let deps: CustomerDeps;
 let corpId: string;
 
 const seed = {
-  corps: [{
-    name: '测试4S店',
-    departments: [{ id: 1, name: '总部' }, { id: 2, name: '销售一部', parentid: 1 }],
-    members: [
-      { userid: 'manager.li', name: '李经理', department: [2], isLeaderInDept: [1] },
-      { userid: 'zhangwei', name: '张伟', department: [2], directLeader: ['manager.li'] },
-      { userid: 'wangfang', name: '王芳', department: [2], directLeader: ['manager.li'] },
-    ],
-    tagGroups: [{ group_name: '购车意向', tags: [{ name: '已购车' }, { name: '试驾' }] }],
-    customers: [
-      { external_userid: 'wmCustomerAlpha0001', name: '测试客户甲', follows: [
-        { userid: 'zhangwei', remark: '甲先生', remark_mobiles: ['13800000101'], state: 'delivery_qr1', createtime: 1767225600, tags: ['试驾'] },
-        { userid: 'wangfang', remark: '', createtime: 1767312000 },
-      ] },
-    ],
-  }],
+  corps: [
+    {
+      name: '测试4S店',
+      departments: [
+        { id: 1, name: '总部' },
+        { id: 2, name: '销售一部', parentid: 1 },
+      ],
+      members: [
+        { userid: 'manager.li', name: '李经理', department: [2], isLeaderInDept: [1] },
+        { userid: 'zhangwei', name: '张伟', department: [2], directLeader: ['manager.li'] },
+        { userid: 'wangfang', name: '王芳', department: [2], directLeader: ['manager.li'] },
+      ],
+      tagGroups: [{ group_name: '购车意向', tags: [{ name: '已购车' }, { name: '试驾' }] }],
+      customers: [
+        {
+          external_userid: 'wmCustomerAlpha0001',
+          name: '测试客户甲',
+          follows: [
+            {
+              userid: 'zhangwei',
+              remark: '甲先生',
+              remark_mobiles: ['13800000101'],
+              state: 'delivery_qr1',
+              createtime: 1767225600,
+              tags: ['试驾'],
+            },
+            { userid: 'wangfang', remark: '', createtime: 1767312000 },
+          ],
+        },
+      ],
+    },
+  ],
 };
 
 beforeAll(async () => {
@@ -56,7 +72,13 @@ afterAll(async () => {
 beforeEach(async () => {
   [corpId] = sandbox.world.seed(seed).corpIds as [string];
   deps = h.depsFor(corpId);
-  await Promise.all([CustomerModel.deleteMany({}), RelationshipModel.deleteMany({}), AdvisorModel.deleteMany({}), CorpTagGroupModel.deleteMany({}), queues.get(QueueName.domainEvents).obliterate({ force: true })]);
+  await Promise.all([
+    CustomerModel.deleteMany({}),
+    RelationshipModel.deleteMany({}),
+    AdvisorModel.deleteMany({}),
+    CorpTagGroupModel.deleteMany({}),
+    queues.get(QueueName.domainEvents).obliterate({ force: true }),
+  ]);
   sandbox.context.calls.clear();
 });
 
@@ -67,7 +89,12 @@ async function emittedNames(): Promise<string[]> {
 
 describe('customer refresh from WeCom', () => {
   it('stores the customer sealed, one relationship per advisor, and emits each add once', async () => {
-    const opts = { externalUserId: 'wmCustomerAlpha0001', sourceId: 'inbound-1', eventAt: clock.now(), addedBy: 'zhangwei' };
+    const opts = {
+      externalUserId: 'wmCustomerAlpha0001',
+      sourceId: 'inbound-1',
+      eventAt: clock.now(),
+      addedBy: 'zhangwei',
+    };
     const first = await refreshCustomerFromWecom(deps, opts);
     expect(first.createdCustomer).toBe(true);
     expect(first.added.map((a) => a.userid).sort()).toEqual(['wangfang', 'zhangwei']);
@@ -76,7 +103,9 @@ describe('customer refresh from WeCom', () => {
     expect(await emittedNames()).toEqual(['customer.added:wangfang', 'customer.added:zhangwei']);
 
     const customer = await CustomerModel.findOne({ corpId, externalUserId: 'wmCustomerAlpha0001' }).lean();
-    expect(pd.openFor(customerCtx({ corpId, externalUserId: 'wmCustomerAlpha0001' }, 'nameEnc'), customer?.nameEnc)).toBe('测试客户甲');
+    expect(
+      pd.openFor(customerCtx({ corpId, externalUserId: 'wmCustomerAlpha0001' }, 'nameEnc'), customer?.nameEnc),
+    ).toBe('测试客户甲');
     expect(customer?.nameEnc?.startsWith('v2.')).toBe(true);
     expect(customer?.responsibleUserid).toBe('wangfang'); // most recent relationship
     const rel = await RelationshipModel.findOne({ corpId, userid: 'zhangwei' }).lean();
@@ -89,31 +118,74 @@ describe('customer refresh from WeCom', () => {
   });
 
   it('reports tag changes by diffing against the last known state', async () => {
-    await refreshCustomerFromWecom(deps, { externalUserId: 'wmCustomerAlpha0001', sourceId: 'inbound-1', eventAt: clock.now() });
-    await sandbox.driver.editRelationship({ corpId, userid: 'zhangwei', externalUserId: 'wmCustomerAlpha0001', addTags: ['已购车'], removeTags: ['试驾'] }).catch(() => undefined);
-    const result = await refreshCustomerFromWecom(deps, { externalUserId: 'wmCustomerAlpha0001', sourceId: 'inbound-2', eventAt: clock.now() });
+    await refreshCustomerFromWecom(deps, {
+      externalUserId: 'wmCustomerAlpha0001',
+      sourceId: 'inbound-1',
+      eventAt: clock.now(),
+    });
+    await sandbox.driver
+      .editRelationship({
+        corpId,
+        userid: 'zhangwei',
+        externalUserId: 'wmCustomerAlpha0001',
+        addTags: ['已购车'],
+        removeTags: ['试驾'],
+      })
+      .catch(() => undefined);
+    const result = await refreshCustomerFromWecom(deps, {
+      externalUserId: 'wmCustomerAlpha0001',
+      sourceId: 'inbound-2',
+      eventAt: clock.now(),
+    });
     expect(result.tagChanges).toHaveLength(1);
-    expect(result.tagChanges[0]).toMatchObject({ userid: 'zhangwei', added: [expect.any(String)], removed: [expect.any(String)] });
-    expect((await emittedNames()).filter((n) => n.startsWith('customer.tag'))).toEqual(['customer.tag_added:zhangwei', 'customer.tag_removed:zhangwei']);
+    expect(result.tagChanges[0]).toMatchObject({
+      userid: 'zhangwei',
+      added: [expect.any(String)],
+      removed: [expect.any(String)],
+    });
+    expect((await emittedNames()).filter((n) => n.startsWith('customer.tag'))).toEqual([
+      'customer.tag_added:zhangwei',
+      'customer.tag_removed:zhangwei',
+    ]);
   });
 });
 
 describe('out of order', () => {
   it('an edit processed before its add stores the customer once; the late add changes and emits nothing more', async () => {
-    const edit = await refreshCustomerFromWecom(deps, { externalUserId: 'wmCustomerAlpha0001', sourceId: 'edit-1', eventAt: new Date(clock.nowMs() + 1000) });
-    const add = await refreshCustomerFromWecom(deps, { externalUserId: 'wmCustomerAlpha0001', sourceId: 'add-1', eventAt: clock.now(), addedBy: 'zhangwei' });
+    const edit = await refreshCustomerFromWecom(deps, {
+      externalUserId: 'wmCustomerAlpha0001',
+      sourceId: 'edit-1',
+      eventAt: new Date(clock.nowMs() + 1000),
+    });
+    const add = await refreshCustomerFromWecom(deps, {
+      externalUserId: 'wmCustomerAlpha0001',
+      sourceId: 'add-1',
+      eventAt: clock.now(),
+      addedBy: 'zhangwei',
+    });
     expect(edit.added.map((a) => a.userid).sort()).toEqual(['wangfang', 'zhangwei']);
     expect(add.added).toEqual([]);
     expect(await CustomerModel.countDocuments({ corpId, externalUserId: 'wmCustomerAlpha0001' })).toBe(1);
-    expect(await RelationshipModel.countDocuments({ corpId, externalUserId: 'wmCustomerAlpha0001', status: 'active' })).toBe(2);
+    expect(
+      await RelationshipModel.countDocuments({ corpId, externalUserId: 'wmCustomerAlpha0001', status: 'active' }),
+    ).toBe(2);
     expect(await emittedNames()).toEqual(['customer.added:wangfang', 'customer.added:zhangwei']);
   });
 });
 
 describe('retained customers', () => {
   it('becomes owner once and tags every active relationship with 保客, creating the tag', async () => {
-    const { customerId } = await refreshCustomerFromWecom(deps, { externalUserId: 'wmCustomerAlpha0001', sourceId: 'inbound-1', eventAt: clock.now() });
-    const input = { customerId: customerId as Types.ObjectId, reason: 'delivery_channel' as const, sourceId: 'src-1', at: clock.now() };
+    const { customerId } = await refreshCustomerFromWecom(deps, {
+      externalUserId: 'wmCustomerAlpha0001',
+      sourceId: 'inbound-1',
+      eventAt: clock.now(),
+    });
+    const input = {
+      customerId: customerId as Types.ObjectId,
+      reason: 'delivery_channel' as const,
+      sourceId: 'src-1',
+      at: clock.now(),
+    };
     const first = await becomeOwner(deps, defaultRetentionSettings, input);
     const second = await becomeOwner(deps, defaultRetentionSettings, input);
     expect(first).toEqual({ changed: true, tagged: 2 });
@@ -123,7 +195,8 @@ describe('retained customers', () => {
     expect(marks.map((m) => (m.body as { userid: string }).userid).sort()).toEqual(['wangfang', 'zhangwei']);
     const ownerTag = sandbox.world.corp(corpId)?.tags.find((t) => t.name === '保客');
     expect(ownerTag).toBeDefined();
-    const follows = sandbox.world.corp(corpId)?.follows.filter((f) => f.external_userid === 'wmCustomerAlpha0001') ?? [];
+    const follows =
+      sandbox.world.corp(corpId)?.follows.filter((f) => f.external_userid === 'wmCustomerAlpha0001') ?? [];
     expect(follows).toHaveLength(2);
     for (const follow of follows) expect(follow.tagIds).toContain(ownerTag?.id);
     const customer = await CustomerModel.findById(customerId).lean();
@@ -135,12 +208,31 @@ describe('retained customers', () => {
 describe('ended relationships', () => {
   it('a deletion delivered before its add is not undone by the late add', async () => {
     const eventAt = clock.now();
-    const deleted = await endRelationship(deps, { externalUserId: 'wmCustomerAlpha0001', userid: 'zhangwei', status: 'deleted_by_customer', eventAt, sourceId: 'del-1', cause: 'del_follow_user' });
+    const deleted = await endRelationship(deps, {
+      externalUserId: 'wmCustomerAlpha0001',
+      userid: 'zhangwei',
+      status: 'deleted_by_customer',
+      eventAt,
+      sourceId: 'del-1',
+      cause: 'del_follow_user',
+    });
     expect(deleted.changed).toBe(true);
-    const replay = await endRelationship(deps, { externalUserId: 'wmCustomerAlpha0001', userid: 'zhangwei', status: 'deleted_by_customer', eventAt, sourceId: 'del-1', cause: 'del_follow_user' });
+    const replay = await endRelationship(deps, {
+      externalUserId: 'wmCustomerAlpha0001',
+      userid: 'zhangwei',
+      status: 'deleted_by_customer',
+      eventAt,
+      sourceId: 'del-1',
+      cause: 'del_follow_user',
+    });
     expect(replay.changed).toBe(false);
     // The add happened earlier than the deletion.
-    await refreshCustomerFromWecom(deps, { externalUserId: 'wmCustomerAlpha0001', sourceId: 'add-1', eventAt: new Date(eventAt.getTime() - 60_000), addedBy: 'zhangwei' });
+    await refreshCustomerFromWecom(deps, {
+      externalUserId: 'wmCustomerAlpha0001',
+      sourceId: 'add-1',
+      eventAt: new Date(eventAt.getTime() - 60_000),
+      addedBy: 'zhangwei',
+    });
     const rel = await RelationshipModel.findOne({ corpId, userid: 'zhangwei' }).lean();
     expect(rel?.status).toBe('deleted_by_customer');
     const other = await RelationshipModel.findOne({ corpId, userid: 'wangfang' }).lean();
@@ -150,10 +242,28 @@ describe('ended relationships', () => {
   });
 
   it('the customer becomes lost when the last advisor is deleted, and customer.lost is emitted once', async () => {
-    await refreshCustomerFromWecom(deps, { externalUserId: 'wmCustomerAlpha0001', sourceId: 'add-1', eventAt: clock.now() });
+    await refreshCustomerFromWecom(deps, {
+      externalUserId: 'wmCustomerAlpha0001',
+      sourceId: 'add-1',
+      eventAt: clock.now(),
+    });
     const at = new Date(clock.nowMs() + 1000);
-    const a = await endRelationship(deps, { externalUserId: 'wmCustomerAlpha0001', userid: 'zhangwei', status: 'deleted_by_customer', eventAt: at, sourceId: 'del-a', cause: 'del_follow_user' });
-    const b = await endRelationship(deps, { externalUserId: 'wmCustomerAlpha0001', userid: 'wangfang', status: 'deleted_by_customer', eventAt: at, sourceId: 'del-b', cause: 'del_follow_user' });
+    const a = await endRelationship(deps, {
+      externalUserId: 'wmCustomerAlpha0001',
+      userid: 'zhangwei',
+      status: 'deleted_by_customer',
+      eventAt: at,
+      sourceId: 'del-a',
+      cause: 'del_follow_user',
+    });
+    const b = await endRelationship(deps, {
+      externalUserId: 'wmCustomerAlpha0001',
+      userid: 'wangfang',
+      status: 'deleted_by_customer',
+      eventAt: at,
+      sourceId: 'del-b',
+      cause: 'del_follow_user',
+    });
     expect([a.becameLost, b.becameLost]).toEqual([false, true]);
     const customer = await CustomerModel.findOne({ corpId, externalUserId: 'wmCustomerAlpha0001' }).lean();
     expect(customer?.lifecycle?.stage).toBe('lost');
@@ -175,5 +285,3 @@ describe('directory', () => {
     expect((await AdvisorModel.findOne({ corpId, userid: 'gone.member' }).lean())?.status).toBe('left');
   });
 });
-
-

@@ -23,7 +23,11 @@ export interface BecomeOwnerInput {
  * Safe to call again: the lifecycle changes once, the event has a deterministic id, and
  * tagging skips relationships that already carry the tags (so a retry finishes what failed).
  */
-export async function becomeOwner(deps: CustomerDeps, settings: RetentionSettings, input: BecomeOwnerInput): Promise<{ changed: boolean; tagged: number }> {
+export async function becomeOwner(
+  deps: CustomerDeps,
+  settings: RetentionSettings,
+  input: BecomeOwnerInput,
+): Promise<{ changed: boolean; tagged: number }> {
   // Only the lifecycle change and its event are in the transaction: mark_tag calls stay outside.
   const { changed, customer } = await withOutbox(deps, async (events) => {
     const update = await CustomerModel.updateOne(
@@ -36,8 +40,13 @@ export async function becomeOwner(deps: CustomerDeps, settings: RetentionSetting
     const found = await CustomerModel.findById(input.customerId, { externalUserId: 1, lifecycle: 1 }).lean();
     if (update.modifiedCount > 0 && found) {
       events.record({
-        type: 'customer.became_owner', corpId: deps.corpId, sourceId: input.sourceId, occurredAt: input.at.toISOString(),
-        customerId: String(input.customerId), externalUserId: found.externalUserId, data: { reason: input.reason },
+        type: 'customer.became_owner',
+        corpId: deps.corpId,
+        sourceId: input.sourceId,
+        occurredAt: input.at.toISOString(),
+        customerId: String(input.customerId),
+        externalUserId: found.externalUserId,
+        data: { reason: input.reason },
       });
     }
     return { changed: update.modifiedCount > 0, customer: found };
@@ -52,24 +61,50 @@ export async function becomeOwner(deps: CustomerDeps, settings: RetentionSetting
  * one advisor after another (the client limits rate and concurrency; one call per pair avoids
  * 45035). Returns how many relationships were tagged now.
  */
-export async function applyOwnerTags(deps: CustomerDeps, settings: RetentionSettings, customerId: Types.ObjectId): Promise<number> {
+export async function applyOwnerTags(
+  deps: CustomerDeps,
+  settings: RetentionSettings,
+  customerId: Types.ObjectId,
+): Promise<number> {
   const wanted: string[] = [];
   const ownerIds = await ensureCorpTags(deps, settings.ownerTag.group, [settings.ownerTag.name]);
   wanted.push(...ownerIds.values());
   if (settings.modelTagGroup) {
-    const models = (await VehicleModel.find({ corpId: deps.corpId, customerId, model: { $exists: true, $ne: '' } }, { model: 1 }).lean())
+    const models = (
+      await VehicleModel.find(
+        { corpId: deps.corpId, customerId, model: { $exists: true, $ne: '' } },
+        { model: 1 },
+      ).lean()
+    )
       .map((v) => v.model)
       .filter((m): m is string => Boolean(m));
-    if (models.length > 0) wanted.push(...(await ensureCorpTags(deps, settings.modelTagGroup, [...new Set(models)].map((m) => m.slice(0, 30)))).values());
+    if (models.length > 0)
+      wanted.push(
+        ...(
+          await ensureCorpTags(
+            deps,
+            settings.modelTagGroup,
+            [...new Set(models)].map((m) => m.slice(0, 30)),
+          )
+        ).values(),
+      );
   }
-  const relationships = await RelationshipModel.find({ corpId: deps.corpId, customerId, status: 'active' }, { userid: 1, externalUserId: 1, tagIds: 1 }).sort({ userid: 1 }).lean();
+  const relationships = await RelationshipModel.find(
+    { corpId: deps.corpId, customerId, status: 'active' },
+    { userid: 1, externalUserId: 1, tagIds: 1 },
+  )
+    .sort({ userid: 1 })
+    .lean();
   let tagged = 0;
   for (const rel of relationships) {
     const missing = wanted.filter((id) => !(rel.tagIds ?? []).includes(id));
     if (missing.length === 0) continue;
     await deps.api.markTag({ userid: rel.userid, external_userid: rel.externalUserId, add_tag: missing });
     // API changes produce no callback (docs/wecom.md §2.2), so record the tags ourselves.
-    await RelationshipModel.updateOne({ _id: rel._id, corpId: deps.corpId }, { $addToSet: { tagIds: { $each: missing } } });
+    await RelationshipModel.updateOne(
+      { _id: rel._id, corpId: deps.corpId },
+      { $addToSet: { tagIds: { $each: missing } } },
+    );
     tagged++;
   }
   return tagged;

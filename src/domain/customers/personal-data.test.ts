@@ -15,7 +15,11 @@ describe('PersonalData contexts (docs/security.md "Data at rest and in transit")
     expect(sealed).not.toContain('测试客户甲');
     expect(pd.openFor(customerCtx(alpha, 'nameEnc'), sealed)).toBe('测试客户甲');
     expect(cipher.decrypt(sealed, 'customers/nameEnc/wwDemo:wmAlpha')).toBe('测试客户甲');
-    expect(pd.sealSearchableFor(relationshipCtx({ ...alpha, userid: 'lina' }, 'remarkEnc'), 'remark', '甲先生').enc?.startsWith('v2.k1.')).toBe(true);
+    expect(
+      pd
+        .sealSearchableFor(relationshipCtx({ ...alpha, userid: 'lina' }, 'remarkEnc'), 'remark', '甲先生')
+        .enc?.startsWith('v2.k1.'),
+    ).toBe(true);
     expect(pd.sealFor(customerCtx(alpha, 'nameEnc'), '')).toBeUndefined();
   });
 
@@ -23,9 +27,13 @@ describe('PersonalData contexts (docs/security.md "Data at rest and in transit")
     const name = pd.sealFor(customerCtx(alpha, 'nameEnc'), '测试客户甲');
     expect(() => pd.openFor(customerCtx(beta, 'nameEnc'), name)).toThrow(/failed authentication/);
     expect(() => pd.openFor(customerCtx(alpha, 'dmsNotesEnc'), name)).toThrow(/failed authentication/);
-    expect(() => pd.openFor(relationshipCtx({ ...alpha, userid: 'lina' }, 'remarkEnc'), name)).toThrow(/failed authentication/);
+    expect(() => pd.openFor(relationshipCtx({ ...alpha, userid: 'lina' }, 'remarkEnc'), name)).toThrow(
+      /failed authentication/,
+    );
     const remark = pd.sealFor(relationshipCtx({ ...alpha, userid: 'lina' }, 'remarkEnc'), '甲先生');
-    expect(() => pd.openFor(relationshipCtx({ ...alpha, userid: 'zhangwei' }, 'remarkEnc'), remark)).toThrow(/failed authentication/);
+    expect(() => pd.openFor(relationshipCtx({ ...alpha, userid: 'zhangwei' }, 'remarkEnc'), remark)).toThrow(
+      /failed authentication/,
+    );
     expect(() => cipher.decrypt(remark ?? '')).toThrow(/needs the context/);
   });
 
@@ -43,7 +51,9 @@ describe('PersonalData contexts (docs/security.md "Data at rest and in transit")
 
   it('derives the context of a stored document for rotation and export', () => {
     expect(storedFieldCtx('customers', { ...alpha }, 'birthdayEnc')).toBe(customerCtx(alpha, 'birthdayEnc'));
-    expect(storedFieldCtx('relationships', { ...alpha, userid: 'lina' }, 'remarkMobilesEnc')).toBe(relationshipCtx({ ...alpha, userid: 'lina' }, 'remarkMobilesEnc'));
+    expect(storedFieldCtx('relationships', { ...alpha, userid: 'lina' }, 'remarkMobilesEnc')).toBe(
+      relationshipCtx({ ...alpha, userid: 'lina' }, 'remarkMobilesEnc'),
+    );
     expect(storedFieldCtx('vehicles', { ...alpha }, 'xEnc')).toBeUndefined();
   });
 });

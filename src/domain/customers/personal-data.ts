@@ -27,7 +27,10 @@ export function customerCtx(doc: { corpId: string; externalUserId: string }, fie
 }
 
 /** `relationships/<field>/<corpId>:<externalUserId>:<userid>` (docs/security.md "Data at rest and in transit"). */
-export function relationshipCtx(doc: { corpId: string; externalUserId: string; userid: string }, field: RelationshipSealedField): PdContext {
+export function relationshipCtx(
+  doc: { corpId: string; externalUserId: string; userid: string },
+  field: RelationshipSealedField,
+): PdContext {
   return sealContext('relationships', field, naturalKey(doc.corpId, doc.externalUserId, doc.userid)) as PdContext;
 }
 
@@ -45,11 +48,13 @@ export function leadCtx(doc: { corpId: string; leadId: string }, field: LeadSeal
  */
 export function storedFieldCtx(collection: string, doc: Record<string, unknown>, field: string): PdContext | undefined {
   const corpId = doc.corpId;
-  if (collection === 'leads' && typeof corpId === 'string' && doc._id) return leadCtx({ corpId, leadId: String(doc._id) }, field as LeadSealedField);
+  if (collection === 'leads' && typeof corpId === 'string' && doc._id)
+    return leadCtx({ corpId, leadId: String(doc._id) }, field as LeadSealedField);
   const externalUserId = doc.externalUserId;
   if (typeof corpId !== 'string' || typeof externalUserId !== 'string') return undefined;
   if (collection === 'customers') return customerCtx({ corpId, externalUserId }, field as CustomerSealedField);
-  if (collection === 'relationships' && typeof doc.userid === 'string') return relationshipCtx({ corpId, externalUserId, userid: doc.userid }, field as RelationshipSealedField);
+  if (collection === 'relationships' && typeof doc.userid === 'string')
+    return relationshipCtx({ corpId, externalUserId, userid: doc.userid }, field as RelationshipSealedField);
   return undefined;
 }
 
@@ -67,11 +72,18 @@ export class PersonalData {
   ) {}
 
   static fromConfig(config: AppConfig): PersonalData {
-    return new PersonalData(new DataCipher(config.dataKeys.keys, config.dataKeys.activeId), new LookupHasher(config.lookupHmacKey));
+    return new PersonalData(
+      new DataCipher(config.dataKeys.keys, config.dataKeys.activeId),
+      new LookupHasher(config.lookupHmacKey),
+    );
   }
 
   /** Sealed value (bound to `ctx`) and look-up hash; both undefined for an empty value. */
-  sealSearchableFor(ctx: PdContext, kind: LookupKind, value: string | undefined | null): { enc?: string; hash?: string } {
+  sealSearchableFor(
+    ctx: PdContext,
+    kind: LookupKind,
+    value: string | undefined | null,
+  ): { enc?: string; hash?: string } {
     if (value === undefined || value === null || value.trim() === '') return {};
     return { enc: this.cipher.encrypt(value, ctx), hash: this.hasher.hash(kind, value) };
   }

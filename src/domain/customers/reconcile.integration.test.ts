@@ -22,18 +22,30 @@ let corpId: string;
 const customers = Array.from({ length: 30 }, (_, i) => ({
   external_userid: `wmReconcile${String(i).padStart(8, '0')}`,
   name: `测试客户${i}`,
-  follows: [{ userid: i % 3 === 0 ? 'lina' : 'zhangwei', remark: `客户${i}`, createtime: 1767225600 + i, tags: i % 2 ? ['试驾'] : [] }],
+  follows: [
+    {
+      userid: i % 3 === 0 ? 'lina' : 'zhangwei',
+      remark: `客户${i}`,
+      createtime: 1767225600 + i,
+      tags: i % 2 ? ['试驾'] : [],
+    },
+  ],
 }));
 
 beforeAll(async () => {
   h = await startCustomerHarness('reconcile');
   ({ clock, redis, prefix, queues, sandbox } = h);
   [corpId] = sandbox.world.seed({
-    corps: [{
-      members: [{ userid: 'zhangwei', name: '张伟' }, { userid: 'lina', name: '李娜' }],
-      tagGroups: [{ group_name: '购车意向', tags: [{ name: '已购车' }, { name: '试驾' }] }],
-      customers,
-    }],
+    corps: [
+      {
+        members: [
+          { userid: 'zhangwei', name: '张伟' },
+          { userid: 'lina', name: '李娜' },
+        ],
+        tagGroups: [{ group_name: '购车意向', tags: [{ name: '已购车' }, { name: '试驾' }] }],
+        customers,
+      },
+    ],
   }).corpIds as [string];
   deps = h.depsFor(corpId);
 });
@@ -44,7 +56,10 @@ afterAll(async () => {
 /** Active relationships with their corp tags, as WeCom and as MongoDB see them. */
 function wecomState(): string[] {
   const corp = sandbox.world.corp(corpId);
-  return (corp?.follows ?? []).filter((f) => f.status === 'active').map((f) => `${f.userid}|${f.external_userid}|${[...f.tagIds].sort().join(',')}`).sort();
+  return (corp?.follows ?? [])
+    .filter((f) => f.status === 'active')
+    .map((f) => `${f.userid}|${f.external_userid}|${[...f.tagIds].sort().join(',')}`)
+    .sort();
 }
 async function storedState(): Promise<string[]> {
   const rels = await RelationshipModel.find({ corpId, status: 'active' }).lean();
@@ -67,7 +82,12 @@ describe('reconciliation', () => {
     // The bot misses callbacks: a new customer, an advisor deleting one, a tag edit.
     await sandbox.driver.addCustomer({ corpId, userid: 'lina', customer: { name: '新客户' }, state: 'delivery_qr1' });
     await sandbox.driver.advisorDeletesCustomer({ corpId, userid: 'zhangwei', externalUserId: 'wmReconcile00000001' });
-    await sandbox.driver.editRelationship({ corpId, userid: 'zhangwei', externalUserId: 'wmReconcile00000002', addTags: ['已购车'] });
+    await sandbox.driver.editRelationship({
+      corpId,
+      userid: 'zhangwei',
+      externalUserId: 'wmReconcile00000002',
+      addTags: ['已购车'],
+    });
     clock.advance(60_000);
     const repair = await reconcileCorp(deps, { runId: 'r3' });
     expect(repair).toMatchObject({ added: 1, tagChanges: 1, ended: 1 });

@@ -43,7 +43,17 @@ interface Checkpoint {
  * nothing for unchanged state.
  */
 export async function reconcileCorp(deps: CustomerDeps, opts: ReconcileOptions): Promise<ReconcileSummary> {
-  const summary: ReconcileSummary = { members: 0, tagGroups: 0, advisors: 0, pages: 0, relationshipsSeen: 0, added: 0, tagChanges: 0, ended: 0, resumed: false };
+  const summary: ReconcileSummary = {
+    members: 0,
+    tagGroups: 0,
+    advisors: 0,
+    pages: 0,
+    relationshipsSeen: 0,
+    added: 0,
+    tagChanges: 0,
+    ended: 0,
+    resumed: false,
+  };
   const saved = await readCheckpoint(opts);
   summary.resumed = saved !== undefined;
   const runId = saved?.runId ?? opts.runId;
@@ -61,12 +71,21 @@ export async function reconcileCorp(deps: CustomerDeps, opts: ReconcileOptions):
   for (let chunk = saved?.chunk ?? 0; chunk < chunks.length; chunk++) {
     let cursor = chunk === saved?.chunk ? saved.cursor : '';
     do {
-      const page = await deps.api.batchGetByUser({ userid_list: chunks[chunk] as string[], cursor: cursor || undefined, limit: 100 });
+      const page = await deps.api.batchGetByUser({
+        userid_list: chunks[chunk] as string[],
+        cursor: cursor || undefined,
+        limit: 100,
+      });
       for (const entry of page.external_contact_list) {
         const applied = await applyContactSnapshot(
           deps,
           { contact: entry.external_contact, followUsers: [entry.follow_info] },
-          { externalUserId: entry.external_contact.external_userid, sourceId: `reconcile-${runId}`, eventAt, scope: new Set([entry.follow_info.userid]) },
+          {
+            externalUserId: entry.external_contact.external_userid,
+            sourceId: `reconcile-${runId}`,
+            eventAt,
+            scope: new Set([entry.follow_info.userid]),
+          },
         );
         summary.relationshipsSeen++;
         summary.added += applied.added.length;
@@ -82,9 +101,16 @@ export async function reconcileCorp(deps: CustomerDeps, opts: ReconcileOptions):
   // Relationships we hold as active that an advisor's list no longer has: refetch the customer.
   for (const userid of advisors) {
     const listed = new Set((await deps.api.listExternalContacts(userid)).external_userid);
-    const stored = await RelationshipModel.find({ corpId: deps.corpId, userid, status: 'active' }, { externalUserId: 1 }).lean();
+    const stored = await RelationshipModel.find(
+      { corpId: deps.corpId, userid, status: 'active' },
+      { externalUserId: 1 },
+    ).lean();
     for (const rel of stored.filter((r) => !listed.has(r.externalUserId))) {
-      const refreshed = await refreshCustomerFromWecom(deps, { externalUserId: rel.externalUserId, sourceId: `reconcile-${runId}`, eventAt });
+      const refreshed = await refreshCustomerFromWecom(deps, {
+        externalUserId: rel.externalUserId,
+        sourceId: `reconcile-${runId}`,
+        eventAt,
+      });
       summary.ended += refreshed.vanishedUserids.length;
     }
   }
@@ -98,7 +124,9 @@ async function readCheckpoint(opts: ReconcileOptions): Promise<Checkpoint | unde
   if (!raw) return undefined;
   try {
     const parsed = JSON.parse(raw) as Partial<Checkpoint>;
-    return typeof parsed.runId === 'string' && Number.isInteger(parsed.chunk) && typeof parsed.cursor === 'string' ? (parsed as Checkpoint) : undefined;
+    return typeof parsed.runId === 'string' && Number.isInteger(parsed.chunk) && typeof parsed.cursor === 'string'
+      ? (parsed as Checkpoint)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -34,10 +34,18 @@ afterAll(async () => {
 describe('customer.added through the outbox', () => {
   it('survives a failed emission and the retry that finds the row already stored', async () => {
     const [corpId] = h.sandbox.world.seed({
-      corps: [{
-        members: [{ userid: 'zhangwei', name: '张伟' }],
-        customers: [{ external_userid: 'wmOutboxRefresh001', name: '测试客户戊', follows: [{ userid: 'zhangwei', state: 'delivery_qr9', createtime: 1767225600 }] }],
-      }],
+      corps: [
+        {
+          members: [{ userid: 'zhangwei', name: '张伟' }],
+          customers: [
+            {
+              external_userid: 'wmOutboxRefresh001',
+              name: '测试客户戊',
+              follows: [{ userid: 'zhangwei', state: 'delivery_qr9', createtime: 1767225600 }],
+            },
+          ],
+        },
+      ],
     }).corpIds as [string];
     const logger = createLogger({ level: 'silent', name: 'test' });
     const producer = createRedis({ url: server.url, role: 'producer', logger });
@@ -46,7 +54,12 @@ describe('customer.added through the outbox', () => {
     try {
       await queues.prepare([QueueName.domainEvents], 5000);
       const deps = { ...h.depsFor(corpId), queues };
-      const opts = { externalUserId: 'wmOutboxRefresh001', sourceId: 'inbound-outbox-1', eventAt: h.clock.now(), addedBy: 'zhangwei' };
+      const opts = {
+        externalUserId: 'wmOutboxRefresh001',
+        sourceId: 'inbound-outbox-1',
+        eventAt: h.clock.now(),
+        addedBy: 'zhangwei',
+      };
 
       await server.kill(); // Redis goes away between the MongoDB writes and the emission
       const first = await refreshCustomerFromWecom(deps, opts);
@@ -62,13 +75,19 @@ describe('customer.added through the outbox', () => {
       // Redis returns: the worker's relay delivers the event the old code lost.
       await server.restart();
       const relay = new OutboxRelay({ queues, logger });
-      const status = await waitFor(async () => {
-        const s = await relay.runOnce();
-        return s.lag?.pending === 0 ? s : undefined;
-      }, 'the relay to deliver once Redis is back', { timeoutMs: 15_000, intervalMs: 200 });
+      const status = await waitFor(
+        async () => {
+          const s = await relay.runOnce();
+          return s.lag?.pending === 0 ? s : undefined;
+        },
+        'the relay to deliver once Redis is back',
+        { timeoutMs: 15_000, intervalMs: 200 },
+      );
       expect(status.lastError).toBeUndefined();
       const jobs = await queues.get(QueueName.domainEvents).getJobs(['waiting']);
-      expect(jobs.map((j) => [j.id, j.name, j.data.userid, j.data.data?.state])).toEqual([[pending[0]?._id, 'customer.added', 'zhangwei', 'delivery_qr9']]);
+      expect(jobs.map((j) => [j.id, j.name, j.data.userid, j.data.data?.state])).toEqual([
+        [pending[0]?._id, 'customer.added', 'zhangwei', 'delivery_qr9'],
+      ]);
     } finally {
       await queues.close();
       producer.disconnect();

@@ -33,15 +33,34 @@ export interface EndRelationshipResult {
  */
 export async function endRelationship(deps: CustomerDeps, input: EndRelationshipInput): Promise<EndRelationshipResult> {
   const result = await withOutbox(deps, (events) => endRelationshipWith(deps, input, events));
-  if (result.changed) deps.logger.info({ corpId: deps.corpId, userid: input.userid, status: input.status, becameLost: result.becameLost, loggedAt: deps.clock.now() }, 'relationship ended');
+  if (result.changed)
+    deps.logger.info(
+      {
+        corpId: deps.corpId,
+        userid: input.userid,
+        status: input.status,
+        becameLost: result.becameLost,
+        loggedAt: deps.clock.now(),
+      },
+      'relationship ended',
+    );
   return result;
 }
 
-async function endRelationshipWith(deps: CustomerDeps, input: EndRelationshipInput, events: EventRecorder): Promise<EndRelationshipResult> {
+async function endRelationshipWith(
+  deps: CustomerDeps,
+  input: EndRelationshipInput,
+  events: EventRecorder,
+): Promise<EndRelationshipResult> {
   const { corpId } = deps;
   const customer = await CustomerModel.findOneAndUpdate(
     { corpId, externalUserId: input.externalUserId },
-    { $setOnInsert: { lifecycle: { stage: 'prospect', reason: 'added', changedAt: input.eventAt }, lifecycleHistory: [] } },
+    {
+      $setOnInsert: {
+        lifecycle: { stage: 'prospect', reason: 'added', changedAt: input.eventAt },
+        lifecycleHistory: [],
+      },
+    },
     { upsert: true, returnDocument: 'after' },
   );
   const ended = { status: input.status, statusChangedAt: input.eventAt, statusCause: input.cause };
@@ -49,7 +68,10 @@ async function endRelationshipWith(deps: CustomerDeps, input: EndRelationshipInp
   // the same second (CreateTime has whole seconds) resolve to the deletion.
   const update = await RelationshipModel.updateOne(
     {
-      corpId, userid: input.userid, externalUserId: input.externalUserId, status: { $ne: input.status },
+      corpId,
+      userid: input.userid,
+      externalUserId: input.externalUserId,
+      status: { $ne: input.status },
       $or: [{ statusChangedAt: { $lte: input.eventAt } }, { statusChangedAt: { $exists: false } }],
     },
     { $set: ended },
@@ -67,12 +89,23 @@ async function endRelationshipWith(deps: CustomerDeps, input: EndRelationshipInp
   if (!changed) return result;
 
   await recomputeResponsibleAdvisor(corpId, customer._id);
-  const base = { corpId, sourceId: input.sourceId, occurredAt: input.eventAt.toISOString(), customerId: String(customer._id), externalUserId: input.externalUserId, userid: input.userid };
+  const base = {
+    corpId,
+    sourceId: input.sourceId,
+    occurredAt: input.eventAt.toISOString(),
+    customerId: String(customer._id),
+    externalUserId: input.externalUserId,
+    userid: input.userid,
+  };
   if (input.status === 'transferred') {
     events.record({ ...base, type: 'relationship.transferred', data: { fromUserid: input.userid } });
   }
   if (input.status === 'deleted_by_customer') {
-    const stillActive = await RelationshipModel.countDocuments({ corpId, externalUserId: input.externalUserId, status: 'active' });
+    const stillActive = await RelationshipModel.countDocuments({
+      corpId,
+      externalUserId: input.externalUserId,
+      status: 'active',
+    });
     if (stillActive === 0) {
       const lost = await CustomerModel.updateOne(
         { _id: customer._id, 'lifecycle.stage': { $ne: 'lost' } },

@@ -11,12 +11,17 @@ import { isDeliveryChannel, type RetentionSettings } from './retention-settings.
  * Which domain events make a customer retained (docs/architecture.md §5): a linked vehicle, an add
  * through a delivery channel, or an advisor applying an owner tag. Returns the reason applied.
  */
-export async function ownerReasonFor(deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>, settings: RetentionSettings, event: DomainEvent): Promise<OwnerReason | undefined> {
+export async function ownerReasonFor(
+  deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>,
+  settings: RetentionSettings,
+  event: DomainEvent,
+): Promise<OwnerReason | undefined> {
   switch (event.type) {
     case 'vehicle.linked':
       return settings.ownerOnVehicleLink ? 'vehicle_linked' : undefined;
     case 'customer.added':
-      if (isDeliveryChannel(settings, typeof event.data.state === 'string' ? event.data.state : undefined)) return 'delivery_channel';
+      if (isDeliveryChannel(settings, typeof event.data.state === 'string' ? event.data.state : undefined))
+        return 'delivery_channel';
       // A relationship first seen already carrying an owner tag (reconciliation after lost
       // callbacks, docs/reliability.md "Host crash") emits no tag_added: read the stored tags.
       return (await carriesOwnerTag(deps, settings, event)) ? 'owner_tag' : undefined;
@@ -31,9 +36,16 @@ export async function ownerReasonFor(deps: Pick<CustomerDeps, 'corpId' | 'api' |
   }
 }
 
-async function carriesOwnerTag(deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>, settings: RetentionSettings, event: DomainEvent): Promise<boolean> {
+async function carriesOwnerTag(
+  deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>,
+  settings: RetentionSettings,
+  event: DomainEvent,
+): Promise<boolean> {
   if (settings.ownerTagNames.length === 0 || !event.externalUserId || !event.userid) return false;
-  const rel = await RelationshipModel.findOne({ corpId: deps.corpId, externalUserId: event.externalUserId, userid: event.userid }, { tagIds: 1 }).lean();
+  const rel = await RelationshipModel.findOne(
+    { corpId: deps.corpId, externalUserId: event.externalUserId, userid: event.userid },
+    { tagIds: 1 },
+  ).lean();
   for (const tagId of rel?.tagIds ?? []) {
     const tag = await describeTag(deps, tagId);
     if (tag && settings.ownerTagNames.includes(tag.name)) return true;
@@ -46,13 +58,23 @@ async function carriesOwnerTag(deps: Pick<CustomerDeps, 'corpId' | 'api' | 'cloc
  * relationship) when the event calls for it, and keeps the responsible advisor right after a
  * vehicle link or a transfer. Idempotent, so a redelivered event finishes what a crash left.
  */
-export async function applyRetentionPolicy(deps: CustomerDeps, settings: RetentionSettings, event: DomainEvent): Promise<OwnerReason | undefined> {
+export async function applyRetentionPolicy(
+  deps: CustomerDeps,
+  settings: RetentionSettings,
+  event: DomainEvent,
+): Promise<OwnerReason | undefined> {
   if (!event.customerId || !Types.ObjectId.isValid(event.customerId)) return undefined;
   const customerId = new Types.ObjectId(event.customerId);
   if (event.type === 'vehicle.linked' || event.type === 'relationship.transferred') {
     await recomputeResponsibleAdvisor(deps.corpId, customerId);
   }
   const reason = await ownerReasonFor(deps, settings, event);
-  if (reason) await becomeOwner(deps, settings, { customerId, reason, sourceId: `${event.type}-${event.sourceId}`, at: new Date(event.occurredAt) });
+  if (reason)
+    await becomeOwner(deps, settings, {
+      customerId,
+      reason,
+      sourceId: `${event.type}-${event.sourceId}`,
+      at: new Date(event.occurredAt),
+    });
   return reason;
 }

@@ -12,7 +12,9 @@ export const retentionSettingsSchema = z.object({
   /** Whether linking a vehicle makes an owner. */
   ownerOnVehicleLink: z.boolean().default(true),
   /** The tag every owner gets on every active relationship. */
-  ownerTag: z.object({ group: z.string().min(1).max(30), name: z.string().min(1).max(30) }).default({ group: '客户分层', name: '保客' }),
+  ownerTag: z
+    .object({ group: z.string().min(1).max(30), name: z.string().min(1).max(30) })
+    .default({ group: '客户分层', name: '保客' }),
   /** Group for a tag named after the vehicle model; null switches model tags off. */
   modelTagGroup: z.string().min(1).max(30).nullable().default('车型'),
 });

@@ -12,7 +12,12 @@ describe('domain events', () => {
   });
 
   it('rejects events that do not fit the schema', () => {
-    expect(domainEventSchema.safeParse({ type: 'customer.exploded', corpId: 'ww', sourceId: 's', occurredAt: 'yesterday' }).success).toBe(false);
-    expect(domainEventJobId({ type: 'customer.added', corpId: 'a', sourceId: 'b' })).toBe(domainEventJobId({ type: 'customer.added', corpId: 'a', sourceId: 'b' }));
+    expect(
+      domainEventSchema.safeParse({ type: 'customer.exploded', corpId: 'ww', sourceId: 's', occurredAt: 'yesterday' })
+        .success,
+    ).toBe(false);
+    expect(domainEventJobId({ type: 'customer.added', corpId: 'a', sourceId: 'b' })).toBe(
+      domainEventJobId({ type: 'customer.added', corpId: 'a', sourceId: 'b' }),
+    );
   });
 });

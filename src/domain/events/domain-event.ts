@@ -47,7 +47,12 @@ export type DomainEventInput = z.input<typeof domainEventSchema>;
  * Deterministic BullMQ job id (no `:`, never all digits): a replayed callback produces the same
  * id, so it cannot emit the same event twice while the first job is retained.
  */
-export function domainEventJobId(event: Pick<DomainEvent, 'type' | 'corpId' | 'sourceId'> & { discriminator?: string }): string {
-  const digest = createHash('sha256').update(`${event.corpId}\u0000${event.sourceId}\u0000${event.discriminator ?? ''}`).digest('base64url').slice(0, 32);
+export function domainEventJobId(
+  event: Pick<DomainEvent, 'type' | 'corpId' | 'sourceId'> & { discriminator?: string },
+): string {
+  const digest = createHash('sha256')
+    .update(`${event.corpId}\u0000${event.sourceId}\u0000${event.discriminator ?? ''}`)
+    .digest('base64url')
+    .slice(0, 32);
   return `${event.type.replace('.', '-')}-${digest}`;
 }

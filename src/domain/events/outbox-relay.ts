@@ -21,11 +21,21 @@ export interface RelayBatchOptions {
  * records it marked relayed; rejects when Redis does not take them (they stay pending).
  */
 export async function relayOutbox(queues: Queues, opts: RelayBatchOptions = {}): Promise<number> {
-  const filter = opts.ids ? { _id: { $in: [...opts.ids] }, status: 'pending' as const } : { status: 'pending' as const };
-  const records = await OutboxEventModel.find(filter, { _id: 1, type: 1, event: 1 }).sort({ createdAt: 1 }).limit(opts.batchSize ?? 200).lean();
+  const filter = opts.ids
+    ? { _id: { $in: [...opts.ids] }, status: 'pending' as const }
+    : { status: 'pending' as const };
+  const records = await OutboxEventModel.find(filter, { _id: 1, type: 1, event: 1 })
+    .sort({ createdAt: 1 })
+    .limit(opts.batchSize ?? 200)
+    .lean();
   if (records.length === 0) return 0;
-  await queues.get(QueueName.domainEvents).addBulk(records.map((r) => domainEventJob.bulkEntry(r.event as never, { jobId: r._id })));
-  const marked = await OutboxEventModel.updateMany({ _id: { $in: records.map((r) => r._id) }, status: 'pending' }, { $set: { status: 'relayed', relayedAt: opts.now ?? new Date() } });
+  await queues
+    .get(QueueName.domainEvents)
+    .addBulk(records.map((r) => domainEventJob.bulkEntry(r.event as never, { jobId: r._id })));
+  const marked = await OutboxEventModel.updateMany(
+    { _id: { $in: records.map((r) => r._id) }, status: 'pending' },
+    { $set: { status: 'relayed', relayedAt: opts.now ?? new Date() } },
+  );
   return marked.modifiedCount;
 }
 
@@ -100,7 +110,11 @@ export class OutboxRelay {
           this.set(lastLag()?.pending ?? 0);
         },
       });
-      this.relayed = new Counter({ name: 'scrm_outbox_relayed_total', help: 'Domain events the outbox relay moved to the domain-events queue', registers: [opts.registry] });
+      this.relayed = new Counter({
+        name: 'scrm_outbox_relayed_total',
+        help: 'Domain events the outbox relay moved to the domain-events queue',
+        registers: [opts.registry],
+      });
     }
   }
 
@@ -128,11 +142,19 @@ export class OutboxRelay {
     this.state.lastError = failure?.message.slice(0, 200);
     if (failure && this.nowMs() - this.lastErrorLog > 30_000) {
       this.lastErrorLog = this.nowMs();
-      this.opts.logger.warn({ err: failure.message, pending: this.state.lag?.pending }, 'outbox relay pass failed; retrying');
+      this.opts.logger.warn(
+        { err: failure.message, pending: this.state.lag?.pending },
+        'outbox relay pass failed; retrying',
+      );
     }
     const lag = this.state.lag;
     if (lag && lag.oldestAgeS > this.state.lagAlertS) {
-      this.opts.alerts?.raise('outbox_lag', 'domain-events', `outbox relay lag ${Math.round(lag.oldestAgeS)} s (threshold ${this.state.lagAlertS} s), ${lag.pending} events pending${failure ? `: ${failure.message.slice(0, 120)}` : ''}`, { pending: lag.pending });
+      this.opts.alerts?.raise(
+        'outbox_lag',
+        'domain-events',
+        `outbox relay lag ${Math.round(lag.oldestAgeS)} s (threshold ${this.state.lagAlertS} s), ${lag.pending} events pending${failure ? `: ${failure.message.slice(0, 120)}` : ''}`,
+        { pending: lag.pending },
+      );
     }
     return this.status();
   }
@@ -142,13 +164,18 @@ export class OutboxRelay {
     this.stopped = false;
     const loop = () => {
       this.timer = undefined;
-      this.running = this.runOnce().then(() => undefined, () => undefined).finally(() => {
-        this.running = undefined;
-        if (!this.stopped) {
-          this.timer = setTimeout(loop, this.opts.intervalMs ?? 1000);
-          this.timer.unref();
-        }
-      });
+      this.running = this.runOnce()
+        .then(
+          () => undefined,
+          () => undefined,
+        )
+        .finally(() => {
+          this.running = undefined;
+          if (!this.stopped) {
+            this.timer = setTimeout(loop, this.opts.intervalMs ?? 1000);
+            this.timer.unref();
+          }
+        });
     };
     loop();
   }

@@ -21,18 +21,34 @@ import { withOutbox } from './outbox.js';
 
 const logger = createLogger({ level: 'silent', name: 'test' });
 // A stand-in for a state change: the outbox must commit and roll back with it.
-const StateModel = mongoose.model('OutboxTestState', new Schema({ key: { type: String, unique: true }, n: Number }, { collection: 'outbox_test_state' }));
+const StateModel = mongoose.model(
+  'OutboxTestState',
+  new Schema({ key: { type: String, unique: true }, n: Number }, { collection: 'outbox_test_state' }),
+);
 
 let queues: Queues;
 useTestStores('outbox', (stores) => (queues = stores.queues));
 
-const event = (sourceId: string): DomainEventInput => ({ type: 'customer.added', corpId: 'wwOutboxCorp', sourceId, occurredAt: '2026-05-01T02:00:00.000Z', externalUserId: 'wmOutboxFake01', userid: 'advisor.a', data: { state: null } });
-
-beforeEach(async () => {
-  await Promise.all([OutboxEventModel.deleteMany({}), StateModel.deleteMany({}), queues.get(QueueName.domainEvents).obliterate({ force: true })]);
+const event = (sourceId: string): DomainEventInput => ({
+  type: 'customer.added',
+  corpId: 'wwOutboxCorp',
+  sourceId,
+  occurredAt: '2026-05-01T02:00:00.000Z',
+  externalUserId: 'wmOutboxFake01',
+  userid: 'advisor.a',
+  data: { state: null },
 });
 
-const jobIds = async (q: Queues = queues) => (await q.get(QueueName.domainEvents).getJobs(['waiting', 'prioritized', 'delayed'])).map((j) => j.id).sort();
+beforeEach(async () => {
+  await Promise.all([
+    OutboxEventModel.deleteMany({}),
+    StateModel.deleteMany({}),
+    queues.get(QueueName.domainEvents).obliterate({ force: true }),
+  ]);
+});
+
+const jobIds = async (q: Queues = queues) =>
+  (await q.get(QueueName.domainEvents).getJobs(['waiting', 'prioritized', 'delayed'])).map((j) => j.id).sort();
 
 describe('the outbox', () => {
   it('stores the event with the state change and relays it at once, job id = event id', async () => {
@@ -40,24 +56,38 @@ describe('the outbox', () => {
       await StateModel.create({ key: 'a', n: 1 });
       return events.record(event('inbound-a'), 'wmOutboxFake01/advisor.a');
     });
-    expect(id).toBe(domainEventJobId({ type: 'customer.added', corpId: 'wwOutboxCorp', sourceId: 'inbound-a', discriminator: 'wmOutboxFake01/advisor.a' }));
+    expect(id).toBe(
+      domainEventJobId({
+        type: 'customer.added',
+        corpId: 'wwOutboxCorp',
+        sourceId: 'inbound-a',
+        discriminator: 'wmOutboxFake01/advisor.a',
+      }),
+    );
     expect(await jobIds()).toEqual([id]);
-    expect(await OutboxEventModel.findById(id).lean()).toMatchObject({ status: 'relayed', type: 'customer.added', corpId: 'wwOutboxCorp' });
+    expect(await OutboxEventModel.findById(id).lean()).toMatchObject({
+      status: 'relayed',
+      type: 'customer.added',
+      corpId: 'wwOutboxCorp',
+    });
   });
 
   it('a change that fails stores neither its state nor its events; the retry stores both (regression: the event was lost on retry)', async () => {
-    const change = (fail: boolean) => withOutbox({ queues, logger }, async (events) => {
-      const before = await StateModel.findOne({ key: 'b' }).lean();
-      await StateModel.updateOne({ key: 'b' }, { $set: { n: 1 } }, { upsert: true });
-      if (!before) events.record(event('inbound-b')); // like applyContactSnapshot: only for a row inserted now
-      if (fail) throw new Error('handler crashed after the state write');
-    });
+    const change = (fail: boolean) =>
+      withOutbox({ queues, logger }, async (events) => {
+        const before = await StateModel.findOne({ key: 'b' }).lean();
+        await StateModel.updateOne({ key: 'b' }, { $set: { n: 1 } }, { upsert: true });
+        if (!before) events.record(event('inbound-b')); // like applyContactSnapshot: only for a row inserted now
+        if (fail) throw new Error('handler crashed after the state write');
+      });
     await expect(change(true)).rejects.toThrow('handler crashed');
     expect(await StateModel.countDocuments()).toBe(0);
     expect(await OutboxEventModel.countDocuments()).toBe(0);
     await change(false);
     expect(await StateModel.countDocuments()).toBe(1);
-    expect(await jobIds()).toEqual([domainEventJobId({ type: 'customer.added', corpId: 'wwOutboxCorp', sourceId: 'inbound-b' })]);
+    expect(await jobIds()).toEqual([
+      domainEventJobId({ type: 'customer.added', corpId: 'wwOutboxCorp', sourceId: 'inbound-b' }),
+    ]);
   });
 
   it('crash after the state write, before the relay: the relay delivers the pending event', async () => {
@@ -87,10 +117,11 @@ describe('the outbox', () => {
   });
 
   it('the same event recorded by a replayed source is stored and queued once', async () => {
-    const record = () => withOutbox({ queues, logger }, async (events) => {
-      events.record(event('inbound-e'));
-      events.record(event('inbound-e'));
-    });
+    const record = () =>
+      withOutbox({ queues, logger }, async (events) => {
+        events.record(event('inbound-e'));
+        events.record(event('inbound-e'));
+      });
     await record();
     await record();
     expect(await OutboxEventModel.countDocuments()).toBe(1);
@@ -98,14 +129,16 @@ describe('the outbox', () => {
   });
 
   it('a nested change joins the outer transaction: both roll back together', async () => {
-    await expect(withOutbox({ queues, logger }, async (outer) => {
-      outer.record(event('inbound-f1'));
-      await withOutbox({ queues, logger }, async (inner) => {
-        await StateModel.create({ key: 'f', n: 1 });
-        inner.record(event('inbound-f2'));
-      });
-      throw new Error('outer failed');
-    })).rejects.toThrow('outer failed');
+    await expect(
+      withOutbox({ queues, logger }, async (outer) => {
+        outer.record(event('inbound-f1'));
+        await withOutbox({ queues, logger }, async (inner) => {
+          await StateModel.create({ key: 'f', n: 1 });
+          inner.record(event('inbound-f2'));
+        });
+        throw new Error('outer failed');
+      }),
+    ).rejects.toThrow('outer failed');
     expect(await StateModel.countDocuments()).toBe(0);
     expect(await OutboxEventModel.countDocuments()).toBe(0);
   });
@@ -121,7 +154,12 @@ describe('the relay while Redis is down', () => {
     let now = Date.now();
     const registry = new Registry();
     const alerted: string[] = [];
-    const alerts = new Alerter({ logger, minIntervalMs: 60_000, nowMs: () => now, sink: async (text) => void alerted.push(text) });
+    const alerts = new Alerter({
+      logger,
+      minIntervalMs: 60_000,
+      nowMs: () => now,
+      sink: async (text) => void alerted.push(text),
+    });
     const relay = new OutboxRelay({ queues: privateQueues, logger, registry, alerts, lagAlertS: 60, nowMs: () => now });
     try {
       await privateQueues.prepare([QueueName.domainEvents], 5000);
@@ -139,13 +177,19 @@ describe('the relay while Redis is down', () => {
       expect(down.lag?.pending).toBe(1);
       expect(down.lag?.oldestAgeS).toBeGreaterThan(60);
       expect(alerted.some((text) => text.includes('outbox_lag'))).toBe(true);
-      expect(await registry.getSingleMetricAsString('scrm_outbox_relay_lag_seconds')).toMatch(/scrm_outbox_relay_lag_seconds \d{3}/);
+      expect(await registry.getSingleMetricAsString('scrm_outbox_relay_lag_seconds')).toMatch(
+        /scrm_outbox_relay_lag_seconds \d{3}/,
+      );
 
       await server.restart();
-      const up = await waitFor(async () => {
-        const s = await relay.runOnce();
-        return s.lag?.pending === 0 ? s : undefined;
-      }, 'the relay to deliver after Redis returned', { timeoutMs: 15_000, intervalMs: 200 });
+      const up = await waitFor(
+        async () => {
+          const s = await relay.runOnce();
+          return s.lag?.pending === 0 ? s : undefined;
+        },
+        'the relay to deliver after Redis returned',
+        { timeoutMs: 15_000, intervalMs: 200 },
+      );
       expect(up.lastError).toBeUndefined();
       expect(await jobIds(privateQueues)).toEqual([id]);
       expect(await OutboxEventModel.findById(id).lean()).toMatchObject({ status: 'relayed' });

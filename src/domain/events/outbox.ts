@@ -52,7 +52,10 @@ export async function withOutbox<T>(deps: OutboxDeps, change: (events: EventReco
   const result = await inTransaction(attempt, deps.logger);
   if (deps.queues && staged.length > 0) {
     await relayOutbox(deps.queues, { ids: staged.map((s) => s.id) }).catch((err: Error) => {
-      deps.logger?.warn({ events: staged.length, err: err.message }, 'domain events stored in the outbox but not yet queued; the relay retries');
+      deps.logger?.warn(
+        { events: staged.length, err: err.message },
+        'domain events stored in the outbox but not yet queued; the relay retries',
+      );
     });
   }
   return result;
@@ -73,13 +76,16 @@ function recorderFor(staged: Staged[]): EventRecorder {
 async function writeOutbox(staged: readonly Staged[]): Promise<void> {
   if (staged.length === 0) return;
   const createdAt = new Date();
-  await OutboxEventModel.bulkWrite(staged.map(({ id, event }) => ({
-    updateOne: {
-      filter: { _id: id },
-      update: { $setOnInsert: { type: event.type, corpId: event.corpId, event, status: 'pending', createdAt } },
-      upsert: true,
-    },
-  })), { ordered: true });
+  await OutboxEventModel.bulkWrite(
+    staged.map(({ id, event }) => ({
+      updateOne: {
+        filter: { _id: id },
+        update: { $setOnInsert: { type: event.type, corpId: event.corpId, event, status: 'pending', createdAt } },
+        upsert: true,
+      },
+    })),
+    { ordered: true },
+  );
 }
 
 /**
@@ -100,7 +106,10 @@ async function inTransaction<T>(fn: () => Promise<T>, logger?: Logger): Promise<
   } catch (err) {
     if (transactions === 'unknown' && (err as { code?: unknown }).code === 20) {
       transactions = 'unsupported';
-      logger?.error({ alert: true }, 'MongoDB does not support transactions (standalone server): domain events are written after their state change, without atomicity; run a replica set');
+      logger?.error(
+        { alert: true },
+        'MongoDB does not support transactions (standalone server): domain events are written after their state change, without atomicity; run a replica set',
+      );
       return fn();
     }
     throw err;

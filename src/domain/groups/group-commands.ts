@@ -30,9 +30,20 @@ export async function createWelcomeTemplate(body: WelcomeTemplateInput, createdB
 }
 
 /** Stores a template's new content as `revision`, to be pushed again. */
-export async function updateWelcomeTemplate(id: Types.ObjectId, body: WelcomeTemplateInput, revision: number): Promise<void> {
-  const unset = { ...(body.imageUrl ? {} : { imageUrl: 1 }), ...(body.link ? {} : { link: 1 }), ...(body.text ? {} : { text: 1 }) };
-  await GroupWelcomeTemplateModel.updateOne({ _id: id }, { $set: { ...body, revision, syncStatus: 'pending' }, $unset: unset });
+export async function updateWelcomeTemplate(
+  id: Types.ObjectId,
+  body: WelcomeTemplateInput,
+  revision: number,
+): Promise<void> {
+  const unset = {
+    ...(body.imageUrl ? {} : { imageUrl: 1 }),
+    ...(body.link ? {} : { link: 1 }),
+    ...(body.text ? {} : { text: 1 }),
+  };
+  await GroupWelcomeTemplateModel.updateOne(
+    { _id: id },
+    { $set: { ...body, revision, syncStatus: 'pending' }, $unset: unset },
+  );
 }
 
 /** Marks a template deleted as `revision` (the worker removes it from WeCom). */

@@ -12,8 +12,13 @@ export async function onGroupChanged(event: TypedEvent, ctx: HandlerContext): Pr
   if (!corp || corp.kind === 'oem' || event.kind !== 'change_external_chat' || !event.chatId) return;
   const api = ctx.wecom.forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: corp.agentId });
   const eventAt = event.createTime > 0 ? new Date(event.createTime * 1000) : ctx.receivedAt;
-  const result = await refreshGroup({ corpId: corp.corpId, api, clock: ctx.clock, logger: ctx.logger }, event.chatId, { eventAt });
-  ctx.logger.debug({ corpId: corp.corpId, type: event.key, status: result.status, joined: result.joined, quit: result.quit }, 'customer group refreshed');
+  const result = await refreshGroup({ corpId: corp.corpId, api, clock: ctx.clock, logger: ctx.logger }, event.chatId, {
+    eventAt,
+  });
+  ctx.logger.debug(
+    { corpId: corp.corpId, type: event.key, status: result.status, joined: result.joined, quit: result.quit },
+    'customer group refreshed',
+  );
 }
 
 /** The customer groups' inbound handlers. */

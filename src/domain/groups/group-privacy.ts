@@ -13,16 +13,27 @@ export async function pseudonymiseGroupMember(corpId: string, ext: string, pseud
     changed++;
   }
   for (const e of await GroupMemberEventModel.find({ corpId, memberId: ext }, { key: 1 }).lean()) {
-    await GroupMemberEventModel.updateOne({ _id: e._id }, { $set: { memberId: pseudonym, key: e.key.replace(`|${ext}|`, `|${pseudonym}|`) } });
+    await GroupMemberEventModel.updateOne(
+      { _id: e._id },
+      { $set: { memberId: pseudonym, key: e.key.replace(`|${ext}|`, `|${pseudonym}|`) } },
+    );
     changed++;
   }
   return changed;
 }
 
 /** Export: the groups the customer is in (only their own member entry) and their join/quit history. */
-export async function groupsOfMember(corpId: string, customerId: Types.ObjectId, ext: string): Promise<{ groups: unknown[]; events: unknown[] }> {
-  const mine = (m: { memberId: string; customerId?: Types.ObjectId | null }) => m.memberId === ext || String(m.customerId) === String(customerId);
-  const groups = await GroupModel.find({ corpId, $or: [{ 'members.customerId': customerId }, { 'members.memberId': ext }] }, { chatId: 1, name: 1, ownerUserid: 1, status: 1, members: 1 }).lean();
+export async function groupsOfMember(
+  corpId: string,
+  customerId: Types.ObjectId,
+  ext: string,
+): Promise<{ groups: unknown[]; events: unknown[] }> {
+  const mine = (m: { memberId: string; customerId?: Types.ObjectId | null }) =>
+    m.memberId === ext || String(m.customerId) === String(customerId);
+  const groups = await GroupModel.find(
+    { corpId, $or: [{ 'members.customerId': customerId }, { 'members.memberId': ext }] },
+    { chatId: 1, name: 1, ownerUserid: 1, status: 1, members: 1 },
+  ).lean();
   const events = await GroupMemberEventModel.find({ corpId, $or: [{ customerId }, { memberId: ext }] }).lean();
   return { groups: groups.map((g) => ({ ...g, members: g.members.filter(mine) })), events };
 }

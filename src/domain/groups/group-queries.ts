@@ -17,13 +17,20 @@ export interface GroupListFilter {
 
 /** A corp's groups (members left out), largest first, at most 1,000. */
 export function findGroups(f: GroupListFilter) {
-  const filter = { corpId: f.corpId, status: f.status, ...(f.owner ? { ownerUserid: f.owner } : {}), ...(f.purposeTag ? { purposeTags: f.purposeTag } : {}) };
+  const filter = {
+    corpId: f.corpId,
+    status: f.status,
+    ...(f.owner ? { ownerUserid: f.owner } : {}),
+    ...(f.purposeTag ? { purposeTags: f.purposeTag } : {}),
+  };
   return GroupModel.find(filter, { members: 0 }).sort({ memberCount: -1, chatId: 1 }).limit(1000).lean().exec();
 }
 
 /** The group `chatId` if it belongs to one of the principal's corps, or null. */
 export function findGroupFor(p: Principal, chatId: string) {
-  return GroupModel.findOne({ $and: [{ chatId }, corpFilter(p)] }).lean().exec();
+  return GroupModel.findOne({ $and: [{ chatId }, corpFilter(p)] })
+    .lean()
+    .exec();
 }
 
 /** A corp's welcome templates (deleted ones left out), oldest first. */

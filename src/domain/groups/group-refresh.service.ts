@@ -21,7 +21,14 @@ export interface GroupDeps {
  */
 export const GROUP_GONE_ERRCODES = new Set([49008, 40050, 90501, 90509]);
 
-type StoredMember = { memberId: string; type: 'staff' | 'customer'; customerId?: Types.ObjectId; joinedAt: Date; joinScene: JoinScene; invitor?: string };
+type StoredMember = {
+  memberId: string;
+  type: 'staff' | 'customer';
+  customerId?: Types.ObjectId;
+  joinedAt: Date;
+  joinScene: JoinScene;
+  invitor?: string;
+};
 
 export interface RefreshResult {
   status: 'active' | 'dismissed' | 'skipped';
@@ -36,7 +43,11 @@ export interface RefreshResult {
  * once each (history rows keyed by membership). A group WeCom no longer returns is dismissed.
  * `eventAt` dates the quits this refetch discovers (the callback's time when there is one).
  */
-export async function refreshGroup(deps: GroupDeps, chatId: string, opts: { eventAt?: Date } = {}): Promise<RefreshResult> {
+export async function refreshGroup(
+  deps: GroupDeps,
+  chatId: string,
+  opts: { eventAt?: Date } = {},
+): Promise<RefreshResult> {
   const fetchedAt = deps.clock.now();
   let wecom: GroupChatGetResponse['group_chat'] | undefined;
   try {
@@ -48,7 +59,12 @@ export async function refreshGroup(deps: GroupDeps, chatId: string, opts: { even
     const stored = await GroupModel.findOne({ corpId: deps.corpId, chatId }).lean();
     if (stored && stored.fetchedAt.getTime() > fetchedAt.getTime()) return { status: 'skipped', joined: 0, quit: 0 };
     if (!wecom) {
-      const ok = await writeGroup(deps, chatId, stored, { status: 'dismissed', fetchedAt, dismissedAt: stored?.dismissedAt ?? opts.eventAt ?? fetchedAt, lastChangeAt: opts.eventAt ?? fetchedAt });
+      const ok = await writeGroup(deps, chatId, stored, {
+        status: 'dismissed',
+        fetchedAt,
+        dismissedAt: stored?.dismissedAt ?? opts.eventAt ?? fetchedAt,
+        lastChangeAt: opts.eventAt ?? fetchedAt,
+      });
       if (ok) return { status: 'dismissed', joined: 0, quit: 0 };
       continue;
     }
@@ -56,7 +72,9 @@ export async function refreshGroup(deps: GroupDeps, chatId: string, opts: { even
     const before = new Map(((stored?.members ?? []) as StoredMember[]).map((m) => [m.memberId, m]));
     const after = new Map(members.map((m) => [m.memberId, m]));
     const joins = members.filter((m) => before.get(m.memberId)?.joinedAt.getTime() !== m.joinedAt.getTime());
-    const quits = [...before.values()].filter((m) => after.get(m.memberId)?.joinedAt.getTime() !== m.joinedAt.getTime());
+    const quits = [...before.values()].filter(
+      (m) => after.get(m.memberId)?.joinedAt.getTime() !== m.joinedAt.getTime(),
+    );
     const ok = await writeGroup(deps, chatId, stored, {
       status: 'active',
       name: wecom.name,
@@ -73,15 +91,28 @@ export async function refreshGroup(deps: GroupDeps, chatId: string, opts: { even
     });
     if (!ok) continue;
     const quitAt = opts.eventAt ?? fetchedAt;
-    await writeHistory(deps.corpId, chatId, joins.map((m) => ({ ...m, kind: 'join' as const, at: m.joinedAt })));
-    await writeHistory(deps.corpId, chatId, quits.map((m) => ({ ...m, kind: 'quit' as const, at: quitAt })));
+    await writeHistory(
+      deps.corpId,
+      chatId,
+      joins.map((m) => ({ ...m, kind: 'join' as const, at: m.joinedAt })),
+    );
+    await writeHistory(
+      deps.corpId,
+      chatId,
+      quits.map((m) => ({ ...m, kind: 'quit' as const, at: quitAt })),
+    );
     return { status: 'active', joined: joins.length, quit: quits.length };
   }
   throw new Error(`group ${chatId}: five concurrent writers, giving up this time (the job retries)`);
 }
 
 /** Optimistic write: only if nobody stored a newer read meanwhile. */
-async function writeGroup(deps: GroupDeps, chatId: string, stored: (GroupDocument & { _id: Types.ObjectId }) | null, set: Record<string, unknown>): Promise<boolean> {
+async function writeGroup(
+  deps: GroupDeps,
+  chatId: string,
+  stored: (GroupDocument & { _id: Types.ObjectId }) | null,
+  set: Record<string, unknown>,
+): Promise<boolean> {
   if (!stored) {
     try {
       await GroupModel.create({ corpId: deps.corpId, chatId, ...set });
@@ -95,9 +126,14 @@ async function writeGroup(deps: GroupDeps, chatId: string, stored: (GroupDocumen
   return res.matchedCount === 1;
 }
 
-async function linkMembers(corpId: string, list: GroupChatGetResponse['group_chat']['member_list']): Promise<StoredMember[]> {
+async function linkMembers(
+  corpId: string,
+  list: GroupChatGetResponse['group_chat']['member_list'],
+): Promise<StoredMember[]> {
   const externalIds = list.filter((m) => m.type === 2).map((m) => m.userid);
-  const customers = externalIds.length ? await CustomerModel.find({ corpId, externalUserId: { $in: externalIds } }, { externalUserId: 1 }).lean() : [];
+  const customers = externalIds.length
+    ? await CustomerModel.find({ corpId, externalUserId: { $in: externalIds } }, { externalUserId: 1 }).lean()
+    : [];
   const ids = new Map(customers.map((c) => [c.externalUserId, c._id]));
   return list.map((m) => ({
     memberId: m.userid,
@@ -109,12 +145,28 @@ async function linkMembers(corpId: string, list: GroupChatGetResponse['group_cha
   }));
 }
 
-async function writeHistory(corpId: string, chatId: string, rows: Array<StoredMember & { kind: 'join' | 'quit'; at: Date }>): Promise<void> {
+async function writeHistory(
+  corpId: string,
+  chatId: string,
+  rows: Array<StoredMember & { kind: 'join' | 'quit'; at: Date }>,
+): Promise<void> {
   for (const r of rows) {
     const key = `${chatId}|${r.memberId}|${r.kind}|${r.joinedAt.getTime()}`;
     await GroupMemberEventModel.updateOne(
       { key },
-      { $setOnInsert: { key, corpId, chatId, memberId: r.memberId, type: r.type, ...(r.customerId ? { customerId: r.customerId } : {}), kind: r.kind, at: r.at, joinScene: r.joinScene } },
+      {
+        $setOnInsert: {
+          key,
+          corpId,
+          chatId,
+          memberId: r.memberId,
+          type: r.type,
+          ...(r.customerId ? { customerId: r.customerId } : {}),
+          kind: r.kind,
+          at: r.at,
+          joinScene: r.joinScene,
+        },
+      },
       { upsert: true },
     );
   }
@@ -125,7 +177,9 @@ async function writeHistory(corpId: string, chatId: string, rows: Array<StoredMe
  * stored active groups it no longer returns are refetched too, which marks them dismissed when
  * WeCom says they are gone. Repairs dropped callbacks.
  */
-export async function reconcileGroups(deps: GroupDeps): Promise<{ listed: number; refreshed: number; dismissed: number }> {
+export async function reconcileGroups(
+  deps: GroupDeps,
+): Promise<{ listed: number; refreshed: number; dismissed: number }> {
   const listed = new Map<string, number>();
   let cursor: string | undefined;
   do {
@@ -140,7 +194,10 @@ export async function reconcileGroups(deps: GroupDeps): Promise<{ listed: number
     await GroupModel.updateOne({ corpId: deps.corpId, chatId }, { $set: { wecomStatus } });
     refreshed++;
   }
-  const stale = await GroupModel.find({ corpId: deps.corpId, status: 'active', chatId: { $nin: [...listed.keys()] } }, { chatId: 1 }).lean();
+  const stale = await GroupModel.find(
+    { corpId: deps.corpId, status: 'active', chatId: { $nin: [...listed.keys()] } },
+    { chatId: 1 },
+  ).lean();
   for (const g of stale) {
     const r = await refreshGroup(deps, g.chatId);
     if (r.status === 'dismissed') dismissed++;

@@ -15,7 +15,8 @@ export const GROUP_TRANSFER_ERRORS: Record<number, string> = {
   90509: '不是企业微信客户群',
   40098: '接替成员未实名认证、未激活或未开通客户联系',
 };
-export const explainGroupTransferError = (code: number): string => GROUP_TRANSFER_ERRORS[code] ?? `企业微信错误码 ${code}`;
+export const explainGroupTransferError = (code: number): string =>
+  GROUP_TRANSFER_ERRORS[code] ?? `企业微信错误码 ${code}`;
 
 export interface GroupMoveResult {
   chatId: string;
@@ -29,15 +30,26 @@ export interface GroupMoveResult {
  * resignation, 100 groups per call; WeCom answers 0 with a per-group failure list, which is kept
  * in words. Moved groups get their new owner at once; the next refetch confirms it.
  */
-export async function moveGroupsWithOwner(deps: GroupDeps, input: { kind: 'in_service' | 'resigned'; from: string; to: string }): Promise<GroupMoveResult[]> {
-  const groups = await GroupModel.find({ corpId: deps.corpId, ownerUserid: input.from, status: 'active' }, { chatId: 1 }).sort({ chatId: 1 }).lean();
+export async function moveGroupsWithOwner(
+  deps: GroupDeps,
+  input: { kind: 'in_service' | 'resigned'; from: string; to: string },
+): Promise<GroupMoveResult[]> {
+  const groups = await GroupModel.find(
+    { corpId: deps.corpId, ownerUserid: input.from, status: 'active' },
+    { chatId: 1 },
+  )
+    .sort({ chatId: 1 })
+    .lean();
   const results: GroupMoveResult[] = [];
   for (let i = 0; i < groups.length; i += 100) {
     const chunk = groups.slice(i, i + 100).map((g) => g.chatId);
     let failed: Map<string, number>;
     try {
       const req = { chat_id_list: chunk, new_owner: input.to };
-      const res = input.kind === 'resigned' ? await deps.api.groupchatResignedTransfer(req) : await deps.api.groupchatOnjobTransfer(req);
+      const res =
+        input.kind === 'resigned'
+          ? await deps.api.groupchatResignedTransfer(req)
+          : await deps.api.groupchatOnjobTransfer(req);
       failed = new Map((res.failed_chat_list ?? []).map((f) => [f.chat_id, f.errcode]));
     } catch (err) {
       if (!(err instanceof WecomApiError) || err.retryable) throw err;
@@ -46,9 +58,18 @@ export async function moveGroupsWithOwner(deps: GroupDeps, input: { kind: 'in_se
     for (const chatId of chunk) {
       const errcode = failed.get(chatId) ?? 0;
       results.push({ chatId, errcode, explanation: explainGroupTransferError(errcode) });
-      if (errcode === 0) await GroupModel.updateOne({ corpId: deps.corpId, chatId }, { $set: { ownerUserid: input.to } });
+      if (errcode === 0)
+        await GroupModel.updateOne({ corpId: deps.corpId, chatId }, { $set: { ownerUserid: input.to } });
     }
   }
-  if (results.length) deps.logger.info({ corpId: deps.corpId, moved: results.filter((r) => r.errcode === 0).length, refused: results.filter((r) => r.errcode !== 0).length }, 'customer groups moved with their owner');
+  if (results.length)
+    deps.logger.info(
+      {
+        corpId: deps.corpId,
+        moved: results.filter((r) => r.errcode === 0).length,
+        refused: results.filter((r) => r.errcode !== 0).length,
+      },
+      'customer groups moved with their owner',
+    );
   return results;
 }

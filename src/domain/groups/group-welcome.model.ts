@@ -27,5 +27,5 @@ templateSchema.index({ corpId: 1, deleted: 1 });
 
 export type GroupWelcomeTemplateDocument = InferSchemaType<typeof templateSchema>;
 export const GroupWelcomeTemplateModel: Model<GroupWelcomeTemplateDocument> =
-  (mongoose.models.GroupWelcomeTemplate as Model<GroupWelcomeTemplateDocument> | undefined) ?? mongoose.model<GroupWelcomeTemplateDocument>('GroupWelcomeTemplate', templateSchema);
-
+  (mongoose.models.GroupWelcomeTemplate as Model<GroupWelcomeTemplateDocument> | undefined) ??
+  mongoose.model<GroupWelcomeTemplateDocument>('GroupWelcomeTemplate', templateSchema);

@@ -4,7 +4,8 @@ export const JOIN_SCENES = ['direct', 'link', 'qr', 'unknown'] as const;
 export type JoinScene = (typeof JOIN_SCENES)[number];
 
 /** `groupchat/get`'s `join_scene` (1 direct, 2 link, 3 QR; docs/wecom.md §11.2) in words. */
-export const joinSceneOf = (code: number): JoinScene => (code === 1 ? 'direct' : code === 2 ? 'link' : code === 3 ? 'qr' : 'unknown');
+export const joinSceneOf = (code: number): JoinScene =>
+  code === 1 ? 'direct' : code === 2 ? 'link' : code === 3 ? 'qr' : 'unknown';
 
 const memberSchema = new Schema(
   {
@@ -56,7 +57,9 @@ groupSchema.index({ corpId: 1, 'members.customerId': 1 });
 groupSchema.index({ corpId: 1, purposeTags: 1 });
 
 export type GroupDocument = InferSchemaType<typeof groupSchema>;
-export const GroupModel: Model<GroupDocument> = (mongoose.models.CustomerGroup as Model<GroupDocument> | undefined) ?? mongoose.model<GroupDocument>('CustomerGroup', groupSchema);
+export const GroupModel: Model<GroupDocument> =
+  (mongoose.models.CustomerGroup as Model<GroupDocument> | undefined) ??
+  mongoose.model<GroupDocument>('CustomerGroup', groupSchema);
 
 /**
  * Join and quit history: one row per membership start and end. The key is (chat, member, kind,
@@ -82,4 +85,5 @@ memberEventSchema.index({ corpId: 1, customerId: 1 });
 
 export type GroupMemberEventDocument = InferSchemaType<typeof memberEventSchema>;
 export const GroupMemberEventModel: Model<GroupMemberEventDocument> =
-  (mongoose.models.CustomerGroupMemberEvent as Model<GroupMemberEventDocument> | undefined) ?? mongoose.model<GroupMemberEventDocument>('CustomerGroupMemberEvent', memberEventSchema);
+  (mongoose.models.CustomerGroupMemberEvent as Model<GroupMemberEventDocument> | undefined) ??
+  mongoose.model<GroupMemberEventDocument>('CustomerGroupMemberEvent', memberEventSchema);

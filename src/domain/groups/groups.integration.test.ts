@@ -14,15 +14,28 @@ let h: CustomerHarness;
 let corpId: string;
 let deps: GroupDeps;
 
-const customers = ['wmGroupOwnerA000000000000000001', 'wmGroupOwnerB000000000000000002', 'wmGroupOwnerC000000000000000003'];
+const customers = [
+  'wmGroupOwnerA000000000000000001',
+  'wmGroupOwnerB000000000000000002',
+  'wmGroupOwnerC000000000000000003',
+];
 
 beforeAll(async () => {
   h = await startCustomerHarness('groups');
   [corpId] = h.sandbox.world.seed({
-    corps: [{
-      members: [{ userid: 'zhangwei', name: '张伟' }, { userid: 'lina', name: '李娜' }],
-      customers: customers.map((external_userid, i) => ({ external_userid, name: `车主${i}`, follows: [{ userid: 'zhangwei' }] })),
-    }],
+    corps: [
+      {
+        members: [
+          { userid: 'zhangwei', name: '张伟' },
+          { userid: 'lina', name: '李娜' },
+        ],
+        customers: customers.map((external_userid, i) => ({
+          external_userid,
+          name: `车主${i}`,
+          follows: [{ userid: 'zhangwei' }],
+        })),
+      },
+    ],
   }).corpIds as [string];
   const base = h.depsFor(corpId);
   deps = { corpId, api: base.api, clock: h.clock, logger: base.logger };
@@ -58,16 +71,26 @@ function wecomGroup(chatId: string) {
 
 async function stored(chatId: string) {
   const g = await GroupModel.findOne({ corpId, chatId }).lean();
-  return g && { status: g.status, name: g.name, owner: g.ownerUserid, members: g.members.map((m) => m.memberId).sort(), notice: g.notice };
+  return (
+    g && {
+      status: g.status,
+      name: g.name,
+      owner: g.ownerUserid,
+      members: g.members.map((m) => m.memberId).sort(),
+      notice: g.notice,
+    }
+  );
 }
 
 function permutations<T>(items: T[]): T[][] {
   if (items.length <= 1) return [items];
-  return items.flatMap((x, i) => permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [x, ...rest]));
+  return items.flatMap((x, i) =>
+    permutations([...items.slice(0, i), ...items.slice(i + 1)]).map((rest) => [x, ...rest]),
+  );
 }
 
 describe('change_external_chat by refetch', () => {
-  it('every order of create, joins, a quit, owner/name/notice changes ends in WeCom\'s state', async () => {
+  it("every order of create, joins, a quit, owner/name/notice changes ends in WeCom's state", async () => {
     const chatId = 'wrGroupOrder0000000000000000001';
     const events = await change([
       { change: 'create', chatId, owner: 'zhangwei', name: '汉兰达车主群', members: [customers[0] as string] },
@@ -78,7 +101,13 @@ describe('change_external_chat by refetch', () => {
       { change: 'change_notice', chatId, notice: '周六保养节' },
     ]);
     const g = wecomGroup(chatId);
-    const expected = { status: 'active', name: g.name, owner: g.owner, members: g.members.map((m) => m.userid).sort(), notice: g.notice };
+    const expected = {
+      status: 'active',
+      name: g.name,
+      owner: g.owner,
+      members: g.members.map((m) => m.userid).sort(),
+      notice: g.notice,
+    };
     const orders = permutations(events);
     expect(orders.length).toBe(720);
     // A sample of 24 orders spread over all 720 (each first event appears), plus the reverse twice over.
@@ -117,11 +146,13 @@ describe('change_external_chat by refetch', () => {
       ...(await change([{ change: 'del_member', chatId, members: [customers[0] as string], quitScene: 1 }])),
     ]);
     // Processed as they happen (a refetch between the join and the quit), each three times.
-    for (const e of [create, create, create]) if (e?.kind === 'change_external_chat') await refreshGroup(deps, e.chatId);
+    for (const e of [create, create, create])
+      if (e?.kind === 'change_external_chat') await refreshGroup(deps, e.chatId);
     const corp = h.sandbox.world.corp(corpId);
     const g = corp?.groups.find((x) => x.chat_id === chatId);
     expect(g).toBeDefined();
-    for (const e of [join, quit, join, quit]) if (e?.kind === 'change_external_chat') await refreshGroup(deps, e.chatId);
+    for (const e of [join, quit, join, quit])
+      if (e?.kind === 'change_external_chat') await refreshGroup(deps, e.chatId);
     const rows = await GroupMemberEventModel.find({ corpId, chatId }).lean();
     // The owner's join; the customer's join was never seen (joined and left between two reads).
     expect(rows.filter((r) => r.kind === 'join').map((r) => r.memberId)).toEqual(['zhangwei']);
@@ -129,7 +160,10 @@ describe('change_external_chat by refetch', () => {
 
   it('a join seen, then a quit seen, makes one join row and one quit row linked to the customer', async () => {
     const chatId = 'wrGroupHistory00000000000000002';
-    await change([{ change: 'create', chatId, owner: 'zhangwei' }, { change: 'add_member', chatId, members: [customers[2] as string] }]);
+    await change([
+      { change: 'create', chatId, owner: 'zhangwei' },
+      { change: 'add_member', chatId, members: [customers[2] as string] },
+    ]);
     await refreshGroup(deps, chatId);
     await refreshGroup(deps, chatId);
     await change([{ change: 'del_member', chatId, members: [customers[2] as string] }]);
@@ -143,7 +177,12 @@ describe('change_external_chat by refetch', () => {
 describe('nightly reconciliation with groupchat/list', () => {
   it('stores groups no callback announced and dismisses the ones WeCom no longer has', async () => {
     await change([
-      { change: 'create', chatId: 'wrGroupRecon000000000000000001', owner: 'zhangwei', members: [customers[0] as string] },
+      {
+        change: 'create',
+        chatId: 'wrGroupRecon000000000000000001',
+        owner: 'zhangwei',
+        members: [customers[0] as string],
+      },
       { change: 'create', chatId: 'wrGroupRecon000000000000000002', owner: 'lina' },
     ]);
     const alive = () => h.sandbox.world.corp(corpId)?.groups.filter((g) => !g.dismissed).length;
@@ -162,16 +201,24 @@ describe('sandbox group rules', () => {
     await change([{ change: 'create', chatId, owner: 'zhangwei' }]);
     const same = await deps.api.groupchatOnjobTransfer({ chat_id_list: [chatId], new_owner: 'zhangwei' });
     expect(same.failed_chat_list?.[0]?.errcode).toBe(90504);
-    expect((await deps.api.groupchatOnjobTransfer({ chat_id_list: [chatId], new_owner: 'lina' })).failed_chat_list).toEqual([]);
-    expect((await deps.api.groupchatOnjobTransfer({ chat_id_list: [chatId], new_owner: 'zhangwei' })).failed_chat_list).toEqual([]);
+    expect(
+      (await deps.api.groupchatOnjobTransfer({ chat_id_list: [chatId], new_owner: 'lina' })).failed_chat_list,
+    ).toEqual([]);
+    expect(
+      (await deps.api.groupchatOnjobTransfer({ chat_id_list: [chatId], new_owner: 'zhangwei' })).failed_chat_list,
+    ).toEqual([]);
     const third = await deps.api.groupchatOnjobTransfer({ chat_id_list: [chatId], new_owner: 'lina' });
     expect(third.failed_chat_list?.[0]?.errcode).toBe(90507);
     const resigned = await deps.api.groupchatResignedTransfer({ chat_id_list: [chatId], new_owner: 'lina' });
     expect(resigned.failed_chat_list?.[0]?.errcode).toBe(90500);
   });
 
-  it('group welcome templates: one attachment kept by priority, at most 100, only this app\'s editable', async () => {
-    const { template_id } = await deps.api.groupWelcomeTemplateAdd({ text: { content: '欢迎 %NICKNAME% 加入车主群' }, link: { title: '保养预约', url: 'https://example.com/b' }, file: { media_id: 'm1' } });
+  it("group welcome templates: one attachment kept by priority, at most 100, only this app's editable", async () => {
+    const { template_id } = await deps.api.groupWelcomeTemplateAdd({
+      text: { content: '欢迎 %NICKNAME% 加入车主群' },
+      link: { title: '保养预约', url: 'https://example.com/b' },
+      file: { media_id: 'm1' },
+    });
     const got = await deps.api.groupWelcomeTemplateGet(template_id);
     expect(got.link?.title).toBe('保养预约');
     expect(got.file).toBeUndefined();

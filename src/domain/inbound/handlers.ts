@@ -7,7 +7,12 @@ import { HandlerRegistry, recordOnlyHandler, type HandlerModule } from './handle
 export type { HandlerModule };
 
 /** Every feature's inbound handlers, in registration order. */
-export const inboundHandlerModules: readonly HandlerModule[] = [customerInboundModule, taskInboundModule, groupInboundModule, acquisitionInboundModule];
+export const inboundHandlerModules: readonly HandlerModule[] = [
+  customerInboundModule,
+  taskInboundModule,
+  groupInboundModule,
+  acquisitionInboundModule,
+];
 
 /** The registry the worker uses: `*` records; feature modules register on top. */
 export function createHandlerRegistry(modules: readonly HandlerModule[] = inboundHandlerModules): HandlerRegistry {

@@ -27,4 +27,5 @@ inboundEventSchema.index({ status: 1, receivedAt: -1 });
 export type InboundEventDocument = InferSchemaType<typeof inboundEventSchema>;
 
 export const InboundEventModel: Model<InboundEventDocument> =
-  (mongoose.models.InboundEvent as Model<InboundEventDocument> | undefined) ?? mongoose.model<InboundEventDocument>('InboundEvent', inboundEventSchema);
+  (mongoose.models.InboundEvent as Model<InboundEventDocument> | undefined) ??
+  mongoose.model<InboundEventDocument>('InboundEvent', inboundEventSchema);

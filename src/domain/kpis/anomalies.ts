@@ -102,7 +102,12 @@ export function madFloor(metric: MetricDefinition, reference: number, volume: nu
 }
 
 /** Robust z of `x` against `sample`, with the MAD floored; null when the sample is empty. */
-export function robustScore(metric: MetricDefinition, x: number, sample: readonly number[], volume: number): { center: number; score: number } | null {
+export function robustScore(
+  metric: MetricDefinition,
+  x: number,
+  sample: readonly number[],
+  volume: number,
+): { center: number; score: number } | null {
   if (sample.length === 0) return null;
   const center = median(sample);
   const spread = Math.max(mad(sample, center), madFloor(metric, center, volume));
@@ -127,22 +132,31 @@ export function detectAnomalies(input: AnomalyInput, options: Partial<AnomalyOpt
     .filter((u): u is typeof u & { value: number } => u.value !== null && u.current.denominator >= opts.minVolume);
   const flags: AnomalyFlag[] = [];
   for (const u of eligible) {
-    const history = u.history.filter((h) => h.denominator > 0).map((h) => observedValue(metric, h)).filter((v): v is number => v !== null);
+    const history = u.history
+      .filter((h) => h.denominator > 0)
+      .map((h) => observedValue(metric, h))
+      .filter((v): v is number => v !== null);
     const peers = eligible.filter((p) => p !== u && peerKey(p.unit) === peerKey(u.unit)).map((p) => p.value);
     const own = history.length >= opts.minHistory ? robustScore(metric, u.value, history, u.current.denominator) : null;
     const peer = peers.length >= opts.minPeers ? robustScore(metric, u.value, peers, u.current.denominator) : null;
     const ownBad = own ? own.score * bad : null;
     const peerBad = peer ? peer.score * bad : null;
-    const flagged = ownBad !== null && peerBad !== null
-      ? ownBad >= opts.threshold && peerBad >= opts.peerThreshold
-      : (ownBad ?? peerBad ?? 0) >= opts.soloThreshold;
+    const flagged =
+      ownBad !== null && peerBad !== null
+        ? ownBad >= opts.threshold && peerBad >= opts.peerThreshold
+        : (ownBad ?? peerBad ?? 0) >= opts.soloThreshold;
     if (!flagged) continue;
     const flag: Omit<AnomalyFlag, 'explanation' | 'drillDown'> = {
-      metric: metric.key, unit: u.unit, period: input.period, value: u.value,
+      metric: metric.key,
+      unit: u.unit,
+      period: input.period,
+      value: u.value,
       usual: own?.center ?? (history.length ? median(history) : null),
       peers: peer?.center ?? (peers.length ? median(peers) : null),
-      ownScore: own?.score ?? null, peerScore: peer?.score ?? null,
-      direction: bad < 0 ? 'low' : 'high', volume: u.current.denominator,
+      ownScore: own?.score ?? null,
+      peerScore: peer?.score ?? null,
+      direction: bad < 0 ? 'low' : 'high',
+      volume: u.current.denominator,
     };
     flags.push({
       ...flag,

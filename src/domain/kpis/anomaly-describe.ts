@@ -11,34 +11,52 @@ export function formatValue(metric: MetricDefinition, value: number): string {
   return String(Math.round(value * 10) / 10);
 }
 
-const PEERS_EN: Record<KpiUnit['kind'], string> = { advisor: "the dealer's", department: "other departments'", corp: "other dealers'" };
+const PEERS_EN: Record<KpiUnit['kind'], string> = {
+  advisor: "the dealer's",
+  department: "other departments'",
+  corp: "other dealers'",
+};
 const PEERS_ZH: Record<KpiUnit['kind'], string> = { advisor: '本店顾问', department: '其他部门', corp: '其他经销商' };
 
 /** Context counts that read well in a sentence, e.g. `{ overdue: 9 }` with volume 15 → "9 of 15 tasks overdue". */
-const CONTEXT_WORDS: Record<string, { en: (n: number, of: number) => string; zh: (n: number, of: number) => string }> = {
-  overdue: { en: (n, of) => `${n} of ${of} tasks overdue`, zh: (n, of) => `${of} 项任务中 ${n} 项逾期` },
-  late: { en: (n) => `${n} done late`, zh: (n) => `${n} 项超时完成` },
-  escalated: { en: (n) => `${n} escalated`, zh: (n) => `${n} 项已升级` },
-  lost: { en: (n) => `${n} customers lost`, zh: (n) => `流失 ${n} 位客户` },
-};
+const CONTEXT_WORDS: Record<string, { en: (n: number, of: number) => string; zh: (n: number, of: number) => string }> =
+  {
+    overdue: { en: (n, of) => `${n} of ${of} tasks overdue`, zh: (n, of) => `${of} 项任务中 ${n} 项逾期` },
+    late: { en: (n) => `${n} done late`, zh: (n) => `${n} 项超时完成` },
+    escalated: { en: (n) => `${n} escalated`, zh: (n) => `${n} 项已升级` },
+    lost: { en: (n) => `${n} customers lost`, zh: (n) => `流失 ${n} 位客户` },
+  };
 
 /**
  * The explanation of a flag in words, zh and en, e.g. "张伟's on-time rate 41% vs their usual 88%
  * and the dealer's 83%; 9 of 15 tasks overdue". Names are unit labels (staff, departments,
  * dealers), never customer data.
  */
-export function describeAnomaly(metric: MetricDefinition, f: FlagFigures, context: Record<string, number> = {}): { zh: string; en: string } {
+export function describeAnomaly(
+  metric: MetricDefinition,
+  f: FlagFigures,
+  context: Record<string, number> = {},
+): { zh: string; en: string } {
   const fmt = (v: number) => formatValue(metric, v);
   const labelEn = metric.label.en.charAt(0).toLowerCase() + metric.label.en.slice(1);
   const en: string[] = [];
   const zh: string[] = [];
-  if (f.usual !== null) { en.push(`their usual ${fmt(f.usual)}`); zh.push(`常态 ${fmt(f.usual)}`); }
-  if (f.peers !== null) { en.push(`${PEERS_EN[f.unit.kind]} ${fmt(f.peers)}`); zh.push(`${PEERS_ZH[f.unit.kind]} ${fmt(f.peers)}`); }
+  if (f.usual !== null) {
+    en.push(`their usual ${fmt(f.usual)}`);
+    zh.push(`常态 ${fmt(f.usual)}`);
+  }
+  if (f.peers !== null) {
+    en.push(`${PEERS_EN[f.unit.kind]} ${fmt(f.peers)}`);
+    zh.push(`${PEERS_ZH[f.unit.kind]} ${fmt(f.peers)}`);
+  }
   const extraEn: string[] = [];
   const extraZh: string[] = [];
   for (const [key, n] of Object.entries(context)) {
     const words = CONTEXT_WORDS[key];
-    if (words && n > 0) { extraEn.push(words.en(n, f.volume)); extraZh.push(words.zh(n, f.volume)); }
+    if (words && n > 0) {
+      extraEn.push(words.en(n, f.volume));
+      extraZh.push(words.zh(n, f.volume));
+    }
   }
   const enText = `${f.unit.label}'s ${labelEn} ${fmt(f.value)}${en.length ? ` vs ${en.join(' and ')}` : ''}${extraEn.length ? `; ${extraEn.join(', ')}` : ''}`;
   const zhText = `${f.unit.label}的${metric.label.zh} ${fmt(f.value)}${zh.length ? `（${zh.join('，')}）` : ''}${extraZh.length ? `；${extraZh.join('，')}` : ''}`;
@@ -60,7 +78,12 @@ export function periodEnd(period: string, granularity: 'day' | 'week' | 'month')
  * the period (`from` and `to` both inclusive days, as the console's task and customer filters read
  * them; unlike `to` of /api/v1/kpis, which is exclusive). Paths are console routes.
  */
-export function drillDownFor(metric: MetricDefinition, unit: KpiUnit, period: string, granularity: 'day' | 'week' | 'month'): AnomalyFlag['drillDown'] {
+export function drillDownFor(
+  metric: MetricDefinition,
+  unit: KpiUnit,
+  period: string,
+  granularity: 'day' | 'week' | 'month',
+): AnomalyFlag['drillDown'] {
   const query: Record<string, string> = { corpId: unit.corpId };
   const local = unit.id.startsWith(`${unit.corpId}:`) ? unit.id.slice(unit.corpId.length + 1) : unit.id;
   if (unit.kind === 'advisor') query.advisor = local;

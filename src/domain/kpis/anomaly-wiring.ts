@@ -13,7 +13,12 @@ export interface UnitPeriods {
 }
 
 function contextOf(metric: MetricKey, acc: KpiAccumulator): Record<string, number> {
-  if (metric === 'on_time_rate') return { overdue: acc.counters.tasksOverdue, late: acc.counters.tasksDoneLate, escalated: acc.counters.tasksEscalated };
+  if (metric === 'on_time_rate')
+    return {
+      overdue: acc.counters.tasksOverdue,
+      late: acc.counters.tasksDoneLate,
+      escalated: acc.counters.tasksEscalated,
+    };
   if (metric === 'loss_rate_30d') return { lost: acc.counters.addedLost30d };
   return {};
 }
@@ -23,18 +28,29 @@ function contextOf(metric: MetricKey, acc: KpiAccumulator): Record<string, numbe
  * unit against the unit's earlier periods (`history`, oldest first) and its peers. Returns the
  * flags, worst first.
  */
-export function anomalyFlags(units: readonly UnitPeriods[], period: string, history: readonly string[], granularity: Granularity, options: Partial<AnomalyOptions> = {}): AnomalyFlag[] {
+export function anomalyFlags(
+  units: readonly UnitPeriods[],
+  period: string,
+  history: readonly string[],
+  granularity: Granularity,
+  options: Partial<AnomalyOptions> = {},
+): AnomalyFlag[] {
   const flags: AnomalyFlag[] = [];
   for (const key of ANOMALY_METRICS) {
     const inputs: AnomalyUnitInput[] = units.flatMap((u) => {
       const current = u.periods.get(period);
       if (!current) return [];
-      return [{
-        unit: u.unit,
-        current: observationOf(key, current),
-        history: history.map((p) => u.periods.get(p)).filter((a): a is KpiAccumulator => !!a).map((a) => observationOf(key, a)),
-        context: contextOf(key, current),
-      }];
+      return [
+        {
+          unit: u.unit,
+          current: observationOf(key, current),
+          history: history
+            .map((p) => u.periods.get(p))
+            .filter((a): a is KpiAccumulator => !!a)
+            .map((a) => observationOf(key, a)),
+          context: contextOf(key, current),
+        },
+      ];
     });
     flags.push(...detectAnomalies({ metric: METRIC_DEFINITIONS[key], period, granularity, units: inputs }, options));
   }

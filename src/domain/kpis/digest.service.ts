@@ -36,15 +36,25 @@ export function digestMarkdown(week: string, flags: readonly AnomalyFlag[], publ
  * and marked sent after, so a retried job sends nobody twice; a claim left `sending` by a crash
  * is retried with WeCom's duplicate check on, which drops an identical repeat.
  */
-export async function sendWeeklyDigests(deps: DigestDeps, week: string): Promise<{ sent: number; none: number; already: number }> {
-  const members = await AdvisorModel.find({ corpId: deps.corpId, status: 'active' }, { userid: 1, departments: 1, leadsDepartments: 1 }).lean();
+export async function sendWeeklyDigests(
+  deps: DigestDeps,
+  week: string,
+): Promise<{ sent: number; none: number; already: number }> {
+  const members = await AdvisorModel.find(
+    { corpId: deps.corpId, status: 'active' },
+    { userid: 1, departments: 1, leadsDepartments: 1 },
+  ).lean();
   const managers = members.filter((m) => m.leadsDepartments.length > 0);
   const out = { sent: 0, none: 0, already: 0 };
   if (managers.length === 0) return out;
   const { flags } = await weeklyAnomalies({ corpIds: [deps.corpId], week });
   const advisorFlags = flags.filter((f) => f.unit.kind === 'advisor');
   for (const m of managers) {
-    const team = new Set(members.filter((a) => a.departments.some((d) => m.leadsDepartments.includes(d))).map((a) => `${deps.corpId}:${a.userid}`));
+    const team = new Set(
+      members
+        .filter((a) => a.departments.some((d) => m.leadsDepartments.includes(d)))
+        .map((a) => `${deps.corpId}:${a.userid}`),
+    );
     const mine = advisorFlags.filter((f) => team.has(f.unit.id)).slice(0, DIGEST_MAX_FLAGS);
     if (mine.length === 0) {
       out.none++;
@@ -65,7 +75,13 @@ export async function sendWeeklyDigests(deps: DigestDeps, week: string): Promise
         continue;
       }
     }
-    await deps.api.sendMessage({ touser: m.userid, msgtype: 'markdown', markdown: { content: digestMarkdown(week, mine, deps.publicBaseUrl) }, enable_duplicate_check: 1, duplicate_check_interval: 14_400 });
+    await deps.api.sendMessage({
+      touser: m.userid,
+      msgtype: 'markdown',
+      markdown: { content: digestMarkdown(week, mine, deps.publicBaseUrl) },
+      enable_duplicate_check: 1,
+      duplicate_check_interval: 14_400,
+    });
     await KpiDigestModel.updateOne(key, { $set: { status: 'sent', sentAt: deps.now() } });
     out.sent++;
   }

@@ -28,14 +28,20 @@ export function addToHistogram(h: DurationHistogram, ms: number): void {
   h[k] = (h[k] ?? 0) + 1;
 }
 
-export function mergeHistograms(into: DurationHistogram, from: DurationHistogram | undefined | null): DurationHistogram {
+export function mergeHistograms(
+  into: DurationHistogram,
+  from: DurationHistogram | undefined | null,
+): DurationHistogram {
   for (const [k, n] of Object.entries(from ?? {})) into[k] = (into[k] ?? 0) + n;
   return into;
 }
 
 /** The (lower) median of the merged observations, or null when there are none. */
 export function histogramMedian(h: DurationHistogram): number | null {
-  const entries = Object.entries(h).map(([k, n]) => [Number(k), n] as const).filter(([, n]) => n > 0).sort((a, b) => a[0] - b[0]);
+  const entries = Object.entries(h)
+    .map(([k, n]) => [Number(k), n] as const)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => a[0] - b[0]);
   const total = entries.reduce((s, [, n]) => s + n, 0);
   if (total === 0) return null;
   const rank = Math.ceil(total / 2);

@@ -4,10 +4,29 @@ import type { Observation } from './anomalies.js';
 
 /** The additive counters a daily rollup stores; every metric is one of them or a ratio of two. */
 export const COUNTER_KEYS = [
-  'tasksDue', 'tasksDecided', 'tasksDoneOnTime', 'tasksDoneLate', 'tasksOverdue', 'tasksEscalated', 'tasksReassigned',
-  'newOwners', 'newOwnersCareOnTime', 'invitationsSent', 'invitationsBooked', 'invitationsDeclined', 'invitationsUnreachable',
-  'customersAdded', 'customersLost', 'addedLost30d', 'welcomesSent', 'welcomesFailed',
-  'messagesPlanned', 'messagesConfirmed', 'messagesSent', 'messagesBlockedCap', 'messagesBlockedOptOut',
+  'tasksDue',
+  'tasksDecided',
+  'tasksDoneOnTime',
+  'tasksDoneLate',
+  'tasksOverdue',
+  'tasksEscalated',
+  'tasksReassigned',
+  'newOwners',
+  'newOwnersCareOnTime',
+  'invitationsSent',
+  'invitationsBooked',
+  'invitationsDeclined',
+  'invitationsUnreachable',
+  'customersAdded',
+  'customersLost',
+  'addedLost30d',
+  'welcomesSent',
+  'welcomesFailed',
+  'messagesPlanned',
+  'messagesConfirmed',
+  'messagesSent',
+  'messagesBlockedCap',
+  'messagesBlockedOptOut',
 ] as const;
 export type CounterKey = (typeof COUNTER_KEYS)[number];
 export type Counters = Record<CounterKey, number>;
@@ -16,12 +35,26 @@ export const emptyCounters = (): Counters => Object.fromEntries(COUNTER_KEYS.map
 
 /** Counts: metric → counter. */
 const COUNT_OF: Partial<Record<MetricKey, CounterKey>> = {
-  tasks_due: 'tasksDue', tasks_done_on_time: 'tasksDoneOnTime', tasks_done_late: 'tasksDoneLate', tasks_overdue: 'tasksOverdue',
-  tasks_escalated: 'tasksEscalated', tasks_reassigned: 'tasksReassigned', new_owners: 'newOwners', invitations_sent: 'invitationsSent',
-  invitations_booked: 'invitationsBooked', invitations_declined: 'invitationsDeclined', invitations_unreachable: 'invitationsUnreachable',
-  customers_added: 'customersAdded', customers_lost: 'customersLost', welcomes_sent: 'welcomesSent', welcomes_failed: 'welcomesFailed',
-  messages_planned: 'messagesPlanned', messages_confirmed: 'messagesConfirmed', messages_sent: 'messagesSent',
-  messages_blocked_cap: 'messagesBlockedCap', messages_blocked_opt_out: 'messagesBlockedOptOut',
+  tasks_due: 'tasksDue',
+  tasks_done_on_time: 'tasksDoneOnTime',
+  tasks_done_late: 'tasksDoneLate',
+  tasks_overdue: 'tasksOverdue',
+  tasks_escalated: 'tasksEscalated',
+  tasks_reassigned: 'tasksReassigned',
+  new_owners: 'newOwners',
+  invitations_sent: 'invitationsSent',
+  invitations_booked: 'invitationsBooked',
+  invitations_declined: 'invitationsDeclined',
+  invitations_unreachable: 'invitationsUnreachable',
+  customers_added: 'customersAdded',
+  customers_lost: 'customersLost',
+  welcomes_sent: 'welcomesSent',
+  welcomes_failed: 'welcomesFailed',
+  messages_planned: 'messagesPlanned',
+  messages_confirmed: 'messagesConfirmed',
+  messages_sent: 'messagesSent',
+  messages_blocked_cap: 'messagesBlockedCap',
+  messages_blocked_opt_out: 'messagesBlockedOptOut',
 };
 
 /** Rates: metric → [numerator, denominator]. */
@@ -40,18 +73,24 @@ export interface KpiAccumulator {
 
 export const emptyAccumulator = (): KpiAccumulator => ({ counters: emptyCounters(), dueToDone: {}, addedByState: {} });
 
-export function accumulate(into: KpiAccumulator, doc: { counters?: unknown; dueToDone?: unknown; addedByState?: unknown }): KpiAccumulator {
+export function accumulate(
+  into: KpiAccumulator,
+  doc: { counters?: unknown; dueToDone?: unknown; addedByState?: unknown },
+): KpiAccumulator {
   const c = (doc.counters ?? {}) as Partial<Counters>;
   for (const k of COUNTER_KEYS) into.counters[k] += c[k] ?? 0;
-  for (const [b, n] of Object.entries((doc.dueToDone ?? {}) as Record<string, number>)) into.dueToDone[b] = (into.dueToDone[b] ?? 0) + n;
-  for (const [s, n] of Object.entries((doc.addedByState ?? {}) as Record<string, number>)) into.addedByState[s] = (into.addedByState[s] ?? 0) + n;
+  for (const [b, n] of Object.entries((doc.dueToDone ?? {}) as Record<string, number>))
+    into.dueToDone[b] = (into.dueToDone[b] ?? 0) + n;
+  for (const [s, n] of Object.entries((doc.addedByState ?? {}) as Record<string, number>))
+    into.addedByState[s] = (into.addedByState[s] ?? 0) + n;
   return into;
 }
 
 /** Metric values of an accumulator: rates and the median are null without a denominator. */
 export function valuesOf(acc: KpiAccumulator): KpiValues {
   const values: KpiValues = {};
-  for (const [metric, counter] of Object.entries(COUNT_OF) as Array<[MetricKey, CounterKey]>) values[metric] = acc.counters[counter];
+  for (const [metric, counter] of Object.entries(COUNT_OF) as Array<[MetricKey, CounterKey]>)
+    values[metric] = acc.counters[counter];
   for (const [metric, [num, den]] of Object.entries(RATE_OF) as Array<[MetricKey, [CounterKey, CounterKey]]>) {
     values[metric] = acc.counters[den] > 0 ? acc.counters[num] / acc.counters[den] : null;
   }

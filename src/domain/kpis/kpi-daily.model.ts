@@ -37,4 +37,6 @@ kpiDailySchema.index({ corpId: 1, day: 1 });
 kpiDailySchema.index({ corpId: 1, departments: 1, day: 1 });
 
 export type KpiDailyDocument = InferSchemaType<typeof kpiDailySchema>;
-export const KpiDailyModel: Model<KpiDailyDocument> = (mongoose.models.KpiDaily as Model<KpiDailyDocument> | undefined) ?? mongoose.model<KpiDailyDocument>('KpiDaily', kpiDailySchema);
+export const KpiDailyModel: Model<KpiDailyDocument> =
+  (mongoose.models.KpiDaily as Model<KpiDailyDocument> | undefined) ??
+  mongoose.model<KpiDailyDocument>('KpiDaily', kpiDailySchema);

@@ -21,4 +21,6 @@ const kpiDigestSchema = new Schema(
 kpiDigestSchema.index({ corpId: 1, week: 1, userid: 1 }, { unique: true });
 
 export type KpiDigestDocument = InferSchemaType<typeof kpiDigestSchema>;
-export const KpiDigestModel: Model<KpiDigestDocument> = (mongoose.models.KpiDigest as Model<KpiDigestDocument> | undefined) ?? mongoose.model<KpiDigestDocument>('KpiDigest', kpiDigestSchema);
+export const KpiDigestModel: Model<KpiDigestDocument> =
+  (mongoose.models.KpiDigest as Model<KpiDigestDocument> | undefined) ??
+  mongoose.model<KpiDigestDocument>('KpiDigest', kpiDigestSchema);

@@ -26,7 +26,11 @@ let ensured: Promise<void> | undefined;
 
 /** Creates the rollup's source indexes and kpi_daily's own, once per process. */
 export function ensureKpiIndexes(): Promise<void> {
-  ensured ??= Promise.all([...new Set([...SOURCE_INDEXES.map(([m]) => m), TaskModel, KpiDailyModel])].map((m) => (m as typeof TaskModel).createIndexes()))
+  ensured ??= Promise.all(
+    [...new Set([...SOURCE_INDEXES.map(([m]) => m), TaskModel, KpiDailyModel])].map((m) =>
+      (m as typeof TaskModel).createIndexes(),
+    ),
+  )
     .then(() => undefined)
     .catch((err: unknown) => {
       ensured = undefined;

@@ -24,4 +24,6 @@ kpiPeriodSchema.index({ corpId: 1, granularity: 1, day: 1 });
 kpiPeriodSchema.index({ corpId: 1, granularity: 1, departments: 1, day: 1 });
 
 export type KpiPeriodDocument = InferSchemaType<typeof kpiPeriodSchema>;
-export const KpiPeriodModel: Model<KpiPeriodDocument> = (mongoose.models.KpiPeriod as Model<KpiPeriodDocument> | undefined) ?? mongoose.model<KpiPeriodDocument>('KpiPeriod', kpiPeriodSchema);
+export const KpiPeriodModel: Model<KpiPeriodDocument> =
+  (mongoose.models.KpiPeriod as Model<KpiPeriodDocument> | undefined) ??
+  mongoose.model<KpiPeriodDocument>('KpiPeriod', kpiPeriodSchema);

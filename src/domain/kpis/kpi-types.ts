@@ -9,13 +9,33 @@ export type MetricGroup = (typeof METRIC_GROUPS)[number];
 
 export const METRIC_KEYS = [
   // follow-up discipline
-  'tasks_due', 'tasks_done_on_time', 'tasks_done_late', 'tasks_overdue', 'tasks_escalated', 'tasks_reassigned', 'on_time_rate', 'median_due_to_done_ms',
+  'tasks_due',
+  'tasks_done_on_time',
+  'tasks_done_late',
+  'tasks_overdue',
+  'tasks_escalated',
+  'tasks_reassigned',
+  'on_time_rate',
+  'median_due_to_done_ms',
   // retained-customer care
-  'new_owners', 'delivery_care_within_sla_rate', 'invitations_sent', 'invitations_booked', 'invitations_declined', 'invitations_unreachable',
+  'new_owners',
+  'delivery_care_within_sla_rate',
+  'invitations_sent',
+  'invitations_booked',
+  'invitations_declined',
+  'invitations_unreachable',
   // relationship health
-  'customers_added', 'customers_lost', 'loss_rate_30d', 'welcomes_sent', 'welcomes_failed',
+  'customers_added',
+  'customers_lost',
+  'loss_rate_30d',
+  'welcomes_sent',
+  'welcomes_failed',
   // messaging
-  'messages_planned', 'messages_confirmed', 'messages_sent', 'messages_blocked_cap', 'messages_blocked_opt_out',
+  'messages_planned',
+  'messages_confirmed',
+  'messages_sent',
+  'messages_blocked_cap',
+  'messages_blocked_opt_out',
 ] as const;
 export type MetricKey = (typeof METRIC_KEYS)[number];
 

@@ -35,11 +35,16 @@ type DailyLean = KpiDailyDocument;
  * period), the days at the edges from kpi_daily. Each document carries its period's first day
  * in `day`, so both kinds sum alike. A year by month reads 12 documents per advisor, not 365.
  */
-export async function loadRollups(q: Pick<OverviewQuery, 'corpIds' | 'from' | 'to' | 'advisors' | 'department'> & { granularity?: Granularity }): Promise<DailyLean[]> {
+export async function loadRollups(
+  q: Pick<OverviewQuery, 'corpIds' | 'from' | 'to' | 'advisors' | 'department'> & { granularity?: Granularity },
+): Promise<DailyLean[]> {
   const scope: Record<string, unknown> = { corpId: q.corpIds.length === 1 ? q.corpIds[0] : { $in: [...q.corpIds] } };
   if (q.advisors) scope.advisorUserid = { $in: [...q.advisors] };
   if (q.department !== undefined) scope.departments = q.department;
-  const days = async (from: string, to: string) => (from < to ? ((await KpiDailyModel.find({ ...scope, day: { $gte: from, $lt: to } }, { _id: 0 }).lean()) as DailyLean[]) : []);
+  const days = async (from: string, to: string) =>
+    from < to
+      ? ((await KpiDailyModel.find({ ...scope, day: { $gte: from, $lt: to } }, { _id: 0 }).lean()) as DailyLean[])
+      : [];
   const g = q.granularity;
   if (g !== 'week' && g !== 'month') return days(q.from, q.to);
   const first = periodStart(q.from, g) === q.from ? q.from : periodEnd(periodStart(q.from, g), g);
@@ -47,27 +52,51 @@ export async function loadRollups(q: Pick<OverviewQuery, 'corpIds' | 'from' | 't
   if (first >= last) return days(q.from, q.to);
   const [head, whole, tail] = await Promise.all([
     days(q.from, first),
-    KpiPeriodModel.find({ ...scope, granularity: g, day: { $gte: first, $lt: last } }, { _id: 0, granularity: 0 }).lean() as Promise<DailyLean[]>,
+    KpiPeriodModel.find(
+      { ...scope, granularity: g, day: { $gte: first, $lt: last } },
+      { _id: 0, granularity: 0 },
+    ).lean() as Promise<DailyLean[]>,
     days(last, q.to),
   ]);
   return [...head, ...whole, ...tail];
 }
 
 /** The units a rollup document counts for: its corp, each of its advisor's departments, or its advisor. */
-function unitKeysOf(doc: DailyLean, groupBy: UnitKind): Array<{ kind: UnitKind; id: string; corpId: string; local: string }> {
+function unitKeysOf(
+  doc: DailyLean,
+  groupBy: UnitKind,
+): Array<{ kind: UnitKind; id: string; corpId: string; local: string }> {
   if (groupBy === 'corp') return [{ kind: 'corp', id: doc.corpId, corpId: doc.corpId, local: doc.corpId }];
-  if (groupBy === 'department') return (doc.departments.length ? doc.departments : [0]).map((d) => ({ kind: 'department' as const, id: `${doc.corpId}:${d}`, corpId: doc.corpId, local: String(d) }));
+  if (groupBy === 'department')
+    return (doc.departments.length ? doc.departments : [0]).map((d) => ({
+      kind: 'department' as const,
+      id: `${doc.corpId}:${d}`,
+      corpId: doc.corpId,
+      local: String(d),
+    }));
   return [{ kind: 'advisor', id: `${doc.corpId}:${doc.advisorUserid}`, corpId: doc.corpId, local: doc.advisorUserid }];
 }
 
 /** Groups rollup documents into units × periods (used by the overview, the anomalies and the digest). */
-export async function unitPeriods(docs: readonly DailyLean[], groupBy: UnitKind, granularity: Granularity): Promise<UnitPeriods[]> {
+export async function unitPeriods(
+  docs: readonly DailyLean[],
+  groupBy: UnitKind,
+  granularity: Granularity,
+): Promise<UnitPeriods[]> {
   const units = new Map<string, UnitPeriods & { local: string }>();
   for (const doc of docs) {
     const period = periodStart(doc.day, granularity);
     for (const k of unitKeysOf(doc, groupBy)) {
       let u = units.get(k.id);
-      if (!u) units.set(k.id, (u = { unit: { kind: k.kind, id: k.id, corpId: k.corpId, label: k.local }, periods: new Map(), local: k.local }));
+      if (!u)
+        units.set(
+          k.id,
+          (u = {
+            unit: { kind: k.kind, id: k.id, corpId: k.corpId, label: k.local },
+            periods: new Map(),
+            local: k.local,
+          }),
+        );
       let acc = u.periods.get(period);
       if (!acc) u.periods.set(period, (acc = emptyAccumulator()));
       accumulate(acc, doc);
@@ -79,17 +108,31 @@ export async function unitPeriods(docs: readonly DailyLean[], groupBy: UnitKind,
 
 /** Display names: advisors by their directory name, departments by id, corps by id. Staff names only. */
 async function labelUnits(units: Array<{ unit: KpiUnit; local: string }>, groupBy: UnitKind): Promise<void> {
-  if (groupBy === 'department') for (const u of units) u.unit.label = u.local === '0' ? '未分配部门 / no department' : `部门 ${u.local}`;
+  if (groupBy === 'department')
+    for (const u of units) u.unit.label = u.local === '0' ? '未分配部门 / no department' : `部门 ${u.local}`;
   if (groupBy !== 'advisor' || units.length === 0) return;
   const corps = [...new Set(units.map((u) => u.unit.corpId))];
-  const names = new Map((await AdvisorModel.find({ corpId: { $in: corps }, userid: { $in: units.map((u) => u.local) } }, { corpId: 1, userid: 1, name: 1 }).lean()).map((a) => [`${a.corpId}:${a.userid}`, a.name]));
-  for (const u of units) u.unit.label = u.local === NO_ADVISOR ? '未分配顾问 / unassigned' : names.get(u.unit.id) || u.local;
+  const names = new Map(
+    (
+      await AdvisorModel.find(
+        { corpId: { $in: corps }, userid: { $in: units.map((u) => u.local) } },
+        { corpId: 1, userid: 1, name: 1 },
+      ).lean()
+    ).map((a) => [`${a.corpId}:${a.userid}`, a.name]),
+  );
+  for (const u of units)
+    u.unit.label = u.local === NO_ADVISOR ? '未分配顾问 / unassigned' : names.get(u.unit.id) || u.local;
 }
 
 /** Period starts covering [from, to). */
 export function periodsOf(from: string, to: string, granularity: Granularity): string[] {
   const out: string[] = [];
-  for (let p = periodStart(from, granularity); p < to; p = periodStart(addDays(p, granularity === 'day' ? 1 : granularity === 'week' ? 7 : 32), granularity)) out.push(p);
+  for (
+    let p = periodStart(from, granularity);
+    p < to;
+    p = periodStart(addDays(p, granularity === 'day' ? 1 : granularity === 'week' ? 7 : 32), granularity)
+  )
+    out.push(p);
   return out;
 }
 
@@ -102,7 +145,9 @@ export function periodsOf(from: string, to: string, granularity: Granularity): s
 export async function kpiOverview(q: OverviewQuery): Promise<OverviewResult> {
   const docs = await loadRollups(q);
   const totals = emptyAccumulator();
-  const series = new Map<string, KpiAccumulator>(periodsOf(q.from, q.to, q.granularity).map((p) => [p, emptyAccumulator()]));
+  const series = new Map<string, KpiAccumulator>(
+    periodsOf(q.from, q.to, q.granularity).map((p) => [p, emptyAccumulator()]),
+  );
   for (const doc of docs) {
     accumulate(totals, doc);
     const p = periodStart(doc.day, q.granularity);
@@ -113,16 +158,23 @@ export async function kpiOverview(q: OverviewQuery): Promise<OverviewResult> {
   const periods = [...series.keys()].sort();
   const last = periods[periods.length - 1];
   const flags: AnomalyFlag[] = last ? anomalyFlags(units, last, periods.slice(-9, -1), q.granularity) : [];
-  const rows = units.map((u) => {
-    const acc = emptyAccumulator();
-    for (const a of u.periods.values()) accumulate(acc, a);
-    return { unit: u.unit, values: valuesOf(acc), flags: flags.filter((f) => f.unit.id === u.unit.id) };
-  }).sort((a, b) => a.unit.label.localeCompare(b.unit.label));
+  const rows = units
+    .map((u) => {
+      const acc = emptyAccumulator();
+      for (const a of u.periods.values()) accumulate(acc, a);
+      return { unit: u.unit, values: valuesOf(acc), flags: flags.filter((f) => f.unit.id === u.unit.id) };
+    })
+    .sort((a, b) => a.unit.label.localeCompare(b.unit.label));
   return {
-    from: q.from, to: q.to, granularity: q.granularity, groupBy: q.groupBy,
+    from: q.from,
+    to: q.to,
+    granularity: q.granularity,
+    groupBy: q.groupBy,
     totals: valuesOf(totals),
     series: periods.map((period) => ({ period, values: valuesOf(series.get(period) ?? emptyAccumulator()) })),
-    rows, addedByState: totals.addedByState, docsRead: docs.length,
+    rows,
+    addedByState: totals.addedByState,
+    docsRead: docs.length,
   };
 }
 
@@ -131,7 +183,11 @@ export async function kpiOverview(q: OverviewQuery): Promise<OverviewResult> {
  * dealer corp, against its previous 8 weeks and its peers (advisors of the same corp; the corps
  * in `corpIds`). Reads 9 weeks of rollups.
  */
-export async function weeklyAnomalies(q: { corpIds: readonly string[]; week: string; advisors?: readonly string[] }): Promise<{ flags: AnomalyFlag[]; docsRead: number }> {
+export async function weeklyAnomalies(q: {
+  corpIds: readonly string[];
+  week: string;
+  advisors?: readonly string[];
+}): Promise<{ flags: AnomalyFlag[]; docsRead: number }> {
   const from = addDays(q.week, -56);
   const to = addDays(q.week, 7);
   const docs = await loadRollups({ corpIds: q.corpIds, from, to, granularity: 'week' });

@@ -14,18 +14,34 @@ let db: Awaited<ReturnType<typeof useTestDatabase>>;
 
 beforeAll(async () => {
   db = await useTestDatabase('kpi-periods');
-  await KpiDailyModel.insertMany(DAYS.flatMap((day, d) => ADVISORS.map((advisorUserid, a) => ({
-    corpId: CORP, day, advisorUserid, departments: [a + 1], asOf: new Date(),
-    counters: { ...emptyCounters(), tasksDue: 3 + ((d + a) % 4), tasksDecided: 3, tasksDoneOnTime: (d + a) % 4 === 0 ? 1 : 3, customersAdded: a },
-    dueToDone: { [String(10 + (d % 5))]: 1 }, addedByState: { delivery: a },
-  }))));
+  await KpiDailyModel.insertMany(
+    DAYS.flatMap((day, d) =>
+      ADVISORS.map((advisorUserid, a) => ({
+        corpId: CORP,
+        day,
+        advisorUserid,
+        departments: [a + 1],
+        asOf: new Date(),
+        counters: {
+          ...emptyCounters(),
+          tasksDue: 3 + ((d + a) % 4),
+          tasksDecided: 3,
+          tasksDoneOnTime: (d + a) % 4 === 0 ? 1 : 3,
+          customersAdded: a,
+        },
+        dueToDone: { [String(10 + (d % 5))]: 1 },
+        addedByState: { delivery: a },
+      })),
+    ),
+  );
   await rollupPeriods(CORP, DAYS);
 });
 afterAll(async () => {
   await db?.drop();
 });
 
-const overview = (from: string, to: string, granularity: 'day' | 'week' | 'month') => kpiOverview({ corpIds: [CORP], from, to, granularity, groupBy: 'advisor' });
+const overview = (from: string, to: string, granularity: 'day' | 'week' | 'month') =>
+  kpiOverview({ corpIds: [CORP], from, to, granularity, groupBy: 'advisor' });
 const rowsOf = (o: Awaited<ReturnType<typeof overview>>) => o.rows.map((r) => [r.unit.id, r.values]);
 
 describe('week and month rollups', () => {
@@ -51,12 +67,26 @@ describe('week and month rollups', () => {
   });
 
   it('recomputing a period after a day changed replaces its documents (idempotent, like the day rollup)', async () => {
-    await KpiDailyModel.updateOne({ corpId: CORP, day: '2026-06-10', advisorUserid: 'a1' }, { $inc: { 'counters.tasksDue': 100 } });
+    await KpiDailyModel.updateOne(
+      { corpId: CORP, day: '2026-06-10', advisorUserid: 'a1' },
+      { $inc: { 'counters.tasksDue': 100 } },
+    );
     await rollupPeriods(CORP, ['2026-06-10']);
     await rollupPeriods(CORP, ['2026-06-10']);
-    const june = await KpiPeriodModel.findOne({ corpId: CORP, granularity: 'month', day: '2026-06-01', advisorUserid: 'a1' }).lean();
-    const days = await KpiDailyModel.find({ corpId: CORP, advisorUserid: 'a1', day: { $gte: '2026-06-01', $lt: addDays('2026-06-30', 1) } }).lean();
-    expect((june?.counters as Record<string, number>).tasksDue).toBe(days.reduce((n, d) => n + (d.counters as Record<string, number>).tasksDue!, 0));
+    const june = await KpiPeriodModel.findOne({
+      corpId: CORP,
+      granularity: 'month',
+      day: '2026-06-01',
+      advisorUserid: 'a1',
+    }).lean();
+    const days = await KpiDailyModel.find({
+      corpId: CORP,
+      advisorUserid: 'a1',
+      day: { $gte: '2026-06-01', $lt: addDays('2026-06-30', 1) },
+    }).lean();
+    expect((june?.counters as Record<string, number>).tasksDue).toBe(
+      days.reduce((n, d) => n + (d.counters as Record<string, number>).tasksDue!, 0),
+    );
     expect(await KpiPeriodModel.countDocuments({ corpId: CORP, granularity: 'month', day: '2026-06-01' })).toBe(3);
   });
 });

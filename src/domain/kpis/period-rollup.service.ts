@@ -16,12 +16,20 @@ export function periodEnd(start: string, granularity: PeriodGranularity): string
  * documents (one read per period, all advisors), replacing what was there: idempotent like the
  * daily rollup. Called after days are rolled up, once per touched period.
  */
-export async function rollupPeriods(corpId: string, days: readonly string[]): Promise<{ periods: number; docsRead: number }> {
+export async function rollupPeriods(
+  corpId: string,
+  days: readonly string[],
+): Promise<{ periods: number; docsRead: number }> {
   let docsRead = 0;
   let periods = 0;
   for (const granularity of PERIOD_GRANULARITIES) {
     for (const start of new Set(days.map((d) => periodStart(d, granularity)))) {
-      const dailies = await KpiDailyModel.find({ corpId, day: { $gte: start, $lt: periodEnd(start, granularity) } }, { _id: 0 }).sort({ day: 1 }).lean();
+      const dailies = await KpiDailyModel.find(
+        { corpId, day: { $gte: start, $lt: periodEnd(start, granularity) } },
+        { _id: 0 },
+      )
+        .sort({ day: 1 })
+        .lean();
       docsRead += dailies.length;
       periods++;
       const byAdvisor = new Map<string, { acc: KpiAccumulator; departments: number[]; asOf: Date }>();
@@ -33,15 +41,33 @@ export async function rollupPeriods(corpId: string, days: readonly string[]): Pr
         byAdvisor.set(d.advisorUserid, entry);
       }
       if (byAdvisor.size) {
-        await KpiPeriodModel.bulkWrite([...byAdvisor].map(([advisorUserid, e]) => ({
-          replaceOne: {
-            filter: { corpId, granularity, day: start, advisorUserid },
-            replacement: { corpId, granularity, day: start, advisorUserid, departments: e.departments, counters: e.acc.counters, dueToDone: e.acc.dueToDone, addedByState: e.acc.addedByState, asOf: e.asOf },
-            upsert: true,
-          },
-        })), { ordered: false });
+        await KpiPeriodModel.bulkWrite(
+          [...byAdvisor].map(([advisorUserid, e]) => ({
+            replaceOne: {
+              filter: { corpId, granularity, day: start, advisorUserid },
+              replacement: {
+                corpId,
+                granularity,
+                day: start,
+                advisorUserid,
+                departments: e.departments,
+                counters: e.acc.counters,
+                dueToDone: e.acc.dueToDone,
+                addedByState: e.acc.addedByState,
+                asOf: e.asOf,
+              },
+              upsert: true,
+            },
+          })),
+          { ordered: false },
+        );
       }
-      await KpiPeriodModel.deleteMany({ corpId, granularity, day: start, advisorUserid: { $nin: [...byAdvisor.keys()] } });
+      await KpiPeriodModel.deleteMany({
+        corpId,
+        granularity,
+        day: start,
+        advisorUserid: { $nin: [...byAdvisor.keys()] },
+      });
     }
   }
   return { periods, docsRead };

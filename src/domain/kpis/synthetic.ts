@@ -32,7 +32,10 @@ export function poisson(rand: () => number, lambda: number): number {
   const limit = Math.exp(-lambda);
   let k = 0;
   let p = rand();
-  while (p > limit) { k++; p *= rand(); }
+  while (p > limit) {
+    k++;
+    p *= rand();
+  }
   return k;
 }
 
@@ -110,7 +113,12 @@ export function syntheticDealer(opts: SyntheticOptions): SyntheticDealer {
 }
 
 /** The detector's input for week `w` of the dealer: every advisor's week and up to `historyWeeks` before it. */
-export function anomalyInputForWeek(dealer: SyntheticDealer, metric: MetricDefinition, w: number, historyWeeks = 8): AnomalyInput {
+export function anomalyInputForWeek(
+  dealer: SyntheticDealer,
+  metric: MetricDefinition,
+  w: number,
+  historyWeeks = 8,
+): AnomalyInput {
   return {
     metric,
     period: dealer.weeks[w]!,
@@ -126,7 +134,10 @@ export function anomalyInputForWeek(dealer: SyntheticDealer, metric: MetricDefin
 
 /** The on-time rate as the generator models it (the real definition lives in metric-definitions.ts). */
 export const SYNTHETIC_ON_TIME: MetricDefinition = {
-  key: 'on_time_rate', group: 'followup', kind: 'rate', higherIsBetter: true,
+  key: 'on_time_rate',
+  group: 'followup',
+  kind: 'rate',
+  higherIsBetter: true,
   label: { zh: '按时完成率', en: 'On-time rate' },
   definition: { zh: '到期任务中按时完成的比例', en: 'Share of tasks due that were done by their due time' },
 };

@@ -1,7 +1,9 @@
 import { isOnTime } from '../tasks/task.service.js';
 import type { TaskLean } from '../tasks/task.model.js';
 
-export type TaskFactsInput = Pick<TaskLean, 'status' | 'dueAt' | 'slaMs' | 'completedAt'> & { escalationLevel?: number | null };
+export type TaskFactsInput = Pick<TaskLean, 'status' | 'dueAt' | 'slaMs' | 'completedAt'> & {
+  escalationLevel?: number | null;
+};
 
 /** What one follow-up task contributes to the follow-up metrics, judged at `asOf`. */
 export interface TaskFacts {
@@ -27,7 +29,10 @@ export interface TaskFacts {
 export function taskFacts(task: TaskFactsInput, asOf: Date): TaskFacts {
   const counted = task.status !== 'cancelled';
   const limit = task.dueAt.getTime() + task.slaMs;
-  const closedBy = (task.status === 'done' || task.status === 'unreachable') && !!task.completedAt && task.completedAt.getTime() <= asOf.getTime();
+  const closedBy =
+    (task.status === 'done' || task.status === 'unreachable') &&
+    !!task.completedAt &&
+    task.completedAt.getTime() <= asOf.getTime();
   const done = task.status === 'done';
   const onTime = counted && isOnTime(task);
   return {
@@ -37,6 +42,7 @@ export function taskFacts(task: TaskFactsInput, asOf: Date): TaskFacts {
     overdue: counted && !closedBy && asOf.getTime() > limit,
     decided: counted && (closedBy || asOf.getTime() > limit || onTime),
     escalated: counted && (task.escalationLevel ?? 0) >= 2,
-    dueToDoneMs: counted && done && task.completedAt ? Math.max(0, task.completedAt.getTime() - task.dueAt.getTime()) : null,
+    dueToDoneMs:
+      counted && done && task.completedAt ? Math.max(0, task.completedAt.getTime() - task.dueAt.getTime()) : null,
   };
 }

@@ -12,7 +12,16 @@ const mediaAssetSchema = new Schema(
     data: { type: Buffer, required: true },
     scope: { type: String, required: true },
     uploads: {
-      type: [new Schema({ corpId: { type: String, required: true }, mediaId: { type: String, required: true }, uploadedAt: { type: Date, required: true } }, { _id: false })],
+      type: [
+        new Schema(
+          {
+            corpId: { type: String, required: true },
+            mediaId: { type: String, required: true },
+            uploadedAt: { type: Date, required: true },
+          },
+          { _id: false },
+        ),
+      ],
       default: [],
     },
   },
@@ -20,4 +29,6 @@ const mediaAssetSchema = new Schema(
 );
 
 export type MediaAssetDocument = InferSchemaType<typeof mediaAssetSchema>;
-export const MediaAssetModel: Model<MediaAssetDocument> = (mongoose.models.MediaAsset as Model<MediaAssetDocument> | undefined) ?? mongoose.model<MediaAssetDocument>('MediaAsset', mediaAssetSchema);
+export const MediaAssetModel: Model<MediaAssetDocument> =
+  (mongoose.models.MediaAsset as Model<MediaAssetDocument> | undefined) ??
+  mongoose.model<MediaAssetDocument>('MediaAsset', mediaAssetSchema);

@@ -16,9 +16,20 @@ export interface MediaAssetSummary {
 }
 
 /** Stores an image already checked by the caller (type, size, magic bytes). */
-export async function createMediaAsset(input: { filename: string; contentType: string; data: Buffer; scope: string }): Promise<MediaAssetSummary> {
+export async function createMediaAsset(input: {
+  filename: string;
+  contentType: string;
+  data: Buffer;
+  scope: string;
+}): Promise<MediaAssetSummary> {
   const asset = await MediaAssetModel.create(input);
-  return { id: String(asset._id), filename: asset.filename, contentType: asset.contentType, scope: asset.scope, uploads: 0 };
+  return {
+    id: String(asset._id),
+    filename: asset.filename,
+    contentType: asset.contentType,
+    scope: asset.scope,
+    uploads: 0,
+  };
 }
 
 /** An image's description (never its bytes), or null for an unknown or malformed id. */
@@ -26,5 +37,11 @@ export async function describeMediaAsset(id: string): Promise<MediaAssetSummary 
   if (!Types.ObjectId.isValid(id)) return null;
   const asset = await MediaAssetModel.findById(id, { data: 0 }).lean();
   if (!asset) return null;
-  return { id, filename: asset.filename, contentType: asset.contentType, scope: asset.scope, uploads: asset.uploads.length };
+  return {
+    id,
+    filename: asset.filename,
+    contentType: asset.contentType,
+    scope: asset.scope,
+    uploads: asset.uploads.length,
+  };
 }

@@ -27,8 +27,16 @@ export function assetUsableIn(assetScope: string, scope: string): boolean {
 export async function assertAssetsInScope(body: { scope: string }): Promise<void> {
   const ids = [...assetIdsOf(body)];
   if (ids.length === 0) return;
-  const found = await MediaAssetModel.find({ _id: { $in: ids.filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id)) } }, { scope: 1 }).lean();
+  const found = await MediaAssetModel.find(
+    { _id: { $in: ids.filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id)) } },
+    { scope: 1 },
+  ).lean();
   const usable = new Set(found.filter((a) => assetUsableIn(a.scope, body.scope)).map((a) => String(a._id)));
-  const problems = ids.filter((id) => !usable.has(id)).map((id) => ({ path: 'actions', message: `no image ${id} for scope ${body.scope}; upload it with POST /api/v1/media for this scope` }));
+  const problems = ids
+    .filter((id) => !usable.has(id))
+    .map((id) => ({
+      path: 'actions',
+      message: `no image ${id} for scope ${body.scope}; upload it with POST /api/v1/media for this scope`,
+    }));
   if (problems.length > 0) throw new ValidationError(problems);
 }

@@ -36,7 +36,9 @@ batchSchema.index({ corpId: 1, sender: 1, contentHash: 1, status: 1 });
 batchSchema.index({ status: 1, createdTaskAt: 1 });
 
 export type MessageBatchDocument = InferSchemaType<typeof batchSchema>;
-export const MessageBatchModel: Model<MessageBatchDocument> = (mongoose.models.MessageBatch as Model<MessageBatchDocument> | undefined) ?? mongoose.model<MessageBatchDocument>('MessageBatch', batchSchema);
+export const MessageBatchModel: Model<MessageBatchDocument> =
+  (mongoose.models.MessageBatch as Model<MessageBatchDocument> | undefined) ??
+  mongoose.model<MessageBatchDocument>('MessageBatch', batchSchema);
 
 export const MESSAGE_SOURCES = ['campaign', 'sidebar', 'broadcast'] as const;
 export type MessageSource = (typeof MESSAGE_SOURCES)[number];
@@ -81,4 +83,6 @@ recipientSchema.index({ broadcastId: 1 }, { sparse: true });
 recipientSchema.index({ corpId: 1, customerId: 1, monthKey: 1, status: 1 });
 
 export type MessageRecipientDocument = InferSchemaType<typeof recipientSchema>;
-export const MessageRecipientModel: Model<MessageRecipientDocument> = (mongoose.models.MessageRecipient as Model<MessageRecipientDocument> | undefined) ?? mongoose.model<MessageRecipientDocument>('MessageRecipient', recipientSchema);
+export const MessageRecipientModel: Model<MessageRecipientDocument> =
+  (mongoose.models.MessageRecipient as Model<MessageRecipientDocument> | undefined) ??
+  mongoose.model<MessageRecipientDocument>('MessageRecipient', recipientSchema);

@@ -22,8 +22,15 @@ let seq = 0;
 function message(over: Partial<QueueMessageInput> = {}): QueueMessageInput {
   seq += 1;
   return {
-    customerId: new Types.ObjectId().toHexString(), externalUserId: `wmExt${seq}`, sender: 'zhangwei', monthKey: '2026-05',
-    ruleId: new Types.ObjectId().toHexString(), ruleVersion: 1, occurrenceId: `occ-${seq}`, executionId: `exec-${seq}`, actionIndex: 0,
+    customerId: new Types.ObjectId().toHexString(),
+    externalUserId: `wmExt${seq}`,
+    sender: 'zhangwei',
+    monthKey: '2026-05',
+    ruleId: new Types.ObjectId().toHexString(),
+    ruleVersion: 1,
+    occurrenceId: `occ-${seq}`,
+    executionId: `exec-${seq}`,
+    actionIndex: 0,
     content: { text: '您好，首保时间快到了', attachments: [] },
     ...over,
   };
@@ -42,7 +49,10 @@ describe('customer message batching', () => {
 
   it('keeps other content and other advisors in their own batches', async () => {
     const a = await queueCustomerMessage(h.deps, message({ sender: 'chenjing' }));
-    const otherText = await queueCustomerMessage(h.deps, message({ sender: 'chenjing', content: { text: '另一条', attachments: [] } }));
+    const otherText = await queueCustomerMessage(
+      h.deps,
+      message({ sender: 'chenjing', content: { text: '另一条', attachments: [] } }),
+    );
     const otherAdvisor = await queueCustomerMessage(h.deps, message({ sender: 'wangqiang' }));
     expect(new Set([a.batchId, otherText.batchId, otherAdvisor.batchId]).size).toBe(3);
   });
@@ -66,10 +76,17 @@ describe('customer message batching', () => {
 describe('flushing a batch', () => {
   it('drops recipients who opted out; a batch with nobody left is cancelled, not sent', async () => {
     const input = message({ sender: 'zhouyu' });
-    await CustomerModel.collection.insertOne({ _id: new Types.ObjectId(input.customerId), corpId: h.deps.corpId, externalUserId: input.externalUserId, optOut: { value: true } });
+    await CustomerModel.collection.insertOne({
+      _id: new Types.ObjectId(input.customerId),
+      corpId: h.deps.corpId,
+      externalUserId: input.externalUserId,
+      optOut: { value: true },
+    });
     const { batchId } = await queueCustomerMessage(h.deps, input);
     await expect(flushBatch(h.deps, batchId)).resolves.toEqual({ status: 'cancelled', recipients: 0 });
-    expect((await MessageRecipientModel.findOne({ batchId: new Types.ObjectId(batchId) }).lean())?.status).toBe('cancelled');
+    expect((await MessageRecipientModel.findOne({ batchId: new Types.ObjectId(batchId) }).lean())?.status).toBe(
+      'cancelled',
+    );
   });
 
   it('marks a batch interrupted mid-send uncertain and never sends it again', async () => {
@@ -78,7 +95,10 @@ describe('flushing a batch', () => {
     const out = await flushBatch(h.deps, batchId);
     expect(out.recipients).toBe(0);
     expect((await MessageBatchModel.findById(batchId).lean())?.status).toBe('uncertain');
-    expect((await MessageRecipientModel.findOne({ batchId: new Types.ObjectId(batchId) }).lean())).toMatchObject({ status: 'failed', reason: 'uncertain' });
+    expect(await MessageRecipientModel.findOne({ batchId: new Types.ObjectId(batchId) }).lean()).toMatchObject({
+      status: 'failed',
+      reason: 'uncertain',
+    });
     // A second flush (a retried job) changes nothing and sends nothing.
     await expect(flushBatch(h.deps, batchId)).resolves.toEqual({ status: 'uncertain', recipients: 0 });
   });
@@ -96,9 +116,15 @@ describe('media scope', () => {
     const png = Buffer.from('89504e470d0a1a0a', 'hex');
     const mine = await createMediaAsset({ filename: 'a.png', contentType: 'image/png', data: png, scope: 'wwA' });
     const theirs = await createMediaAsset({ filename: 'b.png', contentType: 'image/png', data: png, scope: 'wwB' });
-    await expect(assertAssetsInScope({ scope: 'wwA', actions: [{ attachments: [{ assetId: mine.id }] }] } as { scope: string })).resolves.toBeUndefined();
-    const refused = assertAssetsInScope({ scope: 'wwA', actions: [{ attachments: [{ assetId: theirs.id }] }] } as { scope: string });
+    await expect(
+      assertAssetsInScope({ scope: 'wwA', actions: [{ attachments: [{ assetId: mine.id }] }] } as { scope: string }),
+    ).resolves.toBeUndefined();
+    const refused = assertAssetsInScope({ scope: 'wwA', actions: [{ attachments: [{ assetId: theirs.id }] }] } as {
+      scope: string;
+    });
     await expect(refused).rejects.toBeInstanceOf(ValidationError);
-    await expect(assertAssetsInScope({ scope: 'wwA', x: { picAssetId: new Types.ObjectId().toHexString() } } as { scope: string })).rejects.toThrow(ValidationError);
+    await expect(
+      assertAssetsInScope({ scope: 'wwA', x: { picAssetId: new Types.ObjectId().toHexString() } } as { scope: string }),
+    ).rejects.toThrow(ValidationError);
   });
 });

@@ -13,11 +13,28 @@ export interface MomentProgress {
  * A corp Moments task for chosen advisors, visible to customers with the given corp tags
  * (docs/wecom.md §12.1). Returns WeCom's asynchronous `jobid`.
  */
-export async function publishMomentTask(api: CorpApi, input: { advisors: string[]; tagIds: string[]; text?: string; link?: { title: string; url: string; mediaId: string } }): Promise<string> {
+export async function publishMomentTask(
+  api: CorpApi,
+  input: {
+    advisors: string[];
+    tagIds: string[];
+    text?: string;
+    link?: { title: string; url: string; mediaId: string };
+  },
+): Promise<string> {
   const res = await api.addMomentTask({
     ...(input.text ? { text: { content: input.text } } : {}),
-    ...(input.link ? { attachments: [{ msgtype: 'link', link: { title: input.link.title, url: input.link.url, media_id: input.link.mediaId } }] } : {}),
-    visible_range: { sender_list: { user_list: input.advisors }, ...(input.tagIds.length ? { external_contact_list: { tag_list: input.tagIds } } : {}) },
+    ...(input.link
+      ? {
+          attachments: [
+            { msgtype: 'link', link: { title: input.link.title, url: input.link.url, media_id: input.link.mediaId } },
+          ],
+        }
+      : {}),
+    visible_range: {
+      sender_list: { user_list: input.advisors },
+      ...(input.tagIds.length ? { external_contact_list: { tag_list: input.tagIds } } : {}),
+    },
   });
   return res.jobid;
 }
@@ -37,15 +54,34 @@ export async function momentProgress(api: CorpApi, jobid: string): Promise<Momen
     rows.push(...page.task_list);
     cursor = page.next_cursor || undefined;
   } while (cursor);
-  const published = rows.filter((r) => r.publish_status === 1).map((r) => r.userid).sort();
+  const published = rows
+    .filter((r) => r.publish_status === 1)
+    .map((r) => r.userid)
+    .sort();
   const reach: Record<string, number> = {};
-  for (const userid of published) reach[userid] = (await api.getMomentSendResult({ moment_id: momentId, userid, limit: 5000 })).customer_list.length;
-  return { momentId, published, pending: rows.filter((r) => r.publish_status !== 1).map((r) => r.userid).sort(), invalidSenders: job.result?.invalid_sender_list?.user_list ?? [], reach };
+  for (const userid of published)
+    reach[userid] = (await api.getMomentSendResult({ moment_id: momentId, userid, limit: 5000 })).customer_list.length;
+  return {
+    momentId,
+    published,
+    pending: rows
+      .filter((r) => r.publish_status !== 1)
+      .map((r) => r.userid)
+      .sort(),
+    invalidSenders: job.result?.invalid_sender_list?.user_list ?? [],
+    reach,
+  };
 }
 
 /** No reminder API exists for Moments (docs/wecom.md §12.2): the advisors who have not published get an app message. */
 export async function remindUnpublished(api: CorpApi, momentId: string, pending: string[]): Promise<number> {
   if (pending.length === 0) return 0;
-  await api.sendMessage({ touser: pending.join('|'), msgtype: 'text', text: { content: '有一条企业朋友圈待您发表：请打开企业微信「客户朋友圈」发表。' }, enable_duplicate_check: 1, duplicate_check_interval: 14_400 });
+  await api.sendMessage({
+    touser: pending.join('|'),
+    msgtype: 'text',
+    text: { content: '有一条企业朋友圈待您发表：请打开企业微信「客户朋友圈」发表。' },
+    enable_duplicate_check: 1,
+    duplicate_check_interval: 14_400,
+  });
   return pending.length;
 }

@@ -11,15 +11,28 @@ let api: CorpApi;
 beforeAll(async () => {
   h = await startCustomerHarness('moments');
   [corpId] = h.sandbox.world.seed({
-    corps: [{
-      members: [{ userid: 'zhangwei', name: '张伟' }, { userid: 'lina', name: '李娜' }],
-      tagGroups: [{ group_name: '意向车型', tags: [{ name: '汉兰达' }] }],
-      customers: [
-        { external_userid: 'wmMoment0000000000000000000001', name: '甲', follows: [{ userid: 'zhangwei', tags: ['汉兰达'] }] },
-        { external_userid: 'wmMoment0000000000000000000002', name: '乙', follows: [{ userid: 'lina', tags: ['汉兰达'] }] },
-        { external_userid: 'wmMoment0000000000000000000003', name: '丙', follows: [{ userid: 'lina' }] },
-      ],
-    }],
+    corps: [
+      {
+        members: [
+          { userid: 'zhangwei', name: '张伟' },
+          { userid: 'lina', name: '李娜' },
+        ],
+        tagGroups: [{ group_name: '意向车型', tags: [{ name: '汉兰达' }] }],
+        customers: [
+          {
+            external_userid: 'wmMoment0000000000000000000001',
+            name: '甲',
+            follows: [{ userid: 'zhangwei', tags: ['汉兰达'] }],
+          },
+          {
+            external_userid: 'wmMoment0000000000000000000002',
+            name: '乙',
+            follows: [{ userid: 'lina', tags: ['汉兰达'] }],
+          },
+          { external_userid: 'wmMoment0000000000000000000003', name: '丙', follows: [{ userid: 'lina' }] },
+        ],
+      },
+    ],
   }).corpIds as [string];
   api = h.depsFor(corpId).api;
 });
@@ -30,7 +43,11 @@ afterAll(async () => {
 describe('a Moments task', () => {
   it('is tracked from creation to every advisor published, reminding the rest', async () => {
     const tag = h.sandbox.world.corp(corpId)?.tags.find((t) => t.name === '汉兰达')?.id ?? '';
-    const jobid = await publishMomentTask(api, { advisors: ['zhangwei', 'lina'], tagIds: [tag], text: '新款汉兰达到店' });
+    const jobid = await publishMomentTask(api, {
+      advisors: ['zhangwei', 'lina'],
+      tagIds: [tag],
+      text: '新款汉兰达到店',
+    });
     let p = await momentProgress(api, jobid);
     expect(p).toMatchObject({ published: [], pending: ['lina', 'zhangwei'] });
     await h.sandbox.driver.publishMoment({ corpId, momentId: p?.momentId ?? '', userid: 'zhangwei' });

@@ -53,4 +53,6 @@ attributionSchema.index({ corpId: 1, customerId: 1 });
 attributionSchema.index({ 'touch.taskId': 1 }, { sparse: true });
 
 export type AttributionDocument = InferSchemaType<typeof attributionSchema>;
-export const AttributionModel: Model<AttributionDocument> = (mongoose.models.Attribution as Model<AttributionDocument> | undefined) ?? mongoose.model<AttributionDocument>('Attribution', attributionSchema);
+export const AttributionModel: Model<AttributionDocument> =
+  (mongoose.models.Attribution as Model<AttributionDocument> | undefined) ??
+  mongoose.model<AttributionDocument>('Attribution', attributionSchema);

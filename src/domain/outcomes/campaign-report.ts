@@ -39,13 +39,20 @@ const DEFAULT_TYPES: OutcomeType[] = ['repair_order', 'insurance_policy', 'vehic
  * once, with an outcome if an active outcome of the given types occurred within `windowDays` of
  * entering; revenue sums those outcomes.
  */
-export async function campaignReport(corpId: string, ruleId: string, opts: { windowDays?: number; types?: OutcomeType[] } = {}): Promise<CampaignReport> {
+export async function campaignReport(
+  corpId: string,
+  ruleId: string,
+  opts: { windowDays?: number; types?: OutcomeType[] } = {},
+): Promise<CampaignReport> {
   const rid = new Types.ObjectId(ruleId);
   const settings = await loadOutcomeSettings(corpId);
   const windowDays = opts.windowDays ?? settings.windows.service;
   const types = opts.types?.length ? opts.types : DEFAULT_TYPES;
   const [executions, tasks] = await Promise.all([
-    ExecutionModel.find({ corpId, ruleId: rid, status: { $in: ['done', 'skipped'] } }, { subject: 1, status: 1, reason: 1, createdAt: 1 }).lean(),
+    ExecutionModel.find(
+      { corpId, ruleId: rid, status: { $in: ['done', 'skipped'] } },
+      { subject: 1, status: 1, reason: 1, createdAt: 1 },
+    ).lean(),
     TaskModel.find({ corpId, ruleId: rid }, { customerId: 1, createdAt: 1 }).lean(),
   ]);
   const entered = new Map<string, { at: Date; heldOut: boolean }>();
@@ -62,13 +69,22 @@ export async function campaignReport(corpId: string, ruleId: string, opts: { win
   for (const t of tasks) enter(String(t.customerId), t.createdAt, false);
 
   const ids = [...entered.keys()].map((id) => new Types.ObjectId(id));
-  const outcomes = ids.length === 0 ? [] : await OutcomeModel.find({ corpId, customerId: { $in: ids }, status: 'active', type: { $in: types } }, { customerId: 1, occurredAt: 1, revenue: 1 }).lean();
+  const outcomes =
+    ids.length === 0
+      ? []
+      : await OutcomeModel.find(
+          { corpId, customerId: { $in: ids }, status: 'active', type: { $in: types } },
+          { customerId: 1, occurredAt: 1, revenue: 1 },
+        ).lean();
   const byCustomer = new Map<string, Array<{ occurredAt: Date; revenue: number }>>();
   for (const o of outcomes) {
     const key = String(o.customerId);
     byCustomer.set(key, [...(byCustomer.get(key) ?? []), { occurredAt: o.occurredAt, revenue: o.revenue }]);
   }
-  const acc = { treated: { customers: 0, withOutcome: 0, revenue: 0 }, heldOut: { customers: 0, withOutcome: 0, revenue: 0 } };
+  const acc = {
+    treated: { customers: 0, withOutcome: 0, revenue: 0 },
+    heldOut: { customers: 0, withOutcome: 0, revenue: 0 },
+  };
   for (const [customerId, { at, heldOut }] of entered) {
     const g = heldOut ? acc.heldOut : acc.treated;
     g.customers++;
@@ -79,9 +95,34 @@ export async function campaignReport(corpId: string, ruleId: string, opts: { win
   }
   const figures = (g: { customers: number; withOutcome: number; revenue: number }): GroupFigures => {
     const w = wilsonInterval(g.withOutcome, g.customers);
-    return { ...g, revenue: Math.round(g.revenue * 100) / 100, rate: g.customers ? g.withOutcome / g.customers : 0, rateLow: w.low, rateHigh: w.high, revenuePerCustomer: g.customers ? Math.round((g.revenue / g.customers) * 100) / 100 : 0 };
+    return {
+      ...g,
+      revenue: Math.round(g.revenue * 100) / 100,
+      rate: g.customers ? g.withOutcome / g.customers : 0,
+      rateLow: w.low,
+      rateHigh: w.high,
+      revenuePerCustomer: g.customers ? Math.round((g.revenue / g.customers) * 100) / 100 : 0,
+    };
   };
-  const uplift = upliftInterval({ successes: acc.treated.withOutcome, n: acc.treated.customers }, { successes: acc.heldOut.withOutcome, n: acc.heldOut.customers });
-  const verdict = !uplift ? 'no_control_group' : !uplift.significant ? 'not_significant' : uplift.low > 0 ? 'uplift' : 'harm';
-  return { ruleId, corpId, windowDays, outcomeTypes: types, treated: figures(acc.treated), heldOut: figures(acc.heldOut), uplift, verdict };
+  const uplift = upliftInterval(
+    { successes: acc.treated.withOutcome, n: acc.treated.customers },
+    { successes: acc.heldOut.withOutcome, n: acc.heldOut.customers },
+  );
+  const verdict = !uplift
+    ? 'no_control_group'
+    : !uplift.significant
+      ? 'not_significant'
+      : uplift.low > 0
+        ? 'uplift'
+        : 'harm';
+  return {
+    ruleId,
+    corpId,
+    windowDays,
+    outcomeTypes: types,
+    treated: figures(acc.treated),
+    heldOut: figures(acc.heldOut),
+    uplift,
+    verdict,
+  };
 }

@@ -22,4 +22,6 @@ noShowSchema.index({ taskId: 1 }, { unique: true });
 noShowSchema.index({ corpId: 1, detectedAt: 1 });
 
 export type NoShowDocument = InferSchemaType<typeof noShowSchema>;
-export const NoShowModel: Model<NoShowDocument> = (mongoose.models.NoShow as Model<NoShowDocument> | undefined) ?? mongoose.model<NoShowDocument>('NoShow', noShowSchema);
+export const NoShowModel: Model<NoShowDocument> =
+  (mongoose.models.NoShow as Model<NoShowDocument> | undefined) ??
+  mongoose.model<NoShowDocument>('NoShow', noShowSchema);

@@ -7,9 +7,14 @@ import { upsertOutcome, type OutcomeDeps, type OutcomeResult, type ReceivedVia }
 export const MAX_OUTCOME_BATCH = 1000;
 
 /** `{ outcomes: [...] }` (up to 1,000) or one outcome object. */
-export const outcomeBatchSchema = z.object({
-  outcomes: z.array(z.unknown()).min(1, { error: 'send at least one outcome' }).max(MAX_OUTCOME_BATCH, { error: `at most ${MAX_OUTCOME_BATCH} outcomes per request; split the batch` }),
-}).strict();
+export const outcomeBatchSchema = z
+  .object({
+    outcomes: z
+      .array(z.unknown())
+      .min(1, { error: 'send at least one outcome' })
+      .max(MAX_OUTCOME_BATCH, { error: `at most ${MAX_OUTCOME_BATCH} outcomes per request; split the batch` }),
+  })
+  .strict();
 
 export interface BatchAnswer {
   summary: Record<'created' | 'updated' | 'unchanged' | 'stale' | 'rejected', number>;
@@ -21,25 +26,36 @@ export interface BatchAnswer {
  * import): a rejected item changes nothing and is answered with JSON pointers; items with the
  * same external id are applied in order. Items of different ids run a few at a time.
  */
-export async function ingestOutcomeItems(deps: OutcomeDeps, items: Array<{ pointer: string; raw: unknown }>, via: ReceivedVia, concurrency = 8): Promise<BatchAnswer> {
+export async function ingestOutcomeItems(
+  deps: OutcomeDeps,
+  items: Array<{ pointer: string; raw: unknown }>,
+  via: ReceivedVia,
+  concurrency = 8,
+): Promise<BatchAnswer> {
   const results: OutcomeResult[] = new Array(items.length);
-  const withSettings = { ...deps, settings: deps.settings ?? await loadOutcomeSettings(deps.corpId) };
+  const withSettings = { ...deps, settings: deps.settings ?? (await loadOutcomeSettings(deps.corpId)) };
   const chains = new Map<string, Promise<void>>();
   const inFlight = new Set<Promise<void>>();
   for (const [i, item] of items.entries()) {
     const parsed = outcomeInputSchema.safeParse(item.raw);
     if (!parsed.success) {
       const raw = item.raw as { externalId?: unknown } | null;
-      results[i] = { status: 'rejected', externalId: typeof raw?.externalId === 'string' ? raw.externalId : '', problems: problemsOf(parsed.error, item.pointer) };
+      results[i] = {
+        status: 'rejected',
+        externalId: typeof raw?.externalId === 'string' ? raw.externalId : '',
+        problems: problemsOf(parsed.error, item.pointer),
+      };
       continue;
     }
     const key = `${parsed.data.source}\u0000${parsed.data.externalId}`;
-    const task: Promise<void> = (chains.get(key) ?? Promise.resolve()).then(async () => {
-      results[i] = await upsertOutcome(withSettings, parsed.data, via);
-    }).finally(() => {
-      inFlight.delete(task);
-      if (chains.get(key) === task) chains.delete(key);
-    });
+    const task: Promise<void> = (chains.get(key) ?? Promise.resolve())
+      .then(async () => {
+        results[i] = await upsertOutcome(withSettings, parsed.data, via);
+      })
+      .finally(() => {
+        inFlight.delete(task);
+        if (chains.get(key) === task) chains.delete(key);
+      });
     chains.set(key, task);
     inFlight.add(task);
     if (inFlight.size >= concurrency) await Promise.race(inFlight).catch(() => undefined);
@@ -51,8 +67,18 @@ export async function ingestOutcomeItems(deps: OutcomeDeps, items: Array<{ point
 }
 
 /** Splits a request body into items: a batch `{ outcomes }` or one outcome; null when it is neither. */
-export function itemsOf(body: unknown): { items: Array<{ pointer: string; raw: unknown }> } | { problems: Array<{ path: string; message: string }> } {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return { problems: [{ path: '/', message: 'send a JSON object: { outcomes: [...] } or one outcome { externalId, version, type, ... }' }] };
+export function itemsOf(
+  body: unknown,
+): { items: Array<{ pointer: string; raw: unknown }> } | { problems: Array<{ path: string; message: string }> } {
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    return {
+      problems: [
+        {
+          path: '/',
+          message: 'send a JSON object: { outcomes: [...] } or one outcome { externalId, version, type, ... }',
+        },
+      ],
+    };
   if ('outcomes' in body) {
     const batch = outcomeBatchSchema.safeParse(body);
     if (!batch.success) return { problems: problemsOf(batch.error) };

@@ -3,18 +3,44 @@ import type { OutcomeDeps } from './outcome.service.js';
 
 /** CSV header → field (docs/outcomes.md; README "Outcomes from your DMS"). Unknown columns are refused up front. */
 export const OUTCOME_COLUMNS = {
-  source: 'source', external_id: 'externalId', version: 'version', type: 'type', status: 'status', occurred_at: 'occurredAt',
-  vin: 'vin', mobile: 'mobile', ro_number: 'roNumber', ro_type: 'roType', closed_at: 'closedAt', labour_amount: 'labourAmount',
-  parts_amount: 'partsAmount', mileage_km: 'mileageKm', service_advisor: 'serviceAdvisor', policy_number: 'policyNumber',
-  insurer: 'insurer', policy_end: 'policyEnd', premium: 'premium', policy_kind: 'policyKind', sale_kind: 'saleKind',
-  model: 'model', sale_amount: 'saleAmount',
+  source: 'source',
+  external_id: 'externalId',
+  version: 'version',
+  type: 'type',
+  status: 'status',
+  occurred_at: 'occurredAt',
+  vin: 'vin',
+  mobile: 'mobile',
+  ro_number: 'roNumber',
+  ro_type: 'roType',
+  closed_at: 'closedAt',
+  labour_amount: 'labourAmount',
+  parts_amount: 'partsAmount',
+  mileage_km: 'mileageKm',
+  service_advisor: 'serviceAdvisor',
+  policy_number: 'policyNumber',
+  insurer: 'insurer',
+  policy_end: 'policyEnd',
+  premium: 'premium',
+  policy_kind: 'policyKind',
+  sale_kind: 'saleKind',
+  model: 'model',
+  sale_amount: 'saleAmount',
 } as const;
 
 export const REQUIRED_OUTCOME_COLUMNS = ['external_id', 'version', 'type', 'occurred_at'];
 
-export interface OutcomeImportRow { line: number; record: Record<string, string> }
+export interface OutcomeImportRow {
+  line: number;
+  record: Record<string, string>;
+}
 export interface OutcomeImportSummary {
-  rows: number; created: number; updated: number; unchanged: number; stale: number; matched: number;
+  rows: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  stale: number;
+  matched: number;
   rejected: Array<OutcomeImportRow & { problems: string[] }>;
 }
 
@@ -36,14 +62,34 @@ function toItem(record: Record<string, string>): Record<string, string> {
  * Imports DMS outcome rows with the API's validation and idempotent upsert, 500 rows at a time:
  * a rejected row changes nothing; re-importing the same file leaves everything unchanged.
  */
-export async function importOutcomeRows(deps: OutcomeDeps, rows: AsyncIterable<OutcomeImportRow>, onRows: (done: number) => void = () => undefined): Promise<OutcomeImportSummary> {
-  const summary: OutcomeImportSummary = { rows: 0, created: 0, updated: 0, unchanged: 0, stale: 0, matched: 0, rejected: [] };
+export async function importOutcomeRows(
+  deps: OutcomeDeps,
+  rows: AsyncIterable<OutcomeImportRow>,
+  onRows: (done: number) => void = () => undefined,
+): Promise<OutcomeImportSummary> {
+  const summary: OutcomeImportSummary = {
+    rows: 0,
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    stale: 0,
+    matched: 0,
+    rejected: [],
+  };
   let chunk: OutcomeImportRow[] = [];
   const flush = async () => {
-    const answer = await ingestOutcomeItems(deps, chunk.map((r) => ({ pointer: '', raw: toItem(r.record) })), 'import');
+    const answer = await ingestOutcomeItems(
+      deps,
+      chunk.map((r) => ({ pointer: '', raw: toItem(r.record) })),
+      'import',
+    );
     answer.results.forEach((result, i) => {
       const row = chunk[i] as OutcomeImportRow;
-      if (result.status === 'rejected') summary.rejected.push({ ...row, problems: result.problems.map((p) => `${p.path.replace(/^\//, '') || 'row'}: ${p.message}`) });
+      if (result.status === 'rejected')
+        summary.rejected.push({
+          ...row,
+          problems: result.problems.map((p) => `${p.path.replace(/^\//, '') || 'row'}: ${p.message}`),
+        });
       else {
         summary[result.status]++;
         if (result.matchedBy !== 'none') summary.matched++;

@@ -55,4 +55,6 @@ outcomeSchema.index({ corpId: 1, vin: 1, type: 1, occurredAt: -1 });
 
 export type OutcomeDocument = InferSchemaType<typeof outcomeSchema>;
 export type OutcomeLean = OutcomeDocument & { _id: Types.ObjectId };
-export const OutcomeModel: Model<OutcomeDocument> = (mongoose.models.Outcome as Model<OutcomeDocument> | undefined) ?? mongoose.model<OutcomeDocument>('Outcome', outcomeSchema);
+export const OutcomeModel: Model<OutcomeDocument> =
+  (mongoose.models.Outcome as Model<OutcomeDocument> | undefined) ??
+  mongoose.model<OutcomeDocument>('Outcome', outcomeSchema);

@@ -20,7 +20,13 @@ export interface OutcomeDeps extends VehicleDeps {
 export type ReceivedVia = 'api' | 'import' | 'webhook' | 'simulator';
 
 export type OutcomeResult =
-  | { status: 'created' | 'updated' | 'unchanged' | 'stale'; externalId: string; outcomeId: string; version: number; matchedBy: 'vin' | 'mobile' | 'none' }
+  | {
+      status: 'created' | 'updated' | 'unchanged' | 'stale';
+      externalId: string;
+      outcomeId: string;
+      version: number;
+      matchedBy: 'vin' | 'mobile' | 'none';
+    }
   | { status: 'rejected'; externalId: string; problems: Array<{ path: string; message: string }> };
 
 /** A calendar date is midnight in the corp's zone; a date-time is taken as given. */
@@ -31,19 +37,28 @@ function instant(value: string | undefined, timeZone: string): Date | undefined 
 
 /** The version order key: the version first, then a hash of the content, so equal versions with different content still converge. */
 export function orderKeyOf(input: OutcomeInput): string {
-  const hash = createHash('sha256').update(JSON.stringify(Object.entries(input).sort(([a], [b]) => a.localeCompare(b)))).digest('base64url').slice(0, 16);
+  const hash = createHash('sha256')
+    .update(JSON.stringify(Object.entries(input).sort(([a], [b]) => a.localeCompare(b))))
+    .digest('base64url')
+    .slice(0, 16);
   return `${String(input.version).padStart(12, '0')}.${hash}`;
 }
 
 /** VIN → vehicle (→ its customer), else the mobile's keyed hash → the one customer with it in a remark. */
-async function matchOutcome(deps: OutcomeDeps, input: OutcomeInput): Promise<{ matchedBy: 'vin' | 'mobile' | 'none'; customerId?: Types.ObjectId; vehicleId?: Types.ObjectId }> {
+async function matchOutcome(
+  deps: OutcomeDeps,
+  input: OutcomeInput,
+): Promise<{ matchedBy: 'vin' | 'mobile' | 'none'; customerId?: Types.ObjectId; vehicleId?: Types.ObjectId }> {
   if (input.vin) {
     const v = await VehicleModel.findOne({ corpId: deps.corpId, vin: input.vin }, { _id: 1, customerId: 1 }).lean();
     if (v?.customerId) return { matchedBy: 'vin', customerId: v.customerId, vehicleId: v._id };
     if (v && !input.mobile) return { matchedBy: 'none', vehicleId: v._id };
   }
   if (input.mobile) {
-    const ids = await RelationshipModel.distinct('customerId', { corpId: deps.corpId, remarkMobileHashes: deps.pd.hash('mobile', input.mobile) });
+    const ids = await RelationshipModel.distinct('customerId', {
+      corpId: deps.corpId,
+      remarkMobileHashes: deps.pd.hash('mobile', input.mobile),
+    });
     if (ids.length === 1) {
       const c = await CustomerModel.findById(ids[0], { _id: 1 }).lean();
       if (c) return { matchedBy: 'mobile', customerId: c._id };
@@ -53,7 +68,8 @@ async function matchOutcome(deps: OutcomeDeps, input: OutcomeInput): Promise<{ m
 }
 
 function revenueOf(input: OutcomeInput): number {
-  if (input.type === 'repair_order') return Math.round(((input.labourAmount ?? 0) + (input.partsAmount ?? 0)) * 100) / 100;
+  if (input.type === 'repair_order')
+    return Math.round(((input.labourAmount ?? 0) + (input.partsAmount ?? 0)) * 100) / 100;
   if (input.type === 'insurance_policy') return input.premium ?? 0;
   if (input.type === 'vehicle_sale') return input.saleAmount ?? 0;
   return 0;
@@ -77,16 +93,32 @@ export async function upsertOutcome(deps: OutcomeDeps, input: OutcomeInput, via:
     const match = await matchOutcome(deps, input);
     const { mobile, ...rest } = input;
     const doc = {
-      ...rest, ...key, orderKey,
-      occurredAt: instant(input.occurredAt, deps.timeZone), closedAt: instant(input.closedAt, deps.timeZone), policyEnd: instant(input.policyEnd, deps.timeZone),
+      ...rest,
+      ...key,
+      orderKey,
+      occurredAt: instant(input.occurredAt, deps.timeZone),
+      closedAt: instant(input.closedAt, deps.timeZone),
+      policyEnd: instant(input.policyEnd, deps.timeZone),
       mobileHash: mobile ? deps.pd.hash('mobile', mobile) : undefined,
-      ...match, revenue: revenueOf(input), receivedVia: via, receivedAt: deps.now(),
+      ...match,
+      revenue: revenueOf(input),
+      receivedVia: via,
+      receivedAt: deps.now(),
     };
-    const unset = Object.fromEntries(Object.entries(doc).filter(([, v]) => v === undefined).map(([k]) => [k, 1]));
+    const unset = Object.fromEntries(
+      Object.entries(doc)
+        .filter(([, v]) => v === undefined)
+        .map(([k]) => [k, 1]),
+    );
     const set = Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== undefined));
     try {
-      const res = await OutcomeModel.updateOne({ ...key, orderKey: { $lt: orderKey } }, { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) }, { upsert: true });
-      status = res.upsertedCount > 0 ? 'created' : res.modifiedCount > 0 || res.matchedCount > 0 ? 'updated' : 'unchanged';
+      const res = await OutcomeModel.updateOne(
+        { ...key, orderKey: { $lt: orderKey } },
+        { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) },
+        { upsert: true },
+      );
+      status =
+        res.upsertedCount > 0 ? 'created' : res.modifiedCount > 0 || res.matchedCount > 0 ? 'updated' : 'unchanged';
     } catch (err) {
       // A newer version (or this one) arrived concurrently: the unique index refused the insert.
       if ((err as { code?: number }).code !== 11000) throw err;
@@ -98,7 +130,13 @@ export async function upsertOutcome(deps: OutcomeDeps, input: OutcomeInput, via:
   if (!stored) throw new Error('outcome upsert returned nothing');
   await applyVehicleAnchors(deps, stored);
   await attributeOutcome(deps, stored, deps.settings);
-  return { status, externalId: input.externalId, outcomeId: String(stored._id), version: stored.version, matchedBy: stored.matchedBy as 'vin' | 'mobile' | 'none' };
+  return {
+    status,
+    externalId: input.externalId,
+    outcomeId: String(stored._id),
+    version: stored.version,
+    matchedBy: stored.matchedBy as 'vin' | 'mobile' | 'none',
+  };
 }
 
 const localDay = (d: Date, tz: string) => dayjs(d).tz(tz).format('YYYY-MM-DD');
@@ -115,22 +153,45 @@ export async function applyVehicleAnchors(deps: OutcomeDeps, outcome: OutcomeLea
   const vehicle = await VehicleModel.findOne({ corpId: deps.corpId, vin: outcome.vin }).lean();
   if (!vehicle) return;
   const base = { corpId: deps.corpId, vin: outcome.vin, status: 'active' as const };
-  const patch: { vin: string; lastServiceDate?: string; mileageKm?: number; mileageDate?: string; insuranceExpiry?: string } = { vin: outcome.vin };
+  const patch: {
+    vin: string;
+    lastServiceDate?: string;
+    mileageKm?: number;
+    mileageDate?: string;
+    insuranceExpiry?: string;
+  } = { vin: outcome.vin };
   if (outcome.type === 'repair_order') {
-    const [newest] = await OutcomeModel.find({ ...base, type: 'repair_order', roType: { $in: [...MAINTENANCE_RO_TYPES] } }, { occurredAt: 1 }).sort({ occurredAt: -1 }).limit(1).lean();
+    const [newest] = await OutcomeModel.find(
+      { ...base, type: 'repair_order', roType: { $in: [...MAINTENANCE_RO_TYPES] } },
+      { occurredAt: 1 },
+    )
+      .sort({ occurredAt: -1 })
+      .limit(1)
+      .lean();
     const current = vehicle.lastServiceDate?.getTime() ?? 0;
     const cancelledHere = outcome.status === 'cancelled' && current === outcome.occurredAt.getTime();
-    if (newest && (newest.occurredAt.getTime() > current || cancelledHere)) patch.lastServiceDate = localDay(newest.occurredAt, deps.timeZone);
-    const [topMileage] = await OutcomeModel.find({ ...base, type: 'repair_order', mileageKm: { $gt: vehicle.mileageKm ?? -1 } }, { mileageKm: 1, occurredAt: 1 }).sort({ mileageKm: -1 }).limit(1).lean();
+    if (newest && (newest.occurredAt.getTime() > current || cancelledHere))
+      patch.lastServiceDate = localDay(newest.occurredAt, deps.timeZone);
+    const [topMileage] = await OutcomeModel.find(
+      { ...base, type: 'repair_order', mileageKm: { $gt: vehicle.mileageKm ?? -1 } },
+      { mileageKm: 1, occurredAt: 1 },
+    )
+      .sort({ mileageKm: -1 })
+      .limit(1)
+      .lean();
     if (topMileage?.mileageKm !== undefined && topMileage.mileageKm !== null) {
       patch.mileageKm = topMileage.mileageKm;
       patch.mileageDate = localDay(topMileage.occurredAt, deps.timeZone);
     }
   } else {
-    const [latest] = await OutcomeModel.find({ ...base, type: 'insurance_policy' }, { policyEnd: 1 }).sort({ policyEnd: -1 }).limit(1).lean();
+    const [latest] = await OutcomeModel.find({ ...base, type: 'insurance_policy' }, { policyEnd: 1 })
+      .sort({ policyEnd: -1 })
+      .limit(1)
+      .lean();
     const current = vehicle.insuranceExpiry?.getTime() ?? 0;
     const cancelledHere = outcome.status === 'cancelled' && current === outcome.policyEnd?.getTime();
-    if (latest?.policyEnd && (latest.policyEnd.getTime() > current || cancelledHere)) patch.insuranceExpiry = localDay(latest.policyEnd, deps.timeZone);
+    if (latest?.policyEnd && (latest.policyEnd.getTime() > current || cancelledHere))
+      patch.insuranceExpiry = localDay(latest.policyEnd, deps.timeZone);
   }
   if (Object.keys(patch).length > 1) await upsertVehicle(deps, patch, 'api');
 }

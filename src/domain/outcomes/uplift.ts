@@ -29,7 +29,11 @@ export interface Uplift {
 }
 
 /** Newcombe's hybrid score interval for p1 − p2 (treated minus held out). */
-export function upliftInterval(treated: { successes: number; n: number }, heldOut: { successes: number; n: number }, z = Z95): Uplift | undefined {
+export function upliftInterval(
+  treated: { successes: number; n: number },
+  heldOut: { successes: number; n: number },
+  z = Z95,
+): Uplift | undefined {
   if (treated.n === 0 || heldOut.n === 0) return undefined;
   const p1 = treated.successes / treated.n;
   const p2 = heldOut.successes / heldOut.n;

@@ -23,12 +23,21 @@ export function withNotice(text: string | undefined, notice: { line: string } | 
  * customer is stored, so this upserts the customer by its external_userid with the same initial
  * lifecycle the customer refresh would set.
  */
-export async function recordNoticeSent(input: { corpId: string; externalUserId: string; version: string; at: Date; channel: NoticeChannel }): Promise<void> {
+export async function recordNoticeSent(input: {
+  corpId: string;
+  externalUserId: string;
+  version: string;
+  at: Date;
+  channel: NoticeChannel;
+}): Promise<void> {
   await CustomerModel.updateOne(
     { corpId: input.corpId, externalUserId: input.externalUserId },
     {
       $set: { privacyNotice: { version: input.version, sentAt: input.at, channel: input.channel } },
-      $setOnInsert: { lifecycle: { stage: 'prospect', reason: 'added', changedAt: input.at }, lifecycleHistory: [{ stage: 'prospect', reason: 'added', at: input.at }] },
+      $setOnInsert: {
+        lifecycle: { stage: 'prospect', reason: 'added', changedAt: input.at },
+        lifecycleHistory: [{ stage: 'prospect', reason: 'added', at: input.at }],
+      },
     },
     { upsert: true },
   );

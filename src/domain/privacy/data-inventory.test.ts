@@ -17,7 +17,9 @@ function modelFiles(dir: string): string[] {
 }
 
 function storedPaths(): string[] {
-  return Object.values(mongoose.models).flatMap((m) => schemaPaths(m.schema).map((p) => `${m.collection.collectionName}.${p}`)).sort();
+  return Object.values(mongoose.models)
+    .flatMap((m) => schemaPaths(m.schema).map((p) => `${m.collection.collectionName}.${p}`))
+    .sort();
 }
 
 beforeAll(async () => {
@@ -38,8 +40,13 @@ describe('docs/data-inventory.md', () => {
   });
 
   it('marks as sealed exactly the fields key rotation re-encrypts', () => {
-    const sealed = [...inventoryRows()].filter(([, cls]) => cls.endsWith('· sealed')).map(([p]) => p).sort();
-    const rotated = SEALED_FIELDS.flatMap((s) => [...s.fields, ...(s.arrays ?? [])].map((f) => `${s.collection}.${f}`)).sort();
+    const sealed = [...inventoryRows()]
+      .filter(([, cls]) => cls.endsWith('· sealed'))
+      .map(([p]) => p)
+      .sort();
+    const rotated = SEALED_FIELDS.flatMap((s) =>
+      [...s.fields, ...(s.arrays ?? [])].map((f) => `${s.collection}.${f}`),
+    ).sort();
     expect(sealed).toEqual(rotated);
   });
 

@@ -102,23 +102,41 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
   const stillFollowed = await RelationshipModel.countDocuments({ corpId, customerId: _id, status: 'active' });
   const relationships = await RelationshipModel.updateMany(
     { corpId, customerId: _id },
-    { $set: { externalUserId: pseudonym, remarkMobilesEnc: [], remarkMobileHashes: [] }, $unset: { remarkEnc: 1, remarkHash: 1, descriptionEnc: 1 } },
+    {
+      $set: { externalUserId: pseudonym, remarkMobilesEnc: [], remarkMobileHashes: [] },
+      $unset: { remarkEnc: 1, remarkHash: 1, descriptionEnc: 1 },
+    },
   );
-  const vehicles = await VehicleModel.updateMany({ corpId, customerId: _id }, { $unset: { customerId: 1, externalUserId: 1, linkedAt: 1 } });
+  const vehicles = await VehicleModel.updateMany(
+    { corpId, customerId: _id },
+    { $unset: { customerId: 1, externalUserId: 1, linkedAt: 1 } },
+  );
   // DMS outcomes stay the dealer's records, unlinked; their credits keep counting, anonymised (docs/outcomes.md).
-  await OutcomeModel.updateMany({ corpId, customerId: _id }, { $set: { matchedBy: 'none' }, $unset: { customerId: 1, mobileHash: 1 } });
+  await OutcomeModel.updateMany(
+    { corpId, customerId: _id },
+    { $set: { matchedBy: 'none' }, $unset: { customerId: 1, mobileHash: 1 } },
+  );
   await AttributionModel.updateMany({ corpId, customerId: _id }, { $unset: { customerId: 1 } });
   await NoShowModel.updateMany({ corpId, customerId: _id }, { $unset: { customerId: 1 } });
 
   // Anchor values are dates of the person (a birthday's MM-DD, a delivery date): removed from every schedule.
-  await ScheduleModel.updateMany({ corpId, customerId: _id, 'anchor.value': { $exists: true } }, { $unset: { 'anchor.value': 1 } });
-  const openSchedules = await ScheduleModel.find({ corpId, customerId: _id, status: { $in: ['planned', 'enqueued'] } }, { _id: 1 }).lean();
+  await ScheduleModel.updateMany(
+    { corpId, customerId: _id, 'anchor.value': { $exists: true } },
+    { $unset: { 'anchor.value': 1 } },
+  );
+  const openSchedules = await ScheduleModel.find(
+    { corpId, customerId: _id, status: { $in: ['planned', 'enqueued'] } },
+    { _id: 1 },
+  ).lean();
   const schedules = await ScheduleModel.updateMany(
     { corpId, customerId: _id, status: { $in: ['planned', 'enqueued'] } },
     { $set: { status: 'cancelled', cancelledAt: now, cancelReason: 'erased' } },
   );
 
-  const queuedMessages = await MessageRecipientModel.updateMany({ corpId, customerId: _id, status: 'queued' }, { $set: { status: 'cancelled', reason: 'erased' } });
+  const queuedMessages = await MessageRecipientModel.updateMany(
+    { corpId, customerId: _id, status: 'queued' },
+    { $set: { status: 'cancelled', reason: 'erased' } },
+  );
   const pending = await MessageRecipientModel.exists({ corpId, customerId: _id, status: 'pending' });
   if (pending) await requestPendingCancel(deps.queues, { corpId, customerId: input.customerId }, now.getTime());
   await MessageRecipientModel.updateMany({ corpId, customerId: _id }, { $set: { externalUserId: pseudonym } });
@@ -126,7 +144,11 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
   // Tasks hold the rule's template and ids, never the customer's data (docs/tasks.md); open ones end here.
   const tasks = await TaskModel.updateMany(
     { corpId, customerId: _id, status: 'open' },
-    { $set: { status: 'cancelled', notifyPending: false }, $unset: { nextCheckpointAt: 1 }, $push: { history: { at: now, actor: 'system', action: 'erased', detail: { reason: input.reason } } } },
+    {
+      $set: { status: 'cancelled', notifyPending: false },
+      $unset: { nextCheckpointAt: 1 },
+      $push: { history: { at: now, actor: 'system', action: 'erased', detail: { reason: input.reason } } },
+    },
   );
 
   // Leads matched to this customer: the person's name, mobile, platform ids and wishes go (docs/data-inventory.md).
@@ -134,19 +156,46 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
     { corpId, customerId: _id },
     {
       $set: { externalUserId: pseudonym },
-      $unset: { nameEnc: 1, nameHash: 1, mobileEnc: 1, mobileHash: 1, sourceId: 1, sourceKey: 1, budget: 1, preferredTime: 1, slaCheckpointAt: 1, routeAt: 1 },
+      $unset: {
+        nameEnc: 1,
+        nameHash: 1,
+        mobileEnc: 1,
+        mobileHash: 1,
+        sourceId: 1,
+        sourceKey: 1,
+        budget: 1,
+        preferredTime: 1,
+        slaCheckpointAt: 1,
+        routeAt: 1,
+      },
     },
   );
 
   let executions = 0;
   let events = 0;
   if (ext) {
-    executions = (await ExecutionModel.updateMany({ corpId, subject: `ext:${ext}` }, { $set: { subject: `ext:${pseudonym}` } })).modifiedCount;
-    events = (await DomainEventRecordModel.updateMany({ corpId, externalUserId: ext }, { $set: { externalUserId: pseudonym } })).modifiedCount;
-    events += (await ChannelAddModel.updateMany({ corpId, externalUserId: ext }, { $set: { externalUserId: pseudonym } })).modifiedCount;
-    events += (await InboundEventModel.updateMany({ corpId, 'ids.externalUserId': ext }, { $set: { 'ids.externalUserId': pseudonym } })).modifiedCount;
-    for (const transfer of await TransferModel.find({ corpId, 'customers.externalUserId': ext }, { customers: 1 }).lean()) {
-      const customers = transfer.customers.map((c) => (c.externalUserId === ext ? { ...c, externalUserId: pseudonym } : c));
+    executions = (
+      await ExecutionModel.updateMany({ corpId, subject: `ext:${ext}` }, { $set: { subject: `ext:${pseudonym}` } })
+    ).modifiedCount;
+    events = (
+      await DomainEventRecordModel.updateMany({ corpId, externalUserId: ext }, { $set: { externalUserId: pseudonym } })
+    ).modifiedCount;
+    events += (
+      await ChannelAddModel.updateMany({ corpId, externalUserId: ext }, { $set: { externalUserId: pseudonym } })
+    ).modifiedCount;
+    events += (
+      await InboundEventModel.updateMany(
+        { corpId, 'ids.externalUserId': ext },
+        { $set: { 'ids.externalUserId': pseudonym } },
+      )
+    ).modifiedCount;
+    for (const transfer of await TransferModel.find(
+      { corpId, 'customers.externalUserId': ext },
+      { customers: 1 },
+    ).lean()) {
+      const customers = transfer.customers.map((c) =>
+        c.externalUserId === ext ? { ...c, externalUserId: pseudonym } : c,
+      );
       await TransferModel.updateOne({ _id: transfer._id }, { $set: { customers } });
       events++;
     }
@@ -154,31 +203,77 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
   }
 
   // Outbox records name the customer; pending ones must not be delivered after the erasure (docs/data-inventory.md).
-  events += (await OutboxEventModel.deleteMany({ corpId, $or: [{ 'event.customerId': input.customerId }, ...(ext ? [{ 'event.externalUserId': ext }] : [])] })).deletedCount;
+  events += (
+    await OutboxEventModel.deleteMany({
+      corpId,
+      $or: [{ 'event.customerId': input.customerId }, ...(ext ? [{ 'event.externalUserId': ext }] : [])],
+    })
+  ).deletedCount;
 
-  const jobs = await purgeJobsMentioning(deps.queues, deps.cipher, [input.customerId, ...(ext ? [ext] : []), ...openSchedules.map((s) => scheduleJobId(String(s._id)))]);
+  const jobs = await purgeJobsMentioning(deps.queues, deps.cipher, [
+    input.customerId,
+    ...(ext ? [ext] : []),
+    ...openSchedules.map((s) => scheduleJobId(String(s._id))),
+  ]);
 
   await CustomerModel.updateOne(
     { _id },
     {
       $set: { externalUserId: pseudonym, erasedAt: customer.erasedAt ?? now },
-      $unset: { nameEnc: 1, nameHash: 1, unionidEnc: 1, unionidHash: 1, birthdayEnc: 1, dmsNotesEnc: 1, preferredContactTime: 1, fetchedAt: 1, privacyNotice: 1 },
+      $unset: {
+        nameEnc: 1,
+        nameHash: 1,
+        unionidEnc: 1,
+        unionidHash: 1,
+        birthdayEnc: 1,
+        dmsNotesEnc: 1,
+        preferredContactTime: 1,
+        fetchedAt: 1,
+        privacyNotice: 1,
+      },
     },
   );
 
   const summary: ErasureSummary = {
-    customerId: input.customerId, alreadyErased, relationships: relationships.matchedCount, vehicles: vehicles.modifiedCount, schedules: schedules.modifiedCount,
-    messages: queuedMessages.modifiedCount, tasks: tasks.modifiedCount, executions, events, jobs, stillFollowed,
+    customerId: input.customerId,
+    alreadyErased,
+    relationships: relationships.matchedCount,
+    vehicles: vehicles.modifiedCount,
+    schedules: schedules.modifiedCount,
+    messages: queuedMessages.modifiedCount,
+    tasks: tasks.modifiedCount,
+    executions,
+    events,
+    jobs,
+    stillFollowed,
     ...(leads.matchedCount > 0 ? { leads: leads.matchedCount } : {}),
   };
   await recordAudit({
-    actor: input.actor, action: 'customer.erase', target: { type: 'customer', id: input.customerId, corpId }, requestId: input.requestId, at: now,
+    actor: input.actor,
+    action: 'customer.erase',
+    target: { type: 'customer', id: input.customerId, corpId },
+    requestId: input.requestId,
+    at: now,
     detail: { reason: input.reason, ...(input.ticket ? { ticket: input.ticket } : {}), ...countsOf(summary) },
   });
-  deps.logger?.info({ corpId, customerId: input.customerId, reason: input.reason, ...countsOf(summary) }, 'customer erased');
+  deps.logger?.info(
+    { corpId, customerId: input.customerId, reason: input.reason, ...countsOf(summary) },
+    'customer erased',
+  );
   return summary;
 }
 
 function countsOf(s: ErasureSummary): Record<string, number | boolean> {
-  return { alreadyErased: s.alreadyErased, relationships: s.relationships, vehicles: s.vehicles, schedules: s.schedules, messages: s.messages, tasks: s.tasks, executions: s.executions, events: s.events, jobs: s.jobs, stillFollowed: s.stillFollowed };
+  return {
+    alreadyErased: s.alreadyErased,
+    relationships: s.relationships,
+    vehicles: s.vehicles,
+    schedules: s.schedules,
+    messages: s.messages,
+    tasks: s.tasks,
+    executions: s.executions,
+    events: s.events,
+    jobs: s.jobs,
+    stillFollowed: s.stillFollowed,
+  };
 }

@@ -23,7 +23,26 @@ export const EXPORT_FORMAT = 'scrm-customer-export/1';
 export const HASH_PLACEHOLDER = '[keyed hash of the value above; not reversible]';
 
 /** The collections an export covers, by collection name (docs/data-inventory.md marks them `export`). */
-export const EXPORTED_COLLECTIONS = ['customers', 'relationships', 'vehicles', 'schedules', 'message_recipients', 'message_batches', 'tasks', 'rule_executions', 'domain_events', 'inbound_events', 'transfers', 'audit_entries', 'outcomes', 'attributions', 'customer_groups', 'customer_group_member_events', 'leads', 'channel_adds'] as const;
+export const EXPORTED_COLLECTIONS = [
+  'customers',
+  'relationships',
+  'vehicles',
+  'schedules',
+  'message_recipients',
+  'message_batches',
+  'tasks',
+  'rule_executions',
+  'domain_events',
+  'inbound_events',
+  'transfers',
+  'audit_entries',
+  'outcomes',
+  'attributions',
+  'customer_groups',
+  'customer_group_member_events',
+  'leads',
+  'channel_adds',
+] as const;
 export type ExportedCollection = (typeof EXPORTED_COLLECTIONS)[number];
 
 export interface CustomerExport {
@@ -42,12 +61,31 @@ export interface CustomerExport {
  * (`nameEnc` → `name`, `remarkMobilesEnc` → `remarkMobiles`) and keyed hashes shown as a
  * placeholder. Message batches contribute the content the customer was sent.
  */
-export async function exportCustomer(pd: PersonalData, corpId: string, customerId: string, now: Date): Promise<CustomerExport | undefined> {
+export async function exportCustomer(
+  pd: PersonalData,
+  corpId: string,
+  customerId: string,
+  now: Date,
+): Promise<CustomerExport | undefined> {
   const _id = new Types.ObjectId(customerId);
   const customer = await CustomerModel.findOne({ _id, corpId }).lean();
   if (!customer) return undefined;
   const ext = customer.externalUserId;
-  const [relationships, vehicles, schedules, recipients, tasks, executions, events, inbound, transfers, audit, tagGroups, outcomes, attributions] = await Promise.all([
+  const [
+    relationships,
+    vehicles,
+    schedules,
+    recipients,
+    tasks,
+    executions,
+    events,
+    inbound,
+    transfers,
+    audit,
+    tagGroups,
+    outcomes,
+    attributions,
+  ] = await Promise.all([
     RelationshipModel.find({ corpId, customerId: _id }).lean(),
     VehicleModel.find({ corpId, customerId: _id }).lean(),
     ScheduleModel.find({ corpId, customerId: _id }).lean(),
@@ -62,8 +100,14 @@ export async function exportCustomer(pd: PersonalData, corpId: string, customerI
     OutcomeModel.find({ corpId, customerId: _id }, { mobileHash: 0 }).lean(),
     AttributionModel.find({ corpId, customerId: _id }).lean(),
   ]);
-  const [leads, channelAdds] = await Promise.all([LeadModel.find({ corpId, customerId: _id }).lean(), ChannelAddModel.find({ corpId, customerId: _id }).lean()]);
-  const batches = await MessageBatchModel.find({ _id: { $in: [...new Set(recipients.map((r) => String(r.batchId)))].map((b) => new Types.ObjectId(b)) } }, { corpId: 1, sender: 1, content: 1, status: 1, msgid: 1, openedAt: 1, createdTaskAt: 1 }).lean();
+  const [leads, channelAdds] = await Promise.all([
+    LeadModel.find({ corpId, customerId: _id }).lean(),
+    ChannelAddModel.find({ corpId, customerId: _id }).lean(),
+  ]);
+  const batches = await MessageBatchModel.find(
+    { _id: { $in: [...new Set(recipients.map((r) => String(r.batchId)))].map((b) => new Types.ObjectId(b)) } },
+    { corpId: 1, sender: 1, content: 1, status: 1, msgid: 1, openedAt: 1, createdTaskAt: 1 },
+  ).lean();
   const groups = await groupsOfMember(corpId, _id, ext);
   const tagIds = new Set(relationships.flatMap((r) => r.tagIds ?? []));
   const tagNames: Record<string, string> = {};
@@ -76,12 +120,30 @@ export async function exportCustomer(pd: PersonalData, corpId: string, customerI
     customerId,
     tagNames,
     collections: {
-      customers: open([customer], 'customers'), relationships: open(relationships, 'relationships'), vehicles: open(vehicles), schedules: open(schedules),
-      message_recipients: open(recipients), message_batches: open(batches), tasks: open(tasks), rule_executions: open(executions),
-      domain_events: open(events), inbound_events: open(inbound), audit_entries: open(audit), outcomes: open(outcomes), attributions: open(attributions), leads: open(leads, 'leads'), channel_adds: open(channelAdds),
+      customers: open([customer], 'customers'),
+      relationships: open(relationships, 'relationships'),
+      vehicles: open(vehicles),
+      schedules: open(schedules),
+      message_recipients: open(recipients),
+      message_batches: open(batches),
+      tasks: open(tasks),
+      rule_executions: open(executions),
+      domain_events: open(events),
+      inbound_events: open(inbound),
+      audit_entries: open(audit),
+      outcomes: open(outcomes),
+      attributions: open(attributions),
+      leads: open(leads, 'leads'),
+      channel_adds: open(channelAdds),
       // A transfer lists many customers: only this customer's entry is theirs to see.
-      customer_groups: open(groups.groups), customer_group_member_events: open(groups.events),
-      transfers: open(transfers.map((t) => ({ ...t, customers: t.customers.filter((c) => String(c.customerId) === customerId || c.externalUserId === ext) }))),
+      customer_groups: open(groups.groups),
+      customer_group_member_events: open(groups.events),
+      transfers: open(
+        transfers.map((t) => ({
+          ...t,
+          customers: t.customers.filter((c) => String(c.customerId) === customerId || c.externalUserId === ext),
+        })),
+      ),
     },
   };
 }

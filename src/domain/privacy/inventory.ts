@@ -3,7 +3,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** docs/data-inventory.md, from the repository root. */
-export const INVENTORY_FILE = join(resolve(dirname(fileURLToPath(import.meta.url)), '../../..'), 'docs/data-inventory.md');
+export const INVENTORY_FILE = join(
+  resolve(dirname(fileURLToPath(import.meta.url)), '../../..'),
+  'docs/data-inventory.md',
+);
 
 /**
  * The inventory's field rows: `collection.path` → class (`| \`customers.nameEnc\` | PI · sealed | …`).

@@ -4,7 +4,12 @@ import type { DataCipher } from '../../infra/data-crypto.js';
 import type { Queues } from '../../queues/queue-factory.js';
 import { QueueName } from '../../queues/queue-names.js';
 
-const SCANNED_QUEUES = [QueueName.wecomInbound, QueueName.wecomWelcome, QueueName.domainEvents, QueueName.scheduled] as const;
+const SCANNED_QUEUES = [
+  QueueName.wecomInbound,
+  QueueName.wecomWelcome,
+  QueueName.domainEvents,
+  QueueName.scheduled,
+] as const;
 const STATES: JobType[] = ['waiting', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'];
 const PAGE = 500;
 
@@ -15,7 +20,11 @@ const PAGE = 500;
  * retention). Inbound payloads are sealed (inbound-seal.ts), so they are opened with `cipher` to
  * be searched. Returns how many were removed.
  */
-export async function purgeJobsMentioning(queues: Queues, cipher: DataCipher | undefined, needles: readonly string[]): Promise<number> {
+export async function purgeJobsMentioning(
+  queues: Queues,
+  cipher: DataCipher | undefined,
+  needles: readonly string[],
+): Promise<number> {
   const wanted = needles.filter((n) => n.length >= 6);
   if (wanted.length === 0) return 0;
   let removed = 0;

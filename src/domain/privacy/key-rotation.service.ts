@@ -1,7 +1,14 @@
 import type { Redis } from 'ioredis';
 import mongoose, { Types } from 'mongoose';
 import { sealContext, type DataCipher } from '../../infra/data-crypto.js';
-import { customerCtx, leadCtx, relationshipCtx, type CustomerSealedField, type LeadSealedField, type RelationshipSealedField } from '../customers/personal-data.js';
+import {
+  customerCtx,
+  leadCtx,
+  relationshipCtx,
+  type CustomerSealedField,
+  type LeadSealedField,
+  type RelationshipSealedField,
+} from '../customers/personal-data.js';
 
 /** Where sealed values live (docs/architecture.md §7): collection, single-value fields, array fields. */
 export interface SealedFields {
@@ -22,18 +29,49 @@ export interface SealedFields {
 export const SEALED_FIELDS: readonly SealedFields[] = [
   // Personal data is bound to the document's natural key, not its _id (docs/security.md "Data at rest and in transit").
   {
-    collection: 'customers', fields: ['nameEnc', 'unionidEnc', 'birthdayEnc', 'dmsNotesEnc'],
-    context: { projection: ['corpId', 'externalUserId'], of: (doc, field) => customerCtx({ corpId: String(doc.corpId), externalUserId: String(doc.externalUserId) }, field as CustomerSealedField) },
+    collection: 'customers',
+    fields: ['nameEnc', 'unionidEnc', 'birthdayEnc', 'dmsNotesEnc'],
+    context: {
+      projection: ['corpId', 'externalUserId'],
+      of: (doc, field) =>
+        customerCtx(
+          { corpId: String(doc.corpId), externalUserId: String(doc.externalUserId) },
+          field as CustomerSealedField,
+        ),
+    },
   },
   {
-    collection: 'relationships', fields: ['remarkEnc', 'descriptionEnc'], arrays: ['remarkMobilesEnc'],
-    context: { projection: ['corpId', 'externalUserId', 'userid'], of: (doc, field) => relationshipCtx({ corpId: String(doc.corpId), externalUserId: String(doc.externalUserId), userid: String(doc.userid) }, field as RelationshipSealedField) },
+    collection: 'relationships',
+    fields: ['remarkEnc', 'descriptionEnc'],
+    arrays: ['remarkMobilesEnc'],
+    context: {
+      projection: ['corpId', 'externalUserId', 'userid'],
+      of: (doc, field) =>
+        relationshipCtx(
+          { corpId: String(doc.corpId), externalUserId: String(doc.externalUserId), userid: String(doc.userid) },
+          field as RelationshipSealedField,
+        ),
+    },
   },
   {
-    collection: 'leads', fields: ['nameEnc', 'mobileEnc'],
-    context: { projection: ['corpId'], of: (doc, field) => leadCtx({ corpId: String(doc.corpId), leadId: String(doc._id) }, field as LeadSealedField) },
+    collection: 'leads',
+    fields: ['nameEnc', 'mobileEnc'],
+    context: {
+      projection: ['corpId'],
+      of: (doc, field) => leadCtx({ corpId: String(doc.corpId), leadId: String(doc._id) }, field as LeadSealedField),
+    },
   },
-  { collection: 'corps', fields: ['secretSealed', 'callbackTokenSealed', 'callbackAesKeySealed', 'contactSyncTokenSealed', 'contactSyncAesKeySealed'], context: { projection: ['corpId'], of: (doc, field) => corpSecretContext(String(doc.corpId), field) } },
+  {
+    collection: 'corps',
+    fields: [
+      'secretSealed',
+      'callbackTokenSealed',
+      'callbackAesKeySealed',
+      'contactSyncTokenSealed',
+      'contactSyncAesKeySealed',
+    ],
+    context: { projection: ['corpId'], of: (doc, field) => corpSecretContext(String(doc.corpId), field) },
+  },
 ];
 
 /** The context of a corp secret: collection, field and the corp id (the document's key). */
@@ -64,7 +102,8 @@ export interface RotationOptions {
   maxBatches?: number;
 }
 
-export const rotationCheckpointKey = (prefix: string, activeId: string, collection: string): string => `${prefix}:rotate-keys:${activeId}:${collection}`;
+export const rotationCheckpointKey = (prefix: string, activeId: string, collection: string): string =>
+  `${prefix}:rotate-keys:${activeId}:${collection}`;
 
 /**
  * Re-encrypts every sealed value written with another key id under the active one, without
@@ -80,8 +119,16 @@ export async function rotateKeys(opts: RotationOptions): Promise<RotationProgres
   const results: RotationProgress[] = [];
   let batches = 0;
   for (const spec of SEALED_FIELDS) {
-    const progress: RotationProgress = { collection: spec.collection, scanned: 0, rotated: 0, conflicts: 0, done: false };
-    const key = opts.redis ? rotationCheckpointKey(opts.prefix ?? 'scrm', opts.cipher.activeKeyId, spec.collection) : undefined;
+    const progress: RotationProgress = {
+      collection: spec.collection,
+      scanned: 0,
+      rotated: 0,
+      conflicts: 0,
+      done: false,
+    };
+    const key = opts.redis
+      ? rotationCheckpointKey(opts.prefix ?? 'scrm', opts.cipher.activeKeyId, spec.collection)
+      : undefined;
     const saved = key && !opts.restart ? await opts.redis?.get(key) : null;
     let after = saved && Types.ObjectId.isValid(saved) ? new Types.ObjectId(saved) : undefined;
     const collection = db.collection(spec.collection);
@@ -90,7 +137,11 @@ export async function rotateKeys(opts: RotationOptions): Promise<RotationProgres
         results.push(progress);
         return results;
       }
-      const docs = await collection.find(after ? { _id: { $gt: after } } : {}, { projection: projectionOf(spec) }).sort({ _id: 1 }).limit(batchSize).toArray();
+      const docs = await collection
+        .find(after ? { _id: { $gt: after } } : {}, { projection: projectionOf(spec) })
+        .sort({ _id: 1 })
+        .limit(batchSize)
+        .toArray();
       batches++;
       for (const doc of docs) {
         progress.scanned++;
@@ -152,7 +203,10 @@ export async function countStale(cipher: DataCipher): Promise<Record<string, Rec
         const values = Array.isArray(doc[f]) ? (doc[f] as unknown[]) : [doc[f]];
         for (const v of values) {
           if (typeof v !== 'string' || !v || !cipher.needsRotation(v, spec.context !== undefined)) continue;
-          const id = cipher.keyIdOf(v) === cipher.activeKeyId ? `${cipher.activeKeyId} (v1, no context)` : (cipher.keyIdOf(v) ?? 'unknown');
+          const id =
+            cipher.keyIdOf(v) === cipher.activeKeyId
+              ? `${cipher.activeKeyId} (v1, no context)`
+              : (cipher.keyIdOf(v) ?? 'unknown');
           counts[id] = (counts[id] ?? 0) + 1;
         }
       }
@@ -163,5 +217,7 @@ export async function countStale(cipher: DataCipher): Promise<Record<string, Rec
 }
 
 function projectionOf(spec: SealedFields): Record<string, 1> {
-  return Object.fromEntries([...spec.fields, ...(spec.arrays ?? []), ...(spec.context?.projection ?? [])].map((f) => [f, 1 as const]));
+  return Object.fromEntries(
+    [...spec.fields, ...(spec.arrays ?? []), ...(spec.context?.projection ?? [])].map((f) => [f, 1 as const]),
+  );
 }

@@ -34,16 +34,26 @@ export interface OptOutResult {
  * still awaiting the advisor (`cancel_groupmsg_send`); every send path checks the flag again at
  * send time (the rules engine, the batch flush and the result poll). Idempotent.
  */
-export async function setOptOut(deps: OptOutDeps, input: { corpId: string; customerId: string; optOut: boolean; source: OptOutSource }): Promise<OptOutResult> {
+export async function setOptOut(
+  deps: OptOutDeps,
+  input: { corpId: string; customerId: string; optOut: boolean; source: OptOutSource },
+): Promise<OptOutResult> {
   const at = deps.now();
   const customerId = new Types.ObjectId(input.customerId);
   const updated = await CustomerModel.updateOne(
     { _id: customerId, corpId: input.corpId, 'optOut.value': input.optOut ? { $ne: true } : true },
     { $set: { optOut: { value: input.optOut, at, source: input.source } } },
   );
-  const result: OptOutResult = { changed: updated.modifiedCount > 0, cancelledQueued: 0, pendingCancelRequested: false };
+  const result: OptOutResult = {
+    changed: updated.modifiedCount > 0,
+    cancelledQueued: 0,
+    pendingCancelRequested: false,
+  };
   if (!input.optOut) return result;
-  const queued = await MessageRecipientModel.updateMany({ corpId: input.corpId, customerId, status: 'queued' }, { $set: { status: 'cancelled', reason: 'opted_out' } });
+  const queued = await MessageRecipientModel.updateMany(
+    { corpId: input.corpId, customerId, status: 'queued' },
+    { $set: { status: 'cancelled', reason: 'opted_out' } },
+  );
   result.cancelledQueued = queued.modifiedCount;
   if (await MessageRecipientModel.exists({ corpId: input.corpId, customerId, status: 'pending' })) {
     await requestPendingCancel(deps.queues, { corpId: input.corpId, customerId: input.customerId }, at.getTime());

@@ -16,14 +16,30 @@ export interface RetentionSweepInput {
  * relationships is active and the last one ended more than `retentionDays` ago. Customers already
  * erased are left out.
  */
-export async function findExpiredCustomers(corpId: string, retentionDays: number, now: Date, limit: number): Promise<string[]> {
+export async function findExpiredCustomers(
+  corpId: string,
+  retentionDays: number,
+  now: Date,
+  limit: number,
+): Promise<string[]> {
   const cutoff = dayjs.utc(now).subtract(retentionDays, 'day').toDate();
-  const candidates = await RelationshipModel.distinct('customerId', { corpId, status: { $ne: 'active' }, statusChangedAt: { $lte: cutoff } });
+  const candidates = await RelationshipModel.distinct('customerId', {
+    corpId,
+    status: { $ne: 'active' },
+    statusChangedAt: { $lte: cutoff },
+  });
   if (candidates.length === 0) return [];
-  const notErased = await CustomerModel.find({ _id: { $in: candidates }, corpId, erasedAt: { $exists: false } }, { _id: 1 }).lean();
+  const notErased = await CustomerModel.find(
+    { _id: { $in: candidates }, corpId, erasedAt: { $exists: false } },
+    { _id: 1 },
+  ).lean();
   const expired: string[] = [];
   for (const c of notErased) {
-    const recent = await RelationshipModel.exists({ corpId, customerId: c._id, $or: [{ status: 'active' }, { statusChangedAt: { $gt: cutoff } }] });
+    const recent = await RelationshipModel.exists({
+      corpId,
+      customerId: c._id,
+      $or: [{ status: 'active' }, { statusChangedAt: { $gt: cutoff } }],
+    });
     if (!recent) expired.push(String(c._id));
     if (expired.length >= limit) break;
   }
@@ -40,6 +56,9 @@ export async function runRetentionSweep(deps: ErasureDeps, input: RetentionSweep
   for (const customerId of ids) {
     await eraseCustomer(deps, { corpId: input.corpId, customerId, reason: 'retention_expired', actor: SYSTEM_ERASER });
   }
-  deps.logger?.info({ corpId: input.corpId, erased: ids.length, retentionDays: input.retentionDays }, 'retention sweep done');
+  deps.logger?.info(
+    { corpId: input.corpId, erased: ids.length, retentionDays: input.retentionDays },
+    'retention sweep done',
+  );
   return { erased: ids.length };
 }

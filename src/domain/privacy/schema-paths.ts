@@ -11,7 +11,8 @@ export function schemaPaths(schema: Schema, prefix = ''): string[] {
     const full = prefix + path;
     out.push(full);
     const sub = (type as unknown as { schema?: Schema }).schema;
-    if (sub) out.push(...schemaPaths(sub, `${full}.`).filter((p) => !p.endsWith('._id') || sub.path('_id') !== undefined));
+    if (sub)
+      out.push(...schemaPaths(sub, `${full}.`).filter((p) => !p.endsWith('._id') || sub.path('_id') !== undefined));
   });
   return out;
 }

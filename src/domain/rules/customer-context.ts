@@ -39,11 +39,25 @@ export async function tagNamesOf(corpId: string): Promise<Map<string, string>> {
 type CustomerLean = Awaited<ReturnType<typeof findCustomers>>[number];
 
 function findCustomers(filter: Record<string, unknown>, limit: number) {
-  return CustomerModel.find(filter, { externalUserId: 1, type: 1, lifecycle: 1, optOut: 1, responsibleUserid: 1, birthdayEnc: 1 }).sort({ _id: 1 }).limit(limit).lean();
+  return CustomerModel.find(filter, {
+    externalUserId: 1,
+    type: 1,
+    lifecycle: 1,
+    optOut: 1,
+    responsibleUserid: 1,
+    birthdayEnc: 1,
+  })
+    .sort({ _id: 1 })
+    .limit(limit)
+    .lean();
 }
 
 /** Loads a customer's context, or undefined when the customer does not exist in that corp. */
-export async function loadCustomerContext(corpId: string, customerId: Types.ObjectId | string, opts: { pd?: PersonalData; advisorUserid?: string } = {}): Promise<CustomerContext | undefined> {
+export async function loadCustomerContext(
+  corpId: string,
+  customerId: Types.ObjectId | string,
+  opts: { pd?: PersonalData; advisorUserid?: string } = {},
+): Promise<CustomerContext | undefined> {
   const [customer] = await findCustomers({ _id: customerId, corpId }, 1);
   if (!customer) return undefined;
   const [ctx] = await buildContexts(corpId, [customer], opts);
@@ -51,30 +65,59 @@ export async function loadCustomerContext(corpId: string, customerId: Types.Obje
 }
 
 /** Contexts of up to `limit` customers matching `filter` (preview), loaded in a few bulk queries. */
-export async function loadCustomerContexts(corpId: string, filter: Record<string, unknown>, limit: number, pd?: PersonalData): Promise<CustomerContext[]> {
+export async function loadCustomerContexts(
+  corpId: string,
+  filter: Record<string, unknown>,
+  limit: number,
+  pd?: PersonalData,
+): Promise<CustomerContext[]> {
   const customers = await findCustomers({ ...filter, corpId }, limit);
   return buildContexts(corpId, customers, { pd });
 }
 
-async function buildContexts(corpId: string, customers: CustomerLean[], opts: { pd?: PersonalData; advisorUserid?: string }): Promise<CustomerContext[]> {
+async function buildContexts(
+  corpId: string,
+  customers: CustomerLean[],
+  opts: { pd?: PersonalData; advisorUserid?: string },
+): Promise<CustomerContext[]> {
   const ids = customers.map((c) => c._id);
   const [relationships, vehicles, tagNames] = await Promise.all([
-    RelationshipModel.find({ corpId, customerId: { $in: ids } }, { customerId: 1, userid: 1, state: 1, tagIds: 1, status: 1 }).lean(),
-    VehicleModel.find({ corpId, customerId: { $in: ids } }, { customerId: 1, vin: 1, model: 1, deliveryDate: 1, insuranceExpiry: 1, lastServiceDate: 1 }).lean(),
+    RelationshipModel.find(
+      { corpId, customerId: { $in: ids } },
+      { customerId: 1, userid: 1, state: 1, tagIds: 1, status: 1 },
+    ).lean(),
+    VehicleModel.find(
+      { corpId, customerId: { $in: ids } },
+      { customerId: 1, vin: 1, model: 1, deliveryDate: 1, insuranceExpiry: 1, lastServiceDate: 1 },
+    ).lean(),
     tagNamesOf(corpId),
   ]);
-  const advisorIds = [...new Set(customers.map((c) => opts.advisorUserid ?? c.responsibleUserid).filter((u): u is string => Boolean(u)))];
-  const advisors = await AdvisorModel.find({ corpId, userid: { $in: advisorIds } }, { userid: 1, departments: 1 }).lean();
+  const advisorIds = [
+    ...new Set(customers.map((c) => opts.advisorUserid ?? c.responsibleUserid).filter((u): u is string => Boolean(u))),
+  ];
+  const advisors = await AdvisorModel.find(
+    { corpId, userid: { $in: advisorIds } },
+    { userid: 1, departments: 1 },
+  ).lean();
   const departmentsOf = new Map(advisors.map((a) => [a.userid, a.departments ?? []]));
   return customers.map((customer) => {
     const id = String(customer._id);
     const rels = relationships.filter((r) => String(r.customerId) === id);
     const tagKeys = new Set<string>();
-    for (const r of rels) if (r.status === 'active') for (const tagId of r.tagIds ?? []) { const k = tagNames.get(tagId); if (k) tagKeys.add(k); }
+    for (const r of rels)
+      if (r.status === 'active')
+        for (const tagId of r.tagIds ?? []) {
+          const k = tagNames.get(tagId);
+          if (k) tagKeys.add(k);
+        }
     const advisorUserid = opts.advisorUserid ?? customer.responsibleUserid ?? undefined;
     let birthday: string | undefined;
     try {
-      birthday = opts.pd?.openFor(customerCtx({ corpId, externalUserId: customer.externalUserId }, 'birthdayEnc'), customer.birthdayEnc) ?? undefined;
+      birthday =
+        opts.pd?.openFor(
+          customerCtx({ corpId, externalUserId: customer.externalUserId }, 'birthdayEnc'),
+          customer.birthdayEnc,
+        ) ?? undefined;
     } catch {
       birthday = undefined; // an undecryptable value counts as unknown, never as an error of the rule
     }
@@ -86,10 +129,25 @@ async function buildContexts(corpId: string, customers: CustomerLean[], opts: { 
       lifecycle: (customer.lifecycle?.stage ?? 'prospect') as CustomerContext['lifecycle'],
       optOut: Boolean(customer.optOut?.value),
       responsibleUserid: customer.responsibleUserid ?? undefined,
-      relationships: rels.map((r) => ({ userid: r.userid, state: r.state ?? undefined, tagIds: r.tagIds ?? [], status: r.status ?? 'active' })),
+      relationships: rels.map((r) => ({
+        userid: r.userid,
+        state: r.state ?? undefined,
+        tagIds: r.tagIds ?? [],
+        status: r.status ?? 'active',
+      })),
       tagKeys,
-      vehicles: vehicles.filter((v) => String(v.customerId) === id).map((v) => ({ vin: v.vin, model: v.model ?? undefined, deliveryDate: v.deliveryDate ?? undefined, insuranceExpiry: v.insuranceExpiry ?? undefined, lastServiceDate: v.lastServiceDate ?? undefined })),
-      advisor: advisorUserid ? { userid: advisorUserid, departments: departmentsOf.get(advisorUserid) ?? [] } : undefined,
+      vehicles: vehicles
+        .filter((v) => String(v.customerId) === id)
+        .map((v) => ({
+          vin: v.vin,
+          model: v.model ?? undefined,
+          deliveryDate: v.deliveryDate ?? undefined,
+          insuranceExpiry: v.insuranceExpiry ?? undefined,
+          lastServiceDate: v.lastServiceDate ?? undefined,
+        })),
+      advisor: advisorUserid
+        ? { userid: advisorUserid, departments: departmentsOf.get(advisorUserid) ?? [] }
+        : undefined,
       birthday,
     };
   });

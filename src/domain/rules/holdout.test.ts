@@ -8,7 +8,9 @@ describe('holdout assignment', () => {
   const customers = Array.from({ length: 20_000 }, (_, i) => i.toString(16).padStart(24, '0'));
 
   it('is deterministic per customer and rule, and independent between rules', () => {
-    expect(holdoutPosition(hasher, 'r1', customers[7] as string)).toBe(holdoutPosition(hasher, 'r1', customers[7] as string));
+    expect(holdoutPosition(hasher, 'r1', customers[7] as string)).toBe(
+      holdoutPosition(hasher, 'r1', customers[7] as string),
+    );
     const a = customers.filter((c) => isHeldOut(hasher, 'r1', c, 0.1));
     const both = a.filter((c) => isHeldOut(hasher, 'r2', c, 0.1)).length;
     expect(both / a.length).toBeGreaterThan(0.06);

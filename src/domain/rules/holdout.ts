@@ -14,6 +14,11 @@ export function holdoutPosition(hasher: LookupHasher, ruleId: string, customerId
   return digest.readUIntBE(0, 6) / 2 ** 48;
 }
 
-export function isHeldOut(hasher: LookupHasher, ruleId: string, customerId: string, share: number | undefined): boolean {
+export function isHeldOut(
+  hasher: LookupHasher,
+  ruleId: string,
+  customerId: string,
+  share: number | undefined,
+): boolean {
   return share !== undefined && share > 0 && holdoutPosition(hasher, ruleId, customerId) < share;
 }

@@ -9,15 +9,24 @@ import type { AnchorField, Trigger } from './rule.schema.js';
  * come from the trigger, never from the rule's version, so editing a rule cannot make a past
  * occurrence fire again.
  */
-export function eventOccurrenceId(trigger: Exclude<Trigger, { type: 'date' | 'inactivity' }>, event: DomainEvent): string {
+export function eventOccurrenceId(
+  trigger: Exclude<Trigger, { type: 'date' | 'inactivity' }>,
+  event: DomainEvent,
+): string {
   const at = Date.parse(event.occurredAt);
   switch (trigger.type) {
-    case 'customer.added': return `add:${event.userid ?? event.relationshipId ?? 'unknown'}`;
-    case 'customer.tag_added': return `tag:${String(event.data.tagId ?? '')}:${at}`;
-    case 'customer.tag_removed': return `untag:${String(event.data.tagId ?? '')}:${at}`;
-    case 'customer.became_owner': return 'owner';
-    case 'vehicle.linked': return `vehicle:${String(event.data.vin ?? event.vehicleId ?? '')}`;
-    case 'customer.lost': return `lost:${at}`;
+    case 'customer.added':
+      return `add:${event.userid ?? event.relationshipId ?? 'unknown'}`;
+    case 'customer.tag_added':
+      return `tag:${String(event.data.tagId ?? '')}:${at}`;
+    case 'customer.tag_removed':
+      return `untag:${String(event.data.tagId ?? '')}:${at}`;
+    case 'customer.became_owner':
+      return 'owner';
+    case 'vehicle.linked':
+      return `vehicle:${String(event.data.vin ?? event.vehicleId ?? '')}`;
+    case 'customer.lost':
+      return `lost:${at}`;
   }
 }
 
@@ -28,7 +37,11 @@ export interface DateOccurrence {
   dueAt: Date;
 }
 
-const occurrencePrefix: Record<Exclude<AnchorField, 'birthday'>, string> = { deliveryDate: 'delivery', insuranceExpiry: 'insurance', lastServiceDate: 'service' };
+const occurrencePrefix: Record<Exclude<AnchorField, 'birthday'>, string> = {
+  deliveryDate: 'delivery',
+  insuranceExpiry: 'insurance',
+  lastServiceDate: 'service',
+};
 
 /**
  * The next firing of a `date` trigger per anchor of this customer, in the corp's zone: anchor
@@ -37,7 +50,12 @@ const occurrencePrefix: Record<Exclude<AnchorField, 'birthday'>, string> = { del
  * occurrences per date value (a renewal is a new expiry); birthdays repeat yearly. Only firings
  * at or after `now` are returned.
  */
-export function dateOccurrences(trigger: Extract<Trigger, { type: 'date' }>, ctx: Pick<CustomerContext, 'vehicles' | 'birthday'>, timeZone: string, now: Date): DateOccurrence[] {
+export function dateOccurrences(
+  trigger: Extract<Trigger, { type: 'date' }>,
+  ctx: Pick<CustomerContext, 'vehicles' | 'birthday'>,
+  timeZone: string,
+  now: Date,
+): DateOccurrence[] {
   const offset = parseDateOffset(trigger.offset);
   const out: DateOccurrence[] = [];
   if (trigger.field === 'birthday') {

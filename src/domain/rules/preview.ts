@@ -51,7 +51,18 @@ export function customerFilterOf(conditions: Conditions): Record<string, unknown
  * conditions match (and, for a date rule, that have an upcoming date), and for the first such
  * customer the actions with their times. Reads only.
  */
-export async function previewRule(rule: RuleBody, opts: { corpId: string; timeZone: string; quietHours: QuietHours | null; now: Date; pd?: PersonalData; scanLimit?: number; ruleId?: string }): Promise<PreviewResult> {
+export async function previewRule(
+  rule: RuleBody,
+  opts: {
+    corpId: string;
+    timeZone: string;
+    quietHours: QuietHours | null;
+    now: Date;
+    pd?: PersonalData;
+    scanLimit?: number;
+    ruleId?: string;
+  },
+): Promise<PreviewResult> {
   const limit = opts.scanLimit ?? PREVIEW_SCAN_LIMIT;
   const contexts = await loadCustomerContexts(opts.corpId, customerFilterOf(rule.conditions), limit + 1, opts.pd);
   const scanned = Math.min(contexts.length, limit);
@@ -71,15 +82,23 @@ export async function previewRule(rule: RuleBody, opts: { corpId: string; timeZo
     }
     example ??= { customerId: ctx.customerId, ...plan };
   }
-  const held = share ? { heldOut: { count: exactHoldout ? heldOut : Math.round(matching * share), estimated: !exactHoldout } } : {};
+  const held = share
+    ? { heldOut: { count: exactHoldout ? heldOut : Math.round(matching * share), estimated: !exactHoldout } }
+    : {};
   return { corpId: opts.corpId, matching, scanned, exact: contexts.length <= limit, ...held, example };
 }
 
-function planFor(rule: RuleBody, ctx: CustomerContext, { timeZone, now, quietHours }: { timeZone: string; now: Date; quietHours: QuietHours | null }): { trigger: string; triggerEvent?: string; actions: PlannedAction[] } | undefined {
+function planFor(
+  rule: RuleBody,
+  ctx: CustomerContext,
+  { timeZone, now, quietHours }: { timeZone: string; now: Date; quietHours: QuietHours | null },
+): { trigger: string; triggerEvent?: string; actions: PlannedAction[] } | undefined {
   let triggerAt: Date | undefined;
   let trigger: string;
   if (rule.trigger.type === 'date') {
-    const next = dateOccurrences(rule.trigger, ctx, timeZone, now).sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime())[0];
+    const next = dateOccurrences(rule.trigger, ctx, timeZone, now).sort(
+      (a, b) => a.dueAt.getTime() - b.dueAt.getTime(),
+    )[0];
     if (!next) return undefined;
     triggerAt = next.dueAt;
     // A birthday is personal data: the preview names the field, never its value.
@@ -92,15 +111,42 @@ function planFor(rule: RuleBody, ctx: CustomerContext, { timeZone, now, quietHou
   const actions = rule.actions.map((action, index): PlannedAction => {
     switch (action.type) {
       case 'follow_up':
-        return { index, type: action.type, when: followUpDueAt(action, at, timeZone).toISOString(), note: 'a follow-up for the responsible advisor', noteCode: 'follow_up' };
+        return {
+          index,
+          type: action.type,
+          when: followUpDueAt(action, at, timeZone).toISOString(),
+          note: 'a follow-up for the responsible advisor',
+          noteCode: 'follow_up',
+        };
       case 'message_customer': {
-        if (ctx.optOut) return { index, type: action.type, when: 'never', whenCode: 'never', note: 'the customer opted out of marketing', noteCode: 'opted_out' };
+        if (ctx.optOut)
+          return {
+            index,
+            type: action.type,
+            when: 'never',
+            whenCode: 'never',
+            note: 'the customer opted out of marketing',
+            noteCode: 'opted_out',
+          };
         const moved = nextAllowedTime(at, effectiveQuietHours(rule.guards, quietHours), timeZone);
         const quiet = moved.getTime() !== at.getTime();
-        return { index, type: action.type, when: moved.toISOString(), note: quiet ? 'moved out of quiet hours; the advisor confirms in WeCom' : 'the advisor confirms in WeCom', noteCode: quiet ? 'quiet_hours_moved' : 'advisor_confirms' };
+        return {
+          index,
+          type: action.type,
+          when: moved.toISOString(),
+          note: quiet ? 'moved out of quiet hours; the advisor confirms in WeCom' : 'the advisor confirms in WeCom',
+          noteCode: quiet ? 'quiet_hours_moved' : 'advisor_confirms',
+        };
       }
       case 'welcome':
-        return { index, type: action.type, when: 'when an advisor adds the customer', whenCode: 'on_add', note: 'sent within WeCom\'s 20 s window', noteCode: 'welcome_window' };
+        return {
+          index,
+          type: action.type,
+          when: 'when an advisor adds the customer',
+          whenCode: 'on_add',
+          note: "sent within WeCom's 20 s window",
+          noteCode: 'welcome_window',
+        };
       default:
         return { index, type: action.type, when: at.toISOString() };
     }

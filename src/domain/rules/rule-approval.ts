@@ -30,7 +30,10 @@ export class RuleApprovals {
 
   /** Records `p` as proposing to enable `rule` at its current version (replaces an older proposal). */
   async propose(p: Principal, rule: Pick<RuleView, 'id' | 'version'>): Promise<void> {
-    await RuleModel.updateOne({ _id: new Types.ObjectId(rule.id) }, { $set: { enabled: false, enableProposal: { by: personOf(p), at: this.now(), version: rule.version } } });
+    await RuleModel.updateOne(
+      { _id: new Types.ObjectId(rule.id) },
+      { $set: { enabled: false, enableProposal: { by: personOf(p), at: this.now(), version: rule.version } } },
+    );
   }
 
   /**
@@ -45,12 +48,30 @@ export class RuleApprovals {
       await this.propose(p, rule);
       return 'proposed';
     }
-    if (proposal.by === me) throw new ConflictError('you proposed enabling this all-corps rule; a second person (admin or car-maker author) must approve it', 'four_eyes_required');
+    if (proposal.by === me)
+      throw new ConflictError(
+        'you proposed enabling this all-corps rule; a second person (admin or car-maker author) must approve it',
+        'four_eyes_required',
+      );
     const result = await RuleModel.updateOne(
-      { _id: new Types.ObjectId(rule.id), version: rule.version, enabled: false, 'enableProposal.by': proposal.by, 'enableProposal.version': rule.version },
-      { $set: { enabled: true, updatedBy: p.tokenId, enableApproval: { proposedBy: proposal.by, approvedBy: me, at: this.now(), version: rule.version } }, $unset: { enableProposal: 1 } },
+      {
+        _id: new Types.ObjectId(rule.id),
+        version: rule.version,
+        enabled: false,
+        'enableProposal.by': proposal.by,
+        'enableProposal.version': rule.version,
+      },
+      {
+        $set: {
+          enabled: true,
+          updatedBy: p.tokenId,
+          enableApproval: { proposedBy: proposal.by, approvedBy: me, at: this.now(), version: rule.version },
+        },
+        $unset: { enableProposal: 1 },
+      },
     );
-    if (result.matchedCount === 0) throw new ConflictError('the rule changed meanwhile; reload it and approve again', 'version_conflict');
+    if (result.matchedCount === 0)
+      throw new ConflictError('the rule changed meanwhile; reload it and approve again', 'version_conflict');
     return 'approved';
   }
 

@@ -39,6 +39,10 @@ export async function countHits(p: Principal, ruleIds: readonly string[], since:
 
 /** The list with `hitsThisMonth` (customers reached this month) on every rule. */
 export async function withMonthlyHits(p: Principal, rules: RuleView[], since: Date): Promise<RuleListItem[]> {
-  const hits = await countHits(p, rules.map((r) => r.id), since);
+  const hits = await countHits(
+    p,
+    rules.map((r) => r.id),
+    since,
+  );
   return rules.map((r) => ({ ...r, hitsThisMonth: hits.get(r.id) ?? 0 }));
 }

@@ -33,15 +33,25 @@ export async function visibleDealerCorps(p: Principal, canAuthor: boolean): Prom
   const filter: Record<string, unknown> = { kind: 'dealer' };
   if (p.corps !== '*') filter.corpId = { $in: [...p.corps] };
   const corps = await CorpModel.find(filter, { corpId: 1, displayName: 1 }).sort({ displayName: 1 }).limit(1000).lean();
-  return corps.map((c) => ({ corpId: c.corpId, displayName: c.displayName, writable: canAuthor && canAccessCorp(p, c.corpId) }));
+  return corps.map((c) => ({
+    corpId: c.corpId,
+    displayName: c.displayName,
+    writable: canAuthor && canAccessCorp(p, c.corpId),
+  }));
 }
 
 export async function corpTags(corpId: string): Promise<TagRef[]> {
-  const groups = await CorpTagGroupModel.find({ corpId }, { groupName: 1, tags: 1, order: 1 }).sort({ order: -1, groupName: 1 }).lean();
+  const groups = await CorpTagGroupModel.find({ corpId }, { groupName: 1, tags: 1, order: 1 })
+    .sort({ order: -1, groupName: 1 })
+    .lean();
   return groups.flatMap((g) => g.tags.map((t) => ({ group: g.groupName, name: t.name })));
 }
 
-async function distinctValues(model: typeof RelationshipModel | typeof VehicleModel, corpId: string, field: 'state' | 'model'): Promise<string[]> {
+async function distinctValues(
+  model: typeof RelationshipModel | typeof VehicleModel,
+  corpId: string,
+  field: 'state' | 'model',
+): Promise<string[]> {
   const rows = await (model as typeof RelationshipModel).aggregate<{ _id: string }>([
     { $match: { corpId, [field]: { $exists: true, $nin: [null, ''] } } },
     { $group: { _id: `$${field}` } },
@@ -58,15 +68,27 @@ export async function corpDeliveryPrefixes(corpId: string): Promise<string[]> {
 }
 
 /** The pickers' data for one corp (the caller has checked the principal may read it). */
-export async function ruleOptionsForCorp(corpId: string): Promise<Pick<RuleOptions, 'tags' | 'channelStates' | 'deliveryStatePrefixes' | 'vehicleModels'>> {
+export async function ruleOptionsForCorp(
+  corpId: string,
+): Promise<Pick<RuleOptions, 'tags' | 'channelStates' | 'deliveryStatePrefixes' | 'vehicleModels'>> {
   const [tags, channelStates, deliveryStatePrefixes, vehicleModels] = await Promise.all([
-    corpTags(corpId), distinctValues(RelationshipModel, corpId, 'state'), corpDeliveryPrefixes(corpId), distinctValues(VehicleModel, corpId, 'model'),
+    corpTags(corpId),
+    distinctValues(RelationshipModel, corpId, 'state'),
+    corpDeliveryPrefixes(corpId),
+    distinctValues(VehicleModel, corpId, 'model'),
   ]);
   return { tags, channelStates, deliveryStatePrefixes, vehicleModels };
 }
 
 export function emptyOptions(corps: CorpChoice[]): RuleOptions {
-  return { corps, dateFields: [...ANCHOR_FIELDS], tags: [], channelStates: [], deliveryStatePrefixes: [], vehicleModels: [] };
+  return {
+    corps,
+    dateFields: [...ANCHOR_FIELDS],
+    tags: [],
+    channelStates: [],
+    deliveryStatePrefixes: [],
+    vehicleModels: [],
+  };
 }
 
 /** A warning about a copied rule: a field whose value the target corp does not know. */
@@ -87,14 +109,23 @@ export async function copyWarnings(body: RuleBody, corpId: string): Promise<Copy
   const warnings: CopyWarning[] = [];
   const checkTag = (path: string, tag: TagRef, createdOnDemand = false) => {
     if (tagKeys.has(`${tag.group}/${tag.name}`)) return;
-    warnings.push({ path, message: createdOnDemand ? `the tag ${tag.group}/${tag.name} does not exist in ${corpId} yet; it will be created when the rule first adds it` : `the tag ${tag.group}/${tag.name} does not exist in ${corpId}` });
+    warnings.push({
+      path,
+      message: createdOnDemand
+        ? `the tag ${tag.group}/${tag.name} does not exist in ${corpId} yet; it will be created when the rule first adds it`
+        : `the tag ${tag.group}/${tag.name} does not exist in ${corpId}`,
+    });
   };
   const stateKnown = (s: { equals?: string; prefix?: string }) => {
     const all = [...known.channelStates, ...known.deliveryStatePrefixes];
     return s.equals !== undefined ? all.includes(s.equals) : all.some((v) => v.startsWith(s.prefix ?? ''));
   };
   const checkState = (path: string, s: { equals?: string; prefix?: string }) => {
-    if (!stateKnown(s)) warnings.push({ path, message: `no customer of ${corpId} came through a channel ${s.equals !== undefined ? `named ${s.equals}` : `starting with ${s.prefix}`} yet` });
+    if (!stateKnown(s))
+      warnings.push({
+        path,
+        message: `no customer of ${corpId} came through a channel ${s.equals !== undefined ? `named ${s.equals}` : `starting with ${s.prefix}`} yet`,
+      });
   };
   const t = body.trigger;
   if (t.type === 'customer.tag_added' || t.type === 'customer.tag_removed') checkTag('trigger.tag', t.tag);
@@ -103,9 +134,20 @@ export async function copyWarnings(body: RuleBody, corpId: string): Promise<Copy
   if (c.channel) checkState('conditions.channel', c.channel);
   c.hasTags?.forEach((tag, i) => checkTag(`conditions.hasTags[${i}]`, tag));
   c.lacksTags?.forEach((tag, i) => checkTag(`conditions.lacksTags[${i}]`, tag));
-  c.vehicleModels?.forEach((m, i) => { if (!known.vehicleModels.includes(m)) warnings.push({ path: `conditions.vehicleModels[${i}]`, message: `no vehicle of model ${m} in ${corpId} yet` }); });
-  if (c.advisors) warnings.push({ path: 'conditions.advisors', message: 'advisor userids are per corp; check them for the new corp' });
-  if (c.departments) warnings.push({ path: 'conditions.departments', message: 'department ids are per corp; check them for the new corp' });
+  c.vehicleModels?.forEach((m, i) => {
+    if (!known.vehicleModels.includes(m))
+      warnings.push({ path: `conditions.vehicleModels[${i}]`, message: `no vehicle of model ${m} in ${corpId} yet` });
+  });
+  if (c.advisors)
+    warnings.push({
+      path: 'conditions.advisors',
+      message: 'advisor userids are per corp; check them for the new corp',
+    });
+  if (c.departments)
+    warnings.push({
+      path: 'conditions.departments',
+      message: 'department ids are per corp; check them for the new corp',
+    });
   body.actions.forEach((a, i) => {
     if (a.type !== 'tag') return;
     a.add.forEach((tag, j) => checkTag(`actions[${i}].add[${j}]`, tag, true));

@@ -19,10 +19,19 @@ export function ruleProblemsOf(error: z.ZodError): FieldProblem[] {
   const problems: FieldProblem[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) problems.push({ path: dottedPath([...issue.path, key]), message: 'is not a field of a rule here; check the spelling' });
+      for (const key of issue.keys)
+        problems.push({
+          path: dottedPath([...issue.path, key]),
+          message: 'is not a field of a rule here; check the spelling',
+        });
       continue;
     }
-    if (issue.code === 'invalid_union' && 'errors' in issue && Array.isArray(issue.errors) && issue.errors.length === 0) {
+    if (
+      issue.code === 'invalid_union' &&
+      'errors' in issue &&
+      Array.isArray(issue.errors) &&
+      issue.errors.length === 0
+    ) {
       problems.push({ path: dottedPath(issue.path) || '(rule)', message: issue.message });
       continue;
     }
@@ -37,6 +46,7 @@ export function ruleProblemsOf(error: z.ZodError): FieldProblem[] {
 /** Parses with `schema` or throws a 422 listing every problem with dotted paths. */
 export function parseRuleOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const parsed = schema.safeParse(input);
-  if (!parsed.success) throw new ValidationError(ruleProblemsOf(parsed.error), 'the rule has problems; fix the fields listed');
+  if (!parsed.success)
+    throw new ValidationError(ruleProblemsOf(parsed.error), 'the rule has problems; fix the fields listed');
   return parsed.data;
 }

@@ -25,9 +25,28 @@ const ruleSchema = new Schema(
      * Four-eyes switch-on of an all-corps rule (docs/security.md): who asked to enable which
      * version; a second, different person approves. Cleared by the approval or a new version.
      */
-    enableProposal: { type: new Schema({ by: { type: String, required: true }, at: { type: Date, required: true }, version: { type: Number, required: true } }, { _id: false }) },
+    enableProposal: {
+      type: new Schema(
+        {
+          by: { type: String, required: true },
+          at: { type: Date, required: true },
+          version: { type: Number, required: true },
+        },
+        { _id: false },
+      ),
+    },
     /** The last approved switch-on of an all-corps rule: proposer, approver, when, which version. */
-    enableApproval: { type: new Schema({ proposedBy: { type: String, required: true }, approvedBy: { type: String, required: true }, at: { type: Date, required: true }, version: { type: Number, required: true } }, { _id: false }) },
+    enableApproval: {
+      type: new Schema(
+        {
+          proposedBy: { type: String, required: true },
+          approvedBy: { type: String, required: true },
+          at: { type: Date, required: true },
+          version: { type: Number, required: true },
+        },
+        { _id: false },
+      ),
+    },
   },
   { collection: 'rules', timestamps: true, versionKey: false, minimize: false },
 );
@@ -43,14 +62,20 @@ export function onRuleWrite(listener: () => void): () => void {
   ruleWriteListeners.add(listener);
   return () => ruleWriteListeners.delete(listener);
 }
-const notifyRuleWrite = () => { for (const listener of ruleWriteListeners) listener(); };
+const notifyRuleWrite = () => {
+  for (const listener of ruleWriteListeners) listener();
+};
 ruleSchema.post('save', notifyRuleWrite);
 ruleSchema.post('insertMany', notifyRuleWrite);
-ruleSchema.post(['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', 'deleteOne', 'deleteMany', 'findOneAndDelete'], notifyRuleWrite);
+ruleSchema.post(
+  ['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', 'deleteOne', 'deleteMany', 'findOneAndDelete'],
+  notifyRuleWrite,
+);
 ruleSchema.post('bulkWrite', notifyRuleWrite);
 
 export type RuleDocument = InferSchemaType<typeof ruleSchema>;
-export const RuleModel: Model<RuleDocument> = (mongoose.models.Rule as Model<RuleDocument> | undefined) ?? mongoose.model<RuleDocument>('Rule', ruleSchema);
+export const RuleModel: Model<RuleDocument> =
+  (mongoose.models.Rule as Model<RuleDocument> | undefined) ?? mongoose.model<RuleDocument>('Rule', ruleSchema);
 
 /** Every version of every rule, as it was authored; never changed after insert. */
 const ruleVersionSchema = new Schema(
@@ -68,4 +93,6 @@ const ruleVersionSchema = new Schema(
 ruleVersionSchema.index({ ruleId: 1, version: 1 }, { unique: true });
 
 export type RuleVersionDocument = InferSchemaType<typeof ruleVersionSchema>;
-export const RuleVersionModel: Model<RuleVersionDocument> = (mongoose.models.RuleVersion as Model<RuleVersionDocument> | undefined) ?? mongoose.model<RuleVersionDocument>('RuleVersion', ruleVersionSchema);
+export const RuleVersionModel: Model<RuleVersionDocument> =
+  (mongoose.models.RuleVersion as Model<RuleVersionDocument> | undefined) ??
+  mongoose.model<RuleVersionDocument>('RuleVersion', ruleVersionSchema);

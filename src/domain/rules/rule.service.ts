@@ -34,20 +34,46 @@ type RuleLean = RuleDocument & { _id: Types.ObjectId; createdAt?: Date; updatedA
 
 export function toRuleView(doc: RuleLean): RuleView {
   return {
-    id: String(doc._id), name: doc.name, scope: doc.scope, enabled: doc.enabled, disabledCorps: doc.disabledCorps ?? [],
-    version: doc.version, body: doc.body as RuleBody, createdAt: doc.createdAt, updatedAt: doc.updatedAt, deleted: Boolean(doc.deletedAt),
-    ...(doc.enableProposal ? { enableProposal: { by: doc.enableProposal.by, at: doc.enableProposal.at, version: doc.enableProposal.version } } : {}),
-    ...(doc.enableApproval ? { enableApproval: { proposedBy: doc.enableApproval.proposedBy, approvedBy: doc.enableApproval.approvedBy, at: doc.enableApproval.at, version: doc.enableApproval.version } } : {}),
+    id: String(doc._id),
+    name: doc.name,
+    scope: doc.scope,
+    enabled: doc.enabled,
+    disabledCorps: doc.disabledCorps ?? [],
+    version: doc.version,
+    body: doc.body as RuleBody,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+    deleted: Boolean(doc.deletedAt),
+    ...(doc.enableProposal
+      ? {
+          enableProposal: { by: doc.enableProposal.by, at: doc.enableProposal.at, version: doc.enableProposal.version },
+        }
+      : {}),
+    ...(doc.enableApproval
+      ? {
+          enableApproval: {
+            proposedBy: doc.enableApproval.proposedBy,
+            approvedBy: doc.enableApproval.approvedBy,
+            at: doc.enableApproval.at,
+            version: doc.enableApproval.version,
+          },
+        }
+      : {}),
   };
 }
 
 /** Whether a principal may author a rule with this scope: all-corps rules need admin or oem. */
 function assertCanAuthor(p: Principal, scope: string): void {
   if (scope === 'all') {
-    if (p.corps !== '*') throw new ForbiddenError('only admin and oem users can author rules for all corps; set scope to your corp id', 'scope_forbidden');
+    if (p.corps !== '*')
+      throw new ForbiddenError(
+        'only admin and oem users can author rules for all corps; set scope to your corp id',
+        'scope_forbidden',
+      );
     return;
   }
-  if (!canAccessCorp(p, scope)) throw new ForbiddenError(`you cannot author rules for corp ${scope}`, 'scope_forbidden');
+  if (!canAccessCorp(p, scope))
+    throw new ForbiddenError(`you cannot author rules for corp ${scope}`, 'scope_forbidden');
 }
 
 /** Visible = all-corps rules, and corp rules of the principal's corps. */
@@ -68,14 +94,32 @@ export class RuleService {
     assertCanAuthor(p, body.scope);
     const at = this.now();
     const doc = await RuleModel.create({
-      name: body.name, scope: body.scope, enabled, version: 1, triggerType: body.trigger.type, welcome: isWelcomeRule(body),
-      priority: body.priority, body, createdBy: p.tokenId, updatedBy: p.tokenId,
+      name: body.name,
+      scope: body.scope,
+      enabled,
+      version: 1,
+      triggerType: body.trigger.type,
+      welcome: isWelcomeRule(body),
+      priority: body.priority,
+      body,
+      createdBy: p.tokenId,
+      updatedBy: p.tokenId,
     });
-    await RuleVersionModel.create({ ruleId: doc._id, version: 1, body, change: change ?? (enabled ? 'created enabled' : 'created'), by: p.tokenId, at });
+    await RuleVersionModel.create({
+      ruleId: doc._id,
+      version: 1,
+      body,
+      change: change ?? (enabled ? 'created enabled' : 'created'),
+      by: p.tokenId,
+      at,
+    });
     return toRuleView(doc.toObject() as RuleLean);
   }
 
-  async list(p: Principal, filter: { scope?: string; enabled?: boolean; includeDeleted?: boolean } = {}): Promise<RuleView[]> {
+  async list(
+    p: Principal,
+    filter: { scope?: string; enabled?: boolean; includeDeleted?: boolean } = {},
+  ): Promise<RuleView[]> {
     const query: Record<string, unknown> = { ...visibleFilter(p) };
     if (filter.scope !== undefined) {
       if (filter.scope !== 'all' && !canAccessCorp(p, filter.scope)) return [];
@@ -95,7 +139,13 @@ export class RuleService {
   async history(p: Principal, id: string): Promise<RuleVersionView[]> {
     const doc = await this.findVisible(p, id);
     const versions = await RuleVersionModel.find({ ruleId: doc._id }).sort({ version: -1 }).lean();
-    return versions.map((v) => ({ version: v.version, change: v.change, by: v.by ?? undefined, at: v.at, body: v.body as RuleBody }));
+    return versions.map((v) => ({
+      version: v.version,
+      change: v.change,
+      by: v.by ?? undefined,
+      at: v.at,
+      body: v.body as RuleBody,
+    }));
   }
 
   /** Replaces the body: a new version. `expectedVersion` guards against two editors overwriting each other. */
@@ -107,9 +157,24 @@ export class RuleService {
     const version = doc.version + 1;
     const result = await RuleModel.updateOne(
       { _id: doc._id, version: expectedVersion ?? doc.version },
-      { $set: { name: body.name, scope: body.scope, version, triggerType: body.trigger.type, welcome: isWelcomeRule(body), priority: body.priority, body, updatedBy: p.tokenId } },
+      {
+        $set: {
+          name: body.name,
+          scope: body.scope,
+          version,
+          triggerType: body.trigger.type,
+          welcome: isWelcomeRule(body),
+          priority: body.priority,
+          body,
+          updatedBy: p.tokenId,
+        },
+      },
     );
-    if (result.matchedCount === 0) throw new ConflictError('someone changed this rule meanwhile; reload it and apply your change again', 'version_conflict');
+    if (result.matchedCount === 0)
+      throw new ConflictError(
+        'someone changed this rule meanwhile; reload it and apply your change again',
+        'version_conflict',
+      );
     await RuleVersionModel.create({ ruleId: doc._id, version, body, change: 'updated', by: p.tokenId, at: this.now() });
     return this.get(p, id);
   }
@@ -123,7 +188,10 @@ export class RuleService {
     if (doc.deletedAt) throw new ConflictError('the rule was deleted', 'rule_deleted');
     if (doc.scope === 'all' && p.corps !== '*') {
       const corps = [...p.corps];
-      await RuleModel.updateOne({ _id: doc._id }, enabled ? { $pullAll: { disabledCorps: corps } } : { $addToSet: { disabledCorps: { $each: corps } } });
+      await RuleModel.updateOne(
+        { _id: doc._id },
+        enabled ? { $pullAll: { disabledCorps: corps } } : { $addToSet: { disabledCorps: { $each: corps } } },
+      );
     } else {
       assertCanAuthor(p, doc.scope);
       await RuleModel.updateOne({ _id: doc._id }, { $set: { enabled, updatedBy: p.tokenId } });
@@ -138,18 +206,28 @@ export class RuleService {
   async duplicate(p: Principal, id: string, corpId: string): Promise<RuleView> {
     const source = toRuleView(await this.findVisible(p, id));
     assertCanAuthor(p, corpId);
-    return this.create(p, { ...source.body, scope: corpId, enabled: false }, `duplicated from ${source.id} v${source.version}`);
+    return this.create(
+      p,
+      { ...source.body, scope: corpId, enabled: false },
+      `duplicated from ${source.id} v${source.version}`,
+    );
   }
 
   async remove(p: Principal, id: string): Promise<void> {
     const doc = await this.findVisible(p, id);
     assertCanAuthor(p, doc.scope);
-    await RuleModel.updateOne({ _id: doc._id, deletedAt: { $exists: false } }, { $set: { deletedAt: this.now(), enabled: false, updatedBy: p.tokenId } });
+    await RuleModel.updateOne(
+      { _id: doc._id, deletedAt: { $exists: false } },
+      { $set: { deletedAt: this.now(), enabled: false, updatedBy: p.tokenId } },
+    );
   }
 
   private async findVisible(p: Principal, id: string): Promise<RuleLean> {
     if (!Types.ObjectId.isValid(id)) throw new NotFoundError(`no rule ${id}`, 'rule_not_found');
-    const doc = (await RuleModel.findOne({ _id: new Types.ObjectId(id), ...visibleFilter(p) }).lean()) as RuleLean | null;
+    const doc = (await RuleModel.findOne({
+      _id: new Types.ObjectId(id),
+      ...visibleFilter(p),
+    }).lean()) as RuleLean | null;
     if (!doc) throw new NotFoundError(`no rule ${id}`, 'rule_not_found');
     return doc;
   }

@@ -40,7 +40,8 @@ const FINAL_CODES = new Set([41050, 41051]);
 
 /** Where the welcome lane reads a corp's welcome rules (the worker passes a WelcomeRuleCache). */
 export type WelcomeRuleSource = (corpId: string, now: Date) => Promise<ActiveRule[]>;
-const uncachedWelcomeRules: WelcomeRuleSource = (corpId, now) => findActiveRules(corpId, 'customer.added', now, { welcomeOnly: true });
+const uncachedWelcomeRules: WelcomeRuleSource = (corpId, now) =>
+  findActiveRules(corpId, 'customer.added', now, { welcomeOnly: true });
 
 /** Bounds one MongoDB read of the welcome lane (identity when there is no deadline). */
 type ReadBudget = <T>(read: Promise<T>) => Promise<T>;
@@ -52,7 +53,13 @@ const READ_MAX_TIME_MS = 5000;
  * The welcome rule for an add: the highest-priority enabled welcome rule whose conditions hold
  * for what the add event and the advisor directory tell (channel state, advisor, department).
  */
-export async function pickWelcomeRule(corpId: string, event: Pick<WelcomeEvent, 'userid' | 'state'>, now: Date, source: WelcomeRuleSource = uncachedWelcomeRules, read: ReadBudget = (p) => p): Promise<ActiveRule | undefined> {
+export async function pickWelcomeRule(
+  corpId: string,
+  event: Pick<WelcomeEvent, 'userid' | 'state'>,
+  now: Date,
+  source: WelcomeRuleSource = uncachedWelcomeRules,
+  read: ReadBudget = (p) => p,
+): Promise<ActiveRule | undefined> {
   const rules = await read(source(corpId, now));
   if (rules.length === 0) return undefined;
   let departments: number[] | undefined;
@@ -62,7 +69,15 @@ export async function pickWelcomeRule(corpId: string, event: Pick<WelcomeEvent, 
     if (conditions.channel && !stateMatches(conditions.channel, event.state)) continue;
     if (conditions.advisors && !conditions.advisors.includes(event.userid)) continue;
     if (conditions.departments) {
-      departments ??= (await read(AdvisorModel.findOne({ corpId, userid: event.userid }, { departments: 1 }).maxTimeMS(READ_MAX_TIME_MS).lean().exec()))?.departments ?? [];
+      departments ??=
+        (
+          await read(
+            AdvisorModel.findOne({ corpId, userid: event.userid }, { departments: 1 })
+              .maxTimeMS(READ_MAX_TIME_MS)
+              .lean()
+              .exec(),
+          )
+        )?.departments ?? [];
       if (!departments.some((d) => conditions.departments?.includes(d))) continue;
     }
     return rule;
@@ -81,15 +96,23 @@ export async function pickWelcomeRule(corpId: string, event: Pick<WelcomeEvent, 
  * When the corp enables its privacy notice, the text carries the notice line and the customer
  * record keeps the version and time it was sent (docs/data-inventory.md).
  */
-export async function sendWelcomeForAdd(input: { corp: Corp; api: CorpApi; event: WelcomeEvent; clock: Clock; logger: Logger; rules?: WelcomeRuleSource; deadline?: WelcomeDeadline }): Promise<WelcomeResult> {
+export async function sendWelcomeForAdd(input: {
+  corp: Corp;
+  api: CorpApi;
+  event: WelcomeEvent;
+  clock: Clock;
+  logger: Logger;
+  rules?: WelcomeRuleSource;
+  deadline?: WelcomeDeadline;
+}): Promise<WelcomeResult> {
   const { corp, clock, logger, deadline } = input;
   const now = clock.now();
   const read: ReadBudget = deadline
     ? (p) => {
-      const left = deadline.sendByMs - clock.nowMs();
-      if (left <= 0) throw new WelcomeDeadlinePassed();
-      return withTimeout(p, Math.min(deadline.readBudgetMs, left), 'welcome lane: MongoDB read over its time budget');
-    }
+        const left = deadline.sendByMs - clock.nowMs();
+        if (left <= 0) throw new WelcomeDeadlinePassed();
+        return withTimeout(p, Math.min(deadline.readBudgetMs, left), 'welcome lane: MongoDB read over its time budget');
+      }
     : (p) => p;
   try {
     return await pickAndSend(input, now, read);
@@ -108,20 +131,47 @@ class WelcomeDeadlinePassed extends Error {
   }
 }
 
-async function pickAndSend(input: Parameters<typeof sendWelcomeForAdd>[0], now: Date, read: ReadBudget): Promise<WelcomeResult> {
+async function pickAndSend(
+  input: Parameters<typeof sendWelcomeForAdd>[0],
+  now: Date,
+  read: ReadBudget,
+): Promise<WelcomeResult> {
   const { corp, api, event, clock, logger, deadline } = input;
   const rule = await pickWelcomeRule(corp.corpId, event, now, input.rules, read);
   if (!rule) return { sent: false, reason: 'no_rule' };
   const subject = `ext:${event.externalUserId}`;
   const occurrenceId = `add:${event.userid}`;
-  const other = await read(ExecutionModel.findOne({ subject, occurrenceId, corpId: corp.corpId, trigger: 'customer.added', actions: { $elemMatch: { type: 'welcome', status: 'done' } } }, { ruleId: 1 }).maxTimeMS(READ_MAX_TIME_MS).lean().exec());
+  const other = await read(
+    ExecutionModel.findOne(
+      {
+        subject,
+        occurrenceId,
+        corpId: corp.corpId,
+        trigger: 'customer.added',
+        actions: { $elemMatch: { type: 'welcome', status: 'done' } },
+      },
+      { ruleId: 1 },
+    )
+      .maxTimeMS(READ_MAX_TIME_MS)
+      .lean()
+      .exec(),
+  );
   if (other) return { sent: false, reason: 'already_sent', ruleId: String(other.ruleId) };
-  const welcomeActions = rule.body.actions.map((a, index) => ({ a, index })).filter((x): x is { a: Extract<Action, { type: 'welcome' }>; index: number } => x.a.type === 'welcome');
+  const welcomeActions = rule.body.actions
+    .map((a, index) => ({ a, index }))
+    .filter((x): x is { a: Extract<Action, { type: 'welcome' }>; index: number } => x.a.type === 'welcome');
   const first = welcomeActions[0];
   if (!first) return { sent: false, reason: 'no_rule' };
-  const record = (status: 'done' | 'skipped', detail: { reason?: string; refs?: Record<string, unknown> }) => recordWelcome({
-    key: { ruleId: rule.id, subject, occurrenceId }, corpId: corp.corpId, ruleVersion: rule.version, actionCount: welcomeActions.length, status, at: clock.now(), ...detail,
-  });
+  const record = (status: 'done' | 'skipped', detail: { reason?: string; refs?: Record<string, unknown> }) =>
+    recordWelcome({
+      key: { ruleId: rule.id, subject, occurrenceId },
+      corpId: corp.corpId,
+      ruleVersion: rule.version,
+      actionCount: welcomeActions.length,
+      status,
+      at: clock.now(),
+      ...detail,
+    });
   const notice = welcomeNotice(corp.privacy);
   const text = withNotice(first.a.text, notice);
   try {
@@ -129,7 +179,11 @@ async function pickAndSend(input: Parameters<typeof sendWelcomeForAdd>[0], now: 
     // Checked right before the call: reads, uploads or a stall since the job started may have
     // spent the window, and a late send would reach WeCom with an expired code.
     if (deadline && clock.nowMs() > deadline.sendByMs) throw new WelcomeDeadlinePassed();
-    await api.sendWelcomeMsg({ welcome_code: event.welcomeCode, ...(text ? { text: { content: text } } : {}), ...(attachments.length ? { attachments } : {}) });
+    await api.sendWelcomeMsg({
+      welcome_code: event.welcomeCode,
+      ...(text ? { text: { content: text } } : {}),
+      ...(attachments.length ? { attachments } : {}),
+    });
   } catch (err) {
     if (err instanceof WecomApiError && FINAL_CODES.has(err.errcode)) {
       const reason = err.errcode === 41050 ? 'code_used' : 'chat_started';
@@ -141,7 +195,15 @@ async function pickAndSend(input: Parameters<typeof sendWelcomeForAdd>[0], now: 
   }
   await Promise.all([
     record('done', { refs: { ruleActionIndex: first.index, ...(notice ? { noticeVersion: notice.version } : {}) } }),
-    notice ? recordNoticeSent({ corpId: corp.corpId, externalUserId: event.externalUserId, version: notice.version, at: clock.now(), channel: 'welcome' }) : undefined,
+    notice
+      ? recordNoticeSent({
+          corpId: corp.corpId,
+          externalUserId: event.externalUserId,
+          version: notice.version,
+          at: clock.now(),
+          channel: 'welcome',
+        })
+      : undefined,
   ]);
   return { sent: true, ruleId: rule.id, ruleVersion: rule.version };
 }

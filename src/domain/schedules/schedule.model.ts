@@ -39,4 +39,6 @@ scheduleSchema.index({ status: 1, dueAt: 1 });
 scheduleSchema.index({ corpId: 1, customerId: 1, status: 1 });
 
 export type ScheduleDocument = InferSchemaType<typeof scheduleSchema>;
-export const ScheduleModel: Model<ScheduleDocument> = (mongoose.models.Schedule as Model<ScheduleDocument> | undefined) ?? mongoose.model<ScheduleDocument>('Schedule', scheduleSchema);
+export const ScheduleModel: Model<ScheduleDocument> =
+  (mongoose.models.Schedule as Model<ScheduleDocument> | undefined) ??
+  mongoose.model<ScheduleDocument>('Schedule', scheduleSchema);

@@ -18,8 +18,17 @@ export interface PlanInput {
 }
 
 /** The business identity of a schedule: planning the same thing twice finds the same document. */
-export function scheduleKey(input: Pick<PlanInput, 'corpId' | 'customerId' | 'ruleId' | 'kind' | 'actionIndex' | 'occurrenceId'>): string {
-  const raw = [input.corpId, String(input.customerId), String(input.ruleId ?? ''), input.kind, String(input.actionIndex ?? ''), input.occurrenceId].join('\u0000');
+export function scheduleKey(
+  input: Pick<PlanInput, 'corpId' | 'customerId' | 'ruleId' | 'kind' | 'actionIndex' | 'occurrenceId'>,
+): string {
+  const raw = [
+    input.corpId,
+    String(input.customerId),
+    String(input.ruleId ?? ''),
+    input.kind,
+    String(input.actionIndex ?? ''),
+    input.occurrenceId,
+  ].join('\u0000');
   return createHash('sha256').update(raw).digest('base64url').slice(0, 32);
 }
 
@@ -30,16 +39,33 @@ export function scheduleKey(input: Pick<PlanInput, 'corpId' | 'customerId' | 'ru
  */
 export async function planSchedule(input: PlanInput): Promise<{ id: string; planned: boolean }> {
   const key = scheduleKey(input);
-  const set = { dueAt: input.dueAt, ruleVersion: input.ruleVersion, anchor: input.anchor, advisorUserid: input.advisorUserid, payload: input.payload ?? {} };
-  const moved = await ScheduleModel.findOneAndUpdate({ key, status: 'planned' }, { $set: set }, { returnDocument: 'after', projection: { _id: 1 } }).lean();
+  const set = {
+    dueAt: input.dueAt,
+    ruleVersion: input.ruleVersion,
+    anchor: input.anchor,
+    advisorUserid: input.advisorUserid,
+    payload: input.payload ?? {},
+  };
+  const moved = await ScheduleModel.findOneAndUpdate(
+    { key, status: 'planned' },
+    { $set: set },
+    { returnDocument: 'after', projection: { _id: 1 } },
+  ).lean();
   if (moved) return { id: String(moved._id), planned: true };
   try {
     const created = await ScheduleModel.findOneAndUpdate(
       { key },
       {
         $setOnInsert: {
-          ...set, key, corpId: input.corpId, customerId: new Types.ObjectId(String(input.customerId)), ruleId: input.ruleId ? new Types.ObjectId(String(input.ruleId)) : undefined,
-          kind: input.kind, actionIndex: input.actionIndex, occurrenceId: input.occurrenceId, status: 'planned',
+          ...set,
+          key,
+          corpId: input.corpId,
+          customerId: new Types.ObjectId(String(input.customerId)),
+          ruleId: input.ruleId ? new Types.ObjectId(String(input.ruleId)) : undefined,
+          kind: input.kind,
+          actionIndex: input.actionIndex,
+          occurrenceId: input.occurrenceId,
+          status: 'planned',
         },
       },
       { upsert: true, returnDocument: 'after', projection: { _id: 1, status: 1 } },
@@ -56,11 +82,20 @@ export async function planSchedule(input: PlanInput): Promise<{ id: string; plan
  * Cancels planned schedules of a rule for one customer's anchor whose key is not in `keep`
  * (a corrected insurance date is a new occurrence: the old one goes away).
  */
-export async function cancelStaleAnchorSchedules(filter: { corpId: string; customerId: string; ruleId: string; field: string; vin?: string }, keep: string[], at: Date): Promise<number> {
+export async function cancelStaleAnchorSchedules(
+  filter: { corpId: string; customerId: string; ruleId: string; field: string; vin?: string },
+  keep: string[],
+  at: Date,
+): Promise<number> {
   const result = await ScheduleModel.updateMany(
     {
-      corpId: filter.corpId, customerId: new Types.ObjectId(filter.customerId), ruleId: new Types.ObjectId(filter.ruleId), status: 'planned',
-      'anchor.field': filter.field, ...(filter.vin ? { 'anchor.vin': filter.vin } : {}), key: { $nin: keep },
+      corpId: filter.corpId,
+      customerId: new Types.ObjectId(filter.customerId),
+      ruleId: new Types.ObjectId(filter.ruleId),
+      status: 'planned',
+      'anchor.field': filter.field,
+      ...(filter.vin ? { 'anchor.vin': filter.vin } : {}),
+      key: { $nin: keep },
     },
     { $set: { status: 'cancelled', cancelledAt: at, cancelReason: 'anchor_changed' } },
   );
@@ -68,16 +103,32 @@ export async function cancelStaleAnchorSchedules(filter: { corpId: string; custo
 }
 
 /** Cancels open (planned) schedules of a customer, e.g. on `customer.lost`; optionally one advisor's only. */
-export async function cancelCustomerSchedules(corpId: string, customerId: string, reason: string, at: Date, advisorUserid?: string): Promise<number> {
+export async function cancelCustomerSchedules(
+  corpId: string,
+  customerId: string,
+  reason: string,
+  at: Date,
+  advisorUserid?: string,
+): Promise<number> {
   const result = await ScheduleModel.updateMany(
-    { corpId, customerId: new Types.ObjectId(customerId), status: 'planned', ...(advisorUserid ? { advisorUserid } : {}) },
+    {
+      corpId,
+      customerId: new Types.ObjectId(customerId),
+      status: 'planned',
+      ...(advisorUserid ? { advisorUserid } : {}),
+    },
     { $set: { status: 'cancelled', cancelledAt: at, cancelReason: reason } },
   );
   return result.modifiedCount;
 }
 
 /** Moves open schedules of a customer from one advisor to another (`relationship.transferred`). */
-export async function rehomeCustomerSchedules(corpId: string, customerId: string, fromUserid: string, toUserid: string): Promise<number> {
+export async function rehomeCustomerSchedules(
+  corpId: string,
+  customerId: string,
+  fromUserid: string,
+  toUserid: string,
+): Promise<number> {
   const result = await ScheduleModel.updateMany(
     { corpId, customerId: new Types.ObjectId(customerId), status: 'planned', advisorUserid: fromUserid },
     { $set: { advisorUserid: toUserid } },
@@ -87,5 +138,8 @@ export async function rehomeCustomerSchedules(corpId: string, customerId: string
 
 /** Marks a schedule fired (the executor calls this once its work is done). */
 export async function markScheduleFired(id: string, at: Date): Promise<void> {
-  await ScheduleModel.updateOne({ _id: new Types.ObjectId(id), status: { $in: ['planned', 'enqueued'] } }, { $set: { status: 'fired', firedAt: at } });
+  await ScheduleModel.updateOne(
+    { _id: new Types.ObjectId(id), status: { $in: ['planned', 'enqueued'] } },
+    { $set: { status: 'fired', firedAt: at } },
+  );
 }

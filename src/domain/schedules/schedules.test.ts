@@ -4,7 +4,13 @@ import type { Queues } from '../../queues/queue-factory.js';
 import { QueueName } from '../../queues/queue-names.js';
 import { useTestStores } from '../../testing/stores.js';
 import { ScheduleModel } from './schedule.model.js';
-import { cancelCustomerSchedules, markScheduleFired, planSchedule, rehomeCustomerSchedules, type PlanInput } from './schedule.service.js';
+import {
+  cancelCustomerSchedules,
+  markScheduleFired,
+  planSchedule,
+  rehomeCustomerSchedules,
+  type PlanInput,
+} from './schedule.service.js';
 import { runSweep, scheduleJobId } from './sweep.js';
 
 /**
@@ -19,7 +25,15 @@ const at = (ms: number) => new Date(T0.getTime() + ms);
 let seq = 0;
 function plan(over: Partial<PlanInput> = {}): PlanInput {
   seq += 1;
-  return { corpId: 'wwSched', customerId: new Types.ObjectId(), kind: 'follow_up', occurrenceId: `occ-${seq}`, dueAt: at(30_000), advisorUserid: 'zhangwei', ...over };
+  return {
+    corpId: 'wwSched',
+    customerId: new Types.ObjectId(),
+    kind: 'follow_up',
+    occurrenceId: `occ-${seq}`,
+    dueAt: at(30_000),
+    advisorUserid: 'zhangwei',
+    ...over,
+  };
 }
 
 describe('planning', () => {
@@ -48,7 +62,10 @@ describe('planning', () => {
     await expect(rehomeCustomerSchedules('wwSched', String(customerId), 'chenjing', 'wangqiang')).resolves.toBe(1);
     expect((await ScheduleModel.findById(theirs.id).lean())?.advisorUserid).toBe('wangqiang');
     await expect(cancelCustomerSchedules('wwSched', String(customerId), 'customer_lost', T0, 'lina')).resolves.toBe(1);
-    expect((await ScheduleModel.findById(mine.id).lean())).toMatchObject({ status: 'cancelled', cancelReason: 'customer_lost' });
+    expect(await ScheduleModel.findById(mine.id).lean()).toMatchObject({
+      status: 'cancelled',
+      cancelReason: 'customer_lost',
+    });
     expect((await ScheduleModel.findById(theirs.id).lean())?.status).toBe('planned');
   });
 });

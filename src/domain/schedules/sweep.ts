@@ -104,11 +104,23 @@ async function readBatch(cursor: FindCursor<DueSchedule>, n: number): Promise<Du
  * once it is in Redis. `started` is called once the first batch is read (the database is then
  * free for the recovery's query while Redis works). Returns how many schedules the page held.
  */
-async function sweepPage(opts: SweepOptions, queue: ScheduledQueue, collection: Collection<DueSchedule>, batchSize: number, started: () => void): Promise<number> {
+async function sweepPage(
+  opts: SweepOptions,
+  queue: ScheduledQueue,
+  collection: Collection<DueSchedule>,
+  batchSize: number,
+  started: () => void,
+): Promise<number> {
   const horizon = new Date(opts.now.getTime() + (opts.windowMs ?? 60_000));
-  const cursor = collection.find({ status: 'planned', dueAt: { $lte: horizon } }, {
-    projection: { _id: 1, corpId: 1, kind: 1, dueAt: 1 }, sort: { dueAt: 1 }, limit: batchSize * BATCHES_PER_PAGE, batchSize,
-  });
+  const cursor = collection.find(
+    { status: 'planned', dueAt: { $lte: horizon } },
+    {
+      projection: { _id: 1, corpId: 1, kind: 1, dueAt: 1 },
+      sort: { dueAt: 1 },
+      limit: batchSize * BATCHES_PER_PAGE,
+      batchSize,
+    },
+  );
   const marks: Array<Promise<unknown>> = [];
   let next: Promise<DueSchedule[]> = readBatch(cursor, batchSize);
   let read = 0;
@@ -143,7 +155,9 @@ async function sweepPage(opts: SweepOptions, queue: ScheduledQueue, collection: 
 /** The `addBulk` entry of a due schedule: ids only, delayed to its exact due time. */
 function scheduledJob(s: DueSchedule, now: Date) {
   const data: ScheduledJobData = { scheduleId: s._id.toHexString(), corpId: s.corpId, kind: s.kind };
-  return scheduleJobs[s.kind as ScheduleKind].bulkEntry(data, { delay: Math.max(0, s.dueAt.getTime() - now.getTime()) });
+  return scheduleJobs[s.kind as ScheduleKind].bulkEntry(data, {
+    delay: Math.max(0, s.dueAt.getTime() - now.getTime()),
+  });
 }
 
 /**
@@ -153,12 +167,20 @@ function scheduledJob(s: DueSchedule, now: Date) {
  * schedule of the batch.
  */
 function markEnqueued(batch: DueSchedule[], now: Date): Promise<unknown> {
-  return ScheduleModel.updateMany({ _id: { $in: batch.map((s) => s._id) }, status: 'planned' }, { $set: { status: 'enqueued', enqueuedAt: now } }).exec();
+  return ScheduleModel.updateMany(
+    { _id: { $in: batch.map((s) => s._id) }, status: 'planned' },
+    { $set: { status: 'enqueued', enqueuedAt: now } },
+  ).exec();
 }
 
 async function recoverVanished(opts: SweepOptions, queue: ScheduledQueue): Promise<number> {
   const staleBefore = new Date(opts.now.getTime() - (opts.staleMs ?? 10 * 60_000));
-  const stale = await ScheduleModel.find({ status: 'enqueued', enqueuedAt: { $lt: staleBefore } }, { _id: 1, corpId: 1, kind: 1 }).limit(opts.batchSize ?? 500).lean();
+  const stale = await ScheduleModel.find(
+    { status: 'enqueued', enqueuedAt: { $lt: staleBefore } },
+    { _id: 1, corpId: 1, kind: 1 },
+  )
+    .limit(opts.batchSize ?? 500)
+    .lean();
   let recovered = 0;
   for (const s of stale) {
     const job = scheduleJobs[s.kind as ScheduleKind];
@@ -175,7 +197,11 @@ async function recoverVanished(opts: SweepOptions, queue: ScheduledQueue): Promi
  * Runs the sweep under a Redis lock so only one run happens at a time across all workers (the
  * job scheduler makes one job per minute, but a slow run must not overlap the next).
  */
-export async function runSweepExclusive(redis: Redis, prefix: string, opts: SweepOptions): Promise<{ enqueued: number; recovered: number } | { skipped: true }> {
+export async function runSweepExclusive(
+  redis: Redis,
+  prefix: string,
+  opts: SweepOptions,
+): Promise<{ enqueued: number; recovered: number } | { skipped: true }> {
   const lockKey = `${prefix}:lock:schedule-sweep`;
   const token = `${process.pid}-${opts.now.getTime()}-${Math.random()}`;
   const got = await redis.set(lockKey, token, 'PX', 120_000, 'NX');
@@ -183,6 +209,11 @@ export async function runSweepExclusive(redis: Redis, prefix: string, opts: Swee
   try {
     return await runSweep(opts);
   } finally {
-    await redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, lockKey, token);
+    await redis.eval(
+      "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+      1,
+      lockKey,
+      token,
+    );
   }
 }

@@ -11,11 +11,20 @@ export type SidebarAccess = 'own' | 'team' | 'corp';
  * member, or, for a manager, with an advisor of the departments they lead. Dealer admins and
  * admins see their corps' customers. Undefined = refuse.
  */
-export async function sidebarAccess(p: Principal, corpId: string, externalUserId: string): Promise<SidebarAccess | undefined> {
+export async function sidebarAccess(
+  p: Principal,
+  corpId: string,
+  externalUserId: string,
+): Promise<SidebarAccess | undefined> {
   const advisors = await visibleAdvisors(p);
   if (advisors === undefined) return 'corp';
   if (advisors.length === 0) return undefined;
-  const active = await RelationshipModel.find({ corpId, externalUserId, status: 'active', userid: { $in: advisors } }, { userid: 1 }).limit(50).lean();
+  const active = await RelationshipModel.find(
+    { corpId, externalUserId, status: 'active', userid: { $in: advisors } },
+    { userid: 1 },
+  )
+    .limit(50)
+    .lean();
   if (active.some((r) => r.userid === p.userid)) return 'own';
   return active.length > 0 ? 'team' : undefined;
 }

@@ -27,14 +27,32 @@ export interface SidebarSendInput {
  * stored (it may carry the customer's name): only its kind and library id.
  */
 export async function recordSidebarSend(input: SidebarSendInput): Promise<{ id: string }> {
-  const content = { source: 'sidebar', kind: input.kind, ...(input.contentId ? { contentId: input.contentId } : {}), ...(input.taskId ? { taskId: input.taskId } : {}) };
+  const content = {
+    source: 'sidebar',
+    kind: input.kind,
+    ...(input.contentId ? { contentId: input.contentId } : {}),
+    ...(input.taskId ? { taskId: input.taskId } : {}),
+  };
   const batch = await MessageBatchModel.create({
-    corpId: input.corpId, sender: input.sender, status: 'final', openedAt: input.at, createdTaskAt: input.at,
-    contentHash: createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 32), content,
+    corpId: input.corpId,
+    sender: input.sender,
+    status: 'final',
+    openedAt: input.at,
+    createdTaskAt: input.at,
+    contentHash: createHash('sha256').update(JSON.stringify(content)).digest('hex').slice(0, 32),
+    content,
   });
   const recipient = await MessageRecipientModel.create({
-    key: `sidebar:${randomUUID()}`, batchId: batch._id, corpId: input.corpId, customerId: input.customerId, externalUserId: input.externalUserId,
-    sender: input.sender, monthKey: monthKey(input.at, input.timeZone), status: 'sent', sentAt: input.at, source: 'sidebar',
+    key: `sidebar:${randomUUID()}`,
+    batchId: batch._id,
+    corpId: input.corpId,
+    customerId: input.customerId,
+    externalUserId: input.externalUserId,
+    sender: input.sender,
+    monthKey: monthKey(input.at, input.timeZone),
+    status: 'sent',
+    sentAt: input.at,
+    source: 'sidebar',
   });
   return { id: String(recipient._id) };
 }

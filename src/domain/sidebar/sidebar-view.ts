@@ -30,63 +30,149 @@ export interface SidebarCustomerRef {
  * values are opened here for one audited read; the caller checks access and audits. Every query
  * goes through an index (customers, relationships, vehicles, tasks, message recipients).
  */
-export async function loadSidebarView(pd: PersonalData, c: SidebarCustomerRef, viewer: { userid?: string; access: SidebarAccess; timeZone: string; now: Date }) {
+export async function loadSidebarView(
+  pd: PersonalData,
+  c: SidebarCustomerRef,
+  viewer: { userid?: string; access: SidebarAccess; timeZone: string; now: Date },
+) {
   const { corpId, externalUserId } = c;
   const [customer, relationships, vehicles, openTasks, recentTasks, messages] = await Promise.all([
-    CustomerModel.findOne({ corpId, externalUserId }, { nameEnc: 1, lifecycle: 1, optOut: 1, responsibleUserid: 1, erasedAt: 1, type: 1 }).lean(),
-    RelationshipModel.find({ corpId, externalUserId }, { userid: 1, remarkEnc: 1, tagIds: 1, status: 1, addedAt: 1 }).limit(20).lean(),
-    VehicleModel.find({ corpId, customerId: c._id }, { vin: 1, model: 1, deliveryDate: 1, mileageKm: 1, lastServiceDate: 1, insuranceExpiry: 1 }).sort({ deliveryDate: -1 }).limit(10).lean(),
+    CustomerModel.findOne(
+      { corpId, externalUserId },
+      { nameEnc: 1, lifecycle: 1, optOut: 1, responsibleUserid: 1, erasedAt: 1, type: 1 },
+    ).lean(),
+    RelationshipModel.find({ corpId, externalUserId }, { userid: 1, remarkEnc: 1, tagIds: 1, status: 1, addedAt: 1 })
+      .limit(20)
+      .lean(),
+    VehicleModel.find(
+      { corpId, customerId: c._id },
+      { vin: 1, model: 1, deliveryDate: 1, mileageKm: 1, lastServiceDate: 1, insuranceExpiry: 1 },
+    )
+      .sort({ deliveryDate: -1 })
+      .limit(10)
+      .lean(),
     TaskModel.find({ corpId, customerId: c._id, status: 'open' }, { history: 0 }).sort({ dueAt: 1 }).limit(10).lean(),
-    TaskModel.find({ corpId, customerId: c._id, status: { $in: ['done', 'unreachable'] } }, { title: 1, status: 1, outcome: 1, completedAt: 1, advisorUserid: 1, category: 1 }).sort({ completedAt: -1 }).limit(TOUCH_LIMIT).lean(),
-    MessageRecipientModel.find({ corpId, customerId: c._id }, { status: 1, sender: 1, sentAt: 1, createdAt: 1, reason: 1, source: 1 }).sort({ createdAt: -1 }).limit(TOUCH_LIMIT).lean(),
+    TaskModel.find(
+      { corpId, customerId: c._id, status: { $in: ['done', 'unreachable'] } },
+      { title: 1, status: 1, outcome: 1, completedAt: 1, advisorUserid: 1, category: 1 },
+    )
+      .sort({ completedAt: -1 })
+      .limit(TOUCH_LIMIT)
+      .lean(),
+    MessageRecipientModel.find(
+      { corpId, customerId: c._id },
+      { status: 1, sender: 1, sentAt: 1, createdAt: 1, reason: 1, source: 1 },
+    )
+      .sort({ createdAt: -1 })
+      .limit(TOUCH_LIMIT)
+      .lean(),
   ]);
   if (!customer) return undefined;
   const erased = Boolean(customer.erasedAt);
-  const mine = relationships.find((r) => r.userid === viewer.userid) ?? relationships.find((r) => r.userid === customer.responsibleUserid) ?? relationships[0];
-  const remark = mine && !erased ? pd.openFor(relationshipCtx({ corpId, externalUserId, userid: mine.userid }, 'remarkEnc'), mine.remarkEnc) || undefined : undefined;
-  const name = erased ? undefined : pd.openFor(customerCtx({ corpId, externalUserId }, 'nameEnc'), customer.nameEnc) || undefined;
+  const mine =
+    relationships.find((r) => r.userid === viewer.userid) ??
+    relationships.find((r) => r.userid === customer.responsibleUserid) ??
+    relationships[0];
+  const remark =
+    mine && !erased
+      ? pd.openFor(relationshipCtx({ corpId, externalUserId, userid: mine.userid }, 'remarkEnc'), mine.remarkEnc) ||
+        undefined
+      : undefined;
+  const name = erased
+    ? undefined
+    : pd.openFor(customerCtx({ corpId, externalUserId }, 'nameEnc'), customer.nameEnc) || undefined;
   const tagIds = [...new Set((mine ? [mine] : relationships).flatMap((r) => r.tagIds))];
-  const advisorIds = [...new Set([...openTasks.map((t) => t.advisorUserid), ...(viewer.userid ? [viewer.userid] : [])])];
+  const advisorIds = [
+    ...new Set([...openTasks.map((t) => t.advisorUserid), ...(viewer.userid ? [viewer.userid] : [])]),
+  ];
   const [tagGroups, advisors, extra] = await Promise.all([
-    tagIds.length ? CorpTagGroupModel.find({ corpId, 'tags.id': { $in: tagIds } }, { groupName: 1, tags: 1 }).lean() : Promise.resolve([]),
+    tagIds.length
+      ? CorpTagGroupModel.find({ corpId, 'tags.id': { $in: tagIds } }, { groupName: 1, tags: 1 }).lean()
+      : Promise.resolve([]),
     AdvisorModel.find({ corpId, userid: { $in: advisorIds } }, { userid: 1, name: 1 }).lean(),
     loadRegisteredTouches(corpId, c._id),
   ]);
-  const tagName = new Map(tagGroups.flatMap((g) => g.tags.map((t) => [t.id, { id: t.id, name: t.name, group: g.groupName }] as const)));
+  const tagName = new Map(
+    tagGroups.flatMap((g) => g.tags.map((t) => [t.id, { id: t.id, name: t.name, group: g.groupName }] as const)),
+  );
   const advisorName = new Map(advisors.map((a) => [a.userid, a.name || a.userid]));
   const display = remark ?? name ?? '客户';
   const model = vehicles.find((v) => v.model)?.model ?? undefined;
   const local = (d: Date) => dayjs.utc(d).tz(viewer.timeZone);
 
   const touches: SidebarTouch[] = [
-    ...messages.map((m) => ({ kind: 'message', at: m.sentAt ?? m.createdAt, what: m.source === 'sidebar' ? 'message.sidebar' : 'message.campaign', result: m.status, by: m.sender })),
-    ...recentTasks.filter((t) => t.completedAt).map((t) => ({ kind: 'task', at: t.completedAt as Date, what: t.category ? `task.${t.category}` : 'task', result: t.status === 'done' ? (t.outcome ?? 'done') : t.status, by: t.advisorUserid })),
+    ...messages.map((m) => ({
+      kind: 'message',
+      at: m.sentAt ?? m.createdAt,
+      what: m.source === 'sidebar' ? 'message.sidebar' : 'message.campaign',
+      result: m.status,
+      by: m.sender,
+    })),
+    ...recentTasks
+      .filter((t) => t.completedAt)
+      .map((t) => ({
+        kind: 'task',
+        at: t.completedAt as Date,
+        what: t.category ? `task.${t.category}` : 'task',
+        result: t.status === 'done' ? (t.outcome ?? 'done') : t.status,
+        by: t.advisorUserid,
+      })),
     ...extra,
-  ].sort((a, b) => b.at.getTime() - a.at.getTime()).slice(0, TOUCH_LIMIT);
+  ]
+    .sort((a, b) => b.at.getTime() - a.at.getTime())
+    .slice(0, TOUCH_LIMIT);
 
   return {
     customer: {
-      id: String(c._id), externalUserId, name, remark, displayName: display, type: customer.type ?? 1, erased,
-      lifecycle: { stage: customer.lifecycle?.stage ?? 'prospect', reason: customer.lifecycle?.reason ?? 'added', changedAt: customer.lifecycle?.changedAt ?? undefined },
-      optOut: { value: Boolean(customer.optOut?.value), at: customer.optOut?.at ?? undefined, source: customer.optOut?.source ?? undefined },
+      id: String(c._id),
+      externalUserId,
+      name,
+      remark,
+      displayName: display,
+      type: customer.type ?? 1,
+      erased,
+      lifecycle: {
+        stage: customer.lifecycle?.stage ?? 'prospect',
+        reason: customer.lifecycle?.reason ?? 'added',
+        changedAt: customer.lifecycle?.changedAt ?? undefined,
+      },
+      optOut: {
+        value: Boolean(customer.optOut?.value),
+        at: customer.optOut?.at ?? undefined,
+        source: customer.optOut?.source ?? undefined,
+      },
       responsible: customer.responsibleUserid ?? undefined,
-      relationshipStatus: mine?.status, addedAt: mine?.addedAt ?? undefined,
+      relationshipStatus: mine?.status,
+      addedAt: mine?.addedAt ?? undefined,
       tags: tagIds.map((id) => tagName.get(id) ?? { id, name: id, group: '' }),
     },
     access: viewer.access,
     vehicles: vehicles.map((v) => {
       const base = v.lastServiceDate ?? v.deliveryDate;
       return {
-        id: String(v._id), model: v.model ?? undefined, vinTail: v.vin.slice(-6), deliveryDate: v.deliveryDate ?? undefined, mileageKm: v.mileageKm ?? undefined,
-        lastServiceDate: v.lastServiceDate ?? undefined, insuranceExpiry: v.insuranceExpiry ?? undefined,
-        nextMaintenanceDue: base ? local(base).add(MAINTENANCE_INTERVAL_MONTHS, 'month').startOf('day').toDate() : undefined,
+        id: String(v._id),
+        model: v.model ?? undefined,
+        vinTail: v.vin.slice(-6),
+        deliveryDate: v.deliveryDate ?? undefined,
+        mileageKm: v.mileageKm ?? undefined,
+        lastServiceDate: v.lastServiceDate ?? undefined,
+        insuranceExpiry: v.insuranceExpiry ?? undefined,
+        nextMaintenanceDue: base
+          ? local(base).add(MAINTENANCE_INTERVAL_MONTHS, 'month').startOf('day').toDate()
+          : undefined,
       };
     }),
     tasks: openTasks.map((t) => {
       const advisor = advisorName.get(t.advisorUserid) ?? t.advisorUserid;
       return {
-        id: String(t._id), title: t.title, reason: t.reason ?? undefined, category: t.category ?? undefined, dueAt: t.dueAt,
-        overdue: t.dueAt.getTime() < viewer.now.getTime(), advisorUserid: t.advisorUserid, mine: t.advisorUserid === viewer.userid,
+        id: String(t._id),
+        title: t.title,
+        reason: t.reason ?? undefined,
+        category: t.category ?? undefined,
+        dueAt: t.dueAt,
+        overdue: t.dueAt.getTime() < viewer.now.getTime(),
+        advisorUserid: t.advisorUserid,
+        mine: t.advisorUserid === viewer.userid,
         talkTrack: renderTalkTrack(t.talkTrack, { customer: display, model, advisorName: advisor }),
       };
     }),
@@ -97,6 +183,8 @@ export async function loadSidebarView(pd: PersonalData, c: SidebarCustomerRef, v
 export type SidebarView = NonNullable<Awaited<ReturnType<typeof loadSidebarView>>>;
 
 async function loadRegisteredTouches(corpId: string, customerId: Types.ObjectId): Promise<SidebarTouch[]> {
-  const all = await Promise.all([...touchSources().values()].map((load) => load(corpId, customerId, TOUCH_LIMIT).catch(() => [])));
+  const all = await Promise.all(
+    [...touchSources().values()].map((load) => load(corpId, customerId, TOUCH_LIMIT).catch(() => [])),
+  );
   return all.flat();
 }

@@ -19,14 +19,20 @@ import { TaskModel, type TaskLean } from './task.model.js';
  */
 export async function runLadder(deps: TaskDeps, limit = 500): Promise<{ steps: number; deferred: number }> {
   const now = deps.clock.now();
-  const due = (await TaskModel.find({ corpId: deps.corpId, status: 'open', nextCheckpointAt: { $lte: now } }).sort({ nextCheckpointAt: 1 }).limit(limit).lean()) as TaskLean[];
+  const due = (await TaskModel.find({ corpId: deps.corpId, status: 'open', nextCheckpointAt: { $lte: now } })
+    .sort({ nextCheckpointAt: 1 })
+    .limit(limit)
+    .lean()) as TaskLean[];
   let steps = 0;
   let deferred = 0;
   for (const task of due) {
     // One task's failure (WeCom down, a bad card) must not hold up the others: it stays due and
     // the next tick tries again.
     const stepped = await ladderStep(deps, task).catch((err: unknown) => {
-      deps.logger.warn({ corpId: deps.corpId, taskId: String(task._id), err: (err as Error).message }, 'task escalation step failed; retried next tick');
+      deps.logger.warn(
+        { corpId: deps.corpId, taskId: String(task._id), err: (err as Error).message },
+        'task escalation step failed; retried next tick',
+      );
       return false;
     });
     if (stepped) steps++;
@@ -37,17 +43,43 @@ export async function runLadder(deps: TaskDeps, limit = 500): Promise<{ steps: n
 
 async function leadersFor(deps: TaskDeps, task: TaskLean): Promise<string[]> {
   if (task.ladder?.to === 'manager') {
-    const advisor = await AdvisorModel.findOne({ corpId: deps.corpId, userid: task.advisorUserid }, { departments: 1 }).lean();
-    const managers = await AdvisorModel.find({ corpId: deps.corpId, leadsDepartments: { $in: advisor?.departments ?? [] }, status: 'active', userid: { $ne: task.advisorUserid } }, { userid: 1 }).lean();
+    const advisor = await AdvisorModel.findOne(
+      { corpId: deps.corpId, userid: task.advisorUserid },
+      { departments: 1 },
+    ).lean();
+    const managers = await AdvisorModel.find(
+      {
+        corpId: deps.corpId,
+        leadsDepartments: { $in: advisor?.departments ?? [] },
+        status: 'active',
+        userid: { $ne: task.advisorUserid },
+      },
+      { userid: 1 },
+    ).lean();
     if (managers.length > 0) return managers.map((m) => m.userid);
   }
   return leadersOf(deps, task.advisorUserid);
 }
 
 /** Colleagues a flagged task can go to: active members of the advisor's departments. */
-export async function reassignCandidates(deps: Pick<TaskDeps, 'corpId'>, advisorUserid: string, exclude: string[]): Promise<Array<{ userid: string; name: string }>> {
+export async function reassignCandidates(
+  deps: Pick<TaskDeps, 'corpId'>,
+  advisorUserid: string,
+  exclude: string[],
+): Promise<Array<{ userid: string; name: string }>> {
   const advisor = await AdvisorModel.findOne({ corpId: deps.corpId, userid: advisorUserid }, { departments: 1 }).lean();
-  const rows = await AdvisorModel.find({ corpId: deps.corpId, departments: { $in: advisor?.departments ?? [] }, status: 'active', userid: { $nin: [advisorUserid, ...exclude] } }, { userid: 1, name: 1 }).sort({ userid: 1 }).limit(10).lean();
+  const rows = await AdvisorModel.find(
+    {
+      corpId: deps.corpId,
+      departments: { $in: advisor?.departments ?? [] },
+      status: 'active',
+      userid: { $nin: [advisorUserid, ...exclude] },
+    },
+    { userid: 1, name: 1 },
+  )
+    .sort({ userid: 1 })
+    .limit(10)
+    .lean();
   return rows.map((r) => ({ userid: r.userid, name: r.name ?? r.userid }));
 }
 
@@ -60,8 +92,13 @@ async function notifyStep(deps: TaskDeps, task: TaskLean, level: number): Promis
   const leaders = await leadersFor(deps, task);
   if (leaders.length === 0) return [];
   const view = await loadTaskView(deps, task);
-  const candidates = level === 3 && task.ladder?.reassign ? await reassignCandidates(deps, task.advisorUserid, leaders) : [];
-  await sendCardOnce(deps, leaders.join('|'), leaderCard(task, view, level, leaderCardId(String(task._id), level), deps.publicBaseUrl, candidates));
+  const candidates =
+    level === 3 && task.ladder?.reassign ? await reassignCandidates(deps, task.advisorUserid, leaders) : [];
+  await sendCardOnce(
+    deps,
+    leaders.join('|'),
+    leaderCard(task, view, level, leaderCardId(String(task._id), level), deps.publicBaseUrl, candidates),
+  );
   for (const leader of leaders) await countSent(deps, leader);
   return leaders;
 }
@@ -85,11 +122,23 @@ async function ladderStep(deps: TaskDeps, task: TaskLean): Promise<boolean> {
   const res = await TaskModel.updateOne(
     { _id: task._id, status: 'open', escalationLevel: level - 1 },
     {
-      $set: { escalationLevel: level, ...(level === 3 ? { flagged: true } : {}), ...(next ? { nextCheckpointAt: next } : {}) },
+      $set: {
+        escalationLevel: level,
+        ...(level === 3 ? { flagged: true } : {}),
+        ...(next ? { nextCheckpointAt: next } : {}),
+      },
       ...(next ? {} : { $unset: { nextCheckpointAt: 1 } }),
-      $push: { history: { at: now, actor: 'system', action: level === 1 ? 'reminded' : level === 2 ? 'escalated' : 'flagged', detail: { level, notified, ...(undeliverable ? { undeliverable: true } : {}) } } },
+      $push: {
+        history: {
+          at: now,
+          actor: 'system',
+          action: level === 1 ? 'reminded' : level === 2 ? 'escalated' : 'flagged',
+          detail: { level, notified, ...(undeliverable ? { undeliverable: true } : {}) },
+        },
+      },
     },
   );
-  if (res.modifiedCount > 0) deps.logger.info({ corpId: deps.corpId, taskId: String(task._id), level }, 'task escalation step');
+  if (res.modifiedCount > 0)
+    deps.logger.info({ corpId: deps.corpId, taskId: String(task._id), level }, 'task escalation step');
   return res.modifiedCount > 0;
 }

@@ -27,9 +27,17 @@ function median(values: number[]): number | null {
  * `taskFacts` (on time: done no later than due + SLA), the definition the cockpit shares. Time to completion counts from the task's creation
  * (its first history entry, business time) to `completedAt`.
  */
-export async function taskKpis(filter: { corpId: string; from: Date; to: Date; advisors?: string[] }, now: Date): Promise<{ total: TaskKpi; byAdvisor: TaskKpi[] }> {
+export async function taskKpis(
+  filter: { corpId: string; from: Date; to: Date; advisors?: string[] },
+  now: Date,
+): Promise<{ total: TaskKpi; byAdvisor: TaskKpi[] }> {
   const tasks = (await TaskModel.find(
-    { corpId: filter.corpId, dueAt: { $gte: filter.from, $lt: filter.to }, status: { $ne: 'cancelled' }, ...(filter.advisors ? { advisorUserid: { $in: filter.advisors } } : {}) },
+    {
+      corpId: filter.corpId,
+      dueAt: { $gte: filter.from, $lt: filter.to },
+      status: { $ne: 'cancelled' },
+      ...(filter.advisors ? { advisorUserid: { $in: filter.advisors } } : {}),
+    },
     { advisorUserid: 1, status: 1, dueAt: 1, slaMs: 1, completedAt: 1, escalationLevel: 1, history: { $slice: 1 } },
   ).lean()) as TaskLean[];
   const groups = new Map<string, TaskLean[]>();
@@ -45,8 +53,15 @@ export async function taskKpis(filter: { corpId: string; from: Date; to: Date; a
       doneLate: facts.filter((f) => f.late).length,
       overdueOpen: facts.filter((f) => f.overdue).length,
       escalated: facts.filter((f) => f.escalated).length,
-      medianCompletionMs: median(done.filter((t) => t.completedAt && t.history[0]).map((t) => (t.completedAt as Date).getTime() - (t.history[0]?.at as Date).getTime())),
+      medianCompletionMs: median(
+        done
+          .filter((t) => t.completedAt && t.history[0])
+          .map((t) => (t.completedAt as Date).getTime() - (t.history[0]?.at as Date).getTime()),
+      ),
     };
   };
-  return { total: kpiOf('*', tasks), byAdvisor: [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([a, list]) => kpiOf(a, list)) };
+  return {
+    total: kpiOf('*', tasks),
+    byAdvisor: [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([a, list]) => kpiOf(a, list)),
+  };
 }

@@ -20,9 +20,18 @@ let deps: TaskDeps;
 useEngineHarness('escalation', (harness) => {
   h = harness;
   deps = {
-    corpId: h.deps.corpId, timeZone: 'Asia/Shanghai', settings: { ...defaultTaskSettings, workingHours: { start: '00:00', end: '23:59' } },
-    api: h.deps.api, clock: h.clock, queues: h.deps.queues, redis: h.redis, keyPrefix: uniqueName('ladder'), logger: h.deps.logger,
-    pd: h.deps.pd, publicBaseUrl: 'http://console.test', tuning: DEFAULT_TUNING,
+    corpId: h.deps.corpId,
+    timeZone: 'Asia/Shanghai',
+    settings: { ...defaultTaskSettings, workingHours: { start: '00:00', end: '23:59' } },
+    api: h.deps.api,
+    clock: h.clock,
+    queues: h.deps.queues,
+    redis: h.redis,
+    keyPrefix: uniqueName('ladder'),
+    logger: h.deps.logger,
+    pd: h.deps.pd,
+    publicBaseUrl: 'http://console.test',
+    tuning: DEFAULT_TUNING,
   };
 });
 
@@ -32,14 +41,27 @@ describe('the SLA ladder', () => {
   it('takes one step per passed checkpoint, never two in one tick, and stops at a closed task', async () => {
     const now = h.clock.now();
     const overdue = await TaskModel.create({
-      corpId: deps.corpId, customerId: new Types.ObjectId(), advisorUserid: 'zhangwei', title: '首保邀约',
-      dueAt: new Date(now.getTime() - 3 * HOUR), slaMs: HOUR, remindAt: new Date(now.getTime() - 3 * HOUR),
-      ladder: { escalateAfterMs: 24 * HOUR, flagAfterMs: 72 * HOUR }, nextCheckpointAt: new Date(now.getTime() - 60_000),
+      corpId: deps.corpId,
+      customerId: new Types.ObjectId(),
+      advisorUserid: 'zhangwei',
+      title: '首保邀约',
+      dueAt: new Date(now.getTime() - 3 * HOUR),
+      slaMs: HOUR,
+      remindAt: new Date(now.getTime() - 3 * HOUR),
+      ladder: { escalateAfterMs: 24 * HOUR, flagAfterMs: 72 * HOUR },
+      nextCheckpointAt: new Date(now.getTime() - 60_000),
     });
     const closed = await TaskModel.create({
-      corpId: deps.corpId, customerId: new Types.ObjectId(), advisorUserid: 'lina', title: '回访', status: 'done',
-      dueAt: new Date(now.getTime() - 3 * HOUR), slaMs: HOUR, remindAt: now,
-      ladder: { escalateAfterMs: 24 * HOUR, flagAfterMs: 72 * HOUR }, nextCheckpointAt: new Date(now.getTime() - 60_000),
+      corpId: deps.corpId,
+      customerId: new Types.ObjectId(),
+      advisorUserid: 'lina',
+      title: '回访',
+      status: 'done',
+      dueAt: new Date(now.getTime() - 3 * HOUR),
+      slaMs: HOUR,
+      remindAt: now,
+      ladder: { escalateAfterMs: 24 * HOUR, flagAfterMs: 72 * HOUR },
+      nextCheckpointAt: new Date(now.getTime() - 60_000),
     });
 
     const first = await runLadder(deps);
@@ -66,8 +88,16 @@ describe('transfer polling', () => {
   async function waitingTransfer(ageMs: number): Promise<string> {
     const createdAt = new Date(h.clock.nowMs() - ageMs);
     const { insertedId } = await TransferModel.collection.insertOne({
-      corpId: deps.corpId, kind: 'in_service', handoverUserid: 'liuyang', takeoverUserid: 'lina', requestedBy: 'api:boss', status: 'polling',
-      customers: [{ externalUserId: 'wmNotInWeCom01', startErrcode: 0, explanation: 'started', result: 'waiting' }], polls: 0, createdAt, updatedAt: createdAt,
+      corpId: deps.corpId,
+      kind: 'in_service',
+      handoverUserid: 'liuyang',
+      takeoverUserid: 'lina',
+      requestedBy: 'api:boss',
+      status: 'polling',
+      customers: [{ externalUserId: 'wmNotInWeCom01', startErrcode: 0, explanation: 'started', result: 'waiting' }],
+      polls: 0,
+      createdAt,
+      updatedAt: createdAt,
     });
     return String(insertedId);
   }

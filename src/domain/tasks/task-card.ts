@@ -18,7 +18,11 @@ export const BUTTON = {
   reassign: 'reassign',
 } as const;
 
-export const OUTCOME_LABEL: Record<TaskOutcome, string> = { contacted: '已联系', appointment_booked: '已预约到店', customer_declined: '客户婉拒' };
+export const OUTCOME_LABEL: Record<TaskOutcome, string> = {
+  contacted: '已联系',
+  appointment_booked: '已预约到店',
+  customer_declined: '客户婉拒',
+};
 
 /**
  * WeCom `task_id`s are unique per app and never reusable (docs/wecom.md §3.12), so each card gets its
@@ -50,7 +54,10 @@ export interface TaskView {
 }
 
 /** Fills `{客户}`/`{name}`, `{车型}`/`{model}`, `{顾问}`/`{advisor}` in a talk track template. */
-export function renderTalkTrack(template: string | undefined | null, vars: { customer: string; model?: string; advisorName: string }): string | undefined {
+export function renderTalkTrack(
+  template: string | undefined | null,
+  vars: { customer: string; model?: string; advisorName: string },
+): string | undefined {
   if (!template) return undefined;
   return template
     .replace(/\{(客户|name|customer)\}/g, vars.customer)
@@ -58,27 +65,68 @@ export function renderTalkTrack(template: string | undefined | null, vars: { cus
     .replace(/\{(顾问|advisor)\}/g, vars.advisorName);
 }
 
-export async function loadTaskView(deps: Pick<TaskDeps, 'corpId' | 'pd' | 'timeZone'>, task: Pick<TaskLean, 'customerId' | 'advisorUserid' | 'dueAt' | 'talkTrack'>): Promise<TaskView> {
+export async function loadTaskView(
+  deps: Pick<TaskDeps, 'corpId' | 'pd' | 'timeZone'>,
+  task: Pick<TaskLean, 'customerId' | 'advisorUserid' | 'dueAt' | 'talkTrack'>,
+): Promise<TaskView> {
   const [customer, vehicle, advisor] = await Promise.all([
     CustomerModel.findOne({ _id: task.customerId, corpId: deps.corpId }, { externalUserId: 1, nameEnc: 1 }).lean(),
-    VehicleModel.findOne({ corpId: deps.corpId, customerId: task.customerId, model: { $exists: true } }, { model: 1 }).sort({ deliveryDate: -1 }).lean(),
+    VehicleModel.findOne({ corpId: deps.corpId, customerId: task.customerId, model: { $exists: true } }, { model: 1 })
+      .sort({ deliveryDate: -1 })
+      .lean(),
     AdvisorModel.findOne({ corpId: deps.corpId, userid: task.advisorUserid }, { name: 1 }).lean(),
   ]);
-  const rel = customer ? await RelationshipModel.findOne({ corpId: deps.corpId, userid: task.advisorUserid, externalUserId: customer.externalUserId }, { remarkEnc: 1 }).lean() : null;
-  const remark = (customer && deps.pd.openFor(relationshipCtx({ corpId: deps.corpId, externalUserId: customer.externalUserId, userid: task.advisorUserid }, 'remarkEnc'), rel?.remarkEnc)) || undefined;
-  const customerName = (customer && deps.pd.openFor(customerCtx({ corpId: deps.corpId, externalUserId: customer.externalUserId }, 'nameEnc'), customer.nameEnc)) || undefined;
+  const rel = customer
+    ? await RelationshipModel.findOne(
+        { corpId: deps.corpId, userid: task.advisorUserid, externalUserId: customer.externalUserId },
+        { remarkEnc: 1 },
+      ).lean()
+    : null;
+  const remark =
+    (customer &&
+      deps.pd.openFor(
+        relationshipCtx(
+          { corpId: deps.corpId, externalUserId: customer.externalUserId, userid: task.advisorUserid },
+          'remarkEnc',
+        ),
+        rel?.remarkEnc,
+      )) ||
+    undefined;
+  const customerName =
+    (customer &&
+      deps.pd.openFor(
+        customerCtx({ corpId: deps.corpId, externalUserId: customer.externalUserId }, 'nameEnc'),
+        customer.nameEnc,
+      )) ||
+    undefined;
   const name = remark ?? customerName ?? '一位客户';
   const advisorName = advisor?.name || task.advisorUserid;
   const model = vehicle?.model ?? undefined;
-  return { customer: name, customerName, remark, externalUserId: customer?.externalUserId, model, advisorName, due: dayjs.utc(task.dueAt).tz(deps.timeZone).format('MM-DD HH:mm'), talkTrack: renderTalkTrack(task.talkTrack, { customer: name, model, advisorName }) };
+  return {
+    customer: name,
+    customerName,
+    remark,
+    externalUserId: customer?.externalUserId,
+    model,
+    advisorName,
+    due: dayjs.utc(task.dueAt).tz(deps.timeZone).format('MM-DD HH:mm'),
+    talkTrack: renderTalkTrack(task.talkTrack, { customer: name, model, advisorName }),
+  };
 }
 
-export const taskPageUrl = (publicBaseUrl: string, taskId: string): string => `${publicBaseUrl}/console/m/tasks/${taskId}`;
+export const taskPageUrl = (publicBaseUrl: string, taskId: string): string =>
+  `${publicBaseUrl}/console/m/tasks/${taskId}`;
 
 const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 /** The advisor's `button_interaction` card (docs/wecom.md §3.12): done with an outcome, snooze, unreachable. */
-export function advisorCard(task: Pick<TaskLean, '_id' | 'title' | 'reason'>, view: TaskView, wecomTaskId: string, publicBaseUrl: string, note?: string): TemplateCard {
+export function advisorCard(
+  task: Pick<TaskLean, '_id' | 'title' | 'reason'>,
+  view: TaskView,
+  wecomTaskId: string,
+  publicBaseUrl: string,
+  note?: string,
+): TemplateCard {
   const url = taskPageUrl(publicBaseUrl, String(task._id));
   return {
     card_type: 'button_interaction',
@@ -107,7 +155,14 @@ export function advisorCard(task: Pick<TaskLean, '_id' | 'title' | 'reason'>, vi
  * The leader's card (docs/tasks.md): names advisor, customer and task. At the flag step with
  * reassignment configured it offers the advisor's colleagues in a dropdown and a reassign button.
  */
-export function leaderCard(task: Pick<TaskLean, '_id' | 'title'>, view: TaskView, level: number, wecomTaskId: string, publicBaseUrl: string, candidates: Array<{ userid: string; name: string }>): TemplateCard {
+export function leaderCard(
+  task: Pick<TaskLean, '_id' | 'title'>,
+  view: TaskView,
+  level: number,
+  wecomTaskId: string,
+  publicBaseUrl: string,
+  candidates: Array<{ userid: string; name: string }>,
+): TemplateCard {
   const url = taskPageUrl(publicBaseUrl, String(task._id));
   const flagged = level >= 3;
   const card: TemplateCard = {
@@ -126,18 +181,33 @@ export function leaderCard(task: Pick<TaskLean, '_id' | 'title'>, view: TaskView
     button_list: [{ type: 1, text: '查看任务', style: 1, url }],
   };
   if (flagged && candidates.length > 0) {
-    card.button_selection = { question_key: 'advisor', title: '改派给', option_list: candidates.slice(0, 10).map((c) => ({ id: c.userid, text: cut(c.name || c.userid, 16) })), selected_id: candidates[0]?.userid };
-    card.button_list = [{ text: '改派', style: 1, key: BUTTON.reassign }, { type: 1, text: '查看任务', style: 2, url }];
+    card.button_selection = {
+      question_key: 'advisor',
+      title: '改派给',
+      option_list: candidates.slice(0, 10).map((c) => ({ id: c.userid, text: cut(c.name || c.userid, 16) })),
+      selected_id: candidates[0]?.userid,
+    };
+    card.button_list = [
+      { text: '改派', style: 1, key: BUTTON.reassign },
+      { type: 1, text: '查看任务', style: 2, url },
+    ];
   }
   return card;
 }
 
 /** What a clicked card turns into (update_template_card, button replacement: docs/wecom.md §3.13). */
-export function resultText(task: Pick<TaskLean, 'status' | 'outcome' | 'remindAt' | 'advisorUserid'>, timeZone: string): string {
+export function resultText(
+  task: Pick<TaskLean, 'status' | 'outcome' | 'remindAt' | 'advisorUserid'>,
+  timeZone: string,
+): string {
   switch (task.status) {
-    case 'done': return `已完成 · ${task.outcome ? OUTCOME_LABEL[task.outcome] : ''}`;
-    case 'unreachable': return '已标记联系不上';
-    case 'cancelled': return '任务已取消';
-    default: return `已推迟至 ${dayjs.utc(task.remindAt).tz(timeZone).format('MM-DD HH:mm')}`;
+    case 'done':
+      return `已完成 · ${task.outcome ? OUTCOME_LABEL[task.outcome] : ''}`;
+    case 'unreachable':
+      return '已标记联系不上';
+    case 'cancelled':
+      return '任务已取消';
+    default:
+      return `已推迟至 ${dayjs.utc(task.remindAt).tz(timeZone).format('MM-DD HH:mm')}`;
   }
 }

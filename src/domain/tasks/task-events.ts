@@ -10,17 +10,32 @@ import { cancelOpenTasks, rehomeOpenTasks } from './task.service.js';
  * open tasks move to the taker (the event's `toUserid`, else the new responsible advisor), who
  * is told at the next working moment. Both are idempotent updates on open tasks.
  */
-export async function handleTaskDomainEvent(deps: TaskDeps, event: DomainEvent): Promise<{ cancelled?: number; moved?: number }> {
+export async function handleTaskDomainEvent(
+  deps: TaskDeps,
+  event: DomainEvent,
+): Promise<{ cancelled?: number; moved?: number }> {
   if (!event.customerId) return {};
   const now = deps.clock.now();
-  if (event.type === 'customer.lost') return { cancelled: await cancelOpenTasks(deps.corpId, event.customerId, 'customer_lost', now) };
+  if (event.type === 'customer.lost')
+    return { cancelled: await cancelOpenTasks(deps.corpId, event.customerId, 'customer_lost', now) };
   if (event.type === 'relationship.transferred') {
     const from = typeof event.data.fromUserid === 'string' ? event.data.fromUserid : event.userid;
     let to = typeof event.data.toUserid === 'string' ? event.data.toUserid : undefined;
-    if (!to) to = (await CustomerModel.findOne({ _id: event.customerId, corpId: deps.corpId }, { responsibleUserid: 1 }).lean())?.responsibleUserid ?? undefined;
+    if (!to)
+      to =
+        (await CustomerModel.findOne({ _id: event.customerId, corpId: deps.corpId }, { responsibleUserid: 1 }).lean())
+          ?.responsibleUserid ?? undefined;
     if (!from || !to || from === to) return { moved: 0 };
     const moved = await rehomeOpenTasks(deps, deps.corpId, event.customerId, from, to, now);
-    if (moved > 0) await requestNotify(deps.queues, deps.corpId, to, `transfer-${event.customerId}-${now.getTime()}`, 0, deps.tuning.notifyDebounceMs);
+    if (moved > 0)
+      await requestNotify(
+        deps.queues,
+        deps.corpId,
+        to,
+        `transfer-${event.customerId}-${now.getTime()}`,
+        0,
+        deps.tuning.notifyDebounceMs,
+      );
     return { moved };
   }
   return {};

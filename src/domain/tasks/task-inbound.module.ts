@@ -14,7 +14,9 @@ const depsOf = (ctx: HandlerContext): TaskDeps | undefined => ctx.scope?.tasks(c
 export function actionOfKey(key: string): TaskAction | undefined {
   if (key.startsWith('done:')) {
     const outcome = key.slice(5);
-    return (TASK_OUTCOMES as readonly string[]).includes(outcome) ? { type: 'complete', outcome: outcome as TaskOutcome } : undefined;
+    return (TASK_OUTCOMES as readonly string[]).includes(outcome)
+      ? { type: 'complete', outcome: outcome as TaskOutcome }
+      : undefined;
   }
   if (key === BUTTON.snooze) return { type: 'snooze', days: 1 };
   if (key === BUTTON.unreachable) return { type: 'unreachable' };
@@ -24,7 +26,11 @@ export function actionOfKey(key: string): TaskAction | undefined {
 async function replaceButtons(deps: TaskDeps, userid: string, responseCode: string, text: string): Promise<void> {
   if (!responseCode) return;
   try {
-    await deps.api.updateTemplateCard({ userids: [userid], response_code: responseCode, button: { replace_name: text } });
+    await deps.api.updateTemplateCard({
+      userids: [userid],
+      response_code: responseCode,
+      button: { replace_name: text },
+    });
   } catch (err) {
     // 60140: the code was used or expired (docs/wecom.md §3.13); the task change stands.
     if (!(err instanceof WecomApiError && err.errcode === 60140)) throw err;
@@ -48,8 +54,21 @@ export async function onCardClick(deps: TaskDeps, event: TemplateCardEvent): Pro
     const to = event.selectedItems.find((s) => s.questionKey === 'advisor')?.optionIds[0];
     if (!to) return 'no_choice';
     const result = await applyTaskAction(deps, ref.taskId, { type: 'reassign', to }, actor);
-    if (result.changed) await requestNotify(deps.queues, deps.corpId, to, `${ref.taskId}-r${result.task?.history.length ?? 0}`, 0, deps.tuning.notifyDebounceMs);
-    await replaceButtons(deps, clicker, event.responseCode, result.task?.advisorUserid === to ? `已改派给 ${to}` : '任务已处理');
+    if (result.changed)
+      await requestNotify(
+        deps.queues,
+        deps.corpId,
+        to,
+        `${ref.taskId}-r${result.task?.history.length ?? 0}`,
+        0,
+        deps.tuning.notifyDebounceMs,
+      );
+    await replaceButtons(
+      deps,
+      clicker,
+      event.responseCode,
+      result.task?.advisorUserid === to ? `已改派给 ${to}` : '任务已处理',
+    );
     return result.changed ? 'reassigned' : 'unchanged';
   }
   if (task.advisorUserid !== clicker) {
@@ -76,7 +95,10 @@ export const taskInboundModule: HandlerModule = (registry) => {
       const deps = depsOf(ctx);
       if (deps && event.kind === 'template_card_event') {
         const outcome = await onCardClick(deps, event);
-        ctx.logger.info({ corpId: deps.corpId, cardTaskId: event.taskId, key: event.eventKey, outcome }, 'task card click');
+        ctx.logger.info(
+          { corpId: deps.corpId, cardTaskId: event.taskId, key: event.eventKey, outcome },
+          'task card click',
+        );
       }
     })
     .register('message.text', async (event: TypedEvent, ctx: HandlerContext) => {

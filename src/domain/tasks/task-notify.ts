@@ -10,27 +10,41 @@ import type { TaskDeps } from './task-deps.js';
 import { TaskModel, type TaskLean } from './task.model.js';
 import { inWorkingHours } from './working-hours.js';
 
-
 /**
  * Asks for the advisor's pending cards to go out shortly. The delay gathers the tasks that fall
  * due together (a sweep fires many at once) so the notifier sees them in one look and sends a
  * digest instead of a flood. The minute tick delivers anything a lost job would have.
  * `debounceMs` comes from the caller's settings (`TaskDeps.tuning`).
  */
-export async function requestNotify(queues: Queues, corpId: string, advisorUserid: string, reasonId: string, round = 0, debounceMs = DEFAULT_TUNING.notifyDebounceMs): Promise<void> {
+export async function requestNotify(
+  queues: Queues,
+  corpId: string,
+  advisorUserid: string,
+  reasonId: string,
+  round = 0,
+  debounceMs = DEFAULT_TUNING.notifyDebounceMs,
+): Promise<void> {
   await taskNotifyJob.enqueue(queues, { corpId, advisorUserid, reasonId, round }, { delay: debounceMs });
 }
 
-const minuteKey = (deps: Pick<TaskDeps, 'keyPrefix' | 'corpId' | 'clock'>, userid: string) => `${deps.keyPrefix}:task-msgs:${deps.corpId}:${userid}:${Math.floor(deps.clock.nowMs() / 60_000)}`;
+const minuteKey = (deps: Pick<TaskDeps, 'keyPrefix' | 'corpId' | 'clock'>, userid: string) =>
+  `${deps.keyPrefix}:task-msgs:${deps.corpId}:${userid}:${Math.floor(deps.clock.nowMs() / 60_000)}`;
 
 /** Messages still allowed to `userid` this minute (WeCom silently drops beyond 30/min per member; docs/wecom.md §5). */
-export async function budgetLeft(deps: Pick<TaskDeps, 'redis' | 'keyPrefix' | 'corpId' | 'clock' | 'settings'>, userid: string): Promise<number> {
+export async function budgetLeft(
+  deps: Pick<TaskDeps, 'redis' | 'keyPrefix' | 'corpId' | 'clock' | 'settings'>,
+  userid: string,
+): Promise<number> {
   const used = Number((await deps.redis.get(minuteKey(deps, userid))) ?? 0);
   return Math.max(0, deps.settings.perMinuteBudget - used);
 }
 
 /** Counts app messages sent to a member in the current minute. */
-export async function countSent(deps: Pick<TaskDeps, 'redis' | 'keyPrefix' | 'corpId' | 'clock'>, userid: string, n = 1): Promise<void> {
+export async function countSent(
+  deps: Pick<TaskDeps, 'redis' | 'keyPrefix' | 'corpId' | 'clock'>,
+  userid: string,
+  n = 1,
+): Promise<void> {
   const key = minuteKey(deps, userid);
   await deps.redis.multi().incrby(key, n).expire(key, 120).exec();
 }
@@ -44,7 +58,11 @@ export function isUndeliverable(err: unknown): boolean {
 }
 
 /** Sends a template card once per deterministic task_id: a 42014 on a retried id means the first send went out. */
-export async function sendCardOnce(deps: Pick<TaskDeps, 'api'>, touser: string, card: TemplateCard): Promise<{ responseCode?: string; duplicate: boolean }> {
+export async function sendCardOnce(
+  deps: Pick<TaskDeps, 'api'>,
+  touser: string,
+  card: TemplateCard,
+): Promise<{ responseCode?: string; duplicate: boolean }> {
   try {
     const res = await deps.api.sendMessage({ touser, msgtype: 'template_card', template_card: card });
     return { responseCode: res.response_code, duplicate: false };
@@ -59,12 +77,21 @@ export async function sendAdvisorCard(deps: TaskDeps, task: TaskLean, note?: str
   const seq = (task.cardSeq ?? 0) + 1;
   const wecomTaskId = advisorCardId(String(task._id), seq);
   const view = await loadTaskView(deps, task);
-  const sent = await sendCardOnce(deps, task.advisorUserid, advisorCard(task, view, wecomTaskId, deps.publicBaseUrl, note));
+  const sent = await sendCardOnce(
+    deps,
+    task.advisorUserid,
+    advisorCard(task, view, wecomTaskId, deps.publicBaseUrl, note),
+  );
   await countSent(deps, task.advisorUserid);
   const now = deps.clock.now();
   await TaskModel.updateOne(
     { _id: task._id, cardSeq: task.cardSeq ?? 0 },
-    { $set: { cardSeq: seq, card: { wecomTaskId, responseCode: sent.responseCode, sentAt: now }, notifyPending: false }, $push: { history: { at: now, actor: 'system', action: 'card_sent', detail: { wecomTaskId, note: note ?? null } } } },
+    {
+      $set: { cardSeq: seq, card: { wecomTaskId, responseCode: sent.responseCode, sentAt: now }, notifyPending: false },
+      $push: {
+        history: { at: now, actor: 'system', action: 'card_sent', detail: { wecomTaskId, note: note ?? null } },
+      },
+    },
   );
 }
 
@@ -79,7 +106,12 @@ async function withAdvisorLock<T>(deps: TaskDeps, userid: string, fn: () => Prom
   try {
     return await fn();
   } finally {
-    await deps.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, key, token);
+    await deps.redis.eval(
+      "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+      1,
+      key,
+      token,
+    );
   }
 }
 
@@ -95,16 +127,30 @@ export interface DeliveryOutcome {
  * budget would not cover them, one markdown digest with the list and a link. Serialised per
  * advisor with a Redis lock, so concurrent fired schedules cannot race into a flood.
  */
-export async function deliverPending(deps: TaskDeps, advisorUserid: string, opts: { quietMs?: number } = {}): Promise<DeliveryOutcome | 'busy' | 'not_settled'> {
+export async function deliverPending(
+  deps: TaskDeps,
+  advisorUserid: string,
+  opts: { quietMs?: number } = {},
+): Promise<DeliveryOutcome | 'busy' | 'not_settled'> {
   return withAdvisorLock(deps, advisorUserid, async () => {
     const now = deps.clock.now();
-    const pending = (await TaskModel.find({ corpId: deps.corpId, advisorUserid, status: 'open', notifyPending: true, remindAt: { $lte: now } }).sort({ dueAt: 1 }).limit(500).lean()) as TaskLean[];
+    const pending = (await TaskModel.find({
+      corpId: deps.corpId,
+      advisorUserid,
+      status: 'open',
+      notifyPending: true,
+      remindAt: { $lte: now },
+    })
+      .sort({ dueAt: 1 })
+      .limit(500)
+      .lean()) as TaskLean[];
     const outcome: DeliveryOutcome = { cards: 0, digest: 0, deferred: 0 };
     if (pending.length === 0) return outcome;
     // Tasks still arriving (a sweep fires many at once): wait for a quiet moment, real time.
     const newest = Math.max(...pending.map((t) => t.updatedAt.getTime()));
     if (opts.quietMs && Date.now() - newest < opts.quietMs) return 'not_settled' as const;
-    if (!inWorkingHours(now, deps.settings.workingHours, deps.timeZone)) return { ...outcome, deferred: pending.length };
+    if (!inWorkingHours(now, deps.settings.workingHours, deps.timeZone))
+      return { ...outcome, deferred: pending.length };
     const budget = await budgetLeft(deps, advisorUserid);
     if (budget === 0) return { ...outcome, deferred: pending.length };
     try {
@@ -133,7 +179,17 @@ async function markUndeliverable(deps: TaskDeps, tasks: TaskLean[]): Promise<voi
   const now = deps.clock.now();
   await TaskModel.updateMany(
     { _id: { $in: tasks.map((t) => t._id) }, notifyPending: true },
-    { $set: { notifyPending: false }, $push: { history: { at: now, actor: 'system', action: 'card_undeliverable', detail: { advisor: tasks[0]?.advisorUserid ?? null } } } },
+    {
+      $set: { notifyPending: false },
+      $push: {
+        history: {
+          at: now,
+          actor: 'system',
+          action: 'card_undeliverable',
+          detail: { advisor: tasks[0]?.advisorUserid ?? null },
+        },
+      },
+    },
   );
 }
 
@@ -149,18 +205,35 @@ async function sendDigest(deps: TaskDeps, advisorUserid: string, tasks: TaskLean
     shown++;
   }
   if (shown < tasks.length) lines.push(`…… 另有 ${tasks.length - shown} 条`);
-  lines.push(`[打开任务列表](${taskPageUrl(deps.publicBaseUrl, '').replace(/\/$/, '')})`, '回复「任务」查看编号，回复「完成 编号」完成任务。');
-  await deps.api.sendMessage({ touser: advisorUserid, msgtype: 'markdown', markdown: { content: lines.join('\n') }, enable_duplicate_check: 1, duplicate_check_interval: 600 });
+  lines.push(
+    `[打开任务列表](${taskPageUrl(deps.publicBaseUrl, '').replace(/\/$/, '')})`,
+    '回复「任务」查看编号，回复「完成 编号」完成任务。',
+  );
+  await deps.api.sendMessage({
+    touser: advisorUserid,
+    msgtype: 'markdown',
+    markdown: { content: lines.join('\n') },
+    enable_duplicate_check: 1,
+    duplicate_check_interval: 600,
+  });
   await countSent(deps, advisorUserid);
   const now = deps.clock.now();
   await TaskModel.updateMany(
     { _id: { $in: tasks.map((t) => t._id) }, notifyPending: true },
-    { $set: { notifyPending: false }, $push: { history: { at: now, actor: 'system', action: 'digest_sent', detail: { count: tasks.length } } } },
+    {
+      $set: { notifyPending: false },
+      $push: { history: { at: now, actor: 'system', action: 'digest_sent', detail: { count: tasks.length } } },
+    },
   );
 }
 
 /** Advisors with owed notifications due now in one corp (the minute tick's work list). */
 export async function advisorsWithPending(corpId: string, now: Date): Promise<string[]> {
-  const rows = await TaskModel.distinct('advisorUserid', { corpId, status: 'open', notifyPending: true, remindAt: { $lte: now } });
+  const rows = await TaskModel.distinct('advisorUserid', {
+    corpId,
+    status: 'open',
+    notifyPending: true,
+    remindAt: { $lte: now },
+  });
   return rows.map(String);
 }

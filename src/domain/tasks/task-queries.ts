@@ -28,7 +28,10 @@ export async function taskScopeFilter(p: Principal): Promise<Record<string, unkn
 /** One task the principal may see, else 404 (existence elsewhere is not revealed). */
 export async function findScopedTask(p: Principal, id: string): Promise<TaskLean> {
   if (!Types.ObjectId.isValid(id)) throw new NotFoundError(`no task ${id}`, 'task_not_found');
-  const task = (await TaskModel.findOne({ _id: new Types.ObjectId(id), ...(await taskScopeFilter(p)) }).lean()) as TaskLean | null;
+  const task = (await TaskModel.findOne({
+    _id: new Types.ObjectId(id),
+    ...(await taskScopeFilter(p)),
+  }).lean()) as TaskLean | null;
   if (!task || !canAccessCorp(p, task.corpId)) throw new NotFoundError(`no task ${id}`, 'task_not_found');
   return task;
 }
@@ -37,11 +40,15 @@ export async function findScopedTask(p: Principal, id: string): Promise<TaskLean
 export async function assertReassignable(p: Principal, corpId: string, userid: string): Promise<void> {
   const departments = await activeAdvisorDepartments(corpId, userid);
   if (!departments) throw new NotFoundError(`no active member ${userid} in corp ${corpId}`, 'advisor_not_found');
-  if (p.role === 'manager' && !departments.some((d) => (p.departments ?? []).includes(d))) throw new ForbiddenError(`${userid} is not in your departments`, 'advisor_forbidden');
+  if (p.role === 'manager' && !departments.some((d) => (p.departments ?? []).includes(d)))
+    throw new ForbiddenError(`${userid} is not in your departments`, 'advisor_forbidden');
 }
 
 /** The corp's time zone and task settings (defaults filled). */
-export async function corpTaskSettings(corpId: string, defaultTimezone: string): Promise<{ timeZone: string; settings: TaskSettings }> {
+export async function corpTaskSettings(
+  corpId: string,
+  defaultTimezone: string,
+): Promise<{ timeZone: string; settings: TaskSettings }> {
   const corp = await CorpModel.findOne({ corpId }, { timezone: 1, tasks: 1 }).lean();
   return { timeZone: corp?.timezone ?? defaultTimezone, settings: parseStoredTaskSettings(corp?.tasks) };
 }
@@ -68,11 +75,20 @@ export async function taskListFilter(p: Principal, q: TaskListFilter, now: Date)
   const and: Record<string, unknown>[] = [];
   if (q.corpId) and.push({ corpId: q.corpId });
   if (q.advisor) and.push({ advisorUserid: q.advisor });
-  if (q.department !== undefined) and.push({ advisorUserid: { $in: await advisorsInDepartment(p, q.department, q.corpId) } });
+  if (q.department !== undefined)
+    and.push({ advisorUserid: { $in: await advisorsInDepartment(p, q.department, q.corpId) } });
   if (q.status) and.push({ status: q.status });
   if (q.ruleId) and.push({ ruleId: new Types.ObjectId(q.ruleId) });
-  if (q.dueFrom || q.dueTo) and.push({ dueAt: { ...(q.dueFrom ? { $gte: new Date(q.dueFrom) } : {}), ...(q.dueTo ? { $lt: new Date(q.dueTo) } : {}) } });
-  if (q.overdue !== undefined) and.push(q.overdue ? { status: 'open', dueAt: { $lt: now } } : { $or: [{ status: { $ne: 'open' } }, { dueAt: { $gte: now } }] });
+  if (q.dueFrom || q.dueTo)
+    and.push({
+      dueAt: { ...(q.dueFrom ? { $gte: new Date(q.dueFrom) } : {}), ...(q.dueTo ? { $lt: new Date(q.dueTo) } : {}) },
+    });
+  if (q.overdue !== undefined)
+    and.push(
+      q.overdue
+        ? { status: 'open', dueAt: { $lt: now } }
+        : { $or: [{ status: { $ne: 'open' } }, { dueAt: { $gte: now } }] },
+    );
   if (q.before) and.push({ _id: { $lt: new Types.ObjectId(q.before) } });
   if (and.length) filter.$and = and;
   return filter;
@@ -90,14 +106,26 @@ export const TASK_EXPORT_LIMIT = 50_000;
 /** Every matching task (without history) for an export, by due date. */
 export async function tasksForExport(p: Principal, q: TaskListFilter, now: Date): Promise<TaskLean[]> {
   const filter = await taskListFilter(p, q, now);
-  return (await TaskModel.find(filter, { history: 0 }).sort({ dueAt: 1 }).limit(TASK_EXPORT_LIMIT).lean()) as unknown as TaskLean[];
+  return (await TaskModel.find(filter, { history: 0 })
+    .sort({ dueAt: 1 })
+    .limit(TASK_EXPORT_LIMIT)
+    .lean()) as unknown as TaskLean[];
 }
 
 /** The open tasks of one advisor a principal may move (optionally only `taskIds`), earliest due first. */
-export async function openTasksToMove(p: Principal, corpId: string, advisorUserid: string, limit: number, taskIds?: readonly string[]): Promise<string[]> {
+export async function openTasksToMove(
+  p: Principal,
+  corpId: string,
+  advisorUserid: string,
+  limit: number,
+  taskIds?: readonly string[],
+): Promise<string[]> {
   const mine = { corpId, advisorUserid, status: 'open' as const };
   const only = taskIds ? [{ _id: { $in: taskIds.map((id) => new Types.ObjectId(id)) } }] : [];
-  const picked = await TaskModel.find({ $and: [await taskScopeFilter(p), mine, ...only] }, { _id: 1 }).sort({ dueAt: 1 }).limit(limit).lean();
+  const picked = await TaskModel.find({ $and: [await taskScopeFilter(p), mine, ...only] }, { _id: 1 })
+    .sort({ dueAt: 1 })
+    .limit(limit)
+    .lean();
   return picked.map((t) => String(t._id));
 }
 

@@ -15,7 +15,11 @@ describe('task settings of a corp', () => {
 
   it('reads stored settings with defaults, and falls back to the defaults when they are unreadable', () => {
     expect(parseStoredTaskSettings(undefined)).toEqual(defaultTaskSettings);
-    expect(parseStoredTaskSettings({ workingHours: { start: '09:00', end: '18:00' } })).toMatchObject({ workingHours: { start: '09:00', end: '18:00' }, quietHours: { start: '21:00', end: '09:00' }, sla: '24h' });
+    expect(parseStoredTaskSettings({ workingHours: { start: '09:00', end: '18:00' } })).toMatchObject({
+      workingHours: { start: '09:00', end: '18:00' },
+      quietHours: { start: '21:00', end: '09:00' },
+      sla: '24h',
+    });
     expect(parseStoredTaskSettings({ sla: 'soon' })).toEqual(defaultTaskSettings);
   });
 });

@@ -14,25 +14,27 @@ export type QuietHours = z.infer<typeof quietHoursSchema>;
  * a rule's `follow_up` action may override (sla, escalation.after, escalation.flagAfter), and the
  * corp's quiet hours for customer messages, which a rule's guard may override (docs/console.md).
  */
-export const taskSettingsSchema = z.object({
-  workingHours: z.object({ start: localTime, end: localTime }).strict().default({ start: '08:30', end: '20:00' }),
-  /**
-   * No customer-message task is created inside this window (it moves to its end); rules without
-   * their own `guards.quietHours` use it. `null` switches the corp default off.
-   */
-  quietHours: quietHoursSchema.nullable().default({ start: '21:00', end: '09:00' }),
-  /** Level 1: remind the advisor when the task is still open this long after due. */
-  sla: duration.default('24h'),
-  /** Level 2: escalate to the advisor's leader this long after due. */
-  escalateAfter: duration.default('48h'),
-  /** Level 3: flag the task (and offer the leader a reassignment when `reassignOnFlag`). */
-  flagAfter: duration.default('72h'),
-  reassignOnFlag: z.boolean().default(false),
-  /** More cards than this for one advisor at once become one digest (WeCom drops > 30/min per member). */
-  digestThreshold: z.number().int().min(1).max(30).default(5),
-  /** App messages we allow ourselves per advisor per minute (WeCom: 30, excess silently dropped). */
-  perMinuteBudget: z.number().int().min(1).max(30).default(20),
-}).strict();
+export const taskSettingsSchema = z
+  .object({
+    workingHours: z.object({ start: localTime, end: localTime }).strict().default({ start: '08:30', end: '20:00' }),
+    /**
+     * No customer-message task is created inside this window (it moves to its end); rules without
+     * their own `guards.quietHours` use it. `null` switches the corp default off.
+     */
+    quietHours: quietHoursSchema.nullable().default({ start: '21:00', end: '09:00' }),
+    /** Level 1: remind the advisor when the task is still open this long after due. */
+    sla: duration.default('24h'),
+    /** Level 2: escalate to the advisor's leader this long after due. */
+    escalateAfter: duration.default('48h'),
+    /** Level 3: flag the task (and offer the leader a reassignment when `reassignOnFlag`). */
+    flagAfter: duration.default('72h'),
+    reassignOnFlag: z.boolean().default(false),
+    /** More cards than this for one advisor at once become one digest (WeCom drops > 30/min per member). */
+    digestThreshold: z.number().int().min(1).max(30).default(5),
+    /** App messages we allow ourselves per advisor per minute (WeCom: 30, excess silently dropped). */
+    perMinuteBudget: z.number().int().min(1).max(30).default(20),
+  })
+  .strict();
 
 export type TaskSettings = z.infer<typeof taskSettingsSchema>;
 export const defaultTaskSettings: TaskSettings = taskSettingsSchema.parse({});

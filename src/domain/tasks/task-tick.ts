@@ -36,7 +36,12 @@ export async function runTaskTick(deps: TaskDeps): Promise<TickSummary> {
  * The tick for all corps under one Redis lock (a slow run never overlaps the next). `waitMs`
  * lets an on-demand run (tests, demo) wait for a scheduled one to finish instead of skipping.
  */
-export async function runTaskTickExclusive(redis: Redis, prefix: string, depsList: TaskDeps[], opts: { waitMs?: number } = {}): Promise<TickSummary[] | { skipped: true }> {
+export async function runTaskTickExclusive(
+  redis: Redis,
+  prefix: string,
+  depsList: TaskDeps[],
+  opts: { waitMs?: number } = {},
+): Promise<TickSummary[] | { skipped: true }> {
   const key = `${prefix}:lock:tasks-tick`;
   const token = `${process.pid}-${Math.random()}`;
   // Lock waits are real time (how long another process holds it), not business time.
@@ -50,6 +55,11 @@ export async function runTaskTickExclusive(redis: Redis, prefix: string, depsLis
     for (const deps of depsList) out.push(await runTaskTick(deps));
     return out;
   } finally {
-    await redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end", 1, key, token);
+    await redis.eval(
+      "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end",
+      1,
+      key,
+      token,
+    );
   }
 }

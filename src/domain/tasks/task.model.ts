@@ -78,4 +78,5 @@ taskSchema.index({ corpId: 1, dueAt: 1 });
 
 export type TaskDocument = InferSchemaType<typeof taskSchema>;
 export type TaskLean = TaskDocument & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
-export const TaskModel: Model<TaskDocument> = (mongoose.models.Task as Model<TaskDocument> | undefined) ?? mongoose.model<TaskDocument>('Task', taskSchema);
+export const TaskModel: Model<TaskDocument> =
+  (mongoose.models.Task as Model<TaskDocument> | undefined) ?? mongoose.model<TaskDocument>('Task', taskSchema);

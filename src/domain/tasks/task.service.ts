@@ -28,18 +28,33 @@ export function ladderOf(payload: FollowUpPayload, settings: TaskSettings) {
   const slaMs = durationMs(payload.sla ?? settings.sla);
   const escalateAfterMs = Math.max(slaMs, durationMs(payload.escalation?.after ?? settings.escalateAfter));
   const flagAfterMs = Math.max(escalateAfterMs, durationMs(payload.escalation?.flagAfter ?? settings.flagAfter));
-  return { slaMs, ladder: { escalateAfterMs, flagAfterMs, to: payload.escalation?.to ?? 'direct_leader', reassign: payload.escalation?.reassign ?? settings.reassignOnFlag } };
+  return {
+    slaMs,
+    ladder: {
+      escalateAfterMs,
+      flagAfterMs,
+      to: payload.escalation?.to ?? 'direct_leader',
+      reassign: payload.escalation?.reassign ?? settings.reassignOnFlag,
+    },
+  };
 }
 
 /** When ladder step `level + 1` is due (moved into working hours), or undefined after the last step. */
-export function checkpointAfter(task: Pick<TaskLean, 'dueAt' | 'slaMs' | 'ladder'>, level: number, settings: TaskSettings, timeZone: string): Date | undefined {
+export function checkpointAfter(
+  task: Pick<TaskLean, 'dueAt' | 'slaMs' | 'ladder'>,
+  level: number,
+  settings: TaskSettings,
+  timeZone: string,
+): Date | undefined {
   const offsets = [task.slaMs, task.ladder?.escalateAfterMs ?? task.slaMs, task.ladder?.flagAfterMs ?? task.slaMs];
   const offset = offsets[level];
   if (offset === undefined) return undefined;
   return nextWorkingTime(new Date(task.dueAt.getTime() + offset), settings.workingHours, timeZone);
 }
 
-export type CreateOutcome = { outcome: 'created' | 'existing'; taskId: string; advisorUserid: string } | { outcome: 'not_open' | 'no_advisor' | 'cancelled' };
+export type CreateOutcome =
+  | { outcome: 'created' | 'existing'; taskId: string; advisorUserid: string }
+  | { outcome: 'not_open' | 'no_advisor' | 'cancelled' };
 
 /**
  * Turns a fired `follow_up` schedule into exactly one task (docs/tasks.md). The task is upserted by
@@ -51,10 +66,16 @@ export async function createTaskFromSchedule(deps: Deps, scheduleId: string): Pr
   const schedule = await ScheduleModel.findById(new Types.ObjectId(scheduleId)).lean();
   if (!schedule || schedule.kind !== 'follow_up' || schedule.status === 'cancelled') return { outcome: 'not_open' };
   const now = deps.clock.now();
-  const customer = await CustomerModel.findOne({ _id: schedule.customerId, corpId: schedule.corpId }, { responsibleUserid: 1, lifecycle: 1 }).lean();
+  const customer = await CustomerModel.findOne(
+    { _id: schedule.customerId, corpId: schedule.corpId },
+    { responsibleUserid: 1, lifecycle: 1 },
+  ).lean();
   const advisor = schedule.advisorUserid ?? customer?.responsibleUserid ?? undefined;
   if (!customer || !advisor) {
-    await ScheduleModel.updateOne({ _id: schedule._id, corpId: schedule.corpId, status: { $in: ['planned', 'enqueued'] } }, { $set: { status: 'cancelled', cancelledAt: now, cancelReason: customer ? 'no_advisor' : 'customer_gone' } });
+    await ScheduleModel.updateOne(
+      { _id: schedule._id, corpId: schedule.corpId, status: { $in: ['planned', 'enqueued'] } },
+      { $set: { status: 'cancelled', cancelledAt: now, cancelReason: customer ? 'no_advisor' : 'customer_gone' } },
+    );
     return { outcome: customer ? 'no_advisor' : 'cancelled' };
   }
   const payload = (schedule.payload ?? {}) as FollowUpPayload;
@@ -68,11 +89,35 @@ export async function createTaskFromSchedule(deps: Deps, scheduleId: string): Pr
       { scheduleId: schedule._id },
       {
         $setOnInsert: {
-          corpId: schedule.corpId, scheduleId: schedule._id, ruleId: schedule.ruleId, ruleVersion: schedule.ruleVersion, reason: rule?.name, category: taskCategoryOf(schedule.occurrenceId),
-          customerId: schedule.customerId, advisorUserid: advisor, title: payload.title ?? '客户跟进', talkTrack: payload.talkTrack,
-          ...base, status: 'open', remindAt: nextWorkingTime(new Date(Math.max(dueAt.getTime(), now.getTime())), deps.settings.workingHours, deps.timeZone),
-          notifyPending: true, escalationLevel: 0, nextCheckpointAt: checkpointAfter(base, 0, deps.settings, deps.timeZone), cardSeq: 0,
-          history: [{ at: now, actor: 'system', action: 'created', detail: { scheduleId, advisor, ruleVersion: schedule.ruleVersion ?? null } }],
+          corpId: schedule.corpId,
+          scheduleId: schedule._id,
+          ruleId: schedule.ruleId,
+          ruleVersion: schedule.ruleVersion,
+          reason: rule?.name,
+          category: taskCategoryOf(schedule.occurrenceId),
+          customerId: schedule.customerId,
+          advisorUserid: advisor,
+          title: payload.title ?? '客户跟进',
+          talkTrack: payload.talkTrack,
+          ...base,
+          status: 'open',
+          remindAt: nextWorkingTime(
+            new Date(Math.max(dueAt.getTime(), now.getTime())),
+            deps.settings.workingHours,
+            deps.timeZone,
+          ),
+          notifyPending: true,
+          escalationLevel: 0,
+          nextCheckpointAt: checkpointAfter(base, 0, deps.settings, deps.timeZone),
+          cardSeq: 0,
+          history: [
+            {
+              at: now,
+              actor: 'system',
+              action: 'created',
+              detail: { scheduleId, advisor, ruleVersion: schedule.ruleVersion ?? null },
+            },
+          ],
         },
       },
       { upsert: true },
@@ -107,7 +152,12 @@ const CLOSED: readonly TaskStatus[] = ['done', 'unreachable', 'cancelled'];
  * so a repeated click, command or API call changes nothing the second time. Every change is a
  * history entry with its actor. Completion emits `task.completed`.
  */
-export async function applyTaskAction(deps: Deps, taskId: string, action: TaskAction, actor: string): Promise<ActionResult> {
+export async function applyTaskAction(
+  deps: Deps,
+  taskId: string,
+  action: TaskAction,
+  actor: string,
+): Promise<ActionResult> {
   if (!Types.ObjectId.isValid(taskId)) return { changed: false, task: null };
   const _id = new Types.ObjectId(taskId);
   const now = deps.clock.now();
@@ -115,52 +165,99 @@ export async function applyTaskAction(deps: Deps, taskId: string, action: TaskAc
   let update: Record<string, unknown>;
   switch (action.type) {
     case 'complete':
-      update = { $set: { status: 'done', outcome: action.outcome, completedAt: now, notifyPending: false }, $unset: { nextCheckpointAt: 1 }, $push: { history: { at: now, actor, action: 'completed', detail: { outcome: action.outcome, ...(action.bookedAt ? { bookedAt: action.bookedAt.toISOString() } : {}) } } } };
+      update = {
+        $set: { status: 'done', outcome: action.outcome, completedAt: now, notifyPending: false },
+        $unset: { nextCheckpointAt: 1 },
+        $push: {
+          history: {
+            at: now,
+            actor,
+            action: 'completed',
+            detail: {
+              outcome: action.outcome,
+              ...(action.bookedAt ? { bookedAt: action.bookedAt.toISOString() } : {}),
+            },
+          },
+        },
+      };
       break;
     case 'unreachable':
-      update = { $set: { status: 'unreachable', completedAt: now, notifyPending: false }, $unset: { nextCheckpointAt: 1 }, $push: { history: { at: now, actor, action: 'unreachable' } } };
+      update = {
+        $set: { status: 'unreachable', completedAt: now, notifyPending: false },
+        $unset: { nextCheckpointAt: 1 },
+        $push: { history: { at: now, actor, action: 'unreachable' } },
+      };
       break;
     case 'cancel':
-      update = { $set: { status: 'cancelled', notifyPending: false }, $unset: { nextCheckpointAt: 1 }, $push: { history: { at: now, actor, action: 'cancelled', detail: { reason: action.reason } } } };
+      update = {
+        $set: { status: 'cancelled', notifyPending: false },
+        $unset: { nextCheckpointAt: 1 },
+        $push: { history: { at: now, actor, action: 'cancelled', detail: { reason: action.reason } } },
+      };
       break;
     case 'snooze': {
       const days = action.days ?? 1;
-      const remindAt = nextWorkingTime(deps.clock.at(deps.timeZone).add(days, 'day').toDate(), deps.settings.workingHours, deps.timeZone);
-      update = { $set: { remindAt, notifyPending: true }, $push: { history: { at: now, actor, action: 'snoozed', detail: { days, remindAt: remindAt.toISOString() } } } };
+      const remindAt = nextWorkingTime(
+        deps.clock.at(deps.timeZone).add(days, 'day').toDate(),
+        deps.settings.workingHours,
+        deps.timeZone,
+      );
+      update = {
+        $set: { remindAt, notifyPending: true },
+        $push: { history: { at: now, actor, action: 'snoozed', detail: { days, remindAt: remindAt.toISOString() } } },
+      };
       break;
     }
     case 'reassign': {
       const current = await TaskModel.findOne(filter, { advisorUserid: 1, escalationLevel: 1 }).lean();
-      if (!current || current.advisorUserid === action.to) return { changed: false, task: await TaskModel.findById(_id).lean() as TaskLean | null };
+      if (!current || current.advisorUserid === action.to)
+        return { changed: false, task: (await TaskModel.findById(_id).lean()) as TaskLean | null };
       const flaggedStep = current.escalationLevel >= 3;
       Object.assign(filter, { advisorUserid: current.advisorUserid });
       update = {
-        $set: { advisorUserid: action.to, remindAt: nextWorkingTime(now, deps.settings.workingHours, deps.timeZone), notifyPending: true },
+        $set: {
+          advisorUserid: action.to,
+          remindAt: nextWorkingTime(now, deps.settings.workingHours, deps.timeZone),
+          notifyPending: true,
+        },
         ...(flaggedStep ? { $unset: { nextCheckpointAt: 1 } } : {}),
-        $push: { history: { at: now, actor, action: 'reassigned', detail: { from: current.advisorUserid, to: action.to } } },
+        $push: {
+          history: { at: now, actor, action: 'reassigned', detail: { from: current.advisorUserid, to: action.to } },
+        },
       };
       break;
     }
   }
   // `task.completed` goes into the outbox with the change (docs/reliability.md, "Domain events: the outbox").
   const task = await withOutbox(deps, async (events) => {
-    const updated = (await TaskModel.findOneAndUpdate(filter, update, { returnDocument: 'after' }).lean()) as TaskLean | null;
+    const updated = (await TaskModel.findOneAndUpdate(filter, update, {
+      returnDocument: 'after',
+    }).lean()) as TaskLean | null;
     if (updated && action.type === 'complete') {
       events.record({
-        type: 'task.completed', corpId: deps.corpId, sourceId: `${TASK_SOURCE_PREFIX}-${taskId}`, occurredAt: now.toISOString(), customerId: String(updated.customerId),
-        userid: updated.advisorUserid, taskId, data: { outcome: action.outcome, onTime: isOnTime(updated) },
+        type: 'task.completed',
+        corpId: deps.corpId,
+        sourceId: `${TASK_SOURCE_PREFIX}-${taskId}`,
+        occurredAt: now.toISOString(),
+        customerId: String(updated.customerId),
+        userid: updated.advisorUserid,
+        taskId,
+        data: { outcome: action.outcome, onTime: isOnTime(updated) },
       });
     }
     return updated;
   });
-  if (!task) return { changed: false, task: (await TaskModel.findOne({ _id, corpId: deps.corpId }).lean()) as TaskLean | null };
+  if (!task)
+    return { changed: false, task: (await TaskModel.findOne({ _id, corpId: deps.corpId }).lean()) as TaskLean | null };
   deps.logger.info({ corpId: deps.corpId, taskId, action: action.type, actor }, 'task changed');
   return { changed: true, task };
 }
 
 /** On time (docs/tasks.md, and every KPI): done no later than due + SLA. */
 export function isOnTime(task: Pick<TaskLean, 'status' | 'completedAt' | 'dueAt' | 'slaMs'>): boolean {
-  return task.status === 'done' && !!task.completedAt && task.completedAt.getTime() <= task.dueAt.getTime() + task.slaMs;
+  return (
+    task.status === 'done' && !!task.completedAt && task.completedAt.getTime() <= task.dueAt.getTime() + task.slaMs
+  );
 }
 
 export function isClosed(status: string): boolean {
@@ -168,10 +265,20 @@ export function isClosed(status: string): boolean {
 }
 
 /** Cancels a customer's open tasks (`customer.lost`), optionally one advisor's only. */
-export async function cancelOpenTasks(corpId: string, customerId: string, reason: string, at: Date, advisorUserid?: string): Promise<number> {
+export async function cancelOpenTasks(
+  corpId: string,
+  customerId: string,
+  reason: string,
+  at: Date,
+  advisorUserid?: string,
+): Promise<number> {
   const res = await TaskModel.updateMany(
     { corpId, customerId: new Types.ObjectId(customerId), status: 'open', ...(advisorUserid ? { advisorUserid } : {}) },
-    { $set: { status: 'cancelled', notifyPending: false }, $unset: { nextCheckpointAt: 1 }, $push: { history: { at, actor: 'system', action: 'cancelled', detail: { reason } } } },
+    {
+      $set: { status: 'cancelled', notifyPending: false },
+      $unset: { nextCheckpointAt: 1 },
+      $push: { history: { at, actor: 'system', action: 'cancelled', detail: { reason } } },
+    },
   );
   return res.modifiedCount;
 }
@@ -180,11 +287,23 @@ export async function cancelOpenTasks(corpId: string, customerId: string, reason
  * Moves a customer's open tasks from one advisor to another (a transfer): the taker is told at
  * the next working moment; due time, SLA and ladder are unchanged.
  */
-export async function rehomeOpenTasks(deps: Pick<Deps, 'settings' | 'timeZone'>, corpId: string, customerId: string, from: string, to: string, at: Date, actor = 'system'): Promise<number> {
+export async function rehomeOpenTasks(
+  deps: Pick<Deps, 'settings' | 'timeZone'>,
+  corpId: string,
+  customerId: string,
+  from: string,
+  to: string,
+  at: Date,
+  actor = 'system',
+): Promise<number> {
   const res = await TaskModel.updateMany(
     { corpId, customerId: new Types.ObjectId(customerId), status: 'open', advisorUserid: from },
     {
-      $set: { advisorUserid: to, notifyPending: true, remindAt: nextWorkingTime(at, deps.settings.workingHours, deps.timeZone) },
+      $set: {
+        advisorUserid: to,
+        notifyPending: true,
+        remindAt: nextWorkingTime(at, deps.settings.workingHours, deps.timeZone),
+      },
       $push: { history: { at, actor, action: 'transferred', detail: { from, to } } },
     },
   );

@@ -50,13 +50,25 @@ describe('task actions', () => {
   let queues: Queues;
   useTestStores('tasks', (stores) => (queues = stores.queues));
   const clock = new ManualClock(local('2026-06-01T10:00:00').getTime());
-  const deps = () => ({ corpId: CORP, timeZone: ZONE, settings: { ...defaultTaskSettings, workingHours: HOURS }, clock, queues, logger: createLogger({ level: 'silent', name: 'test' }) });
-
+  const deps = () => ({
+    corpId: CORP,
+    timeZone: ZONE,
+    settings: { ...defaultTaskSettings, workingHours: HOURS },
+    clock,
+    queues,
+    logger: createLogger({ level: 'silent', name: 'test' }),
+  });
 
   async function openTask(advisorUserid = 'zhangwei'): Promise<string> {
     const dueAt = clock.now();
     const t = await TaskModel.create({
-      corpId: CORP, customerId: new Types.ObjectId(), advisorUserid, title: '首保邀约', dueAt, slaMs: 48 * 3_600_000, remindAt: dueAt,
+      corpId: CORP,
+      customerId: new Types.ObjectId(),
+      advisorUserid,
+      title: '首保邀约',
+      dueAt,
+      slaMs: 48 * 3_600_000,
+      remindAt: dueAt,
       ladder: { escalateAfterMs: 24 * 3_600_000, flagAfterMs: 72 * 3_600_000 },
     });
     return String(t._id);
@@ -72,7 +84,9 @@ describe('task actions', () => {
     const again = await applyTaskAction(deps(), id, { type: 'complete', outcome: 'contacted' }, 'api:boss');
     expect(again.changed).toBe(false);
     expect(again.task?.outcome).toBe('appointment_booked');
-    await expect(applyTaskAction(deps(), id, { type: 'unreachable' }, 'api:boss')).resolves.toMatchObject({ changed: false });
+    await expect(applyTaskAction(deps(), id, { type: 'unreachable' }, 'api:boss')).resolves.toMatchObject({
+      changed: false,
+    });
   });
 
   it('snoozes to the next working time after the given days', async () => {
@@ -88,15 +102,25 @@ describe('task actions', () => {
 
   it('reassigns to another member with a history entry, and ignores a reassignment to the same member', async () => {
     const id = await openTask('zhangwei');
-    await expect(applyTaskAction(deps(), id, { type: 'reassign', to: 'zhangwei' }, 'api:boss')).resolves.toMatchObject({ changed: false });
+    await expect(applyTaskAction(deps(), id, { type: 'reassign', to: 'zhangwei' }, 'api:boss')).resolves.toMatchObject({
+      changed: false,
+    });
     const moved = await applyTaskAction(deps(), id, { type: 'reassign', to: 'lina' }, 'api:boss');
     expect(moved.changed).toBe(true);
     expect(moved.task).toMatchObject({ advisorUserid: 'lina', notifyPending: true });
-    expect(moved.task?.history.at(-1)).toMatchObject({ action: 'reassigned', detail: { from: 'zhangwei', to: 'lina' } });
+    expect(moved.task?.history.at(-1)).toMatchObject({
+      action: 'reassigned',
+      detail: { from: 'zhangwei', to: 'lina' },
+    });
   });
 
   it('answers an unknown or malformed task id without a change', async () => {
-    await expect(applyTaskAction(deps(), 'not-an-id', { type: 'unreachable' }, 'x')).resolves.toEqual({ changed: false, task: null });
-    await expect(applyTaskAction(deps(), new Types.ObjectId().toHexString(), { type: 'unreachable' }, 'x')).resolves.toEqual({ changed: false, task: null });
+    await expect(applyTaskAction(deps(), 'not-an-id', { type: 'unreachable' }, 'x')).resolves.toEqual({
+      changed: false,
+      task: null,
+    });
+    await expect(
+      applyTaskAction(deps(), new Types.ObjectId().toHexString(), { type: 'unreachable' }, 'x'),
+    ).resolves.toEqual({ changed: false, task: null });
   });
 });

@@ -28,7 +28,9 @@ export async function listTransfers(p: Principal, corpId?: string): Promise<Tran
 /** One transfer the principal sees, or null (unknown, malformed id, or outside the scope). */
 export async function findScopedTransfer(p: Principal, id: string): Promise<TransferLean | null> {
   if (!/^[a-f0-9]{24}$/.test(id)) return null;
-  return (await TransferModel.findOne({ $and: [{ _id: id }, await transferScopeFilter(p)] }).lean()) as TransferLean | null;
+  return (await TransferModel.findOne({
+    $and: [{ _id: id }, await transferScopeFilter(p)],
+  }).lean()) as TransferLean | null;
 }
 
 /** The external contacts an advisor actively follows (what "transfer all" moves). */

@@ -1,6 +1,13 @@
 import mongoose, { Schema, type InferSchemaType, type Model, type Types } from 'mongoose';
 
-export const TRANSFER_RESULTS = ['failed_to_start', 'waiting', 'succeeded', 'refused', 'taker_full', 'expired'] as const;
+export const TRANSFER_RESULTS = [
+  'failed_to_start',
+  'waiting',
+  'succeeded',
+  'refused',
+  'taker_full',
+  'expired',
+] as const;
 export type TransferResult = (typeof TRANSFER_RESULTS)[number];
 
 const transferCustomerSchema = new Schema(
@@ -34,7 +41,19 @@ const transferSchema = new Schema(
     status: { type: String, enum: ['polling', 'finished'], required: true },
     customers: { type: [transferCustomerSchema], default: [] },
     /** The handover's customer groups, moved with the customers (docs/wecom.md §11.8). */
-    groups: { type: [new Schema({ chatId: { type: String, required: true }, errcode: { type: Number, required: true }, explanation: { type: String, required: true } }, { _id: false })], default: [] },
+    groups: {
+      type: [
+        new Schema(
+          {
+            chatId: { type: String, required: true },
+            errcode: { type: Number, required: true },
+            explanation: { type: String, required: true },
+          },
+          { _id: false },
+        ),
+      ],
+      default: [],
+    },
     nextPollAt: { type: Date },
     polls: { type: Number, default: 0 },
     finishedAt: { type: Date },
@@ -46,4 +65,6 @@ transferSchema.index({ corpId: 1, createdAt: -1 });
 
 export type TransferDocument = InferSchemaType<typeof transferSchema>;
 export type TransferLean = TransferDocument & { _id: Types.ObjectId; createdAt: Date };
-export const TransferModel: Model<TransferDocument> = (mongoose.models.Transfer as Model<TransferDocument> | undefined) ?? mongoose.model<TransferDocument>('Transfer', transferSchema);
+export const TransferModel: Model<TransferDocument> =
+  (mongoose.models.Transfer as Model<TransferDocument> | undefined) ??
+  mongoose.model<TransferDocument>('Transfer', transferSchema);

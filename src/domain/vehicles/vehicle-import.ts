@@ -4,10 +4,20 @@ import { upsertVehicle, type VehicleDeps } from './vehicle.service.js';
 
 /** CSV header → field. Headers are matched case-insensitively; unknown columns are refused up front. */
 export const IMPORT_COLUMNS = {
-  vin: 'vin', model: 'model', delivery_date: 'deliveryDate', mileage_km: 'mileageKm', mileage_date: 'mileageDate',
-  last_service_date: 'lastServiceDate', insurance_expiry: 'insuranceExpiry', sales_userid: 'salesUserid',
-  external_userid: 'externalUserId', unionid: 'unionid', mobile: 'mobile',
-  birthday: 'birthday', preferred_contact_time: 'preferredContactTime', dms_notes: 'dmsNotes',
+  vin: 'vin',
+  model: 'model',
+  delivery_date: 'deliveryDate',
+  mileage_km: 'mileageKm',
+  mileage_date: 'mileageDate',
+  last_service_date: 'lastServiceDate',
+  insurance_expiry: 'insuranceExpiry',
+  sales_userid: 'salesUserid',
+  external_userid: 'externalUserId',
+  unionid: 'unionid',
+  mobile: 'mobile',
+  birthday: 'birthday',
+  preferred_contact_time: 'preferredContactTime',
+  dms_notes: 'dmsNotes',
 } as const;
 
 const ATTRIBUTE_FIELDS = new Set(['birthday', 'preferredContactTime', 'dmsNotes']);
@@ -36,7 +46,10 @@ export function unknownColumns(headers: readonly string[]): string[] {
   return headers.filter((h) => !(h.trim().toLowerCase() in IMPORT_COLUMNS));
 }
 
-function toInput(record: Record<string, string>): { vehicle: Record<string, string>; attributes: Record<string, string> } {
+function toInput(record: Record<string, string>): {
+  vehicle: Record<string, string>;
+  attributes: Record<string, string>;
+} {
   const vehicle: Record<string, string> = {};
   const attributes: Record<string, string> = {};
   for (const [header, raw] of Object.entries(record)) {
@@ -57,7 +70,11 @@ const CONCURRENCY = 16;
  * at once; rows with the same VIN stay in file order. `rejected` is sorted by line. Calls
  * `onRow` for progress.
  */
-export async function importVehicleRows(deps: VehicleDeps, rows: AsyncIterable<ImportRow>, onRow: (done: number) => void = () => undefined): Promise<ImportSummary> {
+export async function importVehicleRows(
+  deps: VehicleDeps,
+  rows: AsyncIterable<ImportRow>,
+  onRow: (done: number) => void = () => undefined,
+): Promise<ImportSummary> {
   const summary: ImportSummary = { rows: 0, created: 0, updated: 0, unchanged: 0, linked: 0, rejected: [] };
   const lastByVin = new Map<string, Promise<void>>();
   const inFlight = new Set<Promise<void>>();
@@ -66,11 +83,13 @@ export async function importVehicleRows(deps: VehicleDeps, rows: AsyncIterable<I
     summary.rows++;
     const vinKey = (row.record.vin ?? row.record.VIN ?? '').trim().toUpperCase();
     const previous = lastByVin.get(vinKey) ?? Promise.resolve();
-    const task: Promise<void> = previous.then(() => importRow(deps, row, summary)).finally(() => {
-      inFlight.delete(task);
-      if (lastByVin.get(vinKey) === task) lastByVin.delete(vinKey);
-      onRow(++done);
-    });
+    const task: Promise<void> = previous
+      .then(() => importRow(deps, row, summary))
+      .finally(() => {
+        inFlight.delete(task);
+        if (lastByVin.get(vinKey) === task) lastByVin.delete(vinKey);
+        onRow(++done);
+      });
     lastByVin.set(vinKey, task);
     inFlight.add(task);
     if (inFlight.size >= CONCURRENCY) await Promise.race(inFlight);

@@ -11,18 +11,41 @@ import { vehicleInputSchema } from './vehicle-input.js';
 import { upsertVehicle, type VehicleDeps } from './vehicle.service.js';
 import { VehicleModel } from './vehicle.model.js';
 
-const pd = new PersonalData(new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'), new LookupHasher(randomBytes(32)));
+const pd = new PersonalData(
+  new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'),
+  new LookupHasher(randomBytes(32)),
+);
 let queues: Queues;
 useTestStores('vehicles', (stores) => (queues = stores.queues));
-const deps: VehicleDeps = { corpId: 'wwdealer0001', timeZone: 'Asia/Shanghai', pd, get queues() { return queues; }, now: () => new Date('2026-05-01T02:00:00Z') };
+const deps: VehicleDeps = {
+  corpId: 'wwdealer0001',
+  timeZone: 'Asia/Shanghai',
+  pd,
+  get queues() {
+    return queues;
+  },
+  now: () => new Date('2026-05-01T02:00:00Z'),
+};
 
 beforeEach(async () => {
-  await Promise.all([VehicleModel.deleteMany({}), CustomerModel.deleteMany({}), RelationshipModel.deleteMany({}), queues.get(QueueName.domainEvents).obliterate({ force: true })]);
+  await Promise.all([
+    VehicleModel.deleteMany({}),
+    CustomerModel.deleteMany({}),
+    RelationshipModel.deleteMany({}),
+    queues.get(QueueName.domainEvents).obliterate({ force: true }),
+  ]);
 });
 
 async function customerWithMobile(externalUserId: string, mobile: string, userid = 'zhangwei') {
   const customer = await CustomerModel.create({ corpId: deps.corpId, externalUserId });
-  await RelationshipModel.create({ corpId: deps.corpId, userid, externalUserId, customerId: customer._id, remarkMobilesEnc: [pd.cipher.encrypt(mobile)], remarkMobileHashes: [pd.hash('mobile', mobile)] });
+  await RelationshipModel.create({
+    corpId: deps.corpId,
+    userid,
+    externalUserId,
+    customerId: customer._id,
+    remarkMobilesEnc: [pd.cipher.encrypt(mobile)],
+    remarkMobileHashes: [pd.hash('mobile', mobile)],
+  });
   return customer;
 }
 
@@ -36,7 +59,13 @@ const input = (raw: Record<string, unknown>) => vehicleInputSchema.parse(raw);
 describe('vehicles', () => {
   it('links by normalised mobile, stores local dates, and a re-import changes nothing', async () => {
     const customer = await customerWithMobile('wmCust1', '13800000011');
-    const row = input({ vin: 'lsvab2180e2000001', model: '星越L', deliveryDate: '2026-04-30', mobile: '+86 138 0000 0011', salesUserid: 'zhangwei' });
+    const row = input({
+      vin: 'lsvab2180e2000001',
+      model: '星越L',
+      deliveryDate: '2026-04-30',
+      mobile: '+86 138 0000 0011',
+      salesUserid: 'zhangwei',
+    });
     const first = await upsertVehicle(deps, row, 'import');
     expect(first).toMatchObject({ status: 'created', vin: 'LSVAB2180E2000001', linked: true });
     const stored = await VehicleModel.findOne({ vin: 'LSVAB2180E2000001' }).lean();
@@ -48,32 +77,55 @@ describe('vehicles', () => {
     expect(await emitted()).toEqual(['vehicle.linked']);
   });
 
-  it('emits anchor_changed when a linked vehicle\'s delivery or insurance date moves', async () => {
+  it("emits anchor_changed when a linked vehicle's delivery or insurance date moves", async () => {
     await customerWithMobile('wmCust2', '13800000012');
-    await upsertVehicle(deps, input({ vin: 'LSVAB2180E2000002', deliveryDate: '2026-04-01', externalUserId: 'wmCust2' }), 'api');
-    await upsertVehicle(deps, input({ vin: 'LSVAB2180E2000002', deliveryDate: '2026-04-03', insuranceExpiry: '2027-04-02' }), 'api');
-    expect(await emitted()).toEqual(['customer.anchor_changed:deliveryDate', 'customer.anchor_changed:insuranceExpiry', 'vehicle.linked']);
+    await upsertVehicle(
+      deps,
+      input({ vin: 'LSVAB2180E2000002', deliveryDate: '2026-04-01', externalUserId: 'wmCust2' }),
+      'api',
+    );
+    await upsertVehicle(
+      deps,
+      input({ vin: 'LSVAB2180E2000002', deliveryDate: '2026-04-03', insuranceExpiry: '2027-04-02' }),
+      'api',
+    );
+    expect(await emitted()).toEqual([
+      'customer.anchor_changed:deliveryDate',
+      'customer.anchor_changed:insuranceExpiry',
+      'vehicle.linked',
+    ]);
   });
 
   it('refuses ambiguous mobiles and unknown external ids with a pointer and reason', async () => {
     await customerWithMobile('wmA', '13800000013', 'zhangwei');
     await customerWithMobile('wmB', '13800000013', 'lina');
     const ambiguous = await upsertVehicle(deps, input({ vin: 'LSVAB2180E2000003', mobile: '13800000013' }), 'api');
-    expect(ambiguous).toEqual({ status: 'rejected', vin: 'LSVAB2180E2000003', problems: [{ path: '/mobile', message: expect.stringMatching(/^2 customers have this mobile/) }] });
+    expect(ambiguous).toEqual({
+      status: 'rejected',
+      vin: 'LSVAB2180E2000003',
+      problems: [{ path: '/mobile', message: expect.stringMatching(/^2 customers have this mobile/) }],
+    });
     const unknown = await upsertVehicle(deps, input({ vin: 'LSVAB2180E2000003', externalUserId: 'wmNobody' }), 'api');
     expect(unknown).toMatchObject({ status: 'rejected', problems: [{ path: '/externalUserId' }] });
     expect(await VehicleModel.countDocuments({})).toBe(0);
   });
 
   it('validates VINs, dates and mileage with messages a person can act on', () => {
-    const result = vehicleInputSchema.safeParse({ vin: 'LSVAB2180E200000O', deliveryDate: '2026-02-30', mileageKm: -5, colour: 'red' });
+    const result = vehicleInputSchema.safeParse({
+      vin: 'LSVAB2180E200000O',
+      deliveryDate: '2026-02-30',
+      mileageKm: -5,
+      colour: 'red',
+    });
     expect(result.success).toBe(false);
     const messages = result.error?.issues.map((i) => `${i.path.join('.') || i.code}: ${i.message}`);
-    expect(messages).toEqual(expect.arrayContaining([
-      'vin: a VIN has 17 letters and digits (no I, O or Q)',
-      'deliveryDate: is not a real calendar date',
-      'mileageKm: cannot be negative',
-    ]));
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'vin: a VIN has 17 letters and digits (no I, O or Q)',
+        'deliveryDate: is not a real calendar date',
+        'mileageKm: cannot be negative',
+      ]),
+    );
     expect(messages?.some((m) => m.includes('colour'))).toBe(true);
   });
 });

@@ -18,7 +18,13 @@ export interface VehicleDeps {
 }
 
 export type VehicleOutcome =
-  | { status: 'created' | 'updated' | 'unchanged'; vin: string; vehicleId: string; linked: boolean; customerId?: Types.ObjectId }
+  | {
+      status: 'created' | 'updated' | 'unchanged';
+      vin: string;
+      vehicleId: string;
+      linked: boolean;
+      customerId?: Types.ObjectId;
+    }
   | { status: 'rejected'; vin: string; problems: Array<{ path: string; message: string }> };
 
 /** Calendar date in the corp's zone → the UTC instant of its local midnight. */
@@ -30,18 +36,38 @@ function localDate(value: string | undefined, timeZone: string): Date | undefine
  * Finds the customer a vehicle belongs to: external_userid, else unionid, else a remark mobile
  * through the keyed-hash index. An ambiguous mobile (two customers) links nobody and says so.
  */
-async function resolveCustomer(deps: VehicleDeps, input: VehicleInput): Promise<{ customerId?: Types.ObjectId; externalUserId?: string; problem?: { path: string; message: string } }> {
+async function resolveCustomer(
+  deps: VehicleDeps,
+  input: VehicleInput,
+): Promise<{ customerId?: Types.ObjectId; externalUserId?: string; problem?: { path: string; message: string } }> {
   if (input.externalUserId) {
-    const c = await CustomerModel.findOne({ corpId: deps.corpId, externalUserId: input.externalUserId }, { _id: 1, externalUserId: 1 }).lean();
-    return c ? { customerId: c._id, externalUserId: c.externalUserId } : { problem: { path: '/externalUserId', message: 'no customer with this external_userid in this corp' } };
+    const c = await CustomerModel.findOne(
+      { corpId: deps.corpId, externalUserId: input.externalUserId },
+      { _id: 1, externalUserId: 1 },
+    ).lean();
+    return c
+      ? { customerId: c._id, externalUserId: c.externalUserId }
+      : { problem: { path: '/externalUserId', message: 'no customer with this external_userid in this corp' } };
   }
   if (input.unionid) {
-    const c = await CustomerModel.findOne({ corpId: deps.corpId, unionidHash: deps.pd.hash('unionid', input.unionid) }, { _id: 1, externalUserId: 1 }).lean();
+    const c = await CustomerModel.findOne(
+      { corpId: deps.corpId, unionidHash: deps.pd.hash('unionid', input.unionid) },
+      { _id: 1, externalUserId: 1 },
+    ).lean();
     if (c) return { customerId: c._id, externalUserId: c.externalUserId };
   }
   if (input.mobile) {
-    const ids = await RelationshipModel.distinct('customerId', { corpId: deps.corpId, remarkMobileHashes: deps.pd.hash('mobile', input.mobile) });
-    if (ids.length > 1) return { problem: { path: '/mobile', message: `${ids.length} customers have this mobile in their remarks; link by externalUserId instead` } };
+    const ids = await RelationshipModel.distinct('customerId', {
+      corpId: deps.corpId,
+      remarkMobileHashes: deps.pd.hash('mobile', input.mobile),
+    });
+    if (ids.length > 1)
+      return {
+        problem: {
+          path: '/mobile',
+          message: `${ids.length} customers have this mobile in their remarks; link by externalUserId instead`,
+        },
+      };
     if (ids.length === 1) {
       const c = await CustomerModel.findById(ids[0], { _id: 1, externalUserId: 1 }).lean();
       if (c) return { customerId: c._id, externalUserId: c.externalUserId };
@@ -58,7 +84,11 @@ const sameDate = (a: Date | null | undefined, b: Date | undefined) => (a?.getTim
  * insurance date of a linked vehicle emits `customer.anchor_changed`. Event source ids derive
  * from the new values, so retrying the same request cannot emit twice.
  */
-export async function upsertVehicle(deps: VehicleDeps, input: VehicleInput, source: 'api' | 'import'): Promise<VehicleOutcome> {
+export async function upsertVehicle(
+  deps: VehicleDeps,
+  input: VehicleInput,
+  source: 'api' | 'import',
+): Promise<VehicleOutcome> {
   const link = await resolveCustomer(deps, input);
   if (link.problem) return { status: 'rejected', vin: input.vin, problems: [link.problem] };
 
@@ -85,11 +115,24 @@ export async function upsertVehicle(deps: VehicleDeps, input: VehicleInput, sour
     externalUserId: link.externalUserId ?? existing?.externalUserId ?? undefined,
   };
   const newlyLinked = Boolean(next.customerId) && String(next.customerId) !== String(existing?.customerId ?? '');
-  const changedAnchors = existing?.customerId && !newlyLinked ? VEHICLE_ANCHORS.filter((a) => !sameDate(existing[a], next[a])) : [];
-  const unchanged = existing && !newlyLinked && changedAnchors.length === 0
-    && existing.model === next.model && existing.mileageKm === next.mileageKm && sameDate(existing.mileageAt, next.mileageAt)
-    && existing.salesUserid === next.salesUserid;
-  if (existing && unchanged) return { status: 'unchanged', vin: input.vin, vehicleId: String(existing._id), linked: Boolean(existing.customerId), customerId: existing.customerId ?? undefined };
+  const changedAnchors =
+    existing?.customerId && !newlyLinked ? VEHICLE_ANCHORS.filter((a) => !sameDate(existing[a], next[a])) : [];
+  const unchanged =
+    existing &&
+    !newlyLinked &&
+    changedAnchors.length === 0 &&
+    existing.model === next.model &&
+    existing.mileageKm === next.mileageKm &&
+    sameDate(existing.mileageAt, next.mileageAt) &&
+    existing.salesUserid === next.salesUserid;
+  if (existing && unchanged)
+    return {
+      status: 'unchanged',
+      vin: input.vin,
+      vehicleId: String(existing._id),
+      linked: Boolean(existing.customerId),
+      customerId: existing.customerId ?? undefined,
+    };
 
   const now = deps.now();
   // The events go into the outbox with the vehicle (docs/reliability.md, "Domain events: the outbox").
@@ -101,16 +144,41 @@ export async function upsertVehicle(deps: VehicleDeps, input: VehicleInput, sour
     ).lean();
     if (!stored) throw new Error('vehicle upsert returned nothing');
     const version = createHash('sha256').update(JSON.stringify(next)).digest('base64url').slice(0, 16);
-    const base = { corpId: deps.corpId, occurredAt: now.toISOString(), customerId: next.customerId ? String(next.customerId) : undefined, externalUserId: next.externalUserId, vehicleId: String(stored._id) };
+    const base = {
+      corpId: deps.corpId,
+      occurredAt: now.toISOString(),
+      customerId: next.customerId ? String(next.customerId) : undefined,
+      externalUserId: next.externalUserId,
+      vehicleId: String(stored._id),
+    };
     if (newlyLinked) {
-      events.record({ ...base, type: 'vehicle.linked', sourceId: `vehicle-${input.vin}-${String(next.customerId)}`, data: { vin: input.vin, model: next.model ?? null } });
+      events.record({
+        ...base,
+        type: 'vehicle.linked',
+        sourceId: `vehicle-${input.vin}-${String(next.customerId)}`,
+        data: { vin: input.vin, model: next.model ?? null },
+      });
     }
     for (const anchor of changedAnchors) {
-      events.record({ ...base, type: 'customer.anchor_changed', sourceId: `vehicle-${input.vin}-${version}`, data: { field: anchor, vin: input.vin } }, anchor);
+      events.record(
+        {
+          ...base,
+          type: 'customer.anchor_changed',
+          sourceId: `vehicle-${input.vin}-${version}`,
+          data: { field: anchor, vin: input.vin },
+        },
+        anchor,
+      );
     }
     return stored;
   });
-  return { status: existing ? 'updated' : 'created', vin: input.vin, vehicleId: String(saved._id), linked: Boolean(next.customerId), customerId: next.customerId };
+  return {
+    status: existing ? 'updated' : 'created',
+    vin: input.vin,
+    vehicleId: String(saved._id),
+    linked: Boolean(next.customerId),
+    customerId: next.customerId,
+  };
 }
 
 function stripUndefined<T extends Record<string, unknown>>(value: T): Partial<T> {

@@ -27,4 +27,6 @@ const webhookSecretSchema = new Schema(
 webhookSecretSchema.index({ corpId: 1, source: 1 }, { unique: true });
 
 export type WebhookSecretDocument = InferSchemaType<typeof webhookSecretSchema>;
-export const WebhookSecretModel: Model<WebhookSecretDocument> = (mongoose.models.WebhookSecret as Model<WebhookSecretDocument> | undefined) ?? mongoose.model<WebhookSecretDocument>('WebhookSecret', webhookSecretSchema);
+export const WebhookSecretModel: Model<WebhookSecretDocument> =
+  (mongoose.models.WebhookSecret as Model<WebhookSecretDocument> | undefined) ??
+  mongoose.model<WebhookSecretDocument>('WebhookSecret', webhookSecretSchema);

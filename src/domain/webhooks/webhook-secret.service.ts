@@ -8,7 +8,11 @@ export const WEBHOOK_SOURCE_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
 
 /** The seal context of one secret: bound to corp, source and secret id (docs/security.md). */
 export function webhookSecretContext(corpId: string, source: string, id: string): string {
-  return sealContext('webhook_secrets', 'sealed', `${encodeURIComponent(corpId)}:${encodeURIComponent(source)}:${encodeURIComponent(id)}`);
+  return sealContext(
+    'webhook_secrets',
+    'sealed',
+    `${encodeURIComponent(corpId)}:${encodeURIComponent(source)}:${encodeURIComponent(id)}`,
+  );
 }
 
 export interface SecretSummary {
@@ -24,20 +28,38 @@ export interface SecretSummary {
  * returned once, on creation; the store keeps it sealed.
  */
 export class WebhookSecrets {
-  constructor(private readonly cipher: DataCipher, private readonly now: () => Date) {}
+  constructor(
+    private readonly cipher: DataCipher,
+    private readonly now: () => Date,
+  ) {}
 
   /** Adds a new secret; earlier unexpired ones expire after `overlapHours` (default 24). Returns the new secret. */
   async rotate(corpId: string, source: string, overlapHours = 24): Promise<{ id: string; secret: string }> {
-    if (!WEBHOOK_SOURCE_PATTERN.test(source)) throw new Error('source: lower-case letters, digits and -, like dms or leads');
+    if (!WEBHOOK_SOURCE_PATTERN.test(source))
+      throw new Error('source: lower-case letters, digits and -, like dms or leads');
     const now = this.now();
     const id = `ws_${dayjs(now).utc().format('YYYYMMDDHHmmss')}_${randomBytes(3).toString('hex')}`;
     const secret = `${SECRET_PREFIX}${randomBytes(24).toString('base64')}`;
     const doc = await WebhookSecretModel.findOne({ corpId, source }).lean();
     const until = dayjs(now).add(overlapHours, 'hour').toDate();
     // Keep only what still verifies, and at most one previous secret beside the new one.
-    const live = (doc?.secrets ?? []).filter((s) => !s.expiresAt || s.expiresAt > now).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime()).slice(0, 1)
+    const live = (doc?.secrets ?? [])
+      .filter((s) => !s.expiresAt || s.expiresAt > now)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .slice(0, 1)
       .map((s) => ({ ...s, expiresAt: s.expiresAt && s.expiresAt < until ? s.expiresAt : until }));
-    await WebhookSecretModel.updateOne({ corpId, source }, { $set: { secrets: [...live, { id, sealed: this.cipher.encrypt(secret, webhookSecretContext(corpId, source, id)), createdAt: now }] } }, { upsert: true });
+    await WebhookSecretModel.updateOne(
+      { corpId, source },
+      {
+        $set: {
+          secrets: [
+            ...live,
+            { id, sealed: this.cipher.encrypt(secret, webhookSecretContext(corpId, source, id)), createdAt: now },
+          ],
+        },
+      },
+      { upsert: true },
+    );
     return { id, secret };
   }
 
@@ -57,14 +79,19 @@ export class WebhookSecrets {
 
   async list(corpId: string, source: string): Promise<SecretSummary[]> {
     const doc = await WebhookSecretModel.findOne({ corpId, source }).lean();
-    return (doc?.secrets ?? []).map((s) => ({ id: s.id, createdAt: s.createdAt, ...(s.expiresAt ? { expiresAt: s.expiresAt } : {}) }));
+    return (doc?.secrets ?? []).map((s) => ({
+      id: s.id,
+      createdAt: s.createdAt,
+      ...(s.expiresAt ? { expiresAt: s.expiresAt } : {}),
+    }));
   }
 
   /** The secrets that verify now, opened. */
   async valid(corpId: string, source: string): Promise<Array<{ id: string; secret: string }>> {
     const now = this.now();
     const doc = await WebhookSecretModel.findOne({ corpId, source }).lean();
-    return (doc?.secrets ?? []).filter((s) => !s.expiresAt || s.expiresAt > now)
+    return (doc?.secrets ?? [])
+      .filter((s) => !s.expiresAt || s.expiresAt > now)
       .map((s) => ({ id: s.id, secret: this.cipher.decrypt(s.sealed, webhookSecretContext(corpId, source, s.id)) }));
   }
 }

@@ -28,21 +28,43 @@ export type SignatureCheck =
  * now (either side), and one `v1` signature equal (constant time) to one secret's.
  */
 export function verifyWebhook(input: {
-  id?: string; timestamp?: string; signature?: string; body: Buffer;
-  secrets: ReadonlyArray<{ id: string; secret: string }>; nowMs: number; toleranceS: number;
+  id?: string;
+  timestamp?: string;
+  signature?: string;
+  body: Buffer;
+  secrets: ReadonlyArray<{ id: string; secret: string }>;
+  nowMs: number;
+  toleranceS: number;
 }): SignatureCheck {
   if (!input.id || !input.timestamp || !input.signature) {
-    return { ok: false, code: 'missing_headers', message: 'send webhook-id, webhook-timestamp and webhook-signature headers (Standard Webhooks)' };
+    return {
+      ok: false,
+      code: 'missing_headers',
+      message: 'send webhook-id, webhook-timestamp and webhook-signature headers (Standard Webhooks)',
+    };
   }
-  if (!/^\d{1,12}$/.test(input.timestamp)) return { ok: false, code: 'bad_timestamp', message: 'webhook-timestamp must be Unix seconds' };
+  if (!/^\d{1,12}$/.test(input.timestamp))
+    return { ok: false, code: 'bad_timestamp', message: 'webhook-timestamp must be Unix seconds' };
   const ts = Number(input.timestamp);
   if (Math.abs(input.nowMs / 1000 - ts) > input.toleranceS) {
-    return { ok: false, code: 'stale_timestamp', message: `webhook-timestamp is more than ${input.toleranceS} s away from our clock; sign each delivery when sending it` };
+    return {
+      ok: false,
+      code: 'stale_timestamp',
+      message: `webhook-timestamp is more than ${input.toleranceS} s away from our clock; sign each delivery when sending it`,
+    };
   }
-  const offered = input.signature.split(' ').filter((s) => s.startsWith('v1,')).map((s) => Buffer.from(s.slice(3), 'base64'));
+  const offered = input.signature
+    .split(' ')
+    .filter((s) => s.startsWith('v1,'))
+    .map((s) => Buffer.from(s.slice(3), 'base64'));
   for (const { id, secret } of input.secrets) {
     const expected = Buffer.from(signWebhook(secret, input.id, ts, input.body).slice(3), 'base64');
-    if (offered.some((o) => o.length === expected.length && timingSafeEqual(o, expected))) return { ok: true, secretId: id };
+    if (offered.some((o) => o.length === expected.length && timingSafeEqual(o, expected)))
+      return { ok: true, secretId: id };
   }
-  return { ok: false, code: 'bad_signature', message: 'no webhook-signature matches a valid secret for this corp and source' };
+  return {
+    ok: false,
+    code: 'bad_signature',
+    message: 'no webhook-signature matches a valid secret for this corp and source',
+  };
 }

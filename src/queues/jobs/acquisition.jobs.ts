@@ -41,4 +41,8 @@ export const leadCardJob = defineJob({
 export const leadsTickJob = defineJob({ queue: QueueName.maintenance, name: 'leads-tick', schema: z.object({}) });
 
 /** Hourly: channel codes read back from WeCom (docs/acquisition.md "Reconciliation"). */
-export const channelsReconcileJob = defineJob({ queue: QueueName.maintenance, name: 'channels-reconcile', schema: z.object({}) });
+export const channelsReconcileJob = defineJob({
+  queue: QueueName.maintenance,
+  name: 'channels-reconcile',
+  schema: z.object({}),
+});

@@ -14,7 +14,11 @@ export const groupsReconcileJob = defineJob({
 export const groupWelcomeSyncJob = defineJob({
   queue: QueueName.maintenance,
   name: 'group-welcome-sync',
-  schema: z.object({ corpId: z.string().min(1), templateId: z.string().regex(/^[a-f0-9]{24}$/), revision: z.number().int().min(0) }),
+  schema: z.object({
+    corpId: z.string().min(1),
+    templateId: z.string().regex(/^[a-f0-9]{24}$/),
+    revision: z.number().int().min(0),
+  }),
   jobId: (d) => `group-welcome-${d.templateId}-${d.revision}`,
   defaults: { attempts: 5, backoff: { type: 'exponential', delay: 5000 } },
 });

@@ -12,6 +12,11 @@ export const callbackReceivedJob = defineJob({
   name: 'callback-received',
   legacyNames: ['callback.received'],
   schema: z
-    .object({ corpId: z.string().min(1), receivedAt: z.number(), xmlSealed: z.string().min(1).optional(), xml: z.string().min(1).optional() })
+    .object({
+      corpId: z.string().min(1),
+      receivedAt: z.number(),
+      xmlSealed: z.string().min(1).optional(),
+      xml: z.string().min(1).optional(),
+    })
     .refine((d) => d.xmlSealed !== undefined || d.xml !== undefined, { message: 'xmlSealed or xml is required' }),
 });

@@ -16,6 +16,10 @@ export const retentionSweepJob = defineJob({
 export const privacyCancelPendingJob = defineJob({
   queue: QueueName.maintenance,
   name: 'privacy-cancel-pending',
-  schema: z.object({ corpId: z.string().min(1), customerId: z.string().regex(/^[0-9a-f]{24}$/), atMs: z.number().int().optional() }),
+  schema: z.object({
+    corpId: z.string().min(1),
+    customerId: z.string().regex(/^[0-9a-f]{24}$/),
+    atMs: z.number().int().optional(),
+  }),
   jobId: (d) => `privacy-cancel-${d.customerId}-${d.atMs ?? Date.now()}`,
 });

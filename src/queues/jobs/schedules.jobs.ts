@@ -7,7 +7,11 @@ import { QueueName } from '../queue-names.js';
 export const scheduleJobId = (scheduleId: string): string => `sched-${scheduleId}`;
 
 /** A due schedule on `scheduled` (docs/architecture.md §6): ids only. */
-const dueSchedule = z.object({ scheduleId: z.string().min(1), corpId: z.string().min(1), kind: z.string().min(1).optional() });
+const dueSchedule = z.object({
+  scheduleId: z.string().min(1),
+  corpId: z.string().min(1),
+  kind: z.string().min(1).optional(),
+});
 
 /** A fired `rule_action` schedule: the rules engine runs the occurrence's actions. */
 export const ruleActionJob = defineJob({
@@ -28,7 +32,10 @@ export const followUpJob = defineJob({
 });
 
 /** The job of each schedule kind (the kind stays snake_case in MongoDB; the job name is kebab-case). */
-export const scheduleJobs: Readonly<Record<ScheduleKind, typeof ruleActionJob>> = { rule_action: ruleActionJob, follow_up: followUpJob };
+export const scheduleJobs: Readonly<Record<ScheduleKind, typeof ruleActionJob>> = {
+  rule_action: ruleActionJob,
+  follow_up: followUpJob,
+};
 
 /** The minute sweep on `maintenance` (made by its job scheduler, jobs/schedulers.ts). */
 export const scheduleSweepJob = defineJob({

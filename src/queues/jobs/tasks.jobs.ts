@@ -9,7 +9,12 @@ import { QueueName } from '../queue-names.js';
 export const taskNotifyJob = defineJob({
   queue: QueueName.scheduled,
   name: 'task-notify',
-  schema: z.object({ corpId: z.string().min(1), advisorUserid: z.string().min(1), reasonId: z.string().min(1).default('legacy'), round: z.number().int().min(0).default(0) }),
+  schema: z.object({
+    corpId: z.string().min(1),
+    advisorUserid: z.string().min(1),
+    reasonId: z.string().min(1).default('legacy'),
+    round: z.number().int().min(0).default(0),
+  }),
   jobId: (d) => `tnotify-${d.reasonId}${d.round ? `-w${d.round}` : ''}`,
 });
 

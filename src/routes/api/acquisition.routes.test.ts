@@ -24,24 +24,44 @@ afterAll(async () => {
 describe('channels and leads API', () => {
   it('creates a channel (pending until the worker syncs) and refuses a bad one with a message', async () => {
     const marketing = await h.token('marketing', [CORP_A]);
-    const res = await api().post('/api/v1/channels').set(as(marketing)).send({ corpId: CORP_A, name: '车展码', kind: 'team', advisors: ['adv-route-1'] }).expect(201);
+    const res = await api()
+      .post('/api/v1/channels')
+      .set(as(marketing))
+      .send({ corpId: CORP_A, name: '车展码', kind: 'team', advisors: ['adv-route-1'] })
+      .expect(201);
     expect(res.body).toMatchObject({ kind: 'team', syncState: 'pending' });
     expect(res.body.state.length).toBeLessThanOrEqual(30);
     expect(await ChannelModel.countDocuments({ corpId: CORP_A })).toBe(1);
-    const bad = await api().post('/api/v1/channels').set(as(marketing)).send({ corpId: CORP_A, name: '个人码', kind: 'personal', advisors: ['a', 'b'] }).expect(422);
+    const bad = await api()
+      .post('/api/v1/channels')
+      .set(as(marketing))
+      .send({ corpId: CORP_A, name: '个人码', kind: 'personal', advisors: ['a', 'b'] })
+      .expect(422);
     expect(JSON.stringify(bad.body)).toMatch(/exactly one advisor/);
   });
 
   it('takes a batch of leads with per-item results, merging a duplicate and rejecting a bad item', async () => {
     const integration = await h.token('integration', [CORP_A]);
-    const res = await api().post('/api/v1/leads').set(as(integration)).send({
-      corpId: CORP_A,
-      leads: [{ source: 'autohome', mobile: '13900000101', name: '测试' }, { source: 'dcc', mobile: '139 0000 0101' }, { source: 'autohome', mobile: '12' }],
-    }).expect(200);
+    const res = await api()
+      .post('/api/v1/leads')
+      .set(as(integration))
+      .send({
+        corpId: CORP_A,
+        leads: [
+          { source: 'autohome', mobile: '13900000101', name: '测试' },
+          { source: 'dcc', mobile: '139 0000 0101' },
+          { source: 'autohome', mobile: '12' },
+        ],
+      })
+      .expect(200);
     expect(res.body.summary).toEqual({ created: 1, merged: 1, rejected: 1 });
     expect(res.body.results[2].problems[0].path).toBe('/leads/2/mobile');
     expect(await LeadModel.countDocuments({ corpId: CORP_A })).toBe(1);
-    const none = await api().post('/api/v1/leads').set(as(integration)).send({ corpId: CORP_A, source: 'fax' }).expect(422);
+    const none = await api()
+      .post('/api/v1/leads')
+      .set(as(integration))
+      .send({ corpId: CORP_A, source: 'fax' })
+      .expect(422);
     expect(none.body.error.code).toBeTruthy();
   });
 });

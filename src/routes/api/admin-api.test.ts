@@ -11,16 +11,26 @@ import { BOOTSTRAP, CORP_A, CORP_B, bearer, useApiHarness } from './api.test-sup
 const h = useApiHarness('admin-api');
 const as = bearer;
 
-
 describe('corps API', () => {
   it('lets admins add and change corps; secrets are write-only and the audit names fields, not values', async () => {
     const admin = await h.token('admin');
-    const input = { corpId: 'wwdealerC0003', displayName: '城东店', agentId: 1000003, secret: 'super-secret-value', callbackToken: 'Tok3', callbackAesKey: 'c'.repeat(43) };
+    const input = {
+      corpId: 'wwdealerC0003',
+      displayName: '城东店',
+      agentId: 1000003,
+      secret: 'super-secret-value',
+      callbackToken: 'Tok3',
+      callbackAesKey: 'c'.repeat(43),
+    };
     const created = await request(h.app.callback()).post('/api/v1/corps').set(as(admin)).send(input).expect(201);
     expect(created.body).toMatchObject({ corpId: 'wwdealerC0003', displayName: '城东店' });
     expect(JSON.stringify(created.body)).not.toContain('super-secret-value');
     await request(h.app.callback()).post('/api/v1/corps').set(as(admin)).send(input).expect(409);
-    const patched = await request(h.app.callback()).patch('/api/v1/corps/wwdealerC0003').set(as(admin)).send({ secret: 'rotated-secret', timezone: 'Asia/Urumqi' }).expect(200);
+    const patched = await request(h.app.callback())
+      .patch('/api/v1/corps/wwdealerC0003')
+      .set(as(admin))
+      .send({ secret: 'rotated-secret', timezone: 'Asia/Urumqi' })
+      .expect(200);
     expect(patched.body).toMatchObject({ timezone: 'Asia/Urumqi' });
     const stored = await CorpModel.findOne({ corpId: 'wwdealerC0003' }).lean();
     expect(stored?.secretSealed).not.toContain('rotated-secret');
@@ -35,13 +45,17 @@ describe('corps API', () => {
     for (const role of ['oem', 'dealer_admin', 'marketing', 'integration'] as const) {
       const t = await h.token(role, role === 'oem' ? [] : [CORP_A]);
       await request(h.app.callback()).get('/api/v1/corps').set(as(t)).expect(403);
-      await request(h.app.callback()).patch(`/api/v1/corps/${CORP_A}`).set(as(t)).send({ displayName: 'x' }).expect(403);
+      await request(h.app.callback())
+        .patch(`/api/v1/corps/${CORP_A}`)
+        .set(as(t))
+        .send({ displayName: 'x' })
+        .expect(403);
     }
   });
 });
 
 describe('vehicles and customers routes', () => {
-  it('scope writes to the principal\'s corps: corp B\'s token cannot write corp A\'s vehicles or customers', async () => {
+  it("scope writes to the principal's corps: corp B's token cannot write corp A's vehicles or customers", async () => {
     const integrationB = await h.token('integration', [CORP_B]);
     const dealerA = await h.token('dealer_admin', [CORP_A]);
     const marketingA = await h.token('marketing', [CORP_A]);
@@ -50,16 +64,30 @@ describe('vehicles and customers routes', () => {
     await request(h.app.callback()).post('/api/v1/vehicles').set(as(marketingA)).send(vehicle).expect(403);
     await request(h.app.callback()).post('/api/v1/vehicles').set(as(dealerA)).send(vehicle).expect(200);
     const customer = await CustomerModel.create({ corpId: CORP_A, externalUserId: 'wmScope1' });
-    await request(h.app.callback()).patch(`/api/v1/customers/${String(customer._id)}/attributes`).set(as(integrationB)).send({ birthday: '1985-07-14' }).expect(404);
-    await request(h.app.callback()).patch(`/api/v1/customers/${String(customer._id)}/attributes`).set(as(dealerA)).send({ birthday: '1985-07-14' }).expect(200);
-    const audit = await AuditEntryModel.find({ action: { $in: ['vehicle.upsert', 'customer.update_attributes'] } }).lean();
+    await request(h.app.callback())
+      .patch(`/api/v1/customers/${String(customer._id)}/attributes`)
+      .set(as(integrationB))
+      .send({ birthday: '1985-07-14' })
+      .expect(404);
+    await request(h.app.callback())
+      .patch(`/api/v1/customers/${String(customer._id)}/attributes`)
+      .set(as(dealerA))
+      .send({ birthday: '1985-07-14' })
+      .expect(200);
+    const audit = await AuditEntryModel.find({
+      action: { $in: ['vehicle.upsert', 'customer.update_attributes'] },
+    }).lean();
     expect(audit).toHaveLength(2);
     expect(JSON.stringify(audit)).not.toContain('1985-07-14');
     // Sealed as v2, bound to this customer and field (docs/security.md "Data at rest and in transit").
     const stored = await CustomerModel.findById(customer._id).lean();
     expect(stored?.birthdayEnc?.startsWith('v2.')).toBe(true);
-    expect(h.pd.openFor(customerCtx({ corpId: CORP_A, externalUserId: 'wmScope1' }, 'birthdayEnc'), stored?.birthdayEnc)).toBe('1985-07-14');
-    expect(() => h.pd.openFor(customerCtx({ corpId: CORP_A, externalUserId: 'wmScope1' }, 'dmsNotesEnc'), stored?.birthdayEnc)).toThrow(/failed authentication/);
+    expect(
+      h.pd.openFor(customerCtx({ corpId: CORP_A, externalUserId: 'wmScope1' }, 'birthdayEnc'), stored?.birthdayEnc),
+    ).toBe('1985-07-14');
+    expect(() =>
+      h.pd.openFor(customerCtx({ corpId: CORP_A, externalUserId: 'wmScope1' }, 'dmsNotesEnc'), stored?.birthdayEnc),
+    ).toThrow(/failed authentication/);
   });
 });
 
@@ -69,7 +97,13 @@ describe('tokens, audit and the OpenAPI document', () => {
     const created = await h.tokens.create({ role: 'manager', corps: [CORP_A], userid: 'wangqiang' });
     const stored = await ApiTokenModel.findOne({ tokenId: created.tokenId }).lean();
     expect(JSON.stringify(stored)).not.toContain(created.token);
-    expect(await h.tokens.resolve(created.token)).toEqual({ role: 'manager', corps: [CORP_A], userid: 'wangqiang', departments: [2], tokenId: created.tokenId });
+    expect(await h.tokens.resolve(created.token)).toEqual({
+      role: 'manager',
+      corps: [CORP_A],
+      userid: 'wangqiang',
+      departments: [2],
+      tokenId: created.tokenId,
+    });
     await request(h.app.callback()).get('/api/v1/rules').set(as(created.token)).expect(200);
     await h.tokens.revoke(created.tokenId);
     await request(h.app.callback()).get('/api/v1/rules').set(as(created.token)).expect(401);

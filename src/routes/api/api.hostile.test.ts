@@ -39,22 +39,79 @@ const HOSTILE_BODIES: Array<[string, string]> = [
   ['a string', '"hello"'],
   ['a number', '42'],
   ['null', 'null'],
-  ['wrong types', JSON.stringify({ corpId: 42, scope: true, role: ['admin'], to: { x: 1 }, outcome: 7, token: 1, name: [], trigger: 'x', actions: 'x', reason: 1, vehicles: 'x', days: 'many' })],
-  ['1 MB strings', JSON.stringify({ corpId: MB, scope: MB, name: MB, vin: MB, q: MB, to: MB, filename: MB, label: MB, displayName: MB, reason: MB })],
-  ['operator objects', JSON.stringify({ corpId: { $ne: null }, scope: { $gt: '' }, to: { $ne: null }, fromAdvisor: { $ne: null }, handoverUserid: { $ne: null }, taskIds: [{ $ne: null }], vin: { $regex: '.*' }, q: { $ne: null } })],
-  ['__proto__ keys', '{"__proto__": {"role": "admin", "corps": "*", "isAdmin": true}, "constructor": {"prototype": {"polluted": 1}}, "corpId": {"__proto__": {"x": 1}}}'],
+  [
+    'wrong types',
+    JSON.stringify({
+      corpId: 42,
+      scope: true,
+      role: ['admin'],
+      to: { x: 1 },
+      outcome: 7,
+      token: 1,
+      name: [],
+      trigger: 'x',
+      actions: 'x',
+      reason: 1,
+      vehicles: 'x',
+      days: 'many',
+    }),
+  ],
+  [
+    '1 MB strings',
+    JSON.stringify({
+      corpId: MB,
+      scope: MB,
+      name: MB,
+      vin: MB,
+      q: MB,
+      to: MB,
+      filename: MB,
+      label: MB,
+      displayName: MB,
+      reason: MB,
+    }),
+  ],
+  [
+    'operator objects',
+    JSON.stringify({
+      corpId: { $ne: null },
+      scope: { $gt: '' },
+      to: { $ne: null },
+      fromAdvisor: { $ne: null },
+      handoverUserid: { $ne: null },
+      taskIds: [{ $ne: null }],
+      vin: { $regex: '.*' },
+      q: { $ne: null },
+    }),
+  ],
+  [
+    '__proto__ keys',
+    '{"__proto__": {"role": "admin", "corps": "*", "isAdmin": true}, "constructor": {"prototype": {"polluted": 1}}, "corpId": {"__proto__": {"x": 1}}}',
+  ],
   ['a very deep object', deep(20_000)],
   ['unknown fields only', JSON.stringify({ unknownField: 1, $where: 'sleep(1000)' })],
 ];
 
 const HOSTILE_QUERIES = [
-  'corpId[$ne]=&advisor[$gt]=', 'corpId=%7B%22%24ne%22%3Anull%7D', 'corpId=a&corpId=b', `corpId=${'x'.repeat(100_000)}`,
-  '__proto__[role]=admin&constructor[prototype][x]=1', 'limit=-1&before=zzz&department=abc&from=yesterday&to=%00', 'week=2026-13-45&granularity=$where',
+  'corpId[$ne]=&advisor[$gt]=',
+  'corpId=%7B%22%24ne%22%3Anull%7D',
+  'corpId=a&corpId=b',
+  `corpId=${'x'.repeat(100_000)}`,
+  '__proto__[role]=admin&constructor[prototype][x]=1',
+  'limit=-1&before=zzz&department=abc&from=yesterday&to=%00',
+  'week=2026-13-45&granularity=$where',
 ];
 
 /** Every route of the real router, as METHOD and path template. */
 function routes(): Array<{ method: string; path: string }> {
-  const api = createApiRouter({ config: testConfig(), clock: new ManualClock(), queues: {}, pd: {}, redis: {}, corpService: {} } as unknown as ApiDeps);
+  const api = createApiRouter({
+    config: testConfig(),
+    clock: new ManualClock(),
+    queues: {},
+    pd: {},
+    redis: {},
+    corpService: {},
+  } as unknown as ApiDeps);
   return routeKeys(api).map((k) => {
     const [method = 'GET', path = ''] = k.split(' ');
     return { method, path };
@@ -64,7 +121,8 @@ function routes(): Array<{ method: string; path: string }> {
 /** What every model holds, to prove hostile requests stored nothing. */
 async function snapshot(): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const model of Object.values(mongoose.models)) counts[model.collection.collectionName] = await model.countDocuments({});
+  for (const model of Object.values(mongoose.models))
+    counts[model.collection.collectionName] = await model.countDocuments({});
   return counts;
 }
 
@@ -98,19 +156,35 @@ describe('the API under hostile input', () => {
       for (const token of [BOOTSTRAP, dealerAdmin]) {
         // Hostile ids as the admin (who passes every role check); the dealer admin's scope checks with a plain id.
         for (const idValue of path.includes(':') && token === BOOTSTRAP ? ids : [id]) {
-          const target = path.replace(/:(\w+)/g, (_m, name: string) => (name === 'corpId' && idValue === id ? CORP_A : encodeURIComponent(idValue)));
+          const target = path.replace(/:(\w+)/g, (_m, name: string) =>
+            name === 'corpId' && idValue === id ? CORP_A : encodeURIComponent(idValue),
+          );
           // Every hostile body with a plain id; hostile ids with one operator body.
-          const bodies = method === 'GET' ? [undefined] : idValue === id ? HOSTILE_BODIES.map(([, b]) => b) : [HOSTILE_BODIES[7]?.[1] ?? '{}'];
+          const bodies =
+            method === 'GET'
+              ? [undefined]
+              : idValue === id
+                ? HOSTILE_BODIES.map(([, b]) => b)
+                : [HOSTILE_BODIES[7]?.[1] ?? '{}'];
           for (const body of bodies) {
             const res = await call(method, target, token, body);
-            if (!DOCUMENTED.includes(res.status) && !(method === 'GET' && res.status === 200)) problems.push(`${method} ${target.slice(0, 80)} ${body?.slice(0, 40) ?? ''} → ${res.status} ${res.text.slice(0, 160)}`);
-            if (res.status < 500 && res.status >= 400 && !res.body?.error?.code) problems.push(`${method} ${target.slice(0, 80)} → ${res.status} without { error: { code } }`);
+            if (!DOCUMENTED.includes(res.status) && !(method === 'GET' && res.status === 200))
+              problems.push(
+                `${method} ${target.slice(0, 80)} ${body?.slice(0, 40) ?? ''} → ${res.status} ${res.text.slice(0, 160)}`,
+              );
+            if (res.status < 500 && res.status >= 400 && !res.body?.error?.code)
+              problems.push(`${method} ${target.slice(0, 80)} → ${res.status} without { error: { code } }`);
           }
         }
         if (method === 'GET') {
           for (const query of HOSTILE_QUERIES) {
-            const res = await call(method, `${path.replace(/:(\w+)/g, (_m, name: string) => (name === 'corpId' ? CORP_A : id))}?${query}`, token);
-            if (res.status >= 500) problems.push(`${method} ${path}?${query.slice(0, 60)} → ${res.status} ${res.text.slice(0, 160)}`);
+            const res = await call(
+              method,
+              `${path.replace(/:(\w+)/g, (_m, name: string) => (name === 'corpId' ? CORP_A : id))}?${query}`,
+              token,
+            );
+            if (res.status >= 500)
+              problems.push(`${method} ${path}?${query.slice(0, 60)} → ${res.status} ${res.text.slice(0, 160)}`);
           }
         }
       }
@@ -125,9 +199,23 @@ describe('the API under hostile input', () => {
     const before = await snapshot();
     const cases: Array<[string, string, unknown]> = [
       ['POST', '/api/v1/tokens', { role: 'advisor', corps: [CORP_A], userid: 'zhangwei', isAdmin: true }],
-      ['POST', '/api/v1/transfers', { corpId: CORP_A, kind: 'in_service', handoverUserid: 'a', takeoverUserid: 'b', role: 'admin' }],
+      [
+        'POST',
+        '/api/v1/transfers',
+        { corpId: CORP_A, kind: 'in_service', handoverUserid: 'a', takeoverUserid: 'b', role: 'admin' },
+      ],
       ['POST', '/api/v1/vehicles', { corpId: CORP_A, vin: 'LSVAB2180E2000777', model: '星越L', ownerRole: 'admin' }],
-      ['POST', '/api/v1/rules', { name: 'n', scope: CORP_A, trigger: { type: 'customer.added' }, actions: [{ type: 'tag', add: [{ group: 'g', name: 'n' }] }], createdBy: 'someone-else' }],
+      [
+        'POST',
+        '/api/v1/rules',
+        {
+          name: 'n',
+          scope: CORP_A,
+          trigger: { type: 'customer.added' },
+          actions: [{ type: 'tag', add: [{ group: 'g', name: 'n' }] }],
+          createdBy: 'someone-else',
+        },
+      ],
       ['PATCH', `/api/v1/corps/${CORP_A}/settings`, { displayName: 'x', kind: 'oem' }],
     ];
     for (const [method, path, body] of cases) {

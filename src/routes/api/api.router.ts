@@ -38,23 +38,68 @@ export function createApiRouter(deps: ApiDeps): Router {
   const router = new Router({ prefix: '/api/v1' });
   const openapi = buildOpenApiDocument(deps.config.publicBaseUrl);
   const limits = { redis: deps.redis, prefix: deps.config.redis.queuePrefix, nowMs: () => deps.clock.nowMs() };
-  router.get('/openapi.json', createClientRateLimit({ ...limits, bucket: 'openapi', limit: deps.config.api.publicRateLimitPerMinute }), function openapiDocument(ctx) {
-    ctx.body = openapi;
-  });
-  const tokens = new TokenService(() => deps.clock.now());
-  router.use(createAuthFailureLimit({ ...limits, bucket: 'auth-failures', limit: deps.config.api.authFailuresPerMinute, hasCredential: (ctx) => Boolean(ctx.get('Authorization') || ctx.cookies.get(SESSION_COOKIE)) }));
-  router.use(createAuth({ resolve: (t) => tokens.resolve(t), bootstrapToken: deps.config.bootstrapApiToken, sessions: deps.sessions }));
-  router.use(createRateLimit({ redis: deps.redis, prefix: deps.config.redis.queuePrefix, limit: deps.config.api.rateLimitPerMinute, nowMs: () => deps.clock.nowMs() }));
-  router.use(bodyParser({
-    enableTypes: ['json'],
-    jsonLimit: '2mb',
-    onError: (err) => {
-      if ((err as Error & { status?: number }).status === 413) throw new AppError(413, 'payload_too_large', 'the body is larger than 2 MB; send fewer items per request');
-      throw new BadRequestError(`the body is not valid JSON (${err.message})`, 'invalid_json');
+  router.get(
+    '/openapi.json',
+    createClientRateLimit({ ...limits, bucket: 'openapi', limit: deps.config.api.publicRateLimitPerMinute }),
+    function openapiDocument(ctx) {
+      ctx.body = openapi;
     },
-  }));
-  const children = [createVehiclesRouter(deps), createCustomersRouter(deps), createPrivacyRouter(deps), createRulesRouter(deps), createCorpsRouter(deps), createCorpSettingsRouter(deps), createTokensRouter(deps), createAuditRouter(), createOpsApiRouter(deps), createMediaRouter(deps),
-    createTasksRouter(deps), createTransfersRouter(deps), createKpisRouter(deps), createOutcomesRouter(deps), createSidebarRouter(deps), createGroupsRouter(deps), createChannelsRouter(deps), createLeadsRouter(deps)];
+  );
+  const tokens = new TokenService(() => deps.clock.now());
+  router.use(
+    createAuthFailureLimit({
+      ...limits,
+      bucket: 'auth-failures',
+      limit: deps.config.api.authFailuresPerMinute,
+      hasCredential: (ctx) => Boolean(ctx.get('Authorization') || ctx.cookies.get(SESSION_COOKIE)),
+    }),
+  );
+  router.use(
+    createAuth({
+      resolve: (t) => tokens.resolve(t),
+      bootstrapToken: deps.config.bootstrapApiToken,
+      sessions: deps.sessions,
+    }),
+  );
+  router.use(
+    createRateLimit({
+      redis: deps.redis,
+      prefix: deps.config.redis.queuePrefix,
+      limit: deps.config.api.rateLimitPerMinute,
+      nowMs: () => deps.clock.nowMs(),
+    }),
+  );
+  router.use(
+    bodyParser({
+      enableTypes: ['json'],
+      jsonLimit: '2mb',
+      onError: (err) => {
+        if ((err as Error & { status?: number }).status === 413)
+          throw new AppError(413, 'payload_too_large', 'the body is larger than 2 MB; send fewer items per request');
+        throw new BadRequestError(`the body is not valid JSON (${err.message})`, 'invalid_json');
+      },
+    }),
+  );
+  const children = [
+    createVehiclesRouter(deps),
+    createCustomersRouter(deps),
+    createPrivacyRouter(deps),
+    createRulesRouter(deps),
+    createCorpsRouter(deps),
+    createCorpSettingsRouter(deps),
+    createTokensRouter(deps),
+    createAuditRouter(),
+    createOpsApiRouter(deps),
+    createMediaRouter(deps),
+    createTasksRouter(deps),
+    createTransfersRouter(deps),
+    createKpisRouter(deps),
+    createOutcomesRouter(deps),
+    createSidebarRouter(deps),
+    createGroupsRouter(deps),
+    createChannelsRouter(deps),
+    createLeadsRouter(deps),
+  ];
   for (const child of children) router.use(child.routes(), child.allowedMethods());
   // Authorization comes from the policy table; a route without an entry stops the start here.
   applyRoutePolicies(router, ROUTE_POLICIES, '/api/v1/');

@@ -23,7 +23,13 @@ export const CORP_B = 'wwdealerB0002';
 
 /** An admin API over the test database and Redis, with two dealer corps and a token factory. */
 export async function startApiHarness(env: Record<string, string> = {}) {
-  const config = testConfig({ BOOTSTRAP_API_TOKEN: BOOTSTRAP, QUEUE_PREFIX: uniqueName('api'), PUBLIC_RATE_LIMIT_PER_MINUTE: '100000', AUTH_FAILURES_PER_MINUTE: '100000', ...env });
+  const config = testConfig({
+    BOOTSTRAP_API_TOKEN: BOOTSTRAP,
+    QUEUE_PREFIX: uniqueName('api'),
+    PUBLIC_RATE_LIMIT_PER_MINUTE: '100000',
+    AUTH_FAILURES_PER_MINUTE: '100000',
+    ...env,
+  });
   const clock = new ManualClock(Date.parse('2026-05-10T02:00:00Z'));
   const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
   const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
@@ -31,13 +37,35 @@ export async function startApiHarness(env: Record<string, string> = {}) {
   const logger = createLogger({ level: 'silent', name: 'test' });
   const corpService = new CorpService({ cipher, defaultTimezone: 'Asia/Shanghai', prefix: config.redis.queuePrefix });
   for (const corpId of [CORP_A, CORP_B]) {
-    await corpService.upsert({ corpId, displayName: corpId, agentId: 1000002, secret: 's3cret', callbackToken: 'Token1', callbackAesKey: 'a'.repeat(43) });
+    await corpService.upsert({
+      corpId,
+      displayName: corpId,
+      agentId: 1000002,
+      secret: 's3cret',
+      callbackToken: 'Token1',
+      callbackAesKey: 'a'.repeat(43),
+    });
   }
-  const app: Koa = createApp({ config, logger, clock, health: [], mounts: [createApiRouter({ config, clock, logger, queues, pd, redis, corpService }).routes()] });
+  const app: Koa = createApp({
+    config,
+    logger,
+    clock,
+    health: [],
+    mounts: [createApiRouter({ config, clock, logger, queues, pd, redis, corpService }).routes()],
+  });
   const tokens = new TokenService(() => clock.now());
-  const token = async (role: Role, corps: string[] = [], userid?: string) => (await tokens.create({ role, corps, userid })).token;
+  const token = async (role: Role, corps: string[] = [], userid?: string) =>
+    (await tokens.create({ role, corps, userid })).token;
   return {
-    app, clock, queues, redis, pd, tokens, token, config, corpService,
+    app,
+    clock,
+    queues,
+    redis,
+    pd,
+    tokens,
+    token,
+    config,
+    corpService,
     async close() {
       await queues.close();
       redis.disconnect();

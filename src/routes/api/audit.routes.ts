@@ -7,7 +7,10 @@ export const auditQuerySchema = z.object({
   corpId: z.string().min(1).max(64).optional(),
   action: z.string().min(1).max(64).optional(),
   tokenId: z.string().min(1).max(64).optional(),
-  before: z.iso.datetime({ error: 'use an ISO date-time (the `at` of the last entry of the previous page)' }).transform((v) => new Date(v)).optional(),
+  before: z.iso
+    .datetime({ error: 'use an ISO date-time (the `at` of the last entry of the previous page)' })
+    .transform((v) => new Date(v))
+    .optional(),
   limit: z.coerce.number().int().min(1).max(500, { error: 'at most 500 per page' }).default(100),
 });
 

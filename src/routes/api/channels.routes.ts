@@ -2,7 +2,15 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import { channelCreateSchema, channelUpdateSchema } from '../../domain/acquisition/channel-input.js';
-import { createChannel, deleteChannel, getChannel, listChannels, presentChannel, updateChannel, type ChannelApiDeps } from '../../domain/acquisition/channel.service.js';
+import {
+  createChannel,
+  deleteChannel,
+  getChannel,
+  listChannels,
+  presentChannel,
+  updateChannel,
+  type ChannelApiDeps,
+} from '../../domain/acquisition/channel.service.js';
 import { channelKpis } from '../../domain/acquisition/acquisition-kpis.js';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import type { Principal } from '../../domain/auth/principal.js';
@@ -16,7 +24,12 @@ import { corpRetentionSettings, requireDealerCorp } from '../../domain/corps/cor
 export const CHANNEL_WRITERS = ['admin', 'marketing', 'dealer_admin'] as const;
 export const CHANNEL_READERS = ['admin', 'oem', 'marketing', 'dealer_admin', 'manager'] as const;
 
-const corpQuery = z.object({ corpId: corpIdSchema, includeDeleted: z.enum(['true', 'false']).optional(), from: z.iso.date().optional(), to: z.iso.date().optional() });
+const corpQuery = z.object({
+  corpId: corpIdSchema,
+  includeDeleted: z.enum(['true', 'false']).optional(),
+  from: z.iso.date().optional(),
+  to: z.iso.date().optional(),
+});
 
 async function channelDeps(deps: ApiDeps, corpId: string): Promise<ChannelApiDeps> {
   await requireDealerCorp(corpId, deps.config.defaultTimezone);
@@ -24,8 +37,23 @@ async function channelDeps(deps: ApiDeps, corpId: string): Promise<ChannelApiDep
   return { corpId, queues: deps.queues, clock: deps.clock, deliveryPrefixes: retention.deliveryStatePrefixes };
 }
 
-function audit(deps: ApiDeps, p: Principal, action: string, corpId: string, id: string, reqId: unknown, detail: Record<string, string | number | boolean | string[]> = {}) {
-  return recordAudit({ actor: p, action, target: { type: 'channel', id, corpId }, requestId: reqId as string | undefined, detail, at: deps.clock.now() });
+function audit(
+  deps: ApiDeps,
+  p: Principal,
+  action: string,
+  corpId: string,
+  id: string,
+  reqId: unknown,
+  detail: Record<string, string | number | boolean | string[]> = {},
+) {
+  return recordAudit({
+    actor: p,
+    action,
+    target: { type: 'channel', id, corpId },
+    requestId: reqId as string | undefined,
+    detail,
+    at: deps.clock.now(),
+  });
 }
 
 /**
@@ -48,7 +76,9 @@ export function createChannelsRouter(deps: ApiDeps): Router {
   router.get('/channels', async function listChannelsRoute(ctx) {
     const q = parseOrThrow(corpQuery, ctx.query);
     assertCorp(principalOf(ctx), q.corpId, 'read');
-    ctx.body = { channels: (await listChannels(q.corpId, { includeDeleted: q.includeDeleted === 'true' })).map(presentChannel) };
+    ctx.body = {
+      channels: (await listChannels(q.corpId, { includeDeleted: q.includeDeleted === 'true' })).map(presentChannel),
+    };
   });
   router.get('/channels/kpis', async function channelKpisRoute(ctx) {
     const q = parseOrThrow(corpQuery, ctx.query);
@@ -66,7 +96,9 @@ export function createChannelsRouter(deps: ApiDeps): Router {
     assertCorp(p, q.corpId, 'write');
     const patch = parseOrThrow(channelUpdateSchema, bodyOf(ctx) ?? {});
     const channel = await updateChannel(await channelDeps(deps, q.corpId), ctx.params.id ?? '', patch);
-    await audit(deps, p, 'channel.update', q.corpId, String(channel._id), ctx.state.reqId, { fields: Object.keys(patch) });
+    await audit(deps, p, 'channel.update', q.corpId, String(channel._id), ctx.state.reqId, {
+      fields: Object.keys(patch),
+    });
     ctx.body = presentChannel(channel);
   });
   router.delete('/channels/:id', async function deleteChannelRoute(ctx) {

@@ -8,7 +8,11 @@ import type { CorpDocument } from '../../domain/corps/corp.model.js';
 import { loadCorpDocument } from '../../domain/corps/corp-queries.js';
 import { corpSummaryOf } from '../../domain/corps/corp.service.js';
 import { corpIdSchema, corpPatchSchema, type CorpSummary } from '../../domain/corps/corp.types.js';
-import { defaultRetentionSettings, retentionSettingsSchema, type RetentionSettings } from '../../domain/customers/retention-settings.js';
+import {
+  defaultRetentionSettings,
+  retentionSettingsSchema,
+  type RetentionSettings,
+} from '../../domain/customers/retention-settings.js';
 import { parseStoredTaskSettings, type TaskSettings } from '../../domain/tasks/task-settings.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
@@ -37,7 +41,12 @@ function present(d: CorpDocument): CorpSettingsView {
   const { hasContactSync: _hasContactSync, ...summary } = corpSummaryOf(d);
   return {
     ...summary,
-    secrets: { secret: Boolean(d.secretSealed), callbackToken: Boolean(d.callbackTokenSealed), callbackAesKey: Boolean(d.callbackAesKeySealed), contactSync: Boolean(d.contactSyncTokenSealed && d.contactSyncAesKeySealed) },
+    secrets: {
+      secret: Boolean(d.secretSealed),
+      callbackToken: Boolean(d.callbackTokenSealed),
+      callbackAesKey: Boolean(d.callbackAesKeySealed),
+      contactSync: Boolean(d.contactSyncTokenSealed && d.contactSyncAesKeySealed),
+    },
     tasks: parseStoredTaskSettings(d.tasks),
     retention: retentionSettingsSchema.safeParse(d.retention ?? {}).data ?? defaultRetentionSettings,
     consoleRoles: consoleRolesSchema.safeParse(d.consoleRoles ?? {}).data ?? defaultConsoleRoles,
@@ -48,14 +57,29 @@ function present(d: CorpDocument): CorpSettingsView {
  * What only an admin may change: switching a corp on or off, and who is an operator admin (an
  * admin sees every corp, so a dealer admin granting it would escape their own corp).
  */
-function assertDealerAdminMayChange(p: Principal, patch: z.infer<typeof corpSettingsPatchSchema>, current: ConsoleRoles, kind: string): void {
+function assertDealerAdminMayChange(
+  p: Principal,
+  patch: z.infer<typeof corpSettingsPatchSchema>,
+  current: ConsoleRoles,
+  kind: string,
+): void {
   const carMakerLists = (['oem', 'analysts'] as const).filter((k) => (patch.consoleRoles?.[k].length ?? 0) > 0);
-  if (kind !== 'oem' && carMakerLists.length > 0) throw new ValidationError(carMakerLists.map((k) => ({ path: `/consoleRoles/${k}`, message: "only the car maker's corp (kind oem) has oem and analyst members; leave it empty" })));
+  if (kind !== 'oem' && carMakerLists.length > 0)
+    throw new ValidationError(
+      carMakerLists.map((k) => ({
+        path: `/consoleRoles/${k}`,
+        message: "only the car maker's corp (kind oem) has oem and analyst members; leave it empty",
+      })),
+    );
   if (p.role === 'admin') return;
-  if (patch.enabled !== undefined) throw new ForbiddenError('only operator admins enable or disable a corp', 'field_forbidden');
+  if (patch.enabled !== undefined)
+    throw new ForbiddenError('only operator admins enable or disable a corp', 'field_forbidden');
   const admins = patch.consoleRoles?.admins;
   if (admins && JSON.stringify([...admins].sort()) !== JSON.stringify([...current.admins].sort())) {
-    throw new ForbiddenError('only operator admins grant or remove the admin role (it reaches every corp)', 'field_forbidden');
+    throw new ForbiddenError(
+      'only operator admins grant or remove the admin role (it reaches every corp)',
+      'field_forbidden',
+    );
   }
 }
 
@@ -88,7 +112,14 @@ export function createCorpSettingsRouter(deps: ApiDeps): Router {
     const current = present(await load(corpId));
     assertDealerAdminMayChange(p, patch, current.consoleRoles, current.kind);
     await deps.corpService.update(corpId, patch);
-    await recordAudit({ actor: p, action: 'corp.settings_update', target: { type: 'corp', id: corpId, corpId }, requestId: ctx.state.reqId as string | undefined, detail: { fields: Object.keys(patch) }, at: deps.clock.now() });
+    await recordAudit({
+      actor: p,
+      action: 'corp.settings_update',
+      target: { type: 'corp', id: corpId, corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      detail: { fields: Object.keys(patch) },
+      at: deps.clock.now(),
+    });
     ctx.body = present(await load(corpId));
   });
   return router;

@@ -17,7 +17,14 @@ export function createCorpsRouter(deps: ApiDeps): Router {
   const router = new Router();
   const svc = deps.corpService;
   const audit = (ctx: Context, action: string, corpId: string, fields: string[]) =>
-    recordAudit({ actor: principalOf(ctx), action, target: { type: 'corp', id: corpId, corpId }, requestId: ctx.state.reqId as string | undefined, detail: { fields }, at: deps.clock.now() });
+    recordAudit({
+      actor: principalOf(ctx),
+      action,
+      target: { type: 'corp', id: corpId, corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      detail: { fields },
+      at: deps.clock.now(),
+    });
   const summary = async (corpId: string) => (await svc.list()).find((c) => c.corpId === corpId);
 
   router.get('/corps', async function listCorps(ctx) {
@@ -32,7 +39,11 @@ export function createCorpsRouter(deps: ApiDeps): Router {
 
   router.post('/corps', async function createCorp(ctx) {
     const input = parseOrThrow(corpInputSchema, bodyOf(ctx));
-    if (await corpExists(input.corpId)) throw new ConflictError(`corp ${input.corpId} exists; change it with PATCH /api/v1/corps/${input.corpId}`, 'corp_exists');
+    if (await corpExists(input.corpId))
+      throw new ConflictError(
+        `corp ${input.corpId} exists; change it with PATCH /api/v1/corps/${input.corpId}`,
+        'corp_exists',
+      );
     await svc.upsert(input);
     await audit(ctx, 'corp.create', input.corpId, Object.keys(input));
     ctx.status = 201;

@@ -3,11 +3,20 @@ import type { Context } from 'koa';
 import { Types } from 'mongoose';
 import { z } from 'zod';
 import type { Principal } from '../../domain/auth/principal.js';
-import { customerAttributesSchema, updateCustomerAttributes } from '../../domain/customers/customer-attributes.service.js';
+import {
+  customerAttributesSchema,
+  updateCustomerAttributes,
+} from '../../domain/customers/customer-attributes.service.js';
 import { keepVisible, visibleAdvisors } from '../../domain/customers/customer-access.js';
 import { customerCorp } from '../../domain/customers/customer-queries.js';
 import { loadCustomerProfile } from '../../domain/customers/customer-profile.js';
-import { customerIdsBehind, customerIdsOfAdvisor, customerSearchQuery, findCustomerIds, summarize } from '../../domain/customers/customer-search.js';
+import {
+  customerIdsBehind,
+  customerIdsOfAdvisor,
+  customerSearchQuery,
+  findCustomerIds,
+  summarize,
+} from '../../domain/customers/customer-search.js';
 import { corpTimeZone } from '../../domain/corps/corp-queries.js';
 import { dayBounds } from '../../domain/kpis/kpi-days.js';
 import { loadCustomerTimeline, TIMELINE_DEFAULT, TIMELINE_MAX } from '../../domain/customers/customer-timeline.js';
@@ -22,7 +31,9 @@ import { scopedCustomer } from './customer-scope.js';
 /** Who may look customers up (the same roles that may record an opt-out; advisors and managers scoped to their customers). */
 export const CUSTOMER_READERS = ['admin', 'dealer_admin', 'manager', 'advisor'] as const;
 
-export const timelineQuery = z.object({ limit: z.coerce.number().int().min(1).max(TIMELINE_MAX).default(TIMELINE_DEFAULT) }).strict();
+export const timelineQuery = z
+  .object({ limit: z.coerce.number().int().min(1).max(TIMELINE_MAX).default(TIMELINE_DEFAULT) })
+  .strict();
 
 /** The corp a search acts in: the one named, or a one-corp principal's only corp. */
 function searchCorp(p: Principal, named: string | undefined): string {
@@ -52,12 +63,28 @@ export function createCustomersRouter(deps: ApiDeps): Router {
     const q = parseOrThrow(customerSearchQuery, input);
     const corpId = searchCorp(p, q.corpId);
     const advisors = await visibleAdvisors(p);
-    if (q.advisor && advisors && !advisors.includes(q.advisor)) throw new NotFoundError(`no advisor ${q.advisor} in your team`, 'advisor_not_found');
-    const ids = (q.status || q.lifecycle) && q.from && q.to
-      ? await customerIdsBehind(corpId, q.advisor, q.status === 'lost' ? 'lost' : 'owner', await localDays(corpId, q.from, q.to))
-      : q.advisor ? await customerIdsOfAdvisor(corpId, q.advisor) : await findCustomerIds(deps.pd, corpId, q.by, q.q ?? '');
+    if (q.advisor && advisors && !advisors.includes(q.advisor))
+      throw new NotFoundError(`no advisor ${q.advisor} in your team`, 'advisor_not_found');
+    const ids =
+      (q.status || q.lifecycle) && q.from && q.to
+        ? await customerIdsBehind(
+            corpId,
+            q.advisor,
+            q.status === 'lost' ? 'lost' : 'owner',
+            await localDays(corpId, q.from, q.to),
+          )
+        : q.advisor
+          ? await customerIdsOfAdvisor(corpId, q.advisor)
+          : await findCustomerIds(deps.pd, corpId, q.by, q.q ?? '');
     const customers = await summarize(deps.pd, corpId, ids, (rows) => keepVisible(corpId, rows, advisors));
-    await recordAudit({ actor: p, action: q.advisor || q.status || q.lifecycle ? 'customer.list' : 'customer.search', target: { type: 'customer', corpId }, requestId: reqId(ctx), at: deps.clock.now(), detail: { by: q.status ?? q.lifecycle ?? (q.advisor ? 'advisor' : q.by), results: customers.length } });
+    await recordAudit({
+      actor: p,
+      action: q.advisor || q.status || q.lifecycle ? 'customer.list' : 'customer.search',
+      target: { type: 'customer', corpId },
+      requestId: reqId(ctx),
+      at: deps.clock.now(),
+      detail: { by: q.status ?? q.lifecycle ?? (q.advisor ? 'advisor' : q.by), results: customers.length },
+    });
     ctx.body = { customers };
   }
 
@@ -76,7 +103,14 @@ export function createCustomersRouter(deps: ApiDeps): Router {
    * cockpit number (its drill-down links).
    */
   router.get('/customers', async function listCustomers(ctx) {
-    if (ctx.query.q !== undefined) throw new ValidationError([{ path: '/q', message: 'send search terms in the body of POST /api/v1/customers/search, so names and phone numbers stay out of URLs and access logs' }]);
+    if (ctx.query.q !== undefined)
+      throw new ValidationError([
+        {
+          path: '/q',
+          message:
+            'send search terms in the body of POST /api/v1/customers/search, so names and phone numbers stay out of URLs and access logs',
+        },
+      ]);
     await findCustomers(ctx, ctx.query);
   });
 
@@ -84,7 +118,13 @@ export function createCustomersRouter(deps: ApiDeps): Router {
   router.get('/customers/:id', async function customerProfile(ctx) {
     const p = principalOf(ctx);
     const customer = await scopedCustomer(ctx, p);
-    await recordAudit({ actor: p, action: 'customer.read', target: { type: 'customer', id: String(customer._id), corpId: customer.corpId }, requestId: reqId(ctx), at: deps.clock.now() });
+    await recordAudit({
+      actor: p,
+      action: 'customer.read',
+      target: { type: 'customer', id: String(customer._id), corpId: customer.corpId },
+      requestId: reqId(ctx),
+      at: deps.clock.now(),
+    });
     const profile = await loadCustomerProfile(deps.pd, customer.corpId, customer._id);
     if (!profile) throw new NotFoundError(`no customer ${String(customer._id)}`, 'customer_not_found');
     ctx.body = profile;
@@ -109,8 +149,19 @@ export function createCustomersRouter(deps: ApiDeps): Router {
     if (!customer) throw new NotFoundError(`no customer ${id}`, 'customer_not_found');
     const principal = principalOf(ctx);
     assertCorp(principal, customer.corpId, 'read'); // another corp's customer is a 404, like a missing one
-    const { changed } = await updateCustomerAttributes({ corpId: customer.corpId, pd: deps.pd, queues: deps.queues, now: () => deps.clock.now() }, customer._id, attrs);
-    await recordAudit({ actor: principal, action: 'customer.update_attributes', target: { type: 'customer', id, corpId: customer.corpId }, requestId: ctx.state.reqId as string | undefined, detail: { fields: changed }, at: deps.clock.now() });
+    const { changed } = await updateCustomerAttributes(
+      { corpId: customer.corpId, pd: deps.pd, queues: deps.queues, now: () => deps.clock.now() },
+      customer._id,
+      attrs,
+    );
+    await recordAudit({
+      actor: principal,
+      action: 'customer.update_attributes',
+      target: { type: 'customer', id, corpId: customer.corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      detail: { fields: changed },
+      at: deps.clock.now(),
+    });
     ctx.body = { id, changed };
   });
   return router;

@@ -14,7 +14,16 @@ const get = (path: string, token: string) => request(h.app.callback()).get(path)
 const WEEK = '2026-05-04'; // a Monday; history: the 8 weeks before
 
 async function daily(corpId: string, advisorUserid: string, departments: number[], day: string, c: Partial<Counters>) {
-  await KpiDailyModel.create({ corpId, day, advisorUserid, departments, counters: { ...emptyCounters(), ...c }, dueToDone: {}, addedByState: {}, asOf: new Date() });
+  await KpiDailyModel.create({
+    corpId,
+    day,
+    advisorUserid,
+    departments,
+    counters: { ...emptyCounters(), ...c },
+    dueToDone: {},
+    addedByState: {},
+    asOf: new Date(),
+  });
 }
 
 beforeAll(async () => {
@@ -28,12 +37,26 @@ beforeAll(async () => {
     { corpId: CORP_B, userid: 'bob', departments: [2] },
   ]);
   // 9 weeks × one day per week: every advisor ~90 % on time on 20 tasks; zhangwei collapses to 30 % in WEEK.
-  const advisors: Array<[string, number[]]> = [['zhangwei', [2]], ['lina', [2]], ['chenjing', [3]], ['a4', [3]], ['a5', [3]], ['wangqiang', [2]]];
+  const advisors: Array<[string, number[]]> = [
+    ['zhangwei', [2]],
+    ['lina', [2]],
+    ['chenjing', [3]],
+    ['a4', [3]],
+    ['a5', [3]],
+    ['wangqiang', [2]],
+  ];
   for (let w = -8; w <= 0; w++) {
     const day = addDays(WEEK, 7 * w + 1);
     for (const [i, [userid, deps]] of advisors.entries()) {
       const onTime = userid === 'zhangwei' && w === 0 ? 6 : 17 + ((i + w) % 3);
-      await daily(CORP_A, userid, deps, day, { tasksDue: 20, tasksDecided: 20, tasksDoneOnTime: onTime, tasksDoneLate: 20 - onTime - (userid === 'zhangwei' && w === 0 ? 9 : 0), tasksOverdue: userid === 'zhangwei' && w === 0 ? 9 : 0, customersAdded: 3 });
+      await daily(CORP_A, userid, deps, day, {
+        tasksDue: 20,
+        tasksDecided: 20,
+        tasksDoneOnTime: onTime,
+        tasksDoneLate: 20 - onTime - (userid === 'zhangwei' && w === 0 ? 9 : 0),
+        tasksOverdue: userid === 'zhangwei' && w === 0 ? 9 : 0,
+        customersAdded: 3,
+      });
     }
   }
   await daily(CORP_B, 'bob', [2], addDays(WEEK, 1), { tasksDue: 7, tasksDecided: 7, tasksDoneOnTime: 7 });
@@ -52,16 +75,35 @@ describe('/api/v1/kpis (cockpit)', () => {
 
   it('a dealer admin sees the whole corp from the rollups; groupBy corp/department; another corp is a 404', async () => {
     const admin = await h.token('dealer_admin', [CORP_A]);
-    const res = await get(`/api/v1/kpis/overview?corpId=${CORP_A}&from=${WEEK}&to=${addDays(WEEK, 7)}&groupBy=advisor`, admin).expect(200);
+    const res = await get(
+      `/api/v1/kpis/overview?corpId=${CORP_A}&from=${WEEK}&to=${addDays(WEEK, 7)}&groupBy=advisor`,
+      admin,
+    ).expect(200);
     expect(res.headers['x-kpi-docs-read']).toBe('6');
-    expect(res.body.rows.map((r: { unit: { id: string } }) => r.unit.id).sort()).toEqual(['a4', 'a5', 'chenjing', 'lina', 'wangqiang', 'zhangwei'].map((u) => `${CORP_A}:${u}`).sort());
+    expect(res.body.rows.map((r: { unit: { id: string } }) => r.unit.id).sort()).toEqual(
+      ['a4', 'a5', 'chenjing', 'lina', 'wangqiang', 'zhangwei'].map((u) => `${CORP_A}:${u}`).sort(),
+    );
     expect(res.body.totals.tasks_due).toBe(120);
     const zhang = res.body.rows.find((r: { unit: { id: string } }) => r.unit.id === `${CORP_A}:zhangwei`);
     expect(zhang.unit.label).toBe('张伟');
     expect(zhang.values).toMatchObject({ tasks_due: 20, on_time_rate: 0.3, tasks_overdue: 9 });
-    const depts = await get(`/api/v1/kpis/overview?corpId=${CORP_A}&from=${WEEK}&to=${addDays(WEEK, 7)}&groupBy=department`, admin).expect(200);
-    expect(depts.body.rows.map((r: { unit: { id: string }; values: { tasks_due: number } }) => [r.unit.id, r.values.tasks_due])).toEqual([[`${CORP_A}:2`, 60], [`${CORP_A}:3`, 60]]);
-    const quarter = await get(`/api/v1/kpis/overview?corpId=${CORP_A}&from=${addDays(WEEK, -56)}&to=${addDays(WEEK, 7)}&granularity=week&groupBy=corp`, admin).expect(200);
+    const depts = await get(
+      `/api/v1/kpis/overview?corpId=${CORP_A}&from=${WEEK}&to=${addDays(WEEK, 7)}&groupBy=department`,
+      admin,
+    ).expect(200);
+    expect(
+      depts.body.rows.map((r: { unit: { id: string }; values: { tasks_due: number } }) => [
+        r.unit.id,
+        r.values.tasks_due,
+      ]),
+    ).toEqual([
+      [`${CORP_A}:2`, 60],
+      [`${CORP_A}:3`, 60],
+    ]);
+    const quarter = await get(
+      `/api/v1/kpis/overview?corpId=${CORP_A}&from=${addDays(WEEK, -56)}&to=${addDays(WEEK, 7)}&granularity=week&groupBy=corp`,
+      admin,
+    ).expect(200);
     expect(quarter.body.series).toHaveLength(9);
     expect(quarter.body.rows).toHaveLength(1);
     await get(`/api/v1/kpis/overview?corpId=${CORP_B}&from=${WEEK}&to=${addDays(WEEK, 7)}`, admin).expect(404);
@@ -75,27 +117,60 @@ describe('/api/v1/kpis (cockpit)', () => {
     expect(flag.explanation.en).toContain('张伟');
     expect(flag.drillDown).toMatchObject({ path: '/tasks', query: { advisor: 'zhangwei', overdue: 'true' } });
     expect(res.body.flags.filter((f: { unit: { id: string } }) => f.unit.id !== `${CORP_A}:zhangwei`)).toEqual([]);
-    const o = await get(`/api/v1/kpis/overview?corpId=${CORP_A}&from=${addDays(WEEK, -56)}&to=${addDays(WEEK, 7)}&granularity=week`, admin).expect(200);
-    expect(o.body.rows.find((r: { unit: { id: string } }) => r.unit.id === `${CORP_A}:zhangwei`).flags.map((f: { metric: string }) => f.metric)).toEqual(['on_time_rate']);
+    const o = await get(
+      `/api/v1/kpis/overview?corpId=${CORP_A}&from=${addDays(WEEK, -56)}&to=${addDays(WEEK, 7)}&granularity=week`,
+      admin,
+    ).expect(200);
+    expect(
+      o.body.rows
+        .find((r: { unit: { id: string } }) => r.unit.id === `${CORP_A}:zhangwei`)
+        .flags.map((f: { metric: string }) => f.metric),
+    ).toEqual(['on_time_rate']);
   });
 
   it('managers see their departments only; advisors themselves only; oem sees every dealer corp', async () => {
     const manager = await h.token('manager', [CORP_A], 'wangqiang');
-    const res = await get(`/api/v1/kpis/overview?corpId=${CORP_A}&from=${WEEK}&to=${addDays(WEEK, 7)}`, manager).expect(200);
-    expect(res.body.rows.map((r: { unit: { id: string } }) => r.unit.id).sort()).toEqual([`${CORP_A}:lina`, `${CORP_A}:wangqiang`, `${CORP_A}:zhangwei`]);
-    await get(`/api/v1/kpis/overview?corpId=${CORP_A}&from=${WEEK}&to=${addDays(WEEK, 7)}&advisor=chenjing`, manager).expect(403);
-    await get(`/api/v1/kpis/overview?corpId=${CORP_A}&from=${WEEK}&to=${addDays(WEEK, 7)}&department=3`, manager).expect(403);
+    const res = await get(`/api/v1/kpis/overview?corpId=${CORP_A}&from=${WEEK}&to=${addDays(WEEK, 7)}`, manager).expect(
+      200,
+    );
+    expect(res.body.rows.map((r: { unit: { id: string } }) => r.unit.id).sort()).toEqual([
+      `${CORP_A}:lina`,
+      `${CORP_A}:wangqiang`,
+      `${CORP_A}:zhangwei`,
+    ]);
+    await get(
+      `/api/v1/kpis/overview?corpId=${CORP_A}&from=${WEEK}&to=${addDays(WEEK, 7)}&advisor=chenjing`,
+      manager,
+    ).expect(403);
+    await get(
+      `/api/v1/kpis/overview?corpId=${CORP_A}&from=${WEEK}&to=${addDays(WEEK, 7)}&department=3`,
+      manager,
+    ).expect(403);
     const mgrFlags = await get(`/api/v1/kpis/anomalies?corpId=${CORP_A}&week=${WEEK}`, manager).expect(200);
     expect(mgrFlags.body.flags.every((f: { unit: { kind: string } }) => f.unit.kind === 'advisor')).toBe(true);
 
     const advisor = await h.token('advisor', [CORP_A], 'lina');
-    const mine = await get(`/api/v1/kpis/overview?corpId=${CORP_A}&from=${WEEK}&to=${addDays(WEEK, 7)}`, advisor).expect(200);
+    const mine = await get(
+      `/api/v1/kpis/overview?corpId=${CORP_A}&from=${WEEK}&to=${addDays(WEEK, 7)}`,
+      advisor,
+    ).expect(200);
     expect(mine.body.rows.map((r: { unit: { id: string } }) => r.unit.id)).toEqual([`${CORP_A}:lina`]);
-    await get(`/api/v1/kpis/overview?corpId=${CORP_A}&from=${WEEK}&to=${addDays(WEEK, 7)}&advisor=zhangwei`, advisor).expect(403);
+    await get(
+      `/api/v1/kpis/overview?corpId=${CORP_A}&from=${WEEK}&to=${addDays(WEEK, 7)}&advisor=zhangwei`,
+      advisor,
+    ).expect(403);
 
     const oem = await h.token('oem', []);
     const all = await get(`/api/v1/kpis/overview?from=${WEEK}&to=${addDays(WEEK, 7)}&groupBy=corp`, oem).expect(200);
-    expect(all.body.rows.map((r: { unit: { id: string }; values: { tasks_due: number } }) => [r.unit.id, r.values.tasks_due])).toEqual([[CORP_A, 120], [CORP_B, 7]]);
+    expect(
+      all.body.rows.map((r: { unit: { id: string }; values: { tasks_due: number } }) => [
+        r.unit.id,
+        r.values.tasks_due,
+      ]),
+    ).toEqual([
+      [CORP_A, 120],
+      [CORP_B, 7],
+    ]);
   });
 
   it('bad input is a 422 that says what to fix', async () => {
@@ -115,7 +190,10 @@ describe('/api/v1/kpis (cockpit)', () => {
 
   it('CSV: the same rows, spreadsheet formulas neutralised', async () => {
     const admin = await h.token('dealer_admin', [CORP_A]);
-    const csv = await get(`/api/v1/kpis/overview.csv?corpId=${CORP_A}&from=${WEEK}&to=${addDays(WEEK, 7)}`, admin).expect(200);
+    const csv = await get(
+      `/api/v1/kpis/overview.csv?corpId=${CORP_A}&from=${WEEK}&to=${addDays(WEEK, 7)}`,
+      admin,
+    ).expect(200);
     const lines = csv.text.trim().split('\n');
     expect(lines[0]).toContain('on_time_rate');
     expect(lines).toHaveLength(7);

@@ -16,7 +16,13 @@ import type { ApiDeps } from './api-deps.js';
 import { managedAdvisors } from '../../domain/customers/advisor-queries.js';
 
 const isoDate = z.iso.datetime({ offset: true, error: 'use an ISO date-time like 2026-06-01T00:00:00+08:00' });
-export const kpiQuery = z.object({ corpId: z.string().min(1).max(64), from: isoDate, to: isoDate, advisor: z.string().min(1).max(64).optional() })
+export const kpiQuery = z
+  .object({
+    corpId: z.string().min(1).max(64),
+    from: isoDate,
+    to: isoDate,
+    advisor: z.string().min(1).max(64).optional(),
+  })
   .refine((q) => Date.parse(q.from) < Date.parse(q.to), { error: 'from must be before to', path: ['to'] });
 
 /** The longest range one overview may cover (days). */
@@ -28,23 +34,39 @@ const scopeFields = {
   advisor: z.string().min(1).max(64).optional(),
   department: z.coerce.number({ error: 'department must be a department id (a number)' }).int().min(0).optional(),
 };
-export const overviewQuery = z.object({
-  ...scopeFields,
-  from: localDay,
-  to: localDay,
-  granularity: z.enum(['day', 'week', 'month'], { error: 'granularity must be day, week or month' }).default('day'),
-  groupBy: z.enum(['corp', 'department', 'advisor'], { error: 'groupBy must be corp, department or advisor' }).default('advisor'),
-})
+export const overviewQuery = z
+  .object({
+    ...scopeFields,
+    from: localDay,
+    to: localDay,
+    granularity: z.enum(['day', 'week', 'month'], { error: 'granularity must be day, week or month' }).default('day'),
+    groupBy: z
+      .enum(['corp', 'department', 'advisor'], { error: 'groupBy must be corp, department or advisor' })
+      .default('advisor'),
+  })
   .refine((q) => q.from < q.to, { error: 'from must be before to (to is exclusive)', path: ['to'] })
-  .refine((q) => Date.parse(q.to) - Date.parse(q.from) <= MAX_RANGE_DAYS * DAY_MS, { error: `the range may cover at most ${MAX_RANGE_DAYS} days; narrow from/to`, path: ['to'] });
-export const anomaliesQuery = z.object({ ...scopeFields, week: localDay.refine(isMonday, { error: 'week must be the Monday a week starts on (YYYY-MM-DD)' }) });
+  .refine((q) => Date.parse(q.to) - Date.parse(q.from) <= MAX_RANGE_DAYS * DAY_MS, {
+    error: `the range may cover at most ${MAX_RANGE_DAYS} days; narrow from/to`,
+    path: ['to'],
+  });
+export const anomaliesQuery = z.object({
+  ...scopeFields,
+  week: localDay.refine(isMonday, { error: 'week must be the Monday a week starts on (YYYY-MM-DD)' }),
+});
 
 export const KPI_READERS = ['admin', 'oem', 'analyst', 'dealer_admin', 'manager', 'advisor'] as const;
 
 /** What a principal may see of the cockpit: corps, and for managers and advisors the advisors. */
-interface KpiScope { corpIds: string[]; advisors?: string[]; department?: number }
+interface KpiScope {
+  corpIds: string[];
+  advisors?: string[];
+  department?: number;
+}
 
-async function resolveScope(p: Principal, q: { corpId?: string; advisor?: string; department?: number }): Promise<KpiScope> {
+async function resolveScope(
+  p: Principal,
+  q: { corpId?: string; advisor?: string; department?: number },
+): Promise<KpiScope> {
   let corpIds: string[];
   if (q.corpId) {
     assertCorp(p, q.corpId, 'read');
@@ -57,14 +79,18 @@ async function resolveScope(p: Principal, q: { corpId?: string; advisor?: string
     throw new ValidationError([{ path: '/corpId', message: 'corpId is required: your token covers several corps' }]);
   }
   if (p.role === 'advisor') {
-    if (q.advisor && q.advisor !== p.userid) throw new ForbiddenError('advisors see their own figures only', 'advisor_forbidden');
-    if (q.department !== undefined) throw new ForbiddenError('advisors see their own figures only', 'department_forbidden');
+    if (q.advisor && q.advisor !== p.userid)
+      throw new ForbiddenError('advisors see their own figures only', 'advisor_forbidden');
+    if (q.department !== undefined)
+      throw new ForbiddenError('advisors see their own figures only', 'department_forbidden');
     return { corpIds, advisors: [p.userid ?? '\u0000'] };
   }
   if (p.role === 'manager') {
-    if (q.department !== undefined && !(p.departments ?? []).includes(q.department)) throw new ForbiddenError(`department ${q.department} is not one of yours`, 'department_forbidden');
+    if (q.department !== undefined && !(p.departments ?? []).includes(q.department))
+      throw new ForbiddenError(`department ${q.department} is not one of yours`, 'department_forbidden');
     const mine = await managedAdvisors(p);
-    if (q.advisor && !mine.includes(q.advisor)) throw new ForbiddenError(`${q.advisor} is not in your departments`, 'advisor_forbidden');
+    if (q.advisor && !mine.includes(q.advisor))
+      throw new ForbiddenError(`${q.advisor} is not in your departments`, 'advisor_forbidden');
     return { corpIds, advisors: q.advisor ? [q.advisor] : mine, department: q.department };
   }
   return { corpIds, advisors: q.advisor ? [q.advisor] : undefined, department: q.department };
@@ -87,7 +113,12 @@ export function createKpisRouter(deps: ApiDeps): Router {
       const mine = await managedAdvisors(p);
       advisors = advisors ? advisors.filter((a) => mine.includes(a)) : mine;
     }
-    ctx.body = { corpId: q.corpId, from: q.from, to: q.to, ...(await taskKpis({ corpId: q.corpId, from: new Date(q.from), to: new Date(q.to), advisors }, deps.clock.now())) };
+    ctx.body = {
+      corpId: q.corpId,
+      from: q.from,
+      to: q.to,
+      ...(await taskKpis({ corpId: q.corpId, from: new Date(q.from), to: new Date(q.to), advisors }, deps.clock.now())),
+    };
   });
 
   router.get('/kpis/definitions', function definitions(ctx) {
@@ -97,7 +128,13 @@ export function createKpisRouter(deps: ApiDeps): Router {
   router.get('/kpis/overview', async function overview(ctx) {
     const q = parseOrThrow(overviewQuery, ctx.query);
     const scope = await resolveScope(principalOf(ctx), q);
-    const { docsRead, ...body } = await kpiOverview({ ...scope, from: q.from, to: q.to, granularity: q.granularity, groupBy: q.groupBy });
+    const { docsRead, ...body } = await kpiOverview({
+      ...scope,
+      from: q.from,
+      to: q.to,
+      granularity: q.granularity,
+      groupBy: q.groupBy,
+    });
     ctx.set('X-Kpi-Docs-Read', String(docsRead));
     ctx.body = { ...body, asOf: deps.clock.now().toISOString() };
   });
@@ -108,8 +145,14 @@ export function createKpisRouter(deps: ApiDeps): Router {
     const o = await kpiOverview({ ...scope, from: q.from, to: q.to, granularity: q.granularity, groupBy: q.groupBy });
     const header = ['unitKind', 'unitId', 'corpId', 'label', ...METRIC_KEYS, 'flags'];
     const records = o.rows.map((r) => [
-      r.unit.kind, r.unit.id, r.unit.corpId, r.unit.label,
-      ...METRIC_KEYS.map((k) => { const v = r.values[k]; return v === null || v === undefined ? '' : String(v); }),
+      r.unit.kind,
+      r.unit.id,
+      r.unit.corpId,
+      r.unit.label,
+      ...METRIC_KEYS.map((k) => {
+        const v = r.values[k];
+        return v === null || v === undefined ? '' : String(v);
+      }),
       r.flags.map((f) => f.metric).join(' '),
     ]);
     ctx.set('Content-Disposition', `attachment; filename="kpis-${q.from}-${q.to}.csv"`);

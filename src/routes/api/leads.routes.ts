@@ -1,8 +1,24 @@
 import Router from '@koa/router';
 import { z } from 'zod';
-import { acquisitionSettingsSchema, loadAcquisitionSettings, saveAcquisitionSettings } from '../../domain/acquisition/acquisition-settings.js';
-import { advanceLead, getLead, markContacted, presentLead, reassignLead, recordSale } from '../../domain/acquisition/lead-actions.js';
-import { ingestLeads, leadIntakeDepsFor, summarizeLeadResults, type LeadIntakeDeps } from '../../domain/acquisition/lead-intake.js';
+import {
+  acquisitionSettingsSchema,
+  loadAcquisitionSettings,
+  saveAcquisitionSettings,
+} from '../../domain/acquisition/acquisition-settings.js';
+import {
+  advanceLead,
+  getLead,
+  markContacted,
+  presentLead,
+  reassignLead,
+  recordSale,
+} from '../../domain/acquisition/lead-actions.js';
+import {
+  ingestLeads,
+  leadIntakeDepsFor,
+  summarizeLeadResults,
+  type LeadIntakeDeps,
+} from '../../domain/acquisition/lead-intake.js';
 import { leadKpis } from '../../domain/acquisition/lead-kpis.js';
 import { slaDue } from '../../domain/acquisition/lead-routing.js';
 import type { LeadLean } from '../../domain/acquisition/lead.model.js';
@@ -31,10 +47,15 @@ export const LEAD_SETTINGS_ROLES = ['admin', 'dealer_admin'] as const;
 export const LEAD_SALE_RECORDERS = ['admin', 'dealer_admin', 'manager', 'integration'] as const;
 
 const MAX_BATCH = 1000;
-const batchSchema = z.object({
-  corpId: z.string(),
-  leads: z.array(z.unknown()).min(1, { error: 'send at least one lead' }).max(MAX_BATCH, { error: `at most ${MAX_BATCH} leads per request; split the batch` }),
-}).strict();
+const batchSchema = z
+  .object({
+    corpId: z.string(),
+    leads: z
+      .array(z.unknown())
+      .min(1, { error: 'send at least one lead' })
+      .max(MAX_BATCH, { error: `at most ${MAX_BATCH} leads per request; split the batch` }),
+  })
+  .strict();
 const corpQuery = z.object({ corpId: corpIdSchema });
 const listQuery = z.object({
   corpId: corpIdSchema,
@@ -45,31 +66,40 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(200),
 });
 const kpiQuery = z.object({ corpId: corpIdSchema, from: z.iso.date().optional(), to: z.iso.date().optional() });
-const stageBody = z.object({ stage: z.enum(LEAD_STAGES), lostReason: z.string().trim().min(1).max(200).optional() }).strict();
+const stageBody = z
+  .object({ stage: z.enum(LEAD_STAGES), lostReason: z.string().trim().min(1).max(200).optional() })
+  .strict();
 const assignBody = z.object({ advisorUserid: z.string().min(1).max(64) }).strict();
-const availabilityBody = z.object({
-  offShift: z.boolean().optional(),
-  leaveUntil: z.iso.datetime({ offset: true }).nullable().optional(),
-  leadCap: z.number().int().min(0).max(10_000).nullable().optional(),
-  onDuty: z.boolean().optional(),
-}).strict();
+const availabilityBody = z
+  .object({
+    offShift: z.boolean().optional(),
+    leaveUntil: z.iso.datetime({ offset: true }).nullable().optional(),
+    leadCap: z.number().int().min(0).max(10_000).nullable().optional(),
+    onDuty: z.boolean().optional(),
+  })
+  .strict();
 
 /** Intake dependencies for one corp: its working hours and zone. */
 export async function leadIntakeDeps(deps: ApiDeps, corpId: string): Promise<LeadIntakeDeps> {
-  return leadIntakeDepsFor({ pd: deps.pd, queues: deps.queues, clock: deps.clock, defaultTimezone: deps.config.defaultTimezone }, corpId);
+  return leadIntakeDepsFor(
+    { pd: deps.pd, queues: deps.queues, clock: deps.clock, defaultTimezone: deps.config.defaultTimezone },
+    corpId,
+  );
 }
 
 /** Leads a principal sees: advisors their own, managers their departments' and the unassigned ones. */
 async function scopeFilter(p: Principal): Promise<Record<string, unknown>> {
   if (p.role === 'advisor') return { advisorUserid: p.userid ?? '\u0000' };
-  if (p.role === 'manager') return { $or: [{ advisorUserid: { $in: await managedAdvisors(p) } }, { advisorUserid: { $exists: false } }] };
+  if (p.role === 'manager')
+    return { $or: [{ advisorUserid: { $in: await managedAdvisors(p) } }, { advisorUserid: { $exists: false } }] };
   return {};
 }
 
 async function scopedLead(p: Principal, corpId: string, id: string): Promise<LeadLean> {
   const lead = await getLead(corpId, id);
   const filter = await scopeFilter(p);
-  if (Object.keys(filter).length && !(await leadMatches(lead._id, filter))) throw new NotFoundError(`no lead ${id}`, 'lead_not_found');
+  if (Object.keys(filter).length && !(await leadMatches(lead._id, filter)))
+    throw new NotFoundError(`no lead ${id}`, 'lead_not_found');
   return lead;
 }
 
@@ -87,7 +117,10 @@ export function createLeadsRouter(deps: ApiDeps): Router {
   router.post('/leads', async function postLeads(ctx) {
     const p = principalOf(ctx);
     const body = bodyOf(ctx);
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new ValidationError([{ path: '/', message: 'send a JSON object: { corpId, leads: [...] } or { corpId, source, mobile, ... }' }]);
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw new ValidationError([
+        { path: '/', message: 'send a JSON object: { corpId, leads: [...] } or { corpId, source, mobile, ... }' },
+      ]);
     const isBatch = 'leads' in body;
     let corpId: unknown;
     let items: unknown[];
@@ -103,10 +136,24 @@ export function createLeadsRouter(deps: ApiDeps): Router {
     }
     if (typeof corpId === 'string') assertCorp(p, corpId);
     const corp = await requireDealerCorp(corpId, deps.config.defaultTimezone);
-    const results = await ingestLeads(await leadIntakeDeps(deps, corp.corpId), corp.corpId, items, { actor: actorOf(p), pointer: (i) => (isBatch ? `/leads/${i}` : '') });
+    const results = await ingestLeads(await leadIntakeDeps(deps, corp.corpId), corp.corpId, items, {
+      actor: actorOf(p),
+      pointer: (i) => (isBatch ? `/leads/${i}` : ''),
+    });
     const summary = summarizeLeadResults(results);
-    if (summary.rejected === results.length) throw new ValidationError(results.flatMap((r) => (r.status === 'rejected' ? r.problems : [])), 'no lead was accepted');
-    await recordAudit({ actor: p, action: 'lead.ingest', target: { type: 'leads', corpId: corp.corpId }, requestId: ctx.state.reqId as string | undefined, detail: summary, at: deps.clock.now() });
+    if (summary.rejected === results.length)
+      throw new ValidationError(
+        results.flatMap((r) => (r.status === 'rejected' ? r.problems : [])),
+        'no lead was accepted',
+      );
+    await recordAudit({
+      actor: p,
+      action: 'lead.ingest',
+      target: { type: 'leads', corpId: corp.corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      detail: summary,
+      at: deps.clock.now(),
+    });
     ctx.body = { summary, results };
   });
 
@@ -120,7 +167,14 @@ export function createLeadsRouter(deps: ApiDeps): Router {
     if (q.advisor) filter.advisorUserid = q.advisor;
     if (q.unassigned === 'true') filter.advisorUserid = { $exists: false };
     const leads = await findLeads(filter, q.limit);
-    await recordAudit({ actor: p, action: 'lead.list', target: { type: 'leads', corpId: q.corpId }, requestId: ctx.state.reqId as string | undefined, detail: { count: leads.length }, at: deps.clock.now() });
+    await recordAudit({
+      actor: p,
+      action: 'lead.list',
+      target: { type: 'leads', corpId: q.corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      detail: { count: leads.length },
+      at: deps.clock.now(),
+    });
     ctx.body = { leads: leads.map((l) => ({ ...presentLead(l, deps.pd), history: undefined })) };
   });
 
@@ -142,7 +196,14 @@ export function createLeadsRouter(deps: ApiDeps): Router {
     await requireDealerCorp(q.corpId, deps.config.defaultTimezone);
     const settings = parseOrThrow(acquisitionSettingsSchema, bodyOf(ctx) ?? {});
     await saveAcquisitionSettings(q.corpId, settings);
-    await recordAudit({ actor: p, action: 'lead.settings', target: { type: 'corp', corpId: q.corpId }, requestId: ctx.state.reqId as string | undefined, detail: { rules: settings.rules.length }, at: deps.clock.now() });
+    await recordAudit({
+      actor: p,
+      action: 'lead.settings',
+      target: { type: 'corp', corpId: q.corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      detail: { rules: settings.rules.length },
+      at: deps.clock.now(),
+    });
     ctx.body = settings;
   });
 
@@ -151,12 +212,19 @@ export function createLeadsRouter(deps: ApiDeps): Router {
     const q = parseOrThrow(corpQuery, ctx.query);
     assertCorp(p, q.corpId, 'write');
     const userid = ctx.params.userid ?? '';
-    if (p.role === 'advisor' && p.userid !== userid) throw new ForbiddenError('advisors set their own availability only', 'advisor_forbidden');
+    if (p.role === 'advisor' && p.userid !== userid)
+      throw new ForbiddenError('advisors set their own availability only', 'advisor_forbidden');
     if (p.role !== 'advisor') await assertReassignable(p, q.corpId, userid);
     const body = parseOrThrow(availabilityBody, bodyOf(ctx) ?? {});
     const doc = await setAdvisorAvailability(q.corpId, userid, body);
     await requestTeamRefresh(deps, q.corpId, userid);
-    ctx.body = { userid, offShift: doc?.offShift ?? false, leaveUntil: doc?.leaveUntil ?? null, leadCap: doc?.leadCap ?? null, onDuty: doc?.onDuty ?? false };
+    ctx.body = {
+      userid,
+      offShift: doc?.offShift ?? false,
+      leaveUntil: doc?.leaveUntil ?? null,
+      leadCap: doc?.leadCap ?? null,
+      onDuty: doc?.onDuty ?? false,
+    };
   });
 
   router.get('/leads/:id', async function getLeadRoute(ctx) {
@@ -164,7 +232,13 @@ export function createLeadsRouter(deps: ApiDeps): Router {
     const q = parseOrThrow(corpQuery, ctx.query);
     assertCorp(p, q.corpId, 'read');
     const lead = await scopedLead(p, q.corpId, ctx.params.id ?? '');
-    await recordAudit({ actor: p, action: 'lead.read', target: { type: 'lead', id: String(lead._id), corpId: q.corpId }, requestId: ctx.state.reqId as string | undefined, at: deps.clock.now() });
+    await recordAudit({
+      actor: p,
+      action: 'lead.read',
+      target: { type: 'lead', id: String(lead._id), corpId: q.corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      at: deps.clock.now(),
+    });
     ctx.body = presentLead(lead, deps.pd);
   });
 
@@ -174,7 +248,10 @@ export function createLeadsRouter(deps: ApiDeps): Router {
     const q = parseOrThrow(corpQuery, ctx.query);
     assertCorp(p, q.corpId, 'write');
     const lead = await scopedLead(p, q.corpId, ctx.params.id ?? '');
-    const via = z.object({ via: z.enum(['sidebar', 'api']).default('api') }).strict().parse(bodyOf(ctx) ?? {}).via;
+    const via = z
+      .object({ via: z.enum(['sidebar', 'api']).default('api') })
+      .strict()
+      .parse(bodyOf(ctx) ?? {}).via;
     ctx.body = presentLead((await markContacted(actionDeps(q.corpId), String(lead._id), actorOf(p), via)).lead);
   });
   router.post('/leads/:id/stage', async function leadStage(ctx) {
@@ -183,7 +260,14 @@ export function createLeadsRouter(deps: ApiDeps): Router {
     assertCorp(p, q.corpId, 'write');
     const lead = await scopedLead(p, q.corpId, ctx.params.id ?? '');
     const body = parseOrThrow(stageBody, bodyOf(ctx) ?? {});
-    ctx.body = presentLead((await advanceLead(actionDeps(q.corpId), String(lead._id), body.stage, actorOf(p), { lostReason: body.lostReason, via: 'api' })).lead);
+    ctx.body = presentLead(
+      (
+        await advanceLead(actionDeps(q.corpId), String(lead._id), body.stage, actorOf(p), {
+          lostReason: body.lostReason,
+          via: 'api',
+        })
+      ).lead,
+    );
   });
   router.post('/leads/:id/sale', async function leadSale(ctx) {
     const p = principalOf(ctx);
@@ -191,7 +275,13 @@ export function createLeadsRouter(deps: ApiDeps): Router {
     assertCorp(p, q.corpId, 'write');
     const lead = await scopedLead(p, q.corpId, ctx.params.id ?? '');
     const out = await recordSale(actionDeps(q.corpId), String(lead._id), actorOf(p));
-    await recordAudit({ actor: p, action: 'lead.sale', target: { type: 'lead', id: String(lead._id), corpId: q.corpId }, requestId: ctx.state.reqId as string | undefined, at: deps.clock.now() });
+    await recordAudit({
+      actor: p,
+      action: 'lead.sale',
+      target: { type: 'lead', id: String(lead._id), corpId: q.corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      at: deps.clock.now(),
+    });
     ctx.body = presentLead(out.lead);
   });
   router.post('/leads/:id/assign', async function leadAssign(ctx) {
@@ -206,8 +296,20 @@ export function createLeadsRouter(deps: ApiDeps): Router {
     const now = deps.clock.now();
     const onDuty = !inWorkingHours(now, settings.workingHours, timeZone);
     const due = slaDue({ corpId: q.corpId, timeZone, workingHours: settings.workingHours, settings: acq }, now, onDuty);
-    const updated = await reassignLead({ ...actionDeps(q.corpId), slaDueAt: due }, String(lead._id), body.advisorUserid, actorOf(p));
-    await recordAudit({ actor: p, action: 'lead.assign', target: { type: 'lead', id: String(lead._id), corpId: q.corpId }, requestId: ctx.state.reqId as string | undefined, detail: { to: body.advisorUserid }, at: deps.clock.now() });
+    const updated = await reassignLead(
+      { ...actionDeps(q.corpId), slaDueAt: due },
+      String(lead._id),
+      body.advisorUserid,
+      actorOf(p),
+    );
+    await recordAudit({
+      actor: p,
+      action: 'lead.assign',
+      target: { type: 'lead', id: String(lead._id), corpId: q.corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      detail: { to: body.advisorUserid },
+      at: deps.clock.now(),
+    });
     ctx.body = presentLead(updated);
   });
   return router;

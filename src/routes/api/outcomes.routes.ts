@@ -19,19 +19,35 @@ export const OUTCOME_READERS = ['admin', 'oem', 'analyst', 'dealer_admin', 'mana
 const unmatchedQuery = z.object({
   corpId: z.string().min(1).max(64),
   limit: z.coerce.number().int().min(1).max(500).default(100),
-  before: z.iso.datetime({ offset: true, error: 'use an ISO date-time (the occurredAt of the last item of the previous page)' }).optional(),
+  before: z.iso
+    .datetime({ offset: true, error: 'use an ISO date-time (the occurredAt of the last item of the previous page)' })
+    .optional(),
 });
 
 const reportQuery = z.object({
   corpId: z.string().min(1).max(64),
   windowDays: z.coerce.number({ error: 'windowDays must be a number of days' }).int().min(1).max(365).optional(),
-  types: z.string().optional().transform((v) => (v ? v.split(',').map((t) => t.trim()) : undefined))
-    .pipe(z.array(z.enum(OUTCOME_TYPES, { error: `types: comma-separated, of ${OUTCOME_TYPES.join(', ')}` })).optional()),
+  types: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v.split(',').map((t) => t.trim()) : undefined))
+    .pipe(
+      z.array(z.enum(OUTCOME_TYPES, { error: `types: comma-separated, of ${OUTCOME_TYPES.join(', ')}` })).optional(),
+    ),
 });
 const isoDate = z.iso.datetime({ offset: true, error: 'use an ISO date-time like 2026-06-01T00:00:00+08:00' });
-const kpiQuery = z.object({ corpId: z.string().min(1).max(64), from: isoDate, to: isoDate, by: z.enum(['rule', 'advisor'], { error: 'by must be rule or advisor' }).default('rule') })
+const kpiQuery = z
+  .object({
+    corpId: z.string().min(1).max(64),
+    from: isoDate,
+    to: isoDate,
+    by: z.enum(['rule', 'advisor'], { error: 'by must be rule or advisor' }).default('rule'),
+  })
   .refine((q) => Date.parse(q.from) < Date.parse(q.to), { error: 'from must be before to', path: ['to'] });
-const corpQuery = z.object({ corpId: z.string().min(1).max(64), limit: z.coerce.number().int().min(1).max(1000).default(200) });
+const corpQuery = z.object({
+  corpId: z.string().min(1).max(64),
+  limit: z.coerce.number().int().min(1).max(1000).default(200),
+});
 const objectId = z.string().regex(/^[a-f0-9]{24}$/, { error: 'is not a rule id' });
 
 /**
@@ -50,11 +66,25 @@ export function createOutcomesRouter(deps: ApiDeps): Router {
     const { corpId: _omit, ...rest } = body as Record<string, unknown>;
     const split = itemsOf(rest);
     if ('problems' in split) throw new ValidationError(split.problems);
-    const answer = await ingestOutcomeItems({ ...corp, pd: deps.pd, queues: deps.queues, now: () => deps.clock.now() }, split.items, 'api');
+    const answer = await ingestOutcomeItems(
+      { ...corp, pd: deps.pd, queues: deps.queues, now: () => deps.clock.now() },
+      split.items,
+      'api',
+    );
     if (answer.summary.rejected === answer.results.length) {
-      throw new ValidationError(answer.results.flatMap((r) => (r.status === 'rejected' ? r.problems : [])), 'no outcome was accepted');
+      throw new ValidationError(
+        answer.results.flatMap((r) => (r.status === 'rejected' ? r.problems : [])),
+        'no outcome was accepted',
+      );
     }
-    await recordAudit({ actor: principalOf(ctx), action: 'outcome.upsert', target: { type: 'outcomes', corpId: corp.corpId }, requestId: ctx.state.reqId as string | undefined, detail: answer.summary, at: deps.clock.now() });
+    await recordAudit({
+      actor: principalOf(ctx),
+      action: 'outcome.upsert',
+      target: { type: 'outcomes', corpId: corp.corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      detail: answer.summary,
+      at: deps.clock.now(),
+    });
     ctx.body = answer;
   });
   router.get('/outcomes/unmatched', async function unmatchedOutcomes(ctx) {

@@ -36,9 +36,17 @@ export function createPrivacyRouter(deps: ApiDeps): Router {
     const p = principalOf(ctx);
     const body = parseOrThrow(erasureRequestSchema, bodyOf(ctx) ?? {});
     const customer = await scopedCustomer(ctx, p);
-    const summary = await eraseCustomer({ queues: deps.queues, clock: deps.clock, hasher: deps.pd.hasher, cipher: deps.pd.cipher }, {
-      corpId: customer.corpId, customerId: String(customer._id), reason: body.reason, ticket: body.ticket, actor: p, requestId: reqId(ctx),
-    });
+    const summary = await eraseCustomer(
+      { queues: deps.queues, clock: deps.clock, hasher: deps.pd.hasher, cipher: deps.pd.cipher },
+      {
+        corpId: customer.corpId,
+        customerId: String(customer._id),
+        reason: body.reason,
+        ticket: body.ticket,
+        actor: p,
+        requestId: reqId(ctx),
+      },
+    );
     ctx.body = { erased: true, ...summary };
   });
 
@@ -48,7 +56,13 @@ export function createPrivacyRouter(deps: ApiDeps): Router {
     const customer = await scopedCustomer(ctx, p);
     const now = deps.clock.now();
     // Audited before the data leaves: an export that cannot be recorded is not given.
-    await recordAudit({ actor: p, action: 'customer.export', target: { type: 'customer', id: String(customer._id), corpId: customer.corpId }, requestId: reqId(ctx), at: now });
+    await recordAudit({
+      actor: p,
+      action: 'customer.export',
+      target: { type: 'customer', id: String(customer._id), corpId: customer.corpId },
+      requestId: reqId(ctx),
+      at: now,
+    });
     const data = await exportCustomer(deps.pd, customer.corpId, String(customer._id), now);
     if (!data) throw new NotFoundError(`no customer ${String(customer._id)}`, 'customer_not_found');
     ctx.set('Content-Disposition', `attachment; filename="customer-${String(customer._id)}.json"`);
@@ -61,24 +75,41 @@ export function createPrivacyRouter(deps: ApiDeps): Router {
     const doc = await customerPrivacyFlags(customer._id);
     ctx.body = {
       id: String(customer._id),
-      optOut: { value: Boolean(doc?.optOut?.value), at: doc?.optOut?.at ?? undefined, source: doc?.optOut?.source ?? undefined },
+      optOut: {
+        value: Boolean(doc?.optOut?.value),
+        at: doc?.optOut?.at ?? undefined,
+        source: doc?.optOut?.source ?? undefined,
+      },
       privacyNotice: doc?.privacyNotice?.version ? doc.privacyNotice : undefined,
       erasedAt: doc?.erasedAt ?? undefined,
     };
   });
 
-  const optOutRoute = (value: boolean) => async function optOutChange(ctx: Context) {
-    const p = principalOf(ctx);
-    const body = parseOrThrow(optOutBodySchema, bodyOf(ctx) ?? {});
-    const customer = await scopedCustomer(ctx, p);
-    const id = String(customer._id);
-    const result = await setOptOut({ queues: deps.queues, now: () => deps.clock.now() }, { corpId: customer.corpId, customerId: id, optOut: value, source: body.source });
-    await recordAudit({
-      actor: p, action: value ? 'customer.opt_out' : 'customer.opt_in', target: { type: 'customer', id, corpId: customer.corpId }, requestId: reqId(ctx), at: deps.clock.now(),
-      detail: { source: body.source, changed: result.changed, cancelledQueued: result.cancelledQueued, pendingCancelRequested: result.pendingCancelRequested },
-    });
-    ctx.body = { id, optOut: value, ...result };
-  };
+  const optOutRoute = (value: boolean) =>
+    async function optOutChange(ctx: Context) {
+      const p = principalOf(ctx);
+      const body = parseOrThrow(optOutBodySchema, bodyOf(ctx) ?? {});
+      const customer = await scopedCustomer(ctx, p);
+      const id = String(customer._id);
+      const result = await setOptOut(
+        { queues: deps.queues, now: () => deps.clock.now() },
+        { corpId: customer.corpId, customerId: id, optOut: value, source: body.source },
+      );
+      await recordAudit({
+        actor: p,
+        action: value ? 'customer.opt_out' : 'customer.opt_in',
+        target: { type: 'customer', id, corpId: customer.corpId },
+        requestId: reqId(ctx),
+        at: deps.clock.now(),
+        detail: {
+          source: body.source,
+          changed: result.changed,
+          cancelledQueued: result.cancelledQueued,
+          pendingCancelRequested: result.pendingCancelRequested,
+        },
+      });
+      ctx.body = { id, optOut: value, ...result };
+    };
   /** `POST /api/v1/customers/:id/opt-out` `{ source? }`: no more automated marketing. */
   router.post('/customers/:id/opt-out', optOutRoute(true));
   /** `DELETE /api/v1/customers/:id/opt-out`: the customer asked to receive campaigns again. */

@@ -23,7 +23,10 @@ import { bodyOf, type ApiDeps } from './api-deps.js';
 
 const listQuery = z.object({
   scope: z.string().min(1).max(64).optional(),
-  enabled: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  enabled: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
 });
 const previewQuery = z.object({ corpId: z.string().min(1).max(64).optional() });
 export const ruleOptionsQuery = z.object({ corpId: corpIdSchema.optional() });
@@ -39,7 +42,8 @@ const isAuthor = (p: Principal) => (RULE_AUTHORS as readonly string[]).includes(
 async function checkScopeCorp(body: Pick<RuleBody, 'scope'>): Promise<void> {
   if (body.scope === 'all') return;
   const corp = await corpProfile(body.scope);
-  if (!corp) throw new ValidationError([{ path: 'scope', message: `no corp ${body.scope}; use all or an existing corp id` }]);
+  if (!corp)
+    throw new ValidationError([{ path: 'scope', message: `no corp ${body.scope}; use all or an existing corp id` }]);
 }
 
 /**
@@ -50,13 +54,32 @@ export function createRulesRouter(deps: ApiDeps): Router {
   const router = new Router();
   const rules = new RuleService(() => deps.clock.now());
   const approvals = new RuleApprovals(() => deps.clock.now());
-  const audit = (ctx: Context, action: string, id: string, corpId: string, detail?: Record<string, string | number | boolean>) =>
-    recordAudit({ actor: principalOf(ctx), action, target: { type: 'rule', id, corpId: corpId === 'all' ? undefined : corpId }, requestId: ctx.state.reqId as string | undefined, detail, at: deps.clock.now() });
+  const audit = (
+    ctx: Context,
+    action: string,
+    id: string,
+    corpId: string,
+    detail?: Record<string, string | number | boolean>,
+  ) =>
+    recordAudit({
+      actor: principalOf(ctx),
+      action,
+      target: { type: 'rule', id, corpId: corpId === 'all' ? undefined : corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      detail,
+      at: deps.clock.now(),
+    });
 
   router.get('/rules', async function listRules(ctx) {
     const q = parseOrThrow(listQuery, ctx.query);
     const p = principalOf(ctx);
-    ctx.body = { rules: await withMonthlyHits(p, await rules.list(p, q), monthStart(deps.clock.now(), deps.config.defaultTimezone)) };
+    ctx.body = {
+      rules: await withMonthlyHits(
+        p,
+        await rules.list(p, q),
+        monthStart(deps.clock.now(), deps.config.defaultTimezone),
+      ),
+    };
   });
 
   /**
@@ -92,7 +115,8 @@ export function createRulesRouter(deps: ApiDeps): Router {
       await audit(ctx, 'rule.enable_propose', rule.id, rule.scope, { version: rule.version });
       rule = await rules.get(p, rule.id);
     }
-    if (rule.enabled && rule.body.trigger.type === 'date') await requestDateRuleBackfill(deps.queues, rule.id, rule.version);
+    if (rule.enabled && rule.body.trigger.type === 'date')
+      await requestDateRuleBackfill(deps.queues, rule.id, rule.version);
     ctx.status = 201;
     ctx.body = rule;
   });
@@ -121,7 +145,10 @@ export function createRulesRouter(deps: ApiDeps): Router {
     const { corpId } = parseOrThrow(ruleDuplicateSchema, bodyOf(ctx));
     assertCorp(p, corpId, 'write');
     const target = await corpProfile(corpId);
-    if (target?.kind !== 'dealer') throw new ValidationError([{ path: 'corpId', message: `no dealer corp ${corpId}; pick one of your dealer corps` }]);
+    if (target?.kind !== 'dealer')
+      throw new ValidationError([
+        { path: 'corpId', message: `no dealer corp ${corpId}; pick one of your dealer corps` },
+      ]);
     const rule = await rules.duplicate(p, ctx.params.id ?? '', corpId);
     await audit(ctx, 'rule.duplicate', rule.id, corpId, { version: rule.version, from: ctx.params.id ?? '' });
     ctx.status = 201;
@@ -143,11 +170,15 @@ export function createRulesRouter(deps: ApiDeps): Router {
       await audit(ctx, 'rule.enable_propose', rule.id, rule.scope, { version: rule.version });
       rule = await rules.get(p, rule.id);
     }
-    if (rule.enabled && rule.body.trigger.type === 'date') await requestDateRuleBackfill(deps.queues, rule.id, rule.version);
+    if (rule.enabled && rule.body.trigger.type === 'date')
+      await requestDateRuleBackfill(deps.queues, rule.id, rule.version);
     ctx.body = rule;
   });
 
-  for (const [path, enabled] of [['enable', true], ['disable', false]] as const) {
+  for (const [path, enabled] of [
+    ['enable', true],
+    ['disable', false],
+  ] as const) {
     router.post(`/rules/:id/${path}`, async function switchRule(ctx) {
       const p = principalOf(ctx);
       const current = await rules.get(p, ctx.params.id ?? '');
@@ -163,7 +194,11 @@ export function createRulesRouter(deps: ApiDeps): Router {
             return;
           }
           if (outcome === 'approved') {
-            await audit(ctx, 'rule.enable', rule.id, rule.scope, { version: rule.version, proposedBy: rule.enableApproval?.proposedBy ?? '', approvedBy: rule.enableApproval?.approvedBy ?? '' });
+            await audit(ctx, 'rule.enable', rule.id, rule.scope, {
+              version: rule.version,
+              proposedBy: rule.enableApproval?.proposedBy ?? '',
+              approvedBy: rule.enableApproval?.approvedBy ?? '',
+            });
             if (rule.body.trigger.type === 'date') await requestDateRuleBackfill(deps.queues, rule.id, rule.version);
           }
           ctx.body = rule;
@@ -173,8 +208,12 @@ export function createRulesRouter(deps: ApiDeps): Router {
       }
       const rule = await rules.setEnabled(p, ctx.params.id ?? '', enabled);
       const corpWide = rule.scope === 'all' && p.corps !== '*';
-      await audit(ctx, `rule.${path}`, rule.id, corpWide ? (p.corps as readonly string[]).join(',') : rule.scope, { version: rule.version, forCorpsOnly: corpWide });
-      if (enabled && rule.body.trigger.type === 'date') await requestDateRuleBackfill(deps.queues, rule.id, rule.version);
+      await audit(ctx, `rule.${path}`, rule.id, corpWide ? (p.corps as readonly string[]).join(',') : rule.scope, {
+        version: rule.version,
+        forCorpsOnly: corpWide,
+      });
+      if (enabled && rule.body.trigger.type === 'date')
+        await requestDateRuleBackfill(deps.queues, rule.id, rule.version);
       ctx.body = rule;
     });
   }
@@ -196,13 +235,24 @@ export function createRulesRouter(deps: ApiDeps): Router {
   /** Preview in one corp: the rule's own, or `?corpId=` (required for all-corps rules). */
   async function preview(p: Principal, body: RuleBody, corpParam: string | undefined, ruleId?: string) {
     const corpId = body.scope === 'all' ? corpParam : body.scope;
-    if (!corpId) throw new ValidationError([{ path: 'corpId', message: 'an all-corps rule previews in one corp: add ?corpId=<corp id>' }]);
-    if (corpParam && corpParam !== corpId) throw new ValidationError([{ path: 'corpId', message: `the rule belongs to corp ${corpId}` }]);
+    if (!corpId)
+      throw new ValidationError([
+        { path: 'corpId', message: 'an all-corps rule previews in one corp: add ?corpId=<corp id>' },
+      ]);
+    if (corpParam && corpParam !== corpId)
+      throw new ValidationError([{ path: 'corpId', message: `the rule belongs to corp ${corpId}` }]);
     assertCorp(p, corpId, 'read');
     const corp = await corpProfile(corpId);
     if (!corp) throw new NotFoundError(`no corp ${corpId}`, 'corp_not_found');
     const { quietHours } = parseStoredTaskSettings(corp.tasks);
-    return previewRule(body, { corpId, timeZone: corp.timezone ?? deps.config.defaultTimezone, quietHours, now: deps.clock.now(), pd: deps.pd, ruleId });
+    return previewRule(body, {
+      corpId,
+      timeZone: corp.timezone ?? deps.config.defaultTimezone,
+      quietHours,
+      now: deps.clock.now(),
+      pd: deps.pd,
+      ruleId,
+    });
   }
   return router;
 }

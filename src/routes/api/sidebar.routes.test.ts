@@ -21,12 +21,44 @@ const HOUR = 3_600_000;
 let zhao: string;
 let taskId: string;
 
-async function customer(corpId: string, ext: string, name: string, follows: Array<{ userid: string; remark?: string; tags?: string[]; status?: 'active' | 'deleted_by_customer' }>) {
-  const snap = customerSnapshot({ external_userid: ext, name, type: 1 } as Parameters<typeof customerSnapshot>[0], h.pd, corpId);
-  const c = await CustomerModel.create({ corpId, ...snap, responsibleUserid: follows[0]?.userid, lifecycle: { stage: 'owner', reason: 'vehicle_linked', changedAt: h.clock.now() } });
+async function customer(
+  corpId: string,
+  ext: string,
+  name: string,
+  follows: Array<{ userid: string; remark?: string; tags?: string[]; status?: 'active' | 'deleted_by_customer' }>,
+) {
+  const snap = customerSnapshot(
+    { external_userid: ext, name, type: 1 } as Parameters<typeof customerSnapshot>[0],
+    h.pd,
+    corpId,
+  );
+  const c = await CustomerModel.create({
+    corpId,
+    ...snap,
+    responsibleUserid: follows[0]?.userid,
+    lifecycle: { stage: 'owner', reason: 'vehicle_linked', changedAt: h.clock.now() },
+  });
   for (const f of follows) {
-    const rel = relationshipSnapshot({ userid: f.userid, remark: f.remark ?? '', description: '', remark_mobiles: [], createtime: h.clock.nowMs() / 1000 - 86_400, add_way: 1, tag_id: f.tags ?? [] } as unknown as Parameters<typeof relationshipSnapshot>[0], h.pd, { corpId, externalUserId: ext });
-    await RelationshipModel.create({ corpId, externalUserId: ext, customerId: c._id, ...rel, status: f.status ?? 'active' });
+    const rel = relationshipSnapshot(
+      {
+        userid: f.userid,
+        remark: f.remark ?? '',
+        description: '',
+        remark_mobiles: [],
+        createtime: h.clock.nowMs() / 1000 - 86_400,
+        add_way: 1,
+        tag_id: f.tags ?? [],
+      } as unknown as Parameters<typeof relationshipSnapshot>[0],
+      h.pd,
+      { corpId, externalUserId: ext },
+    );
+    await RelationshipModel.create({
+      corpId,
+      externalUserId: ext,
+      customerId: c._id,
+      ...rel,
+      status: f.status ?? 'active',
+    });
   }
   return String(c._id);
 }
@@ -39,15 +71,45 @@ beforeAll(async () => {
     { corpId: CORP_A, userid: 'zhangwei', name: '张伟', departments: [2] },
     { corpId: CORP_A, userid: 'chenjing', name: '陈静', departments: [3] },
   ]);
-  await CorpTagGroupModel.create({ corpId: CORP_A, groupId: 'g1', groupName: '客户类型', tags: [{ id: 'tagOwner', name: '保客' }] });
-  zhao = await customer(CORP_A, 'wmZhaoSidebar0001', '赵先生', [{ userid: 'zhangwei', remark: '赵总', tags: ['tagOwner'] }]);
+  await CorpTagGroupModel.create({
+    corpId: CORP_A,
+    groupId: 'g1',
+    groupName: '客户类型',
+    tags: [{ id: 'tagOwner', name: '保客' }],
+  });
+  zhao = await customer(CORP_A, 'wmZhaoSidebar0001', '赵先生', [
+    { userid: 'zhangwei', remark: '赵总', tags: ['tagOwner'] },
+  ]);
   await customer(CORP_A, 'wmQianSidebar0001', '钱女士', [{ userid: 'chenjing', remark: '钱姐' }]);
   await customer(CORP_A, 'wmSunSidebar00001', '孙先生', [{ userid: 'zhangwei', status: 'deleted_by_customer' }]);
-  await VehicleModel.create({ corpId: CORP_A, vin: 'LVSHCAME0PE100077', model: '星途瑶光', customerId: new Types.ObjectId(zhao), source: 'api', deliveryDate: new Date('2026-01-10T00:00:00Z'), mileageKm: 5200, insuranceExpiry: new Date('2027-01-09T00:00:00Z') });
+  await VehicleModel.create({
+    corpId: CORP_A,
+    vin: 'LVSHCAME0PE100077',
+    model: '星途瑶光',
+    customerId: new Types.ObjectId(zhao),
+    source: 'api',
+    deliveryDate: new Date('2026-01-10T00:00:00Z'),
+    mileageKm: 5200,
+    insuranceExpiry: new Date('2027-01-09T00:00:00Z'),
+  });
   const now = h.clock.nowMs();
-  const task = await TaskModel.create({ corpId: CORP_A, customerId: new Types.ObjectId(zhao), advisorUserid: 'zhangwei', title: '首保邀约', talkTrack: '{客户}您好，您的{车型}快到首保了', dueAt: new Date(now - HOUR), slaMs: 24 * HOUR, remindAt: new Date(now - HOUR), ladder: { escalateAfterMs: 48 * HOUR, flagAfterMs: 72 * HOUR } });
+  const task = await TaskModel.create({
+    corpId: CORP_A,
+    customerId: new Types.ObjectId(zhao),
+    advisorUserid: 'zhangwei',
+    title: '首保邀约',
+    talkTrack: '{客户}您好，您的{车型}快到首保了',
+    dueAt: new Date(now - HOUR),
+    slaMs: 24 * HOUR,
+    remindAt: new Date(now - HOUR),
+    ladder: { escalateAfterMs: 48 * HOUR, flagAfterMs: 72 * HOUR },
+  });
   taskId = String(task._id);
-  registerTouchSource('test-leads', async (corpId, customerId) => (corpId === CORP_A && String(customerId) === zhao ? [{ kind: 'lead', at: new Date(now - 2 * HOUR), what: 'lead.test_drive', result: 'won' }] : []));
+  registerTouchSource('test-leads', async (corpId, customerId) =>
+    corpId === CORP_A && String(customerId) === zhao
+      ? [{ kind: 'lead', at: new Date(now - 2 * HOUR), what: 'lead.test_drive', result: 'won' }]
+      : [],
+  );
 });
 afterAll(async () => {
   await h.close();
@@ -57,88 +119,171 @@ afterAll(async () => {
 describe('sidebar customer view', () => {
   it('shows the advisor their own customer: remark, lifecycle, vehicle with next maintenance, task with talk track, tags, touches; audited', async () => {
     const token = await h.token('advisor', [CORP_A], 'zhangwei');
-    const res = await request(h.app.callback()).get('/api/v1/sidebar/customer').query({ externalUserid: 'wmZhaoSidebar0001' }).set(as(token));
+    const res = await request(h.app.callback())
+      .get('/api/v1/sidebar/customer')
+      .query({ externalUserid: 'wmZhaoSidebar0001' })
+      .set(as(token));
     expect(res.status).toBe(200);
     expect(res.body.access).toBe('own');
-    expect(res.body.customer).toMatchObject({ id: zhao, name: '赵先生', remark: '赵总', displayName: '赵总', lifecycle: { stage: 'owner', reason: 'vehicle_linked' }, optOut: { value: false }, tags: [{ id: 'tagOwner', name: '保客' }] });
-    expect(res.body.vehicles[0]).toMatchObject({ model: '星途瑶光', vinTail: '100077', mileageKm: 5200, insuranceExpiry: '2027-01-09T00:00:00.000Z' });
+    expect(res.body.customer).toMatchObject({
+      id: zhao,
+      name: '赵先生',
+      remark: '赵总',
+      displayName: '赵总',
+      lifecycle: { stage: 'owner', reason: 'vehicle_linked' },
+      optOut: { value: false },
+      tags: [{ id: 'tagOwner', name: '保客' }],
+    });
+    expect(res.body.vehicles[0]).toMatchObject({
+      model: '星途瑶光',
+      vinTail: '100077',
+      mileageKm: 5200,
+      insuranceExpiry: '2027-01-09T00:00:00.000Z',
+    });
     expect(res.body.vehicles[0].nextMaintenanceDue).toMatch(/^2026-07-09T16:00:00/);
-    expect(res.body.tasks[0]).toMatchObject({ id: taskId, title: '首保邀约', overdue: true, mine: true, talkTrack: '赵总您好，您的星途瑶光快到首保了' });
+    expect(res.body.tasks[0]).toMatchObject({
+      id: taskId,
+      title: '首保邀约',
+      overdue: true,
+      mine: true,
+      talkTrack: '赵总您好，您的星途瑶光快到首保了',
+    });
     expect(res.body.touches).toContainEqual(expect.objectContaining({ kind: 'lead', what: 'lead.test_drive' }));
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(await AuditEntryModel.countDocuments({ action: 'sidebar.read', 'target.id': zhao, 'actor.userid': 'zhangwei' })).toBe(1);
+    expect(
+      await AuditEntryModel.countDocuments({ action: 'sidebar.read', 'target.id': zhao, 'actor.userid': 'zhangwei' }),
+    ).toBe(1);
   });
 
-  it('refuses another advisor\'s customer and a former customer, with an audit record', async () => {
+  it("refuses another advisor's customer and a former customer, with an audit record", async () => {
     const token = await h.token('advisor', [CORP_A], 'zhangwei');
     for (const ext of ['wmQianSidebar0001', 'wmSunSidebar00001']) {
-      const res = await request(h.app.callback()).get('/api/v1/sidebar/customer').query({ externalUserid: ext }).set(as(token));
+      const res = await request(h.app.callback())
+        .get('/api/v1/sidebar/customer')
+        .query({ externalUserid: ext })
+        .set(as(token));
       expect(res.status).toBe(403);
       expect(res.body.error.code).toBe('not_your_customer');
     }
     expect(await AuditEntryModel.countDocuments({ action: 'sidebar.refused', 'actor.userid': 'zhangwei' })).toBe(2);
-    const unknown = await request(h.app.callback()).get('/api/v1/sidebar/customer').query({ externalUserid: 'wmNobody000000001' }).set(as(token));
+    const unknown = await request(h.app.callback())
+      .get('/api/v1/sidebar/customer')
+      .query({ externalUserid: 'wmNobody000000001' })
+      .set(as(token));
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe('customer_not_found');
   });
 
-  it('lets a manager see their departments\' customers, and nobody another corp\'s', async () => {
+  it("lets a manager see their departments' customers, and nobody another corp's", async () => {
     const manager = await h.token('manager', [CORP_A], 'wangqiang');
-    const ok = await request(h.app.callback()).get('/api/v1/sidebar/customer').query({ externalUserid: 'wmZhaoSidebar0001' }).set(as(manager));
+    const ok = await request(h.app.callback())
+      .get('/api/v1/sidebar/customer')
+      .query({ externalUserid: 'wmZhaoSidebar0001' })
+      .set(as(manager));
     expect(ok.status).toBe(200);
     expect(ok.body.access).toBe('team');
-    const outside = await request(h.app.callback()).get('/api/v1/sidebar/customer').query({ externalUserid: 'wmQianSidebar0001' }).set(as(manager));
+    const outside = await request(h.app.callback())
+      .get('/api/v1/sidebar/customer')
+      .query({ externalUserid: 'wmQianSidebar0001' })
+      .set(as(manager));
     expect(outside.status).toBe(403);
-    const otherCorp = await request(h.app.callback()).get('/api/v1/sidebar/customer').query({ externalUserid: 'wmZhaoSidebar0001', corpId: CORP_B }).set(as(manager));
+    const otherCorp = await request(h.app.callback())
+      .get('/api/v1/sidebar/customer')
+      .query({ externalUserid: 'wmZhaoSidebar0001', corpId: CORP_B })
+      .set(as(manager));
     expect(otherCorp.status).toBe(404);
   });
 
   it('answers bad input with a 422 that names the field', async () => {
     const token = await h.token('advisor', [CORP_A], 'zhangwei');
-    const res = await request(h.app.callback()).get('/api/v1/sidebar/customer').query({ externalUserid: 'bad id!' }).set(as(token));
+    const res = await request(h.app.callback())
+      .get('/api/v1/sidebar/customer')
+      .query({ externalUserid: 'bad id!' })
+      .set(as(token));
     expect(res.status).toBe(422);
     expect(JSON.stringify(res.body)).toContain('externalUserid');
     const marketing = await h.token('marketing', [CORP_A]);
-    expect((await request(h.app.callback()).get('/api/v1/sidebar/customer').query({ externalUserid: 'wmZhaoSidebar0001' }).set(as(marketing))).status).toBe(403);
+    expect(
+      (
+        await request(h.app.callback())
+          .get('/api/v1/sidebar/customer')
+          .query({ externalUserid: 'wmZhaoSidebar0001' })
+          .set(as(marketing))
+      ).status,
+    ).toBe(403);
   });
 
   it('records "booked with date" when the task is completed from the sidebar', async () => {
     const token = await h.token('advisor', [CORP_A], 'zhangwei');
-    const bad = await request(h.app.callback()).post(`/api/v1/tasks/${taskId}/complete`).send({ outcome: 'contacted', bookedAt: '2026-05-12T10:00:00+08:00' }).set(as(token));
+    const bad = await request(h.app.callback())
+      .post(`/api/v1/tasks/${taskId}/complete`)
+      .send({ outcome: 'contacted', bookedAt: '2026-05-12T10:00:00+08:00' })
+      .set(as(token));
     expect(bad.status).toBe(422);
-    const res = await request(h.app.callback()).post(`/api/v1/tasks/${taskId}/complete`).send({ outcome: 'appointment_booked', bookedAt: '2026-05-12T10:00:00+08:00' }).set(as(token));
+    const res = await request(h.app.callback())
+      .post(`/api/v1/tasks/${taskId}/complete`)
+      .send({ outcome: 'appointment_booked', bookedAt: '2026-05-12T10:00:00+08:00' })
+      .set(as(token));
     expect(res.status).toBe(200);
     const task = await TaskModel.findById(taskId).lean();
-    expect(task?.history.at(-1)?.detail).toMatchObject({ outcome: 'appointment_booked', bookedAt: '2026-05-12T02:00:00.000Z' });
+    expect(task?.history.at(-1)?.detail).toMatchObject({
+      outcome: 'appointment_booked',
+      bookedAt: '2026-05-12T02:00:00.000Z',
+    });
   });
 });
 
 describe('sidebar JS-SDK config', () => {
   it('answers 503 when the process signs nothing and 422 for a page outside the console', async () => {
     const token = await h.token('advisor', [CORP_A], 'zhangwei');
-    const outside = await request(h.app.callback()).get('/api/v1/sidebar/jsapi-config').query({ url: 'https://evil.example/x' }).set(as(token));
+    const outside = await request(h.app.callback())
+      .get('/api/v1/sidebar/jsapi-config')
+      .query({ url: 'https://evil.example/x' })
+      .set(as(token));
     expect(outside.status).toBe(422);
-    const unsigned = await request(h.app.callback()).get('/api/v1/sidebar/jsapi-config').query({ url: 'https://scrm.example.com/console/sidebar' }).set(as(token));
+    const unsigned = await request(h.app.callback())
+      .get('/api/v1/sidebar/jsapi-config')
+      .query({ url: 'https://scrm.example.com/console/sidebar' })
+      .set(as(token));
     expect(unsigned.status).toBe(503);
     expect(jsapiSignature({ ticket: 't', nonceStr: 'n', timestamp: 1, url: 'u' })).toMatch(/^[0-9a-f]{40}$/);
   });
 });
 
 describe('sidebar sends', () => {
-  it('records a message sent from the sidebar as a touch (source sidebar), not toward the campaign cap; refuses others\' customers', async () => {
+  it("records a message sent from the sidebar as a touch (source sidebar), not toward the campaign cap; refuses others' customers", async () => {
     const { MessageRecipientModel } = await import('../../domain/messages/message.model.js');
     const { messagesThisMonth } = await import('../../domain/messages/message.service.js');
     const token = await h.token('advisor', [CORP_A], 'zhangwei');
-    const res = await request(h.app.callback()).post('/api/v1/sidebar/sends').send({ externalUserid: 'wmZhaoSidebar0001', kind: 'talk_track', taskId }).set(as(token));
+    const res = await request(h.app.callback())
+      .post('/api/v1/sidebar/sends')
+      .send({ externalUserid: 'wmZhaoSidebar0001', kind: 'talk_track', taskId })
+      .set(as(token));
     expect(res.status).toBe(201);
     const row = await MessageRecipientModel.findById(res.body.id).lean();
-    expect(row).toMatchObject({ source: 'sidebar', status: 'sent', sender: 'zhangwei', externalUserId: 'wmZhaoSidebar0001' });
+    expect(row).toMatchObject({
+      source: 'sidebar',
+      status: 'sent',
+      sender: 'zhangwei',
+      externalUserId: 'wmZhaoSidebar0001',
+    });
     expect(await messagesThisMonth(CORP_A, zhao, row?.monthKey ?? '')).toBe(0);
-    const view = await request(h.app.callback()).get('/api/v1/sidebar/customer').query({ externalUserid: 'wmZhaoSidebar0001' }).set(as(token));
-    expect(view.body.touches).toContainEqual(expect.objectContaining({ kind: 'message', what: 'message.sidebar', result: 'sent', by: 'zhangwei' }));
-    const refused = await request(h.app.callback()).post('/api/v1/sidebar/sends').send({ externalUserid: 'wmQianSidebar0001', kind: 'text' }).set(as(token));
+    const view = await request(h.app.callback())
+      .get('/api/v1/sidebar/customer')
+      .query({ externalUserid: 'wmZhaoSidebar0001' })
+      .set(as(token));
+    expect(view.body.touches).toContainEqual(
+      expect.objectContaining({ kind: 'message', what: 'message.sidebar', result: 'sent', by: 'zhangwei' }),
+    );
+    const refused = await request(h.app.callback())
+      .post('/api/v1/sidebar/sends')
+      .send({ externalUserid: 'wmQianSidebar0001', kind: 'text' })
+      .set(as(token));
     expect(refused.status).toBe(403);
-    const bad = await request(h.app.callback()).post('/api/v1/sidebar/sends').send({ externalUserid: 'wmZhaoSidebar0001', kind: 'fax' }).set(as(token));
+    const bad = await request(h.app.callback())
+      .post('/api/v1/sidebar/sends')
+      .send({ externalUserid: 'wmZhaoSidebar0001', kind: 'fax' })
+      .set(as(token));
     expect(bad.status).toBe(422);
   });
 });

@@ -19,21 +19,35 @@ import { corpTaskSettings } from '../../domain/tasks/task-queries.js';
 export const SIDEBAR_READERS = ['admin', 'dealer_admin', 'manager', 'advisor'] as const;
 
 const corpIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'a WeCom corp id' });
-export const sidebarCustomerQuery = z.object({
-  externalUserid: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, { error: 'the external_userid getCurExternalContact returned' }),
-  corpId: corpIdSchema.optional(),
-}).strict();
-export const sidebarSendBody = z.object({
-  externalUserid: sidebarCustomerQuery.shape.externalUserid,
-  corpId: corpIdSchema.optional(),
-  kind: z.enum(SIDEBAR_SEND_KINDS, { error: `kind must be one of ${SIDEBAR_SEND_KINDS.join(', ')}` }),
-  contentId: z.string().regex(/^[a-f0-9]{24}$/, { error: 'a content id (24 hex digits)' }).optional(),
-  taskId: z.string().regex(/^[a-f0-9]{24}$/, { error: 'a task id (24 hex digits)' }).optional(),
-}).strict();
-export const jsapiConfigQuery = z.object({
-  url: z.string().min(1).max(2048),
-  corpId: corpIdSchema.optional(),
-}).strict();
+export const sidebarCustomerQuery = z
+  .object({
+    externalUserid: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,128}$/, { error: 'the external_userid getCurExternalContact returned' }),
+    corpId: corpIdSchema.optional(),
+  })
+  .strict();
+export const sidebarSendBody = z
+  .object({
+    externalUserid: sidebarCustomerQuery.shape.externalUserid,
+    corpId: corpIdSchema.optional(),
+    kind: z.enum(SIDEBAR_SEND_KINDS, { error: `kind must be one of ${SIDEBAR_SEND_KINDS.join(', ')}` }),
+    contentId: z
+      .string()
+      .regex(/^[a-f0-9]{24}$/, { error: 'a content id (24 hex digits)' })
+      .optional(),
+    taskId: z
+      .string()
+      .regex(/^[a-f0-9]{24}$/, { error: 'a task id (24 hex digits)' })
+      .optional(),
+  })
+  .strict();
+export const jsapiConfigQuery = z
+  .object({
+    url: z.string().min(1).max(2048),
+    corpId: corpIdSchema.optional(),
+  })
+  .strict();
 
 /** What `ww.register` needs (docs/wecom.md §10.4); the tickets stay on the server. */
 export interface JsapiConfig {
@@ -68,9 +82,23 @@ export function createSidebarRouter(deps: ApiDeps): Router {
     const customer = await customerByExternalId(corpId, externalUserId);
     const access = customer ? await sidebarAccess(p, corpId, externalUserId) : undefined;
     if (!customer || !access) {
-      await recordAudit({ actor: p, action: 'sidebar.refused', target: { type: 'customer', ...(customer ? { id: String(customer._id) } : {}), corpId }, requestId: reqId(ctx), at: deps.clock.now(), detail: { known: Boolean(customer) } });
-      if (!customer) throw new NotFoundError('this contact is not among the customers the bot knows (not added through this corp, or not synced yet)', 'customer_not_found');
-      throw new ForbiddenError('this customer is not one of yours: the sidebar shows only customers you follow (managers: those of your departments)', 'not_your_customer');
+      await recordAudit({
+        actor: p,
+        action: 'sidebar.refused',
+        target: { type: 'customer', ...(customer ? { id: String(customer._id) } : {}), corpId },
+        requestId: reqId(ctx),
+        at: deps.clock.now(),
+        detail: { known: Boolean(customer) },
+      });
+      if (!customer)
+        throw new NotFoundError(
+          'this contact is not among the customers the bot knows (not added through this corp, or not synced yet)',
+          'customer_not_found',
+        );
+      throw new ForbiddenError(
+        'this customer is not one of yours: the sidebar shows only customers you follow (managers: those of your departments)',
+        'not_your_customer',
+      );
     }
     return { customer, access };
   }
@@ -81,7 +109,14 @@ export function createSidebarRouter(deps: ApiDeps): Router {
     const corpId = sidebarCorp(p, q.corpId);
     const now = deps.clock.now();
     const { customer, access } = await permitted(ctx, p, corpId, q.externalUserid);
-    await recordAudit({ actor: p, action: 'sidebar.read', target: { type: 'customer', id: String(customer._id), corpId }, requestId: reqId(ctx), at: now, detail: { access } });
+    await recordAudit({
+      actor: p,
+      action: 'sidebar.read',
+      target: { type: 'customer', id: String(customer._id), corpId },
+      requestId: reqId(ctx),
+      at: now,
+      detail: { access },
+    });
     const { timeZone } = await corpTaskSettings(corpId, deps.config.defaultTimezone);
     const view = await loadSidebarView(deps.pd, customer, { userid: p.userid, access, timeZone, now });
     if (!view) throw new NotFoundError('this customer was removed a moment ago', 'customer_not_found');
@@ -97,12 +132,30 @@ export function createSidebarRouter(deps: ApiDeps): Router {
     const p = principalOf(ctx);
     const body = parseOrThrow(sidebarSendBody, bodyOf(ctx) ?? {});
     const corpId = sidebarCorp(p, body.corpId);
-    if (!p.userid) throw new ForbiddenError('only a WeCom member signed in to the sidebar sends into a chat', 'member_required');
+    if (!p.userid)
+      throw new ForbiddenError('only a WeCom member signed in to the sidebar sends into a chat', 'member_required');
     const { customer } = await permitted(ctx, p, corpId, body.externalUserid);
     const { timeZone } = await corpTaskSettings(corpId, deps.config.defaultTimezone);
     const at = deps.clock.now();
-    const sent = await recordSidebarSend({ corpId, customerId: customer._id, externalUserId: customer.externalUserId, sender: p.userid, kind: body.kind, contentId: body.contentId, taskId: body.taskId, at, timeZone });
-    await recordAudit({ actor: p, action: 'sidebar.send', target: { type: 'customer', id: String(customer._id), corpId }, requestId: reqId(ctx), at, detail: { kind: body.kind } });
+    const sent = await recordSidebarSend({
+      corpId,
+      customerId: customer._id,
+      externalUserId: customer.externalUserId,
+      sender: p.userid,
+      kind: body.kind,
+      contentId: body.contentId,
+      taskId: body.taskId,
+      at,
+      timeZone,
+    });
+    await recordAudit({
+      actor: p,
+      action: 'sidebar.send',
+      target: { type: 'customer', id: String(customer._id), corpId },
+      requestId: reqId(ctx),
+      at,
+      detail: { kind: body.kind },
+    });
     ctx.status = 201;
     ctx.body = sent;
   });
@@ -117,14 +170,24 @@ export function createSidebarRouter(deps: ApiDeps): Router {
     const q = parseOrThrow(jsapiConfigQuery, ctx.query);
     const corpId = sidebarCorp(p, q.corpId);
     if (!q.url.startsWith(`${deps.config.publicBaseUrl}/console/`)) {
-      throw new ValidationError([{ path: '/url', message: `only pages of this console are signed: the URL must start with ${deps.config.publicBaseUrl}/console/` }]);
+      throw new ValidationError([
+        {
+          path: '/url',
+          message: `only pages of this console are signed: the URL must start with ${deps.config.publicBaseUrl}/console/`,
+        },
+      ]);
     }
-    if (!deps.jsapi) throw new ServiceUnavailableError('JS-SDK signing is not configured in this process', 'jsapi_unavailable');
-    const [corpTicket, agentTicket] = await Promise.all([deps.jsapi.ticket(corpId, 'corp'), deps.jsapi.ticket(corpId, 'agent')]);
+    if (!deps.jsapi)
+      throw new ServiceUnavailableError('JS-SDK signing is not configured in this process', 'jsapi_unavailable');
+    const [corpTicket, agentTicket] = await Promise.all([
+      deps.jsapi.ticket(corpId, 'corp'),
+      deps.jsapi.ticket(corpId, 'agent'),
+    ]);
     const nowMs = deps.clock.nowMs();
     ctx.set('Cache-Control', 'no-store');
     ctx.body = {
-      corpId, agentId: agentTicket.agentId,
+      corpId,
+      agentId: agentTicket.agentId,
       config: signJsapi(corpTicket.ticket, q.url, nowMs),
       agentConfig: signJsapi(agentTicket.ticket, q.url, nowMs),
     } satisfies JsapiConfig;

@@ -6,10 +6,24 @@ import type { TaskLean } from '../../domain/tasks/task.model.js';
  */
 export function presentTask(t: TaskLean, now: Date, onTime: boolean | undefined) {
   return {
-    id: String(t._id), corpId: t.corpId, advisorUserid: t.advisorUserid, customerId: String(t.customerId), ruleId: t.ruleId ? String(t.ruleId) : undefined,
-    scheduleId: t.scheduleId ? String(t.scheduleId) : undefined, title: t.title, reason: t.reason ?? undefined, status: t.status, outcome: t.outcome ?? undefined,
-    dueAt: t.dueAt, slaMs: t.slaMs, remindAt: t.remindAt, escalationLevel: t.escalationLevel, flagged: t.flagged ?? false, completedAt: t.completedAt ?? undefined,
-    onTime, overdue: t.status === 'open' && now.getTime() > t.dueAt.getTime() + t.slaMs,
+    id: String(t._id),
+    corpId: t.corpId,
+    advisorUserid: t.advisorUserid,
+    customerId: String(t.customerId),
+    ruleId: t.ruleId ? String(t.ruleId) : undefined,
+    scheduleId: t.scheduleId ? String(t.scheduleId) : undefined,
+    title: t.title,
+    reason: t.reason ?? undefined,
+    status: t.status,
+    outcome: t.outcome ?? undefined,
+    dueAt: t.dueAt,
+    slaMs: t.slaMs,
+    remindAt: t.remindAt,
+    escalationLevel: t.escalationLevel,
+    flagged: t.flagged ?? false,
+    completedAt: t.completedAt ?? undefined,
+    onTime,
+    overdue: t.status === 'open' && now.getTime() > t.dueAt.getTime() + t.slaMs,
   };
 }
 
@@ -17,11 +31,36 @@ export function presentTask(t: TaskLean, now: Date, onTime: boolean | undefined)
 export type ApiTask = ReturnType<typeof presentTask>;
 
 /** What `GET /api/v1/tasks/:id` adds: the card content rendered for this read, and the whole history. */
-export interface ApiTaskView { customer: string; customerName?: string; remark?: string; externalUserId?: string; model?: string; advisorName: string; due: string; talkTrack?: string }
+export interface ApiTaskView {
+  customer: string;
+  customerName?: string;
+  remark?: string;
+  externalUserId?: string;
+  model?: string;
+  advisorName: string;
+  due: string;
+  talkTrack?: string;
+}
 /** One history entry: who (`system`, `api:<userid>`, `wecom:<userid>` ...), what, when; ids and codes only. */
-export interface ApiTaskHistoryEntry { at: Date; actor: string; action: string; detail?: Record<string, unknown> }
+export interface ApiTaskHistoryEntry {
+  at: Date;
+  actor: string;
+  action: string;
+  detail?: Record<string, unknown>;
+}
 export type ApiTaskDetail = ApiTask & { view: ApiTaskView; history: ApiTaskHistoryEntry[] };
 /** What `POST /api/v1/tasks/reassign-bulk` answers. */
-export interface ReassignBulkResult { reassigned: number; skipped: number; taskIds: string[]; remaining: number }
+export interface ReassignBulkResult {
+  reassigned: number;
+  skipped: number;
+  taskIds: string[];
+  remaining: number;
+}
 /** One member in the console's advisor pickers (`GET /api/v1/advisors`). */
-export interface AdvisorOption { corpId: string; userid: string; name: string; departments: number[]; status: string }
+export interface AdvisorOption {
+  corpId: string;
+  userid: string;
+  name: string;
+  departments: number[];
+  status: string;
+}

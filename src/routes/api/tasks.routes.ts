@@ -7,7 +7,15 @@ import { requestNotify } from '../../domain/tasks/task-notify.js';
 import { applyTaskAction, isOnTime, type TaskAction } from '../../domain/tasks/task.service.js';
 import type { TaskLean } from '../../domain/tasks/task.model.js';
 import {
-  TASK_OUTCOMES, TASK_STATUSES, assertReassignable, corpTaskSettings, countOpenTasks, findScopedTask, findTaskPage, openTasksToMove, tasksForExport,
+  TASK_OUTCOMES,
+  TASK_STATUSES,
+  assertReassignable,
+  corpTaskSettings,
+  countOpenTasks,
+  findScopedTask,
+  findTaskPage,
+  openTasksToMove,
+  tasksForExport,
   type TaskListFilter,
 } from '../../domain/tasks/task-queries.js';
 import { managedAdvisors, pickableAdvisors } from '../../domain/customers/advisor-queries.js';
@@ -36,31 +44,53 @@ export const taskListQuery = z.object({
   department: z.coerce.number().int().min(1).optional(),
   advisor: z.string().min(1).max(64).optional(),
   status: z.enum(TASK_STATUSES).optional(),
-  overdue: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  overdue: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
   dueFrom: isoDate.optional(),
   dueTo: isoDate.optional(),
-  ruleId: z.string().regex(/^[a-f0-9]{24}$/, { error: 'a rule id' }).optional(),
+  ruleId: z
+    .string()
+    .regex(/^[a-f0-9]{24}$/, { error: 'a rule id' })
+    .optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
   /** Cursor: the `next` of the previous page (tasks are listed newest first). */
-  before: z.string().regex(/^[a-f0-9]{24}$/).optional(),
+  before: z
+    .string()
+    .regex(/^[a-f0-9]{24}$/)
+    .optional(),
   /** `customer`: add each task's customer display name and vehicle (an audited read of personal data). */
   include: z.enum(['customer']).optional(),
 });
 const listQuery = taskListQuery;
-export const completeBody = z.object({
-  outcome: z.enum(TASK_OUTCOMES, { error: `outcome must be one of ${TASK_OUTCOMES.join(', ')}` }),
-  /** With `appointment_booked`: when the customer comes (the sidebar's "booked with date"). */
-  bookedAt: isoDate.optional(),
-}).strict().refine((b) => !b.bookedAt || b.outcome === 'appointment_booked', { path: ['bookedAt'], message: 'bookedAt goes only with outcome appointment_booked' });
+export const completeBody = z
+  .object({
+    outcome: z.enum(TASK_OUTCOMES, { error: `outcome must be one of ${TASK_OUTCOMES.join(', ')}` }),
+    /** With `appointment_booked`: when the customer comes (the sidebar's "booked with date"). */
+    bookedAt: isoDate.optional(),
+  })
+  .strict()
+  .refine((b) => !b.bookedAt || b.outcome === 'appointment_booked', {
+    path: ['bookedAt'],
+    message: 'bookedAt goes only with outcome appointment_booked',
+  });
 export const snoozeBody = z.object({ days: z.number().int().min(1).max(30).default(1) }).strict();
 export const reassignBody = z.object({ to: userid }).strict();
-export const reassignBulkBody = z.object({
-  corpId: z.string().min(1).max(64),
-  fromAdvisor: userid,
-  toAdvisor: userid,
-  /** Only these of fromAdvisor's open tasks; omitted = all of them (up to the limit per call). */
-  taskIds: z.array(objectId).min(1).max(BULK_REASSIGN_LIMIT, { error: `at most ${BULK_REASSIGN_LIMIT} tasks per call` }).optional(),
-}).strict().refine((b) => b.fromAdvisor !== b.toAdvisor, { path: ['toAdvisor'], message: 'must differ from fromAdvisor' });
+export const reassignBulkBody = z
+  .object({
+    corpId: z.string().min(1).max(64),
+    fromAdvisor: userid,
+    toAdvisor: userid,
+    /** Only these of fromAdvisor's open tasks; omitted = all of them (up to the limit per call). */
+    taskIds: z
+      .array(objectId)
+      .min(1)
+      .max(BULK_REASSIGN_LIMIT, { error: `at most ${BULK_REASSIGN_LIMIT} tasks per call` })
+      .optional(),
+  })
+  .strict()
+  .refine((b) => b.fromAdvisor !== b.toAdvisor, { path: ['toAdvisor'], message: 'must differ from fromAdvisor' });
 export const advisorsQuery = z.object({ corpId: z.string().min(1).max(64).optional() }).strict();
 
 const present = (t: TaskLean, now: Date) => presentTask(t, now, t.status === 'done' ? isOnTime(t) : undefined);
@@ -90,7 +120,14 @@ export function createTasksRouter(deps: ApiDeps): Router {
     const labels = await customerLabels(deps.pd, kept);
     const p = principalOf(ctx);
     for (const corpId of new Set(kept.map((t) => t.corpId))) {
-      await recordAudit({ actor: p, action: 'task.list_customers', target: { type: 'task', corpId }, requestId: ctx.state.reqId as string | undefined, detail: { results: kept.filter((t) => t.corpId === corpId).length }, at: now });
+      await recordAudit({
+        actor: p,
+        action: 'task.list_customers',
+        target: { type: 'task', corpId },
+        requestId: ctx.state.reqId as string | undefined,
+        detail: { results: kept.filter((t) => t.corpId === corpId).length },
+        at: now,
+      });
     }
     ctx.body = { tasks: kept.map((t) => ({ ...present(t, now), customer: labels.get(String(t._id)) })), next };
   });
@@ -99,11 +136,29 @@ export function createTasksRouter(deps: ApiDeps): Router {
     const { limit: _page, include: _include, ...q } = listQueryOf(ctx);
     const now = deps.clock.now();
     const rows = await tasksForExport(principalOf(ctx), q, now);
-    const columns = ['id', 'corpId', 'advisorUserid', 'customerId', 'ruleId', 'title', 'status', 'outcome', 'dueAt', 'completedAt', 'onTime', 'overdue', 'escalationLevel'] as const;
-    const records = rows.map((t) => present(t, now)).map((t) => columns.map((c) => {
-      const v = t[c];
-      return v instanceof Date ? v.toISOString() : v === undefined ? '' : String(v);
-    }));
+    const columns = [
+      'id',
+      'corpId',
+      'advisorUserid',
+      'customerId',
+      'ruleId',
+      'title',
+      'status',
+      'outcome',
+      'dueAt',
+      'completedAt',
+      'onTime',
+      'overdue',
+      'escalationLevel',
+    ] as const;
+    const records = rows
+      .map((t) => present(t, now))
+      .map((t) =>
+        columns.map((c) => {
+          const v = t[c];
+          return v instanceof Date ? v.toISOString() : v === undefined ? '' : String(v);
+        }),
+      );
     ctx.set('Content-Disposition', 'attachment; filename="tasks.csv"');
     ctx.type = 'text/csv; charset=utf-8';
     ctx.body = toCsv([columns as unknown as string[], ...records]);
@@ -118,7 +173,15 @@ export function createTasksRouter(deps: ApiDeps): Router {
     const { corpId } = parseOrThrow(advisorsQuery, ctx.query);
     if (corpId) assertCorp(p, corpId, 'write');
     const rows = await pickableAdvisors(p, corpId);
-    ctx.body = { advisors: rows.map((a): AdvisorOption => ({ corpId: a.corpId, userid: a.userid, name: a.name || a.userid, departments: a.departments, status: a.status })) };
+    ctx.body = {
+      advisors: rows.map((a): AdvisorOption => ({
+        corpId: a.corpId,
+        userid: a.userid,
+        name: a.name || a.userid,
+        departments: a.departments,
+        status: a.status,
+      })),
+    };
   });
 
   /**
@@ -131,21 +194,39 @@ export function createTasksRouter(deps: ApiDeps): Router {
     const p = principalOf(ctx);
     const body = parseOrThrow(reassignBulkBody, bodyOf(ctx) ?? {});
     assertCorp(p, body.corpId, 'write');
-    if (p.role === 'manager' && !(await managedAdvisors(p)).includes(body.fromAdvisor)) throw new ForbiddenError(`${body.fromAdvisor} is not in your departments`, 'advisor_forbidden');
+    if (p.role === 'manager' && !(await managedAdvisors(p)).includes(body.fromAdvisor))
+      throw new ForbiddenError(`${body.fromAdvisor} is not in your departments`, 'advisor_forbidden');
     await assertReassignable(p, body.corpId, body.toAdvisor);
     const picked = await openTasksToMove(p, body.corpId, body.fromAdvisor, BULK_REASSIGN_LIMIT, body.taskIds);
     const { timeZone, settings } = await corpTaskSettings(body.corpId, deps.config.defaultTimezone);
     const actor = `api:${p.userid ?? p.tokenId}`;
     const moved: string[] = [];
     for (const taskId of picked) {
-      const result = await applyTaskAction({ corpId: body.corpId, timeZone, settings, clock: deps.clock, queues: deps.queues, logger: deps.logger }, taskId, { type: 'reassign', to: body.toAdvisor }, actor);
+      const result = await applyTaskAction(
+        { corpId: body.corpId, timeZone, settings, clock: deps.clock, queues: deps.queues, logger: deps.logger },
+        taskId,
+        { type: 'reassign', to: body.toAdvisor },
+        actor,
+      );
       if (result.changed) moved.push(taskId);
     }
     if (moved.length > 0) await requestNotify(deps.queues, body.corpId, body.toAdvisor, `${moved[0]}-b${moved.length}`);
     const remaining = await countOpenTasks(body.corpId, body.fromAdvisor);
     const requested = body.taskIds?.length ?? picked.length;
-    await recordAudit({ actor: p, action: 'task.reassign_bulk', target: { type: 'task', corpId: body.corpId }, requestId: ctx.state.reqId as string | undefined, detail: { from: body.fromAdvisor, to: body.toAdvisor, reassigned: moved.length, requested }, at: deps.clock.now() });
-    ctx.body = { reassigned: moved.length, skipped: requested - moved.length, taskIds: moved, remaining } satisfies ReassignBulkResult;
+    await recordAudit({
+      actor: p,
+      action: 'task.reassign_bulk',
+      target: { type: 'task', corpId: body.corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      detail: { from: body.fromAdvisor, to: body.toAdvisor, reassigned: moved.length, requested },
+      at: deps.clock.now(),
+    });
+    ctx.body = {
+      reassigned: moved.length,
+      skipped: requested - moved.length,
+      taskIds: moved,
+      remaining,
+    } satisfies ReassignBulkResult;
   });
 
   router.get('/tasks/:id', async function getTask(ctx) {
@@ -153,8 +234,23 @@ export function createTasksRouter(deps: ApiDeps): Router {
     const task = await findScopedTask(p, ctx.params.id ?? '');
     const { timeZone } = await corpTaskSettings(task.corpId, deps.config.defaultTimezone);
     const view = await loadTaskView({ corpId: task.corpId, pd: deps.pd, timeZone }, task);
-    await recordAudit({ actor: p, action: 'task.read', target: { type: 'task', id: String(task._id), corpId: task.corpId }, requestId: ctx.state.reqId as string | undefined, at: deps.clock.now() });
-    ctx.body = { ...present(task, deps.clock.now()), view, history: task.history.map((h) => ({ at: h.at, actor: h.actor, action: h.action, detail: h.detail as Record<string, unknown> | undefined })) } satisfies ApiTaskDetail;
+    await recordAudit({
+      actor: p,
+      action: 'task.read',
+      target: { type: 'task', id: String(task._id), corpId: task.corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      at: deps.clock.now(),
+    });
+    ctx.body = {
+      ...present(task, deps.clock.now()),
+      view,
+      history: task.history.map((h) => ({
+        at: h.at,
+        actor: h.actor,
+        action: h.action,
+        detail: h.detail as Record<string, unknown> | undefined,
+      })),
+    } satisfies ApiTaskDetail;
   });
 
   async function act(ctx: Context, action: TaskAction, auditAction: string): Promise<void> {
@@ -162,16 +258,34 @@ export function createTasksRouter(deps: ApiDeps): Router {
     const task = await findScopedTask(p, ctx.params.id ?? '');
     if (action.type === 'reassign') await assertReassignable(p, task.corpId, action.to);
     const { timeZone, settings } = await corpTaskSettings(task.corpId, deps.config.defaultTimezone);
-    const result = await applyTaskAction({ corpId: task.corpId, timeZone, settings, clock: deps.clock, queues: deps.queues, logger: deps.logger }, String(task._id), action, `api:${p.userid ?? p.tokenId}`);
-    if (!result.changed || !result.task) throw new ConflictError(`task ${String(task._id)} is ${task.status}; nothing changed`, 'task_not_open');
-    if (action.type === 'reassign') await requestNotify(deps.queues, task.corpId, action.to, `${String(task._id)}-r${result.task.history.length}`);
-    await recordAudit({ actor: p, action: auditAction, target: { type: 'task', id: String(task._id), corpId: task.corpId }, requestId: ctx.state.reqId as string | undefined, detail: { status: result.task.status, ...(action.type === 'reassign' ? { to: action.to } : {}) }, at: deps.clock.now() });
+    const result = await applyTaskAction(
+      { corpId: task.corpId, timeZone, settings, clock: deps.clock, queues: deps.queues, logger: deps.logger },
+      String(task._id),
+      action,
+      `api:${p.userid ?? p.tokenId}`,
+    );
+    if (!result.changed || !result.task)
+      throw new ConflictError(`task ${String(task._id)} is ${task.status}; nothing changed`, 'task_not_open');
+    if (action.type === 'reassign')
+      await requestNotify(deps.queues, task.corpId, action.to, `${String(task._id)}-r${result.task.history.length}`);
+    await recordAudit({
+      actor: p,
+      action: auditAction,
+      target: { type: 'task', id: String(task._id), corpId: task.corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      detail: { status: result.task.status, ...(action.type === 'reassign' ? { to: action.to } : {}) },
+      at: deps.clock.now(),
+    });
     ctx.body = present(result.task, deps.clock.now());
   }
 
   router.post('/tasks/:id/complete', async function completeTask(ctx) {
     const body = parseOrThrow(completeBody, bodyOf(ctx) ?? {});
-    await act(ctx, { type: 'complete', outcome: body.outcome, ...(body.bookedAt ? { bookedAt: new Date(body.bookedAt) } : {}) }, 'task.complete');
+    await act(
+      ctx,
+      { type: 'complete', outcome: body.outcome, ...(body.bookedAt ? { bookedAt: new Date(body.bookedAt) } : {}) },
+      'task.complete',
+    );
   });
   router.post('/tasks/:id/snooze', async function snoozeTask(ctx) {
     await act(ctx, { type: 'snooze', days: parseOrThrow(snoozeBody, bodyOf(ctx) ?? {}).days }, 'task.snooze');

@@ -2,7 +2,11 @@ import Router from '@koa/router';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import { z } from 'zod';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
-import { activeCustomersOf, findScopedTransfer, listTransfers as findTransfers } from '../../domain/tasks/transfer-queries.js';
+import {
+  activeCustomersOf,
+  findScopedTransfer,
+  listTransfers as findTransfers,
+} from '../../domain/tasks/transfer-queries.js';
 import { presentTransfer, transferStartBody } from './transfer-present.js';
 import { requestTransferStart } from '../../domain/tasks/transfer.service.js';
 import { principalOf } from '../../middlewares/auth.js';
@@ -33,14 +37,38 @@ export function createTransfersRouter(deps: ApiDeps): Router {
     const body = parseOrThrow(transferStartBody, bodyOf(ctx) ?? {});
     assertCorp(p, body.corpId, 'write');
     await requireDealerCorp(body.corpId, deps.config.defaultTimezone);
-    if (body.handoverUserid === body.takeoverUserid) throw new ValidationError([{ path: '/takeoverUserid', message: 'must differ from handoverUserid (WeCom 40130)' }]);
+    if (body.handoverUserid === body.takeoverUserid)
+      throw new ValidationError([
+        { path: '/takeoverUserid', message: 'must differ from handoverUserid (WeCom 40130)' },
+      ]);
     // A manager moves customers of their own departments only, to a member of them.
-    if (p.role === 'manager' && !(await managedAdvisors(p)).includes(body.handoverUserid)) throw new ForbiddenError(`${body.handoverUserid} is not in your departments`, 'advisor_forbidden');
+    if (p.role === 'manager' && !(await managedAdvisors(p)).includes(body.handoverUserid))
+      throw new ForbiddenError(`${body.handoverUserid} is not in your departments`, 'advisor_forbidden');
     await assertReassignable(p, body.corpId, body.takeoverUserid);
     const externalUserIds = body.externalUserIds ?? (await activeCustomersOf(body.corpId, body.handoverUserid));
-    if (externalUserIds.length === 0) throw new ValidationError([{ path: '/externalUserIds', message: `${body.handoverUserid} has no active customers to transfer` }]);
-    const id = await requestTransferStart(deps.queues, body.corpId, { ...body, externalUserIds }, `user:${p.userid ?? p.tokenId}`);
-    await recordAudit({ actor: p, action: 'transfer.start', target: { type: 'transfer', id, corpId: body.corpId }, requestId: ctx.state.reqId as string | undefined, detail: { kind: body.kind, handover: body.handoverUserid, takeover: body.takeoverUserid, customers: externalUserIds.length }, at: deps.clock.now() });
+    if (externalUserIds.length === 0)
+      throw new ValidationError([
+        { path: '/externalUserIds', message: `${body.handoverUserid} has no active customers to transfer` },
+      ]);
+    const id = await requestTransferStart(
+      deps.queues,
+      body.corpId,
+      { ...body, externalUserIds },
+      `user:${p.userid ?? p.tokenId}`,
+    );
+    await recordAudit({
+      actor: p,
+      action: 'transfer.start',
+      target: { type: 'transfer', id, corpId: body.corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      detail: {
+        kind: body.kind,
+        handover: body.handoverUserid,
+        takeover: body.takeoverUserid,
+        customers: externalUserIds.length,
+      },
+      at: deps.clock.now(),
+    });
     ctx.status = 202;
     ctx.body = { id, status: 'requested', customers: externalUserIds.length };
   });
@@ -51,13 +79,22 @@ export function createTransfersRouter(deps: ApiDeps): Router {
     // The query narrows the principal's scope, never replaces it: another corp is a 404.
     if (corpId) assertCorp(p, corpId, 'read');
     const rows = await findTransfers(p, corpId);
-    ctx.body = { transfers: rows.map((t) => { const { nextPollAt: _omit, ...rest } = presentTransfer(t); return rest; }) };
+    ctx.body = {
+      transfers: rows.map((t) => {
+        const { nextPollAt: _omit, ...rest } = presentTransfer(t);
+        return rest;
+      }),
+    };
   });
 
   router.get('/transfers/:id', async function getTransfer(ctx) {
     const id = ctx.params.id ?? '';
     const t = await findScopedTransfer(principalOf(ctx), id);
-    if (!t) throw new NotFoundError(`no transfer ${id} (a just-requested one appears once the worker started it)`, 'transfer_not_found');
+    if (!t)
+      throw new NotFoundError(
+        `no transfer ${id} (a just-requested one appears once the worker started it)`,
+        'transfer_not_found',
+      );
     ctx.body = presentTransfer(t);
   });
   return router;

@@ -12,10 +12,15 @@ import { requireDealerCorp } from '../../domain/corps/corp-queries.js';
 
 const MAX_BATCH = 1000;
 
-const batchSchema = z.object({
-  corpId: z.string(),
-  vehicles: z.array(z.unknown()).min(1, { error: 'send at least one vehicle' }).max(MAX_BATCH, { error: `at most ${MAX_BATCH} vehicles per request; split the batch` }),
-}).strict();
+const batchSchema = z
+  .object({
+    corpId: z.string(),
+    vehicles: z
+      .array(z.unknown())
+      .min(1, { error: 'send at least one vehicle' })
+      .max(MAX_BATCH, { error: `at most ${MAX_BATCH} vehicles per request; split the batch` }),
+  })
+  .strict();
 
 /**
  * `POST /api/v1/vehicles`: one vehicle (`{ corpId, vin, ... }`) or a batch (`{ corpId, vehicles: [...] }`,
@@ -28,7 +33,9 @@ export function createVehiclesRouter(deps: ApiDeps): Router {
   router.post('/vehicles', async function postVehicles(ctx) {
     const body = (ctx.request as unknown as { body?: unknown }).body;
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
-      throw new ValidationError([{ path: '/', message: 'send a JSON object: { corpId, vehicles: [...] } or { corpId, vin, ... }' }]);
+      throw new ValidationError([
+        { path: '/', message: 'send a JSON object: { corpId, vehicles: [...] } or { corpId, vin, ... }' },
+      ]);
     }
     const isBatch = 'vehicles' in body;
     let corpId: unknown;
@@ -52,23 +59,49 @@ export function createVehiclesRouter(deps: ApiDeps): Router {
       const parsed = vehicleInputSchema.safeParse(item.raw);
       if (!parsed.success) {
         const vin = typeof (item.raw as { vin?: unknown })?.vin === 'string' ? (item.raw as { vin: string }).vin : '';
-        results.push({ pointer: item.pointer, outcome: { status: 'rejected', vin, problems: problemsOf(parsed.error, item.pointer) } });
+        results.push({
+          pointer: item.pointer,
+          outcome: { status: 'rejected', vin, problems: problemsOf(parsed.error, item.pointer) },
+        });
         continue;
       }
       const outcome = await upsertVehicle(vehicleDeps, parsed.data, 'api');
-      results.push({ pointer: item.pointer, outcome: outcome.status === 'rejected' ? { ...outcome, problems: outcome.problems.map((p) => ({ ...p, path: item.pointer + p.path })) } : outcome });
+      results.push({
+        pointer: item.pointer,
+        outcome:
+          outcome.status === 'rejected'
+            ? { ...outcome, problems: outcome.problems.map((p) => ({ ...p, path: item.pointer + p.path })) }
+            : outcome,
+      });
     }
     const count = (status: string) => results.filter((r) => r.outcome.status === status).length;
-    const summary = { created: count('created'), updated: count('updated'), unchanged: count('unchanged'), rejected: count('rejected') };
+    const summary = {
+      created: count('created'),
+      updated: count('updated'),
+      unchanged: count('unchanged'),
+      rejected: count('rejected'),
+    };
     if (summary.rejected === results.length) {
-      throw new ValidationError(results.flatMap((r) => (r.outcome.status === 'rejected' ? r.outcome.problems : [])), 'no vehicle was accepted');
+      throw new ValidationError(
+        results.flatMap((r) => (r.outcome.status === 'rejected' ? r.outcome.problems : [])),
+        'no vehicle was accepted',
+      );
     }
-    await recordAudit({ actor: principalOf(ctx), action: 'vehicle.upsert', target: { type: 'vehicles', corpId: corp.corpId }, requestId: ctx.state.reqId as string | undefined, detail: summary, at: deps.clock.now() });
+    await recordAudit({
+      actor: principalOf(ctx),
+      action: 'vehicle.upsert',
+      target: { type: 'vehicles', corpId: corp.corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      detail: summary,
+      at: deps.clock.now(),
+    });
     ctx.body = {
       summary,
-      results: results.map(({ outcome }) => (outcome.status === 'rejected'
-        ? { status: outcome.status, vin: outcome.vin, problems: outcome.problems }
-        : { status: outcome.status, vin: outcome.vin, vehicleId: outcome.vehicleId, linked: outcome.linked })),
+      results: results.map(({ outcome }) =>
+        outcome.status === 'rejected'
+          ? { status: outcome.status, vin: outcome.vin, problems: outcome.problems }
+          : { status: outcome.status, vin: outcome.vin, vehicleId: outcome.vehicleId, linked: outcome.linked },
+      ),
     };
   });
   return router;

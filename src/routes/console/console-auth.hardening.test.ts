@@ -26,9 +26,15 @@ afterAll(async () => {
 
 describe('console sign-in state', () => {
   it('lives in a signed, short-lived, HttpOnly, SameSite cookie scoped to /console/auth, not in Redis', async () => {
-    const res = await request(h.app.callback()).get('/console/auth/login').set('X-Forwarded-For', '198.51.100.1').query({ corpId: CORP_A }).expect(302);
+    const res = await request(h.app.callback())
+      .get('/console/auth/login')
+      .set('X-Forwarded-For', '198.51.100.1')
+      .query({ corpId: CORP_A })
+      .expect(302);
     const cookie = String(res.headers['set-cookie']);
-    expect(cookie).toMatch(/scrm_oauth=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; path=\/console\/auth; expires=[^;]+; samesite=lax; httponly/);
+    expect(cookie).toMatch(
+      /scrm_oauth=[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+; path=\/console\/auth; expires=[^;]+; samesite=lax; httponly/,
+    );
     expect(await keysOf('console:state:*')).toEqual([]);
   });
 
@@ -44,7 +50,9 @@ describe('console sign-in state', () => {
     // Nor does the state of one sign-in fit the cookie of another in the same browser.
     const other = await victim.get('/console/auth/login').query({ corpId: CORP_A }).expect(302);
     expect(new URL(other.headers.location ?? '').searchParams.get('state')).not.toBe(state);
-    expect((await victim.get('/console/auth/callback').query({ code: 'ok-zhangwei', state }).expect(302)).headers.location).toBe('/console/login?error=state');
+    expect(
+      (await victim.get('/console/auth/callback').query({ code: 'ok-zhangwei', state }).expect(302)).headers.location,
+    ).toBe('/console/login?error=state');
   });
 
   it('uses a state once: the callback clears the cookie', async () => {
@@ -53,7 +61,9 @@ describe('console sign-in state', () => {
     const state = new URL(login.headers.location ?? '').searchParams.get('state');
     const first = await agent.get('/console/auth/callback').query({ code: 'ok-zhangwei', state }).expect(302);
     expect(String(first.headers['set-cookie'])).toMatch(/scrm_oauth=; path=\/console\/auth; expires=Thu, 01 Jan 1970/);
-    expect((await agent.get('/console/auth/callback').query({ code: 'ok-zhangwei', state }).expect(302)).headers.location).toBe('/console/login?error=state');
+    expect(
+      (await agent.get('/console/auth/callback').query({ code: 'ok-zhangwei', state }).expect(302)).headers.location,
+    ).toBe('/console/login?error=state');
   });
 });
 
@@ -62,7 +72,8 @@ describe('rate limits on the sign-in routes', () => {
     // TRUST_PROXY is 0: X-Forwarded-For does not pick the bucket, so rotating it does not help.
     const app = h.app.callback();
     const statuses: number[] = [];
-    for (let i = 0; i < 30; i += 1) statuses.push((await request(app).get('/console/auth/corps').set('X-Forwarded-For', `203.0.113.${i}`)).status);
+    for (let i = 0; i < 30; i += 1)
+      statuses.push((await request(app).get('/console/auth/corps').set('X-Forwarded-For', `203.0.113.${i}`)).status);
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
     const limited = await request(app).get('/console/auth/login').query({ corpId: CORP_A }).expect(429);
     expect(limited.body.error.code).toBe('rate_limited');
@@ -78,7 +89,11 @@ describe('authentication failures', () => {
     const h2 = await startConsoleHarness(undefined, { AUTH_FAILURES_PER_MINUTE: '3' });
     const app = h2.app.callback();
     try {
-      for (let i = 0; i < 3; i += 1) await request(app).get('/api/v1/rules').set('Authorization', `Bearer ${'x'.repeat(40)}`).expect(401);
+      for (let i = 0; i < 3; i += 1)
+        await request(app)
+          .get('/api/v1/rules')
+          .set('Authorization', `Bearer ${'x'.repeat(40)}`)
+          .expect(401);
       const locked = await request(app).get('/api/v1/rules').set('Authorization', `Bearer ${BOOTSTRAP}`).expect(429);
       expect(locked.body.error.code).toBe('rate_limited');
       await request(app).post('/console/auth/token').send({ token: BOOTSTRAP }).expect(429);
@@ -92,9 +107,18 @@ describe('authentication failures', () => {
     const app = h3.app.callback();
     try {
       for (let i = 0; i < 5; i += 1) await request(app).get('/console/auth/me').expect(401);
-      await request(app).get('/api/v1/tasks').set('Cookie', `scrm_console=${'a'.repeat(43)}`).expect(401);
-      await request(app).post('/console/auth/token').send({ token: 'y'.repeat(40) }).expect(401);
-      await request(app).get('/console/auth/me').set('Cookie', `scrm_console=${'b'.repeat(43)}`).expect(401);
+      await request(app)
+        .get('/api/v1/tasks')
+        .set('Cookie', `scrm_console=${'a'.repeat(43)}`)
+        .expect(401);
+      await request(app)
+        .post('/console/auth/token')
+        .send({ token: 'y'.repeat(40) })
+        .expect(401);
+      await request(app)
+        .get('/console/auth/me')
+        .set('Cookie', `scrm_console=${'b'.repeat(43)}`)
+        .expect(401);
       await request(app).post('/console/auth/token').send({ token: BOOTSTRAP }).expect(429);
     } finally {
       await h3.close();

@@ -39,23 +39,47 @@ export function createConsoleAuthRouter(deps: ConsoleDeps): Router {
   const bootstrap = config.bootstrapApiToken ? digest(config.bootstrapApiToken) : undefined;
   const failTo = (ctx: Context, error: string) => ctx.redirect(`/console/login?error=${error}`);
 
-  async function startSession(ctx: Context, principal: Principal, via: ConsoleSession['via'], corpId?: string): Promise<ConsoleSession> {
+  async function startSession(
+    ctx: Context,
+    principal: Principal,
+    via: ConsoleSession['via'],
+    corpId?: string,
+  ): Promise<ConsoleSession> {
     const { id, session } = await sessions.create({ principal, via, corpId }, deps.clock.now());
     ctx.cookies.secure = ctx.cookies.secure || secure; // behind a TLS-terminating proxy without X-Forwarded-Proto
-    ctx.cookies.set(SESSION_COOKIE, id, { httpOnly: true, sameSite: 'lax', secure, path: '/', maxAge: SESSION_TTL_S * 1000, overwrite: true });
+    ctx.cookies.set(SESSION_COOKIE, id, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure,
+      path: '/',
+      maxAge: SESSION_TTL_S * 1000,
+      overwrite: true,
+    });
     return session;
   }
 
   // Nobody is signed in yet on these routes: limit each client IP (docs/security.md, "Rate limits").
   const limits = { redis: deps.redis, prefix: config.redis.queuePrefix, nowMs: () => deps.clock.nowMs() };
   router.use(createClientRateLimit({ ...limits, bucket: 'console-auth', limit: config.api.publicRateLimitPerMinute }));
-  router.use(createAuthFailureLimit({ ...limits, bucket: 'auth-failures', limit: config.api.authFailuresPerMinute, hasCredential: (ctx) => ctx.path === '/console/auth/token' || Boolean(ctx.cookies.get(SESSION_COOKIE)) }));
+  router.use(
+    createAuthFailureLimit({
+      ...limits,
+      bucket: 'auth-failures',
+      limit: config.api.authFailuresPerMinute,
+      hasCredential: (ctx) => ctx.path === '/console/auth/token' || Boolean(ctx.cookies.get(SESSION_COOKIE)),
+    }),
+  );
   const states = new SignInStates(config.lookupHmacKey, () => deps.clock.nowMs());
   const stateCookie = { httpOnly: true, sameSite: 'lax', secure, path: STATE_COOKIE_PATH, overwrite: true } as const;
 
   router.get('/corps', function signInCorps(ctx) {
     // Only what the sign-in page shows; the WeCom pages reveal the corp id anyway.
-    ctx.body = { corps: deps.corps().filter((c) => c.enabled).map((c) => ({ corpId: c.corpId, displayName: c.displayName, kind: c.kind })) };
+    ctx.body = {
+      corps: deps
+        .corps()
+        .filter((c) => c.enabled)
+        .map((c) => ({ corpId: c.corpId, displayName: c.displayName, kind: c.kind })),
+    };
   });
 
   router.get('/login', async function login(ctx) {
@@ -68,7 +92,10 @@ export function createConsoleAuthRouter(deps: ConsoleDeps): Router {
     const redirectUri = `${config.publicBaseUrl}/console/auth/callback`;
     const inWecom = /wxwork/i.test(ctx.get('User-Agent'));
     const mode = q.data.mode ?? (inWecom ? 'oauth' : 'qr');
-    const target = mode === 'oauth' ? new URL(`${config.wecom.oauthBase}/connect/oauth2/authorize`) : new URL(`${config.wecom.qrLoginBase}/wwlogin/sso/login`);
+    const target =
+      mode === 'oauth'
+        ? new URL(`${config.wecom.oauthBase}/connect/oauth2/authorize`)
+        : new URL(`${config.wecom.qrLoginBase}/wwlogin/sso/login`);
     if (mode === 'qr') target.searchParams.set('login_type', 'CorpApp');
     target.searchParams.set('appid', corp.corpId);
     target.searchParams.set('agentid', String(corp.agentId));
@@ -85,7 +112,10 @@ export function createConsoleAuthRouter(deps: ConsoleDeps): Router {
   router.get('/callback', async function callback(ctx) {
     const code = typeof ctx.query.code === 'string' ? ctx.query.code : '';
     // Only the browser that started this sign-in holds the matching cookie; it is used once.
-    const state = states.finish(typeof ctx.query.state === 'string' ? ctx.query.state : '', ctx.cookies.get(STATE_COOKIE));
+    const state = states.finish(
+      typeof ctx.query.state === 'string' ? ctx.query.state : '',
+      ctx.cookies.get(STATE_COOKIE),
+    );
     ctx.cookies.set(STATE_COOKIE, '', { ...stateCookie, maxAge: 0 });
     if (!state) return failTo(ctx, 'state');
     const corp = deps.corp(state.corpId);
@@ -93,13 +123,20 @@ export function createConsoleAuthRouter(deps: ConsoleDeps): Router {
     const userid = await deps.exchangeCode(corp, code).catch(() => undefined);
     if (!userid) return failTo(ctx, 'not_member');
     // Fail closed while MongoDB is down: a member who left must not slip in as a plain advisor.
-    const found = await advisorStanding(corp.corpId, userid).then((a) => ({ a }), () => undefined);
+    const found = await advisorStanding(corp.corpId, userid).then(
+      (a) => ({ a }),
+      () => undefined,
+    );
     if (!found) return failTo(ctx, 'unavailable');
     const advisor = found.a;
     if (advisor && advisor.status !== 'active') return failTo(ctx, 'not_member');
     const principal = principalForMember({
-      corpId: corp.corpId, corpKind: corp.kind, userid, roles: corp.consoleRoles ?? defaultConsoleRoles,
-      leadsDepartments: advisor?.leadsDepartments ?? [], sessionTag: `console:${corp.corpId}:${userid}`,
+      corpId: corp.corpId,
+      corpKind: corp.kind,
+      userid,
+      roles: corp.consoleRoles ?? defaultConsoleRoles,
+      leadsDepartments: advisor?.leadsDepartments ?? [],
+      sessionTag: `console:${corp.corpId}:${userid}`,
     });
     // The car maker's corp lets in only the members its console roles list.
     if (!principal) return failTo(ctx, 'no_role');
@@ -109,9 +146,10 @@ export function createConsoleAuthRouter(deps: ConsoleDeps): Router {
 
   router.post('/token', bodyParser({ enableTypes: ['json'], jsonLimit: '4kb' }), async function tokenSignIn(ctx) {
     const { token } = parseOrThrow(tokenBody, (ctx.request as unknown as { body?: unknown }).body ?? {});
-    const principal: Principal | undefined = bootstrap && timingSafeEqual(digest(token), bootstrap)
-      ? { role: 'admin', corps: '*', tokenId: BOOTSTRAP_TOKEN_ID }
-      : await deps.resolveToken(token);
+    const principal: Principal | undefined =
+      bootstrap && timingSafeEqual(digest(token), bootstrap)
+        ? { role: 'admin', corps: '*', tokenId: BOOTSTRAP_TOKEN_ID }
+        : await deps.resolveToken(token);
     if (!principal) throw new UnauthorizedError('the API token is unknown or revoked', 'invalid_token');
     const session = await startSession(ctx, principal, 'token');
     ctx.body = present(session, await namesFor(session));
@@ -121,7 +159,8 @@ export function createConsoleAuthRouter(deps: ConsoleDeps): Router {
     const id = ctx.cookies.get(SESSION_COOKIE);
     const session = id ? await sessions.get(id) : undefined;
     if (id && session) {
-      if (!csrfMatches(session, ctx.get('X-CSRF-Token'))) throw new ForbiddenError('send the X-CSRF-Token header of your session', 'csrf_failed');
+      if (!csrfMatches(session, ctx.get('X-CSRF-Token')))
+        throw new ForbiddenError('send the X-CSRF-Token header of your session', 'csrf_failed');
       await sessions.revoke(id);
     }
     ctx.cookies.set(SESSION_COOKIE, '', { httpOnly: true, sameSite: 'lax', path: '/', maxAge: 0, overwrite: true });
@@ -143,7 +182,8 @@ export function createConsoleAuthRouter(deps: ConsoleDeps): Router {
    */
   async function namesFor(s: ConsoleSession): Promise<Names> {
     const p = s.principal;
-    const visible = p.corps === '*' ? deps.corps() : p.corps.map((id) => deps.corp(id) ?? { corpId: id, displayName: id });
+    const visible =
+      p.corps === '*' ? deps.corps() : p.corps.map((id) => deps.corp(id) ?? { corpId: id, displayName: id });
     const corpNames = Object.fromEntries(visible.map((c) => [c.corpId, c.displayName || c.corpId]));
     if (!p.userid) return { corpNames };
     const corpId = s.corpId ?? (Array.isArray(p.corps) && p.corps.length === 1 ? p.corps[0] : undefined);
@@ -163,7 +203,16 @@ interface Names {
 /** What the browser learns about its session (never the cookie value). */
 function present(s: ConsoleSession, names: Names) {
   const p = s.principal;
-  return { role: p.role, corps: p.corps, userid: p.userid, departments: p.departments, via: s.via, corpId: s.corpId, csrfToken: s.csrfToken, ...names };
+  return {
+    role: p.role,
+    corps: p.corps,
+    userid: p.userid,
+    departments: p.departments,
+    via: s.via,
+    corpId: s.corpId,
+    csrfToken: s.csrfToken,
+    ...names,
+  };
 }
 
 export type ConsoleMe = ReturnType<typeof present>;

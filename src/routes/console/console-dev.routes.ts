@@ -28,7 +28,10 @@ export function createConsoleDevRouter(deps: ConsoleDeps): Router {
     try {
       ctx.body = readFileSync(STANDIN);
     } catch {
-      throw new NotFoundError('the JS-SDK stand-in ships with the sources only: run the bot with npm run dev', 'not_found');
+      throw new NotFoundError(
+        'the JS-SDK stand-in ships with the sources only: run the bot with npm run dev',
+        'not_found',
+      );
     }
   });
 
@@ -40,7 +43,11 @@ export function createConsoleDevRouter(deps: ConsoleDeps): Router {
     const session = id ? await deps.sessions.get(id) : undefined;
     const userid = session?.principal.userid;
     const corpId = session?.corpId;
-    if (!session || !userid || !corpId) throw new UnauthorizedError('sign in as a WeCom member first (the stand-in acts for the signed-in member)', 'session_expired');
+    if (!session || !userid || !corpId)
+      throw new UnauthorizedError(
+        'sign in as a WeCom member first (the stand-in acts for the signed-in member)',
+        'session_expired',
+      );
     const target = new URL(`${deps.config.wecom.apiBase}/__sandbox/jssdk/${op}`);
     let body: string | undefined;
     if (ctx.method === 'GET') {
@@ -50,7 +57,12 @@ export function createConsoleDevRouter(deps: ConsoleDeps): Router {
       const raw = await readJson(ctx);
       body = JSON.stringify({ ...raw, corpId, userid });
     }
-    const res = await fetch(target, { method: ctx.method, body, headers: body ? { 'Content-Type': 'application/json' } : {}, signal: AbortSignal.timeout(5000) });
+    const res = await fetch(target, {
+      method: ctx.method,
+      body,
+      headers: body ? { 'Content-Type': 'application/json' } : {},
+      signal: AbortSignal.timeout(5000),
+    });
     ctx.status = res.status;
     ctx.type = 'application/json';
     ctx.body = await res.text();

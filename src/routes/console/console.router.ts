@@ -12,5 +12,11 @@ export function createConsoleMounts(deps: ConsoleDeps): Array<Koa.Middleware<Koa
   applyRoutePolicies(auth, ROUTE_POLICIES, '/console/auth/');
   const dev = createConsoleDevRouter(deps);
   applyRoutePolicies(dev, ROUTE_POLICIES, '/console/dev/');
-  return [auth.routes(), auth.allowedMethods(), dev.routes(), dev.allowedMethods(), createConsoleStatic(deps.consoleDir) as Koa.Middleware<Koa.DefaultState, never>];
+  return [
+    auth.routes(),
+    auth.allowedMethods(),
+    dev.routes(),
+    dev.allowedMethods(),
+    createConsoleStatic(deps.consoleDir) as Koa.Middleware<Koa.DefaultState, never>,
+  ];
 }

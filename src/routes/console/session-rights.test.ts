@@ -27,7 +27,10 @@ function setCorpA(patch: Partial<Corp>): Corp {
 async function signIn(userid: string) {
   const agent = request.agent(h.app.callback());
   const login = await agent.get('/console/auth/login').query({ corpId: CORP_A }).expect(302);
-  await agent.get('/console/auth/callback').query({ code: `ok-${userid}`, state: new URL(login.headers.location ?? '').searchParams.get('state') }).expect(302);
+  await agent
+    .get('/console/auth/callback')
+    .query({ code: `ok-${userid}`, state: new URL(login.headers.location ?? '').searchParams.get('state') })
+    .expect(302);
   return agent;
 }
 
@@ -65,7 +68,13 @@ describe('console sessions follow the rights they came from', () => {
 
   it('regression: removing a console role narrows the session to what the member is now', async () => {
     const before = setCorpA({});
-    setCorpA({ consoleRoles: { ...defaultConsoleRoles, ...before.consoleRoles, marketing: [...(before.consoleRoles?.marketing ?? []), 'mkt2'] } });
+    setCorpA({
+      consoleRoles: {
+        ...defaultConsoleRoles,
+        ...before.consoleRoles,
+        marketing: [...(before.consoleRoles?.marketing ?? []), 'mkt2'],
+      },
+    });
     try {
       const agent = await signIn('mkt2');
       expect((await agent.get('/console/auth/me').expect(200)).body.role).toBe('marketing');
@@ -84,13 +93,25 @@ describe('console sessions follow the rights they came from', () => {
     const leaver = await signIn('leaver1');
     await leaver.get('/api/v1/tasks').expect(200);
     const leader = await signIn('leader1');
-    expect((await leader.get('/console/auth/me').expect(200)).body).toMatchObject({ role: 'manager', departments: [2, 3] });
+    expect((await leader.get('/console/auth/me').expect(200)).body).toMatchObject({
+      role: 'manager',
+      departments: [2, 3],
+    });
 
     await markAdvisorLeft(deps, 'leaver1');
-    await upsertAdvisor(deps, { userid: 'leader1', name: 'L', department: [2, 3], is_leader_in_dept: [1, 0], status: 1 });
+    await upsertAdvisor(deps, {
+      userid: 'leader1',
+      name: 'L',
+      department: [2, 3],
+      is_leader_in_dept: [1, 0],
+      status: 1,
+    });
     later();
     expect((await leaver.get('/api/v1/tasks').expect(401)).body.error.code).toBe('session_expired');
-    expect((await leader.get('/console/auth/me').expect(200)).body).toMatchObject({ role: 'manager', departments: [2] });
+    expect((await leader.get('/console/auth/me').expect(200)).body).toMatchObject({
+      role: 'manager',
+      departments: [2],
+    });
   });
 
   it('ends a session whose corp was switched off', async () => {

@@ -4,7 +4,9 @@ import type { RoutePolicy } from './route-policies.js';
 
 /** The policy-table key of a router layer: its method (GET for HEAD+GET) and registered path. */
 export function routeKeys(router: Router): string[] {
-  return router.stack.filter((l) => l.methods.length > 0).map((l) => `${l.methods.find((m) => m !== 'HEAD') ?? 'GET'} ${l.path}`);
+  return router.stack
+    .filter((l) => l.methods.length > 0)
+    .map((l) => `${l.methods.find((m) => m !== 'HEAD') ?? 'GET'} ${l.path}`);
 }
 
 /**
@@ -30,9 +32,13 @@ export function applyRoutePolicies(router: Router, table: Readonly<Record<string
   }
   const stale = Object.keys(table).filter((k) => k.split(' ')[1]?.startsWith(prefix) && !seen.has(k));
   if (missing.length || stale.length) {
-    throw new Error([
-      ...(missing.length ? [`routes without an entry in the policy table (src/routes/policy/route-policies.ts): ${missing.join(', ')}`] : []),
-      ...(stale.length ? [`policy table entries without a route: ${stale.join(', ')}`] : []),
-    ].join('; '));
+    throw new Error(
+      [
+        ...(missing.length
+          ? [`routes without an entry in the policy table (src/routes/policy/route-policies.ts): ${missing.join(', ')}`]
+          : []),
+        ...(stale.length ? [`policy table entries without a route: ${stale.join(', ')}`] : []),
+      ].join('; '),
+    );
   }
 }

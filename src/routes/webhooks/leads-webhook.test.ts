@@ -19,8 +19,24 @@ beforeAll(async () => {
   db = await useTestDatabase('leads-webhook');
   h = await startApiHarness();
   const logger = createLogger({ level: 'silent', name: 'test' });
-  const deps = { config: h.config, clock: h.clock, logger, queues: h.queues, pd: h.pd, redis: h.redis, corpService: h.corpService };
-  server = request(createApp({ config: h.config, logger, clock: h.clock, health: [], mounts: [createWebhooksRouter(deps).routes()] }).callback());
+  const deps = {
+    config: h.config,
+    clock: h.clock,
+    logger,
+    queues: h.queues,
+    pd: h.pd,
+    redis: h.redis,
+    corpService: h.corpService,
+  };
+  server = request(
+    createApp({
+      config: h.config,
+      logger,
+      clock: h.clock,
+      health: [],
+      mounts: [createWebhooksRouter(deps).routes()],
+    }).callback(),
+  );
 });
 afterAll(async () => {
   await h.close();
@@ -35,15 +51,27 @@ function deliver(body: unknown, opts: { id?: string; key?: string } = {}) {
   const raw = JSON.stringify(body);
   const id = opts.id ?? `msg_${randomUUID()}`;
   const ts = Math.floor(h.clock.nowMs() / 1000);
-  return server.post(`/webhooks/leads/${CORP_A}`).set('content-type', 'application/json')
-    .set('webhook-id', id).set('webhook-timestamp', String(ts)).set('webhook-signature', signWebhook(opts.key ?? secret, id, ts, raw)).send(raw);
+  return server
+    .post(`/webhooks/leads/${CORP_A}`)
+    .set('content-type', 'application/json')
+    .set('webhook-id', id)
+    .set('webhook-timestamp', String(ts))
+    .set('webhook-signature', signWebhook(opts.key ?? secret, id, ts, raw))
+    .send(raw);
 }
 
 // Made-up people: the mobile numbers are in the 139-0000 test range.
-const lead = (over: Record<string, unknown> = {}) => ({ source: 'autohome', sourceId: 'AH-1001', name: '测试线索', mobile: '13900001001', model: '汉兰达', ...over });
+const lead = (over: Record<string, unknown> = {}) => ({
+  source: 'autohome',
+  sourceId: 'AH-1001',
+  name: '测试线索',
+  mobile: '13900001001',
+  model: '汉兰达',
+  ...over,
+});
 
 describe('lead webhook (POST /webhooks/leads/:corpId)', () => {
-  it('takes a signed lead through the API\'s intake, stores name and mobile sealed, and answers per item', async () => {
+  it("takes a signed lead through the API's intake, stores name and mobile sealed, and answers per item", async () => {
     const res = await deliver(lead());
     expect(res.status).toBe(200);
     expect(res.body.summary).toEqual({ created: 1, merged: 0, rejected: 0 });
@@ -61,7 +89,10 @@ describe('lead webhook (POST /webhooks/leads/:corpId)', () => {
   });
 
   it('refuses a wrong signature (401), a replayed delivery (409) and a batch with nothing valid (422, retryable under the same id)', async () => {
-    expect((await deliver(lead(), { key: `whsec_${Buffer.from('another secret of 32 bytes!!!!!!').toString('base64')}` })).status).toBe(401);
+    expect(
+      (await deliver(lead(), { key: `whsec_${Buffer.from('another secret of 32 bytes!!!!!!').toString('base64')}` }))
+        .status,
+    ).toBe(401);
     const id = `msg_${randomUUID()}`;
     const bad = await deliver({ leads: [{ source: 'nowhere' }] }, { id });
     expect(bad.status).toBe(422);

@@ -25,23 +25,47 @@ export interface SignedWebhookOptions {
  * of a failed delivery goes through; it is remembered only once `handle` returned (durable).
  * Reusable by every pusher: only `source` and `handle` differ.
  */
-export function createSignedWebhook(opts: SignedWebhookOptions, handle: (ctx: Context, corpId: string, body: unknown) => Promise<void>) {
+export function createSignedWebhook(
+  opts: SignedWebhookOptions,
+  handle: (ctx: Context, corpId: string, body: unknown) => Promise<void>,
+) {
   const tolerance = opts.toleranceS ?? 300;
   return async function signedWebhook(ctx: Context): Promise<void> {
     const corpId = String(ctx.params?.corpId ?? '');
-    if (!/^[A-Za-z0-9_-]{1,64}$/.test(corpId)) throw new BadRequestError('the path needs the corp id: /webhooks/<source>/<corpId>', 'bad_corp_id');
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(corpId))
+      throw new BadRequestError('the path needs the corp id: /webhooks/<source>/<corpId>', 'bad_corp_id');
     const raw = await readRawBody(ctx.req, opts.maxBytes ?? 2 * 1024 * 1024);
-    if (!raw.ok) throw raw.status === 413 ? new AppError(413, 'payload_too_large', 'the body is larger than 2 MB; send fewer items per delivery') : new BadRequestError('the body could not be read', 'aborted');
+    if (!raw.ok)
+      throw raw.status === 413
+        ? new AppError(413, 'payload_too_large', 'the body is larger than 2 MB; send fewer items per delivery')
+        : new BadRequestError('the body could not be read', 'aborted');
     const secrets = await opts.secrets.valid(corpId, opts.source);
-    if (secrets.length === 0) throw new UnauthorizedError(`no ${opts.source} webhook secret is set for this corp; create one with npm run webhook-secret -- rotate --corp ${corpId} --source ${opts.source}`, 'no_webhook_secret');
+    if (secrets.length === 0)
+      throw new UnauthorizedError(
+        `no ${opts.source} webhook secret is set for this corp; create one with npm run webhook-secret -- rotate --corp ${corpId} --source ${opts.source}`,
+        'no_webhook_secret',
+      );
     const id = ctx.get('webhook-id');
-    const check = verifyWebhook({ id, timestamp: ctx.get('webhook-timestamp'), signature: ctx.get('webhook-signature'), body: raw.body, secrets, nowMs: opts.nowMs(), toleranceS: tolerance });
+    const check = verifyWebhook({
+      id,
+      timestamp: ctx.get('webhook-timestamp'),
+      signature: ctx.get('webhook-signature'),
+      body: raw.body,
+      secrets,
+      nowMs: opts.nowMs(),
+      toleranceS: tolerance,
+    });
     if (!check.ok) throw new UnauthorizedError(check.message, check.code);
     const key = `${opts.keyPrefix}:webhook-seen:${opts.source}:${corpId}:${id}`;
     const claimed = await opts.redis.set(key, 'pending', 'EX', tolerance * 2, 'NX');
     if (claimed !== 'OK') {
       const state = await opts.redis.get(key);
-      throw new ConflictError(state === 'done' ? 'this webhook-id was already accepted; nothing was changed' : 'this webhook-id is being processed; retry later', state === 'done' ? 'replayed_delivery' : 'delivery_in_progress');
+      throw new ConflictError(
+        state === 'done'
+          ? 'this webhook-id was already accepted; nothing was changed'
+          : 'this webhook-id is being processed; retry later',
+        state === 'done' ? 'replayed_delivery' : 'delivery_in_progress',
+      );
     }
     try {
       let body: unknown;

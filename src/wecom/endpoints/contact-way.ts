@@ -41,16 +41,33 @@ export function contactWayApi(call: Caller) {
   return {
     /** `POST externalcontact/add_contact_way`. */
     addContactWay: (req: AddContactWayRequest) =>
-      call<AddContactWayResponse>({ endpoint: 'externalcontact/add_contact_way', method: 'POST', json: req, retryOnTimeout: false }),
+      call<AddContactWayResponse>({
+        endpoint: 'externalcontact/add_contact_way',
+        method: 'POST',
+        json: req,
+        retryOnTimeout: false,
+      }),
     /** `POST externalcontact/get_contact_way`; 41044 when the code no longer exists. */
     getContactWay: (configId: string) =>
-      call<GetContactWayResponse>({ endpoint: 'externalcontact/get_contact_way', method: 'POST', json: { config_id: configId } }),
+      call<GetContactWayResponse>({
+        endpoint: 'externalcontact/get_contact_way',
+        method: 'POST',
+        json: { config_id: configId },
+      }),
     /** `POST externalcontact/update_contact_way`: send the whole configuration. */
     updateContactWay: (configId: string, config: ContactWayConfig) =>
-      call<WecomBaseResponse>({ endpoint: 'externalcontact/update_contact_way', method: 'POST', json: { config_id: configId, ...config } }),
+      call<WecomBaseResponse>({
+        endpoint: 'externalcontact/update_contact_way',
+        method: 'POST',
+        json: { config_id: configId, ...config },
+      }),
     /** `POST externalcontact/del_contact_way`. */
     delContactWay: (configId: string) =>
-      call<WecomBaseResponse>({ endpoint: 'externalcontact/del_contact_way', method: 'POST', json: { config_id: configId } }),
+      call<WecomBaseResponse>({
+        endpoint: 'externalcontact/del_contact_way',
+        method: 'POST',
+        json: { config_id: configId },
+      }),
     /** `POST externalcontact/list_contact_way`: config ids made in a window (default the last 90 days). */
     listContactWay: (req: { start_time?: number; end_time?: number; cursor?: string; limit?: number } = {}) =>
       call<ListContactWayResponse>({ endpoint: 'externalcontact/list_contact_way', method: 'POST', json: req }),

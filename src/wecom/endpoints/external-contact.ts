@@ -84,7 +84,11 @@ export function externalContactApi(call: Caller) {
   return {
     /** `GET externalcontact/get` (docs/wecom.md §3.2). 84061/40096 are permanent. */
     getExternalContact: (externalUserId: string, cursor?: string) =>
-      call<GetExternalContactResponse>({ endpoint: 'externalcontact/get', method: 'GET', query: { external_userid: externalUserId, cursor } }),
+      call<GetExternalContactResponse>({
+        endpoint: 'externalcontact/get',
+        method: 'GET',
+        query: { external_userid: externalUserId, cursor },
+      }),
     /** `POST externalcontact/batch/get_by_user` (docs/wecom.md §3.3): ≤100 userids, cursor paging. */
     batchGetByUser: (req: BatchGetByUserRequest) =>
       call<BatchGetByUserResponse>({ endpoint: 'externalcontact/batch/get_by_user', method: 'POST', json: req }),
@@ -95,6 +99,7 @@ export function externalContactApi(call: Caller) {
     getFollowUserList: () =>
       call<GetFollowUserListResponse>({ endpoint: 'externalcontact/get_follow_user_list', method: 'GET' }),
     /** `POST externalcontact/remark` (docs/wecom.md §3.6). `remark_mobiles` overwrites. No callback results. */
-    remark: (req: RemarkRequest) => call<WecomBaseResponse>({ endpoint: 'externalcontact/remark', method: 'POST', json: req }),
+    remark: (req: RemarkRequest) =>
+      call<WecomBaseResponse>({ endpoint: 'externalcontact/remark', method: 'POST', json: req }),
   };
 }

@@ -53,28 +53,59 @@ export interface GroupWelcomeTemplateBody {
 export function groupsApi(call: Caller) {
   return {
     /** `POST externalcontact/groupchat/list`: cursor paging, `limit` 1–1000 required. */
-    groupchatList: (req: { status_filter?: number; owner_filter?: { userid_list: string[] }; cursor?: string; limit: number }) =>
-      call<GroupChatListResponse>({ endpoint: 'externalcontact/groupchat/list', method: 'POST', json: req }),
+    groupchatList: (req: {
+      status_filter?: number;
+      owner_filter?: { userid_list: string[] };
+      cursor?: string;
+      limit: number;
+    }) => call<GroupChatListResponse>({ endpoint: 'externalcontact/groupchat/list', method: 'POST', json: req }),
     /** `POST externalcontact/groupchat/get`. */
     groupchatGet: (chatId: string, needName = false) =>
-      call<GroupChatGetResponse>({ endpoint: 'externalcontact/groupchat/get', method: 'POST', json: { chat_id: chatId, need_name: needName ? 1 : 0 } }),
+      call<GroupChatGetResponse>({
+        endpoint: 'externalcontact/groupchat/get',
+        method: 'POST',
+        json: { chat_id: chatId, need_name: needName ? 1 : 0 },
+      }),
     /** `POST externalcontact/groupchat/onjob_transfer`: owner in service; ≤100 groups per call. */
     groupchatOnjobTransfer: (req: { chat_id_list: string[]; new_owner: string }) =>
-      call<GroupTransferResponse>({ endpoint: 'externalcontact/groupchat/onjob_transfer', method: 'POST', json: req, retryOnTimeout: false }),
+      call<GroupTransferResponse>({
+        endpoint: 'externalcontact/groupchat/onjob_transfer',
+        method: 'POST',
+        json: req,
+        retryOnTimeout: false,
+      }),
     /** `POST externalcontact/groupchat/transfer`: owner resigned; ≤100 groups per call. */
     groupchatResignedTransfer: (req: { chat_id_list: string[]; new_owner: string }) =>
-      call<GroupTransferResponse>({ endpoint: 'externalcontact/groupchat/transfer', method: 'POST', json: req, retryOnTimeout: false }),
+      call<GroupTransferResponse>({
+        endpoint: 'externalcontact/groupchat/transfer',
+        method: 'POST',
+        json: req,
+        retryOnTimeout: false,
+      }),
     /** `POST externalcontact/group_welcome_template/add` (≤100 per corp, 41055). */
     groupWelcomeTemplateAdd: (req: GroupWelcomeTemplateBody & { notify?: 0 | 1 }) =>
-      call<WecomBaseResponse & { template_id: string }>({ endpoint: 'externalcontact/group_welcome_template/add', method: 'POST', json: req, retryOnTimeout: false }),
+      call<WecomBaseResponse & { template_id: string }>({
+        endpoint: 'externalcontact/group_welcome_template/add',
+        method: 'POST',
+        json: req,
+        retryOnTimeout: false,
+      }),
     /** `POST externalcontact/group_welcome_template/edit` (this app's templates only, 41058). */
     groupWelcomeTemplateEdit: (req: GroupWelcomeTemplateBody & { template_id: string }) =>
       call<WecomBaseResponse>({ endpoint: 'externalcontact/group_welcome_template/edit', method: 'POST', json: req }),
     /** `POST externalcontact/group_welcome_template/get`. */
     groupWelcomeTemplateGet: (templateId: string) =>
-      call<WecomBaseResponse & GroupWelcomeTemplateBody>({ endpoint: 'externalcontact/group_welcome_template/get', method: 'POST', json: { template_id: templateId } }),
+      call<WecomBaseResponse & GroupWelcomeTemplateBody>({
+        endpoint: 'externalcontact/group_welcome_template/get',
+        method: 'POST',
+        json: { template_id: templateId },
+      }),
     /** `POST externalcontact/group_welcome_template/del`. */
     groupWelcomeTemplateDel: (templateId: string) =>
-      call<WecomBaseResponse>({ endpoint: 'externalcontact/group_welcome_template/del', method: 'POST', json: { template_id: templateId } }),
+      call<WecomBaseResponse>({
+        endpoint: 'externalcontact/group_welcome_template/del',
+        method: 'POST',
+        json: { template_id: templateId },
+      }),
   };
 }

@@ -51,13 +51,22 @@ export function massSendApi(call: Caller) {
       call<WecomBaseResponse>({ endpoint: 'externalcontact/send_welcome_msg', method: 'POST', json: req }),
     /** `POST externalcontact/add_msg_template`: creates advisor tasks; nothing is sent until they confirm. */
     addMsgTemplate: (req: AddMsgTemplateRequest) =>
-      call<AddMsgTemplateResponse>({ endpoint: 'externalcontact/add_msg_template', method: 'POST', json: req, retryOnTimeout: false }),
+      call<AddMsgTemplateResponse>({
+        endpoint: 'externalcontact/add_msg_template',
+        method: 'POST',
+        json: req,
+        retryOnTimeout: false,
+      }),
     /** `POST externalcontact/get_groupmsg_task`. */
     getGroupmsgTask: (req: { msgid: string; limit?: number; cursor?: string }) =>
       call<GroupmsgTaskResponse>({ endpoint: 'externalcontact/get_groupmsg_task', method: 'POST', json: req }),
     /** `POST externalcontact/get_groupmsg_send_result`. */
     getGroupmsgSendResult: (req: { msgid: string; userid: string; limit?: number; cursor?: string }) =>
-      call<GroupmsgSendResultResponse>({ endpoint: 'externalcontact/get_groupmsg_send_result', method: 'POST', json: req }),
+      call<GroupmsgSendResultResponse>({
+        endpoint: 'externalcontact/get_groupmsg_send_result',
+        method: 'POST',
+        json: req,
+      }),
     /** `POST externalcontact/remind_groupmsg_send`: at most 3 per message per 24 h (41094). */
     remindGroupmsgSend: (msgid: string) =>
       call<WecomBaseResponse>({ endpoint: 'externalcontact/remind_groupmsg_send', method: 'POST', json: { msgid } }),

@@ -9,10 +9,22 @@ export interface TemplateCard {
   main_title?: { title?: string; desc?: string };
   sub_title_text?: string;
   emphasis_content?: { title?: string; desc?: string };
-  horizontal_content_list?: Array<{ type?: number; keyname: string; value?: string; url?: string; media_id?: string; userid?: string }>;
+  horizontal_content_list?: Array<{
+    type?: number;
+    keyname: string;
+    value?: string;
+    url?: string;
+    media_id?: string;
+    userid?: string;
+  }>;
   jump_list?: Array<{ type?: number; title: string; url?: string; appid?: string; pagepath?: string }>;
   card_action?: { type: number; url?: string; appid?: string; pagepath?: string };
-  button_selection?: { question_key: string; title?: string; option_list: Array<{ id: string; text: string }>; selected_id?: string };
+  button_selection?: {
+    question_key: string;
+    title?: string;
+    option_list: Array<{ id: string; text: string }>;
+    selected_id?: string;
+  };
   button_list?: Array<{ type?: number; text: string; style?: number; key?: string; url?: string }>;
   replace_text?: string;
   [extra: string]: unknown;
@@ -87,15 +99,33 @@ export function messagesApi(call: Caller, agentId: number | undefined) {
   return {
     /** `POST message/send`: text, markdown or template_card. Timeouts are not retried (no duplicates). */
     sendMessage: (req: SendMessageRequest) =>
-      call<SendMessageResponse>({ endpoint: 'message/send', method: 'POST', json: { agentid: agentId, ...req }, retryOnTimeout: false }),
+      call<SendMessageResponse>({
+        endpoint: 'message/send',
+        method: 'POST',
+        json: { agentid: agentId, ...req },
+        retryOnTimeout: false,
+      }),
     /** `POST message/update_template_card`: each response_code once, within 72 h (60140). */
     updateTemplateCard: (req: UpdateTemplateCardRequest) =>
-      call<UpdateTemplateCardResponse>({ endpoint: 'message/update_template_card', method: 'POST', json: { agentid: agentId, ...req } }),
+      call<UpdateTemplateCardResponse>({
+        endpoint: 'message/update_template_card',
+        method: 'POST',
+        json: { agentid: agentId, ...req },
+      }),
     /** `POST media/upload?type=`: temporary media, valid 3 days. */
     uploadMedia: (type: MediaType, data: Uint8Array, filename: string, contentType = 'application/octet-stream') =>
-      call<UploadMediaResponse>({ endpoint: 'media/upload', method: 'POST', query: { type }, form: mediaForm(data, filename, contentType) }),
+      call<UploadMediaResponse>({
+        endpoint: 'media/upload',
+        method: 'POST',
+        query: { type },
+        form: mediaForm(data, filename, contentType),
+      }),
     /** `POST media/uploadimg`: a permanent image URL for messages. */
     uploadImage: (data: Uint8Array, filename: string, contentType = 'image/png') =>
-      call<UploadImageResponse>({ endpoint: 'media/uploadimg', method: 'POST', form: mediaForm(data, filename, contentType) }),
+      call<UploadImageResponse>({
+        endpoint: 'media/uploadimg',
+        method: 'POST',
+        form: mediaForm(data, filename, contentType),
+      }),
   };
 }

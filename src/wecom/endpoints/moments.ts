@@ -5,7 +5,10 @@ export interface AddMomentTaskRequest {
   text?: { content: string };
   /** One kind only: ≤ 9 images, or 1 video, or 1 link (docs/wecom.md §12.1). */
   attachments?: Array<Record<string, unknown> & { msgtype: 'image' | 'video' | 'link' }>;
-  visible_range?: { sender_list?: { user_list?: string[]; department_list?: number[] }; external_contact_list?: { tag_list: string[] } };
+  visible_range?: {
+    sender_list?: { user_list?: string[]; department_list?: number[] };
+    external_contact_list?: { tag_list: string[] };
+  };
 }
 
 export interface MomentTaskResultResponse extends WecomBaseResponse {
@@ -19,18 +22,39 @@ export function momentsApi(call: Caller) {
   return {
     /** `POST externalcontact/add_moment_task`: asynchronous; answers a `jobid` valid 24 h. */
     addMomentTask: (req: AddMomentTaskRequest) =>
-      call<WecomBaseResponse & { jobid: string }>({ endpoint: 'externalcontact/add_moment_task', method: 'POST', json: req, retryOnTimeout: false }),
+      call<WecomBaseResponse & { jobid: string }>({
+        endpoint: 'externalcontact/add_moment_task',
+        method: 'POST',
+        json: req,
+        retryOnTimeout: false,
+      }),
     /** `GET externalcontact/get_moment_task_result?jobid=`. */
     getMomentTaskResult: (jobid: string) =>
-      call<MomentTaskResultResponse>({ endpoint: 'externalcontact/get_moment_task_result', method: 'GET', query: { jobid } }),
+      call<MomentTaskResultResponse>({
+        endpoint: 'externalcontact/get_moment_task_result',
+        method: 'GET',
+        query: { jobid },
+      }),
     /** `POST externalcontact/get_moment_task`: who published (publish_status 1). */
     getMomentTask: (req: { moment_id: string; cursor?: string; limit?: number }) =>
-      call<WecomBaseResponse & { task_list: Array<{ userid: string; publish_status: number }>; next_cursor?: string }>({ endpoint: 'externalcontact/get_moment_task', method: 'POST', json: req }),
+      call<WecomBaseResponse & { task_list: Array<{ userid: string; publish_status: number }>; next_cursor?: string }>({
+        endpoint: 'externalcontact/get_moment_task',
+        method: 'POST',
+        json: req,
+      }),
     /** `POST externalcontact/get_moment_send_result`: customers who can see one advisor's post. */
     getMomentSendResult: (req: { moment_id: string; userid: string; cursor?: string; limit?: number }) =>
-      call<WecomBaseResponse & { customer_list: Array<{ external_userid: string }>; next_cursor?: string }>({ endpoint: 'externalcontact/get_moment_send_result', method: 'POST', json: req }),
+      call<WecomBaseResponse & { customer_list: Array<{ external_userid: string }>; next_cursor?: string }>({
+        endpoint: 'externalcontact/get_moment_send_result',
+        method: 'POST',
+        json: req,
+      }),
     /** `POST externalcontact/cancel_moment_task`: stops advisors who have not published. */
     cancelMomentTask: (momentId: string) =>
-      call<WecomBaseResponse>({ endpoint: 'externalcontact/cancel_moment_task', method: 'POST', json: { moment_id: momentId } }),
+      call<WecomBaseResponse>({
+        endpoint: 'externalcontact/cancel_moment_task',
+        method: 'POST',
+        json: { moment_id: momentId },
+      }),
   };
 }

@@ -33,7 +33,12 @@ export function transferApi(call: Caller) {
   return {
     /** `POST externalcontact/transfer_customer` (在职继承). */
     transferCustomer: (req: TransferCustomerRequest) =>
-      call<TransferCustomerResponse>({ endpoint: 'externalcontact/transfer_customer', method: 'POST', json: req, retryOnTimeout: false }),
+      call<TransferCustomerResponse>({
+        endpoint: 'externalcontact/transfer_customer',
+        method: 'POST',
+        json: req,
+        retryOnTimeout: false,
+      }),
     /** `POST externalcontact/transfer_result`. */
     transferResult: (req: ResultRequest) =>
       call<TransferResultResponse>({ endpoint: 'externalcontact/transfer_result', method: 'POST', json: req }),
@@ -42,7 +47,12 @@ export function transferApi(call: Caller) {
       call<UnassignedListResponse>({ endpoint: 'externalcontact/get_unassigned_list', method: 'POST', json: req }),
     /** `POST externalcontact/resigned/transfer_customer` (离职继承); 40097 if the member has not left. */
     resignedTransferCustomer: (req: Omit<TransferCustomerRequest, 'transfer_success_msg'>) =>
-      call<TransferCustomerResponse>({ endpoint: 'externalcontact/resigned/transfer_customer', method: 'POST', json: req, retryOnTimeout: false }),
+      call<TransferCustomerResponse>({
+        endpoint: 'externalcontact/resigned/transfer_customer',
+        method: 'POST',
+        json: req,
+        retryOnTimeout: false,
+      }),
     /** `POST externalcontact/resigned/transfer_result`. */
     resignedTransferResult: (req: ResultRequest) =>
       call<TransferResultResponse>({ endpoint: 'externalcontact/resigned/transfer_result', method: 'POST', json: req }),

@@ -6,7 +6,15 @@ import type { ConsoleMe as ServerMe } from '../../../routes/console/console-auth
 import type { ApiTask as ServerTask } from '../../../routes/api/task-present.js';
 import type { RuleView } from '../../../domain/rules/rule.service.js';
 import type { Role } from '../../../domain/auth/principal.js';
-import type { AnomalyFlag as ServerAnomalyFlag, Granularity, KpiOverview as ServerKpiOverview, KpiRow as ServerKpiRow, MetricDefinition as ServerMetricDefinition, MetricKey, UnitKind } from '../../../domain/kpis/kpi-types.js';
+import type {
+  AnomalyFlag as ServerAnomalyFlag,
+  Granularity,
+  KpiOverview as ServerKpiOverview,
+  KpiRow as ServerKpiRow,
+  MetricDefinition as ServerMetricDefinition,
+  MetricKey,
+  UnitKind,
+} from '../../../domain/kpis/kpi-types.js';
 import type { CorpSettingsView, corpSettingsPatchSchema } from '../../../routes/api/corp-settings.routes.js';
 import type { ApiTokenView, tokenCreateSchema } from '../../../routes/api/tokens.routes.js';
 import type { CorpSummary } from '../../../domain/corps/corp.types.js';
@@ -17,14 +25,24 @@ import type { RuleVersionView } from '../../../domain/rules/rule.service.js';
 import type { PreviewResult } from '../../../domain/rules/preview.js';
 import type { ruleCreateSchema } from '../../../domain/rules/rule.schema.js';
 import type { CustomerLabel } from '../../../domain/customers/customer-labels.js';
-import type { AdvisorOption as ServerAdvisorOption, ApiTaskDetail, ReassignBulkResult as ServerReassignBulkResult } from '../../../routes/api/task-present.js';
+import type {
+  AdvisorOption as ServerAdvisorOption,
+  ApiTaskDetail,
+  ReassignBulkResult as ServerReassignBulkResult,
+} from '../../../routes/api/task-present.js';
 import type { CustomerProfile as ServerCustomerProfile } from '../../../domain/customers/customer-profile.js';
 import type { CustomerSummary as ServerCustomerSummary } from '../../../domain/customers/customer-search.js';
 import type { TimelineItem as ServerTimelineItem } from '../../../domain/customers/customer-timeline.js';
 import type { ApiTransfer, transferStartBody } from '../../../routes/api/transfer-present.js';
 import type { CustomerSearchKind } from '../../../domain/customers/customer-search.js';
 
-export type Jsonify<T> = T extends Date ? string : T extends readonly (infer U)[] ? Jsonify<U>[] : T extends object ? { [K in keyof T]: Jsonify<T[K]> } : T;
+export type Jsonify<T> = T extends Date
+  ? string
+  : T extends readonly (infer U)[]
+    ? Jsonify<U>[]
+    : T extends object
+      ? { [K in keyof T]: Jsonify<T[K]> }
+      : T;
 
 export type Me = Jsonify<ServerMe>;
 export type Task = Jsonify<ServerTask>;

@@ -11,7 +11,8 @@ describe('session store', () => {
   afterEach(() => vi.unstubAllGlobals());
 
   it('loads the signed-in user and sends its CSRF token on the next state change', async () => {
-    const fetchMock = vi.fn()
+    const fetchMock = vi
+      .fn()
       .mockResolvedValueOnce(respond(200, { userid: 'u1', role: 'advisor', corpId: 'c1', csrfToken: 'tok-1' }))
       .mockResolvedValueOnce(new Response(null, { status: 204 }));
     vi.stubGlobal('fetch', fetchMock);
@@ -25,21 +26,45 @@ describe('session store', () => {
   });
 
   it('treats 401 as signed out and surfaces any other failure', async () => {
-    vi.stubGlobal('fetch', vi.fn().mockResolvedValueOnce(respond(401, { error: { code: 'unauthenticated', message: 'sign in' } })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn().mockResolvedValueOnce(respond(401, { error: { code: 'unauthenticated', message: 'sign in' } })),
+    );
     const session = useSession();
     expect(await session.load()).toBeUndefined();
     expect(session.loaded).toBe(true);
-    vi.stubGlobal('fetch', vi.fn().mockResolvedValueOnce(respond(503, { error: { code: 'unavailable', message: 'down' } })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn().mockResolvedValueOnce(respond(503, { error: { code: 'unavailable', message: 'down' } })),
+    );
     await expect(useSession().load()).rejects.toThrow('down');
   });
 
   it('names the member and corps from /me, falling back to the ids', () => {
     const session = useSession();
-    session.set({ role: 'manager', corps: ['wwA', 'wwB'], userid: 'wangqiang', name: '王强', departments: [2], via: 'wecom', corpId: 'wwA', csrfToken: 'c', corpNames: { wwA: '北京四海' } });
+    session.set({
+      role: 'manager',
+      corps: ['wwA', 'wwB'],
+      userid: 'wangqiang',
+      name: '王强',
+      departments: [2],
+      via: 'wecom',
+      corpId: 'wwA',
+      csrfToken: 'c',
+      corpNames: { wwA: '北京四海' },
+    });
     expect(session.displayName).toBe('王强');
     expect(session.corpName('wwA')).toBe('北京四海');
     expect(session.corpName('wwB')).toBe('wwB');
-    session.set({ role: 'admin', corps: '*', userid: undefined, departments: undefined, via: 'token', corpId: undefined, csrfToken: 'c' });
+    session.set({
+      role: 'admin',
+      corps: '*',
+      userid: undefined,
+      departments: undefined,
+      via: 'token',
+      corpId: undefined,
+      csrfToken: 'c',
+    });
     expect(session.displayName).toBe('');
     expect(session.corpName('wwA')).toBe('wwA');
   });

@@ -9,7 +9,10 @@ export const useSession = defineStore('session', {
     /** The member's directory name, else their userid (docs/console.md, "The header"). */
     displayName: (s): string => s.me?.name || s.me?.userid || '',
     /** A corp's display name for people; its id when /me does not name it (older server, unknown corp). */
-    corpName: (s) => (corpId: string): string => s.me?.corpNames?.[corpId] || corpId,
+    corpName:
+      (s) =>
+      (corpId: string): string =>
+        s.me?.corpNames?.[corpId] || corpId,
   },
   actions: {
     async load(): Promise<Me | undefined> {

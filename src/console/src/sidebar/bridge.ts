@@ -28,7 +28,14 @@ export interface ChatBridge {
   openChat(externalUserId: string): Promise<void>;
 }
 
-export const JS_API_LIST = ['getContext', 'getCurExternalContact', 'getCurExternalChat', 'sendChatMessage', 'openEnterpriseChat', 'openUserProfile'];
+export const JS_API_LIST = [
+  'getContext',
+  'getCurExternalContact',
+  'getCurExternalChat',
+  'sendChatMessage',
+  'openEnterpriseChat',
+  'openUserProfile',
+];
 
 /** Inside the WeCom client's webview (its user agent says `wxwork`). */
 export function inWecomClient(): boolean {
@@ -39,17 +46,18 @@ async function wecomBridge(): Promise<ChatBridge> {
   const ww = await import('@wecom/jssdk');
   return {
     kind: 'wecom',
-    register: (cfg, sign) => new Promise<void>((resolve, reject) => {
-      ww.register({
-        corpId: cfg.corpId,
-        agentId: cfg.agentId,
-        jsApiList: JS_API_LIST,
-        getConfigSignature: async (url: string) => (await sign(url)).config,
-        getAgentConfigSignature: async (url: string) => (await sign(url)).agentConfig,
-        onAgentConfigSuccess: () => resolve(),
-        onAgentConfigFail: (err: unknown) => reject(new Error(`agentConfig failed: ${JSON.stringify(err)}`)),
-      });
-    }),
+    register: (cfg, sign) =>
+      new Promise<void>((resolve, reject) => {
+        ww.register({
+          corpId: cfg.corpId,
+          agentId: cfg.agentId,
+          jsApiList: JS_API_LIST,
+          getConfigSignature: async (url: string) => (await sign(url)).config,
+          getAgentConfigSignature: async (url: string) => (await sign(url)).agentConfig,
+          onAgentConfigSuccess: () => resolve(),
+          onAgentConfigFail: (err: unknown) => reject(new Error(`agentConfig failed: ${JSON.stringify(err)}`)),
+        });
+      }),
     getContext: async () => ({ entry: (await ww.getContext()).entry as string }),
     getCurExternalContact: async () => ({ userId: (await ww.getCurExternalContact()).userId }),
     getCurExternalChat: async () => ({ chatId: (await ww.getCurExternalChat()).chatId }),
@@ -60,7 +68,9 @@ async function wecomBridge(): Promise<ChatBridge> {
       try {
         await ww.openEnterpriseChat({ externalUserIds: [externalUserId], groupName: '' });
       } catch {
-        await ww.openUserProfile({ type: 2, userid: externalUserId } as unknown as Parameters<typeof ww.openUserProfile>[0]);
+        await ww.openUserProfile({ type: 2, userid: externalUserId } as unknown as Parameters<
+          typeof ww.openUserProfile
+        >[0]);
       }
     },
   };

@@ -22,21 +22,37 @@ export function stubApi(routes: Record<string, (url: URL, body: unknown) => Resp
     const method = init?.method ?? 'GET';
     const body = typeof init?.body === 'string' ? JSON.parse(init.body) : undefined;
     calls.push({ method, url, body });
-    const key = Object.keys(routes).filter((k) => { const [m, p] = k.split(' '); return m === method && url.pathname.startsWith(p ?? ''); }).sort((a, b) => b.length - a.length)[0];
-    return key ? routes[key]!(url, body) : json(404, { error: { code: 'not_found', message: `${method} ${url.pathname} not stubbed` } });
+    const key = Object.keys(routes)
+      .filter((k) => {
+        const [m, p] = k.split(' ');
+        return m === method && url.pathname.startsWith(p ?? '');
+      })
+      .sort((a, b) => b.length - a.length)[0];
+    return key
+      ? routes[key]!(url, body)
+      : json(404, { error: { code: 'not_found', message: `${method} ${url.pathname} not stubbed` } });
   });
   vi.stubGlobal('fetch', fetchMock);
   return { calls, fetchMock };
 }
 
 /** Mounts a page or component with the console's real plugins (Element Plus, i18n in zh-CN, Pinia, a memory router). */
-export async function mountWithConsole<T extends Component>(component: T, options: ComponentMountingOptions<T> & { path?: string } = {}) {
+export async function mountWithConsole<T extends Component>(
+  component: T,
+  options: ComponentMountingOptions<T> & { path?: string } = {},
+) {
   const pinia = createPinia();
   setActivePinia(pinia);
-  const router = createRouter({ history: createMemoryHistory('/console/'), routes: [{ path: '/:rest(.*)*', component: { template: '<div />' } }] });
+  const router = createRouter({
+    history: createMemoryHistory('/console/'),
+    routes: [{ path: '/:rest(.*)*', component: { template: '<div />' } }],
+  });
   await router.push(options.path ?? '/');
   await router.isReady();
   i18n.global.locale.value = 'zh-CN';
   const { global, ...rest } = options;
-  return mount(component, { ...(rest as object), global: { ...global, plugins: [ElementPlus, i18n, pinia, router, ...(global?.plugins ?? [])] } } as ComponentMountingOptions<T>);
+  return mount(component, {
+    ...(rest as object),
+    global: { ...global, plugins: [ElementPlus, i18n, pinia, router, ...(global?.plugins ?? [])] },
+  } as ComponentMountingOptions<T>);
 }

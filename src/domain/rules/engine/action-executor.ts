@@ -28,7 +28,10 @@ export async function executeAction(deps: EngineDeps, run: ActionRun, index: num
   const action = run.rule.body.actions[index];
   if (!action) return 'missing';
   const now = deps.clock.now();
-  const record = (status: 'done' | 'scheduled' | 'skipped', extra: { reason?: string; refs?: Record<string, unknown> } = {}) => recordAction(run.executionId, index, status, now, extra).then(() => status);
+  const record = (
+    status: 'done' | 'scheduled' | 'skipped',
+    extra: { reason?: string; refs?: Record<string, unknown> } = {},
+  ) => recordAction(run.executionId, index, status, now, extra).then(() => status);
   switch (action.type) {
     case 'welcome':
       return record('skipped', { reason: 'sent_by_welcome_lane' });
@@ -39,17 +42,37 @@ export async function executeAction(deps: EngineDeps, run: ActionRun, index: num
     case 'follow_up': {
       const advisor = run.ctx.responsibleUserid ?? run.ctx.advisor?.userid;
       const planned = await planSchedule({
-        corpId: deps.corpId, customerId: run.ctx.customerId, ruleId: run.rule.id, ruleVersion: run.rule.version, kind: 'follow_up', actionIndex: index,
-        occurrenceId: run.occurrenceId, dueAt: followUpDueAt(action, run.triggerAt, deps.timeZone), advisorUserid: advisor, payload: followUpPayload(action),
+        corpId: deps.corpId,
+        customerId: run.ctx.customerId,
+        ruleId: run.rule.id,
+        ruleVersion: run.rule.version,
+        kind: 'follow_up',
+        actionIndex: index,
+        occurrenceId: run.occurrenceId,
+        dueAt: followUpDueAt(action, run.triggerAt, deps.timeZone),
+        advisorUserid: advisor,
+        payload: followUpPayload(action),
       });
       return record('scheduled', { refs: { scheduleId: planned.id } });
     }
     case 'notify_advisor': {
       const advisor = run.ctx.responsibleUserid ?? run.ctx.advisor?.userid;
       if (!advisor) return record('skipped', { reason: 'no_advisor' });
-      await deps.api.sendMessage(action.format === 'card'
-        ? { touser: advisor, msgtype: 'template_card', enable_duplicate_check: 1, template_card: { card_type: 'text_notice', main_title: { title: action.title ?? '' }, sub_title_text: action.text, card_action: { type: 1, url: `${deps.publicBaseUrl}/console/customers/${run.ctx.customerId}` } } }
-        : { touser: advisor, msgtype: 'text', enable_duplicate_check: 1, text: { content: action.text } });
+      await deps.api.sendMessage(
+        action.format === 'card'
+          ? {
+              touser: advisor,
+              msgtype: 'template_card',
+              enable_duplicate_check: 1,
+              template_card: {
+                card_type: 'text_notice',
+                main_title: { title: action.title ?? '' },
+                sub_title_text: action.text,
+                card_action: { type: 1, url: `${deps.publicBaseUrl}/console/customers/${run.ctx.customerId}` },
+              },
+            }
+          : { touser: advisor, msgtype: 'text', enable_duplicate_check: 1, text: { content: action.text } },
+      );
       return record('done');
     }
     case 'message_customer':
@@ -62,32 +85,60 @@ function followUpPayload(action: Extract<Action, { type: 'follow_up' }>): Record
   return { title: action.title, talkTrack: action.talkTrack, sla: action.sla, escalation: action.escalation };
 }
 
-type Recorder = (status: 'done' | 'scheduled' | 'skipped', extra?: { reason?: string; refs?: Record<string, unknown> }) => Promise<string>;
+type Recorder = (
+  status: 'done' | 'scheduled' | 'skipped',
+  extra?: { reason?: string; refs?: Record<string, unknown> },
+) => Promise<string>;
 
 /**
  * Guards of docs/architecture.md §5 in order: opt-out, quiet hours (creating the advisor's task moves to the
  * next allowed time: a `rule_action` schedule for this action), the monthly cap (checked when
  * the task is created), then the message joins the advisor's batch.
  */
-async function messageCustomer(deps: EngineDeps, run: ActionRun, index: number, action: Extract<Action, { type: 'message_customer' }>, record: Recorder): Promise<string> {
+async function messageCustomer(
+  deps: EngineDeps,
+  run: ActionRun,
+  index: number,
+  action: Extract<Action, { type: 'message_customer' }>,
+  record: Recorder,
+): Promise<string> {
   const now = deps.clock.now();
   if (run.ctx.optOut) return record('skipped', { reason: 'opted_out' });
   const sender = run.ctx.responsibleUserid ?? run.ctx.advisor?.userid;
   if (!sender) return record('skipped', { reason: 'no_advisor' });
-  const allowed = run.fromSchedule ? now : nextAllowedTime(now, effectiveQuietHours(run.rule.body.guards, deps.quietHours), deps.timeZone);
+  const allowed = run.fromSchedule
+    ? now
+    : nextAllowedTime(now, effectiveQuietHours(run.rule.body.guards, deps.quietHours), deps.timeZone);
   if (allowed.getTime() > now.getTime()) {
     const planned = await planSchedule({
-      corpId: deps.corpId, customerId: run.ctx.customerId, ruleId: run.rule.id, ruleVersion: run.rule.version, kind: 'rule_action', actionIndex: index,
-      occurrenceId: run.occurrenceId, dueAt: allowed, advisorUserid: sender, payload: { reason: 'quiet_hours', triggerAt: run.triggerAt.toISOString() },
+      corpId: deps.corpId,
+      customerId: run.ctx.customerId,
+      ruleId: run.rule.id,
+      ruleVersion: run.rule.version,
+      kind: 'rule_action',
+      actionIndex: index,
+      occurrenceId: run.occurrenceId,
+      dueAt: allowed,
+      advisorUserid: sender,
+      payload: { reason: 'quiet_hours', triggerAt: run.triggerAt.toISOString() },
     });
     return record('scheduled', { reason: 'quiet_hours', refs: { scheduleId: planned.id } });
   }
   const month = monthKey(now, deps.timeZone);
   const cap = effectiveMonthlyCap(run.rule.body.guards, now, deps.timeZone);
-  if ((await messagesThisMonth(deps.corpId, run.ctx.customerId, month)) >= cap) return record('skipped', { reason: 'monthly_cap' });
+  if ((await messagesThisMonth(deps.corpId, run.ctx.customerId, month)) >= cap)
+    return record('skipped', { reason: 'monthly_cap' });
   const { batchId } = await queueCustomerMessage(deps, {
-    customerId: run.ctx.customerId, externalUserId: run.ctx.externalUserId, sender, monthKey: month, ruleId: run.rule.id, ruleVersion: run.rule.version,
-    occurrenceId: run.occurrenceId, executionId: run.executionId, actionIndex: index, content: { text: action.text, attachments: action.attachments },
+    customerId: run.ctx.customerId,
+    externalUserId: run.ctx.externalUserId,
+    sender,
+    monthKey: month,
+    ruleId: run.rule.id,
+    ruleVersion: run.rule.version,
+    occurrenceId: run.occurrenceId,
+    executionId: run.executionId,
+    actionIndex: index,
+    content: { text: action.text, attachments: action.attachments },
   });
   return record('done', { refs: { batchId } });
 }

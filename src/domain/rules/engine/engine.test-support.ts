@@ -20,20 +20,68 @@ import type { EngineDeps } from './engine-deps.js';
 export { DEMO_CORP_ID };
 
 /** The engine against the WeCom sandbox's demo corp, with a manual business clock. */
-export async function startEngineHarness(): Promise<{ deps: EngineDeps; clock: ManualClock; sandbox: RunningSandbox; corp: Corp; redis: Redis; close(): Promise<void> }> {
+export async function startEngineHarness(): Promise<{
+  deps: EngineDeps;
+  clock: ManualClock;
+  sandbox: RunningSandbox;
+  corp: Corp;
+  redis: Redis;
+  close(): Promise<void>;
+}> {
   const logger = createLogger({ level: 'silent', name: 'test' });
-  const sandbox = await startSandbox({ seed: demoScenario('http://127.0.0.1:9'), logger, delivery: { retries: 0, timeoutMs: 500 } });
+  const sandbox = await startSandbox({
+    seed: demoScenario('http://127.0.0.1:9'),
+    logger,
+    delivery: { retries: 0, timeoutMs: 500 },
+  });
   const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
   const prefix = uniqueName('eng');
   const clock = new ManualClock(Date.parse('2026-05-10T02:00:00Z')); // 10:00 in Shanghai
-  const api = createWecomClient({ apiBase: sandbox.url, redis, logger, clock, keyPrefix: prefix, retry: { maxRetries: 0 } }).forCorp({ corpId: DEMO_CORP_ID, secret: DEMO_SECRET, agentId: 1000002 });
+  const api = createWecomClient({
+    apiBase: sandbox.url,
+    redis,
+    logger,
+    clock,
+    keyPrefix: prefix,
+    retry: { maxRetries: 0 },
+  }).forCorp({ corpId: DEMO_CORP_ID, secret: DEMO_SECRET, agentId: 1000002 });
   const queues = new Queues(redis, prefix);
-  const pd = new PersonalData(new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'), new LookupHasher(randomBytes(32)));
-  const deps: EngineDeps = { corpId: DEMO_CORP_ID, timeZone: 'Asia/Shanghai', quietHours: defaultTaskSettings.quietHours, api, clock, queues, logger, pd, publicBaseUrl: 'http://localhost:3000', batchWindowMs: 0, pollDelayMs: 0 };
+  const pd = new PersonalData(
+    new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'),
+    new LookupHasher(randomBytes(32)),
+  );
+  const deps: EngineDeps = {
+    corpId: DEMO_CORP_ID,
+    timeZone: 'Asia/Shanghai',
+    quietHours: defaultTaskSettings.quietHours,
+    api,
+    clock,
+    queues,
+    logger,
+    pd,
+    publicBaseUrl: 'http://localhost:3000',
+    batchWindowMs: 0,
+    pollDelayMs: 0,
+  };
   await refreshCorpTagCache(deps);
-  const corp: Corp = { corpId: DEMO_CORP_ID, kind: 'dealer', displayName: 'demo', agentId: 1000002, secret: DEMO_SECRET, callback: { token: 't', encodingAesKey: 'k' }, contactSync: undefined, timezone: 'Asia/Shanghai', enabled: true, retention: defaultRetentionSettings };
+  const corp: Corp = {
+    corpId: DEMO_CORP_ID,
+    kind: 'dealer',
+    displayName: 'demo',
+    agentId: 1000002,
+    secret: DEMO_SECRET,
+    callback: { token: 't', encodingAesKey: 'k' },
+    contactSync: undefined,
+    timezone: 'Asia/Shanghai',
+    enabled: true,
+    retention: defaultRetentionSettings,
+  };
   return {
-    deps, clock, sandbox, corp, redis,
+    deps,
+    clock,
+    sandbox,
+    corp,
+    redis,
     async close() {
       for (const q of queues.all()) await q.obliterate({ force: true }).catch(() => undefined);
       await queues.close();

@@ -3,7 +3,11 @@ import { CustomerModel } from '../../customers/customer.model.js';
 import { describeTag } from '../../customers/corp-tags.service.js';
 import type { DomainEvent } from '../../events/domain-event.js';
 import { ScheduleModel } from '../../schedules/schedule.model.js';
-import { cancelCustomerSchedules, markScheduleFired, rehomeCustomerSchedules } from '../../schedules/schedule.service.js';
+import {
+  cancelCustomerSchedules,
+  markScheduleFired,
+  rehomeCustomerSchedules,
+} from '../../schedules/schedule.service.js';
 import { failedConditions, stateMatches } from '../conditions.js';
 import { loadCustomerContext, type CustomerContext } from '../customer-context.js';
 import { eventOccurrenceId } from '../occurrences.js';
@@ -15,7 +19,14 @@ import type { EngineDeps } from './engine-deps.js';
 import { actionStatus, claimExecution, finishExecution } from './execution.service.js';
 import { findActiveRules, findLiveRule, type ActiveRule } from './rule-finder.js';
 
-const RULE_TRIGGERS: readonly string[] = ['customer.added', 'customer.tag_added', 'customer.tag_removed', 'customer.became_owner', 'vehicle.linked', 'customer.lost'];
+const RULE_TRIGGERS: readonly string[] = [
+  'customer.added',
+  'customer.tag_added',
+  'customer.tag_removed',
+  'customer.became_owner',
+  'vehicle.linked',
+  'customer.lost',
+];
 const VEHICLE_ANCHORS: readonly AnchorField[] = ['deliveryDate', 'insuranceExpiry', 'lastServiceDate'];
 
 export interface RuleOutcome {
@@ -25,7 +36,10 @@ export interface RuleOutcome {
 
 /** Whether the trigger's own filter (channel state, named tag) accepts the event. */
 async function triggerAccepts(deps: EngineDeps, trigger: Trigger, event: DomainEvent): Promise<boolean> {
-  if (trigger.type === 'customer.added') return !trigger.state || stateMatches(trigger.state, typeof event.data.state === 'string' ? event.data.state : undefined);
+  if (trigger.type === 'customer.added')
+    return (
+      !trigger.state || stateMatches(trigger.state, typeof event.data.state === 'string' ? event.data.state : undefined)
+    );
   if (trigger.type === 'customer.tag_added' || trigger.type === 'customer.tag_removed') {
     const tagId = typeof event.data.tagId === 'string' ? event.data.tagId : undefined;
     const tag = tagId ? await describeTag(deps, tagId) : undefined;
@@ -50,13 +64,18 @@ export async function handleDomainEvent(deps: EngineDeps, event: DomainEvent): P
       break;
     case 'relationship.transferred': {
       const from = typeof event.data.fromUserid === 'string' ? event.data.fromUserid : event.userid;
-      const customer = await CustomerModel.findOne({ _id: customerId, corpId: deps.corpId }, { responsibleUserid: 1 }).lean();
-      if (from && customer?.responsibleUserid && customer.responsibleUserid !== from) await rehomeCustomerSchedules(deps.corpId, customerId, from, customer.responsibleUserid);
+      const customer = await CustomerModel.findOne(
+        { _id: customerId, corpId: deps.corpId },
+        { responsibleUserid: 1 },
+      ).lean();
+      if (from && customer?.responsibleUserid && customer.responsibleUserid !== from)
+        await rehomeCustomerSchedules(deps.corpId, customerId, from, customer.responsibleUserid);
       break;
     }
     case 'customer.anchor_changed': {
       const field = event.data.field;
-      if (typeof field === 'string') await planDateRulesForCustomer(deps, customerId, { fields: [field as AnchorField] });
+      if (typeof field === 'string')
+        await planDateRulesForCustomer(deps, customerId, { fields: [field as AnchorField] });
       break;
     }
     case 'vehicle.linked':
@@ -71,7 +90,8 @@ export async function handleDomainEvent(deps: EngineDeps, event: DomainEvent): P
   const advisorUserid = event.type === 'customer.added' ? event.userid : undefined;
   const ctx = await loadCustomerContext(deps.corpId, customerId, { pd: deps.pd, advisorUserid });
   if (!ctx) return [];
-  const channelState = event.type === 'customer.added' && typeof event.data.state === 'string' ? event.data.state : undefined;
+  const channelState =
+    event.type === 'customer.added' && typeof event.data.state === 'string' ? event.data.state : undefined;
   const outcomes: RuleOutcome[] = [];
   for (const rule of rules) {
     const trigger = rule.body.trigger;
@@ -80,7 +100,10 @@ export async function handleDomainEvent(deps: EngineDeps, event: DomainEvent): P
       continue;
     }
     const occurrenceId = eventOccurrenceId(trigger, event);
-    outcomes.push({ ruleId: rule.id, outcome: await runRule(deps, rule, ctx, occurrenceId, new Date(event.occurredAt), channelState) });
+    outcomes.push({
+      ruleId: rule.id,
+      outcome: await runRule(deps, rule, ctx, occurrenceId, new Date(event.occurredAt), channelState),
+    });
   }
   return outcomes;
 }
@@ -90,8 +113,19 @@ export async function handleDomainEvent(deps: EngineDeps, event: DomainEvent): P
  * occurrence, across retries and crashes), checks conditions, then runs each action still open.
  * `only` limits it to some actions (a date rule's schedule runs its non-follow-up actions).
  */
-export async function runRule(deps: EngineDeps, rule: ActiveRule, ctx: CustomerContext, occurrenceId: string, triggerAt: Date, channelState?: string, only?: (index: number) => boolean): Promise<RuleOutcome['outcome']> {
-  const claim = await claimExecution({ ruleId: rule.id, subject: ctx.customerId, occurrenceId }, { corpId: deps.corpId, ruleVersion: rule.version, trigger: rule.body.trigger.type, actions: rule.body.actions });
+export async function runRule(
+  deps: EngineDeps,
+  rule: ActiveRule,
+  ctx: CustomerContext,
+  occurrenceId: string,
+  triggerAt: Date,
+  channelState?: string,
+  only?: (index: number) => boolean,
+): Promise<RuleOutcome['outcome']> {
+  const claim = await claimExecution(
+    { ruleId: rule.id, subject: ctx.customerId, occurrenceId },
+    { corpId: deps.corpId, ruleVersion: rule.version, trigger: rule.body.trigger.type, actions: rule.body.actions },
+  );
   if (claim.open.length === 0) return 'duplicate';
   const failed = failedConditions(rule.body.conditions, ctx, deps.clock.now(), channelState);
   if (failed.length > 0 && claim.fresh) {
@@ -121,22 +155,48 @@ export async function runRule(deps: EngineDeps, rule: ActiveRule, ctx: CustomerC
  */
 export async function fireRuleActionSchedule(deps: EngineDeps, scheduleId: string): Promise<string> {
   const schedule = await ScheduleModel.findById(new Types.ObjectId(scheduleId)).lean();
-  if (!schedule || schedule.kind !== 'rule_action' || !['planned', 'enqueued'].includes(schedule.status)) return 'not_open';
+  if (!schedule || schedule.kind !== 'rule_action' || !['planned', 'enqueued'].includes(schedule.status))
+    return 'not_open';
   const now = deps.clock.now();
   const rule = schedule.ruleId ? await findLiveRule(deps.corpId, String(schedule.ruleId), now) : undefined;
   const ctx = await loadCustomerContext(deps.corpId, schedule.customerId, { pd: deps.pd });
   if (!rule || !ctx) {
-    await ScheduleModel.updateOne({ _id: schedule._id }, { $set: { status: 'cancelled', cancelledAt: now, cancelReason: rule ? 'customer_gone' : 'rule_inactive' } });
+    await ScheduleModel.updateOne(
+      { _id: schedule._id },
+      { $set: { status: 'cancelled', cancelledAt: now, cancelReason: rule ? 'customer_gone' : 'rule_inactive' } },
+    );
     return 'cancelled';
   }
   const payload = (schedule.payload ?? {}) as { triggerAt?: string };
   const triggerAt = payload.triggerAt ? new Date(payload.triggerAt) : schedule.dueAt;
   if (schedule.actionIndex === undefined || schedule.actionIndex === null) {
-    await runRule(deps, rule, ctx, schedule.occurrenceId, triggerAt, undefined, (i) => rule.body.actions[i]?.type !== 'follow_up');
+    await runRule(
+      deps,
+      rule,
+      ctx,
+      schedule.occurrenceId,
+      triggerAt,
+      undefined,
+      (i) => rule.body.actions[i]?.type !== 'follow_up',
+    );
   } else {
-    const claim = await claimExecution({ ruleId: rule.id, subject: ctx.customerId, occurrenceId: schedule.occurrenceId }, { corpId: deps.corpId, ruleVersion: rule.version, trigger: rule.body.trigger.type, actions: rule.body.actions });
+    const claim = await claimExecution(
+      { ruleId: rule.id, subject: ctx.customerId, occurrenceId: schedule.occurrenceId },
+      { corpId: deps.corpId, ruleVersion: rule.version, trigger: rule.body.trigger.type, actions: rule.body.actions },
+    );
     if ((await actionStatus(claim.id, schedule.actionIndex)) === 'scheduled') {
-      await executeAction(deps, { rule: { ...rule, version: claim.ruleVersion }, ctx, occurrenceId: schedule.occurrenceId, executionId: claim.id, triggerAt, fromSchedule: true }, schedule.actionIndex);
+      await executeAction(
+        deps,
+        {
+          rule: { ...rule, version: claim.ruleVersion },
+          ctx,
+          occurrenceId: schedule.occurrenceId,
+          executionId: claim.id,
+          triggerAt,
+          fromSchedule: true,
+        },
+        schedule.actionIndex,
+      );
     }
   }
   await markScheduleFired(scheduleId, now);

@@ -42,4 +42,6 @@ executionSchema.index({ ruleId: 1, subject: 1, occurrenceId: 1 }, { unique: true
 executionSchema.index({ corpId: 1, subject: 1 });
 
 export type ExecutionDocument = InferSchemaType<typeof executionSchema>;
-export const ExecutionModel: Model<ExecutionDocument> = (mongoose.models.RuleExecution as Model<ExecutionDocument> | undefined) ?? mongoose.model<ExecutionDocument>('RuleExecution', executionSchema);
+export const ExecutionModel: Model<ExecutionDocument> =
+  (mongoose.models.RuleExecution as Model<ExecutionDocument> | undefined) ??
+  mongoose.model<ExecutionDocument>('RuleExecution', executionSchema);

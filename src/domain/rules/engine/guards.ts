@@ -4,7 +4,10 @@ import type { QuietHours } from '../../tasks/task-settings.js';
 import type { Action, Guards } from '../rule.schema.js';
 
 /** The quiet hours a rule runs under: its own guard when set (`null` = none), else the corp's. */
-export function effectiveQuietHours(guards: Pick<Guards, 'quietHours'>, corpQuietHours: QuietHours | null): QuietHours | null {
+export function effectiveQuietHours(
+  guards: Pick<Guards, 'quietHours'>,
+  corpQuietHours: QuietHours | null,
+): QuietHours | null {
   return guards.quietHours === undefined ? corpQuietHours : guards.quietHours;
 }
 
@@ -53,6 +56,7 @@ export function followUpDueAt(action: Extract<Action, { type: 'follow_up' }>, fr
   const time = parseLocalTime(action.at);
   const local = atLocalTime(due, time, timeZone);
   // "3d at 10:00" is that calendar day at 10:00; "0d at 10:00" is the next 10:00 from now.
-  if (parseDuration(action.dueIn).amount === 0 && local.valueOf() < due.valueOf()) return atLocalTime(due.add(1, 'day'), time, timeZone).toDate();
+  if (parseDuration(action.dueIn).amount === 0 && local.valueOf() < due.valueOf())
+    return atLocalTime(due.add(1, 'day'), time, timeZone).toDate();
   return local.toDate();
 }

@@ -14,7 +14,10 @@ import { findActiveRules } from './rule-finder.js';
  * episode (`inactive:<days>:<last completion or 'never'>`), so a rule fires once per episode and
  * again only after a new completion followed by another quiet period.
  */
-export async function evaluateInactivityRules(deps: EngineDeps, batchSize = 500): Promise<{ corpId: string; rules: number; ran: number }> {
+export async function evaluateInactivityRules(
+  deps: EngineDeps,
+  batchSize = 500,
+): Promise<{ corpId: string; rules: number; ran: number }> {
   const now = deps.clock.now();
   const rules = await findActiveRules(deps.corpId, 'inactivity', now);
   let ran = 0;
@@ -23,7 +26,18 @@ export async function evaluateInactivityRules(deps: EngineDeps, batchSize = 500)
     const threshold = deps.clock.at(deps.timeZone).subtract(rule.body.trigger.days, 'day').toDate();
     let after: Types.ObjectId | undefined;
     for (;;) {
-      const customers = await CustomerModel.find({ corpId: deps.corpId, 'lifecycle.stage': { $ne: 'lost' }, createdAt: { $lte: threshold }, ...(after ? { _id: { $gt: after } } : {}) }, { _id: 1 }).sort({ _id: 1 }).limit(batchSize).lean();
+      const customers = await CustomerModel.find(
+        {
+          corpId: deps.corpId,
+          'lifecycle.stage': { $ne: 'lost' },
+          createdAt: { $lte: threshold },
+          ...(after ? { _id: { $gt: after } } : {}),
+        },
+        { _id: 1 },
+      )
+        .sort({ _id: 1 })
+        .limit(batchSize)
+        .lean();
       if (customers.length === 0) break;
       after = customers[customers.length - 1]?._id;
       const last = await TaskModel.aggregate<{ _id: Types.ObjectId; at: Date }>([
@@ -36,7 +50,13 @@ export async function evaluateInactivityRules(deps: EngineDeps, batchSize = 500)
         if (at && at.getTime() > threshold.getTime()) continue;
         const ctx = await loadCustomerContext(deps.corpId, c._id, { pd: deps.pd });
         if (!ctx) continue;
-        const outcome = await runRule(deps, rule, ctx, `inactive:${rule.body.trigger.days}:${at ? at.getTime() : 'never'}`, now);
+        const outcome = await runRule(
+          deps,
+          rule,
+          ctx,
+          `inactive:${rule.body.trigger.days}:${at ? at.getTime() : 'never'}`,
+          now,
+        );
         if (outcome === 'ran') ran++;
       }
       if (customers.length < batchSize) break;

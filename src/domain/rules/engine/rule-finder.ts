@@ -21,23 +21,41 @@ export function inActiveWindow(body: Pick<RuleBody, 'activeFrom' | 'activeUntil'
  * did not switch off, highest priority first (ties: oldest first); the active window is not
  * applied (callers filter with `inActiveWindow`, so a cached list stays right as time passes).
  */
-export async function loadEnabledRules(corpId: string, triggerType: TriggerType, opts: { welcomeOnly?: boolean } = {}): Promise<ActiveRule[]> {
+export async function loadEnabledRules(
+  corpId: string,
+  triggerType: TriggerType,
+  opts: { welcomeOnly?: boolean } = {},
+): Promise<ActiveRule[]> {
   const docs = (await RuleModel.find({
-    triggerType, enabled: true, deletedAt: { $exists: false },
+    triggerType,
+    enabled: true,
+    deletedAt: { $exists: false },
     $or: [{ scope: 'all', disabledCorps: { $ne: corpId } }, { scope: corpId }],
     ...(opts.welcomeOnly ? { welcome: true } : {}),
-  }).sort({ priority: -1, _id: 1 }).lean()) as Array<RuleDocument & { _id: Types.ObjectId }>;
+  })
+    .sort({ priority: -1, _id: 1 })
+    .lean()) as Array<RuleDocument & { _id: Types.ObjectId }>;
   return docs.map((d) => ({ id: String(d._id), version: d.version, body: d.body as RuleBody }));
 }
 
 /** The enabled rules for a trigger in a corp that are inside their active window at `now`. */
-export async function findActiveRules(corpId: string, triggerType: TriggerType, now: Date, opts: { welcomeOnly?: boolean } = {}): Promise<ActiveRule[]> {
+export async function findActiveRules(
+  corpId: string,
+  triggerType: TriggerType,
+  now: Date,
+  opts: { welcomeOnly?: boolean } = {},
+): Promise<ActiveRule[]> {
   return (await loadEnabledRules(corpId, triggerType, opts)).filter((r) => inActiveWindow(r.body, now));
 }
 
 /** One rule by id if it is still enabled in this corp (a schedule fires only for live rules). */
 export async function findLiveRule(corpId: string, ruleId: string, now: Date): Promise<ActiveRule | undefined> {
-  const d = (await RuleModel.findOne({ _id: ruleId, enabled: true, deletedAt: { $exists: false }, $or: [{ scope: 'all', disabledCorps: { $ne: corpId } }, { scope: corpId }] }).lean()) as (RuleDocument & { _id: Types.ObjectId }) | null;
+  const d = (await RuleModel.findOne({
+    _id: ruleId,
+    enabled: true,
+    deletedAt: { $exists: false },
+    $or: [{ scope: 'all', disabledCorps: { $ne: corpId } }, { scope: corpId }],
+  }).lean()) as (RuleDocument & { _id: Types.ObjectId }) | null;
   if (!d || !inActiveWindow(d.body as RuleBody, now)) return undefined;
   return { id: String(d._id), version: d.version, body: d.body as RuleBody };
 }

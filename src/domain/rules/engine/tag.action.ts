@@ -29,17 +29,31 @@ async function idsToRemove(corpId: string, tags: readonly TagRef[]): Promise<str
  * `mark_tag`, skipping relationships already in the wanted state (a retry finishes what a crash
  * left). API changes produce no callback, so the stored tag ids are updated here.
  */
-export async function applyTagAction(deps: EngineDeps, customerId: string, action: Extract<Action, { type: 'tag' }>): Promise<{ relationships: number }> {
+export async function applyTagAction(
+  deps: EngineDeps,
+  customerId: string,
+  action: Extract<Action, { type: 'tag' }>,
+): Promise<{ relationships: number }> {
   const add = await idsToAdd(deps, action.add);
   const remove = await idsToRemove(deps.corpId, action.remove);
-  const relationships = await RelationshipModel.find({ corpId: deps.corpId, customerId, status: 'active' }, { userid: 1, externalUserId: 1, tagIds: 1 }).sort({ userid: 1 }).lean();
+  const relationships = await RelationshipModel.find(
+    { corpId: deps.corpId, customerId, status: 'active' },
+    { userid: 1, externalUserId: 1, tagIds: 1 },
+  )
+    .sort({ userid: 1 })
+    .lean();
   let changed = 0;
   for (const rel of relationships) {
     const has = new Set(rel.tagIds ?? []);
     const addNow = add.filter((id) => !has.has(id));
     const removeNow = remove.filter((id) => has.has(id));
     if (addNow.length === 0 && removeNow.length === 0) continue;
-    await deps.api.markTag({ userid: rel.userid, external_userid: rel.externalUserId, ...(addNow.length ? { add_tag: addNow } : {}), ...(removeNow.length ? { remove_tag: removeNow } : {}) });
+    await deps.api.markTag({
+      userid: rel.userid,
+      external_userid: rel.externalUserId,
+      ...(addNow.length ? { add_tag: addNow } : {}),
+      ...(removeNow.length ? { remove_tag: removeNow } : {}),
+    });
     await RelationshipModel.updateOne({ _id: rel._id }, { $addToSet: { tagIds: { $each: addNow } } });
     if (removeNow.length) await RelationshipModel.updateOne({ _id: rel._id }, { $pullAll: { tagIds: removeNow } });
     changed++;

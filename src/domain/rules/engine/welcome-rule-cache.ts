@@ -12,7 +12,10 @@ export class WelcomeRuleCache {
   private readonly entries = new Map<string, { loadedAt: number; rules: Promise<ActiveRule[]> }>();
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly ttlMs = 5000, private readonly monotonicMs: () => number = () => performance.now()) {
+  constructor(
+    private readonly ttlMs = 5000,
+    private readonly monotonicMs: () => number = () => performance.now(),
+  ) {
     this.unsubscribe = onRuleWrite(() => this.entries.clear());
   }
 
@@ -24,7 +27,9 @@ export class WelcomeRuleCache {
       entry = { loadedAt: t, rules: loadEnabledRules(corpId, 'customer.added', { welcomeOnly: true }) };
       this.entries.set(corpId, entry);
       // A failed load is not cached: the next add tries again.
-      entry.rules.catch(() => { if (this.entries.get(corpId) === entry) this.entries.delete(corpId); });
+      entry.rules.catch(() => {
+        if (this.entries.get(corpId) === entry) this.entries.delete(corpId);
+      });
     }
     return (await entry.rules).filter((r) => inActiveWindow(r.body, now));
   }

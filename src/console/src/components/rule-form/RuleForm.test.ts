@@ -7,8 +7,13 @@ import RuleForm from './RuleForm.vue';
 import { newAction, newRule, TRIGGER_TYPES, type TriggerType } from './rule-draft.js';
 
 const options = {
-  corpId: 'ww1', corps: [{ corpId: 'ww1', displayName: '城南店', writable: true }], dateFields: ['deliveryDate', 'insuranceExpiry', 'lastServiceDate', 'birthday'] as const,
-  tags: [{ group: '客户阶段', name: '保客' }], channelStates: ['delivery_0501'], deliveryStatePrefixes: ['delivery'], vehicleModels: ['星途 L'],
+  corpId: 'ww1',
+  corps: [{ corpId: 'ww1', displayName: '城南店', writable: true }],
+  dateFields: ['deliveryDate', 'insuranceExpiry', 'lastServiceDate', 'birthday'] as const,
+  tags: [{ group: '客户阶段', name: '保客' }],
+  channelStates: ['delivery_0501'],
+  deliveryStatePrefixes: ['delivery'],
+  vehicleModels: ['星途 L'],
 };
 
 /** The fields each trigger type shows (and only it). */
@@ -26,9 +31,16 @@ const allTriggerFields = [...new Set(Object.values(triggerFields).flat())];
 
 // Mounting the whole form takes seconds on a loaded 2-core machine.
 describe('RuleForm', { timeout: 30_000 }, () => {
-  it('renders each trigger type\'s fields', async () => {
+  it("renders each trigger type's fields", async () => {
     const rule = reactive(newRule('ww1'));
-    const form = await mountWithConsole(RuleForm, { props: { rule, options: { ...options, dateFields: [...options.dateFields] }, errors: {}, canAuthorAllCorps: false } });
+    const form = await mountWithConsole(RuleForm, {
+      props: {
+        rule,
+        options: { ...options, dateFields: [...options.dateFields] },
+        errors: {},
+        canAuthorAllCorps: false,
+      },
+    });
     for (const type of TRIGGER_TYPES) {
       rule.trigger.type = type;
       await nextTick();
@@ -40,10 +52,42 @@ describe('RuleForm', { timeout: 30_000 }, () => {
   it('renders the fields of every action type, and the conditions and guards', async () => {
     const rule = reactive(newRule('ww1'));
     const form = await mountWithConsole(RuleForm, { props: { rule, errors: {}, canAuthorAllCorps: false } });
-    for (const type of ['tag', 'welcome', 'follow_up', 'message_customer', 'notify_advisor'] as const) await form.find(`[data-test="rule-add-action-${type}"]`).trigger('click');
-    expect(rule.actions.map((a) => a.type)).toEqual(['tag', 'welcome', 'follow_up', 'message_customer', 'notify_advisor']);
-    for (const f of ['rule-action-0-add-tags', 'rule-action-0-remove-tags', 'rule-action-1-text', 'rule-action-1-attachments-add', 'rule-action-2-title', 'rule-action-2-talk-track', 'rule-action-2-due-in', 'rule-action-2-at', 'rule-action-2-sla', 'rule-action-2-escalate', 'rule-action-3-text', 'rule-action-4-format', 'rule-action-4-text',
-      'rule-cond-channel-mode', 'rule-cond-has-tags', 'rule-cond-lacks-tags', 'rule-cond-lifecycle', 'rule-cond-models', 'rule-cond-age-min', 'rule-cond-age-max', 'rule-cond-advisors', 'rule-cond-departments', 'rule-cond-customer-type', 'rule-guard-quiet', 'rule-guard-cap']) {
+    for (const type of ['tag', 'welcome', 'follow_up', 'message_customer', 'notify_advisor'] as const)
+      await form.find(`[data-test="rule-add-action-${type}"]`).trigger('click');
+    expect(rule.actions.map((a) => a.type)).toEqual([
+      'tag',
+      'welcome',
+      'follow_up',
+      'message_customer',
+      'notify_advisor',
+    ]);
+    for (const f of [
+      'rule-action-0-add-tags',
+      'rule-action-0-remove-tags',
+      'rule-action-1-text',
+      'rule-action-1-attachments-add',
+      'rule-action-2-title',
+      'rule-action-2-talk-track',
+      'rule-action-2-due-in',
+      'rule-action-2-at',
+      'rule-action-2-sla',
+      'rule-action-2-escalate',
+      'rule-action-3-text',
+      'rule-action-4-format',
+      'rule-action-4-text',
+      'rule-cond-channel-mode',
+      'rule-cond-has-tags',
+      'rule-cond-lacks-tags',
+      'rule-cond-lifecycle',
+      'rule-cond-models',
+      'rule-cond-age-min',
+      'rule-cond-age-max',
+      'rule-cond-advisors',
+      'rule-cond-departments',
+      'rule-cond-customer-type',
+      'rule-guard-quiet',
+      'rule-guard-cap',
+    ]) {
       expect(form.find(`[data-test="${f}"]`).exists(), f).toBe(true);
     }
     await form.find('[data-test="rule-action-1-attachments-add"]').trigger('click');
@@ -54,9 +98,20 @@ describe('RuleForm', { timeout: 30_000 }, () => {
   it('shows a 422 message at the field it concerns', async () => {
     const rule = reactive(newRule('ww1'));
     rule.actions.push(newAction('welcome'), newAction('follow_up'));
-    const form = await mountWithConsole(RuleForm, { props: { rule, errors: { 'actions.0.text': 'the text cannot be empty', 'actions.1.dueIn': 'use a duration like 3d or 48h' }, canAuthorAllCorps: false } });
+    const form = await mountWithConsole(RuleForm, {
+      props: {
+        rule,
+        errors: { 'actions.0.text': 'the text cannot be empty', 'actions.1.dueIn': 'use a duration like 3d or 48h' },
+        canAuthorAllCorps: false,
+      },
+    });
     await flushPromises();
-    const errorOf = (dataTest: string) => form.find(`[data-test="${dataTest}"]`).element.closest('.el-form-item')?.querySelector('.el-form-item__error')?.textContent?.trim();
+    const errorOf = (dataTest: string) =>
+      form
+        .find(`[data-test="${dataTest}"]`)
+        .element.closest('.el-form-item')
+        ?.querySelector('.el-form-item__error')
+        ?.textContent?.trim();
     // Element Plus shows a form item's error after a short debounce: poll for it.
     await vi.waitFor(() => expect(errorOf('rule-action-0-text')).toBe('the text cannot be empty'), { timeout: 5000 });
     expect(errorOf('rule-action-1-due-in')).toBe('use a duration like 3d or 48h');

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { formatOffset, formatSpan, offsetToWords, parseOffset, parseSpan, spanToWords, wordsToOffset } from './durations.js';
+import {
+  formatOffset,
+  formatSpan,
+  offsetToWords,
+  parseOffset,
+  parseSpan,
+  spanToWords,
+  wordsToOffset,
+} from './durations.js';
 
 describe('date offsets in words ↔ the rule schema', () => {
   it.each([
@@ -23,7 +31,8 @@ describe('date offsets in words ↔ the rule schema', () => {
   });
 
   it('refuses text that is not an offset, so the form can say how to write it', () => {
-    for (const bad of ['', '明天', '150 天后', '150 天后 25:00', '99999 天后 10:00', '150d']) expect(wordsToOffset(bad)).toBeUndefined();
+    for (const bad of ['', '明天', '150 天后', '150 天后 25:00', '99999 天后 10:00', '150d'])
+      expect(wordsToOffset(bad)).toBeUndefined();
   });
 
   it('splits and joins the parts; 0 days is always "+"', () => {

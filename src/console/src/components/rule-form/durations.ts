@@ -36,7 +36,10 @@ export function normalizeTime(text: string): string | undefined {
 export function offsetToWords(offset: string, locale: string): string {
   const p = parseOffset(offset);
   if (!p) return offset;
-  if (locale === 'en') return p.days === 0 ? `same day, at ${p.time}` : `${p.days} day${p.days === 1 ? '' : 's'} ${p.direction}, at ${p.time}`;
+  if (locale === 'en')
+    return p.days === 0
+      ? `same day, at ${p.time}`
+      : `${p.days} day${p.days === 1 ? '' : 's'} ${p.direction}, at ${p.time}`;
   return p.days === 0 ? `当天 ${p.time}` : `${p.days} 天${p.direction === 'after' ? '后' : '前'} ${p.time}`;
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { errorAt, fieldErrors, propOf } from './problem-paths.js';
 
 describe('422 problem paths → form props', () => {
-  it('maps the API\'s dotted paths (and JSON pointers) to the props of the form items', () => {
+  it("maps the API's dotted paths (and JSON pointers) to the props of the form items", () => {
     expect(propOf('actions[0].text')).toBe('actions.0.text');
     expect(propOf('actions[1].attachments[2].url')).toBe('actions.1.attachments.2.url');
     expect(propOf('trigger.offset')).toBe('trigger.offset');

@@ -11,7 +11,11 @@ export interface Problem {
 /** `actions[1].attachments[0].url` → `actions.1.attachments.0.url`; `(rule)` → `` (the whole rule). */
 export function propOf(path: string): string {
   if (path === '(rule)') return '';
-  return path.replace(/^\//, '').replace(/\[(\d+)\]/g, '.$1').replace(/\//g, '.').replace(/^\./, '');
+  return path
+    .replace(/^\//, '')
+    .replace(/\[(\d+)\]/g, '.$1')
+    .replace(/\//g, '.')
+    .replace(/^\./, '');
 }
 
 export type FieldErrors = Record<string, string>;
@@ -33,6 +37,8 @@ export function fieldErrors(problems: readonly Problem[]): FieldErrors {
 export function errorAt(errors: FieldErrors, prop: string, deep = false): string {
   const own = errors[prop];
   if (!deep) return own ?? '';
-  const below = Object.entries(errors).filter(([k]) => k.startsWith(`${prop}.`)).map(([, v]) => v);
+  const below = Object.entries(errors)
+    .filter(([k]) => k.startsWith(`${prop}.`))
+    .map(([, v]) => v);
   return [own, ...below].filter(Boolean).join('; ');
 }

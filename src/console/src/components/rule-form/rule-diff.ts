@@ -62,10 +62,13 @@ export function diffRules(before: unknown, after: unknown): RuleChange[] {
  * index becomes its 1-based number after the list's label.
  */
 export function pathInWords(path: string, label: (key: string) => string): string {
-  return path.split('.').map((part) => {
-    const m = /^(\w+)((?:\[\d+\])*)$/.exec(part);
-    if (!m) return part;
-    const indexes = [...(m[2] ?? '').matchAll(/\[(\d+)\]/g)].map((x) => ` ${Number(x[1]) + 1}`).join('');
-    return `${label(m[1] ?? part)}${indexes}`;
-  }).join(' · ');
+  return path
+    .split('.')
+    .map((part) => {
+      const m = /^(\w+)((?:\[\d+\])*)$/.exec(part);
+      if (!m) return part;
+      const indexes = [...(m[2] ?? '').matchAll(/\[(\d+)\]/g)].map((x) => ` ${Number(x[1]) + 1}`).join('');
+      return `${label(m[1] ?? part)}${indexes}`;
+    })
+    .join(' · ');
 }

@@ -3,16 +3,44 @@ import type { RuleDraft } from '../../lib/api-types.js';
 import { fromDraft, newAction, newRule, tagRef, toDraft } from './rule-draft.js';
 
 const full: RuleDraft = {
-  name: '全字段', description: '说明', scope: 'ww1', activeFrom: '2026-06-01T00:00:00+08:00', activeUntil: '2026-12-31T00:00:00+08:00', priority: 300,
+  name: '全字段',
+  description: '说明',
+  scope: 'ww1',
+  activeFrom: '2026-06-01T00:00:00+08:00',
+  activeUntil: '2026-12-31T00:00:00+08:00',
+  priority: 300,
   trigger: { type: 'customer.added', state: { equals: 'delivery_01' } },
   conditions: {
-    channel: { prefix: 'delivery' }, hasTags: [{ group: 'g', name: 'a' }], lacksTags: [{ group: 'g', name: 'b' }], lifecycle: ['owner'], vehicleModels: ['星途 L'],
-    vehicleAgeMonths: { min: 1, max: 12 }, advisors: ['zhangwei'], departments: [2], customerType: 'wechat',
+    channel: { prefix: 'delivery' },
+    hasTags: [{ group: 'g', name: 'a' }],
+    lacksTags: [{ group: 'g', name: 'b' }],
+    lifecycle: ['owner'],
+    vehicleModels: ['星途 L'],
+    vehicleAgeMonths: { min: 1, max: 12 },
+    advisors: ['zhangwei'],
+    departments: [2],
+    customerType: 'wechat',
   },
   actions: [
     { type: 'tag', add: [{ group: 'g', name: 'c' }], remove: [] },
-    { type: 'welcome', text: '欢迎', attachments: [{ type: 'link', title: '手册', url: 'https://example.com/m', desc: 'd' }, { type: 'image', assetId: 'a'.repeat(24) }, { type: 'miniprogram', title: 'mp', appid: 'wx0123456789abcdef', page: 'p/i', picAssetId: 'b'.repeat(24) }] },
-    { type: 'follow_up', title: '回访', talkTrack: '{客户}您好', dueIn: '3d', at: '10:00', sla: '48h', escalation: { after: '24h', to: 'direct_leader', flagAfter: '72h', reassign: true } },
+    {
+      type: 'welcome',
+      text: '欢迎',
+      attachments: [
+        { type: 'link', title: '手册', url: 'https://example.com/m', desc: 'd' },
+        { type: 'image', assetId: 'a'.repeat(24) },
+        { type: 'miniprogram', title: 'mp', appid: 'wx0123456789abcdef', page: 'p/i', picAssetId: 'b'.repeat(24) },
+      ],
+    },
+    {
+      type: 'follow_up',
+      title: '回访',
+      talkTrack: '{客户}您好',
+      dueIn: '3d',
+      at: '10:00',
+      sla: '48h',
+      escalation: { after: '24h', to: 'direct_leader', flagAfter: '72h', reassign: true },
+    },
     { type: 'message_customer', text: '你好', attachments: [] },
     { type: 'notify_advisor', format: 'card', title: '提醒', text: '请跟进' },
   ],
@@ -26,23 +54,33 @@ describe('rule form model ↔ API body', () => {
 
   it('round-trips each trigger type', () => {
     const triggers: RuleDraft['trigger'][] = [
-      { type: 'customer.added' }, { type: 'customer.tag_added', tag: { group: 'g', name: 't' } }, { type: 'customer.tag_removed', tag: { group: 'g', name: 't' } },
-      { type: 'customer.became_owner' }, { type: 'vehicle.linked' }, { type: 'customer.lost' }, { type: 'date', field: 'insuranceExpiry', offset: '-60d at 09:30' }, { type: 'inactivity', days: 90 },
+      { type: 'customer.added' },
+      { type: 'customer.tag_added', tag: { group: 'g', name: 't' } },
+      { type: 'customer.tag_removed', tag: { group: 'g', name: 't' } },
+      { type: 'customer.became_owner' },
+      { type: 'vehicle.linked' },
+      { type: 'customer.lost' },
+      { type: 'date', field: 'insuranceExpiry', offset: '-60d at 09:30' },
+      { type: 'inactivity', days: 90 },
     ];
     for (const trigger of triggers) expect(toDraft(fromDraft({ ...full, trigger })).trigger).toEqual(trigger);
   });
 
-  it('sends only the chosen type\'s fields and empty conditions as {}', () => {
+  it("sends only the chosen type's fields and empty conditions as {}", () => {
     const r = newRule('ww1');
     const a = newAction('welcome');
     a.title = 'left over from another type';
     a.text = '欢迎';
     r.actions.push(a);
-    expect(toDraft(r)).toMatchObject({ conditions: {}, actions: [{ type: 'welcome', text: '欢迎', attachments: [] }], guards: { monthlyCap: 4 } });
+    expect(toDraft(r)).toMatchObject({
+      conditions: {},
+      actions: [{ type: 'welcome', text: '欢迎', attachments: [] }],
+      guards: { monthlyCap: 4 },
+    });
     expect(toDraft(r).actions[0]).not.toHaveProperty('title');
   });
 
-  it('leaves quiet hours out to follow the corp, sends null for none and the window for the rule\'s own', () => {
+  it("leaves quiet hours out to follow the corp, sends null for none and the window for the rule's own", () => {
     const r = newRule('ww1');
     expect(r.guards.quiet).toBe('corp');
     expect(toDraft(r).guards).not.toHaveProperty('quietHours');
@@ -50,7 +88,11 @@ describe('rule form model ↔ API body', () => {
     expect(toDraft(r).guards).toEqual({ quietHours: null, monthlyCap: 4 });
     Object.assign(r.guards, { quiet: 'own', quietStart: '20:00', quietEnd: '08:30' });
     expect(toDraft(r).guards).toEqual({ quietHours: { start: '20:00', end: '08:30' }, monthlyCap: 4 });
-    for (const guards of [{ monthlyCap: 4 }, { quietHours: null, monthlyCap: 4 }, { quietHours: { start: '20:00', end: '08:30' }, monthlyCap: 4 }]) {
+    for (const guards of [
+      { monthlyCap: 4 },
+      { quietHours: null, monthlyCap: 4 },
+      { quietHours: { start: '20:00', end: '08:30' }, monthlyCap: 4 },
+    ]) {
       expect(toDraft(fromDraft({ ...full, guards })).guards).toEqual(guards);
     }
   });

@@ -17,8 +17,23 @@ export type AttachmentType = DraftAttachment['type'];
 export type AnchorField = Extract<DraftTrigger, { type: 'date' }>['field'];
 export type Lifecycle = NonNullable<DraftConditions['lifecycle']>[number];
 
-export const TRIGGER_TYPES: readonly TriggerType[] = ['customer.added', 'customer.tag_added', 'customer.tag_removed', 'customer.became_owner', 'vehicle.linked', 'customer.lost', 'date', 'inactivity'];
-export const ACTION_TYPES: readonly ActionType[] = ['tag', 'welcome', 'follow_up', 'message_customer', 'notify_advisor'];
+export const TRIGGER_TYPES: readonly TriggerType[] = [
+  'customer.added',
+  'customer.tag_added',
+  'customer.tag_removed',
+  'customer.became_owner',
+  'vehicle.linked',
+  'customer.lost',
+  'date',
+  'inactivity',
+];
+export const ACTION_TYPES: readonly ActionType[] = [
+  'tag',
+  'welcome',
+  'follow_up',
+  'message_customer',
+  'notify_advisor',
+];
 export const ATTACHMENT_TYPES: readonly AttachmentType[] = ['link', 'image', 'miniprogram'];
 export const ANCHOR_FIELDS: readonly AnchorField[] = ['deliveryDate', 'insuranceExpiry', 'lastServiceDate', 'birthday'];
 export const LIFECYCLES: readonly Lifecycle[] = ['prospect', 'owner', 'lost'];
@@ -116,7 +131,9 @@ export const tagText = (t: { group: string; name: string }): string => `${t.grou
 /** `group/name` → a tag ref; without a slash the whole text is the name in group "标签". */
 export function tagRef(text: string): { group: string; name: string } {
   const i = text.indexOf('/');
-  return i < 0 ? { group: '标签', name: text.trim() } : { group: text.slice(0, i).trim(), name: text.slice(i + 1).trim() };
+  return i < 0
+    ? { group: '标签', name: text.trim() }
+    : { group: text.slice(0, i).trim(), name: text.slice(i + 1).trim() };
 }
 
 export function newAttachment(type: AttachmentType = 'link'): AttachmentEditor {
@@ -125,23 +142,64 @@ export function newAttachment(type: AttachmentType = 'link'): AttachmentEditor {
 
 export function newAction(type: ActionType): ActionEditor {
   return {
-    key: nextKey++, type, add: [], remove: [], text: '', attachments: [], title: '', talkTrack: '', dueIn: '0d', at: '', sla: '24h',
-    escalate: false, escalationAfter: '24h', escalationTo: 'manager', flagAfter: '', reassign: false, format: 'text',
+    key: nextKey++,
+    type,
+    add: [],
+    remove: [],
+    text: '',
+    attachments: [],
+    title: '',
+    talkTrack: '',
+    dueIn: '0d',
+    at: '',
+    sla: '24h',
+    escalate: false,
+    escalationAfter: '24h',
+    escalationTo: 'manager',
+    flagAfter: '',
+    reassign: false,
+    format: 'text',
   };
 }
 
 export function newRule(scope: string): RuleEditor {
   return {
-    name: '', description: '', scope, activeFrom: '', activeUntil: '', priority: 100,
-    trigger: { type: 'customer.added', stateMode: 'any', state: '', tag: '', field: 'deliveryDate', offset: '+150d at 10:00', days: 30 },
-    conditions: { channelMode: 'any', channel: '', hasTags: [], lacksTags: [], lifecycle: [], vehicleModels: [], ageMin: undefined, ageMax: undefined, advisors: [], departments: [], customerType: '' },
+    name: '',
+    description: '',
+    scope,
+    activeFrom: '',
+    activeUntil: '',
+    priority: 100,
+    trigger: {
+      type: 'customer.added',
+      stateMode: 'any',
+      state: '',
+      tag: '',
+      field: 'deliveryDate',
+      offset: '+150d at 10:00',
+      days: 30,
+    },
+    conditions: {
+      channelMode: 'any',
+      channel: '',
+      hasTags: [],
+      lacksTags: [],
+      lifecycle: [],
+      vehicleModels: [],
+      ageMin: undefined,
+      ageMax: undefined,
+      advisors: [],
+      departments: [],
+      customerType: '',
+    },
     actions: [],
     guards: { quiet: 'corp', quietStart: '21:00', quietEnd: '09:00', monthlyCap: 4 },
   };
 }
 
 const opt = (s: string): string | undefined => (s.trim() === '' ? undefined : s);
-const stateOf = (mode: StateMode, value: string) => (mode === 'equals' ? { equals: value } : mode === 'prefix' ? { prefix: value } : undefined);
+const stateOf = (mode: StateMode, value: string) =>
+  mode === 'equals' ? { equals: value } : mode === 'prefix' ? { prefix: value } : undefined;
 
 function triggerOf(t: TriggerEditor): DraftTrigger {
   switch (t.type) {
@@ -169,7 +227,11 @@ function conditionsOf(c: ConditionsEditor): DraftConditions {
   if (c.lacksTags.length) out.lacksTags = c.lacksTags.map(tagRef);
   if (c.lifecycle.length) out.lifecycle = [...c.lifecycle];
   if (c.vehicleModels.length) out.vehicleModels = [...c.vehicleModels];
-  if (c.ageMin !== undefined || c.ageMax !== undefined) out.vehicleAgeMonths = { ...(c.ageMin !== undefined ? { min: c.ageMin } : {}), ...(c.ageMax !== undefined ? { max: c.ageMax } : {}) };
+  if (c.ageMin !== undefined || c.ageMax !== undefined)
+    out.vehicleAgeMonths = {
+      ...(c.ageMin !== undefined ? { min: c.ageMin } : {}),
+      ...(c.ageMax !== undefined ? { max: c.ageMax } : {}),
+    };
   if (c.advisors.length) out.advisors = [...c.advisors];
   if (c.departments.length) out.departments = [...c.departments];
   if (c.customerType) out.customerType = c.customerType;
@@ -183,7 +245,13 @@ function attachmentOf(a: AttachmentEditor): DraftAttachment {
     case 'miniprogram':
       return { type: 'miniprogram', title: a.title, appid: a.appid, page: a.page, picAssetId: a.picAssetId };
     default:
-      return { type: 'link', title: a.title, url: a.url, ...(opt(a.desc) ? { desc: a.desc } : {}), ...(opt(a.picUrl) ? { picUrl: a.picUrl } : {}) };
+      return {
+        type: 'link',
+        title: a.title,
+        url: a.url,
+        ...(opt(a.desc) ? { desc: a.desc } : {}),
+        ...(opt(a.picUrl) ? { picUrl: a.picUrl } : {}),
+      };
   }
 }
 
@@ -196,11 +264,30 @@ function actionOf(a: ActionEditor): DraftAction {
       return { type: a.type, ...(opt(a.text) ? { text: a.text } : {}), attachments: a.attachments.map(attachmentOf) };
     case 'follow_up':
       return {
-        type: 'follow_up', title: a.title, ...(opt(a.talkTrack) ? { talkTrack: a.talkTrack } : {}), dueIn: a.dueIn, ...(opt(a.at) ? { at: a.at } : {}), sla: a.sla,
-        ...(a.escalate ? { escalation: { after: a.escalationAfter, to: a.escalationTo, ...(opt(a.flagAfter) ? { flagAfter: a.flagAfter } : {}), ...(a.reassign ? { reassign: true } : {}) } } : {}),
+        type: 'follow_up',
+        title: a.title,
+        ...(opt(a.talkTrack) ? { talkTrack: a.talkTrack } : {}),
+        dueIn: a.dueIn,
+        ...(opt(a.at) ? { at: a.at } : {}),
+        sla: a.sla,
+        ...(a.escalate
+          ? {
+              escalation: {
+                after: a.escalationAfter,
+                to: a.escalationTo,
+                ...(opt(a.flagAfter) ? { flagAfter: a.flagAfter } : {}),
+                ...(a.reassign ? { reassign: true } : {}),
+              },
+            }
+          : {}),
       };
     case 'notify_advisor':
-      return { type: 'notify_advisor', format: a.format, ...(a.format === 'card' || opt(a.title) ? { title: a.title } : {}), text: a.text };
+      return {
+        type: 'notify_advisor',
+        format: a.format,
+        ...(a.format === 'card' || opt(a.title) ? { title: a.title } : {}),
+        text: a.text,
+      };
   }
 }
 
@@ -213,9 +300,15 @@ function quietHoursOf(g: GuardsEditor): Pick<DraftGuards, 'quietHours'> {
 /** The editor as the body the API takes (`POST /rules`, `PUT /rules/:id`, `POST /rules/preview`). */
 export function toDraft(r: RuleEditor): RuleDraft {
   return {
-    name: r.name, ...(opt(r.description) ? { description: r.description } : {}), scope: r.scope,
-    ...(opt(r.activeFrom) ? { activeFrom: r.activeFrom } : {}), ...(opt(r.activeUntil) ? { activeUntil: r.activeUntil } : {}),
-    priority: r.priority, trigger: triggerOf(r.trigger), conditions: conditionsOf(r.conditions), actions: r.actions.map(actionOf),
+    name: r.name,
+    ...(opt(r.description) ? { description: r.description } : {}),
+    scope: r.scope,
+    ...(opt(r.activeFrom) ? { activeFrom: r.activeFrom } : {}),
+    ...(opt(r.activeUntil) ? { activeUntil: r.activeUntil } : {}),
+    priority: r.priority,
+    trigger: triggerOf(r.trigger),
+    conditions: conditionsOf(r.conditions),
+    actions: r.actions.map(actionOf),
     guards: { ...quietHoursOf(r.guards), monthlyCap: r.guards.monthlyCap },
   };
 }
@@ -234,9 +327,17 @@ function actionEditor(a: DraftAction): ActionEditor {
       return { ...e, text: a.text ?? '', attachments: (a.attachments ?? []).map(attachmentEditor) };
     case 'follow_up':
       return {
-        ...e, title: a.title, talkTrack: a.talkTrack ?? '', dueIn: a.dueIn ?? '0d', at: a.at ?? '', sla: a.sla ?? '24h',
-        escalate: Boolean(a.escalation), escalationAfter: a.escalation?.after ?? '24h', escalationTo: a.escalation?.to ?? 'manager',
-        flagAfter: a.escalation?.flagAfter ?? '', reassign: a.escalation?.reassign ?? false,
+        ...e,
+        title: a.title,
+        talkTrack: a.talkTrack ?? '',
+        dueIn: a.dueIn ?? '0d',
+        at: a.at ?? '',
+        sla: a.sla ?? '24h',
+        escalate: Boolean(a.escalation),
+        escalationAfter: a.escalation?.after ?? '24h',
+        escalationTo: a.escalation?.to ?? 'manager',
+        flagAfter: a.escalation?.flagAfter ?? '',
+        reassign: a.escalation?.reassign ?? false,
       };
     case 'notify_advisor':
       return { ...e, format: a.format ?? 'text', title: a.title ?? '', text: a.text };
@@ -261,11 +362,21 @@ export function fromDraft(d: RuleDraft): RuleEditor {
   if (t.type === 'date') Object.assign(r.trigger, { field: t.field, offset: t.offset });
   if (t.type === 'inactivity') r.trigger.days = t.days;
   const c = d.conditions ?? {};
-  if (c.channel) Object.assign(r.conditions, { channelMode: c.channel.equals !== undefined ? 'equals' : 'prefix', channel: c.channel.equals ?? c.channel.prefix ?? '' });
+  if (c.channel)
+    Object.assign(r.conditions, {
+      channelMode: c.channel.equals !== undefined ? 'equals' : 'prefix',
+      channel: c.channel.equals ?? c.channel.prefix ?? '',
+    });
   Object.assign(r.conditions, {
-    hasTags: (c.hasTags ?? []).map(tagText), lacksTags: (c.lacksTags ?? []).map(tagText), lifecycle: [...(c.lifecycle ?? [])],
-    vehicleModels: [...(c.vehicleModels ?? [])], ageMin: c.vehicleAgeMonths?.min, ageMax: c.vehicleAgeMonths?.max,
-    advisors: [...(c.advisors ?? [])], departments: [...(c.departments ?? [])], customerType: c.customerType ?? '',
+    hasTags: (c.hasTags ?? []).map(tagText),
+    lacksTags: (c.lacksTags ?? []).map(tagText),
+    lifecycle: [...(c.lifecycle ?? [])],
+    vehicleModels: [...(c.vehicleModels ?? [])],
+    ageMin: c.vehicleAgeMonths?.min,
+    ageMax: c.vehicleAgeMonths?.max,
+    advisors: [...(c.advisors ?? [])],
+    departments: [...(c.departments ?? [])],
+    customerType: c.customerType ?? '',
   });
   r.actions = d.actions.map(actionEditor);
   const g = d.guards;

@@ -9,7 +9,10 @@ export function triggerInWords(trigger: DraftTrigger, t: T, locale: string): str
   switch (trigger.type) {
     case 'customer.added':
       if (!trigger.state) return name;
-      return t(trigger.state.equals !== undefined ? 'ruleForm.words.stateEquals' : 'ruleForm.words.statePrefix', { name, state: trigger.state.equals ?? trigger.state.prefix });
+      return t(trigger.state.equals !== undefined ? 'ruleForm.words.stateEquals' : 'ruleForm.words.statePrefix', {
+        name,
+        state: trigger.state.equals ?? trigger.state.prefix,
+      });
     case 'customer.tag_added':
     case 'customer.tag_removed':
       return `${name}：${trigger.tag.group}/${trigger.tag.name}`;

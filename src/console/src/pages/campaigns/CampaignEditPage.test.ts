@@ -4,15 +4,29 @@ import { json, mountWithConsole, stubApi } from '../../testing/mount.js';
 import CampaignEditPage from './CampaignEditPage.vue';
 import { CORP, asRule, marketing, options, rule, signedInAs } from './campaigns.test-support.js';
 
-const mountPage = (props: { id?: string } = {}) => mountWithConsole(CampaignEditPage, { props, global: { plugins: [signedInAs(marketing)] } });
-const fill = async (page: VueWrapper, dataTest: string, value: string) => page.find(`[data-test="${dataTest}"]`).setValue(value);
+const mountPage = (props: { id?: string } = {}) =>
+  mountWithConsole(CampaignEditPage, { props, global: { plugins: [signedInAs(marketing)] } });
+const fill = async (page: VueWrapper, dataTest: string, value: string) =>
+  page.find(`[data-test="${dataTest}"]`).setValue(value);
 
 const previewAnswer = {
-  corpId: CORP, matching: 37, scanned: 120, exact: true,
-  example: { customerId: 'c1', trigger: 'on the next customer.added event (times below assume it happens now)', actions: [
-    { index: 0, type: 'welcome', when: 'when an advisor adds the customer', note: 'sent within WeCom\'s 20 s window' },
-    { index: 1, type: 'follow_up', when: '2026-05-11T02:00:00.000Z', note: 'a follow-up for the responsible advisor' },
-  ] },
+  corpId: CORP,
+  matching: 37,
+  scanned: 120,
+  exact: true,
+  example: {
+    customerId: 'c1',
+    trigger: 'on the next customer.added event (times below assume it happens now)',
+    actions: [
+      { index: 0, type: 'welcome', when: 'when an advisor adds the customer', note: "sent within WeCom's 20 s window" },
+      {
+        index: 1,
+        type: 'follow_up',
+        when: '2026-05-11T02:00:00.000Z',
+        note: 'a follow-up for the responsible advisor',
+      },
+    ],
+  },
 };
 
 describe('CampaignEditPage', { timeout: 30_000 }, () => {
@@ -25,7 +39,8 @@ describe('CampaignEditPage', { timeout: 30_000 }, () => {
       'POST /api/v1/rules/preview': () => json(200, previewAnswer),
       'POST /api/v1/rules/r7/enable': () => json(200, { ...saved, enabled: true }),
       'POST /api/v1/rules': () => json(201, saved),
-      'GET /api/v1/rules/r7/versions': () => json(200, { versions: [{ version: 1, change: 'created', at: '2026-05-10T02:00:00Z', body: saved.body }] }),
+      'GET /api/v1/rules/r7/versions': () =>
+        json(200, { versions: [{ version: 1, change: 'created', at: '2026-05-10T02:00:00Z', body: saved.body }] }),
     });
     const page = await mountPage();
     await flushPromises();
@@ -42,8 +57,19 @@ describe('CampaignEditPage', { timeout: 30_000 }, () => {
     await flushPromises();
     const sent = api.calls.find((c) => c.url.pathname === '/api/v1/rules/preview')?.body;
     expect(sent).toMatchObject({
-      name: '交车欢迎', scope: CORP, trigger: { type: 'customer.added', state: { prefix: 'delivery' } },
-      actions: [{ type: 'welcome', text: '恭喜您喜提爱车！' }, { type: 'follow_up', title: '交车回访', talkTrack: '{客户}您好，{车型}用得还习惯吗？', dueIn: '0d', sla: '24h' }],
+      name: '交车欢迎',
+      scope: CORP,
+      trigger: { type: 'customer.added', state: { prefix: 'delivery' } },
+      actions: [
+        { type: 'welcome', text: '恭喜您喜提爱车！' },
+        {
+          type: 'follow_up',
+          title: '交车回访',
+          talkTrack: '{客户}您好，{车型}用得还习惯吗？',
+          dueIn: '0d',
+          sla: '24h',
+        },
+      ],
     });
     expect(page.find('[data-test="rule-preview-count"]').text()).toBe('37');
     const timeline = page.find('[data-test="rule-preview-timeline"]').text();
@@ -63,17 +89,32 @@ describe('CampaignEditPage', { timeout: 30_000 }, () => {
     expect(page.find('[data-test="rule-disable"]').exists()).toBe(true);
   });
 
-  it('shows the API\'s 422 message at the field it concerns', async () => {
+  it("shows the API's 422 message at the field it concerns", async () => {
     stubApi({
       'GET /api/v1/rules/options': () => json(200, options),
-      'POST /api/v1/rules': () => json(422, { error: { code: 'validation_failed', message: 'the rule has problems; fix the fields listed', details: [{ path: 'actions[0].text', message: 'the text cannot be empty' }, { path: 'name', message: 'name cannot be empty' }] } }),
+      'POST /api/v1/rules': () =>
+        json(422, {
+          error: {
+            code: 'validation_failed',
+            message: 'the rule has problems; fix the fields listed',
+            details: [
+              { path: 'actions[0].text', message: 'the text cannot be empty' },
+              { path: 'name', message: 'name cannot be empty' },
+            ],
+          },
+        }),
     });
     const page = await mountPage();
     await flushPromises();
     await page.find('[data-test="rule-add-action-message_customer"]').trigger('click');
     await page.find('[data-test="rule-save"]').trigger('click');
     await flushPromises();
-    const errorOf = (dataTest: string) => page.find(`[data-test="${dataTest}"]`).element.closest('.el-form-item')?.querySelector('.el-form-item__error')?.textContent?.trim();
+    const errorOf = (dataTest: string) =>
+      page
+        .find(`[data-test="${dataTest}"]`)
+        .element.closest('.el-form-item')
+        ?.querySelector('.el-form-item__error')
+        ?.textContent?.trim();
     await vi.waitFor(() => expect(errorOf('rule-action-0-text')).toBe('the text cannot be empty'), { timeout: 5000 });
     expect(errorOf('rule-name')).toBe('name cannot be empty');
     expect((page.find('[data-test="rule-save"]').element as HTMLButtonElement).disabled).toBe(false);
@@ -84,11 +125,20 @@ describe('CampaignEditPage', { timeout: 30_000 }, () => {
     const v2 = { ...v1, name: '交车欢迎 v2', actions: [{ type: 'welcome' as const, text: '欢迎您', attachments: [] }] };
     stubApi({
       'GET /api/v1/rules/options': () => json(200, options),
-      'GET /api/v1/rules/r1': () => json(200, { ...asRule(rule({ name: v2.name, version: 2, body: v2 })), versions: [
-        { version: 2, change: 'updated', at: '2026-05-03T02:00:00Z', body: v2 }, { version: 1, change: 'created', at: '2026-05-01T02:00:00Z', body: v1 },
-      ] }),
+      'GET /api/v1/rules/r1': () =>
+        json(200, {
+          ...asRule(rule({ name: v2.name, version: 2, body: v2 })),
+          versions: [
+            { version: 2, change: 'updated', at: '2026-05-03T02:00:00Z', body: v2 },
+            { version: 1, change: 'created', at: '2026-05-01T02:00:00Z', body: v1 },
+          ],
+        }),
     });
-    const page = await mountWithConsole(CampaignEditPage, { props: { id: 'r1' }, path: '/campaigns/r1?tab=history', global: { plugins: [signedInAs(marketing)] } });
+    const page = await mountWithConsole(CampaignEditPage, {
+      props: { id: 'r1' },
+      path: '/campaigns/r1?tab=history',
+      global: { plugins: [signedInAs(marketing)] },
+    });
     await flushPromises();
     expect((page.find('[data-test="rule-name"]').element as HTMLInputElement).value).toBe('交车欢迎 v2');
     const diff = page.find('[data-test="rule-history-diff-2"]').text();
@@ -102,7 +152,8 @@ describe('CampaignEditPage', { timeout: 30_000 }, () => {
     const api = stubApi({
       'GET /api/v1/rules/options': () => json(200, options),
       'GET /api/v1/rules/r1': () => json(200, { ...stored, versions: [] }),
-      'PUT /api/v1/rules/r1': () => json(409, { error: { code: 'version_conflict', message: 'someone changed this rule meanwhile' } }),
+      'PUT /api/v1/rules/r1': () =>
+        json(409, { error: { code: 'version_conflict', message: 'someone changed this rule meanwhile' } }),
     });
     const page = await mountPage({ id: 'r1' });
     await flushPromises();
@@ -116,7 +167,10 @@ describe('CampaignEditPage', { timeout: 30_000 }, () => {
   });
 
   it('shows an error state when the rule cannot be loaded', async () => {
-    stubApi({ 'GET /api/v1/rules/options': () => json(200, options), 'GET /api/v1/rules/nope': () => json(404, { error: { code: 'rule_not_found', message: 'no rule nope' } }) });
+    stubApi({
+      'GET /api/v1/rules/options': () => json(200, options),
+      'GET /api/v1/rules/nope': () => json(404, { error: { code: 'rule_not_found', message: 'no rule nope' } }),
+    });
     const page = await mountPage({ id: 'nope' });
     await flushPromises();
     expect(page.find('[data-test="rule-error"]').text()).toContain('no rule nope');

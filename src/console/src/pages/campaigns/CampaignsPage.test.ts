@@ -12,10 +12,27 @@ describe('CampaignsPage', { timeout: 30_000 }, () => {
   it('lists the rules with scope, status and window, the trigger in words, the last change and hits this month', async () => {
     stubApi({
       'GET /api/v1/rules/options': () => json(200, options),
-      'GET /api/v1/rules': () => json(200, { rules: [
-        rule({ enabled: true, hitsThisMonth: 12 }),
-        rule({ id: 'r2', name: '首保邀约', scope: 'all', enabled: true, disabledCorps: [CORP], hitsThisMonth: 0, body: { ...rule().body, name: '首保邀约', scope: 'all', trigger: { type: 'date', field: 'deliveryDate', offset: '+150d at 10:00' }, activeUntil: '2026-12-31T00:00:00+08:00' } }),
-      ] }),
+      'GET /api/v1/rules': () =>
+        json(200, {
+          rules: [
+            rule({ enabled: true, hitsThisMonth: 12 }),
+            rule({
+              id: 'r2',
+              name: '首保邀约',
+              scope: 'all',
+              enabled: true,
+              disabledCorps: [CORP],
+              hitsThisMonth: 0,
+              body: {
+                ...rule().body,
+                name: '首保邀约',
+                scope: 'all',
+                trigger: { type: 'date', field: 'deliveryDate', offset: '+150d at 10:00' },
+                activeUntil: '2026-12-31T00:00:00+08:00',
+              },
+            }),
+          ],
+        }),
     });
     const page = await mountPage();
     await flushPromises();
@@ -32,7 +49,10 @@ describe('CampaignsPage', { timeout: 30_000 }, () => {
   });
 
   it('shows the empty state when there are no rules, and the error state with a retry', async () => {
-    stubApi({ 'GET /api/v1/rules/options': () => json(200, options), 'GET /api/v1/rules': () => json(200, { rules: [] }) });
+    stubApi({
+      'GET /api/v1/rules/options': () => json(200, options),
+      'GET /api/v1/rules': () => json(200, { rules: [] }),
+    });
     const page = await mountPage();
     await flushPromises();
     expect(page.text()).toContain('暂无活动');
@@ -61,17 +81,33 @@ describe('CampaignsPage', { timeout: 30_000 }, () => {
     const api = stubApi({
       'GET /api/v1/rules/options': () => json(200, options),
       'GET /api/v1/rules': () => json(200, { rules: [rule()] }),
-      'POST /api/v1/rules/r1/duplicate': () => json(201, { rule: asRule(rule({ id: 'r9', scope: 'wwdemo0002' })), warnings: [{ path: 'conditions.channel', message: 'no customer of wwdemo0002 came through a channel starting with vip yet' }] }),
+      'POST /api/v1/rules/r1/duplicate': () =>
+        json(201, {
+          rule: asRule(rule({ id: 'r9', scope: 'wwdemo0002' })),
+          warnings: [
+            {
+              path: 'conditions.channel',
+              message: 'no customer of wwdemo0002 came through a channel starting with vip yet',
+            },
+          ],
+        }),
     });
-    const page = await mountWithConsole(CampaignsPage, { attachTo: document.body, global: { plugins: [signedInAs(marketing)] } });
+    const page = await mountWithConsole(CampaignsPage, {
+      attachTo: document.body,
+      global: { plugins: [signedInAs(marketing)] },
+    });
     await flushPromises();
     await page.find('[data-test="campaign-duplicate-r1"]').trigger('click');
     await flushPromises();
     const confirm = document.querySelector<HTMLButtonElement>('[data-test="campaign-duplicate-confirm"]');
     confirm?.click();
     await flushPromises();
-    expect(api.calls.find((c) => c.url.pathname === '/api/v1/rules/r1/duplicate')?.body).toEqual({ corpId: 'wwdemo0002' });
-    expect(document.querySelector('[data-test="campaign-duplicate-warnings"]')?.textContent).toContain('conditions.channel');
+    expect(api.calls.find((c) => c.url.pathname === '/api/v1/rules/r1/duplicate')?.body).toEqual({
+      corpId: 'wwdemo0002',
+    });
+    expect(document.querySelector('[data-test="campaign-duplicate-warnings"]')?.textContent).toContain(
+      'conditions.channel',
+    );
     page.unmount();
   });
 });

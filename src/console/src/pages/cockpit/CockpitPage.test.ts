@@ -8,27 +8,71 @@ import { json, mountWithConsole, stubApi } from '../../testing/mount.js';
 import CockpitPage from './CockpitPage.vue';
 
 const CORP = 'wwcockpittest';
-const manager: Me = { role: 'manager', corps: [CORP], userid: 'wangqiang', departments: [2], via: 'wecom', corpId: CORP, csrfToken: 'csrf' };
-const oem: Me = { role: 'oem', corps: '*', userid: 'oemuser', departments: undefined, via: 'wecom', corpId: 'wwoem', csrfToken: 'csrf' };
+const manager: Me = {
+  role: 'manager',
+  corps: [CORP],
+  userid: 'wangqiang',
+  departments: [2],
+  via: 'wecom',
+  corpId: CORP,
+  csrfToken: 'csrf',
+};
+const oem: Me = {
+  role: 'oem',
+  corps: '*',
+  userid: 'oemuser',
+  departments: undefined,
+  via: 'wecom',
+  corpId: 'wwoem',
+  csrfToken: 'csrf',
+};
 
 const advisorRow = (userid: string, label: string, onTime: number, due: number, overdue: number): KpiRow => ({
   unit: { kind: 'advisor', id: `${CORP}:${userid}`, corpId: CORP, label },
-  values: { on_time_rate: onTime, tasks_due: due, tasks_overdue: overdue, loss_rate_30d: 0.02, delivery_care_within_sla_rate: 0.9 },
+  values: {
+    on_time_rate: onTime,
+    tasks_due: due,
+    tasks_overdue: overdue,
+    loss_rate_30d: 0.02,
+    delivery_care_within_sla_rate: 0.9,
+  },
   flags: [],
 });
 const zhangwei: KpiRow = {
   ...advisorRow('zhangwei', '张伟', 0.4, 15, 9),
-  flags: [{
-    metric: 'on_time_rate', unit: { kind: 'advisor', id: `${CORP}:zhangwei`, corpId: CORP, label: '张伟' }, period: '2026-11-16',
-    value: 0.4, usual: 0.88, peers: 0.83, ownScore: -6.1, peerScore: -3.2, direction: 'low', volume: 15,
-    explanation: { zh: '张伟的按时完成率 40%（常态 88%，本店顾问 83%）；15 项任务中 9 项逾期', en: "张伟's on-time rate 40% vs their usual 88% and the dealer's 83%; 9 of 15 tasks overdue" },
-    drillDown: { path: '/tasks', query: { corpId: CORP, advisor: 'zhangwei', from: '2026-11-16', to: '2026-11-22', overdue: 'true' } },
-  }],
+  flags: [
+    {
+      metric: 'on_time_rate',
+      unit: { kind: 'advisor', id: `${CORP}:zhangwei`, corpId: CORP, label: '张伟' },
+      period: '2026-11-16',
+      value: 0.4,
+      usual: 0.88,
+      peers: 0.83,
+      ownScore: -6.1,
+      peerScore: -3.2,
+      direction: 'low',
+      volume: 15,
+      explanation: {
+        zh: '张伟的按时完成率 40%（常态 88%，本店顾问 83%）；15 项任务中 9 项逾期',
+        en: "张伟's on-time rate 40% vs their usual 88% and the dealer's 83%; 9 of 15 tasks overdue",
+      },
+      drillDown: {
+        path: '/tasks',
+        query: { corpId: CORP, advisor: 'zhangwei', from: '2026-11-16', to: '2026-11-22', overdue: 'true' },
+      },
+    },
+  ],
 };
 const overview = (rows: KpiRow[], groupBy: KpiOverview['groupBy'] = 'advisor'): KpiOverview => ({
-  from: '2026-09-28', to: '2026-11-22', granularity: 'week', groupBy,
+  from: '2026-09-28',
+  to: '2026-11-22',
+  granularity: 'week',
+  groupBy,
   totals: { on_time_rate: 0.81, tasks_overdue: 14, median_due_to_done_ms: 5_400_000, messages_sent: 120 },
-  series: ['2026-11-02', '2026-11-09', '2026-11-16'].map((period, i) => ({ period, values: { on_time_rate: [0.86, 0.84, 0.71][i], tasks_overdue: [3, 4, 9][i] } })),
+  series: ['2026-11-02', '2026-11-09', '2026-11-16'].map((period, i) => ({
+    period,
+    values: { on_time_rate: [0.86, 0.84, 0.71][i], tasks_overdue: [3, 4, 9][i] },
+  })),
   rows,
 });
 const team = overview([advisorRow('lina', '李娜', 0.9, 20, 1), zhangwei, advisorRow('liuyang', '刘洋', 0.75, 12, 2)]);
@@ -36,7 +80,12 @@ const definitionsRoute = () => json(200, { definitions: metricDefinitions() });
 
 /** Signs `me` in before the page's setup runs (a plugin installed after Pinia). */
 const signedIn = (me: Me): Plugin => ({ install: () => useSession().set(me) });
-const mountAs = (me: Me, path = '/cockpit') => mountWithConsole(CockpitPage, { path, attachTo: document.body, global: { plugins: [signedIn(me)], stubs: { EChart: true } } });
+const mountAs = (me: Me, path = '/cockpit') =>
+  mountWithConsole(CockpitPage, {
+    path,
+    attachTo: document.body,
+    global: { plugins: [signedIn(me)], stubs: { EChart: true } },
+  });
 
 describe('CockpitPage', () => {
   afterEach(() => {
@@ -45,11 +94,18 @@ describe('CockpitPage', () => {
   });
 
   it('shows a manager their team: tiles with values and definitions, the ranking with the flagged advisor', async () => {
-    const api = stubApi({ 'GET /api/v1/kpis/definitions': definitionsRoute, 'GET /api/v1/kpis/overview': () => json(200, team) });
+    const api = stubApi({
+      'GET /api/v1/kpis/definitions': definitionsRoute,
+      'GET /api/v1/kpis/overview': () => json(200, team),
+    });
     const page = await mountAs(manager);
     await flushPromises();
     const overviewCall = api.calls.find((c) => c.url.pathname === '/api/v1/kpis/overview')!;
-    expect(Object.fromEntries(overviewCall.url.searchParams)).toMatchObject({ corpId: CORP, groupBy: 'advisor', granularity: 'week' });
+    expect(Object.fromEntries(overviewCall.url.searchParams)).toMatchObject({
+      corpId: CORP,
+      groupBy: 'advisor',
+      granularity: 'week',
+    });
     expect(overviewCall.url.searchParams.get('from')).toMatch(/^\d{4}-\d{2}-\d{2}$/);
 
     const tile = page.find('[data-test="kpi-tile-on_time_rate"]');
@@ -73,11 +129,21 @@ describe('CockpitPage', () => {
   });
 
   it('takes its filters from the URL (a shared link); the API gets the exclusive end day', async () => {
-    const api = stubApi({ 'GET /api/v1/kpis/definitions': definitionsRoute, 'GET /api/v1/kpis/overview': () => json(200, team) });
+    const api = stubApi({
+      'GET /api/v1/kpis/definitions': definitionsRoute,
+      'GET /api/v1/kpis/overview': () => json(200, team),
+    });
     await mountAs(manager, '/cockpit?from=2026-09-28&to=2026-11-22&granularity=month&groupBy=department&department=2');
     await flushPromises();
     const call = api.calls.find((c) => c.url.pathname === '/api/v1/kpis/overview')!;
-    expect(Object.fromEntries(call.url.searchParams)).toEqual({ from: '2026-09-28', to: '2026-11-23', granularity: 'month', groupBy: 'department', corpId: CORP, department: '2' });
+    expect(Object.fromEntries(call.url.searchParams)).toEqual({
+      from: '2026-09-28',
+      to: '2026-11-23',
+      granularity: 'month',
+      groupBy: 'department',
+      corpId: CORP,
+      department: '2',
+    });
   });
 
   it('sorts the ranking by a metric', async () => {
@@ -108,16 +174,27 @@ describe('CockpitPage', () => {
     expect(drill.find('[data-test="drill-flag"]').text()).toContain('15 项任务中 9 项逾期');
     const href = new URL(drill.find('[data-test="drill-tasks"]').attributes('href')!, 'http://console.test');
     expect(href.pathname).toBe('/console/tasks');
-    expect(Object.fromEntries(href.searchParams)).toEqual({ corpId: CORP, advisor: 'zhangwei', overdue: 'true', from: '2026-11-16', to: '2026-11-22' });
+    expect(Object.fromEntries(href.searchParams)).toEqual({
+      corpId: CORP,
+      advisor: 'zhangwei',
+      overdue: 'true',
+      from: '2026-11-16',
+      to: '2026-11-22',
+    });
   });
 
   it('shows a loading state, then an error with a retry that recovers', async () => {
     let fail = true;
     let release: () => void = () => undefined;
-    const gate = new Promise<void>((r) => { release = r; });
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
     stubApi({
       'GET /api/v1/kpis/definitions': definitionsRoute,
-      'GET /api/v1/kpis/overview': async () => { await gate; return fail ? json(500, { error: { code: 'internal', message: '服务器内部错误' } }) : json(200, team); },
+      'GET /api/v1/kpis/overview': async () => {
+        await gate;
+        return fail ? json(500, { error: { code: 'internal', message: '服务器内部错误' } }) : json(200, team);
+      },
     });
     const page = await mountAs(manager);
     await flushPromises();
@@ -133,7 +210,10 @@ describe('CockpitPage', () => {
   });
 
   it('shows the empty state when the range has no data', async () => {
-    stubApi({ 'GET /api/v1/kpis/definitions': definitionsRoute, 'GET /api/v1/kpis/overview': () => json(200, { ...overview([]), series: [], totals: {} }) });
+    stubApi({
+      'GET /api/v1/kpis/definitions': definitionsRoute,
+      'GET /api/v1/kpis/overview': () => json(200, { ...overview([]), series: [], totals: {} }),
+    });
     const page = await mountAs(manager);
     await flushPromises();
     expect(page.find('[data-test="cockpit-empty"]').text()).toContain('所选范围内暂无数据');
@@ -142,8 +222,29 @@ describe('CockpitPage', () => {
   it('gives car-maker users all dealers first, then one dealer when picked', async () => {
     const api = stubApi({
       'GET /api/v1/kpis/definitions': definitionsRoute,
-      'GET /console/auth/corps': () => json(200, { corps: [{ corpId: CORP, displayName: '星途城南店', kind: 'dealer' }, { corpId: 'wwoem', displayName: '星途汽车', kind: 'oem' }] }),
-      'GET /api/v1/kpis/overview': (url) => json(200, url.searchParams.get('corpId') ? team : overview([{ unit: { kind: 'corp', id: CORP, corpId: CORP, label: '星途城南店' }, values: { on_time_rate: 0.8 }, flags: [] }], 'corp')),
+      'GET /console/auth/corps': () =>
+        json(200, {
+          corps: [
+            { corpId: CORP, displayName: '星途城南店', kind: 'dealer' },
+            { corpId: 'wwoem', displayName: '星途汽车', kind: 'oem' },
+          ],
+        }),
+      'GET /api/v1/kpis/overview': (url) =>
+        json(
+          200,
+          url.searchParams.get('corpId')
+            ? team
+            : overview(
+                [
+                  {
+                    unit: { kind: 'corp', id: CORP, corpId: CORP, label: '星途城南店' },
+                    values: { on_time_rate: 0.8 },
+                    flags: [],
+                  },
+                ],
+                'corp',
+              ),
+        ),
     });
     const page = await mountAs(oem);
     await flushPromises();

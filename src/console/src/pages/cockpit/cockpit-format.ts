@@ -4,9 +4,25 @@ import type { MetricDefinition, MetricKey } from '../../lib/api-types.js';
  * The tiles on top, in order (only those the API defines are shown): what came in (new customers,
  * new retained customers, welcomes sent), then how the follow-ups went, then the messages.
  */
-export const TILE_METRICS: readonly MetricKey[] = ['customers_added', 'new_owners', 'welcomes_sent', 'on_time_rate', 'tasks_overdue', 'median_due_to_done_ms', 'delivery_care_within_sla_rate', 'loss_rate_30d', 'messages_sent'];
+export const TILE_METRICS: readonly MetricKey[] = [
+  'customers_added',
+  'new_owners',
+  'welcomes_sent',
+  'on_time_rate',
+  'tasks_overdue',
+  'median_due_to_done_ms',
+  'delivery_care_within_sla_rate',
+  'loss_rate_30d',
+  'messages_sent',
+];
 /** The ranking table's metric columns. */
-export const RANKING_METRICS: readonly MetricKey[] = ['on_time_rate', 'tasks_due', 'tasks_overdue', 'delivery_care_within_sla_rate', 'loss_rate_30d'];
+export const RANKING_METRICS: readonly MetricKey[] = [
+  'on_time_rate',
+  'tasks_due',
+  'tasks_overdue',
+  'delivery_care_within_sla_rate',
+  'loss_rate_30d',
+];
 
 /** A metric value as the cockpit shows it: rates in percent, durations in hours, counts as integers; null is a dash. */
 export function formatMetric(kind: MetricDefinition['kind'] | undefined, value: number | null | undefined): string {

@@ -9,12 +9,29 @@ import CustomersPage from './CustomersPage.vue';
 import { termProblem } from './search-term.js';
 
 const CORP = 'wwcustomerpage';
-const dealerAdmin: Me = { role: 'dealer_admin', corps: [CORP], userid: 'admin1', departments: undefined, via: 'wecom', corpId: CORP, csrfToken: 'csrf' };
+const dealerAdmin: Me = {
+  role: 'dealer_admin',
+  corps: [CORP],
+  userid: 'admin1',
+  departments: undefined,
+  via: 'wecom',
+  corpId: CORP,
+  csrfToken: 'csrf',
+};
 const signedIn = (me: Me): Plugin => ({ install: () => useSession().set(me) });
-const zhao = { id: 'cccccccccccccccccccccccc', corpId: CORP, externalUserId: 'wmZhao', displayName: '赵总 星途', lifecycle: 'owner', responsibleUserid: 'zhangwei', erased: false };
+const zhao = {
+  id: 'cccccccccccccccccccccccc',
+  corpId: CORP,
+  externalUserId: 'wmZhao',
+  displayName: '赵总 星途',
+  lifecycle: 'owner',
+  responsibleUserid: 'zhangwei',
+  erased: false,
+};
 /** Element Plus puts `data-test` on the native input of an el-input. */
 const qInput = '[data-test="customers-q"]';
-const searches = (calls: { method: string; url: URL; body: unknown }[]) => calls.filter((c) => c.url.pathname === '/api/v1/customers' || c.url.pathname === '/api/v1/customers/search');
+const searches = (calls: { method: string; url: URL; body: unknown }[]) =>
+  calls.filter((c) => c.url.pathname === '/api/v1/customers' || c.url.pathname === '/api/v1/customers/search');
 
 describe('CustomersPage', () => {
   afterEach(() => {
@@ -24,7 +41,10 @@ describe('CustomersPage', () => {
 
   it('checks a phone before asking the API and says why it cannot match; the hint says search is exact', async () => {
     const api = stubApi({ 'GET /api/v1/customers': () => json(200, { customers: [] }) });
-    const page = await mountWithConsole(CustomersPage, { path: '/customers', global: { plugins: [signedIn(dealerAdmin)] } });
+    const page = await mountWithConsole(CustomersPage, {
+      path: '/customers',
+      global: { plugins: [signedIn(dealerAdmin)] },
+    });
     await flushPromises();
     expect(page.find('[data-test="customers-idle"]').exists()).toBe(true);
     expect(page.find('[data-test="customers-hint"]').text()).toContain('精确查找');
@@ -52,14 +72,19 @@ describe('CustomersPage', () => {
 
   it('searches with the term in the request body, keeps it out of the URL, and lists the matches with links to their profiles', async () => {
     const api = stubApi({ 'POST /api/v1/customers/search': () => json(200, { customers: [zhao] }) });
-    const page = await mountWithConsole(CustomersPage, { path: '/customers?by=phone&q=13800000001', global: { plugins: [signedIn(dealerAdmin)] } });
+    const page = await mountWithConsole(CustomersPage, {
+      path: '/customers?by=phone&q=13800000001',
+      global: { plugins: [signedIn(dealerAdmin)] },
+    });
     await flushPromises();
     expect(searches(api.calls)).toEqual([]); // a term in a shared URL is not searched (nor kept)
     await page.find(qInput).setValue('+86 138-0000-0001');
     await page.find('[data-test="customers-search"]').trigger('submit');
     await flushPromises();
     const calls = searches(api.calls);
-    expect(calls.map((c) => [c.method, c.url.pathname, c.url.search])).toEqual([['POST', '/api/v1/customers/search', '']]);
+    expect(calls.map((c) => [c.method, c.url.pathname, c.url.search])).toEqual([
+      ['POST', '/api/v1/customers/search', ''],
+    ]);
     expect(calls[0]!.body).toEqual({ by: 'phone', q: '+86 138-0000-0001' });
     expect(JSON.stringify((page.vm as unknown as { $route: { query: unknown } }).$route.query)).not.toContain('138');
     const results = page.find('[data-test="customers-results"]');
@@ -70,17 +95,29 @@ describe('CustomersPage', () => {
 
   it('a loss-rate drill-down from the cockpit asks for that cohort and says what the list is', async () => {
     const api = stubApi({ 'GET /api/v1/customers': () => json(200, { customers: [zhao] }) });
-    const page = await mountWithConsole(CustomersPage, { path: `/customers?corpId=${CORP}&advisor=zhangwei&status=lost&from=2026-03-02&to=2026-03-08`, global: { plugins: [signedIn(dealerAdmin)] } });
+    const page = await mountWithConsole(CustomersPage, {
+      path: `/customers?corpId=${CORP}&advisor=zhangwei&status=lost&from=2026-03-02&to=2026-03-08`,
+      global: { plugins: [signedIn(dealerAdmin)] },
+    });
     await flushPromises();
-    expect(Object.fromEntries(searches(api.calls)[0]!.url.searchParams)).toEqual({ corpId: CORP, advisor: 'zhangwei', status: 'lost', from: '2026-03-02', to: '2026-03-08' });
+    expect(Object.fromEntries(searches(api.calls)[0]!.url.searchParams)).toEqual({
+      corpId: CORP,
+      advisor: 'zhangwei',
+      status: 'lost',
+      from: '2026-03-02',
+      to: '2026-03-08',
+    });
     expect(page.text()).toContain('zhangwei：2026-03-02 至 2026-03-08 新增、30 天内流失的客户');
     expect(page.find('[data-test="customers-results"]').text()).toContain('赵总 星途');
   });
 
-  it('lists an advisor\'s customers from the cockpit link, and shows empty and error states', async () => {
+  it("lists an advisor's customers from the cockpit link, and shows empty and error states", async () => {
     let answer = () => json(200, { customers: [] });
     const api = stubApi({ 'GET /api/v1/customers': () => answer(), 'POST /api/v1/customers/search': () => answer() });
-    const page = await mountWithConsole(CustomersPage, { path: '/customers?advisor=zhangwei', global: { plugins: [signedIn(dealerAdmin)] } });
+    const page = await mountWithConsole(CustomersPage, {
+      path: '/customers?advisor=zhangwei',
+      global: { plugins: [signedIn(dealerAdmin)] },
+    });
     await flushPromises();
     expect(searches(api.calls)[0]!.url.searchParams.get('advisor')).toBe('zhangwei');
     expect(page.find('[data-test="customers-results"]').text()).toContain('没有找到完全匹配的客户');
@@ -96,17 +133,72 @@ describe('CustomerProfile', () => {
   afterEach(() => vi.unstubAllGlobals());
 
   const profile: Profile = {
-    id: zhao.id, corpId: CORP, externalUserId: 'wmZhao', type: 1, displayName: '赵总 星途', name: '赵先生', birthday: undefined, preferredContactTime: undefined,
-    responsible: { userid: 'zhangwei', name: '张伟' }, lifecycle: { stage: 'owner', reason: 'vehicle_linked', changedAt: '2026-06-01T02:00:00.000Z' },
-    lifecycleHistory: [{ stage: 'prospect', reason: 'added', at: '2026-05-30T02:00:00.000Z' }, { stage: 'owner', reason: 'vehicle_linked', at: '2026-06-01T02:00:00.000Z' }],
-    optOut: false, erasedAt: undefined,
-    relationships: [{ userid: 'zhangwei', advisorName: '张伟', addedAt: '2026-05-30T02:00:00.000Z', state: 'delivery', status: 'active', statusChangedAt: undefined, transferredTo: undefined, remark: '赵总 星途', tags: [{ id: 't1', name: '保客', group: '客户类型' }] }],
+    id: zhao.id,
+    corpId: CORP,
+    externalUserId: 'wmZhao',
+    type: 1,
+    displayName: '赵总 星途',
+    name: '赵先生',
+    birthday: undefined,
+    preferredContactTime: undefined,
+    responsible: { userid: 'zhangwei', name: '张伟' },
+    lifecycle: { stage: 'owner', reason: 'vehicle_linked', changedAt: '2026-06-01T02:00:00.000Z' },
+    lifecycleHistory: [
+      { stage: 'prospect', reason: 'added', at: '2026-05-30T02:00:00.000Z' },
+      { stage: 'owner', reason: 'vehicle_linked', at: '2026-06-01T02:00:00.000Z' },
+    ],
+    optOut: false,
+    erasedAt: undefined,
+    relationships: [
+      {
+        userid: 'zhangwei',
+        advisorName: '张伟',
+        addedAt: '2026-05-30T02:00:00.000Z',
+        state: 'delivery',
+        status: 'active',
+        statusChangedAt: undefined,
+        transferredTo: undefined,
+        remark: '赵总 星途',
+        tags: [{ id: 't1', name: '保客', group: '客户类型' }],
+      },
+    ],
     tags: [{ id: 't1', name: '保客', group: '客户类型' }],
-    vehicles: [{ id: 'v1', vin: 'LVSHCAME0PE100001', model: '星途瑶光', deliveryDate: '2026-06-01T00:00:00.000Z', insuranceExpiry: undefined, lastServiceDate: undefined, mileageKm: undefined, salesUserid: 'zhangwei' }],
+    vehicles: [
+      {
+        id: 'v1',
+        vin: 'LVSHCAME0PE100001',
+        model: '星途瑶光',
+        deliveryDate: '2026-06-01T00:00:00.000Z',
+        insuranceExpiry: undefined,
+        lastServiceDate: undefined,
+        mileageKm: undefined,
+        salesUserid: 'zhangwei',
+      },
+    ],
   };
   const items: TimelineItem[] = [
-    { at: '2026-10-28T02:00:00.000Z', kind: 'schedule', type: 'planned', id: 's1', userid: 'zhangwei', title: '首保邀约', status: 'planned', dueAt: '2026-10-28T02:00:00.000Z', ruleId: 'r1', ruleName: '首保提醒' },
-    { at: '2026-06-02T02:00:00.000Z', kind: 'task', type: 'done', id: 't1', userid: 'zhangwei', title: '交车次日回访', status: 'done', dueAt: '2026-06-02T02:00:00.000Z' },
+    {
+      at: '2026-10-28T02:00:00.000Z',
+      kind: 'schedule',
+      type: 'planned',
+      id: 's1',
+      userid: 'zhangwei',
+      title: '首保邀约',
+      status: 'planned',
+      dueAt: '2026-10-28T02:00:00.000Z',
+      ruleId: 'r1',
+      ruleName: '首保提醒',
+    },
+    {
+      at: '2026-06-02T02:00:00.000Z',
+      kind: 'task',
+      type: 'done',
+      id: 't1',
+      userid: 'zhangwei',
+      title: '交车次日回访',
+      status: 'done',
+      dueAt: '2026-06-02T02:00:00.000Z',
+    },
     { at: '2026-05-30T02:00:00.000Z', kind: 'event', type: 'customer.added', id: 'e1', userid: 'zhangwei', data: {} },
   ];
 
@@ -128,8 +220,11 @@ describe('CustomerProfile', () => {
     expect(timeline.find('[data-test="timeline-event"]').text()).toContain('添加为客户');
   });
 
-  it('says why when the profile cannot be opened (another advisor\'s customer is a 404)', async () => {
-    stubApi({ 'GET /api/v1/customers/': () => json(404, { error: { code: 'customer_not_found', message: `no customer ${zhao.id}` } }) });
+  it("says why when the profile cannot be opened (another advisor's customer is a 404)", async () => {
+    stubApi({
+      'GET /api/v1/customers/': () =>
+        json(404, { error: { code: 'customer_not_found', message: `no customer ${zhao.id}` } }),
+    });
     const page = await mountWithConsole(CustomerProfile, { path: `/customers/${zhao.id}`, props: { id: zhao.id } });
     await flushPromises();
     expect(page.find('[data-test="customer-error"]').text()).toContain('no customer');

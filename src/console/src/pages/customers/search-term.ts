@@ -5,7 +5,10 @@ import type { CustomerSearchKind } from '../../lib/api-types.js';
  * request with the same rules the API applies: phones are normalised like the stored hashes
  * (digits only, +86/0086 dropped), so `+86 138-0000-0001` and `13800000001` are the same number.
  */
-export function termProblem(by: CustomerSearchKind, q: string): 'empty' | 'phone' | 'phoneLength' | 'vin' | 'long' | undefined {
+export function termProblem(
+  by: CustomerSearchKind,
+  q: string,
+): 'empty' | 'phone' | 'phoneLength' | 'vin' | 'long' | undefined {
   const term = q.trim();
   if (term === '') return 'empty';
   if (by === 'phone') {

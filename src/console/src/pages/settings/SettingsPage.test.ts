@@ -6,16 +6,44 @@ import { json, mountWithConsole, stubApi } from '../../testing/mount.js';
 import SettingsPage from './SettingsPage.vue';
 
 const corpA: CorpSettings = {
-  corpId: 'wwA', kind: 'dealer', displayName: '城南店', agentId: 1000002, timezone: 'Asia/Shanghai', enabled: true,
+  corpId: 'wwA',
+  kind: 'dealer',
+  displayName: '城南店',
+  agentId: 1000002,
+  timezone: 'Asia/Shanghai',
+  enabled: true,
   secrets: { secret: true, callbackToken: true, callbackAesKey: true, contactSync: false },
-  tasks: { workingHours: { start: '08:30', end: '20:00' }, quietHours: { start: '21:00', end: '09:00' }, sla: '24h', escalateAfter: '48h', flagAfter: '72h', reassignOnFlag: false, digestThreshold: 5, perMinuteBudget: 20 },
-  retention: { deliveryStatePrefixes: ['delivery'], ownerTagNames: ['已购车'], ownerOnVehicleLink: true, ownerTag: { group: '客户分层', name: '保客' }, modelTagGroup: '车型' },
+  tasks: {
+    workingHours: { start: '08:30', end: '20:00' },
+    quietHours: { start: '21:00', end: '09:00' },
+    sla: '24h',
+    escalateAfter: '48h',
+    flagAfter: '72h',
+    reassignOnFlag: false,
+    digestThreshold: 5,
+    perMinuteBudget: 20,
+  },
+  retention: {
+    deliveryStatePrefixes: ['delivery'],
+    ownerTagNames: ['已购车'],
+    ownerOnVehicleLink: true,
+    ownerTag: { group: '客户分层', name: '保客' },
+    modelTagGroup: '车型',
+  },
   consoleRoles: { admins: [], dealerAdmins: ['liuyang'], marketing: ['lina'], oem: [], analysts: [] },
 };
 
 async function mountAs(role: 'admin' | 'dealer_admin', corpId?: string) {
   const page = await mountWithConsole(SettingsPage, { props: corpId ? { corpId } : {}, attachTo: document.body });
-  useSession().set({ role, corps: role === 'admin' ? '*' : ['wwA'], userid: 'u1', departments: undefined, via: 'wecom', corpId: 'wwA', csrfToken: 'csrf' });
+  useSession().set({
+    role,
+    corps: role === 'admin' ? '*' : ['wwA'],
+    userid: 'u1',
+    departments: undefined,
+    via: 'wecom',
+    corpId: 'wwA',
+    csrfToken: 'csrf',
+  });
   return page;
 }
 
@@ -65,12 +93,16 @@ describe('SettingsPage', { timeout: 30_000 }, () => {
     await page.find('[data-test="settings-form"]').trigger('submit');
     await flushPromises();
     const sent = api.calls.find((c) => c.method === 'PATCH');
-    expect(sent?.body).toMatchObject({ secret: 'new-app-secret', tasks: { workingHours: { start: '09:00', end: '20:00' }, quietHours: { start: '21:00', end: '08:00' } }, consoleRoles: { marketing: ['lina'] } });
+    expect(sent?.body).toMatchObject({
+      secret: 'new-app-secret',
+      tasks: { workingHours: { start: '09:00', end: '20:00' }, quietHours: { start: '21:00', end: '08:00' } },
+      consoleRoles: { marketing: ['lina'] },
+    });
     expect(sent?.body).not.toHaveProperty('enabled');
     expect(sent?.body).not.toHaveProperty('callbackToken');
   });
 
-  it('switches the corp\'s quiet hours off (null) and on again with the last window', async () => {
+  it("switches the corp's quiet hours off (null) and on again with the last window", async () => {
     const { api, page } = await editCorpA();
     await page.find('[data-test="settings-quiet-start"]').setValue('22:00');
     await page.find('[data-test="settings-quiet-on"]').trigger('click');
@@ -83,10 +115,17 @@ describe('SettingsPage', { timeout: 30_000 }, () => {
     expect((page.find('[data-test="settings-quiet-start"]').element as HTMLInputElement).value).toBe('22:00');
   });
 
-  it('shows the API\'s 422 problems at the fields they name', async () => {
+  it("shows the API's 422 problems at the fields they name", async () => {
     stubApi({
       'GET /api/v1/corps/wwA/settings': () => json(200, corpA),
-      'PATCH /api/v1/corps/wwA/settings': () => json(422, { error: { code: 'validation_failed', message: 'some fields are invalid', details: [{ path: '/tasks/workingHours/start', message: 'use a 24-hour local time like 08:30' }] } }),
+      'PATCH /api/v1/corps/wwA/settings': () =>
+        json(422, {
+          error: {
+            code: 'validation_failed',
+            message: 'some fields are invalid',
+            details: [{ path: '/tasks/workingHours/start', message: 'use a 24-hour local time like 08:30' }],
+          },
+        }),
     });
     const page = await mountAs('dealer_admin');
     await page.setProps({ corpId: 'wwA' });
@@ -95,11 +134,15 @@ describe('SettingsPage', { timeout: 30_000 }, () => {
     await flushPromises();
     const item = page.find('[data-test="settings-working-start"]').element.closest('.el-form-item');
     // Element Plus shows a form item's error after a short debounce: poll for it.
-    await vi.waitFor(() => expect(item?.textContent).toContain('use a 24-hour local time like 08:30'), { timeout: 2000 });
+    await vi.waitFor(() => expect(item?.textContent).toContain('use a 24-hour local time like 08:30'), {
+      timeout: 2000,
+    });
   });
 
   it('says a corp typed into the URL is out of reach instead of showing an empty form', async () => {
-    stubApi({ 'GET /api/v1/corps/wwB/settings': () => json(404, { error: { code: 'not_found', message: 'not found' } }) });
+    stubApi({
+      'GET /api/v1/corps/wwB/settings': () => json(404, { error: { code: 'not_found', message: 'not found' } }),
+    });
     const page = await mountAs('dealer_admin');
     await page.setProps({ corpId: 'wwB' });
     await flushPromises();
@@ -109,9 +152,33 @@ describe('SettingsPage', { timeout: 30_000 }, () => {
 
   it('gives admins a corp picker and the tokens panel; a created token is shown once', async () => {
     stubApi({
-      'GET /api/v1/corps': () => json(200, { corps: [{ corpId: 'wwA', kind: 'dealer', displayName: '城南店', agentId: 1, timezone: 'Asia/Shanghai', enabled: true, hasContactSync: false }] }),
+      'GET /api/v1/corps': () =>
+        json(200, {
+          corps: [
+            {
+              corpId: 'wwA',
+              kind: 'dealer',
+              displayName: '城南店',
+              agentId: 1,
+              timezone: 'Asia/Shanghai',
+              enabled: true,
+              hasContactSync: false,
+            },
+          ],
+        }),
       'GET /api/v1/corps/wwA/settings': () => json(200, corpA),
-      'GET /api/v1/tokens': () => json(200, { tokens: [{ tokenId: 'abcdefabcdef', role: 'integration', corps: ['wwA'], label: 'DMS', createdAt: '2026-05-01T00:00:00Z' }] }),
+      'GET /api/v1/tokens': () =>
+        json(200, {
+          tokens: [
+            {
+              tokenId: 'abcdefabcdef',
+              role: 'integration',
+              corps: ['wwA'],
+              label: 'DMS',
+              createdAt: '2026-05-01T00:00:00Z',
+            },
+          ],
+        }),
       'POST /api/v1/tokens': () => json(201, { tokenId: 'zzzzzzzzzzzz', token: 'scrm_zzzzzzzzzzzz_secretpart' }),
     });
     const page = await mountAs('admin');

@@ -7,25 +7,73 @@ import { json, mountWithConsole, stubApi } from '../../testing/mount.js';
 import TasksPage from './TasksPage.vue';
 
 const CORP = 'wwtaskdesk';
-const manager: Me = { role: 'manager', corps: [CORP], userid: 'wangqiang', departments: [2], via: 'wecom', corpId: CORP, csrfToken: 'csrf-manager' };
-const advisor: Me = { role: 'advisor', corps: [CORP], userid: 'zhangwei', departments: undefined, via: 'wecom', corpId: CORP, csrfToken: 'csrf-advisor' };
+const manager: Me = {
+  role: 'manager',
+  corps: [CORP],
+  userid: 'wangqiang',
+  departments: [2],
+  via: 'wecom',
+  corpId: CORP,
+  csrfToken: 'csrf-manager',
+};
+const advisor: Me = {
+  role: 'advisor',
+  corps: [CORP],
+  userid: 'zhangwei',
+  departments: undefined,
+  via: 'wecom',
+  corpId: CORP,
+  csrfToken: 'csrf-advisor',
+};
 const signedIn = (me: Me): Plugin => ({ install: () => useSession().set(me) });
-const mountAs = (me: Me, path: string) => mountWithConsole(TasksPage, { path, attachTo: document.body, global: { plugins: [signedIn(me)] } });
+const mountAs = (me: Me, path: string) =>
+  mountWithConsole(TasksPage, { path, attachTo: document.body, global: { plugins: [signedIn(me)] } });
 
 const HOUR = 3_600_000;
 const overdueTask: DeskTask = {
-  id: 'aaaaaaaaaaaaaaaaaaaaaaa1', corpId: CORP, advisorUserid: 'zhangwei', customerId: 'c1', ruleId: 'r1', scheduleId: 's1', title: '交车次日回访', reason: '交车关怀', status: 'open',
-  outcome: undefined, dueAt: new Date(Date.now() - 30 * HOUR).toISOString(), slaMs: 24 * HOUR, remindAt: new Date(Date.now() - 30 * HOUR).toISOString(), escalationLevel: 0, flagged: false,
-  completedAt: undefined, onTime: undefined, overdue: true, customer: { id: 'c1', name: '赵总 星途', vehicle: { model: '星途瑶光', vin: 'LVSHCAME0PE100001' } },
+  id: 'aaaaaaaaaaaaaaaaaaaaaaa1',
+  corpId: CORP,
+  advisorUserid: 'zhangwei',
+  customerId: 'c1',
+  ruleId: 'r1',
+  scheduleId: 's1',
+  title: '交车次日回访',
+  reason: '交车关怀',
+  status: 'open',
+  outcome: undefined,
+  dueAt: new Date(Date.now() - 30 * HOUR).toISOString(),
+  slaMs: 24 * HOUR,
+  remindAt: new Date(Date.now() - 30 * HOUR).toISOString(),
+  escalationLevel: 0,
+  flagged: false,
+  completedAt: undefined,
+  onTime: undefined,
+  overdue: true,
+  customer: { id: 'c1', name: '赵总 星途', vehicle: { model: '星途瑶光', vin: 'LVSHCAME0PE100001' } },
 };
-const doneTask: DeskTask = { ...overdueTask, id: 'aaaaaaaaaaaaaaaaaaaaaaa2', status: 'done', overdue: false, onTime: true, completedAt: new Date().toISOString(), customer: { id: 'c2', name: '钱女士' } };
-const advisors = { advisors: [
-  { corpId: CORP, userid: 'zhangwei', name: '张伟', departments: [2], status: 'active' },
-  { corpId: CORP, userid: 'lina', name: '李娜', departments: [2], status: 'active' },
-] };
+const doneTask: DeskTask = {
+  ...overdueTask,
+  id: 'aaaaaaaaaaaaaaaaaaaaaaa2',
+  status: 'done',
+  overdue: false,
+  onTime: true,
+  completedAt: new Date().toISOString(),
+  customer: { id: 'c2', name: '钱女士' },
+};
+const advisors = {
+  advisors: [
+    { corpId: CORP, userid: 'zhangwei', name: '张伟', departments: [2], status: 'active' },
+    { corpId: CORP, userid: 'lina', name: '李娜', departments: [2], status: 'active' },
+  ],
+};
 const detail: TaskDetail = {
-  ...overdueTask, view: { customer: '赵总 星途', model: '星途瑶光', advisorName: '张伟', due: '06-02 10:00', talkTrack: '赵总您好' },
-  history: [{ at: '2026-06-02T02:00:00.000Z', actor: 'system', action: 'created', detail: undefined }, { at: '2026-06-03T02:00:00.000Z', actor: 'system', action: 'reminded', detail: { level: 1 } }, { at: '2026-06-04T02:00:00.000Z', actor: 'system', action: 'reminded', detail: { level: 1, undeliverable: true } }],
+  ...overdueTask,
+  view: { customer: '赵总 星途', model: '星途瑶光', advisorName: '张伟', due: '06-02 10:00', talkTrack: '赵总您好' },
+  history: [
+    { at: '2026-06-02T02:00:00.000Z', actor: 'system', action: 'created', detail: undefined },
+    { at: '2026-06-03T02:00:00.000Z', actor: 'system', action: 'reminded', detail: { level: 1 } },
+    { at: '2026-06-04T02:00:00.000Z', actor: 'system', action: 'reminded', detail: { level: 1, undeliverable: true } },
+  ],
 };
 
 const body = () => document.body;
@@ -36,7 +84,8 @@ function pick(page: VueWrapper, dataTest: string, value: string): void {
   if (!select) throw new Error(`no select ${dataTest}`);
   select.vm.$emit('update:modelValue', value);
 }
-const listCalls = (calls: { method: string; url: URL }[]) => calls.filter((c) => c.method === 'GET' && c.url.pathname === '/api/v1/tasks');
+const listCalls = (calls: { method: string; url: URL }[]) =>
+  calls.filter((c) => c.method === 'GET' && c.url.pathname === '/api/v1/tasks');
 
 describe('TasksPage', () => {
   afterEach(() => {
@@ -44,7 +93,7 @@ describe('TasksPage', () => {
     document.body.innerHTML = '';
   });
 
-  it('applies the filters of the URL on first load (the cockpit\'s link) and exports the same filters', async () => {
+  it("applies the filters of the URL on first load (the cockpit's link) and exports the same filters", async () => {
     const api = stubApi({
       'GET /api/v1/tasks': () => json(200, { tasks: [overdueTask, doneTask] }),
       'GET /api/v1/advisors': () => json(200, advisors),
@@ -54,7 +103,11 @@ describe('TasksPage', () => {
     await flushPromises();
     const first = listCalls(api.calls)[0]!;
     expect(Object.fromEntries(first.url.searchParams)).toMatchObject({
-      advisor: 'zhangwei', overdue: 'true', include: 'customer', dueFrom: '2026-05-31T16:00:00.000Z', dueTo: '2026-06-07T16:00:00.000Z',
+      advisor: 'zhangwei',
+      overdue: 'true',
+      include: 'customer',
+      dueFrom: '2026-05-31T16:00:00.000Z',
+      dueTo: '2026-06-07T16:00:00.000Z',
     });
     const table = page.find('[data-test="tasks-table"]');
     expect(table.findAll('[data-test="task-row"]')).toHaveLength(2);
@@ -65,7 +118,12 @@ describe('TasksPage', () => {
     expect(sla).toEqual(['已逾期', '按时完成']);
     const csv = new URL(page.find('[data-test="tasks-csv"]').attributes('href')!, 'http://console.test');
     expect(csv.pathname).toBe('/api/v1/tasks.csv');
-    expect(Object.fromEntries(csv.searchParams)).toEqual({ advisor: 'zhangwei', overdue: 'true', dueFrom: '2026-05-31T16:00:00.000Z', dueTo: '2026-06-07T16:00:00.000Z' });
+    expect(Object.fromEntries(csv.searchParams)).toEqual({
+      advisor: 'zhangwei',
+      overdue: 'true',
+      dueFrom: '2026-05-31T16:00:00.000Z',
+      dueTo: '2026-06-07T16:00:00.000Z',
+    });
   });
 
   it('shows the history in words and reassigns one task with the CSRF token, then refreshes the list', async () => {
@@ -121,14 +179,22 @@ describe('TasksPage', () => {
   });
 
   it('renders the empty state, and the error state with a retry', async () => {
-    stubApi({ 'GET /api/v1/tasks': () => json(200, { tasks: [] }), 'GET /api/v1/advisors': () => json(200, advisors), 'GET /api/v1/rules': () => json(200, { rules: [] }) });
+    stubApi({
+      'GET /api/v1/tasks': () => json(200, { tasks: [] }),
+      'GET /api/v1/advisors': () => json(200, advisors),
+      'GET /api/v1/rules': () => json(200, { rules: [] }),
+    });
     const empty = await mountAs(manager, '/tasks');
     await flushPromises();
     expect(empty.find('[data-test="tasks-table"]').text()).toContain('没有符合条件的任务');
     empty.unmount();
     vi.unstubAllGlobals();
 
-    stubApi({ 'GET /api/v1/tasks': () => json(422, { error: { code: 'validation_failed', message: 'use an ISO date-time' } }), 'GET /api/v1/advisors': () => json(200, advisors), 'GET /api/v1/rules': () => json(200, { rules: [] }) });
+    stubApi({
+      'GET /api/v1/tasks': () => json(422, { error: { code: 'validation_failed', message: 'use an ISO date-time' } }),
+      'GET /api/v1/advisors': () => json(200, advisors),
+      'GET /api/v1/rules': () => json(200, { rules: [] }),
+    });
     const failed = await mountAs(manager, '/tasks?from=garbage');
     await flushPromises();
     expect(failed.find('[data-test="tasks-error"]').text()).toContain('use an ISO date-time');

@@ -1,13 +1,21 @@
 import type { Task } from '../../lib/api-types.js';
 
 /** The SLA column: done on time / late, or for open tasks on time, due soon, overdue, escalated (level ≥ 1). */
-export type SlaState = { key: 'doneOnTime' | 'doneLate' | 'closed' | 'onTime' | 'dueSoon' | 'overdue' | 'escalated'; level?: number; tone: 'success' | 'warning' | 'danger' | 'info' };
+export type SlaState = {
+  key: 'doneOnTime' | 'doneLate' | 'closed' | 'onTime' | 'dueSoon' | 'overdue' | 'escalated';
+  level?: number;
+  tone: 'success' | 'warning' | 'danger' | 'info';
+};
 
 const DAY = 86_400_000;
 
 /** "Due soon" is within a day of the due time, or past it but still inside the SLA. */
-export function slaState(t: Pick<Task, 'status' | 'onTime' | 'dueAt' | 'slaMs' | 'escalationLevel' | 'overdue'>, nowMs: number): SlaState {
-  if (t.status === 'done') return t.onTime === false ? { key: 'doneLate', tone: 'warning' } : { key: 'doneOnTime', tone: 'success' };
+export function slaState(
+  t: Pick<Task, 'status' | 'onTime' | 'dueAt' | 'slaMs' | 'escalationLevel' | 'overdue'>,
+  nowMs: number,
+): SlaState {
+  if (t.status === 'done')
+    return t.onTime === false ? { key: 'doneLate', tone: 'warning' } : { key: 'doneOnTime', tone: 'success' };
   if (t.status !== 'open') return { key: 'closed', tone: 'info' };
   if (t.escalationLevel > 0) return { key: 'escalated', level: t.escalationLevel, tone: 'danger' };
   if (t.overdue) return { key: 'overdue', tone: 'danger' };

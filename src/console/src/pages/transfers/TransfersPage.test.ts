@@ -8,22 +8,72 @@ import type { TransferPoll } from './transfer-poll.js';
 import TransfersPage from './TransfersPage.vue';
 
 const CORP = 'wwtransferpage';
-const manager: Me = { role: 'manager', corps: [CORP], userid: 'wangqiang', departments: [2], via: 'wecom', corpId: CORP, csrfToken: 'csrf-transfer' };
+const manager: Me = {
+  role: 'manager',
+  corps: [CORP],
+  userid: 'wangqiang',
+  departments: [2],
+  via: 'wecom',
+  corpId: CORP,
+  csrfToken: 'csrf-transfer',
+};
 const signedIn = (me: Me): Plugin => ({ install: () => useSession().set(me) });
-const advisors = { advisors: [
-  { corpId: CORP, userid: 'liuyang', name: '刘洋', departments: [2], status: 'active' },
-  { corpId: CORP, userid: 'zhangwei', name: '张伟', departments: [2], status: 'active' },
-] };
-const customers = { customers: [
-  { id: 'c1', corpId: CORP, externalUserId: 'wmOne', displayName: '赵总', lifecycle: 'owner', responsibleUserid: 'liuyang', erased: false },
-  { id: 'c2', corpId: CORP, externalUserId: 'wmTwo', displayName: '钱姐', lifecycle: 'prospect', responsibleUserid: 'liuyang', erased: false },
-] };
+const advisors = {
+  advisors: [
+    { corpId: CORP, userid: 'liuyang', name: '刘洋', departments: [2], status: 'active' },
+    { corpId: CORP, userid: 'zhangwei', name: '张伟', departments: [2], status: 'active' },
+  ],
+};
+const customers = {
+  customers: [
+    {
+      id: 'c1',
+      corpId: CORP,
+      externalUserId: 'wmOne',
+      displayName: '赵总',
+      lifecycle: 'owner',
+      responsibleUserid: 'liuyang',
+      erased: false,
+    },
+    {
+      id: 'c2',
+      corpId: CORP,
+      externalUserId: 'wmTwo',
+      displayName: '钱姐',
+      lifecycle: 'prospect',
+      responsibleUserid: 'liuyang',
+      erased: false,
+    },
+  ],
+};
 const ID = 'dddddddddddddddddddddddd';
 const result: Transfer = {
-  id: ID, corpId: CORP, kind: 'in_service', handoverUserid: 'liuyang', takeoverUserid: 'zhangwei', status: 'polling', nextPollAt: undefined,
+  id: ID,
+  corpId: CORP,
+  kind: 'in_service',
+  handoverUserid: 'liuyang',
+  takeoverUserid: 'zhangwei',
+  status: 'polling',
+  nextPollAt: undefined,
   customers: [
-    { externalUserId: 'wmOne', customerId: 'c1', startErrcode: 0, explanation: '已发起，客户将在 24 小时后自动接替（客户可拒绝）', result: 'waiting', takeoverAt: undefined, appliedAt: undefined },
-    { externalUserId: 'wmTwo', customerId: 'c2', startErrcode: 40128, explanation: '该客户 90 天内已被转接 2 次，不能再转接', result: 'failed_to_start', takeoverAt: undefined, appliedAt: undefined },
+    {
+      externalUserId: 'wmOne',
+      customerId: 'c1',
+      startErrcode: 0,
+      explanation: '已发起，客户将在 24 小时后自动接替（客户可拒绝）',
+      result: 'waiting',
+      takeoverAt: undefined,
+      appliedAt: undefined,
+    },
+    {
+      externalUserId: 'wmTwo',
+      customerId: 'c2',
+      startErrcode: 40128,
+      explanation: '该客户 90 天内已被转接 2 次，不能再转接',
+      result: 'failed_to_start',
+      takeoverAt: undefined,
+      appliedAt: undefined,
+    },
   ],
 };
 
@@ -56,20 +106,27 @@ describe('TransfersPage', () => {
     document.body.innerHTML = '';
   });
 
-  it('starts a transfer for the ticked customers and follows each customer\'s result while it is pending', async () => {
+  it("starts a transfer for the ticked customers and follows each customer's result while it is pending", async () => {
     let gets = 0;
     const api = stubApi({
       'GET /api/v1/advisors': () => json(200, advisors),
       'GET /api/v1/customers': () => json(200, customers),
       'POST /api/v1/transfers': () => json(202, { id: ID, status: 'requested', customers: 2 }),
       // Not there until the worker started it, then waiting for WeCom.
-      'GET /api/v1/transfers/': () => (++gets === 1 ? json(404, { error: { code: 'transfer_not_found', message: 'not yet' } }) : json(200, result)),
+      'GET /api/v1/transfers/': () =>
+        ++gets === 1 ? json(404, { error: { code: 'transfer_not_found', message: 'not yet' } }) : json(200, result),
     });
-    const page = await mountWithConsole(TransfersPage, { path: '/transfers', props: { poll: FAST_POLL }, global: { plugins: [signedIn(manager)] } });
+    const page = await mountWithConsole(TransfersPage, {
+      path: '/transfers',
+      props: { poll: FAST_POLL },
+      global: { plugins: [signedIn(manager)] },
+    });
     await flushPromises();
     pick(page, 'transfer-handover', 'liuyang');
     await flushPromises();
-    expect(api.calls.find((c) => c.url.pathname === '/api/v1/customers')!.url.searchParams.get('advisor')).toBe('liuyang');
+    expect(api.calls.find((c) => c.url.pathname === '/api/v1/customers')!.url.searchParams.get('advisor')).toBe(
+      'liuyang',
+    );
     expect(page.find('[data-test="transfer-customers"]').text()).toContain('赵总');
 
     // Nothing ticked: the page says so and sends nothing.
@@ -83,7 +140,13 @@ describe('TransfersPage', () => {
     await page.find('form').trigger('submit');
     await flushPromises();
     const post = api.calls.find((c) => c.method === 'POST')!;
-    expect(post.body).toEqual({ corpId: CORP, kind: 'in_service', handoverUserid: 'liuyang', takeoverUserid: 'zhangwei', externalUserIds: ['wmOne', 'wmTwo'] });
+    expect(post.body).toEqual({
+      corpId: CORP,
+      kind: 'in_service',
+      handoverUserid: 'liuyang',
+      takeoverUserid: 'zhangwei',
+      externalUserIds: ['wmOne', 'wmTwo'],
+    });
     const init = api.fetchMock.mock.calls.find((c) => c[1]?.method === 'POST')![1]!;
     expect((init.headers as Record<string, string>)['X-CSRF-Token']).toBe('csrf-transfer');
 
@@ -102,9 +165,14 @@ describe('TransfersPage', () => {
     stubApi({
       'GET /api/v1/advisors': () => json(200, advisors),
       'GET /api/v1/customers': () => json(200, customers),
-      'POST /api/v1/transfers': () => json(403, { error: { code: 'advisor_forbidden', message: 'liuyang is not in your departments' } }),
+      'POST /api/v1/transfers': () =>
+        json(403, { error: { code: 'advisor_forbidden', message: 'liuyang is not in your departments' } }),
     });
-    const page = await mountWithConsole(TransfersPage, { path: '/transfers', props: { poll: FAST_POLL }, global: { plugins: [signedIn(manager)] } });
+    const page = await mountWithConsole(TransfersPage, {
+      path: '/transfers',
+      props: { poll: FAST_POLL },
+      global: { plugins: [signedIn(manager)] },
+    });
     await flushPromises();
     pick(page, 'transfer-handover', 'liuyang');
     await flushPromises();
@@ -118,8 +186,15 @@ describe('TransfersPage', () => {
   });
 
   it('says when the advisor has no customers to transfer', async () => {
-    stubApi({ 'GET /api/v1/advisors': () => json(200, advisors), 'GET /api/v1/customers': () => json(200, { customers: [] }) });
-    const page = await mountWithConsole(TransfersPage, { path: '/transfers', props: { poll: FAST_POLL }, global: { plugins: [signedIn(manager)] } });
+    stubApi({
+      'GET /api/v1/advisors': () => json(200, advisors),
+      'GET /api/v1/customers': () => json(200, { customers: [] }),
+    });
+    const page = await mountWithConsole(TransfersPage, {
+      path: '/transfers',
+      props: { poll: FAST_POLL },
+      global: { plugins: [signedIn(manager)] },
+    });
     await flushPromises();
     expect(page.text()).toContain('先选择原跟进顾问');
     pick(page, 'transfer-handover', 'zhangwei');
