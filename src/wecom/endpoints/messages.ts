@@ -89,7 +89,8 @@ export interface UploadImageResponse extends WecomBaseResponse {
 function mediaForm(data: Uint8Array, filename: string, contentType: string): () => FormData {
   return () => {
     const form = new FormData();
-    form.append('media', new Blob([data], { type: contentType }), filename);
+    // Node's Buffers are never SharedArrayBuffer-backed here; the DOM typing of Blob asks for ArrayBuffer.
+    form.append('media', new Blob([data as Uint8Array<ArrayBuffer>], { type: contentType }), filename);
     return form;
   };
 }

@@ -75,6 +75,7 @@ const result: Transfer = {
       appliedAt: undefined,
     },
   ],
+  groups: [],
 };
 
 function pick(page: VueWrapper, dataTest: string, value: string): void {
