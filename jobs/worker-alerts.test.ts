@@ -75,15 +75,13 @@ describe('alerts on repeated job failures', () => {
       ],
       { alerts, intervalMs: 600_000 },
     );
-    await queues
-      .get(QueueName.maintenance)
-      .addBulk(
-        Array.from({ length: JOB_FAILURE_ALERT.threshold }, (_, i) => ({
-          name: 'probe.fail',
-          data: {},
-          opts: { jobId: `fail-${i}`, attempts: 1 },
-        })),
-      );
+    await queues.get(QueueName.maintenance).addBulk(
+      Array.from({ length: JOB_FAILURE_ALERT.threshold }, (_, i) => ({
+        name: 'probe.fail',
+        data: {},
+        opts: { jobId: `fail-${i}`, attempts: 1 },
+      })),
+    );
     await waitFor(() => sent.length > 0, 'the job_failures alert', { timeoutMs: 20_000 });
     expect(sent).toHaveLength(1);
     expect(sent[0]).toContain('maintenance/probe.fail');

@@ -101,16 +101,14 @@ describe('callback driver', () => {
 
   it('delivers card clicks and member texts with AgentID, and the other customer events', async () => {
     const ext = 'wmSandboxDemoCustomer00000000002';
-    sandbox.world
-      .corp(DEMO_CORP_ID)!
-      .messages.push({
-        msgid: 'm1',
-        atMs: clock.nowMs(),
-        msgtype: 'template_card',
-        touser: ['zhangwei'],
-        body: { template_card: { card_type: 'button_interaction' } },
-        taskId: 'task-9',
-      });
+    sandbox.world.corp(DEMO_CORP_ID)!.messages.push({
+      msgid: 'm1',
+      atMs: clock.nowMs(),
+      msgtype: 'template_card',
+      touser: ['zhangwei'],
+      body: { template_card: { card_type: 'button_interaction' } },
+      taskId: 'task-9',
+    });
     const click = await sandbox.driver.clickCardButton({
       corpId: DEMO_CORP_ID,
       userid: 'zhangwei',

@@ -43,11 +43,9 @@ export interface CorpSummary {
   hasContactSync: boolean;
 }
 
-const token = z
-  .string()
-  .regex(/^[A-Za-z0-9]{1,32}$/, {
-    error: 'Token must be 1-32 letters or digits (WeCom admin console → app → API receive)',
-  });
+const token = z.string().regex(/^[A-Za-z0-9]{1,32}$/, {
+  error: 'Token must be 1-32 letters or digits (WeCom admin console → app → API receive)',
+});
 const aesKey = z.string().regex(/^[A-Za-z0-9]{43}$/, { error: 'EncodingAESKey must be exactly 43 letters or digits' });
 const timeZone = z.string().refine(
   (value) => {
