@@ -58,7 +58,7 @@ export function createProcessorFactories(options: ProcessorOptions): ProcessorFa
         retentionEventHandler,
         rulesEngineEventHandler,
         tasksEventHandler,
-        outcomesEventHandler,
+        outcomesEventHandler(ctx),
         acquisitionEventHandler(ctx),
       ])(ctx),
     (ctx) => ({

@@ -11,18 +11,19 @@ import type { DomainEventHandler } from './domain-events.processor.js';
  * Outcomes as a domain-event consumer: a task completed (possibly recorded late, after the
  * arrival it led to) re-attributes the customer's outcomes that follow it (docs/outcomes.md).
  */
-export const outcomesEventHandler: DomainEventHandler = {
-  name: 'outcomes',
-  async handle(event, scope) {
-    if (event.type !== 'task.completed' || !event.customerId || !Types.ObjectId.isValid(event.customerId)) return;
-    const now = () => new Date();
-    await reattributeCustomer(
-      { corpId: scope.corpId, now },
-      new Types.ObjectId(event.customerId),
-      new Date(event.occurredAt),
-    );
-  },
-};
+export function outcomesEventHandler(ctx: Pick<WorkerContext, 'clock'>): DomainEventHandler {
+  return {
+    name: 'outcomes',
+    async handle(event, scope) {
+      if (event.type !== 'task.completed' || !event.customerId || !Types.ObjectId.isValid(event.customerId)) return;
+      await reattributeCustomer(
+        { corpId: scope.corpId, now: () => ctx.clock.now() },
+        new Types.ObjectId(event.customerId),
+        new Date(event.occurredAt),
+      );
+    },
+  };
+}
 
 /** The outcomes' maintenance job: the daily no-show detection of one dealer corp. */
 export function outcomesJobs(ctx: WorkerContext): JobEntry[] {
