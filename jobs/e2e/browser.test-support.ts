@@ -7,6 +7,7 @@ import { startDevStack, type DevStack } from '../../scripts/dev/dev-stack.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { freePort } from '../../src/testing/ports.js';
 import { startPrivateRedis } from '../../src/testing/redis-server.js';
+import { chromium, type Browser } from 'playwright-core';
 
 /** Debian's Chromium, driven by playwright-core (the browser tests skip without it). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -102,3 +103,45 @@ export async function startBrowserStack(name: string): Promise<BrowserStack> {
     },
   };
 }
+
+/** The dev stack's admin API with its bootstrap token (what an operator script would do); 204 gives undefined. */
+export async function adminApi<T>(stack: DevStack, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${stack.botUrl}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return (res.status === 204 ? undefined : await res.json()) as T;
+}
+
+/** The WeCom sandbox's control API (`/__sandbox/...`): scripted WeCom-side actions and call logs. */
+export async function sandboxApi<T>(stack: DevStack, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${stack.sandbox.url}/__sandbox${path}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`sandbox ${method} ${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Polls until `probe` gives something other than undefined; a timeout names what was awaited. */
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  intervalMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs / 1000} s for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Debian Chromium, headless, with this machine's flags. */
+export const launchChromium = (): Promise<Browser> =>
+  chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });

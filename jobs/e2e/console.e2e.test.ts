@@ -22,15 +22,18 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevStack } from '../../scripts/dev/dev-stack.js';
 import {
   CHROMIUM,
-  CHROMIUM_ARGS,
   hasChromium,
   repoRoot,
   startBrowserStack,
+  adminApi as stackAdminApi,
+  sandboxApi as stackSandboxApi,
+  until,
+  launchChromium,
   type BrowserStack,
 } from './browser.test-support.js';
 import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
@@ -56,14 +59,16 @@ const ADVISOR = 'xiaoma';
 
 const PHONE = { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true };
 const DESKTOP = { viewport: { width: 1280, height: 860 } };
-const LAUNCH_ARGS = CHROMIUM_ARGS;
+
+const adminApi = <T>(method: string, path: string, body?: unknown) => stackAdminApi<T>(stack!, method, path, body);
+const sandboxApi = <T>(method: string, path: string, body?: unknown) => stackSandboxApi<T>(stack!, method, path, body);
 
 beforeAll(async () => {
   if (!hasChromium) return;
   mkdirSync(shots, { recursive: true });
   running = await startBrowserStack('console-e2e');
   stack = running.stack;
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
+  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
@@ -125,39 +130,6 @@ async function signIn(context: BrowserContext, userid: string, path: string, sho
   return page;
 }
 
-/** The admin API with the dev stack's bootstrap token (what an operator script would do). */
-async function adminApi<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack!.botUrl}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${stack!.adminToken}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (res.status === 204 ? undefined : await res.json()) as T;
-}
-async function sandboxApi<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack!.sandbox.url}/__sandbox${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`sandbox ${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-  intervalMs = 250,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs / 1000} s for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 /** Picks an Element Plus select option by its visible text (the dropdown is teleported to body). */
 async function choose(page: Page, select: string, option: string): Promise<void> {
   await page.click(select);

@@ -10,17 +10,20 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevStack } from '../../scripts/dev/dev-stack.js';
 import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
 import { dayjs } from '../../src/infra/clock.js';
 import {
   CHROMIUM,
-  CHROMIUM_ARGS,
   hasChromium,
   repoRoot,
   startBrowserStack,
+  adminApi as stackAdminApi,
+  sandboxApi as stackSandboxApi,
+  until,
+  launchChromium,
   type BrowserStack,
 } from './browser.test-support.js';
 
@@ -38,46 +41,21 @@ let running: BrowserStack | undefined;
 let stack: DevStack | undefined;
 let browser: Browser | undefined;
 
+const api = <T>(method: string, path: string, body?: unknown) => stackAdminApi<T>(stack!, method, path, body);
+const sandbox = <T>(method: string, path: string, body?: unknown) => stackSandboxApi<T>(stack!, method, path, body);
+
 beforeAll(async () => {
   if (!hasChromium) return;
   mkdirSync(shots, { recursive: true });
   running = await startBrowserStack('sidebar-e2e');
   stack = running.stack;
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
   await browser?.close();
   await running?.stop();
 });
-
-async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack!.botUrl}/api/v1${path}`, {
-    method,
-    headers: { authorization: `Bearer ${stack!.adminToken}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-async function sandbox<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${stack!.sandbox.url}/__sandbox${path}`, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`sandbox ${method} ${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs / 1000} s for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** Opens the sidebar in `chat` and signs in through the sandbox's WeCom OAuth page as `userid`. */
 async function openSidebar(page: Page, userid: string, chat: string): Promise<void> {
