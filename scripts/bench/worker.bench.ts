@@ -124,6 +124,8 @@ async function main(): Promise<void> {
     );
   } finally {
     redis.disconnect();
+    // A profiled process writes its profile on a clean exit only (SIGKILL would lose it).
+    if (process.env.BENCH_CPU_PROF_DIR) for (const role of roles) await stack.terminate(role);
     await stack.stop();
     await backends.stop();
   }

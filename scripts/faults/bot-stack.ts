@@ -161,7 +161,11 @@ export class BotStack {
   async start(role: Role, extraEnv: Record<string, string> = {}): Promise<RunningProcess> {
     const healthPort = role === 'web' ? 0 : await freePort();
     if (role !== 'web') this.healthPorts.set(role, healthPort);
-    const proc = spawnNode(['--import', 'tsx', role === 'web' ? 'src/main.ts' : 'jobs/worker.ts'], {
+    // BENCH_CPU_PROF_DIR: a V8 CPU profile of each process, written when it exits (profiling the benchmarks).
+    const profile = process.env.BENCH_CPU_PROF_DIR
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}/${role}`]
+      : [];
+    const proc = spawnNode([...profile, '--import', 'tsx', role === 'web' ? 'src/main.ts' : 'jobs/worker.ts'], {
       ...this.env,
       ...ROLE_ENV[role],
       WORKER_HEALTH_PORT: String(healthPort),
