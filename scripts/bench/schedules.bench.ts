@@ -13,6 +13,7 @@
  * Writes bench-results/schedules.json. Against a private Redis and the dev MongoDB server in a
  * process of its own (as MongoDB would be), so its work does not take turns with the sweep's.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -22,11 +23,13 @@ import type { WorkerContext } from '../../jobs/context.js';
 import { runFollowUpSchedule, runTaskNotify } from '../../jobs/processors/tasks.handlers.js';
 import type { Corp } from '../../src/domain/corps/corp.types.js';
 import { CustomerModel } from '../../src/domain/customers/customer.model.js';
+import { PersonalData } from '../../src/domain/customers/personal-data.js';
 import { ScheduleModel } from '../../src/domain/schedules/schedule.model.js';
 import { runSweep } from '../../src/domain/schedules/sweep.js';
 import { defaultTaskSettings } from '../../src/domain/tasks/task-settings.js';
 import { TaskModel } from '../../src/domain/tasks/task.model.js';
 import { SystemClock } from '../../src/infra/clock.js';
+import { DataCipher, LookupHasher } from '../../src/infra/data-crypto.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { Queues } from '../../src/queues/queue-factory.js';
 import { followUpJob } from '../../src/queues/jobs/schedules.jobs.js';
@@ -222,7 +225,8 @@ async function main(): Promise<void> {
     queues,
     corps: { get: () => corp },
     wecom: { forCorp: () => stubApi },
-    pd: { open: () => undefined },
+    // A real sealer (a stub went stale once and failed every card silently).
+    pd: new PersonalData(new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1'), new LookupHasher(randomBytes(32))),
     tuning: { notifyDebounceMs: 2000 },
   } as unknown as WorkerContext;
   const worker = new Worker(
@@ -235,11 +239,16 @@ async function main(): Promise<void> {
     { connection: workerConn as unknown as ConnectionOptions, prefix, concurrency: 16 },
   );
 
+  // A failing card job must stop the bench, not leave the latency phase reading "0 of N".
+  let firstFailure: string | undefined;
+  worker.on('failed', (job, err) => (firstFailure ??= `${job?.name ?? 'job'}: ${err.message}`));
   const swept = await runSweep({ queues, now: new Date(), windowMs: 60_000 });
 
   const deadline = Date.now() + 180_000;
-  while (Date.now() < deadline && (await TaskModel.countDocuments({ notifyPending: false })) < swept.enqueued)
+  while (Date.now() < deadline && (await TaskModel.countDocuments({ notifyPending: false })) < swept.enqueued) {
+    if (firstFailure) throw new Error(`latency phase: a job failed (${firstFailure})`);
     await new Promise((r) => setTimeout(r, 500));
+  }
   const due = await ScheduleModel.find({ key: { $in: dueKeys } }, { dueAt: 1, advisorUserid: 1 }).lean();
   const delays: number[] = [];
   for (const s of due) {
