@@ -49,6 +49,7 @@ let admin: string;
 let secret: string;
 let maintenanceRuleId: string;
 let holdoutRuleId: string;
+let winBackRuleId: string;
 const author = { role: 'admin' as const, corps: '*' as const, tokenId: 'e2e' };
 
 beforeAll(async () => {
@@ -113,6 +114,21 @@ beforeAll(async () => {
       )
     ).id,
   );
+  winBackRuleId = (
+    await rules.create(
+      author,
+      ruleCreateSchema.parse({
+        name: '休眠保客召回',
+        scope: bot.corpId,
+        enabled: true,
+        trigger: { type: 'service.overdue' },
+        conditions: { lifecycle: ['dormant'] },
+        actions: [
+          { type: 'follow_up', title: '休眠召回', talkTrack: '{客户}您好，好久没见，送您一次免费检测。', dueIn: '0m' },
+        ],
+      }),
+    )
+  ).id;
 }, 60_000);
 afterAll(async () => {
   await bot?.stop();
@@ -126,7 +142,7 @@ const world = () => {
 
 let vinSeq = 0;
 /** A customer of `userid` with one vehicle (local dates); returns the ids and the VIN. */
-async function owner(userid: string, name: string, lastServiceDate: string) {
+async function owner(userid: string, name: string, lastServiceDate: string, deliveryDate = '2025-06-01') {
   const { externalUserId } = await bot.sandbox.driver.addCustomer({ corpId: bot.corpId, userid, customer: { name } });
   await bot.settle('the add');
   vinSeq++;
@@ -142,7 +158,7 @@ async function owner(userid: string, name: string, lastServiceDate: string) {
     vehicleInputSchema.parse({
       vin,
       model: '星越L',
-      deliveryDate: '2025-06-01',
+      deliveryDate,
       lastServiceDate,
       externalUserId,
       salesUserid: userid,
@@ -209,6 +225,18 @@ async function fireAndBook(atMs: number, userid: string, customerId: Types.Objec
   });
   await bot.settle('the click');
   return task?._id;
+}
+
+/** The per-corp daily outcomes job (no-shows, dormancy), through the maintenance queue. */
+let dailyRuns = 0;
+async function runDaily() {
+  const job = await outcomesDailyJob.enqueue(
+    bot.ctx.queues,
+    { corpId: bot.corpId },
+    { jobId: `e2e-daily-${++dailyRuns}` },
+  );
+  await waitFor(async () => (await job.getState()) === 'completed', 'the daily outcomes run');
+  await bot.settle('what the daily run set off');
 }
 
 let booked: { customerId: Types.ObjectId; vin: string; taskId?: Types.ObjectId };
@@ -332,11 +360,7 @@ describe('a booking without an arrival', () => {
   it('becomes a no-show after the window, with one follow-up task for the advisor, once', async () => {
     // Booked 2026-06-03 12:00; the 14-day window closes 06-17; the daily run on 06-18 finds it.
     bot.clock.set(local('2026-06-18T05:00:00'));
-    const runDaily = async (n: number) => {
-      const job = await outcomesDailyJob.enqueue(bot.ctx.queues, { corpId: bot.corpId }, { jobId: `e2e-daily-${n}` });
-      await waitFor(async () => (await job.getState()) === 'completed', 'the daily outcomes run');
-    };
-    await runDaily(1);
+    await runDaily();
     const found = await NoShowModel.find({ corpId: bot.corpId }).lean();
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ advisorUserid: 'lina', customerId: noShow.customerId });
@@ -344,7 +368,7 @@ describe('a booking without an arrival', () => {
     const task = await TaskModel.findById(found[0]?.followUpTaskId).lean();
     expect(task).toMatchObject({ status: 'open', advisorUserid: 'lina', reason: 'no_show', title: NO_SHOW_TITLE });
     // The owner who arrived is no no-show; a second run finds nothing new.
-    await runDaily(2);
+    await runDaily();
     expect(await NoShowModel.countDocuments({ corpId: bot.corpId })).toBe(1);
     expect(await TaskModel.countDocuments({ corpId: bot.corpId, reason: 'no_show' })).toBe(1);
     const kpis = await server
@@ -394,5 +418,40 @@ describe("a holdout rule's campaign report", () => {
     }).lean();
     const reached = new Set([...ruleTasks, ...scheduled].map((t) => String(t.customerId)));
     for (const c of everyone) expect(reached.has(String(c))).toBe(!heldOut(c));
+  });
+});
+
+describe('dormant owners', () => {
+  it('an owner without a repair order for 12 months turns dormant once; the win-back rule gives the advisor a task; an arrival makes them an owner again', async () => {
+    bot.clock.set(local('2026-07-01T10:00:00'));
+    const lapsed = await owner('zhangwei', '测试休眠车主', '2025-05-20', '2023-05-01');
+    expect((await CustomerModel.findById(lapsed.customerId).lean())?.lifecycle?.stage).toBe('owner');
+
+    bot.clock.set(local('2026-07-02T05:00:00'));
+    await runDaily();
+    const customer = await CustomerModel.findById(lapsed.customerId).lean();
+    expect(customer?.lifecycle).toMatchObject({ stage: 'dormant', reason: 'no_repair_order' });
+    // Everyone else came to the workshop (or had a service) within 12 months.
+    expect(await CustomerModel.countDocuments({ corpId: bot.corpId, 'lifecycle.stage': 'dormant' })).toBe(1);
+    await runSweep({ queues: bot.ctx.queues, now: bot.clock.now() });
+    await bot.settle('the win-back follow-up');
+    const winBack = await TaskModel.find({ corpId: bot.corpId, ruleId: new Types.ObjectId(winBackRuleId) }).lean();
+    expect(winBack).toHaveLength(1);
+    expect(winBack[0]).toMatchObject({ customerId: lapsed.customerId, advisorUserid: 'zhangwei', title: '休眠召回' });
+
+    // A second run the next day: no second transition, no second task.
+    bot.clock.set(local('2026-07-03T05:00:00'));
+    await runDaily();
+    expect(await TaskModel.countDocuments({ corpId: bot.corpId, ruleId: new Types.ObjectId(winBackRuleId) })).toBe(1);
+    expect(
+      (await CustomerModel.findById(lapsed.customerId).lean())?.lifecycleHistory.filter((h) => h.stage === 'dormant'),
+    ).toHaveLength(1);
+
+    const res = await deliver(arrival(lapsed.vin, { occurredAt: '2026-07-03', roType: 'repair' }));
+    expect(res.body.results[0]).toMatchObject({ status: 'created', matchedBy: 'vin' });
+    expect((await CustomerModel.findById(lapsed.customerId).lean())?.lifecycle).toMatchObject({
+      stage: 'owner',
+      reason: 'arrival',
+    });
   });
 });

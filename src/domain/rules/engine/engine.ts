@@ -26,6 +26,7 @@ const RULE_TRIGGERS: readonly string[] = [
   'customer.became_owner',
   'vehicle.linked',
   'customer.lost',
+  'service.overdue',
 ];
 const VEHICLE_ANCHORS: readonly AnchorField[] = ['deliveryDate', 'insuranceExpiry', 'lastServiceDate'];
 
