@@ -16,7 +16,8 @@ the engine use). Do not edit by hand.
   date-times), \`priority\` (0–1000, higher runs first; the highest matching welcome rule wins).
 - \`trigger\`: \`customer.added\` (optional \`state: { equals | prefix }\`), \`customer.tag_added\` /
   \`customer.tag_removed\` (\`tag: { group, name }\`), \`customer.became_owner\`, \`vehicle.linked\`,
-  \`customer.lost\`, \`date\` (\`field\`: deliveryDate, insuranceExpiry, lastServiceDate or birthday;
+  \`customer.lost\`, \`service.overdue\` (an owner became dormant: no repair order for the corp's
+  \`outcomes.dormantMonths\`, default 12; for win-back rules), \`date\` (\`field\`: deliveryDate, insuranceExpiry, lastServiceDate or birthday;
   \`offset\`: \`+150d at 10:00\`, \`-60d at 09:30\`, in the corp's time zone).
 - \`conditions\` (all must hold): \`channel\`, \`hasTags\`, \`lacksTags\`, \`lifecycle\`, \`vehicleModels\`,
   \`vehicleAgeMonths: { min, max }\`, \`advisors\`, \`departments\`, \`customerType\` (wechat / wecom).
@@ -30,7 +31,7 @@ Durations are \`<n>d\`, \`<n>h\` or \`<n>m\`; local times are \`HH:mm\`.
 ## Semantics the schema cannot show
 
 - **Occurrences.** A rule acts at most once per (rule, customer, occurrence): \`add:<advisor>\`,
-  \`tag:<tag id>:<event time>\`, \`owner\`, \`vehicle:<vin>\`, \`lost:<event time>\`,
+  \`tag:<tag id>:<event time>\`, \`owner\`, \`vehicle:<vin>\`, \`lost:<event time>\`, \`dormant:<event time>\`,
   \`delivery:<vin>\`, \`insurance:<vin>:<date>\`, \`service:<vin>:<date>\`, \`birthday:<year>\`. Editing a
   rule creates a new version; occurrences it already served never run again.
 - **Date rules** are planned as \`schedules\` when a vehicle is linked, an anchor date changes

@@ -1,6 +1,8 @@
 import { Types } from 'mongoose';
 import { reattributeCustomer } from '../../src/domain/outcomes/attribution.service.js';
 import { detectNoShows } from '../../src/domain/outcomes/no-show.service.js';
+import { markDormantOwners, returnArrivedDormantOwners } from '../../src/domain/outcomes/dormancy.service.js';
+import { loadOutcomeSettings } from '../../src/domain/outcomes/outcome-settings.js';
 import { outcomesDailyJob } from '../../src/queues/jobs/outcomes.jobs.js';
 import type { WorkerContext } from '../context.js';
 import { on, type JobEntry } from '../processor.js';
@@ -25,7 +27,7 @@ export function outcomesEventHandler(ctx: Pick<WorkerContext, 'clock'>): DomainE
   };
 }
 
-/** The outcomes' maintenance job: the daily no-show detection of one dealer corp. */
+/** The outcomes' maintenance job: the daily no-show detection and dormancy of one dealer corp. */
 export function outcomesJobs(ctx: WorkerContext): JobEntry[] {
   return [
     on(outcomesDailyJob, async ({ corpId }, _job, log) => {
@@ -33,7 +35,12 @@ export function outcomesJobs(ctx: WorkerContext): JobEntry[] {
       if (isSkipped(scope)) return scope;
       const r = await detectNoShows({ corpId, now: () => ctx.clock.now() });
       if (r.noShows > 0) log.info({ corpId, noShows: r.noShows }, 'no-shows found; follow-up tasks created');
-      return r;
+      const settings = await loadOutcomeSettings(corpId);
+      const returned = await returnArrivedDormantOwners(corpId, settings, ctx.clock.now());
+      const dormancy = await markDormantOwners({ corpId, now: () => ctx.clock.now(), queues: ctx.queues }, settings);
+      if (dormancy.dormant > 0 || returned > 0)
+        log.info({ corpId, dormant: dormancy.dormant, returned }, 'owners became dormant or returned');
+      return { ...r, dormant: dormancy.dormant, returned };
     }),
   ];
 }

@@ -1,12 +1,13 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
 
-export const LIFECYCLE_STAGES = ['prospect', 'owner', 'lost'] as const;
+/** `dormant`: an owner without a repair order for the corp's `outcomes.dormantMonths` (docs/outcomes.md, "Dormant owners"). */
+export const LIFECYCLE_STAGES = ['prospect', 'owner', 'dormant', 'lost'] as const;
 export type LifecycleStage = (typeof LIFECYCLE_STAGES)[number];
 
 const lifecycleChangeSchema = new Schema(
   {
     stage: { type: String, enum: LIFECYCLE_STAGES, required: true },
-    /** Why, as a code: `vehicle_linked`, `delivery_channel`, `owner_tag`, `no_active_relationship` ... */
+    /** Why, as a code: `vehicle_linked`, `delivery_channel`, `owner_tag`, `no_active_relationship`, `no_repair_order`, `arrival` ... */
     reason: { type: String, required: true },
     at: { type: Date, required: true },
   },

@@ -18,6 +18,7 @@ export const DOMAIN_EVENT_TYPES = [
   'task.completed',
   'lead.created',
   'lead.stage_changed',
+  'service.overdue',
 ] as const;
 
 export type DomainEventType = (typeof DOMAIN_EVENT_TYPES)[number];

@@ -51,7 +51,7 @@ export async function campaignReport(
   const [executions, tasks] = await Promise.all([
     ExecutionModel.find(
       { corpId, ruleId: rid, status: { $in: ['done', 'skipped'] } },
-      { subject: 1, status: 1, reason: 1, createdAt: 1 },
+      { subject: 1, status: 1, reason: 1, triggerAt: 1, createdAt: 1 },
     ).lean(),
     TaskModel.find({ corpId, ruleId: rid }, { customerId: 1, createdAt: 1 }).lean(),
   ]);
@@ -64,7 +64,8 @@ export async function campaignReport(
     if (!Types.ObjectId.isValid(e.subject) || e.subject.startsWith('ext:')) continue;
     const heldOut = e.status === 'skipped' && e.reason === HOLDOUT_REASON;
     if (e.status === 'skipped' && !heldOut) continue; // conditions failed: in neither group
-    enter(e.subject, (e as unknown as { createdAt: Date }).createdAt, heldOut);
+    // The occurrence's own time; records from before it was stored fall back to their creation.
+    enter(e.subject, e.triggerAt ?? (e as unknown as { createdAt: Date }).createdAt, heldOut);
   }
   for (const t of tasks) enter(String(t.customerId), t.createdAt, false);
 

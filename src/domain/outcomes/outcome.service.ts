@@ -9,7 +9,8 @@ import { upsertVehicle, type VehicleDeps } from '../vehicles/vehicle.service.js'
 import { attributeOutcome } from './attribution.service.js';
 import { MAINTENANCE_RO_TYPES, type OutcomeInput } from './outcome-input.js';
 import { OutcomeModel, type OutcomeLean } from './outcome.model.js';
-import type { OutcomeSettings } from './outcome-settings.js';
+import { loadOutcomeSettings, type OutcomeSettings } from './outcome-settings.js';
+import { returnFromDormancy } from './dormancy.service.js';
 
 export interface OutcomeDeps extends VehicleDeps {
   logger?: Logger;
@@ -130,6 +131,13 @@ export async function upsertOutcome(deps: OutcomeDeps, input: OutcomeInput, via:
   if (!stored) throw new Error('outcome upsert returned nothing');
   await applyVehicleAnchors(deps, stored);
   await attributeOutcome(deps, stored, deps.settings);
+  if (stored.type === 'repair_order' && stored.status === 'active' && stored.customerId)
+    await returnFromDormancy(
+      deps.corpId,
+      [stored.customerId],
+      deps.settings ?? (await loadOutcomeSettings(deps.corpId)),
+      deps.now(),
+    );
   return {
     status,
     externalId: input.externalId,

@@ -1,7 +1,7 @@
 import type { Types } from 'mongoose';
 import { AdvisorModel } from '../customers/advisor.model.js';
 import { CorpTagGroupModel } from '../customers/corp-tag.model.js';
-import { CustomerModel } from '../customers/customer.model.js';
+import { CustomerModel, type LifecycleStage } from '../customers/customer.model.js';
 import { customerCtx, type PersonalData } from '../customers/personal-data.js';
 import { RelationshipModel } from '../customers/relationship.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
@@ -13,7 +13,7 @@ export interface CustomerContext {
   externalUserId: string;
   /** 1 WeChat, 2 WeCom. */
   type: number;
-  lifecycle: 'prospect' | 'owner' | 'lost';
+  lifecycle: LifecycleStage;
   optOut: boolean;
   responsibleUserid?: string;
   relationships: Array<{ userid: string; state?: string; tagIds: string[]; status: string }>;

@@ -27,6 +27,8 @@ export function eventOccurrenceId(
       return `vehicle:${String(event.data.vin ?? event.vehicleId ?? '')}`;
     case 'customer.lost':
       return `lost:${at}`;
+    case 'service.overdue':
+      return `dormant:${at}`;
   }
 }
 

@@ -56,6 +56,8 @@ export const triggerSchema = z.discriminatedUnion(
     z.object({ type: z.literal('customer.became_owner') }).strict(),
     z.object({ type: z.literal('vehicle.linked') }).strict(),
     z.object({ type: z.literal('customer.lost') }).strict(),
+    /** The owner became dormant: no repair order for the corp's `outcomes.dormantMonths` (win-back; docs/outcomes.md). */
+    z.object({ type: z.literal('service.overdue') }).strict(),
     z
       .object({
         type: z.literal('date'),
@@ -74,7 +76,7 @@ export const triggerSchema = z.discriminatedUnion(
   ],
   {
     error:
-      'trigger.type must be one of customer.added, customer.tag_added, customer.tag_removed, customer.became_owner, vehicle.linked, customer.lost, date, inactivity',
+      'trigger.type must be one of customer.added, customer.tag_added, customer.tag_removed, customer.became_owner, vehicle.linked, customer.lost, service.overdue, date, inactivity',
   },
 );
 export type Trigger = z.infer<typeof triggerSchema>;
@@ -86,7 +88,7 @@ export const conditionsSchema = z
     hasTags: z.array(tagRefSchema).max(20).optional(),
     lacksTags: z.array(tagRefSchema).max(20).optional(),
     lifecycle: z
-      .array(z.enum(['prospect', 'owner', 'lost'], { error: 'use prospect, owner or lost' }))
+      .array(z.enum(['prospect', 'owner', 'dormant', 'lost'], { error: 'use prospect, owner, dormant or lost' }))
       .min(1)
       .optional(),
     vehicleModels: z.array(z.string().trim().min(1).max(60)).min(1).max(100).optional(),

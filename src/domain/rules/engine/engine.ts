@@ -26,6 +26,7 @@ const RULE_TRIGGERS: readonly string[] = [
   'customer.became_owner',
   'vehicle.linked',
   'customer.lost',
+  'service.overdue',
 ];
 const VEHICLE_ANCHORS: readonly AnchorField[] = ['deliveryDate', 'insuranceExpiry', 'lastServiceDate'];
 
@@ -124,7 +125,13 @@ export async function runRule(
 ): Promise<RuleOutcome['outcome']> {
   const claim = await claimExecution(
     { ruleId: rule.id, subject: ctx.customerId, occurrenceId },
-    { corpId: deps.corpId, ruleVersion: rule.version, trigger: rule.body.trigger.type, actions: rule.body.actions },
+    {
+      corpId: deps.corpId,
+      ruleVersion: rule.version,
+      trigger: rule.body.trigger.type,
+      triggerAt,
+      actions: rule.body.actions,
+    },
   );
   if (claim.open.length === 0) return 'duplicate';
   const failed = failedConditions(rule.body.conditions, ctx, deps.clock.now(), channelState);

@@ -32,6 +32,8 @@ const executionSchema = new Schema(
     corpId: { type: String, required: true },
     ruleVersion: { type: Number, required: true },
     trigger: { type: String, required: true },
+    /** When the occurrence happened (the event's time, a date rule's date): the campaign report's entry time. */
+    triggerAt: { type: Date },
     status: { type: String, enum: ['running', 'done', 'skipped'], required: true, default: 'running' },
     reason: { type: String },
     actions: { type: [actionRecordSchema], default: [] },

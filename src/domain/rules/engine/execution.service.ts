@@ -25,7 +25,7 @@ export interface ClaimedExecution {
  */
 export async function claimExecution(
   key: ExecutionKey,
-  info: { corpId: string; ruleVersion: number; trigger: string; actions: readonly Action[] },
+  info: { corpId: string; ruleVersion: number; trigger: string; triggerAt?: Date; actions: readonly Action[] },
 ): Promise<ClaimedExecution> {
   const filter = { ruleId: new Types.ObjectId(key.ruleId), subject: key.subject, occurrenceId: key.occurrenceId };
   let created = false;
@@ -37,6 +37,7 @@ export async function claimExecution(
           corpId: info.corpId,
           ruleVersion: info.ruleVersion,
           trigger: info.trigger,
+          ...(info.triggerAt ? { triggerAt: info.triggerAt } : {}),
           status: 'running',
           actions: info.actions.map((a, index) => ({ index, type: a.type, status: 'pending', attempts: 0 })),
         },

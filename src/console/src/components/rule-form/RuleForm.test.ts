@@ -24,6 +24,7 @@ const triggerFields: Record<TriggerType, string[]> = {
   'customer.became_owner': [],
   'vehicle.linked': [],
   'customer.lost': [],
+  'service.overdue': [],
   date: ['rule-trigger-field', 'rule-trigger-offset'],
   inactivity: ['rule-trigger-days'],
 };

@@ -60,6 +60,7 @@ describe('rule form model ↔ API body', () => {
       { type: 'customer.became_owner' },
       { type: 'vehicle.linked' },
       { type: 'customer.lost' },
+      { type: 'service.overdue' },
       { type: 'date', field: 'insuranceExpiry', offset: '-60d at 09:30' },
       { type: 'inactivity', days: 90 },
     ];

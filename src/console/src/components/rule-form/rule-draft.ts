@@ -24,6 +24,7 @@ export const TRIGGER_TYPES: readonly TriggerType[] = [
   'customer.became_owner',
   'vehicle.linked',
   'customer.lost',
+  'service.overdue',
   'date',
   'inactivity',
 ];
@@ -36,7 +37,7 @@ export const ACTION_TYPES: readonly ActionType[] = [
 ];
 export const ATTACHMENT_TYPES: readonly AttachmentType[] = ['link', 'image', 'miniprogram'];
 export const ANCHOR_FIELDS: readonly AnchorField[] = ['deliveryDate', 'insuranceExpiry', 'lastServiceDate', 'birthday'];
-export const LIFECYCLES: readonly Lifecycle[] = ['prospect', 'owner', 'lost'];
+export const LIFECYCLES: readonly Lifecycle[] = ['prospect', 'owner', 'dormant', 'lost'];
 export const MAX_ACTIONS = 10;
 export const MAX_ATTACHMENTS = 9;
 
