@@ -2,7 +2,8 @@
  * The bot as it runs in production, for fault injection (docs/reliability.md, "Fault-injection
  * suite"): the web, the worker (every queue but the welcome lane) and the welcome worker as real
  * child processes from source (as `npm run dev` runs them), a private redis-server (AOF
- * `everysec`, noeviction), the dev MongoDB server in a process of its own (so it can be frozen)
+ * `everysec`, noeviction), the dev MongoDB server in a process of its own with a data file (so it
+ * can be frozen, and restarted with its data)
  * and the WeCom sandbox in this process, which delivers add callbacks encrypted and signed with
  * the production callback code (src/wecom/callback-crypto.ts).
  */
@@ -51,9 +52,11 @@ export interface Backends {
 }
 
 export async function startBackends(): Promise<Backends> {
+  // The dev MongoDB server keeps its data in a file of its own, so the restart scenario keeps it.
+  const mongoDir = mkdtempSync(join(tmpdir(), 'scrm-faults-mongo-'));
   const [redis, mongo, webPort] = await Promise.all([
     startPrivateRedis({ appendOnly: true }),
-    startDevMongoProcess(),
+    startDevMongoProcess({ dataFile: join(mongoDir, 'dev-mongo.bson') }),
     freePort(),
   ]);
   // Delivery as WeCom does it (5 s timeout, 3 retries), spaced so a restarted web gets the retries.
@@ -73,6 +76,7 @@ export async function startBackends(): Promise<Backends> {
       redis.thaw();
       await sandbox.stop();
       await Promise.allSettled([mongo.stop(), redis.stop()]);
+      rmSync(mongoDir, { recursive: true, force: true });
     },
   };
 }
