@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Alerter } from '../src/infra/alerts.js';
@@ -136,6 +137,9 @@ export function startWorkers(
   };
 }
 
+/** This process as BullMQ records it on the jobs it runs: `<host>:<pid>` (a pod name and pid in Kubernetes). */
+export const WORKER_NAME = `${hostname()}:${process.pid}`;
+
 /**
  * Repeated failures of one kind of job (queue and job name) raise a `job_failures` alert: at
  * `threshold` failed attempts within `windowMs`, then at most once per ALERT_MIN_INTERVAL_S
@@ -202,6 +206,8 @@ function createWorker(
       connection: connection as unknown as ConnectionOptions,
       prefix: ctx.config.redis.queuePrefix,
       concurrency: def.concurrency,
+      // Stored on every job it runs (`processedBy`): which instance ran a job, in the dashboard and in tests.
+      name: WORKER_NAME,
       ...def.options,
     },
   );

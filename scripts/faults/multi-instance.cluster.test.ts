@@ -3,10 +3,11 @@
  * round-robin balancer, three workers and a welcome worker, as real child processes, on the real
  * Redis Cluster (the cluster project's) with the inbound queue in three partitions, and one dev
  * MongoDB server. Delivery-channel adds go through both webs while one worker is killed
- * (SIGKILL); every acknowledged add must end in one customer, one welcome, the 保客 tag and one
- * follow-up. The follow-ups are then made due: the minute sweep, whichever worker runs it, fires
- * each once, into one task and one card. Every periodic job has one scheduler and one next run
- * in the cluster although three workers installed them.
+ * (SIGKILL): the one that ran the latest minute sweep. Every acknowledged add must end in one
+ * customer, one welcome, the 保客 tag and one follow-up. The follow-ups are then made due: the
+ * next sweeps, on the surviving workers, fire each once, into one task and one card, and the
+ * sweep ran once per minute throughout. Every periodic job has one scheduler and one next
+ * run in the cluster although three workers installed them.
  */
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -103,26 +104,46 @@ describe('many instances on a Redis Cluster', () => {
         stack.start('welcome'),
       ]);
 
+      // The worker that ran the latest minute sweep (BullMQ records `processedBy`, jobs/worker-runner.ts)
+      // is the one killed, in the middle of the adds.
+      const maintenance = stack.queue(QueueName.maintenance);
+      const instanceByPid = new Map([...stack.procs].map(([instance, proc]) => [String(proc.child.pid), instance]));
+      const ranBy = (job: { processedBy?: string }) => instanceByPid.get(job.processedBy?.split(':').at(-1) ?? '');
+      const sweeps = async () =>
+        (await maintenance.getJobs(['completed'], 0, -1))
+          .filter((job) => job.repeatJobKey === 'schedule-sweep')
+          .sort((a, b) => (a.finishedOn ?? 0) - (b.finishedOn ?? 0));
+      const killed = await waitFor(
+        async () => {
+          const last = (await sweeps()).at(-1);
+          return last ? ranBy(last) : undefined;
+        },
+        'a sweep run by one of the workers',
+        { timeoutMs: 75_000, intervalMs: 500 },
+      );
+      const survivors = ['worker1', 'worker2', 'worker3'].filter((w) => w !== killed);
+
       // Five adds per phase: five per advisor in all, so each gets cards, not a digest (docs/tasks.md).
       await ledger.play(5, 5, 'before');
       const during = ledger.play(5, 5, 'during');
-      await stack.kill('worker1');
+      await stack.kill(killed);
+      const killedAt = Date.now();
       await during;
       await ledger.play(5, 5, 'after');
       await ledger.delivered();
+      // A job the killed worker held comes back once its lock expires (BullMQ's 30 s) and the stall check sees it.
       await waitFor(
         async () => (await ledger.check(stack)).lost === 0 && (await stack.pendingJobs()) === 0,
         'every acknowledged add processed',
-        { timeoutMs: 90_000, intervalMs: 1000 },
+        { timeoutMs: 120_000, intervalMs: 1000 },
       ).catch(() => undefined);
       const adds = await ledger.check(stack);
-      console.table([{ sent: adds.sent, acked: adds.acked, lost: adds.lost, duplicated: adds.duplicated }]);
+      console.table([{ sent: adds.sent, acked: adds.acked, lost: adds.lost, duplicated: adds.duplicated, killed }]);
       expect(adds.acked).toBe(adds.sent);
       expect(adds.lostDetail).toEqual({ customer: 0, tag: 0, followUp: 0 });
       expect(adds.duplicated).toBe(0);
 
       // Every periodic job: one scheduler and one next run, though three workers installed them.
-      const maintenance = stack.queue(QueueName.maintenance);
       const schedulers = await maintenance.getJobSchedulers(0, -1);
       const ids = schedulers.map((s) => s.key);
       expect(new Set(ids).size).toBe(ids.length);
@@ -171,6 +192,19 @@ describe('many instances on a Redis Cluster', () => {
       expect(await schedules.countDocuments({ corpId: DEMO_CORP_ID, status: { $ne: 'fired' } })).toBe(0);
       expect(cards()).toHaveLength(planned);
       expect(new Set(cards().map((m) => m.taskId)).size).toBe(planned);
+
+      // One sweep per minute cluster-wide, before and after the worker that ran it died; later ones on the survivors.
+      const allSweeps = await sweeps();
+      const periods = allSweeps.map((job) => Number(/:(\d+)$/.exec(String(job.id))?.[1])).sort((a, b) => a - b);
+      expect(new Set(periods).size).toBe(periods.length);
+      for (let i = 1; i < periods.length; i++)
+        expect(((periods[i] ?? 0) - (periods[i - 1] ?? 0)) % 60_000, `sweep periods ${periods.join(', ')}`).toBe(0);
+      const afterKill = allSweeps.filter((job) => (job.processedOn ?? 0) > killedAt);
+      expect(afterKill.length).toBeGreaterThan(0);
+      for (const job of afterKill) expect(survivors).toContain(ranBy(job));
+      console.table([
+        { sweeps: periods.length, 'after the kill': afterKill.length, killed, survivors: survivors.join(' ') },
+      ]);
     } finally {
       await ledger.close().catch(() => undefined);
       await conn.close().catch(() => undefined);
