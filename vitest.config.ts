@@ -31,6 +31,7 @@ export default defineConfig({
             '**/*.cluster.test.ts',
             'jobs/e2e/customers.e2e.test.ts',
             'jobs/e2e/tasks.e2e.test.ts',
+            'jobs/inbound-partitions.test.ts',
             'src/wecom/token-cache.test.ts',
           ],
           exclude: ['**/node_modules/**', 'dist/**', 'src/console/**'],

@@ -20,6 +20,8 @@ export interface AppConfig {
   readonly workerHealthPort: number;
   /** The queues this worker process consumes (WORKER_QUEUES; all by default). */
   readonly workerQueues: readonly QueueName[];
+  /** INBOUND_PARTITIONS: queues `wecom-inbound` is split into by corp (docs/scale.md, "Inbound partitions"). */
+  readonly inboundPartitions: number;
   readonly logLevel: string;
   /** `password` and `tlsCa` apply to every connection the bot opens (src/infra/redis.ts). */
   readonly redis: {
@@ -124,6 +126,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     port: v.PORT,
     workerHealthPort: v.WORKER_HEALTH_PORT,
     workerQueues: v.WORKER_QUEUES,
+    inboundPartitions: v.INBOUND_PARTITIONS,
     logLevel: v.LOG_LEVEL,
     redis: { url: v.REDIS_URL, mode: v.REDIS_MODE, queuePrefix: v.QUEUE_PREFIX, password: v.REDIS_PASSWORD, tlsCa },
     mongo: { uri: v.MONGODB_URI, serverSelectionTimeoutMs: v.MONGODB_SERVER_SELECTION_TIMEOUT_MS },

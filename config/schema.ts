@@ -133,7 +133,7 @@ export const envVars = {
   WORKER_QUEUES: {
     schema: queueList,
     description:
-      'Queues this worker process consumes, comma-separated (empty = all); e.g. run one worker with wecom-welcome alone so welcomes never wait behind other work',
+      'Queues this worker process consumes, comma-separated (empty = all); e.g. run one worker with wecom-welcome alone so welcomes never wait behind other work. wecom-inbound means every inbound partition',
     example: '',
   },
   LOG_LEVEL: {
@@ -152,6 +152,12 @@ export const envVars = {
     description:
       'standalone (one Redis, default) or cluster (a Redis Cluster; each queue gets its own hash slot, docs/scale.md)',
     example: 'standalone',
+  },
+  INBOUND_PARTITIONS: {
+    schema: intIn(1, 64).default(1),
+    description:
+      'How many queues wecom-inbound is split into, by a stable hash of the corp id (a corp keeps its order in one); with REDIS_MODE=cluster each is a hash slot of its own, so ingestion spreads over the nodes. 1 keeps the single queue; every web and worker process must use the same value (docs/scale.md)',
+    example: '1',
   },
   QUEUE_PREFIX: {
     schema: z

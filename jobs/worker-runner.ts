@@ -1,7 +1,8 @@
+import { hostname } from 'node:os';
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Alerter } from '../src/infra/alerts.js';
-import { queueKeyName, type QueueName } from '../src/queues/queue-names.js';
+import { partitionNames, queueKeyName, type QueueHandleName, type QueueName } from '../src/queues/queue-names.js';
 import type { WorkerContext } from './context.js';
 import { classifyJobFailure } from '../src/wecom/job-errors.js';
 import type { ProcessorDefinition, ProcessorFactory } from './processor.js';
@@ -44,16 +45,21 @@ export function startWorkers(
   const defs = factories
     .map((factory) => factory(ctx))
     .filter((def) => !opts.queues || opts.queues.includes(def.queue));
-  const slots = defs.map((def) => {
-    return {
-      def,
-      worker: createWorker(ctx, connection, def, opts.alerts),
+  // A partitioned queue (INBOUND_PARTITIONS, docs/scale.md) gets one Worker per partition; they
+  // share the processor's concurrency, so a process runs as many jobs at once whatever K is.
+  const slots = defs.flatMap((def) => {
+    const names = partitionNames(def.queue, ctx.config.inboundPartitions);
+    const share = { ...def, concurrency: Math.max(1, Math.ceil(def.concurrency / names.length)) };
+    return names.map((name) => ({
+      def: share,
+      name,
+      worker: createWorker(ctx, connection, share, name, opts.alerts),
       lastActivity: Date.now(),
-      probe: new Queue(queueKeyName(def.queue, ctx.config.redis.mode), {
+      probe: new Queue(queueKeyName(name, ctx.config.redis.mode), {
         connection: connection as unknown as ConnectionOptions,
         prefix: ctx.config.redis.queuePrefix,
       }),
-    };
+    }));
   });
   for (const slot of slots) {
     slot.probe.on('error', () => undefined);
@@ -71,20 +77,17 @@ export function startWorkers(
         const oldest = await slot.probe.getJobs(['waiting', 'prioritized'], -1, -1).catch(() => []);
         const waitedMs = oldest[0] ? Date.now() - oldest[0].timestamp : 0;
         if (waitedMs < silentMs) return;
-        ctx.logger.error(
-          { queue: slot.def.queue, waitedMs },
-          'worker consumed nothing while jobs waited; recreating it',
-        );
+        ctx.logger.error({ queue: slot.name, waitedMs }, 'worker consumed nothing while jobs waited; recreating it');
         opts.alerts?.raise(
           'worker_stalled',
-          slot.def.queue,
-          `worker for ${slot.def.queue} consumed nothing for ${Math.round(waitedMs / 1000)} s while jobs waited; it was recreated`,
+          slot.name,
+          `worker for ${slot.name} consumed nothing for ${Math.round(waitedMs / 1000)} s while jobs waited; it was recreated`,
         );
         const old = slot.worker;
         await Promise.race([old.close(true), new Promise((resolve) => setTimeout(resolve, 5000))]).catch(
           () => undefined,
         );
-        slot.worker = createWorker(ctx, connection, slot.def, opts.alerts);
+        slot.worker = createWorker(ctx, connection, slot.def, slot.name, opts.alerts);
         slot.lastActivity = Date.now();
         track(slot);
         recreated += 1;
@@ -134,6 +137,9 @@ export function startWorkers(
   };
 }
 
+/** This process as BullMQ records it on the jobs it runs: `<host>:<pid>` (a pod name and pid in Kubernetes). */
+export const WORKER_NAME = `${hostname()}:${process.pid}`;
+
 /**
  * Repeated failures of one kind of job (queue and job name) raise a `job_failures` alert: at
  * `threshold` failed attempts within `windowMs`, then at most once per ALERT_MIN_INTERVAL_S
@@ -166,13 +172,15 @@ function createWorker(
   ctx: WorkerContext,
   connection: Redis,
   def: ProcessorDefinition,
+  /** The queue consumed: `def.queue`, or one of its partitions. */
+  name: QueueHandleName,
   alerts: Alerter | undefined,
 ): Worker {
   const worker: Worker = new Worker(
-    queueKeyName(def.queue, ctx.config.redis.mode),
+    queueKeyName(name, ctx.config.redis.mode),
     async (job) => {
       const log = ctx.logger.child({
-        queue: def.queue,
+        queue: name,
         jobId: job.id,
         jobName: job.name,
         attempt: job.attemptsMade + 1,
@@ -198,6 +206,8 @@ function createWorker(
       connection: connection as unknown as ConnectionOptions,
       prefix: ctx.config.redis.queuePrefix,
       concurrency: def.concurrency,
+      // Stored on every job it runs (`processedBy`): which instance ran a job, in the dashboard and in tests.
+      name: WORKER_NAME,
       ...def.options,
     },
   );
@@ -206,10 +216,10 @@ function createWorker(
   worker.on('error', (err) => {
     if (Date.now() - lastErrorLog < 5000) return;
     lastErrorLog = Date.now();
-    ctx.logger.error({ queue: def.queue, err: err.message }, 'worker error');
+    ctx.logger.error({ queue: name, err: err.message }, 'worker error');
   });
   worker.on('failed', (job, err) => {
-    ctx.logger.warn({ queue: def.queue, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed');
+    ctx.logger.warn({ queue: name, jobId: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed');
     if (!alerts) return;
     noteWecomAlert(alerts, err);
     noteJobFailure(alerts, def.queue, job?.name ?? 'unknown', err);

@@ -44,16 +44,18 @@ async function main(): Promise<void> {
     connectionName: 'scrm-replay',
   });
   await waitForRedis(redis, config.redis.url, 5000);
-  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
-  const queue = queues.get(name as QueueName);
+  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode, config.inboundPartitions);
   const since = values.since ? parseSince(values.since) : 0;
   const limit = values.limit ? Number(values.limit) : Number.POSITIVE_INFINITY;
   // Collect first, then retry: retrying moves jobs out of the failed set being paged through.
+  // `wecom-inbound` is every inbound partition (INBOUND_PARTITIONS, docs/scale.md).
   const selected = [];
-  for (let start = 0; selected.length < limit; start += 500) {
-    const jobs = await queue.getJobs(['failed'], start, start + 499, true);
-    if (jobs.length === 0) break;
-    selected.push(...jobs.filter((job) => (job.finishedOn ?? job.timestamp) >= since));
+  for (const queue of queues.partitions(name as QueueName)) {
+    for (let start = 0; selected.length < limit; start += 500) {
+      const jobs = await queue.getJobs(['failed'], start, start + 499, true);
+      if (jobs.length === 0) break;
+      selected.push(...jobs.filter((job) => (job.finishedOn ?? job.timestamp) >= since));
+    }
   }
   try {
     for (const job of selected.slice(0, limit)) {

@@ -12,7 +12,6 @@ import { Metrics } from './infra/metrics.js';
 import { createRedis, prepareRedisAtBoot, redisSecurity } from './infra/redis.js';
 import { Shutdown } from './infra/shutdown.js';
 import { Queues } from './queues/queue-factory.js';
-import { QueueName } from './queues/queue-names.js';
 
 /** What both process roles start with (docs/architecture.md §2), before their own parts. */
 export interface ProcessBase {
@@ -58,15 +57,16 @@ export async function bootProcess(role: 'web' | 'worker', whileRedisAway: string
   });
   await prepareRedisAtBoot(redis, config.redis.url, logger, config.isProduction, whileRedisAway);
   const clock = await createProcessClock(redis, config.redis.queuePrefix, config.isProduction);
-  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
+  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode, config.inboundPartitions);
   // Handles are created and checked now, not on first use (docs/reliability.md, "Queue handles that heal").
-  const unusable = await queues.prepare(Object.values(QueueName), redis.status === 'ready' ? 3000 : 0);
+  const unusable = await queues.prepare(queues.handleNames(), redis.status === 'ready' ? 3000 : 0);
   if (unusable.length > 0)
     logger.error(
       { queues: unusable },
       'queue handles not usable at start; they are replaced until they work and /readyz reports them',
     );
-  const allQueues = () => Object.values(QueueName).map((name) => queues.get(name));
+  // Every queue in Redis, the inbound partitions included (metrics, the queue-age alert, the dashboard).
+  const allQueues = () => queues.handleNames().map((name) => queues.get(name));
   const cipher = new DataCipher(config.dataKeys.keys, config.dataKeys.activeId);
   const metrics = new Metrics(new Registry(), { defaultMetrics: true, queues: allQueues, nowMs: () => clock.nowMs() });
   const corpService = new CorpService({

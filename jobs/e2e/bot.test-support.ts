@@ -139,8 +139,8 @@ export async function startBotHarness(
     const names = Object.values(QueueName).filter((n) => n !== QueueName.maintenance);
     await waitFor(
       async () => {
-        for (const name of names) {
-          const c = await web.queues.get(name).getJobCounts('waiting', 'active', 'prioritized', 'delayed');
+        for (const queue of names.flatMap((name) => web.queues.partitions(name))) {
+          const c = await queue.getJobCounts('waiting', 'active', 'prioritized', 'delayed');
           if ((c.waiting ?? 0) + (c.active ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) > 0) return false;
         }
         return true;

@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: 'warn', name: 'bench-web' });
   const redis = createRedis({ url: config.redis.url, mode: config.redis.mode, role: 'producer', logger });
   await waitForRedis(redis, config.redis.url, 5000);
-  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
+  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode, config.inboundPartitions);
   const metrics = new Metrics(new Registry());
   const clock = new SystemClock();
   const corps = Object.assign(new Map([[corp.corpId, corp]]), { loaded: true });

@@ -2,7 +2,8 @@
  * The bot as it runs in production, for fault injection (docs/reliability.md, "Fault-injection
  * suite"): the web, the worker (every queue but the welcome lane) and the welcome worker as real
  * child processes from source (as `npm run dev` runs them), a private redis-server (AOF
- * `everysec`, noeviction), the dev MongoDB server in a process of its own (so it can be frozen)
+ * `everysec`, noeviction), the dev MongoDB server in a process of its own with a data file (so it
+ * can be frozen, and restarted with its data)
  * and the WeCom sandbox in this process, which delivers add callbacks encrypted and signed with
  * the production callback code (src/wecom/callback-crypto.ts).
  */
@@ -19,7 +20,7 @@ import { RuleService } from '../../src/domain/rules/rule.service.js';
 import { DataCipher } from '../../src/infra/data-crypto.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { createRedis } from '../../src/infra/redis.js';
-import { QueueName, queueKeyName } from '../../src/queues/queue-names.js';
+import { partitionNames, QueueName, queueKeyName, type QueueHandleName } from '../../src/queues/queue-names.js';
 import { freePort } from '../../src/testing/ports.js';
 import { getJson, spawnNode, type RunningProcess } from '../../src/testing/processes.js';
 import { startPrivateRedis, type PrivateRedis } from '../../src/testing/redis-server.js';
@@ -51,9 +52,11 @@ export interface Backends {
 }
 
 export async function startBackends(): Promise<Backends> {
+  // The dev MongoDB server keeps its data in a file of its own, so the restart scenario keeps it.
+  const mongoDir = mkdtempSync(join(tmpdir(), 'scrm-faults-mongo-'));
   const [redis, mongo, webPort] = await Promise.all([
     startPrivateRedis({ appendOnly: true }),
-    startDevMongoProcess(),
+    startDevMongoProcess({ dataFile: join(mongoDir, 'dev-mongo.bson') }),
     freePort(),
   ]);
   // Delivery as WeCom does it (5 s timeout, 3 retries), spaced so a restarted web gets the retries.
@@ -73,6 +76,7 @@ export async function startBackends(): Promise<Backends> {
       redis.thaw();
       await sandbox.stop();
       await Promise.allSettled([mongo.stop(), redis.stop()]);
+      rmSync(mongoDir, { recursive: true, force: true });
     },
   };
 }
@@ -86,12 +90,13 @@ export const OWNER_TAG = { group: '客户阶段', name: '保客' } as const;
  * demo corp and a delivery rule: welcome, tag 保客 and a follow-up for every `delivery_*` add.
  */
 export class BotStack {
-  readonly procs = new Map<Role, RunningProcess>();
+  /** Running processes by instance name (the role's name unless `start` was given another). */
+  readonly procs = new Map<string, RunningProcess>();
   readonly config: AppConfig;
   readonly env: Record<string, string>;
-  readonly healthPorts = new Map<Role, number>();
+  readonly healthPorts = new Map<string, number>();
   private readonly spoolDir: string;
-  private queues = new Map<QueueName, Queue>();
+  private queues = new Map<QueueHandleName, Queue>();
 
   private constructor(
     readonly backends: Backends,
@@ -157,13 +162,17 @@ export class BotStack {
     }
   }
 
-  /** Starts a role (a fresh health port for workers, so their /metrics can be read). */
-  async start(role: Role, extraEnv: Record<string, string> = {}): Promise<RunningProcess> {
+  /**
+   * Starts a role (a fresh health port for workers, so their /metrics can be read). Several
+   * instances of a role run side by side under names of their own (`instance`); a second web
+   * needs its own `PORT` in `extraEnv`.
+   */
+  async start(role: Role, extraEnv: Record<string, string> = {}, instance: string = role): Promise<RunningProcess> {
     const healthPort = role === 'web' ? 0 : await freePort();
-    if (role !== 'web') this.healthPorts.set(role, healthPort);
+    if (role !== 'web') this.healthPorts.set(instance, healthPort);
     // BENCH_CPU_PROF_DIR: a V8 CPU profile of each process, written when it exits (profiling the benchmarks).
     const profile = process.env.BENCH_CPU_PROF_DIR
-      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}/${role}`]
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}/${instance}`]
       : [];
     const proc = spawnNode([...profile, '--import', 'tsx', role === 'web' ? 'src/main.ts' : 'jobs/worker.ts'], {
       ...this.env,
@@ -171,9 +180,9 @@ export class BotStack {
       WORKER_HEALTH_PORT: String(healthPort),
       ...extraEnv,
     });
-    this.procs.set(role, proc);
-    const url =
-      role === 'web' ? `http://127.0.0.1:${this.backends.webPort}/readyz` : `http://127.0.0.1:${healthPort}/readyz`;
+    this.procs.set(instance, proc);
+    const webPort = extraEnv.PORT ?? String(this.backends.webPort);
+    const url = role === 'web' ? `http://127.0.0.1:${webPort}/readyz` : `http://127.0.0.1:${healthPort}/readyz`;
     // Ready, and for a worker its BullMQ workers running (they start once MongoDB answered and the corps loaded).
     await waitFor(
       async () => {
@@ -193,17 +202,17 @@ export class BotStack {
     await Promise.all([this.start('web'), this.start('worker'), this.start('welcome')]);
   }
 
-  /** SIGKILL: no shutdown at all. */
-  async kill(role: Role): Promise<void> {
-    await this.procs.get(role)?.stop('SIGKILL');
+  /** SIGKILL: no shutdown at all (a role, or an instance started under its own name). */
+  async kill(instance: string): Promise<void> {
+    await this.procs.get(instance)?.stop('SIGKILL');
   }
 
   /** SIGTERM, then SIGKILL after `graceMs` (an orchestrator's grace period). */
-  async terminate(role: Role, graceMs = 15_000): Promise<void> {
-    await this.procs.get(role)?.stop('SIGTERM', graceMs);
+  async terminate(instance: string, graceMs = 15_000): Promise<void> {
+    await this.procs.get(instance)?.stop('SIGTERM', graceMs);
   }
 
-  queue(name: QueueName): Queue {
+  queue(name: QueueHandleName): Queue {
     let q = this.queues.get(name);
     if (!q) {
       const { url, mode } = this.config.redis;
@@ -229,7 +238,10 @@ export class BotStack {
    */
   async pendingJobs(): Promise<number> {
     let total = 0;
-    for (const name of [QueueName.wecomInbound, QueueName.wecomWelcome, QueueName.domainEvents]) {
+    const names = [QueueName.wecomInbound, QueueName.wecomWelcome, QueueName.domainEvents].flatMap((name) =>
+      partitionNames(name, this.config.inboundPartitions),
+    );
+    for (const name of names) {
       const c = await this.queue(name).getJobCounts('waiting', 'active', 'prioritized', 'delayed');
       total += Object.values(c).reduce((a, b) => a + b, 0);
     }

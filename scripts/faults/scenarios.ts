@@ -92,6 +92,16 @@ export const scenarios: Scenario[] = [
     },
   },
   {
+    // A MongoDB restart while the workers process adds: every operation fails until the server is
+    // back on the same port with its data (a graceful stop: the dev server writes its snapshot, as
+    // MongoDB's journal keeps acknowledged writes); the driver's retryable writes and the jobs'
+    // retries carry the work over, and every idempotent handler runs to one customer, one tag and
+    // one follow-up per add (docs/scale.md §2).
+    name: 'MongoDB restart',
+    rows: 'C1 (restart)',
+    inject: (_stack, backends) => backends.mongo.restart(),
+  },
+  {
     name: 'WeCom HTTP 502',
     rows: 'D1',
     inject: async (_stack, backends) =>

@@ -41,7 +41,7 @@ export async function openCliContext(name: string, env: NodeJS.ProcessEnv = proc
     serverSelectionTimeoutMs: config.mongo.serverSelectionTimeoutMs,
     logger,
   });
-  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
+  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode, config.inboundPartitions);
   return {
     config,
     logger,

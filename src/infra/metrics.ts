@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { Queue } from 'bullmq';
-import { queueDisplayName } from '../queues/queue-names.js';
+import { queueDisplayName, queueOfHandle } from '../queues/queue-names.js';
 
 /** Outcomes of one callback request (metric label and log reason). */
 export type CallbackOutcome =
@@ -83,22 +83,22 @@ export class Metrics {
     const sample = createQueueSampler(opts.queues, opts.nowMs ?? Date.now);
     this.queueWaiting = new Gauge({
       name: 'scrm_queue_waiting',
-      help: 'Jobs waiting in each queue (read on scrape)',
-      labelNames: ['queue'],
+      help: 'Jobs waiting in each queue and partition (read on scrape; sum over partition for a queue)',
+      labelNames: ['queue', 'partition'],
       registers: [registry],
       async collect() {
         this.reset();
-        for (const s of await sample()) this.set({ queue: s.queue }, s.waiting);
+        for (const s of await sample()) this.set({ queue: s.queue, partition: s.partition }, s.waiting);
       },
     });
     this.queueOldestAge = new Gauge({
       name: 'scrm_queue_oldest_waiting_age_seconds',
-      help: 'Age of the oldest waiting job in each queue (0 when none waits)',
-      labelNames: ['queue'],
+      help: 'Age of the oldest waiting job in each queue and partition (0 when none waits)',
+      labelNames: ['queue', 'partition'],
       registers: [registry],
       async collect() {
         this.reset();
-        for (const s of await sample()) this.set({ queue: s.queue }, s.oldestAgeS);
+        for (const s of await sample()) this.set({ queue: s.queue, partition: s.partition }, s.oldestAgeS);
       },
     });
   }
@@ -116,7 +116,10 @@ export class Metrics {
 }
 
 export interface QueueSample {
+  /** The product queue (`wecom-inbound` for each of its partitions). */
   queue: string;
+  /** The partition (INBOUND_PARTITIONS, docs/scale.md); 0 for a queue that is not partitioned. */
+  partition: number;
   waiting: number;
   oldestAgeS: number;
 }
@@ -131,8 +134,10 @@ export async function sampleQueue(queue: Queue, nowMs: number): Promise<QueueSam
     ]);
     const stamps = [...head, ...tail].filter(Boolean).map((job) => job.timestamp);
     const oldest = stamps.length > 0 ? Math.min(...stamps) : undefined;
+    const { queue: name, partition } = queueOfHandle(queueDisplayName(queue.name));
     return {
-      queue: queueDisplayName(queue.name),
+      queue: name,
+      partition,
       waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
       oldestAgeS: oldest === undefined ? 0 : Math.max(0, (nowMs - oldest) / 1000),
     };

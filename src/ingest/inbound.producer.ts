@@ -1,6 +1,5 @@
 import type { Queues } from '../queues/queue-factory.js';
 import { callbackReceivedJob } from '../queues/jobs/inbound.jobs.js';
-import { QueueName } from '../queues/queue-names.js';
 import { DedupJobBatcher } from './dedup-job-batcher.js';
 import { DedupJobWriter } from './dedup-job-writer.js';
 
@@ -34,7 +33,8 @@ export const INBOUND_JOB_NAME = callbackReceivedJob.name;
  * is absorbed by the same de-duplication.
  */
 export class InboundProducer {
-  private writer: DedupJobWriter | undefined;
+  /** One writer per inbound partition queue, keyed by the handle it was built from. */
+  private readonly writers = new Map<string, DedupJobWriter>();
 
   constructor(
     private readonly queues: Queues,
@@ -42,11 +42,19 @@ export class InboundProducer {
     private readonly batcher = new DedupJobBatcher(),
   ) {}
 
-  /** Resolves once the job exists in Redis (newly added, or already there: a duplicate). */
+  /**
+   * Resolves once the job exists in Redis (newly added, or already there: a duplicate). The job
+   * goes to the corp's inbound partition (docs/scale.md, "Inbound partitions"), its
+   * de-duplication mark with it, so a retry of the callback meets the mark in the same queue.
+   */
   enqueue(key: string, data: InboundJobData): Promise<void> {
+    const queue = this.queues.inboundFor(data.corpId);
+    let writer = this.writers.get(queue.name);
     // Rebuilt when Queues replaced a broken handle (docs/reliability.md, "Queue handles that heal").
-    const queue = this.queues.get(QueueName.wecomInbound);
-    if (this.writer?.queue !== queue) this.writer = new DedupJobWriter(queue, INBOUND_JOB_NAME, this.dedupTtlMs);
-    return this.batcher.submit(this.writer, { id: key, data });
+    if (writer?.queue !== queue) {
+      writer = new DedupJobWriter(queue, INBOUND_JOB_NAME, this.dedupTtlMs);
+      this.writers.set(queue.name, writer);
+    }
+    return this.batcher.submit(writer, { id: key, data });
   }
 }

@@ -1,11 +1,20 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { withTimeout } from '../infra/timeout.js';
-import { defaultJobOptions, queueKeyName, type QueueName } from './queue-names.js';
+import {
+  defaultJobOptions,
+  partitionName,
+  partitionNames,
+  partitionOf,
+  queueKeyName,
+  queueOfHandle,
+  QueueName,
+  type QueueHandleName,
+} from './queue-names.js';
 
 /** What `check()` says about one queue handle (readiness detail, start-up log). */
 export interface QueueHandleState {
-  queue: QueueName;
+  queue: QueueHandleName;
   ok: boolean;
   /** Why the handle cannot enqueue now (no personal data: a Redis error text). */
   reason?: string;
@@ -20,10 +29,13 @@ export interface QueueHandleState {
  * check fails (a Redis stall longer than the producer's command timeout) the object rejects
  * every later call for its whole life. Such a handle is dropped and the next `get()` builds a
  * fresh one. `prepare()` creates and checks the handles a process needs at start.
+ *
+ * The inbound queue is `inboundPartitions` queues (INBOUND_PARTITIONS, docs/scale.md, "Inbound
+ * partitions"): `inboundFor(corpId)` is a corp's, `partitions(name)` all of a product queue's.
  */
 export class Queues {
-  private readonly queues = new Map<QueueName, Queue>();
-  private readonly failed = new Map<QueueName, string>();
+  private readonly queues = new Map<QueueHandleName, Queue>();
+  private readonly failed = new Map<QueueHandleName, string>();
   private replacedCount = 0;
 
   constructor(
@@ -31,9 +43,12 @@ export class Queues {
     readonly prefix: string,
     /** REDIS_MODE: in a cluster each queue's Redis name is a hash tag (queueKeyName). */
     readonly mode: 'standalone' | 'cluster' = 'standalone',
+    /** INBOUND_PARTITIONS: how many queues `wecom-inbound` is split into by corp. */
+    readonly inboundPartitions = 1,
   ) {}
 
-  get(name: QueueName): Queue {
+  /** A queue by name; `wecom-inbound` alone is its partition 0 (use `inboundFor` to enqueue a callback). */
+  get(name: QueueHandleName): Queue {
     let queue = this.queues.get(name);
     if (queue && this.failed.has(name)) {
       // A handle whose initialisation failed never recovers: replace it, never reuse it.
@@ -50,6 +65,21 @@ export class Queues {
     return queue;
   }
 
+  /** The inbound queue partition of a corp (a corp's callbacks always go to one, in order). */
+  inboundFor(corpId: string): Queue {
+    return this.get(partitionName(QueueName.wecomInbound, partitionOf(corpId, this.inboundPartitions)));
+  }
+
+  /** Every queue a product queue is made of (the inbound partitions, or the queue itself). */
+  partitions(name: QueueName): Queue[] {
+    return this.handleNames([name]).map((handle) => this.get(handle));
+  }
+
+  /** The queue names behind product queues (all of them by default), partitions expanded. */
+  handleNames(names: readonly QueueName[] = Object.values(QueueName)): QueueHandleName[] {
+    return names.flatMap((name) => partitionNames(name, this.inboundPartitions));
+  }
+
   /** How many broken handles were replaced since start (readiness detail, tests). */
   get replaced(): number {
     return this.replacedCount;
@@ -64,7 +94,7 @@ export class Queues {
    * and Redis answers a PING on the producer connection. A handle whose initialisation failed is
    * replaced on the spot, so a later check (or `add`) uses a fresh one.
    */
-  async check(names: readonly QueueName[], timeoutMs = 1000): Promise<QueueHandleState[]> {
+  async check(names: readonly QueueHandleName[], timeoutMs = 1000): Promise<QueueHandleState[]> {
     return Promise.all(
       names.map(async (name): Promise<QueueHandleState> => {
         const queue = this.get(name);
@@ -87,7 +117,7 @@ export class Queues {
    * passed. Resolves with the handles that are still not usable (the caller logs them; the
    * process starts anyway and readiness reports them until they heal).
    */
-  async prepare(names: readonly QueueName[], timeoutMs = 5000): Promise<QueueHandleState[]> {
+  async prepare(names: readonly QueueHandleName[], timeoutMs = 5000): Promise<QueueHandleState[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const states = await this.check(names, Math.min(2500, Math.max(250, deadline - Date.now())));
@@ -103,11 +133,11 @@ export class Queues {
     this.failed.clear();
   }
 
-  private create(name: QueueName): Queue {
+  private create(name: QueueHandleName): Queue {
     const queue = new Queue(queueKeyName(name, this.mode), {
       connection: this.connection as unknown as ConnectionOptions,
       prefix: this.prefix,
-      defaultJobOptions: defaultJobOptions[name],
+      defaultJobOptions: defaultJobOptions[queueOfHandle(name).queue],
     });
     // Errors surface on the calls that hit them; this listener keeps an emitter error from crashing.
     queue.on('error', () => undefined);

@@ -27,6 +27,54 @@ export function queueKeyName(name: string, mode: 'standalone' | 'cluster' | unde
   return mode === 'cluster' ? `{${name}}` : name;
 }
 
+/**
+ * The name of one BullMQ queue a process opens: a queue of the product, or a partition of the
+ * inbound queue beyond the first (`wecom-inbound-p1` …, INBOUND_PARTITIONS, docs/scale.md,
+ * "Inbound partitions").
+ */
+export type QueueHandleName = QueueName | `${QueueName}-p${number}`;
+
+/** The queues split into INBOUND_PARTITIONS partitions by corp; every other queue is one. */
+export const PARTITIONED_QUEUES: readonly QueueName[] = [QueueName.wecomInbound];
+
+/**
+ * The queue of one partition. Partition 0 keeps the queue's own name, so with one partition (the
+ * default) nothing is renamed and an upgrade keeps the jobs already waiting in Redis.
+ */
+export function partitionName(name: QueueName, partition: number): QueueHandleName {
+  return partition === 0 ? name : `${name}-p${partition}`;
+}
+
+/** Every queue a product queue is made of: its partitions when it is partitioned, else itself. */
+export function partitionNames(name: QueueName, partitions: number): QueueHandleName[] {
+  const count = PARTITIONED_QUEUES.includes(name) ? Math.max(1, partitions) : 1;
+  return Array.from({ length: count }, (_, i) => partitionName(name, i));
+}
+
+/** The product queue a queue belongs to, and its partition: `wecom-inbound-p2` → wecom-inbound, 2. */
+export function queueOfHandle(handle: string): { queue: QueueName; partition: number } {
+  const match = /^(.*)-p(\d+)$/.exec(handle);
+  const base = match?.[1];
+  if (match && base !== undefined && (PARTITIONED_QUEUES as readonly string[]).includes(base))
+    return { queue: base as QueueName, partition: Number(match[2]) };
+  return { queue: handle as QueueName, partition: 0 };
+}
+
+/**
+ * The partition of a corp: FNV-1a (32 bit) of the corp id modulo the partition count. Stable
+ * across processes, restarts and releases, so a corp's callbacks always go to one queue and keep
+ * their order there; changing INBOUND_PARTITIONS moves corps (docs/scale.md says how to change it).
+ */
+export function partitionOf(corpId: string, partitions: number): number {
+  if (partitions <= 1) return 0;
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < corpId.length; i++) {
+    hash ^= corpId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % partitions;
+}
+
 /** The product's name of a queue from its name in Redis (metrics, alerts, logs). */
 export function queueDisplayName(keyName: string): string {
   return keyName.startsWith('{') && keyName.endsWith('}') ? keyName.slice(1, -1) : keyName;

@@ -87,7 +87,7 @@ export async function startCallbackApp(opts: {
     connectionName: uniqueName('test-web'),
   });
   await waitFor(() => redis.status === 'ready', 'redis ready');
-  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
+  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode, config.inboundPartitions);
   const queue = queues.get(QueueName.wecomInbound);
   const metrics = new Metrics(new Registry(), { queues: () => [queue] });
   const corps = new Map(opts.corps.map((c) => [c.corpId, c]));

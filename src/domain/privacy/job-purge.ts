@@ -28,8 +28,8 @@ export async function purgeJobsMentioning(
   const wanted = needles.filter((n) => n.length >= 6);
   if (wanted.length === 0) return 0;
   let removed = 0;
-  for (const name of SCANNED_QUEUES) {
-    const queue = queues.get(name);
+  // Every partition of the inbound queue (INBOUND_PARTITIONS, docs/scale.md).
+  for (const [name, queue] of SCANNED_QUEUES.flatMap((n) => queues.partitions(n).map((q) => [n, q] as const))) {
     const matches: Job[] = [];
     for (const state of STATES) {
       for (let start = 0; ; start += PAGE) {

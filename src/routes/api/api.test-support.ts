@@ -32,7 +32,7 @@ export async function startApiHarness(env: Record<string, string> = {}) {
   });
   const clock = new ManualClock(Date.parse('2026-05-10T02:00:00Z'));
   const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
-  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
+  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode, config.inboundPartitions);
   const pd = new PersonalData(cipher, new LookupHasher(randomBytes(32)));
   const logger = createLogger({ level: 'silent', name: 'test' });
   const corpService = new CorpService({ cipher, defaultTimezone: 'Asia/Shanghai', prefix: config.redis.queuePrefix });

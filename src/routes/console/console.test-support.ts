@@ -54,7 +54,7 @@ export async function startConsoleHarness(consoleDir?: string, env: Record<strin
   });
   const clock = new ManualClock(Date.parse('2026-05-10T02:00:00Z'));
   const redis = new Redis(testRedisUrl(), { maxRetriesPerRequest: null });
-  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode);
+  const queues = new Queues(redis, config.redis.queuePrefix, config.redis.mode, config.inboundPartitions);
   const cipher = new DataCipher(new Map([['k1', randomBytes(32)]]), 'k1');
   const pd = new PersonalData(cipher, new LookupHasher(randomBytes(32)));
   const logger = createLogger({ level: 'silent', name: 'test' });
