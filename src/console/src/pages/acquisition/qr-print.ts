@@ -4,11 +4,8 @@
  * come through the bot (`/api/v1/channels/:id/qr.png`, same origin), since WeCom's CDN sends no
  * CORS headers and a canvas holding its image could not be exported.
  */
-export const PRINT_QR_PX = 1181;
-export const PRINT_MARGIN_PX = 90;
-export const PRINT_LABEL_PX = 240;
-export const PRINT_WIDTH = PRINT_QR_PX + 2 * PRINT_MARGIN_PX;
-export const PRINT_HEIGHT = PRINT_QR_PX + 2 * PRINT_MARGIN_PX + PRINT_LABEL_PX;
+import { PRINT_HEIGHT, PRINT_LABEL_PX, PRINT_MARGIN_PX, PRINT_QR_PX, PRINT_WIDTH } from './print-size.js';
+
 const FONT = '"PingFang SC", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif';
 
 function loadImage(url: string): Promise<HTMLImageElement> {
