@@ -108,6 +108,41 @@ describe('ChannelsPage', () => {
     page.unmount();
   });
 
+  it('edits a code with its current values (kind fixed) and sends the whole editable set', async () => {
+    const api = stubApi({
+      'GET /api/v1/channels': () => json(200, { channels: [channel()] }),
+      'GET /api/v1/channels/kpis': () => json(200, kpis),
+      'GET /api/v1/advisors': () => json(200, advisors),
+      'PATCH /api/v1/channels/': () => json(200, channel({ name: '车展团队码（二期）' })),
+    });
+    const page = await mountWithConsole(ChannelsPage, {
+      attachTo: document.body,
+      global: { plugins: [signedIn(meAs('dealer_admin', 'chenjing'))] },
+    });
+    await flushPromises();
+    await page.find('[data-test="channel-edit-c0000000000000000000000a"]').trigger('click');
+    await flushPromises();
+    const name = page.find('input[data-test="channel-name"]');
+    expect((name.element as HTMLInputElement).value).toBe('车展团队码');
+    const kind = page.findAllComponents({ name: 'ElSelect' }).find((c) => c.attributes('data-test') === 'channel-kind');
+    expect(kind?.props('disabled')).toBe(true);
+    await name.setValue('车展团队码（二期）');
+    await page.find('input[data-test="channel-campaign"]').setValue('');
+    await page.find('[data-test="channel-save"]').trigger('click');
+    await flushPromises();
+    const patch = api.calls.find((c) => c.method === 'PATCH')!;
+    expect(patch.url.pathname).toBe('/api/v1/channels/c0000000000000000000000a');
+    expect(patch.url.searchParams.get('corpId')).toBe(CORP);
+    expect(patch.body).toEqual({
+      name: '车展团队码（二期）',
+      campaign: null,
+      advisors: ['zhangwei', 'liuyang'],
+      skipVerify: true,
+      cost: 600,
+    });
+    page.unmount();
+  });
+
   it('shows a manager the codes without the write actions', async () => {
     stubApi({
       'GET /api/v1/channels': () => json(200, { channels: [channel()] }),
