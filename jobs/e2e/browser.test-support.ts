@@ -7,7 +7,7 @@ import { startDevStack, type DevStack } from '../../scripts/dev/dev-stack.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { freePort } from '../../src/testing/ports.js';
 import { startPrivateRedis } from '../../src/testing/redis-server.js';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium, driven by playwright-core (the browser tests skip without it). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -145,3 +145,43 @@ export async function until<T>(
 /** Debian Chromium, headless, with this machine's flags. */
 export const launchChromium = (): Promise<Browser> =>
   chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+
+/** What a sign-in reports on failure: where screenshots go and the problems the run has seen so far. */
+export interface SignInOptions {
+  shots: string;
+  problems: readonly string[];
+  /** When given, the sign-in page and the sandbox's WeCom page are photographed as `<prefix>-….png`. */
+  shotPrefix?: string;
+}
+
+/** Signs in through the sandbox's WeCom QR page as `userid`, starting from a console path. */
+export async function signIn(
+  stack: DevStack,
+  context: BrowserContext,
+  userid: string,
+  path: string,
+  { shots, problems, shotPrefix }: SignInOptions,
+): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${stack.publicUrl}/console${path}`);
+  await page.waitForURL(/\/console\/login\?next=/).catch(async (err: unknown) => {
+    await page.screenshot({ path: join(shots, `failed-sign-in-${userid}.png`), fullPage: true });
+    throw new Error(
+      `${userid}: ${page.url()} did not go to sign-in (${(err as Error).message.split('\n')[0]}); problems so far: ${JSON.stringify(problems)}`,
+    );
+  });
+  await page.locator('[data-test=wecom-sign-in]:not([disabled])').waitFor();
+  if (shotPrefix) await page.screenshot({ path: join(shots, `${shotPrefix}-sign-in.png`), fullPage: true });
+  await page.click('[data-test=wecom-sign-in]');
+  await page.waitForURL(/\/wwlogin\/sso\/login/);
+  if (shotPrefix) await page.screenshot({ path: join(shots, `${shotPrefix}-wecom-sandbox.png`), fullPage: true });
+  await page.click(`a:has-text("(${userid})")`);
+  await page.waitForURL((url) => url.pathname === `/console${path.split('?')[0]}`);
+  return page;
+}
+
+/** Picks an Element Plus select option by its visible text (the dropdown is teleported to body). */
+export async function choose(page: Page, select: string, option: string): Promise<void> {
+  await page.click(select);
+  await page.locator('.el-select-dropdown:visible .el-select-dropdown__item', { hasText: option }).first().click();
+}

@@ -34,6 +34,8 @@ import {
   sandboxApi as stackSandboxApi,
   until,
   launchChromium,
+  choose,
+  signIn as signInThroughWeCom,
   type BrowserStack,
 } from './browser.test-support.js';
 import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
@@ -110,31 +112,9 @@ function watch(page: Page): void {
   });
 }
 
-/** Signs in through the sandbox's WeCom QR page as `userid`, starting from a console path. */
-async function signIn(context: BrowserContext, userid: string, path: string, shotPrefix?: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${stack!.publicUrl}/console${path}`);
-  await page.waitForURL(/\/console\/login\?next=/).catch(async (err: unknown) => {
-    await page.screenshot({ path: join(shots, `failed-sign-in-${userid}.png`), fullPage: true });
-    throw new Error(
-      `${userid}: ${page.url()} did not go to sign-in (${(err as Error).message.split('\n')[0]}); problems so far: ${JSON.stringify(problems)}`,
-    );
-  });
-  await page.locator('[data-test=wecom-sign-in]:not([disabled])').waitFor();
-  if (shotPrefix) await page.screenshot({ path: join(shots, `${shotPrefix}-sign-in.png`), fullPage: true });
-  await page.click('[data-test=wecom-sign-in]');
-  await page.waitForURL(/\/wwlogin\/sso\/login/);
-  if (shotPrefix) await page.screenshot({ path: join(shots, `${shotPrefix}-wecom-sandbox.png`), fullPage: true });
-  await page.click(`a:has-text("(${userid})")`);
-  await page.waitForURL((url) => url.pathname === `/console${path.split('?')[0]}`);
-  return page;
-}
-
-/** Picks an Element Plus select option by its visible text (the dropdown is teleported to body). */
-async function choose(page: Page, select: string, option: string): Promise<void> {
-  await page.click(select);
-  await page.locator('.el-select-dropdown:visible .el-select-dropdown__item', { hasText: option }).first().click();
-}
+/** Signs in through the sandbox's WeCom QR page as `userid` (browser.test-support.ts). */
+const signIn = (context: BrowserContext, userid: string, path: string, shotPrefix?: string): Promise<Page> =>
+  signInThroughWeCom(stack!, context, userid, path, { shots, problems, shotPrefix });
 /** Waits until no Element Plus loading mask or skeleton is left, so a screenshot shows the page, not a spinner. */
 const settled = (page: Page) =>
   expect.poll(() => page.locator('.el-loading-mask, .el-skeleton').count(), { timeout: 15_000 }).toBe(0);

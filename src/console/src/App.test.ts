@@ -34,6 +34,10 @@ describe('navigation by role', () => {
     expect(keys('admin')).toEqual(expect.arrayContaining(['campaigns', 'settings', 'myTasks']));
     expect(keys('advisor')).not.toContain('settings');
     expect(keys('advisor')).not.toContain('campaigns');
+    expect(keys('marketing')).toContain('channels');
+    expect(keys('manager')).toEqual(expect.arrayContaining(['channels', 'leads', 'myLeads']));
+    expect(keys('advisor')).toContain('myLeads');
+    expect(keys('advisor')).not.toContain('leads');
   });
 
   it('starts advisors on their phone task list and never sends a role to a page that refuses it', () => {

@@ -1,4 +1,5 @@
 import { createI18n } from 'vue-i18n';
+import { acquisition } from './locales/acquisition.js';
 import { cockpit } from './locales/cockpit.js';
 import { campaigns } from './locales/campaigns.js';
 import { core } from './locales/core.js';
@@ -12,7 +13,7 @@ import { settings } from './locales/settings.js';
  * (one file per area so pages can grow independently); they are merged here. A test checks
  * that both languages have the same keys.
  */
-const areas = [core, campaigns, settings, cockpit, tasksDesk, customers, transfers] as const;
+const areas = [core, campaigns, settings, cockpit, tasksDesk, customers, transfers, acquisition] as const;
 
 type Dict = { [key: string]: string | Dict };
 function merge(into: Dict, from: Dict): Dict {

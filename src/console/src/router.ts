@@ -80,6 +80,21 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./pages/transfers/TransfersPage.vue'),
     meta: { roles: ['admin', 'dealer_admin', 'manager'] },
   },
+  {
+    path: '/channels',
+    component: () => import('./pages/acquisition/ChannelsPage.vue'),
+    meta: { roles: ['admin', 'oem', 'marketing', 'dealer_admin', 'manager'] },
+  },
+  {
+    path: '/leads',
+    component: () => import('./pages/acquisition/LeadBoard.vue'),
+    meta: { roles: ['admin', 'oem', 'marketing', 'dealer_admin', 'manager'] },
+  },
+  {
+    path: '/m/leads',
+    component: () => import('./pages/m/MyLeads.vue'),
+    meta: { roles: ['manager', 'advisor'] },
+  },
   { path: '/:rest(.*)*', component: () => import('./pages/NotFound.vue'), meta: { notFound: true } },
 ];
 

@@ -62,8 +62,16 @@ export async function getChannel(corpId: string, id: string): Promise<ChannelLea
   return channel;
 }
 
-export async function listChannels(corpId: string, opts: { includeDeleted?: boolean } = {}): Promise<ChannelLean[]> {
-  return (await ChannelModel.find({ corpId, ...(opts.includeDeleted ? {} : { deletedAt: { $exists: false } }) })
+/** A corp's channels, newest first; `advisor` narrows to the codes that advisor is on. */
+export async function listChannels(
+  corpId: string,
+  opts: { includeDeleted?: boolean; advisor?: string } = {},
+): Promise<ChannelLean[]> {
+  return (await ChannelModel.find({
+    corpId,
+    ...(opts.includeDeleted ? {} : { deletedAt: { $exists: false } }),
+    ...(opts.advisor ? { advisors: opts.advisor } : {}),
+  })
     .sort({ createdAt: -1 })
     .limit(1000)
     .lean()) as ChannelLean[];

@@ -12,6 +12,8 @@ import {
   type ChannelApiDeps,
 } from '../../domain/acquisition/channel.service.js';
 import { channelKpis } from '../../domain/acquisition/acquisition-kpis.js';
+import { fetchChannelQr } from '../../domain/acquisition/channel-qr.js';
+import { NotFoundError } from '../../infra/errors.js';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import type { Principal } from '../../domain/auth/principal.js';
 import { principalOf } from '../../middlewares/auth.js';
@@ -23,6 +25,8 @@ import { corpRetentionSettings, requireDealerCorp } from '../../domain/corps/cor
 /** Who makes channel codes; who reads them and their KPIs. */
 export const CHANNEL_WRITERS = ['admin', 'marketing', 'dealer_admin'] as const;
 export const CHANNEL_READERS = ['admin', 'oem', 'marketing', 'dealer_admin', 'manager'] as const;
+/** The list and the QR image also serve advisors: only the codes they are on (their personal lead code). */
+export const CHANNEL_QR_READERS = [...CHANNEL_READERS, 'advisor'] as const;
 
 const corpQuery = z.object({
   corpId: corpIdSchema,
@@ -74,10 +78,14 @@ export function createChannelsRouter(deps: ApiDeps): Router {
     ctx.body = presentChannel(channel);
   });
   router.get('/channels', async function listChannelsRoute(ctx) {
+    const p = principalOf(ctx);
     const q = parseOrThrow(corpQuery, ctx.query);
-    assertCorp(principalOf(ctx), q.corpId, 'read');
+    assertCorp(p, q.corpId, 'read');
+    const mine = p.role === 'advisor' ? { advisor: p.userid ?? '\u0000' } : {};
     ctx.body = {
-      channels: (await listChannels(q.corpId, { includeDeleted: q.includeDeleted === 'true' })).map(presentChannel),
+      channels: (await listChannels(q.corpId, { includeDeleted: q.includeDeleted === 'true', ...mine })).map(
+        presentChannel,
+      ),
     };
   });
   router.get('/channels/kpis', async function channelKpisRoute(ctx) {
@@ -89,6 +97,18 @@ export function createChannelsRouter(deps: ApiDeps): Router {
     const q = parseOrThrow(corpQuery, ctx.query);
     assertCorp(principalOf(ctx), q.corpId, 'read');
     ctx.body = presentChannel(await getChannel(q.corpId, ctx.params.id ?? ''));
+  });
+  router.get('/channels/:id/qr.png', async function channelQrRoute(ctx) {
+    const p = principalOf(ctx);
+    const q = parseOrThrow(corpQuery, ctx.query);
+    assertCorp(p, q.corpId, 'read');
+    const channel = await getChannel(q.corpId, ctx.params.id ?? '');
+    if (p.role === 'advisor' && !channel.advisors.includes(p.userid ?? ''))
+      throw new NotFoundError(`no channel ${ctx.params.id ?? ''}`, 'channel_not_found');
+    const image = await fetchChannelQr(channel);
+    ctx.set('Cache-Control', 'private, max-age=300');
+    ctx.type = image.contentType;
+    ctx.body = image.body;
   });
   router.patch('/channels/:id', async function updateChannelRoute(ctx) {
     const p = principalOf(ctx);

@@ -29,7 +29,7 @@ import {
   taskListQuery,
 } from './tasks.routes.js';
 import { TRANSFER_READERS, TRANSFER_STARTERS } from './transfers.routes.js';
-import { CHANNEL_READERS, CHANNEL_WRITERS } from './channels.routes.js';
+import { CHANNEL_QR_READERS, CHANNEL_READERS, CHANNEL_WRITERS } from './channels.routes.js';
 import {
   LEAD_MANAGERS,
   LEAD_READERS,
@@ -374,8 +374,8 @@ const operations: Operation[] = [
   {
     method: 'get',
     path: '/advisors',
-    summary: 'Members to pick for tasks and transfers (managers: their departments)',
-    roles: ['admin', 'oem', 'dealer_admin', 'manager'],
+    summary: 'Members to pick for tasks, transfers and channel codes (managers: their departments)',
+    roles: ['admin', 'oem', 'marketing', 'dealer_admin', 'manager'],
     query: advisorsQuery,
     ok: 200,
   },
@@ -594,8 +594,8 @@ const operations: Operation[] = [
   {
     method: 'get',
     path: '/channels',
-    summary: 'Channel codes of a corp (QR URL, state, WeCom members, sync state)',
-    roles: CHANNEL_READERS,
+    summary: 'Channel codes of a corp (QR URL, state, WeCom members, sync state); advisors get the codes they are on',
+    roles: CHANNEL_QR_READERS,
     query: z.object({ corpId: z.string(), includeDeleted: z.enum(['true', 'false']).optional() }),
     ok: 200,
   },
@@ -612,6 +612,15 @@ const operations: Operation[] = [
     path: '/channels/{id}',
     summary: 'One channel code',
     roles: CHANNEL_READERS,
+    query: z.object({ corpId: z.string() }),
+    ok: 200,
+  },
+  {
+    method: 'get',
+    path: '/channels/{id}/qr.png',
+    summary:
+      "The channel's QR image (WeCom's CDN, fetched by the bot so the console can compose a print PNG); 409 before the code is synced, 503 when WeCom's CDN fails",
+    roles: CHANNEL_QR_READERS,
     query: z.object({ corpId: z.string() }),
     ok: 200,
   },

@@ -233,6 +233,8 @@ const PROBES: Record<string, ProbeFor> = {
   'GET /api/v1/channels/kpis': otherCorpOnly((s) => get(`/api/v1/channels/kpis?corpId=${s.corpId}`)),
   // One object by id: the corp query decides (covered by the list probes); no fixture object exists here.
   'GET /api/v1/channels/:id': () => undefined,
+  // One object by id as well (its scoping is covered by src/routes/api/channel-qr.routes.test.ts).
+  'GET /api/v1/channels/:id/qr.png': () => undefined,
   'PATCH /api/v1/channels/:id': otherCorpOnly((s) => ({
     method: 'patch',
     path: `/api/v1/channels/${anyId}?corpId=${s.corpId}`,

@@ -1,5 +1,5 @@
 import type { Role } from '../../domain/auth/principal.js';
-import { CHANNEL_READERS, CHANNEL_WRITERS } from '../api/channels.routes.js';
+import { CHANNEL_QR_READERS, CHANNEL_READERS, CHANNEL_WRITERS } from '../api/channels.routes.js';
 import {
   LEAD_MANAGERS,
   LEAD_READERS,
@@ -43,7 +43,8 @@ const ADMIN: readonly Role[] = ['admin'];
 const VEHICLE_WRITERS: readonly Role[] = ['admin', 'dealer_admin', 'integration'];
 const MEDIA_WRITERS: readonly Role[] = ['admin', 'oem', 'marketing', 'dealer_admin'];
 const MEDIA_READERS: readonly Role[] = ['admin', 'oem', 'marketing', 'dealer_admin', 'manager'];
-const ADVISOR_PICKERS: readonly Role[] = ['admin', 'oem', 'dealer_admin', 'manager'];
+/** Marketing picks the advisors behind a channel code (docs/acquisition.md "Channel codes"). */
+const ADVISOR_PICKERS: readonly Role[] = ['admin', 'oem', 'marketing', 'dealer_admin', 'manager'];
 const RULE_SWITCHERS: readonly Role[] = [...RULE_AUTHORS, 'dealer_admin'];
 
 /**
@@ -361,13 +362,22 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
     corp: 'scoped',
     what: 'Create a channel QR code (WeCom contact way made by the worker)',
   },
-  'GET /api/v1/channels': { roles: CHANNEL_READERS, corp: 'scoped', what: 'List channel codes' },
+  'GET /api/v1/channels': {
+    roles: CHANNEL_QR_READERS,
+    corp: 'scoped',
+    what: 'List channel codes (advisors: the codes they are on)',
+  },
   'GET /api/v1/channels/kpis': {
     roles: CHANNEL_READERS,
     corp: 'scoped',
     what: 'Channel KPIs and unknown-channel adds',
   },
   'GET /api/v1/channels/:id': { roles: CHANNEL_READERS, corp: 'scoped', what: 'One channel code' },
+  'GET /api/v1/channels/:id/qr.png': {
+    roles: CHANNEL_QR_READERS,
+    corp: 'scoped',
+    what: "A channel's QR image, fetched from WeCom's CDN for printing (advisors: their own codes)",
+  },
   'PATCH /api/v1/channels/:id': {
     roles: CHANNEL_WRITERS,
     corp: 'scoped',

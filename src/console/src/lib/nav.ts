@@ -7,9 +7,12 @@ export const NAV_ITEMS = [
   { key: 'tasks', path: '/tasks' },
   { key: 'customers', path: '/customers' },
   { key: 'transfers', path: '/transfers' },
+  { key: 'channels', path: '/channels' },
+  { key: 'leads', path: '/leads' },
   { key: 'cockpit', path: '/cockpit' },
   { key: 'settings', path: '/settings' },
   { key: 'myTasks', path: '/m/tasks' },
+  { key: 'myLeads', path: '/m/leads' },
 ] as const;
 
 export type NavItem = (typeof NAV_ITEMS)[number];
