@@ -40,7 +40,7 @@ afterAll(async () => {
 });
 
 describe('npm run demo', () => {
-  it('welcomes and tags, delivers next-day cards, records a completion and escalates the ignored task', async () => {
+  it('welcomes and tags, delivers next-day cards, records a completion, escalates the ignored task and attributes the arrival', async () => {
     const lines: string[] = [];
     const outcome = await playDemo(
       {
@@ -49,6 +49,7 @@ describe('npm run demo', () => {
         adminToken: stack.adminToken,
         corpId: DEMO_CORP_ID,
         timeZone: 'Asia/Shanghai',
+        dmsSecret: stack.dmsSecret,
       },
       (line) => lines.push(line),
     );
@@ -56,8 +57,14 @@ describe('npm run demo', () => {
     expect(outcome.ownerTagMarks).toBeGreaterThanOrEqual(2);
     expect(outcome.kpi).toEqual({ due: 2, doneOnTime: 1, doneLate: 0, overdueOpen: 1, escalated: 1 });
     expect(lines).toContain("📊 张伟's follow-ups: 2 due, 1 done on time, 0 done late, 1 overdue, 1 escalated");
-    expect(lines.at(-1)).toMatch(
-      /: \d+ new customers, \d+ new retained customers, \d+ welcomes sent, 2 follow-ups due$/,
+    expect(lines).toContainEqual(
+      expect.stringMatching(/: \d+ new customers, \d+ new retained customers, \d+ welcomes sent, 2 follow-ups due$/),
+    );
+    // The outcome: the booked owner's repair order, sent through the signed DMS webhook, is credited to 张伟.
+    expect(outcome.arrival).toMatchObject({ revenue: 680, attributedTo: 'zhangwei', attributedRevenue: 680 });
+    expect(lines.at(-2)).toMatch(/^🔧 .+ arrives for the first maintenance: the DMS sends repair order RO-DEMO-\d+/);
+    expect(lines.at(-1)).toBe(
+      "🎯 attributed to 张伟's follow-up (已预约到店, the last touch before the arrival): 1 arrival(s), ¥680 credited to 张伟",
     );
   }, 150_000);
 });
