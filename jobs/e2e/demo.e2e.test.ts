@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDevStack, type DevStack } from '../../scripts/dev/dev-stack.js';
 import { playDemo } from '../../scripts/demo/story.js';
+import { startDmsFeed } from '../../scripts/dev/dms-feed.js';
+import { waitFor } from '../../src/testing/wait.js';
 import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { freePort } from '../../src/testing/ports.js';
@@ -67,4 +69,25 @@ describe('npm run demo', () => {
       "🎯 attributed to 张伟's follow-up (已预约到店, the last touch before the arrival): 1 arrival(s), ¥680 credited to 张伟",
     );
   }, 150_000);
+
+  it("npm run dev's DMS feed sends the demo dealer's vehicles through the signed webhook on the shared clock", async () => {
+    const said: string[] = [];
+    // The stack's settings come from its .data/dev.env, as for npm run dev (development only).
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'development', DEV_DATA_DIR: dataDir };
+    const feed = startDmsFeed({
+      botUrl: stack.botUrl,
+      corpId: DEMO_CORP_ID,
+      secret: stack.dmsSecret,
+      say: (line) => said.push(line),
+      env,
+    });
+    try {
+      await waitFor(() => said.length > 0, "the DMS simulator's summary", { timeoutMs: 90_000 });
+    } finally {
+      feed.stop();
+    }
+    // The clock was moved ahead by the demo: a real-time signature would be refused.
+    expect(said[0]).toMatch(/^DMS simulator: 1 vehicles, \d+ outcomes sent/);
+    expect(said[0]).not.toMatch(/rejected [1-9]/);
+  }, 120_000);
 });

@@ -20,6 +20,8 @@ export function startDmsFeed(opts: {
   secret: string;
   say: (line: string) => void;
   everyMs?: number;
+  /** The simulator's environment (default this process's): it reads the stack's settings from .data/dev.env. */
+  env?: NodeJS.ProcessEnv;
 }): DmsFeed {
   let child: ChildProcess | undefined;
   let stopped = false;
@@ -38,7 +40,7 @@ export function startDmsFeed(opts: {
         '--url',
         opts.botUrl,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env },
     );
     let out = '';
     child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
