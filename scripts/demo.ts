@@ -1,7 +1,9 @@
 /**
  * `npm run demo` (with `npm run dev` running in another terminal): plays the newcomer's story
  * through the WeCom sandbox with the shared, accelerated clock, printing what WeCom received and
- * what the advisor and the manager saw, and ends with the KPI summary. See scripts/demo/story.ts.
+ * what the advisor and the manager saw, the KPI summary, and the outcome: the owner who booked
+ * arrives (the DMS webhook sends the repair order) and it is attributed to 张伟's follow-up. See
+ * scripts/demo/story.ts and scripts/demo/arrival.ts.
  * It moves the development clock forward; restart `npm run dev` to go back to real time. It can be
  * run again (and after a restart): each run plays on a day after everything before it.
  */
@@ -29,10 +31,22 @@ async function main(): Promise<void> {
   )
     throw new Error(`no bot answers at ${botUrl}: start it with npm run dev`);
   const outcome = await playDemo(
-    { botUrl, sandboxUrl, adminToken, corpId: DEMO_CORP_ID, timeZone: 'Asia/Shanghai' },
+    {
+      botUrl,
+      sandboxUrl,
+      adminToken,
+      corpId: DEMO_CORP_ID,
+      timeZone: 'Asia/Shanghai',
+      dmsSecret: env.DMS_WEBHOOK_SECRET,
+    },
     (line) => console.log(line),
   );
-  console.log(`\ndone: ${outcome.kpi.doneOnTime} task done on time, ${outcome.kpi.escalated} escalated`);
+  const ending = outcome.arrival?.attributedTo
+    ? `, ${outcome.arrival.roNumber} attributed to 张伟's follow-up`
+    : outcome.arrival
+      ? `, ${outcome.arrival.roNumber} organic`
+      : ' (no DMS_WEBHOOK_SECRET: the arrival was skipped)';
+  console.log(`\ndone: ${outcome.kpi.doneOnTime} task done on time, ${outcome.kpi.escalated} escalated${ending}`);
 }
 
 main().catch((err: unknown) => {

@@ -1,8 +1,8 @@
 /**
  * `npm run dev`: everything a newcomer needs on one machine — Redis (the local one, or started
  * here), the dev MongoDB server (or MONGODB_URI), the WeCom sandbox with the demo dealer, the
- * console (built when missing or stale), the web and worker processes, and the example campaign
- * rules. Ctrl-C stops it all in order and saves the data; `npm run dev -- --fresh` starts over.
+ * console (built when missing or stale), the web and worker processes, the example campaign
+ * rules, and the DMS simulator feeding the webhook every 15 minutes (scripts/dev/dms-feed.ts). Ctrl-C stops it all in order and saves the data; `npm run dev -- --fresh` starts over.
  */
 import { parseArgs } from 'node:util';
 import pretty from 'pino-pretty';
@@ -11,6 +11,7 @@ import { createLogger } from '../src/infra/logger.js';
 import { demoCorpInput } from './lib/demo-corp.js';
 import { ensureConsoleBuilt } from './dev/console-build.js';
 import { startDevStack, type DevStack } from './dev/dev-stack.js';
+import { DMS_FEED_EVERY_MS, startDmsFeed, type DmsFeed } from './dev/dms-feed.js';
 
 function portFrom(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -35,11 +36,14 @@ async function main(): Promise<void> {
   };
   await ensureConsoleBuilt((line) => logger.info(line));
 
-  const run: { starting?: Promise<DevStack>; stack?: DevStack; stopping: boolean } = { stopping: false };
+  const run: { starting?: Promise<DevStack>; stack?: DevStack; feed?: DmsFeed; stopping: boolean } = {
+    stopping: false,
+  };
   const stop = async (code: number) => {
     if (run.stopping) return;
     run.stopping = true;
     console.log('\nstopping: web and worker first, then the sandbox world and the data are saved…');
+    run.feed?.stop();
     await run.starting?.then(
       (s) => s.stop(),
       () => undefined,
@@ -86,11 +90,19 @@ async function main(): Promise<void> {
       `  data             ${dataDir} (${stack.resumed ? 'carried over from the last run' : 'new'}; npm run dev -- --fresh starts over)`,
       `  example rules    ${stack.rules.created} created, ${stack.rules.existing} already there`,
       "  CLIs             npm run token -- list, npm run demo … use this stack's settings (.data/dev.env) while it runs",
-      '  the story:       npm run demo   (in a second terminal)',
+      `  DMS simulator    sends repair orders, policies and sales to ${publicUrl}/webhooks/dms/${demoCorpInput().corpId} now and every ${DMS_FEED_EVERY_MS / 60_000} min`,
+      '                   (signed with DMS_WEBHOOK_SECRET in .data/dev.env), so outcomes flow into the cockpit while you develop',
+      "  the story:       npm run demo   (in a second terminal; it ends with the booked owner's repair order attributed to 张伟)",
       `  try:             curl -X POST ${sandbox.url}/__sandbox/actions/addCustomer -H 'content-type: application/json' -d '{"corpId":"${demoCorpInput().corpId}","userid":"zhangwei","state":"delivery_demo"}'`,
       '',
     ].join('\n'),
   );
+  run.feed = startDmsFeed({
+    botUrl: stack.botUrl,
+    corpId: demoCorpInput().corpId,
+    secret: stack.dmsSecret,
+    say: (line) => logger.info(line),
+  });
   for (const child of stack.children)
     child.once('exit', (code) => {
       if (!run.stopping) {

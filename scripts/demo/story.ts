@@ -1,4 +1,5 @@
 import { dayjs, type Dayjs } from '../../src/infra/clock.js';
+import { playArrival, type Arrival } from './arrival.js';
 
 /** The address a person opens (the README's host): the processes reach the bot on 127.0.0.1. */
 const publicUrlOf = (botUrl: string) => botUrl.replace('//127.0.0.1:', '//localhost:');
@@ -10,6 +11,8 @@ export interface DemoTarget {
   adminToken: string;
   corpId: string;
   timeZone: string;
+  /** The demo corp's DMS webhook secret: when given, the story ends with the booked owner's arrival. */
+  dmsSecret?: string;
 }
 
 export interface DemoOutcome {
@@ -19,6 +22,8 @@ export interface DemoOutcome {
   cardUpdates: number;
   leaderCards: number;
   kpi: { due: number; doneOnTime: number; doneLate: number; overdueOpen: number; escalated: number };
+  /** The booked owner's repair order and whom it was attributed to (with a DMS secret only). */
+  arrival?: Arrival;
 }
 
 interface SandboxMessage {
@@ -48,7 +53,8 @@ interface CallEntry {
  * The newcomer's story (docs/architecture.md §8), played through the sandbox with the shared clock: two customers
  * add advisor 张伟 through the delivery QR code, are welcomed and tagged 保客; the next morning the
  * delivery-care cards arrive; 张伟 completes one and ignores the other, which is escalated to the
- * manager 王强 that evening; the KPI summary closes it. `say` prints each step.
+ * manager 王强 that evening; the KPI summary follows, and (with the DMS webhook secret) the booked
+ * owner arrives and the repair order is attributed to 张伟's follow-up. `say` prints each step.
  */
 export async function playDemo(t: DemoTarget, say: (line: string) => void): Promise<DemoOutcome> {
   const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
@@ -209,7 +215,12 @@ export async function playDemo(t: DemoTarget, say: (line: string) => void): Prom
   say(
     `🧭 the console's cockpit (${publicUrlOf(t.botUrl)}/console/cockpit) for ${cockpit.from}…: ${totals.customers_added ?? 0} new customers, ${totals.new_owners ?? 0} new retained customers, ${totals.welcomes_sent ?? 0} welcomes sent, ${totals.tasks_due ?? 0} follow-ups due`,
   );
+  // 7. The outcome: the owner who booked arrives; the DMS's repair order is credited to 张伟's follow-up.
+  const arrival = t.dmsSecret
+    ? await playArrival({ botUrl: t.botUrl, corpId: t.corpId, dmsSecret: t.dmsSecret }, api, startMs, say)
+    : undefined;
   return {
+    ...(arrival ? { arrival } : {}),
     welcomes: welcomes.length,
     ownerTagMarks: marks.length,
     advisorCards: cards.length,

@@ -8,6 +8,7 @@ import { DEV_ENV_FILE_NAME } from '../../config/env-files.js';
 import { loadConfig } from '../../config/index.js';
 import { refreshDirectory } from '../../src/domain/customers/advisor-directory.service.js';
 import { CorpService } from '../../src/domain/corps/corp.service.js';
+import { WebhookSecrets } from '../../src/domain/webhooks/webhook-secret.service.js';
 import { DataCipher } from '../../src/infra/data-crypto.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { setSharedClockOffset, SystemClock } from '../../src/infra/clock.js';
@@ -54,6 +55,8 @@ export interface DevStack {
   /** Whether the sandbox world and the bot's data were carried over from a previous run. */
   resumed: boolean;
   rules: { created: number; existing: number };
+  /** The demo corp's DMS webhook secret, new on every start (the DMS simulator and npm run demo sign with it). */
+  dmsSecret: string;
   children: ChildProcess[];
   stop(): Promise<void>;
 }
@@ -159,8 +162,9 @@ async function start(opts: DevStackOptions, undo: Array<() => Promise<void> | vo
   undo.push(() => mongoose.disconnect());
   const publisher = createRedis({ url: redis.url, role: 'producer', logger: opts.logger });
   undo.push(() => publisher.disconnect());
+  const cipher = new DataCipher(config.dataKeys.keys, config.dataKeys.activeId);
   await new CorpService({
-    cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId),
+    cipher,
     defaultTimezone: config.defaultTimezone,
     redis: publisher,
     prefix: config.redis.queuePrefix,
@@ -178,6 +182,9 @@ async function start(opts: DevStackOptions, undo: Array<() => Promise<void> | vo
     keyPrefix: config.redis.queuePrefix,
   }).forCorp({ corpId: corp.corpId, secret: corp.secret, agentId: Number(corp.agentId) });
   await refreshDirectory({ corpId: corp.corpId, api, clock: new SystemClock(), logger: opts.logger });
+  // The simulated DMS's webhook secret (docs/outcomes.md "Webhook secrets"): a new one each start,
+  // the previous one ends now; written to .data/dev.env for npm run demo and dms:simulate.
+  const dms = await new WebhookSecrets(cipher, () => new Date()).rotate(corp.corpId, 'dms', 0);
   await mongoose.disconnect();
   publisher.disconnect();
 
@@ -194,7 +201,7 @@ async function start(opts: DevStackOptions, undo: Array<() => Promise<void> | vo
     [
       '# Written by npm run dev for the stack it runs, removed when it stops. In development, npm start',
       '# and every CLI (npm run token, sync, import:vehicles, demo …) read unset variables from here.',
-      ...Object.entries(shared).map(([k, v]) => `${k}=${v}`),
+      ...Object.entries({ ...shared, DMS_WEBHOOK_SECRET: dms.secret }).map(([k, v]) => `${k}=${v}`),
       '',
     ].join('\n'),
     { mode: 0o600 },
@@ -212,6 +219,7 @@ async function start(opts: DevStackOptions, undo: Array<() => Promise<void> | vo
     startedRedis: Boolean(redis.child),
     resumed,
     rules,
+    dmsSecret: dms.secret,
     children,
     stop() {
       // In order: the web and the worker finish their work, then the sandbox's world and the

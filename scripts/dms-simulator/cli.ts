@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { TaskModel } from '../../src/domain/tasks/task.model.js';
 import { VehicleModel } from '../../src/domain/vehicles/vehicle.model.js';
 import { signWebhook } from '../../src/domain/webhooks/webhook-signature.js';
+import { SharedOffsetClock } from '../../src/infra/clock.js';
 import { fail, openCliContext } from '../lib/cli-context.js';
 import { simulateOutcomes, type SimOwner } from './generate.js';
 
@@ -30,15 +31,21 @@ async function main(): Promise<void> {
     },
   });
   if (!values.corp || !values.secret?.startsWith('whsec_')) fail(USAGE);
-  const from = new Date(
-    `${values.from ?? new Date(Date.now() - 90 * 86_400_000).toISOString().slice(0, 10)}T00:00:00Z`,
-  );
-  if (Number.isNaN(from.getTime())) fail('--from: use a date like 2026-01-01');
   const days = Number(values.days ?? 90);
   if (!Number.isInteger(days) || days < 1 || days > 730) fail('--days: 1 to 730');
   const ctx = await openCliContext('dms-simulator');
   let owners: SimOwner[];
+  let from: Date;
+  let nowMs: number;
   try {
+    // In development the bot runs on the shared clock (npm run demo moves it ahead): sign and date
+    // on that clock, or the webhook refuses the timestamp and the outcomes land in the past.
+    const offset = ctx.config.isProduction
+      ? 0
+      : await new SharedOffsetClock(ctx.redis, ctx.config.redis.queuePrefix).refresh();
+    nowMs = Date.now() + offset;
+    from = new Date(`${values.from ?? new Date(nowMs - days * 86_400_000).toISOString().slice(0, 10)}T00:00:00Z`);
+    if (Number.isNaN(from.getTime())) fail('--from: use a date like 2026-01-01');
     const vehicles = await VehicleModel.find(
       { corpId: values.corp },
       { vin: 1, deliveryDate: 1, insuranceExpiry: 1, customerId: 1 },
@@ -69,7 +76,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < outcomes.length; i += 500) {
     const body = JSON.stringify({ outcomes: outcomes.slice(i, i + 500) });
     const id = `msg_${randomUUID()}`;
-    const ts = Math.floor(Date.now() / 1000);
+    const ts = Math.floor(nowMs / 1000);
     const res = await fetch(url, {
       method: 'POST',
       headers: {

@@ -7,13 +7,14 @@ import { customers } from './locales/customers.js';
 import { tasksDesk } from './locales/tasks-desk.js';
 import { transfers } from './locales/transfers.js';
 import { settings } from './locales/settings.js';
+import { outcomes } from './locales/outcomes.js';
 
 /**
  * Each area of the console keeps its strings in `locales/<area>.ts` as `{ 'zh-CN': {...}, en: {...} }`
  * (one file per area so pages can grow independently); they are merged here. A test checks
  * that both languages have the same keys.
  */
-const areas = [core, campaigns, settings, cockpit, tasksDesk, customers, transfers, acquisition] as const;
+const areas = [core, campaigns, settings, cockpit, tasksDesk, customers, transfers, acquisition, outcomes] as const;
 
 type Dict = { [key: string]: string | Dict };
 function merge(into: Dict, from: Dict): Dict {

@@ -32,6 +32,13 @@ const routes: RouteRecordRaw[] = [
     meta: { roles: ['admin', 'oem', 'marketing'] },
   },
   {
+    // A rule's effectiveness (treated vs held out); the roles that may read GET /api/v1/campaigns/:ruleId/report.
+    path: '/campaigns/:id/report',
+    component: () => import('./pages/campaigns/CampaignReportPage.vue'),
+    props: true,
+    meta: { roles: ['admin', 'oem', 'analyst', 'dealer_admin', 'manager'] },
+  },
+  {
     path: '/campaigns/:id',
     component: () => import('./pages/campaigns/CampaignEditPage.vue'),
     props: true,

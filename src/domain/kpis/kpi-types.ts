@@ -105,6 +105,8 @@ export interface KpiRow {
 export interface KpiOverview {
   /** The server's now (the shared clock in development): the console's default range ends on this day. */
   asOf?: string;
+  /** The latest day with any data in the scope (`YYYY-MM-DD`): the console's default range ends there when today is empty. */
+  latestDay?: string;
   from: string;
   to: string;
   granularity: Granularity;

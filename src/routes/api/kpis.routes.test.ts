@@ -109,6 +109,38 @@ describe('/api/v1/kpis (cockpit)', () => {
     await get(`/api/v1/kpis/overview?corpId=${CORP_B}&from=${WEEK}&to=${addDays(WEEK, 7)}`, admin).expect(404);
   });
 
+  it('tells the latest day with data in the scope, so an empty range can move there', async () => {
+    const later = `from=${addDays(WEEK, 28)}&to=${addDays(WEEK, 35)}`;
+    const admin = await h.token('dealer_admin', [CORP_A]);
+    const empty = await get(`/api/v1/kpis/overview?corpId=${CORP_A}&${later}`, admin).expect(200);
+    expect(empty.body.rows).toEqual([]);
+    expect(empty.body.latestDay).toBe(addDays(WEEK, 1));
+    // Scoped like the figures: an advisor's own days; a department without data has none.
+    await KpiDailyModel.create({
+      corpId: CORP_A,
+      advisorUserid: 'chenjing',
+      departments: [3],
+      day: addDays(WEEK, 3),
+      counters: { ...emptyCounters(), tasksDue: 1 },
+      dueToDone: {},
+      addedByState: {},
+      asOf: new Date(),
+    });
+    try {
+      const dept3 = await get(`/api/v1/kpis/overview?corpId=${CORP_A}&department=3&${later}`, admin).expect(200);
+      expect(dept3.body.latestDay).toBe(addDays(WEEK, 3));
+      const dept2 = await get(`/api/v1/kpis/overview?corpId=${CORP_A}&department=2&${later}`, admin).expect(200);
+      expect(dept2.body.latestDay).toBe(addDays(WEEK, 1));
+      const zhang = await h.token('advisor', [CORP_A], 'zhangwei');
+      const own = await get(`/api/v1/kpis/overview?corpId=${CORP_A}&${later}`, zhang).expect(200);
+      expect(own.body.latestDay).toBe(addDays(WEEK, 1));
+      const none = await get(`/api/v1/kpis/overview?corpId=${CORP_A}&department=9&${later}`, admin).expect(200);
+      expect(none.body.latestDay).toBeUndefined();
+    } finally {
+      await KpiDailyModel.deleteOne({ corpId: CORP_A, advisorUserid: 'chenjing', day: addDays(WEEK, 3) });
+    }
+  });
+
   it('the planted collapse is flagged in the overview and in the weekly anomalies, with words and a drill-down', async () => {
     const admin = await h.token('dealer_admin', [CORP_A]);
     const res = await get(`/api/v1/kpis/anomalies?corpId=${CORP_A}&week=${WEEK}`, admin).expect(200);

@@ -5,6 +5,7 @@ import { dealerCorpIds } from '../../domain/corps/corp-queries.js';
 import { isLocalDay, isMonday } from '../../domain/kpis/kpi-days.js';
 import { METRIC_KEYS } from '../../domain/kpis/kpi-types.js';
 import { metricDefinitions } from '../../domain/kpis/metric-definitions.js';
+import { latestDayWithData } from '../../domain/kpis/latest-day.js';
 import { kpiOverview, weeklyAnomalies } from '../../domain/kpis/overview.service.js';
 import { taskKpis } from '../../domain/tasks/kpi.js';
 import { principalOf } from '../../middlewares/auth.js';
@@ -136,7 +137,8 @@ export function createKpisRouter(deps: ApiDeps): Router {
       groupBy: q.groupBy,
     });
     ctx.set('X-Kpi-Docs-Read', String(docsRead));
-    ctx.body = { ...body, asOf: deps.clock.now().toISOString() };
+    const latestDay = await latestDayWithData(scope);
+    ctx.body = { ...body, asOf: deps.clock.now().toISOString(), ...(latestDay ? { latestDay } : {}) };
   });
 
   router.get('/kpis/overview.csv', async function overviewCsv(ctx) {

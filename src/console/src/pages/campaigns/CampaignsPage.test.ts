@@ -63,6 +63,23 @@ describe('CampaignsPage', { timeout: 30_000 }, () => {
     expect(failing.find('[data-test="campaigns-error"]').text()).toContain('boom');
   });
 
+  it("links each rule to its effectiveness report for the report's readers, not for marketing", async () => {
+    stubApi({
+      'GET /api/v1/rules/options': () => json(200, options),
+      'GET /api/v1/rules': () => json(200, { rules: [rule(), rule({ id: 'r2', scope: 'all' })] }),
+    });
+    const asMarketing = await mountPage();
+    await flushPromises();
+    expect(asMarketing.find('[data-test="campaign-report-r1"]').exists()).toBe(false);
+    const manager = { ...marketing, role: 'manager' as const };
+    const page = await mountWithConsole(CampaignsPage, { global: { plugins: [signedInAs(manager)] } });
+    await flushPromises();
+    expect(page.find('[data-test="campaign-report-r1"]').attributes('href')).toBe(
+      `/console/campaigns/r1/report?corpId=${CORP}`,
+    );
+    expect(page.find('[data-test="campaign-report-r2"]').attributes('href')).toBe('/console/campaigns/r2/report');
+  });
+
   it('switches a rule on from the list', async () => {
     const api = stubApi({
       'GET /api/v1/rules/options': () => json(200, options),

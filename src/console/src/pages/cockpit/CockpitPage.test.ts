@@ -219,6 +219,25 @@ describe('CockpitPage', () => {
     expect(page.find('[data-test="cockpit-empty"]').text()).toContain('所选范围内暂无数据');
   });
 
+  it('opens on a range ending on the latest day with data when the default range is empty', async () => {
+    const api = stubApi({
+      'GET /api/v1/kpis/definitions': definitionsRoute,
+      'GET /api/v1/kpis/overview': (url) =>
+        json(
+          200,
+          url.searchParams.get('to') === '2026-03-19'
+            ? team
+            : { ...overview([]), series: [], totals: {}, asOf: new Date().toISOString(), latestDay: '2026-03-18' },
+        ),
+    });
+    const page = await mountAs(manager);
+    await flushPromises();
+    const last = api.calls.filter((c) => c.url.pathname === '/api/v1/kpis/overview').at(-1)!;
+    expect(last.url.searchParams.get('to')).toBe('2026-03-19');
+    expect(last.url.searchParams.get('from')).toBe('2026-01-26');
+    expect(page.find('[data-test="ranking"]').text()).toContain('张伟');
+  });
+
   it('gives car-maker users all dealers first, then one dealer when picked', async () => {
     const api = stubApi({
       'GET /api/v1/kpis/definitions': definitionsRoute,

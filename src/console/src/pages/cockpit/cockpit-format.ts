@@ -39,7 +39,8 @@ export function isoDay(d: Date): string {
 
 /**
  * The default range: the last 8 weeks, Monday eight weeks ago up to today — the server's today
- * (`asOf` of the overview), which runs ahead of the browser's after `npm run demo` moves the clock.
+ * (`asOf` of the overview), which runs ahead of the browser's after `npm run demo` moves the clock,
+ * or the latest day with data (`latestDay`) when that range is empty.
  */
 export function defaultRange(today: Date): [string, string] {
   const monday = new Date(today);
@@ -52,8 +53,15 @@ export function localIdOf(unit: { id: string; corpId: string }): string {
   return unit.id.startsWith(`${unit.corpId}:`) ? unit.id.slice(unit.corpId.length + 1) : unit.id;
 }
 
+/** A `YYYY-MM-DD` day as a local Date at midnight (what `defaultRange` and `isoDay` expect). */
+export function dayToDate(day: string): Date {
+  const [y, m, d] = day.split('-').map(Number);
+  return new Date(y!, m! - 1, d!);
+}
+
 /** `day` (`YYYY-MM-DD`) moved by `n` days: the API's `to` is exclusive, the date pickers' ends inclusive. */
 export function addDays(day: string, n: number): string {
-  const [y, m, d] = day.split('-').map(Number);
-  return isoDay(new Date(y!, m! - 1, d! + n));
+  const date = dayToDate(day);
+  date.setDate(date.getDate() + n);
+  return isoDay(date);
 }
