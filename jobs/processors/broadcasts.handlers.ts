@@ -1,6 +1,7 @@
 import { dueBroadcasts } from '../../src/domain/broadcasts/broadcast-approval.js';
 import { BroadcastModel } from '../../src/domain/broadcasts/broadcast.model.js';
 import {
+  cancelOpenTasks,
   pollBroadcast,
   remindAndEscalate,
   sendBroadcast,
@@ -9,10 +10,10 @@ import {
 import type { CorpScope } from '../../src/domain/corps/corp-scope.js';
 import { taskSettingsOf } from '../../src/domain/tasks/task-settings.js';
 import type { Logger } from '../../src/infra/logger.js';
-import { broadcastTickJob } from '../../src/queues/jobs/broadcasts.jobs.js';
+import { broadcastCancelJob, broadcastTickJob } from '../../src/queues/jobs/broadcasts.jobs.js';
 import type { WorkerContext } from '../context.js';
 import { on, type JobEntry } from '../processor.js';
-import { activeScopes } from '../scope.js';
+import { activeScopes, isSkipped, jobScope } from '../scope.js';
 
 function broadcastDeps(ctx: WorkerContext, scope: CorpScope, log: Logger): BroadcastDeps {
   return {
@@ -56,6 +57,11 @@ export function broadcastsJobs(ctx: WorkerContext, listCorpIds: () => string[]):
         }
       }
       return { sent, polled };
+    }),
+    on(broadcastCancelJob, async ({ corpId, broadcastId }, _job, log) => {
+      const scope = jobScope(ctx, corpId, log);
+      if (isSkipped(scope)) return scope;
+      return cancelOpenTasks(broadcastDeps(ctx, scope, log), broadcastId);
     }),
   ];
 }

@@ -13,3 +13,12 @@ export const broadcastTickJob = defineJob({
   schema: z.object({}),
   jobId: () => 'broadcast-tick',
 });
+
+/** Cancels in WeCom the advisor tasks of a broadcast the API cancelled (docs/engagement.md). */
+export const broadcastCancelJob = defineJob({
+  queue: QueueName.maintenance,
+  name: 'broadcast-cancel',
+  schema: z.object({ corpId: z.string().min(1), broadcastId: z.string().regex(/^[a-f0-9]{24}$/) }),
+  jobId: (d) => `broadcast-cancel-${d.broadcastId}`,
+  defaults: { attempts: 5, backoff: { type: 'exponential', delay: 5000 } },
+});

@@ -6,6 +6,7 @@ import { createAuth } from '../../middlewares/auth.js';
 import { AppError, BadRequestError } from '../../infra/errors.js';
 import { createAuthFailureLimit, createClientRateLimit, createRateLimit } from '../../middlewares/rate-limit.js';
 import type { ApiDeps } from './api-deps.js';
+import { createBroadcastsRouter } from './broadcasts.routes.js';
 import { createChannelsRouter } from './channels.routes.js';
 import { createLeadsRouter } from './leads.routes.js';
 import { createAuditRouter } from './audit.routes.js';
@@ -99,6 +100,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     createGroupsRouter(deps),
     createChannelsRouter(deps),
     createLeadsRouter(deps),
+    createBroadcastsRouter(deps),
   ];
   for (const child of children) router.use(child.routes(), child.allowedMethods());
   // Authorization comes from the policy table; a route without an entry stops the start here.

@@ -1,4 +1,5 @@
 import type { Role } from '../../domain/auth/principal.js';
+import { BROADCAST_APPROVERS, BROADCAST_AUTHORS, BROADCAST_READERS } from '../api/broadcasts.routes.js';
 import { CHANNEL_READERS, CHANNEL_WRITERS } from '../api/channels.routes.js';
 import {
   LEAD_MANAGERS,
@@ -171,6 +172,42 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
     roles: SIDEBAR_READERS,
     corp: 'scoped',
     what: 'JS-SDK signatures for a console page (tickets stay on the server)',
+  },
+  'POST /api/v1/broadcasts': {
+    roles: BROADCAST_AUTHORS,
+    corp: 'scoped',
+    what: 'Create a broadcast waiting for approval; the car maker pushes one copy per dealer (audited)',
+  },
+  'GET /api/v1/broadcasts': { roles: BROADCAST_READERS, corp: 'scoped', what: 'List broadcasts' },
+  'POST /api/v1/broadcasts/preview': {
+    roles: BROADCAST_AUTHORS,
+    corp: 'scoped',
+    what: 'Preview a draft broadcast: customers and groups per advisor, exclusions and why (counts only)',
+  },
+  'GET /api/v1/broadcasts/:id': {
+    roles: BROADCAST_READERS,
+    corp: 'scoped',
+    what: 'A broadcast with its progress per advisor (counts, reasons in words)',
+  },
+  'POST /api/v1/broadcasts/:id/preview': {
+    roles: BROADCAST_READERS,
+    corp: 'scoped',
+    what: 'Preview a stored broadcast as it would be sent now (counts only)',
+  },
+  'POST /api/v1/broadcasts/:id/approve': {
+    roles: BROADCAST_APPROVERS,
+    corp: 'scoped',
+    what: "Approve a dealer's broadcast (not its author; audited)",
+  },
+  'POST /api/v1/broadcasts/:id/reject': {
+    roles: BROADCAST_APPROVERS,
+    corp: 'scoped',
+    what: "Reject a dealer's broadcast (audited)",
+  },
+  'POST /api/v1/broadcasts/:id/cancel': {
+    roles: [...BROADCAST_AUTHORS, 'manager'],
+    corp: 'scoped',
+    what: 'Cancel a broadcast; unconfirmed WeCom tasks are cancelled by the worker (audited)',
   },
   'GET /api/v1/groups': {
     roles: GROUP_READERS,
