@@ -18,6 +18,7 @@ import { createGroupsRouter } from './groups.routes.js';
 import { createKpisRouter } from './kpis.routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { createMediaRouter } from './media.routes.js';
+import { createMomentsRouter } from './moments.routes.js';
 import { createOpsApiRouter } from './ops-api.routes.js';
 import { createOutcomesRouter } from './outcomes.routes.js';
 import { createPrivacyRouter } from './privacy.routes.js';
@@ -101,6 +102,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     createChannelsRouter(deps),
     createLeadsRouter(deps),
     createBroadcastsRouter(deps),
+    createMomentsRouter(deps),
   ];
   for (const child of children) router.use(child.routes(), child.allowedMethods());
   // Authorization comes from the policy table; a route without an entry stops the start here.

@@ -8,6 +8,13 @@ import {
   broadcastListQuery,
   broadcastPreviewSchema,
 } from './broadcasts.routes.js';
+import {
+  MOMENT_AUTHORS,
+  MOMENT_READERS,
+  momentCreateSchema,
+  momentKpiQuery,
+  momentListQuery,
+} from './moments.routes.js';
 import { z } from 'zod';
 import {
   GROUP_READERS,
@@ -586,6 +593,38 @@ const operations: Operation[] = [
     path: '/broadcasts/{id}/cancel',
     summary: 'Cancel a broadcast; 202 when WeCom tasks were handed out (the worker cancels the unconfirmed ones)',
     roles: [...BROADCAST_AUTHORS, 'manager'],
+    ok: 200,
+  },
+  {
+    method: 'post',
+    path: '/moments',
+    summary: 'Create a Moments task (text, visible-to corp tags, advisors); 202, created in WeCom by the worker',
+    roles: [...MOMENT_AUTHORS],
+    body: momentCreateSchema,
+    ok: 202,
+  },
+  {
+    method: 'get',
+    path: '/moments',
+    summary: 'Moments tasks of a corp, newest first, with publish counts',
+    roles: [...MOMENT_READERS],
+    query: momentListQuery,
+    ok: 200,
+  },
+  {
+    method: 'get',
+    path: '/moments/{id}',
+    summary: 'A Moments task: per-advisor publish status and reach, who was reminded',
+    roles: [...MOMENT_READERS],
+    query: z.object({ corpId: z.string() }),
+    ok: 200,
+  },
+  {
+    method: 'get',
+    path: '/kpis/moments',
+    summary: 'Cockpit: Moments tasks in a period, advisors asked, published and the published share',
+    roles: [...MOMENT_READERS],
+    query: momentKpiQuery,
     ok: 200,
   },
   {

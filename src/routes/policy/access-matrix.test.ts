@@ -249,6 +249,15 @@ const PROBES: Record<string, ProbeFor> = {
   'POST /api/v1/broadcasts/:id/approve': () => undefined,
   'POST /api/v1/broadcasts/:id/reject': () => undefined,
   'POST /api/v1/broadcasts/:id/cancel': () => undefined,
+  'POST /api/v1/moments': otherCorpOnly((s) => ({
+    method: 'post',
+    path: '/api/v1/moments',
+    body: { corpId: s.corpId, name: 'x', text: 'y', advisors: [s.adv] },
+  })),
+  'GET /api/v1/moments': reads((s) => `/api/v1/moments?corpId=${s.corpId}`),
+  // No fixture task here; moments.routes.test.ts covers another corp's task (404).
+  'GET /api/v1/moments/:id': () => undefined,
+  'GET /api/v1/kpis/moments': reads((s) => `/api/v1/kpis/moments?corpId=${s.corpId}&from=2026-05-01&to=2026-06-01`),
   'POST /api/v1/channels': otherCorpOnly((s) => ({
     method: 'post',
     path: '/api/v1/channels',

@@ -1,6 +1,7 @@
 import type { Role } from '../../domain/auth/principal.js';
 import { BROADCAST_APPROVERS, BROADCAST_AUTHORS, BROADCAST_READERS } from '../api/broadcasts.routes.js';
 import { CHANNEL_READERS, CHANNEL_WRITERS } from '../api/channels.routes.js';
+import { MOMENT_AUTHORS, MOMENT_READERS } from '../api/moments.routes.js';
 import {
   LEAD_MANAGERS,
   LEAD_READERS,
@@ -208,6 +209,22 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
     roles: [...BROADCAST_AUTHORS, 'manager'],
     corp: 'scoped',
     what: 'Cancel a broadcast; unconfirmed WeCom tasks are cancelled by the worker (audited)',
+  },
+  'POST /api/v1/moments': {
+    roles: MOMENT_AUTHORS,
+    corp: 'scoped',
+    what: 'Create a Moments task for chosen advisors; created in WeCom by the worker (audited)',
+  },
+  'GET /api/v1/moments': { roles: MOMENT_READERS, corp: 'scoped', what: 'List Moments tasks with publish counts' },
+  'GET /api/v1/moments/:id': {
+    roles: MOMENT_READERS,
+    corp: 'scoped',
+    what: 'A Moments task: who published, reach counts, who was reminded',
+  },
+  'GET /api/v1/kpis/moments': {
+    roles: MOMENT_READERS,
+    corp: 'scoped',
+    what: 'Moments tasks in a period and the share of advisors who published',
   },
   'GET /api/v1/groups': {
     roles: GROUP_READERS,
