@@ -75,6 +75,17 @@ export async function loadCustomerContexts(
   return buildContexts(corpId, customers, { pd });
 }
 
+function groupByCustomer<T extends { customerId?: unknown }>(rows: T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const r of rows) {
+    const k = String(r.customerId);
+    const list = out.get(k);
+    if (list) list.push(r);
+    else out.set(k, [r]);
+  }
+  return out;
+}
+
 async function buildContexts(
   corpId: string,
   customers: CustomerLean[],
@@ -100,9 +111,12 @@ async function buildContexts(
     { userid: 1, departments: 1 },
   ).lean();
   const departmentsOf = new Map(advisors.map((a) => [a.userid, a.departments ?? []]));
+  // Grouped once by customer: a per-customer filter over the batch is quadratic (docs/engagement.md, "Measured").
+  const relsOf = groupByCustomer(relationships);
+  const vehiclesOf = groupByCustomer(vehicles);
   return customers.map((customer) => {
     const id = String(customer._id);
-    const rels = relationships.filter((r) => String(r.customerId) === id);
+    const rels = relsOf.get(id) ?? [];
     const tagKeys = new Set<string>();
     for (const r of rels)
       if (r.status === 'active')
@@ -136,15 +150,13 @@ async function buildContexts(
         status: r.status ?? 'active',
       })),
       tagKeys,
-      vehicles: vehicles
-        .filter((v) => String(v.customerId) === id)
-        .map((v) => ({
-          vin: v.vin,
-          model: v.model ?? undefined,
-          deliveryDate: v.deliveryDate ?? undefined,
-          insuranceExpiry: v.insuranceExpiry ?? undefined,
-          lastServiceDate: v.lastServiceDate ?? undefined,
-        })),
+      vehicles: (vehiclesOf.get(id) ?? []).map((v) => ({
+        vin: v.vin,
+        model: v.model ?? undefined,
+        deliveryDate: v.deliveryDate ?? undefined,
+        insuranceExpiry: v.insuranceExpiry ?? undefined,
+        lastServiceDate: v.lastServiceDate ?? undefined,
+      })),
       advisor: advisorUserid
         ? { userid: advisorUserid, departments: departmentsOf.get(advisorUserid) ?? [] }
         : undefined,
