@@ -75,6 +75,17 @@ export async function loadCustomerContexts(
   return buildContexts(corpId, customers, { pd });
 }
 
+/**
+ * The customer-id condition for a page's relationships and vehicles: a large page (sorted by
+ * `_id`, as `loadCustomerContexts` reads) is one index range rather than thousands of `$in`
+ * values; rows of customers in the range but not in the page are ignored by the grouping.
+ */
+function customerIdsFilter(ids: readonly unknown[]): Record<string, unknown> {
+  if (ids.length < 500) return { $in: ids };
+  const sorted = [...ids].sort((a, b) => String(a).localeCompare(String(b)));
+  return { $gte: sorted[0], $lte: sorted.at(-1) };
+}
+
 function groupByCustomer<T extends { customerId?: unknown }>(rows: T[]): Map<string, T[]> {
   const out = new Map<string, T[]>();
   for (const r of rows) {
@@ -92,13 +103,14 @@ async function buildContexts(
   opts: { pd?: PersonalData; advisorUserid?: string },
 ): Promise<CustomerContext[]> {
   const ids = customers.map((c) => c._id);
+  const byCustomer = customerIdsFilter(ids);
   const [relationships, vehicles, tagNames] = await Promise.all([
     RelationshipModel.find(
-      { corpId, customerId: { $in: ids } },
+      { corpId, customerId: byCustomer },
       { customerId: 1, userid: 1, state: 1, tagIds: 1, status: 1 },
     ).lean(),
     VehicleModel.find(
-      { corpId, customerId: { $in: ids } },
+      { corpId, customerId: byCustomer },
       { customerId: 1, vin: 1, model: 1, deliveryDate: 1, insuranceExpiry: 1, lastServiceDate: 1 },
     ).lean(),
     tagNamesOf(corpId),
