@@ -110,6 +110,20 @@ describe('/api/v1/broadcasts', () => {
     await api.get('/api/v1/broadcasts/not-an-id').set(bearer(mkt)).expect(404);
     const list = await api.get('/api/v1/broadcasts').set(bearer(mkt)).expect(200);
     expect(list.body.broadcasts.every((b: { corpId: string }) => b.corpId === CORP_A)).toBe(true);
+
+    // A dealer admin may create and approve, but not their own broadcast.
+    const admin = await h.token('dealer_admin', [CORP_A], 'adminA');
+    const own = await api
+      .post('/api/v1/broadcasts')
+      .set(bearer(admin))
+      .send({ ...draft, corpId: CORP_A })
+      .expect(201);
+    const refused = await api
+      .post(`/api/v1/broadcasts/${own.body.id as string}/approve`)
+      .set(bearer(admin))
+      .send({})
+      .expect(409);
+    expect(refused.body.error.code).toBe('broadcast_own_approval');
   });
 
   it('pushes a car-maker broadcast as one copy per dealer, each approved by its own dealer', async () => {
