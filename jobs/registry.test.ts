@@ -19,7 +19,12 @@ import {
   teamCodeRefreshJob,
 } from '../src/queues/jobs/acquisition.jobs.js';
 import { operatorAlertJob } from '../src/queues/jobs/alerts.jobs.js';
-import { broadcastTickJob } from '../src/queues/jobs/broadcasts.jobs.js';
+import {
+  broadcastCancelJob,
+  broadcastTickJob,
+  momentCreateJob,
+  momentTickJob,
+} from '../src/queues/jobs/broadcasts.jobs.js';
 import { groupWelcomeSyncJob, groupsReconcileJob } from '../src/queues/jobs/groups.jobs.js';
 import { outcomesDailyJob } from '../src/queues/jobs/outcomes.jobs.js';
 import { corpSchedulersJob, customersReconcileJob } from '../src/queues/jobs/customers.jobs.js';
@@ -123,6 +128,9 @@ describe('the processors: one job map per queue', () => {
         groupsReconcileJob,
         groupWelcomeSyncJob,
         broadcastTickJob,
+        broadcastCancelJob,
+        momentCreateJob,
+        momentTickJob,
         leadsTickJob,
         channelsReconcileJob,
       ]

@@ -4,7 +4,7 @@ import type { Logger } from '../src/infra/logger.js';
 import type { JobContract } from '../src/queues/job-contract.js';
 import { corpSchedulersJob, customersReconcileJob } from '../src/queues/jobs/customers.jobs.js';
 import { channelsReconcileJob, leadsTickJob } from '../src/queues/jobs/acquisition.jobs.js';
-import { broadcastTickJob } from '../src/queues/jobs/broadcasts.jobs.js';
+import { broadcastTickJob, momentTickJob } from '../src/queues/jobs/broadcasts.jobs.js';
 import { groupsReconcileJob } from '../src/queues/jobs/groups.jobs.js';
 import { kpiTickJob } from '../src/queues/jobs/kpis.jobs.js';
 import { outcomesDailyJob } from '../src/queues/jobs/outcomes.jobs.js';
@@ -54,6 +54,8 @@ export const clusterSchedulers: readonly SchedulerSpec[] = [
   spec('corp-schedulers', { pattern: '7 * * * *' }, corpSchedulersJob),
   // Broadcasts every 5 minutes: a broadcast starts at most 5 minutes late; WeCom is polled gently (docs/engagement.md).
   spec('broadcast-tick', { every: 300_000 }, broadcastTickJob),
+  // Moments tasks every 10 minutes: publishing has no callback; a day's delay before the reminder needs no more (docs/engagement.md).
+  spec('moment-tick', { every: 600_000 }, momentTickJob),
   // Leads every minute: waiting leads routed, the first-contact SLA ladder (docs/acquisition.md).
   spec('leads-tick', { every: 60_000 }, leadsTickJob),
   // Channel codes read back from WeCom hourly (docs/acquisition.md, "Reconciliation").

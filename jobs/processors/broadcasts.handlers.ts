@@ -1,6 +1,7 @@
 import { dueBroadcasts } from '../../src/domain/broadcasts/broadcast-approval.js';
 import { BroadcastModel } from '../../src/domain/broadcasts/broadcast.model.js';
 import {
+  cancelOpenTasks,
   pollBroadcast,
   remindAndEscalate,
   sendBroadcast,
@@ -9,10 +10,21 @@ import {
 import type { CorpScope } from '../../src/domain/corps/corp-scope.js';
 import { taskSettingsOf } from '../../src/domain/tasks/task-settings.js';
 import type { Logger } from '../../src/infra/logger.js';
-import { broadcastTickJob } from '../../src/queues/jobs/broadcasts.jobs.js';
+import {
+  openMomentTasks,
+  startMomentTask,
+  trackMomentTask,
+  type MomentDeps,
+} from '../../src/domain/moments/moment-tasks.js';
+import {
+  broadcastCancelJob,
+  broadcastTickJob,
+  momentCreateJob,
+  momentTickJob,
+} from '../../src/queues/jobs/broadcasts.jobs.js';
 import type { WorkerContext } from '../context.js';
 import { on, type JobEntry } from '../processor.js';
-import { activeScopes } from '../scope.js';
+import { activeScopes, isSkipped, jobScope } from '../scope.js';
 
 function broadcastDeps(ctx: WorkerContext, scope: CorpScope, log: Logger): BroadcastDeps {
   return {
@@ -26,10 +38,15 @@ function broadcastDeps(ctx: WorkerContext, scope: CorpScope, log: Logger): Broad
   };
 }
 
+function momentDeps(ctx: WorkerContext, scope: CorpScope, log: Logger): MomentDeps {
+  return { corpId: scope.corpId, api: scope.api, clock: ctx.clock, logger: log };
+}
+
 /**
  * The broadcasts' tick (docs/engagement.md): sends approved broadcasts whose time came, then
  * polls, reminds and escalates those handed to advisors in the last 14 days, corp by corp;
- * broadcasts of a car-maker, disabled or unknown corp wait (the corp scope's policy).
+ * broadcasts of a car-maker, disabled or unknown corp wait (the corp scope's policy). Also the
+ * broadcast cancel job, and the Moments tasks' creation and tracking (docs/engagement.md).
  */
 export function broadcastsJobs(ctx: WorkerContext, listCorpIds: () => string[]): JobEntry[] {
   return [
@@ -56,6 +73,27 @@ export function broadcastsJobs(ctx: WorkerContext, listCorpIds: () => string[]):
         }
       }
       return { sent, polled };
+    }),
+    on(broadcastCancelJob, async ({ corpId, broadcastId }, _job, log) => {
+      const scope = jobScope(ctx, corpId, log);
+      if (isSkipped(scope)) return scope;
+      return cancelOpenTasks(broadcastDeps(ctx, scope, log), broadcastId);
+    }),
+    on(momentCreateJob, async ({ corpId, momentTaskId }, _job, log) => {
+      const scope = jobScope(ctx, corpId, log);
+      if (isSkipped(scope)) return scope;
+      return startMomentTask(momentDeps(ctx, scope, log), momentTaskId);
+    }),
+    on(momentTickJob, async (_data, _job, log) => {
+      let tracked = 0;
+      for (const scope of activeScopes(ctx, listCorpIds(), log)) {
+        const deps = momentDeps(ctx, scope, log);
+        for (const id of await openMomentTasks(scope.corpId)) {
+          await trackMomentTask(deps, id);
+          tracked++;
+        }
+      }
+      return { tracked };
     }),
   ];
 }

@@ -4,6 +4,7 @@ import { cockpit } from './locales/cockpit.js';
 import { campaigns } from './locales/campaigns.js';
 import { core } from './locales/core.js';
 import { customers } from './locales/customers.js';
+import { engagement } from './locales/engagement.js';
 import { tasksDesk } from './locales/tasks-desk.js';
 import { transfers } from './locales/transfers.js';
 import { settings } from './locales/settings.js';
@@ -14,7 +15,18 @@ import { outcomes } from './locales/outcomes.js';
  * (one file per area so pages can grow independently); they are merged here. A test checks
  * that both languages have the same keys.
  */
-const areas = [core, campaigns, settings, cockpit, tasksDesk, customers, transfers, acquisition, outcomes] as const;
+const areas = [
+  core,
+  campaigns,
+  settings,
+  cockpit,
+  tasksDesk,
+  customers,
+  transfers,
+  acquisition,
+  outcomes,
+  engagement,
+] as const;
 
 type Dict = { [key: string]: string | Dict };
 function merge(into: Dict, from: Dict): Dict {

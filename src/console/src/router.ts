@@ -102,6 +102,21 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./pages/m/MyLeads.vue'),
     meta: { roles: ['manager', 'advisor'] },
   },
+  {
+    path: '/groups',
+    component: () => import('./pages/engagement/GroupsPage.vue'),
+    meta: { roles: ['admin', 'oem', 'dealer_admin', 'marketing', 'manager'] },
+  },
+  {
+    path: '/broadcasts',
+    component: () => import('./pages/engagement/BroadcastsPage.vue'),
+    meta: { roles: ['admin', 'oem', 'dealer_admin', 'marketing', 'manager'] },
+  },
+  {
+    path: '/moments',
+    component: () => import('./pages/engagement/MomentsPage.vue'),
+    meta: { roles: ['admin', 'oem', 'dealer_admin', 'marketing', 'manager'] },
+  },
   { path: '/:rest(.*)*', component: () => import('./pages/NotFound.vue'), meta: { notFound: true } },
 ];
 

@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import { BroadcastModel } from './broadcast.model.js';
+import { BroadcastModel, type BroadcastDocument } from './broadcast.model.js';
 import type { Audience, BroadcastContent } from './broadcast-plan.js';
 
 export interface NewBroadcast {
@@ -85,4 +85,25 @@ export async function dueBroadcasts(
     .limit(limit)
     .lean();
   return rows.map((r) => ({ corpId: r.corpId, id: String(r._id) }));
+}
+
+/**
+ * Marks a broadcast cancelled unless it already ended; answers the status it had (undefined when
+ * it was not cancellable). Tasks already handed to advisors are cancelled in WeCom by the worker
+ * (`cancelOpenTasks`).
+ */
+export async function markBroadcastCancelled(
+  corpId: string,
+  id: string,
+  at: Date,
+): Promise<BroadcastDocument['status'] | undefined> {
+  const before = await BroadcastModel.findOneAndUpdate(
+    {
+      _id: new Types.ObjectId(id),
+      corpId,
+      status: { $in: ['pending_approval', 'approved', 'sending', 'sent'] },
+    },
+    { $set: { status: 'cancelled', cancelledAt: at } },
+  ).lean();
+  return before?.status;
 }

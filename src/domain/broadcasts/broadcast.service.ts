@@ -8,6 +8,7 @@ import { toWecomAttachments } from '../messages/media.service.js';
 import { MessageBatchModel, MessageRecipientModel } from '../messages/message.model.js';
 import { monthKey, nextAllowedTime } from '../rules/engine/guards.js';
 import type { QuietHours } from '../tasks/task-settings.js';
+import { markBroadcastCancelled } from './broadcast-approval.js';
 import { BroadcastModel } from './broadcast.model.js';
 import {
   MAX_CUSTOMERS_PER_CALL,
@@ -465,14 +466,17 @@ export async function remindAndEscalate(
  * marked cancelled.
  */
 export async function cancelBroadcast(deps: BroadcastDeps, broadcastId: string): Promise<{ cancelledTasks: number }> {
-  const b = await BroadcastModel.findOneAndUpdate(
-    {
-      _id: asId(broadcastId),
-      corpId: deps.corpId,
-      status: { $in: ['pending_approval', 'approved', 'sending', 'sent'] },
-    },
-    { $set: { status: 'cancelled', cancelledAt: deps.clock.now() } },
-  ).lean();
+  if (!(await markBroadcastCancelled(deps.corpId, broadcastId, deps.clock.now()))) return { cancelledTasks: 0 };
+  return cancelOpenTasks(deps, broadcastId);
+}
+
+/**
+ * The WeCom half of a cancellation (the API marks the broadcast cancelled, the worker runs this):
+ * every advisor task not yet confirmed is cancelled in WeCom and its pending customers marked
+ * cancelled. A broadcast that is not cancelled is left alone.
+ */
+export async function cancelOpenTasks(deps: BroadcastDeps, broadcastId: string): Promise<{ cancelledTasks: number }> {
+  const b = await BroadcastModel.findOne({ _id: asId(broadcastId), corpId: deps.corpId, status: 'cancelled' }).lean();
   if (!b) return { cancelledTasks: 0 };
   let cancelledTasks = 0;
   for (const batch of await MessageBatchModel.find({

@@ -36,6 +36,8 @@ relationshipSchema.index({ corpId: 1, userid: 1, externalUserId: 1 }, { unique: 
 relationshipSchema.index({ corpId: 1, externalUserId: 1, status: 1 });
 relationshipSchema.index({ corpId: 1, remarkMobileHashes: 1 });
 relationshipSchema.index({ corpId: 1, remarkHash: 1 }, { sparse: true });
+// Batch loads of a page of customers' relationships (rule contexts, broadcast planning).
+relationshipSchema.index({ corpId: 1, customerId: 1 });
 
 export type Relationship = InferSchemaType<typeof relationshipSchema>;
 export const RelationshipModel = model('Relationship', relationshipSchema);

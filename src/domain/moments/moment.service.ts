@@ -47,6 +47,21 @@ export async function momentProgress(api: CorpApi, jobid: string): Promise<Momen
   const job = await api.getMomentTaskResult(jobid);
   const momentId = job.result?.moment_id;
   if (job.status !== 3 || !momentId) return undefined;
+  return {
+    ...(await publishProgress(api, momentId)),
+    invalidSenders: job.result?.invalid_sender_list?.user_list ?? [],
+  };
+}
+
+/**
+ * Who of a created task published (`get_moment_task`) and how many customers see each post
+ * (`get_moment_send_result`, asked only for advisors not in `knownReach`; docs/wecom.md §12.2).
+ */
+export async function publishProgress(
+  api: CorpApi,
+  momentId: string,
+  knownReach: ReadonlyMap<string, number> = new Map(),
+): Promise<Omit<MomentProgress, 'invalidSenders'>> {
   const rows: Array<{ userid: string; publish_status: number }> = [];
   let cursor: string | undefined;
   do {
@@ -59,8 +74,7 @@ export async function momentProgress(api: CorpApi, jobid: string): Promise<Momen
     .map((r) => r.userid)
     .sort();
   const reach: Record<string, number> = {};
-  for (const userid of published)
-    reach[userid] = (await api.getMomentSendResult({ moment_id: momentId, userid, limit: 5000 })).customer_list.length;
+  for (const userid of published) reach[userid] = knownReach.get(userid) ?? (await reachOf(api, momentId, userid));
   return {
     momentId,
     published,
@@ -68,9 +82,24 @@ export async function momentProgress(api: CorpApi, jobid: string): Promise<Momen
       .filter((r) => r.publish_status !== 1)
       .map((r) => r.userid)
       .sort(),
-    invalidSenders: job.result?.invalid_sender_list?.user_list ?? [],
     reach,
   };
+}
+
+async function reachOf(api: CorpApi, momentId: string, userid: string): Promise<number> {
+  let n = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await api.getMomentSendResult({
+      moment_id: momentId,
+      userid,
+      limit: 5000,
+      ...(cursor ? { cursor } : {}),
+    });
+    n += page.customer_list.length;
+    cursor = page.next_cursor || undefined;
+  } while (cursor);
+  return n;
 }
 
 /** No reminder API exists for Moments (docs/wecom.md §12.2): the advisors who have not published get an app message. */

@@ -75,19 +75,42 @@ export async function loadCustomerContexts(
   return buildContexts(corpId, customers, { pd });
 }
 
+/**
+ * The customer-id condition for a page's relationships and vehicles: a large page (sorted by
+ * `_id`, as `loadCustomerContexts` reads) is one index range rather than thousands of `$in`
+ * values; rows of customers in the range but not in the page are ignored by the grouping.
+ */
+function customerIdsFilter(ids: readonly unknown[]): Record<string, unknown> {
+  if (ids.length < 500) return { $in: ids };
+  const sorted = [...ids].sort((a, b) => String(a).localeCompare(String(b)));
+  return { $gte: sorted[0], $lte: sorted.at(-1) };
+}
+
+function groupByCustomer<T extends { customerId?: unknown }>(rows: T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const r of rows) {
+    const k = String(r.customerId);
+    const list = out.get(k);
+    if (list) list.push(r);
+    else out.set(k, [r]);
+  }
+  return out;
+}
+
 async function buildContexts(
   corpId: string,
   customers: CustomerLean[],
   opts: { pd?: PersonalData; advisorUserid?: string },
 ): Promise<CustomerContext[]> {
   const ids = customers.map((c) => c._id);
+  const byCustomer = customerIdsFilter(ids);
   const [relationships, vehicles, tagNames] = await Promise.all([
     RelationshipModel.find(
-      { corpId, customerId: { $in: ids } },
+      { corpId, customerId: byCustomer },
       { customerId: 1, userid: 1, state: 1, tagIds: 1, status: 1 },
     ).lean(),
     VehicleModel.find(
-      { corpId, customerId: { $in: ids } },
+      { corpId, customerId: byCustomer },
       { customerId: 1, vin: 1, model: 1, deliveryDate: 1, insuranceExpiry: 1, lastServiceDate: 1 },
     ).lean(),
     tagNamesOf(corpId),
@@ -100,9 +123,12 @@ async function buildContexts(
     { userid: 1, departments: 1 },
   ).lean();
   const departmentsOf = new Map(advisors.map((a) => [a.userid, a.departments ?? []]));
+  // Grouped once by customer: a per-customer filter over the batch is quadratic (docs/engagement.md, "Measured").
+  const relsOf = groupByCustomer(relationships);
+  const vehiclesOf = groupByCustomer(vehicles);
   return customers.map((customer) => {
     const id = String(customer._id);
-    const rels = relationships.filter((r) => String(r.customerId) === id);
+    const rels = relsOf.get(id) ?? [];
     const tagKeys = new Set<string>();
     for (const r of rels)
       if (r.status === 'active')
@@ -136,15 +162,13 @@ async function buildContexts(
         status: r.status ?? 'active',
       })),
       tagKeys,
-      vehicles: vehicles
-        .filter((v) => String(v.customerId) === id)
-        .map((v) => ({
-          vin: v.vin,
-          model: v.model ?? undefined,
-          deliveryDate: v.deliveryDate ?? undefined,
-          insuranceExpiry: v.insuranceExpiry ?? undefined,
-          lastServiceDate: v.lastServiceDate ?? undefined,
-        })),
+      vehicles: (vehiclesOf.get(id) ?? []).map((v) => ({
+        vin: v.vin,
+        model: v.model ?? undefined,
+        deliveryDate: v.deliveryDate ?? undefined,
+        insuranceExpiry: v.insuranceExpiry ?? undefined,
+        lastServiceDate: v.lastServiceDate ?? undefined,
+      })),
       advisor: advisorUserid
         ? { userid: advisorUserid, departments: departmentsOf.get(advisorUserid) ?? [] }
         : undefined,

@@ -6,6 +6,7 @@ import { createAuth } from '../../middlewares/auth.js';
 import { AppError, BadRequestError } from '../../infra/errors.js';
 import { createAuthFailureLimit, createClientRateLimit, createRateLimit } from '../../middlewares/rate-limit.js';
 import type { ApiDeps } from './api-deps.js';
+import { createBroadcastsRouter } from './broadcasts.routes.js';
 import { createChannelsRouter } from './channels.routes.js';
 import { createLeadsRouter } from './leads.routes.js';
 import { createAuditRouter } from './audit.routes.js';
@@ -17,6 +18,7 @@ import { createGroupsRouter } from './groups.routes.js';
 import { createKpisRouter } from './kpis.routes.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { createMediaRouter } from './media.routes.js';
+import { createMomentsRouter } from './moments.routes.js';
 import { createOpsApiRouter } from './ops-api.routes.js';
 import { createOutcomesRouter } from './outcomes.routes.js';
 import { createPrivacyRouter } from './privacy.routes.js';
@@ -99,6 +101,8 @@ export function createApiRouter(deps: ApiDeps): Router {
     createGroupsRouter(deps),
     createChannelsRouter(deps),
     createLeadsRouter(deps),
+    createBroadcastsRouter(deps),
+    createMomentsRouter(deps),
   ];
   for (const child of children) router.use(child.routes(), child.allowedMethods());
   // Authorization comes from the policy table; a route without an entry stops the start here.

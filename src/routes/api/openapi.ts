@@ -1,5 +1,20 @@
 import { outcomeInputSchema } from '../../domain/outcomes/outcome-input.js';
 import { OUTCOME_READERS, OUTCOME_WRITERS } from './outcomes.routes.js';
+import {
+  BROADCAST_APPROVERS,
+  BROADCAST_AUTHORS,
+  BROADCAST_READERS,
+  broadcastCreateSchema,
+  broadcastListQuery,
+  broadcastPreviewSchema,
+} from './broadcasts.routes.js';
+import {
+  MOMENT_AUTHORS,
+  MOMENT_READERS,
+  momentCreateSchema,
+  momentKpiQuery,
+  momentListQuery,
+} from './moments.routes.js';
 import { z } from 'zod';
 import {
   GROUP_READERS,
@@ -518,6 +533,98 @@ const operations: Operation[] = [
     summary: 'JS-SDK signatures (config and agentConfig) for a page of this console',
     roles: [...SIDEBAR_READERS],
     query: jsapiConfigQuery,
+    ok: 200,
+  },
+  {
+    method: 'post',
+    path: '/broadcasts',
+    summary:
+      'Create a broadcast (segment or owner groups; single or group chat; holdout) waiting for approval; dealers: one copy per dealer',
+    roles: [...BROADCAST_AUTHORS],
+    body: broadcastCreateSchema,
+    ok: 201,
+  },
+  {
+    method: 'get',
+    path: '/broadcasts',
+    summary: 'Broadcasts of the caller corps, newest first',
+    roles: [...BROADCAST_READERS],
+    query: broadcastListQuery,
+    ok: 200,
+  },
+  {
+    method: 'post',
+    path: '/broadcasts/preview',
+    summary: 'Preview a draft: customers and groups per advisor, exclusions and why, WeCom calls',
+    roles: [...BROADCAST_AUTHORS],
+    body: broadcastPreviewSchema,
+    ok: 200,
+  },
+  {
+    method: 'get',
+    path: '/broadcasts/{id}',
+    summary: 'A broadcast with progress per advisor: sent, not yet confirmed, failed with reasons in words',
+    roles: [...BROADCAST_READERS],
+    ok: 200,
+  },
+  {
+    method: 'post',
+    path: '/broadcasts/{id}/preview',
+    summary: 'Preview a stored broadcast as it would be sent now',
+    roles: [...BROADCAST_READERS],
+    ok: 200,
+  },
+  {
+    method: 'post',
+    path: '/broadcasts/{id}/approve',
+    summary: "Approve a dealer's broadcast (a manager or the dealer admin; not its author)",
+    roles: [...BROADCAST_APPROVERS],
+    ok: 200,
+  },
+  {
+    method: 'post',
+    path: '/broadcasts/{id}/reject',
+    summary: "Reject a dealer's broadcast",
+    roles: [...BROADCAST_APPROVERS],
+    ok: 200,
+  },
+  {
+    method: 'post',
+    path: '/broadcasts/{id}/cancel',
+    summary: 'Cancel a broadcast; 202 when WeCom tasks were handed out (the worker cancels the unconfirmed ones)',
+    roles: [...BROADCAST_AUTHORS, 'manager'],
+    ok: 200,
+  },
+  {
+    method: 'post',
+    path: '/moments',
+    summary: 'Create a Moments task (text, visible-to corp tags, advisors); 202, created in WeCom by the worker',
+    roles: [...MOMENT_AUTHORS],
+    body: momentCreateSchema,
+    ok: 202,
+  },
+  {
+    method: 'get',
+    path: '/moments',
+    summary: 'Moments tasks of a corp, newest first, with publish counts',
+    roles: [...MOMENT_READERS],
+    query: momentListQuery,
+    ok: 200,
+  },
+  {
+    method: 'get',
+    path: '/moments/{id}',
+    summary: 'A Moments task: per-advisor publish status and reach, who was reminded',
+    roles: [...MOMENT_READERS],
+    query: z.object({ corpId: z.string() }),
+    ok: 200,
+  },
+  {
+    method: 'get',
+    path: '/kpis/moments',
+    summary: 'Cockpit: Moments tasks in a period, advisors asked, published and the published share',
+    roles: [...MOMENT_READERS],
+    query: momentKpiQuery,
     ok: 200,
   },
   {

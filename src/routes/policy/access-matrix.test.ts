@@ -223,7 +223,41 @@ const otherCorpOnly =
     t === 'otherCorp' ? f(s) : undefined;
 const anyId = '0123456789abcdef01234567';
 
+const broadcastDraft = (corpId: string) => ({
+  corpId,
+  name: 'x',
+  audience: { kind: 'segment', conditions: {} },
+  content: { text: 'y' },
+  scheduledAt: '2026-05-10T04:00:00Z',
+});
+
 const PROBES: Record<string, ProbeFor> = {
+  'POST /api/v1/broadcasts': otherCorpOnly((s) => ({
+    method: 'post',
+    path: '/api/v1/broadcasts',
+    body: broadcastDraft(s.corpId),
+  })),
+  'GET /api/v1/broadcasts': otherCorpOnly((s) => get(`/api/v1/broadcasts?corpId=${s.corpId}`)),
+  'POST /api/v1/broadcasts/preview': otherCorpOnly((s) => ({
+    method: 'post',
+    path: '/api/v1/broadcasts/preview',
+    body: broadcastDraft(s.corpId),
+  })),
+  // One broadcast by id: no fixture broadcast here; broadcasts.routes.test.ts covers another corp's (404).
+  'GET /api/v1/broadcasts/:id': () => undefined,
+  'POST /api/v1/broadcasts/:id/preview': () => undefined,
+  'POST /api/v1/broadcasts/:id/approve': () => undefined,
+  'POST /api/v1/broadcasts/:id/reject': () => undefined,
+  'POST /api/v1/broadcasts/:id/cancel': () => undefined,
+  'POST /api/v1/moments': otherCorpOnly((s) => ({
+    method: 'post',
+    path: '/api/v1/moments',
+    body: { corpId: s.corpId, name: 'x', text: 'y', advisors: [s.adv] },
+  })),
+  'GET /api/v1/moments': reads((s) => `/api/v1/moments?corpId=${s.corpId}`),
+  // No fixture task here; moments.routes.test.ts covers another corp's task (404).
+  'GET /api/v1/moments/:id': () => undefined,
+  'GET /api/v1/kpis/moments': reads((s) => `/api/v1/kpis/moments?corpId=${s.corpId}&from=2026-05-01&to=2026-06-01`),
   'POST /api/v1/channels': otherCorpOnly((s) => ({
     method: 'post',
     path: '/api/v1/channels',

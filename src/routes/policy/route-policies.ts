@@ -1,5 +1,7 @@
 import type { Role } from '../../domain/auth/principal.js';
+import { BROADCAST_APPROVERS, BROADCAST_AUTHORS, BROADCAST_READERS } from '../api/broadcasts.routes.js';
 import { CHANNEL_QR_READERS, CHANNEL_READERS, CHANNEL_WRITERS } from '../api/channels.routes.js';
+import { MOMENT_AUTHORS, MOMENT_READERS } from '../api/moments.routes.js';
 import {
   LEAD_MANAGERS,
   LEAD_READERS,
@@ -172,6 +174,58 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
     roles: SIDEBAR_READERS,
     corp: 'scoped',
     what: 'JS-SDK signatures for a console page (tickets stay on the server)',
+  },
+  'POST /api/v1/broadcasts': {
+    roles: BROADCAST_AUTHORS,
+    corp: 'scoped',
+    what: 'Create a broadcast waiting for approval; the car maker pushes one copy per dealer (audited)',
+  },
+  'GET /api/v1/broadcasts': { roles: BROADCAST_READERS, corp: 'scoped', what: 'List broadcasts' },
+  'POST /api/v1/broadcasts/preview': {
+    roles: BROADCAST_AUTHORS,
+    corp: 'scoped',
+    what: 'Preview a draft broadcast: customers and groups per advisor, exclusions and why (counts only)',
+  },
+  'GET /api/v1/broadcasts/:id': {
+    roles: BROADCAST_READERS,
+    corp: 'scoped',
+    what: 'A broadcast with its progress per advisor (counts, reasons in words)',
+  },
+  'POST /api/v1/broadcasts/:id/preview': {
+    roles: BROADCAST_READERS,
+    corp: 'scoped',
+    what: 'Preview a stored broadcast as it would be sent now (counts only)',
+  },
+  'POST /api/v1/broadcasts/:id/approve': {
+    roles: BROADCAST_APPROVERS,
+    corp: 'scoped',
+    what: "Approve a dealer's broadcast (not its author; audited)",
+  },
+  'POST /api/v1/broadcasts/:id/reject': {
+    roles: BROADCAST_APPROVERS,
+    corp: 'scoped',
+    what: "Reject a dealer's broadcast (audited)",
+  },
+  'POST /api/v1/broadcasts/:id/cancel': {
+    roles: [...BROADCAST_AUTHORS, 'manager'],
+    corp: 'scoped',
+    what: 'Cancel a broadcast; unconfirmed WeCom tasks are cancelled by the worker (audited)',
+  },
+  'POST /api/v1/moments': {
+    roles: MOMENT_AUTHORS,
+    corp: 'scoped',
+    what: 'Create a Moments task for chosen advisors; created in WeCom by the worker (audited)',
+  },
+  'GET /api/v1/moments': { roles: MOMENT_READERS, corp: 'scoped', what: 'List Moments tasks with publish counts' },
+  'GET /api/v1/moments/:id': {
+    roles: MOMENT_READERS,
+    corp: 'scoped',
+    what: 'A Moments task: who published, reach counts, who was reminded',
+  },
+  'GET /api/v1/kpis/moments': {
+    roles: MOMENT_READERS,
+    corp: 'scoped',
+    what: 'Moments tasks in a period and the share of advisors who published',
   },
   'GET /api/v1/groups': {
     roles: GROUP_READERS,

@@ -1,0 +1,139 @@
+import { flushPromises } from '@vue/test-utils';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Plugin } from 'vue';
+import type { Me } from '../../lib/api-types.js';
+import { useSession } from '../../lib/session.js';
+import { json, mountWithConsole, stubApi } from '../../testing/mount.js';
+import BroadcastsPage from './BroadcastsPage.vue';
+import MomentsPage from './MomentsPage.vue';
+
+const CORP = 'wwbroadcastpage';
+const me = (role: Me['role']): Me => ({
+  role,
+  corps: [CORP],
+  userid: 'someone',
+  departments: [],
+  via: 'wecom',
+  corpId: CORP,
+  csrfToken: 'csrf',
+});
+const signedIn = (m: Me): Plugin => ({ install: () => useSession().set(m) });
+const ID = 'bbbbbbbbbbbbbbbbbbbbbbbb';
+const row = {
+  id: ID,
+  corpId: CORP,
+  name: '保养节',
+  status: 'pending_approval',
+  chatType: 'single',
+  scheduledAt: '2026-05-10T04:00:00Z',
+  createdBy: 'user:mkt',
+};
+const detail = {
+  ...row,
+  status: 'sent',
+  totals: { sent: 2, pending: 1, failed: 1, groupsSent: 0, groupsPlanned: 0 },
+  progress: [
+    {
+      userid: 'zhangwei',
+      state: 'sent',
+      stateWords: '已确认发送',
+      customers: { sent: 2, pending: 0, failed: 1 },
+      groups: { sent: 0, planned: 0 },
+      failures: [{ reason: '发送失败：客户已不是该顾问的好友', count: 1 }],
+    },
+  ],
+};
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('BroadcastsPage', () => {
+  it('previews a draft per advisor with the exclusions, submits it, and shows progress per advisor', async () => {
+    const api = stubApi({
+      'GET /api/v1/broadcasts': (url) =>
+        url.pathname.endsWith(ID) ? json(200, detail) : json(200, { broadcasts: [row] }),
+      'POST /api/v1/broadcasts/preview': () =>
+        json(200, {
+          customers: 4,
+          groups: 0,
+          calls: 2,
+          advisors: [{ userid: 'zhangwei', customers: 3, groups: 0, excluded: 1 }],
+          excluded: [{ reason: 'opted_out', words: '客户已退订营销消息', count: 1 }],
+        }),
+      'POST /api/v1/broadcasts': () => json(201, { id: ID }),
+    });
+    const w = await mountWithConsole(BroadcastsPage, { global: { plugins: [signedIn(me('marketing'))] } });
+    await flushPromises();
+    expect(w.find(`[data-test="status-${ID}"]`).text()).toBe('待审批');
+    // Marketing does not approve.
+    expect(w.find(`[data-test="approve-${ID}"]`).exists()).toBe(false);
+    await w.find('[data-test="name"]').setValue('保养节');
+    await w.find('[data-test="text"]').setValue('工时 8 折');
+    await w.find('[data-test="preview"]').trigger('click');
+    await flushPromises();
+    expect(w.find('[data-test="preview-result"]').text()).toContain('将发送给 4 位客户');
+    expect(w.find('[data-test="excluded"]').text()).toBe('客户已退订营销消息：1');
+    const sentPreview = api.calls.find((c) => c.url.pathname === '/api/v1/broadcasts/preview');
+    expect(sentPreview?.body).toMatchObject({
+      corpId: CORP,
+      audience: { kind: 'segment' },
+      content: { text: '工时 8 折' },
+    });
+    await w.find('[data-test="submit"]').trigger('click');
+    await flushPromises();
+    expect(api.calls.some((c) => c.method === 'POST' && c.url.pathname === '/api/v1/broadcasts')).toBe(true);
+    expect(w.find('[data-test="totals"]').text()).toBe('已发送 2，待确认 1，失败 1');
+    expect(w.find('[data-test="progress"]').text()).toContain('发送失败：客户已不是该顾问的好友：1');
+  });
+
+  it('lets a manager approve, and shows the API refusal in words', async () => {
+    const api = stubApi({
+      'GET /api/v1/broadcasts': () => json(200, { broadcasts: [row] }),
+      'POST /api/v1/broadcasts/': () =>
+        json(409, {
+          error: { code: 'broadcast_not_pending', message: 'broadcast is approved, not waiting for approval' },
+        }),
+    });
+    const w = await mountWithConsole(BroadcastsPage, { global: { plugins: [signedIn(me('manager'))] } });
+    await flushPromises();
+    expect(w.find('[data-test="create"]').exists()).toBe(false);
+    await w.find(`[data-test="approve-${ID}"]`).trigger('click');
+    await flushPromises();
+    expect(api.calls.at(-1)?.url.pathname).toBe(`/api/v1/broadcasts/${ID}/approve`);
+    expect(w.find('[data-test="problem"]').text()).toContain('not waiting for approval');
+  });
+});
+
+describe('MomentsPage', () => {
+  it('creates a task for the listed advisors and shows who published', async () => {
+    const task = {
+      id: 'm1',
+      name: '新车上市',
+      text: 'x',
+      status: 'active',
+      advisors: ['zhangwei', 'lina'],
+      published: 1,
+      pending: 1,
+      publishStatus: [
+        { userid: 'zhangwei', published: true, reach: 3 },
+        { userid: 'lina', published: false },
+      ],
+    };
+    const api = stubApi({
+      'GET /api/v1/moments': () => json(200, { moments: [task] }),
+      'POST /api/v1/moments': () => json(202, { id: 'm1', status: 'pending' }),
+    });
+    const w = await mountWithConsole(MomentsPage, { global: { plugins: [signedIn(me('marketing'))] } });
+    await flushPromises();
+    expect(w.find('[data-test="progress-m1"]').text()).toBe('1 / 2 位顾问已发表');
+    await w.find('[data-test="text"]').setValue('新款到店');
+    await w.find('[data-test="advisors"]').setValue('zhangwei, lina，zhangwei');
+    await w.find('[data-test="submit"]').trigger('click');
+    await flushPromises();
+    expect(api.calls.find((c) => c.method === 'POST')?.body).toMatchObject({
+      corpId: CORP,
+      text: '新款到店',
+      advisors: ['zhangwei', 'lina'],
+      tagIds: [],
+    });
+  });
+});

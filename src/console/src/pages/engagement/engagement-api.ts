@@ -1,0 +1,84 @@
+import { call } from '../../lib/api.js';
+
+const enc = encodeURIComponent;
+
+export interface BroadcastRow {
+  id: string;
+  corpId: string;
+  name: string;
+  status: 'pending_approval' | 'approved' | 'sending' | 'sent' | 'cancelled' | 'rejected';
+  chatType: 'single' | 'group';
+  scheduledAt: string;
+  createdBy: string;
+  approvedBy?: string;
+  parentId?: string;
+}
+export interface AdvisorProgressRow {
+  userid: string;
+  state: 'sent' | 'unconfirmed' | 'failed' | 'cancelled';
+  stateWords: string;
+  customers: { sent: number; pending: number; failed: number };
+  groups: { sent: number; planned: number };
+  failures: Array<{ reason: string; count: number }>;
+}
+export interface BroadcastDetail extends BroadcastRow {
+  totals: { sent: number; pending: number; failed: number; groupsSent: number; groupsPlanned: number };
+  progress: AdvisorProgressRow[];
+}
+export interface BroadcastPreview {
+  customers: number;
+  groups: number;
+  calls: number;
+  advisors: Array<{ userid: string; customers: number; groups: number; excluded: number }>;
+  excluded: Array<{ reason: string; words: string; count: number }>;
+}
+export interface BroadcastDraft {
+  corpId: string;
+  name: string;
+  audience: { kind: 'segment'; conditions: Record<string, unknown> } | { kind: 'groups'; purposeTag: string };
+  content: { text: string };
+  scheduledAt: string;
+  holdoutPercent: number;
+}
+export interface MomentRow {
+  id: string;
+  name: string;
+  text: string;
+  status: 'pending' | 'creating' | 'active' | 'done' | 'ended' | 'failed';
+  advisors: string[];
+  published: number;
+  pending: number;
+  error?: string;
+  publishStatus: Array<{ userid: string; published: boolean; reach?: number }>;
+}
+export interface GroupRow {
+  chatId: string;
+  name: string;
+  owner?: string;
+  members: number;
+  customers: number;
+  purposeTags: string[];
+}
+
+/** The engagement pages' calls: `/api/v1/broadcasts`, `/api/v1/moments`, `/api/v1/groups`. */
+export const engagementApi = {
+  broadcasts: (corpId: string) =>
+    call<{ broadcasts: BroadcastRow[] }>('GET', `/api/v1/broadcasts?corpId=${enc(corpId)}`),
+  broadcast: (id: string) => call<BroadcastDetail>('GET', `/api/v1/broadcasts/${enc(id)}`),
+  previewDraft: (draft: BroadcastDraft) => call<BroadcastPreview>('POST', '/api/v1/broadcasts/preview', draft),
+  createBroadcast: (draft: BroadcastDraft) => call<{ id: string }>('POST', '/api/v1/broadcasts', draft),
+  approve: (id: string) => call<{ status: string }>('POST', `/api/v1/broadcasts/${enc(id)}/approve`, {}),
+  cancel: (id: string) => call<{ status: string }>('POST', `/api/v1/broadcasts/${enc(id)}/cancel`, {}),
+  moments: (corpId: string) => call<{ moments: MomentRow[] }>('GET', `/api/v1/moments?corpId=${enc(corpId)}`),
+  createMoment: (body: { corpId: string; name: string; text: string; tagIds: string[]; advisors: string[] }) =>
+    call<{ id: string }>('POST', '/api/v1/moments', body),
+  groups: (corpId: string) => call<{ groups: GroupRow[] }>('GET', `/api/v1/groups?corpId=${enc(corpId)}`),
+  groupKpis: (corpId: string, from: string, to: string) =>
+    call<Record<string, number | null>>(
+      'GET',
+      `/api/v1/groups/kpis?corpId=${enc(corpId)}&from=${enc(from)}&to=${enc(to)}`,
+    ),
+};
+
+/** Splits a comma, space or newline separated list (advisor userids, tag ids). */
+export const listOf = (text: string): string[] => [...new Set(text.split(/[\s,，]+/).filter(Boolean))];
