@@ -33,6 +33,11 @@ export class Queues {
     readonly mode: 'standalone' | 'cluster' = 'standalone',
   ) {}
 
+  /** The producer connection, for small atomic scripts keyed under `prefix` (lead routing counters). */
+  get redis(): Redis {
+    return this.connection;
+  }
+
   get(name: QueueName): Queue {
     let queue = this.queues.get(name);
     if (queue && this.failed.has(name)) {
