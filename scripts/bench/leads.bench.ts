@@ -110,8 +110,8 @@ async function main(): Promise<void> {
       spread: round2((Math.max(...counts) - Math.min(...counts)) / Math.min(...counts)),
       cardJobs: cards,
       countersMatchMongo: countersExact,
-      intakeToCardJobP50Ms: round1(percentile(latencies, 0.5)),
-      intakeToCardJobP99Ms: round1(percentile(latencies, 0.99)),
+      intakeToCardJobP50Ms: round1(percentile(latencies, 50)),
+      intakeToCardJobP99Ms: round1(percentile(latencies, 99)),
     };
     console.table([
       {

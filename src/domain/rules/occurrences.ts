@@ -27,6 +27,11 @@ export function eventOccurrenceId(
       return `vehicle:${String(event.data.vin ?? event.vehicleId ?? '')}`;
     case 'customer.lost':
       return `lost:${at}`;
+    // Stages only move forward, so each lead reaches each stage once.
+    case 'lead.created':
+      return `lead:${String(event.data.leadId ?? '')}:created`;
+    case 'lead.stage_changed':
+      return `lead:${String(event.data.leadId ?? '')}:${String(event.data.to ?? '')}`;
   }
 }
 

@@ -24,6 +24,8 @@ const triggerFields: Record<TriggerType, string[]> = {
   'customer.became_owner': [],
   'vehicle.linked': [],
   'customer.lost': [],
+  'lead.created': [],
+  'lead.stage_changed': [],
   date: ['rule-trigger-field', 'rule-trigger-offset'],
   inactivity: ['rule-trigger-days'],
 };

@@ -24,6 +24,8 @@ export const TRIGGER_TYPES: readonly TriggerType[] = [
   'customer.became_owner',
   'vehicle.linked',
   'customer.lost',
+  'lead.created',
+  'lead.stage_changed',
   'date',
   'inactivity',
 ];
