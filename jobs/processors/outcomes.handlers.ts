@@ -4,7 +4,7 @@ import { detectNoShows } from '../../src/domain/outcomes/no-show.service.js';
 import { outcomesDailyJob } from '../../src/queues/jobs/outcomes.jobs.js';
 import type { WorkerContext } from '../context.js';
 import { on, type JobEntry } from '../processor.js';
-import { isSkipped, jobScope } from '../scope.js';
+import { withScope } from '../scope.js';
 import type { DomainEventHandler } from './domain-events.processor.js';
 
 /**
@@ -29,11 +29,11 @@ export function outcomesEventHandler(ctx: Pick<WorkerContext, 'clock'>): DomainE
 export function outcomesJobs(ctx: WorkerContext): JobEntry[] {
   return [
     on(outcomesDailyJob, async ({ corpId }, _job, log) => {
-      const scope = jobScope(ctx, corpId, log);
-      if (isSkipped(scope)) return scope;
-      const r = await detectNoShows({ corpId, now: () => ctx.clock.now() });
-      if (r.noShows > 0) log.info({ corpId, noShows: r.noShows }, 'no-shows found; follow-up tasks created');
-      return r;
+      return withScope(ctx, corpId, log, async () => {
+        const r = await detectNoShows({ corpId, now: () => ctx.clock.now() });
+        if (r.noShows > 0) log.info({ corpId, noShows: r.noShows }, 'no-shows found; follow-up tasks created');
+        return r;
+      });
     }),
   ];
 }
