@@ -8,8 +8,9 @@ import { LeadModel, type LeadStage } from '../../acquisition/lead.model.js';
 import { CustomerModel } from '../../customers/customer.model.js';
 import type { DomainEvent } from '../../events/domain-event.js';
 import { ScheduleModel } from '../../schedules/schedule.model.js';
+import { previewRule } from '../preview.js';
 import { RuleModel } from '../rule.model.js';
-import { ruleCreateSchema, type RuleBodyInput } from '../rule.schema.js';
+import { ruleBodySchema, ruleCreateSchema, type RuleBodyInput } from '../rule.schema.js';
 import { RuleService } from '../rule.service.js';
 import { handleDomainEvent } from './engine.js';
 import { DEMO_CORP_ID, type EngineHarness, useEngineHarness } from './engine.test-support.js';
@@ -106,6 +107,16 @@ describe('lead rules', () => {
       { ruleId: rule.id, outcome: 'conditions_failed' },
     ]);
     expect(sent()).toHaveLength(1);
+
+    // Preview counts the open leads the lead conditions match (not customers).
+    const body = ruleBodySchema.parse({ ...(await RuleModel.findById(rule.id).lean())?.body });
+    const preview = await previewRule(body, {
+      corpId: DEMO_CORP_ID,
+      timeZone: 'Asia/Shanghai',
+      quietHours: null,
+      now: h.clock.now(),
+    });
+    expect(preview).toMatchObject({ matching: 1, scanned: 2, exact: true });
   });
 
   it('lead.stage_changed to test_drive with a from/to condition: a follow-up task for the matched customer', async () => {
