@@ -189,9 +189,16 @@ describe('scheduled and maintenance handlers: outcomes', () => {
         input: { kind: 'resigned', handoverUserid: 'a', takeoverUserid: 'b', externalUserIds: ['wm1'] },
       }),
     ).resolves.toEqual({ skipped: 'oem_corp' });
+    // The same shape through withScope (jobs/scope.ts) in the lead, group and outcome handlers.
+    await expect(
+      run(scheduled, leadCardJob.name, { corpId: 'wwdisabled', leadId: 'a'.repeat(24), assignment: 1 }),
+    ).resolves.toEqual({ skipped: 'disabled_corp' });
     const maintenance = processors().get(QueueName.maintenance);
     await expect(run(maintenance, customersReconcileJob.name, { corpId: 'wwdisabled' })).resolves.toEqual({
       skipped: 'disabled_corp',
+    });
+    await expect(run(maintenance, outcomesDailyJob.name, { corpId: 'wwoem' })).resolves.toEqual({
+      skipped: 'oem_corp',
     });
   });
 

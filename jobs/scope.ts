@@ -40,6 +40,21 @@ export function jobScope(ctx: WorkerContext, corpId: string, log: Logger, opts?:
 
 export const isSkipped = (s: CorpScope | Skipped): s is Skipped => 'skipped' in s;
 
+/**
+ * Runs one corp's job in its scope: `fn(scope)`, or the `Skipped` result when the corp runs no
+ * background work; an unknown corp throws `CorpNotLoadedError` (see `jobScope`).
+ */
+export async function withScope<T>(
+  ctx: WorkerContext,
+  corpId: string,
+  log: Logger,
+  fn: (scope: CorpScope) => Promise<T> | T,
+  opts?: ScopeOptions,
+): Promise<T | Skipped> {
+  const scope = jobScope(ctx, corpId, log, opts);
+  return isSkipped(scope) ? scope : fn(scope);
+}
+
 /** The scopes of the given corps that run background work (ticks over all corps skip the others). */
 export function activeScopes(ctx: WorkerContext, corpIds: readonly string[], log: Logger): CorpScope[] {
   return corpIds.map((id) => scopeFor(ctx, id, log)).flatMap((r) => (r.ok ? [r.scope] : []));

@@ -17,10 +17,12 @@ the engine use). Do not edit by hand.
 - \`trigger\`: \`customer.added\` (optional \`state: { equals | prefix }\`), \`customer.tag_added\` /
   \`customer.tag_removed\` (\`tag: { group, name }\`), \`customer.became_owner\`, \`vehicle.linked\`,
   \`customer.lost\`, \`service.overdue\` (an owner became dormant: no repair order for the corp's
-  \`outcomes.dormantMonths\`, default 12; for win-back rules), \`date\` (\`field\`: deliveryDate, insuranceExpiry, lastServiceDate or birthday;
+  \`outcomes.dormantMonths\`, default 12; for win-back rules), \`lead.created\`, \`lead.stage_changed\`, \`date\` (\`field\`: deliveryDate, insuranceExpiry, lastServiceDate or birthday;
   \`offset\`: \`+150d at 10:00\`, \`-60d at 09:30\`, in the corp's time zone).
 - \`conditions\` (all must hold): \`channel\`, \`hasTags\`, \`lacksTags\`, \`lifecycle\`, \`vehicleModels\`,
-  \`vehicleAgeMonths: { min, max }\`, \`advisors\`, \`departments\`, \`customerType\` (wechat / wecom).
+  \`vehicleAgeMonths: { min, max }\`, \`advisors\`, \`departments\`, \`customerType\` (wechat / wecom), and
+  for lead triggers only \`lead: { sources, models, stages, fromStages, toStages, lostReasons, ageHours }\`
+  (\`fromStages\`/\`toStages\` with \`lead.stage_changed\` only).
 - \`actions\` (1–10): \`tag\`, \`welcome\`, \`follow_up\`, \`message_customer\`, \`notify_advisor\`.
 - \`guards\`: \`quietHours\` (left out: the corp's quiet hours, set in the corp's task settings,
   21:00–09:00 local unless changed; \`{ start, end }\`: the rule's own; \`null\`: none for this rule)
@@ -38,6 +40,15 @@ Durations are \`<n>d\`, \`<n>h\` or \`<n>m\`; local times are \`HH:mm\`.
   (a corrected delivery date moves the planned schedule), or the rule is created/enabled (backfill).
   Follow-up actions become \`follow_up\` schedules at their own due time; other actions run at the
   computed date. Conditions are checked when planning and again when the schedule fires.
+- **Lead rules** (\`lead.created\`, \`lead.stage_changed\`; docs/acquisition.md "Rules on leads"): the
+  lead conditions are checked first (\`models\` and \`lostReasons\` match substrings, case-insensitive;
+  \`stages\` is the stage after the event; \`ageHours\` the lead's age at the event). A lead already
+  matched to a WeCom customer runs the rule for that customer like any other trigger (customer
+  conditions, guards, holdout). A lead **not on WeCom yet** gets only \`notify_advisor\` (to the lead's
+  advisor, linking the lead page); \`follow_up\`, \`message_customer\` and \`tag\` are recorded as
+  skipped (\`lead_not_on_wecom\`), and customer conditions do not hold. Occurrences:
+  \`lead:<lead id>:created\` and \`lead:<lead id>:<stage reached>\` (stages only move forward).
+  Preview counts the open leads the lead conditions match now.
 - **Welcome rules** (any rule with a \`welcome\` action) must use the \`customer.added\` trigger and only
   the \`channel\`, \`advisors\` and \`departments\` conditions; they ignore quiet hours and caps. Their
   other actions (e.g. tags) run when the \`customer.added\` event is processed. The welcome job is

@@ -16,7 +16,7 @@ import {
 } from '../../src/queues/jobs/acquisition.jobs.js';
 import type { WorkerContext } from '../context.js';
 import { on, type JobEntry } from '../processor.js';
-import { activeScopes, isSkipped, jobScope } from '../scope.js';
+import { activeScopes, withScope } from '../scope.js';
 import type { DomainEventHandler } from './domain-events.processor.js';
 
 /**
@@ -27,16 +27,19 @@ import type { DomainEventHandler } from './domain-events.processor.js';
 export function acquisitionJobs(ctx: WorkerContext, listCorpIds: () => string[]): JobEntry[] {
   return [
     on(channelSyncJob, async ({ corpId, channelId }, _job, log) => {
-      const scope = jobScope(ctx, corpId, log);
-      return isSkipped(scope) ? scope : { outcome: await syncChannel(scope.tasks(log), channelId) };
+      return withScope(ctx, corpId, log, async (scope) => ({
+        outcome: await syncChannel(scope.tasks(log), channelId),
+      }));
     }),
     on(teamCodeRefreshJob, async ({ corpId, channelId }, _job, log) => {
-      const scope = jobScope(ctx, corpId, log);
-      return isSkipped(scope) ? scope : { outcome: await syncChannel(scope.tasks(log), channelId) };
+      return withScope(ctx, corpId, log, async (scope) => ({
+        outcome: await syncChannel(scope.tasks(log), channelId),
+      }));
     }),
     on(leadCardJob, async ({ corpId, leadId, assignment }, _job, log) => {
-      const scope = jobScope(ctx, corpId, log);
-      return isSkipped(scope) ? scope : { outcome: await sendLeadCard(scope.tasks(log), leadId, assignment) };
+      return withScope(ctx, corpId, log, async (scope) => ({
+        outcome: await sendLeadCard(scope.tasks(log), leadId, assignment),
+      }));
     }),
     on(leadsTickJob, async (_data, _job, log) => {
       const out: Record<string, unknown> = {};

@@ -6,7 +6,7 @@ import { corpSchedulersJob, customersReconcileJob } from '../../src/queues/jobs/
 import type { WorkerContext } from '../context.js';
 import { on, type JobEntry } from '../processor.js';
 import { installCorpSchedulers } from '../schedulers.js';
-import { isSkipped, jobScope } from '../scope.js';
+import { withScope } from '../scope.js';
 import type { DomainEventHandler } from './domain-events.processor.js';
 
 /**
@@ -17,14 +17,14 @@ import type { DomainEventHandler } from './domain-events.processor.js';
 export function customersJobs(ctx: WorkerContext, listCorpIds: () => string[]): JobEntry[] {
   return [
     on(customersReconcileJob, async ({ corpId }, job, log) => {
-      const scope = jobScope(ctx, corpId, log);
-      if (isSkipped(scope)) return scope;
-      const summary = await reconcileCorp(scope.customers(), {
-        runId: job.id ?? randomUUID(),
-        checkpoint: { redis: ctx.redis, key: reconcileCheckpointKey(ctx.config.redis.queuePrefix, corpId) },
+      return withScope(ctx, corpId, log, async (scope) => {
+        const summary = await reconcileCorp(scope.customers(), {
+          runId: job.id ?? randomUUID(),
+          checkpoint: { redis: ctx.redis, key: reconcileCheckpointKey(ctx.config.redis.queuePrefix, corpId) },
+        });
+        log.info({ corpId, ...summary }, 'reconciliation finished');
+        return summary;
       });
-      log.info({ corpId, ...summary }, 'reconciliation finished');
-      return summary;
     }),
     on(corpSchedulersJob, async () => ({ installed: await installCorpSchedulers(ctx, listCorpIds()) })),
   ];

@@ -6,7 +6,7 @@ import { loadOutcomeSettings } from '../../src/domain/outcomes/outcome-settings.
 import { outcomesDailyJob } from '../../src/queues/jobs/outcomes.jobs.js';
 import type { WorkerContext } from '../context.js';
 import { on, type JobEntry } from '../processor.js';
-import { isSkipped, jobScope } from '../scope.js';
+import { withScope } from '../scope.js';
 import type { DomainEventHandler } from './domain-events.processor.js';
 
 /**
@@ -31,16 +31,16 @@ export function outcomesEventHandler(ctx: Pick<WorkerContext, 'clock'>): DomainE
 export function outcomesJobs(ctx: WorkerContext): JobEntry[] {
   return [
     on(outcomesDailyJob, async ({ corpId }, _job, log) => {
-      const scope = jobScope(ctx, corpId, log);
-      if (isSkipped(scope)) return scope;
-      const r = await detectNoShows({ corpId, now: () => ctx.clock.now() });
-      if (r.noShows > 0) log.info({ corpId, noShows: r.noShows }, 'no-shows found; follow-up tasks created');
-      const settings = await loadOutcomeSettings(corpId);
-      const returned = await returnArrivedDormantOwners(corpId, settings, ctx.clock.now());
-      const dormancy = await markDormantOwners({ corpId, now: () => ctx.clock.now(), queues: ctx.queues }, settings);
-      if (dormancy.dormant > 0 || returned > 0)
-        log.info({ corpId, dormant: dormancy.dormant, returned }, 'owners became dormant or returned');
-      return { ...r, dormant: dormancy.dormant, returned };
+      return withScope(ctx, corpId, log, async () => {
+        const r = await detectNoShows({ corpId, now: () => ctx.clock.now() });
+        if (r.noShows > 0) log.info({ corpId, noShows: r.noShows }, 'no-shows found; follow-up tasks created');
+        const settings = await loadOutcomeSettings(corpId);
+        const returned = await returnArrivedDormantOwners(corpId, settings, ctx.clock.now());
+        const dormancy = await markDormantOwners({ corpId, now: () => ctx.clock.now(), queues: ctx.queues }, settings);
+        if (dormancy.dormant > 0 || returned > 0)
+          log.info({ corpId, dormant: dormancy.dormant, returned }, 'owners became dormant or returned');
+        return { ...r, dormant: dormancy.dormant, returned };
+      });
     }),
   ];
 }

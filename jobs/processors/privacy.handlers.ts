@@ -4,7 +4,7 @@ import { runRetentionSweep } from '../../src/domain/privacy/retention-sweep.js';
 import { privacyCancelPendingJob, retentionSweepJob } from '../../src/queues/jobs/privacy.jobs.js';
 import type { WorkerContext } from '../context.js';
 import { on, type JobEntry } from '../processor.js';
-import { isSkipped, jobScope } from '../scope.js';
+import { withScope } from '../scope.js';
 
 /**
  * The personal-data jobs: the daily retention sweep per corp (erases customers whose last
@@ -15,18 +15,26 @@ import { isSkipped, jobScope } from '../scope.js';
 export function privacyJobs(ctx: WorkerContext): JobEntry[] {
   return [
     on(retentionSweepJob, async ({ corpId }, _job, log) => {
-      const scope = jobScope(ctx, corpId, log, { privacyDuty: true });
-      if (isSkipped(scope)) return scope;
-      const retentionDays = (scope.corp.privacy ?? defaultPrivacySettings).retentionDays;
-      return runRetentionSweep(
-        { queues: ctx.queues, clock: ctx.clock, hasher: ctx.pd.hasher, cipher: ctx.pd.cipher, logger: log },
-        { corpId, retentionDays },
+      return withScope(
+        ctx,
+        corpId,
+        log,
+        (scope) =>
+          runRetentionSweep(
+            { queues: ctx.queues, clock: ctx.clock, hasher: ctx.pd.hasher, cipher: ctx.pd.cipher, logger: log },
+            { corpId, retentionDays: (scope.corp.privacy ?? defaultPrivacySettings).retentionDays },
+          ),
+        { privacyDuty: true },
       );
     }),
     on(privacyCancelPendingJob, async ({ corpId, customerId }, _job, log) => {
-      const scope = jobScope(ctx, corpId, log, { privacyDuty: true });
-      if (isSkipped(scope)) return scope;
-      return { cancelled: await cancelPendingMessagesFor(scope.engine(), customerId) };
+      return withScope(
+        ctx,
+        corpId,
+        log,
+        async (scope) => ({ cancelled: await cancelPendingMessagesFor(scope.engine(), customerId) }),
+        { privacyDuty: true },
+      );
     }),
   ];
 }

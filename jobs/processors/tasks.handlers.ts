@@ -14,7 +14,7 @@ import { followUpJob } from '../../src/queues/jobs/schedules.jobs.js';
 import { taskNotifyJob, taskTickJob, transferStartJob } from '../../src/queues/jobs/tasks.jobs.js';
 import type { WorkerContext } from '../context.js';
 import { on, type JobEntry } from '../processor.js';
-import { activeScopes, isSkipped, jobScope, scopeFor } from '../scope.js';
+import { activeScopes, scopeFor, withScope } from '../scope.js';
 import type { DomainEventHandler } from './domain-events.processor.js';
 
 /** Task dependencies for one corp from the worker context (undefined: unknown, car-maker or disabled corp). */
@@ -34,20 +34,20 @@ export async function runFollowUpSchedule(ctx: WorkerContext, scheduleId: string
   if (!Types.ObjectId.isValid(scheduleId)) throw new UnrecoverableError(`schedule id ${scheduleId} is invalid`);
   const schedule = await ScheduleModel.findById(scheduleId, { corpId: 1 }).lean();
   if (!schedule) return { outcome: 'not_found' };
-  const scope = jobScope(ctx, schedule.corpId, log);
-  if (isSkipped(scope)) return scope;
-  const deps = scope.tasks();
-  const created = await createTaskFromSchedule(deps, scheduleId);
-  if ('taskId' in created)
-    await requestNotify(
-      ctx.queues,
-      schedule.corpId,
-      created.advisorUserid,
-      created.taskId,
-      0,
-      deps.tuning.notifyDebounceMs,
-    );
-  return created;
+  return withScope(ctx, schedule.corpId, log, async (scope) => {
+    const deps = scope.tasks();
+    const created = await createTaskFromSchedule(deps, scheduleId);
+    if ('taskId' in created)
+      await requestNotify(
+        ctx.queues,
+        schedule.corpId,
+        created.advisorUserid,
+        created.taskId,
+        0,
+        deps.tuning.notifyDebounceMs,
+      );
+    return created;
+  });
 }
 
 /** Delivers an advisor's owed cards; waits (a new round) while their tasks are still arriving. */
@@ -57,15 +57,15 @@ export async function runTaskNotify(
   log: Logger,
 ): Promise<unknown> {
   const { corpId, advisorUserid, reasonId, round } = data;
-  const scope = jobScope(ctx, corpId, log);
-  if (isSkipped(scope)) return scope;
-  const last = round >= MAX_NOTIFY_ROUNDS;
-  const deps = scope.tasks();
-  const debounceMs = deps.tuning.notifyDebounceMs;
-  const out = await deliverPending(deps, advisorUserid, { quietMs: last ? 0 : debounceMs });
-  if (out === 'busy') throw new Error('another delivery for this advisor is running; retried');
-  if (out === 'not_settled') await requestNotify(ctx.queues, corpId, advisorUserid, reasonId, round + 1, debounceMs);
-  return out;
+  return withScope(ctx, corpId, log, async (scope) => {
+    const last = round >= MAX_NOTIFY_ROUNDS;
+    const deps = scope.tasks();
+    const debounceMs = deps.tuning.notifyDebounceMs;
+    const out = await deliverPending(deps, advisorUserid, { quietMs: last ? 0 : debounceMs });
+    if (out === 'busy') throw new Error('another delivery for this advisor is running; retried');
+    if (out === 'not_settled') await requestNotify(ctx.queues, corpId, advisorUserid, reasonId, round + 1, debounceMs);
+    return out;
+  });
 }
 
 /**
@@ -78,10 +78,10 @@ export function tasksJobs(ctx: WorkerContext, listCorpIds: () => string[]): JobE
     on(followUpJob, ({ scheduleId }, _job, log) => runFollowUpSchedule(ctx, scheduleId, log)),
     on(taskNotifyJob, (data, _job, log) => runTaskNotify(ctx, data, log)),
     on(transferStartJob, async ({ corpId, input, requestedBy, transferId }, _job, log) => {
-      const scope = jobScope(ctx, corpId, log);
-      if (isSkipped(scope)) return scope;
-      const t = await startTransfer(scope.tasks(), input, requestedBy, transferId);
-      return { transferId: String(t._id), status: t.status };
+      return withScope(ctx, corpId, log, async (scope) => {
+        const t = await startTransfer(scope.tasks(), input, requestedBy, transferId);
+        return { transferId: String(t._id), status: t.status };
+      });
     }),
     on(taskTickJob, async (_data, _job, log) => {
       const scopes = activeScopes(ctx, listCorpIds(), log);

@@ -1,7 +1,8 @@
 /**
  * `npm run bench:leads`: 10,000 leads arriving within one minute for one dealer with 50 advisors on
  * shift, through the one intake (`ingestLeads`: de-duplication, sealing, routing, the card job),
- * against the dev MongoDB server and a private Redis. Prints routing throughput, the fairness of the
+ * against the dev MongoDB server (in a process of its own, as a real MongoDB would run) and a
+ * private Redis. Prints routing throughput, the fairness of the
  * split (max/min leads per eligible advisor, target within 10 %) and intake → card-job latency
  * (p50/p99, target p99 under 5 s); writes bench-results/leads.json. The card's WeCom send follows
  * on the `scheduled` queue (one `message/send` per lead, inside WeCom's per-member limits).
@@ -10,11 +11,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
-import { startDevMongo } from '../dev-mongo/index.js';
+import { startDevMongoProcess } from '../dev-mongo/child-process.js';
 import {
   acquisitionSettingsSchema,
   saveAcquisitionSettings,
 } from '../../src/domain/acquisition/acquisition-settings.js';
+import { leadCounts } from '../../src/domain/acquisition/lead-counters.js';
 import { ingestLeads } from '../../src/domain/acquisition/lead-intake.js';
 import { LeadModel } from '../../src/domain/acquisition/lead.model.js';
 import { AdvisorModel } from '../../src/domain/customers/advisor.model.js';
@@ -32,7 +34,7 @@ const WINDOW_MS = 60_000;
 const CORP = 'wwbenchleads000001';
 
 async function main(): Promise<void> {
-  const [redisServer, mongo] = await Promise.all([startPrivateRedis(), startDevMongo({ port: 0 })]);
+  const [redisServer, mongo] = await Promise.all([startPrivateRedis(), startDevMongoProcess()]);
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: null });
   const queues = new Queues(redis, 'bench');
   await mongoose.connect(`${mongo.uri}/bench-leads`);
@@ -93,6 +95,8 @@ async function main(): Promise<void> {
       { $group: { _id: '$advisorUserid', n: { $sum: 1 } } },
     ]);
     const counts = per.filter((p) => p._id).map((p) => p.n);
+    const redisCounts = await leadCounts(queues, CORP);
+    const countersExact = per.every((p) => !p._id || redisCounts.get(p._id) === p.n);
     const cards = await queues.get('scheduled').getJobCountByTypes('waiting', 'delayed', 'completed', 'active');
     const result = {
       leads: LEADS,
@@ -105,8 +109,9 @@ async function main(): Promise<void> {
       minPerAdvisor: Math.min(...counts),
       spread: round2((Math.max(...counts) - Math.min(...counts)) / Math.min(...counts)),
       cardJobs: cards,
-      intakeToCardJobP50Ms: round1(percentile(latencies, 0.5)),
-      intakeToCardJobP99Ms: round1(percentile(latencies, 0.99)),
+      countersMatchMongo: countersExact,
+      intakeToCardJobP50Ms: round1(percentile(latencies, 50)),
+      intakeToCardJobP99Ms: round1(percentile(latencies, 99)),
     };
     console.table([
       {
@@ -130,6 +135,7 @@ async function main(): Promise<void> {
         target: 'p99 < 5000 ms',
       },
       { metric: 'card jobs queued', value: String(result.cardJobs), target: String(LEADS) },
+      { metric: 'Redis open-lead counters = MongoDB', value: String(countersExact), target: 'true' },
     ]);
     mkdirSync('bench-results', { recursive: true });
     writeFileSync('bench-results/leads.json', JSON.stringify(result, null, 2));

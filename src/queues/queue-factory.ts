@@ -47,6 +47,11 @@ export class Queues {
     readonly inboundPartitions = 1,
   ) {}
 
+  /** The producer connection, for small atomic scripts keyed under `prefix` (lead routing counters). */
+  get redis(): Redis {
+    return this.connection;
+  }
+
   /** A queue by name; `wecom-inbound` alone is its partition 0 (use `inboundFor` to enqueue a callback). */
   get(name: QueueHandleName): Queue {
     let queue = this.queues.get(name);

@@ -3,6 +3,7 @@ import type { TaskSettings } from '../tasks/task-settings.js';
 import { inWorkingHours } from '../tasks/working-hours.js';
 import type { AcquisitionSettings } from './acquisition-settings.js';
 import { AdvisorAvailabilityModel } from './channel.model.js';
+import type { Available } from './lead-counters.js';
 import { LeadModel, OPEN_LEAD_STAGES } from './lead.model.js';
 
 export interface EligibleAdvisor {
@@ -29,12 +30,17 @@ export async function openLeadCounts(corpId: string, userids: string[]): Promise
   return new Map(rows.map((r) => [r._id, r.n]));
 }
 
+/** One advisor's availability as routing reads it (docs/acquisition.md "Routing"). */
+interface AvailableAdvisor extends Available {
+  lastLeadAt: number;
+}
+
 /**
- * Who may take a lead (or sit on a team code) now (docs/acquisition.md "Routing"): active members
- * of the candidates, not marked off shift, not on leave, under their open-lead cap; in working
- * hours everyone on shift, outside them only advisors marked on duty.
+ * Who may take a lead now, before counting their open leads: active members of the candidates,
+ * not marked off shift, not on leave; in working hours everyone on shift, outside them only
+ * advisors marked on duty. Each with their cap (the availability record's, else the corp's).
  */
-export async function eligibleAdvisors(ctx: EligibilityContext, candidates: string[]): Promise<EligibleAdvisor[]> {
+export async function availableAdvisors(ctx: EligibilityContext, candidates: string[]): Promise<AvailableAdvisor[]> {
   if (candidates.length === 0) return [];
   const active = await AdvisorModel.find(
     { corpId: ctx.corpId, userid: { $in: candidates }, status: 'active' },
@@ -47,25 +53,27 @@ export async function eligibleAdvisors(ctx: EligibilityContext, candidates: stri
       a,
     ]),
   );
-  const counts = await openLeadCounts(ctx.corpId, ids);
   const inHours = inWorkingHours(ctx.at, ctx.workingHours, ctx.timeZone);
-  const out: EligibleAdvisor[] = [];
+  const out: AvailableAdvisor[] = [];
   for (const userid of ids) {
     const a = avail.get(userid);
     if (a?.offShift) continue;
     if (a?.leaveUntil && a.leaveUntil.getTime() > ctx.at.getTime()) continue;
     if (!inHours && !a?.onDuty) continue;
-    const cap = a?.leadCap ?? ctx.settings.defaultLeadCap;
-    const open = counts.get(userid) ?? 0;
-    if (open >= cap) continue;
-    out.push({ userid, open, cap, lastLeadAt: a?.lastLeadAt?.getTime() ?? 0 });
+    out.push({ userid, cap: a?.leadCap ?? ctx.settings.defaultLeadCap, lastLeadAt: a?.lastLeadAt?.getTime() ?? 0 });
   }
   return out;
 }
 
-/** Least open leads first, then whoever got a lead longest ago (round-robin), then userid. */
-export function pickAdvisor(eligible: EligibleAdvisor[]): EligibleAdvisor | undefined {
-  return [...eligible].sort(
-    (a, b) => a.open - b.open || a.lastLeadAt - b.lastLeadAt || a.userid.localeCompare(b.userid),
-  )[0];
+/**
+ * Who may take a lead (or sit on a team code) now (docs/acquisition.md "Routing"): the available
+ * advisors (above) under their open-lead cap, counted in MongoDB.
+ */
+export async function eligibleAdvisors(ctx: EligibilityContext, candidates: string[]): Promise<EligibleAdvisor[]> {
+  const available = await availableAdvisors(ctx, candidates);
+  const counts = await openLeadCounts(
+    ctx.corpId,
+    available.map((a) => a.userid),
+  );
+  return available.map((a) => ({ ...a, open: counts.get(a.userid) ?? 0 })).filter((a) => a.open < a.cap);
 }

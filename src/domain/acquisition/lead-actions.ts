@@ -6,7 +6,8 @@ import type { Queues } from '../../queues/queue-factory.js';
 import { leadCardJob } from '../../queues/jobs/acquisition.jobs.js';
 import { leadCtx, type PersonalData } from '../customers/personal-data.js';
 import { withOutbox } from '../events/outbox.js';
-import { LEAD_STAGES, LeadModel, type LeadLean, type LeadStage } from './lead.model.js';
+import { adjustLeadCount } from './lead-counters.js';
+import { LEAD_STAGES, LeadModel, OPEN_LEAD_STAGES, type LeadLean, type LeadStage } from './lead.model.js';
 
 export interface LeadActionDeps {
   corpId: string;
@@ -104,8 +105,13 @@ export async function advanceLead(
     return updated;
   });
   if (!lead) throw new ConflictError('the lead changed meanwhile; reload and try again', 'lead_changed');
+  if (lead.advisorUserid && isOpen(current) && !isOpen(lead))
+    await adjustLeadCount(deps.queues, deps.corpId, lead.advisorUserid, -1);
   return { lead, changed: true };
 }
+
+const isOpen = (lead: Pick<LeadLean, 'stage' | 'outcome'>): boolean =>
+  !lead.outcome && OPEN_LEAD_STAGES.includes(lead.stage as LeadStage);
 
 /** First contact (from the card, the sidebar or the API): `new` → `contacted`. */
 export function markContacted(
@@ -126,9 +132,12 @@ export function recordSale(
   return advanceLead(deps, id, 'delivered', actor, { outcome: 'won' });
 }
 
-/** A manager hands an open lead to another advisor: a new assignment, a fresh SLA and card. */
+/**
+ * A manager (or the SLA ladder) hands an open lead to another advisor: a new assignment, a fresh
+ * SLA and card. The open-lead counters follow; `counted`: the routing's pick already counted it.
+ */
 export async function reassignLead(
-  deps: LeadActionDeps & { slaDueAt: Date },
+  deps: LeadActionDeps & { slaDueAt: Date; counted?: boolean },
   id: string,
   to: string,
   actor: string,
@@ -155,6 +164,10 @@ export async function reassignLead(
     { new: true },
   ).lean()) as LeadLean | null;
   if (!updated) throw new ConflictError('the lead was reassigned meanwhile; reload and try again', 'lead_changed');
+  if (isOpen(updated)) {
+    if (current.advisorUserid) await adjustLeadCount(deps.queues, deps.corpId, current.advisorUserid, -1);
+    if (!deps.counted) await adjustLeadCount(deps.queues, deps.corpId, to, 1);
+  }
   if (!contacted) await leadCardJob.enqueue(deps.queues, { corpId: deps.corpId, leadId: id, assignment });
   return updated;
 }

@@ -11,7 +11,8 @@ import { withOutbox } from '../events/outbox.js';
 import type { TaskSettings } from '../tasks/task-settings.js';
 import { loadAcquisitionSettings } from './acquisition-settings.js';
 import { leadInputSchema, type LeadInput } from './lead-input.js';
-import { routeLead, serializePerCorp, type RoutingContext, type RoutingDecision } from './lead-routing.js';
+import { adjustLeadCount } from './lead-counters.js';
+import { routeLead, serializeBy, type RoutingContext, type RoutingDecision } from './lead-routing.js';
 import { LeadModel, OPEN_LEAD_STAGES } from './lead.model.js';
 
 /** What intake needs for one corp (the API, the CSV import and a platform webhook build it alike). */
@@ -68,7 +69,13 @@ export async function ingestLeads(
   opts: IngestOptions,
 ): Promise<LeadItemResult[]> {
   const settings = await loadAcquisitionSettings(corpId);
-  const ctx: RoutingContext = { corpId, timeZone: deps.timeZone, workingHours: deps.workingHours, settings };
+  const ctx: RoutingContext = {
+    corpId,
+    timeZone: deps.timeZone,
+    workingHours: deps.workingHours,
+    settings,
+    queues: deps.queues,
+  };
   const results: LeadItemResult[] = [];
   for (const [index, raw] of items.entries()) {
     const parsed = leadInputSchema.safeParse(raw);
@@ -76,7 +83,10 @@ export async function ingestLeads(
       results.push({ index, status: 'rejected', problems: problemsOf(parsed.error, opts.pointer?.(index) ?? '') });
       continue;
     }
-    results.push(await serializePerCorp(corpId, () => ingestOne(deps, ctx, parsed.data, index, opts.actor)));
+    // Routing needs no lock (lead-counters.ts); one mobile at a time per process so a duplicate merges.
+    const key = parsed.data.mobile ? `${corpId}|${deps.pd.hash('mobile', parsed.data.mobile)}` : undefined;
+    const one = () => ingestOne(deps, ctx, parsed.data, index, opts.actor);
+    results.push(await (key ? serializeBy(key, one) : one()));
   }
   return results;
 }
@@ -153,6 +163,7 @@ async function ingestOne(
       });
     });
   } catch (err) {
+    if (assigned) await adjustLeadCount(deps.queues, corpId, decision.advisorUserid, -1);
     // Two pushes of the same platform id at once: the second loses the unique index and merges.
     if ((err as { code?: number }).code === 11000 && sourceKey) {
       const again = await LeadModel.findOne({ sourceKey }, { _id: 1 }).lean();

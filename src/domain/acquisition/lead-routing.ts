@@ -3,8 +3,10 @@ import { AdvisorModel } from '../customers/advisor.model.js';
 import type { TaskSettings } from '../tasks/task-settings.js';
 import { inWorkingHours, nextWorkingTime } from '../tasks/working-hours.js';
 import type { AcquisitionSettings } from './acquisition-settings.js';
+import type { Queues } from '../../queues/queue-factory.js';
 import { AdvisorAvailabilityModel } from './channel.model.js';
-import { eligibleAdvisors, pickAdvisor } from './eligibility.js';
+import { availableAdvisors } from './eligibility.js';
+import { pickAdvisors } from './lead-counters.js';
 import type { LeadSource } from './lead.model.js';
 
 export interface RoutingContext {
@@ -12,6 +14,8 @@ export interface RoutingContext {
   timeZone: string;
   workingHours: TaskSettings['workingHours'];
   settings: AcquisitionSettings;
+  /** Open-lead counters live in Redis next to the queues' keys (lead-counters.ts). */
+  queues: Queues;
 }
 
 export type RoutingDecision =
@@ -52,7 +56,11 @@ export function matchRule(
 }
 
 /** First contact due: SLA minutes after the lead reaches someone who can answer (docs/acquisition.md "SLA"). */
-export function slaDue(ctx: RoutingContext, assignedAt: Date, onDuty: boolean): Date {
+export function slaDue(
+  ctx: Pick<RoutingContext, 'timeZone' | 'workingHours' | 'settings'>,
+  assignedAt: Date,
+  onDuty: boolean,
+): Date {
   const start = onDuty ? assignedAt : nextWorkingTime(assignedAt, ctx.workingHours, ctx.timeZone);
   return dayjs.utc(start).add(ctx.settings.slaMinutes, 'minute').toDate();
 }
@@ -63,7 +71,8 @@ export function slaDue(ctx: RoutingContext, assignedAt: Date, onDuty: boolean): 
  * with the fewest open leads wins, ties going to whoever got a lead longest ago (round-robin).
  * Outside working hours only advisors marked on duty qualify (when the corp allows it); otherwise
  * the lead waits for the next start. `exclude` keeps a lead from going back to the advisor it is
- * being taken from.
+ * being taken from. An assignment is already counted in the advisor's open leads (lead-counters.ts):
+ * a caller that does not store it gives the place back with `adjustLeadCount(..., -1)`.
  */
 export async function routeLead(
   ctx: RoutingContext,
@@ -89,37 +98,100 @@ export async function routeLead(
       reason: 'outside_hours',
     };
   }
-  const candidates = (await candidatesOf(ctx.corpId, rule)).filter((u) => !exclude.includes(u));
-  const chosen = pickAdvisor(await eligibleAdvisors({ ...ctx, at }, candidates));
+  const chosen = await pickBatched({ ctx, rule, inHours, at, exclude });
   if (!chosen) {
     const routeAt = inHours
       ? dayjs.utc(at).add(RETRY_MINUTES, 'minute').toDate()
       : nextWorkingTime(at, ctx.workingHours, ctx.timeZone);
     return { kind: 'waiting', rule: ruleName, routeAt, reason: inHours ? 'nobody_eligible' : 'outside_hours' };
   }
-  await AdvisorAvailabilityModel.updateOne(
-    { corpId: ctx.corpId, userid: chosen.userid },
-    { $set: { lastLeadAt: at } },
-    { upsert: true },
-  );
   return {
     kind: 'assigned',
-    advisorUserid: chosen.userid,
+    advisorUserid: chosen,
     rule: ruleName,
     onDuty: !inHours,
     slaDueAt: slaDue(ctx, at, !inHours),
   };
 }
 
-/** One routing at a time per corp in this process, so open-lead counts are read after the last write. */
+type Rule = AcquisitionSettings['rules'][number] | undefined;
+
+interface PickRequest {
+  ctx: RoutingContext;
+  rule: Rule;
+  inHours: boolean;
+  at: Date;
+  exclude: string[];
+}
+
+interface Batch extends PickRequest {
+  waiters: Array<{ resolve(userid: string | undefined): void; reject(err: unknown): void }>;
+}
+
+/** Requests gathering while the previous batch of the same pool is being picked. */
+const gathering = new Map<string, Batch>();
+const picking = new Set<string>();
+
+/**
+ * Batch routing (docs/acquisition.md "Routing"): leads that arrive together for the same pool
+ * share one read of the pool and its availability and one atomic pick in Redis. While one batch
+ * is picked, the next gathers; the pick itself (lead-counters.ts) keeps caps and fairness across
+ * workers and processes, so nothing else is serialized.
+ */
+function pickBatched(req: PickRequest): Promise<string | undefined> {
+  const key = [req.ctx.queues.prefix, req.ctx.corpId, req.rule?.name ?? '*', req.inHours, ...req.exclude].join('|');
+  return new Promise((resolve, reject) => {
+    let batch = gathering.get(key);
+    if (!batch) {
+      batch = { ...req, waiters: [] };
+      gathering.set(key, batch);
+    }
+    batch.waiters.push({ resolve, reject });
+    if (!picking.has(key)) void drain(key);
+  });
+}
+
+async function drain(key: string): Promise<void> {
+  picking.add(key);
+  try {
+    for (let batch = gathering.get(key); batch; batch = gathering.get(key)) {
+      gathering.delete(key);
+      try {
+        const picks = await pickForBatch(batch, batch.waiters.length);
+        batch.waiters.forEach((w, i) => w.resolve(picks[i]));
+      } catch (err) {
+        for (const w of batch.waiters) w.reject(err);
+      }
+    }
+  } finally {
+    picking.delete(key);
+  }
+}
+
+async function pickForBatch(req: PickRequest, leads: number): Promise<string[]> {
+  const { ctx, at } = req;
+  const candidates = (await candidatesOf(ctx.corpId, req.rule)).filter((u) => !req.exclude.includes(u));
+  const available = await availableAdvisors({ ...ctx, at }, candidates);
+  const picks = await pickAdvisors(ctx.queues, ctx.corpId, available, leads);
+  const picked = [...new Set(picks)];
+  if (picked.length)
+    await AdvisorAvailabilityModel.bulkWrite(
+      picked.map((userid) => ({
+        updateOne: { filter: { corpId: ctx.corpId, userid }, update: { $set: { lastLeadAt: at } }, upsert: true },
+      })),
+    );
+  return picks;
+}
+
+/** One change at a time per key inside this process (intake: per corp and mobile, so a duplicate merges). */
 const chains = new Map<string, Promise<unknown>>();
-export function serializePerCorp<T>(corpId: string, fn: () => Promise<T>): Promise<T> {
-  const prev = chains.get(corpId) ?? Promise.resolve();
+export function serializeBy<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  const prev = chains.get(key) ?? Promise.resolve();
   const next = prev.then(fn, fn);
   const tail = next.catch(() => undefined);
-  chains.set(corpId, tail);
+  chains.set(key, tail);
   void tail.then(() => {
-    if (chains.get(corpId) === tail) chains.delete(corpId);
+    if (chains.get(key) === tail) chains.delete(key);
   });
   return next;
 }

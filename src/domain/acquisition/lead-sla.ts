@@ -5,7 +5,8 @@ import { inWorkingHours } from '../tasks/working-hours.js';
 import { loadAcquisitionSettings, type AcquisitionSettings } from './acquisition-settings.js';
 import { reassignLead } from './lead-actions.js';
 import { sendLeadCard, sendLeadEscalation } from './lead-card.js';
-import { routeLead, serializePerCorp, type RoutingContext } from './lead-routing.js';
+import { adjustLeadCount, ensureLeadCounters } from './lead-counters.js';
+import { routeLead, type RoutingContext } from './lead-routing.js';
 import { LeadModel, type LeadLean } from './lead.model.js';
 
 export interface LeadTickSummary {
@@ -16,7 +17,13 @@ export interface LeadTickSummary {
 }
 
 function routingContext(deps: TaskDeps, settings: AcquisitionSettings): RoutingContext {
-  return { corpId: deps.corpId, timeZone: deps.timeZone, workingHours: deps.settings.workingHours, settings };
+  return {
+    corpId: deps.corpId,
+    timeZone: deps.timeZone,
+    workingHours: deps.settings.workingHours,
+    settings,
+    queues: deps.queues,
+  };
 }
 
 /** Leads that waited (outside hours, nobody eligible) and are due for another routing attempt. */
@@ -33,42 +40,42 @@ async function routeWaiting(deps: TaskDeps, ctx: RoutingContext): Promise<number
     .lean()) as LeadLean[];
   let routed = 0;
   for (const lead of due) {
-    await serializePerCorp(deps.corpId, async () => {
-      const decision = await routeLead(ctx, { source: lead.source as never, model: lead.model }, now);
-      if (decision.kind === 'waiting') {
-        await LeadModel.updateOne(
-          { _id: lead._id, advisorUserid: { $exists: false } },
-          { $set: { routeAt: decision.routeAt } },
-        );
-        return;
-      }
-      const res = await LeadModel.updateOne(
+    const decision = await routeLead(ctx, { source: lead.source as never, model: lead.model }, now);
+    if (decision.kind === 'waiting') {
+      await LeadModel.updateOne(
         { _id: lead._id, advisorUserid: { $exists: false } },
-        {
-          $set: {
-            advisorUserid: decision.advisorUserid,
-            assignment: 1,
-            assignedAt: now,
-            slaDueAt: decision.slaDueAt,
-            slaCheckpointAt: decision.slaDueAt,
-            slaLevel: 0,
-          },
-          $unset: { routeAt: 1 },
-          $push: {
-            history: {
-              at: now,
-              actor: 'system',
-              action: 'assigned',
-              detail: { to: decision.advisorUserid, rule: decision.rule, onDuty: decision.onDuty },
-            },
+        { $set: { routeAt: decision.routeAt } },
+      );
+      continue;
+    }
+    const res = await LeadModel.updateOne(
+      { _id: lead._id, advisorUserid: { $exists: false } },
+      {
+        $set: {
+          advisorUserid: decision.advisorUserid,
+          assignment: 1,
+          assignedAt: now,
+          slaDueAt: decision.slaDueAt,
+          slaCheckpointAt: decision.slaDueAt,
+          slaLevel: 0,
+        },
+        $unset: { routeAt: 1 },
+        $push: {
+          history: {
+            at: now,
+            actor: 'system',
+            action: 'assigned',
+            detail: { to: decision.advisorUserid, rule: decision.rule, onDuty: decision.onDuty },
           },
         },
-      );
-      if (res.modifiedCount > 0) {
-        routed++;
-        await leadCardJob.enqueue(deps.queues, { corpId: deps.corpId, leadId: String(lead._id), assignment: 1 });
-      }
-    });
+      },
+    );
+    if (res.modifiedCount === 0) {
+      await adjustLeadCount(deps.queues, deps.corpId, decision.advisorUserid, -1);
+      continue;
+    }
+    routed++;
+    await leadCardJob.enqueue(deps.queues, { corpId: deps.corpId, leadId: String(lead._id), assignment: 1 });
   }
   return routed;
 }
@@ -103,18 +110,22 @@ async function runLadder(deps: TaskDeps, ctx: RoutingContext, summary: LeadTickS
         await sendLeadEscalation(deps, lead);
         summary.escalated++;
       } else {
-        const moved = await serializePerCorp(deps.corpId, async () => {
-          const decision = await routeLead(
-            ctx,
-            { source: lead.source as never, model: lead.model },
-            now,
-            lead.advisorUserid ? [lead.advisorUserid] : [],
-          );
-          if (decision.kind !== 'assigned') return false;
-          await reassignLead({ ...deps, slaDueAt: decision.slaDueAt }, id, decision.advisorUserid, 'system:sla');
-          return true;
-        });
-        if (moved) {
+        const decision = await routeLead(
+          ctx,
+          { source: lead.source as never, model: lead.model },
+          now,
+          lead.advisorUserid ? [lead.advisorUserid] : [],
+        );
+        if (decision.kind === 'assigned') {
+          await reassignLead(
+            { ...deps, slaDueAt: decision.slaDueAt, counted: true },
+            id,
+            decision.advisorUserid,
+            'system:sla',
+          ).catch(async (err: unknown) => {
+            await adjustLeadCount(deps.queues, deps.corpId, decision.advisorUserid, -1);
+            throw err;
+          });
           summary.reassigned++;
           continue;
         }
@@ -150,6 +161,7 @@ async function runLadder(deps: TaskDeps, ctx: RoutingContext, summary: LeadTickS
 export async function runLeadTick(deps: TaskDeps): Promise<LeadTickSummary> {
   const settings = await loadAcquisitionSettings(deps.corpId);
   const ctx = routingContext(deps, settings);
+  await ensureLeadCounters(deps.queues, deps.corpId); // rebuilt from MongoDB when due (lead-counters.ts)
   const summary: LeadTickSummary = { routed: await routeWaiting(deps, ctx), reminded: 0, escalated: 0, reassigned: 0 };
   await runLadder(deps, ctx, summary);
   return summary;

@@ -29,6 +29,11 @@ export function eventOccurrenceId(
       return `lost:${at}`;
     case 'service.overdue':
       return `dormant:${at}`;
+    // Stages only move forward, so each lead reaches each stage once.
+    case 'lead.created':
+      return `lead:${String(event.data.leadId ?? '')}:created`;
+    case 'lead.stage_changed':
+      return `lead:${String(event.data.leadId ?? '')}:${String(event.data.to ?? '')}`;
   }
 }
 

@@ -5,7 +5,9 @@ import { loadCustomerContexts, type CustomerContext } from './customer-context.j
 import type { QuietHours } from '../tasks/task-settings.js';
 import { effectiveQuietHours, followUpDueAt, nextAllowedTime } from './engine/guards.js';
 import { dateOccurrences } from './occurrences.js';
-import type { Action, Conditions, RuleBody } from './rule.schema.js';
+import { LeadModel } from '../acquisition/lead.model.js';
+import { failedLeadConditions } from './engine/lead-rules.js';
+import { isLeadTrigger, type Action, type Conditions, type RuleBody } from './rule.schema.js';
 
 /** How many customers preview examines at most; beyond it the count is a lower bound. */
 export const PREVIEW_SCAN_LIMIT = 5000;
@@ -64,6 +66,7 @@ export async function previewRule(
   },
 ): Promise<PreviewResult> {
   const limit = opts.scanLimit ?? PREVIEW_SCAN_LIMIT;
+  if (isLeadTrigger(rule.trigger.type)) return previewLeadRule(rule, opts.corpId, opts.now, limit);
   const contexts = await loadCustomerContexts(opts.corpId, customerFilterOf(rule.conditions), limit + 1, opts.pd);
   const scanned = Math.min(contexts.length, limit);
   let matching = 0;
@@ -86,6 +89,32 @@ export async function previewRule(
     ? { heldOut: { count: exactHoldout ? heldOut : Math.round(matching * share), estimated: !exactHoldout } }
     : {};
   return { corpId: opts.corpId, matching, scanned, exact: contexts.length <= limit, ...held, example };
+}
+
+/**
+ * A lead rule's preview: the open leads its lead conditions match now (from/to stages describe a
+ * change, so they are left out here); no example, as the actions wait for the lead's event.
+ */
+async function previewLeadRule(rule: RuleBody, corpId: string, now: Date, limit: number): Promise<PreviewResult> {
+  const leads = await LeadModel.find(
+    { corpId, outcome: { $exists: false } },
+    { source: 1, model: 1, stage: 1, lostReason: 1, createdAt: 1 },
+  )
+    .limit(limit + 1)
+    .lean();
+  const { fromStages: _from, toStages: _to, ...atPresent } = rule.conditions.lead ?? {};
+  const matching = leads.slice(0, limit).filter(
+    (l) =>
+      failedLeadConditions(atPresent, {
+        leadId: String(l._id),
+        source: l.source,
+        model: l.model ?? undefined,
+        stage: l.stage,
+        lostReason: l.lostReason ?? undefined,
+        ageHours: (now.getTime() - l.createdAt.getTime()) / 3_600_000,
+      }).length === 0,
+  ).length;
+  return { corpId, matching, scanned: Math.min(leads.length, limit), exact: leads.length <= limit };
 }
 
 function planFor(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LEAD_SOURCES, LEAD_STAGES } from '../acquisition/lead.types.js';
 import { quietHoursSchema } from '../tasks/task-settings.js';
 import { DATE_OFFSET_PATTERN, DURATION_PATTERN, LOCAL_TIME_PATTERN } from './durations.js';
 
@@ -58,6 +59,10 @@ export const triggerSchema = z.discriminatedUnion(
     z.object({ type: z.literal('customer.lost') }).strict(),
     /** The owner became dormant: no repair order for the corp's `outcomes.dormantMonths` (win-back; docs/outcomes.md). */
     z.object({ type: z.literal('service.overdue') }).strict(),
+    /** A new lead was stored (docs/acquisition.md "Leads"); the lead's advisor, if routed, is the advisor. */
+    z.object({ type: z.literal('lead.created') }).strict(),
+    /** A lead moved forward or was lost or won (docs/acquisition.md "Matching and stages"). */
+    z.object({ type: z.literal('lead.stage_changed') }).strict(),
     z
       .object({
         type: z.literal('date'),
@@ -76,11 +81,46 @@ export const triggerSchema = z.discriminatedUnion(
   ],
   {
     error:
-      'trigger.type must be one of customer.added, customer.tag_added, customer.tag_removed, customer.became_owner, vehicle.linked, customer.lost, service.overdue, date, inactivity',
+      'trigger.type must be one of customer.added, customer.tag_added, customer.tag_removed, customer.became_owner, vehicle.linked, customer.lost, service.overdue, lead.created, lead.stage_changed, date, inactivity',
   },
 );
 export type Trigger = z.infer<typeof triggerSchema>;
 export type TriggerType = Trigger['type'];
+
+export const LEAD_TRIGGERS = ['lead.created', 'lead.stage_changed'] as const;
+export const isLeadTrigger = (type: string): boolean => (LEAD_TRIGGERS as readonly string[]).includes(type);
+
+const leadStages = z
+  .array(z.enum(LEAD_STAGES, { error: `use one of ${LEAD_STAGES.join(', ')}` }))
+  .min(1)
+  .optional();
+
+/** Conditions on the lead of a lead trigger (docs/acquisition.md "Leads"); all given must hold. */
+export const leadConditionsSchema = z
+  .object({
+    sources: z
+      .array(z.enum(LEAD_SOURCES, { error: `use one of ${LEAD_SOURCES.join(', ')}` }))
+      .min(1)
+      .optional(),
+    /** The model of interest contains one of these (case-insensitive), as routing rules match it. */
+    models: z.array(z.string().trim().min(1).max(60)).min(1).max(100).optional(),
+    /** The lead's stage after the event. */
+    stages: leadStages,
+    /** `lead.stage_changed` only: the stage it left. */
+    fromStages: leadStages,
+    /** `lead.stage_changed` only: the stage it reached. */
+    toStages: leadStages,
+    /** The lost reason contains one of these (case-insensitive). */
+    lostReasons: z.array(z.string().trim().min(1).max(100)).min(1).max(50).optional(),
+    /** Hours since the lead was created, at the event. */
+    ageHours: z
+      .object({ min: z.number().min(0).optional(), max: z.number().min(0).optional() })
+      .strict()
+      .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, { error: 'min must not exceed max' })
+      .optional(),
+  })
+  .strict();
+export type LeadConditions = z.infer<typeof leadConditionsSchema>;
 
 export const conditionsSchema = z
   .object({
@@ -108,6 +148,8 @@ export const conditionsSchema = z
     departments: z.array(z.number().int().positive()).min(1).max(200).optional(),
     /** 1 = WeChat user, 2 = WeCom user (docs/wecom.md §6.5). */
     customerType: z.enum(['wechat', 'wecom']).optional(),
+    /** Lead triggers only: conditions on the lead. */
+    lead: leadConditionsSchema.optional(),
   })
   .strict();
 export type Conditions = z.infer<typeof conditionsSchema>;
@@ -273,6 +315,7 @@ function refineRule(rule: RuleBodyShape, ctx: z.RefinementCtx): void {
   if (rule.activeFrom && rule.activeUntil && Date.parse(rule.activeFrom) >= Date.parse(rule.activeUntil)) {
     ctx.addIssue({ code: 'custom', path: ['activeUntil'], message: 'must be after activeFrom' });
   }
+  refineLeadRule(rule, ctx);
   rule.actions.forEach((action, i) => {
     if (action.type !== 'welcome') return;
     if (rule.trigger.type !== 'customer.added')
@@ -293,6 +336,25 @@ function refineRule(rule: RuleBodyShape, ctx: z.RefinementCtx): void {
     if (rule.actions.filter((a) => a.type === 'welcome').length > 1)
       ctx.addIssue({ code: 'custom', path: ['actions', i], message: 'only one welcome per rule' });
   });
+}
+
+/** Lead conditions go with lead triggers; from/to stages with `lead.stage_changed` (docs/acquisition.md "Rules on leads"). */
+function refineLeadRule(rule: RuleBodyShape, ctx: z.RefinementCtx): void {
+  const lead = rule.conditions.lead;
+  if (lead && !isLeadTrigger(rule.trigger.type))
+    ctx.addIssue({
+      code: 'custom',
+      path: ['conditions', 'lead'],
+      message: 'lead conditions need a lead trigger (lead.created or lead.stage_changed)',
+    });
+  for (const key of ['fromStages', 'toStages'] as const) {
+    if (lead?.[key] && rule.trigger.type !== 'lead.stage_changed')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['conditions', 'lead', key],
+        message: `${key} needs the lead.stage_changed trigger`,
+      });
+  }
 }
 
 export const ruleBodySchema = ruleBodyObject.superRefine(refineRule);

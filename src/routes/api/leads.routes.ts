@@ -295,7 +295,7 @@ export function createLeadsRouter(deps: ApiDeps): Router {
     const acq = await loadAcquisitionSettings(q.corpId);
     const now = deps.clock.now();
     const onDuty = !inWorkingHours(now, settings.workingHours, timeZone);
-    const due = slaDue({ corpId: q.corpId, timeZone, workingHours: settings.workingHours, settings: acq }, now, onDuty);
+    const due = slaDue({ timeZone, workingHours: settings.workingHours, settings: acq }, now, onDuty);
     const updated = await reassignLead(
       { ...actionDeps(q.corpId), slaDueAt: due },
       String(lead._id),

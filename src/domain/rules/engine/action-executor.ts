@@ -1,3 +1,4 @@
+import type { SendMessageRequest } from '../../../wecom/endpoints/messages.js';
 import { planSchedule } from '../../schedules/schedule.service.js';
 import { messagesThisMonth, queueCustomerMessage } from '../../messages/message.service.js';
 import type { CustomerContext } from '../customer-context.js';
@@ -59,25 +60,34 @@ export async function executeAction(deps: EngineDeps, run: ActionRun, index: num
       const advisor = run.ctx.responsibleUserid ?? run.ctx.advisor?.userid;
       if (!advisor) return record('skipped', { reason: 'no_advisor' });
       await deps.api.sendMessage(
-        action.format === 'card'
-          ? {
-              touser: advisor,
-              msgtype: 'template_card',
-              enable_duplicate_check: 1,
-              template_card: {
-                card_type: 'text_notice',
-                main_title: { title: action.title ?? '' },
-                sub_title_text: action.text,
-                card_action: { type: 1, url: `${deps.publicBaseUrl}/console/customers/${run.ctx.customerId}` },
-              },
-            }
-          : { touser: advisor, msgtype: 'text', enable_duplicate_check: 1, text: { content: action.text } },
+        advisorNotice(action, advisor, `${deps.publicBaseUrl}/console/customers/${run.ctx.customerId}`),
       );
       return record('done');
     }
     case 'message_customer':
       return messageCustomer(deps, run, index, action, record);
   }
+}
+
+/** The advisor's notice of a `notify_advisor` action: text, or a card opening `url`. */
+export function advisorNotice(
+  action: Extract<Action, { type: 'notify_advisor' }>,
+  touser: string,
+  url: string,
+): SendMessageRequest {
+  return action.format === 'card'
+    ? {
+        touser,
+        msgtype: 'template_card',
+        enable_duplicate_check: 1,
+        template_card: {
+          card_type: 'text_notice',
+          main_title: { title: action.title ?? '' },
+          sub_title_text: action.text,
+          card_action: { type: 1, url },
+        },
+      }
+    : { touser, msgtype: 'text', enable_duplicate_check: 1, text: { content: action.text } };
 }
 
 /** What the follow-up task is created from: the action's settings (no personal data). */

@@ -11,12 +11,13 @@ import {
 import { failedConditions, stateMatches } from '../conditions.js';
 import { loadCustomerContext, type CustomerContext } from '../customer-context.js';
 import { eventOccurrenceId } from '../occurrences.js';
-import type { AnchorField, Trigger, TriggerType } from '../rule.schema.js';
+import { isLeadTrigger, type AnchorField, type Trigger, type TriggerType } from '../rule.schema.js';
 import { HOLDOUT_REASON, isHeldOut } from '../holdout.js';
 import { executeAction } from './action-executor.js';
 import { planDateRulesForCustomer } from './date-planner.js';
 import type { EngineDeps } from './engine-deps.js';
 import { actionStatus, claimExecution, finishExecution } from './execution.service.js';
+import { failedLeadConditions, loadLeadFacts, runLeadRuleWithoutCustomer } from './lead-rules.js';
 import { findActiveRules, findLiveRule, type ActiveRule } from './rule-finder.js';
 
 const RULE_TRIGGERS: readonly string[] = [
@@ -56,6 +57,7 @@ async function triggerAccepts(deps: EngineDeps, trigger: Trigger, event: DomainE
  * priority first, at most once per occurrence.
  */
 export async function handleDomainEvent(deps: EngineDeps, event: DomainEvent): Promise<RuleOutcome[]> {
+  if (isLeadTrigger(event.type)) return handleLeadEvent(deps, event);
   if (!event.customerId || !Types.ObjectId.isValid(event.customerId)) return [];
   const now = deps.clock.now();
   const customerId = event.customerId;
@@ -104,6 +106,40 @@ export async function handleDomainEvent(deps: EngineDeps, event: DomainEvent): P
     outcomes.push({
       ruleId: rule.id,
       outcome: await runRule(deps, rule, ctx, occurrenceId, new Date(event.occurredAt), channelState),
+    });
+  }
+  return outcomes;
+}
+
+/**
+ * Rules on `lead.created` / `lead.stage_changed` (docs/acquisition.md "Rules on leads"): the lead
+ * conditions first; then, for a lead matched to a WeCom customer, the rule runs for that customer
+ * like any other (customer conditions, guards, holdout); for one not on WeCom yet only the
+ * advisor's notice runs (lead-rules.ts). Once per (rule, lead, stage reached).
+ */
+async function handleLeadEvent(deps: EngineDeps, event: DomainEvent): Promise<RuleOutcome[]> {
+  const now = deps.clock.now();
+  const rules = await findActiveRules(deps.corpId, event.type as TriggerType, now);
+  if (rules.length === 0) return [];
+  const lead = await loadLeadFacts(deps.corpId, event);
+  if (!lead) return [];
+  const ctx = lead.customerId
+    ? await loadCustomerContext(deps.corpId, lead.customerId, { pd: deps.pd, advisorUserid: lead.advisorUserid })
+    : undefined;
+  const outcomes: RuleOutcome[] = [];
+  for (const rule of rules) {
+    const trigger = rule.body.trigger;
+    if (trigger.type === 'date' || trigger.type === 'inactivity') continue;
+    if (failedLeadConditions(rule.body.conditions.lead, lead).length > 0) {
+      outcomes.push({ ruleId: rule.id, outcome: 'conditions_failed' });
+      continue;
+    }
+    const occurrenceId = eventOccurrenceId(trigger, event);
+    outcomes.push({
+      ruleId: rule.id,
+      outcome: ctx
+        ? await runRule(deps, rule, ctx, occurrenceId, new Date(event.occurredAt))
+        : await runLeadRuleWithoutCustomer(deps, rule, lead, occurrenceId),
     });
   }
   return outcomes;

@@ -25,6 +25,8 @@ const triggerFields: Record<TriggerType, string[]> = {
   'vehicle.linked': [],
   'customer.lost': [],
   'service.overdue': [],
+  'lead.created': [],
+  'lead.stage_changed': [],
   date: ['rule-trigger-field', 'rule-trigger-offset'],
   inactivity: ['rule-trigger-days'],
 };

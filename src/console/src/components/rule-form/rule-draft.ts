@@ -25,6 +25,8 @@ export const TRIGGER_TYPES: readonly TriggerType[] = [
   'vehicle.linked',
   'customer.lost',
   'service.overdue',
+  'lead.created',
+  'lead.stage_changed',
   'date',
   'inactivity',
 ];
