@@ -91,7 +91,8 @@ function groupBy(leads: Row[], key: (l: Row) => string): LeadKpiRow[] {
  */
 export async function leadKpis(
   corpId: string,
-  pd: PersonalData,
+  /** Absent for roles that may not open a person's name: the uncontacted leads are listed without it. */
+  pd: PersonalData | undefined,
   now: Date,
   period: { from?: string; to?: string } = {},
 ) {
@@ -120,7 +121,7 @@ export async function leadKpis(
     .slice(0, 200)
     .map((l) => ({
       id: String(l._id),
-      name: pd.openFor(leadCtx({ corpId, leadId: String(l._id) }, 'nameEnc'), l.nameEnc) ?? null,
+      name: pd?.openFor(leadCtx({ corpId, leadId: String(l._id) }, 'nameEnc'), l.nameEnc) ?? null,
       source: l.source,
       advisorUserid: l.advisorUserid ?? null,
       createdAt: l.createdAt,

@@ -64,4 +64,28 @@ describe('channels and leads API', () => {
       .expect(422);
     expect(none.body.error.code).toBeTruthy();
   });
+
+  it("opens a lead's name and mobile for the dealer's people only, not for marketing or the car maker", async () => {
+    const integration = await h.token('integration', [CORP_A]);
+    await api()
+      .post('/api/v1/leads')
+      .set(as(integration))
+      .send({ corpId: CORP_A, source: 'dcc', mobile: '13900000202', name: '假名试驾' })
+      .expect(200);
+    const lead = await LeadModel.findOne({ corpId: CORP_A, source: 'dcc' }).lean();
+    const id = String(lead!._id);
+    const dealerAdmin = await h.token('dealer_admin', [CORP_A]);
+    const own = await api().get(`/api/v1/leads/${id}?corpId=${CORP_A}`).set(as(dealerAdmin)).expect(200);
+    expect(own.body).toMatchObject({ name: '假名试驾', mobile: '13900000202' });
+    const readers = { marketing: await h.token('marketing', [CORP_A]), oem: await h.token('oem', []) };
+    for (const token of Object.values(readers)) {
+      const one = await api().get(`/api/v1/leads/${id}?corpId=${CORP_A}`).set(as(token)).expect(200);
+      expect(one.body.stage).toBeTruthy();
+      expect(one.body.name).toBeUndefined();
+      expect(one.body.mobile).toBeUndefined();
+      const board = await api().get(`/api/v1/leads?corpId=${CORP_A}`).set(as(token)).expect(200);
+      expect(JSON.stringify(board.body)).not.toContain('13900000202');
+      expect(JSON.stringify(board.body)).not.toContain('假名试驾');
+    }
+  });
 });

@@ -103,6 +103,15 @@ async function scopedLead(p: Principal, corpId: string, id: string): Promise<Lea
   return lead;
 }
 
+/**
+ * Who may open a lead's name and mobile: the dealer's own people, the same roles that read customers
+ * (docs/security.md). The car maker and marketing see the board, the stages and the figures without them.
+ */
+const PERSONAL_DATA_ROLES: ReadonlySet<string> = new Set(['admin', 'dealer_admin', 'manager', 'advisor']);
+function sealerFor(p: Principal, deps: ApiDeps): ApiDeps['pd'] | undefined {
+  return PERSONAL_DATA_ROLES.has(p.role) ? deps.pd : undefined;
+}
+
 function actorOf(p: Principal): string {
   return p.userid ? `user:${p.userid}` : `api:${p.tokenId}`;
 }
@@ -175,13 +184,14 @@ export function createLeadsRouter(deps: ApiDeps): Router {
       detail: { count: leads.length },
       at: deps.clock.now(),
     });
-    ctx.body = { leads: leads.map((l) => ({ ...presentLead(l, deps.pd), history: undefined })) };
+    ctx.body = { leads: leads.map((l) => ({ ...presentLead(l, sealerFor(p, deps)), history: undefined })) };
   });
 
   router.get('/leads/kpis', async function leadKpisRoute(ctx) {
+    const p = principalOf(ctx);
     const q = parseOrThrow(kpiQuery, ctx.query);
-    assertCorp(principalOf(ctx), q.corpId, 'read');
-    ctx.body = await leadKpis(q.corpId, deps.pd, deps.clock.now(), { from: q.from, to: q.to });
+    assertCorp(p, q.corpId, 'read');
+    ctx.body = await leadKpis(q.corpId, sealerFor(p, deps), deps.clock.now(), { from: q.from, to: q.to });
   });
 
   router.get('/leads/settings', async function getLeadSettings(ctx) {
@@ -239,7 +249,7 @@ export function createLeadsRouter(deps: ApiDeps): Router {
       requestId: ctx.state.reqId as string | undefined,
       at: deps.clock.now(),
     });
-    ctx.body = presentLead(lead, deps.pd);
+    ctx.body = presentLead(lead, sealerFor(p, deps));
   });
 
   const actionDeps = (corpId: string) => ({ corpId, clock: deps.clock, queues: deps.queues });
