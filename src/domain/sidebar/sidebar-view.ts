@@ -1,5 +1,6 @@
 import type { Types } from 'mongoose';
 import { dayjs } from '../../infra/clock.js';
+import { contentForCustomer } from '../content/content-for-customer.js';
 import { AdvisorModel } from '../customers/advisor.model.js';
 import { CorpTagGroupModel } from '../customers/corp-tag.model.js';
 import { CustomerModel } from '../customers/customer.model.js';
@@ -26,7 +27,8 @@ export interface SidebarCustomerRef {
  * Everything the sidebar shows for one customer, for one member (docs/console.md, "Advisor
  * sidebar"): who they are (name, the member's remark), lifecycle and why, vehicles with the next
  * maintenance and the insurance expiry, the open tasks with rendered talk tracks, the last touches
- * (messages, tasks, and whatever other sources registered), tags and the opt-out state. Personal
+ * (messages, tasks, and whatever other sources registered), tags, the opt-out state and the
+ * content library's items for them. Personal
  * values are opened here for one audited read; the caller checks access and audits. Every query
  * goes through an index (customers, relationships, vehicles, tasks, message recipients).
  */
@@ -99,6 +101,18 @@ export async function loadSidebarView(
   const display = remark ?? name ?? '客户';
   const model = vehicles.find((v) => v.model)?.model ?? undefined;
   const local = (d: Date) => dayjs.utc(d).tz(viewer.timeZone);
+  const stage = customer.lifecycle?.stage ?? 'prospect';
+  const content = await contentForCustomer({
+    corpId,
+    stage,
+    models: [...new Set(vehicles.flatMap((v) => (v.model ? [v.model] : [])))],
+    vars: {
+      customer: display,
+      model,
+      advisorName: (viewer.userid && advisorName.get(viewer.userid)) || viewer.userid || '您的顾问',
+    },
+    now: viewer.now,
+  });
 
   const touches: SidebarTouch[] = [
     ...messages.map((m) => ({
@@ -132,7 +146,7 @@ export async function loadSidebarView(
       type: customer.type ?? 1,
       erased,
       lifecycle: {
-        stage: customer.lifecycle?.stage ?? 'prospect',
+        stage,
         reason: customer.lifecycle?.reason ?? 'added',
         changedAt: customer.lifecycle?.changedAt ?? undefined,
       },
@@ -177,6 +191,8 @@ export async function loadSidebarView(
       };
     }),
     touches,
+    /** The content library's items for this customer, rendered (docs/console.md, "Content library"). */
+    content,
   };
 }
 

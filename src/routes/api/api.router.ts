@@ -9,6 +9,7 @@ import type { ApiDeps } from './api-deps.js';
 import { createChannelsRouter } from './channels.routes.js';
 import { createLeadsRouter } from './leads.routes.js';
 import { createAuditRouter } from './audit.routes.js';
+import { createContentRouter } from './content.routes.js';
 import { createCorpsRouter } from './corps.routes.js';
 import { createCorpSettingsRouter } from './corp-settings.routes.js';
 import { createTokensRouter } from './tokens.routes.js';
@@ -96,6 +97,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     createKpisRouter(deps),
     createOutcomesRouter(deps),
     createSidebarRouter(deps),
+    createContentRouter(deps),
     createGroupsRouter(deps),
     createChannelsRouter(deps),
     createLeadsRouter(deps),

@@ -49,6 +49,8 @@ import { OPT_OUT_RECORDERS, optOutBodySchema, PRIVACY_ADMINS } from './privacy.r
 import { RULE_AUTHORS, RULE_READERS, ruleDuplicateSchema, ruleOptionsQuery } from './rules.routes.js';
 import { SETTINGS_ROLES, corpSettingsPatchSchema } from './corp-settings.routes.js';
 import { tokenCreateSchema } from './tokens.routes.js';
+import { CONTENT_AUTHORS, CONTENT_READERS } from './content.routes.js';
+import { contentItemInput, contentListQuery } from '../../domain/content/content.schema.js';
 import { jsapiConfigQuery, SIDEBAR_READERS, sidebarCustomerQuery, sidebarSendBody } from './sidebar.routes.js';
 import { ROUTE_POLICIES } from '../policy/route-policies.js';
 
@@ -519,6 +521,39 @@ const operations: Operation[] = [
     roles: [...SIDEBAR_READERS],
     query: jsapiConfigQuery,
     ok: 200,
+  },
+  {
+    method: 'get',
+    path: '/content',
+    summary: "The content library: the car maker's items (scope all) and the caller's corps' (filter by scope, kind)",
+    roles: [...CONTENT_READERS],
+    query: contentListQuery,
+    ok: 200,
+  },
+  {
+    method: 'post',
+    path: '/content',
+    summary:
+      'Add a library item: talk track, article link, image (a media id) or mini-program card, tagged by lifecycle stages, vehicle models and campaigns; texts may use {客户} {车型} {顾问}',
+    roles: [...CONTENT_AUTHORS],
+    body: contentItemInput,
+    ok: 201,
+  },
+  { method: 'get', path: '/content/{id}', summary: 'One library item', roles: [...CONTENT_READERS], ok: 200 },
+  {
+    method: 'put',
+    path: '/content/{id}',
+    summary: 'Replace a library item',
+    roles: [...CONTENT_AUTHORS],
+    body: contentItemInput,
+    ok: 200,
+  },
+  {
+    method: 'delete',
+    path: '/content/{id}',
+    summary: 'Delete a library item (soft)',
+    roles: [...CONTENT_AUTHORS],
+    ok: 204,
   },
   {
     method: 'get',

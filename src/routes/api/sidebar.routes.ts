@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import type { Principal } from '../../domain/auth/principal.js';
+import { contentItemInCorp } from '../../domain/content/content-for-customer.js';
 import { customerByExternalId } from '../../domain/customers/customer-queries.js';
 import { sidebarAccess } from '../../domain/sidebar/sidebar-access.js';
 import { recordSidebarSend, SIDEBAR_SEND_KINDS } from '../../domain/sidebar/sidebar-send.js';
@@ -135,6 +136,11 @@ export function createSidebarRouter(deps: ApiDeps): Router {
     if (!p.userid)
       throw new ForbiddenError('only a WeCom member signed in to the sidebar sends into a chat', 'member_required');
     const { customer } = await permitted(ctx, p, corpId, body.externalUserid);
+    if (body.contentId && !(await contentItemInCorp(corpId, body.contentId)))
+      throw new NotFoundError(
+        `no content item ${body.contentId} in this corp's library (deleted, or another corp's)`,
+        'content_not_found',
+      );
     const { timeZone } = await corpTaskSettings(corpId, deps.config.defaultTimezone);
     const at = deps.clock.now();
     const sent = await recordSidebarSend({
@@ -154,7 +160,7 @@ export function createSidebarRouter(deps: ApiDeps): Router {
       target: { type: 'customer', id: String(customer._id), corpId },
       requestId: reqId(ctx),
       at,
-      detail: { kind: body.kind },
+      detail: { kind: body.kind, ...(body.contentId ? { contentId: body.contentId } : {}) },
     });
     ctx.status = 201;
     ctx.body = sent;

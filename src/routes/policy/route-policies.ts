@@ -8,6 +8,7 @@ import {
   LEAD_WORKERS,
   LEAD_WRITERS,
 } from '../api/leads.routes.js';
+import { CONTENT_AUTHORS, CONTENT_READERS } from '../api/content.routes.js';
 import { CUSTOMER_READERS } from '../api/customers.routes.js';
 import { GROUP_READERS, GROUP_WRITERS } from '../api/groups.routes.js';
 import { KPI_READERS } from '../api/kpis.routes.js';
@@ -171,6 +172,27 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
     roles: SIDEBAR_READERS,
     corp: 'scoped',
     what: 'JS-SDK signatures for a console page (tickets stay on the server)',
+  },
+  'GET /api/v1/content': {
+    roles: CONTENT_READERS,
+    corp: 'scoped',
+    what: "The content library: the car maker's items and the caller's corps' (templates, no personal data)",
+  },
+  'POST /api/v1/content': {
+    roles: CONTENT_AUTHORS,
+    corp: 'scoped',
+    what: 'Add a content-library item (all dealers: car maker and admin only; audited)',
+  },
+  'GET /api/v1/content/:id': { roles: CONTENT_READERS, corp: 'scoped', what: 'One content-library item' },
+  'PUT /api/v1/content/:id': {
+    roles: CONTENT_AUTHORS,
+    corp: 'scoped',
+    what: 'Replace a content-library item (audited)',
+  },
+  'DELETE /api/v1/content/:id': {
+    roles: CONTENT_AUTHORS,
+    corp: 'scoped',
+    what: 'Delete a content-library item (soft; sends that named it keep the id; audited)',
   },
   'GET /api/v1/groups': {
     roles: GROUP_READERS,
