@@ -1,6 +1,7 @@
 import { createI18n } from 'vue-i18n';
 import { cockpit } from './locales/cockpit.js';
 import { campaigns } from './locales/campaigns.js';
+import { content } from './locales/content.js';
 import { core } from './locales/core.js';
 import { customers } from './locales/customers.js';
 import { tasksDesk } from './locales/tasks-desk.js';
@@ -12,7 +13,7 @@ import { settings } from './locales/settings.js';
  * (one file per area so pages can grow independently); they are merged here. A test checks
  * that both languages have the same keys.
  */
-const areas = [core, campaigns, settings, cockpit, tasksDesk, customers, transfers] as const;
+const areas = [core, campaigns, settings, cockpit, tasksDesk, customers, transfers, content] as const;
 
 type Dict = { [key: string]: string | Dict };
 function merge(into: Dict, from: Dict): Dict {
