@@ -1,6 +1,7 @@
 import { createI18n } from 'vue-i18n';
 import { cockpit } from './locales/cockpit.js';
 import { campaigns } from './locales/campaigns.js';
+import { advisorNote } from './locales/advisor-note.js';
 import { content } from './locales/content.js';
 import { core } from './locales/core.js';
 import { customers } from './locales/customers.js';
@@ -13,7 +14,7 @@ import { settings } from './locales/settings.js';
  * (one file per area so pages can grow independently); they are merged here. A test checks
  * that both languages have the same keys.
  */
-const areas = [core, campaigns, settings, cockpit, tasksDesk, customers, transfers, content] as const;
+const areas = [core, campaigns, settings, cockpit, tasksDesk, customers, transfers, content, advisorNote] as const;
 
 type Dict = { [key: string]: string | Dict };
 function merge(into: Dict, from: Dict): Dict {

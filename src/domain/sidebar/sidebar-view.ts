@@ -11,6 +11,7 @@ import { renderTalkTrack } from '../tasks/task-card.js';
 import { TaskModel } from '../tasks/task.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 import type { SidebarAccess } from './sidebar-access.js';
+import { noteOf } from './sidebar-note.js';
 import { touchSources, type SidebarTouch } from './sidebar-touches.js';
 
 /** Months from the last service (else the delivery) to the next maintenance (docs/console.md, "Advisor sidebar"). */
@@ -43,7 +44,10 @@ export async function loadSidebarView(
       { corpId, externalUserId },
       { nameEnc: 1, lifecycle: 1, optOut: 1, responsibleUserid: 1, erasedAt: 1, type: 1 },
     ).lean(),
-    RelationshipModel.find({ corpId, externalUserId }, { userid: 1, remarkEnc: 1, tagIds: 1, status: 1, addedAt: 1 })
+    RelationshipModel.find(
+      { corpId, externalUserId },
+      { userid: 1, remarkEnc: 1, tagIds: 1, status: 1, addedAt: 1, noteEnc: 1, noteUpdatedAt: 1 },
+    )
       .limit(20)
       .lean(),
     VehicleModel.find(
@@ -159,6 +163,8 @@ export async function loadSidebarView(
       relationshipStatus: mine?.status,
       addedAt: mine?.addedAt ?? undefined,
       tags: tagIds.map((id) => tagName.get(id) ?? { id, name: id, group: '' }),
+      /** The advisor's note (sidebar-note.ts): the viewer's own relationship's, else the one shown. */
+      note: mine && !erased ? noteOf(pd, { corpId, externalUserId }, mine, viewer.userid) : undefined,
     },
     access: viewer.access,
     vehicles: vehicles.map((v) => {

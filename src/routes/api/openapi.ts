@@ -51,7 +51,13 @@ import { SETTINGS_ROLES, corpSettingsPatchSchema } from './corp-settings.routes.
 import { tokenCreateSchema } from './tokens.routes.js';
 import { CONTENT_AUTHORS, CONTENT_READERS } from './content.routes.js';
 import { contentItemInput, contentListQuery } from '../../domain/content/content.schema.js';
-import { jsapiConfigQuery, SIDEBAR_READERS, sidebarCustomerQuery, sidebarSendBody } from './sidebar.routes.js';
+import {
+  jsapiConfigQuery,
+  SIDEBAR_READERS,
+  sidebarCustomerQuery,
+  sidebarNoteBody,
+  sidebarSendBody,
+} from './sidebar.routes.js';
 import { ROUTE_POLICIES } from '../policy/route-policies.js';
 
 interface Operation {
@@ -513,6 +519,24 @@ const operations: Operation[] = [
     roles: [...SIDEBAR_READERS],
     body: sidebarSendBody,
     ok: 201,
+  },
+  {
+    method: 'get',
+    path: '/sidebar/note',
+    summary:
+      "The advisor's note about the customer: the member's own, else the responsible advisor's (read-only); audited",
+    roles: [...SIDEBAR_READERS],
+    query: sidebarCustomerQuery,
+    ok: 200,
+  },
+  {
+    method: 'put',
+    path: '/sidebar/note',
+    summary:
+      "Write (empty: clear) the signed-in advisor's own note about a customer they actively follow; sealed at rest",
+    roles: [...SIDEBAR_READERS],
+    body: sidebarNoteBody,
+    ok: 200,
   },
   {
     method: 'get',

@@ -6,6 +6,7 @@ import type { Principal } from '../../domain/auth/principal.js';
 import { contentItemInCorp } from '../../domain/content/content-for-customer.js';
 import { customerByExternalId } from '../../domain/customers/customer-queries.js';
 import { sidebarAccess } from '../../domain/sidebar/sidebar-access.js';
+import { NOTE_MAX_CHARS, noteForViewer, writeNote } from '../../domain/sidebar/sidebar-note.js';
 import { recordSidebarSend, SIDEBAR_SEND_KINDS } from '../../domain/sidebar/sidebar-send.js';
 import { loadSidebarView, type SidebarView } from '../../domain/sidebar/sidebar-view.js';
 import { principalOf } from '../../middlewares/auth.js';
@@ -41,6 +42,13 @@ export const sidebarSendBody = z
       .string()
       .regex(/^[a-f0-9]{24}$/, { error: 'a task id (24 hex digits)' })
       .optional(),
+  })
+  .strict();
+export const sidebarNoteBody = z
+  .object({
+    externalUserid: sidebarCustomerQuery.shape.externalUserid,
+    corpId: corpIdSchema.optional(),
+    note: z.string().max(NOTE_MAX_CHARS, { error: `a note has at most ${NOTE_MAX_CHARS} characters` }),
   })
   .strict();
 export const jsapiConfigQuery = z
@@ -164,6 +172,51 @@ export function createSidebarRouter(deps: ApiDeps): Router {
     });
     ctx.status = 201;
     ctx.body = sent;
+  });
+
+  /**
+   * `GET /api/v1/sidebar/note?externalUserid=`: the advisor's note about the customer, for the
+   * phone task page (the sidebar's customer view carries it too). Audited like a view.
+   */
+  router.get('/sidebar/note', async function sidebarNote(ctx) {
+    const p = principalOf(ctx);
+    const q = parseOrThrow(sidebarCustomerQuery, ctx.query);
+    const corpId = sidebarCorp(p, q.corpId);
+    const { customer, access } = await permitted(ctx, p, corpId, q.externalUserid);
+    await recordAudit({
+      actor: p,
+      action: 'sidebar.read',
+      target: { type: 'customer', id: String(customer._id), corpId },
+      requestId: reqId(ctx),
+      at: deps.clock.now(),
+      detail: { access, part: 'note' },
+    });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { note: (await noteForViewer(deps.pd, customer, p.userid, access === 'own')) ?? null };
+  });
+
+  /**
+   * `PUT /api/v1/sidebar/note {externalUserid, note}`: writes the signed-in advisor's own note
+   * (an empty one clears it); only on their active relationship. Audited without the text.
+   */
+  router.put('/sidebar/note', async function sidebarWriteNote(ctx) {
+    const p = principalOf(ctx);
+    const body = parseOrThrow(sidebarNoteBody, bodyOf(ctx) ?? {});
+    const corpId = sidebarCorp(p, body.corpId);
+    if (!p.userid)
+      throw new ForbiddenError('only a WeCom member signed in to the sidebar writes a note', 'member_required');
+    const { customer } = await permitted(ctx, p, corpId, body.externalUserid);
+    const at = deps.clock.now();
+    const note = await writeNote(deps.pd, customer, p.userid, body.note, at);
+    await recordAudit({
+      actor: p,
+      action: 'sidebar.note',
+      target: { type: 'customer', id: String(customer._id), corpId },
+      requestId: reqId(ctx),
+      at,
+      detail: { cleared: !note.text },
+    });
+    ctx.body = { note };
   });
 
   /**

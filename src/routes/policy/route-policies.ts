@@ -168,6 +168,20 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
     team: 'department_and_advisor',
     what: 'Record a message sent into the chat from the sidebar (a touch; audited)',
   },
+  'GET /api/v1/sidebar/note': {
+    roles: SIDEBAR_READERS,
+    corp: 'scoped',
+    team: 'department_and_advisor',
+    personalData: true,
+    what: "The advisor's note about a customer (their own, else the responsible advisor's; audited)",
+  },
+  'PUT /api/v1/sidebar/note': {
+    roles: SIDEBAR_READERS,
+    corp: 'scoped',
+    team: 'department_and_advisor',
+    personalData: true,
+    what: "Write the signed-in advisor's own note about a customer they follow (sealed; audited without the text)",
+  },
   'GET /api/v1/sidebar/jsapi-config': {
     roles: SIDEBAR_READERS,
     corp: 'scoped',
