@@ -18,6 +18,17 @@ import { touchSources, type SidebarTouch } from './sidebar-touches.js';
 export const MAINTENANCE_INTERVAL_MONTHS = 6;
 const TOUCH_LIMIT = 8;
 
+/** Next maintenance: the last service (else the delivery) + the interval, as a corp-local day. */
+export function nextMaintenanceDue(
+  v: { lastServiceDate?: Date | null; deliveryDate?: Date | null },
+  timeZone: string,
+): Date | undefined {
+  const base = v.lastServiceDate ?? v.deliveryDate;
+  return base
+    ? dayjs.utc(base).tz(timeZone).add(MAINTENANCE_INTERVAL_MONTHS, 'month').startOf('day').toDate()
+    : undefined;
+}
+
 export interface SidebarCustomerRef {
   _id: Types.ObjectId;
   corpId: string;
@@ -104,7 +115,6 @@ export async function loadSidebarView(
   const advisorName = new Map(advisors.map((a) => [a.userid, a.name || a.userid]));
   const display = remark ?? name ?? '客户';
   const model = vehicles.find((v) => v.model)?.model ?? undefined;
-  const local = (d: Date) => dayjs.utc(d).tz(viewer.timeZone);
   const stage = customer.lifecycle?.stage ?? 'prospect';
   const content = await contentForCustomer({
     corpId,
@@ -168,7 +178,6 @@ export async function loadSidebarView(
     },
     access: viewer.access,
     vehicles: vehicles.map((v) => {
-      const base = v.lastServiceDate ?? v.deliveryDate;
       return {
         id: String(v._id),
         model: v.model ?? undefined,
@@ -177,9 +186,7 @@ export async function loadSidebarView(
         mileageKm: v.mileageKm ?? undefined,
         lastServiceDate: v.lastServiceDate ?? undefined,
         insuranceExpiry: v.insuranceExpiry ?? undefined,
-        nextMaintenanceDue: base
-          ? local(base).add(MAINTENANCE_INTERVAL_MONTHS, 'month').startOf('day').toDate()
-          : undefined,
+        nextMaintenanceDue: nextMaintenanceDue(v, viewer.timeZone),
       };
     }),
     tasks: openTasks.map((t) => {

@@ -55,6 +55,7 @@ import {
   jsapiConfigQuery,
   SIDEBAR_READERS,
   sidebarCustomerQuery,
+  sidebarGroupQuery,
   sidebarNoteBody,
   sidebarSendBody,
 } from './sidebar.routes.js';
@@ -519,6 +520,15 @@ const operations: Operation[] = [
     roles: [...SIDEBAR_READERS],
     body: sidebarSendBody,
     ok: 201,
+  },
+  {
+    method: 'get',
+    path: '/sidebar/group',
+    summary:
+      'The chat sidebar in a customer group (chat id from getCurExternalChat): name, owner, counts, and its customers with vehicles and due follow-ups; only for the group owner, admins and staff members; audited, refusals too',
+    roles: [...SIDEBAR_READERS],
+    query: sidebarGroupQuery,
+    ok: 200,
   },
   {
     method: 'get',

@@ -6,6 +6,7 @@ import type { Principal } from '../../domain/auth/principal.js';
 import { contentItemInCorp } from '../../domain/content/content-for-customer.js';
 import { customerByExternalId } from '../../domain/customers/customer-queries.js';
 import { sidebarAccess } from '../../domain/sidebar/sidebar-access.js';
+import { loadSidebarGroup, sidebarGroupAccess, type SidebarGroupView } from '../../domain/sidebar/sidebar-group.js';
 import { NOTE_MAX_CHARS, noteForViewer, writeNote } from '../../domain/sidebar/sidebar-note.js';
 import { recordSidebarSend, SIDEBAR_SEND_KINDS } from '../../domain/sidebar/sidebar-send.js';
 import { loadSidebarView, type SidebarView } from '../../domain/sidebar/sidebar-view.js';
@@ -44,6 +45,12 @@ export const sidebarSendBody = z
       .optional(),
   })
   .strict();
+export const sidebarGroupQuery = z
+  .object({
+    chatId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, { error: 'the chat id getCurExternalChat returned' }),
+    corpId: corpIdSchema.optional(),
+  })
+  .strict();
 export const sidebarNoteBody = z
   .object({
     externalUserid: sidebarCustomerQuery.shape.externalUserid,
@@ -66,7 +73,7 @@ export interface JsapiConfig {
   agentConfig: JsapiSignature;
 }
 
-export type { SidebarView };
+export type { SidebarGroupView, SidebarView };
 
 /** The corp the sidebar acts in: the one named, or a one-corp principal's only corp. */
 function sidebarCorp(p: Principal, named: string | undefined): string {
@@ -172,6 +179,49 @@ export function createSidebarRouter(deps: ApiDeps): Router {
     });
     ctx.status = 201;
     ctx.body = sent;
+  });
+
+  /**
+   * `GET /api/v1/sidebar/group?chatId=`: the customer group the toolbar was opened in
+   * (`getCurExternalChat`). Like the contact id, the chat id is never trusted: only a member who
+   * owns, administers or is in the group sees it; a refusal is audited, every view too.
+   */
+  router.get('/sidebar/group', async function sidebarGroup(ctx) {
+    const p = principalOf(ctx);
+    const q = parseOrThrow(sidebarGroupQuery, ctx.query);
+    const corpId = sidebarCorp(p, q.corpId);
+    const now = deps.clock.now();
+    const { group, role } = await sidebarGroupAccess(corpId, q.chatId, p.userid);
+    if (!group || !role || !p.userid) {
+      await recordAudit({
+        actor: p,
+        action: 'sidebar.refused',
+        target: { type: 'group', id: q.chatId, corpId },
+        requestId: reqId(ctx),
+        at: now,
+        detail: { known: Boolean(group) },
+      });
+      if (!group)
+        throw new NotFoundError(
+          'this group is not among the customer groups the bot knows (not synced yet, or not a customer group of this corp)',
+          'group_not_found',
+        );
+      throw new ForbiddenError(
+        'this group is not one of yours: the sidebar shows only groups you own, administer or are a member of',
+        'not_your_group',
+      );
+    }
+    await recordAudit({
+      actor: p,
+      action: 'sidebar.read',
+      target: { type: 'group', id: q.chatId, corpId },
+      requestId: reqId(ctx),
+      at: now,
+      detail: { role },
+    });
+    const { timeZone } = await corpTaskSettings(corpId, deps.config.defaultTimezone);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await loadSidebarGroup(deps.pd, corpId, group, { userid: p.userid, role, timeZone, now });
   });
 
   /**

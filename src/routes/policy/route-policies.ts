@@ -168,6 +168,12 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
     team: 'department_and_advisor',
     what: 'Record a message sent into the chat from the sidebar (a touch; audited)',
   },
+  'GET /api/v1/sidebar/group': {
+    roles: SIDEBAR_READERS,
+    corp: 'scoped',
+    personalData: true,
+    what: 'The chat sidebar in a customer group: only for its owner, admins and staff members (audited; refusals too)',
+  },
   'GET /api/v1/sidebar/note': {
     roles: SIDEBAR_READERS,
     corp: 'scoped',
