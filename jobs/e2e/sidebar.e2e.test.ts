@@ -116,6 +116,8 @@ describe.skipIf(!hasChromium)('advisor sidebar in Chromium (390×844)', () => {
         return tasks.some((t) => t.customerId === customer.id) ? true : undefined;
       },
       45_000,
+      // Two requests per probe: once a second stays under the API's per-token rate limit on a slow machine.
+      1_000,
     );
 
     // Marketing's library item for this dealer, with the customer's variables.

@@ -52,7 +52,13 @@ export const contentItemInput = z.discriminatedUnion(
         kind: z.literal('miniprogram'),
         ...common,
         appid: z.string().regex(/^wx[0-9a-f]{16}$/, { error: 'appid: the mini-program appid (wx + 16 hex digits)' }),
-        page: z.string().trim().min(1).max(256),
+        page: z
+          .string()
+          .trim()
+          .max(256)
+          .regex(/^[^\s]+\.html(\?[^\s]*)?$/, {
+            error: 'page: the mini-program page path, ending in .html (docs/wecom.md §10.4)',
+          }),
         coverUrl: httpsUrl('coverUrl'),
       })
       .strict(),

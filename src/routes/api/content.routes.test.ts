@@ -96,10 +96,17 @@ describe('content library API', () => {
     const bad = await api()
       .post('/api/v1/content')
       .set(bearer(marketingA))
-      .send({ kind: 'miniprogram', scope: CORP_A, title: '预约', appid: 'nope', page: 'p', coverUrl: 'http://x' });
+      .send({
+        kind: 'miniprogram',
+        scope: CORP_A,
+        title: '预约',
+        appid: 'nope',
+        page: 'pages/booking/index',
+        coverUrl: 'http://x',
+      });
     expect(bad.status).toBe(422);
-    const paths = (bad.body.error.details ?? bad.body.error.problems ?? []).map((p: { path: string }) => p.path);
-    expect(paths).toEqual(expect.arrayContaining(['/appid', '/coverUrl']));
+    const paths = (bad.body.error.details as Array<{ path: string }>).map((p) => p.path);
+    expect(paths).toEqual(expect.arrayContaining(['/appid', '/page', '/coverUrl']));
     const noKind = await api().post('/api/v1/content').set(bearer(marketingA)).send({ scope: CORP_A, title: 'x' });
     expect(noKind.status).toBe(422);
     const otherCorp = await api()
@@ -182,7 +189,7 @@ describe('content library in the sidebar', () => {
       scope: CORP_A,
       title: '{客户}的专属预约',
       appid: 'wx0123456789abcdef',
-      page: 'pages/booking/index',
+      page: 'pages/booking/index.html',
       coverUrl: 'https://dealer.example.com/c.png',
       campaigns: [running],
     });
