@@ -93,17 +93,14 @@ describe('content library API', () => {
   });
 
   it('refuses bad input with what to fix, and advisors', async () => {
-    const bad = await api()
-      .post('/api/v1/content')
-      .set(bearer(marketingA))
-      .send({
-        kind: 'miniprogram',
-        scope: CORP_A,
-        title: '预约',
-        appid: 'nope',
-        page: 'pages/booking/index',
-        coverUrl: 'http://x',
-      });
+    const bad = await api().post('/api/v1/content').set(bearer(marketingA)).send({
+      kind: 'miniprogram',
+      scope: CORP_A,
+      title: '预约',
+      appid: 'nope',
+      page: 'pages/booking/index',
+      coverUrl: 'http://x',
+    });
     expect(bad.status).toBe(422);
     const paths = (bad.body.error.details as Array<{ path: string }>).map((p) => p.path);
     expect(paths).toEqual(expect.arrayContaining(['/appid', '/page', '/coverUrl']));
