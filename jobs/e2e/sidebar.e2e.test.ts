@@ -3,9 +3,10 @@
  * 390×844 phone viewport against the `npm run dev` stack, the WeCom client played by the sandbox's
  * JS-SDK stand-in (which checks the page's signatures with the sandbox's tickets). 张伟 opens the
  * sidebar in the chat with a customer whose follow-up is due, sees the vehicle and the task, sends
- * the talk track (the sandbox records the message), completes the task with an outcome, records an
- * opt-out (the next campaign message for that customer is blocked); the chat with another
- * advisor's customer is refused. Screenshots go to artifacts/console-e2e/ (not committed).
+ * the talk track and a content-library item (the sandbox records both), writes a note, completes the
+ * task with an outcome, records an opt-out (the next campaign message for that customer is
+ * blocked); the chat with another advisor's customer is refused; the phone task page shows the
+ * note; opened from the owners' group he runs, the sidebar lists the customer with the vehicle. Screenshots go to artifacts/console-e2e/ (not committed).
  * Skips when /usr/bin/chromium is absent.
  */
 import { mkdirSync } from 'node:fs';
@@ -73,7 +74,7 @@ async function openSidebar(page: Page, userid: string, chat: string): Promise<vo
 }
 
 describe.skipIf(!hasChromium)('advisor sidebar in Chromium (390×844)', () => {
-  it("shows the due task and vehicle, sends the talk track, completes the task, records an opt-out; refuses another advisor's customer", async () => {
+  it("shows the due task and vehicle, sends the talk track and a library item, writes a note, completes the task, records an opt-out; refuses another advisor's customer; shows the group", async () => {
     // A customer adds 张伟 through the demo delivery channel; the next morning the follow-up is due.
     const before = stack!.sandbox.context.world.corp(DEMO_CORP_ID)!.customers.length;
     await sandbox('POST', '/actions/addCustomer', {
@@ -115,7 +116,17 @@ describe.skipIf(!hasChromium)('advisor sidebar in Chromium (390×844)', () => {
         return tasks.some((t) => t.customerId === customer.id) ? true : undefined;
       },
       45_000,
+      // Two requests per probe: once a second stays under the API's per-token rate limit on a slow machine.
+      1_000,
     );
+
+    // Marketing's library item for this dealer, with the customer's variables.
+    const item = await api<{ id: string }>('POST', '/content', {
+      kind: 'talk_track',
+      scope: DEMO_CORP_ID,
+      title: '保养套餐',
+      text: '{客户}您好，{车型}车主专享保养套餐已为您预留',
+    });
 
     const context = await browser!.newContext(PHONE);
     const page = await context.newPage();
@@ -133,6 +144,24 @@ describe.skipIf(!hasChromium)('advisor sidebar in Chromium (390×844)', () => {
     await page.locator('[data-test=notice]', { hasText: '话术已发送' }).waitFor();
     const sent = await sandbox<{ messages: Array<{ userid: string; externalUserId?: string }> }>('GET', '/jssdk/sent');
     expect(sent.messages).toContainEqual(expect.objectContaining({ userid: 'zhangwei', externalUserId: ext }));
+
+    // A library item goes into the chat rendered with the customer's variables, recorded with its id.
+    await page.click(`[data-content="${item.id}"] [data-test=send-content]`);
+    await page.locator('[data-test=notice]', { hasText: '已发送：保养套餐' }).waitFor();
+    const afterItem = await sandbox<{ messages: Array<{ externalUserId?: string; message: unknown }> }>(
+      'GET',
+      '/jssdk/sent',
+    );
+    expect(afterItem.messages.at(-1)).toMatchObject({
+      externalUserId: ext,
+      message: { msgtype: 'text', text: { content: expect.stringContaining('星途瑶光车主专享保养套餐') } },
+    });
+
+    // The advisor's note, written in the sidebar (shown again on the phone task page below).
+    await page.fill('[data-test=note-text]', '周末下午方便联系');
+    await page.click('[data-test=note-save]');
+    await page.locator('[data-test=notice]', { hasText: '备注已保存' }).waitFor();
+    await page.screenshot({ path: join(shots, 'sidebar-content-note.png'), fullPage: true });
 
     // Done with an outcome.
     await page.click('[data-test=done-contacted]');
@@ -173,10 +202,30 @@ describe.skipIf(!hasChromium)('advisor sidebar in Chromium (390×844)', () => {
     const mine = tasks.find((t) => t.customerId === customer.id);
     await page.goto(`${stack!.publicUrl}/console/m/tasks/${mine?.id ?? ''}`);
     await page.locator('[data-test=task-talk-track]').waitFor();
+    await expect(page.locator('[data-test=advisor-note] textarea').inputValue()).resolves.toBe('周末下午方便联系');
     await page.screenshot({ path: join(shots, 'sidebar-phone-task.png'), fullPage: true });
     await page.click('[data-test=open-chat]');
     await page.waitForURL((url) => url.pathname === '/console/sidebar' && url.searchParams.get('sandboxChat') === ext);
     await page.locator('[data-test=customer]').waitFor();
+
+    // The owners' group 张伟 runs: opened from the group chat, it lists the customer with their vehicle.
+    await sandbox('POST', '/actions/changeGroup', {
+      corpId: DEMO_CORP_ID,
+      change: 'create',
+      chatId: 'wrSandboxGroup001',
+      owner: 'zhangwei',
+      name: '瑶光车主群',
+      members: [ext],
+    });
+    await until('the group in the bot', async () => {
+      const { groups } = await api<{ groups: Array<{ chatId: string }> }>('GET', `/groups?corpId=${DEMO_CORP_ID}`);
+      return groups.some((g) => g.chatId === 'wrSandboxGroup001') ? true : undefined;
+    });
+    await page.goto(`${stack!.publicUrl}/console/sidebar?corpId=${DEMO_CORP_ID}&sandboxChat=group`);
+    await page.locator('[data-test=group-customers]').waitFor();
+    await expect(page.locator('[data-test=group]').innerText()).resolves.toContain('瑶光车主群');
+    await expect(page.locator('[data-test=group-customers]').innerText()).resolves.toContain('星途瑶光');
+    await page.screenshot({ path: join(shots, 'sidebar-group.png'), fullPage: true });
     expect(errors).toEqual([]);
     await context.close();
   }, 180_000);

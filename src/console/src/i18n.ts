@@ -2,6 +2,8 @@ import { createI18n } from 'vue-i18n';
 import { acquisition } from './locales/acquisition.js';
 import { cockpit } from './locales/cockpit.js';
 import { campaigns } from './locales/campaigns.js';
+import { advisorNote } from './locales/advisor-note.js';
+import { content } from './locales/content.js';
 import { core } from './locales/core.js';
 import { customers } from './locales/customers.js';
 import { engagement } from './locales/engagement.js';
@@ -26,6 +28,8 @@ const areas = [
   acquisition,
   outcomes,
   engagement,
+  content,
+  advisorNote,
 ] as const;
 
 type Dict = { [key: string]: string | Dict };

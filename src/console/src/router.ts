@@ -45,6 +45,11 @@ const routes: RouteRecordRaw[] = [
     meta: { roles: ['admin', 'oem', 'marketing', 'dealer_admin', 'manager'] },
   },
   {
+    path: '/content',
+    component: () => import('./pages/content/ContentPage.vue'),
+    meta: { roles: ['admin', 'oem', 'marketing', 'dealer_admin', 'manager'] },
+  },
+  {
     path: '/m/tasks',
     component: () => import('./pages/m/MyTasks.vue'),
     meta: { roles: ['admin', 'oem', 'dealer_admin', 'manager', 'advisor'] },

@@ -4,7 +4,7 @@ import { DataCipher, LookupHasher, sealContext, type LookupKind } from '../../in
 /** The sealed fields of `customers` (docs/security.md "Data at rest and in transit"). */
 export type CustomerSealedField = 'nameEnc' | 'unionidEnc' | 'birthdayEnc' | 'dmsNotesEnc';
 /** The sealed fields of `relationships`; every element of `remarkMobilesEnc` shares the field's context. */
-export type RelationshipSealedField = 'remarkEnc' | 'descriptionEnc' | 'remarkMobilesEnc';
+export type RelationshipSealedField = 'remarkEnc' | 'descriptionEnc' | 'remarkMobilesEnc' | 'noteEnc';
 
 /**
  * Where a personal-data value belongs: the additional authenticated data of its v2 seal. Built only

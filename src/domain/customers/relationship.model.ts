@@ -20,6 +20,9 @@ const relationshipSchema = new Schema(
     remarkEnc: { type: String },
     remarkHash: { type: String },
     descriptionEnc: { type: String },
+    /** The advisor's own note about the customer, written in the sidebar or on the task page (sealed; docs/console.md). */
+    noteEnc: { type: String },
+    noteUpdatedAt: { type: Date },
     remarkMobilesEnc: { type: [String], default: [] },
     remarkMobileHashes: { type: [String], default: [] },
     /** Corp tag ids currently on this relationship (personal tags have no ids and are ignored). */

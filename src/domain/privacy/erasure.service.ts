@@ -104,7 +104,7 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
     { corpId, customerId: _id },
     {
       $set: { externalUserId: pseudonym, remarkMobilesEnc: [], remarkMobileHashes: [] },
-      $unset: { remarkEnc: 1, remarkHash: 1, descriptionEnc: 1 },
+      $unset: { remarkEnc: 1, remarkHash: 1, descriptionEnc: 1, noteEnc: 1, noteUpdatedAt: 1 },
     },
   );
   const vehicles = await VehicleModel.updateMany(

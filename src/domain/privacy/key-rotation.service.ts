@@ -42,7 +42,7 @@ export const SEALED_FIELDS: readonly SealedFields[] = [
   },
   {
     collection: 'relationships',
-    fields: ['remarkEnc', 'descriptionEnc'],
+    fields: ['remarkEnc', 'descriptionEnc', 'noteEnc'],
     arrays: ['remarkMobilesEnc'],
     context: {
       projection: ['corpId', 'externalUserId', 'userid'],

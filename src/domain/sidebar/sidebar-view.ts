@@ -1,5 +1,6 @@
 import type { Types } from 'mongoose';
 import { dayjs } from '../../infra/clock.js';
+import { contentForCustomer } from '../content/content-for-customer.js';
 import { AdvisorModel } from '../customers/advisor.model.js';
 import { CorpTagGroupModel } from '../customers/corp-tag.model.js';
 import { CustomerModel } from '../customers/customer.model.js';
@@ -10,11 +11,23 @@ import { renderTalkTrack } from '../tasks/task-card.js';
 import { TaskModel } from '../tasks/task.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 import type { SidebarAccess } from './sidebar-access.js';
+import { noteOf } from './sidebar-note.js';
 import { touchSources, type SidebarTouch } from './sidebar-touches.js';
 
 /** Months from the last service (else the delivery) to the next maintenance (docs/console.md, "Advisor sidebar"). */
 export const MAINTENANCE_INTERVAL_MONTHS = 6;
 const TOUCH_LIMIT = 8;
+
+/** Next maintenance: the last service (else the delivery) + the interval, as a corp-local day. */
+export function nextMaintenanceDue(
+  v: { lastServiceDate?: Date | null; deliveryDate?: Date | null },
+  timeZone: string,
+): Date | undefined {
+  const base = v.lastServiceDate ?? v.deliveryDate;
+  return base
+    ? dayjs.utc(base).tz(timeZone).add(MAINTENANCE_INTERVAL_MONTHS, 'month').startOf('day').toDate()
+    : undefined;
+}
 
 export interface SidebarCustomerRef {
   _id: Types.ObjectId;
@@ -26,7 +39,8 @@ export interface SidebarCustomerRef {
  * Everything the sidebar shows for one customer, for one member (docs/console.md, "Advisor
  * sidebar"): who they are (name, the member's remark), lifecycle and why, vehicles with the next
  * maintenance and the insurance expiry, the open tasks with rendered talk tracks, the last touches
- * (messages, tasks, and whatever other sources registered), tags and the opt-out state. Personal
+ * (messages, tasks, and whatever other sources registered), tags, the opt-out state and the
+ * content library's items for them. Personal
  * values are opened here for one audited read; the caller checks access and audits. Every query
  * goes through an index (customers, relationships, vehicles, tasks, message recipients).
  */
@@ -41,7 +55,10 @@ export async function loadSidebarView(
       { corpId, externalUserId },
       { nameEnc: 1, lifecycle: 1, optOut: 1, responsibleUserid: 1, erasedAt: 1, type: 1 },
     ).lean(),
-    RelationshipModel.find({ corpId, externalUserId }, { userid: 1, remarkEnc: 1, tagIds: 1, status: 1, addedAt: 1 })
+    RelationshipModel.find(
+      { corpId, externalUserId },
+      { userid: 1, remarkEnc: 1, tagIds: 1, status: 1, addedAt: 1, noteEnc: 1, noteUpdatedAt: 1 },
+    )
       .limit(20)
       .lean(),
     VehicleModel.find(
@@ -98,7 +115,18 @@ export async function loadSidebarView(
   const advisorName = new Map(advisors.map((a) => [a.userid, a.name || a.userid]));
   const display = remark ?? name ?? '客户';
   const model = vehicles.find((v) => v.model)?.model ?? undefined;
-  const local = (d: Date) => dayjs.utc(d).tz(viewer.timeZone);
+  const stage = customer.lifecycle?.stage ?? 'prospect';
+  const content = await contentForCustomer({
+    corpId,
+    stage,
+    models: [...new Set(vehicles.flatMap((v) => (v.model ? [v.model] : [])))],
+    vars: {
+      customer: display,
+      model,
+      advisorName: (viewer.userid && advisorName.get(viewer.userid)) || viewer.userid || '您的顾问',
+    },
+    now: viewer.now,
+  });
 
   const touches: SidebarTouch[] = [
     ...messages.map((m) => ({
@@ -132,7 +160,7 @@ export async function loadSidebarView(
       type: customer.type ?? 1,
       erased,
       lifecycle: {
-        stage: customer.lifecycle?.stage ?? 'prospect',
+        stage,
         reason: customer.lifecycle?.reason ?? 'added',
         changedAt: customer.lifecycle?.changedAt ?? undefined,
       },
@@ -145,10 +173,11 @@ export async function loadSidebarView(
       relationshipStatus: mine?.status,
       addedAt: mine?.addedAt ?? undefined,
       tags: tagIds.map((id) => tagName.get(id) ?? { id, name: id, group: '' }),
+      /** The advisor's note (sidebar-note.ts): the viewer's own relationship's, else the one shown. */
+      note: mine && !erased ? noteOf(pd, { corpId, externalUserId }, mine, viewer.userid) : undefined,
     },
     access: viewer.access,
     vehicles: vehicles.map((v) => {
-      const base = v.lastServiceDate ?? v.deliveryDate;
       return {
         id: String(v._id),
         model: v.model ?? undefined,
@@ -157,9 +186,7 @@ export async function loadSidebarView(
         mileageKm: v.mileageKm ?? undefined,
         lastServiceDate: v.lastServiceDate ?? undefined,
         insuranceExpiry: v.insuranceExpiry ?? undefined,
-        nextMaintenanceDue: base
-          ? local(base).add(MAINTENANCE_INTERVAL_MONTHS, 'month').startOf('day').toDate()
-          : undefined,
+        nextMaintenanceDue: nextMaintenanceDue(v, viewer.timeZone),
       };
     }),
     tasks: openTasks.map((t) => {
@@ -177,6 +204,8 @@ export async function loadSidebarView(
       };
     }),
     touches,
+    /** The content library's items for this customer, rendered (docs/console.md, "Content library"). */
+    content,
   };
 }
 

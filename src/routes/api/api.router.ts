@@ -10,6 +10,7 @@ import { createBroadcastsRouter } from './broadcasts.routes.js';
 import { createChannelsRouter } from './channels.routes.js';
 import { createLeadsRouter } from './leads.routes.js';
 import { createAuditRouter } from './audit.routes.js';
+import { createContentRouter } from './content.routes.js';
 import { createCorpsRouter } from './corps.routes.js';
 import { createCorpSettingsRouter } from './corp-settings.routes.js';
 import { createTokensRouter } from './tokens.routes.js';
@@ -98,6 +99,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     createKpisRouter(deps),
     createOutcomesRouter(deps),
     createSidebarRouter(deps),
+    createContentRouter(deps),
     createGroupsRouter(deps),
     createChannelsRouter(deps),
     createLeadsRouter(deps),

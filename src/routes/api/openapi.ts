@@ -64,7 +64,16 @@ import { OPT_OUT_RECORDERS, optOutBodySchema, PRIVACY_ADMINS } from './privacy.r
 import { RULE_AUTHORS, RULE_READERS, ruleDuplicateSchema, ruleOptionsQuery } from './rules.routes.js';
 import { SETTINGS_ROLES, corpSettingsPatchSchema } from './corp-settings.routes.js';
 import { tokenCreateSchema } from './tokens.routes.js';
-import { jsapiConfigQuery, SIDEBAR_READERS, sidebarCustomerQuery, sidebarSendBody } from './sidebar.routes.js';
+import { CONTENT_AUTHORS, CONTENT_READERS } from './content.routes.js';
+import { contentItemInput, contentListQuery } from '../../domain/content/content.schema.js';
+import {
+  jsapiConfigQuery,
+  SIDEBAR_READERS,
+  sidebarCustomerQuery,
+  sidebarGroupQuery,
+  sidebarNoteBody,
+  sidebarSendBody,
+} from './sidebar.routes.js';
 import { ROUTE_POLICIES } from '../policy/route-policies.js';
 
 interface Operation {
@@ -529,6 +538,33 @@ const operations: Operation[] = [
   },
   {
     method: 'get',
+    path: '/sidebar/group',
+    summary:
+      'The chat sidebar in a customer group (chat id from getCurExternalChat): name, owner, counts, and its customers with vehicles and due follow-ups; only for the group owner, admins and staff members; audited, refusals too',
+    roles: [...SIDEBAR_READERS],
+    query: sidebarGroupQuery,
+    ok: 200,
+  },
+  {
+    method: 'get',
+    path: '/sidebar/note',
+    summary:
+      "The advisor's note about the customer: the member's own, else the responsible advisor's (read-only); audited",
+    roles: [...SIDEBAR_READERS],
+    query: sidebarCustomerQuery,
+    ok: 200,
+  },
+  {
+    method: 'put',
+    path: '/sidebar/note',
+    summary:
+      "Write (empty: clear) the signed-in advisor's own note about a customer they actively follow; sealed at rest",
+    roles: [...SIDEBAR_READERS],
+    body: sidebarNoteBody,
+    ok: 200,
+  },
+  {
+    method: 'get',
     path: '/sidebar/jsapi-config',
     summary: 'JS-SDK signatures (config and agentConfig) for a page of this console',
     roles: [...SIDEBAR_READERS],
@@ -626,6 +662,39 @@ const operations: Operation[] = [
     roles: [...MOMENT_READERS],
     query: momentKpiQuery,
     ok: 200,
+  },
+  {
+    method: 'get',
+    path: '/content',
+    summary: "The content library: the car maker's items (scope all) and the caller's corps' (filter by scope, kind)",
+    roles: [...CONTENT_READERS],
+    query: contentListQuery,
+    ok: 200,
+  },
+  {
+    method: 'post',
+    path: '/content',
+    summary:
+      'Add a library item: talk track, article link, image (a media id) or mini-program card, tagged by lifecycle stages, vehicle models and campaigns; texts may use {客户} {车型} {顾问}',
+    roles: [...CONTENT_AUTHORS],
+    body: contentItemInput,
+    ok: 201,
+  },
+  { method: 'get', path: '/content/{id}', summary: 'One library item', roles: [...CONTENT_READERS], ok: 200 },
+  {
+    method: 'put',
+    path: '/content/{id}',
+    summary: 'Replace a library item',
+    roles: [...CONTENT_AUTHORS],
+    body: contentItemInput,
+    ok: 200,
+  },
+  {
+    method: 'delete',
+    path: '/content/{id}',
+    summary: 'Delete a library item (soft)',
+    roles: [...CONTENT_AUTHORS],
+    ok: 204,
   },
   {
     method: 'get',

@@ -3,16 +3,14 @@ import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEntryModel } from '../../domain/audit/audit-entry.model.js';
 import { AdvisorModel } from '../../domain/customers/advisor.model.js';
-import { customerSnapshot, relationshipSnapshot } from '../../domain/customers/contact-snapshot.js';
 import { CorpTagGroupModel } from '../../domain/customers/corp-tag.model.js';
-import { CustomerModel } from '../../domain/customers/customer.model.js';
-import { RelationshipModel } from '../../domain/customers/relationship.model.js';
 import { registerTouchSource } from '../../domain/sidebar/sidebar-touches.js';
 import { TaskModel } from '../../domain/tasks/task.model.js';
 import { VehicleModel } from '../../domain/vehicles/vehicle.model.js';
 import { jsapiSignature } from '../../wecom/jsapi-signature.js';
 import { useTestDatabase } from '../../testing/mongo.js';
 import { CORP_A, CORP_B, startApiHarness } from './api.test-support.js';
+import { seedSidebarCustomer, type SeedFollow } from './sidebar.test-support.js';
 
 let db: Awaited<ReturnType<typeof useTestDatabase>>;
 let h: Awaited<ReturnType<typeof startApiHarness>>;
@@ -21,47 +19,8 @@ const HOUR = 3_600_000;
 let zhao: string;
 let taskId: string;
 
-async function customer(
-  corpId: string,
-  ext: string,
-  name: string,
-  follows: Array<{ userid: string; remark?: string; tags?: string[]; status?: 'active' | 'deleted_by_customer' }>,
-) {
-  const snap = customerSnapshot(
-    { external_userid: ext, name, type: 1 } as Parameters<typeof customerSnapshot>[0],
-    h.pd,
-    corpId,
-  );
-  const c = await CustomerModel.create({
-    corpId,
-    ...snap,
-    responsibleUserid: follows[0]?.userid,
-    lifecycle: { stage: 'owner', reason: 'vehicle_linked', changedAt: h.clock.now() },
-  });
-  for (const f of follows) {
-    const rel = relationshipSnapshot(
-      {
-        userid: f.userid,
-        remark: f.remark ?? '',
-        description: '',
-        remark_mobiles: [],
-        createtime: h.clock.nowMs() / 1000 - 86_400,
-        add_way: 1,
-        tag_id: f.tags ?? [],
-      } as unknown as Parameters<typeof relationshipSnapshot>[0],
-      h.pd,
-      { corpId, externalUserId: ext },
-    );
-    await RelationshipModel.create({
-      corpId,
-      externalUserId: ext,
-      customerId: c._id,
-      ...rel,
-      status: f.status ?? 'active',
-    });
-  }
-  return String(c._id);
-}
+const customer = (corpId: string, ext: string, name: string, follows: SeedFollow[]) =>
+  seedSidebarCustomer(h, corpId, ext, name, follows);
 
 beforeAll(async () => {
   db = await useTestDatabase('sidebar-api');

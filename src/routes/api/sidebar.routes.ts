@@ -3,8 +3,11 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import type { Principal } from '../../domain/auth/principal.js';
+import { contentItemInCorp } from '../../domain/content/content-for-customer.js';
 import { customerByExternalId } from '../../domain/customers/customer-queries.js';
 import { sidebarAccess } from '../../domain/sidebar/sidebar-access.js';
+import { loadSidebarGroup, sidebarGroupAccess, type SidebarGroupView } from '../../domain/sidebar/sidebar-group.js';
+import { NOTE_MAX_CHARS, noteForViewer, writeNote } from '../../domain/sidebar/sidebar-note.js';
 import { recordSidebarSend, SIDEBAR_SEND_KINDS } from '../../domain/sidebar/sidebar-send.js';
 import { loadSidebarView, type SidebarView } from '../../domain/sidebar/sidebar-view.js';
 import { principalOf } from '../../middlewares/auth.js';
@@ -42,6 +45,19 @@ export const sidebarSendBody = z
       .optional(),
   })
   .strict();
+export const sidebarGroupQuery = z
+  .object({
+    chatId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, { error: 'the chat id getCurExternalChat returned' }),
+    corpId: corpIdSchema.optional(),
+  })
+  .strict();
+export const sidebarNoteBody = z
+  .object({
+    externalUserid: sidebarCustomerQuery.shape.externalUserid,
+    corpId: corpIdSchema.optional(),
+    note: z.string().max(NOTE_MAX_CHARS, { error: `a note has at most ${NOTE_MAX_CHARS} characters` }),
+  })
+  .strict();
 export const jsapiConfigQuery = z
   .object({
     url: z.string().min(1).max(2048),
@@ -57,7 +73,7 @@ export interface JsapiConfig {
   agentConfig: JsapiSignature;
 }
 
-export type { SidebarView };
+export type { SidebarGroupView, SidebarView };
 
 /** The corp the sidebar acts in: the one named, or a one-corp principal's only corp. */
 function sidebarCorp(p: Principal, named: string | undefined): string {
@@ -135,6 +151,11 @@ export function createSidebarRouter(deps: ApiDeps): Router {
     if (!p.userid)
       throw new ForbiddenError('only a WeCom member signed in to the sidebar sends into a chat', 'member_required');
     const { customer } = await permitted(ctx, p, corpId, body.externalUserid);
+    if (body.contentId && !(await contentItemInCorp(corpId, body.contentId)))
+      throw new NotFoundError(
+        `no content item ${body.contentId} in this corp's library (deleted, or another corp's)`,
+        'content_not_found',
+      );
     const { timeZone } = await corpTaskSettings(corpId, deps.config.defaultTimezone);
     const at = deps.clock.now();
     const sent = await recordSidebarSend({
@@ -154,10 +175,98 @@ export function createSidebarRouter(deps: ApiDeps): Router {
       target: { type: 'customer', id: String(customer._id), corpId },
       requestId: reqId(ctx),
       at,
-      detail: { kind: body.kind },
+      detail: { kind: body.kind, ...(body.contentId ? { contentId: body.contentId } : {}) },
     });
     ctx.status = 201;
     ctx.body = sent;
+  });
+
+  /**
+   * `GET /api/v1/sidebar/group?chatId=`: the customer group the toolbar was opened in
+   * (`getCurExternalChat`). Like the contact id, the chat id is never trusted: only a member who
+   * owns, administers or is in the group sees it; a refusal is audited, every view too.
+   */
+  router.get('/sidebar/group', async function sidebarGroup(ctx) {
+    const p = principalOf(ctx);
+    const q = parseOrThrow(sidebarGroupQuery, ctx.query);
+    const corpId = sidebarCorp(p, q.corpId);
+    const now = deps.clock.now();
+    const { group, role } = await sidebarGroupAccess(corpId, q.chatId, p.userid);
+    if (!group || !role || !p.userid) {
+      await recordAudit({
+        actor: p,
+        action: 'sidebar.refused',
+        target: { type: 'group', id: q.chatId, corpId },
+        requestId: reqId(ctx),
+        at: now,
+        detail: { known: Boolean(group) },
+      });
+      if (!group)
+        throw new NotFoundError(
+          'this group is not among the customer groups the bot knows (not synced yet, or not a customer group of this corp)',
+          'group_not_found',
+        );
+      throw new ForbiddenError(
+        'this group is not one of yours: the sidebar shows only groups you own, administer or are a member of',
+        'not_your_group',
+      );
+    }
+    await recordAudit({
+      actor: p,
+      action: 'sidebar.read',
+      target: { type: 'group', id: q.chatId, corpId },
+      requestId: reqId(ctx),
+      at: now,
+      detail: { role },
+    });
+    const { timeZone } = await corpTaskSettings(corpId, deps.config.defaultTimezone);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = await loadSidebarGroup(deps.pd, corpId, group, { userid: p.userid, role, timeZone, now });
+  });
+
+  /**
+   * `GET /api/v1/sidebar/note?externalUserid=`: the advisor's note about the customer, for the
+   * phone task page (the sidebar's customer view carries it too). Audited like a view.
+   */
+  router.get('/sidebar/note', async function sidebarNote(ctx) {
+    const p = principalOf(ctx);
+    const q = parseOrThrow(sidebarCustomerQuery, ctx.query);
+    const corpId = sidebarCorp(p, q.corpId);
+    const { customer, access } = await permitted(ctx, p, corpId, q.externalUserid);
+    await recordAudit({
+      actor: p,
+      action: 'sidebar.read',
+      target: { type: 'customer', id: String(customer._id), corpId },
+      requestId: reqId(ctx),
+      at: deps.clock.now(),
+      detail: { access, part: 'note' },
+    });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { note: (await noteForViewer(deps.pd, customer, p.userid, access === 'own')) ?? null };
+  });
+
+  /**
+   * `PUT /api/v1/sidebar/note {externalUserid, note}`: writes the signed-in advisor's own note
+   * (an empty one clears it); only on their active relationship. Audited without the text.
+   */
+  router.put('/sidebar/note', async function sidebarWriteNote(ctx) {
+    const p = principalOf(ctx);
+    const body = parseOrThrow(sidebarNoteBody, bodyOf(ctx) ?? {});
+    const corpId = sidebarCorp(p, body.corpId);
+    if (!p.userid)
+      throw new ForbiddenError('only a WeCom member signed in to the sidebar writes a note', 'member_required');
+    const { customer } = await permitted(ctx, p, corpId, body.externalUserid);
+    const at = deps.clock.now();
+    const note = await writeNote(deps.pd, customer, p.userid, body.note, at);
+    await recordAudit({
+      actor: p,
+      action: 'sidebar.note',
+      target: { type: 'customer', id: String(customer._id), corpId },
+      requestId: reqId(ctx),
+      at,
+      detail: { cleared: !note.text },
+    });
+    ctx.body = { note };
   });
 
   /**

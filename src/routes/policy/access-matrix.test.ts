@@ -492,6 +492,27 @@ const PROBES: Record<string, ProbeFor> = {
   })),
   // Signs with WeCom tickets, which this harness has no client for (503): sidebar.routes.test.ts covers it.
   'GET /api/v1/sidebar/jsapi-config': () => undefined,
+  'GET /api/v1/sidebar/note': reads(
+    (s, t) =>
+      `/api/v1/sidebar/note?corpId=${s.corpId}&externalUserid=${t === 'otherTeam' ? s.extOther : t === 'otherAdvisor' ? s.extPeer : s.extOwn}`,
+  ),
+  'PUT /api/v1/sidebar/note': refusedWrite((s, t) => ({
+    method: 'put',
+    path: '/api/v1/sidebar/note',
+    body: {
+      corpId: s.corpId,
+      externalUserid: t === 'otherTeam' ? s.extOther : t === 'otherAdvisor' ? s.extPeer : s.extOwn,
+      note: 'x',
+    },
+  })),
+  // Answers by group membership, not by role or team: sidebar-group.routes.test.ts covers who sees a group.
+  'GET /api/v1/sidebar/group': () => undefined,
+  // Library items are scoped `all` or one corp, not by team: content.routes.test.ts covers the scoping.
+  'GET /api/v1/content': () => undefined,
+  'POST /api/v1/content': () => undefined,
+  'GET /api/v1/content/:id': () => undefined,
+  'PUT /api/v1/content/:id': () => undefined,
+  'DELETE /api/v1/content/:id': () => undefined,
   'GET /api/v1/kpis/anomalies': reads((s) => `/api/v1/kpis/anomalies?corpId=${s.corpId}&week=2026-05-04`),
   'POST /api/v1/outcomes': refusedWrite((s) => ({
     method: 'post',

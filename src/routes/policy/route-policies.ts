@@ -10,6 +10,7 @@ import {
   LEAD_WORKERS,
   LEAD_WRITERS,
 } from '../api/leads.routes.js';
+import { CONTENT_AUTHORS, CONTENT_READERS } from '../api/content.routes.js';
 import { CUSTOMER_READERS } from '../api/customers.routes.js';
 import { GROUP_READERS, GROUP_WRITERS } from '../api/groups.routes.js';
 import { KPI_READERS } from '../api/kpis.routes.js';
@@ -170,6 +171,26 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
     team: 'department_and_advisor',
     what: 'Record a message sent into the chat from the sidebar (a touch; audited)',
   },
+  'GET /api/v1/sidebar/group': {
+    roles: SIDEBAR_READERS,
+    corp: 'scoped',
+    personalData: true,
+    what: 'The chat sidebar in a customer group: only for its owner, admins and staff members (audited; refusals too)',
+  },
+  'GET /api/v1/sidebar/note': {
+    roles: SIDEBAR_READERS,
+    corp: 'scoped',
+    team: 'department_and_advisor',
+    personalData: true,
+    what: "The advisor's note about a customer (their own, else the responsible advisor's; audited)",
+  },
+  'PUT /api/v1/sidebar/note': {
+    roles: SIDEBAR_READERS,
+    corp: 'scoped',
+    team: 'department_and_advisor',
+    personalData: true,
+    what: "Write the signed-in advisor's own note about a customer they follow (sealed; audited without the text)",
+  },
   'GET /api/v1/sidebar/jsapi-config': {
     roles: SIDEBAR_READERS,
     corp: 'scoped',
@@ -226,6 +247,27 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
     roles: MOMENT_READERS,
     corp: 'scoped',
     what: 'Moments tasks in a period and the share of advisors who published',
+  },
+  'GET /api/v1/content': {
+    roles: CONTENT_READERS,
+    corp: 'scoped',
+    what: "The content library: the car maker's items and the caller's corps' (templates, no personal data)",
+  },
+  'POST /api/v1/content': {
+    roles: CONTENT_AUTHORS,
+    corp: 'scoped',
+    what: 'Add a content-library item (all dealers: car maker and admin only; audited)',
+  },
+  'GET /api/v1/content/:id': { roles: CONTENT_READERS, corp: 'scoped', what: 'One content-library item' },
+  'PUT /api/v1/content/:id': {
+    roles: CONTENT_AUTHORS,
+    corp: 'scoped',
+    what: 'Replace a content-library item (audited)',
+  },
+  'DELETE /api/v1/content/:id': {
+    roles: CONTENT_AUTHORS,
+    corp: 'scoped',
+    what: 'Delete a content-library item (soft; sends that named it keep the id; audited)',
   },
   'GET /api/v1/groups': {
     roles: GROUP_READERS,

@@ -4,6 +4,7 @@ import type { Role } from './api-types.js';
 /** The shell's main navigation, in order; `key` names the label under `shell.nav`. */
 export const NAV_ITEMS = [
   { key: 'campaigns', path: '/campaigns' },
+  { key: 'content', path: '/content' },
   { key: 'tasks', path: '/tasks' },
   { key: 'customers', path: '/customers' },
   { key: 'transfers', path: '/transfers' },
