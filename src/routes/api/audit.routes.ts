@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import { listAudit } from '../../domain/audit/audit.service.js';
-import { parseOrThrow } from '../../middlewares/validate.js';
+import { parseOrThrow } from '../../infra/validation.js';
 
 export const auditQuerySchema = z.object({
   corpId: z.string().min(1).max(64).optional(),

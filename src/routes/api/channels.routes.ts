@@ -18,7 +18,7 @@ import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import type { Principal } from '../../domain/auth/principal.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
-import { parseOrThrow } from '../../middlewares/validate.js';
+import { parseOrThrow } from '../../infra/validation.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 import { corpRetentionSettings, requireDealerCorp } from '../../domain/corps/corp-queries.js';
 

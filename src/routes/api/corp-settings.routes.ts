@@ -17,7 +17,7 @@ import { parseStoredTaskSettings, type TaskSettings } from '../../domain/tasks/t
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../infra/errors.js';
-import { parseOrThrow } from '../../middlewares/validate.js';
+import { parseOrThrow } from '../../infra/validation.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 
 /** Who may read and change a corp's settings: admins every corp, dealer admins their own. */

@@ -5,7 +5,7 @@ import { corpExists } from '../../domain/corps/corp-queries.js';
 import { corpIdSchema, corpInputSchema, corpPatchSchema } from '../../domain/corps/corp.types.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { ConflictError, NotFoundError } from '../../infra/errors.js';
-import { parseOrThrow } from '../../middlewares/validate.js';
+import { parseOrThrow } from '../../infra/validation.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 
 /**

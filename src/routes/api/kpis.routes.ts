@@ -12,7 +12,7 @@ import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { ForbiddenError, ValidationError } from '../../infra/errors.js';
 import { toCsv } from '../../infra/csv.js';
-import { parseOrThrow } from '../../middlewares/validate.js';
+import { parseOrThrow } from '../../infra/validation.js';
 import type { ApiDeps } from './api-deps.js';
 import { managedAdvisors } from '../../domain/customers/advisor-queries.js';
 

@@ -32,7 +32,7 @@ import { inWorkingHours } from '../../domain/tasks/working-hours.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../infra/errors.js';
-import { parseOrThrow, problemsOf } from '../../middlewares/validate.js';
+import { parseOrThrow, problemsOf } from '../../infra/validation.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 import { requireDealerCorp } from '../../domain/corps/corp-queries.js';
 import { managedAdvisors } from '../../domain/customers/advisor-queries.js';

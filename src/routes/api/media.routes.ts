@@ -5,7 +5,7 @@ import { createMediaAsset, describeMediaAsset } from '../../domain/messages/medi
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { NotFoundError, ValidationError } from '../../infra/errors.js';
-import { parseOrThrow } from '../../middlewares/validate.js';
+import { parseOrThrow } from '../../infra/validation.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 
 /** WeCom accepts JPG and PNG images for welcomes and mass sends (docs/wecom.md §3.9, §3.10). */

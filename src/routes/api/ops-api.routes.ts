@@ -6,7 +6,7 @@ import { principalOf } from '../../middlewares/auth.js';
 import { z } from 'zod';
 import { clockOffsetKey, setSharedClockOffset, SharedOffsetClock } from '../../infra/clock.js';
 import { ForbiddenError } from '../../infra/errors.js';
-import { parseOrThrow } from '../../middlewares/validate.js';
+import { parseOrThrow } from '../../infra/validation.js';
 import type { JobContract } from '../../queues/job-contract.js';
 import { kpiTickJob } from '../../queues/jobs/kpis.jobs.js';
 import { taskTickJob } from '../../queues/jobs/tasks.jobs.js';

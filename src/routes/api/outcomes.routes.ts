@@ -9,7 +9,7 @@ import { outcomeKpis, unreachableOwners } from '../../domain/outcomes/outcome-kp
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { ValidationError } from '../../infra/errors.js';
-import { parseOrThrow } from '../../middlewares/validate.js';
+import { parseOrThrow } from '../../infra/validation.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 import { requireDealerCorp } from '../../domain/corps/corp-queries.js';
 

@@ -10,7 +10,7 @@ import { exportCustomer } from '../../domain/privacy/export.service.js';
 import { optOutSourceSchema, setOptOut } from '../../domain/privacy/opt-out.service.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { NotFoundError } from '../../infra/errors.js';
-import { parseOrThrow } from '../../middlewares/validate.js';
+import { parseOrThrow } from '../../infra/validation.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 import { scopedCustomer } from './customer-scope.js';
 

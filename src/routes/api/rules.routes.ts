@@ -18,7 +18,7 @@ import { parseStoredTaskSettings } from '../../domain/tasks/task-settings.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../infra/errors.js';
-import { parseOrThrow } from '../../middlewares/validate.js';
+import { parseOrThrow } from '../../infra/validation.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 
 const listQuery = z.object({

@@ -13,7 +13,7 @@ import { loadSidebarView, type SidebarView } from '../../domain/sidebar/sidebar-
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../infra/errors.js';
-import { parseOrThrow } from '../../middlewares/validate.js';
+import { parseOrThrow } from '../../infra/validation.js';
 import { signJsapi, type JsapiSignature } from '../../wecom/jsapi-signature.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 import { corpTaskSettings } from '../../domain/tasks/task-queries.js';

@@ -25,7 +25,7 @@ import { customerLabels } from '../../domain/customers/customer-labels.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { ConflictError, ForbiddenError } from '../../infra/errors.js';
-import { parseOrThrow } from '../../middlewares/validate.js';
+import { parseOrThrow } from '../../infra/validation.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 
 export const TASK_READERS = ['admin', 'oem', 'dealer_admin', 'manager', 'advisor'] as const;

@@ -7,7 +7,7 @@ import { existingCorpIds } from '../../domain/corps/corp-queries.js';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { NotFoundError, ValidationError } from '../../infra/errors.js';
-import { parseOrThrow } from '../../middlewares/validate.js';
+import { parseOrThrow } from '../../infra/validation.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 
 export const tokenCreateSchema = z

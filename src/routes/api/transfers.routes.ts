@@ -12,7 +12,7 @@ import { requestTransferStart } from '../../domain/tasks/transfer.service.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../infra/errors.js';
-import { parseOrThrow } from '../../middlewares/validate.js';
+import { parseOrThrow } from '../../infra/validation.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 import { requireDealerCorp } from '../../domain/corps/corp-queries.js';
 import { assertReassignable } from '../../domain/tasks/task-queries.js';

@@ -6,7 +6,7 @@ import { recordAudit } from '../../domain/audit/audit.service.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { ValidationError } from '../../infra/errors.js';
-import { problemsOf } from '../../middlewares/validate.js';
+import { problemsOf } from '../../infra/validation.js';
 import type { ApiDeps } from './api-deps.js';
 import { requireDealerCorp } from '../../domain/corps/corp-queries.js';
 

@@ -11,7 +11,7 @@ import { advisorName, advisorStanding } from '../../domain/customers/advisor-que
 import { BOOTSTRAP_TOKEN_ID } from '../../middlewares/auth.js';
 import { ForbiddenError, UnauthorizedError } from '../../infra/errors.js';
 import { createAuthFailureLimit, createClientRateLimit } from '../../middlewares/rate-limit.js';
-import { parseOrThrow } from '../../middlewares/validate.js';
+import { parseOrThrow } from '../../infra/validation.js';
 import type { ConsoleDeps } from './console-deps.js';
 
 const loginQuery = z.object({
