@@ -103,7 +103,6 @@ async function main(): Promise<void> {
       deps,
       items.slice(i, i + 1000).map((raw) => ({ pointer: '', raw })),
       'api',
-      16,
     );
     matched += answer.results.filter((r) => r.status !== 'rejected' && r.matchedBy !== 'none').length;
   }
