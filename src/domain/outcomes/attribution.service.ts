@@ -128,7 +128,7 @@ export async function reattributeCustomer(
 }
 
 /** Customers whose outcomes a recomputation attributes together (one touches query per source each). */
-const RECOMPUTE_CUSTOMERS_PER_ROUND = 2000;
+const RECOMPUTE_CUSTOMERS_PER_ROUND = 1000;
 
 /**
  * Recomputes every attribution of a corp whose outcome occurred in `[from, to)` (after a
