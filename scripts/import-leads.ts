@@ -6,20 +6,14 @@
  * writes rejected rows with their reasons to a CSV. Exit codes: 0 all rows taken, 1 some rows
  * rejected, 2 usage, 65 bad file.
  */
-import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parse } from 'csv-parse';
-import {
-  importLeadRows,
-  LEAD_COLUMNS,
-  unknownLeadColumns,
-  type LeadImportRow,
-} from '../src/domain/acquisition/lead-import.js';
+import { importLeadRows, LEAD_COLUMNS, unknownLeadColumns } from '../src/domain/acquisition/lead-import.js';
 import { CorpModel } from '../src/domain/corps/corp.model.js';
 import { parseStoredTaskSettings } from '../src/domain/tasks/task-settings.js';
-import { toCsv } from '../src/infra/csv.js';
 import { SystemClock } from '../src/infra/clock.js';
 import { fail, openCliContext } from './lib/cli-context.js';
+import { readCsvRows, reportRejected } from './lib/csv-import.js';
 import { createProgress } from './lib/progress.js';
 
 const USAGE = 'usage: npm run import:leads -- --corp <corpId> <file.csv> [--rejected <out.csv>]';
@@ -62,7 +56,7 @@ async function main(): Promise<void> {
         workingHours: parseStoredTaskSettings(corp.tasks).workingHours,
       },
       values.corp,
-      readRows(file),
+      readCsvRows(file),
       `import:${file.split('/').pop() ?? 'csv'}`,
       (done) => progress.update(done),
     );
@@ -70,33 +64,9 @@ async function main(): Promise<void> {
     console.log(
       `rows ${summary.rows}: created ${summary.created} (waiting for routing ${summary.unassigned}), merged as repeat interest ${summary.merged}, rejected ${summary.rejected.length}`,
     );
-    if (summary.rejected.length > 0) {
-      writeFileSync(
-        rejectedPath,
-        toCsv(
-          summary.rejected.map((r) => ({ line: r.line, ...r.record, errors: r.problems.join('; ') })),
-          { header: true, bom: true },
-        ),
-      );
-      for (const r of summary.rejected.slice(0, 10)) console.log(`  line ${r.line}: ${r.problems.join('; ')}`);
-      if (summary.rejected.length > 10) console.log(`  … ${summary.rejected.length - 10} more`);
-      console.log(`rejected rows written to ${rejectedPath}`);
-      process.exitCode = 1;
-    }
+    reportRejected(summary.rejected, rejectedPath);
   } finally {
     await ctx.close();
-  }
-}
-
-async function* readRows(file: string): AsyncIterable<LeadImportRow> {
-  const parser = createReadStream(file).pipe(
-    parse({ columns: true, bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: true }),
-  );
-  for await (const { record, info } of parser as AsyncIterable<{
-    record: Record<string, string>;
-    info: { lines: number };
-  }>) {
-    yield { line: info.lines, record };
   }
 }
 

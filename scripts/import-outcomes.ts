@@ -5,19 +5,17 @@
  * file changes nothing (docs/outcomes.md). Exit codes: 0 all rows imported, 1 some rows rejected,
  * 2 usage, 65 bad file.
  */
-import { createReadStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parse } from 'csv-parse';
 import { CorpModel } from '../src/domain/corps/corp.model.js';
 import {
   importOutcomeRows,
   OUTCOME_COLUMNS,
   REQUIRED_OUTCOME_COLUMNS,
   unknownOutcomeColumns,
-  type OutcomeImportRow,
 } from '../src/domain/outcomes/outcome-import.js';
-import { toCsv } from '../src/infra/csv.js';
 import { fail, openCliContext } from './lib/cli-context.js';
+import { readCsvRows, reportRejected } from './lib/csv-import.js';
 import { createProgress } from './lib/progress.js';
 
 const USAGE = 'usage: npm run import:outcomes -- --corp <corpId> <file.csv> [--rejected <out.csv>]';
@@ -59,40 +57,16 @@ async function main(): Promise<void> {
         now: () => new Date(),
         logger: ctx.logger,
       },
-      readRows(file),
+      readCsvRows(file),
       (done) => progress.update(done),
     );
     progress.finish(summary.rows);
     console.log(
       `rows ${summary.rows}: created ${summary.created}, updated ${summary.updated}, unchanged ${summary.unchanged}, older versions ignored ${summary.stale}, matched to an owner ${summary.matched}, rejected ${summary.rejected.length}`,
     );
-    if (summary.rejected.length > 0) {
-      writeFileSync(
-        rejectedPath,
-        toCsv(
-          summary.rejected.map((r) => ({ line: r.line, ...r.record, errors: r.problems.join('; ') })),
-          { header: true, bom: true },
-        ),
-      );
-      for (const r of summary.rejected.slice(0, 10)) console.log(`  line ${r.line}: ${r.problems.join('; ')}`);
-      if (summary.rejected.length > 10) console.log(`  … ${summary.rejected.length - 10} more`);
-      console.log(`rejected rows written to ${rejectedPath}`);
-      process.exitCode = 1;
-    }
+    reportRejected(summary.rejected, rejectedPath);
   } finally {
     await ctx.close();
-  }
-}
-
-async function* readRows(file: string): AsyncIterable<OutcomeImportRow> {
-  const parser = createReadStream(file).pipe(
-    parse({ columns: true, bom: true, skip_empty_lines: true, trim: true, info: true, relax_column_count: true }),
-  );
-  for await (const { record, info } of parser as AsyncIterable<{
-    record: Record<string, string>;
-    info: { lines: number };
-  }>) {
-    yield { line: info.lines, record };
   }
 }
 

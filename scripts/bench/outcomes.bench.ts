@@ -103,7 +103,6 @@ async function main(): Promise<void> {
       deps,
       items.slice(i, i + 1000).map((raw) => ({ pointer: '', raw })),
       'api',
-      16,
     );
     matched += answer.results.filter((r) => r.status !== 'rejected' && r.matchedBy !== 'none').length;
   }
@@ -126,6 +125,9 @@ async function main(): Promise<void> {
   const plainS = Number(process.hrtime.bigint() - started) / 1e9;
   await OutcomeModel.deleteMany({ corpId: CORP });
   await AttributionModel.deleteMany({ corpId: CORP });
+  // Let the 2 × N generated documents go before timing the dealer-year (a large live heap slows every GC).
+  items.length = 0;
+  plainDocs.length = 0;
 
   // (2) a dealer-year: ROS repair orders and TOUCHES completed tasks over OWNERS owners.
   const ladder = { escalateAfterMs: 1, flagAfterMs: 2 };
@@ -182,6 +184,7 @@ async function main(): Promise<void> {
     new Date(YEAR_START),
     new Date(YEAR_START + 366 * DAY),
   );
+  const recomputeS = Number(process.hrtime.bigint() - started) / 1e9;
   const kpis = await outcomeKpis(CORP, new Date(YEAR_START), new Date(YEAR_START + 365 * DAY));
   const yearS = Number(process.hrtime.bigint() - started) / 1e9;
 
@@ -205,7 +208,7 @@ async function main(): Promise<void> {
       measure: `dealer-year recompute (${OWNERS} owners, ${ROS} ROs, ${TOUCHES} touches) + KPIs`,
       seconds: +yearS.toFixed(1),
       perSecond: Math.round(recomputed / yearS),
-      note: `${yearS < 10 ? 'met' : 'MISSED'} (target < 10 s); return rate ${kpis.returnRate}`,
+      note: `${yearS < 10 ? 'met' : 'MISSED'} (target < 10 s); recompute ${recomputeS.toFixed(1)} s, KPIs ${(yearS - recomputeS).toFixed(1)} s; return rate ${kpis.returnRate}`,
     },
   ];
   console.table(rows);

@@ -45,6 +45,8 @@ interface Plan {
   index: Index;
   ranges: Array<[unknown[], unknown[]]>;
   score: number;
+  /** Index fields bound by equality (`$eq` / `$in` values), in index order. */
+  eqFields: string[];
 }
 
 function planFor(index: Index, bounds: Map<string, FieldBounds>): Plan | undefined {
@@ -52,12 +54,14 @@ function planFor(index: Index, bounds: Map<string, FieldBounds>): Plan | undefin
   let score = 0;
   let rangeField: FieldBounds | undefined;
   let used = 0;
+  const eqFields: string[] = [];
   for (const field of index.fields) {
     const b = bounds.get(field);
     if (b?.eq && combos.length * b.eq.length <= MAX_RANGES) {
       combos = combos.flatMap((c) => (b.eq ?? []).map((v) => [...c, v]));
       score += 2;
       used++;
+      eqFields.push(field);
       continue;
     }
     if (b && (b.lo !== undefined || b.hi !== undefined)) {
@@ -81,7 +85,7 @@ function planFor(index: Index, bounds: Map<string, FieldBounds>): Plan | undefin
     }
     return [lo, hi];
   });
-  return { index, ranges, score };
+  return { index, ranges, score, eqFields };
 }
 
 /** How a filter's candidates are produced: lazily, and in `sort` order when `sorted`. */
@@ -91,10 +95,16 @@ export interface CandidateScan {
   sorted: boolean;
   /** The candidates are exactly the documents the top-level `_id` condition selects (nothing else constrains `_id`). */
   idExact?: boolean;
+  /**
+   * Top-level fields whose whole condition (a value, `$eq` or `$in` of indexable values) the index
+   * walk already guarantees: each candidate's one key holds one of the listed values, so the
+   * caller need not test them again (a 1,000-value `$in` tested per candidate made a batch quadratic).
+   */
+  exactFields?: string[];
 }
 
-/** A top-level `_id` condition that is only a value, `$eq` or `$in` of indexable values (what idLookups resolves exactly). */
-function isExactIdCondition(cond: unknown): boolean {
+/** A top-level condition that is only a value, `$eq` or `$in` of indexable values (what an exact lookup resolves). */
+function isExactCondition(cond: unknown): boolean {
   if (!isPlainObject(cond)) return indexable(cond);
   const ops = Object.keys(cond);
   if (ops.length !== 1) return false;
@@ -170,7 +180,7 @@ export function planScan(
     return {
       docs: idLookups(coll, idBounds.eq),
       sorted: false,
-      idExact: '_id' in filter && !('$and' in filter) && isExactIdCondition(filter._id),
+      idExact: '_id' in filter && !('$and' in filter) && isExactCondition(filter._id),
     };
   let best: Plan | undefined;
   for (const index of coll.indexes) {
@@ -180,7 +190,16 @@ export function planScan(
   }
   if (!best) return undefined;
   const dedupe = best.ranges.length > 1 || best.index.multikey;
-  return { docs: indexWalk(coll, best, dedupe), sorted: sort.length > 0 && walkIsSorted(best, bounds, sort) };
+  // A multikey index holds several keys per document and `$and` may bound a field twice: test those as usual.
+  const exactFields =
+    best.index.multikey || '$and' in filter
+      ? []
+      : best.eqFields.filter((f) => !f.includes('.') && isExactCondition(filter[f]));
+  return {
+    docs: indexWalk(coll, best, dedupe),
+    sorted: sort.length > 0 && walkIsSorted(best, bounds, sort),
+    exactFields,
+  };
 }
 
 /** Candidate documents for a filter, materialized (index order), or undefined when no index helps. */

@@ -75,9 +75,9 @@ export function matchDocuments(coll: Collection | undefined, filter: unknown, li
   return findDocuments(coll, filter, { limit });
 }
 
-function residualWithoutId(filter: Document): Document {
+function residualWithout(filter: Document, fields: readonly string[]): Document {
   const rest: Document = {};
-  for (const [k, v] of Object.entries(filter)) if (k !== '_id') rest[k] = v;
+  for (const [k, v] of Object.entries(filter)) if (!fields.includes(k)) rest[k] = v;
   return rest;
 }
 
@@ -102,9 +102,11 @@ export function findDocuments(coll: Collection | undefined, filter: unknown, opt
   const inOrder = fields.length === 0 || scan?.sorted === true;
   const stopAt = inOrder && limit > 0 ? skip + limit : 0;
   const out: Document[] = [];
-  // Candidates looked up by an exact `_id` list already satisfy that condition: testing it again
-  // would compare each document with every listed id (a 1,000-id $in made a batch quadratic).
-  const residual = scan?.idExact ? residualWithoutId(f) : undefined;
+  // Candidates looked up by an exact `_id` list, or walked from an index by exact values, already
+  // satisfy those conditions: testing them again would hash every listed value for each document
+  // (a 1,000-value $in made a batch quadratic).
+  const exact = scan?.idExact ? ['_id'] : (scan?.exactFields ?? []);
+  const residual = exact.length > 0 ? residualWithout(f, exact) : undefined;
   // Compiling also validates: a bad filter fails even on a missing collection. The `_id` list an
   // exact lookup leaves out holds only plain values, so there is nothing in it to validate.
   const test = compileFilter(residual ?? filter);

@@ -156,7 +156,8 @@ export function applyUpdate(doc: Document, input: UpdateInput, isInsert: boolean
     checkConflicts(targetPaths(ops, isInsert));
     if (!isInsert) validatedOps.add(ops);
   }
-  const simple = isInsert ? undefined : applySimpleUpdate(doc, ops);
+  // An upsert's insert is the same fast path with `$setOnInsert` as a `$set` (conflicts were checked above).
+  const simple = applySimpleUpdate(doc, isInsert ? insertOps(ops) : ops);
   if (simple) {
     assertSameId(doc, simple.doc);
     return simple;
@@ -183,6 +184,13 @@ export function applyUpdate(doc: Document, input: UpdateInput, isInsert: boolean
   }
   if (!isInsert) assertSameId(doc, next);
   return { doc: isInsert ? idFirst(next) : next, changed: changedPaths.length > 0 };
+}
+
+/** The operators an insert applies: `$setOnInsert` joins `$set`. */
+function insertOps(ops: Document): Document {
+  if (!isPlainObject(ops.$setOnInsert)) return ops;
+  const { $setOnInsert, ...rest } = ops;
+  return { ...rest, $set: { ...(isPlainObject(rest.$set) ? rest.$set : {}), ...$setOnInsert } };
 }
 
 function setPath(doc: Document, path: string, value: unknown): void {

@@ -3,7 +3,7 @@ import { dayjs } from '../../infra/clock.js';
 import { AttributionModel } from './attribution.model.js';
 import { OutcomeModel, type OutcomeLean } from './outcome.model.js';
 import { loadOutcomeSettings, windowKindOf, type OutcomeSettings } from './outcome-settings.js';
-import { touchesFor, type Touch } from './touches.js';
+import { touchesForCustomers, type Touch } from './touches.js';
 
 /** Bumped when the credit rules change, so stored records say which rules made them. */
 export const ATTRIBUTION_MODEL = 'last_touch';
@@ -38,37 +38,71 @@ export async function attributeOutcome(
   outcome: OutcomeLean,
   settings?: OutcomeSettings,
 ): Promise<void> {
-  if (!outcome.customerId || outcome.status !== 'active' || !ATTRIBUTED_TYPES.includes(outcome.type)) {
-    await AttributionModel.deleteOne({ outcomeId: outcome._id });
-    return;
-  }
+  await attributeOutcomes(deps, [outcome], settings);
+}
+
+const isAttributable = (o: OutcomeLean) =>
+  Boolean(o.customerId) && o.status === 'active' && ATTRIBUTED_TYPES.includes(o.type);
+
+/**
+ * `attributeOutcome` for many outcomes of one corp at once: the touches of all their customers
+ * are read with one query per source (the widest window of the set), joined in memory, and the
+ * records written with one bulkWrite; records of outcomes that no longer qualify are removed.
+ */
+export async function attributeOutcomes(
+  deps: { corpId: string; now: () => Date },
+  outcomes: readonly OutcomeLean[],
+  settings?: OutcomeSettings,
+): Promise<void> {
+  if (outcomes.length === 0) return;
+  const gone = outcomes.filter((o) => !isAttributable(o)).map((o) => o._id);
+  const credited = outcomes.filter(isAttributable);
+  if (gone.length > 0) await AttributionModel.deleteMany({ corpId: deps.corpId, outcomeId: { $in: gone } });
+  if (credited.length === 0) return;
   const s = settings ?? (await loadOutcomeSettings(deps.corpId));
-  const windowDays = s.windows[windowKindOf(outcome.type)];
-  const from = dayjs(outcome.occurredAt).subtract(windowDays, 'day').toDate();
-  const touches = await touchesFor(deps.corpId, outcome.customerId, from, outcome.occurredAt);
-  const credit = creditOf(outcome, touches);
-  await AttributionModel.replaceOne(
-    { outcomeId: outcome._id },
-    {
-      corpId: deps.corpId,
-      outcomeId: outcome._id,
-      outcomeType: outcome.type,
-      roType: outcome.roType ?? undefined,
-      customerId: outcome.customerId,
-      occurredAt: outcome.occurredAt,
-      revenue: outcome.revenue,
-      model: ATTRIBUTION_MODEL,
-      modelVersion: ATTRIBUTION_MODEL_VERSION,
-      windowDays,
-      organic: !credit.touch,
-      predicted: credit.predicted,
-      touch: credit.touch,
-      firstTouch: credit.firstTouch,
-      touches: touches.length,
-      lagMs: credit.lagMs,
-      computedAt: deps.now(),
-    },
-    { upsert: true },
+  const windows = credited.map((o) => {
+    const windowDays = s.windows[windowKindOf(o.type)];
+    return { outcome: o, windowDays, from: dayjs(o.occurredAt).subtract(windowDays, 'day').toDate() };
+  });
+  const customers = new Map(credited.map((o) => [String(o.customerId), o.customerId as Types.ObjectId]));
+  const earliest = new Date(Math.min(...windows.map((w) => w.from.getTime())));
+  const latest = new Date(Math.max(...credited.map((o) => o.occurredAt.getTime())));
+  const touchesByCustomer = await touchesForCustomers(deps.corpId, [...customers.values()], earliest, latest);
+  const computedAt = deps.now();
+  await AttributionModel.bulkWrite(
+    windows.map(({ outcome, windowDays, from }) => {
+      const touches = (touchesByCustomer.get(String(outcome.customerId)) ?? []).filter(
+        (t) => t.at >= from && t.at <= outcome.occurredAt,
+      );
+      const credit = creditOf(outcome, touches);
+      const record = {
+        corpId: deps.corpId,
+        outcomeId: outcome._id,
+        outcomeType: outcome.type,
+        roType: outcome.roType ?? undefined,
+        customerId: outcome.customerId,
+        occurredAt: outcome.occurredAt,
+        revenue: outcome.revenue,
+        model: ATTRIBUTION_MODEL,
+        modelVersion: ATTRIBUTION_MODEL_VERSION,
+        windowDays,
+        organic: !credit.touch,
+        predicted: credit.predicted,
+        touch: credit.touch,
+        firstTouch: credit.firstTouch,
+        touches: touches.length,
+        lagMs: credit.lagMs,
+        computedAt,
+      };
+      return {
+        replaceOne: {
+          filter: { corpId: deps.corpId, outcomeId: outcome._id },
+          replacement: Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as typeof record,
+          upsert: true,
+        },
+      };
+    }),
+    { ordered: false },
   );
 }
 
@@ -89,14 +123,18 @@ export async function reattributeCustomer(
     customerId,
     occurredAt: { $gte: since, $lte: dayjs(since).add(longest, 'day').toDate() },
   }).lean<OutcomeLean[]>();
-  for (const o of outcomes) await attributeOutcome(deps, o, settings);
+  await attributeOutcomes(deps, outcomes, settings);
   return outcomes.length;
 }
 
+/** Customers whose outcomes a recomputation attributes together (one touches query per source each). */
+const RECOMPUTE_CUSTOMERS_PER_ROUND = 1000;
+
 /**
  * Recomputes every attribution of a corp whose outcome occurred in `[from, to)` (after a
- * settings change or a bulk correction; the bench's dealer-year). Touches are read per customer
- * in bulk, so a dealer-year is a few queries per thousand outcomes.
+ * settings change or a bulk correction; the bench's dealer-year). The outcomes are streamed in
+ * customer order and attributed a few thousand customers at a time (`attributeOutcomes`), so a
+ * dealer-year is a handful of queries and bulk writes, whatever its number of outcomes.
  */
 export async function recomputeAttributions(
   deps: { corpId: string; now: () => Date },
@@ -106,17 +144,27 @@ export async function recomputeAttributions(
   const settings = await loadOutcomeSettings(deps.corpId);
   let n = 0;
   const cursor = OutcomeModel.find({ corpId: deps.corpId, occurredAt: { $gte: from, $lt: to } })
+    .sort({ customerId: 1 })
     .lean<OutcomeLean[]>()
-    .cursor();
-  const batch: OutcomeLean[] = [];
-  const flush = async () => {
-    await Promise.all(batch.splice(0).map((o) => attributeOutcome(deps, o, settings)));
-  };
-  for await (const o of cursor) {
-    batch.push(o as OutcomeLean);
+    .cursor({ batchSize: 5000 });
+  let round: OutcomeLean[] = [];
+  let customers = 0;
+  let last: string | undefined;
+  for await (const doc of cursor) {
+    const o = doc as OutcomeLean;
+    const customer = String(o.customerId ?? '');
+    if (customer !== last) {
+      if (customers >= RECOMPUTE_CUSTOMERS_PER_ROUND) {
+        await attributeOutcomes(deps, round, settings);
+        round = [];
+        customers = 0;
+      }
+      customers++;
+      last = customer;
+    }
+    round.push(o);
     n++;
-    if (batch.length >= 16) await flush();
   }
-  await flush();
+  await attributeOutcomes(deps, round, settings);
   return n;
 }

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { problemsOf } from '../../infra/validation.js';
-import { outcomeInputSchema } from './outcome-input.js';
-import { loadOutcomeSettings } from './outcome-settings.js';
-import { upsertOutcome, type OutcomeDeps, type OutcomeResult, type ReceivedVia } from './outcome.service.js';
+import { outcomeInputSchema, type OutcomeInput } from './outcome-input.js';
+import { upsertOutcomes, type OutcomeDeps, type OutcomeResult, type ReceivedVia } from './outcome.service.js';
 
 export const MAX_OUTCOME_BATCH = 1000;
 
@@ -22,45 +21,36 @@ export interface BatchAnswer {
 }
 
 /**
- * Validates and stores items one by one (the same rules for the API, the webhook and the CSV
- * import): a rejected item changes nothing and is answered with JSON pointers; items with the
- * same external id are applied in order. Items of different ids run a few at a time.
+ * Validates the items and stores the valid ones as one batch (the same rules for the API, the
+ * webhook and the CSV import; `upsertOutcomes`): a rejected item changes nothing and is answered
+ * with JSON pointers; items with the same external id are answered in their order.
  */
 export async function ingestOutcomeItems(
   deps: OutcomeDeps,
   items: Array<{ pointer: string; raw: unknown }>,
   via: ReceivedVia,
-  concurrency = 8,
 ): Promise<BatchAnswer> {
   const results: OutcomeResult[] = new Array(items.length);
-  const withSettings = { ...deps, settings: deps.settings ?? (await loadOutcomeSettings(deps.corpId)) };
-  const chains = new Map<string, Promise<void>>();
-  const inFlight = new Set<Promise<void>>();
+  const valid: Array<{ index: number; input: OutcomeInput }> = [];
   for (const [i, item] of items.entries()) {
     const parsed = outcomeInputSchema.safeParse(item.raw);
-    if (!parsed.success) {
-      const raw = item.raw as { externalId?: unknown } | null;
-      results[i] = {
-        status: 'rejected',
-        externalId: typeof raw?.externalId === 'string' ? raw.externalId : '',
-        problems: problemsOf(parsed.error, item.pointer),
-      };
+    if (parsed.success) {
+      valid.push({ index: i, input: parsed.data });
       continue;
     }
-    const key = `${parsed.data.source}\u0000${parsed.data.externalId}`;
-    const task: Promise<void> = (chains.get(key) ?? Promise.resolve())
-      .then(async () => {
-        results[i] = await upsertOutcome(withSettings, parsed.data, via);
-      })
-      .finally(() => {
-        inFlight.delete(task);
-        if (chains.get(key) === task) chains.delete(key);
-      });
-    chains.set(key, task);
-    inFlight.add(task);
-    if (inFlight.size >= concurrency) await Promise.race(inFlight).catch(() => undefined);
+    const raw = item.raw as { externalId?: unknown } | null;
+    results[i] = {
+      status: 'rejected',
+      externalId: typeof raw?.externalId === 'string' ? raw.externalId : '',
+      problems: problemsOf(parsed.error, item.pointer),
+    };
   }
-  await Promise.all(inFlight);
+  const stored = await upsertOutcomes(
+    deps,
+    valid.map((v) => v.input),
+    via,
+  );
+  valid.forEach((v, k) => (results[v.index] = stored[k] as OutcomeResult));
   const summary = { created: 0, updated: 0, unchanged: 0, stale: 0, rejected: 0 };
   for (const r of results) summary[r.status]++;
   return { summary, results };

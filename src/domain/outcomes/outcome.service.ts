@@ -1,16 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { Types } from 'mongoose';
-import { dayjs } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
 import { CustomerModel } from '../customers/customer.model.js';
 import { RelationshipModel } from '../customers/relationship.model.js';
-import { VehicleModel } from '../vehicles/vehicle.model.js';
-import { upsertVehicle, type VehicleDeps } from '../vehicles/vehicle.service.js';
-import { attributeOutcome } from './attribution.service.js';
-import { MAINTENANCE_RO_TYPES, type OutcomeInput } from './outcome-input.js';
+import { loadVehicles, type VehicleDeps } from '../vehicles/vehicle.service.js';
+import { attributeOutcomes } from './attribution.service.js';
+import { localDates } from './local-dates.js';
+import { returnFromDormancy } from './dormancy.service.js';
+import { applyOutcomeAnchors } from './outcome-anchors.js';
+import type { OutcomeInput } from './outcome-input.js';
 import { OutcomeModel, type OutcomeLean } from './outcome.model.js';
 import { loadOutcomeSettings, type OutcomeSettings } from './outcome-settings.js';
-import { returnFromDormancy } from './dormancy.service.js';
 
 export interface OutcomeDeps extends VehicleDeps {
   logger?: Logger;
@@ -30,12 +30,6 @@ export type OutcomeResult =
     }
   | { status: 'rejected'; externalId: string; problems: Array<{ path: string; message: string }> };
 
-/** A calendar date is midnight in the corp's zone; a date-time is taken as given. */
-function instant(value: string | undefined, timeZone: string): Date | undefined {
-  if (!value) return undefined;
-  return /^\d{4}-\d{2}-\d{2}$/.test(value) ? dayjs.tz(value, timeZone).toDate() : new Date(value);
-}
-
 /** The version order key: the version first, then a hash of the content, so equal versions with different content still converge. */
 export function orderKeyOf(input: OutcomeInput): string {
   const hash = createHash('sha256')
@@ -45,27 +39,54 @@ export function orderKeyOf(input: OutcomeInput): string {
   return `${String(input.version).padStart(12, '0')}.${hash}`;
 }
 
-/** VIN → vehicle (→ its customer), else the mobile's keyed hash → the one customer with it in a remark. */
-async function matchOutcome(
+type Match = { matchedBy: 'vin' | 'mobile' | 'none'; customerId?: Types.ObjectId; vehicleId?: Types.ObjectId };
+type StoredVehicle = Awaited<ReturnType<typeof loadVehicles>>[number];
+
+/**
+ * VIN → vehicle (→ its customer), else the mobile's keyed hash → the one customer with it in a
+ * remark, for a batch: the vehicles are given (one `$in` read), the mobiles cost one query for
+ * the relationships and one for their customers.
+ */
+async function matchOutcomes(
   deps: OutcomeDeps,
-  input: OutcomeInput,
-): Promise<{ matchedBy: 'vin' | 'mobile' | 'none'; customerId?: Types.ObjectId; vehicleId?: Types.ObjectId }> {
-  if (input.vin) {
-    const v = await VehicleModel.findOne({ corpId: deps.corpId, vin: input.vin }, { _id: 1, customerId: 1 }).lean();
+  inputs: readonly OutcomeInput[],
+  vehicles: ReadonlyMap<string, StoredVehicle>,
+): Promise<Match[]> {
+  const byVin = (input: OutcomeInput) => (input.vin ? vehicles.get(input.vin) : undefined);
+  const needMobile = inputs.filter((i) => i.mobile && !byVin(i)?.customerId);
+  const hashes = [...new Set(needMobile.map((i) => deps.pd.hash('mobile', i.mobile as string)))];
+  const owners = new Map<string, Set<string>>();
+  if (hashes.length > 0) {
+    const relationships = await RelationshipModel.find(
+      { corpId: deps.corpId, remarkMobileHashes: { $in: hashes } },
+      { customerId: 1, remarkMobileHashes: 1 },
+    ).lean();
+    const wanted = new Set(hashes);
+    for (const r of relationships)
+      for (const h of r.remarkMobileHashes ?? [])
+        if (wanted.has(h) && r.customerId) owners.set(h, (owners.get(h) ?? new Set()).add(String(r.customerId)));
+  }
+  const single = [...owners.values()].filter((ids) => ids.size === 1).map((ids) => [...ids][0] as string);
+  const customers =
+    single.length > 0
+      ? new Map(
+          (await CustomerModel.find({ corpId: deps.corpId, _id: { $in: single } }, { _id: 1 }).lean()).map((c) => [
+            String(c._id),
+            c._id,
+          ]),
+        )
+      : new Map<string, Types.ObjectId>();
+  return inputs.map((input): Match => {
+    const v = byVin(input);
     if (v?.customerId) return { matchedBy: 'vin', customerId: v.customerId, vehicleId: v._id };
     if (v && !input.mobile) return { matchedBy: 'none', vehicleId: v._id };
-  }
-  if (input.mobile) {
-    const ids = await RelationshipModel.distinct('customerId', {
-      corpId: deps.corpId,
-      remarkMobileHashes: deps.pd.hash('mobile', input.mobile),
-    });
-    if (ids.length === 1) {
-      const c = await CustomerModel.findById(ids[0], { _id: 1 }).lean();
-      if (c) return { matchedBy: 'mobile', customerId: c._id };
+    if (input.mobile) {
+      const ids = owners.get(deps.pd.hash('mobile', input.mobile));
+      const customerId = ids?.size === 1 ? customers.get([...ids][0] as string) : undefined;
+      if (customerId) return { matchedBy: 'mobile', customerId };
     }
-  }
-  return { matchedBy: 'none' };
+    return { matchedBy: 'none' };
+  });
 }
 
 function revenueOf(input: OutcomeInput): number {
@@ -76,130 +97,175 @@ function revenueOf(input: OutcomeInput): number {
   return 0;
 }
 
+type Status = 'created' | 'updated' | 'unchanged' | 'stale';
+const keyOf = (o: { source: string; externalId: string }) => `${o.source}\u0000${o.externalId}`;
+
+/** The stored outcomes of these keys, one `$in` query per source (normally one). */
+async function loadStored(
+  corpId: string,
+  keys: ReadonlyArray<{ source: string; externalId: string }>,
+): Promise<Map<string, OutcomeLean>> {
+  const bySource = new Map<string, string[]>();
+  for (const k of keys) bySource.set(k.source, [...(bySource.get(k.source) ?? []), k.externalId]);
+  const found = await Promise.all(
+    [...bySource].map(([source, externalIds]) =>
+      OutcomeModel.find({ corpId, source, externalId: { $in: [...new Set(externalIds)] } }).lean<OutcomeLean[]>(),
+    ),
+  );
+  return new Map(found.flat().map((o) => [keyOf(o), o]));
+}
+
 /**
- * Stores one outcome idempotently (docs/outcomes.md, "Versions"): keyed by corp + source +
+ * Stores a batch of outcomes idempotently (docs/outcomes.md, "Versions"): keyed by corp + source +
  * externalId, the highest (version, content hash) wins, so repeated and out-of-order deliveries
- * end in the same state. Then, even for an unchanged or stale delivery (a crash between the two
- * steps is repaired by the redelivery), the vehicle's anchors follow the stored outcomes and the
- * outcome is attributed. Returns after everything is written (the webhook's 2xx means durable).
+ * end in the same state. Items of one key are answered in their order (a later item after an
+ * earlier one of the same key sees it); only the winner per key is written, with one bulkWrite of
+ * upserts guarded by `orderKey < new` (a concurrent newer version makes the unique index refuse
+ * the insert: that item is `stale`). Then, for every key of the batch, also an unchanged or stale
+ * one (a crash between the steps is repaired by the redelivery), the vehicles' anchors follow the
+ * stored outcomes and the outcomes are attributed, each in one batched step. Returns after
+ * everything is written (the webhook's 2xx means durable); each result gives the stored state.
  */
-export async function upsertOutcome(deps: OutcomeDeps, input: OutcomeInput, via: ReceivedVia): Promise<OutcomeResult> {
-  const orderKey = orderKeyOf(input);
-  const key = { corpId: deps.corpId, source: input.source, externalId: input.externalId };
-  const existing = await OutcomeModel.findOne(key, { orderKey: 1 }).lean();
-  let status: 'created' | 'updated' | 'unchanged' | 'stale';
-  if (existing && existing.orderKey === orderKey) status = 'unchanged';
-  else if (existing && existing.orderKey > orderKey) status = 'stale';
-  else {
-    const match = await matchOutcome(deps, input);
+export async function upsertOutcomes(
+  deps: OutcomeDeps,
+  inputs: readonly OutcomeInput[],
+  via: ReceivedVia,
+): Promise<OutcomeResult[]> {
+  if (inputs.length === 0) return [];
+  const settings = deps.settings ?? (await loadOutcomeSettings(deps.corpId));
+  const orderKeys = inputs.map(orderKeyOf);
+  const vins = [...new Set(inputs.flatMap((i) => (i.vin ? [i.vin] : [])))];
+  const [existing, vehicleList] = await Promise.all([loadStored(deps.corpId, inputs), loadVehicles(deps.corpId, vins)]);
+  const vehicles = new Map(vehicleList.map((v) => [v.vin, v]));
+
+  // Statuses in delivery order, and the winner (last item that moved the key forward) per key.
+  const current = new Map([...existing].map(([k, o]) => [k, o.orderKey]));
+  const winners = new Map<string, number>();
+  const statuses: Status[] = inputs.map((input, i) => {
+    const k = keyOf(input);
+    const before = current.get(k);
+    const mine = orderKeys[i] as string;
+    if (before === mine) return 'unchanged';
+    if (before !== undefined && before > mine) return 'stale';
+    winners.set(k, i);
+    current.set(k, mine);
+    return before === undefined ? 'created' : 'updated';
+  });
+
+  const winning = [...winners.values()];
+  const matches = await matchOutcomes(
+    deps,
+    winning.map((i) => inputs[i] as OutcomeInput),
+    vehicles,
+  );
+  const receivedAt = deps.now();
+  const { instant } = localDates(deps.timeZone);
+  const writes = winning.map((i, w) => {
+    const input = inputs[i] as OutcomeInput;
     const { mobile, ...rest } = input;
+    const key = { corpId: deps.corpId, source: input.source, externalId: input.externalId };
     const doc = {
       ...rest,
       ...key,
-      orderKey,
-      occurredAt: instant(input.occurredAt, deps.timeZone),
-      closedAt: instant(input.closedAt, deps.timeZone),
-      policyEnd: instant(input.policyEnd, deps.timeZone),
+      orderKey: orderKeys[i] as string,
+      occurredAt: instant(input.occurredAt),
+      closedAt: instant(input.closedAt),
+      policyEnd: instant(input.policyEnd),
       mobileHash: mobile ? deps.pd.hash('mobile', mobile) : undefined,
-      ...match,
+      ...matches[w],
       revenue: revenueOf(input),
       receivedVia: via,
-      receivedAt: deps.now(),
+      receivedAt,
     };
+    const set = Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== undefined));
     const unset = Object.fromEntries(
       Object.entries(doc)
         .filter(([, v]) => v === undefined)
         .map(([k]) => [k, 1]),
     );
-    const set = Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== undefined));
-    try {
-      const res = await OutcomeModel.updateOne(
-        { ...key, orderKey: { $lt: orderKey } },
-        { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) },
-        { upsert: true },
-      );
-      status =
-        res.upsertedCount > 0 ? 'created' : res.modifiedCount > 0 || res.matchedCount > 0 ? 'updated' : 'unchanged';
-    } catch (err) {
-      // A newer version (or this one) arrived concurrently: the unique index refused the insert.
-      if ((err as { code?: number }).code !== 11000) throw err;
-      const now = await OutcomeModel.findOne(key, { orderKey: 1 }).lean();
-      status = now?.orderKey === orderKey ? 'unchanged' : 'stale';
-    }
-  }
-  const stored = await OutcomeModel.findOne(key).lean<OutcomeLean>();
-  if (!stored) throw new Error('outcome upsert returned nothing');
-  await applyVehicleAnchors(deps, stored);
-  await attributeOutcome(deps, stored, deps.settings);
-  if (stored.type === 'repair_order' && stored.status === 'active' && stored.customerId)
-    await returnFromDormancy(
+    return { key: keyOf(input), set, unset };
+  });
+  const { upserted, refused } = await bulkUpsert(
+    writes.map(({ set, unset }) => ({
+      updateOne: {
+        filter: {
+          corpId: deps.corpId,
+          source: set.source,
+          externalId: set.externalId,
+          orderKey: { $lt: set.orderKey },
+        },
+        update: { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) },
+        upsert: true,
+      },
+    })),
+  );
+
+  // The stored state per key: what was written, what was there, or (refused) what won meanwhile.
+  const stored = new Map(existing);
+  const refusedKeys = new Set<string>();
+  const reread = new Set<string>();
+  writes.forEach(({ key, set }, w) => {
+    const id = existing.get(key)?._id ?? upserted.get(w);
+    if (refused.has(w)) refusedKeys.add(key);
+    // Updated, but the read saw no record: one was inserted concurrently; read back its id.
+    if (refused.has(w) || !id) reread.add(key);
+    else stored.set(key, { ...set, _id: id } as unknown as OutcomeLean);
+  });
+  if (reread.size > 0) {
+    const now = await loadStored(
       deps.corpId,
-      [stored.customerId],
-      deps.settings ?? (await loadOutcomeSettings(deps.corpId)),
-      deps.now(),
+      inputs.filter((i) => reread.has(keyOf(i))),
     );
-  return {
-    status,
-    externalId: input.externalId,
-    outcomeId: String(stored._id),
-    version: stored.version,
-    matchedBy: stored.matchedBy as 'vin' | 'mobile' | 'none',
-  };
+    for (const [k, o] of now) stored.set(k, o);
+    inputs.forEach((input, i) => {
+      const k = keyOf(input);
+      if (refusedKeys.has(k) && (statuses[i] === 'created' || statuses[i] === 'updated'))
+        statuses[i] = now.get(k)?.orderKey === orderKeys[i] ? 'unchanged' : 'stale';
+    });
+  }
+
+  const outcomes = [...stored.values()];
+  await applyOutcomeAnchors(deps, outcomes, vehicles);
+  await attributeOutcomes(deps, outcomes, settings);
+  // A repair order brings a dormant owner back (docs/outcomes.md, "Dormant owners").
+  const arrived = outcomes.flatMap((o) =>
+    o.type === 'repair_order' && o.status === 'active' && o.customerId ? [o.customerId] : [],
+  );
+  if (arrived.length > 0) await returnFromDormancy(deps.corpId, arrived, settings, deps.now());
+  return inputs.map((input, i) => {
+    const o = stored.get(keyOf(input));
+    if (!o?._id) throw new Error('outcome upsert returned nothing');
+    return {
+      status: statuses[i] as Status,
+      externalId: input.externalId,
+      outcomeId: String(o._id),
+      version: o.version,
+      matchedBy: o.matchedBy as 'vin' | 'mobile' | 'none',
+    };
+  });
 }
 
-const localDay = (d: Date, tz: string) => dayjs(d).tz(tz).format('YYYY-MM-DD');
-
 /**
- * The vehicle follows its outcomes (docs/outcomes.md, "Anchors"): the newest active maintenance
- * repair order is its last service date, the highest reported mileage its mileage, the latest
- * active policy end its insurance expiry. Only moves forward past what the DMS import set,
- * except that a cancelled outcome which had moved a date hands it back to the newest remaining
- * one. Changes go through upsertVehicle, so `customer.anchor_changed` re-plans date rules.
+ * Runs the guarded upserts unordered; a duplicate-key refusal (a newer or equal version stored
+ * concurrently) is an answer, not a failure. Returns the inserted ids by operation index and the
+ * refused indexes.
  */
-export async function applyVehicleAnchors(deps: OutcomeDeps, outcome: OutcomeLean): Promise<void> {
-  if (!outcome.vin || (outcome.type !== 'repair_order' && outcome.type !== 'insurance_policy')) return;
-  const vehicle = await VehicleModel.findOne({ corpId: deps.corpId, vin: outcome.vin }).lean();
-  if (!vehicle) return;
-  const base = { corpId: deps.corpId, vin: outcome.vin, status: 'active' as const };
-  const patch: {
-    vin: string;
-    lastServiceDate?: string;
-    mileageKm?: number;
-    mileageDate?: string;
-    insuranceExpiry?: string;
-  } = { vin: outcome.vin };
-  if (outcome.type === 'repair_order') {
-    const [newest] = await OutcomeModel.find(
-      { ...base, type: 'repair_order', roType: { $in: [...MAINTENANCE_RO_TYPES] } },
-      { occurredAt: 1 },
-    )
-      .sort({ occurredAt: -1 })
-      .limit(1)
-      .lean();
-    const current = vehicle.lastServiceDate?.getTime() ?? 0;
-    const cancelledHere = outcome.status === 'cancelled' && current === outcome.occurredAt.getTime();
-    if (newest && (newest.occurredAt.getTime() > current || cancelledHere))
-      patch.lastServiceDate = localDay(newest.occurredAt, deps.timeZone);
-    const [topMileage] = await OutcomeModel.find(
-      { ...base, type: 'repair_order', mileageKm: { $gt: vehicle.mileageKm ?? -1 } },
-      { mileageKm: 1, occurredAt: 1 },
-    )
-      .sort({ mileageKm: -1 })
-      .limit(1)
-      .lean();
-    if (topMileage?.mileageKm !== undefined && topMileage.mileageKm !== null) {
-      patch.mileageKm = topMileage.mileageKm;
-      patch.mileageDate = localDay(topMileage.occurredAt, deps.timeZone);
-    }
-  } else {
-    const [latest] = await OutcomeModel.find({ ...base, type: 'insurance_policy' }, { policyEnd: 1 })
-      .sort({ policyEnd: -1 })
-      .limit(1)
-      .lean();
-    const current = vehicle.insuranceExpiry?.getTime() ?? 0;
-    const cancelledHere = outcome.status === 'cancelled' && current === outcome.policyEnd?.getTime();
-    if (latest?.policyEnd && (latest.policyEnd.getTime() > current || cancelledHere))
-      patch.insuranceExpiry = localDay(latest.policyEnd, deps.timeZone);
+async function bulkUpsert(
+  ops: Parameters<typeof OutcomeModel.bulkWrite>[0],
+): Promise<{ upserted: Map<number, Types.ObjectId>; refused: Set<number> }> {
+  const idsOf = (ids: Record<number, unknown> | undefined) =>
+    new Map(Object.entries(ids ?? {}).map(([i, id]) => [Number(i), id as Types.ObjectId]));
+  if (ops.length === 0) return { upserted: new Map(), refused: new Set() };
+  try {
+    const res = await OutcomeModel.bulkWrite(ops, { ordered: false });
+    return { upserted: idsOf(res.upsertedIds), refused: new Set() };
+  } catch (err) {
+    const e = err as {
+      writeErrors?: { index: number; code?: number } | Array<{ index: number; code?: number }>;
+      result?: { upsertedIds?: Record<number, unknown> };
+    };
+    const errors = e.writeErrors === undefined ? [] : [e.writeErrors].flat();
+    if (errors.length === 0 || errors.some((w) => w.code !== 11000)) throw err;
+    return { upserted: idsOf(e.result?.upsertedIds), refused: new Set(errors.map((w) => w.index)) };
   }
-  if (Object.keys(patch).length > 1) await upsertVehicle(deps, patch, 'api');
 }

@@ -28,36 +28,62 @@ const KIND_RANK: Record<Touch['kind'], number> = { task: 0, message: 1, welcome:
  * welcome, then id, so ties always resolve the same way.
  */
 export async function touchesFor(corpId: string, customerId: Types.ObjectId, from: Date, to: Date): Promise<Touch[]> {
-  const [tasks, messages, customer] = await Promise.all([
+  return (await touchesForCustomers(corpId, [customerId], from, to)).get(String(customerId)) ?? [];
+}
+
+/**
+ * The touches of many customers in `[from, to]` (same rules and order as `touchesFor`), keyed by
+ * customer id: one query per source collection for the whole set, so a batch of outcomes or a
+ * dealer-year costs a few round trips, not a few per outcome.
+ */
+export async function touchesForCustomers(
+  corpId: string,
+  customerIds: readonly Types.ObjectId[],
+  from: Date,
+  to: Date,
+): Promise<Map<string, Touch[]>> {
+  const byCustomer = new Map<string, Touch[]>();
+  if (customerIds.length === 0) return byCustomer;
+  const ids = [...customerIds];
+  const [tasks, messages, customers] = await Promise.all([
     TaskModel.find(
       {
         corpId,
-        customerId,
+        customerId: { $in: ids },
         status: 'done',
         outcome: { $in: QUALIFYING_TASK_OUTCOMES },
         completedAt: { $gte: from, $lte: to },
       },
-      { ruleId: 1, ruleVersion: 1, advisorUserid: 1, category: 1, outcome: 1, completedAt: 1 },
+      { customerId: 1, ruleId: 1, ruleVersion: 1, advisorUserid: 1, category: 1, outcome: 1, completedAt: 1 },
     ).lean(),
     MessageRecipientModel.find(
-      { corpId, customerId, status: 'sent', sentAt: { $gte: from, $lte: to } },
-      { ruleId: 1, ruleVersion: 1, sender: 1, sentAt: 1 },
+      { corpId, customerId: { $in: ids }, status: 'sent', sentAt: { $gte: from, $lte: to } },
+      { customerId: 1, ruleId: 1, ruleVersion: 1, sender: 1, sentAt: 1 },
     ).lean(),
-    CustomerModel.findById(customerId, { externalUserId: 1 }).lean(),
+    CustomerModel.find({ corpId, _id: { $in: ids } }, { externalUserId: 1 }).lean(),
   ]);
-  const welcomes = customer?.externalUserId
+  const customerBySubject = new Map(
+    customers.filter((c) => c.externalUserId).map((c) => [`ext:${c.externalUserId}`, String(c._id)]),
+  );
+  const welcomes = customerBySubject.size
     ? await ExecutionModel.find(
         {
           corpId,
-          subject: `ext:${customer.externalUserId}`,
+          subject: { $in: [...customerBySubject.keys()] },
           actions: { $elemMatch: { type: 'welcome', status: 'done', at: { $gte: from, $lte: to } } },
         },
-        { ruleId: 1, ruleVersion: 1, actions: 1 },
+        { subject: 1, ruleId: 1, ruleVersion: 1, actions: 1 },
       ).lean()
     : [];
-  const touches: Touch[] = [
-    ...tasks.map((t) => ({
-      kind: 'task' as const,
+  const add = (customer: string | undefined, touch: Touch) => {
+    if (!customer) return;
+    const list = byCustomer.get(customer);
+    if (list) list.push(touch);
+    else byCustomer.set(customer, [touch]);
+  };
+  for (const t of tasks)
+    add(String(t.customerId), {
+      kind: 'task',
       refId: String(t._id),
       at: t.completedAt as Date,
       ruleId: t.ruleId ?? undefined,
@@ -66,24 +92,26 @@ export async function touchesFor(corpId: string, customerId: Types.ObjectId, fro
       advisorUserid: t.advisorUserid,
       category: t.category ?? undefined,
       taskOutcome: t.outcome ?? undefined,
-    })),
-    ...messages.map((m) => ({
-      kind: 'message' as const,
+    });
+  for (const m of messages)
+    add(String(m.customerId), {
+      kind: 'message',
       refId: String(m._id),
       at: m.sentAt as Date,
       ruleId: m.ruleId ?? undefined,
       ruleVersion: m.ruleVersion ?? undefined,
       advisorUserid: m.sender,
-    })),
-    ...welcomes.map((w) => ({
-      kind: 'welcome' as const,
+    });
+  for (const w of welcomes)
+    add(customerBySubject.get(w.subject), {
+      kind: 'welcome',
       refId: String(w._id),
       at: w.actions.find((a) => a.type === 'welcome' && a.status === 'done')?.at as Date,
       ruleId: w.ruleId,
       ruleVersion: w.ruleVersion,
-    })),
-  ];
-  return touches.sort(compareTouches);
+    });
+  for (const list of byCustomer.values()) list.sort(compareTouches);
+  return byCustomer;
 }
 
 export function compareTouches(a: Touch, b: Touch): number {

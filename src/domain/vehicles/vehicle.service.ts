@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Types } from 'mongoose';
 import { dayjs } from '../../infra/clock.js';
 import type { Queues } from '../../queues/queue-factory.js';
-import { withOutbox } from '../events/outbox.js';
+import { withOutbox, type EventRecorder } from '../events/outbox.js';
 import { CustomerModel } from '../customers/customer.model.js';
 import type { PersonalData } from '../customers/personal-data.js';
 import { RelationshipModel } from '../customers/relationship.model.js';
-import { VEHICLE_ANCHORS, type VehicleInput } from './vehicle-input.js';
+import { VEHICLE_ANCHORS, type VehicleAnchor, type VehicleInput } from './vehicle-input.js';
 import { VehicleModel } from './vehicle.model.js';
 
 export interface VehicleDeps {
@@ -143,33 +143,15 @@ export async function upsertVehicle(
       { upsert: true, returnDocument: 'after', runValidators: true },
     ).lean();
     if (!stored) throw new Error('vehicle upsert returned nothing');
-    const version = createHash('sha256').update(JSON.stringify(next)).digest('base64url').slice(0, 16);
-    const base = {
+    recordVehicleEvents(events, {
       corpId: deps.corpId,
-      occurredAt: now.toISOString(),
-      customerId: next.customerId ? String(next.customerId) : undefined,
-      externalUserId: next.externalUserId,
+      now,
+      vin: input.vin,
       vehicleId: String(stored._id),
-    };
-    if (newlyLinked) {
-      events.record({
-        ...base,
-        type: 'vehicle.linked',
-        sourceId: `vehicle-${input.vin}-${String(next.customerId)}`,
-        data: { vin: input.vin, model: next.model ?? null },
-      });
-    }
-    for (const anchor of changedAnchors) {
-      events.record(
-        {
-          ...base,
-          type: 'customer.anchor_changed',
-          sourceId: `vehicle-${input.vin}-${version}`,
-          data: { field: anchor, vin: input.vin },
-        },
-        anchor,
-      );
-    }
+      next,
+      newlyLinked,
+      changedAnchors,
+    });
     return stored;
   });
   return {
@@ -179,6 +161,136 @@ export async function upsertVehicle(
     linked: Boolean(next.customerId),
     customerId: next.customerId,
   };
+}
+
+type VehicleState = {
+  model?: string;
+  deliveryDate?: Date;
+  mileageKm?: number;
+  mileageAt?: Date;
+  lastServiceDate?: Date;
+  insuranceExpiry?: Date;
+  salesUserid?: string;
+  customerId?: Types.ObjectId;
+  externalUserId?: string;
+};
+
+/**
+ * The events of one vehicle change, recorded in the change's outbox transaction: `vehicle.linked`
+ * for a new link, `customer.anchor_changed` per moved anchor. Source ids derive from the new state,
+ * so the same change recorded again (a retry, a replayed delivery) is stored once.
+ */
+function recordVehicleEvents(
+  events: EventRecorder,
+  change: {
+    corpId: string;
+    now: Date;
+    vin: string;
+    vehicleId: string;
+    next: VehicleState;
+    newlyLinked: boolean;
+    changedAnchors: readonly VehicleAnchor[];
+  },
+): void {
+  const { next, vin } = change;
+  const version = createHash('sha256').update(JSON.stringify(next)).digest('base64url').slice(0, 16);
+  const base = {
+    corpId: change.corpId,
+    occurredAt: change.now.toISOString(),
+    customerId: next.customerId ? String(next.customerId) : undefined,
+    externalUserId: next.externalUserId,
+    vehicleId: change.vehicleId,
+  };
+  if (change.newlyLinked) {
+    events.record({
+      ...base,
+      type: 'vehicle.linked',
+      sourceId: `vehicle-${vin}-${String(next.customerId)}`,
+      data: { vin, model: next.model ?? null },
+    });
+  }
+  for (const anchor of change.changedAnchors) {
+    events.record(
+      { ...base, type: 'customer.anchor_changed', sourceId: `vehicle-${vin}-${version}`, data: { field: anchor, vin } },
+      anchor,
+    );
+  }
+}
+
+/** What outcomes may move on a vehicle (docs/outcomes.md, "Anchors"). */
+export interface VehicleAnchorPatch {
+  lastServiceDate?: Date;
+  mileageKm?: number;
+  mileageAt?: Date;
+  insuranceExpiry?: Date;
+}
+
+type StoredVehicle = Awaited<ReturnType<typeof loadVehicles>>[number];
+
+/** The stored vehicles of these VINs, one query. */
+export async function loadVehicles(corpId: string, vins: readonly string[]) {
+  return vins.length === 0 ? [] : VehicleModel.find({ corpId, vin: { $in: [...vins] } }).lean();
+}
+
+/**
+ * Applies anchor patches to many stored vehicles in one outbox transaction (one bulkWrite, the
+ * events with it): the batched counterpart of `upsertVehicle` for fields outcomes move, with the
+ * same events and source ids. A patch that changes nothing is skipped. Returns how many vehicles changed.
+ */
+export async function applyVehicleAnchorPatches(
+  deps: VehicleDeps,
+  changes: ReadonlyArray<{ vehicle: StoredVehicle; patch: VehicleAnchorPatch }>,
+): Promise<number> {
+  const now = deps.now();
+  const writes = changes.flatMap(({ vehicle, patch }) => {
+    const next: VehicleState = {
+      model: vehicle.model ?? undefined,
+      deliveryDate: vehicle.deliveryDate ?? undefined,
+      mileageKm: patch.mileageKm ?? vehicle.mileageKm ?? undefined,
+      mileageAt: patch.mileageAt ?? vehicle.mileageAt ?? undefined,
+      lastServiceDate: patch.lastServiceDate ?? vehicle.lastServiceDate ?? undefined,
+      insuranceExpiry: patch.insuranceExpiry ?? vehicle.insuranceExpiry ?? undefined,
+      salesUserid: vehicle.salesUserid ?? undefined,
+      customerId: vehicle.customerId ?? undefined,
+      externalUserId: vehicle.externalUserId ?? undefined,
+    };
+    const changedAnchors = vehicle.customerId ? VEHICLE_ANCHORS.filter((a) => !sameDate(vehicle[a], next[a])) : [];
+    const unchanged =
+      changedAnchors.length === 0 &&
+      vehicle.mileageKm === next.mileageKm &&
+      sameDate(vehicle.mileageAt, next.mileageAt);
+    return unchanged ? [] : [{ vehicle, next, changedAnchors }];
+  });
+  if (writes.length === 0) return 0;
+  await withOutbox(deps, async (events) => {
+    await VehicleModel.bulkWrite(
+      writes.map(({ vehicle, next }) => ({
+        updateOne: {
+          filter: { corpId: deps.corpId, vin: vehicle.vin },
+          update: {
+            $set: stripUndefined({
+              mileageKm: next.mileageKm,
+              mileageAt: next.mileageAt,
+              lastServiceDate: next.lastServiceDate,
+              insuranceExpiry: next.insuranceExpiry,
+            }),
+          },
+        },
+      })),
+      { ordered: true },
+    );
+    for (const { vehicle, next, changedAnchors } of writes)
+      recordVehicleEvents(events, {
+        corpId: deps.corpId,
+        now,
+        vin: vehicle.vin,
+        vehicleId: String(vehicle._id),
+        next,
+        newlyLinked: false,
+        changedAnchors,
+      });
+  });
+  return writes.length;
 }
 
 function stripUndefined<T extends Record<string, unknown>>(value: T): Partial<T> {
