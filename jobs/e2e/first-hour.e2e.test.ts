@@ -99,7 +99,7 @@ async function untilReady(d: Dev): Promise<void> {
     async () => {
       if (d.child.exitCode !== null) throw new Error(`npm run dev exited: ${d.log().slice(-2000)}`);
       return (
-        d.log().includes('npm run demo   (in a second terminal)') &&
+        d.log().includes('npm run demo   (in a second terminal') &&
         (await fetch(`http://127.0.0.1:${ports.web}/readyz`).then(
           (r) => r.ok,
           () => false,

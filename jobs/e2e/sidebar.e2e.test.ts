@@ -100,7 +100,8 @@ describe.skipIf(!hasChromium)('advisor sidebar in Chromium (390×844)', () => {
       insuranceExpiry: '2027-01-09',
       externalUserId: ext,
     });
-    const now = dayjs((await api<{ now: string }>('GET', '/ops/clock')).now);
+    // "The next morning" in the dealer's zone: computed in UTC it is still today in Shanghai after 16:00 UTC.
+    const now = dayjs((await api<{ now: string }>('GET', '/ops/clock')).now).tz('Asia/Shanghai');
     await api('POST', '/ops/clock', {
       offsetMs: Math.max(0, now.add(1, 'day').hour(10).minute(5).valueOf() - Date.now()),
     });
