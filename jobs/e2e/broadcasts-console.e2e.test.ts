@@ -55,6 +55,8 @@ const BROADCAST_TEXT = '车主保养节：本周到店工时 8 折，回复预�
 const MOMENT_NAME = '新车上市（e2e）';
 const MOMENT_TEXT = '星途新款到店，欢迎试驾。';
 const DESKTOP = { viewport: { width: 1280, height: 860 } };
+/** How long a page may take to show an answer on the shared, busy machine (expect.poll's default is 1 s). */
+const UI_WAIT = { timeout: 15_000 };
 
 const adminApi = <T>(method: string, path: string, body?: unknown) => stackAdminApi<T>(stack!, method, path, body);
 const sandboxApi = <T>(method: string, path: string, body?: unknown) => stackSandboxApi<T>(stack!, method, path, body);
@@ -139,7 +141,7 @@ async function personContext(): Promise<BrowserContext> {
 const signIn = (context: BrowserContext, userid: string, path: string) =>
   signInThroughWeCom(stack!, context, userid, path, { shots, problems });
 const shot = async (page: Page, name: string) => {
-  await expect.poll(() => page.locator('.el-loading-mask:visible, .el-skeleton').count(), { timeout: 15_000 }).toBe(0);
+  await expect.poll(() => page.locator('.el-loading-mask:visible, .el-skeleton').count(), UI_WAIT).toBe(0);
   await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 };
 const world = async () => (await sandboxApi<SandboxWorld>('GET', `/world?corpId=${DEMO_CORP_ID}`)).corps[0]!;
@@ -158,7 +160,7 @@ describe.skipIf(!hasChromium)('broadcasts and Moments in Chromium', () => {
     await page.click('[data-test=preview]');
     const preview = page.locator('[data-test=preview-result]');
     await preview.waitFor();
-    await expect.poll(() => preview.textContent()).toContain('将发送给 2 位客户');
+    await expect.poll(() => preview.textContent(), UI_WAIT).toContain('将发送给 2 位客户');
     for (const advisor of OWNER_ADVISORS)
       expect(await preview.locator('tr', { hasText: advisor }).count(), advisor).toBe(1);
     expect(await preview.locator('tr', { hasText: PROSPECT_ADVISOR }).count()).toBe(0);
@@ -188,7 +190,7 @@ describe.skipIf(!hasChromium)('broadcasts and Moments in Chromium', () => {
     const context = await personContext();
     const page = await signIn(context, MANAGER, '/broadcasts');
     await page.locator(`[data-test=approve-${broadcastId}]`).click();
-    await expect.poll(() => page.locator(`[data-test=status-${broadcastId}]`).textContent()).toBe('已批准');
+    await expect.poll(() => page.locator(`[data-test=status-${broadcastId}]`).textContent(), UI_WAIT).toBe('已批准');
     await shot(page, 'bc-20-approved');
     await context.close();
     expect(problems).toEqual([]);
@@ -235,7 +237,9 @@ describe.skipIf(!hasChromium)('broadcasts and Moments in Chromium', () => {
     const progress = page.locator('[data-test=progress]');
     await progress.waitFor();
     for (const advisor of OWNER_ADVISORS)
-      await expect.poll(() => progress.locator('tr', { hasText: advisor }).textContent()).toContain('已确认发送');
+      await expect
+        .poll(() => progress.locator('tr', { hasText: advisor }).textContent(), UI_WAIT)
+        .toContain('已确认发送');
     expect(await page.locator('[data-test=totals]').textContent()).toBe('已发送 2，待确认 0，失败 0');
     await shot(page, 'bc-30-progress');
     await context.close();
@@ -283,7 +287,9 @@ describe.skipIf(!hasChromium)('broadcasts and Moments in Chromium', () => {
       500,
     );
     await page.click('[data-test=refresh]');
-    await expect.poll(() => page.locator(`[data-test=progress-${moment.id}]`).textContent()).toBe('1 / 2 位顾问已发表');
+    await expect
+      .poll(() => page.locator(`[data-test=progress-${moment.id}]`).textContent(), UI_WAIT)
+      .toBe('1 / 2 位顾问已发表');
     // Who has not published yet.
     expect(await row.textContent()).toContain(OWNER_ADVISORS[1]);
     await shot(page, 'bc-41-moment-published');
