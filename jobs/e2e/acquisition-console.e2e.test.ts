@@ -30,6 +30,7 @@ import {
   signIn as signInThroughWeCom,
   startBrowserStack,
   until,
+  watchPage,
   type BrowserStack,
 } from './browser.test-support.js';
 
@@ -103,25 +104,8 @@ async function personContext(options: typeof PHONE | typeof DESKTOP): Promise<Br
     timezoneId: 'Asia/Shanghai',
     acceptDownloads: true,
   });
-  context.on('page', (page) => watch(page));
+  context.on('page', (page) => watchPage(page, problems));
   return context;
-}
-
-function watch(page: Page): void {
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource'))
-      problems.push(`console error: ${msg.text()}`);
-  });
-  page.on('requestfailed', (req) => {
-    if (req.failure()?.errorText !== 'net::ERR_ABORTED')
-      problems.push(`request failed: ${req.method()} ${req.url()} ${req.failure()?.errorText ?? ''}`);
-  });
-  page.on('response', (res) => {
-    if (res.status() < 400) return;
-    if ((res.status() === 401 && /\/console\/auth\/me$/.test(res.url())) || /favicon/.test(res.url())) return;
-    problems.push(`${res.status()} ${res.request().method()} ${res.url()}`);
-  });
 }
 
 const signIn = (context: BrowserContext, userid: string, path: string) =>

@@ -185,3 +185,30 @@ export async function choose(page: Page, select: string, option: string): Promis
   await page.click(select);
   await page.locator('.el-select-dropdown:visible .el-select-dropdown__item', { hasText: option }).first().click();
 }
+
+/**
+ * Records every problem a page shows into `problems`: page errors, console errors, failed requests
+ * and answers ≥ 400. Before sign-in /console/auth/me answers 401 by design, and browsers ask for
+ * /favicon.ico: neither counts; nor do answers whose URL matches one of `expected` (a refusal a
+ * step provokes on purpose).
+ */
+export function watchPage(page: Page, problems: string[], expected: readonly RegExp[] = []): void {
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  page.on('console', (msg) => {
+    // Chromium logs every ≥ 400 answer as "Failed to load resource"; the response handler judges those.
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource'))
+      problems.push(`console error: ${msg.text()}`);
+  });
+  page.on('requestfailed', (req) => {
+    // A navigation away cancels the previous page's pending requests (net::ERR_ABORTED): not a failure.
+    if (req.failure()?.errorText !== 'net::ERR_ABORTED')
+      problems.push(`request failed: ${req.method()} ${req.url()} ${req.failure()?.errorText ?? ''}`);
+  });
+  page.on('response', (res) => {
+    if (res.status() < 400) return;
+    const url = res.url();
+    if ((res.status() === 401 && /\/console\/auth\/me$/.test(url)) || /favicon/.test(url)) return;
+    if (expected.some((p) => p.test(url))) return;
+    problems.push(`${res.status()} ${res.request().method()} ${url}`);
+  });
+}

@@ -36,6 +36,7 @@ import {
   launchChromium,
   choose,
   signIn as signInThroughWeCom,
+  watchPage,
   type BrowserStack,
 } from './browser.test-support.js';
 import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
@@ -86,30 +87,8 @@ const expectedFailures: RegExp[] = [];
 /** A fresh browser context (own cookies: one person) whose pages report every problem. */
 async function personContext(options: typeof PHONE | typeof DESKTOP): Promise<BrowserContext> {
   const context = await browser!.newContext({ ...options, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  context.on('page', (page) => watch(page));
+  context.on('page', (page) => watchPage(page, problems, expectedFailures));
   return context;
-}
-
-function watch(page: Page): void {
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => {
-    // Chromium logs every ≥ 400 answer as "Failed to load resource"; the response handler judges those.
-    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource'))
-      problems.push(`console error: ${msg.text()}`);
-  });
-  page.on('requestfailed', (req) => {
-    // A navigation away cancels the previous page's pending requests (net::ERR_ABORTED): not a failure.
-    if (req.failure()?.errorText !== 'net::ERR_ABORTED')
-      problems.push(`request failed: ${req.method()} ${req.url()} ${req.failure()?.errorText ?? ''}`);
-  });
-  page.on('response', (res) => {
-    if (res.status() < 400) return;
-    const url = res.url();
-    // Before sign-in /console/auth/me answers 401 by design; browsers also ask for /favicon.ico.
-    if ((res.status() === 401 && /\/console\/auth\/me$/.test(url)) || /favicon/.test(url)) return;
-    if (expectedFailures.some((p) => p.test(url))) return;
-    problems.push(`${res.status()} ${res.request().method()} ${url}`);
-  });
 }
 
 /** Signs in through the sandbox's WeCom QR page as `userid` (browser.test-support.ts). */

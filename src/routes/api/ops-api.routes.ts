@@ -8,6 +8,7 @@ import { clockOffsetKey, setSharedClockOffset, SharedOffsetClock } from '../../i
 import { ForbiddenError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../infra/validation.js';
 import type { JobContract } from '../../queues/job-contract.js';
+import { broadcastTickJob, momentTickJob } from '../../queues/jobs/broadcasts.jobs.js';
 import { kpiTickJob } from '../../queues/jobs/kpis.jobs.js';
 import { taskTickJob } from '../../queues/jobs/tasks.jobs.js';
 import type { ApiDeps } from './api-deps.js';
@@ -36,8 +37,9 @@ const clockBody = z
 
 /**
  * Development and test operations under `/api/v1/ops` (admins only, refused in production,
- * docs/architecture.md §6): run the schedule sweep or the task tick now instead of waiting for the
- * minute, and move the clock shared by web, worker and the WeCom sandbox.
+ * docs/architecture.md §6): run the schedule sweep, the task tick, the cockpit rollup or the
+ * broadcast and Moments ticks now instead of waiting for their schedule, and move the clock shared
+ * by web, worker and the WeCom sandbox.
  */
 export function createOpsApiRouter(deps: ApiDeps): Router {
   const router = new Router();
@@ -92,6 +94,16 @@ export function createOpsApiRouter(deps: ApiDeps): Router {
   router.post('/ops/tick', enqueueNow(taskTickJob, 'tasks-tick', 'ops.tick', 'tasks', 'an on-demand task tick'));
   /** The cockpit tick (rollups of today and the settle window), so the demo's numbers show at once. */
   router.post('/ops/kpis', enqueueNow(kpiTickJob, 'kpis-tick', 'ops.kpis', 'kpis', 'an on-demand cockpit tick'));
+  /** The broadcast tick (every 5 minutes otherwise): sends approved broadcasts now due, polls WeCom's progress. */
+  router.post(
+    '/ops/broadcasts',
+    enqueueNow(broadcastTickJob, 'broadcast-tick', 'ops.broadcasts', 'broadcasts', 'an on-demand broadcast tick'),
+  );
+  /** The Moments tick (every 10 minutes otherwise): learns created tasks' ids, records who published. */
+  router.post(
+    '/ops/moments',
+    enqueueNow(momentTickJob, 'moment-tick', 'ops.moments', 'moments', 'an on-demand Moments tick'),
+  );
   router.get('/ops/clock', async function readClock(ctx) {
     const offsetMs = Number((await deps.redis.get(clockOffsetKey(deps.config.redis.queuePrefix))) ?? 0);
     ctx.body = { now: deps.clock.now().toISOString(), offsetMs };

@@ -382,6 +382,16 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
     corp: 'platform',
     what: 'Run the cockpit rollup now (refused in production)',
   },
+  'POST /api/v1/ops/broadcasts': {
+    roles: ADMIN,
+    corp: 'platform',
+    what: 'Run the broadcast tick now (refused in production)',
+  },
+  'POST /api/v1/ops/moments': {
+    roles: ADMIN,
+    corp: 'platform',
+    what: 'Run the Moments tick now (refused in production)',
+  },
   'GET /api/v1/ops/clock': { roles: ADMIN, corp: 'platform', what: 'Read the shared development clock' },
   'POST /api/v1/ops/clock': {
     roles: ADMIN,

@@ -85,6 +85,23 @@ describe('BroadcastsPage', () => {
     expect(w.find('[data-test="progress"]').text()).toContain('发送失败：客户已不是该顾问的好友：1');
   });
 
+  it('sends the owners choice as the lifecycle condition', async () => {
+    const api = stubApi({
+      'GET /api/v1/broadcasts': () => json(200, { broadcasts: [] }),
+      'POST /api/v1/broadcasts/preview': () =>
+        json(200, { customers: 2, groups: 0, calls: 2, advisors: [], excluded: [] }),
+    });
+    const w = await mountWithConsole(BroadcastsPage, { global: { plugins: [signedIn(me('marketing'))] } });
+    await flushPromises();
+    await w.find('[data-test="kind-owners"] input').setValue(true);
+    await w.find('[data-test="text"]').setValue('保养节');
+    await w.find('[data-test="preview"]').trigger('click');
+    await flushPromises();
+    expect(api.calls.find((c) => c.url.pathname === '/api/v1/broadcasts/preview')?.body).toMatchObject({
+      audience: { kind: 'segment', conditions: { lifecycle: ['owner'] } },
+    });
+  });
+
   it('lets a manager approve, and shows the API refusal in words', async () => {
     const api = stubApi({
       'GET /api/v1/broadcasts': () => json(200, { broadcasts: [row] }),

@@ -1,0 +1,299 @@
+/**
+ * Broadcasts and Moments in the console (docs/engagement.md, "Console"): Debian Chromium against
+ * the `npm run dev` stack (web, worker, dev MongoDB server, private Redis, WeCom sandbox). The
+ * storyline, in order:
+ *   1. marketing drafts a broadcast to the owners segment on /console/broadcasts, sees the preview
+ *      per advisor and submits it for approval;
+ *   2. the sales manager approves it on the page;
+ *   3. the broadcast tick runs (`POST /api/v1/ops/broadcasts` instead of the 5-minute schedule),
+ *      each advisor confirms their mass-send task in the sandbox's WeCom client, the tick polls
+ *      WeCom, and the page shows every advisor's send confirmed;
+ *   4. marketing creates a Moments task for two advisors on /console/moments; one publishes it in
+ *      the sandbox, the Moments tick runs (`POST /api/v1/ops/moments`) and the page shows who
+ *      published.
+ * The shared clock stands at 10:05 corp time, outside quiet hours, so the send is not postponed.
+ * Every page is watched for console errors, failed requests and ≥ 400 answers. Screenshots go to
+ * artifacts/console-e2e/bc-*.png (not committed). Skips when /usr/bin/chromium is absent.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DevStack } from '../../scripts/dev/dev-stack.js';
+import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
+import { dayjs } from '../../src/infra/clock.js';
+import {
+  CHROMIUM,
+  adminApi as stackAdminApi,
+  hasChromium,
+  launchChromium,
+  repoRoot,
+  sandboxApi as stackSandboxApi,
+  signIn as signInThroughWeCom,
+  startBrowserStack,
+  until,
+  watchPage,
+  type BrowserStack,
+} from './browser.test-support.js';
+
+if (!hasChromium) console.warn(`broadcasts console e2e skipped: ${CHROMIUM} is missing`);
+
+const shots = join(repoRoot, 'artifacts', 'console-e2e');
+let running: BrowserStack | undefined;
+let stack: DevStack | undefined;
+let browser: Browser | undefined;
+
+/** The demo dealer's people: 李娜 works as marketing here, 王强 leads the sales team. */
+const MARKETING = 'lina';
+const MANAGER = 'wangqiang';
+/** Advisors whose new customers add them through the demo's delivery QR code, which makes them owners. */
+const OWNER_ADVISORS = ['zhangwei', 'liuyang'];
+/** An advisor whose new customer is a prospect (showroom code): not in the owners segment. */
+const PROSPECT_ADVISOR = 'lina';
+const BROADCAST_NAME = '保养节（e2e）';
+const BROADCAST_TEXT = '车主保养节：本周到店工时 8 折，回复预约。';
+const MOMENT_NAME = '新车上市（e2e）';
+const MOMENT_TEXT = '星途新款到店，欢迎试驾。';
+const DESKTOP = { viewport: { width: 1280, height: 860 } };
+/** How long a page may take to show an answer on the shared, busy machine (expect.poll's default is 1 s). */
+const UI_WAIT = { timeout: 15_000 };
+
+const adminApi = <T>(method: string, path: string, body?: unknown) => stackAdminApi<T>(stack!, method, path, body);
+const sandboxApi = <T>(method: string, path: string, body?: unknown) => stackSandboxApi<T>(stack!, method, path, body);
+const problems: string[] = [];
+/** The shared clock's time in the corp's zone once the run has moved it to the morning. */
+let corpNow = dayjs();
+
+interface BroadcastDetail {
+  id: string;
+  status: string;
+  progress: Array<{ userid: string; state: string; customers: { sent: number; pending: number; failed: number } }>;
+}
+interface MomentRow {
+  id: string;
+  name: string;
+  status: string;
+  published: number;
+  publishStatus: Array<{ userid: string; published: boolean }>;
+}
+interface SandboxWorld {
+  corps: Array<{
+    massTasks: Array<{ msgid: string; text?: string; senders: Record<string, { status: number }> }>;
+    moments: Array<{ moment_id: string; text?: string; senders: Record<string, { published: boolean }> }>;
+  }>;
+}
+
+beforeAll(async () => {
+  if (!hasChromium) return;
+  mkdirSync(shots, { recursive: true });
+  running = await startBrowserStack('broadcasts-console-e2e');
+  stack = running.stack;
+  browser = await launchChromium();
+  await adminApi('PATCH', `/corps/${DEMO_CORP_ID}/settings`, {
+    consoleRoles: { admins: [], dealerAdmins: [], marketing: [MARKETING], oem: [], analysts: [] },
+  });
+  await until('the sales team in the advisor directory', async () => {
+    const { advisors } = await adminApi<{ advisors: Array<{ userid: string }> }>(
+      'GET',
+      `/advisors?corpId=${DEMO_CORP_ID}`,
+    );
+    return [MANAGER, ...OWNER_ADVISORS].every((u) => advisors.some((a) => a.userid === u)) ? true : undefined;
+  });
+  // Two customers take delivery (the delivery channel makes them owners), a third visits the showroom.
+  for (const [i, userid] of OWNER_ADVISORS.entries())
+    await sandboxApi('POST', '/actions/addCustomer', {
+      corpId: DEMO_CORP_ID,
+      userid,
+      customer: { name: `测试车主群发${i + 1}` },
+      state: 'delivery_demo',
+    });
+  await sandboxApi('POST', '/actions/addCustomer', {
+    corpId: DEMO_CORP_ID,
+    userid: PROSPECT_ADVISOR,
+    customer: { name: '测试潜客群发' },
+    state: 'showroom_qr',
+  });
+  await until('the two owners known to the bot', async () => {
+    const plan = await adminApi<{ customers: number }>('POST', '/broadcasts/preview', {
+      corpId: DEMO_CORP_ID,
+      audience: { kind: 'segment', conditions: { lifecycle: ['owner'] } },
+      content: { text: BROADCAST_TEXT },
+    });
+    return plan.customers === OWNER_ADVISORS.length ? true : undefined;
+  });
+  // Tomorrow 10:05 at the dealer: a broadcast sent in quiet hours would wait for the morning.
+  const now = dayjs((await adminApi<{ now: string }>('GET', '/ops/clock')).now).tz('Asia/Shanghai');
+  const morning = now.add(1, 'day').hour(10).minute(5).second(0);
+  await adminApi('POST', '/ops/clock', { offsetMs: Math.max(0, morning.valueOf() - Date.now()) });
+  corpNow = morning;
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await running?.stop();
+});
+
+async function personContext(): Promise<BrowserContext> {
+  const context = await browser!.newContext({ ...DESKTOP, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  context.on('page', (page) => watchPage(page, problems));
+  return context;
+}
+const signIn = (context: BrowserContext, userid: string, path: string) =>
+  signInThroughWeCom(stack!, context, userid, path, { shots, problems });
+const shot = async (page: Page, name: string) => {
+  await expect.poll(() => page.locator('.el-loading-mask:visible, .el-skeleton').count(), UI_WAIT).toBe(0);
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+};
+const world = async () => (await sandboxApi<SandboxWorld>('GET', `/world?corpId=${DEMO_CORP_ID}`)).corps[0]!;
+
+describe.skipIf(!hasChromium)('broadcasts and Moments in Chromium', () => {
+  let broadcastId = '';
+  it('marketing drafts a broadcast to the owners, sees the preview per advisor and submits it', async () => {
+    const context = await personContext();
+    const page = await signIn(context, MARKETING, '/broadcasts');
+    await page.locator('[data-test=create]').waitFor();
+    await page.fill('[data-test=name] input, input[data-test=name]', BROADCAST_NAME);
+    await page.click('[data-test=kind-owners]');
+    await page.fill('[data-test=text] textarea, textarea[data-test=text]', BROADCAST_TEXT);
+    // The time on the shared clock (the browser's own clock does not follow it).
+    await page.fill('[data-test=scheduled-at]', corpNow.format('YYYY-MM-DDTHH:mm'));
+    await page.click('[data-test=preview]');
+    const preview = page.locator('[data-test=preview-result]');
+    await preview.waitFor();
+    await expect.poll(() => preview.textContent(), UI_WAIT).toContain('将发送给 2 位客户');
+    for (const advisor of OWNER_ADVISORS)
+      expect(await preview.locator('tr', { hasText: advisor }).count(), advisor).toBe(1);
+    expect(await preview.locator('tr', { hasText: PROSPECT_ADVISOR }).count()).toBe(0);
+    await shot(page, 'bc-10-preview');
+
+    await page.click('[data-test=submit]');
+    await page.locator('[data-test=detail]').waitFor();
+    const created = await until('the stored broadcast', async () => {
+      const { broadcasts } = await adminApi<{ broadcasts: Array<{ id: string; name: string; status: string }> }>(
+        'GET',
+        `/broadcasts?corpId=${DEMO_CORP_ID}`,
+      );
+      return broadcasts.find((b) => b.name === BROADCAST_NAME);
+    });
+    expect(created.status).toBe('pending_approval');
+    broadcastId = created.id;
+    expect(await page.locator(`[data-test=status-${broadcastId}]`).textContent()).toBe('待审批');
+    // The author never approves (four eyes).
+    expect(await page.locator(`[data-test=approve-${broadcastId}]`).count()).toBe(0);
+    await shot(page, 'bc-11-submitted');
+    await context.close();
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('the manager approves it on the page', async () => {
+    expect(broadcastId, 'needs the broadcast of the previous step').not.toBe('');
+    const context = await personContext();
+    const page = await signIn(context, MANAGER, '/broadcasts');
+    await page.locator(`[data-test=approve-${broadcastId}]`).click();
+    await expect.poll(() => page.locator(`[data-test=status-${broadcastId}]`).textContent(), UI_WAIT).toBe('已批准');
+    await shot(page, 'bc-20-approved');
+    await context.close();
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('the tick hands it to the advisors; they confirm in WeCom; the page shows each send confirmed', async () => {
+    expect(broadcastId, 'needs the broadcast of the previous step').not.toBe('');
+    const detail = () => adminApi<BroadcastDetail>('GET', `/broadcasts/${broadcastId}`);
+    await until(
+      'the broadcast handed to the advisors',
+      async () => {
+        await adminApi('POST', '/ops/broadcasts');
+        return (await detail()).status === 'sent' ? true : undefined;
+      },
+      30_000,
+      500,
+    );
+    // One mass-send task per advisor (WeCom pushes a task to one sender per call).
+    const tasks = (await world()).massTasks.filter((t) => t.text === BROADCAST_TEXT);
+    expect(tasks.flatMap((t) => Object.keys(t.senders)).sort()).toEqual([...OWNER_ADVISORS].sort());
+    for (const task of tasks)
+      for (const userid of Object.keys(task.senders))
+        await sandboxApi('POST', '/actions/confirmMassSend', { corpId: DEMO_CORP_ID, msgid: task.msgid, userid });
+    const confirmed = await until(
+      'every advisor confirmed in the bot',
+      async () => {
+        await adminApi('POST', '/ops/broadcasts');
+        const d = await detail();
+        return d.progress.length === OWNER_ADVISORS.length && d.progress.every((a) => a.state === 'sent')
+          ? d
+          : undefined;
+      },
+      30_000,
+      500,
+    );
+    expect(confirmed.progress.map((a) => a.customers)).toEqual([
+      { sent: 1, pending: 0, failed: 0 },
+      { sent: 1, pending: 0, failed: 0 },
+    ]);
+
+    const context = await personContext();
+    const page = await signIn(context, MANAGER, '/broadcasts');
+    await page.locator(`[data-test=open-${broadcastId}]`).click();
+    const progress = page.locator('[data-test=progress]');
+    await progress.waitFor();
+    for (const advisor of OWNER_ADVISORS)
+      await expect
+        .poll(() => progress.locator('tr', { hasText: advisor }).textContent(), UI_WAIT)
+        .toContain('已确认发送');
+    expect(await page.locator('[data-test=totals]').textContent()).toBe('已发送 2，待确认 0，失败 0');
+    await shot(page, 'bc-30-progress');
+    await context.close();
+    expect(problems).toEqual([]);
+  }, 150_000);
+
+  it('marketing creates a Moments task; after one advisor publishes, the page shows it', async () => {
+    const context = await personContext();
+    const page = await signIn(context, MARKETING, '/moments');
+    await page.locator('[data-test=create]').waitFor();
+    await page.fill('[data-test=name] input, input[data-test=name]', MOMENT_NAME);
+    await page.fill('[data-test=text] textarea, textarea[data-test=text]', MOMENT_TEXT);
+    await page.fill('[data-test=advisors] input, input[data-test=advisors]', OWNER_ADVISORS.join(', '));
+    await page.click('[data-test=submit]');
+    const row = page.locator('[data-test=list] tr', { hasText: MOMENT_NAME });
+    await row.waitFor();
+    await shot(page, 'bc-40-moment-created');
+
+    // The worker creates it in WeCom (moment-create); the tick learns its moment_id.
+    const moment = await until(
+      'the Moments task active in the bot',
+      async () => {
+        await adminApi('POST', '/ops/moments');
+        const { moments } = await adminApi<{ moments: MomentRow[] }>('GET', `/moments?corpId=${DEMO_CORP_ID}`);
+        return moments.find((m) => m.name === MOMENT_NAME && m.status === 'active');
+      },
+      30_000,
+      500,
+    );
+    const inWeCom = (await world()).moments.find((m) => m.text === MOMENT_TEXT);
+    expect(Object.keys(inWeCom?.senders ?? {}).sort()).toEqual([...OWNER_ADVISORS].sort());
+    await sandboxApi('POST', '/actions/publishMoment', {
+      corpId: DEMO_CORP_ID,
+      momentId: inWeCom!.moment_id,
+      userid: OWNER_ADVISORS[0],
+    });
+    await until(
+      'the publication seen by the bot',
+      async () => {
+        await adminApi('POST', '/ops/moments');
+        const { moments } = await adminApi<{ moments: MomentRow[] }>('GET', `/moments?corpId=${DEMO_CORP_ID}`);
+        return moments.find((m) => m.id === moment.id && m.published === 1);
+      },
+      30_000,
+      500,
+    );
+    await page.click('[data-test=refresh]');
+    await expect
+      .poll(() => page.locator(`[data-test=progress-${moment.id}]`).textContent(), UI_WAIT)
+      .toBe('1 / 2 位顾问已发表');
+    // Who has not published yet.
+    expect(await row.textContent()).toContain(OWNER_ADVISORS[1]);
+    await shot(page, 'bc-41-moment-published');
+    await context.close();
+    expect(problems).toEqual([]);
+  }, 150_000);
+});
