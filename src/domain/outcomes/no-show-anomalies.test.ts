@@ -1,13 +1,11 @@
-import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestDatabase } from '../../testing/mongo.js';
 import { AdvisorModel } from '../customers/advisor.model.js';
 import { DEFAULT_ANOMALY_OPTIONS } from '../kpis/anomalies.js';
 import { addDays } from '../kpis/kpi-days.js';
 import { weeklyAnomalies } from '../kpis/overview.service.js';
-import { TaskModel } from '../tasks/task.model.js';
-import { NoShowModel } from './no-show.model.js';
 import { noShowRateFlags } from './no-show-anomalies.js';
+import { plantBookings } from './no-show.test-support.js';
 
 /**
  * Planted bookings and no-shows over 9 weeks (docs/cockpit.md "Result anomalies"): one advisor's
@@ -24,38 +22,9 @@ const NOW = new Date('2026-03-27T00:00:00Z');
 let drop: () => Promise<void>;
 const noShowIds = new Map<string, string[]>();
 
-/** `booked` bookings of `advisor` on the Wednesday of `week` (10:00 Shanghai), the first `missed` of them no-shows. */
 async function plant(advisor: string, week: string, booked: number, missed: number): Promise<void> {
-  const at = new Date(`${addDays(week, 2)}T02:00:00Z`);
-  const tasks = await TaskModel.insertMany(
-    Array.from({ length: booked }, () => ({
-      corpId: CORP,
-      customerId: new Types.ObjectId(),
-      advisorUserid: advisor,
-      title: '保养邀约',
-      dueAt: at,
-      slaMs: 86_400_000,
-      remindAt: at,
-      ladder: { escalateAfterMs: 86_400_000, flagAfterMs: 172_800_000 },
-      status: 'done',
-      outcome: 'appointment_booked',
-      completedAt: at,
-    })),
-  );
-  const windowEnd = new Date(at.getTime() + 14 * 86_400_000);
-  const docs = await NoShowModel.insertMany(
-    tasks.slice(0, missed).map((t) => ({
-      corpId: CORP,
-      taskId: t._id,
-      customerId: t.customerId,
-      advisorUserid: advisor,
-      bookedAt: at,
-      windowEnd,
-      followUpTaskId: new Types.ObjectId(),
-      detectedAt: new Date(windowEnd.getTime() + 3_600_000),
-    })),
-  );
-  if (week === WEEK) noShowIds.set(advisor, docs.map((d) => String(d._id)).sort());
+  const ids = await plantBookings(CORP, advisor, week, booked, missed);
+  if (week === WEEK) noShowIds.set(advisor, ids);
 }
 
 beforeAll(async () => {
