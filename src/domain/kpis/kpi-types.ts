@@ -73,6 +73,8 @@ export interface NoShowItem {
   bookingTaskId: string;
   bookedAt: string;
   windowEnd: string;
+  /** When the daily detection found it: its follow-up task is due then. */
+  detectedAt: string;
   followUpTaskId?: string;
   customerId?: string;
 }

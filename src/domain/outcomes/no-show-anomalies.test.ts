@@ -78,12 +78,13 @@ describe('no-show rate flags', () => {
     expect(flag!.explanation.zh).toBe('王芳的预约未到店率 45%（常态 10%，本店顾问 15%）；20 个预约中 9 个未到店');
     const { drillDown } = flag!;
     expect(drillDown.path).toBe('/tasks');
-    // The follow-up tasks are due when the no-shows were found: 14 days after the Wednesday bookings.
-    expect(drillDown.query).toEqual({ corpId: CORP, advisor: 'jump', from: '2026-03-18', to: '2026-03-19' });
+    // The follow-up tasks are due when the no-shows were found: an hour after the 14-day windows closed.
+    expect(drillDown.query).toEqual({ corpId: CORP, advisor: 'jump', from: '2026-03-18', to: '2026-03-18' });
     expect(drillDown.noShows!.map((n) => n.noShowId).sort()).toEqual(noShowIds.get('jump'));
     for (const n of drillDown.noShows!) {
       expect(n.bookedAt).toBe('2026-03-04T02:00:00.000Z');
       expect(n.windowEnd).toBe('2026-03-18T02:00:00.000Z');
+      expect(n.detectedAt).toBe('2026-03-18T03:00:00.000Z');
       expect(n.bookingTaskId).toMatch(/^[a-f0-9]{24}$/);
       expect(n.followUpTaskId).toMatch(/^[a-f0-9]{24}$/);
       expect(n).not.toHaveProperty('customerId');

@@ -100,6 +100,7 @@ async function corpNoShowFlags(corpId: string, q: NoShowRateQuery): Promise<Anom
       bookingTaskId: String(n.taskId),
       bookedAt: n.bookedAt.toISOString(),
       windowEnd: n.windowEnd.toISOString(),
+      detectedAt: n.detectedAt.toISOString(),
       ...(n.followUpTaskId ? { followUpTaskId: String(n.followUpTaskId) } : {}),
       ...(q.withCustomerIds && n.customerId ? { customerId: String(n.customerId) } : {}),
     });
@@ -133,14 +134,14 @@ async function corpNoShowFlags(corpId: string, q: NoShowRateQuery): Promise<Anom
  * follow-up tasks (`预约未到店回访`, due when the no-show was found) fall on.
  */
 function drillDownOf(flag: AnomalyFlag, items: NoShowItem[], timeZone: string): AnomalyFlag['drillDown'] {
-  const sorted = [...items].sort((a, b) => a.bookedAt.localeCompare(b.bookedAt));
-  const days = sorted.map((n) => localDayOf(dayjs(n.windowEnd).add(DETECTION_MARGIN_DAYS, 'day').toDate(), timeZone));
+  const noShows = [...items].sort((a, b) => a.bookedAt.localeCompare(b.bookedAt));
+  const found = noShows.map((n) => localDayOf(new Date(n.detectedAt), timeZone)).sort();
   const query = { ...flag.drillDown.query };
-  if (days.length) {
-    query.from = localDayOf(new Date(sorted[0]!.windowEnd), timeZone);
-    query.to = days.reduce((a, b) => (a > b ? a : b));
+  if (found.length) {
+    query.from = found[0]!;
+    query.to = found[found.length - 1]!;
   }
-  return { ...flag.drillDown, query, noShows: sorted };
+  return { ...flag.drillDown, query, noShows };
 }
 
 /** Display names of advisors (staff names only), by userid. */

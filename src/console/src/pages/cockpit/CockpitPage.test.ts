@@ -204,13 +204,14 @@ describe('CockpitPage', () => {
           },
           drillDown: {
             path: '/tasks',
-            query: { corpId: CORP, advisor: 'wangfang', from: '2026-12-02', to: '2026-12-03' },
+            query: { corpId: CORP, advisor: 'wangfang', from: '2026-12-03', to: '2026-12-03' },
             noShows: [
               {
                 noShowId: '665f00000000000000000001',
                 bookingTaskId: '665f00000000000000000002',
                 bookedAt: '2026-11-18T02:00:00.000Z',
                 windowEnd: '2026-12-02T02:00:00.000Z',
+                detectedAt: '2026-12-02T20:30:00.000Z',
                 followUpTaskId: '665f00000000000000000003',
                 customerId: '665f00000000000000000004',
               },
