@@ -195,6 +195,11 @@ describe('/api/v1/kpis (cockpit)', () => {
         .find((r: { unit: { id: string } }) => r.unit.id === `${CORP_A}:chenjing`)
         .flags.map((f: { metric: string }) => f.metric),
     ).toEqual(['no_show_rate']);
+    const csv = await get(
+      `/api/v1/kpis/overview.csv?corpId=${CORP_A}&from=${addDays(week, -56)}&to=${addDays(week, 7)}&granularity=week`,
+      admin,
+    ).expect(200);
+    expect(csv.text.split('\n').find((l) => l.startsWith(`advisor,${CORP_A}:chenjing,`))).toMatch(/,no_show_rate$/);
   });
 
   it('managers see their departments only; advisors themselves only; oem sees every dealer corp', async () => {

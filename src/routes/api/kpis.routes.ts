@@ -152,7 +152,14 @@ export function createKpisRouter(deps: ApiDeps): Router {
   router.get('/kpis/overview.csv', async function overviewCsv(ctx) {
     const q = parseOrThrow(overviewQuery, ctx.query);
     const scope = await resolveScope(principalOf(ctx), q);
-    const o = await kpiOverview({ ...scope, from: q.from, to: q.to, granularity: q.granularity, groupBy: q.groupBy });
+    const o = await kpiOverview({
+      ...scope,
+      from: q.from,
+      to: q.to,
+      granularity: q.granularity,
+      groupBy: q.groupBy,
+      results: { now: deps.clock.now(), withCustomerIds: false },
+    });
     const header = ['unitKind', 'unitId', 'corpId', 'label', ...METRIC_KEYS, 'flags'];
     const records = o.rows.map((r) => [
       r.unit.kind,
