@@ -1,4 +1,4 @@
-import type { AnomalyFlag, KpiUnit, MetricDefinition } from './kpi-types.js';
+import type { AnomalyFlag, AnomalyMetricDefinition as MetricDefinition, KpiUnit } from './kpi-types.js';
 import { describeAnomaly, drillDownFor } from './anomaly-describe.js';
 
 /**

@@ -1,5 +1,10 @@
 import dayjs from 'dayjs';
-import type { AnomalyFlag, KpiUnit, MetricDefinition, MetricKey } from './kpi-types.js';
+import type {
+  AnomalyFlag,
+  AnomalyMetricDefinition as MetricDefinition,
+  AnomalyMetricKey,
+  KpiUnit,
+} from './kpi-types.js';
 
 /** The numbers of a flag the words are made from. */
 export type FlagFigures = Pick<AnomalyFlag, 'unit' | 'value' | 'usual' | 'peers' | 'volume'>;
@@ -25,6 +30,10 @@ const CONTEXT_WORDS: Record<string, { en: (n: number, of: number) => string; zh:
     late: { en: (n) => `${n} done late`, zh: (n) => `${n} 项超时完成` },
     escalated: { en: (n) => `${n} escalated`, zh: (n) => `${n} 项已升级` },
     lost: { en: (n) => `${n} customers lost`, zh: (n) => `流失 ${n} 位客户` },
+    noShows: {
+      en: (n, of) => `${n} of ${of} bookings did not arrive`,
+      zh: (n, of) => `${of} 个预约中 ${n} 个未到店`,
+    },
   };
 
 /**
@@ -63,9 +72,9 @@ export function describeAnomaly(
   return { en: enText, zh: zhText };
 }
 
-const OVERDUE_METRICS: ReadonlySet<MetricKey> = new Set(['on_time_rate', 'tasks_overdue']);
-const LOST_METRICS: ReadonlySet<MetricKey> = new Set(['customers_lost', 'loss_rate_30d']);
-const OWNER_METRICS: ReadonlySet<MetricKey> = new Set(['new_owners', 'delivery_care_within_sla_rate']);
+const OVERDUE_METRICS: ReadonlySet<AnomalyMetricKey> = new Set(['on_time_rate', 'tasks_overdue']);
+const LOST_METRICS: ReadonlySet<AnomalyMetricKey> = new Set(['customers_lost', 'loss_rate_30d']);
+const OWNER_METRICS: ReadonlySet<AnomalyMetricKey> = new Set(['new_owners', 'delivery_care_within_sla_rate']);
 
 /** The last day of a period starting at `period` (inclusive, as the console's date filters read it), `YYYY-MM-DD`. */
 export function periodEnd(period: string, granularity: 'day' | 'week' | 'month'): string {
@@ -90,7 +99,7 @@ export function drillDownFor(
   if (unit.kind === 'department') query.department = local;
   query.from = period;
   query.to = periodEnd(period, granularity);
-  if (metric.group === 'followup') {
+  if (metric.group === 'followup' || metric.group === 'results') {
     if (OVERDUE_METRICS.has(metric.key)) query.overdue = 'true';
     return { path: '/tasks', query };
   }

@@ -47,7 +47,11 @@ export async function sendWeeklyDigests(
   const managers = members.filter((m) => m.leadsDepartments.length > 0);
   const out = { sent: 0, none: 0, already: 0 };
   if (managers.length === 0) return out;
-  const { flags } = await weeklyAnomalies({ corpIds: [deps.corpId], week });
+  const { flags } = await weeklyAnomalies({
+    corpIds: [deps.corpId],
+    week,
+    results: { now: deps.now(), withCustomerIds: false },
+  });
   const advisorFlags = flags.filter((f) => f.unit.kind === 'advisor');
   for (const m of managers) {
     const team = new Set(

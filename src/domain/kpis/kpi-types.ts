@@ -52,6 +52,33 @@ export interface MetricDefinition {
   definition: { zh: string; en: string };
 }
 
+/**
+ * Result metrics judged for anomalies (docs/cockpit.md "Result anomalies"): computed from the DMS
+ * outcomes on request, not rolled up, so they are not in METRIC_KEYS (no tile, column or CSV cell).
+ */
+export const RESULT_METRIC_KEYS = ['no_show_rate'] as const;
+export type ResultMetricKey = (typeof RESULT_METRIC_KEYS)[number];
+export type AnomalyMetricKey = MetricKey | ResultMetricKey;
+
+/** A result metric's definition: as a process metric's, in the group `results`. */
+export interface ResultMetricDefinition extends Omit<MetricDefinition, 'key' | 'group'> {
+  key: ResultMetricKey;
+  group: 'results';
+}
+export type AnomalyMetricDefinition = MetricDefinition | ResultMetricDefinition;
+
+/** One no-show behind a no-show-rate flag (ids and dates only; `customerId` only for roles that may see customers). */
+export interface NoShowItem {
+  noShowId: string;
+  bookingTaskId: string;
+  bookedAt: string;
+  windowEnd: string;
+  /** When the daily detection found it: its follow-up task is due then. */
+  detectedAt: string;
+  followUpTaskId?: string;
+  customerId?: string;
+}
+
 export type Granularity = 'day' | 'week' | 'month';
 export type UnitKind = 'corp' | 'department' | 'advisor';
 
@@ -74,7 +101,7 @@ export interface KpiSeriesPoint {
 }
 
 export interface AnomalyFlag {
-  metric: MetricKey;
+  metric: AnomalyMetricKey;
   unit: KpiUnit;
   /** The period judged, `YYYY-MM-DD` start. */
   period: string;
@@ -92,7 +119,7 @@ export interface AnomalyFlag {
   /** e.g. "张伟's on-time rate 41% vs his usual 88% and the dealer's 83%; 9 of 15 tasks overdue". */
   explanation: { zh: string; en: string };
   /** Where the console drills down: a console path and its query (e.g. the overdue tasks). */
-  drillDown: { path: string; query: Record<string, string> };
+  drillDown: { path: string; query: Record<string, string>; noShows?: NoShowItem[] };
 }
 
 export interface KpiRow {

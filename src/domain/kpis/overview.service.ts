@@ -1,4 +1,5 @@
 import { AdvisorModel } from '../customers/advisor.model.js';
+import { noShowRateFlags } from '../outcomes/no-show-anomalies.js';
 import { anomalyFlags, type UnitPeriods } from './anomaly-wiring.js';
 import { accumulate, emptyAccumulator, valuesOf, type KpiAccumulator } from './kpi-counters.js';
 import { KpiDailyModel, type KpiDailyDocument } from './kpi-daily.model.js';
@@ -18,6 +19,14 @@ export interface OverviewQuery {
   /** Limit to these advisors (scope or filter). */
   advisors?: readonly string[];
   department?: number;
+  /** Also judge the result metrics (docs/cockpit.md "Result anomalies") as of `now`; advisors only. */
+  results?: ResultFlagsOptions;
+}
+
+export interface ResultFlagsOptions {
+  now: Date;
+  /** Customer ids in the no-show drill-down: only for roles that may see customers. */
+  withCustomerIds: boolean;
 }
 
 export interface OverviewResult extends KpiOverview {
@@ -158,6 +167,17 @@ export async function kpiOverview(q: OverviewQuery): Promise<OverviewResult> {
   const periods = [...series.keys()].sort();
   const last = periods[periods.length - 1];
   const flags: AnomalyFlag[] = last ? anomalyFlags(units, last, periods.slice(-9, -1), q.granularity) : [];
+  if (last && q.results && q.groupBy === 'advisor')
+    flags.push(
+      ...(await noShowRateFlags({
+        ...q.results,
+        corpIds: q.corpIds,
+        period: last,
+        history: periods.slice(-9, -1),
+        granularity: q.granularity,
+        advisors: q.advisors,
+      })),
+    );
   const rows = units
     .map((u) => {
       const acc = emptyAccumulator();
@@ -181,12 +201,15 @@ export async function kpiOverview(q: OverviewQuery): Promise<OverviewResult> {
 /**
  * `GET /api/v1/kpis/anomalies`: the week starting `week` (a Monday) of each advisor and each
  * dealer corp, against its previous 8 weeks and its peers (advisors of the same corp; the corps
- * in `corpIds`). Reads 9 weeks of rollups.
+ * in `corpIds`). Reads 9 weeks of rollups; with `results`, also the advisors' no-show rates
+ * (the booking tasks and no-shows of the 9 weeks).
  */
 export async function weeklyAnomalies(q: {
   corpIds: readonly string[];
   week: string;
   advisors?: readonly string[];
+  /** Also judge the result metrics (the no-show rate) of the advisors as of `now`. */
+  results?: ResultFlagsOptions;
 }): Promise<{ flags: AnomalyFlag[]; docsRead: number }> {
   const from = addDays(q.week, -56);
   const to = addDays(q.week, 7);
@@ -195,6 +218,10 @@ export async function weeklyAnomalies(q: {
   const advisors = await unitPeriods(docs, 'advisor', 'week');
   const corps = await unitPeriods(docs, 'corp', 'week');
   let flags = [...anomalyFlags(advisors, q.week, history, 'week'), ...anomalyFlags(corps, q.week, history, 'week')];
+  if (q.results)
+    flags.push(
+      ...(await noShowRateFlags({ ...q.results, corpIds: q.corpIds, period: q.week, history, granularity: 'week' })),
+    );
   // Peers are the whole corp; a narrower scope (a manager, an advisor) sees its own advisors' flags only.
   if (q.advisors) {
     const mine = new Set(q.advisors);

@@ -20,6 +20,7 @@ const noShowSchema = new Schema(
 );
 noShowSchema.index({ taskId: 1 }, { unique: true });
 noShowSchema.index({ corpId: 1, detectedAt: 1 });
+noShowSchema.index({ corpId: 1, bookedAt: 1 });
 
 export type NoShowDocument = InferSchemaType<typeof noShowSchema>;
 export const NoShowModel: Model<NoShowDocument> =

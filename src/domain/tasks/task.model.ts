@@ -75,6 +75,8 @@ taskSchema.index({ status: 1, notifyPending: 1, remindAt: 1 });
 taskSchema.index({ status: 1, nextCheckpointAt: 1 });
 taskSchema.index({ corpId: 1, customerId: 1, status: 1 });
 taskSchema.index({ corpId: 1, dueAt: 1 });
+/** Bookings by completion time: the no-show detection and the no-show rate flags (docs/cockpit.md "Result anomalies"). */
+taskSchema.index({ corpId: 1, outcome: 1, completedAt: 1 });
 
 export type TaskDocument = InferSchemaType<typeof taskSchema>;
 export type TaskLean = TaskDocument & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };

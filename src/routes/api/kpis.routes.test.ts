@@ -6,6 +6,7 @@ import { KpiDailyModel } from '../../domain/kpis/kpi-daily.model.js';
 import { rollupPeriods } from '../../domain/kpis/period-rollup.service.js';
 import { addDays } from '../../domain/kpis/kpi-days.js';
 import { METRIC_KEYS } from '../../domain/kpis/kpi-types.js';
+import { plantBookings } from '../../domain/outcomes/no-show.test-support.js';
 import { CORP_A, CORP_B, bearer, useApiHarness } from './api.test-support.js';
 
 const h = useApiHarness('kpis-api');
@@ -158,6 +159,47 @@ describe('/api/v1/kpis (cockpit)', () => {
         .find((r: { unit: { id: string } }) => r.unit.id === `${CORP_A}:zhangwei`)
         .flags.map((f: { metric: string }) => f.metric),
     ).toEqual(['on_time_rate']);
+  });
+
+  it("an advisor's no-show jump is in the anomalies answer as no_show_rate; customer ids only for customer readers", async () => {
+    // A week whose 14-day windows closed before the harness's now (2026-05-10): 陈静 10 % → 45 %.
+    const week = '2026-04-13';
+    for (let w = -8; w <= 0; w++)
+      for (const [i, userid] of ['zhangwei', 'lina', 'chenjing', 'a4', 'a5'].entries()) {
+        const jump = userid === 'chenjing' && w === 0;
+        await plantBookings(CORP_A, userid, addDays(week, 7 * w), 20, jump ? 9 : 1 + ((i + w + 9) % 3));
+      }
+    const admin = await h.token('dealer_admin', [CORP_A]);
+    const res = await get(`/api/v1/kpis/anomalies?corpId=${CORP_A}&week=${week}`, admin).expect(200);
+    const flags = res.body.flags.filter((f: { metric: string }) => f.metric === 'no_show_rate');
+    expect(flags).toHaveLength(1);
+    expect(flags[0]).toMatchObject({ unit: { id: `${CORP_A}:chenjing` }, value: 0.45, volume: 20, direction: 'high' });
+    expect(flags[0].explanation.en).toContain('9 of 20 bookings did not arrive');
+    expect(flags[0].drillDown.noShows).toHaveLength(9);
+    expect(flags[0].drillDown.noShows[0].customerId).toMatch(/^[a-f0-9]{24}$/);
+    const analyst = await h.token('analyst', []);
+    const figures = await get(`/api/v1/kpis/anomalies?corpId=${CORP_A}&week=${week}`, analyst).expect(200);
+    const [figuresFlag] = figures.body.flags.filter((f: { metric: string }) => f.metric === 'no_show_rate');
+    expect(figuresFlag.drillDown.noShows).toHaveLength(9);
+    expect(figuresFlag.drillDown.noShows.some((n: object) => 'customerId' in n)).toBe(false);
+    // 陈静 is in department 3: not the manager of department 2's to see.
+    const manager = await h.token('manager', [CORP_A], 'wangqiang');
+    const mgr = await get(`/api/v1/kpis/anomalies?corpId=${CORP_A}&week=${week}`, manager).expect(200);
+    expect(mgr.body.flags.filter((f: { metric: string }) => f.metric === 'no_show_rate')).toEqual([]);
+    const o = await get(
+      `/api/v1/kpis/overview?corpId=${CORP_A}&from=${addDays(week, -56)}&to=${addDays(week, 7)}&granularity=week`,
+      admin,
+    ).expect(200);
+    expect(
+      o.body.rows
+        .find((r: { unit: { id: string } }) => r.unit.id === `${CORP_A}:chenjing`)
+        .flags.map((f: { metric: string }) => f.metric),
+    ).toEqual(['no_show_rate']);
+    const csv = await get(
+      `/api/v1/kpis/overview.csv?corpId=${CORP_A}&from=${addDays(week, -56)}&to=${addDays(week, 7)}&granularity=week`,
+      admin,
+    ).expect(200);
+    expect(csv.text.split('\n').find((l) => l.startsWith(`advisor,${CORP_A}:chenjing,`))).toMatch(/,no_show_rate$/);
   });
 
   it('managers see their departments only; advisors themselves only; oem sees every dealer corp', async () => {

@@ -15,6 +15,12 @@ import { toCsv } from '../../infra/csv.js';
 import { parseOrThrow } from '../../infra/validation.js';
 import type { ApiDeps } from './api-deps.js';
 import { managedAdvisors } from '../../domain/customers/advisor-queries.js';
+import { CUSTOMER_READERS } from './customers.routes.js';
+
+/** Result-metric flags as of now; customer ids in their drill-down only for roles that may see customers. */
+function resultFlagsFor(p: Principal, now: Date) {
+  return { now, withCustomerIds: (CUSTOMER_READERS as readonly string[]).includes(p.role) };
+}
 
 const isoDate = z.iso.datetime({ offset: true, error: 'use an ISO date-time like 2026-06-01T00:00:00+08:00' });
 export const kpiQuery = z
@@ -128,13 +134,15 @@ export function createKpisRouter(deps: ApiDeps): Router {
 
   router.get('/kpis/overview', async function overview(ctx) {
     const q = parseOrThrow(overviewQuery, ctx.query);
-    const scope = await resolveScope(principalOf(ctx), q);
+    const p = principalOf(ctx);
+    const scope = await resolveScope(p, q);
     const { docsRead, ...body } = await kpiOverview({
       ...scope,
       from: q.from,
       to: q.to,
       granularity: q.granularity,
       groupBy: q.groupBy,
+      results: resultFlagsFor(p, deps.clock.now()),
     });
     ctx.set('X-Kpi-Docs-Read', String(docsRead));
     const latestDay = await latestDayWithData(scope);
@@ -144,7 +152,14 @@ export function createKpisRouter(deps: ApiDeps): Router {
   router.get('/kpis/overview.csv', async function overviewCsv(ctx) {
     const q = parseOrThrow(overviewQuery, ctx.query);
     const scope = await resolveScope(principalOf(ctx), q);
-    const o = await kpiOverview({ ...scope, from: q.from, to: q.to, granularity: q.granularity, groupBy: q.groupBy });
+    const o = await kpiOverview({
+      ...scope,
+      from: q.from,
+      to: q.to,
+      granularity: q.granularity,
+      groupBy: q.groupBy,
+      results: { now: deps.clock.now(), withCustomerIds: false },
+    });
     const header = ['unitKind', 'unitId', 'corpId', 'label', ...METRIC_KEYS, 'flags'];
     const records = o.rows.map((r) => [
       r.unit.kind,
@@ -164,8 +179,14 @@ export function createKpisRouter(deps: ApiDeps): Router {
 
   router.get('/kpis/anomalies', async function anomalies(ctx) {
     const q = parseOrThrow(anomaliesQuery, ctx.query);
-    const scope = await resolveScope(principalOf(ctx), q);
-    const { flags } = await weeklyAnomalies({ corpIds: scope.corpIds, week: q.week, advisors: scope.advisors });
+    const p = principalOf(ctx);
+    const scope = await resolveScope(p, q);
+    const { flags } = await weeklyAnomalies({
+      corpIds: scope.corpIds,
+      week: q.week,
+      advisors: scope.advisors,
+      results: resultFlagsFor(p, deps.clock.now()),
+    });
     ctx.body = { week: q.week, flags };
   });
   return router;

@@ -439,7 +439,7 @@ const operations: Operation[] = [
     method: 'get',
     path: '/kpis/anomalies',
     summary:
-      'Anomaly flags of advisors and dealers for the week starting `week` (a Monday) vs their previous 8 weeks and peers',
+      'Anomaly flags of advisors and dealers for the week starting `week` (a Monday) vs their previous 8 weeks and peers; advisors also on their no-show rate (`metric: no_show_rate`, with the no-shows behind it)',
     roles: [...KPI_READERS],
     query: anomaliesQuery,
     ok: 200,

@@ -32,6 +32,14 @@ export const cockpit = {
       openCustomers: '查看背后的客户',
       trend: '{metric} 趋势',
       noSeries: '该范围内没有数据',
+      resultMetrics: { no_show_rate: '预约未到店率' },
+      noShows: {
+        title: '未到店的预约',
+        bookedAt: '预约时间',
+        windowEnd: '窗口截止',
+        customer: '客户',
+        followUp: '回访任务',
+      },
     },
   },
   en: {
@@ -66,6 +74,14 @@ export const cockpit = {
       openCustomers: 'Open the customers behind it',
       trend: '{metric} trend',
       noSeries: 'No data in this range',
+      resultMetrics: { no_show_rate: 'No-show rate' },
+      noShows: {
+        title: 'Bookings that did not arrive',
+        bookedAt: 'Booked',
+        windowEnd: 'Window closed',
+        customer: 'Customer',
+        followUp: 'Follow-up task',
+      },
     },
   },
 } as const;

@@ -183,6 +183,70 @@ describe('CockpitPage', () => {
     });
   });
 
+  it('shows a no-show rate flag in the ranking and its no-shows in the drill-down', async () => {
+    const wangfang: KpiRow = {
+      ...advisorRow('wangfang', '王芳', 0.9, 20, 1),
+      flags: [
+        {
+          metric: 'no_show_rate',
+          unit: { kind: 'advisor', id: `${CORP}:wangfang`, corpId: CORP, label: '王芳' },
+          period: '2026-11-16',
+          value: 0.45,
+          usual: 0.1,
+          peers: 0.15,
+          ownScore: 5.2,
+          peerScore: 3.8,
+          direction: 'high',
+          volume: 20,
+          explanation: {
+            zh: '王芳的预约未到店率 45%（常态 10%，本店顾问 15%）；20 个预约中 9 个未到店',
+            en: "王芳's no-show rate 45% vs their usual 10% and the dealer's 15%; 9 of 20 bookings did not arrive",
+          },
+          drillDown: {
+            path: '/tasks',
+            query: { corpId: CORP, advisor: 'wangfang', from: '2026-12-03', to: '2026-12-03' },
+            noShows: [
+              {
+                noShowId: '665f00000000000000000001',
+                bookingTaskId: '665f00000000000000000002',
+                bookedAt: '2026-11-18T02:00:00.000Z',
+                windowEnd: '2026-12-02T02:00:00.000Z',
+                detectedAt: '2026-12-02T20:30:00.000Z',
+                followUpTaskId: '665f00000000000000000003',
+                customerId: '665f00000000000000000004',
+              },
+            ],
+          },
+        },
+      ],
+    };
+    stubApi({
+      'GET /api/v1/kpis/definitions': definitionsRoute,
+      'GET /api/v1/kpis/overview': () => json(200, overview([wangfang])),
+    });
+    const page = await mountAs(manager);
+    await flushPromises();
+    const flag = page.find(`[data-test="flag-${CORP}:wangfang"]`);
+    expect(flag.text()).toBe('预约未到店率 ↑');
+    expect(flag.attributes('aria-label')).toBe(wangfang.flags[0]!.explanation.zh);
+    await page.find(`[data-test="drill-${CORP}:wangfang"]`).trigger('click');
+    await flushPromises();
+    const drill = page.find('[data-test="drill-down"]');
+    // The trend stays on a process metric; the result flag is listed below it.
+    expect(drill.text()).toContain('王芳 · 按时完成率');
+    const result = drill.find('[data-test="result-flag-no_show_rate"]');
+    expect(result.text()).toContain('20 个预约中 9 个未到店');
+    const rows = result.findAll('[data-test="no-shows"] .el-table__body tr');
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.text()).toContain('665f00000000000000000003');
+    expect(rows[0]!.find('[data-test="no-show-customer"]').attributes('href')).toBe(
+      '/console/customers/665f00000000000000000004',
+    );
+    const tasks = new URL(result.find('[data-test="no-show-tasks"]').attributes('href')!, 'http://console.test');
+    expect(tasks.pathname).toBe('/console/tasks');
+    expect(Object.fromEntries(tasks.searchParams)).toEqual(wangfang.flags[0]!.drillDown.query);
+  });
+
   it('shows a loading state, then an error with a retry that recovers', async () => {
     let fail = true;
     let release: () => void = () => undefined;
