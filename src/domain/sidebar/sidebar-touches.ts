@@ -1,4 +1,6 @@
 import type { Types } from 'mongoose';
+import { LeadModel } from '../acquisition/lead.model.js';
+import { OutcomeModel } from '../outcomes/outcome.model.js';
 
 /** One line of the sidebar's "last touches" list: ids, codes and dates, no message text. */
 export interface SidebarTouch {
@@ -12,19 +14,39 @@ export interface SidebarTouch {
   by?: string;
 }
 
-export type TouchLoader = (corpId: string, customerId: Types.ObjectId, limit: number) => Promise<SidebarTouch[]>;
-
-const loaders = new Map<string, TouchLoader>();
-
 /**
- * Sources of "last touches and results" beyond messages and tasks (DMS outcomes, leads, ...):
- * a feature that owns such records registers one loader here at import time; the sidebar merges
- * whatever is registered (docs/console.md, "Advisor sidebar"). A loader that fails is skipped.
+ * The results beside the touches (docs/console.md, "Advisor sidebar"): the customer's DMS outcomes
+ * (appointments, repair orders, policies, sales; type and date, no amounts) and their leads (source
+ * and stage), newest first.
  */
-export function registerTouchSource(name: string, loader: TouchLoader): void {
-  loaders.set(name, loader);
-}
-
-export function touchSources(): ReadonlyMap<string, TouchLoader> {
-  return loaders;
+export async function loadResultTouches(
+  corpId: string,
+  customerId: Types.ObjectId,
+  limit: number,
+): Promise<SidebarTouch[]> {
+  const [outcomes, leads] = await Promise.all([
+    OutcomeModel.find({ corpId, customerId }, { type: 1, roType: 1, status: 1, occurredAt: 1 })
+      .sort({ occurredAt: -1 })
+      .limit(limit)
+      .lean(),
+    LeadModel.find({ corpId, customerId }, { source: 1, stage: 1, advisorUserid: 1, updatedAt: 1, createdAt: 1 })
+      .sort({ createdAt: -1 })
+      .limit(limit)
+      .lean(),
+  ]);
+  return [
+    ...outcomes.map((o) => ({
+      kind: 'outcome',
+      at: o.occurredAt,
+      what: `outcome.${o.type === 'repair_order' && o.roType ? o.roType : o.type}`,
+      result: o.status === 'cancelled' ? 'cancelled' : undefined,
+    })),
+    ...leads.map((l) => ({
+      kind: 'lead',
+      at: (l.updatedAt ?? l.createdAt) as Date,
+      what: `lead.${l.source}`,
+      result: `lead_${l.stage}`,
+      by: l.advisorUserid ?? undefined,
+    })),
+  ];
 }

@@ -12,7 +12,7 @@ import { TaskModel } from '../tasks/task.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 import type { SidebarAccess } from './sidebar-access.js';
 import { noteOf } from './sidebar-note.js';
-import { touchSources, type SidebarTouch } from './sidebar-touches.js';
+import { loadResultTouches, type SidebarTouch } from './sidebar-touches.js';
 
 /** Months from the last service (else the delivery) to the next maintenance (docs/console.md, "Advisor sidebar"). */
 export const MAINTENANCE_INTERVAL_MONTHS = 6;
@@ -107,7 +107,7 @@ export async function loadSidebarView(
       ? CorpTagGroupModel.find({ corpId, 'tags.id': { $in: tagIds } }, { groupName: 1, tags: 1 }).lean()
       : Promise.resolve([]),
     AdvisorModel.find({ corpId, userid: { $in: advisorIds } }, { userid: 1, name: 1 }).lean(),
-    loadRegisteredTouches(corpId, c._id),
+    loadResultTouches(corpId, c._id, TOUCH_LIMIT),
   ]);
   const tagName = new Map(
     tagGroups.flatMap((g) => g.tags.map((t) => [t.id, { id: t.id, name: t.name, group: g.groupName }] as const)),
@@ -210,10 +210,3 @@ export async function loadSidebarView(
 }
 
 export type SidebarView = NonNullable<Awaited<ReturnType<typeof loadSidebarView>>>;
-
-async function loadRegisteredTouches(corpId: string, customerId: Types.ObjectId): Promise<SidebarTouch[]> {
-  const all = await Promise.all(
-    [...touchSources().values()].map((load) => load(corpId, customerId, TOUCH_LIMIT).catch(() => [])),
-  );
-  return all.flat();
-}

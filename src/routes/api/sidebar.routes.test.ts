@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEntryModel } from '../../domain/audit/audit-entry.model.js';
 import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { CorpTagGroupModel } from '../../domain/customers/corp-tag.model.js';
-import { registerTouchSource } from '../../domain/sidebar/sidebar-touches.js';
+import { LeadModel } from '../../domain/acquisition/lead.model.js';
+import { OutcomeModel } from '../../domain/outcomes/outcome.model.js';
 import { TaskModel } from '../../domain/tasks/task.model.js';
 import { VehicleModel } from '../../domain/vehicles/vehicle.model.js';
 import { jsapiSignature } from '../../wecom/jsapi-signature.js';
@@ -64,11 +65,44 @@ beforeAll(async () => {
     ladder: { escalateAfterMs: 48 * HOUR, flagAfterMs: 72 * HOUR },
   });
   taskId = String(task._id);
-  registerTouchSource('test-leads', async (corpId, customerId) =>
-    corpId === CORP_A && String(customerId) === zhao
-      ? [{ kind: 'lead', at: new Date(now - 2 * HOUR), what: 'lead.test_drive', result: 'won' }]
-      : [],
-  );
+  // Results beside the touches: a repair order from the DMS and the lead that brought the customer.
+  await OutcomeModel.create({
+    corpId: CORP_A,
+    source: 'dms',
+    externalId: 'RO-SIDEBAR-1',
+    version: 1,
+    orderKey: '1',
+    type: 'repair_order',
+    roType: 'first_maintenance',
+    status: 'active',
+    occurredAt: new Date(now - 3 * HOUR),
+    customerId: new Types.ObjectId(zhao),
+    matchedBy: 'vin',
+    receivedVia: 'api',
+    receivedAt: new Date(now),
+  });
+  await OutcomeModel.create({
+    corpId: CORP_B,
+    source: 'dms',
+    externalId: 'RO-OTHER-CORP',
+    version: 1,
+    orderKey: '1',
+    type: 'repair_order',
+    status: 'active',
+    occurredAt: new Date(now - HOUR),
+    customerId: new Types.ObjectId(zhao),
+    matchedBy: 'vin',
+    receivedVia: 'api',
+    receivedAt: new Date(now),
+  });
+  await LeadModel.create({
+    corpId: CORP_A,
+    source: 'autohome',
+    stage: 'test_drive',
+    advisorUserid: 'zhangwei',
+    customerId: new Types.ObjectId(zhao),
+    lastInterestAt: new Date(now - 2 * HOUR),
+  });
 });
 afterAll(async () => {
   await h.close();
@@ -107,7 +141,12 @@ describe('sidebar customer view', () => {
       mine: true,
       talkTrack: '赵总您好，您的星途瑶光快到首保了',
     });
-    expect(res.body.touches).toContainEqual(expect.objectContaining({ kind: 'lead', what: 'lead.test_drive' }));
+    expect(res.body.touches).toContainEqual(
+      expect.objectContaining({ kind: 'lead', what: 'lead.autohome', result: 'lead_test_drive', by: 'zhangwei' }),
+    );
+    const outcomes = (res.body.touches as Array<{ kind: string; what: string }>).filter((t) => t.kind === 'outcome');
+    // Only this corp's repair order, by its type; never the amounts.
+    expect(outcomes).toEqual([expect.objectContaining({ what: 'outcome.first_maintenance' })]);
     expect(res.headers['cache-control']).toBe('no-store');
     expect(
       await AuditEntryModel.countDocuments({ action: 'sidebar.read', 'target.id': zhao, 'actor.userid': 'zhangwei' }),
