@@ -25,6 +25,7 @@ import {
   momentCreateJob,
   momentTickJob,
 } from '../src/queues/jobs/broadcasts.jobs.js';
+import { contentMediaUploadJob } from '../src/queues/jobs/content.jobs.js';
 import { groupWelcomeSyncJob, groupsReconcileJob } from '../src/queues/jobs/groups.jobs.js';
 import { outcomesDailyJob } from '../src/queues/jobs/outcomes.jobs.js';
 import { corpSchedulersJob, customersReconcileJob } from '../src/queues/jobs/customers.jobs.js';
@@ -127,6 +128,7 @@ describe('the processors: one job map per queue', () => {
         outcomesDailyJob,
         groupsReconcileJob,
         groupWelcomeSyncJob,
+        contentMediaUploadJob,
         broadcastTickJob,
         broadcastCancelJob,
         momentCreateJob,

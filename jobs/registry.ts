@@ -5,6 +5,7 @@ import { jobMap, type JobEntry, type ProcessorFactory } from './processor.js';
 import { alertsJobs, type AlertSender } from './processors/alerts.handlers.js';
 import { customersJobs, retentionEventHandler } from './processors/customers.handlers.js';
 import { broadcastsJobs } from './processors/broadcasts.handlers.js';
+import { contentJobs } from './processors/content.handlers.js';
 import { groupsJobs } from './processors/groups.handlers.js';
 import { acquisitionEventHandler, acquisitionJobs } from './processors/acquisition.handlers.js';
 import { createDomainEventsProcessor } from './processors/domain-events.processor.js';
@@ -36,6 +37,7 @@ function featureJobs(ctx: WorkerContext, options: ProcessorOptions): JobEntry[] 
     ...kpisJobs(ctx, options.listCorpIds),
     ...outcomesJobs(ctx),
     ...groupsJobs(ctx),
+    ...contentJobs(ctx),
     ...acquisitionJobs(ctx, options.listCorpIds),
     ...broadcastsJobs(ctx, options.listCorpIds),
     ...alertsJobs(options.sendAlert),

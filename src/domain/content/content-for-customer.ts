@@ -29,6 +29,8 @@ export interface SidebarContentItem {
   sendKind: SidebarSendKind;
   /** `image_not_uploaded`: the image has no current WeCom media id in this corp yet. */
   unavailable?: string;
+  /** With `image_not_uploaded`: the image to upload (the sidebar asks the worker for it). */
+  assetId?: string;
 }
 
 export interface ContentAudience {
@@ -127,7 +129,7 @@ function render(
       const mediaid = d.assetId ? media.get(d.assetId) : undefined;
       return mediaid
         ? { ...base, message: { msgtype: 'image', image: { mediaid } } }
-        : { ...base, unavailable: 'image_not_uploaded' };
+        : { ...base, unavailable: 'image_not_uploaded', ...(d.assetId ? { assetId: d.assetId } : {}) };
     }
   }
 }
@@ -155,8 +157,8 @@ async function runningCampaigns(corpId: string, ids: string[], now: Date): Promi
 
 /**
  * The corp's current WeCom media id of each image: `sendChatMessage` sends an image by a
- * temporary media id (3 days, docs/wecom.md §3.12), which the bot uploads when a welcome or a
- * mass send first needs it; the sidebar does not call WeCom inside a request (docs/architecture.md §10).
+ * temporary media id (3 days, docs/wecom.md §3.12). The sidebar does not call WeCom inside a
+ * request (docs/architecture.md §10): a missing one is uploaded by a `content-media-upload` job.
  */
 async function currentMediaIds(corpId: string, assetIds: string[], now: Date): Promise<Map<string, string>> {
   const valid = assetIds.filter((id) => /^[a-f0-9]{24}$/.test(id));

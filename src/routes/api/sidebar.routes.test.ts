@@ -6,6 +6,7 @@ import { AdvisorModel } from '../../domain/customers/advisor.model.js';
 import { CorpTagGroupModel } from '../../domain/customers/corp-tag.model.js';
 import { LeadModel } from '../../domain/acquisition/lead.model.js';
 import { OutcomeModel } from '../../domain/outcomes/outcome.model.js';
+import { contentMediaUploadJob } from '../../queues/jobs/content.jobs.js';
 import { TaskModel } from '../../domain/tasks/task.model.js';
 import { VehicleModel } from '../../domain/vehicles/vehicle.model.js';
 import { jsapiSignature } from '../../wecom/jsapi-signature.js';
@@ -283,5 +284,38 @@ describe('sidebar sends', () => {
       .send({ externalUserid: 'wmZhaoSidebar0001', kind: 'fax' })
       .set(as(token));
     expect(bad.status).toBe(422);
+  });
+
+  it('asks the worker to upload a library image that has no media id in this corp yet, once per half-day', async () => {
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]).toString('base64');
+    const marketing = await h.token('marketing', [CORP_A], 'lina');
+    const img = await request(h.app.callback())
+      .post('/api/v1/media')
+      .set(as(marketing))
+      .send({ scope: CORP_A, filename: 'poster.png', contentType: 'image/png', dataBase64: png });
+    expect(img.status).toBe(201);
+    const item = await request(h.app.callback())
+      .post('/api/v1/content')
+      .set(as(marketing))
+      .send({ kind: 'image', scope: CORP_A, title: '冬季保养海报', assetId: img.body.id });
+    expect(item.status).toBe(201);
+    const token = await h.token('advisor', [CORP_A], 'zhangwei');
+    const view = async () =>
+      request(h.app.callback())
+        .get('/api/v1/sidebar/customer')
+        .query({ externalUserid: 'wmZhaoSidebar0001' })
+        .set(as(token));
+    const first = await view();
+    const offered = (first.body.content as Array<{ id: string; unavailable?: string; assetId?: string }>).find(
+      (c) => c.id === item.body.id,
+    );
+    expect(offered).toMatchObject({ unavailable: 'image_not_uploaded', assetId: img.body.id });
+    await view();
+    const queue = h.queues.get(contentMediaUploadJob.queue);
+    const jobs = (await queue.getJobs(['waiting', 'delayed', 'prioritized'])).filter(
+      (j) => j.name === contentMediaUploadJob.name && j.data.assetId === img.body.id,
+    );
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.data).toMatchObject({ corpId: CORP_A, assetId: img.body.id });
   });
 });

@@ -10,6 +10,7 @@ import { loadSidebarGroup, sidebarGroupAccess, type SidebarGroupView } from '../
 import { NOTE_MAX_CHARS, noteForViewer, writeNote } from '../../domain/sidebar/sidebar-note.js';
 import { recordSidebarSend, SIDEBAR_SEND_KINDS } from '../../domain/sidebar/sidebar-send.js';
 import { loadSidebarView, type SidebarView } from '../../domain/sidebar/sidebar-view.js';
+import { CONTENT_MEDIA_BUCKET_MS, contentMediaUploadJob } from '../../queues/jobs/content.jobs.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../../infra/errors.js';
@@ -119,6 +120,26 @@ export function createSidebarRouter(deps: ApiDeps): Router {
     return { customer, access };
   }
 
+  /**
+   * Images offered without a current media id in this corp: the worker uploads them (never WeCom
+   * inside a request), so they can be sent the next time the page loads. A queue outage only delays that.
+   */
+  async function requestImageUploads(corpId: string, view: SidebarView, now: Date): Promise<void> {
+    const assets = new Set(
+      view.content.flatMap((i) => (i.unavailable === 'image_not_uploaded' && i.assetId ? [i.assetId] : [])),
+    );
+    const bucket = Math.floor(now.getTime() / CONTENT_MEDIA_BUCKET_MS);
+    await Promise.all(
+      [...assets].map((assetId) =>
+        contentMediaUploadJob
+          .enqueue(deps.queues, { corpId, assetId, bucket })
+          .catch((err: unknown) =>
+            deps.logger.warn({ err: (err as Error).message, corpId }, 'image upload not queued'),
+          ),
+      ),
+    );
+  }
+
   router.get('/sidebar/customer', async function sidebarCustomer(ctx) {
     const p = principalOf(ctx);
     const q = parseOrThrow(sidebarCustomerQuery, ctx.query);
@@ -136,6 +157,7 @@ export function createSidebarRouter(deps: ApiDeps): Router {
     const { timeZone } = await corpTaskSettings(corpId, deps.config.defaultTimezone);
     const view = await loadSidebarView(deps.pd, customer, { userid: p.userid, access, timeZone, now });
     if (!view) throw new NotFoundError('this customer was removed a moment ago', 'customer_not_found');
+    await requestImageUploads(corpId, view, now);
     ctx.set('Cache-Control', 'no-store');
     ctx.body = view;
   });
