@@ -1,7 +1,7 @@
 /**
  * `npm run bench:sidebar` (docs/architecture.md §13.12): the chat sidebar's data for 1,000
- * different customers of one dealer with 200,000 customers (relationships, vehicles, tasks and
- * messages alongside), on the dev MongoDB server in its own process (or MONGODB_URI). Times what
+ * different customers of one dealer with 200,000 customers (relationships, vehicles, tasks,
+ * messages, repair orders, leads and a 60-item content library alongside), on the dev MongoDB server in its own process (or MONGODB_URI). Times what
  * `GET /api/v1/sidebar/customer` does per call: the customer lookup, the access rule, the audit
  * record and the view; and the bytes the phone downloads for the first paint (the built
  * `sidebar.html` and what it loads, gzip). Prints a table, writes bench-results/sidebar.json.
@@ -15,11 +15,14 @@ import { randomBytes } from 'node:crypto';
 import mongoose, { Types } from 'mongoose';
 import { startDevMongoProcess } from '../dev-mongo/child-process.js';
 import { recordAudit } from '../../src/domain/audit/audit.service.js';
+import { LeadModel } from '../../src/domain/acquisition/lead.model.js';
+import { ContentItemModel } from '../../src/domain/content/content-item.model.js';
 import { AdvisorModel } from '../../src/domain/customers/advisor.model.js';
 import { CustomerModel } from '../../src/domain/customers/customer.model.js';
 import { PersonalData } from '../../src/domain/customers/personal-data.js';
 import { RelationshipModel } from '../../src/domain/customers/relationship.model.js';
 import { MessageRecipientModel } from '../../src/domain/messages/message.model.js';
+import { OutcomeModel } from '../../src/domain/outcomes/outcome.model.js';
 import { sidebarAccess } from '../../src/domain/sidebar/sidebar-access.js';
 import { loadSidebarView } from '../../src/domain/sidebar/sidebar-view.js';
 import { TaskModel } from '../../src/domain/tasks/task.model.js';
@@ -134,6 +137,55 @@ async function seed(): Promise<Types.ObjectId[]> {
     }),
     (d) => MessageRecipientModel.collection.insertMany(d, { ordered: false }),
   );
+  // The results beside the touches: a repair order for one customer in four, a lead for one in twenty.
+  await inBatches(
+    Math.floor(CUSTOMERS / 4),
+    (i) => ({
+      corpId: CORP,
+      source: 'dms',
+      externalId: `RO-${i}`,
+      version: 1,
+      orderKey: '1',
+      type: 'repair_order',
+      roType: 'maintenance',
+      status: 'active',
+      occurredAt: NOW,
+      customerId: ids[i * 4],
+      matchedBy: 'vin',
+      receivedVia: 'import',
+      receivedAt: NOW,
+    }),
+    (d) => OutcomeModel.collection.insertMany(d, { ordered: false }),
+  );
+  await inBatches(
+    Math.floor(CUSTOMERS / 20),
+    (i) => ({
+      corpId: CORP,
+      source: 'autohome',
+      stage: 'delivered',
+      advisorUserid: owner(i * 20),
+      customerId: ids[i * 20],
+      lastInterestAt: NOW,
+      createdAt: NOW,
+      updatedAt: NOW,
+    }),
+    (d) => LeadModel.collection.insertMany(d, { ordered: false }),
+  );
+  // A content library of 60 items: 40 of the dealer's, 20 of the car maker's, tagged by stage and model.
+  await ContentItemModel.collection.insertMany(
+    Array.from({ length: 60 }, (_, i) => ({
+      scope: i < 40 ? CORP : 'all',
+      kind: 'talk_track',
+      title: `话术${i}`,
+      text: '{客户}您好，{车型}车主专享保养套餐已为您预留',
+      stages: i % 2 === 0 ? ['owner'] : [],
+      models: i % 3 === 0 ? ['星途瑶光'] : [],
+      campaigns: [],
+      createdBy: 'bench',
+      createdAt: NOW,
+      updatedAt: NOW,
+    })),
+  );
   return ids;
 }
 
@@ -162,7 +214,7 @@ async function main(): Promise<void> {
     await Promise.all(Object.values(mongoose.models).map((m) => m.syncIndexes()));
     const t0 = performance.now();
     console.log(
-      `seeding ${CUSTOMERS} customers with relationships, vehicles, tasks and messages (${external ? 'MONGODB_URI' : 'dev server'}) ...`,
+      `seeding ${CUSTOMERS} customers with relationships, vehicles, tasks, messages, repair orders, leads and a content library (${external ? 'MONGODB_URI' : 'dev server'}) ...`,
     );
     await seed();
     console.log(`seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);

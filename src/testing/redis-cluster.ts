@@ -68,46 +68,17 @@ export async function startPrivateRedisCluster({
   const root = mkdtempSync(join(tmpdir(), 'scrm-redis-cluster-'));
   const count = masters * (1 + replicasPerMaster);
   const nodes: Array<ClusterNode & { child?: ChildProcess }> = [];
-  for (let i = 0; i < count; i++) {
-    const port = await freePort();
-    const busPort = await freePort();
-    const dir = join(root, String(port));
-    mkdirSync(dir);
-    const node: ClusterNode & { child?: ChildProcess } = {
-      port,
-      url: `redis://127.0.0.1:${port}`,
-      get alive() {
-        return Boolean(node.child && node.child.exitCode === null && node.child.signalCode === null);
-      },
-      async kill() {
-        const proc = node.child;
-        if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-        await new Promise<void>((resolve) => {
-          proc.once('exit', () => resolve());
-          proc.kill('SIGKILL');
-        });
-      },
-      async restart() {
-        node.child = launch(port, busPort, dir);
-        await waitPing(port);
-      },
-      logTail(lines = 30) {
-        try {
-          return readFileSync(join(dir, 'redis.log'), 'utf8').split('\n').slice(-lines).join('\n');
-        } catch {
-          return '';
-        }
-      },
-    };
-    node.child = launch(port, busPort, dir);
-    nodes.push(node);
-  }
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.kill()));
     rmSync(root, { recursive: true, force: true });
   };
   try {
-    await Promise.all(nodes.map((n) => waitPing(n.port)));
+    for (let i = 0; i < count; i++) nodes.push(await startNode(root));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  try {
     const created = spawnSync(
       'redis-cli',
       [
@@ -194,6 +165,59 @@ export async function startPrivateRedisCluster({
     await stop();
     throw err;
   }
+}
+
+/**
+ * One cluster node on fresh ports. Another process (a parallel test) can take a port between
+ * `freePort` and the node's bind, and the node then exits at once: it is retried on other ports.
+ */
+async function startNode(root: string): Promise<ClusterNode & { child?: ChildProcess }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    let busPort = await freePort();
+    while (busPort === port) busPort = await freePort();
+    const dir = join(root, String(port));
+    mkdirSync(dir, { recursive: true });
+    const node = clusterNode(port, busPort, dir);
+    node.child = launch(port, busPort, dir);
+    try {
+      await waitPing(port);
+      return node;
+    } catch (err) {
+      await node.kill();
+      if (attempt >= 3) throw new Error(`${(err as Error).message}; its log:\n${node.logTail(10)}`, { cause: err });
+    }
+  }
+}
+
+function clusterNode(port: number, busPort: number, dir: string): ClusterNode & { child?: ChildProcess } {
+  const node: ClusterNode & { child?: ChildProcess } = {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    get alive() {
+      return Boolean(node.child && node.child.exitCode === null && node.child.signalCode === null);
+    },
+    async kill() {
+      const proc = node.child;
+      if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
+      await new Promise<void>((resolve) => {
+        proc.once('exit', () => resolve());
+        proc.kill('SIGKILL');
+      });
+    },
+    async restart() {
+      node.child = launch(port, busPort, dir);
+      await waitPing(port);
+    },
+    logTail(lines = 30) {
+      try {
+        return readFileSync(join(dir, 'redis.log'), 'utf8').split('\n').slice(-lines).join('\n');
+      } catch {
+        return '';
+      }
+    },
+  };
+  return node;
 }
 
 function launch(port: number, busPort: number, dir: string): ChildProcess {
