@@ -5,6 +5,7 @@ import { jsapiRoutes } from './jsapi.js';
 import { externalContactRoutes } from './external-contact.js';
 import { groupRoutes } from './groups.js';
 import { messageRoutes } from './messages.js';
+import { momentMediaRoutes } from './moment-media.js';
 import { momentRoutes } from './moments.js';
 import { tagRoutes } from './tags.js';
 import { transferRoutes } from './transfer.js';
@@ -21,5 +22,6 @@ export const apiRoutes: ApiRoutes = {
   ...jsapiRoutes,
   ...groupRoutes,
   ...momentRoutes,
+  ...momentMediaRoutes,
   ...contactWayRoutes,
 };

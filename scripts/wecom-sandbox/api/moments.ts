@@ -1,17 +1,15 @@
 import { z } from 'zod';
 import { ApiFault, parseBody } from '../server/api-fault.js';
-import type { ApiRoutes } from '../server/context.js';
+import type { ApiRoutes, SandboxContext } from '../server/context.js';
 import { newOpaque } from '../world/ids.js';
 import type { CorpWorld, MomentTask } from '../world/model.js';
 import { findMember } from '../world/world.js';
 import { pageOf } from './helpers.js';
+import { checkMomentMedia } from './moment-media.js';
 
 const taskSchema = z.object({
-  text: z.object({ content: z.string().max(2000) }).optional(),
-  attachments: z
-    .array(z.object({ msgtype: z.enum(['image', 'video', 'link']) }).catchall(z.unknown()))
-    .max(9)
-    .default([]),
+  text: z.object({ content: z.string() }).optional(),
+  attachments: z.array(z.object({ msgtype: z.string() }).catchall(z.unknown())).default([]),
   visible_range: z
     .object({
       sender_list: z
@@ -37,6 +35,32 @@ const sendResultSchema = momentSchema.extend({
 /** Creations per minute per corp (docs/wecom.md §12.1). */
 export const MOMENT_TASKS_PER_MINUTE = 10;
 
+/**
+ * WeCom's attachment rules for a Moments task (docs/wecom.md §12.1): one kind (41065), at most 9
+ * images or 1 video or 1 link (41064), each media id a live Moments attachment (40007/40145), a
+ * link's url with a protocol (45034) and title ≤ 64 characters.
+ */
+function checkAttachments(corp: CorpWorld, sb: SandboxContext, attachments: Array<Record<string, unknown>>): void {
+  const kinds = new Set(attachments.map((a) => a.msgtype));
+  for (const kind of kinds)
+    if (kind !== 'image' && kind !== 'video' && kind !== 'link')
+      throw new ApiFault(41065, 'invalid attachments msgtype');
+  if (kinds.size > 1) throw new ApiFault(41065, 'invalid attachments msgtype');
+  const max = kinds.has('image') ? 9 : 1;
+  if (attachments.length > max) throw new ApiFault(41064, 'invalid attachments size');
+  for (const a of attachments) {
+    const body = (a[a.msgtype as string] ?? {}) as Record<string, unknown>;
+    if (a.msgtype === 'link') {
+      const url = typeof body.url === 'string' ? body.url : '';
+      if (!url) throw new ApiFault(41010, 'url missing');
+      if (!/^https?:\/\//.test(url)) throw new ApiFault(45034, 'url must have a protocol');
+      if (typeof body.title === 'string' && [...body.title].length > 64)
+        throw new ApiFault(40058, 'invalid title size');
+      checkMomentMedia(corp, sb, body.media_id, 'image');
+    } else checkMomentMedia(corp, sb, body.media_id, a.msgtype as 'image' | 'video');
+  }
+}
+
 function moment(corp: CorpWorld, id: string): MomentTask {
   const m = corp.moments.find((x) => x.moment_id === id);
   if (!m) throw new ApiFault(41060, 'invalid moment_id');
@@ -49,12 +73,11 @@ export const momentRoutes: ApiRoutes = {
     method: 'POST',
     handler: ({ corp, body, sb }) => {
       const req = parseBody(taskSchema, body);
-      if (!req.text && req.attachments.length === 0)
+      if (!req.text?.content && req.attachments.length === 0)
         throw new ApiFault(41089, 'text and attachments cannot both be empty');
-      const kinds = new Set(req.attachments.map((a) => a.msgtype));
-      if (kinds.size > 1) throw new ApiFault(41065, 'attachments must be of one type');
-      if ((kinds.has('video') || kinds.has('link')) && req.attachments.length > 1)
-        throw new ApiFault(41064, 'one video or one link only');
+      // WeCom counts characters, at most 2,000 (docs/wecom.md §12.1); its code for this is not documented.
+      if ([...(req.text?.content ?? '')].length > 2000) throw new ApiFault(40058, 'invalid text size');
+      checkAttachments(corp, sb, req.attachments);
       const now = sb.clock.nowMs();
       if (corp.moments.filter((m) => now - m.createdAtMs < 60_000).length >= MOMENT_TASKS_PER_MINUTE)
         throw new ApiFault(45009, 'api freq out of limit: 10 moment tasks per minute');
@@ -77,6 +100,7 @@ export const momentRoutes: ApiRoutes = {
         createdAtMs: now,
         text: req.text?.content,
         attachments: req.attachments.length,
+        ...(req.attachments[0] ? { attachmentKind: req.attachments[0].msgtype } : {}),
         tagIds,
         senders: Object.fromEntries(senders.map((u) => [findMember(corp, u)?.userid ?? u, { published: false }])),
         cancelled: false,

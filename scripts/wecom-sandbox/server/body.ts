@@ -18,3 +18,22 @@ export function multipartFilename(raw: Buffer): string | undefined {
   const head = raw.subarray(0, 2048).toString('latin1');
   return /filename="([^"]*)"/.exec(head)?.[1];
 }
+
+/**
+ * The first file part of a multipart body: its bytes and declared content type (the sandbox checks
+ * WeCom's size, format and resolution rules on them). Undefined when the body is not multipart.
+ */
+export function multipartFile(raw: Buffer): { data: Buffer; contentType?: string } | undefined {
+  const firstLineEnd = raw.indexOf('\r\n');
+  if (firstLineEnd <= 2 || raw[0] !== 0x2d || raw[1] !== 0x2d) return undefined;
+  const boundary = raw.subarray(0, firstLineEnd);
+  const headEnd = raw.indexOf('\r\n\r\n', firstLineEnd);
+  if (headEnd < 0) return undefined;
+  const head = raw.subarray(firstLineEnd, headEnd).toString('latin1');
+  const start = headEnd + 4;
+  const end = raw.indexOf(Buffer.concat([Buffer.from('\r\n'), boundary]), start);
+  return {
+    data: raw.subarray(start, end < 0 ? raw.length : end),
+    contentType: /content-type:\s*([^\r\n;]+)/i.exec(head)?.[1]?.trim(),
+  };
+}

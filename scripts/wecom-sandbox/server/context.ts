@@ -27,8 +27,11 @@ export interface ApiRequest {
   corp: CorpWorld;
   query: Readonly<Record<string, string>>;
   body: unknown;
-  /** Multipart uploads: only the size and file name are kept. */
-  upload?: { bytes: number; filename?: string };
+  /**
+   * Multipart uploads: the body's size and the file name; `data` and `contentType` are the first
+   * file part's bytes and declared type (not kept in the world).
+   */
+  upload?: { bytes: number; filename?: string; data?: Buffer; contentType?: string };
   sb: SandboxContext;
 }
 

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { ApiFault } from './api-fault.js';
-import { multipartFilename, readBody } from './body.js';
-import type { ApiRoutes, SandboxContext } from './context.js';
+import { multipartFile, multipartFilename, readBody } from './body.js';
+import type { ApiRequest, ApiRoutes, SandboxContext } from './context.js';
 
 const SECRET_PARAMS = new Set(['access_token', 'corpsecret']);
 
@@ -18,7 +18,7 @@ export function createWecomApi(sb: SandboxContext, routes: ApiRoutes, onHang: (r
     for (const [k, v] of Object.entries(ctx.query)) if (typeof v === 'string') query[k] = v;
     const loggedQuery = Object.fromEntries(Object.entries(query).filter(([k]) => !SECRET_PARAMS.has(k)));
     let body: unknown;
-    let upload: { bytes: number; filename?: string } | undefined;
+    let upload: ApiRequest['upload'];
     let corpId: string | undefined;
     let faultName: string | undefined;
 
@@ -49,7 +49,12 @@ export function createWecomApi(sb: SandboxContext, routes: ApiRoutes, onHang: (r
     if (ctx.method === 'POST') {
       const raw = await readBody(ctx.req, 20 * 1024 * 1024);
       if ((ctx.get('content-type') || '').startsWith('multipart/form-data')) {
-        upload = { bytes: raw.length, filename: multipartFilename(raw) };
+        const file = multipartFile(raw);
+        upload = {
+          bytes: raw.length,
+          filename: multipartFilename(raw),
+          ...(file ? { data: file.data, contentType: file.contentType } : {}),
+        };
       } else if (raw.length > 0) {
         try {
           body = JSON.parse(raw.toString('utf8'));

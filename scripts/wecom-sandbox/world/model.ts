@@ -141,6 +141,8 @@ export interface Media {
   type: string;
   createdAtMs: number;
   bytes: number;
+  /** `media/upload_attachment` only: 1 Moments, 2 product album (docs/wecom.md §12.3). */
+  attachmentType?: number;
 }
 
 export interface OAuthCode {
@@ -204,6 +206,8 @@ export interface MomentTask {
   createdAtMs: number;
   text?: string;
   attachments: number;
+  /** The attachments' kind (`image`, `video`, `link`) when there are any. */
+  attachmentKind?: string;
   tagIds: string[];
   /** Per publisher: published (unix s) or not yet. */
   senders: Record<string, { published: boolean; publishTime?: number }>;

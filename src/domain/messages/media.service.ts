@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import type { CorpApi } from '../../wecom/corp-api.js';
 import type { Attachment as WecomAttachment } from '../../wecom/endpoints/mass-send.js';
 import type { Attachment } from '../rules/rule.schema.js';
-import { MediaAssetModel } from './media-asset.model.js';
+import { assetBytes, MediaAssetModel } from './media-asset.model.js';
 import { assetUsableIn } from './media-scope.js';
 
 /** Re-upload when a media id is older than this: WeCom keeps temporary media 3 days. */
@@ -22,7 +22,7 @@ export async function mediaIdFor(api: CorpApi, assetId: string, now: Date): Prom
     );
   const cached = asset.uploads.find((u) => u.corpId === api.corpId);
   if (cached && now.getTime() - cached.uploadedAt.getTime() < MEDIA_REFRESH_MS) return cached.mediaId;
-  const uploaded = await api.uploadMedia('image', new Uint8Array(asset.data), asset.filename, asset.contentType);
+  const uploaded = await api.uploadMedia('image', assetBytes(asset.data), asset.filename, asset.contentType);
   await MediaAssetModel.updateOne({ _id: asset._id }, { $pull: { uploads: { corpId: api.corpId } } });
   await MediaAssetModel.updateOne(
     { _id: asset._id },

@@ -13,7 +13,35 @@ const momentTaskSchema = new Schema(
   {
     corpId: { type: String, required: true },
     name: { type: String, required: true },
-    text: { type: String, required: true },
+    /** May be empty when the post has attachments (WeCom needs one or the other, 41089). */
+    text: { type: String, default: '' },
+    /**
+     * Up to 9 images (media assets, POST /api/v1/media), picked directly or through a content-library
+     * image item; uploaded with `upload_attachment` by the worker (docs/engagement.md, "Moments").
+     */
+    images: {
+      type: [
+        {
+          _id: false,
+          assetId: { type: String, required: true },
+          contentItemId: { type: String },
+        },
+      ],
+      default: [],
+    },
+    /** Or one link, its cover an image asset (WeCom needs a cover media id for a link). */
+    link: {
+      type: new Schema(
+        {
+          title: { type: String, required: true },
+          url: { type: String, required: true },
+          coverAssetId: { type: String, required: true },
+          coverContentItemId: { type: String },
+        },
+        { _id: false },
+      ),
+      required: false,
+    },
     /** WeCom corp tag ids; empty = each advisor's customers, public. */
     tagIds: { type: [String], default: [] },
     advisors: { type: [String], required: true },

@@ -2,9 +2,11 @@ import { Types } from 'mongoose';
 import type { Clock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
 import type { CorpApi } from '../../wecom/corp-api.js';
-import { WecomApiError } from '../../wecom/errors.js';
-import { MomentTaskModel, type MomentTaskStatus } from './moment-task.model.js';
-import { publishMomentTask, publishProgress, remindUnpublished } from './moment.service.js';
+import { isRetryableWecomError, WecomApiError } from '../../wecom/errors.js';
+import { isStaleMediaError, momentErrorWords } from './moment-errors.js';
+import { attachmentMediaIdFor } from './moment-media.js';
+import { MomentTaskModel, type MomentTaskDocument, type MomentTaskStatus } from './moment-task.model.js';
+import { publishMomentTask, publishProgress, remindUnpublished, type MomentAttachments } from './moment.service.js';
 
 export { MOMENT_TASK_STATUSES } from './moment-task.model.js';
 
@@ -28,9 +30,13 @@ const asId = (id: string) => new Types.ObjectId(id);
 
 export interface NewMomentTask {
   name: string;
+  /** May be empty when the post has images or a link. */
   text: string;
   tagIds: string[];
   advisors: string[];
+  /** Up to 9 image assets (docs/engagement.md, "Moments tasks"), or else `link`. */
+  images?: Array<{ assetId: string; contentItemId?: string }>;
+  link?: { title: string; url: string; coverAssetId: string; coverContentItemId?: string };
 }
 
 /** Stores a Moments task; the worker creates it in WeCom (`moment-create`). */
@@ -66,28 +72,88 @@ export async function openMomentTasks(corpId: string, limit = 100): Promise<stri
 }
 
 /**
- * Creates a stored task in WeCom (`add_moment_task`). Claimed first (`pending` → `creating`), so
- * a retried job never creates a second post; a failure is recorded, never retried blindly.
+ * Creates a stored task in WeCom (`add_moment_task`). Its images (or link cover) are uploaded first
+ * with `upload_attachment`, before the claim: an upload creates no post, so a retryable upload
+ * failure leaves the task `pending` and is thrown for the job's next attempt. Then it is claimed
+ * (`pending` → `creating`), so a retried job never creates a second post. WeCom answering an error
+ * code created nothing: a retryable one puts the task back to `pending` and is thrown; a stale
+ * media id (40007/40145) is re-uploaded and the call made once more; a permanent one is recorded
+ * in words (`failed`). A call interrupted without an answer is recorded too, never retried blindly.
  */
 export async function startMomentTask(deps: MomentDeps, id: string): Promise<{ status: string }> {
-  const t = await MomentTaskModel.findOneAndUpdate(
-    { _id: asId(id), corpId: deps.corpId, status: 'pending' },
-    { $set: { status: 'creating', startedAt: deps.clock.now() } },
-    { returnDocument: 'after' },
-  ).lean();
+  const t = await MomentTaskModel.findOne({ _id: asId(id), corpId: deps.corpId, status: 'pending' }).lean();
   if (!t) return { status: 'claimed_elsewhere' };
+  let attachments: MomentAttachments;
   try {
-    const jobid = await publishMomentTask(deps.api, { advisors: t.advisors, tagIds: t.tagIds, text: t.text });
+    attachments = await attachmentsOf(deps, t, false);
+  } catch (err) {
+    if (isRetryableWecomError(err)) throw err;
+    await MomentTaskModel.updateOne(
+      { _id: t._id, corpId: deps.corpId, status: 'pending' },
+      { $set: { status: 'failed', error: momentErrorWords(err, 'upload_attachment') } },
+    );
+    return { status: 'failed' };
+  }
+  const claimed = await MomentTaskModel.updateOne(
+    { _id: t._id, corpId: deps.corpId, status: 'pending' },
+    { $set: { status: 'creating', startedAt: deps.clock.now() } },
+  );
+  if (claimed.modifiedCount !== 1) return { status: 'claimed_elsewhere' };
+  const step = { now: 'add_moment_task' as 'upload_attachment' | 'add_moment_task' };
+  try {
+    let jobid: string;
+    try {
+      jobid = await publishMomentTask(deps.api, {
+        advisors: t.advisors,
+        tagIds: t.tagIds,
+        text: t.text,
+        ...attachments,
+      });
+    } catch (err) {
+      if (!isStaleMediaError(err) || !(t.images?.length || t.link)) throw err;
+      step.now = 'upload_attachment';
+      const fresh = await attachmentsOf(deps, t, true);
+      step.now = 'add_moment_task';
+      jobid = await publishMomentTask(deps.api, { advisors: t.advisors, tagIds: t.tagIds, text: t.text, ...fresh });
+    }
     await MomentTaskModel.updateOne({ _id: t._id, corpId: deps.corpId }, { $set: { jobid } });
     return { status: 'creating' };
   } catch (err) {
-    const error =
-      err instanceof WecomApiError
-        ? `企业微信错误码 ${err.errcode}（${err.errmsg}）`
-        : 'interrupted during add_moment_task; not re-created to avoid a duplicate post';
-    await MomentTaskModel.updateOne({ _id: t._id, corpId: deps.corpId }, { $set: { status: 'failed', error } });
+    if (err instanceof WecomApiError && err.retryable) {
+      await MomentTaskModel.updateOne(
+        { _id: t._id, corpId: deps.corpId, status: 'creating' },
+        { $set: { status: 'pending' }, $unset: { startedAt: 1 } },
+      );
+      throw err;
+    }
+    await MomentTaskModel.updateOne(
+      { _id: t._id, corpId: deps.corpId },
+      { $set: { status: 'failed', error: momentErrorWords(err, step.now) } },
+    );
     return { status: 'failed' };
   }
+}
+
+/** The task's images or link cover as Moments attachment media ids of this corp (uploaded when needed). */
+async function attachmentsOf(
+  deps: MomentDeps,
+  t: Pick<MomentTaskDocument, 'images' | 'link'>,
+  fresh: boolean,
+): Promise<MomentAttachments> {
+  const now = deps.clock.now();
+  if (t.link)
+    return {
+      link: {
+        title: t.link.title,
+        url: t.link.url,
+        mediaId: await attachmentMediaIdFor(deps.api, t.link.coverAssetId, now, fresh),
+      },
+    };
+  // Tasks stored before attachments existed have no `images` (a lean read applies no defaults).
+  if (!t.images?.length) return {};
+  const images: string[] = [];
+  for (const img of t.images) images.push(await attachmentMediaIdFor(deps.api, img.assetId, now, fresh));
+  return { images };
 }
 
 /**
@@ -101,7 +167,15 @@ export async function trackMomentTask(deps: MomentDeps, id: string): Promise<{ s
   const t = await MomentTaskModel.findOne({ _id: asId(id), corpId: deps.corpId }).lean();
   if (!t || !OPEN.includes(t.status)) return { status: t?.status ?? 'missing' };
   const age = now.getTime() - (t.startedAt ?? t.requestedAt).getTime();
-  if (t.status === 'pending') return startMomentTask(deps, id);
+  if (t.status === 'pending') {
+    try {
+      return await startMomentTask(deps, id);
+    } catch (err) {
+      // Retryable and nothing created: the next tick (or the job's retry) tries again.
+      deps.logger.warn({ momentTaskId: id, err: (err as Error).message }, 'moment task creation postponed');
+      return { status: 'pending' };
+    }
+  }
   if (t.status === 'creating') {
     if (!t.jobid) {
       // Claimed but the call never recorded a job: unknown whether WeCom created it.

@@ -9,28 +9,32 @@ export interface MomentProgress {
   reach: Record<string, number>;
 }
 
+/** A Moments task's attachments as WeCom media ids: up to 9 images, or one link with its cover. */
+export type MomentAttachments =
+  | { images: string[]; link?: undefined }
+  | { images?: undefined; link: { title: string; url: string; mediaId: string } }
+  | { images?: undefined; link?: undefined };
+
 /**
  * A corp Moments task for chosen advisors, visible to customers with the given corp tags
- * (docs/wecom.md §12.1). Returns WeCom's asynchronous `jobid`.
+ * (docs/wecom.md §12.1): a text and/or images (≤ 9 attachment media ids) or one link with its cover.
+ * Returns WeCom's asynchronous `jobid`.
  */
 export async function publishMomentTask(
   api: CorpApi,
-  input: {
-    advisors: string[];
-    tagIds: string[];
-    text?: string;
-    link?: { title: string; url: string; mediaId: string };
-  },
+  input: { advisors: string[]; tagIds: string[]; text?: string } & MomentAttachments,
 ): Promise<string> {
+  const attachments = input.link
+    ? [
+        {
+          msgtype: 'link' as const,
+          link: { title: input.link.title, url: input.link.url, media_id: input.link.mediaId },
+        },
+      ]
+    : (input.images ?? []).map((mediaId) => ({ msgtype: 'image' as const, image: { media_id: mediaId } }));
   const res = await api.addMomentTask({
     ...(input.text ? { text: { content: input.text } } : {}),
-    ...(input.link
-      ? {
-          attachments: [
-            { msgtype: 'link', link: { title: input.link.title, url: input.link.url, media_id: input.link.mediaId } },
-          ],
-        }
-      : {}),
+    ...(attachments.length ? { attachments } : {}),
     visible_range: {
       sender_list: { user_list: input.advisors },
       ...(input.tagIds.length ? { external_contact_list: { tag_list: input.tagIds } } : {}),

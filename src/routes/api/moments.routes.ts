@@ -10,6 +10,13 @@ import {
   momentKpis,
   MOMENT_TASK_STATUSES,
 } from '../../domain/moments/moment-tasks.js';
+import {
+  MOMENT_LIMITS,
+  momentImageRef,
+  momentLinkInput,
+  momentShapeProblems,
+  resolveMomentAttachments,
+} from '../../domain/moments/moment-input.js';
 import { NotFoundError, ValidationError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../infra/validation.js';
 import { principalOf } from '../../middlewares/auth.js';
@@ -26,8 +33,15 @@ export const momentCreateSchema = z
   .object({
     corpId: corpIdSchema,
     name: z.string().trim().min(1).max(80),
-    /** WeCom: at most 2,000 characters (docs/wecom.md §12.1). */
-    text: z.string().trim().min(1, { error: 'a Moments post needs a text' }).max(2000),
+    /** WeCom: at most 2,000 characters (docs/wecom.md §12.1); may be empty when images or a link go with it. */
+    text: z
+      .string()
+      .trim()
+      .max(MOMENT_LIMITS.textChars, { error: `text: at most ${MOMENT_LIMITS.textChars} characters (WeCom's limit)` })
+      .default(''),
+    /** Up to 9 images; the shape rules (images or a link, the cover) are checked after parsing, all at once. */
+    images: z.array(momentImageRef).max(100).default([]),
+    link: momentLinkInput.optional(),
     /** Corp tag ids (WeCom's `tag_list`; strategy-group tags are refused by WeCom). Empty: public to each advisor's customers. */
     tagIds: z.array(z.string().min(1).max(64)).max(100).default([]),
     advisors: z.array(userid).min(1, { error: 'choose at least one advisor to publish it' }).max(10_000),
@@ -51,6 +65,15 @@ const present = (t: NonNullable<Awaited<ReturnType<typeof findMomentTask>>>) => 
     corpId: t.corpId,
     name: t.name,
     text: t.text,
+    images: (t.images ?? []).map((i) => ({ assetId: i.assetId, contentItemId: i.contentItemId ?? undefined })),
+    link: t.link
+      ? {
+          title: t.link.title,
+          url: t.link.url,
+          coverAssetId: t.link.coverAssetId,
+          coverContentItemId: t.link.coverContentItemId ?? undefined,
+        }
+      : undefined,
     tagIds: t.tagIds,
     advisors: t.advisors,
     status: t.status,
@@ -85,11 +108,14 @@ export function createMomentsRouter(deps: ApiDeps): Router {
     const p = principalOf(ctx);
     const body = parseOrThrow(momentCreateSchema, bodyOf(ctx) ?? {});
     assertCorp(p, body.corpId, 'write');
+    const shape = momentShapeProblems(body);
+    if (shape.length) throw new ValidationError(shape);
     await requireDealerCorp(body.corpId, deps.config.defaultTimezone);
+    const attachments = await resolveMomentAttachments(body.corpId, body);
     const advisors = [...new Set(body.advisors)];
     const id = await createMomentTask(
       body.corpId,
-      { name: body.name, text: body.text, tagIds: [...new Set(body.tagIds)], advisors },
+      { name: body.name, text: body.text, tagIds: [...new Set(body.tagIds)], advisors, ...attachments },
       `user:${p.userid ?? p.tokenId}`,
       deps.clock.now(),
     );
@@ -99,7 +125,12 @@ export function createMomentsRouter(deps: ApiDeps): Router {
       action: 'moment.create',
       target: { type: 'moment_task', id, corpId: body.corpId },
       requestId: ctx.state.reqId as string | undefined,
-      detail: { name: body.name, advisors: advisors.length },
+      detail: {
+        name: body.name,
+        advisors: advisors.length,
+        images: attachments.images?.length ?? 0,
+        link: Boolean(attachments.link),
+      },
       at: deps.clock.now(),
     });
     ctx.status = 202;

@@ -86,7 +86,8 @@ export interface UploadImageResponse extends WecomBaseResponse {
   url: string;
 }
 
-function mediaForm(data: Uint8Array, filename: string, contentType: string): () => FormData {
+/** The multipart body WeCom's uploads take: one file field `media` with its name and type. */
+export function mediaForm(data: Uint8Array, filename: string, contentType: string): () => FormData {
   return () => {
     const form = new FormData();
     // Node's Buffers are never SharedArrayBuffer-backed here; the DOM typing of Blob asks for ArrayBuffer.

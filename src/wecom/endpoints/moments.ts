@@ -1,5 +1,16 @@
 import type { Caller } from '../call-spec.js';
 import type { WecomBaseResponse } from '../http.js';
+import { mediaForm } from './messages.js';
+
+/** `upload_attachment`'s `attachment_type`: 1 Moments, 2 product album (docs/wecom.md §12.3). */
+export const ATTACHMENT_TYPE_MOMENTS = 1;
+
+export interface UploadAttachmentResponse extends WecomBaseResponse {
+  type: 'image' | 'video' | 'file';
+  /** Valid 3 days. */
+  media_id: string;
+  created_at: number | string;
+}
 
 export interface AddMomentTaskRequest {
   text?: { content: string };
@@ -27,6 +38,17 @@ export function momentsApi(call: Caller) {
         method: 'POST',
         json: req,
         retryOnTimeout: false,
+      }),
+    /**
+     * `POST media/upload_attachment?media_type=&attachment_type=1`: a Moments attachment (image or
+     * video), its `media_id` valid 3 days; not interchangeable with `media/upload` ids (docs/wecom.md §12.3).
+     */
+    uploadAttachment: (mediaType: 'image' | 'video', data: Uint8Array, filename: string, contentType: string) =>
+      call<UploadAttachmentResponse>({
+        endpoint: 'media/upload_attachment',
+        method: 'POST',
+        query: { media_type: mediaType, attachment_type: String(ATTACHMENT_TYPE_MOMENTS) },
+        form: mediaForm(data, filename, contentType),
       }),
     /** `GET externalcontact/get_moment_task_result?jobid=`. */
     getMomentTaskResult: (jobid: string) =>
