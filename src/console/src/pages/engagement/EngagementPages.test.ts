@@ -153,4 +153,57 @@ describe('MomentsPage', () => {
       tagIds: [],
     });
   });
+
+  it("attaches library images or a link with a library cover, and summarises each task's attachments", async () => {
+    const base = { text: '', status: 'pending', advisors: ['zhangwei'], published: 0, pending: 0, publishStatus: [] };
+    const api = stubApi({
+      'GET /api/v1/moments': () =>
+        json(200, {
+          moments: [
+            { ...base, id: 'm1', name: 'a', images: [{ assetId: 'x' }, { assetId: 'y' }] },
+            { ...base, id: 'm2', name: 'b', link: { title: '试驾', url: 'https://a.example', coverAssetId: 'x' } },
+            { ...base, id: 'm3', name: 'c', text: 't' },
+          ],
+        }),
+      'GET /api/v1/content': () =>
+        json(200, {
+          items: [
+            { id: 'img1', scope: 'all', title: '新车外观', kind: 'image', assetId: 'x' },
+            { id: 'img2', scope: CORP, title: '展厅', kind: 'image', assetId: 'y' },
+            { id: 'img3', scope: 'wwother', title: '别家', kind: 'image', assetId: 'z' },
+          ],
+        }),
+      'POST /api/v1/moments': () => json(202, { id: 'm4', status: 'pending' }),
+    });
+    const w = await mountWithConsole(MomentsPage, { global: { plugins: [signedIn(me('marketing'))] } });
+    await flushPromises();
+    expect(w.find('[data-test="attachments-m1"]').text()).toBe('2 张图片');
+    expect(w.find('[data-test="attachments-m2"]').text()).toBe('链接：试驾');
+    expect(w.find('[data-test="attachments-m3"]').text()).toBe('仅文字');
+
+    await w.find('[data-test="attach-images"] input').setValue(true);
+    expect(w.find('[data-test="image-img3"]').exists()).toBe(false);
+    await w.find('[data-test="image-img2"] input').setValue(true);
+    await w.find('[data-test="image-img1"] input').setValue(true);
+    await w.find('[data-test="advisors"]').setValue('zhangwei');
+    await w.find('[data-test="submit"]').trigger('click');
+    await flushPromises();
+    expect(api.calls.filter((c) => c.method === 'POST').at(-1)?.body).toMatchObject({
+      text: '',
+      images: [{ contentItemId: 'img2' }, { contentItemId: 'img1' }],
+    });
+
+    await w.find('[data-test="attach-link"] input').setValue(true);
+    await w.find('[data-test="link-title"]').setValue('新款到店');
+    await w.find('[data-test="link-url"]').setValue('https://dealer.example.com/launch');
+    await w.find('[data-test="cover-img1"] input').setValue(true);
+    await w.find('[data-test="advisors"]').setValue('zhangwei');
+    await w.find('[data-test="submit"]').trigger('click');
+    await flushPromises();
+    const posted = api.calls.filter((c) => c.method === 'POST').at(-1)?.body as Record<string, unknown>;
+    expect(posted).toMatchObject({
+      link: { title: '新款到店', url: 'https://dealer.example.com/launch', cover: { contentItemId: 'img1' } },
+    });
+    expect(posted.images).toBeUndefined();
+  });
 });

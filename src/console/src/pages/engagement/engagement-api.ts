@@ -44,12 +44,38 @@ export interface MomentRow {
   id: string;
   name: string;
   text: string;
+  images?: Array<{ assetId: string; contentItemId?: string }>;
+  link?: { title: string; url: string; coverAssetId: string; coverContentItemId?: string };
   status: 'pending' | 'creating' | 'active' | 'done' | 'ended' | 'failed';
   advisors: string[];
   published: number;
   pending: number;
   error?: string;
   publishStatus: Array<{ userid: string; published: boolean; reach?: number }>;
+}
+/** An image item of the content library (`GET /api/v1/content?kind=image`). */
+export interface LibraryImage {
+  id: string;
+  scope: string;
+  title: string;
+  assetId?: string;
+}
+/** The Moments form's attachment choice: nothing, library images, or one link with a library cover. */
+export interface MomentAttachmentDraft {
+  kind: 'none' | 'images' | 'link';
+  imageIds: string[];
+  linkTitle: string;
+  linkUrl: string;
+  coverId: string;
+}
+export interface MomentDraft {
+  corpId: string;
+  name: string;
+  text: string;
+  tagIds: string[];
+  advisors: string[];
+  images?: Array<{ contentItemId: string }>;
+  link?: { title: string; url: string; cover?: { contentItemId: string } };
 }
 export interface GroupRow {
   chatId: string;
@@ -70,8 +96,8 @@ export const engagementApi = {
   approve: (id: string) => call<{ status: string }>('POST', `/api/v1/broadcasts/${enc(id)}/approve`, {}),
   cancel: (id: string) => call<{ status: string }>('POST', `/api/v1/broadcasts/${enc(id)}/cancel`, {}),
   moments: (corpId: string) => call<{ moments: MomentRow[] }>('GET', `/api/v1/moments?corpId=${enc(corpId)}`),
-  createMoment: (body: { corpId: string; name: string; text: string; tagIds: string[]; advisors: string[] }) =>
-    call<{ id: string }>('POST', '/api/v1/moments', body),
+  createMoment: (body: MomentDraft) => call<{ id: string }>('POST', '/api/v1/moments', body),
+  libraryImages: () => call<{ items: LibraryImage[] }>('GET', '/api/v1/content?kind=image'),
   groups: (corpId: string) => call<{ groups: GroupRow[] }>('GET', `/api/v1/groups?corpId=${enc(corpId)}`),
   groupKpis: (corpId: string, from: string, to: string) =>
     call<Record<string, number | null>>(
@@ -82,3 +108,17 @@ export const engagementApi = {
 
 /** Splits a comma, space or newline separated list (advisor userids, tag ids). */
 export const listOf = (text: string): string[] => [...new Set(text.split(/[\s,，]+/).filter(Boolean))];
+
+/** The attachments of a Moments draft as the API takes them (library items by id). */
+export function momentAttachments(d: MomentAttachmentDraft): Pick<MomentDraft, 'images' | 'link'> {
+  if (d.kind === 'images') return { images: d.imageIds.map((contentItemId) => ({ contentItemId })) };
+  if (d.kind === 'link')
+    return {
+      link: {
+        title: d.linkTitle.trim(),
+        url: d.linkUrl.trim(),
+        ...(d.coverId ? { cover: { contentItemId: d.coverId } } : {}),
+      },
+    };
+  return {};
+}
