@@ -634,7 +634,8 @@ const operations: Operation[] = [
   {
     method: 'post',
     path: '/moments',
-    summary: 'Create a Moments task (text, visible-to corp tags, advisors); 202, created in WeCom by the worker',
+    summary:
+      'Create a Moments task (text; up to 9 images or one link with a cover; visible-to corp tags; advisors); 202, images uploaded and the task created in WeCom by the worker',
     roles: [...MOMENT_AUTHORS],
     body: momentCreateSchema,
     ok: 202,
