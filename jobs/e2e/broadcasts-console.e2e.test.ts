@@ -8,7 +8,8 @@
  *   3. the broadcast tick runs (`POST /api/v1/ops/broadcasts` instead of the 5-minute schedule),
  *      each advisor confirms their mass-send task in the sandbox's WeCom client, the tick polls
  *      WeCom, and the page shows every advisor's send confirmed;
- *   4. marketing creates a Moments task for two advisors on /console/moments; one publishes it in
+ *   4. marketing creates a Moments task with a content-library image for two advisors on
+ *      /console/moments (the worker uploads it with upload_attachment); one publishes it in
  *      the sandbox, the Moments tick runs (`POST /api/v1/ops/moments`) and the page shows who
  *      published.
  * The shared clock stands at 10:05 corp time, outside quiet hours, so the send is not postponed.
@@ -21,6 +22,7 @@ import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DevStack } from '../../scripts/dev/dev-stack.js';
 import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
+import { pngOf } from '../../src/domain/moments/moment.test-support.js';
 import { dayjs } from '../../src/infra/clock.js';
 import {
   CHROMIUM,
@@ -79,7 +81,13 @@ interface MomentRow {
 interface SandboxWorld {
   corps: Array<{
     massTasks: Array<{ msgid: string; text?: string; senders: Record<string, { status: number }> }>;
-    moments: Array<{ moment_id: string; text?: string; senders: Record<string, { published: boolean }> }>;
+    moments: Array<{
+      moment_id: string;
+      text?: string;
+      attachments: number;
+      attachmentKind?: string;
+      senders: Record<string, { published: boolean }>;
+    }>;
   }>;
 }
 
@@ -246,12 +254,27 @@ describe.skipIf(!hasChromium)('broadcasts and Moments in Chromium', () => {
     expect(problems).toEqual([]);
   }, 150_000);
 
-  it('marketing creates a Moments task; after one advisor publishes, the page shows it', async () => {
+  it('marketing creates a Moments task with a library image; after one advisor publishes, the page shows it', async () => {
+    // A content-library image of the corp (a portrait 1080 × 1440 PNG header: within WeCom's Moments bounds).
+    const asset = await adminApi<{ id: string }>('POST', '/media', {
+      scope: DEMO_CORP_ID,
+      filename: 'launch.png',
+      contentType: 'image/png',
+      dataBase64: pngOf(1080, 1440).toString('base64'),
+    });
+    const item = await adminApi<{ id: string }>('POST', '/content', {
+      kind: 'image',
+      scope: DEMO_CORP_ID,
+      title: '新车外观图（e2e）',
+      assetId: asset.id,
+    });
     const context = await personContext();
     const page = await signIn(context, MARKETING, '/moments');
     await page.locator('[data-test=create]').waitFor();
     await page.fill('[data-test=name] input, input[data-test=name]', MOMENT_NAME);
     await page.fill('[data-test=text] textarea, textarea[data-test=text]', MOMENT_TEXT);
+    await page.click('[data-test=attach-images]');
+    await page.click(`[data-test=image-${item.id}]`);
     await page.fill('[data-test=advisors] input, input[data-test=advisors]', OWNER_ADVISORS.join(', '));
     await page.click('[data-test=submit]');
     const row = page.locator('[data-test=list] tr', { hasText: MOMENT_NAME });
@@ -271,6 +294,9 @@ describe.skipIf(!hasChromium)('broadcasts and Moments in Chromium', () => {
     );
     const inWeCom = (await world()).moments.find((m) => m.text === MOMENT_TEXT);
     expect(Object.keys(inWeCom?.senders ?? {}).sort()).toEqual([...OWNER_ADVISORS].sort());
+    // The image went as a Moments attachment (its upload_attachment media id checked by the sandbox).
+    expect(inWeCom).toMatchObject({ attachments: 1, attachmentKind: 'image' });
+    expect(await page.locator(`[data-test=attachments-${moment.id}]`).textContent()).toBe('1 张图片');
     await sandboxApi('POST', '/actions/publishMoment', {
       corpId: DEMO_CORP_ID,
       momentId: inWeCom!.moment_id,
