@@ -25,15 +25,20 @@ import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
 import { dayjs } from '../../src/infra/clock.js';
 import {
   CHROMIUM,
+  DEMO_MANAGER,
+  DEMO_MARKETING,
   adminApi as stackAdminApi,
+  grantMarketing,
   hasChromium,
   launchChromium,
+  personContext as watchedContext,
   repoRoot,
   sandboxApi as stackSandboxApi,
+  shot as photograph,
   signIn as signInThroughWeCom,
   startBrowserStack,
   until,
-  watchPage,
+  untilAdvisors,
   type BrowserStack,
 } from './browser.test-support.js';
 
@@ -44,9 +49,8 @@ let running: BrowserStack | undefined;
 let stack: DevStack | undefined;
 let browser: Browser | undefined;
 
-/** The demo dealer's people: 李娜 works as marketing here, 王强 leads the sales team. */
-const MARKETING = 'lina';
-const MANAGER = 'wangqiang';
+const MARKETING = DEMO_MARKETING;
+const MANAGER = DEMO_MANAGER;
 /** Advisors whose new customers add them through the demo's delivery QR code, which makes them owners. */
 const OWNER_ADVISORS = ['zhangwei', 'liuyang'];
 /** An advisor whose new customer is a prospect (showroom code): not in the owners segment. */
@@ -55,7 +59,6 @@ const BROADCAST_NAME = '保养节（e2e）';
 const BROADCAST_TEXT = '车主保养节：本周到店工时 8 折，回复预约。';
 const MOMENT_NAME = '新车上市（e2e）';
 const MOMENT_TEXT = '星途新款到店，欢迎试驾。';
-const DESKTOP = { viewport: { width: 1280, height: 860 } };
 /** How long a page may take to show an answer on the shared, busy machine (expect.poll's default is 1 s). */
 const UI_WAIT = { timeout: 15_000 };
 
@@ -90,16 +93,8 @@ beforeAll(async () => {
   running = await startBrowserStack('broadcasts-console-e2e');
   stack = running.stack;
   browser = await launchChromium();
-  await adminApi('PATCH', `/corps/${DEMO_CORP_ID}/settings`, {
-    consoleRoles: { admins: [], dealerAdmins: [], marketing: [MARKETING], oem: [], analysts: [] },
-  });
-  await until('the sales team in the advisor directory', async () => {
-    const { advisors } = await adminApi<{ advisors: Array<{ userid: string }> }>(
-      'GET',
-      `/advisors?corpId=${DEMO_CORP_ID}`,
-    );
-    return [MANAGER, ...OWNER_ADVISORS].every((u) => advisors.some((a) => a.userid === u)) ? true : undefined;
-  });
+  await grantMarketing(stack, DEMO_CORP_ID, MARKETING);
+  await untilAdvisors(stack, DEMO_CORP_ID, [MANAGER, ...OWNER_ADVISORS]);
   // Two customers take delivery (the delivery channel makes them owners), a third visits the showroom.
   for (const [i, userid] of OWNER_ADVISORS.entries())
     await sandboxApi('POST', '/actions/addCustomer', {
@@ -134,17 +129,10 @@ afterAll(async () => {
   await running?.stop();
 });
 
-async function personContext(): Promise<BrowserContext> {
-  const context = await browser!.newContext({ ...DESKTOP, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  context.on('page', (page) => watchPage(page, problems));
-  return context;
-}
+const personContext = () => watchedContext(browser!, problems);
 const signIn = (context: BrowserContext, userid: string, path: string) =>
   signInThroughWeCom(stack!, context, userid, path, { shots, problems });
-const shot = async (page: Page, name: string) => {
-  await expect.poll(() => page.locator('.el-loading-mask:visible, .el-skeleton').count(), UI_WAIT).toBe(0);
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-};
+const shot = (page: Page, name: string) => photograph(page, shots, name);
 const world = async () => (await sandboxApi<SandboxWorld>('GET', `/world?corpId=${DEMO_CORP_ID}`)).corps[0]!;
 
 describe.skipIf(!hasChromium)('broadcasts and Moments in Chromium', () => {
