@@ -96,7 +96,8 @@ export const engagement = {
       name: 'Name',
       audience: 'Audience',
       segment: 'Customers (every matching customer)',
-      owners: 'Owners (customers who bought a car)',
+      segmentHint:
+        'The same conditions as campaign rules; none is every customer, lifecycle "Owner" alone is the customers who bought a car.',
       groups: 'Customer groups (by purpose tag)',
       purposeTag: 'Group purpose tag',
       text: 'Content',
@@ -104,6 +105,7 @@ export const engagement = {
       scheduledAt: 'Send at',
       holdout: 'Holdout share (%)',
       preview: 'Preview',
+      refreshPreview: 'Refresh preview',
       submit: 'Submit for approval',
       previewSummary: 'Goes to {customers} customers and {groups} groups with {calls} WeCom calls',
       advisor: 'Advisor',
