@@ -21,16 +21,22 @@ import { DEMO_CORP_ID } from '../../scripts/wecom-sandbox/world/demo-seed.js';
 import { PRINT_HEIGHT, PRINT_QR_PX, PRINT_WIDTH } from '../../src/console/src/pages/acquisition/print-size.js';
 import {
   CHROMIUM,
+  DEMO_MANAGER,
+  DEMO_MARKETING,
+  DESKTOP,
   adminApi as stackAdminApi,
   choose,
+  grantMarketing,
   hasChromium,
   launchChromium,
+  personContext as watchedContext,
   repoRoot,
   sandboxApi as stackSandboxApi,
+  shot as photograph,
   signIn as signInThroughWeCom,
   startBrowserStack,
   until,
-  watchPage,
+  untilAdvisors,
   type BrowserStack,
 } from './browser.test-support.js';
 
@@ -41,14 +47,13 @@ let running: BrowserStack | undefined;
 let stack: DevStack | undefined;
 let browser: Browser | undefined;
 
-const MARKETING = 'lina';
-const MANAGER = 'wangqiang';
+const MARKETING = DEMO_MARKETING;
+const MANAGER = DEMO_MANAGER;
 const ADVISOR = 'zhangwei';
 const CHANNEL_NAME = '张伟线索码（e2e）';
 const LEAD_NAME = '线索客户甲';
 const LEAD_MOBILE = '13900007781';
 const PHONE = { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true };
-const DESKTOP = { viewport: { width: 1280, height: 860 } };
 
 const adminApi = <T>(method: string, path: string, body?: unknown) => stackAdminApi<T>(stack!, method, path, body);
 const sandboxApi = <T>(method: string, path: string, body?: unknown) => stackSandboxApi<T>(stack!, method, path, body);
@@ -76,20 +81,12 @@ beforeAll(async () => {
   running = await startBrowserStack('acquisition-console-e2e');
   stack = running.stack;
   browser = await launchChromium();
-  await adminApi('PATCH', `/corps/${DEMO_CORP_ID}/settings`, {
-    consoleRoles: { admins: [], dealerAdmins: [], marketing: [MARKETING], oem: [], analysts: [] },
-  });
+  await grantMarketing(stack, DEMO_CORP_ID, MARKETING);
   // Routing sends only car-maker DCC leads anywhere: a portal lead stays for the manager to assign.
   await adminApi('PUT', `/leads/settings?corpId=${DEMO_CORP_ID}`, {
     rules: [{ name: 'DCC only', sources: ['dcc'], advisors: ['liuyang'] }],
   });
-  await until('the sales team in the advisor directory', async () => {
-    const { advisors } = await adminApi<{ advisors: Array<{ userid: string }> }>(
-      'GET',
-      `/advisors?corpId=${DEMO_CORP_ID}`,
-    );
-    return [MANAGER, ADVISOR].every((u) => advisors.some((a) => a.userid === u)) ? true : undefined;
-  });
+  await untilAdvisors(stack, DEMO_CORP_ID, [MANAGER, ADVISOR]);
 }, 240_000);
 
 afterAll(async () => {
@@ -97,25 +94,12 @@ afterAll(async () => {
   await running?.stop();
 });
 
-async function personContext(options: typeof PHONE | typeof DESKTOP): Promise<BrowserContext> {
-  const context = await browser!.newContext({
-    ...options,
-    locale: 'zh-CN',
-    timezoneId: 'Asia/Shanghai',
-    acceptDownloads: true,
-  });
-  context.on('page', (page) => watchPage(page, problems));
-  return context;
-}
+const personContext = (options: typeof PHONE | typeof DESKTOP) =>
+  watchedContext(browser!, problems, { ...options, acceptDownloads: true });
 
 const signIn = (context: BrowserContext, userid: string, path: string) =>
   signInThroughWeCom(stack!, context, userid, path, { shots, problems });
-const settled = (page: Page) =>
-  expect.poll(() => page.locator('.el-loading-mask:visible, .el-skeleton').count(), { timeout: 15_000 }).toBe(0);
-const shot = async (page: Page, name: string) => {
-  await settled(page);
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-};
+const shot = (page: Page, name: string) => photograph(page, shots, name);
 const channels = async () =>
   (await adminApi<{ channels: ChannelRow[] }>('GET', `/channels?corpId=${DEMO_CORP_ID}`)).channels;
 

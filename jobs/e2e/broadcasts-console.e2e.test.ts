@@ -2,8 +2,9 @@
  * Broadcasts and Moments in the console (docs/engagement.md, "Console"): Debian Chromium against
  * the `npm run dev` stack (web, worker, dev MongoDB server, private Redis, WeCom sandbox). The
  * storyline, in order:
- *   1. marketing drafts a broadcast to the owners segment on /console/broadcasts, sees the preview
- *      per advisor and submits it for approval;
+ *   1. marketing builds a segment on /console/broadcasts with the rule form's condition fields (the
+ *      owners, then one advisor's owners, then both advisors'), sees the preview per advisor follow
+ *      each change, and submits it for approval; the list shows the send time in dealer time;
  *   2. the sales manager approves it on the page;
  *   3. the broadcast tick runs (`POST /api/v1/ops/broadcasts` instead of the 5-minute schedule),
  *      each advisor confirms their mass-send task in the sandbox's WeCom client, the tick polls
@@ -26,15 +27,20 @@ import { pngOf } from '../../src/domain/moments/moment.test-support.js';
 import { dayjs } from '../../src/infra/clock.js';
 import {
   CHROMIUM,
+  DEMO_MANAGER,
+  DEMO_MARKETING,
   adminApi as stackAdminApi,
+  grantMarketing,
   hasChromium,
   launchChromium,
+  personContext as watchedContext,
   repoRoot,
   sandboxApi as stackSandboxApi,
+  shot as photograph,
   signIn as signInThroughWeCom,
   startBrowserStack,
   until,
-  watchPage,
+  untilAdvisors,
   type BrowserStack,
 } from './browser.test-support.js';
 
@@ -45,9 +51,8 @@ let running: BrowserStack | undefined;
 let stack: DevStack | undefined;
 let browser: Browser | undefined;
 
-/** The demo dealer's people: 李娜 works as marketing here, 王强 leads the sales team. */
-const MARKETING = 'lina';
-const MANAGER = 'wangqiang';
+const MARKETING = DEMO_MARKETING;
+const MANAGER = DEMO_MANAGER;
 /** Advisors whose new customers add them through the demo's delivery QR code, which makes them owners. */
 const OWNER_ADVISORS = ['zhangwei', 'liuyang'];
 /** An advisor whose new customer is a prospect (showroom code): not in the owners segment. */
@@ -56,7 +61,6 @@ const BROADCAST_NAME = '保养节（e2e）';
 const BROADCAST_TEXT = '车主保养节：本周到店工时 8 折，回复预约。';
 const MOMENT_NAME = '新车上市（e2e）';
 const MOMENT_TEXT = '星途新款到店，欢迎试驾。';
-const DESKTOP = { viewport: { width: 1280, height: 860 } };
 /** How long a page may take to show an answer on the shared, busy machine (expect.poll's default is 1 s). */
 const UI_WAIT = { timeout: 15_000 };
 
@@ -97,16 +101,8 @@ beforeAll(async () => {
   running = await startBrowserStack('broadcasts-console-e2e');
   stack = running.stack;
   browser = await launchChromium();
-  await adminApi('PATCH', `/corps/${DEMO_CORP_ID}/settings`, {
-    consoleRoles: { admins: [], dealerAdmins: [], marketing: [MARKETING], oem: [], analysts: [] },
-  });
-  await until('the sales team in the advisor directory', async () => {
-    const { advisors } = await adminApi<{ advisors: Array<{ userid: string }> }>(
-      'GET',
-      `/advisors?corpId=${DEMO_CORP_ID}`,
-    );
-    return [MANAGER, ...OWNER_ADVISORS].every((u) => advisors.some((a) => a.userid === u)) ? true : undefined;
-  });
+  await grantMarketing(stack, DEMO_CORP_ID, MARKETING);
+  await untilAdvisors(stack, DEMO_CORP_ID, [MANAGER, ...OWNER_ADVISORS]);
   // Two customers take delivery (the delivery channel makes them owners), a third visits the showroom.
   for (const [i, userid] of OWNER_ADVISORS.entries())
     await sandboxApi('POST', '/actions/addCustomer', {
@@ -141,36 +137,42 @@ afterAll(async () => {
   await running?.stop();
 });
 
-async function personContext(): Promise<BrowserContext> {
-  const context = await browser!.newContext({ ...DESKTOP, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  context.on('page', (page) => watchPage(page, problems));
-  return context;
-}
+const personContext = () => watchedContext(browser!, problems);
 const signIn = (context: BrowserContext, userid: string, path: string) =>
   signInThroughWeCom(stack!, context, userid, path, { shots, problems });
-const shot = async (page: Page, name: string) => {
-  await expect.poll(() => page.locator('.el-loading-mask:visible, .el-skeleton').count(), UI_WAIT).toBe(0);
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-};
+const shot = (page: Page, name: string) => photograph(page, shots, name);
 const world = async () => (await sandboxApi<SandboxWorld>('GET', `/world?corpId=${DEMO_CORP_ID}`)).corps[0]!;
 
 describe.skipIf(!hasChromium)('broadcasts and Moments in Chromium', () => {
   let broadcastId = '';
-  it('marketing drafts a broadcast to the owners, sees the preview per advisor and submits it', async () => {
+  it('marketing builds a segment of owners, sees the preview per advisor follow the conditions and submits it', async () => {
+    const everyone = await adminApi<{ customers: number }>('POST', '/broadcasts/preview', {
+      corpId: DEMO_CORP_ID,
+      audience: { kind: 'segment', conditions: {} },
+    });
     const context = await personContext();
     const page = await signIn(context, MARKETING, '/broadcasts');
     await page.locator('[data-test=create]').waitFor();
+    const preview = page.locator('[data-test=preview-result]');
+    // No condition yet: every customer of the dealer, the showroom prospect among them.
+    await expect.poll(() => preview.textContent(), UI_WAIT).toContain(`将发送给 ${everyone.customers} 位客户`);
+    expect(everyone.customers).toBeGreaterThan(OWNER_ADVISORS.length);
     await page.fill('[data-test=name] input, input[data-test=name]', BROADCAST_NAME);
-    await page.click('[data-test=kind-owners]');
+    // The rule form's condition fields: owners only, then only one advisor's owners, then both again.
+    await page.click('[data-test=rule-cond-lifecycle-owner]');
+    await expect.poll(() => preview.textContent(), UI_WAIT).toContain(`将发送给 ${OWNER_ADVISORS.length} 位客户`);
+    await page.fill('[data-test=rule-cond-advisors] input, input[data-test=rule-cond-advisors]', OWNER_ADVISORS[0]!);
+    await expect.poll(() => preview.textContent(), UI_WAIT).toContain('将发送给 1 位客户');
+    expect(await preview.locator('tr', { hasText: OWNER_ADVISORS[1]! }).count()).toBe(0);
+    await page.fill('[data-test=rule-cond-advisors] input, input[data-test=rule-cond-advisors]', '');
+    await expect.poll(() => preview.textContent(), UI_WAIT).toContain(`将发送给 ${OWNER_ADVISORS.length} 位客户`);
     await page.fill('[data-test=text] textarea, textarea[data-test=text]', BROADCAST_TEXT);
     // The time on the shared clock (the browser's own clock does not follow it).
     await page.fill('[data-test=scheduled-at]', corpNow.format('YYYY-MM-DDTHH:mm'));
     await page.click('[data-test=preview]');
-    const preview = page.locator('[data-test=preview-result]');
-    await preview.waitFor();
     await expect.poll(() => preview.textContent(), UI_WAIT).toContain('将发送给 2 位客户');
     for (const advisor of OWNER_ADVISORS)
-      expect(await preview.locator('tr', { hasText: advisor }).count(), advisor).toBe(1);
+      await expect.poll(() => preview.locator('tr', { hasText: advisor }).count(), UI_WAIT).toBe(1);
     expect(await preview.locator('tr', { hasText: PROSPECT_ADVISOR }).count()).toBe(0);
     await shot(page, 'bc-10-preview');
 
@@ -186,6 +188,10 @@ describe.skipIf(!hasChromium)('broadcasts and Moments in Chromium', () => {
     expect(created.status).toBe('pending_approval');
     broadcastId = created.id;
     expect(await page.locator(`[data-test=status-${broadcastId}]`).textContent()).toBe('待审批');
+    // The send time in the dealer's time (the browser runs in Asia/Shanghai), not the API's UTC text.
+    expect(await page.locator(`[data-test=scheduled-${broadcastId}]`).textContent()).toBe(
+      corpNow.format('YYYY/M/D HH:mm'),
+    );
     // The author never approves (four eyes).
     expect(await page.locator(`[data-test=approve-${broadcastId}]`).count()).toBe(0);
     await shot(page, 'bc-11-submitted');

@@ -7,7 +7,8 @@ import { startDevStack, type DevStack } from '../../scripts/dev/dev-stack.js';
 import { createLogger } from '../../src/infra/logger.js';
 import { freePort } from '../../src/testing/ports.js';
 import { startPrivateRedis } from '../../src/testing/redis-server.js';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core';
 
 /** Debian's Chromium, driven by playwright-core (the browser tests skip without it). */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -211,4 +212,46 @@ export function watchPage(page: Page, problems: string[], expected: readonly Reg
     if (expected.some((p) => p.test(url))) return;
     problems.push(`${res.status()} ${res.request().method()} ${url}`);
   });
+}
+
+/** The demo dealer's people the browser tests sign in as: 李娜 is given the marketing role, 王强 leads the sales team. */
+export const DEMO_MARKETING = 'lina';
+export const DEMO_MANAGER = 'wangqiang';
+/** A desktop browser window. */
+export const DESKTOP = { viewport: { width: 1280, height: 860 } };
+
+/** Gives `userid` the console's marketing role in `corpId` (the corp settings' `consoleRoles`). */
+export async function grantMarketing(stack: DevStack, corpId: string, userid: string): Promise<void> {
+  await adminApi(stack, 'PATCH', `/corps/${corpId}/settings`, {
+    consoleRoles: { admins: [], dealerAdmins: [], marketing: [userid], oem: [], analysts: [] },
+  });
+}
+
+/** Waits until the bot's advisor directory lists every one of `userids` (the member sync has run). */
+export async function untilAdvisors(stack: DevStack, corpId: string, userids: readonly string[]): Promise<void> {
+  await until('the sales team in the advisor directory', async () => {
+    const { advisors } = await adminApi<{ advisors: Array<{ userid: string }> }>(
+      stack,
+      'GET',
+      `/advisors?corpId=${corpId}`,
+    );
+    return userids.every((u) => advisors.some((a) => a.userid === u)) ? true : undefined;
+  });
+}
+
+/** A browser context as one of the dealer's people (zh-CN, dealer time), every page watched into `problems`. */
+export async function personContext(
+  browser: Browser,
+  problems: string[],
+  options: BrowserContextOptions = DESKTOP,
+): Promise<BrowserContext> {
+  const context = await browser.newContext({ ...options, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  context.on('page', (page) => watchPage(page, problems));
+  return context;
+}
+
+/** Waits until no loading mask or skeleton shows (the shared machine is slow), then photographs the whole page. */
+export async function shot(page: Page, shots: string, name: string): Promise<void> {
+  await expect.poll(() => page.locator('.el-loading-mask:visible, .el-skeleton').count(), { timeout: 15_000 }).toBe(0);
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 }

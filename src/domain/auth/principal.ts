@@ -30,6 +30,14 @@ export interface Principal {
   tokenId: string;
 }
 
+/**
+ * Who may read customers' personal data (names, mobiles; a lead's too): the dealer's own people,
+ * advisors and managers scoped to their customers (docs/security.md). The car maker, marketing and
+ * analysts see stages and figures without them. One list, so customers and leads cannot drift.
+ */
+export const PERSONAL_DATA_READERS = ['admin', 'dealer_admin', 'manager', 'advisor'] as const satisfies readonly Role[];
+export const readsPersonalData = (p: Principal): boolean => (PERSONAL_DATA_READERS as readonly Role[]).includes(p.role);
+
 /** Roles whose principals see every corp. */
 export const ALL_CORPS_ROLES: readonly Role[] = ['admin', 'oem', 'analyst'];
 

@@ -74,6 +74,29 @@ describe('/api/v1/broadcasts', () => {
     expect(await AuditEntryModel.countDocuments({ 'target.id': id })).toBe(2);
   });
 
+  it('previews a segment before its text is written, counting only the customers its conditions match', async () => {
+    const mkt = await h.token('marketing', [CORP_A], 'mkt1');
+    const api = request(h.app.callback());
+    const preview = await api
+      .post('/api/v1/broadcasts/preview')
+      .set(bearer(mkt))
+      .send({ corpId: CORP_A, audience: { kind: 'segment', conditions: { advisors: ['lina'] } } })
+      .expect(200);
+    // lina's two customers, one of them opted out.
+    expect(preview.body).toMatchObject({
+      customers: 1,
+      advisors: [{ userid: 'lina', customers: 1, excluded: 1 }],
+      excluded: [{ reason: 'opted_out', count: 1 }],
+    });
+    // The text, once given, is still checked.
+    const refused = await api
+      .post('/api/v1/broadcasts/preview')
+      .set(bearer(mkt))
+      .send({ corpId: CORP_A, audience: { kind: 'segment' }, content: { text: '{{name}} 您好' } })
+      .expect(422);
+    expect(refused.body.error.details[0].path).toBe('/content/text');
+  });
+
   it('refuses what it cannot send with an actionable 4xx and hides other corps', async () => {
     const mkt = await h.token('marketing', [CORP_A], 'mkt2');
     const api = request(h.app.callback());

@@ -58,9 +58,15 @@ export const broadcastCreateSchema = broadcastDraftSchema.safeExtend({
   corpId: corpIdSchema.optional(),
   dealers: z.union([z.literal('all'), z.array(corpIdSchema).min(1).max(500)]).optional(),
 });
+/** A draft's preview plans the audience only, so the text may still be missing while it is edited. */
 export const broadcastPreviewSchema = broadcastDraftSchema
-  .omit({ name: true, scheduledAt: true })
-  .safeExtend({ corpId: corpIdSchema, name: z.string().max(80).optional(), scheduledAt: z.unknown().optional() });
+  .omit({ name: true, scheduledAt: true, content: true })
+  .safeExtend({
+    corpId: corpIdSchema,
+    name: z.string().max(80).optional(),
+    scheduledAt: z.unknown().optional(),
+    content: contentSchema.optional(),
+  });
 export const broadcastListQuery = z.object({
   corpId: corpIdSchema.optional(),
   status: z.enum(BROADCAST_STATUSES).optional(),
@@ -75,7 +81,11 @@ const decisionBody = z.object({ reason: z.string().max(200).optional() }).strict
 type Draft = z.output<typeof broadcastDraftSchema>;
 
 /** The checks a schema cannot make: chat type against audience, placeholders, the schedule window. */
-function checkDraft(d: Pick<Draft, 'audience' | 'content' | 'chatType'>, scheduledAt?: Date, now?: Date): void {
+function checkDraft(
+  d: Pick<Draft, 'audience' | 'chatType'> & { content?: Draft['content'] },
+  scheduledAt?: Date,
+  now?: Date,
+): void {
   const expected = d.audience.kind === 'groups' ? 'group' : 'single';
   if (d.chatType && d.chatType !== expected)
     throw new ValidationError([
@@ -87,7 +97,7 @@ function checkDraft(d: Pick<Draft, 'audience' | 'content' | 'chatType'>, schedul
             : 'a single-chat broadcast needs audience {"kind":"segment","conditions":{…}}',
       },
     ]);
-  if (d.content.text && PLACEHOLDER.test(d.content.text))
+  if (d.content?.text && PLACEHOLDER.test(d.content.text))
     throw new ValidationError([
       {
         path: '/content/text',

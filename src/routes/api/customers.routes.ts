@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { Types } from 'mongoose';
 import { z } from 'zod';
-import type { Principal } from '../../domain/auth/principal.js';
+import { PERSONAL_DATA_READERS, type Principal } from '../../domain/auth/principal.js';
 import {
   customerAttributesSchema,
   updateCustomerAttributes,
@@ -28,8 +28,8 @@ import { parseOrThrow } from '../../infra/validation.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
 import { scopedCustomer } from './customer-scope.js';
 
-/** Who may look customers up (the same roles that may record an opt-out; advisors and managers scoped to their customers). */
-export const CUSTOMER_READERS = ['admin', 'dealer_admin', 'manager', 'advisor'] as const;
+/** Who may look customers up (the same roles that may record an opt-out): those who read personal data. */
+export const CUSTOMER_READERS = PERSONAL_DATA_READERS;
 
 export const timelineQuery = z
   .object({ limit: z.coerce.number().int().min(1).max(TIMELINE_MAX).default(TIMELINE_DEFAULT) })

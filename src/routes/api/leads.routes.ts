@@ -26,7 +26,7 @@ import { findLeads, leadMatches, setAdvisorAvailability } from '../../domain/acq
 import { LEAD_SOURCES, LEAD_STAGES } from '../../domain/acquisition/lead.types.js';
 import { requestTeamRefresh } from '../../domain/acquisition/team-codes.js';
 import { recordAudit } from '../../domain/audit/audit.service.js';
-import type { Principal } from '../../domain/auth/principal.js';
+import { readsPersonalData, type Principal } from '../../domain/auth/principal.js';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import { inWorkingHours } from '../../domain/tasks/working-hours.js';
 import { principalOf } from '../../middlewares/auth.js';
@@ -103,13 +103,9 @@ async function scopedLead(p: Principal, corpId: string, id: string): Promise<Lea
   return lead;
 }
 
-/**
- * Who may open a lead's name and mobile: the dealer's own people, the same roles that read customers
- * (docs/security.md). The car maker and marketing see the board, the stages and the figures without them.
- */
-const PERSONAL_DATA_ROLES: ReadonlySet<string> = new Set(['admin', 'dealer_admin', 'manager', 'advisor']);
+/** Who may open a lead's name and mobile: the roles that read customers (`PERSONAL_DATA_READERS`). */
 function sealerFor(p: Principal, deps: ApiDeps): ApiDeps['pd'] | undefined {
-  return PERSONAL_DATA_ROLES.has(p.role) ? deps.pd : undefined;
+  return readsPersonalData(p) ? deps.pd : undefined;
 }
 
 function actorOf(p: Principal): string {

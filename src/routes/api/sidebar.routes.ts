@@ -94,29 +94,54 @@ export function createSidebarRouter(deps: ApiDeps): Router {
   const router = new Router();
   const reqId = (ctx: Context) => ctx.state.reqId as string | undefined;
 
+  /**
+   * Audits a refusal (`known`: the bot knows the customer or group, it is just not this member's),
+   * then throws `error`: a 404 for an unknown one, a 403 for someone else's.
+   */
+  async function refuse(
+    ctx: Context,
+    p: Principal,
+    target: { type: 'customer' | 'group'; id?: string; corpId: string },
+    known: boolean,
+    error: NotFoundError | ForbiddenError,
+  ): Promise<never> {
+    await recordAudit({
+      actor: p,
+      action: 'sidebar.refused',
+      target,
+      requestId: reqId(ctx),
+      at: deps.clock.now(),
+      detail: { known },
+    });
+    throw error;
+  }
+
   /** The customer behind a client-reported contact id, if this principal may act on them; refusals are audited. */
   async function permitted(ctx: Context, p: Principal, corpId: string, externalUserId: string) {
     const customer = await customerByExternalId(corpId, externalUserId);
-    const access = customer ? await sidebarAccess(p, corpId, externalUserId) : undefined;
-    if (!customer || !access) {
-      await recordAudit({
-        actor: p,
-        action: 'sidebar.refused',
-        target: { type: 'customer', ...(customer ? { id: String(customer._id) } : {}), corpId },
-        requestId: reqId(ctx),
-        at: deps.clock.now(),
-        detail: { known: Boolean(customer) },
-      });
-      if (!customer)
-        throw new NotFoundError(
+    if (!customer)
+      return refuse(
+        ctx,
+        p,
+        { type: 'customer', corpId },
+        false,
+        new NotFoundError(
           'this contact is not among the customers the bot knows (not added through this corp, or not synced yet)',
           'customer_not_found',
-        );
-      throw new ForbiddenError(
-        'this customer is not one of yours: the sidebar shows only customers you follow (managers: those of your departments)',
-        'not_your_customer',
+        ),
       );
-    }
+    const access = await sidebarAccess(p, corpId, externalUserId);
+    if (!access)
+      return refuse(
+        ctx,
+        p,
+        { type: 'customer', id: String(customer._id), corpId },
+        true,
+        new ForbiddenError(
+          'this customer is not one of yours: the sidebar shows only customers you follow (managers: those of your departments)',
+          'not_your_customer',
+        ),
+      );
     return { customer, access };
   }
 
@@ -214,29 +239,33 @@ export function createSidebarRouter(deps: ApiDeps): Router {
     const corpId = sidebarCorp(p, q.corpId);
     const now = deps.clock.now();
     const { group, role } = await sidebarGroupAccess(corpId, q.chatId, p.userid);
-    if (!group || !role || !p.userid) {
-      await recordAudit({
-        actor: p,
-        action: 'sidebar.refused',
-        target: { type: 'group', id: q.chatId, corpId },
-        requestId: reqId(ctx),
-        at: now,
-        detail: { known: Boolean(group) },
-      });
-      if (!group)
-        throw new NotFoundError(
+    const target = { type: 'group' as const, id: q.chatId, corpId };
+    if (!group)
+      return refuse(
+        ctx,
+        p,
+        target,
+        false,
+        new NotFoundError(
           'this group is not among the customer groups the bot knows (not synced yet, or not a customer group of this corp)',
           'group_not_found',
-        );
-      throw new ForbiddenError(
-        'this group is not one of yours: the sidebar shows only groups you own, administer or are a member of',
-        'not_your_group',
+        ),
       );
-    }
+    if (!role || !p.userid)
+      return refuse(
+        ctx,
+        p,
+        target,
+        true,
+        new ForbiddenError(
+          'this group is not one of yours: the sidebar shows only groups you own, administer or are a member of',
+          'not_your_group',
+        ),
+      );
     await recordAudit({
       actor: p,
       action: 'sidebar.read',
-      target: { type: 'group', id: q.chatId, corpId },
+      target,
       requestId: reqId(ctx),
       at: now,
       detail: { role },

@@ -165,6 +165,23 @@ export function newAction(type: ActionType): ActionEditor {
   };
 }
 
+/** No condition: every customer. */
+export function newConditions(): ConditionsEditor {
+  return {
+    channelMode: 'any',
+    channel: '',
+    hasTags: [],
+    lacksTags: [],
+    lifecycle: [],
+    vehicleModels: [],
+    ageMin: undefined,
+    ageMax: undefined,
+    advisors: [],
+    departments: [],
+    customerType: '',
+  };
+}
+
 export function newRule(scope: string): RuleEditor {
   return {
     name: '',
@@ -182,19 +199,7 @@ export function newRule(scope: string): RuleEditor {
       offset: '+150d at 10:00',
       days: 30,
     },
-    conditions: {
-      channelMode: 'any',
-      channel: '',
-      hasTags: [],
-      lacksTags: [],
-      lifecycle: [],
-      vehicleModels: [],
-      ageMin: undefined,
-      ageMax: undefined,
-      advisors: [],
-      departments: [],
-      customerType: '',
-    },
+    conditions: newConditions(),
     actions: [],
     guards: { quiet: 'corp', quietStart: '21:00', quietEnd: '09:00', monthlyCap: 4 },
   };
@@ -222,7 +227,8 @@ function triggerOf(t: TriggerEditor): DraftTrigger {
   }
 }
 
-function conditionsOf(c: ConditionsEditor): DraftConditions {
+/** The editor's conditions as the API takes them (a rule's `conditions`, a broadcast's segment). */
+export function conditionsOf(c: ConditionsEditor): DraftConditions {
   const out: DraftConditions = {};
   const channel = stateOf(c.channelMode, c.channel);
   if (channel) out.channel = channel;

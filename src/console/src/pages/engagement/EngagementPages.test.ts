@@ -72,7 +72,7 @@ describe('BroadcastsPage', () => {
     await flushPromises();
     expect(w.find('[data-test="preview-result"]').text()).toContain('将发送给 4 位客户');
     expect(w.find('[data-test="excluded"]').text()).toBe('客户已退订营销消息：1');
-    const sentPreview = api.calls.find((c) => c.url.pathname === '/api/v1/broadcasts/preview');
+    const sentPreview = api.calls.filter((c) => c.url.pathname === '/api/v1/broadcasts/preview').at(-1);
     expect(sentPreview?.body).toMatchObject({
       corpId: CORP,
       audience: { kind: 'segment' },
@@ -85,21 +85,47 @@ describe('BroadcastsPage', () => {
     expect(w.find('[data-test="progress"]').text()).toContain('发送失败：客户已不是该顾问的好友：1');
   });
 
-  it('sends the owners choice as the lifecycle condition', async () => {
+  it("edits the segment with the rules' condition fields and previews it as it changes, before any text", async () => {
     const api = stubApi({
-      'GET /api/v1/broadcasts': () => json(200, { broadcasts: [] }),
+      'GET /api/v1/broadcasts': () => json(200, { broadcasts: [row] }),
+      'GET /api/v1/rules/options': () =>
+        json(200, {
+          corpId: CORP,
+          corps: [],
+          dateFields: [],
+          tags: [],
+          channelStates: [],
+          deliveryStatePrefixes: [],
+          vehicleModels: ['星途 L'],
+        }),
       'POST /api/v1/broadcasts/preview': () =>
         json(200, { customers: 2, groups: 0, calls: 2, advisors: [], excluded: [] }),
     });
-    const w = await mountWithConsole(BroadcastsPage, { global: { plugins: [signedIn(me('marketing'))] } });
-    await flushPromises();
-    await w.find('[data-test="kind-owners"] input').setValue(true);
-    await w.find('[data-test="text"]').setValue('保养节');
-    await w.find('[data-test="preview"]').trigger('click');
-    await flushPromises();
-    expect(api.calls.find((c) => c.url.pathname === '/api/v1/broadcasts/preview')?.body).toMatchObject({
-      audience: { kind: 'segment', conditions: { lifecycle: ['owner'] } },
-    });
+    vi.useFakeTimers();
+    try {
+      const w = await mountWithConsole(BroadcastsPage, { global: { plugins: [signedIn(me('marketing'))] } });
+      await flushPromises();
+      // The send time in the dealer's words, not the API's ISO text.
+      expect(w.find(`[data-test="scheduled-${ID}"]`).text()).not.toContain('T04:00');
+      expect(w.find(`[data-test="scheduled-${ID}"]`).text()).toMatch(/2026\/5\/10/);
+      await w.find('[data-test="rule-cond-lifecycle-owner"] input').setValue(true);
+      await w.find('[data-test="rule-cond-advisors"]').setValue('zhangwei, liuyang');
+      await vi.advanceTimersByTimeAsync(1000);
+      await flushPromises();
+      const previews = api.calls.filter((c) => c.url.pathname === '/api/v1/broadcasts/preview');
+      // One on opening (every customer), one for the edited segment (the edits within the pause are one).
+      expect(previews.map((c) => c.body)).toEqual([
+        { corpId: CORP, audience: { kind: 'segment', conditions: {} }, holdoutPercent: 0 },
+        {
+          corpId: CORP,
+          audience: { kind: 'segment', conditions: { lifecycle: ['owner'], advisors: ['zhangwei', 'liuyang'] } },
+          holdoutPercent: 0,
+        },
+      ]);
+      expect(w.find('[data-test="preview-result"]').text()).toContain('将发送给 2 位客户');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('lets a manager approve, and shows the API refusal in words', async () => {

@@ -40,6 +40,9 @@ export interface BroadcastDraft {
   scheduledAt: string;
   holdoutPercent: number;
 }
+/** A preview counts the audience: the text may still be empty (docs/engagement.md, "The API"). */
+export type BroadcastPreviewDraft = Pick<BroadcastDraft, 'corpId' | 'audience' | 'holdoutPercent'> &
+  Partial<Pick<BroadcastDraft, 'content'>>;
 export interface MomentRow {
   id: string;
   name: string;
@@ -91,7 +94,7 @@ export const engagementApi = {
   broadcasts: (corpId: string) =>
     call<{ broadcasts: BroadcastRow[] }>('GET', `/api/v1/broadcasts?corpId=${enc(corpId)}`),
   broadcast: (id: string) => call<BroadcastDetail>('GET', `/api/v1/broadcasts/${enc(id)}`),
-  previewDraft: (draft: BroadcastDraft) => call<BroadcastPreview>('POST', '/api/v1/broadcasts/preview', draft),
+  previewDraft: (draft: BroadcastPreviewDraft) => call<BroadcastPreview>('POST', '/api/v1/broadcasts/preview', draft),
   createBroadcast: (draft: BroadcastDraft) => call<{ id: string }>('POST', '/api/v1/broadcasts', draft),
   approve: (id: string) => call<{ status: string }>('POST', `/api/v1/broadcasts/${enc(id)}/approve`, {}),
   cancel: (id: string) => call<{ status: string }>('POST', `/api/v1/broadcasts/${enc(id)}/cancel`, {}),
