@@ -129,11 +129,9 @@ async function main(): Promise<void> {
       await stack.queue(QueueName.scheduled).obliterate({ force: true });
       await rearmPeak(seeded.corpIds, dueAt);
       const names = Array.from({ length: workers }, (_, i) => `worker-${i + 1}`);
-      await Promise.all(
-        names.map((n) =>
-          stack.start('worker', { WORKER_QUEUES: `${QueueName.scheduled},${QueueName.maintenance}` }, n),
-        ),
-      );
+      // One after another, with time to boot from source on a loaded machine.
+      for (const n of names)
+        await stack.start('worker', { WORKER_QUEUES: `${QueueName.scheduled},${QueueName.maintenance}` }, n, 300_000);
       // The per-corp nightly and daily jobs (reconciliation, retention …) run at 03:00–05:00 local
       // on real time, not at 10:00; the bench takes them out so its clock jump cannot fire them.
       const maintenance = stack.queue(QueueName.maintenance);
