@@ -167,7 +167,12 @@ export class BotStack {
    * instances of a role run side by side under names of their own (`instance`); a second web
    * needs its own `PORT` in `extraEnv`.
    */
-  async start(role: Role, extraEnv: Record<string, string> = {}, instance: string = role): Promise<RunningProcess> {
+  async start(
+    role: Role,
+    extraEnv: Record<string, string> = {},
+    instance: string = role,
+    readyTimeoutMs = 60_000,
+  ): Promise<RunningProcess> {
     const healthPort = role === 'web' ? 0 : await freePort();
     if (role !== 'web') this.healthPorts.set(instance, healthPort);
     // BENCH_CPU_PROF_DIR: a V8 CPU profile of each process, written when it exits (profiling the benchmarks).
@@ -193,7 +198,7 @@ export class BotStack {
         return res.status === 200 && (role === 'web' || (workers?.count ?? 0) > 0);
       },
       `${role} ready`,
-      { timeoutMs: 60_000, intervalMs: 100 },
+      { timeoutMs: readyTimeoutMs, intervalMs: 100 },
     );
     return proc;
   }

@@ -88,6 +88,9 @@ export const messageRoutes: ApiRoutes = {
         else invalid.push(u.toLowerCase());
       }
       if (valid.length === 0) throw new ApiFault(81013, 'user & party & tag all invalid');
+      // The app's daily recipient quota (docs/wecom.md §5); the corp's members stand in for its accounts.
+      if (!sb.limits.takeAppDay(corp.corpId, corp.members.length, valid.length, sb.clock.nowMs()))
+        throw new ApiFault(45009, 'api freq out of limit (app message quota of the day)');
       let responseCode: string | undefined;
       const card = req.template_card;
       if (card) {
@@ -116,11 +119,14 @@ export const messageRoutes: ApiRoutes = {
         }
       }
       const msgid = newMsgId();
+      // Beyond 30 a minute or 1,000 an hour a member gets nothing, and the call still succeeds (docs/wecom.md §5).
+      const dropped = valid.filter((u) => !sb.limits.deliverToMember(corp.corpId, u, sb.clock.nowMs()));
       corp.messages.push({
         msgid,
         atMs: sb.clock.nowMs(),
         msgtype: req.msgtype,
-        touser: valid,
+        touser: valid.filter((u) => !dropped.includes(u)),
+        ...(dropped.length ? { dropped } : {}),
         body: req,
         taskId: card?.task_id,
         responseCode,

@@ -99,7 +99,7 @@ export function controlRouter(sb: SandboxContext, driver: CallbackDriver, onRese
     ctx.body = { ok: true };
   });
   router.get('/limits', (ctx) => {
-    ctx.body = { ...sb.limits.config, tokenTtlSec: sb.tokens.ttlSec };
+    ctx.body = { ...sb.limits.config, tokenTtlSec: sb.tokens.ttlSec, hits: sb.limits.hits };
   });
   router.post('/limits', async (ctx) => {
     try {

@@ -14,6 +14,12 @@ export const limitsSchema = z.object({
   markTagConcurrency: z.number().int().min(1).optional(),
   /** Access token lifetime (s). */
   tokenTtlSec: z.number().int().min(1).optional(),
+  /** App messages one member receives per clock minute before WeCom drops the rest silently (30). */
+  appMessagesPerMemberMinute: z.number().int().min(1).optional(),
+  /** … per clock hour (1,000). */
+  appMessagesPerMemberHour: z.number().int().min(1).optional(),
+  /** Recipient-sends per app per calendar day per account (200; the sandbox's accounts are the corp's members). */
+  appMessagesPerAccountDay: z.number().int().min(1).optional(),
 });
 
 export type LimitsPatch = z.output<typeof limitsSchema>;
@@ -25,7 +31,23 @@ export interface LimitsConfig {
   perEndpoint: Record<string, number>;
   latencyMs: Record<string, number>;
   markTagConcurrency: number;
+  appMessagesPerMemberMinute: number;
+  appMessagesPerMemberHour: number;
+  appMessagesPerAccountDay: number;
 }
+
+/** How often a WeCom limit bit since the last reset: what a test or a bench checks stays 0. */
+export interface LimitHits {
+  /** Calls answered 45009 by the per-corp per-API window. */
+  rateLimited: number;
+  /** Recipients of an app message dropped silently: over 30 a minute or 1,000 an hour for that member. */
+  memberMinuteDrops: number;
+  memberHourDrops: number;
+  /** `message/send` calls refused (45009) because the app's daily recipient quota was used up. */
+  appDayRefused: number;
+}
+
+const noHits = (): LimitHits => ({ rateLimited: 0, memberMinuteDrops: 0, memberHourDrops: 0, appDayRefused: 0 });
 
 export const defaultLimits = (): LimitsConfig => ({
   defaultPerWindow: 10_000,
@@ -34,13 +56,24 @@ export const defaultLimits = (): LimitsConfig => ({
   perEndpoint: {},
   latencyMs: {},
   markTagConcurrency: 5,
+  appMessagesPerMemberMinute: 30,
+  appMessagesPerMemberHour: 1000,
+  appMessagesPerAccountDay: 200,
 });
+
+const MINUTE_MS = 60_000;
+const HOUR_MS = 3_600_000;
 
 /** Fixed-window rate limit (real time, like WeCom's) and in-flight counters. */
 export class Limits {
   config: LimitsConfig = defaultLimits();
   private windows = new Map<string, { start: number; count: number; blockedUntil: number }>();
   private inflight = new Map<string, number>();
+  /** Per (corp, member): the clock minute and hour counted and how many messages each held. */
+  private perMember = new Map<string, { minute: number; inMinute: number; hour: number; inHour: number }>();
+  /** Per corp: the calendar day (sandbox clock, UTC+8) and recipient-sends counted on it. */
+  private perAppDay = new Map<string, { day: number; sends: number }>();
+  hits: LimitHits = noHits();
 
   apply(patch: LimitsPatch): LimitsConfig {
     const { tokenTtlSec: _ignored, ...rest } = patch;
@@ -64,12 +97,65 @@ export class Limits {
       w = { start: now, count: 0, blockedUntil: w?.blockedUntil ?? 0 };
       this.windows.set(key, w);
     }
-    if (now < w.blockedUntil) return false;
+    if (now < w.blockedUntil) {
+      this.hits.rateLimited++;
+      return false;
+    }
     w.count += 1;
     if (w.count > limit) {
       if (this.config.blockMs > 0) w.blockedUntil = now + this.config.blockMs;
+      this.hits.rateLimited++;
       return false;
     }
+    return true;
+  }
+
+  /**
+   * The app's daily recipient quota (docs/wecom.md §5: accounts × 200 recipient-sends a day, a
+   * call to n members counting n). False: the call is refused. WeCom documents the quota, not
+   * the error it answers; the sandbox answers 45009, the code of its other frequency limits.
+   */
+  takeAppDay(corpId: string, accounts: number, recipients: number, nowMs: number): boolean {
+    const day = Math.floor((nowMs + 8 * HOUR_MS) / (24 * HOUR_MS));
+    let d = this.perAppDay.get(corpId);
+    if (!d || d.day !== day) {
+      d = { day, sends: 0 };
+      this.perAppDay.set(corpId, d);
+    }
+    if (d.sends + recipients > accounts * this.config.appMessagesPerAccountDay) {
+      this.hits.appDayRefused++;
+      return false;
+    }
+    d.sends += recipients;
+    return true;
+  }
+
+  /**
+   * Counts an app message to one member in the clock minute and hour (sandbox clock); false
+   * means WeCom drops it silently (docs/wecom.md §5: 30 a minute, 1,000 an hour per member, the
+   * call itself succeeds).
+   */
+  deliverToMember(corpId: string, userid: string, nowMs: number): boolean {
+    const key = `${corpId}|${userid}`;
+    const minute = Math.floor(nowMs / MINUTE_MS);
+    const hour = Math.floor(nowMs / HOUR_MS);
+    let m = this.perMember.get(key);
+    if (!m) {
+      m = { minute, inMinute: 0, hour, inHour: 0 };
+      this.perMember.set(key, m);
+    }
+    if (m.minute !== minute) Object.assign(m, { minute, inMinute: 0 });
+    if (m.hour !== hour) Object.assign(m, { hour, inHour: 0 });
+    if (m.inMinute >= this.config.appMessagesPerMemberMinute) {
+      this.hits.memberMinuteDrops++;
+      return false;
+    }
+    if (m.inHour >= this.config.appMessagesPerMemberHour) {
+      this.hits.memberHourDrops++;
+      return false;
+    }
+    m.inMinute++;
+    m.inHour++;
     return true;
   }
 
@@ -85,8 +171,18 @@ export class Limits {
     else this.inflight.set(key, n);
   }
 
+  /** Zeroes the hit counters (the windows and quotas keep counting). */
+  resetHits(): LimitHits {
+    const before = this.hits;
+    this.hits = noHits();
+    return before;
+  }
+
   reset(): void {
     this.config = defaultLimits();
     this.windows.clear();
+    this.perMember.clear();
+    this.perAppDay.clear();
+    this.hits = noHits();
   }
 }

@@ -97,7 +97,10 @@ export interface AppMessage {
   msgid: string;
   atMs: number;
   msgtype: string;
+  /** Members who received it. */
   touser: string[];
+  /** Members WeCom dropped it for silently (over their per-minute or per-hour app message limit). */
+  dropped?: string[];
   body: unknown;
   taskId?: string;
   responseCode?: string;

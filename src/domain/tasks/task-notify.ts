@@ -29,24 +29,49 @@ export async function requestNotify(
 
 const minuteKey = (deps: Pick<TaskDeps, 'keyPrefix' | 'corpId' | 'clock'>, userid: string) =>
   `${deps.keyPrefix}:task-msgs:${deps.corpId}:${userid}:${Math.floor(deps.clock.nowMs() / 60_000)}`;
+const hourKey = (deps: Pick<TaskDeps, 'keyPrefix' | 'corpId' | 'clock'>, userid: string) =>
+  `${deps.keyPrefix}:task-msgs-h:${deps.corpId}:${userid}:${Math.floor(deps.clock.nowMs() / 3_600_000)}`;
 
-/** Messages still allowed to `userid` this minute (WeCom silently drops beyond 30/min per member; docs/wecom.md §5). */
+/**
+ * App messages the bot allows itself per advisor per clock hour: WeCom drops beyond 1,000 an hour
+ * per member silently (docs/wecom.md §5); the margin is for messages the bot does not count
+ * (operator alerts) and for a clock a little off WeCom's. The per-minute budget alone (20) would
+ * allow 1,200 an hour.
+ */
+export const PER_HOUR_BUDGET = 900;
+
+/**
+ * Messages still allowed to `userid` now: the smaller of this minute's and this hour's budget
+ * (WeCom silently drops beyond 30 a minute and 1,000 an hour per member; docs/wecom.md §5).
+ */
 export async function budgetLeft(
   deps: Pick<TaskDeps, 'redis' | 'keyPrefix' | 'corpId' | 'clock' | 'settings'>,
   userid: string,
 ): Promise<number> {
-  const used = Number((await deps.redis.get(minuteKey(deps, userid))) ?? 0);
-  return Math.max(0, deps.settings.perMinuteBudget - used);
+  // Two keys of different slots on a Redis Cluster: two GETs, not one MGET.
+  const [minute, hour] = await Promise.all([
+    deps.redis.get(minuteKey(deps, userid)),
+    deps.redis.get(hourKey(deps, userid)),
+  ]);
+  return Math.max(
+    0,
+    Math.min(deps.settings.perMinuteBudget - Number(minute ?? 0), PER_HOUR_BUDGET - Number(hour ?? 0)),
+  );
 }
 
-/** Counts app messages sent to a member in the current minute. */
+/** Counts app messages sent to a member in the current minute and hour. */
 export async function countSent(
   deps: Pick<TaskDeps, 'redis' | 'keyPrefix' | 'corpId' | 'clock'>,
   userid: string,
   n = 1,
 ): Promise<void> {
-  const key = minuteKey(deps, userid);
-  await deps.redis.multi().incrby(key, n).expire(key, 120).exec();
+  const minute = minuteKey(deps, userid);
+  const hour = hourKey(deps, userid);
+  // One key per transaction: the two keys may live on different cluster nodes (docs/scale.md §1).
+  await Promise.all([
+    deps.redis.multi().incrby(minute, n).expire(minute, 120).exec(),
+    deps.redis.multi().incrby(hour, n).expire(hour, 7_200).exec(),
+  ]);
 }
 
 /**
