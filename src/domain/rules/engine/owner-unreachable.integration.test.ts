@@ -24,6 +24,7 @@ import { RuleService } from '../rule.service.js';
 import { DEMO_CORP_ID, type EngineHarness, useEngineHarness } from './engine.test-support.js';
 import { ExecutionModel } from './execution.model.js';
 import { evaluateOwnerUnreachableRules } from './owner-unreachable.js';
+import { previewRule } from '../preview.js';
 
 let h: EngineHarness;
 useEngineHarness('owner-unreachable', (harness) => (h = harness));
@@ -71,7 +72,7 @@ const rule = (over: Partial<RuleBodyInput> = {}): RuleBodyInput => ({
 const createRule = (body: RuleBodyInput) =>
   new RuleService(() => h.clock.now()).create(admin, ruleCreateSchema.parse({ ...body, enabled: true }));
 
-async function customerWithRelationship(status: 'active' | 'lost' = 'active') {
+async function customerWithRelationship(status: 'active' | 'deleted_by_customer' = 'active') {
   const externalUserId = `wm${new Types.ObjectId().toHexString()}`;
   const c = await CustomerModel.create({ corpId, externalUserId });
   await RelationshipModel.create({ corpId, userid: 'zhangwei', externalUserId, customerId: c._id, status });
@@ -204,7 +205,10 @@ describe('owner.unreachable: tasks', () => {
     // The daily run ends the episode; the owner deletes the advisor later: a new episode, a new task.
     h.clock.set(Date.parse('2026-05-11T02:00:00Z'));
     expect(await daily()).toMatchObject({ started: 0, ran: 0 });
-    await RelationshipModel.updateMany({ corpId, customerId: customer._id }, { $set: { status: 'lost' } });
+    await RelationshipModel.updateMany(
+      { corpId, customerId: customer._id },
+      { $set: { status: 'deleted_by_customer' } },
+    );
     h.clock.set(Date.parse('2026-05-12T02:00:00Z'));
     expect(await daily()).toMatchObject({ started: 1, ran: 1 });
     expect(await TaskModel.countDocuments({ corpId, vehicleId: a?._id, status: 'open' })).toBe(1);
@@ -221,5 +225,19 @@ describe('owner.unreachable: tasks', () => {
     const card = JSON.stringify(advisorCard(task, view, 'tk-x-1', 'http://localhost'));
     expect(card).toContain('…0001');
     expect(card).not.toContain(VIN_A);
+  });
+});
+
+describe('owner.unreachable: preview', () => {
+  it('counts the unreachable vehicles the vehicle conditions match', async () => {
+    await seedVehicles();
+    await markUnreachableEpisodes(corpId, h.clock.now());
+    const r = await previewRule(ruleBodySchema.parse(rule()), {
+      corpId,
+      timeZone: 'Asia/Shanghai',
+      quietHours: null,
+      now: h.clock.now(),
+    });
+    expect(r).toMatchObject({ matching: 2, scanned: 3, exact: true });
   });
 });
