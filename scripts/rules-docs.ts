@@ -17,12 +17,14 @@ the engine use). Do not edit by hand.
 - \`trigger\`: \`customer.added\` (optional \`state: { equals | prefix }\`), \`customer.tag_added\` /
   \`customer.tag_removed\` (\`tag: { group, name }\`), \`customer.became_owner\`, \`vehicle.linked\`,
   \`customer.lost\`, \`service.overdue\` (an owner became dormant: no repair order for the corp's
-  \`outcomes.dormantMonths\`, default 12; for win-back rules), \`lead.created\`, \`lead.stage_changed\`, \`date\` (\`field\`: deliveryDate, insuranceExpiry, lastServiceDate or birthday;
+  \`outcomes.dormantMonths\`, default 12; for win-back rules), \`owner.unreachable\` (optional
+  \`fallbackAdvisor\`: a DMS vehicle whose owner is not reachable on WeCom; see below), \`lead.created\`, \`lead.stage_changed\`, \`date\` (\`field\`: deliveryDate, insuranceExpiry, lastServiceDate or birthday;
   \`offset\`: \`+150d at 10:00\`, \`-60d at 09:30\`, in the corp's time zone).
 - \`conditions\` (all must hold): \`channel\`, \`hasTags\`, \`lacksTags\`, \`lifecycle\`, \`vehicleModels\`,
   \`vehicleAgeMonths: { min, max }\`, \`advisors\`, \`departments\`, \`customerType\` (wechat / wecom), and
   for lead triggers only \`lead: { sources, models, stages, fromStages, toStages, lostReasons, ageHours }\`
-  (\`fromStages\`/\`toStages\` with \`lead.stage_changed\` only).
+  (\`fromStages\`/\`toStages\` with \`lead.stage_changed\` only), and for \`owner.unreachable\` only
+  \`vehicle: { models, daysSinceDelivery, daysSinceService, salesAdvisors }\`.
 - \`actions\` (1–10): \`tag\`, \`welcome\`, \`follow_up\`, \`message_customer\`, \`notify_advisor\`.
 - \`guards\`: \`quietHours\` (left out: the corp's quiet hours, set in the corp's task settings,
   21:00–09:00 local unless changed; \`{ start, end }\`: the rule's own; \`null\`: none for this rule)
@@ -49,6 +51,18 @@ Durations are \`<n>d\`, \`<n>h\` or \`<n>m\`; local times are \`HH:mm\`.
   skipped (\`lead_not_on_wecom\`), and customer conditions do not hold. Occurrences:
   \`lead:<lead id>:created\` and \`lead:<lead id>:<stage reached>\` (stages only move forward).
   Preview counts the open leads the lead conditions match now.
+- **Unreachable owners** (\`owner.unreachable\`; docs/outcomes.md "Add this owner on WeCom" tasks):
+  the daily outcomes run finds the DMS vehicles whose owner has no active relationship with the
+  dealer (no linked customer, or one who deleted every advisor) and runs these rules for each, once
+  per unreachable episode (occurrence \`unreachable:<episode start>\`, subject the vehicle): the owner
+  has to be reachable again and lost again before the rule acts on that vehicle a second time. The
+  subject is the vehicle, not a customer, so only \`follow_up\` is allowed (it creates the task
+  "add this owner on WeCom" for the vehicle's sales advisor from the DMS if still active, else the
+  trigger's \`fallbackAdvisor\`; neither: skipped \`no_advisor\`), only \`conditions.vehicle\`
+  applies (\`models\` match substrings, case-insensitive; days count in the corp's zone; a vehicle
+  without the date does not match a range), and \`holdoutShare\` is refused. At most one such task
+  is open per vehicle, across rules; it closes as done by itself when the owner becomes reachable.
+  Preview counts the vehicles unreachable now that the vehicle conditions match.
 - **Welcome rules** (any rule with a \`welcome\` action) must use the \`customer.added\` trigger and only
   the \`channel\`, \`advisors\` and \`departments\` conditions; they ignore quiet hours and caps. Their
   other actions (e.g. tags) run when the \`customer.added\` event is processed. The welcome job is

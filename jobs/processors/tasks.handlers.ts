@@ -107,16 +107,19 @@ async function dailyOnce(ctx: WorkerContext, scope: CorpScope): Promise<boolean>
   return (await ctx.redis.set(key, '1', 'EX', 3 * 86_400, 'NX')) === 'OK';
 }
 
+const TASK_EVENTS = new Set(['customer.lost', 'relationship.transferred', 'vehicle.linked', 'customer.added']);
+
 /**
  * Follow-up tasks as a domain-event consumer (after the rules engine): `customer.lost` cancels
- * open tasks, `relationship.transferred` moves them to the taker.
+ * open tasks, `relationship.transferred` moves them to the taker, `vehicle.linked` and
+ * `customer.added` close "add this owner on WeCom" tasks of owners now reachable (docs/outcomes.md).
  */
 export const tasksEventHandler: DomainEventHandler = {
   name: 'tasks',
   async handle(event, scope, log) {
-    if (event.type !== 'customer.lost' && event.type !== 'relationship.transferred') return;
+    if (!TASK_EVENTS.has(event.type)) return;
     const out = await handleTaskDomainEvent(scope.tasks(log), event);
-    if (out.cancelled || out.moved)
+    if (out.cancelled || out.moved || out.closed)
       log.info({ corpId: event.corpId, customerId: event.customerId, type: event.type, ...out }, 'open tasks updated');
   },
 };

@@ -6,17 +6,23 @@ import { displayNames, SUMMARY_FIELDS, type SummarySource } from './customer-sea
 
 /** A task's customer as the console's task table shows it. */
 export interface CustomerLabel {
+  /** Empty for a vehicle task whose owner is not on WeCom (no customer record to open). */
   id: string;
   name: string;
+  /** The VIN in full for a customer's vehicle; only its last four (`…1234`) for a vehicle task (docs/outcomes.md). */
   vehicle?: { model?: string; vin: string };
 }
 
 interface Labelled {
   _id: Types.ObjectId;
   corpId: string;
-  customerId: Types.ObjectId;
+  customerId?: Types.ObjectId | null;
+  vehicleId?: Types.ObjectId | null;
+  kind?: string | null;
   advisorUserid: string;
 }
+
+const isVehicleTask = (t: Labelled) => t.kind === 'add_on_wecom' && Boolean(t.vehicleId);
 
 /**
  * How a list of tasks names its customers (the console's task table): the display name a card
@@ -26,7 +32,12 @@ interface Labelled {
 export async function customerLabels(pd: PersonalData, tasks: Labelled[]): Promise<Map<string, CustomerLabel>> {
   const labels = new Map<string, CustomerLabel>();
   for (const corpId of new Set(tasks.map((t) => t.corpId))) {
-    const own = tasks.filter((t) => t.corpId === corpId);
+    await labelVehicleTasks(
+      corpId,
+      tasks.filter((t) => t.corpId === corpId && isVehicleTask(t)),
+      labels,
+    );
+    const own = tasks.filter((t) => t.corpId === corpId && !isVehicleTask(t) && t.customerId);
     const ids = [...new Set(own.map((t) => String(t.customerId)))];
     const [customers, vehicles] = await Promise.all([
       CustomerModel.find({ corpId, _id: { $in: ids } }, SUMMARY_FIELDS).lean() as unknown as Promise<SummarySource[]>,
@@ -45,4 +56,22 @@ export async function customerLabels(pd: PersonalData, tasks: Labelled[]): Promi
       });
   }
   return labels;
+}
+
+/** Vehicle tasks ("add this owner on WeCom"): no customer; the vehicle's model and VIN tail. */
+async function labelVehicleTasks(corpId: string, tasks: Labelled[], labels: Map<string, CustomerLabel>) {
+  if (tasks.length === 0) return;
+  const vehicles = await VehicleModel.find(
+    { corpId, _id: { $in: [...new Set(tasks.map((t) => String(t.vehicleId)))] } },
+    { model: 1, vin: 1 },
+  ).lean();
+  const byId = new Map(vehicles.map((v) => [String(v._id), v]));
+  for (const t of tasks) {
+    const v = byId.get(String(t.vehicleId));
+    labels.set(String(t._id), {
+      id: '',
+      name: '',
+      vehicle: v ? { model: v.model ?? undefined, vin: `…${v.vin.slice(-4)}` } : undefined,
+    });
+  }
 }

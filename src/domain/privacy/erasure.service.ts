@@ -107,9 +107,12 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
       $unset: { remarkEnc: 1, remarkHash: 1, descriptionEnc: 1, noteEnc: 1, noteUpdatedAt: 1 },
     },
   );
+  // Their vehicles' "add this owner on WeCom" tasks end too, and the vehicles get no new ones: the
+  // owner asked to be forgotten, not to be sought out again (docs/outcomes.md).
+  const ownVehicleIds = (await VehicleModel.find({ corpId, customerId: _id }, { _id: 1 }).lean()).map((v) => v._id);
   const vehicles = await VehicleModel.updateMany(
     { corpId, customerId: _id },
-    { $unset: { customerId: 1, externalUserId: 1, linkedAt: 1 } },
+    { $set: { ownerErasedAt: now }, $unset: { customerId: 1, externalUserId: 1, linkedAt: 1, unreachableSince: 1 } },
   );
   // DMS outcomes stay the dealer's records, unlinked; their credits keep counting, anonymised (docs/outcomes.md).
   await OutcomeModel.updateMany(
@@ -143,7 +146,11 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
 
   // Tasks hold the rule's template and ids, never the customer's data (docs/tasks.md); open ones end here.
   const tasks = await TaskModel.updateMany(
-    { corpId, customerId: _id, status: 'open' },
+    {
+      corpId,
+      status: 'open',
+      $or: [{ customerId: _id }, ...(ownVehicleIds.length > 0 ? [{ vehicleId: { $in: ownVehicleIds } }] : [])],
+    },
     {
       $set: { status: 'cancelled', notifyPending: false },
       $unset: { nextCheckpointAt: 1 },

@@ -71,6 +71,8 @@ export async function exportCustomer(
   const customer = await CustomerModel.findOne({ _id, corpId }).lean();
   if (!customer) return undefined;
   const ext = customer.externalUserId;
+  // Tasks on their vehicles ("add this owner on WeCom", docs/outcomes.md) concern them too.
+  const vehicleIds = (await VehicleModel.find({ corpId, customerId: _id }, { _id: 1 }).lean()).map((v) => v._id);
   const [
     relationships,
     vehicles,
@@ -90,7 +92,10 @@ export async function exportCustomer(
     VehicleModel.find({ corpId, customerId: _id }).lean(),
     ScheduleModel.find({ corpId, customerId: _id }).lean(),
     MessageRecipientModel.find({ corpId, customerId: _id }).lean(),
-    TaskModel.find({ corpId, customerId: _id }).lean(),
+    TaskModel.find({
+      corpId,
+      $or: [{ customerId: _id }, ...(vehicleIds.length > 0 ? [{ vehicleId: { $in: vehicleIds } }] : [])],
+    }).lean(),
     ExecutionModel.find({ corpId, subject: { $in: [customerId, `ext:${ext}`] } }).lean(),
     DomainEventRecordModel.find({ corpId, $or: [{ customerId }, { externalUserId: ext }] }).lean(),
     InboundEventModel.find({ corpId, 'ids.externalUserId': ext }).lean(),

@@ -10,7 +10,7 @@ import type { AnchorField, Trigger } from './rule.schema.js';
  * occurrence fire again.
  */
 export function eventOccurrenceId(
-  trigger: Exclude<Trigger, { type: 'date' | 'inactivity' }>,
+  trigger: Exclude<Trigger, { type: 'date' | 'inactivity' | 'owner.unreachable' }>,
   event: DomainEvent,
 ): string {
   const at = Date.parse(event.occurredAt);

@@ -7,6 +7,8 @@ import { effectiveQuietHours, followUpDueAt, nextAllowedTime } from './engine/gu
 import { dateOccurrences } from './occurrences.js';
 import { LeadModel } from '../acquisition/lead.model.js';
 import { failedLeadConditions } from './engine/lead-rules.js';
+import { failedVehicleConditions } from './engine/owner-unreachable.js';
+import { VehicleModel } from '../vehicles/vehicle.model.js';
 import { isLeadTrigger, type Action, type Conditions, type RuleBody } from './rule.schema.js';
 
 /** How many customers preview examines at most; beyond it the count is a lower bound. */
@@ -67,6 +69,7 @@ export async function previewRule(
 ): Promise<PreviewResult> {
   const limit = opts.scanLimit ?? PREVIEW_SCAN_LIMIT;
   if (isLeadTrigger(rule.trigger.type)) return previewLeadRule(rule, opts.corpId, opts.now, limit);
+  if (rule.trigger.type === 'owner.unreachable') return previewOwnerUnreachableRule(rule, opts, limit);
   const contexts = await loadCustomerContexts(opts.corpId, customerFilterOf(rule.conditions), limit + 1, opts.pd);
   const scanned = Math.min(contexts.length, limit);
   let matching = 0;
@@ -115,6 +118,27 @@ async function previewLeadRule(rule: RuleBody, corpId: string, now: Date, limit:
       }).length === 0,
   ).length;
   return { corpId, matching, scanned: Math.min(leads.length, limit), exact: leads.length <= limit };
+}
+
+/**
+ * An `owner.unreachable` rule's preview (docs/outcomes.md): the vehicles unreachable now (as of
+ * the last daily run) that the vehicle conditions match; no example, the subject being a vehicle.
+ */
+async function previewOwnerUnreachableRule(
+  rule: RuleBody,
+  opts: { corpId: string; timeZone: string; now: Date },
+  limit: number,
+): Promise<PreviewResult> {
+  const vehicles = await VehicleModel.find(
+    { corpId: opts.corpId, unreachableSince: { $exists: true } },
+    { model: 1, deliveryDate: 1, lastServiceDate: 1, salesUserid: 1 },
+  )
+    .limit(limit + 1)
+    .lean();
+  const matching = vehicles
+    .slice(0, limit)
+    .filter((v) => failedVehicleConditions(rule.conditions.vehicle, v, opts.now, opts.timeZone).length === 0).length;
+  return { corpId: opts.corpId, matching, scanned: Math.min(vehicles.length, limit), exact: vehicles.length <= limit };
 }
 
 function planFor(

@@ -71,6 +71,22 @@ export const triggerSchema = z.discriminatedUnion(
         offset: dateOffset,
       })
       .strict(),
+    /**
+     * A DMS vehicle whose owner the dealer cannot reach on WeCom (no linked customer with an active
+     * relationship), once per unreachable episode, found by the daily outcomes run (docs/outcomes.md,
+     * "Add this owner on WeCom" tasks). Its subject is the vehicle; only `follow_up` (a task for
+     * the vehicle's sales advisor, else `fallbackAdvisor`) and vehicle conditions apply.
+     */
+    z
+      .object({
+        type: z.literal('owner.unreachable'),
+        /** Who gets the task when the vehicle's sales advisor from the DMS is unknown or no longer active. */
+        fallbackAdvisor: z
+          .string()
+          .regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'is not a WeCom userid' })
+          .optional(),
+      })
+      .strict(),
     /** No completed follow-up task for the customer for `days` days (evaluated daily per corp; docs/tasks.md). */
     z
       .object({
@@ -81,7 +97,7 @@ export const triggerSchema = z.discriminatedUnion(
   ],
   {
     error:
-      'trigger.type must be one of customer.added, customer.tag_added, customer.tag_removed, customer.became_owner, vehicle.linked, customer.lost, service.overdue, lead.created, lead.stage_changed, date, inactivity',
+      'trigger.type must be one of customer.added, customer.tag_added, customer.tag_removed, customer.became_owner, vehicle.linked, customer.lost, service.overdue, owner.unreachable, lead.created, lead.stage_changed, date, inactivity',
   },
 );
 export type Trigger = z.infer<typeof triggerSchema>;
@@ -122,6 +138,31 @@ export const leadConditionsSchema = z
   .strict();
 export type LeadConditions = z.infer<typeof leadConditionsSchema>;
 
+const dayRange = z
+  .object({ min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() })
+  .strict()
+  .refine((r) => r.min === undefined || r.max === undefined || r.min <= r.max, { error: 'min must not exceed max' })
+  .optional();
+
+/** Conditions on the DMS vehicle of an `owner.unreachable` rule (docs/outcomes.md); all given must hold. */
+export const vehicleConditionsSchema = z
+  .object({
+    /** The vehicle's model contains one of these (case-insensitive). */
+    models: z.array(z.string().trim().min(1).max(60)).min(1).max(100).optional(),
+    /** Whole days since delivery (a vehicle without a delivery date does not match a range). */
+    daysSinceDelivery: dayRange,
+    /** Whole days since the last service the DMS reported (none reported: does not match a range). */
+    daysSinceService: dayRange,
+    /** The vehicle's sales advisor from the DMS is one of these WeCom userids. */
+    salesAdvisors: z
+      .array(z.string().regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: 'is not a WeCom userid' }))
+      .min(1)
+      .max(500)
+      .optional(),
+  })
+  .strict();
+export type VehicleConditions = z.infer<typeof vehicleConditionsSchema>;
+
 export const conditionsSchema = z
   .object({
     channel: stateMatch.optional(),
@@ -150,6 +191,8 @@ export const conditionsSchema = z
     customerType: z.enum(['wechat', 'wecom']).optional(),
     /** Lead triggers only: conditions on the lead. */
     lead: leadConditionsSchema.optional(),
+    /** `owner.unreachable` only: conditions on the DMS vehicle. */
+    vehicle: vehicleConditionsSchema.optional(),
   })
   .strict();
 export type Conditions = z.infer<typeof conditionsSchema>;
@@ -316,6 +359,7 @@ function refineRule(rule: RuleBodyShape, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['activeUntil'], message: 'must be after activeFrom' });
   }
   refineLeadRule(rule, ctx);
+  refineOwnerUnreachableRule(rule, ctx);
   rule.actions.forEach((action, i) => {
     if (action.type !== 'welcome') return;
     if (rule.trigger.type !== 'customer.added')
@@ -355,6 +399,48 @@ function refineLeadRule(rule: RuleBodyShape, ctx: z.RefinementCtx): void {
         message: `${key} needs the lead.stage_changed trigger`,
       });
   }
+}
+
+/**
+ * `owner.unreachable` acts on a DMS vehicle whose owner is not on WeCom (docs/outcomes.md): there
+ * is no customer to message, tag, welcome or hold out, so only a task (`follow_up`) and the
+ * vehicle conditions apply; vehicle conditions in turn need that trigger.
+ */
+function refineOwnerUnreachableRule(rule: RuleBodyShape, ctx: z.RefinementCtx): void {
+  if (rule.trigger.type !== 'owner.unreachable') {
+    if (rule.conditions.vehicle)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['conditions', 'vehicle'],
+        message:
+          'vehicle conditions need the owner.unreachable trigger; for customers use vehicleModels and vehicleAgeMonths',
+      });
+    return;
+  }
+  rule.actions.forEach((action, i) => {
+    if (action.type !== 'follow_up')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['actions', i, 'type'],
+        message:
+          'an owner.unreachable rule can only create a task (follow_up) for the advisor: the owner is not on WeCom yet, so there is nobody to message, tag or welcome',
+      });
+  });
+  for (const key of Object.keys(rule.conditions)) {
+    if (key !== 'vehicle')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['conditions', key],
+        message:
+          'an owner.unreachable rule has no customer to check; use only conditions.vehicle (models, daysSinceDelivery, daysSinceService, salesAdvisors)',
+      });
+  }
+  if (rule.holdoutShare !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['holdoutShare'],
+      message: 'an owner.unreachable rule has no customers to hold out; leave holdoutShare out',
+    });
 }
 
 export const ruleBodySchema = ruleBodyObject.superRefine(refineRule);

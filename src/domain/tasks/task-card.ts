@@ -51,7 +51,16 @@ export interface TaskView {
   advisorName: string;
   due: string;
   talkTrack?: string;
+  /** `add_on_wecom` tasks: the vehicle the task is about, its VIN shown by its last four only (docs/data-inventory.md). */
+  vehicle?: { model?: string; vinTail: string };
 }
+
+/** A VIN as cards, pages and lists of vehicle tasks show it: `…` and its last four characters, never the whole VIN. */
+export const vinTail = (vin: string): string => `…${vin.slice(-4)}`;
+
+/** What a card calls a vehicle whose owner is not on WeCom: "<model> · VIN …1234". */
+export const vehicleLabel = (v: { model?: string | null; vin: string }): string =>
+  `${v.model ? `${v.model} · ` : ''}VIN ${vinTail(v.vin)}`;
 
 /** Fills `{客户}`/`{name}`, `{车型}`/`{model}`, `{顾问}`/`{advisor}` in a talk track template. */
 export function renderTalkTrack(
@@ -65,10 +74,17 @@ export function renderTalkTrack(
     .replace(/\{(顾问|advisor)\}/g, vars.advisorName);
 }
 
+/**
+ * What a card, digest line or task page shows of a task, rendered at send time. A task on a
+ * vehicle whose owner is not reachable on WeCom (`add_on_wecom`, docs/outcomes.md) names the
+ * vehicle instead of a customer: model and the VIN's last four.
+ */
 export async function loadTaskView(
   deps: Pick<TaskDeps, 'corpId' | 'pd' | 'timeZone'>,
-  task: Pick<TaskLean, 'customerId' | 'advisorUserid' | 'dueAt' | 'talkTrack'>,
+  task: Pick<TaskLean, 'customerId' | 'advisorUserid' | 'dueAt' | 'talkTrack'> &
+    Partial<Pick<TaskLean, 'vehicleId' | 'kind'>>,
 ): Promise<TaskView> {
+  if (task.kind === 'add_on_wecom' && task.vehicleId) return loadVehicleTaskView(deps, task);
   const [customer, vehicle, advisor] = await Promise.all([
     CustomerModel.findOne({ _id: task.customerId, corpId: deps.corpId }, { externalUserId: 1, nameEnc: 1 }).lean(),
     VehicleModel.findOne({ corpId: deps.corpId, customerId: task.customerId, model: { $exists: true } }, { model: 1 })
@@ -114,6 +130,27 @@ export async function loadTaskView(
   };
 }
 
+async function loadVehicleTaskView(
+  deps: Pick<TaskDeps, 'corpId' | 'timeZone'>,
+  task: Pick<TaskLean, 'advisorUserid' | 'dueAt' | 'talkTrack' | 'vehicleId'>,
+): Promise<TaskView> {
+  const [vehicle, advisor] = await Promise.all([
+    VehicleModel.findOne({ _id: task.vehicleId, corpId: deps.corpId }, { model: 1, vin: 1 }).lean(),
+    AdvisorModel.findOne({ corpId: deps.corpId, userid: task.advisorUserid }, { name: 1 }).lean(),
+  ]);
+  const model = vehicle?.model ?? undefined;
+  const label = vehicle ? vehicleLabel(vehicle) : '一辆车';
+  const advisorName = advisor?.name || task.advisorUserid;
+  return {
+    customer: label,
+    model,
+    advisorName,
+    due: dayjs.utc(task.dueAt).tz(deps.timeZone).format('MM-DD HH:mm'),
+    talkTrack: renderTalkTrack(task.talkTrack, { customer: '车主', model, advisorName }),
+    vehicle: vehicle ? { model, vinTail: vinTail(vehicle.vin) } : undefined,
+  };
+}
+
 export const taskPageUrl = (publicBaseUrl: string, taskId: string): string =>
   `${publicBaseUrl}/console/m/tasks/${taskId}`;
 
@@ -121,13 +158,14 @@ const cut = (text: string, max: number) => (text.length > max ? `${text.slice(0,
 
 /** The advisor's `button_interaction` card (docs/wecom.md §3.12): done with an outcome, snooze, unreachable. */
 export function advisorCard(
-  task: Pick<TaskLean, '_id' | 'title' | 'reason'>,
+  task: Pick<TaskLean, '_id' | 'title' | 'reason'> & Partial<Pick<TaskLean, 'kind'>>,
   view: TaskView,
   wecomTaskId: string,
   publicBaseUrl: string,
   note?: string,
 ): TemplateCard {
   const url = taskPageUrl(publicBaseUrl, String(task._id));
+  if (task.kind === 'add_on_wecom') return addOnWecomCard(task, view, wecomTaskId, url, note);
   return {
     card_type: 'button_interaction',
     task_id: wecomTaskId,
@@ -145,6 +183,38 @@ export function advisorCard(
       { text: '已联系', style: 1, key: BUTTON.contacted },
       { text: '已预约到店', style: 1, key: BUTTON.appointment },
       { text: '客户婉拒', style: 2, key: BUTTON.declined },
+      { text: '推迟1天', style: 2, key: BUTTON.snooze },
+      { text: '联系不上', style: 3, key: BUTTON.unreachable },
+    ],
+  };
+}
+
+/**
+ * The card of an "add this owner on WeCom" task (docs/outcomes.md): names the vehicle, not a
+ * customer; the task closes by itself once the owner adds the dealer, so the buttons are only
+ * "invited" (done, contacted), snooze and unreachable.
+ */
+function addOnWecomCard(
+  task: Pick<TaskLean, 'title' | 'reason'>,
+  view: TaskView,
+  wecomTaskId: string,
+  url: string,
+  note?: string,
+): TemplateCard {
+  return {
+    card_type: 'button_interaction',
+    task_id: wecomTaskId,
+    source: { desc: note ?? '添加车主企业微信' },
+    main_title: { title: cut(task.title, 26), desc: `截止 ${view.due}` },
+    sub_title_text: cut(view.talkTrack ?? `请添加这位车主为企业微信好友：${view.customer}`, 120),
+    horizontal_content_list: [
+      { keyname: '车辆', value: cut(view.customer, 20) },
+      ...(task.reason ? [{ keyname: '原因', value: cut(task.reason, 20) }] : []),
+      { type: 1, keyname: '详情', value: '打开任务', url },
+    ],
+    card_action: { type: 1, url },
+    button_list: [
+      { text: '已邀请添加', style: 1, key: BUTTON.contacted },
       { text: '推迟1天', style: 2, key: BUTTON.snooze },
       { text: '联系不上', style: 3, key: BUTTON.unreachable },
     ],
@@ -170,10 +240,13 @@ export function leaderCard(
     task_id: wecomTaskId,
     source: { desc: flagged ? '逾期任务已标记' : '逾期任务升级' },
     main_title: { title: cut(`${view.advisorName} 的任务逾期未完成`, 26), desc: `截止 ${view.due}` },
-    sub_title_text: cut(`顾问 ${view.advisorName} 对客户「${view.customer}」的任务「${task.title}」仍未完成。`, 120),
+    sub_title_text: cut(
+      `顾问 ${view.advisorName} 对${view.vehicle ? '车辆' : '客户'}「${view.customer}」的任务「${task.title}」仍未完成。`,
+      120,
+    ),
     horizontal_content_list: [
       { keyname: '顾问', value: cut(view.advisorName, 20) },
-      { keyname: '客户', value: cut(view.customer, 20) },
+      { keyname: view.vehicle ? '车辆' : '客户', value: cut(view.customer, 20) },
       { keyname: '任务', value: cut(task.title, 20) },
       { type: 1, keyname: '详情', value: '打开任务', url },
     ],

@@ -3,6 +3,13 @@ import { TASK_CATEGORIES } from '../kpis/task-category.js';
 
 export const TASK_STATUSES = ['open', 'done', 'unreachable', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
+/**
+ * What the task is about: a `follow_up` on a customer (the default, also when absent), or
+ * `add_on_wecom`: a DMS vehicle whose owner the dealer cannot reach on WeCom (docs/outcomes.md,
+ * "Add this owner on WeCom" tasks), whose subject is the vehicle and which may have no customer.
+ */
+export const TASK_KINDS = ['follow_up', 'add_on_wecom'] as const;
+export type TaskKind = (typeof TASK_KINDS)[number];
 export const TASK_OUTCOMES = ['contacted', 'appointment_booked', 'customer_declined'] as const;
 export type TaskOutcome = (typeof TASK_OUTCOMES)[number];
 
@@ -23,7 +30,7 @@ const historySchema = new Schema(
 
 /**
  * A follow-up task (docs/architecture.md §6, docs/tasks.md): one per fired `follow_up` schedule (unique
- * `scheduleId`). The talk track is stored as the rule's template and rendered with the customer's
+ * `scheduleId`), or an "add this owner on WeCom" task on a vehicle (`kind: add_on_wecom`, no schedule). The talk track is stored as the rule's template and rendered with the customer's
  * data only when shown, so no customer personal data is stored here. `dueAt` never changes;
  * snoozing moves `remindAt`. On time means done no later than `dueAt + slaMs`.
  */
@@ -37,7 +44,12 @@ const taskSchema = new Schema(
     reason: { type: String },
     /** What the task is for (delivery care, maintenance/insurance invitation ...), from the firing occurrence; see kpis/task-category.ts. */
     category: { type: String, enum: TASK_CATEGORIES },
-    customerId: { type: Schema.Types.ObjectId, required: true },
+    /** The customer the task is about; absent for an `add_on_wecom` task whose vehicle has no reachable customer. */
+    customerId: { type: Schema.Types.ObjectId },
+    /** `add_on_wecom` tasks: the DMS vehicle whose owner is to be added (docs/outcomes.md). */
+    vehicleId: { type: Schema.Types.ObjectId },
+    /** Absent = `follow_up`. */
+    kind: { type: String, enum: TASK_KINDS },
     advisorUserid: { type: String, required: true },
     title: { type: String, required: true },
     /** Template with `{客户}` / `{车型}` / `{顾问}` placeholders; rendered at send time. */
@@ -75,6 +87,13 @@ taskSchema.index({ status: 1, notifyPending: 1, remindAt: 1 });
 taskSchema.index({ status: 1, nextCheckpointAt: 1 });
 taskSchema.index({ corpId: 1, customerId: 1, status: 1 });
 taskSchema.index({ corpId: 1, dueAt: 1 });
+/** At most one open "add this owner on WeCom" task per vehicle (docs/outcomes.md); closed ones are history. */
+taskSchema.index(
+  { corpId: 1, vehicleId: 1, kind: 1 },
+  { unique: true, partialFilterExpression: { status: 'open', kind: 'add_on_wecom' }, name: 'open_vehicle_task' },
+);
+/** A vehicle's tasks (auto-close when the owner becomes reachable, erasure, export). */
+taskSchema.index({ corpId: 1, vehicleId: 1, status: 1 }, { partialFilterExpression: { vehicleId: { $exists: true } } });
 /** Bookings by completion time: the no-show detection and the no-show rate flags (docs/cockpit.md "Result anomalies"). */
 taskSchema.index({ corpId: 1, outcome: 1, completedAt: 1 });
 

@@ -239,7 +239,8 @@ export async function applyTaskAction(
         corpId: deps.corpId,
         sourceId: `${TASK_SOURCE_PREFIX}-${taskId}`,
         occurredAt: now.toISOString(),
-        customerId: String(updated.customerId),
+        // A vehicle task whose owner is not on WeCom has no customer (docs/outcomes.md).
+        ...(updated.customerId ? { customerId: String(updated.customerId) } : {}),
         userid: updated.advisorUserid,
         taskId,
         data: { outcome: action.outcome, onTime: isOnTime(updated) },

@@ -20,6 +20,14 @@ const vehicleSchema = new Schema(
     salesUserid: { type: String },
     source: { type: String, enum: ['api', 'import'], required: true },
     linkedAt: { type: Date },
+    /**
+     * Since when the daily outcomes run has found the owner unreachable on WeCom (no linked customer
+     * with an active relationship); unset once reachable. Names the episode `owner.unreachable`
+     * rules fire once for (docs/outcomes.md, "Add this owner on WeCom" tasks).
+     */
+    unreachableSince: { type: Date },
+    /** When the linked owner's data was erased: no "add this owner on WeCom" work for this vehicle any more. */
+    ownerErasedAt: { type: Date },
   },
   { timestamps: true, collection: 'vehicles' },
 );

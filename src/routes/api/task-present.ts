@@ -9,7 +9,10 @@ export function presentTask(t: TaskLean, now: Date, onTime: boolean | undefined)
     id: String(t._id),
     corpId: t.corpId,
     advisorUserid: t.advisorUserid,
-    customerId: String(t.customerId),
+    customerId: t.customerId ? String(t.customerId) : undefined,
+    /** `add_on_wecom` tasks (docs/outcomes.md): the vehicle whose owner is to be added on WeCom. */
+    vehicleId: t.vehicleId ? String(t.vehicleId) : undefined,
+    kind: t.kind ?? 'follow_up',
     ruleId: t.ruleId ? String(t.ruleId) : undefined,
     scheduleId: t.scheduleId ? String(t.scheduleId) : undefined,
     title: t.title,
@@ -40,6 +43,8 @@ export interface ApiTaskView {
   advisorName: string;
   due: string;
   talkTrack?: string;
+  /** `add_on_wecom` tasks: the vehicle (model, the VIN's last four only). */
+  vehicle?: { model?: string; vinTail: string };
 }
 /** One history entry: who (`system`, `api:<userid>`, `wecom:<userid>` ...), what, when; ids and codes only. */
 export interface ApiTaskHistoryEntry {

@@ -98,7 +98,12 @@ export async function handleDomainEvent(deps: EngineDeps, event: DomainEvent): P
   const outcomes: RuleOutcome[] = [];
   for (const rule of rules) {
     const trigger = rule.body.trigger;
-    if (trigger.type === 'date' || trigger.type === 'inactivity' || !(await triggerAccepts(deps, trigger, event))) {
+    if (
+      trigger.type === 'date' ||
+      trigger.type === 'inactivity' ||
+      trigger.type === 'owner.unreachable' ||
+      !(await triggerAccepts(deps, trigger, event))
+    ) {
       outcomes.push({ ruleId: rule.id, outcome: 'trigger_mismatch' });
       continue;
     }
@@ -129,7 +134,7 @@ async function handleLeadEvent(deps: EngineDeps, event: DomainEvent): Promise<Ru
   const outcomes: RuleOutcome[] = [];
   for (const rule of rules) {
     const trigger = rule.body.trigger;
-    if (trigger.type === 'date' || trigger.type === 'inactivity') continue;
+    if (trigger.type === 'date' || trigger.type === 'inactivity' || trigger.type === 'owner.unreachable') continue;
     if (failedLeadConditions(rule.body.conditions.lead, lead).length > 0) {
       outcomes.push({ ruleId: rule.id, outcome: 'conditions_failed' });
       continue;

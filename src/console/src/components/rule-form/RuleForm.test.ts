@@ -25,6 +25,8 @@ const triggerFields: Record<TriggerType, string[]> = {
   'vehicle.linked': [],
   'customer.lost': [],
   'service.overdue': [],
+  // Not offered by the form yet (API only; docs/outcomes.md): never iterated, as TRIGGER_TYPES leaves it out.
+  'owner.unreachable': [],
   'lead.created': [],
   'lead.stage_changed': [],
   date: ['rule-trigger-field', 'rule-trigger-offset'],

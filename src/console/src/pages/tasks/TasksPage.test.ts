@@ -35,6 +35,8 @@ const overdueTask: DeskTask = {
   corpId: CORP,
   advisorUserid: 'zhangwei',
   customerId: 'c1',
+  vehicleId: undefined,
+  kind: 'follow_up',
   ruleId: 'r1',
   scheduleId: 's1',
   title: '交车次日回访',
