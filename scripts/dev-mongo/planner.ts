@@ -49,6 +49,14 @@ interface Plan {
   eqFields: string[];
 }
 
+/**
+ * A unique index with every field bound by equality finds at most one document per value: on a
+ * tie it beats an index that shares only a leading field (`{corpId, outcomeId}` must take the
+ * unique `outcomeId` index, not walk the corp's range of `{corpId, occurredAt}`), as mongod's
+ * plan ranking would.
+ */
+const isPoint = (plan: Plan) => plan.index.unique && plan.eqFields.length === plan.index.fields.length;
+
 function planFor(index: Index, bounds: Map<string, FieldBounds>): Plan | undefined {
   let combos: unknown[][] = [[]];
   let score = 0;
@@ -186,7 +194,8 @@ export function planScan(
   for (const index of coll.indexes) {
     if (!index.plannable) continue;
     const plan = planFor(index, bounds);
-    if (plan && (!best || plan.score > best.score)) best = plan;
+    if (plan && (!best || plan.score > best.score || (plan.score === best.score && isPoint(plan) && !isPoint(best))))
+      best = plan;
   }
   if (!best) return undefined;
   const dedupe = best.ranges.length > 1 || best.index.multikey;

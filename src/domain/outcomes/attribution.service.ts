@@ -2,8 +2,8 @@ import type { Types } from 'mongoose';
 import { dayjs } from '../../infra/clock.js';
 import { AttributionModel } from './attribution.model.js';
 import { OutcomeModel, type OutcomeLean } from './outcome.model.js';
-import { loadOutcomeSettings, windowKindOf, type OutcomeSettings } from './outcome-settings.js';
-import { touchesForCustomers, type Touch } from './touches.js';
+import { defaultOutcomeSettings, loadOutcomeSettings, windowKindOf, type OutcomeSettings } from './outcome-settings.js';
+import { touchesForCorp, touchesForCustomers, type Touch } from './touches.js';
 
 /** Bumped when the credit rules change, so stored records say which rules made them. */
 export const ATTRIBUTION_MODEL = 'last_touch';
@@ -17,7 +17,7 @@ const ATTRIBUTED_TYPES = ['repair_order', 'insurance_policy', 'vehicle_sale'];
  * credit, the first is reported beside it (docs/outcomes.md, "Attribution").
  */
 export function creditOf(
-  outcome: Pick<OutcomeLean, 'occurredAt'>,
+  outcome: Pick<AttributableOutcome, 'occurredAt'>,
   touches: readonly Touch[],
 ): { touch?: Touch; firstTouch?: Touch; lagMs?: number; predicted: boolean } {
   const touch = touches.at(-1);
@@ -41,7 +41,7 @@ export async function attributeOutcome(
   await attributeOutcomes(deps, [outcome], settings);
 }
 
-const isAttributable = (o: OutcomeLean) =>
+const isAttributable = (o: AttributableOutcome) =>
   Boolean(o.customerId) && o.status === 'active' && ATTRIBUTED_TYPES.includes(o.type);
 
 /**
@@ -51,36 +51,69 @@ const isAttributable = (o: OutcomeLean) =>
  */
 export async function attributeOutcomes(
   deps: { corpId: string; now: () => Date },
-  outcomes: readonly OutcomeLean[],
+  outcomes: readonly AttributableOutcome[],
   settings?: OutcomeSettings,
 ): Promise<void> {
   if (outcomes.length === 0) return;
+  const credited = outcomes.filter(isAttributable);
+  const s = credited.length ? (settings ?? (await loadOutcomeSettings(deps.corpId))) : defaultOutcomeSettings;
+  const customers = new Map(credited.map((o) => [String(o.customerId), o.customerId as Types.ObjectId]));
+  let touches = new Map<string, Touch[]>();
+  if (credited.length > 0) {
+    const longest = Math.max(...credited.map((o) => s.windows[windowKindOf(o.type)]));
+    let earliest = Infinity;
+    let latest = -Infinity;
+    for (const o of credited) {
+      earliest = Math.min(earliest, o.occurredAt.getTime());
+      latest = Math.max(latest, o.occurredAt.getTime());
+    }
+    touches = await touchesForCustomers(
+      deps.corpId,
+      [...customers.values()],
+      dayjs(earliest).subtract(longest, 'day').toDate(),
+      new Date(latest),
+    );
+  }
+  await writeAttributions(deps, outcomes, touches, s);
+}
+
+/** What attribution reads of an outcome (a projection is enough). */
+export type AttributableOutcome = Pick<
+  OutcomeLean,
+  '_id' | 'type' | 'roType' | 'status' | 'customerId' | 'occurredAt' | 'revenue'
+>;
+const ATTRIBUTABLE_PROJECTION = { type: 1, roType: 1, status: 1, customerId: 1, occurredAt: 1, revenue: 1 };
+
+/**
+ * Attributes the outcomes from touches already read (pure but for the write): removes the records
+ * of outcomes that no longer qualify and replaces the others' in one unordered bulkWrite.
+ */
+async function writeAttributions(
+  deps: { corpId: string; now: () => Date },
+  outcomes: readonly AttributableOutcome[],
+  touchesByCustomer: ReadonlyMap<string, readonly Touch[]>,
+  s: OutcomeSettings,
+): Promise<void> {
   const gone = outcomes.filter((o) => !isAttributable(o)).map((o) => o._id);
   const credited = outcomes.filter(isAttributable);
   if (gone.length > 0) await AttributionModel.deleteMany({ corpId: deps.corpId, outcomeId: { $in: gone } });
   if (credited.length === 0) return;
-  const s = settings ?? (await loadOutcomeSettings(deps.corpId));
-  const windows = credited.map((o) => {
-    const windowDays = s.windows[windowKindOf(o.type)];
-    return { outcome: o, windowDays, from: dayjs(o.occurredAt).subtract(windowDays, 'day').toDate() };
-  });
-  const customers = new Map(credited.map((o) => [String(o.customerId), o.customerId as Types.ObjectId]));
-  const earliest = new Date(Math.min(...windows.map((w) => w.from.getTime())));
-  const latest = new Date(Math.max(...credited.map((o) => o.occurredAt.getTime())));
-  const touchesByCustomer = await touchesForCustomers(deps.corpId, [...customers.values()], earliest, latest);
   const computedAt = deps.now();
-  await AttributionModel.bulkWrite(
-    windows.map(({ outcome, windowDays, from }) => {
-      const touches = (touchesByCustomer.get(String(outcome.customerId)) ?? []).filter(
-        (t) => t.at >= from && t.at <= outcome.occurredAt,
-      );
+  // The records are built here with their final types, so they go to the driver as they are:
+  // mongoose's per-operation casting was three quarters of the write's cost (docs/outcomes.md,
+  // "Benchmark"). `compact` drops unset fields, which the driver would otherwise store as null.
+  await AttributionModel.collection.bulkWrite(
+    credited.map((outcome) => {
+      const windowDays = s.windows[windowKindOf(outcome.type)];
+      const from = dayjs(outcome.occurredAt).subtract(windowDays, 'day').toDate();
+      const touches = inWindow(touchesByCustomer.get(String(outcome.customerId)) ?? [], from, outcome.occurredAt);
       const credit = creditOf(outcome, touches);
-      const record = {
+      const record = compact({
         corpId: deps.corpId,
         outcomeId: outcome._id,
         outcomeType: outcome.type,
         roType: outcome.roType ?? undefined,
-        customerId: outcome.customerId,
+        customerId: outcome.customerId ?? undefined,
         occurredAt: outcome.occurredAt,
         revenue: outcome.revenue,
         model: ATTRIBUTION_MODEL,
@@ -88,22 +121,40 @@ export async function attributeOutcomes(
         windowDays,
         organic: !credit.touch,
         predicted: credit.predicted,
-        touch: credit.touch,
-        firstTouch: credit.firstTouch,
+        touch: credit.touch ? compact({ ...credit.touch }) : undefined,
+        firstTouch: credit.firstTouch ? compact({ ...credit.firstTouch }) : undefined,
         touches: touches.length,
         lagMs: credit.lagMs,
         computedAt,
-      };
+      });
       return {
-        replaceOne: {
-          filter: { corpId: deps.corpId, outcomeId: outcome._id },
-          replacement: Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as typeof record,
-          upsert: true,
-        },
+        replaceOne: { filter: { corpId: deps.corpId, outcomeId: outcome._id }, replacement: record, upsert: true },
       };
     }),
     { ordered: false },
   );
+}
+
+/** The object without its undefined fields. */
+function compact<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
+  return o;
+}
+
+/** The touches of a sorted list within `[from, to]` (binary search: a customer may have hundreds). */
+function inWindow(sorted: readonly Touch[], from: Date, to: Date): Touch[] {
+  const f = from.getTime();
+  const t = to.getTime();
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as Touch).at.getTime() < f) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: Touch[] = [];
+  for (let i = lo; i < sorted.length && (sorted[i] as Touch).at.getTime() <= t; i++) out.push(sorted[i] as Touch);
+  return out;
 }
 
 /**
@@ -127,14 +178,13 @@ export async function reattributeCustomer(
   return outcomes.length;
 }
 
-/** Customers whose outcomes a recomputation attributes together (one touches query per source each). */
-const RECOMPUTE_CUSTOMERS_PER_ROUND = 1000;
-
 /**
- * Recomputes every attribution of a corp whose outcome occurred in `[from, to)` (after a
- * settings change or a bulk correction; the bench's dealer-year). The outcomes are streamed in
- * customer order and attributed a few thousand customers at a time (`attributeOutcomes`), so a
- * dealer-year is a handful of queries and bulk writes, whatever its number of outcomes.
+ * Recomputes every attribution of a corp whose outcome occurred in `[from, to)` (after a settings
+ * change or a bulk correction; the bench's dealer-year), by design a constant number of round
+ * trips (docs/outcomes.md, "Recomputation"): the period's outcomes are read once (projected,
+ * lean), the corp's touches of the period and the longest window before it once per source
+ * (`touchesForCorp`), every outcome is attributed in memory, and the records are written with one
+ * unordered bulkWrite.
  */
 export async function recomputeAttributions(
   deps: { corpId: string; now: () => Date },
@@ -142,29 +192,13 @@ export async function recomputeAttributions(
   to: Date,
 ): Promise<number> {
   const settings = await loadOutcomeSettings(deps.corpId);
-  let n = 0;
-  const cursor = OutcomeModel.find({ corpId: deps.corpId, occurredAt: { $gte: from, $lt: to } })
-    .sort({ customerId: 1 })
-    .lean<OutcomeLean[]>()
-    .cursor({ batchSize: 5000 });
-  let round: OutcomeLean[] = [];
-  let customers = 0;
-  let last: string | undefined;
-  for await (const doc of cursor) {
-    const o = doc as OutcomeLean;
-    const customer = String(o.customerId ?? '');
-    if (customer !== last) {
-      if (customers >= RECOMPUTE_CUSTOMERS_PER_ROUND) {
-        await attributeOutcomes(deps, round, settings);
-        round = [];
-        customers = 0;
-      }
-      customers++;
-      last = customer;
-    }
-    round.push(o);
-    n++;
-  }
-  await attributeOutcomes(deps, round, settings);
-  return n;
+  const longest = Math.max(...Object.values(settings.windows));
+  const [outcomes, touches] = await Promise.all([
+    OutcomeModel.find({ corpId: deps.corpId, occurredAt: { $gte: from, $lt: to } }, ATTRIBUTABLE_PROJECTION).lean<
+      AttributableOutcome[]
+    >(),
+    touchesForCorp(deps.corpId, dayjs(from).subtract(longest, 'day').toDate(), to),
+  ]);
+  await writeAttributions(deps, outcomes, touches, settings);
+  return outcomes.length;
 }

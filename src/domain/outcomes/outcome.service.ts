@@ -251,13 +251,16 @@ export async function upsertOutcomes(
  * refused indexes.
  */
 async function bulkUpsert(
-  ops: Parameters<typeof OutcomeModel.bulkWrite>[0],
+  ops: Parameters<typeof OutcomeModel.collection.bulkWrite>[0],
 ): Promise<{ upserted: Map<number, Types.ObjectId>; refused: Set<number> }> {
   const idsOf = (ids: Record<number, unknown> | undefined) =>
     new Map(Object.entries(ids ?? {}).map(([i, id]) => [Number(i), id as Types.ObjectId]));
   if (ops.length === 0) return { upserted: new Map(), refused: new Set() };
   try {
-    const res = await OutcomeModel.bulkWrite(ops, { ordered: false });
+    // Straight to the driver: the documents are built from the validated input with their final
+    // types (dates converted, ids from the match), and mongoose's per-operation casting was most of
+    // the batch's client CPU (docs/outcomes.md, "Benchmark").
+    const res = await OutcomeModel.collection.bulkWrite(ops, { ordered: false });
     return { upserted: idsOf(res.upsertedIds), refused: new Set() };
   } catch (err) {
     const e = err as {

@@ -19,6 +19,8 @@ export interface Touch {
 
 /** Tasks a customer declined are reported, not credited: only these task outcomes qualify. */
 const QUALIFYING_TASK_OUTCOMES: TaskOutcome[] = ['contacted', 'appointment_booked'];
+/** The dev server's planner turns at most this many `$in` values into index ranges (docs/dev-mongo.md). */
+const IN_CHUNK = 1000;
 const KIND_RANK: Record<Touch['kind'], number> = { task: 0, message: 1, welcome: 2 };
 
 /**
@@ -42,14 +44,32 @@ export async function touchesForCustomers(
   from: Date,
   to: Date,
 ): Promise<Map<string, Touch[]>> {
+  if (customerIds.length === 0) return new Map();
+  return readTouches(corpId, { $in: [...customerIds] }, from, to);
+}
+
+/**
+ * Every touch of a corp in `[from, to]`, keyed by customer id (same rules and order as
+ * `touchesFor`): one read per source over the period, with projections, for a recomputation that
+ * attributes a whole period in memory (docs/outcomes.md, "Recomputation").
+ */
+export async function touchesForCorp(corpId: string, from: Date, to: Date): Promise<Map<string, Touch[]>> {
+  return readTouches(corpId, undefined, from, to);
+}
+
+async function readTouches(
+  corpId: string,
+  customers: { $in: Types.ObjectId[] } | undefined,
+  from: Date,
+  to: Date,
+): Promise<Map<string, Touch[]>> {
   const byCustomer = new Map<string, Touch[]>();
-  if (customerIds.length === 0) return byCustomer;
-  const ids = [...customerIds];
-  const [tasks, messages, customers] = await Promise.all([
+  const ofCustomers = customers ? { customerId: customers } : {};
+  const [tasks, messages, customerRows] = await Promise.all([
     TaskModel.find(
       {
         corpId,
-        customerId: { $in: ids },
+        ...ofCustomers,
         status: 'done',
         outcome: { $in: QUALIFYING_TASK_OUTCOMES },
         completedAt: { $gte: from, $lte: to },
@@ -57,24 +77,37 @@ export async function touchesForCustomers(
       { customerId: 1, ruleId: 1, ruleVersion: 1, advisorUserid: 1, category: 1, outcome: 1, completedAt: 1 },
     ).lean(),
     MessageRecipientModel.find(
-      { corpId, customerId: { $in: ids }, status: 'sent', sentAt: { $gte: from, $lte: to } },
+      { corpId, ...ofCustomers, status: 'sent', sentAt: { $gte: from, $lte: to } },
       { customerId: 1, ruleId: 1, ruleVersion: 1, sender: 1, sentAt: 1 },
     ).lean(),
-    CustomerModel.find({ corpId, _id: { $in: ids } }, { externalUserId: 1 }).lean(),
+    customers ? CustomerModel.find({ corpId, _id: customers }, { externalUserId: 1 }).lean() : [],
   ]);
+  // Welcomes are keyed by the contact (`ext:<external user id>`); a corp-wide read finds the
+  // welcomes first (an execution is created before its action runs, so `createdAt <= to`) and
+  // then only their customers.
   const customerBySubject = new Map(
-    customers.filter((c) => c.externalUserId).map((c) => [`ext:${c.externalUserId}`, String(c._id)]),
+    customerRows.filter((c) => c.externalUserId).map((c) => [`ext:${c.externalUserId}`, String(c._id)]),
   );
-  const welcomes = customerBySubject.size
-    ? await ExecutionModel.find(
-        {
-          corpId,
-          subject: { $in: [...customerBySubject.keys()] },
-          actions: { $elemMatch: { type: 'welcome', status: 'done', at: { $gte: from, $lte: to } } },
-        },
-        { subject: 1, ruleId: 1, ruleVersion: 1, actions: 1 },
-      ).lean()
-    : [];
+  const welcomeAction = { $elemMatch: { type: 'welcome', status: 'done', at: { $gte: from, $lte: to } } };
+  const welcomes =
+    customers && customerBySubject.size === 0
+      ? []
+      : await ExecutionModel.find(
+          customers
+            ? { corpId, subject: { $in: [...customerBySubject.keys()] }, actions: welcomeAction }
+            : { corpId, createdAt: { $lte: to }, actions: welcomeAction },
+          { subject: 1, ruleId: 1, ruleVersion: 1, actions: 1 },
+        ).lean();
+  if (!customers && welcomes.length > 0) {
+    const ids = [...new Set(welcomes.flatMap((w) => (w.subject.startsWith('ext:') ? [w.subject.slice(4)] : [])))];
+    for (let i = 0; i < ids.length; i += IN_CHUNK) {
+      const rows = await CustomerModel.find(
+        { corpId, externalUserId: { $in: ids.slice(i, i + IN_CHUNK) } },
+        { externalUserId: 1 },
+      ).lean();
+      for (const c of rows) customerBySubject.set(`ext:${c.externalUserId}`, String(c._id));
+    }
+  }
   const add = (customer: string | undefined, touch: Touch) => {
     if (!customer) return;
     const list = byCustomer.get(customer);

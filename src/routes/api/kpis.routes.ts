@@ -64,13 +64,18 @@ export const anomaliesQuery = z.object({
 export const KPI_READERS = ['admin', 'oem', 'analyst', 'dealer_admin', 'manager', 'advisor'] as const;
 
 /** What a principal may see of the cockpit: corps, and for managers and advisors the advisors. */
-interface KpiScope {
+export interface KpiScope {
   corpIds: string[];
   advisors?: string[];
   department?: number;
 }
 
-async function resolveScope(
+/**
+ * The cockpit's scope for a request (shared by the process KPIs and the result KPIs,
+ * docs/outcomes.md "KPIs by level"): the corps asked for and allowed, and the advisors a manager
+ * or an advisor is limited to, narrowed by `advisor` / `department`.
+ */
+export async function resolveScope(
   p: Principal,
   q: { corpId?: string; advisor?: string; department?: number },
 ): Promise<KpiScope> {

@@ -499,10 +499,12 @@ const operations: Operation[] = [
     method: 'get',
     path: '/kpis/outcomes',
     summary:
-      'Result KPIs for [from, to): return, first-maintenance, renewal, booked→arrived rates, no-shows per advisor, connectable rate, dormant owners, attributed/organic revenue, funnel by rule or advisor, with definitions',
-    roles: [...OUTCOME_READERS],
+      'Result KPIs for [from, to): return, first-maintenance, renewal, booked→arrived rates, no-shows per advisor, connectable rate, dormant owners, attributed/organic revenue, funnel by rule or advisor, with definitions and the counts behind the rates. Narrowed like the cockpit: advisor (their owners and work), department, dealer (corpId); oem/admin without corpId get the car maker: the sum over its dealers with a row per dealer (`dealers`). Advisors see their own, managers their departments',
+    roles: [...KPI_READERS],
     query: z.object({
-      corpId: z.string(),
+      corpId: z.string().optional(),
+      advisor: z.string().optional(),
+      department: z.string().optional(),
       from: z.string(),
       to: z.string(),
       by: z.enum(['rule', 'advisor']).optional(),

@@ -5,7 +5,14 @@ import { ingestOutcomeItems, itemsOf } from '../../domain/outcomes/outcome-batch
 import { campaignReport } from '../../domain/outcomes/campaign-report.js';
 import { OUTCOME_TYPES } from '../../domain/outcomes/outcome-input.js';
 import { listUnmatchedOutcomes } from '../../domain/outcomes/outcome-queries.js';
-import { outcomeKpis, unreachableOwners } from '../../domain/outcomes/outcome-kpis.js';
+import {
+  combineOutcomeKpis,
+  outcomeKpis,
+  scopeAdvisors,
+  unreachableOwners,
+  type OutcomeKpis,
+} from '../../domain/outcomes/outcome-kpis.js';
+import { resolveScope } from './kpis.routes.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { ValidationError } from '../../infra/errors.js';
@@ -38,7 +45,9 @@ const reportQuery = z.object({
 const isoDate = z.iso.datetime({ offset: true, error: 'use an ISO date-time like 2026-06-01T00:00:00+08:00' });
 const kpiQuery = z
   .object({
-    corpId: z.string().min(1).max(64),
+    corpId: z.string().min(1).max(64).optional(),
+    advisor: z.string().min(1).max(64).optional(),
+    department: z.coerce.number({ error: 'department must be a department id (a number)' }).int().min(0).optional(),
     from: isoDate,
     to: isoDate,
     by: z.enum(['rule', 'advisor'], { error: 'by must be rule or advisor' }).default('rule'),
@@ -94,8 +103,20 @@ export function createOutcomesRouter(deps: ApiDeps): Router {
   });
   router.get('/kpis/outcomes', async function outcomeKpisRoute(ctx) {
     const q = parseOrThrow(kpiQuery, ctx.query);
-    assertCorp(principalOf(ctx), q.corpId, 'read');
-    ctx.body = await outcomeKpis(q.corpId, new Date(q.from), new Date(q.to), q.by);
+    const p = principalOf(ctx);
+    const scope = await resolveScope(p, q);
+    const from = new Date(q.from);
+    const to = new Date(q.to);
+    const perDealer = [];
+    for (const corpId of scope.corpIds) {
+      const advisors = await scopeAdvisors(corpId, scope);
+      perDealer.push(await outcomeKpis(corpId, from, to, q.by, { advisors }));
+    }
+    // A car maker without a dealer named: the sum of its dealers, with a row per dealer.
+    ctx.body =
+      q.corpId === undefined && p.corps === '*'
+        ? combineOutcomeKpis(perDealer, from, to, q.by)
+        : (perDealer[0] as OutcomeKpis);
   });
   router.get('/outcomes/unreachable-owners', async function unreachableOwnersRoute(ctx) {
     const q = parseOrThrow(corpQuery, ctx.query);

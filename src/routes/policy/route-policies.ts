@@ -72,9 +72,10 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
     what: 'Upsert DMS outcomes (appointments, repair orders, policies, sales)',
   },
   'GET /api/v1/kpis/outcomes': {
-    roles: OUTCOME_READERS,
+    roles: KPI_READERS,
     corp: 'scoped',
-    what: 'Result KPIs: return, first-maintenance, renewal, booked→arrived, no-shows, connectable, dormant, funnel (aggregates)',
+    team: 'department_and_advisor',
+    what: 'Result KPIs by advisor, department, dealer or car maker: return, first-maintenance, renewal, booked→arrived, no-shows, connectable, dormant, funnel (aggregates)',
   },
   'GET /api/v1/outcomes/unreachable-owners': {
     roles: OUTCOME_READERS,

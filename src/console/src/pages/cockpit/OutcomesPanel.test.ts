@@ -20,6 +20,16 @@ const kpis = (over: Partial<OutcomeKpis> = {}): OutcomeKpis => ({
   connectable: { vehicles: 50, connectable: 45, rate: 0.9 },
   dormantOwners: 7,
   revenue: { attributed: 12_800, organic: 3_400.5 },
+  counts: {
+    owners: 40,
+    returned: 25,
+    firstMaintenanceDue: 10,
+    firstMaintenanceArrived: 5,
+    policiesEnding: 10,
+    renewed: 8,
+    closedBookings: 8,
+    arrivedBookings: 6,
+  },
   funnel: [
     { key: RULE, touched: 20, booked: 8, arrived: 5, revenue: 9_000 },
     { key: 'manual', touched: 10, booked: 2, arrived: 1, revenue: 3_800 },
@@ -28,9 +38,9 @@ const kpis = (over: Partial<OutcomeKpis> = {}): OutcomeKpis => ({
   ...over,
 });
 
-const mountPanel = (corpId = CORP) =>
+const mountPanel = (corpId = CORP, department?: string) =>
   mountWithConsole(OutcomesPanel, {
-    props: { corpId, from: '2026-11-01', to: '2026-12-01' },
+    props: { corpId, from: '2026-11-01', to: '2026-12-01', department },
     attachTo: document.body,
   });
 
@@ -81,6 +91,17 @@ describe('OutcomesPanel', () => {
     expect(funnel.find(`[data-test="funnel-report-${RULE}"]`).attributes('href')).toBe(
       `/console/campaigns/${RULE}/report?corpId=${CORP}`,
     );
+  });
+
+  it("follows the cockpit's department", async () => {
+    const api = stubApi({
+      'GET /api/v1/kpis/outcomes': () => json(200, kpis()),
+      'GET /api/v1/rules': () => json(200, { rules: [] }),
+    });
+    await mountPanel(CORP, '2');
+    await flushPromises();
+    const call = api.calls.find((c) => c.url.pathname === '/api/v1/kpis/outcomes')!;
+    expect(call.url.searchParams.get('department')).toBe('2');
   });
 
   it('groups the funnel by advisor (a new query) and by the dealer (the total of the rows)', async () => {

@@ -24,10 +24,16 @@ export function dayStart(day: string): string {
 
 /** The outcomes pages' calls; `to` is exclusive like the cockpit's `/api/v1/kpis` (a day string). */
 export const outcomesApi = {
-  kpis: (q: { corpId: string; from: string; to: string; by: FunnelBy }) =>
+  kpis: (q: { corpId: string; department?: string; from: string; to: string; by: FunnelBy }) =>
     call<OutcomeKpis>(
       'GET',
-      `/api/v1/kpis/outcomes?${new URLSearchParams({ corpId: q.corpId, from: dayStart(q.from), to: dayStart(q.to), by: q.by }).toString()}`,
+      `/api/v1/kpis/outcomes?${new URLSearchParams({
+        corpId: q.corpId,
+        ...(q.department ? { department: q.department } : {}),
+        from: dayStart(q.from),
+        to: dayStart(q.to),
+        by: q.by,
+      }).toString()}`,
     ),
   unreachableOwners: (corpId: string, limit = 200) =>
     call<UnreachableOwners>('GET', `/api/v1/outcomes/unreachable-owners?corpId=${enc(corpId)}&limit=${limit}`),
