@@ -147,12 +147,15 @@ function pickBatched(req: PickRequest): Promise<string | undefined> {
       gathering.set(key, batch);
     }
     batch.waiters.push({ resolve, reject });
-    if (!picking.has(key)) void drain(key);
+    if (!picking.has(key)) {
+      picking.add(key);
+      // After the current turn: leads routed together in one call (a batch of intake) share the first pick.
+      queueMicrotask(() => void drain(key));
+    }
   });
 }
 
 async function drain(key: string): Promise<void> {
-  picking.add(key);
   try {
     for (let batch = gathering.get(key); batch; batch = gathering.get(key)) {
       gathering.delete(key);
@@ -181,17 +184,4 @@ async function pickForBatch(req: PickRequest, leads: number): Promise<string[]> 
       })),
     );
   return picks;
-}
-
-/** One change at a time per key inside this process (intake: per corp and mobile, so a duplicate merges). */
-const chains = new Map<string, Promise<unknown>>();
-export function serializeBy<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const prev = chains.get(key) ?? Promise.resolve();
-  const next = prev.then(fn, fn);
-  const tail = next.catch(() => undefined);
-  chains.set(key, tail);
-  void tail.then(() => {
-    if (chains.get(key) === tail) chains.delete(key);
-  });
-  return next;
 }
