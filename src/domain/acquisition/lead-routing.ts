@@ -65,6 +65,16 @@ export function slaDue(
   return dayjs.utc(start).add(ctx.settings.slaMinutes, 'minute').toDate();
 }
 
+/** The last answer, kept: a batch of leads routes at one moment, and a time-zone conversion is costly. */
+let lastInHours: { at: number; zone: string; hours: TaskSettings['workingHours']; value: boolean } | undefined;
+function inHoursAt(ctx: Pick<RoutingContext, 'timeZone' | 'workingHours'>, at: Date): boolean {
+  const l = lastInHours;
+  if (l && l.at === at.getTime() && l.zone === ctx.timeZone && l.hours === ctx.workingHours) return l.value;
+  const value = inWorkingHours(at, ctx.workingHours, ctx.timeZone);
+  lastInHours = { at: at.getTime(), zone: ctx.timeZone, hours: ctx.workingHours, value };
+  return value;
+}
+
 /**
  * Routes one lead (docs/acquisition.md "Routing"): the corp's first matching rule names a pool
  * (departments, advisors; no rules at all = every active member); within it the eligible advisor
@@ -80,7 +90,7 @@ export async function routeLead(
   at: Date,
   exclude: string[] = [],
 ): Promise<RoutingDecision> {
-  const inHours = inWorkingHours(at, ctx.workingHours, ctx.timeZone);
+  const inHours = inHoursAt(ctx, at);
   const rule = matchRule(ctx.settings, lead, inHours);
   const ruleName = rule?.name ?? (ctx.settings.rules.length ? 'none' : 'default');
   if (!rule && ctx.settings.rules.length > 0)
