@@ -14,6 +14,7 @@ import { createRedis } from '../src/infra/redis.js';
 import {
   channelSyncJob,
   channelsReconcileJob,
+  leadCardFlushJob,
   leadCardJob,
   leadsTickJob,
   teamCodeRefreshJob,
@@ -110,6 +111,7 @@ describe('the processors: one job map per queue', () => {
         channelSyncJob,
         teamCodeRefreshJob,
         leadCardJob,
+        leadCardFlushJob,
       ]
         .flatMap((c) => c.names)
         .sort(),

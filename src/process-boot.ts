@@ -2,8 +2,9 @@ import type { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { Registry } from 'prom-client';
 import type { AppConfig } from '../config/index.js';
+import { forgetAcquisitionSettings } from './domain/acquisition/acquisition-settings.js';
 import { CorpCache } from './domain/corps/corp-cache.js';
-import { CorpService } from './domain/corps/corp.service.js';
+import { CorpService, corpsChannel } from './domain/corps/corp.service.js';
 import { loadConfigOrExit } from './infra/bootstrap.js';
 import { createProcessClock, type Clock } from './infra/clock.js';
 import { DataCipher } from './infra/data-crypto.js';
@@ -85,6 +86,10 @@ export async function bootProcess(role: 'web' | 'worker', whileRedisAway: string
     prefix: config.redis.queuePrefix,
     refreshMs: config.corps.refreshS * 1000,
     logger,
+  });
+  // A corp change notice also drops that corp's cached lead settings (docs/acquisition.md "Intake").
+  subscriber.on('message', (channel: string, corpId: string) => {
+    if (channel === corpsChannel(config.redis.queuePrefix)) forgetAcquisitionSettings(corpId);
   });
   return { config, logger, shutdown, redis, subscriber, clock, queues, allQueues, cipher, metrics, corpService, corps };
 }

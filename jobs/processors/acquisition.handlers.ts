@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { attributeAdd } from '../../src/domain/acquisition/channel-attribution.js';
 import { reconcileChannels, syncChannel } from '../../src/domain/acquisition/channel-sync.js';
-import { sendLeadCard } from '../../src/domain/acquisition/lead-card.js';
+import { deliverLeadCard, flushLeadCards } from '../../src/domain/acquisition/lead-card-pacing.js';
 import { matchLeadOnAdd } from '../../src/domain/acquisition/lead-matching.js';
 import { runLeadTick } from '../../src/domain/acquisition/lead-sla.js';
 import { requestTeamRefresh } from '../../src/domain/acquisition/team-codes.js';
@@ -10,6 +10,7 @@ import { defaultRetentionSettings } from '../../src/domain/customers/retention-s
 import {
   channelSyncJob,
   channelsReconcileJob,
+  leadCardFlushJob,
   leadCardJob,
   leadsTickJob,
   teamCodeRefreshJob,
@@ -38,8 +39,11 @@ export function acquisitionJobs(ctx: WorkerContext, listCorpIds: () => string[])
     }),
     on(leadCardJob, async ({ corpId, leadId, assignment }, _job, log) => {
       return withScope(ctx, corpId, log, async (scope) => ({
-        outcome: await sendLeadCard(scope.tasks(log), leadId, assignment),
+        outcome: await deliverLeadCard(scope.tasks(log), leadId, assignment),
       }));
+    }),
+    on(leadCardFlushJob, async ({ corpId, advisorUserid }, _job, log) => {
+      return withScope(ctx, corpId, log, async (scope) => flushLeadCards(scope.tasks(log), advisorUserid));
     }),
     on(leadsTickJob, async (_data, _job, log) => {
       const out: Record<string, unknown> = {};

@@ -16,6 +16,12 @@ export interface Tuning {
   messagePollDelayMs: number;
   /** How long a team code's member-list refreshes gather into one WeCom update (docs/acquisition.md). */
   teamRefreshWindowMs: number;
+  /**
+   * Lead cards per advisor: at most `leadCardsPerWindow` in any `leadCardWindowMs` (sliding), the
+   * rest waits and goes out as one digest (docs/acquisition.md "Cards in a burst").
+   */
+  leadCardWindowMs: number;
+  leadCardsPerWindow: number;
 }
 
 export const DEFAULT_TUNING: Readonly<Tuning> = Object.freeze({
@@ -25,6 +31,9 @@ export const DEFAULT_TUNING: Readonly<Tuning> = Object.freeze({
   messageBatchWindowMs: 10_000,
   messagePollDelayMs: 600_000,
   teamRefreshWindowMs: 30_000,
+  // 20 of WeCom's 30 messages a minute to one member (docs/wecom.md §5): the rest for tasks and escalations.
+  leadCardWindowMs: 60_000,
+  leadCardsPerWindow: 20,
 });
 
 /** The defaults with the given settings over them. */

@@ -3,6 +3,7 @@ import { ApiFault, parseBody } from '../server/api-fault.js';
 import type { ApiRoutes } from '../server/context.js';
 import { newMsgId, newOpaque } from '../world/ids.js';
 import { findMember } from '../world/world.js';
+import { admitMessage } from '../server/member-limits.js';
 import { DAY_MS } from './helpers.js';
 
 /** response_code lifetime (docs/wecom.md §2.6, §3.13): 72 h, single use. */
@@ -93,6 +94,8 @@ export const messageRoutes: ApiRoutes = {
         throw new ApiFault(45009, 'api freq out of limit (app message quota of the day)');
       let responseCode: string | undefined;
       const card = req.template_card;
+      if (admitMessage(sb, corp, valid, { msgtype: req.msgtype, taskId: card?.task_id }).length)
+        throw new ApiFault(45009, 'api freq out of limit (app messages to one member)');
       if (card) {
         const interactive = INTERACTIVE.has(card.card_type) || card.action_menu !== undefined;
         if (interactive && !corp.callback.url) throw new ApiFault(43012, 'app has no callback url');

@@ -1,5 +1,7 @@
 import { AcquisitionSettingsModel } from './acquisition-settings.model.js';
 import { z } from 'zod';
+import type { Queues } from '../../queues/queue-factory.js';
+import { corpsChannel } from '../corps/corp.service.js';
 import { LEAD_SOURCES } from './lead.model.js';
 
 /** One routing rule: the first rule whose filters match a lead names where it goes (docs/acquisition.md "Routing"). */
@@ -59,6 +61,40 @@ export async function loadAcquisitionSettings(corpId: string): Promise<Acquisiti
   return acquisitionSettingsSchema.safeParse(doc?.settings ?? {}).data ?? defaultAcquisitionSettings;
 }
 
-export async function saveAcquisitionSettings(corpId: string, settings: AcquisitionSettings): Promise<void> {
+/**
+ * Settings held per process for intake and routing (docs/acquisition.md "Intake"): read once per
+ * corp instead of once per lead. A save forgets them here and announces the corp on the corps
+ * change channel, whose subscriber (src/process-boot.ts) forgets them in every other process; the
+ * lifetime bounds how long a missed notice can leave a process on old rules.
+ */
+export const SETTINGS_CACHE_MS = 30_000;
+const cached = new Map<string, { at: number; settings: Promise<AcquisitionSettings> }>();
+
+export function cachedAcquisitionSettings(corpId: string, nowMs: number = Date.now()): Promise<AcquisitionSettings> {
+  const hit = cached.get(corpId);
+  if (hit && nowMs - hit.at < SETTINGS_CACHE_MS) return hit.settings;
+  const settings = loadAcquisitionSettings(corpId);
+  cached.set(corpId, { at: nowMs, settings });
+  // A failed read is not kept: the next lead asks MongoDB again.
+  settings.catch(() => {
+    if (cached.get(corpId)?.settings === settings) cached.delete(corpId);
+  });
+  return settings;
+}
+
+/** Forgets a corp's cached settings (a save here, or a change notice from another process). */
+export function forgetAcquisitionSettings(corpId?: string): void {
+  if (corpId === undefined) cached.clear();
+  else cached.delete(corpId);
+}
+
+/** Stores a corp's settings; with `queues` the change is announced to every process. */
+export async function saveAcquisitionSettings(
+  corpId: string,
+  settings: AcquisitionSettings,
+  queues?: Pick<Queues, 'redis' | 'prefix'>,
+): Promise<void> {
   await AcquisitionSettingsModel.updateOne({ corpId }, { $set: { settings } }, { upsert: true });
+  forgetAcquisitionSettings(corpId);
+  await queues?.redis.publish(corpsChannel(queues.prefix), corpId).catch(() => undefined);
 }

@@ -65,6 +65,16 @@ export function slaDue(
   return dayjs.utc(start).add(ctx.settings.slaMinutes, 'minute').toDate();
 }
 
+/** The last answer, kept: a batch of leads routes at one moment, and a time-zone conversion is costly. */
+let lastInHours: { at: number; zone: string; hours: TaskSettings['workingHours']; value: boolean } | undefined;
+function inHoursAt(ctx: Pick<RoutingContext, 'timeZone' | 'workingHours'>, at: Date): boolean {
+  const l = lastInHours;
+  if (l && l.at === at.getTime() && l.zone === ctx.timeZone && l.hours === ctx.workingHours) return l.value;
+  const value = inWorkingHours(at, ctx.workingHours, ctx.timeZone);
+  lastInHours = { at: at.getTime(), zone: ctx.timeZone, hours: ctx.workingHours, value };
+  return value;
+}
+
 /**
  * Routes one lead (docs/acquisition.md "Routing"): the corp's first matching rule names a pool
  * (departments, advisors; no rules at all = every active member); within it the eligible advisor
@@ -80,7 +90,7 @@ export async function routeLead(
   at: Date,
   exclude: string[] = [],
 ): Promise<RoutingDecision> {
-  const inHours = inWorkingHours(at, ctx.workingHours, ctx.timeZone);
+  const inHours = inHoursAt(ctx, at);
   const rule = matchRule(ctx.settings, lead, inHours);
   const ruleName = rule?.name ?? (ctx.settings.rules.length ? 'none' : 'default');
   if (!rule && ctx.settings.rules.length > 0)
@@ -147,12 +157,15 @@ function pickBatched(req: PickRequest): Promise<string | undefined> {
       gathering.set(key, batch);
     }
     batch.waiters.push({ resolve, reject });
-    if (!picking.has(key)) void drain(key);
+    if (!picking.has(key)) {
+      picking.add(key);
+      // After the current turn: leads routed together in one call (a batch of intake) share the first pick.
+      queueMicrotask(() => void drain(key));
+    }
   });
 }
 
 async function drain(key: string): Promise<void> {
-  picking.add(key);
   try {
     for (let batch = gathering.get(key); batch; batch = gathering.get(key)) {
       gathering.delete(key);
@@ -181,17 +194,4 @@ async function pickForBatch(req: PickRequest, leads: number): Promise<string[]> 
       })),
     );
   return picks;
-}
-
-/** One change at a time per key inside this process (intake: per corp and mobile, so a duplicate merges). */
-const chains = new Map<string, Promise<unknown>>();
-export function serializeBy<T>(key: string, fn: () => Promise<T>): Promise<T> {
-  const prev = chains.get(key) ?? Promise.resolve();
-  const next = prev.then(fn, fn);
-  const tail = next.catch(() => undefined);
-  chains.set(key, tail);
-  void tail.then(() => {
-    if (chains.get(key) === tail) chains.delete(key);
-  });
-  return next;
 }

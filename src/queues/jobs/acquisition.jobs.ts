@@ -37,6 +37,17 @@ export const leadCardJob = defineJob({
   jobId: (d) => `lead-card-${d.leadId}-${d.assignment}`,
 });
 
+/**
+ * Sends an advisor's lead cards that waited for a place in their per-member window: each as its
+ * own card when places remain for all, else one digest (docs/acquisition.md "Cards in a burst").
+ * The producer names the job after the moment it is due, so leads waiting together share one.
+ */
+export const leadCardFlushJob = defineJob({
+  queue: QueueName.scheduled,
+  name: 'lead-card-flush',
+  schema: z.object({ corpId, advisorUserid: z.string().min(1).max(64) }),
+});
+
 /** The minute tick of leads for every dealer corp: waiting leads routed, the SLA ladder (docs/acquisition.md). */
 export const leadsTickJob = defineJob({ queue: QueueName.maintenance, name: 'leads-tick', schema: z.object({}) });
 
