@@ -2,10 +2,12 @@ import type { CorpWorld } from '../world/model.js';
 import type { SandboxContext } from './context.js';
 
 /**
- * WeCom's limit on app messages to one member: 30 a minute and 1,000 an hour (docs/wecom.md §5).
- * WeCom drops the excess without an error; the sandbox refuses it with 45009 instead and keeps a
- * record, so a test sees the loss instead of a card that silently never arrived. Real time, like
- * WeCom's windows. Tests may narrow the minute window (`configureMemberLimits`) to provoke it fast.
+ * A strict, test-only mode of WeCom's limit on app messages to one member (docs/wecom.md §5).
+ * By default the sandbox behaves like WeCom: the excess is dropped silently and counted
+ * (`Limits.deliverToMember`, `GET /__sandbox/limits`). A test that wants the loss to be loud turns
+ * this mode on (`configureMemberLimits`, typically with a narrowed real-time window so it bites in
+ * seconds): a message beyond it is then refused with 45009 and recorded, before it is counted by
+ * the default limit. Off unless configured, so the two never both apply by accident.
  */
 export interface MemberLimitConfig {
   perWindow: number;
@@ -21,6 +23,7 @@ export interface MemberLimitRejection {
 }
 
 const DEFAULTS: MemberLimitConfig = { perWindow: 30, windowMs: 60_000, perHour: 1000 };
+/** Strict mode is on for a sandbox once a test configured it. */
 const HOUR_MS = 3_600_000;
 
 const configs = new WeakMap<SandboxContext, MemberLimitConfig>();
@@ -49,7 +52,8 @@ export function admitMessage(
   userids: readonly string[],
   what: { msgtype: string; taskId?: string },
 ): string[] {
-  const config = configs.get(sb) ?? DEFAULTS;
+  const config = configs.get(sb);
+  if (!config) return [];
   const now = Date.now();
   let perCorp = sends.get(corp);
   if (!perCorp) sends.set(corp, (perCorp = new Map()));
