@@ -5,6 +5,7 @@ import type { AppConfig } from '../config/index.js';
 import { CorpCache } from './domain/corps/corp-cache.js';
 import { CorpService } from './domain/corps/corp.service.js';
 import { loadConfigOrExit } from './infra/bootstrap.js';
+import { changeNotices } from './infra/change-notices.js';
 import { createProcessClock, type Clock } from './infra/clock.js';
 import { DataCipher } from './infra/data-crypto.js';
 import { createLogger, type Logger } from './infra/logger.js';
@@ -86,5 +87,8 @@ export async function bootProcess(role: 'web' | 'worker', whileRedisAway: string
     refreshMs: config.corps.refreshS * 1000,
     logger,
   });
+  // Writes of rules and tags here reach the other processes' caches, and theirs reach ours
+  // (src/infra/change-notices.ts); not awaited: the subscription waits for Redis like the corp cache's.
+  void changeNotices.attach({ redis, subscriber, prefix: config.redis.queuePrefix, logger });
   return { config, logger, shutdown, redis, subscriber, clock, queues, allQueues, cipher, metrics, corpService, corps };
 }
