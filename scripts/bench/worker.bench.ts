@@ -45,9 +45,17 @@ interface PassResult {
   workerCommands: Record<string, number>;
 }
 
-function readCounts(file: string): Record<string, number> {
+/** Asks the process for its command counts (mongo-command-counter.ts writes them on SIGUSR2). */
+async function readCounts(pid: number | undefined, file: string): Promise<Record<string, number>> {
+  rmSync(file, { force: true });
+  if (pid) process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 3000;
+  while (!existsSync(file) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setTimeout(resolve, 50));
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>) : {};
 }
+const readAll = async (roles: Role[], pids: Record<Role, number | undefined>, file: (r: Role) => string) =>
+  Object.fromEntries(await Promise.all(roles.map(async (r) => [r, await readCounts(pids[r], file(r))] as const)));
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 /** `git archive <ref>` into a temporary directory beside a link to this tree's node_modules. */
@@ -96,8 +104,8 @@ async function runPass(
     const idlePerMs = Object.fromEntries(roles.map((r) => [r, (cpuMs(pids()[r]) - (idleStart[r] ?? 0)) / idleMs]));
 
     const redisBefore = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
+    const countsBefore = await readAll(roles, pids(), countFile);
     const before = Object.fromEntries(roles.map((r) => [r, cpuMs(pids()[r])]));
-    const countsBefore = Object.fromEntries(roles.map((r) => [r, readCounts(countFile(r))]));
     const started = Date.now();
     const ledger = new Ledger(backends.sandbox, `bench${label}`);
     await ledger.play(n, perSecond, 'before');
@@ -109,8 +117,7 @@ async function runPass(
     const elapsed = Date.now() - started;
     const after = Object.fromEntries(roles.map((r) => [r, cpuMs(pids()[r])]));
     const redisAfter = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
-    await new Promise((resolve) => setTimeout(resolve, 600)); // the counters' last write
-    const countsAfter = Object.fromEntries(roles.map((r) => [r, readCounts(countFile(r))]));
+    const countsAfter = await readAll(roles, pids(), countFile);
     const result = await ledger.check(stack);
     await ledger.close();
 
