@@ -9,6 +9,7 @@ import type { Metrics } from '../src/infra/metrics.js';
 import type { Queues } from '../src/queues/queue-factory.js';
 import type { WecomClient } from '../src/wecom/client.js';
 import type { Tuning } from '../src/domain/tuning.js';
+import type { CorpReads } from '../src/domain/corps/corp-read-cache.js';
 
 /** What every processor may use; built once per worker process and passed in. */
 export interface WorkerContext {
@@ -29,4 +30,6 @@ export interface WorkerContext {
   pd: PersonalData;
   /** Timing settings over the production defaults (src/domain/tuning.ts); tests pass shorter ones. */
   tuning?: Partial<Tuning>;
+  /** Per-corp tag groups and rules held in memory (docs/scale.md §4); tests without it read MongoDB. */
+  reads?: CorpReads;
 }

@@ -12,6 +12,7 @@ import { bootProcess } from '../src/process-boot.js';
 import { createMetricsRouter } from '../src/routes/ops.routes.js';
 import { createWecomClient } from '../src/wecom/client.js';
 import type { WorkerContext } from './context.js';
+import { CorpReadCache } from '../src/domain/corps/corp-read-cache.js';
 import { createProcessorFactories } from './registry.js';
 import { installSchedulers } from './schedulers.js';
 import { OUTBOX_LAG_READY_S, outboxReadiness, queueReadiness } from './worker-readiness.js';
@@ -72,6 +73,8 @@ async function main(): Promise<void> {
     alerts,
     wecom,
     pd: PersonalData.fromConfig(config),
+    // Tag groups and rules per corp in memory, cleared by the change notices (docs/scale.md §4).
+    reads: new CorpReadCache(),
   };
   // Moves domain events from the MongoDB outbox to the domain-events queue (docs/reliability.md).
   const outboxRelay = new OutboxRelay({

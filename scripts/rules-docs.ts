@@ -68,7 +68,8 @@ Durations are \`<n>d\`, \`<n>h\` or \`<n>m\`; local times are \`HH:mm\`.
   other actions (e.g. tags) run when the \`customer.added\` event is processed. The welcome job is
   enqueued by the web process as the add callback arrives (the worker's add handler enqueues the
   same job id as a fallback), and the welcome worker reads welcome rules from a per-process cache
-  (5 s; a rule edit reaches welcomes within that time), so the 20 s window is not spent waiting.
+  (cleared in every process by a change notice over Redis pub/sub when a rule is written, kept at most 60 s),
+  so the 20 s window is not spent waiting.
 - **Customer messages** go through \`add_msg_template\`: the responsible advisor confirms them in
   WeCom (群发助手). Messages of one advisor with the same content that fire within the batch window
   (10 s) become one task; the advisor gets a card. Opt-out is checked when the task is created and

@@ -6,6 +6,7 @@ import { forgetAcquisitionSettings } from './domain/acquisition/acquisition-sett
 import { CorpCache } from './domain/corps/corp-cache.js';
 import { CorpService, corpsChannel } from './domain/corps/corp.service.js';
 import { loadConfigOrExit } from './infra/bootstrap.js';
+import { changeNotices } from './infra/change-notices.js';
 import { createProcessClock, type Clock } from './infra/clock.js';
 import { DataCipher } from './infra/data-crypto.js';
 import { createLogger, type Logger } from './infra/logger.js';
@@ -91,5 +92,8 @@ export async function bootProcess(role: 'web' | 'worker', whileRedisAway: string
   subscriber.on('message', (channel: string, corpId: string) => {
     if (channel === corpsChannel(config.redis.queuePrefix)) forgetAcquisitionSettings(corpId);
   });
+  // Writes of rules and tags here reach the other processes' caches, and theirs reach ours
+  // (src/infra/change-notices.ts); not awaited: the subscription waits for Redis like the corp cache's.
+  void changeNotices.attach({ redis, subscriber, prefix: config.redis.queuePrefix, logger });
   return { config, logger, shutdown, redis, subscriber, clock, queues, allQueues, cipher, metrics, corpService, corps };
 }

@@ -45,10 +45,10 @@ async function processDomainEvent(
   handlers: readonly DomainEventHandler[],
 ): Promise<{ type: string; duplicate: boolean; skipped?: string }> {
   const eventId = job.id ?? `${event.type}-${event.sourceId}`;
-  const prior = await DomainEventRecordModel.findOne({ eventId }, { status: 1 }).lean();
-  if (prior?.status === 'processed') return { type: event.type, duplicate: true };
-  await DomainEventRecordModel.updateOne(
-    { eventId },
+  // One command: an event already processed does not match, and its upsert then collides with
+  // the unique event id (E11000): a duplicate.
+  const claimed = await DomainEventRecordModel.updateOne(
+    { eventId, status: { $ne: 'processed' } },
     {
       $set: {
         type: event.type,
@@ -67,7 +67,14 @@ async function processDomainEvent(
       $unset: { error: 1 },
     },
     { upsert: true },
+  ).then(
+    () => true,
+    (err: unknown) => {
+      if ((err as { code?: unknown }).code === 11000) return false;
+      throw err;
+    },
   );
+  if (!claimed) return { type: event.type, duplicate: true };
   const found = scopeFor(ctx, event.corpId, log);
   try {
     if (found.ok)

@@ -106,13 +106,10 @@ async function processInbound(
     throw new UnrecoverableError(`unparseable callback: ${err.message}`);
   }
 
-  const prior = await InboundEventModel.findOne({ dedupKey }, { status: 1 }).lean();
-  if (prior?.status === 'processed') {
-    metrics?.inboundProcessed.inc({ type: event.key, outcome: 'duplicate' });
-    return { type: event.key, duplicate: true };
-  }
-  await InboundEventModel.updateOne(
-    { dedupKey },
+  // One command: a processed key does not match, and its upsert then collides with the unique
+  // key (E11000): a replay, a no-op.
+  const claimed = await InboundEventModel.updateOne(
+    { dedupKey, status: { $ne: 'processed' } },
     {
       $set: {
         corpId,
@@ -126,7 +123,17 @@ async function processInbound(
       $unset: { error: 1 },
     },
     { upsert: true },
+  ).then(
+    () => true,
+    (err: unknown) => {
+      if ((err as { code?: unknown }).code === 11000) return false;
+      throw err;
+    },
   );
+  if (!claimed) {
+    metrics?.inboundProcessed.inc({ type: event.key, outcome: 'duplicate' });
+    return { type: event.key, duplicate: true };
+  }
   if (event.kind === 'unknown')
     log.info(
       { type: event.key, msgType: event.msgType, event: event.event, changeType: event.changeType },

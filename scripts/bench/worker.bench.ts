@@ -8,16 +8,23 @@
  * welcome, tag 保客, a follow-up schedule, domain events); the CPU time each process used
  * (/proc/<pid>/stat, minus its idle rate measured just before) is divided by the adds. Redis
  * bytes are `used_memory` before and after (jobs kept a day after completion included); MongoDB
- * bytes are the BSON size of the documents per collection. Flags: `--n 300` adds, `--rate 20`
- * adds per second. Writes bench-results/worker.json.
+ * bytes are the BSON size of the documents per collection. The MongoDB commands each process sends
+ * are counted by a preloaded module (mongo-command-counter.ts). Flags: `--n 300` adds, `--rate 20`
+ * adds per second; `--baseline <git ref>` first runs the same measurement with the processes of
+ * that commit (extracted with `git archive` into a temporary directory that shares node_modules),
+ * so before and after come from one run on the same machine; `--rounds 2` alternates the two that
+ * many times. Writes bench-results/worker.json.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { calculateObjectSize } from 'bson';
 import { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { waitFor } from '../../src/testing/wait.js';
-import { BotStack, startBackends, type Role } from '../faults/bot-stack.js';
+import { BotStack, startBackends, type Backends, type Role } from '../faults/bot-stack.js';
 import { Ledger } from '../faults/ledger.js';
 
 const TICKS_PER_S = 100; // USER_HZ on Linux
@@ -30,22 +37,58 @@ function cpuMs(pid: number | undefined): number {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: { n: { type: 'string', default: '300' }, rate: { type: 'string', default: '20' } },
-  });
-  const n = Number(values.n);
-  const perSecond = Number(values.rate);
-  const backends = await startBackends();
-  const stack = await BotStack.create(backends, 'benchworker');
+interface PassResult {
+  rows: Record<string, string | number>;
+  mongo: Array<Record<string, string | number>>;
+  /** MongoDB commands per add by process, and by "collection command" for the worker. */
+  commands: Record<Role, number>;
+  workerCommands: Record<string, number>;
+}
+
+/** Asks the process for its command counts (mongo-command-counter.ts writes them on SIGUSR2). */
+async function readCounts(pid: number | undefined, file: string): Promise<Record<string, number>> {
+  rmSync(file, { force: true });
+  if (pid) process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 3000;
+  while (!existsSync(file) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>) : {};
+}
+const readAll = async (roles: Role[], pids: Record<Role, number | undefined>, file: (r: Role) => string) =>
+  Object.fromEntries(await Promise.all(roles.map(async (r) => [r, await readCounts(pids[r], file(r))] as const)));
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+/** `git archive <ref>` into a temporary directory beside a link to this tree's node_modules. */
+function checkout(ref: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'scrm-bench-baseline-'));
+  execFileSync('sh', ['-c', `git archive ${JSON.stringify(ref)} | tar -x -C ${JSON.stringify(dir)}`]);
+  symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
+
+async function runPass(
+  backends: Backends,
+  label: string,
+  n: number,
+  perSecond: number,
+  dir: string | undefined,
+): Promise<PassResult> {
+  const countDir = mkdtempSync(join(tmpdir(), 'scrm-bench-commands-'));
+  const stack = await BotStack.create(
+    backends,
+    `benchworker${label}`,
+    {},
+    { dir, preload: [resolve('scripts/bench/mongo-command-counter.ts')] },
+  );
   const redis = new Redis(backends.redis.url);
   const roles: Role[] = ['web', 'worker', 'welcome'];
   const pids = () =>
     Object.fromEntries(roles.map((r) => [r, stack.procs.get(r)?.child.pid])) as Record<Role, number | undefined>;
+  const countFile = (r: Role) => join(countDir, `${r}.json`);
   try {
-    await stack.startAll();
+    await Promise.all(roles.map((r) => stack.start(r, { BENCH_MONGO_COMMANDS_FILE: countFile(r) })));
     // Warm-up: JIT, connections, token cache, tag groups.
-    const warm = new Ledger(backends.sandbox, 'warm');
+    const warm = new Ledger(backends.sandbox, `warm${label}`);
     await warm.play(20, perSecond, 'before');
     await warm.delivered();
     await waitFor(async () => (await stack.pendingJobs()) === 0, 'warm-up processed', {
@@ -61,9 +104,10 @@ async function main(): Promise<void> {
     const idlePerMs = Object.fromEntries(roles.map((r) => [r, (cpuMs(pids()[r]) - (idleStart[r] ?? 0)) / idleMs]));
 
     const redisBefore = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
+    const countsBefore = await readAll(roles, pids(), countFile);
     const before = Object.fromEntries(roles.map((r) => [r, cpuMs(pids()[r])]));
     const started = Date.now();
-    const ledger = new Ledger(backends.sandbox, 'bench');
+    const ledger = new Ledger(backends.sandbox, `bench${label}`);
     await ledger.play(n, perSecond, 'before');
     await ledger.delivered();
     await waitFor(async () => (await stack.pendingJobs()) === 0, 'every add processed', {
@@ -73,10 +117,19 @@ async function main(): Promise<void> {
     const elapsed = Date.now() - started;
     const after = Object.fromEntries(roles.map((r) => [r, cpuMs(pids()[r])]));
     const redisAfter = Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
+    const countsAfter = await readAll(roles, pids(), countFile);
     const result = await ledger.check(stack);
     await ledger.close();
 
     const perAdd = (r: Role) => Math.max(0, (after[r] ?? 0) - (before[r] ?? 0) - (idlePerMs[r] ?? 0) * elapsed) / n;
+    const delta = (r: Role) => {
+      const out: Record<string, number> = {};
+      for (const [key, value] of Object.entries(countsAfter[r] ?? {})) {
+        const d = value - (countsBefore[r]?.[key] ?? 0);
+        if (d > 0) out[key] = d / n;
+      }
+      return out;
+    };
     const conn = await mongoose.createConnection(stack.config.mongo.uri).asPromise();
     const sizes: Record<string, { docs: number; bytes: number }> = {};
     for (const name of [
@@ -90,45 +143,95 @@ async function main(): Promise<void> {
       'rule_executions',
     ]) {
       const docs = await conn.collection(name).find({}).toArray();
-      sizes[name] = { docs: docs.length, bytes: docs.reduce((sum, d) => sum + calculateObjectSize(d), 0) };
+      sizes[name] = { docs: docs.length, bytes: docs.reduce((total, d) => total + calculateObjectSize(d), 0) };
     }
     await conn.close();
     const total = n + 20;
-    const rows = {
-      adds: n,
-      acknowledged: result.acked,
-      lost: result.lost,
-      duplicated: result.duplicated,
-      seconds: Math.round(elapsed / 100) / 10,
-      'web CPU ms/add': perAdd('web').toFixed(2),
-      'worker CPU ms/add': perAdd('worker').toFixed(2),
-      'welcome worker CPU ms/welcome': perAdd('welcome').toFixed(2),
-      'Redis bytes/add (1 day of completed jobs)': Math.round((redisAfter - redisBefore) / n),
+    const commands = Object.fromEntries(roles.map((r) => [r, sum(delta(r))])) as Record<Role, number>;
+    return {
+      rows: {
+        code: label,
+        adds: n,
+        acknowledged: result.acked,
+        lost: result.lost,
+        duplicated: result.duplicated,
+        seconds: Math.round(elapsed / 100) / 10,
+        'web CPU ms/add': perAdd('web').toFixed(2),
+        'worker CPU ms/add': perAdd('worker').toFixed(2),
+        'welcome worker CPU ms/welcome': perAdd('welcome').toFixed(2),
+        'worker Mongo commands/add': commands.worker.toFixed(1),
+        'welcome Mongo commands/welcome': commands.welcome.toFixed(1),
+        'Redis bytes/add (1 day of completed jobs)': Math.round((redisAfter - redisBefore) / n),
+      },
+      mongo: Object.entries(sizes).map(([collection, s]) => ({
+        collection,
+        documents: s.docs,
+        'bytes/document': s.docs ? Math.round(s.bytes / s.docs) : 0,
+        'bytes/add': Math.round(s.bytes / total),
+      })),
+      commands,
+      workerCommands: delta('worker'),
     };
-    console.log(
-      `\nbench:worker: ${n} delivery-channel adds at ${perSecond}/s (web, worker and welcome worker as child processes)`,
-    );
-    console.table([rows]);
-    const mongoRows = Object.entries(sizes).map(([collection, s]) => ({
-      collection,
-      documents: s.docs,
-      'bytes/document': s.docs ? Math.round(s.bytes / s.docs) : 0,
-      'bytes/add': Math.round(s.bytes / total),
-    }));
-    console.log('MongoDB, BSON bytes of the documents (no indexes), after', total, 'adds');
-    console.table(mongoRows);
-    mkdirSync('bench-results', { recursive: true });
-    writeFileSync(
-      'bench-results/worker.json',
-      JSON.stringify({ at: new Date().toISOString(), n, perSecond, rows, mongo: mongoRows }, null, 2),
-    );
   } finally {
     redis.disconnect();
     // A profiled process writes its profile on a clean exit only (SIGKILL would lose it).
     if (process.env.BENCH_CPU_PROF_DIR) for (const role of roles) await stack.terminate(role);
     await stack.stop();
-    await backends.stop();
+    rmSync(countDir, { recursive: true, force: true });
   }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      n: { type: 'string', default: '300' },
+      rate: { type: 'string', default: '20' },
+      baseline: { type: 'string' },
+      rounds: { type: 'string', default: '1' },
+    },
+  });
+  const n = Number(values.n);
+  const perSecond = Number(values.rate);
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(n) || n < 1 || !(perSecond > 0) || !Number.isInteger(rounds) || rounds < 1) {
+    console.error('usage: npm run bench:worker -- [--n 300] [--rate 20] [--baseline <git ref>] [--rounds 1]');
+    process.exit(2);
+  }
+  const baselineDir = values.baseline ? checkout(values.baseline) : undefined;
+  const backends = await startBackends();
+  const passes: PassResult[] = [];
+  try {
+    for (let round = 1; round <= rounds; round++) {
+      if (baselineDir) passes.push(await runPass(backends, `base${round}`, n, perSecond, baselineDir));
+      passes.push(await runPass(backends, `now${round}`, n, perSecond, undefined));
+    }
+  } finally {
+    await backends.stop();
+    if (baselineDir) rmSync(baselineDir, { recursive: true, force: true });
+  }
+  console.log(
+    `\nbench:worker: ${n} delivery-channel adds at ${perSecond}/s (web, worker and welcome worker as child processes)` +
+      (values.baseline ? `; "base" = ${values.baseline}, "now" = this tree` : ''),
+  );
+  console.table(passes.map((p) => p.rows));
+  const keys = [...new Set(passes.flatMap((p) => Object.keys(p.workerCommands)))].sort(
+    (a, b) => (passes[0]?.workerCommands[b] ?? 0) - (passes[0]?.workerCommands[a] ?? 0),
+  );
+  console.log('Worker MongoDB commands per add, by collection and command');
+  console.table(
+    keys.map((key) => ({
+      command: key,
+      ...Object.fromEntries(passes.map((p) => [p.rows.code, (p.workerCommands[key] ?? 0).toFixed(2)])),
+    })),
+  );
+  const last = passes[passes.length - 1];
+  console.log('MongoDB, BSON bytes of the documents (no indexes), after', n + 20, 'adds (last pass)');
+  console.table(last?.mongo);
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync(
+    'bench-results/worker.json',
+    JSON.stringify({ at: new Date().toISOString(), n, perSecond, baseline: values.baseline, passes }, null, 2),
+  );
 }
 
 main().catch((err: unknown) => {

@@ -85,6 +85,14 @@ export async function startBackends(): Promise<Backends> {
 export const FOLLOW_UP_TITLE = '交车关怀';
 export const OWNER_TAG = { group: '客户阶段', name: '保客' } as const;
 
+/** Where a stack's processes run from: another checkout (a benchmark's baseline), extra preloaded modules. */
+export interface StackSource {
+  /** A source tree with the same layout (default: the current directory). */
+  dir?: string;
+  /** Absolute paths of modules each process imports first (`node --import`). */
+  preload?: string[];
+}
+
 /**
  * One bot (its own queue prefix, database and spool) on the shared back ends, seeded with the
  * demo corp and a delivery rule: welcome, tag 保客 and a follow-up for every `delivery_*` add.
@@ -103,13 +111,19 @@ export class BotStack {
     readonly name: string,
     env: Record<string, string>,
     spoolDir: string,
+    private readonly source: StackSource,
   ) {
     this.env = env;
     this.config = loadConfig(env);
     this.spoolDir = spoolDir;
   }
 
-  static async create(backends: Backends, name: string, extraEnv: Record<string, string> = {}): Promise<BotStack> {
+  static async create(
+    backends: Backends,
+    name: string,
+    extraEnv: Record<string, string> = {},
+    source: StackSource = {},
+  ): Promise<BotStack> {
     const spoolDir = mkdtempSync(join(tmpdir(), 'scrm-faults-spool-'));
     const env: Record<string, string> = {
       NODE_ENV: 'development',
@@ -127,7 +141,7 @@ export class BotStack {
       SHUTDOWN_TIMEOUT_MS: '8000',
       ...extraEnv,
     };
-    const stack = new BotStack(backends, name, env, spoolDir);
+    const stack = new BotStack(backends, name, env, spoolDir, source);
     await stack.seed();
     return stack;
   }
@@ -179,12 +193,12 @@ export class BotStack {
     const profile = process.env.BENCH_CPU_PROF_DIR
       ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}/${instance}`]
       : [];
-    const proc = spawnNode([...profile, '--import', 'tsx', role === 'web' ? 'src/main.ts' : 'jobs/worker.ts'], {
-      ...this.env,
-      ...ROLE_ENV[role],
-      WORKER_HEALTH_PORT: String(healthPort),
-      ...extraEnv,
-    });
+    const preload = (this.source.preload ?? []).flatMap((file) => ['--import', file]);
+    const proc = spawnNode(
+      [...profile, '--import', 'tsx', ...preload, role === 'web' ? 'src/main.ts' : 'jobs/worker.ts'],
+      { ...this.env, ...ROLE_ENV[role], WORKER_HEALTH_PORT: String(healthPort), ...extraEnv },
+      this.source.dir,
+    );
     this.procs.set(instance, proc);
     const webPort = extraEnv.PORT ?? String(this.backends.webPort);
     const url = role === 'web' ? `http://127.0.0.1:${webPort}/readyz` : `http://127.0.0.1:${healthPort}/readyz`;

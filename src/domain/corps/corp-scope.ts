@@ -9,6 +9,7 @@ import type { EngineDeps } from '../rules/engine/engine-deps.js';
 import type { TaskDeps } from '../tasks/task-deps.js';
 import { taskSettingsOf } from '../tasks/task-settings.js';
 import { tuningWith, type Tuning } from '../tuning.js';
+import type { CorpReads } from './corp-read-cache.js';
 import type { Corp } from './corp.types.js';
 
 /**
@@ -34,6 +35,8 @@ export interface ScopeParts {
   wecom: { forCorp(creds: { corpId: string; secret: string; agentId: number }): CorpApi };
   /** Timing settings over the production defaults (src/domain/tuning.ts); tests pass shorter ones. */
   tuning?: Partial<Tuning>;
+  /** The worker's per-corp cache of tag groups and rules (docs/scale.md §4); absent elsewhere. */
+  reads?: CorpReads;
 }
 
 /**
@@ -100,6 +103,7 @@ export function corpScope(
       clock: parts.clock,
       queues: parts.queues,
       logger: log,
+      reads: parts.reads,
     }),
     engine: (log = logger) => ({
       corpId: corp.corpId,
@@ -113,6 +117,7 @@ export function corpScope(
       publicBaseUrl: parts.config.publicBaseUrl,
       batchWindowMs: tuning.messageBatchWindowMs,
       pollDelayMs: tuning.messagePollDelayMs,
+      reads: parts.reads,
     }),
     tasks: (log = logger) => ({
       corpId: corp.corpId,

@@ -1,5 +1,13 @@
 import type { CustomerDeps } from './customer-deps.js';
+import { readTagGroups, type TagGroupView } from '../corps/corp-read-cache.js';
 import { CorpTagGroupModel } from './corp-tag.model.js';
+
+type TagDeps = Pick<CustomerDeps, 'corpId' | 'api' | 'clock' | 'reads'>;
+
+/** The corp's tag groups: the worker's cache when the deps carry it, else MongoDB. */
+function tagGroupsOf(deps: Pick<CustomerDeps, 'corpId' | 'reads'>): Promise<TagGroupView[]> {
+  return deps.reads ? deps.reads.tagGroups(deps.corpId) : readTagGroups(deps.corpId);
+}
 
 /** Replaces the corp's tag cache with WeCom's list (`change_external_tag`, reconciliation). */
 export async function refreshCorpTagCache(deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>): Promise<number> {
@@ -28,14 +36,13 @@ export async function refreshCorpTagCache(deps: Pick<CustomerDeps, 'corpId' | 'a
  * The tag's name and group, for rules and owner detection. A tag the cache does not know (created
  * in the admin console since the last refresh, callback missed) refreshes the cache once.
  */
-export async function describeTag(
-  deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>,
-  tagId: string,
-): Promise<{ group: string; name: string } | undefined> {
+export async function describeTag(deps: TagDeps, tagId: string): Promise<{ group: string; name: string } | undefined> {
   const lookup = async () => {
-    const group = await CorpTagGroupModel.findOne({ corpId: deps.corpId, 'tags.id': tagId }).lean();
-    const tag = group?.tags.find((t) => t.id === tagId);
-    return group && tag ? { group: group.groupName, name: tag.name } : undefined;
+    for (const group of await tagGroupsOf(deps)) {
+      const tag = group.tags.find((t) => t.id === tagId);
+      if (tag) return { group: group.groupName, name: tag.name };
+    }
+    return undefined;
   };
   const cached = await lookup();
   if (cached) return cached;
@@ -48,12 +55,13 @@ export async function describeTag(
  * (docs/wecom.md §3.7). A concurrent creator elsewhere is handled by refreshing once and retrying.
  */
 export async function ensureCorpTags(
-  deps: Pick<CustomerDeps, 'corpId' | 'api' | 'clock'>,
+  deps: TagDeps,
   groupName: string,
   tagNames: readonly string[],
 ): Promise<Map<string, string>> {
   for (let attempt = 0; ; attempt++) {
-    const group = await CorpTagGroupModel.findOne({ corpId: deps.corpId, groupName }).lean();
+    // A write below clears the worker's cache (corp-tag.model.ts), so the next turn reads it anew.
+    const group = (await tagGroupsOf(deps)).find((g) => g.groupName === groupName);
     const ids = new Map<string, string>();
     for (const tag of group?.tags ?? []) if (tagNames.includes(tag.name)) ids.set(tag.name, tag.id);
     const missing = tagNames.filter((name) => !ids.has(name));

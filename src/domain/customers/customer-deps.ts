@@ -2,6 +2,7 @@ import type { Clock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
 import type { Queues } from '../../queues/queue-factory.js';
 import type { CorpApi } from '../../wecom/corp-api.js';
+import type { CorpReads } from '../corps/corp-read-cache.js';
 import type { PersonalData } from './personal-data.js';
 
 /** What the customer services need, passed in (no globals), for one corp. */
@@ -12,4 +13,6 @@ export interface CustomerDeps {
   clock: Clock;
   queues: Queues;
   logger: Logger;
+  /** The worker's per-corp cache of tag groups and rules (docs/scale.md §4); MongoDB is read without it. */
+  reads?: CorpReads;
 }

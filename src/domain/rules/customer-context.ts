@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import { AdvisorModel } from '../customers/advisor.model.js';
-import { CorpTagGroupModel } from '../customers/corp-tag.model.js';
+import { readTagGroups, type CorpReads } from '../corps/corp-read-cache.js';
 import { CustomerModel, type LifecycleStage } from '../customers/customer.model.js';
 import { customerCtx, type PersonalData } from '../customers/personal-data.js';
 import { RelationshipModel } from '../customers/relationship.model.js';
@@ -28,9 +28,9 @@ export interface CustomerContext {
 
 export const tagKey = (group: string, name: string): string => `${group}/${name}`;
 
-/** Tag id → `group/name` for one corp, from the tag cache. */
-export async function tagNamesOf(corpId: string): Promise<Map<string, string>> {
-  const groups = await CorpTagGroupModel.find({ corpId }, { groupName: 1, tags: 1 }).lean();
+/** Tag id → `group/name` for one corp, from the tag cache (the worker's copy of it when `reads` is given). */
+export async function tagNamesOf(corpId: string, reads?: Pick<CorpReads, 'tagGroups'>): Promise<Map<string, string>> {
+  const groups = reads ? await reads.tagGroups(corpId) : await readTagGroups(corpId);
   const names = new Map<string, string>();
   for (const g of groups) for (const t of g.tags) names.set(t.id, tagKey(g.groupName, t.name));
   return names;
@@ -56,7 +56,7 @@ function findCustomers(filter: Record<string, unknown>, limit: number) {
 export async function loadCustomerContext(
   corpId: string,
   customerId: Types.ObjectId | string,
-  opts: { pd?: PersonalData; advisorUserid?: string } = {},
+  opts: { pd?: PersonalData; advisorUserid?: string; reads?: CorpReads } = {},
 ): Promise<CustomerContext | undefined> {
   const [customer] = await findCustomers({ _id: customerId, corpId }, 1);
   if (!customer) return undefined;
@@ -100,7 +100,7 @@ function groupByCustomer<T extends { customerId?: unknown }>(rows: T[]): Map<str
 async function buildContexts(
   corpId: string,
   customers: CustomerLean[],
-  opts: { pd?: PersonalData; advisorUserid?: string },
+  opts: { pd?: PersonalData; advisorUserid?: string; reads?: CorpReads },
 ): Promise<CustomerContext[]> {
   const ids = customers.map((c) => c._id);
   const byCustomer = customerIdsFilter(ids);
@@ -113,7 +113,7 @@ async function buildContexts(
       { corpId, customerId: byCustomer },
       { customerId: 1, vin: 1, model: 1, deliveryDate: 1, insuranceExpiry: 1, lastServiceDate: 1 },
     ).lean(),
-    tagNamesOf(corpId),
+    tagNamesOf(corpId, opts.reads),
   ]);
   const advisorIds = [
     ...new Set(customers.map((c) => opts.advisorUserid ?? c.responsibleUserid).filter((u): u is string => Boolean(u))),

@@ -1,4 +1,5 @@
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
+import { changeNotices } from '../../infra/change-notices.js';
 
 /**
  * The current state of a campaign rule. `body` is the parsed, versioned definition
@@ -54,17 +55,13 @@ ruleSchema.index({ triggerType: 1, enabled: 1, scope: 1 });
 ruleSchema.index({ scope: 1, deletedAt: 1 });
 
 /**
- * In-process notification of rule writes, so caches of this process (the welcome lane's rule
- * cache) drop what they hold at once; other processes rely on their cache's short TTL.
+ * Notification of rule writes: this process's caches (the welcome lane's, the engine's) drop what
+ * they hold at once, and the other processes are told through Redis (src/infra/change-notices.ts).
  */
-const ruleWriteListeners = new Set<() => void>();
 export function onRuleWrite(listener: () => void): () => void {
-  ruleWriteListeners.add(listener);
-  return () => ruleWriteListeners.delete(listener);
+  return changeNotices.on('rules', listener);
 }
-const notifyRuleWrite = () => {
-  for (const listener of ruleWriteListeners) listener();
-};
+const notifyRuleWrite = () => changeNotices.announce('rules');
 ruleSchema.post('save', notifyRuleWrite);
 ruleSchema.post('insertMany', notifyRuleWrite);
 ruleSchema.post(

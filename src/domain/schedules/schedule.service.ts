@@ -37,6 +37,12 @@ export function scheduleKey(
  * (that is how a corrected anchor moves it); one already enqueued, fired or cancelled is left as
  * it is (an occurrence never fires twice). Returns the schedule id and whether it is planned now.
  */
+/** `findOneAndUpdate` with `includeResultMetadata`: the document and whether it existed. */
+interface UpsertResult {
+  value: { _id: unknown; status?: string | null } | null;
+  lastErrorObject?: { updatedExisting?: boolean };
+}
+
 export async function planSchedule(input: PlanInput): Promise<{ id: string; planned: boolean }> {
   const key = scheduleKey(input);
   const set = {
@@ -46,14 +52,11 @@ export async function planSchedule(input: PlanInput): Promise<{ id: string; plan
     advisorUserid: input.advisorUserid,
     payload: input.payload ?? {},
   };
-  const moved = await ScheduleModel.findOneAndUpdate(
-    { key, status: 'planned' },
-    { $set: set },
-    { returnDocument: 'after', projection: { _id: 1 } },
-  ).lean();
-  if (moved) return { id: String(moved._id), planned: true };
+  // Most plans are new (one command); an existing planned one is then moved, a fired or
+  // cancelled one stays as it is.
+  let existing: { _id: unknown; status?: string | null } | null;
   try {
-    const created = await ScheduleModel.findOneAndUpdate(
+    const upserted = (await ScheduleModel.findOneAndUpdate(
       { key },
       {
         $setOnInsert: {
@@ -68,14 +71,22 @@ export async function planSchedule(input: PlanInput): Promise<{ id: string; plan
           status: 'planned',
         },
       },
-      { upsert: true, returnDocument: 'after', projection: { _id: 1, status: 1 } },
-    ).lean();
-    return { id: String(created?._id), planned: created?.status === 'planned' };
+      { upsert: true, returnDocument: 'after', projection: { _id: 1, status: 1 }, includeResultMetadata: true },
+    ).lean()) as unknown as UpsertResult;
+    if (!upserted.lastErrorObject?.updatedExisting)
+      return { id: String(upserted.value?._id), planned: upserted.value?.status === 'planned' };
+    existing = upserted.value;
   } catch (err) {
     if ((err as { code?: number }).code !== 11000) throw err;
-    const existing = await ScheduleModel.findOne({ key }, { _id: 1, status: 1 }).lean();
-    return { id: String(existing?._id), planned: existing?.status === 'planned' };
+    existing = await ScheduleModel.findOne({ key }, { _id: 1, status: 1 }).lean();
   }
+  if (existing?.status !== 'planned') return { id: String(existing?._id), planned: false };
+  const moved = await ScheduleModel.findOneAndUpdate(
+    { key, status: 'planned' },
+    { $set: set },
+    { returnDocument: 'after', projection: { _id: 1 } },
+  ).lean();
+  return { id: String(moved?._id ?? existing._id), planned: Boolean(moved) };
 }
 
 /**

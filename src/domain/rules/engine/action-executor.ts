@@ -5,7 +5,7 @@ import type { CustomerContext } from '../customer-context.js';
 import type { Action } from '../rule.schema.js';
 import type { ActiveRule } from './rule-finder.js';
 import type { EngineDeps } from './engine-deps.js';
-import { recordAction } from './execution.service.js';
+import { flushActions, recordAction, type ActionRecord } from './execution.service.js';
 import { effectiveMonthlyCap, effectiveQuietHours, followUpDueAt, monthKey, nextAllowedTime } from './guards.js';
 import { applyTagAction } from './tag.action.js';
 
@@ -18,6 +18,11 @@ export interface ActionRun {
   triggerAt: Date;
   /** True when a quiet-hours schedule fires: the move already happened. */
   fromSchedule?: boolean;
+  /**
+   * Outcomes held for one write when the run ends (`runRule`): every action is safe to repeat, so
+   * a crash before that write only runs them again. Absent: each outcome is written at once.
+   */
+  deferred?: ActionRecord[];
 }
 
 /**
@@ -29,15 +34,24 @@ export async function executeAction(deps: EngineDeps, run: ActionRun, index: num
   const action = run.rule.body.actions[index];
   if (!action) return 'missing';
   const now = deps.clock.now();
-  const record = (
+  const record = async (
     status: 'done' | 'scheduled' | 'skipped',
     extra: { reason?: string; refs?: Record<string, unknown> } = {},
-  ) => recordAction(run.executionId, index, status, now, extra).then(() => status);
+  ) => {
+    const outcome: ActionRecord = { index, status, at: now, ...extra };
+    if (!run.deferred) await recordAction(run.executionId, index, status, now, extra);
+    else if (action.type !== 'notify_advisor') run.deferred.push(outcome);
+    else {
+      // A notice to the advisor is the one action WeCom de-duplicates only for a while: written at once.
+      await flushActions(run.executionId, [...run.deferred.splice(0), outcome]);
+    }
+    return status;
+  };
   switch (action.type) {
     case 'welcome':
       return record('skipped', { reason: 'sent_by_welcome_lane' });
     case 'tag': {
-      const r = await applyTagAction(deps, run.ctx.customerId, action);
+      const r = await applyTagAction(deps, run.ctx, action);
       return record('done', { refs: r });
     }
     case 'follow_up': {

@@ -2,6 +2,7 @@ import type { Clock } from '../../../infra/clock.js';
 import type { Logger } from '../../../infra/logger.js';
 import type { Queues } from '../../../queues/queue-factory.js';
 import type { CorpApi } from '../../../wecom/corp-api.js';
+import type { CorpReads } from '../../corps/corp-read-cache.js';
 import type { PersonalData } from '../../customers/personal-data.js';
 import type { QuietHours } from '../../tasks/task-settings.js';
 
@@ -22,4 +23,6 @@ export interface EngineDeps {
   batchWindowMs?: number;
   /** Delay between mass-send result polls. Default 10 min. */
   pollDelayMs?: number;
+  /** The worker's per-corp cache of tag groups and rules (docs/scale.md §4); MongoDB is read without it. */
+  reads?: CorpReads;
 }

@@ -16,7 +16,7 @@ import { HOLDOUT_REASON, isHeldOut } from '../holdout.js';
 import { executeAction } from './action-executor.js';
 import { planDateRulesForCustomer } from './date-planner.js';
 import type { EngineDeps } from './engine-deps.js';
-import { actionStatus, claimExecution, finishExecution } from './execution.service.js';
+import { actionStatus, claimExecution, finishExecution, flushActions, type ActionRecord } from './execution.service.js';
 import { failedLeadConditions, loadLeadFacts, runLeadRuleWithoutCustomer } from './lead-rules.js';
 import { findActiveRules, findLiveRule, type ActiveRule } from './rule-finder.js';
 
@@ -88,10 +88,10 @@ export async function handleDomainEvent(deps: EngineDeps, event: DomainEvent): P
       break;
   }
   if (!RULE_TRIGGERS.includes(event.type)) return [];
-  const rules = await findActiveRules(deps.corpId, event.type as TriggerType, now);
+  const rules = await findActiveRules(deps.corpId, event.type as TriggerType, now, { reads: deps.reads });
   if (rules.length === 0) return [];
   const advisorUserid = event.type === 'customer.added' ? event.userid : undefined;
-  const ctx = await loadCustomerContext(deps.corpId, customerId, { pd: deps.pd, advisorUserid });
+  const ctx = await loadCustomerContext(deps.corpId, customerId, { pd: deps.pd, advisorUserid, reads: deps.reads });
   if (!ctx) return [];
   const channelState =
     event.type === 'customer.added' && typeof event.data.state === 'string' ? event.data.state : undefined;
@@ -124,7 +124,7 @@ export async function handleDomainEvent(deps: EngineDeps, event: DomainEvent): P
  */
 async function handleLeadEvent(deps: EngineDeps, event: DomainEvent): Promise<RuleOutcome[]> {
   const now = deps.clock.now();
-  const rules = await findActiveRules(deps.corpId, event.type as TriggerType, now);
+  const rules = await findActiveRules(deps.corpId, event.type as TriggerType, now, { reads: deps.reads });
   if (rules.length === 0) return [];
   const lead = await loadLeadFacts(deps.corpId, event);
   if (!lead) return [];
@@ -185,13 +185,28 @@ export async function runRule(
     await finishExecution(claim.id, 'skipped', HOLDOUT_REASON);
     return 'held_out';
   }
-  // A retry keeps the version recorded at the first claim; the body is the current one.
-  const run = { rule: { ...rule, version: claim.ruleVersion }, ctx, occurrenceId, executionId: claim.id, triggerAt };
-  for (const index of claim.open) {
-    if (only && !only(index)) continue;
-    await executeAction(deps, run, index);
+  // A retry keeps the version recorded at the first claim; the body is the current one. The
+  // actions' outcomes are written with the finish, in one write (docs/scale.md §4).
+  const deferred: ActionRecord[] = [];
+  const run = {
+    rule: { ...rule, version: claim.ruleVersion },
+    ctx,
+    occurrenceId,
+    executionId: claim.id,
+    triggerAt,
+    deferred,
+  };
+  try {
+    for (const index of claim.open) {
+      if (only && !only(index)) continue;
+      await executeAction(deps, run, index);
+    }
+  } catch (err) {
+    // What finished stays finished: the retry runs only the rest.
+    await flushActions(claim.id, deferred).catch(() => undefined);
+    throw err;
   }
-  await finishExecution(claim.id, 'done');
+  await finishExecution(claim.id, 'done', undefined, deferred);
   return 'ran';
 }
 

@@ -8,6 +8,13 @@ export interface ExecutionKey {
   occurrenceId: string;
 }
 
+type ExecutionLean = {
+  _id: Types.ObjectId;
+  status: string;
+  ruleVersion: number;
+  actions: Array<{ index: number; status: string }>;
+};
+
 export interface ClaimedExecution {
   id: string;
   /** The version recorded at the first claim (a retry keeps it). */
@@ -29,8 +36,10 @@ export async function claimExecution(
 ): Promise<ClaimedExecution> {
   const filter = { ruleId: new Types.ObjectId(key.ruleId), subject: key.subject, occurrenceId: key.occurrenceId };
   let created = false;
+  let doc: ExecutionLean | null;
   try {
-    const res = await ExecutionModel.updateOne(
+    // One command: the record as it is after the upsert, and whether this call created it.
+    const res = (await ExecutionModel.findOneAndUpdate(
       filter,
       {
         $setOnInsert: {
@@ -42,13 +51,14 @@ export async function claimExecution(
           actions: info.actions.map((a, index) => ({ index, type: a.type, status: 'pending', attempts: 0 })),
         },
       },
-      { upsert: true },
-    );
-    created = res.upsertedCount > 0;
+      { upsert: true, returnDocument: 'after', includeResultMetadata: true },
+    ).lean()) as unknown as { value: ExecutionLean | null; lastErrorObject?: { updatedExisting?: boolean } };
+    created = res.lastErrorObject?.updatedExisting === false;
+    doc = res.value;
   } catch (err) {
     if ((err as { code?: number }).code !== 11000) throw err;
+    doc = await ExecutionModel.findOne(filter).lean(); // a concurrent claim created it first
   }
-  const doc = await ExecutionModel.findOne(filter).lean();
   if (!doc) throw new Error('execution record vanished after upsert');
   const open =
     doc.status === 'running'
@@ -96,11 +106,60 @@ export async function recordAction(
   );
 }
 
-/** Closes the execution: `done`, or `skipped` with a reason (conditions failed, opted out ...). */
-export async function finishExecution(executionId: string, status: 'done' | 'skipped', reason?: string): Promise<void> {
+/** One action's outcome, held until it is written with others (`flushActions`, `finishExecution`). */
+export interface ActionRecord {
+  index: number;
+  status: ActionStatus;
+  at: Date;
+  reason?: string;
+  refs?: Record<string, unknown>;
+}
+
+/** The update that records `records` (each action addressed by its position, as `recordAction`). */
+function actionsUpdate(records: readonly ActionRecord[]): {
+  filter: Record<string, number>;
+  set: Record<string, unknown>;
+  inc: Record<string, number>;
+} {
+  const filter: Record<string, number> = {};
+  const set: Record<string, unknown> = {};
+  const inc: Record<string, number> = {};
+  for (const r of records) {
+    const p = `actions.${r.index}`;
+    filter[`${p}.index`] = r.index;
+    set[`${p}.status`] = r.status;
+    set[`${p}.at`] = r.at;
+    if (r.reason) set[`${p}.reason`] = r.reason;
+    if (r.refs) set[`${p}.refs`] = r.refs;
+    inc[`${p}.attempts`] = (inc[`${p}.attempts`] ?? 0) + 1;
+  }
+  return { filter, set, inc };
+}
+
+/** Records several actions' outcomes in one write (a failing run keeps what it finished). */
+export async function flushActions(executionId: string, records: readonly ActionRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  const u = actionsUpdate(records);
+  await ExecutionModel.updateOne({ _id: new Types.ObjectId(executionId), ...u.filter }, { $set: u.set, $inc: u.inc });
+}
+
+/**
+ * Closes the execution: `done`, or `skipped` with a reason (conditions failed, opted out ...),
+ * with the outcomes of the actions not yet written, in one write.
+ */
+export async function finishExecution(
+  executionId: string,
+  status: 'done' | 'skipped',
+  reason?: string,
+  records: readonly ActionRecord[] = [],
+): Promise<void> {
+  const u = actionsUpdate(records);
   await ExecutionModel.updateOne(
-    { _id: new Types.ObjectId(executionId) },
-    { $set: { status, ...(reason ? { reason } : {}) } },
+    { _id: new Types.ObjectId(executionId), ...u.filter },
+    {
+      $set: { status, ...(reason ? { reason } : {}), ...u.set },
+      ...(records.length > 0 ? { $inc: u.inc } : {}),
+    },
   );
 }
 

@@ -1,5 +1,6 @@
 import type { Types } from 'mongoose';
 import { RuleModel, type RuleDocument } from '../rule.model.js';
+import type { CorpReads } from '../../corps/corp-read-cache.js';
 import type { RuleBody, TriggerType } from '../rule.schema.js';
 
 /** An enabled rule as the engine runs it. */
@@ -38,14 +39,44 @@ export async function loadEnabledRules(
   return docs.map((d) => ({ id: String(d._id), version: d.version, body: d.body as RuleBody }));
 }
 
-/** The enabled rules for a trigger in a corp that are inside their active window at `now`. */
+/**
+ * Every enabled, undeleted rule of a corp (all triggers) in the order of `loadEnabledRules`, with
+ * its trigger type: what the worker's cache holds per corp (src/domain/corps/corp-read-cache.ts).
+ */
+export async function loadEnabledRulesOfCorp(corpId: string): Promise<Array<ActiveRule & { triggerType: string }>> {
+  const docs = (await RuleModel.find(
+    {
+      enabled: true,
+      deletedAt: { $exists: false },
+      $or: [{ scope: 'all', disabledCorps: { $ne: corpId } }, { scope: corpId }],
+    },
+    { version: 1, body: 1, triggerType: 1, priority: 1 },
+  )
+    .sort({ priority: -1, _id: 1 })
+    .lean()) as Array<RuleDocument & { _id: Types.ObjectId }>;
+  return docs.map((d) => ({
+    id: String(d._id),
+    version: d.version,
+    body: d.body as RuleBody,
+    triggerType: d.triggerType,
+  }));
+}
+
+/**
+ * The enabled rules for a trigger in a corp that are inside their active window at `now`; from
+ * the worker's cache when `reads` is given (not for the welcome-only list, which has its own).
+ */
 export async function findActiveRules(
   corpId: string,
   triggerType: TriggerType,
   now: Date,
-  opts: { welcomeOnly?: boolean } = {},
+  opts: { welcomeOnly?: boolean; reads?: Pick<CorpReads, 'enabledRules'> } = {},
 ): Promise<ActiveRule[]> {
-  return (await loadEnabledRules(corpId, triggerType, opts)).filter((r) => inActiveWindow(r.body, now));
+  const rules =
+    opts.reads && !opts.welcomeOnly
+      ? await opts.reads.enabledRules(corpId, triggerType)
+      : await loadEnabledRules(corpId, triggerType, opts);
+  return rules.filter((r) => inActiveWindow(r.body, now));
 }
 
 /** One rule by id if it is still enabled in this corp (a schedule fires only for live rules). */

@@ -1,7 +1,8 @@
-import { CorpTagGroupModel } from '../../customers/corp-tag.model.js';
+import { readTagGroups } from '../../corps/corp-read-cache.js';
 import { ensureCorpTags } from '../../customers/corp-tags.service.js';
 import { RelationshipModel } from '../../customers/relationship.model.js';
 import type { Action, TagRef } from '../rule.schema.js';
+import type { CustomerContext } from '../customer-context.js';
 import type { EngineDeps } from './engine-deps.js';
 
 /** Ids of tags to add, created on demand per group (docs/wecom.md §3.7). */
@@ -14,11 +15,12 @@ async function idsToAdd(deps: EngineDeps, tags: readonly TagRef[]): Promise<stri
 }
 
 /** Ids of tags to remove; a tag that does not exist is simply not on anyone. */
-async function idsToRemove(corpId: string, tags: readonly TagRef[]): Promise<string[]> {
+async function idsToRemove(deps: EngineDeps, tags: readonly TagRef[]): Promise<string[]> {
+  if (tags.length === 0) return [];
+  const groups = deps.reads ? await deps.reads.tagGroups(deps.corpId) : await readTagGroups(deps.corpId);
   const ids: string[] = [];
   for (const t of tags) {
-    const group = await CorpTagGroupModel.findOne({ corpId, groupName: t.group }, { tags: 1 }).lean();
-    const tag = group?.tags.find((x) => x.name === t.name);
+    const tag = groups.find((g) => g.groupName === t.group)?.tags.find((x) => x.name === t.name);
     if (tag) ids.push(tag.id);
   }
   return ids;
@@ -27,35 +29,36 @@ async function idsToRemove(corpId: string, tags: readonly TagRef[]): Promise<str
 /**
  * `tag` action: adds/removes named corp tags on every active relationship of the customer with
  * `mark_tag`, skipping relationships already in the wanted state (a retry finishes what a crash
- * left). API changes produce no callback, so the stored tag ids are updated here.
+ * left). The relationships are the ones the rule's customer context read for this event (not
+ * read again, docs/scale.md §4); what is marked here is written to them too, so a later action of
+ * the run sees it. API changes produce no callback, so the stored tag ids are updated here.
  */
 export async function applyTagAction(
   deps: EngineDeps,
-  customerId: string,
+  ctx: Pick<CustomerContext, 'externalUserId' | 'relationships'>,
   action: Extract<Action, { type: 'tag' }>,
 ): Promise<{ relationships: number }> {
   const add = await idsToAdd(deps, action.add);
-  const remove = await idsToRemove(deps.corpId, action.remove);
-  const relationships = await RelationshipModel.find(
-    { corpId: deps.corpId, customerId, status: 'active' },
-    { userid: 1, externalUserId: 1, tagIds: 1 },
-  )
-    .sort({ userid: 1 })
-    .lean();
+  const remove = await idsToRemove(deps, action.remove);
+  const relationships = ctx.relationships
+    .filter((r) => r.status === 'active')
+    .sort((a, b) => (a.userid < b.userid ? -1 : a.userid > b.userid ? 1 : 0));
   let changed = 0;
   for (const rel of relationships) {
-    const has = new Set(rel.tagIds ?? []);
+    const has = new Set(rel.tagIds);
     const addNow = add.filter((id) => !has.has(id));
     const removeNow = remove.filter((id) => has.has(id));
     if (addNow.length === 0 && removeNow.length === 0) continue;
     await deps.api.markTag({
       userid: rel.userid,
-      external_userid: rel.externalUserId,
+      external_userid: ctx.externalUserId,
       ...(addNow.length ? { add_tag: addNow } : {}),
       ...(removeNow.length ? { remove_tag: removeNow } : {}),
     });
-    await RelationshipModel.updateOne({ _id: rel._id }, { $addToSet: { tagIds: { $each: addNow } } });
-    if (removeNow.length) await RelationshipModel.updateOne({ _id: rel._id }, { $pullAll: { tagIds: removeNow } });
+    const pair = { corpId: deps.corpId, userid: rel.userid, externalUserId: ctx.externalUserId };
+    if (addNow.length) await RelationshipModel.updateOne(pair, { $addToSet: { tagIds: { $each: addNow } } });
+    if (removeNow.length) await RelationshipModel.updateOne(pair, { $pullAll: { tagIds: removeNow } });
+    rel.tagIds = [...rel.tagIds.filter((id) => !removeNow.includes(id)), ...addNow];
     changed++;
   }
   return { relationships: changed };

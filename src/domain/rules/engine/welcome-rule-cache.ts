@@ -4,16 +4,17 @@ import { inActiveWindow, loadEnabledRules, type ActiveRule } from './rule-finder
 /**
  * The welcome lane's view of a corp's welcome rules (docs/architecture.md §5: welcome rules run on "what the
  * add event and cached data tell"). At a campaign's peak every add needs them, and the 20 s window
- * leaves no room for a MongoDB round trip per add behind a busy database, so they are held for
- * `ttlMs` (default 5 s): a rule edited in another process reaches welcomes within that time; a
- * write in this process clears the cache at once. Concurrent misses share one load.
+ * leaves no room for a MongoDB round trip per add behind a busy database, so they are held in
+ * memory. A rule write in any process clears them through the change notices
+ * (src/infra/change-notices.ts); `ttlMs` (default 60 s) bounds their age when a notice is lost.
+ * Concurrent misses share one load.
  */
 export class WelcomeRuleCache {
   private readonly entries = new Map<string, { loadedAt: number; rules: Promise<ActiveRule[]> }>();
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly ttlMs = 5000,
+    private readonly ttlMs = 60_000,
     private readonly monotonicMs: () => number = () => performance.now(),
   ) {
     this.unsubscribe = onRuleWrite(() => this.entries.clear());

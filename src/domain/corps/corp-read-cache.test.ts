@@ -1,0 +1,108 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChangeNotices, changeNotices } from '../../infra/change-notices.js';
+import { testRedis, uniqueName } from '../../testing/env.js';
+import { useTestDatabase } from '../../testing/mongo.js';
+import { waitFor } from '../../testing/wait.js';
+import { CorpTagGroupModel } from '../customers/corp-tag.model.js';
+import { RuleModel } from '../rules/rule.model.js';
+import { ruleCreateSchema } from '../rules/rule.schema.js';
+import { RuleService } from '../rules/rule.service.js';
+import { CorpReadCache } from './corp-read-cache.js';
+
+const corpId = 'wwreadcache01';
+const admin = { role: 'admin' as const, corps: '*' as const, tokenId: 'test' };
+const rule = (name: string, priority: number) =>
+  ruleCreateSchema.parse({
+    name,
+    scope: corpId,
+    enabled: true,
+    priority,
+    trigger: { type: 'customer.added' },
+    actions: [{ type: 'tag', add: [{ group: '客户阶段', name: name }] }],
+  });
+
+let db: Awaited<ReturnType<typeof useTestDatabase>>;
+const connections: Redis[] = [];
+const detach: Array<() => void> = [];
+const prefix = uniqueName('readcache');
+beforeAll(async () => {
+  db = await useTestDatabase('corp-read-cache');
+});
+afterAll(async () => {
+  for (const d of detach) d();
+  for (const c of connections) c.disconnect();
+  await db?.drop();
+});
+
+/** A process's pair of Redis connections: a publisher and a subscriber. */
+function redisPair(): { redis: Redis; subscriber: Redis } {
+  const redis = testRedis();
+  const subscriber = testRedis();
+  connections.push(redis, subscriber);
+  return { redis, subscriber };
+}
+
+describe('CorpReadCache across processes', () => {
+  it('a rule or a tag written in one process is read anew by another process through Redis pub/sub; without a write the copy is served from memory', async () => {
+    // "Process A" writes through mongoose (the model hooks announce on the process's notices);
+    // "process B" has notices of its own, on connections of its own, and a worker's cache.
+    detach.push(await changeNotices.attach({ ...redisPair(), prefix }));
+    const notices = new ChangeNotices();
+    detach.push(await notices.attach({ ...redisPair(), prefix }));
+    const cache = new CorpReadCache({ notices });
+    const rules = new RuleService(() => new Date());
+
+    await rules.create(admin, rule('首次', 10));
+    await CorpTagGroupModel.create({
+      corpId,
+      groupId: 'g1',
+      groupName: '客户阶段',
+      tags: [{ id: 't1', name: '首次' }],
+    });
+    expect((await cache.enabledRules(corpId, 'customer.added')).map((r) => r.body.name)).toEqual(['首次']);
+    expect((await cache.tagGroups(corpId)).map((g) => g.tags.map((t) => t.id))).toEqual([['t1']]);
+
+    // Written behind mongoose's back: no notice, so B keeps its copy (it is not re-reading MongoDB).
+    const stored = (await RuleModel.findOne({ scope: corpId }).lean())!;
+    await RuleModel.collection.insertOne({
+      ...stored,
+      _id: undefined as never,
+      name: '旁路',
+      priority: 5,
+      body: { ...stored.body, name: '旁路', priority: 5 },
+    });
+    expect((await cache.enabledRules(corpId, 'customer.added')).map((r) => r.body.name)).toEqual(['首次']);
+
+    // Edited in A: B's next read has it, the bypassed rule too (the copy was dropped, not patched).
+    const second = await rules.create(admin, rule('第二', 20));
+    await waitFor(
+      async () => (await cache.enabledRules(corpId, 'customer.added')).length === 3,
+      'process B sees the rules written in process A',
+      { timeoutMs: 5000, intervalMs: 20 },
+    );
+    expect((await cache.enabledRules(corpId, 'customer.added')).map((r) => r.body.name)).toEqual([
+      '第二',
+      '首次',
+      '旁路',
+    ]);
+    await rules.setEnabled(admin, second.id, false);
+    await waitFor(
+      async () => (await cache.enabledRules(corpId, 'customer.added')).length === 2,
+      'process B drops the rule disabled in process A',
+      { timeoutMs: 5000, intervalMs: 20 },
+    );
+
+    // A tag created in A (what ensureCorpTags writes) reaches B the same way.
+    await CorpTagGroupModel.updateOne(
+      { corpId, groupId: 'g1' },
+      { $addToSet: { tags: { id: 't2', name: '第二', order: 0 } } },
+    );
+    await waitFor(
+      async () => (await cache.tagGroups(corpId))[0]?.tags.length === 2,
+      'process B sees the tag written in process A',
+      { timeoutMs: 5000, intervalMs: 20 },
+    );
+    cache.close();
+  });
+});

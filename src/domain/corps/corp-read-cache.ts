@@ -1,0 +1,93 @@
+import { changeNotices, type ChangeNotices, type ChangeTopic } from '../../infra/change-notices.js';
+import { CorpTagGroupModel } from '../customers/corp-tag.model.js';
+import { loadEnabledRulesOfCorp, type ActiveRule } from '../rules/engine/rule-finder.js';
+import type { TriggerType } from '../rules/rule.schema.js';
+
+/** A corp tag group as the worker reads it: WeCom ids and names. */
+export interface TagGroupView {
+  groupId: string;
+  groupName: string;
+  tags: Array<{ id: string; name: string }>;
+}
+
+/**
+ * What the worker reads for every add of a corp and rarely changes: the corp's tag groups and its
+ * enabled rules (docs/scale.md §4). Implemented by `CorpReadCache`; the services read MongoDB
+ * directly when their deps carry none (tests, CLIs, the web process).
+ */
+export interface CorpReads {
+  tagGroups(corpId: string): Promise<TagGroupView[]>;
+  /** Enabled rules for a trigger, highest priority first; the active window is not applied. */
+  enabledRules(corpId: string, triggerType: TriggerType): Promise<ActiveRule[]>;
+}
+
+/** The corp's tag groups straight from MongoDB. */
+export async function readTagGroups(corpId: string): Promise<TagGroupView[]> {
+  const groups = await CorpTagGroupModel.find({ corpId }, { groupId: 1, groupName: 1, tags: 1 }).lean();
+  return groups.map((g) => ({
+    groupId: g.groupId,
+    groupName: g.groupName,
+    tags: g.tags.map((t) => ({ id: t.id, name: t.name })),
+  }));
+}
+
+interface Entry<T> {
+  loadedAt: number;
+  value: Promise<T>;
+}
+
+/**
+ * The worker's per-corp copy of its tag groups and enabled rules (docs/scale.md §4). A write in
+ * any process clears it through the change notices (src/infra/change-notices.ts), so an edited
+ * rule or a new tag is used from the next event on; `ttlMs` (default 60 s) bounds the age of a
+ * copy when a notice is lost. Concurrent misses share one load; a failed load is not kept.
+ */
+export class CorpReadCache implements CorpReads {
+  private readonly tags = new Map<string, Entry<TagGroupView[]>>();
+  private readonly rules = new Map<string, Entry<Map<string, ActiveRule[]>>>();
+  private readonly detach: Array<() => void>;
+
+  constructor(private readonly opts: { ttlMs?: number; monotonicMs?: () => number; notices?: ChangeNotices } = {}) {
+    const notices = opts.notices ?? changeNotices;
+    const clear: Record<ChangeTopic, () => void> = {
+      tags: () => this.tags.clear(),
+      rules: () => this.rules.clear(),
+    };
+    this.detach = (Object.keys(clear) as ChangeTopic[]).map((topic) => notices.on(topic, clear[topic]));
+  }
+
+  tagGroups(corpId: string): Promise<TagGroupView[]> {
+    return this.cached(this.tags, corpId, () => readTagGroups(corpId));
+  }
+
+  async enabledRules(corpId: string, triggerType: TriggerType): Promise<ActiveRule[]> {
+    const byTrigger = await this.cached(this.rules, corpId, async () => {
+      const grouped = new Map<string, ActiveRule[]>();
+      for (const { triggerType: type, ...rule } of await loadEnabledRulesOfCorp(corpId)) {
+        const list = grouped.get(type);
+        if (list) list.push(rule);
+        else grouped.set(type, [rule]);
+      }
+      return grouped;
+    });
+    return byTrigger.get(triggerType) ?? [];
+  }
+
+  close(): void {
+    for (const detach of this.detach) detach();
+    this.tags.clear();
+    this.rules.clear();
+  }
+
+  private cached<T>(map: Map<string, Entry<T>>, corpId: string, load: () => Promise<T>): Promise<T> {
+    const now = (this.opts.monotonicMs ?? performance.now.bind(performance))();
+    const hit = map.get(corpId);
+    if (hit && now - hit.loadedAt < (this.opts.ttlMs ?? 60_000)) return hit.value;
+    const entry: Entry<T> = { loadedAt: now, value: load() };
+    map.set(corpId, entry);
+    entry.value.catch(() => {
+      if (map.get(corpId) === entry) map.delete(corpId);
+    });
+    return entry.value;
+  }
+}
