@@ -1,6 +1,6 @@
 import { changeNotices, type ChangeNotices, type ChangeTopic } from '../../infra/change-notices.js';
 import { CorpTagGroupModel } from '../customers/corp-tag.model.js';
-import { loadEnabledRulesOfCorp, type ActiveRule } from '../rules/engine/rule-finder.js';
+import { loadEnabledRulesOfCorp, type ActiveRule, type EnabledRulesSource } from '../rules/engine/rule-finder.js';
 import type { TriggerType } from '../rules/rule.schema.js';
 
 /** A corp tag group as the worker reads it: WeCom ids and names. */
@@ -15,10 +15,8 @@ export interface TagGroupView {
  * enabled rules (docs/scale.md §4). Implemented by `CorpReadCache`; the services read MongoDB
  * directly when their deps carry none (tests, CLIs, the web process).
  */
-export interface CorpReads {
+export interface CorpReads extends EnabledRulesSource {
   tagGroups(corpId: string): Promise<TagGroupView[]>;
-  /** Enabled rules for a trigger, highest priority first; the active window is not applied. */
-  enabledRules(corpId: string, triggerType: TriggerType): Promise<ActiveRule[]>;
 }
 
 /** The corp's tag groups straight from MongoDB. */

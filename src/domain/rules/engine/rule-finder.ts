@@ -1,6 +1,5 @@
 import type { Types } from 'mongoose';
 import { RuleModel, type RuleDocument } from '../rule.model.js';
-import type { CorpReads } from '../../corps/corp-read-cache.js';
 import type { RuleBody, TriggerType } from '../rule.schema.js';
 
 /** An enabled rule as the engine runs it. */
@@ -11,6 +10,16 @@ export interface ActiveRule {
 }
 
 /** Whether `now` is inside the rule's active window. */
+/**
+ * Where enabled rules can come from besides MongoDB: the per-process cache of corp reads
+ * (src/domain/corps/corp-read-cache.ts) implements it; declared here so the cache depends on the
+ * rules, not the other way round.
+ */
+export interface EnabledRulesSource {
+  /** Enabled rules for a trigger, highest priority first; the active window is not applied. */
+  enabledRules(corpId: string, triggerType: TriggerType): Promise<ActiveRule[]>;
+}
+
 export function inActiveWindow(body: Pick<RuleBody, 'activeFrom' | 'activeUntil'>, now: Date): boolean {
   if (body.activeFrom && Date.parse(body.activeFrom) > now.getTime()) return false;
   if (body.activeUntil && Date.parse(body.activeUntil) <= now.getTime()) return false;
@@ -70,7 +79,7 @@ export async function findActiveRules(
   corpId: string,
   triggerType: TriggerType,
   now: Date,
-  opts: { welcomeOnly?: boolean; reads?: Pick<CorpReads, 'enabledRules'> } = {},
+  opts: { welcomeOnly?: boolean; reads?: EnabledRulesSource } = {},
 ): Promise<ActiveRule[]> {
   const rules =
     opts.reads && !opts.welcomeOnly
