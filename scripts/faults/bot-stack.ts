@@ -193,7 +193,8 @@ export class BotStack {
         return res.status === 200 && (role === 'web' || (workers?.count ?? 0) > 0);
       },
       `${role} ready`,
-      { timeoutMs: 60_000, intervalMs: 100 },
+      // A start compiles the sources (tsx); on a machine shared with other test runs it took over 60 s.
+      { timeoutMs: 150_000, intervalMs: 100 },
     );
     return proc;
   }
