@@ -193,8 +193,8 @@ export class BotStack {
         return res.status === 200 && (role === 'web' || (workers?.count ?? 0) > 0);
       },
       `${role} ready`,
-      // A start compiles the sources (tsx); on a machine shared with other test runs it took over 60 s.
-      { timeoutMs: 150_000, intervalMs: 100 },
+      // A start compiles the sources (tsx); on a machine shared with other test runs it took over 150 s.
+      { timeoutMs: 240_000, intervalMs: 100 },
     );
     // A start that never gets ready says why: the process's last output lines.
     await ready.catch((err: Error) => {

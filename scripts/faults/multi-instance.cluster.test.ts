@@ -358,5 +358,5 @@ describe('many instances on a Redis Cluster', () => {
       redis.disconnect();
       await stack.stop();
     }
-  }, 420_000);
+  }, 600_000);
 });
