@@ -115,6 +115,24 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('takes TEST_SCHEDULER_PATTERN outside production only, as a six-field cron pattern', () => {
+    expect(loadConfig(valid).testSchedulerPattern).toBeUndefined();
+    expect(loadConfig({ ...valid, TEST_SCHEDULER_PATTERN: '*/30 * * * * *' }).testSchedulerPattern).toBe(
+      '*/30 * * * * *',
+    );
+    expect(problemsOf({ ...valid, TEST_SCHEDULER_PATTERN: '0 3 * * *' })).toEqual([
+      expect.stringMatching(/^TEST_SCHEDULER_PATTERN: must be a cron pattern with seconds/),
+    ]);
+    expect(
+      problemsOf({
+        ...valid,
+        NODE_ENV: 'production',
+        PUBLIC_BASE_URL: 'https://scrm.example.com',
+        TEST_SCHEDULER_PATTERN: '*/30 * * * * *',
+      }),
+    ).toEqual([expect.stringMatching(/^TEST_SCHEDULER_PATTERN: refused in production/)]);
+  });
+
   it('reads the hardening settings, listing their problems with the others', () => {
     const config = loadConfig({ ...valid, REDIS_URL: 'rediss://:pw@redis.internal:6380', REDIS_PASSWORD: 'from-env' });
     expect(config).toMatchObject({

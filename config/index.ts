@@ -22,6 +22,8 @@ export interface AppConfig {
   readonly workerQueues: readonly QueueName[];
   /** INBOUND_PARTITIONS: queues `wecom-inbound` is split into by corp (docs/scale.md, "Inbound partitions"). */
   readonly inboundPartitions: number;
+  /** TEST_SCHEDULER_PATTERN: tests only, replaces every cron scheduler's pattern (jobs/schedulers.ts); never in production. */
+  readonly testSchedulerPattern: string | undefined;
   readonly logLevel: string;
   /** `password` and `tlsCa` apply to every connection the bot opens (src/infra/redis.ts). */
   readonly redis: {
@@ -95,6 +97,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
   }
   const v = parsed.data;
   if (v.NODE_ENV === 'production' && !v.PUBLIC_BASE_URL) problems.push('PUBLIC_BASE_URL: required in production');
+  if (v.NODE_ENV === 'production' && v.TEST_SCHEDULER_PATTERN)
+    problems.push(
+      'TEST_SCHEDULER_PATTERN: refused in production (it makes the daily and hourly jobs run on a test period); unset it',
+    );
   const keyIds = [...v.DATA_KEYS.keys()];
   const activeId = v.DATA_KEY_ACTIVE_ID ?? keyIds[keyIds.length - 1] ?? '';
   if (!v.DATA_KEYS.has(activeId))
@@ -127,6 +133,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     workerHealthPort: v.WORKER_HEALTH_PORT,
     workerQueues: v.WORKER_QUEUES,
     inboundPartitions: v.INBOUND_PARTITIONS,
+    testSchedulerPattern: v.TEST_SCHEDULER_PATTERN,
     logLevel: v.LOG_LEVEL,
     redis: { url: v.REDIS_URL, mode: v.REDIS_MODE, queuePrefix: v.QUEUE_PREFIX, password: v.REDIS_PASSWORD, tlsCa },
     mongo: { uri: v.MONGODB_URI, serverSelectionTimeoutMs: v.MONGODB_SERVER_SELECTION_TIMEOUT_MS },

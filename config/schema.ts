@@ -159,6 +159,17 @@ export const envVars = {
       'How many queues wecom-inbound is split into, by a stable hash of the corp id (a corp keeps its order in one); with REDIS_MODE=cluster each is a hash slot of its own, so ingestion spreads over the nodes. 1 keeps the single queue; every web and worker process must use the same value (docs/scale.md)',
     example: '1',
   },
+  TEST_SCHEDULER_PATTERN: {
+    schema: z
+      .string()
+      .regex(/^(\S+\s+){5}\S+$/, {
+        error: 'must be a cron pattern with seconds, six fields (e.g. "*/30 * * * * *")',
+      })
+      .optional(),
+    description:
+      'Tests only, refused in production: a six-field cron pattern (with seconds) that replaces the pattern of every cron job scheduler (cockpit rollups, the hourly and the daily per-corp jobs), so a test sees them run several times; unset = their real patterns (docs/scale.md, "Many instances")',
+    example: '',
+  },
   QUEUE_PREFIX: {
     schema: z
       .string()

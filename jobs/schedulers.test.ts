@@ -75,4 +75,25 @@ describe('job schedulers (jobs/schedulers.ts)', () => {
     await installSchedulers({ queues, corps }, [QueueName.maintenance], [...corps.keys()], logger);
     expect(await ids(queues)).toHaveLength(clusterSchedulers.length + 4);
   });
+
+  it('TEST_SCHEDULER_PATTERN replaces the pattern of every cron scheduler, keeping its time zone, and leaves the `every` ones', async () => {
+    const queues = fresh();
+    const testPattern = '*/30 * * * * *';
+    await installSchedulers(
+      { queues, corps, config: { testSchedulerPattern: testPattern } },
+      [QueueName.maintenance, QueueName.scheduled],
+      [...corps.keys()],
+      logger,
+    );
+    const installed = await queues.get(QueueName.maintenance).getJobSchedulers();
+    expect(installed.find((s) => s.key === 'reconcile-wwdealer')).toMatchObject({
+      pattern: testPattern,
+      tz: 'Asia/Shanghai',
+    });
+    for (const spec of clusterSchedulers) {
+      const got = installed.find((s) => s.key === spec.id);
+      if (spec.repeat.pattern) expect(got?.pattern, spec.id).toBe(testPattern);
+      else expect(Number(got?.every), spec.id).toBe(spec.repeat.every);
+    }
+  });
 });

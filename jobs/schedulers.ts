@@ -37,6 +37,11 @@ const spec = (
   data: Record<string, unknown> = {},
 ): SchedulerSpec => ({ id, repeat, contract, data });
 
+/** What installing schedulers needs: the queues, the corps, and the test pattern when the config has one. */
+export type SchedulerContext = Pick<WorkerContext, 'queues' | 'corps'> & {
+  config?: Pick<WorkerContext['config'], 'testSchedulerPattern'>;
+};
+
 /** Nightly, at 03:00 in each corp's own time zone (quiet for WeCom and for people). */
 const NIGHTLY = '0 3 * * *';
 /** Daily at 04:30 corp-local (after the 03:00 reconciliation has seen endings). */
@@ -83,15 +88,30 @@ export function corpSchedulers(corpId: string, timeZone: string): SchedulerSpec[
  */
 export const retiredSchedulerIds: readonly string[] = ['schedule-sweep-every-minute', 'tasks-tick-every-minute'];
 
-async function upsert(queues: Queues, s: SchedulerSpec): Promise<void> {
+/**
+ * The repeat rule as installed: a cron scheduler's pattern replaced by `TEST_SCHEDULER_PATTERN`
+ * when a test sets it (config refuses it in production), so the 15-minute, hourly and daily jobs
+ * run several times within a test (docs/scale.md, "Many instances"); the time zone stays.
+ */
+export function installedRepeat(s: SchedulerSpec, testPattern: string | undefined): SchedulerSpec['repeat'] {
+  return testPattern && s.repeat.pattern ? { ...s.repeat, pattern: testPattern } : s.repeat;
+}
+
+async function upsert(queues: Queues, s: SchedulerSpec, testPattern: string | undefined): Promise<void> {
   const data = s.contract.schema.parse(s.data) as Record<string, unknown>;
-  await queues.get(s.contract.queue).upsertJobScheduler(s.id, s.repeat, { name: s.contract.name, data });
+  await queues
+    .get(s.contract.queue)
+    .upsertJobScheduler(s.id, installedRepeat(s, testPattern), { name: s.contract.name, data });
 }
 
 /** Installs the cluster-wide schedulers of the queues this worker consumes and retires the old ids. */
-export async function installClusterSchedulers(queues: Queues, consumed: readonly QueueName[]): Promise<string[]> {
+export async function installClusterSchedulers(
+  queues: Queues,
+  consumed: readonly QueueName[],
+  testPattern?: string,
+): Promise<string[]> {
   const mine = clusterSchedulers.filter((s) => consumed.includes(s.contract.queue));
-  for (const s of mine) await upsert(queues, s);
+  for (const s of mine) await upsert(queues, s, testPattern);
   for (const queue of new Set(mine.map((s) => s.contract.queue))) {
     for (const id of retiredSchedulerIds) await queues.get(queue).removeJobScheduler(id);
   }
@@ -102,15 +122,13 @@ export async function installClusterSchedulers(queues: Queues, consumed: readonl
  * Installs the per-corp schedulers of every dealer corp that runs background work (idempotent;
  * the `corp-schedulers` job re-runs it hourly). Returns how many corps got theirs.
  */
-export async function installCorpSchedulers(
-  ctx: Pick<WorkerContext, 'queues' | 'corps'>,
-  corpIds: readonly string[],
-): Promise<number> {
+export async function installCorpSchedulers(ctx: SchedulerContext, corpIds: readonly string[]): Promise<number> {
   let installed = 0;
   for (const corpId of corpIds) {
     const corp = ctx.corps?.get(corpId);
     if (!corp || refusalOf(corp)) continue;
-    for (const s of corpSchedulers(corpId, corp.timezone)) await upsert(ctx.queues, s);
+    for (const s of corpSchedulers(corpId, corp.timezone))
+      await upsert(ctx.queues, s, ctx.config?.testSchedulerPattern);
     installed++;
   }
   return installed;
@@ -121,13 +139,13 @@ export async function installCorpSchedulers(
  * failure is logged; the hourly `corp-schedulers` job (and the next start) install them again.
  */
 export async function installSchedulers(
-  ctx: Pick<WorkerContext, 'queues' | 'corps'>,
+  ctx: SchedulerContext,
   consumed: readonly QueueName[],
   corpIds: readonly string[],
   log: Logger,
 ): Promise<void> {
   try {
-    const cluster = await installClusterSchedulers(ctx.queues, consumed);
+    const cluster = await installClusterSchedulers(ctx.queues, consumed, ctx.config?.testSchedulerPattern);
     const corps = consumed.includes(customersReconcileJob.queue) ? await installCorpSchedulers(ctx, corpIds) : 0;
     if (cluster.length > 0 || corps > 0) log.info({ cluster, corps }, 'job schedulers installed');
   } catch (err) {

@@ -4,6 +4,7 @@
  * queue and puts the job back without using an attempt; anything else is retried with backoff.
  */
 import type { Job, Queue } from 'bullmq';
+import { MongoClient, MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SystemClock } from '../src/infra/clock.js';
 import { createLogger } from '../src/infra/logger.js';
@@ -20,6 +21,12 @@ import type { JobHandler } from './processor.js';
 import { startWorkers, type RunningWorkers } from './worker-runner.js';
 
 const logger = createLogger({ level: 'silent', name: 'test' });
+/** The driver's MongoPoolClearedError (a MongoNetworkError it does not export). */
+class PoolClearedError extends MongoNetworkError {
+  override get name(): string {
+    return 'MongoPoolClearedError';
+  }
+}
 const opened: Array<() => Promise<void>> = [];
 
 /** A worker on `scheduled` under a prefix of its own (a rate limit pauses the whole queue). */
@@ -108,6 +115,46 @@ describe('worker runner: failure classification', () => {
     expect(out.state).toBe('completed');
     expect(out.job?.returnvalue).toBe('ok');
     expect(calls).toBe(3);
+  });
+
+  it('retries every failure a MongoDB outage produces (server selection, network, pool cleared, refused, transient transaction) until it succeeds (regression: docs/scale.md §2)', async () => {
+    // The driver's own errors, as a restart produces them: a server selection that found no server...
+    const client = new MongoClient('mongodb://127.0.0.1:1/none', { serverSelectionTimeoutMS: 100 });
+    const selection = await client.connect().then(
+      () => new Error('connected to port 1'),
+      (err: Error) => err,
+    );
+    await client.close().catch(() => undefined);
+    expect(selection).toBeInstanceOf(MongoServerSelectionError);
+    const outage: Error[] = [
+      selection,
+      new MongoNetworkError('connection 3 to 127.0.0.1:27017 closed'),
+      // ... the pool cleared under a running operation (a MongoNetworkError subclass the driver does not export) ...
+      new PoolClearedError('Connection pool for 127.0.0.1:27017 was cleared because another operation failed'),
+      // ... and a transaction the restarted server no longer knows.
+      new MongoServerError({
+        message: 'Transaction has been aborted.',
+        code: 251,
+        errorLabels: ['TransientTransactionError'],
+      }),
+    ];
+    let calls = 0;
+    const queue = run({
+      'probe-mongo-outage': async () => {
+        const err = outage[calls++];
+        if (err) throw err;
+        return 'ok';
+      },
+    });
+    const job = await queue.add(
+      'probe-mongo-outage',
+      {},
+      { jobId: 'mongo-outage-1', attempts: 10, backoff: { type: 'fixed', delay: 10 } },
+    );
+    const out = await finished(queue, job);
+    expect(out.state).toBe('completed');
+    expect(out.job?.attemptsMade).toBe(outage.length + 1);
+    expect(calls).toBe(outage.length + 1);
   });
 
   it('on 45009 pauses the queue (rate-limited state) and puts the job back without using an attempt', async () => {

@@ -46,7 +46,8 @@ export async function startDevMongoProcess(
         return uri !== '';
       },
       'dev MongoDB server listening',
-      { timeoutMs: 30_000 },
+      // A start compiles the sources (tsx): on a loaded machine (load average 25-30) over 30 s once.
+      { timeoutMs: 120_000 },
     );
     return { proc, uri };
   };

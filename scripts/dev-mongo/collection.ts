@@ -13,6 +13,8 @@ export class Collection {
   readonly docs = new Map<string, Document>();
   readonly indexes: Index[] = [];
   readonly uuid = new UUID();
+  /** Documents inserted by a transaction not yet committed, by `_id` key → the transaction's key. */
+  private readonly uncommitted = new Map<string, string>();
 
   constructor(
     readonly db: string,
@@ -38,6 +40,33 @@ export class Collection {
     this.indexes.forEach((ix, i) => ix.add(keys[i] ?? [], id));
     this.docs.set(id, doc);
     this.journal.record(() => this.rawRemove(doc));
+    const txn = this.journal.current ? this.journal.txn : null;
+    if (txn !== null) {
+      this.uncommitted.set(id, txn);
+      this.journal.atEnd(() => {
+        if (this.uncommitted.get(id) === txn) this.uncommitted.delete(id);
+      });
+    }
+  }
+
+  /**
+   * Whether the running command may see `doc`: a document another transaction inserted and has
+   * not committed is invisible, as a real server's snapshot isolation keeps it (docs/dev-mongo.md).
+   */
+  visible(doc: Document): boolean {
+    if (this.uncommitted.size === 0) return true;
+    const owner = this.uncommitted.get(keyOf(doc._id));
+    return owner === undefined || owner === this.journal.txn;
+  }
+
+  /** Every document the running command may see, in natural order. */
+  visibleDocs(): Iterable<Document> {
+    return this.uncommitted.size === 0 ? this.docs.values() : [...this.docs.values()].filter((d) => this.visible(d));
+  }
+
+  /** How many documents the running command may see. */
+  visibleCount(): number {
+    return this.uncommitted.size === 0 ? this.docs.size : [...this.visibleDocs()].length;
   }
 
   /** Replaces a stored document with a new version of it (same `_id`). */
@@ -101,6 +130,7 @@ export class Collection {
     if (!stored) return;
     this.indexes.forEach((ix) => ix.remove(ix.keysFor(stored), id));
     this.docs.delete(id);
+    this.uncommitted.delete(id);
   }
 
   private rawReplace(current: Document, restored: Document): void {

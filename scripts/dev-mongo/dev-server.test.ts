@@ -128,6 +128,36 @@ describe('dev server specifics', () => {
     }
   });
 
+  it('stop() with a transaction open saves none of its writes and every acknowledged one (regression: a MongoDB restart)', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'dev-mongo-'));
+    const dataFile = path.join(dir, 'data.bson');
+    try {
+      // Snapshots every millisecond: the final one must not race a periodic one still writing.
+      const a = await startDevMongo({ logger, dataFile, snapshotIntervalMs: 1 });
+      const ca = await MongoClient.connect(a.uri);
+      const c = ca.db('p').collection('c');
+      for (let i = 0; i < 20; i++) await c.insertMany(Array.from({ length: 50 }, (_, j) => ({ i, j })));
+      const session = ca.startSession();
+      session.startTransaction();
+      await c.insertOne({ _id: 'open-at-stop' } as never, { session });
+      await c.updateOne({ i: 0, j: 0 }, { $set: { touched: true } }, { session });
+      await c.insertOne({ _id: 'last-acknowledged' } as never);
+      await a.stop();
+      await ca.close().catch(() => undefined);
+      const b = await startDevMongo({ logger, dataFile });
+      const cb = await MongoClient.connect(b.uri);
+      const reloaded = cb.db('p').collection('c');
+      expect(await reloaded.countDocuments({ _id: 'last-acknowledged' } as never)).toBe(1);
+      expect(await reloaded.countDocuments({ _id: 'open-at-stop' } as never)).toBe(0);
+      expect(await reloaded.countDocuments({ touched: true })).toBe(0);
+      expect(await reloaded.countDocuments({ i: { $exists: true } })).toBe(1000);
+      await cb.close();
+      await b.stop();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('planner: an equality+range query on a compound index only visits matching index ranges', () => {
     const coll = new Collection('db', 'schedules', {}, new Journal());
     coll.addIndex(new Index({ v: 2, key: { corpId: 1, status: 1, dueAt: 1 }, name: 'corpId_1_status_1_dueAt_1' }));

@@ -12,7 +12,7 @@ import type { CursorRegistry } from './cursors.js';
 import { CommandError, notImplemented, toCommandError } from './errors.js';
 import type { DevMongoLogger } from './logger.js';
 import type { Store } from './storage.js';
-import type { TransactionRegistry } from './transactions.js';
+import { TransactionRegistry } from './transactions.js';
 
 const AUTH_COMMANDS = [
   'saslStart',
@@ -76,10 +76,12 @@ export function createDispatcher(deps: DispatcherDeps): (cmd: Document, db: stri
       const log =
         name === 'commitTransaction' || name === 'abortTransaction' ? null : deps.txns.logFor(cmd, connectionId);
       deps.store.journal.current = log;
+      deps.store.journal.txn = log ? (TransactionRegistry.statementKey(cmd) ?? null) : null;
       try {
         return handler(cmd, ctx);
       } finally {
         deps.store.journal.current = null;
+        deps.store.journal.txn = null;
       }
     } catch (err) {
       const error = toCommandError(err);

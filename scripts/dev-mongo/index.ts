@@ -50,7 +50,7 @@ export async function startDevMongo(options: DevMongoOptions = {}): Promise<DevM
   );
   const store = new Store();
   const cursors = new CursorRegistry();
-  const txns = new TransactionRegistry();
+  const txns = new TransactionRegistry(store.journal);
   if (options.dataFile) {
     const n = await loadSnapshot(store, options.dataFile);
     logger.info({ dataFile: options.dataFile, documents: n }, 'dev-mongo: snapshot loaded');
@@ -78,7 +78,14 @@ export async function startDevMongo(options: DevMongoOptions = {}): Promise<DevM
   }, options.ttlMonitorIntervalMs ?? 60_000);
   ttlTimer.unref();
 
-  const snapshot = async (final: boolean): Promise<void> => {
+  // One snapshot at a time: two writes of the same temporary file racing could leave the older
+  // one in place, losing writes the final snapshot had (docs/dev-mongo.md, "Persistence").
+  let writing: Promise<void> = Promise.resolve();
+  const snapshot = (final: boolean): Promise<void> => {
+    writing = writing.then(() => writeSnapshot(final));
+    return writing;
+  };
+  const writeSnapshot = async (final: boolean): Promise<void> => {
     if (!options.dataFile) return;
     try {
       const n = await saveSnapshot(store, options.dataFile);
@@ -104,6 +111,8 @@ export async function startDevMongo(options: DevMongoOptions = {}): Promise<DevM
         clearInterval(ttlTimer);
         if (snapshotTimer) clearInterval(snapshotTimer);
         await server.close();
+        // Transactions still open die with their clients; none of their writes may be saved.
+        txns.abortAll();
         await snapshot(true);
         cursors.clear();
       })();

@@ -5,13 +5,39 @@ export type UndoAction = () => void;
 
 /**
  * Receives undo actions for writes made inside a transaction. The dispatcher points
- * `current` at the transaction's log for the duration of one (synchronous) command.
+ * `current` at the transaction's log and `txn` at its key for the duration of one (synchronous)
+ * command; `txn` is null outside a transaction.
+ *
+ * It also keeps what a transaction must do when it ends: a document it inserted is hidden from
+ * every other session until the commit (docs/dev-mongo.md, "Transactions"), and `settle` makes
+ * it visible (commit) or forgets it (abort, after the undo removed the document).
  */
 export class Journal {
   current: UndoAction[] | null = null;
+  txn: string | null = null;
+  private readonly endings = new Map<string, UndoAction[]>();
 
   record(action: UndoAction): void {
     this.current?.push(action);
+  }
+
+  /** Runs `action` when the running command's transaction ends (commit or abort). */
+  atEnd(action: UndoAction): void {
+    if (this.txn === null) return;
+    const list = this.endings.get(this.txn);
+    if (list) list.push(action);
+    else this.endings.set(this.txn, [action]);
+  }
+
+  /** The transaction `key` committed or aborted. */
+  settle(key: string): void {
+    const list = this.endings.get(key);
+    this.endings.delete(key);
+    for (const action of list ?? []) action();
+  }
+
+  clear(): void {
+    this.endings.clear();
   }
 }
 

@@ -113,6 +113,7 @@ export function findDocuments(coll: Collection | undefined, filter: unknown, opt
   if (!coll) return [];
   const empty = Object.keys(residual ?? f).length === 0;
   for (const doc of scan?.docs ?? coll.docs.values()) {
+    if (!coll.visible(doc)) continue;
     if (empty || test.test(doc)) {
       out.push(doc);
       if (stopAt > 0 && out.length >= stopAt) break;

@@ -1,18 +1,23 @@
 import type { Document } from 'bson';
 import { keyOf } from './bson-values.js';
 import { CommandError } from './errors.js';
-import type { UndoAction } from './journal.js';
+import type { Journal, UndoAction } from './journal.js';
 
 const TRANSIENT = ['TransientTransactionError'];
 
 /**
  * Transactions as undo logs keyed by (lsid, txnNumber). Commit drops the log, abort
- * replays it backwards. There is no isolation: other sessions see uncommitted writes.
+ * replays it backwards. Other sessions see uncommitted updates and deletes (no isolation).
  *
  * A transaction whose client went away (every connection that carried one of its statements
  * closed: a process killed mid-transaction) is aborted, as a real server never makes a dead
  * client's uncommitted writes durable; without this a retried handler would find half of a
  * transaction applied (docs/dev-mongo.md).
+ *
+ * Documents a transaction inserts stay invisible to other sessions until it commits (the journal
+ * tracks them; `settle` on commit and abort), so a reader never acts on a document that an abort
+ * then takes back: the outbox relay once queued a domain event whose transaction was rolled back
+ * by a server restart (docs/scale.md §2).
  */
 export class TransactionRegistry {
   private readonly open = new Map<string, UndoAction[]>();
@@ -20,6 +25,13 @@ export class TransactionRegistry {
   /** The connections that carried statements of each open transaction. */
   private readonly carriers = new Map<string, Set<number>>();
   private readonly liveConnections = new Set<number>();
+
+  constructor(private readonly journal?: Journal) {}
+
+  /** The transaction a statement belongs to (`lsid:txnNumber`), or undefined outside one. */
+  static statementKey(cmd: Document): string | undefined {
+    return cmd.autocommit === false ? TransactionRegistry.key(cmd) : undefined;
+  }
 
   private static key(cmd: Document): string | undefined {
     const lsid = cmd.lsid as Document | undefined;
@@ -74,6 +86,15 @@ export class TransactionRegistry {
     this.open.delete(key);
     this.carriers.delete(key);
     if (log) for (let i = log.length - 1; i >= 0; i--) log[i]?.();
+    this.journal?.settle(key);
+  }
+
+  /**
+   * Aborts every open transaction (the server is stopping): its writes must not reach the
+   * snapshot, as a real server's journal never makes uncommitted writes durable.
+   */
+  abortAll(): void {
+    for (const key of [...this.open.keys()]) this.undo(key);
   }
 
   commit(cmd: Document): void {
@@ -81,6 +102,7 @@ export class TransactionRegistry {
     if (key && this.open.delete(key)) {
       this.carriers.delete(key);
       this.committed.add(key);
+      this.journal?.settle(key);
       return;
     }
     if (key && this.committed.has(key)) return; // a retried commit is idempotent
@@ -114,6 +136,7 @@ export class TransactionRegistry {
   }
 
   clear(): void {
+    this.journal?.clear();
     this.open.clear();
     this.carriers.clear();
     this.committed.clear();

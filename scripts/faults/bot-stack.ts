@@ -185,7 +185,8 @@ export class BotStack {
     role: Role,
     extraEnv: Record<string, string> = {},
     instance: string = role,
-    readyTimeoutMs = 60_000,
+    // A start compiles the sources (tsx); on a machine shared with other test runs it took over 150 s.
+    readyTimeoutMs = 240_000,
   ): Promise<RunningProcess> {
     const healthPort = role === 'web' ? 0 : await freePort();
     if (role !== 'web') this.healthPorts.set(instance, healthPort);
@@ -203,7 +204,7 @@ export class BotStack {
     const webPort = extraEnv.PORT ?? String(this.backends.webPort);
     const url = role === 'web' ? `http://127.0.0.1:${webPort}/readyz` : `http://127.0.0.1:${healthPort}/readyz`;
     // Ready, and for a worker its BullMQ workers running (they start once MongoDB answered and the corps loaded).
-    await waitFor(
+    const ready = waitFor(
       async () => {
         if (proc.child.exitCode !== null) throw new Error(`${role} exited: ${proc.output().slice(-800)}`);
         const res = await getJson(url, 1000);
@@ -214,6 +215,10 @@ export class BotStack {
       `${role} ready`,
       { timeoutMs: readyTimeoutMs, intervalMs: 100 },
     );
+    // A start that never gets ready says why: the process's last output lines.
+    await ready.catch((err: Error) => {
+      throw new Error(`${err.message}; ${instance} output: ${proc.output().slice(-1500)}`);
+    });
     return proc;
   }
 

@@ -39,6 +39,6 @@ describe('fault-injection suite', () => {
         expect(row.duplicated).toBe(0);
         expect(row.laterComplete).toBe(row.laterAcked);
       }
-    }, 180_000);
+    }, 300_000);
   }
 });

@@ -3,11 +3,13 @@
  * round-robin balancer, three workers and a welcome worker, as real child processes, on the real
  * Redis Cluster (the cluster project's) with the inbound queue in three partitions, and one dev
  * MongoDB server. Delivery-channel adds go through both webs while one worker is killed
- * (SIGKILL): the one that ran the latest minute sweep. Every acknowledged add must end in one
- * customer, one welcome, the 保客 tag and one follow-up. The follow-ups are then made due: the
- * next sweeps, on the surviving workers, fire each once, into one task and one card, and the
- * sweep ran once per minute throughout. Every periodic job has one scheduler and one next
- * run in the cluster although three workers installed them.
+ * (SIGKILL): the one that ran the latest nightly reconciliation. Every acknowledged add must end
+ * in one customer, one welcome, the 保客 tag and one follow-up. The follow-ups are then made due:
+ * the next sweeps, on the surviving workers, fire each once, into one task and one card; the
+ * advisors click every card through both webs, some clicks delivered twice, to each web: every
+ * task is completed once, one `task.completed`, one card update. The hourly and daily jobs run
+ * on a 30 s test period (`TEST_SCHEDULER_PATTERN`), so every periodic job (sweep, tick, rollups,
+ * reconciliation, retention ...) is seen running once per period, before and after the kill.
  */
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,8 +24,10 @@ import { freePort } from '../../src/testing/ports.js';
 import type { PrivateRedis } from '../../src/testing/redis-server.js';
 import { waitFor } from '../../src/testing/wait.js';
 import { startDevMongoProcess } from '../dev-mongo/child-process.js';
+import { deliver } from '../wecom-sandbox/driver/deliver.js';
 import { startSandbox } from '../wecom-sandbox/index.js';
 import { DEMO_CORP_ID, demoScenario } from '../wecom-sandbox/world/demo-seed.js';
+import { BUTTON } from '../../src/domain/tasks/task-card.js';
 import { BotStack, type Backends } from './bot-stack.js';
 import { Ledger } from './ledger.js';
 
@@ -53,6 +57,9 @@ async function roundRobin(ports: number[]): Promise<{ url: string; close(): Prom
 }
 
 const silent = createLogger({ level: 'silent', name: 'multi' });
+/** The test period of every cron scheduler (hourly and daily jobs, rollups): 30 s (jobs/schedulers.ts). */
+const TEST_PERIOD_MS = 30_000;
+const TEST_PATTERN = '*/30 * * * * *';
 let backends: Backends;
 let balancer: Awaited<ReturnType<typeof roundRobin>>;
 let webPorts: number[];
@@ -87,7 +94,10 @@ afterAll(async () => {
 
 describe('many instances on a Redis Cluster', () => {
   it('acts once on every add, fires every follow-up once and keeps one run per period, while a worker dies', async () => {
-    const stack = await BotStack.create(backends, `multi${Date.now().toString(36)}`, { INBOUND_PARTITIONS: '3' });
+    const stack = await BotStack.create(backends, `multi${Date.now().toString(36)}`, {
+      INBOUND_PARTITIONS: '3',
+      TEST_SCHEDULER_PATTERN: TEST_PATTERN,
+    });
     const ledger = new Ledger(backends.sandbox, 'multi');
     const conn = await mongoose
       .createConnection(stack.config.mongo.uri, { serverSelectionTimeoutMS: 5000 })
@@ -104,22 +114,23 @@ describe('many instances on a Redis Cluster', () => {
         stack.start('welcome'),
       ]);
 
-      // The worker that ran the latest minute sweep (BullMQ records `processedBy`, jobs/worker-runner.ts)
-      // is the one killed, in the middle of the adds.
+      // The worker that ran the latest nightly reconciliation (on its 30 s test period; BullMQ records
+      // `processedBy`, jobs/worker-runner.ts) is the one killed, in the middle of the adds.
       const maintenance = stack.queue(QueueName.maintenance);
       const instanceByPid = new Map([...stack.procs].map(([instance, proc]) => [String(proc.child.pid), instance]));
       const ranBy = (job: { processedBy?: string }) => instanceByPid.get(job.processedBy?.split(':').at(-1) ?? '');
-      const sweeps = async () =>
+      const runsOf = async (scheduler: string) =>
         (await maintenance.getJobs(['completed'], 0, -1))
-          .filter((job) => job.repeatJobKey === 'schedule-sweep')
+          .filter((job) => job.repeatJobKey === scheduler)
           .sort((a, b) => (a.finishedOn ?? 0) - (b.finishedOn ?? 0));
+      const sweeps = () => runsOf('schedule-sweep');
       const killed = await waitFor(
         async () => {
-          const last = (await sweeps()).at(-1);
+          const last = (await runsOf(`reconcile-${DEMO_CORP_ID}`)).at(-1);
           return last ? ranBy(last) : undefined;
         },
-        'a sweep run by one of the workers',
-        { timeoutMs: 75_000, intervalMs: 500 },
+        'a reconciliation run by one of the workers',
+        { timeoutMs: 90_000, intervalMs: 500 },
       );
       const survivors = ['worker1', 'worker2', 'worker3'].filter((w) => w !== killed);
 
@@ -161,37 +172,121 @@ describe('many instances on a Redis Cluster', () => {
       // processes read the offset every second, long before the next minute's sweep.
       const shanghaiHour = (new Date().getUTCHours() + 8) % 24;
       await setSharedClockOffset(redis, stack.name, ((12 - shanghaiHour + 24) % 24) * 3_600_000, false);
+      // The ledger's customers only: the reconciliation (every 30 s here) may also bring in the sandbox's seed customers.
+      const customerIds = (
+        await conn
+          .collection('customers')
+          .find(
+            { corpId: DEMO_CORP_ID, externalUserId: { $in: ledger.entries.map((e) => e.externalUserId) } },
+            { projection: { _id: 1 } },
+          )
+          .toArray()
+      ).map((c) => c._id);
+      const ours = { corpId: DEMO_CORP_ID, customerId: { $in: customerIds } };
       const schedules = conn.collection('schedules');
-      const planned = await schedules.countDocuments({ corpId: DEMO_CORP_ID, status: 'planned' });
+      const planned = await schedules.countDocuments({ ...ours, status: 'planned' });
       expect(planned).toBe(adds.acked);
-      await schedules.updateMany(
-        { corpId: DEMO_CORP_ID, status: 'planned' },
-        { $set: { dueAt: new Date(Date.now() - 1000) } },
-      );
+      await schedules.updateMany({ ...ours, status: 'planned' }, { $set: { dueAt: new Date(Date.now() - 1000) } });
       const tasks = conn.collection('tasks');
-      await waitFor(
-        async () => (await tasks.countDocuments({ corpId: DEMO_CORP_ID })) >= planned,
-        'a task per schedule',
-        {
-          timeoutMs: 120_000,
-          intervalMs: 1000,
-        },
-      );
+      await waitFor(async () => (await tasks.countDocuments(ours)) >= planned, 'a task per schedule', {
+        timeoutMs: 120_000,
+        intervalMs: 1000,
+      });
       const cards = () =>
         backends.sandbox.world.corp(DEMO_CORP_ID)?.messages.filter((m) => m.msgtype === 'template_card') ?? [];
       // Each task is notified once: by its card (or, had an advisor had more than five, one digest).
       await waitFor(
-        async () => (await tasks.countDocuments({ corpId: DEMO_CORP_ID, notifyPending: true })) === 0,
+        async () => (await tasks.countDocuments({ ...ours, notifyPending: true })) === 0,
         'every task notified',
         { timeoutMs: 90_000, intervalMs: 500 },
       );
-      const taskDocs = await tasks.find({ corpId: DEMO_CORP_ID }, { projection: { scheduleId: 1 } }).toArray();
+      const taskDocs = await tasks.find(ours, { projection: { scheduleId: 1 } }).toArray();
       console.table([{ schedules: planned, tasks: taskDocs.length, cards: cards().length }]);
       expect(taskDocs).toHaveLength(planned);
       expect(new Set(taskDocs.map((t) => String(t.scheduleId))).size).toBe(planned);
-      expect(await schedules.countDocuments({ corpId: DEMO_CORP_ID, status: { $ne: 'fired' } })).toBe(0);
+      expect(await schedules.countDocuments({ ...ours, status: { $ne: 'fired' } })).toBe(0);
       expect(cards()).toHaveLength(planned);
       expect(new Set(cards().map((m) => m.taskId)).size).toBe(planned);
+
+      // Card clicks through both webs: the advisor taps 已联系 on every card (the balancer alternates
+      // the webs); every third click is also delivered again, byte for byte, to each web at once (a
+      // WeCom retry meeting two instances). Each task must be completed once. The clock goes back to
+      // now first: a callback's timestamp is checked against the bot's clock.
+      await setSharedClockOffset(redis, stack.name, 0, false);
+      const doubled: string[] = [];
+      await Promise.all(
+        cards().map(async (card, i) => {
+          const click = await backends.sandbox.driver.clickCardButton({
+            corpId: DEMO_CORP_ID,
+            userid: card.touser[0] ?? '',
+            taskId: card.taskId ?? '',
+            eventKey: BUTTON.contacted,
+          });
+          expect(click.delivery?.ok).toBe(true);
+          const envelope = click.delivery?.envelope;
+          if (i % 3 !== 0 || !envelope) return;
+          doubled.push(card.taskId ?? '');
+          const path = new URL(click.delivery?.url ?? '').pathname;
+          const again = await Promise.all(
+            webPorts.map((port) =>
+              deliver(`http://127.0.0.1:${port}${path}`, envelope, {
+                timeoutMs: 5000,
+                retries: 0,
+                retryDelayMs: 0,
+                fetch: globalThis.fetch,
+              }),
+            ),
+          );
+          for (const d of again) expect(d.ok).toBe(true);
+        }),
+      );
+      await waitFor(
+        async () => (await tasks.countDocuments({ ...ours, status: 'done' })) === planned,
+        'every clicked task completed',
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
+      const clicked = await tasks.find(ours, { projection: { status: 1, outcome: 1, history: 1 } }).toArray();
+      for (const task of clicked) {
+        expect(task, String(task._id)).toMatchObject({ status: 'done', outcome: 'contacted' });
+        const history = (task.history ?? []) as Array<{ action: string }>;
+        expect(
+          history.filter((h) => h.action === 'completed'),
+          String(task._id),
+        ).toHaveLength(1);
+      }
+      const taskIds = clicked.map((t) => String(t._id));
+      await waitFor(
+        async () =>
+          (await conn.collection('domain_events').countDocuments({
+            corpId: DEMO_CORP_ID,
+            type: 'task.completed',
+            taskId: { $in: taskIds },
+            status: 'processed',
+          })) === planned,
+        'every task.completed processed',
+        { timeoutMs: 60_000, intervalMs: 500 },
+      ).catch(() => undefined);
+      const completedEvents = await conn
+        .collection('domain_events')
+        .find({ corpId: DEMO_CORP_ID, type: 'task.completed', taskId: { $in: taskIds } }, { projection: { taskId: 1 } })
+        .toArray();
+      expect(completedEvents).toHaveLength(planned);
+      expect(new Set(completedEvents.map((e) => String(e.taskId))).size).toBe(planned);
+      // One card update per card (the response code of a click is good for one update).
+      const updates = backends.sandbox.world.corp(DEMO_CORP_ID)?.cardUpdates ?? [];
+      const cardTaskIds = new Set(cards().map((m) => m.taskId));
+      const ourUpdates = updates.filter((u) => cardTaskIds.has(u.taskId));
+      expect(ourUpdates).toHaveLength(planned);
+      expect(new Set(ourUpdates.map((u) => u.taskId)).size).toBe(planned);
+      console.table([
+        {
+          clicks: planned,
+          'delivered to both webs again': doubled.length,
+          completed: clicked.length,
+          'task.completed': completedEvents.length,
+          'card updates': ourUpdates.length,
+        },
+      ]);
 
       // One sweep per minute cluster-wide, before and after the worker that ran it died; later ones on the survivors.
       const allSweeps = await sweeps();
@@ -205,11 +300,63 @@ describe('many instances on a Redis Cluster', () => {
       console.table([
         { sweeps: periods.length, 'after the kill': afterKill.length, killed, survivors: survivors.join(' ') },
       ]);
+
+      // The hourly and daily jobs and the rollups, on their 30 s test period: one completed run per
+      // period with no period missing (a run the killed worker held comes back once its lock
+      // expired), runs after the kill on the survivors only, none failed.
+      const periodic = [
+        'kpis-tick',
+        'corp-schedulers',
+        'channels-reconcile',
+        `reconcile-${DEMO_CORP_ID}`,
+        `retention-${DEMO_CORP_ID}`,
+        `groups-reconcile-${DEMO_CORP_ID}`,
+        `outcomes-daily-${DEMO_CORP_ID}`,
+      ];
+      const periodsOf = async (id: string) =>
+        (await runsOf(id)).map((job) => Number(/:(\d+)$/.exec(String(job.id))?.[1])).sort((a, b) => a - b);
+      const gapless = (ps: number[]) => ps.every((p, i) => i === 0 || p - (ps[i - 1] ?? 0) === TEST_PERIOD_MS);
+      await waitFor(
+        async () => {
+          for (const id of periodic) if (!gapless(await periodsOf(id))) return false;
+          return true;
+        },
+        'every period of every periodic job completed',
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      ).catch(() => undefined);
+      const failed = await maintenance.getJobs(['failed'], 0, -1);
+      const rows = [];
+      for (const id of periodic) {
+        const runs = await runsOf(id);
+        const ps = await periodsOf(id);
+        const after = runs.filter((job) => (job.processedOn ?? 0) > killedAt);
+        rows.push({
+          job: id,
+          runs: ps.length,
+          'after the kill': after.length,
+          'by the killed worker before': runs.filter((job) => ranBy(job) === killed).length,
+          skipped: runs.filter((job) => (job.returnvalue as { skipped?: boolean } | null)?.skipped).length,
+        });
+        expect(new Set(ps).size, `${id} periods ${ps.join(', ')}`).toBe(ps.length);
+        expect(gapless(ps), `${id} periods ${ps.join(', ')}`).toBe(true);
+        expect(ps.length, id).toBeGreaterThanOrEqual(3);
+        expect(after.length, id).toBeGreaterThan(0);
+        for (const job of after) expect(survivors, id).toContain(ranBy(job));
+        expect(
+          failed.filter((job) => job.repeatJobKey === id).map((job) => job.failedReason),
+          id,
+        ).toEqual([]);
+      }
+      console.table(rows);
+      // The reconciliation whose worker was killed ran, and its successors ran on the survivors.
+      expect((await runsOf(`reconcile-${DEMO_CORP_ID}`)).some((job) => ranBy(job) === killed)).toBe(true);
+      // The rollups' effect: today's cockpit rows of the corp.
+      expect(await conn.collection('kpi_daily').countDocuments({ corpId: DEMO_CORP_ID })).toBeGreaterThan(0);
     } finally {
       await ledger.close().catch(() => undefined);
       await conn.close().catch(() => undefined);
       redis.disconnect();
       await stack.stop();
     }
-  }, 300_000);
+  }, 600_000);
 });

@@ -67,10 +67,10 @@ const aggregate: CommandHandler = (cmd, ctx) => {
     input = matchDocuments(coll, first.$match);
     pipeline = pipeline.slice(1);
   } else {
-    input = coll ? Array.from(coll.docs.values()) : [];
+    input = coll ? Array.from(coll.visibleDocs()) : [];
   }
   const resolver = (other: string): Document[] =>
-    Array.from(ctx.store.get(ctx.db, other)?.docs.values() ?? [], (d) => deepClone(d));
+    Array.from(ctx.store.get(ctx.db, other)?.visibleDocs() ?? [], (d) => deepClone(d));
   let results: Document[];
   try {
     results =

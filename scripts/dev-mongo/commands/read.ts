@@ -79,7 +79,7 @@ const count: CommandHandler = (cmd, ctx) => {
   const skip = nonNegative(cmd, 'skip');
   const limit = Math.abs(nonNegative(cmd, 'limit'));
   const query = (cmd.query ?? {}) as Document;
-  let n = Object.keys(query).length === 0 ? (coll?.docs.size ?? 0) : matchDocuments(coll, query).length;
+  let n = Object.keys(query).length === 0 ? (coll?.visibleCount() ?? 0) : matchDocuments(coll, query).length;
   n = Math.max(0, n - skip);
   if (limit > 0) n = Math.min(n, limit);
   return { n, ok: 1 };

@@ -42,6 +42,34 @@ describe('I. transactions', () => {
     expect((await t.db.listCollections({ name: 'born_in_txn' }).toArray()).length).toBe(0);
   });
 
+  it('[docs] a document inserted in an open transaction is invisible to other sessions until the commit (regression: a relay queued an event whose transaction was then rolled back)', async () => {
+    const c = t.db.collection('acct');
+    const session = t.client.startSession();
+    session.startTransaction();
+    await c.insertOne({ k: 'uncommitted', status: 'pending' }, { session });
+    // The session itself sees it; nobody else does, by find, count, distinct, aggregate or update.
+    expect(await c.countDocuments({ k: 'uncommitted' }, { session })).toBe(1);
+    expect(await c.findOne({ k: 'uncommitted' })).toBeNull();
+    expect(await c.countDocuments({ k: 'uncommitted' })).toBe(0);
+    expect(await c.distinct('k', { status: 'pending' })).not.toContain('uncommitted');
+    expect(await c.aggregate([{ $match: { k: 'uncommitted' } }]).toArray()).toEqual([]);
+    expect((await c.updateMany({ k: 'uncommitted' }, { $set: { status: 'relayed' } })).matchedCount).toBe(0);
+    await session.commitTransaction();
+    await session.endSession();
+    expect(await c.findOne({ k: 'uncommitted' }, { projection: { _id: 0 } })).toEqual({
+      k: 'uncommitted',
+      status: 'pending',
+    });
+    // Aborted: never seen by anyone.
+    const other = t.client.startSession();
+    other.startTransaction();
+    await c.insertOne({ k: 'rolled-back' }, { session: other });
+    expect(await c.countDocuments({ k: 'rolled-back' })).toBe(0);
+    await other.abortTransaction();
+    await other.endSession();
+    expect(await c.countDocuments({ k: 'rolled-back' })).toBe(0);
+  });
+
   it('[docs] commit/abort of an unknown transaction → 251 NoSuchTransaction with TransientTransactionError', async () => {
     const lsid = { id: new UUID() };
     const err = await t.client
