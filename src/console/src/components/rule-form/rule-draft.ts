@@ -16,6 +16,13 @@ export type ActionType = DraftAction['type'];
 export type AttachmentType = DraftAttachment['type'];
 export type AnchorField = Extract<DraftTrigger, { type: 'date' }>['field'];
 export type Lifecycle = NonNullable<DraftConditions['lifecycle']>[number];
+export type DraftVehicleConditions = NonNullable<DraftConditions['vehicle']>;
+
+/**
+ * `owner.unreachable` rules act on a DMS vehicle, not a customer (docs/outcomes.md): only
+ * vehicle conditions and `follow_up` apply, and there is no holdout.
+ */
+export const isVehicleTrigger = (type: TriggerType): boolean => type === 'owner.unreachable';
 
 export const TRIGGER_TYPES: readonly TriggerType[] = [
   'customer.added',
@@ -25,6 +32,7 @@ export const TRIGGER_TYPES: readonly TriggerType[] = [
   'vehicle.linked',
   'customer.lost',
   'service.overdue',
+  'owner.unreachable',
   'lead.created',
   'lead.stage_changed',
   'date',
@@ -55,6 +63,8 @@ export interface TriggerEditor {
   field: AnchorField;
   offset: string;
   days: number;
+  /** `owner.unreachable`: the advisor's userid when the vehicle's sales advisor is unknown or inactive. */
+  fallbackAdvisor: string;
 }
 
 export interface ConditionsEditor {
@@ -69,6 +79,16 @@ export interface ConditionsEditor {
   advisors: string[];
   departments: number[];
   customerType: '' | 'wechat' | 'wecom';
+}
+
+/** `conditions.vehicle` of an `owner.unreachable` rule (kept apart from the customer conditions the broadcast form shares). */
+export interface VehicleConditionsEditor {
+  models: string[];
+  deliveryMin: number | undefined;
+  deliveryMax: number | undefined;
+  serviceMin: number | undefined;
+  serviceMax: number | undefined;
+  salesAdvisors: string[];
 }
 
 export interface AttachmentEditor {
@@ -124,6 +144,7 @@ export interface RuleEditor {
   priority: number;
   trigger: TriggerEditor;
   conditions: ConditionsEditor;
+  vehicle: VehicleConditionsEditor;
   actions: ActionEditor[];
   guards: GuardsEditor;
 }
@@ -182,6 +203,18 @@ export function newConditions(): ConditionsEditor {
   };
 }
 
+/** No vehicle condition: every unreachable vehicle. */
+export function newVehicleConditions(): VehicleConditionsEditor {
+  return {
+    models: [],
+    deliveryMin: undefined,
+    deliveryMax: undefined,
+    serviceMin: undefined,
+    serviceMax: undefined,
+    salesAdvisors: [],
+  };
+}
+
 export function newRule(scope: string): RuleEditor {
   return {
     name: '',
@@ -198,8 +231,10 @@ export function newRule(scope: string): RuleEditor {
       field: 'deliveryDate',
       offset: '+150d at 10:00',
       days: 30,
+      fallbackAdvisor: '',
     },
     conditions: newConditions(),
+    vehicle: newVehicleConditions(),
     actions: [],
     guards: { quiet: 'corp', quietStart: '21:00', quietEnd: '09:00', monthlyCap: 4 },
   };
@@ -222,6 +257,8 @@ function triggerOf(t: TriggerEditor): DraftTrigger {
       return { type: 'date', field: t.field, offset: t.offset };
     case 'inactivity':
       return { type: 'inactivity', days: t.days };
+    case 'owner.unreachable':
+      return opt(t.fallbackAdvisor) ? { type: t.type, fallbackAdvisor: t.fallbackAdvisor.trim() } : { type: t.type };
     default:
       return { type: t.type };
   }
@@ -245,6 +282,34 @@ export function conditionsOf(c: ConditionsEditor): DraftConditions {
   if (c.departments.length) out.departments = [...c.departments];
   if (c.customerType) out.customerType = c.customerType;
   return out;
+}
+
+/** A cleared number input gives null at run time: it counts as not set. */
+const isSet = (n: number | null | undefined): n is number => typeof n === 'number';
+const rangeOf = (min: number | undefined, max: number | undefined) =>
+  !isSet(min) && !isSet(max) ? undefined : { ...(isSet(min) ? { min } : {}), ...(isSet(max) ? { max } : {}) };
+
+/** The vehicle conditions as the API takes them (`conditions.vehicle`; undefined when none is set). */
+export function vehicleConditionsOf(v: VehicleConditionsEditor): DraftVehicleConditions | undefined {
+  const out: DraftVehicleConditions = {};
+  if (v.models.length) out.models = [...v.models];
+  const delivery = rangeOf(v.deliveryMin, v.deliveryMax);
+  if (delivery) out.daysSinceDelivery = delivery;
+  const service = rangeOf(v.serviceMin, v.serviceMax);
+  if (service) out.daysSinceService = service;
+  if (v.salesAdvisors.length) out.salesAdvisors = [...v.salesAdvisors];
+  return Object.keys(out).length ? out : undefined;
+}
+
+/**
+ * Only the conditions of the chosen trigger's subject are sent: the vehicle's for
+ * `owner.unreachable`, the customer's otherwise (what is typed in the hidden ones is kept in the
+ * editor, as for other type switches).
+ */
+function ruleConditionsOf(r: RuleEditor): DraftConditions {
+  if (!isVehicleTrigger(r.trigger.type)) return conditionsOf(r.conditions);
+  const vehicle = vehicleConditionsOf(r.vehicle);
+  return vehicle ? { vehicle } : {};
 }
 
 function attachmentOf(a: AttachmentEditor): DraftAttachment {
@@ -316,7 +381,7 @@ export function toDraft(r: RuleEditor): RuleDraft {
     ...(opt(r.activeUntil) ? { activeUntil: r.activeUntil } : {}),
     priority: r.priority,
     trigger: triggerOf(r.trigger),
-    conditions: conditionsOf(r.conditions),
+    conditions: ruleConditionsOf(r),
     actions: r.actions.map(actionOf),
     guards: { ...quietHoursOf(r.guards), monthlyCap: r.guards.monthlyCap },
   };
@@ -370,6 +435,7 @@ export function fromDraft(d: RuleDraft): RuleEditor {
   if (t.type === 'customer.tag_added' || t.type === 'customer.tag_removed') r.trigger.tag = tagText(t.tag);
   if (t.type === 'date') Object.assign(r.trigger, { field: t.field, offset: t.offset });
   if (t.type === 'inactivity') r.trigger.days = t.days;
+  if (t.type === 'owner.unreachable') r.trigger.fallbackAdvisor = t.fallbackAdvisor ?? '';
   const c = d.conditions ?? {};
   if (c.channel)
     Object.assign(r.conditions, {
@@ -387,6 +453,15 @@ export function fromDraft(d: RuleDraft): RuleEditor {
     departments: [...(c.departments ?? [])],
     customerType: c.customerType ?? '',
   });
+  const v = c.vehicle ?? {};
+  r.vehicle = {
+    models: [...(v.models ?? [])],
+    deliveryMin: v.daysSinceDelivery?.min,
+    deliveryMax: v.daysSinceDelivery?.max,
+    serviceMin: v.daysSinceService?.min,
+    serviceMax: v.daysSinceService?.max,
+    salesAdvisors: [...(v.salesAdvisors ?? [])],
+  };
   r.actions = d.actions.map(actionEditor);
   const g = d.guards;
   if (g) {
