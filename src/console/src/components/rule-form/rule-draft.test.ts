@@ -110,6 +110,26 @@ describe('rule form model ↔ API body', () => {
     expect(toDraft(r).conditions).toEqual(full.conditions);
   });
 
+  it('keeps what the form has no fields for (lead conditions, holdout share) when a rule is edited', () => {
+    const lead: RuleDraft = {
+      ...full,
+      trigger: { type: 'lead.stage_changed' },
+      conditions: { lead: { sources: ['autohome'], toStages: ['lost'], ageHours: { min: 1 } } },
+      holdoutShare: 0.1,
+    };
+    expect(toDraft(fromDraft(lead))).toEqual(lead);
+    const withHoldout: RuleDraft = { ...full, holdoutShare: 0.2 };
+    expect(toDraft(fromDraft(withHoldout))).toEqual(withHoldout);
+    // Switched to a trigger they are not valid for, they are not sent (the API would refuse them).
+    const r = fromDraft(lead);
+    r.trigger.type = 'owner.unreachable';
+    expect(toDraft(r)).not.toHaveProperty('holdoutShare');
+    expect(toDraft(r).conditions).toEqual({});
+    r.trigger.type = 'customer.added';
+    expect(toDraft(r).conditions).not.toHaveProperty('lead');
+    expect(toDraft(r).holdoutShare).toBe(0.1);
+  });
+
   it('treats a cleared day range input (null at run time) as not set', () => {
     const r = newRule('ww1');
     r.trigger.type = 'owner.unreachable';

@@ -23,6 +23,17 @@ export type DraftVehicleConditions = NonNullable<DraftConditions['vehicle']>;
  * vehicle conditions and `follow_up` apply, and there is no holdout.
  */
 export const isVehicleTrigger = (type: TriggerType): boolean => type === 'owner.unreachable';
+const isLeadTrigger = (type: TriggerType): boolean => type === 'lead.created' || type === 'lead.stage_changed';
+
+/**
+ * Parts of a rule the form has no fields for yet (lead conditions, the holdout share): kept as
+ * loaded and sent back, so saving an edit in the form does not drop them. Each is sent only with a
+ * trigger it is valid for (lead conditions with a lead trigger, no holdout for `owner.unreachable`).
+ */
+export interface KeptFields {
+  lead?: DraftConditions['lead'];
+  holdoutShare?: number;
+}
 
 export const TRIGGER_TYPES: readonly TriggerType[] = [
   'customer.added',
@@ -147,6 +158,7 @@ export interface RuleEditor {
   vehicle: VehicleConditionsEditor;
   actions: ActionEditor[];
   guards: GuardsEditor;
+  kept: KeptFields;
 }
 
 let nextKey = 1;
@@ -237,6 +249,7 @@ export function newRule(scope: string): RuleEditor {
     vehicle: newVehicleConditions(),
     actions: [],
     guards: { quiet: 'corp', quietStart: '21:00', quietEnd: '09:00', monthlyCap: 4 },
+    kept: {},
   };
 }
 
@@ -307,7 +320,11 @@ export function vehicleConditionsOf(v: VehicleConditionsEditor): DraftVehicleCon
  * editor, as for other type switches).
  */
 function ruleConditionsOf(r: RuleEditor): DraftConditions {
-  if (!isVehicleTrigger(r.trigger.type)) return conditionsOf(r.conditions);
+  if (!isVehicleTrigger(r.trigger.type)) {
+    const out = conditionsOf(r.conditions);
+    if (r.kept.lead && isLeadTrigger(r.trigger.type)) out.lead = r.kept.lead;
+    return out;
+  }
   const vehicle = vehicleConditionsOf(r.vehicle);
   return vehicle ? { vehicle } : {};
 }
@@ -384,6 +401,9 @@ export function toDraft(r: RuleEditor): RuleDraft {
     conditions: ruleConditionsOf(r),
     actions: r.actions.map(actionOf),
     guards: { ...quietHoursOf(r.guards), monthlyCap: r.guards.monthlyCap },
+    ...(r.kept.holdoutShare !== undefined && !isVehicleTrigger(r.trigger.type)
+      ? { holdoutShare: r.kept.holdoutShare }
+      : {}),
   };
 }
 
@@ -461,6 +481,11 @@ export function fromDraft(d: RuleDraft): RuleEditor {
     serviceMin: v.daysSinceService?.min,
     serviceMax: v.daysSinceService?.max,
     salesAdvisors: [...(v.salesAdvisors ?? [])],
+  };
+  r.kept = {
+    // A copy (the body may be a reactive version from the history), JSON-only data.
+    ...(c.lead ? { lead: JSON.parse(JSON.stringify(c.lead)) as DraftConditions['lead'] } : {}),
+    ...(d.holdoutShare !== undefined ? { holdoutShare: d.holdoutShare } : {}),
   };
   r.actions = d.actions.map(actionEditor);
   const g = d.guards;
