@@ -4,7 +4,7 @@ import { nextTick, reactive } from 'vue';
 import { mountWithConsole } from '../../testing/mount.js';
 import OffsetInput from './OffsetInput.vue';
 import RuleForm from './RuleForm.vue';
-import { newAction, newRule, TRIGGER_TYPES, type TriggerType } from './rule-draft.js';
+import { newAction, newRule, toDraft, TRIGGER_TYPES, type TriggerType } from './rule-draft.js';
 
 const options = {
   corpId: 'ww1',
@@ -25,8 +25,7 @@ const triggerFields: Record<TriggerType, string[]> = {
   'vehicle.linked': [],
   'customer.lost': [],
   'service.overdue': [],
-  // Not offered by the form yet (API only; docs/outcomes.md): never iterated, as TRIGGER_TYPES leaves it out.
-  'owner.unreachable': [],
+  'owner.unreachable': ['rule-trigger-fallback-advisor'],
   'lead.created': [],
   'lead.stage_changed': [],
   date: ['rule-trigger-field', 'rule-trigger-offset'],
@@ -98,6 +97,79 @@ describe('RuleForm', { timeout: 30_000 }, () => {
     await form.find('[data-test="rule-action-1-attachments-add"]').trigger('click');
     await form.find('input[data-test="rule-action-1-attachments-0-url"]').setValue('https://example.com/manual');
     expect(rule.actions[1]?.attachments[0]).toMatchObject({ type: 'link', url: 'https://example.com/manual' });
+  });
+
+  it('offers owner.unreachable: vehicle conditions, a fallback advisor and follow-up only, and sends them', async () => {
+    const rule = reactive(newRule('ww1'));
+    rule.name = '加企微';
+    const form = await mountWithConsole(RuleForm, {
+      props: {
+        rule,
+        options: { ...options, dateFields: [...options.dateFields] },
+        errors: {},
+        canAuthorAllCorps: false,
+      },
+    });
+    const has = (f: string) => form.find(`[data-test="${f}"]`).exists();
+    expect(has('rule-cond-lifecycle')).toBe(true);
+    expect(has('rule-vehicle-models')).toBe(false);
+
+    await form.find('[data-test="rule-trigger"]').trigger('click');
+    await flushPromises();
+    // Each mounted select keeps its dropdown in the body: this form's is the last one.
+    const choice = [...document.body.querySelectorAll<HTMLElement>('.el-select-dropdown__item')]
+      .filter((o) => o.textContent?.trim() === '车主未加企微（DMS 车辆）')
+      .at(-1);
+    expect(choice).toBeDefined();
+    choice!.click();
+    await flushPromises();
+    expect(rule.trigger.type).toBe('owner.unreachable');
+
+    expect(form.find('[data-test="rule-trigger-explain"]').text()).toContain('加企微');
+    for (const f of [
+      'rule-cond-channel-mode',
+      'rule-cond-has-tags',
+      'rule-cond-lacks-tags',
+      'rule-cond-lifecycle',
+      'rule-cond-models',
+      'rule-cond-age-min',
+      'rule-cond-advisors',
+      'rule-cond-departments',
+      'rule-cond-customer-type',
+    ])
+      expect(has(f), f).toBe(false);
+    expect(
+      form.findAll('[data-test^="rule-add-action-"]').map((b) => b.attributes('data-test')),
+      'only follow-up can be added',
+    ).toEqual(['rule-add-action-follow_up']);
+
+    await form.find('input[data-test="rule-trigger-fallback-advisor"]').setValue('lisi');
+    rule.vehicle.models = ['星途 L'];
+    await form.find('[data-test="rule-vehicle-delivery-min"] input').setValue('30');
+    await form.find('[data-test="rule-vehicle-delivery-max"] input').setValue('365');
+    await form.find('[data-test="rule-vehicle-service-min"] input').setValue('180');
+    await form.find('input[data-test="rule-vehicle-sales-advisors"]').setValue('zhangwei, lina');
+    await form.find('[data-test="rule-add-action-follow_up"]').trigger('click');
+    await form.find('input[data-test="rule-action-0-title"]').setValue('请加车主企微');
+    await flushPromises();
+
+    expect(toDraft(rule)).toEqual({
+      name: '加企微',
+      scope: 'ww1',
+      priority: 100,
+      trigger: { type: 'owner.unreachable', fallbackAdvisor: 'lisi' },
+      conditions: {
+        vehicle: {
+          models: ['星途 L'],
+          daysSinceDelivery: { min: 30, max: 365 },
+          daysSinceService: { min: 180 },
+          salesAdvisors: ['zhangwei', 'lina'],
+        },
+      },
+      actions: [{ type: 'follow_up', title: '请加车主企微', dueIn: '0d', sla: '24h' }],
+      guards: { monthlyCap: 4 },
+    });
+    expect(has('rule-vehicle-models')).toBe(true);
   });
 
   it('shows a 422 message at the field it concerns', async () => {

@@ -61,10 +61,80 @@ describe('rule form model ↔ API body', () => {
       { type: 'vehicle.linked' },
       { type: 'customer.lost' },
       { type: 'service.overdue' },
+      { type: 'owner.unreachable' },
+      { type: 'owner.unreachable', fallbackAdvisor: 'lisi' },
       { type: 'date', field: 'insuranceExpiry', offset: '-60d at 09:30' },
       { type: 'inactivity', days: 90 },
     ];
     for (const trigger of triggers) expect(toDraft(fromDraft({ ...full, trigger })).trigger).toEqual(trigger);
+  });
+
+  it('round-trips an owner.unreachable rule: fallbackAdvisor and every vehicle condition exactly', () => {
+    const owner: RuleDraft = {
+      name: '加企微',
+      scope: 'ww1',
+      priority: 100,
+      trigger: { type: 'owner.unreachable', fallbackAdvisor: 'lisi' },
+      conditions: {
+        vehicle: {
+          models: ['星途 L', '瑶光'],
+          daysSinceDelivery: { min: 0, max: 365 },
+          daysSinceService: { min: 180 },
+          salesAdvisors: ['zhangwei', 'li.na@dealer'],
+        },
+      },
+      actions: [{ type: 'follow_up', title: '请加车主企微', dueIn: '1d', at: '10:00', sla: '72h' }],
+      guards: { monthlyCap: 4 },
+    };
+    expect(toDraft(fromDraft(owner))).toEqual(owner);
+    const bare: RuleDraft = { ...owner, trigger: { type: 'owner.unreachable' }, conditions: {} };
+    expect(toDraft(fromDraft(bare))).toEqual(bare);
+    const maxOnly: RuleDraft = { ...owner, conditions: { vehicle: { daysSinceService: { max: 30 } } } };
+    expect(toDraft(fromDraft(maxOnly))).toEqual(maxOnly);
+  });
+
+  it('sends only the conditions of the chosen subject: the vehicle for owner.unreachable, the customer otherwise', () => {
+    const r = fromDraft(full);
+    Object.assign(r.vehicle, { models: ['星途 L'], deliveryMin: 30, salesAdvisors: ['zhangwei'] });
+    r.trigger.fallbackAdvisor = 'lisi';
+    // Other triggers: the customer conditions exactly as before, no vehicle conditions, no fallbackAdvisor.
+    expect(toDraft(r)).toEqual(full);
+    r.trigger.type = 'owner.unreachable';
+    expect(toDraft(r)).toMatchObject({
+      trigger: { type: 'owner.unreachable', fallbackAdvisor: 'lisi' },
+      conditions: { vehicle: { models: ['星途 L'], daysSinceDelivery: { min: 30 }, salesAdvisors: ['zhangwei'] } },
+    });
+    expect(Object.keys(toDraft(r).conditions ?? {})).toEqual(['vehicle']);
+    // Back to a customer trigger: what was typed in the customer conditions is still there.
+    r.trigger.type = 'customer.added';
+    expect(toDraft(r).conditions).toEqual(full.conditions);
+  });
+
+  it('keeps what the form has no fields for (lead conditions, holdout share) when a rule is edited', () => {
+    const lead: RuleDraft = {
+      ...full,
+      trigger: { type: 'lead.stage_changed' },
+      conditions: { lead: { sources: ['autohome'], toStages: ['lost'], ageHours: { min: 1 } } },
+      holdoutShare: 0.1,
+    };
+    expect(toDraft(fromDraft(lead))).toEqual(lead);
+    const withHoldout: RuleDraft = { ...full, holdoutShare: 0.2 };
+    expect(toDraft(fromDraft(withHoldout))).toEqual(withHoldout);
+    // Switched to a trigger they are not valid for, they are not sent (the API would refuse them).
+    const r = fromDraft(lead);
+    r.trigger.type = 'owner.unreachable';
+    expect(toDraft(r)).not.toHaveProperty('holdoutShare');
+    expect(toDraft(r).conditions).toEqual({});
+    r.trigger.type = 'customer.added';
+    expect(toDraft(r).conditions).not.toHaveProperty('lead');
+    expect(toDraft(r).holdoutShare).toBe(0.1);
+  });
+
+  it('treats a cleared day range input (null at run time) as not set', () => {
+    const r = newRule('ww1');
+    r.trigger.type = 'owner.unreachable';
+    Object.assign(r.vehicle, { deliveryMin: null, deliveryMax: 90, serviceMin: null, serviceMax: null });
+    expect(toDraft(r).conditions).toEqual({ vehicle: { daysSinceDelivery: { max: 90 } } });
   });
 
   it("sends only the chosen type's fields and empty conditions as {}", () => {

@@ -16,6 +16,24 @@ export type ActionType = DraftAction['type'];
 export type AttachmentType = DraftAttachment['type'];
 export type AnchorField = Extract<DraftTrigger, { type: 'date' }>['field'];
 export type Lifecycle = NonNullable<DraftConditions['lifecycle']>[number];
+export type DraftVehicleConditions = NonNullable<DraftConditions['vehicle']>;
+
+/**
+ * `owner.unreachable` rules act on a DMS vehicle, not a customer (docs/outcomes.md): only
+ * vehicle conditions and `follow_up` apply, and there is no holdout.
+ */
+export const isVehicleTrigger = (type: TriggerType): boolean => type === 'owner.unreachable';
+const isLeadTrigger = (type: TriggerType): boolean => type === 'lead.created' || type === 'lead.stage_changed';
+
+/**
+ * Parts of a rule the form has no fields for yet (lead conditions, the holdout share): kept as
+ * loaded and sent back, so saving an edit in the form does not drop them. Each is sent only with a
+ * trigger it is valid for (lead conditions with a lead trigger, no holdout for `owner.unreachable`).
+ */
+export interface KeptFields {
+  lead?: DraftConditions['lead'];
+  holdoutShare?: number;
+}
 
 export const TRIGGER_TYPES: readonly TriggerType[] = [
   'customer.added',
@@ -25,6 +43,7 @@ export const TRIGGER_TYPES: readonly TriggerType[] = [
   'vehicle.linked',
   'customer.lost',
   'service.overdue',
+  'owner.unreachable',
   'lead.created',
   'lead.stage_changed',
   'date',
@@ -55,6 +74,8 @@ export interface TriggerEditor {
   field: AnchorField;
   offset: string;
   days: number;
+  /** `owner.unreachable`: the advisor's userid when the vehicle's sales advisor is unknown or inactive. */
+  fallbackAdvisor: string;
 }
 
 export interface ConditionsEditor {
@@ -69,6 +90,16 @@ export interface ConditionsEditor {
   advisors: string[];
   departments: number[];
   customerType: '' | 'wechat' | 'wecom';
+}
+
+/** `conditions.vehicle` of an `owner.unreachable` rule (kept apart from the customer conditions the broadcast form shares). */
+export interface VehicleConditionsEditor {
+  models: string[];
+  deliveryMin: number | undefined;
+  deliveryMax: number | undefined;
+  serviceMin: number | undefined;
+  serviceMax: number | undefined;
+  salesAdvisors: string[];
 }
 
 export interface AttachmentEditor {
@@ -124,8 +155,10 @@ export interface RuleEditor {
   priority: number;
   trigger: TriggerEditor;
   conditions: ConditionsEditor;
+  vehicle: VehicleConditionsEditor;
   actions: ActionEditor[];
   guards: GuardsEditor;
+  kept: KeptFields;
 }
 
 let nextKey = 1;
@@ -182,6 +215,18 @@ export function newConditions(): ConditionsEditor {
   };
 }
 
+/** No vehicle condition: every unreachable vehicle. */
+export function newVehicleConditions(): VehicleConditionsEditor {
+  return {
+    models: [],
+    deliveryMin: undefined,
+    deliveryMax: undefined,
+    serviceMin: undefined,
+    serviceMax: undefined,
+    salesAdvisors: [],
+  };
+}
+
 export function newRule(scope: string): RuleEditor {
   return {
     name: '',
@@ -198,10 +243,13 @@ export function newRule(scope: string): RuleEditor {
       field: 'deliveryDate',
       offset: '+150d at 10:00',
       days: 30,
+      fallbackAdvisor: '',
     },
     conditions: newConditions(),
+    vehicle: newVehicleConditions(),
     actions: [],
     guards: { quiet: 'corp', quietStart: '21:00', quietEnd: '09:00', monthlyCap: 4 },
+    kept: {},
   };
 }
 
@@ -222,6 +270,8 @@ function triggerOf(t: TriggerEditor): DraftTrigger {
       return { type: 'date', field: t.field, offset: t.offset };
     case 'inactivity':
       return { type: 'inactivity', days: t.days };
+    case 'owner.unreachable':
+      return opt(t.fallbackAdvisor) ? { type: t.type, fallbackAdvisor: t.fallbackAdvisor.trim() } : { type: t.type };
     default:
       return { type: t.type };
   }
@@ -245,6 +295,38 @@ export function conditionsOf(c: ConditionsEditor): DraftConditions {
   if (c.departments.length) out.departments = [...c.departments];
   if (c.customerType) out.customerType = c.customerType;
   return out;
+}
+
+/** A cleared number input gives null at run time: it counts as not set. */
+const isSet = (n: number | null | undefined): n is number => typeof n === 'number';
+const rangeOf = (min: number | undefined, max: number | undefined) =>
+  !isSet(min) && !isSet(max) ? undefined : { ...(isSet(min) ? { min } : {}), ...(isSet(max) ? { max } : {}) };
+
+/** The vehicle conditions as the API takes them (`conditions.vehicle`; undefined when none is set). */
+export function vehicleConditionsOf(v: VehicleConditionsEditor): DraftVehicleConditions | undefined {
+  const out: DraftVehicleConditions = {};
+  if (v.models.length) out.models = [...v.models];
+  const delivery = rangeOf(v.deliveryMin, v.deliveryMax);
+  if (delivery) out.daysSinceDelivery = delivery;
+  const service = rangeOf(v.serviceMin, v.serviceMax);
+  if (service) out.daysSinceService = service;
+  if (v.salesAdvisors.length) out.salesAdvisors = [...v.salesAdvisors];
+  return Object.keys(out).length ? out : undefined;
+}
+
+/**
+ * Only the conditions of the chosen trigger's subject are sent: the vehicle's for
+ * `owner.unreachable`, the customer's otherwise (what is typed in the hidden ones is kept in the
+ * editor, as for other type switches).
+ */
+function ruleConditionsOf(r: RuleEditor): DraftConditions {
+  if (!isVehicleTrigger(r.trigger.type)) {
+    const out = conditionsOf(r.conditions);
+    if (r.kept.lead && isLeadTrigger(r.trigger.type)) out.lead = r.kept.lead;
+    return out;
+  }
+  const vehicle = vehicleConditionsOf(r.vehicle);
+  return vehicle ? { vehicle } : {};
 }
 
 function attachmentOf(a: AttachmentEditor): DraftAttachment {
@@ -316,9 +398,12 @@ export function toDraft(r: RuleEditor): RuleDraft {
     ...(opt(r.activeUntil) ? { activeUntil: r.activeUntil } : {}),
     priority: r.priority,
     trigger: triggerOf(r.trigger),
-    conditions: conditionsOf(r.conditions),
+    conditions: ruleConditionsOf(r),
     actions: r.actions.map(actionOf),
     guards: { ...quietHoursOf(r.guards), monthlyCap: r.guards.monthlyCap },
+    ...(r.kept.holdoutShare !== undefined && !isVehicleTrigger(r.trigger.type)
+      ? { holdoutShare: r.kept.holdoutShare }
+      : {}),
   };
 }
 
@@ -370,6 +455,7 @@ export function fromDraft(d: RuleDraft): RuleEditor {
   if (t.type === 'customer.tag_added' || t.type === 'customer.tag_removed') r.trigger.tag = tagText(t.tag);
   if (t.type === 'date') Object.assign(r.trigger, { field: t.field, offset: t.offset });
   if (t.type === 'inactivity') r.trigger.days = t.days;
+  if (t.type === 'owner.unreachable') r.trigger.fallbackAdvisor = t.fallbackAdvisor ?? '';
   const c = d.conditions ?? {};
   if (c.channel)
     Object.assign(r.conditions, {
@@ -387,6 +473,20 @@ export function fromDraft(d: RuleDraft): RuleEditor {
     departments: [...(c.departments ?? [])],
     customerType: c.customerType ?? '',
   });
+  const v = c.vehicle ?? {};
+  r.vehicle = {
+    models: [...(v.models ?? [])],
+    deliveryMin: v.daysSinceDelivery?.min,
+    deliveryMax: v.daysSinceDelivery?.max,
+    serviceMin: v.daysSinceService?.min,
+    serviceMax: v.daysSinceService?.max,
+    salesAdvisors: [...(v.salesAdvisors ?? [])],
+  };
+  r.kept = {
+    // A copy (the body may be a reactive version from the history), JSON-only data.
+    ...(c.lead ? { lead: JSON.parse(JSON.stringify(c.lead)) as DraftConditions['lead'] } : {}),
+    ...(d.holdoutShare !== undefined ? { holdoutShare: d.holdoutShare } : {}),
+  };
   r.actions = d.actions.map(actionEditor);
   const g = d.guards;
   if (g) {

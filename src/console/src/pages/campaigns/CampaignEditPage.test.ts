@@ -166,6 +166,41 @@ describe('CampaignEditPage', { timeout: 30_000 }, () => {
     expect(document.body.textContent).toContain('此活动已被他人修改');
   });
 
+  it('saves an owner.unreachable rule it loaded without losing fallbackAdvisor or the vehicle conditions', async () => {
+    const body = {
+      name: '加企微',
+      scope: CORP,
+      priority: 100,
+      trigger: { type: 'owner.unreachable' as const, fallbackAdvisor: 'lisi' },
+      conditions: {
+        vehicle: {
+          models: ['星途 L'],
+          daysSinceDelivery: { min: 30, max: 365 },
+          daysSinceService: { min: 180 },
+          salesAdvisors: ['zhangwei'],
+        },
+      },
+      actions: [{ type: 'follow_up' as const, title: '请加车主企微', dueIn: '1d', sla: '72h' }],
+      guards: { monthlyCap: 4 },
+    };
+    const stored = asRule(rule({ name: body.name, version: 3, body }));
+    const api = stubApi({
+      'GET /api/v1/rules/options': () => json(200, options),
+      'GET /api/v1/rules/r1/versions': () => json(200, { versions: [] }),
+      'GET /api/v1/rules/r1': () => json(200, { ...stored, versions: [] }),
+      'PUT /api/v1/rules/r1': () => json(200, { ...stored, version: 4 }),
+    });
+    const page = await mountPage({ id: 'r1' });
+    await flushPromises();
+    expect((page.find('input[data-test="rule-trigger-fallback-advisor"]').element as HTMLInputElement).value).toBe(
+      'lisi',
+    );
+    expect(page.find('[data-test="rule-cond-lifecycle"]').exists()).toBe(false);
+    await page.find('[data-test="rule-save"]').trigger('click');
+    await flushPromises();
+    expect(api.calls.find((c) => c.method === 'PUT')?.body).toEqual(body);
+  });
+
   it('shows an error state when the rule cannot be loaded', async () => {
     stubApi({
       'GET /api/v1/rules/options': () => json(200, options),
