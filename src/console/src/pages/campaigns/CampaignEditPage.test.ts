@@ -29,7 +29,7 @@ const previewAnswer = {
   },
 };
 
-describe('CampaignEditPage', { timeout: 30_000 }, () => {
+describe('CampaignEditPage', { timeout: 90_000 }, () => {
   afterEach(() => vi.unstubAllGlobals());
 
   it('builds a delivery-welcome rule, previews it, saves and enables it', async () => {
