@@ -7,11 +7,23 @@ import { conditionsHold } from '../rules/conditions.js';
 import { loadCustomerContexts } from '../rules/customer-context.js';
 import { monthKey, wecomMonthlyQuota } from '../rules/engine/guards.js';
 import { customerFilterOf } from '../rules/preview.js';
-import { attachmentSchema, conditionsSchema } from '../rules/rule.schema.js';
+import { attachmentSchema, conditionsSchema, type Conditions } from '../rules/rule.schema.js';
+import { segmentConditionsNow } from '../segments/segment.service.js';
 
-/** A broadcast's audience: the rules' conditions, or live owner groups (docs/engagement.md). */
+/**
+ * A broadcast's audience: the rules' conditions, or live owner groups (docs/engagement.md). A
+ * segment may name a saved segment (`segmentId`): its conditions are resolved when the broadcast
+ * is planned (preview, send), and `conditions` keeps the snapshot taken at creation.
+ */
 export const audienceSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('segment'), conditions: conditionsSchema.default({}) }),
+  z.object({
+    kind: z.literal('segment'),
+    segmentId: z
+      .string()
+      .regex(/^[a-f0-9]{24}$/, { error: 'segmentId is a saved segment id (24 hex characters; GET /api/v1/segments)' })
+      .optional(),
+    conditions: conditionsSchema.default({}),
+  }),
   z
     .object({
       kind: z.literal('groups'),
@@ -62,6 +74,8 @@ export interface BroadcastPlan {
   excluded: Record<ExcludeReason, number>;
   customers: number;
   groups: number;
+  /** A segment audience: the conditions this plan used (the saved segment's as it was then). */
+  conditions?: Conditions;
 }
 
 const zero = (): Record<ExcludeReason, number> => ({
@@ -114,6 +128,7 @@ export async function planBroadcast(
     return a;
   };
   const excluded = zero();
+  let used: Conditions | undefined;
   if (b.audience.kind === 'groups') {
     const filter = {
       corpId: b.corpId,
@@ -125,7 +140,7 @@ export async function planBroadcast(
       if (g.ownerUserid) advisor(g.ownerUserid).chatIds.push(g.chatId);
     }
   } else {
-    const conditions = b.audience.conditions;
+    const conditions = (used = await segmentConditionsNow(b.corpId, b.audience));
     const base = { ...customerFilterOf(conditions), corpId: b.corpId };
     excluded.erased = await CustomerModel.countDocuments({ ...base, erasedAt: { $exists: true } });
     const month = monthKey(opts.now, opts.timeZone);
@@ -182,5 +197,6 @@ export async function planBroadcast(
     excluded,
     customers: advisors.reduce((n, a) => n + a.customers.length, 0),
     groups: advisors.reduce((n, a) => n + a.chatIds.length, 0),
+    ...(used ? { conditions: used } : {}),
   };
 }

@@ -14,8 +14,13 @@ const broadcastSchema = new Schema(
     corpId: { type: String, required: true },
     name: { type: String, required: true },
     status: { type: String, enum: BROADCAST_STATUSES, required: true, default: 'pending_approval' },
-    /** `segment`: `conditions` as in rules; `groups`: live groups by purpose tag or chat ids. */
+    /**
+     * `segment`: `conditions` as in rules, or `segmentId` (a saved segment, resolved when planned)
+     * with `conditions` its snapshot at creation; `groups`: live groups by purpose tag or chat ids.
+     */
     audience: { type: Schema.Types.Mixed, required: true },
+    /** The segment conditions the send was planned with (traceability when a saved segment changed). */
+    plannedConditions: { type: Schema.Types.Mixed },
     content: { type: Schema.Types.Mixed, required: true },
     scheduledAt: { type: Date, required: true },
     /** When quiet hours moved the send. */

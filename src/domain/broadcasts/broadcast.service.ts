@@ -238,7 +238,10 @@ export async function sendBroadcast(
     advisors: perAdvisor,
     calls,
   };
-  await BroadcastModel.updateOne({ _id: b._id }, { $set: { status: 'sent', summary } });
+  await BroadcastModel.updateOne(
+    { _id: b._id, corpId: deps.corpId },
+    { $set: { status: 'sent', summary, ...(plan.conditions ? { plannedConditions: plan.conditions } : {}) } },
+  );
   deps.logger.info(
     {
       corpId: deps.corpId,

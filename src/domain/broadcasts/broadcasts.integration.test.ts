@@ -11,6 +11,7 @@ import { reconcileCorp } from '../customers/reconcile.service.js';
 import { GroupModel } from '../groups/group.model.js';
 import { refreshGroup } from '../groups/group-refresh.service.js';
 import { MessageRecipientModel } from '../messages/message.model.js';
+import { createSegment, updateSegment } from '../segments/segment.service.js';
 import { createBroadcast, decideBroadcast, pushOemBroadcast } from './broadcast-approval.js';
 import { BroadcastModel } from './broadcast.model.js';
 import { inHoldout, planBroadcast } from './broadcast-plan.js';
@@ -222,5 +223,40 @@ describe('a broadcast to owner groups', () => {
     expect(await decideBroadcast(corpId, copies[1]?.id ?? '', 'approve', 'user:x', h.clock.now())).toBe(false);
     expect(await decideBroadcast(corpId, copies[0]?.id ?? '', 'approve', 'user:manager1', h.clock.now())).toBe(true);
     expect((await BroadcastModel.findById(copies[1]?.id).lean())?.status).toBe('pending_approval');
+  });
+});
+
+describe('a broadcast to a saved segment', () => {
+  it('sends to the segment as it is at send time and records the conditions it planned with', async () => {
+    h.clock.set(Date.parse('2026-06-10T02:00:00Z'));
+    const segment = await createSegment(
+      { corpId, name: '张伟的客户', conditions: { advisors: ['zhangwei'] } },
+      'user:mkt',
+    );
+    const id = await createBroadcast(
+      corpId,
+      {
+        name: '六月保养',
+        audience: { kind: 'segment', segmentId: segment.id, conditions: segment.conditions },
+        content: { text: '六月保养：工时 8 折', attachments: [] },
+        scheduledAt: h.clock.now(),
+      },
+      'user:mkt',
+    );
+    // Edited after the broadcast was created: the send uses it as it is then (docs/engagement.md).
+    await updateSegment(corpId, segment.id, { conditions: { advisors: ['lina'] } }, 'user:mkt');
+    await decideBroadcast(corpId, id, 'approve', 'user:manager1', h.clock.now());
+    h.sandbox.context.calls.clear();
+    expect(await sendBroadcast(deps, id)).toMatchObject({ status: 'sent', calls: 1 });
+    const task = h.sandbox.world.corp(corpId)?.massTasks.at(-1);
+    expect(Object.keys(task?.senders ?? {})).toEqual(['lina']);
+    expect(
+      Object.values(task?.senders ?? {})
+        .flatMap((s) => Object.keys(s.customers))
+        .sort(),
+    ).toEqual([3, 4, 5].map(ext).sort());
+    const b = await BroadcastModel.findOne({ _id: id, corpId }).lean();
+    expect(b?.plannedConditions).toEqual({ advisors: ['lina'] });
+    expect(b?.audience).toMatchObject({ segmentId: segment.id, conditions: { advisors: ['zhangwei'] } });
   });
 });

@@ -11,6 +11,7 @@ import { createChannelsRouter } from './channels.routes.js';
 import { createLeadsRouter } from './leads.routes.js';
 import { createAuditRouter } from './audit.routes.js';
 import { createContentRouter } from './content.routes.js';
+import { createSegmentsRouter } from './segments.routes.js';
 import { createCorpsRouter } from './corps.routes.js';
 import { createCorpSettingsRouter } from './corp-settings.routes.js';
 import { createTokensRouter } from './tokens.routes.js';
@@ -104,6 +105,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     createChannelsRouter(deps),
     createLeadsRouter(deps),
     createBroadcastsRouter(deps),
+    createSegmentsRouter(deps),
     createMomentsRouter(deps),
   ];
   for (const child of children) router.use(child.routes(), child.allowedMethods());

@@ -22,6 +22,7 @@ import { broadcastProgress, SEND_RESULT_WORDS } from '../../domain/broadcasts/br
 import { dealerCorpIds, existingCorpIds, requireDealerCorp } from '../../domain/corps/corp-queries.js';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import { assertAssetsInScope } from '../../domain/messages/media-scope.js';
+import { findSegment } from '../../domain/segments/segment.service.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../infra/validation.js';
 import { principalOf } from '../../middlewares/auth.js';
@@ -115,6 +116,26 @@ function checkDraft(
   }
 }
 
+type DraftAudience = Draft['audience'];
+
+/**
+ * A segment audience naming a saved segment: the segment must be a live one of this corp, and its
+ * conditions now are stored beside the id as the creation snapshot (the send resolves the id
+ * again; docs/engagement.md, "Saved segments").
+ */
+async function withSegment(corpId: string, audience: DraftAudience): Promise<DraftAudience> {
+  if (audience.kind !== 'segment' || !audience.segmentId) return audience;
+  const s = await findSegment(corpId, audience.segmentId);
+  if (!s)
+    throw new ValidationError([
+      {
+        path: '/audience/segmentId',
+        message: `no saved segment ${audience.segmentId} in corp ${corpId} (list them with GET /api/v1/segments?corpId=${corpId})`,
+      },
+    ]);
+  return { kind: 'segment', segmentId: s.id, conditions: s.conditions };
+}
+
 const chatTypeOf = (audience: { kind: string }) => (audience.kind === 'groups' ? 'group' : 'single');
 
 const present = (b: StoredBroadcast) => ({
@@ -124,6 +145,7 @@ const present = (b: StoredBroadcast) => ({
   status: b.status,
   chatType: chatTypeOf(b.audience as { kind: string }),
   audience: b.audience,
+  plannedConditions: b.plannedConditions ?? undefined,
   content: b.content,
   scheduledAt: b.scheduledAt,
   postponedTo: b.postponedTo ?? undefined,
@@ -191,6 +213,7 @@ export function createBroadcastsRouter(deps: ApiDeps): Router {
       assertCorp(p, body.corpId, 'write');
       await requireDealerCorp(body.corpId, deps.config.defaultTimezone);
       await assertAssetsInScope({ scope: body.corpId, ...{ content: body.content } });
+      input.audience = await withSegment(body.corpId, body.audience);
       const id = await createBroadcast(body.corpId, input, actorOf(p));
       await audit(ctx, 'broadcast.create', { id, corpId: body.corpId }, { name: body.name });
       ctx.status = 201;
@@ -202,6 +225,13 @@ export function createBroadcastsRouter(deps: ApiDeps): Router {
         'only the car maker (oem) or an admin pushes a broadcast to several dealers; give corpId instead',
         'broadcast_push_forbidden',
       );
+    if (body.audience.kind === 'segment' && body.audience.segmentId)
+      throw new ValidationError([
+        {
+          path: '/audience/segmentId',
+          message: 'a saved segment belongs to one corp; give corpId, or write the conditions for every dealer',
+        },
+      ]);
     await assertAssetsInScope({ scope: 'all', ...{ content: body.content } });
     const all = await dealerCorpIds();
     const targets = body.dealers === 'all' ? all : [...new Set(body.dealers)];
@@ -242,7 +272,7 @@ export function createBroadcastsRouter(deps: ApiDeps): Router {
     ctx.body = await previewBroadcast(
       {
         corpId: body.corpId,
-        audience: body.audience,
+        audience: await withSegment(body.corpId, body.audience),
         holdoutPercent: body.holdoutPercent,
         monthlyCap: body.monthlyCap,
       },

@@ -65,6 +65,8 @@ import { RULE_AUTHORS, RULE_READERS, ruleDuplicateSchema, ruleOptionsQuery } fro
 import { SETTINGS_ROLES, corpSettingsPatchSchema } from './corp-settings.routes.js';
 import { tokenCreateSchema } from './tokens.routes.js';
 import { CONTENT_AUTHORS, CONTENT_READERS } from './content.routes.js';
+import { SEGMENT_AUTHORS, SEGMENT_READERS } from './segments.routes.js';
+import { segmentInput, segmentListQuery, segmentUpdate } from '../../domain/segments/segment.schema.js';
 import { contentItemInput, contentListQuery } from '../../domain/content/content.schema.js';
 import {
   jsapiConfigQuery,
@@ -632,6 +634,39 @@ const operations: Operation[] = [
     summary: 'Cancel a broadcast; 202 when WeCom tasks were handed out (the worker cancels the unconfirmed ones)',
     roles: [...BROADCAST_AUTHORS, 'manager'],
     ok: 200,
+  },
+  {
+    method: 'get',
+    path: '/segments',
+    summary: "Saved segments of the caller's corps (or one corp), by name",
+    roles: [...SEGMENT_READERS],
+    query: segmentListQuery,
+    ok: 200,
+  },
+  {
+    method: 'post',
+    path: '/segments',
+    summary:
+      "Save a segment: a name unique among the corp's segments and the rules' conditions; preview it with POST /broadcasts/preview and audience {kind: segment, segmentId}",
+    roles: [...SEGMENT_AUTHORS],
+    body: segmentInput,
+    ok: 201,
+  },
+  { method: 'get', path: '/segments/{id}', summary: 'One saved segment', roles: [...SEGMENT_READERS], ok: 200 },
+  {
+    method: 'put',
+    path: '/segments/{id}',
+    summary: 'Rename a segment or change its conditions (unsent broadcasts naming it use the new conditions)',
+    roles: [...SEGMENT_AUTHORS],
+    body: segmentUpdate,
+    ok: 200,
+  },
+  {
+    method: 'delete',
+    path: '/segments/{id}',
+    summary: 'Delete a segment (soft); 409 while a broadcast not yet sent names it',
+    roles: [...SEGMENT_AUTHORS],
+    ok: 204,
   },
   {
     method: 'post',

@@ -509,6 +509,16 @@ const PROBES: Record<string, ProbeFor> = {
   })),
   // Answers by group membership, not by role or team: sidebar-group.routes.test.ts covers who sees a group.
   'GET /api/v1/sidebar/group': () => undefined,
+  'GET /api/v1/segments': otherCorpOnly((s) => get(`/api/v1/segments?corpId=${s.corpId}`)),
+  'POST /api/v1/segments': otherCorpOnly((s) => ({
+    method: 'post',
+    path: '/api/v1/segments',
+    body: { corpId: s.corpId, name: 'x' },
+  })),
+  // Segments are scoped by corp only: segments.routes.test.ts covers another corp's id (404).
+  'GET /api/v1/segments/:id': () => undefined,
+  'PUT /api/v1/segments/:id': () => undefined,
+  'DELETE /api/v1/segments/:id': () => undefined,
   // Library items are scoped `all` or one corp, not by team: content.routes.test.ts covers the scoping.
   'GET /api/v1/content': () => undefined,
   'POST /api/v1/content': () => undefined,

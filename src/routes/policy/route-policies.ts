@@ -11,6 +11,7 @@ import {
   LEAD_WRITERS,
 } from '../api/leads.routes.js';
 import { CONTENT_AUTHORS, CONTENT_READERS } from '../api/content.routes.js';
+import { SEGMENT_AUTHORS, SEGMENT_READERS } from '../api/segments.routes.js';
 import { CUSTOMER_READERS } from '../api/customers.routes.js';
 import { GROUP_READERS, GROUP_WRITERS } from '../api/groups.routes.js';
 import { KPI_READERS } from '../api/kpis.routes.js';
@@ -232,6 +233,27 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
     roles: [...BROADCAST_AUTHORS, 'manager'],
     corp: 'scoped',
     what: 'Cancel a broadcast; unconfirmed WeCom tasks are cancelled by the worker (audited)',
+  },
+  'GET /api/v1/segments': {
+    roles: SEGMENT_READERS,
+    corp: 'scoped',
+    what: "Saved segments (name and the rules' conditions; no personal data)",
+  },
+  'POST /api/v1/segments': {
+    roles: SEGMENT_AUTHORS,
+    corp: 'scoped',
+    what: "Save a segment: a name unique in the corp and the rules' conditions (audited)",
+  },
+  'GET /api/v1/segments/:id': { roles: SEGMENT_READERS, corp: 'scoped', what: 'One saved segment' },
+  'PUT /api/v1/segments/:id': {
+    roles: SEGMENT_AUTHORS,
+    corp: 'scoped',
+    what: 'Rename a saved segment or change its conditions (audited)',
+  },
+  'DELETE /api/v1/segments/:id': {
+    roles: SEGMENT_AUTHORS,
+    corp: 'scoped',
+    what: 'Delete a saved segment (soft; refused while an unsent broadcast names it; audited)',
   },
   'POST /api/v1/moments': {
     roles: MOMENT_AUTHORS,

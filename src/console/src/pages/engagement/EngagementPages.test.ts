@@ -1,4 +1,5 @@
 import { flushPromises } from '@vue/test-utils';
+import { ElMessageBox, type MessageBoxData } from 'element-plus';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Plugin } from 'vue';
 import type { Me } from '../../lib/api-types.js';
@@ -126,6 +127,53 @@ describe('BroadcastsPage', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('picks a saved segment into the condition fields, drops it once edited, and saves the conditions as a segment', async () => {
+    const SEG = 'cccccccccccccccccccccccc';
+    const api = stubApi({
+      'GET /api/v1/broadcasts': () => json(200, { broadcasts: [] }),
+      'GET /api/v1/segments': () =>
+        json(200, { segments: [{ id: SEG, corpId: CORP, name: '张伟的保客', conditions: { lifecycle: ['owner'] } }] }),
+      'POST /api/v1/segments': (_url, body) =>
+        json(201, { id: 'dddddddddddddddddddddddd', corpId: CORP, ...(body as object) }),
+      'POST /api/v1/broadcasts/preview': () =>
+        json(200, { customers: 1, groups: 0, calls: 1, advisors: [], excluded: [] }),
+    });
+    const w = await mountWithConsole(BroadcastsPage, { global: { plugins: [signedIn(me('marketing'))] } });
+    await flushPromises();
+    const select = w.findComponent({ name: 'ElSelect' });
+    select.vm.$emit('update:modelValue', SEG);
+    await flushPromises();
+    expect((w.find('[data-test="rule-cond-lifecycle-owner"] input').element as HTMLInputElement).checked).toBe(true);
+    await w.find('[data-test="preview"]').trigger('click');
+    await flushPromises();
+    const previews = () => api.calls.filter((c) => c.url.pathname === '/api/v1/broadcasts/preview');
+    expect(previews().at(-1)?.body).toMatchObject({
+      audience: { kind: 'segment', segmentId: SEG, conditions: { lifecycle: ['owner'] } },
+    });
+    // Editing a condition makes the audience inline again.
+    await w.find('[data-test="rule-cond-advisors"]').setValue('zhangwei');
+    await flushPromises();
+    await w.find('[data-test="preview"]').trigger('click');
+    await flushPromises();
+    expect((previews().at(-1)?.body as { audience: object }).audience).not.toHaveProperty('segmentId');
+
+    vi.spyOn(ElMessageBox, 'prompt').mockResolvedValue({ value: ' 张伟的车主 ', action: 'confirm' } as MessageBoxData);
+    await w.find('[data-test="save-segment"]').trigger('click');
+    await flushPromises();
+    const saved = api.calls.find((c) => c.method === 'POST' && c.url.pathname === '/api/v1/segments');
+    expect(saved?.body).toEqual({
+      corpId: CORP,
+      name: '张伟的车主',
+      conditions: { lifecycle: ['owner'], advisors: ['zhangwei'] },
+    });
+    await w.find('[data-test="preview"]').trigger('click');
+    await flushPromises();
+    expect(previews().at(-1)?.body).toMatchObject({ audience: { segmentId: 'dddddddddddddddddddddddd' } });
+    // The page's pending preview timer must not call the next test's fetch.
+    w.unmount();
+    vi.restoreAllMocks();
   });
 
   it('lets a manager approve, and shows the API refusal in words', async () => {

@@ -35,7 +35,9 @@ export interface BroadcastPreview {
 export interface BroadcastDraft {
   corpId: string;
   name: string;
-  audience: { kind: 'segment'; conditions: Record<string, unknown> } | { kind: 'groups'; purposeTag: string };
+  audience:
+    | { kind: 'segment'; segmentId?: string; conditions: Record<string, unknown> }
+    | { kind: 'groups'; purposeTag: string };
   content: { text: string };
   scheduledAt: string;
   holdoutPercent: number;
@@ -43,6 +45,13 @@ export interface BroadcastDraft {
 /** A preview counts the audience: the text may still be empty (docs/engagement.md, "The API"). */
 export type BroadcastPreviewDraft = Pick<BroadcastDraft, 'corpId' | 'audience' | 'holdoutPercent'> &
   Partial<Pick<BroadcastDraft, 'content'>>;
+/** A saved segment (`/api/v1/segments`; docs/engagement.md, "Saved segments"). */
+export interface SegmentRow {
+  id: string;
+  corpId: string;
+  name: string;
+  conditions: Record<string, unknown>;
+}
 export interface MomentRow {
   id: string;
   name: string;
@@ -89,7 +98,7 @@ export interface GroupRow {
   purposeTags: string[];
 }
 
-/** The engagement pages' calls: `/api/v1/broadcasts`, `/api/v1/moments`, `/api/v1/groups`. */
+/** The engagement pages' calls: `/api/v1/broadcasts`, `/api/v1/segments`, `/api/v1/moments`, `/api/v1/groups`. */
 export const engagementApi = {
   broadcasts: (corpId: string) =>
     call<{ broadcasts: BroadcastRow[] }>('GET', `/api/v1/broadcasts?corpId=${enc(corpId)}`),
@@ -98,6 +107,9 @@ export const engagementApi = {
   createBroadcast: (draft: BroadcastDraft) => call<{ id: string }>('POST', '/api/v1/broadcasts', draft),
   approve: (id: string) => call<{ status: string }>('POST', `/api/v1/broadcasts/${enc(id)}/approve`, {}),
   cancel: (id: string) => call<{ status: string }>('POST', `/api/v1/broadcasts/${enc(id)}/cancel`, {}),
+  segments: (corpId: string) => call<{ segments: SegmentRow[] }>('GET', `/api/v1/segments?corpId=${enc(corpId)}`),
+  saveSegment: (body: { corpId: string; name: string; conditions: Record<string, unknown> }) =>
+    call<SegmentRow>('POST', '/api/v1/segments', body),
   moments: (corpId: string) => call<{ moments: MomentRow[] }>('GET', `/api/v1/moments?corpId=${enc(corpId)}`),
   createMoment: (body: MomentDraft) => call<{ id: string }>('POST', '/api/v1/moments', body),
   libraryImages: () => call<{ items: LibraryImage[] }>('GET', '/api/v1/content?kind=image'),
