@@ -305,11 +305,11 @@ export async function pollBroadcast(deps: BroadcastDeps, broadcastId: string): P
     const msgid = batch.msgid as string;
     const task = await deps.api.getGroupmsgTask({ msgid, limit: 1000 });
     const mine = task.task_list.find((t) => t.userid.toLowerCase() === batch.sender.toLowerCase());
-    if (mine?.status === 2 && !batch.confirmedAt)
-      await MessageBatchModel.updateOne(
-        { _id: batch._id },
-        { $set: { confirmedAt: mine.send_time ? new Date(mine.send_time * 1000) : deps.clock.now() } },
-      );
+    let confirmedAt = batch.confirmedAt ?? undefined;
+    if (mine?.status === 2 && !confirmedAt) {
+      confirmedAt = mine.send_time ? new Date(mine.send_time * 1000) : deps.clock.now();
+      await MessageBatchModel.updateOne({ _id: batch._id }, { $set: { confirmedAt } });
+    }
     if (batch.chatType === 'group') continue;
     let cursor: string | undefined;
     do {
@@ -328,7 +328,13 @@ export async function pollBroadcast(deps: BroadcastDeps, broadcastId: string): P
             $set: {
               status: sent ? 'sent' : 'failed',
               wecomStatus: row.status,
-              ...(row.send_time ? { sentAt: new Date(row.send_time * 1000) } : {}),
+              // A send is a touch at its time (docs/outcomes.md, "Touches"): WeCom's send time,
+              // else the advisor's confirmation, else this poll (a sent row means it was confirmed).
+              ...(row.send_time
+                ? { sentAt: new Date(row.send_time * 1000) }
+                : sent
+                  ? { sentAt: confirmedAt ?? deps.clock.now() }
+                  : {}),
               ...(sent ? {} : { reason: row.status === 3 ? 'wecom_quota' : 'not_a_friend' }),
             },
           },

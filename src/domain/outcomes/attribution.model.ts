@@ -2,8 +2,8 @@ import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
 
 const touchSchema = new Schema(
   {
-    kind: { type: String, enum: ['task', 'message', 'welcome'], required: true },
-    /** The task, message recipient or rule execution id. */
+    kind: { type: String, enum: ['task', 'message', 'broadcast', 'welcome'], required: true },
+    /** The task, message recipient (also for a broadcast) or rule execution id. */
     refId: { type: String, required: true },
     at: { type: Date, required: true },
     ruleId: { type: Schema.Types.ObjectId },
@@ -13,6 +13,8 @@ const touchSchema = new Schema(
     /** The task's category and reported outcome (appointment_booked ...), for tasks. */
     category: { type: String },
     taskOutcome: { type: String },
+    /** The broadcast of a `broadcast` touch (docs/engagement.md). */
+    broadcastId: { type: Schema.Types.ObjectId },
   },
   { _id: false },
 );

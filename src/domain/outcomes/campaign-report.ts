@@ -1,7 +1,9 @@
 import { Types } from 'mongoose';
 import { dayjs } from '../../infra/clock.js';
+import { BroadcastModel } from '../broadcasts/broadcast.model.js';
 import { HOLDOUT_REASON } from '../rules/holdout.js';
 import { ExecutionModel } from '../rules/engine/execution.model.js';
+import { MessageRecipientModel } from '../messages/message.model.js';
 import { TaskModel } from '../tasks/task.model.js';
 import type { OutcomeType } from './outcome-input.js';
 import { OutcomeModel } from './outcome.model.js';
@@ -68,13 +70,71 @@ export async function campaignReport(
     enter(e.subject, e.triggerAt ?? (e as unknown as { createdAt: Date }).createdAt, heldOut);
   }
   for (const t of tasks) enter(String(t.customerId), t.createdAt, false);
+  return {
+    ruleId,
+    corpId,
+    windowDays,
+    outcomeTypes: types,
+    ...(await compareGroups(corpId, entered, windowDays, types)),
+  };
+}
 
+export interface BroadcastReport extends Omit<CampaignReport, 'ruleId'> {
+  broadcastId: string;
+}
+
+/**
+ * Treated versus held-out customers of one broadcast (docs/engagement.md, "Broadcasts"): treated
+ * are the customers WeCom reported the send to (entering at the send time), held out those the
+ * broadcast's holdout share kept out (recorded `cancelled` with reason holdout, entering when the
+ * broadcast was sent); customers not reached (not a friend, unconfirmed) are in neither group.
+ */
+export async function broadcastReport(
+  corpId: string,
+  broadcastId: string,
+  opts: { windowDays?: number; types?: OutcomeType[] } = {},
+): Promise<BroadcastReport> {
+  const settings = await loadOutcomeSettings(corpId);
+  const windowDays = opts.windowDays ?? settings.windows.service;
+  const types = opts.types?.length ? opts.types : DEFAULT_TYPES;
+  const bid = new Types.ObjectId(broadcastId);
+  const [broadcast, rows] = await Promise.all([
+    BroadcastModel.findOne({ _id: bid, corpId }, { startedAt: 1, scheduledAt: 1 }).lean(),
+    MessageRecipientModel.find(
+      { corpId, broadcastId: bid, $or: [{ status: 'sent' }, { status: 'cancelled', reason: HOLDOUT_REASON }] },
+      { customerId: 1, status: 1, sentAt: 1 },
+    ).lean(),
+  ]);
+  // The held out enter when the others were handed to their advisors (the broadcast's start).
+  const startedAt = broadcast?.startedAt ?? broadcast?.scheduledAt ?? new Date(0);
+  const entered = new Map<string, { at: Date; heldOut: boolean }>();
+  for (const r of rows)
+    entered.set(String(r.customerId), {
+      at: r.status === 'sent' ? (r.sentAt ?? startedAt) : startedAt,
+      heldOut: r.status === 'cancelled',
+    });
+  return {
+    broadcastId,
+    corpId,
+    windowDays,
+    outcomeTypes: types,
+    ...(await compareGroups(corpId, entered, windowDays, types)),
+  };
+}
+
+/** The outcome rates of the treated and held-out customers, with the uplift between them. */
+async function compareGroups(
+  corpId: string,
+  entered: ReadonlyMap<string, { at: Date; heldOut: boolean }>,
+  windowDays: number,
+  types: readonly OutcomeType[],
+): Promise<Pick<CampaignReport, 'treated' | 'heldOut' | 'uplift' | 'verdict'>> {
   const ids = [...entered.keys()].map((id) => new Types.ObjectId(id));
   const outcomes =
     ids.length === 0
       ? []
       : await OutcomeModel.find(
-          { corpId, customerId: { $in: ids }, status: 'active', type: { $in: types } },
+          { corpId, customerId: { $in: ids }, status: 'active', type: { $in: [...types] } },
           { customerId: 1, occurredAt: 1, revenue: 1 },
         ).lean();
   const byCustomer = new Map<string, Array<{ occurredAt: Date; revenue: number }>>();
@@ -117,10 +177,6 @@ export async function campaignReport(
         ? 'uplift'
         : 'harm';
   return {
-    ruleId,
-    corpId,
-    windowDays,
-    outcomeTypes: types,
     treated: figures(acc.treated),
     heldOut: figures(acc.heldOut),
     uplift,

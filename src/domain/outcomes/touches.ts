@@ -6,7 +6,7 @@ import { TaskModel, type TaskOutcome } from '../tasks/task.model.js';
 
 /** One touch of a customer (docs/outcomes.md, "Touches"). */
 export interface Touch {
-  kind: 'task' | 'message' | 'welcome';
+  kind: 'task' | 'message' | 'broadcast' | 'welcome';
   refId: string;
   at: Date;
   ruleId?: Types.ObjectId;
@@ -15,19 +15,27 @@ export interface Touch {
   advisorUserid?: string;
   category?: string;
   taskOutcome?: string;
+  /** The broadcast a `broadcast` touch came from, so reports can name it. */
+  broadcastId?: Types.ObjectId;
 }
 
 /** Tasks a customer declined are reported, not credited: only these task outcomes qualify. */
 const QUALIFYING_TASK_OUTCOMES: TaskOutcome[] = ['contacted', 'appointment_booked'];
 /** The dev server's planner turns at most this many `$in` values into index ranges (docs/dev-mongo.md). */
 const IN_CHUNK = 1000;
-const KIND_RANK: Record<Touch['kind'], number> = { task: 0, message: 1, welcome: 2 };
+/**
+ * Ties on time (docs/outcomes.md, "Attribution"): a task the advisor did beats a personal or rule
+ * message, which beats a broadcast (one mass send to a whole audience), which beats the welcome.
+ */
+const KIND_RANK: Record<Touch['kind'], number> = { task: 0, message: 1, broadcast: 2, welcome: 3 };
 
 /**
  * The touches of one customer in `[from, to]`: follow-up tasks done with a qualifying outcome,
  * customer messages WeCom reported sent (every record of the messages collection with status
- * `sent`, whatever sent it), and the welcome. Sorted by time, then task before message before
- * welcome, then id, so ties always resolve the same way.
+ * `sent`; those with `source: broadcast` are `broadcast` touches, the others `message`), and the
+ * welcome. A broadcast's held-out customers are recorded `cancelled`, so they are never touches.
+ * Sorted by time, then task, message, broadcast, welcome, then id, so ties always resolve the
+ * same way.
  */
 export async function touchesFor(corpId: string, customerId: Types.ObjectId, from: Date, to: Date): Promise<Touch[]> {
   return (await touchesForCustomers(corpId, [customerId], from, to)).get(String(customerId)) ?? [];
@@ -78,7 +86,7 @@ async function readTouches(
     ).lean(),
     MessageRecipientModel.find(
       { corpId, ...ofCustomers, status: 'sent', sentAt: { $gte: from, $lte: to } },
-      { customerId: 1, ruleId: 1, ruleVersion: 1, sender: 1, sentAt: 1 },
+      { customerId: 1, ruleId: 1, ruleVersion: 1, sender: 1, sentAt: 1, source: 1, broadcastId: 1 },
     ).lean(),
     customers ? CustomerModel.find({ corpId, _id: customers }, { externalUserId: 1 }).lean() : [],
   ]);
@@ -128,12 +136,13 @@ async function readTouches(
     });
   for (const m of messages)
     add(String(m.customerId), {
-      kind: 'message',
+      kind: m.source === 'broadcast' ? 'broadcast' : 'message',
       refId: String(m._id),
       at: m.sentAt as Date,
       ruleId: m.ruleId ?? undefined,
       ruleVersion: m.ruleVersion ?? undefined,
       advisorUserid: m.sender,
+      broadcastId: m.broadcastId ?? undefined,
     });
   for (const w of welcomes)
     add(customerBySubject.get(w.subject), {
