@@ -96,4 +96,31 @@ describe('job schedulers (jobs/schedulers.ts)', () => {
       else expect(Number(got?.every), spec.id).toBe(spec.repeat.every);
     }
   });
+
+  it("installing again leaves an unchanged scheduler's pending run alone (a daily run waiting in a backlog is not pushed to tomorrow)", async () => {
+    const queues = fresh();
+    const maintenance = queues.get(QueueName.maintenance);
+    await installSchedulers({ queues, corps }, [QueueName.maintenance], ['wwdealer'], logger);
+    const pending = async () =>
+      (await maintenance.getJobs(['delayed', 'waiting'], 0, -1))
+        .filter((job) => job.repeatJobKey === 'retention-wwdealer')
+        .map((job) => job.id);
+    const [first] = await pending();
+    expect(first).toBeDefined();
+    // Its time has come and no worker has taken it yet: it waits, as behind 1,500 corps' sweeps.
+    await (await maintenance.getJob(first ?? ''))?.promote();
+    expect(await maintenance.getJobs(['waiting'], 0, -1).then((jobs) => jobs.map((j) => j.id))).toContain(first);
+    // The hourly re-install (and every worker start) runs meanwhile.
+    await installSchedulers({ queues, corps }, [QueueName.maintenance], ['wwdealer'], logger);
+    expect(await pending()).toEqual([first]);
+    expect(await maintenance.getJobs(['waiting'], 0, -1).then((jobs) => jobs.map((j) => j.id))).toContain(first);
+    // A changed scheduler is installed anew.
+    await installSchedulers(
+      { queues, corps, config: { testSchedulerPattern: '*/30 * * * * *' } },
+      [QueueName.maintenance],
+      ['wwdealer'],
+      logger,
+    );
+    expect((await maintenance.getJobScheduler('retention-wwdealer'))?.pattern).toBe('*/30 * * * * *');
+  });
 });

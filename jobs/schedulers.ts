@@ -97,11 +97,27 @@ export function installedRepeat(s: SchedulerSpec, testPattern: string | undefine
   return testPattern && s.repeat.pattern ? { ...s.repeat, pattern: testPattern } : s.repeat;
 }
 
+/**
+ * Installs a scheduler unless it is already installed as specified. Re-upserting an unchanged
+ * scheduler is not harmless: BullMQ replaces the scheduler's pending iteration, so a daily job
+ * still waiting behind a backlog (1,500 corps' 04:30 sweeps) when the hourly `corp-schedulers`
+ * run or a worker start re-installs it would be pushed to the next day, and that day's run lost
+ * (found by the multi-instance test, docs/scale.md "Many instances").
+ */
 async function upsert(queues: Queues, s: SchedulerSpec, testPattern: string | undefined): Promise<void> {
   const data = s.contract.schema.parse(s.data) as Record<string, unknown>;
-  await queues
-    .get(s.contract.queue)
-    .upsertJobScheduler(s.id, installedRepeat(s, testPattern), { name: s.contract.name, data });
+  const repeat = installedRepeat(s, testPattern);
+  const queue = queues.get(s.contract.queue);
+  const current = await queue.getJobScheduler(s.id);
+  const unchanged =
+    current !== undefined &&
+    current.name === s.contract.name &&
+    (current.pattern ?? undefined) === repeat.pattern &&
+    (current.tz ?? undefined) === repeat.tz &&
+    (current.every ?? undefined) === (repeat.every === undefined ? undefined : Number(repeat.every)) &&
+    JSON.stringify(current.template?.data ?? {}) === JSON.stringify(data);
+  if (unchanged) return;
+  await queue.upsertJobScheduler(s.id, repeat, { name: s.contract.name, data });
 }
 
 /** Installs the cluster-wide schedulers of the queues this worker consumes and retires the old ids. */

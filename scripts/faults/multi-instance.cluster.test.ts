@@ -319,11 +319,16 @@ describe('many instances on a Redis Cluster', () => {
       const gapless = (ps: number[]) => ps.every((p, i) => i === 0 || p - (ps[i - 1] ?? 0) === TEST_PERIOD_MS);
       await waitFor(
         async () => {
-          for (const id of periodic) if (!gapless(await periodsOf(id))) return false;
+          // Three periods each, one of them after the kill, whatever the machine's speed so far.
+          for (const id of periodic) {
+            const ps = await periodsOf(id);
+            const after = (await runsOf(id)).filter((job) => (job.processedOn ?? 0) > killedAt);
+            if (!gapless(ps) || ps.length < 3 || after.length === 0) return false;
+          }
           return true;
         },
-        'every period of every periodic job completed',
-        { timeoutMs: 60_000, intervalMs: 1000 },
+        'three periods of every periodic job completed',
+        { timeoutMs: 150_000, intervalMs: 1000 },
       ).catch(() => undefined);
       const failed = await maintenance.getJobs(['failed'], 0, -1);
       const rows = [];
@@ -338,15 +343,20 @@ describe('many instances on a Redis Cluster', () => {
           'by the killed worker before': runs.filter((job) => ranBy(job) === killed).length,
           skipped: runs.filter((job) => (job.returnvalue as { skipped?: boolean } | null)?.skipped).length,
         });
-        expect(new Set(ps).size, `${id} periods ${ps.join(', ')}`).toBe(ps.length);
-        expect(gapless(ps), `${id} periods ${ps.join(', ')}`).toBe(true);
-        expect(ps.length, id).toBeGreaterThanOrEqual(3);
-        expect(after.length, id).toBeGreaterThan(0);
-        for (const job of after) expect(survivors, id).toContain(ranBy(job));
-        expect(
-          failed.filter((job) => job.repeatJobKey === id).map((job) => job.failedReason),
-          id,
-        ).toEqual([]);
+        expect.soft(new Set(ps).size, `${id} periods ${ps.join(', ')}`).toBe(ps.length);
+        expect.soft(gapless(ps), `${id} periods ${ps.join(', ')}`).toBe(true);
+        const others = (await maintenance.getJobs(['failed', 'active', 'delayed', 'waiting', 'prioritized'], 0, -1))
+          .filter((job) => job.repeatJobKey === id)
+          .map((job) => `${job.id} ${job.failedReason ?? ''} ${job.processedOn ?? ''}`);
+        expect.soft(ps.length, `${id}; not completed: ${others.join(' | ')}`).toBeGreaterThanOrEqual(3);
+        expect.soft(after.length, id).toBeGreaterThan(0);
+        for (const job of after) expect.soft(survivors, id).toContain(ranBy(job));
+        expect
+          .soft(
+            failed.filter((job) => job.repeatJobKey === id).map((job) => job.failedReason),
+            id,
+          )
+          .toEqual([]);
       }
       console.table(rows);
       // The reconciliation whose worker was killed ran, and its successors ran on the survivors.
