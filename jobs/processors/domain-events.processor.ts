@@ -48,11 +48,10 @@ async function processDomainEvent(
   // One command: an event already processed does not match, and its upsert then collides with
   // the unique event id (E11000): a duplicate.
   const claimed = await DomainEventRecordModel.updateOne(
-    { eventId, status: { $ne: 'processed' } },
+    { eventId, corpId: event.corpId, status: { $ne: 'processed' } },
     {
       $set: {
         type: event.type,
-        corpId: event.corpId,
         sourceId: event.sourceId,
         occurredAt: new Date(event.occurredAt),
         customerId: event.customerId,

@@ -109,10 +109,9 @@ async function processInbound(
   // One command: a processed key does not match, and its upsert then collides with the unique
   // key (E11000): a replay, a no-op.
   const claimed = await InboundEventModel.updateOne(
-    { dedupKey, status: { $ne: 'processed' } },
+    { dedupKey, corpId, status: { $ne: 'processed' } },
     {
       $set: {
-        corpId,
         type: event.key,
         ids: idsOf(event),
         createTime: event.createTime ? new Date(event.createTime * 1000) : undefined,

@@ -84,7 +84,7 @@ export async function applyContactSnapshot(
     }).lean();
     for (const rel of stale.filter((r) => !opts.scope || opts.scope.has(r.userid))) {
       await RelationshipModel.updateOne(
-        { _id: rel._id, status: 'active' },
+        { _id: rel._id, corpId, status: 'active' },
         { $set: { status: 'deleted_by_advisor', statusChangedAt: opts.eventAt, statusCause: 'not_in_wecom' } },
       );
       result.vanishedUserids.push(rel.userid);
@@ -175,7 +175,7 @@ async function applyFetchedContact(
     }
     const revive = previous.status !== 'active' && reactivates(previous, opts, next.addedAt);
     await RelationshipModel.updateOne(
-      { _id: previous._id },
+      { _id: previous._id, corpId },
       {
         $set: {
           ...sealed,
@@ -193,7 +193,7 @@ async function applyFetchedContact(
   for (const rel of stored) {
     if (rel.status === 'active' && !listed.has(rel.userid) && (!opts.scope || opts.scope.has(rel.userid))) {
       await RelationshipModel.updateOne(
-        { _id: rel._id, status: 'active' },
+        { _id: rel._id, corpId, status: 'active' },
         { $set: { status: 'deleted_by_advisor', statusChangedAt: opts.eventAt, statusCause: 'not_in_wecom' } },
       );
       result.vanishedUserids.push(rel.userid);
