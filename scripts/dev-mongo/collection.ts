@@ -1,6 +1,6 @@
 import { ObjectId, UUID, type Document } from 'bson';
 import { keyOf } from './bson-values.js';
-import { CommandError } from './errors.js';
+import { CommandError, WriteConflict } from './errors.js';
 import { Index, duplicateKeyError } from './indexes.js';
 import type { CollectionOptions, Journal } from './journal.js';
 
@@ -34,9 +34,12 @@ export class Collection {
   /** Inserts after checking `_id_` and every unique index; nothing changes on failure. */
   insert(doc: Document): void {
     const id = keyOf(doc._id);
-    if (this.docs.has(id)) throw duplicateKeyError(this.ns, '_id_', { _id: 1 }, [doc._id]);
+    if (this.docs.has(id)) {
+      this.clashWith(id);
+      throw duplicateKeyError(this.ns, '_id_', { _id: 1 }, [doc._id]);
+    }
     const keys = this.indexes.map((ix) => ix.keysFor(doc));
-    this.indexes.forEach((ix, i) => ix.checkUnique(this.ns, keys[i] ?? [], id));
+    this.indexes.forEach((ix, i) => ix.checkUnique(this.ns, keys[i] ?? [], id, this.clash));
     this.indexes.forEach((ix, i) => ix.add(keys[i] ?? [], id));
     this.docs.set(id, doc);
     this.journal.record(() => this.rawRemove(doc));
@@ -48,6 +51,18 @@ export class Collection {
       });
     }
   }
+
+  /**
+   * A write collides with the document `holderId`: when another open transaction inserted it, the
+   * answer is a write conflict rather than a duplicate key, as in MongoDB (docs/dev-mongo.md,
+   * "Transactions"); the dispatcher turns it into an abort (inside a transaction) or a wait.
+   */
+  private clashWith(holderId: string): void {
+    const holder = this.uncommitted.get(holderId);
+    if (holder !== undefined && holder !== this.journal.txn) throw new WriteConflict(holder);
+  }
+
+  private readonly clash = (holderId: string): void => this.clashWith(holderId);
 
   /**
    * Whether the running command may see `doc`: a document another transaction inserted and has
@@ -78,7 +93,7 @@ export class Collection {
     const touched = this.indexes.filter((ix) => !ix.sameKeys(old, next));
     const oldKeys = touched.map((ix) => ix.keysFor(old));
     const newKeys = touched.map((ix) => ix.keysFor(next));
-    touched.forEach((ix, i) => ix.checkUnique(this.ns, newKeys[i] ?? [], id));
+    touched.forEach((ix, i) => ix.checkUnique(this.ns, newKeys[i] ?? [], id, this.clash));
     touched.forEach((ix, i) => {
       if (keyOf(oldKeys[i]) === keyOf(newKeys[i])) return;
       ix.remove(oldKeys[i] ?? [], id);

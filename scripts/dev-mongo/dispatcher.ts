@@ -9,8 +9,10 @@ import { readCommands } from './commands/read.js';
 import { sessionCommands } from './commands/sessions.js';
 import { writeCommands } from './commands/write.js';
 import type { CursorRegistry } from './cursors.js';
-import { CommandError, notImplemented, toCommandError } from './errors.js';
+import { CommandError, WriteConflict, notImplemented, toCommandError } from './errors.js';
+import type { UndoAction } from './journal.js';
 import type { DevMongoLogger } from './logger.js';
+import type { Dispatch } from './server.js';
 import type { Store } from './storage.js';
 import { TransactionRegistry } from './transactions.js';
 
@@ -63,25 +65,43 @@ export interface DispatcherDeps {
   onCommand?: (command: Document, db: string) => void;
 }
 
-/** Runs one command and always returns a reply document; it never throws. */
-export function createDispatcher(deps: DispatcherDeps): (cmd: Document, db: string, connectionId: number) => Document {
-  return function dispatch(cmd, db, connectionId) {
-    const name = Object.keys(cmd)[0] ?? '';
-    if (deps.logCommands) deps.logger.info({ db, command: name, body: summarize(cmd) }, 'command');
-    deps.onCommand?.(cmd, db);
+/** How long a write outside a transaction waits for one holding its document (MongoDB's transaction lifetime limit). */
+const CONFLICT_WAIT_MS = 60_000;
+
+/**
+ * Runs one command and always answers with a reply document; it never throws. The answer is
+ * immediate, except for a write outside a transaction that met a document another open
+ * transaction inserted: as in MongoDB it waits until that transaction ends, then runs again
+ * (docs/dev-mongo.md, "Transactions").
+ */
+export function createDispatcher(deps: DispatcherDeps): Dispatch {
+  const execute = (cmd: Document, db: string, connectionId: number, name: string): Document | Promise<Document> => {
     const ctx: CommandContext = { store: deps.store, cursors: deps.cursors, txns: deps.txns, db, connectionId };
+    const journal = deps.store.journal;
     try {
       const handler = HANDLERS.get(name) ?? HANDLERS.get(name.toLowerCase() === 'ismaster' ? 'isMaster' : '');
       if (!handler) throw new CommandError(59, `no such command: '${name}'`);
       const log =
         name === 'commitTransaction' || name === 'abortTransaction' ? null : deps.txns.logFor(cmd, connectionId);
-      deps.store.journal.current = log;
-      deps.store.journal.txn = log ? (TransactionRegistry.statementKey(cmd) ?? null) : null;
+      const txn = log ? (TransactionRegistry.statementKey(cmd) ?? null) : null;
+      // Outside a transaction the command's own writes are logged too, so a write conflict can
+      // take back what the command did before it and run it again from the start.
+      const own: UndoAction[] = [];
+      journal.current = log ?? own;
+      journal.txn = txn;
       try {
         return handler(cmd, ctx);
+      } catch (err) {
+        if (!(err instanceof WriteConflict)) throw err;
+        if (txn !== null) {
+          deps.txns.abortKey(txn); // MongoDB aborts a transaction that meets a write conflict
+          throw err;
+        }
+        for (let i = own.length - 1; i >= 0; i--) own[i]?.();
+        return waitThenRetry(err.holder, () => execute(cmd, db, connectionId, name));
       } finally {
-        deps.store.journal.current = null;
-        deps.store.journal.txn = null;
+        journal.current = null;
+        journal.txn = null;
       }
     } catch (err) {
       const error = toCommandError(err);
@@ -89,5 +109,24 @@ export function createDispatcher(deps: DispatcherDeps): (cmd: Document, db: stri
         deps.logger.warn({ db, command: name, err: error.message }, 'command failed with an internal error');
       return error.toReply();
     }
+  };
+
+  const waitThenRetry = async (holder: string, retry: () => Document | Promise<Document>): Promise<Document> => {
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      deps.store.journal.whenSettled(holder).then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CONFLICT_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+    if (!settled)
+      return new CommandError(112, 'Write conflict: the transaction holding the document did not end').toReply();
+    return retry();
+  };
+
+  return function dispatch(cmd, db, connectionId) {
+    const name = Object.keys(cmd)[0] ?? '';
+    if (deps.logCommands) deps.logger.info({ db, command: name, body: summarize(cmd) }, 'command');
+    deps.onCommand?.(cmd, db);
+    return execute(cmd, db, connectionId, name);
   };
 }

@@ -74,6 +74,24 @@ export class CommandError extends Error {
   }
 }
 
+/**
+ * A write met a document that another open transaction inserted (docs/dev-mongo.md,
+ * "Transactions"). Inside a transaction MongoDB answers `112 WriteConflict` with the
+ * `TransientTransactionError` label and aborts it, so the driver's `withTransaction` retries; a
+ * write outside one waits until that transaction ends and then runs. `holder` is the other
+ * transaction's key, for the dispatcher to wait on.
+ */
+export class WriteConflict extends CommandError {
+  constructor(readonly holder: string) {
+    super(
+      112,
+      'Write conflict during plan execution and yielding is disabled. :: Please retry your operation or multi-document transaction.',
+      {},
+      ['TransientTransactionError'],
+    );
+  }
+}
+
 /** A feature this dev server deliberately does not implement. */
 export function notImplemented(feature: string): CommandError {
   return new CommandError(238, `${feature} is not supported by the dev-mongo development server (it is not MongoDB)`);

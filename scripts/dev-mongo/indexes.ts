@@ -152,12 +152,17 @@ export class Index {
     return this.sparse && !present ? undefined : key;
   }
 
-  /** Throws the E11000 error when another document already holds one of the keys. */
-  checkUnique(ns: string, keys: unknown[][], id: string): void {
+  /**
+   * Throws the E11000 error when another document already holds one of the keys; `onClash` sees
+   * the holder's `_id` key first (and may throw a different error, such as a write conflict).
+   */
+  checkUnique(ns: string, keys: unknown[][], id: string, onClash?: (holderId: string) => void): void {
     if (!this.unique) return;
     for (const t of keys) {
       const owner = this.uniqueMap.get(keyOf(t));
-      if (owner !== undefined && owner !== id) throw duplicateKeyError(ns, this.name, this.key, t);
+      if (owner === undefined || owner === id) continue;
+      onClash?.(owner);
+      throw duplicateKeyError(ns, this.name, this.key, t);
     }
   }
 

@@ -16,6 +16,7 @@ export class Journal {
   current: UndoAction[] | null = null;
   txn: string | null = null;
   private readonly endings = new Map<string, UndoAction[]>();
+  private readonly waiters = new Map<string, (() => void)[]>();
 
   record(action: UndoAction): void {
     this.current?.push(action);
@@ -29,15 +30,29 @@ export class Journal {
     else this.endings.set(this.txn, [action]);
   }
 
+  /** Resolves when the transaction `key` commits or aborts (a write outside it waits for that). */
+  whenSettled(key: string): Promise<void> {
+    return new Promise((resolve) => {
+      const list = this.waiters.get(key);
+      if (list) list.push(resolve);
+      else this.waiters.set(key, [resolve]);
+    });
+  }
+
   /** The transaction `key` committed or aborted. */
   settle(key: string): void {
     const list = this.endings.get(key);
     this.endings.delete(key);
     for (const action of list ?? []) action();
+    const waiting = this.waiters.get(key);
+    this.waiters.delete(key);
+    for (const resolve of waiting ?? []) resolve();
   }
 
   clear(): void {
     this.endings.clear();
+    for (const list of this.waiters.values()) for (const resolve of list) resolve();
+    this.waiters.clear();
   }
 }
 

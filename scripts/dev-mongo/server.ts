@@ -3,20 +3,44 @@ import type { Document } from 'bson';
 import type { DevMongoLogger } from './logger.js';
 import { FrameError, MAX_MESSAGE_SIZE, OP_QUERY, encodeOpMsg, encodeOpReply, parseFrame } from './wire.js';
 
-export type Dispatch = (cmd: Document, db: string, connectionId: number) => Document;
+export type Dispatch = (cmd: Document, db: string, connectionId: number) => Document | Promise<Document>;
 
 /**
  * Accumulates TCP chunks into frames (a frame may span chunks, a chunk may hold several
  * frames) and answers each in order. A malformed or oversized frame closes only this socket.
+ * A reply that has to wait (a write blocked by another transaction) holds back the frames
+ * behind it on this connection, so answers keep their order.
  */
 function handleConnection(socket: net.Socket, connectionId: number, dispatch: Dispatch, logger: DevMongoLogger): void {
   let buffered: Buffer = Buffer.alloc(0);
   let nextResponseId = 1;
+  let waiting = false;
   socket.setNoDelay(true);
   socket.on('error', () => socket.destroy());
-  socket.on('data', (chunk: Buffer) => {
-    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
-    while (buffered.length >= 4) {
+
+  const answer = (request: ReturnType<typeof parseFrame>, reply: Document): void => {
+    if (request.moreToCome || socket.destroyed) return;
+    try {
+      const out =
+        request.opCode === OP_QUERY
+          ? encodeOpReply(reply, nextResponseId++, request.requestId)
+          : encodeOpMsg(reply, nextResponseId++, request.requestId);
+      socket.write(out);
+    } catch (err) {
+      // A reply that cannot be serialized still gets an answer.
+      const message = err instanceof Error ? err.message : String(err);
+      socket.write(
+        encodeOpMsg(
+          { ok: 0, code: 10334, codeName: 'BSONObjectTooLarge', errmsg: message },
+          nextResponseId++,
+          request.requestId,
+        ),
+      );
+    }
+  };
+
+  const drain = (): void => {
+    while (!waiting && buffered.length >= 4) {
       const length = buffered.readInt32LE(0);
       if (length < 16 || length > MAX_MESSAGE_SIZE) {
         logger.warn({ connectionId, length }, 'closing connection: bad frame length');
@@ -26,7 +50,7 @@ function handleConnection(socket: net.Socket, connectionId: number, dispatch: Di
       if (buffered.length < length) return;
       const frame = buffered.subarray(0, length);
       buffered = buffered.subarray(length);
-      let request;
+      let request: ReturnType<typeof parseFrame>;
       try {
         request = parseFrame(frame);
       } catch (err) {
@@ -36,25 +60,22 @@ function handleConnection(socket: net.Socket, connectionId: number, dispatch: Di
         return;
       }
       const reply = dispatch(request.command, request.db, connectionId);
-      if (request.moreToCome) continue;
-      try {
-        const out =
-          request.opCode === OP_QUERY
-            ? encodeOpReply(reply, nextResponseId++, request.requestId)
-            : encodeOpMsg(reply, nextResponseId++, request.requestId);
-        socket.write(out);
-      } catch (err) {
-        // A reply that cannot be serialized still gets an answer.
-        const message = err instanceof Error ? err.message : String(err);
-        socket.write(
-          encodeOpMsg(
-            { ok: 0, code: 10334, codeName: 'BSONObjectTooLarge', errmsg: message },
-            nextResponseId++,
-            request.requestId,
-          ),
-        );
+      if (!(reply instanceof Promise)) {
+        answer(request, reply);
+        continue;
       }
+      waiting = true;
+      void reply.then((late) => {
+        waiting = false;
+        answer(request, late);
+        drain();
+      });
     }
+  };
+
+  socket.on('data', (chunk: Buffer) => {
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    drain();
   });
 }
 

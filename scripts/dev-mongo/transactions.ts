@@ -127,6 +127,11 @@ export class TransactionRegistry {
     this.undo(key);
   }
 
+  /** Aborts the open transaction `key` (it met a write conflict); its next statement answers 251. */
+  abortKey(key: string): void {
+    if (this.open.has(key)) this.undo(key);
+  }
+
   /** Aborts every open transaction of the given sessions (endSessions). */
   endSessions(ids: unknown[]): void {
     const prefixes = ids.map((id) => `${keyOf(id)}:`);

@@ -1,7 +1,7 @@
 import { calculateObjectSize, type Document } from 'bson';
 import { isPlainObject } from '../bson-values.js';
 import { withId, type Collection } from '../collection.js';
-import { CommandError, toCommandError } from '../errors.js';
+import { CommandError, WriteConflict, toCommandError } from '../errors.js';
 import { findDocuments, matchDocuments, rejectCollation } from '../query.js';
 import { applyUpdate, buildUpsert, idFirst, updateKind } from '../update.js';
 import { collectionArg, type CommandHandler } from './context.js';
@@ -23,6 +23,7 @@ function runBatch(cmd: Document, items: Document[], run: (item: Document, index:
     try {
       run(items[i] as Document, i);
     } catch (err) {
+      if (err instanceof WriteConflict) throw err; // the whole command waits or its transaction aborts
       writeErrors.push(toCommandError(err).toWriteError(i));
       if (ordered) break;
     }

@@ -100,4 +100,71 @@ describe('I. transactions', () => {
       await conn.close();
     }
   });
+
+  it('[docs] a transaction writing a document another open transaction inserted gets 112 WriteConflict (TransientTransactionError) and is aborted; withTransaction then succeeds (regression: two deliveries of one outcome raced on an outbox id)', async () => {
+    const c = t.db.collection('acct');
+    const first = t.client.startSession();
+    first.startTransaction();
+    await c.updateOne({ _id: 'race-1' as never }, { $setOnInsert: { by: 'first' } }, { upsert: true, session: first });
+    const second = t.client.startSession();
+    second.startTransaction();
+    const err = await c
+      .updateOne({ _id: 'race-1' as never }, { $setOnInsert: { by: 'second' } }, { upsert: true, session: second })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MongoServerError);
+    expect(err).toMatchObject({ code: 112, codeName: 'WriteConflict' });
+    expect((err as MongoServerError).hasErrorLabel('TransientTransactionError')).toBe(true);
+    await second.abortTransaction().catch(() => undefined);
+    // The driver's retry loop: a second attempt after the first commits updates the committed document.
+    let attempts = 0;
+    const retried = second.withTransaction(async () => {
+      attempts++;
+      await c.updateOne({ _id: 'race-1' as never }, { $set: { seen: attempts } }, { upsert: true, session: second });
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    await first.commitTransaction();
+    await retried;
+    await Promise.all([first.endSession(), second.endSession()]);
+    expect(await c.findOne({ _id: 'race-1' as never })).toMatchObject({ by: 'first' });
+    expect(attempts).toBeGreaterThanOrEqual(1);
+  });
+
+  it('[docs] a write outside a transaction that meets a document an open transaction inserted waits for it: an upsert then updates it, an insert of the same key then fails, or succeeds after an abort', async () => {
+    const c = t.db.collection('waits');
+    await c.createIndex({ uk: 1 }, { unique: true });
+    const txn = t.client.startSession();
+    txn.startTransaction();
+    await c.insertOne({ _id: 'wait-1' as never, uk: 'u1', from: 'txn' }, { session: txn });
+    let upsertDone = false;
+    const upsert = c.updateOne({ _id: 'wait-1' as never }, { $set: { plain: true } }, { upsert: true }).then((r) => {
+      upsertDone = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(upsertDone).toBe(false); // blocked by the open transaction
+    await txn.commitTransaction();
+    const result = await upsert;
+    expect(result).toMatchObject({ matchedCount: 1, upsertedCount: 0 });
+    expect(await c.findOne({ _id: 'wait-1' as never }, { projection: { _id: 0 } })).toEqual({
+      uk: 'u1',
+      from: 'txn',
+      plain: true,
+    });
+    // An insert on a unique key held by an open transaction: E11000 after its commit ...
+    txn.startTransaction();
+    await c.insertOne({ uk: 'u2' }, { session: txn });
+    const dup = c.insertOne({ uk: 'u2' }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    await txn.commitTransaction();
+    expect(await dup).toMatchObject({ code: 11000 });
+    // ... and success after its abort.
+    txn.startTransaction();
+    await c.insertOne({ uk: 'u3', from: 'txn' }, { session: txn });
+    const after = c.insertOne({ uk: 'u3', from: 'plain' });
+    await new Promise((r) => setTimeout(r, 50));
+    await txn.abortTransaction();
+    await after;
+    await txn.endSession();
+    expect(await c.find({ uk: 'u3' }, { projection: { _id: 0 } }).toArray()).toEqual([{ uk: 'u3', from: 'plain' }]);
+  });
 });
