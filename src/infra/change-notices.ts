@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import type { Schema } from 'mongoose';
 import type { Logger } from './logger.js';
 
 /** What changed: the per-corp data that worker processes hold in memory (docs/scale.md §4). */
@@ -88,3 +89,19 @@ export class ChangeNotices {
  * the process boot attaches it to Redis, the caches listen.
  */
 export const changeNotices = new ChangeNotices();
+
+/**
+ * Makes every write through `schema`'s model announce `topic` (saves, inserts, updates, deletes,
+ * bulk writes), so the caches of that data forget it (docs/scale.md §4). Writes that bypass
+ * mongoose (`Model.collection`) announce nothing.
+ */
+export function announceWrites(schema: Schema, topic: ChangeTopic): void {
+  const announce = () => changeNotices.announce(topic);
+  schema.post('save', announce);
+  schema.post('insertMany', announce);
+  schema.post(
+    ['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', 'deleteOne', 'deleteMany', 'findOneAndDelete'],
+    announce,
+  );
+  schema.post('bulkWrite', announce);
+}

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../src/infra/clock.js';
 import { startSandbox, type RunningSandbox } from '../index.js';
 import { silentLogger } from '../sandbox.test-support.js';
+import { memberLimitRejections } from '../server/member-limits.js';
 import { DEMO_CORP_ID, demoScenario } from '../world/demo-seed.js';
 
 // WeCom's app message limits (docs/wecom.md §5) as the sandbox enforces them: a member gets at
@@ -89,5 +90,34 @@ describe('app message limits', () => {
     clock.set(Date.UTC(2026, 11, 7, 16, 0, 0)); // 00:00 the next day in Shanghai
     await newToken(); // the first one expired (7200 s)
     expect((await send('zhangwei|lina')).errcode).toBe(0);
+  });
+
+  it('refuses with 45009 beyond the strict per-member limit switched on by POST /__sandbox/limits, and drops again once it is off', async () => {
+    const set = async (body: unknown) =>
+      fetch(`${sandbox.url}/__sandbox/limits`, { method: 'POST', body: JSON.stringify(body) });
+    const on = await set({ strictMemberLimits: { perWindow: 2 } });
+    expect(on.status).toBe(200);
+    expect(((await on.json()) as { strictMemberLimits: unknown }).strictMemberLimits).toEqual({
+      perWindow: 2,
+      windowMs: 60_000,
+      perHour: 1000,
+    });
+    expect((await send('lina')).errcode).toBe(0);
+    expect((await send('lina')).errcode).toBe(0);
+    expect((await send('lina')).errcode).toBe(45009);
+    expect((await send('zhangwei')).errcode).toBe(0);
+    const corp = sandbox.world.corp(DEMO_CORP_ID)!;
+    expect(memberLimitRejections(corp).map((r) => r.userid)).toEqual(['lina']);
+
+    // A patch keeps the fields it does not name; a bad value is a 400 that changes nothing.
+    await set({ strictMemberLimits: { perHour: 500 } });
+    expect((await set({ strictMemberLimits: { perWindow: 0 } })).status).toBe(400);
+    const shown = (await (await fetch(`${sandbox.url}/__sandbox/limits`)).json()) as { strictMemberLimits: unknown };
+    expect(shown.strictMemberLimits).toEqual({ perWindow: 2, windowMs: 60_000, perHour: 500 });
+
+    await set({ strictMemberLimits: null });
+    expect((await send('lina')).errcode).toBe(0);
+    expect(corp.messages.at(-1)!.touser).toEqual(['lina']);
+    expect(memberLimitRejections(corp)).toHaveLength(1);
   });
 });

@@ -20,9 +20,32 @@ export const limitsSchema = z.object({
   appMessagesPerMemberHour: z.number().int().min(1).optional(),
   /** Recipient-sends per app per calendar day per account (200; the sandbox's accounts are the corp's members). */
   appMessagesPerAccountDay: z.number().int().min(1).optional(),
+  /**
+   * The strict mode of the per-member limit (server/member-limits.ts): a message beyond it is
+   * refused with 45009 instead of dropped silently. Fields not given keep their value (or the
+   * default: 30 in 60,000 ms, 1,000 an hour); `null` turns the mode off. Off by default.
+   */
+  strictMemberLimits: z
+    .object({
+      perWindow: z.number().int().min(1).optional(),
+      windowMs: z.number().int().min(10).optional(),
+      perHour: z.number().int().min(1).optional(),
+    })
+    .strict()
+    .nullable()
+    .optional(),
 });
 
 export type LimitsPatch = z.output<typeof limitsSchema>;
+
+/** The strict per-member limit: at most `perWindow` messages in `windowMs` (real time) and `perHour` an hour. */
+export interface MemberLimitConfig {
+  perWindow: number;
+  windowMs: number;
+  perHour: number;
+}
+
+const STRICT_MEMBER_DEFAULTS: MemberLimitConfig = { perWindow: 30, windowMs: 60_000, perHour: 1000 };
 
 export interface LimitsConfig {
   defaultPerWindow: number;
@@ -34,6 +57,8 @@ export interface LimitsConfig {
   appMessagesPerMemberMinute: number;
   appMessagesPerMemberHour: number;
   appMessagesPerAccountDay: number;
+  /** The strict per-member mode when on (null: off, the excess is dropped silently). */
+  strictMemberLimits: MemberLimitConfig | null;
 }
 
 /** How often a WeCom limit bit since the last reset: what a test or a bench checks stays 0. */
@@ -59,6 +84,7 @@ export const defaultLimits = (): LimitsConfig => ({
   appMessagesPerMemberMinute: 30,
   appMessagesPerMemberHour: 1000,
   appMessagesPerAccountDay: 200,
+  strictMemberLimits: null,
 });
 
 const MINUTE_MS = 60_000;
@@ -82,6 +108,13 @@ export class Limits {
       ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
       perEndpoint: { ...this.config.perEndpoint, ...patch.perEndpoint },
       latencyMs: { ...this.config.latencyMs, ...patch.latencyMs },
+      strictMemberLimits:
+        patch.strictMemberLimits === undefined
+          ? this.config.strictMemberLimits
+          : patch.strictMemberLimits && {
+              ...(this.config.strictMemberLimits ?? STRICT_MEMBER_DEFAULTS),
+              ...Object.fromEntries(Object.entries(patch.strictMemberLimits).filter(([, v]) => v !== undefined)),
+            },
     };
     this.windows.clear();
     return this.config;

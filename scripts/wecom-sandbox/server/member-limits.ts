@@ -1,20 +1,17 @@
 import type { CorpWorld } from '../world/model.js';
+import type { MemberLimitConfig } from './limits.js';
 import type { SandboxContext } from './context.js';
 
 /**
  * A strict, test-only mode of WeCom's limit on app messages to one member (docs/wecom.md §5).
  * By default the sandbox behaves like WeCom: the excess is dropped silently and counted
  * (`Limits.deliverToMember`, `GET /__sandbox/limits`). A test that wants the loss to be loud turns
- * this mode on (`configureMemberLimits`, typically with a narrowed real-time window so it bites in
- * seconds): a message beyond it is then refused with 45009 and recorded, before it is counted by
- * the default limit. Off unless configured, so the two never both apply by accident.
+ * this mode on with the limits' `strictMemberLimits` (`POST /__sandbox/limits`, or
+ * `configureMemberLimits` in-process), typically with a narrowed real-time window so it bites in
+ * seconds: a message beyond it is then refused with 45009 and recorded, before it is counted by
+ * the default limit. Off unless configured (a reset turns it off), so the two never both apply by
+ * accident.
  */
-export interface MemberLimitConfig {
-  perWindow: number;
-  windowMs: number;
-  perHour: number;
-}
-
 export interface MemberLimitRejection {
   atMs: number;
   userid: string;
@@ -22,19 +19,17 @@ export interface MemberLimitRejection {
   taskId?: string;
 }
 
-const DEFAULTS: MemberLimitConfig = { perWindow: 30, windowMs: 60_000, perHour: 1000 };
-/** Strict mode is on for a sandbox once a test configured it. */
 const HOUR_MS = 3_600_000;
 
-const configs = new WeakMap<SandboxContext, MemberLimitConfig>();
 /** Sends per member (real-time ms) and refusals, per corp of the world (a world reset starts afresh). */
 const sends = new WeakMap<CorpWorld, Map<string, number[]>>();
 const refusals = new WeakMap<CorpWorld, MemberLimitRejection[]>();
 
+/** Turns the strict mode on in-process (as `POST /__sandbox/limits` with `strictMemberLimits`). */
 export function configureMemberLimits(sb: SandboxContext, patch: Partial<MemberLimitConfig>): MemberLimitConfig {
-  const next = { ...(configs.get(sb) ?? DEFAULTS), ...patch };
-  configs.set(sb, next);
-  return next;
+  const { strictMemberLimits } = sb.limits.apply({ strictMemberLimits: patch });
+  if (!strictMemberLimits) throw new Error('strict member limits did not switch on');
+  return strictMemberLimits;
 }
 
 /** The messages the sandbox refused because a member was over the limit. */
@@ -52,7 +47,7 @@ export function admitMessage(
   userids: readonly string[],
   what: { msgtype: string; taskId?: string },
 ): string[] {
-  const config = configs.get(sb);
+  const config = sb.limits.config.strictMemberLimits;
   if (!config) return [];
   const now = Date.now();
   let perCorp = sends.get(corp);

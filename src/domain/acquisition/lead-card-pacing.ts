@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { Types } from 'mongoose';
 import { leadCardFlushJob } from '../../queues/jobs/acquisition.jobs.js';
 import type { TaskDeps } from '../tasks/task-deps.js';
-import { budgetLeft, countSent, sendCardOnce } from '../tasks/task-notify.js';
+import { budgetLeft, countSent, sendCardOnce, sendMarkdownDigest } from '../tasks/task-notify.js';
 import { LEAD_SOURCE_LABEL, buildLeadCard, leadPageUrl } from './lead-card.js';
 import { LeadModel, type LeadLean } from './lead.model.js';
 
@@ -252,9 +252,6 @@ async function flushHeld(deps: TaskDeps, userid: string, k: ReturnType<typeof ke
   return outcome;
 }
 
-/** Bytes of the digest's list before it says "and n more" (a markdown message holds 2,048, docs/wecom.md §3.12). */
-const DIGEST_LIST_BYTES = 1700;
-
 /**
  * One markdown message for many waiting leads: how many, from which sources, one line per lead
  * with a link to its page (as many as fit), and the advisor's lead list. The leads' history says
@@ -263,28 +260,18 @@ const DIGEST_LIST_BYTES = 1700;
 async function sendDigest(deps: TaskDeps, userid: string, leads: LeadLean[]): Promise<void> {
   const perSource = new Map<string, number>();
   for (const l of leads) perSource.set(l.source, (perSource.get(l.source) ?? 0) + 1);
-  const lines = [
-    `## 您有 <font color="warning">${leads.length}</font> 条新线索待联系`,
-    `来源：${[...perSource].map(([s, n]) => `${LEAD_SOURCE_LABEL[s] ?? s} ${n}`).join(' · ')}`,
-  ];
-  let shown = 0;
-  for (const l of leads) {
-    const label = [LEAD_SOURCE_LABEL[l.source] ?? l.source, l.model].filter(Boolean).join(' · ');
-    const line = `${shown + 1}. [${label}](${leadPageUrl(deps.publicBaseUrl, String(l._id))})`;
-    if (Buffer.byteLength([...lines, line].join('\n')) > DIGEST_LIST_BYTES) break;
-    lines.push(line);
-    shown++;
-  }
-  if (shown < leads.length) lines.push(`…… 另有 ${leads.length - shown} 条`);
-  lines.push(`[打开我的线索](${deps.publicBaseUrl}/console/m/leads)`);
-  await deps.api.sendMessage({
-    touser: userid,
-    msgtype: 'markdown',
-    markdown: { content: lines.join('\n') },
-    enable_duplicate_check: 1,
-    duplicate_check_interval: 600,
+  await sendMarkdownDigest(deps, userid, {
+    head: [
+      `## 您有 <font color="warning">${leads.length}</font> 条新线索待联系`,
+      `来源：${[...perSource].map(([s, n]) => `${LEAD_SOURCE_LABEL[s] ?? s} ${n}`).join(' · ')}`,
+    ],
+    items: leads,
+    line: (l, n) => {
+      const label = [LEAD_SOURCE_LABEL[l.source] ?? l.source, l.model].filter(Boolean).join(' · ');
+      return `${n}. [${label}](${leadPageUrl(deps.publicBaseUrl, String(l._id))})`;
+    },
+    foot: [`[打开我的线索](${deps.publicBaseUrl}/console/m/leads)`],
   });
-  await countSent(deps, userid);
   const now = deps.clock.now();
   await LeadModel.updateMany(
     { corpId: deps.corpId, _id: { $in: leads.map((l) => l._id) } },

@@ -9,8 +9,7 @@ import { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dayjs } from '../../infra/clock.js';
 import { CustomerModel } from '../customers/customer.model.js';
-import { startCustomerHarness, type CustomerHarness } from '../customers/customer.test-support.js';
-import { reconcileCorp } from '../customers/reconcile.service.js';
+import type { CustomerHarness } from '../customers/customer.test-support.js';
 import { MessageRecipientModel } from '../messages/message.model.js';
 import { AttributionModel } from '../outcomes/attribution.model.js';
 import { attributeOutcomes, recomputeAttributions, type AttributableOutcome } from '../outcomes/attribution.service.js';
@@ -18,6 +17,7 @@ import { broadcastReport } from '../outcomes/campaign-report.js';
 import { OutcomeModel } from '../outcomes/outcome.model.js';
 import { createBroadcast, decideBroadcast } from './broadcast-approval.js';
 import { pollBroadcast, sendBroadcast, type BroadcastDeps } from './broadcast.service.js';
+import { startBroadcastHarness } from './broadcast.test-support.js';
 
 let h: CustomerHarness;
 let corpId: string;
@@ -26,37 +26,11 @@ const ext = (i: number) => `wmBcTouch${String(i).padStart(23, '0')}`;
 const CUSTOMERS = 16;
 
 beforeAll(async () => {
-  h = await startCustomerHarness('broadcast-attribution');
-  [corpId] = h.sandbox.world.seed({
-    corps: [
-      {
-        departments: [
-          { id: 1, name: 'Root' },
-          { id: 2, name: '售后一部', parentid: 1 },
-        ],
-        members: [
-          { userid: 'manager1', name: '王经理', department: [2], isLeaderInDept: [1] },
-          { userid: 'zhangwei', name: '张伟', department: [2] },
-        ],
-        customers: Array.from({ length: CUSTOMERS }, (_, i) => ({
-          external_userid: ext(i),
-          name: `客户${i}`,
-          follows: [{ userid: 'zhangwei' }],
-        })),
-      },
-    ],
-  }).corpIds as [string];
-  const base = h.depsFor(corpId);
-  await reconcileCorp(base, { runId: 'seed' });
-  deps = {
-    corpId,
-    api: base.api,
-    clock: h.clock,
-    logger: base.logger,
-    timeZone: 'Asia/Shanghai',
-    quietHours: { start: '21:00', end: '08:00' },
-    publicBaseUrl: 'http://console.test',
-  };
+  ({ h, corpId, deps } = await startBroadcastHarness('broadcast-attribution', {
+    department: '售后一部',
+    advisors: [{ userid: 'zhangwei', name: '张伟' }],
+    customers: Array.from({ length: CUSTOMERS }, (_, i) => ({ externalUserid: ext(i), advisor: 'zhangwei' })),
+  }));
 });
 afterAll(async () => {
   await h?.close();

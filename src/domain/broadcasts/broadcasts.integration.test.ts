@@ -6,8 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomerModel } from '../customers/customer.model.js';
-import { startCustomerHarness, type CustomerHarness } from '../customers/customer.test-support.js';
-import { reconcileCorp } from '../customers/reconcile.service.js';
+import type { CustomerHarness } from '../customers/customer.test-support.js';
 import { GroupModel } from '../groups/group.model.js';
 import { refreshGroup } from '../groups/group-refresh.service.js';
 import { MessageRecipientModel } from '../messages/message.model.js';
@@ -23,6 +22,7 @@ import {
   sendBroadcast,
   type BroadcastDeps,
 } from './broadcast.service.js';
+import { startBroadcastHarness } from './broadcast.test-support.js';
 
 let h: CustomerHarness;
 let corpId: string;
@@ -30,38 +30,14 @@ let deps: BroadcastDeps;
 const ext = (i: number) => `wmBroadcast${String(i).padStart(20, '0')}`;
 
 beforeAll(async () => {
-  h = await startCustomerHarness('broadcasts');
-  [corpId] = h.sandbox.world.seed({
-    corps: [
-      {
-        departments: [
-          { id: 1, name: 'Root' },
-          { id: 2, name: '销售一部', parentid: 1 },
-        ],
-        members: [
-          { userid: 'manager1', name: '王经理', department: [2], isLeaderInDept: [1] },
-          { userid: 'zhangwei', name: '张伟', department: [2] },
-          { userid: 'lina', name: '李娜', department: [2] },
-        ],
-        customers: Array.from({ length: 6 }, (_, i) => ({
-          external_userid: ext(i),
-          name: `客户${i}`,
-          follows: [{ userid: i < 3 ? 'zhangwei' : 'lina' }],
-        })),
-      },
+  ({ h, corpId, deps } = await startBroadcastHarness('broadcasts', {
+    department: '销售一部',
+    advisors: [
+      { userid: 'zhangwei', name: '张伟' },
+      { userid: 'lina', name: '李娜' },
     ],
-  }).corpIds as [string];
-  const base = h.depsFor(corpId);
-  await reconcileCorp(base, { runId: 'seed' });
-  deps = {
-    corpId,
-    api: base.api,
-    clock: h.clock,
-    logger: base.logger,
-    timeZone: 'Asia/Shanghai',
-    quietHours: { start: '21:00', end: '08:00' },
-    publicBaseUrl: 'http://console.test',
-  };
+    customers: Array.from({ length: 6 }, (_, i) => ({ externalUserid: ext(i), advisor: i < 3 ? 'zhangwei' : 'lina' })),
+  }));
 });
 afterAll(async () => {
   await h?.close();

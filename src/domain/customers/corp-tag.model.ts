@@ -1,5 +1,5 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
-import { changeNotices } from '../../infra/change-notices.js';
+import { announceWrites } from '../../infra/change-notices.js';
 
 /**
  * Cache of a corp's customer tag groups and tags with their WeCom ids (docs/wecom.md §3.7),
@@ -33,14 +33,7 @@ corpTagGroupSchema.index({ corpId: 1, groupName: 1 });
 corpTagGroupSchema.index({ corpId: 1, 'tags.id': 1 });
 
 // Workers hold the tag groups in memory (src/domain/corps/corp-read-cache.ts): every write tells them.
-const announceTagWrite = () => changeNotices.announce('tags');
-corpTagGroupSchema.post('save', announceTagWrite);
-corpTagGroupSchema.post('insertMany', announceTagWrite);
-corpTagGroupSchema.post(
-  ['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', 'deleteOne', 'deleteMany', 'findOneAndDelete'],
-  announceTagWrite,
-);
-corpTagGroupSchema.post('bulkWrite', announceTagWrite);
+announceWrites(corpTagGroupSchema, 'tags');
 
 export type CorpTagGroup = InferSchemaType<typeof corpTagGroupSchema>;
 export const CorpTagGroupModel = model('CorpTagGroup', corpTagGroupSchema);

@@ -1,5 +1,15 @@
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
 
+/** One corp's WeCom media id for the image and when it was uploaded (valid 3 days). */
+const corpUploadSchema = new Schema(
+  {
+    corpId: { type: String, required: true },
+    mediaId: { type: String, required: true },
+    uploadedAt: { type: Date, required: true },
+  },
+  { _id: false },
+);
+
 /**
  * An image marketing uploaded for welcomes and messages (POST /api/v1/media). WeCom temporary
  * media expire after 3 days (docs/wecom.md §3.12 media/upload), so each corp's `media_id` is kept
@@ -12,16 +22,7 @@ const mediaAssetSchema = new Schema(
     data: { type: Buffer, required: true },
     scope: { type: String, required: true },
     uploads: {
-      type: [
-        new Schema(
-          {
-            corpId: { type: String, required: true },
-            mediaId: { type: String, required: true },
-            uploadedAt: { type: Date, required: true },
-          },
-          { _id: false },
-        ),
-      ],
+      type: [corpUploadSchema],
       default: [],
     },
     /**
@@ -29,16 +30,7 @@ const mediaAssetSchema = new Schema(
      * per corp: a different media id from `uploads`, also valid 3 days (docs/wecom.md §12.3).
      */
     attachmentUploads: {
-      type: [
-        new Schema(
-          {
-            corpId: { type: String, required: true },
-            mediaId: { type: String, required: true },
-            uploadedAt: { type: Date, required: true },
-          },
-          { _id: false },
-        ),
-      ],
+      type: [corpUploadSchema],
       default: [],
     },
   },

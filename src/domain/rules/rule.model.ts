@@ -1,5 +1,5 @@
 import mongoose, { Schema, type InferSchemaType, type Model } from 'mongoose';
-import { changeNotices } from '../../infra/change-notices.js';
+import { announceWrites, changeNotices } from '../../infra/change-notices.js';
 
 /**
  * The current state of a campaign rule. `body` is the parsed, versioned definition
@@ -61,14 +61,7 @@ ruleSchema.index({ scope: 1, deletedAt: 1 });
 export function onRuleWrite(listener: () => void): () => void {
   return changeNotices.on('rules', listener);
 }
-const notifyRuleWrite = () => changeNotices.announce('rules');
-ruleSchema.post('save', notifyRuleWrite);
-ruleSchema.post('insertMany', notifyRuleWrite);
-ruleSchema.post(
-  ['updateOne', 'updateMany', 'findOneAndUpdate', 'replaceOne', 'deleteOne', 'deleteMany', 'findOneAndDelete'],
-  notifyRuleWrite,
-);
-ruleSchema.post('bulkWrite', notifyRuleWrite);
+announceWrites(ruleSchema, 'rules');
 
 export type RuleDocument = InferSchemaType<typeof ruleSchema>;
 export const RuleModel: Model<RuleDocument> =

@@ -97,6 +97,48 @@ export async function sendCardOnce(
   }
 }
 
+/** Bytes of a digest's heading and list before it says "and n more" (a markdown message holds 2,048, docs/wecom.md §3.12). */
+export const DIGEST_LIST_BYTES = 1700;
+
+/** A markdown digest to one member: heading lines, one line per item as many as fit, closing lines. */
+export interface MarkdownDigest<T> {
+  head: string[];
+  items: T[];
+  /** The item's line, numbered from 1; asked only for the items the digest shows. */
+  line: (item: T, n: number) => string | Promise<string>;
+  foot: string[];
+}
+
+/**
+ * Sends a digest (lead cards that waited, tasks due together) as one markdown message and counts
+ * it in the member's budget: the list stops before the message would pass `DIGEST_LIST_BYTES` and
+ * says how many more there are; WeCom's duplicate check keeps a retried send from arriving twice.
+ */
+export async function sendMarkdownDigest<T>(
+  deps: Pick<TaskDeps, 'api' | 'redis' | 'keyPrefix' | 'corpId' | 'clock'>,
+  touser: string,
+  digest: MarkdownDigest<T>,
+): Promise<void> {
+  const lines = [...digest.head];
+  let shown = 0;
+  for (const item of digest.items) {
+    const line = await digest.line(item, shown + 1);
+    if (Buffer.byteLength([...lines, line].join('\n')) > DIGEST_LIST_BYTES) break;
+    lines.push(line);
+    shown++;
+  }
+  if (shown < digest.items.length) lines.push(`…… 另有 ${digest.items.length - shown} 条`);
+  lines.push(...digest.foot);
+  await deps.api.sendMessage({
+    touser,
+    msgtype: 'markdown',
+    markdown: { content: lines.join('\n') },
+    enable_duplicate_check: 1,
+    duplicate_check_interval: 600,
+  });
+  await countSent(deps, touser);
+}
+
 /** Sends the advisor the task's card (a new one each time: response codes are single use). */
 export async function sendAdvisorCard(deps: TaskDeps, task: TaskLean, note?: string): Promise<void> {
   const seq = (task.cardSeq ?? 0) + 1;
@@ -218,30 +260,20 @@ async function markUndeliverable(deps: TaskDeps, tasks: TaskLean[]): Promise<voi
   );
 }
 
-/** One markdown message listing the due tasks (≤ 2048 bytes, docs/wecom.md §3.12) with a link to the task list. */
+/** One markdown message listing the due tasks (docs/wecom.md §3.12) with a link to the task list. */
 async function sendDigest(deps: TaskDeps, advisorUserid: string, tasks: TaskLean[]): Promise<void> {
-  const lines: string[] = [`## 您有 <font color="warning">${tasks.length}</font> 条跟进任务待处理`];
-  let shown = 0;
-  for (const task of tasks) {
-    const view = await loadTaskView(deps, task);
-    const line = `${shown + 1}. ${task.title} · ${view.customer} · 截止 ${dayjs.utc(task.dueAt).tz(deps.timeZone).format('MM-DD HH:mm')}`;
-    if (Buffer.byteLength([...lines, line].join('\n')) > 1700) break;
-    lines.push(line);
-    shown++;
-  }
-  if (shown < tasks.length) lines.push(`…… 另有 ${tasks.length - shown} 条`);
-  lines.push(
-    `[打开任务列表](${taskPageUrl(deps.publicBaseUrl, '').replace(/\/$/, '')})`,
-    '回复「任务」查看编号，回复「完成 编号」完成任务。',
-  );
-  await deps.api.sendMessage({
-    touser: advisorUserid,
-    msgtype: 'markdown',
-    markdown: { content: lines.join('\n') },
-    enable_duplicate_check: 1,
-    duplicate_check_interval: 600,
+  await sendMarkdownDigest(deps, advisorUserid, {
+    head: [`## 您有 <font color="warning">${tasks.length}</font> 条跟进任务待处理`],
+    items: tasks,
+    line: async (task, n) => {
+      const view = await loadTaskView(deps, task);
+      return `${n}. ${task.title} · ${view.customer} · 截止 ${dayjs.utc(task.dueAt).tz(deps.timeZone).format('MM-DD HH:mm')}`;
+    },
+    foot: [
+      `[打开任务列表](${taskPageUrl(deps.publicBaseUrl, '').replace(/\/$/, '')})`,
+      '回复「任务」查看编号，回复「完成 编号」完成任务。',
+    ],
   });
-  await countSent(deps, advisorUserid);
   const now = deps.clock.now();
   await TaskModel.updateMany(
     { _id: { $in: tasks.map((t) => t._id) }, notifyPending: true },
