@@ -9,10 +9,16 @@
  *   3. the broadcast tick runs (`POST /api/v1/ops/broadcasts` instead of the 5-minute schedule),
  *      each advisor confirms their mass-send task in the sandbox's WeCom client, the tick polls
  *      WeCom, and the page shows every advisor's send confirmed;
+ *      beside it, the broadcast's report (treated vs held out in the rules' report wording);
  *   4. marketing creates a Moments task with a content-library image for two advisors on
  *      /console/moments (the worker uploads it with upload_attachment); one publishes it in
  *      the sandbox, the Moments tick runs (`POST /api/v1/ops/moments`) and the page shows who
- *      published.
+ *      published;
+ *   5. marketing creates a group welcome template on /console/group-welcome, sees WeCom's template
+ *      id once the worker pushed it (the sandbox holds it), edits it (the sandbox follows) and
+ *      deletes it (gone from the sandbox);
+ *   6. marketing tags an owner group created in the sandbox on /console/groups and filters the
+ *      list by that tag.
  * The shared clock stands at 10:05 corp time, outside quiet hours, so the send is not postponed.
  * Every page is watched for console errors, failed requests and ≥ 400 answers. Screenshots go to
  * artifacts/console-e2e/bc-*.png (not committed). Skips when /usr/bin/chromium is absent.
@@ -84,6 +90,7 @@ interface MomentRow {
 }
 interface SandboxWorld {
   corps: Array<{
+    groupWelcomeTemplates: Array<{ template_id: string; text?: string; attachment?: { link?: { title: string } } }>;
     massTasks: Array<{ msgid: string; text?: string; senders: Record<string, { status: number }> }>;
     moments: Array<{
       moment_id: string;
@@ -255,6 +262,18 @@ describe.skipIf(!hasChromium)('broadcasts and Moments in Chromium', () => {
         .poll(() => progress.locator('tr', { hasText: advisor }).textContent(), UI_WAIT)
         .toContain('已确认发送');
     expect(await page.locator('[data-test=totals]').textContent()).toBe('已发送 2，待确认 0，失败 0');
+    // The report beside the progress: both owners treated; no holdout share, so no control group.
+    const report = page.locator('[data-test=broadcast-report]');
+    await expect
+      .poll(() => report.locator('[data-test=verdict-no_control_group]').textContent(), UI_WAIT)
+      .toContain('没有对照组：请在群发中设置对照组比例');
+    const treated = report.locator('[data-test=report-groups] tr', { hasText: '触达组' });
+    expect((await treated.locator('td').allTextContents()).map((c) => c.trim())[1]).toBe(String(OWNER_ADVISORS.length));
+    const figures = await adminApi<{ treated: { customers: number }; heldOut: { customers: number } }>(
+      'GET',
+      `/broadcasts/${broadcastId}/report`,
+    );
+    expect(figures).toMatchObject({ treated: { customers: OWNER_ADVISORS.length }, heldOut: { customers: 0 } });
     await shot(page, 'bc-30-progress');
     await context.close();
     expect(problems).toEqual([]);
@@ -328,4 +347,93 @@ describe.skipIf(!hasChromium)('broadcasts and Moments in Chromium', () => {
     await context.close();
     expect(problems).toEqual([]);
   }, 150_000);
+
+  it('marketing creates, edits and deletes a group welcome template; WeCom follows each change', async () => {
+    const LABEL = '车主群欢迎（e2e）';
+    const TEXT = '欢迎 %NICKNAME% 加入车主群（e2e）';
+    const EDITED = '欢迎 %NICKNAME%，保养预约请点链接（e2e）';
+    const inWeCom = async () => (await world()).groupWelcomeTemplates ?? [];
+    const context = await personContext();
+    const page = await signIn(context, MARKETING, '/group-welcome');
+    await page.locator('[data-test=form]').waitFor();
+    await page.fill('[data-test=label] input, input[data-test=label]', LABEL);
+    await page.fill('[data-test=text] textarea, textarea[data-test=text]', TEXT);
+    await page.click('[data-test=kind-link]');
+    await page.fill('[data-test=link-title] input, input[data-test=link-title]', '保养预约');
+    await page.fill('[data-test=link-url] input, input[data-test=link-url]', 'https://dealer.example.com/booking');
+    await page.click('[data-test=save]');
+    const row = page.locator('[data-test=list] tr', { hasText: LABEL });
+    await row.waitFor();
+    // The worker pushes it (group_welcome_template/add); the page reloads itself while it is pending.
+    await expect.poll(() => row.locator('[data-test^=sync-]').first().textContent(), UI_WAIT).toBe('已同步');
+    const pushed = (await inWeCom()).find((t) => t.text === TEXT);
+    expect(pushed?.attachment?.link?.title).toBe('保养预约');
+    expect(await row.locator('[data-test^=wecom-id-]').textContent()).toBe(pushed!.template_id);
+    await shot(page, 'bc-50-welcome-created');
+
+    await row.locator('[data-test^=edit-]').click();
+    await page.fill('[data-test=text] textarea, textarea[data-test=text]', EDITED);
+    await page.click('[data-test=save]');
+    await until('the edit in WeCom', async () =>
+      (await inWeCom()).find((t) => t.template_id === pushed!.template_id && t.text === EDITED),
+    );
+    await expect.poll(() => row.locator('[data-test^=sync-]').first().textContent(), UI_WAIT).toBe('已同步');
+    expect(await row.textContent()).toContain(EDITED);
+
+    await row.locator('[data-test^=delete-]').click();
+    await page.locator('.el-message-box__btns .el-button--primary').click();
+    await expect.poll(() => row.count(), UI_WAIT).toBe(0);
+    await until('the template deleted in WeCom', async () =>
+      (await inWeCom()).some((t) => t.template_id === pushed!.template_id) ? undefined : true,
+    );
+    await shot(page, 'bc-51-welcome-deleted');
+    await context.close();
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('marketing tags an owner group with its purpose and filters the groups by it', async () => {
+    const TAGGED = 'wrE2eModelGroup1';
+    const OTHER = 'wrE2eOtherGroup1';
+    const TAG = 'model:瑶光e2e';
+    for (const [chatId, name] of [
+      [TAGGED, '瑶光车主群（e2e）'],
+      [OTHER, '五月交车群（e2e）'],
+    ] as const)
+      await sandboxApi('POST', '/actions/changeGroup', {
+        corpId: DEMO_CORP_ID,
+        change: 'create',
+        chatId,
+        owner: OWNER_ADVISORS[0],
+        name,
+      });
+    await until('both groups in the bot', async () => {
+      const { groups } = await adminApi<{ groups: Array<{ chatId: string }> }>('GET', `/groups?corpId=${DEMO_CORP_ID}`);
+      return [TAGGED, OTHER].every((id) => groups.some((g) => g.chatId === id)) ? true : undefined;
+    });
+    const context = await personContext();
+    const page = await signIn(context, MARKETING, '/groups');
+    await page.locator(`[data-test=edit-tags-${TAGGED}]`).click();
+    await page.locator('[data-test=tags-input]').click();
+    await page.keyboard.type(TAG);
+    await page.keyboard.press('Enter');
+    await page.click('[data-test=tags-save]');
+    await expect.poll(() => page.locator(`[data-test=tags-${TAGGED}]`).textContent(), UI_WAIT).toBe(TAG);
+    const { groups: tagged } = await adminApi<{ groups: Array<{ chatId: string }> }>(
+      'GET',
+      `/groups?corpId=${DEMO_CORP_ID}&purposeTag=${encodeURIComponent(TAG)}`,
+    );
+    expect(tagged.map((g) => g.chatId)).toEqual([TAGGED]);
+
+    // The filter: only the tagged group is listed.
+    expect(await page.locator(`[data-test=tags-${OTHER}]`).count()).toBe(1);
+    await page.locator('[data-test=tag-filter]').click();
+    await page.keyboard.type(TAG);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator(`[data-test=tags-${OTHER}]`).count(), UI_WAIT).toBe(0);
+    expect(await page.locator(`[data-test=tags-${TAGGED}]`).count()).toBe(1);
+    expect(await page.locator('[data-test=kpi-groups]').textContent()).toBe('1');
+    await shot(page, 'bc-60-groups-filtered');
+    await context.close();
+    expect(problems).toEqual([]);
+  }, 120_000);
 });

@@ -113,6 +113,12 @@ const routes: RouteRecordRaw[] = [
     meta: { roles: ['admin', 'oem', 'dealer_admin', 'marketing', 'manager'] },
   },
   {
+    // Readers as GET /api/v1/group-welcome-templates; the page offers editing to the API's writers only.
+    path: '/group-welcome',
+    component: () => import('./pages/engagement/GroupWelcomePage.vue'),
+    meta: { roles: ['admin', 'oem', 'dealer_admin', 'marketing', 'manager'] },
+  },
+  {
     path: '/broadcasts',
     component: () => import('./pages/engagement/BroadcastsPage.vue'),
     meta: { roles: ['admin', 'oem', 'dealer_admin', 'marketing', 'manager'] },

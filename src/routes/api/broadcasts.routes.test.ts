@@ -5,6 +5,7 @@ import { AuditEntryModel } from '../../domain/audit/audit-entry.model.js';
 import { BroadcastModel } from '../../domain/broadcasts/broadcast.model.js';
 import { CustomerModel } from '../../domain/customers/customer.model.js';
 import { MessageBatchModel, MessageRecipientModel } from '../../domain/messages/message.model.js';
+import { OutcomeModel } from '../../domain/outcomes/outcome.model.js';
 import { broadcastCancelJob } from '../../queues/jobs/broadcasts.jobs.js';
 import { bearer, CORP_A, CORP_B, useApiHarness } from './api.test-support.js';
 
@@ -266,5 +267,125 @@ describe('/api/v1/broadcasts', () => {
       .set(bearer(mkt))
       .expect(409);
     expect(twice.body.error.message).toMatch(/is cancelled/);
+  });
+
+  it('reports a sent broadcast: treated vs held out with the uplift; refuses bad options, other corps and other roles', async () => {
+    const mkt = await h.token('marketing', [CORP_A], 'mkt4');
+    const api = request(h.app.callback());
+    const startedAt = new Date('2026-05-09T02:00:00Z');
+    const b = await BroadcastModel.create({
+      corpId: CORP_A,
+      name: '保养节报告',
+      status: 'sent',
+      audience: { kind: 'segment', conditions: {} },
+      content: { text: 'x', attachments: [] },
+      scheduledAt: startedAt,
+      startedAt,
+      holdoutPercent: 40,
+      createdBy: 'user:x',
+    });
+    const batch = await MessageBatchModel.create({
+      corpId: CORP_A,
+      sender: 'zhangwei',
+      contentHash: 'r',
+      content: {},
+      status: 'final',
+      source: 'broadcast',
+      broadcastId: b._id,
+      chatType: 'single',
+      msgid: 'mR',
+      openedAt: startedAt,
+      confirmedAt: startedAt,
+    });
+    const customers = Array.from({ length: 5 }, () => new Types.ObjectId());
+    // Three reached (one came back for a repair order), two held out, one never confirmed (in neither group).
+    const row = (i: number, status: string, reason?: string) => ({
+      key: `bcr|${String(b._id)}|${i}`,
+      batchId: batch._id,
+      corpId: CORP_A,
+      customerId: customers[i] ?? new Types.ObjectId(),
+      externalUserId: `wmR${i}`,
+      sender: 'zhangwei',
+      monthKey: '2026-05',
+      status,
+      source: 'broadcast',
+      broadcastId: b._id,
+      ...(status === 'sent' ? { sentAt: startedAt } : {}),
+      ...(reason ? { reason } : {}),
+    });
+    await MessageRecipientModel.collection.insertMany([
+      row(0, 'sent'),
+      row(1, 'sent'),
+      row(2, 'sent'),
+      row(3, 'cancelled', 'holdout'),
+      row(4, 'cancelled', 'holdout'),
+      row(5, 'pending'),
+    ]);
+    const occurredAt = new Date('2026-05-12T07:00:00Z');
+    await OutcomeModel.create({
+      corpId: CORP_A,
+      source: 'dms',
+      externalId: 'RO-BCR-1',
+      version: 1,
+      orderKey: '000000000001.1',
+      type: 'repair_order',
+      status: 'active',
+      occurredAt,
+      customerId: customers[0],
+      matchedBy: 'vin',
+      roType: 'maintenance',
+      revenue: 600,
+      receivedVia: 'api',
+      receivedAt: occurredAt,
+    });
+    const got = await api
+      .get(`/api/v1/broadcasts/${String(b._id)}/report?windowDays=30`)
+      .set(bearer(mkt))
+      .expect(200);
+    expect(got.body).toMatchObject({
+      broadcastId: String(b._id),
+      corpId: CORP_A,
+      name: '保养节报告',
+      holdoutPercent: 40,
+      windowDays: 30,
+      treated: { customers: 3, withOutcome: 1, revenue: 600 },
+      heldOut: { customers: 2, withOutcome: 0 },
+      verdict: 'not_significant',
+    });
+    expect(got.body.uplift.low).toBeLessThan(0);
+    expect(got.body.uplift.high).toBeGreaterThan(0);
+    // Outside the window the repair order does not count.
+    const short = await api
+      .get(`/api/v1/broadcasts/${String(b._id)}/report?windowDays=1`)
+      .set(bearer(mkt))
+      .expect(200);
+    expect(short.body.treated.withOutcome).toBe(0);
+
+    const badWindow = await api
+      .get(`/api/v1/broadcasts/${String(b._id)}/report?windowDays=0`)
+      .set(bearer(mkt))
+      .expect(422);
+    expect(JSON.stringify(badWindow.body)).toMatch(/windowDays/);
+    const badTypes = await api
+      .get(`/api/v1/broadcasts/${String(b._id)}/report?types=lottery`)
+      .set(bearer(mkt))
+      .expect(422);
+    expect(JSON.stringify(badTypes.body)).toMatch(/repair_order/);
+    await api.get('/api/v1/broadcasts/not-an-id/report').set(bearer(mkt)).expect(404);
+    const otherCorp = await h.token('dealer_admin', [CORP_B], 'adminB');
+    await api
+      .get(`/api/v1/broadcasts/${String(b._id)}/report`)
+      .set(bearer(otherCorp))
+      .expect(404);
+    const advisor = await h.token('advisor', [CORP_A], 'zhangwei');
+    await api
+      .get(`/api/v1/broadcasts/${String(b._id)}/report`)
+      .set(bearer(advisor))
+      .expect(403);
+    const mgr = await h.token('manager', [CORP_A], 'manager1');
+    await api
+      .get(`/api/v1/broadcasts/${String(b._id)}/report`)
+      .set(bearer(mgr))
+      .expect(200);
   });
 });

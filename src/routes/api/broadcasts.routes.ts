@@ -22,6 +22,7 @@ import { broadcastProgress, SEND_RESULT_WORDS } from '../../domain/broadcasts/br
 import { dealerCorpIds, existingCorpIds, requireDealerCorp } from '../../domain/corps/corp-queries.js';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import { assertAssetsInScope } from '../../domain/messages/media-scope.js';
+import { broadcastReport } from '../../domain/outcomes/campaign-report.js';
 import { findSegment } from '../../domain/segments/segment.service.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../infra/validation.js';
@@ -29,6 +30,7 @@ import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { broadcastCancelJob } from '../../queues/jobs/broadcasts.jobs.js';
 import { bodyOf, type ApiDeps } from './api-deps.js';
+import { reportOptionsQuery } from './outcomes.routes.js';
 
 /** Who reads broadcasts, who creates and cancels them, who approves a dealer's copy (docs/engagement.md). */
 export const BROADCAST_READERS = ['admin', 'oem', 'dealer_admin', 'marketing', 'manager'] as const;
@@ -305,6 +307,21 @@ export function createBroadcastsRouter(deps: ApiDeps): Router {
         : undefined,
       totals,
       progress: progress.map((a) => ({ ...a, stateWords: STATE_WORDS[a.state] })),
+    };
+  });
+
+  /**
+   * The broadcast's holdout report (docs/engagement.md, "Broadcast report"): the customers WeCom
+   * reported it sent to against those its holdout share kept out, with the rules' wording and maths.
+   */
+  router.get('/broadcasts/:id/report', async function broadcastReportRoute(ctx) {
+    const q = parseOrThrow(reportOptionsQuery, ctx.query);
+    const b = await visible(principalOf(ctx), ctx.params.id ?? '');
+    ctx.body = {
+      name: b.name,
+      status: b.status,
+      holdoutPercent: b.holdoutPercent ?? 0,
+      ...(await broadcastReport(b.corpId, String(b._id), { windowDays: q.windowDays, types: q.types })),
     };
   });
 

@@ -137,4 +137,53 @@ describe('/api/v1/group-welcome-templates', () => {
       .send({ corpId: CORP_A, label: 'x', text: 'y' })
       .expect(403);
   });
+
+  it('answers the console form’s mistakes with a 4xx in words, and lets managers read but not write', async () => {
+    const mkt = await h.token('marketing', [CORP_A]);
+    const mgr = await h.token('manager', [CORP_A], 'lead1');
+    const api = request(h.app.callback());
+    const badUrl = await api
+      .post('/api/v1/group-welcome-templates')
+      .set(as(mkt))
+      .send({ corpId: CORP_A, label: 'x', link: { title: 't', url: 'not a url' } })
+      .expect(422);
+    expect(JSON.stringify(badUrl.body)).toContain('/link/url');
+    const tooLong = await api
+      .post('/api/v1/group-welcome-templates')
+      .set(as(mkt))
+      .send({ corpId: CORP_A, label: 'x', text: '欢'.repeat(1001) })
+      .expect(422);
+    expect(JSON.stringify(tooLong.body)).toMatch(/at most 3000 bytes/);
+    const unknown = await api
+      .put('/api/v1/group-welcome-templates/not-an-id')
+      .set(as(mkt))
+      .send({ corpId: CORP_A, label: 'x', text: 'y' })
+      .expect(404);
+    expect(unknown.body.error.code).toBe('welcome_template_not_found');
+    await api
+      .delete(`/api/v1/group-welcome-templates/${'f'.repeat(24)}?corpId=${CORP_A}`)
+      .set(as(mkt))
+      .expect(404);
+    await api.get(`/api/v1/group-welcome-templates?corpId=${CORP_A}`).set(as(mgr)).expect(200);
+    await api
+      .post('/api/v1/group-welcome-templates')
+      .set(as(mgr))
+      .send({ corpId: CORP_A, label: 'x', text: 'y' })
+      .expect(403);
+    await api
+      .patch('/api/v1/groups/wrA1')
+      .set(as(mgr))
+      .send({ corpId: CORP_A, purposeTags: ['region:东区'] })
+      .expect(403);
+    const unknownGroup = await api
+      .patch('/api/v1/groups/wrNope')
+      .set(as(mkt))
+      .send({ corpId: CORP_A, purposeTags: ['region:东区'] })
+      .expect(404);
+    expect(unknownGroup.body.error.code).toBe('group_not_found');
+    await api
+      .get(`/api/v1/groups?corpId=${CORP_A}&purposeTag=${encodeURIComponent('a,b')}`)
+      .set(as(mkt))
+      .expect(422);
+  });
 });

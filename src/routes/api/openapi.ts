@@ -608,6 +608,15 @@ const operations: Operation[] = [
     ok: 200,
   },
   {
+    method: 'get',
+    path: '/broadcasts/{id}/report',
+    summary:
+      'Holdout report of a broadcast: customers WeCom reported it sent to vs those its holdout share kept out, outcome rate in the window, revenue per customer, uplift with a 95 % Newcombe (Wilson) interval and whether it is significant',
+    roles: [...BROADCAST_READERS],
+    query: z.object({ windowDays: z.string().optional(), types: z.string().optional() }),
+    ok: 200,
+  },
+  {
     method: 'post',
     path: '/broadcasts/{id}/preview',
     summary: 'Preview a stored broadcast as it would be sent now',

@@ -31,8 +31,8 @@ const unmatchedQuery = z.object({
     .optional(),
 });
 
-const reportQuery = z.object({
-  corpId: z.string().min(1).max(64),
+/** The options of a holdout report (a rule's or a broadcast's): the outcome window and types. */
+export const reportOptionsQuery = z.object({
   windowDays: z.coerce.number({ error: 'windowDays must be a number of days' }).int().min(1).max(365).optional(),
   types: z
     .string()
@@ -42,6 +42,7 @@ const reportQuery = z.object({
       z.array(z.enum(OUTCOME_TYPES, { error: `types: comma-separated, of ${OUTCOME_TYPES.join(', ')}` })).optional(),
     ),
 });
+const reportQuery = reportOptionsQuery.extend({ corpId: z.string().min(1).max(64) });
 const isoDate = z.iso.datetime({ offset: true, error: 'use an ISO date-time like 2026-06-01T00:00:00+08:00' });
 const kpiQuery = z
   .object({

@@ -245,6 +245,7 @@ const PROBES: Record<string, ProbeFor> = {
   })),
   // One broadcast by id: no fixture broadcast here; broadcasts.routes.test.ts covers another corp's (404).
   'GET /api/v1/broadcasts/:id': () => undefined,
+  'GET /api/v1/broadcasts/:id/report': () => undefined,
   'POST /api/v1/broadcasts/:id/preview': () => undefined,
   'POST /api/v1/broadcasts/:id/approve': () => undefined,
   'POST /api/v1/broadcasts/:id/reject': () => undefined,

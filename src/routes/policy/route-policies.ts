@@ -214,6 +214,11 @@ export const ROUTE_POLICIES: Readonly<Record<string, RoutePolicy>> = {
     corp: 'scoped',
     what: 'A broadcast with its progress per advisor (counts, reasons in words)',
   },
+  'GET /api/v1/broadcasts/:id/report': {
+    roles: BROADCAST_READERS,
+    corp: 'scoped',
+    what: 'Holdout report of a broadcast: treated vs held out, uplift with its interval (aggregates)',
+  },
   'POST /api/v1/broadcasts/:id/preview': {
     roles: BROADCAST_READERS,
     corp: 'scoped',

@@ -11,6 +11,7 @@ export const NAV_ITEMS = [
   { key: 'channels', path: '/channels' },
   { key: 'leads', path: '/leads' },
   { key: 'groups', path: '/groups' },
+  { key: 'groupWelcome', path: '/group-welcome' },
   { key: 'broadcasts', path: '/broadcasts' },
   { key: 'moments', path: '/moments' },
   { key: 'cockpit', path: '/cockpit' },

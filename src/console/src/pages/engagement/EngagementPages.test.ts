@@ -45,6 +45,29 @@ const detail = {
   ],
 };
 
+const figures = (customers: number, withOutcome: number) => ({
+  customers,
+  withOutcome,
+  rate: withOutcome / customers,
+  rateLow: 0.1,
+  rateHigh: 0.4,
+  revenue: withOutcome * 500,
+  revenuePerCustomer: (withOutcome * 500) / customers,
+});
+const report = {
+  broadcastId: ID,
+  corpId: CORP,
+  name: '保养节',
+  status: 'sent',
+  holdoutPercent: 10,
+  windowDays: 30,
+  outcomeTypes: ['repair_order'],
+  treated: figures(90, 27),
+  heldOut: figures(10, 2),
+  uplift: { difference: 0.1, low: -0.07, high: 0.19, significant: false },
+  verdict: 'not_significant',
+};
+
 afterEach(() => vi.unstubAllGlobals());
 
 describe('BroadcastsPage', () => {
@@ -61,6 +84,7 @@ describe('BroadcastsPage', () => {
           excluded: [{ reason: 'opted_out', words: '客户已退订营销消息', count: 1 }],
         }),
       'POST /api/v1/broadcasts': () => json(201, { id: ID }),
+      [`GET /api/v1/broadcasts/${ID}/report`]: () => json(200, report),
     });
     const w = await mountWithConsole(BroadcastsPage, { global: { plugins: [signedIn(me('marketing'))] } });
     await flushPromises();
@@ -84,6 +108,37 @@ describe('BroadcastsPage', () => {
     expect(api.calls.some((c) => c.method === 'POST' && c.url.pathname === '/api/v1/broadcasts')).toBe(true);
     expect(w.find('[data-test="totals"]').text()).toBe('已发送 2，待确认 1，失败 1');
     expect(w.find('[data-test="progress"]').text()).toContain('发送失败：客户已不是该顾问的好友：1');
+    // The report beside the progress, in the rules' report wording.
+    const shown = w.find('[data-test="broadcast-report"]');
+    expect(shown.text()).toContain('对照组比例 10%');
+    expect(shown.find('[data-test="verdict-not_significant"]').text()).toContain('尚不显著');
+    expect(shown.find('[data-test="uplift"]').text()).toBe('提升 +10.0 pp（95% 区间 -7.0 至 +19.0 pp）');
+    const groups = shown.findAll('[data-test="report-groups"] .el-table__body tr').map((r) => r.text());
+    expect(groups[0]).toContain('触达组');
+    expect(groups[0]).toContain('90');
+    expect(groups[1]).toContain('对照组（留出）');
+  });
+
+  it('says a broadcast without a holdout share has no control group, in its own words', async () => {
+    stubApi({
+      'GET /api/v1/broadcasts': (url) =>
+        url.pathname.endsWith(ID) ? json(200, detail) : json(200, { broadcasts: [row] }),
+      [`GET /api/v1/broadcasts/${ID}/report`]: () =>
+        json(200, {
+          ...report,
+          holdoutPercent: 0,
+          heldOut: { ...report.heldOut, customers: 0 },
+          uplift: undefined,
+          verdict: 'no_control_group',
+        }),
+    });
+    const w = await mountWithConsole(BroadcastsPage, { global: { plugins: [signedIn(me('manager'))] } });
+    await flushPromises();
+    await w.find(`[data-test="open-${ID}"]`).trigger('click');
+    await flushPromises();
+    const verdict = w.find('[data-test="verdict-no_control_group"]');
+    expect(verdict.text()).toContain('请在群发中设置对照组比例');
+    expect(w.find('[data-test="uplift"]').exists()).toBe(false);
   });
 
   it("edits the segment with the rules' condition fields and previews it as it changes, before any text", async () => {

@@ -1,4 +1,5 @@
-import { call } from '../../lib/api.js';
+import { ApiError, call } from '../../lib/api.js';
+import type { CampaignReport } from '../outcomes/outcomes-api.js';
 
 const enc = encodeURIComponent;
 
@@ -89,6 +90,34 @@ export interface MomentDraft {
   images?: Array<{ contentItemId: string }>;
   link?: { title: string; url: string; cover?: { contentItemId: string } };
 }
+/** A broadcast's holdout report (`GET /api/v1/broadcasts/:id/report`): the rules' report figures. */
+export type BroadcastReport = Omit<CampaignReport, 'ruleId'> & {
+  broadcastId: string;
+  name: string;
+  status: BroadcastRow['status'];
+  holdoutPercent: number;
+};
+/** A group welcome template (`/api/v1/group-welcome-templates`) with its WeCom sync state. */
+export interface WelcomeTemplateRow {
+  id: string;
+  label: string;
+  text?: string;
+  imageUrl?: string;
+  link?: { title: string; url: string; picurl?: string; desc?: string };
+  notify: boolean;
+  syncStatus: 'pending' | 'synced' | 'failed';
+  syncError?: string;
+  wecomTemplateId?: string;
+}
+/** What the form sends: a text and at most one attachment (an image URL or a link), as WeCom keeps one. */
+export interface WelcomeTemplateDraft {
+  corpId: string;
+  label: string;
+  text?: string;
+  imageUrl?: string;
+  link?: { title: string; url: string; picurl?: string; desc?: string };
+  notify: boolean;
+}
 export interface GroupRow {
   chatId: string;
   name: string;
@@ -98,7 +127,10 @@ export interface GroupRow {
   purposeTags: string[];
 }
 
-/** The engagement pages' calls: `/api/v1/broadcasts`, `/api/v1/segments`, `/api/v1/moments`, `/api/v1/groups`. */
+/**
+ * The engagement pages' calls: `/api/v1/broadcasts`, `/api/v1/segments`, `/api/v1/moments`,
+ * `/api/v1/groups`, `/api/v1/group-welcome-templates`.
+ */
 export const engagementApi = {
   broadcasts: (corpId: string) =>
     call<{ broadcasts: BroadcastRow[] }>('GET', `/api/v1/broadcasts?corpId=${enc(corpId)}`),
@@ -113,13 +145,43 @@ export const engagementApi = {
   moments: (corpId: string) => call<{ moments: MomentRow[] }>('GET', `/api/v1/moments?corpId=${enc(corpId)}`),
   createMoment: (body: MomentDraft) => call<{ id: string }>('POST', '/api/v1/moments', body),
   libraryImages: () => call<{ items: LibraryImage[] }>('GET', '/api/v1/content?kind=image'),
-  groups: (corpId: string) => call<{ groups: GroupRow[] }>('GET', `/api/v1/groups?corpId=${enc(corpId)}`),
-  groupKpis: (corpId: string, from: string, to: string) =>
+  broadcastReport: (id: string, windowDays?: number) =>
+    call<BroadcastReport>(
+      'GET',
+      `/api/v1/broadcasts/${enc(id)}/report${windowDays ? `?windowDays=${windowDays}` : ''}`,
+    ),
+  groups: (corpId: string, purposeTag?: string) =>
+    call<{ groups: GroupRow[] }>(
+      'GET',
+      `/api/v1/groups?corpId=${enc(corpId)}${purposeTag ? `&purposeTag=${enc(purposeTag)}` : ''}`,
+    ),
+  setPurposeTags: (corpId: string, chatId: string, purposeTags: string[]) =>
+    call<{ chatId: string; purposeTags: string[] }>('PATCH', `/api/v1/groups/${enc(chatId)}`, { corpId, purposeTags }),
+  welcomeTemplates: (corpId: string) =>
+    call<{ templates: WelcomeTemplateRow[] }>('GET', `/api/v1/group-welcome-templates?corpId=${enc(corpId)}`),
+  addWelcomeTemplate: (draft: WelcomeTemplateDraft) =>
+    call<{ id: string; syncStatus: string }>('POST', '/api/v1/group-welcome-templates', draft),
+  editWelcomeTemplate: (id: string, draft: WelcomeTemplateDraft) =>
+    call<{ id: string; syncStatus: string }>('PUT', `/api/v1/group-welcome-templates/${enc(id)}`, draft),
+  deleteWelcomeTemplate: (corpId: string, id: string) =>
+    call<{ id: string; deleted: boolean }>(
+      'DELETE',
+      `/api/v1/group-welcome-templates/${enc(id)}?corpId=${enc(corpId)}`,
+    ),
+  groupKpis: (corpId: string, from: string, to: string, purposeTag?: string) =>
     call<Record<string, number | null>>(
       'GET',
-      `/api/v1/groups/kpis?corpId=${enc(corpId)}&from=${enc(from)}&to=${enc(to)}`,
+      `/api/v1/groups/kpis?corpId=${enc(corpId)}&from=${enc(from)}&to=${enc(to)}${
+        purposeTag ? `&purposeTag=${enc(purposeTag)}` : ''
+      }`,
     ),
 };
+
+/** A failed call in words: a 4xx's per-field problems (`/link/url: Invalid URL`) or its message. */
+export const explainFailure = (err: unknown): string =>
+  err instanceof ApiError && err.details.length
+    ? err.details.map((d) => `${d.path}: ${d.message}`).join('; ')
+    : (err as Error).message;
 
 /** Splits a comma, space or newline separated list (advisor userids, tag ids). */
 export const listOf = (text: string): string[] => [...new Set(text.split(/[\s,，]+/).filter(Boolean))];
