@@ -24,7 +24,7 @@ type Deps = Pick<TaskDeps, 'corpId' | 'timeZone' | 'settings' | 'clock' | 'queue
 export const TASK_SOURCE_PREFIX = 'task';
 
 /** Ladder thresholds after due: the rule's, else the corp's defaults. */
-export function ladderOf(payload: FollowUpPayload, settings: TaskSettings) {
+function ladderOf(payload: FollowUpPayload, settings: TaskSettings) {
   const slaMs = durationMs(payload.sla ?? settings.sla);
   const escalateAfterMs = Math.max(slaMs, durationMs(payload.escalation?.after ?? settings.escalateAfter));
   const flagAfterMs = Math.max(escalateAfterMs, durationMs(payload.escalation?.flagAfter ?? settings.flagAfter));
@@ -50,6 +50,34 @@ export function checkpointAfter(
   const offset = offsets[level];
   if (offset === undefined) return undefined;
   return nextWorkingTime(new Date(task.dueAt.getTime() + offset), settings.workingHours, timeZone);
+}
+
+/**
+ * The fields every task opens with (docs/tasks.md): due time, SLA and ladder (the payload's, else
+ * the corp's), open and owed a card at the next working moment from the due time (or now, when
+ * that is past), no escalation yet and the ladder's first checkpoint.
+ */
+export function openTaskFields(
+  deps: Pick<TaskDeps, 'settings' | 'timeZone'>,
+  payload: FollowUpPayload,
+  dueAt: Date,
+  now: Date,
+) {
+  const { slaMs, ladder } = ladderOf(payload, deps.settings);
+  const base = { dueAt, slaMs, ladder };
+  return {
+    ...base,
+    status: 'open' as const,
+    remindAt: nextWorkingTime(
+      new Date(Math.max(dueAt.getTime(), now.getTime())),
+      deps.settings.workingHours,
+      deps.timeZone,
+    ),
+    notifyPending: true,
+    escalationLevel: 0,
+    nextCheckpointAt: checkpointAfter(base, 0, deps.settings, deps.timeZone),
+    cardSeq: 0,
+  };
 }
 
 export type CreateOutcome =
@@ -79,10 +107,7 @@ export async function createTaskFromSchedule(deps: Deps, scheduleId: string): Pr
     return { outcome: customer ? 'no_advisor' : 'cancelled' };
   }
   const payload = (schedule.payload ?? {}) as FollowUpPayload;
-  const { slaMs, ladder } = ladderOf(payload, deps.settings);
   const rule = schedule.ruleId ? await RuleModel.findById(schedule.ruleId, { name: 1 }).lean() : null;
-  const dueAt = schedule.dueAt;
-  const base = { dueAt, slaMs, ladder };
   let outcome: 'created' | 'existing' = 'existing';
   try {
     const res = await TaskModel.updateOne(
@@ -99,17 +124,7 @@ export async function createTaskFromSchedule(deps: Deps, scheduleId: string): Pr
           advisorUserid: advisor,
           title: payload.title ?? '客户跟进',
           talkTrack: payload.talkTrack,
-          ...base,
-          status: 'open',
-          remindAt: nextWorkingTime(
-            new Date(Math.max(dueAt.getTime(), now.getTime())),
-            deps.settings.workingHours,
-            deps.timeZone,
-          ),
-          notifyPending: true,
-          escalationLevel: 0,
-          nextCheckpointAt: checkpointAfter(base, 0, deps.settings, deps.timeZone),
-          cardSeq: 0,
+          ...openTaskFields(deps, payload, schedule.dueAt, now),
           history: [
             {
               at: now,

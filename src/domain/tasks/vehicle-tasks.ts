@@ -3,9 +3,8 @@ import { reachableVehicleIds } from '../outcomes/unreachable-episodes.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 import type { TaskDeps } from './task-deps.js';
 import { requestNotify } from './task-notify.js';
-import { checkpointAfter, ladderOf } from './task.service.js';
+import { openTaskFields } from './task.service.js';
 import { TaskModel } from './task.model.js';
-import { nextWorkingTime } from './working-hours.js';
 
 /** What an `owner.unreachable` rule's `follow_up` action asks for (ids and settings only). */
 export interface VehicleTaskInput {
@@ -35,8 +34,6 @@ export async function createVehicleTask(
   input: VehicleTaskInput,
 ): Promise<{ outcome: 'created' | 'existing'; taskId: string }> {
   const now = deps.clock.now();
-  const { slaMs, ladder } = ladderOf(input, deps.settings);
-  const base = { dueAt: input.dueAt, slaMs, ladder };
   try {
     const [created] = await TaskModel.create([
       {
@@ -50,17 +47,7 @@ export async function createVehicleTask(
         advisorUserid: input.advisorUserid,
         title: input.title,
         talkTrack: input.talkTrack,
-        ...base,
-        status: 'open',
-        remindAt: nextWorkingTime(
-          new Date(Math.max(input.dueAt.getTime(), now.getTime())),
-          deps.settings.workingHours,
-          deps.timeZone,
-        ),
-        notifyPending: true,
-        escalationLevel: 0,
-        nextCheckpointAt: checkpointAfter(base, 0, deps.settings, deps.timeZone),
-        cardSeq: 0,
+        ...openTaskFields(deps, input, input.dueAt, now),
         history: [
           {
             at: now,
