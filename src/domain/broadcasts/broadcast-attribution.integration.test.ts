@@ -56,6 +56,7 @@ beforeAll(async () => {
     timeZone: 'Asia/Shanghai',
     quietHours: { start: '21:00', end: '08:00' },
     publicBaseUrl: 'http://console.test',
+    tasks: h.taskDepsFor(corpId),
   };
 });
 afterAll(async () => {
