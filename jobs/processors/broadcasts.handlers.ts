@@ -1,9 +1,9 @@
 import { dueBroadcasts } from '../../src/domain/broadcasts/broadcast-approval.js';
+import { remindUnconfirmed } from '../../src/domain/broadcasts/broadcast-confirm.js';
 import { BroadcastModel } from '../../src/domain/broadcasts/broadcast.model.js';
 import {
   cancelOpenTasks,
   pollBroadcast,
-  remindAndEscalate,
   sendBroadcast,
   type BroadcastDeps,
 } from '../../src/domain/broadcasts/broadcast.service.js';
@@ -35,6 +35,7 @@ function broadcastDeps(ctx: WorkerContext, scope: CorpScope, log: Logger): Broad
     timeZone: scope.timeZone,
     quietHours: taskSettingsOf(scope.corp).quietHours,
     publicBaseUrl: ctx.config.publicBaseUrl,
+    tasks: scope.tasks(log),
   };
 }
 
@@ -44,7 +45,8 @@ function momentDeps(ctx: WorkerContext, scope: CorpScope, log: Logger): MomentDe
 
 /**
  * The broadcasts' tick (docs/engagement.md): sends approved broadcasts whose time came, then
- * polls, reminds and escalates those handed to advisors in the last 14 days, corp by corp;
+ * polls those handed to advisors in the last 14 days and reminds the advisors who have not confirmed
+ * (each gets a follow-up task the task ladder escalates), corp by corp;
  * broadcasts of a car-maker, disabled or unknown corp wait (the corp scope's policy). Also the
  * broadcast cancel job, and the Moments tasks' creation and tracking (docs/engagement.md).
  */
@@ -68,7 +70,7 @@ export function broadcastsJobs(ctx: WorkerContext, listCorpIds: () => string[]):
           .limit(200)
           .lean()) {
           await pollBroadcast(deps, String(b._id));
-          await remindAndEscalate(deps, String(b._id));
+          await remindUnconfirmed(deps, String(b._id));
           polled++;
         }
       }

@@ -3,10 +3,11 @@ import type { Clock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
 import type { CorpApi } from '../../wecom/corp-api.js';
 import { WecomApiError } from '../../wecom/errors.js';
-import { leadersOf } from '../customers/advisor-directory.service.js';
 import { toWecomAttachments } from '../messages/media.service.js';
 import { MessageBatchModel, MessageRecipientModel } from '../messages/message.model.js';
 import { monthKey, nextAllowedTime } from '../rules/engine/guards.js';
+import { broadcastConfirmTasks, closeBroadcastConfirmTasks } from '../tasks/broadcast-tasks.js';
+import type { TaskDeps } from '../tasks/task-deps.js';
 import type { QuietHours } from '../tasks/task-settings.js';
 import { markBroadcastCancelled } from './broadcast-approval.js';
 import { BroadcastModel } from './broadcast.model.js';
@@ -27,6 +28,8 @@ export interface BroadcastDeps {
   timeZone: string;
   quietHours: QuietHours | null;
   publicBaseUrl: string;
+  /** The corp's task services: an unconfirmed advisor's follow-up task (docs/engagement.md). */
+  tasks: TaskDeps;
 }
 
 /** WeCom's per-customer send results in words (docs/wecom.md §3.11). */
@@ -37,9 +40,13 @@ export const SEND_RESULT_WORDS: Record<number, string> = {
   3: '发送失败：客户本月接收群发已达上限',
 };
 
-/** Reminder after this long unconfirmed; escalation to the manager this long after the reminder. */
-/** When an unconfirmed advisor is reminded, then escalated (docs/engagement.md): fixed policy, not tuning. */
-export const BROADCAST_TIMING = Object.freeze({ remindAfterMs: 4 * 3600_000, escalateAfterMs: 20 * 3600_000 });
+/**
+ * Fixed policy, not tuning (docs/engagement.md): an advisor still unconfirmed `remindAfterMs` after
+ * the mass send was created is reminded and gets a follow-up task (the task ladder escalates it);
+ * a send still unconfirmed `giveUpAfterMs` after creation is no longer tracked and its task is
+ * cancelled (WeCom documents no expiry; rule batches give up after the same week).
+ */
+export const BROADCAST_TIMING = Object.freeze({ remindAfterMs: 4 * 3600_000, giveUpAfterMs: 7 * 86_400_000 });
 
 const asId = (id: string) => new Types.ObjectId(id);
 
@@ -286,13 +293,17 @@ export interface AdvisorProgress {
   groups: { sent: number; planned: number };
   failures: Array<{ reason: string; count: number }>;
   remindedAt?: Date;
+  /** The advisor's confirmation task (opened with the reminder) and when the ladder escalated it to the manager. */
+  taskId?: string;
   escalatedAt?: Date;
 }
 
 /**
  * Reads WeCom's progress for every advisor task of a broadcast (`get_groupmsg_task`,
  * `get_groupmsg_send_result`; docs/wecom.md §3.11) and records it: per customer sent or failed
- * with WeCom's reason, per advisor confirmed or not.
+ * with WeCom's reason, per advisor confirmed or not. A confirmed send closes the advisor's
+ * confirmation task as done; a send unconfirmed after `giveUpAfterMs` is no longer tracked
+ * (`final`) and its task is cancelled.
  */
 export async function pollBroadcast(deps: BroadcastDeps, broadcastId: string): Promise<AdvisorProgress[]> {
   const batches = await MessageBatchModel.find({
@@ -309,6 +320,20 @@ export async function pollBroadcast(deps: BroadcastDeps, broadcastId: string): P
     if (mine?.status === 2 && !confirmedAt) {
       confirmedAt = mine.send_time ? new Date(mine.send_time * 1000) : deps.clock.now();
       await MessageBatchModel.updateOne({ _id: batch._id }, { $set: { confirmedAt } });
+    }
+    if (confirmedAt)
+      await closeBroadcastConfirmTasks(
+        deps.corpId,
+        [batch._id],
+        { status: 'done', reason: 'broadcast_confirmed' },
+        deps.clock.now(),
+      );
+    else if (
+      deps.clock.nowMs() - (batch.createdTaskAt?.getTime() ?? deps.clock.nowMs()) >
+      BROADCAST_TIMING.giveUpAfterMs
+    ) {
+      await giveUp(deps, batch._id);
+      continue;
     }
     if (batch.chatType === 'group') continue;
     let cursor: string | undefined;
@@ -347,6 +372,21 @@ export async function pollBroadcast(deps: BroadcastDeps, broadcastId: string): P
   return broadcastProgress(deps.corpId, broadcastId);
 }
 
+/** A send unconfirmed for too long: no longer tracked (`final`, unconfirmed), its confirmation task cancelled. */
+async function giveUp(deps: BroadcastDeps, batchId: Types.ObjectId): Promise<void> {
+  // The task first: a crash in between leaves the batch tracked, and the next poll repeats both.
+  await closeBroadcastConfirmTasks(
+    deps.corpId,
+    [batchId],
+    { status: 'cancelled', reason: 'mass_send_ended' },
+    deps.clock.now(),
+  );
+  await MessageBatchModel.updateOne(
+    { _id: batchId, corpId: deps.corpId, status: 'created' },
+    { $set: { status: 'final', error: 'not confirmed within a week; no longer tracked' } },
+  );
+}
+
 const REASON_WORDS: Record<string, string> = {
   not_a_friend: SEND_RESULT_WORDS[2] as string,
   wecom_quota: SEND_RESULT_WORDS[3] as string,
@@ -358,6 +398,7 @@ const REASON_WORDS: Record<string, string> = {
 /** Per-advisor progress from what is stored (no WeCom call). */
 export async function broadcastProgress(corpId: string, broadcastId: string): Promise<AdvisorProgress[]> {
   const batches = await MessageBatchModel.find({ corpId, broadcastId: asId(broadcastId) }).lean();
+  const tasks = await broadcastConfirmTasks(corpId, asId(broadcastId));
   const recipients = await MessageRecipientModel.find(
     { corpId, broadcastId: asId(broadcastId), reason: { $ne: 'holdout' } },
     { batchId: 1, status: 1, reason: 1 },
@@ -386,7 +427,11 @@ export async function broadcastProgress(corpId: string, broadcastId: string): Pr
       if (batch.confirmedAt) p.groups.sent += batch.chatIds?.length ?? 0;
     }
     if (batch.remindedAt) p.remindedAt = batch.remindedAt;
-    if (batch.escalatedAt) p.escalatedAt = batch.escalatedAt;
+    const task = tasks.get(String(batch._id));
+    if (task) p.taskId = task.taskId;
+    // A batch escalated by the leader card of earlier versions keeps its own `escalatedAt`.
+    const escalatedAt = task?.escalatedAt ?? batch.escalatedAt;
+    if (escalatedAt) p.escalatedAt = escalatedAt;
     const reasons = new Map<string, number>();
     for (const r of recipients.filter((x) => String(x.batchId) === String(batch._id))) {
       if (r.status === 'sent') p.customers.sent++;
@@ -403,73 +448,6 @@ export async function broadcastProgress(corpId: string, broadcastId: string): Pr
 }
 
 /**
- * Advisors who have not confirmed: reminded once through `remind_groupmsg_send` (WeCom allows 3
- * per message per 24 h; the bot uses one) after `remindAfterMs`; still unconfirmed
- * `escalateAfterMs` after the reminder, their managers (the advisor's department leaders) get a card.
- */
-export async function remindAndEscalate(
-  deps: BroadcastDeps,
-  broadcastId: string,
-): Promise<{ reminded: string[]; escalated: string[] }> {
-  const now = deps.clock.nowMs();
-  const reminded: string[] = [];
-  const escalated: string[] = [];
-  const batches = await MessageBatchModel.find({
-    corpId: deps.corpId,
-    broadcastId: asId(broadcastId),
-    status: 'created',
-    confirmedAt: { $exists: false },
-    msgid: { $exists: true },
-  }).lean();
-  for (const batch of batches) {
-    const age = now - (batch.createdTaskAt?.getTime() ?? now);
-    if (!batch.remindedAt && age >= BROADCAST_TIMING.remindAfterMs) {
-      const claimed = await MessageBatchModel.updateOne(
-        { _id: batch._id, remindedAt: { $exists: false } },
-        { $set: { remindedAt: deps.clock.now() } },
-      );
-      if (claimed.modifiedCount === 1) {
-        try {
-          await deps.api.remindGroupmsgSend(batch.msgid as string);
-        } catch (err) {
-          // 41094: WeCom's reminder limit reached today; the escalation still follows.
-          if (!(err instanceof WecomApiError) || err.retryable || err.errcode !== 41094) throw err;
-        }
-        reminded.push(batch.sender);
-      }
-    } else if (
-      batch.remindedAt &&
-      !batch.escalatedAt &&
-      now - batch.remindedAt.getTime() >= BROADCAST_TIMING.escalateAfterMs
-    ) {
-      const claimed = await MessageBatchModel.updateOne(
-        { _id: batch._id, escalatedAt: { $exists: false } },
-        { $set: { escalatedAt: deps.clock.now() } },
-      );
-      if (claimed.modifiedCount !== 1) continue;
-      const leaders = await leadersOf(deps, batch.sender);
-      if (leaders.length) {
-        await deps.api.sendMessage({
-          touser: leaders.join('|'),
-          msgtype: 'template_card',
-          enable_duplicate_check: 1,
-          duplicate_check_interval: 1800,
-          template_card: {
-            card_type: 'text_notice',
-            task_id: `bce-${String(batch._id)}`,
-            main_title: { title: '顾问未确认营销群发', desc: '升级提醒' },
-            sub_title_text: `顾问 ${batch.sender} 已被提醒，仍未在「群发助手」确认发送。请跟进。`,
-            card_action: { type: 1, url: `${deps.publicBaseUrl}/console/` },
-          },
-        });
-      }
-      escalated.push(batch.sender);
-    }
-  }
-  return { reminded, escalated };
-}
-
-/**
  * Cancels a broadcast: not yet sent, it just stops; sent to advisors, every unconfirmed task is
  * cancelled in WeCom (`cancel_groupmsg_send`; what was sent stays sent) and pending customers are
  * marked cancelled.
@@ -481,8 +459,8 @@ export async function cancelBroadcast(deps: BroadcastDeps, broadcastId: string):
 
 /**
  * The WeCom half of a cancellation (the API marks the broadcast cancelled, the worker runs this):
- * every advisor task not yet confirmed is cancelled in WeCom and its pending customers marked
- * cancelled. A broadcast that is not cancelled is left alone.
+ * every advisor task not yet confirmed is cancelled in WeCom, its pending customers marked
+ * cancelled and the advisor's confirmation task cancelled. A broadcast that is not cancelled is left alone.
  */
 export async function cancelOpenTasks(deps: BroadcastDeps, broadcastId: string): Promise<{ cancelledTasks: number }> {
   const b = await BroadcastModel.findOne({ _id: asId(broadcastId), corpId: deps.corpId, status: 'cancelled' }).lean();
@@ -505,5 +483,17 @@ export async function cancelOpenTasks(deps: BroadcastDeps, broadcastId: string):
     );
     cancelledTasks++;
   }
+  // Every batch, not only those cancelled in this run: a retried job settles what a crash left open.
+  const all = await MessageBatchModel.find({ corpId: deps.corpId, broadcastId: b._id }, { confirmedAt: 1 }).lean();
+  const now = deps.clock.now();
+  const confirmed = all.filter((x) => x.confirmedAt).map((x) => x._id);
+  const unconfirmed = all.filter((x) => !x.confirmedAt).map((x) => x._id);
+  await closeBroadcastConfirmTasks(deps.corpId, confirmed, { status: 'done', reason: 'broadcast_confirmed' }, now);
+  await closeBroadcastConfirmTasks(
+    deps.corpId,
+    unconfirmed,
+    { status: 'cancelled', reason: 'broadcast_cancelled' },
+    now,
+  );
   return { cancelledTasks };
 }

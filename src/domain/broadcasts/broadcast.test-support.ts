@@ -61,6 +61,7 @@ async function seedBroadcastCorp(h: CustomerHarness, corp: BroadcastCorp): Promi
     timeZone: 'Asia/Shanghai',
     quietHours: { start: '21:00', end: '08:00' },
     publicBaseUrl: 'http://console.test',
+    tasks: h.taskDepsFor(corpId),
   };
   return { h, corpId, deps };
 }

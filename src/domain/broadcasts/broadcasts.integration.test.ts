@@ -1,24 +1,30 @@
 /**
  * Broadcasts through the WeCom sandbox: approved, postponed by quiet hours, one add_msg_template
- * per advisor, an opted-out customer blocked, advisors confirming in the sandbox, the unconfirmed
- * one reminded once and escalated to the manager, cancellation stopping the rest; a broadcast to
- * owner groups; every customer send recorded as a broadcast message.
+ * per advisor, an opted-out customer blocked, advisors confirming in the sandbox; the unconfirmed
+ * ones reminded once and given one confirmation task, which closes when the advisor confirms and
+ * otherwise reaches the manager through the task ladder's sweep; cancellation stopping the rest
+ * and cancelling the task; a send unconfirmed for a week no longer tracked; a broadcast to owner
+ * groups; every customer send recorded as a broadcast message.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CustomerModel } from '../customers/customer.model.js';
 import type { CustomerHarness } from '../customers/customer.test-support.js';
 import { GroupModel } from '../groups/group.model.js';
 import { refreshGroup } from '../groups/group-refresh.service.js';
-import { MessageRecipientModel } from '../messages/message.model.js';
+import { MessageBatchModel, MessageRecipientModel } from '../messages/message.model.js';
+import { runLadder } from '../tasks/escalation.js';
+import { deliverPending } from '../tasks/task-notify.js';
+import { TaskModel } from '../tasks/task.model.js';
+import type { TaskDeps } from '../tasks/task-deps.js';
 import { createSegment, updateSegment } from '../segments/segment.service.js';
 import { createBroadcast, decideBroadcast, pushOemBroadcast } from './broadcast-approval.js';
 import { BroadcastModel } from './broadcast.model.js';
+import { remindUnconfirmed } from './broadcast-confirm.js';
 import { inHoldout, planBroadcast } from './broadcast-plan.js';
 import {
   BROADCAST_TIMING,
   cancelBroadcast,
   pollBroadcast,
-  remindAndEscalate,
   sendBroadcast,
   type BroadcastDeps,
 } from './broadcast.service.js';
@@ -27,6 +33,7 @@ import { startBroadcastHarness } from './broadcast.test-support.js';
 let h: CustomerHarness;
 let corpId: string;
 let deps: BroadcastDeps;
+let taskDeps: TaskDeps;
 const ext = (i: number) => `wmBroadcast${String(i).padStart(20, '0')}`;
 
 beforeAll(async () => {
@@ -38,7 +45,14 @@ beforeAll(async () => {
     ],
     customers: Array.from({ length: 6 }, (_, i) => ({ externalUserid: ext(i), advisor: i < 3 ? 'zhangwei' : 'lina' })),
   }));
+  taskDeps = deps.tasks;
 });
+
+const HOUR = 3_600_000;
+const confirmTasks = (broadcastId: string) =>
+  TaskModel.find({ corpId, kind: 'broadcast_confirm', broadcastId }).sort({ advisorUserid: 1 }).lean();
+const cardsTo = (userid: string) =>
+  (h.sandbox.world.corp(corpId)?.messages ?? []).filter((m) => m.touser.includes(userid) && m.taskId);
 afterAll(async () => {
   await h?.close();
 });
@@ -84,37 +98,96 @@ describe('a broadcast to a segment', () => {
     // A second run (a retried job) sends nothing again.
     expect(await sendBroadcast(deps, id)).toMatchObject({ calls: 0 });
 
-    // zhangwei confirms; lina does not.
+    // Nobody has confirmed yet.
     const zhangTask = tasks.find((t) => t.senders.zhangwei);
-    await h.sandbox.driver.confirmMassSend({ corpId, msgid: zhangTask?.msgid ?? '', userid: 'zhangwei' });
+    const linaTask = tasks.find((t) => t.senders.lina);
     let progress = await pollBroadcast(deps, id);
+    expect(progress.map((p) => p.state)).toEqual(['unconfirmed', 'unconfirmed']);
+
+    // Four hours later both are reminded once, and each gets one confirmation task due at once.
+    h.clock.advance(BROADCAST_TIMING.remindAfterMs - 1);
+    expect(await remindUnconfirmed(deps, id)).toEqual({ reminded: [], tasksOpened: [] });
+    h.clock.advance(1);
+    const first = await remindUnconfirmed(deps, id);
+    expect(first.reminded.sort()).toEqual(['lina', 'zhangwei']);
+    expect(first.tasksOpened.sort()).toEqual(['lina', 'zhangwei']);
+    expect(await remindUnconfirmed(deps, id)).toEqual({ reminded: [], tasksOpened: [] });
+    // A run that stopped after the task but before recording it on the batch opens no second one.
+    await MessageBatchModel.updateMany({ corpId, broadcastId: id }, { $unset: { confirmTaskId: 1 } });
+    expect(await remindUnconfirmed(deps, id)).toEqual({ reminded: [], tasksOpened: [] });
+    expect(zhangTask?.reminders).toHaveLength(1);
+    expect(linaTask?.reminders).toHaveLength(1);
+    let opened = await confirmTasks(id);
+    expect(opened.map((t) => [t.advisorUserid, t.title, t.status, t.dueAt.getTime()])).toEqual([
+      ['lina', '确认营销群发：五一保养节', 'open', h.clock.nowMs()],
+      ['zhangwei', '确认营销群发：五一保养节', 'open', h.clock.nowMs()],
+    ]);
+    const linaBatch = await MessageBatchModel.findOne({ corpId, broadcastId: id, sender: 'lina' }).lean();
+    expect(String(opened[0]?.messageBatchId)).toBe(String(linaBatch?._id));
+    expect(opened[0]?.customerId).toBeUndefined();
+
+    // The advisor's card is the 群发助手 hint, naming no customer.
+    expect(await deliverPending(taskDeps, 'lina')).toMatchObject({ cards: 1 });
+    const linaCard = cardsTo('lina').at(-1)?.body as { template_card: Record<string, unknown> };
+    expect(linaCard.template_card).toMatchObject({
+      card_type: 'text_notice',
+      main_title: { title: '确认营销群发：五一保养节' },
+      sub_title_text: expect.stringContaining('群发助手'),
+      card_action: { url: `http://console.test/console/m/tasks/${String(opened[0]?._id)}` },
+    });
+    expect(JSON.stringify(linaCard)).not.toMatch(/客户\d/);
+
+    // zhangwei confirms: the poll closes his task as done.
+    await h.sandbox.driver.confirmMassSend({ corpId, msgid: zhangTask?.msgid ?? '', userid: 'zhangwei' });
+    progress = await pollBroadcast(deps, id);
     expect(progress.find((p) => p.userid === 'zhangwei')).toMatchObject({
       state: 'sent',
       customers: { sent: 2, pending: 0 },
+      taskId: String(opened[1]?._id),
     });
     expect(progress.find((p) => p.userid === 'lina')).toMatchObject({
       state: 'unconfirmed',
       customers: { pending: 3 },
+      taskId: String(opened[0]?._id),
     });
+    opened = await confirmTasks(id);
+    expect(opened.map((t) => t.status)).toEqual(['open', 'done']);
+    expect(opened[1]?.history.at(-1)).toMatchObject({ action: 'completed', detail: { reason: 'broadcast_confirmed' } });
 
-    // Reminded once, then escalated to the manager.
-    h.clock.advance(BROADCAST_TIMING.remindAfterMs);
-    expect(await remindAndEscalate(deps, id)).toEqual({ reminded: ['lina'], escalated: [] });
-    expect(await remindAndEscalate(deps, id)).toEqual({ reminded: [], escalated: [] });
-    const linaTask = tasks.find((t) => t.senders.lina);
+    // lina does not: the task ladder's sweep reminds her at due + SLA, then escalates to the manager.
+    expect(cardsTo('manager1')).toHaveLength(0);
+    // The leader's card has buttons, which WeCom sends only for an app with a callback URL; no
+    // callback reaches it here (the driver is not used until the URL is removed again).
+    const app = h.sandbox.world.corp(corpId)?.callback;
+    if (app) app.url = 'http://127.0.0.1:9/wecom/callback';
+    h.clock.advance(24 * HOUR);
+    expect(await runLadder(taskDeps)).toEqual({ steps: 1, deferred: 0 });
+    expect(cardsTo('manager1')).toHaveLength(0);
+    h.clock.advance(24 * HOUR);
+    expect(await runLadder(taskDeps)).toEqual({ steps: 1, deferred: 0 });
+    expect(await runLadder(taskDeps)).toEqual({ steps: 0, deferred: 0 });
+    const escalation = cardsTo('manager1');
+    expect(escalation.map((m) => m.taskId)).toEqual([`te-${String(opened[0]?._id)}-2`]);
+    expect(JSON.stringify(escalation[0]?.body)).toContain('群发助手');
+    if (app) app.url = undefined;
+    opened = await confirmTasks(id);
+    expect(opened[0]).toMatchObject({ status: 'open', escalationLevel: 2 });
+    // WeCom's reminder was used once; the ladder's steps are the bot's own messages.
+    expect(await remindUnconfirmed(deps, id)).toEqual({ reminded: [], tasksOpened: [] });
     expect(linaTask?.reminders).toHaveLength(1);
-    h.clock.advance(BROADCAST_TIMING.escalateAfterMs);
-    expect(await remindAndEscalate(deps, id)).toEqual({ reminded: [], escalated: ['lina'] });
-    expect(await remindAndEscalate(deps, id)).toEqual({ reminded: [], escalated: [] });
-    const cards = (h.sandbox.world.corp(corpId)?.messages ?? []).filter((m) => m.touser.includes('manager1'));
-    expect(cards).toHaveLength(1);
+    progress = await pollBroadcast(deps, id);
+    expect(progress.find((p) => p.userid === 'lina')?.escalatedAt?.getTime()).toBe(h.clock.nowMs());
 
-    // Cancellation stops lina's task; zhangwei's sends stay.
+    // Cancellation stops lina's send and cancels her task; zhangwei's sends stay.
     expect(await cancelBroadcast(deps, id)).toEqual({ cancelledTasks: 1 });
     expect(linaTask?.cancelled).toBe(true);
     expect(() => h.sandbox.driver.confirmMassSend({ corpId, msgid: linaTask?.msgid ?? '', userid: 'lina' })).toThrow(
       /cancelled/,
     );
+    opened = await confirmTasks(id);
+    expect(opened.map((t) => t.status)).toEqual(['cancelled', 'done']);
+    expect(opened[0]?.history.at(-1)).toMatchObject({ action: 'cancelled', detail: { reason: 'broadcast_cancelled' } });
+    expect(opened[0]?.nextCheckpointAt).toBeUndefined();
     progress = await pollBroadcast(deps, id);
     expect(progress.find((p) => p.userid === 'lina')).toMatchObject({ state: 'cancelled', customers: { failed: 3 } });
     expect(progress.find((p) => p.userid === 'zhangwei')?.customers.sent).toBe(2);
@@ -173,7 +246,7 @@ describe('a broadcast to owner groups', () => {
       'user:mkt',
     );
     await decideBroadcast(corpId, id, 'approve', 'user:manager1', h.clock.now());
-    h.clock.set(Date.parse('2026-05-06T02:00:00Z'));
+    h.clock.set(Date.parse('2026-05-08T02:00:00Z'));
     expect(await sendBroadcast(deps, id)).toMatchObject({ status: 'sent', calls: 1 });
     const task = h.sandbox.world.corp(corpId)?.massTasks.at(-1);
     expect(task?.chatType).toBe('group');
@@ -234,5 +307,20 @@ describe('a broadcast to a saved segment', () => {
     const b = await BroadcastModel.findOne({ _id: id, corpId }).lean();
     expect(b?.plannedConditions).toEqual({ advisors: ['lina'] });
     expect(b?.audience).toMatchObject({ segmentId: segment.id, conditions: { advisors: ['zhangwei'] } });
+
+    // lina never confirms: reminded with a task; a week after the send it is no longer tracked
+    // and the task is cancelled.
+    h.clock.advance(BROADCAST_TIMING.remindAfterMs);
+    expect(await remindUnconfirmed(deps, id)).toEqual({ reminded: ['lina'], tasksOpened: ['lina'] });
+    h.clock.advance(BROADCAST_TIMING.giveUpAfterMs - BROADCAST_TIMING.remindAfterMs);
+    await pollBroadcast(deps, id);
+    expect((await confirmTasks(id)).map((t) => t.status)).toEqual(['open']);
+    h.clock.advance(1);
+    const progress = await pollBroadcast(deps, id);
+    expect(progress).toEqual([expect.objectContaining({ userid: 'lina', state: 'unconfirmed' })]);
+    const [confirmTask] = await confirmTasks(id);
+    expect(confirmTask).toMatchObject({ status: 'cancelled' });
+    expect(confirmTask?.history.at(-1)).toMatchObject({ action: 'cancelled', detail: { reason: 'mass_send_ended' } });
+    expect((await MessageBatchModel.findOne({ corpId, broadcastId: id }).lean())?.status).toBe('final');
   });
 });

@@ -9,6 +9,9 @@ import { QueueName } from '../../queues/queue-names.js';
 import { testRedisUrl, uniqueName } from '../../testing/env.js';
 import { useTestDatabase } from '../../testing/mongo.js';
 import { createWecomClient } from '../../wecom/client.js';
+import type { TaskDeps } from '../tasks/task-deps.js';
+import { defaultTaskSettings } from '../tasks/task-settings.js';
+import { DEFAULT_TUNING } from '../tuning.js';
 import type { CustomerDeps } from './customer-deps.js';
 import { PersonalData } from './personal-data.js';
 
@@ -21,6 +24,8 @@ export interface CustomerHarness {
   sandbox: RunningSandbox;
   /** The customer services' dependencies for a corp seeded in the sandbox, through the real client. */
   depsFor(corpId: string): CustomerDeps;
+  /** The task services' dependencies for the same corp: default task settings, dealer time. */
+  taskDepsFor(corpId: string): TaskDeps;
   close(): Promise<void>;
 }
 
@@ -41,13 +46,30 @@ export async function startCustomerHarness(label: string): Promise<CustomerHarne
   const db = await useTestDatabase(label);
   const sandbox = await startSandbox({ port: 0, clock, logger });
   const client = createWecomClient({ apiBase: sandbox.url, redis, logger, clock, keyPrefix: prefix, timeoutMs: 3000 });
-  return {
+  const harness: CustomerHarness = {
     clock,
     redis,
     prefix,
     queues,
     pd,
     sandbox,
+    taskDepsFor(corpId) {
+      const base = harness.depsFor(corpId);
+      return {
+        corpId,
+        timeZone: 'Asia/Shanghai',
+        settings: defaultTaskSettings,
+        api: base.api,
+        clock,
+        queues,
+        redis,
+        keyPrefix: prefix,
+        logger,
+        pd,
+        publicBaseUrl: 'http://console.test',
+        tuning: DEFAULT_TUNING,
+      };
+    },
     depsFor(corpId) {
       const corp = sandbox.world.corp(corpId);
       if (!corp) throw new Error(`the sandbox has no corp ${corpId}`);
@@ -62,10 +84,13 @@ export async function startCustomerHarness(label: string): Promise<CustomerHarne
     },
     async close() {
       await queues.get(QueueName.domainEvents).obliterate({ force: true });
+      // Task notifications a test opened tasks with (taskDepsFor).
+      await queues.get(QueueName.scheduled).obliterate({ force: true });
       await queues.close();
       redis.disconnect();
       await sandbox.stop();
       await db.drop();
     },
   };
+  return harness;
 }

@@ -25,7 +25,14 @@ const batchSchema = new Schema(
     /** `single` customers (the default) or `group` customer groups (docs/wecom.md §11.7). */
     chatType: { type: String, enum: ['single', 'group'], default: 'single' },
     chatIds: { type: [String], default: undefined },
+    /** Broadcast batches: when the unconfirmed advisor was reminded (`remind_groupmsg_send`). */
     remindedAt: { type: Date },
+    /** The advisor's `broadcast_confirm` task, opened with the reminder; the task ladder escalates it (docs/engagement.md). */
+    confirmTaskId: { type: Schema.Types.ObjectId },
+    /**
+     * No longer written: when the leader card of earlier versions escalated the batch. Kept so the
+     * progress of those broadcasts still shows it; escalation now comes from the task (docs/engagement.md).
+     */
     escalatedAt: { type: Date },
     /** The advisor confirmed in WeCom (`get_groupmsg_task` status 2). */
     confirmedAt: { type: Date },

@@ -85,6 +85,7 @@ export async function loadTaskView(
     Partial<Pick<TaskLean, 'vehicleId' | 'kind'>>,
 ): Promise<TaskView> {
   if (task.kind === 'add_on_wecom' && task.vehicleId) return loadVehicleTaskView(deps, task);
+  if (task.kind === 'broadcast_confirm') return loadBroadcastTaskView(deps, task);
   const [customer, vehicle, advisor] = await Promise.all([
     CustomerModel.findOne({ _id: task.customerId, corpId: deps.corpId }, { externalUserId: 1, nameEnc: 1 }).lean(),
     VehicleModel.findOne({ corpId: deps.corpId, customerId: task.customerId, model: { $exists: true } }, { model: 1 })
@@ -151,6 +152,25 @@ async function loadVehicleTaskView(
   };
 }
 
+/** The words a card, digest line or task page shows instead of a customer for a broadcast confirmation. */
+export const BROADCAST_CONFIRM_SUBJECT = '群发助手';
+/** Where an advisor confirms a mass send in the WeCom client (docs/wecom.md §3.10). */
+export const BROADCAST_CONFIRM_HINT =
+  '请打开企业微信「工作台 → 客户联系 → 客户群发」（群发助手），找到这条群发并点击发送。确认后任务自动完成。';
+
+/** A broadcast confirmation names no customer: its subject is the WeCom 群发助手 (docs/engagement.md). */
+async function loadBroadcastTaskView(
+  deps: Pick<TaskDeps, 'corpId' | 'timeZone'>,
+  task: Pick<TaskLean, 'advisorUserid' | 'dueAt'>,
+): Promise<TaskView> {
+  const advisor = await AdvisorModel.findOne({ corpId: deps.corpId, userid: task.advisorUserid }, { name: 1 }).lean();
+  return {
+    customer: BROADCAST_CONFIRM_SUBJECT,
+    advisorName: advisor?.name || task.advisorUserid,
+    due: dayjs.utc(task.dueAt).tz(deps.timeZone).format('MM-DD HH:mm'),
+  };
+}
+
 export const taskPageUrl = (publicBaseUrl: string, taskId: string): string =>
   `${publicBaseUrl}/console/m/tasks/${taskId}`;
 
@@ -166,6 +186,7 @@ export function advisorCard(
 ): TemplateCard {
   const url = taskPageUrl(publicBaseUrl, String(task._id));
   if (task.kind === 'add_on_wecom') return addOnWecomCard(task, view, wecomTaskId, url, note);
+  if (task.kind === 'broadcast_confirm') return broadcastConfirmCard(task, view, wecomTaskId, url, note);
   return {
     card_type: 'button_interaction',
     task_id: wecomTaskId,
@@ -222,11 +243,34 @@ function addOnWecomCard(
 }
 
 /**
+ * The card of a broadcast confirmation task (docs/engagement.md): the hint to confirm in the WeCom
+ * 群发助手, no customer and no buttons, since the task closes by itself once WeCom reports the send
+ * confirmed (or cancelled when the send ends). A click opens the task page with the same hint.
+ */
+function broadcastConfirmCard(
+  task: Pick<TaskLean, 'title'>,
+  view: TaskView,
+  wecomTaskId: string,
+  url: string,
+  note?: string,
+): TemplateCard {
+  return {
+    card_type: 'text_notice',
+    task_id: wecomTaskId,
+    source: { desc: note ?? '营销群发待确认' },
+    main_title: { title: cut(task.title, 26), desc: `截止 ${view.due}` },
+    sub_title_text: cut(BROADCAST_CONFIRM_HINT, 120),
+    horizontal_content_list: [{ type: 1, keyname: '详情', value: '打开任务', url }],
+    card_action: { type: 1, url },
+  };
+}
+
+/**
  * The leader's card (docs/tasks.md): names advisor, customer and task. At the flag step with
  * reassignment configured it offers the advisor's colleagues in a dropdown and a reassign button.
  */
 export function leaderCard(
-  task: Pick<TaskLean, '_id' | 'title'>,
+  task: Pick<TaskLean, '_id' | 'title'> & Partial<Pick<TaskLean, 'kind'>>,
   view: TaskView,
   level: number,
   wecomTaskId: string,
@@ -241,12 +285,17 @@ export function leaderCard(
     source: { desc: flagged ? '逾期任务已标记' : '逾期任务升级' },
     main_title: { title: cut(`${view.advisorName} 的任务逾期未完成`, 26), desc: `截止 ${view.due}` },
     sub_title_text: cut(
-      `顾问 ${view.advisorName} 对${view.vehicle ? '车辆' : '客户'}「${view.customer}」的任务「${task.title}」仍未完成。`,
+      task.kind === 'broadcast_confirm'
+        ? `顾问 ${view.advisorName} 已被提醒，仍未在「群发助手」确认营销群发（任务「${task.title}」）。请跟进。`
+        : `顾问 ${view.advisorName} 对${view.vehicle ? '车辆' : '客户'}「${view.customer}」的任务「${task.title}」仍未完成。`,
       120,
     ),
     horizontal_content_list: [
       { keyname: '顾问', value: cut(view.advisorName, 20) },
-      { keyname: view.vehicle ? '车辆' : '客户', value: cut(view.customer, 20) },
+      {
+        keyname: task.kind === 'broadcast_confirm' ? '待确认' : view.vehicle ? '车辆' : '客户',
+        value: cut(view.customer, 20),
+      },
       { keyname: '任务', value: cut(task.title, 20) },
       { type: 1, keyname: '详情', value: '打开任务', url },
     ],

@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { dayjs } from '../../infra/clock.js';
 import { WecomApiError } from '../../wecom/errors.js';
-import { loadTaskView, OUTCOME_LABEL } from './task-card.js';
+import { BROADCAST_CONFIRM_HINT, loadTaskView, OUTCOME_LABEL } from './task-card.js';
 import type { TaskDeps } from './task-deps.js';
 import { countSent } from './task-notify.js';
 import { applyTaskAction } from './task.service.js';
@@ -78,6 +78,9 @@ export async function runTaskCommand(
         ? await TaskModel.findOne({ _id: id, corpId: deps.corpId, advisorUserid: userid }).lean()
         : null;
     if (!id || !task) reply = `没有编号为 ${command.n} 的任务。回复「任务」查看当前列表。`;
+    // A broadcast confirmation closes by itself once the send is confirmed (docs/engagement.md).
+    else if (task.kind === 'broadcast_confirm' && task.status === 'open')
+      reply = `任务「${task.title}」无需手动完成：${BROADCAST_CONFIRM_HINT}`;
     else {
       const result = await applyTaskAction(deps, id, { type: 'complete', outcome: command.outcome }, `wecom:${userid}`);
       reply = result.changed

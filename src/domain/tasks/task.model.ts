@@ -4,11 +4,13 @@ import { TASK_CATEGORIES } from '../kpis/task-category.js';
 export const TASK_STATUSES = ['open', 'done', 'unreachable', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 /**
- * What the task is about: a `follow_up` on a customer (the default, also when absent), or
+ * What the task is about: a `follow_up` on a customer (the default, also when absent),
  * `add_on_wecom`: a DMS vehicle whose owner the dealer cannot reach on WeCom (docs/outcomes.md,
- * "Add this owner on WeCom" tasks), whose subject is the vehicle and which may have no customer.
+ * "Add this owner on WeCom" tasks), whose subject is the vehicle and which may have no customer, or
+ * `broadcast_confirm`: an advisor reminded to confirm a broadcast's mass send in WeCom (群发助手;
+ * docs/engagement.md), no customer, closed by itself when the send is confirmed or ends.
  */
-export const TASK_KINDS = ['follow_up', 'add_on_wecom'] as const;
+export const TASK_KINDS = ['follow_up', 'add_on_wecom', 'broadcast_confirm'] as const;
 export type TaskKind = (typeof TASK_KINDS)[number];
 export const TASK_OUTCOMES = ['contacted', 'appointment_booked', 'customer_declined'] as const;
 export type TaskOutcome = (typeof TASK_OUTCOMES)[number];
@@ -30,7 +32,8 @@ const historySchema = new Schema(
 
 /**
  * A follow-up task (docs/architecture.md §6, docs/tasks.md): one per fired `follow_up` schedule (unique
- * `scheduleId`), or an "add this owner on WeCom" task on a vehicle (`kind: add_on_wecom`, no schedule). The talk track is stored as the rule's template and rendered with the customer's
+ * `scheduleId`), an "add this owner on WeCom" task on a vehicle (`kind: add_on_wecom`, no schedule), or
+ * a broadcast confirmation (`kind: broadcast_confirm`, one per message batch). The talk track is stored as the rule's template and rendered with the customer's
  * data only when shown, so no customer personal data is stored here. `dueAt` never changes;
  * snoozing moves `remindAt`. On time means done no later than `dueAt + slaMs`.
  */
@@ -48,6 +51,9 @@ const taskSchema = new Schema(
     customerId: { type: Schema.Types.ObjectId },
     /** `add_on_wecom` tasks: the DMS vehicle whose owner is to be added (docs/outcomes.md). */
     vehicleId: { type: Schema.Types.ObjectId },
+    /** `broadcast_confirm` tasks: the broadcast and the advisor's mass send (message batch) to confirm. */
+    broadcastId: { type: Schema.Types.ObjectId },
+    messageBatchId: { type: Schema.Types.ObjectId },
     /** Absent = `follow_up`. */
     kind: { type: String, enum: TASK_KINDS },
     advisorUserid: { type: String, required: true },
@@ -92,6 +98,13 @@ taskSchema.index(
   { corpId: 1, vehicleId: 1, kind: 1 },
   { unique: true, partialFilterExpression: { status: 'open', kind: 'add_on_wecom' }, name: 'open_vehicle_task' },
 );
+/** One confirmation task per broadcast mass send, ever (docs/engagement.md): a retried tick finds the one it opened. */
+taskSchema.index(
+  { corpId: 1, messageBatchId: 1 },
+  { unique: true, partialFilterExpression: { kind: 'broadcast_confirm' }, name: 'broadcast_batch_task' },
+);
+/** A broadcast's confirmation tasks (its progress, closing them when it is cancelled). */
+taskSchema.index({ corpId: 1, broadcastId: 1 }, { partialFilterExpression: { kind: 'broadcast_confirm' } });
 /** A vehicle's tasks (auto-close when the owner becomes reachable, erasure, export). */
 taskSchema.index({ corpId: 1, vehicleId: 1, status: 1 }, { partialFilterExpression: { vehicleId: { $exists: true } } });
 /** Bookings by completion time: the no-show detection and the no-show rate flags (docs/cockpit.md "Result anomalies"). */

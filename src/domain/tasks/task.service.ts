@@ -162,6 +162,11 @@ export interface ActionResult {
 
 const CLOSED: readonly TaskStatus[] = ['done', 'unreachable', 'cancelled'];
 
+/** Actions a `broadcast_confirm` task refuses: it is done only when WeCom reports the send confirmed. */
+export function closesItself(action: TaskAction): boolean {
+  return action.type === 'complete' || action.type === 'unreachable';
+}
+
 /**
  * Applies one user or system action to an open task with a conditional update (status `open`),
  * so a repeated click, command or API call changes nothing the second time. Every change is a
@@ -177,6 +182,9 @@ export async function applyTaskAction(
   const _id = new Types.ObjectId(taskId);
   const now = deps.clock.now();
   const filter: Record<string, unknown> = { _id, corpId: deps.corpId, status: 'open' };
+  // A broadcast confirmation closes by itself when WeCom reports the send (docs/engagement.md):
+  // marking it done by hand would stop the ladder while the customers still wait.
+  if (closesItself(action)) filter.kind = { $ne: 'broadcast_confirm' };
   let update: Record<string, unknown>;
   switch (action.type) {
     case 'complete':

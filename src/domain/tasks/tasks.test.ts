@@ -114,6 +114,19 @@ describe('task actions', () => {
     });
   });
 
+  it('leaves a broadcast confirmation open when someone completes it by hand: it closes when WeCom reports the send', async () => {
+    const id = await openTask('lina');
+    await TaskModel.updateOne({ _id: id }, { $set: { kind: 'broadcast_confirm' }, $unset: { customerId: 1 } });
+    for (const action of [{ type: 'complete', outcome: 'contacted' }, { type: 'unreachable' }] as const)
+      await expect(applyTaskAction(deps(), id, action, 'wecom:lina')).resolves.toMatchObject({
+        changed: false,
+        task: { status: 'open' },
+      });
+    await expect(applyTaskAction(deps(), id, { type: 'snooze', days: 1 }, 'wecom:lina')).resolves.toMatchObject({
+      changed: true,
+    });
+  });
+
   it('answers an unknown or malformed task id without a change', async () => {
     await expect(applyTaskAction(deps(), 'not-an-id', { type: 'unreachable' }, 'x')).resolves.toEqual({
       changed: false,

@@ -360,7 +360,7 @@ const operations: Operation[] = [
   {
     method: 'post',
     path: '/tasks/{id}/complete',
-    summary: 'Complete an open task with an outcome',
+    summary: 'Complete an open task with an outcome (409 task_closes_itself for a broadcast confirmation)',
     roles: TASK_WORKERS,
     body: completeBody,
     ok: 200,
@@ -376,7 +376,7 @@ const operations: Operation[] = [
   {
     method: 'post',
     path: '/tasks/{id}/unreachable',
-    summary: 'Close an open task as unreachable',
+    summary: 'Close an open task as unreachable (409 task_closes_itself for a broadcast confirmation)',
     roles: TASK_WORKERS,
     ok: 200,
   },

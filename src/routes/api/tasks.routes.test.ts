@@ -236,3 +236,39 @@ describe('/api/v1/tasks for the console desk', () => {
     expect(line).not.toMatch(/,=/);
   });
 });
+
+describe('a broadcast confirmation task', () => {
+  it('names no customer and refuses completion by hand with a 409 task_closes_itself; snoozing still works', async () => {
+    const now = h.clock.now();
+    const id = String(
+      (
+        await TaskModel.create({
+          corpId: CORP_A,
+          kind: 'broadcast_confirm',
+          broadcastId: new Types.ObjectId(),
+          messageBatchId: new Types.ObjectId(),
+          advisorUserid: 'lina',
+          title: '确认营销群发：五一保养节',
+          dueAt: now,
+          slaMs: 24 * HOUR,
+          remindAt: now,
+          ladder: { escalateAfterMs: 48 * HOUR, flagAfterMs: 72 * HOUR },
+          history: [{ at: now, actor: 'system', action: 'created' }],
+        })
+      )._id,
+    );
+    const lina = await h.token('advisor', [CORP_A], 'lina');
+    const detail = await request(h.app.callback()).get(`/api/v1/tasks/${id}`).set(as(lina)).expect(200);
+    expect(detail.body).toMatchObject({ kind: 'broadcast_confirm', view: { customer: '群发助手' } });
+    expect(detail.body.customerId).toBeUndefined();
+    const refused = await request(h.app.callback())
+      .post(`/api/v1/tasks/${id}/complete`)
+      .set(as(lina))
+      .send({ outcome: 'contacted' })
+      .expect(409);
+    expect(refused.body.error.code).toBe('task_closes_itself');
+    await request(h.app.callback()).post(`/api/v1/tasks/${id}/unreachable`).set(as(lina)).expect(409);
+    await request(h.app.callback()).post(`/api/v1/tasks/${id}/snooze`).set(as(lina)).send({ days: 1 }).expect(200);
+    expect((await TaskModel.findById(id).lean())?.status).toBe('open');
+  });
+});

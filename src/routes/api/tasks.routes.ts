@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { recordAudit } from '../../domain/audit/audit.service.js';
 import { loadTaskView } from '../../domain/tasks/task-card.js';
 import { requestNotify } from '../../domain/tasks/task-notify.js';
-import { applyTaskAction, isOnTime, type TaskAction } from '../../domain/tasks/task.service.js';
+import { applyTaskAction, closesItself, isOnTime, type TaskAction } from '../../domain/tasks/task.service.js';
 import type { TaskLean } from '../../domain/tasks/task.model.js';
 import {
   TASK_OUTCOMES,
@@ -257,6 +257,11 @@ export function createTasksRouter(deps: ApiDeps): Router {
     const p = principalOf(ctx);
     const task = await findScopedTask(p, ctx.params.id ?? '');
     if (action.type === 'reassign') await assertReassignable(p, task.corpId, action.to);
+    if (task.kind === 'broadcast_confirm' && closesItself(action))
+      throw new ConflictError(
+        'a broadcast confirmation task closes by itself once the advisor confirms the mass send in WeCom (群发助手)',
+        'task_closes_itself',
+      );
     const { timeZone, settings } = await corpTaskSettings(task.corpId, deps.config.defaultTimezone);
     const result = await applyTaskAction(
       { corpId: task.corpId, timeZone, settings, clock: deps.clock, queues: deps.queues, logger: deps.logger },

@@ -44,6 +44,9 @@ export const core = {
       vehicle: '车型',
       addOnWecom: '添加车主企业微信：{vehicle}',
       addOnWecomHint: '车主尚未添加本店企业微信；车主添加后任务自动完成。',
+      broadcastConfirm: '请在企业微信「群发助手」确认发送这条营销群发',
+      broadcastConfirmHint:
+        '打开企业微信「工作台 → 客户联系 → 客户群发」（群发助手），找到这条群发并点击发送。确认后任务自动完成；群发取消或不再跟踪时任务自动取消。',
       talkTrack: '话术',
       outcomeTitle: '完成并记录结果',
       openChat: '打开与客户的聊天',
@@ -96,6 +99,9 @@ export const core = {
       vehicle: 'Vehicle',
       addOnWecom: 'Add this owner on WeCom: {vehicle}',
       addOnWecomHint: 'The owner has not added the dealer on WeCom yet; the task completes by itself once they do.',
+      broadcastConfirm: 'Confirm this broadcast in WeCom (群发助手)',
+      broadcastConfirmHint:
+        'Open WeCom → Workbench → Customer Contact → Mass Messages (群发助手), find this broadcast and tap send. The task completes by itself once you do, and is cancelled if the broadcast is cancelled or no longer tracked.',
       talkTrack: 'Talk track',
       outcomeTitle: 'Done — record the outcome',
       openChat: 'Open the chat with the customer',
