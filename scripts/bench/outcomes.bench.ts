@@ -251,11 +251,8 @@ async function main(): Promise<void> {
     },
   ];
   console.table(rows);
-  console.log(
-    `load average at the end: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
+  const load = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  console.log(`load average (1, 5, 15 min): at the start ${load(loadAtStart)}, at the end ${load(loadavg())}`);
   mkdirSync('bench-results', { recursive: true });
   writeFileSync(
     'bench-results/outcomes.json',
