@@ -4,7 +4,8 @@
  * demo dealer's three sales advisors and rolled up with the production rollup (kpi_daily); in the
  * last complete week 张伟 (zhangwei) leaves 16 of 20 tasks overdue against his usual 90 % on time.
  * The sales manager 王强 signs in through the sandbox, opens the cockpit, sees the flag on 张伟,
- * opens the drill-down and follows it to the task list of 张伟's overdue tasks.
+ * switches the DMS results to one advisor's level (张伟), opens the drill-down and follows it to the
+ * task list of 张伟's overdue tasks.
  * Screenshots go to artifacts/cockpit-e2e/ (not committed). Skips when /usr/bin/chromium is absent.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -169,6 +170,31 @@ describe.skipIf(!hasChromium)('cockpit in Chromium', () => {
     await flag.hover();
     await page.locator('.el-popper:has-text("16 项逾期")').waitFor();
     await page.screenshot({ path: join(shots, '01-cockpit-flag.png'), fullPage: true });
+
+    // The results from the DMS at another level: a manager reads their departments, or one advisor.
+    const results = page.locator('[data-test="outcomes"]');
+    await results.locator('[data-test="kpi-tile-outcome-returnRate"]').waitFor();
+    expect(await results.locator('[data-test="outcome-level"] label').allTextContents()).toEqual(['顾问', '部门']);
+    await results.locator('[data-test="outcome-level-advisor"]').click();
+    await results.locator('[data-test="outcome-advisor"]').click();
+    const asked = page.waitForResponse((r) => {
+      const url = new URL(r.url());
+      return url.pathname === '/api/v1/kpis/outcomes' && url.searchParams.get('advisor') === 'zhangwei';
+    });
+    await page.locator('.el-select-dropdown__item:visible', { hasText: '张伟' }).click();
+    const answer = await asked;
+    expect(answer.status()).toBe(200);
+    expect(((await answer.json()) as { advisors?: string[] }).advisors).toEqual(['zhangwei']);
+    for (const key of ['returnRate', 'firstMaintenanceRate', 'renewalRate', 'bookedArrivedRate', 'connectableRate'])
+      expect(
+        await results.locator(`[data-test="kpi-tile-outcome-${key}"] [data-test="kpi-value"]`).textContent(),
+      ).toMatch(/^(\d+%|—)$/);
+    expect(
+      await results.locator('[data-test="kpi-tile-outcome-noShows"] [data-test="kpi-value"]').textContent(),
+    ).toMatch(/^\d+$/);
+    await results.locator('[data-test="kpi-definition-outcome-returnRate"]').hover();
+    await page.locator('.el-popper:visible', { hasText: '维修工单' }).first().waitFor();
+    await page.screenshot({ path: join(shots, '01b-results-by-advisor.png'), fullPage: true });
 
     await page.click(`[data-test="drill-${DEMO_CORP_ID}:zhangwei"]`);
     const drill = page.locator('[data-test="drill-down"]');

@@ -47,12 +47,15 @@ const isAttributable = (o: AttributableOutcome) =>
 /**
  * `attributeOutcome` for many outcomes of one corp at once: the touches of all their customers
  * are read with one query per source (the widest window of the set), joined in memory, and the
- * records written with one bulkWrite; records of outcomes that no longer qualify are removed.
+ * records written in one delete and one insert; records of outcomes that no longer qualify are
+ * removed. `fresh`: ids of outcomes the caller has just inserted (no record can exist yet, so
+ * nothing is deleted for them).
  */
 export async function attributeOutcomes(
   deps: { corpId: string; now: () => Date },
   outcomes: readonly AttributableOutcome[],
   settings?: OutcomeSettings,
+  fresh?: ReadonlySet<string>,
 ): Promise<void> {
   if (outcomes.length === 0) return;
   const credited = outcomes.filter(isAttributable);
@@ -74,7 +77,7 @@ export async function attributeOutcomes(
       new Date(latest),
     );
   }
-  await writeAttributions(deps, outcomes, touches, s);
+  await writeAttributions(deps, outcomes, touches, s, fresh);
 }
 
 /** What attribution reads of an outcome (a projection is enough). */
@@ -85,54 +88,95 @@ export type AttributableOutcome = Pick<
 const ATTRIBUTABLE_PROJECTION = { type: 1, roType: 1, status: 1, customerId: 1, occurredAt: 1, revenue: 1 };
 
 /**
- * Attributes the outcomes from touches already read (pure but for the write): removes the records
- * of outcomes that no longer qualify and replaces the others' in one unordered bulkWrite.
+ * Attributes the outcomes from touches already read (pure but for the write): every outcome's old
+ * record is deleted (`$in` chunks, none for `fresh` ones) and the qualifying ones' new records
+ * inserted with one unordered insertMany (docs/outcomes.md, "Recomputation").
  */
 async function writeAttributions(
   deps: { corpId: string; now: () => Date },
   outcomes: readonly AttributableOutcome[],
   touchesByCustomer: ReadonlyMap<string, readonly Touch[]>,
   s: OutcomeSettings,
+  fresh?: ReadonlySet<string>,
 ): Promise<void> {
-  const gone = outcomes.filter((o) => !isAttributable(o)).map((o) => o._id);
+  const stale = fresh ? outcomes.filter((o) => !fresh.has(String(o._id))) : outcomes;
+  for (let i = 0; i < stale.length; i += DELETE_CHUNK)
+    await AttributionModel.collection.deleteMany({
+      corpId: deps.corpId,
+      outcomeId: { $in: stale.slice(i, i + DELETE_CHUNK).map((o) => o._id) },
+    });
   const credited = outcomes.filter(isAttributable);
-  if (gone.length > 0) await AttributionModel.deleteMany({ corpId: deps.corpId, outcomeId: { $in: gone } });
   if (credited.length === 0) return;
   const computedAt = deps.now();
   // The records are built here with their final types, so they go to the driver as they are:
   // mongoose's per-operation casting was three quarters of the write's cost (docs/outcomes.md,
   // "Benchmark"). `compact` drops unset fields, which the driver would otherwise store as null.
-  await AttributionModel.collection.bulkWrite(
-    credited.map((outcome) => {
-      const windowDays = s.windows[windowKindOf(outcome.type)];
-      const from = dayjs(outcome.occurredAt).subtract(windowDays, 'day').toDate();
-      const touches = inWindow(touchesByCustomer.get(String(outcome.customerId)) ?? [], from, outcome.occurredAt);
-      const credit = creditOf(outcome, touches);
-      const record = compact({
-        corpId: deps.corpId,
-        outcomeId: outcome._id,
-        outcomeType: outcome.type,
-        roType: outcome.roType ?? undefined,
-        customerId: outcome.customerId ?? undefined,
-        occurredAt: outcome.occurredAt,
-        revenue: outcome.revenue,
-        model: ATTRIBUTION_MODEL,
-        modelVersion: ATTRIBUTION_MODEL_VERSION,
-        windowDays,
-        organic: !credit.touch,
-        predicted: credit.predicted,
-        touch: credit.touch ? compact({ ...credit.touch }) : undefined,
-        firstTouch: credit.firstTouch ? compact({ ...credit.firstTouch }) : undefined,
-        touches: touches.length,
-        lagMs: credit.lagMs,
-        computedAt,
-      });
-      return {
-        replaceOne: { filter: { corpId: deps.corpId, outcomeId: outcome._id }, replacement: record, upsert: true },
-      };
-    }),
-    { ordered: false },
-  );
+  const records = credited.map((outcome) => {
+    const windowDays = s.windows[windowKindOf(outcome.type)];
+    const from = dayjs(outcome.occurredAt).subtract(windowDays, 'day').toDate();
+    const touches = inWindow(touchesByCustomer.get(String(outcome.customerId)) ?? [], from, outcome.occurredAt);
+    const credit = creditOf(outcome, touches);
+    const record = compact({
+      corpId: deps.corpId,
+      outcomeId: outcome._id,
+      outcomeType: outcome.type,
+      roType: outcome.roType ?? undefined,
+      customerId: outcome.customerId ?? undefined,
+      occurredAt: outcome.occurredAt,
+      revenue: outcome.revenue,
+      model: ATTRIBUTION_MODEL,
+      modelVersion: ATTRIBUTION_MODEL_VERSION,
+      windowDays,
+      organic: !credit.touch,
+      predicted: credit.predicted,
+      touch: credit.touch ? compact({ ...credit.touch }) : undefined,
+      firstTouch: credit.firstTouch ? compact({ ...credit.firstTouch }) : undefined,
+      touches: touches.length,
+      lagMs: credit.lagMs,
+      computedAt,
+    });
+    return record;
+  });
+  await insertRecords(deps.corpId, records);
+}
+
+/**
+ * The dev server's planner turns at most this many `$in` values into index ranges
+ * (docs/dev-mongo.md); one delete per chunk.
+ */
+const DELETE_CHUNK = 1000;
+
+type AttributionRecord = { outcomeId: Types.ObjectId } & Record<string, unknown>;
+
+/**
+ * Inserts the records unordered. A record the unique index refuses was written concurrently (a
+ * task completed while the outcome arrived, attributing it too): it is replaced instead, so the
+ * last writer wins as with a replace of every record, and no outcome gets two.
+ */
+async function insertRecords(corpId: string, records: readonly AttributionRecord[]): Promise<void> {
+  try {
+    await AttributionModel.collection.insertMany(
+      records as unknown as Parameters<typeof AttributionModel.collection.insertMany>[0],
+      { ordered: false },
+    );
+  } catch (err) {
+    const e = err as { writeErrors?: { index: number; code?: number } | Array<{ index: number; code?: number }> };
+    const errors = e.writeErrors === undefined ? [] : [e.writeErrors].flat();
+    if (errors.length === 0 || errors.some((w) => w.code !== 11000)) throw err;
+    await AttributionModel.collection.bulkWrite(
+      errors.map((w) => {
+        const { _id: _omit, ...replacement } = records[w.index] as AttributionRecord & { _id?: unknown };
+        return {
+          replaceOne: {
+            filter: { corpId, outcomeId: replacement.outcomeId },
+            replacement: replacement as Parameters<typeof AttributionModel.collection.insertOne>[0],
+            upsert: true,
+          },
+        };
+      }),
+      { ordered: false },
+    );
+  }
 }
 
 /** The object without its undefined fields. */

@@ -10,7 +10,7 @@ import { OutboxEventModel } from '../events/outbox-event.model.js';
 import { TaskModel } from '../tasks/task.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 import { AttributionModel } from './attribution.model.js';
-import { recomputeAttributions } from './attribution.service.js';
+import { attributeOutcomes, recomputeAttributions } from './attribution.service.js';
 import { ingestOutcomeItems } from './outcome-batch.js';
 import { OutcomeModel } from './outcome.model.js';
 
@@ -156,6 +156,17 @@ describe('a batch of outcomes', () => {
     expect(a?.results[0]?.status).toMatch(/created|updated/);
     expect(b?.results[0]?.status).toMatch(/created|stale/);
     expect(await AttributionModel.countDocuments({})).toBe(1);
+  });
+
+  it('an attribution written concurrently for a just-inserted outcome is replaced, never doubled', async () => {
+    await ingest([ro()]);
+    const outcome = await OutcomeModel.findOne({ externalId: 'RO-1' }).lean();
+    await AttributionModel.updateOne({ outcomeId: outcome?._id }, { $set: { revenue: 1 } });
+    // The caller believes the outcome fresh (no record to delete): the insert is refused and becomes a replace.
+    await attributeOutcomes(deps, [outcome!], undefined, new Set([String(outcome?._id)]));
+    const records = await AttributionModel.find({}).lean();
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ revenue: 780.5, organic: true });
   });
 
   it('a recomputation credits a touch recorded after the arrival, and running it again changes nothing', async () => {

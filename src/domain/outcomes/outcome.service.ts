@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Types } from 'mongoose';
+import { Types } from 'mongoose';
 import type { Logger } from '../../infra/logger.js';
 import { CustomerModel } from '../customers/customer.model.js';
 import { RelationshipModel } from '../customers/relationship.model.js';
@@ -183,22 +183,11 @@ export async function upsertOutcomes(
         .filter(([, v]) => v === undefined)
         .map(([k]) => [k, 1]),
     );
-    return { key: keyOf(input), set, unset };
+    // A key the read found nothing for is inserted with an id made here; a stored one is replaced
+    // by a guarded update (docs/outcomes.md, "Versions").
+    return { key: keyOf(input), set, unset, insertId: existing.has(keyOf(input)) ? undefined : new Types.ObjectId() };
   });
-  const { upserted, refused } = await bulkUpsert(
-    writes.map(({ set, unset }) => ({
-      updateOne: {
-        filter: {
-          corpId: deps.corpId,
-          source: set.source,
-          externalId: set.externalId,
-          orderKey: { $lt: set.orderKey },
-        },
-        update: { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) },
-        upsert: true,
-      },
-    })),
-  );
+  const { upserted, refused } = await storeWinners(deps.corpId, writes);
 
   // The stored state per key: what was written, what was there, or (refused) what won meanwhile.
   const stored = new Map(existing);
@@ -225,8 +214,10 @@ export async function upsertOutcomes(
   }
 
   const outcomes = [...stored.values()];
+  // Outcomes inserted by this batch have no attribution record yet (nothing knew their id).
+  const fresh = new Set(writes.flatMap((w, i) => (w.insertId && !refused.has(i) ? [String(w.insertId)] : [])));
   await applyOutcomeAnchors(deps, outcomes, vehicles);
-  await attributeOutcomes(deps, outcomes, settings);
+  await attributeOutcomes(deps, outcomes, settings, fresh);
   // A repair order brings a dormant owner back (docs/outcomes.md, "Dormant owners").
   const arrived = outcomes.flatMap((o) =>
     o.type === 'repair_order' && o.status === 'active' && o.customerId ? [o.customerId] : [],
@@ -243,6 +234,66 @@ export async function upsertOutcomes(
       matchedBy: o.matchedBy as 'vin' | 'mobile' | 'none',
     };
   });
+}
+
+type Write = { set: Record<string, unknown>; unset: Record<string, number>; insertId?: Types.ObjectId };
+
+/**
+ * Writes the winning versions: new keys with one unordered `insertMany` (the cheapest write; the
+ * unique index refuses a key stored concurrently, which is then answered like a refused upsert),
+ * stored keys with the guarded upserts. Returns the ids by write index and the refused indexes.
+ */
+async function storeWinners(
+  corpId: string,
+  writes: readonly Write[],
+): Promise<{ upserted: Map<number, Types.ObjectId>; refused: Set<number> }> {
+  const inserts = writes.flatMap((w, i) => (w.insertId ? [i] : []));
+  const updates = writes.flatMap((w, i) => (w.insertId ? [] : [i]));
+  const [inserted, updated] = await Promise.all([
+    insertNew(inserts.map((i) => ({ ...writes[i]?.set, _id: writes[i]?.insertId }))),
+    bulkUpsert(
+      updates.map((i) => {
+        const { set, unset } = writes[i] as Write;
+        return {
+          updateOne: {
+            filter: { corpId, source: set.source, externalId: set.externalId, orderKey: { $lt: set.orderKey } },
+            update: { $set: set, ...(Object.keys(unset).length ? { $unset: unset } : {}) },
+            upsert: true,
+          },
+        };
+      }),
+    ),
+  ]);
+  const upserted = new Map<number, Types.ObjectId>();
+  const refused = new Set<number>();
+  inserts.forEach((w, j) => {
+    if (inserted.has(j)) refused.add(w);
+    else upserted.set(w, writes[w]?.insertId as Types.ObjectId);
+  });
+  for (const [j, id] of updated.upserted) upserted.set(updates[j] as number, id);
+  for (const j of updated.refused) refused.add(updates[j] as number);
+  return { upserted, refused };
+}
+
+/** The indexes of the write errors when all of them are duplicate keys; anything else is thrown. */
+function duplicateKeyIndexes(err: unknown): Set<number> {
+  const e = err as { writeErrors?: { index: number; code?: number } | Array<{ index: number; code?: number }> };
+  const errors = e.writeErrors === undefined ? [] : [e.writeErrors].flat();
+  if (errors.length === 0 || errors.some((w) => w.code !== 11000)) throw err;
+  return new Set(errors.map((w) => w.index));
+}
+
+/** Inserts new outcomes unordered, driver-side; returns the indexes the unique index refused. */
+async function insertNew(docs: ReadonlyArray<Record<string, unknown>>): Promise<Set<number>> {
+  if (docs.length === 0) return new Set();
+  try {
+    await OutcomeModel.collection.insertMany(docs as Parameters<typeof OutcomeModel.collection.insertMany>[0], {
+      ordered: false,
+    });
+    return new Set();
+  } catch (err) {
+    return duplicateKeyIndexes(err);
+  }
 }
 
 /**
@@ -263,12 +314,10 @@ async function bulkUpsert(
     const res = await OutcomeModel.collection.bulkWrite(ops, { ordered: false });
     return { upserted: idsOf(res.upsertedIds), refused: new Set() };
   } catch (err) {
-    const e = err as {
-      writeErrors?: { index: number; code?: number } | Array<{ index: number; code?: number }>;
-      result?: { upsertedIds?: Record<number, unknown> };
+    const refused = duplicateKeyIndexes(err);
+    return {
+      upserted: idsOf((err as { result?: { upsertedIds?: Record<number, unknown> } }).result?.upsertedIds),
+      refused,
     };
-    const errors = e.writeErrors === undefined ? [] : [e.writeErrors].flat();
-    if (errors.length === 0 || errors.some((w) => w.code !== 11000)) throw err;
-    return { upserted: idsOf(e.result?.upsertedIds), refused: new Set(errors.map((w) => w.index)) };
   }
 }

@@ -8,6 +8,10 @@ export const outcomes = {
     outcomes: {
       title: '经营结果（DMS）',
       pickCorp: '选择一家经销商查看其经营结果',
+      level: '查看层级',
+      levels: { advisor: '顾问', department: '部门', dealer: '经销商', carMaker: '主机厂' },
+      myDepartments: '我的全部部门',
+      dealer: '经销商',
       loadError: '经营结果加载失败：{message}',
       asOfRange: '截至 {to}',
       tiles: {
@@ -97,6 +101,10 @@ export const outcomes = {
     outcomes: {
       title: 'Results (DMS)',
       pickCorp: 'Pick one dealer to see its results',
+      level: 'Level',
+      levels: { advisor: 'Advisor', department: 'Department', dealer: 'Dealer', carMaker: 'Car maker' },
+      myDepartments: 'All my departments',
+      dealer: 'Dealer',
       loadError: 'Could not load the results: {message}',
       asOfRange: 'as of {to}',
       tiles: {

@@ -38,11 +38,28 @@ const kpis = (over: Partial<OutcomeKpis> = {}): OutcomeKpis => ({
   ...over,
 });
 
-const mountPanel = (corpId = CORP, department?: string) =>
+const mountPanel = (corpId = CORP, department?: string, role?: string) =>
   mountWithConsole(OutcomesPanel, {
-    props: { corpId, from: '2026-11-01', to: '2026-12-01', department },
+    props: {
+      corpId,
+      from: '2026-11-01',
+      to: '2026-12-01',
+      department,
+      role,
+      dealers: [{ corpId: CORP, displayName: '吉利4S店' }],
+    },
     attachTo: document.body,
   });
+const outcomeCalls = (api: ReturnType<typeof stubApi>) =>
+  api.calls
+    .filter((c) => c.url.pathname === '/api/v1/kpis/outcomes')
+    .map((c) => Object.fromEntries(c.url.searchParams));
+const MEMBERS = {
+  advisors: [
+    { corpId: CORP, userid: 'zhangwei', name: '张伟', departments: [2], status: 'active' },
+    { corpId: CORP, userid: 'chenjing', name: '陈静', departments: [3], status: 'active' },
+  ],
+};
 
 describe('OutcomesPanel', () => {
   afterEach(() => {
@@ -98,7 +115,7 @@ describe('OutcomesPanel', () => {
       'GET /api/v1/kpis/outcomes': () => json(200, kpis()),
       'GET /api/v1/rules': () => json(200, { rules: [] }),
     });
-    await mountPanel(CORP, '2');
+    await mountPanel(CORP, '2', 'dealer_admin');
     await flushPromises();
     const call = api.calls.find((c) => c.url.pathname === '/api/v1/kpis/outcomes')!;
     expect(call.url.searchParams.get('department')).toBe('2');
@@ -163,6 +180,71 @@ describe('OutcomesPanel', () => {
     expect(dialog.textContent).toContain('未关联客户');
     expect(dialog.textContent).toContain('已关联，无有效好友关系');
     expect(dialog.textContent).toContain('仅显示前 2 条，共 5 条');
+  });
+
+  it('offers the levels the role may read and queries the one picked: advisor → department → dealer → car maker', async () => {
+    const api = stubApi({
+      'GET /api/v1/kpis/outcomes': (url) =>
+        json(
+          200,
+          url.searchParams.get('corpId')
+            ? kpis()
+            : { ...kpis({ corpId: '*', returnRate: 0.5 }), dealers: [{ ...kpis(), corpId: CORP }] },
+        ),
+      'GET /api/v1/rules': () => json(200, { rules: [] }),
+      'GET /api/v1/advisors': () => json(200, MEMBERS),
+    });
+    // A car-maker user without a dealer picked opens on the car maker: every dealer summed, one row each.
+    const page = await mountPanel('', undefined, 'oem');
+    await flushPromises();
+    const levels = page.findAll('[data-test="outcome-level"] label').map((l) => l.text());
+    expect(levels).toEqual(['顾问', '部门', '经销商', '主机厂']);
+    expect(outcomeCalls(api).at(-1)).not.toHaveProperty('corpId');
+    expect(page.find('[data-test="kpi-tile-outcome-returnRate"] [data-test="kpi-value"]').text()).toBe('50%');
+    const row = page.find(`[data-test="outcome-dealer-${CORP}"]`);
+    expect(row.text()).toBe('吉利4S店');
+    const cells = row.element.closest('tr')!.textContent!;
+    expect(cells).toContain('63%');
+    expect(cells).toContain('90%');
+    expect(page.find('[data-test="outcome-dealers"]').text()).toContain('首保到店率');
+    expect(page.find('[data-test="open-unreachable"]').exists()).toBe(false);
+    // A lower level needs a dealer.
+    await page.find('[data-test="outcome-level-dealer"] input').setValue(true);
+    await flushPromises();
+    expect(page.find('[data-test="outcomes-pick"]').exists()).toBe(true);
+
+    const dealerAdmin = await mountPanel(CORP, undefined, 'dealer_admin');
+    await flushPromises();
+    expect(dealerAdmin.findAll('[data-test="outcome-level"] label').map((l) => l.text())).toEqual([
+      '顾问',
+      '部门',
+      '经销商',
+    ]);
+    expect(outcomeCalls(api).at(-1)).toMatchObject({ corpId: CORP });
+    await dealerAdmin.find('[data-test="outcome-level-department"] input').setValue(true);
+    await flushPromises();
+    expect(outcomeCalls(api).at(-1)).toMatchObject({ corpId: CORP, department: '2' });
+    await dealerAdmin.find('[data-test="outcome-level-advisor"] input').setValue(true);
+    await flushPromises();
+    expect(outcomeCalls(api).at(-1)).toMatchObject({ corpId: CORP, advisor: 'zhangwei' });
+    expect(dealerAdmin.find('[data-test="outcome-advisor"]').exists()).toBe(true);
+  });
+
+  it('lets a manager read all their departments or one, and an advisor only themselves', async () => {
+    const api = stubApi({
+      'GET /api/v1/kpis/outcomes': () => json(200, kpis()),
+      'GET /api/v1/rules': () => json(200, { rules: [] }),
+      'GET /api/v1/advisors': () => json(200, MEMBERS),
+    });
+    const manager = await mountPanel(CORP, undefined, 'manager');
+    await flushPromises();
+    expect(manager.findAll('[data-test="outcome-level"] label').map((l) => l.text())).toEqual(['顾问', '部门']);
+    expect(outcomeCalls(api).at(-1)).toEqual(expect.not.objectContaining({ department: expect.anything() }));
+    const advisor = await mountPanel(CORP, undefined, 'advisor');
+    await flushPromises();
+    expect(advisor.find('[data-test="outcome-level"]').exists()).toBe(false);
+    expect(advisor.find('[data-test="outcome-advisor"]').exists()).toBe(false);
+    expect(api.calls.filter((c) => c.url.pathname === '/api/v1/advisors')).toHaveLength(1);
   });
 
   it('asks for one dealer when none is picked, and shows the API message when it fails', async () => {

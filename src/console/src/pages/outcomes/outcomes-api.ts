@@ -1,11 +1,16 @@
 import { call, type ApiError } from '../../lib/api.js';
 import type { Jsonify } from '../../lib/api-types.js';
-import type { OutcomeKpis as ServerOutcomeKpis } from '../../../../domain/outcomes/outcome-kpis.js';
+import type {
+  CarMakerOutcomeKpis as ServerCarMakerOutcomeKpis,
+  OutcomeKpis as ServerOutcomeKpis,
+} from '../../../../domain/outcomes/outcome-kpis.js';
 import type { CampaignReport as ServerCampaignReport } from '../../../../domain/outcomes/campaign-report.js';
 
 /** Result KPIs (`GET /api/v1/kpis/outcomes`, docs/outcomes.md "KPIs") and the campaign report, as JSON. */
 export type OutcomeKpis = Jsonify<ServerOutcomeKpis>;
 export type CampaignReport = Jsonify<ServerCampaignReport>;
+/** One dealer's row in the car maker's results. */
+export type CarMakerDealerRow = Jsonify<ServerCarMakerOutcomeKpis['dealers'][number]>;
 export type FunnelBy = 'rule' | 'advisor';
 export interface UnreachableOwners {
   total: number;
@@ -24,12 +29,14 @@ export function dayStart(day: string): string {
 
 /** The outcomes pages' calls; `to` is exclusive like the cockpit's `/api/v1/kpis` (a day string). */
 export const outcomesApi = {
-  kpis: (q: { corpId: string; department?: string; from: string; to: string; by: FunnelBy }) =>
-    call<OutcomeKpis>(
+  /** No `corpId`: the car maker (every dealer the caller may read, summed, with `dealers`). */
+  kpis: (q: { corpId?: string; department?: string; advisor?: string; from: string; to: string; by: FunnelBy }) =>
+    call<OutcomeKpis & { dealers?: CarMakerDealerRow[] }>(
       'GET',
       `/api/v1/kpis/outcomes?${new URLSearchParams({
-        corpId: q.corpId,
+        ...(q.corpId ? { corpId: q.corpId } : {}),
         ...(q.department ? { department: q.department } : {}),
+        ...(q.advisor ? { advisor: q.advisor } : {}),
         from: dayStart(q.from),
         to: dayStart(q.to),
         by: q.by,
