@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditEntryModel } from '../../domain/audit/audit-entry.model.js';
 import { GroupModel } from '../../domain/groups/group.model.js';
 import { GroupWelcomeTemplateModel } from '../../domain/groups/group-welcome.model.js';
 import { groupWelcomeSyncJob } from '../../queues/jobs/groups.jobs.js';
@@ -130,6 +131,15 @@ describe('/api/v1/group-welcome-templates', () => {
       .set(as(mkt))
       .expect(200);
     expect(list.body.templates).toEqual([]);
+    // Each change is audited with its revision, never its content.
+    const audit = await AuditEntryModel.find({ 'target.id': res.body.id as string }, { action: 1, detail: 1, _id: 0 })
+      .sort({ at: 1, _id: 1 })
+      .lean();
+    expect(audit).toEqual([
+      { action: 'group_welcome_template.created', detail: { revision: 0 } },
+      { action: 'group_welcome_template.edited', detail: { revision: 1 } },
+      { action: 'group_welcome_template.deleted', detail: { revision: 2 } },
+    ]);
     const adv = await h.token('advisor', [CORP_A], 'zhangwei');
     await request(h.app.callback())
       .post('/api/v1/group-welcome-templates')

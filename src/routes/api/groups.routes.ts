@@ -198,6 +198,23 @@ export function createGroupsRouter(deps: ApiDeps): Router {
       ]);
   };
 
+  /** Every change of a welcome template is audited like other console changes (docs/architecture.md §7). */
+  const auditTemplate = (
+    ctx: Parameters<Parameters<typeof router.post>[1]>[0],
+    action: 'created' | 'edited' | 'deleted',
+    corpId: string,
+    id: string,
+    revision: number,
+  ) =>
+    recordAudit({
+      actor: principalOf(ctx),
+      action: `group_welcome_template.${action}`,
+      target: { type: 'group_welcome_template', id, corpId },
+      requestId: ctx.state.reqId as string | undefined,
+      detail: { revision },
+      at: deps.clock.now(),
+    });
+
   router.post('/group-welcome-templates', async function addWelcomeTemplate(ctx) {
     const p = principalOf(ctx);
     const body = parseOrThrow(welcomeTemplateBody, bodyOf(ctx) ?? {});
@@ -209,6 +226,7 @@ export function createGroupsRouter(deps: ApiDeps): Router {
         'welcome_template_limit',
       );
     const id = await createWelcomeTemplate(body, `user:${p.userid ?? p.tokenId}`);
+    await auditTemplate(ctx, 'created', body.corpId, String(id), 0);
     await requestWelcomeSync(deps.queues, body.corpId, String(id), 0);
     ctx.status = 202;
     ctx.body = { id: String(id), syncStatus: 'pending' };
@@ -228,6 +246,7 @@ export function createGroupsRouter(deps: ApiDeps): Router {
     const t = await byId(body.corpId, ctx.params.id ?? '');
     const revision = t.revision + 1;
     await updateWelcomeTemplate(t._id, body, revision);
+    await auditTemplate(ctx, 'edited', body.corpId, String(t._id), revision);
     await requestWelcomeSync(deps.queues, body.corpId, String(t._id), revision);
     ctx.status = 202;
     ctx.body = { id: String(t._id), syncStatus: 'pending' };
@@ -240,6 +259,7 @@ export function createGroupsRouter(deps: ApiDeps): Router {
     const t = await byId(corpId, ctx.params.id ?? '');
     const revision = t.revision + 1;
     await markWelcomeTemplateDeleted(t._id, revision);
+    await auditTemplate(ctx, 'deleted', corpId, String(t._id), revision);
     await requestWelcomeSync(deps.queues, corpId, String(t._id), revision);
     ctx.status = 202;
     ctx.body = { id: String(t._id), deleted: true };
