@@ -1,0 +1,73 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Schema } from 'mongoose';
+
+/**
+ * Reads shared by the consumers of one job (docs/scale.md §4): the `domain-events` processor runs
+ * the retention policy, the rules engine, the follow-up tasks and the acquisition consumers in a
+ * row, and each read the same customer's relationships and vehicles again. Inside `withJobReads`
+ * a read keyed by `key` runs once and its result is handed to every later consumer of the job;
+ * outside it every read goes to MongoDB as before.
+ *
+ * The results are shared: consumers must not mutate them. A write to a collection whose reads are
+ * kept here forgets every kept read (the models' write hooks call `forgetJobReads`), so a consumer
+ * never sees a row older than the job's last write; a writer that knows the rows as they are after
+ * its write can hand them back with `rememberJobRead`.
+ */
+const scope = new AsyncLocalStorage<Map<string, Promise<unknown>>>();
+
+/** Runs `fn` with a fresh memo of reads, dropped when it returns. */
+export function withJobReads<T>(fn: () => Promise<T>): Promise<T> {
+  return scope.run(new Map(), fn);
+}
+
+/** `read()` once per job and key; outside `withJobReads`, simply `read()`. A failed read is not kept. */
+export function jobRead<T>(key: string, read: () => Promise<T>): Promise<T> {
+  const memo = scope.getStore();
+  if (!memo) return read();
+  const kept = memo.get(key) as Promise<T> | undefined;
+  if (kept) return kept;
+  const pending = read();
+  memo.set(key, pending);
+  pending.catch(() => {
+    if (memo.get(key) === pending) memo.delete(key);
+  });
+  return pending;
+}
+
+/** Hands the rows as they are after a write back to the job's memo (no-op outside `withJobReads`). */
+export function rememberJobRead<T>(key: string, value: T): void {
+  scope.getStore()?.set(key, Promise.resolve(value));
+}
+
+/** Forgets every read kept for the current job (called by the write hooks of the models it keeps). */
+export function forgetJobReads(): void {
+  scope.getStore()?.clear();
+}
+
+const WRITES: Array<
+  | 'updateOne'
+  | 'updateMany'
+  | 'findOneAndUpdate'
+  | 'replaceOne'
+  | 'deleteOne'
+  | 'deleteMany'
+  | 'findOneAndDelete'
+  | 'findOneAndReplace'
+> = [
+  'updateOne',
+  'updateMany',
+  'findOneAndUpdate',
+  'replaceOne',
+  'deleteOne',
+  'deleteMany',
+  'findOneAndDelete',
+  'findOneAndReplace',
+];
+
+/** Makes every write through this schema's model forget the job's kept reads. */
+export function forgetJobReadsOnWrite(schema: Schema): void {
+  schema.pre(WRITES, { document: false, query: true }, forgetJobReads);
+  schema.pre('save', forgetJobReads);
+  schema.pre('insertMany', forgetJobReads);
+  schema.pre('bulkWrite', forgetJobReads);
+}
