@@ -21,12 +21,13 @@ export function withJobReads<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** `read()` once per job and key; outside `withJobReads`, simply `read()`. A failed read is not kept. */
-export function jobRead<T>(key: string, read: () => Promise<T>): Promise<T> {
+export function jobRead<T>(key: string, read: () => PromiseLike<T>): Promise<T> {
+  // A mongoose query is a thenable that runs again on every `then`: resolved once, into a promise.
   const memo = scope.getStore();
-  if (!memo) return read();
+  if (!memo) return Promise.resolve(read());
   const kept = memo.get(key) as Promise<T> | undefined;
   if (kept) return kept;
-  const pending = read();
+  const pending = Promise.resolve(read());
   memo.set(key, pending);
   pending.catch(() => {
     if (memo.get(key) === pending) memo.delete(key);
