@@ -40,6 +40,18 @@ describe('job reads', () => {
     expect(runs.n).toBe(2);
   });
 
+  it("a write to one collection forgets only that collection's rows", async () => {
+    const runs = { n: 0 };
+    await withJobReads(async () => {
+      await jobRead('vehicles/c1', () => query(['v'], runs));
+      await jobRead('relationships/c1', () => query(['r'], runs));
+      forgetJobReads('relationships/');
+      await jobRead('vehicles/c1', () => query(['v2'], runs));
+      await jobRead('relationships/c1', () => query(['r2'], runs));
+    });
+    expect(runs.n).toBe(3);
+  });
+
   it('outside a job every read runs; a failed read is not kept', async () => {
     const runs = { n: 0 };
     await jobRead('k', () => query(1, runs));

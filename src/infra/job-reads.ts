@@ -9,7 +9,7 @@ import type { Schema } from 'mongoose';
  * outside it every read goes to MongoDB as before.
  *
  * The results are shared: consumers must not mutate them. A write to a collection whose reads are
- * kept here forgets every kept read (the models' write hooks call `forgetJobReads`), so a consumer
+ * kept here forgets the kept reads of that collection (the models' write hooks call `forgetJobReads`), so a consumer
  * never sees a row older than the job's last write; a writer that knows the rows as they are after
  * its write can hand them back with `rememberJobRead`.
  */
@@ -40,9 +40,12 @@ export function rememberJobRead<T>(key: string, value: T): void {
   scope.getStore()?.set(key, Promise.resolve(value));
 }
 
-/** Forgets every read kept for the current job (called by the write hooks of the models it keeps). */
-export function forgetJobReads(): void {
-  scope.getStore()?.clear();
+/** Forgets the reads kept for the current job whose key starts with `prefix` (all without one). */
+export function forgetJobReads(prefix?: string): void {
+  const memo = scope.getStore();
+  if (!memo) return;
+  if (prefix === undefined) return memo.clear();
+  for (const key of memo.keys()) if (key.startsWith(prefix)) memo.delete(key);
 }
 
 const WRITES: Array<
@@ -65,10 +68,11 @@ const WRITES: Array<
   'findOneAndReplace',
 ];
 
-/** Makes every write through this schema's model forget the job's kept reads. */
-export function forgetJobReadsOnWrite(schema: Schema): void {
-  schema.pre(WRITES, { document: false, query: true }, forgetJobReads);
-  schema.pre('save', forgetJobReads);
-  schema.pre('insertMany', forgetJobReads);
-  schema.pre('bulkWrite', forgetJobReads);
+/** Makes every write through this schema's model forget the job's reads keyed `<prefix>…`. */
+export function forgetJobReadsOnWrite(schema: Schema, prefix: string): void {
+  const forget = () => forgetJobReads(prefix);
+  schema.pre(WRITES, { document: false, query: true }, forget);
+  schema.pre('save', forget);
+  schema.pre('insertMany', forget);
+  schema.pre('bulkWrite', forget);
 }

@@ -44,7 +44,7 @@ relationshipSchema.index({ corpId: 1, remarkHash: 1 }, { sparse: true });
 relationshipSchema.index({ corpId: 1, customerId: 1 });
 
 // Rows of this collection are kept per job (src/infra/job-reads.ts): a write forgets them.
-forgetJobReadsOnWrite(relationshipSchema);
+forgetJobReadsOnWrite(relationshipSchema, 'relationships/');
 
 export type Relationship = InferSchemaType<typeof relationshipSchema>;
 export const RelationshipModel = model('Relationship', relationshipSchema);

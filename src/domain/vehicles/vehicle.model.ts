@@ -36,7 +36,7 @@ vehicleSchema.index({ corpId: 1, vin: 1 }, { unique: true });
 vehicleSchema.index({ corpId: 1, customerId: 1 });
 
 // Rows of this collection are kept per job (src/infra/job-reads.ts): a write forgets them.
-forgetJobReadsOnWrite(vehicleSchema);
+forgetJobReadsOnWrite(vehicleSchema, 'vehicles/');
 
 export type Vehicle = InferSchemaType<typeof vehicleSchema>;
 export const VehicleModel = model('Vehicle', vehicleSchema);
