@@ -72,7 +72,11 @@ export function acquisitionEventHandler(ctx: Pick<WorkerContext, 'queues' | 'clo
       const outbox = { corpId: event.corpId, queues: ctx.queues, logger: log, clock: ctx.clock };
       if (event.type === 'customer.added') {
         const attribution = await attributeAdd(outbox, event);
-        const leadId = await matchLeadOnAdd(outbox, event);
+        const leadId = await matchLeadOnAdd(
+          outbox,
+          event,
+          attribution ? { channel: attribution.unknown ? null : { kind: attribution.kind } } : {},
+        );
         if (attribution || leadId)
           log.info(
             { corpId: event.corpId, channelId: attribution?.channelId, unknownState: attribution?.unknown, leadId },

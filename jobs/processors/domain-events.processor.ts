@@ -2,6 +2,7 @@ import type { Job } from 'bullmq';
 import type { CorpScope } from '../../src/domain/corps/corp-scope.js';
 import type { DomainEvent } from '../../src/domain/events/domain-event.js';
 import { DomainEventRecordModel } from '../../src/domain/events/domain-event-record.model.js';
+import { withJobReads } from '../../src/infra/job-reads.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { domainEventJob } from '../../src/queues/jobs/domain-events.jobs.js';
 import { QueueName } from '../../src/queues/queue-names.js';
@@ -76,8 +77,11 @@ async function processDomainEvent(
   if (!claimed) return { type: event.type, duplicate: true };
   const found = scopeFor(ctx, event.corpId, log);
   try {
+    // The handlers share the customer's rows they read (src/infra/job-reads.ts).
     if (found.ok)
-      for (const handler of handlers) await handler.handle(event, found.scope, log.child({ handler: handler.name }));
+      await withJobReads(async () => {
+        for (const handler of handlers) await handler.handle(event, found.scope, log.child({ handler: handler.name }));
+      });
   } catch (err) {
     await DomainEventRecordModel.updateOne(
       { eventId },

@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import type { DomainEvent } from '../events/domain-event.js';
 import { CustomerModel } from '../customers/customer.model.js';
-import { RelationshipModel } from '../customers/relationship.model.js';
+import { relationshipOfPair } from '../customers/customer-rows.js';
 import { advanceLead, type LeadActionDeps } from './lead-actions.js';
 import { ChannelModel } from './channel.model.js';
 import { LeadModel } from './lead.model.js';
@@ -13,7 +13,11 @@ import { LeadModel } from './lead.model.js';
  * customer's WeChat name hash. A match links the customer and moves the lead to
  * `added` (first contact recorded as `wecom_add` when none was). Ambiguity links nothing.
  */
-export async function matchLeadOnAdd(deps: LeadActionDeps, event: DomainEvent): Promise<string | undefined> {
+export async function matchLeadOnAdd(
+  deps: LeadActionDeps,
+  event: DomainEvent,
+  known: { channel?: { kind?: string } | null } = {},
+): Promise<string | undefined> {
   if (event.type !== 'customer.added' || !event.externalUserId || !event.userid || !event.customerId) return undefined;
   const customerId = new Types.ObjectId(event.customerId);
   if (await LeadModel.exists({ corpId: deps.corpId, customerId })) return undefined;
@@ -23,10 +27,7 @@ export async function matchLeadOnAdd(deps: LeadActionDeps, event: DomainEvent): 
     customerId: { $exists: false },
     stage: { $in: ['new', 'contacted'] as Array<'new' | 'contacted'> },
   };
-  const rel = await RelationshipModel.findOne(
-    { corpId: deps.corpId, externalUserId: event.externalUserId, userid: event.userid },
-    { remarkMobileHashes: 1 },
-  ).lean();
+  const rel = await relationshipOfPair(deps.corpId, customerId, event.externalUserId, event.userid);
   let candidates = rel?.remarkMobileHashes.length
     ? await LeadModel.find({ ...open, mobileHash: { $in: rel.remarkMobileHashes } }, { _id: 1 })
         .limit(2)
@@ -34,7 +35,11 @@ export async function matchLeadOnAdd(deps: LeadActionDeps, event: DomainEvent): 
     : [];
   const state = typeof event.data.state === 'string' ? event.data.state : undefined;
   if (candidates.length === 0 && state) {
-    const channel = await ChannelModel.findOne({ corpId: deps.corpId, state, kind: 'lead' }, { _id: 1 }).lean();
+    // The attribution already read the state's channel (unique per corp and state): not again.
+    const channel =
+      'channel' in known
+        ? known.channel?.kind === 'lead'
+        : Boolean(await ChannelModel.findOne({ corpId: deps.corpId, state, kind: 'lead' }, { _id: 1 }).lean());
     if (channel) {
       const mine = await LeadModel.find({ ...open, advisorUserid: event.userid }, { _id: 1, nameHash: 1 })
         .limit(50)

@@ -4,7 +4,13 @@ import type { ExternalContact, FollowInfo, FollowUser } from '../../wecom/endpoi
 import { isSuppressed } from '../privacy/suppression.js';
 import { withOutbox, type EventRecorder } from '../events/outbox.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
-import { chooseResponsibleAdvisor, customerSnapshot, diffTags, relationshipSnapshot } from './contact-snapshot.js';
+import {
+  chooseResponsibleAdvisor,
+  customerSnapshot,
+  diffTags,
+  relationshipSnapshot,
+  type RelationshipForResponsibility,
+} from './contact-snapshot.js';
 import type { CustomerDeps } from './customer-deps.js';
 import { CustomerModel } from './customer.model.js';
 import { RelationshipModel } from './relationship.model.js';
@@ -140,6 +146,14 @@ async function applyFetchedContact(
   const stored = await RelationshipModel.find({ corpId, externalUserId: snapshot.externalUserId }).lean();
   const byUserid = new Map(stored.map((rel) => [rel.userid, rel]));
   const listed = new Set<string>();
+  // The customer's relationships as this change leaves them, for the responsible advisor without
+  // reading them again (docs/scale.md §4); undefined when a write did not do what was read.
+  const own = String(customer._id);
+  let after: Map<string, RelationshipForResponsibility> | undefined = stored.every(
+    (rel) => String(rel.customerId) === own,
+  )
+    ? new Map(stored.map((rel) => [rel.userid, { userid: rel.userid, status: rel.status, addedAt: rel.addedAt }]))
+    : undefined;
 
   for (const follow of fetched.followUsers) {
     listed.add(follow.userid);
@@ -157,7 +171,7 @@ async function applyFetchedContact(
       tagIds: next.tagIds,
     };
     if (!previous) {
-      await RelationshipModel.updateOne(
+      const inserted = await RelationshipModel.updateOne(
         { corpId, userid: follow.userid, externalUserId: snapshot.externalUserId },
         {
           $set: sealed,
@@ -170,6 +184,9 @@ async function applyFetchedContact(
         },
         { upsert: true },
       );
+      if (inserted.upsertedCount === 1)
+        after?.set(follow.userid, { userid: follow.userid, status: 'active', addedAt: next.addedAt });
+      else after = undefined;
       result.added.push({ userid: follow.userid, state: next.state });
       continue;
     }
@@ -183,6 +200,11 @@ async function applyFetchedContact(
         },
       },
     );
+    after?.set(follow.userid, {
+      userid: follow.userid,
+      status: revive ? 'active' : previous.status,
+      addedAt: next.addedAt,
+    });
     if (revive) result.added.push({ userid: follow.userid, state: next.state });
     const changes = diffTags(previous.tagIds ?? [], next.tagIds);
     if (changes.added.length > 0 || changes.removed.length > 0)
@@ -192,15 +214,23 @@ async function applyFetchedContact(
   // Active here but not listed by WeCom: the member deleted the customer (or a transfer moved them).
   for (const rel of stored) {
     if (rel.status === 'active' && !listed.has(rel.userid) && (!opts.scope || opts.scope.has(rel.userid))) {
-      await RelationshipModel.updateOne(
+      const ended = await RelationshipModel.updateOne(
         { _id: rel._id, corpId, status: 'active' },
         { $set: { status: 'deleted_by_advisor', statusChangedAt: opts.eventAt, statusCause: 'not_in_wecom' } },
       );
+      const kept = after?.get(rel.userid);
+      if (ended.modifiedCount === 1 && kept) kept.status = 'deleted_by_advisor';
+      else after = undefined;
       result.vanishedUserids.push(rel.userid);
     }
   }
 
-  await recomputeResponsibleAdvisor(corpId, customer._id);
+  await recomputeResponsibleAdvisor(corpId, customer._id, {
+    relationships: after ? [...after.values()] : undefined,
+    // A customer inserted by this change has no vehicle yet: none can carry its new id.
+    noVehicles: result.createdCustomer,
+    current: customer.responsibleUserid ?? undefined,
+  });
   if (opts.emit !== false) recordRefreshEvents(deps, opts, result, events);
   return result;
 }
@@ -222,21 +252,35 @@ function reactivates(
   return addedAt.getTime() > changedAt;
 }
 
+/** What a caller already knows, so the recomputation reads and writes only the rest. */
+export interface KnownForResponsibility {
+  /** Every relationship of the customer, as stored now. */
+  relationships?: readonly RelationshipForResponsibility[];
+  /** The customer has no vehicle (it was just inserted). */
+  noVehicles?: boolean;
+  /** The stored responsible advisor, when known: an unchanged one is not written again. */
+  current?: string | null;
+}
+
 /** Recomputes and stores the responsible advisor (docs/architecture.md §4); returns it. */
 export async function recomputeResponsibleAdvisor(
   corpId: string,
   customerId: Types.ObjectId,
+  known: KnownForResponsibility = {},
 ): Promise<string | undefined> {
   const [relationships, vehicles] = await Promise.all([
-    RelationshipModel.find({ corpId, customerId }, { userid: 1, status: 1, addedAt: 1 }).lean(),
-    VehicleModel.find({ corpId, customerId, salesUserid: { $exists: true } }, { salesUserid: 1, deliveryDate: 1 })
-      .sort({ deliveryDate: -1 })
-      .lean(),
+    known.relationships ?? RelationshipModel.find({ corpId, customerId }, { userid: 1, status: 1, addedAt: 1 }).lean(),
+    known.noVehicles
+      ? []
+      : VehicleModel.find({ corpId, customerId, salesUserid: { $exists: true } }, { salesUserid: 1, deliveryDate: 1 })
+          .sort({ deliveryDate: -1 })
+          .lean(),
   ]);
   const responsible = chooseResponsibleAdvisor(
     relationships,
     vehicles.map((v) => v.salesUserid).filter((u): u is string => Boolean(u)),
   );
+  if ('current' in known && (known.current ?? undefined) === responsible) return responsible;
   await CustomerModel.updateOne(
     { _id: customerId, corpId },
     responsible ? { $set: { responsibleUserid: responsible } } : { $unset: { responsibleUserid: 1 } },

@@ -1,8 +1,9 @@
 import type { Types } from 'mongoose';
 import { withOutbox } from '../events/outbox.js';
-import { VehicleModel } from '../vehicles/vehicle.model.js';
+import { rememberJobRead } from '../../infra/job-reads.js';
 import { ensureCorpTags } from './corp-tags.service.js';
 import type { CustomerDeps } from './customer-deps.js';
+import { relationshipRowsKey, relationshipRowsOf, vehicleRowsOf } from './customer-rows.js';
 import { CustomerModel } from './customer.model.js';
 import { RelationshipModel } from './relationship.model.js';
 import type { RetentionSettings } from './retention-settings.js';
@@ -30,26 +31,29 @@ export async function becomeOwner(
 ): Promise<{ changed: boolean; tagged: number }> {
   // Only the lifecycle change and its event are in the transaction: mark_tag calls stay outside.
   const { changed, customer } = await withOutbox(deps, async (events) => {
-    const update = await CustomerModel.updateOne(
+    // One command when the stage changes: the update returns what the event needs.
+    const updated = await CustomerModel.findOneAndUpdate(
       { _id: input.customerId, corpId: deps.corpId, 'lifecycle.stage': { $ne: 'owner' } },
       {
         $set: { lifecycle: { stage: 'owner', reason: input.reason, changedAt: input.at } },
         $push: { lifecycleHistory: { stage: 'owner', reason: input.reason, at: input.at } },
       },
-    );
-    const found = await CustomerModel.findById(input.customerId, { externalUserId: 1, lifecycle: 1 }).lean();
-    if (update.modifiedCount > 0 && found) {
+      { returnDocument: 'after', projection: { externalUserId: 1, lifecycle: 1 } },
+    ).lean();
+    const found =
+      updated ?? (await CustomerModel.findById(input.customerId, { externalUserId: 1, lifecycle: 1 }).lean());
+    if (updated) {
       events.record({
         type: 'customer.became_owner',
         corpId: deps.corpId,
         sourceId: input.sourceId,
         occurredAt: input.at.toISOString(),
         customerId: String(input.customerId),
-        externalUserId: found.externalUserId,
+        externalUserId: updated.externalUserId,
         data: { reason: input.reason },
       });
     }
-    return { changed: update.modifiedCount > 0, customer: found };
+    return { changed: Boolean(updated), customer: found };
   });
   if (!customer || customer.lifecycle?.stage !== 'owner') return { changed, tagged: 0 };
   const tagged = await applyOwnerTags(deps, settings, input.customerId);
@@ -70,12 +74,7 @@ export async function applyOwnerTags(
   const ownerIds = await ensureCorpTags(deps, settings.ownerTag.group, [settings.ownerTag.name]);
   wanted.push(...ownerIds.values());
   if (settings.modelTagGroup) {
-    const models = (
-      await VehicleModel.find(
-        { corpId: deps.corpId, customerId, model: { $exists: true, $ne: '' } },
-        { model: 1 },
-      ).lean()
-    )
+    const models = (await vehicleRowsOf(deps.corpId, customerId))
       .map((v) => v.model)
       .filter((m): m is string => Boolean(m));
     if (models.length > 0)
@@ -89,13 +88,12 @@ export async function applyOwnerTags(
         ).values(),
       );
   }
-  const relationships = await RelationshipModel.find(
-    { corpId: deps.corpId, customerId, status: 'active' },
-    { userid: 1, externalUserId: 1, tagIds: 1 },
-  )
-    .sort({ userid: 1 })
-    .lean();
-  let tagged = 0;
+  // The job's rows (src/domain/customers/customer-rows.ts): the active ones, by advisor.
+  const rows = await relationshipRowsOf(deps.corpId, customerId);
+  const relationships = rows
+    .filter((rel) => rel.status === 'active')
+    .sort((a, b) => (a.userid < b.userid ? -1 : a.userid > b.userid ? 1 : 0));
+  const added = new Map<string, string[]>();
   for (const rel of relationships) {
     const missing = wanted.filter((id) => !(rel.tagIds ?? []).includes(id));
     if (missing.length === 0) continue;
@@ -105,7 +103,16 @@ export async function applyOwnerTags(
       { _id: rel._id, corpId: deps.corpId },
       { $addToSet: { tagIds: { $each: missing } } },
     );
-    tagged++;
+    added.set(String(rel._id), missing);
   }
-  return tagged;
+  // The rows as these writes left them, for the job's later consumers (the rule context).
+  if (added.size > 0)
+    rememberJobRead(
+      relationshipRowsKey(deps.corpId, customerId),
+      rows.map((rel) => {
+        const missing = added.get(String(rel._id));
+        return missing ? { ...rel, tagIds: [...(rel.tagIds ?? []), ...missing] } : rel;
+      }),
+    );
+  return added.size;
 }

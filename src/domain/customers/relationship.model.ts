@@ -1,4 +1,5 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
+import { forgetJobReadsOnWrite } from '../../infra/job-reads.js';
 
 export const RELATIONSHIP_STATUSES = ['active', 'deleted_by_customer', 'deleted_by_advisor', 'transferred'] as const;
 export type RelationshipStatus = (typeof RELATIONSHIP_STATUSES)[number];
@@ -41,6 +42,9 @@ relationshipSchema.index({ corpId: 1, remarkMobileHashes: 1 });
 relationshipSchema.index({ corpId: 1, remarkHash: 1 }, { sparse: true });
 // Batch loads of a page of customers' relationships (rule contexts, broadcast planning).
 relationshipSchema.index({ corpId: 1, customerId: 1 });
+
+// Rows of this collection are kept per job (src/infra/job-reads.ts): a write forgets them.
+forgetJobReadsOnWrite(relationshipSchema, 'relationships/');
 
 export type Relationship = InferSchemaType<typeof relationshipSchema>;
 export const RelationshipModel = model('Relationship', relationshipSchema);

@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import type { DomainEvent } from '../events/domain-event.js';
 import { describeTag } from './corp-tags.service.js';
+import { relationshipOfPair } from './customer-rows.js';
 import type { CustomerDeps } from './customer-deps.js';
 import { recomputeResponsibleAdvisor } from './customer-refresh.service.js';
 import { becomeOwner, type OwnerReason } from './owner.service.js';
@@ -42,10 +43,13 @@ async function carriesOwnerTag(
   event: DomainEvent,
 ): Promise<boolean> {
   if (settings.ownerTagNames.length === 0 || !event.externalUserId || !event.userid) return false;
-  const rel = await RelationshipModel.findOne(
-    { corpId: deps.corpId, externalUserId: event.externalUserId, userid: event.userid },
-    { tagIds: 1 },
-  ).lean();
+  const rel =
+    event.customerId && Types.ObjectId.isValid(event.customerId)
+      ? await relationshipOfPair(deps.corpId, event.customerId, event.externalUserId, event.userid)
+      : await RelationshipModel.findOne(
+          { corpId: deps.corpId, externalUserId: event.externalUserId, userid: event.userid },
+          { tagIds: 1 },
+        ).lean();
   for (const tagId of rel?.tagIds ?? []) {
     const tag = await describeTag(deps, tagId);
     if (tag && settings.ownerTagNames.includes(tag.name)) return true;

@@ -9,6 +9,11 @@ import { OutboxEventModel } from './outbox-event.model.js';
 export interface RelayBatchOptions {
   /** Only these event ids (the post-commit relay of one change); default: the oldest pending ones. */
   ids?: readonly string[];
+  /**
+   * Records known to be pending, with their event (the post-commit relay of the records its change
+   * inserted): relayed without reading them back. With `records` and no `ids`, nothing is read.
+   */
+  records?: ReadonlyArray<{ _id: string; event: unknown }>;
   batchSize?: number;
   now?: Date;
 }
@@ -21,13 +26,17 @@ export interface RelayBatchOptions {
  * records it marked relayed; rejects when Redis does not take them (they stay pending).
  */
 export async function relayOutbox(queues: Queues, opts: RelayBatchOptions = {}): Promise<number> {
-  const filter = opts.ids
-    ? { _id: { $in: [...opts.ids] }, status: 'pending' as const }
-    : { status: 'pending' as const };
-  const records = await OutboxEventModel.find(filter, { _id: 1, type: 1, event: 1 })
-    .sort({ createdAt: 1 })
-    .limit(opts.batchSize ?? 200)
-    .lean();
+  const records: Array<{ _id: string; event: unknown }> = [...(opts.records ?? [])];
+  if (!opts.records || (opts.ids && opts.ids.length > 0)) {
+    const filter = opts.ids
+      ? { _id: { $in: [...opts.ids] }, status: 'pending' as const }
+      : { status: 'pending' as const };
+    const read = await OutboxEventModel.find(filter, { _id: 1, event: 1 })
+      .sort({ createdAt: 1 })
+      .limit(opts.batchSize ?? 200)
+      .lean();
+    records.push(...read);
+  }
   if (records.length === 0) return 0;
   await queues
     .get(QueueName.domainEvents)

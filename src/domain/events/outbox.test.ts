@@ -128,6 +128,15 @@ describe('the outbox', () => {
     expect((await jobIds()).length).toBe(1);
   });
 
+  it('a replayed source whose event is still pending: the post-commit relay reads it back and queues it', async () => {
+    // The first run died before its own relay; the replay inserts nothing and relays the stored record.
+    const id = await withOutbox({}, async (events) => events.record(event('inbound-g')));
+    await withOutbox({ queues, logger }, async (events) => events.record(event('inbound-g')));
+    expect(await jobIds()).toEqual([id]);
+    expect(await OutboxEventModel.findById(id).lean()).toMatchObject({ status: 'relayed' });
+    expect(await OutboxEventModel.countDocuments()).toBe(1);
+  });
+
   it('a nested change joins the outer transaction: both roll back together', async () => {
     await expect(
       withOutbox({ queues, logger }, async (outer) => {

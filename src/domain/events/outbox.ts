@@ -43,15 +43,23 @@ export async function withOutbox<T>(deps: OutboxDeps, change: (events: EventReco
   if (outer) return change(recorderFor(outer)); // nested: joins the outer transaction and its relay
 
   let staged: Staged[] = [];
+  let inserted = new Set<string>();
   const attempt = async (): Promise<T> => {
     staged = [];
     const result = await scope.run(staged, () => change(recorderFor(staged)));
-    await writeOutbox(staged);
+    inserted = await writeOutbox(staged);
     return result;
   };
   const result = await inTransaction(attempt, deps.logger);
   if (deps.queues && staged.length > 0) {
-    await relayOutbox(deps.queues, { ids: staged.map((s) => s.id) }).catch((err: Error) => {
+    // The records this change inserted are relayed from memory (they are pending: nothing else
+    // has seen them before the commit); one stored earlier (a replayed source) is read back, and
+    // relayed only if still pending (docs/scale.md §4).
+    const relay = {
+      records: staged.filter((s) => inserted.has(s.id)).map((s) => ({ _id: s.id, event: s.event })),
+      ids: staged.filter((s) => !inserted.has(s.id)).map((s) => s.id),
+    };
+    await relayOutbox(deps.queues, relay).catch((err: Error) => {
       deps.logger?.warn(
         { events: staged.length, err: err.message },
         'domain events stored in the outbox but not yet queued; the relay retries',
@@ -72,11 +80,14 @@ function recorderFor(staged: Staged[]): EventRecorder {
   };
 }
 
-/** Upserts on the deterministic id: an event recorded again (a replayed source) is stored once. */
-async function writeOutbox(staged: readonly Staged[]): Promise<void> {
-  if (staged.length === 0) return;
+/**
+ * Upserts on the deterministic id: an event recorded again (a replayed source) is stored once.
+ * Returns the ids this write inserted.
+ */
+async function writeOutbox(staged: readonly Staged[]): Promise<Set<string>> {
+  if (staged.length === 0) return new Set();
   const createdAt = new Date();
-  await OutboxEventModel.bulkWrite(
+  const written = await OutboxEventModel.bulkWrite(
     staged.map(({ id, event }) => ({
       updateOne: {
         filter: { _id: id },
@@ -86,6 +97,7 @@ async function writeOutbox(staged: readonly Staged[]): Promise<void> {
     })),
     { ordered: true },
   );
+  return new Set(Object.keys(written.upsertedIds ?? {}).map((index) => staged[Number(index)]!.id));
 }
 
 /**

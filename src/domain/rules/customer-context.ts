@@ -2,6 +2,7 @@ import type { Types } from 'mongoose';
 import { AdvisorModel } from '../customers/advisor.model.js';
 import { readTagGroups, type CorpReads } from '../corps/corp-read-cache.js';
 import { CustomerModel, type LifecycleStage } from '../customers/customer.model.js';
+import { relationshipRowsOf, vehicleRowsOf } from '../customers/customer-rows.js';
 import { customerCtx, type PersonalData } from '../customers/personal-data.js';
 import { RelationshipModel } from '../customers/relationship.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
@@ -104,15 +105,21 @@ async function buildContexts(
 ): Promise<CustomerContext[]> {
   const ids = customers.map((c) => c._id);
   const byCustomer = customerIdsFilter(ids);
+  // One customer (an event's context): the job's rows, shared with its other consumers.
+  const single = customers.length === 1 ? customers[0]?._id : undefined;
   const [relationships, vehicles, tagNames] = await Promise.all([
-    RelationshipModel.find(
-      { corpId, customerId: byCustomer },
-      { customerId: 1, userid: 1, state: 1, tagIds: 1, status: 1 },
-    ).lean(),
-    VehicleModel.find(
-      { corpId, customerId: byCustomer },
-      { customerId: 1, vin: 1, model: 1, deliveryDate: 1, insuranceExpiry: 1, lastServiceDate: 1 },
-    ).lean(),
+    single
+      ? relationshipRowsOf(corpId, single)
+      : RelationshipModel.find(
+          { corpId, customerId: byCustomer },
+          { customerId: 1, userid: 1, state: 1, tagIds: 1, status: 1 },
+        ).lean(),
+    single
+      ? vehicleRowsOf(corpId, single)
+      : VehicleModel.find(
+          { corpId, customerId: byCustomer },
+          { customerId: 1, vin: 1, model: 1, deliveryDate: 1, insuranceExpiry: 1, lastServiceDate: 1 },
+        ).lean(),
     tagNamesOf(corpId, opts.reads),
   ]);
   const advisorIds = [

@@ -1,4 +1,5 @@
 import { Types } from 'mongoose';
+import { vehicleRowsOf } from '../customers/customer-rows.js';
 import { reachableVehicleIds } from '../outcomes/unreachable-episodes.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 import type { TaskDeps } from './task-deps.js';
@@ -126,6 +127,5 @@ export async function closeReachableOwnerTasks(
 /** The customer's vehicles with an open "add on WeCom" task (a customer added or re-added the dealer). */
 export async function vehiclesOfCustomer(corpId: string, customerId: string): Promise<Types.ObjectId[]> {
   if (!Types.ObjectId.isValid(customerId)) return [];
-  const vehicles = await VehicleModel.find({ corpId, customerId: new Types.ObjectId(customerId) }, { _id: 1 }).lean();
-  return vehicles.map((v) => v._id);
+  return (await vehicleRowsOf(corpId, customerId)).map((v) => v._id);
 }

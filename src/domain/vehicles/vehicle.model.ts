@@ -1,4 +1,5 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
+import { forgetJobReadsOnWrite } from '../../infra/job-reads.js';
 
 /**
  * A car from the dealer's DMS (docs/architecture.md §5), linked to a customer by external_userid, unionid or
@@ -33,6 +34,9 @@ const vehicleSchema = new Schema(
 );
 vehicleSchema.index({ corpId: 1, vin: 1 }, { unique: true });
 vehicleSchema.index({ corpId: 1, customerId: 1 });
+
+// Rows of this collection are kept per job (src/infra/job-reads.ts): a write forgets them.
+forgetJobReadsOnWrite(vehicleSchema, 'vehicles/');
 
 export type Vehicle = InferSchemaType<typeof vehicleSchema>;
 export const VehicleModel = model('Vehicle', vehicleSchema);
