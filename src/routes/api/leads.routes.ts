@@ -201,7 +201,7 @@ export function createLeadsRouter(deps: ApiDeps): Router {
     assertCorp(p, q.corpId, 'write');
     await requireDealerCorp(q.corpId, deps.config.defaultTimezone);
     const settings = parseOrThrow(acquisitionSettingsSchema, bodyOf(ctx) ?? {});
-    await saveAcquisitionSettings(q.corpId, settings, deps.queues);
+    await saveAcquisitionSettings(q.corpId, settings);
     await recordAudit({
       actor: p,
       action: 'lead.settings',
