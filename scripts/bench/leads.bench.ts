@@ -21,6 +21,7 @@ import { acquisitionSettingsSchema } from '../../src/domain/acquisition/acquisit
 import { AcquisitionSettingsModel } from '../../src/domain/acquisition/acquisition-settings.model.js';
 import { leadCounts } from '../../src/domain/acquisition/lead-counters.js';
 import { LeadModel } from '../../src/domain/acquisition/lead.model.js';
+import { TokenService } from '../../src/domain/auth/token.service.js';
 import { CorpModel } from '../../src/domain/corps/corp.model.js';
 import { AdvisorModel } from '../../src/domain/customers/advisor.model.js';
 import { Queues } from '../../src/queues/queue-factory.js';
@@ -32,7 +33,6 @@ const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);
 const ADVISORS = 50;
 const WINDOW_MS = 60_000;
 const CORP = DEMO_CORP_ID;
-const TOKEN = 'bench-leads-bootstrap-token-0123456789abcdef';
 const LEAD_LINK = /\/console\/m\/leads\/([a-f0-9]{24})/g;
 
 /** CPU seconds so far of a process (Linux /proc). */
@@ -74,7 +74,7 @@ async function main(): Promise<void> {
   const stack = await BotStack.create(
     backends,
     'benchleads',
-    { BOOTSTRAP_API_TOKEN: TOKEN, API_RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'error' },
+    { API_RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'error' },
     {
       preload: [resolve('scripts/bench/mongo-command-counter.ts')],
       ...(process.env.BENCH_BASELINE ? { dir: checkout(process.env.BENCH_BASELINE) } : {}),
@@ -123,6 +123,8 @@ async function main(): Promise<void> {
       },
       { upsert: true },
     );
+    // An issued API token, as a platform's integration would hold (resolved per call, like theirs).
+    const { token } = await new TokenService(() => new Date()).create({ role: 'admin', corps: [], label: 'bench' });
     // Whatever the hour of the run: the dealer works around the clock, so every lead is routed now.
     await CorpModel.updateOne(
       { corpId: CORP },
@@ -141,7 +143,7 @@ async function main(): Promise<void> {
     const post = (body: unknown) =>
       fetch(url, {
         method: 'POST',
-        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
     // Warm-up (JIT, connections, the settings and the counters), then counted from a clean slate.
