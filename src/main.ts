@@ -118,6 +118,7 @@ async function main(): Promise<void> {
     pd: PersonalData.fromConfig(config),
     redis,
     corpService,
+    corps,
     sessions,
     jsapi,
   });

@@ -2,9 +2,8 @@ import type { Redis } from 'ioredis';
 import mongoose from 'mongoose';
 import { Registry } from 'prom-client';
 import type { AppConfig } from '../config/index.js';
-import { forgetAcquisitionSettings } from './domain/acquisition/acquisition-settings.js';
 import { CorpCache } from './domain/corps/corp-cache.js';
-import { CorpService, corpsChannel } from './domain/corps/corp.service.js';
+import { CorpService } from './domain/corps/corp.service.js';
 import { loadConfigOrExit } from './infra/bootstrap.js';
 import { changeNotices } from './infra/change-notices.js';
 import { createProcessClock, type Clock } from './infra/clock.js';
@@ -88,11 +87,7 @@ export async function bootProcess(role: 'web' | 'worker', whileRedisAway: string
     refreshMs: config.corps.refreshS * 1000,
     logger,
   });
-  // A corp change notice also drops that corp's cached lead settings (docs/acquisition.md "Intake").
-  subscriber.on('message', (channel: string, corpId: string) => {
-    if (channel === corpsChannel(config.redis.queuePrefix)) forgetAcquisitionSettings(corpId);
-  });
-  // Writes of rules and tags here reach the other processes' caches, and theirs reach ours
+  // Writes of rules, tags and lead settings here reach the other processes' caches, and theirs reach ours
   // (src/infra/change-notices.ts); not awaited: the subscription waits for Redis like the corp cache's.
   void changeNotices.attach({ redis, subscriber, prefix: config.redis.queuePrefix, logger });
   return { config, logger, shutdown, redis, subscriber, clock, queues, allQueues, cipher, metrics, corpService, corps };

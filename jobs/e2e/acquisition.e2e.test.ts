@@ -288,7 +288,7 @@ describe('leads', () => {
     bot.clock.set(START + 60 * MINUTE + 32 * MINUTE);
     expect((await runLeadTick(deps())).escalated).toBe(1);
     await waitFor(
-      () => (cardsTo('wangqiang').some((m) => m.taskId === `lde-${leadId}-1`) ? true : undefined),
+      () => (cardsTo('wangqiang').some((m) => m.taskId?.startsWith(`lde-${leadId}-1-`)) ? true : undefined),
       "the leader's escalation card",
     );
     bot.clock.set(START + 60 * MINUTE + 63 * MINUTE);

@@ -14,6 +14,8 @@ import { ingestLeads } from '../../src/domain/acquisition/lead-intake.js';
 import { LeadModel } from '../../src/domain/acquisition/lead.model.js';
 import { AdvisorModel } from '../../src/domain/customers/advisor.model.js';
 import { defaultTaskSettings } from '../../src/domain/tasks/task-settings.js';
+import { runLeadTick } from '../../src/domain/acquisition/lead-sla.js';
+import { taskDepsFor } from '../processors/tasks.handlers.js';
 import { DEMO_SECRET } from '../../scripts/wecom-sandbox/world/demo-seed.js';
 import { startBotHarness, type BotHarness } from './bot.test-support.js';
 
@@ -25,18 +27,36 @@ let bot: BotHarness;
 beforeAll(async () => {
   bot = await startBotHarness({
     startAt: START,
-    tuning: { leadCardWindowMs: WINDOW.windowMs, leadCardsPerWindow: 8 },
+    // A digest at most every 500 ms: 6 of the 8 places a window kept for it, 2 for own cards.
+    tuning: { leadCardWindowMs: WINDOW.windowMs, leadCardsPerWindow: 8, leadDigestGapMs: 500 },
   });
   configureMemberLimits(bot.sandbox.context, WINDOW);
   await AdvisorModel.updateOne(
     { corpId: bot.corpId, userid: 'lina' },
-    { $set: { name: 'lina', departments: [2], status: 'active' } },
+    { $set: { name: 'lina', departments: [2], status: 'active', directLeaders: ['zhangwei'] } },
     { upsert: true },
   );
 }, 60_000);
 afterAll(async () => {
   await bot?.stop();
 });
+
+const MINUTE = 60_000;
+let burstIds: string[] = [];
+const deps = () => {
+  const d = taskDepsFor(bot.ctx, bot.corpId, bot.ctx.logger);
+  if (!d) throw new Error('no deps');
+  return d;
+};
+const digestsTo = (userid: string) =>
+  world()
+    .messages.filter((m) => m.msgtype === 'markdown' && m.touser.includes(userid))
+    .map((m) => (m.body as { markdown?: { content: string } }).markdown?.content ?? '');
+/** Leads whose history has `action` (how a digest marks the leads it announced). */
+async function marked(action: string): Promise<Set<string>> {
+  const leads = await LeadModel.find({ corpId: bot.corpId, _id: { $in: burstIds } }, { history: 1 }).lean();
+  return new Set(leads.filter((l) => l.history.some((h) => h.action === action)).map((l) => String(l._id)));
+}
 
 const world = () => {
   const corp = bot.sandbox.world.corp(bot.corpId);
@@ -89,6 +109,7 @@ describe('app messages to one member', () => {
     );
     expect(results.every((r) => r.status === 'created' && r.advisorUserid === 'lina')).toBe(true);
     const ids = results.map((r) => (r.status === 'created' ? r.leadId : ''));
+    burstIds = ids;
     await bot.settle('the cards and the digest');
 
     const toLina = world().messages.filter((m) => m.touser.includes('lina'));
@@ -115,5 +136,51 @@ describe('app messages to one member', () => {
     expect(digestText[0]).toMatch(/条新线索待联系/);
     expect(digestText[0]).toMatch(/汽车之家 \d+/);
     expect(memberLimitRejections(world()).filter((r) => r.userid === 'lina')).toEqual([]);
+  });
+
+  it('the SLA reminders and the escalations of that burst are paced like the first cards: own cards while there is room, then digests; nothing refused', async () => {
+    expect(burstIds).toHaveLength(50);
+    // 16 minutes later nobody has called: one reminder per lead to lina, through her window.
+    bot.clock.set(START + 16 * MINUTE);
+    expect((await runLeadTick(deps())).reminded).toBe(50);
+    await bot.settle('the reminders');
+    const reminderCards = new Set(
+      world()
+        .messages.filter((m) => m.touser.includes('lina') && m.taskId?.endsWith('-r'))
+        .map((m) => m.taskId),
+    );
+    const reminded = await marked('reminder_digest');
+    for (const id of burstIds) {
+      const own = reminderCards.has(`ld-${id}-1-r`);
+      expect(own !== reminded.has(id), `lead ${id}: reminder card ${own}, digest ${reminded.has(id)}`).toBe(true);
+    }
+    expect(reminded.size).toBeGreaterThan(0);
+    expect(
+      digestsTo('lina').some(
+        (t) => /条线索首次联系已超时/.test(t) && t.includes(`/console/m/leads/${[...reminded][0]}`),
+      ),
+    ).toBe(true);
+
+    // 15 minutes on: one escalation per lead to her leader zhangwei, through his window. The first
+    // test's deliberate excess to him went around the bot, so the bot's window cannot count it: let
+    // the sandbox's real-time window pass first, as WeCom's would have in 15 minutes.
+    await new Promise((resolve) => setTimeout(resolve, WINDOW.windowMs));
+    bot.clock.set(START + 31 * MINUTE);
+    expect((await runLeadTick(deps())).escalated).toBe(50);
+    await bot.settle('the escalations');
+    const toLeader = world().messages.filter((m) => m.touser.includes('zhangwei'));
+    const escalationCards = new Set(toLeader.flatMap((m) => (m.taskId?.startsWith('lde-') ? [m.taskId] : [])));
+    const escalated = await marked('escalation_digest');
+    for (const id of burstIds) {
+      const own = [...escalationCards].some((t) => t.startsWith(`lde-${id}-1-`));
+      expect(own !== escalated.has(id), `lead ${id}: escalation card ${own}, digest ${escalated.has(id)}`).toBe(true);
+    }
+    expect(escalated.size).toBeGreaterThan(0);
+    const leaderDigest = digestsTo('zhangwei').find((t) =>
+      /团队有 <font color="warning">\d+<\/font> 条线索超时未联系/.test(t),
+    );
+    expect(leaderDigest).toContain('lina 超时');
+    // (The first test's deliberate excess to zhangwei is the only refusal.)
+    expect(memberLimitRejections(world()).filter((r) => r.userid === 'lina' || r.msgtype !== 'text')).toEqual([]);
   });
 });

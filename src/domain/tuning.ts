@@ -22,6 +22,11 @@ export interface Tuning {
    */
   leadCardWindowMs: number;
   leadCardsPerWindow: number;
+  /**
+   * In a burst the waiting leads go out at most this long apart (one digest per gap), so none waits
+   * longer; the places this needs in a window are kept from own cards (lead-card-window.ts).
+   */
+  leadDigestGapMs: number;
 }
 
 export const DEFAULT_TUNING: Readonly<Tuning> = Object.freeze({
@@ -34,6 +39,8 @@ export const DEFAULT_TUNING: Readonly<Tuning> = Object.freeze({
   // 20 of WeCom's 30 messages a minute to one member (docs/wecom.md §5): the rest for tasks and escalations.
   leadCardWindowMs: 60_000,
   leadCardsPerWindow: 20,
+  // 15 digests a minute at most, which leaves 5 places a window to own cards in a burst.
+  leadDigestGapMs: 4000,
 });
 
 /** The defaults with the given settings over them. */

@@ -4,8 +4,8 @@ import type { Schema } from 'mongoose';
 import type { Logger } from './logger.js';
 
 /** What changed: the per-corp data that worker processes hold in memory (docs/scale.md §4). */
-export type ChangeTopic = 'rules' | 'tags';
-const TOPICS: readonly ChangeTopic[] = ['rules', 'tags'];
+export type ChangeTopic = 'rules' | 'tags' | 'lead-settings';
+const TOPICS: readonly ChangeTopic[] = ['rules', 'tags', 'lead-settings'];
 
 export const changesChannel = (prefix: string): string => `${prefix}:cache:changed`;
 
@@ -85,7 +85,8 @@ export class ChangeNotices {
 }
 
 /**
- * The process's notices: the models' write hooks announce here (rule.model.ts, corp-tag.model.ts),
+ * The process's notices: the models' write hooks announce here (rule.model.ts, corp-tag.model.ts,
+ * acquisition-settings.model.ts),
  * the process boot attaches it to Redis, the caches listen.
  */
 export const changeNotices = new ChangeNotices();

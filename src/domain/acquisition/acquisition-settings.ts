@@ -1,7 +1,6 @@
 import { AcquisitionSettingsModel } from './acquisition-settings.model.js';
 import { z } from 'zod';
-import type { Queues } from '../../queues/queue-factory.js';
-import { corpsChannel } from '../corps/corp.service.js';
+import { changeNotices, type ChangeNotices } from '../../infra/change-notices.js';
 import { LEAD_SOURCES } from './lead.model.js';
 
 /** One routing rule: the first rule whose filters match a lead names where it goes (docs/acquisition.md "Routing"). */
@@ -62,39 +61,54 @@ export async function loadAcquisitionSettings(corpId: string): Promise<Acquisiti
 }
 
 /**
- * Settings held per process for intake and routing (docs/acquisition.md "Intake"): read once per
- * corp instead of once per lead. A save forgets them here and announces the corp on the corps
- * change channel, whose subscriber (src/process-boot.ts) forgets them in every other process; the
- * lifetime bounds how long a missed notice can leave a process on old rules.
+ * Settings held per process for intake and routing (docs/acquisition.md "Leads"): read once per
+ * corp instead of once per lead. Every write of the settings announces itself on the change notices
+ * (acquisition-settings.model.ts, src/infra/change-notices.ts), which clear the copy here at once
+ * and in every other process through Redis; `ttlMs` (default 30 s) only bounds how long a lost
+ * notice (a subscriber connection away, a write from a process not attached) can leave a process
+ * on old rules. Concurrent misses share one read; a failed read is not kept.
  */
+export class AcquisitionSettingsCache {
+  private readonly held = new Map<string, { loadedAt: number; settings: Promise<AcquisitionSettings> }>();
+  private readonly detach: () => void;
+
+  constructor(private readonly opts: { ttlMs?: number; monotonicMs?: () => number; notices?: ChangeNotices } = {}) {
+    this.detach = (opts.notices ?? changeNotices).on('lead-settings', () => this.held.clear());
+  }
+
+  get(corpId: string): Promise<AcquisitionSettings> {
+    const now = (this.opts.monotonicMs ?? performance.now.bind(performance))();
+    const hit = this.held.get(corpId);
+    if (hit && now - hit.loadedAt < (this.opts.ttlMs ?? SETTINGS_CACHE_MS)) return hit.settings;
+    const entry = { loadedAt: now, settings: loadAcquisitionSettings(corpId) };
+    this.held.set(corpId, entry);
+    entry.settings.catch(() => {
+      if (this.held.get(corpId) === entry) this.held.delete(corpId);
+    });
+    return entry.settings;
+  }
+
+  close(): void {
+    this.detach();
+    this.held.clear();
+  }
+}
+
+/** The last resort when a change notice is lost (see `AcquisitionSettingsCache`). */
 export const SETTINGS_CACHE_MS = 30_000;
-const cached = new Map<string, { at: number; settings: Promise<AcquisitionSettings> }>();
 
-export function cachedAcquisitionSettings(corpId: string, nowMs: number = Date.now()): Promise<AcquisitionSettings> {
-  const hit = cached.get(corpId);
-  if (hit && nowMs - hit.at < SETTINGS_CACHE_MS) return hit.settings;
-  const settings = loadAcquisitionSettings(corpId);
-  cached.set(corpId, { at: nowMs, settings });
-  // A failed read is not kept: the next lead asks MongoDB again.
-  settings.catch(() => {
-    if (cached.get(corpId)?.settings === settings) cached.delete(corpId);
-  });
-  return settings;
+/** The process's copy, cleared by the process's change notices. */
+export const acquisitionSettingsCache = new AcquisitionSettingsCache();
+
+/** A corp's settings from this process's copy (intake, docs/acquisition.md "Leads"). */
+export function cachedAcquisitionSettings(corpId: string): Promise<AcquisitionSettings> {
+  return acquisitionSettingsCache.get(corpId);
 }
 
-/** Forgets a corp's cached settings (a save here, or a change notice from another process). */
-export function forgetAcquisitionSettings(corpId?: string): void {
-  if (corpId === undefined) cached.clear();
-  else cached.delete(corpId);
-}
-
-/** Stores a corp's settings; with `queues` the change is announced to every process. */
-export async function saveAcquisitionSettings(
-  corpId: string,
-  settings: AcquisitionSettings,
-  queues?: Pick<Queues, 'redis' | 'prefix'>,
-): Promise<void> {
+/**
+ * Stores a corp's settings. The write announces itself (acquisition-settings.model.ts): this
+ * process's copy is cleared at once, the other processes' when the notice reaches them.
+ */
+export async function saveAcquisitionSettings(corpId: string, settings: AcquisitionSettings): Promise<void> {
   await AcquisitionSettingsModel.updateOne({ corpId }, { $set: { settings } }, { upsert: true });
-  forgetAcquisitionSettings(corpId);
-  await queues?.redis.publish(corpsChannel(queues.prefix), corpId).catch(() => undefined);
 }

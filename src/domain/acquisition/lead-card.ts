@@ -1,11 +1,9 @@
-import { Types } from 'mongoose';
+import { createHash } from 'node:crypto';
 import type { TemplateCard } from '../../wecom/endpoints/messages.js';
 import { leadCtx } from '../customers/personal-data.js';
-import { leadersOf } from '../customers/advisor-directory.service.js';
 import type { TaskDeps } from '../tasks/task-deps.js';
-import { countSent, sendCardOnce } from '../tasks/task-notify.js';
 import { ChannelModel } from './channel.model.js';
-import { LeadModel, type LeadLean } from './lead.model.js';
+import type { LeadLean } from './lead.model.js';
 
 export const LEAD_SOURCE_LABEL: Record<string, string> = {
   dcc: '厂家DCC/呼叫中心',
@@ -19,10 +17,11 @@ export const LEAD_SOURCE_LABEL: Record<string, string> = {
 };
 export const LEAD_CONTACTED_KEY = 'lead_contacted';
 
-/** Card task ids: `ld-<lead>-<assignment>` for the advisor, `-r` a reminder, `lde-` the leader's escalation. */
+/** Card task ids: `ld-<lead>-<assignment>` for the advisor, `-r` a reminder, `lde-…-<leader hash>` a leader's escalation. */
 export const leadCardId = (leadId: string, assignment: number, reminder = false): string =>
   `ld-${leadId}-${assignment}${reminder ? '-r' : ''}`;
-export const leadEscalationCardId = (leadId: string, assignment: number): string => `lde-${leadId}-${assignment}`;
+export const leadEscalationCardId = (leadId: string, assignment: number, leader: string): string =>
+  `lde-${leadId}-${assignment}-${createHash('sha1').update(leader).digest('hex').slice(0, 10)}`;
 
 export function parseLeadCardId(taskId: string): { leadId: string; assignment: number } | undefined {
   const m = /^ld-([a-f0-9]{24})-(\d+)(-r)?$/.exec(taskId);
@@ -76,38 +75,21 @@ export async function buildLeadCard(
   };
 }
 
-/** Sends the advisor's card for this assignment once (WeCom refuses a repeated task_id). */
-export async function sendLeadCard(
-  deps: TaskDeps,
-  leadId: string,
-  assignment: number,
-  note?: string,
-): Promise<'sent' | 'duplicate' | 'stale'> {
-  const lead = (await LeadModel.findOne({
-    _id: new Types.ObjectId(leadId),
-    corpId: deps.corpId,
-  }).lean()) as LeadLean | null;
-  if (!lead?.advisorUserid || lead.assignment !== assignment || lead.stage !== 'new') return 'stale';
-  const out = await sendCardOnce(deps, lead.advisorUserid, await buildLeadCard(deps, lead, note));
-  if (!out.duplicate) await countSent(deps, lead.advisorUserid);
-  return out.duplicate ? 'duplicate' : 'sent';
-}
-
-/** The leaders' card when a lead is still uncontacted after the SLA plus the escalation time. */
-export async function sendLeadEscalation(deps: TaskDeps, lead: LeadLean): Promise<string[]> {
-  if (!lead.advisorUserid) return [];
-  const leaders = await leadersOf(deps, lead.advisorUserid);
-  if (leaders.length === 0) return [];
+/**
+ * A leader's card when a lead is still uncontacted after the SLA plus the escalation time. One
+ * card per leader (each paced in their own window, lead-card-pacing.ts), so the task id names the
+ * leader too (WeCom refuses a repeated task_id; a userid may hold characters a task_id may not).
+ */
+export function escalationCard(deps: Pick<TaskDeps, 'publicBaseUrl'>, lead: LeadLean, leader: string): TemplateCard {
   const url = leadPageUrl(deps.publicBaseUrl, String(lead._id));
-  await sendCardOnce(deps, leaders.join('|'), {
+  return {
     card_type: 'text_notice',
-    task_id: leadEscalationCardId(String(lead._id), lead.assignment ?? 1),
+    task_id: leadEscalationCardId(String(lead._id), lead.assignment ?? 1, leader),
     source: { desc: '线索超时未联系' },
     main_title: {
-      title: cut(`${lead.advisorUserid} 的线索超时未联系`, 26),
+      title: cut(`${lead.advisorUserid ?? ''} 的线索超时未联系`, 26),
       desc: LEAD_SOURCE_LABEL[lead.source] ?? lead.source,
     },
     card_action: { type: 1, url },
-  });
-  return leaders;
+  };
 }

@@ -4,7 +4,8 @@ import type { TaskDeps } from '../tasks/task-deps.js';
 import { inWorkingHours } from '../tasks/working-hours.js';
 import { loadAcquisitionSettings, type AcquisitionSettings } from './acquisition-settings.js';
 import { reassignLead } from './lead-actions.js';
-import { sendLeadCard, sendLeadEscalation } from './lead-card.js';
+import { deliverLeadEscalation, deliverLeadReminder } from './lead-card-pacing.js';
+import { leadersOf } from '../customers/advisor-directory.service.js';
 import { adjustLeadCount, ensureLeadCounters } from './lead-counters.js';
 import { routeLead, type RoutingContext } from './lead-routing.js';
 import { LeadModel, type LeadLean } from './lead.model.js';
@@ -104,10 +105,11 @@ async function runLadder(deps: TaskDeps, ctx: RoutingContext, summary: LeadTickS
     const id = String(lead._id);
     try {
       if (level === 1) {
-        await sendLeadCard(deps, id, lead.assignment ?? 1, '首次联系已超时，请立即联系');
+        // Paced like the first card: over the advisor's window it goes out in their next digest.
+        await deliverLeadReminder(deps, lead);
         summary.reminded++;
       } else if (level === 2) {
-        await sendLeadEscalation(deps, lead);
+        if (lead.advisorUserid) await deliverLeadEscalation(deps, lead, await leadersOf(deps, lead.advisorUserid));
         summary.escalated++;
       } else {
         const decision = await routeLead(

@@ -14,16 +14,54 @@ export interface AuditInput {
 /**
  * Writes one audit record (docs/architecture.md §7: every change and every read of personal data through the
  * API). Awaited by the route, so a change that cannot be audited fails instead of going unrecorded.
+ * Records of requests answered together are written together (group commit, like the lead intake's
+ * batches, docs/acquisition.md "Leads"): one `insertMany` per turn of the event loop, or per write in
+ * flight, instead of one insert per request; each caller still waits for its own record to be stored.
  */
-export async function recordAudit(input: AuditInput): Promise<void> {
-  await AuditEntryModel.create({
-    at: input.at,
-    actor: { tokenId: input.actor.tokenId, role: input.actor.role, userid: input.actor.userid },
-    action: input.action,
-    target: input.target,
-    requestId: input.requestId,
-    detail: input.detail,
+export function recordAudit(input: AuditInput): Promise<void> {
+  return new Promise((resolve, reject) => {
+    pending.push({
+      doc: {
+        at: input.at,
+        actor: { tokenId: input.actor.tokenId, role: input.actor.role, userid: input.actor.userid },
+        action: input.action,
+        target: input.target,
+        requestId: input.requestId,
+        detail: input.detail,
+      },
+      resolve,
+      reject,
+    });
+    if (!writing) {
+      writing = true;
+      setImmediate(() => void writeAll());
+    }
   });
+}
+
+/** Most records one write carries. */
+const MAX_AUDIT_BATCH = 500;
+const pending: Array<{ doc: Record<string, unknown>; resolve(): void; reject(err: unknown): void }> = [];
+let writing = false;
+
+async function writeAll(): Promise<void> {
+  try {
+    while (pending.length > 0) {
+      const batch = pending.splice(0, MAX_AUDIT_BATCH);
+      try {
+        await AuditEntryModel.insertMany(
+          batch.map((b) => b.doc),
+          { ordered: true },
+        );
+        for (const b of batch) b.resolve();
+      } catch (err) {
+        // A record that cannot be stored fails its request (and, conservatively, the others of its write).
+        for (const b of batch) b.reject(err);
+      }
+    }
+  } finally {
+    writing = false;
+  }
 }
 
 export interface AuditQuery {

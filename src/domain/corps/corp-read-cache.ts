@@ -47,11 +47,11 @@ export class CorpReadCache implements CorpReads {
 
   constructor(private readonly opts: { ttlMs?: number; monotonicMs?: () => number; notices?: ChangeNotices } = {}) {
     const notices = opts.notices ?? changeNotices;
-    const clear: Record<ChangeTopic, () => void> = {
+    const clear: Record<Extract<ChangeTopic, 'tags' | 'rules'>, () => void> = {
       tags: () => this.tags.clear(),
       rules: () => this.rules.clear(),
     };
-    this.detach = (Object.keys(clear) as ChangeTopic[]).map((topic) => notices.on(topic, clear[topic]));
+    this.detach = (Object.keys(clear) as Array<keyof typeof clear>).map((topic) => notices.on(topic, clear[topic]));
   }
 
   tagGroups(corpId: string): Promise<TagGroupView[]> {

@@ -103,7 +103,7 @@ export const DIGEST_LIST_BYTES = 1700;
 /** A markdown digest to one member: heading lines, one line per item as many as fit, closing lines. */
 export interface MarkdownDigest<T> {
   head: string[];
-  items: T[];
+  items: readonly T[];
   /** The item's line, numbered from 1; asked only for the items the digest shows. */
   line: (item: T, n: number) => string | Promise<string>;
   foot: string[];

@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type { AppConfig } from '../../../config/index.js';
 import type { ConsoleSessions } from '../../domain/auth/console-session.js';
 import type { CorpService } from '../../domain/corps/corp.service.js';
+import type { Corp } from '../../domain/corps/corp.types.js';
 import type { PersonalData } from '../../domain/customers/personal-data.js';
 import type { Clock } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
@@ -20,6 +21,11 @@ export interface ApiDeps {
   redis: Redis;
   /** Corp writes (secrets sealed; never returned). */
   corpService: CorpService;
+  /**
+   * The web process's corp cache (memory, kept current by corp change notices): hot routes such as
+   * lead intake read a corp's kind, zone and working hours here instead of MongoDB on every call.
+   */
+  corps?: { get(corpId: string): Corp | undefined };
   /** Console sessions (docs/console.md): when given, the session cookie is accepted besides bearer tokens. */
   sessions?: ConsoleSessions;
   /**

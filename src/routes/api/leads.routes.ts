@@ -29,6 +29,7 @@ import { recordAudit } from '../../domain/audit/audit.service.js';
 import { readsPersonalData, type Principal } from '../../domain/auth/principal.js';
 import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import { inWorkingHours } from '../../domain/tasks/working-hours.js';
+import { defaultTaskSettings } from '../../domain/tasks/task-settings.js';
 import { principalOf } from '../../middlewares/auth.js';
 import { assertCorp } from '../../middlewares/authorize.js';
 import { ForbiddenError, NotFoundError, ValidationError } from '../../infra/errors.js';
@@ -87,6 +88,27 @@ export async function leadIntakeDeps(deps: ApiDeps, corpId: string): Promise<Lea
   );
 }
 
+/**
+ * The dealer corp of an intake call and its intake deps: from the web's corp cache when it holds
+ * the corp (no MongoDB read per lead, docs/acquisition.md "Leads"), else from MongoDB, which also
+ * answers the unknown or car-maker corp with its 4xx.
+ */
+async function intakeCorp(
+  deps: ApiDeps,
+  corpId: unknown,
+): Promise<{ corp: { corpId: string }; intake: LeadIntakeDeps }> {
+  const cached = typeof corpId === 'string' ? deps.corps?.get(corpId) : undefined;
+  if (cached?.kind === 'dealer') {
+    const workingHours = (cached.tasks ?? defaultTaskSettings).workingHours;
+    return {
+      corp: cached,
+      intake: { pd: deps.pd, queues: deps.queues, clock: deps.clock, timeZone: cached.timezone, workingHours },
+    };
+  }
+  const corp = await requireDealerCorp(corpId, deps.config.defaultTimezone);
+  return { corp, intake: await leadIntakeDeps(deps, corp.corpId) };
+}
+
 /** Leads a principal sees: advisors their own, managers their departments' and the unassigned ones. */
 async function scopeFilter(p: Principal): Promise<Record<string, unknown>> {
   if (p.role === 'advisor') return { advisorUserid: p.userid ?? '\u0000' };
@@ -140,8 +162,8 @@ export function createLeadsRouter(deps: ApiDeps): Router {
       items = [lead];
     }
     if (typeof corpId === 'string') assertCorp(p, corpId);
-    const corp = await requireDealerCorp(corpId, deps.config.defaultTimezone);
-    const results = await ingestLeads(await leadIntakeDeps(deps, corp.corpId), corp.corpId, items, {
+    const { corp, intake } = await intakeCorp(deps, corpId);
+    const results = await ingestLeads(intake, corp.corpId, items, {
       actor: actorOf(p),
       pointer: (i) => (isBatch ? `/leads/${i}` : ''),
     });
@@ -201,7 +223,7 @@ export function createLeadsRouter(deps: ApiDeps): Router {
     assertCorp(p, q.corpId, 'write');
     await requireDealerCorp(q.corpId, deps.config.defaultTimezone);
     const settings = parseOrThrow(acquisitionSettingsSchema, bodyOf(ctx) ?? {});
-    await saveAcquisitionSettings(q.corpId, settings, deps.queues);
+    await saveAcquisitionSettings(q.corpId, settings);
     await recordAudit({
       actor: p,
       action: 'lead.settings',
