@@ -47,9 +47,19 @@ describe('CorpReadCache across processes', () => {
   it('a rule or a tag written in one process is read anew by another process through Redis pub/sub; without a write the copy is served from memory', async () => {
     // "Process A" writes through mongoose (the model hooks announce on the process's notices);
     // "process B" has notices of its own, on connections of its own, and a worker's cache.
-    detach.push(await changeNotices.attach({ ...redisPair(), prefix }));
+    const a = redisPair();
+    const b = redisPair();
+    detach.push(await changeNotices.attach({ ...a, prefix }));
     const notices = new ChangeNotices();
-    detach.push(await notices.attach({ ...redisPair(), prefix }));
+    detach.push(await notices.attach({ ...b, prefix }));
+    // Until B has heard A's notices of the writes so far (a notice is published on the next turn;
+    // Redis answers each connection in order, so A's ping follows its publishes and B's ping
+    // follows their delivery). Without it a late notice dropped B's copy after the check below.
+    const noticesHeard = async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      await a.redis.ping();
+      await b.subscriber.ping();
+    };
     const cache = new CorpReadCache({ notices });
     const rules = new RuleService(() => new Date());
 
@@ -60,6 +70,7 @@ describe('CorpReadCache across processes', () => {
       groupName: '客户阶段',
       tags: [{ id: 't1', name: '首次' }],
     });
+    await noticesHeard();
     expect((await cache.enabledRules(corpId, 'customer.added')).map((r) => r.body.name)).toEqual(['首次']);
     expect((await cache.tagGroups(corpId)).map((g) => g.tags.map((t) => t.id))).toEqual([['t1']]);
 
