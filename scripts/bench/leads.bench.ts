@@ -1,7 +1,11 @@
 /**
  * `npm run bench:leads`: 10,000 leads arriving within one minute for one dealer with 50 advisors on
- * shift, end to end as in production: each lead is one `POST /api/v1/leads` to the real web process
- * at its arrival time (open loop), the real worker process sends the cards, and the WeCom sandbox in
+ * shift, end to end as in production: the leads reach the real web process at their arrival times
+ * (open loop) through `POST /api/v1/leads`, either as the car maker's DCC and the portals push them,
+ * one batch call per second carrying the leads of that second (`BENCH_ARRIVAL=batch`, the default),
+ * or one call per lead (`BENCH_ARRIVAL=single`, a platform pushing each lead on its own); each
+ * lead's clock starts at its own arrival, so a batch's wait counts. The real worker process sends
+ * the cards, and the WeCom sandbox in
  * this process records when each advisor received the lead — its own card, or a digest naming it
  * (docs/acquisition.md "Cards in a burst"). The dev MongoDB server and a private Redis run in
  * processes of their own (scripts/faults/bot-stack.ts). Prints routing throughput, the fairness of
@@ -37,6 +41,13 @@ const CORP = DEMO_CORP_ID;
 /** How long the cards may take after the last arrival before a lead counts as never announced. */
 const DRAIN_MS = Number(process.env.BENCH_DRAIN_S ?? 180) * 1000;
 const LEAD_LINK = /\/console\/m\/leads\/([a-f0-9]{24})/g;
+const ARRIVAL = process.env.BENCH_ARRIVAL ?? 'batch';
+if (ARRIVAL !== 'batch' && ARRIVAL !== 'single') {
+  console.error(`BENCH_ARRIVAL must be "batch" or "single", not "${ARRIVAL}"`);
+  process.exit(2);
+}
+/** A batch call carries the leads that arrived in this much time. */
+const BATCH_MS = 1000;
 
 /** CPU seconds so far of a process (Linux /proc). */
 function cpuOf(pid: number | undefined): number {
@@ -174,33 +185,47 @@ async function main(): Promise<void> {
     const sources = ['dcc', 'autohome', 'dongchedi', 'yiche', 'short_video'] as const;
     const started = Date.now();
     let failed = 0;
-    const arrive = async (i: number) => {
-      const at = Date.now();
-      const res = await post({
-        corpId: CORP,
-        source: sources[i % sources.length],
-        mobile: `139${String(10_000_000 + i).slice(-8)}`,
-        name: `测试${i}`,
-        model: '星途瑶光',
-      }).catch(() => undefined);
-      // A connection reset or refused under load: counted, not retried (the lead is lost to the run).
+    const lead = (i: number) => ({
+      source: sources[i % sources.length],
+      mobile: `139${String(10_000_000 + i).slice(-8)}`,
+      name: `测试${i}`,
+      model: '星途瑶光',
+    });
+    /** Sends leads `from`..`to`-1 in one call; each lead's clock started at its own arrival time. */
+    const arrive = async (from: number, to: number) => {
+      const callAt = Date.now();
+      const items = Array.from({ length: to - from }, (_, k) => lead(from + k));
+      const body = ARRIVAL === 'single' ? { corpId: CORP, ...items[0] } : { corpId: CORP, leads: items };
+      const res = await post(body).catch(() => undefined);
+      // A connection reset or refused under load: counted, not retried (the leads are lost to the run).
       if (!res) {
-        failed++;
+        failed += to - from;
         return;
       }
-      intakeMs.push(Date.now() - at);
-      const body = (await res.json()) as { results?: Array<{ status: string; leadId?: string }> };
-      const leadId = body.results?.[0]?.leadId;
-      if (res.ok && leadId) arrivedAt.set(leadId, at);
-      else refused++;
+      intakeMs.push(Date.now() - callAt);
+      const answer = (await res.json()) as { results?: Array<{ status: string; leadId?: string }> };
+      for (let k = 0; k < to - from; k++) {
+        const leadId = answer.results?.[k]?.leadId;
+        if (res.ok && leadId) arrivedAt.set(leadId, started + ((from + k) / LEADS) * WINDOW_MS);
+        else refused++;
+      }
     };
+    const dueOf = (i: number) => started + (i / LEADS) * WINDOW_MS;
     for (let i = 0; i < LEADS;) {
-      const due = started + (i / LEADS) * WINDOW_MS;
-      if (Date.now() < due) {
-        await new Promise((r) => setTimeout(r, Math.max(1, due - Date.now())));
+      // A batch leaves at the end of its second with the leads that arrived in it.
+      const leavesAt = ARRIVAL === 'single' ? dueOf(i) : Math.min(started + WINDOW_MS, dueOf(i) + BATCH_MS);
+      if (Date.now() < leavesAt) {
+        await new Promise((r) => setTimeout(r, Math.max(1, leavesAt - Date.now())));
         continue;
       }
-      for (; i < LEADS && started + (i / LEADS) * WINDOW_MS <= Date.now(); i++) calls.push(arrive(i));
+      if (ARRIVAL === 'single') {
+        for (; i < LEADS && dueOf(i) <= Date.now(); i++) calls.push(arrive(i, i + 1));
+        continue;
+      }
+      let j = i;
+      while (j < LEADS && dueOf(j) < leavesAt) j++;
+      calls.push(arrive(i, Math.max(j, i + 1)));
+      i = Math.max(j, i + 1);
     }
     await Promise.all(calls);
     const intakeSeconds = (Date.now() - started) / 1000;
@@ -290,6 +315,7 @@ async function main(): Promise<void> {
       .filter((m) => m.msgtype === 'markdown' && m.touser.some((u) => u.startsWith('adv'))).length;
     const result = {
       code: process.env.BENCH_BASELINE ?? 'working tree',
+      arrival: ARRIVAL === 'single' ? 'one call per lead' : `one batch call per ${BATCH_MS} ms`,
       leads: LEADS,
       accepted: arrivedAt.size,
       refused,
@@ -323,7 +349,7 @@ async function main(): Promise<void> {
     };
     console.table([
       {
-        metric: 'leads accepted / intake time',
+        metric: `leads accepted / intake time (${result.arrival})`,
         value: `${result.accepted} in ${result.intakeSeconds} s (${result.leadsPerSecond}/s), ${refused} refused, ${failed} failed`,
         target: `${LEADS} in 60 s (≥ 167/s)`,
       },
@@ -364,7 +390,7 @@ async function main(): Promise<void> {
     console.log('MongoDB commands per lead by process, collection and command:', result.mongoCommandsPerLeadByName);
     mkdirSync('bench-results', { recursive: true });
     writeFileSync(
-      `bench-results/leads${process.env.BENCH_BASELINE ? '-baseline' : ''}.json`,
+      `bench-results/leads-${ARRIVAL}${process.env.BENCH_BASELINE ? '-baseline' : ''}.json`,
       JSON.stringify(result, null, 2),
     );
   } finally {
