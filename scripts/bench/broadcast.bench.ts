@@ -42,6 +42,9 @@ const VARIABLE = args.variable === true;
 const MODELS = ['汉', '唐', '秦', '宋'];
 const TEXT = VARIABLE ? '{车型}车主专享：保养节工时 8 折，{顾问}为您预约' : undefined;
 
+/** Which of the four models (4: none) customer k has; spread over each advisor's customers. */
+const variant = (k: number, advisorsPerDealer: number) => Math.floor(k / advisorsPerDealer) % 5;
+
 async function seed(): Promise<number> {
   const t0 = performance.now();
   const perDealer = Math.ceil(CUSTOMERS / DEALERS);
@@ -75,12 +78,12 @@ async function seed(): Promise<number> {
         remarkMobilesEnc: [],
         remarkMobileHashes: [],
       });
-      if (VARIABLE && k % 5 !== 4)
+      if (VARIABLE && variant(k, advisorsPerDealer) !== 4)
         vehicles.push({
           corpId,
           customerId: _id,
           vin: `LBENCH${String(k).padStart(11, '0')}`,
-          model: MODELS[k % 5],
+          model: MODELS[variant(k, advisorsPerDealer)],
           source: 'import',
         });
     }
