@@ -181,6 +181,8 @@ describe.skipIf(!hasChromium)('broadcasts and Moments in Chromium', () => {
     for (const advisor of OWNER_ADVISORS)
       await expect.poll(() => preview.locator('tr', { hasText: advisor }).count(), UI_WAIT).toBe(1);
     expect(await preview.locator('tr', { hasText: PROSPECT_ADVISOR }).count()).toBe(0);
+    // One text without variables: one message for each advisor to confirm in 群发助手.
+    expect(await preview.textContent()).toContain('待确认群发条数（上限 5）');
     await shot(page, 'bc-10-preview');
 
     await page.click('[data-test=submit]');

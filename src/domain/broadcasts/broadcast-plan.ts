@@ -1,14 +1,17 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
+import { AdvisorModel } from '../customers/advisor.model.js';
 import { CustomerModel } from '../customers/customer.model.js';
+import { customerCtx, type PersonalData } from '../customers/personal-data.js';
 import { GroupModel } from '../groups/group.model.js';
 import { MessageRecipientModel } from '../messages/message.model.js';
 import { conditionsHold } from '../rules/conditions.js';
-import { loadCustomerContexts } from '../rules/customer-context.js';
+import { loadCustomerContexts, type CustomerContext } from '../rules/customer-context.js';
 import { monthKey, wecomMonthlyQuota } from '../rules/engine/guards.js';
 import { customerFilterOf } from '../rules/preview.js';
 import { attachmentSchema, conditionsSchema, type Conditions } from '../rules/rule.schema.js';
 import { segmentConditionsNow } from '../segments/segment.service.js';
+import { renderTalkTrack, talkTrackVariablesIn, type TalkTrackVariable } from '../tasks/task-card.js';
 
 /**
  * A broadcast's audience: the rules' conditions, or live owner groups (docs/engagement.md). A
@@ -46,7 +49,7 @@ export const contentSchema = z
   });
 export type BroadcastContent = z.output<typeof contentSchema>;
 
-export const EXCLUDE_REASONS = ['opted_out', 'erased', 'monthly_cap', 'holdout', 'no_advisor'] as const;
+export const EXCLUDE_REASONS = ['opted_out', 'erased', 'monthly_cap', 'holdout', 'no_advisor', 'no_name'] as const;
 export type ExcludeReason = (typeof EXCLUDE_REASONS)[number];
 export const EXCLUDE_WORDS: Record<ExcludeReason, string> = {
   opted_out: '客户已退订营销消息',
@@ -54,11 +57,14 @@ export const EXCLUDE_WORDS: Record<ExcludeReason, string> = {
   monthly_cap: '客户本月接收消息已达上限（与规则消息合计）',
   holdout: '对照组（不发送，用于衡量效果）',
   no_advisor: '客户没有负责顾问',
+  no_name: '文案使用了客户称呼变量 {客户}，但客户没有企业微信昵称',
 };
 
 export interface PlannedCustomer {
   customerId: string;
   externalUserId: string;
+  /** The text rendered for this customer, when the broadcast's text uses talk-track variables. */
+  text?: string;
 }
 
 export interface AdvisorPlan {
@@ -84,6 +90,7 @@ const zero = (): Record<ExcludeReason, number> => ({
   monthly_cap: 0,
   holdout: 0,
   no_advisor: 0,
+  no_name: 0,
 });
 
 /**
@@ -101,13 +108,66 @@ export function inHoldout(broadcastId: string, customerId: string, percent: numb
 export const MAX_CUSTOMERS_PER_CALL = 10_000;
 export const MAX_GROUPS_PER_CALL = 2_000;
 
-/** The `add_msg_template` calls a plan needs: per advisor, one per 10,000 customers or 2,000 groups. */
+/**
+ * The most distinct texts one advisor may be given by a broadcast with variables (docs/engagement.md,
+ * "Customer variables"): each is its own 群发助手 task the advisor opens and confirms by hand.
+ */
+export const MAX_MESSAGES_PER_ADVISOR = 5;
+
+/** An advisor's customers by the text rendered for them (one entry, key `undefined`, without variables). */
+export function messagesOf(a: Pick<AdvisorPlan, 'customers'>): Map<string | undefined, PlannedCustomer[]> {
+  const out = new Map<string | undefined, PlannedCustomer[]>();
+  for (const c of a.customers) {
+    const list = out.get(c.text);
+    if (list) list.push(c);
+    else out.set(c.text, [c]);
+  }
+  return out;
+}
+
+/**
+ * The `add_msg_template` calls a plan needs: per advisor, one per distinct rendered text, and one
+ * per 10,000 customers of a text or 2,000 groups.
+ */
 export function callsFor(plan: BroadcastPlan): number {
-  return plan.advisors.reduce(
-    (n, a) =>
-      n + Math.ceil(a.customers.length / MAX_CUSTOMERS_PER_CALL) + Math.ceil(a.chatIds.length / MAX_GROUPS_PER_CALL),
-    0,
+  return plan.advisors.reduce((n, a) => {
+    let calls = Math.ceil(a.chatIds.length / MAX_GROUPS_PER_CALL);
+    for (const list of messagesOf(a).values()) calls += Math.ceil(list.length / MAX_CUSTOMERS_PER_CALL);
+    return n + calls;
+  }, 0);
+}
+
+/** How a variable is written in a broadcast text, for messages to the marketer. */
+export const VARIABLE_SPELLING: Record<TalkTrackVariable, string> = {
+  customer: '{客户}',
+  model: '{车型}',
+  advisor: '{顾问}',
+};
+
+/**
+ * Why a plan cannot be sent as written: an advisor would be given more than
+ * `MAX_MESSAGES_PER_ADVISOR` distinct texts. Names the advisor and the variables that vary.
+ */
+export function messageCapProblem(plan: BroadcastPlan, text: string | undefined): string | undefined {
+  const worst = plan.advisors
+    .map((a) => ({ userid: a.userid, messages: messagesOf(a).size }))
+    .sort((x, y) => y.messages - x.messages)[0];
+  if (!worst || worst.messages <= MAX_MESSAGES_PER_ADVISOR) return undefined;
+  const vars = talkTrackVariablesIn(text ?? '').map((v) => VARIABLE_SPELLING[v]);
+  const over = plan.advisors.filter((a) => messagesOf(a).size > MAX_MESSAGES_PER_ADVISOR).length;
+  return (
+    `with the variable ${vars.join(' and ')} advisor ${worst.userid} would get ${worst.messages} different messages ` +
+    `to confirm one by one in 群发助手 (${over} advisor(s) over the limit of ${MAX_MESSAGES_PER_ADVISOR}); ` +
+    `remove ${vars.includes('{客户}') ? '{客户} (a different text for every customer) ' : 'the variable '}` +
+    `or narrow the audience (for example one vehicle model per broadcast)`
   );
+}
+
+/** The customer's latest delivered vehicle with a model, as task cards name it (docs/tasks.md). */
+function modelOf(vehicles: CustomerContext['vehicles']): string | undefined {
+  return [...vehicles]
+    .filter((v) => v.model)
+    .sort((x, y) => (y.deliveryDate?.getTime() ?? 0) - (x.deliveryDate?.getTime() ?? 0))[0]?.model;
 }
 
 /**
@@ -115,12 +175,19 @@ export function callsFor(plan: BroadcastPlan): number {
  * All guards at plan time: erased customers, opt-outs, the monthly cap counted with the rules'
  * messages (queued, pending or sent this corp-local month; never beyond WeCom's quota), the
  * holdout. A customer goes to the responsible advisor. Group audiences go to each group's owner.
- * Reads only; the preview and the send use the same plan.
+ * Reads only; the preview and the send use the same plan. A text with talk-track variables is
+ * rendered per customer with the talk tracks' renderer (`PlannedCustomer.text`); `{客户}` needs
+ * `pd` to open the customer's WeCom name, and a customer without one is excluded (`no_name`).
  */
 export async function planBroadcast(
-  b: { id: string; corpId: string; audience: Audience; holdoutPercent: number; monthlyCap: number },
-  opts: { now: Date; timeZone: string; batchSize?: number },
+  b: { id: string; corpId: string; audience: Audience; holdoutPercent: number; monthlyCap: number; text?: string },
+  opts: { now: Date; timeZone: string; batchSize?: number; pd?: PersonalData },
 ): Promise<BroadcastPlan> {
+  const vars = b.audience.kind === 'segment' && b.text ? talkTrackVariablesIn(b.text) : [];
+  const advisorNames = new Map<string, string>();
+  if (vars.includes('advisor'))
+    for (const a of await AdvisorModel.find({ corpId: b.corpId }, { userid: 1, name: 1 }).lean())
+      advisorNames.set(a.userid, a.name || a.userid);
   const byAdvisor = new Map<string, AdvisorPlan>();
   const advisor = (userid: string) => {
     let a = byAdvisor.get(userid);
@@ -163,6 +230,18 @@ export async function planBroadcast(
       );
       if (ctxs.length === 0) break;
       lastId = ctxs[ctxs.length - 1]?.customerId;
+      const names = new Map<string, string>();
+      if (vars.includes('customer'))
+        for (const c of await CustomerModel.find(
+          { corpId: b.corpId, _id: { $in: ctxs.map((c) => c.customerId) } },
+          { externalUserId: 1, nameEnc: 1 },
+        ).lean()) {
+          const name = opts.pd?.openFor(
+            customerCtx({ corpId: b.corpId, externalUserId: c.externalUserId }, 'nameEnc'),
+            c.nameEnc,
+          );
+          if (name) names.set(String(c._id), name);
+        }
       for (const ctx of ctxs) {
         if (!conditionsHold(conditions, ctx, opts.now)) continue;
         const sender = ctx.responsibleUserid ?? ctx.relationships.find((r) => r.status === 'active')?.userid;
@@ -172,8 +251,16 @@ export async function planBroadcast(
             ? 'no_advisor'
             : (counts.get(ctx.customerId) ?? 0) >= cap
               ? 'monthly_cap'
-              : undefined;
-        const target = { customerId: ctx.customerId, externalUserId: ctx.externalUserId };
+              : vars.includes('customer') && !names.has(ctx.customerId)
+                ? 'no_name'
+                : undefined;
+        const target: PlannedCustomer = { customerId: ctx.customerId, externalUserId: ctx.externalUserId };
+        if (vars.length && sender)
+          target.text = renderTalkTrack(b.text, {
+            customer: names.get(ctx.customerId) ?? '',
+            model: modelOf(ctx.vehicles),
+            advisorName: advisorNames.get(sender) ?? sender,
+          });
         if (reason) {
           excluded[reason]++;
           if (sender) advisor(sender).excluded[reason]++;

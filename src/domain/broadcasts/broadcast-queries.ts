@@ -6,10 +6,14 @@ import {
   callsFor,
   EXCLUDE_REASONS,
   EXCLUDE_WORDS,
+  MAX_MESSAGES_PER_ADVISOR,
+  messagesOf,
   planBroadcast,
   type Audience,
+  type BroadcastPlan,
   type ExcludeReason,
 } from './broadcast-plan.js';
+import type { PersonalData } from '../customers/personal-data.js';
 
 /** A stored broadcast as the API answers it (no personal data: counts and advisor userids only). */
 export type StoredBroadcast = NonNullable<Awaited<ReturnType<typeof findBroadcast>>>;
@@ -40,7 +44,13 @@ export interface BroadcastPreview {
   groups: number;
   /** `add_msg_template` calls the send will make (one per advisor per content, the minimum). */
   calls: number;
-  advisors: Array<{ userid: string; customers: number; groups: number; excluded: number }>;
+  /**
+   * Per advisor: customers, groups, excluded, and `messages`, the 群发助手 tasks they will confirm
+   * (one per distinct rendered text; 1 without variables).
+   */
+  advisors: Array<{ userid: string; customers: number; groups: number; excluded: number; messages: number }>;
+  /** The most distinct messages one advisor may get (docs/engagement.md, "Customer variables"). */
+  maxMessagesPerAdvisor: number;
   excluded: Array<{ reason: ExcludeReason; words: string; count: number }>;
 }
 
@@ -57,10 +67,22 @@ const excludedList = (counts: Record<ExcludeReason, number>) =>
  * The same plan as the send, so the numbers change only with the data.
  */
 export async function previewBroadcast(
-  b: { id?: string; corpId: string; audience: Audience; holdoutPercent: number; monthlyCap: number },
-  opts: { now: Date; timeZone: string },
+  b: { id?: string; corpId: string; audience: Audience; holdoutPercent: number; monthlyCap: number; text?: string },
+  opts: { now: Date; timeZone: string; pd?: PersonalData },
 ): Promise<BroadcastPreview> {
-  const plan = await planBroadcast({ ...b, id: b.id ?? new Types.ObjectId().toHexString() }, opts);
+  return presentPlan(await planOf(b, opts));
+}
+
+/** The plan behind a preview (the routes check it against the message cap before presenting it). */
+export function planOf(
+  b: { id?: string; corpId: string; audience: Audience; holdoutPercent: number; monthlyCap: number; text?: string },
+  opts: { now: Date; timeZone: string; pd?: PersonalData },
+): Promise<BroadcastPlan> {
+  return planBroadcast({ ...b, id: b.id ?? new Types.ObjectId().toHexString() }, opts);
+}
+
+/** A plan in the preview's words. */
+export function presentPlan(plan: BroadcastPlan): BroadcastPreview {
   return {
     customers: plan.customers,
     groups: plan.groups,
@@ -70,7 +92,9 @@ export async function previewBroadcast(
       customers: a.customers.length,
       groups: a.chatIds.length,
       excluded: EXCLUDE_REASONS.reduce((n, r) => n + a.excluded[r], 0),
+      messages: (a.customers.length ? messagesOf(a).size : 0) + Math.min(a.chatIds.length, 1),
     })),
+    maxMessagesPerAdvisor: MAX_MESSAGES_PER_ADVISOR,
     excluded: excludedList(plan.excluded),
   };
 }

@@ -7,6 +7,7 @@ import { toWecomAttachments } from '../messages/media.service.js';
 import { MessageBatchModel, MessageRecipientModel } from '../messages/message.model.js';
 import { monthKey, nextAllowedTime } from '../rules/engine/guards.js';
 import { broadcastConfirmTasks, closeBroadcastConfirmTasks } from '../tasks/broadcast-tasks.js';
+import { talkTrackVariablesIn } from '../tasks/task-card.js';
 import type { TaskDeps } from '../tasks/task-deps.js';
 import type { QuietHours } from '../tasks/task-settings.js';
 import { markBroadcastCancelled } from './broadcast-approval.js';
@@ -14,6 +15,8 @@ import { BroadcastModel } from './broadcast.model.js';
 import {
   MAX_CUSTOMERS_PER_CALL,
   MAX_GROUPS_PER_CALL,
+  messageCapProblem,
+  messagesOf,
   planBroadcast,
   type Audience,
   type BroadcastContent,
@@ -53,8 +56,10 @@ const asId = (id: string) => new Types.ObjectId(id);
 /**
  * Sends an approved broadcast whose time has come (docs/engagement.md): inside quiet hours it is
  * postponed to the next allowed time; otherwise it is claimed (`approved` → `sending`), planned
- * with every guard, and each advisor gets one `add_msg_template` per content (the minimum; more
- * only past WeCom's 10,000 customers or 2,000 groups per call). Every customer is a message record
+ * with every guard, and each advisor gets one `add_msg_template` per distinct text (one without
+ * customer variables; the minimum; more only past WeCom's 10,000 customers or 2,000 groups per
+ * call). A plan that would give an advisor more distinct texts than the cap (the data changed since
+ * approval) is not sent: the broadcast is cancelled with the reason. Every customer is a message record
  * with `source: broadcast`; held-out customers are recorded as cancelled (`holdout`) so the
  * measurement can compare.
  */
@@ -78,6 +83,7 @@ export async function sendBroadcast(
     { returnDocument: 'after' },
   ).lean();
   if (!claimed) return { status: 'claimed_elsewhere', calls: 0 };
+  const content = b.content as BroadcastContent;
   const plan = await planBroadcast(
     {
       id: broadcastId,
@@ -85,15 +91,26 @@ export async function sendBroadcast(
       audience: b.audience as Audience,
       holdoutPercent: b.holdoutPercent ?? 0,
       monthlyCap: b.monthlyCap ?? 4,
+      ...(content.text ? { text: content.text } : {}),
     },
-    { now, timeZone: deps.timeZone },
+    { now, timeZone: deps.timeZone, pd: deps.tasks.pd },
   );
-  const content = b.content as BroadcastContent;
+  const refused = messageCapProblem(plan, content.text);
+  if (refused) {
+    await BroadcastModel.updateOne(
+      { _id: b._id, corpId: deps.corpId },
+      { $set: { status: 'cancelled', cancelledAt: now, summary: { refused, customers: plan.customers, calls: 0 } } },
+    );
+    deps.logger.warn({ corpId: deps.corpId, broadcastId }, 'broadcast not sent: too many distinct texts per advisor');
+    return { status: 'refused', calls: 0 };
+  }
   const attachments = await toWecomAttachments(deps.api, content.attachments, now);
-  const body = {
-    ...(content.text ? { text: { content: content.text } } : {}),
+  const bodyFor = (text: string | undefined) => ({
+    ...(text ? { text: { content: text } } : {}),
     ...(attachments.length ? { attachments } : {}),
-  };
+  });
+  // A text holding the customer's name is not stored: the batch keeps the template (docs/engagement.md).
+  const storable = !talkTrackVariablesIn(content.text ?? '').includes('customer');
   const month = monthKey(now, deps.timeZone);
   let calls = 0;
   const perAdvisor: Record<string, { customers: number; groups: number; failed: number }> = {};
@@ -120,82 +137,86 @@ export async function sendBroadcast(
         { upsert: true },
       );
     }
-    for (let i = 0; i < a.customers.length; i += MAX_CUSTOMERS_PER_CALL) {
-      const chunk = a.customers.slice(i, i + MAX_CUSTOMERS_PER_CALL);
-      const batch = await MessageBatchModel.create({
-        corpId: deps.corpId,
-        sender: a.userid,
-        contentHash: `broadcast-${broadcastId}`,
-        content,
-        status: 'sending',
-        openedAt: now,
-        source: 'broadcast',
-        broadcastId: b._id,
-        chatType: 'single',
-      });
-      await MessageRecipientModel.bulkWrite(
-        chunk.map((c) => ({
-          updateOne: {
-            filter: { key: `bc|${broadcastId}|${c.customerId}` },
-            update: {
-              $setOnInsert: {
-                key: `bc|${broadcastId}|${c.customerId}`,
-                batchId: batch._id,
-                corpId: deps.corpId,
-                customerId: asId(c.customerId),
-                externalUserId: c.externalUserId,
-                sender: a.userid,
-                monthKey: month,
-                status: 'queued',
-                source: 'broadcast',
-                broadcastId: b._id,
-              },
-            },
-            upsert: true,
-          },
-        })),
-      );
-      calls++;
-      try {
-        const res = await deps.api.addMsgTemplate({
-          chat_type: 'single',
+    for (const [rendered, customers] of messagesOf(a))
+      for (let i = 0; i < customers.length; i += MAX_CUSTOMERS_PER_CALL) {
+        const chunk = customers.slice(i, i + MAX_CUSTOMERS_PER_CALL);
+        const text = rendered ?? content.text;
+        const batch = await MessageBatchModel.create({
+          corpId: deps.corpId,
           sender: a.userid,
-          external_userid: chunk.map((c) => c.externalUserId),
-          ...body,
+          contentHash: `broadcast-${broadcastId}`,
+          content: storable && text ? { ...content, text } : content,
+          status: 'sending',
+          openedAt: now,
+          source: 'broadcast',
+          broadcastId: b._id,
+          chatType: 'single',
         });
-        const failed = new Set(res.fail_list ?? []);
-        await MessageBatchModel.updateOne(
-          { _id: batch._id },
-          { $set: { status: 'created', msgid: res.msgid, createdTaskAt: now } },
+        await MessageRecipientModel.bulkWrite(
+          chunk.map((c) => ({
+            updateOne: {
+              filter: { key: `bc|${broadcastId}|${c.customerId}` },
+              update: {
+                $setOnInsert: {
+                  key: `bc|${broadcastId}|${c.customerId}`,
+                  batchId: batch._id,
+                  corpId: deps.corpId,
+                  customerId: asId(c.customerId),
+                  externalUserId: c.externalUserId,
+                  sender: a.userid,
+                  monthKey: month,
+                  status: 'queued',
+                  source: 'broadcast',
+                  broadcastId: b._id,
+                },
+              },
+              upsert: true,
+            },
+          })),
         );
-        await MessageRecipientModel.updateMany(
-          { batchId: batch._id, status: 'queued', externalUserId: { $nin: [...failed] } },
-          { $set: { status: 'pending' } },
-        );
-        if (failed.size)
-          await MessageRecipientModel.updateMany(
-            { batchId: batch._id, status: 'queued', externalUserId: { $in: [...failed] } },
-            { $set: { status: 'failed', reason: 'fail_list' } },
+        calls++;
+        try {
+          const res = await deps.api.addMsgTemplate({
+            chat_type: 'single',
+            sender: a.userid,
+            external_userid: chunk.map((c) => c.externalUserId),
+            ...bodyFor(text),
+          });
+          const failed = new Set(res.fail_list ?? []);
+          await MessageBatchModel.updateOne(
+            { _id: batch._id },
+            { $set: { status: 'created', msgid: res.msgid, createdTaskAt: now } },
           );
-        row.customers += chunk.length - failed.size;
-        row.failed += failed.size;
-      } catch (err) {
-        // Never re-sent when uncertain (docs/architecture.md §11): the batch says what happened.
-        const reason =
-          err instanceof WecomApiError
-            ? `企业微信错误码 ${err.errcode}`
-            : 'interrupted during add_msg_template; not re-sent to avoid a duplicate';
-        await MessageBatchModel.updateOne(
-          { _id: batch._id },
-          { $set: { status: err instanceof WecomApiError && !err.retryable ? 'failed' : 'uncertain', error: reason } },
-        );
-        await MessageRecipientModel.updateMany(
-          { batchId: batch._id, status: 'queued' },
-          { $set: { status: 'failed', reason: err instanceof WecomApiError ? `wecom_${err.errcode}` : 'uncertain' } },
-        );
-        row.failed += chunk.length;
+          await MessageRecipientModel.updateMany(
+            { batchId: batch._id, status: 'queued', externalUserId: { $nin: [...failed] } },
+            { $set: { status: 'pending' } },
+          );
+          if (failed.size)
+            await MessageRecipientModel.updateMany(
+              { batchId: batch._id, status: 'queued', externalUserId: { $in: [...failed] } },
+              { $set: { status: 'failed', reason: 'fail_list' } },
+            );
+          row.customers += chunk.length - failed.size;
+          row.failed += failed.size;
+        } catch (err) {
+          // Never re-sent when uncertain (docs/architecture.md §11): the batch says what happened.
+          const reason =
+            err instanceof WecomApiError
+              ? `企业微信错误码 ${err.errcode}`
+              : 'interrupted during add_msg_template; not re-sent to avoid a duplicate';
+          await MessageBatchModel.updateOne(
+            { _id: batch._id },
+            {
+              $set: { status: err instanceof WecomApiError && !err.retryable ? 'failed' : 'uncertain', error: reason },
+            },
+          );
+          await MessageRecipientModel.updateMany(
+            { batchId: batch._id, status: 'queued' },
+            { $set: { status: 'failed', reason: err instanceof WecomApiError ? `wecom_${err.errcode}` : 'uncertain' } },
+          );
+          row.failed += chunk.length;
+        }
       }
-    }
     for (let i = 0; i < a.chatIds.length; i += MAX_GROUPS_PER_CALL) {
       const chunk = a.chatIds.slice(i, i + MAX_GROUPS_PER_CALL);
       const batch = await MessageBatchModel.create({
@@ -216,7 +237,7 @@ export async function sendBroadcast(
           chat_type: 'group',
           sender: a.userid,
           chat_id_list: chunk,
-          ...body,
+          ...bodyFor(content.text),
         });
         await MessageBatchModel.updateOne(
           { _id: batch._id },

@@ -62,6 +62,26 @@ export const vinTail = (vin: string): string => `…${vin.slice(-4)}`;
 export const vehicleLabel = (v: { model?: string | null; vin: string }): string =>
   `${v.model ? `${v.model} · ` : ''}VIN ${vinTail(v.vin)}`;
 
+/**
+ * The talk-track variables and their spellings: `customer` holds a personal value (a name),
+ * `model` and `advisor` do not. The one list every renderer of customer-facing text uses.
+ */
+export const TALK_TRACK_VARIABLES = {
+  customer: /\{(客户|name|customer)\}/g,
+  model: /\{(车型|model)\}/g,
+  advisor: /\{(顾问|advisor)\}/g,
+} as const;
+export type TalkTrackVariable = keyof typeof TALK_TRACK_VARIABLES;
+
+/** The talk-track variables a template uses. */
+export const talkTrackVariablesIn = (template: string): TalkTrackVariable[] =>
+  (Object.keys(TALK_TRACK_VARIABLES) as TalkTrackVariable[]).filter((k) =>
+    new RegExp(TALK_TRACK_VARIABLES[k].source).test(template),
+  );
+
+/** What `{车型}` becomes when the customer has no vehicle model on record. */
+export const MODEL_FALLBACK = '您的爱车';
+
 /** Fills `{客户}`/`{name}`, `{车型}`/`{model}`, `{顾问}`/`{advisor}` in a talk track template. */
 export function renderTalkTrack(
   template: string | undefined | null,
@@ -69,9 +89,9 @@ export function renderTalkTrack(
 ): string | undefined {
   if (!template) return undefined;
   return template
-    .replace(/\{(客户|name|customer)\}/g, vars.customer)
-    .replace(/\{(车型|model)\}/g, vars.model ?? '您的爱车')
-    .replace(/\{(顾问|advisor)\}/g, vars.advisorName);
+    .replace(TALK_TRACK_VARIABLES.customer, vars.customer)
+    .replace(TALK_TRACK_VARIABLES.model, vars.model ?? MODEL_FALLBACK)
+    .replace(TALK_TRACK_VARIABLES.advisor, vars.advisorName);
 }
 
 /**

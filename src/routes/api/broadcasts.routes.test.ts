@@ -6,6 +6,7 @@ import { BroadcastModel } from '../../domain/broadcasts/broadcast.model.js';
 import { CustomerModel } from '../../domain/customers/customer.model.js';
 import { MessageBatchModel, MessageRecipientModel } from '../../domain/messages/message.model.js';
 import { OutcomeModel } from '../../domain/outcomes/outcome.model.js';
+import { VehicleModel } from '../../domain/vehicles/vehicle.model.js';
 import { broadcastCancelJob } from '../../queues/jobs/broadcasts.jobs.js';
 import { bearer, CORP_A, CORP_B, useApiHarness } from './api.test-support.js';
 
@@ -98,6 +99,60 @@ describe('/api/v1/broadcasts', () => {
     expect(refused.body.error.details[0].path).toBe('/content/text');
   });
 
+  it('previews customer variables per advisor and refuses more distinct messages than an advisor can confirm', async () => {
+    const mkt = await h.token('marketing', [CORP_A], 'mkt3');
+    const api = request(h.app.callback());
+    const models = ['Model A', 'Model B', 'Model C', 'Model D', 'Model E', 'Model F'];
+    const ids = models.map(() => new Types.ObjectId());
+    await CustomerModel.collection.insertMany(
+      ids.map((_id, i) => ({
+        _id,
+        corpId: CORP_A,
+        externalUserId: `wmRouteVar${i}`,
+        type: 1,
+        responsibleUserid: 'capuser',
+      })),
+    );
+    await VehicleModel.collection.insertMany(
+      ids.map((customerId, i) => ({
+        corpId: CORP_A,
+        customerId,
+        vin: `LSVAA4189E20000${i}${i}`,
+        model: models[i],
+        source: 'import',
+      })),
+    );
+    const audience = { kind: 'segment', conditions: { advisors: ['capuser'] } };
+    const refused = await api
+      .post('/api/v1/broadcasts/preview')
+      .set(bearer(mkt))
+      .send({ corpId: CORP_A, audience, content: { text: '{车型} 车主专享保养' } })
+      .expect(422);
+    expect(refused.body.error.details[0]).toMatchObject({
+      path: '/content/text',
+      message: expect.stringMatching(
+        /with the variable \{车型\} advisor capuser would get 6 different messages to confirm one by one in 群发助手 .*limit of 5/,
+      ),
+    });
+    await api
+      .post('/api/v1/broadcasts')
+      .set(bearer(mkt))
+      .send({ ...draft, corpId: CORP_A, audience, content: { text: '{车型} 车主专享保养' } })
+      .expect(422);
+    // The advisor's name is one value per advisor: one message each.
+    const ok = await api
+      .post('/api/v1/broadcasts/preview')
+      .set(bearer(mkt))
+      .send({ corpId: CORP_A, audience, content: { text: '{顾问} 邀您参加保养节' } })
+      .expect(200);
+    expect(ok.body).toMatchObject({
+      customers: 6,
+      calls: 1,
+      maxMessagesPerAdvisor: 5,
+      advisors: [{ userid: 'capuser', customers: 6, messages: 1 }],
+    });
+  });
+
   it('refuses what it cannot send with an actionable 4xx and hides other corps', async () => {
     const mkt = await h.token('marketing', [CORP_A], 'mkt2');
     const api = request(h.app.callback());
@@ -105,7 +160,19 @@ describe('/api/v1/broadcasts', () => {
       const res = await api.post('/api/v1/broadcasts').set(bearer(mkt)).send(body).expect(status);
       expect(JSON.stringify(res.body)).toMatch(pattern);
     };
-    await bad({ ...draft, corpId: CORP_A, content: { text: '{{name}} 您好' } }, /customer variables/);
+    await bad(
+      { ...draft, corpId: CORP_A, content: { text: '{{name}} 您好' } },
+      /unknown variable \{\{name\}\}; a broadcast text may use \{客户\}/,
+    );
+    await bad(
+      {
+        ...draft,
+        corpId: CORP_A,
+        audience: { kind: 'groups', purposeTag: 'owners' },
+        content: { text: '{车型} 车主群福利' },
+      },
+      /group-chat broadcast delivers one text to each whole group, so customer variables such as \{车型\} cannot be filled/,
+    );
     await bad({ ...draft, corpId: CORP_A, chatType: 'group' }, /needs audience/);
     await bad({ ...draft, corpId: CORP_A, content: {} }, /give a text or at least one attachment/);
     await bad({ ...draft, corpId: CORP_A, scheduledAt: '2026-05-01T00:00:00Z' }, /in the past/);

@@ -9,12 +9,18 @@ import {
   markBroadcastCancelled,
   pushOemBroadcast,
 } from '../../domain/broadcasts/broadcast-approval.js';
-import { audienceSchema, contentSchema } from '../../domain/broadcasts/broadcast-plan.js';
+import {
+  audienceSchema,
+  contentSchema,
+  messageCapProblem,
+  type BroadcastPlan,
+} from '../../domain/broadcasts/broadcast-plan.js';
 import {
   BROADCAST_STATUSES,
   findBroadcast,
+  planOf,
+  presentPlan,
   listBroadcasts,
-  previewBroadcast,
   summaryExclusions,
   type StoredBroadcast,
 } from '../../domain/broadcasts/broadcast-queries.js';
@@ -24,6 +30,7 @@ import { corpIdSchema } from '../../domain/corps/corp.types.js';
 import { assertAssetsInScope } from '../../domain/messages/media-scope.js';
 import { broadcastReport } from '../../domain/outcomes/campaign-report.js';
 import { findSegment } from '../../domain/segments/segment.service.js';
+import { talkTrackVariablesIn } from '../../domain/tasks/task-card.js';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../../infra/errors.js';
 import { parseOrThrow } from '../../infra/validation.js';
 import { principalOf } from '../../middlewares/auth.js';
@@ -40,8 +47,9 @@ export const BROADCAST_APPROVERS = ['admin', 'dealer_admin', 'manager'] as const
 /** Roles that may push one broadcast to every dealer (each dealer approves its own copy). */
 const PUSHERS: readonly string[] = ['admin', 'oem'];
 
-/** `{{name}}`, `{name}` or `${name}`: WeCom's mass send delivers one text to every customer. */
-const PLACEHOLDER = /\{\{[^}]*\}\}|\$\{[^}]*\}|\{[A-Za-z_.]+\}/;
+/** Anything that looks like a placeholder: `{{name}}`, `${name}`, `{name}` or `{车型}`. */
+const PLACEHOLDER = /\{\{[^}]*\}\}|\$\{[^}]*\}|\{[A-Za-z_.\u4e00-\u9fff]+\}/g;
+const VARIABLES_WORDS = '{客户} (customer name), {车型} (vehicle model), {顾问} (advisor name)';
 
 const audienceField = audienceSchema;
 export const broadcastDraftSchema = z
@@ -100,12 +108,21 @@ function checkDraft(
             : 'a single-chat broadcast needs audience {"kind":"segment","conditions":{…}}',
       },
     ]);
-  if (d.content?.text && PLACEHOLDER.test(d.content.text))
+  const text = d.content?.text ?? '';
+  if (d.audience.kind === 'groups' && (text.match(PLACEHOLDER) ?? []).length)
     throw new ValidationError([
       {
         path: '/content/text',
-        message:
-          "WeCom's mass send delivers the same text to every customer, so customer variables such as {{name}} cannot be filled; write the text without them (a rule sends personal messages)",
+        message: `a group-chat broadcast delivers one text to each whole group, so customer variables such as ${(text.match(PLACEHOLDER) ?? [])[0]} cannot be filled per customer; write the text without them`,
+      },
+    ]);
+  const known = (m: string) => /^\{[^{}$]+\}$/.test(m) && talkTrackVariablesIn(m).length > 0;
+  const unknown = [...new Set((text.match(PLACEHOLDER) ?? []).filter((m) => !known(m)))];
+  if (unknown.length)
+    throw new ValidationError([
+      {
+        path: '/content/text',
+        message: `unknown variable ${unknown.join(', ')}; a broadcast text may use ${VARIABLES_WORDS}, or none`,
       },
     ]);
   if (scheduledAt && now) {
@@ -119,6 +136,15 @@ function checkDraft(
 }
 
 type DraftAudience = Draft['audience'];
+
+/**
+ * A text with customer variables: the plan must not give any advisor more distinct messages than
+ * the cap (docs/engagement.md, "Customer variables"), else a 422 naming the variable.
+ */
+function checkMessageCap(plan: BroadcastPlan, text: string | undefined): void {
+  const problem = messageCapProblem(plan, text);
+  if (problem) throw new ValidationError([{ path: '/content/text', message: problem }]);
+}
 
 /**
  * A segment audience naming a saved segment: the segment must be a live one of this corp, and its
@@ -216,6 +242,14 @@ export function createBroadcastsRouter(deps: ApiDeps): Router {
       await requireDealerCorp(body.corpId, deps.config.defaultTimezone);
       await assertAssetsInScope({ scope: body.corpId, ...{ content: body.content } });
       input.audience = await withSegment(body.corpId, body.audience);
+      if (body.content.text && talkTrackVariablesIn(body.content.text).length) {
+        const corp = await requireDealerCorp(body.corpId, deps.config.defaultTimezone);
+        const plan = await planOf(
+          { corpId: body.corpId, ...input, text: body.content.text },
+          { now: deps.clock.now(), timeZone: corp.timeZone, pd: deps.pd },
+        );
+        checkMessageCap(plan, body.content.text);
+      }
       const id = await createBroadcast(body.corpId, input, actorOf(p));
       await audit(ctx, 'broadcast.create', { id, corpId: body.corpId }, { name: body.name });
       ctx.status = 201;
@@ -271,15 +305,18 @@ export function createBroadcastsRouter(deps: ApiDeps): Router {
     assertCorp(p, body.corpId, 'write');
     checkDraft(body);
     const corp = await requireDealerCorp(body.corpId, deps.config.defaultTimezone);
-    ctx.body = await previewBroadcast(
+    const plan = await planOf(
       {
         corpId: body.corpId,
         audience: await withSegment(body.corpId, body.audience),
         holdoutPercent: body.holdoutPercent,
         monthlyCap: body.monthlyCap,
+        ...(body.content?.text ? { text: body.content.text } : {}),
       },
-      { now: deps.clock.now(), timeZone: corp.timeZone },
+      { now: deps.clock.now(), timeZone: corp.timeZone, pd: deps.pd },
     );
+    checkMessageCap(plan, body.content?.text);
+    ctx.body = presentPlan(plan);
   });
 
   router.get('/broadcasts/:id', async function getBroadcast(ctx) {
@@ -329,16 +366,20 @@ export function createBroadcastsRouter(deps: ApiDeps): Router {
     const p = principalOf(ctx);
     const b = await visible(p, ctx.params.id ?? '');
     const corp = await requireDealerCorp(b.corpId, deps.config.defaultTimezone);
-    ctx.body = await previewBroadcast(
+    const text = (b.content as { text?: string } | undefined)?.text;
+    const plan = await planOf(
       {
         id: String(b._id),
         corpId: b.corpId,
         audience: audienceSchema.parse(b.audience),
         holdoutPercent: b.holdoutPercent ?? 0,
         monthlyCap: b.monthlyCap ?? 4,
+        ...(text ? { text } : {}),
       },
-      { now: deps.clock.now(), timeZone: corp.timeZone },
+      { now: deps.clock.now(), timeZone: corp.timeZone, pd: deps.pd },
     );
+    checkMessageCap(plan, text);
+    ctx.body = presentPlan(plan);
   });
 
   for (const decision of ['approve', 'reject'] as const) {

@@ -579,7 +579,7 @@ const operations: Operation[] = [
     method: 'post',
     path: '/broadcasts',
     summary:
-      'Create a broadcast (segment or owner groups; single or group chat; holdout) waiting for approval; dealers: one copy per dealer',
+      'Create a broadcast (segment or owner groups; single or group chat; holdout) waiting for approval; dealers: one copy per dealer. The text may use the talk-track variables {客户}, {车型}, {顾问} (segments only; rendered per customer, one WeCom mass send per advisor per distinct text); 422 when an advisor would get more than 5 distinct messages, for group chats, and for unknown placeholders',
     roles: [...BROADCAST_AUTHORS],
     body: broadcastCreateSchema,
     ok: 201,
@@ -595,7 +595,8 @@ const operations: Operation[] = [
   {
     method: 'post',
     path: '/broadcasts/preview',
-    summary: 'Preview a draft: customers and groups per advisor, exclusions and why, WeCom calls',
+    summary:
+      'Preview a draft: customers, groups and distinct messages (群发助手 tasks) per advisor, exclusions and why, WeCom calls; 422 when a variable would give an advisor more than maxMessagesPerAdvisor (5) messages',
     roles: [...BROADCAST_AUTHORS],
     body: broadcastPreviewSchema,
     ok: 200,
@@ -619,7 +620,7 @@ const operations: Operation[] = [
   {
     method: 'post',
     path: '/broadcasts/{id}/preview',
-    summary: 'Preview a stored broadcast as it would be sent now',
+    summary: 'Preview a stored broadcast as it would be sent now (distinct messages per advisor; 422 over the cap)',
     roles: [...BROADCAST_READERS],
     ok: 200,
   },

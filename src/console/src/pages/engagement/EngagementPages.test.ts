@@ -80,7 +80,8 @@ describe('BroadcastsPage', () => {
           customers: 4,
           groups: 0,
           calls: 2,
-          advisors: [{ userid: 'zhangwei', customers: 3, groups: 0, excluded: 1 }],
+          advisors: [{ userid: 'zhangwei', customers: 3, groups: 0, excluded: 1, messages: 2 }],
+          maxMessagesPerAdvisor: 5,
           excluded: [{ reason: 'opted_out', words: '客户已退订营销消息', count: 1 }],
         }),
       'POST /api/v1/broadcasts': () => json(201, { id: ID }),
@@ -97,6 +98,11 @@ describe('BroadcastsPage', () => {
     await flushPromises();
     expect(w.find('[data-test="preview-result"]').text()).toContain('将发送给 4 位客户');
     expect(w.find('[data-test="excluded"]').text()).toBe('客户已退订营销消息：1');
+    // Per advisor, the messages they will confirm in 群发助手 (more than one with customer variables).
+    expect(w.find('[data-test="preview-result"]').text()).toContain('待确认群发条数（上限 5）');
+    const heads = w.findAll('[data-test="preview-result"] thead th').map((c) => c.text());
+    const cells = w.findAll('[data-test="preview-result"] tbody tr td').map((c) => c.text());
+    expect(cells[heads.indexOf('待确认群发条数（上限 5）')]).toBe('2');
     const sentPreview = api.calls.filter((c) => c.url.pathname === '/api/v1/broadcasts/preview').at(-1);
     expect(sentPreview?.body).toMatchObject({
       corpId: CORP,

@@ -30,7 +30,9 @@ export interface BroadcastPreview {
   customers: number;
   groups: number;
   calls: number;
-  advisors: Array<{ userid: string; customers: number; groups: number; excluded: number }>;
+  /** `messages`: the 群发助手 tasks the advisor confirms (one per distinct text with customer variables). */
+  advisors: Array<{ userid: string; customers: number; groups: number; excluded: number; messages: number }>;
+  maxMessagesPerAdvisor: number;
   excluded: Array<{ reason: string; words: string; count: number }>;
 }
 export interface BroadcastDraft {
