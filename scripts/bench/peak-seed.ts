@@ -197,18 +197,24 @@ export const benchKeys = (): { dataKeys: string; lookupKey: string } => ({
   lookupKey: randomBytes(32).toString('base64'),
 });
 
-/** Follow-up tasks of the bench corps: when each was due and when its advisor was told (card or digest). */
+/**
+ * Follow-up tasks of the bench corps: how long after its due time each was created and its advisor
+ * told (card or digest), both on the bot's clock (the history's and the card's stamps).
+ */
 export async function notifiedDelays(
   corpIds: string[],
-): Promise<{ open: number; delaysMs: number[]; sentAt: number[] }> {
+): Promise<{ open: number; delaysMs: number[]; sentAt: number[]; createdMs: number[] }> {
   const rows = await TaskModel.find(
     { corpId: { $in: corpIds } },
     { dueAt: 1, notifyPending: 1, card: 1, history: 1 },
   ).lean();
   const delaysMs: number[] = [];
   const sentAt: number[] = [];
+  const createdMs: number[] = [];
   let open = 0;
   for (const t of rows) {
+    const created = t.history?.find((h) => h.action === 'created')?.at;
+    if (created) createdMs.push(created.getTime() - t.dueAt.getTime());
     const digest = t.history?.find((h) => h.action === 'digest_sent')?.at;
     const at = t.card?.sentAt ?? digest;
     if (!at || t.notifyPending) {
@@ -218,5 +224,5 @@ export async function notifiedDelays(
     sentAt.push(at.getTime());
     delaysMs.push(at.getTime() - t.dueAt.getTime());
   }
-  return { open, delaysMs, sentAt };
+  return { open, delaysMs, sentAt, createdMs };
 }

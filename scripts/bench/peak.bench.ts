@@ -180,7 +180,9 @@ async function main(): Promise<void> {
       const workerCpuMs = pids.map((pid, i) => cpuMs(pid) - (cpuBefore[i] ?? 0));
       const mongoCpuMs = cpuMs(mongoPid) - mongoBefore;
       const bench = process.cpuUsage(benchBefore);
-      const { delaysMs, sentAt, open } = await notifiedDelays(seeded.corpIds);
+      const { delaysMs, sentAt, open, createdMs } = await notifiedDelays(seeded.corpIds);
+      // What the workers still hold: per-task card deliveries waiting behind each other (docs/scale.md §4).
+      const left = await stack.queue(QueueName.scheduled).getJobCounts('wait', 'delayed', 'active');
       const hits = sandbox.context.limits.resetHits();
       const messages = seeded.corpIds.flatMap(
         (c, i) => sandbox.world.corp(c)?.messages.slice(messagesBefore[i] ?? 0) ?? [],
@@ -198,6 +200,12 @@ async function main(): Promise<void> {
         told: delaysMs.length,
         'not told': seeded.due - delaysMs.length,
         'open tasks not told': open,
+        'tasks created': createdMs.length,
+        'created p99 s': pctS(
+          [...createdMs, ...Array<number>(Math.max(0, seeded.due - createdMs.length)).fill(Infinity)],
+          99,
+          wallS,
+        ),
         'p50 s': pctS(allDelays, 50, wallS),
         'p99 s': pctS(allDelays, 99, wallS),
         'max s': pctS(allDelays, 100, wallS),
@@ -206,6 +214,7 @@ async function main(): Promise<void> {
         'cards sent': cards,
         'digests sent': digests,
         'messages/s (first to last)': round1((cards + digests) / Math.max(1, (lastSent - firstSent) / 1000)),
+        'scheduled jobs left': Object.values(left).reduce((a, b) => a + b, 0),
         'WeCom calls': sandbox.context.calls.lastSeq - callsBefore,
         'limits hit': hits.rateLimited + hits.memberMinuteDrops + hits.memberHourDrops + hits.appDayRefused,
         'worker CPU ms/follow-up': round1(workerCpuTotal / Math.max(1, delaysMs.length)),
