@@ -223,10 +223,11 @@ async function main(): Promise<void> {
         'scheduled jobs left': Object.values(left).reduce((a, b) => a + b, 0),
         'WeCom calls': sandbox.context.calls.lastSeq - callsBefore,
         'limits hit': hits.rateLimited + hits.memberMinuteDrops + hits.memberHourDrops + hits.appDayRefused,
-        'worker CPU ms/follow-up': round1(workerCpuTotal / Math.max(1, delaysMs.length)),
+        // Per task created (= per follow-up told once a phase completes; a cut phase has created more than it told).
+        'worker CPU ms/follow-up': round1(workerCpuTotal / Math.max(1, createdMs.length)),
         // Over the phase from 10:00 on (the workers idle through the lead before it).
         'worker cores': round1(workerCpuTotal / Math.max(1000, wallS * 1000 - LEAD_MS)),
-        'MongoDB CPU ms/follow-up': round1(mongoCpuMs / Math.max(1, delaysMs.length)),
+        'MongoDB CPU ms/follow-up': round1(mongoCpuMs / Math.max(1, createdMs.length)),
         'bench+sandbox CPU s': round1((bench.user + bench.system) / 1e6),
         'wall s': round1(wallS),
         load: `${Math.min(...loads)}–${Math.max(...loads)}`,
