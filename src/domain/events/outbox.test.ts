@@ -2,10 +2,12 @@
  * The outbox against the dev MongoDB server and real Redis: the crash points between the state
  * write and the relay (docs/reliability.md, "Domain events: the outbox").
  */
+import { MongoServerError } from 'mongodb';
 import mongoose, { Schema } from 'mongoose';
 import { Registry } from 'prom-client';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Alerter } from '../../infra/alerts.js';
+import { jobRead, withJobReads } from '../../infra/job-reads.js';
 import { createLogger } from '../../infra/logger.js';
 import { createRedis, waitForRedis } from '../../infra/redis.js';
 import { Queues } from '../../queues/queue-factory.js';
@@ -209,4 +211,28 @@ describe('the relay while Redis is down', () => {
       await server.stop();
     }
   }, 40_000);
+});
+
+describe('a transaction retried after a write conflict', () => {
+  it('reads afresh what its rolled-back attempt had kept for the job, and stores its state and events once', async () => {
+    await withJobReads(async () => {
+      let tries = 0;
+      const seen: string[] = [];
+      await withOutbox({ logger }, async (events) => {
+        tries++;
+        seen.push(await jobRead('rows:retry', () => Promise.resolve(`read in attempt ${tries}`)));
+        await StateModel.create([{ key: 'retried', n: tries }]);
+        events.record(event('retried-1'));
+        if (tries === 1)
+          throw new MongoServerError({
+            message: 'Write conflict during plan execution',
+            code: 112,
+            errorLabels: ['TransientTransactionError'],
+          });
+      });
+      expect(seen).toEqual(['read in attempt 1', 'read in attempt 2']);
+    });
+    expect(await StateModel.find({ key: 'retried' }, { _id: 0, n: 1 }).lean()).toEqual([{ n: 2 }]);
+    expect(await OutboxEventModel.countDocuments({ _id: domainEventJobId(event('retried-1')) })).toBe(1);
+  });
 });

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import mongoose from 'mongoose';
+import { forgetJobReads } from '../../infra/job-reads.js';
 import type { Logger } from '../../infra/logger.js';
 import type { Queues } from '../../queues/queue-factory.js';
 import { domainEventJobId, domainEventSchema, type DomainEvent, type DomainEventInput } from './domain-event.js';
@@ -44,7 +45,11 @@ export async function withOutbox<T>(deps: OutboxDeps, change: (events: EventReco
 
   let staged: Staged[] = [];
   let inserted = new Set<string>();
+  let attempts = 0;
   const attempt = async (): Promise<T> => {
+    // A retried transaction (a write conflict aborted the last attempt) must not reuse rows read
+    // or handed back during the attempt that was rolled back.
+    if (attempts++ > 0) forgetJobReads();
     staged = [];
     const result = await scope.run(staged, () => change(recorderFor(staged)));
     inserted = await writeOutbox(staged);
