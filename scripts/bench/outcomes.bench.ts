@@ -4,7 +4,9 @@
  * batches of 1,000, in process), compared with a plain mongoose insertMany of the same documents on
  * the same server, batch for batch alternately (target ≥ 0.5 of it); (2) recomputing attribution and the result KPIs of one
  * dealer-year: BENCH_OWNERS (5,000) owners, BENCH_ROS (20,000) repair orders, BENCH_TOUCHES
- * (50,000) touches (target < 10 s). Dev MongoDB server and a private Redis. Prints a table and
+ * (50,000) touches (target < 10 s). The dev MongoDB server runs in a process of its own, as a
+ * MongoDB server would (its work and its garbage beside the client's, not on the client's event
+ * loop), with a private Redis. Prints a table and
  * writes bench-results/outcomes.json. A benchmark, not a test (docs/architecture.md §13.12).
  */
 import { randomBytes } from 'node:crypto';
@@ -26,7 +28,7 @@ import { TaskModel } from '../../src/domain/tasks/task.model.js';
 import { VehicleModel } from '../../src/domain/vehicles/vehicle.model.js';
 import { Queues } from '../../src/queues/queue-factory.js';
 import { startPrivateRedis } from '../../src/testing/redis-server.js';
-import { startDevMongo } from '../dev-mongo/index.js';
+import { startDevMongoProcess } from '../dev-mongo/child-process.js';
 
 const N = Number(process.env.BENCH_OUTCOMES ?? 100_000);
 const OWNERS = Number(process.env.BENCH_OWNERS ?? 5_000);
@@ -39,7 +41,7 @@ const vin = (i: number) => `LBENCH${String(i).padStart(11, '0')}`;
 
 async function main(): Promise<void> {
   const loadAtStart = loadavg();
-  const [redisServer, mongo] = await Promise.all([startPrivateRedis(), startDevMongo({ port: 0 })]);
+  const [redisServer, mongo] = await Promise.all([startPrivateRedis(), startDevMongoProcess()]);
   const config = loadConfig({
     NODE_ENV: 'development',
     LOG_LEVEL: 'warn',
