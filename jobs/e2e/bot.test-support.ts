@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type Koa from 'koa';
 import mongoose from 'mongoose';
 import { afterAll, beforeAll } from 'vitest';
 import { startSandbox, demoScenario, type RunningSandbox } from '../../scripts/wecom-sandbox/index.js';
@@ -8,15 +9,20 @@ import {
   DEMO_CORP_ID,
   DEMO_SECRET,
 } from '../../scripts/wecom-sandbox/world/demo-seed.js';
+import { createApp } from '../../src/app.js';
+import { CorpService } from '../../src/domain/corps/corp.service.js';
 import type { Corp } from '../../src/domain/corps/corp.types.js';
 import { PersonalData } from '../../src/domain/customers/personal-data.js';
 import type { RetentionSettings } from '../../src/domain/customers/retention-settings.js';
 import { DEMO_RETENTION } from '../../scripts/lib/demo-corp.js';
 import type { PrivacySettings } from '../../src/domain/privacy/privacy-settings.js';
 import { ManualClock } from '../../src/infra/clock.js';
+import { DataCipher } from '../../src/infra/data-crypto.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { createRedis } from '../../src/infra/redis.js';
 import { QueueName } from '../../src/queues/queue-names.js';
+import { createApiRouter } from '../../src/routes/api/api.router.js';
+import { createWebhooksRouter } from '../../src/routes/webhooks/webhooks.router.js';
 import { startCallbackApp, type CallbackApp } from '../../src/testing/callback-app.js';
 import { testMongoUri, uniqueName } from '../../src/testing/env.js';
 import { waitFor } from '../../src/testing/wait.js';
@@ -192,3 +198,31 @@ export const ownerTagId = (bot: BotHarness) =>
 /** The sandbox's follow relationship of `userid` with the external contact `ext`. */
 export const follow = (bot: BotHarness, userid: string, ext: string) =>
   bot.sandbox.world.corp(bot.corpId)?.follows.find((f) => f.userid === userid && f.external_userid === ext);
+
+/**
+ * The bot's API (and, with `webhooks`, the signed webhooks: DMS outcomes, leads) as an app in this
+ * process over the harness's stores and clock, for supertest.
+ */
+export function botApiApp(bot: BotHarness, opts: { webhooks?: boolean } = {}): Koa {
+  const { config } = bot.web;
+  const deps = {
+    config,
+    clock: bot.clock,
+    logger: bot.ctx.logger,
+    queues: bot.web.queues,
+    pd: bot.ctx.pd,
+    redis: bot.ctx.redis,
+    corpService: new CorpService({
+      cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId),
+      defaultTimezone: 'Asia/Shanghai',
+      prefix: config.redis.queuePrefix,
+    }),
+  };
+  return createApp({
+    config,
+    logger: bot.ctx.logger,
+    clock: bot.clock,
+    health: [],
+    mounts: [createApiRouter(deps).routes(), ...(opts.webhooks ? [createWebhooksRouter(deps).routes()] : [])],
+  });
+}

@@ -6,14 +6,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parse } from 'csv-parse/sync';
-import type Koa from 'koa';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
 import { TokenService } from '../../src/domain/auth/token.service.js';
 import { CorpModel } from '../../src/domain/corps/corp.model.js';
-import { CorpService } from '../../src/domain/corps/corp.service.js';
 import { CustomerModel } from '../../src/domain/customers/customer.model.js';
 import { AttributionModel } from '../../src/domain/outcomes/attribution.model.js';
 import { NoShowModel } from '../../src/domain/outcomes/no-show.model.js';
@@ -31,12 +28,9 @@ import { VehicleModel } from '../../src/domain/vehicles/vehicle.model.js';
 import { upsertVehicle } from '../../src/domain/vehicles/vehicle.service.js';
 import { WebhookSecrets } from '../../src/domain/webhooks/webhook-secret.service.js';
 import { signWebhook } from '../../src/domain/webhooks/webhook-signature.js';
-import { DataCipher } from '../../src/infra/data-crypto.js';
 import { outcomesDailyJob } from '../../src/queues/jobs/outcomes.jobs.js';
-import { createApiRouter } from '../../src/routes/api/api.router.js';
-import { createWebhooksRouter } from '../../src/routes/webhooks/webhooks.router.js';
 import { waitFor } from '../../src/testing/wait.js';
-import { startBotHarness, type BotHarness } from './bot.test-support.js';
+import { botApiApp, startBotHarness, type BotHarness } from './bot.test-support.js';
 
 /** 2026-06-01 (Monday) 10:00 Asia/Shanghai. */
 const START = Date.parse('2026-06-01T02:00:00Z');
@@ -60,28 +54,7 @@ beforeAll(async () => {
     { $set: { corpId: bot.corpId, kind: 'dealer', displayName: 'demo', timezone: 'Asia/Shanghai', enabled: true } },
     { upsert: true },
   );
-  const { config } = bot.web;
-  const deps = {
-    config,
-    clock: bot.clock,
-    logger: bot.ctx.logger,
-    queues: bot.web.queues,
-    pd: bot.ctx.pd,
-    redis: bot.ctx.redis,
-    corpService: new CorpService({
-      cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId),
-      defaultTimezone: 'Asia/Shanghai',
-      prefix: config.redis.queuePrefix,
-    }),
-  };
-  const app: Koa = createApp({
-    config,
-    logger: bot.ctx.logger,
-    clock: bot.clock,
-    health: [],
-    mounts: [createApiRouter(deps).routes(), createWebhooksRouter(deps).routes()],
-  });
-  server = request(app.callback());
+  server = request(botApiApp(bot, { webhooks: true }).callback());
   admin = (await new TokenService(() => bot.clock.now()).create({ role: 'admin', corps: [] })).token;
   secret = (await new WebhookSecrets(bot.ctx.pd.cipher, () => bot.clock.now()).rotate(bot.corpId, 'dms')).secret;
   const rules = new RuleService(() => bot.clock.now());

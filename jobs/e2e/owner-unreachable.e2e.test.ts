@@ -8,13 +8,10 @@
  * remark, the next DMS vehicle import links the vehicle by that mobile, and the task closes by
  * itself; the connectable rate moves from 0 of 2 to 1 of 2.
  */
-import type Koa from 'koa';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
 import { TokenService } from '../../src/domain/auth/token.service.js';
 import { CorpModel } from '../../src/domain/corps/corp.model.js';
-import { CorpService } from '../../src/domain/corps/corp.service.js';
 import { AdvisorModel } from '../../src/domain/customers/advisor.model.js';
 import { CustomerModel } from '../../src/domain/customers/customer.model.js';
 import { ruleCreateSchema } from '../../src/domain/rules/rule.schema.js';
@@ -23,11 +20,9 @@ import { TaskModel } from '../../src/domain/tasks/task.model.js';
 import { vehicleInputSchema } from '../../src/domain/vehicles/vehicle-input.js';
 import { VehicleModel } from '../../src/domain/vehicles/vehicle.model.js';
 import { upsertVehicle } from '../../src/domain/vehicles/vehicle.service.js';
-import { DataCipher } from '../../src/infra/data-crypto.js';
 import { outcomesDailyJob } from '../../src/queues/jobs/outcomes.jobs.js';
-import { createApiRouter } from '../../src/routes/api/api.router.js';
 import { waitFor } from '../../src/testing/wait.js';
-import { startBotHarness, type BotHarness } from './bot.test-support.js';
+import { botApiApp, startBotHarness, type BotHarness } from './bot.test-support.js';
 
 /** 2026-06-01 (Monday) 10:00 Asia/Shanghai: inside working hours, so a new task's card goes out at once. */
 const START = Date.parse('2026-06-01T02:00:00Z');
@@ -58,29 +53,7 @@ beforeAll(async () => {
     ['xiaozhao', 'left'],
   ] as const)
     await AdvisorModel.updateOne({ corpId: bot.corpId, userid }, { $set: { status } }, { upsert: true });
-  const { config } = bot.web;
-  const app: Koa = createApp({
-    config,
-    logger: bot.ctx.logger,
-    clock: bot.clock,
-    health: [],
-    mounts: [
-      createApiRouter({
-        config,
-        clock: bot.clock,
-        logger: bot.ctx.logger,
-        queues: bot.web.queues,
-        pd: bot.ctx.pd,
-        redis: bot.ctx.redis,
-        corpService: new CorpService({
-          cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId),
-          defaultTimezone: 'Asia/Shanghai',
-          prefix: config.redis.queuePrefix,
-        }),
-      }).routes(),
-    ],
-  });
-  server = request(app.callback());
+  server = request(botApiApp(bot).callback());
   admin = (await new TokenService(() => bot.clock.now()).create({ role: 'admin', corps: [] })).token;
   rules = new RuleService(() => bot.clock.now());
 }, 60_000);

@@ -10,9 +10,7 @@ import type Koa from 'koa';
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
 import { TokenService } from '../../src/domain/auth/token.service.js';
-import { CorpService } from '../../src/domain/corps/corp.service.js';
 import { CustomerModel } from '../../src/domain/customers/customer.model.js';
 import { customerCtx } from '../../src/domain/customers/personal-data.js';
 import { MessageBatchModel, MessageRecipientModel } from '../../src/domain/messages/message.model.js';
@@ -20,11 +18,9 @@ import { ExecutionModel } from '../../src/domain/rules/engine/execution.model.js
 import { ruleCreateSchema } from '../../src/domain/rules/rule.schema.js';
 import { RuleService } from '../../src/domain/rules/rule.service.js';
 import { ScheduleModel } from '../../src/domain/schedules/schedule.model.js';
-import { DataCipher } from '../../src/infra/data-crypto.js';
 import { createLogger } from '../../src/infra/logger.js';
-import { createApiRouter } from '../../src/routes/api/api.router.js';
 import { waitFor } from '../../src/testing/wait.js';
-import { startBotHarness, type BotHarness } from './bot.test-support.js';
+import { botApiApp, startBotHarness, type BotHarness } from './bot.test-support.js';
 
 const CANARY_NAME = '金丝雀测试员柒';
 const CANARY_MOBILE = '13912345677';
@@ -54,29 +50,7 @@ beforeAll(async () => {
     privacy: { notice: NOTICE, retentionDays: 180 },
     startAt: Date.parse('2026-05-12T03:00:00Z'),
   });
-  const { config } = bot.web;
-  const corpService = new CorpService({
-    cipher: new DataCipher(config.dataKeys.keys, config.dataKeys.activeId),
-    defaultTimezone: 'Asia/Shanghai',
-    prefix: config.redis.queuePrefix,
-  });
-  api = createApp({
-    config,
-    logger: bot.ctx.logger,
-    clock: bot.clock,
-    health: [],
-    mounts: [
-      createApiRouter({
-        config,
-        clock: bot.clock,
-        logger: bot.ctx.logger,
-        queues: bot.web.queues,
-        pd: bot.ctx.pd,
-        redis: bot.ctx.redis,
-        corpService,
-      }).routes(),
-    ],
-  });
+  api = botApiApp(bot);
   admin = (await new TokenService(() => bot.clock.now()).create({ role: 'admin', corps: [] })).token;
   const rules = new RuleService(() => bot.clock.now());
   const author = { role: 'admin' as const, corps: '*' as const, tokenId: 'e2e' };

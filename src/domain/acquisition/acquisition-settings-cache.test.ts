@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChangeNotices, changeNotices } from '../../infra/change-notices.js';
-import { testRedis, uniqueName } from '../../testing/env.js';
+import { uniqueName } from '../../testing/env.js';
+import { useProcessConnections } from '../../testing/process-connections.js';
 import { useTestDatabase } from '../../testing/mongo.js';
 import { waitFor } from '../../testing/wait.js';
 import { AcquisitionSettingsModel } from './acquisition-settings.model.js';
@@ -17,37 +17,27 @@ const settings = (slaMinutes: number) =>
   acquisitionSettingsSchema.parse({ slaMinutes, rules: [{ name: '销售部', departments: [2] }] });
 
 let db: Awaited<ReturnType<typeof useTestDatabase>>;
-const connections: Redis[] = [];
-const detach: Array<() => void> = [];
+const processes = useProcessConnections();
+const redisPair = () => processes.redisPair();
 const prefix = uniqueName('leadsettings');
 beforeAll(async () => {
   db = await useTestDatabase('lead-settings-cache');
 });
 afterAll(async () => {
-  for (const d of detach) d();
-  for (const c of connections) c.disconnect();
   await db?.drop();
 });
-
-/** A process's pair of Redis connections: a publisher and a subscriber. */
-function redisPair(): { redis: Redis; subscriber: Redis } {
-  const redis = testRedis();
-  const subscriber = testRedis();
-  connections.push(redis, subscriber);
-  return { redis, subscriber };
-}
 
 describe('lead settings held in memory', () => {
   it('a save in one process is read anew by another process through the change notices, long before the time limit; without a save the copy is served from memory', async () => {
     // "Process A" saves through mongoose (the model's hooks announce on the process's notices);
     // "process B" has notices of its own, on connections of its own, and an intake's cache whose
     // time limit is far beyond this test.
-    detach.push(await changeNotices.attach({ ...redisPair(), prefix }));
+    processes.onClose(await changeNotices.attach({ ...redisPair(), prefix }));
     const notices = new ChangeNotices();
-    detach.push(await notices.attach({ ...redisPair(), prefix }));
+    processes.onClose(await notices.attach({ ...redisPair(), prefix }));
     const cache = new AcquisitionSettingsCache({ notices, ttlMs: 3_600_000 });
     let heard = 0;
-    detach.push(notices.on('lead-settings', () => heard++));
+    processes.onClose(notices.on('lead-settings', () => heard++));
 
     await saveAcquisitionSettings(corpId, settings(15));
     await waitFor(() => heard === 1, 'process B hears of the first save', { timeoutMs: 5000, intervalMs: 10 });

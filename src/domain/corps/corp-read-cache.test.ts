@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChangeNotices, changeNotices } from '../../infra/change-notices.js';
-import { testRedis, uniqueName } from '../../testing/env.js';
+import { uniqueName } from '../../testing/env.js';
+import { useProcessConnections } from '../../testing/process-connections.js';
 import { useTestDatabase } from '../../testing/mongo.js';
 import { waitFor } from '../../testing/wait.js';
 import { CorpTagGroupModel } from '../customers/corp-tag.model.js';
@@ -23,25 +23,15 @@ const rule = (name: string, priority: number) =>
   });
 
 let db: Awaited<ReturnType<typeof useTestDatabase>>;
-const connections: Redis[] = [];
-const detach: Array<() => void> = [];
+const processes = useProcessConnections();
+const redisPair = () => processes.redisPair();
 const prefix = uniqueName('readcache');
 beforeAll(async () => {
   db = await useTestDatabase('corp-read-cache');
 });
 afterAll(async () => {
-  for (const d of detach) d();
-  for (const c of connections) c.disconnect();
   await db?.drop();
 });
-
-/** A process's pair of Redis connections: a publisher and a subscriber. */
-function redisPair(): { redis: Redis; subscriber: Redis } {
-  const redis = testRedis();
-  const subscriber = testRedis();
-  connections.push(redis, subscriber);
-  return { redis, subscriber };
-}
 
 describe('CorpReadCache across processes', () => {
   it('a rule or a tag written in one process is read anew by another process through Redis pub/sub; without a write the copy is served from memory', async () => {
@@ -49,9 +39,9 @@ describe('CorpReadCache across processes', () => {
     // "process B" has notices of its own, on connections of its own, and a worker's cache.
     const a = redisPair();
     const b = redisPair();
-    detach.push(await changeNotices.attach({ ...a, prefix }));
+    processes.onClose(await changeNotices.attach({ ...a, prefix }));
     const notices = new ChangeNotices();
-    detach.push(await notices.attach({ ...b, prefix }));
+    processes.onClose(await notices.attach({ ...b, prefix }));
     // Until B has heard A's notices of the writes so far (a notice is published on the next turn;
     // Redis answers each connection in order, so A's ping follows its publishes and B's ping
     // follows their delivery). Without it a late notice dropped B's copy after the check below.
