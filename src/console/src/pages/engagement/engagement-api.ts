@@ -1,3 +1,4 @@
+import type { Ref } from 'vue';
 import { ApiError, call } from '../../lib/api.js';
 import type { CampaignReport } from '../outcomes/outcomes-api.js';
 
@@ -184,6 +185,23 @@ export const explainFailure = (err: unknown): string =>
   err instanceof ApiError && err.details.length
     ? err.details.map((d) => `${d.path}: ${d.message}`).join('; ')
     : (err as Error).message;
+
+/** Runs a form's action with `busy` set; a failure is put into `problem` in words (`explainFailure`). */
+export async function runShowingProblem(
+  busy: Ref<boolean>,
+  problem: Ref<string>,
+  action: () => Promise<void>,
+): Promise<void> {
+  problem.value = '';
+  busy.value = true;
+  try {
+    await action();
+  } catch (err) {
+    problem.value = explainFailure(err);
+  } finally {
+    busy.value = false;
+  }
+}
 
 /** Splits a comma, space or newline separated list (advisor userids, tag ids). */
 export const listOf = (text: string): string[] => [...new Set(text.split(/[\s,，]+/).filter(Boolean))];
