@@ -16,6 +16,7 @@ import {
   channelsReconcileJob,
   leadCardFlushJob,
   leadCardJob,
+  leadCardsJob,
   leadsTickJob,
   teamCodeRefreshJob,
 } from '../src/queues/jobs/acquisition.jobs.js';
@@ -111,6 +112,7 @@ describe('the processors: one job map per queue', () => {
         channelSyncJob,
         teamCodeRefreshJob,
         leadCardJob,
+        leadCardsJob,
         leadCardFlushJob,
       ]
         .flatMap((c) => c.names)

@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import { attributeAdd } from '../../src/domain/acquisition/channel-attribution.js';
 import { reconcileChannels, syncChannel } from '../../src/domain/acquisition/channel-sync.js';
-import { deliverLeadCard, flushLeadCards } from '../../src/domain/acquisition/lead-card-pacing.js';
+import { deliverLeadCard, deliverLeadCards, flushLeadCards } from '../../src/domain/acquisition/lead-card-pacing.js';
 import { matchLeadOnAdd } from '../../src/domain/acquisition/lead-matching.js';
 import { runLeadTick } from '../../src/domain/acquisition/lead-sla.js';
 import { requestTeamRefresh } from '../../src/domain/acquisition/team-codes.js';
@@ -12,6 +12,7 @@ import {
   channelsReconcileJob,
   leadCardFlushJob,
   leadCardJob,
+  leadCardsJob,
   leadsTickJob,
   teamCodeRefreshJob,
 } from '../../src/queues/jobs/acquisition.jobs.js';
@@ -40,6 +41,11 @@ export function acquisitionJobs(ctx: WorkerContext, listCorpIds: () => string[])
     on(leadCardJob, async ({ corpId, leadId, assignment }, _job, log) => {
       return withScope(ctx, corpId, log, async (scope) => ({
         outcome: await deliverLeadCard(scope.tasks(log), leadId, assignment),
+      }));
+    }),
+    on(leadCardsJob, async ({ corpId, advisorUserid, leads }, _job, log) => {
+      return withScope(ctx, corpId, log, async (scope) => ({
+        outcome: await deliverLeadCards(scope.tasks(log), advisorUserid, leads),
       }));
     }),
     on(leadCardFlushJob, async ({ corpId, advisorUserid }, _job, log) => {

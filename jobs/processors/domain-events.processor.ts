@@ -1,7 +1,7 @@
 import type { Job } from 'bullmq';
 import type { CorpScope } from '../../src/domain/corps/corp-scope.js';
 import type { DomainEvent } from '../../src/domain/events/domain-event.js';
-import { DomainEventRecordModel } from '../../src/domain/events/domain-event-record.model.js';
+import { DomainEventLedger, failEvent } from '../../src/domain/events/domain-event-ledger.js';
 import { withJobReads } from '../../src/infra/job-reads.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { domainEventJob } from '../../src/queues/jobs/domain-events.jobs.js';
@@ -26,55 +26,35 @@ export interface DomainEventHandler {
  * registered handler in order (retention policy, rules engine, follow-ups) in the corp's scope,
  * looked up once per event; an event of a car-maker, disabled or unknown corp runs no handler
  * (docs/architecture.md §11, "One corp scope"). Handlers are idempotent; a failure retries the
- * whole list with the queue's backoff.
+ * whole list with the queue's backoff. The ledger's claims and finishes of the jobs running at the
+ * same moment go to MongoDB together (src/domain/events/domain-event-ledger.ts).
  */
 export function createDomainEventsProcessor(handlers: readonly DomainEventHandler[]): ProcessorFactory {
-  return (ctx: WorkerContext) => ({
-    queue: QueueName.domainEvents,
-    concurrency: 8,
-    handlers: jobMap(QueueName.domainEvents, [
-      on(domainEventJob, (event, job, log) => processDomainEvent(event, job, log, ctx, handlers)),
-    ]),
-  });
+  return (ctx: WorkerContext) => {
+    // One ledger per worker: the claims and finishes of its concurrent jobs share their commands.
+    const ledger = new DomainEventLedger(() => ctx.clock.now());
+    return {
+      queue: QueueName.domainEvents,
+      concurrency: 8,
+      handlers: jobMap(QueueName.domainEvents, [
+        on(domainEventJob, (event, job, log) => processDomainEvent(event, job, log, ctx, handlers, ledger)),
+      ]),
+    };
+  };
 }
 
-async function processDomainEvent(
+export async function processDomainEvent(
   event: DomainEvent,
-  job: Job,
+  job: Pick<Job, 'id'>,
   log: Logger,
   ctx: WorkerContext,
   handlers: readonly DomainEventHandler[],
+  ledger: DomainEventLedger,
 ): Promise<{ type: string; duplicate: boolean; skipped?: string }> {
   const eventId = job.id ?? `${event.type}-${event.sourceId}`;
-  // One command: an event already processed does not match, and its upsert then collides with
-  // the unique event id (E11000): a duplicate.
-  const claimed = await DomainEventRecordModel.updateOne(
-    { eventId, corpId: event.corpId, status: { $ne: 'processed' } },
-    {
-      $set: {
-        type: event.type,
-        sourceId: event.sourceId,
-        occurredAt: new Date(event.occurredAt),
-        customerId: event.customerId,
-        externalUserId: event.externalUserId,
-        userid: event.userid,
-        vehicleId: event.vehicleId,
-        taskId: event.taskId,
-        data: event.data,
-        status: 'processing',
-      },
-      $inc: { attempts: 1 },
-      $unset: { error: 1 },
-    },
-    { upsert: true },
-  ).then(
-    () => true,
-    (err: unknown) => {
-      if ((err as { code?: unknown }).code === 11000) return false;
-      throw err;
-    },
-  );
-  if (!claimed) return { type: event.type, duplicate: true };
+  // Claimed with the other jobs' claims of this moment (domain-event-ledger.ts); an event already
+  // processed is a duplicate.
+  if (!(await ledger.claim(eventId, event))) return { type: event.type, duplicate: true };
   const found = scopeFor(ctx, event.corpId, log);
   try {
     // The handlers share the customer's rows they read (src/infra/job-reads.ts).
@@ -83,13 +63,10 @@ async function processDomainEvent(
         for (const handler of handlers) await handler.handle(event, found.scope, log.child({ handler: handler.name }));
       });
   } catch (err) {
-    await DomainEventRecordModel.updateOne(
-      { eventId },
-      { $set: { status: 'failed', error: (err as Error).message.slice(0, 500) } },
-    ).catch(() => undefined);
+    await failEvent(eventId, event.corpId, err).catch(() => undefined);
     throw err;
   }
-  await DomainEventRecordModel.updateOne({ eventId }, { $set: { status: 'processed', processedAt: ctx.clock.now() } });
+  await ledger.finish(eventId, event.corpId);
   return found.ok
     ? { type: event.type, duplicate: false }
     : { type: event.type, duplicate: false, skipped: found.refused };

@@ -161,7 +161,12 @@ async function main(): Promise<void> {
         body: JSON.stringify(body),
       });
     // Warm-up (JIT, connections, the settings and the counters), then counted from a clean slate.
-    const warm = await post({ corpId: CORP, source: 'walk_in', mobile: '13700000000', name: '预热' });
+    // (A 503 while the database connection is still coming up on a loaded machine: asked again.)
+    let warm = await post({ corpId: CORP, source: 'walk_in', mobile: '13700000000', name: '预热' });
+    for (let i = 0; i < 20 && warm.status === 503; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      warm = await post({ corpId: CORP, source: 'walk_in', mobile: '13700000000', name: '预热' });
+    }
     if (!warm.ok) throw new Error(`warm-up lead: ${warm.status} ${await warm.text()}`);
     await new Promise((r) => setTimeout(r, 2000));
     const countsBefore = {

@@ -102,6 +102,60 @@ export async function deliverLeadCard(
   return paced(deps, userid, leadRef(leadId, assignment, 'card'), () => sendOwn(deps, userid, 'card', lead));
 }
 
+export interface CardsOutcome {
+  sent: number;
+  duplicate: number;
+  stale: number;
+  waiting: number;
+}
+
+/**
+ * The `lead-cards` job: one advisor's new leads of one intake batch (docs/acquisition.md "Cards in
+ * a burst"). One window call takes own places for as many as the window (and the member's other
+ * budget) has room for while nobody waits, in the batch's order, and puts the rest in the waiting
+ * set; one flush is asked for when any waits. Only the leads that got a place are read (one
+ * query): the waiting ones are read by the flush, which drops those no longer due.
+ */
+export async function deliverLeadCards(
+  deps: TaskDeps,
+  userid: string,
+  leads: ReadonlyArray<{ leadId: string; assignment: number }>,
+): Promise<CardsOutcome> {
+  const outcome: CardsOutcome = { sent: 0, duplicate: 0, stale: 0, waiting: 0 };
+  if (leads.length === 0) return outcome;
+  const refs = leads.map((l) => leadRef(l.leadId, l.assignment, 'card'));
+  const cap = await budgetLeft(deps, userid);
+  const r =
+    cap > 0 ? await takePlaces(deps, userid, 'cards', refs.join(','), cap) : await joinWaiting(deps, userid, refs);
+  outcome.waiting = leads.length - r.took;
+  if (outcome.waiting > 0) await scheduleFlush(deps, userid, r.waitMs);
+  if (r.took === 0) return outcome;
+  const placed = leads.slice(0, r.took);
+  const found = (await LeadModel.find({
+    corpId: deps.corpId,
+    _id: { $in: placed.map((l) => new Types.ObjectId(l.leadId)) },
+  }).lean()) as LeadLean[];
+  const byId = new Map(found.map((l) => [String(l._id), l]));
+  for (const { leadId, assignment } of placed) {
+    const lead = byId.get(leadId);
+    // Contacted, closed or handed over since the batch: its place stays taken (never more sends
+    // than places), the lead needs no card.
+    if (
+      !lead?.advisorUserid ||
+      lead.advisorUserid !== userid ||
+      lead.assignment !== assignment ||
+      lead.stage !== 'new'
+    ) {
+      outcome.stale++;
+      continue;
+    }
+    if (await sendOwn(deps, userid, 'card', lead)) outcome.duplicate++;
+    else outcome.sent++;
+  }
+  if (outcome.sent > 0) await countSent(deps, userid, outcome.sent);
+  return outcome;
+}
+
 /** The SLA reminder (ladder step 1, lead-sla.ts) to the lead's advisor, paced like the first card. */
 export async function deliverLeadReminder(
   deps: TaskDeps,

@@ -47,11 +47,14 @@ export const windowOf = (deps: Pick<TaskDeps, 'tuning'>): WindowShape => ({
 /**
  * KEYS: sent (sorted set of sends, score = ms), waiting (refs, score = ms), lane (ms of the flush
  * lane's last send). ARGV: now, window ms, per window, per hour, burst places, gap ms, mode, ref
- * (mode `card`) or wanted places (mode `flush`), a unique token.
+ * (mode `card`), refs joined by `,` (mode `cards`) or wanted places (mode `flush`), a unique token,
+ * and (mode `cards`) the most places the member's other budget allows.
  * Mode `card`: one place for an own message when the burst places have room and nobody waits
- * (they go first); else the ref joins the waiting set. Mode `flush`: every wanted place when the
- * burst places have room for all; else one place of the flush lane when its gap has passed; else
- * none. Returns {places taken, ms until a flush can take a place}.
+ * (they go first); else the ref joins the waiting set. Mode `cards`: the same for a list, in its
+ * order: as many own places as the burst places (and the cap) have room for while nobody waits,
+ * the rest join the waiting set. Mode `flush`: every wanted place when the burst places have room
+ * for all; else one place of the flush lane when its gap has passed; else none. Returns {places
+ * taken, ms until a flush can take a place (0 when nothing joined the waiting set)}.
  */
 const TAKE = `
 local now, win, perWin, perHour = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -73,13 +76,25 @@ local function waitMs()
   end
   return math.max(w, 1)
 end
-local take = 0
+local take, joined = 0, false
 if ARGV[7] == 'card' then
   if free >= 1 and inWin < burst and redis.call('ZCARD', KEYS[2]) == 0 then
     take = 1
   else
     redis.call('ZADD', KEYS[2], 'NX', now, ARGV[8])
     redis.call('PEXPIRE', KEYS[2], 2 * ${HOUR_MS})
+    joined = true
+  end
+elseif ARGV[7] == 'cards' then
+  local refs = {}
+  for r in string.gmatch(ARGV[8], '[^,]+') do refs[#refs + 1] = r end
+  if redis.call('ZCARD', KEYS[2]) == 0 then
+    take = math.max(0, math.min(#refs, free, burst - inWin, tonumber(ARGV[10])))
+  end
+  if take < #refs then
+    for i = take + 1, #refs do redis.call('ZADD', KEYS[2], 'NX', now, refs[i]) end
+    redis.call('PEXPIRE', KEYS[2], 2 * ${HOUR_MS})
+    joined = true
   end
 else
   local want = tonumber(ARGV[8])
@@ -91,19 +106,19 @@ else
   end
 end
 for i = 1, take do redis.call('ZADD', KEYS[1], now, ARGV[9] .. ':' .. i) end
-if take > 0 then
-  redis.call('PEXPIRE', KEYS[1], ${HOUR_MS})
-  return {take, 0}
-end
-return {0, waitMs()}
+if take > 0 then redis.call('PEXPIRE', KEYS[1], ${HOUR_MS}) end
+if ARGV[7] == 'flush' then joined = take == 0 end
+if not joined then return {take, 0} end
+return {take, waitMs()}
 `;
 
 /** Takes places in the advisor's window (see `TAKE`). */
 export async function takePlaces(
   deps: Pick<TaskDeps, 'redis' | 'keyPrefix' | 'corpId' | 'tuning'>,
   userid: string,
-  mode: 'card' | 'flush',
+  mode: 'card' | 'cards' | 'flush',
   arg: string | number,
+  cap = 1,
 ): Promise<{ took: number; waitMs: number }> {
   const k = windowKeys(deps, userid);
   const w = windowOf(deps);
@@ -122,6 +137,7 @@ export async function takePlaces(
     mode,
     String(arg),
     new Types.ObjectId().toHexString(),
+    cap,
   )) as [number, number];
   return { took, waitMs };
 }
@@ -130,12 +146,14 @@ export async function takePlaces(
 export async function joinWaiting(
   deps: Pick<TaskDeps, 'redis' | 'keyPrefix' | 'corpId' | 'clock'>,
   userid: string,
-  ref: string,
+  ref: string | readonly string[],
 ): Promise<{ took: number; waitMs: number }> {
   const k = windowKeys(deps, userid);
+  const now = Date.now();
+  const refs = typeof ref === 'string' ? [ref] : ref;
   await deps.redis
     .multi()
-    .zadd(k.waiting, 'NX', Date.now(), ref)
+    .zadd(k.waiting, 'NX', ...refs.flatMap((r) => [now, r]))
     .pexpire(k.waiting, 2 * HOUR_MS)
     .exec();
   return { took: 0, waitMs: 60_000 - (deps.clock.nowMs() % 60_000) };

@@ -1,7 +1,7 @@
 import { Types, type AnyBulkWriteOperation } from 'mongoose';
 import { dayjs } from '../../infra/clock.js';
 import type { Logger } from '../../infra/logger.js';
-import { leadCardJob } from '../../queues/jobs/acquisition.jobs.js';
+import { leadCardsJob } from '../../queues/jobs/acquisition.jobs.js';
 import { QueueName } from '../../queues/queue-names.js';
 import type { Queues } from '../../queues/queue-factory.js';
 import { leadCtx, type PersonalData } from '../customers/personal-data.js';
@@ -47,7 +47,7 @@ type StoredLead = Pick<Lead, FillKey | 'sourceKey' | 'mobileHash' | 'lastInteres
  * stored duplicate (by platform id, or by mobile within the window or still open), duplicates
  * inside the batch merge into the first of them, new leads are routed together (one pool read, one
  * atomic pick), and the new leads, the merges and their `lead.created` events are written in one
- * transaction; the advisors' card jobs go to Redis in one call. Results in the order of `arrivals`.
+ * transaction; the advisors' card jobs (one per advisor) go to Redis in one call. Results in the order of `arrivals`.
  */
 export async function ingestBatch(
   deps: BatchDeps,
@@ -129,10 +129,20 @@ export async function ingestBatch(
     if ((err as { code?: number }).code === 11000 && !retried) return ingestBatch(deps, ctx, arrivals, now, true);
     throw err;
   }
-  if (assigned.length)
+  // One card job per advisor of the batch, carrying the lead ids in arrival order (lead-card-pacing.ts).
+  const perAdvisor = new Map<string, Array<{ leadId: string; assignment: number }>>();
+  for (const t of assigned) {
+    if (t.decision?.kind !== 'assigned') continue;
+    const list = perAdvisor.get(t.decision.advisorUserid) ?? [];
+    list.push({ leadId: String(t.id), assignment: 1 });
+    perAdvisor.set(t.decision.advisorUserid, list);
+  }
+  if (perAdvisor.size)
     await deps.queues
       .get(QueueName.scheduled)
-      .addBulk(assigned.map((t) => leadCardJob.bulkEntry({ corpId, leadId: String(t.id), assignment: 1 })));
+      .addBulk(
+        [...perAdvisor].map(([advisorUserid, leads]) => leadCardsJob.bulkEntry({ corpId, advisorUserid, leads })),
+      );
 
   // Repeat counts as each item saw them: the n-th merge into a lead reports its n-th repeat.
   const seen = new Map<Target, number>();

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../infra/clock.js';
 import { DataCipher, LookupHasher } from '../../infra/data-crypto.js';
-import { leadCardJob } from '../../queues/jobs/acquisition.jobs.js';
+import { leadCardJob, leadCardsJob } from '../../queues/jobs/acquisition.jobs.js';
 import { QueueName } from '../../queues/queue-names.js';
 import { useTestStores, type TestStores } from '../../testing/stores.js';
 import { AdvisorModel } from '../customers/advisor.model.js';
@@ -55,10 +55,17 @@ async function team(corpId: string, n: number): Promise<void> {
     acquisitionSettingsSchema.parse({ rules: [{ name: 'sales', departments: [3] }] }),
   );
 }
+/** The leads announced by card jobs: one job per lead (stored before), or per advisor and batch. */
 const cardJobs = async (corpId: string) =>
   (await stores.queues.get(QueueName.scheduled).getJobs(['waiting', 'delayed']))
-    .filter((j) => j.name === leadCardJob.name && (j.data as { corpId: string }).corpId === corpId)
-    .map((j) => (j.data as { leadId: string }).leadId);
+    .filter((j) => (j.data as { corpId: string }).corpId === corpId)
+    .flatMap((j) =>
+      j.name === leadCardJob.name
+        ? [(j.data as { leadId: string }).leadId]
+        : j.name === leadCardsJob.name
+          ? (j.data as { leads: Array<{ leadId: string }> }).leads.map((l) => l.leadId)
+          : [],
+    );
 
 describe('one batch', () => {
   it('merges duplicates inside the batch and into stored leads; bad items are rejected alone, in place', async () => {

@@ -38,6 +38,25 @@ export const leadCardJob = defineJob({
 });
 
 /**
+ * Announces one advisor's new leads of one intake batch (docs/acquisition.md "Cards in a burst"):
+ * own cards for as many as the advisor's window has room for, the rest wait for the flush. Ids
+ * only; named after the batch's first lead, so a repeated enqueue of the same batch is a no-op.
+ */
+export const leadCardsJob = defineJob({
+  queue: QueueName.scheduled,
+  name: 'lead-cards',
+  schema: z.object({
+    corpId,
+    advisorUserid: z.string().min(1).max(64),
+    leads: z
+      .array(z.object({ leadId: objectId, assignment: z.number().int().min(1) }))
+      .min(1)
+      .max(1000),
+  }),
+  jobId: (d) => `lead-cards-${d.leads[0]?.leadId}-${d.leads[0]?.assignment}`,
+});
+
+/**
  * Sends an advisor's lead cards that waited for a place in their per-member window: each as its
  * own card when places remain for all, else one digest (docs/acquisition.md "Cards in a burst").
  * The producer names the job after the moment it is due, so leads waiting together share one.
