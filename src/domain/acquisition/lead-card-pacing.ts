@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { leadCardFlushJob } from '../../queues/jobs/acquisition.jobs.js';
 import type { TaskDeps } from '../tasks/task-deps.js';
 import { budgetLeft, countSent, sendCardOnce, sendMarkdownDigest } from '../tasks/task-notify.js';
-import { LEAD_SOURCE_LABEL, buildLeadCard, escalationCard, leadPageUrl } from './lead-card.js';
+import { LEAD_SOURCE_LABEL, buildLeadCard, escalationCard, leadCodeOf, leadPageUrl } from './lead-card.js';
 import { joinWaiting, takePlaces, windowKeys } from './lead-card-window.js';
 import { LeadModel, type LeadLean } from './lead.model.js';
 
@@ -136,6 +136,8 @@ export async function deliverLeadCards(
     _id: { $in: placed.map((l) => new Types.ObjectId(l.leadId)) },
   }).lean()) as LeadLean[];
   const byId = new Map(found.map((l) => [String(l._id), l]));
+  // The advisor's lead code, looked up once for the cards of this job.
+  let known: { code: string | undefined } | undefined;
   for (const { leadId, assignment } of placed) {
     const lead = byId.get(leadId);
     // Contacted, closed or handed over since the batch: its place stays taken (never more sends
@@ -149,7 +151,9 @@ export async function deliverLeadCards(
       outcome.stale++;
       continue;
     }
-    if (await sendOwn(deps, userid, 'card', lead)) outcome.duplicate++;
+    known ??= { code: await leadCodeOf(deps.corpId, userid) };
+    if ((await sendCardOnce(deps, userid, await buildLeadCard(deps, lead, undefined, known))).duplicate)
+      outcome.duplicate++;
     else outcome.sent++;
   }
   if (outcome.sent > 0) await countSent(deps, userid, outcome.sent);

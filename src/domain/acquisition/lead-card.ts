@@ -33,7 +33,7 @@ export const leadPageUrl = (publicBaseUrl: string, leadId: string): string =>
   `${publicBaseUrl}/console/m/leads/${leadId}`;
 
 /** The advisor's personal lead code (a synced `lead` channel), for the card's "send my code". */
-async function leadCodeOf(corpId: string, userid: string): Promise<string | undefined> {
+export async function leadCodeOf(corpId: string, userid: string): Promise<string | undefined> {
   const channel = await ChannelModel.findOne(
     { corpId, kind: 'lead', advisors: userid, deletedAt: { $exists: false }, qrCode: { $exists: true } },
     { qrCode: 1 },
@@ -49,12 +49,18 @@ export async function buildLeadCard(
   deps: Pick<TaskDeps, 'corpId' | 'pd' | 'publicBaseUrl'>,
   lead: LeadLean,
   note?: string,
+  /** The advisor's lead code when the caller looked it up already (several cards to one advisor). */
+  knownCode?: { code: string | undefined },
 ): Promise<TemplateCard> {
   const leadId = String(lead._id);
   const name = deps.pd.openFor(leadCtx({ corpId: deps.corpId, leadId }, 'nameEnc'), lead.nameEnc) ?? '未留姓名';
   const mobile = deps.pd.openFor(leadCtx({ corpId: deps.corpId, leadId }, 'mobileEnc'), lead.mobileEnc);
   const url = leadPageUrl(deps.publicBaseUrl, leadId);
-  const code = lead.advisorUserid ? await leadCodeOf(deps.corpId, lead.advisorUserid) : undefined;
+  const code = knownCode
+    ? knownCode.code
+    : lead.advisorUserid
+      ? await leadCodeOf(deps.corpId, lead.advisorUserid)
+      : undefined;
   return {
     card_type: 'button_interaction',
     task_id: leadCardId(leadId, lead.assignment ?? 1, Boolean(note)),
