@@ -61,9 +61,32 @@ export function slaDue(
   assignedAt: Date,
   onDuty: boolean,
 ): Date {
+  // A batch assigns its leads at one moment: the time-zone arithmetic is done once (kept below).
+  const l = lastSlaDue;
+  if (
+    l &&
+    l.at === assignedAt.getTime() &&
+    l.onDuty === onDuty &&
+    l.zone === ctx.timeZone &&
+    l.hours === ctx.workingHours &&
+    l.minutes === ctx.settings.slaMinutes
+  )
+    return new Date(l.value);
   const start = onDuty ? assignedAt : nextWorkingTime(assignedAt, ctx.workingHours, ctx.timeZone);
-  return dayjs.utc(start).add(ctx.settings.slaMinutes, 'minute').toDate();
+  const value = dayjs.utc(start).add(ctx.settings.slaMinutes, 'minute').valueOf();
+  lastSlaDue = {
+    at: assignedAt.getTime(),
+    onDuty,
+    zone: ctx.timeZone,
+    hours: ctx.workingHours,
+    minutes: ctx.settings.slaMinutes,
+    value,
+  };
+  return new Date(value);
 }
+let lastSlaDue:
+  | { at: number; onDuty: boolean; zone: string; hours: TaskSettings['workingHours']; minutes: number; value: number }
+  | undefined;
 
 /** The last answer, kept: a batch of leads routes at one moment, and a time-zone conversion is costly. */
 let lastInHours: { at: number; zone: string; hours: TaskSettings['workingHours']; value: boolean } | undefined;
