@@ -172,7 +172,10 @@ async function applyFetchedContact(
           },
     },
     { upsert: true, returnDocument: 'after', includeResultMetadata: true },
-  );
+  )
+    .lean()
+    // Lean with the result's metadata: mongoose's types describe the document alone.
+    .then((raw) => raw as unknown as UpsertedCustomer);
   const customer = upserted.value;
   if (!customer) throw new Error('customer upsert returned nothing');
   result.customerId = customer._id;
@@ -288,6 +291,16 @@ async function applyFetchedContact(
     });
   }
   return result;
+}
+
+/** The customer's upsert, lean, with the driver's result metadata. */
+interface UpsertedCustomer {
+  value: {
+    _id: Types.ObjectId;
+    lifecycle?: { stage?: string | null } | null;
+    responsibleUserid?: string | null;
+  } | null;
+  lastErrorObject?: { updatedExisting?: boolean };
 }
 
 /**
