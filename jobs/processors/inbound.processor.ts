@@ -65,6 +65,9 @@ export function createInboundProcessor(registry: HandlerRegistry = createHandler
   });
 }
 
+/** The inbox ledger through the driver, for the claim and the mark of every callback. */
+const inboundLedger = () => InboundEventModel.collection;
+
 async function processInbound(
   data: z.output<typeof callbackReceivedJob.schema>,
   job: Job,
@@ -107,28 +110,34 @@ async function processInbound(
   }
 
   // One command: a processed key does not match, and its upsert then collides with the unique
-  // key (E11000): a replay, a no-op.
-  const claimed = await InboundEventModel.updateOne(
-    { dedupKey, corpId, status: { $ne: 'processed' } },
-    {
-      $set: {
-        type: event.key,
-        ids: idsOf(event),
-        createTime: event.createTime ? new Date(event.createTime * 1000) : undefined,
-        receivedAt: new Date(receivedAt),
-        status: 'processing',
+  // key (E11000): a replay, a no-op. Through the driver (docs/scale.md §4): the values are
+  // already of their stored types, so the schema's timestamps are written here.
+  const claimedAt = new Date();
+  const claimed = await inboundLedger()
+    .updateOne(
+      { dedupKey, corpId, status: { $ne: 'processed' } },
+      {
+        $set: {
+          type: event.key,
+          ids: idsOf(event),
+          ...(event.createTime ? { createTime: new Date(event.createTime * 1000) } : {}),
+          receivedAt: new Date(receivedAt),
+          status: 'processing',
+          updatedAt: claimedAt,
+        },
+        $setOnInsert: { createdAt: claimedAt },
+        $inc: { attempts: 1 },
+        $unset: { error: 1 },
       },
-      $inc: { attempts: 1 },
-      $unset: { error: 1 },
-    },
-    { upsert: true },
-  ).then(
-    () => true,
-    (err: unknown) => {
-      if ((err as { code?: unknown }).code === 11000) return false;
-      throw err;
-    },
-  );
+      { upsert: true },
+    )
+    .then(
+      () => true,
+      (err: unknown) => {
+        if ((err as { code?: unknown }).code === 11000) return false;
+        throw err;
+      },
+    );
   if (!claimed) {
     metrics?.inboundProcessed.inc({ type: event.key, outcome: 'duplicate' });
     return { type: event.key, duplicate: true };
@@ -173,7 +182,10 @@ async function processInbound(
     metrics?.inboundProcessed.inc({ type: event.key, outcome: 'error' });
     throw err;
   }
-  await InboundEventModel.updateOne({ dedupKey }, { $set: { status: 'processed', processedAt: ctx.clock.now() } });
+  await inboundLedger().updateOne(
+    { dedupKey },
+    { $set: { status: 'processed', processedAt: ctx.clock.now(), updatedAt: new Date() } },
+  );
   metrics?.inboundProcessed.inc({ type: event.key, outcome: 'processed' });
   return { type: event.key, duplicate: false };
 }

@@ -7,6 +7,7 @@ import type { CustomerDeps } from './customer-deps.js';
 import { refreshCustomerFromWecom } from './customer-refresh.service.js';
 import { sendLossAlert, sendTransferFailedAlert } from './loss-alert.js';
 import { endRelationship } from './relationship-status.service.js';
+import type { RetentionSettings } from './retention-settings.js';
 
 /** Customer handlers' dependencies for one corp and one callback. */
 export interface ContactHandlerDeps extends CustomerDeps {
@@ -15,6 +16,8 @@ export interface ContactHandlerDeps extends CustomerDeps {
   /** The callback's de-duplication key: the source id of every event it causes. */
   sourceId: string;
   receivedAt: Date;
+  /** The corp's retention settings: an add through a delivery channel makes an owner in its refresh. */
+  retention?: RetentionSettings;
 }
 
 const eventTime = (event: { createTime: number }, fallback: Date) =>
@@ -37,6 +40,7 @@ export async function onCustomerAdded(deps: ContactHandlerDeps, event: ExternalC
     sourceId: deps.sourceId,
     eventAt: eventTime(event, deps.receivedAt),
     addedBy: event.userId,
+    retention: deps.retention,
   });
 }
 

@@ -10,6 +10,7 @@ import {
   onTransferFailed,
   type ContactHandlerDeps,
 } from './contact-handlers.js';
+import { defaultRetentionSettings } from './retention-settings.js';
 
 /** Builds the per-callback dependencies: the corp-bound WeCom API and the callback's ids. */
 function depsFor(ctx: HandlerContext): ContactHandlerDeps | undefined {
@@ -20,6 +21,7 @@ function depsFor(ctx: HandlerContext): ContactHandlerDeps | undefined {
     keyPrefix: ctx.config.redis.queuePrefix,
     sourceId: ctx.dedupKey,
     receivedAt: ctx.receivedAt,
+    retention: ctx.scope.corp.retention ?? defaultRetentionSettings,
   };
 }
 

@@ -14,6 +14,7 @@ import {
 import type { CustomerDeps } from './customer-deps.js';
 import { CustomerModel } from './customer.model.js';
 import { RelationshipModel } from './relationship.model.js';
+import { isDeliveryChannel, type RetentionSettings } from './retention-settings.js';
 
 /** What one refresh changed, for the caller's follow-up work (welcome, owner rules, alerts). */
 export interface RefreshResult {
@@ -38,6 +39,13 @@ export interface RefreshOptions {
   addedBy?: string;
   /** Whether to emit domain events (reconciliation and callbacks do; a dry run does not). */
   emit?: boolean;
+  /**
+   * The corp's retention settings, when the caller has them (the callback handlers): an add
+   * through a delivery channel then makes the customer an owner in this same transaction, with
+   * its `customer.became_owner` event, instead of a second transaction in the `customer.added`
+   * consumer (which still does it for a refresh without them; docs/scale.md §4).
+   */
+  retention?: RetentionSettings;
 }
 
 /**
@@ -120,6 +128,26 @@ async function applyFetchedContact(
   };
   const now = clock.now();
   const snapshot = customerSnapshot(fetched.contact, pd, corpId);
+  // Read before the customer's upsert (they are found by the contact, not the customer id), so
+  // the upsert knows whether this change adds a relationship through a delivery channel.
+  const stored = await RelationshipModel.find({ corpId, externalUserId: snapshot.externalUserId }).lean();
+  const byUserid = new Map(stored.map((rel) => [rel.userid, rel]));
+  const follows = fetched.followUsers.map((follow) => ({
+    follow,
+    next: relationshipSnapshot(follow, pd, { corpId, externalUserId: snapshot.externalUserId }),
+  }));
+  const addsRelationship = (userid: string, addedAt: Date) => {
+    const previous = byUserid.get(userid);
+    return !previous || (previous.status !== 'active' && reactivates(previous, opts, addedAt));
+  };
+  const retention = opts.emit !== false ? opts.retention : undefined;
+  const deliveryAdd =
+    retention !== undefined &&
+    follows.some(
+      ({ follow, next }) => isDeliveryChannel(retention, next.state) && addsRelationship(follow.userid, next.addedAt),
+    );
+  const prospect = { stage: 'prospect', reason: 'added', at: opts.eventAt } as const;
+  const owner = { stage: 'owner', reason: 'delivery_channel', at: opts.eventAt } as const;
   const upserted = await CustomerModel.findOneAndUpdate(
     { corpId, externalUserId: snapshot.externalUserId },
     {
@@ -131,20 +159,39 @@ async function applyFetchedContact(
         unionidHash: snapshot.unionidHash,
         fetchedAt: now,
       },
-      $setOnInsert: {
-        lifecycle: { stage: 'prospect', reason: 'added', changedAt: opts.eventAt },
-        lifecycleHistory: [{ stage: 'prospect', reason: 'added', at: opts.eventAt }],
-      },
+      // A new customer added through a delivery channel is stored as an owner at once, with the
+      // history the two steps (added, then owner) would leave.
+      $setOnInsert: deliveryAdd
+        ? {
+            lifecycle: { stage: owner.stage, reason: owner.reason, changedAt: owner.at },
+            lifecycleHistory: [prospect, owner],
+          }
+        : {
+            lifecycle: { stage: prospect.stage, reason: prospect.reason, changedAt: prospect.at },
+            lifecycleHistory: [prospect],
+          },
     },
     { upsert: true, returnDocument: 'after', includeResultMetadata: true },
-  );
+  )
+    .lean()
+    // Lean with the result's metadata: mongoose's types describe the document alone.
+    .then((raw) => raw as unknown as UpsertedCustomer);
   const customer = upserted.value;
   if (!customer) throw new Error('customer upsert returned nothing');
   result.customerId = customer._id;
   result.createdCustomer = upserted.lastErrorObject?.updatedExisting === false;
+  let becameOwner = deliveryAdd && result.createdCustomer;
+  if (deliveryAdd && !result.createdCustomer && customer.lifecycle?.stage !== 'owner') {
+    const changed = await CustomerModel.updateOne(
+      { _id: customer._id, corpId, 'lifecycle.stage': { $ne: 'owner' } },
+      {
+        $set: { lifecycle: { stage: owner.stage, reason: owner.reason, changedAt: owner.at } },
+        $push: { lifecycleHistory: owner },
+      },
+    );
+    becameOwner = changed.modifiedCount === 1;
+  }
 
-  const stored = await RelationshipModel.find({ corpId, externalUserId: snapshot.externalUserId }).lean();
-  const byUserid = new Map(stored.map((rel) => [rel.userid, rel]));
   const listed = new Set<string>();
   // The customer's relationships as this change leaves them, for the responsible advisor without
   // reading them again (docs/scale.md §4); undefined when a write did not do what was read.
@@ -155,9 +202,8 @@ async function applyFetchedContact(
     ? new Map(stored.map((rel) => [rel.userid, { userid: rel.userid, status: rel.status, addedAt: rel.addedAt }]))
     : undefined;
 
-  for (const follow of fetched.followUsers) {
+  for (const { follow, next } of follows) {
     listed.add(follow.userid);
-    const next = relationshipSnapshot(follow, pd, { corpId, externalUserId: snapshot.externalUserId });
     const previous = byUserid.get(follow.userid);
     const sealed = {
       state: next.state,
@@ -232,7 +278,29 @@ async function applyFetchedContact(
     current: customer.responsibleUserid ?? undefined,
   });
   if (opts.emit !== false) recordRefreshEvents(deps, opts, result, events);
+  if (becameOwner) {
+    // The id the `customer.added` consumer's owner change would give it (retention-policy.ts).
+    events.record({
+      type: 'customer.became_owner',
+      corpId,
+      sourceId: `customer.added-${opts.sourceId}`,
+      occurredAt: opts.eventAt.toISOString(),
+      customerId: String(customer._id),
+      externalUserId: snapshot.externalUserId,
+      data: { reason: owner.reason },
+    });
+  }
   return result;
+}
+
+/** The customer's upsert, lean, with the driver's result metadata. */
+interface UpsertedCustomer {
+  value: {
+    _id: Types.ObjectId;
+    lifecycle?: { stage?: string | null } | null;
+    responsibleUserid?: string | null;
+  } | null;
+  lastErrorObject?: { updatedExisting?: boolean };
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Types } from 'mongoose';
 import { jobRead } from '../../infra/job-reads.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
+import { CustomerModel } from './customer.model.js';
 import { RelationshipModel } from './relationship.model.js';
 
 /**
@@ -18,6 +19,20 @@ export function relationshipRowsOf(corpId: string, customerId: Types.ObjectId | 
 
 export function vehicleRowsOf(corpId: string, customerId: Types.ObjectId | string) {
   return jobRead(`vehicles/${corpId}/${String(customerId)}`, () => VehicleModel.find({ corpId, customerId }).lean());
+}
+
+/**
+ * The customer's row as an event's consumers read it (the owner check of the retention policy, the
+ * rule context), once per job; null when it is not in the corp. Any write through the customer
+ * model forgets it (its write hooks), like the relationship and vehicle rows.
+ */
+export function customerRowOf(corpId: string, customerId: Types.ObjectId | string) {
+  return jobRead(`customers/${corpId}/${String(customerId)}`, () =>
+    CustomerModel.findOne(
+      { _id: customerId, corpId },
+      { externalUserId: 1, type: 1, lifecycle: 1, optOut: 1, responsibleUserid: 1, birthdayEnc: 1 },
+    ).lean(),
+  );
 }
 
 export type RelationshipRow = Awaited<ReturnType<typeof relationshipRowsOf>>[number];

@@ -1,4 +1,5 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
+import { forgetJobReadsOnWrite } from '../../infra/job-reads.js';
 
 /** `dormant`: an owner without a repair order for the corp's `outcomes.dormantMonths` (docs/outcomes.md, "Dormant owners"). */
 export const LIFECYCLE_STAGES = ['prospect', 'owner', 'dormant', 'lost'] as const;
@@ -64,6 +65,8 @@ customerSchema.index({ corpId: 1, externalUserId: 1 }, { unique: true });
 customerSchema.index({ corpId: 1, nameHash: 1 }, { sparse: true });
 customerSchema.index({ corpId: 1, unionidHash: 1 }, { sparse: true });
 customerSchema.index({ corpId: 1, responsibleUserid: 1, 'lifecycle.stage': 1 });
+// A job's kept customer row (src/domain/customers/customer-rows.ts) is forgotten on any write.
+forgetJobReadsOnWrite(customerSchema, 'customers/');
 
 export type Customer = InferSchemaType<typeof customerSchema>;
 export const CustomerModel = model('Customer', customerSchema);

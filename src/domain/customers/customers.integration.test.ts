@@ -205,6 +205,68 @@ describe('retained customers', () => {
   });
 });
 
+describe('an add through a delivery channel', () => {
+  const add = (sourceId: string) => ({
+    externalUserId: 'wmCustomerAlpha0001',
+    sourceId,
+    eventAt: clock.now(),
+    addedBy: 'zhangwei',
+    retention: defaultRetentionSettings,
+  });
+
+  it('makes the owner in the refresh itself, with its event; the consumer then only tags', async () => {
+    const { customerId, createdCustomer } = await refreshCustomerFromWecom(deps, add('inbound-1'));
+    expect(createdCustomer).toBe(true);
+    // Both events were written by the refresh's transaction and relayed with it.
+    expect(await emittedNames()).toEqual([
+      'customer.added:wangfang',
+      'customer.added:zhangwei',
+      'customer.became_owner:',
+    ]);
+    const stored = await CustomerModel.findById(customerId).lean();
+    expect(stored?.lifecycle).toMatchObject({ stage: 'owner', reason: 'delivery_channel' });
+    expect(stored?.lifecycleHistory.map((h) => `${h.stage}/${h.reason}`)).toEqual([
+      'prospect/added',
+      'owner/delivery_channel',
+    ]);
+
+    // The `customer.added` consumer's owner step finds the owner: no change, no second event, tags.
+    const consumer = await becomeOwner(deps, defaultRetentionSettings, {
+      customerId: customerId as Types.ObjectId,
+      reason: 'delivery_channel',
+      sourceId: 'customer.added-inbound-1',
+      at: clock.now(),
+      maybeOwnerAlready: true,
+    });
+    expect(consumer).toEqual({ changed: false, tagged: 2 });
+    expect((await emittedNames()).filter((n) => n.startsWith('customer.became_owner'))).toHaveLength(1);
+
+    // A replay of the same add changes and emits nothing more.
+    await refreshCustomerFromWecom(deps, add('inbound-1'));
+    expect(await emittedNames()).toHaveLength(3);
+    expect((await CustomerModel.findById(customerId).lean())?.lifecycleHistory).toHaveLength(2);
+  });
+
+  it('makes an existing prospect an owner when the add re-establishes a relationship', async () => {
+    const { customerId } = await refreshCustomerFromWecom(deps, { ...add('inbound-1'), retention: undefined });
+    expect((await CustomerModel.findById(customerId).lean())?.lifecycle?.stage).toBe('prospect');
+    await endRelationship(deps, {
+      externalUserId: 'wmCustomerAlpha0001',
+      userid: 'zhangwei',
+      status: 'deleted_by_advisor',
+      eventAt: clock.now(),
+      sourceId: 'inbound-2',
+      cause: 'del_external_contact',
+    });
+    clock.advance(60_000);
+    await queues.get(QueueName.domainEvents).obliterate({ force: true });
+    await refreshCustomerFromWecom(deps, add('inbound-3'));
+    const stored = await CustomerModel.findById(customerId).lean();
+    expect(stored?.lifecycle).toMatchObject({ stage: 'owner', reason: 'delivery_channel' });
+    expect(await emittedNames()).toEqual(['customer.added:zhangwei', 'customer.became_owner:']);
+  });
+});
+
 describe('ended relationships', () => {
   it('a deletion delivered before its add is not undone by the late add', async () => {
     const eventAt = clock.now();

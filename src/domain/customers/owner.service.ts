@@ -3,7 +3,7 @@ import { withOutbox } from '../events/outbox.js';
 import { rememberJobRead } from '../../infra/job-reads.js';
 import { ensureCorpTags } from './corp-tags.service.js';
 import type { CustomerDeps } from './customer-deps.js';
-import { relationshipRowsKey, relationshipRowsOf, vehicleRowsOf } from './customer-rows.js';
+import { customerRowOf, relationshipRowsKey, relationshipRowsOf, vehicleRowsOf } from './customer-rows.js';
 import { CustomerModel } from './customer.model.js';
 import { RelationshipModel } from './relationship.model.js';
 import type { RetentionSettings } from './retention-settings.js';
@@ -15,6 +15,12 @@ export interface BecomeOwnerInput {
   reason: OwnerReason;
   sourceId: string;
   at: Date;
+  /**
+   * The change that caused the event may have made the customer an owner already (an add through
+   * a delivery channel does, in its own transaction, docs/scale.md §4): the job's customer row is
+   * read first and no transaction is opened when the stage is already `owner`.
+   */
+  maybeOwnerAlready?: boolean;
 }
 
 /**
@@ -29,6 +35,12 @@ export async function becomeOwner(
   settings: RetentionSettings,
   input: BecomeOwnerInput,
 ): Promise<{ changed: boolean; tagged: number }> {
+  if (input.maybeOwnerAlready) {
+    const current = await customerRowOf(deps.corpId, input.customerId);
+    if (!current) return { changed: false, tagged: 0 };
+    if (current.lifecycle?.stage === 'owner')
+      return { changed: false, tagged: await applyOwnerTags(deps, settings, input.customerId) };
+  }
   // Only the lifecycle change and its event are in the transaction: mark_tag calls stay outside.
   const { changed, customer } = await withOutbox(deps, async (events) => {
     // One command when the stage changes: the update returns what the event needs.

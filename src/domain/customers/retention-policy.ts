@@ -79,6 +79,8 @@ export async function applyRetentionPolicy(
       reason,
       sourceId: `${event.type}-${event.sourceId}`,
       at: new Date(event.occurredAt),
+      // An add through a delivery channel is made an owner by the refresh that recorded it.
+      maybeOwnerAlready: event.type === 'customer.added' && reason === 'delivery_channel',
     });
   return reason;
 }

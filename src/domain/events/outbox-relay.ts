@@ -4,7 +4,27 @@ import type { Logger } from '../../infra/logger.js';
 import type { Queues } from '../../queues/queue-factory.js';
 import { domainEventJob } from '../../queues/jobs/domain-events.jobs.js';
 import { QueueName } from '../../queues/queue-names.js';
+import type { Collection } from 'mongoose';
 import { OutboxEventModel } from './outbox-event.model.js';
+
+/** An outbox record as the driver sees it (string ids). */
+interface OutboxRow {
+  _id: string;
+  type: string;
+  corpId: string;
+  event: unknown;
+  status: 'pending' | 'relayed';
+  createdAt: Date;
+  relayedAt?: Date;
+}
+
+/**
+ * The outbox collection through the driver, for the hot writes and reads of every change's relay
+ * (docs/scale.md §4): ids, strings and the already parsed event leave mongoose nothing to cast,
+ * and the model has no hooks.
+ */
+export const outboxCollection = (): Collection<OutboxRow> =>
+  OutboxEventModel.collection as unknown as Collection<OutboxRow>;
 
 export interface RelayBatchOptions {
   /** Only these event ids (the post-commit relay of one change); default: the oldest pending ones. */
@@ -31,17 +51,16 @@ export async function relayOutbox(queues: Queues, opts: RelayBatchOptions = {}):
     const filter = opts.ids
       ? { _id: { $in: [...opts.ids] }, status: 'pending' as const }
       : { status: 'pending' as const };
-    const read = await OutboxEventModel.find(filter, { _id: 1, event: 1 })
-      .sort({ createdAt: 1 })
-      .limit(opts.batchSize ?? 200)
-      .lean();
+    const read = await outboxCollection()
+      .find(filter, { projection: { _id: 1, event: 1 }, sort: { createdAt: 1 }, limit: opts.batchSize ?? 200 })
+      .toArray();
     records.push(...read);
   }
   if (records.length === 0) return 0;
   await queues
     .get(QueueName.domainEvents)
     .addBulk(records.map((r) => domainEventJob.bulkEntry(r.event as never, { jobId: r._id })));
-  const marked = await OutboxEventModel.updateMany(
+  const marked = await outboxCollection().updateMany(
     { _id: { $in: records.map((r) => r._id) }, status: 'pending' },
     { $set: { status: 'relayed', relayedAt: opts.now ?? new Date() } },
   );

@@ -214,6 +214,29 @@ describe('the relay while Redis is down', () => {
 });
 
 describe('a transaction retried after a write conflict', () => {
+  it('the outbox write is in the transaction: a commit that fails after it leaves neither state nor event', async () => {
+    await expect(
+      withOutbox({ logger }, async (events) => {
+        await StateModel.create([{ key: 'uncommitted', n: 1 }]);
+        events.record(event('uncommitted-1'));
+        // The change's session (mongoose's transaction scope): its commit fails after the outbox
+        // write, which the driver takes with the session passed explicitly.
+        const store = (
+          mongoose as unknown as { transactionAsyncLocalStorage?: { getStore(): { session?: mongoose.ClientSession } } }
+        ).transactionAsyncLocalStorage?.getStore();
+        const session = store?.session;
+        expect(session).toBeDefined();
+        if (session)
+          session.commitTransaction = async () => {
+            await session.abortTransaction();
+            throw new MongoServerError({ message: 'commit lost', code: 8 });
+          };
+      }),
+    ).rejects.toThrow('commit lost');
+    expect(await StateModel.countDocuments({ key: 'uncommitted' })).toBe(0);
+    expect(await OutboxEventModel.countDocuments({ _id: domainEventJobId(event('uncommitted-1')) })).toBe(0);
+  });
+
   it('reads afresh what its rolled-back attempt had kept for the job, and stores its state and events once', async () => {
     await withJobReads(async () => {
       let tries = 0;

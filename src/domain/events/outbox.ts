@@ -1,11 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import mongoose from 'mongoose';
+import mongoose, { type ClientSession } from 'mongoose';
 import { forgetJobReads } from '../../infra/job-reads.js';
 import type { Logger } from '../../infra/logger.js';
 import type { Queues } from '../../queues/queue-factory.js';
 import { domainEventJobId, domainEventSchema, type DomainEvent, type DomainEventInput } from './domain-event.js';
-import { OutboxEventModel } from './outbox-event.model.js';
-import { relayOutbox } from './outbox-relay.js';
+import { outboxCollection, relayOutbox } from './outbox-relay.js';
 
 /** Records domain events inside a `withOutbox` change; returns the event id (= BullMQ job id). */
 export interface EventRecorder {
@@ -46,13 +45,13 @@ export async function withOutbox<T>(deps: OutboxDeps, change: (events: EventReco
   let staged: Staged[] = [];
   let inserted = new Set<string>();
   let attempts = 0;
-  const attempt = async (): Promise<T> => {
+  const attempt = async (session?: ClientSession): Promise<T> => {
     // A retried transaction (a write conflict aborted the last attempt) must not reuse rows read
     // or handed back during the attempt that was rolled back.
     if (attempts++ > 0) forgetJobReads();
     staged = [];
     const result = await scope.run(staged, () => change(recorderFor(staged)));
-    inserted = await writeOutbox(staged);
+    inserted = await writeOutbox(staged, session);
     return result;
   };
   const result = await inTransaction(attempt, deps.logger);
@@ -89,10 +88,11 @@ function recorderFor(staged: Staged[]): EventRecorder {
  * Upserts on the deterministic id: an event recorded again (a replayed source) is stored once.
  * Returns the ids this write inserted.
  */
-async function writeOutbox(staged: readonly Staged[]): Promise<Set<string>> {
+async function writeOutbox(staged: readonly Staged[], session?: ClientSession): Promise<Set<string>> {
   if (staged.length === 0) return new Set();
   const createdAt = new Date();
-  const written = await OutboxEventModel.bulkWrite(
+  // Through the driver (outboxCollection), so with the transaction's session passed explicitly.
+  const written = await outboxCollection().bulkWrite(
     staged.map(({ id, event }) => ({
       updateOne: {
         filter: { _id: id },
@@ -100,7 +100,7 @@ async function writeOutbox(staged: readonly Staged[]): Promise<Set<string>> {
         upsert: true,
       },
     })),
-    { ordered: true },
+    { ordered: true, session, ignoreUndefined: true },
   );
   return new Set(Object.keys(written.upsertedIds ?? {}).map((index) => staged[Number(index)]!.id));
 }
@@ -110,14 +110,14 @@ async function writeOutbox(staged: readonly Staged[]): Promise<Set<string>> {
  * runs it without one, with the outbox written right after the state: a crash between the two can
  * then lose the event, which is why production runs a replica set (docs/reliability.md).
  */
-async function inTransaction<T>(fn: () => Promise<T>, logger?: Logger): Promise<T> {
+async function inTransaction<T>(fn: (session?: ClientSession) => Promise<T>, logger?: Logger): Promise<T> {
   if (transactions === 'unsupported') return fn();
   if (!asyncSessionsOn) {
     mongoose.set('transactionAsyncLocalStorage', true);
     asyncSessionsOn = true;
   }
   try {
-    const result = await mongoose.connection.transaction(fn);
+    const result = await mongoose.connection.transaction((session) => fn(session));
     transactions = 'supported';
     return result;
   } catch (err) {

@@ -2,7 +2,7 @@ import type { Types } from 'mongoose';
 import { AdvisorModel } from '../customers/advisor.model.js';
 import { readTagGroups, type CorpReads } from '../corps/corp-read-cache.js';
 import { CustomerModel, type LifecycleStage } from '../customers/customer.model.js';
-import { relationshipRowsOf, vehicleRowsOf } from '../customers/customer-rows.js';
+import { customerRowOf, relationshipRowsOf, vehicleRowsOf } from '../customers/customer-rows.js';
 import { customerCtx, type PersonalData } from '../customers/personal-data.js';
 import { RelationshipModel } from '../customers/relationship.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
@@ -59,7 +59,8 @@ export async function loadCustomerContext(
   customerId: Types.ObjectId | string,
   opts: { pd?: PersonalData; advisorUserid?: string; reads?: CorpReads } = {},
 ): Promise<CustomerContext | undefined> {
-  const [customer] = await findCustomers({ _id: customerId, corpId }, 1);
+  // The job's row (src/domain/customers/customer-rows.ts), shared with the retention policy's owner check.
+  const customer: CustomerLean | null = await customerRowOf(corpId, customerId);
   if (!customer) return undefined;
   const [ctx] = await buildContexts(corpId, [customer], opts);
   return ctx;
