@@ -245,6 +245,39 @@ describe('dev server specifics', () => {
     expect((dup as MongoServerError).code).toBe(11000);
   });
 
+  it('a read-only pipeline ($match, $group, $sort, $count …) runs on stored documents without changing them', async () => {
+    const coll = client.db('aggro').collection<Record<string, unknown>>('t');
+    await coll.insertMany(
+      Array.from({ length: 20 }, (_, i) => ({ _id: i, g: i % 3, sub: { n: i, list: [i, i + 1] } })) as never,
+    );
+    const before = await coll.find().sort({ _id: 1 }).toArray();
+    const grouped = await coll
+      .aggregate([
+        { $match: { _id: { $gte: 2 } } },
+        { $sort: { _id: -1 } },
+        {
+          $group: {
+            _id: '$g',
+            docs: { $push: '$$ROOT' },
+            subs: { $push: '$sub' },
+            first: { $first: '$sub' },
+            total: { $sum: '$sub.n' },
+          },
+        },
+        { $sort: { _id: 1 } },
+      ])
+      .toArray();
+    expect(grouped.map((g) => [g._id, g.total, (g.docs as unknown[]).length])).toEqual([
+      [0, 63, 6],
+      [1, 69, 6],
+      [2, 57, 6],
+    ]);
+    expect(grouped[0]?.first).toEqual({ n: 18, list: [18, 19] });
+    expect(await coll.countDocuments({ g: 1 })).toBe(7);
+    expect(await coll.aggregate([{ $match: { g: 2 } }, { $count: 'n' }]).toArray()).toEqual([{ n: 6 }]);
+    expect(await coll.find().sort({ _id: 1 }).toArray()).toEqual(before);
+  });
+
   it('a plain inclusion projection returns _id first, then the listed fields in the stored order', async () => {
     const coll = client.db('proj').collection<{ _id: number; a?: number; b?: { c: number }; z?: string }>('p');
     await coll.insertMany([
