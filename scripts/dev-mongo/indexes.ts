@@ -2,6 +2,7 @@ import type { Document } from 'bson';
 import { Query } from 'mingo/query';
 import { isPlainObject, keyOf, pathValues, renderValue } from './bson-values.js';
 import { CommandError } from './errors.js';
+import { ASK, YES, compileFastFilter, type FastFilter } from './fast-filter.js';
 import { queryOptions } from './mingo-context.js';
 import { SortedList } from './sorted-list.js';
 
@@ -52,6 +53,8 @@ export class Index {
   readonly sparse: boolean;
   readonly expireAfterSeconds: number | undefined;
   private readonly partial: Query | undefined;
+  /** The partial expression in plain JavaScript where fast-filter.ts can decide it (mingo otherwise). */
+  private readonly partialFast: FastFilter | undefined;
   readonly tree = new SortedList();
   /** Set once any indexed document holds an array on a key path; such an index cannot give sort order. */
   multikey = false;
@@ -70,6 +73,7 @@ export class Index {
     this.expireAfterSeconds = typeof spec.expireAfterSeconds === 'number' ? spec.expireAfterSeconds : undefined;
     const pfe = spec.partialFilterExpression as Document | undefined;
     this.partial = pfe ? new Query(pfe, queryOptions()) : undefined;
+    this.partialFast = pfe ? compileFastFilter(pfe) : undefined;
   }
 
   /**
@@ -121,7 +125,7 @@ export class Index {
 
   /** Distinct key tuples for a document: the cartesian product over multikey fields. */
   keysFor(doc: Document): unknown[][] {
-    if (this.partial && !this.partial.test(doc)) return [];
+    if (this.partial && !this.inPartial(doc)) return [];
     const simple = this.scalarKey(doc);
     if (simple) return [simple];
     if (!this.multikey && this.fields.some((f) => touchesArray(doc, f))) this.multikey = true;
@@ -142,6 +146,12 @@ export class Index {
       seen.add(k);
       return true;
     });
+  }
+
+  /** Whether a document belongs in this partial index (mingo only where the fast filter asks). */
+  private inPartial(doc: Document): boolean {
+    const verdict = this.partialFast ? this.partialFast(doc) : ASK;
+    return verdict === ASK ? (this.partial as Query).test(doc) : verdict === YES;
   }
 
   /**
