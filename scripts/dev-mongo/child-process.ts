@@ -23,9 +23,13 @@ export interface DevMongoProcess {
 export async function startDevMongoProcess(
   opts: { args?: string[]; nodeArgs?: string[]; port?: number; dataFile?: string } = {},
 ): Promise<DevMongoProcess> {
+  // DEV_MONGO_CPU_PROF_DIR=<dir>: the server writes a V8 CPU profile there when it stops (docs/dev-mongo.md, "Profiling").
+  const profDir = process.env.DEV_MONGO_CPU_PROF_DIR;
+  const profArgs = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
   const launch = async (port: number): Promise<{ proc: RunningProcess; uri: string }> => {
     const proc = spawnNode(
       [
+        ...profArgs,
         ...(opts.nodeArgs ?? []),
         '--import',
         'tsx',
@@ -35,7 +39,11 @@ export async function startDevMongoProcess(
         ...(opts.dataFile ? ['--data-file', opts.dataFile] : []),
         ...(opts.args ?? []),
       ],
-      { NODE_ENV: 'development' },
+      {
+        NODE_ENV: 'development',
+        // DEV_MONGO_PROFILE_FILE=<path>: time and documents examined per command shape (docs/dev-mongo.md, "Profiling").
+        ...(process.env.DEV_MONGO_PROFILE_FILE ? { DEV_MONGO_PROFILE_FILE: process.env.DEV_MONGO_PROFILE_FILE } : {}),
+      },
     );
     let uri = '';
     await waitFor(

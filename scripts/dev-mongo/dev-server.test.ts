@@ -169,6 +169,115 @@ describe('dev server specifics', () => {
     expect(candidates(coll, { other: 1 })).toBeUndefined();
   });
 
+  it('planner: a sparse index serves non-null bounds; a partial one only filters that imply its expression', () => {
+    const coll = new Collection('db', 'tasks', {}, new Journal());
+    coll.addIndex(new Index({ v: 2, key: { scheduleId: 1 }, name: 'scheduleId_1', unique: true, sparse: true }));
+    coll.addIndex(
+      new Index({
+        v: 2,
+        key: { corpId: 1, broadcastId: 1 },
+        name: 'corpId_1_broadcastId_1',
+        partialFilterExpression: { kind: 'broadcast_confirm' },
+      }),
+    );
+    coll.addIndex(
+      new Index({
+        v: 2,
+        key: { vehicleId: 1 },
+        name: 'vehicleId_1',
+        partialFilterExpression: { vehicleId: { $exists: true } },
+      }),
+    );
+    for (let i = 0; i < 2000; i++)
+      coll.insert({
+        _id: i,
+        corpId: 'c1',
+        ...(i % 2 ? { scheduleId: `s${i}` } : {}),
+        ...(i % 3 ? { vehicleId: `v${i % 7}` } : {}),
+        kind: i % 5 ? 'followup' : 'broadcast_confirm',
+        broadcastId: `b${i % 4}`,
+      });
+    expect(candidates(coll, { scheduleId: 's7' })?.map((d) => d._id)).toEqual([7]);
+    expect(candidates(coll, { scheduleId: { $in: ['s1', 's3', 's4'] } })?.length).toBe(2);
+    // null and $exists:false must see the documents the sparse index leaves out: a scan.
+    expect(candidates(coll, { scheduleId: null })).toBeUndefined();
+    expect(candidates(coll, { scheduleId: { $exists: false } })).toBeUndefined();
+    // The partial index holds only broadcast confirmations: usable only when the filter says so.
+    expect(candidates(coll, { corpId: 'c1', broadcastId: 'b1' })).toBeUndefined();
+    const confirmations = candidates(coll, { corpId: 'c1', broadcastId: 'b1', kind: 'broadcast_confirm' });
+    expect(confirmations?.length).toBe(100);
+    expect(confirmations?.every((d) => d.kind === 'broadcast_confirm')).toBe(true);
+    expect(candidates(coll, { corpId: 'c1', broadcastId: 'b1', kind: { $eq: 'broadcast_confirm' } })?.length).toBe(100);
+    expect(candidates(coll, { corpId: 'c1', broadcastId: 'b1', kind: 'followup' })).toBeUndefined();
+    expect(candidates(coll, { vehicleId: 'v3' })?.length).toBeGreaterThan(0);
+    expect(candidates(coll, { vehicleId: { $ne: 'v3' } })).toBeUndefined();
+  });
+
+  it('queries served by sparse and partial indexes return what a scan returns', async () => {
+    const coll = client.db('sparsepartial').collection<Record<string, unknown>>('t');
+    await coll.createIndex({ scheduleId: 1 }, { unique: true, sparse: true });
+    await coll.createIndex({ corpId: 1, n: 1 }, { partialFilterExpression: { kind: 'b' } });
+    await coll.insertMany(
+      Array.from({ length: 300 }, (_, i) => ({
+        _id: i,
+        corpId: 'c',
+        n: i % 10,
+        kind: i % 3 ? 'a' : 'b',
+        ...(i % 2 ? { scheduleId: i } : {}),
+      })) as never,
+    );
+    const ids = async (filter: Record<string, unknown>) =>
+      (await coll.find(filter).sort({ _id: 1 }).toArray()).map((d) => d._id);
+    expect(await ids({ scheduleId: 7 })).toEqual([7]);
+    expect(await ids({ scheduleId: 8 })).toEqual([]);
+    expect(await ids({ scheduleId: { $gte: 295 } })).toEqual([295, 297, 299]);
+    expect((await ids({ scheduleId: null })).length).toBe(150);
+    expect(await ids({ corpId: 'c', n: 3, kind: 'b' })).toEqual(
+      [3, 33, 63, 93, 123, 153, 183, 213, 243, 273].filter((i) => i % 3 === 0),
+    );
+    expect((await ids({ corpId: 'c', n: 3 })).length).toBe(30);
+    // An update that moves a document into and out of the partial index keeps it findable both ways.
+    await coll.updateOne({ _id: 4 } as never, { $set: { kind: 'b', n: 3 } });
+    expect(await ids({ corpId: 'c', n: 3, kind: 'b' })).toContain(4);
+    await coll.updateOne({ _id: 3 } as never, { $set: { kind: 'a' } });
+    expect(await ids({ corpId: 'c', n: 3, kind: 'b' })).not.toContain(3);
+    const dup = await coll.insertOne({ _id: 1000, scheduleId: 7 } as never).catch((e: unknown) => e);
+    expect((dup as MongoServerError).code).toBe(11000);
+  });
+
+  it('a read-only pipeline ($match, $group, $sort, $count …) runs on stored documents without changing them', async () => {
+    const coll = client.db('aggro').collection<Record<string, unknown>>('t');
+    await coll.insertMany(
+      Array.from({ length: 20 }, (_, i) => ({ _id: i, g: i % 3, sub: { n: i, list: [i, i + 1] } })) as never,
+    );
+    const before = await coll.find().sort({ _id: 1 }).toArray();
+    const grouped = await coll
+      .aggregate([
+        { $match: { _id: { $gte: 2 } } },
+        { $sort: { _id: -1 } },
+        {
+          $group: {
+            _id: '$g',
+            docs: { $push: '$$ROOT' },
+            subs: { $push: '$sub' },
+            first: { $first: '$sub' },
+            total: { $sum: '$sub.n' },
+          },
+        },
+        { $sort: { _id: 1 } },
+      ])
+      .toArray();
+    expect(grouped.map((g) => [g._id, g.total, (g.docs as unknown[]).length])).toEqual([
+      [0, 63, 6],
+      [1, 69, 6],
+      [2, 57, 6],
+    ]);
+    expect(grouped[0]?.first).toEqual({ n: 18, list: [18, 19] });
+    expect(await coll.countDocuments({ g: 1 })).toBe(7);
+    expect(await coll.aggregate([{ $match: { g: 2 } }, { $count: 'n' }]).toArray()).toEqual([{ n: 6 }]);
+    expect(await coll.find().sort({ _id: 1 }).toArray()).toEqual(before);
+  });
+
   it('a plain inclusion projection returns _id first, then the listed fields in the stored order', async () => {
     const coll = client.db('proj').collection<{ _id: number; a?: number; b?: { c: number }; z?: string }>('p');
     await coll.insertMany([

@@ -1,4 +1,5 @@
 import type { Document } from 'bson';
+import { commandProfiler } from './command-profile.js';
 import { adminCommands } from './commands/admin.js';
 import { aggregateCommands } from './commands/aggregate.js';
 import { collectionCommands } from './commands/collections.js';
@@ -123,10 +124,13 @@ export function createDispatcher(deps: DispatcherDeps): Dispatch {
     return retry();
   };
 
+  const profiler = commandProfiler(process.env.DEV_MONGO_PROFILE_FILE);
   return function dispatch(cmd, db, connectionId) {
     const name = Object.keys(cmd)[0] ?? '';
     if (deps.logCommands) deps.logger.info({ db, command: name, body: summarize(cmd) }, 'command');
     deps.onCommand?.(cmd, db);
-    return execute(cmd, db, connectionId, name);
+    return profiler
+      ? profiler.measure(cmd, () => execute(cmd, db, connectionId, name))
+      : execute(cmd, db, connectionId, name);
   };
 }

@@ -2,6 +2,7 @@ import type { Document } from 'bson';
 import { Query } from 'mingo/query';
 import { isPlainObject, keyOf, pathValues, renderValue } from './bson-values.js';
 import { CommandError } from './errors.js';
+import { ASK, YES, compileFastFilter, type FastFilter } from './fast-filter.js';
 import { queryOptions } from './mingo-context.js';
 import { SortedList } from './sorted-list.js';
 
@@ -52,6 +53,8 @@ export class Index {
   readonly sparse: boolean;
   readonly expireAfterSeconds: number | undefined;
   private readonly partial: Query | undefined;
+  /** The partial expression in plain JavaScript where fast-filter.ts can decide it (mingo otherwise). */
+  private readonly partialFast: FastFilter | undefined;
   readonly tree = new SortedList();
   /** Set once any indexed document holds an array on a key path; such an index cannot give sort order. */
   multikey = false;
@@ -70,19 +73,37 @@ export class Index {
     this.expireAfterSeconds = typeof spec.expireAfterSeconds === 'number' ? spec.expireAfterSeconds : undefined;
     const pfe = spec.partialFilterExpression as Document | undefined;
     this.partial = pfe ? new Query(pfe, queryOptions()) : undefined;
+    this.partialFast = pfe ? compileFastFilter(pfe) : undefined;
   }
 
-  /** Usable by the planner for arbitrary filters (sparse/partial/collation indexes are not). */
+  /**
+   * Usable by the planner at all: ascending/descending fields and the simple collation. A sparse
+   * index qualifies too: the planner only ever bounds a field by non-null values (`indexable`), and
+   * a document missing every indexed field (the only kind a sparse index leaves out) cannot match
+   * such a bound, as mongod reasons. A partial index qualifies only for a filter that implies its
+   * expression (`coversPartial`).
+   */
   get plannable(): boolean {
     return (
-      !this.sparse &&
-      !this.partial &&
       this.spec.collation === undefined &&
       this.fields.every((f) => {
         const dir = this.key[f];
         return dir === 1 || dir === -1;
       })
     );
+  }
+
+  /**
+   * Whether every document `filter` matches is in this index: always for a full or sparse index;
+   * for a partial one when the filter's top level (and `$and`) implies each condition of the
+   * partial expression: `{f: {$exists: true}}` by any non-null equality or range bound on `f`
+   * (`bounded`), `{f: v}` / `{f: {$eq: v}}` by the same single value. Anything else is not
+   * recognised, and the index is then not used (a scan is always correct).
+   */
+  coversPartial(filter: Document, bounded: (field: string) => boolean): boolean {
+    const pfe = this.spec.partialFilterExpression as Document | undefined;
+    if (!pfe) return true;
+    return impliedBy(pfe, filter, bounded);
   }
 
   /**
@@ -104,7 +125,7 @@ export class Index {
 
   /** Distinct key tuples for a document: the cartesian product over multikey fields. */
   keysFor(doc: Document): unknown[][] {
-    if (this.partial && !this.partial.test(doc)) return [];
+    if (this.partial && !this.inPartial(doc)) return [];
     const simple = this.scalarKey(doc);
     if (simple) return [simple];
     if (!this.multikey && this.fields.some((f) => touchesArray(doc, f))) this.multikey = true;
@@ -125,6 +146,12 @@ export class Index {
       seen.add(k);
       return true;
     });
+  }
+
+  /** Whether a document belongs in this partial index (mingo only where the fast filter asks). */
+  private inPartial(doc: Document): boolean {
+    const verdict = this.partialFast ? this.partialFast(doc) : ASK;
+    return verdict === ASK ? (this.partial as Query).test(doc) : verdict === YES;
   }
 
   /**
@@ -185,6 +212,40 @@ export class Index {
     this.tree.clear();
     this.uniqueMap.clear();
   }
+}
+
+/** The equality values a filter's top level (and `$and` members) pins `field` to: a value or `$eq`. */
+function pinnedValues(filter: Document, field: string, out: unknown[]): void {
+  for (const [k, cond] of Object.entries(filter)) {
+    if (k === '$and' && Array.isArray(cond)) {
+      for (const sub of cond) if (isPlainObject(sub)) pinnedValues(sub, field, out);
+    } else if (k === field) {
+      if (!isPlainObject(cond) || !Object.keys(cond).some((op) => op.startsWith('$'))) out.push(cond);
+      else if ('$eq' in cond) out.push(cond.$eq);
+    }
+  }
+}
+
+/** Whether `filter` implies every condition of a partial filter expression (see `Index.coversPartial`). */
+function impliedBy(pfe: Document, filter: Document, bounded: (field: string) => boolean): boolean {
+  for (const [field, cond] of Object.entries(pfe)) {
+    if (field === '$and' && Array.isArray(cond)) {
+      if (!cond.every((sub) => isPlainObject(sub) && impliedBy(sub, filter, bounded))) return false;
+      continue;
+    }
+    if (field.startsWith('$')) return false;
+    if (isPlainObject(cond) && Object.keys(cond).some((op) => op.startsWith('$'))) {
+      const ops = Object.keys(cond);
+      if (ops.length === 1 && ops[0] === '$exists' && cond.$exists === true && bounded(field)) continue;
+      if (!(ops.length === 1 && ops[0] === '$eq')) return false;
+    }
+    const wanted = isPlainObject(cond) && '$eq' in cond ? cond.$eq : cond;
+    if (wanted === null || wanted === undefined || Array.isArray(wanted) || isPlainObject(wanted)) return false;
+    const pinned: unknown[] = [];
+    pinnedValues(filter, field, pinned);
+    if (!pinned.some((v) => !Array.isArray(v) && keyOf(v) === keyOf(wanted))) return false;
+  }
+  return true;
 }
 
 /** Whether walking `path` through `doc` meets an array (the document makes the index multikey). */

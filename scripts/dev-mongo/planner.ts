@@ -191,8 +191,12 @@ export function planScan(
       idExact: '_id' in filter && !('$and' in filter) && isExactCondition(filter._id),
     };
   let best: Plan | undefined;
+  const bounded = (field: string): boolean => {
+    const b = bounds.get(field);
+    return b !== undefined && (b.eq !== undefined || b.lo !== undefined || b.hi !== undefined);
+  };
   for (const index of coll.indexes) {
-    if (!index.plannable) continue;
+    if (!index.plannable || !index.coversPartial(filter, bounded)) continue;
     const plan = planFor(index, bounds);
     if (plan && (!best || plan.score > best.score || (plan.score === best.score && isPoint(plan) && !isPoint(best))))
       best = plan;

@@ -3,6 +3,8 @@ import { Query } from 'mingo/query';
 import { isPlainObject } from './bson-values.js';
 import type { Collection } from './collection.js';
 import { CommandError, notImplemented } from './errors.js';
+import { ASK, YES, compileFastFilter } from './fast-filter.js';
+import { examined } from './command-profile.js';
 import { compiledQueryOptions } from './mingo-context.js';
 import { planScan } from './planner.js';
 import { parseSort, sortDocuments } from './sort.js';
@@ -107,14 +109,27 @@ export function findDocuments(coll: Collection | undefined, filter: unknown, opt
   // (a 1,000-value $in made a batch quadratic).
   const exact = scan?.idExact ? ['_id'] : (scan?.exactFields ?? []);
   const residual = exact.length > 0 ? residualWithout(f, exact) : undefined;
-  // Compiling also validates: a bad filter fails even on a missing collection. The `_id` list an
-  // exact lookup leaves out holds only plain values, so there is nothing in it to validate.
-  const test = compileFilter(residual ?? filter);
+  const remaining = residual ?? f;
+  // Most filters compile to plain JavaScript (fast-filter.ts), which is valid by construction;
+  // mingo then only compiles when a document needs it. Otherwise compiling also validates: a bad
+  // filter fails even on a missing collection. The `_id` list an exact lookup leaves out holds
+  // only plain values, so there is nothing in it to validate.
+  const fast = isPlainObject(remaining) ? compileFastFilter(remaining) : undefined;
+  let test = fast ? undefined : compileFilter(residual ?? filter);
   if (!coll) return [];
-  const empty = Object.keys(residual ?? f).length === 0;
+  const empty = Object.keys(remaining).length === 0;
   for (const doc of scan?.docs ?? coll.docs.values()) {
+    examined.docs++;
     if (!coll.visible(doc)) continue;
-    if (empty || test.test(doc)) {
+    let match = empty;
+    if (!match) {
+      const verdict = fast ? fast(doc) : ASK;
+      if (verdict === ASK) {
+        test ??= compileFilter(residual ?? filter);
+        match = test.test(doc);
+      } else match = verdict === YES;
+    }
+    if (match) {
       out.push(doc);
       if (stopAt > 0 && out.length >= stopAt) break;
     }
