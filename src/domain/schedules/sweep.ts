@@ -46,7 +46,8 @@ type ScheduledQueue = ReturnType<Queues['get']>;
 
 /**
  * The minute sweep (docs/architecture.md §6): moves planned schedules due within the window into the
- * `scheduled` queue in bulk with deterministic job ids, then marks them `enqueued`. Enqueue
+ * `scheduled` queue in bulk with deterministic job ids (one corp's follow-ups due at the same
+ * moment together, `FOLLOW_UP_BATCH` a job: docs/tasks.md), then marks them `enqueued`. Enqueue
  * happens first, so a crash in between leaves them `planned`; the next run adds the same job ids
  * again, which BullMQ ignores while the job exists, and the executor skips a schedule that
  * already fired. `enqueued` schedules whose job vanished (Redis lost data) are enqueued again.

@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { dayjs } from '../../infra/clock.js';
-import { taskNotifyJob } from '../../queues/jobs/tasks.jobs.js';
+import { advisorKey, taskNotifyJob } from '../../queues/jobs/tasks.jobs.js';
 import type { Queues } from '../../queues/queue-factory.js';
 import { DEFAULT_TUNING } from '../tuning.js';
 import { WecomApiError } from '../../wecom/errors.js';
@@ -16,13 +16,13 @@ import { inWorkingHours } from './working-hours.js';
  * digest instead of a flood. The minute tick delivers anything a lost job would have.
  * `debounceMs` comes from the caller's settings (`TaskDeps.tuning`).
  *
- * One job per advisor and debounce slot (docs/tasks.md): requests within the same slot of
- * `debounceMs` (real time) add the same job id, which BullMQ ignores while that job exists, so
- * tasks arriving together cost one delivery job, not one each. No request is lost by that: the job
- * of slot `s` was added at or after the slot's start and is delayed `debounceMs`, so it runs after
- * the slot has ended, i.e. after every request of the slot, and reads the tasks those requests
- * saved before they asked. A request during a delivery falls in a later slot (the job runs only
- * once its slot has ended) and adds the next job, which waits the debounce window again.
+ * One waiting delivery job per advisor (docs/tasks.md), so tasks arriving together, or while the
+ * queue is backlogged, cost one delivery job, not one each: a request while the advisor's job
+ * waits is that job (BullMQ de-duplication by advisor), which runs after the request and reads the
+ * task it saved before asking; a request while the job runs is kept and becomes the next job when
+ * it ends (`keepLastIfActive`), which waits the debounce window again. The job id is the advisor's
+ * and the debounce slot's (real time over `debounceMs`): requests of one slot are one job even
+ * where the de-duplication key is gone (a job failed and waits for its retry).
  */
 export async function requestNotify(
   queues: Queues,
@@ -37,7 +37,12 @@ export async function requestNotify(
   await taskNotifyJob.enqueue(
     queues,
     { corpId, advisorUserid, reasonId, round, slot, slotMs },
-    { delay: Math.max(debounceMs, 1) },
+    {
+      delay: Math.max(debounceMs, 1),
+      // While the advisor's job waits, a request is that job; while it runs, the request is kept
+      // and becomes the next job once it ends (BullMQ's `keepLastIfActive`): at most one waiting.
+      deduplication: { id: `tn-${advisorKey(corpId, advisorUserid)}`, keepLastIfActive: true },
+    },
   );
 }
 

@@ -4,7 +4,7 @@ import { defineJob } from '../job-contract.js';
 import { QueueName } from '../queue-names.js';
 
 /** An advisor's part of a delivery job id: no `:`, whatever the corp id and userid hold. */
-const advisorKey = (corpId: string, advisorUserid: string): string =>
+export const advisorKey = (corpId: string, advisorUserid: string): string =>
   createHash('sha256').update(`${corpId}\u0000${advisorUserid}`).digest('base64url').slice(0, 16);
 
 /**
