@@ -7,7 +7,7 @@ import type { TaskDeps } from '../../src/domain/tasks/task-deps.js';
 import { handleTaskDomainEvent } from '../../src/domain/tasks/task-events.js';
 import { deliverPending, requestNotify } from '../../src/domain/tasks/task-notify.js';
 import { runTaskTickExclusive } from '../../src/domain/tasks/task-tick.js';
-import { createTaskFromSchedule } from '../../src/domain/tasks/task.service.js';
+import { createTaskFromSchedule, createTasksFromSchedules } from '../../src/domain/tasks/task.service.js';
 import { startTransfer } from '../../src/domain/tasks/transfer.service.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { followUpJob } from '../../src/queues/jobs/schedules.jobs.js';
@@ -50,6 +50,27 @@ export async function runFollowUpSchedule(ctx: WorkerContext, scheduleId: string
   });
 }
 
+/**
+ * A batch of one corp's `follow_up` schedules due together (the sweep's `scheduleIds`): their tasks
+ * are created with a few commands for the batch, then one delivery is requested per advisor
+ * (docs/tasks.md).
+ */
+export async function runFollowUpBatch(
+  ctx: WorkerContext,
+  corpId: string,
+  scheduleIds: string[],
+  log: Logger,
+): Promise<unknown> {
+  return withScope(ctx, corpId, log, async (scope) => {
+    const deps = scope.tasks();
+    const out = await createTasksFromSchedules(deps, scheduleIds);
+    for (const { advisorUserid, scheduleId } of out.advisors)
+      await requestNotify(ctx.queues, corpId, advisorUserid, scheduleId, 0, deps.tuning.notifyDebounceMs);
+    const { advisors, ...counts } = out;
+    return { ...counts, advisors: advisors.length };
+  });
+}
+
 /** Delivers an advisor's owed cards; waits (a new round) while their tasks are still arriving. */
 export async function runTaskNotify(
   ctx: WorkerContext,
@@ -75,7 +96,11 @@ export async function runTaskNotify(
  */
 export function tasksJobs(ctx: WorkerContext, listCorpIds: () => string[]): JobEntry[] {
   return [
-    on(followUpJob, ({ scheduleId }, _job, log) => runFollowUpSchedule(ctx, scheduleId, log)),
+    on(followUpJob, ({ scheduleId, scheduleIds, corpId }, _job, log) =>
+      scheduleIds && scheduleIds.length > 1
+        ? runFollowUpBatch(ctx, corpId, scheduleIds, log)
+        : runFollowUpSchedule(ctx, scheduleId, log),
+    ),
     on(taskNotifyJob, (data, _job, log) => runTaskNotify(ctx, data, log)),
     on(transferStartJob, async ({ corpId, input, requestedBy, transferId }, _job, log) => {
       return withScope(ctx, corpId, log, async (scope) => {

@@ -36,6 +36,7 @@ import { BotStack, type Backends } from '../faults/bot-stack.js';
 import { startSandbox } from '../wecom-sandbox/index.js';
 import { demoScenario } from '../wecom-sandbox/world/demo-seed.js';
 import { peakFloor } from './peak-floor.js';
+import { countsSince, startWireCounter } from './peak-wire.js';
 import { notifiedDelays, peakSandboxCorps, peakSizes, rearmPeak, seedPeakMongo } from './peak-seed.js';
 import { percentile, round1 } from './stats.js';
 
@@ -106,6 +107,8 @@ async function main(): Promise<void> {
 
   const cluster = await startPrivateRedisCluster({ replicasPerMaster: Number(values.replicas) });
   const [mongo, webPort] = await Promise.all([startDevMongoProcess(), freePort()]);
+  // The bot's processes reach the dev server through a relay that counts their commands.
+  const wire = await startWireCounter(mongo.uri);
   const redis = createRedis({ url: cluster.url, mode: 'cluster', role: 'producer', logger, connectionName: 'bench' });
   // The sandbox follows the bot's shared clock (token expiry, the per-minute, per-hour and daily windows).
   const sandboxClock = new SharedOffsetClock(redis, NAME, 250);
@@ -120,11 +123,19 @@ async function main(): Promise<void> {
   const backends: Backends = {
     redis: { url: cluster.url } as PrivateRedis,
     mode: 'cluster',
-    mongo,
+    mongo: {
+      uri: wire.uri,
+      get process() {
+        return mongo.process;
+      },
+      restart: () => mongo.restart(),
+      stop: () => mongo.stop(),
+    },
     sandbox,
     webPort,
     async stop() {
       sandboxClock.stop();
+      await wire.stop();
       await sandbox.stop();
       await Promise.allSettled([mongo.stop(), cluster.stop()]);
     },
@@ -133,7 +144,8 @@ async function main(): Promise<void> {
   const results: Array<Record<string, unknown>> = [];
   let seedS: number | undefined;
   try {
-    await mongoose.connect(stack.config.mongo.uri);
+    // The bench's own reads (seeding, polling) go to the server directly: not counted.
+    await mongoose.connect(`${mongo.uri}/${NAME}`);
     const seedStart = Date.now();
     const seeded = await seedPeakMongo(sizes, {
       cipher: new DataCipher(stack.config.dataKeys.keys, stack.config.dataKeys.activeId),
@@ -167,6 +179,7 @@ async function main(): Promise<void> {
       const cpuBefore = pids.map(cpuMs);
       const mongoBefore = cpuMs(mongoPid);
       const benchBefore = process.cpuUsage();
+      const commandsBefore = wire.counts();
       await setSharedClockOffset(redis, NAME, dueAt.getTime() - LEAD_MS - Date.now(), false);
       const started = Date.now();
       const loads: number[] = [load1()];
@@ -185,6 +198,8 @@ async function main(): Promise<void> {
       const wallS = (Date.now() - started) / 1000;
       const workerCpuMs = pids.map((pid, i) => cpuMs(pid) - (cpuBefore[i] ?? 0));
       const mongoCpuMs = cpuMs(mongoPid) - mongoBefore;
+      const commands = countsSince(wire.counts(), commandsBefore);
+      const commandTotal = Object.values(commands).reduce((a, b) => a + b, 0);
       const bench = process.cpuUsage(benchBefore);
       const { delaysMs, sentAt, open, createdMs } = await notifiedDelays(seeded.corpIds);
       // What the workers still hold: per-task card deliveries waiting behind each other (docs/scale.md §4).
@@ -228,13 +243,19 @@ async function main(): Promise<void> {
         // Over the phase from 10:00 on (the workers idle through the lead before it).
         'worker cores': round1(workerCpuTotal / Math.max(1000, wallS * 1000 - LEAD_MS)),
         'MongoDB CPU ms/follow-up': round1(mongoCpuMs / Math.max(1, createdMs.length)),
+        'MongoDB commands/follow-up': round1(commandTotal / Math.max(1, createdMs.length)),
         'bench+sandbox CPU s': round1((bench.user + bench.system) / 1e6),
         'wall s': round1(wallS),
         load: `${Math.min(...loads)}–${Math.max(...loads)}`,
         hits,
+        commands,
       };
       results.push(row);
       console.log(`phase ${p + 1}: ${workers} worker(s)`, JSON.stringify(row));
+      const perFollowUp = Object.entries(commands)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k} ${(v / Math.max(1, createdMs.length)).toFixed(2)}`);
+      console.log(`  MongoDB commands per follow-up: ${perFollowUp.join(', ')}`);
       await Promise.all(names.map((n) => stack.terminate(n)));
     }
   } finally {
@@ -245,7 +266,7 @@ async function main(): Promise<void> {
   }
   console.log(`\nbench:peak: ${sizes.corps} corps, ${sizes.customers} customers, ${sizes.due} follow-ups due at 10:00`);
   console.log(`WeCom's floor (one card per follow-up): last card ≥ ${floor.floorS} s after 10:00`);
-  console.table(results.map(({ hits: _hits, ...rest }) => rest));
+  console.table(results.map(({ hits: _hits, commands: _commands, ...rest }) => rest));
   mkdirSync('bench-results', { recursive: true });
   writeFileSync(
     'bench-results/peak.json',

@@ -29,6 +29,8 @@ const scheduleSchema = new Schema(
     advisorUserid: { type: String },
     payload: { type: Schema.Types.Mixed },
     enqueuedAt: { type: Date },
+    /** The job of a batch of follow-ups due together (docs/tasks.md); absent: the schedule's own job (`scheduleJobId`). */
+    jobId: { type: String },
     firedAt: { type: Date },
     cancelledAt: { type: Date },
     cancelReason: { type: String },

@@ -11,7 +11,7 @@ import {
   rehomeCustomerSchedules,
   type PlanInput,
 } from './schedule.service.js';
-import { runSweep, scheduleJobId } from './sweep.js';
+import { FOLLOW_UP_BATCH, runSweep, scheduleJobId } from './sweep.js';
 
 /**
  * Schedules in MongoDB and the minute sweep that moves due ones into Redis (docs/architecture.md
@@ -105,5 +105,40 @@ describe('the minute sweep', () => {
     const result = await runSweep({ queues, now: at(11 * 60_000) });
     expect(result.recovered).toBe(1);
     expect(await queues.get(QueueName.scheduled).getJob(scheduleJobId(s.id))).toBeDefined();
+  });
+
+  it('puts one corp’s follow-ups due together into batch jobs of at most FOLLOW_UP_BATCH; the recovery finds the batch job', async () => {
+    await ScheduleModel.deleteMany({});
+    const together = await Promise.all(
+      Array.from({ length: FOLLOW_UP_BATCH + 2 }, () => planSchedule(plan({ dueAt: at(10_000) }))),
+    );
+    const otherCorp = await planSchedule(plan({ corpId: 'wwOther', dueAt: at(10_000) }));
+    const otherTime = await planSchedule(plan({ dueAt: at(20_000) }));
+    await expect(runSweep({ queues, now: T0 })).resolves.toMatchObject({ enqueued: FOLLOW_UP_BATCH + 4 });
+    const queue = queues.get(QueueName.scheduled);
+    const jobs = await queue.getJobs(['delayed', 'waiting']);
+    const ids = together.map((t) => t.id);
+    // Two jobs hold the corp's 102 due at 10 s: every schedule in exactly one of them.
+    const batches = jobs.filter((j) =>
+      (j.data as { scheduleIds?: string[] }).scheduleIds?.some((id) => ids.includes(id)),
+    );
+    expect(batches.map((j) => (j.data as { scheduleIds: string[] }).scheduleIds.length).sort((a, b) => a - b)).toEqual([
+      2,
+      FOLLOW_UP_BATCH,
+    ]);
+    expect(batches.flatMap((j) => (j.data as { scheduleIds: string[] }).scheduleIds).sort()).toEqual([...ids].sort());
+    // A schedule alone at its time, or alone for its corp, is its own job as before.
+    expect(await queue.getJob(scheduleJobId(otherCorp.id))).toBeDefined();
+    expect(await queue.getJob(scheduleJobId(otherTime.id))).toBeDefined();
+    const marked = await ScheduleModel.find({ _id: { $in: ids } }, { jobId: 1, status: 1 }).lean();
+    expect(new Set(marked.map((m) => m.jobId))).toEqual(new Set(batches.map((j) => j.id)));
+    expect(marked.every((m) => m.status === 'enqueued')).toBe(true);
+    // Still in Redis after 11 minutes (a backlog): not vanished. Once lost: each schedule its own job again.
+    await expect(runSweep({ queues, now: at(11 * 60_000) })).resolves.toMatchObject({ recovered: 0 });
+    const small = batches.find((j) => (j.data as { scheduleIds: string[] }).scheduleIds.length === 2);
+    await small?.remove();
+    await expect(runSweep({ queues, now: at(22 * 60_000) })).resolves.toMatchObject({ recovered: 2 });
+    for (const id of (small?.data as { scheduleIds: string[] }).scheduleIds)
+      expect(await queue.getJob(scheduleJobId(id))).toBeDefined();
   });
 });

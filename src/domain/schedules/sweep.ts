@@ -3,17 +3,24 @@ import type { Collection, FindCursor } from 'mongodb';
 import type { Types } from 'mongoose';
 import type { Logger } from '../../infra/logger.js';
 import type { Queues } from '../../queues/queue-factory.js';
-import { scheduleJobId, scheduleJobs } from '../../queues/jobs/schedules.jobs.js';
+import { scheduleBatchJobId, scheduleJobId, scheduleJobs } from '../../queues/jobs/schedules.jobs.js';
 import { QueueName } from '../../queues/queue-names.js';
 import type { ScheduleKind } from './schedule.model.js';
 import { ScheduleModel } from './schedule.model.js';
 
-/** Job data of a fired schedule on the `scheduled` queue: ids only. */
+/** Job data of a fired schedule on the `scheduled` queue: ids only (a batch of follow-ups: all their ids). */
 export interface ScheduledJobData {
   scheduleId: string;
   corpId: string;
   kind: string;
+  scheduleIds?: string[];
 }
+
+/**
+ * Follow-ups of one corp due at the same moment go into one job of at most this many
+ * (docs/tasks.md): the worker creates their tasks with a few commands for the whole batch.
+ */
+export const FOLLOW_UP_BATCH = 100;
 
 /** Deterministic job id of a schedule (no `:`, never all digits). */
 export { scheduleJobId };
@@ -39,7 +46,8 @@ type ScheduledQueue = ReturnType<Queues['get']>;
 
 /**
  * The minute sweep (docs/architecture.md §6): moves planned schedules due within the window into the
- * `scheduled` queue in bulk with deterministic job ids, then marks them `enqueued`. Enqueue
+ * `scheduled` queue in bulk with deterministic job ids (one corp's follow-ups due at the same
+ * moment together, `FOLLOW_UP_BATCH` a job: docs/tasks.md), then marks them `enqueued`. Enqueue
  * happens first, so a crash in between leaves them `planned`; the next run adds the same job ids
  * again, which BullMQ ignores while the job exists, and the executor skips a schedule that
  * already fired. `enqueued` schedules whose job vanished (Redis lost data) are enqueued again.
@@ -134,9 +142,10 @@ async function sweepPage(
       next = readBatch(cursor, batchSize);
       // The read ahead is awaited (or dropped with the cursor) below; it must not reject unobserved meanwhile.
       next.catch(() => undefined);
-      await queue.addBulk(batch.map((s) => scheduledJob(s, opts.now)));
+      const groups = jobGroups(batch);
+      await queue.addBulk(groups.map((g) => scheduledJob(g, opts.now)));
       await opts.afterEnqueue?.();
-      const mark = markEnqueued(batch, opts.now);
+      const mark = markEnqueued(groups, opts.now);
       mark.catch(() => undefined); // settled below; must not count as unhandled while later batches run
       marks.push(mark);
     }
@@ -152,32 +161,79 @@ async function sweepPage(
   return read;
 }
 
-/** The `addBulk` entry of a due schedule: ids only, delayed to its exact due time. */
-function scheduledJob(s: DueSchedule, now: Date) {
-  const data: ScheduledJobData = { scheduleId: s._id.toHexString(), corpId: s.corpId, kind: s.kind };
+/**
+ * The jobs of a read batch: each schedule its own job, except `follow_up` schedules of one corp
+ * due at the same moment, which go together in jobs of up to `FOLLOW_UP_BATCH` (docs/tasks.md).
+ * A group of one is the schedule's own job. `jobId` is set for a batch of several only.
+ */
+function jobGroups(batch: DueSchedule[]): Array<{ schedules: DueSchedule[]; jobId?: string }> {
+  const groups: Array<{ schedules: DueSchedule[]; jobId?: string }> = [];
+  const open = new Map<string, DueSchedule[]>();
+  for (const s of batch) {
+    if (s.kind !== 'follow_up') {
+      groups.push({ schedules: [s] });
+      continue;
+    }
+    const key = `${s.corpId}\u0000${s.dueAt.getTime()}`;
+    let group = open.get(key);
+    if (!group || group.length >= FOLLOW_UP_BATCH) {
+      group = [];
+      open.set(key, group);
+      groups.push({ schedules: group });
+    }
+    group.push(s);
+  }
+  for (const g of groups)
+    if (g.schedules.length > 1) g.jobId = scheduleBatchJobId(g.schedules.map((s) => s._id.toHexString()));
+  return groups;
+}
+
+/** The `addBulk` entry of a group of due schedules: ids only, delayed to their exact due time. */
+function scheduledJob(group: { schedules: DueSchedule[] }, now: Date) {
+  const [s] = group.schedules as [DueSchedule, ...DueSchedule[]];
+  const data: ScheduledJobData = {
+    scheduleId: s._id.toHexString(),
+    corpId: s.corpId,
+    kind: s.kind,
+    ...(group.schedules.length > 1 ? { scheduleIds: group.schedules.map((x) => x._id.toHexString()) } : {}),
+  };
   return scheduleJobs[s.kind as ScheduleKind].bulkEntry(data, {
     delay: Math.max(0, s.dueAt.getTime() - now.getTime()),
   });
 }
 
 /**
- * Marks a batch `planned` → `enqueued` in one statement, sent at once (a mongoose query runs only
- * when awaited, which would hold every mark back until the page is done). The job id is not
- * stored: it is derived from the schedule id (`scheduleJobId`), so the mark is the same for every
- * schedule of the batch.
+ * Marks a batch `planned` → `enqueued`, sent at once (a mongoose query runs only when awaited,
+ * which would hold every mark back until the page is done): one statement for the schedules in
+ * jobs of their own (the job id is derived from the schedule id, `scheduleJobId`), one per batch
+ * job (its id stored, so the recovery finds the job).
  */
-function markEnqueued(batch: DueSchedule[], now: Date): Promise<unknown> {
-  return ScheduleModel.updateMany(
-    { _id: { $in: batch.map((s) => s._id) }, status: 'planned' },
-    { $set: { status: 'enqueued', enqueuedAt: now } },
-  ).exec();
+function markEnqueued(groups: Array<{ schedules: DueSchedule[]; jobId?: string }>, now: Date): Promise<unknown> {
+  const single = groups.filter((g) => !g.jobId).flatMap((g) => g.schedules.map((s) => s._id));
+  const marks: Array<Promise<unknown>> = [];
+  if (single.length > 0)
+    marks.push(
+      ScheduleModel.updateMany(
+        { _id: { $in: single }, status: 'planned' },
+        { $set: { status: 'enqueued', enqueuedAt: now }, $unset: { jobId: 1 } },
+      ).exec(),
+    );
+  for (const g of groups)
+    if (g.jobId)
+      marks.push(
+        ScheduleModel.updateMany(
+          { _id: { $in: g.schedules.map((s) => s._id) }, status: 'planned' },
+          { $set: { status: 'enqueued', enqueuedAt: now, jobId: g.jobId } },
+        ).exec(),
+      );
+  return Promise.all(marks);
 }
 
 async function recoverVanished(opts: SweepOptions, queue: ScheduledQueue): Promise<number> {
   const staleBefore = new Date(opts.now.getTime() - (opts.staleMs ?? 10 * 60_000));
   const stale = await ScheduleModel.find(
     { status: 'enqueued', enqueuedAt: { $lt: staleBefore } },
-    { _id: 1, corpId: 1, kind: 1 },
+    { _id: 1, corpId: 1, kind: 1, jobId: 1 },
   )
     .limit(opts.batchSize ?? 500)
     .lean();
@@ -185,6 +241,8 @@ async function recoverVanished(opts: SweepOptions, queue: ScheduledQueue): Promi
   for (const s of stale) {
     const job = scheduleJobs[s.kind as ScheduleKind];
     const data: ScheduledJobData = { scheduleId: String(s._id), corpId: s.corpId, kind: s.kind };
+    // A batch job still in Redis (waiting behind a backlog) holds the schedule: not vanished.
+    if (s.jobId && (await queue.getJob(s.jobId))) continue;
     if (await queue.getJob(scheduleJobId(data.scheduleId))) continue;
     await job.enqueue(opts.queues, data);
     await ScheduleModel.updateOne({ _id: s._id, status: 'enqueued' }, { $set: { enqueuedAt: opts.now } });

@@ -1,3 +1,4 @@
+import { Types } from 'mongoose';
 import { dayjs } from '../../infra/clock.js';
 import type { TemplateCard } from '../../wecom/endpoints/messages.js';
 import { AdvisorModel } from '../customers/advisor.model.js';
@@ -119,6 +120,79 @@ export async function loadTaskView(
         { remarkEnc: 1 },
       ).lean()
     : null;
+  return customerTaskView(deps, task, customer, vehicle, advisor, rel);
+}
+
+type ViewTask = Pick<TaskLean, '_id' | 'customerId' | 'advisorUserid' | 'dueAt' | 'talkTrack'> &
+  Partial<Pick<TaskLean, 'vehicleId' | 'kind'>>;
+
+/**
+ * The views of many tasks (a delivery's cards, a digest's lines) with four reads for all of them
+ * instead of four per task: customers, their vehicles with a model, the advisors and the
+ * relationships, each one `$in` query (docs/scale.md §4). Tasks of other kinds are loaded one by
+ * one (`loadTaskView`). Keyed by task id; the same views `loadTaskView` gives.
+ */
+export async function loadTaskViews(
+  deps: Pick<TaskDeps, 'corpId' | 'pd' | 'timeZone'>,
+  tasks: readonly ViewTask[],
+): Promise<Map<string, TaskView>> {
+  const views = new Map<string, TaskView>();
+  const plain = tasks.filter((t) => t.customerId && t.kind !== 'add_on_wecom' && t.kind !== 'broadcast_confirm');
+  for (const t of tasks) if (!plain.includes(t)) views.set(String(t._id), await loadTaskView(deps, t));
+  if (plain.length === 0) return views;
+  const customerIds = [...new Set(plain.map((t) => String(t.customerId)))].map((id) => new Types.ObjectId(id));
+  const userids = [...new Set(plain.map((t) => t.advisorUserid))];
+  const [customers, vehicles, advisors] = await Promise.all([
+    CustomerModel.find({ _id: { $in: customerIds }, corpId: deps.corpId }, { externalUserId: 1, nameEnc: 1 }).lean(),
+    VehicleModel.find(
+      { corpId: deps.corpId, customerId: { $in: customerIds }, model: { $exists: true } },
+      { model: 1, customerId: 1 },
+    )
+      .sort({ deliveryDate: -1 })
+      .lean(),
+    AdvisorModel.find({ corpId: deps.corpId, userid: { $in: userids } }, { userid: 1, name: 1 }).lean(),
+  ]);
+  const customerById = new Map(customers.map((c) => [String(c._id), c]));
+  // Sorted by delivery date, newest first: the first vehicle of a customer is the one a single view reads.
+  const vehicleOf = new Map<string, (typeof vehicles)[number]>();
+  for (const v of vehicles) if (!vehicleOf.has(String(v.customerId))) vehicleOf.set(String(v.customerId), v);
+  const advisorOf = new Map(advisors.map((a) => [a.userid, a]));
+  const externalUserIds = [...new Set(customers.map((c) => c.externalUserId))];
+  const rels =
+    externalUserIds.length > 0
+      ? await RelationshipModel.find(
+          { corpId: deps.corpId, userid: { $in: userids }, externalUserId: { $in: externalUserIds } },
+          { userid: 1, externalUserId: 1, remarkEnc: 1 },
+        ).lean()
+      : [];
+  const relOf = new Map(rels.map((r) => [`${r.userid}\u0000${r.externalUserId}`, r]));
+  for (const t of plain) {
+    const customer = customerById.get(String(t.customerId)) ?? null;
+    const rel = customer ? (relOf.get(`${t.advisorUserid}\u0000${customer.externalUserId}`) ?? null) : null;
+    views.set(
+      String(t._id),
+      customerTaskView(
+        deps,
+        t,
+        customer,
+        vehicleOf.get(String(t.customerId)) ?? null,
+        advisorOf.get(t.advisorUserid) ?? null,
+        rel,
+      ),
+    );
+  }
+  return views;
+}
+
+/** A customer task's view from its records (read one by one or together). */
+function customerTaskView(
+  deps: Pick<TaskDeps, 'corpId' | 'pd' | 'timeZone'>,
+  task: Pick<TaskLean, 'advisorUserid' | 'dueAt' | 'talkTrack'>,
+  customer: { externalUserId: string; nameEnc?: string | null } | null,
+  vehicle: { model?: string | null } | null,
+  advisor: { name?: string | null } | null,
+  rel: { remarkEnc?: string | null } | null,
+): TaskView {
   const remark =
     (customer &&
       deps.pd.openFor(

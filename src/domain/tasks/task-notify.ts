@@ -1,11 +1,11 @@
 import { Types } from 'mongoose';
 import { dayjs } from '../../infra/clock.js';
-import { taskNotifyJob } from '../../queues/jobs/tasks.jobs.js';
+import { advisorKey, taskNotifyJob } from '../../queues/jobs/tasks.jobs.js';
 import type { Queues } from '../../queues/queue-factory.js';
 import { DEFAULT_TUNING } from '../tuning.js';
 import { WecomApiError } from '../../wecom/errors.js';
 import type { TemplateCard } from '../../wecom/endpoints/messages.js';
-import { advisorCard, advisorCardId, loadTaskView, taskPageUrl } from './task-card.js';
+import { advisorCard, advisorCardId, loadTaskView, loadTaskViews, taskPageUrl, type TaskView } from './task-card.js';
 import type { TaskDeps } from './task-deps.js';
 import { TaskModel, type TaskLean } from './task.model.js';
 import { inWorkingHours } from './working-hours.js';
@@ -15,6 +15,14 @@ import { inWorkingHours } from './working-hours.js';
  * due together (a sweep fires many at once) so the notifier sees them in one look and sends a
  * digest instead of a flood. The minute tick delivers anything a lost job would have.
  * `debounceMs` comes from the caller's settings (`TaskDeps.tuning`).
+ *
+ * One waiting delivery job per advisor (docs/tasks.md), so tasks arriving together, or while the
+ * queue is backlogged, cost one delivery job, not one each: a request while the advisor's job
+ * waits is that job (BullMQ de-duplication by advisor), which runs after the request and reads the
+ * task it saved before asking; a request while the job runs is kept and becomes the next job when
+ * it ends (`keepLastIfActive`), which waits the debounce window again. The job id is the advisor's
+ * and the debounce slot's (real time over `debounceMs`): requests of one slot are one job even
+ * where the de-duplication key is gone (a job failed and waits for its retry).
  */
 export async function requestNotify(
   queues: Queues,
@@ -24,7 +32,18 @@ export async function requestNotify(
   round = 0,
   debounceMs = DEFAULT_TUNING.notifyDebounceMs,
 ): Promise<void> {
-  await taskNotifyJob.enqueue(queues, { corpId, advisorUserid, reasonId, round }, { delay: debounceMs });
+  const slotMs = Math.max(1, Math.round(debounceMs));
+  const slot = Math.floor(Date.now() / slotMs);
+  await taskNotifyJob.enqueue(
+    queues,
+    { corpId, advisorUserid, reasonId, round, slot, slotMs },
+    {
+      delay: Math.max(debounceMs, 1),
+      // While the advisor's job waits, a request is that job; while it runs, the request is kept
+      // and becomes the next job once it ends (BullMQ's `keepLastIfActive`): at most one waiting.
+      deduplication: { id: `tn-${advisorKey(corpId, advisorUserid)}`, keepLastIfActive: true },
+    },
+  );
 }
 
 const minuteKey = (deps: Pick<TaskDeps, 'keyPrefix' | 'corpId' | 'clock'>, userid: string) =>
@@ -139,11 +158,14 @@ export async function sendMarkdownDigest<T>(
   await countSent(deps, touser);
 }
 
-/** Sends the advisor the task's card (a new one each time: response codes are single use). */
-export async function sendAdvisorCard(deps: TaskDeps, task: TaskLean, note?: string): Promise<void> {
+/**
+ * Sends the advisor the task's card (a new one each time: response codes are single use). `view`:
+ * already loaded with the other tasks of a delivery (`loadTaskViews`).
+ */
+export async function sendAdvisorCard(deps: TaskDeps, task: TaskLean, note?: string, view?: TaskView): Promise<void> {
   const seq = (task.cardSeq ?? 0) + 1;
   const wecomTaskId = advisorCardId(String(task._id), seq);
-  const view = await loadTaskView(deps, task);
+  view ??= await loadTaskView(deps, task);
   const sent = await sendCardOnce(
     deps,
     task.advisorUserid,
@@ -201,16 +223,20 @@ export async function deliverPending(
 ): Promise<DeliveryOutcome | 'busy' | 'not_settled'> {
   return withAdvisorLock(deps, advisorUserid, async () => {
     const now = deps.clock.now();
-    const pending = (await TaskModel.find({
-      corpId: deps.corpId,
-      advisorUserid,
-      status: 'open',
-      notifyPending: true,
-      remindAt: { $lte: now },
-    })
+    // Without the history, which only grows and a delivery never reads.
+    const pending = (await TaskModel.find(
+      {
+        corpId: deps.corpId,
+        advisorUserid,
+        status: 'open',
+        notifyPending: true,
+        remindAt: { $lte: now },
+      },
+      { history: 0 },
+    )
       .sort({ dueAt: 1 })
       .limit(500)
-      .lean()) as TaskLean[];
+      .lean()) as unknown as TaskLean[];
     const outcome: DeliveryOutcome = { cards: 0, digest: 0, deferred: 0 };
     if (pending.length === 0) return outcome;
     // Tasks still arriving (a sweep fires many at once): wait for a quiet moment, real time.
@@ -225,8 +251,9 @@ export async function deliverPending(
         await sendDigest(deps, advisorUserid, pending);
         return { ...outcome, digest: pending.length };
       }
+      const views = await loadTaskViews(deps, pending);
       for (const task of pending) {
-        await sendAdvisorCard(deps, task, task.cardSeq > 0 ? '跟进提醒' : undefined);
+        await sendAdvisorCard(deps, task, task.cardSeq > 0 ? '跟进提醒' : undefined, views.get(String(task._id)));
         outcome.cards++;
       }
     } catch (err) {
@@ -260,13 +287,18 @@ async function markUndeliverable(deps: TaskDeps, tasks: TaskLean[]): Promise<voi
   );
 }
 
+/** Digest lines whose views are loaded together: more than a digest's list can hold (≥ 20 bytes a line). */
+const DIGEST_VIEWS = Math.ceil(DIGEST_LIST_BYTES / 20);
+
 /** One markdown message listing the due tasks (docs/wecom.md §3.12) with a link to the task list. */
 async function sendDigest(deps: TaskDeps, advisorUserid: string, tasks: TaskLean[]): Promise<void> {
+  // The lines that can fit (DIGEST_LIST_BYTES) in a few reads for all of them, not four per line.
+  const views = await loadTaskViews(deps, tasks.slice(0, DIGEST_VIEWS));
   await sendMarkdownDigest(deps, advisorUserid, {
     head: [`## 您有 <font color="warning">${tasks.length}</font> 条跟进任务待处理`],
     items: tasks,
     line: async (task, n) => {
-      const view = await loadTaskView(deps, task);
+      const view = views.get(String(task._id)) ?? (await loadTaskView(deps, task));
       return `${n}. ${task.title} · ${view.customer} · 截止 ${dayjs.utc(task.dueAt).tz(deps.timeZone).format('MM-DD HH:mm')}`;
     },
     foot: [

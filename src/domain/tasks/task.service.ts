@@ -147,6 +147,121 @@ export async function createTaskFromSchedule(deps: Deps, scheduleId: string): Pr
   return { outcome, taskId: String(task._id), advisorUserid: task.advisorUserid };
 }
 
+/** What a batch of fired `follow_up` schedules became: counts, and the advisors owed a delivery. */
+export interface BatchCreateOutcome {
+  created: number;
+  existing: number;
+  /** Already fired or cancelled, not a follow-up, or not of this corp: nothing to do. */
+  notOpen: number;
+  /** Cancelled: the customer is gone, or has no advisor. */
+  cancelled: number;
+  /** Each advisor with a task of the batch (new or found), and one of their schedule ids (the notify reason). */
+  advisors: Array<{ advisorUserid: string; scheduleId: string }>;
+}
+
+/** A write error's code (the driver's `WriteError` keeps it on `code`, older shapes under `err`). */
+const writeErrorCode = (e: unknown): number | undefined =>
+  (e as { code?: number }).code ?? (e as { err?: { code?: number } }).err?.code;
+
+/**
+ * Turns a batch of one corp's fired `follow_up` schedules into their tasks with a few commands for
+ * the whole batch instead of several per schedule (docs/tasks.md, docs/scale.md §4): one read of
+ * the schedules still open, one of their customers, one of their rules, one `insertMany` with
+ * `ordered: false` and one `updateMany` marking them fired. Exactly once as in
+ * `createTaskFromSchedule`: the unique `scheduleId` key refuses a second task (a duplicate-key item
+ * means the task already exists, from an earlier attempt of this batch or from another job of the
+ * same schedule), and the schedules are marked fired only after their tasks exist, so a crash in
+ * between ends, on retry or on the sweep's recovery, in the same tasks.
+ */
+export async function createTasksFromSchedules(deps: Deps, scheduleIds: string[]): Promise<BatchCreateOutcome> {
+  const ids = [...new Set(scheduleIds)].filter((id) => Types.ObjectId.isValid(id)).map((id) => new Types.ObjectId(id));
+  const out: BatchCreateOutcome = { created: 0, existing: 0, notOpen: 0, cancelled: 0, advisors: [] };
+  const schedules = await ScheduleModel.find({
+    _id: { $in: ids },
+    corpId: deps.corpId,
+    kind: 'follow_up',
+    status: { $in: ['planned', 'enqueued'] },
+  }).lean();
+  out.notOpen = ids.length - schedules.length;
+  if (schedules.length === 0) return out;
+  const now = deps.clock.now();
+  const customerIds = [...new Set(schedules.map((s) => String(s.customerId)))].map((id) => new Types.ObjectId(id));
+  const ruleIds = [...new Set(schedules.flatMap((s) => (s.ruleId ? [String(s.ruleId)] : [])))].map(
+    (id) => new Types.ObjectId(id),
+  );
+  const [customers, rules] = await Promise.all([
+    CustomerModel.find({ _id: { $in: customerIds }, corpId: deps.corpId }, { responsibleUserid: 1 }).lean(),
+    ruleIds.length > 0 ? RuleModel.find({ _id: { $in: ruleIds } }, { name: 1 }).lean() : Promise.resolve([]),
+  ]);
+  const customerById = new Map(customers.map((c) => [String(c._id), c]));
+  const ruleName = new Map(rules.map((r) => [String(r._id), r.name]));
+  const gone: Types.ObjectId[] = [];
+  const noAdvisor: Types.ObjectId[] = [];
+  const docs: Array<Record<string, unknown>> = [];
+  const advisors = new Map<string, string>();
+  for (const schedule of schedules) {
+    const customer = customerById.get(String(schedule.customerId));
+    const advisor = schedule.advisorUserid ?? customer?.responsibleUserid ?? undefined;
+    if (!customer || !advisor) {
+      (customer ? noAdvisor : gone).push(schedule._id);
+      continue;
+    }
+    const payload = (schedule.payload ?? {}) as FollowUpPayload;
+    const scheduleId = String(schedule._id);
+    if (!advisors.has(advisor)) advisors.set(advisor, scheduleId);
+    docs.push({
+      corpId: schedule.corpId,
+      scheduleId: schedule._id,
+      ruleId: schedule.ruleId,
+      ruleVersion: schedule.ruleVersion,
+      reason: schedule.ruleId ? ruleName.get(String(schedule.ruleId)) : undefined,
+      category: taskCategoryOf(schedule.occurrenceId),
+      customerId: schedule.customerId,
+      advisorUserid: advisor,
+      title: payload.title ?? '客户跟进',
+      talkTrack: payload.talkTrack,
+      ...openTaskFields(deps, payload, schedule.dueAt, now),
+      history: [
+        {
+          at: now,
+          actor: 'system',
+          action: 'created',
+          detail: { scheduleId, advisor, ruleVersion: schedule.ruleVersion ?? null },
+        },
+      ],
+    });
+  }
+  for (const [reason, batch] of [
+    ['customer_gone', gone],
+    ['no_advisor', noAdvisor],
+  ] as const) {
+    if (batch.length === 0) continue;
+    await ScheduleModel.updateMany(
+      { _id: { $in: batch }, corpId: deps.corpId, status: { $in: ['planned', 'enqueued'] } },
+      { $set: { status: 'cancelled', cancelledAt: now, cancelReason: reason } },
+    );
+    out.cancelled += batch.length;
+  }
+  if (docs.length === 0) return out;
+  let duplicates = 0;
+  try {
+    await TaskModel.insertMany(docs, { ordered: false });
+  } catch (err) {
+    const writeErrors = (err as { writeErrors?: unknown[] }).writeErrors;
+    const codes = writeErrors ? writeErrors.map(writeErrorCode) : [writeErrorCode(err)];
+    if (codes.some((c) => c !== 11000)) throw err;
+    duplicates = codes.length;
+  }
+  out.created = docs.length - duplicates;
+  out.existing = duplicates;
+  out.advisors = [...advisors].map(([advisorUserid, scheduleId]) => ({ advisorUserid, scheduleId }));
+  await ScheduleModel.updateMany(
+    { _id: { $in: docs.map((d) => d.scheduleId) }, corpId: deps.corpId, status: { $in: ['planned', 'enqueued'] } },
+    { $set: { status: 'fired', firedAt: now } },
+  );
+  return out;
+}
+
 export type TaskAction =
   | { type: 'complete'; outcome: TaskOutcome; bookedAt?: Date }
   | { type: 'snooze'; days?: number }

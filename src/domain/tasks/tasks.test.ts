@@ -7,7 +7,10 @@ import { useTestStores } from '../../testing/stores.js';
 import { parseCommand } from './task-commands.js';
 import { defaultTaskSettings } from './task-settings.js';
 import { TaskModel, type TaskLean } from './task.model.js';
-import { applyTaskAction, isOnTime } from './task.service.js';
+import { CustomerModel } from '../customers/customer.model.js';
+import { ScheduleModel } from '../schedules/schedule.model.js';
+import { planSchedule } from '../schedules/schedule.service.js';
+import { applyTaskAction, createTaskFromSchedule, createTasksFromSchedules, isOnTime } from './task.service.js';
 import { inWorkingHours, nextWorkingTime } from './working-hours.js';
 
 /**
@@ -135,5 +138,77 @@ describe('task actions', () => {
     await expect(
       applyTaskAction(deps(), new Types.ObjectId().toHexString(), { type: 'unreachable' }, 'x'),
     ).resolves.toEqual({ changed: false, task: null });
+  });
+});
+
+describe('follow-ups created in a batch', () => {
+  const CORP = 'wwBatch';
+  let queues: Queues;
+  useTestStores('task-batch', (stores) => (queues = stores.queues));
+  const clock = new ManualClock(local('2026-06-01T10:00:00').getTime());
+  const deps = () => ({
+    corpId: CORP,
+    timeZone: ZONE,
+    settings: { ...defaultTaskSettings, workingHours: HOURS },
+    clock,
+    queues,
+    logger: createLogger({ level: 'silent', name: 'test' }),
+  });
+  let n = 0;
+  const customer = async (responsibleUserid?: string) =>
+    (
+      await CustomerModel.create({
+        corpId: CORP,
+        externalUserId: `wmBatch${++n}`,
+        ...(responsibleUserid ? { responsibleUserid } : {}),
+      })
+    )._id;
+  const schedule = async (customerId: Types.ObjectId, advisorUserid?: string) =>
+    (
+      await planSchedule({
+        corpId: CORP,
+        customerId,
+        kind: 'follow_up',
+        occurrenceId: `batch-${++n}`,
+        dueAt: local('2026-06-01T10:00:00'),
+        advisorUserid,
+        payload: { title: '批量回访' },
+      })
+    ).id;
+
+  it('makes one task per schedule, counts one made before as existing, cancels the ones without customer or advisor', async () => {
+    const withAdvisor = await Promise.all([1, 2, 3].map(async () => schedule(await customer(), 'lina')));
+    const byResponsible = await schedule(await customer('chenjing'));
+    const madeBefore = await schedule(await customer(), 'lina');
+    const gone = await schedule(new Types.ObjectId(), 'lina');
+    const noAdvisor = await schedule(await customer());
+    // A job of its own already made this one's task, then stopped before marking the schedule fired.
+    await createTaskFromSchedule(deps(), madeBefore);
+    await ScheduleModel.updateOne({ _id: madeBefore }, { $set: { status: 'enqueued' } });
+    const all = [...withAdvisor, byResponsible, madeBefore, gone, noAdvisor];
+    const out = await createTasksFromSchedules(deps(), all);
+    expect(out).toMatchObject({ created: 4, existing: 1, notOpen: 0, cancelled: 2 });
+    expect(out.advisors.map((a) => a.advisorUserid).sort()).toEqual(['chenjing', 'lina']);
+    const ids = all.map((id) => new Types.ObjectId(id));
+    expect(await TaskModel.countDocuments({ scheduleId: { $in: ids } })).toBe(5);
+    const task = await TaskModel.findOne({ scheduleId: new Types.ObjectId(byResponsible) }).lean();
+    expect(task).toMatchObject({ corpId: CORP, advisorUserid: 'chenjing', title: '批量回访', notifyPending: true });
+    expect(task?.history.map((h) => h.action)).toEqual(['created']);
+    const statuses = await ScheduleModel.find({ _id: { $in: ids } }, { status: 1, cancelReason: 1 }).lean();
+    expect(statuses.filter((s) => s.status === 'fired')).toHaveLength(5);
+    expect(
+      statuses
+        .filter((s) => s.status === 'cancelled')
+        .map((s) => s.cancelReason)
+        .sort(),
+    ).toEqual(['customer_gone', 'no_advisor']);
+    // The same batch again (a retried job, or the sweep's recovery): nothing new.
+    await expect(createTasksFromSchedules(deps(), all)).resolves.toMatchObject({ created: 0, notOpen: 7 });
+    expect(await TaskModel.countDocuments({ scheduleId: { $in: ids } })).toBe(5);
+    // Another corp's batch cannot touch these schedules.
+    await expect(createTasksFromSchedules({ ...deps(), corpId: 'wwElse' }, all)).resolves.toMatchObject({
+      created: 0,
+      notOpen: 7,
+    });
   });
 });
