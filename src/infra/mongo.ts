@@ -39,7 +39,27 @@ export async function connectMongo({ uri, serverSelectionTimeoutMs, logger }: Mo
     throw new Error(`MongoDB at ${redactUrl(uri)} is unreachable: ${(err as Error).message}`, { cause: err });
   }
   logger.info({ mongo: redactUrl(uri) }, 'connected to MongoDB');
+  await ensureModelIndexes(logger);
   return mongoose;
+}
+
+/**
+ * Builds the indexes of every model this process has registered (docs/architecture.md §13.5: the
+ * unique keys are what make retried work idempotent). mongoose's own `autoIndex` starts when a
+ * model is compiled, i.e. at import, before the connection exists; with `bufferCommands` off that
+ * attempt fails without a word, so without this no process ever built an index. `createIndexes`
+ * leaves an index that exists alone, so every instance may run it at every start. A failure (a
+ * unique index over data that breaks it) is logged per model and does not stop the process: the
+ * other models' indexes still matter, and the log names what to repair.
+ */
+export async function ensureModelIndexes(logger: Pick<Logger, 'error'>): Promise<void> {
+  await Promise.all(
+    Object.values(mongoose.models).map((model) =>
+      model.createIndexes().catch((err: unknown) => {
+        logger.error({ model: model.modelName, err: (err as Error).message }, 'MongoDB index build failed');
+      }),
+    ),
+  );
 }
 
 /**
