@@ -17,8 +17,7 @@
  * the CPU and command figures wait for the run's domain events to be processed); BENCH_BASELINE=<git ref> runs the web
  * and the worker from that commit instead (`git archive`), for a before/after under the same load.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -34,6 +33,7 @@ import { Queues } from '../../src/queues/queue-factory.js';
 import { QueueName } from '../../src/queues/queue-names.js';
 import { DEMO_CORP_ID } from '../wecom-sandbox/world/demo-seed.js';
 import { BotStack, startBackends } from '../faults/bot-stack.js';
+import { checkoutBaseline, cpuMsOf, readCommandCounts } from './baseline.js';
 import { percentile, round1, round2 } from './stats.js';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 10_000);
@@ -52,33 +52,11 @@ if (ARRIVAL !== 'batch' && ARRIVAL !== 'single') {
 const BATCH_MS = 1000;
 
 /** CPU seconds so far of a process (Linux /proc). */
-function cpuOf(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
+const cpuOf = (pid: number | undefined): number => cpuMsOf(pid) / 1000;
 
-/** Asks a process for its MongoDB command counts (mongo-command-counter.ts writes them on SIGUSR2). */
-async function commandCounts(pid: number | undefined, file: string): Promise<Record<string, number>> {
-  rmSync(file, { force: true });
-  if (pid) process.kill(pid, 'SIGUSR2');
-  const deadline = Date.now() + 3000;
-  while (!existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  await new Promise((r) => setTimeout(r, 50));
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>) : {};
-}
+const commandCounts = readCommandCounts;
 
-/** `git archive <ref>` into a temporary directory beside a link to this tree's node_modules. */
-function checkout(ref: string): string {
-  const dir = mkdtempSync(join(os.tmpdir(), 'scrm-bench-leads-baseline-'));
-  execFileSync('sh', ['-c', `git archive ${JSON.stringify(ref)} | tar -x -C ${JSON.stringify(dir)}`]);
-  symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
-  return dir;
-}
+const checkout = (ref: string) => checkoutBaseline(ref, 'scrm-bench-leads-baseline-');
 
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 const diff = (after: Record<string, number>, before: Record<string, number>) =>

@@ -15,8 +15,7 @@
  * so before and after come from one run on the same machine; `--rounds 2` alternates the two that
  * many times. Writes bench-results/worker.json.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,16 +25,9 @@ import mongoose from 'mongoose';
 import { waitFor } from '../../src/testing/wait.js';
 import { BotStack, startBackends, type Backends, type Role } from '../faults/bot-stack.js';
 import { Ledger } from '../faults/ledger.js';
+import { checkoutBaseline, cpuMsOf, readCommandCounts } from './baseline.js';
 
-const TICKS_PER_S = 100; // USER_HZ on Linux
-
-function cpuMs(pid: number | undefined): number {
-  if (!pid) return 0;
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after "pid (comm) state".
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
-}
+const cpuMs = cpuMsOf;
 
 interface PassResult {
   rows: Record<string, string | number>;
@@ -45,26 +37,12 @@ interface PassResult {
   workerCommands: Record<string, number>;
 }
 
-/** Asks the process for its command counts (mongo-command-counter.ts writes them on SIGUSR2). */
-async function readCounts(pid: number | undefined, file: string): Promise<Record<string, number>> {
-  rmSync(file, { force: true });
-  if (pid) process.kill(pid, 'SIGUSR2');
-  const deadline = Date.now() + 3000;
-  while (!existsSync(file) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>) : {};
-}
+const readCounts = readCommandCounts;
 const readAll = async (roles: Role[], pids: Record<Role, number | undefined>, file: (r: Role) => string) =>
   Object.fromEntries(await Promise.all(roles.map(async (r) => [r, await readCounts(pids[r], file(r))] as const)));
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
-/** `git archive <ref>` into a temporary directory beside a link to this tree's node_modules. */
-function checkout(ref: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'scrm-bench-baseline-'));
-  execFileSync('sh', ['-c', `git archive ${JSON.stringify(ref)} | tar -x -C ${JSON.stringify(dir)}`]);
-  symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
-  return dir;
-}
+const checkout = (ref: string) => checkoutBaseline(ref);
 
 async function runPass(
   backends: Backends,

@@ -65,6 +65,13 @@ export function tokenKey(keyPrefix: string, creds: CorpCredentials, kind = 'toke
  */
 export class TokenCache {
   private readonly inflight = new Map<string, Promise<string>>();
+  /**
+   * The token last read from Redis, opened, per cache key, used until its refresh time: a call
+   * costs no Redis read and no decryption. A token another process replaced meanwhile (after a
+   * 40014/42001) is still tried once here; WeCom refuses it, `refresh` drops it and reads the new one.
+   */
+  private readonly held = new Map<string, { secret: string; token: CachedToken }>();
+  private readonly keys = new Map<string, string>();
   private readonly marginMs: number;
   private readonly lockTtlMs: number;
   private readonly waitTimeoutMs: number;
@@ -81,9 +88,27 @@ export class TokenCache {
 
   /** A valid token, from the cache or by a (single-flight) refresh. */
   async get(creds: CorpCredentials): Promise<string> {
-    const cached = await this.read(tokenKey(this.opts.keyPrefix, creds, this.opts.kind), creds);
-    if (cached && this.fresh(cached)) return cached.t;
+    const key = this.keyOf(creds);
+    const held = this.held.get(key);
+    if (held && held.secret === creds.secret && this.fresh(held.token)) return held.token.t;
+    const cached = await this.read(key, creds);
+    if (cached && this.fresh(cached)) {
+      this.held.set(key, { secret: creds.secret, token: cached });
+      return cached.t;
+    }
     return this.refresh(creds, cached?.t);
+  }
+
+  /** The Redis key of an app's entry (its secret's hash computed once per app). */
+  private keyOf(creds: CorpCredentials): string {
+    const id = `${creds.corpId}\u0000${creds.secret}`;
+    let key = this.keys.get(id);
+    if (!key) {
+      key = tokenKey(this.opts.keyPrefix, creds, this.opts.kind);
+      if (this.keys.size > 1000) this.keys.clear();
+      this.keys.set(id, key);
+    }
+    return key;
   }
 
   /**
@@ -91,7 +116,9 @@ export class TokenCache {
    * replaced it, returns that newer token without calling gettoken.
    */
   refresh(creds: CorpCredentials, staleToken?: string): Promise<string> {
-    const key = tokenKey(this.opts.keyPrefix, creds, this.opts.kind);
+    const key = this.keyOf(creds);
+    // The token held in memory is the stale one (or older): the next get reads Redis again.
+    this.held.delete(key);
     const flightKey = `${key}|${staleToken ?? ''}`;
     const existing = this.inflight.get(flightKey);
     if (existing) return existing;

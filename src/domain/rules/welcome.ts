@@ -8,10 +8,9 @@ import type { Corp } from '../corps/corp.types.js';
 import { recordNoticeSent, welcomeNotice, withNotice } from '../privacy/consent.service.js';
 import { toWecomAttachments } from '../messages/media.service.js';
 import { stateMatches } from './conditions.js';
-import { ExecutionModel } from './engine/execution.model.js';
-import { recordWelcome } from './engine/execution.service.js';
 import { findActiveRules, type ActiveRule } from './engine/rule-finder.js';
 import type { Action } from './rule.schema.js';
+import { findWelcomeDone, recordWelcomeOutcome } from './welcome-ledger.js';
 
 export interface WelcomeEvent {
   userid: string;
@@ -141,21 +140,7 @@ async function pickAndSend(
   if (!rule) return { sent: false, reason: 'no_rule' };
   const subject = `ext:${event.externalUserId}`;
   const occurrenceId = `add:${event.userid}`;
-  const other = await read(
-    ExecutionModel.findOne(
-      {
-        subject,
-        occurrenceId,
-        corpId: corp.corpId,
-        trigger: 'customer.added',
-        actions: { $elemMatch: { type: 'welcome', status: 'done' } },
-      },
-      { ruleId: 1 },
-    )
-      .maxTimeMS(READ_MAX_TIME_MS)
-      .lean()
-      .exec(),
-  );
+  const other = await read(findWelcomeDone(corp.corpId, subject, occurrenceId, READ_MAX_TIME_MS));
   if (other) return { sent: false, reason: 'already_sent', ruleId: String(other.ruleId) };
   const welcomeActions = rule.body.actions
     .map((a, index) => ({ a, index }))
@@ -163,7 +148,7 @@ async function pickAndSend(
   const first = welcomeActions[0];
   if (!first) return { sent: false, reason: 'no_rule' };
   const record = (status: 'done' | 'skipped', detail: { reason?: string; refs?: Record<string, unknown> }) =>
-    recordWelcome({
+    recordWelcomeOutcome({
       key: { ruleId: rule.id, subject, occurrenceId },
       corpId: corp.corpId,
       ruleVersion: rule.version,

@@ -163,44 +163,6 @@ export async function finishExecution(
   );
 }
 
-/**
- * The welcome lane's execution record, written in one upsert after `send_welcome_msg` answered
- * (src/domain/rules/welcome.ts): the first welcome action with its outcome; further welcome
- * actions of the rule are skipped (one welcome per add). The execution ends with the action.
- */
-export async function recordWelcome(input: {
-  key: ExecutionKey;
-  corpId: string;
-  ruleVersion: number;
-  actionCount: number;
-  status: 'done' | 'skipped';
-  at: Date;
-  reason?: string;
-  refs?: Record<string, unknown>;
-}): Promise<void> {
-  const actions = Array.from({ length: input.actionCount }, (_, index) =>
-    index === 0
-      ? {
-          index,
-          type: 'welcome',
-          status: input.status,
-          attempts: 1,
-          at: input.at,
-          ...(input.reason ? { reason: input.reason } : {}),
-          ...(input.refs ? { refs: input.refs } : {}),
-        }
-      : { index, type: 'welcome', status: 'skipped', attempts: 0, reason: 'one welcome per add' },
-  );
-  await ExecutionModel.updateOne(
-    { ruleId: new Types.ObjectId(input.key.ruleId), subject: input.key.subject, occurrenceId: input.key.occurrenceId },
-    {
-      $set: { status: input.status, actions, ...(input.reason ? { reason: input.reason } : {}) },
-      $setOnInsert: { corpId: input.corpId, ruleVersion: input.ruleVersion, trigger: 'customer.added' },
-    },
-    { upsert: true },
-  );
-}
-
 /** The recorded status of one action (a quiet-hours schedule runs only an action still `scheduled`). */
 export async function actionStatus(executionId: string, index: number): Promise<ActionStatus | undefined> {
   const doc = await ExecutionModel.findById(executionId, { actions: 1 }).lean();
