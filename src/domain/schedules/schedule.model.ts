@@ -37,7 +37,9 @@ const scheduleSchema = new Schema(
   },
   { collection: 'schedules', timestamps: true, versionKey: false, minimize: false },
 );
-scheduleSchema.index({ status: 1, dueAt: 1 });
+// The sweep reads due schedules in (dueAt, corpId) order, so one corp's follow-ups due together
+// arrive side by side and fill the batches (src/domain/schedules/sweep.ts).
+scheduleSchema.index({ status: 1, dueAt: 1, corpId: 1 });
 scheduleSchema.index({ corpId: 1, customerId: 1, status: 1 });
 
 export type ScheduleDocument = InferSchemaType<typeof scheduleSchema>;

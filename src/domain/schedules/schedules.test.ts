@@ -141,4 +141,19 @@ describe('the minute sweep', () => {
     for (const id of (small?.data as { scheduleIds: string[] }).scheduleIds)
       expect(await queue.getJob(scheduleJobId(id))).toBeDefined();
   });
+
+  it('reads due schedules corp by corp, so corps due at the same moment still fill whole batches', async () => {
+    await ScheduleModel.deleteMany({});
+    const corps = ['wwA', 'wwB', 'wwC'];
+    // Planned interleaved (A, B, C, A, B, C, ...), as adds across a network arrive.
+    for (let i = 0; i < 6; i++) for (const corpId of corps) await planSchedule(plan({ corpId, dueAt: at(10_000) }));
+    // Reads of 6: in due order alone each read would hold two of every corp.
+    await expect(runSweep({ queues, now: T0, batchSize: 6 })).resolves.toMatchObject({ enqueued: 18 });
+    const jobs = (await queues.get(QueueName.scheduled).getJobs(['delayed', 'waiting'])).filter((j) =>
+      corps.includes((j.data as { corpId: string }).corpId),
+    );
+    const sizes = jobs.map((j) => (j.data as { scheduleIds?: string[] }).scheduleIds?.length ?? 1);
+    expect(sizes).toEqual([6, 6, 6]);
+    expect(new Set(jobs.map((j) => (j.data as { corpId: string }).corpId))).toEqual(new Set(corps));
+  });
 });
