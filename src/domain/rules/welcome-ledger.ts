@@ -1,5 +1,5 @@
-import { MongoBulkWriteError, type AnyBulkWriteOperation, type Document } from 'mongodb';
-import { Types } from 'mongoose';
+import type { AnyBulkWriteOperation, Document } from 'mongodb';
+import { mongo, Types } from 'mongoose';
 import { ExecutionModel } from './engine/execution.model.js';
 import type { ExecutionKey } from './engine/execution.service.js';
 
@@ -158,7 +158,8 @@ function flushWrites(): void {
       (err: unknown) => {
         // An unordered bulk write reports which operations failed; the others were written.
         const failed = new Set<number>();
-        if (err instanceof MongoBulkWriteError) {
+        // The driver's class through mongoose (the driver mongoose runs; `mongodb` itself is a dev dependency).
+        if (err instanceof mongo.MongoBulkWriteError) {
           const list = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
           for (const e of list) failed.add(e.index);
         }
