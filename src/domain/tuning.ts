@@ -39,8 +39,10 @@ export const DEFAULT_TUNING: Readonly<Tuning> = Object.freeze({
   // 20 of WeCom's 30 messages a minute to one member (docs/wecom.md §5): the rest for tasks and escalations.
   leadCardWindowMs: 60_000,
   leadCardsPerWindow: 20,
-  // 15 digests a minute at most, which leaves 5 places a window to own cards in a burst.
-  leadDigestGapMs: 4000,
+  // One flush every 3 s: the 20 places of a window all belong to the flush lane (a lone waiting
+  // lead still goes as its own card through it), and no lead waits more than 3 s for its turn
+  // (docs/acquisition.md "Cards in a burst").
+  leadDigestGapMs: 3000,
 });
 
 /** The defaults with the given settings over them. */
