@@ -4,7 +4,7 @@ import { taskCategoryOf } from '../kpis/task-category.js';
 import { durationMs } from '../rules/durations.js';
 import { RuleModel } from '../rules/rule.model.js';
 import { CustomerModel } from '../customers/customer.model.js';
-import { ScheduleModel } from '../schedules/schedule.model.js';
+import { ScheduleModel, type ScheduleDocument } from '../schedules/schedule.model.js';
 import { markScheduleFired } from '../schedules/schedule.service.js';
 import type { TaskDeps } from './task-deps.js';
 import { TaskModel, type TaskLean, type TaskOutcome, type TaskStatus } from './task.model.js';
@@ -84,6 +84,43 @@ export type CreateOutcome =
   | { outcome: 'created' | 'existing'; taskId: string; advisorUserid: string }
   | { outcome: 'not_open' | 'no_advisor' | 'cancelled' };
 
+/** The new task of a fired `follow_up` schedule, as one schedule or a batch creates it. */
+function followUpTask(
+  deps: Deps,
+  schedule: Pick<
+    ScheduleDocument,
+    'corpId' | 'ruleId' | 'ruleVersion' | 'occurrenceId' | 'customerId' | 'payload' | 'dueAt'
+  > & {
+    _id: Types.ObjectId;
+  },
+  advisor: string,
+  reason: string | undefined,
+  now: Date,
+): Record<string, unknown> {
+  const payload = (schedule.payload ?? {}) as FollowUpPayload;
+  return {
+    corpId: schedule.corpId,
+    scheduleId: schedule._id,
+    ruleId: schedule.ruleId,
+    ruleVersion: schedule.ruleVersion,
+    reason,
+    category: taskCategoryOf(schedule.occurrenceId),
+    customerId: schedule.customerId,
+    advisorUserid: advisor,
+    title: payload.title ?? '客户跟进',
+    talkTrack: payload.talkTrack,
+    ...openTaskFields(deps, payload, schedule.dueAt, now),
+    history: [
+      {
+        at: now,
+        actor: 'system',
+        action: 'created',
+        detail: { scheduleId: String(schedule._id), advisor, ruleVersion: schedule.ruleVersion ?? null },
+      },
+    ],
+  };
+}
+
 /**
  * Turns a fired `follow_up` schedule into exactly one task (docs/tasks.md). The task is upserted by
  * `scheduleId` (unique index) before the schedule is marked fired, so a crash anywhere in
@@ -106,34 +143,13 @@ export async function createTaskFromSchedule(deps: Deps, scheduleId: string): Pr
     );
     return { outcome: customer ? 'no_advisor' : 'cancelled' };
   }
-  const payload = (schedule.payload ?? {}) as FollowUpPayload;
   const rule = schedule.ruleId ? await RuleModel.findById(schedule.ruleId, { name: 1 }).lean() : null;
   let outcome: 'created' | 'existing' = 'existing';
   try {
     const res = await TaskModel.updateOne(
       { scheduleId: schedule._id },
       {
-        $setOnInsert: {
-          corpId: schedule.corpId,
-          scheduleId: schedule._id,
-          ruleId: schedule.ruleId,
-          ruleVersion: schedule.ruleVersion,
-          reason: rule?.name,
-          category: taskCategoryOf(schedule.occurrenceId),
-          customerId: schedule.customerId,
-          advisorUserid: advisor,
-          title: payload.title ?? '客户跟进',
-          talkTrack: payload.talkTrack,
-          ...openTaskFields(deps, payload, schedule.dueAt, now),
-          history: [
-            {
-              at: now,
-              actor: 'system',
-              action: 'created',
-              detail: { scheduleId, advisor, ruleVersion: schedule.ruleVersion ?? null },
-            },
-          ],
-        },
+        $setOnInsert: followUpTask(deps, schedule, advisor, rule?.name, now),
       },
       { upsert: true },
     );
@@ -206,30 +222,10 @@ export async function createTasksFromSchedules(deps: Deps, scheduleIds: string[]
       (customer ? noAdvisor : gone).push(schedule._id);
       continue;
     }
-    const payload = (schedule.payload ?? {}) as FollowUpPayload;
-    const scheduleId = String(schedule._id);
-    if (!advisors.has(advisor)) advisors.set(advisor, scheduleId);
-    docs.push({
-      corpId: schedule.corpId,
-      scheduleId: schedule._id,
-      ruleId: schedule.ruleId,
-      ruleVersion: schedule.ruleVersion,
-      reason: schedule.ruleId ? ruleName.get(String(schedule.ruleId)) : undefined,
-      category: taskCategoryOf(schedule.occurrenceId),
-      customerId: schedule.customerId,
-      advisorUserid: advisor,
-      title: payload.title ?? '客户跟进',
-      talkTrack: payload.talkTrack,
-      ...openTaskFields(deps, payload, schedule.dueAt, now),
-      history: [
-        {
-          at: now,
-          actor: 'system',
-          action: 'created',
-          detail: { scheduleId, advisor, ruleVersion: schedule.ruleVersion ?? null },
-        },
-      ],
-    });
+    if (!advisors.has(advisor)) advisors.set(advisor, String(schedule._id));
+    docs.push(
+      followUpTask(deps, schedule, advisor, schedule.ruleId ? ruleName.get(String(schedule.ruleId)) : undefined, now),
+    );
   }
   for (const [reason, batch] of [
     ['customer_gone', gone],
