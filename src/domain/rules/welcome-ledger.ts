@@ -19,15 +19,26 @@ interface Pending<T> {
 
 /**
  * The welcome lane runs many jobs at once (its processor's concurrency); the reads and records
- * asked for within one turn of the event loop go to MongoDB as one command per corp (`find`
- * with `$in`, an unordered `bulkWrite`), so a burst of adds costs fewer round trips. Each caller
- * gets its own answer or error (a failed write fails only its own welcome's job).
+ * asked for within a short window go to MongoDB as one command per corp (`find` with `$in`, an
+ * unordered `bulkWrite`), so a stream of adds costs fewer round trips. Each caller gets its own
+ * answer or error (a failed write fails only its own welcome's job).
+ *
+ * The windows (docs/benchmarks.md, bench:welcome): adds arrive one by one, a few milliseconds
+ * apart at a campaign's peak, so batching only the calls of one event-loop turn joined almost
+ * none. A read waits at most `readWindowMs` for others (it delays the welcome by that much, far
+ * inside WeCom's 20 s window); a record, written after `send_welcome_msg` answered, waits at
+ * most `writeWindowMs` (it delays only the job's completion). A batch that reaches `maxBatch`
+ * goes out at once, so a burst is not held back. The jobs a batch answers go on together, so
+ * their next Redis commands leave in one write too.
  */
+export const LEDGER_BATCH = { readWindowMs: 10, writeWindowMs: 50, maxBatch: 32 } as const;
+
 const reads = new Map<
   string,
   Array<Pending<{ ruleId: Types.ObjectId } | null> & { subject: string; occurrenceId: string; maxTimeMS: number }>
 >();
-let readsScheduled = false;
+let readCount = 0;
+let readTimer: NodeJS.Timeout | undefined;
 
 /** The welcome action `done` recorded by any welcome rule for this relationship's add, if any. */
 export function findWelcomeDone(
@@ -40,15 +51,16 @@ export function findWelcomeDone(
     const list = reads.get(corpId) ?? [];
     list.push({ subject, occurrenceId, maxTimeMS, resolve, reject });
     reads.set(corpId, list);
-    if (!readsScheduled) {
-      readsScheduled = true;
-      setImmediate(flushReads);
-    }
+    readCount += 1;
+    if (readCount >= LEDGER_BATCH.maxBatch) flushReads();
+    else readTimer ??= setTimeout(flushReads, LEDGER_BATCH.readWindowMs);
   });
 }
 
 function flushReads(): void {
-  readsScheduled = false;
+  clearTimeout(readTimer);
+  readTimer = undefined;
+  readCount = 0;
   const batch = [...reads];
   reads.clear();
   for (const [corpId, list] of batch) {
@@ -132,19 +144,18 @@ export function recordWelcomeOutcome(input: {
   } as const;
   return new Promise((resolve, reject) => {
     writes.push({ op, resolve, reject });
-    if (!writesScheduled) {
-      writesScheduled = true;
-      setImmediate(flushWrites);
-    }
+    if (writes.length >= LEDGER_BATCH.maxBatch) flushWrites();
+    else writeTimer ??= setTimeout(flushWrites, LEDGER_BATCH.writeWindowMs);
   });
 }
 
 type RecordOp = AnyBulkWriteOperation<Document>;
 const writes: Array<Pending<void> & { op: RecordOp }> = [];
-let writesScheduled = false;
+let writeTimer: NodeJS.Timeout | undefined;
 
 function flushWrites(): void {
-  writesScheduled = false;
+  clearTimeout(writeTimer);
+  writeTimer = undefined;
   const batch = writes.splice(0);
   ExecutionModel.collection
     .bulkWrite(
