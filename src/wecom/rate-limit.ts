@@ -9,18 +9,24 @@ import { sleep } from './backoff.js';
  * time (Redis PEXPIRE), since WeCom's limits are.
  */
 
-/** KEYS[1]=window, KEYS[2]=block; ARGV[1]=limit, ARGV[2]=windowMs. Returns ms to wait (0 = go). */
+/**
+ * KEYS[1]=window, KEYS[2]=block; ARGV[1]=limit, ARGV[2]=windowMs, ARGV[3]=k (calls asking).
+ * Exactly what k single takes in a row would do: each counts in the window, the first
+ * `limit - count` of them go. Returns {granted, ms to wait for the others}.
+ */
 const TAKE = `
 local blocked = redis.call('PTTL', KEYS[2])
-if blocked > 0 then return blocked end
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if n > tonumber(ARGV[1]) then
+if blocked > 0 then return {0, blocked} end
+local k = tonumber(ARGV[3])
+local n = redis.call('INCRBY', KEYS[1], k)
+if n == k then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+local granted = math.max(0, math.min(k, tonumber(ARGV[1]) - (n - k)))
+if granted < k then
   local ttl = redis.call('PTTL', KEYS[1])
   if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); ttl = tonumber(ARGV[2]) end
-  return ttl
+  return {granted, ttl}
 end
-return 0`;
+return {granted, 0}`;
 
 /** KEYS[1]=block; ARGV[1]=ms. Extends the block, never shortens it. */
 const BLOCK = `
@@ -66,6 +72,11 @@ export class LocalThrottleError extends Error {
 
 export type Release = () => Promise<void>;
 
+interface Waiter {
+  resolve: (waitMs: number) => void;
+  reject: (err: unknown) => void;
+}
+
 /**
  * The window and block keys of one (corp, endpoint) share a hash tag: TAKE reads both, and a
  * Redis Cluster runs a script only on keys of one slot (docs/scale.md, "Hash slots").
@@ -87,24 +98,67 @@ export class WecomThrottle {
     return [this.opts.keyPrefix, 'wecom', ...parts].join(':');
   }
 
-  /** Waits for a slot in the (corp, endpoint) window or an active 45009 block to pass. */
+  /**
+   * Waits for a slot in the (corp, endpoint) window or an active 45009 block to pass. The calls
+   * of one (corp, endpoint) that ask within one turn of the event loop (the welcome lane's jobs
+   * go on together after their batched MongoDB read, src/domain/rules/welcome-ledger.ts) share
+   * one script run: it counts and grants them as that many single takes would, and nothing is
+   * granted ahead of a call.
+   */
   async acquire(corpId: string, endpoint: string): Promise<void> {
-    const limit = this.opts.limits?.[endpoint] ?? this.defaultLimit;
     const deadline = Date.now() + this.maxWaitMs;
     for (;;) {
-      const wait = Number(
-        await this.opts.redis.eval(
+      const wait = await this.take(corpId, endpoint);
+      if (wait <= 0) return;
+      if (Date.now() + wait > deadline) throw new LocalThrottleError(`rate:${endpoint}`, wait);
+      await sleep(wait + Math.floor(Math.random() * 50));
+    }
+  }
+
+  private readonly asking = new Map<string, { corpId: string; endpoint: string; waiters: Array<Waiter> }>();
+  private askScheduled = false;
+
+  /** One take for this call, run with the others asked for in this turn: 0 = go, else ms to wait. */
+  private take(corpId: string, endpoint: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const id = `${corpId}\u0000${endpoint}`;
+      let entry = this.asking.get(id);
+      if (!entry) {
+        entry = { corpId, endpoint, waiters: [] };
+        this.asking.set(id, entry);
+      }
+      entry.waiters.push({ resolve, reject });
+      if (!this.askScheduled) {
+        this.askScheduled = true;
+        setImmediate(() => this.runTakes());
+      }
+    });
+  }
+
+  private runTakes(): void {
+    this.askScheduled = false;
+    const batch = [...this.asking.values()];
+    this.asking.clear();
+    for (const { corpId, endpoint, waiters } of batch) {
+      const limit = this.opts.limits?.[endpoint] ?? this.defaultLimit;
+      (
+        this.opts.redis.eval(
           TAKE,
           2,
           this.key('rl', slotTag(corpId, endpoint)),
           this.key('rl-block', slotTag(corpId, endpoint)),
           limit,
           this.windowMs,
-        ),
+          waiters.length,
+        ) as Promise<[number, number]>
+      ).then(
+        ([granted, wait]) => {
+          for (const [i, w] of waiters.entries()) w.resolve(i < Number(granted) ? 0 : Math.max(1, Number(wait)));
+        },
+        (err: unknown) => {
+          for (const w of waiters) w.reject(err);
+        },
       );
-      if (wait <= 0) return;
-      if (Date.now() + wait > deadline) throw new LocalThrottleError(`rate:${endpoint}`, wait);
-      await sleep(wait + Math.floor(Math.random() * 50));
     }
   }
 
