@@ -18,6 +18,8 @@ export interface ProcessorDefinition {
   concurrency: number;
   /** Extra BullMQ worker options (limiter, lockDuration ...). */
   options?: Partial<WorkerOptions>;
+  /** After its queue ran empty, wait this long before taking the next job, to take the jobs added meanwhile together (jobs/gathering-worker.ts). */
+  gatherMs?: number;
   handlers: Readonly<Record<string, JobHandler>>;
 }
 

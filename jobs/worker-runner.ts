@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Alerter } from '../src/infra/alerts.js';
 import { partitionNames, queueKeyName, type QueueHandleName, type QueueName } from '../src/queues/queue-names.js';
 import type { WorkerContext } from './context.js';
+import { GatheringWorker } from './gathering-worker.js';
 import { classifyJobFailure } from '../src/wecom/job-errors.js';
 import type { ProcessorDefinition, ProcessorFactory } from './processor.js';
 import { noteWecomAlert } from './wecom-alerts.js';
@@ -176,7 +177,8 @@ function createWorker(
   name: QueueHandleName,
   alerts: Alerter | undefined,
 ): Worker {
-  const worker: Worker = new Worker(
+  const WorkerClass = (def.gatherMs ? GatheringWorker : Worker) as typeof Worker;
+  const worker: Worker = new WorkerClass(
     queueKeyName(name, ctx.config.redis.mode),
     async (job) => {
       const log = ctx.logger.child({
@@ -211,6 +213,7 @@ function createWorker(
       ...def.options,
     },
   );
+  if (worker instanceof GatheringWorker) worker.gatherMs = def.gatherMs ?? 0;
   // While Redis is away every reconnect attempt errors; one line per queue per 5 s is enough.
   let lastErrorLog = 0;
   worker.on('error', (err) => {

@@ -17,6 +17,9 @@ export const WELCOME_WINDOW_MS = 20_000;
  * - `maxStalledCount`: two crashes in a row still get a third try (the window decides anyway).
  * - `sendMarginMs`: the send must start this long before the code's 20 s are up, for the request
  *   to reach WeCom (a call usually takes tens of ms; 2 s covers a slow network and a busy CPU).
+ * - `gatherMs`: woken up after its queue ran empty, the welcome worker waits this long before it
+ *   takes the next job, so the adds of that moment are taken together (jobs/gathering-worker.ts):
+ *   fewer Redis round trips per welcome for a delay far inside the window.
  * - `readBudgetMs`: each MongoDB read of the lane (rules, advisor, execution record) gets at most
  *   this long on the client (and maxTimeMS on the server); a stalled database fails the attempt
  *   and the retry's age check decides, instead of the send going out after the stall.
@@ -26,6 +29,7 @@ export const WELCOME_LANE_TIMING = {
   stalledIntervalMs: 2000,
   maxStalledCount: 2,
   sendMarginMs: 2000,
+  gatherMs: 20,
   readBudgetMs: 3000,
 } as const;
 

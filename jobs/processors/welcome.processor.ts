@@ -49,6 +49,7 @@ export function createWelcomeProcessor(send: WelcomeSender = recordOnlyWelcome):
       queue: QueueName.wecomWelcome,
       concurrency: 32,
       options: welcomeWorkerOptions,
+      gatherMs: WELCOME_LANE_TIMING.gatherMs,
       handlers: jobMap(QueueName.wecomWelcome, [
         on(welcomeJob, async (data: WelcomeJob, job: Job, log: Logger): Promise<WelcomeOutcome> => {
           const sendByMs = data.eventTime * 1000 + WELCOME_WINDOW_MS - WELCOME_LANE_TIMING.sendMarginMs;
