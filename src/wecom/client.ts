@@ -200,7 +200,20 @@ export function createWecomClient(options: WecomClientOptions): WecomClient {
     return bindCorpApi(call, creds, { markTagConcurrency });
   }
 
-  return { forCorp, tokens, throttle, jsapiTicket: (creds, kind) => tickets[kind].get(creds) };
+  // The corp-bound API is built once per app (credentials), not per job: it only closes over them.
+  const bound = new Map<string, CorpApi>();
+  const forCorpCached = (creds: CorpCredentials): CorpApi => {
+    const id = `${creds.corpId}\u0000${creds.secret}\u0000${creds.agentId ?? ''}`;
+    let api = bound.get(id);
+    if (!api) {
+      if (bound.size >= 1000) bound.clear();
+      api = forCorp(creds);
+      bound.set(id, api);
+    }
+    return api;
+  };
+
+  return { forCorp: forCorpCached, tokens, throttle, jsapiTicket: (creds, kind) => tickets[kind].get(creds) };
 }
 
 function mayRetry(err: unknown, spec: CallSpec): boolean {
