@@ -36,7 +36,14 @@ export async function requestJson<T extends WecomBaseResponse>(
 ): Promise<T> {
   const url = new URL(req.path, apiBase.endsWith('/') ? apiBase : `${apiBase}/`);
   for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-  const init: RequestInit = { method: req.method, signal: AbortSignal.timeout(req.timeoutMs) };
+  // A timer cleared when the answer is in, not AbortSignal.timeout: its timer fires after every
+  // call, answered or not, and builds an abort error each time (docs/benchmarks.md, bench:welcome).
+  const abort = new AbortController();
+  const timer = setTimeout(
+    () => abort.abort(new DOMException(`no answer within ${req.timeoutMs} ms`, 'TimeoutError')),
+    req.timeoutMs,
+  );
+  const init: RequestInit = { method: req.method, signal: abort.signal };
   if (req.form) init.body = req.form;
   else if (req.json !== undefined) {
     init.body = JSON.stringify(req.json);
@@ -60,6 +67,8 @@ export async function requestJson<T extends WecomBaseResponse>(
           ? err.message
           : String(err);
     throw new WecomTransportError('network', req.endpoint, stripToken(cause));
+  } finally {
+    clearTimeout(timer);
   }
   if (status < 200 || status >= 300)
     throw new WecomTransportError('http_status', req.endpoint, `HTTP ${status}`, status);
