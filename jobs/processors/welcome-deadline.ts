@@ -29,7 +29,7 @@ export const WELCOME_LANE_TIMING = {
   stalledIntervalMs: 2000,
   maxStalledCount: 2,
   sendMarginMs: 2000,
-  gatherMs: 20,
+  gatherMs: 50,
   readBudgetMs: 3000,
 } as const;
 

@@ -8,7 +8,7 @@
  * BENCH_TOPOLOGY: `split` (default, the recommended deployment: one worker with
  * WORKER_QUEUES=wecom-welcome, one with the other queues at lower CPU priority, `nice -n 10`, as
  * docker-compose.yml's cpu_shares do) or `single` (one worker for everything);
- * BENCH_PROFILE=1 writes a CPU profile of the welcome worker (bench-results/profiles/).
+ * BENCH_PROFILE=1 (or BENCH_CPU_PROF_DIR=<dir>) writes a CPU profile of the welcome worker.
  * `--baseline <git ref>` (or BENCH_BASELINE=<ref>) first runs the same pass with the web and workers
  * of that commit (scripts/bench/baseline.ts: extracted beside this tree's node_modules) on the same
  * back ends, then this tree's, and prints both: the welcome worker's CPU per welcome
@@ -348,9 +348,15 @@ async function waitUntil(done: () => boolean, timeoutMs: number): Promise<void> 
   while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
 }
 
-/** BENCH_PROFILE=1 writes a V8 CPU profile of the welcome worker to bench-results/profiles/. */
+/**
+ * BENCH_PROFILE=1 writes a V8 CPU profile of the welcome worker to bench-results/profiles/;
+ * BENCH_CPU_PROF_DIR=<dir> to <dir>/<name> (as bench:worker's, scripts/faults/bot-stack.ts).
+ * The main thread's profile is the `*.0.*.cpuprofile` (cut to the measured window with a slice
+ * of its timeline).
+ */
 function profile(name: string): string[] {
-  return process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', resolve(`bench-results/profiles/${name}`)] : [];
+  const dir = process.env.BENCH_CPU_PROF_DIR ?? (process.env.BENCH_PROFILE ? 'bench-results/profiles' : undefined);
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', resolve(`${dir}/${name}`)] : [];
 }
 
 /** Starts a role from source (in `cwd`, a baseline checkout, when given); `niceness` > 0 runs it under `nice` (lower CPU priority). */

@@ -31,7 +31,7 @@ interface Pending<T> {
  * goes out at once, so a burst is not held back. The jobs a batch answers go on together, so
  * their next Redis commands leave in one write too.
  */
-export const LEDGER_BATCH = { readWindowMs: 10, writeWindowMs: 50, maxBatch: 32 } as const;
+export const LEDGER_BATCH = { readWindowMs: 20, writeWindowMs: 100, maxBatch: 32 } as const;
 
 const reads = new Map<
   string,
