@@ -42,14 +42,18 @@ function setup(gatherMs: number, process: (job: Job) => Promise<unknown>) {
 describe('GatheringWorker', () => {
   it('takes the jobs added one by one after a drain together: one empty ask for the group, each job run once', async () => {
     const ran: string[] = [];
-    const { queue, worker } = setup(400, async (job) => {
+    const { queue, worker } = setup(600, async (job) => {
       ran.push(String(job.data.n));
     });
     await worker.waitUntilReady();
     await waitFor(async () => ((await queue.getWorkersCount()) > 0 ? true : undefined), 'worker registered');
     // Every "move to active" script run of the worker (the gathering wait is in front of these).
     const asks = vi.spyOn(Worker.prototype as unknown as { moveToActive: () => Promise<unknown> }, 'moveToActive');
-    for (const n of [1, 2, 3]) await queue.add('j', { n });
+    // Added 50 ms apart: BullMQ's own worker would wake up and take each before the next arrives.
+    for (const n of [1, 2, 3]) {
+      await queue.add('j', { n });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     await waitFor(async () => ((await queue.getCompletedCount()) === 3 ? true : undefined), 'three jobs completed');
     expect(ran.sort()).toEqual(['1', '2', '3']);
     // Three jobs and one ask that found the queue empty; BullMQ's own worker asks after each wake-up.
