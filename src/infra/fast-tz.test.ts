@@ -141,6 +141,12 @@ describe('fast tz (src/infra/fast-tz.ts)', () => {
     );
   });
 
+  it('refuses an unknown zone as the plugin does', () => {
+    expect(() => viaPlugin(dayjs.utc(0), 'Mars/Olympus_Mons')).toThrow(RangeError);
+    expect(() => dayjs.utc(Date.UTC(2026, 11, 7)).tz('Mars/Olympus_Mons')).toThrow(RangeError);
+    expect(() => dayjs.tz('2026-12-07 10:00', 'Mars/Olympus_Mons')).toThrow(RangeError);
+  });
+
   it('keeps an hour in which the offset changes out of the kept offsets', () => {
     // Lord Howe enters DST (+10:30 → +11) at 2026-10-03T15:30Z, in the middle of a UTC hour.
     const change = Date.UTC(2026, 9, 3, 15, 30);
