@@ -209,20 +209,20 @@ async function processInbound(
   return withJobReads(async () => {
     try {
       for (const handler of handlers) await handler(event, handlerCtx);
+      await inboundLedger().updateOne(
+        { dedupKey },
+        { $set: { status: 'processed', processedAt: ctx.clock.now(), updatedAt: new Date() } },
+      );
     } catch (err) {
       const message = (err as Error).message.slice(0, 500);
       await InboundEventModel.updateOne({ dedupKey }, { $set: { status: 'failed', error: message } }).catch(
         () => undefined,
       );
-      // What a handler committed before failing is delivered as before: through the queue.
+      // What the handlers committed before the failure is delivered as before: through the queue.
       if (sink && inline) await inline.runner.queueInline(sink, log);
       metrics?.inboundProcessed.inc({ type: event.key, outcome: 'error' });
       throw err;
     }
-    await inboundLedger().updateOne(
-      { dedupKey },
-      { $set: { status: 'processed', processedAt: ctx.clock.now(), updatedAt: new Date() } },
-    );
     metrics?.inboundProcessed.inc({ type: event.key, outcome: 'processed' });
     // The callback's own change is committed and recorded: its events run now, in this job.
     const events = sink && inline ? await inline.runner.runInline(sink, log) : undefined;

@@ -29,11 +29,12 @@ export interface InlineEvent {
 }
 
 /**
- * How long an `inline` outbox record is left to its job before the relay loop takes it over: well
- * above the time an inbound job takes to run its events (their consumers' WeCom calls included),
- * so that a live job and the relay rarely both deliver (the ledger would skip the second anyway).
+ * How long an `inline` outbox record is left to its job before the relay loop takes it over: twice
+ * BullMQ's 30 s job lock (after which a dead worker's jobs are taken over too), well above the time
+ * an inbound job takes to run its events, so that a live job and the relay rarely both deliver (the
+ * consumers are idempotent, and the ledger skips an event once processed).
  */
-export const INLINE_EVENT_LEASE_MS = 120_000;
+export const INLINE_EVENT_LEASE_MS = 60_000;
 
 /**
  * The sink of one job's inline events (see `withJobReads`): collects what its `withOutbox` changes
