@@ -113,8 +113,10 @@ export interface OutboxLag {
 /** How far behind the relay is: records waiting for it and the wait of the oldest. */
 export async function measureOutboxLag(nowMs: number = Date.now()): Promise<OutboxLag> {
   const now = new Date(nowMs);
-  const [pending, oldest, expired] = await Promise.all([
-    OutboxEventModel.countDocuments(relayable(now)),
+  // Counted first: when nothing waits (a relay pass each second, mostly) that is the only command.
+  const pending = await OutboxEventModel.countDocuments(relayable(now));
+  if (pending === 0) return { pending, oldestAgeS: 0 };
+  const [oldest, expired] = await Promise.all([
     OutboxEventModel.findOne({ status: 'pending' }, { createdAt: 1 }).sort({ createdAt: 1 }).lean(),
     OutboxEventModel.findOne({ status: 'inline', leaseUntil: { $lte: now } }, { leaseUntil: 1 })
       .sort({ leaseUntil: 1 })
