@@ -25,20 +25,25 @@ export async function attributeAdd(
 ): Promise<AttributionResult | undefined> {
   const state = typeof event.data.state === 'string' ? event.data.state : undefined;
   if (!state || !event.externalUserId || !event.userid) return undefined;
-  const channel = await ChannelModel.findOne({ corpId: deps.corpId, state }).lean();
+  const channel = await ChannelModel.findOne(
+    { corpId: deps.corpId, state },
+    { kind: 1, campaign: 1, vehicleVin: 1 },
+  ).lean();
   const customerId =
     event.customerId && Types.ObjectId.isValid(event.customerId) ? new Types.ObjectId(event.customerId) : undefined;
-  await ChannelAddModel.updateOne(
+  // Through the driver (docs/scale.md §4): the values are of their stored types and the schema
+  // has no hooks or timestamps; an undefined value is left out, as the model leaves it out.
+  await ChannelAddModel.collection.updateOne(
     { corpId: deps.corpId, externalUserId: event.externalUserId, userid: event.userid, state },
     {
       $setOnInsert: {
         channelId: channel?._id,
-        campaign: channel?.campaign,
+        campaign: channel?.campaign ?? undefined,
         customerId,
         at: new Date(event.occurredAt),
       },
     },
-    { upsert: true },
+    { upsert: true, ignoreUndefined: true },
   );
   let vehicleLinked = false;
   if (channel?.kind === 'delivery' && channel.vehicleVin && customerId)
