@@ -67,7 +67,7 @@ describe('planning', () => {
     for (const absent of ['ruleId', 'ruleVersion', 'actionIndex', 'anchor']) expect(raw).not.toHaveProperty(absent);
     expect(raw?.payload).not.toHaveProperty('sla');
     // The model reads it back as any other schedule.
-    expect(ScheduleModel.hydrate(raw).validateSync()).toBeUndefined();
+    await expect(ScheduleModel.hydrate(raw).validate()).resolves.toBeUndefined();
   });
 
   it('never re-opens an occurrence that fired', async () => {

@@ -39,7 +39,7 @@ describe('rule executions', () => {
       createdAt: expect.any(Date),
       updatedAt: expect.any(Date),
     });
-    expect(new ExecutionModel(raw).validateSync()).toBeUndefined();
+    await expect(new ExecutionModel(raw).validate()).resolves.toBeUndefined();
 
     const again = await claimExecution(key, { ...info('wwExec'), ruleVersion: 4 });
     expect(again).toEqual({ ...first, fresh: false });
