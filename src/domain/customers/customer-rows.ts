@@ -76,7 +76,9 @@ export async function keptRelationshipRows(
     return undefined;
   }
   const rows = await kept;
-  return rows === NOT_KEPT ? undefined : rows;
+  if (rows !== NOT_KEPT) return rows;
+  forgetJobReads(key); // never left for a consumer, however `jobRead` calls the read
+  return undefined;
 }
 
 /** The (customer, advisor) row among the customer's rows, else read by the pair (a row without the customer id). */

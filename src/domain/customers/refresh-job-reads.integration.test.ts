@@ -16,7 +16,13 @@ import { applyTagAction } from '../rules/engine/tag.action.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 import { CorpTagGroupModel } from './corp-tag.model.js';
 import type { CustomerDeps } from './customer-deps.js';
-import { customerRowOf, relationshipOfPair, relationshipRowsOf, vehicleRowsOf } from './customer-rows.js';
+import {
+  customerRowOf,
+  keptRelationshipRows,
+  relationshipOfPair,
+  relationshipRowsOf,
+  vehicleRowsOf,
+} from './customer-rows.js';
 import { startCustomerHarness, type CustomerHarness } from './customer.test-support.js';
 import { applyContactSnapshot, refreshCustomerFromWecom } from './customer-refresh.service.js';
 import { CustomerModel } from './customer.model.js';
@@ -205,6 +211,28 @@ describe('a refresh inside the job reads', () => {
       expect((await CustomerModel.findById(customerId).lean())?.responsibleUserid).toBe('wangfang');
     } finally {
       update.mockRestore();
+    }
+  });
+});
+
+describe('the rows a job holds', () => {
+  it('are handed out only when kept: nothing is read, and a miss leaves nothing behind', async () => {
+    const { customerId } = await refreshCustomerFromWecom(deps, add('inbound-1'));
+    const id = customerId as Types.ObjectId;
+    const find = vi.spyOn(RelationshipModel, 'find');
+    try {
+      expect(await keptRelationshipRows(corpId, id)).toBeUndefined(); // outside a job scope
+      await withJobReads(async () => {
+        expect(await keptRelationshipRows(corpId, id)).toBeUndefined();
+        expect(find).not.toHaveBeenCalled();
+        // The miss left no placeholder: the consumer reads the rows.
+        expect((await relationshipRowsOf(corpId, id)).map((r) => r.userid).sort()).toEqual(['wangfang', 'zhangwei']);
+        expect(find).toHaveBeenCalledTimes(1);
+        expect(await keptRelationshipRows(corpId, id)).toHaveLength(2);
+        expect(find).toHaveBeenCalledTimes(1);
+      });
+    } finally {
+      find.mockRestore();
     }
   });
 });
