@@ -20,6 +20,8 @@ export interface AppConfig {
   readonly workerHealthPort: number;
   /** The queues this worker process consumes (WORKER_QUEUES; all by default). */
   readonly workerQueues: readonly QueueName[];
+  /** Whether an inbound job runs its callback's domain events itself (INLINE_DOMAIN_EVENTS; on by default). */
+  readonly inlineDomainEvents: boolean;
   /** INBOUND_PARTITIONS: queues `wecom-inbound` is split into by corp (docs/scale.md, "Inbound partitions"). */
   readonly inboundPartitions: number;
   /** TEST_SCHEDULER_PATTERN: tests only, replaces every cron scheduler's pattern (jobs/schedulers.ts); never in production. */
@@ -132,6 +134,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): A
     port: v.PORT,
     workerHealthPort: v.WORKER_HEALTH_PORT,
     workerQueues: v.WORKER_QUEUES,
+    inlineDomainEvents: v.INLINE_DOMAIN_EVENTS === 1,
     inboundPartitions: v.INBOUND_PARTITIONS,
     testSchedulerPattern: v.TEST_SCHEDULER_PATTERN,
     logLevel: v.LOG_LEVEL,

@@ -136,6 +136,12 @@ export const envVars = {
       'Queues this worker process consumes, comma-separated (empty = all); e.g. run one worker with wecom-welcome alone so welcomes never wait behind other work. wecom-inbound means every inbound partition',
     example: '',
   },
+  INLINE_DOMAIN_EVENTS: {
+    schema: intIn(0, 1).default(1),
+    description:
+      '1: a wecom-inbound job runs the domain events its callback records itself, after its handlers (docs/reliability.md); 0: they go to the domain-events queue as jobs of their own',
+    example: '1',
+  },
   LOG_LEVEL: {
     schema: logLevel.default('info'),
     description: 'pino log level: fatal, error, warn, info, debug, trace or silent',

@@ -88,7 +88,11 @@ async function main(): Promise<void> {
     lagAlertS: OUTBOX_LAG_READY_S,
   });
   const listCorpIds = () => corps.all().map((c) => c.corpId);
-  const factories = createProcessorFactories({ sendAlert, listCorpIds });
+  const factories = createProcessorFactories({
+    sendAlert,
+    listCorpIds,
+    inlineDomainEvents: config.inlineDomainEvents,
+  });
 
   const running: { workers?: RunningWorkers } = {};
   const health = createHealthRouter([

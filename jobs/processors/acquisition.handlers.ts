@@ -77,7 +77,7 @@ export function acquisitionEventHandler(ctx: Pick<WorkerContext, 'queues' | 'clo
     async handle(event, scope, log) {
       const outbox = { corpId: event.corpId, queues: ctx.queues, logger: log, clock: ctx.clock };
       if (event.type === 'customer.added') {
-        const attribution = await attributeAdd(outbox, event);
+        const attribution = await attributeAdd({ ...outbox, reads: scope.customers(log).reads }, event);
         const leadId = await matchLeadOnAdd(
           outbox,
           event,

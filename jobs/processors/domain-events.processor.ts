@@ -2,10 +2,12 @@ import type { Job } from 'bullmq';
 import type { CorpScope } from '../../src/domain/corps/corp-scope.js';
 import type { DomainEvent } from '../../src/domain/events/domain-event.js';
 import { DomainEventLedger, failEvent } from '../../src/domain/events/domain-event-ledger.js';
-import { withJobReads } from '../../src/infra/job-reads.js';
+import type { InlineEvent, InlineEvents } from '../../src/domain/events/outbox.js';
+import { markInlineDone, queueDomainEvents, relayOutbox } from '../../src/domain/events/outbox-relay.js';
+import { forgetJobReads, withJobReads } from '../../src/infra/job-reads.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { domainEventJob } from '../../src/queues/jobs/domain-events.jobs.js';
-import { QueueName } from '../../src/queues/queue-names.js';
+import { defaultJobOptions, QueueName } from '../../src/queues/queue-names.js';
 import type { WorkerContext } from '../context.js';
 import { jobMap, on, type ProcessorFactory } from '../processor.js';
 import { scopeFor } from '../scope.js';
@@ -21,53 +23,214 @@ export interface DomainEventHandler {
   handle(event: DomainEvent, scope: CorpScope, log: Logger): Promise<void>;
 }
 
+/** What a run of inline events did (the inbound job's log). */
+export interface InlineRunResult {
+  processed: number;
+  duplicates: number;
+  /** Events whose consumers failed, handed to the `domain-events` queue to retry there. */
+  queued: number;
+}
+
+/** Rounds of inline events a job runs: events its consumers record are run in the next round. */
+const INLINE_ROUNDS = 3;
+
+/** The first retry of an inline event that failed waits as long as the queue's first backoff. */
+const firstBackoffMs = (): number => {
+  const backoff = defaultJobOptions[QueueName.domainEvents].backoff;
+  return typeof backoff === 'object' ? (backoff.delay ?? 1000) : (backoff ?? 1000);
+};
+
+/**
+ * Runs domain events through the registered handlers with the `domain_events` ledger: one event
+ * of a `domain-events` job (`process`), or the events an inbound job recorded, in that job after
+ * its commit (`runInline`, docs/reliability.md "Domain events: the outbox"). The ledger's claims
+ * and finishes submitted at the same moment go to MongoDB together (domain-event-ledger.ts).
+ */
+export class DomainEventRunner {
+  readonly ledger: DomainEventLedger;
+
+  constructor(
+    private readonly ctx: WorkerContext,
+    private readonly handlers: readonly DomainEventHandler[],
+    ledger?: DomainEventLedger,
+  ) {
+    this.ledger = ledger ?? new DomainEventLedger(() => ctx.clock.now());
+  }
+
+  /**
+   * The handlers of one claimed event, in order, in its corp's scope and the caller's job reads;
+   * the refusal when the corp runs no background work (then none ran).
+   */
+  private async consume(event: DomainEvent, log: Logger): Promise<string | undefined> {
+    const found = scopeFor(this.ctx, event.corpId, log);
+    if (!found.ok) return found.refused;
+    for (const handler of this.handlers) await handler.handle(event, found.scope, log.child({ handler: handler.name }));
+    return undefined;
+  }
+
+  /** One event of a `domain-events` job; a failure is recorded and rethrown (the job retries). */
+  async process(
+    eventId: string,
+    event: DomainEvent,
+    log: Logger,
+  ): Promise<{ type: string; duplicate: boolean; skipped?: string }> {
+    // Claimed with the other jobs' claims of this moment; an event already processed is a duplicate.
+    if (!(await this.ledger.claim(eventId, event))) return { type: event.type, duplicate: true };
+    let refused: string | undefined;
+    try {
+      // The handlers share the customer's rows they read (src/infra/job-reads.ts).
+      refused = await withJobReads(() => this.consume(event, log));
+    } catch (err) {
+      await failEvent(eventId, event.corpId, err).catch(() => undefined);
+      throw err;
+    }
+    await this.ledger.finish(eventId, event.corpId);
+    return refused ? { type: event.type, duplicate: false, skipped: refused } : { type: event.type, duplicate: false };
+  }
+
+  /**
+   * Runs the events an inbound job committed (its `InlineEvents`), inside that job's job reads and
+   * sink, after its handlers: all claimed in one ledger command, their consumers run per event in
+   * recorded order, finished in one command, their outbox records marked relayed in one. An event
+   * whose consumers fail is recorded failed and queued on `domain-events` with the queue's first
+   * backoff (it retries there as a job of its own would); events the consumers record are run in
+   * the next round, those of the last round are queued. Anything not marked (a crash, MongoDB
+   * away) stays `inline` and the relay loop queues it when its lease expires. Never throws: the
+   * inbound job's own change is committed.
+   */
+  async runInline(sink: InlineEvents, log: Logger): Promise<InlineRunResult> {
+    const result: InlineRunResult = { processed: 0, duplicates: 0, queued: 0 };
+    for (let round = 0; round < INLINE_ROUNDS; round++) {
+      const events = sink.take();
+      if (events.length === 0) return result;
+      await this.runRound(events, log, result);
+    }
+    const left = sink.take();
+    if (left.length > 0) {
+      await relayOutbox(this.ctx.queues, { records: left.map((e) => ({ _id: e.id, event: e.event })) }).then(
+        (n) => void (result.queued += n),
+        (err: Error) =>
+          log.warn({ events: left.length, err: err.message }, 'inline domain events left to the outbox relay'),
+      );
+    }
+    return result;
+  }
+
+  /** Queues the events of an inbound job whose handlers failed after committing them. */
+  async queueInline(sink: InlineEvents, log: Logger): Promise<void> {
+    const events = sink.take();
+    if (events.length === 0) return;
+    await relayOutbox(this.ctx.queues, { records: events.map((e) => ({ _id: e.id, event: e.event })) }).catch(
+      (err: Error) =>
+        log.warn({ events: events.length, err: err.message }, 'inline domain events left to the outbox relay'),
+    );
+  }
+
+  private async runRound(events: readonly InlineEvent[], log: Logger, result: InlineRunResult): Promise<void> {
+    let claimed: boolean[];
+    try {
+      // Submitted together: one group commit, one command (domain-event-ledger.ts).
+      claimed = await Promise.all(events.map((e) => this.ledger.claim(e.id, e.event)));
+    } catch (err) {
+      log.warn({ events: events.length, err: (err as Error).message }, 'inline domain events not claimed; queued');
+      return this.fallBack(events, [], log, result);
+    }
+    const done: string[] = [];
+    const ran: InlineEvent[] = [];
+    const failed: InlineEvent[] = [];
+    for (const [i, e] of events.entries()) {
+      if (!claimed[i]) {
+        result.duplicates++;
+        done.push(e.id);
+        continue;
+      }
+      try {
+        await this.consume(e.event, log);
+        ran.push(e);
+      } catch (err) {
+        // What a failed consumer read or handed back is not for the next event's consumers.
+        forgetJobReads();
+        await failEvent(e.id, e.event.corpId, err).catch(() => undefined);
+        log.warn(
+          { type: e.event.type, eventId: e.id, err: (err as Error).message },
+          'inline domain event failed; queued',
+        );
+        failed.push(e);
+      }
+    }
+    try {
+      await Promise.all(ran.map((e) => this.ledger.finish(e.id, e.event.corpId)));
+      done.push(...ran.map((e) => e.id));
+      result.processed += ran.length;
+    } catch (err) {
+      // Not recorded processed: run again from the queue, as a retried job would.
+      log.warn({ events: ran.length, err: (err as Error).message }, 'inline domain events not finished; queued');
+      failed.push(...ran);
+    }
+    await this.fallBack(failed, done, log, result);
+  }
+
+  /** Queues `failed` (delayed by the first backoff), then marks them and `done` relayed in one command. */
+  private async fallBack(
+    failed: readonly InlineEvent[],
+    done: readonly string[],
+    log: Logger,
+    result: InlineRunResult,
+  ): Promise<void> {
+    const marked = [...done];
+    if (failed.length > 0) {
+      try {
+        await queueDomainEvents(
+          this.ctx.queues,
+          failed.map((e) => ({ _id: e.id, event: e.event })),
+          firstBackoffMs(),
+        );
+        marked.push(...failed.map((e) => e.id));
+        result.queued += failed.length;
+      } catch (err) {
+        log.warn(
+          { events: failed.length, err: (err as Error).message },
+          'inline domain events left to the outbox relay',
+        );
+      }
+    }
+    await markInlineDone(marked, this.ctx.clock.now()).catch((err: Error) =>
+      log.warn(
+        { events: marked.length, err: err.message },
+        'inline domain events not marked; the relay takes them later',
+      ),
+    );
+  }
+}
+
 /**
  * `domain-events` (docs/architecture.md §4): records each event in `domain_events` (the trace), then runs every
  * registered handler in order (retention policy, rules engine, follow-ups) in the corp's scope,
  * looked up once per event; an event of a car-maker, disabled or unknown corp runs no handler
  * (docs/architecture.md §11, "One corp scope"). Handlers are idempotent; a failure retries the
  * whole list with the queue's backoff. The ledger's claims and finishes of the jobs running at the
- * same moment go to MongoDB together (src/domain/events/domain-event-ledger.ts).
+ * same moment go to MongoDB together (src/domain/events/domain-event-ledger.ts). The events of an
+ * inbound job run in that job with the same handlers (`DomainEventRunner.runInline`).
  */
 export function createDomainEventsProcessor(handlers: readonly DomainEventHandler[]): ProcessorFactory {
   return (ctx: WorkerContext) => {
-    // One ledger per worker: the claims and finishes of its concurrent jobs share their commands.
-    const ledger = new DomainEventLedger(() => ctx.clock.now());
+    // One runner and ledger per worker: the claims and finishes of its concurrent jobs share their commands.
+    const runner = new DomainEventRunner(ctx, handlers);
     return {
       queue: QueueName.domainEvents,
       concurrency: 8,
       handlers: jobMap(QueueName.domainEvents, [
-        on(domainEventJob, (event, job, log) => processDomainEvent(event, job, log, ctx, handlers, ledger)),
+        on(domainEventJob, (event, job, log) => processDomainEvent(event, job, log, runner)),
       ]),
     };
   };
 }
 
-export async function processDomainEvent(
+export function processDomainEvent(
   event: DomainEvent,
   job: Pick<Job, 'id'>,
   log: Logger,
-  ctx: WorkerContext,
-  handlers: readonly DomainEventHandler[],
-  ledger: DomainEventLedger,
+  runner: DomainEventRunner,
 ): Promise<{ type: string; duplicate: boolean; skipped?: string }> {
-  const eventId = job.id ?? `${event.type}-${event.sourceId}`;
-  // Claimed with the other jobs' claims of this moment (domain-event-ledger.ts); an event already
-  // processed is a duplicate.
-  if (!(await ledger.claim(eventId, event))) return { type: event.type, duplicate: true };
-  const found = scopeFor(ctx, event.corpId, log);
-  try {
-    // The handlers share the customer's rows they read (src/infra/job-reads.ts).
-    if (found.ok)
-      await withJobReads(async () => {
-        for (const handler of handlers) await handler.handle(event, found.scope, log.child({ handler: handler.name }));
-      });
-  } catch (err) {
-    await failEvent(eventId, event.corpId, err).catch(() => undefined);
-    throw err;
-  }
-  await ledger.finish(eventId, event.corpId);
-  return found.ok
-    ? { type: event.type, duplicate: false }
-    : { type: event.type, duplicate: false, skipped: found.refused };
+  return runner.process(job.id ?? `${event.type}-${event.sourceId}`, event, log);
 }

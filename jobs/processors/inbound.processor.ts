@@ -3,7 +3,9 @@ import type { z } from 'zod';
 import { createHandlerRegistry } from '../../src/domain/inbound/handlers.js';
 import type { HandlerRegistry } from '../../src/domain/inbound/handler-registry.js';
 import { InboundEventModel } from '../../src/domain/inbound/inbound-event.model.js';
+import { InlineEvents } from '../../src/domain/events/outbox.js';
 import { dedupKeyFor } from '../../src/ingest/dedup.js';
+import { withJobReads } from '../../src/infra/job-reads.js';
 import { openInboundXml } from '../../src/ingest/inbound-seal.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { callbackReceivedJob } from '../../src/queues/jobs/inbound.jobs.js';
@@ -12,6 +14,7 @@ import { EventParseError, parseEvent, type TypedEvent } from '../../src/wecom/ev
 import type { WorkerContext } from '../context.js';
 import { jobMap, on, type ProcessorDefinition, type ProcessorFactory } from '../processor.js';
 import { scopeFor } from '../scope.js';
+import { DomainEventRunner, type DomainEventHandler, type InlineRunResult } from './domain-events.processor.js';
 
 /** The ids an inbound_events record keeps: enough to find the subject, no personal data. */
 export function idsOf(event: TypedEvent): Record<string, string> {
@@ -54,15 +57,41 @@ export function idsOf(event: TypedEvent): Record<string, string> {
  * disabled corp, still queued or spooled when the corp was switched off, runs no handler: it is
  * recorded as `skipped` (reason `disabled_corp`) and completes, so switching the corp on again
  * does not replay stale events (docs/architecture.md §11, "One corp scope").
+ *
+ * With `options.events`, the domain events the handlers commit are run in the same job after them
+ * (docs/reliability.md "Domain events: the outbox"; docs/scale.md §4): by the consumers the
+ * `domain-events` processor runs, with the same ledger, sharing the job's reads with the handlers.
+ * Without it they go to the `domain-events` queue as everywhere else. Either way the handlers run
+ * in one `withJobReads` scope (src/infra/job-reads.ts).
  */
-export function createInboundProcessor(registry: HandlerRegistry = createHandlerRegistry()): ProcessorFactory {
-  return (ctx: WorkerContext): ProcessorDefinition => ({
-    queue: QueueName.wecomInbound,
-    concurrency: 16,
-    handlers: jobMap(QueueName.wecomInbound, [
-      on(callbackReceivedJob, (data, job, log) => processInbound(data, job, log, ctx, registry)),
-    ]),
-  });
+export function createInboundProcessor(
+  registry: HandlerRegistry = createHandlerRegistry(),
+  options: InboundProcessorOptions = {},
+): ProcessorFactory {
+  return (ctx: WorkerContext): ProcessorDefinition => {
+    const inline = options.events
+      ? { runner: new DomainEventRunner(ctx, options.events(ctx)), leaseMs: options.leaseMs }
+      : undefined;
+    return {
+      queue: QueueName.wecomInbound,
+      concurrency: 16,
+      handlers: jobMap(QueueName.wecomInbound, [
+        on(callbackReceivedJob, (data, job, log) => processInbound(data, job, log, ctx, registry, inline)),
+      ]),
+    };
+  };
+}
+
+export interface InboundProcessorOptions {
+  /** The consumers of domain events (jobs/registry.ts): given, a callback's events run in its job. */
+  events?: (ctx: WorkerContext) => readonly DomainEventHandler[];
+  /** The lease of the inline events' outbox records (default `INLINE_EVENT_LEASE_MS`). */
+  leaseMs?: number;
+}
+
+interface InlineRun {
+  runner: DomainEventRunner;
+  leaseMs?: number;
 }
 
 /** The inbox ledger through the driver, for the claim and the mark of every callback. */
@@ -74,7 +103,8 @@ async function processInbound(
   log: Logger,
   ctx: WorkerContext,
   registry: HandlerRegistry,
-): Promise<{ type: string; duplicate: boolean; skipped?: string }> {
+  inline: InlineRun | undefined,
+): Promise<{ type: string; duplicate: boolean; skipped?: string; events?: InlineRunResult }> {
   const { corpId, receivedAt } = data;
   let xml: string;
   try {
@@ -172,20 +202,32 @@ async function processInbound(
     redis: ctx.redis,
     tuning: ctx.tuning,
   };
-  try {
-    for (const handler of registry.resolve(event)) await handler(event, handlerCtx);
-  } catch (err) {
-    const message = (err as Error).message.slice(0, 500);
-    await InboundEventModel.updateOne({ dedupKey }, { $set: { status: 'failed', error: message } }).catch(
-      () => undefined,
-    );
-    metrics?.inboundProcessed.inc({ type: event.key, outcome: 'error' });
-    throw err;
-  }
-  await inboundLedger().updateOne(
-    { dedupKey },
-    { $set: { status: 'processed', processedAt: ctx.clock.now(), updatedAt: new Date() } },
-  );
-  metrics?.inboundProcessed.inc({ type: event.key, outcome: 'processed' });
-  return { type: event.key, duplicate: false };
+  const handlers = registry.resolve(event);
+  const sink = inline ? new InlineEvents(inline.leaseMs) : undefined;
+  // One scope for the handlers and the consumers of the events they record: the consumers reuse
+  // the rows the handlers read or handed back (src/infra/job-reads.ts).
+  return withJobReads(async () => {
+    try {
+      for (const handler of handlers) await handler(event, handlerCtx);
+      await inboundLedger().updateOne(
+        { dedupKey },
+        { $set: { status: 'processed', processedAt: ctx.clock.now(), updatedAt: new Date() } },
+      );
+    } catch (err) {
+      const message = (err as Error).message.slice(0, 500);
+      await InboundEventModel.updateOne({ dedupKey }, { $set: { status: 'failed', error: message } }).catch(
+        () => undefined,
+      );
+      // What the handlers committed before the failure is delivered as before: through the queue.
+      if (sink && inline) await inline.runner.queueInline(sink, log);
+      metrics?.inboundProcessed.inc({ type: event.key, outcome: 'error' });
+      throw err;
+    }
+    metrics?.inboundProcessed.inc({ type: event.key, outcome: 'processed' });
+    // The callback's own change is committed and recorded: its events run now, in this job.
+    const events = sink && inline ? await inline.runner.runInline(sink, log) : undefined;
+    return events && events.processed + events.duplicates + events.queued > 0
+      ? { type: event.key, duplicate: false, events }
+      : { type: event.key, duplicate: false };
+  }, sink);
 }

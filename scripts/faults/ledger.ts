@@ -142,7 +142,9 @@ export class Ledger {
   /** Domain events written to the MongoDB outbox and not yet relayed to their queue (none without an outbox). */
   async outboxPending(stack: BotStack): Promise<number> {
     this.conn ??= mongoose.createConnection(stack.config.mongo.uri, { serverSelectionTimeoutMS: 5000 }).asPromise();
-    return (await this.conn).collection('outbox_events').countDocuments({ status: 'pending' });
+    // Inline records (an inbound job runs them itself) are outstanding until marked relayed too:
+    // one left by a killed worker is the relay's once its lease expires.
+    return (await this.conn).collection('outbox_events').countDocuments({ status: { $in: ['pending', 'inline'] } });
   }
 
   async close(): Promise<void> {

@@ -4,8 +4,8 @@ import type { Schema } from 'mongoose';
 import type { Logger } from './logger.js';
 
 /** What changed: the per-corp data that worker processes hold in memory (docs/scale.md §4). */
-export type ChangeTopic = 'rules' | 'tags' | 'lead-settings';
-const TOPICS: readonly ChangeTopic[] = ['rules', 'tags', 'lead-settings'];
+export type ChangeTopic = 'rules' | 'tags' | 'lead-settings' | 'channels';
+const TOPICS: readonly ChangeTopic[] = ['rules', 'tags', 'lead-settings', 'channels'];
 
 export const changesChannel = (prefix: string): string => `${prefix}:cache:changed`;
 
@@ -86,7 +86,7 @@ export class ChangeNotices {
 
 /**
  * The process's notices: the models' write hooks announce here (rule.model.ts, corp-tag.model.ts,
- * acquisition-settings.model.ts),
+ * acquisition-settings.model.ts, channel.model.ts),
  * the process boot attaches it to Redis, the caches listen.
  */
 export const changeNotices = new ChangeNotices();

@@ -2,10 +2,13 @@ import dayjs, { type Dayjs } from 'dayjs';
 import utc from 'dayjs/plugin/utc.js';
 import timezone from 'dayjs/plugin/timezone.js';
 import type { Redis } from 'ioredis';
+import { fastTz } from './fast-tz.js';
 import { Ticker } from './periodic.js';
 
 dayjs.extend(utc);
 dayjs.extend(timezone);
+// The same `tz()` results at a fraction of the plugin's cost (src/infra/fast-tz.ts).
+dayjs.extend(fastTz);
 
 export { dayjs, type Dayjs };
 

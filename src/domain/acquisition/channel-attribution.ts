@@ -3,7 +3,8 @@ import type { DomainEvent } from '../events/domain-event.js';
 import { withOutbox } from '../events/outbox.js';
 import type { OutboxDeps } from '../events/outbox.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
-import { ChannelAddModel, ChannelModel } from './channel.model.js';
+import { readChannelOfState, type CorpReads } from '../corps/corp-read-cache.js';
+import { ChannelAddModel } from './channel.model.js';
 
 export interface AttributionResult {
   channelId?: string;
@@ -20,25 +21,30 @@ export interface AttributionResult {
  * Idempotent: one record per (customer, advisor, state).
  */
 export async function attributeAdd(
-  deps: OutboxDeps & { corpId: string },
+  deps: OutboxDeps & { corpId: string; reads?: Pick<CorpReads, 'channelOfState'> },
   event: DomainEvent,
 ): Promise<AttributionResult | undefined> {
   const state = typeof event.data.state === 'string' ? event.data.state : undefined;
   if (!state || !event.externalUserId || !event.userid) return undefined;
-  const channel = await ChannelModel.findOne({ corpId: deps.corpId, state }).lean();
+  // The worker's copy of the corp's channels when the deps carry it (corp-read-cache.ts).
+  const channel = deps.reads?.channelOfState
+    ? await deps.reads.channelOfState(deps.corpId, state)
+    : await readChannelOfState(deps.corpId, state);
   const customerId =
     event.customerId && Types.ObjectId.isValid(event.customerId) ? new Types.ObjectId(event.customerId) : undefined;
-  await ChannelAddModel.updateOne(
+  // Through the driver (docs/scale.md §4): the values are of their stored types and the schema
+  // has no hooks or timestamps; an undefined value is left out, as the model leaves it out.
+  await ChannelAddModel.collection.updateOne(
     { corpId: deps.corpId, externalUserId: event.externalUserId, userid: event.userid, state },
     {
       $setOnInsert: {
         channelId: channel?._id,
-        campaign: channel?.campaign,
+        campaign: channel?.campaign ?? undefined,
         customerId,
         at: new Date(event.occurredAt),
       },
     },
-    { upsert: true },
+    { upsert: true, ignoreUndefined: true },
   );
   let vehicleLinked = false;
   if (channel?.kind === 'delivery' && channel.vehicleVin && customerId)

@@ -1,4 +1,5 @@
 import { Schema, model, type InferSchemaType, type Types } from 'mongoose';
+import { announceWrites } from '../../infra/change-notices.js';
 
 export const CHANNEL_KINDS = ['personal', 'team', 'event', 'delivery', 'lead'] as const;
 export type ChannelKind = (typeof CHANNEL_KINDS)[number];
@@ -50,6 +51,8 @@ const channelSchema = new Schema(
 channelSchema.index({ corpId: 1, state: 1 }, { unique: true });
 channelSchema.index({ configId: 1 }, { unique: true, sparse: true });
 channelSchema.index({ corpId: 1, kind: 1, deletedAt: 1 });
+// The worker keeps a corp's channels by state (src/domain/corps/corp-read-cache.ts): a write clears them.
+announceWrites(channelSchema, 'channels');
 
 export type Channel = InferSchemaType<typeof channelSchema>;
 export type ChannelLean = Channel & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };

@@ -4,6 +4,7 @@ import { uniqueName } from '../../testing/env.js';
 import { useProcessConnections } from '../../testing/process-connections.js';
 import { useTestDatabase } from '../../testing/mongo.js';
 import { waitFor } from '../../testing/wait.js';
+import { ChannelModel } from '../acquisition/channel.model.js';
 import { CorpTagGroupModel } from '../customers/corp-tag.model.js';
 import { RuleModel } from '../rules/rule.model.js';
 import { ruleCreateSchema } from '../rules/rule.schema.js';
@@ -102,6 +103,49 @@ describe('CorpReadCache across processes', () => {
     await waitFor(
       async () => (await cache.tagGroups(corpId))[0]?.tags.length === 2,
       'process B sees the tag written in process A',
+      { timeoutMs: 5000, intervalMs: 20 },
+    );
+    cache.close();
+  });
+
+  it('a channel by state: a new one is seen at once, an edit in another process from its notice on, another corp never', async () => {
+    const a = redisPair();
+    const b = redisPair();
+    processes.onClose(await changeNotices.attach({ ...a, prefix: `${prefix}ch` }));
+    const notices = new ChangeNotices();
+    processes.onClose(await notices.attach({ ...b, prefix: `${prefix}ch` }));
+    const cache = new CorpReadCache({ notices });
+    const channel = (state: string, over: Record<string, unknown> = {}) => ({
+      corpId,
+      name: state,
+      kind: 'delivery' as const,
+      state,
+      campaign: '春季',
+      vehicleVin: 'LVIN000000000001',
+      ...over,
+    });
+
+    // Not there yet: not kept, so the channel created next is found at the next add.
+    expect(await cache.channelOfState(corpId, 'delivery_new')).toBeNull();
+    await ChannelModel.create(channel('delivery_new'));
+    expect(await cache.channelOfState(corpId, 'delivery_new')).toMatchObject({ kind: 'delivery', campaign: '春季' });
+    // Another corp's channel of the same state is not this corp's.
+    await ChannelModel.create(channel('delivery_x', { corpId: 'wwreadcache02' }));
+    expect(await cache.channelOfState(corpId, 'delivery_x')).toBeNull();
+
+    // Until B has heard A's notices of the creates (as in the test above).
+    await new Promise((resolve) => setImmediate(resolve));
+    await a.redis.ping();
+    await b.subscriber.ping();
+    expect((await cache.channelOfState(corpId, 'delivery_new'))?.campaign).toBe('春季');
+    // Kept: a write behind mongoose's back is not seen ...
+    await ChannelModel.collection.updateOne({ corpId, state: 'delivery_new' }, { $set: { campaign: '旁路' } });
+    expect((await cache.channelOfState(corpId, 'delivery_new'))?.campaign).toBe('春季');
+    // ... an edit through the model in another process is.
+    await ChannelModel.updateOne({ corpId, state: 'delivery_new' }, { $set: { campaign: '夏季' } });
+    await waitFor(
+      async () => (await cache.channelOfState(corpId, 'delivery_new'))?.campaign === '夏季',
+      'process B sees the channel edited in process A',
       { timeoutMs: 5000, intervalMs: 20 },
     );
     cache.close();

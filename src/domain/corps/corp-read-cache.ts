@@ -1,4 +1,6 @@
+import type { Types } from 'mongoose';
 import { changeNotices, type ChangeNotices, type ChangeTopic } from '../../infra/change-notices.js';
+import { ChannelModel } from '../acquisition/channel.model.js';
 import { CorpTagGroupModel } from '../customers/corp-tag.model.js';
 import { loadEnabledRulesOfCorp, type ActiveRule, type EnabledRulesSource } from '../rules/engine/rule-finder.js';
 import type { TriggerType } from '../rules/rule.schema.js';
@@ -17,6 +19,21 @@ export interface TagGroupView {
  */
 export interface CorpReads extends EnabledRulesSource {
   tagGroups(corpId: string): Promise<TagGroupView[]>;
+  /** The channel of a `state` (unique per corp), null when no channel has it. */
+  channelOfState?(corpId: string, state: string): Promise<ChannelView | null>;
+}
+
+/** What an add's attribution reads of its channel. */
+export interface ChannelView {
+  _id: Types.ObjectId;
+  kind: string;
+  campaign?: string | null;
+  vehicleVin?: string | null;
+}
+
+/** The channel of a state straight from MongoDB. */
+export function readChannelOfState(corpId: string, state: string): Promise<ChannelView | null> {
+  return ChannelModel.findOne({ corpId, state }, { kind: 1, campaign: 1, vehicleVin: 1 }).lean().exec();
 }
 
 /** The corp's tag groups straight from MongoDB. */
@@ -43,13 +60,16 @@ interface Entry<T> {
 export class CorpReadCache implements CorpReads {
   private readonly tags = new Map<string, Entry<TagGroupView[]>>();
   private readonly rules = new Map<string, Entry<Map<string, ActiveRule[]>>>();
+  /** By corp and state; only found channels are kept (a state no channel has is read each time). */
+  private readonly channels = new Map<string, Entry<ChannelView | null>>();
   private readonly detach: Array<() => void>;
 
   constructor(private readonly opts: { ttlMs?: number; monotonicMs?: () => number; notices?: ChangeNotices } = {}) {
     const notices = opts.notices ?? changeNotices;
-    const clear: Record<Extract<ChangeTopic, 'tags' | 'rules'>, () => void> = {
+    const clear: Record<Extract<ChangeTopic, 'tags' | 'rules' | 'channels'>, () => void> = {
       tags: () => this.tags.clear(),
       rules: () => this.rules.clear(),
+      channels: () => this.channels.clear(),
     };
     this.detach = (Object.keys(clear) as Array<keyof typeof clear>).map((topic) => notices.on(topic, clear[topic]));
   }
@@ -71,10 +91,24 @@ export class CorpReadCache implements CorpReads {
     return byTrigger.get(triggerType) ?? [];
   }
 
+  /**
+   * A channel's kind, campaign and delivery vehicle rarely change once it is in use; a new channel
+   * is seen at once (a state not found is not kept), an edit from the next add on (the notice),
+   * or after `ttlMs` when the notice is lost.
+   */
+  async channelOfState(corpId: string, state: string): Promise<ChannelView | null> {
+    const key = `${corpId}\u0000${state}`;
+    const value = this.cached(this.channels, key, () => readChannelOfState(corpId, state));
+    const found = await value;
+    if (!found && this.channels.get(key)?.value === value) this.channels.delete(key);
+    return found;
+  }
+
   close(): void {
     for (const detach of this.detach) detach();
     this.tags.clear();
     this.rules.clear();
+    this.channels.clear();
   }
 
   private cached<T>(map: Map<string, Entry<T>>, corpId: string, load: () => Promise<T>): Promise<T> {

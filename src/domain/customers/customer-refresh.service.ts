@@ -3,6 +3,7 @@ import { WecomApiError } from '../../wecom/errors.js';
 import type { ExternalContact, FollowInfo, FollowUser } from '../../wecom/endpoints/external-contact.js';
 import { isSuppressed } from '../privacy/suppression.js';
 import { withOutbox, type EventRecorder } from '../events/outbox.js';
+import { rememberJobRead } from '../../infra/job-reads.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
 import {
   chooseResponsibleAdvisor,
@@ -12,6 +13,13 @@ import {
   type RelationshipForResponsibility,
 } from './contact-snapshot.js';
 import type { CustomerDeps } from './customer-deps.js';
+import {
+  customerRowKey,
+  relationshipRowsKey,
+  vehicleRowsKey,
+  type CustomerRow,
+  type RelationshipRow,
+} from './customer-rows.js';
 import { CustomerModel } from './customer.model.js';
 import { RelationshipModel } from './relationship.model.js';
 import { isDeliveryChannel, type RetentionSettings } from './retention-settings.js';
@@ -56,8 +64,9 @@ export interface RefreshOptions {
  * because truth is refetched rather than applied as a delta.
  */
 export async function refreshCustomerFromWecom(deps: CustomerDeps, opts: RefreshOptions): Promise<RefreshResult> {
-  if (await isSuppressed(deps.pd.hasher, deps.corpId, opts.externalUserId, opts.addedBy ? opts.eventAt : undefined))
-    return suppressedResult(deps, opts);
+  // The erasure check comes once, after the fetch (applyContactSnapshot): it is the one that also
+  // covers an erasure landing while WeCom answers; an erased contact's rare callback costs a fetch
+  // whose answer is dropped unstored (docs/data-inventory.md, `erased_contacts`).
   return applyContactSnapshot(deps, await fetchContact(deps, opts.externalUserId), opts);
 }
 
@@ -109,7 +118,23 @@ export async function applyContactSnapshot(
   }
   // The events are stored with the change, so a retry after any failure finds them (the rows it
   // would otherwise compare against already exist and would emit nothing).
-  return withOutbox(deps, (events) => applyFetchedContact(deps, fetched, opts, events));
+  const { result, kept } = await withOutbox(deps, (events) => applyFetchedContact(deps, fetched, opts, events));
+  // Committed: the rows as the change left them go to the job's later consumers (owner tags, the
+  // rule context, lead matching) instead of being read again (src/infra/job-reads.ts).
+  if (kept && result.customerId) {
+    rememberJobRead(customerRowKey(corpId, result.customerId), kept.customer);
+    if (kept.relationships) rememberJobRead(relationshipRowsKey(corpId, result.customerId), kept.relationships);
+    // A customer inserted by this change has no vehicle: none can carry its new id yet.
+    if (result.createdCustomer) rememberJobRead(vehicleRowsKey(corpId, result.customerId), []);
+  }
+  return result;
+}
+
+/** The rows a refresh leaves, as the job's consumers read them (customer-rows.ts). */
+interface KeptRows {
+  customer: CustomerRow;
+  /** Undefined when a write did not do what was read (a concurrent change): the consumers read. */
+  relationships?: RelationshipRow[];
 }
 
 async function applyFetchedContact(
@@ -117,7 +142,7 @@ async function applyFetchedContact(
   fetched: FetchedContact,
   opts: RefreshOptions & { scope?: ReadonlySet<string> },
   events: EventRecorder,
-): Promise<RefreshResult> {
+): Promise<{ result: RefreshResult; kept?: KeptRows }> {
   const { corpId, pd, clock } = deps;
   const result: RefreshResult = {
     visible: true,
@@ -146,6 +171,26 @@ async function applyFetchedContact(
     follows.some(
       ({ follow, next }) => isDeliveryChannel(retention, next.state) && addsRelationship(follow.userid, next.addedAt),
     );
+  // The relationships as this change will leave them when every write does what was read: for a
+  // customer this change inserts (no vehicle yet) the responsible advisor is stored with the
+  // insert instead of a second write (docs/scale.md §4).
+  const planned = new Map<string, RelationshipForResponsibility>(
+    stored.map((rel) => [rel.userid, { userid: rel.userid, status: rel.status, addedAt: rel.addedAt }]),
+  );
+  for (const { follow, next } of follows) {
+    const previous = byUserid.get(follow.userid);
+    const revive = previous !== undefined && previous.status !== 'active' && reactivates(previous, opts, next.addedAt);
+    planned.set(follow.userid, {
+      userid: follow.userid,
+      status: !previous || revive ? 'active' : previous.status,
+      addedAt: next.addedAt,
+    });
+  }
+  const listedNow = new Set(follows.map(({ follow }) => follow.userid));
+  for (const rel of stored)
+    if (rel.status === 'active' && !listedNow.has(rel.userid) && (!opts.scope || opts.scope.has(rel.userid)))
+      planned.set(rel.userid, { userid: rel.userid, status: 'deleted_by_advisor', addedAt: rel.addedAt });
+  const plannedResponsible = chooseResponsibleAdvisor([...planned.values()]);
   const prospect = { stage: 'prospect', reason: 'added', at: opts.eventAt } as const;
   const owner = { stage: 'owner', reason: 'delivery_channel', at: opts.eventAt } as const;
   const upserted = await CustomerModel.findOneAndUpdate(
@@ -161,15 +206,18 @@ async function applyFetchedContact(
       },
       // A new customer added through a delivery channel is stored as an owner at once, with the
       // history the two steps (added, then owner) would leave.
-      $setOnInsert: deliveryAdd
-        ? {
-            lifecycle: { stage: owner.stage, reason: owner.reason, changedAt: owner.at },
-            lifecycleHistory: [prospect, owner],
-          }
-        : {
-            lifecycle: { stage: prospect.stage, reason: prospect.reason, changedAt: prospect.at },
-            lifecycleHistory: [prospect],
-          },
+      $setOnInsert: {
+        ...(deliveryAdd
+          ? {
+              lifecycle: { stage: owner.stage, reason: owner.reason, changedAt: owner.at },
+              lifecycleHistory: [prospect, owner],
+            }
+          : {
+              lifecycle: { stage: prospect.stage, reason: prospect.reason, changedAt: prospect.at },
+              lifecycleHistory: [prospect],
+            }),
+        ...(plannedResponsible ? { responsibleUserid: plannedResponsible } : {}),
+      },
     },
     { upsert: true, returnDocument: 'after', includeResultMetadata: true },
   )
@@ -181,6 +229,17 @@ async function applyFetchedContact(
   result.customerId = customer._id;
   result.createdCustomer = upserted.lastErrorObject?.updatedExisting === false;
   let becameOwner = deliveryAdd && result.createdCustomer;
+  // The customer's row as the job's consumers read it (customer-rows.ts); undefined when a write
+  // did not do what was read.
+  let customerRow: CustomerRow | undefined = {
+    _id: customer._id,
+    externalUserId: customer.externalUserId,
+    type: customer.type,
+    lifecycle: customer.lifecycle,
+    optOut: customer.optOut,
+    responsibleUserid: customer.responsibleUserid,
+    birthdayEnc: customer.birthdayEnc,
+  } as CustomerRow;
   if (deliveryAdd && !result.createdCustomer && customer.lifecycle?.stage !== 'owner') {
     const changed = await CustomerModel.updateOne(
       { _id: customer._id, corpId, 'lifecycle.stage': { $ne: 'owner' } },
@@ -190,22 +249,24 @@ async function applyFetchedContact(
       },
     );
     becameOwner = changed.modifiedCount === 1;
+    customerRow = becameOwner
+      ? { ...customerRow, lifecycle: { stage: owner.stage, reason: owner.reason, changedAt: owner.at } }
+      : undefined;
   }
 
   const listed = new Set<string>();
-  // The customer's relationships as this change leaves them, for the responsible advisor without
-  // reading them again (docs/scale.md §4); undefined when a write did not do what was read.
+  // The customer's rows as this change leaves them, for the responsible advisor and the job's
+  // later consumers without reading them again (docs/scale.md §4); undefined when a write did not
+  // do what was read (or a row found by the contact belongs to another customer).
   const own = String(customer._id);
-  let after: Map<string, RelationshipForResponsibility> | undefined = stored.every(
-    (rel) => String(rel.customerId) === own,
-  )
-    ? new Map(stored.map((rel) => [rel.userid, { userid: rel.userid, status: rel.status, addedAt: rel.addedAt }]))
+  let rows: Map<string, RelationshipRow> | undefined = stored.every((rel) => String(rel.customerId) === own)
+    ? new Map(stored.map((rel) => [rel.userid, rel]))
     : undefined;
 
   for (const { follow, next } of follows) {
     listed.add(follow.userid);
     const previous = byUserid.get(follow.userid);
-    const sealed = {
+    const sealed = definedOnly({
       state: next.state,
       addWay: next.addWay,
       addedAt: next.addedAt,
@@ -215,42 +276,45 @@ async function applyFetchedContact(
       remarkMobilesEnc: next.remarkMobilesEnc,
       remarkMobileHashes: next.remarkMobileHashes,
       tagIds: next.tagIds,
-    };
+    });
     if (!previous) {
+      const onInsert = {
+        customerId: customer._id,
+        status: 'active' as const,
+        statusChangedAt: opts.eventAt,
+        statusCause: 'added',
+      };
       const inserted = await RelationshipModel.updateOne(
         { corpId, userid: follow.userid, externalUserId: snapshot.externalUserId },
-        {
-          $set: sealed,
-          $setOnInsert: {
-            customerId: customer._id,
-            status: 'active',
-            statusChangedAt: opts.eventAt,
-            statusCause: 'added',
-          },
-        },
+        { $set: sealed, $setOnInsert: onInsert },
         { upsert: true },
       );
-      if (inserted.upsertedCount === 1)
-        after?.set(follow.userid, { userid: follow.userid, status: 'active', addedAt: next.addedAt });
-      else after = undefined;
+      if (inserted.upsertedCount === 1 && inserted.upsertedId)
+        rows?.set(follow.userid, {
+          _id: inserted.upsertedId as Types.ObjectId,
+          corpId,
+          userid: follow.userid,
+          externalUserId: snapshot.externalUserId,
+          remarkMobilesEnc: [],
+          remarkMobileHashes: [],
+          tagIds: [],
+          ...sealed,
+          ...onInsert,
+          createdAt: now,
+          updatedAt: now,
+        } as RelationshipRow);
+      else rows = undefined;
       result.added.push({ userid: follow.userid, state: next.state });
       continue;
     }
     const revive = previous.status !== 'active' && reactivates(previous, opts, next.addedAt);
-    await RelationshipModel.updateOne(
+    const revived = revive ? { status: 'active' as const, statusChangedAt: opts.eventAt, statusCause: 'added' } : {};
+    const updated = await RelationshipModel.updateOne(
       { _id: previous._id, corpId },
-      {
-        $set: {
-          ...sealed,
-          ...(revive ? { status: 'active', statusChangedAt: opts.eventAt, statusCause: 'added' } : {}),
-        },
-      },
+      { $set: { ...sealed, ...revived } },
     );
-    after?.set(follow.userid, {
-      userid: follow.userid,
-      status: revive ? 'active' : previous.status,
-      addedAt: next.addedAt,
-    });
+    if (updated.matchedCount === 1) rows?.set(follow.userid, { ...previous, ...sealed, ...revived, updatedAt: now });
+    else rows = undefined;
     if (revive) result.added.push({ userid: follow.userid, state: next.state });
     const changes = diffTags(previous.tagIds ?? [], next.tagIds);
     if (changes.added.length > 0 || changes.removed.length > 0)
@@ -260,23 +324,30 @@ async function applyFetchedContact(
   // Active here but not listed by WeCom: the member deleted the customer (or a transfer moved them).
   for (const rel of stored) {
     if (rel.status === 'active' && !listed.has(rel.userid) && (!opts.scope || opts.scope.has(rel.userid))) {
-      const ended = await RelationshipModel.updateOne(
-        { _id: rel._id, corpId, status: 'active' },
-        { $set: { status: 'deleted_by_advisor', statusChangedAt: opts.eventAt, statusCause: 'not_in_wecom' } },
-      );
-      const kept = after?.get(rel.userid);
-      if (ended.modifiedCount === 1 && kept) kept.status = 'deleted_by_advisor';
-      else after = undefined;
+      const ending = {
+        status: 'deleted_by_advisor' as const,
+        statusChangedAt: opts.eventAt,
+        statusCause: 'not_in_wecom',
+      };
+      const ended = await RelationshipModel.updateOne({ _id: rel._id, corpId, status: 'active' }, { $set: ending });
+      if (ended.modifiedCount === 1) rows?.set(rel.userid, { ...rel, ...ending, updatedAt: now });
+      else rows = undefined;
       result.vanishedUserids.push(rel.userid);
     }
   }
 
-  await recomputeResponsibleAdvisor(corpId, customer._id, {
-    relationships: after ? [...after.values()] : undefined,
-    // A customer inserted by this change has no vehicle yet: none can carry its new id.
+  const after = rows ? [...rows.values()] : undefined;
+  // A customer inserted by this change has no vehicle yet (none can carry its new id): its
+  // responsible advisor was stored with the insert, from the relationships planned; written again
+  // only when the writes left them otherwise.
+  const responsible = await recomputeResponsibleAdvisor(corpId, customer._id, {
+    relationships: after,
     noVehicles: result.createdCustomer,
-    current: customer.responsibleUserid ?? undefined,
+    current: result.createdCustomer ? (plannedResponsible ?? null) : (customer.responsibleUserid ?? undefined),
   });
+  const kept: KeptRows | undefined = customerRow
+    ? { customer: { ...customerRow, responsibleUserid: responsible }, relationships: after }
+    : undefined;
   if (opts.emit !== false) recordRefreshEvents(deps, opts, result, events);
   if (becameOwner) {
     // The id the `customer.added` consumer's owner change would give it (retention-policy.ts).
@@ -290,16 +361,17 @@ async function applyFetchedContact(
       data: { reason: owner.reason },
     });
   }
-  return result;
+  return { result, kept };
+}
+
+/** The fields whose value is defined: an update leaves a field it is given as undefined as it was. */
+function definedOnly<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** The customer's upsert, lean, with the driver's result metadata. */
 interface UpsertedCustomer {
-  value: {
-    _id: Types.ObjectId;
-    lifecycle?: { stage?: string | null } | null;
-    responsibleUserid?: string | null;
-  } | null;
+  value: (Omit<CustomerRow, 'lifecycle'> & { lifecycle?: CustomerRow['lifecycle'] & { stage?: string | null } }) | null;
   lastErrorObject?: { updatedExisting?: boolean };
 }
 

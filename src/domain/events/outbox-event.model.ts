@@ -8,7 +8,10 @@ export const OUTBOX_RELAYED_TTL_S = 7 * 24 * 60 * 60;
  * The transactional outbox (docs/reliability.md, "Domain events: the outbox"): one document per
  * domain event, written in the same MongoDB transaction as the state change that causes it, keyed
  * by the event's deterministic id (which is also its BullMQ job id). The relay moves `pending`
- * records to the `domain-events` queue and marks them `relayed`. Ids only, no personal data.
+ * records to the `domain-events` queue and marks them `relayed`. A record written by a job that
+ * runs its events itself (the inbound lane) is `inline` until `leaseUntil`: that job marks it
+ * `relayed` once its consumers ran (or queued it), and the relay moves it when the lease expired
+ * (the job died). Ids only, no personal data.
  */
 const outboxEventSchema = new Schema(
   {
@@ -17,8 +20,10 @@ const outboxEventSchema = new Schema(
     corpId: { type: String, required: true },
     /** The parsed domain event, exactly the job data the relay enqueues. */
     event: { type: Schema.Types.Mixed, required: true },
-    status: { type: String, enum: ['pending', 'relayed'], required: true, default: 'pending' },
+    status: { type: String, enum: ['pending', 'inline', 'relayed'], required: true, default: 'pending' },
     createdAt: { type: Date, required: true },
+    /** Of an `inline` record: when the relay takes it over (its job died before finishing it). */
+    leaseUntil: { type: Date },
     relayedAt: { type: Date },
   },
   { collection: 'outbox_events', versionKey: false },

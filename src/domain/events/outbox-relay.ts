@@ -13,8 +13,9 @@ interface OutboxRow {
   type: string;
   corpId: string;
   event: unknown;
-  status: 'pending' | 'relayed';
+  status: 'pending' | 'inline' | 'relayed';
   createdAt: Date;
+  leaseUntil?: Date;
   relayedAt?: Date;
 }
 
@@ -36,50 +37,93 @@ export interface RelayBatchOptions {
   records?: ReadonlyArray<{ _id: string; event: unknown }>;
   batchSize?: number;
   now?: Date;
+  /** Delay of the jobs added (an inline event whose consumers failed waits the queue's first backoff). */
+  delayMs?: number;
 }
 
 /**
- * Moves pending outbox records to the `domain-events` queue (job id = event id) and then marks
- * them relayed. Safe to run in several processes at once and to repeat after a crash between the
- * add and the mark: BullMQ ignores an add whose job id exists, and the consumer skips an event id
- * it already processed (docs/reliability.md, "Domain events: the outbox"). Returns how many
- * records it marked relayed; rejects when Redis does not take them (they stay pending).
+ * What the relay loop moves: pending records, and inline ones whose lease expired (the job that
+ * was to run them died first; docs/reliability.md, "Domain events: the outbox").
+ */
+const relayable = (now: Date) => ({
+  $or: [{ status: 'pending' as const }, { status: 'inline' as const, leaseUntil: { $lte: now } }],
+});
+
+/**
+ * Moves pending outbox records (and inline ones whose lease expired) to the `domain-events` queue
+ * (job id = event id) and then marks them relayed. Safe to run in several processes at once and to
+ * repeat after a crash between the add and the mark: BullMQ ignores an add whose job id exists,
+ * and the consumer skips an event id it already processed (docs/reliability.md, "Domain events:
+ * the outbox"). Returns how many records it marked relayed; rejects when Redis does not take them
+ * (they stay as they were).
  */
 export async function relayOutbox(queues: Queues, opts: RelayBatchOptions = {}): Promise<number> {
+  const now = opts.now ?? new Date();
   const records: Array<{ _id: string; event: unknown }> = [...(opts.records ?? [])];
   if (!opts.records || (opts.ids && opts.ids.length > 0)) {
-    const filter = opts.ids
-      ? { _id: { $in: [...opts.ids] }, status: 'pending' as const }
-      : { status: 'pending' as const };
+    const filter = opts.ids ? { _id: { $in: [...opts.ids] }, status: 'pending' as const } : relayable(now);
     const read = await outboxCollection()
       .find(filter, { projection: { _id: 1, event: 1 }, sort: { createdAt: 1 }, limit: opts.batchSize ?? 200 })
       .toArray();
     records.push(...read);
   }
   if (records.length === 0) return 0;
-  await queues
-    .get(QueueName.domainEvents)
-    .addBulk(records.map((r) => domainEventJob.bulkEntry(r.event as never, { jobId: r._id })));
+  await queueDomainEvents(queues, records, opts.delayMs);
   const marked = await outboxCollection().updateMany(
-    { _id: { $in: records.map((r) => r._id) }, status: 'pending' },
-    { $set: { status: 'relayed', relayedAt: opts.now ?? new Date() } },
+    { _id: { $in: records.map((r) => r._id) }, status: { $in: ['pending', 'inline'] } },
+    { $set: { status: 'relayed', relayedAt: now } },
   );
   return marked.modifiedCount;
 }
 
+/** Adds events to the `domain-events` queue, job id = event id (an existing job id is a no-op). */
+export async function queueDomainEvents(
+  queues: Queues,
+  records: ReadonlyArray<{ _id: string; event: unknown }>,
+  delayMs?: number,
+): Promise<void> {
+  const delay = delayMs ? { delay: delayMs } : {};
+  await queues
+    .get(QueueName.domainEvents)
+    .addBulk(records.map((r) => domainEventJob.bulkEntry(r.event as never, { jobId: r._id, ...delay })));
+}
+
+/**
+ * Marks the outbox records of events their job ran itself (inline) as relayed, in one command: the
+ * relay loop leaves them alone from then on (docs/reliability.md, "Domain events: the outbox").
+ */
+export async function markInlineDone(ids: readonly string[], now: Date = new Date()): Promise<void> {
+  if (ids.length === 0) return;
+  await outboxCollection().updateMany(
+    { _id: { $in: [...ids] }, status: 'inline' },
+    { $set: { status: 'relayed', relayedAt: now } },
+  );
+}
+
 export interface OutboxLag {
+  /** Records the relay has to move: pending ones and inline ones whose lease expired. */
   pending: number;
-  /** Age of the oldest pending record in seconds, 0 when none is pending. */
+  /**
+   * How long the oldest of them has waited, in seconds (a pending record since its creation, an
+   * inline one since its lease expired), 0 when none waits.
+   */
   oldestAgeS: number;
 }
 
-/** How far behind the relay is: pending records and the age of the oldest. */
+/** How far behind the relay is: records waiting for it and the wait of the oldest. */
 export async function measureOutboxLag(nowMs: number = Date.now()): Promise<OutboxLag> {
-  const [pending, oldest] = await Promise.all([
-    OutboxEventModel.countDocuments({ status: 'pending' }),
+  const now = new Date(nowMs);
+  // Counted first: when nothing waits (a relay pass each second, mostly) that is the only command.
+  const pending = await OutboxEventModel.countDocuments(relayable(now));
+  if (pending === 0) return { pending, oldestAgeS: 0 };
+  const [oldest, expired] = await Promise.all([
     OutboxEventModel.findOne({ status: 'pending' }, { createdAt: 1 }).sort({ createdAt: 1 }).lean(),
+    OutboxEventModel.findOne({ status: 'inline', leaseUntil: { $lte: now } }, { leaseUntil: 1 })
+      .sort({ leaseUntil: 1 })
+      .lean(),
   ]);
-  return { pending, oldestAgeS: oldest ? Math.max(0, (nowMs - oldest.createdAt.getTime()) / 1000) : 0 };
+  const since = Math.min(oldest?.createdAt.getTime() ?? nowMs, expired?.leaseUntil?.getTime() ?? nowMs);
+  return { pending, oldestAgeS: Math.max(0, (nowMs - since) / 1000) };
 }
 
 export interface OutboxRelayOptions {
@@ -124,7 +168,7 @@ export class OutboxRelay {
       const lastLag = () => this.state.lag;
       new Gauge({
         name: 'scrm_outbox_relay_lag_seconds',
-        help: 'Age of the oldest domain event in the outbox not yet moved to the domain-events queue (0 when none)',
+        help: 'How long the oldest domain event in the outbox waiting for the relay (pending, or inline past its lease) has waited (0 when none)',
         registers: [opts.registry],
         collect() {
           this.set(lastLag()?.oldestAgeS ?? 0);
@@ -132,7 +176,7 @@ export class OutboxRelay {
       });
       new Gauge({
         name: 'scrm_outbox_pending',
-        help: 'Domain events in the outbox not yet moved to the domain-events queue',
+        help: 'Domain events in the outbox waiting for the relay to the domain-events queue (pending, or inline past its lease)',
         registers: [opts.registry],
         collect() {
           this.set(lastLag()?.pending ?? 0);
@@ -155,7 +199,10 @@ export class OutboxRelay {
     let failure: Error | undefined;
     try {
       for (;;) {
-        const moved = await relayOutbox(this.opts.queues, { batchSize: this.opts.batchSize });
+        const moved = await relayOutbox(this.opts.queues, {
+          batchSize: this.opts.batchSize,
+          now: new Date(this.nowMs()),
+        });
         this.relayed?.inc(moved);
         if (moved < (this.opts.batchSize ?? 200) || this.stopped) break;
       }

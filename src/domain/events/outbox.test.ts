@@ -19,7 +19,7 @@ import { useTestStores } from '../../testing/stores.js';
 import { domainEventJobId, type DomainEventInput } from './domain-event.js';
 import { OutboxEventModel } from './outbox-event.model.js';
 import { OutboxRelay, relayOutbox } from './outbox-relay.js';
-import { withOutbox } from './outbox.js';
+import { InlineEvents, withOutbox } from './outbox.js';
 
 const logger = createLogger({ level: 'silent', name: 'test' });
 // A stand-in for a state change: the outbox must commit and roll back with it.
@@ -137,6 +137,34 @@ describe('the outbox', () => {
     expect(await jobIds()).toEqual([id]);
     expect(await OutboxEventModel.findById(id).lean()).toMatchObject({ status: 'relayed' });
     expect(await OutboxEventModel.countDocuments()).toBe(1);
+  });
+
+  it('inside a job that runs its events itself: written inline with a lease, handed to its sink, nothing queued', async () => {
+    const sink = new InlineEvents(45_000);
+    const before = Date.now();
+    const id = await withJobReads(
+      () =>
+        withOutbox({ queues, logger }, async (events) => {
+          await StateModel.create({ key: 'inline', n: 1 });
+          return events.record(event('inbound-inline'));
+        }),
+      sink,
+    );
+    expect(sink.take()).toEqual([{ id, event: expect.objectContaining({ sourceId: 'inbound-inline' }) }]);
+    expect(await jobIds()).toEqual([]);
+    const stored = await OutboxEventModel.findById(id).lean();
+    expect(stored?.status).toBe('inline');
+    expect(stored?.leaseUntil?.getTime()).toBeGreaterThanOrEqual(before + 45_000);
+    // Not the relay's before the lease ends; a replay of the source hands the job nothing again.
+    expect(await relayOutbox(queues)).toBe(0);
+    await withJobReads(
+      () => withOutbox({ queues, logger }, async (events) => events.record(event('inbound-inline'))),
+      sink,
+    );
+    expect(sink.take()).toEqual([]);
+    expect(await jobIds()).toEqual([]);
+    expect(await relayOutbox(queues, { now: new Date(before + 46_000) })).toBe(1);
+    expect(await jobIds()).toEqual([id]);
   });
 
   it('a nested change joins the outer transaction: both roll back together', async () => {

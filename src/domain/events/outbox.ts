@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import mongoose, { type ClientSession } from 'mongoose';
-import { forgetJobReads } from '../../infra/job-reads.js';
+import { forgetJobReads, inlineEventSink, type InlineEventSink } from '../../infra/job-reads.js';
 import type { Logger } from '../../infra/logger.js';
 import type { Queues } from '../../queues/queue-factory.js';
 import { domainEventJobId, domainEventSchema, type DomainEvent, type DomainEventInput } from './domain-event.js';
@@ -22,6 +22,41 @@ interface Staged {
   event: DomainEvent;
 }
 
+/** An event committed inside a job that runs its events itself, with its outbox record's id. */
+export interface InlineEvent {
+  id: string;
+  event: DomainEvent;
+}
+
+/**
+ * How long an `inline` outbox record is left to its job before the relay loop takes it over: twice
+ * BullMQ's 30 s job lock (after which a dead worker's jobs are taken over too), well above the time
+ * an inbound job takes to run its events, so that a live job and the relay rarely both deliver (the
+ * consumers are idempotent, and the ledger skips an event once processed).
+ */
+export const INLINE_EVENT_LEASE_MS = 60_000;
+
+/**
+ * The sink of one job's inline events (see `withJobReads`): collects what its `withOutbox` changes
+ * committed, in recorded order, for the job to run after its handlers.
+ */
+export class InlineEvents implements InlineEventSink {
+  private events: InlineEvent[] = [];
+
+  constructor(readonly leaseMs: number = INLINE_EVENT_LEASE_MS) {}
+
+  accept(records: readonly InlineEvent[]): void {
+    this.events.push(...records);
+  }
+
+  /** The events collected since the last call, in recorded order. */
+  take(): InlineEvent[] {
+    const taken = this.events;
+    this.events = [];
+    return taken;
+  }
+}
+
 /** The events of the outermost `withOutbox` in progress, so nested changes join its transaction. */
 const scope = new AsyncLocalStorage<Staged[]>();
 
@@ -37,6 +72,12 @@ let asyncSessionsOn = false;
  * written as usual. `change` may run more than once (the driver retries transient transaction
  * errors), so it must not call external APIs. After the commit the events are relayed to the
  * `domain-events` queue at once when `deps.queues` is given; a failure there is left to the relay.
+ *
+ * Inside a job that runs its events itself (`withJobReads` with an `InlineEventSink`: the inbound
+ * lane), the records it inserts are written `inline` with a lease and, once committed, handed to
+ * the sink instead of the queue; the job runs their consumers after its handlers and marks them
+ * relayed, or queues those whose consumers failed, and the relay loop takes over any whose lease
+ * expired (docs/reliability.md, "Domain events: the outbox").
  */
 export async function withOutbox<T>(deps: OutboxDeps, change: (events: EventRecorder) => Promise<T>): Promise<T> {
   const outer = scope.getStore();
@@ -45,17 +86,35 @@ export async function withOutbox<T>(deps: OutboxDeps, change: (events: EventReco
   let staged: Staged[] = [];
   let inserted = new Set<string>();
   let attempts = 0;
+  const sink = inlineEventSink();
   const attempt = async (session?: ClientSession): Promise<T> => {
     // A retried transaction (a write conflict aborted the last attempt) must not reuse rows read
     // or handed back during the attempt that was rolled back.
     if (attempts++ > 0) forgetJobReads();
     staged = [];
     const result = await scope.run(staged, () => change(recorderFor(staged)));
-    inserted = await writeOutbox(staged, session);
+    inserted = await writeOutbox(staged, session, sink);
     return result;
   };
-  const result = await inTransaction(attempt, deps.logger);
-  if (deps.queues && staged.length > 0) {
+  const result = await inTransaction(attempt, deps.logger).catch((err: unknown) => {
+    // Nor may the job's later work (a caller that goes on after the failure).
+    forgetJobReads();
+    throw err;
+  });
+  if (sink && staged.length > 0) {
+    // Committed: the job that owns the sink runs them. One stored earlier (a replayed source) is
+    // not this job's to run: it is relayed as below if still pending, and an inline one is the
+    // relay loop's once its lease expires.
+    sink.accept(staged.filter((s) => inserted.has(s.id)).map((s) => ({ id: s.id, event: s.event })));
+    const earlier = staged.filter((s) => !inserted.has(s.id)).map((s) => s.id);
+    if (deps.queues && earlier.length > 0)
+      await relayOutbox(deps.queues, { records: [], ids: earlier }).catch((err: Error) => {
+        deps.logger?.warn(
+          { events: earlier.length, err: err.message },
+          'domain events stored in the outbox but not yet queued; the relay retries',
+        );
+      });
+  } else if (deps.queues && staged.length > 0) {
     // The records this change inserted are relayed from memory (they are pending: nothing else
     // has seen them before the commit); one stored earlier (a replayed source) is read back, and
     // relayed only if still pending (docs/scale.md §4).
@@ -88,15 +147,22 @@ function recorderFor(staged: Staged[]): EventRecorder {
  * Upserts on the deterministic id: an event recorded again (a replayed source) is stored once.
  * Returns the ids this write inserted.
  */
-async function writeOutbox(staged: readonly Staged[], session?: ClientSession): Promise<Set<string>> {
+async function writeOutbox(
+  staged: readonly Staged[],
+  session?: ClientSession,
+  inline?: InlineEventSink,
+): Promise<Set<string>> {
   if (staged.length === 0) return new Set();
   const createdAt = new Date();
+  const state = inline
+    ? { status: 'inline' as const, leaseUntil: new Date(createdAt.getTime() + inline.leaseMs) }
+    : { status: 'pending' as const };
   // Through the driver (outboxCollection), so with the transaction's session passed explicitly.
   const written = await outboxCollection().bulkWrite(
     staged.map(({ id, event }) => ({
       updateOne: {
         filter: { _id: id },
-        update: { $setOnInsert: { type: event.type, corpId: event.corpId, event, status: 'pending', createdAt } },
+        update: { $setOnInsert: { type: event.type, corpId: event.corpId, event, ...state, createdAt } },
         upsert: true,
       },
     })),

@@ -45,6 +45,7 @@ interface UpsertResult {
 
 export async function planSchedule(input: PlanInput): Promise<{ id: string; planned: boolean }> {
   const key = scheduleKey(input);
+  const { corpId } = input;
   const set = {
     dueAt: input.dueAt,
     ruleVersion: input.ruleVersion,
@@ -52,40 +53,51 @@ export async function planSchedule(input: PlanInput): Promise<{ id: string; plan
     advisorUserid: input.advisorUserid,
     payload: input.payload ?? {},
   };
+  // Through the driver (docs/scale.md §4): the values are of their stored types and the schema has
+  // no hooks, so its timestamps are written here; an undefined value is left out, as the model
+  // leaves it out. corpId with the key, as every per-corp query (docs/scale.md, "Queries without corpId").
+  const schedules = ScheduleModel.collection;
   // Most plans are new (one command); an existing planned one is then moved, a fired or
   // cancelled one stays as it is.
   let existing: { _id: unknown; status?: string | null } | null;
   try {
-    const upserted = (await ScheduleModel.findOneAndUpdate(
-      { key },
+    const at = new Date();
+    const upserted = (await schedules.findOneAndUpdate(
+      { key, corpId },
       {
         $setOnInsert: {
           ...set,
-          key,
-          corpId: input.corpId,
           customerId: new Types.ObjectId(String(input.customerId)),
           ruleId: input.ruleId ? new Types.ObjectId(String(input.ruleId)) : undefined,
           kind: input.kind,
           actionIndex: input.actionIndex,
           occurrenceId: input.occurrenceId,
           status: 'planned',
+          createdAt: at,
+          updatedAt: at,
         },
       },
-      { upsert: true, returnDocument: 'after', projection: { _id: 1, status: 1 }, includeResultMetadata: true },
-    ).lean()) as unknown as UpsertResult;
+      {
+        upsert: true,
+        returnDocument: 'after',
+        projection: { _id: 1, status: 1 },
+        includeResultMetadata: true,
+        ignoreUndefined: true,
+      },
+    )) as unknown as UpsertResult;
     if (!upserted.lastErrorObject?.updatedExisting)
       return { id: String(upserted.value?._id), planned: upserted.value?.status === 'planned' };
     existing = upserted.value;
   } catch (err) {
     if ((err as { code?: number }).code !== 11000) throw err;
-    existing = await ScheduleModel.findOne({ key }, { _id: 1, status: 1 }).lean();
+    existing = await schedules.findOne({ key, corpId }, { projection: { _id: 1, status: 1 } });
   }
   if (existing?.status !== 'planned') return { id: String(existing?._id), planned: false };
-  const moved = await ScheduleModel.findOneAndUpdate(
-    { key, status: 'planned' },
-    { $set: set },
-    { returnDocument: 'after', projection: { _id: 1 } },
-  ).lean();
+  const moved = await schedules.findOneAndUpdate(
+    { key, corpId, status: 'planned' },
+    { $set: { ...set, updatedAt: new Date() } },
+    { returnDocument: 'after', projection: { _id: 1 }, ignoreUndefined: true },
+  );
   return { id: String(moved?._id ?? existing._id), planned: Boolean(moved) };
 }
 

@@ -47,6 +47,29 @@ describe('planning', () => {
     expect((await ScheduleModel.findById(first.id).lean())?.dueAt).toEqual(at(2 * 86_400_000));
   });
 
+  it('stores a plan as the model would: its types, timestamps, defaults, no field for an absent value', async () => {
+    const input = plan({ payload: { title: '回访', sla: undefined } });
+    const { id } = await planSchedule(input);
+    const raw = await ScheduleModel.collection.findOne({ _id: new Types.ObjectId(id) });
+    expect(raw).toMatchObject({
+      key: expect.any(String),
+      corpId: 'wwSched',
+      customerId: input.customerId,
+      kind: 'follow_up',
+      occurrenceId: input.occurrenceId,
+      dueAt: input.dueAt,
+      status: 'planned',
+      advisorUserid: 'zhangwei',
+      payload: { title: '回访' },
+      createdAt: expect.any(Date),
+      updatedAt: expect.any(Date),
+    });
+    for (const absent of ['ruleId', 'ruleVersion', 'actionIndex', 'anchor']) expect(raw).not.toHaveProperty(absent);
+    expect(raw?.payload).not.toHaveProperty('sla');
+    // The model reads it back as any other schedule.
+    await expect(ScheduleModel.hydrate(raw).validate()).resolves.toBeUndefined();
+  });
+
   it('never re-opens an occurrence that fired', async () => {
     const input = plan();
     const { id } = await planSchedule(input);

@@ -39,11 +39,11 @@ export async function executeAction(deps: EngineDeps, run: ActionRun, index: num
     extra: { reason?: string; refs?: Record<string, unknown> } = {},
   ) => {
     const outcome: ActionRecord = { index, status, at: now, ...extra };
-    if (!run.deferred) await recordAction(run.executionId, index, status, now, extra);
+    if (!run.deferred) await recordAction(deps.corpId, run.executionId, index, status, now, extra);
     else if (action.type !== 'notify_advisor') run.deferred.push(outcome);
     else {
       // A notice to the advisor is the one action WeCom de-duplicates only for a while: written at once.
-      await flushActions(run.executionId, [...run.deferred.splice(0), outcome]);
+      await flushActions(deps.corpId, run.executionId, [...run.deferred.splice(0), outcome]);
     }
     return status;
   };

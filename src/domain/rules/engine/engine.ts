@@ -177,12 +177,12 @@ export async function runRule(
   if (claim.open.length === 0) return 'duplicate';
   const failed = failedConditions(rule.body.conditions, ctx, deps.clock.now(), channelState);
   if (failed.length > 0 && claim.fresh) {
-    await finishExecution(claim.id, 'skipped', `conditions: ${failed.join(', ')}`);
+    await finishExecution(deps.corpId, claim.id, 'skipped', `conditions: ${failed.join(', ')}`);
     return 'conditions_failed';
   }
   // The control group: recorded, never acted on (docs/outcomes.md, "Holdout").
   if (rule.body.holdoutShare && isHeldOut(deps.pd.hasher, rule.id, ctx.customerId, rule.body.holdoutShare)) {
-    await finishExecution(claim.id, 'skipped', HOLDOUT_REASON);
+    await finishExecution(deps.corpId, claim.id, 'skipped', HOLDOUT_REASON);
     return 'held_out';
   }
   // A retry keeps the version recorded at the first claim; the body is the current one. The
@@ -203,10 +203,10 @@ export async function runRule(
     }
   } catch (err) {
     // What finished stays finished: the retry runs only the rest.
-    await flushActions(claim.id, deferred).catch(() => undefined);
+    await flushActions(deps.corpId, claim.id, deferred).catch(() => undefined);
     throw err;
   }
-  await finishExecution(claim.id, 'done', undefined, deferred);
+  await finishExecution(deps.corpId, claim.id, 'done', undefined, deferred);
   return 'ran';
 }
 

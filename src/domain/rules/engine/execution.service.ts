@@ -34,30 +34,42 @@ export async function claimExecution(
   key: ExecutionKey,
   info: { corpId: string; ruleVersion: number; trigger: string; triggerAt?: Date; actions: readonly Action[] },
 ): Promise<ClaimedExecution> {
-  const filter = { ruleId: new Types.ObjectId(key.ruleId), subject: key.subject, occurrenceId: key.occurrenceId };
+  // corpId first, as every per-corp query (docs/scale.md, "Queries without corpId").
+  const filter = {
+    corpId: info.corpId,
+    ruleId: new Types.ObjectId(key.ruleId),
+    subject: key.subject,
+    occurrenceId: key.occurrenceId,
+  };
   let created = false;
   let doc: ExecutionLean | null;
   try {
-    // One command: the record as it is after the upsert, and whether this call created it.
-    const res = (await ExecutionModel.findOneAndUpdate(
+    // One command: the record as it is after the upsert, and whether this call created it. Through
+    // the driver (docs/scale.md §4): the values are of their stored types and the schema has no
+    // hooks, so its defaults and timestamps are written here; a claim of an existing record
+    // changes nothing in it.
+    const at = new Date();
+    const res = await executions().findOneAndUpdate(
       filter,
       {
         $setOnInsert: {
-          corpId: info.corpId,
           ruleVersion: info.ruleVersion,
           trigger: info.trigger,
           ...(info.triggerAt ? { triggerAt: info.triggerAt } : {}),
           status: 'running',
           actions: info.actions.map((a, index) => ({ index, type: a.type, status: 'pending', attempts: 0 })),
+          createdAt: at,
+          updatedAt: at,
         },
       },
-      { upsert: true, returnDocument: 'after', includeResultMetadata: true },
-    ).lean()) as unknown as { value: ExecutionLean | null; lastErrorObject?: { updatedExisting?: boolean } };
+      { upsert: true, returnDocument: 'after', includeResultMetadata: true, projection: CLAIM_FIELDS },
+    );
     created = res.lastErrorObject?.updatedExisting === false;
-    doc = res.value;
+    doc = res.value as ExecutionLean | null;
   } catch (err) {
     if ((err as { code?: number }).code !== 11000) throw err;
-    doc = await ExecutionModel.findOne(filter).lean(); // a concurrent claim created it first
+    // A concurrent claim created it first.
+    doc = (await executions().findOne(filter, { projection: CLAIM_FIELDS })) as ExecutionLean | null;
   }
   if (!doc) throw new Error('execution record vanished after upsert');
   const open =
@@ -66,6 +78,11 @@ export async function claimExecution(
       : [];
   return { id: String(doc._id), ruleVersion: doc.ruleVersion, open, fresh: created };
 }
+
+/** The executions through the driver (the model has no hooks; values are written as stored). */
+const executions = () => ExecutionModel.collection;
+/** What a claim reads back of the record. */
+const CLAIM_FIELDS = { status: 1, ruleVersion: 1, 'actions.index': 1, 'actions.status': 1 } as const;
 
 /** Whether an execution exists (preview and tests: "it already served this customer"). */
 export async function executionExists(corpId: string, key: ExecutionKey): Promise<boolean> {
@@ -85,6 +102,7 @@ export async function executionExists(corpId: string, key: ExecutionKey): Promis
  * order (index = position), so the update addresses the element by position.
  */
 export async function recordAction(
+  corpId: string,
   executionId: string,
   index: number,
   status: ActionStatus,
@@ -92,10 +110,11 @@ export async function recordAction(
   extra: { reason?: string; refs?: Record<string, unknown> } = {},
 ): Promise<void> {
   const p = `actions.${index}`;
-  await ExecutionModel.updateOne(
-    { _id: new Types.ObjectId(executionId), [`${p}.index`]: index },
+  await executions().updateOne(
+    { _id: new Types.ObjectId(executionId), corpId, [`${p}.index`]: index },
     {
       $set: {
+        updatedAt: new Date(),
         [`${p}.status`]: status,
         [`${p}.at`]: at,
         ...(extra.reason ? { [`${p}.reason`]: extra.reason } : {}),
@@ -137,10 +156,17 @@ function actionsUpdate(records: readonly ActionRecord[]): {
 }
 
 /** Records several actions' outcomes in one write (a failing run keeps what it finished). */
-export async function flushActions(executionId: string, records: readonly ActionRecord[]): Promise<void> {
+export async function flushActions(
+  corpId: string,
+  executionId: string,
+  records: readonly ActionRecord[],
+): Promise<void> {
   if (records.length === 0) return;
   const u = actionsUpdate(records);
-  await ExecutionModel.updateOne({ _id: new Types.ObjectId(executionId), ...u.filter }, { $set: u.set, $inc: u.inc });
+  await executions().updateOne(
+    { _id: new Types.ObjectId(executionId), corpId, ...u.filter },
+    { $set: { updatedAt: new Date(), ...u.set }, $inc: u.inc },
+  );
 }
 
 /**
@@ -148,16 +174,17 @@ export async function flushActions(executionId: string, records: readonly Action
  * with the outcomes of the actions not yet written, in one write.
  */
 export async function finishExecution(
+  corpId: string,
   executionId: string,
   status: 'done' | 'skipped',
   reason?: string,
   records: readonly ActionRecord[] = [],
 ): Promise<void> {
   const u = actionsUpdate(records);
-  await ExecutionModel.updateOne(
-    { _id: new Types.ObjectId(executionId), ...u.filter },
+  await executions().updateOne(
+    { _id: new Types.ObjectId(executionId), corpId, ...u.filter },
     {
-      $set: { status, ...(reason ? { reason } : {}), ...u.set },
+      $set: { status, ...(reason ? { reason } : {}), updatedAt: new Date(), ...u.set },
       ...(records.length > 0 ? { $inc: u.inc } : {}),
     },
   );

@@ -92,23 +92,28 @@ export async function runLeadRuleWithoutCustomer(
   if (claim.open.length === 0) return 'duplicate';
   const customerConditions = Object.keys(rule.body.conditions).filter((k) => k !== 'lead');
   if (customerConditions.length > 0 && claim.fresh) {
-    await finishExecution(claim.id, 'skipped', `conditions: ${customerConditions.join(', ')} (not on WeCom yet)`);
+    await finishExecution(
+      deps.corpId,
+      claim.id,
+      'skipped',
+      `conditions: ${customerConditions.join(', ')} (not on WeCom yet)`,
+    );
     return 'conditions_failed';
   }
   const now = deps.clock.now();
   for (const index of claim.open) {
     const action = rule.body.actions[index];
     if (action?.type !== 'notify_advisor') {
-      await recordAction(claim.id, index, 'skipped', now, { reason: 'lead_not_on_wecom' });
+      await recordAction(deps.corpId, claim.id, index, 'skipped', now, { reason: 'lead_not_on_wecom' });
     } else if (!lead.advisorUserid) {
-      await recordAction(claim.id, index, 'skipped', now, { reason: 'no_advisor' });
+      await recordAction(deps.corpId, claim.id, index, 'skipped', now, { reason: 'no_advisor' });
     } else {
       await deps.api.sendMessage(
         advisorNotice(action, lead.advisorUserid, leadPageUrl(deps.publicBaseUrl, lead.leadId)),
       );
-      await recordAction(claim.id, index, 'done', now);
+      await recordAction(deps.corpId, claim.id, index, 'done', now);
     }
   }
-  await finishExecution(claim.id, 'done');
+  await finishExecution(deps.corpId, claim.id, 'done');
   return 'ran';
 }

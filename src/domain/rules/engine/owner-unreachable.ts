@@ -96,11 +96,11 @@ export async function runOwnerUnreachableRule(
   for (const index of claim.open) {
     const action = rule.body.actions[index];
     if (action?.type !== 'follow_up') {
-      await recordAction(claim.id, index, 'skipped', now, { reason: 'owner_not_on_wecom' });
+      await recordAction(deps.corpId, claim.id, index, 'skipped', now, { reason: 'owner_not_on_wecom' });
       continue;
     }
     if (!advisor) {
-      await recordAction(claim.id, index, 'skipped', now, { reason: 'no_advisor' });
+      await recordAction(deps.corpId, claim.id, index, 'skipped', now, { reason: 'no_advisor' });
       continue;
     }
     const task = await createVehicleTask(
@@ -118,9 +118,11 @@ export async function runOwnerUnreachableRule(
         escalation: action.escalation,
       },
     );
-    await recordAction(claim.id, index, 'done', now, { refs: { taskId: task.taskId, task: task.outcome } });
+    await recordAction(deps.corpId, claim.id, index, 'done', now, {
+      refs: { taskId: task.taskId, task: task.outcome },
+    });
   }
-  await finishExecution(claim.id, 'done');
+  await finishExecution(deps.corpId, claim.id, 'done');
   return 'ran';
 }
 

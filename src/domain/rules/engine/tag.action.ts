@@ -1,6 +1,8 @@
 import { readTagGroups } from '../../corps/corp-read-cache.js';
 import { ensureCorpTags } from '../../customers/corp-tags.service.js';
+import { keptRelationshipRows, relationshipRowsKey } from '../../customers/customer-rows.js';
 import { RelationshipModel } from '../../customers/relationship.model.js';
+import { rememberJobRead } from '../../../infra/job-reads.js';
 import type { Action, TagRef } from '../rule.schema.js';
 import type { CustomerContext } from '../customer-context.js';
 import type { EngineDeps } from './engine-deps.js';
@@ -35,7 +37,7 @@ async function idsToRemove(deps: EngineDeps, tags: readonly TagRef[]): Promise<s
  */
 export async function applyTagAction(
   deps: EngineDeps,
-  ctx: Pick<CustomerContext, 'externalUserId' | 'relationships'>,
+  ctx: Pick<CustomerContext, 'customerId' | 'externalUserId' | 'relationships'>,
   action: Extract<Action, { type: 'tag' }>,
 ): Promise<{ relationships: number }> {
   const add = await idsToAdd(deps, action.add);
@@ -43,6 +45,10 @@ export async function applyTagAction(
   const relationships = ctx.relationships
     .filter((r) => r.status === 'active')
     .sort((a, b) => (a.userid < b.userid ? -1 : a.userid > b.userid ? 1 : 0));
+  // The job's rows of the customer, when it holds them (the context's own): handed back with the
+  // tags written below, so the job's later consumers (lead matching) do not read them again.
+  const kept = await keptRelationshipRows(deps.corpId, ctx.customerId);
+  const written = new Map<string, { add: string[]; remove: string[] }>();
   let changed = 0;
   for (const rel of relationships) {
     const has = new Set(rel.tagIds);
@@ -59,7 +65,19 @@ export async function applyTagAction(
     if (addNow.length) await RelationshipModel.updateOne(pair, { $addToSet: { tagIds: { $each: addNow } } });
     if (removeNow.length) await RelationshipModel.updateOne(pair, { $pullAll: { tagIds: removeNow } });
     rel.tagIds = [...rel.tagIds.filter((id) => !removeNow.includes(id)), ...addNow];
+    written.set(rel.userid, { add: addNow, remove: removeNow });
     changed++;
   }
+  if (kept && written.size > 0)
+    rememberJobRead(
+      relationshipRowsKey(deps.corpId, ctx.customerId),
+      kept.map((row) => {
+        const w = row.externalUserId === ctx.externalUserId ? written.get(row.userid) : undefined;
+        if (!w) return row;
+        // As `$pullAll` and `$addToSet` leave the stored list.
+        const tagIds = (row.tagIds ?? []).filter((id) => !w.remove.includes(id));
+        return { ...row, tagIds: [...tagIds, ...w.add.filter((id) => !tagIds.includes(id))] };
+      }),
+    );
   return { relationships: changed };
 }
