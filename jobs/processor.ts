@@ -18,7 +18,10 @@ export interface ProcessorDefinition {
   concurrency: number;
   /** Extra BullMQ worker options (limiter, lockDuration ...). */
   options?: Partial<WorkerOptions>;
-  /** After its queue ran empty, wait this long before taking the next job, to take the jobs added meanwhile together (jobs/gathering-worker.ts). */
+  /**
+   * After its queue ran empty, the worker waits this long before taking the next job, so the jobs
+   * added meanwhile are taken together (jobs/gathering-worker.ts; the welcome lane).
+   */
   gatherMs?: number;
   handlers: Readonly<Record<string, JobHandler>>;
 }
