@@ -219,4 +219,18 @@ describe('CorpReadCache across processes', () => {
       cache.close();
     }
   });
+
+  it("advisors' departments: a lost notice is made good by the copy's age limit", async () => {
+    let ms = 0;
+    const cache = new CorpReadCache({ notices: new ChangeNotices(), ttlMs: 60_000, monotonicMs: () => ms });
+    await AdvisorModel.create({ corpId, userid: 'adv.ttl', departments: [2] });
+    expect((await cache.advisorDepartments(corpId, ['adv.ttl'])).get('adv.ttl')).toEqual([2]);
+    // Moved with no notice reaching this cache (its notices are attached to nothing).
+    await AdvisorModel.updateOne({ corpId, userid: 'adv.ttl' }, { $set: { departments: [6] } });
+    ms = 59_999;
+    expect((await cache.advisorDepartments(corpId, ['adv.ttl'])).get('adv.ttl')).toEqual([2]);
+    ms = 60_000;
+    expect((await cache.advisorDepartments(corpId, ['adv.ttl'])).get('adv.ttl')).toEqual([6]);
+    cache.close();
+  });
 });
