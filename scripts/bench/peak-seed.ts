@@ -12,6 +12,7 @@ import { AdvisorModel } from '../../src/domain/customers/advisor.model.js';
 import { CustomerModel } from '../../src/domain/customers/customer.model.js';
 import { ScheduleModel } from '../../src/domain/schedules/schedule.model.js';
 import { TaskModel } from '../../src/domain/tasks/task.model.js';
+import { changeNotices } from '../../src/infra/change-notices.js';
 import type { DataCipher } from '../../src/infra/data-crypto.js';
 import type { SeedScenario } from '../wecom-sandbox/index.js';
 
@@ -139,6 +140,8 @@ export async function seedPeakMongo(
       for (let j = 0; j < sizes.advisorsPerCorp; j++)
         yield new AdvisorModel({ corpId, userid: peakAdvisor(j), name: `顾问${j}`, departments: [1] }).toObject();
   });
+  // Written behind mongoose's hooks: the advisors' cache is told here (docs/scale.md §4).
+  changeNotices.announce('advisors');
 
   // Customer k belongs to corp k mod corps; within a corp the first `due / corps` get a due follow-up.
   const perCorpDue = Math.floor(sizes.due / sizes.corps);

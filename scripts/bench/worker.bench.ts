@@ -25,6 +25,7 @@ import mongoose from 'mongoose';
 import { waitFor } from '../../src/testing/wait.js';
 import { BotStack, startBackends, type Backends, type Role } from '../faults/bot-stack.js';
 import { Ledger } from '../faults/ledger.js';
+import { demoScenario } from '../wecom-sandbox/world/demo-seed.js';
 import { checkoutBaseline, cpuMsOf, readCommandCounts } from './baseline.js';
 
 const cpuMs = cpuMsOf;
@@ -44,6 +45,39 @@ const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a,
 
 const checkout = (ref: string) => checkoutBaseline(ref);
 
+/**
+ * The corp's directory as the directory sync stores it (docs/architecture.md §4): a bot in
+ * production has synced its members before their adds arrive, so the adding advisor is found.
+ * Written before the processes start (they hold no copy yet).
+ */
+async function seedDirectory(mongoUri: string): Promise<void> {
+  const conn = await mongoose.createConnection(mongoUri).asPromise();
+  try {
+    const now = new Date();
+    for (const corp of demoScenario().corps)
+      for (const m of corp.members ?? [])
+        await conn.collection('advisors').updateOne(
+          { corpId: corp.corpId, userid: m.userid },
+          {
+            $set: {
+              name: m.name,
+              departments: m.department ?? [],
+              leadsDepartments: (m.department ?? []).filter((_, i) => m.isLeaderInDept?.[i] === 1),
+              directLeaders: m.directLeader ?? [],
+              status: 'active',
+              needsTransfer: false,
+              syncedAt: now,
+              updatedAt: now,
+            },
+            $setOnInsert: { createdAt: now },
+          },
+          { upsert: true },
+        );
+  } finally {
+    await conn.close();
+  }
+}
+
 async function runPass(
   backends: Backends,
   label: string,
@@ -58,6 +92,7 @@ async function runPass(
     {},
     { dir, preload: [resolve('scripts/bench/mongo-command-counter.ts')] },
   );
+  await seedDirectory(stack.config.mongo.uri);
   const redis = new Redis(backends.redis.url);
   const roles: Role[] = ['web', 'worker', 'welcome'];
   const pids = () =>

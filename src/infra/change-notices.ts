@@ -4,8 +4,8 @@ import type { Schema } from 'mongoose';
 import type { Logger } from './logger.js';
 
 /** What changed: the per-corp data that worker processes hold in memory (docs/scale.md §4). */
-export type ChangeTopic = 'rules' | 'tags' | 'lead-settings' | 'channels';
-const TOPICS: readonly ChangeTopic[] = ['rules', 'tags', 'lead-settings', 'channels'];
+export type ChangeTopic = 'rules' | 'tags' | 'lead-settings' | 'channels' | 'advisors';
+const TOPICS: readonly ChangeTopic[] = ['rules', 'tags', 'lead-settings', 'channels', 'advisors'];
 
 export const changesChannel = (prefix: string): string => `${prefix}:cache:changed`;
 
@@ -86,7 +86,7 @@ export class ChangeNotices {
 
 /**
  * The process's notices: the models' write hooks announce here (rule.model.ts, corp-tag.model.ts,
- * acquisition-settings.model.ts, channel.model.ts),
+ * acquisition-settings.model.ts, channel.model.ts, advisor.model.ts),
  * the process boot attaches it to Redis, the caches listen.
  */
 export const changeNotices = new ChangeNotices();
@@ -94,7 +94,7 @@ export const changeNotices = new ChangeNotices();
 /**
  * Makes every write through `schema`'s model announce `topic` (saves, inserts, updates, deletes,
  * bulk writes), so the caches of that data forget it (docs/scale.md §4). Writes that bypass
- * mongoose (`Model.collection`) announce nothing.
+ * mongoose (`Model.collection`) announce nothing: they call `changeNotices.announce` themselves.
  */
 export function announceWrites(schema: Schema, topic: ChangeTopic): void {
   const announce = () => changeNotices.announce(topic);

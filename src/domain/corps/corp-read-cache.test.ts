@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ChangeNotices, changeNotices } from '../../infra/change-notices.js';
 import { uniqueName } from '../../testing/env.js';
 import { useProcessConnections } from '../../testing/process-connections.js';
 import { useTestDatabase } from '../../testing/mongo.js';
 import { waitFor } from '../../testing/wait.js';
 import { ChannelModel } from '../acquisition/channel.model.js';
+import { AdvisorModel } from '../customers/advisor.model.js';
 import { CorpTagGroupModel } from '../customers/corp-tag.model.js';
 import { RuleModel } from '../rules/rule.model.js';
 import { ruleCreateSchema } from '../rules/rule.schema.js';
@@ -148,6 +149,88 @@ describe('CorpReadCache across processes', () => {
       'process B sees the channel edited in process A',
       { timeoutMs: 5000, intervalMs: 20 },
     );
+    cache.close();
+  });
+
+  it("advisors' departments: a miss reads only the advisors not held, a department move in another process reaches the copy, a new advisor is seen at once", async () => {
+    const a = redisPair();
+    const b = redisPair();
+    processes.onClose(await changeNotices.attach({ ...a, prefix: `${prefix}adv` }));
+    const notices = new ChangeNotices();
+    processes.onClose(await notices.attach({ ...b, prefix: `${prefix}adv` }));
+    const noticesHeard = async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      await a.redis.ping();
+      await b.subscriber.ping();
+    };
+    const cache = new CorpReadCache({ notices });
+    await AdvisorModel.create([
+      { corpId, userid: 'adv.zhang', departments: [2] },
+      { corpId, userid: 'adv.li', departments: [3, 4] },
+      { corpId: 'wwreadcache02', userid: 'adv.wang', departments: [9] },
+    ]);
+    await noticesHeard();
+    const find = vi.spyOn(AdvisorModel, 'find');
+    const asked = () => find.mock.calls.map(([filter]) => filter as unknown);
+    try {
+      expect(await cache.advisorDepartments(corpId, ['adv.zhang'])).toEqual(new Map([['adv.zhang', [2]]]));
+      // Held: no read. Partly held: one read, of the others only (another corp's advisor is not found).
+      expect(await cache.advisorDepartments(corpId, ['adv.zhang'])).toEqual(new Map([['adv.zhang', [2]]]));
+      expect(await cache.advisorDepartments(corpId, ['adv.zhang', 'adv.li', 'adv.wang'])).toEqual(
+        new Map([
+          ['adv.zhang', [2]],
+          ['adv.li', [3, 4]],
+        ]),
+      );
+      expect(asked()).toEqual([
+        { corpId, userid: { $in: ['adv.zhang'] } },
+        { corpId, userid: { $in: ['adv.li', 'adv.wang'] } },
+      ]);
+      // Not found is not kept: an advisor created behind mongoose's back (no notice) is found next time.
+      await AdvisorModel.collection.insertOne({ corpId, userid: 'adv.wang', departments: [5] });
+      expect((await cache.advisorDepartments(corpId, ['adv.wang'])).get('adv.wang')).toEqual([5]);
+      expect(asked()).toHaveLength(3);
+      find.mockClear();
+
+      // Kept: a move behind mongoose's back is not seen ...
+      await AdvisorModel.collection.updateOne({ corpId, userid: 'adv.zhang' }, { $set: { departments: [7] } });
+      expect((await cache.advisorDepartments(corpId, ['adv.zhang'])).get('adv.zhang')).toEqual([2]);
+      expect(find).not.toHaveBeenCalled();
+      // ... a move through the model in process A (the directory sync's write) reaches B's copy.
+      await AdvisorModel.updateOne({ corpId, userid: 'adv.li' }, { $set: { departments: [8] } });
+      await waitFor(
+        async () => (await cache.advisorDepartments(corpId, ['adv.li'])).get('adv.li')?.[0] === 8,
+        'process B sees the department move written in process A',
+        { timeoutMs: 5000, intervalMs: 20 },
+      );
+      expect((await cache.advisorDepartments(corpId, ['adv.zhang'])).get('adv.zhang')).toEqual([7]);
+      // A bulk write announces too.
+      await noticesHeard();
+      await AdvisorModel.bulkWrite([
+        { updateOne: { filter: { corpId, userid: 'adv.zhang' }, update: { $set: { departments: [1] } } } },
+      ]);
+      await waitFor(
+        async () => (await cache.advisorDepartments(corpId, ['adv.zhang'])).get('adv.zhang')?.[0] === 1,
+        'process B sees the bulk write of process A',
+        { timeoutMs: 5000, intervalMs: 20 },
+      );
+    } finally {
+      find.mockRestore();
+      cache.close();
+    }
+  });
+
+  it("advisors' departments: a lost notice is made good by the copy's age limit", async () => {
+    let ms = 0;
+    const cache = new CorpReadCache({ notices: new ChangeNotices(), ttlMs: 60_000, monotonicMs: () => ms });
+    await AdvisorModel.create({ corpId, userid: 'adv.ttl', departments: [2] });
+    expect((await cache.advisorDepartments(corpId, ['adv.ttl'])).get('adv.ttl')).toEqual([2]);
+    // Moved with no notice reaching this cache (its notices are attached to nothing).
+    await AdvisorModel.updateOne({ corpId, userid: 'adv.ttl' }, { $set: { departments: [6] } });
+    ms = 59_999;
+    expect((await cache.advisorDepartments(corpId, ['adv.ttl'])).get('adv.ttl')).toEqual([2]);
+    ms = 60_000;
+    expect((await cache.advisorDepartments(corpId, ['adv.ttl'])).get('adv.ttl')).toEqual([6]);
     cache.close();
   });
 });

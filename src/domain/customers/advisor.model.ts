@@ -1,4 +1,5 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
+import { announceWrites } from '../../infra/change-notices.js';
 
 /**
  * A WeCom member who follows customers (a sales advisor, a manager ...). Directory data kept
@@ -26,6 +27,9 @@ const advisorSchema = new Schema(
 );
 advisorSchema.index({ corpId: 1, userid: 1 }, { unique: true });
 advisorSchema.index({ corpId: 1, departments: 1 });
+// The worker keeps advisors' departments for rule conditions (src/domain/corps/corp-read-cache.ts):
+// every write through the model tells it, here and in the other processes.
+announceWrites(advisorSchema, 'advisors');
 
 export type Advisor = InferSchemaType<typeof advisorSchema>;
 export const AdvisorModel = model('Advisor', advisorSchema);

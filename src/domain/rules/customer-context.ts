@@ -1,6 +1,5 @@
 import type { Types } from 'mongoose';
-import { AdvisorModel } from '../customers/advisor.model.js';
-import { readTagGroups, type CorpReads } from '../corps/corp-read-cache.js';
+import { readAdvisorDepartments, readTagGroups, type CorpReads } from '../corps/corp-read-cache.js';
 import { CustomerModel, type LifecycleStage } from '../customers/customer.model.js';
 import { customerRowOf, relationshipRowsOf, vehicleRowsOf } from '../customers/customer-rows.js';
 import { customerCtx, type PersonalData } from '../customers/personal-data.js';
@@ -126,11 +125,10 @@ async function buildContexts(
   const advisorIds = [
     ...new Set(customers.map((c) => opts.advisorUserid ?? c.responsibleUserid).filter((u): u is string => Boolean(u))),
   ];
-  const advisors = await AdvisorModel.find(
-    { corpId, userid: { $in: advisorIds } },
-    { userid: 1, departments: 1 },
-  ).lean();
-  const departmentsOf = new Map(advisors.map((a) => [a.userid, a.departments ?? []]));
+  // The worker's copy when it has one (cleared by every advisor write, docs/scale.md §4).
+  const departmentsOf = opts.reads?.advisorDepartments
+    ? await opts.reads.advisorDepartments(corpId, advisorIds)
+    : await readAdvisorDepartments(corpId, advisorIds);
   // Grouped once by customer: a per-customer filter over the batch is quadratic (docs/engagement.md, "Measured").
   const relsOf = groupByCustomer(relationships);
   const vehiclesOf = groupByCustomer(vehicles);

@@ -1,6 +1,8 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { QueueName } from '../../../queues/queue-names.js';
 import type { Principal } from '../../auth/principal.js';
+import { CorpReadCache } from '../../corps/corp-read-cache.js';
+import { AdvisorModel } from '../../customers/advisor.model.js';
 import { CorpTagGroupModel } from '../../customers/corp-tag.model.js';
 import { CustomerModel } from '../../customers/customer.model.js';
 import { RelationshipModel } from '../../customers/relationship.model.js';
@@ -509,5 +511,45 @@ describe('the sweep', () => {
     const jobs = await h.deps.queues.get(QueueName.scheduled).getJobs(['waiting', 'delayed', 'prioritized']);
     expect(jobs).toHaveLength(5);
     expect(await ScheduleModel.countDocuments({ status: 'enqueued' })).toBe(5);
+  });
+});
+
+describe('department conditions', () => {
+  it("the worker's copy of the advisor's departments serves the condition, and a department move is used from the next event on", async () => {
+    await AdvisorModel.updateOne(
+      { corpId: DEMO_CORP_ID, userid: 'zhangwei' },
+      { $set: { departments: [2] } },
+      { upsert: true },
+    );
+    const rule = await createRule({
+      name: '售后新客',
+      trigger: { type: 'customer.added' },
+      conditions: { departments: [3] },
+      actions: [{ type: 'notify_advisor', text: '售后新客' }],
+    });
+    const id = await customer();
+    const reads = new CorpReadCache();
+    const deps = { ...h.deps, reads };
+    const find = vi.spyOn(AdvisorModel, 'find');
+    try {
+      expect(await handleDomainEvent(deps, event('customer.added', id))).toEqual([
+        { ruleId: rule.id, outcome: 'conditions_failed' },
+      ]);
+      // The same advisor adds again (a re-add): the departments come from the copy, no read.
+      await ExecutionModel.deleteMany({});
+      expect(await handleDomainEvent(deps, event('customer.added', id))).toEqual([
+        { ruleId: rule.id, outcome: 'conditions_failed' },
+      ]);
+      expect(find).toHaveBeenCalledTimes(1);
+      // Moved to 售后 (what the directory sync writes): the next event has it.
+      await AdvisorModel.updateOne({ corpId: DEMO_CORP_ID, userid: 'zhangwei' }, { $set: { departments: [3] } });
+      await ExecutionModel.deleteMany({});
+      expect(await handleDomainEvent(deps, event('customer.added', id))).toEqual([{ ruleId: rule.id, outcome: 'ran' }]);
+      expect(find).toHaveBeenCalledTimes(2);
+    } finally {
+      find.mockRestore();
+      reads.close();
+      await AdvisorModel.deleteMany({ corpId: DEMO_CORP_ID });
+    }
   });
 });

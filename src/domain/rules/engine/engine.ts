@@ -129,7 +129,11 @@ async function handleLeadEvent(deps: EngineDeps, event: DomainEvent): Promise<Ru
   const lead = await loadLeadFacts(deps.corpId, event);
   if (!lead) return [];
   const ctx = lead.customerId
-    ? await loadCustomerContext(deps.corpId, lead.customerId, { pd: deps.pd, advisorUserid: lead.advisorUserid })
+    ? await loadCustomerContext(deps.corpId, lead.customerId, {
+        pd: deps.pd,
+        advisorUserid: lead.advisorUserid,
+        reads: deps.reads,
+      })
     : undefined;
   const outcomes: RuleOutcome[] = [];
   for (const rule of rules) {
