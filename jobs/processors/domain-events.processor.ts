@@ -1,9 +1,9 @@
 import type { Job } from 'bullmq';
 import type { CorpScope } from '../../src/domain/corps/corp-scope.js';
 import type { DomainEvent } from '../../src/domain/events/domain-event.js';
-import { DomainEventLedger, failEvent } from '../../src/domain/events/domain-event-ledger.js';
+import { DomainEventLedger, failEvent, markQueued } from '../../src/domain/events/domain-event-ledger.js';
 import type { InlineEvent, InlineEvents } from '../../src/domain/events/outbox.js';
-import { markInlineDone, queueDomainEvents, relayOutbox } from '../../src/domain/events/outbox-relay.js';
+import { queueDomainEvents } from '../../src/domain/events/outbox-relay.js';
 import { forgetJobReads, withJobReads } from '../../src/infra/job-reads.js';
 import type { Logger } from '../../src/infra/logger.js';
 import { domainEventJob } from '../../src/queues/jobs/domain-events.jobs.js';
@@ -90,13 +90,14 @@ export class DomainEventRunner {
 
   /**
    * Runs the events an inbound job committed (its `InlineEvents`), inside that job's job reads and
-   * sink, after its handlers: all claimed in one ledger command, their consumers run per event in
-   * recorded order, finished in one command, their outbox records marked relayed in one. An event
+   * sink, after its handlers. Their `domain_events` records were written in the job's transaction,
+   * already claimed by it with a lease (docs/reliability.md "Domain events: the outbox"): their
+   * consumers run per event in recorded order, and they are finished in one command. An event
    * whose consumers fail is recorded failed and queued on `domain-events` with the queue's first
    * backoff (it retries there as a job of its own would); events the consumers record are run in
-   * the next round, those of the last round are queued. Anything not marked (a crash, MongoDB
-   * away) stays `inline` and the relay loop queues it when its lease expires. Never throws: the
-   * inbound job's own change is committed.
+   * the next round, those of the last round are queued. Anything not finished nor queued (a crash,
+   * MongoDB or Redis away) keeps its lease, and the relay loop queues it once the lease expired.
+   * Never throws: the inbound job's own change is committed.
    */
   async runInline(sink: InlineEvents, log: Logger): Promise<InlineRunResult> {
     const result: InlineRunResult = { processed: 0, duplicates: 0, queued: 0 };
@@ -106,51 +107,28 @@ export class DomainEventRunner {
       await this.runRound(events, log, result);
     }
     const left = sink.take();
-    if (left.length > 0) {
-      await relayOutbox(this.ctx.queues, { records: left.map((e) => ({ _id: e.id, event: e.event })) }).then(
-        (n) => void (result.queued += n),
-        (err: Error) =>
-          log.warn({ events: left.length, err: err.message }, 'inline domain events left to the outbox relay'),
-      );
-    }
+    if (left.length > 0) await this.handOver(left, 0, log, result);
     return result;
   }
 
   /** Queues the events of an inbound job whose handlers failed after committing them. */
   async queueInline(sink: InlineEvents, log: Logger): Promise<void> {
     const events = sink.take();
-    if (events.length === 0) return;
-    await relayOutbox(this.ctx.queues, { records: events.map((e) => ({ _id: e.id, event: e.event })) }).catch(
-      (err: Error) =>
-        log.warn({ events: events.length, err: err.message }, 'inline domain events left to the outbox relay'),
-    );
+    if (events.length > 0) await this.handOver(events, 0, log, { processed: 0, duplicates: 0, queued: 0 });
   }
 
   private async runRound(events: readonly InlineEvent[], log: Logger, result: InlineRunResult): Promise<void> {
-    let claimed: boolean[];
-    try {
-      // Submitted together: one group commit, one command (domain-event-ledger.ts).
-      claimed = await Promise.all(events.map((e) => this.ledger.claim(e.id, e.event)));
-    } catch (err) {
-      log.warn({ events: events.length, err: (err as Error).message }, 'inline domain events not claimed; queued');
-      return this.fallBack(events, [], log, result);
-    }
-    const done: string[] = [];
     const ran: InlineEvent[] = [];
     const failed: InlineEvent[] = [];
-    for (const [i, e] of events.entries()) {
-      if (!claimed[i]) {
-        result.duplicates++;
-        done.push(e.id);
-        continue;
-      }
+    for (const e of events) {
       try {
         await this.consume(e.event, log);
         ran.push(e);
       } catch (err) {
         // What a failed consumer read or handed back is not for the next event's consumers.
         forgetJobReads();
-        await failEvent(e.id, e.event.corpId, err).catch(() => undefined);
+        // Its lease ends now: should the queueing below fail, the relay loop takes it at once.
+        await failEvent(e.id, e.event.corpId, err, this.ctx.clock.now()).catch(() => undefined);
         log.warn(
           { type: e.event.type, eventId: e.id, err: (err as Error).message },
           'inline domain event failed; queued',
@@ -160,44 +138,43 @@ export class DomainEventRunner {
     }
     try {
       await Promise.all(ran.map((e) => this.ledger.finish(e.id, e.event.corpId)));
-      done.push(...ran.map((e) => e.id));
       result.processed += ran.length;
     } catch (err) {
       // Not recorded processed: run again from the queue, as a retried job would.
       log.warn({ events: ran.length, err: (err as Error).message }, 'inline domain events not finished; queued');
       failed.push(...ran);
     }
-    await this.fallBack(failed, done, log, result);
+    if (failed.length > 0) await this.handOver(failed, firstBackoffMs(), log, result);
   }
 
-  /** Queues `failed` (delayed by the first backoff), then marks them and `done` relayed in one command. */
-  private async fallBack(
-    failed: readonly InlineEvent[],
-    done: readonly string[],
+  /**
+   * Queues events whose ledger records this job leased, then marks them `queued` (lease cleared)
+   * in one command. Either failing leaves the lease: the relay loop queues them once it expired.
+   */
+  private async handOver(
+    events: readonly InlineEvent[],
+    delayMs: number,
     log: Logger,
     result: InlineRunResult,
   ): Promise<void> {
-    const marked = [...done];
-    if (failed.length > 0) {
-      try {
-        await queueDomainEvents(
-          this.ctx.queues,
-          failed.map((e) => ({ _id: e.id, event: e.event })),
-          firstBackoffMs(),
-        );
-        marked.push(...failed.map((e) => e.id));
-        result.queued += failed.length;
-      } catch (err) {
-        log.warn(
-          { events: failed.length, err: (err as Error).message },
-          'inline domain events left to the outbox relay',
-        );
-      }
+    try {
+      await queueDomainEvents(
+        this.ctx.queues,
+        events.map((e) => ({ _id: e.id, event: e.event })),
+        delayMs,
+      );
+      result.queued += events.length;
+    } catch (err) {
+      log.warn({ events: events.length, err: (err as Error).message }, 'inline domain events left to the outbox relay');
+      return;
     }
-    await markInlineDone(marked, this.ctx.clock.now()).catch((err: Error) =>
+    await markQueued(
+      events.map((e) => ({ eventId: e.id, corpId: e.event.corpId })),
+      this.ctx.clock.now(),
+    ).catch((err: Error) =>
       log.warn(
-        { events: marked.length, err: err.message },
-        'inline domain events not marked; the relay takes them later',
+        { events: events.length, err: err.message },
+        'inline domain events queued but not marked; the relay may queue them again',
       ),
     );
   }

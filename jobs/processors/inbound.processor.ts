@@ -85,7 +85,7 @@ export function createInboundProcessor(
 export interface InboundProcessorOptions {
   /** The consumers of domain events (jobs/registry.ts): given, a callback's events run in its job. */
   events?: (ctx: WorkerContext) => readonly DomainEventHandler[];
-  /** The lease of the inline events' outbox records (default `INLINE_EVENT_LEASE_MS`). */
+  /** The lease of the inline events' `domain_events` records (default `INLINE_EVENT_LEASE_MS`). */
   leaseMs?: number;
 }
 

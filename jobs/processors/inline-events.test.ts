@@ -1,9 +1,10 @@
 /**
  * An inbound job runs the domain events its handlers commit itself, after them (docs/reliability.md
- * "Domain events: the outbox"): the ledger records them processed, their outbox records are marked,
- * no `domain-events` job is made; a consumer that fails sends its event to the queue, where it
- * retries; a record left `inline` by a job that died is relayed once its lease expired; a
- * duplicate delivery runs nothing twice. Real Redis and the dev MongoDB server.
+ * "Domain events: the outbox"): their `domain_events` records, written claimed and leased in the
+ * handler's transaction (no outbox record), are finished, no `domain-events` job is made; a
+ * consumer that fails sends its event to the queue, where it retries, and if the queue is away the
+ * relay loop takes it; a record left leased by a job that died is queued once its lease expired; a
+ * replayed source runs nothing twice. Real Redis and the dev MongoDB server.
  */
 import mongoose, { Schema } from 'mongoose';
 import { Registry } from 'prom-client';
@@ -13,7 +14,7 @@ import type { Corp } from '../../src/domain/corps/corp.types.js';
 import { domainEventJobId, type DomainEvent, type DomainEventType } from '../../src/domain/events/domain-event.js';
 import { DomainEventRecordModel } from '../../src/domain/events/domain-event-record.model.js';
 import { OutboxEventModel } from '../../src/domain/events/outbox-event.model.js';
-import { measureOutboxLag, OutboxRelay } from '../../src/domain/events/outbox-relay.js';
+import { measureOutboxLag, OutboxRelay, relayExpiredLeases } from '../../src/domain/events/outbox-relay.js';
 import { InlineEvents, withOutbox } from '../../src/domain/events/outbox.js';
 import { createHandlerRegistry } from '../../src/domain/inbound/handlers.js';
 import { InboundEventModel } from '../../src/domain/inbound/inbound-event.model.js';
@@ -175,14 +176,17 @@ const outbox = (eventId: string) => OutboxEventModel.findById(eventId).lean();
 const domainJob = (eventId: string) => queues.get(QueueName.domainEvents).getJob(eventId);
 
 describe('the domain events of a callback', () => {
-  it('run in its inbound job after its handlers: ledger processed, outbox marked, no domain-events job, reads shared', async () => {
+  it('run in its inbound job after its handlers: ledger processed, no outbox record, no domain-events job, reads shared', async () => {
     const key = await add('wmInline0001');
     const ids = [idOf('customer.added', key), idOf('customer.became_owner', key)];
     expect(ran).toEqual(['wmInline0001 customer.added', 'wmInline0001 customer.became_owner']);
     expect(reads).toEqual(['from the callback', 'from the callback']);
     for (const id of ids) {
-      expect(await ledger(id)).toMatchObject({ status: 'processed', attempts: 1 });
-      expect(await outbox(id)).toMatchObject({ status: 'relayed' });
+      const record = await ledger(id);
+      expect(record).toMatchObject({ status: 'processed', attempts: 1, externalUserId: 'wmInline0001', sourceId: key });
+      expect(record?.processedAt).toBeInstanceOf(Date);
+      expect(record?.leaseUntil).toBeUndefined();
+      expect(await outbox(id)).toBeNull();
       expect(await domainJob(id)).toBeUndefined();
     }
     const job = await queues.get(QueueName.wecomInbound).getJob(key);
@@ -203,8 +207,9 @@ describe('the domain events of a callback', () => {
       return r?.status === 'processed' ? r : undefined;
     }, 'the queued event processed');
     expect(done.attempts).toBe(2);
+    expect(done.leaseUntil).toBeUndefined();
     expect(ran).toEqual(['wmInline0002 customer.added', 'wmInline0002 customer.became_owner']);
-    expect(await outbox(owner)).toMatchObject({ status: 'relayed' });
+    expect(await outbox(owner)).toBeNull();
   });
 
   it('a callback whose handler fails after its commit: its events go to the queue at once and run once', async () => {
@@ -218,7 +223,7 @@ describe('the domain events of a callback', () => {
     expect(ran.sort()).toEqual(['wmInline0003 customer.added', 'wmInline0003 customer.became_owner']);
   });
 
-  it('a record left inline by a job that died is relayed once its lease expired, counted in the lag, and run once', async () => {
+  it('a record left leased by a job that died is queued once its lease expired, counted in the lag, and run once', async () => {
     // The job commits its change and dies before running its events.
     const sink = new InlineEvents(30_000);
     await withJobReads(
@@ -231,11 +236,12 @@ describe('the domain events of a callback', () => {
     );
     const id = idOf('customer.added', 'died-0004');
     expect(sink.take().map((e) => e.id)).toEqual([id]);
-    expect(await outbox(id)).toMatchObject({ status: 'inline' });
+    expect(await ledger(id)).toMatchObject({ status: 'processing', attempts: 1 });
+    expect(await outbox(id)).toBeNull();
     const now = Date.now();
     const relay = new OutboxRelay({ queues, logger, nowMs: () => now });
     await relay.runOnce();
-    expect(await outbox(id)).toMatchObject({ status: 'inline' });
+    expect(await ledger(id)).toMatchObject({ status: 'processing' });
     expect(await domainJob(id)).toBeUndefined();
     // Past the lease it waits for the relay, and the lag counts from the lease's end.
     const lag = await measureOutboxLag(now + 40_000);
@@ -244,35 +250,81 @@ describe('the domain events of a callback', () => {
     expect(lag.oldestAgeS).toBeLessThan(11);
     const late = new OutboxRelay({ queues, logger, nowMs: () => now + 40_000 });
     expect((await late.runOnce()).lag).toEqual({ pending: 0, oldestAgeS: 0 });
-    await waitFor(async () => (await ledger(id))?.status === 'processed', 'relayed event processed');
-    expect(await outbox(id)).toMatchObject({ status: 'relayed' });
+    expect(await domainJob(id)).toBeDefined();
+    // Moved: a later pass does not queue it again.
+    expect(await relayExpiredLeases(queues, { now: new Date(now + 80_000) })).toBe(0);
+    const done = await waitFor(async () => {
+      const r = await ledger(id);
+      return r?.status === 'processed' ? r : undefined;
+    }, 'relayed event processed');
+    expect(done).toMatchObject({ attempts: 2, externalUserId: 'wmInline0004', sourceId: 'died-0004' });
+    expect(done.leaseUntil).toBeUndefined();
     expect(ran).toEqual(['wmInline0004 customer.added']);
   });
 
-  it('a duplicate delivery of an event run inline runs nothing again (ledger: processed ⇒ skipped)', async () => {
+  it('a consumer that fails while the queue is away: recorded failed with its lease ended, and the relay loop queues it', async () => {
+    consumerFailures.set('customer.added', 1);
+    const sink = new InlineEvents();
+    await withJobReads(
+      () =>
+        withOutbox({ logger }, async (events) => {
+          events.record(eventOf('customer.added', 'noqueue-0006', 'wmInline0006'));
+        }),
+      sink,
+    );
+    const id = idOf('customer.added', 'noqueue-0006');
+    const down = {
+      ...ctx,
+      queues: {
+        get: () => ({ addBulk: () => Promise.reject(new Error('redis away')) }),
+      } as unknown as WorkerContext['queues'],
+    };
+    const result = await withJobReads(() => new DomainEventRunner(down, [consumer]).runInline(sink, logger), sink);
+    expect(result).toEqual({ processed: 0, duplicates: 0, queued: 0 });
+    expect(await ledger(id)).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(await domainJob(id)).toBeUndefined();
+    // Nothing lost: its lease ended, the next relay pass queues it, and it runs there.
+    expect(await relayExpiredLeases(queues)).toBe(1);
+    const done = await waitFor(async () => {
+      const r = await ledger(id);
+      return r?.status === 'processed' ? r : undefined;
+    }, 'the relayed event processed');
+    expect(done.attempts).toBe(2);
+    expect(ran).toEqual(['wmInline0006 customer.added']);
+  });
+
+  it('a replayed source of an event run inline runs nothing again; an unprocessed one is queued and run once', async () => {
     const key = await add('wmInline0005');
     const added = idOf('customer.added', key);
+    const owner = idOf('customer.became_owner', key);
     expect(ran).toHaveLength(2);
-    // A crash between the ledger's finish and the mark: the record is still inline, its lease ends.
-    await OutboxEventModel.updateOne(
-      { _id: added },
-      { $set: { status: 'inline', leaseUntil: new Date(Date.now() - 1000) }, $unset: { relayedAt: 1 } },
-    );
-    await new OutboxRelay({ queues, logger }).runOnce();
-    const job = await waitFor(async () => {
-      const j = await domainJob(added);
-      return j?.finishedOn ? j : undefined;
-    }, 'the relayed duplicate done');
-    expect(job.returnvalue).toMatchObject({ duplicate: true });
-    // And the same events handed to a job again (a replayed sink): both skipped.
-    const again = new InlineEvents();
-    again.accept([
-      { id: added, event: eventOf('customer.added', key, 'wmInline0005') },
-      { id: idOf('customer.became_owner', key), event: eventOf('customer.became_owner', key, 'wmInline0005') },
-    ]);
-    const result = await withJobReads(() => new DomainEventRunner(ctx, [consumer]).runInline(again, logger), again);
-    expect(result).toEqual({ processed: 0, duplicates: 2, queued: 0 });
+    const before = await ledger(added);
+    // The same source recorded again in a job that runs its events (a replayed callback).
+    const replay = async () => {
+      const sink = new InlineEvents();
+      await withJobReads(
+        () =>
+          withOutbox({ queues, logger }, async (events) => {
+            events.record(eventOf('customer.added', key, 'wmInline0005'));
+            events.record(eventOf('customer.became_owner', key, 'wmInline0005'));
+          }),
+        sink,
+      );
+      return withJobReads(() => new DomainEventRunner(ctx, [consumer]).runInline(sink, logger), sink);
+    };
+    expect(await replay()).toEqual({ processed: 0, duplicates: 0, queued: 0 });
+    expect(await ledger(added)).toEqual(before);
+    expect(await domainJob(added)).toBeUndefined();
     expect(ran).toEqual(['wmInline0005 customer.added', 'wmInline0005 customer.became_owner']);
+    // One not processed (its earlier attempt failed): queued, run there once.
+    await DomainEventRecordModel.updateOne({ eventId: owner }, { $set: { status: 'failed' } });
+    await replay();
+    await waitFor(async () => (await ledger(owner))?.status === 'processed', 'the replayed event processed');
+    expect(ran).toEqual([
+      'wmInline0005 customer.added',
+      'wmInline0005 customer.became_owner',
+      'wmInline0005 customer.became_owner',
+    ]);
     expect(await ledger(added)).toMatchObject({ status: 'processed', attempts: 1 });
   });
 });

@@ -142,9 +142,15 @@ export class Ledger {
   /** Domain events written to the MongoDB outbox and not yet relayed to their queue (none without an outbox). */
   async outboxPending(stack: BotStack): Promise<number> {
     this.conn ??= mongoose.createConnection(stack.config.mongo.uri, { serverSelectionTimeoutMS: 5000 }).asPromise();
-    // Inline records (an inbound job runs them itself) are outstanding until marked relayed too:
-    // one left by a killed worker is the relay's once its lease expires.
-    return (await this.conn).collection('outbox_events').countDocuments({ status: { $in: ['pending', 'inline'] } });
+    // The events an inbound job runs itself are outstanding while their `domain_events` record is
+    // leased (until finished or queued): one left by a killed worker is the relay's once its lease
+    // expires. `inline` outbox records are those such jobs wrote before.
+    const db = await this.conn;
+    const [outbox, leased] = await Promise.all([
+      db.collection('outbox_events').countDocuments({ status: { $in: ['pending', 'inline'] } }),
+      db.collection('domain_events').countDocuments({ leaseUntil: { $exists: true } }),
+    ]);
+    return outbox + leased;
   }
 
   async close(): Promise<void> {

@@ -18,8 +18,8 @@ import type { Schema } from 'mongoose';
 /**
  * Where the domain events a job's changes record go when the job runs them itself after its
  * commit (the inbound lane, docs/reliability.md "Domain events: the outbox"): `withOutbox` writes
- * their outbox records leased (`leaseMs`) and hands the committed ones to `accept` instead of
- * relaying them to the queue.
+ * their `domain_events` ledger records claimed and leased (`leaseMs`) instead of outbox records,
+ * and hands the committed ones to `accept` instead of relaying them to the queue.
  */
 export interface InlineEventSink {
   readonly leaseMs: number;

@@ -68,8 +68,11 @@ export interface LedgerClaim {
 
 const DUPLICATE_KEY = 11000;
 
-/** The fields of the trace, as a lone claim sets them. */
-function traceOf(event: DomainEvent): Record<string, unknown> {
+/** The ids of an event the trace keeps: every optional id of `domainEventSchema`. */
+const TRACE_IDS = ['customerId', 'externalUserId', 'userid', 'relationshipId', 'vehicleId', 'taskId'] as const;
+
+/** The fields of the trace, as a lone claim sets them: every field of the event (`eventOfRecord`). */
+export function traceOf(event: DomainEvent): Record<string, unknown> {
   const trace: Record<string, unknown> = {
     type: event.type,
     sourceId: event.sourceId,
@@ -77,9 +80,65 @@ function traceOf(event: DomainEvent): Record<string, unknown> {
     data: event.data ?? {},
   };
   // Absent ids stay absent (the driver would store an undefined as null).
-  for (const key of ['customerId', 'externalUserId', 'userid', 'vehicleId', 'taskId'] as const)
-    if (event[key] !== undefined) trace[key] = event[key];
+  for (const key of TRACE_IDS) if (event[key] !== undefined) trace[key] = event[key];
   return trace;
+}
+
+/** A ledger record as the driver returns it (the fields `traceOf` sets). */
+export interface LedgerRow {
+  eventId: string;
+  corpId: string;
+  type: DomainEvent['type'];
+  sourceId: string;
+  occurredAt: Date;
+  data?: DomainEvent['data'];
+  customerId?: string;
+  externalUserId?: string;
+  userid?: string;
+  relationshipId?: string;
+  vehicleId?: string;
+  taskId?: string;
+}
+
+/** The event a ledger record was written for (the relay loop queues it from the record alone). */
+export function eventOfRecord(row: LedgerRow): DomainEvent {
+  const event: DomainEvent = {
+    type: row.type,
+    corpId: row.corpId,
+    sourceId: row.sourceId,
+    occurredAt: row.occurredAt.toISOString(),
+    data: row.data ?? {},
+  };
+  for (const key of TRACE_IDS) if (typeof row[key] === 'string') event[key] = row[key];
+  return event;
+}
+
+/**
+ * The in-transaction write of the events a job runs itself (docs/reliability.md, "Domain events:
+ * the outbox"): each record inserted already claimed by that job, leased until `leaseUntil`; one
+ * that exists (a replayed source) is left as it is (insert only).
+ */
+export function leasedRecordWrites(
+  events: ReadonlyArray<{ id: string; event: DomainEvent }>,
+  now: Date,
+  leaseUntil: Date,
+) {
+  return events.map(({ id, event }) => ({
+    updateOne: {
+      filter: { eventId: id, corpId: event.corpId },
+      update: {
+        $setOnInsert: {
+          ...traceOf(event),
+          status: 'processing',
+          attempts: 1,
+          leaseUntil,
+          createdAt: now,
+          updatedAt: now,
+        },
+      },
+      upsert: true,
+    },
+  }));
 }
 
 /**
@@ -89,7 +148,12 @@ function traceOf(event: DomainEvent): Record<string, unknown> {
 async function claimAgain({ eventId, event }: LedgerClaim): Promise<boolean> {
   return DomainEventRecordModel.updateOne(
     { eventId, corpId: event.corpId, status: { $ne: 'processed' } },
-    { $set: { ...traceOf(event), status: 'processing' }, $inc: { attempts: 1 }, $unset: { error: 1 } },
+    // A leased record (written by a job that runs its events itself) is this claim's from now on.
+    {
+      $set: { ...traceOf(event), status: 'processing' },
+      $inc: { attempts: 1 },
+      $unset: { error: 1, leaseUntil: 1 },
+    },
     { upsert: true },
   ).then(
     () => true,
@@ -139,7 +203,7 @@ export async function claimEvents(claims: readonly LedgerClaim[], now: Date = ne
   return Promise.all(claims.map((c) => (seen.has(c.eventId) ? claimAgain(c) : true)));
 }
 
-/** Marks a batch processed: one `updateMany` per corp. */
+/** Marks a batch processed (a leased record's lease ends with it): one `updateMany` per corp. */
 export async function finishEvents(
   items: ReadonlyArray<{ eventId: string; corpId: string }>,
   now: Date,
@@ -150,18 +214,49 @@ export async function finishEvents(
     [...byCorp].map(([corpId, eventIds]) =>
       DomainEventRecordModel.updateMany(
         { corpId, eventId: { $in: eventIds } },
-        { $set: { status: 'processed', processedAt: now } },
+        { $set: { status: 'processed', processedAt: now }, $unset: { leaseUntil: 1 } },
       ),
     ),
   );
   return items.map(() => undefined);
 }
 
-/** Records a failed attempt (its job retries with the queue's backoff). */
-export async function failEvent(eventId: string, corpId: string, err: unknown): Promise<void> {
+/**
+ * Records a failed attempt (its job retries with the queue's backoff). With `leaseEnds` (an event
+ * its job runs itself, about to be queued), a leased record's lease ends then: should the queueing
+ * fail, the relay loop takes it over at its next pass.
+ */
+export async function failEvent(eventId: string, corpId: string, err: unknown, leaseEnds?: Date): Promise<void> {
   await DomainEventRecordModel.updateOne(
-    { eventId, corpId },
-    { $set: { status: 'failed', error: (err as Error).message.slice(0, 500) } },
+    leaseEnds ? { eventId, corpId, leaseUntil: { $exists: true } } : { eventId, corpId },
+    {
+      $set: {
+        status: 'failed',
+        error: (err as Error).message.slice(0, 500),
+        ...(leaseEnds ? { leaseUntil: leaseEnds } : {}),
+      },
+    },
+  );
+}
+
+/**
+ * Hands leased records to the `domain-events` queue once their jobs were added there: `queued`,
+ * lease cleared, so the relay loop leaves them alone. One the queue's job claimed or finished
+ * meanwhile (its lease cleared) is left as it is. One `updateMany` per corp.
+ */
+export async function markQueued(
+  items: ReadonlyArray<{ eventId: string; corpId: string }>,
+  now: Date = new Date(),
+): Promise<void> {
+  const byCorp = new Map<string, string[]>();
+  for (const { eventId, corpId } of items) byCorp.set(corpId, [...(byCorp.get(corpId) ?? []), eventId]);
+  await Promise.all(
+    [...byCorp].map(([corpId, eventIds]) =>
+      DomainEventRecordModel.collection.updateMany(
+        { corpId, eventId: { $in: eventIds }, leaseUntil: { $exists: true }, status: { $ne: 'processed' } },
+        { $set: { status: 'queued', updatedAt: now }, $unset: { leaseUntil: '' } },
+      ),
+    ),
   );
 }
 

@@ -8,10 +8,10 @@ export const OUTBOX_RELAYED_TTL_S = 7 * 24 * 60 * 60;
  * The transactional outbox (docs/reliability.md, "Domain events: the outbox"): one document per
  * domain event, written in the same MongoDB transaction as the state change that causes it, keyed
  * by the event's deterministic id (which is also its BullMQ job id). The relay moves `pending`
- * records to the `domain-events` queue and marks them `relayed`. A record written by a job that
- * runs its events itself (the inbound lane) is `inline` until `leaseUntil`: that job marks it
- * `relayed` once its consumers ran (or queued it), and the relay moves it when the lease expired
- * (the job died). Ids only, no personal data.
+ * records to the `domain-events` queue and marks them `relayed`. A job that runs its events itself
+ * (the inbound lane) writes no record here: it leases the events' `domain_events` ledger records
+ * instead (domain-event-record.model.ts). `inline` records (until `leaseUntil`) are those such jobs
+ * wrote before; the relay still moves them when their lease expired. Ids only, no personal data.
  */
 const outboxEventSchema = new Schema(
   {

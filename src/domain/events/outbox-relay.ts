@@ -5,6 +5,9 @@ import type { Queues } from '../../queues/queue-factory.js';
 import { domainEventJob } from '../../queues/jobs/domain-events.jobs.js';
 import { QueueName } from '../../queues/queue-names.js';
 import type { Collection } from 'mongoose';
+import type { DomainEvent } from './domain-event.js';
+import { eventOfRecord, markQueued, type LedgerRow } from './domain-event-ledger.js';
+import { DomainEventRecordModel } from './domain-event-record.model.js';
 import { OutboxEventModel } from './outbox-event.model.js';
 
 /** An outbox record as the driver sees it (string ids). */
@@ -42,8 +45,9 @@ export interface RelayBatchOptions {
 }
 
 /**
- * What the relay loop moves: pending records, and inline ones whose lease expired (the job that
- * was to run them died first; docs/reliability.md, "Domain events: the outbox").
+ * What the relay loop moves: pending records, and inline ones whose lease expired (written by a
+ * job that ran its events itself before those jobs leased `domain_events` records instead; see
+ * `relayExpiredLeases`, docs/reliability.md, "Domain events: the outbox").
  */
 const relayable = (now: Date) => ({
   $or: [{ status: 'pending' as const }, { status: 'inline' as const, leaseUntil: { $lte: now } }],
@@ -88,24 +92,72 @@ export async function queueDomainEvents(
     .addBulk(records.map((r) => domainEventJob.bulkEntry(r.event as never, { jobId: r._id, ...delay })));
 }
 
+/** The `domain_events` ledger through the driver (the relay's scan of leased records). */
+const ledgerCollection = (): Collection<LedgerRow & { leaseUntil?: Date; status: string }> =>
+  DomainEventRecordModel.collection as unknown as Collection<LedgerRow & { leaseUntil?: Date; status: string }>;
+
 /**
- * Marks the outbox records of events their job ran itself (inline) as relayed, in one command: the
- * relay loop leaves them alone from then on (docs/reliability.md, "Domain events: the outbox").
+ * Queues the events of a job that runs its events itself whose ledger records exist already (a
+ * replayed source) and are not processed yet; a processed one is left alone (docs/reliability.md,
+ * "Domain events: the outbox"). One read; job id = event id, so a job still retained is not added twice.
  */
-export async function markInlineDone(ids: readonly string[], now: Date = new Date()): Promise<void> {
-  if (ids.length === 0) return;
-  await outboxCollection().updateMany(
-    { _id: { $in: [...ids] }, status: 'inline' },
-    { $set: { status: 'relayed', relayedAt: now } },
+export async function queueUnprocessed(
+  queues: Queues,
+  events: ReadonlyArray<{ id: string; event: DomainEvent }>,
+): Promise<number> {
+  if (events.length === 0) return 0;
+  const open = await ledgerCollection()
+    .find(
+      {
+        corpId: { $in: [...new Set(events.map((e) => e.event.corpId))] },
+        eventId: { $in: events.map((e) => e.id) },
+        status: { $ne: 'processed' },
+      },
+      { projection: { _id: 0, eventId: 1 } },
+    )
+    .toArray();
+  const ids = new Set(open.map((r) => r.eventId));
+  const records = events.filter((e) => ids.has(e.id)).map((e) => ({ _id: e.id, event: e.event }));
+  if (records.length > 0) await queueDomainEvents(queues, records);
+  return records.length;
+}
+
+/**
+ * Queues the events whose ledger records are still leased past their lease: the job that wrote
+ * them in its transaction to run them itself died first, or could not queue one whose consumers
+ * failed (docs/reliability.md, "Domain events: the outbox"). The event is rebuilt from its record;
+ * once added to the queue (job id = event id) the record is `queued` with its lease cleared, so the
+ * next pass leaves it alone, and the queue job claims it as any other. Returns how many it queued.
+ */
+export async function relayExpiredLeases(
+  queues: Queues,
+  opts: { now?: Date; batchSize?: number } = {},
+): Promise<number> {
+  const now = opts.now ?? new Date();
+  const rows = await ledgerCollection()
+    .find({ leaseUntil: { $lte: now } }, { sort: { leaseUntil: 1 }, limit: opts.batchSize ?? 200 })
+    .toArray();
+  if (rows.length === 0) return 0;
+  await queueDomainEvents(
+    queues,
+    rows.map((r) => ({ _id: r.eventId, event: eventOfRecord(r) })),
   );
+  await markQueued(
+    rows.map((r) => ({ eventId: r.eventId, corpId: r.corpId })),
+    now,
+  );
+  return rows.length;
 }
 
 export interface OutboxLag {
-  /** Records the relay has to move: pending ones and inline ones whose lease expired. */
+  /**
+   * Records the relay has to move: pending outbox ones, inline ones whose lease expired, and leased
+   * `domain_events` ledger records whose lease expired.
+   */
   pending: number;
   /**
-   * How long the oldest of them has waited, in seconds (a pending record since its creation, an
-   * inline one since its lease expired), 0 when none waits.
+   * How long the oldest of them has waited, in seconds (a pending record since its creation, a
+   * leased one since its lease expired), 0 when none waits.
    */
   oldestAgeS: number;
 }
@@ -113,16 +165,34 @@ export interface OutboxLag {
 /** How far behind the relay is: records waiting for it and the wait of the oldest. */
 export async function measureOutboxLag(nowMs: number = Date.now()): Promise<OutboxLag> {
   const now = new Date(nowMs);
-  // Counted first: when nothing waits (a relay pass each second, mostly) that is the only command.
-  const pending = await OutboxEventModel.countDocuments(relayable(now));
-  if (pending === 0) return { pending, oldestAgeS: 0 };
-  const [oldest, expired] = await Promise.all([
-    OutboxEventModel.findOne({ status: 'pending' }, { createdAt: 1 }).sort({ createdAt: 1 }).lean(),
-    OutboxEventModel.findOne({ status: 'inline', leaseUntil: { $lte: now } }, { leaseUntil: 1 })
-      .sort({ leaseUntil: 1 })
-      .lean(),
+  // Counted first: when nothing waits (a relay pass each second, mostly) those are the only commands.
+  const [outbox, leased] = await Promise.all([
+    OutboxEventModel.countDocuments(relayable(now)),
+    ledgerCollection().countDocuments({ leaseUntil: { $lte: now } }),
   ]);
-  const since = Math.min(oldest?.createdAt.getTime() ?? nowMs, expired?.leaseUntil?.getTime() ?? nowMs);
+  const pending = outbox + leased;
+  if (pending === 0) return { pending, oldestAgeS: 0 };
+  const [oldest, expired, expiredLease] = await Promise.all([
+    outbox > 0
+      ? OutboxEventModel.findOne({ status: 'pending' }, { createdAt: 1 }).sort({ createdAt: 1 }).lean()
+      : undefined,
+    outbox > 0
+      ? OutboxEventModel.findOne({ status: 'inline', leaseUntil: { $lte: now } }, { leaseUntil: 1 })
+          .sort({ leaseUntil: 1 })
+          .lean()
+      : undefined,
+    leased > 0
+      ? ledgerCollection().findOne(
+          { leaseUntil: { $lte: now } },
+          { projection: { leaseUntil: 1 }, sort: { leaseUntil: 1 } },
+        )
+      : undefined,
+  ]);
+  const since = Math.min(
+    oldest?.createdAt.getTime() ?? nowMs,
+    expired?.leaseUntil?.getTime() ?? nowMs,
+    expiredLease?.leaseUntil?.getTime() ?? nowMs,
+  );
   return { pending, oldestAgeS: Math.max(0, (nowMs - since) / 1000) };
 }
 
@@ -148,7 +218,8 @@ export interface OutboxRelayStatus {
 }
 
 /**
- * The relay loop of the worker process: relays pending outbox records in batches, measures the
+ * The relay loop of the worker process: relays pending outbox records in batches, and the events of
+ * ledger records whose lease expired (`relayExpiredLeases`), measures the
  * lag after each pass (metric `scrm_outbox_relay_lag_seconds`, alert and readiness above
  * `lagAlertS`), and keeps retrying while Redis or MongoDB is away.
  */
@@ -200,6 +271,15 @@ export class OutboxRelay {
     try {
       for (;;) {
         const moved = await relayOutbox(this.opts.queues, {
+          batchSize: this.opts.batchSize,
+          now: new Date(this.nowMs()),
+        });
+        this.relayed?.inc(moved);
+        if (moved < (this.opts.batchSize ?? 200) || this.stopped) break;
+      }
+      // The ledger records leased to jobs that died before running their events.
+      for (;;) {
+        const moved = await relayExpiredLeases(this.opts.queues, {
           batchSize: this.opts.batchSize,
           now: new Date(this.nowMs()),
         });

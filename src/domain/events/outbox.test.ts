@@ -17,8 +17,10 @@ import { startPrivateRedis } from '../../testing/redis-server.js';
 import { waitFor } from '../../testing/wait.js';
 import { useTestStores } from '../../testing/stores.js';
 import { domainEventJobId, type DomainEventInput } from './domain-event.js';
+import { eventOfRecord, finishEvents, type LedgerRow } from './domain-event-ledger.js';
+import { DomainEventRecordModel } from './domain-event-record.model.js';
 import { OutboxEventModel } from './outbox-event.model.js';
-import { OutboxRelay, relayOutbox } from './outbox-relay.js';
+import { OutboxRelay, relayExpiredLeases, relayOutbox } from './outbox-relay.js';
 import { InlineEvents, withOutbox } from './outbox.js';
 
 const logger = createLogger({ level: 'silent', name: 'test' });
@@ -44,6 +46,7 @@ const event = (sourceId: string): DomainEventInput => ({
 beforeEach(async () => {
   await Promise.all([
     OutboxEventModel.deleteMany({}),
+    DomainEventRecordModel.deleteMany({ corpId: 'wwOutboxCorp' }),
     StateModel.deleteMany({}),
     queues.get(QueueName.domainEvents).obliterate({ force: true }),
   ]);
@@ -139,32 +142,61 @@ describe('the outbox', () => {
     expect(await OutboxEventModel.countDocuments()).toBe(1);
   });
 
-  it('inside a job that runs its events itself: written inline with a lease, handed to its sink, nothing queued', async () => {
+  it('inside a job that runs its events itself: its ledger record is written claimed and leased, handed to its sink, nothing queued', async () => {
     const sink = new InlineEvents(45_000);
     const before = Date.now();
     const id = await withJobReads(
       () =>
         withOutbox({ queues, logger }, async (events) => {
           await StateModel.create({ key: 'inline', n: 1 });
-          return events.record(event('inbound-inline'));
+          return events.record({ ...event('inbound-inline'), relationshipId: 'rel-1' });
         }),
       sink,
     );
-    expect(sink.take()).toEqual([{ id, event: expect.objectContaining({ sourceId: 'inbound-inline' }) }]);
+    const [taken] = sink.take();
+    expect(taken?.id).toBe(id);
     expect(await jobIds()).toEqual([]);
-    const stored = await OutboxEventModel.findById(id).lean();
-    expect(stored?.status).toBe('inline');
+    // One record, in the ledger: no outbox record.
+    expect(await OutboxEventModel.countDocuments()).toBe(0);
+    const stored = await DomainEventRecordModel.findOne({ eventId: id }).lean();
+    expect(stored).toMatchObject({
+      status: 'processing',
+      attempts: 1,
+      corpId: 'wwOutboxCorp',
+      relationshipId: 'rel-1',
+    });
     expect(stored?.leaseUntil?.getTime()).toBeGreaterThanOrEqual(before + 45_000);
-    // Not the relay's before the lease ends; a replay of the source hands the job nothing again.
+    // The record alone gives back the event the job runs.
+    expect(eventOfRecord(stored as unknown as LedgerRow)).toEqual(taken?.event);
+    // Not the relay's before the lease ends.
     expect(await relayOutbox(queues)).toBe(0);
-    await withJobReads(
-      () => withOutbox({ queues, logger }, async (events) => events.record(event('inbound-inline'))),
-      sink,
-    );
-    expect(sink.take()).toEqual([]);
-    expect(await jobIds()).toEqual([]);
-    expect(await relayOutbox(queues, { now: new Date(before + 46_000) })).toBe(1);
+    expect(await relayExpiredLeases(queues)).toBe(0);
+    // Past it, queued once (job id = event id), then left alone.
+    expect(await relayExpiredLeases(queues, { now: new Date(before + 46_000) })).toBe(1);
     expect(await jobIds()).toEqual([id]);
+    expect(await DomainEventRecordModel.findOne({ eventId: id }).lean()).toMatchObject({ status: 'queued' });
+    expect((await DomainEventRecordModel.findOne({ eventId: id }).lean())?.leaseUntil).toBeUndefined();
+    expect(await relayExpiredLeases(queues, { now: new Date(before + 120_000) })).toBe(0);
+  });
+
+  it('inside such a job, a replayed source: a processed record is left as it is and nothing runs; an unprocessed one is queued', async () => {
+    const sink = new InlineEvents();
+    const inJob = (sourceId: string) =>
+      withJobReads(() => withOutbox({ queues, logger }, async (events) => events.record(event(sourceId))), sink);
+    const done = await inJob('inbound-replay-done');
+    const open = await inJob('inbound-replay-open');
+    expect(sink.take().map((e) => e.id)).toEqual([done, open]);
+    await finishEvents([{ eventId: done, corpId: 'wwOutboxCorp' }], new Date());
+    const processed = await DomainEventRecordModel.findOne({ eventId: done }).lean();
+    await inJob('inbound-replay-done');
+    await inJob('inbound-replay-open');
+    expect(sink.take()).toEqual([]);
+    // The processed record is untouched (insert only); the unprocessed one goes to the queue.
+    expect(await DomainEventRecordModel.findOne({ eventId: done }).lean()).toEqual(processed);
+    expect(processed).toMatchObject({ status: 'processed', attempts: 1 });
+    expect(processed?.leaseUntil).toBeUndefined();
+    expect(await jobIds()).toEqual([open]);
+    expect(await DomainEventRecordModel.countDocuments({ eventId: { $in: [done, open] } })).toBe(2);
   });
 
   it('a nested change joins the outer transaction: both roll back together', async () => {

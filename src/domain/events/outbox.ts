@@ -4,7 +4,9 @@ import { forgetJobReads, inlineEventSink, type InlineEventSink } from '../../inf
 import type { Logger } from '../../infra/logger.js';
 import type { Queues } from '../../queues/queue-factory.js';
 import { domainEventJobId, domainEventSchema, type DomainEvent, type DomainEventInput } from './domain-event.js';
-import { outboxCollection, relayOutbox } from './outbox-relay.js';
+import { leasedRecordWrites } from './domain-event-ledger.js';
+import { DomainEventRecordModel } from './domain-event-record.model.js';
+import { outboxCollection, queueUnprocessed, relayOutbox } from './outbox-relay.js';
 
 /** Records domain events inside a `withOutbox` change; returns the event id (= BullMQ job id). */
 export interface EventRecorder {
@@ -22,14 +24,14 @@ interface Staged {
   event: DomainEvent;
 }
 
-/** An event committed inside a job that runs its events itself, with its outbox record's id. */
+/** An event committed inside a job that runs its events itself, with its ledger record's event id. */
 export interface InlineEvent {
   id: string;
   event: DomainEvent;
 }
 
 /**
- * How long an `inline` outbox record is left to its job before the relay loop takes it over: twice
+ * How long a leased ledger record is left to its job before the relay loop takes it over: twice
  * BullMQ's 30 s job lock (after which a dead worker's jobs are taken over too), well above the time
  * an inbound job takes to run its events, so that a live job and the relay rarely both deliver (the
  * consumers are idempotent, and the ledger skips an event once processed).
@@ -74,10 +76,11 @@ let asyncSessionsOn = false;
  * `domain-events` queue at once when `deps.queues` is given; a failure there is left to the relay.
  *
  * Inside a job that runs its events itself (`withJobReads` with an `InlineEventSink`: the inbound
- * lane), the records it inserts are written `inline` with a lease and, once committed, handed to
- * the sink instead of the queue; the job runs their consumers after its handlers and marks them
- * relayed, or queues those whose consumers failed, and the relay loop takes over any whose lease
- * expired (docs/reliability.md, "Domain events: the outbox").
+ * lane), the events are written to the `domain_events` ledger instead of the outbox, in the same
+ * transaction, already claimed by that job with a lease, and once committed handed to the sink
+ * instead of the queue; the job runs their consumers after its handlers and finishes them, or
+ * queues those whose consumers failed, and the relay loop queues any whose lease expired
+ * (docs/reliability.md, "Domain events: the outbox").
  */
 export async function withOutbox<T>(deps: OutboxDeps, change: (events: EventRecorder) => Promise<T>): Promise<T> {
   const outer = scope.getStore();
@@ -102,16 +105,15 @@ export async function withOutbox<T>(deps: OutboxDeps, change: (events: EventReco
     throw err;
   });
   if (sink && staged.length > 0) {
-    // Committed: the job that owns the sink runs them. One stored earlier (a replayed source) is
-    // not this job's to run: it is relayed as below if still pending, and an inline one is the
-    // relay loop's once its lease expires.
+    // Committed: the job that owns the sink runs the events whose ledger records it inserted. One
+    // recorded earlier (a replayed source) is not this job's to run: queued if not processed yet.
     sink.accept(staged.filter((s) => inserted.has(s.id)).map((s) => ({ id: s.id, event: s.event })));
-    const earlier = staged.filter((s) => !inserted.has(s.id)).map((s) => s.id);
+    const earlier = staged.filter((s) => !inserted.has(s.id));
     if (deps.queues && earlier.length > 0)
-      await relayOutbox(deps.queues, { records: [], ids: earlier }).catch((err: Error) => {
+      await queueUnprocessed(deps.queues, earlier).catch((err: Error) => {
         deps.logger?.warn(
           { events: earlier.length, err: err.message },
-          'domain events stored in the outbox but not yet queued; the relay retries',
+          'domain events recorded earlier not queued again; their queue job or the relay runs them',
         );
       });
   } else if (deps.queues && staged.length > 0) {
@@ -145,7 +147,8 @@ function recorderFor(staged: Staged[]): EventRecorder {
 
 /**
  * Upserts on the deterministic id: an event recorded again (a replayed source) is stored once.
- * Returns the ids this write inserted.
+ * Returns the ids this write inserted. Inside a job that runs its events itself (`inline`), the
+ * records are the events' `domain_events` ledger records, leased to that job, instead of outbox ones.
  */
 async function writeOutbox(
   staged: readonly Staged[],
@@ -154,20 +157,22 @@ async function writeOutbox(
 ): Promise<Set<string>> {
   if (staged.length === 0) return new Set();
   const createdAt = new Date();
-  const state = inline
-    ? { status: 'inline' as const, leaseUntil: new Date(createdAt.getTime() + inline.leaseMs) }
-    : { status: 'pending' as const };
-  // Through the driver (outboxCollection), so with the transaction's session passed explicitly.
-  const written = await outboxCollection().bulkWrite(
-    staged.map(({ id, event }) => ({
-      updateOne: {
-        filter: { _id: id },
-        update: { $setOnInsert: { type: event.type, corpId: event.corpId, event, ...state, createdAt } },
-        upsert: true,
-      },
-    })),
-    { ordered: true, session, ignoreUndefined: true },
-  );
+  // Through the driver, so with the transaction's session passed explicitly.
+  const written = inline
+    ? await DomainEventRecordModel.collection.bulkWrite(
+        leasedRecordWrites(staged, createdAt, new Date(createdAt.getTime() + inline.leaseMs)),
+        { ordered: true, session },
+      )
+    : await outboxCollection().bulkWrite(
+        staged.map(({ id, event }) => ({
+          updateOne: {
+            filter: { _id: id },
+            update: { $setOnInsert: { type: event.type, corpId: event.corpId, event, status: 'pending', createdAt } },
+            upsert: true,
+          },
+        })),
+        { ordered: true, session, ignoreUndefined: true },
+      );
   return new Set(Object.keys(written.upsertedIds ?? {}).map((index) => staged[Number(index)]!.id));
 }
 

@@ -217,6 +217,19 @@ export async function eraseCustomer(deps: ErasureDeps, input: ErasureInput): Pro
     })
   ).deletedCount;
 
+  // Nor is a leased ledger record's event (one an inbound job had still to run) handed to the queue
+  // by the relay loop (docs/reliability.md, "Domain events: the outbox"); its trace stays.
+  events += (
+    await DomainEventRecordModel.collection.updateMany(
+      {
+        corpId,
+        leaseUntil: { $exists: true },
+        $or: [{ customerId: input.customerId }, { externalUserId: { $in: ext ? [ext, pseudonym] : [pseudonym] } }],
+      },
+      { $set: { status: 'failed', error: 'customer erased before delivery' }, $unset: { leaseUntil: '' } },
+    )
+  ).modifiedCount;
+
   const jobs = await purgeJobsMentioning(deps.queues, deps.cipher, [
     input.customerId,
     ...(ext ? [ext] : []),

@@ -143,6 +143,19 @@ async function seedCustomer(
     externalUserId: ext,
     status: 'processed',
   });
+  // An event an inbound job committed and died before running: the relay loop would queue it.
+  await DomainEventRecordModel.create({
+    eventId: `ev-leased-${seq}-${Date.now()}`,
+    type: 'customer.became_owner',
+    corpId,
+    sourceId: 's',
+    occurredAt: now,
+    customerId: String(customer._id),
+    externalUserId: ext,
+    status: 'processing',
+    attempts: 1,
+    leaseUntil: new Date(now.getTime() - 1000),
+  });
   await h.queues
     .get(QueueName.domainEvents)
     .add(
@@ -233,6 +246,9 @@ describe('DELETE /api/v1/customers/:id (erasure)', () => {
     });
     expect(await DomainEventRecordModel.countDocuments({ externalUserId: c.ext })).toBe(0);
     expect(await h.queues.get(QueueName.domainEvents).getJob(`pending-${c.ext}`)).toBeUndefined();
+    // The leased event of the erased customer is no longer the relay loop's to deliver.
+    expect(await DomainEventRecordModel.countDocuments({ customerId: c.id, leaseUntil: { $exists: true } })).toBe(0);
+    expect(await DomainEventRecordModel.countDocuments({ customerId: c.id, status: 'failed' })).toBe(1);
 
     const everything = JSON.stringify(
       await Promise.all(
