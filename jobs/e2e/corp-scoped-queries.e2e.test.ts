@@ -35,6 +35,9 @@ const KNOWN = new Set([
   'find outbox_events _id,status',
   'update outbox_events _id,status',
   'update outbox_events _id',
+  // Cross-corp by design: the relay loop's scan for ledger records whose inline lease expired.
+  'find domain_events leaseUntil',
+  'count domain_events leaseUntil',
   // By a globally unique id (the id embeds the corp or is an ObjectId): to gain corpId.
   'find inbound_events dedupKey',
   'update inbound_events dedupKey',
