@@ -14,9 +14,12 @@ export interface CallSpec {
    * a timed-out send may have been delivered, and a retry would duplicate it. Default true.
    */
   retryOnTimeout?: boolean;
-  /** Concurrency cap across processes (mark_tag: WeCom answers 45033 above 5 in flight). */
+  /**
+   * Concurrency cap across processes per (corp, endpoint) (mark_tag: WeCom answers 45033 above 5
+   * in flight). Taken with the lock and the rate-window take in one script (docs/wecom.md §5).
+   */
   concurrency?: { name: string; limit: number };
-  /** Serialise calls on one record (mark_tag per advisor–customer pair: 45035). */
+  /** Serialise calls on one record of the endpoint (mark_tag per advisor–customer pair: 45035). */
   lockKey?: string;
 }
 

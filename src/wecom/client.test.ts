@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import calculateSlot from 'cluster-key-slot';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import { ManualClock } from '../infra/clock.js';
 import { startSandbox, type RunningSandbox } from '../../scripts/wecom-sandbox/index.js';
@@ -382,6 +383,34 @@ describe('WeCom client rules', () => {
     const log = calls('externalcontact/mark_tag');
     expect(log).toHaveLength(50);
     expect(log.every((c) => c.errcode === 0)).toBe(true);
+  });
+
+  it('a mark_tag call takes its lock, slot and window in one Redis round trip and frees them in one more, all in one slot', async () => {
+    const api = client();
+    const tagId = (await api.getCorpTagList()).tag_group.flatMap((g) => g.tag).find((t) => t.name === '保客')!.id;
+    const commands = ['eval', 'evalsha', 'set', 'zrem'] as const;
+    const spies = commands.map((c) => vi.spyOn(redis, c));
+    try {
+      await api.markTag({ userid: 'zhangwei', external_userid: EXT(1), add_tag: [tagId] });
+      const count = (c: (typeof commands)[number]) => spies[commands.indexOf(c)]!.mock.calls.length;
+      // The lock (SET NX), semaphore (ZREM) and window scripts of before are gone: two EVALs.
+      expect(commands.map((c) => [c, count(c)])).toEqual([
+        ['eval', 2],
+        ['evalsha', 0],
+        ['set', 0],
+        ['zrem', 0],
+      ]);
+      const evals = spies[0]!.mock.calls as unknown as Array<[string, number, ...unknown[]]>;
+      for (const [, numKeys, ...args] of evals) {
+        const keys = args.slice(0, numKeys).map(String);
+        expect(keys.every((k) => k.includes(`{${DEMO_CORP_ID}:externalcontact/mark_tag}`))).toBe(true);
+        expect(new Set(keys.map((k) => calculateSlot(k))).size).toBe(1);
+      }
+      expect(evals.map(([, n]) => n)).toEqual([4, 2]);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
+    expect(calls('externalcontact/mark_tag').map((c) => c.errcode)).toEqual([0]);
   });
 
   it('refreshes an expired or invalidated token once and retries', async () => {

@@ -141,12 +141,12 @@ export function createWecomClient(options: WecomClientOptions): WecomClient {
     const corpId = creds.corpId;
 
     async function once<T extends WecomBaseResponse>(spec: CallSpec, token: string): Promise<T> {
-      const releases: Array<() => Promise<void>> = [];
+      // Lock, semaphore slot and window take in one Redis round trip, their release in one more.
+      const release = await throttle.acquireCall(corpId, spec.endpoint, {
+        lock: spec.lockKey,
+        concurrency: spec.concurrency,
+      });
       try {
-        if (spec.lockKey) releases.push(await throttle.lock(corpId, spec.lockKey));
-        if (spec.concurrency)
-          releases.push(await throttle.semaphore(corpId, spec.concurrency.name, spec.concurrency.limit));
-        await throttle.acquire(corpId, spec.endpoint);
         const res = await requestJson<T>(fetchFn, options.apiBase, {
           path: `/cgi-bin/${spec.endpoint}`,
           method: spec.method,
@@ -159,7 +159,7 @@ export function createWecomClient(options: WecomClientOptions): WecomClient {
         if (res.errcode !== 0) throw new WecomApiError(res.errcode, res.errmsg, spec.endpoint, corpId);
         return res;
       } finally {
-        for (const release of releases.reverse()) await release();
+        await release();
       }
     }
 

@@ -46,6 +46,55 @@ return 0`;
 
 const RELEASE_LOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end`;
 
+/**
+ * A call's throttles in one run (docs/wecom.md §5): the record lock, a semaphore slot and the
+ * rate-window take. KEYS[1]=window, KEYS[2]=block, then the lock key if ARGV[4]=='1', then the
+ * semaphore key if ARGV[5]=='1' (all four under the call's `{corp:endpoint}` tag).
+ * ARGV[1]=limit, ARGV[2]=windowMs, ARGV[3]=owner (lock value and semaphore holder),
+ * ARGV[6]=lock leaseMs, ARGV[7]=now, ARGV[8]=semaphore limit, ARGV[9]=semaphore leaseUntil.
+ * Returns {0, wait}: lock and slot taken, wait = ms until the window has room (0 = go);
+ * {1, 0}: the lock is held by another, nothing changed; {2, 0}: the semaphore is full, nothing
+ * changed (expired holders pruned, as SEM_ACQUIRE does).
+ */
+const ACQUIRE_CALL = `
+local n = 3
+local lock, sem
+if ARGV[4] == '1' then lock = KEYS[n]; n = n + 1 end
+if ARGV[5] == '1' then sem = KEYS[n] end
+if lock and redis.call('EXISTS', lock) == 1 then return {1, 0} end
+if sem then
+  redis.call('ZREMRANGEBYSCORE', sem, '-inf', ARGV[7])
+  if redis.call('ZCARD', sem) >= tonumber(ARGV[8]) then return {2, 0} end
+end
+if lock then redis.call('SET', lock, ARGV[3], 'PX', ARGV[6]) end
+if sem then
+  redis.call('ZADD', sem, ARGV[9], ARGV[3])
+  redis.call('PEXPIRE', sem, math.max(1000, tonumber(ARGV[9]) - tonumber(ARGV[7])))
+end
+local blocked = redis.call('PTTL', KEYS[2])
+if blocked > 0 then return {0, blocked} end
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if count > tonumber(ARGV[1]) then
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]); ttl = tonumber(ARGV[2]) end
+  return {0, math.max(1, ttl)}
+end
+return {0, 0}`;
+
+/**
+ * KEYS: the lock key if ARGV[2]=='1', then the semaphore key if ARGV[3]=='1'; ARGV[1]=owner.
+ * Deletes the lock if this call still owns it and frees its semaphore slot.
+ */
+const RELEASE_CALL = `
+local n = 1
+if ARGV[2] == '1' then
+  if redis.call('GET', KEYS[n]) == ARGV[1] then redis.call('DEL', KEYS[n]) end
+  n = n + 1
+end
+if ARGV[3] == '1' then redis.call('ZREM', KEYS[n], ARGV[1]) end
+return 1`;
+
 export interface RateLimitOptions {
   redis: Redis;
   keyPrefix: string;
@@ -72,14 +121,27 @@ export class LocalThrottleError extends Error {
 
 export type Release = () => Promise<void>;
 
+/** What a call holds while it runs besides its rate-window take (CallSpec's lockKey and concurrency). */
+export interface CallThrottles {
+  /** A mutex per record (45035), e.g. one advisor–customer pair. */
+  lock?: string;
+  /** A cap on calls in flight (45033). */
+  concurrency?: { name: string; limit: number };
+  /** Lease of the lock and the slot, so a crashed holder frees them. Default 30 s. */
+  leaseMs?: number;
+}
+
+const released: Release = async () => undefined;
+
 interface Waiter {
   resolve: (waitMs: number) => void;
   reject: (err: unknown) => void;
 }
 
 /**
- * The window and block keys of one (corp, endpoint) share a hash tag: TAKE reads both, and a
- * Redis Cluster runs a script only on keys of one slot (docs/scale.md, "Hash slots").
+ * The window and block keys of one (corp, endpoint) share a hash tag, and so do the lock and
+ * semaphore keys of a call on it: TAKE and ACQUIRE_CALL read them together, and a Redis Cluster
+ * runs a script only on keys of one slot (docs/scale.md, "Hash slots").
  */
 const slotTag = (corpId: string, endpoint: string): string => `{${corpId}:${endpoint}}`;
 
@@ -107,11 +169,81 @@ export class WecomThrottle {
    */
   async acquire(corpId: string, endpoint: string): Promise<void> {
     const deadline = Date.now() + this.maxWaitMs;
+    await this.passWindow(corpId, endpoint, await this.take(corpId, endpoint), deadline);
+  }
+
+  /** Sleeps out `wait` and takes again until the window grants the call or `deadline` would pass. */
+  private async passWindow(corpId: string, endpoint: string, wait: number, deadline: number): Promise<void> {
     for (;;) {
-      const wait = await this.take(corpId, endpoint);
       if (wait <= 0) return;
       if (Date.now() + wait > deadline) throw new LocalThrottleError(`rate:${endpoint}`, wait);
       await sleep(wait + Math.floor(Math.random() * 50));
+      wait = await this.take(corpId, endpoint);
+    }
+  }
+
+  /**
+   * A call's throttles in one Redis round trip, its release in one more (docs/wecom.md §5): the
+   * record lock (`lock`), a semaphore slot (`concurrency`) and the rate-window take, taken
+   * together by one script. A held lock or a full semaphore changes nothing, and the call retries
+   * with the backoff lock() and semaphore() use; once both are granted the call keeps them while
+   * it waits for the window, then takes on its own like acquire(). Each part gives up after
+   * `maxWaitMs` of waiting on it with a LocalThrottleError, as the separate calls do; the lock
+   * and slot are then freed. Without a lock or a cap this is acquire() (batched takes).
+   */
+  async acquireCall(corpId: string, endpoint: string, parts: CallThrottles): Promise<Release> {
+    if (!parts.lock && !parts.concurrency) {
+      await this.acquire(corpId, endpoint);
+      return released;
+    }
+    const tag = slotTag(corpId, endpoint);
+    const keys = [this.key('rl', tag), this.key('rl-block', tag)];
+    if (parts.lock) keys.push(this.key('lock', tag, parts.lock));
+    if (parts.concurrency) keys.push(this.key('sem', tag, parts.concurrency.name));
+    const flags = [parts.lock ? '1' : '0', parts.concurrency ? '1' : '0'] as const;
+    const owner = randomUUID();
+    const leaseMs = parts.leaseMs ?? 30_000;
+    const limit = this.opts.limits?.[endpoint] ?? this.defaultLimit;
+    const release: Release = async () => {
+      await this.opts.redis
+        .eval(RELEASE_CALL, keys.length - 2, ...keys.slice(2), owner, ...flags)
+        .catch(() => undefined);
+    };
+    const waiting = {
+      lock: { what: `lock:${parts.lock}`, deadline: 0, delay: 5 },
+      sem: { what: `concurrency:${parts.concurrency?.name}`, deadline: 0, delay: 5 },
+    };
+    for (;;) {
+      const now = Date.now();
+      const [code, wait] = (await this.opts.redis.eval(
+        ACQUIRE_CALL,
+        keys.length,
+        ...keys,
+        limit,
+        this.windowMs,
+        owner,
+        ...flags,
+        leaseMs,
+        now,
+        parts.concurrency?.limit ?? 0,
+        now + leaseMs,
+      )) as [number, number];
+      if (Number(code) === 0) {
+        try {
+          await this.passWindow(corpId, endpoint, Number(wait), now + this.maxWaitMs);
+        } catch (err) {
+          await release();
+          throw err;
+        }
+        return release;
+      }
+      // Each part's wait runs from the first time it made the call wait, as lock() and
+      // semaphore() count theirs from their start.
+      const part = Number(code) === 1 ? waiting.lock : waiting.sem;
+      if (part.deadline === 0) part.deadline = now + this.maxWaitMs;
+      if (Date.now() > part.deadline) throw new LocalThrottleError(part.what, part.delay);
+      await sleep(part.delay + Math.floor(Math.random() * part.delay));
+      part.delay = Math.min(part.delay * 2, 100);
     }
   }
 
