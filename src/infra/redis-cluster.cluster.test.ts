@@ -2,9 +2,9 @@
  * The bot's Redis roles on a real Redis Cluster (three masters, three replicas; the cluster test
  * project's global set-up starts it): every connection role connects, each queue sits in a hash
  * slot of its own with its de-duplication marks, the callback script writes an add event's
- * inbound and welcome jobs, and the locks and rate limits run their scripts (the token cache:
- * token-cache.test.ts, which the cluster project runs too)
- * (docs/scale.md, "Hash slots").
+ * inbound and welcome jobs, and the locks and rate limits run their scripts, a WeCom call's lock,
+ * semaphore slot and window take in one (the token cache: token-cache.test.ts, which the cluster
+ * project runs too) (docs/scale.md, "Hash slots").
  */
 import calculateSlot from 'cluster-key-slot';
 import { Worker, type ConnectionOptions } from 'bullmq';
@@ -144,5 +144,33 @@ describe('hash slots', () => {
     await (
       await throttle.lock('ww1', 'pair-1')
     )();
+  });
+
+  it("takes a call's lock, semaphore slot and window take in one script: all its keys in the slot of {corp:endpoint}", async () => {
+    const redis = connect('producer');
+    await waitFor(() => pingRedis(redis), 'producer', { timeoutMs: 10_000 });
+    const keyPrefix = uniqueName('t');
+    const throttle = new WecomThrottle({ redis, keyPrefix, defaultLimit: 10, windowMs: 60_000, maxWaitMs: 50 });
+    const endpoint = 'externalcontact/mark_tag';
+    const parts = { lock: 'tagpair:u1:wm1', concurrency: { name: 'mark_tag', limit: 1 } };
+    const slot = calculateSlot(`${keyPrefix}:wecom:rl:{ww1:${endpoint}}`);
+    for (const key of [
+      `rl-block:{ww1:${endpoint}}`,
+      `lock:{ww1:${endpoint}}:tagpair:u1:wm1`,
+      `sem:{ww1:${endpoint}}:mark_tag`,
+    ])
+      expect(calculateSlot(`${keyPrefix}:wecom:${key}`)).toBe(slot);
+    const release = await throttle.acquireCall('ww1', endpoint, parts);
+    expect(await redis.exists(`${keyPrefix}:wecom:lock:{ww1:${endpoint}}:tagpair:u1:wm1`)).toBe(1);
+    await expect(throttle.acquireCall('ww1', endpoint, parts)).rejects.toThrow(/"lock:tagpair:u1:wm1" still closed/);
+    await expect(throttle.acquireCall('ww1', endpoint, { ...parts, lock: 'tagpair:u1:wm2' })).rejects.toThrow(
+      /"concurrency:mark_tag" still closed/,
+    );
+    await release();
+    expect(await redis.exists(`${keyPrefix}:wecom:lock:{ww1:${endpoint}}:tagpair:u1:wm1`)).toBe(0);
+    await (
+      await throttle.acquireCall('ww1', endpoint, { ...parts, lock: 'tagpair:u1:wm2' })
+    )();
+    expect(await redis.zcard(`${keyPrefix}:wecom:sem:{ww1:${endpoint}}:mark_tag`)).toBe(0);
   });
 });
