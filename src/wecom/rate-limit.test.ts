@@ -135,7 +135,7 @@ describe('WecomThrottle.acquireCall (lock, semaphore slot and window take in one
   });
 
   it('a full window keeps lock and slot held while the call waits, then grants it', async () => {
-    const { t, keys, impatient } = setup(1, { windowMs: 300, maxWaitMs: 5000 });
+    const { t, keys, impatient } = setup(1, { windowMs: 1500, maxWaitMs: 5000 });
     const k = keys('wwac4');
     await (
       await t.acquireCall('wwac4', endpoint, { lock: 'pair-1', concurrency: cap(2) })

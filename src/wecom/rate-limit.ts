@@ -301,7 +301,8 @@ export class WecomThrottle {
 
   /**
    * A slot among `limit` holders of (corp, name), leased for `leaseMs` so a crashed holder frees
-   * its slot. Resolves with the release function.
+   * its slot. Resolves with the release function. Standalone: the client takes a call's slot with
+   * acquireCall(), under other keys.
    */
   async semaphore(corpId: string, name: string, limit: number, leaseMs = 30_000): Promise<Release> {
     const key = this.key('sem', corpId, name);
@@ -322,7 +323,10 @@ export class WecomThrottle {
     }
   }
 
-  /** A mutex per record (e.g. one advisor–customer pair) so writes never race (45035). */
+  /**
+   * A mutex per record so writes never race (45035). Standalone: the client takes a call's lock
+   * with acquireCall(), under other keys.
+   */
   async lock(corpId: string, name: string, leaseMs = 30_000): Promise<Release> {
     const key = this.key('lock', corpId, name);
     const owner = randomUUID();
