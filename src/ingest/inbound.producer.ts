@@ -52,9 +52,10 @@ export class InboundProducer {
    * Resolves once the job exists in Redis (newly added, or already there: a duplicate). The job
    * goes to the corp's inbound partition (docs/scale.md, "Inbound partitions"), its
    * de-duplication mark with it, so a retry of the callback meets the mark in the same queue.
-   * With `welcome` (the add event's welcome job, welcome-lane.ts), that job is written first, in
-   * the same script call, and the inbound job is stored marked `welcomeEnqueued` only after it:
-   * both are stored, or the call fails for both (the caller spools `data`, unmarked).
+   * With `welcome` (the add event's welcome job, welcome-lane.ts), that job is written first (an
+   * earlier section of the same script call, or an earlier call: DedupJobBatcher.submitAfter) and
+   * the inbound job, marked `welcomeEnqueued`, is stored only after it; when the call fails the
+   * caller spools `data`, unmarked.
    */
   enqueue(key: string, data: InboundJobData, welcome?: DedupWrite): Promise<void> {
     const queue = this.queues.inboundFor(data.corpId);
