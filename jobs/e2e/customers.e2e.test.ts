@@ -3,7 +3,7 @@
  * Each test plays WeCom events through the sandbox's callback driver and checks the stored state
  * and the sandbox's call log.
  */
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { AdvisorModel } from '../../src/domain/customers/advisor.model.js';
 import { CorpTagGroupModel } from '../../src/domain/customers/corp-tag.model.js';
 import { CustomerModel } from '../../src/domain/customers/customer.model.js';
@@ -64,6 +64,56 @@ describe('adding customers', () => {
     expect(firstGet).toBeDefined();
     expect(mine[0]?.timestamp).toBeLessThanOrEqual(firstGet?.atMs ?? 0); // enqueued before the API call
     expect(JSON.stringify(mine[0]?.data)).not.toContain('测试客户乙');
+  });
+
+  it('the welcome the web enqueued with the add is not added again by the worker; a spooled add gets its welcome from the worker', async () => {
+    const welcomeQueue = bot.web.queues.get(QueueName.wecomWelcome);
+    const welcomesOf = async (externalUserId: string) =>
+      (await welcomeQueue.getJobs(['completed', 'failed', 'waiting', 'active', 'delayed'])).filter(
+        (j) => j.data.externalUserId === externalUserId,
+      );
+    // BullMQ adds to the welcome queue: the worker's fallback (the web writes with its own script).
+    const adds = vi.spyOn(welcomeQueue, 'add');
+    const enqueue = vi.spyOn(bot.web.ingest.producer, 'enqueue');
+    try {
+      const direct = await bot.sandbox.driver.addCustomer({
+        corpId: bot.corpId,
+        userid: 'zhangwei',
+        customer: { name: '测试客户戊' },
+        state: 'showroom_qr',
+      });
+      expect(direct.delivery?.ok).toBe(true);
+      await bot.settle('the add to be processed');
+      expect(await CustomerModel.countDocuments({ corpId: bot.corpId, externalUserId: direct.externalUserId })).toBe(1);
+      expect(await welcomesOf(direct.externalUserId)).toHaveLength(1);
+      expect(adds).not.toHaveBeenCalled();
+
+      // The queue does not take the next callback: it is spooled, and the relay moves it on unmarked.
+      enqueue.mockRejectedValueOnce(new Error('Redis did not take the jobs within 1000 ms'));
+      const spooled = await bot.sandbox.driver.addCustomer({
+        corpId: bot.corpId,
+        userid: 'lina',
+        customer: { name: '测试客户己' },
+        state: 'showroom_qr',
+      });
+      expect(spooled.delivery?.ok).toBe(true);
+      await waitFor(
+        async () =>
+          bot.web.ingest.spool.depth === 0 &&
+          (await CustomerModel.countDocuments({ corpId: bot.corpId, externalUserId: spooled.externalUserId })) === 1,
+        'the spooled add to be processed',
+        { timeoutMs: 10_000, intervalMs: 50 },
+      );
+      await bot.settle();
+      const welcomes = await welcomesOf(spooled.externalUserId);
+      expect(welcomes).toHaveLength(1);
+      expect(welcomes[0]?.data.welcomeCode).toBe(spooled.welcomeCode);
+      expect(adds).toHaveBeenCalledTimes(1);
+      expect(enqueue).toHaveBeenCalledTimes(3); // the direct add, the refused one, the relay's
+    } finally {
+      adds.mockRestore();
+      enqueue.mockRestore();
+    }
   });
 
   it("the same add delivered three times and an edit before the add end in WeCom's state", async () => {

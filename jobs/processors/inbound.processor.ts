@@ -197,6 +197,7 @@ async function processInbound(
     config: ctx.config,
     dedupKey,
     receivedAt: new Date(receivedAt),
+    welcomeEnqueued: data.welcomeEnqueued === true,
     wecom: ctx.wecom,
     pd: ctx.pd,
     redis: ctx.redis,

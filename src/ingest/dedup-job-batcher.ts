@@ -3,17 +3,23 @@ import { withTimeout } from '../infra/timeout.js';
 import { luaJobWriter, type JobWriter } from './job-writer.js';
 import { MicroBatcher } from './micro-batcher.js';
 
-interface QueuedJob {
+/** One job for one queue's writer. */
+export interface DedupWrite {
   writer: DedupJobWriter;
   job: InboundJobInput;
 }
 
+interface QueuedJob extends DedupWrite {
+  /** Written before `job`, in the leading part of the call (submitAfter). */
+  lead?: DedupWrite;
+}
+
 /**
- * One MicroBatcher for every queue the callback path writes to: an add event's `wecom-inbound`
- * job (InboundProducer) and its `wecom-welcome` job (WelcomeLane) are submitted in the same turn
- * and go to Redis in the same script call (one EVALSHA per batch instead of one per queue; the
- * ingest bench sends only add events, so this halves its script calls). Each submitter still
- * awaits the outcome of the whole call, so nothing is acknowledged before it is durable.
+ * One MicroBatcher for every queue the callback path writes to: an add event's `wecom-welcome`
+ * job (WelcomeLane) and its `wecom-inbound` job (InboundProducer) are submitted together and go
+ * to Redis in the same script call (one EVALSHA per batch instead of one per queue; the ingest
+ * bench sends only add events, so this halves its script calls). Each submitter still awaits the
+ * outcome of the whole call, so nothing is acknowledged before it is durable.
  *
  * A call Redis has not answered within `timeoutMs` (CALLBACK_ENQUEUE_TIMEOUT_MS) fails for every
  * job in it, so callers spool instead of waiting: one timer per call rather than one per job. A
@@ -38,6 +44,7 @@ export class DedupJobBatcher {
     this.batcher = new MicroBatcher(
       (items) => withTimeout(write(items, jobWriter), timeoutMs, `Redis did not take the jobs within ${timeoutMs} ms`),
       opts.maxBatch ?? 32,
+      (item) => (item.lead ? 2 : 1),
     );
   }
 
@@ -45,15 +52,30 @@ export class DedupJobBatcher {
   submit(writer: DedupJobWriter, job: InboundJobInput): Promise<void> {
     return this.batcher.submit({ writer, job });
   }
+
+  /**
+   * Like `submit`, with `lead` written first: `job` is stored only if `lead` was stored (added,
+   * or already there) before it, in the same script call (an error in the script stops it before
+   * the later jobs) or in an earlier call (job-writer.ts, `JobWriter`). So `job`'s data may say
+   * that `lead` exists (the inbound job's `welcomeEnqueued`). Resolves or rejects for both.
+   */
+  submitAfter(lead: DedupWrite, writer: DedupJobWriter, job: InboundJobInput): Promise<void> {
+    return this.batcher.submit({ writer, job, lead });
+  }
 }
 
-/** Groups a batch by queue, in order of first appearance (job order within a queue is kept). */
+/**
+ * Groups a batch by queue, the leading groups (the `lead` jobs) first, then the others, each in
+ * order of first appearance (job order within a queue is kept).
+ */
 function write(items: QueuedJob[], jobWriter: JobWriter): Promise<void> {
   const groups = new Map<DedupJobWriter, DedupJobGroup>();
-  for (const { writer, job } of items) {
+  const add = ({ writer, job }: DedupWrite, leading: boolean) => {
     const group = groups.get(writer);
     if (group) group.jobs.push(job);
-    else groups.set(writer, { writer, jobs: [job] });
-  }
+    else groups.set(writer, { writer, jobs: [job], ...(leading ? { leading } : {}) });
+  };
+  for (const item of items) if (item.lead) add(item.lead, true);
+  for (const item of items) add(item, false);
   return jobWriter.write([...groups.values()]);
 }

@@ -196,6 +196,48 @@ describe('DedupJobWriter', () => {
     expect(await conn.lrange('wrt5:wecom-welcome:wait', 0, -1)).toEqual(['welcome-1']);
   });
 
+  it('submitAfter stores a job only after its lead: a lead the queue refuses keeps the job out, in one call and over two connections', async () => {
+    const other = new Redis(redis.url);
+    try {
+      for (const [prefix, welcomeConn] of [
+        ['wrt6', conn],
+        ['wrt7', other],
+      ] as Array<[string, Redis]>) {
+        const inbound = new DedupJobWriter(queueWithPrefix(prefix), INBOUND_JOB_NAME, TTL_MS);
+        const welcomeQueue = new Queue(QueueName.wecomWelcome, {
+          connection: welcomeConn as never,
+          prefix,
+          defaultJobOptions: defaultJobOptions[QueueName.wecomWelcome],
+        });
+        const welcome = new DedupJobWriter(welcomeQueue, WELCOME_JOB_NAME);
+        const batcher = new DedupJobBatcher();
+        // Submitted after a plain job of the same queue: the lead still goes first.
+        await Promise.all([
+          batcher.submit(inbound, { id: `${prefix}-a`, data: { n: 0 } }),
+          batcher.submitAfter({ writer: welcome, job: { id: 'welcome-1', data: {} } }, inbound, {
+            id: `${prefix}-b`,
+            data: { n: 1 },
+          }),
+        ]);
+        expect(await conn.lrange(`${prefix}:wecom-welcome:wait`, 0, -1)).toEqual(['welcome-1']);
+        expect(await conn.lrange(`${prefix}:wecom-inbound:wait`, 0, -1)).toEqual([`${prefix}-b`, `${prefix}-a`]);
+        // The welcome queue's meta key of the wrong type fails every write to it.
+        await conn.del(`${prefix}:wecom-welcome:meta`);
+        await conn.set(`${prefix}:wecom-welcome:meta`, 'not a hash');
+        await expect(
+          batcher.submitAfter({ writer: welcome, job: { id: 'welcome-2', data: {} } }, inbound, {
+            id: `${prefix}-c`,
+            data: { n: 2 },
+          }),
+        ).rejects.toThrow(/WRONGTYPE/);
+        expect(await conn.exists(`${prefix}:wecom-inbound:${prefix}-c`)).toBe(0);
+        await welcomeQueue.close();
+      }
+    } finally {
+      other.disconnect();
+    }
+  });
+
   it('writes jobs BullMQ reads back like its own, and skips the marker while the queue is paused', async () => {
     const queue = queueWithPrefix('wrt2');
     const writer = new DedupJobWriter(queue, INBOUND_JOB_NAME, TTL_MS);

@@ -12,6 +12,11 @@ export interface InboundJobInput {
 export interface DedupJobGroup {
   writer: DedupJobWriter;
   jobs: InboundJobInput[];
+  /**
+   * Written before every group without it: the other groups' jobs are stored only once these are
+   * (DedupJobBatcher.submitAfter). Leading groups come first in a call's list.
+   */
+  leading?: boolean;
 }
 
 const COMMAND = 'scrmAddDedupJobs';
@@ -87,22 +92,49 @@ export class DedupJobWriter {
 
 /**
  * Writes the jobs of several queues with one script call per connection (one in practice: the
- * queues share the producer connection); on a Redis Cluster, one call per queue. Resolves to one flag per job, in input order.
+ * queues share the producer connection); on a Redis Cluster, one call per queue. Resolves to one
+ * flag per job, in input order. Leading groups (`DedupJobGroup.leading`, listed first) are stored
+ * before the others: within one call the script writes the sections in order and an error stops
+ * it before the later ones; when the groups need several calls, the leading ones are written (and
+ * answered) first, then the others.
  */
 export async function writeDedupJobs(groups: DedupJobGroup[]): Promise<boolean[]> {
   const live = groups.filter((group) => group.jobs.length > 0);
   if (live.length === 0) return [];
-  const clients = await Promise.all(live.map((group) => group.writer.client()));
+  const leading = live.filter((group) => group.leading);
+  const rest = leading.length === 0 ? live : live.filter((group) => !group.leading);
+  const clientOf = new Map<DedupJobGroup, Redis>();
+  await Promise.all(live.map(async (group) => clientOf.set(group, await group.writer.client())));
+  const plan = (own: DedupJobGroup[]) =>
+    planCalls(
+      own,
+      own.map((group) => clientOf.get(group) as Redis),
+    );
+  const flags = new Map<DedupJobGroup, boolean[]>();
+  const calls = plan(leading.length === 0 || rest.length === 0 ? live : [...leading, ...rest]);
+  if (calls.length > 1 && leading.length > 0 && rest.length > 0) {
+    await runCalls(plan(leading), flags);
+    await runCalls(plan(rest), flags);
+  } else await runCalls(calls, flags);
+  return live.flatMap((group) => flags.get(group) ?? []);
+}
+
+/** The script calls for `groups` (on `clients`, one per group): one per connection, one per queue on a cluster. */
+function planCalls(groups: DedupJobGroup[], clients: Redis[]): Array<[Redis, DedupJobGroup[]]> {
   const byClient = new Map<Redis, DedupJobGroup[]>();
   const calls: Array<[Redis, DedupJobGroup[]]> = [];
-  live.forEach((group, i) => {
+  groups.forEach((group, i) => {
     const client = clients[i] as Redis;
     // A Redis Cluster runs a script on one slot: one call per queue there (docs/scale.md, "Hash slots").
     if ((client as { isCluster?: boolean }).isCluster) return void calls.push([client, [group]]);
     byClient.set(client, [...(byClient.get(client) ?? []), group]);
   });
   calls.push(...byClient);
-  const flags = new Map<DedupJobGroup, boolean[]>();
+  return calls;
+}
+
+/** Runs `calls` concurrently; each group's flags go to `flags`. */
+async function runCalls(calls: Array<[Redis, DedupJobGroup[]]>, flags: Map<DedupJobGroup, boolean[]>): Promise<void> {
   await Promise.all(
     calls.map(async ([client, own]) => {
       const keys: string[] = [];
@@ -119,7 +151,6 @@ export async function writeDedupJobs(groups: DedupJobGroup[]): Promise<boolean[]
       }
     }),
   );
-  return live.flatMap((group) => flags.get(group) ?? []);
 }
 
 /** The script as an ioredis command on a connection (EVALSHA, EVAL on NOSCRIPT). */

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../infra/logger.js';
 import type { Spool } from '../infra/spool.js';
+import type { DedupWrite } from './dedup-job-batcher.js';
 import type { InboundJobData, InboundProducer } from './inbound.producer.js';
 
 /** A spooled callback: the de-duplication key and the job it becomes. */
@@ -25,16 +26,18 @@ export interface AcceptorDeps {
  * CALLBACK_ENQUEUE_TIMEOUT_MS), else the local spool (fsync'd). `dropped`
  * means neither worked and the caller must close the connection without answering, so WeCom
  * retries (docs/wecom.md §1.6). A late success of a timed-out add is harmless: the spool relay's
- * re-add hits the same de-duplication mark.
+ * re-add hits the same de-duplication mark. An add event's welcome job goes with the inbound job
+ * (InboundProducer.enqueue); a spooled callback carries no welcome mark, so the worker enqueues
+ * its welcome.
  */
 export class InboundAcceptor {
   constructor(private readonly deps: AcceptorDeps) {}
 
-  async accept(key: string, data: InboundJobData): Promise<AcceptOutcome> {
+  async accept(key: string, data: InboundJobData, welcome?: DedupWrite): Promise<AcceptOutcome> {
     const { producer, redis, logger } = this.deps;
     if (redis.status === 'ready') {
       try {
-        await producer.enqueue(key, data);
+        await producer.enqueue(key, data, welcome);
         return 'accepted';
       } catch (err) {
         logger.warn(

@@ -1,6 +1,6 @@
 import type { Queues } from '../queues/queue-factory.js';
 import { callbackReceivedJob } from '../queues/jobs/inbound.jobs.js';
-import { DedupJobBatcher } from './dedup-job-batcher.js';
+import { DedupJobBatcher, type DedupWrite } from './dedup-job-batcher.js';
 import { DedupJobWriter } from './dedup-job-writer.js';
 
 /** The `wecom-inbound` job: what WeCom sent us, and when. Built by sealInboundJob. */
@@ -13,6 +13,12 @@ export interface InboundJobData {
    * (inbound-seal.ts): personal data never sits in Redis in clear text.
    */
   xmlSealed: string;
+  /**
+   * The event's welcome job was stored before this job (DedupJobBatcher.submitAfter), so the
+   * worker's add handler does not enqueue it again (src/domain/customers/contact-handlers.ts).
+   * Set by `enqueue` only; absent on spooled and replayed jobs.
+   */
+  welcomeEnqueued?: true;
 }
 
 export const INBOUND_JOB_NAME = callbackReceivedJob.name;
@@ -46,8 +52,12 @@ export class InboundProducer {
    * Resolves once the job exists in Redis (newly added, or already there: a duplicate). The job
    * goes to the corp's inbound partition (docs/scale.md, "Inbound partitions"), its
    * de-duplication mark with it, so a retry of the callback meets the mark in the same queue.
+   * With `welcome` (the add event's welcome job, welcome-lane.ts), that job is written first (an
+   * earlier section of the same script call, or an earlier call: DedupJobBatcher.submitAfter) and
+   * the inbound job, marked `welcomeEnqueued`, is stored only after it; when the call fails the
+   * caller spools `data`, unmarked.
    */
-  enqueue(key: string, data: InboundJobData): Promise<void> {
+  enqueue(key: string, data: InboundJobData, welcome?: DedupWrite): Promise<void> {
     const queue = this.queues.inboundFor(data.corpId);
     let writer = this.writers.get(queue.name);
     // Rebuilt when Queues replaced a broken handle (docs/reliability.md, "Queue handles that heal").
@@ -55,6 +65,8 @@ export class InboundProducer {
       writer = new DedupJobWriter(queue, INBOUND_JOB_NAME, this.dedupTtlMs);
       this.writers.set(queue.name, writer);
     }
-    return this.batcher.submit(writer, { id: key, data });
+    if (!welcome) return this.batcher.submit(writer, { id: key, data });
+    const marked: InboundJobData = { ...data, welcomeEnqueued: true };
+    return this.batcher.submitAfter(welcome, writer, { id: key, data: marked });
   }
 }

@@ -59,14 +59,14 @@ export async function createIngest(deps: IngestDeps): Promise<Ingest> {
     cipher: deps.cipher,
     logger,
   }).init();
-  // One batcher for both queues: an add event's inbound and welcome jobs share one script call.
+  // One batcher for both queues: an add event's welcome and inbound jobs share one script call.
   const jobWriter = deps.jobWriter ?? selectJobWriter({ logger });
   metrics.jobWriter.labels(jobWriter.kind).set(1);
   const batcher = new DedupJobBatcher({ timeoutMs: config.callbacks.enqueueTimeoutMs, jobWriter });
   const producer = new InboundProducer(deps.queues, config.callbacks.dedupTtlS * 1000, batcher);
   const acceptor = new InboundAcceptor({ producer, spool, redis, logger });
   const relay = new SpoolRelay({ spool, producer, redis, logger, metrics }).start();
-  const welcomeLane = new WelcomeLane({ queues: deps.queues, redis, logger, batcher });
+  const welcomeLane = new WelcomeLane({ queues: deps.queues });
   const receiver: CallbackReceiverDeps = {
     corps: deps.corps,
     acceptor,

@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../infra/logger.js';
 import { QueueName } from '../queues/queue-names.js';
 import { makeCorp, startCallbackApp, type CallbackApp } from '../testing/callback-app.js';
+import { waitFor } from '../testing/wait.js';
 import { buildCallbackEnvelope } from '../wecom/callback-crypto.js';
+import { openInboundXml } from './inbound-seal.js';
 import { SCRIPT_VERIFIED_BULLMQ_VERSION } from './inbound-add.script.js';
 import { installedBullmqVersion, luaJobWriter, selectJobWriter, stockJobWriter, type JobWriter } from './job-writer.js';
 
@@ -91,5 +94,46 @@ describe.each([
     expect(welcomes.map((job) => job.data.externalUserId).sort()).toEqual(['wmWRITER1', 'wmWRITER2', 'wmWRITER3']);
     for (const job of inbound.slice(1))
       expect(job.opts).toMatchObject({ jobId: job.id, deduplication: { id: job.id } });
+  });
+
+  it("marks an add event's inbound job welcomeEnqueued only once its welcome job is stored; when the welcome write fails the callback is spooled and its job goes unmarked", async () => {
+    const welcomeQueue = app.queues.get(QueueName.wecomWelcome);
+    const inboundOf = async (ext: string) =>
+      (await app.queue.getJobs(['waiting'])).find((job) =>
+        openInboundXml(app.cipher, String(job.id), job.data).includes(ext),
+      );
+    const welcomesOf = async (ext: string) =>
+      (await welcomeQueue.getJobs(['waiting'])).filter((job) => job.data.externalUserId === ext);
+
+    expect((await post(addXml(10))).status).toBe(200);
+    expect((await inboundOf('wmWRITER10'))?.data.welcomeEnqueued).toBe(true);
+    expect(await welcomesOf('wmWRITER10')).toHaveLength(1);
+    // An add without a WelcomeCode has no welcome job: its inbound job is not marked.
+    const noCode = addXml(12).replace(/<WelcomeCode>.*<\/WelcomeCode>/, '');
+    expect((await post(noCode)).status).toBe(200);
+    expect((await inboundOf('wmWRITER12'))?.data).not.toHaveProperty('welcomeEnqueued');
+
+    // The welcome queue refuses every write (its meta key of the wrong type fails the add scripts):
+    // the inbound job written with it must not be stored marked.
+    const conn = (await welcomeQueue.getBackend().client) as unknown as Redis;
+    const meta = welcomeQueue.keys.meta as string;
+    const saved = (await conn.exists(meta)) === 1;
+    if (saved) await conn.rename(meta, `${meta}.saved`);
+    await conn.set(meta, 'not a hash');
+    try {
+      expect((await post(addXml(11))).status).toBe(200);
+    } finally {
+      await conn.del(meta);
+      if (saved) await conn.rename(`${meta}.saved`, meta);
+    }
+    expect(await app.metrics.registry.metrics()).toMatch(/outcome="spooled"} 1/);
+    // The spool relay moves it to the queue, unmarked: the worker enqueues its welcome.
+    const drained = await waitFor(
+      async () => (app.ingest.spool.depth === 0 ? await inboundOf('wmWRITER11') : undefined),
+      'the spooled callback in the queue',
+      { timeoutMs: 5000, intervalMs: 20 },
+    );
+    expect(drained.data).not.toHaveProperty('welcomeEnqueued');
+    expect(await welcomesOf('wmWRITER11')).toHaveLength(0);
   });
 });

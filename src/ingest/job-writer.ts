@@ -10,7 +10,9 @@ export type JobWriterKind = 'lua' | 'stock';
  * Writes the de-duplicated jobs of the callback path (docs/architecture.md §3 step 7): one batch of
  * DedupJobBatcher, for one or more queues. Resolves once every job exists in Redis (added, or
  * already known); rejects when the write failed. Both implementations give the same exactly-once
- * result: a job id that exists, or a de-duplication mark that lives, adds nothing.
+ * result: a job id that exists, or a de-duplication mark that lives, adds nothing. Both store the
+ * leading groups (`DedupJobGroup.leading`) before the others: a job of another group is never
+ * stored while a leading job failed.
  */
 export interface JobWriter {
   readonly kind: JobWriterKind;
@@ -34,19 +36,23 @@ export const luaJobWriter: JobWriter = {
 export const stockJobWriter: JobWriter = {
   kind: 'stock',
   async write(groups) {
-    await Promise.all(
-      groups.map(({ writer, jobs }) => {
-        if (jobs.length === 0) return undefined;
-        const ttl = writer.dedupTtlMs;
-        return writer.queue.addBulk(
-          jobs.map((job) => ({
-            name: writer.name,
-            data: job.data,
-            opts: ttl === undefined ? { jobId: job.id } : { jobId: job.id, deduplication: { id: job.id, ttl } },
-          })),
-        );
-      }),
-    );
+    const addBulk = (own: DedupJobGroup[]) =>
+      Promise.all(
+        own.map(({ writer, jobs }) => {
+          if (jobs.length === 0) return undefined;
+          const ttl = writer.dedupTtlMs;
+          return writer.queue.addBulk(
+            jobs.map((job) => ({
+              name: writer.name,
+              data: job.data,
+              opts: ttl === undefined ? { jobId: job.id } : { jobId: job.id, deduplication: { id: job.id, ttl } },
+            })),
+          );
+        }),
+      );
+    // The leading groups first, answered, then the others (in parallel within each wave).
+    await addBulk(groups.filter((group) => group.leading));
+    await addBulk(groups.filter((group) => !group.leading));
   },
 };
 

@@ -11,21 +11,26 @@
  */
 export class MicroBatcher<T> {
   private pending: Array<{ item: T; resolve: () => void; reject: (err: Error) => void }> = [];
+  /** The summed weight of `pending`. */
+  private pendingWeight = 0;
   private scheduled = false;
 
   /**
    * @param run sends one batch; must resolve only when every item in it is durable.
-   * @param maxBatch flush early once this many are waiting (bounds one pipeline's size).
+   * @param maxBatch flush early once this much weight is waiting (bounds one pipeline's size).
+   * @param weigh an item's weight (default 1): what `maxBatch` counts.
    */
   constructor(
     private readonly run: (items: T[]) => Promise<void>,
     private readonly maxBatch = 256,
+    private readonly weigh?: (item: T) => number,
   ) {}
 
   submit(item: T): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
-      if (this.pending.length >= this.maxBatch) {
+      this.pendingWeight += this.weigh ? this.weigh(item) : 1;
+      if (this.pendingWeight >= this.maxBatch) {
         this.flush();
       } else if (!this.scheduled) {
         this.scheduled = true;
@@ -39,6 +44,7 @@ export class MicroBatcher<T> {
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
+    this.pendingWeight = 0;
     let sent: Promise<void>;
     try {
       sent = this.run(batch.map((entry) => entry.item));

@@ -140,11 +140,9 @@ function receiveEvent(
 
 async function accept(deps: CallbackReceiverDeps, corpId: string, xml: string, nowMs: number): Promise<CallbackResult> {
   const key = dedupKeyFor(corpId, xml);
-  // The welcome job goes out beside the inbound job, in parallel: one more round trip only for adds.
-  const [accepted] = await Promise.all([
-    deps.acceptor.accept(key, sealInboundJob(deps.cipher, key, corpId, nowMs, xml)),
-    deps.welcomeLane?.offer(corpId, xml, nowMs),
-  ]);
+  // An add's welcome job goes out with the inbound job, written just before it (welcome-lane.ts).
+  const welcome = deps.welcomeLane?.writeFor(corpId, xml, nowMs);
+  const accepted = await deps.acceptor.accept(key, sealInboundJob(deps.cipher, key, corpId, nowMs, xml), welcome);
   if (accepted === 'accepted') return ACCEPTED;
   if (accepted === 'spooled') return SPOOLED;
   deps.alerts?.raise('spool', 'ingest', 'callbacks can be neither queued nor spooled: check Redis and SPOOL_PATH', {

@@ -45,7 +45,12 @@ export class SpoolRelay {
     metrics?.spoolBytes.set(spool.bytes);
     if (redis.status !== 'ready' || (spool.depth === 0 && this.ticks % 30 !== 0)) return 0;
     try {
-      const moved = await spool.drain((entry) => producer.enqueue(entry.key, entry.data));
+      // A spooled callback's welcome may never have been written: its job goes without the
+      // `welcomeEnqueued` mark (the acceptor spools unmarked data; this holds for any entry).
+      const moved = await spool.drain((entry) => {
+        const { welcomeEnqueued: _unmarked, ...data } = entry.data;
+        return producer.enqueue(entry.key, data);
+      });
       if (moved > 0) logger.info({ moved, left: spool.depth }, 'spooled callbacks moved to the queue');
       return moved;
     } catch (err) {

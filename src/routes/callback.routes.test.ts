@@ -84,6 +84,8 @@ describe('POST events', () => {
       corpId: corp.corpId,
       receivedAt: expect.any(Number),
       xmlSealed: expect.stringMatching(/^v2\./),
+      // An add with a WelcomeCode: its welcome job was written just before (src/ingest/welcome-lane.ts).
+      welcomeEnqueued: true,
     });
     expect(JSON.stringify(job?.data)).not.toContain('wmRETRY0001');
     expect(job?.id).not.toContain(':');

@@ -109,7 +109,7 @@ describe('CorpReadCache across processes', () => {
     cache.close();
   });
 
-  it('a channel by state: a new one is seen at once, an edit in another process from its notice on, another corp never', async () => {
+  it('a channel by state: a state without a channel is kept too; a channel created or edited in another process is seen from its notice on, another corp never', async () => {
     const a = redisPair();
     const b = redisPair();
     processes.onClose(await changeNotices.attach({ ...a, prefix: `${prefix}ch` }));
@@ -126,9 +126,19 @@ describe('CorpReadCache across processes', () => {
       ...over,
     });
 
-    // Not there yet: not kept, so the channel created next is found at the next add.
+    // Not there yet: kept as "no channel", so a channel written behind mongoose's back (no
+    // notice) is not seen ...
     expect(await cache.channelOfState(corpId, 'delivery_new')).toBeNull();
+    await ChannelModel.collection.insertOne({ ...channel('delivery_new'), createdAt: new Date() });
+    expect(await cache.channelOfState(corpId, 'delivery_new')).toBeNull();
+    await ChannelModel.collection.deleteOne({ corpId, state: 'delivery_new' });
+    // ... while a channel created through the model in another process clears it (the notice).
     await ChannelModel.create(channel('delivery_new'));
+    await waitFor(
+      async () => (await cache.channelOfState(corpId, 'delivery_new'))?.campaign === '春季',
+      'process B sees the channel created in process A',
+      { timeoutMs: 5000, intervalMs: 20 },
+    );
     expect(await cache.channelOfState(corpId, 'delivery_new')).toMatchObject({ kind: 'delivery', campaign: '春季' });
     // Another corp's channel of the same state is not this corp's.
     await ChannelModel.create(channel('delivery_x', { corpId: 'wwreadcache02' }));
@@ -149,6 +159,19 @@ describe('CorpReadCache across processes', () => {
       'process B sees the channel edited in process A',
       { timeoutMs: 5000, intervalMs: 20 },
     );
+    cache.close();
+  });
+
+  it('a channel by state: a state without a channel, created with its notice lost, is seen once the copy is 60 s old', async () => {
+    let ms = 0;
+    const cache = new CorpReadCache({ notices: new ChangeNotices(), ttlMs: 60_000, monotonicMs: () => ms });
+    expect(await cache.channelOfState(corpId, 'delivery_ttl')).toBeNull();
+    // Created with no notice reaching this cache (its notices are attached to nothing).
+    await ChannelModel.create({ corpId, name: 'ttl', kind: 'delivery', state: 'delivery_ttl' });
+    ms = 59_999;
+    expect(await cache.channelOfState(corpId, 'delivery_ttl')).toBeNull();
+    ms = 60_000;
+    expect(await cache.channelOfState(corpId, 'delivery_ttl')).toMatchObject({ kind: 'delivery' });
     cache.close();
   });
 

@@ -77,7 +77,10 @@ interface Entry<T> {
 export class CorpReadCache implements CorpReads {
   private readonly tags = new Map<string, Entry<TagGroupView[]>>();
   private readonly rules = new Map<string, Entry<Map<string, ActiveRule[]>>>();
-  /** By corp and state; only found channels are kept (a state no channel has is read each time). */
+  /**
+   * By corp and state, null when no channel has the state (kept too: delivery-code states often
+   * have no channel doc, and reading them at every add was one MongoDB read per add).
+   */
   private readonly channels = new Map<string, Entry<ChannelView | null>>();
   /**
    * By corp and userid: an advisor's departments (undefined: not found, dropped once read). Per
@@ -115,16 +118,13 @@ export class CorpReadCache implements CorpReads {
   }
 
   /**
-   * A channel's kind, campaign and delivery vehicle rarely change once it is in use; a new channel
-   * is seen at once (a state not found is not kept), an edit from the next add on (the notice),
-   * or after `ttlMs` when the notice is lost.
+   * A channel's kind, campaign and delivery vehicle rarely change once it is in use. Found or not,
+   * the answer is kept: any channel write (a new code included) clears it in every process through
+   * the `channels` notice, so a new channel or an edit is seen from the next add on, or after
+   * `ttlMs` when the notice is lost (docs/acquisition.md "Attribution").
    */
-  async channelOfState(corpId: string, state: string): Promise<ChannelView | null> {
-    const key = `${corpId}\u0000${state}`;
-    const value = this.cached(this.channels, key, () => readChannelOfState(corpId, state));
-    const found = await value;
-    if (!found && this.channels.get(key)?.value === value) this.channels.delete(key);
-    return found;
+  channelOfState(corpId: string, state: string): Promise<ChannelView | null> {
+    return this.cached(this.channels, `${corpId}\u0000${state}`, () => readChannelOfState(corpId, state));
   }
 
   /**

@@ -16,6 +16,8 @@ export interface ContactHandlerDeps extends CustomerDeps {
   /** The callback's de-duplication key: the source id of every event it causes. */
   sourceId: string;
   receivedAt: Date;
+  /** The web process already stored the add's welcome job (HandlerContext.welcomeEnqueued). */
+  welcomeEnqueued?: boolean;
   /** The corp's retention settings: an add through a delivery channel makes an owner in its refresh. */
   retention?: RetentionSettings;
 }
@@ -29,10 +31,13 @@ const eventTime = (event: { createTime: number }, fallback: Date) =>
  * relationship and emits `customer.added`.
  */
 export async function onCustomerAdded(deps: ContactHandlerDeps, event: ExternalContactEvent): Promise<void> {
-  // Normally the web process already enqueued it (src/ingest/welcome-lane.ts); the job id comes
-  // from the code, so this fallback (spooled callbacks, replays) never makes a second job.
-  const welcome = welcomeJobFor(deps.corpId, event, deps.receivedAt.getTime());
-  if (welcome) await enqueueWelcome(deps.queues, welcome);
+  // Normally the web process stored it before the callback's job (src/ingest/welcome-lane.ts), and
+  // the job says so: nothing to do. Otherwise (spooled callbacks, replays) this is the fallback;
+  // the job id comes from the code, so it never makes a second job.
+  if (!deps.welcomeEnqueued) {
+    const welcome = welcomeJobFor(deps.corpId, event, deps.receivedAt.getTime());
+    if (welcome) await enqueueWelcome(deps.queues, welcome);
+  }
   // A half add (免验证, not yet confirmed) is not a relationship the APIs can use yet (84061).
   if (event.changeType === 'add_half_external_contact') return;
   await refreshCustomerFromWecom(deps, {

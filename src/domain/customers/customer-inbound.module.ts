@@ -21,6 +21,7 @@ function depsFor(ctx: HandlerContext): ContactHandlerDeps | undefined {
     keyPrefix: ctx.config.redis.queuePrefix,
     sourceId: ctx.dedupKey,
     receivedAt: ctx.receivedAt,
+    welcomeEnqueued: ctx.welcomeEnqueued,
     retention: ctx.scope.corp.retention ?? defaultRetentionSettings,
   };
 }

@@ -27,6 +27,11 @@ export interface HandlerContext {
   /** The de-duplication key of the callback: a stable id for deterministic downstream job ids. */
   dedupKey: string;
   receivedAt: Date;
+  /**
+   * The web process stored the add event's welcome job before the callback's job
+   * (src/ingest/inbound.producer.ts): the add handler does not enqueue it again.
+   */
+  welcomeEnqueued?: boolean;
   /** The WeCom client; handlers bind it to `corp` (API calls happen in the worker only). */
   wecom: WecomClient;
   pd: PersonalData;
