@@ -611,6 +611,36 @@ describe('executions without a claim', () => {
     expect(calls('externalcontact/mark_tag')).toHaveLength(1);
   });
 
+  it('a skip by conditions is recorded in one command, and a replay of it stays a duplicate', async () => {
+    await AdvisorModel.updateOne(
+      { corpId: DEMO_CORP_ID, userid: 'zhangwei' },
+      { $set: { departments: [2] } },
+      { upsert: true },
+    );
+    const rule = await createRule({
+      name: '售后打标',
+      trigger: { type: 'customer.added' },
+      conditions: { departments: [3] },
+      actions: [{ type: 'tag', add: [{ group: '客户阶段', name: '保客' }] }],
+    });
+    const id = await customer();
+    const e = event('customer.added', id);
+    const sent = await countingCommands(() => handleDomainEvent(h.deps, e));
+    expect(sent.result).toEqual([{ ruleId: rule.id, outcome: 'conditions_failed' }]);
+    expect(executionCommands(sent.commands)).toEqual(['rule_executions findOneAndUpdate']);
+    const records = await ExecutionModel.find({ ruleId: rule.id }).lean();
+    expect(records).toEqual([
+      expect.objectContaining({
+        status: 'skipped',
+        reason: expect.stringMatching(/^conditions: /),
+        actions: [expect.objectContaining({ status: 'pending', attempts: 0 })],
+      }),
+    ]);
+    expect(await handleDomainEvent(h.deps, e)).toEqual([{ ruleId: rule.id, outcome: 'duplicate' }]);
+    expect(await ExecutionModel.find({ ruleId: rule.id }).lean()).toEqual(records);
+    expect(calls('externalcontact/mark_tag')).toHaveLength(0);
+  });
+
   it('a rule with a notice to the advisor still claims its execution first', async () => {
     const rule = await createRule({
       name: '加好友提醒',
