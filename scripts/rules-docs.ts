@@ -38,6 +38,15 @@ Durations are \`<n>d\`, \`<n>h\` or \`<n>m\`; local times are \`HH:mm\`.
   \`tag:<tag id>:<event time>\`, \`owner\`, \`vehicle:<vin>\`, \`lost:<event time>\`, \`dormant:<event time>\`,
   \`delivery:<vin>\`, \`insurance:<vin>:<date>\`, \`service:<vin>:<date>\`, \`birthday:<year>\`. Editing a
   rule creates a new version; occurrences it already served never run again.
+- **Executions.** Each (rule, customer, occurrence) has one \`rule_executions\` record: the rule
+  version, \`done\` or \`skipped\` (with the reason) and each action's outcome. A rule with a
+  \`notify_advisor\` or \`message_customer\` action claims the record (\`running\`) before acting, so
+  a redelivered event or a retried job never repeats a done action. A rule whose actions are all
+  safe to repeat (\`tag\`: WeCom's \`mark_tag\` only for tags not there yet; \`follow_up\`: a schedule
+  upserted by key; \`welcome\`: only recorded) takes no claim: its actions run, then the record is
+  written in one command; a redelivery runs them again without effect and leaves a finished
+  record as it is. A failed try leaves the record \`running\` with what finished; the retry
+  finishes it.
 - **Date rules** are planned as \`schedules\` when a vehicle is linked, an anchor date changes
   (a corrected delivery date moves the planned schedule), or the rule is created/enabled (backfill).
   Follow-up actions become \`follow_up\` schedules at their own due time; other actions run at the
@@ -67,7 +76,7 @@ Durations are \`<n>d\`, \`<n>h\` or \`<n>m\`; local times are \`HH:mm\`.
   the \`channel\`, \`advisors\` and \`departments\` conditions; they ignore quiet hours and caps. Their
   other actions (e.g. tags) run when the \`customer.added\` event is processed. The welcome job is
   enqueued by the web process as the add callback arrives (the worker's add handler enqueues the
-  same job id as a fallback), and the welcome worker reads welcome rules from a per-process cache
+  same job id as a fallback when the callback's job does not say it was enqueued, e.g. a spooled one), and the welcome worker reads welcome rules from a per-process cache
   (cleared in every process by a change notice over Redis pub/sub when a rule is written, kept at most 60 s),
   so the 20 s window is not spent waiting.
 - **Customer messages** go through \`add_msg_template\`: the responsible advisor confirms them in

@@ -22,6 +22,7 @@ import { DEMO_CORP_ID, type EngineHarness, useEngineHarness } from './engine.tes
 import { ExecutionModel } from './execution.model.js';
 import { evaluateInactivityRules } from './inactivity.js';
 import { TaskModel } from '../../tasks/task.model.js';
+import { countingCommands } from '../../../testing/mongo-commands.js';
 
 let h: EngineHarness;
 useEngineHarness('engine', (harness) => (h = harness));
@@ -551,5 +552,112 @@ describe('department conditions', () => {
       reads.close();
       await AdvisorModel.deleteMany({ corpId: DEMO_CORP_ID });
     }
+  });
+});
+
+describe('executions without a claim', () => {
+  const tagRule = () =>
+    createRule({
+      name: '加好友打标',
+      trigger: { type: 'customer.added' },
+      actions: [
+        { type: 'tag', add: [{ group: '客户阶段', name: '保客' }] },
+        { type: 'follow_up', title: '首次回访', dueIn: '1d' },
+      ],
+    });
+  const executionCommands = (commands: string[]) => commands.filter((c) => c.startsWith('rule_executions '));
+
+  it('a rule whose actions are all safe to repeat writes its record in one command; a redelivery repeats them harmlessly', async () => {
+    const rule = await tagRule();
+    const id = await customer();
+    const e = event('customer.added', id);
+    const first = await countingCommands(() => handleDomainEvent(h.deps, e));
+    expect(first.result).toEqual([{ ruleId: rule.id, outcome: 'ran' }]);
+    expect(executionCommands(first.commands)).toEqual(['rule_executions findOneAndUpdate']);
+    const [record] = await ExecutionModel.find({ ruleId: rule.id }).lean();
+    expect(record).toMatchObject({
+      status: 'done',
+      ruleVersion: 1,
+      trigger: 'customer.added',
+      actions: [
+        { index: 0, type: 'tag', status: 'done', attempts: 1, refs: { relationships: 1 } },
+        { index: 1, type: 'follow_up', status: 'scheduled', attempts: 1, refs: { scheduleId: expect.any(String) } },
+      ],
+    });
+    expect(await new ExecutionModel(record).validate()).toBeUndefined();
+
+    const again = await handleDomainEvent(h.deps, e);
+    expect(again).toEqual([{ ruleId: rule.id, outcome: 'duplicate' }]);
+    expect(await ExecutionModel.find({ ruleId: rule.id }).lean()).toEqual([record]);
+    expect(calls('externalcontact/mark_tag')).toHaveLength(1);
+    expect(await ScheduleModel.countDocuments({ ruleId: rule.id, kind: 'follow_up' })).toBe(1);
+  });
+
+  it('a failing action leaves the record running with what finished; the retry finishes it', async () => {
+    const rule = await tagRule();
+    const id = await customer();
+    const e = event('customer.added', id);
+    const schedules = ScheduleModel.collection;
+    const plan = vi.spyOn(schedules, 'findOneAndUpdate').mockRejectedValueOnce(new Error('schedules down'));
+    await expect(handleDomainEvent(h.deps, e)).rejects.toThrow('schedules down');
+    plan.mockRestore();
+    const failed = await ExecutionModel.findOne({ ruleId: rule.id }).lean();
+    expect(failed?.status).toBe('running');
+    expect(failed?.actions.map((a) => `${a.status}/${a.attempts}`)).toEqual(['done/1', 'pending/0']);
+    expect(await handleDomainEvent(h.deps, e)).toEqual([{ ruleId: rule.id, outcome: 'ran' }]);
+    const done = await ExecutionModel.findOne({ ruleId: rule.id }).lean();
+    expect(done?.status).toBe('done');
+    expect(done?.actions.map((a) => `${a.status}/${a.attempts}`)).toEqual(['done/2', 'scheduled/1']);
+    expect(calls('externalcontact/mark_tag')).toHaveLength(1);
+  });
+
+  it('a skip by conditions is recorded in one command, and a replay of it stays a duplicate', async () => {
+    await AdvisorModel.updateOne(
+      { corpId: DEMO_CORP_ID, userid: 'zhangwei' },
+      { $set: { departments: [2] } },
+      { upsert: true },
+    );
+    const rule = await createRule({
+      name: '售后打标',
+      trigger: { type: 'customer.added' },
+      conditions: { departments: [3] },
+      actions: [{ type: 'tag', add: [{ group: '客户阶段', name: '保客' }] }],
+    });
+    const id = await customer();
+    const e = event('customer.added', id);
+    const sent = await countingCommands(() => handleDomainEvent(h.deps, e));
+    expect(sent.result).toEqual([{ ruleId: rule.id, outcome: 'conditions_failed' }]);
+    expect(executionCommands(sent.commands)).toEqual(['rule_executions findOneAndUpdate']);
+    const records = await ExecutionModel.find({ ruleId: rule.id }).lean();
+    expect(records).toEqual([
+      expect.objectContaining({
+        status: 'skipped',
+        reason: expect.stringMatching(/^conditions: /),
+        actions: [expect.objectContaining({ status: 'pending', attempts: 0 })],
+      }),
+    ]);
+    expect(await handleDomainEvent(h.deps, e)).toEqual([{ ruleId: rule.id, outcome: 'duplicate' }]);
+    expect(await ExecutionModel.find({ ruleId: rule.id }).lean()).toEqual(records);
+    expect(calls('externalcontact/mark_tag')).toHaveLength(0);
+  });
+
+  it('a rule with a notice to the advisor still claims its execution first', async () => {
+    const rule = await createRule({
+      name: '加好友提醒',
+      trigger: { type: 'customer.added' },
+      actions: [
+        { type: 'tag', add: [{ group: '客户阶段', name: '保客' }] },
+        { type: 'notify_advisor', text: '新客户' },
+      ],
+    });
+    const id = await customer();
+    const sent = await countingCommands(() => handleDomainEvent(h.deps, event('customer.added', id)));
+    expect(sent.result).toEqual([{ ruleId: rule.id, outcome: 'ran' }]);
+    expect(executionCommands(sent.commands)).toEqual([
+      'rule_executions findOneAndUpdate',
+      'rule_executions updateOne',
+      'rule_executions updateOne',
+    ]);
+    expect(await ExecutionModel.findOne({ ruleId: rule.id }).lean()).toMatchObject({ status: 'done' });
   });
 });

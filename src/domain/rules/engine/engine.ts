@@ -16,7 +16,15 @@ import { HOLDOUT_REASON, isHeldOut } from '../holdout.js';
 import { executeAction } from './action-executor.js';
 import { planDateRulesForCustomer } from './date-planner.js';
 import type { EngineDeps } from './engine-deps.js';
-import { actionStatus, claimExecution, finishExecution, flushActions, type ActionRecord } from './execution.service.js';
+import {
+  actionStatus,
+  claimExecution,
+  finishExecution,
+  flushActions,
+  recordExecution,
+  type ActionRecord,
+  type ExecutionOutcome,
+} from './execution.service.js';
 import { failedLeadConditions, loadLeadFacts, runLeadRuleWithoutCustomer } from './lead-rules.js';
 import { findActiveRules, findLiveRule, type ActiveRule } from './rule-finder.js';
 
@@ -168,6 +176,10 @@ export async function runRule(
   channelState?: string,
   only?: (index: number) => boolean,
 ): Promise<RuleOutcome['outcome']> {
+  if (!only && rule.body.actions.every((a) => REPEATABLE_ACTIONS.has(a.type))) {
+    const outcome = await runRepeatableRule(deps, rule, ctx, occurrenceId, triggerAt, channelState);
+    if (outcome) return outcome;
+  }
   const claim = await claimExecution(
     { ruleId: rule.id, subject: ctx.customerId, occurrenceId },
     {
@@ -212,6 +224,59 @@ export async function runRule(
   }
   await finishExecution(deps.corpId, claim.id, 'done', undefined, deferred);
   return 'ran';
+}
+
+/**
+ * Actions safe to repeat by construction (docs/rules.md, "Executions"): a tag skips what is there
+ * and `mark_tag` is idempotent, a follow-up plan is an upsert by key, a welcome action is only
+ * recorded. A notice or a message is not: a rule with one claims its execution first.
+ */
+const REPEATABLE_ACTIONS: ReadonlySet<string> = new Set(['tag', 'follow_up', 'welcome']);
+
+/**
+ * `runRule` for a rule whose actions are all safe to repeat: no claim; conditions, holdout and
+ * actions, then the record in one command (`recordExecution`). A replay finds a finished record
+ * and leaves it (its actions repeated harmlessly). Undefined: a failed try left a running record
+ * and the conditions no longer hold; the claimed path resumes it, as for any retry.
+ */
+async function runRepeatableRule(
+  deps: EngineDeps,
+  rule: ActiveRule,
+  ctx: CustomerContext,
+  occurrenceId: string,
+  triggerAt: Date,
+  channelState?: string,
+): Promise<RuleOutcome['outcome'] | undefined> {
+  const key = { ruleId: rule.id, subject: ctx.customerId, occurrenceId };
+  const info = {
+    corpId: deps.corpId,
+    ruleVersion: rule.version,
+    trigger: rule.body.trigger.type,
+    triggerAt,
+    actions: rule.body.actions,
+  };
+  const record = (outcome: ExecutionOutcome) => recordExecution(key, info, outcome);
+  const final = (before: string | undefined) => before === 'done' || before === 'skipped';
+  const failed = failedConditions(rule.body.conditions, ctx, deps.clock.now(), channelState);
+  if (failed.length > 0) {
+    const before = await record({ status: 'skipped', reason: `conditions: ${failed.join(', ')}`, insertOnly: true });
+    if (before === undefined) return 'conditions_failed';
+    return final(before) ? 'duplicate' : undefined;
+  }
+  // The control group: recorded, never acted on (docs/outcomes.md, "Holdout").
+  if (rule.body.holdoutShare && isHeldOut(deps.pd.hasher, rule.id, ctx.customerId, rule.body.holdoutShare))
+    return final(await record({ status: 'skipped', reason: HOLDOUT_REASON })) ? 'duplicate' : 'held_out';
+  const deferred: ActionRecord[] = [];
+  // No record id yet: the repeatable actions write their outcomes only to `deferred`.
+  const run = { rule, ctx, occurrenceId, executionId: '', triggerAt, deferred };
+  try {
+    for (let index = 0; index < rule.body.actions.length; index++) await executeAction(deps, run, index);
+  } catch (err) {
+    // As the claimed path: the record keeps what finished, running; the retry runs it again.
+    await record({ status: 'running', records: deferred }).catch(() => undefined);
+    throw err;
+  }
+  return final(await record({ status: 'done', records: deferred })) ? 'duplicate' : 'ran';
 }
 
 /**

@@ -195,3 +195,104 @@ export async function actionStatus(executionId: string, index: number): Promise<
   const doc = await ExecutionModel.findById(executionId, { actions: 1 }).lean();
   return doc?.actions.find((a) => a.index === index)?.status as ActionStatus | undefined;
 }
+
+/** The outcome of a run recorded without a claim (`recordExecution`). */
+export interface ExecutionOutcome {
+  status: 'running' | 'done' | 'skipped';
+  reason?: string;
+  records?: readonly ActionRecord[];
+  /** Leave any existing record unchanged (a skip by conditions: a running one is resumed instead). */
+  insertOnly?: boolean;
+}
+
+/**
+ * Records a run that took no claim (docs/rules.md, "Executions"): every action is safe to repeat,
+ * so they ran first and the record is written now, in one command. Absent, it is inserted as a
+ * claim and a finish would have left it; a `done` or `skipped` one (a replay, a concurrent run)
+ * stays as it is; a `running` one (a failed try) takes the outcome. Returns the status the
+ * record had before (undefined: this call created it).
+ */
+export async function recordExecution(
+  key: ExecutionKey,
+  info: { corpId: string; ruleVersion: number; trigger: string; triggerAt?: Date; actions: readonly Action[] },
+  outcome: ExecutionOutcome,
+): Promise<string | undefined> {
+  // corpId first, as every per-corp query (docs/scale.md, "Queries without corpId").
+  const filter = {
+    corpId: info.corpId,
+    ruleId: new Types.ObjectId(key.ruleId),
+    subject: key.subject,
+    occurrenceId: key.occurrenceId,
+  };
+  const records = outcome.records ?? [];
+  const at = new Date();
+  const byIndex = new Map(records.map((r) => [r.index, r]));
+  const extraOf = (r: ActionRecord) => ({
+    ...(r.reason ? { reason: r.reason } : {}),
+    ...(r.refs ? { refs: r.refs } : {}),
+  });
+  // The actions as a claim then a finish store them.
+  const fresh = info.actions.map((a, index) => {
+    const r = byIndex.get(index);
+    return r
+      ? { index, type: a.type, status: r.status, attempts: 1, at: r.at, ...extraOf(r) }
+      : { index, type: a.type, status: 'pending', attempts: 0 };
+  });
+  const exists = { $ne: [{ $type: '$status' }, 'missing'] };
+  const keep = outcome.insertOnly ? exists : { $in: ['$status', ['done', 'skipped']] };
+  // A running record's actions take the outcomes by index, as `finishExecution` writes them.
+  const merged =
+    records.length === 0
+      ? '$actions'
+      : {
+          $map: {
+            input: '$actions',
+            as: 'a',
+            in: {
+              $switch: {
+                branches: records.map((r) => ({
+                  case: { $eq: ['$$a.index', r.index] },
+                  then: {
+                    $mergeObjects: [
+                      '$$a',
+                      { $literal: { status: r.status, at: r.at, ...extraOf(r) } },
+                      { attempts: { $add: [{ $ifNull: ['$$a.attempts', 0] }, 1] } },
+                    ],
+                  },
+                })),
+                default: '$$a',
+              },
+            },
+          },
+        };
+  // One pipeline update: values are wrapped in $literal (a string is never read as a field path).
+  const update = [
+    {
+      $set: {
+        ruleVersion: { $cond: [exists, '$ruleVersion', { $literal: info.ruleVersion }] },
+        trigger: { $cond: [exists, '$trigger', { $literal: info.trigger }] },
+        ...(info.triggerAt ? { triggerAt: { $cond: [exists, '$triggerAt', { $literal: info.triggerAt }] } } : {}),
+        status: { $cond: [keep, '$status', { $literal: outcome.status }] },
+        ...(outcome.reason ? { reason: { $cond: [keep, '$reason', { $literal: outcome.reason }] } } : {}),
+        actions: { $cond: [keep, '$actions', { $cond: [exists, merged, { $literal: fresh }] }] },
+        createdAt: { $cond: [exists, '$createdAt', { $literal: at }] },
+        updatedAt: { $cond: [keep, '$updatedAt', { $literal: at }] },
+      },
+    },
+  ];
+  const write = () =>
+    executions().findOneAndUpdate(filter, update, {
+      upsert: true,
+      returnDocument: 'before',
+      projection: { status: 1 },
+    });
+  let before: { status?: string } | null;
+  try {
+    before = (await write()) as { status?: string } | null;
+  } catch (err) {
+    if ((err as { code?: number }).code !== 11000) throw err;
+    // A concurrent run inserted it first: now it exists.
+    before = (await write()) as { status?: string } | null;
+  }
+  return before?.status ?? undefined;
+}
