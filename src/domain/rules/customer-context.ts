@@ -1,7 +1,7 @@
 import type { Types } from 'mongoose';
 import { readAdvisorDepartments, readTagGroups, type CorpReads } from '../corps/corp-read-cache.js';
 import { CustomerModel, type LifecycleStage } from '../customers/customer.model.js';
-import { customerRowOf, relationshipRowsOf, vehicleRowsOf } from '../customers/customer-rows.js';
+import { CUSTOMER_ROW_FIELDS, customerRowOf, relationshipRowsOf, vehicleRowsOf } from '../customers/customer-rows.js';
 import { customerCtx, type PersonalData } from '../customers/personal-data.js';
 import { RelationshipModel } from '../customers/relationship.model.js';
 import { VehicleModel } from '../vehicles/vehicle.model.js';
@@ -39,17 +39,8 @@ export async function tagNamesOf(corpId: string, reads?: Pick<CorpReads, 'tagGro
 type CustomerLean = Awaited<ReturnType<typeof findCustomers>>[number];
 
 function findCustomers(filter: Record<string, unknown>, limit: number) {
-  return CustomerModel.find(filter, {
-    externalUserId: 1,
-    type: 1,
-    lifecycle: 1,
-    optOut: 1,
-    responsibleUserid: 1,
-    birthdayEnc: 1,
-  })
-    .sort({ _id: 1 })
-    .limit(limit)
-    .lean();
+  // The same fields as the job's customer row, so a row handed on by the refresh serves it too.
+  return CustomerModel.find(filter, CUSTOMER_ROW_FIELDS).sort({ _id: 1 }).limit(limit).lean();
 }
 
 /** Loads a customer's context, or undefined when the customer does not exist in that corp. */
